@@ -1,0 +1,403 @@
+//! The one config file: typed settings, their defaults, and validation with errors
+//! that name the key and the line.
+//!
+//! Every key is optional. A setting lives here with its default and a doc line,
+//! and in `config.example.toml`; no magic numbers elsewhere.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Priority, Status};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub desk: DeskConfig,
+    pub server: ServerConfig,
+    pub workflow: WorkflowConfig,
+    pub limits: LimitsConfig,
+    pub security: SecurityConfig,
+}
+
+/// `[desk]`: what the help desk is called and how tickets are organised.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeskConfig {
+    /// Name shown in the UI header and page titles.
+    pub name: String,
+    /// Ticket reference prefix: `TKT` gives `TKT-000123`.
+    pub reference_prefix: String,
+    /// Categories an agent can pick.
+    pub categories: Vec<String>,
+    /// Category of new tickets when none is given.
+    pub default_category: String,
+    /// Departments (queues) tickets belong to.
+    pub departments: Vec<String>,
+    /// Department of new tickets when none is given.
+    pub default_department: String,
+    /// Priority of new tickets when none is given.
+    pub default_priority: String,
+}
+
+impl Default for DeskConfig {
+    fn default() -> Self {
+        DeskConfig {
+            name: "Help Desk".into(),
+            reference_prefix: "TKT".into(),
+            categories: ["General", "Billing", "Technical", "Account", "Feature Request", "Bug Report", "Other"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            default_category: "General".into(),
+            departments: vec!["Support".into()],
+            default_department: "Support".into(),
+            default_priority: "medium".into(),
+        }
+    }
+}
+
+/// `[server]`: where the desk listens and keeps its data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Web UI + API listen address.
+    pub http: String,
+    /// The URL people reach the desk at (links in mail, cookie security).
+    pub public_url: String,
+    /// Directory holding the database and everything else the desk writes.
+    pub data_dir: PathBuf,
+    /// Session cookies with the `Secure` flag: "auto" (when public_url is https),
+    /// "always" or "never".
+    pub secure_cookies: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            http: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./frontdesk-data"),
+            secure_cookies: "auto".into(),
+        }
+    }
+}
+
+/// `[workflow]`: how statuses move on their own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkflowConfig {
+    /// An agent's public reply moves an Open ticket to Pending unless the agent
+    /// picks another status.
+    pub agent_reply_sets_pending: bool,
+    /// A requester's reply moves a Pending or Resolved ticket back to Open.
+    pub requester_reply_reopens: bool,
+}
+
+impl Default for WorkflowConfig {
+    fn default() -> Self {
+        WorkflowConfig { agent_reply_sets_pending: true, requester_reply_reopens: true }
+    }
+}
+
+/// `[limits]`: sizes, so bad input gets a clear error instead of eating memory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Longest subject, in characters.
+    pub subject_max_chars: usize,
+    /// Largest reply, note or description, in bytes.
+    pub body_max_bytes: usize,
+    /// Largest HTTP request body (forms, JSON), in bytes.
+    pub request_max_bytes: usize,
+    /// Largest single attachment, in bytes.
+    pub attachment_max_bytes: u64,
+    /// Most tags on one ticket.
+    pub tags_max: usize,
+    /// Tickets per queue page (UI) and default API page size.
+    pub page_size: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            subject_max_chars: 250,
+            body_max_bytes: 256 * 1024,
+            request_max_bytes: 1024 * 1024,
+            attachment_max_bytes: 10 * 1024 * 1024,
+            tags_max: 20,
+            page_size: 50,
+        }
+    }
+}
+
+/// `[security]`: sessions and login throttling.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// A session ends after this many hours without use.
+    pub session_idle_hours: u64,
+    /// Failed logins allowed per account within the window before it is throttled.
+    pub login_failures_per_account: u32,
+    /// Failed logins allowed per client IP within the window.
+    pub login_failures_per_ip: u32,
+    /// The throttling window, in seconds.
+    pub login_window_secs: u64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            session_idle_hours: 168,
+            login_failures_per_account: 5,
+            login_failures_per_ip: 20,
+            login_window_secs: 900,
+        }
+    }
+}
+
+/// A config problem, located.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: line {line}: `{key}`: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub key: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let src = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.display().to_string(),
+            key: "-".into(),
+            line: 0,
+            message: format!("cannot read the config file: {e}"),
+        })?;
+        Config::parse(&src, &path.display().to_string())
+    }
+
+    /// Parses and validates config text; `file` names it in errors.
+    pub fn parse(src: &str, file: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(src).map_err(|e| {
+            let (line, key) = match e.span() {
+                Some(span) => locate(src, span.start),
+                None => (0, "-".into()),
+            };
+            ConfigError { file: file.into(), key, line, message: e.message().trim().to_string() }
+        })?;
+        cfg.validate().map_err(|(section, key, message)| ConfigError {
+            file: file.into(),
+            line: line_of_key(src, section, key),
+            key: format!("{section}.{key}"),
+            message,
+        })?;
+        Ok(cfg)
+    }
+
+    /// Semantic checks after typing. Returns (section, key, message).
+    fn validate(&self) -> Result<(), (&'static str, &'static str, String)> {
+        let d = &self.desk;
+        if d.name.trim().is_empty() {
+            return Err(("desk", "name", "must not be empty".into()));
+        }
+        let p = &d.reference_prefix;
+        if p.is_empty() || p.len() > 10 || !p.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) || !p.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return Err(("desk", "reference_prefix", format!("{p:?} must be 1-10 upper-case letters or digits, starting with a letter")));
+        }
+        check_list(&d.categories).map_err(|m| ("desk", "categories", m))?;
+        check_list(&d.departments).map_err(|m| ("desk", "departments", m))?;
+        if !d.categories.contains(&d.default_category) {
+            return Err(("desk", "default_category", format!("{:?} is not one of desk.categories", d.default_category)));
+        }
+        if !d.departments.contains(&d.default_department) {
+            return Err(("desk", "default_department", format!("{:?} is not one of desk.departments", d.default_department)));
+        }
+        if Priority::parse(&d.default_priority).is_none() {
+            return Err(("desk", "default_priority", format!("{:?} is not a priority (urgent, high, medium, low)", d.default_priority)));
+        }
+        let s = &self.server;
+        s.http.parse::<SocketAddr>().map_err(|e| ("server", "http", format!("{:?} is not an address like 127.0.0.1:8080 ({e})", s.http)))?;
+        if !(s.public_url.starts_with("http://") || s.public_url.starts_with("https://")) {
+            return Err(("server", "public_url", format!("{:?} must start with http:// or https://", s.public_url)));
+        }
+        if s.data_dir.as_os_str().is_empty() {
+            return Err(("server", "data_dir", "must not be empty".into()));
+        }
+        if !matches!(s.secure_cookies.as_str(), "auto" | "always" | "never") {
+            return Err(("server", "secure_cookies", format!("{:?} must be \"auto\", \"always\" or \"never\"", s.secure_cookies)));
+        }
+        let l = &self.limits;
+        let positive: [(&'static str, u64); 6] = [
+            ("subject_max_chars", l.subject_max_chars as u64),
+            ("body_max_bytes", l.body_max_bytes as u64),
+            ("request_max_bytes", l.request_max_bytes as u64),
+            ("attachment_max_bytes", l.attachment_max_bytes),
+            ("tags_max", l.tags_max as u64),
+            ("page_size", l.page_size as u64),
+        ];
+        for (key, v) in positive {
+            if v == 0 {
+                return Err(("limits", key, "must be greater than 0".into()));
+            }
+        }
+        if l.page_size > 500 {
+            return Err(("limits", "page_size", "must be at most 500".into()));
+        }
+        let sec = &self.security;
+        if sec.session_idle_hours == 0 {
+            return Err(("security", "session_idle_hours", "must be greater than 0".into()));
+        }
+        if sec.login_failures_per_account == 0 || sec.login_failures_per_ip == 0 {
+            return Err(("security", "login_failures_per_account", "login failure limits must be greater than 0".into()));
+        }
+        if sec.login_window_secs == 0 {
+            return Err(("security", "login_window_secs", "must be greater than 0".into()));
+        }
+        Ok(())
+    }
+
+    pub fn default_priority(&self) -> Priority {
+        Priority::parse(&self.desk.default_priority).unwrap_or(Priority::Medium)
+    }
+
+    /// The status an agent's reply moves an Open ticket to, when none is chosen.
+    pub fn reply_status(&self, current: Status, chosen: Option<Status>) -> Status {
+        if chosen.is_none() && !self.workflow.agent_reply_sets_pending {
+            return current;
+        }
+        current.after_agent_reply(chosen)
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        match self.server.secure_cookies.as_str() {
+            "always" => true,
+            "never" => false,
+            _ => self.server.public_url.starts_with("https://"),
+        }
+    }
+
+    /// The effective config as TOML (for `check-config`).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot print config: {e}\n"))
+    }
+
+    /// Finds the configured category matching `s` case-insensitively.
+    pub fn category(&self, s: &str) -> Option<&str> {
+        self.desk.categories.iter().find(|c| c.eq_ignore_ascii_case(s.trim())).map(|s| s.as_str())
+    }
+
+    /// Finds the configured department matching `s` case-insensitively.
+    pub fn department(&self, s: &str) -> Option<&str> {
+        self.desk.departments.iter().find(|c| c.eq_ignore_ascii_case(s.trim())).map(|s| s.as_str())
+    }
+}
+
+fn check_list(items: &[String]) -> Result<(), String> {
+    if items.is_empty() {
+        return Err("must list at least one entry".into());
+    }
+    for (i, it) in items.iter().enumerate() {
+        if it.trim().is_empty() || it.len() > 60 {
+            return Err(format!("entry {} must be 1-60 characters", i + 1));
+        }
+        if items[..i].iter().any(|o| o.eq_ignore_ascii_case(it)) {
+            return Err(format!("{it:?} is listed twice"));
+        }
+    }
+    Ok(())
+}
+
+/// Line number (1-based) of a byte offset and the dotted key written on that line.
+fn locate(src: &str, offset: usize) -> (usize, String) {
+    let offset = offset.min(src.len());
+    let line_no = src[..offset].matches('\n').count() + 1;
+    let mut section = String::new();
+    for (i, line) in src.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            section = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        }
+        if i + 1 == line_no {
+            let key = t.split('=').next().unwrap_or("").trim().to_string();
+            let key = if t.starts_with('[') || key.is_empty() {
+                section.clone()
+            } else if section.is_empty() {
+                key
+            } else {
+                format!("{section}.{key}")
+            };
+            return (line_no, if key.is_empty() { "-".into() } else { key });
+        }
+    }
+    (line_no, section)
+}
+
+/// Line where `key` is set inside `[section]`; the section header's line when the
+/// key is not written (the default was invalid in combination); 0 when neither.
+fn line_of_key(src: &str, section: &str, key: &str) -> usize {
+    let mut current = String::new();
+    let mut header_line = 0;
+    for (i, line) in src.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            current = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            if current == section {
+                header_line = i + 1;
+            }
+            continue;
+        }
+        if current == section && t.split('=').next().map(|k| k.trim()) == Some(key) {
+            return i + 1;
+        }
+    }
+    header_line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = Config::parse("", "x.toml").unwrap();
+        assert_eq!(c.server.http, "127.0.0.1:8080");
+        assert_eq!(c.server.data_dir, PathBuf::from("./frontdesk-data"));
+        assert_eq!(c.desk.categories.len(), 7);
+        assert_eq!(c.desk.departments, vec!["Support".to_string()]);
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn example_file_is_valid_and_matches_defaults() {
+        let src = include_str!("../config.example.toml");
+        let c = Config::parse(src, "config.example.toml").unwrap();
+        assert_eq!(c.to_toml(), Config::default().to_toml());
+    }
+
+    #[test]
+    fn type_errors_name_key_and_line() {
+        let e = Config::parse("[desk]\nname = \"x\"\n\n[server]\nhttp = 8080\n", "c.toml").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (5, "server.http"), "{e}");
+        let e = Config::parse("[server]\nhtp = \"1\"\n", "c.toml").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.to_string().contains("htp"), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_name_key_and_line() {
+        let e = Config::parse("# hi\n[server]\nhttp = \"nonsense\"\n", "c.toml").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (3, "server.http"), "{e}");
+        let e = Config::parse("[desk]\ndepartments = [\"A\", \"B\"]\n", "c.toml").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (1, "desk.default_department"), "{e}");
+        let e = Config::parse("[desk]\nreference_prefix = \"tk\"\n", "c.toml").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "desk.reference_prefix"));
+        let e = Config::parse("[limits]\npage_size = 0\n", "c.toml").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "limits.page_size"));
+        let e = Config::parse("[desk]\ncategories = [\"A\", \"a\"]\ndefault_category = \"A\"\n", "c.toml").unwrap_err();
+        assert_eq!(e.key, "desk.categories");
+    }
+}

@@ -1,0 +1,14 @@
+//! Pure help-desk rules: tickets, statuses, thread entries, people, permissions.
+//!
+//! Nothing in here touches I/O or reads the clock; callers pass `now` in. This is
+//! where the business rules live and where they are unit-tested exhaustively.
+
+pub mod people;
+pub mod thread;
+pub mod ticket;
+pub mod time;
+
+pub use people::{Person, Role};
+pub use thread::{EntryKind, Event, ThreadEntry};
+pub use ticket::{Channel, Priority, Status, Ticket, TicketRef, TransitionError};
+pub use time::Timestamp;

@@ -1,0 +1,161 @@
+//! People: agents and admins who log in, and requesters (contacts) who do not.
+//!
+//! Also the permission rules: who may see and change which ticket.
+
+use serde::{Deserialize, Serialize};
+
+use super::ticket::Ticket;
+use super::time::Timestamp;
+
+/// What a person is to the desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    Admin,
+    Agent,
+    /// A customer contact; identified by email, no login.
+    Requester,
+}
+
+impl Role {
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Agent => "agent",
+            Role::Requester => "requester",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "admin" => Some(Role::Admin),
+            "agent" => Some(Role::Agent),
+            "requester" | "contact" => Some(Role::Requester),
+            _ => None,
+        }
+    }
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Admin | Role::Agent)
+    }
+}
+
+/// A person known to the desk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: u64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// argon2id PHC string; empty for requesters.
+    pub password_hash: String,
+    pub active: bool,
+    /// Departments an agent works in; empty means all. Ignored for admins.
+    pub departments: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+impl Person {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin && self.active
+    }
+    pub fn is_staff(&self) -> bool {
+        self.role.is_staff() && self.active
+    }
+
+    /// May this person see (and therefore work on) the ticket? Admins see all;
+    /// agents see tickets of their departments (all when none are set);
+    /// requesters and deactivated people see nothing through the agent UI or API.
+    pub fn can_see(&self, ticket: &Ticket) -> bool {
+        if !self.is_staff() {
+            return false;
+        }
+        self.is_admin() || self.works_in(&ticket.department)
+    }
+
+    pub fn works_in(&self, department: &str) -> bool {
+        self.is_admin() || self.departments.is_empty() || self.departments.iter().any(|d| d.eq_ignore_ascii_case(department))
+    }
+
+    /// Display form `Name <email>`, or just the email when there is no name.
+    pub fn display(&self) -> String {
+        if self.name.trim().is_empty() { self.email.clone() } else { self.name.clone() }
+    }
+}
+
+/// Lower-cases and trims an email address; `None` if it does not look like one
+/// (`local@domain` with a dot-free check kept lenient for intranet domains).
+pub fn normalize_email(raw: &str) -> Option<String> {
+    let e = raw.trim().to_lowercase();
+    let (local, domain) = e.rsplit_once('@')?;
+    let ok = !local.is_empty()
+        && !domain.is_empty()
+        && e.len() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"'))
+        && !domain.starts_with('.')
+        && !domain.ends_with('.');
+    ok.then_some(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ticket::{Channel, Priority, Status};
+
+    fn person(role: Role, depts: &[&str], active: bool) -> Person {
+        Person {
+            id: 1,
+            email: "a@example.test".into(),
+            name: "A".into(),
+            role,
+            password_hash: String::new(),
+            active,
+            departments: depts.iter().map(|s| s.to_string()).collect(),
+            created_at: Timestamp(0),
+        }
+    }
+
+    fn ticket(dept: &str) -> Ticket {
+        Ticket {
+            id: 1,
+            subject: "s".into(),
+            description: String::new(),
+            requester: 9,
+            channel: Channel::Phone,
+            status: Status::Open,
+            priority: Priority::Medium,
+            category: "General".into(),
+            department: dept.into(),
+            assignee: None,
+            due: None,
+            tags: vec![],
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn visibility_rules() {
+        let t = ticket("Billing");
+        assert!(person(Role::Admin, &["Support"], true).can_see(&t));
+        assert!(person(Role::Agent, &[], true).can_see(&t));
+        assert!(person(Role::Agent, &["billing"], true).can_see(&t));
+        assert!(!person(Role::Agent, &["Support"], true).can_see(&t));
+        assert!(!person(Role::Agent, &[], false).can_see(&t));
+        assert!(!person(Role::Admin, &[], false).can_see(&t));
+        assert!(!person(Role::Requester, &[], true).can_see(&t));
+    }
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(normalize_email(" Ann@Example.TEST ").as_deref(), Some("ann@example.test"));
+        assert_eq!(normalize_email("root@localhost").as_deref(), Some("root@localhost"));
+        for bad in ["", "ann", "@x.test", "ann@", "a b@x.test", "a@x.test>", "a@.x", "a@x."] {
+            assert_eq!(normalize_email(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn roles_parse() {
+        assert_eq!(Role::parse("Admin"), Some(Role::Admin));
+        assert_eq!(Role::parse("agent"), Some(Role::Agent));
+        assert_eq!(Role::parse("boss"), None);
+    }
+}

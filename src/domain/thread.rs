@@ -1,0 +1,106 @@
+//! Thread entries: public replies, internal notes and system events on a ticket.
+//!
+//! The thread is the ticket's append-only log. Every change (field edits, status,
+//! assignment) is an `Event` entry with its actor and time.
+
+use serde::{Deserialize, Serialize};
+
+use super::time::Timestamp;
+
+/// The three kinds of entry an agent sees, clearly distinct in the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntryKind {
+    /// Visible to the requester.
+    Reply,
+    /// Agents only; never shown to requesters.
+    Note,
+    /// A recorded change.
+    Event,
+}
+
+impl EntryKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            EntryKind::Reply => "reply",
+            EntryKind::Note => "note",
+            EntryKind::Event => "event",
+        }
+    }
+}
+
+/// What a system event records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    Created { channel: String },
+    /// A field changed from one value to another (human-readable values).
+    FieldChanged { field: String, from: String, to: String },
+    StatusChanged { from: String, to: String },
+    Assigned { from: Option<String>, to: Option<String> },
+}
+
+impl Event {
+    /// One line for the thread, e.g. "changed status from Open to Pending".
+    pub fn describe(&self) -> String {
+        match self {
+            Event::Created { channel } => format!("created the ticket (channel: {channel})"),
+            Event::FieldChanged { field, from, to } => {
+                let show = |v: &str| if v.is_empty() { "(none)".to_string() } else { v.to_string() };
+                format!("changed {field} from {} to {}", show(from), show(to))
+            }
+            Event::StatusChanged { from, to } => format!("changed status from {from} to {to}"),
+            Event::Assigned { from: _, to: Some(to) } => format!("assigned the ticket to {to}"),
+            Event::Assigned { from: Some(from), to: None } => format!("unassigned the ticket (was {from})"),
+            Event::Assigned { from: None, to: None } => "left the ticket unassigned".to_string(),
+        }
+    }
+}
+
+/// An attachment reference: the blob is stored once by content hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    /// Hex SHA-256 of the content.
+    pub blob: String,
+}
+
+/// One entry of a ticket's thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadEntry {
+    pub ticket: u64,
+    pub seq: u32,
+    pub kind: EntryKind,
+    /// Person id of whoever did it (agent, requester); `None` for the system.
+    pub author: Option<u64>,
+    pub body: String,
+    pub event: Option<Event>,
+    pub attachments: Vec<AttachmentRef>,
+    pub created_at: Timestamp,
+}
+
+impl ThreadEntry {
+    /// The readable text of the entry: the body, or the event's description.
+    pub fn text(&self) -> String {
+        match &self.event {
+            Some(e) if self.body.is_empty() => e.describe(),
+            _ => self.body.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_read_well() {
+        let e = Event::FieldChanged { field: "priority".into(), from: "Medium".into(), to: "High".into() };
+        assert_eq!(e.describe(), "changed priority from Medium to High");
+        let e = Event::FieldChanged { field: "due date".into(), from: String::new(), to: "2026-12-01".into() };
+        assert_eq!(e.describe(), "changed due date from (none) to 2026-12-01");
+        assert_eq!(Event::Assigned { from: None, to: Some("Bo".into()) }.describe(), "assigned the ticket to Bo");
+        assert_eq!(Event::Assigned { from: Some("Bo".into()), to: None }.describe(), "unassigned the ticket (was Bo)");
+        assert_eq!(Event::StatusChanged { from: "Open".into(), to: "Pending".into() }.describe(), "changed status from Open to Pending");
+    }
+}

@@ -1,0 +1,6 @@
+//! frontdesk: a help desk in one binary. See DESIGN.md for the map.
+
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod store;

@@ -1,0 +1,140 @@
+//! Schema migrations, run at start before anything else touches the store.
+//!
+//! Schema 1: tickets without due date and tags; no priority index.
+//! Schema 2: tickets carry `due` and `tags` (record version 2); `idx_priority`.
+//! A newer binary migrates an older data directory in one transaction; a data
+//! directory from a newer binary is refused rather than misread.
+
+use redb::{Database, ReadableTable, ReadableTableMetadata};
+use serde::{Deserialize, Serialize};
+
+use super::{META, Result, SCHEMA_VERSION, StoreError, TICKETS, codec};
+use crate::domain::{Channel, Priority, Status, Ticket, Timestamp};
+
+/// A ticket as schema 1 stored it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TicketV1 {
+    pub id: u64,
+    pub subject: String,
+    pub description: String,
+    pub requester: u64,
+    pub channel: Channel,
+    pub status: Status,
+    pub priority: Priority,
+    pub category: String,
+    pub department: String,
+    pub assignee: Option<u64>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl TicketV1 {
+    pub fn upgrade(self) -> Ticket {
+        Ticket {
+            id: self.id,
+            subject: self.subject,
+            description: self.description,
+            requester: self.requester,
+            channel: self.channel,
+            status: self.status,
+            priority: self.priority,
+            category: self.category,
+            department: self.department,
+            assignee: self.assignee,
+            due: None,
+            tags: Vec::new(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// Brings the database to `SCHEMA_VERSION`.
+pub fn run(db: &Database) -> Result<()> {
+    let tx = db.begin_write()?;
+    let found = {
+        let meta = tx.open_table(META)?;
+        let v = meta.get("schema_version")?.map(|v| v.value());
+        v
+    };
+    let fresh = {
+        let t = tx.open_table(TICKETS)?;
+        t.is_empty()?
+    };
+    match found {
+        Some(v) if v > SCHEMA_VERSION => return Err(StoreError::TooNew { found: v, known: SCHEMA_VERSION }),
+        Some(v) if v == SCHEMA_VERSION => return Ok(()),
+        None if fresh => {
+            // A new data directory: nothing to migrate.
+        }
+        Some(1) | None => {
+            tracing::info!("migrating data directory from schema 1 to {SCHEMA_VERSION}");
+            v1_to_v2(&tx)?;
+        }
+        Some(v) => return Err(StoreError::Corrupt { table: "meta", detail: format!("unknown schema version {v}") }),
+    }
+    {
+        let mut meta = tx.open_table(META)?;
+        meta.insert("schema_version", SCHEMA_VERSION)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Rewrites every ticket in record version 2 and builds the priority index.
+fn v1_to_v2(tx: &redb::WriteTransaction) -> Result<()> {
+    let mut tickets = tx.open_table(TICKETS)?;
+    let mut upgraded = Vec::new();
+    for row in tickets.iter()? {
+        let (_, v) = row?;
+        upgraded.push(codec::decode_ticket(v.value())?);
+    }
+    let mut prio = tx.open_table(super::IDX_PRIORITY)?;
+    for t in &upgraded {
+        tickets.insert(t.id, codec::encode_ticket(t).as_slice())?;
+        prio.insert((t.priority.index(), t.updated_at.0, t.id), ())?;
+    }
+    tracing::info!(tickets = upgraded.len(), "schema 2: tickets rewritten, priority index built");
+    Ok(())
+}
+
+/// Writes a schema-1 data directory as frontdesk 0.0 did, for the migration
+/// test. Not used by the product.
+#[doc(hidden)]
+pub fn write_v1_fixture(dir: &std::path::Path, tickets: &[TicketV1], people: &[crate::domain::Person]) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let db = Database::create(dir.join(super::DB_FILE)).map_err(|e| StoreError::Db(e.into()))?;
+    let tx = db.begin_write()?;
+    {
+        let mut meta = tx.open_table(META)?;
+        meta.insert("schema_version", 1)?;
+        meta.insert("next.ticket", tickets.iter().map(|t| t.id).max().unwrap_or(0) + 1)?;
+        meta.insert("next.person", people.iter().map(|p| p.id).max().unwrap_or(0) + 1)?;
+        let mut t = tx.open_table(TICKETS)?;
+        let mut upd = tx.open_table(super::IDX_UPDATED)?;
+        let mut st = tx.open_table(super::IDX_STATUS)?;
+        let mut asg = tx.open_table(super::IDX_ASSIGNEE)?;
+        let mut req = tx.open_table(super::IDX_REQUESTER)?;
+        let mut dep = tx.open_table(super::IDX_DEPARTMENT)?;
+        for tk in tickets {
+            t.insert(tk.id, codec::encode_with(codec::RECORD_V1, tk).as_slice())?;
+            let u = tk.updated_at.0;
+            upd.insert((u, tk.id), ())?;
+            st.insert((tk.status.index(), u, tk.id), ())?;
+            asg.insert((tk.assignee.unwrap_or(0), u, tk.id), ())?;
+            req.insert((tk.requester, u, tk.id), ())?;
+            dep.insert((tk.department.as_str(), u, tk.id), ())?;
+            let key = format!("count.status.{}", tk.status.key());
+            let n = meta.get(key.as_str())?.map(|v| v.value()).unwrap_or(0);
+            meta.insert(key.as_str(), n + 1)?;
+        }
+        let mut p = tx.open_table(super::PEOPLE)?;
+        let mut by = tx.open_table(super::PEOPLE_BY_EMAIL)?;
+        for person in people {
+            p.insert(person.id, codec::encode(person).as_slice())?;
+            by.insert(person.email.as_str(), person.id)?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,409 @@
+//! The embedded database: redb tables for tickets, thread entries, people,
+//! sessions, API tokens, counters, blobs, and the secondary indexes that keep list
+//! pages from ever scanning all tickets.
+//!
+//! This module knows nothing of HTTP or SMTP. Every record is written with the
+//! versioned codec in `codec`; `migrate` brings older data directories up to date.
+
+pub mod codec;
+pub mod migrate;
+mod query;
+
+use std::path::Path;
+
+use redb::{Database, ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::{Person, Ticket, ThreadEntry, Timestamp};
+
+pub use query::{AssigneeFilter, Sort, TicketQuery};
+
+/// Counters and small settings: schema version, next ids, per-status counts.
+pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+pub(crate) const TICKETS: TableDefinition<u64, &[u8]> = TableDefinition::new("tickets");
+pub(crate) const ENTRIES: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("entries");
+pub(crate) const PEOPLE: TableDefinition<u64, &[u8]> = TableDefinition::new("people");
+pub(crate) const PEOPLE_BY_EMAIL: TableDefinition<&str, u64> = TableDefinition::new("people_by_email");
+pub(crate) const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
+pub(crate) const API_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_tokens");
+/// Blob id (hex SHA-256) → total size; content lives in `BLOB_CHUNKS`.
+pub(crate) const BLOBS: TableDefinition<&str, u64> = TableDefinition::new("blobs");
+pub(crate) const BLOB_CHUNKS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("blob_chunks");
+/// (updated_at, ticket) — the default queue order.
+pub(crate) const IDX_UPDATED: TableDefinition<(i64, u64), ()> = TableDefinition::new("idx_updated");
+/// (status, updated_at, ticket)
+pub(crate) const IDX_STATUS: TableDefinition<(u8, i64, u64), ()> = TableDefinition::new("idx_status");
+/// (priority, updated_at, ticket); added in schema 2.
+pub(crate) const IDX_PRIORITY: TableDefinition<(u8, i64, u64), ()> = TableDefinition::new("idx_priority");
+/// (assignee or 0, updated_at, ticket)
+pub(crate) const IDX_ASSIGNEE: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx_assignee");
+/// (requester, updated_at, ticket)
+pub(crate) const IDX_REQUESTER: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx_requester");
+/// (department, updated_at, ticket)
+pub(crate) const IDX_DEPARTMENT: TableDefinition<(&str, i64, u64), ()> = TableDefinition::new("idx_department");
+
+/// Blobs are split into chunks so a large attachment is not one huge value.
+const BLOB_CHUNK: usize = 64 * 1024;
+
+/// Current on-disk schema version. See `migrate`.
+pub const SCHEMA_VERSION: u64 = 2;
+
+/// The database file inside the data directory.
+pub const DB_FILE: &str = "frontdesk.redb";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] redb::Error),
+    #[error("corrupt record in {table}: {detail}")]
+    Corrupt { table: &'static str, detail: String },
+    #[error("the data directory was written by a newer frontdesk (schema {found}, this binary knows {known})")]
+    TooNew { found: u64, known: u64 },
+    #[error("the database is in use by another frontdesk process ({0}); stop it first")]
+    Locked(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+macro_rules! from_redb {
+    ($($t:ty),+) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self { StoreError::Db(e.into()) }
+        }
+    )+};
+}
+from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A login session (the cookie holds the token; the key is its hash).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub person: u64,
+    pub csrf: String,
+    pub created_at: Timestamp,
+    pub last_seen: Timestamp,
+}
+
+/// An API bearer token (stored by hash).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub person: u64,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+/// Hex SHA-256, used for content addressing and for storing secrets by hash.
+pub fn sha256_hex(data: &[u8]) -> String {
+    let digest = Sha256::digest(data);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// The open database.
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir`, migrating an older schema.
+    pub fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(DB_FILE);
+        let db = match Database::create(&path) {
+            Ok(db) => db,
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::Locked(path.display().to_string())),
+            Err(e) => return Err(StoreError::Db(e.into())),
+        };
+        let store = Store { db };
+        migrate::run(&store.db)?;
+        Ok(store)
+    }
+
+    pub fn read(&self) -> Result<Read> {
+        Ok(Read { tx: self.db.begin_read()? })
+    }
+
+    /// Runs `f` in one write transaction; commits (durably) only if it returns Ok.
+    pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Write) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+        let tx = self.db.begin_write().map_err(StoreError::from)?;
+        let mut w = Write { tx };
+        let out = f(&mut w)?;
+        w.tx.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+
+    /// Like `write` but without fsync; for bulk loading (bench) only.
+    pub fn write_fast<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Write) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+        let mut tx = self.db.begin_write().map_err(StoreError::from)?;
+        tx.set_durability(redb::Durability::None);
+        let mut w = Write { tx };
+        let out = f(&mut w)?;
+        w.tx.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+
+    /// A cheap check that the store answers (for `/healthz`).
+    pub fn health(&self) -> Result<u64> {
+        let r = self.read()?;
+        r.meta("schema_version")
+    }
+}
+
+fn decode_ticket(bytes: &[u8]) -> Result<Ticket> {
+    codec::decode_ticket(bytes)
+}
+
+/// A read snapshot.
+pub struct Read {
+    tx: ReadTransaction,
+}
+
+impl Read {
+    pub fn meta(&self, key: &str) -> Result<u64> {
+        let t = self.tx.open_table(META)?;
+        Ok(t.get(key)?.map(|v| v.value()).unwrap_or(0))
+    }
+
+    pub fn ticket(&self, id: u64) -> Result<Option<Ticket>> {
+        let t = self.tx.open_table(TICKETS)?;
+        t.get(id)?.map(|v| decode_ticket(v.value())).transpose()
+    }
+
+    pub fn entries(&self, ticket: u64) -> Result<Vec<ThreadEntry>> {
+        let t = self.tx.open_table(ENTRIES)?;
+        let mut out = Vec::new();
+        for row in t.range((ticket, 0)..=(ticket, u32::MAX))? {
+            let (_, v) = row?;
+            out.push(codec::decode(v.value(), "entries")?);
+        }
+        Ok(out)
+    }
+
+    pub fn person(&self, id: u64) -> Result<Option<Person>> {
+        let t = self.tx.open_table(PEOPLE)?;
+        t.get(id)?.map(|v| codec::decode(v.value(), "people")).transpose()
+    }
+
+    pub fn person_by_email(&self, email: &str) -> Result<Option<Person>> {
+        let t = self.tx.open_table(PEOPLE_BY_EMAIL)?;
+        let id = t.get(email)?.map(|v| v.value());
+        match id {
+            Some(id) => self.person(id),
+            None => Ok(None),
+        }
+    }
+
+    /// All agents and admins, by id.
+    pub fn staff(&self) -> Result<Vec<Person>> {
+        let t = self.tx.open_table(PEOPLE)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (_, v) = row?;
+            let p: Person = codec::decode(v.value(), "people")?;
+            if p.role.is_staff() {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn session(&self, token: &str) -> Result<Option<Session>> {
+        let t = self.tx.open_table(SESSIONS)?;
+        t.get(sha256_hex(token.as_bytes()).as_str())?.map(|v| codec::decode(v.value(), "sessions")).transpose()
+    }
+
+    pub fn api_token(&self, token: &str) -> Result<Option<ApiToken>> {
+        let t = self.tx.open_table(API_TOKENS)?;
+        t.get(sha256_hex(token.as_bytes()).as_str())?.map(|v| codec::decode(v.value(), "api_tokens")).transpose()
+    }
+
+    /// A blob's content, reassembled from its chunks.
+    pub fn blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        let blobs = self.tx.open_table(BLOBS)?;
+        let Some(size) = blobs.get(id)?.map(|v| v.value()) else {
+            return Ok(None);
+        };
+        let chunks = self.tx.open_table(BLOB_CHUNKS)?;
+        let mut out = Vec::with_capacity(size as usize);
+        for row in chunks.range((id, 0)..=(id, u32::MAX))? {
+            let (_, v) = row?;
+            out.extend_from_slice(v.value());
+        }
+        Ok(Some(out))
+    }
+
+    /// Number of tickets in each status (kept as counters, not counted).
+    pub fn status_count(&self, status: crate::domain::Status) -> Result<u64> {
+        self.meta(&format!("count.status.{}", status.key()))
+    }
+
+    /// Tickets matching a queue query, in its order: one page plus whether more follow.
+    pub fn query(&self, q: &TicketQuery) -> Result<(Vec<Ticket>, bool)> {
+        query::run(&self.tx, q)
+    }
+}
+
+/// A write transaction. Dropped without commit means nothing happened.
+pub struct Write {
+    tx: WriteTransaction,
+}
+
+impl Write {
+    pub fn meta(&self, key: &str) -> Result<u64> {
+        let t = self.tx.open_table(META)?;
+        let v = t.get(key)?.map(|v| v.value()).unwrap_or(0);
+        Ok(v)
+    }
+
+    pub fn set_meta(&mut self, key: &str, value: u64) -> Result<()> {
+        let mut t = self.tx.open_table(META)?;
+        t.insert(key, value)?;
+        Ok(())
+    }
+
+    fn bump(&mut self, key: &str, delta: i64) -> Result<u64> {
+        let v = (self.meta(key)? as i64 + delta).max(0) as u64;
+        self.set_meta(key, v)?;
+        Ok(v)
+    }
+
+    /// Takes the next number of a counter (starting at 1); never reused.
+    pub fn next_id(&mut self, counter: &str) -> Result<u64> {
+        let key = format!("next.{counter}");
+        let v = self.meta(&key)?.max(1);
+        self.set_meta(&key, v + 1)?;
+        Ok(v)
+    }
+
+    pub fn ticket(&self, id: u64) -> Result<Option<Ticket>> {
+        let t = self.tx.open_table(TICKETS)?;
+        let out = t.get(id)?.map(|v| decode_ticket(v.value())).transpose();
+        out
+    }
+
+    /// Stores a ticket and keeps every index and counter in step with it.
+    pub fn put_ticket(&mut self, old: Option<&Ticket>, new: &Ticket) -> Result<()> {
+        if let Some(o) = old {
+            self.unindex(o)?;
+            self.bump(&format!("count.status.{}", o.status.key()), -1)?;
+        }
+        {
+            let mut t = self.tx.open_table(TICKETS)?;
+            t.insert(new.id, codec::encode_ticket(new).as_slice())?;
+        }
+        self.index(new)?;
+        self.bump(&format!("count.status.{}", new.status.key()), 1)?;
+        Ok(())
+    }
+
+    pub(crate) fn index(&mut self, t: &Ticket) -> Result<()> {
+        let u = t.updated_at.0;
+        self.tx.open_table(IDX_UPDATED)?.insert((u, t.id), ())?;
+        self.tx.open_table(IDX_STATUS)?.insert((t.status.index(), u, t.id), ())?;
+        self.tx.open_table(IDX_PRIORITY)?.insert((t.priority.index(), u, t.id), ())?;
+        self.tx.open_table(IDX_ASSIGNEE)?.insert((t.assignee.unwrap_or(0), u, t.id), ())?;
+        self.tx.open_table(IDX_REQUESTER)?.insert((t.requester, u, t.id), ())?;
+        self.tx.open_table(IDX_DEPARTMENT)?.insert((t.department.as_str(), u, t.id), ())?;
+        Ok(())
+    }
+
+    fn unindex(&mut self, t: &Ticket) -> Result<()> {
+        let u = t.updated_at.0;
+        self.tx.open_table(IDX_UPDATED)?.remove((u, t.id))?;
+        self.tx.open_table(IDX_STATUS)?.remove((t.status.index(), u, t.id))?;
+        self.tx.open_table(IDX_PRIORITY)?.remove((t.priority.index(), u, t.id))?;
+        self.tx.open_table(IDX_ASSIGNEE)?.remove((t.assignee.unwrap_or(0), u, t.id))?;
+        self.tx.open_table(IDX_REQUESTER)?.remove((t.requester, u, t.id))?;
+        self.tx.open_table(IDX_DEPARTMENT)?.remove((t.department.as_str(), u, t.id))?;
+        Ok(())
+    }
+
+    /// Appends an entry to a ticket's thread; returns its sequence number.
+    pub fn append_entry(&mut self, entry: &mut ThreadEntry) -> Result<u32> {
+        let mut t = self.tx.open_table(ENTRIES)?;
+        let last = t.range((entry.ticket, 0)..=(entry.ticket, u32::MAX))?.next_back().transpose()?.map(|(k, _)| k.value().1);
+        let seq = last.map(|s| s + 1).unwrap_or(1);
+        entry.seq = seq;
+        t.insert((entry.ticket, seq), codec::encode(entry).as_slice())?;
+        Ok(seq)
+    }
+
+    pub fn person(&self, id: u64) -> Result<Option<Person>> {
+        let t = self.tx.open_table(PEOPLE)?;
+        let out = t.get(id)?.map(|v| codec::decode(v.value(), "people")).transpose();
+        out
+    }
+
+    pub fn person_by_email(&self, email: &str) -> Result<Option<Person>> {
+        let id = {
+            let t = self.tx.open_table(PEOPLE_BY_EMAIL)?;
+            t.get(email)?.map(|v| v.value())
+        };
+        match id {
+            Some(id) => self.person(id),
+            None => Ok(None),
+        }
+    }
+
+    pub fn put_person(&mut self, p: &Person) -> Result<()> {
+        if let Some(old) = self.person(p.id)?
+            && old.email != p.email
+        {
+            self.tx.open_table(PEOPLE_BY_EMAIL)?.remove(old.email.as_str())?;
+        }
+        self.tx.open_table(PEOPLE)?.insert(p.id, codec::encode(p).as_slice())?;
+        self.tx.open_table(PEOPLE_BY_EMAIL)?.insert(p.email.as_str(), p.id)?;
+        Ok(())
+    }
+
+    pub fn put_session(&mut self, token: &str, s: &Session) -> Result<()> {
+        self.tx.open_table(SESSIONS)?.insert(sha256_hex(token.as_bytes()).as_str(), codec::encode(s).as_slice())?;
+        Ok(())
+    }
+
+    pub fn delete_session(&mut self, token: &str) -> Result<()> {
+        self.tx.open_table(SESSIONS)?.remove(sha256_hex(token.as_bytes()).as_str())?;
+        Ok(())
+    }
+
+    /// Removes every session of a person (deactivation, password reset).
+    pub fn delete_sessions_of(&mut self, person: u64) -> Result<usize> {
+        let mut t = self.tx.open_table(SESSIONS)?;
+        let mut doomed = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let s: Session = codec::decode(v.value(), "sessions")?;
+            if s.person == person {
+                doomed.push(k.value().to_string());
+            }
+        }
+        for k in &doomed {
+            t.remove(k.as_str())?;
+        }
+        Ok(doomed.len())
+    }
+
+    pub fn put_api_token(&mut self, token: &str, t: &ApiToken) -> Result<()> {
+        self.tx.open_table(API_TOKENS)?.insert(sha256_hex(token.as_bytes()).as_str(), codec::encode(t).as_slice())?;
+        Ok(())
+    }
+
+    /// Stores content once by hash; returns the blob id.
+    pub fn put_blob(&mut self, data: &[u8]) -> Result<String> {
+        let id = sha256_hex(data);
+        let mut blobs = self.tx.open_table(BLOBS)?;
+        if blobs.get(id.as_str())?.is_none() {
+            blobs.insert(id.as_str(), data.len() as u64)?;
+            let mut chunks = self.tx.open_table(BLOB_CHUNKS)?;
+            for (i, c) in data.chunks(BLOB_CHUNK).enumerate() {
+                chunks.insert((id.as_str(), i as u32), c)?;
+            }
+        }
+        Ok(id)
+    }
+}

@@ -1,0 +1,219 @@
+//! Queue queries over the secondary indexes.
+//!
+//! A query picks the most selective index for its filters and sort order, walks
+//! it in order, and checks the remaining filters on each ticket until one page
+//! (plus one, to know whether more follow) is collected. Page 1 of a queue never
+//! scans all tickets unless the filters match almost nothing.
+
+use redb::{ReadTransaction, ReadableTable};
+
+use super::{IDX_ASSIGNEE, IDX_DEPARTMENT, IDX_PRIORITY, IDX_REQUESTER, IDX_STATUS, IDX_UPDATED, Result, TICKETS, codec};
+use crate::domain::{Priority, Status, Ticket};
+
+/// Who a ticket is assigned to, as a filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AssigneeFilter {
+    #[default]
+    Any,
+    Unassigned,
+    Person(u64),
+}
+
+/// Queue order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Most recently updated first.
+    #[default]
+    Updated,
+    /// Least recently updated first (oldest activity).
+    UpdatedAsc,
+    /// Newest tickets first.
+    Created,
+    /// Oldest tickets first.
+    CreatedAsc,
+    /// Urgent first, then by most recent update.
+    Priority,
+}
+
+impl Sort {
+    pub const ALL: &'static [Sort] = &[Sort::Updated, Sort::UpdatedAsc, Sort::Created, Sort::CreatedAsc, Sort::Priority];
+    pub fn key(self) -> &'static str {
+        match self {
+            Sort::Updated => "updated",
+            Sort::UpdatedAsc => "updated_asc",
+            Sort::Created => "created",
+            Sort::CreatedAsc => "created_asc",
+            Sort::Priority => "priority",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Updated => "Recently updated",
+            Sort::UpdatedAsc => "Least recently updated",
+            Sort::Created => "Newest",
+            Sort::CreatedAsc => "Oldest",
+            Sort::Priority => "Priority",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Sort> {
+        Sort::ALL.iter().copied().find(|x| x.key() == s)
+    }
+}
+
+/// A queue filter, sort and page.
+#[derive(Debug, Clone, Default)]
+pub struct TicketQuery {
+    /// Empty means any status.
+    pub statuses: Vec<Status>,
+    pub assignee: AssigneeFilter,
+    pub priority: Option<Priority>,
+    pub category: Option<String>,
+    pub department: Option<String>,
+    pub requester: Option<u64>,
+    /// Departments the viewer may see; `None` means all.
+    pub visible_departments: Option<Vec<String>>,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl TicketQuery {
+    pub fn matches(&self, t: &Ticket) -> bool {
+        (self.statuses.is_empty() || self.statuses.contains(&t.status))
+            && match self.assignee {
+                AssigneeFilter::Any => true,
+                AssigneeFilter::Unassigned => t.assignee.is_none(),
+                AssigneeFilter::Person(p) => t.assignee == Some(p),
+            }
+            && self.priority.is_none_or(|p| p == t.priority)
+            && self.category.as_deref().is_none_or(|c| c == t.category)
+            && self.department.as_deref().is_none_or(|d| d == t.department)
+            && self.requester.is_none_or(|r| r == t.requester)
+            && self.visible_departments.as_ref().is_none_or(|v| v.iter().any(|d| d.eq_ignore_ascii_case(&t.department)))
+    }
+}
+
+type Keys<'a> = Box<dyn Iterator<Item = Result<(i64, u64)>> + 'a>;
+
+/// Merges streams each ordered by (updated, id) into one ordered stream.
+struct Merge<'a> {
+    heads: Vec<(Option<(i64, u64)>, Keys<'a>)>,
+    desc: bool,
+    failed: bool,
+}
+
+impl<'a> Merge<'a> {
+    fn new(streams: Vec<Keys<'a>>, desc: bool) -> Result<Merge<'a>> {
+        let mut heads = Vec::with_capacity(streams.len());
+        for mut s in streams {
+            let first = s.next().transpose()?;
+            heads.push((first, s));
+        }
+        Ok(Merge { heads, desc, failed: false })
+    }
+}
+
+impl Iterator for Merge<'_> {
+    type Item = Result<u64>;
+    fn next(&mut self) -> Option<Result<u64>> {
+        if self.failed {
+            return None;
+        }
+        let desc = self.desc;
+        let pick = self
+            .heads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (h, _))| h.map(|k| (i, k)))
+            .reduce(|a, b| if (b.1 > a.1) == desc { b } else { a })?;
+        let (i, key) = pick;
+        let (head, stream) = &mut self.heads[i];
+        match stream.next().transpose() {
+            Ok(next) => *head = next,
+            Err(e) => {
+                self.failed = true;
+                return Some(Err(e));
+            }
+        }
+        Some(Ok(key.1))
+    }
+}
+
+fn ordered<'a, I>(it: I, desc: bool) -> Keys<'a>
+where
+    I: DoubleEndedIterator<Item = Result<(i64, u64)>> + 'a,
+{
+    if desc { Box::new(it.rev()) } else { Box::new(it) }
+}
+
+pub(super) fn run(tx: &ReadTransaction, q: &TicketQuery) -> Result<(Vec<Ticket>, bool)> {
+    let tickets = tx.open_table(TICKETS)?;
+    let by_updated = tx.open_table(IDX_UPDATED)?;
+    let by_status = tx.open_table(IDX_STATUS)?;
+    let by_priority = tx.open_table(IDX_PRIORITY)?;
+    let by_assignee = tx.open_table(IDX_ASSIGNEE)?;
+    let by_requester = tx.open_table(IDX_REQUESTER)?;
+    let by_department = tx.open_table(IDX_DEPARTMENT)?;
+
+    let candidates: Box<dyn Iterator<Item = Result<u64>> + '_> = match q.sort {
+        Sort::Created | Sort::CreatedAsc => {
+            let it = tickets.iter()?.map(|r| r.map(|(k, _)| (0i64, k.value())).map_err(Into::into));
+            Box::new(ordered(it, q.sort == Sort::Created).map(|r| r.map(|(_, id)| id)))
+        }
+        Sort::Priority => {
+            let prios: Vec<Priority> = match q.priority {
+                Some(p) => vec![p],
+                None => Priority::ALL.to_vec(),
+            };
+            let mut streams: Vec<Keys<'_>> = Vec::new();
+            for p in prios {
+                let i = p.index();
+                let it = by_priority.range((i, i64::MIN, 0)..=(i, i64::MAX, u64::MAX))?.map(|r| r.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into));
+                streams.push(ordered(it, true));
+            }
+            Box::new(streams.into_iter().flatten().map(|r| r.map(|(_, id)| id)))
+        }
+        Sort::Updated | Sort::UpdatedAsc => {
+            let desc = q.sort == Sort::Updated;
+            let stream: Keys<'_> = if let Some(r) = q.requester {
+                ordered(by_requester.range((r, i64::MIN, 0)..=(r, i64::MAX, u64::MAX))?.map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)), desc)
+            } else if let AssigneeFilter::Person(a) = q.assignee {
+                ordered(by_assignee.range((a, i64::MIN, 0)..=(a, i64::MAX, u64::MAX))?.map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)), desc)
+            } else if !q.statuses.is_empty() && q.statuses.len() < Status::ALL.len() {
+                let mut streams = Vec::new();
+                for s in &q.statuses {
+                    let i = s.index();
+                    streams.push(ordered(by_status.range((i, i64::MIN, 0)..=(i, i64::MAX, u64::MAX))?.map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)), desc));
+                }
+                Box::new(Merge::new(streams, desc)?.map(|r| r.map(|id| (0, id))))
+            } else if q.assignee == AssigneeFilter::Unassigned {
+                ordered(by_assignee.range((0, i64::MIN, 0)..=(0, i64::MAX, u64::MAX))?.map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)), desc)
+            } else if let Some(d) = q.department.as_deref() {
+                ordered(by_department.range((d, i64::MIN, 0)..=(d, i64::MAX, u64::MAX))?.map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)), desc)
+            } else {
+                ordered(by_updated.iter()?.map(|x| x.map(|(k, _)| k.value()).map_err(Into::into)), desc)
+            };
+            Box::new(stream.map(|r| r.map(|(_, id)| id)))
+        }
+    };
+
+    let mut page = Vec::with_capacity(q.limit.min(500));
+    let mut skipped = 0usize;
+    for id in candidates {
+        let id = id?;
+        let Some(raw) = tickets.get(id)? else { continue };
+        let t = codec::decode_ticket(raw.value())?;
+        if !q.matches(&t) {
+            continue;
+        }
+        if skipped < q.offset {
+            skipped += 1;
+            continue;
+        }
+        if page.len() == q.limit {
+            return Ok((page, true));
+        }
+        page.push(t);
+    }
+    Ok((page, false))
+}
