@@ -4,3 +4,4 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod store;
+pub mod desk;

@@ -1,7 +1,8 @@
 //! Schema migrations, run at start before anything else touches the store.
 //!
 //! Schema 1: tickets without due date and tags; no priority index.
-//! Schema 2: tickets carry `due` and `tags` (record version 2); `idx_priority`.
+//! Schema 2: tickets carry `due` and `tags` (record version 2); `idx_priority`;
+//! `staff` (ids of agents and admins).
 //! A newer binary migrates an older data directory in one transaction; a data
 //! directory from a newer binary is refused rather than misread.
 
@@ -94,7 +95,16 @@ fn v1_to_v2(tx: &redb::WriteTransaction) -> Result<()> {
         tickets.insert(t.id, codec::encode_ticket(t).as_slice())?;
         prio.insert((t.priority.index(), t.updated_at.0, t.id), ())?;
     }
-    tracing::info!(tickets = upgraded.len(), "schema 2: tickets rewritten, priority index built");
+    let people = tx.open_table(super::PEOPLE)?;
+    let mut staff = tx.open_table(super::STAFF)?;
+    for row in people.iter()? {
+        let (_, v) = row?;
+        let p: crate::domain::Person = codec::decode(v.value(), "people")?;
+        if p.role.is_staff() {
+            staff.insert(p.id, ())?;
+        }
+    }
+    tracing::info!(tickets = upgraded.len(), "schema 2: tickets rewritten, priority and staff indexes built");
     Ok(())
 }
 

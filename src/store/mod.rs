@@ -25,6 +25,8 @@ pub(crate) const TICKETS: TableDefinition<u64, &[u8]> = TableDefinition::new("ti
 pub(crate) const ENTRIES: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("entries");
 pub(crate) const PEOPLE: TableDefinition<u64, &[u8]> = TableDefinition::new("people");
 pub(crate) const PEOPLE_BY_EMAIL: TableDefinition<&str, u64> = TableDefinition::new("people_by_email");
+/// Ids of agents and admins (so staff lists never scan all contacts); schema 2.
+pub(crate) const STAFF: TableDefinition<u64, ()> = TableDefinition::new("staff");
 pub(crate) const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
 pub(crate) const API_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_tokens");
 /// Blob id (hex SHA-256) → total size; content lives in `BLOB_CHUNKS`.
@@ -198,14 +200,13 @@ impl Read {
         }
     }
 
-    /// All agents and admins, by id.
+    /// All agents and admins (active or not), by id.
     pub fn staff(&self) -> Result<Vec<Person>> {
-        let t = self.tx.open_table(PEOPLE)?;
+        let ids = self.tx.open_table(STAFF)?;
         let mut out = Vec::new();
-        for row in t.iter()? {
-            let (_, v) = row?;
-            let p: Person = codec::decode(v.value(), "people")?;
-            if p.role.is_staff() {
+        for row in ids.iter()? {
+            let (k, _) = row?;
+            if let Some(p) = self.person(k.value())? {
                 out.push(p);
             }
         }
@@ -358,6 +359,12 @@ impl Write {
         }
         self.tx.open_table(PEOPLE)?.insert(p.id, codec::encode(p).as_slice())?;
         self.tx.open_table(PEOPLE_BY_EMAIL)?.insert(p.email.as_str(), p.id)?;
+        let mut staff = self.tx.open_table(STAFF)?;
+        if p.role.is_staff() {
+            staff.insert(p.id, ())?;
+        } else {
+            staff.remove(p.id)?;
+        }
         Ok(())
     }
 

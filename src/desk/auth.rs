@@ -1,0 +1,305 @@
+//! People and authentication: passwords (argon2id), login throttling, sessions,
+//! API tokens, and the admin's agent management.
+
+use std::collections::HashMap;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+use super::{Desk, DeskError, Result, invalid};
+use crate::domain::people::normalize_email;
+use crate::domain::{Person, Role};
+use crate::store::{ApiToken, Session};
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Failed login attempts per account and per client address, in a sliding window.
+#[derive(Default)]
+pub struct LoginLimiter {
+    failures: HashMap<String, Vec<i64>>,
+}
+
+impl LoginLimiter {
+    fn recent(&mut self, key: &str, now: i64, window_ms: i64) -> &mut Vec<i64> {
+        let v = self.failures.entry(key.to_string()).or_default();
+        v.retain(|t| now - *t < window_ms);
+        v
+    }
+
+    /// Seconds until `key` may try again, if it is over `limit`.
+    fn blocked(&mut self, key: &str, limit: u32, now: i64, window_ms: i64) -> Option<u64> {
+        let v = self.recent(key, now, window_ms);
+        if v.len() as u32 >= limit {
+            let oldest = v.iter().min().copied().unwrap_or(now);
+            Some(((oldest + window_ms - now).max(1000) / 1000) as u64)
+        } else {
+            None
+        }
+    }
+
+    fn fail(&mut self, key: &str, now: i64) {
+        self.failures.entry(key.to_string()).or_default().push(now);
+        if self.failures.len() > 100_000 {
+            // Bounded memory under a spray of addresses: forget the oldest half.
+            let mut keys: Vec<(String, i64)> = self.failures.iter().map(|(k, v)| (k.clone(), v.iter().max().copied().unwrap_or(0))).collect();
+            keys.sort_by_key(|(_, t)| *t);
+            for (k, _) in keys.into_iter().take(50_000) {
+                self.failures.remove(&k);
+            }
+        }
+    }
+
+    fn clear(&mut self, key: &str) {
+        self.failures.remove(key);
+    }
+}
+
+/// A fresh random secret (hex), for session and API tokens and CSRF.
+pub fn random_token() -> Result<String> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| DeskError::Conflict(format!("the operating system's random number generator failed: {e}")))?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+pub fn hash_password(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| DeskError::Conflict(format!("no randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| DeskError::Conflict(e.to_string()))?;
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| DeskError::Conflict(e.to_string()))
+}
+
+fn verify_password(hash: &str, password: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash of nothing anyone knows, verified for unknown users so that an unknown
+/// email and a wrong password take the same time.
+static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn check_password_rules(password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(invalid("password", format!("must be at least {MIN_PASSWORD_CHARS} characters")));
+    }
+    if password.len() > 1024 {
+        return Err(DeskError::TooLarge { field: "password", limit: "1024 bytes".into() });
+    }
+    Ok(())
+}
+
+/// A new agent or admin.
+pub struct NewAgent {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+    pub departments: Vec<String>,
+}
+
+impl Desk {
+    /// Checks credentials with throttling; on success opens a session and returns
+    /// (session token, person). Unknown email and wrong password answer the same.
+    pub fn login(&self, email: &str, password: &str, client: &str) -> Result<(String, Person)> {
+        let now = self.now().0;
+        let sec = &self.config.security;
+        let window = sec.login_window_secs as i64 * 1000;
+        let email = email.trim().to_lowercase();
+        let acct_key = format!("acct:{email}");
+        let ip_key = format!("ip:{client}");
+        {
+            let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;
+            let wait = lim.blocked(&acct_key, sec.login_failures_per_account, now, window).or(lim.blocked(&ip_key, sec.login_failures_per_ip, now, window));
+            if let Some(retry_after_secs) = wait {
+                return Err(DeskError::RateLimited { retry_after_secs });
+            }
+        }
+        let person = self.store.read()?.person_by_email(&email)?;
+        let ok = match &person {
+            Some(p) if p.is_staff() => verify_password(&p.password_hash, password),
+            _ => {
+                let dummy = DUMMY_HASH.get_or_init(|| hash_password("not a password anyone uses").unwrap_or_default());
+                let _ = verify_password(dummy, password);
+                false
+            }
+        };
+        let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;
+        match person {
+            Some(p) if ok => {
+                lim.clear(&acct_key);
+                drop(lim);
+                let token = self.open_session(p.id)?;
+                Ok((token, p))
+            }
+            _ => {
+                lim.fail(&acct_key, now);
+                lim.fail(&ip_key, now);
+                Err(DeskError::BadCredentials)
+            }
+        }
+    }
+
+    /// Creates a session for a person; returns the cookie token.
+    pub fn open_session(&self, person: u64) -> Result<String> {
+        let token = random_token()?;
+        let now = self.now();
+        let s = Session { person, csrf: random_token()?, created_at: now, last_seen: now };
+        self.store.write(|w| w.put_session(&token, &s).map_err(DeskError::from))?;
+        Ok(token)
+    }
+
+    /// The person behind a session token, if the session is live and they are
+    /// still active. Refreshes `last_seen` at most once a minute.
+    pub fn session(&self, token: &str) -> Result<Option<(Person, Session)>> {
+        if token.len() != 64 {
+            return Ok(None);
+        }
+        let now = self.now();
+        let r = self.store.read()?;
+        let Some(mut s) = r.session(token)? else { return Ok(None) };
+        let idle = self.config.security.session_idle_hours as i64 * 3_600_000;
+        if now.0 - s.last_seen.0 > idle {
+            self.store.write(|w| w.delete_session(token).map_err(DeskError::from))?;
+            return Ok(None);
+        }
+        let Some(p) = r.person(s.person)?.filter(|p| p.is_staff()) else { return Ok(None) };
+        drop(r);
+        if now.0 - s.last_seen.0 > 60_000 {
+            s.last_seen = now;
+            self.store.write(|w| w.put_session(token, &s).map_err(DeskError::from))?;
+        }
+        Ok(Some((p, s)))
+    }
+
+    pub fn logout(&self, token: &str) -> Result<()> {
+        self.store.write(|w| w.delete_session(token).map_err(DeskError::from))
+    }
+
+    /// Issues an API token for an active agent (CLI `token create`).
+    pub fn create_api_token(&self, email: &str, name: &str) -> Result<String> {
+        let email = normalize_email(email).ok_or_else(|| invalid("email", "is not an email address"))?;
+        let token = format!("fd_{}", random_token()?);
+        let now = self.now();
+        self.store.write(|w| {
+            let p = w.person_by_email(&email)?.filter(|p| p.is_staff()).ok_or_else(|| invalid("email", format!("{email} is not an active agent")))?;
+            w.put_api_token(&token, &ApiToken { person: p.id, name: name.trim().to_string(), created_at: now })?;
+            Ok(token.clone())
+        })
+    }
+
+    /// The active agent behind an API bearer token.
+    pub fn authenticate_token(&self, token: &str) -> Result<Option<Person>> {
+        if token.len() > 200 {
+            return Ok(None);
+        }
+        let r = self.store.read()?;
+        let Some(t) = r.api_token(token)? else { return Ok(None) };
+        Ok(r.person(t.person)?.filter(|p| p.is_staff()))
+    }
+
+    /// Adds an agent or admin. `actor` is `None` only for the CLI (the machine's
+    /// operator); otherwise it must be an admin.
+    pub fn add_agent(&self, actor: Option<&Person>, new: NewAgent) -> Result<Person> {
+        if let Some(a) = actor
+            && !a.is_admin()
+        {
+            return Err(DeskError::NotFound);
+        }
+        if !new.role.is_staff() {
+            return Err(invalid("role", "must be admin or agent"));
+        }
+        let email = normalize_email(&new.email).ok_or_else(|| invalid("email", format!("{:?} is not an email address", new.email)))?;
+        let name = new.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 120 {
+            return Err(invalid("name", "must be 1-120 characters"));
+        }
+        check_password_rules(&new.password)?;
+        let mut departments = Vec::new();
+        for d in &new.departments {
+            departments.push(self.check_department(d)?);
+        }
+        let hash = hash_password(&new.password)?;
+        let now = self.now();
+        self.store.write(|w| {
+            let mut p = match w.person_by_email(&email)? {
+                Some(p) if p.role.is_staff() => return Err(DeskError::Conflict(format!("{email} is already an agent"))),
+                // A known contact becomes staff, keeping their id and history.
+                Some(p) => p,
+                None => Person { id: w.next_id("person")?, email: email.clone(), name: String::new(), role: new.role, password_hash: String::new(), active: true, departments: Vec::new(), created_at: now },
+            };
+            p.name = name;
+            p.role = new.role;
+            p.password_hash = hash;
+            p.active = true;
+            p.departments = departments;
+            w.put_person(&p)?;
+            Ok(p)
+        })
+    }
+
+    fn admin_edit(&self, actor: &Person, id: u64, f: impl FnOnce(&mut Person) -> Result<()>) -> Result<Person> {
+        if !actor.is_admin() {
+            return Err(DeskError::NotFound);
+        }
+        self.store.write(|w| {
+            let mut p = w.person(id)?.filter(|p| p.role.is_staff()).ok_or(DeskError::NotFound)?;
+            f(&mut p)?;
+            w.put_person(&p)?;
+            if !p.active {
+                w.delete_sessions_of(p.id)?;
+            }
+            Ok(p)
+        })
+    }
+
+    /// Deactivates or reactivates an agent. Deactivation ends their sessions;
+    /// an admin cannot deactivate themself (someone must be able to log in).
+    pub fn set_agent_active(&self, actor: &Person, id: u64, active: bool) -> Result<Person> {
+        if actor.id == id && !active {
+            return Err(DeskError::Conflict("you cannot deactivate yourself".into()));
+        }
+        self.admin_edit(actor, id, |p| {
+            p.active = active;
+            Ok(())
+        })
+    }
+
+    /// Sets a new password for an agent and ends their sessions.
+    pub fn reset_password(&self, actor: &Person, id: u64, password: &str) -> Result<Person> {
+        check_password_rules(password)?;
+        let hash = hash_password(password)?;
+        let p = self.admin_edit(actor, id, |p| {
+            p.password_hash = hash;
+            Ok(())
+        })?;
+        self.store.write(|w| w.delete_sessions_of(id).map_err(DeskError::from))?;
+        Ok(p)
+    }
+
+    /// Changes an agent's role and departments.
+    pub fn edit_agent(&self, actor: &Person, id: u64, role: Role, departments: &[String]) -> Result<Person> {
+        if !role.is_staff() {
+            return Err(invalid("role", "must be admin or agent"));
+        }
+        if actor.id == id && role != Role::Admin {
+            return Err(DeskError::Conflict("you cannot remove your own admin role".into()));
+        }
+        let mut depts = Vec::new();
+        for d in departments {
+            depts.push(self.check_department(d)?);
+        }
+        self.admin_edit(actor, id, |p| {
+            p.role = role;
+            p.departments = depts;
+            Ok(())
+        })
+    }
+
+    /// Whether any admin exists (for the first-run message).
+    pub fn has_admin(&self) -> Result<bool> {
+        Ok(self.store.read()?.staff()?.iter().any(|p| p.is_admin()))
+    }
+
+}

@@ -1,0 +1,476 @@
+//! The desk's commands: create a ticket, reply, note, assign, change fields, and
+//! the reads behind every page. Each command checks permissions itself and runs
+//! in one write transaction that changes the ticket and appends its log events,
+//! so a crash never leaves half a command behind.
+//!
+//! Web, API, CLI and (later) mail call these; none of them touch the store.
+
+pub mod auth;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::domain::ticket::normalize_tags;
+use crate::domain::time::Date;
+use crate::domain::{Channel, EntryKind, Event, Person, Priority, Role, Status, ThreadEntry, Ticket, TicketRef, Timestamp};
+use crate::store::{Store, StoreError, TicketQuery, Write};
+
+/// Why a command was refused. Each maps to a clear HTTP answer.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error("not found")]
+    NotFound,
+    #[error("{field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    #[error("{field} is too large (limit {limit})")]
+    TooLarge { field: &'static str, limit: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error("too many failed logins; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+}
+
+pub type Result<T> = std::result::Result<T, DeskError>;
+
+fn invalid(field: &'static str, message: impl Into<String>) -> DeskError {
+    DeskError::Invalid { field, message: message.into() }
+}
+
+/// A new ticket as an agent enters it (web form or API).
+#[derive(Debug, Clone, Default)]
+pub struct NewTicket {
+    pub subject: String,
+    pub body: String,
+    pub requester_name: String,
+    pub requester_email: String,
+    pub channel: Option<Channel>,
+    pub priority: Option<Priority>,
+    pub category: Option<String>,
+    pub department: Option<String>,
+    pub assignee: Option<u64>,
+    pub due: Option<Date>,
+    pub tags: Vec<String>,
+}
+
+/// Field changes; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct TicketPatch {
+    pub subject: Option<String>,
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    pub category: Option<String>,
+    pub department: Option<String>,
+    /// `Some(None)` unassigns.
+    pub assignee: Option<Option<u64>>,
+    /// `Some(None)` clears the due date.
+    pub due: Option<Option<Date>>,
+    pub tags: Option<Vec<String>>,
+}
+
+impl TicketPatch {
+    pub fn is_empty(&self) -> bool {
+        self.subject.is_none()
+            && self.status.is_none()
+            && self.priority.is_none()
+            && self.category.is_none()
+            && self.department.is_none()
+            && self.assignee.is_none()
+            && self.due.is_none()
+            && self.tags.is_none()
+    }
+}
+
+/// Everything the ticket page shows.
+pub struct TicketView {
+    pub ticket: Ticket,
+    pub entries: Vec<ThreadEntry>,
+    /// Everyone the page names (requester, assignee, authors).
+    pub people: HashMap<u64, Person>,
+}
+
+impl TicketView {
+    pub fn name_of(&self, id: Option<u64>) -> String {
+        match id.and_then(|i| self.people.get(&i)) {
+            Some(p) => p.display(),
+            None if id.is_none() => "System".into(),
+            None => "(unknown)".into(),
+        }
+    }
+}
+
+/// The help desk: store, config and clock, and the commands on them.
+pub struct Desk {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub clock: SharedClock,
+    limiter: Mutex<auth::LoginLimiter>,
+}
+
+impl Desk {
+    pub fn new(store: Store, config: Arc<Config>, clock: SharedClock) -> Desk {
+        Desk { store, config, clock, limiter: Mutex::new(auth::LoginLimiter::default()) }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn reference(&self, id: u64) -> String {
+        TicketRef(id).format(&self.config.desk.reference_prefix)
+    }
+
+    pub fn parse_reference(&self, s: &str) -> Option<u64> {
+        TicketRef::parse(s, &self.config.desk.reference_prefix).map(|r| r.0)
+    }
+
+    fn check_subject(&self, s: &str) -> Result<String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(invalid("subject", "is required"));
+        }
+        let max = self.config.limits.subject_max_chars;
+        if s.chars().count() > max {
+            return Err(DeskError::TooLarge { field: "subject", limit: format!("{max} characters") });
+        }
+        Ok(s.to_string())
+    }
+
+    fn check_body(&self, field: &'static str, s: &str, required: bool) -> Result<String> {
+        let body = s.replace("\r\n", "\n");
+        if required && body.trim().is_empty() {
+            return Err(invalid(field, "is required"));
+        }
+        let max = self.config.limits.body_max_bytes;
+        if body.len() > max {
+            return Err(DeskError::TooLarge { field, limit: format!("{max} bytes") });
+        }
+        Ok(body.trim_end().to_string())
+    }
+
+    fn check_tags(&self, tags: &[String]) -> Result<Vec<String>> {
+        let tags = normalize_tags(tags.iter().map(|s| s.as_str()));
+        if tags.len() > self.config.limits.tags_max {
+            return Err(DeskError::TooLarge { field: "tags", limit: format!("{} tags", self.config.limits.tags_max) });
+        }
+        if let Some(t) = tags.iter().find(|t| t.chars().count() > 40) {
+            return Err(invalid("tags", format!("tag {t:?} is longer than 40 characters")));
+        }
+        Ok(tags)
+    }
+
+    fn check_category(&self, c: &str) -> Result<String> {
+        self.config.category(c).map(str::to_string).ok_or_else(|| invalid("category", format!("{c:?} is not a category; use one of: {}", self.config.desk.categories.join(", "))))
+    }
+
+    fn check_department(&self, d: &str) -> Result<String> {
+        self.config.department(d).map(str::to_string).ok_or_else(|| invalid("department", format!("{d:?} is not a department; use one of: {}", self.config.desk.departments.join(", "))))
+    }
+
+    /// The assignee must be an active agent or admin who works in the department.
+    fn check_assignee(w: &Write, id: u64, department: &str) -> Result<Person> {
+        match w.person(id)? {
+            Some(p) if p.is_staff() && p.works_in(department) => Ok(p),
+            Some(p) if p.is_staff() => Err(invalid("assignee", format!("{} does not work in {department}", p.email))),
+            _ => Err(invalid("assignee", "is not an active agent")),
+        }
+    }
+
+    /// Finds the requester by email or creates the contact (first contact).
+    pub(crate) fn requester_in(w: &mut Write, email: &str, name: &str, now: Timestamp) -> Result<Person> {
+        let email = crate::domain::people::normalize_email(email).ok_or_else(|| invalid("requester", format!("{email:?} is not an email address")))?;
+        if let Some(mut p) = w.person_by_email(&email)? {
+            if p.name.trim().is_empty() && !name.trim().is_empty() {
+                p.name = name.trim().to_string();
+                w.put_person(&p)?;
+            }
+            return Ok(p);
+        }
+        let p = Person {
+            id: w.next_id("person")?,
+            email,
+            name: name.trim().chars().take(120).collect(),
+            role: Role::Requester,
+            password_hash: String::new(),
+            active: true,
+            departments: Vec::new(),
+            created_at: now,
+        };
+        w.put_person(&p)?;
+        Ok(p)
+    }
+
+    fn event(ticket: u64, actor: Option<u64>, event: Event, now: Timestamp) -> ThreadEntry {
+        ThreadEntry { ticket, seq: 0, kind: EntryKind::Event, author: actor, body: String::new(), event: Some(event), attachments: Vec::new(), created_at: now }
+    }
+
+    /// Creates a ticket on behalf of a requester (phone call, walk-in, API).
+    pub fn create_ticket(&self, actor: &Person, new: NewTicket) -> Result<Ticket> {
+        if !actor.is_staff() {
+            return Err(DeskError::Forbidden("only agents create tickets here".into()));
+        }
+        let subject = self.check_subject(&new.subject)?;
+        let body = self.check_body("body", &new.body, false)?;
+        let category = self.check_category(new.category.as_deref().unwrap_or(&self.config.desk.default_category))?;
+        let department = self.check_department(new.department.as_deref().unwrap_or(&self.config.desk.default_department))?;
+        if !actor.works_in(&department) {
+            return Err(invalid("department", format!("you do not work in {department}")));
+        }
+        let tags = self.check_tags(&new.tags)?;
+        let now = self.now();
+        self.store.write(|w| {
+            let requester = Self::requester_in(w, &new.requester_email, &new.requester_name, now)?;
+            if let Some(a) = new.assignee {
+                Self::check_assignee(w, a, &department)?;
+            }
+            let channel = new.channel.unwrap_or(Channel::Phone);
+            let t = Ticket {
+                id: w.next_id("ticket")?,
+                subject,
+                description: body.clone(),
+                requester: requester.id,
+                channel,
+                status: Status::Open,
+                priority: new.priority.unwrap_or_else(|| self.config.default_priority()),
+                category,
+                department,
+                assignee: new.assignee,
+                due: new.due,
+                tags,
+                created_at: now,
+                updated_at: now,
+            };
+            w.put_ticket(None, &t)?;
+            w.append_entry(&mut Self::event(t.id, Some(actor.id), Event::Created { channel: channel.label().into() }, now))?;
+            if !body.trim().is_empty() {
+                let mut first = ThreadEntry { ticket: t.id, seq: 0, kind: EntryKind::Reply, author: Some(requester.id), body, event: None, attachments: Vec::new(), created_at: now };
+                w.append_entry(&mut first)?;
+            }
+            if let Some(a) = t.assignee {
+                let name = w.person(a)?.map(|p| p.display());
+                w.append_entry(&mut Self::event(t.id, Some(actor.id), Event::Assigned { from: None, to: name }, now))?;
+            }
+            Ok(t)
+        })
+    }
+
+    /// Loads a ticket the actor may see; `NotFound` otherwise (no hint it exists).
+    fn visible(&self, actor: &Person, w: &Write, id: u64) -> Result<Ticket> {
+        match w.ticket(id)? {
+            Some(t) if actor.can_see(&t) => Ok(t),
+            _ => Err(DeskError::NotFound),
+        }
+    }
+
+    /// An agent's public reply or internal note, with an optional status change.
+    pub fn add_entry(&self, actor: &Person, id: u64, body: &str, internal: bool, status: Option<Status>) -> Result<ThreadEntry> {
+        let body = self.check_body("body", body, true)?;
+        let now = self.now();
+        self.store.write(|w| {
+            let old = self.visible(actor, w, id)?;
+            if old.is_closed() {
+                return Err(DeskError::Conflict(format!("{} is closed; an admin must reopen it before anyone can write to it", self.reference(id))));
+            }
+            let new_status = if internal { status.unwrap_or(old.status) } else { self.config.reply_status(old.status, status) };
+            if new_status != old.status {
+                old.status.check_transition(new_status, actor.is_admin()).map_err(|e| invalid("status", e.to_string()))?;
+            }
+            let mut entry = ThreadEntry {
+                ticket: id,
+                seq: 0,
+                kind: if internal { EntryKind::Note } else { EntryKind::Reply },
+                author: Some(actor.id),
+                body,
+                event: None,
+                attachments: Vec::new(),
+                created_at: now,
+            };
+            w.append_entry(&mut entry)?;
+            let mut t = old.clone();
+            t.updated_at = now;
+            if new_status != old.status {
+                t.status = new_status;
+                w.append_entry(&mut Self::event(id, Some(actor.id), Event::StatusChanged { from: old.status.label().into(), to: new_status.label().into() }, now))?;
+            }
+            w.put_ticket(Some(&old), &t)?;
+            Ok(entry)
+        })
+    }
+
+    /// Changes fields; every change becomes an event with the actor and time.
+    pub fn update_ticket(&self, actor: &Person, id: u64, patch: TicketPatch) -> Result<Ticket> {
+        let now = self.now();
+        let subject = patch.subject.as_deref().map(|s| self.check_subject(s)).transpose()?;
+        let category = patch.category.as_deref().map(|c| self.check_category(c)).transpose()?;
+        let department = patch.department.as_deref().map(|d| self.check_department(d)).transpose()?;
+        let tags = patch.tags.as_deref().map(|t| self.check_tags(t)).transpose()?;
+        self.store.write(|w| {
+            let old = self.visible(actor, w, id)?;
+            let mut t = old.clone();
+            let mut events = Vec::new();
+            if old.is_closed() {
+                // Read-only: the one change allowed is an admin reopening it.
+                let reopening = patch.status == Some(Status::Open);
+                if !reopening {
+                    return Err(DeskError::Conflict(format!("{} is closed; an admin must reopen it first", self.reference(id))));
+                }
+                if !actor.is_admin() {
+                    return Err(DeskError::Forbidden("only an admin can reopen a closed ticket".into()));
+                }
+            }
+            if let Some(s) = patch.status
+                && s != old.status
+            {
+                old.status.check_transition(s, actor.is_admin()).map_err(|e| invalid("status", e.to_string()))?;
+                t.status = s;
+                events.push(Event::StatusChanged { from: old.status.label().into(), to: s.label().into() });
+            }
+            if old.is_closed() {
+                // Reopened: nothing else may change in the same command.
+            } else {
+                if let Some(s) = subject
+                    && s != old.subject
+                {
+                    events.push(Event::FieldChanged { field: "subject".into(), from: old.subject.clone(), to: s.clone() });
+                    t.subject = s;
+                }
+                if let Some(p) = patch.priority
+                    && p != old.priority
+                {
+                    events.push(Event::FieldChanged { field: "priority".into(), from: old.priority.label().into(), to: p.label().into() });
+                    t.priority = p;
+                }
+                if let Some(c) = category
+                    && c != old.category
+                {
+                    events.push(Event::FieldChanged { field: "category".into(), from: old.category.clone(), to: c.clone() });
+                    t.category = c;
+                }
+                if let Some(d) = department
+                    && d != old.department
+                {
+                    if !actor.works_in(&d) {
+                        return Err(invalid("department", format!("you do not work in {d}")));
+                    }
+                    events.push(Event::FieldChanged { field: "department".into(), from: old.department.clone(), to: d.clone() });
+                    t.department = d;
+                }
+                if let Some(a) = patch.assignee
+                    && a != old.assignee
+                {
+                    let to = match a {
+                        Some(id) => Some(Self::check_assignee(w, id, &t.department)?.display()),
+                        None => None,
+                    };
+                    let from = match old.assignee {
+                        Some(id) => w.person(id)?.map(|p| p.display()),
+                        None => None,
+                    };
+                    events.push(Event::Assigned { from, to });
+                    t.assignee = a;
+                } else if let Some(a) = t.assignee
+                    && t.department != old.department
+                {
+                    // Moving departments keeps the assignee only if they work there.
+                    Self::check_assignee(w, a, &t.department)?;
+                }
+                if let Some(d) = patch.due
+                    && d != old.due
+                {
+                    let show = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
+                    events.push(Event::FieldChanged { field: "due date".into(), from: show(old.due), to: show(d) });
+                    t.due = d;
+                }
+                if let Some(tags) = tags
+                    && tags != old.tags
+                {
+                    events.push(Event::FieldChanged { field: "tags".into(), from: old.tags.join(", "), to: tags.join(", ") });
+                    t.tags = tags;
+                }
+            }
+            if events.is_empty() {
+                return Ok(old);
+            }
+            t.updated_at = now;
+            for e in events {
+                w.append_entry(&mut Self::event(id, Some(actor.id), e, now))?;
+            }
+            w.put_ticket(Some(&old), &t)?;
+            Ok(t)
+        })
+    }
+
+    /// The ticket page: ticket, thread and the people it names.
+    pub fn ticket_view(&self, actor: &Person, id: u64) -> Result<TicketView> {
+        let r = self.store.read()?;
+        let ticket = match r.ticket(id)? {
+            Some(t) if actor.can_see(&t) => t,
+            _ => return Err(DeskError::NotFound),
+        };
+        let entries = r.entries(id)?;
+        let mut people = HashMap::new();
+        let ids = entries.iter().filter_map(|e| e.author).chain([ticket.requester]).chain(ticket.assignee);
+        for pid in ids {
+            if let std::collections::hash_map::Entry::Vacant(v) = people.entry(pid)
+                && let Some(p) = r.person(pid)?
+            {
+                v.insert(p);
+            }
+        }
+        Ok(TicketView { ticket, entries, people })
+    }
+
+    /// A queue page the actor may see, plus the people it names.
+    pub fn queue(&self, actor: &Person, mut q: TicketQuery) -> Result<(Vec<Ticket>, bool, HashMap<u64, Person>)> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        if !actor.is_admin() && !actor.departments.is_empty() {
+            q.visible_departments = Some(actor.departments.clone());
+        }
+        let r = self.store.read()?;
+        let (tickets, more) = r.query(&q)?;
+        let mut people = HashMap::new();
+        for t in &tickets {
+            for pid in [Some(t.requester), t.assignee].into_iter().flatten() {
+                if let std::collections::hash_map::Entry::Vacant(v) = people.entry(pid)
+                    && let Some(p) = r.person(pid)?
+                {
+                    v.insert(p);
+                }
+            }
+        }
+        Ok((tickets, more, people))
+    }
+
+    /// Per-status counts for the sidebar.
+    pub fn status_counts(&self) -> Result<Vec<(Status, u64)>> {
+        let r = self.store.read()?;
+        Status::ALL.iter().map(|&s| Ok((s, r.status_count(s)?))).collect()
+    }
+
+    /// A person by id (requester page); staff only.
+    pub fn person(&self, actor: &Person, id: u64) -> Result<Person> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        self.store.read()?.person(id)?.ok_or(DeskError::NotFound)
+    }
+
+    /// Active agents and admins, for assignee pickers.
+    pub fn agents(&self) -> Result<Vec<Person>> {
+        Ok(self.store.read()?.staff()?.into_iter().filter(|p| p.active).collect())
+    }
+
+    pub fn agent_by_email(&self, email: &str) -> Result<Option<Person>> {
+        let email = email.trim().to_lowercase();
+        Ok(self.store.read()?.person_by_email(&email)?.filter(|p| p.role.is_staff()))
+    }
+}
