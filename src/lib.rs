@@ -5,3 +5,6 @@ pub mod config;
 pub mod domain;
 pub mod store;
 pub mod desk;
+pub mod web;
+pub mod app;
+pub mod bench;

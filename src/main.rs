@@ -1,1 +1,159 @@
-fn main() {}
+//! The `frontdesk` command line: serve, user, token, check-config, bench.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use frontdesk::clock::SystemClock;
+use frontdesk::config::Config;
+use frontdesk::desk::auth::NewAgent;
+use frontdesk::domain::Role;
+
+#[derive(Parser)]
+#[command(name = "frontdesk", version, about = "A help desk in one binary")]
+struct Cli {
+    /// Config file (TOML). Every key is optional.
+    #[arg(long, global = true, env = "FRONTDESK_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory; overrides server.data_dir.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Web listen address; overrides server.http.
+    #[arg(long, global = true)]
+    http: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the desk: web UI and API.
+    Serve,
+    /// Validate the config and print the effective settings.
+    CheckConfig,
+    /// Manage agents and admins.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Benchmarks that print measured numbers.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add an agent or admin (run while the server is stopped).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// Read the password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Create an API token for an agent and print it (run while the server is stopped).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Fill a data dir with synthetic tickets and measure queue and ticket pages
+    /// through the real HTTP server.
+    Web {
+        /// Tickets to create (skipped if the data dir already holds them).
+        #[arg(long, default_value_t = 100_000)]
+        tickets: u64,
+        /// Thread entries per ticket.
+        #[arg(long, default_value_t = 5)]
+        entries: u32,
+        /// Requests per measured page kind.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+    },
+}
+
+fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
+    let mut cfg = match &cli.config {
+        Some(path) => Config::load(path).map_err(|e| {
+            eprintln!("frontdesk: config error: {e}");
+            ExitCode::from(2)
+        })?,
+        None => Config::default(),
+    };
+    if let Some(d) = &cli.data_dir {
+        cfg.server.data_dir = d.clone();
+    }
+    if let Some(h) = &cli.http {
+        if h.parse::<std::net::SocketAddr>().is_err() {
+            eprintln!("frontdesk: --http {h:?} is not an address like 127.0.0.1:8080");
+            return Err(ExitCode::from(2));
+        }
+        cfg.server.http = h.clone();
+    }
+    Ok(cfg)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FRONTDESK_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cfg = match load_config(&cli) {
+        Ok(c) => Arc::new(c),
+        Err(code) => return code,
+    };
+    let result = match cli.command {
+        Command::CheckConfig => {
+            print!("{}", cfg.to_toml());
+            eprintln!("frontdesk: config OK");
+            Ok(())
+        }
+        Command::Serve => tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(frontdesk::app::serve(cfg))),
+        Command::User(UserCmd::Add { email, name, role, password_stdin }) => user_add(cfg, email, name, role, password_stdin),
+        Command::Token(TokenCmd::Create { email, name }) => frontdesk::app::open_desk(cfg, Arc::new(SystemClock)).and_then(|desk| {
+            let t = desk.create_api_token(&email, &name)?;
+            println!("{t}");
+            Ok(())
+        }),
+        Command::Bench(BenchCmd::Web { tickets, entries, requests }) => frontdesk::bench::web(&cfg, tickets, entries, requests),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("frontdesk: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn user_add(cfg: Arc<Config>, email: String, name: String, role: String, password_stdin: bool) -> anyhow::Result<()> {
+    let role = Role::parse(&role).filter(|r| r.is_staff()).ok_or_else(|| anyhow::anyhow!("--role must be admin or agent"))?;
+    if !password_stdin {
+        anyhow::bail!("pass the password on standard input with --password-stdin (it stays out of shell history)");
+    }
+    let mut input = String::new();
+    std::io::stdin().take(4096).read_to_string(&mut input)?;
+    let password = input.lines().next().unwrap_or("").to_string();
+    let desk = frontdesk::app::open_desk(cfg, Arc::new(SystemClock))?;
+    let p = desk.add_agent(None, NewAgent { email, name, role, password, departments: Vec::new() })?;
+    println!("added {} {} <{}>", p.role.key(), p.name, p.email);
+    Ok(())
+}

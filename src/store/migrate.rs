@@ -64,7 +64,7 @@ pub fn run(db: &Database) -> Result<()> {
     };
     match found {
         Some(v) if v > SCHEMA_VERSION => return Err(StoreError::TooNew { found: v, known: SCHEMA_VERSION }),
-        Some(v) if v == SCHEMA_VERSION => return Ok(()),
+        Some(v) if v == SCHEMA_VERSION => {}
         None if fresh => {
             // A new data directory: nothing to migrate.
         }
@@ -78,7 +78,31 @@ pub fn run(db: &Database) -> Result<()> {
         let mut meta = tx.open_table(META)?;
         meta.insert("schema_version", SCHEMA_VERSION)?;
     }
+    create_tables(&tx)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Opening a table in a write transaction creates it, so read transactions
+/// never meet a missing table.
+fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
+    use super::*;
+    tx.open_table(META)?;
+    tx.open_table(TICKETS)?;
+    tx.open_table(ENTRIES)?;
+    tx.open_table(PEOPLE)?;
+    tx.open_table(PEOPLE_BY_EMAIL)?;
+    tx.open_table(STAFF)?;
+    tx.open_table(SESSIONS)?;
+    tx.open_table(API_TOKENS)?;
+    tx.open_table(BLOBS)?;
+    tx.open_table(BLOB_CHUNKS)?;
+    tx.open_table(IDX_UPDATED)?;
+    tx.open_table(IDX_STATUS)?;
+    tx.open_table(IDX_PRIORITY)?;
+    tx.open_table(IDX_ASSIGNEE)?;
+    tx.open_table(IDX_REQUESTER)?;
+    tx.open_table(IDX_DEPARTMENT)?;
     Ok(())
 }
 

@@ -1,0 +1,59 @@
+//! Wires store, desk, clock and the HTTP server together; starts and stops them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Config;
+use crate::desk::Desk;
+use crate::store::Store;
+
+/// Opens the data directory and builds the desk.
+pub fn open_desk(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Arc<Desk>> {
+    let dir = &cfg.server.data_dir;
+    let store = Store::open(dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+    Ok(Arc::new(Desk::new(store, cfg, clock)))
+}
+
+/// `frontdesk serve`: runs until Ctrl-C or SIGTERM.
+pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
+    let desk = open_desk(cfg.clone(), Arc::new(SystemClock))?;
+    let listener = tokio::net::TcpListener::bind(&cfg.server.http).await.with_context(|| format!("cannot listen on {} (server.http)", cfg.server.http))?;
+    let addr = listener.local_addr()?;
+    println!("frontdesk: web UI and API on http://{addr} (data in {})", cfg.server.data_dir.display());
+    if !desk.has_admin()? {
+        println!(
+            "frontdesk: first run: there is no admin yet. Stop the server (Ctrl-C) and create one:\n\n    \
+             frontdesk --data-dir {} user add --email you@example.com --name \"Your Name\" --role admin --password-stdin\n\n\
+             then start it again and log in at http://{addr}/login",
+            cfg.server.data_dir.display()
+        );
+    }
+    let app = crate::web::router(desk.clone());
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
+    println!("frontdesk: stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,213 @@
+//! Admin pages: add, edit, deactivate and reset agents. Agents who are not
+//! admins get a 404 here (they may not see these pages), enforced in `desk`.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::views::{self, Frame, csrf_field, page};
+use super::{Agent, AppState, PageError};
+use crate::desk::DeskError;
+use crate::desk::auth::{MIN_PASSWORD_CHARS, NewAgent};
+use crate::domain::{Person, Role};
+
+fn fail(st: &AppState, e: DeskError) -> Response {
+    PageError(e).render(&st.desk.config.desk.name)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, String)>) -> Markup {
+    let depts = &st.desk.config.desk.departments;
+    html! {
+        div.narrow-page.wide-ok {
+            h1 { "Agents" }
+            @if let Some((k, m)) = &flash { (views::notice(k, m)) }
+            table.tickets.agents {
+                thead { tr { th { "Name" } th { "Email" } th { "Role" } th.hide-sm { "Departments" } th { "Status" } th { "" } } }
+                tbody {
+                    @for p in staff {
+                        tr class=(if p.active { "" } else { "inactive" }) {
+                            td { (p.name) }
+                            td { (p.email) }
+                            td { (p.role.key()) }
+                            td.hide-sm { @if p.departments.is_empty() { span.muted { "All" } } @else { (p.departments.join(", ")) } }
+                            td { @if p.active { span.badge.st-open { "Active" } } @else { span.badge.st-closed { "Deactivated" } } }
+                            td.actions {
+                                details.menu {
+                                    summary { "Manage" }
+                                    div.menu-body {
+                                        @if p.id != a.person.id {
+                                            form method="post" action=(format!("/admin/agents/{}/active", p.id)) {
+                                                (csrf_field(&a.csrf))
+                                                input type="hidden" name="active" value=(if p.active { "0" } else { "1" });
+                                                button type="submit" class=(if p.active { "danger" } else { "" }) { @if p.active { "Deactivate" } @else { "Reactivate" } }
+                                            }
+                                        }
+                                        form method="post" action=(format!("/admin/agents/{}/password", p.id)) {
+                                            (csrf_field(&a.csrf))
+                                            label { "New password" input type="password" name="password" minlength=(MIN_PASSWORD_CHARS) required autocomplete="new-password"; }
+                                            button type="submit" { "Reset password" }
+                                        }
+                                        form method="post" action=(format!("/admin/agents/{}/edit", p.id)) {
+                                            (csrf_field(&a.csrf))
+                                            label { "Role" select name="role" {
+                                                option value="agent" selected[p.role == Role::Agent] { "Agent" }
+                                                option value="admin" selected[p.role == Role::Admin] { "Admin" }
+                                            } }
+                                            @if depts.len() > 1 {
+                                                fieldset { legend { "Departments (none = all)" }
+                                                    @for d in depts { label.check { input type="checkbox" name="departments" value=(d) checked[p.departments.contains(d)]; " " (d) } }
+                                                }
+                                            }
+                                            button type="submit" { "Save" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Add an agent" }
+            form.card.form-grid method="post" action="/admin/agents" {
+                (csrf_field(&a.csrf))
+                div.row {
+                    label { "Name" input type="text" name="name" required; }
+                    label { "Email" input type="email" name="email" required; }
+                }
+                div.row {
+                    label { "Role" select name="role" { option value="agent" { "Agent" } option value="admin" { "Admin" } } }
+                    label { "Initial password" input type="password" name="password" minlength=(MIN_PASSWORD_CHARS) required autocomplete="new-password"; }
+                }
+                @if depts.len() > 1 {
+                    fieldset { legend { "Departments (none = all)" }
+                        @for d in depts { label.check { input type="checkbox" name="departments" value=(d); " " (d) } }
+                    }
+                }
+                div.actions { button.primary type="submit" { "Add agent" } }
+            }
+        }
+    }
+}
+
+fn render(st: &AppState, a: &Agent, flash: Option<(&str, String)>, status: axum::http::StatusCode) -> Response {
+    if !a.person.is_admin() {
+        return fail(st, DeskError::NotFound);
+    }
+    match st.desk.store.read().and_then(|r| r.staff()) {
+        Ok(staff) => {
+            let f = Frame { desk_name: &st.desk.config.desk.name, title: "Agents".into(), user: Some(&a.person), csrf: &a.csrf, area: "admin" };
+            (status, page(&f, agents_body(st, a, &staff, flash))).into_response()
+        }
+        Err(e) => fail(st, e.into()),
+    }
+}
+
+pub async fn agents_page(State(st): State<AppState>, a: Agent, Query(q): Query<DoneQuery>) -> Response {
+    let flash = match q.done.as_deref() {
+        Some("added") => Some(("ok", "Agent added. They can log in now.".to_string())),
+        Some("saved") => Some(("ok", "Saved.".to_string())),
+        Some("password") => Some(("ok", "Password reset. Their open sessions were ended.".to_string())),
+        _ => None,
+    };
+    render(&st, &a, flash, axum::http::StatusCode::OK)
+}
+
+/// Form with repeated `departments` fields (checkboxes).
+fn departments_of(raw: &str) -> Vec<String> {
+    raw.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| *k == "departments")
+        .map(|(_, v)| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AddForm {
+    name: String,
+    email: String,
+    role: String,
+    password: String,
+}
+
+fn on_error(st: &AppState, a: &Agent, e: DeskError) -> Response {
+    match e {
+        DeskError::NotFound | DeskError::Store(_) => fail(st, e),
+        e => render(st, a, Some(("error", e.to_string())), super::status_of(&e)),
+    }
+}
+
+pub async fn add_agent(State(st): State<AppState>, a: Agent, body: String) -> Response {
+    let f: AddForm = match serde_urlencoded_lite(&body) {
+        Ok(f) => f,
+        Err(e) => return on_error(&st, &a, e),
+    };
+    let Some(role) = Role::parse(&f.role) else {
+        return on_error(&st, &a, DeskError::Invalid { field: "role", message: format!("{:?} is not a role", f.role) });
+    };
+    let new = NewAgent { email: f.email, name: f.name, role, password: f.password, departments: departments_of(&body) };
+    let desk = st.desk.clone();
+    let actor = a.person.clone();
+    match tokio::task::spawn_blocking(move || desk.add_agent(Some(&actor), new)).await {
+        Ok(Ok(_)) => Redirect::to("/admin/agents?done=added").into_response(),
+        Ok(Err(e)) => on_error(&st, &a, e),
+        Err(_) => fail(&st, DeskError::Conflict("the request was interrupted".into())),
+    }
+}
+
+fn serde_urlencoded_lite<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, DeskError> {
+    // Repeated `departments` keys are not fields of the struct and are skipped here.
+    serde_urlencoded::from_str(body).map_err(|e| DeskError::Invalid { field: "form", message: e.to_string() })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ActiveForm {
+    active: String,
+}
+
+pub async fn set_active(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<ActiveForm>) -> Response {
+    match st.desk.set_agent_active(&a.person, id, f.active == "1") {
+        Ok(_) => Redirect::to("/admin/agents?done=saved").into_response(),
+        Err(e) => on_error(&st, &a, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    password: String,
+}
+
+pub async fn reset_password(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PasswordForm>) -> Response {
+    let desk = st.desk.clone();
+    let actor = a.person.clone();
+    match tokio::task::spawn_blocking(move || desk.reset_password(&actor, id, &f.password)).await {
+        Ok(Ok(_)) => Redirect::to("/admin/agents?done=password").into_response(),
+        Ok(Err(e)) => on_error(&st, &a, e),
+        Err(_) => fail(&st, DeskError::Conflict("the request was interrupted".into())),
+    }
+}
+
+pub async fn edit_agent(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, body: String) -> Response {
+    let role = body
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "role")
+        .and_then(|(_, v)| Role::parse(v));
+    let Some(role) = role else {
+        return on_error(&st, &a, DeskError::Invalid { field: "role", message: "pick admin or agent".into() });
+    };
+    match st.desk.edit_agent(&a.person, id, role, &departments_of(&body)) {
+        Ok(_) => Redirect::to("/admin/agents?done=saved").into_response(),
+        Err(e) => on_error(&st, &a, e),
+    }
+}

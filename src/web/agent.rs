@@ -1,0 +1,679 @@
+//! The agent UI: login, queue, ticket page, new ticket, requester page, jump box.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::views::{self, Frame, csrf_field, options, page, priority_badge, status_badge};
+use super::{Agent, AppState, PRE_COOKIE, PageError, SESSION_COOKIE, cookie, set_cookie};
+use crate::desk::{DeskError, NewTicket, TicketPatch, TicketView};
+use crate::domain::time::Date;
+use crate::domain::{Channel, EntryKind, Person, Priority, Status, Ticket};
+use crate::store::{AssigneeFilter, Sort, TicketQuery};
+
+type PageResult = Result<Response, Response>;
+
+fn fail(st: &AppState, e: DeskError) -> Response {
+    PageError(e).render(&st.desk.config.desk.name)
+}
+
+fn frame<'a>(st: &'a AppState, a: &'a Agent, title: String, area: &'a str) -> Frame<'a> {
+    Frame { desk_name: &st.desk.config.desk.name, title, user: Some(&a.person), csrf: &a.csrf, area }
+}
+
+/// Only same-site paths are followed after login.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/tickets".to_string(),
+    }
+}
+
+// ---------------------------------------------------------------- login
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+fn login_form(st: &AppState, pre: &str, next: &str, email: &str, error: Option<&str>) -> Markup {
+    let name = &st.desk.config.desk.name;
+    html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Log in · " (name) }
+                link rel="stylesheet" href="/assets/app.css";
+                link rel="icon" href="/assets/icon.svg" type="image/svg+xml";
+            }
+            body.center {
+                form.card.narrow.login method="post" action="/login" {
+                    div.brand.big { span.logo { "fd" } span { (name) } }
+                    h1 { "Log in" }
+                    @if let Some(e) = error { (views::notice("error", e)) }
+                    input type="hidden" name="_csrf" value=(pre);
+                    input type="hidden" name="next" value=(next);
+                    label { "Email" input type="email" name="email" value=(email) required autofocus autocomplete="username"; }
+                    label { "Password" input type="password" name="password" required autocomplete="current-password"; }
+                    button.primary type="submit" { "Log in" }
+                }
+            }
+        }
+    }
+}
+
+pub async fn login_page(State(st): State<AppState>, agent: Option<Agent>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+    if agent.is_some() {
+        return Redirect::to(&safe_next(q.next.as_deref())).into_response();
+    }
+    let pre = match cookie(&headers, PRE_COOKIE) {
+        Some(v) if v.len() == 64 => v.to_string(),
+        _ => match crate::desk::auth::random_token() {
+            Ok(t) => t,
+            Err(e) => return fail(&st, e),
+        },
+    };
+    let body = login_form(&st, &pre, &safe_next(q.next.as_deref()), "", None);
+    ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], body).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+pub async fn login_submit(State(st): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, Form(f): Form<LoginForm>) -> Response {
+    let desk = st.desk.clone();
+    let (email, password, ip) = (f.email.clone(), f.password.clone(), addr.ip().to_string());
+    let outcome = tokio::task::spawn_blocking(move || desk.login(&email, &password, &ip)).await;
+    let next = safe_next(f.next.as_deref());
+    match outcome {
+        Ok(Ok((token, _))) => {
+            let max_age = st.desk.config.security.session_idle_hours as i64 * 3600;
+            let mut res = Redirect::to(&next).into_response();
+            if let Ok(v) = set_cookie(&st.desk, SESSION_COOKIE, &token, max_age).parse() {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            if let Ok(v) = set_cookie(&st.desk, PRE_COOKIE, "", 0).parse() {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Ok(Err(DeskError::BadCredentials)) => (StatusCode::UNAUTHORIZED, login_form(&st, &f.csrf, &next, &f.email, Some("Wrong email or password."))).into_response(),
+        Ok(Err(e @ DeskError::RateLimited { .. })) => (StatusCode::TOO_MANY_REQUESTS, login_form(&st, &f.csrf, &next, &f.email, Some(&e.to_string()))).into_response(),
+        Ok(Err(e)) => fail(&st, e),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "login failed").into_response(),
+    }
+}
+
+pub async fn logout(State(st): State<AppState>, agent: Option<Agent>) -> Response {
+    if let Some(a) = agent
+        && let Err(e) = st.desk.logout(&a.token)
+    {
+        return fail(&st, e);
+    }
+    ([(header::SET_COOKIE, set_cookie(&st.desk, SESSION_COOKIE, "", 0))], Redirect::to("/login")).into_response()
+}
+
+// ---------------------------------------------------------------- queue
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct QueueParams {
+    pub status: Option<String>,
+    pub assignee: Option<String>,
+    pub priority: Option<String>,
+    pub category: Option<String>,
+    pub department: Option<String>,
+    pub sort: Option<String>,
+    pub page: Option<usize>,
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Turns queue parameters (UI or API) into a query; bad values name their field.
+pub fn build_query(st: &AppState, me: &Person, p: &QueueParams, resolve_assignee: impl Fn(&str) -> Option<u64>) -> Result<TicketQuery, DeskError> {
+    let bad = |field: &'static str, v: &str, hint: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid; use {hint}") };
+    let statuses = match nonempty(&p.status).unwrap_or("active") {
+        "active" => Status::ALL.iter().copied().filter(|s| s.is_active()).collect(),
+        "all" | "any" => Vec::new(),
+        s => vec![Status::parse(s).ok_or_else(|| bad("status", s, "active, all, open, pending, in_progress, on_hold, resolved or closed"))?],
+    };
+    let assignee = match nonempty(&p.assignee).unwrap_or("any") {
+        "any" | "anyone" => AssigneeFilter::Any,
+        "me" | "mine" => AssigneeFilter::Person(me.id),
+        "unassigned" | "none" => AssigneeFilter::Unassigned,
+        other => AssigneeFilter::Person(resolve_assignee(other).ok_or_else(|| bad("assignee", other, "me, unassigned, any, or an agent"))?),
+    };
+    let priority = nonempty(&p.priority).map(|v| Priority::parse(v).ok_or_else(|| bad("priority", v, "urgent, high, medium or low"))).transpose()?;
+    let category = nonempty(&p.category).map(|v| st.desk.config.category(v).map(str::to_string).ok_or_else(|| bad("category", v, "a configured category"))).transpose()?;
+    let department = nonempty(&p.department).map(|v| st.desk.config.department(v).map(str::to_string).ok_or_else(|| bad("department", v, "a configured department"))).transpose()?;
+    let sort = match nonempty(&p.sort) {
+        None => Sort::Updated,
+        Some(v) => Sort::parse(v).ok_or_else(|| bad("sort", v, "updated, updated_asc, created, created_asc or priority"))?,
+    };
+    let limit = st.desk.config.limits.page_size;
+    let page = p.page.unwrap_or(1).clamp(1, 100_000);
+    Ok(TicketQuery { statuses, assignee, priority, category, department, requester: None, visible_departments: None, sort, offset: (page - 1) * limit, limit })
+}
+
+fn queue_link(p: &QueueParams, page: usize) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in [("status", &p.status), ("assignee", &p.assignee), ("priority", &p.priority), ("category", &p.category), ("department", &p.department), ("sort", &p.sort)] {
+        if let Some(v) = nonempty(v) {
+            parts.push(format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)));
+        }
+    }
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    if parts.is_empty() { "/tickets".into() } else { format!("/tickets?{}", parts.join("&")) }
+}
+
+fn ticket_table(st: &AppState, tickets: &[Ticket], people: &HashMap<u64, Person>, show_requester: bool) -> Markup {
+    let now = st.desk.now();
+    let name = |id: Option<u64>| id.and_then(|i| people.get(&i)).map(|p| p.display());
+    html! {
+        table.tickets {
+            thead { tr {
+                th { "Ticket" } th { "Subject" }
+                @if show_requester { th.hide-sm { "Requester" } }
+                th { "Status" } th.hide-sm { "Priority" } th.hide-sm { "Assignee" } th.hide-sm { "Updated" }
+            } }
+            tbody {
+                @for t in tickets {
+                    @let r = st.desk.reference(t.id);
+                    tr.row data-href=(format!("/tickets/{r}")) {
+                        td.ref { a href=(format!("/tickets/{r}")) { (r) } }
+                        td.subject {
+                            a href=(format!("/tickets/{r}")) { (t.subject) }
+                            div.sub.show-sm { (name(Some(t.requester)).unwrap_or_default()) " · " (t.updated_at.ago(now)) }
+                        }
+                        @if show_requester { td.hide-sm { (name(Some(t.requester)).unwrap_or_default()) } }
+                        td { (status_badge(t.status)) }
+                        td.hide-sm { (priority_badge(t.priority)) }
+                        td.hide-sm { @match name(t.assignee) { Some(n) => { (n) }, None => { span.muted { "Unassigned" } } } }
+                        td.hide-sm.nowrap title=(t.updated_at.rfc3339()) { (t.updated_at.ago(now)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn queue(State(st): State<AppState>, a: Agent, Query(p): Query<QueueParams>) -> PageResult {
+    let desk = &st.desk;
+    let agents = desk.agents().map_err(|e| fail(&st, e))?;
+    let q = build_query(&st, &a.person, &p, |s| s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == *id))).map_err(|e| fail(&st, e))?;
+    let page_no = q.offset / q.limit + 1;
+    let (tickets, more, people) = desk.queue(&a.person, q).map_err(|e| fail(&st, e))?;
+    let counts = desk.status_counts().map_err(|e| fail(&st, e))?;
+    let cfg = &desk.config.desk;
+    let status_v = nonempty(&p.status).unwrap_or("active");
+    let assignee_v = nonempty(&p.assignee).unwrap_or("any");
+    let title = match (status_v, assignee_v) {
+        ("active", "me") => "My open tickets".to_string(),
+        ("active", "unassigned") => "Unassigned".to_string(),
+        ("active", _) => "Active tickets".to_string(),
+        ("all", _) => "All tickets".to_string(),
+        (s, _) => Status::parse(s).map(|s| s.label().to_string()).unwrap_or_default(),
+    };
+    let mut status_opts: Vec<(String, String)> = vec![("active".into(), "Active (not resolved/closed)".into()), ("all".into(), "All statuses".into())];
+    status_opts.extend(Status::ALL.iter().map(|s| (s.key().to_string(), s.label().to_string())));
+    let mut assignee_opts: Vec<(String, String)> = vec![("any".into(), "Anyone".into()), ("me".into(), "Me".into()), ("unassigned".into(), "Unassigned".into())];
+    assignee_opts.extend(agents.iter().map(|g| (g.id.to_string(), g.display())));
+    let sel = |v: &Option<String>| nonempty(v).unwrap_or("").to_string();
+    let link_active = |s: &str, asg: &str| status_v == s && assignee_v == asg;
+    let body = html! {
+        div.queue-layout {
+            aside.sidebar {
+                h2 { "Views" }
+                nav.views {
+                    a href="/tickets?assignee=me" class=(if link_active("active", "me") { "on" } else { "" }) { "My open tickets" }
+                    a href="/tickets?assignee=unassigned" class=(if link_active("active", "unassigned") { "on" } else { "" }) { "Unassigned" }
+                    a href="/tickets" class=(if link_active("active", "any") { "on" } else { "" }) { "All active" }
+                    a href="/tickets?status=all" class=(if link_active("all", "any") { "on" } else { "" }) { "All tickets" }
+                }
+                h2 { "By status" }
+                nav.views {
+                    @for (s, n) in &counts {
+                        a href=(format!("/tickets?status={}", s.key())) class=(if status_v == s.key() && assignee_v == "any" { "on" } else { "" }) {
+                            (status_badge(*s)) span.count { (n) }
+                        }
+                    }
+                }
+            }
+            section.queue {
+                div.queue-head {
+                    h1 { (title) }
+                    a.button.primary href="/tickets/new" { "New ticket" }
+                }
+                form.filters method="get" action="/tickets" data-autosubmit {
+                    label { "Status" select name="status" { @for (v, l) in &status_opts { option value=(v) selected[*v == status_v] { (l) } } } }
+                    label { "Assignee" select name="assignee" { @for (v, l) in &assignee_opts { option value=(v) selected[*v == assignee_v] { (l) } } } }
+                    label { "Priority" select name="priority" { option value="" { "Any" } (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), &sel(&p.priority))) } }
+                    label { "Category" select name="category" { option value="" { "Any" } (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), &sel(&p.category))) } }
+                    @if cfg.departments.len() > 1 {
+                        label { "Department" select name="department" { option value="" { "Any" } (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), &sel(&p.department))) } }
+                    }
+                    label { "Sort" select name="sort" { (options(Sort::ALL.iter().map(|s| (s.key(), s.label())), nonempty(&p.sort).unwrap_or("updated"))) } }
+                    noscript { button type="submit" { "Apply" } }
+                }
+                @if tickets.is_empty() {
+                    (views::empty("No tickets match these filters."))
+                } @else {
+                    (ticket_table(&st, &tickets, &people, true))
+                }
+                nav.pager {
+                    @if page_no > 1 { a.button href=(queue_link(&p, page_no - 1)) rel="prev" { "← Newer" } } @else { span {} }
+                    span.muted { "Page " (page_no) }
+                    @if more { a.button href=(queue_link(&p, page_no + 1)) rel="next" { "Older →" } } @else { span {} }
+                }
+            }
+        }
+    };
+    Ok(page(&frame(&st, &a, title.clone(), "queue"), body).into_response())
+}
+
+// ---------------------------------------------------------------- jump box
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct JumpQuery {
+    #[serde(rename = "ref")]
+    reference: String,
+}
+
+pub async fn jump(State(st): State<AppState>, a: Agent, Query(q): Query<JumpQuery>) -> PageResult {
+    let text = q.reference.trim();
+    if let Some(id) = st.desk.parse_reference(text) {
+        return match st.desk.ticket_view(&a.person, id) {
+            Ok(_) => Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(id))).into_response()),
+            Err(DeskError::NotFound) => Err((
+                StatusCode::NOT_FOUND,
+                page(&frame(&st, &a, "Not found".into(), "queue"), views::notice("error", &format!("There is no ticket {} that you can see.", st.desk.reference(id)))),
+            )
+                .into_response()),
+            Err(e) => Err(fail(&st, e)),
+        };
+    }
+    if text.contains('@') {
+        let found = st.desk.store.read().and_then(|r| r.person_by_email(&text.to_lowercase())).map_err(|e| fail(&st, e.into()))?;
+        if let Some(p) = found {
+            return Ok(Redirect::to(&format!("/requesters/{}", p.id)).into_response());
+        }
+    }
+    let msg = format!("{text:?} is not a ticket reference. Type one like {}.", st.desk.reference(123));
+    Err((StatusCode::NOT_FOUND, page(&frame(&st, &a, "Not found".into(), "queue"), views::notice("error", &msg))).into_response())
+}
+
+// ---------------------------------------------------------------- ticket page
+
+fn lookup(st: &AppState, a: &Agent, reference: &str) -> Result<TicketView, Response> {
+    let id = st.desk.parse_reference(reference).ok_or_else(|| fail(st, DeskError::NotFound))?;
+    st.desk.ticket_view(&a.person, id).map_err(|e| fail(st, e))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+fn done_message(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "reply" => Some("Reply added."),
+        "note" => Some("Internal note added."),
+        "saved" => Some("Changes saved."),
+        "created" => Some("Ticket created."),
+        "unchanged" => Some("Nothing changed."),
+        _ => None,
+    }
+}
+
+fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flash: Option<(&str, String)>, draft: &str) -> Markup {
+    let desk = &st.desk;
+    let t = &v.ticket;
+    let r = desk.reference(t.id);
+    let now = desk.now();
+    let requester = v.people.get(&t.requester);
+    let closed = t.is_closed();
+    let cfg = &desk.config.desk;
+    let next_statuses: Vec<Status> = Status::ALL.iter().copied().filter(|s| t.status.can_become(*s)).collect();
+    html! {
+        div.ticket-head {
+            div.crumbs { a href="/tickets" { "Queue" } " / " span.ref { (r) } }
+            h1 { (t.subject) }
+            div.meta {
+                (status_badge(t.status)) (priority_badge(t.priority))
+                span.muted { "opened " (t.created_at.ago(now)) " via " (t.channel.label()) }
+                @if let Some(p) = requester { span { "by " a href=(format!("/requesters/{}", p.id)) { (p.display()) } } }
+            }
+        }
+        @if let Some((kind, msg)) = &flash { (views::notice(kind, msg)) }
+        div.ticket-layout {
+            section.thread aria-label="Conversation" {
+                @for e in &v.entries {
+                    @match e.kind {
+                        EntryKind::Event => {
+                            div.event id=(format!("e{}", e.seq)) {
+                                span.who { (v.name_of(e.author)) } " " (e.text()) " "
+                                time.muted datetime=(e.created_at.rfc3339()) title=(e.created_at.rfc3339()) { (e.created_at.ago(now)) }
+                            }
+                        }
+                        kind => {
+                            @let is_requester = e.author == Some(t.requester);
+                            article id=(format!("e{}", e.seq)) class=(match (kind, is_requester) { (EntryKind::Note, _) => "entry note", (_, true) => "entry customer", _ => "entry reply" }) {
+                                header {
+                                    span.who { (v.name_of(e.author)) }
+                                    span.kind { @if kind == EntryKind::Note { "Internal note" } @else if is_requester { "Requester" } @else { "Public reply" } }
+                                    time.muted datetime=(e.created_at.rfc3339()) title=(e.created_at.rfc3339()) { (e.created_at.short()) }
+                                }
+                                (views::text_block(&e.body))
+                            }
+                        }
+                    }
+                }
+                @if closed {
+                    div.closed-note { "This ticket is closed and read-only." @if a.person.is_admin() { " Reopen it from the panel to write to it." } @else { " Only an admin can reopen it." } }
+                } @else {
+                    form.replybox #reply method="post" action=(format!("/tickets/{r}/reply")) {
+                        (csrf_field(&a.csrf))
+                        textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" required { (draft) }
+                        div.reply-actions {
+                            label.toggle { input #internal type="checkbox" name="internal" value="1"; " Internal note (agents only)" }
+                            label { "Then set status "
+                                select name="status" {
+                                    option value="" { "Automatic" }
+                                    @for s in &next_statuses { option value=(s.key()) { (s.label()) } }
+                                }
+                            }
+                            button.primary #sendbtn type="submit" title="Ctrl+Enter" { "Send reply" }
+                        }
+                    }
+                }
+            }
+            aside.panel aria-label="Ticket fields" {
+                @if closed {
+                    dl.fields {
+                        dt { "Status" } dd { (status_badge(t.status)) }
+                        dt { "Priority" } dd { (t.priority.label()) }
+                        dt { "Category" } dd { (t.category) }
+                        dt { "Department" } dd { (t.department) }
+                        dt { "Assignee" } dd { (v.name_of(t.assignee).replace("System", "Unassigned")) }
+                    }
+                    @if a.person.is_admin() {
+                        form method="post" action=(format!("/tickets/{r}/update")) {
+                            (csrf_field(&a.csrf))
+                            input type="hidden" name="status" value="open";
+                            button.primary type="submit" { "Reopen ticket" }
+                        }
+                    }
+                } @else {
+                    form.fields method="post" action=(format!("/tickets/{r}/update")) {
+                        (csrf_field(&a.csrf))
+                        label { "Status" select name="status" {
+                            option value=(t.status.key()) selected { (t.status.label()) }
+                            @for s in &next_statuses { option value=(s.key()) { (s.label()) } }
+                        } }
+                        label { "Priority" select name="priority" { (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), t.priority.key())) } }
+                        label { "Assignee" select name="assignee" {
+                            option value="" { "Unassigned" }
+                            @for g in agents.iter().filter(|g| g.works_in(&t.department)) { option value=(g.id) selected[t.assignee == Some(g.id)] { (g.display()) } }
+                        } }
+                        label { "Category" select name="category" { (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), &t.category)) } }
+                        @if cfg.departments.len() > 1 {
+                            label { "Department" select name="department" { (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), &t.department)) } }
+                        }
+                        label { "Due date" input type="date" name="due" value=(t.due.map(|d| d.to_string()).unwrap_or_default()); }
+                        label { "Tags" input type="text" name="tags" value=(t.tags.join(", ")) placeholder="comma, separated"; }
+                        button type="submit" { "Save changes" }
+                    }
+                }
+                div.infobox {
+                    h3 { "Requester" }
+                    @if let Some(p) = requester {
+                        p { a href=(format!("/requesters/{}", p.id)) { (p.display()) } br; span.muted { (p.email) } }
+                    }
+                    h3 { "Details" }
+                    dl.fields.small {
+                        dt { "Reference" } dd { (r) }
+                        dt { "Channel" } dd { (t.channel.label()) }
+                        dt { "Created" } dd { (t.created_at.short()) }
+                        dt { "Updated" } dd { (t.updated_at.short()) }
+                        @if let Some(d) = t.due { dt { "Due" } dd { (d.to_string()) } }
+                        @if !t.tags.is_empty() { dt { "Tags" } dd { @for tag in &t.tags { span.tag { (tag) } " " } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn ticket_page(State(st): State<AppState>, a: Agent, Path(reference): Path<String>, Query(q): Query<DoneQuery>) -> PageResult {
+    let v = lookup(&st, &a, &reference)?;
+    if reference != st.desk.reference(v.ticket.id) {
+        return Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(v.ticket.id))).into_response());
+    }
+    let agents = st.desk.agents().map_err(|e| fail(&st, e))?;
+    let flash = done_message(q.done.as_deref()).map(|m| ("ok", m.to_string()));
+    let title = format!("{} {}", st.desk.reference(v.ticket.id), v.ticket.subject);
+    Ok(page(&frame(&st, &a, title, "queue"), ticket_body(&st, &a, &v, &agents, flash, "")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReplyForm {
+    body: String,
+    internal: Option<String>,
+    status: Option<String>,
+}
+
+/// Re-renders the ticket page with an error and the user's draft kept.
+fn ticket_error(st: &AppState, a: &Agent, reference: &str, e: DeskError, draft: &str) -> Response {
+    if matches!(e, DeskError::NotFound | DeskError::Store(_)) {
+        return fail(st, e);
+    }
+    let status = super::status_of(&e);
+    match (lookup(st, a, reference), st.desk.agents()) {
+        (Ok(v), Ok(agents)) => {
+            let title = format!("{} {}", st.desk.reference(v.ticket.id), v.ticket.subject);
+            (status, page(&frame(st, a, title, "queue"), ticket_body(st, a, &v, &agents, Some(("error", e.to_string())), draft))).into_response()
+        }
+        (Err(r), _) => r,
+        (_, Err(e)) => fail(st, e),
+    }
+}
+
+pub async fn reply(State(st): State<AppState>, a: Agent, Path(reference): Path<String>, Form(f): Form<ReplyForm>) -> PageResult {
+    let id = st.desk.parse_reference(&reference).ok_or_else(|| fail(&st, DeskError::NotFound))?;
+    let internal = f.internal.is_some();
+    let status = match nonempty(&f.status) {
+        Some(s) => Some(Status::parse(s).ok_or_else(|| ticket_error(&st, &a, &reference, DeskError::Invalid { field: "status", message: format!("{s:?} is not a status") }, &f.body))?),
+        None => None,
+    };
+    let e = st.desk.add_entry(&a.person, id, &f.body, internal, status).map_err(|e| ticket_error(&st, &a, &reference, e, &f.body))?;
+    let done = if internal { "note" } else { "reply" };
+    Ok(Redirect::to(&format!("/tickets/{}?done={done}#e{}", st.desk.reference(id), e.seq)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UpdateForm {
+    status: Option<String>,
+    priority: Option<String>,
+    assignee: Option<String>,
+    category: Option<String>,
+    department: Option<String>,
+    due: Option<String>,
+    tags: Option<String>,
+}
+
+fn parse_patch(f: &UpdateForm) -> Result<TicketPatch, DeskError> {
+    let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid") };
+    Ok(TicketPatch {
+        subject: None,
+        status: nonempty(&f.status).map(|s| Status::parse(s).ok_or_else(|| bad("status", s))).transpose()?,
+        priority: nonempty(&f.priority).map(|s| Priority::parse(s).ok_or_else(|| bad("priority", s))).transpose()?,
+        category: nonempty(&f.category).map(str::to_string),
+        department: nonempty(&f.department).map(str::to_string),
+        assignee: match &f.assignee {
+            None => None,
+            Some(s) if s.trim().is_empty() => Some(None),
+            Some(s) => Some(Some(s.trim().parse::<u64>().map_err(|_| bad("assignee", s))?)),
+        },
+        due: match &f.due {
+            None => None,
+            Some(s) if s.trim().is_empty() => Some(None),
+            Some(s) => Some(Some(Date::parse(s).ok_or_else(|| bad("due", s))?)),
+        },
+        tags: f.tags.as_ref().map(|t| vec![t.clone()]),
+    })
+}
+
+pub async fn update(State(st): State<AppState>, a: Agent, Path(reference): Path<String>, Form(f): Form<UpdateForm>) -> PageResult {
+    let id = st.desk.parse_reference(&reference).ok_or_else(|| fail(&st, DeskError::NotFound))?;
+    let patch = parse_patch(&f).map_err(|e| ticket_error(&st, &a, &reference, e, ""))?;
+    let before = st.desk.ticket_view(&a.person, id).map_err(|e| fail(&st, e))?.ticket;
+    let after = st.desk.update_ticket(&a.person, id, patch).map_err(|e| ticket_error(&st, &a, &reference, e, ""))?;
+    let done = if after == before { "unchanged" } else { "saved" };
+    Ok(Redirect::to(&format!("/tickets/{}?done={done}", st.desk.reference(id))).into_response())
+}
+
+// ---------------------------------------------------------------- new ticket
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct NewTicketForm {
+    requester_email: String,
+    requester_name: String,
+    subject: String,
+    body: String,
+    channel: String,
+    priority: String,
+    category: String,
+    department: String,
+    assignee: String,
+    due: String,
+    tags: String,
+}
+
+fn new_ticket_form(st: &AppState, a: &Agent, f: &NewTicketForm, agents: &[Person], error: Option<&str>) -> Markup {
+    let cfg = &st.desk.config.desk;
+    let channel = if f.channel.is_empty() { "phone" } else { f.channel.as_str() };
+    let prio = if f.priority.is_empty() { cfg.default_priority.as_str() } else { f.priority.as_str() };
+    let cat = if f.category.is_empty() { cfg.default_category.as_str() } else { f.category.as_str() };
+    let dept = if f.department.is_empty() { cfg.default_department.as_str() } else { f.department.as_str() };
+    html! {
+        div.narrow-page {
+            h1 { "New ticket" }
+            p.muted { "For a customer who phoned, chatted or walked in. The ticket is theirs; you are recorded as its creator." }
+            @if let Some(e) = error { (views::notice("error", e)) }
+            form.card.form-grid method="post" action="/tickets" {
+                (csrf_field(&a.csrf))
+                fieldset {
+                    legend { "Requester" }
+                    label { "Email" input type="email" name="requester_email" value=(f.requester_email) required autofocus placeholder="customer@example.com"; }
+                    label { "Name" input type="text" name="requester_name" value=(f.requester_name) placeholder="Optional"; }
+                }
+                label.wide { "Subject" input type="text" name="subject" value=(f.subject) required maxlength=(st.desk.config.limits.subject_max_chars); }
+                label.wide { "Description" textarea name="body" rows="7" placeholder="What did the customer report?" { (f.body) } }
+                div.row {
+                    label { "Channel" select name="channel" { (options(Channel::ALL.iter().map(|c| (c.key(), c.label())), channel)) } }
+                    label { "Priority" select name="priority" { (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), prio)) } }
+                    label { "Category" select name="category" { (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), cat)) } }
+                    @if cfg.departments.len() > 1 {
+                        label { "Department" select name="department" { (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), dept)) } }
+                    }
+                }
+                div.row {
+                    label { "Assignee" select name="assignee" {
+                        option value="" { "Unassigned" }
+                        @for g in agents { option value=(g.id) selected[f.assignee == g.id.to_string()] { (g.display()) } }
+                    } }
+                    label { "Due date" input type="date" name="due" value=(f.due); }
+                    label { "Tags" input type="text" name="tags" value=(f.tags) placeholder="comma, separated"; }
+                }
+                div.actions { button.primary type="submit" { "Create ticket" } a.button href="/tickets" { "Cancel" } }
+            }
+        }
+    }
+}
+
+pub async fn new_ticket_page(State(st): State<AppState>, a: Agent) -> PageResult {
+    let agents = st.desk.agents().map_err(|e| fail(&st, e))?;
+    Ok(page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &NewTicketForm::default(), &agents, None)).into_response())
+}
+
+pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<NewTicketForm>) -> PageResult {
+    let agents = st.desk.agents().map_err(|e| fail(&st, e))?;
+    let show_error = |e: DeskError| {
+        if matches!(e, DeskError::Store(_)) {
+            return fail(&st, e);
+        }
+        (super::status_of(&e), page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &agents, Some(&e.to_string())))).into_response()
+    };
+    let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid") };
+    let new = (|| {
+        Ok::<_, DeskError>(NewTicket {
+            subject: f.subject.clone(),
+            body: f.body.clone(),
+            requester_name: f.requester_name.clone(),
+            requester_email: f.requester_email.clone(),
+            channel: Some(Channel::parse(&f.channel).ok_or_else(|| bad("channel", &f.channel))?),
+            priority: Some(Priority::parse(&f.priority).ok_or_else(|| bad("priority", &f.priority))?),
+            category: Some(f.category.clone()).filter(|s| !s.is_empty()),
+            department: Some(f.department.clone()).filter(|s| !s.is_empty()),
+            assignee: if f.assignee.trim().is_empty() { None } else { Some(f.assignee.trim().parse().map_err(|_| bad("assignee", &f.assignee))?) },
+            due: if f.due.trim().is_empty() { None } else { Some(Date::parse(&f.due).ok_or_else(|| bad("due", &f.due))?) },
+            tags: vec![f.tags.clone()],
+        })
+    })()
+    .map_err(show_error)?;
+    let t = st.desk.create_ticket(&a.person, new).map_err(show_error)?;
+    Ok(Redirect::to(&format!("/tickets/{}?done=created", st.desk.reference(t.id))).into_response())
+}
+
+// ---------------------------------------------------------------- requester page
+
+pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path<String>, Query(p): Query<QueueParams>) -> PageResult {
+    let id: u64 = id.parse().map_err(|_| fail(&st, DeskError::NotFound))?;
+    let person = st.desk.person(&a.person, id).map_err(|e| fail(&st, e))?;
+    let limit = st.desk.config.limits.page_size;
+    let page_no = p.page.unwrap_or(1).clamp(1, 100_000);
+    let q = TicketQuery { requester: Some(id), limit, offset: (page_no - 1) * limit, ..Default::default() };
+    let (tickets, more, people) = st.desk.queue(&a.person, q).map_err(|e| fail(&st, e))?;
+    let body = html! {
+        div.narrow-page.wide-ok {
+            div.crumbs { a href="/tickets" { "Queue" } " / requester" }
+            h1 { (person.display()) }
+            p.muted { (person.email) " · " (match person.role { crate::domain::Role::Requester => "contact", r => r.key() }) " since " (person.created_at.short()) }
+            div.queue-head { h2 { "Tickets" } a.button.primary href="/tickets/new" { "New ticket" } }
+            @if tickets.is_empty() { (views::empty("No tickets from this requester that you can see.")) } @else { (ticket_table(&st, &tickets, &people, false)) }
+            nav.pager {
+                @if page_no > 1 { a.button href=(format!("/requesters/{id}?page={}", page_no - 1)) { "← Newer" } } @else { span {} }
+                span.muted { "Page " (page_no) }
+                @if more { a.button href=(format!("/requesters/{id}?page={}", page_no + 1)) { "Older →" } } @else { span {} }
+            }
+        }
+    };
+    Ok(page(&frame(&st, &a, person.display(), "queue"), body).into_response())
+}

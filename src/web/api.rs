@@ -1,0 +1,337 @@
+//! JSON API v1 with bearer tokens. Same permissions as the UI (enforced in
+//! `desk`); errors are JSON `{"error": "...", "field": "..."}` with a 4xx code.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::agent::{QueueParams, build_query};
+use crate::desk::{DeskError, NewTicket, TicketPatch, TicketView};
+use crate::domain::time::Date;
+use crate::domain::{Channel, Person, Priority, Status, Ticket};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tickets", get(list).post(create))
+        .route("/tickets/{reference}", get(show).patch(patch))
+        .route("/tickets/{reference}/entries", axum::routing::post(add_entry))
+}
+
+pub fn error(status: StatusCode, message: &str, field: Option<&str>) -> Response {
+    let mut body = json!({ "error": message });
+    if let Some(f) = field {
+        body["field"] = json!(f);
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+fn desk_error(e: DeskError) -> Response {
+    let status = super::status_of(&e);
+    match &e {
+        DeskError::Invalid { field, message } => error(status, &format!("{field}: {message}"), Some(field)),
+        DeskError::TooLarge { field, .. } => error(status, &e.to_string(), Some(field)),
+        DeskError::Store(inner) => {
+            tracing::error!("store error: {inner}");
+            error(status, "storage temporarily unavailable; nothing was changed", None)
+        }
+        DeskError::NotFound => error(status, "not found", None),
+        _ => error(status, &e.to_string(), None),
+    }
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> Response {
+    desk_error(DeskError::Invalid { field, message: message.into() })
+}
+
+/// The agent behind `Authorization: Bearer …`; 401 otherwise.
+fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<Person, Response> {
+    let unauthorized = |m: &str| {
+        let mut r = error(StatusCode::UNAUTHORIZED, m, None);
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"frontdesk\""));
+        r
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .ok_or_else(|| unauthorized("missing bearer token"))?;
+    match st.desk.authenticate_token(token) {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) => Err(unauthorized("invalid or revoked token")),
+        Err(e) => Err(desk_error(e)),
+    }
+}
+
+fn person_json(p: Option<&Person>) -> Value {
+    match p {
+        Some(p) => json!({ "name": p.name, "email": p.email }),
+        None => Value::Null,
+    }
+}
+
+fn ticket_json(st: &AppState, t: &Ticket, people: &HashMap<u64, Person>) -> Value {
+    json!({
+        "ref": st.desk.reference(t.id),
+        "id": t.id,
+        "subject": t.subject,
+        "status": t.status.key(),
+        "priority": t.priority.key(),
+        "category": t.category,
+        "department": t.department,
+        "channel": t.channel.key(),
+        "assignee": person_json(t.assignee.and_then(|a| people.get(&a))),
+        "requester": person_json(people.get(&t.requester)),
+        "due": t.due.map(|d| d.to_string()),
+        "tags": t.tags,
+        "created_at": t.created_at.rfc3339(),
+        "updated_at": t.updated_at.rfc3339(),
+        "url": format!("{}/tickets/{}", st.desk.config.server.public_url.trim_end_matches('/'), st.desk.reference(t.id)),
+    })
+}
+
+fn view_json(st: &AppState, v: &TicketView) -> Value {
+    let mut t = ticket_json(st, &v.ticket, &v.people);
+    let entries: Vec<Value> = v
+        .entries
+        .iter()
+        .map(|e| {
+            json!({
+                "seq": e.seq,
+                "kind": e.kind.key(),
+                "author": person_json(e.author.and_then(|a| v.people.get(&a))),
+                "body": e.text(),
+                "created_at": e.created_at.rfc3339(),
+                "attachments": e.attachments.iter().map(|a| json!({ "filename": a.filename, "size": a.size, "content_type": a.content_type })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    t["entries"] = Value::Array(entries);
+    t
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ListParams {
+    status: Option<String>,
+    assignee: Option<String>,
+    priority: Option<String>,
+    category: Option<String>,
+    department: Option<String>,
+    sort: Option<String>,
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn list(State(st): State<AppState>, headers: HeaderMap, q: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>) -> Response {
+    let me = match authenticate(&st, &headers) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Ok(Query(p)) = q else { return invalid("query", "malformed query string") };
+    let qp = QueueParams { status: p.status.clone(), assignee: p.assignee.clone(), priority: p.priority, category: p.category, department: p.department, sort: p.sort, page: None };
+    let resolve = |s: &str| st.desk.agent_by_email(s).ok().flatten().map(|p| p.id);
+    let mut query = match build_query(&st, &me, &qp, resolve) {
+        Ok(q) => q,
+        Err(e) => return desk_error(e),
+    };
+    // The API lists every status unless asked (the UI defaults to active ones).
+    if p.status.as_deref().map(str::trim).unwrap_or("").is_empty() {
+        query.statuses.clear();
+    }
+    let max = 500;
+    query.limit = p.limit.unwrap_or(st.desk.config.limits.page_size).clamp(1, max);
+    query.offset = match p.cursor.as_deref() {
+        None | Some("") => 0,
+        Some(c) => match c.parse::<usize>() {
+            Ok(n) => n,
+            Err(_) => return invalid("cursor", "is not a cursor this API returned"),
+        },
+    };
+    let (offset, limit) = (query.offset, query.limit);
+    match st.desk.queue(&me, query) {
+        Ok((tickets, more, people)) => {
+            let list: Vec<Value> = tickets.iter().map(|t| ticket_json(&st, t, &people)).collect();
+            let next = if more { Value::String((offset + limit).to_string()) } else { Value::Null };
+            axum::Json(json!({ "tickets": list, "next": next })).into_response()
+        }
+        Err(e) => desk_error(e),
+    }
+}
+
+/// Parses a JSON object body; a clear 400 otherwise.
+fn object(body: &Bytes) -> Result<Map<String, Value>, Response> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(invalid("body", "must be a JSON object")),
+        Err(e) => Err(invalid("body", format!("is not valid JSON: {e}"))),
+    }
+}
+
+fn check_keys(m: &Map<String, Value>, allowed: &[&str]) -> Result<(), Response> {
+    match m.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(error(StatusCode::BAD_REQUEST, &format!("unknown field {k:?}; known fields: {}", allowed.join(", ")), Some(k))),
+        None => Ok(()),
+    }
+}
+
+fn opt_str<'a>(m: &'a Map<String, Value>, key: &'static str) -> Result<Option<&'a str>, Response> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(invalid(key, "must be a string")),
+    }
+}
+
+fn parse_enum<T>(m: &Map<String, Value>, key: &'static str, parse: fn(&str) -> Option<T>, hint: &str) -> Result<Option<T>, Response> {
+    match opt_str(m, key)? {
+        None => Ok(None),
+        Some(s) => parse(s).map(Some).ok_or_else(|| invalid(key, format!("{s:?} is not valid; use {hint}"))),
+    }
+}
+
+const STATUSES: &str = "open, pending, in_progress, on_hold, resolved, closed";
+const PRIORITIES: &str = "urgent, high, medium, low";
+
+fn tags_of(m: &Map<String, Value>) -> Result<Option<Vec<String>>, Response> {
+    match m.get("tags") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(Vec::new())),
+        Some(Value::Array(a)) => a.iter().map(|v| v.as_str().map(str::to_string).ok_or_else(|| invalid("tags", "must be a list of strings"))).collect::<Result<Vec<_>, _>>().map(Some),
+        Some(_) => Err(invalid("tags", "must be a list of strings")),
+    }
+}
+
+fn due_of(m: &Map<String, Value>) -> Result<Option<Option<Date>>, Response> {
+    match m.get("due") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) => Date::parse(s).map(|d| Some(Some(d))).ok_or_else(|| invalid("due", format!("{s:?} is not a date like 2026-12-31"))),
+        Some(_) => Err(invalid("due", "must be a date string like 2026-12-31 or null")),
+    }
+}
+
+async fn create(State(st): State<AppState>, headers: HeaderMap, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Response {
+    let me = match authenticate(&st, &headers) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Ok(body) = body else {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, &format!("request body is larger than {} bytes", st.desk.config.limits.request_max_bytes), None);
+    };
+    let run = || -> Result<Response, Response> {
+        let m = object(&body)?;
+        check_keys(&m, &["subject", "body", "requester", "channel", "priority", "category", "department", "assignee", "due", "tags"])?;
+        let (rname, remail) = match m.get("requester") {
+            Some(Value::Object(r)) => (r.get("name").and_then(Value::as_str).unwrap_or("").to_string(), r.get("email").and_then(Value::as_str).unwrap_or("").to_string()),
+            Some(Value::String(e)) => (String::new(), e.clone()),
+            _ => return Err(invalid("requester", "is required: {\"name\": \"…\", \"email\": \"…\"}")),
+        };
+        let assignee = match opt_str(&m, "assignee")? {
+            None => None,
+            Some(e) => Some(st.desk.agent_by_email(e).map_err(desk_error)?.map(|p| p.id).ok_or_else(|| invalid("assignee", format!("{e:?} is not an agent")))?),
+        };
+        let new = NewTicket {
+            subject: opt_str(&m, "subject")?.unwrap_or("").to_string(),
+            body: opt_str(&m, "body")?.unwrap_or("").to_string(),
+            requester_name: rname,
+            requester_email: remail,
+            channel: parse_enum(&m, "channel", Channel::parse, "email, web, phone, chat, internal")?.or(Some(Channel::Web)),
+            priority: parse_enum(&m, "priority", Priority::parse, PRIORITIES)?,
+            category: opt_str(&m, "category")?.map(str::to_string),
+            department: opt_str(&m, "department")?.map(str::to_string),
+            assignee,
+            due: due_of(&m)?.flatten(),
+            tags: tags_of(&m)?.unwrap_or_default(),
+        };
+        let t = st.desk.create_ticket(&me, new).map_err(desk_error)?;
+        let v = st.desk.ticket_view(&me, t.id).map_err(desk_error)?;
+        Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/tickets/{}", st.desk.reference(t.id)))], axum::Json(view_json(&st, &v))).into_response())
+    };
+    run().unwrap_or_else(|r| r)
+}
+
+fn find(st: &AppState, me: &Person, reference: &str) -> Result<TicketView, Response> {
+    let id = st.desk.parse_reference(reference).ok_or_else(|| desk_error(DeskError::NotFound))?;
+    st.desk.ticket_view(me, id).map_err(desk_error)
+}
+
+async fn show(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>) -> Response {
+    let me = match authenticate(&st, &headers) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match find(&st, &me, &reference) {
+        Ok(v) => axum::Json(view_json(&st, &v)).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn add_entry(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Response {
+    let me = match authenticate(&st, &headers) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Ok(body) = body else {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, &format!("request body is larger than {} bytes", st.desk.config.limits.request_max_bytes), None);
+    };
+    let run = || -> Result<Response, Response> {
+        let m = object(&body)?;
+        check_keys(&m, &["body", "internal", "status"])?;
+        let v = find(&st, &me, &reference)?;
+        let internal = match m.get("internal") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(invalid("internal", "must be true or false")),
+        };
+        let status = parse_enum(&m, "status", Status::parse, STATUSES)?;
+        let text = opt_str(&m, "body")?.unwrap_or("");
+        st.desk.add_entry(&me, v.ticket.id, text, internal, status).map_err(desk_error)?;
+        let v = st.desk.ticket_view(&me, v.ticket.id).map_err(desk_error)?;
+        Ok((StatusCode::CREATED, axum::Json(view_json(&st, &v))).into_response())
+    };
+    run().unwrap_or_else(|r| r)
+}
+
+async fn patch(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Response {
+    let me = match authenticate(&st, &headers) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Ok(body) = body else {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, &format!("request body is larger than {} bytes", st.desk.config.limits.request_max_bytes), None);
+    };
+    let run = || -> Result<Response, Response> {
+        let m = object(&body)?;
+        check_keys(&m, &["subject", "status", "priority", "category", "department", "assignee", "due", "tags"])?;
+        let v = find(&st, &me, &reference)?;
+        let assignee = match m.get("assignee") {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::String(e)) if e.is_empty() => Some(None),
+            Some(Value::String(e)) => Some(Some(st.desk.agent_by_email(e).map_err(desk_error)?.map(|p| p.id).ok_or_else(|| invalid("assignee", format!("{e:?} is not an agent")))?)),
+            Some(_) => return Err(invalid("assignee", "must be an agent's email or null")),
+        };
+        let p = TicketPatch {
+            subject: opt_str(&m, "subject")?.map(str::to_string),
+            status: parse_enum(&m, "status", Status::parse, STATUSES)?,
+            priority: parse_enum(&m, "priority", Priority::parse, PRIORITIES)?,
+            category: opt_str(&m, "category")?.map(str::to_string),
+            department: opt_str(&m, "department")?.map(str::to_string),
+            assignee,
+            due: due_of(&m)?,
+            tags: tags_of(&m)?,
+        };
+        st.desk.update_ticket(&me, v.ticket.id, p).map_err(desk_error)?;
+        let v = st.desk.ticket_view(&me, v.ticket.id).map_err(desk_error)?;
+        Ok(axum::Json(view_json(&st, &v)).into_response())
+    };
+    run().unwrap_or_else(|r| r)
+}

@@ -1,0 +1,242 @@
+//! The HTTP side: router, middleware (session, CSRF, security headers, limits)
+//! and one module per area. Knows nothing of redb; it calls `desk`.
+
+pub mod admin;
+pub mod agent;
+pub mod api;
+pub mod assets;
+pub mod views;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, OptionalFromRequestParts, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use crate::desk::{Desk, DeskError};
+use crate::domain::Person;
+
+pub const SESSION_COOKIE: &str = "fd_session";
+/// Pre-login CSRF cookie (double-submit) for the login form.
+pub const PRE_COOKIE: &str = "fd_pre";
+
+#[derive(Clone)]
+pub struct AppState {
+    pub desk: Arc<Desk>,
+}
+
+/// The logged-in agent, resolved once per request by the session middleware.
+#[derive(Clone)]
+pub struct Agent {
+    pub person: Person,
+    pub csrf: String,
+    pub token: String,
+}
+
+pub fn router(desk: Arc<Desk>) -> Router {
+    let limit = desk.config.limits.request_max_bytes;
+    let state = AppState { desk };
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/tickets") }))
+        .route("/healthz", get(healthz))
+        .route("/login", get(agent::login_page).post(agent::login_submit))
+        .route("/logout", post(agent::logout))
+        .route("/go", get(agent::jump))
+        .route("/tickets", get(agent::queue).post(agent::create_ticket))
+        .route("/tickets/new", get(agent::new_ticket_page))
+        .route("/tickets/{reference}", get(agent::ticket_page))
+        .route("/tickets/{reference}/reply", post(agent::reply))
+        .route("/tickets/{reference}/update", post(agent::update))
+        .route("/requesters/{id}", get(agent::requester_page))
+        .route("/admin/agents", get(admin::agents_page).post(admin::add_agent))
+        .route("/admin/agents/{id}/active", post(admin::set_active))
+        .route("/admin/agents/{id}/password", post(admin::reset_password))
+        .route("/admin/agents/{id}/edit", post(admin::edit_agent))
+        .route("/assets/{*path}", get(assets::serve))
+        .nest("/api/v1", api::router())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), session_layer))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn healthz(State(st): State<AppState>) -> Response {
+    match st.desk.store.health() {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store unavailable: {e}\n")).into_response(),
+    }
+}
+
+async fn not_found(State(st): State<AppState>, req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        return api::error(StatusCode::NOT_FOUND, "no such endpoint", None);
+    }
+    PageError(DeskError::NotFound).render(&st.desk.config.desk.name)
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Reads one cookie from the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then_some(v)
+    })
+}
+
+/// A `Set-Cookie` value with the desk's flags.
+pub fn set_cookie(desk: &Desk, name: &str, value: &str, max_age_secs: i64) -> String {
+    let secure = if desk.config.secure_cookies() { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+/// Resolves the session cookie for every request and enforces CSRF on every
+/// state-changing browser request (the API uses bearer tokens instead).
+async fn session_layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let desk = st.desk.clone();
+    let (mut parts, body) = req.into_parts();
+    let mut agent = None;
+    if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
+        match desk.session(token) {
+            Ok(Some((person, s))) => agent = Some(Agent { person, csrf: s.csrf, token: token.to_string() }),
+            Ok(None) => {}
+            Err(e) => return PageError(e).render(&desk.config.desk.name),
+        }
+    }
+    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let is_api = parts.uri.path().starts_with("/api/");
+    let body = if unsafe_method && !is_api {
+        let expected = match &agent {
+            Some(a) => Some(a.csrf.clone()),
+            None => cookie(&parts.headers, PRE_COOKIE).map(str::to_string),
+        };
+        let bytes = match to_bytes(body, desk.config.limits.request_max_bytes).await {
+            Ok(b) => b,
+            Err(_) => {
+                return PageError(DeskError::TooLarge { field: "request", limit: format!("{} bytes", desk.config.limits.request_max_bytes) }).render(&desk.config.desk.name);
+            }
+        };
+        let given = form_urlencoded_field(&bytes, "_csrf").or_else(|| parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string));
+        let ok = matches!((&expected, &given), (Some(e), Some(g)) if !e.is_empty() && constant_time_eq(e.as_bytes(), g.as_bytes()));
+        if !ok {
+            let page = views::error_page(
+                &desk.config.desk.name,
+                403,
+                "This form has expired",
+                "The form was missing its security token or came from another site. Go back, reload the page and try again.",
+            );
+            return (StatusCode::FORBIDDEN, page).into_response();
+        }
+        Body::from(bytes)
+    } else {
+        body
+    };
+    if let Some(a) = agent {
+        parts.extensions.insert(a);
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Finds one field of an `application/x-www-form-urlencoded` body.
+fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    text.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == name).then(|| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
+    })
+}
+
+/// The client's address, for login throttling.
+pub fn client_addr(parts_ext: Option<&ConnectInfo<SocketAddr>>) -> String {
+    parts_ext.map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// Extracting `Agent` in a page handler: not logged in → redirect to login.
+impl FromRequestParts<AppState> for Agent {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _st: &AppState) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Agent>() {
+            Some(a) => Ok(a.clone()),
+            None => {
+                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/tickets");
+                let enc = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC).to_string();
+                Err(Redirect::to(&format!("/login?next={enc}")).into_response())
+            }
+        }
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for Agent {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _st: &AppState) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<Agent>().cloned())
+    }
+}
+
+/// A desk error shown as an HTML page with the right status.
+pub struct PageError(pub DeskError);
+
+impl From<DeskError> for PageError {
+    fn from(e: DeskError) -> Self {
+        PageError(e)
+    }
+}
+
+pub fn status_of(e: &DeskError) -> StatusCode {
+    match e {
+        DeskError::NotFound => StatusCode::NOT_FOUND,
+        DeskError::Invalid { .. } => StatusCode::BAD_REQUEST,
+        DeskError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        DeskError::Conflict(_) => StatusCode::CONFLICT,
+        DeskError::Forbidden(_) => StatusCode::FORBIDDEN,
+        DeskError::BadCredentials => StatusCode::UNAUTHORIZED,
+        DeskError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        DeskError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+impl PageError {
+    pub fn render(&self, desk_name: &str) -> Response {
+        let status = status_of(&self.0);
+        let (title, msg) = match &self.0 {
+            DeskError::NotFound => ("Not found".to_string(), "There is nothing here, or you do not have access to it.".to_string()),
+            DeskError::Store(e) => {
+                tracing::error!("store error: {e}");
+                ("Temporarily unavailable".to_string(), "The desk could not read or write its data. Nothing was changed; try again.".to_string())
+            }
+            other => (status.canonical_reason().unwrap_or("Error").to_string(), other.to_string()),
+        };
+        (status, views::error_page(desk_name, status.as_u16(), &title, &msg)).into_response()
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        // The desk name is not at hand here; handlers that can, call `render`.
+        self.render("frontdesk")
+    }
+}

@@ -1,0 +1,116 @@
+//! Page layout and shared components (maud). Markup only; no store access.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use crate::domain::{Person, Priority, Status};
+
+/// What every page needs to draw its frame.
+pub struct Frame<'a> {
+    pub desk_name: &'a str,
+    pub title: String,
+    pub user: Option<&'a Person>,
+    pub csrf: &'a str,
+    /// Which top-level area is active: "queue", "new", "admin".
+    pub area: &'a str,
+}
+
+pub fn page(f: &Frame, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (f.title) " · " (f.desk_name) }
+                link rel="stylesheet" href="/assets/app.css";
+                link rel="icon" href="/assets/icon.svg" type="image/svg+xml";
+                script src="/assets/app.js" defer {}
+            }
+            body {
+                @if let Some(u) = f.user {
+                    header.topbar {
+                        a.brand href="/tickets" { span.logo { "fd" } span.brand-name { (f.desk_name) } }
+                        nav.mainnav {
+                            a href="/tickets" class=(if f.area == "queue" { "active" } else { "" }) { "Queue" }
+                            a href="/tickets/new" class=(if f.area == "new" { "active" } else { "" }) title="New ticket (c)" { "New ticket" }
+                            @if u.is_admin() {
+                                a href="/admin/agents" class=(if f.area == "admin" { "active" } else { "" }) { "Agents" }
+                            }
+                        }
+                        form.jump method="get" action="/go" role="search" {
+                            input #jump type="search" name="ref" placeholder="Go to ticket… (/)" aria-label="Go to ticket by reference" autocomplete="off";
+                        }
+                        div.usermenu {
+                            span.whoami title=(u.email) { (u.display()) }
+                            form method="post" action="/logout" {
+                                input type="hidden" name="_csrf" value=(f.csrf);
+                                button.linkish type="submit" { "Log out" }
+                            }
+                        }
+                    }
+                }
+                main.content { (body) }
+            }
+        }
+    }
+}
+
+pub fn status_badge(s: Status) -> Markup {
+    html! { span class=(format!("badge st-{}", s.key())) { (s.label()) } }
+}
+
+pub fn priority_badge(p: Priority) -> Markup {
+    html! { span class=(format!("prio pr-{}", p.key())) { span.dot {} (p.label()) } }
+}
+
+/// A one-line notice above the content.
+pub fn notice(kind: &str, text: &str) -> Markup {
+    html! { div class=(format!("notice {kind}")) role=(if kind == "error" { "alert" } else { "status" }) { (text) } }
+}
+
+/// Hidden CSRF field for every form.
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="_csrf" value=(token); }
+}
+
+/// `<option>`s with one selected.
+pub fn options<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>, selected: &str) -> Markup {
+    html! {
+        @for (value, label) in items {
+            option value=(value) selected[value == selected] { (label) }
+        }
+    }
+}
+
+/// Renders plain text with line breaks kept and nothing interpreted.
+pub fn text_block(s: &str) -> Markup {
+    html! { div.textbody { (s) } }
+}
+
+/// A standalone error page (404, 403, 413 …).
+pub fn error_page(desk_name: &str, status: u16, title: &str, message: &str) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (desk_name) }
+                link rel="stylesheet" href="/assets/app.css";
+            }
+            body.center {
+                div.card.narrow {
+                    p.muted { "Error " (status) }
+                    h1 { (title) }
+                    p { (message) }
+                    p { a href="/tickets" { "Back to the queue" } }
+                }
+            }
+        }
+    }
+}
+
+/// Inline SVG-free empty state.
+pub fn empty(text: &str) -> Markup {
+    html! { div.empty { (PreEscaped("&#8709; ")) (text) } }
+}
