@@ -1,0 +1,71 @@
+// Headless Chromium: login -> queue -> ticket -> reply, with screenshots.
+// Usage: node flow.mjs BASE_URL EMAIL PASSWORD SCREENSHOT_DIR
+// Exits non-zero with a message when any step does not behave.
+import { chromium } from "playwright-core";
+
+const [base, email, password, shots] = process.argv.slice(2);
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+const fail = (m) => { console.error("FAIL: " + m); process.exit(1); };
+
+const browser = await chromium.launch({
+  executablePath,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 820 } });
+  await page.goto(base + "/tickets");
+  if (!page.url().includes("/login")) fail("not redirected to login: " + page.url());
+  await page.fill("input[name=email]", email);
+  await page.fill("input[name=password]", "wrong password!!");
+  await page.click("button[type=submit]");
+  if (!(await page.textContent("body")).includes("Wrong email or password")) fail("wrong password not reported");
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit]");
+  await page.waitForURL(/\/tickets/);
+  const rows = await page.locator("table.tickets tbody tr").count();
+  if (rows < 1) fail("queue shows no tickets");
+  await page.screenshot({ path: shots + "/queue.png", fullPage: true });
+
+  // keyboard: j selects the first row, Enter opens it
+  await page.keyboard.press("j");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/tickets\/[A-Z]+-\d+/);
+  const ref = page.url().split("/").pop().split("?")[0];
+  const before = await page.locator(".ticket-head .badge").first().textContent();
+
+  await page.keyboard.press("r");
+  await page.keyboard.type("Thanks for calling. Please restart the router and tell us if the light turns green.");
+  await page.click("#sendbtn");
+  await page.waitForURL(/done=reply/);
+  const thread = await page.textContent(".thread");
+  if (!thread.includes("restart the router")) fail("reply not in thread");
+  const after = await page.locator(".ticket-head .badge").first().textContent();
+  if (before.trim() === "Open" && after.trim() !== "Pending") fail(`status after reply is ${after}, expected Pending`);
+
+  // internal note via the toggle
+  await page.check("#internal");
+  if ((await page.textContent("#sendbtn")).trim() !== "Add internal note") fail("note toggle did not relabel the button");
+  await page.fill("#replytext", "Customer sounded annoyed; escalate if no answer by Friday.");
+  await page.click("#sendbtn");
+  await page.waitForURL(/done=note/);
+  if ((await page.locator("article.entry.note").count()) < 1) fail("internal note not shown as a note");
+  await page.screenshot({ path: shots + "/ticket.png", fullPage: true });
+
+  // jump box finds the ticket by reference
+  await page.goto(base + "/tickets");
+  await page.keyboard.press("/");
+  await page.keyboard.type(ref.toLowerCase());
+  await page.keyboard.press("Enter");
+  await page.waitForURL(new RegExp("/tickets/" + ref));
+
+  // phone-sized screen
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  await phone.context().addCookies(await page.context().cookies());
+  await phone.goto(base + "/tickets");
+  await phone.screenshot({ path: shots + "/queue-phone.png", fullPage: true });
+  await phone.goto(base + "/tickets/" + ref);
+  await phone.screenshot({ path: shots + "/ticket-phone.png", fullPage: true });
+  console.log("OK " + ref);
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,270 @@
+//! Test harness: runs the real `frontdesk` binary on a temp data dir and an
+//! ephemeral port, and talks to it over HTTP like a browser or API client would.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_frontdesk");
+pub const ADMIN_EMAIL: &str = "admin@example.test";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+/// Runs a CLI command against a data dir; returns (exit code, stdout, stderr).
+pub fn cli(dir: &Path, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--data-dir").arg(dir).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn frontdesk");
+    if let Some(s) = stdin {
+        child.stdin.take().expect("stdin").write_all(s.as_bytes()).expect("write stdin");
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().expect("wait");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+pub fn add_user(dir: &Path, email: &str, name: &str, role: &str, password: &str) {
+    let (code, out, err) = cli(dir, &["user", "add", "--email", email, "--name", name, "--role", role, "--password-stdin"], Some(&format!("{password}\n")));
+    assert_eq!(code, 0, "user add failed: {out} {err}");
+}
+
+pub fn create_token(dir: &Path, email: &str) -> String {
+    let (code, out, err) = cli(dir, &["token", "create", "--email", email, "--name", "tests"], None);
+    assert_eq!(code, 0, "token create failed: {err}");
+    out.trim().to_string()
+}
+
+/// A running `frontdesk serve`.
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    pub dir: PathBuf,
+    pub stdout_first: String,
+}
+
+impl Server {
+    pub fn start(dir: &Path) -> Server {
+        Self::start_with(dir, &[])
+    }
+
+    pub fn start_with(dir: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["--http", "127.0.0.1:0"])
+            .args(extra)
+            .arg("serve")
+            .env("FRONTDESK_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let mut all = String::new();
+            let mut sent = false;
+            while let Some(Ok(line)) = lines.next() {
+                all.push_str(&line);
+                all.push('\n');
+                if !sent && line.contains("http://") {
+                    let _ = tx.send(line.clone());
+                    sent = true;
+                }
+            }
+        });
+        let line = rx.recv_timeout(Duration::from_secs(20)).expect("server did not start");
+        let addr = line.split("http://").nth(1).and_then(|s| s.split_whitespace().next()).expect("address").to_string();
+        Server { child: Some(child), base: format!("http://{addr}"), dir: dir.to_path_buf(), stdout_first: line }
+    }
+
+    /// Graceful stop (SIGTERM), waiting for exit.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            for _ in 0..100 {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("fdtest").tempdir().expect("tempdir")
+}
+
+/// A fresh data dir with an admin, and the server running on it.
+pub fn desk_with_admin() -> (tempfile::TempDir, Server) {
+    let dir = tempdir();
+    add_user(dir.path(), ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
+    let s = Server::start(dir.path());
+    (dir, s)
+}
+
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+/// A browser-like client: keeps cookies by hand, does not follow redirects,
+/// adds the CSRF token to forms.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookies: Vec<(String, String)>,
+    pub csrf: String,
+}
+
+fn csrf_in(html: &str) -> Option<String> {
+    let i = html.find("name=\"_csrf\" value=\"")?;
+    let rest = &html[i + 20..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Browser {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Browser { http, base: base.to_string(), cookies: Vec::new(), csrf: String::new() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn absorb(&mut self, res: &reqwest::Response) {
+        for v in res.headers().get_all(reqwest::header::SET_COOKIE) {
+            let s = v.to_str().unwrap_or("");
+            let first = s.split(';').next().unwrap_or("");
+            if let Some((k, val)) = first.split_once('=') {
+                self.cookies.retain(|(n, _)| n != k);
+                if !val.is_empty() && !s.contains("Max-Age=0") {
+                    self.cookies.push((k.to_string(), val.to_string()));
+                }
+            }
+        }
+    }
+
+    async fn finish(&mut self, res: reqwest::Response) -> Response {
+        self.absorb(&res);
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let location = headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let body = res.text().await.unwrap_or_default();
+        if let Some(c) = csrf_in(&body) {
+            self.csrf = c;
+        }
+        Response { status, body, location, headers }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        let res = self.http.get(format!("{}{}", self.base, path)).header("cookie", self.cookie_header()).send().await.expect("GET");
+        self.finish(res).await
+    }
+
+    /// Posts a form with the page's CSRF token added.
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+        let mut fields: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        if !form.iter().any(|(k, _)| *k == "_csrf") {
+            fields.push(("_csrf".into(), self.csrf.clone()));
+        }
+        self.post_raw(path, &fields).await
+    }
+
+    pub async fn post_raw(&mut self, path: &str, fields: &[(String, String)]) -> Response {
+        let body = serde_urlencoded_encode(fields);
+        let res = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .header("cookie", self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.finish(res).await
+    }
+
+    pub async fn login(&mut self, email: &str, password: &str) -> Response {
+        let page = self.get("/login").await;
+        assert_eq!(page.status, 200);
+        self.post("/login", &[("email", email), ("password", password), ("next", "/tickets")]).await
+    }
+
+    pub async fn logged_in(base: &str, email: &str, password: &str) -> Browser {
+        let mut b = Browser::new(base);
+        let r = b.login(email, password).await;
+        assert_eq!(r.status, 303, "login failed: {}", r.body);
+        let q = b.get("/tickets").await;
+        assert_eq!(q.status, 200);
+        b
+    }
+}
+
+pub fn serde_urlencoded_encode(fields: &[(String, String)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// An API client with a bearer token.
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl Api {
+    pub fn new(base: &str, token: &str) -> Api {
+        Api { http: reqwest::Client::new(), base: base.to_string(), token: token.to_string() }
+    }
+
+    pub async fn call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(m, format!("{}/api/v1{}", self.base, path)).bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("api call");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        let v = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, v)
+    }
+}

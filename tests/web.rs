@@ -1,0 +1,272 @@
+//! The agent web UI, driven over real HTTP against the real binary.
+
+mod common;
+
+use common::*;
+
+#[tokio::test]
+async fn first_run_message_says_how_to_create_an_admin() {
+    let dir = tempdir();
+    let mut s = Server::start(dir.path());
+    let r = reqwest::get(s.url("/healthz")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    s.stop();
+    // The first stdout line names the address; the message follows on later lines.
+    let out = std::process::Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--http", "127.0.0.1:0", "serve"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let _ = std::process::Command::new("kill").arg("-TERM").arg(out.id().to_string()).status();
+    let text = String::from_utf8_lossy(&out.wait_with_output().unwrap().stdout).into_owned();
+    assert!(text.contains("user add --email"), "{text}");
+    assert!(text.contains("--role admin --password-stdin"), "{text}");
+}
+
+#[tokio::test]
+async fn login_rejects_bad_credentials_the_same_way_and_needs_csrf() {
+    let (_dir, s) = desk_with_admin();
+    let mut b = Browser::new(&s.base);
+    // Unauthenticated pages redirect to login.
+    let r = b.get("/tickets").await;
+    assert_eq!(r.status, 303);
+    assert!(r.location.unwrap().starts_with("/login?next="));
+
+    let wrong = b.login(ADMIN_EMAIL, "not the password").await;
+    let unknown = b.login("nobody@example.test", "not the password").await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(unknown.status, 401);
+    assert!(wrong.body.contains("Wrong email or password."));
+    assert!(unknown.body.contains("Wrong email or password."));
+
+    // Without the pre-login CSRF token the form is refused.
+    let mut fresh = Browser::new(&s.base);
+    let r = fresh.post("/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("_csrf", "forged")]).await;
+    assert_eq!(r.status, 403);
+
+    let ok = b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(ok.status, 303);
+    let cookie = ok.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("fd_session=")).unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert_eq!(b.get("/tickets").await.status, 200);
+
+    // Logged in, a form without the session's CSRF token is refused and changes nothing.
+    let r = b.post("/tickets", &[("_csrf", "0000"), ("requester_email", "x@y.test"), ("subject", "forged"), ("channel", "phone"), ("priority", "low")]).await;
+    assert_eq!(r.status, 403);
+    assert!(!b.get("/tickets?status=all").await.body.contains("forged"));
+
+    // Logout ends the session server-side.
+    let token = b.cookies.iter().find(|(k, _)| k == "fd_session").unwrap().1.clone();
+    let r = b.post("/logout", &[]).await;
+    assert_eq!(r.status, 303);
+    b.cookies.push(("fd_session".into(), token));
+    assert_eq!(b.get("/tickets").await.status, 303);
+}
+
+#[tokio::test]
+async fn login_attempts_are_throttled_per_account() {
+    let (_dir, s) = desk_with_admin();
+    let mut b = Browser::new(&s.base);
+    for _ in 0..5 {
+        assert_eq!(b.login(ADMIN_EMAIL, "guessing-wrong").await.status, 401);
+    }
+    let r = b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(r.status, 429, "sixth attempt in the window must be throttled even with the right password");
+    assert!(r.body.contains("too many failed logins"));
+}
+
+/// The whole story of the issue: admin adds an agent, creates a phone ticket,
+/// replies, notes, assigns, changes status and priority, finds it again, sees the
+/// history; restart keeps everything.
+#[tokio::test]
+async fn an_agent_works_a_phone_ticket_end_to_end() {
+    let (dir, mut s) = desk_with_admin();
+    let mut admin = Browser::logged_in(&s.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    // Admin adds an agent in the UI.
+    admin.get("/admin/agents").await;
+    let r = admin.post("/admin/agents", &[("name", "Bob Agent"), ("email", "bob@example.test"), ("role", "agent"), ("password", "bob's long password")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let agents = admin.get("/admin/agents").await;
+    assert!(agents.body.contains("bob@example.test"));
+
+    // Ticket for a customer who phoned.
+    admin.get("/tickets/new").await;
+    let r = admin
+        .post(
+            "/tickets",
+            &[
+                ("requester_email", "Carol@Customer.test"),
+                ("requester_name", "Carol Customer"),
+                ("subject", "VPN drops every hour"),
+                ("body", "Called at 9:05. Drops since Monday."),
+                ("channel", "phone"),
+                ("priority", "medium"),
+                ("category", "Technical"),
+                ("tags", "vpn, remote"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let loc = r.location.unwrap();
+    assert!(loc.starts_with("/tickets/TKT-000001"), "{loc}");
+    let page = admin.get("/tickets/TKT-000001").await;
+    assert!(page.body.contains("VPN drops every hour"));
+    assert!(page.body.contains("Called at 9:05"));
+    assert!(page.body.contains("Phone"));
+
+    // Public reply: Open -> Pending automatically.
+    let r = admin.post("/tickets/TKT-000001/reply", &[("body", "Please send us the VPN client log.")]).await;
+    assert_eq!(r.status, 303);
+    let page = admin.get("/tickets/TKT-000001").await;
+    assert!(page.body.contains("changed status from Open to Pending"));
+    // Internal note does not change the status.
+    let r = admin.post("/tickets/TKT-000001/reply", &[("body", "Known issue with firmware 2.1"), ("internal", "1")]).await;
+    assert_eq!(r.status, 303);
+    let page = admin.get("/tickets/TKT-000001").await;
+    assert!(page.body.contains("entry note"));
+    assert!(page.body.contains("Known issue with firmware 2.1"));
+
+    // Assign to Bob, set In Progress and High.
+    let bob_id = {
+        // Bob's id is the value of his option in the assignee picker.
+        let r = admin.get("/tickets/TKT-000001").await;
+        let j = r.body.find(">Bob Agent<").unwrap();
+        let k = r.body[..j].rfind("value=\"").unwrap();
+        r.body[k + 7..j].trim_end_matches('"').trim_end_matches(" selected").to_string()
+    };
+    let r = admin.post("/tickets/TKT-000001/update", &[("status", "in_progress"), ("priority", "high"), ("assignee", &bob_id), ("category", "Technical"), ("due", "2026-12-01"), ("tags", "vpn, remote")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = admin.get("/tickets/TKT-000001").await;
+    for line in ["changed status from Pending to In Progress", "changed priority from Medium to High", "assigned the ticket to Bob Agent", "changed due date from (none) to 2026-12-01"] {
+        assert!(page.body.contains(line), "missing history line {line:?}");
+    }
+
+    // Bob logs in and finds it under "my tickets"; and by typing its reference.
+    let mut bob = Browser::logged_in(&s.base, "bob@example.test", "bob's long password").await;
+    let mine = bob.get("/tickets?assignee=me").await;
+    assert!(mine.body.contains("TKT-000001"));
+    let jump = bob.get("/go?ref=tkt-1").await;
+    assert_eq!(jump.status, 303);
+    assert_eq!(jump.location.as_deref(), Some("/tickets/TKT-000001"));
+    assert_eq!(bob.get("/go?ref=TKT-000999").await.status, 404);
+    // Filters: priority high shows it, low does not.
+    assert!(bob.get("/tickets?priority=high").await.body.contains("TKT-000001"));
+    assert!(!bob.get("/tickets?priority=low").await.body.contains("TKT-000001"));
+    assert_eq!(bob.get("/tickets?status=bogus").await.status, 400);
+    // Agents may not see admin pages.
+    assert_eq!(bob.get("/admin/agents").await.status, 404);
+
+    // Requester page lists their tickets.
+    let page = bob.get("/tickets/TKT-000001").await;
+    let i = page.body.find("/requesters/").unwrap();
+    let rid: String = page.body[i + 12..].chars().take_while(|c| c.is_ascii_digit()).collect();
+    let rp = bob.get(&format!("/requesters/{rid}")).await;
+    assert_eq!(rp.status, 200);
+    assert!(rp.body.contains("carol@customer.test") && rp.body.contains("TKT-000001"));
+
+    // Resolve then close; closed is read-only; Bob cannot reopen, admin can.
+    assert_eq!(bob.post("/tickets/TKT-000001/update", &[("status", "resolved")]).await.status, 303);
+    assert_eq!(bob.post("/tickets/TKT-000001/update", &[("status", "closed")]).await.status, 303);
+    let r = bob.post("/tickets/TKT-000001/reply", &[("body", "one more thing")]).await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("closed"));
+    assert_eq!(bob.post("/tickets/TKT-000001/update", &[("status", "open")]).await.status, 403);
+    admin.get("/tickets/TKT-000001").await;
+    assert_eq!(admin.post("/tickets/TKT-000001/update", &[("status", "open")]).await.status, 303);
+    let page = admin.get("/tickets/TKT-000001").await;
+    assert!(page.body.contains("changed status from Closed to Open"));
+
+    // Restart: everything is still there, the session too.
+    s.stop();
+    let s2 = Server::start(dir.path());
+    let mut again = Browser::logged_in(&s2.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let page = again.get("/tickets/TKT-000001").await;
+    assert!(page.body.contains("Please send us the VPN client log."));
+    assert!(page.body.contains("Known issue with firmware 2.1"));
+    assert!(page.body.contains("assigned the ticket to Bob Agent"));
+    // A new ticket after restart gets the next number, never a reused one.
+    again.get("/tickets/new").await;
+    let r = again.post("/tickets", &[("requester_email", "dan@customer.test"), ("subject", "Second"), ("channel", "chat"), ("priority", "low")]).await;
+    assert_eq!(r.location.as_deref().map(|l| l.starts_with("/tickets/TKT-000002")), Some(true));
+}
+
+#[tokio::test]
+async fn agents_only_see_their_departments_and_admin_manages_agents() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("fd.toml"), "[desk]\ndepartments = [\"Support\", \"Billing\"]\n").unwrap();
+    let cfg = dir.path().join("fd.toml");
+    let cfg = cfg.to_str().unwrap();
+    let (code, _, err) = cli(dir.path(), &["--config", cfg, "user", "add", "--email", ADMIN_EMAIL, "--name", "Ada", "--role", "admin", "--password-stdin"], Some(&format!("{ADMIN_PASSWORD}\n")));
+    assert_eq!(code, 0, "{err}");
+    let s = Server::start_with(dir.path(), &["--config", cfg]);
+    let mut admin = Browser::logged_in(&s.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    admin.get("/admin/agents").await;
+    let r = admin.post("/admin/agents", &[("name", "Sam"), ("email", "sam@example.test"), ("role", "agent"), ("password", "sam's long password"), ("departments", "Support")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // Too-short password is a clear 400 with the rule.
+    let r = admin.post("/admin/agents", &[("name", "Tim"), ("email", "tim@example.test"), ("role", "agent"), ("password", "short")]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("at least 10 characters"));
+
+    admin.get("/tickets/new").await;
+    admin.post("/tickets", &[("requester_email", "a@c.test"), ("subject", "Invoice wrong"), ("channel", "phone"), ("priority", "low"), ("department", "Billing")]).await;
+    admin.get("/tickets/new").await;
+    admin.post("/tickets", &[("requester_email", "a@c.test"), ("subject", "Laptop slow"), ("channel", "phone"), ("priority", "low"), ("department", "Support")]).await;
+
+    let mut sam = Browser::logged_in(&s.base, "sam@example.test", "sam's long password").await;
+    let q = sam.get("/tickets").await;
+    assert!(q.body.contains("Laptop slow"));
+    assert!(!q.body.contains("Invoice wrong"));
+    assert_eq!(sam.get("/tickets/TKT-000001").await.status, 404, "a ticket of another department is not found");
+    assert_eq!(sam.post("/tickets/TKT-000001/reply", &[("body", "hi")]).await.status, 404);
+    assert_eq!(sam.get("/tickets/TKT-000002").await.status, 200);
+
+    // Deactivating Sam ends his session at once; he cannot log back in.
+    let staff = admin.get("/admin/agents").await;
+    let i = staff.body.find("sam@example.test").unwrap();
+    let j = staff.body[i..].find("/admin/agents/").unwrap() + i + 14;
+    let sam_id: String = staff.body[j..].chars().take_while(|c| c.is_ascii_digit()).collect();
+    let r = admin.post(&format!("/admin/agents/{sam_id}/active"), &[("active", "0")]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(sam.get("/tickets").await.status, 303);
+    assert_eq!(Browser::new(&s.base).login("sam@example.test", "sam's long password").await.status, 401);
+    // Reactivate and reset his password.
+    admin.get("/admin/agents").await;
+    admin.post(&format!("/admin/agents/{sam_id}/active"), &[("active", "1")]).await;
+    let r = admin.post(&format!("/admin/agents/{sam_id}/password"), &[("password", "a brand new password")]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(Browser::new(&s.base).login("sam@example.test", "a brand new password").await.status, 303);
+}
+
+#[tokio::test]
+async fn bad_input_gets_clear_answers() {
+    let (_dir, s) = desk_with_admin();
+    let mut b = Browser::logged_in(&s.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.get("/tickets/new").await;
+    let r = b.post("/tickets", &[("requester_email", "not-an-email"), ("subject", "x"), ("channel", "phone"), ("priority", "low")]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("requester"), "error names the field");
+    assert!(r.body.contains("value=\"x\""), "the form keeps what was typed");
+    let long = "s".repeat(300);
+    let r = b.post("/tickets", &[("requester_email", "a@b.test"), ("subject", &long), ("channel", "phone"), ("priority", "low")]).await;
+    assert_eq!(r.status, 413);
+    assert!(r.body.contains("250 characters"));
+    let r = b.post("/tickets", &[("requester_email", "a@b.test"), ("subject", "ok"), ("channel", "pigeon"), ("priority", "low")]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("channel"));
+    // Oversized request body.
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let r = b.post("/tickets", &[("requester_email", "a@b.test"), ("subject", "ok"), ("body", &huge)]).await;
+    assert_eq!(r.status, 413);
+    // Unknown pages and tickets are 404 pages.
+    assert_eq!(b.get("/tickets/TKT-999999").await.status, 404);
+    assert_eq!(b.get("/no/such/page").await.status, 404);
+    // Security headers on pages.
+    let r = b.get("/tickets").await;
+    assert_eq!(r.headers.get("x-content-type-options").unwrap(), "nosniff");
+    assert!(r.headers.get("content-security-policy").is_some());
+}
