@@ -58,6 +58,9 @@ enum UserCmd {
         /// Read the password from standard input (first line).
         #[arg(long)]
         password_stdin: bool,
+        /// Limit an agent to a department (repeat for several; none = all).
+        #[arg(long = "department")]
+        departments: Vec<String>,
     },
 }
 
@@ -127,7 +130,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Serve => tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(frontdesk::app::serve(cfg))),
-        Command::User(UserCmd::Add { email, name, role, password_stdin }) => user_add(cfg, email, name, role, password_stdin),
+        Command::User(UserCmd::Add { email, name, role, password_stdin, departments }) => user_add(cfg, email, name, role, password_stdin, departments),
         Command::Token(TokenCmd::Create { email, name }) => frontdesk::app::open_desk(cfg, Arc::new(SystemClock)).and_then(|desk| {
             let t = desk.create_api_token(&email, &name)?;
             println!("{t}");
@@ -144,7 +147,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn user_add(cfg: Arc<Config>, email: String, name: String, role: String, password_stdin: bool) -> anyhow::Result<()> {
+fn user_add(cfg: Arc<Config>, email: String, name: String, role: String, password_stdin: bool, departments: Vec<String>) -> anyhow::Result<()> {
     let role = Role::parse(&role).filter(|r| r.is_staff()).ok_or_else(|| anyhow::anyhow!("--role must be admin or agent"))?;
     if !password_stdin {
         anyhow::bail!("pass the password on standard input with --password-stdin (it stays out of shell history)");
@@ -153,7 +156,7 @@ fn user_add(cfg: Arc<Config>, email: String, name: String, role: String, passwor
     std::io::stdin().take(4096).read_to_string(&mut input)?;
     let password = input.lines().next().unwrap_or("").to_string();
     let desk = frontdesk::app::open_desk(cfg, Arc::new(SystemClock))?;
-    let p = desk.add_agent(None, NewAgent { email, name, role, password, departments: Vec::new() })?;
+    let p = desk.add_agent(None, NewAgent { email, name, role, password, departments })?;
     println!("added {} {} <{}>", p.role.key(), p.name, p.email);
     Ok(())
 }

@@ -1,0 +1,77 @@
+//! The command line: config validation, check-config, user and token commands.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn config_errors_exit_2_naming_key_and_line() {
+    let dir = tempdir();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[desk]\nname = \"Acme\"\n\n[server]\nhttp = \"not an address\"\n").unwrap();
+    let (code, _, err) = cli(dir.path(), &["--config", cfg.to_str().unwrap(), "check-config"], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("line 5") && err.contains("server.http"), "{err}");
+
+    std::fs::write(&cfg, "[limits]\npage_size = \"fifty\"\n").unwrap();
+    let (code, _, err) = cli(dir.path(), &["--config", cfg.to_str().unwrap(), "serve"], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("line 2") && err.contains("limits.page_size"), "{err}");
+
+    std::fs::write(&cfg, "[sever]\nhttp = \"127.0.0.1:1\"\n").unwrap();
+    let (code, _, err) = cli(dir.path(), &["--config", cfg.to_str().unwrap(), "check-config"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("line 1") && err.contains("sever"), "{err}");
+
+    // FRONTDESK_CONFIG works as well as --config.
+    let out = std::process::Command::new(BIN).arg("check-config").env("FRONTDESK_CONFIG", &cfg).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn check_config_prints_effective_settings_with_overrides() {
+    let dir = tempdir();
+    let cfg = dir.path().join("ok.toml");
+    std::fs::write(&cfg, "[desk]\nname = \"Acme IT\"\nreference_prefix = \"IT\"\n").unwrap();
+    let (code, out, err) = cli(dir.path(), &["--config", cfg.to_str().unwrap(), "--http", "0.0.0.0:9000", "check-config"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("name = \"Acme IT\""));
+    assert!(out.contains("reference_prefix = \"IT\""));
+    assert!(out.contains("http = \"0.0.0.0:9000\""), "--http overrides the file: {out}");
+    assert!(out.contains(&format!("data_dir = \"{}\"", dir.path().display())), "--data-dir overrides: {out}");
+    assert!(out.contains("categories = ["));
+    // The example config is valid.
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
+    let (code, _, err) = cli(dir.path(), &["--config", example, "check-config"], None);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn user_and_token_commands_validate_input() {
+    let dir = tempdir();
+    let (code, _, err) = cli(dir.path(), &["user", "add", "--email", "a@b.test", "--name", "A", "--role", "admin", "--password-stdin"], Some("short\n"));
+    assert_ne!(code, 0);
+    assert!(err.contains("at least 10 characters"), "{err}");
+    let (code, _, err) = cli(dir.path(), &["user", "add", "--email", "a@b.test", "--name", "A", "--role", "boss", "--password-stdin"], Some("long enough pw\n"));
+    assert_ne!(code, 0);
+    assert!(err.contains("--role"), "{err}");
+    add_user(dir.path(), "a@b.test", "A", "admin", "long enough pw");
+    let (code, _, err) = cli(dir.path(), &["user", "add", "--email", "A@b.test", "--name", "A", "--role", "admin", "--password-stdin"], Some("long enough pw\n"));
+    assert_ne!(code, 0);
+    assert!(err.contains("already an agent"), "{err}");
+    let (code, _, err) = cli(dir.path(), &["token", "create", "--email", "nobody@b.test", "--name", "x"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("not an active agent"), "{err}");
+    let t1 = create_token(dir.path(), "a@b.test");
+    let t2 = create_token(dir.path(), "a@b.test");
+    assert_ne!(t1, t2);
+    assert_eq!(t1.lines().count(), 1);
+}
+
+#[test]
+fn a_second_process_on_the_same_data_dir_is_refused_clearly() {
+    let (dir, _s) = desk_with_admin();
+    let (code, _, err) = cli(dir.path(), &["token", "create", "--email", ADMIN_EMAIL, "--name", "x"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("in use by another frontdesk process"), "{err}");
+}

@@ -1,0 +1,165 @@
+//! The store on its own: schema migration from a fixture written as schema 1,
+//! index-driven queue queries, blobs.
+
+use std::sync::Arc;
+
+use frontdesk::clock::ManualClock;
+use frontdesk::config::Config;
+use frontdesk::desk::auth::NewAgent;
+use frontdesk::desk::{Desk, NewTicket, TicketPatch};
+use frontdesk::domain::{Channel, Person, Priority, Role, Status, Timestamp};
+use frontdesk::store::migrate::{TicketV1, write_v1_fixture};
+use frontdesk::store::{AssigneeFilter, SCHEMA_VERSION, Sort, Store, TicketQuery};
+
+fn v1_ticket(id: u64, status: Status, priority: Priority, updated: i64) -> TicketV1 {
+    TicketV1 {
+        id,
+        subject: format!("old ticket {id}"),
+        description: "written by schema 1".into(),
+        requester: 2,
+        channel: Channel::Email,
+        status,
+        priority,
+        category: "General".into(),
+        department: "Support".into(),
+        assignee: Some(1),
+        created_at: Timestamp(updated - 1000),
+        updated_at: Timestamp(updated),
+    }
+}
+
+fn person(id: u64, email: &str, role: Role) -> Person {
+    Person { id, email: email.into(), name: email.into(), role, password_hash: String::new(), active: true, departments: vec![], created_at: Timestamp(0) }
+}
+
+#[test]
+fn schema_1_data_dir_is_migrated_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let tickets = vec![v1_ticket(1, Status::Open, Priority::Low, 10_000), v1_ticket(2, Status::Pending, Priority::Urgent, 20_000), v1_ticket(3, Status::Closed, Priority::High, 30_000)];
+    write_v1_fixture(dir.path(), &tickets, &[person(1, "agent@example.test", Role::Agent), person(2, "cust@example.test", Role::Requester)]).unwrap();
+
+    let store = Store::open(dir.path()).unwrap();
+    let r = store.read().unwrap();
+    assert_eq!(r.meta("schema_version").unwrap(), SCHEMA_VERSION);
+    for old in &tickets {
+        let t = r.ticket(old.id).unwrap().expect("ticket survives");
+        assert_eq!(t.subject, old.subject);
+        assert_eq!(t.status, old.status);
+        assert_eq!(t.priority, old.priority);
+        assert_eq!(t.updated_at, old.updated_at);
+        assert!(t.tags.is_empty() && t.due.is_none());
+    }
+    // The priority index did not exist in schema 1; the migration built it.
+    let (page, _) = r.query(&TicketQuery { sort: Sort::Priority, limit: 10, ..Default::default() }).unwrap();
+    assert_eq!(page.iter().map(|t| t.id).collect::<Vec<_>>(), vec![2, 3, 1]);
+    // The staff index too.
+    assert_eq!(r.staff().unwrap().iter().map(|p| p.email.as_str()).collect::<Vec<_>>(), vec!["agent@example.test"]);
+    assert_eq!(r.status_count(Status::Pending).unwrap(), 1);
+    drop(r);
+    drop(store);
+
+    // A desk on the migrated dir continues numbering and can edit old tickets.
+    let clock = ManualClock::new(Timestamp(1_800_000_000_000));
+    let desk = Desk::new(Store::open(dir.path()).unwrap(), Arc::new(Config::default()), Arc::new(clock));
+    let admin = desk.add_agent(None, NewAgent { email: "boss@example.test".into(), name: "Boss".into(), role: Role::Admin, password: "long enough pw".into(), departments: vec![] }).unwrap();
+    let t = desk.create_ticket(&admin, NewTicket { subject: "new".into(), requester_email: "cust@example.test".into(), ..Default::default() }).unwrap();
+    assert_eq!(t.id, 4);
+    assert_eq!(t.requester, 2, "the schema-1 contact is found by email");
+    let t = desk.update_ticket(&admin, 1, TicketPatch { tags: Some(vec!["legacy".into()]), ..Default::default() }).unwrap();
+    assert_eq!(t.tags, vec!["legacy"]);
+}
+
+#[test]
+fn a_newer_schema_is_refused_not_misread() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let _s = Store::open(dir.path()).unwrap();
+    }
+    {
+        let s = Store::open(dir.path()).unwrap();
+        s.write(|w| w.set_meta("schema_version", SCHEMA_VERSION + 1).map_err(frontdesk::desk::DeskError::from)).unwrap();
+    }
+    let err = Store::open(dir.path()).err().expect("refused");
+    assert!(err.to_string().contains("newer frontdesk"), "{err}");
+}
+
+/// Queue queries through the desk, on a simulated clock.
+#[test]
+fn queue_queries_filter_sort_and_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(Timestamp(1_800_000_000_000));
+    let desk = Desk::new(Store::open(dir.path()).unwrap(), Arc::new(Config::default()), Arc::new(clock.clone()));
+    let admin = desk.add_agent(None, NewAgent { email: "a@x.test".into(), name: "A".into(), role: Role::Admin, password: "long enough pw".into(), departments: vec![] }).unwrap();
+    let bob = desk.add_agent(None, NewAgent { email: "b@x.test".into(), name: "B".into(), role: Role::Agent, password: "long enough pw".into(), departments: vec![] }).unwrap();
+    let prios = [Priority::Low, Priority::Urgent, Priority::Medium, Priority::High];
+    for i in 0..40u64 {
+        clock.advance_ms(1000);
+        let t = desk
+            .create_ticket(&admin, NewTicket { subject: format!("t{i}"), requester_email: format!("c{}@x.test", i % 3), priority: Some(prios[(i % 4) as usize]), assignee: (i % 5 == 0).then_some(bob.id), ..Default::default() })
+            .unwrap();
+        if i % 4 == 1 {
+            desk.update_ticket(&admin, t.id, TicketPatch { status: Some(Status::Resolved), ..Default::default() }).unwrap();
+        }
+    }
+    // Touch an old ticket: it moves to the top of "recently updated".
+    clock.advance_ms(1000);
+    desk.add_entry(&admin, 3, "bump", true, None).unwrap();
+    let q = |q: TicketQuery| desk.queue(&admin, TicketQuery { limit: if q.limit == 0 { 100 } else { q.limit }, ..q }).unwrap();
+
+    let (all, more, _) = q(TicketQuery::default());
+    assert_eq!(all.len(), 40);
+    assert!(!more);
+    assert_eq!(all[0].id, 3);
+    assert!(all.windows(2).all(|w| w[0].updated_at >= w[1].updated_at));
+
+    let active = vec![Status::Open, Status::Pending, Status::InProgress, Status::OnHold];
+    let (open, _, _) = q(TicketQuery { statuses: active.clone(), ..Default::default() });
+    assert_eq!(open.len(), 30);
+    assert!(open.windows(2).all(|w| w[0].updated_at >= w[1].updated_at), "merged status streams stay ordered");
+
+    let (mine, _, _) = q(TicketQuery { assignee: AssigneeFilter::Person(bob.id), statuses: active.clone(), ..Default::default() });
+    assert_eq!(mine.len(), 6, "8 assigned to Bob, of which 2 (t5, t25) are resolved");
+    assert!(mine.iter().all(|t| t.assignee == Some(bob.id)));
+    let (unassigned, _, _) = q(TicketQuery { assignee: AssigneeFilter::Unassigned, ..Default::default() });
+    assert_eq!(unassigned.len(), 32);
+
+    let (by_prio, _, _) = q(TicketQuery { sort: Sort::Priority, ..Default::default() });
+    assert!(by_prio.windows(2).all(|w| w[0].priority <= w[1].priority));
+    let (urgent, _, _) = q(TicketQuery { priority: Some(Priority::Urgent), ..Default::default() });
+    assert_eq!(urgent.len(), 10);
+
+    let (oldest, _, _) = q(TicketQuery { sort: Sort::CreatedAsc, limit: 3, ..Default::default() });
+    assert_eq!(oldest.iter().map(|t| t.id).collect::<Vec<_>>(), vec![1, 2, 3]);
+
+    // Pages do not overlap and cover everything.
+    let mut ids = Vec::new();
+    for page in 0..5 {
+        let (p, more, _) = q(TicketQuery { limit: 9, offset: page * 9, ..Default::default() });
+        ids.extend(p.iter().map(|t| t.id));
+        assert_eq!(more, page < 4);
+    }
+    ids.sort();
+    assert_eq!(ids, (1..=40).collect::<Vec<_>>());
+
+    let req = desk.store.read().unwrap().person_by_email("c1@x.test").unwrap().unwrap();
+    let (theirs, _, _) = q(TicketQuery { requester: Some(req.id), ..Default::default() });
+    assert_eq!(theirs.len(), 13);
+
+    // Counters follow every change.
+    let counts = desk.status_counts().unwrap();
+    let get = |s: Status| counts.iter().find(|(x, _)| *x == s).unwrap().1;
+    assert_eq!(get(Status::Open), 30);
+    assert_eq!(get(Status::Resolved), 10);
+}
+
+#[test]
+fn blobs_are_content_addressed_and_chunked() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let id1 = store.write(|w| w.put_blob(&big).map_err(frontdesk::desk::DeskError::from)).unwrap();
+    let id2 = store.write(|w| w.put_blob(&big).map_err(frontdesk::desk::DeskError::from)).unwrap();
+    assert_eq!(id1, id2);
+    assert_eq!(store.read().unwrap().blob(&id1).unwrap().unwrap(), big);
+    assert!(store.read().unwrap().blob("nope").unwrap().is_none());
+}
