@@ -20,7 +20,9 @@ pub fn open_desk(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Arc<Des
 /// `frontdesk serve`: runs until Ctrl-C or SIGTERM.
 pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
     let desk = open_desk(cfg.clone(), Arc::new(SystemClock))?;
-    let listener = tokio::net::TcpListener::bind(&cfg.server.http).await.with_context(|| format!("cannot listen on {} (server.http)", cfg.server.http))?;
+    let listener = tokio::net::TcpListener::bind(&cfg.server.http)
+        .await
+        .with_context(|| format!("cannot listen on {} (server.http)", cfg.server.http))?;
     let addr = listener.local_addr()?;
     println!("frontdesk: web UI and API on http://{addr} (data in {})", cfg.server.data_dir.display());
     if !desk.has_admin()? {

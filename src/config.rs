@@ -149,12 +149,7 @@ pub struct SecurityConfig {
 
 impl Default for SecurityConfig {
     fn default() -> Self {
-        SecurityConfig {
-            session_idle_hours: 168,
-            login_failures_per_account: 5,
-            login_failures_per_ip: 20,
-            login_window_secs: 900,
-        }
+        SecurityConfig { session_idle_hours: 168, login_failures_per_account: 5, login_failures_per_ip: 20, login_window_secs: 900 }
     }
 }
 
@@ -205,7 +200,11 @@ impl Config {
             return Err(("desk", "name", "must not be empty".into()));
         }
         let p = &d.reference_prefix;
-        if p.is_empty() || p.len() > 10 || !p.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) || !p.starts_with(|c: char| c.is_ascii_uppercase()) {
+        if p.is_empty()
+            || p.len() > 10
+            || !p.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            || !p.starts_with(|c: char| c.is_ascii_uppercase())
+        {
             return Err(("desk", "reference_prefix", format!("{p:?} must be 1-10 upper-case letters or digits, starting with a letter")));
         }
         check_list(&d.categories).map_err(|m| ("desk", "categories", m))?;
@@ -220,7 +219,9 @@ impl Config {
             return Err(("desk", "default_priority", format!("{:?} is not a priority (urgent, high, medium, low)", d.default_priority)));
         }
         let s = &self.server;
-        s.http.parse::<SocketAddr>().map_err(|e| ("server", "http", format!("{:?} is not an address like 127.0.0.1:8080 ({e})", s.http)))?;
+        s.http
+            .parse::<SocketAddr>()
+            .map_err(|e| ("server", "http", format!("{:?} is not an address like 127.0.0.1:8080 ({e})", s.http)))?;
         if !(s.public_url.starts_with("http://") || s.public_url.starts_with("https://")) {
             return Err(("server", "public_url", format!("{:?} must start with http:// or https://", s.public_url)));
         }

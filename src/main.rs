@@ -116,7 +116,9 @@ fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FRONTDESK_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FRONTDESK_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cfg = match load_config(&cli) {
@@ -129,8 +131,14 @@ fn main() -> ExitCode {
             eprintln!("frontdesk: config OK");
             Ok(())
         }
-        Command::Serve => tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(frontdesk::app::serve(cfg))),
-        Command::User(UserCmd::Add { email, name, role, password_stdin, departments }) => user_add(cfg, email, name, role, password_stdin, departments),
+        Command::Serve => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(frontdesk::app::serve(cfg))),
+        Command::User(UserCmd::Add { email, name, role, password_stdin, departments }) => {
+            user_add(cfg, email, name, role, password_stdin, departments)
+        }
         Command::Token(TokenCmd::Create { email, name }) => frontdesk::app::open_desk(cfg, Arc::new(SystemClock)).and_then(|desk| {
             let t = desk.create_api_token(&email, &name)?;
             println!("{t}");
@@ -147,7 +155,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn user_add(cfg: Arc<Config>, email: String, name: String, role: String, password_stdin: bool, departments: Vec<String>) -> anyhow::Result<()> {
+fn user_add(
+    cfg: Arc<Config>,
+    email: String,
+    name: String,
+    role: String,
+    password_stdin: bool,
+    departments: Vec<String>,
+) -> anyhow::Result<()> {
     let role = Role::parse(&role).filter(|r| r.is_staff()).ok_or_else(|| anyhow::anyhow!("--role must be admin or agent"))?;
     if !password_stdin {
         anyhow::bail!("pass the password on standard input with --password-stdin (it stays out of shell history)");

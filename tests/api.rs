@@ -39,7 +39,9 @@ async fn api_round_trip_and_errors() {
     assert!(entries.iter().any(|e| e["kind"] == "event"));
 
     // Reply with explicit status, then a note.
-    let (st, t) = api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "Which model?", "internal": false, "status": "pending"}))).await;
+    let (st, t) = api
+        .call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "Which model?", "internal": false, "status": "pending"})))
+        .await;
     assert_eq!(st, 201, "{t}");
     assert_eq!(t["status"], "pending");
     let (st, t) = api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "HP 4250 probably", "internal": true}))).await;
@@ -139,13 +141,37 @@ async fn api_enforces_department_permissions() {
         all.extend_from_slice(args);
         cli(dir.path(), &all, stdin)
     };
-    assert_eq!(run(&["user", "add", "--email", ADMIN_EMAIL, "--name", "A", "--role", "admin", "--password-stdin"], Some("aaaaaaaaaaaa\n")).0, 0);
-    assert_eq!(run(&["user", "add", "--email", "ann@example.test", "--name", "Ann", "--role", "agent", "--department", "Support", "--password-stdin"], Some("aaaaaaaaaaaa\n")).0, 0);
+    assert_eq!(
+        run(&["user", "add", "--email", ADMIN_EMAIL, "--name", "A", "--role", "admin", "--password-stdin"], Some("aaaaaaaaaaaa\n")).0,
+        0
+    );
+    assert_eq!(
+        run(
+            &[
+                "user",
+                "add",
+                "--email",
+                "ann@example.test",
+                "--name",
+                "Ann",
+                "--role",
+                "agent",
+                "--department",
+                "Support",
+                "--password-stdin"
+            ],
+            Some("aaaaaaaaaaaa\n")
+        )
+        .0,
+        0
+    );
     let admin_token = run(&["token", "create", "--email", ADMIN_EMAIL, "--name", "t"], None).1.trim().to_string();
     let ann_token = run(&["token", "create", "--email", "ann@example.test", "--name", "t"], None).1.trim().to_string();
     let s = Server::start_with(dir.path(), &["--config", c]);
     let admin = Api::new(&s.base, &admin_token);
-    let (st, _) = admin.call("POST", "/tickets", Some(json!({"subject": "Refund", "requester": {"email": "x@c.test"}, "department": "Billing"}))).await;
+    let (st, _) = admin
+        .call("POST", "/tickets", Some(json!({"subject": "Refund", "requester": {"email": "x@c.test"}, "department": "Billing"})))
+        .await;
     assert_eq!(st, 201);
     // Ann works in Support only: the Billing ticket does not exist for her.
     let ann = Api::new(&s.base, &ann_token);
@@ -155,14 +181,16 @@ async fn api_enforces_department_permissions() {
     let (st, list) = ann.call("GET", "/tickets", None).await;
     assert_eq!((st, list["tickets"].as_array().map(|a| a.len())), (200, Some(0)));
     // She cannot create tickets in Billing either, nor assign Billing work to herself.
-    let (st, e) = ann.call("POST", "/tickets", Some(json!({"subject": "x", "requester": {"email": "x@c.test"}, "department": "Billing"}))).await;
+    let (st, e) =
+        ann.call("POST", "/tickets", Some(json!({"subject": "x", "requester": {"email": "x@c.test"}, "department": "Billing"}))).await;
     assert_eq!((st, e["field"].as_str()), (400, Some("department")));
     let (st, e) = admin.call("PATCH", "/tickets/TKT-000001", Some(json!({"assignee": "ann@example.test"}))).await;
     assert_eq!((st, e["field"].as_str()), (400, Some("assignee")), "{e}");
     let (st, t) = ann.call("POST", "/tickets", Some(json!({"subject": "Mouse", "requester": {"email": "x@c.test"}}))).await;
     assert_eq!((st, t["department"].as_str()), (201, Some("Support")));
     // An unknown department is a 400 naming the field.
-    let (st, e) = admin.call("POST", "/tickets", Some(json!({"subject": "x", "requester": {"email": "x@c.test"}, "department": "Sales"}))).await;
+    let (st, e) =
+        admin.call("POST", "/tickets", Some(json!({"subject": "x", "requester": {"email": "x@c.test"}, "department": "Sales"}))).await;
     assert_eq!((st, e["field"].as_str()), (400, Some("department")));
     // Assigning to someone who is not an agent is refused.
     let (st, e) = admin.call("PATCH", "/tickets/TKT-000001", Some(json!({"assignee": "x@c.test"}))).await;

@@ -19,7 +19,10 @@ async fn login_queue_ticket_reply_in_chromium() {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let ready = std::path::Path::new(&chromium).exists() && script_dir.join("node_modules/playwright-core").exists();
     if !ready {
-        assert!(std::env::var("FRONTDESK_BROWSER_REQUIRED").is_err(), "Chromium ({chromium}) or playwright-core (tests/browser/node_modules) missing");
+        assert!(
+            std::env::var("FRONTDESK_BROWSER_REQUIRED").is_err(),
+            "Chromium ({chromium}) or playwright-core (tests/browser/node_modules) missing"
+        );
         eprintln!("SKIPPED: install chromium and run `npm ci` in tests/browser (or run .ci/run)");
         return;
     }
@@ -39,7 +42,16 @@ async fn login_queue_ticket_reply_in_chromium() {
     }
     let shots = here.join("target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let out = Command::new("node").current_dir(&script_dir).arg("flow.mjs").arg(&s.base).arg(ADMIN_EMAIL).arg(ADMIN_PASSWORD).arg(&shots).env("CHROMIUM", &chromium).output().expect("run node");
+    let out = Command::new("node")
+        .current_dir(&script_dir)
+        .arg("flow.mjs")
+        .arg(&s.base)
+        .arg(ADMIN_EMAIL)
+        .arg(ADMIN_PASSWORD)
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "browser flow failed:\n{stdout}\n{stderr}");

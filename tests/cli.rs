@@ -49,14 +49,23 @@ fn check_config_prints_effective_settings_with_overrides() {
 #[test]
 fn user_and_token_commands_validate_input() {
     let dir = tempdir();
-    let (code, _, err) = cli(dir.path(), &["user", "add", "--email", "a@b.test", "--name", "A", "--role", "admin", "--password-stdin"], Some("short\n"));
+    let (code, _, err) =
+        cli(dir.path(), &["user", "add", "--email", "a@b.test", "--name", "A", "--role", "admin", "--password-stdin"], Some("short\n"));
     assert_ne!(code, 0);
     assert!(err.contains("at least 10 characters"), "{err}");
-    let (code, _, err) = cli(dir.path(), &["user", "add", "--email", "a@b.test", "--name", "A", "--role", "boss", "--password-stdin"], Some("long enough pw\n"));
+    let (code, _, err) = cli(
+        dir.path(),
+        &["user", "add", "--email", "a@b.test", "--name", "A", "--role", "boss", "--password-stdin"],
+        Some("long enough pw\n"),
+    );
     assert_ne!(code, 0);
     assert!(err.contains("--role"), "{err}");
     add_user(dir.path(), "a@b.test", "A", "admin", "long enough pw");
-    let (code, _, err) = cli(dir.path(), &["user", "add", "--email", "A@b.test", "--name", "A", "--role", "admin", "--password-stdin"], Some("long enough pw\n"));
+    let (code, _, err) = cli(
+        dir.path(),
+        &["user", "add", "--email", "A@b.test", "--name", "A", "--role", "admin", "--password-stdin"],
+        Some("long enough pw\n"),
+    );
     assert_ne!(code, 0);
     assert!(err.contains("already an agent"), "{err}");
     let (code, _, err) = cli(dir.path(), &["token", "create", "--email", "nobody@b.test", "--name", "x"], None);

@@ -29,14 +29,32 @@ fn v1_ticket(id: u64, status: Status, priority: Priority, updated: i64) -> Ticke
 }
 
 fn person(id: u64, email: &str, role: Role) -> Person {
-    Person { id, email: email.into(), name: email.into(), role, password_hash: String::new(), active: true, departments: vec![], created_at: Timestamp(0) }
+    Person {
+        id,
+        email: email.into(),
+        name: email.into(),
+        role,
+        password_hash: String::new(),
+        active: true,
+        departments: vec![],
+        created_at: Timestamp(0),
+    }
 }
 
 #[test]
 fn schema_1_data_dir_is_migrated_and_keeps_its_data() {
     let dir = tempfile::tempdir().unwrap();
-    let tickets = vec![v1_ticket(1, Status::Open, Priority::Low, 10_000), v1_ticket(2, Status::Pending, Priority::Urgent, 20_000), v1_ticket(3, Status::Closed, Priority::High, 30_000)];
-    write_v1_fixture(dir.path(), &tickets, &[person(1, "agent@example.test", Role::Agent), person(2, "cust@example.test", Role::Requester)]).unwrap();
+    let tickets = vec![
+        v1_ticket(1, Status::Open, Priority::Low, 10_000),
+        v1_ticket(2, Status::Pending, Priority::Urgent, 20_000),
+        v1_ticket(3, Status::Closed, Priority::High, 30_000),
+    ];
+    write_v1_fixture(
+        dir.path(),
+        &tickets,
+        &[person(1, "agent@example.test", Role::Agent), person(2, "cust@example.test", Role::Requester)],
+    )
+    .unwrap();
 
     let store = Store::open(dir.path()).unwrap();
     let r = store.read().unwrap();
@@ -61,8 +79,21 @@ fn schema_1_data_dir_is_migrated_and_keeps_its_data() {
     // A desk on the migrated dir continues numbering and can edit old tickets.
     let clock = ManualClock::new(Timestamp(1_800_000_000_000));
     let desk = Desk::new(Store::open(dir.path()).unwrap(), Arc::new(Config::default()), Arc::new(clock));
-    let admin = desk.add_agent(None, NewAgent { email: "boss@example.test".into(), name: "Boss".into(), role: Role::Admin, password: "long enough pw".into(), departments: vec![] }).unwrap();
-    let t = desk.create_ticket(&admin, NewTicket { subject: "new".into(), requester_email: "cust@example.test".into(), ..Default::default() }).unwrap();
+    let admin = desk
+        .add_agent(
+            None,
+            NewAgent {
+                email: "boss@example.test".into(),
+                name: "Boss".into(),
+                role: Role::Admin,
+                password: "long enough pw".into(),
+                departments: vec![],
+            },
+        )
+        .unwrap();
+    let t = desk
+        .create_ticket(&admin, NewTicket { subject: "new".into(), requester_email: "cust@example.test".into(), ..Default::default() })
+        .unwrap();
     assert_eq!(t.id, 4);
     assert_eq!(t.requester, 2, "the schema-1 contact is found by email");
     let t = desk.update_ticket(&admin, 1, TicketPatch { tags: Some(vec!["legacy".into()]), ..Default::default() }).unwrap();
@@ -89,13 +120,44 @@ fn queue_queries_filter_sort_and_page() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(Timestamp(1_800_000_000_000));
     let desk = Desk::new(Store::open(dir.path()).unwrap(), Arc::new(Config::default()), Arc::new(clock.clone()));
-    let admin = desk.add_agent(None, NewAgent { email: "a@x.test".into(), name: "A".into(), role: Role::Admin, password: "long enough pw".into(), departments: vec![] }).unwrap();
-    let bob = desk.add_agent(None, NewAgent { email: "b@x.test".into(), name: "B".into(), role: Role::Agent, password: "long enough pw".into(), departments: vec![] }).unwrap();
+    let admin = desk
+        .add_agent(
+            None,
+            NewAgent {
+                email: "a@x.test".into(),
+                name: "A".into(),
+                role: Role::Admin,
+                password: "long enough pw".into(),
+                departments: vec![],
+            },
+        )
+        .unwrap();
+    let bob = desk
+        .add_agent(
+            None,
+            NewAgent {
+                email: "b@x.test".into(),
+                name: "B".into(),
+                role: Role::Agent,
+                password: "long enough pw".into(),
+                departments: vec![],
+            },
+        )
+        .unwrap();
     let prios = [Priority::Low, Priority::Urgent, Priority::Medium, Priority::High];
     for i in 0..40u64 {
         clock.advance_ms(1000);
         let t = desk
-            .create_ticket(&admin, NewTicket { subject: format!("t{i}"), requester_email: format!("c{}@x.test", i % 3), priority: Some(prios[(i % 4) as usize]), assignee: (i % 5 == 0).then_some(bob.id), ..Default::default() })
+            .create_ticket(
+                &admin,
+                NewTicket {
+                    subject: format!("t{i}"),
+                    requester_email: format!("c{}@x.test", i % 3),
+                    priority: Some(prios[(i % 4) as usize]),
+                    assignee: (i % 5 == 0).then_some(bob.id),
+                    ..Default::default()
+                },
+            )
             .unwrap();
         if i % 4 == 1 {
             desk.update_ticket(&admin, t.id, TicketPatch { status: Some(Status::Resolved), ..Default::default() }).unwrap();

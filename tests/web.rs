@@ -49,12 +49,18 @@ async fn login_rejects_bad_credentials_the_same_way_and_needs_csrf() {
 
     let ok = b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(ok.status, 303);
-    let cookie = ok.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("fd_session=")).unwrap();
+    let cookie =
+        ok.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("fd_session=")).unwrap();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     assert_eq!(b.get("/tickets").await.status, 200);
 
     // Logged in, a form without the session's CSRF token is refused and changes nothing.
-    let r = b.post("/tickets", &[("_csrf", "0000"), ("requester_email", "x@y.test"), ("subject", "forged"), ("channel", "phone"), ("priority", "low")]).await;
+    let r = b
+        .post(
+            "/tickets",
+            &[("_csrf", "0000"), ("requester_email", "x@y.test"), ("subject", "forged"), ("channel", "phone"), ("priority", "low")],
+        )
+        .await;
     assert_eq!(r.status, 403);
     assert!(!b.get("/tickets?status=all").await.body.contains("forged"));
 
@@ -88,7 +94,12 @@ async fn an_agent_works_a_phone_ticket_end_to_end() {
 
     // Admin adds an agent in the UI.
     admin.get("/admin/agents").await;
-    let r = admin.post("/admin/agents", &[("name", "Bob Agent"), ("email", "bob@example.test"), ("role", "agent"), ("password", "bob's long password")]).await;
+    let r = admin
+        .post(
+            "/admin/agents",
+            &[("name", "Bob Agent"), ("email", "bob@example.test"), ("role", "agent"), ("password", "bob's long password")],
+        )
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let agents = admin.get("/admin/agents").await;
     assert!(agents.body.contains("bob@example.test"));
@@ -138,10 +149,27 @@ async fn an_agent_works_a_phone_ticket_end_to_end() {
         let k = r.body[..j].rfind("value=\"").unwrap();
         r.body[k + 7..j].trim_end_matches('"').trim_end_matches(" selected").to_string()
     };
-    let r = admin.post("/tickets/TKT-000001/update", &[("status", "in_progress"), ("priority", "high"), ("assignee", &bob_id), ("category", "Technical"), ("due", "2026-12-01"), ("tags", "vpn, remote")]).await;
+    let r = admin
+        .post(
+            "/tickets/TKT-000001/update",
+            &[
+                ("status", "in_progress"),
+                ("priority", "high"),
+                ("assignee", &bob_id),
+                ("category", "Technical"),
+                ("due", "2026-12-01"),
+                ("tags", "vpn, remote"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let page = admin.get("/tickets/TKT-000001").await;
-    for line in ["changed status from Pending to In Progress", "changed priority from Medium to High", "assigned the ticket to Bob Agent", "changed due date from (none) to 2026-12-01"] {
+    for line in [
+        "changed status from Pending to In Progress",
+        "changed priority from Medium to High",
+        "assigned the ticket to Bob Agent",
+        "changed due date from (none) to 2026-12-01",
+    ] {
         assert!(page.body.contains(line), "missing history line {line:?}");
     }
 
@@ -190,7 +218,9 @@ async fn an_agent_works_a_phone_ticket_end_to_end() {
     assert!(page.body.contains("assigned the ticket to Bob Agent"));
     // A new ticket after restart gets the next number, never a reused one.
     again.get("/tickets/new").await;
-    let r = again.post("/tickets", &[("requester_email", "dan@customer.test"), ("subject", "Second"), ("channel", "chat"), ("priority", "low")]).await;
+    let r = again
+        .post("/tickets", &[("requester_email", "dan@customer.test"), ("subject", "Second"), ("channel", "chat"), ("priority", "low")])
+        .await;
     assert_eq!(r.location.as_deref().map(|l| l.starts_with("/tickets/TKT-000002")), Some(true));
 }
 
@@ -200,12 +230,27 @@ async fn agents_only_see_their_departments_and_admin_manages_agents() {
     std::fs::write(dir.path().join("fd.toml"), "[desk]\ndepartments = [\"Support\", \"Billing\"]\n").unwrap();
     let cfg = dir.path().join("fd.toml");
     let cfg = cfg.to_str().unwrap();
-    let (code, _, err) = cli(dir.path(), &["--config", cfg, "user", "add", "--email", ADMIN_EMAIL, "--name", "Ada", "--role", "admin", "--password-stdin"], Some(&format!("{ADMIN_PASSWORD}\n")));
+    let (code, _, err) = cli(
+        dir.path(),
+        &["--config", cfg, "user", "add", "--email", ADMIN_EMAIL, "--name", "Ada", "--role", "admin", "--password-stdin"],
+        Some(&format!("{ADMIN_PASSWORD}\n")),
+    );
     assert_eq!(code, 0, "{err}");
     let s = Server::start_with(dir.path(), &["--config", cfg]);
     let mut admin = Browser::logged_in(&s.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     admin.get("/admin/agents").await;
-    let r = admin.post("/admin/agents", &[("name", "Sam"), ("email", "sam@example.test"), ("role", "agent"), ("password", "sam's long password"), ("departments", "Support")]).await;
+    let r = admin
+        .post(
+            "/admin/agents",
+            &[
+                ("name", "Sam"),
+                ("email", "sam@example.test"),
+                ("role", "agent"),
+                ("password", "sam's long password"),
+                ("departments", "Support"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
     // Too-short password is a clear 400 with the rule.
     let r = admin.post("/admin/agents", &[("name", "Tim"), ("email", "tim@example.test"), ("role", "agent"), ("password", "short")]).await;
@@ -213,9 +258,31 @@ async fn agents_only_see_their_departments_and_admin_manages_agents() {
     assert!(r.body.contains("at least 10 characters"));
 
     admin.get("/tickets/new").await;
-    admin.post("/tickets", &[("requester_email", "a@c.test"), ("subject", "Invoice wrong"), ("channel", "phone"), ("priority", "low"), ("department", "Billing")]).await;
+    admin
+        .post(
+            "/tickets",
+            &[
+                ("requester_email", "a@c.test"),
+                ("subject", "Invoice wrong"),
+                ("channel", "phone"),
+                ("priority", "low"),
+                ("department", "Billing"),
+            ],
+        )
+        .await;
     admin.get("/tickets/new").await;
-    admin.post("/tickets", &[("requester_email", "a@c.test"), ("subject", "Laptop slow"), ("channel", "phone"), ("priority", "low"), ("department", "Support")]).await;
+    admin
+        .post(
+            "/tickets",
+            &[
+                ("requester_email", "a@c.test"),
+                ("subject", "Laptop slow"),
+                ("channel", "phone"),
+                ("priority", "low"),
+                ("department", "Support"),
+            ],
+        )
+        .await;
 
     let mut sam = Browser::logged_in(&s.base, "sam@example.test", "sam's long password").await;
     let q = sam.get("/tickets").await;

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 use super::{Desk, DeskError, Result, invalid};
 use crate::domain::people::normalize_email;
@@ -42,7 +42,8 @@ impl LoginLimiter {
         self.failures.entry(key.to_string()).or_default().push(now);
         if self.failures.len() > 100_000 {
             // Bounded memory under a spray of addresses: forget the oldest half.
-            let mut keys: Vec<(String, i64)> = self.failures.iter().map(|(k, v)| (k.clone(), v.iter().max().copied().unwrap_or(0))).collect();
+            let mut keys: Vec<(String, i64)> =
+                self.failures.iter().map(|(k, v)| (k.clone(), v.iter().max().copied().unwrap_or(0))).collect();
             keys.sort_by_key(|(_, t)| *t);
             for (k, _) in keys.into_iter().take(50_000) {
                 self.failures.remove(&k);
@@ -111,7 +112,12 @@ impl Desk {
         let ip_key = format!("ip:{client}");
         {
             let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;
-            let wait = lim.blocked(&acct_key, sec.login_failures_per_account, now, window).or(lim.blocked(&ip_key, sec.login_failures_per_ip, now, window));
+            let wait = lim.blocked(&acct_key, sec.login_failures_per_account, now, window).or(lim.blocked(
+                &ip_key,
+                sec.login_failures_per_ip,
+                now,
+                window,
+            ));
             if let Some(retry_after_secs) = wait {
                 return Err(DeskError::RateLimited { retry_after_secs });
             }
@@ -183,7 +189,10 @@ impl Desk {
         let token = format!("fd_{}", random_token()?);
         let now = self.now();
         self.store.write(|w| {
-            let p = w.person_by_email(&email)?.filter(|p| p.is_staff()).ok_or_else(|| invalid("email", format!("{email} is not an active agent")))?;
+            let p = w
+                .person_by_email(&email)?
+                .filter(|p| p.is_staff())
+                .ok_or_else(|| invalid("email", format!("{email} is not an active agent")))?;
             w.put_api_token(&token, &ApiToken { person: p.id, name: name.trim().to_string(), created_at: now })?;
             Ok(token.clone())
         })
@@ -227,7 +236,16 @@ impl Desk {
                 Some(p) if p.role.is_staff() => return Err(DeskError::Conflict(format!("{email} is already an agent"))),
                 // A known contact becomes staff, keeping their id and history.
                 Some(p) => p,
-                None => Person { id: w.next_id("person")?, email: email.clone(), name: String::new(), role: new.role, password_hash: String::new(), active: true, departments: Vec::new(), created_at: now },
+                None => Person {
+                    id: w.next_id("person")?,
+                    email: email.clone(),
+                    name: String::new(),
+                    role: new.role,
+                    password_hash: String::new(),
+                    active: true,
+                    departments: Vec::new(),
+                    created_at: now,
+                },
             };
             p.name = name;
             p.role = new.role;
@@ -301,5 +319,4 @@ impl Desk {
     pub fn has_admin(&self) -> Result<bool> {
         Ok(self.store.read()?.staff()?.iter().any(|p| p.is_admin()))
     }
-
 }

@@ -167,11 +167,16 @@ impl Desk {
     }
 
     fn check_category(&self, c: &str) -> Result<String> {
-        self.config.category(c).map(str::to_string).ok_or_else(|| invalid("category", format!("{c:?} is not a category; use one of: {}", self.config.desk.categories.join(", "))))
+        self.config
+            .category(c)
+            .map(str::to_string)
+            .ok_or_else(|| invalid("category", format!("{c:?} is not a category; use one of: {}", self.config.desk.categories.join(", "))))
     }
 
     fn check_department(&self, d: &str) -> Result<String> {
-        self.config.department(d).map(str::to_string).ok_or_else(|| invalid("department", format!("{d:?} is not a department; use one of: {}", self.config.desk.departments.join(", "))))
+        self.config.department(d).map(str::to_string).ok_or_else(|| {
+            invalid("department", format!("{d:?} is not a department; use one of: {}", self.config.desk.departments.join(", ")))
+        })
     }
 
     /// The assignee must be an active agent or admin who works in the department.
@@ -185,7 +190,8 @@ impl Desk {
 
     /// Finds the requester by email or creates the contact (first contact).
     pub(crate) fn requester_in(w: &mut Write, email: &str, name: &str, now: Timestamp) -> Result<Person> {
-        let email = crate::domain::people::normalize_email(email).ok_or_else(|| invalid("requester", format!("{email:?} is not an email address")))?;
+        let email = crate::domain::people::normalize_email(email)
+            .ok_or_else(|| invalid("requester", format!("{email:?} is not an email address")))?;
         if let Some(mut p) = w.person_by_email(&email)? {
             if p.name.trim().is_empty() && !name.trim().is_empty() {
                 p.name = name.trim().to_string();
@@ -208,7 +214,16 @@ impl Desk {
     }
 
     fn event(ticket: u64, actor: Option<u64>, event: Event, now: Timestamp) -> ThreadEntry {
-        ThreadEntry { ticket, seq: 0, kind: EntryKind::Event, author: actor, body: String::new(), event: Some(event), attachments: Vec::new(), created_at: now }
+        ThreadEntry {
+            ticket,
+            seq: 0,
+            kind: EntryKind::Event,
+            author: actor,
+            body: String::new(),
+            event: Some(event),
+            attachments: Vec::new(),
+            created_at: now,
+        }
     }
 
     /// Creates a ticket on behalf of a requester (phone call, walk-in, API).
@@ -250,7 +265,16 @@ impl Desk {
             w.put_ticket(None, &t)?;
             w.append_entry(&mut Self::event(t.id, Some(actor.id), Event::Created { channel: channel.label().into() }, now))?;
             if !body.trim().is_empty() {
-                let mut first = ThreadEntry { ticket: t.id, seq: 0, kind: EntryKind::Reply, author: Some(requester.id), body, event: None, attachments: Vec::new(), created_at: now };
+                let mut first = ThreadEntry {
+                    ticket: t.id,
+                    seq: 0,
+                    kind: EntryKind::Reply,
+                    author: Some(requester.id),
+                    body,
+                    event: None,
+                    attachments: Vec::new(),
+                    created_at: now,
+                };
                 w.append_entry(&mut first)?;
             }
             if let Some(a) = t.assignee {
@@ -276,7 +300,10 @@ impl Desk {
         self.store.write(|w| {
             let old = self.visible(actor, w, id)?;
             if old.is_closed() {
-                return Err(DeskError::Conflict(format!("{} is closed; an admin must reopen it before anyone can write to it", self.reference(id))));
+                return Err(DeskError::Conflict(format!(
+                    "{} is closed; an admin must reopen it before anyone can write to it",
+                    self.reference(id)
+                )));
             }
             let new_status = if internal { status.unwrap_or(old.status) } else { self.config.reply_status(old.status, status) };
             if new_status != old.status {
@@ -297,7 +324,12 @@ impl Desk {
             t.updated_at = now;
             if new_status != old.status {
                 t.status = new_status;
-                w.append_entry(&mut Self::event(id, Some(actor.id), Event::StatusChanged { from: old.status.label().into(), to: new_status.label().into() }, now))?;
+                w.append_entry(&mut Self::event(
+                    id,
+                    Some(actor.id),
+                    Event::StatusChanged { from: old.status.label().into(), to: new_status.label().into() },
+                    now,
+                ))?;
             }
             w.put_ticket(Some(&old), &t)?;
             Ok(entry)

@@ -31,11 +31,23 @@ impl EntryKind {
 /// What a system event records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Event {
-    Created { channel: String },
+    Created {
+        channel: String,
+    },
     /// A field changed from one value to another (human-readable values).
-    FieldChanged { field: String, from: String, to: String },
-    StatusChanged { from: String, to: String },
-    Assigned { from: Option<String>, to: Option<String> },
+    FieldChanged {
+        field: String,
+        from: String,
+        to: String,
+    },
+    StatusChanged {
+        from: String,
+        to: String,
+    },
+    Assigned {
+        from: Option<String>,
+        to: Option<String>,
+    },
 }
 
 impl Event {

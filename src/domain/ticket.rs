@@ -155,11 +155,7 @@ impl TicketRef {
     pub fn parse(s: &str, prefix: &str) -> Option<TicketRef> {
         let s = s.trim().trim_start_matches('[').trim_end_matches(']');
         let has_prefix = !prefix.is_empty() && s.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix));
-        let digits = if has_prefix {
-            s[prefix.len()..].trim_start_matches('-')
-        } else {
-            s.trim_start_matches('#')
-        };
+        let digits = if has_prefix { s[prefix.len()..].trim_start_matches('-') } else { s.trim_start_matches('#') };
         if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }

@@ -55,8 +55,7 @@ pub fn run(db: &Database) -> Result<()> {
     let tx = db.begin_write()?;
     let found = {
         let meta = tx.open_table(META)?;
-        let v = meta.get("schema_version")?.map(|v| v.value());
-        v
+        meta.get("schema_version")?.map(|v| v.value())
     };
     let fresh = {
         let t = tx.open_table(TICKETS)?;
@@ -137,7 +136,7 @@ fn v1_to_v2(tx: &redb::WriteTransaction) -> Result<()> {
 #[doc(hidden)]
 pub fn write_v1_fixture(dir: &std::path::Path, tickets: &[TicketV1], people: &[crate::domain::Person]) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    let db = Database::create(dir.join(super::DB_FILE)).map_err(|e| StoreError::Db(e.into()))?;
+    let db = Database::create(dir.join(super::DB_FILE)).map_err(StoreError::from)?;
     let tx = db.begin_write()?;
     {
         let mut meta = tx.open_table(META)?;

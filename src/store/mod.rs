@@ -15,7 +15,7 @@ use redb::{Database, ReadTransaction, ReadableTable, TableDefinition, WriteTrans
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domain::{Person, Ticket, ThreadEntry, Timestamp};
+use crate::domain::{Person, ThreadEntry, Ticket, Timestamp};
 
 pub use query::{AssigneeFilter, Sort, TicketQuery};
 
@@ -57,7 +57,7 @@ pub const DB_FILE: &str = "frontdesk.redb";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
-    Db(#[from] redb::Error),
+    Db(Box<redb::Error>),
     #[error("corrupt record in {table}: {detail}")]
     Corrupt { table: &'static str, detail: String },
     #[error("the data directory was written by a newer frontdesk (schema {found}, this binary knows {known})")]
@@ -71,11 +71,11 @@ pub enum StoreError {
 macro_rules! from_redb {
     ($($t:ty),+) => {$(
         impl From<$t> for StoreError {
-            fn from(e: $t) -> Self { StoreError::Db(e.into()) }
+            fn from(e: $t) -> Self { StoreError::Db(Box::new(e.into())) }
         }
     )+};
 }
-from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+from_redb!(redb::Error, redb::DatabaseError, redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -119,7 +119,7 @@ impl Store {
         let db = match Database::create(&path) {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::Locked(path.display().to_string())),
-            Err(e) => return Err(StoreError::Db(e.into())),
+            Err(e) => return Err(e.into()),
         };
         let store = Store { db };
         migrate::run(&store.db)?;
@@ -283,8 +283,7 @@ impl Write {
 
     pub fn ticket(&self, id: u64) -> Result<Option<Ticket>> {
         let t = self.tx.open_table(TICKETS)?;
-        let out = t.get(id)?.map(|v| decode_ticket(v.value())).transpose();
-        out
+        t.get(id)?.map(|v| decode_ticket(v.value())).transpose()
     }
 
     /// Stores a ticket and keeps every index and counter in step with it.
@@ -336,8 +335,7 @@ impl Write {
 
     pub fn person(&self, id: u64) -> Result<Option<Person>> {
         let t = self.tx.open_table(PEOPLE)?;
-        let out = t.get(id)?.map(|v| codec::decode(v.value(), "people")).transpose();
-        out
+        t.get(id)?.map(|v| codec::decode(v.value(), "people")).transpose()
     }
 
     pub fn person_by_email(&self, email: &str) -> Result<Option<Person>> {

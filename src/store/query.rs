@@ -168,7 +168,9 @@ pub(super) fn run(tx: &ReadTransaction, q: &TicketQuery) -> Result<(Vec<Ticket>,
             let mut streams: Vec<Keys<'_>> = Vec::new();
             for p in prios {
                 let i = p.index();
-                let it = by_priority.range((i, i64::MIN, 0)..=(i, i64::MAX, u64::MAX))?.map(|r| r.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into));
+                let it = by_priority
+                    .range((i, i64::MIN, 0)..=(i, i64::MAX, u64::MAX))?
+                    .map(|r| r.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into));
                 streams.push(ordered(it, true));
             }
             Box::new(streams.into_iter().flatten().map(|r| r.map(|(_, id)| id)))
@@ -176,20 +178,45 @@ pub(super) fn run(tx: &ReadTransaction, q: &TicketQuery) -> Result<(Vec<Ticket>,
         Sort::Updated | Sort::UpdatedAsc => {
             let desc = q.sort == Sort::Updated;
             let stream: Keys<'_> = if let Some(r) = q.requester {
-                ordered(by_requester.range((r, i64::MIN, 0)..=(r, i64::MAX, u64::MAX))?.map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)), desc)
+                ordered(
+                    by_requester
+                        .range((r, i64::MIN, 0)..=(r, i64::MAX, u64::MAX))?
+                        .map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)),
+                    desc,
+                )
             } else if let AssigneeFilter::Person(a) = q.assignee {
-                ordered(by_assignee.range((a, i64::MIN, 0)..=(a, i64::MAX, u64::MAX))?.map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)), desc)
+                ordered(
+                    by_assignee
+                        .range((a, i64::MIN, 0)..=(a, i64::MAX, u64::MAX))?
+                        .map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)),
+                    desc,
+                )
             } else if !q.statuses.is_empty() && q.statuses.len() < Status::ALL.len() {
                 let mut streams = Vec::new();
                 for s in &q.statuses {
                     let i = s.index();
-                    streams.push(ordered(by_status.range((i, i64::MIN, 0)..=(i, i64::MAX, u64::MAX))?.map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)), desc));
+                    streams.push(ordered(
+                        by_status
+                            .range((i, i64::MIN, 0)..=(i, i64::MAX, u64::MAX))?
+                            .map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)),
+                        desc,
+                    ));
                 }
                 Box::new(Merge::new(streams, desc)?.map(|r| r.map(|id| (0, id))))
             } else if q.assignee == AssigneeFilter::Unassigned {
-                ordered(by_assignee.range((0, i64::MIN, 0)..=(0, i64::MAX, u64::MAX))?.map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)), desc)
+                ordered(
+                    by_assignee
+                        .range((0, i64::MIN, 0)..=(0, i64::MAX, u64::MAX))?
+                        .map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)),
+                    desc,
+                )
             } else if let Some(d) = q.department.as_deref() {
-                ordered(by_department.range((d, i64::MIN, 0)..=(d, i64::MAX, u64::MAX))?.map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)), desc)
+                ordered(
+                    by_department
+                        .range((d, i64::MIN, 0)..=(d, i64::MAX, u64::MAX))?
+                        .map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)),
+                    desc,
+                )
             } else {
                 ordered(by_updated.iter()?.map(|x| x.map(|(k, _)| k.value()).map_err(Into::into)), desc)
             };

@@ -103,7 +103,8 @@ fn render(st: &AppState, a: &Agent, flash: Option<(&str, String)>, status: axum:
     }
     match st.desk.store.read().and_then(|r| r.staff()) {
         Ok(staff) => {
-            let f = Frame { desk_name: &st.desk.config.desk.name, title: "Agents".into(), user: Some(&a.person), csrf: &a.csrf, area: "admin" };
+            let f =
+                Frame { desk_name: &st.desk.config.desk.name, title: "Agents".into(), user: Some(&a.person), csrf: &a.csrf, area: "admin" };
             (status, page(&f, agents_body(st, a, &staff, flash))).into_response()
         }
         Err(e) => fail(st, e.into()),
@@ -198,11 +199,7 @@ pub async fn reset_password(State(st): State<AppState>, a: Agent, Path(id): Path
 }
 
 pub async fn edit_agent(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, body: String) -> Response {
-    let role = body
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == "role")
-        .and_then(|(_, v)| Role::parse(v));
+    let role = body.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == "role").and_then(|(_, v)| Role::parse(v));
     let Some(role) = role else {
         return on_error(&st, &a, DeskError::Invalid { field: "role", message: "pick admin or agent".into() });
     };

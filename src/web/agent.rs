@@ -115,8 +115,12 @@ pub async fn login_submit(State(st): State<AppState>, ConnectInfo(addr): Connect
             }
             res
         }
-        Ok(Err(DeskError::BadCredentials)) => (StatusCode::UNAUTHORIZED, login_form(&st, &f.csrf, &next, &f.email, Some("Wrong email or password."))).into_response(),
-        Ok(Err(e @ DeskError::RateLimited { .. })) => (StatusCode::TOO_MANY_REQUESTS, login_form(&st, &f.csrf, &next, &f.email, Some(&e.to_string()))).into_response(),
+        Ok(Err(DeskError::BadCredentials)) => {
+            (StatusCode::UNAUTHORIZED, login_form(&st, &f.csrf, &next, &f.email, Some("Wrong email or password."))).into_response()
+        }
+        Ok(Err(e @ DeskError::RateLimited { .. })) => {
+            (StatusCode::TOO_MANY_REQUESTS, login_form(&st, &f.csrf, &next, &f.email, Some(&e.to_string()))).into_response()
+        }
         Ok(Err(e)) => fail(&st, e),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "login failed").into_response(),
     }
@@ -150,12 +154,19 @@ fn nonempty(s: &Option<String>) -> Option<&str> {
 }
 
 /// Turns queue parameters (UI or API) into a query; bad values name their field.
-pub fn build_query(st: &AppState, me: &Person, p: &QueueParams, resolve_assignee: impl Fn(&str) -> Option<u64>) -> Result<TicketQuery, DeskError> {
+pub fn build_query(
+    st: &AppState,
+    me: &Person,
+    p: &QueueParams,
+    resolve_assignee: impl Fn(&str) -> Option<u64>,
+) -> Result<TicketQuery, DeskError> {
     let bad = |field: &'static str, v: &str, hint: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid; use {hint}") };
     let statuses = match nonempty(&p.status).unwrap_or("active") {
         "active" => Status::ALL.iter().copied().filter(|s| s.is_active()).collect(),
         "all" | "any" => Vec::new(),
-        s => vec![Status::parse(s).ok_or_else(|| bad("status", s, "active, all, open, pending, in_progress, on_hold, resolved or closed"))?],
+        s => {
+            vec![Status::parse(s).ok_or_else(|| bad("status", s, "active, all, open, pending, in_progress, on_hold, resolved or closed"))?]
+        }
     };
     let assignee = match nonempty(&p.assignee).unwrap_or("any") {
         "any" | "anyone" => AssigneeFilter::Any,
@@ -163,21 +174,44 @@ pub fn build_query(st: &AppState, me: &Person, p: &QueueParams, resolve_assignee
         "unassigned" | "none" => AssigneeFilter::Unassigned,
         other => AssigneeFilter::Person(resolve_assignee(other).ok_or_else(|| bad("assignee", other, "me, unassigned, any, or an agent"))?),
     };
-    let priority = nonempty(&p.priority).map(|v| Priority::parse(v).ok_or_else(|| bad("priority", v, "urgent, high, medium or low"))).transpose()?;
-    let category = nonempty(&p.category).map(|v| st.desk.config.category(v).map(str::to_string).ok_or_else(|| bad("category", v, "a configured category"))).transpose()?;
-    let department = nonempty(&p.department).map(|v| st.desk.config.department(v).map(str::to_string).ok_or_else(|| bad("department", v, "a configured department"))).transpose()?;
+    let priority =
+        nonempty(&p.priority).map(|v| Priority::parse(v).ok_or_else(|| bad("priority", v, "urgent, high, medium or low"))).transpose()?;
+    let category = nonempty(&p.category)
+        .map(|v| st.desk.config.category(v).map(str::to_string).ok_or_else(|| bad("category", v, "a configured category")))
+        .transpose()?;
+    let department = nonempty(&p.department)
+        .map(|v| st.desk.config.department(v).map(str::to_string).ok_or_else(|| bad("department", v, "a configured department")))
+        .transpose()?;
     let sort = match nonempty(&p.sort) {
         None => Sort::Updated,
         Some(v) => Sort::parse(v).ok_or_else(|| bad("sort", v, "updated, updated_asc, created, created_asc or priority"))?,
     };
     let limit = st.desk.config.limits.page_size;
     let page = p.page.unwrap_or(1).clamp(1, 100_000);
-    Ok(TicketQuery { statuses, assignee, priority, category, department, requester: None, visible_departments: None, sort, offset: (page - 1) * limit, limit })
+    Ok(TicketQuery {
+        statuses,
+        assignee,
+        priority,
+        category,
+        department,
+        requester: None,
+        visible_departments: None,
+        sort,
+        offset: (page - 1) * limit,
+        limit,
+    })
 }
 
 fn queue_link(p: &QueueParams, page: usize) -> String {
     let mut parts = Vec::new();
-    for (k, v) in [("status", &p.status), ("assignee", &p.assignee), ("priority", &p.priority), ("category", &p.category), ("department", &p.department), ("sort", &p.sort)] {
+    for (k, v) in [
+        ("status", &p.status),
+        ("assignee", &p.assignee),
+        ("priority", &p.priority),
+        ("category", &p.category),
+        ("department", &p.department),
+        ("sort", &p.sort),
+    ] {
         if let Some(v) = nonempty(v) {
             parts.push(format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)));
         }
@@ -222,7 +256,8 @@ fn ticket_table(st: &AppState, tickets: &[Ticket], people: &HashMap<u64, Person>
 pub async fn queue(State(st): State<AppState>, a: Agent, Query(p): Query<QueueParams>) -> PageResult {
     let desk = &st.desk;
     let agents = desk.agents().map_err(|e| fail(&st, e))?;
-    let q = build_query(&st, &a.person, &p, |s| s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == *id))).map_err(|e| fail(&st, e))?;
+    let q = build_query(&st, &a.person, &p, |s| s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == *id)))
+        .map_err(|e| fail(&st, e))?;
     let page_no = q.offset / q.limit + 1;
     let (tickets, more, people) = desk.queue(&a.person, q).map_err(|e| fail(&st, e))?;
     let counts = desk.status_counts().map_err(|e| fail(&st, e))?;
@@ -236,9 +271,11 @@ pub async fn queue(State(st): State<AppState>, a: Agent, Query(p): Query<QueuePa
         ("all", _) => "All tickets".to_string(),
         (s, _) => Status::parse(s).map(|s| s.label().to_string()).unwrap_or_default(),
     };
-    let mut status_opts: Vec<(String, String)> = vec![("active".into(), "Active (not resolved/closed)".into()), ("all".into(), "All statuses".into())];
+    let mut status_opts: Vec<(String, String)> =
+        vec![("active".into(), "Active (not resolved/closed)".into()), ("all".into(), "All statuses".into())];
     status_opts.extend(Status::ALL.iter().map(|s| (s.key().to_string(), s.label().to_string())));
-    let mut assignee_opts: Vec<(String, String)> = vec![("any".into(), "Anyone".into()), ("me".into(), "Me".into()), ("unassigned".into(), "Unassigned".into())];
+    let mut assignee_opts: Vec<(String, String)> =
+        vec![("any".into(), "Anyone".into()), ("me".into(), "Me".into()), ("unassigned".into(), "Unassigned".into())];
     assignee_opts.extend(agents.iter().map(|g| (g.id.to_string(), g.display())));
     let sel = |v: &Option<String>| nonempty(v).unwrap_or("").to_string();
     let link_active = |s: &str, asg: &str| status_v == s && assignee_v == asg;
@@ -309,7 +346,10 @@ pub async fn jump(State(st): State<AppState>, a: Agent, Query(q): Query<JumpQuer
             Ok(_) => Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(id))).into_response()),
             Err(DeskError::NotFound) => Err((
                 StatusCode::NOT_FOUND,
-                page(&frame(&st, &a, "Not found".into(), "queue"), views::notice("error", &format!("There is no ticket {} that you can see.", st.desk.reference(id)))),
+                page(
+                    &frame(&st, &a, "Not found".into(), "queue"),
+                    views::notice("error", &format!("There is no ticket {} that you can see.", st.desk.reference(id))),
+                ),
             )
                 .into_response()),
             Err(e) => Err(fail(&st, e)),
@@ -496,7 +536,8 @@ fn ticket_error(st: &AppState, a: &Agent, reference: &str, e: DeskError, draft: 
     match (lookup(st, a, reference), st.desk.agents()) {
         (Ok(v), Ok(agents)) => {
             let title = format!("{} {}", st.desk.reference(v.ticket.id), v.ticket.subject);
-            (status, page(&frame(st, a, title, "queue"), ticket_body(st, a, &v, &agents, Some(("error", e.to_string())), draft))).into_response()
+            (status, page(&frame(st, a, title, "queue"), ticket_body(st, a, &v, &agents, Some(("error", e.to_string())), draft)))
+                .into_response()
         }
         (Err(r), _) => r,
         (_, Err(e)) => fail(st, e),
@@ -507,7 +548,9 @@ pub async fn reply(State(st): State<AppState>, a: Agent, Path(reference): Path<S
     let id = st.desk.parse_reference(&reference).ok_or_else(|| fail(&st, DeskError::NotFound))?;
     let internal = f.internal.is_some();
     let status = match nonempty(&f.status) {
-        Some(s) => Some(Status::parse(s).ok_or_else(|| ticket_error(&st, &a, &reference, DeskError::Invalid { field: "status", message: format!("{s:?} is not a status") }, &f.body))?),
+        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+            ticket_error(&st, &a, &reference, DeskError::Invalid { field: "status", message: format!("{s:?} is not a status") }, &f.body)
+        })?),
         None => None,
     };
     let e = st.desk.add_entry(&a.person, id, &f.body, internal, status).map_err(|e| ticket_error(&st, &a, &reference, e, &f.body))?;
@@ -620,7 +663,8 @@ fn new_ticket_form(st: &AppState, a: &Agent, f: &NewTicketForm, agents: &[Person
 
 pub async fn new_ticket_page(State(st): State<AppState>, a: Agent) -> PageResult {
     let agents = st.desk.agents().map_err(|e| fail(&st, e))?;
-    Ok(page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &NewTicketForm::default(), &agents, None)).into_response())
+    Ok(page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &NewTicketForm::default(), &agents, None))
+        .into_response())
 }
 
 pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<NewTicketForm>) -> PageResult {
@@ -629,7 +673,11 @@ pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<N
         if matches!(e, DeskError::Store(_)) {
             return fail(&st, e);
         }
-        (super::status_of(&e), page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &agents, Some(&e.to_string())))).into_response()
+        (
+            super::status_of(&e),
+            page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &agents, Some(&e.to_string()))),
+        )
+            .into_response()
     };
     let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid") };
     let new = (|| {
@@ -642,7 +690,11 @@ pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<N
             priority: Some(Priority::parse(&f.priority).ok_or_else(|| bad("priority", &f.priority))?),
             category: Some(f.category.clone()).filter(|s| !s.is_empty()),
             department: Some(f.department.clone()).filter(|s| !s.is_empty()),
-            assignee: if f.assignee.trim().is_empty() { None } else { Some(f.assignee.trim().parse().map_err(|_| bad("assignee", &f.assignee))?) },
+            assignee: if f.assignee.trim().is_empty() {
+                None
+            } else {
+                Some(f.assignee.trim().parse().map_err(|_| bad("assignee", &f.assignee))?)
+            },
             due: if f.due.trim().is_empty() { None } else { Some(Date::parse(&f.due).ok_or_else(|| bad("due", &f.due))?) },
             tags: vec![f.tags.clone()],
         })

@@ -130,13 +130,25 @@ pub struct ListParams {
     limit: Option<usize>,
 }
 
-async fn list(State(st): State<AppState>, headers: HeaderMap, q: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>) -> Response {
+async fn list(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let me = match authenticate(&st, &headers) {
         Ok(p) => p,
         Err(r) => return r,
     };
     let Ok(Query(p)) = q else { return invalid("query", "malformed query string") };
-    let qp = QueueParams { status: p.status.clone(), assignee: p.assignee.clone(), priority: p.priority, category: p.category, department: p.department, sort: p.sort, page: None };
+    let qp = QueueParams {
+        status: p.status.clone(),
+        assignee: p.assignee.clone(),
+        priority: p.priority,
+        category: p.category,
+        department: p.department,
+        sort: p.sort,
+        page: None,
+    };
     let resolve = |s: &str| st.desk.agent_by_email(s).ok().flatten().map(|p| p.id);
     let mut query = match build_query(&st, &me, &qp, resolve) {
         Ok(q) => q,
@@ -204,7 +216,11 @@ fn tags_of(m: &Map<String, Value>) -> Result<Option<Vec<String>>, Response> {
     match m.get("tags") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(Vec::new())),
-        Some(Value::Array(a)) => a.iter().map(|v| v.as_str().map(str::to_string).ok_or_else(|| invalid("tags", "must be a list of strings"))).collect::<Result<Vec<_>, _>>().map(Some),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| invalid("tags", "must be a list of strings")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
         Some(_) => Err(invalid("tags", "must be a list of strings")),
     }
 }
@@ -213,7 +229,9 @@ fn due_of(m: &Map<String, Value>) -> Result<Option<Option<Date>>, Response> {
     match m.get("due") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) => Date::parse(s).map(|d| Some(Some(d))).ok_or_else(|| invalid("due", format!("{s:?} is not a date like 2026-12-31"))),
+        Some(Value::String(s)) => {
+            Date::parse(s).map(|d| Some(Some(d))).ok_or_else(|| invalid("due", format!("{s:?} is not a date like 2026-12-31")))
+        }
         Some(_) => Err(invalid("due", "must be a date string like 2026-12-31 or null")),
     }
 }
@@ -224,19 +242,32 @@ async fn create(State(st): State<AppState>, headers: HeaderMap, body: Result<Byt
         Err(r) => return r,
     };
     let Ok(body) = body else {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, &format!("request body is larger than {} bytes", st.desk.config.limits.request_max_bytes), None);
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("request body is larger than {} bytes", st.desk.config.limits.request_max_bytes),
+            None,
+        );
     };
     let run = || -> Result<Response, Response> {
         let m = object(&body)?;
         check_keys(&m, &["subject", "body", "requester", "channel", "priority", "category", "department", "assignee", "due", "tags"])?;
         let (rname, remail) = match m.get("requester") {
-            Some(Value::Object(r)) => (r.get("name").and_then(Value::as_str).unwrap_or("").to_string(), r.get("email").and_then(Value::as_str).unwrap_or("").to_string()),
+            Some(Value::Object(r)) => (
+                r.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+                r.get("email").and_then(Value::as_str).unwrap_or("").to_string(),
+            ),
             Some(Value::String(e)) => (String::new(), e.clone()),
             _ => return Err(invalid("requester", "is required: {\"name\": \"…\", \"email\": \"…\"}")),
         };
         let assignee = match opt_str(&m, "assignee")? {
             None => None,
-            Some(e) => Some(st.desk.agent_by_email(e).map_err(desk_error)?.map(|p| p.id).ok_or_else(|| invalid("assignee", format!("{e:?} is not an agent")))?),
+            Some(e) => Some(
+                st.desk
+                    .agent_by_email(e)
+                    .map_err(desk_error)?
+                    .map(|p| p.id)
+                    .ok_or_else(|| invalid("assignee", format!("{e:?} is not an agent")))?,
+            ),
         };
         let new = NewTicket {
             subject: opt_str(&m, "subject")?.unwrap_or("").to_string(),
@@ -253,7 +284,12 @@ async fn create(State(st): State<AppState>, headers: HeaderMap, body: Result<Byt
         };
         let t = st.desk.create_ticket(&me, new).map_err(desk_error)?;
         let v = st.desk.ticket_view(&me, t.id).map_err(desk_error)?;
-        Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/tickets/{}", st.desk.reference(t.id)))], axum::Json(view_json(&st, &v))).into_response())
+        Ok((
+            StatusCode::CREATED,
+            [(header::LOCATION, format!("/api/v1/tickets/{}", st.desk.reference(t.id)))],
+            axum::Json(view_json(&st, &v)),
+        )
+            .into_response())
     };
     run().unwrap_or_else(|r| r)
 }
@@ -274,13 +310,22 @@ async fn show(State(st): State<AppState>, headers: HeaderMap, Path(reference): P
     }
 }
 
-async fn add_entry(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Response {
+async fn add_entry(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     let me = match authenticate(&st, &headers) {
         Ok(p) => p,
         Err(r) => return r,
     };
     let Ok(body) = body else {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, &format!("request body is larger than {} bytes", st.desk.config.limits.request_max_bytes), None);
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("request body is larger than {} bytes", st.desk.config.limits.request_max_bytes),
+            None,
+        );
     };
     let run = || -> Result<Response, Response> {
         let m = object(&body)?;
@@ -300,13 +345,22 @@ async fn add_entry(State(st): State<AppState>, headers: HeaderMap, Path(referenc
     run().unwrap_or_else(|r| r)
 }
 
-async fn patch(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Response {
+async fn patch(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     let me = match authenticate(&st, &headers) {
         Ok(p) => p,
         Err(r) => return r,
     };
     let Ok(body) = body else {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, &format!("request body is larger than {} bytes", st.desk.config.limits.request_max_bytes), None);
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("request body is larger than {} bytes", st.desk.config.limits.request_max_bytes),
+            None,
+        );
     };
     let run = || -> Result<Response, Response> {
         let m = object(&body)?;
@@ -316,7 +370,13 @@ async fn patch(State(st): State<AppState>, headers: HeaderMap, Path(reference): 
             None => None,
             Some(Value::Null) => Some(None),
             Some(Value::String(e)) if e.is_empty() => Some(None),
-            Some(Value::String(e)) => Some(Some(st.desk.agent_by_email(e).map_err(desk_error)?.map(|p| p.id).ok_or_else(|| invalid("assignee", format!("{e:?} is not an agent")))?)),
+            Some(Value::String(e)) => Some(Some(
+                st.desk
+                    .agent_by_email(e)
+                    .map_err(desk_error)?
+                    .map(|p| p.id)
+                    .ok_or_else(|| invalid("assignee", format!("{e:?} is not an agent")))?,
+            )),
             Some(_) => return Err(invalid("assignee", "must be an agent's email or null")),
         };
         let p = TicketPatch {

@@ -22,11 +22,10 @@ fn content_type(path: &str) -> &'static str {
 
 pub async fn serve(Path(path): Path<String>) -> Response {
     match Assets::get(&path) {
-        Some(file) => (
-            [(header::CONTENT_TYPE, content_type(&path)), (header::CACHE_CONTROL, "public, max-age=3600")],
-            file.data.into_owned(),
-        )
-            .into_response(),
+        Some(file) => {
+            ([(header::CONTENT_TYPE, content_type(&path)), (header::CACHE_CONTROL, "public, max-age=3600")], file.data.into_owned())
+                .into_response()
+        }
         None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
     }
 }

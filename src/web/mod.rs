@@ -1,18 +1,21 @@
 //! The HTTP side: router, middleware (session, CSRF, security headers, limits)
 //! and one module per area. Knows nothing of redb; it calls `desk`.
 
+// Handlers return `Result<_, Response>`: the error is the finished HTTP answer.
+// A Response is 128 bytes; boxing it on every error path buys nothing here.
+#![allow(clippy::result_large_err)]
+
 pub mod admin;
 pub mod agent;
 pub mod api;
 pub mod assets;
 pub mod views;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, OptionalFromRequestParts, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, OptionalFromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -133,10 +136,15 @@ async fn session_layer(State(st): State<AppState>, req: Request, next: Next) -> 
         let bytes = match to_bytes(body, desk.config.limits.request_max_bytes).await {
             Ok(b) => b,
             Err(_) => {
-                return PageError(DeskError::TooLarge { field: "request", limit: format!("{} bytes", desk.config.limits.request_max_bytes) }).render(&desk.config.desk.name);
+                return PageError(DeskError::TooLarge {
+                    field: "request",
+                    limit: format!("{} bytes", desk.config.limits.request_max_bytes),
+                })
+                .render(&desk.config.desk.name);
             }
         };
-        let given = form_urlencoded_field(&bytes, "_csrf").or_else(|| parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string));
+        let given = form_urlencoded_field(&bytes, "_csrf")
+            .or_else(|| parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string));
         let ok = matches!((&expected, &given), (Some(e), Some(g)) if !e.is_empty() && constant_time_eq(e.as_bytes(), g.as_bytes()));
         if !ok {
             let page = views::error_page(
@@ -168,11 +176,6 @@ fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
         let (k, v) = kv.split_once('=')?;
         (k == name).then(|| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
     })
-}
-
-/// The client's address, for login throttling.
-pub fn client_addr(parts_ext: Option<&ConnectInfo<SocketAddr>>) -> String {
-    parts_ext.map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 /// Extracting `Agent` in a page handler: not logged in → redirect to login.
@@ -226,7 +229,10 @@ impl PageError {
             DeskError::NotFound => ("Not found".to_string(), "There is nothing here, or you do not have access to it.".to_string()),
             DeskError::Store(e) => {
                 tracing::error!("store error: {e}");
-                ("Temporarily unavailable".to_string(), "The desk could not read or write its data. Nothing was changed; try again.".to_string())
+                (
+                    "Temporarily unavailable".to_string(),
+                    "The desk could not read or write its data. Nothing was changed; try again.".to_string(),
+                )
             }
             other => (status.canonical_reason().unwrap_or("Error").to_string(), other.to_string()),
         };

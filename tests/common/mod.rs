@@ -27,7 +27,8 @@ pub fn cli(dir: &Path, args: &[&str], stdin: Option<&str>) -> (i32, String, Stri
 }
 
 pub fn add_user(dir: &Path, email: &str, name: &str, role: &str, password: &str) {
-    let (code, out, err) = cli(dir, &["user", "add", "--email", email, "--name", name, "--role", role, "--password-stdin"], Some(&format!("{password}\n")));
+    let (code, out, err) =
+        cli(dir, &["user", "add", "--email", email, "--name", name, "--role", role, "--password-stdin"], Some(&format!("{password}\n")));
     assert_eq!(code, 0, "user add failed: {out} {err}");
 }
 
@@ -225,11 +226,7 @@ impl Browser {
 }
 
 pub fn serde_urlencoded_encode(fields: &[(String, String)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
 fn enc(s: &str) -> String {
