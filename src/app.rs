@@ -25,15 +25,20 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {} (server.http)", cfg.server.http))?;
     let addr = listener.local_addr()?;
     println!("frontdesk: web UI and API on http://{addr} (data in {})", cfg.server.data_dir.display());
+    let mut setup_token = None;
     if !desk.has_admin()? {
+        let token = crate::desk::auth::random_token()?;
+        let exe = std::env::current_exe().ok().map(|p| p.display().to_string()).unwrap_or_else(|| "frontdesk".into());
         println!(
-            "frontdesk: first run: there is no admin yet. Stop the server (Ctrl-C) and create one:\n\n    \
-             frontdesk --data-dir {} user add --email you@example.com --name \"Your Name\" --role admin --password-stdin\n\n\
-             then start it again and log in at http://{addr}/login",
+            "frontdesk: first run: there is no admin yet. Create one in the browser with this one-time link:\n\n    \
+             http://{addr}/setup?token={token}\n\n\
+             or stop the server (Ctrl-C) and run:\n\n    \
+             {exe} --data-dir {} user add --email you@example.com --name \"Your Name\" --role admin --password-stdin",
             cfg.server.data_dir.display()
         );
+        setup_token = Some(token);
     }
-    let app = crate::web::router(desk.clone());
+    let app = crate::web::router(desk.clone(), setup_token);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
     println!("frontdesk: stopped");
     Ok(())

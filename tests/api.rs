@@ -87,6 +87,14 @@ async fn api_round_trip_and_errors() {
     assert_eq!(st, 400);
     let res = reqwest::Client::new().post(s.url("/api/v1/tickets")).bearer_auth(&token).body("{not json").send().await.unwrap();
     assert_eq!(res.status(), 400);
+    // Oversized body: 413 with the limit named, as JSON.
+    let big = json!({"subject": "x", "requester": {"email": "x@y.test"}, "body": "y".repeat(2 * 1024 * 1024)});
+    let (st, e) = api.call("POST", "/tickets", Some(big)).await;
+    assert_eq!(st, 413);
+    assert!(e["error"].as_str().unwrap().contains("1048576"), "{e}");
+    // A body within the request limit but over the field limit: 413 naming the field.
+    let (st, e) = api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "z".repeat(300 * 1024)}))).await;
+    assert_eq!((st, e["field"].as_str()), (413, Some("body")), "{e}");
 }
 
 #[tokio::test]

@@ -5,25 +5,32 @@ mod common;
 use common::*;
 
 #[tokio::test]
-async fn first_run_message_says_how_to_create_an_admin() {
+async fn first_run_offers_a_one_time_setup_link_and_the_cli_command() {
     let dir = tempdir();
-    let mut s = Server::start(dir.path());
-    let r = reqwest::get(s.url("/healthz")).await.unwrap();
-    assert_eq!(r.status(), 200);
-    s.stop();
-    // The first stdout line names the address; the message follows on later lines.
-    let out = std::process::Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["--http", "127.0.0.1:0", "serve"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(800));
-    let _ = std::process::Command::new("kill").arg("-TERM").arg(out.id().to_string()).status();
-    let text = String::from_utf8_lossy(&out.wait_with_output().unwrap().stdout).into_owned();
-    assert!(text.contains("user add --email"), "{text}");
-    assert!(text.contains("--role admin --password-stdin"), "{text}");
+    let s = Server::start(dir.path());
+    assert_eq!(reqwest::get(s.url("/healthz")).await.unwrap().status(), 200);
+    let out = s.wait_stdout("--password-stdin");
+    assert!(out.contains("user add --email") && out.contains("--role admin"), "{out}");
+    let link = out.lines().map(str::trim).find(|l| l.contains("/setup?token=")).expect("setup link").to_string();
+    let path = link.trim_start_matches(&s.base).to_string();
+
+    let mut b = Browser::new(&s.base);
+    // A wrong token is a 404, not a form.
+    assert_eq!(b.get("/setup?token=guess").await.status, 404);
+    let page = b.get(&path).await;
+    assert_eq!(page.status, 200);
+    let token = path.split("token=").nth(1).unwrap();
+    let r = b.post("/setup", &[("token", token), ("name", "Ada"), ("email", "ada@example.test"), ("password", "short")]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("at least 10 characters"));
+    let r =
+        b.post("/setup", &[("token", token), ("name", "Ada"), ("email", "ada@example.test"), ("password", "long enough password")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // Logged in straight away.
+    assert_eq!(b.get("/tickets").await.status, 200);
+    // The link is spent once an admin exists.
+    assert_eq!(Browser::new(&s.base).get(&path).await.status, 404);
+    assert_eq!(Browser::new(&s.base).login("ada@example.test", "long enough password").await.status, 303);
 }
 
 #[tokio::test]

@@ -135,6 +135,96 @@ pub async fn logout(State(st): State<AppState>, agent: Option<Agent>) -> Respons
     ([(header::SET_COOKIE, set_cookie(&st.desk, SESSION_COOKIE, "", 0))], Redirect::to("/login")).into_response()
 }
 
+// ---------------------------------------------------------------- first admin
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SetupForm {
+    token: String,
+    name: String,
+    email: String,
+    password: String,
+}
+
+fn setup_form(st: &AppState, pre: &str, f: &SetupForm, error: Option<&str>) -> Markup {
+    let name = &st.desk.config.desk.name;
+    html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Set up · " (name) }
+                link rel="stylesheet" href="/assets/app.css";
+            }
+            body.center {
+                form.card.narrow.login method="post" action="/setup" {
+                    div.brand.big { span.logo { "fd" } span { (name) } }
+                    h1 { "Create the first admin" }
+                    p.muted { "This page works once, with the link printed when the server started." }
+                    @if let Some(e) = error { (views::notice("error", e)) }
+                    input type="hidden" name="_csrf" value=(pre);
+                    input type="hidden" name="token" value=(f.token);
+                    label { "Name" input type="text" name="name" value=(f.name) required autofocus; }
+                    label { "Email" input type="email" name="email" value=(f.email) required autocomplete="username"; }
+                    label { "Password (at least " (crate::desk::auth::MIN_PASSWORD_CHARS) " characters)"
+                        input type="password" name="password" required autocomplete="new-password"; }
+                    button.primary type="submit" { "Create admin and log in" }
+                }
+            }
+        }
+    }
+}
+
+/// The setup link is valid while no admin exists and the token matches.
+fn setup_allowed(st: &AppState, token: &str) -> Result<bool, DeskError> {
+    let Some(expected) = &st.setup_token else { return Ok(false) };
+    Ok(!token.is_empty() && token == expected.as_str() && !st.desk.has_admin()?)
+}
+
+pub async fn setup_page(State(st): State<AppState>, headers: HeaderMap, Query(f): Query<SetupForm>) -> Response {
+    match setup_allowed(&st, &f.token) {
+        Ok(true) => {}
+        Ok(false) => return fail(&st, DeskError::NotFound),
+        Err(e) => return fail(&st, e),
+    }
+    let pre = match cookie(&headers, PRE_COOKIE) {
+        Some(v) if v.len() == 64 => v.to_string(),
+        _ => match crate::desk::auth::random_token() {
+            Ok(t) => t,
+            Err(e) => return fail(&st, e),
+        },
+    };
+    ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], setup_form(&st, &pre, &f, None)).into_response()
+}
+
+pub async fn setup_submit(State(st): State<AppState>, headers: HeaderMap, Form(f): Form<SetupForm>) -> Response {
+    match setup_allowed(&st, &f.token) {
+        Ok(true) => {}
+        Ok(false) => return fail(&st, DeskError::NotFound),
+        Err(e) => return fail(&st, e),
+    }
+    let pre = cookie(&headers, PRE_COOKIE).unwrap_or("").to_string();
+    let new = crate::desk::auth::NewAgent {
+        email: f.email.clone(),
+        name: f.name.clone(),
+        role: crate::domain::Role::Admin,
+        password: f.password.clone(),
+        departments: Vec::new(),
+    };
+    let desk = st.desk.clone();
+    let created = tokio::task::spawn_blocking(move || desk.add_agent(None, new).and_then(|p| desk.open_session(p.id))).await;
+    match created {
+        Ok(Ok(token)) => {
+            let max_age = st.desk.config.security.session_idle_hours as i64 * 3600;
+            ([(header::SET_COOKIE, set_cookie(&st.desk, SESSION_COOKIE, &token, max_age))], Redirect::to("/tickets")).into_response()
+        }
+        Ok(Err(e @ (DeskError::Store(_) | DeskError::NotFound))) => fail(&st, e),
+        Ok(Err(e)) => (super::status_of(&e), setup_form(&st, &pre, &f, Some(&e.to_string()))).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "setup failed").into_response(),
+    }
+}
+
 // ---------------------------------------------------------------- queue
 
 #[derive(Deserialize, Default, Clone)]

@@ -31,6 +31,9 @@ pub const PRE_COOKIE: &str = "fd_pre";
 #[derive(Clone)]
 pub struct AppState {
     pub desk: Arc<Desk>,
+    /// One-time token for creating the first admin in the browser; `None` once
+    /// an admin exists at start.
+    pub setup_token: Option<Arc<String>>,
 }
 
 /// The logged-in agent, resolved once per request by the session middleware.
@@ -41,14 +44,15 @@ pub struct Agent {
     pub token: String,
 }
 
-pub fn router(desk: Arc<Desk>) -> Router {
+pub fn router(desk: Arc<Desk>, setup_token: Option<String>) -> Router {
     let limit = desk.config.limits.request_max_bytes;
-    let state = AppState { desk };
+    let state = AppState { desk, setup_token: setup_token.map(Arc::new) };
     Router::new()
         .route("/", get(|| async { Redirect::to("/tickets") }))
         .route("/healthz", get(healthz))
         .route("/login", get(agent::login_page).post(agent::login_submit))
         .route("/logout", post(agent::logout))
+        .route("/setup", get(agent::setup_page).post(agent::setup_submit))
         .route("/go", get(agent::jump))
         .route("/tickets", get(agent::queue).post(agent::create_ticket))
         .route("/tickets/new", get(agent::new_ticket_page))
@@ -64,6 +68,7 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .nest("/api/v1", api::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
+        .layer(middleware::from_fn_with_state(state.clone(), limit_body))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
@@ -111,6 +116,45 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub fn set_cookie(desk: &Desk, name: &str, value: &str, max_age_secs: i64) -> String {
     let secure = if desk.config.secure_cookies() { "; Secure" } else { "" };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+/// How much of an oversized body is read and thrown away so the client gets to
+/// see the 413 instead of a connection reset; beyond this the connection closes.
+const DRAIN_MAX: usize = 64 * 1024 * 1024;
+
+/// Buffers request bodies up to `limits.request_max_bytes`; larger ones get a
+/// clear 413 (JSON under /api/, a page elsewhere).
+async fn limit_body(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    use http_body_util::BodyExt;
+    if matches!(req.method(), &Method::GET | &Method::HEAD | &Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let limit = st.desk.config.limits.request_max_bytes;
+    let (parts, mut body) = req.into_parts();
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return (StatusCode::BAD_REQUEST, "the request body could not be read").into_response();
+        };
+        if let Ok(data) = frame.into_data() {
+            seen += data.len();
+            if seen <= limit {
+                buf.extend_from_slice(&data);
+            } else if seen > DRAIN_MAX {
+                break;
+            }
+        }
+    }
+    if seen > limit {
+        let msg = format!("the request is larger than the limit of {limit} bytes (limits.request_max_bytes)");
+        if parts.uri.path().starts_with("/api/") {
+            return api::error(StatusCode::PAYLOAD_TOO_LARGE, &msg, None);
+        }
+        let page = views::error_page(&st.desk.config.desk.name, 413, "Too large", &msg);
+        return (StatusCode::PAYLOAD_TOO_LARGE, page).into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(buf))).await
 }
 
 /// Resolves the session cookie for every request and enforces CSRF on every

@@ -44,6 +44,8 @@ pub struct Server {
     pub base: String,
     pub dir: PathBuf,
     pub stdout_first: String,
+    /// Everything the server has printed on stdout so far.
+    pub stdout: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Server {
@@ -65,13 +67,16 @@ impl Server {
             .expect("spawn serve");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
+        let all = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = all.clone();
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
-            let mut all = String::new();
             let mut sent = false;
             while let Some(Ok(line)) = lines.next() {
-                all.push_str(&line);
-                all.push('\n');
+                if let Ok(mut a) = sink.lock() {
+                    a.push_str(&line);
+                    a.push('\n');
+                }
                 if !sent && line.contains("http://") {
                     let _ = tx.send(line.clone());
                     sent = true;
@@ -80,7 +85,7 @@ impl Server {
         });
         let line = rx.recv_timeout(Duration::from_secs(20)).expect("server did not start");
         let addr = line.split("http://").nth(1).and_then(|s| s.split_whitespace().next()).expect("address").to_string();
-        Server { child: Some(child), base: format!("http://{addr}"), dir: dir.to_path_buf(), stdout_first: line }
+        Server { child: Some(child), base: format!("http://{addr}"), dir: dir.to_path_buf(), stdout_first: line, stdout: all }
     }
 
     /// Graceful stop (SIGTERM), waiting for exit.
@@ -96,6 +101,18 @@ impl Server {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    /// Waits until stdout contains `needle`; returns all of stdout.
+    pub fn wait_stdout(&self, needle: &str) -> String {
+        for _ in 0..100 {
+            let text = self.stdout.lock().map(|s| s.clone()).unwrap_or_default();
+            if text.contains(needle) {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server never printed {needle:?}");
     }
 
     pub fn url(&self, path: &str) -> String {
