@@ -13,7 +13,8 @@ use crate::store::Store;
 /// Opens the data directory and builds the desk.
 pub fn open_desk(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Arc<Desk>> {
     let dir = &cfg.server.data_dir;
-    let store = Store::open(dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+    let store = Store::open_with_cache(dir, cfg.server.cache_mib * 1024 * 1024)
+        .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
     Ok(Arc::new(Desk::new(store, cfg, clock)))
 }
 
@@ -24,24 +25,34 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {} (server.http)", cfg.server.http))?;
     let addr = listener.local_addr()?;
-    println!("frontdesk: web UI and API on http://{addr} (data in {})", cfg.server.data_dir.display());
+    say(format_args!("frontdesk: web UI and API on http://{addr} (data in {})", cfg.server.data_dir.display()));
     let mut setup_token = None;
     if !desk.has_admin()? {
         let token = crate::desk::auth::random_token()?;
         let exe = std::env::current_exe().ok().map(|p| p.display().to_string()).unwrap_or_else(|| "frontdesk".into());
-        println!(
+        say(format_args!(
             "frontdesk: first run: there is no admin yet. Create one in the browser with this one-time link:\n\n    \
              http://{addr}/setup?token={token}\n\n\
              or stop the server (Ctrl-C) and run:\n\n    \
              {exe} --data-dir {} user add --email you@example.com --name \"Your Name\" --role admin --password-stdin",
             cfg.server.data_dir.display()
-        );
+        ));
         setup_token = Some(token);
     }
     let app = crate::web::router(desk.clone(), setup_token);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
-    println!("frontdesk: stopped");
+    say(format_args!("frontdesk: stopped"));
     Ok(())
+}
+
+/// Prints an operator message on stdout; a closed stdout (the parent went away)
+/// is not a reason to crash.
+fn say(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_fmt(args);
+    let _ = out.write_all(b"\n");
+    let _ = out.flush();
 }
 
 async fn shutdown_signal() {

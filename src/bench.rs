@@ -1,9 +1,309 @@
 //! `frontdesk bench web`: fills a data dir with synthetic tickets and measures the
-//! queue and ticket pages through the real HTTP server (a child process), printing
-//! latency percentiles and the server's RSS.
+//! queue and ticket pages through the real HTTP server (a child `frontdesk serve`
+//! process), printing latency percentiles and the server's RSS against targets.
+
+use std::io::{BufRead, BufReader, Read, Write as _};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
 
 use crate::config::Config;
+use crate::desk::DeskError;
+use crate::domain::{Channel, EntryKind, Person, Priority, Role, Status, ThreadEntry, Ticket, TicketRef, Timestamp};
+use crate::store::{Session, Store};
 
-pub fn web(_cfg: &Config, _tickets: u64, _entries: u32, _requests: usize) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+/// Session token the bench plants for its admin (only ever in a bench data dir).
+const BENCH_SESSION: &str = "b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3";
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+const WORDS: &[&str] = &[
+    "printer", "vpn", "password", "laptop", "invoice", "outlook", "login", "slow", "error", "screen", "update", "license", "refund",
+    "backup", "wifi", "phone", "account", "locked", "crash", "sync", "drive", "monitor", "access", "email", "calendar", "server",
+    "network", "keyboard",
+];
+
+fn sentence(rng: &mut Rng, words: usize) -> String {
+    let mut s = String::new();
+    for i in 0..words {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(WORDS[rng.below(WORDS.len() as u64) as usize]);
+    }
+    s
+}
+
+/// Fills the store up to `tickets` tickets; returns how many it holds.
+fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u64> {
+    let store = Store::open_with_cache(&cfg.server.data_dir, 256 * 1024 * 1024)?;
+    let have = store.read()?.meta("next.ticket")?.saturating_sub(1);
+    let now = Timestamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64);
+    // Staff: one admin (the bench logs in as them) and nine agents.
+    let staff: Vec<u64> = store.write(|w| -> Result<Vec<u64>, DeskError> {
+        let mut ids = Vec::new();
+        for i in 0..10u64 {
+            let email = if i == 0 { "bench-admin@example.test".to_string() } else { format!("agent{i}@example.test") };
+            let p = match w.person_by_email(&email)? {
+                Some(p) => p,
+                None => {
+                    let p = Person {
+                        id: w.next_id("person")?,
+                        email,
+                        name: if i == 0 { "Bench Admin".into() } else { format!("Agent {i}") },
+                        role: if i == 0 { Role::Admin } else { Role::Agent },
+                        password_hash: String::new(),
+                        active: true,
+                        departments: Vec::new(),
+                        created_at: now,
+                    };
+                    w.put_person(&p)?;
+                    p
+                }
+            };
+            ids.push(p.id);
+        }
+        w.put_session(BENCH_SESSION, &Session { person: ids[0], csrf: "bench".into(), created_at: now, last_seen: now })?;
+        Ok(ids)
+    })?;
+    if have >= tickets {
+        return Ok(have);
+    }
+    let started = Instant::now();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ have);
+    let requesters = (tickets / 5).max(1);
+    let batch = 1000u64;
+    let mut done = have;
+    while done < tickets {
+        let n = batch.min(tickets - done);
+        store.write_fast(|w| -> Result<(), DeskError> {
+            for _ in 0..n {
+                let id = w.next_id("ticket")?;
+                let r = rng.below(requesters);
+                let email = format!("customer{r}@example.org");
+                let requester = match w.person_by_email(&email)? {
+                    Some(p) => p.id,
+                    None => {
+                        let p = Person {
+                            id: w.next_id("person")?,
+                            email,
+                            name: format!("Customer {r}"),
+                            role: Role::Requester,
+                            password_hash: String::new(),
+                            active: true,
+                            departments: Vec::new(),
+                            created_at: now,
+                        };
+                        w.put_person(&p)?;
+                        p.id
+                    }
+                };
+                // Most history is closed; about 8% is still active work.
+                let status = match rng.below(100) {
+                    0..=3 => Status::Open,
+                    4..=5 => Status::Pending,
+                    6 => Status::InProgress,
+                    7 => Status::OnHold,
+                    8..=19 => Status::Resolved,
+                    _ => Status::Closed,
+                };
+                let created = Timestamp(now.0 - ((tickets - id) as i64) * 60_000);
+                let t = Ticket {
+                    id,
+                    subject: format!("{} {}", sentence(&mut rng, 4), id),
+                    description: sentence(&mut rng, 40),
+                    requester,
+                    channel: Channel::ALL[rng.below(5) as usize],
+                    status,
+                    priority: Priority::ALL[rng.below(4) as usize],
+                    category: cfg.desk.categories[rng.below(cfg.desk.categories.len() as u64) as usize].clone(),
+                    department: cfg.desk.departments[rng.below(cfg.desk.departments.len() as u64) as usize].clone(),
+                    assignee: if rng.below(4) == 0 { None } else { Some(staff[rng.below(staff.len() as u64) as usize]) },
+                    due: None,
+                    tags: vec![WORDS[rng.below(WORDS.len() as u64) as usize].to_string()],
+                    created_at: created,
+                    updated_at: Timestamp(created.0 + 30_000),
+                };
+                w.put_ticket(None, &t)?;
+                for e in 0..entries {
+                    let kind = if e % 3 == 2 { EntryKind::Note } else { EntryKind::Reply };
+                    let author = if e % 2 == 0 { requester } else { staff[rng.below(staff.len() as u64) as usize] };
+                    let mut entry = ThreadEntry {
+                        ticket: id,
+                        seq: 0,
+                        kind,
+                        author: Some(author),
+                        body: sentence(&mut rng, 50),
+                        event: None,
+                        attachments: Vec::new(),
+                        created_at: Timestamp(created.0 + e as i64 * 1000),
+                    };
+                    w.append_entry(&mut entry)?;
+                }
+            }
+            Ok(())
+        })?;
+        done += n;
+        if done % 10_000 == 0 || done == tickets {
+            eprintln!("bench: filled {done}/{tickets} tickets ({:.1}s)", started.elapsed().as_secs_f64());
+        }
+    }
+    // One durable commit at the end so the fast batches are on disk.
+    store.write(|w| w.set_meta("bench.filled", done).map_err(DeskError::from))?;
+    println!("fill: {} tickets x {entries} entries in {:.1}s", done - have, started.elapsed().as_secs_f64());
+    Ok(done)
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    stream: BufReader<TcpStream>,
+}
+
+impl Conn {
+    fn open(addr: &str) -> anyhow::Result<Conn> {
+        let s = TcpStream::connect(addr)?;
+        s.set_nodelay(true)?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        Ok(Conn { stream: BufReader::new(s) })
+    }
+
+    /// GETs a path with the bench session; returns (status, body length).
+    fn get(&mut self, path: &str) -> anyhow::Result<(u16, usize)> {
+        let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nCookie: fd_session={BENCH_SESSION}\r\n\r\n");
+        self.stream.get_mut().write_all(req.as_bytes())?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line)?;
+        let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).context("bad status line")?;
+        let mut len = 0usize;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line)?;
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                len = v.trim().parse()?;
+            }
+        }
+        let mut body = vec![0u8; len];
+        self.stream.read_exact(&mut body)?;
+        Ok((status, len))
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+pub fn web(cfg: &Config, tickets: u64, entries: u32, requests: usize) -> anyhow::Result<()> {
+    let total = fill(cfg, tickets, entries)?;
+    let exe = std::env::current_exe()?;
+    let mut child = Command::new(exe)
+        .arg("--data-dir")
+        .arg(&cfg.server.data_dir)
+        .args(["--http", "127.0.0.1:0", "serve"])
+        .env("FRONTDESK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let pid = child.id();
+    let result = (|| -> anyhow::Result<()> {
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut first = String::new();
+        let mut reader = BufReader::new(stdout);
+        reader.read_line(&mut first)?;
+        // Keep draining the server's stdout so it never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let addr = first
+            .split("http://")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .context("server did not print its address")?
+            .to_string();
+        let mut conn = Conn::open(&addr)?;
+        let rss_idle = rss_kib(pid, "VmRSS:");
+        let prefix = &cfg.desk.reference_prefix;
+        let mut rng = Rng(42);
+        let kinds: Vec<(&str, Box<dyn Fn(&mut Rng) -> String>)> = vec![
+            ("queue: active, recently updated", Box::new(|_| "/tickets".to_string())),
+            ("queue: my open tickets", Box::new(|_| "/tickets?assignee=me".to_string())),
+            ("queue: all, by priority", Box::new(|_| "/tickets?status=all&sort=priority".to_string())),
+            ("ticket page (random)", Box::new(move |r: &mut Rng| format!("/tickets/{}", TicketRef(1 + r.below(total)).format(prefix)))),
+        ];
+        println!("\nserver pid {pid} on {addr}; {total} tickets; {requests} requests per page kind, one keep-alive connection\n");
+        println!("{:<34} {:>9} {:>9} {:>9} {:>9}", "page", "p50 ms", "p99 ms", "max ms", "KiB/page");
+        let mut p50s = Vec::new();
+        for (name, path) in &kinds {
+            for _ in 0..50.min(requests) {
+                conn.get(&path(&mut rng))?;
+            }
+            let mut lat = Vec::with_capacity(requests);
+            let mut bytes = 0usize;
+            for _ in 0..requests {
+                let p = path(&mut rng);
+                let t = Instant::now();
+                let (status, len) = conn.get(&p)?;
+                lat.push(t.elapsed());
+                if status != 200 {
+                    bail!("{p} answered {status}");
+                }
+                bytes += len;
+            }
+            lat.sort();
+            let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
+            p50s.push((name.to_string(), p50));
+            println!(
+                "{:<34} {:>9.3} {:>9.3} {:>9.3} {:>9.1}",
+                name,
+                p50.as_secs_f64() * 1e3,
+                p99.as_secs_f64() * 1e3,
+                lat.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+                bytes as f64 / requests as f64 / 1024.0
+            );
+        }
+        let rss = rss_kib(pid, "VmRSS:");
+        let hwm = rss_kib(pid, "VmHWM:");
+        println!(
+            "\nserver RSS: idle {:.1} MiB, after load {:.1} MiB, peak {:.1} MiB",
+            rss_idle as f64 / 1024.0,
+            rss as f64 / 1024.0,
+            hwm as f64 / 1024.0
+        );
+        let queue_p50 = p50s[0].1.as_secs_f64() * 1e3;
+        let ticket_p50 = p50s[3].1.as_secs_f64() * 1e3;
+        println!("\ntargets at 100 000 tickets (measured / target = ratio; below 1.0 meets it):");
+        println!("  queue page p50   {queue_p50:>8.3} ms / 5 ms  = {:.3}", queue_p50 / 5.0);
+        println!("  ticket page p50  {ticket_p50:>8.3} ms / 5 ms  = {:.3}", ticket_p50 / 5.0);
+        println!("  server peak RSS  {:>8.1} MiB / 64 MiB = {:.3}", hwm as f64 / 1024.0, hwm as f64 / 1024.0 / 64.0);
+        Ok(())
+    })();
+    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = child.wait();
+    result
 }

@@ -72,6 +72,8 @@ pub struct ServerConfig {
     /// Session cookies with the `Secure` flag: "auto" (when public_url is https),
     /// "always" or "never".
     pub secure_cookies: String,
+    /// Database page cache, in MiB: the main knob for memory use.
+    pub cache_mib: usize,
 }
 
 impl Default for ServerConfig {
@@ -81,6 +83,7 @@ impl Default for ServerConfig {
             public_url: "http://127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./frontdesk-data"),
             secure_cookies: "auto".into(),
+            cache_mib: 16,
         }
     }
 }
@@ -230,6 +233,9 @@ impl Config {
         }
         if !matches!(s.secure_cookies.as_str(), "auto" | "always" | "never") {
             return Err(("server", "secure_cookies", format!("{:?} must be \"auto\", \"always\" or \"never\"", s.secure_cookies)));
+        }
+        if !(1..=65536).contains(&s.cache_mib) {
+            return Err(("server", "cache_mib", format!("{} must be between 1 and 65536", s.cache_mib)));
         }
         let l = &self.limits;
         let positive: [(&'static str, u64); 6] = [

@@ -51,6 +51,9 @@ const BLOB_CHUNK: usize = 64 * 1024;
 /// Current on-disk schema version. See `migrate`.
 pub const SCHEMA_VERSION: u64 = 2;
 
+/// Page cache when none is configured (see `server.cache_mib`).
+pub const DEFAULT_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "frontdesk.redb";
 
@@ -112,11 +115,17 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the database in `dir`, migrating an older schema.
+    /// Opens (or creates) the database in `dir` with the default page cache,
+    /// migrating an older schema.
     pub fn open(dir: &Path) -> Result<Store> {
+        Self::open_with_cache(dir, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Like `open`, with the page cache capped at `cache_bytes` (memory use).
+    pub fn open_with_cache(dir: &Path, cache_bytes: usize) -> Result<Store> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(DB_FILE);
-        let db = match Database::create(&path) {
+        let db = match redb::Builder::new().set_cache_size(cache_bytes).create(&path) {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::Locked(path.display().to_string())),
             Err(e) => return Err(e.into()),
