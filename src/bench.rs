@@ -18,6 +18,9 @@ use crate::store::{Session, Store};
 const BENCH_SESSION: &str = "b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3";
 
 struct Rng(u64);
+
+/// Makes the next request path of one page kind.
+type PathGen<'a> = Box<dyn Fn(&mut Rng) -> String + 'a>;
 impl Rng {
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
@@ -250,7 +253,7 @@ pub fn web(cfg: &Config, tickets: u64, entries: u32, requests: usize) -> anyhow:
         let rss_idle = rss_kib(pid, "VmRSS:");
         let prefix = &cfg.desk.reference_prefix;
         let mut rng = Rng(42);
-        let kinds: Vec<(&str, Box<dyn Fn(&mut Rng) -> String>)> = vec![
+        let kinds: Vec<(&str, PathGen)> = vec![
             ("queue: active, recently updated", Box::new(|_| "/tickets".to_string())),
             ("queue: my open tickets", Box::new(|_| "/tickets?assignee=me".to_string())),
             ("queue: all, by priority", Box::new(|_| "/tickets?status=all&sort=priority".to_string())),
