@@ -39,7 +39,32 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
         ));
         setup_token = Some(token);
     }
-    let app = crate::web::router(desk.clone(), setup_token);
+    let stats = Arc::new(crate::mail::worker::MailStats::default());
+    let spooler = crate::mail::spool::Spooler::start(desk.clone());
+    // Mail left in the spool by the previous run is processed first.
+    crate::mail::worker::start(desk.clone(), stats.clone(), spooler.committed.clone());
+    if cfg.smtp.enabled {
+        let tls = match crate::mail::tls::server_config(&cfg) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!("STARTTLS disabled: {e:#}");
+                None
+            }
+        };
+        let smtp_listener = tokio::net::TcpListener::bind(&cfg.smtp.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (smtp.listen)", cfg.smtp.listen))?;
+        let smtp_addr = smtp_listener.local_addr()?;
+        let mailboxes: Vec<&str> = cfg.mailbox.iter().map(|m| m.address.as_str()).collect();
+        say(format_args!(
+            "frontdesk: mail (SMTP{}) on smtp://{smtp_addr} for {}",
+            if tls.is_some() { ", STARTTLS" } else { "" },
+            if mailboxes.is_empty() { "no mailbox yet: add [[mailbox]] to the config".to_string() } else { mailboxes.join(", ") }
+        ));
+        let server = crate::mail::smtp::Server::new(cfg.clone(), spooler.clone(), tls, stats.clone());
+        tokio::spawn(server.run(smtp_listener));
+    }
+    let app = crate::web::router(desk.clone(), setup_token, stats);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
     say(format_args!("frontdesk: stopped"));
     Ok(())

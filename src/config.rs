@@ -20,6 +20,82 @@ pub struct Config {
     pub workflow: WorkflowConfig,
     pub limits: LimitsConfig,
     pub security: SecurityConfig,
+    pub smtp: SmtpConfig,
+    /// `[[mailbox]]`: the support addresses the desk accepts mail for.
+    pub mailbox: Vec<MailboxConfig>,
+}
+
+/// `[smtp]`: the built-in SMTP receiver (an MX for the support addresses).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Run the SMTP receiver with `serve`.
+    pub enabled: bool,
+    /// Listen address; port 25 in production. `--smtp ADDR` overrides it.
+    pub listen: String,
+    /// EHLO name and the `by` of Received headers.
+    pub hostname: String,
+    /// Largest message accepted, in bytes (advertised in EHLO SIZE).
+    pub max_message_size: usize,
+    /// Longest line accepted in a message, in bytes (RFC 5321 asks for 1000;
+    /// real mail is often longer).
+    pub max_line_length: usize,
+    /// Most header fields in one message.
+    pub max_header_count: usize,
+    /// Most recipients of one message.
+    pub max_recipients: usize,
+    /// Most commands in one session before it is closed.
+    pub max_commands: usize,
+    /// Most errors in one session before it is closed.
+    pub max_errors: usize,
+    /// Most concurrent connections in total.
+    pub max_connections: usize,
+    /// Most concurrent connections from one IP address.
+    pub max_connections_per_ip: usize,
+    /// Seconds to wait for the next command.
+    pub command_timeout_secs: u64,
+    /// Seconds the whole DATA (or BDAT) transfer may take.
+    pub data_timeout_secs: u64,
+    /// PEM certificate chain for STARTTLS; empty = a self-signed certificate
+    /// generated on first start and kept in the data directory.
+    pub tls_cert: String,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: String,
+    /// Senders refused at MAIL FROM with 550 5.7.1: full addresses, or domains
+    /// (`example.com` or `@example.com`, which also covers subdomains).
+    pub banned_senders: Vec<String>,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            enabled: true,
+            listen: "127.0.0.1:2525".into(),
+            hostname: "localhost".into(),
+            max_message_size: 26_214_400,
+            max_line_length: 10_000,
+            max_header_count: 500,
+            max_recipients: 50,
+            max_commands: 1000,
+            max_errors: 10,
+            max_connections: 256,
+            max_connections_per_ip: 20,
+            command_timeout_secs: 300,
+            data_timeout_secs: 600,
+            tls_cert: String::new(),
+            tls_key: String::new(),
+            banned_senders: Vec::new(),
+        }
+    }
+}
+
+/// One support address and the department its mail goes to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxConfig {
+    pub address: String,
+    #[serde(default)]
+    pub department: Option<String>,
 }
 
 /// `[desk]`: what the help desk is called and how tickets are organised.
@@ -254,6 +330,48 @@ impl Config {
         if l.page_size > 500 {
             return Err(("limits", "page_size", "must be at most 500".into()));
         }
+        let m = &self.smtp;
+        m.listen
+            .parse::<SocketAddr>()
+            .map_err(|e| ("smtp", "listen", format!("{:?} is not an address like 0.0.0.0:25 ({e})", m.listen)))?;
+        if m.hostname.trim().is_empty() || m.hostname.contains(char::is_whitespace) {
+            return Err(("smtp", "hostname", format!("{:?} must be a host name", m.hostname)));
+        }
+        let smtp_positive: [(&'static str, u64); 9] = [
+            ("max_message_size", m.max_message_size as u64),
+            ("max_line_length", m.max_line_length as u64),
+            ("max_header_count", m.max_header_count as u64),
+            ("max_recipients", m.max_recipients as u64),
+            ("max_commands", m.max_commands as u64),
+            ("max_errors", m.max_errors as u64),
+            ("max_connections", m.max_connections as u64),
+            ("max_connections_per_ip", m.max_connections_per_ip as u64),
+            ("command_timeout_secs", m.command_timeout_secs.min(m.data_timeout_secs)),
+        ];
+        for (key, v) in smtp_positive {
+            if v == 0 {
+                return Err(("smtp", key, "must be greater than 0 (timeouts too)".into()));
+            }
+        }
+        if m.max_line_length < 1000 {
+            return Err(("smtp", "max_line_length", "must be at least 1000 (RFC 5321)".into()));
+        }
+        if m.tls_cert.is_empty() != m.tls_key.is_empty() {
+            return Err(("smtp", "tls_cert", "tls_cert and tls_key must be set together".into()));
+        }
+        for (i, mb) in self.mailbox.iter().enumerate() {
+            if crate::domain::people::normalize_email(&mb.address).is_none() {
+                return Err(("mailbox", "address", format!("mailbox {}: {:?} is not an email address", i + 1, mb.address)));
+            }
+            if let Some(d) = &mb.department
+                && self.department(d).is_none()
+            {
+                return Err(("mailbox", "department", format!("mailbox {}: {d:?} is not one of desk.departments", i + 1)));
+            }
+            if self.mailbox[..i].iter().any(|o| o.address.eq_ignore_ascii_case(&mb.address)) {
+                return Err(("mailbox", "address", format!("{:?} is listed twice", mb.address)));
+            }
+        }
         let sec = &self.security;
         if sec.session_idle_hours == 0 {
             return Err(("security", "session_idle_hours", "must be greater than 0".into()));
@@ -295,6 +413,43 @@ impl Config {
     /// Finds the configured category matching `s` case-insensitively.
     pub fn category(&self, s: &str) -> Option<&str> {
         self.desk.categories.iter().find(|c| c.eq_ignore_ascii_case(s.trim())).map(|s| s.as_str())
+    }
+
+    /// The mailbox an envelope recipient is for: exact address, or with a
+    /// `+tag` sub-address (`support+vip@example.test`).
+    pub fn mailbox_for(&self, rcpt: &str) -> Option<&MailboxConfig> {
+        let rcpt = rcpt.trim().trim_start_matches('<').trim_end_matches('>').to_lowercase();
+        let (local, domain) = rcpt.rsplit_once('@')?;
+        let base = local.split('+').next().unwrap_or(local);
+        self.mailbox.iter().find(|m| {
+            let a = m.address.to_lowercase();
+            a == rcpt || a == format!("{base}@{domain}")
+        })
+    }
+
+    /// Whether an address is one of the desk's own mailboxes.
+    pub fn is_desk_address(&self, addr: &str) -> bool {
+        self.mailbox_for(addr).is_some()
+    }
+
+    /// The department for mail to a mailbox.
+    pub fn mailbox_department(&self, mb: &MailboxConfig) -> String {
+        mb.department.as_deref().and_then(|d| self.department(d)).unwrap_or(&self.desk.default_department).to_string()
+    }
+
+    /// Whether a sender is on the ban list.
+    pub fn sender_banned(&self, sender: &str) -> bool {
+        let s = sender.trim().to_lowercase();
+        let domain = s.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+        self.smtp.banned_senders.iter().any(|b| {
+            let b = b.trim().to_lowercase();
+            if b.contains('@') && !b.starts_with('@') {
+                b == s
+            } else {
+                let d = b.trim_start_matches('@');
+                !d.is_empty() && (domain == d || domain.ends_with(&format!(".{d}")))
+            }
+        })
     }
 
     /// Finds the configured department matching `s` case-insensitively.
@@ -352,7 +507,7 @@ fn line_of_key(src: &str, section: &str, key: &str) -> usize {
         let t = line.trim();
         if t.starts_with('[') {
             current = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
-            if current == section {
+            if current == section && header_line == 0 {
                 header_line = i + 1;
             }
             continue;
@@ -406,5 +561,28 @@ mod tests {
         assert_eq!((e.line, e.key.as_str()), (2, "limits.page_size"));
         let e = Config::parse("[desk]\ncategories = [\"A\", \"a\"]\ndefault_category = \"A\"\n", "c.toml").unwrap_err();
         assert_eq!(e.key, "desk.categories");
+        let e = Config::parse("[[mailbox]]\naddress = \"support@x.test\"\n\n[[mailbox]]\naddress = \"nope\"\n", "c.toml").unwrap_err();
+        assert_eq!(e.key, "mailbox.address");
+        let e = Config::parse("[[mailbox]]\naddress = \"s@x.test\"\ndepartment = \"Sales\"\n", "c.toml").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (3, "mailbox.department"));
+        let e = Config::parse("[smtp]\nlisten = \"x\"\n", "c.toml").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "smtp.listen"));
+    }
+
+    #[test]
+    fn mailboxes_and_ban_list() {
+        let c = Config::parse(
+            "[smtp]\nbanned_senders = [\"spam@bad.test\", \"evil.test\", \"@worse.test\"]\n[[mailbox]]\naddress = \"Support@Example.test\"\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert!(c.mailbox_for("support@example.test").is_some());
+        assert!(c.mailbox_for("<SUPPORT+vip@example.test>").is_some());
+        assert!(c.mailbox_for("sales@example.test").is_none());
+        assert!(c.mailbox_for("support@example.test.evil").is_none());
+        assert!(c.sender_banned("SPAM@bad.test"));
+        assert!(!c.sender_banned("ham@bad.test"));
+        assert!(c.sender_banned("x@evil.test") && c.sender_banned("x@mx.evil.test") && c.sender_banned("y@worse.test"));
+        assert!(!c.sender_banned("x@notevil.test"));
     }
 }

@@ -6,5 +6,6 @@ pub mod clock;
 pub mod config;
 pub mod desk;
 pub mod domain;
+pub mod mail;
 pub mod store;
 pub mod web;

@@ -24,6 +24,9 @@ struct Cli {
     /// Web listen address; overrides server.http.
     #[arg(long, global = true)]
     http: Option<String>,
+    /// SMTP listen address; overrides smtp.listen.
+    #[arg(long, global = true)]
+    smtp: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -109,6 +112,13 @@ fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
             return Err(ExitCode::from(2));
         }
         cfg.server.http = h.clone();
+    }
+    if let Some(a) = &cli.smtp {
+        if a.parse::<std::net::SocketAddr>().is_err() {
+            eprintln!("frontdesk: --smtp {a:?} is not an address like 0.0.0.0:25");
+            return Err(ExitCode::from(2));
+        }
+        cfg.smtp.listen = a.clone();
     }
     Ok(cfg)
 }

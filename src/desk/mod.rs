@@ -6,6 +6,7 @@
 //! Web, API, CLI and (later) mail call these; none of them touch the store.
 
 pub mod auth;
+pub mod mail;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -213,7 +214,7 @@ impl Desk {
         Ok(p)
     }
 
-    fn event(ticket: u64, actor: Option<u64>, event: Event, now: Timestamp) -> ThreadEntry {
+    pub(crate) fn event(ticket: u64, actor: Option<u64>, event: Event, now: Timestamp) -> ThreadEntry {
         ThreadEntry {
             ticket,
             seq: 0,

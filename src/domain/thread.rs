@@ -48,6 +48,21 @@ pub enum Event {
         from: Option<String>,
         to: Option<String>,
     },
+    /// A bounce or auto-reply that threaded into the ticket; nothing else changed.
+    MailIgnored {
+        kind: String,
+        from: String,
+        subject: String,
+    },
+    /// Related ticket (a follow-up of a closed ticket, and back).
+    Linked {
+        reference: String,
+        relation: String,
+    },
+    /// Someone CC'd on the conversation now follows the ticket.
+    CollaboratorAdded {
+        who: String,
+    },
 }
 
 impl Event {
@@ -63,6 +78,9 @@ impl Event {
             Event::Assigned { from: _, to: Some(to) } => format!("assigned the ticket to {to}"),
             Event::Assigned { from: Some(from), to: None } => format!("unassigned the ticket (was {from})"),
             Event::Assigned { from: None, to: None } => "left the ticket unassigned".to_string(),
+            Event::MailIgnored { kind, from, subject } => format!("received a {kind} from {from} (\"{subject}\"); no action taken"),
+            Event::Linked { reference, relation } => format!("{relation} {reference}"),
+            Event::CollaboratorAdded { who } => format!("added {who} as a collaborator"),
         }
     }
 }

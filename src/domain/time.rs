@@ -101,6 +101,25 @@ impl Timestamp {
         format!("{d} {:02}:{:02}", ms / 3600, (ms / 60) % 60)
     }
 
+    /// RFC 5322 date in UTC, e.g. `Mon, 23 Nov 2026 10:21:00 +0000`.
+    pub fn rfc5322(self) -> String {
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        let days = self.0.div_euclid(86_400_000);
+        let d = Date::of(self);
+        let s = self.0.rem_euclid(86_400_000) / 1000;
+        format!(
+            "{}, {:02} {} {:04} {:02}:{:02}:{:02} +0000",
+            DAYS[days.rem_euclid(7) as usize],
+            d.day,
+            MONTHS[(d.month as usize).saturating_sub(1).min(11)],
+            d.year,
+            s / 3600,
+            (s / 60) % 60,
+            s % 60
+        )
+    }
+
     /// "3 min ago" style relative age against `now`.
     pub fn ago(self, now: Timestamp) -> String {
         let s = (now.0 - self.0).max(0) / 1000;
@@ -131,6 +150,8 @@ mod tests {
         assert_eq!(Timestamp(0).rfc3339(), "1970-01-01T00:00:00Z");
         assert_eq!(Timestamp(1_795_429_260_000).rfc3339(), "2026-11-23T10:21:00Z");
         assert_eq!(Timestamp(951_782_400_000).short(), "2000-02-29 00:00");
+        assert_eq!(Timestamp(1_795_429_260_000).rfc5322(), "Mon, 23 Nov 2026 10:21:00 +0000");
+        assert_eq!(Timestamp(0).rfc5322(), "Thu, 01 Jan 1970 00:00:00 +0000");
     }
 
     #[test]

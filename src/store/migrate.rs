@@ -102,6 +102,12 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(IDX_ASSIGNEE)?;
     tx.open_table(IDX_REQUESTER)?;
     tx.open_table(IDX_DEPARTMENT)?;
+    tx.open_table(SPOOL)?;
+    tx.open_table(SPOOL_CHUNKS)?;
+    tx.open_table(MESSAGE_IDS)?;
+    tx.open_table(JUNK)?;
+    tx.open_table(ENTRY_MAIL)?;
+    tx.open_table(COLLABORATORS)?;
     Ok(())
 }
 

@@ -45,6 +45,19 @@ pub(crate) const IDX_REQUESTER: TableDefinition<(u64, i64, u64), ()> = TableDefi
 /// (department, updated_at, ticket)
 pub(crate) const IDX_DEPARTMENT: TableDefinition<(&str, i64, u64), ()> = TableDefinition::new("idx_department");
 
+/// Mail accepted over SMTP and not yet turned into a ticket: id → `SpoolEntry`.
+pub(crate) const SPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("spool");
+/// (spool id, chunk) → raw message bytes.
+pub(crate) const SPOOL_CHUNKS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("spool_chunks");
+/// Message-ID (without brackets, lower-case) → ticket, for threading replies.
+pub(crate) const MESSAGE_IDS: TableDefinition<&str, u64> = TableDefinition::new("message_ids");
+/// Mail that did not become a ticket (bounces, auto-replies): id → `JunkMail`.
+pub(crate) const JUNK: TableDefinition<u64, &[u8]> = TableDefinition::new("junk");
+/// (ticket, entry seq) → `MailMeta` for entries that came by mail.
+pub(crate) const ENTRY_MAIL: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("entry_mail");
+/// (ticket, person) → () for collaborators (CC'd people) on a ticket.
+pub(crate) const COLLABORATORS: TableDefinition<(u64, u64), ()> = TableDefinition::new("collaborators");
+
 /// Blobs are split into chunks so a large attachment is not one huge value.
 const BLOB_CHUNK: usize = 64 * 1024;
 
@@ -97,6 +110,52 @@ pub struct ApiToken {
     pub person: u64,
     pub name: String,
     pub created_at: Timestamp,
+}
+
+/// A message accepted by the SMTP receiver (or `ingest`), waiting to be
+/// processed. The raw bytes are in `SPOOL_CHUNKS`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SpoolEntry {
+    pub received_at: Timestamp,
+    /// Envelope sender; empty for the null reverse-path (bounces).
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    pub size: u64,
+    /// Where it came from, for the record ("smtp 192.0.2.1", "ingest").
+    pub source: String,
+}
+
+/// Mail kept out of the queue (bounce, auto-reply), viewable and convertible.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JunkMail {
+    pub id: u64,
+    pub received_at: Timestamp,
+    pub from: String,
+    pub subject: String,
+    pub reason: String,
+    pub raw_blob: String,
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+}
+
+/// How an entry arrived by mail: addresses, ids, the raw source and the HTML.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MailMeta {
+    pub from: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: String,
+    pub message_id: String,
+    /// Blob of the raw message as received (with our Received header).
+    pub raw_blob: String,
+    /// Blob of the sanitized HTML body, if the mail had one.
+    pub html_blob: Option<String>,
+    /// The full text when quoted history was cut from the entry body.
+    pub full_text: Option<String>,
+    /// Content-ID → index into the entry's attachments, for `cid:` images.
+    pub cids: Vec<(String, usize)>,
+    /// The sender, when the desk found them in a forwarded part.
+    pub forwarded_by: Option<String>,
 }
 
 /// Hex SHA-256, used for content addressing and for storing secrets by hash.
@@ -245,6 +304,78 @@ impl Read {
             out.extend_from_slice(v.value());
         }
         Ok(Some(out))
+    }
+
+    /// Spool ids waiting to be processed, oldest first.
+    pub fn spool_ids(&self, max: usize) -> Result<Vec<u64>> {
+        let t = self.tx.open_table(SPOOL)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            out.push(row?.0.value());
+            if out.len() >= max {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn spool_entry(&self, id: u64) -> Result<Option<(SpoolEntry, Vec<u8>)>> {
+        let t = self.tx.open_table(SPOOL)?;
+        let Some(e) = t.get(id)?.map(|v| codec::decode::<SpoolEntry>(v.value(), "spool")).transpose()? else { return Ok(None) };
+        let chunks = self.tx.open_table(SPOOL_CHUNKS)?;
+        let mut raw = Vec::with_capacity(e.size as usize);
+        for row in chunks.range((id, 0)..=(id, u32::MAX))? {
+            raw.extend_from_slice(row?.1.value());
+        }
+        Ok(Some((e, raw)))
+    }
+
+    pub fn spool_len(&self) -> Result<u64> {
+        use redb::ReadableTableMetadata;
+        Ok(self.tx.open_table(SPOOL)?.len()?)
+    }
+
+    pub fn entry_mail(&self, ticket: u64, seq: u32) -> Result<Option<MailMeta>> {
+        let t = self.tx.open_table(ENTRY_MAIL)?;
+        t.get((ticket, seq))?.map(|v| codec::decode(v.value(), "entry_mail")).transpose()
+    }
+
+    /// Mail metadata of every mail entry of a ticket, by seq.
+    pub fn ticket_mail(&self, ticket: u64) -> Result<Vec<(u32, MailMeta)>> {
+        let t = self.tx.open_table(ENTRY_MAIL)?;
+        let mut out = Vec::new();
+        for row in t.range((ticket, 0)..=(ticket, u32::MAX))? {
+            let (k, v) = row?;
+            out.push((k.value().1, codec::decode(v.value(), "entry_mail")?));
+        }
+        Ok(out)
+    }
+
+    pub fn collaborators(&self, ticket: u64) -> Result<Vec<u64>> {
+        let t = self.tx.open_table(COLLABORATORS)?;
+        let mut out = Vec::new();
+        for row in t.range((ticket, 0)..=(ticket, u64::MAX))? {
+            out.push(row?.0.value().1);
+        }
+        Ok(out)
+    }
+
+    /// Junk mail, newest first.
+    pub fn junk(&self, max: usize) -> Result<Vec<JunkMail>> {
+        let t = self.tx.open_table(JUNK)?;
+        let mut out = Vec::new();
+        for row in t.iter()?.rev() {
+            out.push(codec::decode(row?.1.value(), "junk")?);
+            if out.len() >= max {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn junk_item(&self, id: u64) -> Result<Option<JunkMail>> {
+        let t = self.tx.open_table(JUNK)?;
+        t.get(id)?.map(|v| codec::decode(v.value(), "junk")).transpose()
     }
 
     /// Number of tickets in each status (kept as counters, not counted).
@@ -405,6 +536,77 @@ impl Write {
     pub fn put_api_token(&mut self, token: &str, t: &ApiToken) -> Result<()> {
         self.tx.open_table(API_TOKENS)?.insert(sha256_hex(token.as_bytes()).as_str(), codec::encode(t).as_slice())?;
         Ok(())
+    }
+
+    /// Puts one accepted message in the spool; returns its id.
+    pub fn put_spool(&mut self, entry: &SpoolEntry, raw: &[u8]) -> Result<u64> {
+        let id = self.next_id("spool")?;
+        self.tx.open_table(SPOOL)?.insert(id, codec::encode(entry).as_slice())?;
+        let mut chunks = self.tx.open_table(SPOOL_CHUNKS)?;
+        for (i, c) in raw.chunks(BLOB_CHUNK).enumerate() {
+            chunks.insert((id, i as u32), c)?;
+        }
+        Ok(id)
+    }
+
+    pub fn delete_spool(&mut self, id: u64) -> Result<bool> {
+        let existed = self.tx.open_table(SPOOL)?.remove(id)?.is_some();
+        let mut chunks = self.tx.open_table(SPOOL_CHUNKS)?;
+        let keys: Vec<(u64, u32)> =
+            chunks.range((id, 0)..=(id, u32::MAX))?.map(|r| r.map(|(k, _)| k.value())).collect::<std::result::Result<_, _>>()?;
+        for k in keys {
+            chunks.remove(k)?;
+        }
+        Ok(existed)
+    }
+
+    pub fn spool_exists(&self, id: u64) -> Result<bool> {
+        Ok(self.tx.open_table(SPOOL)?.get(id)?.is_some())
+    }
+
+    pub fn message_ticket(&self, message_id: &str) -> Result<Option<u64>> {
+        let t = self.tx.open_table(MESSAGE_IDS)?;
+        Ok(t.get(message_id)?.map(|v| v.value()))
+    }
+
+    pub fn put_message_id(&mut self, message_id: &str, ticket: u64) -> Result<()> {
+        if !message_id.is_empty() && message_id.len() < 1000 {
+            self.tx.open_table(MESSAGE_IDS)?.insert(message_id, ticket)?;
+        }
+        Ok(())
+    }
+
+    pub fn put_entry_mail(&mut self, ticket: u64, seq: u32, meta: &MailMeta) -> Result<()> {
+        self.tx.open_table(ENTRY_MAIL)?.insert((ticket, seq), codec::encode(meta).as_slice())?;
+        Ok(())
+    }
+
+    pub fn entry_mail(&self, ticket: u64, seq: u32) -> Result<Option<MailMeta>> {
+        let t = self.tx.open_table(ENTRY_MAIL)?;
+        t.get((ticket, seq))?.map(|v| codec::decode(v.value(), "entry_mail")).transpose()
+    }
+
+    pub fn is_collaborator(&self, ticket: u64, person: u64) -> Result<bool> {
+        Ok(self.tx.open_table(COLLABORATORS)?.get((ticket, person))?.is_some())
+    }
+
+    pub fn add_collaborator(&mut self, ticket: u64, person: u64) -> Result<bool> {
+        Ok(self.tx.open_table(COLLABORATORS)?.insert((ticket, person), ())?.is_none())
+    }
+
+    pub fn put_junk(&mut self, junk: &mut JunkMail) -> Result<u64> {
+        junk.id = self.next_id("junk")?;
+        self.tx.open_table(JUNK)?.insert(junk.id, codec::encode(&*junk).as_slice())?;
+        Ok(junk.id)
+    }
+
+    pub fn junk_item(&self, id: u64) -> Result<Option<JunkMail>> {
+        let t = self.tx.open_table(JUNK)?;
+        t.get(id)?.map(|v| codec::decode(v.value(), "junk")).transpose()
+    }
+
+    pub fn delete_junk(&mut self, id: u64) -> Result<bool> {
+        Ok(self.tx.open_table(JUNK)?.remove(id)?.is_some())
     }
 
     /// Stores content once by hash; returns the blob id.

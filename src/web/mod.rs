@@ -34,6 +34,7 @@ pub struct AppState {
     /// One-time token for creating the first admin in the browser; `None` once
     /// an admin exists at start.
     pub setup_token: Option<Arc<String>>,
+    pub mail_stats: Arc<crate::mail::worker::MailStats>,
 }
 
 /// The logged-in agent, resolved once per request by the session middleware.
@@ -44,12 +45,13 @@ pub struct Agent {
     pub token: String,
 }
 
-pub fn router(desk: Arc<Desk>, setup_token: Option<String>) -> Router {
+pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crate::mail::worker::MailStats>) -> Router {
     let limit = desk.config.limits.request_max_bytes;
-    let state = AppState { desk, setup_token: setup_token.map(Arc::new) };
+    let state = AppState { desk, setup_token: setup_token.map(Arc::new), mail_stats };
     Router::new()
         .route("/", get(|| async { Redirect::to("/tickets") }))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/login", get(agent::login_page).post(agent::login_submit))
         .route("/logout", post(agent::logout))
         .route("/setup", get(agent::setup_page).post(agent::setup_submit))
@@ -79,6 +81,30 @@ async fn healthz(State(st): State<AppState>) -> Response {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store unavailable: {e}\n")).into_response(),
     }
+}
+
+/// Plain-text metrics (Prometheus exposition format), for loopback clients only.
+async fn metrics(
+    State(st): State<AppState>,
+    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
+) -> Response {
+    if !addr.ip().is_loopback() {
+        return PageError(DeskError::NotFound).render(&st.desk.config.desk.name);
+    }
+    use std::sync::atomic::Ordering::Relaxed;
+    let s = &st.mail_stats;
+    let (n, p50, p99) = s.percentiles();
+    let spool = st.desk.store.read().and_then(|r| r.spool_len()).unwrap_or(0);
+    let body = format!(
+        "# TYPE frontdesk_smtp_accepted_total counter\nfrontdesk_smtp_accepted_total {}\n\
+         # TYPE frontdesk_mail_processed_total counter\nfrontdesk_mail_processed_total {}\n\
+         # TYPE frontdesk_spool_depth gauge\nfrontdesk_spool_depth {spool}\n\
+         # TYPE frontdesk_accept_to_ticket_ms summary\n\
+         frontdesk_accept_to_ticket_ms{{quantile=\"0.5\"}} {p50}\nfrontdesk_accept_to_ticket_ms{{quantile=\"0.99\"}} {p99}\nfrontdesk_accept_to_ticket_ms_count {n}\n",
+        s.accepted.load(Relaxed),
+        s.processed.load(Relaxed),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
 async fn not_found(State(st): State<AppState>, req: Request) -> Response {

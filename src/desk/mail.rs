@@ -1,0 +1,386 @@
+//! The mail command: one spooled message becomes a new ticket, a reply on the
+//! right ticket, a system event, or a junk record — in one write transaction
+//! that also deletes the spool entry, so a crash neither loses nor duplicates
+//! it (DESIGN promises 1, 3, 4).
+
+use super::{Desk, DeskError, Result};
+use crate::domain::thread::AttachmentRef;
+use crate::domain::{Channel, EntryKind, Event, Person, Status, ThreadEntry, Ticket, Timestamp};
+use crate::mail::inbound::{Mailbox, ParsedMail, subject_reference};
+use crate::store::{JunkMail, MailMeta, SpoolEntry, Write};
+
+/// Content-ID → attachment index.
+type CidMap = Vec<(String, usize)>;
+
+/// What happened to one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailOutcome {
+    NewTicket(u64),
+    Reply(u64),
+    /// Bounce or auto-reply recorded as an event on this ticket.
+    EventOn(u64),
+    Junk(u64),
+    /// The spool entry was already processed (a retry after a crash).
+    AlreadyDone,
+}
+
+/// Our own outgoing Message-IDs look like `fd.<ticket>.<anything>@<host>`.
+fn own_message_ticket(id: &str) -> Option<u64> {
+    let rest = id.strip_prefix("fd.")?;
+    rest.split('.').next()?.parse().ok()
+}
+
+fn display(m: &Mailbox) -> String {
+    if m.name.is_empty() { m.email.clone() } else { format!("{} <{}>", m.name, m.email) }
+}
+
+impl Desk {
+    /// Processes one spooled message. Idempotent: a spool id already gone is
+    /// reported as `AlreadyDone` and changes nothing.
+    pub fn receive_mail(&self, spool_id: u64, env: &SpoolEntry, raw: &[u8], m: &ParsedMail) -> Result<MailOutcome> {
+        let now = self.now();
+        self.store.write(|w| {
+            if !w.delete_spool(spool_id)? {
+                return Ok(MailOutcome::AlreadyDone);
+            }
+            self.route(w, env, raw, m, now, false)
+        })
+    }
+
+    /// Turns a junk record into a ticket (an agent decided it is real).
+    pub fn junk_to_ticket(&self, actor: &Person, junk_id: u64) -> Result<u64> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        let now = self.now();
+        let item = self.store.read()?.junk_item(junk_id)?.ok_or(DeskError::NotFound)?;
+        let raw = self.store.read()?.blob(&item.raw_blob)?.ok_or(DeskError::NotFound)?;
+        let m = crate::mail::inbound::parse(&raw, &item.mail_from, self.config.limits.attachment_max_bytes);
+        let env = SpoolEntry {
+            received_at: item.received_at,
+            mail_from: item.mail_from.clone(),
+            rcpt_to: item.rcpt_to.clone(),
+            size: raw.len() as u64,
+            source: "junk".into(),
+        };
+        self.store.write(|w| {
+            if !w.delete_junk(junk_id)? {
+                return Err(DeskError::NotFound);
+            }
+            match self.route(w, &env, &raw, &m, now, true)? {
+                MailOutcome::NewTicket(id) | MailOutcome::Reply(id) => {
+                    let mut e = Self::event(
+                        id,
+                        Some(actor.id),
+                        Event::FieldChanged { field: "junk mail".into(), from: "junk".into(), to: "ticket".into() },
+                        now,
+                    );
+                    w.append_entry(&mut e)?;
+                    Ok(id)
+                }
+                _ => Err(DeskError::Conflict("this mail could not be turned into a ticket".into())),
+            }
+        })
+    }
+
+    fn route(&self, w: &mut Write, env: &SpoolEntry, raw: &[u8], m: &ParsedMail, now: Timestamp, force: bool) -> Result<MailOutcome> {
+        let raw_blob = w.put_blob(raw)?;
+        let sender = match &m.from {
+            Some(f) => w.person_by_email(&f.email)?,
+            None => None,
+        };
+        // 1. Thread headers, then the subject reference.
+        let mut target: Option<Ticket> = None;
+        for id in &m.thread_ids {
+            let t = match w.message_ticket(id)? {
+                Some(t) => Some(t),
+                None => own_message_ticket(id),
+            };
+            if let Some(t) = t
+                && let Some(ticket) = w.ticket(t)?
+            {
+                target = Some(ticket);
+                break;
+            }
+        }
+        if target.is_none()
+            && let Some(n) = subject_reference(&m.subject, &self.config.desk.reference_prefix)
+        {
+            target = w.ticket(n)?;
+        }
+        // 2. Bounces and auto-replies never create tickets or trigger mail.
+        if let Some(kind) = m.auto.as_ref().filter(|_| !force) {
+            let from =
+                m.from.as_ref().map(display).unwrap_or_else(|| if env.mail_from.is_empty() { "<>".into() } else { env.mail_from.clone() });
+            if let Some(t) = target {
+                let ev = Event::MailIgnored { kind: kind.describe(), from, subject: m.subject.chars().take(200).collect() };
+                let mut e = Self::event(t.id, sender.as_ref().map(|p| p.id), ev, now);
+                w.append_entry(&mut e)?;
+                self.put_mail_meta(w, t.id, e.seq, m, &raw_blob, &[])?;
+                return Ok(MailOutcome::EventOn(t.id));
+            }
+            let mut junk = JunkMail {
+                id: 0,
+                received_at: env.received_at,
+                from,
+                subject: m.subject.chars().take(300).collect(),
+                reason: kind.describe(),
+                raw_blob,
+                mail_from: env.mail_from.clone(),
+                rcpt_to: env.rcpt_to.clone(),
+            };
+            return Ok(MailOutcome::Junk(w.put_junk(&mut junk)?));
+        }
+        let Some(from) = m.from.clone() else {
+            let mut junk = JunkMail {
+                id: 0,
+                received_at: env.received_at,
+                from: "(no sender address)".into(),
+                subject: m.subject.chars().take(300).collect(),
+                reason: "no usable sender address".into(),
+                raw_blob,
+                mail_from: env.mail_from.clone(),
+                rcpt_to: env.rcpt_to.clone(),
+            };
+            return Ok(MailOutcome::Junk(w.put_junk(&mut junk)?));
+        };
+        // 3. A reference only lets in the requester, a collaborator or an agent.
+        if let Some(t) = &target {
+            let allowed = match &sender {
+                Some(p) if p.is_staff() => p.can_see(t),
+                Some(p) => p.id == t.requester || w.is_collaborator(t.id, p.id)?,
+                None => false,
+            };
+            if !allowed {
+                tracing::info!(ticket = t.id, from = %from.email, "reference from a stranger: starting a new ticket");
+                target = None;
+            }
+        }
+        match target {
+            Some(t) if !t.is_closed() => self.mail_reply(w, t, sender, m, &raw_blob, now),
+            closed => self.mail_ticket(w, env, m, &from, sender, &raw_blob, closed, now),
+        }
+    }
+
+    /// Limits mail text to the body size limit, on a character boundary.
+    fn mail_body(&self, text: &str) -> String {
+        let max = self.config.limits.body_max_bytes;
+        if text.len() <= max {
+            return text.trim_end().to_string();
+        }
+        let mut end = max.saturating_sub(100);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}\n\n[… truncated at {max} bytes; the original message is kept]", &text[..end])
+    }
+
+    fn store_attachments(w: &mut Write, m: &ParsedMail) -> Result<(Vec<AttachmentRef>, CidMap)> {
+        let mut refs = Vec::new();
+        let mut cids = Vec::new();
+        for a in &m.attachments {
+            let blob = w.put_blob(&a.data)?;
+            if let Some(cid) = &a.content_id {
+                cids.push((cid.clone(), refs.len()));
+            }
+            refs.push(AttachmentRef {
+                filename: a.filename.clone(),
+                content_type: a.content_type.clone(),
+                size: a.data.len() as u64,
+                blob,
+            });
+        }
+        Ok((refs, cids))
+    }
+
+    fn put_mail_meta(&self, w: &mut Write, ticket: u64, seq: u32, m: &ParsedMail, raw_blob: &str, cids: &[(String, usize)]) -> Result<()> {
+        self.put_mail_meta_by(w, ticket, seq, m, raw_blob, cids, None)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn put_mail_meta_by(
+        &self,
+        w: &mut Write,
+        ticket: u64,
+        seq: u32,
+        m: &ParsedMail,
+        raw_blob: &str,
+        cids: &[(String, usize)],
+        forwarded_by: Option<String>,
+    ) -> Result<()> {
+        let html_blob = match &m.html {
+            Some(h) => Some(w.put_blob(h.as_bytes())?),
+            None => None,
+        };
+        let meta = MailMeta {
+            from: m.from.as_ref().map(display).unwrap_or_default(),
+            to: m.to.iter().map(display).collect(),
+            cc: m.cc.iter().map(display).collect(),
+            subject: m.subject.clone(),
+            message_id: m.message_id.clone().unwrap_or_default(),
+            raw_blob: raw_blob.to_string(),
+            html_blob,
+            full_text: (m.text_clean.trim() != m.text.trim()).then(|| m.text.clone()),
+            cids: cids.to_vec(),
+            forwarded_by,
+        };
+        w.put_entry_mail(ticket, seq, &meta)?;
+        if let Some(id) = &m.message_id {
+            w.put_message_id(id, ticket)?;
+        }
+        Ok(())
+    }
+
+    /// CC'd and To'd people (not the desk, not the requester, not staff) follow the ticket.
+    fn add_collaborators(&self, w: &mut Write, t: &Ticket, m: &ParsedMail, actor: Option<u64>, now: Timestamp) -> Result<()> {
+        for mb in m.to.iter().chain(&m.cc) {
+            if self.config.is_desk_address(&mb.email) {
+                continue;
+            }
+            let p = Self::requester_in(w, &mb.email, &mb.name, now)?;
+            if p.id == t.requester || p.is_staff() {
+                continue;
+            }
+            if w.add_collaborator(t.id, p.id)? {
+                w.append_entry(&mut Self::event(t.id, actor, Event::CollaboratorAdded { who: display(mb) }, now))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn mail_reply(
+        &self,
+        w: &mut Write,
+        old: Ticket,
+        sender: Option<Person>,
+        m: &ParsedMail,
+        raw_blob: &str,
+        now: Timestamp,
+    ) -> Result<MailOutcome> {
+        let author = sender.ok_or(DeskError::NotFound)?;
+        let (attachments, cids) = Self::store_attachments(w, m)?;
+        let mut entry = ThreadEntry {
+            ticket: old.id,
+            seq: 0,
+            kind: EntryKind::Reply,
+            author: Some(author.id),
+            body: self.mail_body(&m.text_clean),
+            event: None,
+            attachments,
+            created_at: now,
+        };
+        w.append_entry(&mut entry)?;
+        self.put_mail_meta(w, old.id, entry.seq, m, raw_blob, &cids)?;
+        let new_status = if author.is_staff() {
+            self.config.reply_status(old.status, None)
+        } else if self.config.workflow.requester_reply_reopens {
+            old.status.after_requester_reply()
+        } else {
+            old.status
+        };
+        let mut t = old.clone();
+        t.updated_at = now;
+        if new_status != old.status {
+            t.status = new_status;
+            w.append_entry(&mut Self::event(
+                old.id,
+                Some(author.id),
+                Event::StatusChanged { from: old.status.label().into(), to: new_status.label().into() },
+                now,
+            ))?;
+        }
+        self.add_collaborators(w, &t, m, Some(author.id), now)?;
+        w.put_ticket(Some(&old), &t)?;
+        Ok(MailOutcome::Reply(old.id))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn mail_ticket(
+        &self,
+        w: &mut Write,
+        env: &SpoolEntry,
+        m: &ParsedMail,
+        from: &Mailbox,
+        sender: Option<Person>,
+        raw_blob: &str,
+        closed: Option<Ticket>,
+        now: Timestamp,
+    ) -> Result<MailOutcome> {
+        // An agent forwarding a customer's mail: the ticket is the customer's.
+        let forwarded = match (&sender, &m.forwarded_from) {
+            (Some(agent), Some(orig)) if agent.is_staff() && !self.config.is_desk_address(&orig.email) && orig.email != agent.email => {
+                Some(orig.clone())
+            }
+            _ => None,
+        };
+        let requester = match &forwarded {
+            Some(orig) => Self::requester_in(w, &orig.email, &orig.name, now)?,
+            None => match sender.clone() {
+                Some(p) => p,
+                None => Self::requester_in(w, &from.email, &from.name, now)?,
+            },
+        };
+        let creator = if forwarded.is_some() { sender.as_ref().map(|p| p.id) } else { Some(requester.id) };
+        let department = env
+            .rcpt_to
+            .iter()
+            .find_map(|r| self.config.mailbox_for(r))
+            .map(|mb| self.config.mailbox_department(mb))
+            .unwrap_or_else(|| self.config.desk.default_department.clone());
+        let mut subject: String =
+            crate::mail::inbound::clean_subject(&m.subject).chars().take(self.config.limits.subject_max_chars).collect();
+        if forwarded.is_none() {
+            subject = m.subject.trim().chars().take(self.config.limits.subject_max_chars).collect();
+        }
+        if subject.trim().is_empty() {
+            subject = "(no subject)".into();
+        }
+        let body = self.mail_body(if forwarded.is_some() { &m.text } else { &m.text_clean });
+        let t = Ticket {
+            id: w.next_id("ticket")?,
+            subject,
+            description: body.clone(),
+            requester: requester.id,
+            channel: Channel::Email,
+            status: Status::Open,
+            priority: self.config.default_priority(),
+            category: self.config.desk.default_category.clone(),
+            department,
+            assignee: None,
+            due: None,
+            tags: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        w.put_ticket(None, &t)?;
+        w.append_entry(&mut Self::event(t.id, creator, Event::Created { channel: Channel::Email.label().into() }, now))?;
+        let (attachments, cids) = Self::store_attachments(w, m)?;
+        let mut entry = ThreadEntry {
+            ticket: t.id,
+            seq: 0,
+            kind: EntryKind::Reply,
+            author: Some(requester.id),
+            body,
+            event: None,
+            attachments,
+            created_at: now,
+        };
+        w.append_entry(&mut entry)?;
+        let forwarded_by = if forwarded.is_some() { sender.as_ref().map(|p| p.display()) } else { None };
+        self.put_mail_meta_by(w, t.id, entry.seq, m, raw_blob, &cids, forwarded_by)?;
+        if forwarded.is_none() {
+            self.add_collaborators(w, &t, m, creator, now)?;
+        }
+        if let Some(old) = closed {
+            let (new_ref, old_ref) = (self.reference(t.id), self.reference(old.id));
+            w.append_entry(&mut Self::event(
+                t.id,
+                None,
+                Event::Linked { reference: old_ref, relation: "follows up on closed ticket".into() },
+                now,
+            ))?;
+            w.append_entry(&mut Self::event(old.id, None, Event::Linked { reference: new_ref, relation: "has a follow-up:".into() }, now))?;
+        }
+        Ok(MailOutcome::NewTicket(t.id))
+    }
+}

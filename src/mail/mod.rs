@@ -1,0 +1,9 @@
+//! Mail: the SMTP receiver (`smtp/`), the durable spool with group commit
+//! (`spool`), parsing and classifying inbound messages (`inbound`), the worker
+//! that turns spooled mail into tickets (`worker`), and STARTTLS keys (`tls`).
+
+pub mod inbound;
+pub mod smtp;
+pub mod spool;
+pub mod tls;
+pub mod worker;

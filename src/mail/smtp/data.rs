@@ -1,0 +1,174 @@
+//! DATA and BDAT: receive the message within the limits, prepend a Received
+//! header, and commit it to the spool before answering 250 (promise 1).
+
+use std::slice::Iter;
+use std::time::Instant;
+
+use smtp_proto::request::receiver::{BdatReceiver, DataReceiver};
+
+use super::session::{Flow, Receiving, Session};
+use crate::domain::Timestamp;
+use crate::store::SpoolEntry;
+
+/// Number of header fields (lines not starting with white space) before the
+/// first empty line.
+pub(super) fn count_headers(msg: &[u8]) -> usize {
+    let mut count = 0;
+    for line in msg.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        if !matches!(line.first(), Some(b' ' | b'\t')) {
+            count += 1;
+        }
+    }
+    count
+}
+
+impl Session<'_> {
+    fn check_transaction(&mut self) -> Option<&'static str> {
+        if self.mail_from.is_none() {
+            Some("503 5.5.1 Need MAIL FROM first")
+        } else if self.rcpts.is_empty() {
+            Some("554 5.5.1 No valid recipients")
+        } else {
+            None
+        }
+    }
+
+    pub(super) fn data(&mut self) -> Flow {
+        if let Some(e) = self.check_transaction() {
+            self.error(e);
+            return Flow::Continue;
+        }
+        self.reply("354 Start mail input; end with <CRLF>.<CRLF>");
+        self.receiving = Some(Receiving::Data(DataReceiver::new()));
+        self.data_started = Some(Instant::now());
+        Flow::Continue
+    }
+
+    pub(super) fn bdat(&mut self, chunk_size: usize, is_last: bool) -> Flow {
+        if self.bdat_refusal.is_none()
+            && let Some(e) = self.check_transaction()
+        {
+            // The chunk still has to be read to stay in step with the client.
+            self.bdat_refusal = Some(e);
+        }
+        if self.data_started.is_none() {
+            self.data_started = Some(Instant::now());
+        }
+        self.receiving = Some(Receiving::Bdat(BdatReceiver::new(chunk_size, is_last)));
+        if chunk_size == 0 { Flow::FinishChunk } else { Flow::Continue }
+    }
+
+    /// Feeds message bytes; true when the DATA/BDAT chunk is complete (the
+    /// rest of the buffer holds commands again).
+    pub(super) async fn receive(&mut self, iter: &mut Iter<'_, u8>) -> bool {
+        let start = self.message.len();
+        let done = match self.receiving.as_mut() {
+            Some(Receiving::Data(r)) => r.ingest(iter, &mut self.message),
+            Some(Receiving::Bdat(r)) => r.ingest(iter, &mut self.message),
+            None => return true,
+        };
+        let added = self.message.len().saturating_sub(start);
+        self.lines.feed(&self.message[start.min(self.message.len())..]);
+        self.received_bytes += added;
+        if self.received_bytes > self.srv.config.smtp.max_message_size {
+            // Keep reading to the end so the reply lands in the right place,
+            // but stop keeping the bytes.
+            self.too_big = true;
+            self.message = Vec::new();
+        }
+        if done {
+            self.chunk_done().await;
+        }
+        done
+    }
+
+    /// A DATA transfer or a BDAT chunk is complete.
+    pub(super) async fn chunk_done(&mut self) {
+        let last = match &self.receiving {
+            Some(Receiving::Bdat(r)) => r.is_last,
+            _ => true,
+        };
+        if !last {
+            self.receiving = None;
+            let n = self.received_bytes;
+            self.reply(&format!("250 2.0.0 {n} octets received"));
+            return;
+        }
+        self.finish().await;
+    }
+
+    async fn finish(&mut self) {
+        let smtp = &self.srv.config.smtp;
+        let (max_size, max_line, max_headers) = (smtp.max_message_size, smtp.max_line_length, smtp.max_header_count);
+        if let Some(refusal) = self.bdat_refusal.take() {
+            self.error(refusal);
+        } else if self.too_big {
+            self.error(&format!("552 5.3.4 Message size exceeds the limit of {max_size} bytes"));
+        } else if self.lines.longest > max_line {
+            self.error(&format!("554 5.6.0 Message has a line longer than {max_line} bytes"));
+        } else if count_headers(&self.message) > max_headers {
+            self.error(&format!("554 5.6.0 Message has more than {max_headers} header fields"));
+        } else {
+            self.spool().await;
+        }
+        self.reset_transaction();
+    }
+
+    async fn spool(&mut self) {
+        let now = Timestamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0));
+        let proto = match (self.esmtp, self.tls) {
+            (true, true) => "ESMTPS",
+            (true, false) => "ESMTP",
+            (false, true) => "SMTPS",
+            (false, false) => "SMTP",
+        };
+        self.messages += 1;
+        let helo = self.helo.clone().unwrap_or_default();
+        let for_clause = if self.rcpts.len() == 1 { format!("\r\n\tfor <{}>", self.rcpts[0]) } else { String::new() };
+        let received = format!(
+            "Received: from {helo} ([{}])\r\n\tby {} (frontdesk) with {proto} id {}.{}{for_clause};\r\n\t{}\r\n",
+            self.remote.ip(),
+            self.srv.config.smtp.hostname,
+            self.id,
+            self.messages,
+            now.rfc5322()
+        );
+        let body = std::mem::take(&mut self.message);
+        let mut raw = Vec::with_capacity(received.len() + body.len());
+        raw.extend_from_slice(received.as_bytes());
+        raw.extend_from_slice(&body);
+        let entry = SpoolEntry {
+            received_at: now,
+            mail_from: self.mail_from.clone().unwrap_or_default(),
+            rcpt_to: self.rcpts.clone(),
+            size: raw.len() as u64,
+            source: format!("smtp {}", self.remote.ip()),
+        };
+        match self.srv.spooler.put(entry, raw).await {
+            Ok(id) => {
+                self.srv.stats.accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.reply(&format!("250 2.0.0 Ok: queued as {id}"));
+            }
+            Err(e) => {
+                tracing::error!("spool write failed: {e}");
+                self.reply("451 4.3.0 Temporary failure storing the message, please try again later");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_headers;
+
+    #[test]
+    fn counts_header_fields_not_continuations() {
+        assert_eq!(count_headers(b"A: 1\r\nB: 2\r\n  continued\r\n\r\nbody: not a header\r\n"), 2);
+        assert_eq!(count_headers(b"\r\nbody"), 0);
+        assert_eq!(count_headers(b"A: 1\nB: 2\n"), 2);
+    }
+}

@@ -1,0 +1,141 @@
+//! The inbound SMTP server (RFC 5321): an MX for the desk's support addresses.
+//!
+//! `mod.rs` accepts connections and enforces the connection limits; `session`
+//! is the one state machine and its read loop; each protocol phase has its own
+//! file (`ehlo`, `mail`, `rcpt`, `data`, `starttls`, `misc`). smtp-proto parses
+//! commands and DATA/BDAT framing; the session, its limits and replies are ours.
+//! Never an open relay: RCPT is accepted only for configured mailboxes.
+
+mod data;
+mod ehlo;
+mod mail;
+mod misc;
+mod rcpt;
+mod session;
+mod starttls;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+use super::spool::Spooler;
+use super::worker::MailStats;
+use crate::config::Config;
+
+/// Shared by all sessions.
+pub struct Server {
+    pub config: Arc<Config>,
+    pub spooler: Spooler,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    pub stats: Arc<MailStats>,
+    active: AtomicUsize,
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    next_session: AtomicU64,
+}
+
+/// Releases a connection slot when the session ends, however it ends.
+struct Slot<'a> {
+    srv: &'a Server,
+    ip: IpAddr,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.srv.active.fetch_sub(1, Ordering::SeqCst);
+        if let Ok(mut m) = self.srv.per_ip.lock()
+            && let Some(n) = m.get_mut(&self.ip)
+        {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl Server {
+    pub fn new(config: Arc<Config>, spooler: Spooler, tls: Option<Arc<rustls::ServerConfig>>, stats: Arc<MailStats>) -> Arc<Server> {
+        Arc::new(Server {
+            config,
+            spooler,
+            tls: tls.map(tokio_rustls::TlsAcceptor::from),
+            stats,
+            active: AtomicUsize::new(0),
+            per_ip: Mutex::new(HashMap::new()),
+            next_session: AtomicU64::new(1),
+        })
+    }
+
+    /// Takes a connection slot, or says why not.
+    fn admit(&self, ip: IpAddr) -> Result<Slot<'_>, &'static str> {
+        let smtp = &self.config.smtp;
+        let mut per_ip = self.per_ip.lock().map_err(|_| "server error")?;
+        if self.active.load(Ordering::SeqCst) >= smtp.max_connections {
+            return Err("421 4.7.0 Too many connections, try again later\r\n");
+        }
+        let n = per_ip.entry(ip).or_insert(0);
+        if *n >= smtp.max_connections_per_ip {
+            return Err("421 4.7.0 Too many connections from your address, try again later\r\n");
+        }
+        *n += 1;
+        self.active.fetch_add(1, Ordering::SeqCst);
+        Ok(Slot { srv: self, ip })
+    }
+
+    /// Accepts connections until the listener fails.
+    pub async fn run(self: Arc<Self>, listener: TcpListener) {
+        loop {
+            let (mut stream, remote) = match listener.accept().await {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!("smtp accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let srv = self.clone();
+            tokio::spawn(async move {
+                let slot = match srv.admit(remote.ip()) {
+                    Ok(s) => s,
+                    Err(reply) => {
+                        let _ = stream.write_all(reply.as_bytes()).await;
+                        let _ = stream.shutdown().await;
+                        return;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                srv.handle(stream, remote).await;
+                drop(slot);
+            });
+        }
+    }
+
+    async fn handle(&self, mut stream: tokio::net::TcpStream, remote: SocketAddr) {
+        let id = self.next_session.fetch_add(1, Ordering::Relaxed);
+        let mut s = session::Session::new(self, remote, id);
+        let greeting = format!("220 {} ESMTP frontdesk ready\r\n", self.config.smtp.hostname);
+        if stream.write_all(greeting.as_bytes()).await.is_err() {
+            return;
+        }
+        match s.run(&mut stream).await {
+            session::Next::StartTls => {
+                let Some(acceptor) = self.tls.clone() else { return };
+                match acceptor.accept(stream).await {
+                    Ok(mut tls) => {
+                        s.after_starttls();
+                        let _ = s.run(&mut tls).await;
+                        let _ = tls.shutdown().await;
+                    }
+                    Err(e) => tracing::debug!(%remote, "TLS handshake failed: {e}"),
+                }
+            }
+            session::Next::Close => {
+                let _ = stream.shutdown().await;
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! RCPT TO: only the desk's own mailboxes (with +tag), never relay.
+
+use smtp_proto::RcptTo;
+
+use super::session::{Flow, Session};
+
+impl Session<'_> {
+    pub(super) fn rcpt(&mut self, to: RcptTo<String>) -> Flow {
+        if self.mail_from.is_none() {
+            self.error("503 5.5.1 Need MAIL FROM before RCPT TO");
+            return Flow::Continue;
+        }
+        if self.rcpts.len() >= self.srv.config.smtp.max_recipients {
+            self.reply(&format!("452 4.5.3 Too many recipients (limit {})", self.srv.config.smtp.max_recipients));
+            return Flow::Continue;
+        }
+        let addr = to.address.trim().to_lowercase();
+        if self.srv.config.mailbox_for(&addr).is_none() {
+            let shown: String = addr.chars().filter(|c| !c.is_control()).take(100).collect();
+            self.error(&format!("550 5.1.1 <{shown}>: no such mailbox here; this server only accepts mail for its own addresses"));
+            return Flow::Continue;
+        }
+        if !self.rcpts.contains(&addr) {
+            self.rcpts.push(addr.clone());
+        }
+        self.reply(&format!("250 2.1.5 Recipient <{addr}> OK"));
+        Flow::Continue
+    }
+}

@@ -1,0 +1,90 @@
+//! The durable spool with group commit (DESIGN promise 1).
+//!
+//! SMTP sessions hand a finished message to the `Spooler` and wait. One thread
+//! takes every message waiting at that moment, writes them all in one redb
+//! transaction and commits it durably (fsync) once; only then is each session
+//! told its message is safe and allowed to answer 250. Sessions that finish DATA
+//! at the same time therefore share one fsync.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use tokio::sync::{Notify, oneshot};
+
+use crate::desk::{Desk, DeskError};
+use crate::store::SpoolEntry;
+
+/// Most messages or bytes folded into one commit.
+const MAX_BATCH: usize = 256;
+const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
+
+struct Job {
+    entry: SpoolEntry,
+    raw: Vec<u8>,
+    done: oneshot::Sender<Result<u64, String>>,
+}
+
+/// Hands messages to the group-commit thread.
+#[derive(Clone)]
+pub struct Spooler {
+    tx: mpsc::Sender<Job>,
+    /// Woken after every commit so the worker picks the new mail up at once.
+    pub committed: Arc<Notify>,
+}
+
+impl Spooler {
+    /// Starts the commit thread.
+    pub fn start(desk: Arc<Desk>) -> Spooler {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let committed = Arc::new(Notify::new());
+        let notify = committed.clone();
+        std::thread::Builder::new()
+            .name("spool-commit".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut batch = vec![first];
+                    let mut bytes = batch[0].raw.len();
+                    while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
+                        match rx.try_recv() {
+                            Ok(j) => {
+                                bytes += j.raw.len();
+                                batch.push(j);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let result = desk.store.write(|w| {
+                        let mut ids = Vec::with_capacity(batch.len());
+                        for j in &batch {
+                            ids.push(w.put_spool(&j.entry, &j.raw)?);
+                        }
+                        Ok::<_, DeskError>(ids)
+                    });
+                    match result {
+                        Ok(ids) => {
+                            for (j, id) in batch.into_iter().zip(ids) {
+                                let _ = j.done.send(Ok(id));
+                            }
+                            notify.notify_one();
+                        }
+                        Err(e) => {
+                            tracing::error!("spool commit failed: {e}");
+                            for j in batch {
+                                let _ = j.done.send(Err(e.to_string()));
+                            }
+                        }
+                    }
+                }
+            })
+            .map_err(|e| tracing::error!("cannot start the spool thread: {e}"))
+            .ok();
+        Spooler { tx, committed }
+    }
+
+    /// Durably stores one message; returns its spool id once it is on disk.
+    pub async fn put(&self, entry: SpoolEntry, raw: Vec<u8>) -> Result<u64, String> {
+        let (done, wait) = oneshot::channel();
+        self.tx.send(Job { entry, raw, done }).map_err(|_| "the spool is not running".to_string())?;
+        wait.await.map_err(|_| "the spool stopped".to_string())?
+    }
+}
