@@ -302,7 +302,10 @@ pub fn sanitize_html(html: &str) -> String {
 /// Parses raw message bytes. `envelope_from` is the SMTP MAIL FROM (empty for
 /// the null reverse-path).
 pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail {
-    let Some(msg) = MessageParser::default().parse(raw) else {
+    // Real mail has at least one proper header field; anything else is text.
+    let is_field_name = |n: &str| !n.is_empty() && n.bytes().all(|b| (33..127).contains(&b) && b != b':');
+    let parsed = MessageParser::default().parse(raw).filter(|m| m.headers().iter().any(|h| is_field_name(h.name())));
+    let Some(msg) = parsed else {
         let text = String::from_utf8_lossy(raw).into_owned();
         let from = crate::domain::people::normalize_email(envelope_from).map(|email| Mailbox { name: String::new(), email });
         let auto = if envelope_from.trim().is_empty() { Some(AutoKind::Bounce("null reverse-path".into())) } else { None };
