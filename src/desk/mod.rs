@@ -95,6 +95,10 @@ pub struct TicketView {
     pub entries: Vec<ThreadEntry>,
     /// Everyone the page names (requester, assignee, authors).
     pub people: HashMap<u64, Person>,
+    /// How mail entries arrived, by entry seq.
+    pub mail: HashMap<u32, crate::store::MailMeta>,
+    /// People CC'd on the conversation who follow the ticket.
+    pub collaborators: Vec<Person>,
 }
 
 impl TicketView {
@@ -457,7 +461,52 @@ impl Desk {
                 v.insert(p);
             }
         }
-        Ok(TicketView { ticket, entries, people })
+        let mail = r.ticket_mail(id)?.into_iter().collect();
+        let mut collaborators = Vec::new();
+        for pid in r.collaborators(id)? {
+            if let Some(p) = r.person(pid)? {
+                collaborators.push(p);
+            }
+        }
+        Ok(TicketView { ticket, entries, people, mail, collaborators })
+    }
+
+    /// One attachment of an entry the actor may see: its description and bytes.
+    pub fn attachment(&self, actor: &Person, ticket: u64, seq: u32, idx: usize) -> Result<(crate::domain::thread::AttachmentRef, Vec<u8>)> {
+        let v = self.ticket_view(actor, ticket)?;
+        let a = v.entries.iter().find(|e| e.seq == seq).and_then(|e| e.attachments.get(idx)).cloned().ok_or(DeskError::NotFound)?;
+        let data = self.store.read()?.blob(&a.blob)?.ok_or(DeskError::NotFound)?;
+        Ok((a, data))
+    }
+
+    /// The mail metadata of an entry the actor may see.
+    pub fn entry_mail(&self, actor: &Person, ticket: u64, seq: u32) -> Result<crate::store::MailMeta> {
+        let r = self.store.read()?;
+        match r.ticket(ticket)? {
+            Some(t) if actor.can_see(&t) => {}
+            _ => return Err(DeskError::NotFound),
+        }
+        r.entry_mail(ticket, seq)?.ok_or(DeskError::NotFound)
+    }
+
+    /// A blob by id (the caller has checked access through its owner).
+    pub fn blob(&self, id: &str) -> Result<Vec<u8>> {
+        self.store.read()?.blob(id)?.ok_or(DeskError::NotFound)
+    }
+
+    /// Junk mail, newest first (staff only).
+    pub fn junk(&self, actor: &Person, max: usize) -> Result<Vec<crate::store::JunkMail>> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        Ok(self.store.read()?.junk(max)?)
+    }
+
+    pub fn junk_item(&self, actor: &Person, id: u64) -> Result<crate::store::JunkMail> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        self.store.read()?.junk_item(id)?.ok_or(DeskError::NotFound)
     }
 
     /// A queue page the actor may see, plus the people it names.

@@ -35,6 +35,15 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// "12 KB" style sizes.
+fn human_size(n: u64) -> String {
+    match n {
+        0..=1023 => format!("{n} B"),
+        1024..=1_048_575 => format!("{:.0} KB", n as f64 / 1024.0),
+        _ => format!("{:.1} MB", n as f64 / 1_048_576.0),
+    }
+}
+
 // ---------------------------------------------------------------- login
 
 #[derive(Deserialize, Default)]
@@ -512,12 +521,42 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
                         kind => {
                             @let is_requester = e.author == Some(t.requester);
                             article id=(format!("e{}", e.seq)) class=(match (kind, is_requester) { (EntryKind::Note, _) => "entry note", (_, true) => "entry customer", _ => "entry reply" }) {
+                                @let mail = v.mail.get(&e.seq);
                                 header {
                                     span.who { (v.name_of(e.author)) }
-                                    span.kind { @if kind == EntryKind::Note { "Internal note" } @else if is_requester { "Requester" } @else { "Public reply" } }
+                                    span.kind { @if kind == EntryKind::Note { "Internal note" } @else if is_requester { "Requester" } @else { "Public reply" } @if mail.is_some() { " · by email" } }
                                     time.muted datetime=(e.created_at.rfc3339()) title=(e.created_at.rfc3339()) { (e.created_at.short()) }
                                 }
-                                (views::text_block(&e.body))
+                                @if let Some(m) = mail {
+                                    div.mailmeta {
+                                        div { span.k { "From" } (m.from) @if let Some(f) = &m.forwarded_by { span.muted { " (forwarded by " (f) ")" } } }
+                                        @if !m.to.is_empty() { div { span.k { "To" } (m.to.join(", ")) } }
+                                        @if !m.cc.is_empty() { div { span.k { "Cc" } (m.cc.join(", ")) } }
+                                    }
+                                }
+                                @if e.body.trim().is_empty() { div.textbody.muted { "(no text)" } } @else { (views::text_block(&e.body)) }
+                                @if !e.attachments.is_empty() {
+                                    ul.attachments {
+                                        @for (i, att) in e.attachments.iter().enumerate() {
+                                            @let url = format!("/tickets/{r}/attachments/{}/{i}", e.seq);
+                                            li {
+                                                @if super::mail::previewable(&att.content_type) {
+                                                    a.preview href=(format!("{url}?inline=1")) target="_blank" rel="noopener" { img src=(format!("{url}?inline=1")) alt=(att.filename) loading="lazy"; }
+                                                }
+                                                a href=(url) download { (att.filename) } " " span.muted { (human_size(att.size)) }
+                                            }
+                                        }
+                                    }
+                                }
+                                @if let Some(m) = mail {
+                                    div.mailtools {
+                                        @if let Some(full) = &m.full_text { details { summary { "Show quoted text" } (views::text_block(full)) } }
+                                        @if m.html_blob.is_some() {
+                                            details.htmlview { summary { "Show formatted (HTML)" } iframe sandbox="allow-popups allow-popups-to-escape-sandbox" src=(format!("/tickets/{r}/entries/{}/html", e.seq)) loading="lazy" title="Formatted message" {} }
+                                        }
+                                        a href=(format!("/tickets/{r}/entries/{}/source", e.seq)) target="_blank" { "View original" }
+                                    }
+                                }
                             }
                         }
                     }
@@ -582,6 +621,10 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
                     h3 { "Requester" }
                     @if let Some(p) = requester {
                         p { a href=(format!("/requesters/{}", p.id)) { (p.display()) } br; span.muted { (p.email) } }
+                    }
+                    @if !v.collaborators.is_empty() {
+                        h3 { "Collaborators" }
+                        @for c in &v.collaborators { p { a href=(format!("/requesters/{}", c.id)) { (c.display()) } br; span.muted { (c.email) } } }
                     }
                     h3 { "Details" }
                     dl.fields.small {

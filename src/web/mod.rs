@@ -9,6 +9,7 @@ pub mod admin;
 pub mod agent;
 pub mod api;
 pub mod assets;
+pub mod mail;
 pub mod views;
 
 use std::sync::Arc;
@@ -61,6 +62,12 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/tickets/{reference}", get(agent::ticket_page))
         .route("/tickets/{reference}/reply", post(agent::reply))
         .route("/tickets/{reference}/update", post(agent::update))
+        .route("/tickets/{reference}/attachments/{seq}/{idx}", get(mail::attachment))
+        .route("/tickets/{reference}/entries/{seq}/source", get(mail::source))
+        .route("/tickets/{reference}/entries/{seq}/html", get(mail::html_body))
+        .route("/junk", get(mail::junk_page))
+        .route("/junk/{id}/source", get(mail::junk_source))
+        .route("/junk/{id}/ticket", post(mail::junk_to_ticket))
         .route("/requesters/{id}", get(agent::requester_page))
         .route("/admin/agents", get(admin::agents_page).post(admin::add_agent))
         .route("/admin/agents/{id}/active", post(admin::set_active))
@@ -118,10 +125,12 @@ async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
+    // Handlers that serve untrusted content set their own, stricter policy.
+    if !h.contains_key(header::X_FRAME_OPTIONS) {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(
         HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     );
     if !h.contains_key(header::CACHE_CONTROL) {
