@@ -43,6 +43,17 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Deliver one RFC 5322 message from standard input (for an MTA pipe).
+    /// Exit 0 delivered, 65 malformed, 75 temporary failure.
+    Ingest {
+        /// Envelope sender (default: Return-Path, then From).
+        #[arg(long)]
+        sender: Option<String>,
+        /// Envelope recipient, one of the mailboxes (default: from the headers,
+        /// then the first mailbox).
+        #[arg(long)]
+        recipient: Option<String>,
+    },
     /// Benchmarks that print measured numbers.
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -154,6 +165,7 @@ fn main() -> ExitCode {
             println!("{t}");
             Ok(())
         }),
+        Command::Ingest { sender, recipient } => return ExitCode::from(frontdesk::mail::ingest::run(cfg, sender, recipient)),
         Command::Bench(BenchCmd::Web { tickets, entries, requests }) => frontdesk::bench::web(&cfg, tickets, entries, requests),
     };
     match result {

@@ -3,6 +3,7 @@
 //! that turns spooled mail into tickets (`worker`), and STARTTLS keys (`tls`).
 
 pub mod inbound;
+pub mod ingest;
 pub mod smtp;
 pub mod spool;
 pub mod tls;

@@ -40,7 +40,12 @@ pub struct InlineQuery {
     inline: Option<String>,
 }
 
-pub async fn attachment(State(st): State<AppState>, a: Agent, Path((reference, seq, idx)): Path<(String, u32, usize)>, Query(q): Query<InlineQuery>) -> Response {
+pub async fn attachment(
+    State(st): State<AppState>,
+    a: Agent,
+    Path((reference, seq, idx)): Path<(String, u32, usize)>,
+    Query(q): Query<InlineQuery>,
+) -> Response {
     let id = match ticket_id(&st, &reference) {
         Ok(id) => id,
         Err(r) => return r,
@@ -105,7 +110,9 @@ pub async fn html_body(State(st): State<AppState>, a: Agent, Path((reference, se
         let url = format!("/tickets/{}/attachments/{seq}/{idx}?inline=1", st.desk.reference(id));
         html = html.replace(&format!("cid:{cid}"), &url);
     }
-    let doc = format!("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><base target=\"_blank\"></head><body style=\"font-family:system-ui,sans-serif;font-size:14px;margin:8px\">{html}</body></html>");
+    let doc = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><base target=\"_blank\"></head><body style=\"font-family:system-ui,sans-serif;font-size:14px;margin:8px\">{html}</body></html>"
+    );
     let mut res = doc.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
