@@ -2,6 +2,8 @@
 //! ephemeral port, and talks to it over HTTP like a browser or API client would.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -113,6 +115,12 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("server never printed {needle:?}");
+    }
+
+    /// The SMTP listener's address (start the server with `--smtp 127.0.0.1:0`).
+    pub fn smtp_addr(&self) -> String {
+        let out = self.wait_stdout("smtp://");
+        out.split("smtp://").nth(1).and_then(|s| s.split_whitespace().next()).expect("smtp address").to_string()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -282,4 +290,139 @@ impl Api {
         let v = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
         (status, v)
     }
+}
+
+/// A desk with mailboxes, an admin and an agent, SMTP on an ephemeral port.
+pub struct MailDesk {
+    pub dir: tempfile::TempDir,
+    pub server: Server,
+    pub smtp: String,
+    pub api: Api,
+    pub config: PathBuf,
+}
+
+pub const MAIL_CONFIG: &str = r#"
+[desk]
+departments = ["Support", "Sales"]
+
+[smtp]
+hostname = "desk.example.test"
+max_message_size = 200000
+max_line_length = 2000
+max_recipients = 5
+max_errors = 12
+max_connections_per_ip = 40
+banned_senders = ["spammer@bad.test", "worse.test"]
+
+[[mailbox]]
+address = "support@example.test"
+department = "Support"
+
+[[mailbox]]
+address = "sales@example.test"
+department = "Sales"
+"#;
+
+impl MailDesk {
+    pub fn start() -> MailDesk {
+        Self::start_with_config(MAIL_CONFIG)
+    }
+
+    pub fn start_with_config(config_text: &str) -> MailDesk {
+        let dir = tempdir();
+        let config = dir.path().join("frontdesk.toml");
+        std::fs::write(&config, config_text).unwrap();
+        let c = config.to_str().unwrap().to_string();
+        let run = |args: &[&str], stdin: Option<&str>| {
+            let mut all = vec!["--config", c.as_str()];
+            all.extend_from_slice(args);
+            cli(dir.path(), &all, stdin)
+        };
+        assert_eq!(
+            run(
+                &["user", "add", "--email", ADMIN_EMAIL, "--name", "Ada Admin", "--role", "admin", "--password-stdin"],
+                Some("correct horse battery\n")
+            )
+            .0,
+            0
+        );
+        assert_eq!(
+            run(
+                &["user", "add", "--email", "agent@example.test", "--name", "Bob Agent", "--role", "agent", "--password-stdin"],
+                Some("bob's long password\n")
+            )
+            .0,
+            0
+        );
+        let token = run(&["token", "create", "--email", ADMIN_EMAIL, "--name", "t"], None).1.trim().to_string();
+        let server = Server::start_with(dir.path(), &["--config", &c, "--smtp", "127.0.0.1:0"]);
+        let smtp = server.smtp_addr();
+        let api = Api::new(&server.base, &token);
+        MailDesk { dir, server, smtp, api, config }
+    }
+
+    /// Restarts the server on the same data dir (after a stop or a kill).
+    pub fn restart(&mut self) {
+        let c = self.config.to_str().unwrap().to_string();
+        self.server = Server::start_with(self.dir.path(), &["--config", &c, "--smtp", "127.0.0.1:0"]);
+        self.smtp = self.server.smtp_addr();
+        self.api = Api::new(&self.server.base, &self.api.token);
+    }
+
+    /// Waits until the API lists `n` tickets (all statuses); returns them.
+    pub async fn wait_tickets(&self, n: usize) -> Vec<serde_json::Value> {
+        for _ in 0..200 {
+            let all = self.all_tickets().await;
+            if all.len() >= n {
+                return all;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("expected {n} tickets, have {}", self.all_tickets().await.len());
+    }
+
+    pub async fn all_tickets(&self) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/tickets?status=all&limit=500&sort=created_asc&cursor={c}"),
+                None => "/tickets?status=all&limit=500&sort=created_asc".to_string(),
+            };
+            let (st, page) = self.api.call("GET", &path, None).await;
+            assert_eq!(st, 200, "{page}");
+            out.extend(page["tickets"].as_array().cloned().unwrap_or_default());
+            match page["next"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return out,
+            }
+        }
+    }
+
+    pub async fn ticket(&self, reference: &str) -> serde_json::Value {
+        let (st, t) = self.api.call("GET", &format!("/tickets/{reference}"), None).await;
+        assert_eq!(st, 200, "{t}");
+        t
+    }
+
+    /// Waits until the spool is empty and returns /metrics text.
+    pub async fn settle(&self) -> String {
+        for _ in 0..400 {
+            let m = reqwest::get(self.server.url("/metrics")).await.unwrap().text().await.unwrap();
+            let accepted = metric(&m, "frontdesk_smtp_accepted_total");
+            if metric(&m, "frontdesk_spool_depth") == 0 && metric(&m, "frontdesk_mail_processed_total") >= accepted {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("spool never drained");
+    }
+}
+
+pub fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }

@@ -10,6 +10,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::Server;
 
+/// Longest command line accepted (RFC 5321 says 512; extensions need more).
+const MAX_COMMAND_LINE: usize = 4096;
+
 /// What the connection does after `run` returns.
 pub enum Next {
     Close,
@@ -164,6 +167,16 @@ impl<'a> Session<'a> {
                         continue;
                     }
                     break;
+                }
+                // A command line longer than the limit is refused whole (smtp-proto
+                // only checks lines it has to buffer across reads).
+                let rest = iter.as_slice();
+                if let Some(pos) = rest.iter().position(|&b| b == b'\n')
+                    && pos > MAX_COMMAND_LINE
+                {
+                    iter = rest[pos + 1..].iter();
+                    self.error("500 5.5.2 Line too long");
+                    continue;
                 }
                 match receiver.ingest(&mut iter) {
                     Ok(req) => {
