@@ -182,9 +182,9 @@ async fn replies_thread_by_headers_and_subject_but_not_for_strangers() {
     assert_eq!(d.ticket(&r).await["status"], "pending");
 
     // Requester replies from a real client: In-Reply-To/References, quoted history.
-    let reply = crlf(&format!(
-        "From: Hal <hal@customer.test>\nTo: support@example.test\nSubject: Re: VPN broken\nMessage-ID: <reply-2@customer.test>\nIn-Reply-To: <orig-1@customer.test>\nReferences: <orig-1@customer.test>\n\nVersion 5.2, sorry.\n\nOn Mon, 23 Nov 2026 at 10:05, Help Desk <support@example.test> wrote:\n> Which client version?\n"
-    ));
+    let reply = crlf(
+        "From: Hal <hal@customer.test>\nTo: support@example.test\nSubject: Re: VPN broken\nMessage-ID: <reply-2@customer.test>\nIn-Reply-To: <orig-1@customer.test>\nReferences: <orig-1@customer.test>\n\nVersion 5.2, sorry.\n\nOn Mon, 23 Nov 2026 at 10:05, Help Desk <support@example.test> wrote:\n> Which client version?\n",
+    );
     assert_eq!(Smtp::send_mail(&d.smtp, "hal@customer.test", &["support@example.test"], &reply).0, 250);
     d.settle().await;
     let t = d.ticket(&r).await;
