@@ -64,6 +64,12 @@ pub struct ParsedMail {
     pub unparsed: bool,
 }
 
+/// Readable text: CRLF → LF, no NUL or other control characters but tab and
+/// newline (they come from broken mail and only confuse displays).
+pub fn clean_text(s: &str) -> String {
+    s.replace("\r\n", "\n").chars().filter(|&c| c == '\n' || c == '\t' || !c.is_control()).collect()
+}
+
 /// Normalises a Message-ID: no brackets, no spaces, lower-case.
 pub fn normalize_msgid(s: &str) -> String {
     s.trim().trim_start_matches('<').trim_end_matches('>').trim().to_lowercase()
@@ -306,7 +312,7 @@ pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail
     let is_field_name = |n: &str| !n.is_empty() && n.bytes().all(|b| (33..127).contains(&b) && b != b':');
     let parsed = MessageParser::default().parse(raw).filter(|m| m.headers().iter().any(|h| is_field_name(h.name())));
     let Some(msg) = parsed else {
-        let text = String::from_utf8_lossy(raw).into_owned();
+        let text = clean_text(&String::from_utf8_lossy(raw));
         let from = crate::domain::people::normalize_email(envelope_from).map(|email| Mailbox { name: String::new(), email });
         let auto = if envelope_from.trim().is_empty() { Some(AutoKind::Bounce("null reverse-path".into())) } else { None };
         return ParsedMail { text_clean: text.clone(), text, from, auto, unparsed: true, ..Default::default() };
@@ -386,6 +392,8 @@ pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail
         }
     }
     let forwarded_from = if is_forward_subject(&subject) { forwarded_sender(&msg, &text) } else { None };
+    let text = clean_text(&text);
+    let subject = clean_text(&subject).replace(['\n', '\t'], " ");
     let text_clean = if forwarded_from.is_some() { text.clone() } else { strip_quoted(&text) };
     ParsedMail {
         message_id: msg.message_id().map(normalize_msgid).filter(|s| !s.is_empty()),

@@ -1,0 +1,87 @@
+//! Every message of the shared corpus (real and broken mail) is sent over SMTP:
+//! each gets 250 or a clean 5xx, the server never panics or hangs, and each
+//! accepted one becomes a ticket or a junk record with readable text.
+
+mod common;
+
+use common::smtp::Smtp;
+use common::*;
+
+const CONFIG: &str = r#"
+[smtp]
+hostname = "desk.example.test"
+max_errors = 1000
+max_commands = 100000
+
+[[mailbox]]
+address = "support@example.test"
+"#;
+
+#[tokio::test]
+async fn the_whole_corpus_over_smtp() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/eml");
+    let mut files: Vec<_> = walk(&root).into_iter().filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+    files.sort();
+    assert!(files.len() >= 100, "corpus not found at {}", root.display());
+    let d = MailDesk::start_with_config(CONFIG);
+    let (mut c, _) = Smtp::connect(&d.smtp);
+    assert_eq!(c.cmd("EHLO corpus.example.org").0, 250);
+    let (mut accepted, mut refused) = (0u64, Vec::new());
+    for f in &files {
+        let raw = std::fs::read(f).unwrap();
+        let r = c.transaction("corpus@example.org", &["support@example.test"], &raw);
+        match r.0 {
+            250 => accepted += 1,
+            500..=599 => refused.push(format!("{}: {}", f.display(), r.1)),
+            other => panic!("{}: unexpected reply {other} {}", f.display(), r.1),
+        }
+    }
+    c.cmd("QUIT");
+    let metrics = d.settle().await;
+    assert_eq!(metric(&metrics, "frontdesk_smtp_accepted_total"), accepted);
+    eprintln!("corpus: {} files, {accepted} accepted, {} refused with 5xx", files.len(), refused.len());
+    for r in &refused {
+        eprintln!("  refused {r}");
+    }
+    let tickets = d.all_tickets().await;
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    let junk = b.get("/junk").await.body.matches("Make ticket").count() as u64;
+    assert_eq!(tickets.len() as u64 + junk, accepted, "every accepted message is a ticket or junk, exactly once");
+    let mut empty = 0;
+    for t in &tickets {
+        let full = d.ticket(t["ref"].as_str().unwrap()).await;
+        assert!(!full["subject"].as_str().unwrap().is_empty());
+        let text: String = full["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "reply")
+            .map(|e| e["body"].as_str().unwrap().to_string())
+            .collect();
+        assert!(!text.contains('\0'), "{}: NUL in text", t["ref"]);
+        let atts = full["entries"].as_array().unwrap().iter().map(|e| e["attachments"].as_array().unwrap().len()).sum::<usize>();
+        if text.trim().is_empty() && atts == 0 {
+            empty += 1;
+        }
+        // The ticket page renders.
+        assert_eq!(b.get(&format!("/tickets/{}", t["ref"].as_str().unwrap())).await.status, 200);
+    }
+    eprintln!("corpus: {} tickets ({empty} without any text or attachment), {junk} junk", tickets.len());
+    assert!(empty * 10 <= tickets.len(), "{empty} of {} tickets have no readable text", tickets.len());
+    // Still healthy and still taking mail.
+    assert_eq!(reqwest::get(d.server.url("/healthz")).await.unwrap().status(), 200);
+    let r =
+        Smtp::send_mail(&d.smtp, "x@example.org", &["support@example.test"], b"From: x@example.org\r\nSubject: after corpus\r\n\r\nok\r\n");
+    assert_eq!(r.0, 250);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+        }
+    }
+    out
+}
