@@ -90,6 +90,14 @@ impl Server {
         Server { child: Some(child), base: format!("http://{addr}"), dir: dir.to_path_buf(), stdout_first: line, stdout: all }
     }
 
+    /// SIGKILL: no chance to clean up, like a power cut for the process.
+    pub fn kill_hard(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
     /// Graceful stop (SIGTERM), waiting for exit.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
