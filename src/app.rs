@@ -25,6 +25,13 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {} (server.http)", cfg.server.http))?;
     let addr = listener.local_addr()?;
+    // Bind every listener before announcing anything, so a port conflict is an
+    // error at start, not a half-running server.
+    let smtp_listener = if cfg.smtp.enabled {
+        Some(tokio::net::TcpListener::bind(&cfg.smtp.listen).await.with_context(|| format!("cannot listen on {} (smtp.listen)", cfg.smtp.listen))?)
+    } else {
+        None
+    };
     say(format_args!("frontdesk: web UI and API on http://{addr} (data in {})", cfg.server.data_dir.display()));
     let mut setup_token = None;
     if !desk.has_admin()? {
@@ -43,7 +50,7 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
     let spooler = crate::mail::spool::Spooler::start(desk.clone());
     // Mail left in the spool by the previous run is processed first.
     crate::mail::worker::start(desk.clone(), stats.clone(), spooler.committed.clone());
-    if cfg.smtp.enabled {
+    if let Some(smtp_listener) = smtp_listener {
         let tls = match crate::mail::tls::server_config(&cfg) {
             Ok(t) => Some(t),
             Err(e) => {
@@ -51,9 +58,6 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
                 None
             }
         };
-        let smtp_listener = tokio::net::TcpListener::bind(&cfg.smtp.listen)
-            .await
-            .with_context(|| format!("cannot listen on {} (smtp.listen)", cfg.smtp.listen))?;
         let smtp_addr = smtp_listener.local_addr()?;
         let mailboxes: Vec<&str> = cfg.mailbox.iter().map(|m| m.address.as_str()).collect();
         say(format_args!(

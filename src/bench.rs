@@ -230,7 +230,7 @@ pub fn web(cfg: &Config, tickets: u64, entries: u32, requests: usize) -> anyhow:
     let mut child = Command::new(exe)
         .arg("--data-dir")
         .arg(&cfg.server.data_dir)
-        .args(["--http", "127.0.0.1:0", "serve"])
+        .args(["--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "serve"])
         .env("FRONTDESK_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -91,6 +91,21 @@ enum TokenCmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// Load-test the SMTP receiver through a real server on a fresh data dir.
+    Smtp {
+        /// Messages in the burst phase.
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+        /// Message size in bytes.
+        #[arg(long, default_value_t = 4096)]
+        size: usize,
+        /// Concurrent connections in the burst phase.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Messages per second in the steady (latency) phase.
+        #[arg(long, default_value_t = 200)]
+        rate: usize,
+    },
     /// Fill a data dir with synthetic tickets and measure queue and ticket pages
     /// through the real HTTP server.
     Web {
@@ -166,6 +181,9 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Ingest { sender, recipient } => return ExitCode::from(frontdesk::mail::ingest::run(cfg, sender, recipient)),
+        Command::Bench(BenchCmd::Smtp { messages, size, connections, rate }) => {
+            frontdesk::bench_smtp::run(&cfg.server.data_dir, messages, size, connections, rate)
+        }
         Command::Bench(BenchCmd::Web { tickets, entries, requests }) => frontdesk::bench::web(&cfg, tickets, entries, requests),
     };
     match result {

@@ -66,6 +66,10 @@ async fn sigkill_mid_stream_loses_and_duplicates_nothing() {
     assert!(dupes.is_empty(), "duplicated tickets: {dupes:?}");
     let lost: Vec<_> = acked.iter().filter(|s| !seen.contains_key(*s)).collect();
     assert!(lost.is_empty(), "{} messages got 250 but are not tickets: {:?}", lost.len(), &lost[..lost.len().min(10)]);
-    eprintln!("crash: {attempted} attempted, {} acknowledged, {} tickets after restart (in-flight ones may or may not be)", acked.len(), tickets.len());
+    eprintln!(
+        "crash: {attempted} attempted, {} acknowledged, {} tickets after restart (in-flight ones may or may not be)",
+        acked.len(),
+        tickets.len()
+    );
     assert!(tickets.len() <= attempted);
 }

@@ -47,6 +47,24 @@ impl Desk {
         })
     }
 
+    /// Processes several spooled messages in one transaction (one fsync for
+    /// all). If any fails, nothing of the batch is applied and the caller
+    /// retries them one by one.
+    pub fn receive_mail_batch(&self, batch: &[(u64, SpoolEntry, Vec<u8>, ParsedMail)]) -> Result<Vec<MailOutcome>> {
+        let now = self.now();
+        self.store.write(|w| {
+            let mut out = Vec::with_capacity(batch.len());
+            for (id, env, raw, m) in batch {
+                if !w.delete_spool(*id)? {
+                    out.push(MailOutcome::AlreadyDone);
+                    continue;
+                }
+                out.push(self.route(w, env, raw, m, now, false)?);
+            }
+            Ok(out)
+        })
+    }
+
     /// Turns a junk record into a ticket (an agent decided it is real).
     pub fn junk_to_ticket(&self, actor: &Person, junk_id: u64) -> Result<u64> {
         if !actor.is_staff() {

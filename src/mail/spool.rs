@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::oneshot;
 
 use crate::desk::{Desk, DeskError};
 use crate::store::SpoolEntry;
@@ -29,14 +29,44 @@ struct Job {
 pub struct Spooler {
     tx: mpsc::Sender<Job>,
     /// Woken after every commit so the worker picks the new mail up at once.
-    pub committed: Arc<Notify>,
+    pub committed: Arc<Wake>,
+}
+
+/// A wake-up signal between plain threads (no async runtime needed, so it
+/// keeps working while the runtime shuts down).
+#[derive(Default)]
+pub struct Wake {
+    pending: std::sync::Mutex<bool>,
+    cv: std::sync::Condvar,
+}
+
+impl Wake {
+    pub fn notify(&self) {
+        if let Ok(mut p) = self.pending.lock() {
+            *p = true;
+            self.cv.notify_all();
+        }
+    }
+
+    /// Waits until notified or `timeout` passes.
+    pub fn wait(&self, timeout: std::time::Duration) {
+        if let Ok(mut p) = self.pending.lock() {
+            if !*p {
+                p = match self.cv.wait_timeout(p, timeout) {
+                    Ok((g, _)) => g,
+                    Err(_) => return,
+                };
+            }
+            *p = false;
+        }
+    }
 }
 
 impl Spooler {
     /// Starts the commit thread.
     pub fn start(desk: Arc<Desk>) -> Spooler {
         let (tx, rx) = mpsc::channel::<Job>();
-        let committed = Arc::new(Notify::new());
+        let committed = Arc::new(Wake::default());
         let notify = committed.clone();
         std::thread::Builder::new()
             .name("spool-commit".into())
@@ -65,7 +95,7 @@ impl Spooler {
                             for (j, id) in batch.into_iter().zip(ids) {
                                 let _ = j.done.send(Ok(id));
                             }
-                            notify.notify_one();
+                            notify.notify();
                         }
                         Err(e) => {
                             tracing::error!("spool commit failed: {e}");

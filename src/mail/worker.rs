@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use super::spool::Wake;
 
 use crate::desk::Desk;
 use crate::desk::mail::MailOutcome;
@@ -61,9 +61,47 @@ pub fn drain(desk: &Desk, stats: &MailStats) -> usize {
         if ids.is_empty() {
             return n;
         }
-        for id in ids {
-            process_one(desk, stats, id);
-            n += 1;
+        n += ids.len();
+        for chunk in ids.chunks(BATCH) {
+            process_batch(desk, stats, chunk);
+        }
+    }
+}
+
+/// Messages turned into tickets per write transaction when mail queues up.
+const BATCH: usize = 32;
+
+fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) {
+    if ids.len() == 1 {
+        return process_one(desk, stats, ids[0]);
+    }
+    let mut batch = Vec::with_capacity(ids.len());
+    for &id in ids {
+        match desk.store.read().and_then(|r| r.spool_entry(id)) {
+            Ok(Some((entry, raw))) => {
+                let parsed = inbound::parse(&raw, &entry.mail_from, desk.config.limits.attachment_max_bytes);
+                batch.push((id, entry, raw, parsed));
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(spool = id, "cannot read spooled message: {e}"),
+        }
+    }
+    match desk.receive_mail_batch(&batch) {
+        Ok(outcomes) => {
+            let now = desk.now().0;
+            for ((id, entry, _, _), outcome) in batch.iter().zip(outcomes) {
+                let ms = (now - entry.received_at.0).max(0) as u64;
+                if outcome != MailOutcome::AlreadyDone {
+                    stats.record(ms);
+                }
+                tracing::debug!(spool = id, ?outcome, latency_ms = ms, "mail processed");
+            }
+        }
+        Err(e) => {
+            tracing::warn!("batch of {} failed ({e}); processing one by one", batch.len());
+            for (id, ..) in &batch {
+                process_one(desk, stats, *id);
+            }
         }
     }
 }
@@ -85,7 +123,7 @@ fn process_one(desk: &Desk, stats: &MailStats, id: u64) {
             if outcome != MailOutcome::AlreadyDone {
                 stats.record(ms);
             }
-            tracing::info!(spool = id, ?outcome, latency_ms = ms, "mail processed");
+            tracing::debug!(spool = id, ?outcome, latency_ms = ms, "mail processed");
         }
         Err(e) => {
             // Keep the message: it stays in the spool and is retried later.
@@ -96,8 +134,7 @@ fn process_one(desk: &Desk, stats: &MailStats, id: u64) {
 }
 
 /// Runs the worker on a blocking thread until the process ends.
-pub fn start(desk: Arc<Desk>, stats: Arc<MailStats>, wake: Arc<Notify>) {
-    let rt = tokio::runtime::Handle::current();
+pub fn start(desk: Arc<Desk>, stats: Arc<MailStats>, wake: Arc<Wake>) {
     std::thread::Builder::new()
         .name("mail-worker".into())
         .spawn(move || {
@@ -107,9 +144,7 @@ pub fn start(desk: Arc<Desk>, stats: Arc<MailStats>, wake: Arc<Notify>) {
             }
             loop {
                 // Wake on a commit, or every few seconds to retry failures.
-                rt.block_on(async {
-                    let _ = tokio::time::timeout(Duration::from_secs(5), wake.notified()).await;
-                });
+                wake.wait(Duration::from_secs(5));
                 drain(&desk, &stats);
             }
         })

@@ -60,6 +60,7 @@ impl Server {
             .arg("--data-dir")
             .arg(dir)
             .args(["--http", "127.0.0.1:0"])
+            .args(if extra.contains(&"--smtp") { &[][..] } else { &["--smtp", "127.0.0.1:0"][..] })
             .args(extra)
             .arg("serve")
             .env("FRONTDESK_LOG", "warn")

@@ -1,0 +1,262 @@
+//! `frontdesk bench smtp`: a load generator for the SMTP receiver. Starts a
+//! real `frontdesk serve` on a fresh data dir, measures the disk's plain fsync
+//! rate, then (1) sends at a fixed rate and reads accept→ticket latency from
+//! the server's /metrics, and (2) sends N messages of a chosen size over C
+//! concurrent connections as fast as they are accepted. Prints messages/s,
+//! DATA→250 latency p50/p99, accept→ticket p50/p99, server RSS, and ratios.
+
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader as ABufReader};
+use tokio::net::TcpStream;
+
+/// Plain fsync rate of the disk under `dir`: 4 KiB write + fsync, repeated.
+fn fsync_rate(dir: &Path) -> anyhow::Result<f64> {
+    let path = dir.join("fsync-probe");
+    let mut f = std::fs::File::create(&path)?;
+    let block = [7u8; 4096];
+    let n = 300;
+    let start = Instant::now();
+    for _ in 0..n {
+        f.write_all(&block)?;
+        f.sync_data()?;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    drop(f);
+    let _ = std::fs::remove_file(&path);
+    Ok(rate)
+}
+
+fn message(i: usize, size: usize) -> Vec<u8> {
+    let head = format!(
+        "From: Load {i} <load{i}@customer.example>\r\nTo: bench@bench.example\r\nSubject: load test message {i}\r\nMessage-ID: <load-{i}@customer.example>\r\n\r\n"
+    );
+    let mut m = head.into_bytes();
+    let line = b"The quick brown fox jumps over the lazy dog; load test body line.\r\n";
+    while m.len() + line.len() <= size {
+        m.extend_from_slice(line);
+    }
+    m
+}
+
+struct Client {
+    r: ABufReader<tokio::net::tcp::OwnedReadHalf>,
+    w: tokio::net::tcp::OwnedWriteHalf,
+}
+
+impl Client {
+    async fn connect(addr: &str) -> anyhow::Result<Client> {
+        let s = TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        let (r, w) = s.into_split();
+        let mut c = Client { r: ABufReader::new(r), w };
+        c.reply().await?;
+        c.w.write_all(b"EHLO bench.example\r\n").await?;
+        c.reply().await?;
+        Ok(c)
+    }
+
+    async fn reply(&mut self) -> anyhow::Result<u16> {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if self.r.read_line(&mut line).await? == 0 {
+                bail!("connection closed");
+            }
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return Ok(line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0));
+            }
+        }
+    }
+
+    /// Pipelined envelope, then the content; returns DATA-end→250 time.
+    async fn send(&mut self, msg: &[u8]) -> anyhow::Result<Duration> {
+        self.w.write_all(b"MAIL FROM:<load@customer.example>\r\nRCPT TO:<bench@bench.example>\r\nDATA\r\n").await?;
+        for want in [250, 250, 354] {
+            let got = self.reply().await?;
+            if got != want {
+                bail!("expected {want}, got {got}");
+            }
+        }
+        self.w.write_all(msg).await?;
+        let t = Instant::now();
+        self.w.write_all(b".\r\n").await?;
+        let code = self.reply().await?;
+        if code != 250 {
+            bail!("message refused with {code}");
+        }
+        Ok(t.elapsed())
+    }
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[(((sorted.len() - 1) as f64) * p).round() as usize].as_secs_f64() * 1e3
+}
+
+fn proc_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+async fn metrics(http: &str) -> anyhow::Result<String> {
+    let mut s = TcpStream::connect(http).await?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n").await?;
+    let mut out = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut s, &mut out).await?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+}
+
+async fn wait_drained(http: &str, want: f64) -> anyhow::Result<String> {
+    for _ in 0..6000 {
+        let m = metrics(http).await?;
+        if metric(&m, "frontdesk_mail_processed_total") >= want && metric(&m, "frontdesk_spool_depth") == 0.0 {
+            return Ok(m);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    bail!("the spool did not drain")
+}
+
+pub fn run(data_dir: &Path, messages: usize, size: usize, connections: usize, rate: usize) -> anyhow::Result<()> {
+    if data_dir.join(crate::store::DB_FILE).exists() {
+        bail!("{} already holds a database; point --data-dir at a new directory", data_dir.display());
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let fsync = fsync_rate(data_dir)?;
+    let cfg_path = data_dir.join("bench.toml");
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "[smtp]\nhostname = \"bench.example\"\nmax_connections = {0}\nmax_connections_per_ip = {0}\nmax_commands = 1000000\n\n[[mailbox]]\naddress = \"bench@bench.example\"\n",
+            connections + 8
+        ),
+    )?;
+    let mut child = Command::new(std::env::current_exe()?)
+        .arg("--config")
+        .arg(&cfg_path)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "serve"])
+        .env("FRONTDESK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let pid = child.id();
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut reader = BufReader::new(stdout);
+    let (mut http, mut smtp) = (String::new(), String::new());
+    let mut line = String::new();
+    while (http.is_empty() || smtp.is_empty()) && reader.read_line(&mut line)? > 0 {
+        if let Some(a) = line.split("http://").nth(1).and_then(|s| s.split_whitespace().next()).filter(|_| http.is_empty()) {
+            http = a.to_string();
+        }
+        if let Some(a) = line.split("smtp://").nth(1).and_then(|s| s.split_whitespace().next()) {
+            smtp = a.to_string();
+        }
+        line.clear();
+    }
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let result = rt.block_on(async {
+        let rss_idle = proc_kib(pid, "VmRSS:");
+        // Phase 1: a steady rate, to see how fast an accepted mail is a ticket.
+        let steady_n = (rate * 5).max(100);
+        let interval = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
+        let (tx, rx) = tokio::sync::mpsc::channel::<usize>(steady_n);
+        let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+        let steady_start = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..4 {
+            let (smtp, rx) = (smtp.clone(), rx.clone());
+            workers.push(tokio::spawn(async move {
+                let mut c = Client::connect(&smtp).await?;
+                loop {
+                    let next = rx.lock().await.recv().await;
+                    let Some(i) = next else { return Ok::<_, anyhow::Error>(()) };
+                    c.send(&message(i, size)).await?;
+                }
+            }));
+        }
+        // Messages are released on a fixed schedule, whatever the server does.
+        for i in 0..steady_n {
+            tokio::time::sleep_until((steady_start + interval * i as u32).into()).await;
+            tx.send(i).await?;
+        }
+        drop(tx);
+        let mut rss_peak_load = proc_kib(pid, "VmRSS:");
+        for w in workers {
+            w.await??;
+        }
+        let steady_secs = steady_start.elapsed().as_secs_f64();
+        let m = wait_drained(&http, steady_n as f64).await?;
+        let (a2t50, a2t99) =
+            (metric(&m, "frontdesk_accept_to_ticket_ms{quantile=\"0.5\"}"), metric(&m, "frontdesk_accept_to_ticket_ms{quantile=\"0.99\"}"));
+        let rss_steady = proc_kib(pid, "VmHWM:");
+
+        // Phase 2: as fast as possible over C connections.
+        let per = messages.div_ceil(connections);
+        let start = Instant::now();
+        let mut handles = Vec::new();
+        for c in 0..connections {
+            let smtp = smtp.clone();
+            handles.push(tokio::spawn(async move {
+                let mut client = Client::connect(&smtp).await?;
+                let mut lat = Vec::with_capacity(per);
+                for k in 0..per {
+                    let msg = message(steady_n + c * per + k, size);
+                    lat.push(client.send(&msg).await?);
+                }
+                Ok::<_, anyhow::Error>(lat)
+            }));
+        }
+        let mut lat = Vec::new();
+        for h in handles {
+            lat.extend(h.await??);
+            rss_peak_load = rss_peak_load.max(proc_kib(pid, "VmRSS:"));
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let total = lat.len();
+        lat.sort();
+        let burst_drain_start = Instant::now();
+        wait_drained(&http, (steady_n + total) as f64).await?;
+        let drain_secs = burst_drain_start.elapsed().as_secs_f64() + secs;
+        let hwm = proc_kib(pid, "VmHWM:");
+        let accepted_per_s = total as f64 / secs;
+
+        println!(
+            "\nfrontdesk bench smtp: {total} messages of {size} bytes over {connections} connections; data dir {}",
+            data_dir.display()
+        );
+        println!("\ndisk: plain 4 KiB write+fsync        {fsync:>10.0} /s");
+        println!("\nsteady phase: {steady_n} messages at {rate}/s over 4 connections ({steady_secs:.1} s)");
+        println!("  accept→ticket latency            p50 {a2t50:>6.0} ms   p99 {a2t99:>6.0} ms   (target p99 < 100 ms)");
+        println!("  server RSS (peak so far)          {:>6.1} MiB", rss_steady as f64 / 1024.0);
+        println!("\nburst phase: as fast as accepted");
+        println!("  durably accepted                  {accepted_per_s:>10.0} msg/s  (target ≥ 2000)");
+        println!("  DATA→250 latency                  p50 {:>6.2} ms   p99 {:>6.2} ms", pct(&lat, 0.5), pct(&lat, 0.99));
+        println!("  all {total} turned into tickets after {drain_secs:.1} s ({:.0} tickets/s)", total as f64 / drain_secs);
+        println!("\nserver RSS: idle {:.1} MiB, peak {:.1} MiB (target < 64 MiB)", rss_idle as f64 / 1024.0, hwm as f64 / 1024.0);
+        println!("\nratios:");
+        println!("  accepted msg/s ÷ plain fsync/s    {:>8.2}  (>1 means commits are shared)", accepted_per_s / fsync);
+        println!("  accepted msg/s ÷ 2000 target      {:>8.2}", accepted_per_s / 2000.0);
+        println!("  accept→ticket p99 ÷ 100 ms        {:>8.2}", a2t99 / 100.0);
+        println!("  peak RSS ÷ 64 MiB                 {:>8.2}", hwm as f64 / 1024.0 / 64.0);
+        Ok::<(), anyhow::Error>(())
+    });
+    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = child.wait();
+    result
+}
