@@ -28,7 +28,11 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
     // Bind every listener before announcing anything, so a port conflict is an
     // error at start, not a half-running server.
     let smtp_listener = if cfg.smtp.enabled {
-        Some(tokio::net::TcpListener::bind(&cfg.smtp.listen).await.with_context(|| format!("cannot listen on {} (smtp.listen)", cfg.smtp.listen))?)
+        Some(
+            tokio::net::TcpListener::bind(&cfg.smtp.listen)
+                .await
+                .with_context(|| format!("cannot listen on {} (smtp.listen)", cfg.smtp.listen))?,
+        )
     } else {
         None
     };

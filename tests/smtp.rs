@@ -513,3 +513,112 @@ fn run_with_stdin(mut cmd: std::process::Command, input: &[u8]) -> (i32, String)
     let out = child.wait_with_output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
 }
+
+#[tokio::test]
+async fn broken_messages_become_tickets_or_clean_errors() {
+    let d = MailDesk::start();
+    let mut nested =
+        String::from("From: deep@customer.test\r\nTo: support@example.test\r\nSubject: nested 50 deep\r\nMIME-Version: 1.0\r\n");
+    for i in 0..50 {
+        nested.push_str(&format!("Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"));
+    }
+    nested.push_str("Content-Type: text/plain\r\n\r\ndeepest text\r\n");
+    for i in (0..50).rev() {
+        nested.push_str(&format!("--b{i}--\r\n"));
+    }
+    let huge_header = format!(
+        "From: big@customer.test\r\nTo: support@example.test\r\nSubject: huge header\r\nX-Long: {}\r\n\r\nbody\r\n",
+        "h".repeat(1900)
+    );
+    let many_headers = format!("From: many@customer.test\r\nSubject: many headers\r\n{}\r\nbody\r\n", "X-Filler: y\r\n".repeat(600));
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("8-bit header", b"From: J\xc3\xbcrgen <juergen@customer.test>\r\nTo: support@example.test\r\nSubject: Gr\xfc\xdfe aus K\xf6ln\r\n\r\nraw 8-bit in headers\r\n".to_vec()),
+        ("no from", b"To: support@example.test\r\nSubject: who am I\r\n\r\nno From header at all\r\n".to_vec()),
+        ("no subject", b"From: nosubj@customer.test\r\nTo: support@example.test\r\n\r\nno subject here\r\n".to_vec()),
+        ("nested", nested.into_bytes()),
+        ("huge header", huge_header.into_bytes()),
+        ("zero-length attachment", b"From: zero@customer.test\r\nSubject: zero attachment\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"Z\"\r\n\r\n--Z\r\nContent-Type: text/plain\r\n\r\nsee attachment\r\n--Z\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"nothing.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\r\n--Z--\r\n".to_vec()),
+        ("broken base64", b"From: b64@customer.test\r\nSubject: broken base64\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVsbG8g!!!not*base64@@@V29ybGQ=\r\n".to_vec()),
+        ("not mime", b"\x00\x01\x02 binary junk \xff\xfe with no headers\r\n".to_vec()),
+        ("empty", Vec::new()),
+        ("many headers", many_headers.into_bytes()),
+    ];
+    let (mut c, _) = Smtp::connect(&d.smtp);
+    c.cmd("EHLO broken.example.org");
+    let mut accepted = 0;
+    for (name, raw) in &cases {
+        let r = c.transaction("sender@customer.test", &["support@example.test"], raw);
+        assert!(r.0 == 250 || (500..600).contains(&r.0), "{name}: {r:?}");
+        if r.0 == 250 {
+            accepted += 1;
+        }
+        if *name == "many headers" {
+            assert_eq!(r.0, 554, "more than max_header_count header fields: {r:?}");
+        }
+    }
+    assert_eq!(c.cmd("NOOP").0, 250, "session alive after all of it");
+    c.cmd("QUIT");
+    d.settle().await;
+    let all = d.all_tickets().await;
+    assert_eq!(all.len(), accepted, "each accepted message is a ticket");
+    let subjects: Vec<&str> = all.iter().map(|t| t["subject"].as_str().unwrap()).collect();
+    assert!(subjects.contains(&"(no subject)"), "{subjects:?}");
+    assert!(subjects.iter().any(|s| s.contains("nested 50 deep")));
+    let deep = all.iter().find(|t| t["subject"] == "nested 50 deep").unwrap();
+    assert!(first_reply_body(&d.ticket(deep["ref"].as_str().unwrap()).await).contains("deepest text"));
+    let nofrom = all.iter().find(|t| t["subject"] == "who am I").unwrap();
+    assert_eq!(nofrom["requester"]["email"], "sender@customer.test", "no From: the envelope sender is the requester");
+    let zero = all.iter().find(|t| t["subject"] == "zero attachment").unwrap();
+    let z = d.ticket(zero["ref"].as_str().unwrap()).await;
+    let att = z["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["attachments"].as_array().unwrap().clone())
+        .find(|a| a["filename"] == "nothing.bin")
+        .expect("zero-length attachment kept");
+    assert_eq!(att["size"], 0);
+}
+
+#[tokio::test]
+async fn slow_clients_time_out_and_connections_are_limited() {
+    let d = MailDesk::start_with_config(
+        &MAIL_CONFIG.replace("max_connections_per_ip = 40", "max_connections_per_ip = 3\ncommand_timeout_secs = 1\ndata_timeout_secs = 2"),
+    );
+    // Idle after the greeting: 421 after the command timeout.
+    let (mut idle, g) = Smtp::connect(&d.smtp);
+    assert_eq!(g.0, 220);
+    let t = std::time::Instant::now();
+    let r = idle.reply();
+    assert_eq!(r.0, 421, "{r:?}");
+    assert!(r.1.contains("4.4.2"));
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+    // Slowloris in DATA: a byte at a time keeps each read short but the whole
+    // DATA phase is capped.
+    let (mut slow, _) = Smtp::connect(&d.smtp);
+    slow.cmd("EHLO slow.example.org");
+    slow.cmd("MAIL FROM:<s@customer.test>");
+    slow.cmd("RCPT TO:<support@example.test>");
+    assert_eq!(slow.cmd("DATA").0, 354);
+    let t = std::time::Instant::now();
+    let mut timed_out = false;
+    for _ in 0..40 {
+        slow.send(b"x");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        if t.elapsed() > std::time::Duration::from_secs(3) {
+            let r = slow.reply();
+            timed_out = r.0 == 421 || r.0 == 0;
+            break;
+        }
+    }
+    assert!(timed_out, "DATA phase must be capped");
+    // Per-IP connection limit.
+    let conns: Vec<_> = (0..3).map(|_| Smtp::connect(&d.smtp)).collect();
+    assert!(conns.iter().all(|(_, g)| g.0 == 220));
+    let (_, refused) = Smtp::connect(&d.smtp);
+    assert_eq!(refused.0, 421, "{refused:?}");
+    assert!(refused.1.contains("4.7.0"));
+    drop(conns);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(Smtp::connect(&d.smtp).1.0, 220, "slots are released when sessions end");
+}

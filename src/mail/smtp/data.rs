@@ -43,7 +43,13 @@ impl Session<'_> {
             return Flow::Continue;
         }
         self.reply("354 Start mail input; end with <CRLF>.<CRLF>");
-        self.receiving = Some(Receiving::Data(DataReceiver::new()));
+        // The CRLF that ended the DATA command counts as the start of the first
+        // line (RFC 5321 4.1.1.4): an immediate "." ends an empty message and a
+        // leading ".." is unstuffed. Prime the receiver with it.
+        let mut receiver = DataReceiver::new();
+        let mut primed = Vec::new();
+        receiver.ingest(&mut b"\r\n".iter(), &mut primed);
+        self.receiving = Some(Receiving::Data(receiver));
         self.data_started = Some(Instant::now());
         Flow::Continue
     }
