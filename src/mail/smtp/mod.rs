@@ -114,6 +114,14 @@ impl Server {
         }
     }
 
+    /// Runs one plain session over any stream (fuzzing and tests): no greeting,
+    /// no STARTTLS upgrade.
+    #[doc(hidden)]
+    pub async fn run_session<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(&self, stream: &mut S) {
+        let mut s = session::Session::new(self, SocketAddr::from(([127, 0, 0, 1], 25)), 0);
+        let _ = s.run(stream).await;
+    }
+
     async fn handle(&self, mut stream: tokio::net::TcpStream, remote: SocketAddr) {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
         let mut s = session::Session::new(self, remote, id);
