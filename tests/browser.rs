@@ -67,3 +67,90 @@ async fn login_queue_ticket_reply_in_chromium() {
     assert!(entries.iter().any(|e| e["kind"] == "reply" && e["body"].as_str().unwrap().contains("restart the router")));
     assert!(entries.iter().any(|e| e["kind"] == "note"));
 }
+
+/// A 1x1 red PNG, generated here so the test carries no binary fixture.
+fn tiny_png() -> Vec<u8> {
+    fn crc(data: &[u8]) -> u32 {
+        let mut c = 0xffff_ffffu32;
+        for &b in data {
+            c ^= b as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+            }
+        }
+        !c
+    }
+    fn adler(data: &[u8]) -> u32 {
+        let (mut a, mut b) = (1u32, 0u32);
+        for &d in data {
+            a = (a + d as u32) % 65521;
+            b = (b + a) % 65521;
+        }
+        (b << 16) | a
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut c = kind.to_vec();
+        c.extend_from_slice(data);
+        out.extend_from_slice(&c);
+        out.extend_from_slice(&crc(&c).to_be_bytes());
+    }
+    let raw = [0u8, 220, 40, 40]; // filter byte + one RGB pixel
+    let mut z = vec![0x78, 0x01, 1, raw.len() as u8, 0, !(raw.len() as u8), 0xff];
+    z.extend_from_slice(&raw);
+    z.extend_from_slice(&adler(&raw).to_be_bytes());
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+    chunk(&mut png, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]);
+    chunk(&mut png, b"IDAT", &z);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+fn base64(d: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in d.chunks(3) {
+        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() { s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char) } else { s.push('=') }
+        }
+    }
+    s
+}
+
+#[tokio::test]
+async fn mail_ticket_page_in_chromium() {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let script_dir = here.join("tests/browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !(std::path::Path::new(&chromium).exists() && script_dir.join("node_modules/playwright-core").exists()) {
+        assert!(std::env::var("FRONTDESK_BROWSER_REQUIRED").is_err(), "Chromium or playwright-core missing");
+        eprintln!("SKIPPED: no Chromium/playwright-core");
+        return;
+    }
+    let d = MailDesk::start();
+    let msg = format!(
+        "From: Gina Customer <gina@customer.test>\r\nTo: support@example.test\r\nCc: Hank <hank@customer.test>\r\nSubject: Invoice 2291 charged twice\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"OUT\"\r\n\r\n--OUT\r\nContent-Type: multipart/alternative; boundary=\"ALT\"\r\n\r\n--ALT\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, our invoice 2291 was charged twice. Screenshot attached.\r\n\r\nGina\r\n--ALT\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hello, our <b>invoice 2291</b> was charged twice.</p><script>alert(1)</script><p>Gina</p>\r\n--ALT--\r\n--OUT\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"screenshot.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--OUT\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"invoice-2291.pdf\"\r\n\r\n%PDF-1.4 fake\r\n--OUT--\r\n",
+        base64(&tiny_png())
+    );
+    assert_eq!(common::smtp::Smtp::send_mail(&d.smtp, "gina@customer.test", &["support@example.test"], msg.as_bytes()).0, 250);
+    let bounce = b"From: MAILER-DAEMON@mx.other.test\r\nTo: support@example.test\r\nSubject: Undeliverable: hello\r\n\r\nfailed\r\n";
+    assert_eq!(common::smtp::Smtp::send_mail(&d.smtp, "", &["support@example.test"], bounce).0, 250);
+    let all = d.wait_tickets(1).await;
+    d.settle().await;
+    let shots = here.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .current_dir(&script_dir)
+        .arg("mail.mjs")
+        .arg(&d.server.base)
+        .arg(ADMIN_EMAIL)
+        .arg("correct horse battery")
+        .arg(all[0]["ref"].as_str().unwrap())
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("run node");
+    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && so.contains("OK mail"), "mail page flow failed:\n{so}\n{se}");
+}
