@@ -622,3 +622,20 @@ async fn slow_clients_time_out_and_connections_are_limited() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert_eq!(Smtp::connect(&d.smtp).1.0, 220, "slots are released when sessions end");
 }
+
+#[tokio::test]
+async fn attachments_over_the_limit_are_noted_and_kept_in_the_original() {
+    let d = MailDesk::start_with_config(&format!("[limits]\nattachment_max_bytes = 100\n{MAIL_CONFIG}"));
+    let big = "A".repeat(400);
+    let msg = crlf(&format!(
+        "From: Rita <rita@customer.test>\nTo: support@example.test\nSubject: logs\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"X\"\n\n--X\nContent-Type: text/plain\n\nlogs attached\n--X\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"small.txt\"\n\nsmall\n--X\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"huge.log\"\n\n{big}\n--X--\n"
+    ));
+    assert_eq!(Smtp::send_mail(&d.smtp, "rita@customer.test", &["support@example.test"], &msg).0, 250);
+    let all = d.wait_tickets(1).await;
+    let t = d.ticket(all[0]["ref"].as_str().unwrap()).await;
+    let reply = t["entries"].as_array().unwrap().iter().find(|e| e["kind"] == "reply").unwrap().clone();
+    let names: Vec<&str> = reply["attachments"].as_array().unwrap().iter().map(|a| a["filename"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["small.txt"]);
+    let body = reply["body"].as_str().unwrap();
+    assert!(body.contains("huge.log") && body.contains("kept in the original message"), "{body}");
+}

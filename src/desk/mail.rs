@@ -180,8 +180,21 @@ impl Desk {
         }
     }
 
+    /// The entry text for a mail: within the body size limit, with a note for
+    /// every attachment that was too large to keep separately.
+    fn mail_body(&self, text: &str, m: &ParsedMail) -> String {
+        let mut body = self.limit_text(text);
+        for (name, size) in &m.skipped {
+            body.push_str(&format!(
+                "\n\n[attachment {name} ({size} bytes) is larger than the {} byte limit; it is kept in the original message]",
+                self.config.limits.attachment_max_bytes
+            ));
+        }
+        body
+    }
+
     /// Limits mail text to the body size limit, on a character boundary.
-    fn mail_body(&self, text: &str) -> String {
+    fn limit_text(&self, text: &str) -> String {
         let max = self.config.limits.body_max_bytes;
         if text.len() <= max {
             return text.trim_end().to_string();
@@ -282,7 +295,7 @@ impl Desk {
             seq: 0,
             kind: EntryKind::Reply,
             author: Some(author.id),
-            body: self.mail_body(&m.text_clean),
+            body: self.mail_body(&m.text_clean, m),
             event: None,
             attachments,
             created_at: now,
@@ -353,7 +366,7 @@ impl Desk {
         if subject.trim().is_empty() {
             subject = "(no subject)".into();
         }
-        let body = self.mail_body(if forwarded.is_some() { &m.text } else { &m.text_clean });
+        let body = self.mail_body(if forwarded.is_some() { &m.text } else { &m.text_clean }, m);
         let t = Ticket {
             id: w.next_id("ticket")?,
             subject,

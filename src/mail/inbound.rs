@@ -57,6 +57,9 @@ pub struct ParsedMail {
     /// Sanitized HTML body, if the message had an HTML part.
     pub html: Option<String>,
     pub attachments: Vec<Attachment>,
+    /// Attachments over the size limit: (file name, size). They stay in the
+    /// raw original.
+    pub skipped: Vec<(String, u64)>,
     pub auto: Option<AutoKind>,
     /// For a forward: the original sender found in the forwarded part.
     pub forwarded_from: Option<Mailbox>,
@@ -351,9 +354,11 @@ pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail
         })
         .filter(|h| !h.trim().is_empty());
     let mut attachments = Vec::new();
+    let mut skipped = Vec::new();
     for (i, part) in msg.attachments().enumerate().take(200) {
         let data = part.contents();
         if data.len() as u64 > max_attachment {
+            skipped.push((part.attachment_name().map(safe_filename).unwrap_or_else(|| format!("attachment-{}", i + 1)), data.len() as u64));
             continue;
         }
         let content_type = part
@@ -406,6 +411,7 @@ pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail
         text_clean,
         html,
         attachments,
+        skipped,
         auto,
         forwarded_from,
         unparsed: false,
