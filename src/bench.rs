@@ -97,23 +97,7 @@ fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u64> {
                 let id = w.next_id("ticket")?;
                 let r = rng.below(requesters);
                 let email = format!("customer{r}@example.org");
-                let requester = match w.person_by_email(&email)? {
-                    Some(p) => p.id,
-                    None => {
-                        let p = Person {
-                            id: w.next_id("person")?,
-                            email,
-                            name: format!("Customer {r}"),
-                            role: Role::Requester,
-                            password_hash: String::new(),
-                            active: true,
-                            departments: Vec::new(),
-                            created_at: now,
-                        };
-                        w.put_person(&p)?;
-                        p.id
-                    }
-                };
+                let requester = crate::desk::Desk::requester_in(w, &email, &format!("Customer {r}"), now)?.id;
                 // Most history is closed; about 8% is still active work.
                 let status = match rng.below(100) {
                     0..=3 => Status::Open,
@@ -224,31 +208,44 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-pub fn web(cfg: &Config, tickets: u64, entries: u32, requests: usize) -> anyhow::Result<()> {
-    let total = fill(cfg, tickets, entries)?;
-    let exe = std::env::current_exe()?;
-    let mut child = Command::new(exe)
-        .arg("--data-dir")
-        .arg(&cfg.server.data_dir)
+/// Starts `frontdesk serve` on ephemeral ports as a child process and reads
+/// the announced address for each scheme in `schemes` ("http://", "smtp://").
+pub(crate) fn spawn_server(args: &[&str], schemes: &[&str]) -> anyhow::Result<(std::process::Child, Vec<String>)> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(args)
         .args(["--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "serve"])
         .env("FRONTDESK_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut reader = BufReader::new(stdout);
+    let mut found: Vec<Option<String>> = vec![None; schemes.len()];
+    let mut line = String::new();
+    while found.iter().any(Option::is_none) {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            bail!("the server exited before announcing its addresses");
+        }
+        for (i, scheme) in schemes.iter().enumerate() {
+            if found[i].is_none()
+                && let Some(a) = line.split(scheme).nth(1).and_then(|s| s.split_whitespace().next())
+            {
+                found[i] = Some(a.to_string());
+            }
+        }
+    }
+    // Keep draining the server's stdout so it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    Ok((child, found.into_iter().flatten().collect()))
+}
+
+pub fn web(cfg: &Config, tickets: u64, entries: u32, requests: usize) -> anyhow::Result<()> {
+    let total = fill(cfg, tickets, entries)?;
+    let (mut child, addrs) = spawn_server(&["--data-dir", &cfg.server.data_dir.to_string_lossy()], &["http://"])?;
     let pid = child.id();
     let result = (|| -> anyhow::Result<()> {
-        let stdout = child.stdout.take().context("no stdout")?;
-        let mut first = String::new();
-        let mut reader = BufReader::new(stdout);
-        reader.read_line(&mut first)?;
-        // Keep draining the server's stdout so it never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        let addr = first
-            .split("http://")
-            .nth(1)
-            .and_then(|s| s.split_whitespace().next())
-            .context("server did not print its address")?
-            .to_string();
+        let addr = addrs[0].clone();
         let mut conn = Conn::open(&addr)?;
         let rss_idle = rss_kib(pid, "VmRSS:");
         let prefix = &cfg.desk.reference_prefix;

@@ -5,12 +5,12 @@
 //! concurrent connections as fast as they are accepted. Prints messages/s,
 //! DATA→250 latency p50/p99, accept→ticket p50/p99, server RSS, and ratios.
 
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader as ABufReader};
 use tokio::net::TcpStream;
 
@@ -144,31 +144,11 @@ pub fn run(data_dir: &Path, messages: usize, size: usize, connections: usize, ra
             connections + 8
         ),
     )?;
-    let mut child = Command::new(std::env::current_exe()?)
-        .arg("--config")
-        .arg(&cfg_path)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(["--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "serve"])
-        .env("FRONTDESK_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?;
+    let cfg_arg = cfg_path.to_string_lossy().into_owned();
+    let dir_arg = data_dir.to_string_lossy().into_owned();
+    let (mut child, addrs) = crate::bench::spawn_server(&["--config", &cfg_arg, "--data-dir", &dir_arg], &["http://", "smtp://"])?;
     let pid = child.id();
-    let stdout = child.stdout.take().context("no stdout")?;
-    let mut reader = BufReader::new(stdout);
-    let (mut http, mut smtp) = (String::new(), String::new());
-    let mut line = String::new();
-    while (http.is_empty() || smtp.is_empty()) && reader.read_line(&mut line)? > 0 {
-        if let Some(a) = line.split("http://").nth(1).and_then(|s| s.split_whitespace().next()).filter(|_| http.is_empty()) {
-            http = a.to_string();
-        }
-        if let Some(a) = line.split("smtp://").nth(1).and_then(|s| s.split_whitespace().next()) {
-            smtp = a.to_string();
-        }
-        line.clear();
-    }
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let (http, smtp) = (addrs[0].clone(), addrs[1].clone());
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = rt.block_on(async {
         let rss_idle = proc_kib(pid, "VmRSS:");

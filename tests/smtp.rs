@@ -89,17 +89,7 @@ async fn html_only_charsets_and_attachments() {
         0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f,
         0x15, 0xc4, 0x89,
     ];
-    let b64 = |d: &[u8]| {
-        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut s = String::new();
-        for c in d.chunks(3) {
-            let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
-            for i in 0..4 {
-                if i <= c.len() { s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char) } else { s.push('=') }
-            }
-        }
-        s
-    };
+    let b64 = base64;
     let multi = crlf(&format!(
         "From: Gina <gina@customer.test>\nTo: support@example.test\nSubject: Invoice attached\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"OUT\"\n\n--OUT\nContent-Type: multipart/related; boundary=\"REL\"\n\n--REL\nContent-Type: multipart/alternative; boundary=\"ALT\"\n\n--ALT\nContent-Type: text/plain; charset=utf-8\n\nSee the logo and the invoice.\n--ALT\nContent-Type: text/html; charset=utf-8\n\n<p>See the logo <img src=\"cid:logo@x\"> and the invoice.</p>\n--ALT--\n--REL\nContent-Type: image/png\nContent-ID: <logo@x>\nContent-Disposition: inline; filename=\"logo.png\"\nContent-Transfer-Encoding: base64\n\n{}\n--REL--\n--OUT\nContent-Type: application/pdf; name=\"invoice 2291.pdf\"\nContent-Disposition: attachment; filename=\"invoice 2291.pdf\"\nContent-Transfer-Encoding: base64\n\n{}\n--OUT\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"empty.txt\"\n\n\n--OUT--\n",
         b64(png),

@@ -54,45 +54,42 @@ pub struct LoginQuery {
 
 fn login_form(st: &AppState, pre: &str, next: &str, email: &str, error: Option<&str>) -> Markup {
     let name = &st.desk.config.desk.name;
-    html! {
-        (maud::DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Log in · " (name) }
-                link rel="stylesheet" href="/assets/app.css";
-                link rel="icon" href="/assets/icon.svg" type="image/svg+xml";
-            }
-            body.center {
-                form.card.narrow.login method="post" action="/login" {
-                    div.brand.big { span.logo { "fd" } span { (name) } }
-                    h1 { "Log in" }
-                    @if let Some(e) = error { (views::notice("error", e)) }
-                    input type="hidden" name="_csrf" value=(pre);
-                    input type="hidden" name="next" value=(next);
-                    label { "Email" input type="email" name="email" value=(email) required autofocus autocomplete="username"; }
-                    label { "Password" input type="password" name="password" required autocomplete="current-password"; }
-                    button.primary type="submit" { "Log in" }
-                }
-            }
-        }
-    }
+    views::card_page(
+        "Log in",
+        name,
+        html! {
+                    form.card.narrow.login method="post" action="/login" {
+                        div.brand.big { span.logo { "fd" } span { (name) } }
+                        h1 { "Log in" }
+                        @if let Some(e) = error { (views::notice("error", e)) }
+                        input type="hidden" name="_csrf" value=(pre);
+                        input type="hidden" name="next" value=(next);
+                        label { "Email" input type="email" name="email" value=(email) required autofocus autocomplete="username"; }
+                        label { "Password" input type="password" name="password" required autocomplete="current-password"; }
+                        button.primary type="submit" { "Log in" }
+                    }
+        },
+    )
 }
 
 pub async fn login_page(State(st): State<AppState>, agent: Option<Agent>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
     if agent.is_some() {
         return Redirect::to(&safe_next(q.next.as_deref())).into_response();
     }
-    let pre = match cookie(&headers, PRE_COOKIE) {
-        Some(v) if v.len() == 64 => v.to_string(),
-        _ => match crate::desk::auth::random_token() {
-            Ok(t) => t,
-            Err(e) => return fail(&st, e),
-        },
+    let pre = match pre_token(&headers) {
+        Ok(t) => t,
+        Err(e) => return fail(&st, e),
     };
     let body = login_form(&st, &pre, &safe_next(q.next.as_deref()), "", None);
     ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], body).into_response()
+}
+
+/// The pre-login CSRF token: the browser's, or a fresh one.
+fn pre_token(headers: &HeaderMap) -> Result<String, DeskError> {
+    match cookie(headers, PRE_COOKIE) {
+        Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(v.to_string()),
+        _ => crate::desk::auth::random_token(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -157,32 +154,25 @@ pub struct SetupForm {
 
 fn setup_form(st: &AppState, pre: &str, f: &SetupForm, error: Option<&str>) -> Markup {
     let name = &st.desk.config.desk.name;
-    html! {
-        (maud::DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Set up · " (name) }
-                link rel="stylesheet" href="/assets/app.css";
-            }
-            body.center {
-                form.card.narrow.login method="post" action="/setup" {
-                    div.brand.big { span.logo { "fd" } span { (name) } }
-                    h1 { "Create the first admin" }
-                    p.muted { "This page works once, with the link printed when the server started." }
-                    @if let Some(e) = error { (views::notice("error", e)) }
-                    input type="hidden" name="_csrf" value=(pre);
-                    input type="hidden" name="token" value=(f.token);
-                    label { "Name" input type="text" name="name" value=(f.name) required autofocus; }
-                    label { "Email" input type="email" name="email" value=(f.email) required autocomplete="username"; }
-                    label { "Password (at least " (crate::desk::auth::MIN_PASSWORD_CHARS) " characters)"
-                        input type="password" name="password" required autocomplete="new-password"; }
-                    button.primary type="submit" { "Create admin and log in" }
-                }
-            }
-        }
-    }
+    views::card_page(
+        "Set up",
+        name,
+        html! {
+                    form.card.narrow.login method="post" action="/setup" {
+                        div.brand.big { span.logo { "fd" } span { (name) } }
+                        h1 { "Create the first admin" }
+                        p.muted { "This page works once, with the link printed when the server started." }
+                        @if let Some(e) = error { (views::notice("error", e)) }
+                        input type="hidden" name="_csrf" value=(pre);
+                        input type="hidden" name="token" value=(f.token);
+                        label { "Name" input type="text" name="name" value=(f.name) required autofocus; }
+                        label { "Email" input type="email" name="email" value=(f.email) required autocomplete="username"; }
+                        label { "Password (at least " (crate::desk::auth::MIN_PASSWORD_CHARS) " characters)"
+                            input type="password" name="password" required autocomplete="new-password"; }
+                        button.primary type="submit" { "Create admin and log in" }
+                    }
+        },
+    )
 }
 
 /// The setup link is valid while no admin exists and the token matches.
@@ -197,12 +187,9 @@ pub async fn setup_page(State(st): State<AppState>, headers: HeaderMap, Query(f)
         Ok(false) => return fail(&st, DeskError::NotFound),
         Err(e) => return fail(&st, e),
     }
-    let pre = match cookie(&headers, PRE_COOKIE) {
-        Some(v) if v.len() == 64 => v.to_string(),
-        _ => match crate::desk::auth::random_token() {
-            Ok(t) => t,
-            Err(e) => return fail(&st, e),
-        },
+    let pre = match pre_token(&headers) {
+        Ok(t) => t,
+        Err(e) => return fail(&st, e),
     };
     ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], setup_form(&st, &pre, &f, None)).into_response()
 }

@@ -178,6 +178,18 @@ async fn list(
     }
 }
 
+type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
+
+/// The agent behind the bearer token and the request's JSON object body.
+fn authed_object(st: &AppState, headers: &HeaderMap, body: Body) -> Result<(Person, Map<String, Value>), Response> {
+    let me = authenticate(st, headers)?;
+    let Ok(body) = body else {
+        let limit = st.desk.config.limits.request_max_bytes;
+        return Err(error(StatusCode::PAYLOAD_TOO_LARGE, &format!("request body is larger than {limit} bytes"), None));
+    };
+    Ok((me, object(&body)?))
+}
+
 /// Parses a JSON object body; a clear 400 otherwise.
 fn object(body: &Bytes) -> Result<Map<String, Value>, Response> {
     match serde_json::from_slice::<Value>(body) {
@@ -236,20 +248,9 @@ fn due_of(m: &Map<String, Value>) -> Result<Option<Option<Date>>, Response> {
     }
 }
 
-async fn create(State(st): State<AppState>, headers: HeaderMap, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Response {
-    let me = match authenticate(&st, &headers) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let Ok(body) = body else {
-        return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("request body is larger than {} bytes", st.desk.config.limits.request_max_bytes),
-            None,
-        );
-    };
+async fn create(State(st): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let run = || -> Result<Response, Response> {
-        let m = object(&body)?;
+        let (me, m) = authed_object(&st, &headers, body)?;
         check_keys(&m, &["subject", "body", "requester", "channel", "priority", "category", "department", "assignee", "due", "tags"])?;
         let (rname, remail) = match m.get("requester") {
             Some(Value::Object(r)) => (
@@ -310,25 +311,9 @@ async fn show(State(st): State<AppState>, headers: HeaderMap, Path(reference): P
     }
 }
 
-async fn add_entry(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Path(reference): Path<String>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    let me = match authenticate(&st, &headers) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let Ok(body) = body else {
-        return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("request body is larger than {} bytes", st.desk.config.limits.request_max_bytes),
-            None,
-        );
-    };
+async fn add_entry(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, body: Body) -> Response {
     let run = || -> Result<Response, Response> {
-        let m = object(&body)?;
+        let (me, m) = authed_object(&st, &headers, body)?;
         check_keys(&m, &["body", "internal", "status"])?;
         let v = find(&st, &me, &reference)?;
         let internal = match m.get("internal") {
@@ -345,25 +330,9 @@ async fn add_entry(
     run().unwrap_or_else(|r| r)
 }
 
-async fn patch(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Path(reference): Path<String>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    let me = match authenticate(&st, &headers) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let Ok(body) = body else {
-        return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("request body is larger than {} bytes", st.desk.config.limits.request_max_bytes),
-            None,
-        );
-    };
+async fn patch(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, body: Body) -> Response {
     let run = || -> Result<Response, Response> {
-        let m = object(&body)?;
+        let (me, m) = authed_object(&st, &headers, body)?;
         check_keys(&m, &["subject", "status", "priority", "category", "department", "assignee", "due", "tags"])?;
         let v = find(&st, &me, &reference)?;
         let assignee = match m.get("assignee") {

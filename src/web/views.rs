@@ -14,18 +14,36 @@ pub struct Frame<'a> {
     pub area: &'a str,
 }
 
+/// The `<head>` every page shares.
+pub fn head(title: &str, desk_name: &str, with_js: bool) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · " (desk_name) }
+            link rel="stylesheet" href="/assets/app.css";
+            link rel="icon" href="/assets/icon.svg" type="image/svg+xml";
+            @if with_js { script src="/assets/app.js" defer {} }
+        }
+    }
+}
+
+/// A small centered card page without the app frame (login, setup, errors).
+pub fn card_page(title: &str, desk_name: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title, desk_name, false))
+            body.center { (body) }
+        }
+    }
+}
+
 pub fn page(f: &Frame, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (f.title) " · " (f.desk_name) }
-                link rel="stylesheet" href="/assets/app.css";
-                link rel="icon" href="/assets/icon.svg" type="image/svg+xml";
-                script src="/assets/app.js" defer {}
-            }
+            (head(&f.title, f.desk_name, true))
             body {
                 @if let Some(u) = f.user {
                     header.topbar {
@@ -90,25 +108,18 @@ pub fn text_block(s: &str) -> Markup {
 
 /// A standalone error page (404, 403, 413 …).
 pub fn error_page(desk_name: &str, status: u16, title: &str, message: &str) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · " (desk_name) }
-                link rel="stylesheet" href="/assets/app.css";
+    card_page(
+        title,
+        desk_name,
+        html! {
+            div.card.narrow {
+                p.muted { "Error " (status) }
+                h1 { (title) }
+                p { (message) }
+                p { a href="/tickets" { "Back to the queue" } }
             }
-            body.center {
-                div.card.narrow {
-                    p.muted { "Error " (status) }
-                    h1 { (title) }
-                    p { (message) }
-                    p { a href="/tickets" { "Back to the queue" } }
-                }
-            }
-        }
-    }
+        },
+    )
 }
 
 /// Inline SVG-free empty state.
