@@ -65,6 +65,27 @@ impl Desk {
         })
     }
 
+    /// Moves a spooled message that cannot be processed to Junk, with the
+    /// reason, so it is neither lost nor retried forever.
+    pub fn spool_to_junk(&self, spool_id: u64, env: &SpoolEntry, raw: &[u8], m: &ParsedMail, reason: &str) -> Result<Option<u64>> {
+        self.store.write(|w| {
+            if !w.delete_spool(spool_id)? {
+                return Ok(None);
+            }
+            let mut junk = JunkMail {
+                id: 0,
+                received_at: env.received_at,
+                from: m.from.as_ref().map(display).unwrap_or_else(|| env.mail_from.clone()),
+                subject: m.subject.chars().take(300).collect(),
+                reason: format!("could not be processed: {reason}"),
+                raw_blob: w.put_blob(raw)?,
+                mail_from: env.mail_from.clone(),
+                rcpt_to: env.rcpt_to.clone(),
+            };
+            Ok(Some(w.put_junk(&mut junk)?))
+        })
+    }
+
     /// Turns a junk record into a ticket (an agent decided it is real).
     pub fn junk_to_ticket(&self, actor: &Person, junk_id: u64) -> Result<u64> {
         if !actor.is_staff() {

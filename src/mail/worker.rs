@@ -125,10 +125,17 @@ fn process_one(desk: &Desk, stats: &MailStats, id: u64) {
             }
             tracing::debug!(spool = id, ?outcome, latency_ms = ms, "mail processed");
         }
-        Err(e) => {
-            // Keep the message: it stays in the spool and is retried later.
+        // Storage trouble is temporary: the message stays in the spool and is
+        // retried. Anything else would fail again: it goes to Junk with the reason.
+        Err(e @ crate::desk::DeskError::Store(_)) => {
             tracing::error!(spool = id, "mail processing failed, will retry: {e}");
             std::thread::sleep(Duration::from_millis(200));
+        }
+        Err(e) => {
+            tracing::error!(spool = id, "mail cannot be processed, moving it to Junk: {e}");
+            if let Err(e2) = desk.spool_to_junk(id, &entry, &raw, &parsed, &e.to_string()) {
+                tracing::error!(spool = id, "cannot move it to Junk either, will retry: {e2}");
+            }
         }
     }
 }
