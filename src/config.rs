@@ -21,6 +21,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub security: SecurityConfig,
     pub smtp: SmtpConfig,
+    pub outgoing: OutgoingConfig,
     /// `[[mailbox]]`: the support addresses the desk accepts mail for.
     pub mailbox: Vec<MailboxConfig>,
 }
@@ -85,6 +86,75 @@ impl Default for SmtpConfig {
             tls_cert: String::new(),
             tls_key: String::new(),
             banned_senders: Vec::new(),
+        }
+    }
+}
+
+/// `[outgoing]`: mail the desk sends (replies, acknowledgements, notifications).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutgoingConfig {
+    /// Send mail at all. `--no-outgoing` turns it off (mail then stays queued).
+    pub enabled: bool,
+    /// host:port of the relay that sends for the desk. Empty: mail stays queued
+    /// with the reason shown on the Outbox page (direct MX delivery is not built yet).
+    pub smarthost: String,
+    /// Connection to the smarthost: "none", "starttls" or "tls".
+    pub security: String,
+    /// AUTH user for the smarthost; empty = no AUTH.
+    pub username: String,
+    /// File holding the AUTH password (kept out of the config file).
+    pub password_file: String,
+    /// Display name on outgoing mail; empty = the desk name.
+    pub from_name: String,
+    /// Subject of outgoing mail; `{ref}` and `{subject}` are replaced.
+    pub subject_format: String,
+    /// An agent's reply to a ticket with collaborators: "cc" (one mail, everyone
+    /// in Cc) or "separate" (one mail each).
+    pub collaborators: String,
+    /// At most one acknowledgement per sender in this many minutes.
+    pub ack_window_minutes: u64,
+    /// Give up on a mail that could not be delivered for this many hours.
+    pub max_queue_hours: u64,
+    /// Directory with template overrides (`ack.txt`, `reply.txt`, …); empty = built in.
+    pub template_dir: String,
+    /// Acknowledge a new ticket by mail to its requester (the autoresponder).
+    pub notify_ack: bool,
+    /// Alert the department's agents about a new ticket by mail.
+    pub notify_new_ticket: bool,
+    /// Send agents' public replies to the requester and collaborators.
+    pub notify_reply: bool,
+    /// Tell the assignee about internal notes by others.
+    pub notify_note: bool,
+    /// Tell an agent a ticket was assigned to them.
+    pub notify_assigned: bool,
+    /// Tell the assignee (or the department) that the requester replied.
+    pub notify_requester_reply: bool,
+    /// Tell the requester their ticket was resolved (and that replying reopens it).
+    pub notify_resolved: bool,
+}
+
+impl Default for OutgoingConfig {
+    fn default() -> Self {
+        OutgoingConfig {
+            enabled: true,
+            smarthost: String::new(),
+            security: "none".into(),
+            username: String::new(),
+            password_file: String::new(),
+            from_name: String::new(),
+            subject_format: "[{ref}] {subject}".into(),
+            collaborators: "cc".into(),
+            ack_window_minutes: 10,
+            max_queue_hours: 48,
+            template_dir: String::new(),
+            notify_ack: true,
+            notify_new_ticket: true,
+            notify_reply: true,
+            notify_note: true,
+            notify_assigned: true,
+            notify_requester_reply: true,
+            notify_resolved: true,
         }
     }
 }
@@ -359,6 +429,25 @@ impl Config {
         if m.tls_cert.is_empty() != m.tls_key.is_empty() {
             return Err(("smtp", "tls_cert", "tls_cert and tls_key must be set together".into()));
         }
+        let o = &self.outgoing;
+        if !o.smarthost.is_empty() && !o.smarthost.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok()) {
+            return Err(("outgoing", "smarthost", format!("{:?} must be host:port", o.smarthost)));
+        }
+        if !matches!(o.security.as_str(), "none" | "starttls" | "tls") {
+            return Err(("outgoing", "security", format!("{:?} must be \"none\", \"starttls\" or \"tls\"", o.security)));
+        }
+        if !matches!(o.collaborators.as_str(), "cc" | "separate") {
+            return Err(("outgoing", "collaborators", format!("{:?} must be \"cc\" or \"separate\"", o.collaborators)));
+        }
+        if !o.subject_format.contains("{ref}") {
+            return Err(("outgoing", "subject_format", "must contain {ref} so replies find their ticket".into()));
+        }
+        if o.max_queue_hours == 0 {
+            return Err(("outgoing", "max_queue_hours", "must be greater than 0".into()));
+        }
+        if o.username.is_empty() != o.password_file.is_empty() {
+            return Err(("outgoing", "username", "username and password_file must be set together".into()));
+        }
         for (i, mb) in self.mailbox.iter().enumerate() {
             if crate::domain::people::normalize_email(&mb.address).is_none() {
                 return Err(("mailbox", "address", format!("mailbox {}: {:?} is not an email address", i + 1, mb.address)));
@@ -425,6 +514,11 @@ impl Config {
             let a = m.address.to_lowercase();
             a == rcpt || a == format!("{base}@{domain}")
         })
+    }
+
+    /// The mailbox a department's mail is sent from: its own, else the first.
+    pub fn mailbox_of_department(&self, department: &str) -> Option<&MailboxConfig> {
+        self.mailbox.iter().find(|m| self.mailbox_department(m).eq_ignore_ascii_case(department)).or(self.mailbox.first())
     }
 
     /// Whether an address is one of the desk's own mailboxes.

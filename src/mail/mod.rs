@@ -6,5 +6,6 @@ pub mod inbound;
 pub mod ingest;
 pub mod smtp;
 pub mod spool;
+pub mod templates;
 pub mod tls;
 pub mod worker;

@@ -1,0 +1,136 @@
+//! Templates of the mail the desk sends (minijinja). Defaults are built in;
+//! an admin overrides any of them with a file of the same name in
+//! `outgoing.template_dir`. A template renders to `Subject: …`, a blank line,
+//! then the text body. `check-config` renders every one with sample data.
+
+use minijinja::Environment;
+use serde_json::{Value, json};
+
+/// Every kind of mail, with its built-in template.
+pub const KINDS: &[(&str, &str)] = &[
+    ("ack", include_str!("templates/ack.txt")),
+    ("reply", include_str!("templates/reply.txt")),
+    ("new_ticket", include_str!("templates/new_ticket.txt")),
+    ("note", include_str!("templates/note.txt")),
+    ("assigned", include_str!("templates/assigned.txt")),
+    ("requester_reply", include_str!("templates/requester_reply.txt")),
+    ("resolved", include_str!("templates/resolved.txt")),
+];
+
+/// A rendered mail: subject and text body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+}
+
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("template {name}: {message}")]
+pub struct TemplateError {
+    pub name: String,
+    pub message: String,
+}
+
+impl Templates {
+    /// Built-in templates, overridden by files in `dir` (if not empty).
+    pub fn load(dir: &str) -> Result<Templates, TemplateError> {
+        let mut env = Environment::new();
+        env.set_keep_trailing_newline(true);
+        for (name, builtin) in KINDS {
+            let source = if dir.is_empty() {
+                builtin.to_string()
+            } else {
+                let path = std::path::Path::new(dir).join(format!("{name}.txt"));
+                match std::fs::read_to_string(&path) {
+                    Ok(s) => s,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => builtin.to_string(),
+                    Err(e) => return Err(TemplateError { name: path.display().to_string(), message: e.to_string() }),
+                }
+            };
+            env.add_template_owned(name.to_string(), source).map_err(|e| TemplateError { name: name.to_string(), message: e.to_string() })?;
+        }
+        Ok(Templates { env })
+    }
+
+    pub fn builtin() -> Templates {
+        // The built-in templates are tested to parse; this cannot fail at run time.
+        Self::load("").unwrap_or_else(|_| Templates { env: Environment::new() })
+    }
+
+    /// Renders one kind of mail.
+    pub fn render(&self, name: &str, ctx: &Value) -> Result<Rendered, TemplateError> {
+        let err = |e: minijinja::Error| TemplateError { name: name.to_string(), message: format!("{e:#}") };
+        let out = self.env.get_template(name).map_err(err)?.render(ctx).map_err(err)?;
+        let out = out.replace("\r\n", "\n");
+        let (subject, body) = match out.strip_prefix("Subject:") {
+            Some(rest) => {
+                let (first, body) = rest.split_once('\n').unwrap_or((rest, ""));
+                (first.trim().to_string(), body.trim_start_matches('\n').to_string())
+            }
+            None => (ctx["subject_line"].as_str().unwrap_or_default().to_string(), out),
+        };
+        if subject.is_empty() {
+            return Err(TemplateError { name: name.to_string(), message: "renders an empty subject".into() });
+        }
+        Ok(Rendered { subject: subject.replace(['\r', '\n'], " "), text: body.trim_end().to_string() + "\n" })
+    }
+
+    /// Renders every template with sample data (for `check-config`).
+    pub fn check(&self) -> Result<(), TemplateError> {
+        for (name, _) in KINDS {
+            self.render(name, &sample())?;
+        }
+        Ok(())
+    }
+}
+
+/// Sample data with every variable the templates may use.
+pub fn sample() -> Value {
+    json!({
+        "desk": {"name": "Help Desk", "url": "https://desk.example.com"},
+        "ticket": {"ref": "TKT-000123", "subject": "Printer jams", "status": "Open", "priority": "Medium", "department": "Support", "category": "General"},
+        "subject_line": "[TKT-000123] Printer jams",
+        "requester": {"name": "Carol Customer", "email": "carol@example.com"},
+        "agent": {"name": "Bob Agent", "email": "bob@example.com"},
+        "message": "Please restart the printer.",
+        "link": "https://desk.example.com/tickets/TKT-000123",
+        "recent": [{"author": "Carol Customer", "date": "2026-11-23 10:00", "body": "It jams."}],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_templates_render_with_sample_data() {
+        let t = Templates::load("").unwrap();
+        t.check().unwrap();
+        let r = t.render("ack", &sample()).unwrap();
+        assert_eq!(r.subject, "[TKT-000123] Printer jams");
+        assert!(r.text.contains("Hello Carol Customer") && r.text.contains("TKT-000123"));
+        let r = t.render("reply", &sample()).unwrap();
+        assert!(r.text.starts_with("Please restart the printer."));
+        assert!(r.text.contains("Carol Customer wrote:"));
+    }
+
+    #[test]
+    fn overrides_and_errors() {
+        let dir = std::env::temp_dir().join(format!("fd-tpl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("ack.txt"), "Subject: Got it: {{ ticket.ref }}\n\nThanks!\n").unwrap();
+        let t = Templates::load(dir.to_str().unwrap()).unwrap();
+        assert_eq!(t.render("ack", &sample()).unwrap().subject, "Got it: TKT-000123");
+        std::fs::write(dir.join("reply.txt"), "Subject: {{ broken\n").unwrap();
+        let e = Templates::load(dir.to_str().unwrap()).err().unwrap();
+        assert_eq!(e.name, "reply");
+        std::fs::write(dir.join("reply.txt"), "Subject: x\n\n{{ message | nosuchfilter }}\n").unwrap();
+        let t = Templates::load(dir.to_str().unwrap()).unwrap();
+        assert!(t.check().is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
