@@ -116,6 +116,9 @@ pub struct OutgoingConfig {
     pub ack_window_minutes: u64,
     /// Give up on a mail that could not be delivered for this many hours.
     pub max_queue_hours: u64,
+    /// Seconds to wait before each retry of a temporarily failed mail; the
+    /// last value repeats.
+    pub retry_secs: Vec<u64>,
     /// Directory with template overrides (`ack.txt`, `reply.txt`, …); empty = built in.
     pub template_dir: String,
     /// Acknowledge a new ticket by mail to its requester (the autoresponder).
@@ -147,6 +150,7 @@ impl Default for OutgoingConfig {
             collaborators: "cc".into(),
             ack_window_minutes: 10,
             max_queue_hours: 48,
+            retry_secs: vec![60, 300, 900, 1800, 3600, 7200],
             template_dir: String::new(),
             notify_ack: true,
             notify_new_ticket: true,
@@ -441,6 +445,9 @@ impl Config {
         }
         if !o.subject_format.contains("{ref}") {
             return Err(("outgoing", "subject_format", "must contain {ref} so replies find their ticket".into()));
+        }
+        if o.retry_secs.is_empty() || o.retry_secs.contains(&0) {
+            return Err(("outgoing", "retry_secs", "must list at least one wait, each greater than 0".into()));
         }
         if o.max_queue_hours == 0 {
             return Err(("outgoing", "max_queue_hours", "must be greater than 0".into()));

@@ -27,6 +27,9 @@ struct Cli {
     /// SMTP listen address; overrides smtp.listen.
     #[arg(long, global = true)]
     smtp: Option<String>,
+    /// Send no mail (it stays queued in the outbox); overrides outgoing.enabled.
+    #[arg(long, global = true)]
+    no_outgoing: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -139,6 +142,9 @@ fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
         }
         cfg.server.http = h.clone();
     }
+    if cli.no_outgoing {
+        cfg.outgoing.enabled = false;
+    }
     if let Some(a) = &cli.smtp {
         if a.parse::<std::net::SocketAddr>().is_err() {
             eprintln!("frontdesk: --smtp {a:?} is not an address like 0.0.0.0:25");
@@ -163,8 +169,13 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::CheckConfig => {
+            let templates = frontdesk::mail::templates::Templates::load(&cfg.outgoing.template_dir).and_then(|t| t.check());
+            if let Err(e) = templates {
+                eprintln!("frontdesk: config error: outgoing.template_dir: {e}");
+                return ExitCode::from(2);
+            }
             print!("{}", cfg.to_toml());
-            eprintln!("frontdesk: config OK");
+            eprintln!("frontdesk: config OK (templates render)");
             Ok(())
         }
         Command::Serve => tokio::runtime::Builder::new_multi_thread()

@@ -3,6 +3,7 @@
 //! that also deletes the spool entry, so a crash neither loses nor duplicates
 //! it (DESIGN promises 1, 3, 4).
 
+use super::notify::Notice;
 use super::{Desk, DeskError, Result};
 use crate::domain::thread::AttachmentRef;
 use crate::domain::{Channel, EntryKind, Event, Person, Status, ThreadEntry, Ticket, Timestamp};
@@ -24,10 +25,11 @@ pub enum MailOutcome {
     AlreadyDone,
 }
 
-/// Our own outgoing Message-IDs look like `fd.<ticket>.<anything>@<host>`.
-fn own_message_ticket(id: &str) -> Option<u64> {
-    let rest = id.strip_prefix("fd.")?;
-    rest.split('.').next()?.parse().ok()
+/// Our own outgoing Message-IDs look like `<TKT-000123.7.random@host>`: the
+/// ticket is found even if the id was never recorded (e.g. a restored backup).
+fn own_message_ticket(id: &str, prefix: &str) -> Option<u64> {
+    let first = id.split('@').next()?.split('.').next()?;
+    crate::domain::TicketRef::parse(first, prefix).filter(|_| first.contains('-')).map(|r| r.0)
 }
 
 fn display(m: &Mailbox) -> String {
@@ -133,7 +135,7 @@ impl Desk {
         for id in &m.thread_ids {
             let t = match w.message_ticket(id)? {
                 Some(t) => Some(t),
-                None => own_message_ticket(id),
+                None => own_message_ticket(id, &self.config.desk.reference_prefix),
             };
             if let Some(t) = t
                 && let Some(ticket) = w.ticket(t)?
@@ -278,7 +280,7 @@ impl Desk {
         };
         w.put_entry_mail(ticket, seq, &meta)?;
         if let Some(id) = &m.message_id {
-            w.put_message_id(id, ticket)?;
+            w.add_thread_id(ticket, id)?;
         }
         Ok(())
     }
@@ -343,6 +345,8 @@ impl Desk {
         }
         self.add_collaborators(w, &t, m, Some(author.id), now)?;
         w.put_ticket(Some(&old), &t)?;
+        let notice = if author.is_staff() { Notice::Reply { entry: &entry } } else { Notice::RequesterReply { entry: &entry } };
+        self.notify(w, &t, Some(&author), notice, now)?;
         Ok(MailOutcome::Reply(old.id))
     }
 
@@ -433,6 +437,11 @@ impl Desk {
             ))?;
             w.append_entry(&mut Self::event(old.id, None, Event::Linked { reference: new_ref, relation: "has a follow-up:".into() }, now))?;
         }
+        let creator_person = match creator {
+            Some(c) => w.person(c)?,
+            None => None,
+        };
+        self.notify(w, &t, creator_person.as_ref(), Notice::NewTicket { ack: forwarded.is_none() }, now)?;
         Ok(MailOutcome::NewTicket(t.id))
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod mail;
+pub(crate) mod notify;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -116,12 +117,19 @@ pub struct Desk {
     pub store: Store,
     pub config: Arc<Config>,
     pub clock: SharedClock,
+    pub templates: crate::mail::templates::Templates,
     limiter: Mutex<auth::LoginLimiter>,
 }
 
 impl Desk {
     pub fn new(store: Store, config: Arc<Config>, clock: SharedClock) -> Desk {
-        Desk { store, config, clock, limiter: Mutex::new(auth::LoginLimiter::default()) }
+        // `check-config` reports template errors; a desk that starts anyway
+        // falls back to the built-in templates rather than failing to send.
+        let templates = crate::mail::templates::Templates::load(&config.outgoing.template_dir).unwrap_or_else(|e| {
+            tracing::error!("{e}; using the built-in templates");
+            crate::mail::templates::Templates::builtin()
+        });
+        Desk { store, config, clock, templates, limiter: Mutex::new(auth::LoginLimiter::default()) }
     }
 
     pub fn now(&self) -> Timestamp {
@@ -286,6 +294,10 @@ impl Desk {
                 let name = w.person(a)?.map(|p| p.display());
                 w.append_entry(&mut Self::event(t.id, Some(actor.id), Event::Assigned { from: None, to: name }, now))?;
             }
+            self.notify(w, &t, Some(actor), notify::Notice::NewTicket { ack: false }, now)?;
+            if let Some(a) = t.assignee {
+                self.notify(w, &t, Some(actor), notify::Notice::Assigned { to: a }, now)?;
+            }
             Ok(t)
         })
     }
@@ -337,6 +349,11 @@ impl Desk {
                 ))?;
             }
             w.put_ticket(Some(&old), &t)?;
+            let notice = if internal { notify::Notice::Note { entry: &entry } } else { notify::Notice::Reply { entry: &entry } };
+            self.notify(w, &t, Some(actor), notice, now)?;
+            if internal && t.status == Status::Resolved && old.status != Status::Resolved {
+                self.notify(w, &t, Some(actor), notify::Notice::Resolved, now)?;
+            }
             Ok(entry)
         })
     }
@@ -440,6 +457,12 @@ impl Desk {
                 w.append_entry(&mut Self::event(id, Some(actor.id), e, now))?;
             }
             w.put_ticket(Some(&old), &t)?;
+            if let Some(a) = t.assignee.filter(|a| old.assignee != Some(*a)) {
+                self.notify(w, &t, Some(actor), notify::Notice::Assigned { to: a }, now)?;
+            }
+            if t.status == Status::Resolved && old.status != Status::Resolved {
+                self.notify(w, &t, Some(actor), notify::Notice::Resolved, now)?;
+            }
             Ok(t)
         })
     }

@@ -63,6 +63,17 @@ pub enum Event {
     CollaboratorAdded {
         who: String,
     },
+    /// Mail the desk delivered (to the smarthost).
+    MailSent {
+        kind: String,
+        to: Vec<String>,
+    },
+    /// Mail that could not be delivered, and why.
+    MailFailed {
+        kind: String,
+        to: Vec<String>,
+        reason: String,
+    },
 }
 
 impl Event {
@@ -81,6 +92,10 @@ impl Event {
             Event::MailIgnored { kind, from, subject } => format!("received a {kind} from {from} (\"{subject}\"); no action taken"),
             Event::Linked { reference, relation } => format!("{relation} {reference}"),
             Event::CollaboratorAdded { who } => format!("added {who} as a collaborator"),
+            Event::MailSent { kind, to } => format!("sent {} mail to {}", kind.replace('_', " "), to.join(", ")),
+            Event::MailFailed { kind, to, reason } => {
+                format!("could not deliver {} mail to {}: {reason}", kind.replace('_', " "), to.join(", "))
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod inbound;
 pub mod ingest;
+pub mod outbound;
 pub mod smtp;
 pub mod spool;
 pub mod templates;

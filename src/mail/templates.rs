@@ -51,7 +51,8 @@ impl Templates {
                     Err(e) => return Err(TemplateError { name: path.display().to_string(), message: e.to_string() }),
                 }
             };
-            env.add_template_owned(name.to_string(), source).map_err(|e| TemplateError { name: name.to_string(), message: e.to_string() })?;
+            env.add_template_owned(name.to_string(), source)
+                .map_err(|e| TemplateError { name: name.to_string(), message: e.to_string() })?;
         }
         Ok(Templates { env })
     }

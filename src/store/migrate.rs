@@ -108,6 +108,10 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(JUNK)?;
     tx.open_table(ENTRY_MAIL)?;
     tx.open_table(COLLABORATORS)?;
+    tx.open_table(OUTBOX)?;
+    tx.open_table(OUTBOX_DUE)?;
+    tx.open_table(ACKS)?;
+    tx.open_table(THREAD_IDS)?;
     Ok(())
 }
 

@@ -58,6 +58,15 @@ pub(crate) const ENTRY_MAIL: TableDefinition<(u64, u32), &[u8]> = TableDefinitio
 /// (ticket, person) → () for collaborators (CC'd people) on a ticket.
 pub(crate) const COLLABORATORS: TableDefinition<(u64, u64), ()> = TableDefinition::new("collaborators");
 
+/// Mail to send: id → `OutMail`.
+pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+/// (next attempt, id) → () for queued mail, so the sender finds due mail at once.
+pub(crate) const OUTBOX_DUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("outbox_due");
+/// Sender address → time of the last acknowledgement sent to it.
+pub(crate) const ACKS: TableDefinition<&str, i64> = TableDefinition::new("acks");
+/// (ticket, n) → Message-ID, in order: every mail of the ticket's conversation.
+pub(crate) const THREAD_IDS: TableDefinition<(u64, u32), &str> = TableDefinition::new("thread_ids");
+
 /// Blobs are split into chunks so a large attachment is not one huge value.
 const BLOB_CHUNK: usize = 64 * 1024;
 
@@ -156,6 +165,35 @@ pub struct MailMeta {
     pub cids: Vec<(String, usize)>,
     /// The sender, when the desk found them in a forwarded part.
     pub forwarded_by: Option<String>,
+}
+
+/// One mail waiting to be delivered (or given up on).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutMail {
+    pub id: u64,
+    pub ticket: Option<u64>,
+    /// Template kind: ack, reply, new_ticket, …
+    pub kind: String,
+    pub from: String,
+    pub from_name: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// Recipients not delivered yet (a refused one never blocks the others).
+    pub pending: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    /// `auto-replied`, `auto-generated`, or none for a person's reply.
+    pub auto_submitted: Option<String>,
+    pub attachments: Vec<crate::domain::thread::AttachmentRef>,
+    pub created_at: Timestamp,
+    pub attempts: u32,
+    pub next_attempt: Timestamp,
+    /// Gave up: permanently refused or too old. Kept for the admin to see.
+    pub failed: bool,
+    pub last_error: String,
 }
 
 /// Hex SHA-256, used for content addressing and for storing secrets by hash.
@@ -376,6 +414,41 @@ impl Read {
     pub fn junk_item(&self, id: u64) -> Result<Option<JunkMail>> {
         let t = self.tx.open_table(JUNK)?;
         t.get(id)?.map(|v| codec::decode(v.value(), "junk")).transpose()
+    }
+
+    /// Outbox entries: due (or all queued when `due_before` is None), oldest first.
+    pub fn outbox_due(&self, due_before: Timestamp, max: usize) -> Result<Vec<OutMail>> {
+        let due = self.tx.open_table(OUTBOX_DUE)?;
+        let out_t = self.tx.open_table(OUTBOX)?;
+        let mut out = Vec::new();
+        for row in due.range((i64::MIN, 0)..=(due_before.0, u64::MAX))? {
+            let id = row?.0.value().1;
+            if let Some(v) = out_t.get(id)? {
+                out.push(codec::decode(v.value(), "outbox")?);
+            }
+            if out.len() >= max {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every outbox entry (queued and failed), newest first.
+    pub fn outbox_all(&self, max: usize) -> Result<Vec<OutMail>> {
+        let t = self.tx.open_table(OUTBOX)?;
+        let mut out = Vec::new();
+        for row in t.iter()?.rev() {
+            out.push(codec::decode(row?.1.value(), "outbox")?);
+            if out.len() >= max {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn outbox_item(&self, id: u64) -> Result<Option<OutMail>> {
+        let t = self.tx.open_table(OUTBOX)?;
+        t.get(id)?.map(|v| codec::decode(v.value(), "outbox")).transpose()
     }
 
     /// Number of tickets in each status (kept as counters, not counted).
@@ -607,6 +680,109 @@ impl Write {
 
     pub fn delete_junk(&mut self, id: u64) -> Result<bool> {
         Ok(self.tx.open_table(JUNK)?.remove(id)?.is_some())
+    }
+
+    /// Queues a mail (or rewrites one), keeping the due index in step.
+    pub fn put_outmail(&mut self, old: Option<&OutMail>, m: &mut OutMail) -> Result<u64> {
+        if m.id == 0 {
+            m.id = self.next_id("outmail")?;
+        }
+        if let Some(o) = old
+            && !o.failed
+        {
+            self.tx.open_table(OUTBOX_DUE)?.remove((o.next_attempt.0, o.id))?;
+        }
+        self.tx.open_table(OUTBOX)?.insert(m.id, codec::encode(&*m).as_slice())?;
+        if !m.failed {
+            self.tx.open_table(OUTBOX_DUE)?.insert((m.next_attempt.0, m.id), ())?;
+        }
+        Ok(m.id)
+    }
+
+    pub fn outmail(&self, id: u64) -> Result<Option<OutMail>> {
+        let t = self.tx.open_table(OUTBOX)?;
+        t.get(id)?.map(|v| codec::decode(v.value(), "outbox")).transpose()
+    }
+
+    /// Removes a delivered or discarded mail.
+    pub fn delete_outmail(&mut self, m: &OutMail) -> Result<bool> {
+        if !m.failed {
+            self.tx.open_table(OUTBOX_DUE)?.remove((m.next_attempt.0, m.id))?;
+        }
+        Ok(self.tx.open_table(OUTBOX)?.remove(m.id)?.is_some())
+    }
+
+    /// A ticket's thread, read inside the transaction.
+    pub fn entries(&self, ticket: u64) -> Result<Vec<ThreadEntry>> {
+        let t = self.tx.open_table(ENTRIES)?;
+        let mut out = Vec::new();
+        for row in t.range((ticket, 0)..=(ticket, u32::MAX))? {
+            out.push(codec::decode(row?.1.value(), "entries")?);
+        }
+        Ok(out)
+    }
+
+    /// All agents and admins (active or not).
+    pub fn staff(&self) -> Result<Vec<Person>> {
+        let ids: Vec<u64> = {
+            let t = self.tx.open_table(STAFF)?;
+            t.iter()?.map(|r| r.map(|(k, _)| k.value())).collect::<std::result::Result<_, _>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(p) = self.person(id)? {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Email addresses of a ticket's collaborators.
+    pub fn collaborator_emails(&self, ticket: u64) -> Result<Vec<String>> {
+        let ids: Vec<u64> = {
+            let t = self.tx.open_table(COLLABORATORS)?;
+            t.range((ticket, 0)..=(ticket, u64::MAX))?.map(|r| r.map(|(k, _)| k.value().1)).collect::<std::result::Result<_, _>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(p) = self.person(id)? {
+                out.push(p.email);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn last_ack(&self, email: &str) -> Result<Option<i64>> {
+        Ok(self.tx.open_table(ACKS)?.get(email)?.map(|v| v.value()))
+    }
+
+    pub fn set_last_ack(&mut self, email: &str, at: Timestamp) -> Result<()> {
+        self.tx.open_table(ACKS)?.insert(email, at.0)?;
+        Ok(())
+    }
+
+    /// The Message-IDs of a ticket's conversation, oldest first.
+    pub fn thread_ids(&self, ticket: u64) -> Result<Vec<String>> {
+        let t = self.tx.open_table(THREAD_IDS)?;
+        let mut out = Vec::new();
+        for row in t.range((ticket, 0)..=(ticket, u32::MAX))? {
+            out.push(row?.1.value().to_string());
+        }
+        Ok(out)
+    }
+
+    /// Records a Message-ID in the ticket's conversation (and for threading).
+    pub fn add_thread_id(&mut self, ticket: u64, message_id: &str) -> Result<()> {
+        if message_id.is_empty() || message_id.len() >= 1000 {
+            return Ok(());
+        }
+        let next = {
+            let t = self.tx.open_table(THREAD_IDS)?;
+            let last = t.range((ticket, 0)..=(ticket, u32::MAX))?.next_back().transpose()?.map(|(k, _)| k.value().1);
+            last.map(|n| n + 1).unwrap_or(0)
+        };
+        self.tx.open_table(THREAD_IDS)?.insert((ticket, next), message_id)?;
+        self.put_message_id(message_id, ticket)
     }
 
     /// Stores content once by hash; returns the blob id.

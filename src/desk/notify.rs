@@ -1,0 +1,226 @@
+//! Who gets which mail when a ticket changes. Each mail is rendered from its
+//! template and queued in the outbox inside the *same* write transaction as
+//! the change that causes it, so a change is never without its notification
+//! nor a notification without its change. Never notifies the person who made
+//! the change; never mails the desk's own addresses (no loops with itself).
+
+use serde_json::{Value, json};
+
+use super::{Desk, Result};
+use crate::domain::{EntryKind, Person, ThreadEntry, Ticket, Timestamp};
+use crate::store::{OutMail, Write};
+
+/// What happened, for notification purposes.
+pub(crate) enum Notice<'a> {
+    /// A new ticket; `ack` asks for the autoresponder (tickets from mail).
+    NewTicket { ack: bool },
+    /// An agent's public reply.
+    Reply { entry: &'a ThreadEntry },
+    /// An internal note.
+    Note { entry: &'a ThreadEntry },
+    /// The ticket was assigned to someone.
+    Assigned { to: u64 },
+    /// The requester (or a collaborator) replied.
+    RequesterReply { entry: &'a ThreadEntry },
+    /// The ticket was resolved.
+    Resolved,
+}
+
+impl Desk {
+    fn ticket_context(&self, w: &Write, t: &Ticket, actor: Option<&Person>, message: &str) -> Result<Value> {
+        let requester = w.person(t.requester)?;
+        let reference = self.reference(t.id);
+        let subject_line = self.config.outgoing.subject_format.replace("{ref}", &reference).replace("{subject}", &t.subject);
+        let base = self.config.server.public_url.trim_end_matches('/');
+        Ok(json!({
+            "desk": {"name": self.config.desk.name, "url": base},
+            "ticket": {
+                "ref": reference, "subject": t.subject, "status": t.status.label(), "priority": t.priority.label(),
+                "department": t.department, "category": t.category,
+            },
+            "subject_line": subject_line,
+            "requester": {"name": requester.as_ref().map(|p| p.display()).unwrap_or_default(), "email": requester.as_ref().map(|p| p.email.clone()).unwrap_or_default()},
+            "agent": {"name": actor.map(|p| p.display()).unwrap_or_default(), "email": actor.map(|p| p.email.clone()).unwrap_or_default()},
+            "message": message,
+            "link": format!("{base}/tickets/{reference}"),
+            "recent": [],
+        }))
+    }
+
+    /// The last few public messages before `before_seq`, newest first.
+    fn recent_messages(&self, w: &Write, t: &Ticket, before_seq: u32) -> Result<Value> {
+        let entries = w.entries(t.id)?;
+        let mut out = Vec::new();
+        for e in entries.iter().rev().filter(|e| e.kind == EntryKind::Reply && e.seq < before_seq).take(3) {
+            let author = match e.author {
+                Some(a) => w.person(a)?.map(|p| p.display()).unwrap_or_default(),
+                None => String::new(),
+            };
+            let body: String = e.body.lines().map(|l| format!("> {l}\n")).collect();
+            out.push(json!({"author": author, "date": e.created_at.short(), "body": body.trim_end()}));
+        }
+        Ok(Value::Array(out))
+    }
+
+    /// Active staff who work in the ticket's department.
+    fn department_agents(&self, w: &Write, t: &Ticket) -> Result<Vec<Person>> {
+        Ok(w.staff()?.into_iter().filter(|p| p.is_staff() && p.works_in(&t.department)).collect())
+    }
+
+    /// Renders and queues one mail; skipped (and logged) when nobody is left to
+    /// receive it, no mailbox can send it, or the template fails.
+    #[allow(clippy::too_many_arguments)]
+    fn queue_mail(
+        &self,
+        w: &mut Write,
+        t: &Ticket,
+        kind: &str,
+        to: &[String],
+        cc: &[String],
+        ctx: &Value,
+        auto: Option<&str>,
+        actor: Option<&Person>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let keep = |a: &&String| !a.is_empty() && !self.config.is_desk_address(a) && actor.is_none_or(|p| !p.email.eq_ignore_ascii_case(a));
+        let mut to: Vec<String> = to.iter().filter(keep).cloned().collect();
+        to.dedup();
+        let mut cc: Vec<String> = cc.iter().filter(keep).filter(|a| !to.contains(a)).cloned().collect();
+        cc.dedup();
+        if to.is_empty() && cc.is_empty() {
+            return Ok(());
+        }
+        let Some(mailbox) = self.config.mailbox_of_department(&t.department) else {
+            tracing::debug!("no [[mailbox]] to send {kind} mail from");
+            return Ok(());
+        };
+        let rendered = match self.templates.render(kind, ctx) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("mail not queued: {e}");
+                return Ok(());
+            }
+        };
+        let chain = w.thread_ids(t.id)?;
+        let mut references: Vec<String> = Vec::new();
+        if let Some(first) = chain.first() {
+            references.push(first.clone());
+        }
+        for id in chain.iter().skip(1).rev().take(9).rev() {
+            references.push(id.clone());
+        }
+        let random = crate::desk::auth::random_token()?;
+        let message_id =
+            format!("{}.{}.{}@{}", self.reference(t.id), chain.len() + 1, &random[..16], self.config.smtp.hostname).to_lowercase();
+        let from_name =
+            if self.config.outgoing.from_name.is_empty() { self.config.desk.name.clone() } else { self.config.outgoing.from_name.clone() };
+        let mut m = OutMail {
+            id: 0,
+            ticket: Some(t.id),
+            kind: kind.to_string(),
+            from: mailbox.address.to_lowercase(),
+            from_name,
+            pending: to.iter().chain(&cc).cloned().collect(),
+            to,
+            cc,
+            subject: rendered.subject,
+            text: rendered.text,
+            message_id: message_id.clone(),
+            in_reply_to: chain.last().cloned(),
+            references,
+            auto_submitted: auto.map(str::to_string),
+            attachments: Vec::new(),
+            created_at: now,
+            attempts: 0,
+            next_attempt: now,
+            failed: false,
+            last_error: String::new(),
+        };
+        w.put_outmail(None, &mut m)?;
+        w.add_thread_id(t.id, &message_id)?;
+        Ok(())
+    }
+
+    /// Queues the mail a change calls for. `actor` made the change.
+    pub(crate) fn notify(&self, w: &mut Write, t: &Ticket, actor: Option<&Person>, notice: Notice, now: Timestamp) -> Result<()> {
+        let o = &self.config.outgoing;
+        let requester = w.person(t.requester)?;
+        let collaborators: Vec<String> = w.collaborator_emails(t.id)?;
+        match notice {
+            Notice::NewTicket { ack } => {
+                if ack
+                    && o.notify_ack
+                    && let Some(r) = requester.as_ref().filter(|r| !r.is_staff())
+                {
+                    let window = o.ack_window_minutes as i64 * 60_000;
+                    let recent = w.last_ack(&r.email)?.is_some_and(|last| now.0 - last < window);
+                    if !recent {
+                        let ctx = self.ticket_context(w, t, None, &t.description)?;
+                        self.queue_mail(w, t, "ack", std::slice::from_ref(&r.email), &[], &ctx, Some("auto-replied"), None, now)?;
+                        w.set_last_ack(&r.email, now)?;
+                    }
+                }
+                if o.notify_new_ticket {
+                    let agents: Vec<String> = self.department_agents(w, t)?.into_iter().map(|p| p.email).collect();
+                    let ctx = self.ticket_context(w, t, actor, &t.description)?;
+                    for a in agents {
+                        self.queue_mail(w, t, "new_ticket", &[a], &[], &ctx, Some("auto-generated"), actor, now)?;
+                    }
+                }
+            }
+            Notice::Reply { entry } => {
+                if !o.notify_reply {
+                    return Ok(());
+                }
+                let mut ctx = self.ticket_context(w, t, actor, &entry.body)?;
+                ctx["recent"] = self.recent_messages(w, t, entry.seq)?;
+                let Some(r) = requester else { return Ok(()) };
+                if o.collaborators == "separate" {
+                    for person in std::iter::once(r.email.clone()).chain(collaborators) {
+                        self.queue_mail(w, t, "reply", &[person], &[], &ctx, None, actor, now)?;
+                    }
+                } else {
+                    self.queue_mail(w, t, "reply", &[r.email], &collaborators, &ctx, None, actor, now)?;
+                }
+            }
+            Notice::Note { entry } => {
+                if let (true, Some(a)) = (o.notify_note, t.assignee)
+                    && let Some(p) = w.person(a)?.filter(|p| p.is_staff())
+                {
+                    let ctx = self.ticket_context(w, t, actor, &entry.body)?;
+                    self.queue_mail(w, t, "note", &[p.email], &[], &ctx, Some("auto-generated"), actor, now)?;
+                }
+            }
+            Notice::Assigned { to } => {
+                if o.notify_assigned
+                    && let Some(p) = w.person(to)?.filter(|p| p.is_staff())
+                {
+                    let ctx = self.ticket_context(w, t, actor, "")?;
+                    self.queue_mail(w, t, "assigned", &[p.email], &[], &ctx, Some("auto-generated"), actor, now)?;
+                }
+            }
+            Notice::RequesterReply { entry } => {
+                if !o.notify_requester_reply {
+                    return Ok(());
+                }
+                let to: Vec<String> = match t.assignee.map(|a| w.person(a)).transpose()?.flatten().filter(|p| p.is_staff()) {
+                    Some(p) => vec![p.email],
+                    None => self.department_agents(w, t)?.into_iter().map(|p| p.email).collect(),
+                };
+                let ctx = self.ticket_context(w, t, actor, &entry.body)?;
+                for a in to {
+                    self.queue_mail(w, t, "requester_reply", &[a], &[], &ctx, Some("auto-generated"), actor, now)?;
+                }
+            }
+            Notice::Resolved => {
+                if o.notify_resolved
+                    && let Some(r) = requester
+                {
+                    let ctx = self.ticket_context(w, t, actor, "")?;
+                    self.queue_mail(w, t, "resolved", &[r.email], &[], &ctx, Some("auto-generated"), actor, now)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,232 @@
+//! Outgoing mail: builds each queued `OutMail` into a message (mail-builder)
+//! and delivers it through the smarthost (mail-send; plain, STARTTLS or TLS,
+//! AUTH when configured). Temporary failures retry with backoff; permanent
+//! ones, and mail older than `outgoing.max_queue_hours`, are recorded on the
+//! ticket. Each recipient gets its own SMTP transaction, so one bad address
+//! never stops the others. Delivery is at least once: a crash between the
+//! smarthost's 250 and our commit sends that mail again (same Message-ID).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mail_send::SmtpClientBuilder;
+use mail_send::mail_builder::MessageBuilder;
+use mail_send::mail_builder::headers::raw::Raw;
+use mail_send::smtp::message::Message;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::Notify;
+
+use crate::desk::{Desk, DeskError};
+use crate::domain::{Event, Timestamp};
+use crate::store::OutMail;
+
+/// Milliseconds to wait after `attempts` failed attempts (`outgoing.retry_secs`).
+fn backoff(schedule: &[u64], attempts: u32) -> i64 {
+    let i = (attempts as usize).saturating_sub(1).min(schedule.len().saturating_sub(1));
+    schedule.get(i).copied().unwrap_or(60) as i64 * 1000
+}
+
+fn html_of(text: &str) -> String {
+    let esc = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    format!("<div style=\"font-family:system-ui,sans-serif;font-size:14px;white-space:pre-wrap\">{esc}</div>")
+}
+
+/// The RFC 5322 message of a queued mail.
+pub fn build(m: &OutMail, now: Timestamp, attachments: &[(String, String, Vec<u8>)]) -> std::io::Result<Vec<u8>> {
+    let mut b = MessageBuilder::new()
+        .from((m.from_name.as_str(), m.from.as_str()))
+        .reply_to(m.from.as_str())
+        .subject(m.subject.as_str())
+        .message_id(m.message_id.as_str())
+        .date(now.0 / 1000)
+        .text_body(m.text.as_str())
+        .html_body(html_of(&m.text));
+    if !m.to.is_empty() {
+        b = b.to(m.to.iter().map(|a| a.as_str()).collect::<Vec<_>>());
+    }
+    if !m.cc.is_empty() {
+        b = b.cc(m.cc.iter().map(|a| a.as_str()).collect::<Vec<_>>());
+    }
+    if let Some(irt) = &m.in_reply_to {
+        b = b.in_reply_to(irt.as_str());
+    }
+    if !m.references.is_empty() {
+        b = b.references(m.references.iter().map(|a| a.as_str()).collect::<Vec<_>>());
+    }
+    if let Some(a) = &m.auto_submitted {
+        b = b.header("Auto-Submitted", Raw::new(a.clone())).header("X-Auto-Response-Suppress", Raw::new("All"));
+    }
+    for (name, ctype, data) in attachments {
+        b = b.attachment(ctype.clone(), name.clone(), data.clone());
+    }
+    b.write_to_vec()
+}
+
+/// Result of one recipient.
+enum Outcome {
+    Delivered,
+    Permanent(String),
+    Temporary(String),
+}
+
+fn classify(e: &mail_send::Error) -> Outcome {
+    match e {
+        mail_send::Error::UnexpectedReply(r) if (500..600).contains(&r.code()) => {
+            Outcome::Permanent(format!("{} {}", r.code(), r.message()))
+        }
+        mail_send::Error::AuthenticationFailed(r) => Outcome::Temporary(format!("smarthost AUTH failed: {} {}", r.code(), r.message())),
+        other => Outcome::Temporary(other.to_string()),
+    }
+}
+
+async fn send_each<T: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut mail_send::SmtpClient<T>,
+    from: &str,
+    rcpts: &[String],
+    body: &[u8],
+) -> Vec<(String, Outcome)> {
+    let mut out = Vec::new();
+    for r in rcpts {
+        let msg = Message::new(from, [r.as_str()], body);
+        let res = client.send(msg).await;
+        let outcome = match res {
+            Ok(()) => Outcome::Delivered,
+            Err(e) => {
+                // Start the next transaction from a clean state.
+                let _ = client.rset().await;
+                classify(&e)
+            }
+        };
+        out.push((r.clone(), outcome));
+    }
+    out
+}
+
+/// Sends one mail to every pending recipient through the smarthost.
+async fn deliver(desk: &Desk, m: &OutMail, body: &[u8]) -> Vec<(String, Outcome)> {
+    let o = &desk.config.outgoing;
+    let temp_all = |why: String| m.pending.iter().map(|r| (r.clone(), Outcome::Temporary(why.clone()))).collect::<Vec<_>>();
+    let Some((host, port)) = o.smarthost.rsplit_once(':').and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?))) else {
+        return temp_all("no smarthost configured (outgoing.smarthost); direct delivery is not available".into());
+    };
+    let mut builder = SmtpClientBuilder::new(host, port)
+        .implicit_tls(o.security == "tls")
+        .helo_host(desk.config.smtp.hostname.clone())
+        .timeout(Duration::from_secs(60));
+    if !o.username.is_empty() {
+        match std::fs::read_to_string(&o.password_file) {
+            Ok(p) => builder = builder.credentials((o.username.clone(), p.trim().to_string())),
+            Err(e) => return temp_all(format!("cannot read outgoing.password_file: {e}")),
+        }
+    }
+    if o.security == "none" {
+        match builder.connect_plain().await {
+            Ok(mut c) => {
+                let r = send_each(&mut c, &m.from, &m.pending, body).await;
+                let _ = c.quit().await;
+                r
+            }
+            Err(e) => temp_all(format!("cannot connect to the smarthost {}: {e}", o.smarthost)),
+        }
+    } else {
+        match builder.connect().await {
+            Ok(mut c) => {
+                let r = send_each(&mut c, &m.from, &m.pending, body).await;
+                let _ = c.quit().await;
+                r
+            }
+            Err(e) => temp_all(format!("cannot connect to the smarthost {}: {e}", o.smarthost)),
+        }
+    }
+}
+
+/// Records what happened to one mail, in one transaction.
+fn settle(desk: &Desk, m: &OutMail, results: Vec<(String, Outcome)>) -> Result<(), DeskError> {
+    let now = desk.now();
+    desk.store.write(|w| {
+        let Some(current) = w.outmail(m.id)? else { return Ok(()) };
+        let mut next = current.clone();
+        let (mut sent, mut refused, mut temp) = (Vec::new(), Vec::new(), Vec::new());
+        for (r, o) in results {
+            match o {
+                Outcome::Delivered => sent.push(r),
+                Outcome::Permanent(why) => refused.push((r, why)),
+                Outcome::Temporary(why) => temp.push((r, why)),
+            }
+        }
+        next.pending.retain(|r| temp.iter().any(|(t, _)| t == r));
+        next.attempts += 1;
+        let mut events = Vec::new();
+        if !sent.is_empty() {
+            events.push(Event::MailSent { kind: m.kind.clone(), to: sent });
+        }
+        for (r, why) in refused {
+            events.push(Event::MailFailed { kind: m.kind.clone(), to: vec![r], reason: why });
+        }
+        let expired = now.0 - m.created_at.0 > desk.config.outgoing.max_queue_hours as i64 * 3_600_000;
+        if let Some((_, why)) = temp.first() {
+            next.last_error = why.clone();
+            if expired {
+                next.failed = true;
+                events.push(Event::MailFailed {
+                    kind: m.kind.clone(),
+                    to: next.pending.clone(),
+                    reason: format!("gave up after {} attempts over {} hours: {why}", next.attempts, desk.config.outgoing.max_queue_hours),
+                });
+            } else {
+                next.next_attempt = Timestamp(now.0 + backoff(&desk.config.outgoing.retry_secs, next.attempts));
+            }
+            w.put_outmail(Some(&current), &mut next)?;
+        } else {
+            w.delete_outmail(&current)?;
+        }
+        if let Some(t) = m.ticket {
+            for e in events {
+                w.append_entry(&mut Desk::event(t, None, e, now))?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn attachments_of(desk: &Desk, m: &OutMail) -> Vec<(String, String, Vec<u8>)> {
+    m.attachments.iter().filter_map(|a| desk.blob(&a.blob).ok().map(|d| (a.filename.clone(), a.content_type.clone(), d))).collect()
+}
+
+/// Delivers everything due now; returns how many mails were tried.
+pub async fn run_once(desk: &Desk) -> usize {
+    let due = match desk.store.read().and_then(|r| r.outbox_due(desk.now(), 64)) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!("cannot read the outbox: {e}");
+            return 0;
+        }
+    };
+    let n = due.len();
+    for m in due {
+        let body = match build(&m, desk.now(), &attachments_of(desk, &m)) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(mail = m.id, "cannot build mail: {e}");
+                continue;
+            }
+        };
+        let results = deliver(desk, &m, &body).await;
+        if let Err(e) = settle(desk, &m, results) {
+            tracing::error!(mail = m.id, "cannot record delivery: {e}");
+        }
+    }
+    n
+}
+
+/// Runs the sender until the process ends. `wake` makes it look at once.
+pub fn start(desk: Arc<Desk>, wake: Arc<Notify>) {
+    tokio::spawn(async move {
+        loop {
+            let tried = if desk.config.outgoing.enabled { run_once(&desk).await } else { 0 };
+            if tried == 0 {
+                let _ = tokio::time::timeout(Duration::from_millis(200), wake.notified()).await;
+            }
+        }
+    });
+}
