@@ -137,7 +137,13 @@ impl Desk {
             last_error: String::new(),
         };
         w.put_outmail(None, &mut m)?;
-        w.add_thread_id(t.id, &message_id)?;
+        // Mail the requester sees joins the conversation's References chain;
+        // agents' notifications are only remembered for threading their replies.
+        if matches!(kind, "ack" | "reply" | "resolved") {
+            w.add_thread_id(t.id, &message_id)?;
+        } else {
+            w.put_message_id(&message_id, t.id)?;
+        }
         Ok(())
     }
 
@@ -222,5 +228,57 @@ impl Desk {
             }
         }
         Ok(())
+    }
+}
+
+impl Desk {
+    /// Queued and failed mail, newest first (admins only).
+    pub fn outbox(&self, actor: &Person, max: usize) -> Result<Vec<OutMail>> {
+        if !actor.is_admin() {
+            return Err(super::DeskError::NotFound);
+        }
+        Ok(self.store.read()?.outbox_all(max)?)
+    }
+
+    /// Sends a queued or failed mail again now.
+    pub fn outbox_retry(&self, actor: &Person, id: u64) -> Result<()> {
+        if !actor.is_admin() {
+            return Err(super::DeskError::NotFound);
+        }
+        let now = self.now();
+        self.store.write(|w| {
+            let old = w.outmail(id)?.ok_or(super::DeskError::NotFound)?;
+            let mut m = old.clone();
+            m.failed = false;
+            m.next_attempt = now;
+            if m.pending.is_empty() {
+                m.pending = m.to.iter().chain(&m.cc).cloned().collect();
+            }
+            // A retried mail gets a fresh queue lifetime.
+            m.created_at = now;
+            w.put_outmail(Some(&old), &mut m)?;
+            Ok(())
+        })
+    }
+
+    /// Drops a queued or failed mail; the ticket records it.
+    pub fn outbox_discard(&self, actor: &Person, id: u64) -> Result<()> {
+        if !actor.is_admin() {
+            return Err(super::DeskError::NotFound);
+        }
+        let now = self.now();
+        self.store.write(|w| {
+            let m = w.outmail(id)?.ok_or(super::DeskError::NotFound)?;
+            w.delete_outmail(&m)?;
+            if let Some(t) = m.ticket {
+                let ev = crate::domain::Event::MailFailed {
+                    kind: m.kind.clone(),
+                    to: m.pending.clone(),
+                    reason: format!("discarded by {}", actor.display()),
+                };
+                w.append_entry(&mut Self::event(t, Some(actor.id), ev, now))?;
+            }
+            Ok(())
+        })
     }
 }

@@ -208,3 +208,64 @@ pub async fn edit_agent(State(st): State<AppState>, a: Agent, Path(id): Path<u64
         Err(e) => on_error(&st, &a, e),
     }
 }
+
+pub async fn outbox_page(State(st): State<AppState>, a: Agent) -> Response {
+    let items = match st.desk.outbox(&a.person, 500) {
+        Ok(x) => x,
+        Err(e) => return fail(&st, e),
+    };
+    let now = st.desk.now();
+    let o = &st.desk.config.outgoing;
+    let body = html! {
+        div.narrow-page.wide-ok {
+            h1 { "Outbox" }
+            p.muted {
+                @if !o.enabled { "Sending is turned off (outgoing.enabled / --no-outgoing): mail waits here. " }
+                @if o.smarthost.is_empty() { "No smarthost is configured (outgoing.smarthost). " } @else { "Mail goes out through " (o.smarthost) " (" (o.security) "). " }
+                "Delivered mail leaves this list and is recorded on its ticket."
+            }
+            @if items.is_empty() {
+                (views::empty("Nothing waiting: all mail has been delivered."))
+            } @else {
+                table.tickets {
+                    thead { tr { th { "Ticket" } th { "Mail" } th { "To" } th { "State" } th.hide-sm { "Queued" } th { "" } } }
+                    tbody {
+                        @for m in &items {
+                            tr {
+                                td.ref { @if let Some(t) = m.ticket { a href=(format!("/tickets/{}", st.desk.reference(t))) { (st.desk.reference(t)) } } }
+                                td.subject { (m.subject) div.sub { (m.kind.replace('_', " ")) } }
+                                td { (m.pending.join(", ")) }
+                                td {
+                                    @if m.failed { span.badge.st-closed { "Failed" } } @else { span.badge.st-pending { "Queued" } }
+                                    @if !m.last_error.is_empty() { div.sub { (m.last_error) } }
+                                    @if !m.failed && m.attempts > 0 { div.sub { (m.attempts) " attempt(s); next " (m.next_attempt.ago(now).replace(" ago", "")) } }
+                                }
+                                td.hide-sm.nowrap { (m.created_at.ago(now)) }
+                                td.actions {
+                                    form method="post" action=(format!("/admin/outbox/{}/retry", m.id)) { (csrf_field(&a.csrf)) button type="submit" { "Retry now" } }
+                                    form method="post" action=(format!("/admin/outbox/{}/discard", m.id)) { (csrf_field(&a.csrf)) button.danger type="submit" { "Discard" } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let f = Frame { desk_name: &st.desk.config.desk.name, title: "Outbox".into(), user: Some(&a.person), csrf: &a.csrf, area: "outbox" };
+    page(&f, body).into_response()
+}
+
+pub async fn outbox_retry(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> Response {
+    match st.desk.outbox_retry(&a.person, id) {
+        Ok(()) => Redirect::to("/admin/outbox").into_response(),
+        Err(e) => fail(&st, e),
+    }
+}
+
+pub async fn outbox_discard(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> Response {
+    match st.desk.outbox_discard(&a.person, id) {
+        Ok(()) => Redirect::to("/admin/outbox").into_response(),
+        Err(e) => fail(&st, e),
+    }
+}

@@ -54,6 +54,7 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
                             a href="/junk" class=(if f.area == "junk" { "active" } else { "" }) { "Junk" }
                             @if u.is_admin() {
                                 a href="/admin/agents" class=(if f.area == "admin" { "active" } else { "" }) { "Agents" }
+                                a href="/admin/outbox" class=(if f.area == "outbox" { "active" } else { "" }) { "Outbox" }
                             }
                         }
                         form.jump method="get" action="/go" role="search" {

@@ -2,6 +2,7 @@
 //! ephemeral port, and talks to it over HTTP like a browser or API client would.
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod smtp;
 
 use std::io::{BufRead, BufReader, Write};

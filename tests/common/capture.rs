@@ -1,0 +1,133 @@
+//! An in-process capture SMTP server acting as the desk's smarthost: it
+//! records every message, and can refuse recipients or be taken down.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    pub data: String,
+}
+
+impl Captured {
+    /// The value of a header (first occurrence, unfolded).
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.data.split("\r\n\r\n").next().unwrap_or("");
+        let mut out: Option<String> = None;
+        for line in head.split("\r\n") {
+            if line.starts_with([' ', '\t']) {
+                if let Some(o) = out.as_mut() {
+                    o.push(' ');
+                    o.push_str(line.trim());
+                }
+                continue;
+            }
+            if out.is_some() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case(name)
+            {
+                out = Some(v.trim().to_string());
+            }
+        }
+        out
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct Capture {
+    pub messages: Arc<Mutex<Vec<Captured>>>,
+    /// Recipients answered with 550.
+    pub refuse: Arc<Mutex<Vec<String>>>,
+    pub addr: String,
+}
+
+impl Capture {
+    /// Listens on an ephemeral port (or `addr`, to come back after a stop).
+    pub async fn start_on(addr: &str) -> (Capture, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind(addr).await.expect("bind capture");
+        let cap = Capture { addr: listener.local_addr().unwrap().to_string(), ..Default::default() };
+        let c = cap.clone();
+        let handle = tokio::spawn(async move {
+            loop {
+                let Ok((s, _)) = listener.accept().await else { return };
+                let c = c.clone();
+                tokio::spawn(async move {
+                    let (r, mut w) = s.into_split();
+                    let mut r = BufReader::new(r);
+                    let _ = w.write_all(b"220 capture ESMTP\r\n").await;
+                    let (mut from, mut rcpts) = (String::new(), Vec::new());
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let upper = line.to_uppercase();
+                        let reply: String = if upper.starts_with("EHLO") {
+                            "250-capture\r\n250-PIPELINING\r\n250 8BITMIME\r\n".into()
+                        } else if upper.starts_with("MAIL FROM:") {
+                            from = line[10..].trim().trim_matches(['<', '>']).split('>').next().unwrap_or("").to_string();
+                            rcpts.clear();
+                            "250 ok\r\n".into()
+                        } else if upper.starts_with("RCPT TO:") {
+                            let a = line[8..].trim().trim_matches(['<', '>']).to_string();
+                            if c.refuse.lock().unwrap().contains(&a) {
+                                "550 5.1.1 no such user\r\n".into()
+                            } else {
+                                rcpts.push(a);
+                                "250 ok\r\n".into()
+                            }
+                        } else if upper.starts_with("DATA") {
+                            let _ = w.write_all(b"354 go\r\n").await;
+                            let mut data = String::new();
+                            loop {
+                                line.clear();
+                                if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if line == ".\r\n" {
+                                    break;
+                                }
+                                data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
+                            }
+                            c.messages.lock().unwrap().push(Captured { mail_from: from.clone(), rcpt_to: rcpts.clone(), data });
+                            "250 queued\r\n".into()
+                        } else if upper.starts_with("QUIT") {
+                            let _ = w.write_all(b"221 bye\r\n").await;
+                            return;
+                        } else {
+                            "250 ok\r\n".into()
+                        };
+                        if w.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (cap, handle)
+    }
+
+    pub fn all(&self) -> Vec<Captured> {
+        self.messages.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` messages were captured.
+    pub async fn wait(&self, n: usize) -> Vec<Captured> {
+        for _ in 0..400 {
+            let all = self.all();
+            if all.len() >= n {
+                return all;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("expected {n} captured mails, got {}: {:#?}", self.all().len(), self.all());
+    }
+}

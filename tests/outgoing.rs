@@ -1,0 +1,214 @@
+//! Outgoing mail through a capture smarthost: acknowledgements, agent replies
+//! that thread in the customer's client and come back to the same ticket,
+//! notifications, no mail for auto-replies, retries across a restart.
+
+mod common;
+
+use common::capture::Capture;
+use common::smtp::Smtp;
+use common::*;
+use serde_json::json;
+
+fn config(smarthost: &str, extra: &str) -> String {
+    let retry = if extra.contains("retry_secs") { "" } else { "retry_secs = [1]\n" };
+    format!("{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{smarthost}\"\nfrom_name = \"Example Support\"\n{retry}{extra}\n")
+}
+
+fn crlf(s: &str) -> Vec<u8> {
+    s.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
+}
+
+#[tokio::test]
+async fn ack_reply_threading_and_the_answer_comes_back() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&config(&cap.addr, ""));
+    let first = crlf(
+        "From: Carol <carol@customer.test>\nTo: support@example.test\nSubject: Printer jams\nMessage-ID: <c1@customer.test>\n\nTray 2 jams.\n",
+    );
+    assert_eq!(Smtp::send_mail(&d.smtp, "carol@customer.test", &["support@example.test"], &first).0, 250);
+    // Acknowledgement to Carol + an alert to each of the two agents.
+    let mails = cap.wait(3).await;
+    let ack = mails.iter().find(|m| m.rcpt_to == ["carol@customer.test"]).expect("ack to the requester");
+    assert_eq!(ack.header("Auto-Submitted").as_deref(), Some("auto-replied"));
+    assert!(ack.header("Subject").unwrap().contains("[TKT-000001] Printer jams"));
+    assert!(ack.header("From").unwrap().contains("support@example.test"));
+    assert_eq!(ack.mail_from, "support@example.test");
+    assert!(ack.data.contains("TKT-000001"));
+    let alerts: Vec<_> = mails.iter().filter(|m| m.rcpt_to != ["carol@customer.test"]).collect();
+    assert_eq!(alerts.len(), 2);
+    assert!(alerts.iter().all(|m| m.header("Auto-Submitted").as_deref() == Some("auto-generated")));
+
+    // The agent replies in the API: a normal mail that threads with Carol's.
+    let (st, _) =
+        d.api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "Please open tray 2 and remove the paper."}))).await;
+    assert_eq!(st, 201);
+    let mails = cap.wait(4).await;
+    let reply = &mails[3];
+    assert_eq!(reply.rcpt_to, vec!["carol@customer.test"]);
+    assert!(reply.header("Auto-Submitted").is_none(), "a person's reply is not automatic");
+    let from = reply.header("From").unwrap();
+    assert!(from.contains("Example Support") && from.contains("<support@example.test>"), "{from}");
+    assert_eq!(reply.header("Reply-To").as_deref().map(|r| r.contains("support@example.test")), Some(true));
+    let mid = reply.header("Message-ID").unwrap();
+    assert!(mid.starts_with("<tkt-000001.") && mid.ends_with("@desk.example.test>"), "{mid}");
+    assert!(reply.header("References").unwrap().contains("<c1@customer.test>"));
+    assert!(reply.header("In-Reply-To").is_some());
+    assert!(reply.header("Subject").unwrap().contains("[TKT-000001]"));
+    assert!(reply.header("Date").is_some());
+    assert!(reply.data.contains("Please open tray 2") && reply.data.to_lowercase().contains("multipart/alternative"));
+
+    // Carol answers from her mail client (no reference in the subject).
+    let answer = crlf(&format!(
+        "From: Carol <carol@customer.test>\nTo: support@example.test\nSubject: Re: Printer jams\nMessage-ID: <c2@customer.test>\nIn-Reply-To: {mid}\nReferences: <c1@customer.test> {mid}\n\nDone, it works now.\n"
+    ));
+    assert_eq!(Smtp::send_mail(&d.smtp, "carol@customer.test", &["support@example.test"], &answer).0, 250);
+    d.settle().await;
+    assert_eq!(d.all_tickets().await.len(), 1);
+    let t = d.ticket("TKT-000001").await;
+    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"] == "Done, it works now."));
+    assert_eq!(t["status"], "open", "her reply reopened the pending ticket");
+    // Delivered mail is on the record.
+    assert!(
+        t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap().contains("sent reply mail to carol@customer.test"))
+    );
+    // Her answer notifies the agents (unassigned → the department), no new ack.
+    let mails = cap.wait(6).await;
+    assert!(mails[4..].iter().all(|m| m.rcpt_to != ["carol@customer.test"]));
+}
+
+#[tokio::test]
+async fn no_mail_for_auto_replies_and_one_ack_per_window() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&config(&cap.addr, "notify_new_ticket = false\n"));
+    let ooo =
+        crlf("From: Dan <dan@customer.test>\nTo: support@example.test\nSubject: Out of office\nAuto-Submitted: auto-replied\n\naway\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "dan@customer.test", &["support@example.test"], &ooo).0, 250);
+    for i in 0..3 {
+        let m = crlf(&format!("From: Eve <eve@customer.test>\nTo: support@example.test\nSubject: question {i}\n\nhi\n"));
+        assert_eq!(Smtp::send_mail(&d.smtp, "eve@customer.test", &["support@example.test"], &m).0, 250);
+    }
+    d.settle().await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let mails = cap.all();
+    assert_eq!(mails.len(), 1, "one ack for three tickets from the same sender within the window, none for the auto-reply: {mails:#?}");
+    assert_eq!(mails[0].rcpt_to, vec!["eve@customer.test"]);
+}
+
+#[tokio::test]
+async fn smarthost_down_then_back_delivers_once_across_a_restart() {
+    // Reserve a port, then free it: the smarthost is "down".
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut d = MailDesk::start_with_config(&config(&addr, "notify_new_ticket = false\n"));
+    let m = crlf("From: Fay <fay@customer.test>\nTo: support@example.test\nSubject: Need help\n\nhelp\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "fay@customer.test", &["support@example.test"], &m).0, 250);
+    d.settle().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // The admin page says why it is queued.
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    let page = b.get("/admin/outbox").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("fay@customer.test") && page.body.contains("cannot connect"), "{}", page.body);
+    // Restart the desk while the mail waits; then the smarthost comes back.
+    d.server.stop();
+    d.restart();
+    let (cap, _h) = Capture::start_on(&addr).await;
+    let mails = cap.wait(1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(cap.all().len(), 1, "delivered exactly once: {mails:#?}");
+    assert_eq!(mails[0].rcpt_to, vec!["fay@customer.test"]);
+    let t = d.ticket("TKT-000001").await;
+    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap().contains("sent ack mail to fay@customer.test")));
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    assert!(!b.get("/admin/outbox").await.body.contains("fay@customer.test"));
+}
+
+#[tokio::test]
+async fn outbox_page_retry_and_discard() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let d = MailDesk::start_with_config(&config(
+        &addr,
+        "notify_new_ticket = false
+retry_secs = [3600]
+",
+    ));
+    for who in ["ivy", "jon"] {
+        let m = crlf(&format!("From: {who}@customer.test\nTo: support@example.test\nSubject: from {who}\n\nhi\n"));
+        assert_eq!(Smtp::send_mail(&d.smtp, &format!("{who}@customer.test"), &["support@example.test"], &m).0, 250);
+    }
+    d.settle().await;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    let page = b.get("/admin/outbox").await;
+    assert_eq!(page.body.matches("Retry now").count(), 2, "{}", page.body);
+    // Agents may not see it.
+    let mut bob = Browser::logged_in(&d.server.base, "agent@example.test", "bob's long password").await;
+    assert_eq!(bob.get("/admin/outbox").await.status, 404);
+    let id_of = |body: &str, who: &str| {
+        let row = body.find(&format!("{who}@customer.test")).unwrap();
+        let i = body[row..].find("/admin/outbox/").unwrap() + row + 14;
+        body[i..].chars().take_while(|c| c.is_ascii_digit()).collect::<String>()
+    };
+    let ivy = id_of(&page.body, "ivy");
+    let jon = id_of(&page.body, "jon");
+    // Discard one: gone, and the ticket says so.
+    assert_eq!(b.post(&format!("/admin/outbox/{ivy}/discard"), &[]).await.status, 303);
+    let t = d.ticket("TKT-000001").await;
+    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap().contains("discarded by Ada Admin")), "{t:#}");
+    // Smarthost comes back; the next retry would be an hour away — "Retry now" sends it at once.
+    let (cap, _h) = Capture::start_on(&addr).await;
+    b.get("/admin/outbox").await;
+    assert_eq!(b.post(&format!("/admin/outbox/{jon}/retry"), &[]).await.status, 303);
+    let mails = cap.wait(1).await;
+    assert_eq!(mails[0].rcpt_to, vec!["jon@customer.test"]);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(cap.all().len(), 1, "the discarded mail is never sent");
+}
+
+#[tokio::test]
+async fn collaborators_cc_or_separate_and_refused_recipients() {
+    for mode in ["cc", "separate"] {
+        let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+        cap.refuse.lock().unwrap().push("gone@customer.test".into());
+        let d = MailDesk::start_with_config(&config(
+            &cap.addr,
+            &format!("notify_new_ticket = false\nnotify_ack = false\ncollaborators = \"{mode}\"\n"),
+        ));
+        let m = crlf(
+            "From: Gus <gus@customer.test>\nTo: support@example.test\nCc: Hal <hal@customer.test>, gone@customer.test\nSubject: Shared\n\nhi\n",
+        );
+        assert_eq!(Smtp::send_mail(&d.smtp, "gus@customer.test", &["support@example.test"], &m).0, 250);
+        d.settle().await;
+        let (st, _) = d.api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "On it."}))).await;
+        assert_eq!(st, 201);
+        if mode == "cc" {
+            let mails = cap.wait(2).await;
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            // One message (same Message-ID) delivered per recipient; Cc header lists both.
+            let ids: std::collections::HashSet<_> = cap.all().iter().map(|m| m.header("Message-ID")).collect();
+            assert_eq!(ids.len(), 1);
+            assert!(mails[0].header("Cc").unwrap().contains("hal@customer.test"));
+            assert_eq!(mails[0].header("To").map(|t| t.contains("gus@customer.test")), Some(true));
+        } else {
+            let mails = cap.wait(2).await;
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let ids: std::collections::HashSet<_> = mails.iter().map(|m| m.header("Message-ID")).collect();
+            assert_eq!(ids.len(), 2, "one mail each");
+            assert!(mails.iter().all(|m| m.header("Cc").is_none()));
+        }
+        let delivered: Vec<String> = cap.all().iter().flat_map(|m| m.rcpt_to.clone()).collect();
+        assert!(delivered.contains(&"gus@customer.test".to_string()) && delivered.contains(&"hal@customer.test".to_string()));
+        // The refused address is recorded on the ticket; it never blocked the others.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let t = d.ticket("TKT-000001").await;
+        assert!(
+            t["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["body"].as_str().unwrap().contains("could not deliver reply mail to gone@customer.test")),
+            "{mode}: {t:#}"
+        );
+    }
+}
