@@ -57,6 +57,9 @@ enum Command {
         #[arg(long)]
         recipient: Option<String>,
     },
+    /// Outgoing mail tools.
+    #[command(subcommand)]
+    Mail(MailCmd),
     /// Benchmarks that print measured numbers.
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -89,6 +92,15 @@ enum TokenCmd {
         email: String,
         #[arg(long)]
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCmd {
+    /// Send a test message through the smarthost and print its answer.
+    Test {
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -191,6 +203,12 @@ fn main() -> ExitCode {
             println!("{t}");
             Ok(())
         }),
+        Command::Mail(MailCmd::Test { to }) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(frontdesk::mail::outbound::send_test(&cfg, &to)).map_err(|e| anyhow::anyhow!(e)))
+            .map(|ok| println!("{ok}")),
         Command::Ingest { sender, recipient } => return ExitCode::from(frontdesk::mail::ingest::run(cfg, sender, recipient)),
         Command::Bench(BenchCmd::Smtp { messages, size, connections, rate }) => {
             frontdesk::bench_smtp::run(&cfg.server.data_dir, messages, size, connections, rate)

@@ -212,3 +212,27 @@ async fn collaborators_cc_or_separate_and_refused_recipients() {
         );
     }
 }
+
+#[tokio::test]
+async fn test_mail_from_the_cli_and_the_outbox_page() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&config(&cap.addr, ""));
+    let c = d.config.to_str().unwrap().to_string();
+    let dir = d.dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || cli(&dir, &["--config", &c, "mail", "test", "--to", "ops@example.org"], None)).await.unwrap();
+    assert_eq!(out.0, 0, "{}", out.2);
+    assert!(out.1.contains("accepted the test message to ops@example.org"), "{}", out.1);
+    let mails = cap.wait(1).await;
+    assert_eq!(mails[0].rcpt_to, vec!["ops@example.org"]);
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    b.get("/admin/outbox").await;
+    let r = b.post("/admin/outbox/test", &[("to", "ops2@example.org")]).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("accepted the test message"));
+    assert_eq!(cap.wait(2).await[1].rcpt_to, vec!["ops2@example.org"]);
+    // A smarthost that refuses is reported, not hidden.
+    cap.refuse.lock().unwrap().push("nobody@example.org".into());
+    let r = b.post("/admin/outbox/test", &[("to", "nobody@example.org")]).await;
+    assert_eq!(r.status, 502);
+    assert!(r.body.contains("refused"), "{}", r.body);
+}

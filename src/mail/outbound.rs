@@ -230,3 +230,56 @@ pub fn start(desk: Arc<Desk>, wake: Arc<Notify>) {
         }
     });
 }
+
+/// Sends a test message straight to the smarthost and reports its answer
+/// (`frontdesk mail test`, the Outbox page's button). Nothing is queued.
+pub async fn send_test(cfg: &crate::config::Config, to: &str) -> Result<String, String> {
+    let to = crate::domain::people::normalize_email(to).ok_or_else(|| format!("{to:?} is not an email address"))?;
+    let from = cfg.mailbox.first().map(|m| m.address.clone()).ok_or("no [[mailbox]] is configured to send from")?;
+    let o = &cfg.outgoing;
+    let (host, port) = o.smarthost.rsplit_once(':').and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?))).ok_or("no smarthost is configured (outgoing.smarthost)")?;
+    let now = Timestamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0));
+    let m = OutMail {
+        id: 0,
+        ticket: None,
+        kind: "test".into(),
+        from: from.clone(),
+        from_name: if o.from_name.is_empty() { cfg.desk.name.clone() } else { o.from_name.clone() },
+        to: vec![to.clone()],
+        cc: Vec::new(),
+        pending: vec![to.clone()],
+        subject: format!("{}: test message", cfg.desk.name),
+        text: format!("This is a test message from {} sent through {}.\n", cfg.desk.name, o.smarthost),
+        message_id: format!("test.{}@{}", now.0, cfg.smtp.hostname),
+        in_reply_to: None,
+        references: Vec::new(),
+        auto_submitted: Some("auto-generated".into()),
+        attachments: Vec::new(),
+        created_at: now,
+        attempts: 0,
+        next_attempt: now,
+        failed: false,
+        last_error: String::new(),
+    };
+    let body = build(&m, now, &[]).map_err(|e| e.to_string())?;
+    let mut builder = SmtpClientBuilder::new(host, port).implicit_tls(o.security == "tls").helo_host(cfg.smtp.hostname.clone()).timeout(Duration::from_secs(30));
+    if !o.username.is_empty() {
+        let p = std::fs::read_to_string(&o.password_file).map_err(|e| format!("cannot read outgoing.password_file: {e}"))?;
+        builder = builder.credentials((o.username.clone(), p.trim().to_string()));
+    }
+    let result = if o.security == "none" {
+        let mut c = builder.connect_plain().await.map_err(|e| format!("cannot connect to {}: {e}", o.smarthost))?;
+        let r = c.send(Message::new(from.as_str(), [to.as_str()], body.as_slice())).await;
+        let _ = c.quit().await;
+        r
+    } else {
+        let mut c = builder.connect().await.map_err(|e| format!("cannot connect to {}: {e}", o.smarthost))?;
+        let r = c.send(Message::new(from.as_str(), [to.as_str()], body.as_slice())).await;
+        let _ = c.quit().await;
+        r
+    };
+    match result {
+        Ok(()) => Ok(format!("{} accepted the test message to {to}", o.smarthost)),
+        Err(e) => Err(format!("{} refused the test message: {e}", o.smarthost)),
+    }
+}

@@ -209,6 +209,26 @@ pub async fn edit_agent(State(st): State<AppState>, a: Agent, Path(id): Path<u64
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TestMailForm {
+    to: String,
+}
+
+pub async fn outbox_test(State(st): State<AppState>, a: Agent, Form(f): Form<TestMailForm>) -> Response {
+    if !a.person.is_admin() {
+        return fail(&st, DeskError::NotFound);
+    }
+    let (kind, msg) = match crate::mail::outbound::send_test(&st.desk.config, &f.to).await {
+        Ok(m) => ("ok", m),
+        Err(m) => ("error", m),
+    };
+    let f = Frame { desk_name: &st.desk.config.desk.name, title: "Outbox".into(), user: Some(&a.person), csrf: &a.csrf, area: "outbox" };
+    let body = html! { div.narrow-page { h1 { "Test message" } (views::notice(kind, &msg)) p { a href="/admin/outbox" { "Back to the outbox" } } } };
+    let status = if kind == "ok" { axum::http::StatusCode::OK } else { axum::http::StatusCode::BAD_GATEWAY };
+    (status, page(&f, body)).into_response()
+}
+
 pub async fn outbox_page(State(st): State<AppState>, a: Agent) -> Response {
     let items = match st.desk.outbox(&a.person, 500) {
         Ok(x) => x,
@@ -223,6 +243,11 @@ pub async fn outbox_page(State(st): State<AppState>, a: Agent) -> Response {
                 @if !o.enabled { "Sending is turned off (outgoing.enabled / --no-outgoing): mail waits here. " }
                 @if o.smarthost.is_empty() { "No smarthost is configured (outgoing.smarthost). " } @else { "Mail goes out through " (o.smarthost) " (" (o.security) "). " }
                 "Delivered mail leaves this list and is recorded on its ticket."
+            }
+            form.card.testmail method="post" action="/admin/outbox/test" {
+                (csrf_field(&a.csrf))
+                label { "Send a test message to" input type="email" name="to" required placeholder="you@example.com"; }
+                button type="submit" { "Send test" }
             }
             @if items.is_empty() {
                 (views::empty("Nothing waiting: all mail has been delivered."))
