@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_outbox;
 pub mod bench_smtp;
 pub mod clock;
 pub mod config;

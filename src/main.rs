@@ -106,6 +106,11 @@ enum MailCmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// Outbox throughput to a local smarthost, in a fresh data dir.
+    Outbox {
+        #[arg(long, default_value_t = 5000)]
+        messages: usize,
+    },
     /// Load-test the SMTP receiver through a real server on a fresh data dir.
     Smtp {
         /// Messages in the burst phase.
@@ -210,6 +215,7 @@ fn main() -> ExitCode {
             .and_then(|rt| rt.block_on(frontdesk::mail::outbound::send_test(&cfg, &to)).map_err(|e| anyhow::anyhow!(e)))
             .map(|ok| println!("{ok}")),
         Command::Ingest { sender, recipient } => return ExitCode::from(frontdesk::mail::ingest::run(cfg, sender, recipient)),
+        Command::Bench(BenchCmd::Outbox { messages }) => frontdesk::bench_outbox::run(&cfg.server.data_dir, messages),
         Command::Bench(BenchCmd::Smtp { messages, size, connections, rate }) => {
             frontdesk::bench_smtp::run(&cfg.server.data_dir, messages, size, connections, rate)
         }

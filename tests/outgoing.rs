@@ -219,7 +219,8 @@ async fn test_mail_from_the_cli_and_the_outbox_page() {
     let d = MailDesk::start_with_config(&config(&cap.addr, ""));
     let c = d.config.to_str().unwrap().to_string();
     let dir = d.dir.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || cli(&dir, &["--config", &c, "mail", "test", "--to", "ops@example.org"], None)).await.unwrap();
+    let out =
+        tokio::task::spawn_blocking(move || cli(&dir, &["--config", &c, "mail", "test", "--to", "ops@example.org"], None)).await.unwrap();
     assert_eq!(out.0, 0, "{}", out.2);
     assert!(out.1.contains("accepted the test message to ops@example.org"), "{}", out.1);
     let mails = cap.wait(1).await;

@@ -102,12 +102,19 @@ async fn send_each<T: AsyncRead + AsyncWrite + Unpin>(
     out
 }
 
-/// Sends one mail to every pending recipient through the smarthost.
-async fn deliver(desk: &Desk, m: &OutMail, body: &[u8]) -> Vec<(String, Outcome)> {
+/// Per-mail delivery results.
+type Results = Vec<(String, Outcome)>;
+
+fn temp_all(m: &OutMail, why: &str) -> Results {
+    m.pending.iter().map(|r| (r.clone(), Outcome::Temporary(why.to_string()))).collect()
+}
+
+/// Sends mails over one smarthost connection, each to its pending recipients.
+async fn deliver_batch(desk: &Desk, batch: &[(OutMail, Vec<u8>)]) -> Vec<Results> {
     let o = &desk.config.outgoing;
-    let temp_all = |why: String| m.pending.iter().map(|r| (r.clone(), Outcome::Temporary(why.clone()))).collect::<Vec<_>>();
+    let all_temp = |why: String| batch.iter().map(|(m, _)| temp_all(m, &why)).collect::<Vec<_>>();
     let Some((host, port)) = o.smarthost.rsplit_once(':').and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?))) else {
-        return temp_all("no smarthost configured (outgoing.smarthost); direct delivery is not available".into());
+        return all_temp("no smarthost configured (outgoing.smarthost); direct delivery is not available".into());
     };
     let mut builder = SmtpClientBuilder::new(host, port)
         .implicit_tls(o.security == "tls")
@@ -116,34 +123,51 @@ async fn deliver(desk: &Desk, m: &OutMail, body: &[u8]) -> Vec<(String, Outcome)
     if !o.username.is_empty() {
         match std::fs::read_to_string(&o.password_file) {
             Ok(p) => builder = builder.credentials((o.username.clone(), p.trim().to_string())),
-            Err(e) => return temp_all(format!("cannot read outgoing.password_file: {e}")),
+            Err(e) => return all_temp(format!("cannot read outgoing.password_file: {e}")),
         }
     }
+    async fn each<T: AsyncRead + AsyncWrite + Unpin>(mut c: mail_send::SmtpClient<T>, batch: &[(OutMail, Vec<u8>)]) -> Vec<Results> {
+        let mut out = Vec::with_capacity(batch.len());
+        for (m, body) in batch {
+            out.push(send_each(&mut c, &m.from, &m.pending, body).await);
+        }
+        let _ = c.quit().await;
+        out
+    }
+    // The message is written in several small pieces: without TCP_NODELAY each
+    // mail waits for a delayed ACK (tens of milliseconds).
     if o.security == "none" {
         match builder.connect_plain().await {
-            Ok(mut c) => {
-                let r = send_each(&mut c, &m.from, &m.pending, body).await;
-                let _ = c.quit().await;
-                r
+            Ok(c) => {
+                let _ = c.stream.set_nodelay(true);
+                each(c, batch).await
             }
-            Err(e) => temp_all(format!("cannot connect to the smarthost {}: {e}", o.smarthost)),
+            Err(e) => all_temp(format!("cannot connect to the smarthost {}: {e}", o.smarthost)),
         }
     } else {
         match builder.connect().await {
-            Ok(mut c) => {
-                let r = send_each(&mut c, &m.from, &m.pending, body).await;
-                let _ = c.quit().await;
-                r
+            Ok(c) => {
+                let _ = c.stream.get_ref().0.set_nodelay(true);
+                each(c, batch).await
             }
-            Err(e) => temp_all(format!("cannot connect to the smarthost {}: {e}", o.smarthost)),
+            Err(e) => all_temp(format!("cannot connect to the smarthost {}: {e}", o.smarthost)),
         }
     }
 }
 
-/// Records what happened to one mail, in one transaction.
-fn settle(desk: &Desk, m: &OutMail, results: Vec<(String, Outcome)>) -> Result<(), DeskError> {
+/// Records what happened to a batch of mails, in one transaction.
+fn settle(desk: &Desk, done: Vec<(OutMail, Results)>) -> Result<(), DeskError> {
     let now = desk.now();
     desk.store.write(|w| {
+        for (m, results) in done {
+            settle_one(desk, w, &m, results, now)?;
+        }
+        Ok(())
+    })
+}
+
+fn settle_one(desk: &Desk, w: &mut crate::store::Write, m: &OutMail, results: Results, now: Timestamp) -> Result<(), DeskError> {
+    {
         let Some(current) = w.outmail(m.id)? else { return Ok(()) };
         let mut next = current.clone();
         let (mut sent, mut refused, mut temp) = (Vec::new(), Vec::new(), Vec::new());
@@ -186,16 +210,20 @@ fn settle(desk: &Desk, m: &OutMail, results: Vec<(String, Outcome)>) -> Result<(
             }
         }
         Ok(())
-    })
+    }
 }
 
 fn attachments_of(desk: &Desk, m: &OutMail) -> Vec<(String, String, Vec<u8>)> {
     m.attachments.iter().filter_map(|a| desk.blob(&a.blob).ok().map(|d| (a.filename.clone(), a.content_type.clone(), d))).collect()
 }
 
-/// Delivers everything due now; returns how many mails were tried.
+/// Connections opened to the smarthost at once.
+const CONNECTIONS: usize = 4;
+
+/// Delivers everything due now over up to four connections; returns how many
+/// mails were tried.
 pub async fn run_once(desk: &Desk) -> usize {
-    let due = match desk.store.read().and_then(|r| r.outbox_due(desk.now(), 64)) {
+    let due = match desk.store.read().and_then(|r| r.outbox_due(desk.now(), 256)) {
         Ok(d) => d,
         Err(e) => {
             tracing::error!("cannot read the outbox: {e}");
@@ -203,20 +231,41 @@ pub async fn run_once(desk: &Desk) -> usize {
         }
     };
     let n = due.len();
+    let mut built = Vec::with_capacity(n);
     for m in due {
-        let body = match build(&m, desk.now(), &attachments_of(desk, &m)) {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::error!(mail = m.id, "cannot build mail: {e}");
-                continue;
-            }
-        };
-        let results = deliver(desk, &m, &body).await;
-        if let Err(e) = settle(desk, &m, results) {
-            tracing::error!(mail = m.id, "cannot record delivery: {e}");
+        match build(&m, desk.now(), &attachments_of(desk, &m)) {
+            Ok(b) => built.push((m, b)),
+            Err(e) => tracing::error!(mail = m.id, "cannot build mail: {e}"),
         }
     }
+    let per = built.len().div_ceil(CONNECTIONS).max(1);
+    let groups: Vec<Vec<(OutMail, Vec<u8>)>> = built.chunks(per).map(|c| c.to_vec()).collect();
+    let results = futures_join(groups.iter().map(|g| deliver_batch(desk, g))).await;
+    let done: Vec<(OutMail, Results)> = groups.into_iter().zip(results).flat_map(|(g, r)| g.into_iter().map(|(m, _)| m).zip(r)).collect();
+    if let Err(e) = settle(desk, done) {
+        tracing::error!("cannot record deliveries: {e}");
+    }
     n
+}
+
+/// Runs futures concurrently on this task and collects their outputs in order.
+async fn futures_join<F: std::future::Future>(futs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut futs: Vec<std::pin::Pin<Box<F>>> = futs.map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in futs.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+    })
+    .await;
+    out.into_iter().flatten().collect()
 }
 
 /// Runs the sender until the process ends. `wake` makes it look at once.
@@ -237,7 +286,11 @@ pub async fn send_test(cfg: &crate::config::Config, to: &str) -> Result<String, 
     let to = crate::domain::people::normalize_email(to).ok_or_else(|| format!("{to:?} is not an email address"))?;
     let from = cfg.mailbox.first().map(|m| m.address.clone()).ok_or("no [[mailbox]] is configured to send from")?;
     let o = &cfg.outgoing;
-    let (host, port) = o.smarthost.rsplit_once(':').and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?))).ok_or("no smarthost is configured (outgoing.smarthost)")?;
+    let (host, port) = o
+        .smarthost
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+        .ok_or("no smarthost is configured (outgoing.smarthost)")?;
     let now = Timestamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0));
     let m = OutMail {
         id: 0,
@@ -262,7 +315,10 @@ pub async fn send_test(cfg: &crate::config::Config, to: &str) -> Result<String, 
         last_error: String::new(),
     };
     let body = build(&m, now, &[]).map_err(|e| e.to_string())?;
-    let mut builder = SmtpClientBuilder::new(host, port).implicit_tls(o.security == "tls").helo_host(cfg.smtp.hostname.clone()).timeout(Duration::from_secs(30));
+    let mut builder = SmtpClientBuilder::new(host, port)
+        .implicit_tls(o.security == "tls")
+        .helo_host(cfg.smtp.hostname.clone())
+        .timeout(Duration::from_secs(30));
     if !o.username.is_empty() {
         let p = std::fs::read_to_string(&o.password_file).map_err(|e| format!("cannot read outgoing.password_file: {e}"))?;
         builder = builder.credentials((o.username.clone(), p.trim().to_string()));
