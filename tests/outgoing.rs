@@ -237,3 +237,50 @@ async fn test_mail_from_the_cli_and_the_outbox_page() {
     assert_eq!(r.status, 502);
     assert!(r.body.contains("refused"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn agent_email_commands_need_a_signed_notification() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&config(&cap.addr, "notify_ack = false\n"));
+    let m =
+        crlf("From: Kim <kim@customer.test>\nTo: support@example.test\nSubject: Laptop\nMessage-ID: <k1@customer.test>\n\nIt is slow.\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "kim@customer.test", &["support@example.test"], &m).0, 250);
+    // The new-ticket alert to Bob carries a token signed for him.
+    let mails = cap.wait(2).await;
+    let alert = mails.iter().find(|m| m.rcpt_to == ["agent@example.test"]).unwrap();
+    let alert_id = alert.header("Message-ID").unwrap();
+    assert!(alert_id.contains(".a"), "{alert_id}");
+
+    // Bob answers the alert from his mail client with commands.
+    let reply = crlf(&format!(
+        "From: Bob Agent <agent@example.test>\nTo: support@example.test\nSubject: Re: [TKT-000001] Laptop\nIn-Reply-To: {alert_id}\n\n#note\n#assign me\n#status in_progress\n\nChecked: the disk is full.\n"
+    ));
+    assert_eq!(Smtp::send_mail(&d.smtp, "agent@example.test", &["support@example.test"], &reply).0, 250);
+    d.settle().await;
+    let t = d.ticket("TKT-000001").await;
+    assert_eq!(t["assignee"]["email"], "agent@example.test");
+    assert_eq!(t["status"], "in_progress");
+    let note = t["entries"].as_array().unwrap().iter().find(|e| e["kind"] == "note").expect("a note").clone();
+    assert_eq!(note["body"], "Checked: the disk is full.");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!cap.all().iter().any(|m| m.rcpt_to == ["kim@customer.test"]), "a note never goes to the customer");
+
+    // The same commands with only the subject reference (From can be forged): refused.
+    let forged =
+        crlf("From: Bob Agent <agent@example.test>\nTo: support@example.test\nSubject: Re: [TKT-000001] Laptop\n\n#close\nclosing this\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "agent@example.test", &["support@example.test"], &forged).0, 250);
+    d.settle().await;
+    let t = d.ticket("TKT-000001").await;
+    assert_eq!(t["status"], "in_progress", "not closed");
+    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap().contains("refused")));
+    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["kind"] == "note" && e["body"].as_str().unwrap().contains("#close")));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!cap.all().iter().any(|m| m.rcpt_to == ["kim@customer.test"]));
+    // A token signed for Bob does not work for Ada.
+    let stolen = crlf(&format!(
+        "From: Ada Admin <admin@example.test>\nTo: support@example.test\nSubject: Re: Laptop\nIn-Reply-To: {alert_id}\n\n#close\n"
+    ));
+    assert_eq!(Smtp::send_mail(&d.smtp, "admin@example.test", &["support@example.test"], &stolen).0, 250);
+    d.settle().await;
+    assert_eq!(d.ticket("TKT-000001").await["status"], "in_progress");
+}

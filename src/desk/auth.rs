@@ -11,6 +11,24 @@ use crate::domain::people::normalize_email;
 use crate::domain::{Person, Role};
 use crate::store::{ApiToken, Session};
 
+/// HMAC-SHA256 (RFC 2104) of `msg` under `key`.
+pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(k.map(|b| b ^ 0x36));
+    inner.update(msg);
+    let mut outer = Sha256::new();
+    outer.update(k.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    outer.finalize().into()
+}
+
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
@@ -101,6 +119,43 @@ pub struct NewAgent {
 }
 
 impl Desk {
+    /// The desk's signing key (created on first use, kept in the database).
+    pub fn signing_key(&self) -> Result<Vec<u8>> {
+        if let Some(k) = self.key_cache.get() {
+            return Ok(k.clone());
+        }
+        let fresh = random_token()?;
+        let k = self.store.write(|w| w.key_or_insert("signing", fresh.as_bytes()).map_err(DeskError::from))?;
+        Ok(self.key_cache.get_or_init(|| k).clone())
+    }
+
+    /// A short signature of `msg` (hex), for tokens in mail and links.
+    /// Not for use inside a write transaction (see `sign_in`).
+    pub fn sign(&self, msg: &str) -> Result<String> {
+        Ok(Self::signature(&self.signing_key()?, msg))
+    }
+
+    /// `sign` inside a write transaction (redb has one writer at a time).
+    pub(crate) fn sign_in(&self, w: &mut crate::store::Write, msg: &str) -> Result<String> {
+        let key = match self.key_cache.get() {
+            Some(k) => k.clone(),
+            None => w.key_or_insert("signing", random_token()?.as_bytes())?,
+        };
+        Ok(Self::signature(&key, msg))
+    }
+
+    fn signature(key: &[u8], msg: &str) -> String {
+        hmac_sha256(key, msg.as_bytes())[..10].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Constant-time check of a signature made by `sign`. Safe inside a write
+    /// transaction: it only uses the key loaded when the desk started.
+    pub fn verify(&self, msg: &str, sig: &str) -> bool {
+        let Some(key) = self.key_cache.get() else { return false };
+        let good = Self::signature(key, msg);
+        good.len() == sig.len() && good.bytes().zip(sig.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
+    }
+
     /// Checks credentials with throttling; on success opens a session and returns
     /// (session token, person). Unknown email and wrong password answer the same.
     pub fn login(&self, email: &str, password: &str, client: &str) -> Result<(String, Person)> {
@@ -318,5 +373,17 @@ impl Desk {
     /// Whether any admin exists (for the first-run message).
     pub fn has_admin(&self) -> Result<bool> {
         Ok(self.store.read()?.staff()?.iter().any(|p| p.is_admin()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hmac_sha256;
+
+    #[test]
+    fn hmac_matches_rfc_4231_case_2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 }

@@ -144,6 +144,8 @@ impl Desk {
                 break;
             }
         }
+        // Email commands need a reply to a notification signed for this sender.
+        let signed_for = target.as_ref().and_then(|t| m.thread_ids.iter().find_map(|id| super::notify::signed_agent(self, t.id, id)));
         if target.is_none()
             && let Some(n) = subject_reference(&m.subject, &self.config.desk.reference_prefix)
         {
@@ -198,7 +200,10 @@ impl Desk {
             }
         }
         match target {
-            Some(t) if !t.is_closed() => self.mail_reply(w, t, sender, m, &raw_blob, now),
+            Some(t) if !t.is_closed() => {
+                let verified = matches!((&sender, signed_for), (Some(p), Some(a)) if p.id == a && p.is_staff());
+                self.mail_reply(w, t, sender, m, &raw_blob, verified, now)
+            }
             closed => self.mail_ticket(w, env, m, &from, sender, &raw_blob, closed, now),
         }
     }
@@ -302,6 +307,7 @@ impl Desk {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn mail_reply(
         &self,
         w: &mut Write,
@@ -309,24 +315,31 @@ impl Desk {
         sender: Option<Person>,
         m: &ParsedMail,
         raw_blob: &str,
+        verified: bool,
         now: Timestamp,
     ) -> Result<MailOutcome> {
         let author = sender.ok_or(DeskError::NotFound)?;
         let (attachments, cids) = Self::store_attachments(w, m)?;
+        let (commands, text) = if author.is_staff() { parse_commands(&m.text_clean) } else { (Vec::new(), m.text_clean.clone()) };
+        let refused = !commands.is_empty() && !verified;
+        // Commands only from a verified reply; an unverified one is kept as an
+        // internal note so nothing meant for agents reaches the customer.
+        let as_note = refused || commands.contains(&Command::Note);
         let mut entry = ThreadEntry {
             ticket: old.id,
             seq: 0,
-            kind: EntryKind::Reply,
+            kind: if as_note { EntryKind::Note } else { EntryKind::Reply },
             author: Some(author.id),
-            body: self.mail_body(&m.text_clean, m),
+            body: self.mail_body(if refused { &m.text_clean } else { &text }, m),
             event: None,
             attachments,
             created_at: now,
         };
         w.append_entry(&mut entry)?;
         self.put_mail_meta(w, old.id, entry.seq, m, raw_blob, &cids)?;
+        let chosen = if refused { None } else { commands.iter().find_map(|c| c.status()) };
         let new_status = if author.is_staff() {
-            self.config.reply_status(old.status, None)
+            if as_note { chosen.unwrap_or(old.status) } else { self.config.reply_status(old.status, chosen) }
         } else if self.config.workflow.requester_reply_reopens {
             old.status.after_requester_reply()
         } else {
@@ -334,19 +347,45 @@ impl Desk {
         };
         let mut t = old.clone();
         t.updated_at = now;
-        if new_status != old.status {
+        if refused {
+            let ev = Event::FieldChanged {
+                field: "email commands".into(),
+                from: "refused".into(),
+                to: "not a reply to a notification sent to this agent; kept as an internal note".into(),
+            };
+            w.append_entry(&mut Self::event(old.id, Some(author.id), ev, now))?;
+        }
+        if new_status != old.status && old.status.can_become(new_status) {
             t.status = new_status;
-            w.append_entry(&mut Self::event(
-                old.id,
-                Some(author.id),
-                Event::StatusChanged { from: old.status.label().into(), to: new_status.label().into() },
-                now,
-            ))?;
+            let ev = Event::StatusChanged { from: old.status.label().into(), to: new_status.label().into() };
+            w.append_entry(&mut Self::event(old.id, Some(author.id), ev, now))?;
+        }
+        let assign_to = match commands.iter().find_map(|c| c.assignee()).filter(|_| !refused) {
+            Some(None) => Some(author.clone()),
+            Some(Some(email)) => w.person_by_email(&email)?.filter(|p| p.is_staff() && p.works_in(&t.department)),
+            None => None,
+        };
+        if let Some(a) = &assign_to
+            && t.assignee != Some(a.id)
+        {
+            let from = match t.assignee {
+                Some(id) => w.person(id)?.map(|p| p.display()),
+                None => None,
+            };
+            w.append_entry(&mut Self::event(old.id, Some(author.id), Event::Assigned { from, to: Some(a.display()) }, now))?;
+            t.assignee = Some(a.id);
         }
         self.add_collaborators(w, &t, m, Some(author.id), now)?;
         w.put_ticket(Some(&old), &t)?;
-        let notice = if author.is_staff() { Notice::Reply { entry: &entry } } else { Notice::RequesterReply { entry: &entry } };
+        let notice = match (author.is_staff(), as_note) {
+            (true, true) => Notice::Note { entry: &entry },
+            (true, false) => Notice::Reply { entry: &entry },
+            _ => Notice::RequesterReply { entry: &entry },
+        };
         self.notify(w, &t, Some(&author), notice, now)?;
+        if let Some(a) = assign_to.filter(|a| a.id != author.id) {
+            self.notify(w, &t, Some(&author), Notice::Assigned { to: a.id }, now)?;
+        }
         Ok(MailOutcome::Reply(old.id))
     }
 
@@ -443,5 +482,78 @@ impl Desk {
         };
         self.notify(w, &t, creator_person.as_ref(), Notice::NewTicket { ack: forwarded.is_none() }, now)?;
         Ok(MailOutcome::NewTicket(t.id))
+    }
+}
+
+/// An email command an agent may put at the top of a reply (seed 002).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Command {
+    Note,
+    Status(Status),
+    /// `#assign me` (None) or `#assign someone@…`.
+    Assign(Option<String>),
+}
+
+impl Command {
+    fn status(&self) -> Option<Status> {
+        match self {
+            Command::Status(s) => Some(*s),
+            _ => None,
+        }
+    }
+    fn assignee(&self) -> Option<Option<String>> {
+        match self {
+            Command::Assign(a) => Some(a.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Reads `#note`, `#close`, `#status pending`, `#assign me|addr` lines at the
+/// top of a mail; returns them and the text without them. Parsing stops at the
+/// first line that is not a known command.
+fn parse_commands(text: &str) -> (Vec<Command>, String) {
+    let mut cmds = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.peek() {
+        let l = line.trim();
+        if l.is_empty() && !cmds.is_empty() {
+            lines.next();
+            continue;
+        }
+        let Some(rest) = l.strip_prefix('#') else { break };
+        let mut words = rest.split_whitespace();
+        let cmd = match (words.next().map(|w| w.to_lowercase()).as_deref(), words.next()) {
+            (Some("note"), None) => Command::Note,
+            (Some("close"), None) => Command::Status(Status::Closed),
+            (Some("resolve"), None) => Command::Status(Status::Resolved),
+            (Some("status"), Some(s)) => match Status::parse(s) {
+                Some(s) => Command::Status(s),
+                None => break,
+            },
+            (Some("assign"), Some(w)) if w.eq_ignore_ascii_case("me") => Command::Assign(None),
+            (Some("assign"), Some(w)) if w.contains('@') => Command::Assign(Some(w.trim_matches(['<', '>']).to_lowercase())),
+            _ => break,
+        };
+        cmds.push(cmd);
+        lines.next();
+    }
+    (cmds, lines.collect::<Vec<_>>().join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_commands_are_read_from_the_top_only() {
+        let (c, rest) = parse_commands("#note\n#assign me\n#status pending\n\nChecked the logs.\n#close");
+        assert_eq!(c, vec![Command::Note, Command::Assign(None), Command::Status(Status::Pending)]);
+        assert_eq!(rest, "Checked the logs.\n#close");
+        let (c, rest) = parse_commands("#1 priority is the VPN\nrest");
+        assert!(c.is_empty());
+        assert_eq!(rest, "#1 priority is the VPN\nrest");
+        let (c, _) = parse_commands("#assign Bob@Example.test\n#close\nok");
+        assert_eq!(c, vec![Command::Assign(Some("bob@example.test".into())), Command::Status(Status::Closed)]);
     }
 }

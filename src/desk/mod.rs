@@ -119,6 +119,7 @@ pub struct Desk {
     pub clock: SharedClock,
     pub templates: crate::mail::templates::Templates,
     limiter: Mutex<auth::LoginLimiter>,
+    key_cache: std::sync::OnceLock<Vec<u8>>,
 }
 
 impl Desk {
@@ -129,7 +130,19 @@ impl Desk {
             tracing::error!("{e}; using the built-in templates");
             crate::mail::templates::Templates::builtin()
         });
-        Desk { store, config, clock, templates, limiter: Mutex::new(auth::LoginLimiter::default()) }
+        let desk = Desk {
+            store,
+            config,
+            clock,
+            templates,
+            limiter: Mutex::new(auth::LoginLimiter::default()),
+            key_cache: std::sync::OnceLock::new(),
+        };
+        // Load (or create) the signing key now, outside any transaction.
+        if let Err(e) = desk.signing_key() {
+            tracing::error!("cannot load the signing key: {e}");
+        }
+        desk
     }
 
     pub fn now(&self) -> Timestamp {

@@ -10,6 +10,17 @@ use super::{Desk, Result};
 use crate::domain::{EntryKind, Person, ThreadEntry, Ticket, Timestamp};
 use crate::store::{OutMail, Write};
 
+/// Notifications that go to agents (and may carry an email-command token).
+const AGENT_KINDS: &[&str] = &["new_ticket", "note", "assigned", "requester_reply"];
+
+/// The agent a Message-ID of ours was signed for, if the signature holds.
+pub(crate) fn signed_agent(desk: &Desk, ticket: u64, message_id: &str) -> Option<u64> {
+    let token = message_id.split('@').next()?.rsplit('.').next()?;
+    let (agent, sig) = token.strip_prefix('a')?.split_once('-')?;
+    let agent: u64 = agent.parse().ok()?;
+    desk.verify(&format!("{ticket}:{agent}"), sig).then_some(agent)
+}
+
 /// What happened, for notification purposes.
 pub(crate) enum Notice<'a> {
     /// A new ticket; `ack` asks for the autoresponder (tickets from mail).
@@ -110,8 +121,17 @@ impl Desk {
             references.push(id.clone());
         }
         let random = crate::desk::auth::random_token()?;
-        let message_id =
-            format!("{}.{}.{}@{}", self.reference(t.id), chain.len() + 1, &random[..16], self.config.smtp.hostname).to_lowercase();
+        // A notification to one agent carries a token signed for that agent and
+        // ticket: answering it from their mail client may use email commands.
+        let agent = match (AGENT_KINDS.contains(&kind), to.as_slice()) {
+            (true, [one]) => w.person_by_email(one)?.filter(|p| p.is_staff()),
+            _ => None,
+        };
+        let token = match agent {
+            Some(a) => format!("a{}-{}", a.id, self.sign_in(w, &format!("{}:{}", t.id, a.id))?),
+            None => random[..16].to_string(),
+        };
+        let message_id = format!("{}.{}.{}@{}", self.reference(t.id), chain.len() + 1, token, self.config.smtp.hostname).to_lowercase();
         let from_name =
             if self.config.outgoing.from_name.is_empty() { self.config.desk.name.clone() } else { self.config.outgoing.from_name.clone() };
         let mut m = OutMail {

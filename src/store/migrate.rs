@@ -112,6 +112,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(OUTBOX_DUE)?;
     tx.open_table(ACKS)?;
     tx.open_table(THREAD_IDS)?;
+    tx.open_table(KEYS)?;
     Ok(())
 }
 

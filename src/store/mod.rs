@@ -58,6 +58,8 @@ pub(crate) const ENTRY_MAIL: TableDefinition<(u64, u32), &[u8]> = TableDefinitio
 /// (ticket, person) → () for collaborators (CC'd people) on a ticket.
 pub(crate) const COLLABORATORS: TableDefinition<(u64, u64), ()> = TableDefinition::new("collaborators");
 
+/// Named secrets (the signing key for links and mail tokens).
+pub(crate) const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
 /// Mail to send: id → `OutMail`.
 pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// (next attempt, id) → () for queued mail, so the sender finds due mail at once.
@@ -750,6 +752,16 @@ impl Write {
             }
         }
         Ok(out)
+    }
+
+    /// A named secret, created (from `fresh`) on first use.
+    pub fn key_or_insert(&mut self, name: &str, fresh: &[u8]) -> Result<Vec<u8>> {
+        let mut t = self.tx.open_table(KEYS)?;
+        if let Some(v) = t.get(name)? {
+            return Ok(v.value().to_vec());
+        }
+        t.insert(name, fresh)?;
+        Ok(fresh.to_vec())
     }
 
     pub fn last_ack(&self, email: &str) -> Result<Option<i64>> {
