@@ -121,6 +121,8 @@ pub struct OutgoingConfig {
     pub retry_secs: Vec<u64>,
     /// Directory with template overrides (`ack.txt`, `reply.txt`, …); empty = built in.
     pub template_dir: String,
+    /// Days the signed link to a requester's ticket page (in their mail) works.
+    pub link_days: u64,
     /// Acknowledge a new ticket by mail to its requester (the autoresponder).
     pub notify_ack: bool,
     /// Alert the department's agents about a new ticket by mail.
@@ -152,6 +154,7 @@ impl Default for OutgoingConfig {
             max_queue_hours: 48,
             retry_secs: vec![60, 300, 900, 1800, 3600, 7200],
             template_dir: String::new(),
+            link_days: 3,
             notify_ack: true,
             notify_new_ticket: true,
             notify_reply: true,
@@ -448,6 +451,9 @@ impl Config {
         }
         if o.retry_secs.is_empty() || o.retry_secs.contains(&0) {
             return Err(("outgoing", "retry_secs", "must list at least one wait, each greater than 0".into()));
+        }
+        if o.link_days == 0 {
+            return Err(("outgoing", "link_days", "must be greater than 0".into()));
         }
         if o.max_queue_hours == 0 {
             return Err(("outgoing", "max_queue_hours", "must be greater than 0".into()));

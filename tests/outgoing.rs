@@ -284,3 +284,44 @@ async fn agent_email_commands_need_a_signed_notification() {
     d.settle().await;
     assert_eq!(d.ticket("TKT-000001").await["status"], "in_progress");
 }
+
+#[tokio::test]
+async fn requester_link_shows_the_public_thread_and_takes_a_reply() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&config(&cap.addr, "notify_new_ticket = false\n"));
+    let m = crlf("From: Lou <lou@customer.test>\nTo: support@example.test\nSubject: Badge does not open door\n\nDoor 3.\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "lou@customer.test", &["support@example.test"], &m).0, 250);
+    let ack = cap.wait(1).await[0].clone();
+    let text = ack.data.replace("=\r\n", "");
+    let start = text.find("/t/TKT-000001?").expect("signed link in the ack");
+    let link: String = text[start..].chars().take_while(|c| !c.is_whitespace()).collect::<String>().replace("=3D", "=");
+    d.api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "Internal: check badge DB", "internal": true}))).await;
+    d.api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "Please try again now."}))).await;
+    let mut b = Browser::new(&d.server.base);
+    let page = b.get(&link).await;
+    assert_eq!(page.status, 200, "{link}");
+    assert!(page.body.contains("Badge does not open door") && page.body.contains("Please try again now."));
+    assert!(!page.body.contains("check badge DB"), "internal notes never show");
+    assert!(page.body.contains("Pending"));
+    // Reply from the page: on the ticket, reopened.
+    let q: std::collections::HashMap<String, String> = link
+        .split('?')
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let r = b.post("/t/TKT-000001/reply", &[("e", &q["e"]), ("s", &q["s"]), ("body", "Works now, thanks!")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let t = d.ticket("TKT-000001").await;
+    let last = t["entries"].as_array().unwrap().iter().rev().find(|e| e["kind"] == "reply").unwrap().clone();
+    assert_eq!((last["body"].as_str(), last["author"]["email"].as_str()), (Some("Works now, thanks!"), Some("lou@customer.test")));
+    assert_eq!(t["status"], "open");
+    // A tampered or re-dated link is refused.
+    let bad = link.replace(&format!("s={}", q["s"]), "s=00000000000000000000");
+    assert_eq!(b.get(&bad).await.status, 404);
+    let later: i64 = q["e"].parse::<i64>().unwrap() + 86_400;
+    assert_eq!(b.get(&link.replace(&format!("e={}", q["e"]), &format!("e={later}"))).await.status, 404);
+    assert_eq!(b.post("/t/TKT-000001/reply", &[("e", &q["e"]), ("s", "0"), ("body", "x")]).await.status, 404);
+}

@@ -10,6 +10,11 @@ use super::{Desk, Result};
 use crate::domain::{EntryKind, Person, ThreadEntry, Ticket, Timestamp};
 use crate::store::{OutMail, Write};
 
+/// The message a requester's ticket link signs.
+pub(crate) fn portal_claim(ticket: u64, requester: u64, expires: i64) -> String {
+    format!("view:{ticket}:{requester}:{expires}")
+}
+
 /// Notifications that go to agents (and may carry an email-command token).
 const AGENT_KINDS: &[&str] = &["new_ticket", "note", "assigned", "requester_reply"];
 
@@ -38,9 +43,10 @@ pub(crate) enum Notice<'a> {
 }
 
 impl Desk {
-    fn ticket_context(&self, w: &Write, t: &Ticket, actor: Option<&Person>, message: &str) -> Result<Value> {
+    fn ticket_context(&self, w: &mut Write, t: &Ticket, actor: Option<&Person>, message: &str) -> Result<Value> {
         let requester = w.person(t.requester)?;
         let reference = self.reference(t.id);
+        let portal_link = self.portal_link_in(w, t)?;
         let subject_line = self.config.outgoing.subject_format.replace("{ref}", &reference).replace("{subject}", &t.subject);
         let base = self.config.server.public_url.trim_end_matches('/');
         Ok(json!({
@@ -54,8 +60,18 @@ impl Desk {
             "agent": {"name": actor.map(|p| p.display()).unwrap_or_default(), "email": actor.map(|p| p.email.clone()).unwrap_or_default()},
             "message": message,
             "link": format!("{base}/tickets/{reference}"),
+            "portal_link": portal_link,
             "recent": [],
         }))
+    }
+
+    /// A signed link to the requester's read-only ticket page.
+    fn portal_link_in(&self, w: &mut Write, t: &Ticket) -> Result<String> {
+        let days = self.config.outgoing.link_days as i64;
+        let expires = self.now().0 / 1000 + days * 86_400;
+        let sig = self.sign_in(w, &portal_claim(t.id, t.requester, expires))?;
+        let base = self.config.server.public_url.trim_end_matches('/');
+        Ok(format!("{base}/t/{}?e={expires}&s={sig}", self.reference(t.id)))
     }
 
     /// The last few public messages before `before_seq`, newest first.
@@ -299,6 +315,73 @@ impl Desk {
                 w.append_entry(&mut Self::event(t, Some(actor.id), ev, now))?;
             }
             Ok(())
+        })
+    }
+}
+
+impl Desk {
+    /// Checks a requester's signed ticket link; the ticket and its requester.
+    fn portal_ticket(&self, id: u64, expires: i64, sig: &str) -> Result<Ticket> {
+        let t = self.store.read()?.ticket(id)?.ok_or(super::DeskError::NotFound)?;
+        if expires < self.now().0 / 1000 || !self.verify(&portal_claim(t.id, t.requester, expires), sig) {
+            return Err(super::DeskError::NotFound);
+        }
+        Ok(t)
+    }
+
+    /// What a requester sees through their link: the ticket and its public
+    /// replies only (no internal notes, no events), with author names.
+    pub fn portal_view(&self, id: u64, expires: i64, sig: &str) -> Result<(Ticket, Vec<(String, ThreadEntry)>)> {
+        let t = self.portal_ticket(id, expires, sig)?;
+        let r = self.store.read()?;
+        let mut out = Vec::new();
+        for e in r.entries(id)?.into_iter().filter(|e| e.kind == EntryKind::Reply) {
+            let who = match e.author {
+                Some(a) => r
+                    .person(a)?
+                    .map(|p| if p.is_staff() { format!("{} ({})", p.display(), self.config.desk.name) } else { p.display() })
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            out.push((who, e));
+        }
+        Ok((t, out))
+    }
+
+    /// The requester replies on their ticket page.
+    pub fn portal_reply(&self, id: u64, expires: i64, sig: &str, body: &str) -> Result<ThreadEntry> {
+        let body = self.check_body("body", body, true)?;
+        let old = self.portal_ticket(id, expires, sig)?;
+        if old.is_closed() {
+            return Err(super::DeskError::Conflict("this ticket is closed; please write to us by email to open a new one".into()));
+        }
+        let now = self.now();
+        self.store.write(|w| {
+            let old = w.ticket(id)?.ok_or(super::DeskError::NotFound)?;
+            let author = w.person(old.requester)?.ok_or(super::DeskError::NotFound)?;
+            let mut entry = ThreadEntry {
+                ticket: id,
+                seq: 0,
+                kind: EntryKind::Reply,
+                author: Some(author.id),
+                body,
+                event: None,
+                attachments: Vec::new(),
+                created_at: now,
+            };
+            w.append_entry(&mut entry)?;
+            let mut t = old.clone();
+            t.updated_at = now;
+            if self.config.workflow.requester_reply_reopens {
+                t.status = old.status.after_requester_reply();
+            }
+            if t.status != old.status {
+                let ev = crate::domain::Event::StatusChanged { from: old.status.label().into(), to: t.status.label().into() };
+                w.append_entry(&mut Self::event(id, Some(author.id), ev, now))?;
+            }
+            w.put_ticket(Some(&old), &t)?;
+            self.notify(w, &t, Some(&author), Notice::RequesterReply { entry: &entry }, now)?;
+            Ok(entry)
         })
     }
 }

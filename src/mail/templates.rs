@@ -99,6 +99,7 @@ pub fn sample() -> Value {
         "agent": {"name": "Bob Agent", "email": "bob@example.com"},
         "message": "Please restart the printer.",
         "link": "https://desk.example.com/tickets/TKT-000123",
+        "portal_link": "https://desk.example.com/t/TKT-000123?e=1795000000&s=0123456789abcdef0123",
         "recent": [{"author": "Carol Customer", "date": "2026-11-23 10:00", "body": "It jams."}],
     })
 }

@@ -10,6 +10,7 @@ pub mod agent;
 pub mod api;
 pub mod assets;
 pub mod mail;
+pub mod portal;
 pub mod views;
 
 use std::sync::Arc;
@@ -65,6 +66,8 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/tickets/{reference}/attachments/{seq}/{idx}", get(mail::attachment))
         .route("/tickets/{reference}/entries/{seq}/source", get(mail::source))
         .route("/tickets/{reference}/entries/{seq}/html", get(mail::html_body))
+        .route("/t/{reference}", get(portal::view))
+        .route("/t/{reference}/reply", post(portal::reply))
         .route("/junk", get(mail::junk_page))
         .route("/junk/{id}/source", get(mail::junk_source))
         .route("/junk/{id}/ticket", post(mail::junk_to_ticket))

@@ -1,0 +1,94 @@
+//! The requester's view: a read-only page of their ticket's public thread and
+//! status, reached by the signed, expiring link in the desk's mail, with a box
+//! to reply. No login; the link is the key, and it never shows internal notes.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde::Deserialize;
+
+use super::views::{self, status_badge};
+use super::{AppState, PRE_COOKIE, cookie, set_cookie};
+use crate::desk::DeskError;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LinkQuery {
+    e: i64,
+    s: String,
+    done: Option<String>,
+}
+
+fn gone(st: &AppState) -> Response {
+    let page = views::error_page(
+        &st.desk.config.desk.name,
+        404,
+        "This link is not valid any more",
+        "Links to a ticket work for a few days. Reply to any of our emails about it and the next answer brings a fresh link.",
+    );
+    (StatusCode::NOT_FOUND, page).into_response()
+}
+
+pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, Query(q): Query<LinkQuery>) -> Response {
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    let (t, entries) = match st.desk.portal_view(id, q.e, &q.s) {
+        Ok(x) => x,
+        Err(DeskError::NotFound) => return gone(&st),
+        Err(e) => return super::PageError(e).render(&st.desk.config.desk.name),
+    };
+    let pre = match cookie(&headers, PRE_COOKIE).filter(|v| v.len() == 64) {
+        Some(v) => v.to_string(),
+        None => match crate::desk::auth::random_token() {
+            Ok(t) => t,
+            Err(e) => return super::PageError(e).render(&st.desk.config.desk.name),
+        },
+    };
+    let r = st.desk.reference(id);
+    let body = html! {
+        div.card.portal {
+            div.brand.big { span.logo { "fd" } span { (st.desk.config.desk.name) } }
+            p.muted { "Ticket " (r) }
+            h1 { (t.subject) }
+            p { "Status: " (status_badge(t.status)) }
+            @if q.done.is_some() { (views::notice("ok", "Thank you, your reply was added.")) }
+            @for (who, e) in &entries {
+                article.entry.reply {
+                    header { span.who { (who) } time.muted { (e.created_at.short()) } }
+                    (views::text_block(&e.body))
+                }
+            }
+            @if t.is_closed() {
+                p.muted { "This ticket is closed. Write to us by email to open a new one." }
+            } @else {
+                form.replybox method="post" action=(format!("/t/{r}/reply")) {
+                    input type="hidden" name="_csrf" value=(pre);
+                    input type="hidden" name="e" value=(q.e);
+                    input type="hidden" name="s" value=(q.s);
+                    textarea name="body" rows="5" required placeholder="Write your reply…" {}
+                    div.reply-actions { button.primary type="submit" { "Send reply" } }
+                }
+            }
+        }
+    };
+    let page = views::card_page(&format!("{r} {}", t.subject), &st.desk.config.desk.name, body);
+    ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], page).into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReplyForm {
+    e: i64,
+    s: String,
+    body: String,
+}
+
+pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, Form(f): Form<ReplyForm>) -> Response {
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    match st.desk.portal_reply(id, f.e, &f.s, &f.body) {
+        Ok(_) => Redirect::to(&format!("/t/{}?e={}&s={}&done=1", st.desk.reference(id), f.e, f.s)).into_response(),
+        Err(DeskError::NotFound) => gone(&st),
+        Err(e) => super::PageError(e).render(&st.desk.config.desk.name),
+    }
+}
