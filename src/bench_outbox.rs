@@ -102,6 +102,7 @@ pub fn run(data_dir: &Path, messages: usize) -> anyhow::Result<()> {
                         references: Vec::new(),
                         auto_submitted: None,
                         attachments: Vec::new(),
+                        unsubscribe: Vec::new(),
                         created_at: now,
                         attempts: 0,
                         next_attempt: Timestamp(now.0 - 1),

@@ -325,3 +325,35 @@ async fn requester_link_shows_the_public_thread_and_takes_a_reply() {
     assert_eq!(b.get(&link.replace(&format!("e={}", q["e"]), &format!("e={later}"))).await.status, 404);
     assert_eq!(b.post("/t/TKT-000001/reply", &[("e", &q["e"]), ("s", "0"), ("body", "x")]).await.status, 404);
 }
+
+#[tokio::test]
+async fn collaborators_can_unsubscribe() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&config(&cap.addr, "notify_new_ticket = false\nnotify_ack = false\n"));
+    let m = crlf("From: Max <max@customer.test>\nTo: support@example.test\nCc: Nia <nia@customer.test>\nSubject: Projector\n\nBroken.\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "max@customer.test", &["support@example.test"], &m).0, 250);
+    d.settle().await;
+    d.api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "Technician comes at 3."}))).await;
+    let mails = cap.wait(2).await;
+    let to_nia = mails.iter().find(|m| m.rcpt_to == ["nia@customer.test"]).unwrap();
+    let to_max = mails.iter().find(|m| m.rcpt_to == ["max@customer.test"]).unwrap();
+    assert!(to_max.header("List-Unsubscribe").is_none(), "the requester is not offered to leave their own ticket");
+    let header = to_nia.header("List-Unsubscribe").expect("List-Unsubscribe for the collaborator");
+    assert_eq!(to_nia.header("List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
+    assert_eq!(to_nia.header("Message-ID"), to_max.header("Message-ID"), "the same mail, with a link of her own");
+    let url = header.trim_matches(['<', '>']).to_string();
+    let path = url.split("127.0.0.1:8080").nth(1).unwrap().to_string();
+    // GET shows a button and changes nothing; the one-click POST (no cookie, no CSRF) unsubscribes.
+    let page = Browser::new(&d.server.base).get(&path).await;
+    assert_eq!(page.status, 200);
+    let r = reqwest::Client::new().post(d.server.url(&path)).body("List-Unsubscribe=One-Click").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(Browser::new(&d.server.base).get(&path.replace("?s=", "?s=0")).await.status, 404);
+    d.api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "Done."}))).await;
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let later: Vec<_> = cap.all().into_iter().skip(2).collect();
+    assert_eq!(later.len(), 1, "{later:#?}");
+    assert_eq!(later[0].rcpt_to, vec!["max@customer.test"]);
+    let t = d.ticket("TKT-000001").await;
+    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap().contains("unsubscribed")));
+}

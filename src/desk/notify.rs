@@ -15,6 +15,11 @@ pub(crate) fn portal_claim(ticket: u64, requester: u64, expires: i64) -> String 
     format!("view:{ticket}:{requester}:{expires}")
 }
 
+/// The message a collaborator's unsubscribe link signs.
+pub(crate) fn unsubscribe_claim(ticket: u64, person: u64) -> String {
+    format!("unsub:{ticket}:{person}")
+}
+
 /// Notifications that go to agents (and may carry an email-command token).
 const AGENT_KINDS: &[&str] = &["new_ticket", "note", "assigned", "requester_reply"];
 
@@ -166,12 +171,23 @@ impl Desk {
             references,
             auto_submitted: auto.map(str::to_string),
             attachments: Vec::new(),
+            unsubscribe: Vec::new(),
             created_at: now,
             attempts: 0,
             next_attempt: now,
             failed: false,
             last_error: String::new(),
         };
+        // Collaborators get their own signed unsubscribe link (and header).
+        let base = self.config.server.public_url.trim_end_matches('/').to_string();
+        for addr in m.pending.clone() {
+            if let Some(p) = w.person_by_email(&addr)?
+                && w.is_collaborator(t.id, p.id)?
+            {
+                let sig = self.sign_in(w, &unsubscribe_claim(t.id, p.id))?;
+                m.unsubscribe.push((addr, format!("{base}/u/{}/{}?s={sig}", self.reference(t.id), p.id)));
+            }
+        }
         w.put_outmail(None, &mut m)?;
         // Mail the requester sees joins the conversation's References chain;
         // agents' notifications are only remembered for threading their replies.
@@ -382,6 +398,24 @@ impl Desk {
             w.put_ticket(Some(&old), &t)?;
             self.notify(w, &t, Some(&author), Notice::RequesterReply { entry: &entry }, now)?;
             Ok(entry)
+        })
+    }
+}
+
+impl Desk {
+    /// A collaborator leaves a ticket through their signed link.
+    pub fn unsubscribe(&self, ticket: u64, person: u64, sig: &str) -> Result<String> {
+        if !self.verify(&unsubscribe_claim(ticket, person), sig) {
+            return Err(super::DeskError::NotFound);
+        }
+        let now = self.now();
+        self.store.write(|w| {
+            let p = w.person(person)?.ok_or(super::DeskError::NotFound)?;
+            if w.remove_collaborator(ticket, person)? {
+                let ev = crate::domain::Event::FieldChanged { field: "collaborators".into(), from: p.display(), to: "unsubscribed".into() };
+                w.append_entry(&mut Self::event(ticket, Some(p.id), ev, now))?;
+            }
+            Ok(p.email)
         })
     }
 }

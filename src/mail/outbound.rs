@@ -31,16 +31,26 @@ fn html_of(text: &str) -> String {
     format!("<div style=\"font-family:system-ui,sans-serif;font-size:14px;white-space:pre-wrap\">{esc}</div>")
 }
 
-/// The RFC 5322 message of a queued mail.
-pub fn build(m: &OutMail, now: Timestamp, attachments: &[(String, String, Vec<u8>)]) -> std::io::Result<Vec<u8>> {
+/// The RFC 5322 message of a queued mail; `unsubscribe` is the recipient's
+/// own link when they may leave the conversation.
+pub fn build(
+    m: &OutMail,
+    now: Timestamp,
+    attachments: &[(String, String, Vec<u8>)],
+    unsubscribe: Option<&str>,
+) -> std::io::Result<Vec<u8>> {
+    let text = match unsubscribe {
+        Some(url) => format!("{}\n--\nYou get this because you were copied on this conversation. Stop: {url}\n", m.text.trim_end()),
+        None => m.text.clone(),
+    };
     let mut b = MessageBuilder::new()
         .from((m.from_name.as_str(), m.from.as_str()))
         .reply_to(m.from.as_str())
         .subject(m.subject.as_str())
         .message_id(m.message_id.as_str())
         .date(now.0 / 1000)
-        .text_body(m.text.as_str())
-        .html_body(html_of(&m.text));
+        .html_body(html_of(&text))
+        .text_body(text);
     if !m.to.is_empty() {
         b = b.to(m.to.iter().map(|a| a.as_str()).collect::<Vec<_>>());
     }
@@ -55,6 +65,11 @@ pub fn build(m: &OutMail, now: Timestamp, attachments: &[(String, String, Vec<u8
     }
     if let Some(a) = &m.auto_submitted {
         b = b.header("Auto-Submitted", Raw::new(a.clone())).header("X-Auto-Response-Suppress", Raw::new("All"));
+    }
+    if let Some(url) = unsubscribe {
+        b = b
+            .header("List-Unsubscribe", Raw::new(format!("<{url}>")))
+            .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"));
     }
     for (name, ctype, data) in attachments {
         b = b.attachment(ctype.clone(), name.clone(), data.clone());
@@ -82,12 +97,11 @@ fn classify(e: &mail_send::Error) -> Outcome {
 async fn send_each<T: AsyncRead + AsyncWrite + Unpin>(
     client: &mut mail_send::SmtpClient<T>,
     from: &str,
-    rcpts: &[String],
-    body: &[u8],
+    rcpts: &[(String, Vec<u8>)],
 ) -> Vec<(String, Outcome)> {
     let mut out = Vec::new();
-    for r in rcpts {
-        let msg = Message::new(from, [r.as_str()], body);
+    for (r, body) in rcpts {
+        let msg = Message::new(from, [r.as_str()], body.as_slice());
         let res = client.send(msg).await;
         let outcome = match res {
             Ok(()) => Outcome::Delivered,
@@ -105,12 +119,15 @@ async fn send_each<T: AsyncRead + AsyncWrite + Unpin>(
 /// Per-mail delivery results.
 type Results = Vec<(String, Outcome)>;
 
+/// Each pending recipient with the exact bytes they get.
+type Bodies = Vec<(String, Vec<u8>)>;
+
 fn temp_all(m: &OutMail, why: &str) -> Results {
     m.pending.iter().map(|r| (r.clone(), Outcome::Temporary(why.to_string()))).collect()
 }
 
 /// Sends mails over one smarthost connection, each to its pending recipients.
-async fn deliver_batch(desk: &Desk, batch: &[(OutMail, Vec<u8>)]) -> Vec<Results> {
+async fn deliver_batch(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results> {
     let o = &desk.config.outgoing;
     let all_temp = |why: String| batch.iter().map(|(m, _)| temp_all(m, &why)).collect::<Vec<_>>();
     let Some((host, port)) = o.smarthost.rsplit_once(':').and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?))) else {
@@ -126,10 +143,10 @@ async fn deliver_batch(desk: &Desk, batch: &[(OutMail, Vec<u8>)]) -> Vec<Results
             Err(e) => return all_temp(format!("cannot read outgoing.password_file: {e}")),
         }
     }
-    async fn each<T: AsyncRead + AsyncWrite + Unpin>(mut c: mail_send::SmtpClient<T>, batch: &[(OutMail, Vec<u8>)]) -> Vec<Results> {
+    async fn each<T: AsyncRead + AsyncWrite + Unpin>(mut c: mail_send::SmtpClient<T>, batch: &[(OutMail, Bodies)]) -> Vec<Results> {
         let mut out = Vec::with_capacity(batch.len());
-        for (m, body) in batch {
-            out.push(send_each(&mut c, &m.from, &m.pending, body).await);
+        for (m, bodies) in batch {
+            out.push(send_each(&mut c, &m.from, bodies).await);
         }
         let _ = c.quit().await;
         out
@@ -217,6 +234,21 @@ fn attachments_of(desk: &Desk, m: &OutMail) -> Vec<(String, String, Vec<u8>)> {
     m.attachments.iter().filter_map(|a| desk.blob(&a.blob).ok().map(|d| (a.filename.clone(), a.content_type.clone(), d))).collect()
 }
 
+/// The message for each pending recipient (one build unless someone has an
+/// unsubscribe link of their own).
+fn bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
+    let atts = attachments_of(desk, m);
+    let now = desk.now();
+    let common = build(m, now, &atts, None)?;
+    m.pending
+        .iter()
+        .map(|r| match m.unsubscribe.iter().find(|(a, _)| a == r) {
+            Some((_, url)) => build(m, now, &atts, Some(url)).map(|b| (r.clone(), b)),
+            None => Ok((r.clone(), common.clone())),
+        })
+        .collect()
+}
+
 /// Connections opened to the smarthost at once.
 const CONNECTIONS: usize = 4;
 
@@ -233,13 +265,13 @@ pub async fn run_once(desk: &Desk) -> usize {
     let n = due.len();
     let mut built = Vec::with_capacity(n);
     for m in due {
-        match build(&m, desk.now(), &attachments_of(desk, &m)) {
+        match bodies_of(desk, &m) {
             Ok(b) => built.push((m, b)),
             Err(e) => tracing::error!(mail = m.id, "cannot build mail: {e}"),
         }
     }
     let per = built.len().div_ceil(CONNECTIONS).max(1);
-    let groups: Vec<Vec<(OutMail, Vec<u8>)>> = built.chunks(per).map(|c| c.to_vec()).collect();
+    let groups: Vec<Vec<(OutMail, Bodies)>> = built.chunks(per).map(|c| c.to_vec()).collect();
     let results = futures_join(groups.iter().map(|g| deliver_batch(desk, g))).await;
     let done: Vec<(OutMail, Results)> = groups.into_iter().zip(results).flat_map(|(g, r)| g.into_iter().map(|(m, _)| m).zip(r)).collect();
     if let Err(e) = settle(desk, done) {
@@ -308,13 +340,14 @@ pub async fn send_test(cfg: &crate::config::Config, to: &str) -> Result<String, 
         references: Vec::new(),
         auto_submitted: Some("auto-generated".into()),
         attachments: Vec::new(),
+        unsubscribe: Vec::new(),
         created_at: now,
         attempts: 0,
         next_attempt: now,
         failed: false,
         last_error: String::new(),
     };
-    let body = build(&m, now, &[]).map_err(|e| e.to_string())?;
+    let body = build(&m, now, &[], None).map_err(|e| e.to_string())?;
     let mut builder = SmtpClientBuilder::new(host, port)
         .implicit_tls(o.security == "tls")
         .helo_host(cfg.smtp.hostname.clone())

@@ -190,6 +190,8 @@ pub struct OutMail {
     /// `auto-replied`, `auto-generated`, or none for a person's reply.
     pub auto_submitted: Option<String>,
     pub attachments: Vec<crate::domain::thread::AttachmentRef>,
+    /// Recipient → their signed unsubscribe link (collaborators only).
+    pub unsubscribe: Vec<(String, String)>,
     pub created_at: Timestamp,
     pub attempts: u32,
     pub next_attempt: Timestamp,
@@ -663,6 +665,10 @@ impl Write {
 
     pub fn is_collaborator(&self, ticket: u64, person: u64) -> Result<bool> {
         Ok(self.tx.open_table(COLLABORATORS)?.get((ticket, person))?.is_some())
+    }
+
+    pub fn remove_collaborator(&mut self, ticket: u64, person: u64) -> Result<bool> {
+        Ok(self.tx.open_table(COLLABORATORS)?.remove((ticket, person))?.is_some())
     }
 
     pub fn add_collaborator(&mut self, ticket: u64, person: u64) -> Result<bool> {

@@ -68,6 +68,7 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/tickets/{reference}/entries/{seq}/html", get(mail::html_body))
         .route("/t/{reference}", get(portal::view))
         .route("/t/{reference}/reply", post(portal::reply))
+        .route("/u/{reference}/{person}", get(portal::unsubscribe_page).post(portal::unsubscribe))
         .route("/junk", get(mail::junk_page))
         .route("/junk/{id}/source", get(mail::junk_source))
         .route("/junk/{id}/ticket", post(mail::junk_to_ticket))
@@ -213,8 +214,10 @@ async fn session_layer(State(st): State<AppState>, req: Request, next: Next) -> 
         }
     }
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-    let is_api = parts.uri.path().starts_with("/api/");
-    let body = if unsafe_method && !is_api {
+    // The API uses bearer tokens; one-click unsubscribe (RFC 8058) is posted by
+    // mail providers and authorized by the signature in its URL.
+    let exempt = parts.uri.path().starts_with("/api/") || parts.uri.path().starts_with("/u/");
+    let body = if unsafe_method && !exempt {
         let expected = match &agent {
             Some(a) => Some(a.csrf.clone()),
             None => cookie(&parts.headers, PRE_COOKIE).map(str::to_string),

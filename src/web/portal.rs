@@ -92,3 +92,46 @@ pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, Fo
         Err(e) => super::PageError(e).render(&st.desk.config.desk.name),
     }
 }
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UnsubQuery {
+    s: String,
+}
+
+/// Unsubscribe page: a button, so link scanners that merely fetch it change nothing.
+pub async fn unsubscribe_page(
+    State(st): State<AppState>,
+    Path((reference, person)): Path<(String, u64)>,
+    Query(q): Query<UnsubQuery>,
+) -> Response {
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    if !st.desk.verify(&crate::desk::notify::unsubscribe_claim(id, person), &q.s) {
+        return gone(&st);
+    }
+    let body = html! {
+        form.card.narrow.login method="post" action=(format!("/u/{reference}/{person}?s={}", q.s)) {
+            h1 { "Stop mail about " (reference) "?" }
+            p { "You were copied on this conversation. You will get no more mail about it." }
+            button.primary type="submit" { "Unsubscribe" }
+        }
+    };
+    views::card_page("Unsubscribe", &st.desk.config.desk.name, body).into_response()
+}
+
+/// One-click unsubscribe (RFC 8058): the signed link is the authorization.
+pub async fn unsubscribe(
+    State(st): State<AppState>,
+    Path((reference, person)): Path<(String, u64)>,
+    Query(q): Query<UnsubQuery>,
+) -> Response {
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    match st.desk.unsubscribe(id, person, &q.s) {
+        Ok(email) => {
+            let body = html! { div.card.narrow { h1 { "Unsubscribed" } p { (email) " will get no more mail about " (reference) "." } } };
+            views::card_page("Unsubscribed", &st.desk.config.desk.name, body).into_response()
+        }
+        Err(DeskError::NotFound) => gone(&st),
+        Err(e) => super::PageError(e).render(&st.desk.config.desk.name),
+    }
+}
