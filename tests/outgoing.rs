@@ -357,3 +357,34 @@ async fn collaborators_can_unsubscribe() {
     let t = d.ticket("TKT-000001").await;
     assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap().contains("unsubscribed")));
 }
+
+/// Two desks (or a desk and a bot) mailing each other stop after one exchange.
+#[tokio::test]
+async fn two_desks_do_not_loop() {
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let (a_smtp, b_smtp) = (free(), free());
+    let desk = |mailbox: &str, smarthost: &str| {
+        format!(
+            "[smtp]\nhostname = \"{mailbox}\"\n[[mailbox]]\naddress = \"{mailbox}\"\n[outgoing]\nsmarthost = \"{smarthost}\"\nretry_secs = [1]\nnotify_new_ticket = false\n"
+        )
+    };
+    let a = MailDesk::start_on(&desk("support@a.test", &b_smtp), &a_smtp);
+    let b = MailDesk::start_on(&desk("help@b.test", &a_smtp), &b_smtp);
+    // Desk B's address writes to desk A (say, a forwarding rule gone wrong).
+    let m = crlf("From: help@b.test\nTo: support@a.test\nSubject: hello from B\n\nhi\n");
+    assert_eq!(Smtp::send_mail(&a.smtp, "help@b.test", &["support@a.test"], &m).0, 250);
+    // A acknowledges once, through B's receiver; B sees an auto-reply: junk, no answer.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    a.settle().await;
+    b.settle().await;
+    assert_eq!(a.all_tickets().await.len(), 1);
+    assert_eq!(b.all_tickets().await.len(), 0, "the acknowledgement did not become a ticket on B");
+    let a_metrics = reqwest::get(a.server.url("/metrics")).await.unwrap().text().await.unwrap();
+    let b_metrics = reqwest::get(b.server.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert_eq!(metric(&a_metrics, "frontdesk_smtp_accepted_total"), 1, "nothing came back to A");
+    assert_eq!(metric(&b_metrics, "frontdesk_smtp_accepted_total"), 1, "B got exactly the one acknowledgement");
+    let t = a.ticket("TKT-000001").await;
+    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap().contains("sent ack mail to help@b.test")));
+    let mut bb = Browser::logged_in(&b.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    assert_eq!(bb.get("/junk").await.body.matches("Make ticket").count(), 1);
+}

@@ -339,6 +339,11 @@ impl MailDesk {
     }
 
     pub fn start_with_config(config_text: &str) -> MailDesk {
+        Self::start_on(config_text, "127.0.0.1:0")
+    }
+
+    /// Like `start_with_config`, with the SMTP listener on a chosen address.
+    pub fn start_on(config_text: &str, smtp_addr: &str) -> MailDesk {
         let dir = tempdir();
         let config = dir.path().join("frontdesk.toml");
         std::fs::write(&config, config_text).unwrap();
@@ -365,7 +370,7 @@ impl MailDesk {
             0
         );
         let token = run(&["token", "create", "--email", ADMIN_EMAIL, "--name", "t"], None).1.trim().to_string();
-        let server = Server::start_with(dir.path(), &["--config", &c, "--smtp", "127.0.0.1:0"]);
+        let server = Server::start_with(dir.path(), &["--config", &c, "--smtp", smtp_addr]);
         let smtp = server.smtp_addr();
         let api = Api::new(&server.base, &token);
         MailDesk { dir, server, smtp, api, config }
