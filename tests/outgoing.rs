@@ -388,3 +388,27 @@ async fn two_desks_do_not_loop() {
     let mut bb = Browser::logged_in(&b.server.base, ADMIN_EMAIL, "correct horse battery").await;
     assert_eq!(bb.get("/junk").await.body.matches("Make ticket").count(), 1);
 }
+
+#[tokio::test]
+async fn agents_choose_their_own_notifications() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&config(&cap.addr, "notify_ack = false\n"));
+    let mut bob = Browser::logged_in(&d.server.base, "agent@example.test", "bob's long password").await;
+    let page = bob.get("/settings").await;
+    assert_eq!(page.body.matches("checked").count(), 4, "all on by default");
+    // Bob keeps only "assigned to me".
+    let r = bob.post("/settings", &[("on", "assigned")]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(bob.get("/settings").await.body.matches("checked").count(), 1);
+    let m = crlf("From: Ola <ola@customer.test>\nTo: support@example.test\nSubject: Mouse\n\nbroken\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "ola@customer.test", &["support@example.test"], &m).0, 250);
+    let mails = cap.wait(1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(cap.all().iter().all(|m| m.rcpt_to != ["agent@example.test"]), "Bob turned new-ticket mail off: {mails:#?}");
+    assert!(cap.all().iter().any(|m| m.rcpt_to == [ADMIN_EMAIL]), "Ada still gets it");
+    d.api.call("PATCH", "/tickets/TKT-000001", Some(json!({"assignee": "agent@example.test"}))).await;
+    let n = cap.all().len();
+    let mails = cap.wait(n + 1).await;
+    assert_eq!(mails[n].rcpt_to, vec!["agent@example.test"]);
+    assert!(mails[n].data.contains("assigned ticket TKT-000001 to you"));
+}

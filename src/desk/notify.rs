@@ -20,8 +20,9 @@ pub(crate) fn unsubscribe_claim(ticket: u64, person: u64) -> String {
     format!("unsub:{ticket}:{person}")
 }
 
-/// Notifications that go to agents (and may carry an email-command token).
-const AGENT_KINDS: &[&str] = &["new_ticket", "note", "assigned", "requester_reply"];
+/// Notifications that go to agents (and may carry an email-command token);
+/// each agent can turn any of them off for themself.
+pub const AGENT_KINDS: &[&str] = &["new_ticket", "note", "assigned", "requester_reply"];
 
 /// The agent a Message-ID of ours was signed for, if the signature holds.
 pub(crate) fn signed_agent(desk: &Desk, ticket: u64, message_id: &str) -> Option<u64> {
@@ -148,6 +149,11 @@ impl Desk {
             (true, [one]) => w.person_by_email(one)?.filter(|p| p.is_staff()),
             _ => None,
         };
+        if let Some(a) = &agent
+            && w.muted(a.id)?.iter().any(|k| k == kind)
+        {
+            return Ok(());
+        }
         let token = match agent {
             Some(a) => format!("a{}-{}", a.id, self.sign_in(w, &format!("{}:{}", t.id, a.id))?),
             None => random[..16].to_string(),
@@ -417,5 +423,22 @@ impl Desk {
             }
             Ok(p.email)
         })
+    }
+}
+
+impl Desk {
+    /// The agent notifications `actor` receives: (kind, on?).
+    pub fn my_notifications(&self, actor: &Person) -> Result<Vec<(&'static str, bool)>> {
+        let muted = self.store.read()?.muted(actor.id)?;
+        Ok(AGENT_KINDS.iter().map(|k| (*k, !muted.iter().any(|m| m == k))).collect())
+    }
+
+    /// Sets which agent notifications `actor` receives.
+    pub fn set_my_notifications(&self, actor: &Person, on: &[String]) -> Result<()> {
+        if !actor.is_staff() {
+            return Err(super::DeskError::NotFound);
+        }
+        let muted: Vec<String> = AGENT_KINDS.iter().filter(|k| !on.iter().any(|o| o == *k)).map(|k| k.to_string()).collect();
+        self.store.write(|w| w.set_muted(actor.id, &muted).map_err(super::DeskError::from))
     }
 }

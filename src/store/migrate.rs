@@ -113,6 +113,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(ACKS)?;
     tx.open_table(THREAD_IDS)?;
     tx.open_table(KEYS)?;
+    tx.open_table(MUTED)?;
     Ok(())
 }
 

@@ -58,6 +58,8 @@ pub(crate) const ENTRY_MAIL: TableDefinition<(u64, u32), &[u8]> = TableDefinitio
 /// (ticket, person) → () for collaborators (CC'd people) on a ticket.
 pub(crate) const COLLABORATORS: TableDefinition<(u64, u64), ()> = TableDefinition::new("collaborators");
 
+/// Person → notification kinds they turned off (agents' own settings).
+pub(crate) const MUTED: TableDefinition<u64, &[u8]> = TableDefinition::new("muted");
 /// Named secrets (the signing key for links and mail tokens).
 pub(crate) const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
 /// Mail to send: id → `OutMail`.
@@ -346,6 +348,12 @@ impl Read {
             out.extend_from_slice(v.value());
         }
         Ok(Some(out))
+    }
+
+    /// Notification kinds a person turned off.
+    pub fn muted(&self, person: u64) -> Result<Vec<String>> {
+        let t = self.tx.open_table(MUTED)?;
+        Ok(t.get(person)?.map(|v| codec::decode(v.value(), "muted")).transpose()?.unwrap_or_default())
     }
 
     /// Spool ids waiting to be processed, oldest first.
@@ -768,6 +776,17 @@ impl Write {
         }
         t.insert(name, fresh)?;
         Ok(fresh.to_vec())
+    }
+
+    /// Notification kinds a person turned off.
+    pub fn muted(&self, person: u64) -> Result<Vec<String>> {
+        let t = self.tx.open_table(MUTED)?;
+        Ok(t.get(person)?.map(|v| codec::decode(v.value(), "muted")).transpose()?.unwrap_or_default())
+    }
+
+    pub fn set_muted(&mut self, person: u64, kinds: &[String]) -> Result<()> {
+        self.tx.open_table(MUTED)?.insert(person, codec::encode(&kinds.to_vec()).as_slice())?;
+        Ok(())
     }
 
     pub fn last_ack(&self, email: &str) -> Result<Option<i64>> {

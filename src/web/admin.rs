@@ -294,3 +294,57 @@ pub async fn outbox_discard(State(st): State<AppState>, a: Agent, Path(id): Path
         Err(e) => fail(&st, e),
     }
 }
+
+/// Human names of the agent notifications.
+fn notification_label(kind: &str) -> &'static str {
+    match kind {
+        "new_ticket" => "A new ticket arrives in my departments",
+        "note" => "Someone adds an internal note to a ticket assigned to me",
+        "assigned" => "A ticket is assigned to me",
+        "requester_reply" => "The requester replies (my tickets, or my departments' unassigned ones)",
+        _ => "Other",
+    }
+}
+
+/// Each agent's own settings: which notifications they get by mail.
+pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query<DoneQuery>) -> Response {
+    let prefs = match st.desk.my_notifications(&a.person) {
+        Ok(p) => p,
+        Err(e) => return fail(&st, e),
+    };
+    let body = html! {
+        div.narrow-page {
+            h1 { "My notifications" }
+            @if q.done.is_some() { (views::notice("ok", "Saved.")) }
+            p.muted { "Mail you get from " (st.desk.config.desk.name) ". You never get mail about your own changes. Reply to a notification to answer on the ticket; commands such as #note, #assign me or #status pending at the top of your reply act on it." }
+            form.card.form-grid method="post" action="/settings" {
+                (csrf_field(&a.csrf))
+                @for (kind, on) in &prefs {
+                    label.check { input type="checkbox" name="on" value=(kind) checked[*on]; " " (notification_label(kind)) }
+                }
+                div.actions { button.primary type="submit" { "Save" } }
+            }
+        }
+    };
+    let f = Frame {
+        desk_name: &st.desk.config.desk.name,
+        title: "My notifications".into(),
+        user: Some(&a.person),
+        csrf: &a.csrf,
+        area: "settings",
+    };
+    page(&f, body).into_response()
+}
+
+pub async fn save_settings(State(st): State<AppState>, a: Agent, body: String) -> Response {
+    let on: Vec<String> = body
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| *k == "on")
+        .map(|(_, v)| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
+        .collect();
+    match st.desk.set_my_notifications(&a.person, &on) {
+        Ok(()) => Redirect::to("/settings?done=saved").into_response(),
+        Err(e) => fail(&st, e),
+    }
+}

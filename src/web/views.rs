@@ -61,7 +61,7 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
                             input #jump type="search" name="ref" placeholder="Go to ticket… (/)" aria-label="Go to ticket by reference" autocomplete="off";
                         }
                         div.usermenu {
-                            span.whoami title=(u.email) { (u.display()) }
+                            a.whoami href="/settings" title="My notifications" { (u.display()) }
                             form method="post" action="/logout" {
                                 input type="hidden" name="_csrf" value=(f.csrf);
                                 button.linkish type="submit" { "Log out" }
