@@ -96,9 +96,14 @@ impl Default for SmtpConfig {
 pub struct OutgoingConfig {
     /// Send mail at all. `--no-outgoing` turns it off (mail then stays queued).
     pub enabled: bool,
-    /// host:port of the relay that sends for the desk. Empty: mail stays queued
-    /// with the reason shown on the Outbox page (direct MX delivery is not built yet).
+    /// host:port of the relay that sends for the desk. Empty: direct delivery to
+    /// each recipient's MX (port `direct_port`, STARTTLS when offered).
     pub smarthost: String,
+    /// DNS resolver (ip:port) for MX lookups in direct delivery; empty = the
+    /// first nameserver of /etc/resolv.conf.
+    pub dns_resolver: String,
+    /// Port of recipients' mail servers in direct delivery.
+    pub direct_port: u16,
     /// Connection to the smarthost: "none", "starttls" or "tls".
     pub security: String,
     /// AUTH user for the smarthost; empty = no AUTH.
@@ -144,6 +149,8 @@ impl Default for OutgoingConfig {
         OutgoingConfig {
             enabled: true,
             smarthost: String::new(),
+            dns_resolver: String::new(),
+            direct_port: 25,
             security: "none".into(),
             username: String::new(),
             password_file: String::new(),
@@ -439,6 +446,9 @@ impl Config {
         let o = &self.outgoing;
         if !o.smarthost.is_empty() && !o.smarthost.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok()) {
             return Err(("outgoing", "smarthost", format!("{:?} must be host:port", o.smarthost)));
+        }
+        if !o.dns_resolver.is_empty() && o.dns_resolver.parse::<SocketAddr>().is_err() {
+            return Err(("outgoing", "dns_resolver", format!("{:?} must be ip:port", o.dns_resolver)));
         }
         if !matches!(o.security.as_str(), "none" | "starttls" | "tls") {
             return Err(("outgoing", "security", format!("{:?} must be \"none\", \"starttls\" or \"tls\"", o.security)));

@@ -2,6 +2,7 @@
 //! (`spool`), parsing and classifying inbound messages (`inbound`), the worker
 //! that turns spooled mail into tickets (`worker`), and STARTTLS keys (`tls`).
 
+pub mod dns;
 pub mod inbound;
 pub mod ingest;
 pub mod outbound;

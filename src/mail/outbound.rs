@@ -130,8 +130,11 @@ fn temp_all(m: &OutMail, why: &str) -> Results {
 async fn deliver_batch(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results> {
     let o = &desk.config.outgoing;
     let all_temp = |why: String| batch.iter().map(|(m, _)| temp_all(m, &why)).collect::<Vec<_>>();
+    if o.smarthost.is_empty() {
+        return deliver_direct(desk, batch).await;
+    }
     let Some((host, port)) = o.smarthost.rsplit_once(':').and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?))) else {
-        return all_temp("no smarthost configured (outgoing.smarthost); direct delivery is not available".into());
+        return all_temp(format!("outgoing.smarthost {:?} is not host:port", o.smarthost));
     };
     let mut builder = SmtpClientBuilder::new(host, port)
         .implicit_tls(o.security == "tls")
@@ -170,6 +173,77 @@ async fn deliver_batch(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results>
             Err(e) => all_temp(format!("cannot connect to the smarthost {}: {e}", o.smarthost)),
         }
     }
+}
+
+/// Direct delivery: each recipient's MX hosts in order of preference, STARTTLS
+/// when offered (opportunistic, as between MX hosts), plain otherwise.
+async fn deliver_direct(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results> {
+    let o = &desk.config.outgoing;
+    let resolver = o.dns_resolver.parse().ok().or_else(super::dns::system_resolver);
+    let mut hosts_of: std::collections::HashMap<String, Result<Vec<String>, String>> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(batch.len());
+    for (m, bodies) in batch {
+        let mut results = Vec::new();
+        for (rcpt, body) in bodies {
+            let domain = rcpt.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
+            if !hosts_of.contains_key(&domain) {
+                let hosts = match resolver {
+                    Some(r) => super::dns::mail_hosts(&domain, r).await,
+                    None => Err("no DNS resolver (outgoing.dns_resolver, /etc/resolv.conf)".into()),
+                };
+                hosts_of.insert(domain.clone(), hosts);
+            }
+            let outcome = match &hosts_of[&domain] {
+                Err(e) => Outcome::Temporary(e.clone()),
+                Ok(hosts) => deliver_to_hosts(desk, hosts, &m.from, rcpt, body).await,
+            };
+            results.push((rcpt.clone(), outcome));
+        }
+        out.push(results);
+    }
+    out
+}
+
+async fn deliver_to_hosts(desk: &Desk, hosts: &[String], from: &str, rcpt: &str, body: &[u8]) -> Outcome {
+    let port = desk.config.outgoing.direct_port;
+    let mut last = Outcome::Temporary("no mail host".into());
+    let one = [(rcpt.to_string(), body.to_vec())];
+    for host in hosts.iter().take(5) {
+        let builder = SmtpClientBuilder::new(host.clone(), port)
+            .allow_invalid_certs()
+            .helo_host(desk.config.smtp.hostname.clone())
+            .timeout(Duration::from_secs(60));
+        let sent = match builder.connect().await {
+            Ok(mut c) => {
+                let _ = c.stream.get_ref().0.set_nodelay(true);
+                let r = send_each(&mut c, from, &one).await;
+                let _ = c.quit().await;
+                Some(r)
+            }
+            Err(_) => match builder.connect_plain().await {
+                Ok(mut c) => {
+                    let _ = c.stream.set_nodelay(true);
+                    let r = send_each(&mut c, from, &one).await;
+                    let _ = c.quit().await;
+                    Some(r)
+                }
+                Err(e) => {
+                    last = Outcome::Temporary(format!("cannot connect to {host}:{port}: {e}"));
+                    None
+                }
+            },
+        };
+        if let Some(mut r) = sent
+            && let Some((_, outcome)) = r.pop()
+        {
+            match outcome {
+                // A temporary refusal may be one host's problem: try the next.
+                Outcome::Temporary(why) => last = Outcome::Temporary(format!("{host}: {why}")),
+                done => return done,
+            }
+        }
+    }
+    last
 }
 
 /// Records what happened to a batch of mails, in one transaction.

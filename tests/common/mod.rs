@@ -370,7 +370,12 @@ impl MailDesk {
             0
         );
         let token = run(&["token", "create", "--email", ADMIN_EMAIL, "--name", "t"], None).1.trim().to_string();
-        let server = Server::start_with(dir.path(), &["--config", &c, "--smtp", smtp_addr]);
+        // Tests that do not set up a smarthost send nothing (no DNS, no network).
+        let mut args = vec!["--config", c.as_str(), "--smtp", smtp_addr];
+        if !config_text.contains("[outgoing]") {
+            args.push("--no-outgoing");
+        }
+        let server = Server::start_with(dir.path(), &args);
         let smtp = server.smtp_addr();
         let api = Api::new(&server.base, &token);
         MailDesk { dir, server, smtp, api, config }
@@ -379,7 +384,12 @@ impl MailDesk {
     /// Restarts the server on the same data dir (after a stop or a kill).
     pub fn restart(&mut self) {
         let c = self.config.to_str().unwrap().to_string();
-        self.server = Server::start_with(self.dir.path(), &["--config", &c, "--smtp", "127.0.0.1:0"]);
+        let text = std::fs::read_to_string(&self.config).unwrap_or_default();
+        let mut args = vec!["--config", c.as_str(), "--smtp", "127.0.0.1:0"];
+        if !text.contains("[outgoing]") {
+            args.push("--no-outgoing");
+        }
+        self.server = Server::start_with(self.dir.path(), &args);
         self.smtp = self.server.smtp_addr();
         self.api = Api::new(&self.server.base, &self.api.token);
     }
