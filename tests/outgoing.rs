@@ -452,3 +452,30 @@ async fn direct_delivery_to_the_recipients_mx_without_a_smarthost() {
     assert_eq!(mails[0].rcpt_to, vec!["pat@customer.test"]);
     assert!(mails[0].header("Subject").unwrap().contains("[TKT-000001]"));
 }
+
+#[tokio::test]
+async fn smarthost_auth_and_wrong_credentials_keep_mail_queued() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    *cap.auth.lock().unwrap() = Some(("desk".into(), "s3cret pass".into()));
+    let dir = tempdir();
+    let pw = dir.path().join("smarthost.pw");
+    std::fs::write(&pw, "wrong\n").unwrap();
+    let pw_path = pw.to_str().unwrap().to_string();
+    let d = MailDesk::start_with_config(&config(
+        &cap.addr,
+        &format!("username = \"desk\"\npassword_file = \"{pw_path}\"\nnotify_new_ticket = false\n"),
+    ));
+    let m = crlf("From: Quinn <quinn@customer.test>\nTo: support@example.test\nSubject: auth\n\nhi\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "quinn@customer.test", &["support@example.test"], &m).0, 250);
+    d.settle().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(cap.all().is_empty(), "refused AUTH: nothing delivered");
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    let page = b.get("/admin/outbox").await;
+    assert!(page.body.contains("AUTH"), "the reason is shown: {}", page.body);
+    // The admin fixes the password file; the next retry goes through.
+    std::fs::write(&pw, "s3cret pass\n").unwrap();
+    let mails = cap.wait(1).await;
+    assert_eq!(mails[0].rcpt_to, vec!["quinn@customer.test"]);
+    assert_eq!(cap.logins.lock().unwrap().first().map(String::as_str), Some("desk"));
+}

@@ -162,7 +162,7 @@ async fn deliver_batch(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results>
                 let _ = c.stream.set_nodelay(true);
                 each(c, batch).await
             }
-            Err(e) => all_temp(format!("cannot connect to the smarthost {}: {e}", o.smarthost)),
+            Err(e) => all_temp(connect_error(o, &e)),
         }
     } else {
         match builder.connect().await {
@@ -170,8 +170,18 @@ async fn deliver_batch(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results>
                 let _ = c.stream.get_ref().0.set_nodelay(true);
                 each(c, batch).await
             }
-            Err(e) => all_temp(format!("cannot connect to the smarthost {}: {e}", o.smarthost)),
+            Err(e) => all_temp(connect_error(o, &e)),
         }
+    }
+}
+
+/// Why the smarthost could not be used, in an admin's words.
+fn connect_error(o: &crate::config::OutgoingConfig, e: &mail_send::Error) -> String {
+    match e {
+        mail_send::Error::AuthenticationFailed(r) => {
+            format!("the smarthost {} refused AUTH as {:?}: {} {}", o.smarthost, o.username, r.code(), r.message())
+        }
+        other => format!("cannot connect to the smarthost {}: {other}", o.smarthost),
     }
 }
 

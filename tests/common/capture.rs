@@ -45,6 +45,10 @@ pub struct Capture {
     pub messages: Arc<Mutex<Vec<Captured>>>,
     /// Recipients answered with 550.
     pub refuse: Arc<Mutex<Vec<String>>>,
+    /// When set, AUTH PLAIN/LOGIN with these credentials is required.
+    pub auth: Arc<Mutex<Option<(String, String)>>>,
+    /// Successful AUTH logins seen.
+    pub logins: Arc<Mutex<Vec<String>>>,
     pub addr: String,
 }
 
@@ -63,6 +67,7 @@ impl Capture {
                     let mut r = BufReader::new(r);
                     let _ = w.write_all(b"220 capture ESMTP\r\n").await;
                     let (mut from, mut rcpts) = (String::new(), Vec::new());
+                    let mut authed = false;
                     let mut line = String::new();
                     loop {
                         line.clear();
@@ -70,8 +75,30 @@ impl Capture {
                             return;
                         }
                         let upper = line.to_uppercase();
+                        let need_auth = c.auth.lock().unwrap().clone();
                         let reply: String = if upper.starts_with("EHLO") {
-                            "250-capture\r\n250-PIPELINING\r\n250 8BITMIME\r\n".into()
+                            if need_auth.is_some() {
+                                "250-capture\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n".into()
+                            } else {
+                                "250-capture\r\n250-PIPELINING\r\n250 8BITMIME\r\n".into()
+                            }
+                        } else if upper.starts_with("AUTH PLAIN") {
+                            let arg = line[10..].trim();
+                            let decoded = super::base64_decode(arg);
+                            let parts: Vec<&[u8]> = decoded.split(|&b| b == 0).collect();
+                            let ok = match (&need_auth, parts.as_slice()) {
+                                (Some((u, p)), [_, user, pass]) => user == &u.as_bytes() && pass == &p.as_bytes(),
+                                _ => false,
+                            };
+                            if ok {
+                                authed = true;
+                                c.logins.lock().unwrap().push(String::from_utf8_lossy(parts[1]).into_owned());
+                                "235 2.7.0 ok\r\n".into()
+                            } else {
+                                "535 5.7.8 bad credentials\r\n".into()
+                            }
+                        } else if upper.starts_with("MAIL FROM:") && need_auth.is_some() && !authed {
+                            "530 5.7.0 authentication required\r\n".into()
                         } else if upper.starts_with("MAIL FROM:") {
                             from = line[10..].trim().trim_matches(['<', '>']).split('>').next().unwrap_or("").to_string();
                             rcpts.clear();

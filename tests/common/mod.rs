@@ -464,3 +464,28 @@ pub fn base64(d: &[u8]) -> String {
     }
     s
 }
+
+/// Decodes standard base64 (ignores anything else).
+pub fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let digits: Vec<u8> = s.bytes().filter_map(val).collect();
+    let mut out = Vec::new();
+    for c in digits.chunks(4) {
+        let n = c.iter().enumerate().fold(0u32, |acc, (i, d)| acc | (*d as u32) << (18 - 6 * i));
+        out.push((n >> 16) as u8);
+        if c.len() > 2 {
+            out.push((n >> 8) as u8);
+        }
+        if c.len() > 3 {
+            out.push(n as u8);
+        }
+    }
+    out
+}
