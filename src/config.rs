@@ -277,6 +277,8 @@ pub struct LimitsConfig {
     pub request_max_bytes: usize,
     /// Largest single attachment, in bytes.
     pub attachment_max_bytes: u64,
+    /// Largest reply with attachments an agent can post, in bytes.
+    pub upload_max_bytes: usize,
     /// Most tags on one ticket.
     pub tags_max: usize,
     /// Tickets per queue page (UI) and default API page size.
@@ -290,6 +292,7 @@ impl Default for LimitsConfig {
             body_max_bytes: 256 * 1024,
             request_max_bytes: 1024 * 1024,
             attachment_max_bytes: 10 * 1024 * 1024,
+            upload_max_bytes: 25 * 1024 * 1024,
             tags_max: 20,
             page_size: 50,
         }
@@ -398,7 +401,8 @@ impl Config {
             return Err(("server", "cache_mib", format!("{} must be between 1 and 65536", s.cache_mib)));
         }
         let l = &self.limits;
-        let positive: [(&'static str, u64); 6] = [
+        let positive: [(&'static str, u64); 7] = [
+            ("upload_max_bytes", l.upload_max_bytes as u64),
             ("subject_max_chars", l.subject_max_chars as u64),
             ("body_max_bytes", l.body_max_bytes as u64),
             ("request_max_bytes", l.request_max_bytes as u64),

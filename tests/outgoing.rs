@@ -479,3 +479,54 @@ async fn smarthost_auth_and_wrong_credentials_keep_mail_queued() {
     assert_eq!(mails[0].rcpt_to, vec!["quinn@customer.test"]);
     assert_eq!(cap.logins.lock().unwrap().first().map(String::as_str), Some("desk"));
 }
+
+#[tokio::test]
+async fn agent_reply_with_an_attachment_from_the_ui_reaches_the_customer() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&config(&cap.addr, "notify_new_ticket = false\nnotify_ack = false\n"));
+    let m = crlf("From: Rae <rae@customer.test>\nTo: support@example.test\nSubject: Need the form\n\nplease\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "rae@customer.test", &["support@example.test"], &m).0, 250);
+    d.settle().await;
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    let page = b.get("/tickets/TKT-000001").await;
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+    let boundary = "XyZbOuNdArY";
+    let pdf = b"%PDF-1.4 leave request form";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nHere is the form.\r\n").as_bytes(),
+    );
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"leave form.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
+    body.extend_from_slice(pdf);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let cookies = b.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+    let post = |csrf: String, body: Vec<u8>| {
+        let url = d.server.url(&format!("/tickets/TKT-000001/reply?_csrf={csrf}"));
+        let cookies = cookies.clone();
+        async move {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .post(url)
+                .header("cookie", cookies)
+                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(post("forged".into(), body.clone()).await.status(), 403, "the token in the URL is checked");
+    let r = post(b.csrf.clone(), body).await;
+    let status = r.status().as_u16();
+    assert_eq!(status, 303, "{}", r.text().await.unwrap());
+    let t = d.ticket("TKT-000001").await;
+    let e = t["entries"].as_array().unwrap().iter().rev().find(|e| e["kind"] == "reply").unwrap().clone();
+    assert_eq!(e["attachments"][0]["filename"], "leave form.pdf");
+    assert_eq!(e["attachments"][0]["size"], pdf.len());
+    let mails = cap.wait(1).await;
+    let data = &mails[0].data;
+    assert!(data.contains("leave form.pdf") && data.to_lowercase().contains("application/pdf"), "{data}");
+    assert!(data.contains(&base64(pdf)[..20]), "the file is in the mail");
+}

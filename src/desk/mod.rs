@@ -325,7 +325,24 @@ impl Desk {
 
     /// An agent's public reply or internal note, with an optional status change.
     pub fn add_entry(&self, actor: &Person, id: u64, body: &str, internal: bool, status: Option<Status>) -> Result<ThreadEntry> {
-        let body = self.check_body("body", body, true)?;
+        self.add_entry_with(actor, id, body, internal, status, Vec::new())
+    }
+
+    /// `add_entry` with files the agent attached: (file name, content type, bytes).
+    pub fn add_entry_with(
+        &self,
+        actor: &Person,
+        id: u64,
+        body: &str,
+        internal: bool,
+        status: Option<Status>,
+        files: Vec<(String, String, Vec<u8>)>,
+    ) -> Result<ThreadEntry> {
+        let body = self.check_body("body", body, files.is_empty())?;
+        let max = self.config.limits.attachment_max_bytes;
+        if let Some((name, _, data)) = files.iter().find(|(_, _, d)| d.len() as u64 > max) {
+            return Err(DeskError::TooLarge { field: "attachment", limit: format!("{max} bytes per file ({name} has {})", data.len()) });
+        }
         let now = self.now();
         self.store.write(|w| {
             let old = self.visible(actor, w, id)?;
@@ -339,6 +356,17 @@ impl Desk {
             if new_status != old.status {
                 old.status.check_transition(new_status, actor.is_admin()).map_err(|e| invalid("status", e.to_string()))?;
             }
+            let mut attachments = Vec::with_capacity(files.len());
+            for (filename, content_type, data) in &files {
+                let blob = w.put_blob(data)?;
+                let filename = crate::mail::inbound::safe_filename(filename);
+                attachments.push(crate::domain::thread::AttachmentRef {
+                    filename,
+                    content_type: content_type.clone(),
+                    size: data.len() as u64,
+                    blob,
+                });
+            }
             let mut entry = ThreadEntry {
                 ticket: id,
                 seq: 0,
@@ -346,7 +374,7 @@ impl Desk {
                 author: Some(actor.id),
                 body,
                 event: None,
-                attachments: Vec::new(),
+                attachments,
                 created_at: now,
             };
             w.append_entry(&mut entry)?;

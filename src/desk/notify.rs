@@ -115,6 +115,24 @@ impl Desk {
         actor: Option<&Person>,
         now: Timestamp,
     ) -> Result<()> {
+        self.queue_mail_with(w, t, kind, to, cc, ctx, auto, actor, &[], now)
+    }
+
+    /// `queue_mail` with the entry's attachments attached.
+    #[allow(clippy::too_many_arguments)]
+    fn queue_mail_with(
+        &self,
+        w: &mut Write,
+        t: &Ticket,
+        kind: &str,
+        to: &[String],
+        cc: &[String],
+        ctx: &Value,
+        auto: Option<&str>,
+        actor: Option<&Person>,
+        attachments: &[crate::domain::thread::AttachmentRef],
+        now: Timestamp,
+    ) -> Result<()> {
         let keep = |a: &&String| !a.is_empty() && !self.config.is_desk_address(a) && actor.is_none_or(|p| !p.email.eq_ignore_ascii_case(a));
         let mut to: Vec<String> = to.iter().filter(keep).cloned().collect();
         to.dedup();
@@ -176,7 +194,7 @@ impl Desk {
             in_reply_to: chain.last().cloned(),
             references,
             auto_submitted: auto.map(str::to_string),
-            attachments: Vec::new(),
+            attachments: attachments.to_vec(),
             unsubscribe: Vec::new(),
             created_at: now,
             attempts: 0,
@@ -239,12 +257,13 @@ impl Desk {
                 let mut ctx = self.ticket_context(w, t, actor, &entry.body)?;
                 ctx["recent"] = self.recent_messages(w, t, entry.seq)?;
                 let Some(r) = requester else { return Ok(()) };
+                let files = &entry.attachments;
                 if o.collaborators == "separate" {
                     for person in std::iter::once(r.email.clone()).chain(collaborators) {
-                        self.queue_mail(w, t, "reply", &[person], &[], &ctx, None, actor, now)?;
+                        self.queue_mail_with(w, t, "reply", &[person], &[], &ctx, None, actor, files, now)?;
                     }
                 } else {
-                    self.queue_mail(w, t, "reply", &[r.email], &collaborators, &ctx, None, actor, now)?;
+                    self.queue_mail_with(w, t, "reply", &[r.email], &collaborators, &ctx, None, actor, files, now)?;
                 }
             }
             Notice::Note { entry } => {

@@ -551,9 +551,9 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
                 @if closed {
                     div.closed-note { "This ticket is closed and read-only." @if a.person.is_admin() { " Reopen it from the panel to write to it." } @else { " Only an admin can reopen it." } }
                 } @else {
-                    form.replybox #reply method="post" action=(format!("/tickets/{r}/reply")) {
-                        (csrf_field(&a.csrf))
-                        textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" required { (draft) }
+                    form.replybox #reply method="post" enctype="multipart/form-data" action=(format!("/tickets/{r}/reply?_csrf={}", a.csrf)) {
+                        textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" { (draft) }
+                        label.files { "Attach files " input type="file" name="files" multiple; }
                         div.reply-actions {
                             label.toggle { input #internal type="checkbox" name="internal" value="1"; " Internal note (agents only)" }
                             label { "Then set status "
@@ -664,8 +664,44 @@ fn ticket_error(st: &AppState, a: &Agent, reference: &str, e: DeskError, draft: 
     }
 }
 
-pub async fn reply(State(st): State<AppState>, a: Agent, Path(reference): Path<String>, Form(f): Form<ReplyForm>) -> PageResult {
+/// Reads the reply form: urlencoded, or multipart with attached files.
+async fn read_reply_form(st: &AppState, req: axum::extract::Request) -> Result<(ReplyForm, Vec<(String, String, Vec<u8>)>), DeskError> {
+    use axum::extract::FromRequest;
+    let bad = |m: String| DeskError::Invalid { field: "form", message: m };
+    let is_multipart =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_multipart {
+        let Form(f) = Form::<ReplyForm>::from_request(req, st).await.map_err(|e| bad(e.body_text()))?;
+        return Ok((f, Vec::new()));
+    }
+    let mut mp = axum::extract::Multipart::from_request(req, st).await.map_err(|e| bad(e.body_text()))?;
+    let mut f = ReplyForm::default();
+    let mut files = Vec::new();
+    while let Some(field) = mp.next_field().await.map_err(|e| bad(e.body_text()))? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "files" {
+            let filename = field.file_name().unwrap_or("attachment").to_string();
+            let ctype = field.content_type().unwrap_or("application/octet-stream").to_string();
+            let data = field.bytes().await.map_err(|e| bad(e.body_text()))?;
+            if !data.is_empty() {
+                files.push((filename, ctype, data.to_vec()));
+            }
+            continue;
+        }
+        let value = field.text().await.map_err(|e| bad(e.body_text()))?;
+        match name.as_str() {
+            "body" => f.body = value,
+            "internal" => f.internal = Some(value),
+            "status" => f.status = Some(value),
+            _ => {}
+        }
+    }
+    Ok((f, files))
+}
+
+pub async fn reply(State(st): State<AppState>, a: Agent, Path(reference): Path<String>, req: axum::extract::Request) -> PageResult {
     let id = st.desk.parse_reference(&reference).ok_or_else(|| fail(&st, DeskError::NotFound))?;
+    let (f, files) = read_reply_form(&st, req).await.map_err(|e| ticket_error(&st, &a, &reference, e, ""))?;
     let internal = f.internal.is_some();
     let status = match nonempty(&f.status) {
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
@@ -673,7 +709,10 @@ pub async fn reply(State(st): State<AppState>, a: Agent, Path(reference): Path<S
         })?),
         None => None,
     };
-    let e = st.desk.add_entry(&a.person, id, &f.body, internal, status).map_err(|e| ticket_error(&st, &a, &reference, e, &f.body))?;
+    let e = st
+        .desk
+        .add_entry_with(&a.person, id, &f.body, internal, status, files)
+        .map_err(|e| ticket_error(&st, &a, &reference, e, &f.body))?;
     let done = if internal { "note" } else { "reply" };
     Ok(Redirect::to(&format!("/tickets/{}?done={done}#e{}", st.desk.reference(id), e.seq)).into_response())
 }

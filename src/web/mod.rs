@@ -48,7 +48,6 @@ pub struct Agent {
 }
 
 pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crate::mail::worker::MailStats>) -> Router {
-    let limit = desk.config.limits.request_max_bytes;
     let state = AppState { desk, setup_token: setup_token.map(Arc::new), mail_stats };
     Router::new()
         .route("/", get(|| async { Redirect::to("/tickets") }))
@@ -87,7 +86,7 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(middleware::from_fn_with_state(state.clone(), limit_body))
-        .layer(DefaultBodyLimit::max(limit))
+        .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
@@ -173,7 +172,10 @@ async fn limit_body(State(st): State<AppState>, req: Request, next: Next) -> Res
     if matches!(req.method(), &Method::GET | &Method::HEAD | &Method::OPTIONS) {
         return next.run(req).await;
     }
-    let limit = st.desk.config.limits.request_max_bytes;
+    // Replies may carry attachments; everything else stays small.
+    let limits = &st.desk.config.limits;
+    let limit =
+        if req.uri().path().ends_with("/reply") { limits.upload_max_bytes.max(limits.request_max_bytes) } else { limits.request_max_bytes };
     let (parts, mut body) = req.into_parts();
     let mut buf = Vec::new();
     let mut seen = 0usize;
@@ -223,7 +225,7 @@ async fn session_layer(State(st): State<AppState>, req: Request, next: Next) -> 
             Some(a) => Some(a.csrf.clone()),
             None => cookie(&parts.headers, PRE_COOKIE).map(str::to_string),
         };
-        let bytes = match to_bytes(body, desk.config.limits.request_max_bytes).await {
+        let bytes = match to_bytes(body, usize::MAX).await {
             Ok(b) => b,
             Err(_) => {
                 return PageError(DeskError::TooLarge {
@@ -233,8 +235,10 @@ async fn session_layer(State(st): State<AppState>, req: Request, next: Next) -> 
                 .render(&desk.config.desk.name);
             }
         };
+        // Multipart forms (uploads) carry the token in the URL.
         let given = form_urlencoded_field(&bytes, "_csrf")
-            .or_else(|| parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string));
+            .or_else(|| parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string))
+            .or_else(|| parts.uri.query().and_then(|q| form_urlencoded_field(q.as_bytes(), "_csrf")));
         let ok = matches!((&expected, &given), (Some(e), Some(g)) if !e.is_empty() && constant_time_eq(e.as_bytes(), g.as_bytes()));
         if !ok {
             let page = views::error_page(
