@@ -84,3 +84,19 @@ fn a_second_process_on_the_same_data_dir_is_refused_clearly() {
     assert_ne!(code, 0);
     assert!(err.contains("in use by another frontdesk process"), "{err}");
 }
+
+#[test]
+fn check_config_renders_templates_and_reports_errors() {
+    let dir = tempdir();
+    let tpl = dir.path().join("templates");
+    std::fs::create_dir_all(&tpl).unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, format!("[outgoing]\ntemplate_dir = \"{}\"\n", tpl.display())).unwrap();
+    std::fs::write(tpl.join("ack.txt"), "Subject: Got it {{ ticket.ref }}\n\nThanks {{ requester.name }}.\n").unwrap();
+    let (code, _, err) = cli(dir.path(), &["--config", cfg.to_str().unwrap(), "check-config"], None);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(tpl.join("reply.txt"), "Subject: x\n\n{{ message | no_such_filter }}\n").unwrap();
+    let (code, _, err) = cli(dir.path(), &["--config", cfg.to_str().unwrap(), "check-config"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("outgoing.template_dir") && err.contains("reply"), "{err}");
+}
