@@ -242,7 +242,7 @@ pub(crate) fn spawn_server(args: &[&str], schemes: &[&str]) -> anyhow::Result<(s
 
 pub fn web(cfg: &Config, tickets: u64, entries: u32, requests: usize) -> anyhow::Result<()> {
     let total = fill(cfg, tickets, entries)?;
-    let (mut child, addrs) = spawn_server(&["--data-dir", &cfg.server.data_dir.to_string_lossy()], &["http://"])?;
+    let (mut child, addrs) = spawn_server(&["--data-dir", &cfg.server.data_dir.to_string_lossy(), "--no-outgoing"], &["http://"])?;
     let pid = child.id();
     let result = (|| -> anyhow::Result<()> {
         let addr = addrs[0].clone();

@@ -51,7 +51,7 @@ impl MailStats {
 pub fn drain(desk: &Desk, stats: &MailStats) -> usize {
     let mut n = 0;
     loop {
-        let ids = match desk.store.read().and_then(|r| r.spool_ids(64)) {
+        let ids = match desk.store.read().and_then(|r| r.spool_ids(256)) {
             Ok(ids) => ids,
             Err(e) => {
                 tracing::error!("cannot read the spool: {e}");
@@ -69,7 +69,7 @@ pub fn drain(desk: &Desk, stats: &MailStats) -> usize {
 }
 
 /// Messages turned into tickets per write transaction when mail queues up.
-const BATCH: usize = 32;
+const BATCH: usize = 128;
 
 fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) {
     if ids.len() == 1 {
