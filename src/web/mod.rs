@@ -174,8 +174,9 @@ async fn limit_body(State(st): State<AppState>, req: Request, next: Next) -> Res
     }
     // Replies may carry attachments; everything else stays small.
     let limits = &st.desk.config.limits;
-    let limit =
-        if req.uri().path().ends_with("/reply") { limits.upload_max_bytes.max(limits.request_max_bytes) } else { limits.request_max_bytes };
+    let path = req.uri().path();
+    let upload = path.starts_with("/tickets/") && path.ends_with("/reply");
+    let limit = if upload { limits.upload_max_bytes.max(limits.request_max_bytes) } else { limits.request_max_bytes };
     let (parts, mut body) = req.into_parts();
     let mut buf = Vec::new();
     let mut seen = 0usize;
