@@ -146,7 +146,8 @@ pub fn run(data_dir: &Path, messages: usize, size: usize, connections: usize, ra
     )?;
     let cfg_arg = cfg_path.to_string_lossy().into_owned();
     let dir_arg = data_dir.to_string_lossy().into_owned();
-    let (mut child, addrs) = crate::bench::spawn_server(&["--config", &cfg_arg, "--data-dir", &dir_arg, "--no-outgoing"], &["http://", "smtp://"])?;
+    let (mut child, addrs) =
+        crate::bench::spawn_server(&["--config", &cfg_arg, "--data-dir", &dir_arg, "--no-outgoing"], &["http://", "smtp://"])?;
     let pid = child.id();
     let (http, smtp) = (addrs[0].clone(), addrs[1].clone());
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -15,6 +15,11 @@ pub(crate) fn portal_claim(ticket: u64, requester: u64, expires: i64) -> String 
     format!("view:{ticket}:{requester}:{expires}")
 }
 
+/// The message an agent's notification token signs.
+pub(crate) fn agent_claim(ticket: u64, agent: u64) -> String {
+    format!("agent:{ticket}:{agent}")
+}
+
 /// The message a collaborator's unsubscribe link signs.
 pub(crate) fn unsubscribe_claim(ticket: u64, person: u64) -> String {
     format!("unsub:{ticket}:{person}")
@@ -29,7 +34,7 @@ pub(crate) fn signed_agent(desk: &Desk, ticket: u64, message_id: &str) -> Option
     let token = message_id.split('@').next()?.rsplit('.').next()?;
     let (agent, sig) = token.strip_prefix('a')?.split_once('-')?;
     let agent: u64 = agent.parse().ok()?;
-    desk.verify(&format!("{ticket}:{agent}"), sig).then_some(agent)
+    desk.verify(&agent_claim(ticket, agent), sig).then_some(agent)
 }
 
 /// What happened, for notification purposes.
@@ -173,7 +178,7 @@ impl Desk {
             return Ok(());
         }
         let token = match agent {
-            Some(a) => format!("a{}-{}", a.id, self.sign_in(w, &format!("{}:{}", t.id, a.id))?),
+            Some(a) => format!("a{}-{}", a.id, self.sign_in(w, &agent_claim(t.id, a.id))?),
             None => random[..16].to_string(),
         };
         let message_id = format!("{}.{}.{}@{}", self.reference(t.id), chain.len() + 1, token, self.config.smtp.hostname).to_lowercase();
