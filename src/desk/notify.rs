@@ -105,27 +105,11 @@ impl Desk {
         Ok(w.staff()?.into_iter().filter(|p| p.is_staff() && p.works_in(&t.department)).collect())
     }
 
-    /// Renders and queues one mail; skipped (and logged) when nobody is left to
-    /// receive it, no mailbox can send it, or the template fails.
+    /// Renders and queues one mail (with the entry's attachments, if any);
+    /// skipped (and logged) when nobody is left to receive it, no mailbox can
+    /// send it, or the template fails.
     #[allow(clippy::too_many_arguments)]
     fn queue_mail(
-        &self,
-        w: &mut Write,
-        t: &Ticket,
-        kind: &str,
-        to: &[String],
-        cc: &[String],
-        ctx: &Value,
-        auto: Option<&str>,
-        actor: Option<&Person>,
-        now: Timestamp,
-    ) -> Result<()> {
-        self.queue_mail_with(w, t, kind, to, cc, ctx, auto, actor, &[], now)
-    }
-
-    /// `queue_mail` with the entry's attachments attached.
-    #[allow(clippy::too_many_arguments)]
-    fn queue_mail_with(
         &self,
         w: &mut Write,
         t: &Ticket,
@@ -243,7 +227,7 @@ impl Desk {
                     let recent = w.last_ack(&r.email)?.is_some_and(|last| now.0 - last < window);
                     if !recent {
                         let ctx = self.ticket_context(w, t, None, &t.description)?;
-                        self.queue_mail(w, t, "ack", std::slice::from_ref(&r.email), &[], &ctx, Some("auto-replied"), None, now)?;
+                        self.queue_mail(w, t, "ack", std::slice::from_ref(&r.email), &[], &ctx, Some("auto-replied"), None, &[], now)?;
                         w.set_last_ack(&r.email, now)?;
                     }
                 }
@@ -251,7 +235,7 @@ impl Desk {
                     let agents: Vec<String> = self.department_agents(w, t)?.into_iter().map(|p| p.email).collect();
                     let ctx = self.ticket_context(w, t, actor, &t.description)?;
                     for a in agents {
-                        self.queue_mail(w, t, "new_ticket", &[a], &[], &ctx, Some("auto-generated"), actor, now)?;
+                        self.queue_mail(w, t, "new_ticket", &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                     }
                 }
             }
@@ -265,10 +249,10 @@ impl Desk {
                 let files = &entry.attachments;
                 if o.collaborators == "separate" {
                     for person in std::iter::once(r.email.clone()).chain(collaborators) {
-                        self.queue_mail_with(w, t, "reply", &[person], &[], &ctx, None, actor, files, now)?;
+                        self.queue_mail(w, t, "reply", &[person], &[], &ctx, None, actor, files, now)?;
                     }
                 } else {
-                    self.queue_mail_with(w, t, "reply", &[r.email], &collaborators, &ctx, None, actor, files, now)?;
+                    self.queue_mail(w, t, "reply", &[r.email], &collaborators, &ctx, None, actor, files, now)?;
                 }
             }
             Notice::Note { entry } => {
@@ -276,7 +260,7 @@ impl Desk {
                     && let Some(p) = w.person(a)?.filter(|p| p.is_staff())
                 {
                     let ctx = self.ticket_context(w, t, actor, &entry.body)?;
-                    self.queue_mail(w, t, "note", &[p.email], &[], &ctx, Some("auto-generated"), actor, now)?;
+                    self.queue_mail(w, t, "note", &[p.email], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                 }
             }
             Notice::Assigned { to } => {
@@ -284,7 +268,7 @@ impl Desk {
                     && let Some(p) = w.person(to)?.filter(|p| p.is_staff())
                 {
                     let ctx = self.ticket_context(w, t, actor, "")?;
-                    self.queue_mail(w, t, "assigned", &[p.email], &[], &ctx, Some("auto-generated"), actor, now)?;
+                    self.queue_mail(w, t, "assigned", &[p.email], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                 }
             }
             Notice::RequesterReply { entry } => {
@@ -297,7 +281,7 @@ impl Desk {
                 };
                 let ctx = self.ticket_context(w, t, actor, &entry.body)?;
                 for a in to {
-                    self.queue_mail(w, t, "requester_reply", &[a], &[], &ctx, Some("auto-generated"), actor, now)?;
+                    self.queue_mail(w, t, "requester_reply", &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                 }
             }
             Notice::Resolved => {
@@ -305,7 +289,7 @@ impl Desk {
                     && let Some(r) = requester
                 {
                     let ctx = self.ticket_context(w, t, actor, "")?;
-                    self.queue_mail(w, t, "resolved", &[r.email], &[], &ctx, Some("auto-generated"), actor, now)?;
+                    self.queue_mail(w, t, "resolved", &[r.email], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                 }
             }
         }
