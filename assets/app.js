@@ -3,13 +3,18 @@
   "use strict";
   const typing = (el) => el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
 
-  // Filters apply as soon as a select changes.
-  document.querySelectorAll("form[data-autosubmit] select").forEach((s) =>
-    s.addEventListener("change", () => s.form.submit()));
+  // Filters apply as soon as a select changes (delegated: the queue is
+  // replaced by live updates).
+  document.addEventListener("change", (e) => {
+    if (e.target.matches("form[data-autosubmit] select")) e.target.form.submit();
+  });
 
-  // Clicking anywhere on a queue row opens the ticket.
-  document.querySelectorAll("tr[data-href]").forEach((tr) =>
-    tr.addEventListener("click", (e) => { if (!e.target.closest("a,button,input,select")) location.href = tr.dataset.href; }));
+  // Clicking anywhere on a queue row opens the ticket (delegated: rows are
+  // replaced by live updates).
+  document.addEventListener("click", (e) => {
+    const tr = e.target.closest("tr[data-href]");
+    if (tr && !e.target.closest("a,button,input,select")) location.href = tr.dataset.href;
+  });
 
   // Internal-note toggle: the reply box turns yellow and the button says so.
   const internal = document.getElementById("internal");
@@ -24,9 +29,9 @@
   if (text) text.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); text.form.requestSubmit(); } });
 
   // Keyboard: / jump box, c new ticket, r reply, j/k move in the queue, Enter/o open.
-  const rows = Array.from(document.querySelectorAll("tr[data-href]"));
+  const rowsNow = () => Array.from(document.querySelectorAll("tr[data-href]"));
   let cur = -1;
-  const mark = (i) => { rows.forEach((r) => r.classList.remove("kbd")); if (rows[i]) { rows[i].classList.add("kbd"); rows[i].scrollIntoView({ block: "nearest" }); } cur = i; };
+  const mark = (i) => { const rows = rowsNow(); rows.forEach((r) => r.classList.remove("kbd")); if (rows[i]) { rows[i].classList.add("kbd"); rows[i].scrollIntoView({ block: "nearest" }); } cur = i; };
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || typing(document.activeElement)) {
       if (e.key === "Escape" && document.activeElement) document.activeElement.blur();
@@ -36,8 +41,45 @@
     if (e.key === "/" && jump) { e.preventDefault(); jump.focus(); }
     else if (e.key === "c") { location.href = "/tickets/new"; }
     else if (e.key === "r" && text) { e.preventDefault(); text.focus(); }
-    else if (e.key === "j" && rows.length) { mark(Math.min(cur + 1, rows.length - 1)); }
-    else if (e.key === "k" && rows.length) { mark(Math.max(cur - 1, 0)); }
-    else if ((e.key === "Enter" || e.key === "o") && rows[cur]) { location.href = rows[cur].dataset.href; }
+    else if (e.key === "j" && rowsNow().length) { mark(Math.min(cur + 1, rowsNow().length - 1)); }
+    else if (e.key === "k" && rowsNow().length) { mark(Math.max(cur - 1, 0)); }
+    else if ((e.key === "Enter" || e.key === "o") && rowsNow()[cur]) { location.href = rowsNow()[cur].dataset.href; }
   });
+
+  // Live updates: the server announces changed tickets (server-sent events).
+  const queue = document.querySelector("section.queue");
+  const ticketRef = document.querySelector(".ticket-head .crumbs .ref");
+  if ((queue || ticketRef) && window.EventSource) {
+    let timer = null;
+    const refreshQueue = () => {
+      fetch(location.href, { credentials: "same-origin" }).then((r) => r.ok ? r.text() : null).then((html) => {
+        if (!html) return;
+        // Leave the page alone while the agent is choosing a filter.
+        if (document.activeElement && document.activeElement.closest("form.filters")) return;
+        const doc = new DOMParser().parseFromString(html, "text/html");
+        for (const sel of ["section.queue", "aside.sidebar"]) {
+          const fresh = doc.querySelector(sel), old = document.querySelector(sel);
+          if (fresh && old) old.replaceWith(fresh);
+        }
+        cur = -1;
+        document.body.dataset.live = String(Date.now());
+      });
+    };
+    const es = new EventSource("/events");
+    es.addEventListener("tickets", (ev) => {
+      let refs = [];
+      try { refs = JSON.parse(ev.data).tickets || []; } catch (_) { return; }
+      if (queue) { clearTimeout(timer); timer = setTimeout(refreshQueue, 100); }
+      if (ticketRef && (refs.includes("*") || refs.includes(ticketRef.textContent.trim()))) {
+        const draft = text && text.value.trim() !== "";
+        if (!draft && document.activeElement !== text) { location.reload(); return; }
+        if (!document.getElementById("livebar")) {
+          const bar = document.createElement("div");
+          bar.id = "livebar"; bar.className = "notice ok"; bar.setAttribute("role", "status");
+          bar.innerHTML = 'This ticket changed while you were writing. <a href="">Reload</a> (copy your draft first).';
+          document.querySelector(".ticket-layout").before(bar);
+        }
+      }
+    });
+  }
 })();

@@ -215,6 +215,8 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// The open database.
 pub struct Store {
     db: Database,
+    /// Ids of tickets changed by each committed transaction, for live views.
+    changes: tokio::sync::broadcast::Sender<Vec<u64>>,
 }
 
 impl Store {
@@ -233,7 +235,8 @@ impl Store {
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::Locked(path.display().to_string())),
             Err(e) => return Err(e.into()),
         };
-        let store = Store { db };
+        let (changes, _) = tokio::sync::broadcast::channel(256);
+        let store = Store { db, changes };
         migrate::run(&store.db)?;
         Ok(store)
     }
@@ -245,17 +248,28 @@ impl Store {
     /// Runs `f` in one write transaction; commits (durably) only if it returns Ok.
     pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Write) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
         let tx = self.db.begin_write().map_err(StoreError::from)?;
-        let mut w = Write { tx };
+        let mut w = Write { tx, touched: Vec::new() };
         let out = f(&mut w)?;
         w.tx.commit().map_err(StoreError::from)?;
+        if !w.touched.is_empty() {
+            w.touched.sort_unstable();
+            w.touched.dedup();
+            // Nobody listening is fine.
+            let _ = self.changes.send(w.touched);
+        }
         Ok(out)
+    }
+
+    /// Subscribes to the ids of tickets changed by each commit from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Vec<u64>> {
+        self.changes.subscribe()
     }
 
     /// Like `write` but without fsync; for bulk loading (bench) only.
     pub fn write_fast<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Write) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
         let mut tx = self.db.begin_write().map_err(StoreError::from)?;
         tx.set_durability(redb::Durability::None);
-        let mut w = Write { tx };
+        let mut w = Write { tx, touched: Vec::new() };
         let out = f(&mut w)?;
         w.tx.commit().map_err(StoreError::from)?;
         Ok(out)
@@ -477,6 +491,8 @@ impl Read {
 /// A write transaction. Dropped without commit means nothing happened.
 pub struct Write {
     tx: WriteTransaction,
+    /// Tickets this transaction changed (announced after commit).
+    touched: Vec<u64>,
 }
 
 impl Write {
@@ -513,6 +529,7 @@ impl Write {
 
     /// Stores a ticket and keeps every index and counter in step with it.
     pub fn put_ticket(&mut self, old: Option<&Ticket>, new: &Ticket) -> Result<()> {
+        self.touched.push(new.id);
         if let Some(o) = old {
             self.unindex(o)?;
             self.bump(&format!("count.status.{}", o.status.key()), -1)?;
@@ -550,6 +567,7 @@ impl Write {
 
     /// Appends an entry to a ticket's thread; returns its sequence number.
     pub fn append_entry(&mut self, entry: &mut ThreadEntry) -> Result<u32> {
+        self.touched.push(entry.ticket);
         let mut t = self.tx.open_table(ENTRIES)?;
         let last = t.range((entry.ticket, 0)..=(entry.ticket, u32::MAX))?.next_back().transpose()?.map(|(k, _)| k.value().1);
         let seq = last.map(|s| s + 1).unwrap_or(1);

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod agent;
 pub mod api;
 pub mod assets;
+pub mod live;
 pub mod mail;
 pub mod portal;
 pub mod views;
@@ -57,6 +58,7 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/logout", post(agent::logout))
         .route("/setup", get(agent::setup_page).post(agent::setup_submit))
         .route("/go", get(agent::jump))
+        .route("/events", get(live::events))
         .route("/tickets", get(agent::queue).post(agent::create_ticket))
         .route("/tickets/new", get(agent::new_ticket_page))
         .route("/tickets/{reference}", get(agent::ticket_page))
