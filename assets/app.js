@@ -69,7 +69,7 @@
     es.addEventListener("tickets", (ev) => {
       let refs = [];
       try { refs = JSON.parse(ev.data).tickets || []; } catch (_) { return; }
-      if (queue) { clearTimeout(timer); timer = setTimeout(refreshQueue, 100); }
+      if (queue) { clearTimeout(timer); timer = setTimeout(refreshQueue, 30); }
       if (ticketRef && (refs.includes("*") || refs.includes(ticketRef.textContent.trim()))) {
         const draft = text && text.value.trim() !== "";
         if (!draft && document.activeElement !== text) { location.reload(); return; }

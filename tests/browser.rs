@@ -142,3 +142,43 @@ async fn mail_ticket_page_in_chromium() {
     let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && so.contains("OK mail"), "mail page flow failed:\n{so}\n{se}");
 }
+
+#[tokio::test]
+async fn a_new_mail_appears_in_the_open_queue_without_reload() {
+    use std::io::BufRead;
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let script_dir = here.join("tests/browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !(std::path::Path::new(&chromium).exists() && script_dir.join("node_modules/playwright-core").exists()) {
+        assert!(std::env::var("FRONTDESK_BROWSER_REQUIRED").is_err(), "Chromium or playwright-core missing");
+        eprintln!("SKIPPED: no Chromium/playwright-core");
+        return;
+    }
+    let d = MailDesk::start();
+    let shots = here.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut child = Command::new("node")
+        .current_dir(&script_dir)
+        .arg("live.mjs")
+        .arg(&d.server.base)
+        .arg(ADMIN_EMAIL)
+        .arg("correct horse battery")
+        .arg("Printer on floor 3 is smoking")
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run node");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready = lines.next().and_then(|l| l.ok()).unwrap_or_default();
+    assert_eq!(ready, "READY");
+    let m = b"From: Tom <tom@customer.test>\r\nTo: support@example.test\r\nSubject: Printer on floor 3 is smoking\r\n\r\nsmoke!\r\n";
+    assert_eq!(common::smtp::Smtp::send_mail(&d.smtp, "tom@customer.test", &["support@example.test"], m).0, 250);
+    let result = lines.next().and_then(|l| l.ok()).unwrap_or_default();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).ok();
+    assert!(status.success() && result.starts_with("OK "), "{result}\n{err}");
+    eprintln!("live: new ticket visible in the open queue {} ms after sending", result.trim_start_matches("OK "));
+}
