@@ -344,3 +344,32 @@ async fn bad_input_gets_clear_answers() {
     assert_eq!(r.headers.get("x-content-type-options").unwrap(), "nosniff");
     assert!(r.headers.get("content-security-policy").is_some());
 }
+
+#[tokio::test]
+async fn csv_export_of_a_view_streams_every_matching_ticket() {
+    let dir = tempdir();
+    add_user(dir.path(), ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
+    let token = create_token(dir.path(), ADMIN_EMAIL);
+    let s = Server::start(dir.path());
+    let api = Api::new(&s.base, &token);
+    for i in 0..1203 {
+        let prio = if i % 3 == 0 { "high" } else { "low" };
+        let subject = if i == 7 { "=HYPERLINK(\"http://evil\")".to_string() } else { format!("Printer, floor {i}") };
+        let (st, _) = api.call("POST", "/tickets", Some(serde_json::json!({"subject": subject, "requester": {"name": "Ann \"AJ\" Lee", "email": "ann@c.test"}, "priority": prio}))).await;
+        assert_eq!(st, 201);
+    }
+    let mut b = Browser::logged_in(&s.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert!(b.get("/tickets").await.body.contains("/tickets.csv"));
+    let r = b.get("/tickets.csv?status=all&priority=high&fields=ref,subject,priority,requester_name").await;
+    assert_eq!(r.status, 200);
+    assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let lines: Vec<&str> = r.body.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines[0], "Reference,Subject,Priority,Requester");
+    assert_eq!(lines.len() - 1, 401, "every high-priority ticket, across pages of 500");
+    assert!(lines.iter().skip(1).all(|l| l.contains(",High,")));
+    assert!(lines.contains(&"TKT-001201,\"Printer, floor 1200\",High,\"Ann \"\"AJ\"\" Lee\""), "{:?}", &lines[..3]);
+    let all = b.get("/tickets.csv?status=all").await;
+    assert_eq!(all.body.split("\r\n").filter(|l| !l.is_empty()).count(), 1204);
+    assert!(all.body.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "formulas are defused");
+    assert_eq!(b.get("/tickets.csv?fields=ref,password").await.status, 400);
+}

@@ -407,7 +407,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, Query(p): Query<QueuePa
                 }
                 nav.pager {
                     @if page_no > 1 { a.button href=(queue_link(&p, page_no - 1)) rel="prev" { "← Newer" } } @else { span {} }
-                    span.muted { "Page " (page_no) }
+                    span.muted { "Page " (page_no) " · " a href=(queue_link(&p, 1).replacen("/tickets", "/tickets.csv", 1)) { "Export CSV" } }
                     @if more { a.button href=(queue_link(&p, page_no + 1)) rel="next" { "Older →" } } @else { span {} }
                 }
             }

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod agent;
 pub mod api;
 pub mod assets;
+pub mod export;
 pub mod live;
 pub mod mail;
 pub mod portal;
@@ -61,6 +62,7 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/events", get(live::events))
         .route("/tickets", get(agent::queue).post(agent::create_ticket))
         .route("/tickets/new", get(agent::new_ticket_page))
+        .route("/tickets.csv", get(export::csv))
         .route("/tickets/{reference}", get(agent::ticket_page))
         .route("/tickets/{reference}/reply", post(agent::reply))
         .route("/tickets/{reference}/update", post(agent::update))

@@ -1,0 +1,152 @@
+//! CSV export of any queue view (same filters as the queue), streamed page by
+//! page so a large view never sits in memory, with a field picker.
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::agent::{QueueParams, build_query};
+use super::{Agent, AppState, PageError};
+use crate::desk::DeskError;
+
+/// Every exportable column: (name in `fields=`, header).
+pub const FIELDS: &[(&str, &str)] = &[
+    ("ref", "Reference"),
+    ("subject", "Subject"),
+    ("status", "Status"),
+    ("priority", "Priority"),
+    ("category", "Category"),
+    ("department", "Department"),
+    ("channel", "Channel"),
+    ("requester_name", "Requester"),
+    ("requester_email", "Requester email"),
+    ("assignee", "Assignee"),
+    ("created", "Created"),
+    ("updated", "Updated"),
+    ("due", "Due"),
+    ("tags", "Tags"),
+];
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ExportParams {
+    #[serde(flatten)]
+    queue: QueueParams,
+    fields: Option<String>,
+}
+
+/// One CSV field: quoted when needed; a leading = + - @ is defused so a
+/// spreadsheet never runs customer text as a formula.
+fn cell(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_string() };
+    if v.contains([',', '"', '\n', '\r']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v }
+}
+
+const PAGE: usize = 500;
+
+pub async fn csv(State(st): State<AppState>, a: Agent, Query(p): Query<ExportParams>) -> Response {
+    let fields: Vec<&'static str> = match p.fields.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        None => FIELDS.iter().map(|(k, _)| *k).collect(),
+        Some(list) => {
+            let mut out = Vec::new();
+            for f in list.split(',').map(str::trim) {
+                match FIELDS.iter().find(|(k, _)| *k == f) {
+                    Some((k, _)) => out.push(*k),
+                    None => {
+                        let known: Vec<&str> = FIELDS.iter().map(|(k, _)| *k).collect();
+                        let e = DeskError::Invalid { field: "fields", message: format!("{f:?} is not a field; use {}", known.join(", ")) };
+                        return PageError(e).render(&st.desk.config.desk.name);
+                    }
+                }
+            }
+            out
+        }
+    };
+    let agents = match st.desk.agents() {
+        Ok(a) => a,
+        Err(e) => return PageError(e).render(&st.desk.config.desk.name),
+    };
+    let mut query = match build_query(&st, &a.person, &p.queue, |s| s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == *id))) {
+        Ok(q) => q,
+        Err(e) => return PageError(e).render(&st.desk.config.desk.name),
+    };
+    query.limit = PAGE;
+    query.offset = 0;
+    let header_line =
+        fields.iter().map(|f| FIELDS.iter().find(|(k, _)| k == f).map(|(_, h)| *h).unwrap_or("")).collect::<Vec<_>>().join(",") + "\r\n";
+    let desk = st.desk.clone();
+    let person = a.person.clone();
+    // State: (next query or None when done, header still to send).
+    let stream = futures_util::stream::unfold((Some(query), Some(header_line)), move |(q, head)| {
+        let (desk, person, fields) = (desk.clone(), person.clone(), fields.clone());
+        async move {
+            if let Some(h) = head {
+                return Some((Ok::<_, std::io::Error>(h.into_bytes()), (q, None)));
+            }
+            let q = q?;
+            let (tickets, more, people) = match desk.queue(&person, q.clone()) {
+                Ok(x) => x,
+                Err(e) => return Some((Err(std::io::Error::other(e.to_string())), (None, None))),
+            };
+            let name = |id: Option<u64>| id.and_then(|i| people.get(&i)).map(|p| p.display()).unwrap_or_default();
+            let email = |id: u64| people.get(&id).map(|p| p.email.clone()).unwrap_or_default();
+            let mut out = String::new();
+            for t in &tickets {
+                let row: Vec<String> = fields
+                    .iter()
+                    .map(|f| match *f {
+                        "ref" => desk.reference(t.id),
+                        "subject" => t.subject.clone(),
+                        "status" => t.status.label().to_string(),
+                        "priority" => t.priority.label().to_string(),
+                        "category" => t.category.clone(),
+                        "department" => t.department.clone(),
+                        "channel" => t.channel.label().to_string(),
+                        "requester_name" => name(Some(t.requester)),
+                        "requester_email" => email(t.requester),
+                        "assignee" => name(t.assignee),
+                        "created" => t.created_at.rfc3339(),
+                        "updated" => t.updated_at.rfc3339(),
+                        "due" => t.due.map(|d| d.to_string()).unwrap_or_default(),
+                        "tags" => t.tags.join(" "),
+                        _ => String::new(),
+                    })
+                    .map(|v| cell(&v))
+                    .collect();
+                out.push_str(&row.join(","));
+                out.push_str("\r\n");
+            }
+            let next = more.then(|| {
+                let mut n = q;
+                n.offset += PAGE;
+                n
+            });
+            if tickets.is_empty() && next.is_none() {
+                return None;
+            }
+            Some((Ok(out.into_bytes()), (next, None)))
+        }
+    });
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"tickets.csv\"")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn cells_are_quoted_and_formulas_defused() {
+        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(cell("-1"), "'-1");
+    }
+}
