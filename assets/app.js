@@ -28,6 +28,17 @@
   const text = document.getElementById("replytext");
   if (text) text.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); text.form.requestSubmit(); } });
 
+  // "?" shows every shortcut.
+  const toggleHelp = () => {
+    const old = document.getElementById("kbdhelp");
+    if (old) { old.remove(); return; }
+    const d = document.createElement("div");
+    d.id = "kbdhelp"; d.className = "kbdhelp card"; d.setAttribute("role", "dialog"); d.setAttribute("aria-label", "Keyboard shortcuts");
+    const keys = [["/", "Go to a ticket by reference"], ["c", "New ticket"], ["j / k", "Next / previous ticket in the list"], ["Enter or o", "Open the selected ticket"], ["r", "Reply to the requester"], ["n", "Write an internal note"], ["m", "Take the ticket (assign to me) / release it"], ["Ctrl+Enter", "Send the reply or note"], ["?", "Show or hide this help"], ["Esc", "Leave a field / close this help"]];
+    d.innerHTML = "<h2>Keyboard shortcuts</h2><dl class='fields'>" + keys.map(([k, v]) => `<dt><kbd>${k}</kbd></dt><dd>${v}</dd>`).join("") + "</dl>";
+    document.body.appendChild(d);
+  };
+
   // Keyboard: / jump box, c new ticket, r reply, j/k move in the queue, Enter/o open.
   const rowsNow = () => Array.from(document.querySelectorAll("tr[data-href]"));
   let cur = -1;
@@ -40,7 +51,11 @@
     const jump = document.getElementById("jump");
     if (e.key === "/" && jump) { e.preventDefault(); jump.focus(); }
     else if (e.key === "c") { location.href = "/tickets/new"; }
-    else if (e.key === "r" && text) { e.preventDefault(); text.focus(); }
+    else if (e.key === "r" && text) { e.preventDefault(); if (internal && internal.checked) { internal.checked = false; internal.dispatchEvent(new Event("change")); } text.focus(); }
+    else if (e.key === "n" && text && internal) { e.preventDefault(); internal.checked = true; internal.dispatchEvent(new Event("change")); text.focus(); }
+    else if (e.key === "m" && document.getElementById("claimbtn")) { document.getElementById("claimbtn").click(); }
+    else if (e.key === "?") { toggleHelp(); }
+    else if (e.key === "Escape" && document.getElementById("kbdhelp")) { toggleHelp(); }
     else if (e.key === "j" && rowsNow().length) { mark(Math.min(cur + 1, rowsNow().length - 1)); }
     else if (e.key === "k" && rowsNow().length) { mark(Math.max(cur - 1, 0)); }
     else if ((e.key === "Enter" || e.key === "o") && rowsNow()[cur]) { location.href = rowsNow()[cur].dataset.href; }
@@ -65,8 +80,13 @@
         document.body.dataset.live = String(Date.now());
       });
     };
+    // Our own form submission is on its way: its change will show on the next page.
+    let leaving = false;
+    document.addEventListener("submit", () => { leaving = true; });
+    window.addEventListener("beforeunload", () => { leaving = true; });
     const es = new EventSource("/events");
     es.addEventListener("tickets", (ev) => {
+      if (leaving) return;
       let refs = [];
       try { refs = JSON.parse(ev.data).tickets || []; } catch (_) { return; }
       if (queue) { clearTimeout(timer); timer = setTimeout(refreshQueue, 30); }

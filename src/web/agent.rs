@@ -568,6 +568,18 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
                 }
             }
             aside.panel aria-label="Ticket fields" {
+                @if !closed {
+                    form.claim method="post" action=(format!("/tickets/{r}/update")) {
+                        (csrf_field(&a.csrf))
+                        @if t.assignee == Some(a.person.id) {
+                            input type="hidden" name="assignee" value="";
+                            button #claimbtn type="submit" title="Release (m)" { "Release: unassign me" }
+                        } @else {
+                            input type="hidden" name="assignee" value=(a.person.id);
+                            button.primary #claimbtn type="submit" title="Take it (m)" { @if t.assignee.is_some() { "Take over" } @else { "Take it" } }
+                        }
+                    }
+                }
                 @if closed {
                     dl.fields {
                         dt { "Status" } dd { (status_badge(t.status)) }

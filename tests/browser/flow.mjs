@@ -51,6 +51,18 @@ try {
   if ((await page.locator("article.entry.note").count()) < 1) fail("internal note not shown as a note");
   await page.screenshot({ path: shots + "/ticket.png", fullPage: true });
 
+  // "m" takes the ticket; "?" shows every shortcut.
+  await page.keyboard.press("m");
+  await page.waitForURL(/done=saved/);
+  const assignee = await page.$eval("select[name=assignee]", (s) => s.options[s.selectedIndex].textContent);
+  if (!assignee.includes("Ada")) fail("m did not assign the ticket to me: " + assignee);
+  if (!(await page.textContent(".thread")).includes("assigned the ticket to Ada Admin")) fail("assignment not in history");
+  await page.keyboard.press("?");
+  if (!(await page.isVisible("#kbdhelp"))) fail("? did not show the shortcuts");
+  await page.screenshot({ path: shots + "/shortcuts.png" });
+  await page.keyboard.press("Escape");
+  if (await page.isVisible("#kbdhelp")) fail("Esc did not close the shortcuts");
+
   // jump box finds the ticket by reference
   await page.goto(base + "/tickets");
   await page.keyboard.press("/");
