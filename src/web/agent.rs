@@ -554,7 +554,7 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
                     form.replybox #reply method="post" enctype="multipart/form-data" action=(format!("/tickets/{r}/reply?_csrf={}", a.csrf)) {
                         textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" { (draft) }
                         div.reply-actions {
-                            label.files title="Attach files" { "📎 " input type="file" name="files" multiple; }
+                            label.files title="Attach files" { "Attach " input type="file" name="files" multiple; }
                             label.toggle { input #internal type="checkbox" name="internal" value="1"; " Internal note (agents only)" }
                             label { "Then set status "
                                 select name="status" {
