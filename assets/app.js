@@ -28,6 +28,18 @@
   const text = document.getElementById("replytext");
   if (text) text.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); text.form.requestSubmit(); } });
 
+  // Canned responses: rendered for this ticket by the server, inserted at the cursor.
+  const canned = document.getElementById("canned");
+  if (canned && text) canned.addEventListener("change", () => {
+    if (!canned.value) return;
+    fetch(canned.dataset.url + canned.value, { credentials: "same-origin" }).then((r) => r.ok ? r.text() : "").then((t) => {
+      const at = text.selectionStart ?? text.value.length;
+      text.value = text.value.slice(0, at) + t + text.value.slice(at);
+      canned.value = ""; text.focus();
+    });
+  });
+
+
   // "?" shows every shortcut.
   const toggleHelp = () => {
     const old = document.getElementById("kbdhelp");

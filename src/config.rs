@@ -24,6 +24,20 @@ pub struct Config {
     pub outgoing: OutgoingConfig,
     /// `[[mailbox]]`: the support addresses the desk accepts mail for.
     pub mailbox: Vec<MailboxConfig>,
+    /// `[[canned]]`: canned responses agents insert into replies.
+    pub canned: Vec<CannedConfig>,
+}
+
+/// A canned response: a name, the text (a template with the same variables as
+/// mail: `{{ requester.name }}`, `{{ ticket.ref }}`, `{{ agent.name }}` …) and
+/// optionally the one department it is for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedConfig {
+    pub name: String,
+    pub text: String,
+    #[serde(default)]
+    pub department: Option<String>,
 }
 
 /// `[smtp]`: the built-in SMTP receiver (an MX for the support addresses).
@@ -474,6 +488,16 @@ impl Config {
         }
         if o.username.is_empty() != o.password_file.is_empty() {
             return Err(("outgoing", "username", "username and password_file must be set together".into()));
+        }
+        for (i, c) in self.canned.iter().enumerate() {
+            if c.name.trim().is_empty() || c.text.trim().is_empty() {
+                return Err(("canned", "name", format!("canned response {}: name and text must not be empty", i + 1)));
+            }
+            if let Some(d) = &c.department
+                && self.department(d).is_none()
+            {
+                return Err(("canned", "department", format!("canned response {:?}: {d:?} is not one of desk.departments", c.name)));
+            }
         }
         for (i, mb) in self.mailbox.iter().enumerate() {
             if crate::domain::people::normalize_email(&mb.address).is_none() {

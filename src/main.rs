@@ -191,6 +191,12 @@ fn main() -> ExitCode {
                 eprintln!("frontdesk: config error: outgoing.template_dir: {e}");
                 return ExitCode::from(2);
             }
+            for c in &cfg.canned {
+                if let Err(e) = frontdesk::mail::templates::Templates::render_str(&c.name, &c.text, &frontdesk::mail::templates::sample()) {
+                    eprintln!("frontdesk: config error: canned {:?}: {e}", c.name);
+                    return ExitCode::from(2);
+                }
+            }
             print!("{}", cfg.to_toml());
             eprintln!("frontdesk: config OK (templates render)");
             Ok(())

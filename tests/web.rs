@@ -373,3 +373,41 @@ async fn csv_export_of_a_view_streams_every_matching_ticket() {
     assert!(all.body.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "formulas are defused");
     assert_eq!(b.get("/tickets.csv?fields=ref,password").await.status, 400);
 }
+
+#[tokio::test]
+async fn canned_responses_render_for_the_ticket() {
+    let dir = tempdir();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[desk]\ndepartments = [\"Support\", \"Billing\"]\n\n[[canned]]\nname = \"Restart router\"\ntext = \"Hello {{ requester.name }}, please restart the router. ({{ ticket.ref }}) -- {{ agent.name }}\"\n\n[[canned]]\nname = \"Refund policy\"\ndepartment = \"Billing\"\ntext = \"Refunds take 5 days.\"\n",
+    )
+    .unwrap();
+    let c = cfg.to_str().unwrap();
+    let (code, _, err) = cli(
+        dir.path(),
+        &["--config", c, "user", "add", "--email", ADMIN_EMAIL, "--name", "Ada Admin", "--role", "admin", "--password-stdin"],
+        Some(&format!("{ADMIN_PASSWORD}\n")),
+    );
+    assert_eq!(code, 0, "{err}");
+    let s = Server::start_with(dir.path(), &["--config", c]);
+    let mut b = Browser::logged_in(&s.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.get("/tickets/new").await;
+    b.post(
+        "/tickets",
+        &[("requester_email", "ivan@c.test"), ("requester_name", "Ivan"), ("subject", "Wifi"), ("channel", "phone"), ("priority", "low")],
+    )
+    .await;
+    let page = b.get("/tickets/TKT-000001").await;
+    assert!(page.body.contains("Restart router"));
+    assert!(!page.body.contains("Refund policy"), "a Billing response is not offered on a Support ticket");
+    let r = b.get("/tickets/TKT-000001/canned/0").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, "Hello Ivan, please restart the router. (TKT-000001) -- Ada Admin");
+    assert_eq!(b.get("/tickets/TKT-000001/canned/1").await.status, 404);
+    // A broken canned template is a config error.
+    std::fs::write(&cfg, "[[canned]]\nname = \"Broken\"\ntext = \"{{ requester.name \"\n").unwrap();
+    let (code, _, err) = cli(dir.path(), &["--config", c, "check-config"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("canned \"Broken\""), "{err}");
+}

@@ -450,3 +450,39 @@ impl Desk {
         self.store.write(|w| w.set_muted(actor.id, &muted).map_err(super::DeskError::from))
     }
 }
+
+impl Desk {
+    /// Canned responses for a ticket's department: (index, name).
+    pub fn canned_for(&self, t: &Ticket) -> Vec<(usize, String)> {
+        self.config
+            .canned
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.department.as_deref().is_none_or(|d| d.eq_ignore_ascii_case(&t.department)))
+            .map(|(i, c)| (i, c.name.clone()))
+            .collect()
+    }
+
+    /// A canned response rendered for a ticket the actor may see.
+    pub fn render_canned(&self, actor: &Person, ticket: u64, idx: usize) -> Result<String> {
+        let t = match self.store.read()?.ticket(ticket)? {
+            Some(t) if actor.can_see(&t) => t,
+            _ => return Err(super::DeskError::NotFound),
+        };
+        let c = self
+            .canned_for(&t)
+            .into_iter()
+            .find(|(i, _)| *i == idx)
+            .and_then(|(i, _)| self.config.canned.get(i))
+            .ok_or(super::DeskError::NotFound)?;
+        let requester = self.store.read()?.person(t.requester)?;
+        let ctx = json!({
+            "desk": {"name": self.config.desk.name},
+            "ticket": {"ref": self.reference(t.id), "subject": t.subject, "status": t.status.label(), "priority": t.priority.label(), "department": t.department},
+            "requester": {"name": requester.as_ref().map(|p| p.display()).unwrap_or_default(), "email": requester.map(|p| p.email).unwrap_or_default()},
+            "agent": {"name": actor.display(), "email": actor.email},
+        });
+        crate::mail::templates::Templates::render_str(&c.name, &c.text, &ctx)
+            .map_err(|e| super::DeskError::Invalid { field: "canned", message: e.to_string() })
+    }
+}

@@ -80,6 +80,12 @@ impl Templates {
         Ok(Rendered { subject: subject.replace(['\r', '\n'], " "), text: body.trim_end().to_string() + "\n" })
     }
 
+    /// Renders one-off template text (canned responses) with `ctx`.
+    pub fn render_str(name: &str, source: &str, ctx: &Value) -> Result<String, TemplateError> {
+        let env = Environment::new();
+        env.render_str(source, ctx).map_err(|e| TemplateError { name: name.to_string(), message: format!("{e:#}") })
+    }
+
     /// Renders every template with sample data (for `check-config`).
     pub fn check(&self) -> Result<(), TemplateError> {
         for (name, _) in KINDS {

@@ -552,6 +552,13 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
                     div.closed-note { "This ticket is closed and read-only." @if a.person.is_admin() { " Reopen it from the panel to write to it." } @else { " Only an admin can reopen it." } }
                 } @else {
                     form.replybox #reply method="post" enctype="multipart/form-data" action=(format!("/tickets/{r}/reply?_csrf={}", a.csrf)) {
+                        @let canned = desk.canned_for(t);
+                        @if !canned.is_empty() {
+                            select #canned aria-label="Insert a canned response" data-url=(format!("/tickets/{r}/canned/")) {
+                                option value="" { "Insert a canned response…" }
+                                @for (i, name) in &canned { option value=(i) { (name) } }
+                            }
+                        }
                         textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" { (draft) }
                         div.reply-actions {
                             label.files title="Attach files" { "Attach " input type="file" name="files" multiple; }
@@ -899,4 +906,13 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
         }
     };
     Ok(page(&frame(&st, &a, person.display(), "queue"), body).into_response())
+}
+
+/// A canned response rendered for this ticket (plain text, for the reply box).
+pub async fn canned(State(st): State<AppState>, a: Agent, Path((reference, idx)): Path<(String, usize)>) -> Response {
+    let Some(id) = st.desk.parse_reference(&reference) else { return fail(&st, DeskError::NotFound) };
+    match st.desk.render_canned(&a.person, id, idx) {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
+        Err(e) => fail(&st, e),
+    }
 }

@@ -65,6 +65,7 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/tickets.csv", get(export::csv))
         .route("/tickets/{reference}", get(agent::ticket_page))
         .route("/tickets/{reference}/reply", post(agent::reply))
+        .route("/tickets/{reference}/canned/{idx}", get(agent::canned))
         .route("/tickets/{reference}/update", post(agent::update))
         .route("/tickets/{reference}/attachments/{seq}/{idx}", get(mail::attachment))
         .route("/tickets/{reference}/entries/{seq}/source", get(mail::source))
