@@ -372,6 +372,9 @@ async fn csv_export_of_a_view_streams_every_matching_ticket() {
     assert_eq!(all.body.split("\r\n").filter(|l| !l.is_empty()).count(), 1204);
     assert!(all.body.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "formulas are defused");
     assert_eq!(b.get("/tickets.csv?fields=ref,password").await.status, 400);
+    // The "Urgent unassigned" view: none of these are urgent.
+    let v = b.get("/tickets?assignee=unassigned&priority=urgent").await;
+    assert!(v.body.contains("<h1>Urgent unassigned</h1>") && v.body.contains("No tickets match"));
 }
 
 #[tokio::test]

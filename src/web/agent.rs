@@ -351,6 +351,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, Query(p): Query<QueuePa
     let status_v = nonempty(&p.status).unwrap_or("active");
     let assignee_v = nonempty(&p.assignee).unwrap_or("any");
     let title = match (status_v, assignee_v) {
+        ("active", "unassigned") if nonempty(&p.priority) == Some("urgent") => "Urgent unassigned".to_string(),
         ("active", "me") => "My open tickets".to_string(),
         ("active", "unassigned") => "Unassigned".to_string(),
         ("active", _) => "Active tickets".to_string(),
@@ -364,7 +365,8 @@ pub async fn queue(State(st): State<AppState>, a: Agent, Query(p): Query<QueuePa
         vec![("any".into(), "Anyone".into()), ("me".into(), "Me".into()), ("unassigned".into(), "Unassigned".into())];
     assignee_opts.extend(agents.iter().map(|g| (g.id.to_string(), g.display())));
     let sel = |v: &Option<String>| nonempty(v).unwrap_or("").to_string();
-    let link_active = |s: &str, asg: &str| status_v == s && assignee_v == asg;
+    let prio_v = nonempty(&p.priority).unwrap_or("");
+    let link_active = |s: &str, asg: &str| status_v == s && assignee_v == asg && prio_v.is_empty();
     let body = html! {
         div.queue-layout {
             aside.sidebar {
@@ -372,6 +374,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, Query(p): Query<QueuePa
                 nav.views {
                     a href="/tickets?assignee=me" class=(if link_active("active", "me") { "on" } else { "" }) { "My open tickets" }
                     a href="/tickets?assignee=unassigned" class=(if link_active("active", "unassigned") { "on" } else { "" }) { "Unassigned" }
+                    a href="/tickets?assignee=unassigned&priority=urgent" class=(if status_v == "active" && assignee_v == "unassigned" && prio_v == "urgent" { "on" } else { "" }) { "Urgent unassigned" }
                     a href="/tickets" class=(if link_active("active", "any") { "on" } else { "" }) { "All active" }
                     a href="/tickets?status=all" class=(if link_active("all", "any") { "on" } else { "" }) { "All tickets" }
                 }
