@@ -530,3 +530,37 @@ async fn agent_reply_with_an_attachment_from_the_ui_reaches_the_customer() {
     assert!(data.contains("leave form.pdf") && data.to_lowercase().contains("application/pdf"), "{data}");
     assert!(data.contains(&base64(pdf)[..20]), "the file is in the mail");
 }
+
+#[tokio::test]
+async fn followers_get_notes_and_requester_replies() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&config(&cap.addr, "notify_ack = false\nnotify_new_ticket = false\n"));
+    let m = crlf("From: Uma <uma@customer.test>\nTo: support@example.test\nSubject: VPN\nMessage-ID: <u1@customer.test>\n\ndown\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "uma@customer.test", &["support@example.test"], &m).0, 250);
+    d.settle().await;
+    d.api.call("PATCH", "/tickets/TKT-000001", Some(json!({"assignee": ADMIN_EMAIL}))).await;
+    let mut bob = Browser::logged_in(&d.server.base, "agent@example.test", "bob's long password").await;
+    bob.get("/tickets/TKT-000001").await;
+    assert_eq!(bob.post("/tickets/TKT-000001/follow", &[("on", "1")]).await.status, 303);
+    let page = bob.get("/tickets/following").await;
+    assert!(page.body.contains("TKT-000001"));
+    assert!(bob.get("/tickets/TKT-000001").await.body.contains("Following — stop"));
+    let before = cap.all().len();
+    // Ada (the assignee) writes a note: Bob, following, is told; Ada is not (her own change).
+    d.api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "Checked the VPN concentrator.", "internal": true}))).await;
+    let mails = cap.wait(before + 1).await;
+    assert_eq!(mails[before].rcpt_to, vec!["agent@example.test"]);
+    assert!(mails[before].data.contains("Checked the VPN concentrator."));
+    // The customer replies: the assignee and the follower hear about it.
+    let r = crlf("From: Uma <uma@customer.test>\nTo: support@example.test\nSubject: Re: [TKT-000001] VPN\n\nstill down\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "uma@customer.test", &["support@example.test"], &r).0, 250);
+    let mails = cap.wait(before + 3).await;
+    let to: Vec<String> = mails[before + 1..].iter().flat_map(|m| m.rcpt_to.clone()).collect();
+    assert!(to.contains(&ADMIN_EMAIL.to_string()) && to.contains(&"agent@example.test".to_string()), "{to:?}");
+    // Unfollow: no more.
+    bob.get("/tickets/TKT-000001").await;
+    assert_eq!(bob.post("/tickets/TKT-000001/follow", &[("on", "0")]).await.status, 303);
+    d.api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "Another note.", "internal": true}))).await;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(cap.all().len(), before + 3, "{:#?}", &cap.all()[before + 3..]);
+}

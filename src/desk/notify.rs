@@ -100,6 +100,17 @@ impl Desk {
         Ok(Value::Array(out))
     }
 
+    /// Active agents following the ticket (who may still see it).
+    fn followers_emails(&self, w: &Write, t: &Ticket) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for id in w.followers(t.id)? {
+            if let Some(p) = w.person(id)?.filter(|p| p.can_see(t)) {
+                out.push(p.email);
+            }
+        }
+        Ok(out)
+    }
+
     /// Active staff who work in the ticket's department.
     fn department_agents(&self, w: &Write, t: &Ticket) -> Result<Vec<Person>> {
         Ok(w.staff()?.into_iter().filter(|p| p.is_staff() && p.works_in(&t.department)).collect())
@@ -256,11 +267,16 @@ impl Desk {
                 }
             }
             Notice::Note { entry } => {
-                if let (true, Some(a)) = (o.notify_note, t.assignee)
-                    && let Some(p) = w.person(a)?.filter(|p| p.is_staff())
-                {
+                if o.notify_note {
+                    let mut to = self.followers_emails(w, t)?;
+                    if let Some(p) = t.assignee.map(|a| w.person(a)).transpose()?.flatten().filter(|p| p.is_staff()) {
+                        to.insert(0, p.email);
+                    }
+                    to.dedup();
                     let ctx = self.ticket_context(w, t, actor, &entry.body)?;
-                    self.queue_mail(w, t, "note", &[p.email], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
+                    for a in to {
+                        self.queue_mail(w, t, "note", &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
+                    }
                 }
             }
             Notice::Assigned { to } => {
@@ -275,10 +291,15 @@ impl Desk {
                 if !o.notify_requester_reply {
                     return Ok(());
                 }
-                let to: Vec<String> = match t.assignee.map(|a| w.person(a)).transpose()?.flatten().filter(|p| p.is_staff()) {
+                let mut to: Vec<String> = match t.assignee.map(|a| w.person(a)).transpose()?.flatten().filter(|p| p.is_staff()) {
                     Some(p) => vec![p.email],
                     None => self.department_agents(w, t)?.into_iter().map(|p| p.email).collect(),
                 };
+                for f in self.followers_emails(w, t)? {
+                    if !to.contains(&f) {
+                        to.push(f);
+                    }
+                }
                 let ctx = self.ticket_context(w, t, actor, &entry.body)?;
                 for a in to {
                     self.queue_mail(w, t, "requester_reply", &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
@@ -484,5 +505,54 @@ impl Desk {
         });
         crate::mail::templates::Templates::render_str(&c.name, &c.text, &ctx)
             .map_err(|e| super::DeskError::Invalid { field: "canned", message: e.to_string() })
+    }
+}
+
+impl Desk {
+    /// Starts or stops following a ticket the actor may see.
+    pub fn set_following(&self, actor: &Person, ticket: u64, on: bool) -> Result<()> {
+        let now = self.now();
+        self.store.write(|w| {
+            match w.ticket(ticket)? {
+                Some(t) if actor.can_see(&t) => {}
+                _ => return Err(super::DeskError::NotFound),
+            }
+            if w.set_following(ticket, actor.id, on)? {
+                let ev = crate::domain::Event::FieldChanged {
+                    field: "followers".into(),
+                    from: String::new(),
+                    to: format!("{} {}", actor.display(), if on { "follows" } else { "stopped following" }),
+                };
+                w.append_entry(&mut Self::event(ticket, Some(actor.id), ev, now))?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn is_following(&self, actor: &Person, ticket: u64) -> Result<bool> {
+        Ok(self.store.read()?.is_following(ticket, actor.id)?)
+    }
+
+    /// Tickets the actor follows (that they may still see), most recently updated first.
+    pub fn following(&self, actor: &Person) -> Result<(Vec<Ticket>, std::collections::HashMap<u64, Person>)> {
+        let r = self.store.read()?;
+        let mut tickets: Vec<Ticket> = Vec::new();
+        for id in r.following(actor.id)? {
+            if let Some(t) = r.ticket(id)?.filter(|t| actor.can_see(t)) {
+                tickets.push(t);
+            }
+        }
+        tickets.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        let mut people = std::collections::HashMap::new();
+        for t in &tickets {
+            for pid in [Some(t.requester), t.assignee].into_iter().flatten() {
+                if let std::collections::hash_map::Entry::Vacant(v) = people.entry(pid)
+                    && let Some(p) = r.person(pid)?
+                {
+                    v.insert(p);
+                }
+            }
+        }
+        Ok((tickets, people))
     }
 }

@@ -114,6 +114,8 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(THREAD_IDS)?;
     tx.open_table(KEYS)?;
     tx.open_table(MUTED)?;
+    tx.open_table(FOLLOWERS)?;
+    tx.open_table(FOLLOWING)?;
     Ok(())
 }
 

@@ -58,6 +58,9 @@ pub(crate) const ENTRY_MAIL: TableDefinition<(u64, u32), &[u8]> = TableDefinitio
 /// (ticket, person) → () for collaborators (CC'd people) on a ticket.
 pub(crate) const COLLABORATORS: TableDefinition<(u64, u64), ()> = TableDefinition::new("collaborators");
 
+/// (ticket, agent) → () for agents following a ticket, and the reverse.
+pub(crate) const FOLLOWERS: TableDefinition<(u64, u64), ()> = TableDefinition::new("followers");
+pub(crate) const FOLLOWING: TableDefinition<(u64, u64), ()> = TableDefinition::new("following");
 /// Person → notification kinds they turned off (agents' own settings).
 pub(crate) const MUTED: TableDefinition<u64, &[u8]> = TableDefinition::new("muted");
 /// Named secrets (the signing key for links and mail tokens).
@@ -368,6 +371,20 @@ impl Read {
     pub fn muted(&self, person: u64) -> Result<Vec<String>> {
         let t = self.tx.open_table(MUTED)?;
         Ok(t.get(person)?.map(|v| codec::decode(v.value(), "muted")).transpose()?.unwrap_or_default())
+    }
+
+    pub fn is_following(&self, ticket: u64, person: u64) -> Result<bool> {
+        Ok(self.tx.open_table(FOLLOWERS)?.get((ticket, person))?.is_some())
+    }
+
+    /// Tickets a person follows.
+    pub fn following(&self, person: u64) -> Result<Vec<u64>> {
+        let t = self.tx.open_table(FOLLOWING)?;
+        let mut out = Vec::new();
+        for row in t.range((person, 0)..=(person, u64::MAX))? {
+            out.push(row?.0.value().1);
+        }
+        Ok(out)
     }
 
     /// Spool ids waiting to be processed, oldest first.
@@ -691,6 +708,29 @@ impl Write {
 
     pub fn is_collaborator(&self, ticket: u64, person: u64) -> Result<bool> {
         Ok(self.tx.open_table(COLLABORATORS)?.get((ticket, person))?.is_some())
+    }
+
+    /// Starts or stops following; returns whether anything changed.
+    pub fn set_following(&mut self, ticket: u64, person: u64, on: bool) -> Result<bool> {
+        let mut f = self.tx.open_table(FOLLOWERS)?;
+        let mut g = self.tx.open_table(FOLLOWING)?;
+        let changed = if on { f.insert((ticket, person), ())?.is_none() } else { f.remove((ticket, person))?.is_some() };
+        if on {
+            g.insert((person, ticket), ())?;
+        } else {
+            g.remove((person, ticket))?;
+        }
+        Ok(changed)
+    }
+
+    /// Agents following a ticket.
+    pub fn followers(&self, ticket: u64) -> Result<Vec<u64>> {
+        let t = self.tx.open_table(FOLLOWERS)?;
+        let mut out = Vec::new();
+        for row in t.range((ticket, 0)..=(ticket, u64::MAX))? {
+            out.push(row?.0.value().1);
+        }
+        Ok(out)
     }
 
     pub fn remove_collaborator(&mut self, ticket: u64, person: u64) -> Result<bool> {

@@ -377,6 +377,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, Query(p): Query<QueuePa
                     a href="/tickets?assignee=unassigned&priority=urgent" class=(if status_v == "active" && assignee_v == "unassigned" && prio_v == "urgent" { "on" } else { "" }) { "Urgent unassigned" }
                     a href="/tickets" class=(if link_active("active", "any") { "on" } else { "" }) { "All active" }
                     a href="/tickets?status=all" class=(if link_active("all", "any") { "on" } else { "" }) { "All tickets" }
+                    a href="/tickets/following" { "Following" }
                 }
                 h2 { "By status" }
                 nav.views {
@@ -578,6 +579,12 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
                 }
             }
             aside.panel aria-label="Ticket fields" {
+                @let following = desk.is_following(&a.person, t.id).unwrap_or(false);
+                form.follow method="post" action=(format!("/tickets/{r}/follow")) {
+                    (csrf_field(&a.csrf))
+                    input type="hidden" name="on" value=(if following { "0" } else { "1" });
+                    button type="submit" title="Followers get this ticket's notes and requester replies by mail" { @if following { "★ Following — stop" } @else { "☆ Follow" } }
+                }
                 @if !closed {
                     form.claim method="post" action=(format!("/tickets/{r}/update")) {
                         (csrf_field(&a.csrf))
@@ -918,4 +925,30 @@ pub async fn canned(State(st): State<AppState>, a: Agent, Path((reference, idx))
         Ok(text) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
         Err(e) => fail(&st, e),
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FollowForm {
+    on: String,
+}
+
+pub async fn follow(State(st): State<AppState>, a: Agent, Path(reference): Path<String>, Form(f): Form<FollowForm>) -> PageResult {
+    let id = st.desk.parse_reference(&reference).ok_or_else(|| fail(&st, DeskError::NotFound))?;
+    st.desk.set_following(&a.person, id, f.on == "1").map_err(|e| fail(&st, e))?;
+    Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(id))).into_response())
+}
+
+/// The tickets the agent follows.
+pub async fn following(State(st): State<AppState>, a: Agent) -> PageResult {
+    let (tickets, people) = st.desk.following(&a.person).map_err(|e| fail(&st, e))?;
+    let body = html! {
+        div.narrow-page.wide-ok {
+            div.crumbs { a href="/tickets" { "Queue" } " / following" }
+            h1 { "Following" }
+            p.muted { "Tickets you follow: you get their internal notes and requester replies by mail." }
+            @if tickets.is_empty() { (views::empty("You follow no tickets. Use ☆ Follow on a ticket.")) } @else { (ticket_table(&st, &tickets, &people, true)) }
+        }
+    };
+    Ok(page(&frame(&st, &a, "Following".into(), "queue"), body).into_response())
 }

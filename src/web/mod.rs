@@ -62,6 +62,8 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/events", get(live::events))
         .route("/tickets", get(agent::queue).post(agent::create_ticket))
         .route("/tickets/new", get(agent::new_ticket_page))
+        .route("/tickets/following", get(agent::following))
+        .route("/tickets/{reference}/follow", post(agent::follow))
         .route("/tickets.csv", get(export::csv))
         .route("/tickets/{reference}", get(agent::ticket_page))
         .route("/tickets/{reference}/reply", post(agent::reply))
