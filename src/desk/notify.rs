@@ -542,7 +542,7 @@ impl Desk {
                 tickets.push(t);
             }
         }
-        tickets.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        tickets.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
         let mut people = std::collections::HashMap::new();
         for t in &tickets {
             for pid in [Some(t.requester), t.assignee].into_iter().flatten() {
