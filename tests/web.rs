@@ -372,6 +372,12 @@ async fn csv_export_of_a_view_streams_every_matching_ticket() {
     assert_eq!(all.body.split("\r\n").filter(|l| !l.is_empty()).count(), 1204);
     assert!(all.body.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "formulas are defused");
     assert_eq!(b.get("/tickets.csv?fields=ref,password").await.status, 400);
+    // The requester directory finds people by name or address.
+    let found = b.get("/people?q=ann@").await;
+    assert!(found.body.contains("ann@c.test"));
+    let by_name = b.get("/people?q=AJ").await;
+    assert!(by_name.body.contains("ann@c.test"), "name search is case-insensitive");
+    assert!(b.get("/people?q=nobody-here").await.body.contains("Nobody matches"));
     // The "Urgent unassigned" view: none of these are urgent.
     let v = b.get("/tickets?assignee=unassigned&priority=urgent").await;
     assert!(v.body.contains("<h1>Urgent unassigned</h1>") && v.body.contains("No tickets match"));

@@ -610,6 +610,14 @@ impl Desk {
         self.store.read()?.person(id)?.ok_or(DeskError::NotFound)
     }
 
+    /// The requester directory: people matching `q` (staff only).
+    pub fn search_people(&self, actor: &Person, q: &str) -> Result<Vec<Person>> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        Ok(self.store.read()?.search_people(q, 100)?)
+    }
+
     /// Active agents and admins, for assignee pickers.
     pub fn agents(&self) -> Result<Vec<Person>> {
         Ok(self.store.read()?.staff()?.into_iter().filter(|p| p.active).collect())

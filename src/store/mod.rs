@@ -367,6 +367,40 @@ impl Read {
         Ok(Some(out))
     }
 
+    /// People whose email starts with `q` or whose name or email contains it
+    /// (case-insensitive), at most `max`, by email.
+    pub fn search_people(&self, q: &str, max: usize) -> Result<Vec<Person>> {
+        let q = q.trim().to_lowercase();
+        let mut out: Vec<Person> = Vec::new();
+        if q.is_empty() {
+            return Ok(out);
+        }
+        // Email prefix first: an index range, cheap at any size.
+        let by = self.tx.open_table(PEOPLE_BY_EMAIL)?;
+        for row in by.range(q.as_str()..)? {
+            let (k, v) = row?;
+            if !k.value().starts_with(&q) || out.len() >= max {
+                break;
+            }
+            if let Some(p) = self.person(v.value())? {
+                out.push(p);
+            }
+        }
+        // Then names and the rest of the address.
+        let people = self.tx.open_table(PEOPLE)?;
+        for row in people.iter()? {
+            if out.len() >= max {
+                break;
+            }
+            let p: Person = codec::decode(row?.1.value(), "people")?;
+            if (p.name.to_lowercase().contains(&q) || p.email.contains(&q)) && !out.iter().any(|o| o.id == p.id) {
+                out.push(p);
+            }
+        }
+        out.sort_by(|a, b| a.email.cmp(&b.email));
+        Ok(out)
+    }
+
     /// Notification kinds a person turned off.
     pub fn muted(&self, person: u64) -> Result<Vec<String>> {
         let t = self.tx.open_table(MUTED)?;
@@ -834,6 +868,40 @@ impl Write {
         }
         t.insert(name, fresh)?;
         Ok(fresh.to_vec())
+    }
+
+    /// People whose email starts with `q` or whose name or email contains it
+    /// (case-insensitive), at most `max`, by email.
+    pub fn search_people(&self, q: &str, max: usize) -> Result<Vec<Person>> {
+        let q = q.trim().to_lowercase();
+        let mut out: Vec<Person> = Vec::new();
+        if q.is_empty() {
+            return Ok(out);
+        }
+        // Email prefix first: an index range, cheap at any size.
+        let by = self.tx.open_table(PEOPLE_BY_EMAIL)?;
+        for row in by.range(q.as_str()..)? {
+            let (k, v) = row?;
+            if !k.value().starts_with(&q) || out.len() >= max {
+                break;
+            }
+            if let Some(p) = self.person(v.value())? {
+                out.push(p);
+            }
+        }
+        // Then names and the rest of the address.
+        let people = self.tx.open_table(PEOPLE)?;
+        for row in people.iter()? {
+            if out.len() >= max {
+                break;
+            }
+            let p: Person = codec::decode(row?.1.value(), "people")?;
+            if (p.name.to_lowercase().contains(&q) || p.email.contains(&q)) && !out.iter().any(|o| o.id == p.id) {
+                out.push(p);
+            }
+        }
+        out.sort_by(|a, b| a.email.cmp(&b.email));
+        Ok(out)
     }
 
     /// Notification kinds a person turned off.

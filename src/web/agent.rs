@@ -952,3 +952,41 @@ pub async fn following(State(st): State<AppState>, a: Agent) -> PageResult {
     };
     Ok(page(&frame(&st, &a, "Following".into(), "queue"), body).into_response())
 }
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PeopleQuery {
+    q: String,
+}
+
+/// The requester directory: search people by name or address.
+pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<PeopleQuery>) -> PageResult {
+    let found = st.desk.search_people(&a.person, &q.q).map_err(|e| fail(&st, e))?;
+    let body = html! {
+        div.narrow-page.wide-ok {
+            h1 { "People" }
+            form.filters method="get" action="/people" role="search" {
+                label { "Name or email" input type="search" name="q" value=(q.q) autofocus placeholder="alice, @example.com, Smith"; }
+                button type="submit" { "Search" }
+            }
+            @if !q.q.trim().is_empty() {
+                @if found.is_empty() { (views::empty("Nobody matches.")) } @else {
+                    table.tickets {
+                        thead { tr { th { "Name" } th { "Email" } th { "Role" } th.hide-sm { "Since" } } }
+                        tbody {
+                            @for p in &found {
+                                tr.row data-href=(format!("/requesters/{}", p.id)) {
+                                    td.subject { a href=(format!("/requesters/{}", p.id)) { (p.display()) } }
+                                    td { (p.email) }
+                                    td { (p.role.key()) }
+                                    td.hide-sm { (p.created_at.short()) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&frame(&st, &a, "People".into(), "people"), body).into_response())
+}

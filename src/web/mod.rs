@@ -79,6 +79,7 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/junk/{id}/source", get(mail::junk_source))
         .route("/junk/{id}/ticket", post(mail::junk_to_ticket))
         .route("/requesters/{id}", get(agent::requester_page))
+        .route("/people", get(agent::people))
         .route("/admin/agents", get(admin::agents_page).post(admin::add_agent))
         .route("/admin/agents/{id}/active", post(admin::set_active))
         .route("/admin/agents/{id}/password", post(admin::reset_password))

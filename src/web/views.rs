@@ -51,6 +51,7 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
                         nav.mainnav {
                             a href="/tickets" class=(if f.area == "queue" { "active" } else { "" }) { "Queue" }
                             a href="/tickets/new" class=(if f.area == "new" { "active" } else { "" }) title="New ticket (c)" { "New ticket" }
+                            a href="/people" class=(if f.area == "people" { "active" } else { "" }) { "People" }
                             a href="/junk" class=(if f.area == "junk" { "active" } else { "" }) { "Junk" }
                             @if u.is_admin() {
                                 a href="/admin/agents" class=(if f.area == "admin" { "active" } else { "" }) { "Agents" }
