@@ -289,57 +289,84 @@ fn decode_ticket(bytes: &[u8]) -> Result<Ticket> {
     codec::decode_ticket(bytes)
 }
 
+/// Reads both a snapshot (`Read`) and a write transaction (`Write`) need:
+/// the same code for either kind of redb transaction.
+macro_rules! shared_reads {
+    () => {
+        pub fn ticket(&self, id: u64) -> Result<Option<Ticket>> {
+            let t = self.tx.open_table(TICKETS)?;
+            t.get(id)?.map(|v| decode_ticket(v.value())).transpose()
+        }
+
+        /// A ticket's thread, oldest first.
+        pub fn entries(&self, ticket: u64) -> Result<Vec<ThreadEntry>> {
+            let t = self.tx.open_table(ENTRIES)?;
+            let mut out = Vec::new();
+            for row in t.range((ticket, 0)..=(ticket, u32::MAX))? {
+                out.push(codec::decode(row?.1.value(), "entries")?);
+            }
+            Ok(out)
+        }
+
+        pub fn person(&self, id: u64) -> Result<Option<Person>> {
+            let t = self.tx.open_table(PEOPLE)?;
+            t.get(id)?.map(|v| codec::decode(v.value(), "people")).transpose()
+        }
+
+        pub fn person_by_email(&self, email: &str) -> Result<Option<Person>> {
+            let id = {
+                let t = self.tx.open_table(PEOPLE_BY_EMAIL)?;
+                t.get(email)?.map(|v| v.value())
+            };
+            match id {
+                Some(id) => self.person(id),
+                None => Ok(None),
+            }
+        }
+
+        /// All agents and admins (active or not), by id.
+        pub fn staff(&self) -> Result<Vec<Person>> {
+            let ids: Vec<u64> = {
+                let t = self.tx.open_table(STAFF)?;
+                t.iter()?.map(|r| r.map(|(k, _)| k.value())).collect::<std::result::Result<_, _>>()?
+            };
+            let mut out = Vec::new();
+            for id in ids {
+                if let Some(p) = self.person(id)? {
+                    out.push(p);
+                }
+            }
+            Ok(out)
+        }
+
+        pub fn entry_mail(&self, ticket: u64, seq: u32) -> Result<Option<MailMeta>> {
+            let t = self.tx.open_table(ENTRY_MAIL)?;
+            t.get((ticket, seq))?.map(|v| codec::decode(v.value(), "entry_mail")).transpose()
+        }
+
+        pub fn junk_item(&self, id: u64) -> Result<Option<JunkMail>> {
+            let t = self.tx.open_table(JUNK)?;
+            t.get(id)?.map(|v| codec::decode(v.value(), "junk")).transpose()
+        }
+
+        pub fn outmail(&self, id: u64) -> Result<Option<OutMail>> {
+            let t = self.tx.open_table(OUTBOX)?;
+            t.get(id)?.map(|v| codec::decode(v.value(), "outbox")).transpose()
+        }
+    };
+}
+
 /// A read snapshot.
 pub struct Read {
     tx: ReadTransaction,
 }
 
 impl Read {
+    shared_reads!();
+
     pub fn meta(&self, key: &str) -> Result<u64> {
         let t = self.tx.open_table(META)?;
         Ok(t.get(key)?.map(|v| v.value()).unwrap_or(0))
-    }
-
-    pub fn ticket(&self, id: u64) -> Result<Option<Ticket>> {
-        let t = self.tx.open_table(TICKETS)?;
-        t.get(id)?.map(|v| decode_ticket(v.value())).transpose()
-    }
-
-    pub fn entries(&self, ticket: u64) -> Result<Vec<ThreadEntry>> {
-        let t = self.tx.open_table(ENTRIES)?;
-        let mut out = Vec::new();
-        for row in t.range((ticket, 0)..=(ticket, u32::MAX))? {
-            let (_, v) = row?;
-            out.push(codec::decode(v.value(), "entries")?);
-        }
-        Ok(out)
-    }
-
-    pub fn person(&self, id: u64) -> Result<Option<Person>> {
-        let t = self.tx.open_table(PEOPLE)?;
-        t.get(id)?.map(|v| codec::decode(v.value(), "people")).transpose()
-    }
-
-    pub fn person_by_email(&self, email: &str) -> Result<Option<Person>> {
-        let t = self.tx.open_table(PEOPLE_BY_EMAIL)?;
-        let id = t.get(email)?.map(|v| v.value());
-        match id {
-            Some(id) => self.person(id),
-            None => Ok(None),
-        }
-    }
-
-    /// All agents and admins (active or not), by id.
-    pub fn staff(&self) -> Result<Vec<Person>> {
-        let ids = self.tx.open_table(STAFF)?;
-        let mut out = Vec::new();
-        for row in ids.iter()? {
-            let (k, _) = row?;
-            if let Some(p) = self.person(k.value())? {
-                out.push(p);
-            }
-        }
-        Ok(out)
     }
 
     pub fn session(&self, token: &str) -> Result<Option<Session>> {
@@ -450,11 +477,6 @@ impl Read {
         Ok(self.tx.open_table(SPOOL)?.len()?)
     }
 
-    pub fn entry_mail(&self, ticket: u64, seq: u32) -> Result<Option<MailMeta>> {
-        let t = self.tx.open_table(ENTRY_MAIL)?;
-        t.get((ticket, seq))?.map(|v| codec::decode(v.value(), "entry_mail")).transpose()
-    }
-
     /// Mail metadata of every mail entry of a ticket, by seq.
     pub fn ticket_mail(&self, ticket: u64) -> Result<Vec<(u32, MailMeta)>> {
         let t = self.tx.open_table(ENTRY_MAIL)?;
@@ -488,11 +510,6 @@ impl Read {
         Ok(out)
     }
 
-    pub fn junk_item(&self, id: u64) -> Result<Option<JunkMail>> {
-        let t = self.tx.open_table(JUNK)?;
-        t.get(id)?.map(|v| codec::decode(v.value(), "junk")).transpose()
-    }
-
     /// Outbox entries: due (or all queued when `due_before` is None), oldest first.
     pub fn outbox_due(&self, due_before: Timestamp, max: usize) -> Result<Vec<OutMail>> {
         let due = self.tx.open_table(OUTBOX_DUE)?;
@@ -523,11 +540,6 @@ impl Read {
         Ok(out)
     }
 
-    pub fn outbox_item(&self, id: u64) -> Result<Option<OutMail>> {
-        let t = self.tx.open_table(OUTBOX)?;
-        t.get(id)?.map(|v| codec::decode(v.value(), "outbox")).transpose()
-    }
-
     /// Number of tickets in each status (kept as counters, not counted).
     pub fn status_count(&self, status: crate::domain::Status) -> Result<u64> {
         self.meta(&format!("count.status.{}", status.key()))
@@ -547,6 +559,8 @@ pub struct Write {
 }
 
 impl Write {
+    shared_reads!();
+
     pub fn meta(&self, key: &str) -> Result<u64> {
         let t = self.tx.open_table(META)?;
         let v = t.get(key)?.map(|v| v.value()).unwrap_or(0);
@@ -571,11 +585,6 @@ impl Write {
         let v = self.meta(&key)?.max(1);
         self.set_meta(&key, v + 1)?;
         Ok(v)
-    }
-
-    pub fn ticket(&self, id: u64) -> Result<Option<Ticket>> {
-        let t = self.tx.open_table(TICKETS)?;
-        t.get(id)?.map(|v| decode_ticket(v.value())).transpose()
     }
 
     /// Stores a ticket and keeps every index and counter in step with it.
@@ -625,22 +634,6 @@ impl Write {
         entry.seq = seq;
         t.insert((entry.ticket, seq), codec::encode(entry).as_slice())?;
         Ok(seq)
-    }
-
-    pub fn person(&self, id: u64) -> Result<Option<Person>> {
-        let t = self.tx.open_table(PEOPLE)?;
-        t.get(id)?.map(|v| codec::decode(v.value(), "people")).transpose()
-    }
-
-    pub fn person_by_email(&self, email: &str) -> Result<Option<Person>> {
-        let id = {
-            let t = self.tx.open_table(PEOPLE_BY_EMAIL)?;
-            t.get(email)?.map(|v| v.value())
-        };
-        match id {
-            Some(id) => self.person(id),
-            None => Ok(None),
-        }
     }
 
     pub fn put_person(&mut self, p: &Person) -> Result<()> {
@@ -735,11 +728,6 @@ impl Write {
         Ok(())
     }
 
-    pub fn entry_mail(&self, ticket: u64, seq: u32) -> Result<Option<MailMeta>> {
-        let t = self.tx.open_table(ENTRY_MAIL)?;
-        t.get((ticket, seq))?.map(|v| codec::decode(v.value(), "entry_mail")).transpose()
-    }
-
     pub fn is_collaborator(&self, ticket: u64, person: u64) -> Result<bool> {
         Ok(self.tx.open_table(COLLABORATORS)?.get((ticket, person))?.is_some())
     }
@@ -781,11 +769,6 @@ impl Write {
         Ok(junk.id)
     }
 
-    pub fn junk_item(&self, id: u64) -> Result<Option<JunkMail>> {
-        let t = self.tx.open_table(JUNK)?;
-        t.get(id)?.map(|v| codec::decode(v.value(), "junk")).transpose()
-    }
-
     pub fn delete_junk(&mut self, id: u64) -> Result<bool> {
         Ok(self.tx.open_table(JUNK)?.remove(id)?.is_some())
     }
@@ -807,42 +790,12 @@ impl Write {
         Ok(m.id)
     }
 
-    pub fn outmail(&self, id: u64) -> Result<Option<OutMail>> {
-        let t = self.tx.open_table(OUTBOX)?;
-        t.get(id)?.map(|v| codec::decode(v.value(), "outbox")).transpose()
-    }
-
     /// Removes a delivered or discarded mail.
     pub fn delete_outmail(&mut self, m: &OutMail) -> Result<bool> {
         if !m.failed {
             self.tx.open_table(OUTBOX_DUE)?.remove((m.next_attempt.0, m.id))?;
         }
         Ok(self.tx.open_table(OUTBOX)?.remove(m.id)?.is_some())
-    }
-
-    /// A ticket's thread, read inside the transaction.
-    pub fn entries(&self, ticket: u64) -> Result<Vec<ThreadEntry>> {
-        let t = self.tx.open_table(ENTRIES)?;
-        let mut out = Vec::new();
-        for row in t.range((ticket, 0)..=(ticket, u32::MAX))? {
-            out.push(codec::decode(row?.1.value(), "entries")?);
-        }
-        Ok(out)
-    }
-
-    /// All agents and admins (active or not).
-    pub fn staff(&self) -> Result<Vec<Person>> {
-        let ids: Vec<u64> = {
-            let t = self.tx.open_table(STAFF)?;
-            t.iter()?.map(|r| r.map(|(k, _)| k.value())).collect::<std::result::Result<_, _>>()?
-        };
-        let mut out = Vec::new();
-        for id in ids {
-            if let Some(p) = self.person(id)? {
-                out.push(p);
-            }
-        }
-        Ok(out)
     }
 
     /// Email addresses of a ticket's collaborators.
