@@ -353,6 +353,18 @@ macro_rules! shared_reads {
             let t = self.tx.open_table(OUTBOX)?;
             t.get(id)?.map(|v| codec::decode(v.value(), "outbox")).transpose()
         }
+
+        /// A counter or setting; 0 when never set.
+        pub fn meta(&self, key: &str) -> Result<u64> {
+            let t = self.tx.open_table(META)?;
+            Ok(t.get(key)?.map(|v| v.value()).unwrap_or(0))
+        }
+
+        /// Notification kinds a person turned off.
+        pub fn muted(&self, person: u64) -> Result<Vec<String>> {
+            let t = self.tx.open_table(MUTED)?;
+            Ok(t.get(person)?.map(|v| codec::decode(v.value(), "muted")).transpose()?.unwrap_or_default())
+        }
     };
 }
 
@@ -363,11 +375,6 @@ pub struct Read {
 
 impl Read {
     shared_reads!();
-
-    pub fn meta(&self, key: &str) -> Result<u64> {
-        let t = self.tx.open_table(META)?;
-        Ok(t.get(key)?.map(|v| v.value()).unwrap_or(0))
-    }
 
     pub fn session(&self, token: &str) -> Result<Option<Session>> {
         let t = self.tx.open_table(SESSIONS)?;
@@ -426,12 +433,6 @@ impl Read {
         }
         out.sort_by(|a, b| a.email.cmp(&b.email));
         Ok(out)
-    }
-
-    /// Notification kinds a person turned off.
-    pub fn muted(&self, person: u64) -> Result<Vec<String>> {
-        let t = self.tx.open_table(MUTED)?;
-        Ok(t.get(person)?.map(|v| codec::decode(v.value(), "muted")).transpose()?.unwrap_or_default())
     }
 
     pub fn is_following(&self, ticket: u64, person: u64) -> Result<bool> {
@@ -560,12 +561,6 @@ pub struct Write {
 
 impl Write {
     shared_reads!();
-
-    pub fn meta(&self, key: &str) -> Result<u64> {
-        let t = self.tx.open_table(META)?;
-        let v = t.get(key)?.map(|v| v.value()).unwrap_or(0);
-        Ok(v)
-    }
 
     pub fn set_meta(&mut self, key: &str, value: u64) -> Result<()> {
         let mut t = self.tx.open_table(META)?;
@@ -821,46 +816,6 @@ impl Write {
         }
         t.insert(name, fresh)?;
         Ok(fresh.to_vec())
-    }
-
-    /// People whose email starts with `q` or whose name or email contains it
-    /// (case-insensitive), at most `max`, by email.
-    pub fn search_people(&self, q: &str, max: usize) -> Result<Vec<Person>> {
-        let q = q.trim().to_lowercase();
-        let mut out: Vec<Person> = Vec::new();
-        if q.is_empty() {
-            return Ok(out);
-        }
-        // Email prefix first: an index range, cheap at any size.
-        let by = self.tx.open_table(PEOPLE_BY_EMAIL)?;
-        for row in by.range(q.as_str()..)? {
-            let (k, v) = row?;
-            if !k.value().starts_with(&q) || out.len() >= max {
-                break;
-            }
-            if let Some(p) = self.person(v.value())? {
-                out.push(p);
-            }
-        }
-        // Then names and the rest of the address.
-        let people = self.tx.open_table(PEOPLE)?;
-        for row in people.iter()? {
-            if out.len() >= max {
-                break;
-            }
-            let p: Person = codec::decode(row?.1.value(), "people")?;
-            if (p.name.to_lowercase().contains(&q) || p.email.contains(&q)) && !out.iter().any(|o| o.id == p.id) {
-                out.push(p);
-            }
-        }
-        out.sort_by(|a, b| a.email.cmp(&b.email));
-        Ok(out)
-    }
-
-    /// Notification kinds a person turned off.
-    pub fn muted(&self, person: u64) -> Result<Vec<String>> {
-        let t = self.tx.open_table(MUTED)?;
-        Ok(t.get(person)?.map(|v| codec::decode(v.value(), "muted")).transpose()?.unwrap_or_default())
     }
 
     pub fn set_muted(&mut self, person: u64, kinds: &[String]) -> Result<()> {
