@@ -12,20 +12,27 @@ use std::process::Command;
 use common::*;
 use serde_json::json;
 
-#[tokio::test]
-async fn login_queue_ticket_reply_in_chromium() {
+/// (project dir, browser scripts dir, Chromium binary) when Chromium and
+/// playwright-core are installed; `None` (the test skips) otherwise — unless
+/// FRONTDESK_BROWSER_REQUIRED is set, as in CI, where that is a failure.
+fn browser() -> Option<(PathBuf, PathBuf, String)> {
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let script_dir = here.join("tests/browser");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let ready = std::path::Path::new(&chromium).exists() && script_dir.join("node_modules/playwright-core").exists();
-    if !ready {
-        assert!(
-            std::env::var("FRONTDESK_BROWSER_REQUIRED").is_err(),
-            "Chromium ({chromium}) or playwright-core (tests/browser/node_modules) missing"
-        );
-        eprintln!("SKIPPED: install chromium and run `npm ci` in tests/browser (or run .ci/run)");
-        return;
+    if std::path::Path::new(&chromium).exists() && script_dir.join("node_modules/playwright-core").exists() {
+        return Some((here, script_dir, chromium));
     }
+    assert!(
+        std::env::var("FRONTDESK_BROWSER_REQUIRED").is_err(),
+        "Chromium ({chromium}) or playwright-core (tests/browser/node_modules) missing"
+    );
+    eprintln!("SKIPPED: install chromium and run `npm ci` in tests/browser (or run .ci/run)");
+    None
+}
+
+#[tokio::test]
+async fn login_queue_ticket_reply_in_chromium() {
+    let Some((here, script_dir, chromium)) = browser() else { return };
     let dir = tempdir();
     add_user(dir.path(), ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
     let token = create_token(dir.path(), ADMIN_EMAIL);
@@ -108,14 +115,7 @@ fn tiny_png() -> Vec<u8> {
 
 #[tokio::test]
 async fn mail_ticket_page_in_chromium() {
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let script_dir = here.join("tests/browser");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !(std::path::Path::new(&chromium).exists() && script_dir.join("node_modules/playwright-core").exists()) {
-        assert!(std::env::var("FRONTDESK_BROWSER_REQUIRED").is_err(), "Chromium or playwright-core missing");
-        eprintln!("SKIPPED: no Chromium/playwright-core");
-        return;
-    }
+    let Some((here, script_dir, chromium)) = browser() else { return };
     let d = MailDesk::start();
     let msg = format!(
         "From: Gina Customer <gina@customer.test>\r\nTo: support@example.test\r\nCc: Hank <hank@customer.test>\r\nSubject: Invoice 2291 charged twice\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"OUT\"\r\n\r\n--OUT\r\nContent-Type: multipart/alternative; boundary=\"ALT\"\r\n\r\n--ALT\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, our invoice 2291 was charged twice. Screenshot attached.\r\n\r\nGina\r\n--ALT\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hello, our <b>invoice 2291</b> was charged twice.</p><script>alert(1)</script><p>Gina</p>\r\n--ALT--\r\n--OUT\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"screenshot.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--OUT\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"invoice-2291.pdf\"\r\n\r\n%PDF-1.4 fake\r\n--OUT--\r\n",
@@ -146,14 +146,7 @@ async fn mail_ticket_page_in_chromium() {
 #[tokio::test]
 async fn a_new_mail_appears_in_the_open_queue_without_reload() {
     use std::io::BufRead;
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let script_dir = here.join("tests/browser");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !(std::path::Path::new(&chromium).exists() && script_dir.join("node_modules/playwright-core").exists()) {
-        assert!(std::env::var("FRONTDESK_BROWSER_REQUIRED").is_err(), "Chromium or playwright-core missing");
-        eprintln!("SKIPPED: no Chromium/playwright-core");
-        return;
-    }
+    let Some((here, script_dir, chromium)) = browser() else { return };
     let d = MailDesk::start();
     let shots = here.join("target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
