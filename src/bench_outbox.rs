@@ -86,29 +86,18 @@ pub fn run(data_dir: &Path, messages: usize) -> anyhow::Result<()> {
             desk.store.write_fast(|w| {
                 for i in queued..queued + n {
                     let to = format!("customer{i}@example.org");
-                    let mut m = OutMail {
-                        id: 0,
-                        ticket: None,
-                        kind: "reply".into(),
-                        from: "support@bench.example".into(),
-                        from_name: "Bench".into(),
-                        to: vec![to.clone()],
-                        cc: Vec::new(),
-                        pending: vec![to],
-                        subject: format!("[TKT-{i:06}] bench"),
-                        text: text.clone(),
-                        message_id: format!("bench.{i}@bench.example"),
-                        in_reply_to: None,
-                        references: Vec::new(),
-                        auto_submitted: None,
-                        attachments: Vec::new(),
-                        unsubscribe: Vec::new(),
-                        created_at: now,
-                        attempts: 0,
-                        next_attempt: Timestamp(now.0 - 1),
-                        failed: false,
-                        last_error: String::new(),
-                    };
+                    let mut m = OutMail::new(
+                        "reply",
+                        "support@bench.example",
+                        "Bench",
+                        vec![to],
+                        Vec::new(),
+                        format!("[TKT-{i:06}] bench"),
+                        text.clone(),
+                        format!("bench.{i}@bench.example"),
+                        now,
+                    );
+                    m.next_attempt = Timestamp(now.0 - 1);
                     w.put_outmail(None, &mut m)?;
                 }
                 Ok::<_, DeskError>(())

@@ -179,29 +179,22 @@ impl Desk {
         let message_id = format!("{}.{}.{}@{}", self.reference(t.id), chain.len() + 1, token, self.config.smtp.hostname).to_lowercase();
         let from_name =
             if self.config.outgoing.from_name.is_empty() { self.config.desk.name.clone() } else { self.config.outgoing.from_name.clone() };
-        let mut m = OutMail {
-            id: 0,
-            ticket: Some(t.id),
-            kind: kind.to_string(),
-            from: mailbox.address.to_lowercase(),
-            from_name,
-            pending: to.iter().chain(&cc).cloned().collect(),
+        let mut m = OutMail::new(
+            kind,
+            &mailbox.address.to_lowercase(),
+            &from_name,
             to,
             cc,
-            subject: rendered.subject,
-            text: rendered.text,
-            message_id: message_id.clone(),
-            in_reply_to: chain.last().cloned(),
-            references,
-            auto_submitted: auto.map(str::to_string),
-            attachments: attachments.to_vec(),
-            unsubscribe: Vec::new(),
-            created_at: now,
-            attempts: 0,
-            next_attempt: now,
-            failed: false,
-            last_error: String::new(),
-        };
+            rendered.subject,
+            rendered.text,
+            message_id.clone(),
+            now,
+        );
+        m.ticket = Some(t.id);
+        m.in_reply_to = chain.last().cloned();
+        m.references = references;
+        m.auto_submitted = auto.map(str::to_string);
+        m.attachments = attachments.to_vec();
         // Collaborators get their own signed unsubscribe link (and header).
         let base = self.config.server.public_url.trim_end_matches('/').to_string();
         for addr in m.pending.clone() {

@@ -408,29 +408,19 @@ pub async fn send_test(cfg: &crate::config::Config, to: &str) -> Result<String, 
         .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
         .ok_or("no smarthost is configured (outgoing.smarthost)")?;
     let now = Timestamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0));
-    let m = OutMail {
-        id: 0,
-        ticket: None,
-        kind: "test".into(),
-        from: from.clone(),
-        from_name: if o.from_name.is_empty() { cfg.desk.name.clone() } else { o.from_name.clone() },
-        to: vec![to.clone()],
-        cc: Vec::new(),
-        pending: vec![to.clone()],
-        subject: format!("{}: test message", cfg.desk.name),
-        text: format!("This is a test message from {} sent through {}.\n", cfg.desk.name, o.smarthost),
-        message_id: format!("test.{}@{}", now.0, cfg.smtp.hostname),
-        in_reply_to: None,
-        references: Vec::new(),
-        auto_submitted: Some("auto-generated".into()),
-        attachments: Vec::new(),
-        unsubscribe: Vec::new(),
-        created_at: now,
-        attempts: 0,
-        next_attempt: now,
-        failed: false,
-        last_error: String::new(),
-    };
+    let from_name = if o.from_name.is_empty() { cfg.desk.name.clone() } else { o.from_name.clone() };
+    let mut m = OutMail::new(
+        "test",
+        &from,
+        &from_name,
+        vec![to.clone()],
+        Vec::new(),
+        format!("{}: test message", cfg.desk.name),
+        format!("This is a test message from {} sent through {}.\n", cfg.desk.name, o.smarthost),
+        format!("test.{}@{}", now.0, cfg.smtp.hostname),
+        now,
+    );
+    m.auto_submitted = Some("auto-generated".into());
     let body = build(&m, now, &[], None).map_err(|e| e.to_string())?;
     let mut builder = SmtpClientBuilder::new(host, port)
         .implicit_tls(o.security == "tls")

@@ -205,6 +205,46 @@ pub struct OutMail {
     pub last_error: String,
 }
 
+impl OutMail {
+    /// A mail to `to` and `cc` (all pending), due now, with nothing else set.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        kind: &str,
+        from: &str,
+        from_name: &str,
+        to: Vec<String>,
+        cc: Vec<String>,
+        subject: String,
+        text: String,
+        message_id: String,
+        now: Timestamp,
+    ) -> OutMail {
+        OutMail {
+            id: 0,
+            ticket: None,
+            kind: kind.to_string(),
+            from: from.to_string(),
+            from_name: from_name.to_string(),
+            pending: to.iter().chain(&cc).cloned().collect(),
+            to,
+            cc,
+            subject,
+            text,
+            message_id,
+            in_reply_to: None,
+            references: Vec::new(),
+            auto_submitted: None,
+            attachments: Vec::new(),
+            unsubscribe: Vec::new(),
+            created_at: now,
+            attempts: 0,
+            next_attempt: now,
+            failed: false,
+            last_error: String::new(),
+        }
+    }
+}
+
 /// Hex SHA-256, used for content addressing and for storing secrets by hash.
 pub fn sha256_hex(data: &[u8]) -> String {
     let digest = Sha256::digest(data);
