@@ -742,10 +742,6 @@ impl Write {
         Ok(existed)
     }
 
-    pub fn spool_exists(&self, id: u64) -> Result<bool> {
-        Ok(self.tx.open_table(SPOOL)?.get(id)?.is_some())
-    }
-
     pub fn message_ticket(&self, message_id: &str) -> Result<Option<u64>> {
         let t = self.tx.open_table(MESSAGE_IDS)?;
         Ok(t.get(message_id)?.map(|v| v.value()))
