@@ -50,6 +50,13 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
         ));
         setup_token = Some(token);
     }
+    let (index, rebuild) = crate::search::SearchIndex::open(&cfg.server.data_dir, 24 << 20).context("cannot open the search index")?;
+    let index = Arc::new(index);
+    let _ = desk.search.set(index.clone());
+    if rebuild {
+        say(format_args!("frontdesk: building the search index in the background (search shows its progress)"));
+    }
+    crate::search::start_indexer(desk.clone(), index, rebuild);
     let outbox_wake = Arc::new(tokio::sync::Notify::new());
     crate::mail::outbound::start(desk.clone(), outbox_wake.clone());
     let stats = Arc::new(crate::mail::worker::MailStats::default());

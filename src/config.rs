@@ -26,6 +26,20 @@ pub struct Config {
     pub mailbox: Vec<MailboxConfig>,
     /// `[[canned]]`: canned responses agents insert into replies.
     pub canned: Vec<CannedConfig>,
+    /// `[[view]]`: shared views (saved searches every agent sees in the sidebar).
+    pub view: Vec<ViewConfig>,
+}
+
+/// A shared view: a name, a search (the search box grammar) and the columns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewConfig {
+    pub name: String,
+    pub query: String,
+    /// Comma list of columns: requester, status, priority, assignee, updated,
+    /// created, category, department, tags, due.
+    #[serde(default)]
+    pub columns: String,
 }
 
 /// A canned response: a name, the text (a template with the same variables as
@@ -271,11 +285,13 @@ pub struct WorkflowConfig {
     pub agent_reply_sets_pending: bool,
     /// A requester's reply moves a Pending or Resolved ticket back to Open.
     pub requester_reply_reopens: bool,
+    /// Days a ticket stays in Trash (restorable) before it is purged for good.
+    pub trash_days: u32,
 }
 
 impl Default for WorkflowConfig {
     fn default() -> Self {
-        WorkflowConfig { agent_reply_sets_pending: true, requester_reply_reopens: true }
+        WorkflowConfig { agent_reply_sets_pending: true, requester_reply_reopens: true, trash_days: 30 }
     }
 }
 
@@ -498,6 +514,20 @@ impl Config {
             {
                 return Err(("canned", "department", format!("canned response {:?}: {d:?} is not one of desk.departments", c.name)));
             }
+        }
+        for (i, v) in self.view.iter().enumerate() {
+            if v.name.trim().is_empty() || v.query.trim().is_empty() {
+                return Err(("view", "name", format!("view {}: name and query must not be empty", i + 1)));
+            }
+            let cx = crate::search::query::Context { me: 0, agents: &[], now: crate::domain::Timestamp(0) };
+            if let Err(e) = crate::search::query::parse(&v.query, &cx)
+                && !v.query.contains("assignee:")
+            {
+                return Err(("view", "query", format!("view {:?}: {e}", v.name)));
+            }
+        }
+        if self.workflow.trash_days == 0 {
+            return Err(("workflow", "trash_days", "must be at least 1".into()));
         }
         for (i, mb) in self.mailbox.iter().enumerate() {
             if crate::domain::people::normalize_email(&mb.address).is_none() {

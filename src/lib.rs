@@ -9,5 +9,6 @@ pub mod config;
 pub mod desk;
 pub mod domain;
 pub mod mail;
+pub mod search;
 pub mod store;
 pub mod web;

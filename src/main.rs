@@ -57,6 +57,8 @@ enum Command {
         #[arg(long)]
         recipient: Option<String>,
     },
+    /// Rebuild the search index from the data (run while the server is stopped).
+    Reindex,
     /// Outgoing mail tools.
     #[command(subcommand)]
     Mail(MailCmd),
@@ -220,6 +222,7 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|rt| rt.block_on(frontdesk::mail::outbound::send_test(&cfg, &to)).map_err(|e| anyhow::anyhow!(e)))
             .map(|ok| println!("{ok}")),
+        Command::Reindex => reindex(cfg),
         Command::Ingest { sender, recipient } => return ExitCode::from(frontdesk::mail::ingest::run(cfg, sender, recipient)),
         Command::Bench(BenchCmd::Outbox { messages }) => frontdesk::bench_outbox::run(&cfg.server.data_dir, messages),
         Command::Bench(BenchCmd::Smtp { messages, size, connections, rate }) => {
@@ -234,6 +237,38 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn reindex(cfg: Arc<Config>) -> anyhow::Result<()> {
+    use std::io::Write;
+    let store = frontdesk::store::Store::open_with_cache(&cfg.server.data_dir, cfg.server.cache_mib * 1024 * 1024)?;
+    let entries_total = store.read()?.entry_count()?;
+    // Nobody else writes (the store is locked to this process): use more memory.
+    let (index, _) = frontdesk::search::SearchIndex::open(&cfg.server.data_dir, 96 << 20)?;
+    let started = std::time::Instant::now();
+    let mut last = std::time::Instant::now();
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let entries = index.rebuild(&store, |done, total, entries| {
+        if last.elapsed().as_millis() < 250 && done < total {
+            return;
+        }
+        last = std::time::Instant::now();
+        let pct = (done * 100).checked_div(total).unwrap_or(100);
+        let bar: String = (0..30).map(|i| if i * 100 / 30 < pct { '#' } else { '.' }).collect();
+        let rate = entries as f64 / started.elapsed().as_secs_f64().max(1e-3);
+        let line = format!("[{bar}] {pct:3}%  {done}/{total} tickets  {entries}/{entries_total} entries  {rate:.0} entries/s");
+        let mut err = std::io::stderr().lock();
+        let _ = if tty { write!(err, "\r{line}") } else { writeln!(err, "{line}") };
+        let _ = err.flush();
+    })?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!();
+    println!(
+        "reindexed {} tickets, {entries} thread entries in {secs:.1} s ({:.0} entries/s)",
+        index.doc_count(),
+        entries as f64 / secs.max(1e-3)
+    );
+    Ok(())
 }
 
 fn user_add(

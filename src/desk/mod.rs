@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod mail;
 pub(crate) mod notify;
+pub mod workflow;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -120,6 +121,8 @@ pub struct Desk {
     pub templates: crate::mail::templates::Templates,
     limiter: Mutex<auth::LoginLimiter>,
     key_cache: std::sync::OnceLock<Vec<u8>>,
+    /// The search index, once the server opened it.
+    pub search: std::sync::OnceLock<Arc<crate::search::SearchIndex>>,
 }
 
 impl Desk {
@@ -137,6 +140,7 @@ impl Desk {
             templates,
             limiter: Mutex::new(auth::LoginLimiter::default()),
             key_cache: std::sync::OnceLock::new(),
+            search: std::sync::OnceLock::new(),
         };
         // Load (or create) the signing key now, outside any transaction.
         if let Err(e) = desk.signing_key() {

@@ -3,6 +3,8 @@
 //! Schema 1: tickets without due date and tags; no priority index.
 //! Schema 2: tickets carry `due` and `tags` (record version 2); `idx_priority`;
 //! `staff` (ids of agents and admins).
+//! Schema 3: per-assignee and urgent-unassigned counters; workflow tables
+//! (index queue, merged, links, Trash, saved searches, jobs).
 //! A newer binary migrates an older data directory in one transaction; a data
 //! directory from a newer binary is refused rather than misread.
 
@@ -67,9 +69,14 @@ pub fn run(db: &Database) -> Result<()> {
         None if fresh => {
             // A new data directory: nothing to migrate.
         }
+        Some(2) => {
+            tracing::info!("migrating data directory from schema 2 to {SCHEMA_VERSION}");
+            v2_to_v3(&tx)?;
+        }
         Some(1) | None => {
             tracing::info!("migrating data directory from schema 1 to {SCHEMA_VERSION}");
             v1_to_v2(&tx)?;
+            v2_to_v3(&tx)?;
         }
         Some(v) => return Err(StoreError::Corrupt { table: "meta", detail: format!("unknown schema version {v}") }),
     }
@@ -116,6 +123,23 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(MUTED)?;
     tx.open_table(FOLLOWERS)?;
     tx.open_table(FOLLOWING)?;
+    super::workflow::create_tables(tx)?;
+    Ok(())
+}
+
+/// Schema 3 counts tickets per assignee and urgent-unassigned (sidebar views);
+/// the search index queue, merges, links, Trash and jobs are new tables.
+fn v2_to_v3(tx: &redb::WriteTransaction) -> Result<()> {
+    let tickets = tx.open_table(TICKETS)?;
+    let mut meta = tx.open_table(META)?;
+    for row in tickets.iter()? {
+        let (_, v) = row?;
+        let t = codec::decode_ticket(v.value())?;
+        for key in super::counter_keys(&t).into_iter().filter(|k| !k.starts_with("count.status.")) {
+            let n = meta.get(key.as_str())?.map(|v| v.value()).unwrap_or(0);
+            meta.insert(key.as_str(), n + 1)?;
+        }
+    }
     Ok(())
 }
 

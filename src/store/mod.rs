@@ -8,6 +8,7 @@
 pub mod codec;
 pub mod migrate;
 mod query;
+mod workflow;
 
 use std::path::Path;
 
@@ -18,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::{Person, ThreadEntry, Ticket, Timestamp};
 
 pub use query::{AssigneeFilter, Sort, TicketQuery};
+pub use workflow::Job;
 
 /// Counters and small settings: schema version, next ids, per-status counts.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -78,7 +80,7 @@ pub(crate) const THREAD_IDS: TableDefinition<(u64, u32), &str> = TableDefinition
 const BLOB_CHUNK: usize = 64 * 1024;
 
 /// Current on-disk schema version. See `migrate`.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// Page cache when none is configured (see `server.cache_mib`).
 pub const DEFAULT_CACHE_BYTES: usize = 16 * 1024 * 1024;
@@ -293,6 +295,7 @@ impl Store {
         let tx = self.db.begin_write().map_err(StoreError::from)?;
         let mut w = Write { tx, touched: Vec::new() };
         let out = f(&mut w)?;
+        w.enqueue_touched()?;
         w.tx.commit().map_err(StoreError::from)?;
         if !w.touched.is_empty() {
             w.touched.sort_unstable();
@@ -314,6 +317,7 @@ impl Store {
         tx.set_durability(redb::Durability::None);
         let mut w = Write { tx, touched: Vec::new() };
         let out = f(&mut w)?;
+        w.enqueue_touched()?;
         w.tx.commit().map_err(StoreError::from)?;
         Ok(out)
     }
@@ -323,6 +327,17 @@ impl Store {
         let r = self.read()?;
         r.meta("schema_version")
     }
+}
+
+/// The counters a ticket adds one to: its status; its assignee and status;
+/// urgent-and-unassigned by status.
+pub(crate) fn counter_keys(t: &Ticket) -> Vec<String> {
+    let s = t.status.key();
+    let mut keys = vec![format!("count.status.{s}"), format!("count.assignee.{}.{s}", t.assignee.unwrap_or(0))];
+    if t.assignee.is_none() && t.priority == crate::domain::Priority::Urgent {
+        keys.push(format!("count.urgent_unassigned.{s}"));
+    }
+    keys
 }
 
 fn decode_ticket(bytes: &[u8]) -> Result<Ticket> {
@@ -398,6 +413,15 @@ macro_rules! shared_reads {
         pub fn meta(&self, key: &str) -> Result<u64> {
             let t = self.tx.open_table(META)?;
             Ok(t.get(key)?.map(|v| v.value()).unwrap_or(0))
+        }
+
+        pub fn collaborators(&self, ticket: u64) -> Result<Vec<u64>> {
+            let t = self.tx.open_table(COLLABORATORS)?;
+            let mut out = Vec::new();
+            for row in t.range((ticket, 0)..=(ticket, u64::MAX))? {
+                out.push(row?.0.value().1);
+            }
+            Ok(out)
         }
 
         /// Notification kinds a person turned off.
@@ -529,15 +553,6 @@ impl Read {
         Ok(out)
     }
 
-    pub fn collaborators(&self, ticket: u64) -> Result<Vec<u64>> {
-        let t = self.tx.open_table(COLLABORATORS)?;
-        let mut out = Vec::new();
-        for row in t.range((ticket, 0)..=(ticket, u64::MAX))? {
-            out.push(row?.0.value().1);
-        }
-        Ok(out)
-    }
-
     /// Junk mail, newest first.
     pub fn junk(&self, max: usize) -> Result<Vec<JunkMail>> {
         let t = self.tx.open_table(JUNK)?;
@@ -586,6 +601,24 @@ impl Read {
         self.meta(&format!("count.status.{}", status.key()))
     }
 
+    /// Active (not resolved or closed) tickets of an assignee (0 = unassigned).
+    pub fn active_count_of(&self, assignee: u64) -> Result<u64> {
+        let mut n = 0;
+        for s in crate::domain::Status::ALL.iter().filter(|s| s.is_active()) {
+            n += self.meta(&format!("count.assignee.{assignee}.{}", s.key()))?;
+        }
+        Ok(n)
+    }
+
+    /// Active urgent tickets nobody has taken.
+    pub fn urgent_unassigned_count(&self) -> Result<u64> {
+        let mut n = 0;
+        for s in crate::domain::Status::ALL.iter().filter(|s| s.is_active()) {
+            n += self.meta(&format!("count.urgent_unassigned.{}", s.key()))?;
+        }
+        Ok(n)
+    }
+
     /// Tickets matching a queue query, in its order: one page plus whether more follow.
     pub fn query(&self, q: &TicketQuery) -> Result<(Vec<Ticket>, bool)> {
         query::run(&self.tx, q)
@@ -627,14 +660,22 @@ impl Write {
         self.touched.push(new.id);
         if let Some(o) = old {
             self.unindex(o)?;
-            self.bump(&format!("count.status.{}", o.status.key()), -1)?;
+            self.count(o, -1)?;
         }
         {
             let mut t = self.tx.open_table(TICKETS)?;
             t.insert(new.id, codec::encode_ticket(new).as_slice())?;
         }
         self.index(new)?;
-        self.bump(&format!("count.status.{}", new.status.key()), 1)?;
+        self.count(new, 1)?;
+        Ok(())
+    }
+
+    /// Moves every counter a ticket is part of (sidebar counts never scan).
+    pub(crate) fn count(&mut self, t: &Ticket, delta: i64) -> Result<()> {
+        for key in counter_keys(t) {
+            self.bump(&key, delta)?;
+        }
         Ok(())
     }
 
@@ -672,10 +713,15 @@ impl Write {
     }
 
     pub fn put_person(&mut self, p: &Person) -> Result<()> {
-        if let Some(old) = self.person(p.id)?
-            && old.email != p.email
-        {
-            self.tx.open_table(PEOPLE_BY_EMAIL)?.remove(old.email.as_str())?;
+        if let Some(old) = self.person(p.id)? {
+            if old.email != p.email {
+                self.tx.open_table(PEOPLE_BY_EMAIL)?.remove(old.email.as_str())?;
+            }
+            if old.email != p.email || old.name != p.name {
+                // Their tickets are found by name and address: reindex them.
+                let ids = self.requester_ticket_ids(p.id)?;
+                self.touched.extend(ids);
+            }
         }
         self.tx.open_table(PEOPLE)?.insert(p.id, codec::encode(p).as_slice())?;
         self.tx.open_table(PEOPLE_BY_EMAIL)?.insert(p.email.as_str(), p.id)?;

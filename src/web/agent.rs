@@ -4,12 +4,13 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::table::{Column, TableOpts, ticket_list};
 use super::views::{self, Frame, csrf_field, options, page, priority_badge, status_badge};
 use super::{Agent, AppState, PRE_COOKIE, PageError, SESSION_COOKIE, cookie, set_cookie};
 use crate::desk::{DeskError, NewTicket, TicketPatch, TicketView};
@@ -19,11 +20,11 @@ use crate::store::{AssigneeFilter, Sort, TicketQuery};
 
 type PageResult = Result<Response, Response>;
 
-fn fail(st: &AppState, e: DeskError) -> Response {
+pub(crate) fn fail(st: &AppState, e: DeskError) -> Response {
     PageError(e).render(&st.desk.config.desk.name)
 }
 
-fn frame<'a>(st: &'a AppState, a: &'a Agent, title: String, area: &'a str) -> Frame<'a> {
+pub(crate) fn frame<'a>(st: &'a AppState, a: &'a Agent, title: String, area: &'a str) -> Frame<'a> {
     Frame { desk_name: &st.desk.config.desk.name, title, user: Some(&a.person), csrf: &a.csrf, area }
 }
 
@@ -233,6 +234,9 @@ pub struct QueueParams {
     pub department: Option<String>,
     pub sort: Option<String>,
     pub page: Option<usize>,
+    /// Chosen columns as one comma list (the picker's `col` boxes are read
+    /// from the raw query).
+    pub cols: Option<String>,
 }
 
 fn nonempty(s: &Option<String>) -> Option<&str> {
@@ -302,51 +306,30 @@ fn queue_link(p: &QueueParams, page: usize) -> String {
             parts.push(format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)));
         }
     }
+    if let Some(c) = nonempty(&p.cols) {
+        parts.push(format!("cols={}", percent_encoding::utf8_percent_encode(c, percent_encoding::NON_ALPHANUMERIC)));
+    }
     if page > 1 {
         parts.push(format!("page={page}"));
     }
     if parts.is_empty() { "/tickets".into() } else { format!("/tickets?{}", parts.join("&")) }
 }
 
-fn ticket_table(st: &AppState, tickets: &[Ticket], people: &HashMap<u64, Person>, show_requester: bool) -> Markup {
-    let now = st.desk.now();
-    let name = |id: Option<u64>| id.and_then(|i| people.get(&i)).map(|p| p.display());
-    html! {
-        table.tickets {
-            thead { tr {
-                th { "Ticket" } th { "Subject" }
-                @if show_requester { th.hide-sm { "Requester" } }
-                th { "Status" } th.hide-sm { "Priority" } th.hide-sm { "Assignee" } th.hide-sm { "Updated" }
-            } }
-            tbody {
-                @for t in tickets {
-                    @let r = st.desk.reference(t.id);
-                    tr.row data-href=(format!("/tickets/{r}")) {
-                        td.ref { a href=(format!("/tickets/{r}")) { (r) } }
-                        td.subject {
-                            a href=(format!("/tickets/{r}")) { (t.subject) }
-                            div.sub.show-sm { (name(Some(t.requester)).unwrap_or_default()) " · " (t.updated_at.ago(now)) }
-                        }
-                        @if show_requester { td.hide-sm { (name(Some(t.requester)).unwrap_or_default()) } }
-                        td { (status_badge(t.status)) }
-                        td.hide-sm { (priority_badge(t.priority)) }
-                        td.hide-sm { @match name(t.assignee) { Some(n) => { (n) }, None => { span.muted { "Unassigned" } } } }
-                        td.hide-sm.nowrap title=(t.updated_at.rfc3339()) { (t.updated_at.ago(now)) }
-                    }
-                }
-            }
-        }
-    }
+pub(crate) fn ticket_table(st: &AppState, tickets: &[Ticket], people: &HashMap<u64, Person>, show_requester: bool) -> Markup {
+    let cols: Vec<Column> = Column::DEFAULT.iter().copied().filter(|c| show_requester || *c != Column::Requester).collect();
+    ticket_list(st, tickets, people, &TableOpts { columns: &cols, select: false, snippets: None })
 }
 
-pub async fn queue(State(st): State<AppState>, a: Agent, Query(p): Query<QueueParams>) -> PageResult {
+pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery, Query(mut p): Query<QueueParams>) -> PageResult {
+    if p.cols.is_none() {
+        p.cols = super::search::picked_columns(raw.as_deref());
+    }
     let desk = &st.desk;
     let agents = desk.agents().map_err(|e| fail(&st, e))?;
     let q = build_query(&st, &a.person, &p, |s| s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == *id)))
         .map_err(|e| fail(&st, e))?;
     let page_no = q.offset / q.limit + 1;
     let (tickets, more, people) = desk.queue(&a.person, q).map_err(|e| fail(&st, e))?;
-    let counts = desk.status_counts().map_err(|e| fail(&st, e))?;
     let cfg = &desk.config.desk;
     let status_v = nonempty(&p.status).unwrap_or("active");
     let assignee_v = nonempty(&p.assignee).unwrap_or("any");
@@ -366,28 +349,21 @@ pub async fn queue(State(st): State<AppState>, a: Agent, Query(p): Query<QueuePa
     assignee_opts.extend(agents.iter().map(|g| (g.id.to_string(), g.display())));
     let sel = |v: &Option<String>| nonempty(v).unwrap_or("").to_string();
     let prio_v = nonempty(&p.priority).unwrap_or("");
-    let link_active = |s: &str, asg: &str| status_v == s && assignee_v == asg && prio_v.is_empty();
+    let view_key = match (status_v, assignee_v, prio_v) {
+        ("active", "me", "") => "mine",
+        ("active", "unassigned", "") => "unassigned",
+        ("active", "unassigned", "urgent") => "urgent",
+        ("active", "any", "") => "open",
+        ("all", "any", "") => "recent",
+        ("pending", "any", "") => "pending",
+        ("on_hold", "any", "") => "on_hold",
+        _ => "",
+    };
+    let sidebar = sidebar(&st, &a, view_key).map_err(|e| fail(&st, e))?;
+    let cols = super::search::columns_of(p.cols.as_deref());
     let body = html! {
         div.queue-layout {
-            aside.sidebar {
-                h2 { "Views" }
-                nav.views {
-                    a href="/tickets?assignee=me" class=(if link_active("active", "me") { "on" } else { "" }) { "My open tickets" }
-                    a href="/tickets?assignee=unassigned" class=(if link_active("active", "unassigned") { "on" } else { "" }) { "Unassigned" }
-                    a href="/tickets?assignee=unassigned&priority=urgent" class=(if status_v == "active" && assignee_v == "unassigned" && prio_v == "urgent" { "on" } else { "" }) { "Urgent unassigned" }
-                    a href="/tickets" class=(if link_active("active", "any") { "on" } else { "" }) { "All active" }
-                    a href="/tickets?status=all" class=(if link_active("all", "any") { "on" } else { "" }) { "All tickets" }
-                    a href="/tickets/following" { "Following" }
-                }
-                h2 { "By status" }
-                nav.views {
-                    @for (s, n) in &counts {
-                        a href=(format!("/tickets?status={}", s.key())) class=(if status_v == s.key() && assignee_v == "any" { "on" } else { "" }) {
-                            (status_badge(*s)) span.count { (n) }
-                        }
-                    }
-                }
-            }
+            (sidebar)
             section.queue {
                 div.queue-head {
                     h1 { (title) }
@@ -402,12 +378,14 @@ pub async fn queue(State(st): State<AppState>, a: Agent, Query(p): Query<QueuePa
                         label { "Department" select name="department" { option value="" { "Any" } (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), &sel(&p.department))) } }
                     }
                     label { "Sort" select name="sort" { (options(Sort::ALL.iter().map(|s| (s.key(), s.label())), nonempty(&p.sort).unwrap_or("updated"))) } }
+                    (super::table::column_picker(&cols))
                     noscript { button type="submit" { "Apply" } }
                 }
                 @if tickets.is_empty() {
                     (views::empty("No tickets match these filters."))
                 } @else {
-                    (ticket_table(&st, &tickets, &people, true))
+                    (bulk_bar(&st, &a, &queue_search(&p), usize::MAX))
+                    (ticket_list(&st, &tickets, &people, &TableOpts { columns: &cols, select: true, snippets: None }))
                 }
                 nav.pager {
                     @if page_no > 1 { a.button href=(queue_link(&p, page_no - 1)) rel="prev" { "← Newer" } } @else { span {} }
@@ -418,6 +396,115 @@ pub async fn queue(State(st): State<AppState>, a: Agent, Query(p): Query<QueuePa
         }
     };
     Ok(page(&frame(&st, &a, title.clone(), "queue"), body).into_response())
+}
+
+/// The same tickets as a queue's filters, in the search grammar (bulk
+/// "select all matching" runs on it).
+fn queue_search(p: &QueueParams) -> String {
+    let mut q = Vec::new();
+    match nonempty(&p.status).unwrap_or("active") {
+        "all" | "any" => {}
+        s => q.push(format!("status:{s}")),
+    }
+    match nonempty(&p.assignee).unwrap_or("any") {
+        "any" | "anyone" => {}
+        "mine" => q.push("assignee:me".into()),
+        "unassigned" => q.push("assignee:none".into()),
+        a => q.push(format!("assignee:{a}")),
+    }
+    for (k, v) in [("priority", &p.priority), ("category", &p.category), ("dept", &p.department)] {
+        if let Some(v) = nonempty(v) {
+            q.push(format!("{k}:\"{v}\""));
+        }
+    }
+    q.join(" ")
+}
+
+/// The views sidebar with live counts; `active` names the view shown.
+pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, DeskError> {
+    let c = st.desk.sidebar_counts(&a.person)?;
+    let on = |k: &str| if k == active { "on" } else { "" };
+    let count = |n: u64| html! { span.count { (n) } };
+    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let pending = c.by_status.iter().find(|(s, _)| *s == Status::Pending).map(|x| x.1).unwrap_or(0);
+    let on_hold = c.by_status.iter().find(|(s, _)| *s == Status::OnHold).map(|x| x.1).unwrap_or(0);
+    Ok(html! {
+        aside.sidebar {
+            h2 { "Views" }
+            nav.views {
+                a href="/tickets?assignee=me" class=(on("mine")) { "My open tickets" (count(c.my_open)) }
+                a href="/tickets?assignee=unassigned" class=(on("unassigned")) { "Unassigned" (count(c.unassigned)) }
+                a href="/tickets?assignee=unassigned&priority=urgent" class=(on("urgent")) { "Urgent unassigned" (count(c.urgent_unassigned)) }
+                a href="/tickets/following" class=(on("following")) { "Following" (count(c.following)) }
+                a href="/tickets?status=pending" class=(on("pending")) { "Pending" (count(pending)) }
+                a href="/tickets?status=on_hold" class=(on("on_hold")) { "On hold" (count(on_hold)) }
+                a href="/tickets?status=all&sort=updated" class=(on("recent")) { "Recently updated" }
+                a href="/tickets" class=(on("open")) { "All open" (count(c.all_open)) }
+                a href="/junk" class=(on("junk")) { "Junk" (count(c.junk)) }
+                a href="/trash" class=(on("trash")) { "Trash" (count(c.trash)) }
+            }
+            @if !c.shared.is_empty() {
+                h2 { "Team views" }
+                nav.views {
+                    @for v in &c.shared {
+                        a href=(format!("/search?q={}&cols={}", enc(&v.query), enc(&v.columns))) title=(v.query) {
+                            (v.name) @if let Some(n) = v.count { span.count { (n) } }
+                        }
+                    }
+                }
+            }
+            @if !c.saved.is_empty() {
+                h2 { "My searches" }
+                nav.views {
+                    @for v in &c.saved {
+                        a href=(format!("/search?q={}&cols={}", enc(&v.query), enc(&v.columns))) title=(v.query) {
+                            (v.name) @if let Some(n) = v.count { span.count { (n) } }
+                        }
+                    }
+                }
+            }
+            h2 { "By status" }
+            nav.views {
+                @for (s, n) in &c.by_status {
+                    a href=(format!("/tickets?status={}", s.key())) class=(on(s.key())) { (status_badge(*s)) span.count { (n) } }
+                }
+            }
+        }
+    })
+}
+
+/// The bulk-action bar above a list: acts on the ticked rows, or on every
+/// ticket matching `all_query` ("select all matching").
+pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) -> Markup {
+    let agents = st.desk.agents().unwrap_or_default();
+    let cfg = &st.desk.config.desk;
+    html! {
+        form #bulk .bulkbar method="post" action="/tickets/bulk" {
+            (views::csrf_field(&a.csrf))
+            input type="hidden" name="all_query" value=(all_query);
+            label.selall { input type="checkbox" name="all" value="1"; " all matching" @if total != usize::MAX { " (" (total) ")" } }
+            select name="action" aria-label="Bulk action" {
+                option value="" { "Bulk action…" }
+                optgroup label="Assign" {
+                    option value="assign:me" { "Assign to me" }
+                    option value="assign:none" { "Unassign" }
+                    @for g in &agents { option value=(format!("assign:{}", g.id)) { "Assign to " (g.display()) } }
+                }
+                optgroup label="Status" { @for s in Status::ALL { option value=(format!("status:{}", s.key())) { "Status → " (s.label()) } } }
+                optgroup label="Priority" { @for p in Priority::ALL { option value=(format!("priority:{}", p.key())) { "Priority → " (p.label()) } } }
+                optgroup label="Category" { @for c in &cfg.categories { option value=(format!("category:{c}")) { "Category → " (c) } } }
+                optgroup label="Other" {
+                    option value="tag" { "Add tag (type it →)" }
+                    option value="untag" { "Remove tag (type it →)" }
+                    option value="merge" { "Merge into the oldest selected" }
+                    @if a.person.is_admin() { option value="trash" { "Move to Trash" } }
+                    @if a.person.is_admin() { option value="junk" { "Junk and ban sender" } }
+                }
+            }
+            input type="text" name="value" placeholder="tag" aria-label="Tag for add/remove tag" size="10";
+            button type="submit" { "Apply" }
+        }
+    }
 }
 
 // ---------------------------------------------------------------- jump box

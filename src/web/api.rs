@@ -141,6 +141,7 @@ async fn list(
     };
     let Ok(Query(p)) = q else { return invalid("query", "malformed query string") };
     let qp = QueueParams {
+        cols: None,
         status: p.status.clone(),
         assignee: p.assignee.clone(),
         priority: p.priority,

@@ -13,6 +13,8 @@ pub mod export;
 pub mod live;
 pub mod mail;
 pub mod portal;
+pub mod search;
+pub mod table;
 pub mod views;
 
 use std::sync::Arc;
@@ -60,6 +62,8 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/setup", get(agent::setup_page).post(agent::setup_submit))
         .route("/go", get(agent::jump))
         .route("/events", get(live::events))
+        .route("/search", get(search::search_page))
+        .route("/search/saved", post(search::save))
         .route("/tickets", get(agent::queue).post(agent::create_ticket))
         .route("/tickets/new", get(agent::new_ticket_page))
         .route("/tickets/following", get(agent::following))

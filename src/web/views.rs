@@ -58,8 +58,8 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
                                 a href="/admin/outbox" class=(if f.area == "outbox" { "active" } else { "" }) { "Outbox" }
                             }
                         }
-                        form.jump method="get" action="/go" role="search" {
-                            input #jump type="search" name="ref" placeholder="Go to ticket… (/)" aria-label="Go to ticket by reference" autocomplete="off";
+                        form.jump method="get" action="/search" role="search" {
+                            input #jump type="search" name="q" placeholder="Search or go to ticket… (/)" aria-label="Search tickets or go to a reference" autocomplete="off";
                         }
                         div.usermenu {
                             a.whoami href="/settings" title="My notifications" { (u.display()) }

@@ -1,0 +1,503 @@
+//! Full-text search: a tantivy index of tickets under `<data-dir>/search/`.
+//!
+//! One document per ticket: subject, every thread body (public and internal),
+//! requester and author names and addresses, attachment names, and the fields
+//! the search tokens filter on. The index is fed from the store's index queue
+//! (written in the same transaction as each change), so it never misses one; it
+//! can always be rebuilt from the store (`frontdesk reindex`, or automatically
+//! when the directory is missing or from another index version).
+
+pub mod query;
+
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::schema::{Field, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+
+use crate::domain::{EntryKind, Person};
+use crate::store::{Read, Store, StoreError};
+use query::{Filter, Parsed, Text};
+
+/// Bump when the document layout changes: the index is then rebuilt at start.
+const INDEX_VERSION: &str = "frontdesk-search-1";
+const VERSION_FILE: &str = "frontdesk-version";
+/// Tickets per indexer commit.
+const BATCH: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("search index directory: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("search index: {0}")]
+    Dir(#[from] tantivy::directory::error::OpenDirectoryError),
+}
+
+pub type Result<T> = std::result::Result<T, SearchError>;
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    subject: Field,
+    body: Field,
+    people: Field,
+    files: Field,
+    requester: Field,
+    from: Field,
+    status: Field,
+    priority: Field,
+    assignee: Field,
+    dept: Field,
+    category: Field,
+    tag: Field,
+    created: Field,
+    updated: Field,
+    flags: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let stemmed = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer("en_stem").set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let plain = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer("default").set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let num = NumericOptions::default().set_indexed().set_fast();
+    let f = Fields {
+        id: b.add_u64_field("id", NumericOptions::default().set_indexed().set_fast() | STORED),
+        subject: b.add_text_field("subject", stemmed.clone()),
+        body: b.add_text_field("body", stemmed),
+        people: b.add_text_field("people", plain.clone()),
+        files: b.add_text_field("files", plain.clone()),
+        requester: b.add_text_field("requester", plain),
+        from: b.add_text_field("from", STRING),
+        status: b.add_u64_field("status", INDEXED),
+        priority: b.add_u64_field("priority", INDEXED),
+        assignee: b.add_u64_field("assignee", INDEXED),
+        dept: b.add_text_field("dept", STRING),
+        category: b.add_text_field("category", STRING),
+        tag: b.add_text_field("tag", STRING),
+        created: b.add_i64_field("created", num.clone()),
+        updated: b.add_i64_field("updated", num),
+        flags: b.add_text_field("flags", STRING),
+    };
+    (b.build(), f)
+}
+
+/// Progress of a full rebuild, for the UI and the CLI.
+#[derive(Default)]
+pub struct Progress {
+    pub done: AtomicU64,
+    pub total: AtomicU64,
+    pub building: std::sync::atomic::AtomicBool,
+}
+
+/// The open index.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    f: Fields,
+    writer: Mutex<IndexWriter>,
+    dir: PathBuf,
+    pub progress: Progress,
+}
+
+/// One search hit.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub id: u64,
+    pub score: f32,
+}
+
+/// A page of hits and how many match in all.
+#[derive(Debug, Clone, Default)]
+pub struct Hits {
+    pub hits: Vec<Hit>,
+    pub total: usize,
+}
+
+impl SearchIndex {
+    /// Opens the index in `<data_dir>/search`, creating it when missing or
+    /// replacing one of another version. The flag says a full rebuild is needed.
+    pub fn open(data_dir: &Path, writer_bytes: usize) -> Result<(SearchIndex, bool)> {
+        let dir = data_dir.join("search");
+        let version_ok = std::fs::read_to_string(dir.join(VERSION_FILE)).is_ok_and(|v| v.trim() == INDEX_VERSION);
+        let (schema, f) = schema();
+        let existing = if version_ok { Index::open_in_dir(&dir).ok() } else { None };
+        let (index, fresh) = match existing {
+            Some(i) => (i, false),
+            None => {
+                if dir.exists() {
+                    std::fs::remove_dir_all(&dir)?;
+                }
+                std::fs::create_dir_all(&dir)?;
+                let i = Index::create_in_dir(&dir, schema)?;
+                (i, true)
+            }
+        };
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index.writer_with_num_threads(1, writer_bytes.max(15_000_000))?;
+        let me = SearchIndex { index, reader, f, writer: Mutex::new(writer), dir, progress: Progress::default() };
+        if fresh {
+            // Written only after a complete rebuild (see `rebuild`).
+            let _ = std::fs::remove_file(me.dir.join(VERSION_FILE));
+        }
+        Ok((me, fresh))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Indexes (or removes) the given tickets from one store snapshot and commits.
+    pub fn index_tickets(&self, r: &Read, ids: &[u64]) -> Result<u64> {
+        let mut w = self.lock();
+        let mut cache = HashMap::new();
+        let mut entries = 0;
+        for &id in ids {
+            w.delete_term(Term::from_field_u64(self.f.id, id));
+            if let Some((doc, n)) = self.document(r, id, &mut cache)? {
+                entries += n;
+                w.add_document(doc)?;
+            }
+        }
+        w.commit()?;
+        drop(w);
+        self.reader.reload()?;
+        Ok(entries)
+    }
+
+    /// Builds the index from scratch from the store; `progress` is called with
+    /// (tickets done, tickets in all, entries done).
+    pub fn rebuild(&self, store: &Store, mut progress: impl FnMut(u64, u64, u64)) -> Result<u64> {
+        self.progress.building.store(true, Ordering::SeqCst);
+        let _ = std::fs::remove_file(self.dir.join(VERSION_FILE));
+        let r = store.read()?;
+        let queued = r.index_queue(usize::MAX)?;
+        let ids = r.ticket_ids()?;
+        let total = ids.len() as u64;
+        self.progress.total.store(total, Ordering::SeqCst);
+        let mut entries = 0u64;
+        let mut w = self.lock();
+        w.delete_all_documents()?;
+        let mut cache = HashMap::new();
+        for (n, chunk) in ids.chunks(512).enumerate() {
+            for &id in chunk {
+                if let Some((doc, k)) = self.document(&r, id, &mut cache)? {
+                    entries += k;
+                    w.add_document(doc)?;
+                }
+            }
+            let done = ((n + 1) * 512).min(ids.len()) as u64;
+            self.progress.done.store(done, Ordering::SeqCst);
+            progress(done, total, entries);
+            if cache.len() > 50_000 {
+                cache.clear();
+            }
+        }
+        w.commit()?;
+        drop(w);
+        self.reader.reload()?;
+        drop(r);
+        // Everything queued before the snapshot is in; later changes stay queued.
+        store.write_fast(|w| w.dequeue_indexed(&queued))?;
+        std::fs::write(self.dir.join(VERSION_FILE), INDEX_VERSION)?;
+        self.progress.building.store(false, Ordering::SeqCst);
+        Ok(entries)
+    }
+
+    /// Drains the store's index queue once; returns how many tickets it indexed.
+    pub fn drain_queue(&self, store: &Store) -> Result<usize> {
+        let r = store.read()?;
+        let batch = r.index_queue(BATCH)?;
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<u64> = batch.iter().map(|(id, _)| *id).collect();
+        self.index_tickets(&r, &ids)?;
+        drop(r);
+        // Losing this bookkeeping in a crash only means indexing again.
+        store.write_fast(|w| w.dequeue_indexed(&batch))?;
+        Ok(batch.len())
+    }
+
+    fn document(&self, r: &Read, id: u64, people: &mut HashMap<u64, Option<Person>>) -> Result<Option<(TantivyDocument, u64)>> {
+        let Some(t) = r.ticket(id)? else { return Ok(None) };
+        let f = self.f;
+        let mut person = |pid: u64| -> Result<Option<Person>> {
+            if let Some(p) = people.get(&pid) {
+                return Ok(p.clone());
+            }
+            let p = r.person(pid)?;
+            people.insert(pid, p.clone());
+            Ok(p)
+        };
+        let mut doc = TantivyDocument::default();
+        doc.add_u64(f.id, t.id);
+        doc.add_text(f.subject, &t.subject);
+        doc.add_u64(f.status, t.status.index() as u64);
+        doc.add_u64(f.priority, t.priority.index() as u64);
+        doc.add_u64(f.assignee, t.assignee.unwrap_or(0));
+        doc.add_text(f.dept, t.department.to_lowercase());
+        doc.add_text(f.category, t.category.to_lowercase());
+        for tag in &t.tags {
+            doc.add_text(f.tag, tag.to_lowercase());
+        }
+        doc.add_i64(f.created, t.created_at.0);
+        doc.add_i64(f.updated, t.updated_at.0);
+        let add_from = |doc: &mut TantivyDocument, email: &str| {
+            doc.add_text(f.from, email);
+            if let Some((_, domain)) = email.rsplit_once('@') {
+                doc.add_text(f.from, format!("@{domain}"));
+            }
+        };
+        if let Some(p) = person(t.requester)? {
+            doc.add_text(f.requester, format!("{} {}", p.name, p.email));
+            doc.add_text(f.people, format!("{} {}", p.name, p.email));
+            add_from(&mut doc, &p.email);
+        }
+        let entries = r.entries(id)?;
+        let mut has_attachment = false;
+        let mut authors: Vec<u64> = Vec::new();
+        for e in &entries {
+            if e.kind == EntryKind::Event {
+                continue;
+            }
+            doc.add_text(f.body, &e.body);
+            for a in &e.attachments {
+                doc.add_text(f.files, &a.filename);
+                has_attachment = true;
+            }
+            if let Some(a) = e.author
+                && a != t.requester
+                && !authors.contains(&a)
+            {
+                authors.push(a);
+            }
+        }
+        for a in authors {
+            if let Some(p) = person(a)? {
+                doc.add_text(f.people, format!("{} {}", p.name, p.email));
+                if !p.role.is_staff() {
+                    add_from(&mut doc, &p.email);
+                }
+            }
+        }
+        if has_attachment {
+            doc.add_text(f.flags, "attachment");
+        }
+        if r.trashed_at(id)?.is_some() {
+            doc.add_text(f.flags, "trash");
+        }
+        Ok(Some((doc, entries.len() as u64)))
+    }
+
+    /// Queries for `field` matching `text` (all its words, in order when `phrase`).
+    fn field_text(&self, field: Field, text: &str, phrase: bool) -> Result<Option<Box<dyn Query>>> {
+        let mut tok = self.index.tokenizer_for_field(field)?;
+        let mut stream = tok.token_stream(text);
+        let mut terms = Vec::new();
+        while stream.advance() {
+            terms.push(Term::from_field_text(field, &stream.token().text));
+        }
+        Ok(match terms.len() {
+            0 => None,
+            1 => terms.pop().map(|t| Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)) as Box<dyn Query>),
+            _ if phrase => Some(Box::new(PhraseQuery::new(terms))),
+            _ => Some(Box::new(BooleanQuery::new(
+                terms
+                    .into_iter()
+                    .map(|t| (Occur::Must, Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)) as Box<dyn Query>))
+                    .collect(),
+            ))),
+        })
+    }
+
+    /// Free text over every text field, subject weighted highest.
+    fn text_query(&self, t: &Text) -> Result<Option<Box<dyn Query>>> {
+        let f = self.f;
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, boost) in [(f.subject, 3.0), (f.body, 1.0), (f.people, 1.5), (f.files, 1.5)] {
+            // A word that the tokenizer splits (an address, a file name) is a phrase.
+            if let Some(q) = self.field_text(field, &t.text, true)? {
+                should.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+            }
+        }
+        Ok(if should.is_empty() { None } else { Some(Box::new(BooleanQuery::new(should))) })
+    }
+
+    fn filter_query(&self, filter: &Filter) -> Result<Box<dyn Query>> {
+        let f = self.f;
+        let term = |t: Term| -> Box<dyn Query> { Box::new(TermQuery::new(t, IndexRecordOption::Basic)) };
+        let any = |qs: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(qs.into_iter().map(|q| (Occur::Should, q)).collect()))
+        };
+        let range = |field: Field, r: &query::TimeRange| -> Box<dyn Query> {
+            Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_i64(field, r.from)),
+                Bound::Included(Term::from_field_i64(field, r.to)),
+            ))
+        };
+        Ok(match filter {
+            Filter::Status(list) => any(list.iter().map(|s| term(Term::from_field_u64(f.status, s.index() as u64))).collect()),
+            Filter::Priority(list) => any(list.iter().map(|p| term(Term::from_field_u64(f.priority, p.index() as u64))).collect()),
+            Filter::Assignee(id) => term(Term::from_field_u64(f.assignee, *id)),
+            Filter::Category(c) => term(Term::from_field_text(f.category, c)),
+            Filter::Tag(t) => term(Term::from_field_text(f.tag, t)),
+            Filter::Dept(d) => term(Term::from_field_text(f.dept, d)),
+            Filter::From(v) => {
+                let v = if v.contains('@') { v.clone() } else { format!("@{v}") };
+                term(Term::from_field_text(f.from, &v))
+            }
+            Filter::Requester(v) => match self.field_text(f.requester, v, false)? {
+                Some(q) => q,
+                None => Box::new(BooleanQuery::new(vec![])),
+            },
+            Filter::Created(r) => range(f.created, r),
+            Filter::Updated(r) => range(f.updated, r),
+            Filter::Has(what) => term(Term::from_field_text(f.flags, what)),
+            Filter::InTrash => term(Term::from_field_text(f.flags, "trash")),
+        })
+    }
+
+    /// The whole query: text and filters, Trash excluded unless asked for, and
+    /// only the departments the viewer may see.
+    fn build(&self, p: &Parsed, departments: Option<&[String]>) -> Result<Box<dyn Query>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (t, neg) in &p.text {
+            if let Some(q) = self.text_query(t)? {
+                clauses.push((if *neg { Occur::MustNot } else { Occur::Must }, q));
+            }
+        }
+        for (flt, neg) in &p.filters {
+            clauses.push((if *neg { Occur::MustNot } else { Occur::Must }, self.filter_query(flt)?));
+        }
+        if !p.in_trash() {
+            clauses.push((Occur::MustNot, self.filter_query(&Filter::InTrash)?));
+        }
+        if let Some(depts) = departments {
+            let qs: Vec<(Occur, Box<dyn Query>)> = depts
+                .iter()
+                .map(|d| {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(Term::from_field_text(self.f.dept, &d.to_lowercase()), IndexRecordOption::Basic))
+                            as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(qs))));
+        }
+        if !clauses.iter().any(|(o, _)| *o == Occur::Must) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// Runs a search: ranked by relevance when there is free text, otherwise by
+    /// most recent update.
+    pub fn search(&self, p: &Parsed, departments: Option<&[String]>, offset: usize, limit: usize) -> Result<Hits> {
+        let q = self.build(p, departments)?;
+        let searcher = self.reader.searcher();
+        let limit = limit.max(1);
+        let (addrs, total): (Vec<(f32, DocAddress)>, usize) = if p.has_text() {
+            searcher.search(&q, &(TopDocs::with_limit(limit).and_offset(offset), Count))?
+        } else {
+            let (top, n) = searcher
+                .search(&q, &(TopDocs::with_limit(limit).and_offset(offset).order_by_fast_field::<i64>("updated", Order::Desc), Count))?;
+            (top.into_iter().map(|(u, a)| (u as f32, a)).collect(), n)
+        };
+        let mut hits = Vec::with_capacity(addrs.len());
+        for (score, addr) in addrs {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if let Some(id) = doc.get_first(self.f.id).and_then(|v| v.as_u64()) {
+                hits.push(Hit { id, score });
+            }
+        }
+        Ok(Hits { hits, total })
+    }
+
+    /// How many tickets match (sidebar counts of saved searches and views).
+    pub fn count(&self, p: &Parsed, departments: Option<&[String]>) -> Result<usize> {
+        let q = self.build(p, departments)?;
+        Ok(self.reader.searcher().search(&q, &Count)?)
+    }
+
+    /// Every matching ticket id (for bulk actions and exports on a search).
+    pub fn all_ids(&self, p: &Parsed, departments: Option<&[String]>, max: usize) -> Result<Vec<u64>> {
+        Ok(self.search(p, departments, 0, max)?.hits.into_iter().map(|h| h.id).collect())
+    }
+
+    /// Highlighted snippets (HTML, escaped, matches in `<b>`) of `text` for the
+    /// free-text part of the query.
+    pub fn snippet(&self, p: &Parsed, text: &str) -> Result<Option<String>> {
+        if !p.has_text() {
+            return Ok(None);
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (t, neg) in &p.text {
+            if !neg && let Some(q) = self.field_text(self.f.body, &t.text, t.phrase)? {
+                clauses.push((Occur::Should, q));
+            }
+        }
+        let q = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let mut g = SnippetGenerator::create(&searcher, &q, self.f.body)?;
+        g.set_max_num_chars(180);
+        let s = g.snippet(text);
+        Ok(if s.fragment().is_empty() || s.highlighted().is_empty() { None } else { Some(s.to_html()) })
+    }
+
+    pub fn doc_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+}
+
+/// Keeps the index in step with the store until the store's change stream ends:
+/// rebuilds first when needed, then indexes whatever the queue holds after each
+/// commit (and once a second, to pick up anything a missed wake-up left).
+pub fn start_indexer(store_desk: Arc<crate::desk::Desk>, index: Arc<SearchIndex>, rebuild: bool) {
+    let mut changes = store_desk.store.subscribe();
+    tokio::spawn(async move {
+        if rebuild {
+            let (d, i) = (store_desk.clone(), index.clone());
+            let started = std::time::Instant::now();
+            let res = tokio::task::spawn_blocking(move || i.rebuild(&d.store, |_, _, _| {})).await;
+            match res {
+                Ok(Ok(n)) => tracing::info!("search index built: {n} thread entries in {:.1} s", started.elapsed().as_secs_f64()),
+                Ok(Err(e)) => tracing::error!("building the search index failed: {e}"),
+                Err(e) => tracing::error!("building the search index stopped: {e}"),
+            }
+        }
+        loop {
+            loop {
+                let (d, i) = (store_desk.clone(), index.clone());
+                match tokio::task::spawn_blocking(move || i.drain_queue(&d.store)).await {
+                    Ok(Ok(0)) => break,
+                    Ok(Ok(_)) => continue,
+                    Ok(Err(e)) => {
+                        tracing::error!("indexing failed (will retry): {e}");
+                        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                        break;
+                    }
+                    Err(_) => return,
+                }
+            }
+            let woke = tokio::time::timeout(std::time::Duration::from_secs(1), changes.recv()).await;
+            if let Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) = woke {
+                return;
+            }
+        }
+    });
+}

@@ -1,0 +1,398 @@
+//! The search box grammar: free words, "exact phrases" and `field:value` tokens.
+//!
+//! ```text
+//! status:open,pending  assignee:me|none|<email or name>  priority:urgent
+//! category:billing  tag:vpn  from:alice@example.com|@example.com
+//! requester:"Alice Smith"  dept:Support  created:>2026-11-01
+//! updated:<7d  has:attachment  in:trash  "exact phrase"  -word  -tag:spam
+//! ```
+//!
+//! Dates: `2026-11-01` is that day; `>`, `>=`, `<`, `<=` compare with it, and
+//! `2026-11-01..2026-11-30` is a range of whole days. Relative values are ages:
+//! `updated:<7d` means updated less than 7 days ago, `created:>2w` more than two
+//! weeks ago (units h, d, w). A mistake is reported with the token it is in.
+
+use crate::domain::time::Date;
+use crate::domain::{Person, Priority, Status, Timestamp};
+
+/// A syntax or value error, pointing at the bad token (byte offsets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchError {
+    pub message: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl std::fmt::Display for SearchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// An inclusive range of Unix milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    pub from: i64,
+    pub to: i64,
+}
+
+/// One filter token, already resolved to index values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    Status(Vec<Status>),
+    /// 0 = unassigned.
+    Assignee(u64),
+    Priority(Vec<Priority>),
+    Category(String),
+    Tag(String),
+    /// A sender address or `@domain`.
+    From(String),
+    /// Words that must appear in the requester's name or address.
+    Requester(String),
+    Dept(String),
+    Created(TimeRange),
+    Updated(TimeRange),
+    Has(String),
+    InTrash,
+}
+
+/// Free text: a word or a phrase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub text: String,
+    pub phrase: bool,
+}
+
+/// A parsed search. `negated` items must not match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parsed {
+    pub text: Vec<(Text, bool)>,
+    pub filters: Vec<(Filter, bool)>,
+}
+
+impl Parsed {
+    pub fn has_text(&self) -> bool {
+        self.text.iter().any(|(_, neg)| !neg)
+    }
+    pub fn in_trash(&self) -> bool {
+        self.filters.iter().any(|(f, neg)| *f == Filter::InTrash && !neg)
+    }
+}
+
+/// What resolving a query needs to know.
+pub struct Context<'a> {
+    pub me: u64,
+    pub agents: &'a [Person],
+    pub now: Timestamp,
+}
+
+/// The field names, for error messages and the help text.
+pub const FIELDS: &[&str] =
+    &["status", "assignee", "priority", "category", "tag", "from", "requester", "dept", "created", "updated", "has", "in"];
+
+/// Splits the query into raw tokens: (negated, key, value, value quoted, start, end).
+struct Raw<'q> {
+    neg: bool,
+    key: Option<&'q str>,
+    value: String,
+    quoted: bool,
+    start: usize,
+    end: usize,
+}
+
+fn tokenize(q: &str) -> Result<Vec<Raw<'_>>, SearchError> {
+    let b = q.as_bytes();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let neg = b[i] == b'-' && i + 1 < b.len() && !b[i + 1].is_ascii_whitespace();
+        if neg {
+            i += 1;
+        }
+        // key: only letters followed by ':' (and not a URL's "://").
+        let mut key = None;
+        let mut j = i;
+        while j < b.len() && b[j].is_ascii_alphabetic() {
+            j += 1;
+        }
+        if j > i && j < b.len() && b[j] == b':' && !q[j..].starts_with("://") {
+            key = Some(&q[i..j]);
+            i = j + 1;
+        }
+        let (value, quoted) = if i < b.len() && b[i] == b'"' {
+            let close = q[i + 1..].find('"').ok_or_else(|| SearchError {
+                message: "this quote is never closed: add a closing \" after the phrase".into(),
+                start: i,
+                end: q.len(),
+            })?;
+            let v = q[i + 1..i + 1 + close].to_string();
+            i = i + 1 + close + 1;
+            (v, true)
+        } else {
+            let s = i;
+            while i < b.len() && !b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            (q[s..i].to_string(), false)
+        };
+        out.push(Raw { neg, key, value, quoted, start, end: i });
+    }
+    Ok(out)
+}
+
+/// Parses and resolves a query.
+pub fn parse(q: &str, cx: &Context) -> Result<Parsed, SearchError> {
+    let mut p = Parsed::default();
+    for raw in tokenize(q)? {
+        let err = |message: String| SearchError { message, start: raw.start, end: raw.end };
+        let Some(key) = raw.key else {
+            if !raw.value.trim().is_empty() {
+                p.text.push((Text { text: raw.value.clone(), phrase: raw.quoted }, raw.neg));
+            }
+            continue;
+        };
+        let key_l = key.to_ascii_lowercase();
+        let v = raw.value.trim();
+        if v.is_empty() {
+            return Err(err(format!("{key}: needs a value, e.g. {}", example(&key_l))));
+        }
+        let f = match key_l.as_str() {
+            "status" | "is" => {
+                let mut list = Vec::new();
+                for part in v.split(',') {
+                    match part.trim().to_ascii_lowercase().as_str() {
+                        "active" => list.extend(Status::ALL.iter().copied().filter(|s| s.is_active())),
+                        other => list.push(Status::parse(other).ok_or_else(|| {
+                            err(format!(
+                                "{key}:{part} — unknown status; use open, pending, in_progress, on_hold, resolved, closed or active"
+                            ))
+                        })?),
+                    }
+                }
+                Filter::Status(list)
+            }
+            "assignee" | "assigned" => Filter::Assignee(resolve_agent(v, cx).map_err(|m| err(format!("{key}:{v} — {m}")))?),
+            "priority" | "prio" => {
+                let mut list = Vec::new();
+                for part in v.split(',') {
+                    list.push(
+                        Priority::parse(part)
+                            .ok_or_else(|| err(format!("{key}:{part} — unknown priority; use urgent, high, medium or low")))?,
+                    );
+                }
+                Filter::Priority(list)
+            }
+            "category" | "cat" => Filter::Category(v.to_lowercase()),
+            "tag" => Filter::Tag(v.to_lowercase()),
+            "from" => Filter::From(v.to_lowercase()),
+            "requester" => Filter::Requester(v.to_string()),
+            "dept" | "department" => Filter::Dept(v.to_lowercase()),
+            "created" => Filter::Created(time_range(v, cx.now).map_err(|m| err(format!("{key}:{v} — {m}")))?),
+            "updated" => Filter::Updated(time_range(v, cx.now).map_err(|m| err(format!("{key}:{v} — {m}")))?),
+            "has" => match v.to_ascii_lowercase().as_str() {
+                "attachment" | "attachments" | "file" => Filter::Has("attachment".into()),
+                _ => return Err(err(format!("{key}:{v} — use has:attachment"))),
+            },
+            "in" => match v.to_ascii_lowercase().as_str() {
+                "trash" => Filter::InTrash,
+                _ => return Err(err(format!("{key}:{v} — use in:trash"))),
+            },
+            _ => {
+                return Err(err(format!("unknown search field \"{key}:\"; known fields are {}", FIELDS.join(":, ") + ":")));
+            }
+        };
+        p.filters.push((f, raw.neg));
+    }
+    Ok(p)
+}
+
+fn example(key: &str) -> &'static str {
+    match key {
+        "status" | "is" => "status:open",
+        "assignee" | "assigned" => "assignee:me",
+        "priority" | "prio" => "priority:urgent",
+        "created" | "updated" => "updated:<7d",
+        "has" => "has:attachment",
+        "from" => "from:alice@example.com",
+        _ => "tag:vpn",
+    }
+}
+
+fn resolve_agent(v: &str, cx: &Context) -> Result<u64, String> {
+    let l = v.to_lowercase();
+    match l.as_str() {
+        "me" | "mine" => return Ok(cx.me),
+        "none" | "nobody" | "unassigned" => return Ok(0),
+        _ => {}
+    }
+    if let Some(a) = cx.agents.iter().find(|a| a.email == l) {
+        return Ok(a.id);
+    }
+    let hits: Vec<&Person> = cx
+        .agents
+        .iter()
+        .filter(|a| {
+            a.name.to_lowercase().split_whitespace().any(|w| w == l) || a.name.to_lowercase() == l || a.email.starts_with(&format!("{l}@"))
+        })
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok(one.id),
+        [] => Err("no agent by that name or address; use me, none, an address or a name".into()),
+        _ => Err(format!("{} agents match; use an address", hits.len())),
+    }
+}
+
+/// Timestamps are Unix milliseconds.
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+fn time_range(v: &str, now: Timestamp) -> Result<TimeRange, String> {
+    let (op, rest) = if let Some(r) = v.strip_prefix(">=") {
+        (">=", r)
+    } else if let Some(r) = v.strip_prefix("<=") {
+        ("<=", r)
+    } else if let Some(r) = v.strip_prefix('>') {
+        (">", r)
+    } else if let Some(r) = v.strip_prefix('<') {
+        ("<", r)
+    } else {
+        ("=", v)
+    };
+    if let Some((a, b)) = rest.split_once("..") {
+        let a = Date::parse(a).ok_or("the range start is not a date like 2026-11-01")?;
+        let b = Date::parse(b).ok_or("the range end is not a date like 2026-11-30")?;
+        return Ok(TimeRange { from: a.start().0, to: b.start().0 + DAY - 1 });
+    }
+    if let Some(age) = parse_age(rest) {
+        let at = now.0 - age;
+        // Ages: "<7d" = less than 7 days old = after now-7d.
+        return Ok(match op {
+            "<" | "<=" => TimeRange { from: at, to: i64::MAX },
+            ">" | ">=" => TimeRange { from: i64::MIN, to: at },
+            _ => TimeRange { from: at - DAY / 2, to: at + DAY / 2 },
+        });
+    }
+    let d = Date::parse(rest).ok_or("use a date like 2026-11-01, a range 2026-11-01..2026-11-30, or an age like 7d, 24h, 2w")?;
+    let (s, e) = (d.start().0, d.start().0 + DAY - 1);
+    Ok(match op {
+        ">" => TimeRange { from: e + 1, to: i64::MAX },
+        ">=" => TimeRange { from: s, to: i64::MAX },
+        "<" => TimeRange { from: i64::MIN, to: s - 1 },
+        "<=" => TimeRange { from: i64::MIN, to: e },
+        _ => TimeRange { from: s, to: e },
+    })
+}
+
+fn parse_age(s: &str) -> Option<i64> {
+    let unit = s.chars().last()?;
+    let n: i64 = s[..s.len() - unit.len_utf8()].parse().ok()?;
+    let secs = match unit {
+        'h' => HOUR,
+        'd' => DAY,
+        'w' => 7 * DAY,
+        _ => return None,
+    };
+    n.checked_mul(secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Role;
+
+    fn agent(id: u64, name: &str, email: &str) -> Person {
+        Person {
+            id,
+            email: email.into(),
+            name: name.into(),
+            role: Role::Agent,
+            password_hash: String::new(),
+            active: true,
+            departments: vec![],
+            created_at: Timestamp(0),
+        }
+    }
+
+    fn cx(agents: &[Person]) -> Context<'_> {
+        Context { me: 7, agents, now: Date::parse("2026-11-23").map(|d| d.start()).unwrap_or(Timestamp(0)) }
+    }
+
+    #[test]
+    fn full_example_parses() {
+        let agents = [agent(3, "Bo Lind", "bo@desk.test")];
+        let p = parse(
+            r#"status:open assignee:me priority:urgent category:Billing tag:vpn from:alice@x.test requester:"Alice" dept:Support created:>2026-11-01 updated:<7d has:attachment "exact phrase" printer -spam"#,
+            &cx(&agents),
+        )
+        .unwrap_or_default();
+        assert_eq!(p.filters.len(), 11);
+        assert_eq!(p.filters[0].0, Filter::Status(vec![Status::Open]));
+        assert_eq!(p.filters[1].0, Filter::Assignee(7));
+        assert_eq!(p.filters[3].0, Filter::Category("billing".into()));
+        assert_eq!(p.filters[6].0, Filter::Requester("Alice".into()));
+        let nov2 = Date::parse("2026-11-02").map(|d| d.start().0).unwrap_or(0);
+        assert_eq!(p.filters[8].0, Filter::Created(TimeRange { from: nov2, to: i64::MAX }));
+        let now = cx(&agents).now.0;
+        assert_eq!(p.filters[9].0, Filter::Updated(TimeRange { from: now - 7 * DAY, to: i64::MAX }));
+        assert_eq!(
+            p.text,
+            vec![
+                (Text { text: "exact phrase".into(), phrase: true }, false),
+                (Text { text: "printer".into(), phrase: false }, false),
+                (Text { text: "spam".into(), phrase: false }, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn agents_resolve_by_name_and_address() {
+        let agents = [agent(3, "Bo Lind", "bo@desk.test"), agent(4, "Ann Bo", "ann@desk.test")];
+        let c = cx(&agents);
+        assert_eq!(parse("assignee:ann@desk.test", &c).map(|p| p.filters[0].0.clone()), Ok(Filter::Assignee(4)));
+        assert_eq!(parse("assignee:lind", &c).map(|p| p.filters[0].0.clone()), Ok(Filter::Assignee(3)));
+        assert_eq!(parse("assignee:none", &c).map(|p| p.filters[0].0.clone()), Ok(Filter::Assignee(0)));
+        let e = parse("status:open assignee:bo", &c).err().map(|e| (e.start, e.end));
+        assert_eq!(e, Some((12, 23)), "ambiguous name points at its token");
+    }
+
+    #[test]
+    fn mistakes_point_at_the_token() {
+        let c = cx(&[]);
+        let q = "printer staus:open";
+        let e = parse(q, &c).err();
+        assert_eq!(e.as_ref().map(|e| &q[e.start..e.end]), Some("staus:open"));
+        assert!(e.is_some_and(|e| e.message.contains("unknown search field")));
+        let e = parse("status:bogus", &c).err();
+        assert!(e.is_some_and(|e| e.message.contains("unknown status")));
+        let e = parse("created:>yesterday", &c).err();
+        assert!(e.is_some_and(|e| e.message.contains("date like")));
+        let e = parse("vpn \"never closed", &c).err();
+        assert_eq!(e.map(|e| e.start), Some(4));
+        assert!(parse("tag:", &c).is_err());
+    }
+
+    #[test]
+    fn urls_and_colons_stay_text() {
+        let p = parse("https://vpn.example.com/login 10:30", &cx(&[])).unwrap_or_default();
+        assert_eq!(p.filters.len(), 0);
+        assert_eq!(p.text.len(), 2);
+    }
+
+    #[test]
+    fn date_forms() {
+        let now = Timestamp(100 * DAY);
+        let d = Date::parse("2026-11-01").map(|d| d.start().0).unwrap_or(0);
+        assert_eq!(time_range("2026-11-01", now), Ok(TimeRange { from: d, to: d + DAY - 1 }));
+        assert_eq!(time_range("<2026-11-01", now), Ok(TimeRange { from: i64::MIN, to: d - 1 }));
+        assert_eq!(time_range("<=2026-11-01", now), Ok(TimeRange { from: i64::MIN, to: d + DAY - 1 }));
+        assert_eq!(time_range(">=2026-11-01", now), Ok(TimeRange { from: d, to: i64::MAX }));
+        assert_eq!(time_range("2026-11-01..2026-11-02", now), Ok(TimeRange { from: d, to: d + 2 * DAY - 1 }));
+        assert_eq!(time_range(">2w", now), Ok(TimeRange { from: i64::MIN, to: 86 * DAY }));
+        assert_eq!(time_range("<24h", now), Ok(TimeRange { from: 99 * DAY, to: i64::MAX }));
+    }
+}

@@ -1,0 +1,399 @@
+//! Store parts of the agent workflow: the search index queue, merged and linked
+//! tickets, Trash, saved searches and bulk jobs.
+//!
+//! The index queue is written by `Store::write` in the same transaction as every
+//! ticket change, so the search index can never miss one: a ticket id leaves the
+//! queue only after the indexer committed it, and only if no newer change came.
+
+use redb::{ReadableTable, TableDefinition};
+
+use super::{ENTRIES, ENTRY_MAIL, IDX_REQUESTER, Read, Result, THREAD_IDS, TICKETS, Write, codec};
+use crate::domain::{Ticket, Timestamp};
+
+/// Tickets waiting to be (re)indexed: ticket id → change generation.
+pub(crate) const INDEX_QUEUE: TableDefinition<u64, u64> = TableDefinition::new("index_queue");
+/// A merged-away ticket → the ticket it was merged into.
+pub(crate) const MERGED: TableDefinition<u64, u64> = TableDefinition::new("merged");
+/// Related tickets, stored both ways: (ticket, other) → ().
+pub(crate) const LINKS: TableDefinition<(u64, u64), ()> = TableDefinition::new("links");
+/// Tickets in Trash → when they were moved there.
+pub(crate) const TRASH: TableDefinition<u64, i64> = TableDefinition::new("trash");
+/// Trash by time, for purging: (trashed at, ticket) → ().
+pub(crate) const TRASH_BY_TIME: TableDefinition<(i64, u64), ()> = TableDefinition::new("trash_by_time");
+/// An agent's saved searches: (person, name) → query text.
+pub(crate) const SAVED_SEARCHES: TableDefinition<(u64, &str), &str> = TableDefinition::new("saved_searches");
+/// Bulk jobs: id → `Job` record.
+pub(crate) const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
+/// An agent's personal canned responses: (person, title) → body.
+pub(crate) const PERSONAL_CANNED: TableDefinition<(u64, &str), &str> = TableDefinition::new("personal_canned");
+/// Notes an agent keeps about a person: person → text.
+pub(crate) const PERSON_NOTES: TableDefinition<u64, &str> = TableDefinition::new("person_notes");
+
+/// Opens every table of this module (called by the migration at start).
+pub(crate) fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
+    tx.open_table(INDEX_QUEUE)?;
+    tx.open_table(MERGED)?;
+    tx.open_table(LINKS)?;
+    tx.open_table(TRASH)?;
+    tx.open_table(TRASH_BY_TIME)?;
+    tx.open_table(SAVED_SEARCHES)?;
+    tx.open_table(JOBS)?;
+    tx.open_table(PERSONAL_CANNED)?;
+    tx.open_table(PERSON_NOTES)?;
+    Ok(())
+}
+
+/// What a bulk job does to each ticket.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub actor: u64,
+    /// Human description, e.g. "set status to Resolved".
+    pub action: String,
+    /// The action in machine form (see `desk::bulk`).
+    pub spec: Vec<(String, String)>,
+    pub tickets: Vec<u64>,
+    /// How many of `tickets` (in order) were handled, committed with their changes.
+    pub done: usize,
+    pub failed: Vec<(u64, String)>,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+}
+
+impl Read {
+    /// Up to `max` queued (ticket, generation) pairs, lowest ticket first.
+    pub fn index_queue(&self, max: usize) -> Result<Vec<(u64, u64)>> {
+        let t = self.tx.open_table(INDEX_QUEUE)?;
+        let mut out = Vec::new();
+        for row in t.iter()?.take(max) {
+            let (k, v) = row?;
+            out.push((k.value(), v.value()));
+        }
+        Ok(out)
+    }
+
+    pub fn index_queue_len(&self) -> Result<u64> {
+        use redb::ReadableTableMetadata;
+        Ok(self.tx.open_table(INDEX_QUEUE)?.len()?)
+    }
+
+    /// Every ticket id, ascending.
+    pub fn ticket_ids(&self) -> Result<Vec<u64>> {
+        let t = self.tx.open_table(TICKETS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            out.push(row?.0.value());
+        }
+        Ok(out)
+    }
+
+    /// Number of thread entries stored (for progress reports).
+    pub fn entry_count(&self) -> Result<u64> {
+        use redb::ReadableTableMetadata;
+        Ok(self.tx.open_table(ENTRIES)?.len()?)
+    }
+
+    pub fn saved_searches(&self, person: u64) -> Result<Vec<(String, String)>> {
+        let t = self.tx.open_table(SAVED_SEARCHES)?;
+        let mut out = Vec::new();
+        for row in t.range((person, "")..)? {
+            let (k, v) = row?;
+            if k.value().0 != person {
+                break;
+            }
+            out.push((k.value().1.to_string(), v.value().to_string()));
+        }
+        Ok(out)
+    }
+
+    pub fn personal_canned(&self, person: u64) -> Result<Vec<(String, String)>> {
+        let t = self.tx.open_table(PERSONAL_CANNED)?;
+        let mut out = Vec::new();
+        for row in t.range((person, "")..)? {
+            let (k, v) = row?;
+            if k.value().0 != person {
+                break;
+            }
+            out.push((k.value().1.to_string(), v.value().to_string()));
+        }
+        Ok(out)
+    }
+
+    pub fn job(&self, id: u64) -> Result<Option<Job>> {
+        let t = self.tx.open_table(JOBS)?;
+        t.get(id)?.map(|v| codec::decode(v.value(), "jobs")).transpose()
+    }
+
+    /// Tickets in Trash with when they were moved there, oldest first.
+    pub fn trash(&self, max: usize) -> Result<Vec<(u64, Timestamp)>> {
+        let t = self.tx.open_table(TRASH_BY_TIME)?;
+        let mut out = Vec::new();
+        for row in t.iter()?.take(max) {
+            let (k, _) = row?;
+            let (at, id) = k.value();
+            out.push((id, Timestamp(at)));
+        }
+        Ok(out)
+    }
+
+    pub fn junk_len(&self) -> Result<u64> {
+        use redb::ReadableTableMetadata;
+        Ok(self.tx.open_table(super::JUNK)?.len()?)
+    }
+
+    pub fn trash_len(&self) -> Result<u64> {
+        use redb::ReadableTableMetadata;
+        Ok(self.tx.open_table(TRASH)?.len()?)
+    }
+}
+
+/// Reads both transaction kinds need for merge, links, Trash and notes.
+macro_rules! workflow_reads {
+    ($t:ty) => {
+        impl $t {
+            /// Follows merges: the ticket a reference now stands for.
+            pub fn survivor(&self, id: u64) -> Result<u64> {
+                let t = self.tx.open_table(MERGED)?;
+                let mut cur = id;
+                // Merge targets are always live tickets, so chains are short; the
+                // bound only guards against a corrupt cycle.
+                for _ in 0..32 {
+                    match t.get(cur)? {
+                        Some(v) => cur = v.value(),
+                        None => break,
+                    }
+                }
+                Ok(cur)
+            }
+
+            pub fn links(&self, ticket: u64) -> Result<Vec<u64>> {
+                let t = self.tx.open_table(LINKS)?;
+                let mut out = Vec::new();
+                for row in t.range((ticket, 0)..=(ticket, u64::MAX))? {
+                    out.push(row?.0.value().1);
+                }
+                Ok(out)
+            }
+
+            /// When the ticket went to Trash, if it is there.
+            pub fn trashed_at(&self, ticket: u64) -> Result<Option<Timestamp>> {
+                let t = self.tx.open_table(TRASH)?;
+                Ok(t.get(ticket)?.map(|v| Timestamp(v.value())))
+            }
+
+            pub fn person_notes(&self, person: u64) -> Result<String> {
+                let t = self.tx.open_table(PERSON_NOTES)?;
+                Ok(t.get(person)?.map(|v| v.value().to_string()).unwrap_or_default())
+            }
+
+            /// Ids of a requester's tickets (any status, not in Trash).
+            pub fn requester_ticket_ids(&self, person: u64) -> Result<Vec<u64>> {
+                let t = self.tx.open_table(IDX_REQUESTER)?;
+                let mut out = Vec::new();
+                for row in t.range((person, i64::MIN, 0)..=(person, i64::MAX, u64::MAX))? {
+                    out.push(row?.0.value().2);
+                }
+                Ok(out)
+            }
+        }
+    };
+}
+workflow_reads!(Read);
+workflow_reads!(Write);
+
+impl Write {
+    /// Puts every ticket this transaction touched on the index queue.
+    pub(crate) fn enqueue_touched(&mut self) -> Result<()> {
+        if self.touched.is_empty() {
+            return Ok(());
+        }
+        let gen_ = self.meta("index.gen")? + 1;
+        self.set_meta("index.gen", gen_)?;
+        let mut q = self.tx.open_table(INDEX_QUEUE)?;
+        for &id in &self.touched {
+            q.insert(id, gen_)?;
+        }
+        Ok(())
+    }
+
+    /// Removes indexed tickets from the queue unless they changed again since.
+    pub fn dequeue_indexed(&mut self, done: &[(u64, u64)]) -> Result<()> {
+        let mut q = self.tx.open_table(INDEX_QUEUE)?;
+        for &(id, gen_) in done {
+            let same = q.get(id)?.map(|v| v.value()) == Some(gen_);
+            if same {
+                q.remove(id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks tickets as changed (for the index and live views) without writing them.
+    pub fn touch(&mut self, ids: impl IntoIterator<Item = u64>) {
+        self.touched.extend(ids);
+    }
+
+    pub fn save_search(&mut self, person: u64, name: &str, query: &str) -> Result<()> {
+        self.tx.open_table(SAVED_SEARCHES)?.insert((person, name), query)?;
+        Ok(())
+    }
+
+    pub fn delete_saved_search(&mut self, person: u64, name: &str) -> Result<bool> {
+        Ok(self.tx.open_table(SAVED_SEARCHES)?.remove((person, name))?.is_some())
+    }
+
+    pub fn put_personal_canned(&mut self, person: u64, title: &str, body: &str) -> Result<()> {
+        self.tx.open_table(PERSONAL_CANNED)?.insert((person, title), body)?;
+        Ok(())
+    }
+
+    pub fn delete_personal_canned(&mut self, person: u64, title: &str) -> Result<bool> {
+        Ok(self.tx.open_table(PERSONAL_CANNED)?.remove((person, title))?.is_some())
+    }
+
+    pub fn set_person_notes(&mut self, person: u64, notes: &str) -> Result<()> {
+        let mut t = self.tx.open_table(PERSON_NOTES)?;
+        if notes.trim().is_empty() {
+            t.remove(person)?;
+        } else {
+            t.insert(person, notes)?;
+        }
+        Ok(())
+    }
+
+    pub fn put_job(&mut self, job: &Job) -> Result<()> {
+        self.tx.open_table(JOBS)?.insert(job.id, codec::encode(job).as_slice())?;
+        Ok(())
+    }
+
+    /// Links two tickets (both ways); false when they already were.
+    pub fn link(&mut self, a: u64, b: u64) -> Result<bool> {
+        let mut t = self.tx.open_table(LINKS)?;
+        let fresh = t.insert((a, b), ())?.is_none();
+        t.insert((b, a), ())?;
+        self.touched.extend([a, b]);
+        Ok(fresh)
+    }
+
+    pub fn unlink(&mut self, a: u64, b: u64) -> Result<bool> {
+        let mut t = self.tx.open_table(LINKS)?;
+        let had = t.remove((a, b))?.is_some();
+        t.remove((b, a))?;
+        self.touched.extend([a, b]);
+        Ok(had)
+    }
+
+    /// Takes a ticket out of every queue index and counter (Trash, merge, purge).
+    fn hide(&mut self, t: &Ticket) -> Result<()> {
+        self.unindex(t)?;
+        self.count(t, -1)?;
+        Ok(())
+    }
+
+    /// Moves a ticket to Trash: it leaves every queue and count but keeps its data.
+    pub fn trash_ticket(&mut self, t: &Ticket, at: Timestamp) -> Result<bool> {
+        if self.trashed_at(t.id)?.is_some() {
+            return Ok(false);
+        }
+        self.hide(t)?;
+        self.tx.open_table(TRASH)?.insert(t.id, at.0)?;
+        self.tx.open_table(TRASH_BY_TIME)?.insert((at.0, t.id), ())?;
+        self.touched.push(t.id);
+        Ok(true)
+    }
+
+    /// Brings a ticket back from Trash into its queues.
+    pub fn restore_ticket(&mut self, t: &Ticket) -> Result<bool> {
+        let Some(at) = self.trashed_at(t.id)? else { return Ok(false) };
+        self.tx.open_table(TRASH)?.remove(t.id)?;
+        self.tx.open_table(TRASH_BY_TIME)?.remove((at.0, t.id))?;
+        self.index(t)?;
+        self.count(t, 1)?;
+        self.touched.push(t.id);
+        Ok(true)
+    }
+
+    /// Deletes a trashed ticket for good: record, thread, mail metadata, links.
+    /// Attachment blobs are content-addressed and may be shared; they stay.
+    pub fn purge_ticket(&mut self, id: u64) -> Result<bool> {
+        let Some(at) = self.trashed_at(id)? else { return Ok(false) };
+        self.tx.open_table(TRASH)?.remove(id)?;
+        self.tx.open_table(TRASH_BY_TIME)?.remove((at.0, id))?;
+        self.tx.open_table(TICKETS)?.remove(id)?;
+        let seqs: Vec<u32> = self.entries(id)?.iter().map(|e| e.seq).collect();
+        {
+            let mut e = self.tx.open_table(ENTRIES)?;
+            let mut m = self.tx.open_table(ENTRY_MAIL)?;
+            for s in seqs {
+                e.remove((id, s))?;
+                m.remove((id, s))?;
+            }
+        }
+        for other in self.links(id)? {
+            self.unlink(id, other)?;
+        }
+        self.touched.push(id);
+        Ok(true)
+    }
+
+    /// Merges `from` into `into`: the thread entries of `from` move over (the
+    /// combined thread is renumbered in time order), its Message-IDs thread to
+    /// `into`, and `from` leaves every queue; its reference redirects from now on.
+    pub fn merge_tickets(&mut self, from: &Ticket, into: &Ticket) -> Result<()> {
+        // Combined thread in time order; ties keep the survivor's entry first.
+        let mut all: Vec<(Timestamp, u8, u32, crate::domain::ThreadEntry, Option<super::MailMeta>)> = Vec::new();
+        for (src, tag) in [(into.id, 0u8), (from.id, 1u8)] {
+            for e in self.entries(src)? {
+                let meta = self.entry_mail(src, e.seq)?;
+                all.push((e.created_at, tag, e.seq, e, meta));
+            }
+        }
+        all.sort_by_key(|(at, tag, seq, _, _)| (*at, *tag, *seq));
+        {
+            let mut entries = self.tx.open_table(ENTRIES)?;
+            let mut mail = self.tx.open_table(ENTRY_MAIL)?;
+            for (_, tag, seq, _, _) in &all {
+                let src = if *tag == 0 { into.id } else { from.id };
+                entries.remove((src, *seq))?;
+                mail.remove((src, *seq))?;
+            }
+            for (n, (_, _, _, mut e, meta)) in all.into_iter().enumerate() {
+                let seq = n as u32 + 1;
+                e.ticket = into.id;
+                e.seq = seq;
+                entries.insert((into.id, seq), codec::encode(&e).as_slice())?;
+                if let Some(m) = meta {
+                    mail.insert((into.id, seq), codec::encode(&m).as_slice())?;
+                }
+            }
+        }
+        for mid in self.thread_ids(from.id)? {
+            self.add_thread_id(into.id, &mid)?;
+        }
+        {
+            let mut t = self.tx.open_table(THREAD_IDS)?;
+            let keys: Vec<(u64, u32)> =
+                t.range((from.id, 0)..=(from.id, u32::MAX))?.map(|r| r.map(|(k, _)| k.value())).collect::<std::result::Result<_, _>>()?;
+            for k in keys {
+                t.remove(k)?;
+            }
+        }
+        for p in self.collaborators(from.id)? {
+            self.add_collaborator(into.id, p)?;
+        }
+        for p in self.followers(from.id)? {
+            self.set_following(into.id, p, true)?;
+        }
+        for other in self.links(from.id)? {
+            self.unlink(from.id, other)?;
+            if other != into.id {
+                self.link(into.id, other)?;
+            }
+        }
+        self.hide(from)?;
+        self.tx.open_table(TICKETS)?.remove(from.id)?;
+        self.tx.open_table(MERGED)?.insert(from.id, into.id)?;
+        self.touched.extend([from.id, into.id]);
+        Ok(())
+    }
+}

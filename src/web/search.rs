@@ -1,0 +1,173 @@
+//! The search page: one box for free text and tokens, ranked results with
+//! highlighted snippets, saved searches, and a bulk-action bar on the results.
+
+use std::collections::HashMap;
+
+use axum::extract::{Form, Query, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::agent::{fail, frame};
+use super::table::{Column, TableOpts, column_picker, ticket_list};
+use super::views::{self, csrf_field, page};
+use super::{Agent, AppState};
+use crate::desk::workflow::SearchOutcome;
+use crate::search::query::FIELDS;
+
+type PageResult = Result<Response, Response>;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SearchParams {
+    pub q: String,
+    pub page: Option<usize>,
+    /// Chosen columns as one comma list (or the picker's repeated `col=`).
+    pub cols: Option<String>,
+}
+
+/// The column picker's ticked boxes (`col=a&col=b`) as a comma list.
+pub fn picked_columns(raw: Option<&str>) -> Option<String> {
+    let picked: Vec<String> =
+        form_urlencoded::parse(raw.unwrap_or("").as_bytes()).filter(|(k, _)| k == "col").map(|(_, v)| v.into_owned()).collect();
+    if picked.is_empty() { None } else { Some(picked.join(",")) }
+}
+
+pub fn columns_of(cols: Option<&str>) -> Vec<Column> {
+    Column::parse_list(cols)
+}
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The search help shown under the box.
+fn help() -> Markup {
+    html! {
+        details.search-help {
+            summary { "Search tokens" }
+            p.muted {
+                "Free words and \"exact phrases\" search subjects, every message and note, names, addresses and attachment names. "
+                "A ticket reference jumps straight to it. Put - before a word or token to exclude it."
+            }
+            ul.tokens {
+                li { code { "status:open,pending" } " " code { "status:active" } }
+                li { code { "assignee:me" } " " code { "assignee:none" } " " code { "assignee:bo@desk" } }
+                li { code { "priority:urgent" } " " code { "category:billing" } " " code { "tag:vpn" } " " code { "dept:support" } }
+                li { code { "from:alice@example.com" } " " code { "from:@example.com" } " " code { "requester:\"Alice Smith\"" } }
+                li { code { "created:>2026-11-01" } " " code { "created:2026-11-01..2026-11-30" } " " code { "updated:<7d" } " (younger than 7 days)" }
+                li { code { "has:attachment" } " " code { "in:trash" } }
+            }
+        }
+    }
+}
+
+pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery, Query(mut p): Query<SearchParams>) -> PageResult {
+    if p.cols.is_none() || raw.as_deref().is_some_and(|r| r.contains("col=")) {
+        p.cols = picked_columns(raw.as_deref()).or(p.cols);
+    }
+    let q = p.q.trim().to_string();
+    let limit = st.desk.config.limits.page_size;
+    let page_no = p.page.unwrap_or(1).clamp(1, 10_000);
+    let cols = columns_of(p.cols.as_deref());
+    let saved = st.desk.saved_searches(&a.person).map_err(|e| fail(&st, e))?;
+    let outcome =
+        if q.is_empty() { None } else { Some(st.desk.search(&a.person, &q, (page_no - 1) * limit, limit).map_err(|e| fail(&st, e))?) };
+    if let Some(SearchOutcome::Jump(id)) = &outcome {
+        return Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(*id))).into_response());
+    }
+    let mut status = StatusCode::OK;
+    let link = |n: usize| format!("/search?q={}&cols={}&page={n}", enc(&q), enc(&Column::list_key(&cols)));
+    let results = match &outcome {
+        None => html! {
+            @if saved.is_empty() { (views::empty("Type words, a reference or tokens above.")) }
+        },
+        Some(SearchOutcome::Invalid(e)) => {
+            status = StatusCode::BAD_REQUEST;
+            let (s, end) = (e.start.min(q.len()), e.end.min(q.len()));
+            let (s, end) = if q.is_char_boundary(s) && q.is_char_boundary(end) { (s, end) } else { (0, 0) };
+            html! {
+                div.notice.error role="alert" {
+                    strong { "Cannot search: " } (e.message)
+                    div.badquery { code { (&q[..s]) mark { (&q[s..end]) } (&q[end..]) } }
+                    p.muted { "Known fields: " (FIELDS.join(", ")) }
+                }
+            }
+        }
+        Some(SearchOutcome::Jump(_)) => html! {},
+        Some(SearchOutcome::Results(r)) => {
+            let tickets: Vec<_> = r.hits.iter().map(|(t, _)| t.clone()).collect();
+            let snippets: HashMap<u64, String> = r.hits.iter().filter_map(|(t, s)| s.clone().map(|s| (t.id, s))).collect();
+            let more = page_no * limit < r.total;
+            html! {
+                @if let Some((done, total)) = r.building {
+                    (views::notice("info", &format!("The search index is being built ({done} of {total} tickets); results are incomplete until it finishes.")))
+                }
+                p.muted.result-count { (r.total) " matching ticket" @if r.total != 1 { "s" } @if r.parsed.has_text() { ", best matches first" } @else { ", most recently updated first" } }
+                @if tickets.is_empty() {
+                    (views::empty("No tickets match."))
+                } @else {
+                    (super::agent::bulk_bar(&st, &a, &q, r.total))
+                    (ticket_list(&st, &tickets, &r.people, &TableOpts { columns: &cols, select: true, snippets: Some(&snippets) }))
+                }
+                nav.pager {
+                    @if page_no > 1 { a.button href=(link(page_no - 1)) rel="prev" { "← Previous" } } @else { span {} }
+                    span.muted { "Page " (page_no) " · " a href=(format!("/tickets.csv?q={}", enc(&q))) { "Export CSV" } }
+                    @if more { a.button href=(link(page_no + 1)) rel="next" { "Next →" } } @else { span {} }
+                }
+            }
+        }
+    };
+    let body = html! {
+        div.queue-layout {
+            (super::agent::sidebar(&st, &a, "search").map_err(|e| fail(&st, e))?)
+            section.queue {
+                div.queue-head { h1 { "Search" } }
+                form.searchbar method="get" action="/search" role="search" {
+                    input #q type="search" name="q" value=(q) placeholder="printer status:open assignee:me updated:<7d" aria-label="Search tickets" autofocus;
+                    input type="hidden" name="cols" value=(Column::list_key(&cols));
+                    button.primary type="submit" { "Search" }
+                }
+                form.filters method="get" action="/search" {
+                    input type="hidden" name="q" value=(q);
+                    (column_picker(&cols))
+                    button type="submit" { "Apply columns" }
+                }
+                (help())
+                @if !q.is_empty() && !matches!(outcome, Some(SearchOutcome::Invalid(_))) {
+                    form.inline.save-search method="post" action="/search/saved" {
+                        (csrf_field(&a.csrf))
+                        input type="hidden" name="q" value=(q);
+                        input type="hidden" name="cols" value=(Column::list_key(&cols));
+                        input type="text" name="name" placeholder="Name this search" aria-label="Name for the saved search" required maxlength="60";
+                        button type="submit" { "Save search" }
+                    }
+                }
+                (results)
+            }
+        }
+    };
+    let title = if q.is_empty() { "Search".to_string() } else { format!("Search: {q}") };
+    Ok((status, page(&frame(&st, &a, title, "queue"), body)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SaveForm {
+    name: String,
+    q: String,
+    cols: String,
+    delete: String,
+}
+
+/// Saves (or with `delete=1` removes) one of the agent's own searches.
+pub async fn save(State(st): State<AppState>, a: Agent, Form(f): Form<SaveForm>) -> PageResult {
+    if f.delete == "1" {
+        st.desk.delete_saved_search(&a.person, &f.name).map_err(|e| fail(&st, e))?;
+        return Ok(Redirect::to("/tickets").into_response());
+    }
+    let stored = if f.cols.is_empty() { f.q.clone() } else { format!("{}\u{1f}{}", f.q, f.cols) };
+    st.desk.save_search(&a.person, &f.name, &stored).map_err(|e| fail(&st, e))?;
+    Ok(Redirect::to(&format!("/search?q={}&cols={}", enc(&f.q), enc(&f.cols))).into_response())
+}

@@ -1,0 +1,154 @@
+//! The ticket list every view, search and requester page shows: choosable
+//! columns, optional selection boxes (bulk actions) and search snippets.
+
+use std::collections::HashMap;
+
+use maud::{Markup, PreEscaped, html};
+
+use super::AppState;
+use super::views::{priority_badge, status_badge};
+use crate::domain::{Person, Ticket};
+
+/// A column an agent can show or hide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Requester,
+    Status,
+    Priority,
+    Assignee,
+    Updated,
+    Created,
+    Category,
+    Department,
+    Tags,
+    Due,
+}
+
+impl Column {
+    pub const ALL: &'static [Column] = &[
+        Column::Requester,
+        Column::Status,
+        Column::Priority,
+        Column::Assignee,
+        Column::Updated,
+        Column::Created,
+        Column::Category,
+        Column::Department,
+        Column::Tags,
+        Column::Due,
+    ];
+    pub const DEFAULT: &'static [Column] = &[Column::Requester, Column::Status, Column::Priority, Column::Assignee, Column::Updated];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Column::Requester => "requester",
+            Column::Status => "status",
+            Column::Priority => "priority",
+            Column::Assignee => "assignee",
+            Column::Updated => "updated",
+            Column::Created => "created",
+            Column::Category => "category",
+            Column::Department => "department",
+            Column::Tags => "tags",
+            Column::Due => "due",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Column::Requester => "Requester",
+            Column::Status => "Status",
+            Column::Priority => "Priority",
+            Column::Assignee => "Assignee",
+            Column::Updated => "Updated",
+            Column::Created => "Created",
+            Column::Category => "Category",
+            Column::Department => "Department",
+            Column::Tags => "Tags",
+            Column::Due => "Due",
+        }
+    }
+
+    /// Parses a comma list like `status,assignee,updated`; unknown names are
+    /// dropped, an empty result means the defaults.
+    pub fn parse_list(s: Option<&str>) -> Vec<Column> {
+        let list: Vec<Column> = s.unwrap_or("").split(',').filter_map(|k| Column::ALL.iter().copied().find(|c| c.key() == k.trim())).fold(
+            Vec::new(),
+            |mut v, c| {
+                if !v.contains(&c) {
+                    v.push(c);
+                }
+                v
+            },
+        );
+        if list.is_empty() { Column::DEFAULT.to_vec() } else { list }
+    }
+
+    pub fn list_key(cols: &[Column]) -> String {
+        cols.iter().map(|c| c.key()).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// How to draw the list.
+pub struct TableOpts<'a> {
+    pub columns: &'a [Column],
+    /// Checkboxes that belong to the form with id `bulk`.
+    pub select: bool,
+    pub snippets: Option<&'a HashMap<u64, String>>,
+}
+
+pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<u64, Person>, o: &TableOpts) -> Markup {
+    let now = st.desk.now();
+    let name = |id: Option<u64>| id.and_then(|i| people.get(&i)).map(|p| p.display());
+    let secondary = |c: Column| !matches!(c, Column::Status);
+    html! {
+        table.tickets {
+            thead { tr {
+                @if o.select { th.sel { input type="checkbox" data-select-all aria-label="Select all on this page"; } }
+                th { "Ticket" } th { "Subject" }
+                @for c in o.columns { th class=(if secondary(*c) { "hide-sm" } else { "" }) { (c.label()) } }
+            } }
+            tbody {
+                @for t in tickets {
+                    @let r = st.desk.reference(t.id);
+                    tr.row data-href=(format!("/tickets/{r}")) {
+                        @if o.select { td.sel { input type="checkbox" name="id" value=(t.id) form="bulk" aria-label=(format!("Select {r}")); } }
+                        td.ref { a href=(format!("/tickets/{r}")) { (r) } }
+                        td.subject {
+                            a href=(format!("/tickets/{r}")) { (t.subject) }
+                            div.sub.show-sm { (name(Some(t.requester)).unwrap_or_default()) " · " (t.updated_at.ago(now)) }
+                            @if let Some(s) = o.snippets.and_then(|m| m.get(&t.id)) { div.snippet { (PreEscaped(s)) } }
+                        }
+                        @for c in o.columns {
+                            @match c {
+                                Column::Requester => td.hide-sm { (name(Some(t.requester)).unwrap_or_default()) },
+                                Column::Status => td { (status_badge(t.status)) },
+                                Column::Priority => td.hide-sm { (priority_badge(t.priority)) },
+                                Column::Assignee => td.hide-sm { @match name(t.assignee) { Some(n) => { (n) }, None => { span.muted { "Unassigned" } } } },
+                                Column::Updated => td.hide-sm.nowrap title=(t.updated_at.rfc3339()) { (t.updated_at.ago(now)) },
+                                Column::Created => td.hide-sm.nowrap title=(t.created_at.rfc3339()) { (t.created_at.short()) },
+                                Column::Category => td.hide-sm { (t.category) },
+                                Column::Department => td.hide-sm { (t.department) },
+                                Column::Tags => td.hide-sm { @for tag in &t.tags { span.tag { (tag) } " " } },
+                                Column::Due => td.hide-sm.nowrap { @if let Some(d) = t.due { (d.to_string()) } },
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A column picker (checkboxes named `col`) for a GET filter form.
+pub fn column_picker(cols: &[Column]) -> Markup {
+    html! {
+        details.colpick {
+            summary { "Columns" }
+            div.colpick-list {
+                @for c in Column::ALL {
+                    label { input type="checkbox" name="col" value=(c.key()) checked[cols.contains(c)]; " " (c.label()) }
+                }
+            }
+        }
+    }
+}
