@@ -57,6 +57,22 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
         say(format_args!("frontdesk: building the search index in the background (search shows its progress)"));
     }
     crate::search::start_indexer(desk.clone(), index, rebuild);
+    if let Err(e) = desk.resume_jobs() {
+        tracing::error!("cannot resume bulk jobs: {e}");
+    }
+    // Trash is purged once at start and then every hour.
+    let purger = desk.clone();
+    tokio::spawn(async move {
+        loop {
+            let d = purger.clone();
+            match tokio::task::spawn_blocking(move || d.purge_trash()).await {
+                Ok(Ok(n)) if n > 0 => tracing::info!("purged {n} tickets from Trash"),
+                Ok(Err(e)) => tracing::error!("purging Trash failed: {e}"),
+                _ => {}
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
     let outbox_wake = Arc::new(tokio::sync::Notify::new());
     crate::mail::outbound::start(desk.clone(), outbox_wake.clone());
     let stats = Arc::new(crate::mail::worker::MailStats::default());

@@ -138,7 +138,7 @@ impl Desk {
                 None => own_message_ticket(id, &self.config.desk.reference_prefix),
             };
             if let Some(t) = t
-                && let Some(ticket) = w.ticket(t)?
+                && let Some(ticket) = w.ticket(w.survivor(t)?)?
             {
                 target = Some(ticket);
                 break;
@@ -149,7 +149,13 @@ impl Desk {
         if target.is_none()
             && let Some(n) = subject_reference(&m.subject, &self.config.desk.reference_prefix)
         {
-            target = w.ticket(n)?;
+            target = w.ticket(w.survivor(n)?)?;
+        }
+        // A ticket in Trash is not continued: the mail starts a new ticket.
+        if let Some(t) = &target
+            && w.trashed_at(t.id)?.is_some()
+        {
+            target = None;
         }
         // 2. Bounces and auto-replies never create tickets or trigger mail.
         if let Some(kind) = m.auto.as_ref().filter(|_| !force) {
@@ -187,6 +193,20 @@ impl Desk {
             };
             return Ok(MailOutcome::Junk(w.put_junk(&mut junk)?));
         };
+        // Senders an agent banned (bulk "junk and ban") go to Junk.
+        if w.is_banned(&from.email)? && !force {
+            let mut junk = JunkMail {
+                id: 0,
+                received_at: env.received_at,
+                from: display(&from),
+                subject: m.subject.chars().take(300).collect(),
+                reason: "the sender is banned (junk and ban)".into(),
+                raw_blob,
+                mail_from: env.mail_from.clone(),
+                rcpt_to: env.rcpt_to.clone(),
+            };
+            return Ok(MailOutcome::Junk(w.put_junk(&mut junk)?));
+        }
         // 3. A reference only lets in the requester, a collaborator or an agent.
         if let Some(t) = &target {
             let allowed = match &sender {

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod mail;
 pub(crate) mod notify;
+pub mod print;
 pub mod workflow;
 
 use std::collections::HashMap;
@@ -101,6 +102,10 @@ pub struct TicketView {
     pub mail: HashMap<u32, crate::store::MailMeta>,
     /// People CC'd on the conversation who follow the ticket.
     pub collaborators: Vec<Person>,
+    /// Related tickets: (id, subject).
+    pub links: Vec<(u64, String)>,
+    /// When the ticket was moved to Trash, if it is there.
+    pub trashed_at: Option<Timestamp>,
 }
 
 impl TicketView {
@@ -405,12 +410,38 @@ impl Desk {
 
     /// Changes fields; every change becomes an event with the actor and time.
     pub fn update_ticket(&self, actor: &Person, id: u64, patch: TicketPatch) -> Result<Ticket> {
+        self.update_ticket_because(actor, id, patch, "")
+    }
+
+    /// `update_ticket` with a reason recorded in the ticket log beside each change.
+    pub fn update_ticket_because(&self, actor: &Person, id: u64, patch: TicketPatch, reason: &str) -> Result<Ticket> {
+        let patch = self.check_patch(patch)?;
         let now = self.now();
-        let subject = patch.subject.as_deref().map(|s| self.check_subject(s)).transpose()?;
-        let category = patch.category.as_deref().map(|c| self.check_category(c)).transpose()?;
-        let department = patch.department.as_deref().map(|d| self.check_department(d)).transpose()?;
-        let tags = patch.tags.as_deref().map(|t| self.check_tags(t)).transpose()?;
-        self.store.write(|w| {
+        self.store.write(|w| self.apply_patch(w, actor, id, &patch, reason, now))
+    }
+
+    /// Validates and normalises a patch's values (subject, category, department, tags).
+    pub(crate) fn check_patch(&self, mut patch: TicketPatch) -> Result<TicketPatch> {
+        patch.subject = patch.subject.as_deref().map(|s| self.check_subject(s)).transpose()?;
+        patch.category = patch.category.as_deref().map(|c| self.check_category(c)).transpose()?;
+        patch.department = patch.department.as_deref().map(|d| self.check_department(d)).transpose()?;
+        patch.tags = patch.tags.as_deref().map(|t| self.check_tags(t)).transpose()?;
+        Ok(patch)
+    }
+
+    /// Applies a checked patch inside a write transaction.
+    pub(crate) fn apply_patch(
+        &self,
+        w: &mut Write,
+        actor: &Person,
+        id: u64,
+        patch: &TicketPatch,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Ticket> {
+        let (subject, category, department, tags) =
+            (patch.subject.clone(), patch.category.clone(), patch.department.clone(), patch.tags.clone());
+        {
             let old = self.visible(actor, w, id)?;
             let mut t = old.clone();
             let mut events = Vec::new();
@@ -498,7 +529,14 @@ impl Desk {
                 return Ok(old);
             }
             t.updated_at = now;
+            let reason = reason.trim();
             for e in events {
+                let e = match e {
+                    Event::FieldChanged { field, from, to } if !reason.is_empty() => {
+                        Event::FieldChangedBecause { field, from, to, reason: reason.to_string() }
+                    }
+                    e => e,
+                };
                 w.append_entry(&mut Self::event(id, Some(actor.id), e, now))?;
             }
             w.put_ticket(Some(&old), &t)?;
@@ -509,7 +547,7 @@ impl Desk {
                 self.notify(w, &t, Some(actor), notify::Notice::Resolved, now)?;
             }
             Ok(t)
-        })
+        }
     }
 
     /// The ticket page: ticket, thread and the people it names.
@@ -536,7 +574,14 @@ impl Desk {
                 collaborators.push(p);
             }
         }
-        Ok(TicketView { ticket, entries, people, mail, collaborators })
+        let mut links = Vec::new();
+        for other in r.links(id)? {
+            if let Some(t) = r.ticket(other)? {
+                links.push((other, t.subject));
+            }
+        }
+        let trashed_at = r.trashed_at(id)?;
+        Ok(TicketView { ticket, entries, people, mail, collaborators, links, trashed_at })
     }
 
     /// One attachment of an entry the actor may see: its description and bytes.

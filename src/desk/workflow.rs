@@ -217,7 +217,6 @@ fn search_failed(e: crate::search::SearchError) -> DeskError {
     }
 }
 
-#[allow(dead_code)]
 fn event(ticket: u64, actor: &Person, e: Event, now: Timestamp) -> ThreadEntry {
     ThreadEntry {
         ticket,
@@ -228,5 +227,314 @@ fn event(ticket: u64, actor: &Person, e: Event, now: Timestamp) -> ThreadEntry {
         event: Some(e),
         attachments: vec![],
         created_at: now,
+    }
+}
+
+/// Bulk jobs handle this many tickets per transaction (and progress step).
+const JOB_CHUNK: usize = 100;
+
+impl Desk {
+    /// The ticket a (possibly merged-away) id now stands for.
+    pub fn survivor(&self, id: u64) -> Result<u64> {
+        Ok(self.store.read()?.survivor(id)?)
+    }
+
+    /// Merges `from` into `into` inside a transaction; refusals say why.
+    fn merge_in(&self, w: &mut crate::store::Write, actor: &Person, from: u64, into: u64, now: Timestamp) -> Result<Ticket> {
+        if from == into {
+            return Err(invalid("merge", "a ticket cannot be merged into itself"));
+        }
+        let src = self.visible(actor, w, from)?;
+        let dst = self.visible(actor, w, into)?;
+        if dst.is_closed() {
+            return Err(DeskError::Conflict(format!("{} is closed; reopen it before merging into it", self.reference(into))));
+        }
+        if w.trashed_at(into)?.is_some() || w.trashed_at(from)?.is_some() {
+            return Err(DeskError::Conflict("tickets in Trash cannot be merged; restore them first".into()));
+        }
+        w.merge_tickets(&src, &dst)?;
+        let mut t = dst.clone();
+        for tag in &src.tags {
+            if !t.tags.contains(tag) {
+                t.tags.push(tag.clone());
+            }
+        }
+        t.updated_at = now;
+        w.append_entry(&mut event(into, actor, Event::Merged { reference: self.reference(from), into: false }, now))?;
+        w.put_ticket(Some(&dst), &t)?;
+        Ok(t)
+    }
+
+    /// Merges one ticket into another: threads combined in time order; the
+    /// merged reference redirects, and mail to it lands on the survivor.
+    pub fn merge(&self, actor: &Person, from: u64, into: u64) -> Result<Ticket> {
+        let now = self.now();
+        self.store.write(|w| self.merge_in(w, actor, from, into, now))
+    }
+
+    /// Links two related tickets (or unlinks them).
+    pub fn set_link(&self, actor: &Person, a: u64, b: u64, on: bool) -> Result<()> {
+        if a == b {
+            return Err(invalid("link", "a ticket cannot be linked to itself"));
+        }
+        let now = self.now();
+        self.store.write(|w| {
+            let (ta, tb) = (self.visible(actor, w, a)?, self.visible(actor, w, b)?);
+            let changed = if on { w.link(a, b)? } else { w.unlink(a, b)? };
+            if changed {
+                for (t, other) in [(&ta, b), (&tb, a)] {
+                    let e = if on {
+                        Event::Linked { reference: self.reference(other), relation: "linked related ticket".into() }
+                    } else {
+                        Event::Unlinked { reference: self.reference(other) }
+                    };
+                    w.append_entry(&mut event(t.id, actor, e, now))?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn trash_in(&self, w: &mut crate::store::Write, actor: &Person, id: u64, on: bool, now: Timestamp) -> Result<()> {
+        if !actor.is_admin() {
+            return Err(DeskError::Forbidden("only admins can move tickets to Trash or restore them".into()));
+        }
+        let t = self.visible(actor, w, id)?;
+        let changed = if on { w.trash_ticket(&t, now)? } else { w.restore_ticket(&t)? };
+        if changed {
+            w.append_entry(&mut event(id, actor, if on { Event::Trashed } else { Event::Restored }, now))?;
+        }
+        Ok(())
+    }
+
+    /// Moves a ticket to Trash (`on`) or restores it; admins only.
+    pub fn set_trashed(&self, actor: &Person, id: u64, on: bool) -> Result<()> {
+        let now = self.now();
+        self.store.write(|w| self.trash_in(w, actor, id, on, now))
+    }
+
+    /// Trash, oldest first: (ticket, trashed at).
+    pub fn trash(&self, actor: &Person, max: usize) -> Result<Vec<(Ticket, Timestamp)>> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        let r = self.store.read()?;
+        let mut out = Vec::new();
+        for (id, at) in r.trash(max)? {
+            if let Some(t) = r.ticket(id)?.filter(|t| actor.can_see(t)) {
+                out.push((t, at));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes for good what has been in Trash longer than `workflow.trash_days`.
+    pub fn purge_trash(&self) -> Result<usize> {
+        let cutoff = self.now().0 - self.config.workflow.trash_days as i64 * 86_400_000;
+        let due: Vec<u64> = self.store.read()?.trash(10_000)?.into_iter().filter(|(_, at)| at.0 <= cutoff).map(|(id, _)| id).collect();
+        let mut n = 0;
+        for chunk in due.chunks(JOB_CHUNK) {
+            n += self.store.write(|w| {
+                let mut n = 0;
+                for &id in chunk {
+                    n += usize::from(w.purge_ticket(id)?);
+                }
+                Ok::<_, DeskError>(n)
+            })?;
+        }
+        Ok(n)
+    }
+
+    /// Starts a bulk job: records it, then works through it in chunks, each
+    /// chunk committed together with the job's progress, so an interruption
+    /// always says exactly which tickets were changed.
+    pub fn start_job(self: &std::sync::Arc<Self>, actor: &Person, action: &str, value: &str, tickets: Vec<u64>) -> Result<u64> {
+        let (spec, label) = self.check_job(actor, action, value)?;
+        if tickets.is_empty() {
+            return Err(invalid("id", "select at least one ticket, or tick \"all matching\""));
+        }
+        let now = self.now();
+        let mut tickets = tickets;
+        tickets.dedup();
+        if spec.0 == "merge" {
+            // Into the oldest selected ticket.
+            tickets.sort_unstable();
+            tickets.dedup();
+            if tickets.len() < 2 {
+                return Err(invalid("merge", "select two or more tickets to merge"));
+            }
+        }
+        let id = self.store.write(|w| {
+            let id = w.next_id("job")?;
+            let job = crate::store::Job {
+                id,
+                actor: actor.id,
+                action: label.clone(),
+                spec: vec![spec.clone()],
+                tickets: tickets.clone(),
+                done: 0,
+                failed: vec![],
+                started_at: now,
+                finished_at: None,
+            };
+            w.put_job(&job)?;
+            Ok::<_, DeskError>(id)
+        })?;
+        let desk = self.clone();
+        let actor = actor.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = desk.run_job(&actor, id) {
+                tracing::error!(job = id, "bulk job stopped: {e}");
+            }
+        });
+        Ok(id)
+    }
+
+    fn check_job(&self, actor: &Person, action: &str, value: &str) -> Result<((String, String), String)> {
+        let (kind, arg) = action.split_once(':').unwrap_or((action, ""));
+        let arg = if arg.is_empty() { value.trim() } else { arg };
+        let label = match kind {
+            "assign" => match arg {
+                "me" => "assign to me".to_string(),
+                "none" => "unassign".to_string(),
+                id => {
+                    let pid: u64 = id.parse().map_err(|_| invalid("action", "pick an agent"))?;
+                    let p = self.store.read()?.person(pid)?.filter(|p| p.is_staff()).ok_or_else(|| invalid("action", "pick an agent"))?;
+                    format!("assign to {}", p.display())
+                }
+            },
+            "status" => {
+                format!("set status to {}", crate::domain::Status::parse(arg).ok_or_else(|| invalid("action", "unknown status"))?.label())
+            }
+            "priority" => {
+                format!(
+                    "set priority to {}",
+                    crate::domain::Priority::parse(arg).ok_or_else(|| invalid("action", "unknown priority"))?.label()
+                )
+            }
+            "category" => format!("set category to {}", self.check_category(arg)?),
+            "tag" | "untag" => {
+                let t = crate::domain::ticket::normalize_tags([arg]);
+                if t.len() != 1 {
+                    return Err(invalid("value", "type one tag in the box next to the action"));
+                }
+                format!("{} tag {}", if kind == "tag" { "add" } else { "remove" }, t[0])
+            }
+            "merge" => "merge into the oldest selected ticket".to_string(),
+            "trash" | "junk" if !actor.is_admin() => return Err(DeskError::Forbidden("only admins can move tickets to Trash".into())),
+            "trash" => "move to Trash".to_string(),
+            "junk" => "mark as junk and ban the sender".to_string(),
+            "" => return Err(invalid("action", "choose a bulk action")),
+            _ => return Err(invalid("action", format!("{kind:?} is not a bulk action"))),
+        };
+        Ok(((kind.to_string(), arg.to_string()), label))
+    }
+
+    /// Works through a job from where it stands (also after a restart).
+    pub fn run_job(&self, actor: &Person, id: u64) -> Result<()> {
+        loop {
+            let job = self.store.read()?.job(id)?.ok_or(DeskError::NotFound)?;
+            if job.finished_at.is_some() {
+                return Ok(());
+            }
+            let (kind, arg) = job.spec.first().cloned().unwrap_or_default();
+            let now = self.now();
+            self.store.write(|w| {
+                let mut job = job.clone();
+                let end = (job.done + JOB_CHUNK).min(job.tickets.len());
+                let target = job.tickets.first().copied().unwrap_or(0);
+                for &t in &job.tickets[job.done..end] {
+                    match self.job_step(w, actor, (&kind, &arg), t, target, now) {
+                        Ok(()) => {}
+                        Err(DeskError::Store(e)) => return Err(DeskError::Store(e)),
+                        Err(e) => job.failed.push((t, e.to_string())),
+                    }
+                }
+                job.done = end;
+                if job.done >= job.tickets.len() {
+                    job.finished_at = Some(now);
+                }
+                w.put_job(&job)?;
+                Ok::<_, DeskError>(())
+            })?;
+        }
+    }
+
+    fn job_step(
+        &self,
+        w: &mut crate::store::Write,
+        actor: &Person,
+        (kind, arg): (&str, &str),
+        id: u64,
+        target: u64,
+        now: Timestamp,
+    ) -> Result<()> {
+        use crate::domain::{Priority, Status};
+        let mut patch = super::TicketPatch::default();
+        match kind {
+            "assign" => {
+                patch.assignee = Some(match arg {
+                    "me" => Some(actor.id),
+                    "none" => None,
+                    other => Some(other.parse().map_err(|_| invalid("assignee", "not an agent"))?),
+                })
+            }
+            "status" => patch.status = Status::parse(arg),
+            "priority" => patch.priority = Priority::parse(arg),
+            "category" => patch.category = Some(arg.to_string()),
+            "tag" | "untag" => {
+                let t = self.visible(actor, w, id)?;
+                let tag = crate::domain::ticket::normalize_tags([arg]).pop().unwrap_or_default();
+                let mut tags = t.tags.clone();
+                if kind == "tag" && !tags.contains(&tag) {
+                    tags.push(tag);
+                } else if kind == "untag" {
+                    tags.retain(|x| *x != tag);
+                }
+                patch.tags = Some(tags);
+            }
+            "merge" => {
+                if id != target {
+                    self.merge_in(w, actor, id, target, now)?;
+                }
+                return Ok(());
+            }
+            "trash" => return self.trash_in(w, actor, id, true, now),
+            "junk" => {
+                let t = self.visible(actor, w, id)?;
+                if let Some(p) = w.person(t.requester)?
+                    && !p.is_staff()
+                {
+                    w.ban(&p.email, now)?;
+                }
+                return self.trash_in(w, actor, id, true, now);
+            }
+            _ => return Err(invalid("action", "unknown")),
+        }
+        let patch = self.check_patch(patch)?;
+        self.apply_patch(w, actor, id, &patch, "", now).map(|_| ())
+    }
+
+    pub fn job(&self, actor: &Person, id: u64) -> Result<crate::store::Job> {
+        let job = self.store.read()?.job(id)?.ok_or(DeskError::NotFound)?;
+        if job.actor != actor.id && !actor.is_admin() {
+            return Err(DeskError::NotFound);
+        }
+        Ok(job)
+    }
+
+    /// Jobs a previous run left unfinished are continued at start.
+    pub fn resume_jobs(self: &std::sync::Arc<Self>) -> Result<()> {
+        let open = self.store.read()?.unfinished_jobs()?;
+        for job in open {
+            let Some(actor) = self.store.read()?.person(job.actor)? else { continue };
+            let desk = self.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = desk.run_job(&actor, job.id) {
+                    tracing::error!(job = job.id, "bulk job stopped: {e}");
+                }
+            });
+        }
+        Ok(())
     }
 }

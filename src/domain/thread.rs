@@ -74,6 +74,26 @@ pub enum Event {
         to: Vec<String>,
         reason: String,
     },
+    // New variants go last: records store the variant's position.
+    /// A field edit with the reason the agent gave.
+    FieldChangedBecause {
+        field: String,
+        from: String,
+        to: String,
+        reason: String,
+    },
+    /// Another ticket was merged into this one (`into: false`), or this one
+    /// into another (`into: true`).
+    Merged {
+        reference: String,
+        into: bool,
+    },
+    Trashed,
+    Restored,
+    /// A related ticket was unlinked.
+    Unlinked {
+        reference: String,
+    },
 }
 
 impl Event {
@@ -96,6 +116,15 @@ impl Event {
             Event::MailFailed { kind, to, reason } => {
                 format!("could not deliver {} mail to {}: {reason}", kind.replace('_', " "), to.join(", "))
             }
+            Event::FieldChangedBecause { field, from, to, reason } => {
+                let show = |v: &str| if v.is_empty() { "(none)".to_string() } else { v.to_string() };
+                format!("changed {field} from {} to {} (reason: {reason})", show(from), show(to))
+            }
+            Event::Merged { reference, into: true } => format!("merged this ticket into {reference}"),
+            Event::Merged { reference, into: false } => format!("merged {reference} into this ticket"),
+            Event::Trashed => "moved the ticket to Trash".to_string(),
+            Event::Restored => "restored the ticket from Trash".to_string(),
+            Event::Unlinked { reference } => format!("unlinked {reference}"),
         }
     }
 }

@@ -29,6 +29,9 @@ pub(crate) const PERSONAL_CANNED: TableDefinition<(u64, &str), &str> = TableDefi
 /// Notes an agent keeps about a person: person → text.
 pub(crate) const PERSON_NOTES: TableDefinition<u64, &str> = TableDefinition::new("person_notes");
 
+/// Senders banned by an agent ("junk and ban"): address → when.
+pub(crate) const BANNED: TableDefinition<&str, i64> = TableDefinition::new("banned");
+
 /// Opens every table of this module (called by the migration at start).
 pub(crate) fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(INDEX_QUEUE)?;
@@ -40,6 +43,7 @@ pub(crate) fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(JOBS)?;
     tx.open_table(PERSONAL_CANNED)?;
     tx.open_table(PERSON_NOTES)?;
+    tx.open_table(BANNED)?;
     Ok(())
 }
 
@@ -124,6 +128,19 @@ impl Read {
         t.get(id)?.map(|v| codec::decode(v.value(), "jobs")).transpose()
     }
 
+    /// Jobs that have not finished (interrupted by a stop).
+    pub fn unfinished_jobs(&self) -> Result<Vec<Job>> {
+        let t = self.tx.open_table(JOBS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let job: Job = codec::decode(row?.1.value(), "jobs")?;
+            if job.finished_at.is_none() {
+                out.push(job);
+            }
+        }
+        Ok(out)
+    }
+
     /// Tickets in Trash with when they were moved there, oldest first.
     pub fn trash(&self, max: usize) -> Result<Vec<(u64, Timestamp)>> {
         let t = self.tx.open_table(TRASH_BY_TIME)?;
@@ -181,6 +198,11 @@ macro_rules! workflow_reads {
                 Ok(t.get(ticket)?.map(|v| Timestamp(v.value())))
             }
 
+            pub fn is_banned(&self, email: &str) -> Result<bool> {
+                let t = self.tx.open_table(BANNED)?;
+                Ok(t.get(email.to_lowercase().as_str())?.is_some())
+            }
+
             pub fn person_notes(&self, person: u64) -> Result<String> {
                 let t = self.tx.open_table(PERSON_NOTES)?;
                 Ok(t.get(person)?.map(|v| v.value().to_string()).unwrap_or_default())
@@ -231,6 +253,11 @@ impl Write {
     /// Marks tickets as changed (for the index and live views) without writing them.
     pub fn touch(&mut self, ids: impl IntoIterator<Item = u64>) {
         self.touched.extend(ids);
+    }
+
+    pub fn ban(&mut self, email: &str, at: Timestamp) -> Result<()> {
+        self.tx.open_table(BANNED)?.insert(email.to_lowercase().as_str(), at.0)?;
+        Ok(())
     }
 
     pub fn save_search(&mut self, person: u64, name: &str, query: &str) -> Result<()> {

@@ -546,13 +546,24 @@ pub async fn jump(State(st): State<AppState>, a: Agent, Query(q): Query<JumpQuer
 
 fn lookup(st: &AppState, a: &Agent, reference: &str) -> Result<TicketView, Response> {
     let id = st.desk.parse_reference(reference).ok_or_else(|| fail(st, DeskError::NotFound))?;
-    st.desk.ticket_view(&a.person, id).map_err(|e| fail(st, e))
+    match st.desk.ticket_view(&a.person, id) {
+        Err(DeskError::NotFound) => {
+            // A merged-away reference still resolves: to the survivor.
+            let to = st.desk.survivor(id).map_err(|e| fail(st, e))?;
+            if to != id {
+                return Err(Redirect::to(&format!("/tickets/{}?merged={}", st.desk.reference(to), st.desk.reference(id))).into_response());
+            }
+            Err(fail(st, DeskError::NotFound))
+        }
+        other => other.map_err(|e| fail(st, e)),
+    }
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct DoneQuery {
     done: Option<String>,
+    merged: Option<String>,
 }
 
 fn done_message(done: Option<&str>) -> Option<&'static str> {
@@ -562,8 +573,16 @@ fn done_message(done: Option<&str>) -> Option<&'static str> {
         "saved" => Some("Changes saved."),
         "created" => Some("Ticket created."),
         "unchanged" => Some("Nothing changed."),
+        "merged" => Some("Tickets merged."),
+        "linked" => Some("Link saved."),
+        "trashed" => Some("Moved to Trash."),
+        "restored" => Some("Restored from Trash."),
         _ => None,
     }
+}
+
+fn cfg_days(st: &AppState) -> u32 {
+    st.desk.config.workflow.trash_days
 }
 
 fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flash: Option<(&str, String)>, draft: &str) -> Markup {
@@ -578,7 +597,18 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
     html! {
         div.ticket-head {
             div.crumbs { a href="/tickets" { "Queue" } " / " span.ref { (r) } }
-            h1 { (t.subject) }
+            h1 #subject { (t.subject) }
+            @if !closed {
+                details.subject-edit {
+                    summary title="Edit the subject (e)" { "Edit subject" }
+                    form.inline method="post" action=(format!("/tickets/{r}/subject")) {
+                        (csrf_field(&a.csrf))
+                        input type="text" name="subject" value=(t.subject) aria-label="Subject" required maxlength=(desk.config.limits.subject_max_chars);
+                        input type="text" name="reason" placeholder="Reason (optional, goes in the log)" aria-label="Reason for the change";
+                        button type="submit" { "Save" }
+                    }
+                }
+            }
             div.meta {
                 (status_badge(t.status)) (priority_badge(t.priority))
                 span.muted { "opened " (t.created_at.ago(now)) " via " (t.channel.label()) }
@@ -586,6 +616,14 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
             }
         }
         @if let Some((kind, msg)) = &flash { (views::notice(kind, msg)) }
+        @if let Some(at) = v.trashed_at {
+            div.notice.error role="status" {
+                "This ticket is in Trash since " (at.short()) "; it is purged after " (cfg_days(st)) " days."
+                @if a.person.is_admin() {
+                    form.inline method="post" action=(format!("/tickets/{r}/trash")) { (csrf_field(&a.csrf)) input type="hidden" name="on" value="0"; button type="submit" { "Restore" } }
+                }
+            }
+        }
         div.ticket-layout {
             section.thread aria-label="Conversation" {
                 @for e in &v.entries {
@@ -720,6 +758,7 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
                         button type="submit" { "Save changes" }
                     }
                 }
+                (super::workflow::related_box(st, a, v))
                 div.infobox {
                     h3 { "Requester" }
                     @if let Some(p) = requester {
@@ -750,7 +789,10 @@ pub async fn ticket_page(State(st): State<AppState>, a: Agent, Path(reference): 
         return Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(v.ticket.id))).into_response());
     }
     let agents = st.desk.agents().map_err(|e| fail(&st, e))?;
-    let flash = done_message(q.done.as_deref()).map(|m| ("ok", m.to_string()));
+    let flash = match &q.merged {
+        Some(old) => Some(("ok", format!("{old} was merged into this ticket."))),
+        None => done_message(q.done.as_deref()).map(|m| ("ok", m.to_string())),
+    };
     let title = format!("{} {}", st.desk.reference(v.ticket.id), v.ticket.subject);
     Ok(page(&frame(&st, &a, title, "queue"), ticket_body(&st, &a, &v, &agents, flash, "")).into_response())
 }

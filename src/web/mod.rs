@@ -16,6 +16,7 @@ pub mod portal;
 pub mod search;
 pub mod table;
 pub mod views;
+pub mod workflow;
 
 use std::sync::Arc;
 
@@ -64,6 +65,15 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/events", get(live::events))
         .route("/search", get(search::search_page))
         .route("/search/saved", post(search::save))
+        .route("/tickets/bulk", post(workflow::bulk))
+        .route("/jobs/{id}", get(workflow::job_page))
+        .route("/trash", get(workflow::trash_page))
+        .route("/tickets/{reference}/trash", post(workflow::set_trash))
+        .route("/tickets/{reference}/merge", post(workflow::merge))
+        .route("/tickets/{reference}/link", post(workflow::link))
+        .route("/tickets/{reference}/subject", post(workflow::subject))
+        .route("/tickets/{reference}/print", get(workflow::print))
+        .route("/tickets/{reference}/pdf", get(workflow::pdf))
         .route("/tickets", get(agent::queue).post(agent::create_ticket))
         .route("/tickets/new", get(agent::new_ticket_page))
         .route("/tickets/following", get(agent::following))

@@ -1,0 +1,209 @@
+//! A ticket as a printable document: the print view and a PDF made by the
+//! server with pdf-writer (standard Helvetica, no font files, A4 pages).
+
+use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
+
+use super::{Desk, TicketView};
+use crate::domain::EntryKind;
+
+pub struct PrintEntry {
+    /// "reply", "note" or "event".
+    pub kind: &'static str,
+    pub heading: String,
+    pub text: String,
+}
+
+pub struct PrintDoc {
+    pub title: String,
+    pub fields: Vec<(&'static str, String)>,
+    pub entries: Vec<PrintEntry>,
+}
+
+/// The ticket's fields and full thread (notes marked as internal).
+pub fn document(desk: &Desk, v: &TicketView) -> PrintDoc {
+    let t = &v.ticket;
+    let requester = v.people.get(&t.requester).map(|p| format!("{} <{}>", p.display(), p.email)).unwrap_or_default();
+    let fields = vec![
+        ("Reference", desk.reference(t.id)),
+        ("Status", t.status.label().to_string()),
+        ("Priority", t.priority.label().to_string()),
+        ("Requester", requester),
+        ("Assignee", v.name_of(t.assignee).replace("System", "Unassigned")),
+        ("Department", t.department.clone()),
+        ("Category", t.category.clone()),
+        ("Created", t.created_at.short()),
+        ("Updated", t.updated_at.short()),
+        ("Tags", t.tags.join(", ")),
+    ];
+    let entries = v
+        .entries
+        .iter()
+        .map(|e| {
+            let who = v.name_of(e.author);
+            let (kind, what) = match e.kind {
+                EntryKind::Reply => ("reply", "wrote"),
+                EntryKind::Note => ("note", "internal note"),
+                EntryKind::Event => ("event", "event"),
+            };
+            let mut text = e.text();
+            for a in &e.attachments {
+                text.push_str(&format!("\n[attachment: {}]", a.filename));
+            }
+            PrintEntry { kind, heading: format!("{} — {who}, {what}", e.created_at.short()), text }
+        })
+        .collect();
+    PrintDoc { title: format!("{} {}", desk.reference(t.id), t.subject), fields, entries }
+}
+
+/// Text for a standard PDF font: WinAnsi (Latin-1 range) bytes, others as '?'.
+fn win_ansi(s: &str) -> Vec<u8> {
+    s.chars()
+        .filter(|c| *c != '\r')
+        .map(|c| match c {
+            '\t' => b' ',
+            '\u{2014}' => 0x97,
+            '\u{2013}' => 0x96,
+            '\u{2018}' => 0x91,
+            '\u{2019}' => 0x92,
+            '\u{201c}' => 0x93,
+            '\u{201d}' => 0x94,
+            '\u{2026}' => 0x85,
+            '\u{20ac}' => 0x80,
+            c if (c as u32) >= 0x20 && (c as u32) < 0x7f => c as u8,
+            c if (c as u32) >= 0xa0 && (c as u32) <= 0xff => c as u32 as u8,
+            _ => b'?',
+        })
+        .collect()
+}
+
+/// Wraps to `width` characters (Helvetica at this size averages ~0.5 em).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for para in text.lines() {
+        let mut line = String::new();
+        for word in para.split(' ') {
+            let mut word = word.to_string();
+            while word.chars().count() > width {
+                let head: String = word.chars().take(width).collect();
+                word = word.chars().skip(width).collect();
+                if !line.is_empty() {
+                    out.push(std::mem::take(&mut line));
+                }
+                out.push(head);
+            }
+            if line.chars().count() + word.chars().count() + 1 > width && !line.is_empty() {
+                out.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&word);
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// Lays the document out on A4 pages.
+pub fn pdf(doc: &PrintDoc) -> Vec<u8> {
+    // (font, size, text) lines; font 1 regular, 2 bold.
+    let mut lines: Vec<(u8, f32, String)> = Vec::new();
+    for l in wrap(&doc.title, 60) {
+        lines.push((2, 15.0, l));
+    }
+    lines.push((1, 6.0, String::new()));
+    for (k, v) in &doc.fields {
+        if !v.is_empty() {
+            for l in wrap(&format!("{k}: {v}"), 95) {
+                lines.push((1, 10.0, l));
+            }
+        }
+    }
+    for e in &doc.entries {
+        lines.push((1, 8.0, String::new()));
+        lines.push((2, 10.0, if e.kind == "note" { format!("{} [agents only]", e.heading) } else { e.heading.clone() }));
+        for l in wrap(&e.text, 95) {
+            lines.push((1, 10.0, l));
+        }
+    }
+    let (w, h, margin) = (595.0f32, 842.0f32, 50.0f32);
+    let mut pages: Vec<Vec<u8>> = Vec::new();
+    let mut content = Content::new();
+    let mut y = h - margin;
+    let mut started = false;
+    for (font, size, text) in &lines {
+        let lead = size * 1.35;
+        if !started || y - lead < margin {
+            if started {
+                content.end_text();
+                pages.push(std::mem::replace(&mut content, Content::new()).finish().to_vec());
+            }
+            content.begin_text();
+            y = h - margin;
+            started = true;
+        }
+        y -= lead;
+        content.set_font(Name(if *font == 2 { b"F2" } else { b"F1" }), *size);
+        content.set_text_matrix([1.0, 0.0, 0.0, 1.0, margin, y]);
+        content.show(Str(&win_ansi(text)));
+    }
+    if started {
+        content.end_text();
+        pages.push(content.finish().to_vec());
+    }
+    let mut pdf = Pdf::new();
+    let catalog = Ref::new(1);
+    let tree = Ref::new(2);
+    let (f1, f2) = (Ref::new(3), Ref::new(4));
+    let page_ids: Vec<Ref> = (0..pages.len()).map(|i| Ref::new(10 + 2 * i as i32)).collect();
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree).kids(page_ids.iter().copied()).count(pages.len() as i32);
+    for (i, body) in pages.iter().enumerate() {
+        let (pid, cid) = (page_ids[i], Ref::new(11 + 2 * i as i32));
+        let mut page = pdf.page(pid);
+        page.media_box(Rect::new(0.0, 0.0, w, h));
+        page.parent(tree);
+        page.contents(cid);
+        {
+            let mut res = page.resources();
+            let mut fonts = res.fonts();
+            fonts.pair(Name(b"F1"), f1);
+            fonts.pair(Name(b"F2"), f2);
+            fonts.finish();
+        }
+        page.finish();
+        pdf.stream(cid, body);
+    }
+    pdf.type1_font(f1).base_font(Name(b"Helvetica")).encoding_predefined(Name(b"WinAnsiEncoding"));
+    pdf.type1_font(f2).base_font(Name(b"Helvetica-Bold")).encoding_predefined(Name(b"WinAnsiEncoding"));
+    pdf.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_and_encodes() {
+        assert_eq!(wrap("aaa bbb ccc", 7), vec!["aaa bbb", "ccc"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(win_ansi("Grüße — €"), vec![b'G', b'r', 0xfc, 0xdf, b'e', b' ', 0x97, b' ', 0x80]);
+        assert_eq!(win_ansi("日本"), b"??".to_vec());
+    }
+
+    #[test]
+    fn long_threads_make_several_pages() {
+        let doc = PrintDoc {
+            title: "TKT-000001 Printer".into(),
+            fields: vec![("Status", "Open".into())],
+            entries: (0..80).map(|i| PrintEntry { kind: "reply", heading: format!("entry {i}"), text: "line\n".repeat(5) }).collect(),
+        };
+        let bytes = pdf(&doc);
+        assert!(bytes.starts_with(b"%PDF-"));
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            text.matches("/Type /Page\n").count() + text.matches("/Type /Page ").count() >= 3 || text.matches("/Page").count() >= 4,
+            "pages"
+        );
+    }
+}
