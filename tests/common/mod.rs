@@ -187,7 +187,7 @@ impl Browser {
         Browser { http, base: base.to_string(), cookies: Vec::new(), csrf: String::new() }
     }
 
-    fn cookie_header(&self) -> String {
+    pub fn cookie_header(&self) -> String {
         self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
 

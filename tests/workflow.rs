@@ -1,0 +1,223 @@
+//! Merge, link, Trash, bulk jobs, subject edits with a reason, print and PDF —
+//! through the real server, with mail over SMTP.
+
+mod common;
+
+use std::time::Duration;
+
+use common::smtp::Smtp;
+use common::*;
+use serde_json::json;
+
+fn crlf(s: &str) -> Vec<u8> {
+    s.replace('\n', "\r\n").into_bytes()
+}
+
+async fn wait_job(b: &mut Browser, path: &str) -> Response {
+    for _ in 0..200 {
+        let r = b.get(path).await;
+        if r.body.contains("data-finished=\"1\"") {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("job {path} never finished");
+}
+
+fn events(t: &serde_json::Value) -> Vec<String> {
+    t["entries"]
+        .as_array()
+        .map(|a| a.iter().filter(|e| e["kind"] == "event").filter_map(|e| e["body"].as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn merge_link_trash_and_mail_to_a_merged_ticket() {
+    let d = MailDesk::start();
+    let first = crlf(
+        "From: Carol <carol@customer.test>\nTo: support@example.test\nSubject: Laptop will not boot\nMessage-ID: <c1@customer.test>\nDate: Mon, 23 Nov 2026 09:00:00 +0000\n\nIt shows a black screen.\n",
+    );
+    let second = crlf(
+        "From: Carol <carol@customer.test>\nTo: support@example.test\nSubject: Still broken laptop\nMessage-ID: <c2@customer.test>\nDate: Mon, 23 Nov 2026 09:30:00 +0000\n\nSame laptop, now it beeps.\n",
+    );
+    for m in [&first, &second] {
+        assert_eq!(Smtp::send_mail(&d.smtp, "carol@customer.test", &["support@example.test"], m).0, 250);
+    }
+    let all = d.wait_tickets(2).await;
+    let a = all[0]["ref"].as_str().unwrap().to_string();
+    let bref = all[1]["ref"].as_str().unwrap().to_string();
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+
+    // Refusals with reasons.
+    let r = b.post(&format!("/tickets/{bref}/merge"), &[("into", &bref)]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("cannot be merged into itself"), "{}", r.body);
+    let (s, _) = d.api.call("PATCH", &format!("/tickets/{a}"), Some(json!({"status": "closed"}))).await;
+    assert_eq!(s, 200);
+    let r = b.post(&format!("/tickets/{bref}/merge"), &[("into", &a)]).await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("is closed; reopen it before merging"), "{}", r.body);
+    let (s, _) = d.api.call("PATCH", &format!("/tickets/{a}"), Some(json!({"status": "open"}))).await;
+    assert_eq!(s, 200);
+
+    // Merge B into A: threads combined in time order.
+    let r = b.post(&format!("/tickets/{bref}/merge"), &[("into", &a)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let t = d.ticket(&a).await;
+    let bodies: Vec<String> =
+        t["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "reply").map(|e| e["body"].as_str().unwrap().to_string()).collect();
+    assert!(bodies[0].contains("black screen") && bodies[1].contains("beeps"), "{bodies:?}");
+    assert!(events(&t).iter().any(|e| e.contains(&format!("merged {bref} into this ticket"))));
+    // The merged reference redirects to the survivor.
+    let r = b.get(&format!("/tickets/{bref}")).await;
+    assert_eq!(r.status, 303);
+    assert!(r.location.unwrap().starts_with(&format!("/tickets/{a}?merged={bref}")));
+    // A reply to the merged-away thread lands on the survivor.
+    let reply = crlf(&format!(
+        "From: Carol <carol@customer.test>\nTo: support@example.test\nSubject: Re: [{bref}] Still broken laptop\nMessage-ID: <c3@customer.test>\nIn-Reply-To: <c2@customer.test>\nReferences: <c2@customer.test>\n\nNow it does not even beep.\n"
+    ));
+    assert_eq!(Smtp::send_mail(&d.smtp, "carol@customer.test", &["support@example.test"], &reply).0, 250);
+    d.settle().await;
+    assert_eq!(d.all_tickets().await.len(), 1, "no new ticket for the reply");
+    let t = d.ticket(&a).await;
+    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap_or("").contains("does not even beep")));
+
+    // Link to a third ticket, and edit the subject with a reason.
+    let (s, c) = d.api.call("POST", "/tickets", Some(json!({"subject": "Order new laptop", "body": "Replacement", "requester": {"name": "Carol", "email": "carol@customer.test"}}))).await;
+    assert_eq!(s, 201, "{c}");
+    let cref = c["ref"].as_str().unwrap().to_string();
+    assert_eq!(b.post(&format!("/tickets/{a}/link"), &[("other", &cref)]).await.status, 303);
+    let page = b.get(&format!("/tickets/{cref}")).await;
+    assert!(page.body.contains(&format!("href=\"/tickets/{a}\">{a}</a>")), "link shows on the other side");
+    assert_eq!(
+        b.post(&format!("/tickets/{a}/subject"), &[("subject", "Laptop dead: black screen, beeps"), ("reason", "clearer for the team")])
+            .await
+            .status,
+        303
+    );
+    let t = d.ticket(&a).await;
+    assert_eq!(t["subject"], "Laptop dead: black screen, beeps");
+    assert!(
+        events(&t)
+            .iter()
+            .any(|e| e == "changed subject from Laptop will not boot to Laptop dead: black screen, beeps (reason: clearer for the team)"),
+        "{:?}",
+        events(&t)
+    );
+
+    // Print view and PDF.
+    let p = b.get(&format!("/tickets/{a}/print")).await;
+    assert!(p.body.contains("does not even beep") && p.body.contains("Laptop dead"));
+    let raw =
+        reqwest::Client::new().get(d.server.url(&format!("/tickets/{a}/pdf"))).header("cookie", b.cookie_header()).send().await.unwrap();
+    assert_eq!(raw.headers()["content-type"], "application/pdf");
+    let bytes = raw.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-") && bytes.len() > 800);
+
+    // Trash: out of queues and search, restorable; mail to it starts a new ticket.
+    assert_eq!(b.post(&format!("/tickets/{cref}/trash"), &[("on", "1")]).await.status, 303);
+    let trash = b.get("/trash").await;
+    assert!(trash.body.contains(&cref));
+    let q = b.get("/tickets?status=all").await;
+    assert!(!q.body.contains(&format!(">{cref}<")), "trashed ticket left the queue");
+    assert_eq!(b.post(&format!("/tickets/{cref}/trash"), &[("on", "0")]).await.status, 303);
+    let q = b.get("/tickets?status=all").await;
+    assert!(q.body.contains(&format!(">{cref}<")), "restored");
+
+    // Agents may not trash.
+    let mut agent = Browser::logged_in(&d.server.base, "agent@example.test", "bob's long password").await;
+    assert_eq!(agent.post(&format!("/tickets/{cref}/trash"), &[("on", "1")]).await.status, 403);
+}
+
+#[tokio::test]
+async fn bulk_jobs_on_selected_and_all_matching_report_refusals() {
+    let d = MailDesk::start();
+    let mut refs = Vec::new();
+    for i in 0..150 {
+        let (s, t) = d
+            .api
+            .call("POST", "/tickets", Some(json!({"subject": format!("Bulk {i}"), "body": "x", "requester": {"name": "R", "email": format!("r{}@bulk.test", i % 3)}})))
+            .await;
+        assert_eq!(s, 201);
+        refs.push((t["ref"].as_str().unwrap().to_string(), t["id"].as_u64().unwrap_or(0)));
+    }
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    let q = b.get("/tickets").await;
+    let csrf = q.body.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let id_of = |r: &str| r.trim_start_matches("TKT-").trim_start_matches('0').to_string();
+
+    // Selected rows: priority.
+    let mut form =
+        vec![("_csrf".to_string(), csrf.clone()), ("action".into(), "priority:high".into()), ("all_query".into(), String::new())];
+    for (r, _) in refs.iter().take(3) {
+        form.push(("id".into(), id_of(r)));
+    }
+    let r = b.post_raw("/tickets/bulk", &form).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let job = r.location.unwrap();
+    let done = wait_job(&mut b, &job).await;
+    assert!(done.body.contains("Done: 3 of 3 tickets changed"), "{}", done.body);
+    assert_eq!(d.ticket(&refs[0].0).await["priority"], "high");
+    assert_eq!(d.ticket(&refs[3].0).await["priority"], "medium");
+
+    // Close two, then "all matching" a search: resolve refuses the closed ones.
+    for (r, _) in refs.iter().take(2) {
+        let (s, _) = d.api.call("PATCH", &format!("/tickets/{r}"), Some(json!({"status": "closed"}))).await;
+        assert_eq!(s, 200);
+    }
+    // Wait for the index to see the changes, then act on everything matching.
+    for _ in 0..100 {
+        if b.get("/search?q=status:closed").await.body.contains(&refs[1].0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let form = vec![
+        ("_csrf".to_string(), csrf.clone()),
+        ("action".into(), "status:resolved".into()),
+        ("all".into(), "1".into()),
+        ("all_query".into(), "from:@bulk.test".into()),
+    ];
+    let r = b.post_raw("/tickets/bulk", &form).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let done = wait_job(&mut b, &r.location.unwrap()).await;
+    assert!(done.body.contains("Done: 148 of 150 tickets changed, 2 refused"), "{}", done.body);
+    assert!(done.body.contains(&refs[0].0) && done.body.contains("closed"), "refusals name the tickets and why");
+    assert_eq!(d.ticket(&refs[100].0).await["status"], "resolved");
+
+    // Add a tag to all, merge three, junk-and-ban one sender.
+    let form = vec![
+        ("_csrf".to_string(), csrf.clone()),
+        ("action".into(), "tag".into()),
+        ("value".into(), "Batch".into()),
+        ("id".into(), id_of(&refs[5].0)),
+    ];
+    let r = b.post_raw("/tickets/bulk", &form).await;
+    wait_job(&mut b, &r.location.unwrap()).await;
+    assert_eq!(d.ticket(&refs[5].0).await["tags"], json!(["batch"]));
+    let mut form = vec![("_csrf".to_string(), csrf.clone()), ("action".into(), "merge".into())];
+    for r in [&refs[10].0, &refs[11].0, &refs[12].0] {
+        form.push(("id".into(), id_of(r)));
+    }
+    let r = b.post_raw("/tickets/bulk", &form).await;
+    wait_job(&mut b, &r.location.unwrap()).await;
+    assert_eq!(d.all_tickets().await.len(), 148);
+    let form = vec![("_csrf".to_string(), csrf.clone()), ("action".into(), "junk".into()), ("id".into(), id_of(&refs[20].0))];
+    let r = b.post_raw("/tickets/bulk", &form).await;
+    wait_job(&mut b, &r.location.unwrap()).await;
+    let banned_from = format!("r{}@bulk.test", 20 % 3);
+    let m =
+        crlf(&format!("From: R <{banned_from}>\nTo: support@example.test\nSubject: more spam\nMessage-ID: <s1@bulk.test>\n\nbuy now\n"));
+    assert_eq!(Smtp::send_mail(&d.smtp, &banned_from, &["support@example.test"], &m).0, 250);
+    d.settle().await;
+    let junk = b.get("/junk").await;
+    assert!(junk.body.contains("more spam") && junk.body.contains("banned"), "{}", junk.body);
+
+    // Bad bulk input is a clear 400.
+    let r = b.post_raw("/tickets/bulk", &[("_csrf".to_string(), csrf.clone()), ("action".into(), "status:resolved".into())]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("select at least one ticket"));
+    let r =
+        b.post_raw("/tickets/bulk", &[("_csrf".to_string(), csrf), ("action".into(), "explode".into()), ("id".into(), "1".into())]).await;
+    assert_eq!(r.status, 400);
+}
