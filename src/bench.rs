@@ -17,7 +17,7 @@ use crate::store::{Session, Store};
 /// Session token the bench plants for its admin (only ever in a bench data dir).
 const BENCH_SESSION: &str = "b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3";
 
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 /// Makes the next request path of one page kind.
 type PathGen<'a> = Box<dyn Fn(&mut Rng) -> String + 'a>;
@@ -28,12 +28,12 @@ impl Rng {
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 }
 
-const WORDS: &[&str] = &[
+pub(crate) const WORDS: &[&str] = &[
     "printer", "vpn", "password", "laptop", "invoice", "outlook", "login", "slow", "error", "screen", "update", "license", "refund",
     "backup", "wifi", "phone", "account", "locked", "crash", "sync", "drive", "monitor", "access", "email", "calendar", "server",
     "network", "keyboard",
@@ -51,7 +51,7 @@ fn sentence(rng: &mut Rng, words: usize) -> String {
 }
 
 /// Fills the store up to `tickets` tickets; returns how many it holds.
-fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u64> {
+pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u64> {
     let store = Store::open_with_cache(&cfg.server.data_dir, 256 * 1024 * 1024)?;
     let have = store.read()?.meta("next.ticket")?.saturating_sub(1);
     let now = Timestamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64);
@@ -155,12 +155,12 @@ fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u64> {
 }
 
 /// One keep-alive HTTP/1.1 connection.
-struct Conn {
+pub(crate) struct Conn {
     stream: BufReader<TcpStream>,
 }
 
 impl Conn {
-    fn open(addr: &str) -> anyhow::Result<Conn> {
+    pub(crate) fn open(addr: &str) -> anyhow::Result<Conn> {
         let s = TcpStream::connect(addr)?;
         s.set_nodelay(true)?;
         s.set_read_timeout(Some(Duration::from_secs(10)))?;
@@ -168,7 +168,7 @@ impl Conn {
     }
 
     /// GETs a path with the bench session; returns (status, body length).
-    fn get(&mut self, path: &str) -> anyhow::Result<(u16, usize)> {
+    pub(crate) fn get(&mut self, path: &str) -> anyhow::Result<(u16, usize)> {
         let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nCookie: fd_session={BENCH_SESSION}\r\n\r\n");
         self.stream.get_mut().write_all(req.as_bytes())?;
         let mut line = String::new();
@@ -193,7 +193,7 @@ impl Conn {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -201,7 +201,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn rss_kib(pid: u32, field: &str) -> u64 {
+pub(crate) fn rss_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod bench;
 pub mod bench_outbox;
+pub mod bench_search;
 pub mod bench_smtp;
 pub mod clock;
 pub mod config;

@@ -128,6 +128,15 @@ enum BenchCmd {
         #[arg(long, default_value_t = 200)]
         rate: usize,
     },
+    /// Reindex speed, sidebar counts and search latency at 100 000 tickets.
+    Search {
+        #[arg(long, default_value_t = 100_000)]
+        tickets: u64,
+        #[arg(long, default_value_t = 5)]
+        entries: u32,
+        #[arg(long, default_value_t = 500)]
+        requests: usize,
+    },
     /// Fill a data dir with synthetic tickets and measure queue and ticket pages
     /// through the real HTTP server.
     Web {
@@ -178,7 +187,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FRONTDESK_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_env("FRONTDESK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -228,6 +238,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCmd::Smtp { messages, size, connections, rate }) => {
             frontdesk::bench_smtp::run(&cfg.server.data_dir, messages, size, connections, rate)
         }
+        Command::Bench(BenchCmd::Search { tickets, entries, requests }) => frontdesk::bench_search::run(&cfg, tickets, entries, requests),
         Command::Bench(BenchCmd::Web { tickets, entries, requests }) => frontdesk::bench::web(&cfg, tickets, entries, requests),
     };
     match result {
