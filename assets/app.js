@@ -46,7 +46,7 @@
     if (old) { old.remove(); return; }
     const d = document.createElement("div");
     d.id = "kbdhelp"; d.className = "kbdhelp card"; d.setAttribute("role", "dialog"); d.setAttribute("aria-label", "Keyboard shortcuts");
-    const keys = [["/", "Go to a ticket by reference"], ["c", "New ticket"], ["j / k", "Next / previous ticket in the list"], ["Enter or o", "Open the selected ticket"], ["r", "Reply to the requester"], ["n", "Write an internal note"], ["m", "Take the ticket (assign to me) / release it"], ["Ctrl+Enter", "Send the reply or note"], ["?", "Show or hide this help"], ["Esc", "Leave a field / close this help"]];
+    const keys = [["/", "Search, or go to a ticket by reference"], ["x", "Select / unselect the highlighted ticket (bulk actions)"], ["s", "Change the status (ticket page)"], ["e", "Edit the subject (ticket page)"], ["c", "New ticket"], ["j / k", "Next / previous ticket in the list"], ["Enter or o", "Open the selected ticket"], ["r", "Reply to the requester"], ["n", "Write an internal note"], ["m", "Take the ticket (assign to me) / release it"], ["Ctrl+Enter", "Send the reply or note"], ["?", "Show or hide this help"], ["Esc", "Leave a field / close this help"]];
     d.innerHTML = "<h2>Keyboard shortcuts</h2><dl class='fields'>" + keys.map(([k, v]) => `<dt><kbd>${k}</kbd></dt><dd>${v}</dd>`).join("") + "</dl>";
     document.body.appendChild(d);
   };
@@ -66,12 +66,55 @@
     else if (e.key === "r" && text) { e.preventDefault(); if (internal && internal.checked) { internal.checked = false; internal.dispatchEvent(new Event("change")); } text.focus(); }
     else if (e.key === "n" && text && internal) { e.preventDefault(); internal.checked = true; internal.dispatchEvent(new Event("change")); text.focus(); }
     else if (e.key === "m" && document.getElementById("claimbtn")) { document.getElementById("claimbtn").click(); }
+    else if (e.key === "s" && document.querySelector("form.fields select[name=status]")) { e.preventDefault(); document.querySelector("form.fields select[name=status]").focus(); }
+    else if (e.key === "e" && document.querySelector("details.subject-edit")) { e.preventDefault(); const d = document.querySelector("details.subject-edit"); d.open = true; d.querySelector("input[name=subject]").focus(); }
+    else if (e.key === "x" && rowsNow()[cur]) { const box = rowsNow()[cur].querySelector("input[type=checkbox]"); if (box) box.checked = !box.checked; }
     else if (e.key === "?") { toggleHelp(); }
     else if (e.key === "Escape" && document.getElementById("kbdhelp")) { toggleHelp(); }
     else if (e.key === "j" && rowsNow().length) { mark(Math.min(cur + 1, rowsNow().length - 1)); }
     else if (e.key === "k" && rowsNow().length) { mark(Math.max(cur - 1, 0)); }
     else if ((e.key === "Enter" || e.key === "o") && rowsNow()[cur]) { location.href = rowsNow()[cur].dataset.href; }
   });
+
+  // Bulk: the header box selects every row on the page.
+  document.addEventListener("change", (e) => {
+    if (e.target.matches && e.target.matches("input[data-select-all]")) {
+      document.querySelectorAll("input[name=id][form=bulk]").forEach((b) => { b.checked = e.target.checked; });
+    }
+  });
+  // Column picker: apply on change.
+  document.addEventListener("change", (e) => {
+    if (e.target.matches && e.target.matches("details.colpick input[name=col]")) e.target.form.requestSubmit();
+  });
+
+  // Presence: tell the desk this agent has the ticket open (and is writing);
+  // show who else does, and warn before a reply that would cross theirs.
+  const presence = document.getElementById("presence");
+  const csrfInput = document.querySelector("input[name=_csrf]");
+  let othersReplying = [];
+  if (presence && csrfInput) {
+    const ping = (leaving) => {
+      const writing = text && text.value.trim() !== "" ? "1" : "0";
+      const body = new URLSearchParams({ replying: writing, leaving: leaving ? "1" : "0" });
+      if (leaving) { navigator.sendBeacon && navigator.sendBeacon(presence.dataset.url + "?_csrf=" + encodeURIComponent(csrfInput.value), body); return; }
+      fetch(presence.dataset.url, { method: "POST", credentials: "same-origin", headers: { "x-csrf-token": csrfInput.value }, body })
+        .then((r) => r.ok ? r.json() : null).then((j) => {
+          if (!j) return;
+          othersReplying = j.others.filter((o) => o.replying).map((o) => o.name);
+          presence.textContent = j.others.map((o) => o.name + (o.replying ? " is writing a reply" : " is viewing this ticket")).join(" · ");
+          presence.classList.toggle("on", j.others.length > 0);
+          presence.classList.toggle("hot", othersReplying.length > 0);
+        }).catch(() => {});
+    };
+    ping(false);
+    setInterval(() => ping(false), 5000);
+    if (text) { let was = false; text.addEventListener("input", () => { const now = text.value.trim() !== ""; if (now !== was) { was = now; ping(false); } }); }
+    window.addEventListener("pagehide", () => ping(true));
+    const replyForm = document.getElementById("reply");
+    if (replyForm) replyForm.addEventListener("submit", (e) => {
+      if (othersReplying.length && !(internal && internal.checked) && !confirm(othersReplying.join(", ") + " is also writing a reply to this ticket. Send yours anyway?")) { e.preventDefault(); }
+    });
+  }
 
   // Live updates: the server announces changed tickets (server-sent events).
   const queue = document.querySelector("section.queue");
@@ -81,10 +124,12 @@
     const refreshQueue = () => {
       fetch(location.href, { credentials: "same-origin" }).then((r) => r.ok ? r.text() : null).then((html) => {
         if (!html) return;
-        // Leave the page alone while the agent is choosing a filter.
-        if (document.activeElement && document.activeElement.closest("form.filters")) return;
+        // Leave the page alone while the agent is choosing a filter or has
+        // tickets selected for a bulk action (only the counts refresh then).
+        if (document.activeElement && document.activeElement.closest("form.filters, form.bulkbar, form.searchbar")) return;
+        const selecting = document.querySelector("section.queue input[type=checkbox]:checked");
         const doc = new DOMParser().parseFromString(html, "text/html");
-        for (const sel of ["section.queue", "aside.sidebar"]) {
+        for (const sel of selecting ? ["aside.sidebar"] : ["section.queue", "aside.sidebar"]) {
           const fresh = doc.querySelector(sel), old = document.querySelector(sel);
           if (fresh && old) old.replaceWith(fresh);
         }

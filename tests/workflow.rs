@@ -221,3 +221,40 @@ async fn bulk_jobs_on_selected_and_all_matching_report_refusals() {
         b.post_raw("/tickets/bulk", &[("_csrf".to_string(), csrf), ("action".into(), "explode".into()), ("id".into(), "1".into())]).await;
     assert_eq!(r.status, 400);
 }
+
+#[tokio::test]
+async fn two_agents_on_one_ticket_see_each_other_and_replies_do_not_cross() {
+    let d = MailDesk::start();
+    let (s, t) = d
+        .api
+        .call("POST", "/tickets", Some(json!({"subject": "Shared", "body": "Help", "requester": {"name": "Q", "email": "q@cust.test"}})))
+        .await;
+    assert_eq!(s, 201);
+    let r = t["ref"].as_str().unwrap().to_string();
+    let mut ada = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    let mut bob = Browser::logged_in(&d.server.base, "agent@example.test", "bob's long password").await;
+    let page = ada.get(&format!("/tickets/{r}")).await;
+    let seen = page.body.split("name=\"seen\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    // Presence: each sees the other, and whether they are writing.
+    let p = ada.post(&format!("/tickets/{r}/presence"), &[("replying", "0")]).await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("\"others\":[]"), "{}", p.body);
+    let p = bob.post(&format!("/tickets/{r}/presence"), &[("replying", "1")]).await;
+    assert!(p.body.contains("Ada Admin") && p.body.contains("\"replying\":false"), "{}", p.body);
+    let p = ada.post(&format!("/tickets/{r}/presence"), &[("replying", "1")]).await;
+    assert!(p.body.contains("Bob Agent") && p.body.contains("\"replying\":true"), "{}", p.body);
+    // Bob sends first; Ada's reply, written against the older thread, is held.
+    assert_eq!(bob.post(&format!("/tickets/{r}/reply"), &[("body", "Bob here: restart it.")]).await.status, 303);
+    let held = ada.post(&format!("/tickets/{r}/reply"), &[("body", "Ada here: try safe mode."), ("seen", &seen)]).await;
+    assert_eq!(held.status, 409);
+    assert!(held.body.contains("Bob Agent replied to the requester while you were writing"), "{}", held.body);
+    assert!(held.body.contains("Ada here: try safe mode."), "the draft is kept");
+    assert!(held.body.contains("name=\"force\" value=\"1\""));
+    let t = d.ticket(&r).await;
+    assert!(!t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap_or("").contains("safe mode")));
+    // Sending again is a deliberate choice.
+    let sent = ada.post(&format!("/tickets/{r}/reply"), &[("body", "Ada here: try safe mode."), ("seen", &seen), ("force", "1")]).await;
+    assert_eq!(sent.status, 303);
+    // Internal notes never collide.
+    assert_eq!(ada.post(&format!("/tickets/{r}/reply"), &[("body", "note"), ("internal", "1"), ("seen", &seen)]).await.status, 303);
+}

@@ -615,7 +615,8 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
                 @if let Some(p) = requester { span { "by " a href=(format!("/requesters/{}", p.id)) { (p.display()) } } }
             }
         }
-        @if let Some((kind, msg)) = &flash { (views::notice(kind, msg)) }
+        @if let Some((kind, msg)) = &flash { (views::notice(if *kind == "collision" { "error" } else { kind }, msg)) }
+        div #presence .presence role="status" aria-live="polite" data-url=(format!("/tickets/{r}/presence")) {}
         @if let Some(at) = v.trashed_at {
             div.notice.error role="status" {
                 "This ticket is in Trash since " (at.short()) "; it is purged after " (cfg_days(st)) " days."
@@ -688,6 +689,8 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
                                 @for (i, name) in &canned { option value=(i) { (name) } }
                             }
                         }
+                        input type="hidden" name="seen" value=(v.entries.last().map(|e| e.seq).unwrap_or(0));
+                        @if matches!(flash, Some(("collision", _))) { input type="hidden" name="force" value="1"; }
                         textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" { (draft) }
                         div.reply-actions {
                             label.files title="Attach files" { "Attach " input type="file" name="files" multiple; }
@@ -803,6 +806,10 @@ pub struct ReplyForm {
     body: String,
     internal: Option<String>,
     status: Option<String>,
+    /// The last thread entry the agent saw when the page was drawn.
+    seen: Option<String>,
+    /// Send even though another agent replied meanwhile.
+    force: Option<String>,
 }
 
 /// Re-renders the ticket page with an error and the user's draft kept.
@@ -851,6 +858,8 @@ async fn read_reply_form(st: &AppState, req: axum::extract::Request) -> Result<(
             "body" => f.body = value,
             "internal" => f.internal = Some(value),
             "status" => f.status = Some(value),
+            "seen" => f.seen = Some(value),
+            "force" => f.force = Some(value),
             _ => {}
         }
     }
@@ -867,6 +876,35 @@ pub async fn reply(State(st): State<AppState>, a: Agent, Path(reference): Path<S
         })?),
         None => None,
     };
+    // Collision: another agent answered the requester after this page was drawn.
+    if !internal
+        && f.force.is_none()
+        && let Some(seen) = f.seen.as_deref().and_then(|s| s.parse::<u32>().ok())
+    {
+        let v = st.desk.ticket_view(&a.person, id).map_err(|e| fail(&st, e))?;
+        let crossed: Vec<String> = v
+            .entries
+            .iter()
+            .filter(|e| {
+                e.seq > seen
+                    && e.kind == EntryKind::Reply
+                    && e.author.is_some_and(|w| w != a.person.id && v.people.get(&w).is_some_and(|p| p.is_staff()))
+            })
+            .map(|e| v.name_of(e.author))
+            .collect();
+        if let Some(who) = crossed.first() {
+            let agents = st.desk.agents().map_err(|e| fail(&st, e))?;
+            let msg = format!(
+                "{who} replied to the requester while you were writing (see the thread). Your reply was not sent; read theirs, then send yours again to send it anyway."
+            );
+            let title = format!("{} {}", st.desk.reference(id), v.ticket.subject);
+            return Err((
+                StatusCode::CONFLICT,
+                page(&frame(&st, &a, title, "queue"), ticket_body(&st, &a, &v, &agents, Some(("collision", msg)), &f.body)),
+            )
+                .into_response());
+        }
+    }
     let e = st
         .desk
         .add_entry_with(&a.person, id, &f.body, internal, status, files)

@@ -46,3 +46,61 @@ pub async fn events(State(st): State<AppState>, a: Agent) -> Response {
     }));
     Sse::new(s).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))).into_response()
 }
+
+/// Agents seen on a ticket page in the last `PRESENCE_TTL`: ticket → agent →
+/// (name, writing a reply, last seen). In memory: presence is live state.
+#[derive(Default)]
+pub struct Presence {
+    seen: std::sync::Mutex<std::collections::HashMap<u64, OnTicket>>,
+}
+
+/// Agent id → (name, writing a reply, last seen).
+type OnTicket = std::collections::HashMap<u64, (String, bool, std::time::Instant)>;
+
+/// A page pings every few seconds; silence for this long means gone.
+const PRESENCE_TTL: std::time::Duration = std::time::Duration::from_secs(15);
+
+impl Presence {
+    /// Records the agent on the ticket and returns the others: (name, replying).
+    pub fn ping(&self, ticket: u64, agent: u64, name: &str, replying: bool, leaving: bool) -> Vec<(String, bool)> {
+        let mut map = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        map.retain(|_, m| {
+            m.retain(|_, (_, _, at)| now.duration_since(*at) < PRESENCE_TTL);
+            !m.is_empty()
+        });
+        let here = map.entry(ticket).or_default();
+        if leaving {
+            here.remove(&agent);
+        } else {
+            here.insert(agent, (name.to_string(), replying, now));
+        }
+        let mut others: Vec<(String, bool)> = here.iter().filter(|(id, _)| **id != agent).map(|(_, (n, r, _))| (n.clone(), *r)).collect();
+        others.sort();
+        others
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct PresenceForm {
+    replying: String,
+    leaving: String,
+}
+
+/// `POST /tickets/{ref}/presence`: "I am here (and writing)"; answers who else is.
+pub async fn presence(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    a: super::Agent,
+    axum::extract::Path(reference): axum::extract::Path<String>,
+    axum::extract::Form(f): axum::extract::Form<PresenceForm>,
+) -> Response {
+    let Some(id) = st.desk.parse_reference(&reference) else { return super::agent::fail(&st, crate::desk::DeskError::NotFound) };
+    if let Err(e) = st.desk.ticket_view(&a.person, id) {
+        return super::agent::fail(&st, e);
+    }
+    let others = st.presence.ping(id, a.person.id, &a.person.display(), f.replying == "1", f.leaving == "1");
+    let list: Vec<serde_json::Value> =
+        others.into_iter().map(|(name, replying)| serde_json::json!({"name": name, "replying": replying})).collect();
+    axum::Json(serde_json::json!({ "others": list })).into_response()
+}

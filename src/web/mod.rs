@@ -42,6 +42,8 @@ pub struct AppState {
     /// an admin exists at start.
     pub setup_token: Option<Arc<String>>,
     pub mail_stats: Arc<crate::mail::worker::MailStats>,
+    /// Who has which ticket open, and whether they are writing a reply.
+    pub presence: Arc<live::Presence>,
 }
 
 /// The logged-in agent, resolved once per request by the session middleware.
@@ -53,7 +55,7 @@ pub struct Agent {
 }
 
 pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crate::mail::worker::MailStats>) -> Router {
-    let state = AppState { desk, setup_token: setup_token.map(Arc::new), mail_stats };
+    let state = AppState { desk, setup_token: setup_token.map(Arc::new), mail_stats, presence: Arc::default() };
     Router::new()
         .route("/", get(|| async { Redirect::to("/tickets") }))
         .route("/healthz", get(healthz))
@@ -73,6 +75,7 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/tickets/{reference}/link", post(workflow::link))
         .route("/tickets/{reference}/subject", post(workflow::subject))
         .route("/tickets/{reference}/print", get(workflow::print))
+        .route("/tickets/{reference}/presence", post(live::presence))
         .route("/tickets/{reference}/pdf", get(workflow::pdf))
         .route("/tickets", get(agent::queue).post(agent::create_ticket))
         .route("/tickets/new", get(agent::new_ticket_page))
