@@ -181,6 +181,16 @@ async fn every_token_free_text_snippets_and_errors() {
         );
     }
 
+    // CSV export of a search: header plus one row per match, with the chosen fields.
+    let csv = b.get("/tickets.csv?q=from%3A%40acme.test&fields=ref,subject").await;
+    assert_eq!(csv.status, 200);
+    let mut lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines.remove(0), "Reference,Subject");
+    lines.sort();
+    let mut want = vec![format!("{vpn},VPN drops every hour"), format!("{prn},Printer on floor 3")];
+    want.sort();
+    assert_eq!(lines, want);
+
     // Saved searches appear in the sidebar with a live count.
     let r = b.post("/search/saved", &[("name", "Acme"), ("q", "from:@acme.test"), ("cols", "")]).await;
     assert_eq!(r.status, 303);

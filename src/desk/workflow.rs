@@ -210,6 +210,28 @@ impl Desk {
     }
 }
 
+impl Desk {
+    /// Tickets by id that the actor may see (in the given order), with the
+    /// people they name.
+    pub fn tickets_by_ids(&self, actor: &Person, ids: &[u64]) -> Result<(Vec<Ticket>, HashMap<u64, Person>)> {
+        let r = self.store.read()?;
+        let mut out = Vec::new();
+        let mut people = HashMap::new();
+        for &id in ids {
+            let Some(t) = r.ticket(id)?.filter(|t| actor.can_see(t)) else { continue };
+            for pid in [Some(t.requester), t.assignee].into_iter().flatten() {
+                if let std::collections::hash_map::Entry::Vacant(v) = people.entry(pid)
+                    && let Some(p) = r.person(pid)?
+                {
+                    v.insert(p);
+                }
+            }
+            out.push(t);
+        }
+        Ok((out, people))
+    }
+}
+
 fn search_failed(e: crate::search::SearchError) -> DeskError {
     match e {
         crate::search::SearchError::Store(s) => DeskError::Store(s),

@@ -1,5 +1,5 @@
-//! CSV export of any queue view (same filters as the queue), streamed page by
-//! page so a large view never sits in memory, with a field picker.
+//! CSV export of any queue view or search (same filters as the list), streamed
+//! page by page so a large view never sits in memory, with a field picker.
 
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -35,6 +35,16 @@ pub struct ExportParams {
     #[serde(flatten)]
     queue: QueueParams,
     fields: Option<String>,
+    /// A search (the search box grammar) instead of queue filters.
+    q: Option<String>,
+}
+
+/// Where the rows come from: a queue query walked page by page, or the ids a
+/// search matched (ids only in memory; tickets are loaded a page at a time).
+#[derive(Clone)]
+enum Source {
+    Queue(crate::store::TicketQuery),
+    Ids(std::sync::Arc<Vec<u64>>, usize),
 }
 
 /// One CSV field: quoted when needed; a leading = + - @ is defused so a
@@ -68,25 +78,42 @@ pub async fn csv(State(st): State<AppState>, a: Agent, Query(p): Query<ExportPar
         Ok(a) => a,
         Err(e) => return PageError(e).render(&st.desk.config.desk.name),
     };
-    let mut query = match build_query(&st, &a.person, &p.queue, |s| s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == *id))) {
-        Ok(q) => q,
-        Err(e) => return PageError(e).render(&st.desk.config.desk.name),
+    let source = match p.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) => match st.desk.search_ids(&a.person, q, 10_000_000) {
+            Ok(ids) => Source::Ids(std::sync::Arc::new(ids), 0),
+            Err(e) => return PageError(e).render(&st.desk.config.desk.name),
+        },
+        None => {
+            let mut query =
+                match build_query(&st, &a.person, &p.queue, |s| s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == *id))) {
+                    Ok(q) => q,
+                    Err(e) => return PageError(e).render(&st.desk.config.desk.name),
+                };
+            query.limit = PAGE;
+            query.offset = 0;
+            Source::Queue(query)
+        }
     };
-    query.limit = PAGE;
-    query.offset = 0;
     let header_line =
         fields.iter().map(|f| FIELDS.iter().find(|(k, _)| k == f).map(|(_, h)| *h).unwrap_or("")).collect::<Vec<_>>().join(",") + "\r\n";
     let desk = st.desk.clone();
     let person = a.person.clone();
     // State: (next query or None when done, header still to send).
-    let stream = futures_util::stream::unfold((Some(query), Some(header_line)), move |(q, head)| {
+    let stream = futures_util::stream::unfold((Some(source), Some(header_line)), move |(q, head)| {
         let (desk, person, fields) = (desk.clone(), person.clone(), fields.clone());
         async move {
             if let Some(h) = head {
                 return Some((Ok::<_, std::io::Error>(h.into_bytes()), (q, None)));
             }
             let q = q?;
-            let (tickets, more, people) = match desk.queue(&person, q.clone()) {
+            let fetched = match &q {
+                Source::Queue(query) => desk.queue(&person, query.clone()),
+                Source::Ids(ids, at) => {
+                    let end = (*at + PAGE).min(ids.len());
+                    desk.tickets_by_ids(&person, &ids[*at..end]).map(|(t, p)| (t, end < ids.len(), p))
+                }
+            };
+            let (tickets, more, people) = match fetched {
                 Ok(x) => x,
                 Err(e) => return Some((Err(std::io::Error::other(e.to_string())), (None, None))),
             };
@@ -118,10 +145,12 @@ pub async fn csv(State(st): State<AppState>, a: Agent, Query(p): Query<ExportPar
                 out.push_str(&row.join(","));
                 out.push_str("\r\n");
             }
-            let next = more.then(|| {
-                let mut n = q;
-                n.offset += PAGE;
-                n
+            let next = more.then(|| match q {
+                Source::Queue(mut n) => {
+                    n.offset += PAGE;
+                    Source::Queue(n)
+                }
+                Source::Ids(ids, at) => Source::Ids(ids, at + PAGE),
             });
             if tickets.is_empty() && next.is_none() {
                 return None;
