@@ -31,14 +31,14 @@
   // Canned responses: rendered for this ticket by the server, inserted at the cursor.
   const canned = document.getElementById("canned");
   if (canned && text) canned.addEventListener("change", () => {
-    if (!canned.value) return;
-    fetch(canned.dataset.url + canned.value, { credentials: "same-origin" }).then((r) => r.ok ? r.text() : "").then((t) => {
+    const opt = Array.from(document.querySelectorAll("#canned-list option")).find((o) => o.value === canned.value);
+    if (!opt) return;
+    fetch(canned.dataset.url + encodeURIComponent(opt.dataset.key), { credentials: "same-origin" }).then((r) => r.ok ? r.text() : "").then((t) => {
       const at = text.selectionStart ?? text.value.length;
       text.value = text.value.slice(0, at) + t + text.value.slice(at);
       canned.value = ""; text.focus();
     });
   });
-
 
   // "?" shows every shortcut.
   const toggleHelp = () => {

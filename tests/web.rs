@@ -414,6 +414,15 @@ async fn canned_responses_render_for_the_ticket() {
     assert_eq!(r.status, 200);
     assert_eq!(r.body, "Hello Ivan, please restart the router. (TKT-000001) -- Ada Admin");
     assert_eq!(b.get("/tickets/TKT-000001/canned/1").await.status, 404);
+    // Personal canned responses: only for their author, checked when saved.
+    let r = b.post("/settings/canned", &[("title", "Sign-off"), ("text", "Cheers, {{ agent.name }} ({{ ticket.ref }})")]).await;
+    assert_eq!(r.status, 303);
+    let bad = b.post("/settings/canned", &[("title", "Broken"), ("text", "{{ agent.name ")]).await;
+    assert_eq!(bad.status, 400);
+    let page = b.get("/tickets/TKT-000001").await;
+    assert!(page.body.contains("Sign-off (mine)") && page.body.contains("data-key=\"mine:Sign-off\""), "{}", page.body);
+    let r = b.get("/tickets/TKT-000001/canned/mine%3ASign-off").await;
+    assert_eq!(r.body, "Cheers, Ada Admin (TKT-000001)");
     // A broken canned template is a config error.
     std::fs::write(&cfg, "[[canned]]\nname = \"Broken\"\ntext = \"{{ requester.name \"\n").unwrap();
     let (code, _, err) = cli(dir.path(), &["--config", c, "check-config"], None);

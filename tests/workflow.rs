@@ -258,3 +258,55 @@ async fn two_agents_on_one_ticket_see_each_other_and_replies_do_not_cross() {
     // Internal notes never collide.
     assert_eq!(ada.post(&format!("/tickets/{r}/reply"), &[("body", "note"), ("internal", "1"), ("seen", &seen)]).await.status, 303);
 }
+
+#[tokio::test]
+async fn requester_directory_edit_notes_and_merge_two_addresses() {
+    let d = MailDesk::start();
+    for (from, subj, id) in [("dana@home.test", "Home VPN", "h1"), ("dana.smith@work.test", "Work laptop", "w1")] {
+        let m = crlf(&format!("From: Dana <{from}>\nTo: support@example.test\nSubject: {subj}\nMessage-ID: <{id}@x.test>\n\nhi\n"));
+        assert_eq!(Smtp::send_mail(&d.smtp, from, &["support@example.test"], &m).0, 250);
+    }
+    let all = d.wait_tickets(2).await;
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    let people = b.get("/people?q=dana").await;
+    let id_of = |email: &str| {
+        people
+            .body
+            .split("data-href=\"/requesters/")
+            .skip(1)
+            .find(|row| row.contains(email))
+            .map(|row| row.split('"').next().unwrap().to_string())
+            .expect(email)
+    };
+    let (home, work) = (id_of("dana@home.test"), id_of("dana.smith@work.test"));
+    // Edit name and notes.
+    assert_eq!(b.post(&format!("/requesters/{work}"), &[("name", "Dana Smith"), ("notes", "VIP, prefers phone")]).await.status, 303);
+    let p = b.get(&format!("/requesters/{work}")).await;
+    assert!(p.body.contains("<h1>Dana Smith</h1>") && p.body.contains("VIP, prefers phone"), "{}", p.body);
+    // The rename reaches search.
+    for _ in 0..100 {
+        if b.get("/search?q=requester%3A%22Dana+Smith%22").await.body.contains(all[1]["ref"].as_str().unwrap()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(b.get("/search?q=requester%3A%22Dana+Smith%22").await.body.contains(all[1]["ref"].as_str().unwrap()));
+    // Refusals.
+    assert_eq!(b.post(&format!("/requesters/{home}/merge"), &[("into", "dana@home.test")]).await.status, 400);
+    assert_eq!(b.post(&format!("/requesters/{home}/merge"), &[("into", ADMIN_EMAIL)]).await.status, 400);
+    // Merge home into work: both tickets are Dana Smith's, the old page redirects,
+    // and new mail from the home address belongs to the same person.
+    let r = b.post(&format!("/requesters/{home}/merge"), &[("into", "dana.smith@work.test")]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location.as_deref(), Some(format!("/requesters/{work}").as_str()));
+    let page = b.get(&format!("/requesters/{work}")).await;
+    for t in &all {
+        assert!(page.body.contains(t["ref"].as_str().unwrap()), "{}", page.body);
+    }
+    assert_eq!(b.get(&format!("/requesters/{home}")).await.location.as_deref(), Some(format!("/requesters/{work}").as_str()));
+    let m = crlf("From: Dana <dana@home.test>\nTo: support@example.test\nSubject: Printer\nMessage-ID: <h2@x.test>\n\nhi again\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "dana@home.test", &["support@example.test"], &m).0, 250);
+    let all = d.wait_tickets(3).await;
+    let t = d.ticket(all[2]["ref"].as_str().unwrap()).await;
+    assert_eq!(t["requester"]["email"], "dana.smith@work.test");
+}

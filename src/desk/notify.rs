@@ -467,28 +467,45 @@ impl Desk {
 
 impl Desk {
     /// Canned responses for a ticket's department: (index, name).
-    pub fn canned_for(&self, t: &Ticket) -> Vec<(usize, String)> {
-        self.config
+    /// Canned responses for a ticket: the desk's (for its department) and the
+    /// agent's own. Keys: the config index, or `mine:` and the title.
+    pub fn canned_for(&self, t: &Ticket, actor: &Person) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .config
             .canned
             .iter()
             .enumerate()
             .filter(|(_, c)| c.department.as_deref().is_none_or(|d| d.eq_ignore_ascii_case(&t.department)))
-            .map(|(i, c)| (i, c.name.clone()))
-            .collect()
+            .map(|(i, c)| (i.to_string(), c.name.clone()))
+            .collect();
+        if let Ok(mine) = self.store.read().and_then(|r| r.personal_canned(actor.id)) {
+            out.extend(mine.into_iter().map(|(title, _)| (format!("mine:{title}"), format!("{title} (mine)"))));
+        }
+        out
     }
 
     /// A canned response rendered for a ticket the actor may see.
-    pub fn render_canned(&self, actor: &Person, ticket: u64, idx: usize) -> Result<String> {
+    pub fn render_canned(&self, actor: &Person, ticket: u64, key: &str) -> Result<String> {
         let t = match self.store.read()?.ticket(ticket)? {
             Some(t) if actor.can_see(&t) => t,
             _ => return Err(super::DeskError::NotFound),
         };
-        let c = self
-            .canned_for(&t)
-            .into_iter()
-            .find(|(i, _)| *i == idx)
-            .and_then(|(i, _)| self.config.canned.get(i))
-            .ok_or(super::DeskError::NotFound)?;
+        let (name, text) = match key.strip_prefix("mine:") {
+            Some(title) => {
+                let mine = self.store.read()?.personal_canned(actor.id)?;
+                mine.into_iter().find(|(n, _)| n == title).ok_or(super::DeskError::NotFound)?
+            }
+            None => {
+                let idx: usize = key.parse().map_err(|_| super::DeskError::NotFound)?;
+                let c = self
+                    .canned_for(&t, actor)
+                    .into_iter()
+                    .find(|(k, _)| *k == idx.to_string())
+                    .and_then(|_| self.config.canned.get(idx))
+                    .ok_or(super::DeskError::NotFound)?;
+                (c.name.clone(), c.text.clone())
+            }
+        };
         let requester = self.store.read()?.person(t.requester)?;
         let ctx = json!({
             "desk": {"name": self.config.desk.name},
@@ -496,12 +513,33 @@ impl Desk {
             "requester": {"name": requester.as_ref().map(|p| p.display()).unwrap_or_default(), "email": requester.map(|p| p.email).unwrap_or_default()},
             "agent": {"name": actor.display(), "email": actor.email},
         });
-        crate::mail::templates::Templates::render_str(&c.name, &c.text, &ctx)
+        crate::mail::templates::Templates::render_str(&name, &text, &ctx)
             .map_err(|e| super::DeskError::Invalid { field: "canned", message: e.to_string() })
     }
 }
 
 impl Desk {
+    /// Adds (or replaces) one of the agent's own canned responses; the text is
+    /// checked as a template now, not when it is inserted.
+    pub fn save_personal_canned(&self, actor: &Person, title: &str, text: &str) -> Result<()> {
+        let title = title.trim();
+        if title.is_empty() || title.chars().count() > 80 || text.trim().is_empty() {
+            return Err(super::DeskError::Invalid { field: "canned", message: "give a title (up to 80 characters) and a text".into() });
+        }
+        crate::mail::templates::Templates::render_str(title, text, &crate::mail::templates::sample())
+            .map_err(|e| super::DeskError::Invalid { field: "canned", message: e.to_string() })?;
+        self.store.write(|w| w.put_personal_canned(actor.id, title, text).map_err(super::DeskError::from))
+    }
+
+    pub fn delete_personal_canned(&self, actor: &Person, title: &str) -> Result<()> {
+        self.store.write(|w| w.delete_personal_canned(actor.id, title).map_err(super::DeskError::from))?;
+        Ok(())
+    }
+
+    pub fn personal_canned(&self, actor: &Person) -> Result<Vec<(String, String)>> {
+        Ok(self.store.read()?.personal_canned(actor.id)?)
+    }
+
     /// Starts or stops following a ticket the actor may see.
     pub fn set_following(&self, actor: &Person, ticket: u64, on: bool) -> Result<()> {
         let now = self.now();

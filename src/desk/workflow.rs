@@ -232,6 +232,73 @@ impl Desk {
     }
 }
 
+impl Desk {
+    /// Edits a requester's name and the agents' notes about them.
+    pub fn update_person(&self, actor: &Person, id: u64, name: &str, notes: &str) -> Result<Person> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        let name = name.trim();
+        if name.chars().count() > 200 {
+            return Err(invalid("name", "at most 200 characters"));
+        }
+        if notes.len() > 20_000 {
+            return Err(invalid("notes", "at most 20 000 bytes"));
+        }
+        self.store.write(|w| {
+            let mut p = w.person(id)?.ok_or(DeskError::NotFound)?;
+            if p.is_staff() && !actor.is_admin() {
+                return Err(DeskError::Forbidden("agents are edited by admins under Agents".into()));
+            }
+            if p.name != name {
+                p.name = name.to_string();
+                w.put_person(&p)?;
+            }
+            w.set_person_notes(id, notes)?;
+            Ok(p)
+        })
+    }
+
+    /// Merges two requesters (one customer, two addresses): `from`'s tickets move
+    /// to `into`, and mail from either address is `into`'s from now on.
+    pub fn merge_people(&self, actor: &Person, from: u64, into_email: &str) -> Result<Person> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        let email = into_email.trim().to_lowercase();
+        let now = self.now();
+        self.store.write(|w| {
+            let src = w.person(from)?.ok_or(DeskError::NotFound)?;
+            let dst = w.person_by_email(&email)?.ok_or_else(|| invalid("into", format!("nobody has the address {email:?}")))?;
+            let dst = w.person(w.person_survivor(dst.id)?)?.ok_or(DeskError::NotFound)?;
+            if src.id == dst.id {
+                return Err(invalid("into", "a person cannot be merged into themselves"));
+            }
+            if src.is_staff() || dst.is_staff() {
+                return Err(invalid("into", "only requesters can be merged, not agents"));
+            }
+            let ids = w.merge_people(&src, &dst)?;
+            let what = Event::FieldChanged {
+                field: "requester".into(),
+                from: format!("{} <{}>", src.display(), src.email),
+                to: format!("{} <{}>", dst.display(), dst.email),
+            };
+            for id in ids {
+                w.append_entry(&mut event(id, actor, what.clone(), now))?;
+            }
+            Ok(dst)
+        })
+    }
+
+    pub fn person_notes(&self, id: u64) -> Result<String> {
+        Ok(self.store.read()?.person_notes(id)?)
+    }
+
+    pub fn person_survivor(&self, id: u64) -> Result<u64> {
+        Ok(self.store.read()?.person_survivor(id)?)
+    }
+}
+
 fn search_failed(e: crate::search::SearchError) -> DeskError {
     match e {
         crate::search::SearchError::Store(s) => DeskError::Store(s),

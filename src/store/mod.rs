@@ -480,7 +480,9 @@ impl Read {
             if !k.value().starts_with(&q) || out.len() >= max {
                 break;
             }
-            if let Some(p) = self.person(v.value())? {
+            if let Some(p) = self.person(v.value())?
+                && !out.iter().any(|o| o.id == p.id)
+            {
                 out.push(p);
             }
         }
@@ -491,7 +493,10 @@ impl Read {
                 break;
             }
             let p: Person = codec::decode(row?.1.value(), "people")?;
-            if (p.name.to_lowercase().contains(&q) || p.email.contains(&q)) && !out.iter().any(|o| o.id == p.id) {
+            if (p.name.to_lowercase().contains(&q) || p.email.contains(&q))
+                && !out.iter().any(|o| o.id == p.id)
+                && self.person_survivor(p.id)? == p.id
+            {
                 out.push(p);
             }
         }

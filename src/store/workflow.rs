@@ -32,6 +32,9 @@ pub(crate) const PERSON_NOTES: TableDefinition<u64, &str> = TableDefinition::new
 /// Senders banned by an agent ("junk and ban"): address → when.
 pub(crate) const BANNED: TableDefinition<&str, i64> = TableDefinition::new("banned");
 
+/// A person merged into another (same customer, two addresses): from → into.
+pub(crate) const PEOPLE_MERGED: TableDefinition<u64, u64> = TableDefinition::new("people_merged");
+
 /// Opens every table of this module (called by the migration at start).
 pub(crate) fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(INDEX_QUEUE)?;
@@ -44,6 +47,7 @@ pub(crate) fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(PERSONAL_CANNED)?;
     tx.open_table(PERSON_NOTES)?;
     tx.open_table(BANNED)?;
+    tx.open_table(PEOPLE_MERGED)?;
     Ok(())
 }
 
@@ -198,6 +202,19 @@ macro_rules! workflow_reads {
                 Ok(t.get(ticket)?.map(|v| Timestamp(v.value())))
             }
 
+            /// The person an id now stands for (after people merges).
+            pub fn person_survivor(&self, id: u64) -> Result<u64> {
+                let t = self.tx.open_table(PEOPLE_MERGED)?;
+                let mut cur = id;
+                for _ in 0..32 {
+                    match t.get(cur)? {
+                        Some(v) => cur = v.value(),
+                        None => break,
+                    }
+                }
+                Ok(cur)
+            }
+
             pub fn is_banned(&self, email: &str) -> Result<bool> {
                 let t = self.tx.open_table(BANNED)?;
                 Ok(t.get(email.to_lowercase().as_str())?.is_some())
@@ -253,6 +270,29 @@ impl Write {
     /// Marks tickets as changed (for the index and live views) without writing them.
     pub fn touch(&mut self, ids: impl IntoIterator<Item = u64>) {
         self.touched.extend(ids);
+    }
+
+    /// Merges person `from` into `into`: their tickets change requester, and
+    /// mail from `from`'s address is from `into` from now on.
+    pub fn merge_people(&mut self, from: &crate::domain::Person, into: &crate::domain::Person) -> Result<Vec<u64>> {
+        let ids = self.requester_ticket_ids(from.id)?;
+        for &id in &ids {
+            if let Some(old) = self.ticket(id)? {
+                let mut t = old.clone();
+                t.requester = into.id;
+                self.put_ticket(Some(&old), &t)?;
+            }
+        }
+        self.tx.open_table(super::PEOPLE_BY_EMAIL)?.insert(from.email.as_str(), into.id)?;
+        self.tx.open_table(PEOPLE_MERGED)?.insert(from.id, into.id)?;
+        let notes = self.person_notes(from.id)?;
+        if !notes.is_empty() {
+            let mine = self.person_notes(into.id)?;
+            let joined = if mine.is_empty() { notes } else { format!("{mine}\n\n{notes}") };
+            self.set_person_notes(into.id, &joined)?;
+            self.set_person_notes(from.id, "")?;
+        }
+        Ok(ids)
     }
 
     pub fn ban(&mut self, email: &str, at: Timestamp) -> Result<()> {

@@ -312,6 +312,10 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
         Ok(p) => p,
         Err(e) => return fail(&st, e),
     };
+    let mine = match st.desk.personal_canned(&a.person) {
+        Ok(m) => m,
+        Err(e) => return fail(&st, e),
+    };
     let body = html! {
         div.narrow-page {
             h1 { "My notifications" }
@@ -324,6 +328,26 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
                 }
                 div.actions { button.primary type="submit" { "Save" } }
             }
+            h2 #canned { "My canned responses" }
+            p.muted { "Only you see these in the reply box. They may use {{ requester.name }}, {{ ticket.ref }}, {{ ticket.subject }}, {{ agent.name }} and {{ desk.name }}." }
+            @for (title, text) in &mine {
+                div.card.canned-item {
+                    strong { (title) }
+                    (views::text_block(text))
+                    form.inline method="post" action="/settings/canned" {
+                        (csrf_field(&a.csrf))
+                        input type="hidden" name="title" value=(title);
+                        input type="hidden" name="delete" value="1";
+                        button.linkish type="submit" { "Delete" }
+                    }
+                }
+            }
+            form.card.form-grid method="post" action="/settings/canned" {
+                (csrf_field(&a.csrf))
+                label { "Title" input type="text" name="title" required maxlength="80"; }
+                label { "Text" textarea name="text" rows="4" required {} }
+                div.actions { button type="submit" { "Add canned response" } }
+            }
         }
     };
     let f = Frame {
@@ -334,6 +358,27 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
         area: "settings",
     };
     page(&f, body).into_response()
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct CannedForm {
+    title: String,
+    text: String,
+    delete: String,
+}
+
+/// Adds or deletes one of the agent's own canned responses.
+pub async fn save_canned(State(st): State<AppState>, a: Agent, axum::extract::Form(f): axum::extract::Form<CannedForm>) -> Response {
+    let res = if f.delete == "1" {
+        st.desk.delete_personal_canned(&a.person, &f.title)
+    } else {
+        st.desk.save_personal_canned(&a.person, &f.title, &f.text)
+    };
+    match res {
+        Ok(()) => Redirect::to("/settings?done=saved#canned").into_response(),
+        Err(e) => fail(&st, e),
+    }
 }
 
 pub async fn save_settings(State(st): State<AppState>, a: Agent, body: String) -> Response {

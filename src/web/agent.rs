@@ -682,15 +682,13 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
                     div.closed-note { "This ticket is closed and read-only." @if a.person.is_admin() { " Reopen it from the panel to write to it." } @else { " Only an admin can reopen it." } }
                 } @else {
                     form.replybox #reply method="post" enctype="multipart/form-data" action=(format!("/tickets/{r}/reply?_csrf={}", a.csrf)) {
-                        @let canned = desk.canned_for(t);
+                        @let canned = desk.canned_for(t, &a.person);
                         @if !canned.is_empty() {
-                            select #canned aria-label="Insert a canned response" data-url=(format!("/tickets/{r}/canned/")) {
-                                option value="" { "Insert a canned response…" }
-                                @for (i, name) in &canned { option value=(i) { (name) } }
+                            div.canned-pick {
+                                input #canned type="search" list="canned-list" placeholder="Insert a canned response… (type to search)" aria-label="Search and insert a canned response" data-url=(format!("/tickets/{r}/canned/")) autocomplete="off";
+                                datalist #canned-list { @for (key, name) in &canned { option value=(name) data-key=(key) {} } }
                             }
                         }
-                        input type="hidden" name="seen" value=(v.entries.last().map(|e| e.seq).unwrap_or(0));
-                        @if matches!(flash, Some(("collision", _))) { input type="hidden" name="force" value="1"; }
                         textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" { (draft) }
                         div.reply-actions {
                             label.files title="Attach files" { "Attach " input type="file" name="files" multiple; }
@@ -1063,7 +1061,12 @@ pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<N
 
 pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path<String>, Query(p): Query<QueueParams>) -> PageResult {
     let id: u64 = id.parse().map_err(|_| fail(&st, DeskError::NotFound))?;
+    let to = st.desk.person_survivor(id).map_err(|e| fail(&st, e))?;
+    if to != id {
+        return Ok(Redirect::to(&format!("/requesters/{to}")).into_response());
+    }
     let person = st.desk.person(&a.person, id).map_err(|e| fail(&st, e))?;
+    let notes = st.desk.person_notes(id).map_err(|e| fail(&st, e))?;
     let limit = st.desk.config.limits.page_size;
     let page_no = p.page.unwrap_or(1).clamp(1, 100_000);
     let q = TicketQuery { requester: Some(id), limit, offset: (page_no - 1) * limit, ..Default::default() };
@@ -1073,6 +1076,29 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
             div.crumbs { a href="/tickets" { "Queue" } " / requester" }
             h1 { (person.display()) }
             p.muted { (person.email) " · " (match person.role { crate::domain::Role::Requester => "contact", r => r.key() }) " since " (person.created_at.short()) }
+            @if !notes.is_empty() { div.notice.info.person-notes { strong { "Notes: " } (views::text_block(&notes)) } }
+            @if !person.is_staff() || a.person.is_admin() {
+                details.person-edit {
+                    summary { "Edit name and notes" }
+                    form.fields method="post" action=(format!("/requesters/{id}")) {
+                        (views::csrf_field(&a.csrf))
+                        label { "Name" input type="text" name="name" value=(person.name) maxlength="200"; }
+                        label { "Notes (agents only)" textarea name="notes" rows="4" { (notes) } }
+                        button type="submit" { "Save" }
+                    }
+                }
+            }
+            @if !person.is_staff() {
+                details.person-merge {
+                    summary { "Merge into another person…" }
+                    form.inline method="post" action=(format!("/requesters/{id}/merge")) {
+                        (views::csrf_field(&a.csrf))
+                        input type="email" name="into" placeholder="their other address" aria-label="Address of the person to merge into" required;
+                        button type="submit" { "Merge" }
+                    }
+                    p.muted.small { "Same customer, two addresses: this person's tickets move over, and mail from either address goes to the other person from now on." }
+                }
+            }
             div.queue-head { h2 { "Tickets" } a.button.primary href="/tickets/new" { "New ticket" } }
             @if tickets.is_empty() { (views::empty("No tickets from this requester that you can see.")) } @else { (ticket_table(&st, &tickets, &people, false)) }
             nav.pager {
@@ -1085,10 +1111,36 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
     Ok(page(&frame(&st, &a, person.display(), "queue"), body).into_response())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PersonForm {
+    name: String,
+    notes: String,
+    into: String,
+}
+
+fn person_error(st: &AppState, a: &Agent, id: u64, e: DeskError) -> Response {
+    if matches!(e, DeskError::NotFound | DeskError::Store(_)) {
+        return fail(st, e);
+    }
+    let body = html! { div.narrow-page { (views::notice("error", &e.to_string())) p { a href=(format!("/requesters/{id}")) { "Back" } } } };
+    (super::status_of(&e), page(&frame(st, a, "Not saved".into(), "people"), body)).into_response()
+}
+
+pub async fn update_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> PageResult {
+    st.desk.update_person(&a.person, id, &f.name, &f.notes).map_err(|e| person_error(&st, &a, id, e))?;
+    Ok(Redirect::to(&format!("/requesters/{id}")).into_response())
+}
+
+pub async fn merge_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> PageResult {
+    let into = st.desk.merge_people(&a.person, id, &f.into).map_err(|e| person_error(&st, &a, id, e))?;
+    Ok(Redirect::to(&format!("/requesters/{}", into.id)).into_response())
+}
+
 /// A canned response rendered for this ticket (plain text, for the reply box).
-pub async fn canned(State(st): State<AppState>, a: Agent, Path((reference, idx)): Path<(String, usize)>) -> Response {
+pub async fn canned(State(st): State<AppState>, a: Agent, Path((reference, idx)): Path<(String, String)>) -> Response {
     let Some(id) = st.desk.parse_reference(&reference) else { return fail(&st, DeskError::NotFound) };
-    match st.desk.render_canned(&a.person, id, idx) {
+    match st.desk.render_canned(&a.person, id, &idx) {
         Ok(text) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
         Err(e) => fail(&st, e),
     }
