@@ -73,6 +73,9 @@ fn schema_1_data_dir_is_migrated_and_keeps_its_data() {
     // The staff index too.
     assert_eq!(r.staff().unwrap().iter().map(|p| p.email.as_str()).collect::<Vec<_>>(), vec!["agent@example.test"]);
     assert_eq!(r.status_count(Status::Pending).unwrap(), 1);
+    // Schema 3 counts per assignee for the sidebar: every fixture ticket is agent 1's.
+    let active = tickets.iter().filter(|t| t.status.is_active()).count() as u64;
+    assert_eq!(r.active_count_of(1).unwrap(), active);
     drop(r);
     drop(store);
 
@@ -224,4 +227,63 @@ fn blobs_are_content_addressed_and_chunked() {
     assert_eq!(id1, id2);
     assert_eq!(store.read().unwrap().blob(&id1).unwrap().unwrap(), big);
     assert!(store.read().unwrap().blob("nope").unwrap().is_none());
+}
+
+/// Trash leaves queues and counts, restores, and purges after `trash_days` on
+/// the simulated clock; counters stay exact through merge and Trash.
+#[test]
+fn trash_purges_after_the_configured_days_and_counts_stay_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(Timestamp(1_800_000_000_000));
+    let mut cfg = Config::default();
+    cfg.workflow.trash_days = 3;
+    let desk = Desk::new(Store::open(dir.path()).unwrap(), Arc::new(cfg), Arc::new(clock.clone()));
+    let admin = desk
+        .add_agent(
+            None,
+            NewAgent {
+                email: "a@x.test".into(),
+                name: "A".into(),
+                role: Role::Admin,
+                password: "long enough pw".into(),
+                departments: vec![],
+            },
+        )
+        .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let t = desk
+            .create_ticket(
+                &admin,
+                NewTicket {
+                    subject: format!("t{i}"),
+                    requester_email: "c@x.test".into(),
+                    priority: Some(Priority::Urgent),
+                    assignee: (i < 2).then_some(admin.id),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        ids.push(t.id);
+    }
+    let counts = |d: &Desk| {
+        let c = d.sidebar_counts(&admin).unwrap();
+        (c.my_open, c.unassigned, c.urgent_unassigned, c.all_open, c.trash)
+    };
+    assert_eq!(counts(&desk), (2, 2, 2, 4, 0));
+    desk.set_trashed(&admin, ids[3], true).unwrap();
+    assert_eq!(counts(&desk), (2, 1, 1, 3, 1));
+    desk.merge(&admin, ids[1], ids[0]).unwrap();
+    assert_eq!(counts(&desk), (1, 1, 1, 2, 1));
+    assert_eq!(desk.survivor(ids[1]).unwrap(), ids[0]);
+    desk.set_trashed(&admin, ids[3], false).unwrap();
+    assert_eq!(counts(&desk), (1, 2, 2, 3, 0));
+    desk.set_trashed(&admin, ids[3], true).unwrap();
+    clock.advance_ms(2 * 86_400_000);
+    assert_eq!(desk.purge_trash().unwrap(), 0, "not yet");
+    clock.advance_ms(86_400_000);
+    assert_eq!(desk.purge_trash().unwrap(), 1);
+    assert_eq!(counts(&desk), (1, 1, 1, 2, 0));
+    assert!(desk.store.read().unwrap().ticket(ids[3]).unwrap().is_none());
+    assert!(desk.store.read().unwrap().entries(ids[3]).unwrap().is_empty());
 }
