@@ -175,3 +175,57 @@ async fn a_new_mail_appears_in_the_open_queue_without_reload() {
     assert!(status.success() && result.starts_with("OK "), "{result}\n{err}");
     eprintln!("live: new ticket visible in the open queue {} ms after sending", result.trim_start_matches("OK "));
 }
+
+#[tokio::test]
+async fn search_bulk_keyboard_and_presence_in_chromium() {
+    let Some((here, script_dir, chromium)) = browser() else { return };
+    let d = MailDesk::start();
+    for (subject, body, tags) in [
+        ("Printer on floor 2 jams", "The printer jams on every second page.", vec!["printers"]),
+        ("Toner low", "Printer in room 4 says toner low.", vec!["printers"]),
+        ("VPN drops", "Tunnel drops hourly.", vec![]),
+    ] {
+        let (st, _) = d
+            .api
+            .call(
+                "POST",
+                "/tickets",
+                Some(json!({"subject": subject, "body": body, "requester": {"name": "Pat", "email": "pat@customer.test"}, "tags": tags})),
+            )
+            .await;
+        assert_eq!(st, 201);
+    }
+    // Let the index catch up before the browser searches.
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    for _ in 0..100 {
+        if b.get("/search?q=tag%3Aprinters").await.body.contains("2 matching tickets") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let shots = here.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .current_dir(&script_dir)
+        .arg("search.mjs")
+        .arg(&d.server.base)
+        .arg(ADMIN_EMAIL)
+        .arg("correct horse battery")
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .env("OTHER_EMAIL", "agent@example.test")
+        .env("OTHER_PASSWORD", "bob's long password")
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stdout.contains("OK"), "browser search flow failed:\n{stdout}\n{stderr}");
+    for f in ["search.png", "search-error.png", "bulk-select.png", "bulk-done.png", "ticket-presence.png"] {
+        let len = std::fs::metadata(shots.join(f)).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 10_000, "screenshot {f} missing or empty");
+    }
+    // The bulk action really happened.
+    let all = d.all_tickets().await;
+    let urgent = all.iter().filter(|t| t["priority"] == "urgent").count();
+    assert_eq!(urgent, 2, "{all:?}");
+}

@@ -129,20 +129,22 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
                     input type="hidden" name="cols" value=(Column::list_key(&cols));
                     button.primary type="submit" { "Search" }
                 }
-                form.filters method="get" action="/search" {
-                    input type="hidden" name="q" value=(q);
-                    (column_picker(&cols))
-                    button type="submit" { "Apply columns" }
-                }
-                (help())
-                @if !q.is_empty() && !matches!(outcome, Some(SearchOutcome::Invalid(_))) {
-                    form.inline.save-search method="post" action="/search/saved" {
-                        (csrf_field(&a.csrf))
+                div.searchtools {
+                    form.filters method="get" action="/search" {
                         input type="hidden" name="q" value=(q);
-                        input type="hidden" name="cols" value=(Column::list_key(&cols));
-                        input type="text" name="name" placeholder="Name this search" aria-label="Name for the saved search" required maxlength="60";
-                        button type="submit" { "Save search" }
+                        (column_picker(&cols))
+                        noscript { button type="submit" { "Apply columns" } }
                     }
+                    @if !q.is_empty() && !matches!(outcome, Some(SearchOutcome::Invalid(_))) {
+                        form.inline.save-search method="post" action="/search/saved" {
+                            (csrf_field(&a.csrf))
+                            input type="hidden" name="q" value=(q);
+                            input type="hidden" name="cols" value=(Column::list_key(&cols));
+                            input type="text" name="name" placeholder="Name this search" aria-label="Name for the saved search" required maxlength="60";
+                            button type="submit" { "Save search" }
+                        }
+                    }
+                    (help())
                 }
                 (results)
             }
