@@ -127,7 +127,7 @@
         // Leave the page alone while the agent is choosing a filter or has
         // tickets selected for a bulk action (only the counts refresh then).
         if (document.activeElement && document.activeElement.closest("form.filters, form.bulkbar, form.searchbar")) return;
-        const selecting = document.querySelector("section.queue input[type=checkbox]:checked");
+        const selecting = document.querySelector("section.queue input[name=id]:checked, section.queue input[name=all]:checked");
         const doc = new DOMParser().parseFromString(html, "text/html");
         for (const sel of selecting ? ["aside.sidebar"] : ["section.queue", "aside.sidebar"]) {
           const fresh = doc.querySelector(sel), old = document.querySelector(sel);

@@ -689,6 +689,8 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
                                 datalist #canned-list { @for (key, name) in &canned { option value=(name) data-key=(key) {} } }
                             }
                         }
+                        input type="hidden" name="seen" value=(v.entries.last().map(|e| e.seq).unwrap_or(0));
+                        @if matches!(flash, Some(("collision", _))) { input type="hidden" name="force" value="1"; }
                         textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" { (draft) }
                         div.reply-actions {
                             label.files title="Attach files" { "Attach " input type="file" name="files" multiple; }
