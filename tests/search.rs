@@ -207,3 +207,51 @@ async fn every_token_free_text_snippets_and_errors() {
     assert!(out.contains("reindexed 3 tickets"), "{out}");
     assert!(err.contains("100%") && err.contains("entries/s"), "progress bar: {err}");
 }
+
+#[tokio::test]
+async fn shared_views_from_the_config_show_with_counts_and_their_columns() {
+    let config = format!(
+        "{MAIL_CONFIG}\n[[view]]\nname = \"VPN trouble\"\nquery = \"tag:vpn status:active\"\ncolumns = \"requester,tags,updated\"\n"
+    );
+    let d = MailDesk::start_with_config(&config);
+    for (subject, tags) in [("VPN down", vec!["vpn"]), ("VPN slow", vec!["vpn"]), ("Printer", vec![])] {
+        let (s, _) = d
+            .api
+            .call(
+                "POST",
+                "/tickets",
+                Some(json!({"subject": subject, "body": "x", "requester": {"name": "V", "email": "v@c.test"}, "tags": tags})),
+            )
+            .await;
+        assert_eq!(s, 201);
+    }
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    let mut page = b.get("/tickets").await;
+    for _ in 0..100 {
+        if page.body.contains(">VPN trouble<span class=\"count\">2</span>") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        page = b.get("/tickets").await;
+    }
+    assert!(page.body.contains("Team views") && page.body.contains(">VPN trouble<span class=\"count\">2</span>"), "{}", page.body);
+    let href = page
+        .body
+        .split("title=\"tag:vpn status:active\"")
+        .next()
+        .and_then(|h| h.rsplit("href=\"").next())
+        .map(|h| h.trim_end_matches("\" ").replace("&amp;", "&"))
+        .unwrap_or_default();
+    let view = b.get(&href).await;
+    assert_eq!(refs(&view.body).len(), 2, "{href}");
+    assert!(
+        view.body.contains("<th class=\"hide-sm\">Tags</th>") && !view.body.contains("<th class=\"hide-sm\">Priority</th>"),
+        "the view's columns"
+    );
+    // A bad view query is a config error naming the key.
+    let bad = d.dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[view]]\nname = \"x\"\nquery = \"stauts:open\"\n").unwrap();
+    let (code, _, err) = cli(d.dir.path(), &["--config", bad.to_str().unwrap(), "check-config"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("view") && err.contains("unknown search field"), "{err}");
+}

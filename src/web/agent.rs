@@ -758,6 +758,7 @@ fn ticket_body(st: &AppState, a: &Agent, v: &TicketView, agents: &[Person], flas
                         }
                         label { "Due date" input type="date" name="due" value=(t.due.map(|d| d.to_string()).unwrap_or_default()); }
                         label { "Tags" input type="text" name="tags" value=(t.tags.join(", ")) placeholder="comma, separated"; }
+                        label { "Reason (optional)" input type="text" name="reason" placeholder="recorded in the log"; }
                         button type="submit" { "Save changes" }
                     }
                 }
@@ -916,6 +917,8 @@ pub async fn reply(State(st): State<AppState>, a: Agent, Path(reference): Path<S
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct UpdateForm {
+    /// Why (optional; recorded in the log beside each change).
+    reason: Option<String>,
     status: Option<String>,
     priority: Option<String>,
     assignee: Option<String>,
@@ -951,7 +954,10 @@ pub async fn update(State(st): State<AppState>, a: Agent, Path(reference): Path<
     let id = st.desk.parse_reference(&reference).ok_or_else(|| fail(&st, DeskError::NotFound))?;
     let patch = parse_patch(&f).map_err(|e| ticket_error(&st, &a, &reference, e, ""))?;
     let before = st.desk.ticket_view(&a.person, id).map_err(|e| fail(&st, e))?.ticket;
-    let after = st.desk.update_ticket(&a.person, id, patch).map_err(|e| ticket_error(&st, &a, &reference, e, ""))?;
+    let after = st
+        .desk
+        .update_ticket_because(&a.person, id, patch, f.reason.as_deref().unwrap_or(""))
+        .map_err(|e| ticket_error(&st, &a, &reference, e, ""))?;
     let done = if after == before { "unchanged" } else { "saved" };
     Ok(Redirect::to(&format!("/tickets/{}?done={done}", st.desk.reference(id))).into_response())
 }
