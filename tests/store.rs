@@ -117,36 +117,19 @@ fn a_newer_schema_is_refused_not_misread() {
     assert!(err.to_string().contains("newer frontdesk"), "{err}");
 }
 
+fn staff(desk: &Desk, email: &str, role: Role) -> Person {
+    let name = email.split('@').next().unwrap_or("x").to_uppercase();
+    desk.add_agent(None, NewAgent { email: email.into(), name, role, password: "long enough pw".into(), departments: vec![] }).unwrap()
+}
+
 /// Queue queries through the desk, on a simulated clock.
 #[test]
 fn queue_queries_filter_sort_and_page() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(Timestamp(1_800_000_000_000));
     let desk = Desk::new(Store::open(dir.path()).unwrap(), Arc::new(Config::default()), Arc::new(clock.clone()));
-    let admin = desk
-        .add_agent(
-            None,
-            NewAgent {
-                email: "a@x.test".into(),
-                name: "A".into(),
-                role: Role::Admin,
-                password: "long enough pw".into(),
-                departments: vec![],
-            },
-        )
-        .unwrap();
-    let bob = desk
-        .add_agent(
-            None,
-            NewAgent {
-                email: "b@x.test".into(),
-                name: "B".into(),
-                role: Role::Agent,
-                password: "long enough pw".into(),
-                departments: vec![],
-            },
-        )
-        .unwrap();
+    let admin = staff(&desk, "a@x.test", Role::Admin);
+    let bob = staff(&desk, "b@x.test", Role::Agent);
     let prios = [Priority::Low, Priority::Urgent, Priority::Medium, Priority::High];
     for i in 0..40u64 {
         clock.advance_ms(1000);
@@ -238,18 +221,7 @@ fn trash_purges_after_the_configured_days_and_counts_stay_exact() {
     let mut cfg = Config::default();
     cfg.workflow.trash_days = 3;
     let desk = Desk::new(Store::open(dir.path()).unwrap(), Arc::new(cfg), Arc::new(clock.clone()));
-    let admin = desk
-        .add_agent(
-            None,
-            NewAgent {
-                email: "a@x.test".into(),
-                name: "A".into(),
-                role: Role::Admin,
-                password: "long enough pw".into(),
-                departments: vec![],
-            },
-        )
-        .unwrap();
+    let admin = staff(&desk, "a@x.test", Role::Admin);
     let mut ids = Vec::new();
     for i in 0..4 {
         let t = desk

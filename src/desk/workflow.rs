@@ -64,28 +64,18 @@ impl Desk {
         };
         let index = self.index()?;
         let found = index.search(&parsed, Self::visible_departments(actor), offset, limit).map_err(search_failed)?;
+        // The index may trail the store by a moment; the store has the truth.
+        let ids: Vec<u64> = found.hits.iter().map(|h| h.id).collect();
+        let (tickets, people) = self.tickets_by_ids(actor, &ids)?;
         let r = self.store.read()?;
         let mut hits = Vec::new();
-        let mut people = HashMap::new();
-        for h in found.hits {
-            // The index may trail the store by a moment; the store has the truth.
-            let Some(t) = r.ticket(h.id)? else { continue };
-            if !actor.can_see(&t) {
-                continue;
-            }
+        for t in tickets {
             let snippet = if parsed.has_text() {
                 let text: Vec<String> = r.entries(t.id)?.into_iter().filter(|e| e.kind != EntryKind::Event).map(|e| e.body).collect();
                 index.snippet(&parsed, &text.join("\n")).map_err(search_failed)?
             } else {
                 None
             };
-            for pid in [Some(t.requester), t.assignee].into_iter().flatten() {
-                if let std::collections::hash_map::Entry::Vacant(v) = people.entry(pid)
-                    && let Some(p) = r.person(pid)?
-                {
-                    v.insert(p);
-                }
-            }
             hits.push((t, snippet));
         }
         let p = &index.progress;

@@ -168,23 +168,26 @@ impl Read {
     }
 }
 
+/// Follows a merge chain (from → into) to its end. Merge targets are always
+/// live records, so chains are short; the bound only guards a corrupt cycle.
+fn follow(t: &impl ReadableTable<u64, u64>, id: u64) -> Result<u64> {
+    let mut cur = id;
+    for _ in 0..32 {
+        match t.get(cur)? {
+            Some(v) => cur = v.value(),
+            None => break,
+        }
+    }
+    Ok(cur)
+}
+
 /// Reads both transaction kinds need for merge, links, Trash and notes.
 macro_rules! workflow_reads {
     ($t:ty) => {
         impl $t {
             /// Follows merges: the ticket a reference now stands for.
             pub fn survivor(&self, id: u64) -> Result<u64> {
-                let t = self.tx.open_table(MERGED)?;
-                let mut cur = id;
-                // Merge targets are always live tickets, so chains are short; the
-                // bound only guards against a corrupt cycle.
-                for _ in 0..32 {
-                    match t.get(cur)? {
-                        Some(v) => cur = v.value(),
-                        None => break,
-                    }
-                }
-                Ok(cur)
+                follow(&self.tx.open_table(MERGED)?, id)
             }
 
             pub fn links(&self, ticket: u64) -> Result<Vec<u64>> {
@@ -204,15 +207,7 @@ macro_rules! workflow_reads {
 
             /// The person an id now stands for (after people merges).
             pub fn person_survivor(&self, id: u64) -> Result<u64> {
-                let t = self.tx.open_table(PEOPLE_MERGED)?;
-                let mut cur = id;
-                for _ in 0..32 {
-                    match t.get(cur)? {
-                        Some(v) => cur = v.value(),
-                        None => break,
-                    }
-                }
-                Ok(cur)
+                follow(&self.tx.open_table(PEOPLE_MERGED)?, id)
             }
 
             pub fn is_banned(&self, email: &str) -> Result<bool> {
