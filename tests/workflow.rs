@@ -120,6 +120,10 @@ async fn merge_link_trash_and_mail_to_a_merged_ticket() {
     assert!(trash.body.contains(&cref));
     let q = b.get("/tickets?status=all").await;
     assert!(!q.body.contains(&format!(">{cref}<")), "trashed ticket left the queue");
+    let (s, e) = d.api.call("PATCH", &format!("/tickets/{cref}"), Some(json!({"priority": "urgent"}))).await;
+    assert_eq!(s, 409, "a ticket in Trash does not change: {e}");
+    let q = b.get("/tickets?status=all").await;
+    assert!(!q.body.contains(&format!(">{cref}<")), "and stays out of the queue");
     assert_eq!(b.post(&format!("/tickets/{cref}/trash"), &[("on", "0")]).await.status, 303);
     let q = b.get("/tickets?status=all").await;
     assert!(q.body.contains(&format!(">{cref}<")), "restored");

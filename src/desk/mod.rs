@@ -326,6 +326,15 @@ impl Desk {
 
     /// Loads a ticket the actor may see; `NotFound` otherwise (no hint it exists).
     fn visible(&self, actor: &Person, w: &Write, id: u64) -> Result<Ticket> {
+        let t = self.visible_any(actor, w, id)?;
+        if w.trashed_at(id)?.is_some() {
+            return Err(DeskError::Conflict(format!("{} is in Trash; an admin must restore it before it can change", self.reference(id))));
+        }
+        Ok(t)
+    }
+
+    /// Like `visible`, also for a ticket in Trash (restoring it).
+    fn visible_any(&self, actor: &Person, w: &Write, id: u64) -> Result<Ticket> {
         match w.ticket(id)? {
             Some(t) if actor.can_see(&t) => Ok(t),
             _ => Err(DeskError::NotFound),

@@ -328,9 +328,6 @@ impl Desk {
         if dst.is_closed() {
             return Err(DeskError::Conflict(format!("{} is closed; reopen it before merging into it", self.reference(into))));
         }
-        if w.trashed_at(into)?.is_some() || w.trashed_at(from)?.is_some() {
-            return Err(DeskError::Conflict("tickets in Trash cannot be merged; restore them first".into()));
-        }
         w.merge_tickets(&src, &dst)?;
         let mut t = dst.clone();
         for tag in &src.tags {
@@ -378,7 +375,7 @@ impl Desk {
         if !actor.is_admin() {
             return Err(DeskError::Forbidden("only admins can move tickets to Trash or restore them".into()));
         }
-        let t = self.visible(actor, w, id)?;
+        let t = self.visible_any(actor, w, id)?;
         let changed = if on { w.trash_ticket(&t, now)? } else { w.restore_ticket(&t)? };
         if changed {
             w.append_entry(&mut event(id, actor, if on { Event::Trashed } else { Event::Restored }, now))?;

@@ -663,6 +663,11 @@ impl Write {
     /// Stores a ticket and keeps every index and counter in step with it.
     pub fn put_ticket(&mut self, old: Option<&Ticket>, new: &Ticket) -> Result<()> {
         self.touched.push(new.id);
+        if old.is_some() && self.trashed_at(new.id)?.is_some() {
+            // In Trash: out of every index and counter until restored.
+            self.tx.open_table(TICKETS)?.insert(new.id, codec::encode_ticket(new).as_slice())?;
+            return Ok(());
+        }
         if let Some(o) = old {
             self.unindex(o)?;
             self.count(o, -1)?;
