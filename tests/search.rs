@@ -191,6 +191,16 @@ async fn every_token_free_text_snippets_and_errors() {
     want.sort();
     assert_eq!(lines, want);
 
+    // The same search over the API: ranked hits with snippets, errors with the token.
+    let (s, page) = d.api.call("GET", "/tickets?q=rekey%20dept%3Asupport", None).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["tickets"][0]["ref"], vpn);
+    assert!(page["tickets"][0]["snippet"].as_str().unwrap_or("").contains("<b>rekey</b>"));
+    let (s, e) = d.api.call("GET", "/tickets?q=vpn%20staus%3Aopen", None).await;
+    assert_eq!(s, 400);
+    assert_eq!(e["token"], "staus:open");
+
     // Saved searches appear in the sidebar with a live count.
     let r = b.post("/search/saved", &[("name", "Acme"), ("q", "from:@acme.test"), ("cols", "")]).await;
     assert_eq!(r.status, 303);

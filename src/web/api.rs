@@ -128,6 +128,51 @@ pub struct ListParams {
     sort: Option<String>,
     cursor: Option<String>,
     limit: Option<usize>,
+    /// A search in the search box grammar; ranked results instead of filters.
+    q: Option<String>,
+}
+
+/// `GET /tickets?q=…`: the search box over the API (a reference finds that ticket).
+fn search(st: &AppState, me: &Person, text: &str, cursor: Option<&str>, limit: Option<usize>) -> Response {
+    use crate::desk::workflow::SearchOutcome;
+    let limit = limit.unwrap_or(st.desk.config.limits.page_size).clamp(1, 500);
+    let offset = match cursor {
+        None | Some("") => 0,
+        Some(c) => match c.parse::<usize>() {
+            Ok(n) => n,
+            Err(_) => return invalid("cursor", "is not a cursor this API returned"),
+        },
+    };
+    match st.desk.search(me, text, offset, limit) {
+        Ok(SearchOutcome::Jump(id)) => match st.desk.tickets_by_ids(me, &[id]) {
+            Ok((tickets, people)) => {
+                let list: Vec<Value> = tickets.iter().map(|t| ticket_json(st, t, &people)).collect();
+                axum::Json(json!({ "tickets": list, "total": list.len(), "next": Value::Null })).into_response()
+            }
+            Err(e) => desk_error(e),
+        },
+        Ok(SearchOutcome::Invalid(e)) => {
+            let body =
+                json!({ "error": e.message, "field": "q", "at": e.start, "token": text.get(e.start..e.end.min(text.len())).unwrap_or("") });
+            (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+        }
+        Ok(SearchOutcome::Results(r)) => {
+            let list: Vec<Value> = r
+                .hits
+                .iter()
+                .map(|(t, snippet)| {
+                    let mut v = ticket_json(st, t, &r.people);
+                    if let (Some(s), Some(o)) = (snippet, v.as_object_mut()) {
+                        o.insert("snippet".into(), Value::String(s.clone()));
+                    }
+                    v
+                })
+                .collect();
+            let next = if offset + limit < r.total { Value::String((offset + limit).to_string()) } else { Value::Null };
+            axum::Json(json!({ "tickets": list, "total": r.total, "next": next })).into_response()
+        }
+        Err(e) => desk_error(e),
+    }
 }
 
 async fn list(
@@ -140,6 +185,9 @@ async fn list(
         Err(r) => return r,
     };
     let Ok(Query(p)) = q else { return invalid("query", "malformed query string") };
+    if let Some(text) = p.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        return search(&st, &me, text, p.cursor.as_deref(), p.limit);
+    }
     let qp = QueueParams {
         cols: None,
         status: p.status.clone(),
