@@ -50,7 +50,7 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
         ));
         setup_token = Some(token);
     }
-    let (index, rebuild) = crate::search::SearchIndex::open(&cfg.server.data_dir, 24 << 20).context("cannot open the search index")?;
+    let (index, rebuild) = crate::search::SearchIndex::open(&cfg.server.data_dir, 15 << 20).context("cannot open the search index")?;
     let index = Arc::new(index);
     let _ = desk.search.set(index.clone());
     if rebuild {

@@ -147,7 +147,16 @@ impl SearchIndex {
             }
         };
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = index.writer_with_num_threads(1, writer_bytes.max(15_000_000))?;
+        // The server indexes with one thread and merges with one: a merge pool
+        // of several threads costs tens of MiB of RSS for no gain at this size.
+        // A large budget (reindex, bench) uses two indexing threads.
+        let workers = if writer_bytes >= 64 << 20 { 2 } else { 1 };
+        let opts = tantivy::indexer::IndexWriterOptions::builder()
+            .memory_budget_per_thread((writer_bytes / workers).max(15_000_000))
+            .num_worker_threads(workers)
+            .num_merge_threads(1)
+            .build();
+        let writer = index.writer_with_options(opts)?;
         let me = SearchIndex { index, reader, f, writer: Mutex::new(writer), dir, progress: Progress::default() };
         if fresh {
             // Written only after a complete rebuild (see `rebuild`).
@@ -467,37 +476,47 @@ impl SearchIndex {
 /// Keeps the index in step with the store until the store's change stream ends:
 /// rebuilds first when needed, then indexes whatever the queue holds after each
 /// commit (and once a second, to pick up anything a missed wake-up left).
-pub fn start_indexer(store_desk: Arc<crate::desk::Desk>, index: Arc<SearchIndex>, rebuild: bool) {
-    let mut changes = store_desk.store.subscribe();
+/// Runs on one dedicated thread: its allocations stay in one place instead of
+/// spreading over the runtime's blocking pool.
+pub fn start_indexer(desk: Arc<crate::desk::Desk>, index: Arc<SearchIndex>, rebuild: bool) {
+    let (wake_tx, wake_rx) = std::sync::mpsc::sync_channel::<()>(1);
+    let mut changes = desk.store.subscribe();
     tokio::spawn(async move {
+        loop {
+            match changes.recv().await {
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                // A full channel already holds a wake-up: nothing is lost.
+                _ => {
+                    if let Err(std::sync::mpsc::TrySendError::Disconnected(_)) = wake_tx.try_send(()) {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    let spawned = std::thread::Builder::new().name("indexer".into()).spawn(move || {
         if rebuild {
-            let (d, i) = (store_desk.clone(), index.clone());
             let started = std::time::Instant::now();
-            let res = tokio::task::spawn_blocking(move || i.rebuild(&d.store, |_, _, _| {})).await;
-            match res {
-                Ok(Ok(n)) => tracing::info!("search index built: {n} thread entries in {:.1} s", started.elapsed().as_secs_f64()),
-                Ok(Err(e)) => tracing::error!("building the search index failed: {e}"),
-                Err(e) => tracing::error!("building the search index stopped: {e}"),
+            match index.rebuild(&desk.store, |_, _, _| {}) {
+                Ok(n) => tracing::info!("search index built: {n} thread entries in {:.1} s", started.elapsed().as_secs_f64()),
+                Err(e) => tracing::error!("building the search index failed: {e}"),
             }
         }
         loop {
-            loop {
-                let (d, i) = (store_desk.clone(), index.clone());
-                match tokio::task::spawn_blocking(move || i.drain_queue(&d.store)).await {
-                    Ok(Ok(0)) => break,
-                    Ok(Ok(_)) => continue,
-                    Ok(Err(e)) => {
-                        tracing::error!("indexing failed (will retry): {e}");
-                        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-                        break;
-                    }
-                    Err(_) => return,
+            match index.drain_queue(&desk.store) {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::error!("indexing failed (will retry): {e}");
+                    std::thread::sleep(std::time::Duration::from_secs(2));
                 }
             }
-            let woke = tokio::time::timeout(std::time::Duration::from_secs(1), changes.recv()).await;
-            if let Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) = woke {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) = wake_rx.recv_timeout(std::time::Duration::from_secs(1)) {
                 return;
             }
         }
     });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the indexer thread: {e}");
+    }
 }
