@@ -211,7 +211,19 @@ pub(crate) fn rss_kib(pid: u32, field: &str) -> u64 {
 /// Starts `frontdesk serve` on ephemeral ports as a child process and reads
 /// the announced address for each scheme in `schemes` ("http://", "smtp://").
 pub(crate) fn spawn_server(args: &[&str], schemes: &[&str]) -> anyhow::Result<(std::process::Child, Vec<String>)> {
-    let mut child = Command::new(std::env::current_exe()?)
+    // FRONTDESK_BENCH_WRAPPER (e.g. "heaptrack") runs the server under a
+    // profiler; the RSS figures then include the wrapper's process.
+    let exe = std::env::current_exe()?;
+    let mut cmd = match std::env::var("FRONTDESK_BENCH_WRAPPER") {
+        Ok(w) if !w.trim().is_empty() => {
+            let mut parts = w.split_whitespace();
+            let mut c = Command::new(parts.next().unwrap_or("env"));
+            c.args(parts).arg(exe);
+            c
+        }
+        _ => Command::new(exe),
+    };
+    let mut child = cmd
         .args(args)
         .args(["--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "serve"])
         .env("FRONTDESK_LOG", "warn")
