@@ -254,6 +254,17 @@ pub(crate) fn spawn_server(args: &[&str], schemes: &[&str]) -> anyhow::Result<(s
 
 pub fn web(cfg: &Config, tickets: u64, entries: u32, requests: usize) -> anyhow::Result<()> {
     let total = fill(cfg, tickets, entries)?;
+    // Build the search index first, so the server is not busy rebuilding it
+    // while its pages are timed.
+    {
+        let store = Store::open_with_cache(&cfg.server.data_dir, cfg.server.cache_mib * 1024 * 1024)?;
+        let (index, rebuild) = crate::search::SearchIndex::open(&cfg.server.data_dir, 96 << 20)?;
+        if rebuild || store.read()?.index_queue_len()? > 0 {
+            let started = Instant::now();
+            let n = index.rebuild(&store, |_, _, _| {})?;
+            println!("search index: {n} entries in {:.1}s", started.elapsed().as_secs_f64());
+        }
+    }
     let (mut child, addrs) = spawn_server(&["--data-dir", &cfg.server.data_dir.to_string_lossy(), "--no-outgoing"], &["http://"])?;
     let pid = child.id();
     let result = (|| -> anyhow::Result<()> {
