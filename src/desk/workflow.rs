@@ -68,16 +68,15 @@ impl Desk {
         let ids: Vec<u64> = found.hits.iter().map(|h| h.id).collect();
         let (tickets, people) = self.tickets_by_ids(actor, &ids)?;
         let r = self.store.read()?;
-        let mut hits = Vec::new();
-        for t in tickets {
-            let snippet = if parsed.has_text() {
-                let text: Vec<String> = r.entries(t.id)?.into_iter().filter(|e| e.kind != EntryKind::Event).map(|e| e.body).collect();
-                index.snippet(&parsed, &text.join("\n")).map_err(search_failed)?
-            } else {
-                None
-            };
-            hits.push((t, snippet));
+        let mut texts = Vec::with_capacity(tickets.len());
+        if parsed.has_text() {
+            for t in &tickets {
+                let body: Vec<String> = r.entries(t.id)?.into_iter().filter(|e| e.kind != EntryKind::Event).map(|e| e.body).collect();
+                texts.push(body.join("\n"));
+            }
         }
+        let snippets = if parsed.has_text() { index.snippets(&parsed, &texts).map_err(search_failed)? } else { vec![None; tickets.len()] };
+        let hits: Vec<(Ticket, Option<String>)> = tickets.into_iter().zip(snippets).collect();
         let p = &index.progress;
         let building = p
             .building

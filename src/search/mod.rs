@@ -448,11 +448,11 @@ impl SearchIndex {
         Ok(self.search(p, departments, 0, max)?.hits.into_iter().map(|h| h.id).collect())
     }
 
-    /// Highlighted snippets (HTML, escaped, matches in `<b>`) of `text` for the
-    /// free-text part of the query.
-    pub fn snippet(&self, p: &Parsed, text: &str) -> Result<Option<String>> {
+    /// Highlighted snippets (HTML, escaped, matches in `<b>`) of each text for
+    /// the free-text part of the query; one generator serves the whole page.
+    pub fn snippets(&self, p: &Parsed, texts: &[String]) -> Result<Vec<Option<String>>> {
         if !p.has_text() {
-            return Ok(None);
+            return Ok(vec![None; texts.len()]);
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (t, neg) in &p.text {
@@ -464,8 +464,13 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let mut g = SnippetGenerator::create(&searcher, &q, self.f.body)?;
         g.set_max_num_chars(180);
-        let s = g.snippet(text);
-        Ok(if s.fragment().is_empty() || s.highlighted().is_empty() { None } else { Some(s.to_html()) })
+        Ok(texts
+            .iter()
+            .map(|text| {
+                let s = g.snippet(text);
+                if s.fragment().is_empty() || s.highlighted().is_empty() { None } else { Some(s.to_html()) }
+            })
+            .collect())
     }
 
     pub fn doc_count(&self) -> u64 {
