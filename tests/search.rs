@@ -265,3 +265,33 @@ async fn shared_views_from_the_config_show_with_counts_and_their_columns() {
     assert_eq!(code, 2);
     assert!(err.contains("view") && err.contains("unknown search field"), "{err}");
 }
+
+#[tokio::test]
+async fn the_index_catches_up_after_a_hard_kill() {
+    let mut d = MailDesk::start();
+    for i in 0..40 {
+        let (s, _) = d
+            .api
+            .call(
+                "POST",
+                "/tickets",
+                Some(json!({"subject": format!("Crashy {i}"), "body": "zebra", "requester": {"name": "K", "email": "k@c.test"}})),
+            )
+            .await;
+        assert_eq!(s, 201);
+    }
+    // Killed at once: some changes are surely still only in the index queue.
+    d.server.kill_hard();
+    d.restart();
+    let mut total = serde_json::Value::Null;
+    for _ in 0..200 {
+        let (s, page) = d.api.call("GET", "/tickets?q=zebra", None).await;
+        assert_eq!(s, 200, "{page}");
+        total = page["total"].clone();
+        if total == 40 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("index has {total} of 40 tickets after the restart");
+}

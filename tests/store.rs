@@ -259,3 +259,43 @@ fn trash_purges_after_the_configured_days_and_counts_stay_exact() {
     assert!(desk.store.read().unwrap().ticket(ids[3]).unwrap().is_none());
     assert!(desk.store.read().unwrap().entries(ids[3]).unwrap().is_empty());
 }
+
+/// Every change lands on the index queue in its own transaction, and draining
+/// the queue makes the index answer for it (no indexer thread involved).
+#[test]
+fn every_change_is_queued_for_the_index_in_the_same_transaction() {
+    use frontdesk::search::SearchIndex;
+    use frontdesk::search::query::{Context, parse};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(Timestamp(1_800_000_000_000));
+    let desk = Desk::new(Store::open(dir.path()).unwrap(), Arc::new(Config::default()), Arc::new(clock.clone()));
+    let admin = staff(&desk, "a@x.test", Role::Admin);
+    let t = desk
+        .create_ticket(&admin, NewTicket { subject: "Printer".into(), requester_email: "c@x.test".into(), ..Default::default() })
+        .unwrap();
+    let (index, fresh) = SearchIndex::open(dir.path(), 15 << 20).unwrap();
+    assert!(fresh);
+    let queued = |d: &Desk| d.store.read().unwrap().index_queue(100).unwrap().into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    assert_eq!(queued(&desk), vec![t.id]);
+    let count = |q: &str| {
+        let agents = desk.store.read().unwrap().staff().unwrap();
+        let p = parse(q, &Context { me: admin.id, agents: &agents, now: desk.now() }).unwrap();
+        index.count(&p, None).unwrap()
+    };
+    while index.drain_queue(&desk.store).unwrap() > 0 {}
+    assert!(queued(&desk).is_empty());
+    assert_eq!(count("printer"), 1);
+    // A note, a field change and a requester rename are each queued and found.
+    desk.add_entry(&admin, t.id, "zebra crossing", true, None).unwrap();
+    assert_eq!(queued(&desk), vec![t.id]);
+    while index.drain_queue(&desk.store).unwrap() > 0 {}
+    assert_eq!(count("zebra"), 1);
+    desk.update_ticket(&admin, t.id, TicketPatch { priority: Some(Priority::Urgent), ..Default::default() }).unwrap();
+    while index.drain_queue(&desk.store).unwrap() > 0 {}
+    assert_eq!(count("priority:urgent"), 1);
+    let requester = desk.store.read().unwrap().person_by_email("c@x.test").unwrap().unwrap();
+    desk.update_person(&admin, requester.id, "Quentin Quux", "").unwrap();
+    assert_eq!(queued(&desk), vec![t.id], "a rename requeues the person's tickets");
+    while index.drain_queue(&desk.store).unwrap() > 0 {}
+    assert_eq!(count("requester:quux"), 1);
+}
