@@ -137,6 +137,12 @@ async fn every_token_free_text_snippets_and_errors() {
     search(&mut b, "created:>2020-01-01 updated:<7d dept:support", &[prn, vpn]).await;
     search(&mut b, "created:<2020-01-01", &[]).await;
     search(&mut b, "updated:>7d", &[]).await;
+    // Order is a token too (saved with a search or a view).
+    search_in_order(&mut b, "sort:created_asc", &[vpn, inv, prn], true).await;
+    search_in_order(&mut b, "sort:created", &[prn, inv, vpn], true).await;
+    let page = search_in_order(&mut b, "sort:priority", &[vpn, inv, prn], false).await;
+    assert_eq!(refs(&page.body)[0], vpn, "urgent first");
+    assert!(page.body.contains("most urgent first"));
     // Free text plus tokens, the example shape.
     search(&mut b, "hour status:open assignee:me priority:urgent category:technical tag:vpn from:alice@acme.test requester:\"Alice\" dept:Support created:>2020-11-01 updated:<7d", &[vpn]).await;
 
@@ -169,6 +175,7 @@ async fn every_token_free_text_snippets_and_errors() {
         ("status:bogus", "status:bogus", "unknown status"),
         ("created:>yesterday", "created:>yesterday", "date like"),
         ("assignee:zed", "assignee:zed", "no agent"),
+        ("vpn sort:sideways", "sort:sideways", "use sort:relevance"),
         ("vpn \"never closed", "\"never closed", "never closed"),
     ] {
         let r = b.get(&format!("/search?q={}", percent(q))).await;

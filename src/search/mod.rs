@@ -26,7 +26,7 @@ use crate::store::{Read, Store, StoreError};
 use query::{Filter, Parsed, Text};
 
 /// Bump when the document layout changes: the index is then rebuilt at start.
-const INDEX_VERSION: &str = "frontdesk-search-1";
+const INDEX_VERSION: &str = "frontdesk-search-2";
 const VERSION_FILE: &str = "frontdesk-version";
 /// Tickets per indexer commit.
 const BATCH: usize = 1024;
@@ -83,7 +83,7 @@ fn schema() -> (Schema, Fields) {
         requester: b.add_text_field("requester", plain),
         from: b.add_text_field("from", STRING),
         status: b.add_u64_field("status", INDEXED),
-        priority: b.add_u64_field("priority", INDEXED),
+        priority: b.add_u64_field("priority", NumericOptions::default().set_indexed().set_fast()),
         assignee: b.add_u64_field("assignee", INDEXED),
         dept: b.add_text_field("dept", STRING),
         category: b.add_text_field("category", STRING),
@@ -420,12 +420,27 @@ impl SearchIndex {
         let q = self.build(p, departments)?;
         let searcher = self.reader.searcher();
         let limit = limit.max(1);
-        let (addrs, total): (Vec<(f32, DocAddress)>, usize) = if p.has_text() {
-            searcher.search(&q, &(TopDocs::with_limit(limit).and_offset(offset), Count))?
-        } else {
-            let (top, n) = searcher
-                .search(&q, &(TopDocs::with_limit(limit).and_offset(offset).order_by_fast_field::<i64>("updated", Order::Desc), Count))?;
-            (top.into_iter().map(|(u, a)| (u as f32, a)).collect(), n)
+        let sort = match p.sort {
+            Some(s) => s,
+            None if p.has_text() => query::SortBy::Relevance,
+            None => query::SortBy::Updated,
+        };
+        let top = || TopDocs::with_limit(limit).and_offset(offset);
+        let by = |field: &str, order: Order| -> Result<(Vec<(f32, DocAddress)>, usize)> {
+            let (top, n) = searcher.search(&q, &(top().order_by_fast_field::<i64>(field, order), Count))?;
+            Ok((top.into_iter().map(|(v, a)| (v as f32, a)).collect(), n))
+        };
+        let (addrs, total): (Vec<(f32, DocAddress)>, usize) = match sort {
+            query::SortBy::Relevance => searcher.search(&q, &(top(), Count))?,
+            query::SortBy::Updated => by("updated", Order::Desc)?,
+            query::SortBy::UpdatedAsc => by("updated", Order::Asc)?,
+            query::SortBy::Created => by("created", Order::Desc)?,
+            query::SortBy::CreatedAsc => by("created", Order::Asc)?,
+            query::SortBy::Priority => {
+                // Urgent is priority index 0: ascending puts it first.
+                let (top, n) = searcher.search(&q, &(top().order_by_fast_field::<u64>("priority", Order::Asc), Count))?;
+                (top.into_iter().map(|(v, a)| (v as f32, a)).collect(), n)
+            }
         };
         let mut hits = Vec::with_capacity(addrs.len());
         for (score, addr) in addrs {

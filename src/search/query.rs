@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Dates: `2026-11-01` is that day; `>`, `>=`, `<`, `<=` compare with it, and
-//! `2026-11-01..2026-11-30` is a range of whole days. Relative values are ages:
+//! `2026-11-01..2026-11-30` is a range of whole days. `sort:` picks the order
+//! (relevance, updated, updated_asc, created, created_asc, priority). Relative values are ages:
 //! `updated:<7d` means updated less than 7 days ago, `created:>2w` more than two
 //! weeks ago (units h, d, w). A mistake is reported with the token it is in.
 
@@ -68,6 +69,34 @@ pub struct Text {
 pub struct Parsed {
     pub text: Vec<(Text, bool)>,
     pub filters: Vec<(Filter, bool)>,
+    /// `sort:`; `None` means best match first with free text, else most
+    /// recently updated first.
+    pub sort: Option<SortBy>,
+}
+
+/// The order a search (or a saved search or view) lists tickets in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Relevance,
+    Updated,
+    UpdatedAsc,
+    Created,
+    CreatedAsc,
+    Priority,
+}
+
+impl SortBy {
+    pub fn parse(v: &str) -> Option<SortBy> {
+        Some(match v.to_ascii_lowercase().as_str() {
+            "relevance" | "best" => SortBy::Relevance,
+            "updated" | "-updated" => SortBy::Updated,
+            "updated_asc" | "+updated" | "oldest_update" => SortBy::UpdatedAsc,
+            "created" | "newest" | "-created" => SortBy::Created,
+            "created_asc" | "oldest" | "+created" => SortBy::CreatedAsc,
+            "priority" => SortBy::Priority,
+            _ => return None,
+        })
+    }
 }
 
 impl Parsed {
@@ -88,7 +117,7 @@ pub struct Context<'a> {
 
 /// The field names, for error messages and the help text.
 pub const FIELDS: &[&str] =
-    &["status", "assignee", "priority", "category", "tag", "from", "requester", "dept", "created", "updated", "has", "in"];
+    &["status", "assignee", "priority", "category", "tag", "from", "requester", "dept", "created", "updated", "has", "in", "sort"];
 
 /// Splits the query into raw tokens: (negated, key, value, value quoted, start, end).
 struct Raw<'q> {
@@ -198,6 +227,15 @@ pub fn parse(q: &str, cx: &Context) -> Result<Parsed, SearchError> {
                 "attachment" | "attachments" | "file" => Filter::Has("attachment".into()),
                 _ => return Err(err(format!("{key}:{v} — use has:attachment"))),
             },
+            "sort" | "order" => {
+                if raw.neg {
+                    return Err(err(format!("{key}: cannot be negated")));
+                }
+                p.sort = Some(SortBy::parse(v).ok_or_else(|| {
+                    err(format!("{key}:{v} — use sort:relevance, updated, updated_asc, created, created_asc or priority"))
+                })?);
+                continue;
+            }
             "in" => match v.to_ascii_lowercase().as_str() {
                 "trash" => Filter::InTrash,
                 _ => return Err(err(format!("{key}:{v} — use in:trash"))),

@@ -42,6 +42,20 @@ fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+fn order_label(p: &crate::search::query::Parsed) -> &'static str {
+    use crate::search::query::SortBy;
+    match p.sort {
+        None if p.has_text() => "best matches first",
+        None => "most recently updated first",
+        Some(SortBy::Relevance) => "best matches first",
+        Some(SortBy::Updated) => "most recently updated first",
+        Some(SortBy::UpdatedAsc) => "least recently updated first",
+        Some(SortBy::Created) => "newest first",
+        Some(SortBy::CreatedAsc) => "oldest first",
+        Some(SortBy::Priority) => "most urgent first",
+    }
+}
+
 /// The search help shown under the box.
 fn help() -> Markup {
     html! {
@@ -58,6 +72,7 @@ fn help() -> Markup {
                 li { code { "from:alice@example.com" } " " code { "from:@example.com" } " " code { "requester:\"Alice Smith\"" } }
                 li { code { "created:>2026-11-01" } " " code { "created:2026-11-01..2026-11-30" } " " code { "updated:<7d" } " (younger than 7 days)" }
                 li { code { "has:attachment" } " " code { "in:trash" } }
+                li { code { "sort:updated" } " " code { "sort:created_asc" } " " code { "sort:priority" } " " code { "sort:relevance" } " (order; saved with a search)" }
             }
         }
     }
@@ -104,7 +119,7 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
                 @if let Some((done, total)) = r.building {
                     (views::notice("info", &format!("The search index is being built ({done} of {total} tickets); results are incomplete until it finishes.")))
                 }
-                p.muted.result-count { (r.total) " matching ticket" @if r.total != 1 { "s" } @if r.parsed.has_text() { ", best matches first" } @else { ", most recently updated first" } }
+                p.muted.result-count { (r.total) " matching ticket" @if r.total != 1 { "s" } ", " (order_label(&r.parsed)) }
                 @if tickets.is_empty() {
                     (views::empty("No tickets match."))
                 } @else {
