@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{Desk, DeskError, Result, invalid};
-use crate::domain::{EntryKind, Event, Person, ThreadEntry, Ticket, Timestamp};
+use crate::domain::{EntryKind, Event, Person, Ticket, Timestamp};
 use crate::search::query::{self, Parsed, SearchError};
 
 /// What the search box leads to.
@@ -273,7 +273,7 @@ impl Desk {
                 to: format!("{} <{}>", dst.display(), dst.email),
             };
             for id in ids {
-                w.append_entry(&mut event(id, actor, what.clone(), now))?;
+                w.append_entry(&mut Self::event(id, Some(actor.id), what.clone(), now))?;
             }
             Ok(dst)
         })
@@ -292,19 +292,6 @@ fn search_failed(e: crate::search::SearchError) -> DeskError {
     match e {
         crate::search::SearchError::Store(s) => DeskError::Store(s),
         other => DeskError::Conflict(other.to_string()),
-    }
-}
-
-fn event(ticket: u64, actor: &Person, e: Event, now: Timestamp) -> ThreadEntry {
-    ThreadEntry {
-        ticket,
-        seq: 0,
-        kind: EntryKind::Event,
-        author: Some(actor.id),
-        body: String::new(),
-        event: Some(e),
-        attachments: vec![],
-        created_at: now,
     }
 }
 
@@ -335,7 +322,7 @@ impl Desk {
             }
         }
         t.updated_at = now;
-        w.append_entry(&mut event(into, actor, Event::Merged { reference: self.reference(from), into: false }, now))?;
+        w.append_entry(&mut Self::event(into, Some(actor.id), Event::Merged { reference: self.reference(from), into: false }, now))?;
         w.put_ticket(Some(&dst), &t)?;
         Ok(t)
     }
@@ -363,7 +350,7 @@ impl Desk {
                     } else {
                         Event::Unlinked { reference: self.reference(other) }
                     };
-                    w.append_entry(&mut event(t.id, actor, e, now))?;
+                    w.append_entry(&mut Self::event(t.id, Some(actor.id), e, now))?;
                 }
             }
             Ok(())
@@ -377,7 +364,7 @@ impl Desk {
         let t = self.visible_any(actor, w, id)?;
         let changed = if on { w.trash_ticket(&t, now)? } else { w.restore_ticket(&t)? };
         if changed {
-            w.append_entry(&mut event(id, actor, if on { Event::Trashed } else { Event::Restored }, now))?;
+            w.append_entry(&mut Self::event(id, Some(actor.id), if on { Event::Trashed } else { Event::Restored }, now))?;
         }
         Ok(())
     }

@@ -306,8 +306,12 @@ fn settle_one(desk: &Desk, w: &mut crate::store::Write, m: &OutMail, results: Re
             w.delete_outmail(&current)?;
         }
         if let Some(t) = m.ticket {
-            for e in events {
-                w.append_entry(&mut Desk::event(t, None, e, now))?;
+            // The ticket may have been merged (or purged) since the mail was queued.
+            let t = w.survivor(t)?;
+            if w.ticket(t)?.is_some() {
+                for e in events {
+                    w.append_entry(&mut Desk::event(t, None, e, now))?;
+                }
             }
         }
         Ok(())
