@@ -217,6 +217,33 @@ async fn bulk_jobs_on_selected_and_all_matching_report_refusals() {
     let junk = b.get("/junk").await;
     assert!(junk.body.contains("more spam") && junk.body.contains("banned"), "{}", junk.body);
 
+    // "All matching" on a queue view acts on exactly that view's tickets.
+    let (s, _) =
+        d.api.call("PATCH", &format!("/tickets/{}", refs[30].0), Some(json!({"assignee": "agent@example.test", "status": "open"}))).await;
+    assert_eq!(s, 200);
+    let q = b.get("/tickets").await;
+    let bob = q.body.split("\">Bob Agent</option>").next().and_then(|h| h.rsplit("value=\"").next()).unwrap().to_string();
+    let mut view = b.get(&format!("/tickets?assignee={bob}")).await;
+    for _ in 0..100 {
+        if b.get(&format!("/search?q=assignee%3A{bob}")).await.body.contains(&refs[30].0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        view = b.get(&format!("/tickets?assignee={bob}")).await;
+    }
+    let all_query = view.body.split("name=\"all_query\" value=\"").nth(1).unwrap().split('"').next().unwrap().replace("&quot;", "\"");
+    let form = vec![
+        ("_csrf".to_string(), csrf.clone()),
+        ("action".into(), "priority:low".into()),
+        ("all".into(), "1".into()),
+        ("all_query".into(), all_query),
+    ];
+    let r = b.post_raw("/tickets/bulk", &form).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let done = wait_job(&mut b, &r.location.unwrap()).await;
+    assert!(done.body.contains("Done: 1 of 1 tickets changed"), "{}", done.body);
+    assert_eq!(d.ticket(&refs[30].0).await["priority"], "low");
+
     // Bad bulk input is a clear 400.
     let r = b.post_raw("/tickets/bulk", &[("_csrf".to_string(), csrf.clone()), ("action".into(), "status:resolved".into())]).await;
     assert_eq!(r.status, 400);

@@ -268,7 +268,7 @@ fn resolve_agent(v: &str, cx: &Context) -> Result<u64, String> {
         "none" | "nobody" | "unassigned" => return Ok(0),
         _ => {}
     }
-    if let Some(a) = cx.agents.iter().find(|a| a.email == l) {
+    if let Some(a) = cx.agents.iter().find(|a| a.email == l || a.id.to_string() == l) {
         return Ok(a.id);
     }
     let hits: Vec<&Person> = cx
@@ -394,6 +394,7 @@ mod tests {
         assert_eq!(parse("assignee:ann@desk.test", &c).map(|p| p.filters[0].0.clone()), Ok(Filter::Assignee(4)));
         assert_eq!(parse("assignee:lind", &c).map(|p| p.filters[0].0.clone()), Ok(Filter::Assignee(3)));
         assert_eq!(parse("assignee:none", &c).map(|p| p.filters[0].0.clone()), Ok(Filter::Assignee(0)));
+        assert_eq!(parse("assignee:4", &c).map(|p| p.filters[0].0.clone()), Ok(Filter::Assignee(4)), "the queue's agent ids");
         let e = parse("status:open assignee:bo", &c).err().map(|e| (e.start, e.end));
         assert_eq!(e, Some((12, 23)), "ambiguous name points at its token");
     }
