@@ -215,6 +215,11 @@ async fn every_token_free_text_snippets_and_errors() {
     assert!(q.body.contains(">Acme<span class=\"count\">2</span>"), "{}", q.body);
     let bad = b.post("/search/saved", &[("name", "Broken"), ("q", "nope:1"), ("cols", "")]).await;
     assert_eq!(bad.status, 400);
+    let s2 = b.get("/search").await;
+    assert!(s2.body.contains("My saved searches (1)"));
+    assert_eq!(b.post("/search/saved", &[("name", "Acme"), ("delete", "1")]).await.status, 303);
+    assert!(!b.get("/tickets").await.body.contains(">Acme<"), "deleted");
+    assert_eq!(b.post("/search/saved", &[("name", "Acme"), ("q", "from:@acme.test"), ("cols", "")]).await.status, 303);
 
     // Reindex from scratch with the server stopped: same answers.
     d.server.stop();

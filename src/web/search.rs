@@ -160,6 +160,25 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
                         }
                     }
                     (help())
+                    @if !saved.is_empty() {
+                        details.saved-list {
+                            summary { "My saved searches (" (saved.len()) ")" }
+                            ul {
+                                @for (name, query, cols) in &saved {
+                                    li {
+                                        a href=(format!("/search?q={}&cols={}", enc(query), enc(cols))) { (name) } " "
+                                        code.muted { (query) } " "
+                                        form.inline method="post" action="/search/saved" {
+                                            (csrf_field(&a.csrf))
+                                            input type="hidden" name="name" value=(name);
+                                            input type="hidden" name="delete" value="1";
+                                            button.linkish type="submit" aria-label=(format!("Delete the saved search {name}")) { "Delete" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
                 (results)
             }
