@@ -147,29 +147,26 @@ impl Desk {
         Ok(())
     }
 
-    fn view_count(&self, actor: &Person, q: &str) -> Option<usize> {
+    /// A saved search's or view's count; `None` when search is unavailable or
+    /// the query no longer parses (e.g. an agent it names left).
+    fn view_count(&self, actor: &Person, cx: &query::Context, q: &str) -> Option<usize> {
         let index = self.search.get()?;
-        let parsed = self.parse_search(actor, q).ok()?.ok()?;
+        let parsed = query::parse(q, cx).ok()?;
         index.count(&parsed, Self::visible_departments(actor)).ok()
     }
 
     pub fn sidebar_counts(&self, actor: &Person) -> Result<SidebarCounts> {
-        use crate::domain::Status;
+        let by_status = self.status_counts()?;
+        let all_open = by_status.iter().filter(|(s, _)| s.is_active()).map(|(_, n)| n).sum();
         let r = self.store.read()?;
-        let mut by_status = Vec::new();
-        let mut all_open = 0;
-        for &s in Status::ALL {
-            let n = r.status_count(s)?;
-            if s.is_active() {
-                all_open += n;
-            }
-            by_status.push((s, n));
-        }
+        // One staff list for every saved search and view on the page.
+        let agents = r.staff()?;
+        let cx = query::Context { me: actor.id, agents: &agents, now: self.now() };
         let saved = self
             .saved_searches(actor)?
             .into_iter()
             .map(|(name, query, columns)| {
-                let count = self.view_count(actor, &query);
+                let count = self.view_count(actor, &cx, &query);
                 ViewLink { name, query, columns, count }
             })
             .collect();
@@ -181,7 +178,7 @@ impl Desk {
                 name: v.name.clone(),
                 query: v.query.clone(),
                 columns: v.columns.clone(),
-                count: self.view_count(actor, &v.query),
+                count: self.view_count(actor, &cx, &v.query),
             })
             .collect();
         Ok(SidebarCounts {

@@ -102,29 +102,11 @@ impl Read {
     }
 
     pub fn saved_searches(&self, person: u64) -> Result<Vec<(String, String)>> {
-        let t = self.tx.open_table(SAVED_SEARCHES)?;
-        let mut out = Vec::new();
-        for row in t.range((person, "")..)? {
-            let (k, v) = row?;
-            if k.value().0 != person {
-                break;
-            }
-            out.push((k.value().1.to_string(), v.value().to_string()));
-        }
-        Ok(out)
+        named_texts(&self.tx.open_table(SAVED_SEARCHES)?, person)
     }
 
     pub fn personal_canned(&self, person: u64) -> Result<Vec<(String, String)>> {
-        let t = self.tx.open_table(PERSONAL_CANNED)?;
-        let mut out = Vec::new();
-        for row in t.range((person, "")..)? {
-            let (k, v) = row?;
-            if k.value().0 != person {
-                break;
-            }
-            out.push((k.value().1.to_string(), v.value().to_string()));
-        }
-        Ok(out)
+        named_texts(&self.tx.open_table(PERSONAL_CANNED)?, person)
     }
 
     pub fn job(&self, id: u64) -> Result<Option<Job>> {
@@ -166,6 +148,19 @@ impl Read {
         use redb::ReadableTableMetadata;
         Ok(self.tx.open_table(TRASH)?.len()?)
     }
+}
+
+/// One person's rows of a (person, name) → text table, by name.
+fn named_texts(t: &impl ReadableTable<(u64, &'static str), &'static str>, person: u64) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for row in t.range((person, "")..)? {
+        let (k, v) = row?;
+        if k.value().0 != person {
+            break;
+        }
+        out.push((k.value().1.to_string(), v.value().to_string()));
+    }
+    Ok(out)
 }
 
 /// Follows a merge chain (from → into) to its end. Merge targets are always

@@ -321,8 +321,8 @@ pub(crate) fn ticket_table(st: &AppState, tickets: &[Ticket], people: &HashMap<u
 }
 
 pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery, Query(mut p): Query<QueueParams>) -> PageResult {
-    if p.cols.is_none() {
-        p.cols = super::search::picked_columns(raw.as_deref());
+    if let Some(picked) = super::search::picked_columns(raw.as_deref()) {
+        p.cols = Some(picked);
     }
     let desk = &st.desk;
     let agents = desk.agents().map_err(|e| fail(&st, e))?;
@@ -360,7 +360,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
         _ => "",
     };
     let sidebar = sidebar(&st, &a, view_key).map_err(|e| fail(&st, e))?;
-    let cols = super::search::columns_of(p.cols.as_deref());
+    let cols = Column::parse_list(p.cols.as_deref());
     let body = html! {
         div.queue-layout {
             (sidebar)
@@ -425,7 +425,7 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
     let c = st.desk.sidebar_counts(&a.person)?;
     let on = |k: &str| if k == active { "on" } else { "" };
     let count = |n: u64| html! { span.count { (n) } };
-    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let enc = super::search::enc;
     let pending = c.by_status.iter().find(|(s, _)| *s == Status::Pending).map(|x| x.1).unwrap_or(0);
     let on_hold = c.by_status.iter().find(|(s, _)| *s == Status::OnHold).map(|x| x.1).unwrap_or(0);
     Ok(html! {
@@ -1128,11 +1128,7 @@ pub struct PersonForm {
 }
 
 fn person_error(st: &AppState, a: &Agent, id: u64, e: DeskError) -> Response {
-    if matches!(e, DeskError::NotFound | DeskError::Store(_)) {
-        return fail(st, e);
-    }
-    let body = html! { div.narrow-page { (views::notice("error", &e.to_string())) p { a href=(format!("/requesters/{id}")) { "Back" } } } };
-    (super::status_of(&e), page(&frame(st, a, "Not saved".into(), "people"), body)).into_response()
+    super::workflow::refusal(st, a, e, "Not saved", "people", (&format!("/requesters/{id}"), "Back"))
 }
 
 pub async fn update_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> PageResult {

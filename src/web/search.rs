@@ -27,18 +27,15 @@ pub struct SearchParams {
     pub cols: Option<String>,
 }
 
-/// The column picker's ticked boxes (`col=a&col=b`) as a comma list.
+/// The column picker's ticked boxes (`col=a&col=b`) as a comma list; they win
+/// over a `cols=` the list's links carry.
 pub fn picked_columns(raw: Option<&str>) -> Option<String> {
     let picked: Vec<String> =
         form_urlencoded::parse(raw.unwrap_or("").as_bytes()).filter(|(k, _)| k == "col").map(|(_, v)| v.into_owned()).collect();
     if picked.is_empty() { None } else { Some(picked.join(",")) }
 }
 
-pub fn columns_of(cols: Option<&str>) -> Vec<Column> {
-    Column::parse_list(cols)
-}
-
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
@@ -79,13 +76,13 @@ fn help() -> Markup {
 }
 
 pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery, Query(mut p): Query<SearchParams>) -> PageResult {
-    if p.cols.is_none() || raw.as_deref().is_some_and(|r| r.contains("col=")) {
-        p.cols = picked_columns(raw.as_deref()).or(p.cols);
+    if let Some(picked) = picked_columns(raw.as_deref()) {
+        p.cols = Some(picked);
     }
     let q = p.q.trim().to_string();
     let limit = st.desk.config.limits.page_size;
     let page_no = p.page.unwrap_or(1).clamp(1, 10_000);
-    let cols = columns_of(p.cols.as_deref());
+    let cols = Column::parse_list(p.cols.as_deref());
     let saved = st.desk.saved_searches(&a.person).map_err(|e| fail(&st, e))?;
     let outcome =
         if q.is_empty() { None } else { Some(st.desk.search(&a.person, &q, (page_no - 1) * limit, limit).map_err(|e| fail(&st, e))?) };

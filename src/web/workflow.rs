@@ -31,23 +31,30 @@ fn back(st: &AppState, id: u64, done: &str) -> Response {
     Redirect::to(&format!("/tickets/{}?done={done}", st.desk.reference(id))).into_response()
 }
 
-/// A refusal shown on the ticket it concerns (400/409 with the reason).
-fn refused(st: &AppState, a: &Agent, id: u64, e: DeskError) -> Response {
+/// A refusal page: the reason (400/403/409 …) and a way back. Not-found and
+/// storage errors keep their own pages.
+pub(crate) fn refusal(st: &AppState, a: &Agent, e: DeskError, title: &str, area: &str, back: (&str, &str)) -> Response {
     if matches!(e, DeskError::NotFound | DeskError::Store(_)) {
         return fail(st, e);
     }
-    let status = super::status_of(&e);
     let msg = match &e {
         DeskError::Invalid { message, .. } => message.clone(),
         other => other.to_string(),
     };
+    let (href, label) = back;
     let body = html! {
         div.narrow-page {
             (views::notice("error", &msg))
-            p { a href=(format!("/tickets/{}", st.desk.reference(id))) { "Back to " (st.desk.reference(id)) } }
+            p { a href=(href) { (label) } }
         }
     };
-    (status, page(&frame(st, a, "Not done".into(), "queue"), body)).into_response()
+    (super::status_of(&e), page(&frame(st, a, title.into(), area), body)).into_response()
+}
+
+/// A refusal shown on the ticket it concerns.
+fn refused(st: &AppState, a: &Agent, id: u64, e: DeskError) -> Response {
+    let r = st.desk.reference(id);
+    refusal(st, a, e, "Not done", "queue", (&format!("/tickets/{r}"), &format!("Back to {r}")))
 }
 
 // ---------------------------------------------------------------- bulk jobs
@@ -63,15 +70,7 @@ pub async fn bulk(State(st): State<AppState>, a: Agent, body: Bytes) -> PageResu
     };
     match st.desk.start_job(&a.person, field(&f, "action"), field(&f, "value"), ids) {
         Ok(id) => Ok(Redirect::to(&format!("/jobs/{id}")).into_response()),
-        Err(e @ (DeskError::Invalid { .. } | DeskError::Forbidden(_))) => {
-            let msg = match &e {
-                DeskError::Invalid { message, .. } => message.clone(),
-                other => other.to_string(),
-            };
-            let body = html! { div.narrow-page { (views::notice("error", &msg)) p { a href="javascript:history.back()" { "Back" } } } };
-            Err((super::status_of(&e), page(&frame(&st, &a, "Bulk action".into(), "queue"), body)).into_response())
-        }
-        Err(e) => Err(fail(&st, e)),
+        Err(e) => Err(refusal(&st, &a, e, "Bulk action", "queue", ("javascript:history.back()", "Back"))),
     }
 }
 
