@@ -262,6 +262,9 @@ pub struct ServerConfig {
     pub secure_cookies: String,
     /// Database page cache, in MiB: the main knob for memory use.
     pub cache_mib: usize,
+    /// `/healthz` answers 503 when the oldest message waiting in the spool is
+    /// older than this many seconds (mail is accepted but not becoming tickets).
+    pub health_spool_age_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -272,6 +275,7 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("./frontdesk-data"),
             secure_cookies: "auto".into(),
             cache_mib: 16,
+            health_spool_age_secs: 60,
         }
     }
 }
@@ -429,6 +433,9 @@ impl Config {
         }
         if !(1..=65536).contains(&s.cache_mib) {
             return Err(("server", "cache_mib", format!("{} must be between 1 and 65536", s.cache_mib)));
+        }
+        if !(1..=86_400).contains(&s.health_spool_age_secs) {
+            return Err(("server", "health_spool_age_secs", format!("{} must be between 1 and 86400", s.health_spool_age_secs)));
         }
         let l = &self.limits;
         let positive: [(&'static str, u64); 7] = [

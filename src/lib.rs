@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod desk;
 pub mod domain;
+pub mod jobs;
 pub mod mail;
 pub mod search;
 pub mod store;

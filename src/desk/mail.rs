@@ -2,6 +2,7 @@
 //! right ticket, a system event, or a junk record — in one write transaction
 //! that also deletes the spool entry, so a crash neither loses nor duplicates
 //! it (DESIGN promises 1, 3, 4).
+#![deny(clippy::string_slice)]
 
 use super::notify::Notice;
 use super::{Desk, DeskError, Result};
@@ -247,11 +248,8 @@ impl Desk {
         if text.len() <= max {
             return text.trim_end().to_string();
         }
-        let mut end = max.saturating_sub(100);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}\n\n[… truncated at {max} bytes; the original message is kept]", &text[..end])
+        let kept = crate::domain::text::truncate_bytes(text, max.saturating_sub(100));
+        format!("{kept}\n\n[… truncated at {max} bytes; the original message is kept]")
     }
 
     fn store_attachments(w: &mut Write, m: &ParsedMail) -> Result<(Vec<AttachmentRef>, CidMap)> {

@@ -6,6 +6,7 @@
 //! Web, API, CLI and (later) mail call these; none of them touch the store.
 
 pub mod auth;
+pub mod health;
 pub mod mail;
 pub(crate) mod notify;
 pub mod print;
@@ -128,6 +129,8 @@ pub struct Desk {
     key_cache: std::sync::OnceLock<Vec<u8>>,
     /// The search index, once the server opened it.
     pub search: std::sync::OnceLock<Arc<crate::search::SearchIndex>>,
+    /// The supervised background workers (their state shows in `/healthz`).
+    pub jobs: Arc<crate::jobs::Jobs>,
 }
 
 impl Desk {
@@ -146,6 +149,7 @@ impl Desk {
             limiter: Mutex::new(auth::LoginLimiter::default()),
             key_cache: std::sync::OnceLock::new(),
             search: std::sync::OnceLock::new(),
+            jobs: Arc::default(),
         };
         // Load (or create) the signing key now, outside any transaction.
         if let Err(e) = desk.signing_key() {

@@ -4,6 +4,7 @@
 //! where the business rules live and where they are unit-tested exhaustively.
 
 pub mod people;
+pub mod text;
 pub mod thread;
 pub mod ticket;
 pub mod time;

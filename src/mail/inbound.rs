@@ -7,6 +7,8 @@
 
 use mail_parser::{Addr, Address, MessageParser, MimeHeaders, PartType};
 
+use crate::domain::text::{enclosed, from_ci, starts_with_ci, strip_prefix_ci};
+
 /// An attachment or inline image found in a message.
 #[derive(Debug, Clone)]
 pub struct Attachment {
@@ -142,21 +144,16 @@ const OOO_SUBJECTS: &[&str] = &[
 const FORWARD_PREFIXES: &[&str] = &["fwd:", "fw:", "wg:", "tr:", "rv:", "fwd :", "tr :", "doorst:", "vs:", "enc:", "i:", "vb:"];
 
 pub fn is_forward_subject(subject: &str) -> bool {
-    let s = subject.trim_start().to_lowercase();
-    FORWARD_PREFIXES.iter().any(|p| s.starts_with(p))
+    let s = subject.trim_start();
+    FORWARD_PREFIXES.iter().any(|p| starts_with_ci(s, p))
 }
 
 /// Strips reply/forward prefixes for display ("Re: Fwd: x" → "x").
 pub fn clean_subject(subject: &str) -> String {
     let mut s = subject.trim();
-    loop {
-        let lower = s.to_lowercase();
-        let cut =
-            ["re:", "aw:", "sv:", "antw:", "réf:", "ref:"].iter().chain(FORWARD_PREFIXES).find(|p| lower.starts_with(*p)).map(|p| p.len());
-        match cut {
-            Some(n) if s.is_char_boundary(n) => s = s[n..].trim_start(),
-            _ => break,
-        }
+    while let Some(rest) = ["re:", "aw:", "sv:", "antw:", "réf:", "ref:"].iter().chain(FORWARD_PREFIXES).find_map(|p| strip_prefix_ci(s, p))
+    {
+        s = rest.trim_start();
     }
     s.to_string()
 }
@@ -214,7 +211,6 @@ fn forwarded_sender(msg: &mail_parser::Message, text: &str) -> Option<Mailbox> {
             return Some(f);
         }
     }
-    let lower = text.to_lowercase();
     let markers = [
         "forwarded message",
         "original message",
@@ -223,16 +219,16 @@ fn forwarded_sender(msg: &mail_parser::Message, text: &str) -> Option<Mailbox> {
         "mensaje reenviado",
         "begin forwarded message",
     ];
-    let start = markers.iter().filter_map(|m| lower.find(m)).min().unwrap_or(0);
-    for line in text[start..].lines().take(40) {
+    // The earliest marker in the text (not in a lower-cased copy: lower-casing
+    // changes byte lengths, so its offsets are not offsets in `text`).
+    let forwarded = markers.iter().filter_map(|m| from_ci(text, m)).max_by_key(|rest| rest.len()).unwrap_or(text);
+    for line in forwarded.lines().take(40) {
         let l = line.trim().trim_start_matches('>').trim().trim_start_matches('*').trim();
-        let lower = l.to_lowercase();
         for key in ["from:", "von:", "de :", "de:", "van:", "da:"] {
-            if let Some(rest) = lower.strip_prefix(key) {
-                let rest = &l[l.len() - rest.len()..];
-                if let Some(m) = parse_inline_address(rest) {
-                    return Some(m);
-                }
+            if let Some(rest) = strip_prefix_ci(l, key)
+                && let Some(m) = parse_inline_address(rest)
+            {
+                return Some(m);
             }
         }
     }
@@ -242,10 +238,10 @@ fn forwarded_sender(msg: &mail_parser::Message, text: &str) -> Option<Mailbox> {
 /// `Name <a@b>`, `"Name" <a@b>`, `a@b`, or `Name [mailto:a@b]`.
 fn parse_inline_address(s: &str) -> Option<Mailbox> {
     let s = s.trim().trim_end_matches('*');
-    let (name, addr) = if let (Some(i), Some(j)) = (s.find('<'), s.rfind('>')) {
-        (s[..i].trim(), &s[i + 1..j])
-    } else if let (Some(i), Some(j)) = (s.find("[mailto:"), s.rfind(']')) {
-        (s[..i].trim(), &s[i + 8..j])
+    let (name, addr) = if let Some((name, addr)) = enclosed(s, "<", '>') {
+        (name.trim(), addr)
+    } else if let Some((name, addr)) = enclosed(s, "[mailto:", ']') {
+        (name.trim(), addr)
     } else {
         ("", s.split_whitespace().find(|w| w.contains('@')).unwrap_or(""))
     };
@@ -420,16 +416,14 @@ pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail
 
 /// Finds a `[PREFIX-000123]` reference in a subject.
 pub fn subject_reference(subject: &str, prefix: &str) -> Option<u64> {
-    let upper = subject.to_uppercase();
-    let pat = format!("[{}-", prefix.to_uppercase());
-    let mut from = 0;
-    while let Some(i) = upper[from..].find(&pat) {
-        let start = from + i + pat.len();
-        let digits: String = upper[start..].chars().take_while(|c| c.is_ascii_digit()).collect();
-        if !digits.is_empty() && upper[start + digits.len()..].starts_with(']') {
+    let pat = format!("[{prefix}-");
+    let mut rest = subject;
+    while let Some(after) = from_ci(rest, &pat).and_then(|r| strip_prefix_ci(r, &pat)) {
+        let digits: String = after.chars().take_while(|c| c.is_ascii_digit()).collect();
+        if !digits.is_empty() && after.get(digits.len()..).is_some_and(|r| r.starts_with(']')) {
             return digits.parse().ok().filter(|n| *n > 0);
         }
-        from = start;
+        rest = after;
     }
     None
 }

@@ -390,11 +390,15 @@ async fn futures_join<F: std::future::Future>(futs: impl Iterator<Item = F>) -> 
 
 /// Runs the sender until the process ends. `wake` makes it look at once.
 pub fn start(desk: Arc<Desk>, wake: Arc<Notify>) {
-    tokio::spawn(async move {
-        loop {
-            let tried = if desk.config.outgoing.enabled { run_once(&desk).await } else { 0 };
-            if tried == 0 {
-                let _ = tokio::time::timeout(Duration::from_millis(200), wake.notified()).await;
+    let jobs = desk.jobs.clone();
+    jobs.task("outbox", move || {
+        let (desk, wake) = (desk.clone(), wake.clone());
+        async move {
+            while !desk.jobs.stopping() {
+                let tried = if desk.config.outgoing.enabled { run_once(&desk).await } else { 0 };
+                if tried == 0 {
+                    let _ = tokio::time::timeout(Duration::from_millis(200), wake.notified()).await;
+                }
             }
         }
     });

@@ -63,51 +63,57 @@ impl Wake {
 }
 
 impl Spooler {
-    /// Starts the commit thread.
+    /// Starts the commit thread (a supervised job).
     pub fn start(desk: Arc<Desk>) -> Spooler {
         let (tx, rx) = mpsc::channel::<Job>();
+        let rx = std::sync::Mutex::new(rx);
         let committed = Arc::new(Wake::default());
         let notify = committed.clone();
-        std::thread::Builder::new()
-            .name("spool-commit".into())
-            .spawn(move || {
-                while let Ok(first) = rx.recv() {
-                    let mut batch = vec![first];
-                    let mut bytes = batch[0].raw.len();
-                    while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
-                        match rx.try_recv() {
-                            Ok(j) => {
-                                bytes += j.raw.len();
-                                batch.push(j);
-                            }
-                            Err(_) => break,
+        let jobs = desk.jobs.clone();
+        jobs.thread("spool-commit", move || {
+            let Ok(rx) = rx.lock() else { return };
+            while let Ok(first) = rx.recv() {
+                let mut batch = vec![first];
+                let mut bytes = batch[0].raw.len();
+                while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
+                    match rx.try_recv() {
+                        Ok(j) => {
+                            bytes += j.raw.len();
+                            batch.push(j);
                         }
+                        Err(_) => break,
                     }
-                    let result = desk.store.write(|w| {
+                }
+                let result = crate::jobs::guard(|| {
+                    desk.store.write(|w| {
                         let mut ids = Vec::with_capacity(batch.len());
                         for j in &batch {
                             ids.push(w.put_spool(&j.entry, &j.raw)?);
                         }
                         Ok::<_, DeskError>(ids)
-                    });
-                    match result {
-                        Ok(ids) => {
-                            for (j, id) in batch.into_iter().zip(ids) {
-                                let _ = j.done.send(Ok(id));
-                            }
-                            notify.notify();
+                    })
+                });
+                match result {
+                    Ok(Ok(ids)) => {
+                        for (j, id) in batch.into_iter().zip(ids) {
+                            let _ = j.done.send(Ok(id));
                         }
-                        Err(e) => {
-                            tracing::error!("spool commit failed: {e}");
-                            for j in batch {
-                                let _ = j.done.send(Err(e.to_string()));
-                            }
+                        notify.notify();
+                    }
+                    failed => {
+                        let e = match failed {
+                            Ok(Err(e)) => e.to_string(),
+                            Err(panic) => format!("panic: {panic}"),
+                            Ok(Ok(_)) => String::new(),
+                        };
+                        tracing::error!("spool commit failed: {e}");
+                        for j in batch {
+                            let _ = j.done.send(Err(e.clone()));
                         }
                     }
                 }
-            })
-            .map_err(|e| tracing::error!("cannot start the spool thread: {e}"))
-            .ok();
+            }
+        });
         Spooler { tx, committed }
     }
 

@@ -11,7 +11,9 @@ use super::spool::Wake;
 
 use crate::desk::Desk;
 use crate::desk::mail::MailOutcome;
-use crate::mail::inbound;
+use crate::jobs::guard;
+use crate::mail::inbound::{self, ParsedMail};
+use crate::store::SpoolEntry;
 
 /// Accept→ticket latencies (ms) of recent messages, for `/metrics` and benches.
 #[derive(Default)]
@@ -65,11 +67,41 @@ pub fn drain(desk: &Desk, stats: &MailStats) -> usize {
         for chunk in ids.chunks(BATCH) {
             process_batch(desk, stats, chunk);
         }
+        if desk.jobs.stopping() {
+            return n;
+        }
     }
 }
 
 /// Messages turned into tickets per write transaction when mail queues up.
 const BATCH: usize = 128;
+
+/// Debug builds only (the tests): a subject holding the text of
+/// `FRONTDESK_FAULT_PANIC_SUBJECT` panics the processing of that message, and
+/// one holding `FRONTDESK_FAULT_STALL_SUBJECT` holds the worker for 3 s, so
+/// tests can prove isolation and the health report.
+#[cfg(debug_assertions)]
+fn injected_fault(m: &ParsedMail) {
+    let hit = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty() && m.subject.contains(v.as_str()));
+    if let Some(marker) = hit("FRONTDESK_FAULT_STALL_SUBJECT") {
+        tracing::warn!("injected stall for {marker}");
+        std::thread::sleep(Duration::from_secs(3));
+    }
+    if let Some(marker) = hit("FRONTDESK_FAULT_PANIC_SUBJECT") {
+        panic!("injected fault for {marker}");
+    }
+}
+#[cfg(not(debug_assertions))]
+fn injected_fault(_: &ParsedMail) {}
+
+/// Parses a spooled message; a panic becomes an error with its message.
+fn parse_guarded(desk: &Desk, entry: &SpoolEntry, raw: &[u8]) -> Result<ParsedMail, String> {
+    guard(|| {
+        let m = inbound::parse(raw, &entry.mail_from, desk.config.limits.attachment_max_bytes);
+        injected_fault(&m);
+        m
+    })
+}
 
 fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) {
     if ids.len() == 1 {
@@ -78,16 +110,16 @@ fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) {
     let mut batch = Vec::with_capacity(ids.len());
     for &id in ids {
         match desk.store.read().and_then(|r| r.spool_entry(id)) {
-            Ok(Some((entry, raw))) => {
-                let parsed = inbound::parse(&raw, &entry.mail_from, desk.config.limits.attachment_max_bytes);
-                batch.push((id, entry, raw, parsed));
-            }
+            Ok(Some((entry, raw))) => match parse_guarded(desk, &entry, &raw) {
+                Ok(parsed) => batch.push((id, entry, raw, parsed)),
+                Err(panic) => to_junk(desk, stats, id, &entry, &raw, &ParsedMail::default(), &format!("processing panicked: {panic}")),
+            },
             Ok(None) => {}
             Err(e) => tracing::error!(spool = id, "cannot read spooled message: {e}"),
         }
     }
-    match desk.receive_mail_batch(&batch) {
-        Ok(outcomes) => {
+    match guard(|| desk.receive_mail_batch(&batch)) {
+        Ok(Ok(outcomes)) => {
             let now = desk.now().0;
             for ((id, entry, _, _), outcome) in batch.iter().zip(outcomes) {
                 let ms = (now - entry.received_at.0).max(0) as u64;
@@ -97,12 +129,26 @@ fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) {
                 tracing::debug!(spool = id, ?outcome, latency_ms = ms, "mail processed");
             }
         }
-        Err(e) => {
-            tracing::warn!("batch of {} failed ({e}); processing one by one", batch.len());
+        failed => {
+            let why = match failed {
+                Ok(Err(e)) => e.to_string(),
+                Err(panic) => format!("panic: {panic}"),
+                Ok(Ok(_)) => String::new(),
+            };
+            tracing::warn!("batch of {} failed ({why}); processing one by one", batch.len());
             for (id, ..) in &batch {
                 process_one(desk, stats, *id);
             }
         }
+    }
+}
+
+fn to_junk(desk: &Desk, stats: &MailStats, id: u64, entry: &SpoolEntry, raw: &[u8], parsed: &ParsedMail, reason: &str) {
+    tracing::error!(spool = id, "mail cannot be processed, moving it to Junk: {reason}");
+    match desk.spool_to_junk(id, entry, raw, parsed, reason) {
+        Ok(Some(_)) => stats.record((desk.now().0 - entry.received_at.0).max(0) as u64),
+        Ok(None) => {}
+        Err(e2) => tracing::error!(spool = id, "cannot move it to Junk either, will retry: {e2}"),
     }
 }
 
@@ -116,9 +162,12 @@ fn process_one(desk: &Desk, stats: &MailStats, id: u64) {
             return;
         }
     };
-    let parsed = inbound::parse(&raw, &entry.mail_from, desk.config.limits.attachment_max_bytes);
-    match desk.receive_mail(id, &entry, &raw, &parsed) {
-        Ok(outcome) => {
+    let parsed = match parse_guarded(desk, &entry, &raw) {
+        Ok(p) => p,
+        Err(panic) => return to_junk(desk, stats, id, &entry, &raw, &ParsedMail::default(), &format!("processing panicked: {panic}")),
+    };
+    match guard(|| desk.receive_mail(id, &entry, &raw, &parsed)) {
+        Ok(Ok(outcome)) => {
             let ms = (desk.now().0 - entry.received_at.0).max(0) as u64;
             if outcome != MailOutcome::AlreadyDone {
                 stats.record(ms);
@@ -127,34 +176,28 @@ fn process_one(desk: &Desk, stats: &MailStats, id: u64) {
         }
         // Storage trouble is temporary: the message stays in the spool and is
         // retried. Anything else would fail again: it goes to Junk with the reason.
-        Err(e @ crate::desk::DeskError::Store(_)) => {
+        Ok(Err(e @ crate::desk::DeskError::Store(_))) => {
             tracing::error!(spool = id, "mail processing failed, will retry: {e}");
             std::thread::sleep(Duration::from_millis(200));
         }
-        Err(e) => {
-            tracing::error!(spool = id, "mail cannot be processed, moving it to Junk: {e}");
-            if let Err(e2) = desk.spool_to_junk(id, &entry, &raw, &parsed, &e.to_string()) {
-                tracing::error!(spool = id, "cannot move it to Junk either, will retry: {e2}");
-            }
-        }
+        Ok(Err(e)) => to_junk(desk, stats, id, &entry, &raw, &parsed, &e.to_string()),
+        Err(panic) => to_junk(desk, stats, id, &entry, &raw, &parsed, &format!("processing panicked: {panic}")),
     }
 }
 
-/// Runs the worker on a blocking thread until the process ends.
+/// Runs the worker as a supervised job until shutdown: a panic outside one
+/// message's processing restarts it (and it drains the spool again).
 pub fn start(desk: Arc<Desk>, stats: Arc<MailStats>, wake: Arc<Wake>) {
-    std::thread::Builder::new()
-        .name("mail-worker".into())
-        .spawn(move || {
-            let left = drain(&desk, &stats);
-            if left > 0 {
-                tracing::info!("processed {left} message(s) left in the spool by the previous run");
-            }
-            loop {
-                // Wake on a commit, or every few seconds to retry failures.
-                wake.wait(Duration::from_secs(5));
-                drain(&desk, &stats);
-            }
-        })
-        .map_err(|e| tracing::error!("cannot start the mail worker: {e}"))
-        .ok();
+    let jobs = desk.jobs.clone();
+    jobs.thread("mail-worker", move || {
+        let left = drain(&desk, &stats);
+        if left > 0 {
+            tracing::info!("processed {left} message(s) left in the spool");
+        }
+        while !desk.jobs.stopping() {
+            // Wake on a commit, or every few seconds to retry failures.
+            wake.wait(Duration::from_secs(5));
+            drain(&desk, &stats);
+        }
+    });
 }

@@ -531,15 +531,19 @@ pub fn start_indexer(desk: Arc<crate::desk::Desk>, index: Arc<SearchIndex>, rebu
             }
         }
     });
-    let spawned = std::thread::Builder::new().name("indexer".into()).spawn(move || {
-        if rebuild {
+    let wake_rx = std::sync::Mutex::new(wake_rx);
+    let rebuild = std::sync::atomic::AtomicBool::new(rebuild);
+    let jobs = desk.jobs.clone();
+    jobs.thread("indexer", move || {
+        let Ok(wake_rx) = wake_rx.lock() else { return };
+        if rebuild.swap(false, std::sync::atomic::Ordering::SeqCst) {
             let started = std::time::Instant::now();
             match index.rebuild(&desk.store, |_, _, _| {}) {
                 Ok(n) => tracing::info!("search index built: {n} thread entries in {:.1} s", started.elapsed().as_secs_f64()),
                 Err(e) => tracing::error!("building the search index failed: {e}"),
             }
         }
-        loop {
+        while !desk.jobs.stopping() {
             match index.drain_queue(&desk.store) {
                 Ok(0) => {}
                 Ok(_) => continue,
@@ -553,7 +557,4 @@ pub fn start_indexer(desk: Arc<crate::desk::Desk>, index: Arc<SearchIndex>, rebu
             }
         }
     });
-    if let Err(e) = spawned {
-        tracing::error!("cannot start the indexer thread: {e}");
-    }
 }

@@ -6,13 +6,14 @@
 //! versioned codec in `codec`; `migrate` brings older data directories up to date.
 
 pub mod codec;
+mod db;
 pub mod migrate;
 mod query;
 mod workflow;
 
-use std::path::Path;
+use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 
-use redb::{Database, ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
+pub use db::Store;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -257,78 +258,6 @@ pub fn sha256_hex(data: &[u8]) -> String {
     s
 }
 
-/// The open database.
-pub struct Store {
-    db: Database,
-    /// Ids of tickets changed by each committed transaction, for live views.
-    changes: tokio::sync::broadcast::Sender<Vec<u64>>,
-}
-
-impl Store {
-    /// Opens (or creates) the database in `dir` with the default page cache,
-    /// migrating an older schema.
-    pub fn open(dir: &Path) -> Result<Store> {
-        Self::open_with_cache(dir, DEFAULT_CACHE_BYTES)
-    }
-
-    /// Like `open`, with the page cache capped at `cache_bytes` (memory use).
-    pub fn open_with_cache(dir: &Path, cache_bytes: usize) -> Result<Store> {
-        std::fs::create_dir_all(dir)?;
-        let path = dir.join(DB_FILE);
-        let db = match redb::Builder::new().set_cache_size(cache_bytes).create(&path) {
-            Ok(db) => db,
-            Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::Locked(path.display().to_string())),
-            Err(e) => return Err(e.into()),
-        };
-        let (changes, _) = tokio::sync::broadcast::channel(256);
-        let store = Store { db, changes };
-        migrate::run(&store.db)?;
-        Ok(store)
-    }
-
-    pub fn read(&self) -> Result<Read> {
-        Ok(Read { tx: self.db.begin_read()? })
-    }
-
-    /// Runs `f` in one write transaction; commits (durably) only if it returns Ok.
-    pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Write) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
-        let tx = self.db.begin_write().map_err(StoreError::from)?;
-        let mut w = Write { tx, touched: Vec::new() };
-        let out = f(&mut w)?;
-        w.enqueue_touched()?;
-        w.tx.commit().map_err(StoreError::from)?;
-        if !w.touched.is_empty() {
-            w.touched.sort_unstable();
-            w.touched.dedup();
-            // Nobody listening is fine.
-            let _ = self.changes.send(w.touched);
-        }
-        Ok(out)
-    }
-
-    /// Subscribes to the ids of tickets changed by each commit from now on.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Vec<u64>> {
-        self.changes.subscribe()
-    }
-
-    /// Like `write` but without fsync; for bulk loading (bench) only.
-    pub fn write_fast<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Write) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
-        let mut tx = self.db.begin_write().map_err(StoreError::from)?;
-        tx.set_durability(redb::Durability::None);
-        let mut w = Write { tx, touched: Vec::new() };
-        let out = f(&mut w)?;
-        w.enqueue_touched()?;
-        w.tx.commit().map_err(StoreError::from)?;
-        Ok(out)
-    }
-
-    /// A cheap check that the store answers (for `/healthz`).
-    pub fn health(&self) -> Result<u64> {
-        let r = self.read()?;
-        r.meta("schema_version")
-    }
-}
-
 /// The counters a ticket adds one to: its status; its assignee and status;
 /// urgent-and-unassigned by status.
 pub(crate) fn counter_keys(t: &Ticket) -> Vec<String> {
@@ -540,6 +469,13 @@ impl Read {
             raw.extend_from_slice(row?.1.value());
         }
         Ok(Some((e, raw)))
+    }
+
+    /// When the oldest message still in the spool was accepted.
+    pub fn spool_oldest(&self) -> Result<Option<crate::domain::Timestamp>> {
+        let t = self.tx.open_table(SPOOL)?;
+        let Some(first) = t.first()? else { return Ok(None) };
+        Ok(Some(codec::decode::<SpoolEntry>(first.1.value(), "spool")?.received_at))
     }
 
     pub fn spool_len(&self) -> Result<u64> {

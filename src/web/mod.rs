@@ -118,10 +118,17 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .with_state(state)
 }
 
+/// Liveness and intake: the store answers, every worker runs, and mail does
+/// not wait in the spool longer than `server.health_spool_age_secs`.
 async fn healthz(State(st): State<AppState>) -> Response {
-    match st.desk.store.health() {
-        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store unavailable: {e}\n")).into_response(),
+    let desk = st.desk.clone();
+    let report = tokio::task::spawn_blocking(move || desk.health()).await;
+    match report {
+        Ok(h) => {
+            let code = if h.ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+            (code, [(header::CONTENT_TYPE, "application/json")], h.to_json()).into_response()
+        }
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("health check failed: {e}\n")).into_response(),
     }
 }
 

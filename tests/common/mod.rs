@@ -57,6 +57,11 @@ impl Server {
     }
 
     pub fn start_with(dir: &Path, extra: &[&str]) -> Server {
+        Self::start_env(dir, extra, &[])
+    }
+
+    /// Like `start_with`, with extra environment variables for the server.
+    pub fn start_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
             .arg("--data-dir")
             .arg(dir)
@@ -65,6 +70,7 @@ impl Server {
             .args(extra)
             .arg("serve")
             .env("FRONTDESK_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -344,6 +350,11 @@ impl MailDesk {
 
     /// Like `start_with_config`, with the SMTP listener on a chosen address.
     pub fn start_on(config_text: &str, smtp_addr: &str) -> MailDesk {
+        Self::start_env(config_text, smtp_addr, &[])
+    }
+
+    /// Like `start_on`, with extra environment variables for the server.
+    pub fn start_env(config_text: &str, smtp_addr: &str, env: &[(&str, &str)]) -> MailDesk {
         let dir = tempdir();
         let config = dir.path().join("frontdesk.toml");
         std::fs::write(&config, config_text).unwrap();
@@ -375,7 +386,7 @@ impl MailDesk {
         if !config_text.contains("[outgoing]") {
             args.push("--no-outgoing");
         }
-        let server = Server::start_with(dir.path(), &args);
+        let server = Server::start_env(dir.path(), &args, env);
         let smtp = server.smtp_addr();
         let api = Api::new(&server.base, &token);
         MailDesk { dir, server, smtp, api, config }

@@ -1,0 +1,85 @@
+//! The desk's health for `/healthz`: the store answers, every supervised
+//! worker runs, and accepted mail does not wait in the spool too long.
+
+use serde_json::json;
+
+use super::Desk;
+use crate::jobs::WorkerStatus;
+
+/// One health report.
+#[derive(Debug)]
+pub struct Health {
+    /// `None` when the store answers; else why not.
+    pub store_error: Option<String>,
+    pub spool_depth: u64,
+    /// Age of the oldest spooled message, in seconds (0 when the spool is empty).
+    pub spool_oldest_secs: u64,
+    pub spool_limit_secs: u64,
+    pub workers: Vec<WorkerStatus>,
+}
+
+impl Health {
+    pub fn down(&self) -> Vec<&'static str> {
+        self.workers.iter().filter(|w| !w.running).map(|w| w.name).collect()
+    }
+
+    /// Healthy: store answers, no worker down, spool fresh.
+    pub fn ok(&self) -> bool {
+        self.store_error.is_none() && self.down().is_empty() && self.spool_oldest_secs <= self.spool_limit_secs
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut problems = Vec::new();
+        if let Some(e) = &self.store_error {
+            problems.push(format!("store: {e}"));
+        }
+        for w in self.down() {
+            problems.push(format!("worker {w} is down"));
+        }
+        if self.spool_oldest_secs > self.spool_limit_secs {
+            problems.push(format!(
+                "the oldest spooled message waits {} s (limit {} s): mail is not becoming tickets",
+                self.spool_oldest_secs, self.spool_limit_secs
+            ));
+        }
+        let workers: Vec<_> = self
+            .workers
+            .iter()
+            .map(|w| json!({"name": w.name, "running": w.running, "restarts": w.restarts, "last_panic": w.last_panic}))
+            .collect();
+        json!({
+            "status": if problems.is_empty() { "ok" } else { "unhealthy" },
+            "problems": problems,
+            "spool": {"depth": self.spool_depth, "oldest_age_secs": self.spool_oldest_secs, "limit_secs": self.spool_limit_secs},
+            "workers": workers,
+        })
+        .to_string()
+    }
+}
+
+impl Desk {
+    /// Gathers the health report (reads the store: call off the async runtime).
+    pub fn health(&self) -> Health {
+        let now = self.now();
+        let (mut store_error, mut depth, mut oldest) = (None, 0, 0);
+        match self.store.health().and_then(|_| self.store.read()) {
+            Ok(r) => {
+                depth = r.spool_len().unwrap_or(0);
+                if let Ok(Some(t)) = r.spool_oldest() {
+                    oldest = ((now.0 - t.0).max(0) / 1000) as u64;
+                }
+            }
+            Err(e) => store_error = Some(e.to_string()),
+        }
+        if let Some(e) = self.store.io_failure() {
+            store_error = Some(e);
+        }
+        Health {
+            store_error,
+            spool_depth: depth,
+            spool_oldest_secs: oldest,
+            spool_limit_secs: self.config.server.health_spool_age_secs,
+            workers: if self.jobs.stopping() { Vec::new() } else { self.jobs.status() },
+        }
+    }
+}

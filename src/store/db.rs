@@ -1,0 +1,186 @@
+//! The open database handle: read and write transactions, the change feed,
+//! and recovery from I/O failures.
+//!
+//! After an I/O error (a full disk, say) redb refuses every later write until
+//! the database is opened again. The store notes the failure (shown in
+//! `/healthz`; writes meanwhile fail, so SMTP answers 451 and HTTP 503) and
+//! reopens the database by itself on a later write, at most once a second,
+//! until it succeeds: when space returns the desk carries on without a restart.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use redb::Database;
+
+use super::{DB_FILE, DEFAULT_CACHE_BYTES, Read, Result, StoreError, Write, migrate};
+
+/// The last I/O failure and when recovery was last tried.
+struct Failure {
+    message: String,
+    last_try: Instant,
+}
+
+/// The open database.
+pub struct Store {
+    db: RwLock<Option<Arc<Database>>>,
+    path: PathBuf,
+    cache_bytes: usize,
+    failure: Mutex<Option<Failure>>,
+    /// Ids of tickets changed by each committed transaction, for live views.
+    changes: tokio::sync::broadcast::Sender<Vec<u64>>,
+}
+
+/// Whether an error means redb needs reopening (I/O failed underneath it).
+fn is_io(e: &StoreError) -> bool {
+    match e {
+        StoreError::Io(_) => true,
+        StoreError::Db(e) => {
+            matches!(
+                e.as_ref(),
+                redb::Error::Io(_) | redb::Error::PreviousIo | redb::Error::DatabaseAlreadyOpen | redb::Error::Corrupted(_)
+            ) || {
+                let t = e.to_string();
+                t.contains("I/O") || t.contains("previous io") || t.contains("Previous I/O")
+            }
+        }
+        _ => false,
+    }
+}
+
+fn open_db(path: &Path, cache_bytes: usize) -> Result<Database> {
+    match redb::Builder::new().set_cache_size(cache_bytes).create(path) {
+        Ok(db) => Ok(db),
+        Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(StoreError::Locked(path.display().to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir` with the default page cache,
+    /// migrating an older schema.
+    pub fn open(dir: &Path) -> Result<Store> {
+        Self::open_with_cache(dir, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Like `open`, with the page cache capped at `cache_bytes` (memory use).
+    pub fn open_with_cache(dir: &Path, cache_bytes: usize) -> Result<Store> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(DB_FILE);
+        let db = open_db(&path, cache_bytes)?;
+        migrate::run(&db)?;
+        let (changes, _) = tokio::sync::broadcast::channel(256);
+        Ok(Store { db: RwLock::new(Some(Arc::new(db))), path, cache_bytes, failure: Mutex::new(None), changes })
+    }
+
+    fn db(&self) -> Result<Arc<Database>> {
+        let slot = self.db.read().map_err(|_| StoreError::Corrupt { table: "-", detail: "store lock poisoned".into() })?;
+        slot.clone()
+            .ok_or_else(|| StoreError::Io(std::io::Error::other(self.io_failure().unwrap_or_else(|| "the database is closed".into()))))
+    }
+
+    pub fn read(&self) -> Result<Read> {
+        Ok(Read { tx: self.db()?.begin_read()? })
+    }
+
+    /// Why writes fail at the moment (an I/O error not yet recovered from).
+    pub fn io_failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|f| f.as_ref().map(|f| f.message.clone()))
+    }
+
+    fn note(&self, e: &StoreError) {
+        if is_io(e)
+            && let Ok(mut f) = self.failure.lock()
+            && f.is_none()
+        {
+            tracing::error!("storage failure, writes refused until it clears: {e}");
+            *f = Some(Failure { message: format!("storage failure: {e}"), last_try: Instant::now() });
+        }
+    }
+
+    /// After an I/O failure: reopens the database (at most once a second).
+    fn recover(&self) {
+        {
+            let Ok(mut f) = self.failure.lock() else { return };
+            match f.as_mut() {
+                Some(f) if f.last_try.elapsed() >= Duration::from_secs(1) => f.last_try = Instant::now(),
+                _ => return,
+            }
+        }
+        let Ok(mut slot) = self.db.write() else { return };
+        // The old handle must be gone before the file can be opened again
+        // (it holds the file lock); short read transactions may still hold it.
+        *slot = None;
+        let started = Instant::now();
+        let reopened = loop {
+            match open_db(&self.path, self.cache_bytes).and_then(|db| {
+                // A write proves the disk takes data again.
+                let tx = db.begin_write()?;
+                tx.commit()?;
+                Ok(db)
+            }) {
+                Ok(db) => break Ok(db),
+                Err(StoreError::Locked(_)) if started.elapsed() < Duration::from_millis(500) => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        match reopened {
+            Ok(db) => {
+                *slot = Some(Arc::new(db));
+                if let Ok(mut f) = self.failure.lock() {
+                    *f = None;
+                }
+                tracing::info!("storage recovered: the database is open again");
+            }
+            Err(e) => tracing::warn!("storage still failing: {e}"),
+        }
+    }
+
+    /// Runs `f` in one write transaction; commits (durably) only if it returns Ok.
+    pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Write) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+        self.write_with(redb::Durability::Immediate, f)
+    }
+
+    /// Like `write` but without fsync; for bulk loading (bench) only.
+    pub fn write_fast<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Write) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+        self.write_with(redb::Durability::None, f)
+    }
+
+    fn write_with<T, E: From<StoreError>>(
+        &self,
+        durability: redb::Durability,
+        f: impl FnOnce(&mut Write) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        if self.io_failure().is_some() {
+            self.recover();
+        }
+        let begun = self.db().and_then(|db| Ok(db.begin_write()?));
+        let mut tx = begun.inspect_err(|e| self.note(e))?;
+        tx.set_durability(durability);
+        let mut w = Write { tx, touched: Vec::new() };
+        let out = f(&mut w)?;
+        w.enqueue_touched().inspect_err(|e| self.note(e))?;
+        let committed: Result<()> = w.tx.commit().map_err(StoreError::from);
+        committed.inspect_err(|e| self.note(e))?;
+        if !w.touched.is_empty() {
+            w.touched.sort_unstable();
+            w.touched.dedup();
+            // Nobody listening is fine.
+            let _ = self.changes.send(w.touched);
+        }
+        Ok(out)
+    }
+
+    /// Subscribes to the ids of tickets changed by each commit from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Vec<u64>> {
+        self.changes.subscribe()
+    }
+
+    /// A cheap check that the store answers (for `/healthz`).
+    pub fn health(&self) -> Result<u64> {
+        let r = self.read()?;
+        r.meta("schema_version")
+    }
+}
