@@ -156,6 +156,9 @@ pub struct OutgoingConfig {
     pub template_dir: String,
     /// Days the signed link to a requester's ticket page (in their mail) works.
     pub link_days: u64,
+    /// Days an agent may answer a notification by mail (the signed token in
+    /// its Message-ID lets the answer act as the agent and use #commands).
+    pub command_token_days: u64,
     /// Acknowledge a new ticket by mail to its requester (the autoresponder).
     pub notify_ack: bool,
     /// Alert the department's agents about a new ticket by mail.
@@ -190,6 +193,7 @@ impl Default for OutgoingConfig {
             retry_secs: vec![60, 300, 900, 1800, 3600, 7200],
             template_dir: String::new(),
             link_days: 3,
+            command_token_days: 30,
             notify_ack: true,
             notify_new_ticket: true,
             notify_reply: true,
@@ -502,6 +506,9 @@ impl Config {
         }
         if o.retry_secs.is_empty() || o.retry_secs.contains(&0) {
             return Err(("outgoing", "retry_secs", "must list at least one wait, each greater than 0".into()));
+        }
+        if !(1..=3650).contains(&o.command_token_days) {
+            return Err(("outgoing", "command_token_days", format!("{} must be between 1 and 3650", o.command_token_days)));
         }
         if o.link_days == 0 {
             return Err(("outgoing", "link_days", "must be greater than 0".into()));

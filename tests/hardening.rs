@@ -29,9 +29,9 @@ async fn junk_page(d: &MailDesk) -> String {
 async fn case_folding_forward_does_not_stop_intake() {
     let d = MailDesk::start();
     let kelvin = crlf(
-        "From: Agent <agent@example.test>\nTo: support@example.test\nSubject: Fwd: broken\n\n\u{212A}\u{212A}\u{212A}\u{212A} ---------- Forwarded message ---------\nFrom: Carol <carol@customer.test>\n\nit broke\n",
+        "From: Fay <fay@customer.test>\nTo: support@example.test\nSubject: Fwd: broken\n\n\u{212A}\u{212A}\u{212A}\u{212A} ---------- Forwarded message ---------\nFrom: Carol <carol@customer.test>\n\nit broke\n",
     );
-    let r = Smtp::send_mail(&d.smtp, "agent@example.test", &["support@example.test"], &kelvin);
+    let r = Smtp::send_mail(&d.smtp, "fay@customer.test", &["support@example.test"], &kelvin);
     assert_eq!(r.0, 250, "{}", r.1);
     let dotted = crlf(
         "From: Dan <dan@customer.test>\nTo: support@example.test\nSubject: FW: x\n\nOriginal Message\nFrom: \u{130}\u{130}\u{130}\u{130}\u{130}\u{130} <x> <\n> <y@z.test\n",
@@ -43,9 +43,7 @@ async fn case_folding_forward_does_not_stop_intake() {
     let all = d.wait_tickets(3).await;
     let subjects: Vec<&str> = all.iter().filter_map(|t| t["subject"].as_str()).collect();
     assert!(subjects.contains(&"after the poison"), "{subjects:?}");
-    // The agent's forward is the customer's ticket, found despite the Kelvin signs.
-    let fwd = all.iter().find(|t| t["subject"] == "broken").expect("forward became a ticket");
-    assert_eq!(fwd["requester"]["email"], "carol@customer.test");
+    assert!(subjects.contains(&"Fwd: broken") && subjects.contains(&"FW: x"), "{subjects:?}");
     let (code, h) = healthz(&d).await;
     assert_eq!(code, 200, "{h}");
 }
@@ -100,4 +98,86 @@ async fn healthz_reports_a_stuck_intake() {
     d.settle().await;
     let (code, h) = healthz(&d).await;
     assert_eq!(code, 200, "{h}");
+}
+
+fn with_smarthost(addr: &str, extra: &str) -> String {
+    format!("{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{addr}\"\nretry_secs = [1]\n{extra}\n")
+}
+
+/// Mail with an agent's From but no signed token is kept as an unverified
+/// internal note, mailed to nobody, and the agent is told; a forged forward
+/// opens no ticket for the "victim". A real answer to a notification (signed
+/// token) is the agent's public reply.
+#[tokio::test]
+async fn forged_agent_mail_is_only_a_claim() {
+    use common::capture::Capture;
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&with_smarthost(&cap.addr, "notify_ack = false\nnotify_new_ticket = true\n"));
+    let m = crlf("From: Kim <kim@customer.test>\nTo: support@example.test\nSubject: Invoice\nMessage-ID: <inv1@customer.test>\n\nWrong total.\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "kim@customer.test", &["support@example.test"], &m).0, 250);
+    let alerts = cap.wait(2).await;
+    let alert_id = alerts.iter().find(|m| m.rcpt_to == ["agent@example.test"]).unwrap().header("Message-ID").unwrap();
+
+    // Phishing in the desk's name: From: the agent, from any host.
+    let forged = crlf(
+        "From: Bob Agent <agent@example.test>\nTo: support@example.test\nSubject: Re: [TKT-000001] Invoice\n\nPlease pay to IBAN XX00 EVIL.\n",
+    );
+    assert_eq!(Smtp::send_mail(&d.smtp, "agent@example.test", &["support@example.test"], &forged).0, 250);
+    d.settle().await;
+    let t = d.ticket("TKT-000001").await;
+    let entries = t["entries"].as_array().unwrap();
+    let note = entries.iter().find(|e| e["body"].as_str().unwrap().contains("IBAN")).unwrap();
+    assert_eq!(note["kind"], "note");
+    assert!(note["body"].as_str().unwrap().starts_with("[unverified: claims to be Bob Agent <agent@example.test>]"));
+    // Bob hears of it; Kim gets nothing.
+    let mails = cap.wait(3).await;
+    assert!(mails.iter().any(|m| m.rcpt_to == ["agent@example.test"] && m.data.contains("without proof")), "agent told");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!cap.all().iter().any(|m| m.rcpt_to.contains(&"kim@customer.test".to_string())), "nothing to the customer");
+
+    // A forged forward opens no ticket for the victim.
+    let fwd = crlf(
+        "From: Bob Agent <agent@example.test>\nTo: support@example.test\nSubject: Fwd: your account\n\n---------- Forwarded message ---------\nFrom: Victim <victim@customer.test>\n\nhello\n",
+    );
+    assert_eq!(Smtp::send_mail(&d.smtp, "agent@example.test", &["support@example.test"], &fwd).0, 250);
+    d.settle().await;
+    assert_eq!(d.all_tickets().await.len(), 1);
+    assert!(junk_page(&d).await.contains("unverified: claims to be agent agent@example.test"));
+
+    // The real Bob answers the notification: his public reply reaches Kim.
+    let real = crlf(&format!(
+        "From: Bob Agent <agent@example.test>\nTo: support@example.test\nSubject: Re: [TKT-000001] Invoice\nIn-Reply-To: {alert_id}\n\nCorrected invoice attached soon.\n"
+    ));
+    assert_eq!(Smtp::send_mail(&d.smtp, "agent@example.test", &["support@example.test"], &real).0, 250);
+    d.settle().await;
+    let t = d.ticket("TKT-000001").await;
+    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["kind"] == "reply" && e["body"] == "Corrected invoice attached soon."));
+    let mut got = false;
+    for _ in 0..100 {
+        if cap.all().iter().any(|m| m.rcpt_to == ["kim@customer.test"] && m.data.contains("Corrected invoice")) {
+            got = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(got, "the verified reply is mailed to the customer");
+}
+
+/// Deep cursors are refused with 400 instead of aborting the process.
+#[tokio::test]
+async fn absurd_cursors_are_refused() {
+    let d = MailDesk::start();
+    let (st, body) = d.api.call("GET", "/tickets?q=printer&cursor=100000000000", None).await;
+    assert_eq!(st, 400, "{body}");
+    assert_eq!(body["field"], "cursor");
+    let (st, _) = d.api.call("GET", "/tickets?cursor=100000000000", None).await;
+    assert_eq!(st, 400);
+    let (st, _) = d.api.call("GET", "/tickets?q=printer&cursor=18446744073709551615", None).await;
+    assert_eq!(st, 400);
+    // The server is still there, and sane cursors work.
+    let (st, _) = d.api.call("GET", "/tickets?q=printer&cursor=50", None).await;
+    assert_eq!(st, 200);
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(b.get("/search?q=printer&page=99999999999").await.status, 200);
+    assert_eq!(b.get("/tickets?page=99999999999999").await.status, 200);
 }

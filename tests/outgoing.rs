@@ -272,8 +272,18 @@ async fn agent_email_commands_need_a_signed_notification() {
     d.settle().await;
     let t = d.ticket("TKT-000001").await;
     assert_eq!(t["status"], "in_progress", "not closed");
-    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap().contains("refused")));
+    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap().contains("claims to be from Bob Agent")));
     assert!(t["entries"].as_array().unwrap().iter().any(|e| e["kind"] == "note" && e["body"].as_str().unwrap().contains("#close")));
+    // Bob is told that mail in his name arrived without proof.
+    let mut told = false;
+    for _ in 0..100 {
+        told = cap.all().iter().any(|m| m.rcpt_to == ["agent@example.test"] && m.data.contains("without proof"));
+        if told {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(told, "the agent is told");
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(!cap.all().iter().any(|m| m.rcpt_to == ["kim@customer.test"]));
     // A token signed for Bob does not work for Ada.

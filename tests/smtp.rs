@@ -202,16 +202,19 @@ async fn replies_thread_by_headers_and_subject_but_not_for_strangers() {
     assert!(!d.ticket(&r).await["entries"].as_array().unwrap().iter().any(|e| e["body"] == "hi"));
     assert_eq!(all[1]["requester"]["email"], "mallory@evil-customer.test");
 
-    // An agent replying by mail is the agent's public reply.
+    // Mail from an agent's address without a signed token is only a claim:
+    // an unverified internal note, nothing sent, nothing changed.
     let agent_mail = crlf(&format!(
         "From: Bob Agent <agent@example.test>\nTo: support@example.test\nSubject: Re: [{r}] VPN broken\n\nPlease update to 5.3.\n"
     ));
     assert_eq!(Smtp::send_mail(&d.smtp, "agent@example.test", &["support@example.test"], &agent_mail).0, 250);
     d.settle().await;
     let t = d.ticket(&r).await;
-    let e = t["entries"].as_array().unwrap().iter().rev().find(|e| e["kind"] == "reply").unwrap().clone();
-    assert_eq!((e["author"]["email"].as_str(), e["body"].as_str()), (Some("agent@example.test"), Some("Please update to 5.3.")));
-    assert_eq!(t["status"], "pending", "an agent's reply moves Open to Pending");
+    let e = t["entries"].as_array().unwrap().iter().rev().find(|e| e["kind"] == "note").unwrap().clone();
+    assert!(e["body"].as_str().unwrap().starts_with("[unverified: claims to be Bob Agent <agent@example.test>]"), "{e}");
+    assert!(e["body"].as_str().unwrap().contains("Please update to 5.3."));
+    assert!(!t["entries"].as_array().unwrap().iter().any(|e| e["kind"] == "reply" && e["body"] == "Please update to 5.3."));
+    assert_eq!(t["status"], "open", "a claim changes nothing");
 
     // Closed: a reply starts a new ticket that links to the closed one.
     for s in ["resolved", "closed"] {
@@ -251,18 +254,26 @@ async fn collaborators_and_agent_forwards() {
     assert_eq!(d.all_tickets().await.len(), 1);
     assert!(d.ticket(&r).await["entries"].as_array().unwrap().iter().any(|e| e["body"] == "Same for me."));
 
-    // An agent forwards a customer's mail: the ticket is the customer's.
+    // An agent forwards a customer's mail. Without proof it is the agent (a
+    // forged forward would open a ticket for a victim) it waits in Junk; the
+    // agent turns it into a ticket there, and the ticket is the customer's.
     let fwd = crlf(
         "From: Bob Agent <agent@example.test>\nTo: support@example.test\nSubject: Fwd: Broken monitor\n\nCan someone take this?\n\n---------- Forwarded message ---------\nFrom: Kim Customer <kim@customer.test>\nDate: Mon, 23 Nov 2026 at 09:00\nSubject: Broken monitor\nTo: Bob Agent <agent@example.test>\n\nMy monitor flickers.\n",
     );
     assert_eq!(Smtp::send_mail(&d.smtp, "agent@example.test", &["support@example.test"], &fwd).0, 250);
+    d.settle().await;
+    assert_eq!(d.all_tickets().await.len(), 1, "an unverified forward opens no ticket");
+    let mut bob = Browser::logged_in(&d.server.base, "agent@example.test", "bob's long password").await;
+    let junk = bob.get("/junk").await.body;
+    assert!(junk.contains("unverified: claims to be agent agent@example.test"), "{junk}");
+    let id = junk.split("/junk/").nth(1).and_then(|s| s.split('/').next()).unwrap().to_string();
+    let r = bob.post(&format!("/junk/{id}/ticket"), &[]).await;
+    assert!(r.status == 303 || r.status == 200, "{}", r.status);
     let all = d.wait_tickets(2).await;
     let t = d.ticket(all[1]["ref"].as_str().unwrap()).await;
     assert_eq!(t["requester"], json!({"name": "Kim Customer", "email": "kim@customer.test"}));
     assert_eq!(t["subject"], "Broken monitor");
     assert!(first_reply_body(&t).contains("My monitor flickers."));
-    let created = t["entries"].as_array().unwrap().iter().find(|e| e["kind"] == "event").unwrap().clone();
-    assert_eq!(created["author"]["email"], "agent@example.test", "the agent is on record as creator");
 }
 
 #[tokio::test]

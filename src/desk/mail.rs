@@ -146,7 +146,7 @@ impl Desk {
             }
         }
         // Email commands need a reply to a notification signed for this sender.
-        let signed_for = target.as_ref().and_then(|t| m.thread_ids.iter().find_map(|id| super::notify::signed_agent(self, t.id, id)));
+        let signed_for = target.as_ref().and_then(|t| m.thread_ids.iter().find_map(|id| super::notify::signed_agent(self, t.id, id, now)));
         if target.is_none()
             && let Some(n) = subject_reference(&m.subject, &self.config.desk.reference_prefix)
         {
@@ -220,13 +220,73 @@ impl Desk {
                 target = None;
             }
         }
+        // Mail may act as an agent only with proof: a reply to a notification
+        // carrying a token signed for this agent (and not expired). Anything
+        // else from an agent's address is a claim, and a forger's favourite:
+        // it is kept where only agents see it, mailed to nobody, and the agent
+        // is told. `force` is an agent's own decision (Junk → ticket).
+        let verified = matches!((&sender, signed_for), (Some(p), Some(a)) if p.id == a && p.is_staff());
+        if let Some(agent) = sender.as_ref().filter(|p| p.is_staff() && !verified && !force) {
+            return self.unverified_agent_mail(w, env, m, &from, agent, target.filter(|t| !t.is_closed()), raw_blob, now);
+        }
         match target {
-            Some(t) if !t.is_closed() => {
-                let verified = matches!((&sender, signed_for), (Some(p), Some(a)) if p.id == a && p.is_staff());
-                self.mail_reply(w, t, sender, m, &raw_blob, verified, now)
-            }
+            Some(t) if !t.is_closed() => self.mail_reply(w, t, sender, m, &raw_blob, verified, now),
             closed => self.mail_ticket(w, env, m, &from, sender, &raw_blob, closed, now),
         }
+    }
+
+    /// Mail from an agent's address without proof: an internal note on the
+    /// ticket it answers ("unverified: claims to be …"), or Junk when it
+    /// would start a ticket (a forged forward would open one for a victim).
+    #[allow(clippy::too_many_arguments)]
+    fn unverified_agent_mail(
+        &self,
+        w: &mut Write,
+        env: &SpoolEntry,
+        m: &ParsedMail,
+        from: &Mailbox,
+        agent: &Person,
+        target: Option<Ticket>,
+        raw_blob: String,
+        now: Timestamp,
+    ) -> Result<MailOutcome> {
+        let claimed = display(from);
+        tracing::warn!(from = %from.email, "mail claims to be from an agent without a signed token");
+        let Some(old) = target else {
+            let mut junk = JunkMail {
+                id: 0,
+                received_at: env.received_at,
+                from: claimed.clone(),
+                subject: m.subject.chars().take(300).collect(),
+                reason: format!("unverified: claims to be agent {} but carries no signed reply token", agent.email),
+                raw_blob,
+                mail_from: env.mail_from.clone(),
+                rcpt_to: env.rcpt_to.clone(),
+            };
+            let id = w.put_junk(&mut junk)?;
+            self.tell_agent_unverified(w, agent, &m.subject, "It is held in Junk, where an agent can turn it into a ticket.", now)?;
+            return Ok(MailOutcome::Junk(id));
+        };
+        let (attachments, cids) = Self::store_attachments(w, m)?;
+        let mut entry = ThreadEntry {
+            ticket: old.id,
+            seq: 0,
+            kind: EntryKind::Note,
+            author: None,
+            body: format!("[unverified: claims to be {claimed}]\n\n{}", self.mail_body(&m.text_clean, m)),
+            event: None,
+            attachments,
+            created_at: now,
+        };
+        w.append_entry(&mut entry)?;
+        self.put_mail_meta(w, old.id, entry.seq, m, &raw_blob, &cids)?;
+        w.append_entry(&mut Self::event(old.id, None, Event::UnverifiedSender { claimed }, now))?;
+        let mut t = old.clone();
+        t.updated_at = now;
+        w.put_ticket(Some(&old), &t)?;
+        let outcome = format!("It was kept as an internal note on {} and changed nothing else.", self.reference(old.id));
+        self.tell_agent_unverified(w, agent, &m.subject, &outcome, now)?;
+        Ok(MailOutcome::Reply(old.id))
     }
 
     /// The entry text for a mail: within the body size limit, with a note for

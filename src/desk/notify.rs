@@ -15,9 +15,10 @@ pub(crate) fn portal_claim(ticket: u64, requester: u64, expires: i64) -> String 
     format!("view:{ticket}:{requester}:{expires}")
 }
 
-/// The message an agent's notification token signs.
-pub(crate) fn agent_claim(ticket: u64, agent: u64) -> String {
-    format!("agent:{ticket}:{agent}")
+/// The message an agent's notification token signs: ticket, agent and the
+/// last day (days since 1970) the token is good for.
+pub(crate) fn agent_claim(ticket: u64, agent: u64, until_day: i64) -> String {
+    format!("agent:{ticket}:{agent}:{until_day}")
 }
 
 /// The message a collaborator's unsubscribe link signs.
@@ -29,12 +30,15 @@ pub(crate) fn unsubscribe_claim(ticket: u64, person: u64) -> String {
 /// each agent can turn any of them off for themself.
 pub const AGENT_KINDS: &[&str] = &["new_ticket", "note", "assigned", "requester_reply"];
 
-/// The agent a Message-ID of ours was signed for, if the signature holds.
-pub(crate) fn signed_agent(desk: &Desk, ticket: u64, message_id: &str) -> Option<u64> {
+/// The agent a Message-ID of ours was signed for, if the signature holds and
+/// the token has not expired (`outgoing.command_token_days`).
+pub(crate) fn signed_agent(desk: &Desk, ticket: u64, message_id: &str, now: Timestamp) -> Option<u64> {
     let token = message_id.split('@').next()?.rsplit('.').next()?;
-    let (agent, sig) = token.strip_prefix('a')?.split_once('-')?;
-    let agent: u64 = agent.parse().ok()?;
-    desk.verify(&agent_claim(ticket, agent), sig).then_some(agent)
+    let mut parts = token.strip_prefix('a')?.splitn(3, '-');
+    let agent: u64 = parts.next()?.parse().ok()?;
+    let until_day: i64 = parts.next()?.parse().ok()?;
+    let sig = parts.next()?;
+    (until_day >= now.0.div_euclid(86_400_000) && desk.verify(&agent_claim(ticket, agent, until_day), sig)).then_some(agent)
 }
 
 /// What happened, for notification purposes.
@@ -173,7 +177,10 @@ impl Desk {
             return Ok(());
         }
         let token = match agent {
-            Some(a) => format!("a{}-{}", a.id, self.sign_in(w, &agent_claim(t.id, a.id))?),
+            Some(a) => {
+                let until_day = now.0.div_euclid(86_400_000) + self.config.outgoing.command_token_days as i64;
+                format!("a{}-{until_day}-{}", a.id, self.sign_in(w, &agent_claim(t.id, a.id, until_day))?)
+            }
             None => random[..16].to_string(),
         };
         let message_id = format!("{}.{}.{}@{}", self.reference(t.id), chain.len() + 1, token, self.config.smtp.hostname).to_lowercase();
@@ -213,6 +220,38 @@ impl Desk {
         } else {
             w.put_message_id(&message_id, t.id)?;
         }
+        Ok(())
+    }
+
+    /// Tells an agent that mail claiming to be theirs arrived without proof
+    /// and what became of it. A plain notice from the desk: no token, no
+    /// ticket thread, never to anyone but the agent's own address.
+    pub(crate) fn tell_agent_unverified(&self, w: &mut Write, agent: &Person, subject: &str, outcome: &str, now: Timestamp) -> Result<()> {
+        let Some(mailbox) = self.config.mailbox.first() else { return Ok(()) };
+        let text = format!(
+            "Hello {},\n\nA mail with your address as its sender reached {} without proof that you sent it \
+             (it did not answer a notification sent to you, whose signed token is what lets mail act as you).\n\n\
+             Subject: {subject}\n\n{outcome} Nothing was sent to any customer.\n\n\
+             If you sent it: answer from the web UI ({}), or reply to a notification the desk mailed you.\n\
+             If you did not, someone is forging your address.\n",
+            agent.display(),
+            self.config.desk.name,
+            self.config.server.public_url,
+        );
+        let random = crate::desk::auth::random_token()?;
+        let mut m = OutMail::new(
+            "unverified",
+            &mailbox.address.to_lowercase(),
+            &self.config.desk.name,
+            vec![agent.email.clone()],
+            Vec::new(),
+            format!("{}: unverified mail in your name", self.config.desk.name),
+            text,
+            format!("unverified.{}@{}", random.get(..16).unwrap_or(&random), self.config.smtp.hostname),
+            now,
+        );
+        m.auto_submitted = Some("auto-generated".into());
+        w.put_outmail(None, &mut m)?;
         Ok(())
     }
 

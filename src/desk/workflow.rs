@@ -51,6 +51,11 @@ impl Desk {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
+        // The index allocates for offset + limit hits up front: a deep page
+        // must not be a way to exhaust memory.
+        if offset > MAX_SEARCH_OFFSET || limit > 500 {
+            return Err(invalid("cursor", format!("search results go {MAX_SEARCH_OFFSET} deep at most; narrow the search")));
+        }
         if let Some(id) = self.parse_reference(q) {
             let r = self.store.read()?;
             let id = r.survivor(id)?;
@@ -91,6 +96,12 @@ impl Desk {
         self.index()?.all_ids(&parsed, Self::visible_departments(actor), max).map_err(search_failed)
     }
 }
+
+/// Deepest offset into ranked search results (UI pages, API cursors).
+pub const MAX_SEARCH_OFFSET: usize = 10_000;
+
+/// Deepest offset into a queue listing (UI pages, API cursors).
+pub const MAX_QUEUE_OFFSET: usize = 1_000_000;
 
 /// A sidebar entry: a saved search or shared view with its live count.
 pub struct ViewLink {

@@ -94,6 +94,11 @@ pub enum Event {
     Unlinked {
         reference: String,
     },
+    /// Mail claiming to come from an agent without proof (no signed reply
+    /// token): kept as an internal note, mailed to nobody.
+    UnverifiedSender {
+        claimed: String,
+    },
 }
 
 impl Event {
@@ -125,6 +130,9 @@ impl Event {
             Event::Trashed => "moved the ticket to Trash".to_string(),
             Event::Restored => "restored the ticket from Trash".to_string(),
             Event::Unlinked { reference } => format!("unlinked {reference}"),
+            Event::UnverifiedSender { claimed } => {
+                format!("received mail that claims to be from {claimed} without proof; kept as an internal note, nothing was sent")
+            }
         }
     }
 }

@@ -277,7 +277,7 @@ pub fn build_query(
         Some(v) => Sort::parse(v).ok_or_else(|| bad("sort", v, "updated, updated_asc, created, created_asc or priority"))?,
     };
     let limit = st.desk.config.limits.page_size;
-    let page = p.page.unwrap_or(1).clamp(1, 100_000);
+    let page = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_QUEUE_OFFSET / limit.max(1) + 1);
     Ok(TicketQuery {
         statuses,
         assignee,
@@ -1076,7 +1076,7 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
     let person = st.desk.person(&a.person, id).map_err(|e| fail(&st, e))?;
     let notes = st.desk.person_notes(id).map_err(|e| fail(&st, e))?;
     let limit = st.desk.config.limits.page_size;
-    let page_no = p.page.unwrap_or(1).clamp(1, 100_000);
+    let page_no = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_QUEUE_OFFSET / limit.max(1) + 1);
     let q = TicketQuery { requester: Some(id), limit, offset: (page_no - 1) * limit, ..Default::default() };
     let (tickets, more, people) = st.desk.queue(&a.person, q).map_err(|e| fail(&st, e))?;
     let body = html! {

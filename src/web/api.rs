@@ -132,16 +132,25 @@ pub struct ListParams {
     q: Option<String>,
 }
 
+/// A page cursor (an offset this API returned), at most `max` deep.
+fn parse_cursor(cursor: Option<&str>, max: usize) -> Result<usize, Response> {
+    match cursor {
+        None | Some("") => Ok(0),
+        Some(c) => match c.parse::<usize>() {
+            Ok(n) if n <= max => Ok(n),
+            Ok(_) => Err(invalid("cursor", "is deeper than this listing goes; narrow the query")),
+            Err(_) => Err(invalid("cursor", "is not a cursor this API returned")),
+        },
+    }
+}
+
 /// `GET /tickets?q=…`: the search box over the API (a reference finds that ticket).
 fn search(st: &AppState, me: &Person, text: &str, cursor: Option<&str>, limit: Option<usize>) -> Response {
     use crate::desk::workflow::SearchOutcome;
     let limit = limit.unwrap_or(st.desk.config.limits.page_size).clamp(1, 500);
-    let offset = match cursor {
-        None | Some("") => 0,
-        Some(c) => match c.parse::<usize>() {
-            Ok(n) => n,
-            Err(_) => return invalid("cursor", "is not a cursor this API returned"),
-        },
+    let offset = match parse_cursor(cursor, crate::desk::workflow::MAX_SEARCH_OFFSET) {
+        Ok(n) => n,
+        Err(r) => return r,
     };
     match st.desk.search(me, text, offset, limit) {
         Ok(SearchOutcome::Jump(id)) => match st.desk.tickets_by_ids(me, &[id]) {
@@ -209,12 +218,9 @@ async fn list(
     }
     let max = 500;
     query.limit = p.limit.unwrap_or(st.desk.config.limits.page_size).clamp(1, max);
-    query.offset = match p.cursor.as_deref() {
-        None | Some("") => 0,
-        Some(c) => match c.parse::<usize>() {
-            Ok(n) => n,
-            Err(_) => return invalid("cursor", "is not a cursor this API returned"),
-        },
+    query.offset = match parse_cursor(p.cursor.as_deref(), crate::desk::workflow::MAX_QUEUE_OFFSET) {
+        Ok(n) => n,
+        Err(r) => return r,
     };
     let (offset, limit) = (query.offset, query.limit);
     match st.desk.queue(&me, query) {

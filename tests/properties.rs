@@ -1,0 +1,140 @@
+//! Property tests over arbitrary Unicode for every text function on the
+//! inbound mail path (issue 10): none may panic, and each keeps its promise.
+//! The generators mix in characters whose lower or upper case has another
+//! byte length (KELVIN SIGN, İ, ß, ſ, ẞ) next to the markers the functions
+//! look for, the shape that once killed the mail worker.
+
+use frontdesk::domain::people::normalize_email;
+use frontdesk::domain::text::{find_ci, from_ci, strip_prefix_ci, truncate_bytes};
+use frontdesk::mail::inbound::{
+    clean_subject, clean_text, is_forward_subject, normalize_msgid, parse, safe_filename, sanitize_html, strip_quoted, subject_reference,
+};
+use proptest::prelude::*;
+
+/// Characters and fragments that matter to the inbound functions.
+fn piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<char>().prop_map(String::from),
+        Just("\u{212A}".to_string()),
+        Just("\u{130}".to_string()),
+        Just("ß".to_string()),
+        Just("ẞ".to_string()),
+        Just("ſ".to_string()),
+        Just("\u{1E9E}".to_string()),
+        Just("Σ".to_string()),
+        Just("\n".to_string()),
+        Just("\r\n".to_string()),
+        Just("> ".to_string()),
+        Just("From: ".to_string()),
+        Just("Von: ".to_string()),
+        Just("<".to_string()),
+        Just(">".to_string()),
+        Just("[mailto:".to_string()),
+        Just("]".to_string()),
+        Just("@".to_string()),
+        Just("a@b.test".to_string()),
+        Just("Fwd: ".to_string()),
+        Just("RE: ".to_string()),
+        Just("Réf: ".to_string()),
+        Just("[TKT-".to_string()),
+        Just("---------- Forwarded message ---------".to_string()),
+        Just("-----Original Message-----".to_string()),
+        Just("On Mon, Carol wrote:".to_string()),
+        Just("Sent: Monday".to_string()),
+        Just("________________".to_string()),
+        Just("<script>".to_string()),
+        Just("<img src=\"cid:x\" onerror=\"y\">".to_string()),
+    ]
+}
+
+fn text() -> impl Strategy<Value = String> {
+    prop::collection::vec(piece(), 0..60).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn subject_functions(s in text()) {
+        let cleaned = clean_subject(&s);
+        prop_assert!(s.trim().ends_with(cleaned.as_str()), "clean_subject returns a tail of its input");
+        let _ = is_forward_subject(&s);
+        let _ = subject_reference(&s, "TKT");
+    }
+
+    #[test]
+    fn references_are_found_in_any_surrounding(pre in text(), post in text(), n in 1u64..10_000_000) {
+        let pre = pre.replace('[', "(");
+        let s = format!("{pre}[TKT-{n:06}]{post}");
+        prop_assert_eq!(subject_reference(&s, "TKT"), Some(n));
+        let lower = format!("{pre}[tkt-{n}]{post}");
+        prop_assert_eq!(subject_reference(&lower, "TKT"), Some(n));
+    }
+
+    #[test]
+    fn quote_stripping(s in text()) {
+        let out = strip_quoted(&s);
+        // Every kept line is a line of the input; nothing is invented.
+        let lines: Vec<&str> = s.lines().collect();
+        for l in out.lines() {
+            prop_assert!(lines.iter().any(|i| *i == l || i.trim_end() == l), "line {l:?} not in the input");
+        }
+        if !s.trim().is_empty() {
+            prop_assert!(!out.trim().is_empty(), "a non-empty mail never strips to nothing");
+        }
+    }
+
+    #[test]
+    fn forward_detection_in_whole_messages(body in text(), subject in text()) {
+        let raw = format!("From: Agent <agent@desk.test>\r\nSubject: Fwd: {}\r\n\r\n{body}", subject.replace(['\r', '\n'], " "));
+        let m = parse(raw.as_bytes(), "agent@desk.test", 1 << 20);
+        if let Some(f) = m.forwarded_from {
+            prop_assert!(f.email.contains('@'));
+        }
+        let m = parse(body.as_bytes(), "", 1 << 20);
+        let _ = strip_quoted(&m.text);
+    }
+
+    #[test]
+    fn arbitrary_bytes_parse(bytes in prop::collection::vec(any::<u8>(), 0..2000)) {
+        let m = parse(&bytes, "x@y.test", 1 << 20);
+        prop_assert!(!m.subject.contains('\n') && !m.subject.contains('\r'));
+    }
+
+    #[test]
+    fn address_and_id_normalisers(s in text()) {
+        if let Some(e) = normalize_email(&s) {
+            prop_assert!(e.contains('@') && !e.chars().any(char::is_whitespace));
+            prop_assert_eq!(normalize_email(&e), Some(e.clone()), "idempotent");
+        }
+        let id = normalize_msgid(&s);
+        prop_assert!(!id.starts_with('<'));
+        let name = safe_filename(&s);
+        prop_assert!(!name.is_empty() && !name.contains('/') && !name.contains('\\') && name.chars().count() <= 150);
+        let t = clean_text(&s);
+        prop_assert!(!t.contains('\r'));
+    }
+
+    #[test]
+    fn html_to_safe_html(s in text()) {
+        let h = sanitize_html(&s).to_lowercase();
+        prop_assert!(!h.contains("<script") && !h.contains("onerror"));
+    }
+
+    #[test]
+    fn case_insensitive_helpers(s in text(), needle in text(), max in 0usize..400) {
+        if let Some(rest) = strip_prefix_ci(&s, &needle) {
+            prop_assert!(s.ends_with(rest));
+        }
+        if let Some(i) = find_ci(&s, &needle) {
+            prop_assert!(s.is_char_boundary(i));
+            prop_assert_eq!(from_ci(&s, &needle), s.get(i..));
+        }
+        let t = truncate_bytes(&s, max);
+        prop_assert!(t.len() <= max.max(0) && s.starts_with(t));
+        let upper = format!("{}{s}", needle.to_uppercase());
+        if needle.chars().all(|c| c.is_ascii()) {
+            prop_assert_eq!(strip_prefix_ci(&upper, &needle), Some(s.as_str()));
+        }
+    }
+}
