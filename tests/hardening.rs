@@ -113,7 +113,9 @@ async fn forged_agent_mail_is_only_a_claim() {
     use common::capture::Capture;
     let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
     let d = MailDesk::start_with_config(&with_smarthost(&cap.addr, "notify_ack = false\nnotify_new_ticket = true\n"));
-    let m = crlf("From: Kim <kim@customer.test>\nTo: support@example.test\nSubject: Invoice\nMessage-ID: <inv1@customer.test>\n\nWrong total.\n");
+    let m = crlf(
+        "From: Kim <kim@customer.test>\nTo: support@example.test\nSubject: Invoice\nMessage-ID: <inv1@customer.test>\n\nWrong total.\n",
+    );
     assert_eq!(Smtp::send_mail(&d.smtp, "kim@customer.test", &["support@example.test"], &m).0, 250);
     let alerts = cap.wait(2).await;
     let alert_id = alerts.iter().find(|m| m.rcpt_to == ["agent@example.test"]).unwrap().header("Message-ID").unwrap();

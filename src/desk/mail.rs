@@ -95,7 +95,7 @@ impl Desk {
             return Err(DeskError::NotFound);
         }
         let now = self.now();
-        let item = self.store.read()?.junk_item(junk_id)?.ok_or(DeskError::NotFound)?;
+        let item = self.junk_item(actor, junk_id)?;
         let raw = self.store.read()?.blob(&item.raw_blob)?.ok_or(DeskError::NotFound)?;
         let m = crate::mail::inbound::parse(&raw, &item.mail_from, self.config.limits.attachment_max_bytes);
         let env = SpoolEntry {

@@ -10,6 +10,7 @@ pub mod health;
 pub mod mail;
 pub(crate) mod notify;
 pub mod print;
+pub mod walls;
 pub mod workflow;
 
 use std::collections::HashMap;
@@ -625,14 +626,16 @@ impl Desk {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
-        Ok(self.store.read()?.junk(max)?)
+        // A limited agent's page is filled from further back when others' junk is skipped.
+        let all = self.store.read()?.junk(if Self::walls(actor).is_some() { max.saturating_mul(20) } else { max })?;
+        Ok(all.into_iter().filter(|j| self.may_see_junk(actor, j)).take(max).collect())
     }
 
     pub fn junk_item(&self, actor: &Person, id: u64) -> Result<crate::store::JunkMail> {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
-        self.store.read()?.junk_item(id)?.ok_or(DeskError::NotFound)
+        self.store.read()?.junk_item(id)?.filter(|j| self.may_see_junk(actor, j)).ok_or(DeskError::NotFound)
     }
 
     /// A queue page the actor may see, plus the people it names.
@@ -669,7 +672,12 @@ impl Desk {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
-        self.store.read()?.person(id)?.ok_or(DeskError::NotFound)
+        let r = self.store.read()?;
+        let p = r.person(id)?.ok_or(DeskError::NotFound)?;
+        if !Self::may_see_person(&r, actor, &p)? {
+            return Err(DeskError::NotFound);
+        }
+        Ok(p)
     }
 
     /// The requester directory: people matching `q` (staff only).
@@ -677,7 +685,15 @@ impl Desk {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
-        Ok(self.store.read()?.search_people(q, 100)?)
+        let r = self.store.read()?;
+        let found = r.search_people(q, if Self::walls(actor).is_some() { 1000 } else { 100 })?;
+        let mut out = Vec::new();
+        for p in found {
+            if out.len() < 100 && Self::may_see_person(&r, actor, &p)? {
+                out.push(p);
+            }
+        }
+        Ok(out)
     }
 
     /// Active agents and admins, for assignee pickers.

@@ -43,7 +43,7 @@ impl Desk {
     }
 
     fn visible_departments(actor: &Person) -> Option<&[String]> {
-        if actor.is_admin() || actor.departments.is_empty() { None } else { Some(&actor.departments) }
+        Self::walls(actor)
     }
 
     /// Runs the search box: a reference jumps, anything else searches.
@@ -192,6 +192,29 @@ impl Desk {
                 count: self.view_count(actor, &cx, &v.query),
             })
             .collect();
+        if Self::walls(actor).is_some() {
+            // Counters are desk-wide; a limited agent's counts come from the
+            // index, filtered by their departments like everything they see.
+            let count = |q: &str| self.view_count(actor, &cx, q).unwrap_or(0) as u64;
+            let by_status: Vec<(crate::domain::Status, u64)> =
+                crate::domain::Status::ALL.iter().map(|&s| (s, count(&format!("status:{}", s.key())))).collect();
+            let mut following = 0;
+            for id in r.following(actor.id)? {
+                following += u64::from(r.ticket(id)?.is_some_and(|t| actor.can_see(&t)));
+            }
+            return Ok(SidebarCounts {
+                my_open: count("assignee:me status:active"),
+                unassigned: count("assignee:none status:active"),
+                urgent_unassigned: count("assignee:none priority:urgent status:active"),
+                following,
+                all_open: count("status:active"),
+                by_status,
+                junk: self.junk(actor, 10_000)?.len() as u64,
+                trash: self.trash(actor, 10_000)?.len() as u64,
+                saved,
+                shared,
+            });
+        }
         Ok(SidebarCounts {
             my_open: r.active_count_of(actor.id)?,
             unassigned: r.active_count_of(0)?,
@@ -235,6 +258,7 @@ impl Desk {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
+        self.check_person_within(actor, id)?;
         let name = name.trim();
         if name.chars().count() > 200 {
             return Err(invalid("name", "at most 200 characters"));
@@ -263,6 +287,10 @@ impl Desk {
             return Err(DeskError::NotFound);
         }
         let email = into_email.trim().to_lowercase();
+        self.check_person_within(actor, from)?;
+        if let Some(dst) = self.store.read()?.person_by_email(&email)? {
+            self.check_person_within(actor, dst.id)?;
+        }
         let now = self.now();
         self.store.write(|w| {
             let src = w.person(from)?.ok_or(DeskError::NotFound)?;
@@ -287,7 +315,8 @@ impl Desk {
         })
     }
 
-    pub fn person_notes(&self, id: u64) -> Result<String> {
+    pub fn person_notes(&self, actor: &Person, id: u64) -> Result<String> {
+        self.person(actor, id)?;
         Ok(self.store.read()?.person_notes(id)?)
     }
 

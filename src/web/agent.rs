@@ -533,7 +533,7 @@ pub async fn jump(State(st): State<AppState>, a: Agent, Query(q): Query<JumpQuer
         };
     }
     if text.contains('@') {
-        let found = st.desk.store.read().and_then(|r| r.person_by_email(&text.to_lowercase())).map_err(|e| fail(&st, e.into()))?;
+        let found = st.desk.find_person(&a.person, text).map_err(|e| fail(&st, e))?;
         if let Some(p) = found {
             return Ok(Redirect::to(&format!("/requesters/{}", p.id)).into_response());
         }
@@ -1074,7 +1074,7 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
         return Ok(Redirect::to(&format!("/requesters/{to}")).into_response());
     }
     let person = st.desk.person(&a.person, id).map_err(|e| fail(&st, e))?;
-    let notes = st.desk.person_notes(id).map_err(|e| fail(&st, e))?;
+    let notes = st.desk.person_notes(&a.person, id).map_err(|e| fail(&st, e))?;
     let limit = st.desk.config.limits.page_size;
     let page_no = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_QUEUE_OFFSET / limit.max(1) + 1);
     let q = TicketQuery { requester: Some(id), limit, offset: (page_no - 1) * limit, ..Default::default() };
