@@ -183,3 +183,67 @@ async fn absurd_cursors_are_refused() {
     assert_eq!(b.get("/search?q=printer&page=99999999999").await.status, 200);
     assert_eq!(b.get("/tickets?page=99999999999999").await.status, 200);
 }
+
+/// Peak resident memory of a process, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+/// Wrong passwords from one address lock that address out of that account,
+/// not the real user at theirs; concurrent guesses all count; a burst of
+/// 150 concurrent logins keeps memory flat (argon2 checks are capped).
+#[tokio::test]
+async fn login_throttling_is_per_account_and_address() {
+    let (_dir, s) = desk_with_admin();
+    let mut attacker = Browser::from_ip(&s.base, "127.0.0.2");
+    attacker.get("/login").await;
+    for _ in 0..5 {
+        let r = attacker.post("/login", &[("email", ADMIN_EMAIL), ("password", "wrong password!"), ("next", "/tickets")]).await;
+        assert_eq!(r.status, 401);
+    }
+    let r = attacker.post("/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/tickets")]).await;
+    assert_eq!(r.status, 429, "the attacker's address is throttled, even with the right password");
+    // The real admin, at their own address, logs in.
+    let mut real = Browser::from_ip(&s.base, "127.0.0.3");
+    let r = real.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(r.status, 303, "the real user is not locked out: {}", r.body);
+
+    // 20 concurrent wrong guesses from a fresh address: at most 5 are checked.
+    let mut handles = Vec::new();
+    for _ in 0..20 {
+        let base = s.base.clone();
+        handles.push(tokio::spawn(async move {
+            let mut b = Browser::from_ip(&base, "127.0.0.4");
+            b.get("/login").await;
+            b.post("/login", &[("email", ADMIN_EMAIL), ("password", "another wrong one"), ("next", "/")]).await.status
+        }));
+    }
+    let mut checked = 0;
+    for h in handles {
+        let st = h.await.unwrap();
+        assert!(st == 401 || st == 429, "{st}");
+        checked += usize::from(st == 401);
+    }
+    assert!(checked <= 5, "{checked} concurrent guesses were checked");
+
+    // 150 concurrent logins from many addresses: memory stays flat.
+    let before = peak_rss_kib(s.pid());
+    let mut handles = Vec::new();
+    for i in 0..150 {
+        let base = s.base.clone();
+        handles.push(tokio::spawn(async move {
+            let mut b = Browser::from_ip(&base, &format!("127.0.{}.{}", 10 + i / 200, 1 + i % 200));
+            b.get("/login").await;
+            b.post("/login", &[("email", "nobody@example.test"), ("password", "guess guess guess"), ("next", "/")]).await.status
+        }));
+    }
+    for h in handles {
+        let st = h.await.unwrap();
+        assert!(st == 401 || st == 429, "{st}");
+    }
+    let after = peak_rss_kib(s.pid());
+    assert!(before > 0 && after > 0);
+    // Uncapped, 150 argon2 checks at ~19 MiB each would need ~2.8 GiB.
+    assert!(after.saturating_sub(before) < 200 * 1024, "peak RSS grew by {} KiB", after - before);
+}

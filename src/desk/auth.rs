@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 
 use super::{Desk, DeskError, Result, invalid};
 use crate::domain::people::normalize_email;
@@ -72,6 +72,40 @@ impl LoginLimiter {
     fn clear(&mut self, key: &str) {
         self.failures.remove(key);
     }
+
+    /// Takes back one attempt recorded at `at` (it was the right password).
+    fn forget(&mut self, key: &str, at: i64) {
+        if let Some(v) = self.failures.get_mut(key)
+            && let Some(i) = v.iter().rposition(|t| *t == at)
+        {
+            v.remove(i);
+        }
+    }
+}
+
+/// Most password checks (argon2, ~19 MiB of state each) running at once.
+pub const ARGON2_CONCURRENCY: usize = 2;
+
+/// The argon2 state buffers of the password-check slots.
+#[derive(Default)]
+pub struct Argon2Pool {
+    created: usize,
+    free: Vec<Vec<argon2::Block>>,
+}
+
+/// One taken password-check slot with its buffer; given back when dropped.
+pub(crate) struct Argon2Slot<'a> {
+    pool: &'a (std::sync::Mutex<Argon2Pool>, std::sync::Condvar),
+    blocks: Vec<argon2::Block>,
+}
+
+impl Drop for Argon2Slot<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut pool) = self.pool.0.lock() {
+            pool.free.push(std::mem::take(&mut self.blocks));
+            self.pool.1.notify_one();
+        }
+    }
 }
 
 /// A fresh random secret (hex), for session and API tokens and CSRF.
@@ -88,11 +122,36 @@ pub fn hash_password(password: &str) -> Result<String> {
     Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| DeskError::Conflict(e.to_string()))
 }
 
-fn verify_password(hash: &str, password: &str) -> bool {
-    match PasswordHash::new(hash) {
-        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
-        Err(_) => false,
+/// Largest argon2 memory a stored hash may ask for (64 MiB of 1 KiB blocks).
+const MAX_ARGON2_BLOCKS: usize = 64 * 1024;
+
+/// Verifies a password with argon2 state kept in `blocks`, a buffer reused
+/// across logins: memory stays at one buffer per slot instead of growing
+/// with every check (the allocator keeps freed 19 MiB states around).
+fn verify_password_in(blocks: &mut Vec<argon2::Block>, hash: &str, password: &str) -> bool {
+    let Ok(h) = PasswordHash::new(hash) else { return false };
+    let Ok(algorithm) = argon2::Algorithm::try_from(h.algorithm) else { return false };
+    let version = match h.version {
+        Some(v) => argon2::Version::try_from(v).ok(),
+        None => Some(argon2::Version::default()),
+    };
+    let (Some(version), Ok(params), Some(salt), Some(expected)) = (version, argon2::Params::try_from(&h), h.salt, h.hash) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else { return false };
+    let need = params.block_count();
+    if need > MAX_ARGON2_BLOCKS {
+        return false;
     }
+    if blocks.len() < need {
+        blocks.resize(need, argon2::Block::default());
+    }
+    let mut out = vec![0u8; expected.len()];
+    let Some(memory) = blocks.get_mut(..need) else { return false };
+    Argon2::new(algorithm, version, params).hash_password_into_with_memory(password.as_bytes(), salt, &mut out, memory).is_ok()
+        && out.len() == expected.len()
+        && out.iter().zip(expected.as_bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
 }
 
 /// A hash of nothing anyone knows, verified for unknown users so that an unknown
@@ -158,47 +217,87 @@ impl Desk {
 
     /// Checks credentials with throttling; on success opens a session and returns
     /// (session token, person). Unknown email and wrong password answer the same.
+    ///
+    /// Throttling is per (account, client address) and per client address, so
+    /// a stranger's wrong passwords never lock the real user out from their
+    /// own address. Failures against one account from everywhere block an
+    /// address only when that address has failed for the account itself (the
+    /// second doubt). Each attempt is recorded *before* the password is
+    /// checked, so concurrent guesses all count, and at most
+    /// `ARGON2_CONCURRENCY` checks run at once (argon2 takes ~19 MiB each).
     pub fn login(&self, email: &str, password: &str, client: &str) -> Result<(String, Person)> {
         let now = self.now().0;
         let sec = &self.config.security;
         let window = sec.login_window_secs as i64 * 1000;
         let email = email.trim().to_lowercase();
+        let pair_key = format!("acct:{email}|ip:{client}");
         let acct_key = format!("acct:{email}");
         let ip_key = format!("ip:{client}");
         {
             let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;
-            let wait = lim.blocked(&acct_key, sec.login_failures_per_account, now, window).or(lim.blocked(
-                &ip_key,
-                sec.login_failures_per_ip,
-                now,
-                window,
-            ));
+            let pair_failed = !lim.recent(&pair_key, now, window).is_empty();
+            let wait = lim
+                .blocked(&pair_key, sec.login_failures_per_account, now, window)
+                .or(lim.blocked(&ip_key, sec.login_failures_per_ip, now, window))
+                .or(if pair_failed {
+                    lim.blocked(&acct_key, sec.login_failures_per_account.saturating_mul(10), now, window)
+                } else {
+                    None
+                });
             if let Some(retry_after_secs) = wait {
                 return Err(DeskError::RateLimited { retry_after_secs });
             }
+            // Counted now; taken back below if the password is right.
+            for k in [&pair_key, &acct_key, &ip_key] {
+                lim.fail(k, now);
+            }
         }
         let person = self.store.read()?.person_by_email(&email)?;
-        let ok = match &person {
-            Some(p) if p.is_staff() => verify_password(&p.password_hash, password),
-            _ => {
-                let dummy = DUMMY_HASH.get_or_init(|| hash_password("not a password anyone uses").unwrap_or_default());
-                let _ = verify_password(dummy, password);
-                false
+        let dummy = DUMMY_HASH.get_or_init(|| hash_password("not a password anyone uses").unwrap_or_default());
+        let ok = {
+            let mut slot = self.argon2_slot()?;
+            match &person {
+                Some(p) if p.is_staff() => verify_password_in(&mut slot.blocks, &p.password_hash, password),
+                _ => {
+                    let _ = verify_password_in(&mut slot.blocks, dummy, password);
+                    false
+                }
             }
         };
-        let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;
         match person {
             Some(p) if ok => {
-                lim.clear(&acct_key);
-                drop(lim);
+                if let Ok(mut lim) = self.limiter.lock() {
+                    lim.clear(&pair_key);
+                    lim.forget(&acct_key, now);
+                    lim.forget(&ip_key, now);
+                }
                 let token = self.open_session(p.id)?;
                 Ok((token, p))
             }
-            _ => {
-                lim.fail(&acct_key, now);
-                lim.fail(&ip_key, now);
-                Err(DeskError::BadCredentials)
+            _ => Err(DeskError::BadCredentials),
+        }
+    }
+
+    /// Waits for one of the `ARGON2_CONCURRENCY` password-check slots (at most
+    /// 10 s, then the login is answered "try again").
+    fn argon2_slot(&self) -> Result<Argon2Slot<'_>> {
+        let (lock, cv) = &self.argon2_slots;
+        let poisoned = |_| DeskError::Conflict("login slots poisoned".into());
+        let mut pool = lock.lock().map_err(poisoned)?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(blocks) = pool.free.pop() {
+                return Ok(Argon2Slot { pool: &self.argon2_slots, blocks });
             }
+            if pool.created < ARGON2_CONCURRENCY {
+                pool.created += 1;
+                return Ok(Argon2Slot { pool: &self.argon2_slots, blocks: Vec::new() });
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(DeskError::RateLimited { retry_after_secs: 1 });
+            }
+            pool = cv.wait_timeout(pool, left).map_err(|_| DeskError::Conflict("login slots poisoned".into()))?.0;
         }
     }
 

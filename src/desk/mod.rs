@@ -127,6 +127,8 @@ pub struct Desk {
     pub clock: SharedClock,
     pub templates: crate::mail::templates::Templates,
     limiter: Mutex<auth::LoginLimiter>,
+    /// Password checks running now (see `auth::ARGON2_CONCURRENCY`).
+    argon2_slots: (Mutex<auth::Argon2Pool>, std::sync::Condvar),
     key_cache: std::sync::OnceLock<Vec<u8>>,
     /// The search index, once the server opened it.
     pub search: std::sync::OnceLock<Arc<crate::search::SearchIndex>>,
@@ -148,6 +150,7 @@ impl Desk {
             clock,
             templates,
             limiter: Mutex::new(auth::LoginLimiter::default()),
+            argon2_slots: (Mutex::new(auth::Argon2Pool::default()), std::sync::Condvar::new()),
             key_cache: std::sync::OnceLock::new(),
             search: std::sync::OnceLock::new(),
             jobs: Arc::default(),

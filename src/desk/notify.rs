@@ -565,7 +565,7 @@ impl Desk {
         if title.is_empty() || title.chars().count() > 80 || text.trim().is_empty() {
             return Err(super::DeskError::Invalid { field: "canned", message: "give a title (up to 80 characters) and a text".into() });
         }
-        crate::mail::templates::Templates::render_str(title, text, &crate::mail::templates::sample())
+        crate::mail::templates::Templates::check_canned(title, text)
             .map_err(|e| super::DeskError::Invalid { field: "canned", message: e.to_string() })?;
         self.store.write(|w| w.put_personal_canned(actor.id, title, text).map_err(super::DeskError::from))
     }

@@ -17,6 +17,30 @@ pub const KINDS: &[(&str, &str)] = &[
     ("resolved", include_str!("templates/resolved.txt")),
 ];
 
+/// Most template instructions one render may run.
+pub const FUEL: u64 = 20_000;
+/// Most bytes one canned response may render to.
+pub const MAX_OUTPUT: usize = 256 * 1024;
+/// Longest canned response source.
+pub const MAX_SOURCE: usize = 64 * 1024;
+
+/// An output buffer that refuses to grow past `MAX_OUTPUT`.
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_OUTPUT {
+            self.0.resize(MAX_OUTPUT, 0);
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A rendered mail: subject and text body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
@@ -40,6 +64,7 @@ impl Templates {
     pub fn load(dir: &str) -> Result<Templates, TemplateError> {
         let mut env = Environment::new();
         env.set_keep_trailing_newline(true);
+        env.set_fuel(Some(FUEL * 10));
         for (name, builtin) in KINDS {
             let source = if dir.is_empty() {
                 builtin.to_string()
@@ -80,10 +105,55 @@ impl Templates {
         Ok(Rendered { subject: subject.replace(['\r', '\n'], " "), text: body.trim_end().to_string() + "\n" })
     }
 
-    /// Renders one-off template text (canned responses) with `ctx`.
+    /// Renders one-off template text (canned responses) with `ctx`, within
+    /// the limits: `FUEL` instructions and `MAX_OUTPUT` bytes of output.
+    /// Call it off the async runtime.
     pub fn render_str(name: &str, source: &str, ctx: &Value) -> Result<String, TemplateError> {
-        let env = Environment::new();
-        env.render_str(source, ctx).map_err(|e| TemplateError { name: name.to_string(), message: format!("{e:#}") })
+        let err = |message: String| TemplateError { name: name.to_string(), message };
+        if source.len() > MAX_SOURCE {
+            return Err(err(format!("is longer than {MAX_SOURCE} bytes")));
+        }
+        let mut env = Environment::new();
+        env.set_fuel(Some(FUEL));
+        let tpl = env.template_from_str(source).map_err(|e| err(format!("{e:#}")))?;
+        let mut out = Capped(Vec::new());
+        tpl.render_captured_to(ctx, &mut out).map(|_| ()).map_err(|e| {
+            if out.0.len() >= MAX_OUTPUT { err(format!("renders more than {MAX_OUTPUT} bytes")) } else { err(format!("{e:#}")) }
+        })?;
+        String::from_utf8(out.0).map_err(|_| err("renders invalid UTF-8".into()))
+    }
+
+    /// Checks a canned response an agent writes: it may use variables,
+    /// filters and `if`, but nothing that loops or builds values (`for`,
+    /// `set`, `macro`, `~`, `*`), so no text can grow memory or burn CPU.
+    pub fn check_canned(name: &str, source: &str) -> Result<(), TemplateError> {
+        let err = |message: String| TemplateError { name: name.to_string(), message };
+        let mut rest = source;
+        while let Some(open) = rest.find(['{']) {
+            let after = rest.get(open + 1..).unwrap_or("");
+            let close = match after.chars().next() {
+                Some('{') => "}}",
+                Some('%') => "%}",
+                _ => {
+                    rest = after;
+                    continue;
+                }
+            };
+            let body = after.get(1..).unwrap_or("");
+            let (inside, tail) = body.split_once(close).unwrap_or((body, ""));
+            let words: Vec<&str> = inside.split(|c: char| !c.is_alphanumeric() && c != '_').filter(|w| !w.is_empty()).collect();
+            if let Some(bad) = words
+                .iter()
+                .find(|w| matches!(**w, "for" | "set" | "macro" | "call" | "include" | "import" | "extends" | "range" | "with" | "filter"))
+            {
+                return Err(err(format!("`{bad}` is not allowed in a canned response (variables, filters and if only)")));
+            }
+            if inside.contains('~') || inside.contains('*') {
+                return Err(err("`~` and `*` are not allowed in a canned response".into()));
+            }
+            rest = tail;
+        }
+        Self::render_str(name, source, &sample()).map(|_| ())
     }
 
     /// Renders every template with sample data (for `check-config`).

@@ -370,11 +370,11 @@ pub struct CannedForm {
 
 /// Adds or deletes one of the agent's own canned responses.
 pub async fn save_canned(State(st): State<AppState>, a: Agent, axum::extract::Form(f): axum::extract::Form<CannedForm>) -> Response {
-    let res = if f.delete == "1" {
-        st.desk.delete_personal_canned(&a.person, &f.title)
-    } else {
-        st.desk.save_personal_canned(&a.person, &f.title, &f.text)
-    };
+    let actor = a.person.clone();
+    let res = super::blocking(&st.desk, move |d| {
+        if f.delete == "1" { d.delete_personal_canned(&actor, &f.title) } else { d.save_personal_canned(&actor, &f.title, &f.text) }
+    })
+    .await;
     match res {
         Ok(()) => Redirect::to("/settings?done=saved#canned").into_response(),
         Err(e) => fail(&st, e),

@@ -1144,7 +1144,8 @@ pub async fn merge_person(State(st): State<AppState>, a: Agent, Path(id): Path<u
 /// A canned response rendered for this ticket (plain text, for the reply box).
 pub async fn canned(State(st): State<AppState>, a: Agent, Path((reference, idx)): Path<(String, String)>) -> Response {
     let Some(id) = st.desk.parse_reference(&reference) else { return fail(&st, DeskError::NotFound) };
-    match st.desk.render_canned(&a.person, id, &idx) {
+    let actor = a.person.clone();
+    match super::blocking(&st.desk, move |d| d.render_canned(&actor, id, &idx)).await {
         Ok(text) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
         Err(e) => fail(&st, e),
     }

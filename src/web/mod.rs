@@ -118,6 +118,16 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .with_state(state)
 }
 
+/// Runs blocking desk work (store commits with fsync, template rendering,
+/// password hashing) on the blocking pool instead of the async runtime.
+pub async fn blocking<T: Send + 'static>(
+    desk: &Arc<Desk>,
+    f: impl FnOnce(&Desk) -> Result<T, DeskError> + Send + 'static,
+) -> Result<T, DeskError> {
+    let desk = desk.clone();
+    tokio::task::spawn_blocking(move || f(&desk)).await.unwrap_or_else(|_| Err(DeskError::Conflict("the request was interrupted".into())))
+}
+
 /// Liveness and intake: the store answers, every worker runs, and mail does
 /// not wait in the spool longer than `server.health_spool_age_secs`.
 async fn healthz(State(st): State<AppState>) -> Response {

@@ -98,6 +98,11 @@ impl Server {
         Server { child: Some(child), base: format!("http://{addr}"), dir: dir.to_path_buf(), stdout_first: line, stdout: all }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
     /// SIGKILL: no chance to clean up, like a power cut for the process.
     pub fn kill_hard(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -190,6 +195,17 @@ fn csrf_in(html: &str) -> Option<String> {
 impl Browser {
     pub fn new(base: &str) -> Browser {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Browser { http, base: base.to_string(), cookies: Vec::new(), csrf: String::new() }
+    }
+
+    /// A browser whose connections come from `ip` (any 127.x address works
+    /// on Linux loopback): another client address for the server.
+    pub fn from_ip(base: &str, ip: &str) -> Browser {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(ip.parse::<std::net::IpAddr>().expect("ip"))
+            .build()
+            .expect("client");
         Browser { http, base: base.to_string(), cookies: Vec::new(), csrf: String::new() }
     }
 
