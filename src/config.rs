@@ -321,6 +321,10 @@ pub struct LimitsConfig {
     pub tags_max: usize,
     /// Tickets per queue page (UI) and default API page size.
     pub page_size: usize,
+    /// Seconds a whole HTTP request body may take to arrive.
+    pub body_timeout_secs: u64,
+    /// Agents' uploads (replies with attachments) accepted at the same time.
+    pub concurrent_uploads: usize,
 }
 
 impl Default for LimitsConfig {
@@ -333,6 +337,8 @@ impl Default for LimitsConfig {
             upload_max_bytes: 25 * 1024 * 1024,
             tags_max: 20,
             page_size: 50,
+            body_timeout_secs: 60,
+            concurrent_uploads: 8,
         }
     }
 }
@@ -455,6 +461,12 @@ impl Config {
             if v == 0 {
                 return Err(("limits", key, "must be greater than 0".into()));
             }
+        }
+        if !(1..=3600).contains(&l.body_timeout_secs) {
+            return Err(("limits", "body_timeout_secs", format!("{} must be between 1 and 3600", l.body_timeout_secs)));
+        }
+        if !(1..=1024).contains(&l.concurrent_uploads) {
+            return Err(("limits", "concurrent_uploads", format!("{} must be between 1 and 1024", l.concurrent_uploads)));
         }
         if l.page_size > 500 {
             return Err(("limits", "page_size", "must be at most 500".into()));

@@ -247,3 +247,140 @@ async fn login_throttling_is_per_account_and_address() {
     // Uncapped, 150 argon2 checks at ~19 MiB each would need ~2.8 GiB.
     assert!(after.saturating_sub(before) < 200 * 1024, "peak RSS grew by {} KiB", after - before);
 }
+
+/// Canned responses cannot burn CPU or memory: loops are refused on save,
+/// and a desk template that would run away stops at its fuel.
+#[tokio::test]
+async fn canned_templates_have_limits() {
+    let bomb = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}";
+    let config = format!("{MAIL_CONFIG}\n[[canned]]\nname = \"Bomb\"\ntext = \"{}\"\n", bomb.replace('"', "\\\""));
+    let d = MailDesk::start_with_config(&config);
+    let (st, _) = d
+        .api
+        .call("POST", "/tickets", Some(serde_json::json!({"subject": "x", "body": "y", "requester": {"email": "c@customer.test"}})))
+        .await;
+    assert_eq!(st, 201);
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.get("/settings").await;
+    let started = std::time::Instant::now();
+    let r = b.get("/tickets/TKT-000001/canned/0").await;
+    assert_ne!(r.status, 200, "the runaway template is stopped");
+    assert!(started.elapsed() < Duration::from_secs(20), "not a minute of CPU");
+    for text in [
+        bomb,
+        "{% set a = 'x' * 99999999 %}{{ a }}",
+        "{{ ('x' ~ 'y') }}",
+        "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+    ] {
+        let r = b.post("/settings/canned", &[("title", "Evil"), ("text", text)]).await;
+        assert_eq!(r.status, 400, "saved {text:?}");
+    }
+    let r = b.post("/settings/canned", &[("title", "Fine"), ("text", "{% if requester.name %}Hi {{ requester.name | title }}{% endif %}")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = b.get("/tickets/TKT-000001/canned/mine%3AFine").await;
+    assert_eq!(r.status, 200);
+}
+
+/// Writes a raw HTTP request head (and the first part of its body) and
+/// returns the open connection.
+async fn raw_http(base: &str, head: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    s
+}
+
+async fn status_of(s: &mut tokio::net::TcpStream) -> u16 {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(20), s.read(&mut buf)).await.expect("an answer").unwrap_or(0);
+    let text = String::from_utf8_lossy(&buf[..n]);
+    text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+/// Large bodies only for a logged-in agent's upload with a valid CSRF token,
+/// checked before the body is read; slow bodies time out; uploads are capped.
+#[tokio::test]
+async fn uploads_authenticate_before_buffering_and_time_out() {
+    let config = MAIL_CONFIG.replace("[desk]", "[limits]\nbody_timeout_secs = 2\nconcurrent_uploads = 1\n\n[desk]");
+    let d = MailDesk::start_with_config(&config);
+    let (st, _) = d
+        .api
+        .call("POST", "/tickets", serde_json::json!({"subject": "x", "body": "y", "requester": {"email": "c@customer.test"}}).into())
+        .await;
+    assert_eq!(st, 201);
+    // A stranger's 5 MB "upload" is refused at the small limit.
+    let big = vec![b'a'; 5 * 1024 * 1024];
+    let r = reqwest::Client::new()
+        .post(d.server.url("/tickets/TKT-000001/reply?_csrf=guess"))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body(big)
+        .send()
+        .await;
+    match r {
+        Ok(r) => assert_eq!(r.status().as_u16(), 413),
+        Err(e) => assert!(e.is_request() || e.is_body(), "{e}"),
+    }
+    // A body trickling in is cut off after limits.body_timeout_secs.
+    let mut slow = raw_http(
+        &d.server.base,
+        "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nemail=a",
+    )
+    .await;
+    assert_eq!(status_of(&mut slow).await, 408);
+
+    // An agent's upload is accepted; a second one at the same time is told to wait.
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let page = b.get("/tickets/TKT-000001").await.body;
+    let csrf = page.split("reply?_csrf=").nth(1).and_then(|s| s.split('"').next()).unwrap().to_string();
+    let head = format!(
+        "POST /tickets/TKT-000001/reply?_csrf={csrf} HTTP/1.1\r\nHost: x\r\nCookie: {}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 100000\r\n\r\n--x\r\n",
+        b.cookie_header()
+    );
+    let mut first = raw_http(&d.server.base, &head).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut second = raw_http(&d.server.base, &head).await;
+    assert_eq!(status_of(&mut second).await, 503, "one upload at a time here");
+    assert_eq!(status_of(&mut first).await, 408, "the stalled upload times out");
+    let boundary = "XyZ";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nSee the attached log.\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"log.txt\"\r\nContent-Type: text/plain\r\n\r\n{}\r\n--{boundary}--\r\n",
+        "line\n".repeat(200_000)
+    );
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(d.server.url(&format!("/tickets/TKT-000001/reply?_csrf={csrf}")))
+        .header("cookie", b.cookie_header())
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap_or_default());
+    let t = d.ticket("TKT-000001").await;
+    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"] == "See the attached log."), "{t}");
+}
+
+/// After logging in, only paths of this site are followed.
+#[tokio::test]
+async fn login_next_stays_on_this_site() {
+    let (_dir, s) = desk_with_admin();
+    for next in ["/%09/evil.test/x", "/\t/evil.test/x", "/\\evil.test", "\\\\evil.test", "//evil.test", "https://evil.test", "/\n/evil.test", " //evil.test"] {
+        let mut b = Browser::new(&s.base);
+        b.get("/login").await;
+        let r = b.post("/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", next)]).await;
+        assert_eq!(r.status, 303);
+        let loc = r.location.unwrap();
+        assert!(loc.starts_with('/') && !loc.starts_with("//") && !loc.contains('\\') && !loc.contains('\t'), "{next:?} → {loc:?}");
+        // What a browser would make of it: strip tab/newline, read \ as /.
+        let browser_view: String = loc.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).map(|c| if c == '\\' { '/' } else { c }).collect();
+        assert!(!browser_view.starts_with("//"), "{next:?} → {loc:?}");
+    }
+    let mut b = Browser::new(&s.base);
+    b.get("/login").await;
+    let r = b.post("/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/tickets?status=open")]).await;
+    assert_eq!(r.location.as_deref(), Some("/tickets?status=open"));
+}

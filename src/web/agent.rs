@@ -29,11 +29,16 @@ pub(crate) fn frame<'a>(st: &'a AppState, a: &'a Agent, title: String, area: &'a
 }
 
 /// Only same-site paths are followed after login.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/tickets".to_string(),
-    }
+/// Where to go after logging in: a path on this site only. Browsers drop tab,
+/// CR and LF inside URLs and read `\\` as `/`, so `/\t/evil.test` and `/\\evil.test`
+/// would leave the site; the path is normalised the same way before it is
+/// checked, and anything but plain printable ASCII is refused.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
+    let fallback = || "/tickets".to_string();
+    let Some(n) = next else { return fallback() };
+    let n: String = n.trim_matches(|c: char| c.is_ascii_control() || c == ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).map(|c| if c == '\\' { '/' } else { c }).collect();
+    let printable = n.bytes().all(|b| (0x21..0x7f).contains(&b));
+    if printable && n.starts_with('/') && !n.starts_with("//") { n } else { fallback() }
 }
 
 /// "12 KB" style sizes.

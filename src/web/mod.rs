@@ -9,6 +9,7 @@ pub mod admin;
 pub mod agent;
 pub mod api;
 pub mod assets;
+pub mod body;
 pub mod export;
 pub mod live;
 pub mod mail;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub mail_stats: Arc<crate::mail::worker::MailStats>,
     /// Who has which ticket open, and whether they are writing a reply.
     pub presence: Arc<live::Presence>,
+    /// Agents' uploads in progress (capped).
+    pub uploads: body::Uploads,
 }
 
 /// The logged-in agent, resolved once per request by the session middleware.
@@ -55,7 +58,8 @@ pub struct Agent {
 }
 
 pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crate::mail::worker::MailStats>) -> Router {
-    let state = AppState { desk, setup_token: setup_token.map(Arc::new), mail_stats, presence: Arc::default() };
+    let uploads = body::Uploads::new(desk.config.limits.concurrent_uploads);
+    let state = AppState { desk, setup_token: setup_token.map(Arc::new), mail_stats, presence: Arc::default(), uploads };
     Router::new()
         .route("/", get(|| async { Redirect::to("/tickets") }))
         .route("/healthz", get(healthz))
@@ -112,7 +116,7 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .nest("/api/v1", api::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
-        .layer(middleware::from_fn_with_state(state.clone(), limit_body))
+        .layer(middleware::from_fn_with_state(state.clone(), body::limit_body))
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
@@ -205,49 +209,6 @@ pub fn set_cookie(desk: &Desk, name: &str, value: &str, max_age_secs: i64) -> St
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
 }
 
-/// How much of an oversized body is read and thrown away so the client gets to
-/// see the 413 instead of a connection reset; beyond this the connection closes.
-const DRAIN_MAX: usize = 64 * 1024 * 1024;
-
-/// Buffers request bodies up to `limits.request_max_bytes`; larger ones get a
-/// clear 413 (JSON under /api/, a page elsewhere).
-async fn limit_body(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    use http_body_util::BodyExt;
-    if matches!(req.method(), &Method::GET | &Method::HEAD | &Method::OPTIONS) {
-        return next.run(req).await;
-    }
-    // Replies may carry attachments; everything else stays small.
-    let limits = &st.desk.config.limits;
-    let path = req.uri().path();
-    let upload = path.starts_with("/tickets/") && path.ends_with("/reply");
-    let limit = if upload { limits.upload_max_bytes.max(limits.request_max_bytes) } else { limits.request_max_bytes };
-    let (parts, mut body) = req.into_parts();
-    let mut buf = Vec::new();
-    let mut seen = 0usize;
-    while let Some(frame) = body.frame().await {
-        let Ok(frame) = frame else {
-            return (StatusCode::BAD_REQUEST, "the request body could not be read").into_response();
-        };
-        if let Ok(data) = frame.into_data() {
-            seen += data.len();
-            if seen <= limit {
-                buf.extend_from_slice(&data);
-            } else if seen > DRAIN_MAX {
-                break;
-            }
-        }
-    }
-    if seen > limit {
-        let msg = format!("the request is larger than the limit of {limit} bytes (limits.request_max_bytes)");
-        if parts.uri.path().starts_with("/api/") {
-            return api::error(StatusCode::PAYLOAD_TOO_LARGE, &msg, None);
-        }
-        let page = views::error_page(&st.desk.config.desk.name, 413, "Too large", &msg);
-        return (StatusCode::PAYLOAD_TOO_LARGE, page).into_response();
-    }
-    next.run(Request::from_parts(parts, Body::from(buf))).await
-}
-
 /// Resolves the session cookie for every request and enforces CSRF on every
 /// state-changing browser request (the API uses bearer tokens instead).
 async fn session_layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
@@ -304,12 +265,12 @@ async fn session_layer(State(st): State<AppState>, req: Request, next: Next) -> 
     next.run(Request::from_parts(parts, body)).await
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Finds one field of an `application/x-www-form-urlencoded` body.
-fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+pub(crate) fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
     let text = std::str::from_utf8(body).ok()?;
     text.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=')?;

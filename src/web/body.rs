@@ -1,0 +1,158 @@
+//! Request bodies: size limits, a deadline, and uploads spooled to disk.
+//!
+//! Nothing large is held for a stranger. A body may exceed
+//! `limits.request_max_bytes` only on the reply route, only for a logged-in
+//! agent whose CSRF token (in the URL, as multipart forms send it) checks out
+//! *before* a byte of the body is read; such uploads are written to a file in
+//! the data directory as they arrive (not kept in memory), at most
+//! `limits.concurrent_uploads` at once. Every body must arrive within
+//! `limits.body_timeout_secs`, so slow senders cannot hold connections and
+//! memory open.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::{AppState, SESSION_COOKIE, api, cookie, views};
+
+/// How much of an oversized body is read and thrown away so the client gets to
+/// see the 413 instead of a connection reset; beyond this the connection closes.
+const DRAIN_MAX: usize = 4 * 1024 * 1024;
+
+/// Uploads in progress, shared by all requests.
+#[derive(Clone)]
+pub struct Uploads(Arc<tokio::sync::Semaphore>);
+
+impl Uploads {
+    pub fn new(n: usize) -> Uploads {
+        Uploads(Arc::new(tokio::sync::Semaphore::new(n.max(1))))
+    }
+}
+
+fn too_large(st: &AppState, api_path: bool, limit: usize, key: &str) -> Response {
+    let msg = format!("the request is larger than the limit of {limit} bytes (limits.{key})");
+    if api_path {
+        return api::error(StatusCode::PAYLOAD_TOO_LARGE, &msg, None);
+    }
+    let page = views::error_page(&st.desk.config.desk.name, 413, "Too large", &msg);
+    (StatusCode::PAYLOAD_TOO_LARGE, page).into_response()
+}
+
+fn plain(code: StatusCode, msg: &str) -> Response {
+    (code, msg.to_string()).into_response()
+}
+
+/// Whether the request is an agent's upload that may be large: the reply
+/// route, a live session, and its CSRF token in the URL.
+fn trusted_upload(st: &AppState, req: &Request) -> bool {
+    let path = req.uri().path();
+    if !(path.starts_with("/tickets/") && path.ends_with("/reply")) {
+        return false;
+    }
+    let Some(token) = cookie(req.headers(), SESSION_COOKIE) else { return false };
+    let Ok(Some((_, session))) = st.desk.session(token) else { return false };
+    let given = req.uri().query().and_then(|q| super::form_urlencoded_field(q.as_bytes(), "_csrf"));
+    given.is_some_and(|g| !session.csrf.is_empty() && super::constant_time_eq(g.as_bytes(), session.csrf.as_bytes()))
+}
+
+/// The body limit middleware (see the module doc).
+pub async fn limit_body(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(req.method(), &Method::GET | &Method::HEAD | &Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let limits = &st.desk.config.limits;
+    let deadline = Duration::from_secs(limits.body_timeout_secs);
+    let api_path = req.uri().path().starts_with("/api/");
+    if trusted_upload(&st, &req) {
+        let Ok(_permit) = st.uploads.0.clone().try_acquire_owned() else {
+            return plain(StatusCode::SERVICE_UNAVAILABLE, "too many uploads in progress; try again in a moment");
+        };
+        let limit = limits.upload_max_bytes.max(limits.request_max_bytes);
+        let (parts, body) = req.into_parts();
+        return match tokio::time::timeout(deadline, spool_to_file(&st, body, limit)).await {
+            Err(_) => plain(StatusCode::REQUEST_TIMEOUT, "the upload did not arrive in time (limits.body_timeout_secs)"),
+            Ok(Err(Spool::TooLarge)) => too_large(&st, api_path, limit, "upload_max_bytes"),
+            Ok(Err(Spool::Failed(e))) => {
+                tracing::error!("cannot spool an upload: {e}");
+                plain(StatusCode::SERVICE_UNAVAILABLE, "the upload could not be stored; try again")
+            }
+            Ok(Ok(body)) => next.run(Request::from_parts(parts, body)).await,
+        };
+    }
+    let limit = limits.request_max_bytes;
+    let (parts, body) = req.into_parts();
+    match tokio::time::timeout(deadline, buffer(body, limit)).await {
+        Err(_) => plain(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time (limits.body_timeout_secs)"),
+        Ok(None) => plain(StatusCode::BAD_REQUEST, "the request body could not be read"),
+        Ok(Some(Err(()))) => too_large(&st, api_path, limit, "request_max_bytes"),
+        Ok(Some(Ok(buf))) => next.run(Request::from_parts(parts, Body::from(buf))).await,
+    }
+}
+
+/// Reads a body into memory up to `limit`; `Some(Err(()))` when larger (the
+/// rest is drained a little so the client sees the answer).
+async fn buffer(mut body: Body, limit: usize) -> Option<Result<Vec<u8>, ()>> {
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let data = frame.ok()?.into_data().unwrap_or_default();
+        seen += data.len();
+        if seen <= limit {
+            buf.extend_from_slice(&data);
+        } else if seen > limit.saturating_add(DRAIN_MAX) {
+            break;
+        }
+    }
+    Some(if seen > limit { Err(()) } else { Ok(buf) })
+}
+
+enum Spool {
+    TooLarge,
+    Failed(std::io::Error),
+}
+
+/// Writes an upload to a file under `<data-dir>/tmp` as it arrives and gives
+/// back a body that streams from that file (already unlinked, so nothing is
+/// left behind whatever happens next).
+async fn spool_to_file(st: &AppState, mut body: Body, limit: usize) -> Result<Body, Spool> {
+    let dir = st.desk.config.server.data_dir.join("tmp");
+    tokio::fs::create_dir_all(&dir).await.map_err(Spool::Failed)?;
+    let name = crate::desk::auth::random_token().map_err(|e| Spool::Failed(std::io::Error::other(e.to_string())))?;
+    let path = dir.join(format!("upload-{}", name.get(..24).unwrap_or(&name)));
+    let mut file = tokio::fs::File::create(&path).await.map_err(Spool::Failed)?;
+    let reader = tokio::fs::File::open(&path).await;
+    let _ = tokio::fs::remove_file(&path).await;
+    let reader = reader.map_err(Spool::Failed)?;
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return Err(Spool::Failed(std::io::Error::other("the body could not be read"))) };
+        let data = frame.into_data().unwrap_or_default();
+        seen += data.len();
+        if seen > limit {
+            return Err(Spool::TooLarge);
+        }
+        file.write_all(&data).await.map_err(Spool::Failed)?;
+    }
+    file.flush().await.map_err(Spool::Failed)?;
+    drop(file);
+    let stream = futures_util::stream::unfold(Some(reader), |state| async move {
+        let mut reader = state?;
+        let mut chunk = vec![0u8; 64 * 1024];
+        match reader.read(&mut chunk).await {
+            Ok(0) => None,
+            Ok(n) => {
+                chunk.truncate(n);
+                Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(chunk)), Some(reader)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    Ok(Body::from_stream(stream))
+}
