@@ -93,6 +93,12 @@ pub struct SmtpConfig {
     /// Senders refused at MAIL FROM with 550 5.7.1: full addresses, or domains
     /// (`example.com` or `@example.com`, which also covers subdomains).
     pub banned_senders: Vec<String>,
+    /// Message bytes all SMTP sessions together may hold in memory; a message
+    /// that would go over is answered 452 4.3.1 (the sender retries).
+    pub max_data_memory: usize,
+    /// Relays the desk trusts (a front MTA): addresses or CIDR ranges exempt
+    /// from the per-address connection limit.
+    pub trusted_relays: Vec<String>,
 }
 
 impl Default for SmtpConfig {
@@ -108,12 +114,14 @@ impl Default for SmtpConfig {
             max_commands: 1000,
             max_errors: 10,
             max_connections: 256,
-            max_connections_per_ip: 20,
+            max_connections_per_ip: 50,
             command_timeout_secs: 300,
             data_timeout_secs: 600,
             tls_cert: String::new(),
             tls_key: String::new(),
             banned_senders: Vec::new(),
+            max_data_memory: 256 * 1024 * 1024,
+            trusted_relays: Vec::new(),
         }
     }
 }
@@ -494,6 +502,27 @@ impl Config {
                 return Err(("smtp", key, "must be greater than 0 (timeouts too)".into()));
             }
         }
+        // Durations and sizes are bounded: a typo must not overflow a deadline.
+        let bounded: [(&'static str, u64, u64); 5] = [
+            ("command_timeout_secs", m.command_timeout_secs, 3600),
+            ("data_timeout_secs", m.data_timeout_secs, 7200),
+            ("max_message_size", m.max_message_size as u64, 1 << 30),
+            ("max_connections", m.max_connections as u64, 100_000),
+            ("max_data_memory", m.max_data_memory as u64, 1 << 34),
+        ];
+        for (key, v, max) in bounded {
+            if v > max {
+                return Err(("smtp", key, format!("{v} is more than the most allowed, {max}")));
+            }
+        }
+        if m.max_data_memory < m.max_message_size {
+            return Err(("smtp", "max_data_memory", "must be at least smtp.max_message_size".into()));
+        }
+        for r in &m.trusted_relays {
+            if parse_cidr(r).is_none() {
+                return Err(("smtp", "trusted_relays", format!("{r:?} is not an IP address or CIDR range like 10.0.0.0/8")));
+            }
+        }
         if m.max_line_length < 1000 {
             return Err(("smtp", "max_line_length", "must be at least 1000 (RFC 5321)".into()));
         }
@@ -530,6 +559,20 @@ impl Config {
         }
         if o.username.is_empty() != o.password_file.is_empty() {
             return Err(("outgoing", "username", "username and password_file must be set together".into()));
+        }
+        if !o.template_dir.is_empty() && !Path::new(&o.template_dir).is_dir() {
+            return Err(("outgoing", "template_dir", format!("{:?} is not a directory", o.template_dir)));
+        }
+        let bounded: [(&'static str, u64, u64); 4] = [
+            ("ack_window_minutes", o.ack_window_minutes, 10_080),
+            ("max_queue_hours", o.max_queue_hours, 24 * 60),
+            ("link_days", o.link_days, 3650),
+            ("retry_secs", o.retry_secs.iter().copied().max().unwrap_or(0), 86_400),
+        ];
+        for (key, v, max) in bounded {
+            if v > max {
+                return Err(("outgoing", key, format!("{v} is more than the most allowed, {max}")));
+            }
         }
         for (i, c) in self.canned.iter().enumerate() {
             if c.name.trim().is_empty() || c.text.trim().is_empty() {
@@ -574,6 +617,15 @@ impl Config {
         }
         if sec.login_failures_per_account == 0 || sec.login_failures_per_ip == 0 {
             return Err(("security", "login_failures_per_account", "login failure limits must be greater than 0".into()));
+        }
+        if sec.session_idle_hours > 24 * 3650 {
+            return Err(("security", "session_idle_hours", "must be at most 87600 (ten years)".into()));
+        }
+        if sec.login_window_secs > 86_400 {
+            return Err(("security", "login_window_secs", "must be at most 86400".into()));
+        }
+        if self.workflow.trash_days > 3650 {
+            return Err(("workflow", "trash_days", "must be at most 3650".into()));
         }
         if sec.login_window_secs == 0 {
             return Err(("security", "login_window_secs", "must be greater than 0".into()));
@@ -638,6 +690,25 @@ impl Config {
         mb.department.as_deref().and_then(|d| self.department(d)).unwrap_or(&self.desk.default_department).to_string()
     }
 
+    /// Whether an envelope recipient is postmaster: bare, or at the desk's
+    /// host name or one of its mailboxes' domains.
+    pub fn is_postmaster(&self, rcpt: &str) -> bool {
+        let r = rcpt.trim().trim_start_matches('<').trim_end_matches('>').to_lowercase();
+        match r.split_once('@') {
+            None => r == "postmaster",
+            Some((local, domain)) => {
+                local == "postmaster"
+                    && (domain == self.smtp.hostname.to_lowercase()
+                        || self.mailbox.iter().any(|m| m.address.to_lowercase().rsplit_once('@').is_some_and(|(_, d)| d == domain)))
+            }
+        }
+    }
+
+    /// Whether a client address is one of `smtp.trusted_relays`.
+    pub fn trusted_relay(&self, ip: std::net::IpAddr) -> bool {
+        self.smtp.trusted_relays.iter().filter_map(|r| parse_cidr(r)).any(|(net, bits)| cidr_contains(net, bits, ip))
+    }
+
     /// Whether a sender is on the ban list.
     pub fn sender_banned(&self, sender: &str) -> bool {
         let s = sender.trim().to_lowercase();
@@ -657,6 +728,40 @@ impl Config {
     pub fn department(&self, s: &str) -> Option<&str> {
         self.desk.departments.iter().find(|c| c.eq_ignore_ascii_case(s.trim())).map(|s| s.as_str())
     }
+}
+
+/// `10.0.0.0/8`, `::1`, `192.0.2.7` → (network, prefix length).
+fn parse_cidr(s: &str) -> Option<(std::net::IpAddr, u8)> {
+    let s = s.trim();
+    let (ip, bits) = match s.split_once('/') {
+        Some((ip, bits)) => (ip.parse::<std::net::IpAddr>().ok()?, bits.parse::<u8>().ok()?),
+        None => {
+            let ip = s.parse::<std::net::IpAddr>().ok()?;
+            (ip, if ip.is_ipv4() { 32 } else { 128 })
+        }
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some((ip, bits))
+}
+
+fn cidr_contains(net: std::net::IpAddr, bits: u8, ip: std::net::IpAddr) -> bool {
+    let (a, b, width) = match (net, ip) {
+        (std::net::IpAddr::V4(n), std::net::IpAddr::V4(i)) => (u32::from(n) as u128, u32::from(i) as u128, 32u32),
+        (std::net::IpAddr::V6(n), std::net::IpAddr::V6(i)) => (u128::from(n), u128::from(i), 128u32),
+        (std::net::IpAddr::V6(n), std::net::IpAddr::V4(i)) => match n.to_ipv4_mapped() {
+            Some(n4) => return cidr_contains(std::net::IpAddr::V4(n4), bits.saturating_sub(96), std::net::IpAddr::V4(i)),
+            None => return false,
+        },
+        (std::net::IpAddr::V4(_), std::net::IpAddr::V6(i)) => match i.to_ipv4_mapped() {
+            Some(i4) => return cidr_contains(net, bits, std::net::IpAddr::V4(i4)),
+            None => return false,
+        },
+    };
+    let shift = width - u32::from(bits).min(width);
+    if shift >= 128 {
+        return true;
+    }
+    (a >> shift) == (b >> shift)
 }
 
 fn check_list(items: &[String]) -> Result<(), String> {

@@ -266,16 +266,13 @@ async fn canned_templates_have_limits() {
     let r = b.get("/tickets/TKT-000001/canned/0").await;
     assert_ne!(r.status, 200, "the runaway template is stopped");
     assert!(started.elapsed() < Duration::from_secs(20), "not a minute of CPU");
-    for text in [
-        bomb,
-        "{% set a = 'x' * 99999999 %}{{ a }}",
-        "{{ ('x' ~ 'y') }}",
-        "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
-    ] {
+    for text in [bomb, "{% set a = 'x' * 99999999 %}{{ a }}", "{{ ('x' ~ 'y') }}", "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"] {
         let r = b.post("/settings/canned", &[("title", "Evil"), ("text", text)]).await;
         assert_eq!(r.status, 400, "saved {text:?}");
     }
-    let r = b.post("/settings/canned", &[("title", "Fine"), ("text", "{% if requester.name %}Hi {{ requester.name | title }}{% endif %}")]).await;
+    let r = b
+        .post("/settings/canned", &[("title", "Fine"), ("text", "{% if requester.name %}Hi {{ requester.name | title }}{% endif %}")])
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let r = b.get("/tickets/TKT-000001/canned/mine%3AFine").await;
     assert_eq!(r.status, 200);
@@ -368,7 +365,16 @@ async fn uploads_authenticate_before_buffering_and_time_out() {
 #[tokio::test]
 async fn login_next_stays_on_this_site() {
     let (_dir, s) = desk_with_admin();
-    for next in ["/%09/evil.test/x", "/\t/evil.test/x", "/\\evil.test", "\\\\evil.test", "//evil.test", "https://evil.test", "/\n/evil.test", " //evil.test"] {
+    for next in [
+        "/%09/evil.test/x",
+        "/\t/evil.test/x",
+        "/\\evil.test",
+        "\\\\evil.test",
+        "//evil.test",
+        "https://evil.test",
+        "/\n/evil.test",
+        " //evil.test",
+    ] {
         let mut b = Browser::new(&s.base);
         b.get("/login").await;
         let r = b.post("/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", next)]).await;
@@ -376,7 +382,8 @@ async fn login_next_stays_on_this_site() {
         let loc = r.location.unwrap();
         assert!(loc.starts_with('/') && !loc.starts_with("//") && !loc.contains('\\') && !loc.contains('\t'), "{next:?} → {loc:?}");
         // What a browser would make of it: strip tab/newline, read \ as /.
-        let browser_view: String = loc.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).map(|c| if c == '\\' { '/' } else { c }).collect();
+        let browser_view: String =
+            loc.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).map(|c| if c == '\\' { '/' } else { c }).collect();
         assert!(!browser_view.starts_with("//"), "{next:?} → {loc:?}");
     }
     let mut b = Browser::new(&s.base);

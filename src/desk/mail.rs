@@ -11,6 +11,9 @@ use crate::domain::{Channel, EntryKind, Event, Person, Status, ThreadEntry, Tick
 use crate::mail::inbound::{Mailbox, ParsedMail, subject_reference};
 use crate::store::{JunkMail, MailMeta, SpoolEntry, Write};
 
+/// Most bounces and auto-replies recorded on one ticket per hour.
+const AUTO_EVENTS_PER_HOUR: usize = 10;
+
 /// Content-ID → attachment index.
 type CidMap = Vec<(String, usize)>;
 
@@ -127,6 +130,13 @@ impl Desk {
 
     fn route(&self, w: &mut Write, env: &SpoolEntry, raw: &[u8], m: &ParsedMail, now: Timestamp, force: bool) -> Result<MailOutcome> {
         let raw_blob = w.put_blob(raw)?;
+        // Mail only to postmaster (RFC 5321 4.5.1) is for the admins, not a ticket.
+        if !force
+            && !env.rcpt_to.is_empty()
+            && env.rcpt_to.iter().all(|r| self.config.mailbox_for(r).is_none() && self.config.is_postmaster(r))
+        {
+            return self.postmaster_mail(w, env, m, raw_blob, now);
+        }
         let sender = match &m.from {
             Some(f) => w.person_by_email(&f.email)?,
             None => None,
@@ -162,7 +172,7 @@ impl Desk {
         if let Some(kind) = m.auto.as_ref().filter(|_| !force) {
             let from =
                 m.from.as_ref().map(display).unwrap_or_else(|| if env.mail_from.is_empty() { "<>".into() } else { env.mail_from.clone() });
-            if let Some(t) = target {
+            if let Some(t) = target.filter(|t| self.auto_mail_allowed(w, t.id, now).unwrap_or(false)) {
                 let ev = Event::MailIgnored { kind: kind.describe(), from, subject: m.subject.chars().take(200).collect() };
                 let mut e = Self::event(t.id, sender.as_ref().map(|p| p.id), ev, now);
                 w.append_entry(&mut e)?;
@@ -233,6 +243,49 @@ impl Desk {
             Some(t) if !t.is_closed() => self.mail_reply(w, t, sender, m, &raw_blob, verified, now),
             closed => self.mail_ticket(w, env, m, &from, sender, &raw_blob, closed, now),
         }
+    }
+
+    /// Bounces and auto-replies recorded on one ticket are capped (anyone can
+    /// reference its Message-ID): beyond `AUTO_EVENTS_PER_HOUR` they go to Junk.
+    fn auto_mail_allowed(&self, w: &Write, ticket: u64, now: Timestamp) -> Result<bool> {
+        let hour_ago = now.0 - 3_600_000;
+        let recent = w
+            .entries(ticket)?
+            .iter()
+            .rev()
+            .take_while(|e| e.created_at.0 >= hour_ago)
+            .filter(|e| matches!(e.event, Some(Event::MailIgnored { .. })))
+            .count();
+        Ok(recent < AUTO_EVENTS_PER_HOUR)
+    }
+
+    /// Mail to postmaster: kept in Junk (raw source and all) and forwarded to
+    /// every admin as a notice.
+    fn postmaster_mail(&self, w: &mut Write, env: &SpoolEntry, m: &ParsedMail, raw_blob: String, now: Timestamp) -> Result<MailOutcome> {
+        let from =
+            m.from.as_ref().map(display).unwrap_or_else(|| if env.mail_from.is_empty() { "<>".into() } else { env.mail_from.clone() });
+        let mut junk = JunkMail {
+            id: 0,
+            received_at: env.received_at,
+            from: from.clone(),
+            subject: m.subject.chars().take(300).collect(),
+            reason: "mail to postmaster (forwarded to the admins)".into(),
+            raw_blob,
+            mail_from: env.mail_from.clone(),
+            rcpt_to: env.rcpt_to.clone(),
+        };
+        let id = w.put_junk(&mut junk)?;
+        let text = format!(
+            "Mail to postmaster@ reached {}.\n\nFrom: {from}\nSubject: {}\n\n{}\n\n(The original is kept in Junk: {}/junk/{id}/source)\n",
+            self.config.desk.name,
+            m.subject,
+            self.limit_text(&m.text),
+            self.config.server.public_url.trim_end_matches('/'),
+        );
+        for admin in w.staff()?.into_iter().filter(|p| p.is_admin()) {
+            self.queue_notice(w, "postmaster", &admin.email, format!("[postmaster] {}", m.subject), text.clone(), now)?;
+        }
+        Ok(MailOutcome::Junk(id))
     }
 
     /// Mail from an agent's address without proof: an internal note on the

@@ -227,7 +227,6 @@ impl Desk {
     /// and what became of it. A plain notice from the desk: no token, no
     /// ticket thread, never to anyone but the agent's own address.
     pub(crate) fn tell_agent_unverified(&self, w: &mut Write, agent: &Person, subject: &str, outcome: &str, now: Timestamp) -> Result<()> {
-        let Some(mailbox) = self.config.mailbox.first() else { return Ok(()) };
         let text = format!(
             "Hello {},\n\nA mail with your address as its sender reached {} without proof that you sent it \
              (it did not answer a notification sent to you, whose signed token is what lets mail act as you).\n\n\
@@ -238,16 +237,24 @@ impl Desk {
             self.config.desk.name,
             self.config.server.public_url,
         );
+        let subject = format!("{}: unverified mail in your name", self.config.desk.name);
+        self.queue_notice(w, "unverified", &agent.email, subject, text, now)
+    }
+
+    /// Queues a plain notice from the desk to one staff address (no ticket
+    /// thread, no token), marked auto-generated.
+    pub(crate) fn queue_notice(&self, w: &mut Write, kind: &str, to: &str, subject: String, text: String, now: Timestamp) -> Result<()> {
+        let Some(mailbox) = self.config.mailbox.first() else { return Ok(()) };
         let random = crate::desk::auth::random_token()?;
         let mut m = OutMail::new(
-            "unverified",
+            kind,
             &mailbox.address.to_lowercase(),
             &self.config.desk.name,
-            vec![agent.email.clone()],
+            vec![to.to_string()],
             Vec::new(),
-            format!("{}: unverified mail in your name", self.config.desk.name),
+            subject,
             text,
-            format!("unverified.{}@{}", random.get(..16).unwrap_or(&random), self.config.smtp.hostname),
+            format!("{kind}.{}@{}", random.get(..16).unwrap_or(&random), self.config.smtp.hostname),
             now,
         );
         m.auto_submitted = Some("auto-generated".into());

@@ -36,7 +36,12 @@ pub(crate) fn frame<'a>(st: &'a AppState, a: &'a Agent, title: String, area: &'a
 pub(crate) fn safe_next(next: Option<&str>) -> String {
     let fallback = || "/tickets".to_string();
     let Some(n) = next else { return fallback() };
-    let n: String = n.trim_matches(|c: char| c.is_ascii_control() || c == ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).map(|c| if c == '\\' { '/' } else { c }).collect();
+    let n: String = n
+        .trim_matches(|c: char| c.is_ascii_control() || c == ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .map(|c| if c == '\\' { '/' } else { c })
+        .collect();
     let printable = n.bytes().all(|b| (0x21..0x7f).contains(&b));
     if printable && n.starts_with('/') && !n.starts_with("//") { n } else { fallback() }
 }

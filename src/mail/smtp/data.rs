@@ -38,6 +38,11 @@ impl Session<'_> {
     }
 
     pub(super) fn data(&mut self) -> Flow {
+        if self.in_bdat {
+            // RFC 3030: after a BDAT without LAST only BDAT (or RSET) may follow.
+            self.error("503 5.5.1 DATA not allowed after BDAT; send BDAT LAST or RSET");
+            return Flow::Continue;
+        }
         if let Some(e) = self.check_transaction() {
             self.error(e);
             return Flow::Continue;
@@ -64,6 +69,7 @@ impl Session<'_> {
         if self.data_started.is_none() {
             self.data_started = Some(Instant::now());
         }
+        self.in_bdat = true;
         self.receiving = Some(Receiving::Bdat(BdatReceiver::new(chunk_size, is_last)));
         if chunk_size == 0 { Flow::FinishChunk } else { Flow::Continue }
     }
@@ -84,6 +90,10 @@ impl Session<'_> {
             // Keep reading to the end so the reply lands in the right place,
             // but stop keeping the bytes.
             self.too_big = true;
+            self.message = Vec::new();
+        } else if !self.over_budget && !self.too_big && !self.reserve(added) {
+            // All sessions together hold at most smtp.max_data_memory bytes.
+            self.over_budget = true;
             self.message = Vec::new();
         }
         if done {
@@ -114,6 +124,8 @@ impl Session<'_> {
             self.error(refusal);
         } else if self.too_big {
             self.error(&format!("552 5.3.4 Message size exceeds the limit of {max_size} bytes"));
+        } else if self.over_budget {
+            self.reply("452 4.3.1 Insufficient system storage, try again later");
         } else if self.lines.longest > max_line {
             self.error(&format!("554 5.6.0 Message has a line longer than {max_line} bytes"));
         } else if count_headers(&self.message) > max_headers {

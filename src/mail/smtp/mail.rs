@@ -19,6 +19,10 @@ impl Session<'_> {
             self.error(&format!("552 5.3.4 Message size exceeds the limit of {max} bytes"));
             return Flow::Continue;
         }
+        if from.size > 0 && !self.srv.data_budget_has(from.size) {
+            self.reply("452 4.3.1 Insufficient system storage, try again later");
+            return Flow::Continue;
+        }
         let address = from.address.trim().to_string();
         if !address.is_empty() && self.srv.config.sender_banned(&address) {
             self.error("550 5.7.1 Sender refused by policy");

@@ -35,6 +35,8 @@ pub struct Server {
     active: AtomicUsize,
     per_ip: Mutex<HashMap<IpAddr, usize>>,
     next_session: AtomicU64,
+    /// Message bytes all sessions hold in memory now (`smtp.max_data_memory`).
+    data_in_flight: AtomicUsize,
 }
 
 /// Releases a connection slot when the session ends, however it ends.
@@ -67,7 +69,24 @@ impl Server {
             active: AtomicUsize::new(0),
             per_ip: Mutex::new(HashMap::new()),
             next_session: AtomicU64::new(1),
+            data_in_flight: AtomicUsize::new(0),
         })
+    }
+
+    /// Takes `n` bytes of the DATA budget if that many are left.
+    fn reserve_data(&self, n: usize) -> bool {
+        let max = self.config.smtp.max_data_memory;
+        self.data_in_flight.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |cur| cur.checked_add(n).filter(|t| *t <= max)).is_ok()
+    }
+
+    fn release_data(&self, n: usize) {
+        let _ = self.data_in_flight.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |cur| Some(cur.saturating_sub(n)));
+    }
+
+    /// Whether a message of `size` bytes (the MAIL FROM SIZE= hint) fits the
+    /// DATA budget now.
+    fn data_budget_has(&self, size: usize) -> bool {
+        self.data_in_flight.load(Ordering::SeqCst).saturating_add(size) <= self.config.smtp.max_data_memory
     }
 
     /// Takes a connection slot, or says why not.
@@ -78,7 +97,7 @@ impl Server {
             return Err("421 4.7.0 Too many connections, try again later\r\n");
         }
         let n = per_ip.entry(ip).or_insert(0);
-        if *n >= smtp.max_connections_per_ip {
+        if *n >= smtp.max_connections_per_ip && !self.config.trusted_relay(ip) {
             return Err("421 4.7.0 Too many connections from your address, try again later\r\n");
         }
         *n += 1;

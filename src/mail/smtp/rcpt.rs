@@ -1,4 +1,4 @@
-//! RCPT TO: only the desk's own mailboxes (with +tag), never relay.
+//! RCPT TO: only the desk's own mailboxes (with +tag) and postmaster, never relay.
 
 use smtp_proto::RcptTo;
 
@@ -15,7 +15,12 @@ impl Session<'_> {
             return Flow::Continue;
         }
         let addr = to.address.trim().to_lowercase();
-        if self.srv.config.mailbox_for(&addr).is_none() {
+        // smtp-proto hands a bare <postmaster> over as the empty address.
+        let addr = if addr.is_empty() { "postmaster".to_string() } else { addr };
+        // RFC 5321 4.5.1: postmaster (bare, or at one of our domains) must be
+        // accepted; the worker routes its mail to the admins.
+        let postmaster = self.srv.config.is_postmaster(&addr);
+        if self.srv.config.mailbox_for(&addr).is_none() && !postmaster {
             let shown: String = addr.chars().filter(|c| !c.is_control()).take(100).collect();
             self.error(&format!("550 5.1.1 <{shown}>: no such mailbox here; this server only accepts mail for its own addresses"));
             return Flow::Continue;

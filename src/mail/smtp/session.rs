@@ -77,6 +77,21 @@ pub(super) struct Session<'a> {
     /// For BDAT after a refused transaction: the reply to give at the end.
     pub bdat_refusal: Option<&'static str>,
     pub messages: u64,
+    /// When the server started waiting for the current command: the command
+    /// timeout counts from here, however the client trickles its bytes.
+    pub waiting_since: Instant,
+    /// Bytes of this session's message counted in the server-wide DATA budget.
+    pub reserved: usize,
+    /// The server-wide DATA budget was exhausted during this message.
+    pub over_budget: bool,
+    /// BDAT chunks of this transaction have been received (no DATA now).
+    pub in_bdat: bool,
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 impl<'a> Session<'a> {
@@ -101,7 +116,27 @@ impl<'a> Session<'a> {
             data_started: None,
             bdat_refusal: None,
             messages: 0,
+            waiting_since: Instant::now(),
+            reserved: 0,
+            over_budget: false,
+            in_bdat: false,
         }
+    }
+
+    /// Takes `n` more bytes from the server-wide DATA budget; false when the
+    /// budget is spent (the message is then refused with 452 4.3.1).
+    pub fn reserve(&mut self, n: usize) -> bool {
+        if self.srv.reserve_data(n) {
+            self.reserved += n;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn release(&mut self) {
+        self.srv.release_data(self.reserved);
+        self.reserved = 0;
     }
 
     pub fn reply(&mut self, line: &str) {
@@ -126,6 +161,9 @@ impl<'a> Session<'a> {
         self.receiving = None;
         self.data_started = None;
         self.bdat_refusal = None;
+        self.over_budget = false;
+        self.in_bdat = false;
+        self.release();
     }
 
     /// RFC 3207: after STARTTLS the session starts over, EHLO included.
@@ -136,11 +174,13 @@ impl<'a> Session<'a> {
         self.tls = true;
     }
 
+    /// An absolute deadline: bytes trickling in do not move it; only a
+    /// complete command (or the end of message content) does.
     fn deadline(&self) -> Instant {
         let smtp = &self.srv.config.smtp;
         match self.data_started {
             Some(start) => start + Duration::from_secs(smtp.data_timeout_secs),
-            None => Instant::now() + Duration::from_secs(smtp.command_timeout_secs),
+            None => self.waiting_since + Duration::from_secs(smtp.command_timeout_secs),
         }
     }
 
@@ -164,6 +204,7 @@ impl<'a> Session<'a> {
             while iter.len() > 0 {
                 if self.receiving.is_some() {
                     if self.receive(&mut iter).await {
+                        self.waiting_since = Instant::now();
                         continue;
                     }
                     break;
@@ -181,7 +222,23 @@ impl<'a> Session<'a> {
                 match receiver.ingest(&mut iter) {
                     Ok(req) => {
                         let req = req.into_owned();
-                        self.commands += 1;
+                        self.waiting_since = Instant::now();
+                        // Like Postfix's smtpd_junk_command_limit: only commands
+                        // that move no mail count; a relay may deliver thousands
+                        // of messages over one connection.
+                        if matches!(
+                            req,
+                            Request::Noop { .. }
+                                | Request::Rset
+                                | Request::Vrfy { .. }
+                                | Request::Expn { .. }
+                                | Request::Help { .. }
+                                | Request::Etrn { .. }
+                                | Request::Ehlo { .. }
+                                | Request::Helo { .. }
+                        ) {
+                            self.commands += 1;
+                        }
                         if self.commands > self.srv.config.smtp.max_commands {
                             self.reply("421 4.7.0 Too many commands in one session, closing connection");
                             flow = Flow::Quit;
@@ -197,7 +254,10 @@ impl<'a> Session<'a> {
                         }
                     }
                     Err(ProtoError::NeedsMoreData { .. }) => break,
-                    Err(e) => self.protocol_error(e),
+                    Err(e) => {
+                        self.waiting_since = Instant::now();
+                        self.protocol_error(e)
+                    }
                 }
                 if self.errors >= self.srv.config.smtp.max_errors {
                     self.reply("421 4.7.0 Too many errors, closing connection");
@@ -244,7 +304,15 @@ impl<'a> Session<'a> {
             Request::Mail { from } => self.mail(from),
             Request::Rcpt { to } => self.rcpt(to),
             Request::Data => self.data(),
-            Request::Bdat { chunk_size, is_last } => self.bdat(chunk_size, is_last),
+            Request::Bdat { chunk_size, is_last } => {
+                if chunk_size > self.srv.config.smtp.max_message_size {
+                    // The chunk cannot be skipped without reading it all: refuse and close.
+                    self.error(&format!("552 5.3.4 Message size exceeds the limit of {} bytes", self.srv.config.smtp.max_message_size));
+                    self.reply("421 4.7.0 Closing connection");
+                    return Flow::Quit;
+                }
+                self.bdat(chunk_size, is_last)
+            }
             Request::StartTls => self.starttls(),
             Request::Rset => {
                 self.reset_transaction();
