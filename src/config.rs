@@ -327,6 +327,10 @@ pub struct LimitsConfig {
     pub upload_max_bytes: usize,
     /// Most tags on one ticket.
     pub tags_max: usize,
+    /// Most collaborators (people in Cc) on one ticket; more addresses in a
+    /// mail's To/Cc are not added (an event says so), and no reply is sent to
+    /// more than this many collaborators.
+    pub collaborators_max: usize,
     /// Tickets per queue page (UI) and default API page size.
     pub page_size: usize,
     /// Seconds a whole HTTP request body may take to arrive.
@@ -344,6 +348,7 @@ impl Default for LimitsConfig {
             attachment_max_bytes: 10 * 1024 * 1024,
             upload_max_bytes: 25 * 1024 * 1024,
             tags_max: 20,
+            collaborators_max: 20,
             page_size: 50,
             body_timeout_secs: 60,
             concurrent_uploads: 8,
@@ -456,13 +461,14 @@ impl Config {
             return Err(("server", "health_spool_age_secs", format!("{} must be between 1 and 86400", s.health_spool_age_secs)));
         }
         let l = &self.limits;
-        let positive: [(&'static str, u64); 7] = [
+        let positive: [(&'static str, u64); 8] = [
             ("upload_max_bytes", l.upload_max_bytes as u64),
             ("subject_max_chars", l.subject_max_chars as u64),
             ("body_max_bytes", l.body_max_bytes as u64),
             ("request_max_bytes", l.request_max_bytes as u64),
             ("attachment_max_bytes", l.attachment_max_bytes),
             ("tags_max", l.tags_max as u64),
+            ("collaborators_max", l.collaborators_max as u64),
             ("page_size", l.page_size as u64),
         ];
         for (key, v) in positive {

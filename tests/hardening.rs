@@ -391,3 +391,66 @@ async fn login_next_stays_on_this_site() {
     let r = b.post("/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/tickets?status=open")]).await;
     assert_eq!(r.location.as_deref(), Some("/tickets?status=open"));
 }
+
+/// Each recipient of a reply gets a ticket link of their own that acts as
+/// them; a mail with thousands of Cc addresses adds only the capped number
+/// of collaborators and no reply goes to more.
+#[tokio::test]
+async fn collaborators_get_their_own_links_and_are_capped() {
+    use common::capture::Capture;
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&with_smarthost(&cap.addr, "notify_ack = false\nnotify_new_ticket = false\n"));
+    let m = crlf("From: Ivy <ivy@customer.test>\nTo: support@example.test\nCc: Jack <jack@customer.test>\nSubject: Drive\n\nNo access.\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "ivy@customer.test", &["support@example.test"], &m).0, 250);
+    d.wait_tickets(1).await;
+    assert_eq!(d.api.call("POST", "/tickets/TKT-000001/entries", Some(serde_json::json!({"body": "Try again now."}))).await.0, 201);
+    let mails = cap.wait(2).await;
+    let link_of = |who: &str| -> String {
+        let m = mails.iter().find(|m| m.rcpt_to == [who.to_string()]).unwrap_or_else(|| panic!("a copy for {who}"));
+        let text = m.data.replace("=\r\n", "").replace("=3D", "=");
+        let at = text.find("/t/TKT-000001?").expect("a ticket link");
+        text[at..].split(|c: char| c.is_whitespace() || c == '<' || c == '"').next().unwrap().to_string()
+    };
+    let (ivy, jack) = (link_of("ivy@customer.test"), link_of("jack@customer.test"));
+    assert_ne!(ivy, jack, "each recipient has their own link");
+    // Jack's link acts as Jack.
+    let mut b = Browser::new(&d.server.base);
+    let page = b.get(&jack).await;
+    assert_eq!(page.status, 200, "{jack}");
+    let field = |name: &str| {
+        page.body.split(&format!("name=\"{name}\" value=\"")).nth(1).and_then(|s| s.split('"').next()).unwrap_or("").to_string()
+    };
+    let (p, e, s) = (field("p"), field("e"), field("s"));
+    let r = b.post("/t/TKT-000001/reply", &[("p", &p), ("e", &e), ("s", &s), ("body", "Same problem here.")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let t = d.ticket("TKT-000001").await;
+    let entry = t["entries"].as_array().unwrap().iter().find(|e| e["body"] == "Same problem here.").unwrap().clone();
+    assert_eq!(entry["author"]["email"], "jack@customer.test");
+    // Jack's signature does not open Ivy's identity.
+    let ivy_id = ivy.split("p=").nth(1).and_then(|s| s.split('&').next()).unwrap();
+    let forged = jack.replace(&format!("p={p}"), &format!("p={ivy_id}"));
+    assert_eq!(b.get(&forged).await.status, 404);
+
+    // 3,000 addresses in Cc: 20 collaborators, one event, replies capped.
+    let mut cc = String::from("Cc: ");
+    for i in 0..3000 {
+        cc.push_str(&format!("p{i}@crowd.test,\r\n "));
+    }
+    cc.push_str("last@crowd.test\r\n");
+    let big = format!("From: Kim <kim@customer.test>\r\nTo: support@example.test\r\n{cc}Subject: Crowd\r\n\r\nhi all\r\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "kim@customer.test", &["support@example.test"], big.as_bytes()).0, 250);
+    d.wait_tickets(2).await;
+    let t = d.ticket("TKT-000002").await;
+    let added = t["entries"].as_array().unwrap().iter().filter(|e| e["body"].as_str().unwrap_or("").contains("as a collaborator")).count();
+    assert_eq!(added, 20);
+    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap_or("").contains("did not add 2981 more")), "{t}");
+    let before = cap.all().len();
+    assert_eq!(d.api.call("POST", "/tickets/TKT-000002/entries", Some(serde_json::json!({"body": "Hello everyone."}))).await.0, 201);
+    cap.wait(before + 21).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let copies: Vec<_> = cap.all().into_iter().skip(before).filter(|m| m.data.contains("Hello everyone.")).collect();
+    let recipients: usize = copies.iter().map(|m| m.rcpt_to.len()).sum();
+    assert_eq!(recipients, 21, "the requester and 20 collaborators, no more");
+    let cc = copies[0].header("Cc").unwrap_or_default();
+    assert_eq!(cc.matches('@').count(), 20, "{cc}");
+}

@@ -422,18 +422,37 @@ impl Desk {
     }
 
     /// CC'd and To'd people (not the desk, not the requester, not staff) follow the ticket.
+    /// At most `limits.collaborators_max` per ticket: addresses beyond it are
+    /// not even recorded as people, and one event says how many were left out.
     fn add_collaborators(&self, w: &mut Write, t: &Ticket, m: &ParsedMail, actor: Option<u64>, now: Timestamp) -> Result<()> {
+        let max = self.config.limits.collaborators_max;
+        let mut count = w.collaborator_emails(t.id)?.len();
+        let mut refused = 0usize;
         for mb in m.to.iter().chain(&m.cc) {
             if self.config.is_desk_address(&mb.email) {
                 continue;
             }
-            let p = Self::requester_in(w, &mb.email, &mb.name, now)?;
-            if p.id == t.requester || p.is_staff() {
+            let known = w.person_by_email(&mb.email)?;
+            if let Some(p) = &known
+                && (p.id == t.requester || p.is_staff() || w.is_collaborator(t.id, p.id)?)
+            {
                 continue;
             }
+            if count >= max {
+                refused += 1;
+                continue;
+            }
+            let p = match known {
+                Some(p) => p,
+                None => Self::requester_in(w, &mb.email, &mb.name, now)?,
+            };
             if w.add_collaborator(t.id, p.id)? {
+                count += 1;
                 w.append_entry(&mut Self::event(t.id, actor, Event::CollaboratorAdded { who: display(mb) }, now))?;
             }
+        }
+        if refused > 0 {
+            w.append_entry(&mut Self::event(t.id, actor, Event::CollaboratorsRefused { count: refused as u64, limit: max as u64 }, now))?;
         }
         Ok(())
     }

@@ -15,6 +15,10 @@ pub(crate) fn portal_claim(ticket: u64, requester: u64, expires: i64) -> String 
     format!("view:{ticket}:{requester}:{expires}")
 }
 
+/// Stands for the recipient's own ticket link in a rendered mail; each copy
+/// gets its recipient's link when it is built (`Desk::portal_link_for`).
+pub const PORTAL_LINK_MARKER: &str = "[[frontdesk:portal-link]]";
+
 /// The message an agent's notification token signs: ticket, agent and the
 /// last day (days since 1970) the token is good for.
 pub(crate) fn agent_claim(ticket: u64, agent: u64, until_day: i64) -> String {
@@ -61,7 +65,6 @@ impl Desk {
     fn ticket_context(&self, w: &mut Write, t: &Ticket, actor: Option<&Person>, message: &str) -> Result<Value> {
         let requester = w.person(t.requester)?;
         let reference = self.reference(t.id);
-        let portal_link = self.portal_link_in(w, t)?;
         let subject_line = self.config.outgoing.subject_format.replace("{ref}", &reference).replace("{subject}", &t.subject);
         let base = self.config.server.public_url.trim_end_matches('/');
         Ok(json!({
@@ -75,18 +78,29 @@ impl Desk {
             "agent": {"name": actor.map(|p| p.display()).unwrap_or_default(), "email": actor.map(|p| p.email.clone()).unwrap_or_default()},
             "message": message,
             "link": format!("{base}/tickets/{reference}"),
-            "portal_link": portal_link,
+            "portal_link": PORTAL_LINK_MARKER,
             "recent": [],
         }))
     }
 
     /// A signed link to the requester's read-only ticket page.
-    fn portal_link_in(&self, w: &mut Write, t: &Ticket) -> Result<String> {
-        let days = self.config.outgoing.link_days as i64;
-        let expires = self.now().0 / 1000 + days * 86_400;
-        let sig = self.sign_in(w, &portal_claim(t.id, t.requester, expires))?;
+    /// The signed link to a ticket's page for one recipient of its mail: the
+    /// requester or a collaborator, each acting as themself. Anyone else (an
+    /// agent in Cc, say) gets the desk's address instead of a key.
+    pub fn portal_link_for(&self, ticket: u64, email: &str) -> String {
         let base = self.config.server.public_url.trim_end_matches('/');
-        Ok(format!("{base}/t/{}?e={expires}&s={sig}", self.reference(t.id)))
+        let person = (|| {
+            let r = self.store.read().ok()?;
+            let t = r.ticket(ticket).ok()??;
+            let p = r.person_by_email(&email.trim().to_lowercase()).ok()??;
+            (p.id == t.requester || r.is_collaborator(ticket, p.id).ok()?).then_some(p.id)
+        })();
+        let Some(person) = person else { return base.to_string() };
+        let expires = self.now().0 / 1000 + self.config.outgoing.link_days as i64 * 86_400;
+        match self.sign(&portal_claim(ticket, person, expires)) {
+            Ok(sig) => format!("{base}/t/{}?p={person}&e={expires}&s={sig}", self.reference(ticket)),
+            Err(_) => base.to_string(),
+        }
     }
 
     /// The last few public messages before `before_seq`, newest first.
@@ -266,7 +280,8 @@ impl Desk {
     pub(crate) fn notify(&self, w: &mut Write, t: &Ticket, actor: Option<&Person>, notice: Notice, now: Timestamp) -> Result<()> {
         let o = &self.config.outgoing;
         let requester = w.person(t.requester)?;
-        let collaborators: Vec<String> = w.collaborator_emails(t.id)?;
+        // Never more than the limit, however many were added before it existed.
+        let collaborators: Vec<String> = w.collaborator_emails(t.id)?.into_iter().take(self.config.limits.collaborators_max).collect();
         match notice {
             Notice::NewTicket { ack } => {
                 if ack
@@ -410,19 +425,26 @@ impl Desk {
 }
 
 impl Desk {
-    /// Checks a requester's signed ticket link; the ticket and its requester.
-    fn portal_ticket(&self, id: u64, expires: i64, sig: &str) -> Result<Ticket> {
-        let t = self.store.read()?.ticket(id)?.ok_or(super::DeskError::NotFound)?;
-        if expires < self.now().0 / 1000 || !self.verify(&portal_claim(t.id, t.requester, expires), sig) {
+    /// Checks a signed ticket link: the ticket, and who it lets act — the
+    /// requester or a collaborator it was made for (`person`; links without
+    /// one are the requester's).
+    fn portal_ticket(&self, id: u64, person: Option<u64>, expires: i64, sig: &str) -> Result<(Ticket, u64)> {
+        let r = self.store.read()?;
+        let t = r.ticket(id)?.ok_or(super::DeskError::NotFound)?;
+        let who = person.unwrap_or(t.requester);
+        if expires < self.now().0 / 1000 || !self.verify(&portal_claim(t.id, who, expires), sig) {
             return Err(super::DeskError::NotFound);
         }
-        Ok(t)
+        if who != t.requester && !r.is_collaborator(t.id, who)? {
+            return Err(super::DeskError::NotFound);
+        }
+        Ok((t, who))
     }
 
     /// What a requester sees through their link: the ticket and its public
     /// replies only (no internal notes, no events), with author names.
-    pub fn portal_view(&self, id: u64, expires: i64, sig: &str) -> Result<(Ticket, Vec<(String, ThreadEntry)>)> {
-        let t = self.portal_ticket(id, expires, sig)?;
+    pub fn portal_view(&self, id: u64, person: Option<u64>, expires: i64, sig: &str) -> Result<(Ticket, Vec<(String, ThreadEntry)>)> {
+        let (t, _) = self.portal_ticket(id, person, expires, sig)?;
         let r = self.store.read()?;
         let mut out = Vec::new();
         for e in r.entries(id)?.into_iter().filter(|e| e.kind == EntryKind::Reply) {
@@ -438,17 +460,18 @@ impl Desk {
         Ok((t, out))
     }
 
-    /// The requester replies on their ticket page.
-    pub fn portal_reply(&self, id: u64, expires: i64, sig: &str, body: &str) -> Result<ThreadEntry> {
+    /// The requester (or a collaborator, with their own link) replies on the
+    /// ticket page; the entry is theirs.
+    pub fn portal_reply(&self, id: u64, person: Option<u64>, expires: i64, sig: &str, body: &str) -> Result<ThreadEntry> {
         let body = self.check_body("body", body, true)?;
-        let old = self.portal_ticket(id, expires, sig)?;
+        let (old, who) = self.portal_ticket(id, person, expires, sig)?;
         if old.is_closed() {
             return Err(super::DeskError::Conflict("this ticket is closed; please write to us by email to open a new one".into()));
         }
         let now = self.now();
         self.store.write(|w| {
             let old = w.ticket(id)?.ok_or(super::DeskError::NotFound)?;
-            let author = w.person(old.requester)?.ok_or(super::DeskError::NotFound)?;
+            let author = w.person(who)?.ok_or(super::DeskError::NotFound)?;
             let mut entry = ThreadEntry {
                 ticket: id,
                 seq: 0,

@@ -99,6 +99,11 @@ pub enum Event {
     UnverifiedSender {
         claimed: String,
     },
+    /// Addresses in a mail's To/Cc beyond the collaborator limit, not added.
+    CollaboratorsRefused {
+        count: u64,
+        limit: u64,
+    },
 }
 
 impl Event {
@@ -130,6 +135,9 @@ impl Event {
             Event::Trashed => "moved the ticket to Trash".to_string(),
             Event::Restored => "restored the ticket from Trash".to_string(),
             Event::Unlinked { reference } => format!("unlinked {reference}"),
+            Event::CollaboratorsRefused { count, limit } => {
+                format!("did not add {count} more address(es) from To/Cc as collaborators (limit {limit} per ticket)")
+            }
             Event::UnverifiedSender { claimed } => {
                 format!("received mail that claims to be from {claimed} without proof; kept as an internal note, nothing was sent")
             }

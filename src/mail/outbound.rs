@@ -324,15 +324,27 @@ fn attachments_of(desk: &Desk, m: &OutMail) -> Vec<(String, String, Vec<u8>)> {
 
 /// The message for each pending recipient (one build unless someone has an
 /// unsubscribe link of their own).
+/// A mail that names the ticket's page gets one build per recipient, each
+/// with that recipient's own signed link (a collaborator never gets the
+/// requester's key).
 fn bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
     let atts = attachments_of(desk, m);
     let now = desk.now();
-    let common = build(m, now, &atts, None)?;
+    let personal = m.text.contains(crate::desk::notify::PORTAL_LINK_MARKER);
+    let common = if personal { Vec::new() } else { build(m, now, &atts, None)? };
     m.pending
         .iter()
-        .map(|r| match m.unsubscribe.iter().find(|(a, _)| a == r) {
-            Some((_, url)) => build(m, now, &atts, Some(url)).map(|b| (r.clone(), b)),
-            None => Ok((r.clone(), common.clone())),
+        .map(|r| {
+            let unsubscribe = m.unsubscribe.iter().find(|(a, _)| a == r).map(|(_, url)| url.as_str());
+            if personal {
+                let link = m.ticket.map(|t| desk.portal_link_for(t, r)).unwrap_or_else(|| desk.config.server.public_url.clone());
+                let mine = OutMail { text: m.text.replace(crate::desk::notify::PORTAL_LINK_MARKER, &link), ..m.clone() };
+                return build(&mine, now, &atts, unsubscribe).map(|b| (r.clone(), b));
+            }
+            match unsubscribe {
+                Some(url) => build(m, now, &atts, Some(url)).map(|b| (r.clone(), b)),
+                None => Ok((r.clone(), common.clone())),
+            }
         })
         .collect()
 }

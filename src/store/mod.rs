@@ -277,6 +277,10 @@ fn decode_ticket(bytes: &[u8]) -> Result<Ticket> {
 /// the same code for either kind of redb transaction.
 macro_rules! shared_reads {
     () => {
+        pub fn is_collaborator(&self, ticket: u64, person: u64) -> Result<bool> {
+            Ok(self.tx.open_table(COLLABORATORS)?.get((ticket, person))?.is_some())
+        }
+
         pub fn ticket(&self, id: u64) -> Result<Option<Ticket>> {
             let t = self.tx.open_table(TICKETS)?;
             t.get(id)?.map(|v| decode_ticket(v.value())).transpose()
@@ -749,10 +753,6 @@ impl Write {
     pub fn put_entry_mail(&mut self, ticket: u64, seq: u32, meta: &MailMeta) -> Result<()> {
         self.tx.open_table(ENTRY_MAIL)?.insert((ticket, seq), codec::encode(meta).as_slice())?;
         Ok(())
-    }
-
-    pub fn is_collaborator(&self, ticket: u64, person: u64) -> Result<bool> {
-        Ok(self.tx.open_table(COLLABORATORS)?.get((ticket, person))?.is_some())
     }
 
     /// Starts or stops following; returns whether anything changed.

@@ -16,6 +16,8 @@ use crate::desk::DeskError;
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct LinkQuery {
+    /// Whose link it is (absent: the requester's, as in older mail).
+    p: Option<u64>,
     e: i64,
     s: String,
     done: Option<String>,
@@ -33,7 +35,7 @@ fn gone(st: &AppState) -> Response {
 
 pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, Query(q): Query<LinkQuery>) -> Response {
     let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
-    let (t, entries) = match st.desk.portal_view(id, q.e, &q.s) {
+    let (t, entries) = match st.desk.portal_view(id, q.p, q.e, &q.s) {
         Ok(x) => x,
         Err(DeskError::NotFound) => return gone(&st),
         Err(e) => return super::PageError(e).render(&st.desk.config.desk.name),
@@ -64,6 +66,7 @@ pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference
             } @else {
                 form.replybox method="post" action=(format!("/t/{r}/reply")) {
                     input type="hidden" name="_csrf" value=(pre);
+                    @if let Some(p) = q.p { input type="hidden" name="p" value=(p); }
                     input type="hidden" name="e" value=(q.e);
                     input type="hidden" name="s" value=(q.s);
                     textarea name="body" rows="5" required placeholder="Write your reply…" {}
@@ -79,6 +82,7 @@ pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ReplyForm {
+    p: Option<u64>,
     e: i64,
     s: String,
     body: String,
@@ -86,8 +90,12 @@ pub struct ReplyForm {
 
 pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, Form(f): Form<ReplyForm>) -> Response {
     let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
-    match st.desk.portal_reply(id, f.e, &f.s, &f.body) {
-        Ok(_) => Redirect::to(&format!("/t/{}?e={}&s={}&done=1", st.desk.reference(id), f.e, f.s)).into_response(),
+    match st.desk.portal_reply(id, f.p, f.e, &f.s, &f.body) {
+        Ok(_) => {
+            let p = f.p.map(|p| format!("p={p}&")).unwrap_or_default();
+            let s: String = f.s.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+            Redirect::to(&format!("/t/{}?{p}e={}&s={s}&done=1", st.desk.reference(id), f.e)).into_response()
+        }
         Err(DeskError::NotFound) => gone(&st),
         Err(e) => super::PageError(e).render(&st.desk.config.desk.name),
     }
