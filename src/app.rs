@@ -62,15 +62,21 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
     }
     // Trash is purged once at start and then every hour.
     let purger = desk.clone();
-    tokio::spawn(async move {
-        loop {
-            let d = purger.clone();
-            match tokio::task::spawn_blocking(move || d.purge_trash()).await {
-                Ok(Ok(n)) if n > 0 => tracing::info!("purged {n} tickets from Trash"),
-                Ok(Err(e)) => tracing::error!("purging Trash failed: {e}"),
-                _ => {}
+    desk.jobs.task("trash-purge", move || {
+        let purger = purger.clone();
+        async move {
+            while !purger.jobs.stopping() {
+                let d = purger.clone();
+                match tokio::task::spawn_blocking(move || d.purge_trash()).await {
+                    Ok(Ok(n)) if n > 0 => tracing::info!("purged {n} tickets from Trash"),
+                    Ok(Err(e)) => tracing::error!("purging Trash failed: {e}"),
+                    _ => {}
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+                    _ = purger.jobs.stopped() => {}
+                }
             }
-            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
     });
     let outbox_wake = Arc::new(tokio::sync::Notify::new());
@@ -79,6 +85,7 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
     let spooler = crate::mail::spool::Spooler::start(desk.clone());
     // Mail left in the spool by the previous run is processed first.
     crate::mail::worker::start(desk.clone(), stats.clone(), spooler.committed.clone());
+    let mut smtp_task = None;
     if let Some(smtp_listener) = smtp_listener {
         let tls = match crate::mail::tls::server_config(&cfg) {
             Ok(t) => Some(t),
@@ -95,10 +102,23 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
             if mailboxes.is_empty() { "no mailbox yet: add [[mailbox]] to the config".to_string() } else { mailboxes.join(", ") }
         ));
         let server = crate::mail::smtp::Server::new(cfg.clone(), spooler.clone(), tls, stats.clone());
-        tokio::spawn(server.run(smtp_listener));
+        smtp_task = Some(tokio::spawn(server.run(smtp_listener)));
     }
     let app = crate::web::router(desk.clone(), setup_token, stats);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
+    // Shutdown (Ctrl-C, SIGTERM): stop accepting HTTP and SMTP, end event
+    // streams, let SMTP transactions in flight finish, then let the workers
+    // commit what they hold.
+    let jobs = desk.jobs.clone();
+    let on_signal = async move {
+        shutdown_signal().await;
+        say(format_args!("frontdesk: stopping"));
+        jobs.stop();
+    };
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(on_signal).await?;
+    if let Some(task) = smtp_task {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(15), task).await;
+    }
+    spooler.committed.notify();
     say(format_args!("frontdesk: stopped"));
     Ok(())
 }

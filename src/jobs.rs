@@ -41,10 +41,18 @@ pub struct WorkerStatus {
 }
 
 /// Every supervised worker of the process.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Jobs {
     workers: Mutex<Vec<Arc<Worker>>>,
     stop: AtomicBool,
+    /// Wakes async waiters (event streams, SMTP sessions) at shutdown.
+    stop_tx: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Jobs { workers: Mutex::default(), stop: AtomicBool::new(false), stop_tx: tokio::sync::watch::Sender::new(false) }
+    }
 }
 
 /// The text of a panic payload.
@@ -138,6 +146,13 @@ impl Jobs {
     /// Asks every worker to finish what it is doing and return.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
+        self.stop_tx.send_replace(true);
+    }
+
+    /// Resolves once shutdown was asked for.
+    pub async fn stopped(&self) {
+        let mut rx = self.stop_tx.subscribe();
+        let _ = rx.wait_for(|stop| *stop).await;
     }
 
     /// Whether shutdown was asked for.

@@ -95,6 +95,10 @@ enum TokenCmd {
         #[arg(long)]
         name: String,
     },
+    /// List API tokens: id, agent, name, created (run while the server is stopped).
+    List,
+    /// Revoke an API token by the id `token list` shows (server stopped).
+    Revoke { id: String },
 }
 
 #[derive(Subcommand)]
@@ -224,6 +228,17 @@ fn main() -> ExitCode {
         Command::Token(TokenCmd::Create { email, name }) => frontdesk::app::open_desk(cfg, Arc::new(SystemClock)).and_then(|desk| {
             let t = desk.create_api_token(&email, &name)?;
             println!("{t}");
+            Ok(())
+        }),
+        Command::Token(TokenCmd::List) => frontdesk::app::open_desk(cfg, Arc::new(SystemClock)).and_then(|desk| {
+            for (id, email, name, created) in desk.api_tokens(None)? {
+                println!("{id}  {email}  {name}  {}", created.short());
+            }
+            Ok(())
+        }),
+        Command::Token(TokenCmd::Revoke { id }) => frontdesk::app::open_desk(cfg, Arc::new(SystemClock)).and_then(|desk| {
+            desk.revoke_api_token(None, &id)?;
+            println!("revoked {id}");
             Ok(())
         }),
         Command::Mail(MailCmd::Test { to }) => tokio::runtime::Builder::new_current_thread()

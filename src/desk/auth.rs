@@ -352,6 +352,36 @@ impl Desk {
         })
     }
 
+    /// API tokens: all of them for an admin or the CLI (`actor` None), else
+    /// the actor's own. (id, agent's email, name, created).
+    pub fn api_tokens(&self, actor: Option<&Person>) -> Result<Vec<(String, String, String, crate::domain::Timestamp)>> {
+        let r = self.store.read()?;
+        let mut out = Vec::new();
+        for (id, t) in r.api_tokens()? {
+            if actor.is_some_and(|a| !a.is_admin() && a.id != t.person) {
+                continue;
+            }
+            let email = r.person(t.person)?.map(|p| p.email).unwrap_or_default();
+            out.push((id, email, t.name, t.created_at));
+        }
+        Ok(out)
+    }
+
+    /// Revokes a token by its id (as `api_tokens` lists it); an agent only
+    /// their own, an admin (or the CLI) any.
+    pub fn revoke_api_token(&self, actor: Option<&Person>, id: &str) -> Result<()> {
+        let id = id.trim().to_lowercase();
+        if id.len() != crate::store::TOKEN_ID_LEN || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(invalid("token", format!("{id:?} is not a token id (12 hex digits, as `token list` shows)")));
+        }
+        let mine = self.api_tokens(actor)?.into_iter().any(|(t, ..)| t == id);
+        if !mine {
+            return Err(DeskError::NotFound);
+        }
+        self.store.write(|w| w.delete_api_token(&id).map_err(DeskError::from))?;
+        Ok(())
+    }
+
     /// The active agent behind an API bearer token.
     pub fn authenticate_token(&self, token: &str) -> Result<Option<Person>> {
         if token.len() > 200 {
@@ -432,10 +462,14 @@ impl Desk {
         if actor.id == id && !active {
             return Err(DeskError::Conflict("you cannot deactivate yourself".into()));
         }
-        self.admin_edit(actor, id, |p| {
+        let p = self.admin_edit(actor, id, |p| {
             p.active = active;
             Ok(())
-        })
+        })?;
+        if !active {
+            self.store.write(|w| w.delete_api_tokens_of(id).map_err(DeskError::from))?;
+        }
+        Ok(p)
     }
 
     /// Sets a new password for an agent and ends their sessions.
@@ -446,7 +480,12 @@ impl Desk {
             p.password_hash = hash;
             Ok(())
         })?;
-        self.store.write(|w| w.delete_sessions_of(id).map_err(DeskError::from))?;
+        // A new password ends every way in the old one opened: sessions and API tokens.
+        self.store.write(|w| {
+            w.delete_sessions_of(id)?;
+            w.delete_api_tokens_of(id)?;
+            Ok::<_, DeskError>(())
+        })?;
         Ok(p)
     }
 

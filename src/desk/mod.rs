@@ -174,8 +174,12 @@ impl Desk {
         TicketRef::parse(s, &self.config.desk.reference_prefix).map(|r| r.0)
     }
 
+    /// A subject typed by an agent or given to the API: one line (CR, LF,
+    /// tabs and other control characters become spaces, so an outgoing
+    /// Subject header can never be split), trimmed, within the limit.
     fn check_subject(&self, s: &str) -> Result<String> {
-        let s = s.trim();
+        let one_line: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let s = one_line.split_whitespace().collect::<Vec<_>>().join(" ");
         if s.is_empty() {
             return Err(invalid("subject", "is required"));
         }
@@ -183,7 +187,7 @@ impl Desk {
         if s.chars().count() > max {
             return Err(DeskError::TooLarge { field: "subject", limit: format!("{max} characters") });
         }
-        Ok(s.to_string())
+        Ok(s)
     }
 
     fn check_body(&self, field: &'static str, s: &str, required: bool) -> Result<String> {

@@ -30,6 +30,8 @@ pub struct Spooler {
     tx: mpsc::Sender<Job>,
     /// Woken after every commit so the worker picks the new mail up at once.
     pub committed: Arc<Wake>,
+    /// The process's workers (SMTP sessions watch them for shutdown).
+    pub jobs: Arc<crate::jobs::Jobs>,
 }
 
 /// A wake-up signal between plain threads (no async runtime needed, so it
@@ -70,7 +72,8 @@ impl Spooler {
         let committed = Arc::new(Wake::default());
         let notify = committed.clone();
         let jobs = desk.jobs.clone();
-        jobs.thread("spool-commit", move || {
+        let supervisor = jobs.clone();
+        supervisor.thread("spool-commit", move || {
             let Ok(rx) = rx.lock() else { return };
             while let Ok(first) = rx.recv() {
                 let mut batch = vec![first];
@@ -114,7 +117,7 @@ impl Spooler {
                 }
             }
         });
-        Spooler { tx, committed }
+        Spooler { tx, committed, jobs }
     }
 
     /// Durably stores one message; returns its spool id once it is on disk.

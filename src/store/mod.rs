@@ -9,6 +9,7 @@ pub mod codec;
 mod db;
 pub mod migrate;
 mod query;
+mod tokens;
 mod workflow;
 
 use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
@@ -20,6 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::{Person, ThreadEntry, Ticket, Timestamp};
 
 pub use query::{AssigneeFilter, Sort, TicketQuery};
+pub use tokens::TOKEN_ID_LEN;
 pub use workflow::Job;
 
 /// Counters and small settings: schema version, next ids, per-status counts.

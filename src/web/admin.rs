@@ -316,6 +316,11 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
         Ok(m) => m,
         Err(e) => return fail(&st, e),
     };
+    let me_only = crate::domain::Person { role: crate::domain::Role::Agent, ..a.person.clone() };
+    let tokens = match st.desk.api_tokens(Some(&me_only)) {
+        Ok(t) => t,
+        Err(e) => return fail(&st, e),
+    };
     let body = html! {
         div.narrow-page {
             h1 { "My notifications" }
@@ -348,6 +353,18 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
                 label { "Text" textarea name="text" rows="4" required {} }
                 div.actions { button type="submit" { "Add canned response" } }
             }
+            h2 #tokens { "My API tokens" }
+            p.muted { "Tokens an admin created for you with " code { "frontdesk token create" } ". A password reset or deactivation revokes them all." }
+            @if tokens.is_empty() { p.muted { "None." } }
+            @for (id, _, name, created) in &tokens {
+                div.card.canned-item {
+                    strong { (name) } " " span.muted { code { (id) } " · created " (created.short()) }
+                    form.inline method="post" action=(format!("/settings/tokens/{id}/revoke")) {
+                        (csrf_field(&a.csrf))
+                        button.linkish type="submit" { "Revoke" }
+                    }
+                }
+            }
         }
     };
     let f = Frame {
@@ -366,6 +383,15 @@ pub struct CannedForm {
     title: String,
     text: String,
     delete: String,
+}
+
+/// Revokes one of the agent's own API tokens.
+pub async fn revoke_token(State(st): State<AppState>, a: Agent, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
+    let me_only = crate::domain::Person { role: crate::domain::Role::Agent, ..a.person.clone() };
+    match super::blocking(&st.desk, move |d| d.revoke_api_token(Some(&me_only), &id)).await {
+        Ok(()) => Redirect::to("/settings?done=revoked#tokens").into_response(),
+        Err(e) => fail(&st, e),
+    }
 }
 
 /// Adds or deletes one of the agent's own canned responses.

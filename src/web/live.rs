@@ -13,15 +13,32 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{Agent, AppState};
 
+/// How often an open stream checks that its session still exists.
+const SESSION_CHECK: Duration = Duration::from_secs(5);
+
+/// The stream ends when the agent logs out (the session is gone) or the
+/// server shuts down.
 pub async fn events(State(st): State<AppState>, a: Agent) -> Response {
     let rx = st.desk.store.subscribe();
     let desk = st.desk.clone();
     let person = a.person.clone();
+    let token = a.token.clone();
     let s: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> = Box::pin(stream::unfold(rx, move |mut rx| {
-        let (desk, person) = (desk.clone(), person.clone());
+        let (desk, person, token) = (desk.clone(), person.clone(), token.clone());
         async move {
             loop {
-                match rx.recv().await {
+                let received = tokio::select! {
+                    r = rx.recv() => r,
+                    _ = tokio::time::sleep(SESSION_CHECK) => {
+                        let alive = desk.store.read().and_then(|r| r.session(&token)).ok().flatten().is_some();
+                        if !alive {
+                            return None;
+                        }
+                        continue;
+                    }
+                    _ = desk.jobs.stopped() => return None,
+                };
+                match received {
                     Ok(ids) => {
                         let visible: Vec<String> = match desk.store.read() {
                             Ok(r) => ids

@@ -105,10 +105,15 @@ pub async fn html_body(State(st): State<AppState>, a: Agent, Path((reference, se
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(e) => return fail(&st, e),
     };
-    // Inline images: cid: links point at the stored attachments.
+    // Inline images: cid: links point at the stored attachments. The
+    // Content-IDs come from the sender, so the result is sanitized again:
+    // whatever a rewrite produced, no attribute or script survives it.
     for (cid, idx) in &meta.cids {
         let url = format!("/tickets/{}/attachments/{seq}/{idx}?inline=1", st.desk.reference(id));
         html = html.replace(&format!("cid:{cid}"), &url);
+    }
+    if !meta.cids.is_empty() {
+        html = crate::mail::inbound::sanitize_html(&html);
     }
     let doc = format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><base target=\"_blank\"></head><body style=\"font-family:system-ui,sans-serif;font-size:14px;margin:8px\">{html}</body></html>"

@@ -108,6 +108,7 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/admin/agents/{id}/edit", post(admin::edit_agent))
         .route("/settings", get(admin::settings_page).post(admin::save_settings))
         .route("/settings/canned", post(admin::save_canned))
+        .route("/settings/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/outbox", get(admin::outbox_page))
         .route("/admin/outbox/test", post(admin::outbox_test))
         .route("/admin/outbox/{id}/retry", post(admin::outbox_retry))

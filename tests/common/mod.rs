@@ -103,6 +103,23 @@ impl Server {
         self.child.as_ref().map(|c| c.id()).unwrap_or(0)
     }
 
+    /// SIGTERM, then waits (at most `limit`) for the process to exit; returns
+    /// its exit code and how long it took, or None if it did not exit.
+    pub fn terminate(&mut self, limit: Duration) -> Option<(i32, Duration)> {
+        let mut c = self.child.take()?;
+        let started = std::time::Instant::now();
+        let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+        while started.elapsed() < limit {
+            if let Ok(Some(status)) = c.try_wait() {
+                return Some((status.code().unwrap_or(-1), started.elapsed()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        None
+    }
+
     /// SIGKILL: no chance to clean up, like a power cut for the process.
     pub fn kill_hard(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -26,6 +26,9 @@ use super::spool::Spooler;
 use super::worker::MailStats;
 use crate::config::Config;
 
+/// Longest wait at shutdown for sessions in the middle of a transaction.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Shared by all sessions.
 pub struct Server {
     pub config: Arc<Config>,
@@ -105,10 +108,16 @@ impl Server {
         Ok(Slot { srv: self, ip })
     }
 
-    /// Accepts connections until the listener fails.
+    /// Accepts connections until shutdown; then waits (at most `DRAIN`) for
+    /// the sessions still in a transaction to finish.
     pub async fn run(self: Arc<Self>, listener: TcpListener) {
+        let jobs = self.spooler.jobs.clone();
         loop {
-            let (mut stream, remote) = match listener.accept().await {
+            let accepted = tokio::select! {
+                a = listener.accept() => a,
+                _ = jobs.stopped() => break,
+            };
+            let (mut stream, remote) = match accepted {
                 Ok(x) => x,
                 Err(e) => {
                     tracing::warn!("smtp accept failed: {e}");
@@ -130,6 +139,11 @@ impl Server {
                 srv.handle(stream, remote).await;
                 drop(slot);
             });
+        }
+        drop(listener);
+        let deadline = tokio::time::Instant::now() + DRAIN;
+        while self.active.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 

@@ -191,7 +191,18 @@ impl<'a> Session<'a> {
         let mut receiver = RequestReceiver::default();
         let host = self.srv.config.smtp.hostname.clone();
         loop {
-            let n = match tokio::time::timeout_at(self.deadline().into(), stream.read(&mut buf)).await {
+            // At shutdown an idle session is closed at once; one in the middle
+            // of a transaction finishes it first (its 250 means the mail is safe).
+            let idle = self.mail_from.is_none() && self.receiving.is_none();
+            let jobs = self.srv.spooler.jobs.clone();
+            let read = tokio::select! {
+                r = tokio::time::timeout_at(self.deadline().into(), stream.read(&mut buf)) => r,
+                _ = jobs.stopped(), if idle => {
+                    let _ = stream.write_all(format!("421 4.3.2 {host} Shutting down, try again later\r\n").as_bytes()).await;
+                    return Next::Close;
+                }
+            };
+            let n = match read {
                 Ok(Ok(0)) | Ok(Err(_)) => return Next::Close,
                 Ok(Ok(n)) => n,
                 Err(_) => {

@@ -1,0 +1,58 @@
+//! API tokens: listed and revoked by their id (the first 12 hex digits of
+//! the token's hash; the token itself is never stored).
+
+use redb::ReadableTable;
+
+use super::{API_TOKENS, ApiToken, Read, Result, Write, codec};
+
+/// Characters of the token hash that name a token.
+pub const TOKEN_ID_LEN: usize = 12;
+
+impl Read {
+    /// Every API token: (id, token record), by id.
+    pub fn api_tokens(&self) -> Result<Vec<(String, ApiToken)>> {
+        let t = self.tx.open_table(API_TOKENS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let id: String = k.value().chars().take(TOKEN_ID_LEN).collect();
+            out.push((id, codec::decode(v.value(), "api_tokens")?));
+        }
+        Ok(out)
+    }
+}
+
+impl Write {
+    /// Removes the tokens whose hash starts with `id`; returns how many.
+    pub fn delete_api_token(&mut self, id: &str) -> Result<usize> {
+        let mut t = self.tx.open_table(API_TOKENS)?;
+        let mut doomed = Vec::new();
+        for row in t.iter()? {
+            let (k, _) = row?;
+            if k.value().starts_with(id) {
+                doomed.push(k.value().to_string());
+            }
+        }
+        for k in &doomed {
+            t.remove(k.as_str())?;
+        }
+        Ok(doomed.len())
+    }
+
+    /// Removes every API token of a person (password reset, deactivation).
+    pub fn delete_api_tokens_of(&mut self, person: u64) -> Result<usize> {
+        let mut t = self.tx.open_table(API_TOKENS)?;
+        let mut doomed = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let tok: ApiToken = codec::decode(v.value(), "api_tokens")?;
+            if tok.person == person {
+                doomed.push(k.value().to_string());
+            }
+        }
+        for k in &doomed {
+            t.remove(k.as_str())?;
+        }
+        Ok(doomed.len())
+    }
+}

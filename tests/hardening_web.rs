@@ -1,0 +1,133 @@
+//! Web and CLI findings of the outside review (issue 10), through the real
+//! server: API tokens listed and revoked (and dropped by a password reset or
+//! deactivation), event streams that end at logout and at shutdown, a prompt
+//! graceful SIGTERM, one-line subjects, and HTML with hostile Content-IDs.
+
+mod common;
+
+use std::time::Duration;
+
+use common::smtp::Smtp;
+use common::*;
+use serde_json::json;
+
+fn crlf(s: &str) -> Vec<u8> {
+    s.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
+}
+
+#[tokio::test]
+async fn api_tokens_can_be_listed_and_revoked() {
+    let dir = tempdir();
+    add_user(dir.path(), ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
+    add_user(dir.path(), "bob@example.test", "Bob", "agent", "bob's long password");
+    let t1 = create_token(dir.path(), ADMIN_EMAIL);
+    let t2 = create_token(dir.path(), "bob@example.test");
+    let t3 = create_token(dir.path(), "bob@example.test");
+    let (code, out, err) = cli(dir.path(), &["token", "list"], None);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(out.contains("bob@example.test") && out.contains(ADMIN_EMAIL));
+    let admin_id = lines.iter().find(|l| l.contains(ADMIN_EMAIL)).unwrap().split_whitespace().next().unwrap().to_string();
+    let (code, _, err) = cli(dir.path(), &["token", "revoke", &admin_id], None);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = cli(dir.path(), &["token", "revoke", "nothexnothex"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("token id"), "{err}");
+    let s = Server::start(dir.path());
+    assert_eq!(Api::new(&s.base, &t1).call("GET", "/tickets", None).await.0, 401, "revoked on the command line");
+    assert_eq!(Api::new(&s.base, &t2).call("GET", "/tickets", None).await.0, 200);
+    // Bob sees and revokes his own tokens on his page.
+    let mut bob = Browser::logged_in(&s.base, "bob@example.test", "bob's long password").await;
+    let page = bob.get("/settings").await.body;
+    let ids: Vec<String> = page.split("/settings/tokens/").skip(1).map(|s| s.split('/').next().unwrap().to_string()).collect();
+    assert_eq!(ids.len(), 2, "{page}");
+    let r = bob.post(&format!("/settings/tokens/{}/revoke", ids[0]), &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let alive = [&t2, &t3];
+    let mut ok = 0;
+    for t in alive {
+        ok += usize::from(Api::new(&s.base, t).call("GET", "/tickets", None).await.0 == 200);
+    }
+    assert_eq!(ok, 1, "one of Bob's tokens is revoked");
+    // A password reset revokes the rest.
+    let mut admin = Browser::logged_in(&s.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let agents = admin.get("/admin/agents").await.body;
+    let after_bob = agents.split("bob@example.test").nth(1).unwrap();
+    let bob_id = after_bob.split("/admin/agents/").nth(1).and_then(|s| s.split('/').next()).unwrap().to_string();
+    let r = admin.post(&format!("/admin/agents/{bob_id}/password"), &[("password", "a brand new password")]).await;
+    assert!(r.status == 303 || r.status == 200, "{}", r.status);
+    for t in alive {
+        assert_eq!(Api::new(&s.base, t).call("GET", "/tickets", None).await.0, 401, "a reset revokes API tokens");
+    }
+}
+
+#[tokio::test]
+async fn event_streams_end_at_logout_and_sigterm_is_prompt() {
+    let d = MailDesk::start();
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let client = reqwest::Client::new();
+    let mut stream = client.get(d.server.url("/events")).header("cookie", b.cookie_header()).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    b.get("/tickets").await;
+    assert_eq!(b.post("/logout", &[]).await.status, 303);
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match stream.chunk().await {
+                Ok(Some(_)) => continue,
+                _ => return true,
+            }
+        }
+    })
+    .await;
+    assert_eq!(ended.ok(), Some(true), "the event stream ended after logout");
+
+    // SIGTERM with an event stream and an idle SMTP session open: the server
+    // stops within seconds and cleanly.
+    let b2 = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let _open = client.get(d.server.url("/events")).header("cookie", b2.cookie_header()).send().await.unwrap();
+    let (mut smtp, _) = Smtp::connect(&d.smtp);
+    smtp.cmd("EHLO idle.example.org");
+    let mut server = std::mem::replace(&mut { d }.server, Server::start(&tempdir().keep()));
+    let done = tokio::task::spawn_blocking(move || server.terminate(Duration::from_secs(10))).await.unwrap();
+    let (code, took) = done.expect("the server exits after SIGTERM");
+    assert_eq!(code, 0);
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    let r = smtp.reply();
+    assert!(r.0 == 421 || r.0 == 0, "{r:?}");
+}
+
+#[tokio::test]
+async fn subjects_are_one_line_and_cids_cannot_inject() {
+    let d = MailDesk::start();
+    let (st, t) = d
+        .api
+        .call(
+            "POST",
+            "/tickets",
+            Some(json!({"subject": "Hello\r\nBcc: victim@evil.test\r\n\r\nbody", "body": "x", "requester": {"email": "c@customer.test"}})),
+        )
+        .await;
+    assert_eq!(st, 201, "{t}");
+    assert_eq!(t["subject"], "Hello Bcc: victim@evil.test body");
+    let (st, t) = d.api.call("PATCH", "/tickets/TKT-000001", Some(json!({"subject": "New\nSubject: forged"}))).await;
+    assert_eq!(st, 200, "{t}");
+    assert_eq!(t["subject"], "New Subject: forged");
+
+    let html_mail = crlf(
+        "From: Eve <eve@customer.test>\nTo: support@example.test\nSubject: pic\nMIME-Version: 1.0\nContent-Type: multipart/related; boundary=\"B\"\n\n--B\nContent-Type: text/html\n\n<p>see <img src=\"cid:a&quot; onerror=&quot;alert(1)\"> and cid:a\" onerror=\"alert(2)</p>\n--B\nContent-Type: image/png\nContent-ID: <a\" onerror=\"alert(1)>\nContent-Disposition: inline; filename=\"a.png\"\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--B--\n",
+    );
+    assert_eq!(Smtp::send_mail(&d.smtp, "eve@customer.test", &["support@example.test"], &html_mail).0, 250);
+    d.wait_tickets(2).await;
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let page = b.get("/tickets/TKT-000002").await.body;
+    let seq = page.split("/entries/").nth(1).and_then(|s| s.split('/').next()).unwrap().to_string();
+    let html = b.get(&format!("/tickets/TKT-000002/entries/{seq}/html")).await.body;
+    // No tag carries an event handler (text that merely reads "onerror" is fine).
+    let lower = html.to_lowercase();
+    for tag in lower.split('<').skip(1).map(|t| t.split('>').next().unwrap_or("")) {
+        // Attribute names only: drop quoted values.
+        let names: String = tag.split('"').step_by(2).collect::<Vec<_>>().join(" ");
+        assert!(!names.contains("onerror") && !tag.starts_with("script"), "tag <{tag}> in {html}");
+    }
+}
