@@ -131,3 +131,75 @@ async fn subjects_are_one_line_and_cids_cannot_inject() {
         assert!(!names.contains("onerror") && !tag.starts_with("script"), "tag <{tag}> in {html}");
     }
 }
+
+/// Damaged files: a truncated search segment is rebuilt by itself (server and
+/// `reindex`); a truncated database is a clear error and exit code 1, not a panic.
+#[tokio::test]
+async fn damaged_index_is_rebuilt_and_damaged_database_is_a_clear_error() {
+    let mut d = MailDesk::start();
+    for i in 0..5 {
+        let (st, _) = d
+            .api
+            .call(
+                "POST",
+                "/tickets",
+                Some(json!({"subject": format!("zebra {i}"), "body": "stripes", "requester": {"email": "c@customer.test"}})),
+            )
+            .await;
+        assert_eq!(st, 201);
+    }
+    let search = |d: &MailDesk| {
+        let api = Api::new(&d.server.base, &d.api.token);
+        async move { api.call("GET", "/tickets?q=zebra", None).await }
+    };
+    let mut found = 0;
+    for _ in 0..100 {
+        found = search(&d).await.1["total"].as_u64().unwrap_or(0);
+        if found == 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(found, 5);
+    d.server.stop();
+    let truncate_segments = |dir: &std::path::Path| {
+        let mut n = 0;
+        for e in std::fs::read_dir(dir.join("search")).unwrap().flatten() {
+            let p = e.path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if !name.ends_with(".json") && !name.starts_with('.') && !name.contains("version") && !name.contains("lock") && p.is_file() {
+                let len = std::fs::metadata(&p).unwrap().len();
+                if len > 8 {
+                    std::fs::OpenOptions::new().write(true).open(&p).unwrap().set_len(len / 2).unwrap();
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    assert!(truncate_segments(d.dir.path()) > 0);
+    d.restart();
+    let mut found = 0;
+    for _ in 0..200 {
+        let (st, r) = search(&d).await;
+        found = if st == 200 { r["total"].as_u64().unwrap_or(0) } else { 0 };
+        if found == 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(found, 5, "the index was rebuilt");
+    d.server.stop();
+    assert!(truncate_segments(d.dir.path()) > 0);
+    let cfg = d.config.to_str().unwrap().to_string();
+    let (code, out, err) = cli(d.dir.path(), &["--config", &cfg, "reindex"], None);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("reindexed 5 tickets"), "{out}");
+    // A truncated database.
+    let db = d.dir.path().join("frontdesk.redb");
+    let len = std::fs::metadata(&db).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&db).unwrap().set_len(len / 2).unwrap();
+    let (code, _, err) = cli(d.dir.path(), &["--config", &cfg, "token", "list"], None);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is damaged") && !err.contains("panicked"), "{err}");
+}

@@ -131,8 +131,25 @@ impl SearchIndex {
     /// Opens the index in `<data_dir>/search`, creating it when missing or
     /// replacing one of another version. The flag says a full rebuild is needed.
     pub fn open(data_dir: &Path, writer_bytes: usize) -> Result<(SearchIndex, bool)> {
+        // The index is derived data: one that cannot be opened (a truncated
+        // segment, a crash mid-write) is thrown away and rebuilt from the store.
+        match crate::jobs::guard(|| Self::open_at(data_dir, writer_bytes, false)) {
+            Ok(Ok(x)) => Ok(x),
+            failed => {
+                let why = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    Err(panic) => panic,
+                    Ok(Ok(_)) => String::new(),
+                };
+                tracing::warn!("the search index cannot be opened ({why}); rebuilding it");
+                Self::open_at(data_dir, writer_bytes, true)
+            }
+        }
+    }
+
+    fn open_at(data_dir: &Path, writer_bytes: usize, fresh: bool) -> Result<(SearchIndex, bool)> {
         let dir = data_dir.join("search");
-        let version_ok = std::fs::read_to_string(dir.join(VERSION_FILE)).is_ok_and(|v| v.trim() == INDEX_VERSION);
+        let version_ok = !fresh && std::fs::read_to_string(dir.join(VERSION_FILE)).is_ok_and(|v| v.trim() == INDEX_VERSION);
         let (schema, f) = schema();
         let existing = if version_ok { Index::open_in_dir(&dir).ok() } else { None };
         let (index, fresh) = match existing {

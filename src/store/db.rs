@@ -48,11 +48,15 @@ fn is_io(e: &StoreError) -> bool {
     }
 }
 
+/// Opens the database file. redb asserts on some damaged files (a truncated
+/// one, say): that panic becomes a clear error instead of a crash.
 fn open_db(path: &Path, cache_bytes: usize) -> Result<Database> {
-    match redb::Builder::new().set_cache_size(cache_bytes).create(path) {
-        Ok(db) => Ok(db),
-        Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(StoreError::Locked(path.display().to_string())),
-        Err(e) => Err(e.into()),
+    let opened = crate::jobs::guard(|| redb::Builder::new().set_cache_size(cache_bytes).create(path));
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(redb::DatabaseError::DatabaseAlreadyOpen)) => Err(StoreError::Locked(path.display().to_string())),
+        Ok(Err(e)) => Err(e.into()),
+        Err(panic) => Err(StoreError::Damaged { path: path.display().to_string(), detail: panic }),
     }
 }
 
@@ -67,7 +71,13 @@ impl Store {
     pub fn open_with_cache(dir: &Path, cache_bytes: usize) -> Result<Store> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(DB_FILE);
-        let db = open_db(&path, cache_bytes)?;
+        // At start the panic of a damaged file is reported as an error; keep
+        // its raw text off the terminal meanwhile.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let db = open_db(&path, cache_bytes);
+        std::panic::set_hook(hook);
+        let db = db?;
         migrate::run(&db)?;
         let (changes, _) = tokio::sync::broadcast::channel(256);
         Ok(Store { db: RwLock::new(Some(Arc::new(db))), path, cache_bytes, failure: Mutex::new(None), changes })

@@ -101,6 +101,8 @@ pub enum StoreError {
     TooNew { found: u64, known: u64 },
     #[error("the database is in use by another frontdesk process ({0}); stop it first")]
     Locked(String),
+    #[error("the database file {path} is damaged ({detail}); restore it from a backup, or move it away to start empty")]
+    Damaged { path: String, detail: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
