@@ -20,6 +20,13 @@ pub fn open_desk(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Arc<Des
 
 /// `frontdesk serve`: runs until Ctrl-C or SIGTERM.
 pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
+    // A file-size limit (RLIMIT_FSIZE, e.g. systemd's LimitFSIZE) reached while
+    // writing must be an I/O error the store recovers from, not SIGXFSZ
+    // killing the process: take the signal over (it is then only counted).
+    #[cfg(unix)]
+    let _xfsz = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(25))
+        .map_err(|e| tracing::warn!("cannot take over SIGXFSZ: {e}"))
+        .ok();
     let desk = open_desk(cfg.clone(), Arc::new(SystemClock))?;
     let listener = tokio::net::TcpListener::bind(&cfg.server.http)
         .await

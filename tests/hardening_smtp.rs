@@ -200,3 +200,70 @@ async fn bounce_events_are_rate_limited() {
     let events = t["entries"].as_array().unwrap().iter().filter(|e| e["body"].as_str().unwrap_or("").contains("no action taken")).count();
     assert_eq!(events, 10, "capped at 10 an hour");
 }
+
+fn prlimit_fsize(pid: u32, limit: &str) {
+    let st = std::process::Command::new("prlimit").arg("--pid").arg(pid.to_string()).arg(format!("--fsize={limit}")).status().expect("prlimit (util-linux)");
+    assert!(st.success());
+}
+
+/// A full disk (here: the file-size limit reached): SMTP answers 451, the
+/// health check says so, nothing accepted is lost, and when space returns the
+/// desk carries on without a restart.
+#[tokio::test]
+async fn a_full_disk_is_survived() {
+    let d = MailDesk::start();
+    let ok = crlf("From: a@customer.test\nSubject: before\n\nfine\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "a@customer.test", &["support@example.test"], &ok).0, 250);
+    d.wait_tickets(1).await;
+    let db = d.dir.path().join("frontdesk.redb");
+    let size = std::fs::metadata(&db).unwrap().len();
+    prlimit_fsize(d.server.pid(), &format!("{size}:unlimited"));
+    let mut accepted = 1;
+    let mut refused = None;
+    let line = format!("{}\r\n", "y".repeat(998));
+    for i in 0..200 {
+        let mut msg = format!("From: a@customer.test\r\nSubject: filler {i}\r\n\r\n").into_bytes();
+        for _ in 0..150 {
+            msg.extend_from_slice(line.as_bytes());
+        }
+        let r = Smtp::send_mail(&d.smtp, "a@customer.test", &["support@example.test"], &msg);
+        match r.0 {
+            250 => accepted += 1,
+            451 => {
+                refused = Some(r.1);
+                break;
+            }
+            other => panic!("unexpected {other}: {}", r.1),
+        }
+    }
+    let refused = refused.expect("the full disk was noticed");
+    assert!(refused.contains("4.3.0"), "{refused}");
+    let h = reqwest::get(d.server.url("/healthz")).await.unwrap();
+    assert_eq!(h.status().as_u16(), 503);
+    let body = h.text().await.unwrap();
+    assert!(body.contains("storage") || body.contains("I/O") || body.contains("store"), "{body}");
+    // Space returns: mail flows again, no restart.
+    prlimit_fsize(d.server.pid(), "unlimited");
+    let mut back = false;
+    for _ in 0..50 {
+        let r = Smtp::send_mail(&d.smtp, "a@customer.test", &["support@example.test"], &crlf("From: a@customer.test\nSubject: after\n\nok\n"));
+        if r.0 == 250 {
+            back = true;
+            accepted += 1;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(back, "mail is accepted again once space returns");
+    d.wait_tickets(accepted).await;
+    let mut healthy = false;
+    for _ in 0..100 {
+        if reqwest::get(d.server.url("/healthz")).await.unwrap().status() == 200 {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(healthy);
+    assert_eq!(d.all_tickets().await.len(), accepted, "every accepted mail is a ticket");
+}

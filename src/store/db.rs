@@ -90,6 +90,9 @@ impl Store {
     }
 
     pub fn read(&self) -> Result<Read> {
+        if self.io_failure().is_some() {
+            self.recover();
+        }
         Ok(Read { tx: self.db()?.begin_read()? })
     }
 
