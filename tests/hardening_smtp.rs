@@ -202,7 +202,12 @@ async fn bounce_events_are_rate_limited() {
 }
 
 fn prlimit_fsize(pid: u32, limit: &str) {
-    let st = std::process::Command::new("prlimit").arg("--pid").arg(pid.to_string()).arg(format!("--fsize={limit}")).status().expect("prlimit (util-linux)");
+    let st = std::process::Command::new("prlimit")
+        .arg("--pid")
+        .arg(pid.to_string())
+        .arg(format!("--fsize={limit}"))
+        .status()
+        .expect("prlimit (util-linux)");
     assert!(st.success());
 }
 
@@ -246,7 +251,8 @@ async fn a_full_disk_is_survived() {
     prlimit_fsize(d.server.pid(), "unlimited");
     let mut back = false;
     for _ in 0..50 {
-        let r = Smtp::send_mail(&d.smtp, "a@customer.test", &["support@example.test"], &crlf("From: a@customer.test\nSubject: after\n\nok\n"));
+        let r =
+            Smtp::send_mail(&d.smtp, "a@customer.test", &["support@example.test"], &crlf("From: a@customer.test\nSubject: after\n\nok\n"));
         if r.0 == 250 {
             back = true;
             accepted += 1;
@@ -266,4 +272,39 @@ async fn a_full_disk_is_survived() {
     }
     assert!(healthy);
     assert_eq!(d.all_tickets().await.len(), accepted, "every accepted mail is a ticket");
+}
+
+/// A reply goes back with exactly the Message-ID the customer's client wrote
+/// (mutt's `<awSATHlpiZjs3SLj@vm>`), so it threads there.
+#[tokio::test]
+async fn replies_thread_with_the_exact_message_id() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&format!(
+        "{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\nnotify_new_ticket = false\n",
+        cap.addr
+    ));
+    let m =
+        crlf("From: Mutt User <m@customer.test>\nTo: support@example.test\nSubject: VPN\nMessage-ID: <awSATHlpiZjs3SLj@vm>\n\nbroken\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "m@customer.test", &["support@example.test"], &m).0, 250);
+    d.wait_tickets(1).await;
+    assert_eq!(d.api.call("POST", "/tickets/TKT-000001/entries", Some(serde_json::json!({"body": "Fixed."}))).await.0, 201);
+    let mut reply = None;
+    for _ in 0..100 {
+        reply = cap.all().into_iter().find(|m| m.data.contains("Fixed."));
+        if reply.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let reply = reply.expect("the reply was sent");
+    assert!(reply.header("References").unwrap().contains("<awSATHlpiZjs3SLj@vm>"), "{:?}", reply.header("References"));
+    // The customer's answer, quoting our id in another case, still lands on the ticket.
+    let mid = reply.header("Message-ID").unwrap();
+    let answer = crlf(&format!(
+        "From: m@customer.test\nTo: support@example.test\nSubject: Re: VPN\nIn-Reply-To: {}\n\nthanks\n",
+        mid.to_uppercase()
+    ));
+    assert_eq!(Smtp::send_mail(&d.smtp, "m@customer.test", &["support@example.test"], &answer).0, 250);
+    d.settle().await;
+    assert_eq!(d.all_tickets().await.len(), 1);
 }

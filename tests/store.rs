@@ -299,3 +299,34 @@ fn every_change_is_queued_for_the_index_in_the_same_transaction() {
     while index.drain_queue(&desk.store).unwrap() > 0 {}
     assert_eq!(count("requester:quux"), 1);
 }
+
+/// Schema 3 stored Message-IDs lower-cased (and sent them back so); schema 4
+/// restores each one from the mail's raw source, so replies thread in the
+/// customer's client again.
+#[test]
+fn schema_3_message_ids_get_their_case_back() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .write(|w| {
+                let raw = b"From: m@vm\r\nMessage-ID:\r\n <awSATHlpiZjs3SLj@vm>\r\nSubject: x\r\n\r\nbody\r\n";
+                let blob = w.put_blob(raw)?;
+                let meta = frontdesk::store::MailMeta { message_id: "awsathlpizjs3slj@vm".into(), raw_blob: blob, ..Default::default() };
+                w.put_entry_mail(7, 1, &meta)?;
+                w.add_thread_id(7, "first@customer.test")?;
+                w.add_thread_id(7, "awsathlpizjs3slj@vm")?;
+                w.set_meta("schema_version", 3)?;
+                Ok::<_, frontdesk::store::StoreError>(())
+            })
+            .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let r = store.read().unwrap();
+    assert_eq!(r.meta("schema_version").unwrap(), SCHEMA_VERSION);
+    drop(r);
+    let (ids, found) =
+        store.write(|w| Ok::<_, frontdesk::store::StoreError>((w.thread_ids(7)?, w.message_ticket("AWSATHLPIZJS3SLJ@VM")?))).unwrap();
+    assert_eq!(ids, vec!["first@customer.test".to_string(), "awSATHlpiZjs3SLj@vm".to_string()]);
+    assert_eq!(found, Some(7), "looked up case-insensitively");
+}

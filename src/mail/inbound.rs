@@ -75,9 +75,12 @@ pub fn clean_text(s: &str) -> String {
     s.replace("\r\n", "\n").chars().filter(|&c| c == '\n' || c == '\t' || !c.is_control()).collect()
 }
 
-/// Normalises a Message-ID: no brackets, no spaces, lower-case.
+/// Normalises a Message-ID: no brackets, no spaces. The case is kept: ids
+/// are compared case-insensitively where they are looked up, but always sent
+/// back exactly as the customer's client wrote them (mutt, Gmail and Outlook
+/// thread by the exact id).
 pub fn normalize_msgid(s: &str) -> String {
-    s.trim().trim_start_matches('<').trim_end_matches('>').trim().to_lowercase()
+    s.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
 }
 
 fn mailbox(a: &Addr) -> Option<Mailbox> {
@@ -328,7 +331,7 @@ pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail
         };
         for id in ids {
             let id = normalize_msgid(&id);
-            if !id.is_empty() && !thread_ids.contains(&id) {
+            if !id.is_empty() && !thread_ids.iter().any(|t: &String| t.eq_ignore_ascii_case(&id)) {
                 thread_ids.push(id);
             }
         }
@@ -368,7 +371,12 @@ pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail
                 None => format!("attachment-{}{}", i + 1, ext_for(&content_type)),
             },
         };
-        attachments.push(Attachment { filename, content_type, data: data.to_vec(), content_id: part.content_id().map(normalize_msgid) });
+        attachments.push(Attachment {
+            filename,
+            content_type,
+            data: data.to_vec(),
+            content_id: part.content_id().map(|c| normalize_msgid(c).to_lowercase()),
+        });
     }
     let auto = classify(&msg, envelope_from, from.as_ref(), &subject);
     if matches!(auto, Some(AutoKind::Bounce(_))) {

@@ -69,14 +69,20 @@ pub fn run(db: &Database) -> Result<()> {
         None if fresh => {
             // A new data directory: nothing to migrate.
         }
+        Some(3) => {
+            tracing::info!("migrating data directory from schema 3 to {SCHEMA_VERSION}");
+            v3_to_v4(&tx)?;
+        }
         Some(2) => {
             tracing::info!("migrating data directory from schema 2 to {SCHEMA_VERSION}");
             v2_to_v3(&tx)?;
+            v3_to_v4(&tx)?;
         }
         Some(1) | None => {
             tracing::info!("migrating data directory from schema 1 to {SCHEMA_VERSION}");
             v1_to_v2(&tx)?;
             v2_to_v3(&tx)?;
+            v3_to_v4(&tx)?;
         }
         Some(v) => return Err(StoreError::Corrupt { table: "meta", detail: format!("unknown schema version {v}") }),
     }
@@ -129,6 +135,76 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
 
 /// Schema 3 counts tickets per assignee and urgent-unassigned (sidebar views);
 /// the search index queue, merges, links, Trash and jobs are new tables.
+/// The Message-ID header of a raw message, as its sender wrote it.
+fn raw_message_id(raw: &[u8]) -> Option<String> {
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| raw.windows(2).position(|w| w == b"\n\n"))?;
+    let head = String::from_utf8_lossy(raw.get(..head_end)?);
+    let mut lines = head.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some((name, value)) = line.split_once(':') else { continue };
+        if !name.trim().eq_ignore_ascii_case("message-id") {
+            continue;
+        }
+        let mut value = value.trim().to_string();
+        while let Some(next) = lines.peek().filter(|l| l.starts_with([' ', '\t'])) {
+            value.push_str(next.trim());
+            lines.next();
+        }
+        let id = value.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string();
+        return (!id.is_empty()).then_some(id);
+    }
+    None
+}
+
+/// Schema 4: Message-IDs keep their case. Schema 3 stored the conversation's
+/// ids lower-cased and sent them back so, which breaks threading in mutt,
+/// Gmail and Outlook; each inbound mail's id is restored from its raw source.
+fn v3_to_v4(tx: &redb::WriteTransaction) -> Result<()> {
+    use redb::ReadableTable;
+
+    use super::{BLOB_CHUNKS, ENTRY_MAIL, MailMeta, THREAD_IDS};
+    // (ticket, lower-case id) → the id as written.
+    let mut fixes: Vec<(u64, String, String, (u64, u32))> = Vec::new();
+    {
+        let mails = tx.open_table(ENTRY_MAIL)?;
+        let chunks = tx.open_table(BLOB_CHUNKS)?;
+        for row in mails.iter()? {
+            let (k, v) = row?;
+            let Ok(meta) = codec::decode::<MailMeta>(v.value(), "entry_mail") else { continue };
+            if meta.message_id.is_empty() || meta.raw_blob.is_empty() {
+                continue;
+            }
+            // The header is in the first chunk.
+            let Some(first) = chunks.range((meta.raw_blob.as_str(), 0)..=(meta.raw_blob.as_str(), 0))?.next().transpose()? else {
+                continue;
+            };
+            let Some(original) = raw_message_id(first.1.value()) else { continue };
+            if original != meta.message_id && original.eq_ignore_ascii_case(&meta.message_id) {
+                fixes.push((k.value().0, meta.message_id.clone(), original, k.value()));
+            }
+        }
+    }
+    let mut thread = tx.open_table(THREAD_IDS)?;
+    let mut mails = tx.open_table(ENTRY_MAIL)?;
+    for (ticket, lower, original, key) in fixes {
+        let hits: Vec<(u64, u32)> = thread
+            .range((ticket, 0)..=(ticket, u32::MAX))?
+            .filter_map(|r| r.ok())
+            .filter(|(_, v)| v.value() == lower)
+            .map(|(k, _)| k.value())
+            .collect();
+        for k in hits {
+            thread.insert(k, original.as_str())?;
+        }
+        let meta = mails.get(key)?.map(|v| codec::decode::<MailMeta>(v.value(), "entry_mail")).transpose()?;
+        if let Some(mut meta) = meta {
+            meta.message_id = original.clone();
+            mails.insert(key, codec::encode(&meta).as_slice())?;
+        }
+    }
+    Ok(())
+}
+
 fn v2_to_v3(tx: &redb::WriteTransaction) -> Result<()> {
     let tickets = tx.open_table(TICKETS)?;
     let mut meta = tx.open_table(META)?;

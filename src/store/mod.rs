@@ -83,7 +83,7 @@ pub(crate) const THREAD_IDS: TableDefinition<(u64, u32), &str> = TableDefinition
 const BLOB_CHUNK: usize = 64 * 1024;
 
 /// Current on-disk schema version. See `migrate`.
-pub const SCHEMA_VERSION: u64 = 3;
+pub const SCHEMA_VERSION: u64 = 4;
 
 /// Page cache when none is configured (see `server.cache_mib`).
 pub const DEFAULT_CACHE_BYTES: usize = 16 * 1024 * 1024;
@@ -742,14 +742,15 @@ impl Write {
         Ok(existed)
     }
 
+    /// The ticket a Message-ID belongs to (compared case-insensitively).
     pub fn message_ticket(&self, message_id: &str) -> Result<Option<u64>> {
         let t = self.tx.open_table(MESSAGE_IDS)?;
-        Ok(t.get(message_id)?.map(|v| v.value()))
+        Ok(t.get(message_id.to_lowercase().as_str())?.map(|v| v.value()))
     }
 
     pub fn put_message_id(&mut self, message_id: &str, ticket: u64) -> Result<()> {
         if !message_id.is_empty() && message_id.len() < 1000 {
-            self.tx.open_table(MESSAGE_IDS)?.insert(message_id, ticket)?;
+            self.tx.open_table(MESSAGE_IDS)?.insert(message_id.to_lowercase().as_str(), ticket)?;
         }
         Ok(())
     }
