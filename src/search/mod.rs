@@ -174,6 +174,12 @@ impl SearchIndex {
             .num_merge_threads(1)
             .build();
         let writer = index.writer_with_options(opts)?;
+        // Merges run in the indexer's own thread right after its commits
+        // (`merge_in_step`), never in the background: a background merge of
+        // segments that a later commit drops (every ticket update deletes its
+        // old document, so small segments empty out fast under a burst) was
+        // cancelled by tantivy with "couldn't find segment in SegmentManager".
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
         let me = SearchIndex { index, reader, f, writer: Mutex::new(writer), dir, progress: Progress::default() };
         if fresh {
             // Written only after a complete rebuild (see `rebuild`).
@@ -199,9 +205,21 @@ impl SearchIndex {
             }
         }
         w.commit()?;
+        self.merge_in_step(&mut w)?;
         drop(w);
         self.reader.reload()?;
         Ok(entries)
+    }
+
+    /// Merges what the log merge policy would, now and to the end, while the
+    /// writer is held: no commit can run meanwhile, so no merge loses its inputs.
+    fn merge_in_step(&self, w: &mut IndexWriter) -> Result<()> {
+        use tantivy::indexer::MergePolicy;
+        let metas = self.index.searchable_segment_metas()?;
+        for candidate in tantivy::indexer::LogMergePolicy::default().compute_merge_candidates(&metas) {
+            w.merge(&candidate.0).wait()?;
+        }
+        Ok(())
     }
 
     /// Builds the index from scratch from the store; `progress` is called with
@@ -233,6 +251,7 @@ impl SearchIndex {
             }
         }
         w.commit()?;
+        self.merge_in_step(&mut w)?;
         drop(w);
         self.reader.reload()?;
         drop(r);
