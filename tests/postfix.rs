@@ -1,0 +1,143 @@
+//! Real mail software in front of the desk: a Postfix 3.7 instance (Debian's
+//! `postfix`, started by the test from its own config in a temp dir, on
+//! 127.0.0.1 only, relaying only to the desk) takes a burst from Postfix's
+//! own load tool `smtp-source` and delivers it to the desk at its default
+//! concurrency. Nothing may be deferred: the desk's per-address connection
+//! limit must let one front MTA in.
+//!
+//! Needs root (Postfix's master runs as root) and the Debian packages;
+//! `.ci/run` installs them and sets FRONTDESK_POSTFIX_REQUIRED=1.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const MASTER: &str = "/usr/lib/postfix/sbin/master";
+
+fn available() -> bool {
+    let root = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false);
+    let ok = root && Path::new(MASTER).exists() && Path::new("/usr/sbin/smtp-source").exists();
+    if !ok {
+        assert!(std::env::var("FRONTDESK_POSTFIX_REQUIRED").is_err(), "Postfix (Debian package, run as root) is required here");
+        eprintln!("skipping: needs root and Debian's postfix (smtp-source); .ci/run installs it");
+    }
+    ok
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Writes a private Postfix instance into `dir` relaying `example.test` to
+/// the desk; returns the running master.
+fn start_postfix(dir: &Path, listen: u16, desk_port: u16) -> Child {
+    let conf = dir.join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    let mut master = String::new();
+    let mut skip = false;
+    for line in std::fs::read_to_string("/etc/postfix/master.cf").unwrap().lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if line.starts_with([' ', '\t']) {
+            if !skip {
+                master.push_str(line);
+                master.push('\n');
+            }
+            continue;
+        }
+        let mut f: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        skip = matches!(f[0].as_str(), "maildrop" | "uucp" | "ifmail" | "bsmtp" | "scalemail-backend" | "mailman");
+        if skip {
+            continue;
+        }
+        if f[0] == "smtp" && f[1] == "inet" {
+            f[0] = format!("127.0.0.1:{listen}");
+        }
+        if f.len() >= 5 {
+            f[4] = "n".into(); // no chroot: the queue is in the temp dir
+        }
+        master.push_str(&f.join("  "));
+        master.push('\n');
+    }
+    std::fs::write(conf.join("master.cf"), master).unwrap();
+    let d = dir.display();
+    std::fs::write(
+        conf.join("main.cf"),
+        format!(
+            "compatibility_level = 3.6\nqueue_directory = {d}/queue\ndata_directory = {d}/data\nmail_owner = postfix\nsetgid_group = postdrop\n\
+             inet_interfaces = 127.0.0.1\ninet_protocols = ipv4\nmyhostname = relay.test\nmydestination =\nrelay_domains = example.test\n\
+             relayhost = [127.0.0.1]:{desk_port}\nsmtp_tls_security_level = none\n\
+             smtpd_tls_security_level = none\nmaillog_file_prefixes = /var, /dev/stdout, /tmp\nmaillog_file = {d}/maillog\n\
+             mynetworks = 127.0.0.0/8\nsmtpd_relay_restrictions = permit_mynetworks, reject\nalias_maps =\nlocal_recipient_maps =\n\
+             smtp_dns_support_level = disabled\n"
+        ),
+    )
+    .unwrap();
+    let q = dir.join("queue");
+    for sub in ["active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming", "private", "saved", "trace"] {
+        std::fs::create_dir_all(q.join(sub)).unwrap();
+        Command::new("chown").arg("postfix:root").arg(q.join(sub)).status().unwrap();
+        Command::new("chmod").arg("700").arg(q.join(sub)).status().unwrap();
+    }
+    for (sub, mode) in [("maildrop", "730"), ("public", "710")] {
+        std::fs::create_dir_all(q.join(sub)).unwrap();
+        Command::new("chown").arg("postfix:postdrop").arg(q.join(sub)).status().unwrap();
+        Command::new("chmod").arg(mode).arg(q.join(sub)).status().unwrap();
+    }
+    std::fs::create_dir_all(q.join("pid")).unwrap();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    Command::new("chown").arg("postfix:postfix").arg(dir.join("data")).status().unwrap();
+    // The temp dir itself must be reachable by the postfix user.
+    Command::new("chmod").arg("755").arg(dir).status().unwrap();
+    Command::new(MASTER).arg("-c").arg(&conf).arg("-d").stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("postfix master")
+}
+
+#[tokio::test]
+async fn postfix_in_front_delivers_a_burst_with_no_deferrals() {
+    if !available() {
+        return;
+    }
+    // The desk on its defaults for connection limits.
+    let config = MAIL_CONFIG.replace("max_connections_per_ip = 40\n", "");
+    let d = MailDesk::start_with_config(&config);
+    let desk_port: u16 = d.smtp.rsplit(':').next().unwrap().parse().unwrap();
+    let pf_dir = tempdir();
+    let listen = free_port();
+    let mut master = start_postfix(pf_dir.path(), listen, desk_port);
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", listen)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "postfix did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let messages = 1500;
+    let st = Command::new("smtp-source")
+        .args(["-s", "20", "-m", &messages.to_string(), "-l", "2000", "-f", "burst@customer.test", "-t", "support@example.test"])
+        .arg(format!("127.0.0.1:{listen}"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut n = 0;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while Instant::now() < deadline {
+        n = d.all_tickets().await.len();
+        if n >= messages {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let took = started.elapsed();
+    let log = std::fs::read_to_string(pf_dir.path().join("maillog")).unwrap_or_default();
+    let _ = master.kill();
+    let _ = master.wait();
+    let _ = Command::new("pkill").arg("-f").arg(pf_dir.path().display().to_string()).status();
+    let deferred = log.lines().filter(|l| l.contains("status=deferred")).count();
+    let sent = log.lines().filter(|l| l.contains("status=sent")).count();
+    eprintln!("postfix relayed {sent} of {messages} in {took:?}, {deferred} deferred");
+    assert_eq!(deferred, 0, "deferred deliveries:\n{}", log.lines().filter(|l| l.contains("deferred")).take(5).collect::<Vec<_>>().join("\n"));
+    assert_eq!(n, messages, "every message became a ticket");
+}
