@@ -138,6 +138,11 @@ async fn postfix_in_front_delivers_a_burst_with_no_deferrals() {
     let deferred = log.lines().filter(|l| l.contains("status=deferred")).count();
     let sent = log.lines().filter(|l| l.contains("status=sent")).count();
     eprintln!("postfix relayed {sent} of {messages} in {took:?}, {deferred} deferred");
-    assert_eq!(deferred, 0, "deferred deliveries:\n{}", log.lines().filter(|l| l.contains("deferred")).take(5).collect::<Vec<_>>().join("\n"));
+    assert_eq!(
+        deferred,
+        0,
+        "deferred deliveries:\n{}",
+        log.lines().filter(|l| l.contains("deferred")).take(5).collect::<Vec<_>>().join("\n")
+    );
     assert_eq!(n, messages, "every message became a ticket");
 }

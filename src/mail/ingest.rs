@@ -37,10 +37,7 @@ fn header_addr(raw: &[u8], name: &str) -> Option<String> {
             return None;
         }
         let v = v.trim();
-        let addr = match (v.find('<'), v.rfind('>')) {
-            (Some(i), Some(j)) if i < j => &v[i + 1..j],
-            _ => v,
-        };
+        let addr = crate::domain::text::enclosed(v, "<", '>').map(|(_, a)| a).unwrap_or(v);
         Some(addr.trim().to_string())
     })
 }
