@@ -100,3 +100,25 @@ fn check_config_renders_templates_and_reports_errors() {
     assert_eq!(code, 2);
     assert!(err.contains("outgoing.template_dir") && err.contains("reply"), "{err}");
 }
+
+/// Every duration and size setting is bounded, and a missing template
+/// directory is a config error naming the key and line.
+#[test]
+fn absurd_settings_are_config_errors() {
+    let dir = tempdir();
+    for (text, key) in [
+        ("[smtp]\ncommand_timeout_secs = 18446744073709551615\n", "smtp.command_timeout_secs"),
+        ("[smtp]\ndata_timeout_secs = 999999999\n", "smtp.data_timeout_secs"),
+        ("[outgoing]\ntemplate_dir = \"/nonexistent/templates\"\n", "outgoing.template_dir"),
+        ("[outgoing]\ncommand_token_days = 0\n", "outgoing.command_token_days"),
+        ("[limits]\nbody_timeout_secs = 0\n", "limits.body_timeout_secs"),
+        ("[smtp]\ntrusted_relays = [\"10.0.0.0/33\"]\n", "smtp.trusted_relays"),
+        ("[server]\nhealth_spool_age_secs = 0\n", "server.health_spool_age_secs"),
+    ] {
+        let cfg = dir.path().join("bad.toml");
+        std::fs::write(&cfg, text).unwrap();
+        let (code, _, err) = cli(dir.path(), &["--config", cfg.to_str().unwrap(), "check-config"], None);
+        assert_ne!(code, 0, "{text}");
+        assert!(err.contains(key) && err.contains("line 2"), "{text}: {err}");
+    }
+}

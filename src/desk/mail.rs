@@ -707,3 +707,39 @@ mod tests {
         assert_eq!(c, vec![Command::Assign(Some("bob@example.test".into())), Command::Status(Status::Closed)]);
     }
 }
+
+#[cfg(test)]
+mod token_tests {
+    use std::sync::Arc;
+
+    use crate::clock::ManualClock;
+    use crate::desk::Desk;
+    use crate::desk::notify::{agent_claim, signed_agent};
+    use crate::domain::Timestamp;
+
+    /// Email-command tokens expire after `outgoing.command_token_days` and
+    /// name one agent and one ticket.
+    #[test]
+    fn agent_tokens_expire_and_bind_agent_and_ticket() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(Timestamp(1_800_000_000_000));
+        let desk =
+            Desk::new(crate::store::Store::open(dir.path()).unwrap(), Arc::new(crate::config::Config::default()), Arc::new(clock.clone()));
+        let today = 1_800_000_000_000i64 / 86_400_000;
+        let until = today + 30;
+        let sig = desk.sign(&agent_claim(5, 9, until)).unwrap();
+        let id = format!("tkt-000005.3.a9-{until}-{sig}@desk.test");
+        assert_eq!(signed_agent(&desk, 5, &id, clock_now(&clock)), Some(9));
+        assert_eq!(signed_agent(&desk, 6, &id, clock_now(&clock)), None, "another ticket");
+        assert_eq!(signed_agent(&desk, 5, &id.replace("a9-", "a8-"), clock_now(&clock)), None, "another agent");
+        let forged_until = id.replace(&format!("-{until}-"), &format!("-{}-", until + 1000));
+        assert_eq!(signed_agent(&desk, 5, &forged_until, clock_now(&clock)), None, "the lifetime is signed");
+        clock.advance_ms(31 * 86_400_000);
+        assert_eq!(signed_agent(&desk, 5, &id, clock_now(&clock)), None, "expired after 30 days");
+    }
+
+    fn clock_now(c: &ManualClock) -> Timestamp {
+        use crate::clock::Clock;
+        c.now()
+    }
+}
