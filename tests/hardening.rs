@@ -454,3 +454,37 @@ async fn collaborators_get_their_own_links_and_are_capped() {
     let cc = copies[0].header("Cc").unwrap_or_default();
     assert_eq!(cc.matches('@').count(), 20, "{cc}");
 }
+
+/// A worker that panics outside any message is restarted by its supervisor;
+/// meanwhile `/healthz` says it is down (503), afterwards it counts the restart.
+#[tokio::test]
+async fn a_panicked_worker_is_restarted_and_reported() {
+    let d = MailDesk::start_env(MAIL_CONFIG, "127.0.0.1:0", &[("FRONTDESK_FAULT_PANIC_WORKER", "1")]);
+    let mut saw_down = false;
+    for _ in 0..40 {
+        let (code, h) = healthz(&d).await;
+        if code == 503 {
+            assert!(h["problems"].to_string().contains("mail-worker"), "{h}");
+            saw_down = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(saw_down, "the dead worker was reported");
+    let mut back = false;
+    for _ in 0..60 {
+        let (code, h) = healthz(&d).await;
+        let w = h["workers"].as_array().unwrap().iter().find(|w| w["name"] == "mail-worker").cloned().unwrap();
+        if code == 200 && w["running"] == true {
+            assert_eq!(w["restarts"], 1);
+            assert_eq!(w["last_panic"], "injected worker fault");
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back, "the worker was restarted");
+    let m = crlf("From: Eve <eve@customer.test>\nTo: support@example.test\nSubject: after the restart\n\nhello\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "eve@customer.test", &["support@example.test"], &m).0, 250);
+    d.wait_tickets(1).await;
+}

@@ -94,6 +94,19 @@ fn injected_fault(m: &ParsedMail) {
 #[cfg(not(debug_assertions))]
 fn injected_fault(_: &ParsedMail) {}
 
+/// Debug builds only (the tests): `FRONTDESK_FAULT_PANIC_WORKER=1` panics the
+/// worker itself once, outside any message, to prove the supervisor.
+#[cfg(debug_assertions)]
+fn worker_fault() {
+    static ONCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if std::env::var("FRONTDESK_FAULT_PANIC_WORKER").is_ok_and(|v| v == "1") && !ONCE.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(300));
+        panic!("injected worker fault");
+    }
+}
+#[cfg(not(debug_assertions))]
+fn worker_fault() {}
+
 /// Parses a spooled message; a panic becomes an error with its message.
 fn parse_guarded(desk: &Desk, entry: &SpoolEntry, raw: &[u8]) -> Result<ParsedMail, String> {
     guard(|| {
@@ -190,6 +203,7 @@ fn process_one(desk: &Desk, stats: &MailStats, id: u64) {
 pub fn start(desk: Arc<Desk>, stats: Arc<MailStats>, wake: Arc<Wake>) {
     let jobs = desk.jobs.clone();
     jobs.thread("mail-worker", move || {
+        worker_fault();
         let left = drain(&desk, &stats);
         if left > 0 {
             tracing::info!("processed {left} message(s) left in the spool");
