@@ -1,4 +1,4 @@
-//! frontdesk: a help desk in one binary. See DESIGN.md for the map.
+//! frontdesk: a help desk in one binary. See ARCHITECTURE.md for the map.
 
 pub mod app;
 pub mod bench;
