@@ -122,3 +122,18 @@ fn absurd_settings_are_config_errors() {
         assert!(err.contains(key) && err.contains("line 2"), "{text}: {err}");
     }
 }
+
+/// `frontdesk ingest` (server stopped) of the mail that once panicked the
+/// worker: it becomes a ticket, exit code 0, and the next one too.
+#[test]
+fn ingest_survives_case_folding_forwards() {
+    let dir = tempdir();
+    let cfg = dir.path().join("fd.toml");
+    std::fs::write(&cfg, "[[mailbox]]\naddress = \"support@example.test\"\n").unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let poison = "From: Fay <fay@customer.test>\r\nTo: support@example.test\r\nSubject: Fwd: x\r\n\r\n\u{212A}\u{212A}\u{212A}\u{212A} forwarded message\r\nFrom: \u{130}\u{130}\u{130}\u{130} <a> <\r\n\r\nbody\r\n";
+    let (code, out, err) = cli(dir.path(), &["--config", cfg, "ingest"], Some(poison));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = cli(dir.path(), &["--config", cfg, "ingest"], Some("From: g@customer.test\r\nSubject: next\r\n\r\nhi\r\n"));
+    assert_eq!(code, 0, "{err}");
+}
