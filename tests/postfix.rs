@@ -161,7 +161,7 @@ async fn postfix_in_front_delivers_a_burst_with_no_deferrals() {
     let _ = master.kill();
     let _ = master.wait();
     // The queue belongs to postfix now: give it back so the temp dir can go.
-    let _ = root("chown").arg("-R").arg(format!("{}", nix_uid())).arg(pf_dir.path()).status();
+    let _ = root("chown").arg("-R").arg(nix_uid()).arg(pf_dir.path()).status();
     let deferred = log.lines().filter(|l| l.contains("status=deferred")).count();
     let sent = log.lines().filter(|l| l.contains("status=sent")).count();
     eprintln!("postfix relayed {sent} of {messages} in {took:?}, {deferred} deferred");
