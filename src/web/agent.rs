@@ -1,21 +1,22 @@
-//! The agent UI: login, queue, ticket page, new ticket, requester page, jump box.
+//! The agent UI: the queue with its sidebar and bulk bar, the ticket page with
+//! reply and field edits, canned responses and following. Login is in
+//! `login`, new tickets in `new_ticket`, people and the jump box in `people`.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::table::{Column, TableOpts, ticket_list};
 use super::views::{self, Frame, csrf_field, options, page, priority_badge, status_badge};
-use super::{Agent, AppState, PRE_COOKIE, PageError, SESSION_COOKIE, cookie, set_cookie};
-use crate::desk::{DeskError, NewTicket, TicketPatch, TicketView};
+use super::{Agent, AppState, PageError};
+use crate::desk::{DeskError, TicketPatch, TicketView};
 use crate::domain::time::Date;
-use crate::domain::{Channel, EntryKind, Person, Priority, Status, Ticket};
+use crate::domain::{EntryKind, Person, Priority, Status, Ticket};
 use crate::store::{AssigneeFilter, Sort, TicketQuery};
 
 type PageResult = Result<Response, Response>;
@@ -52,183 +53,6 @@ fn human_size(n: u64) -> String {
         0..=1023 => format!("{n} B"),
         1024..=1_048_575 => format!("{:.0} KB", n as f64 / 1024.0),
         _ => format!("{:.1} MB", n as f64 / 1_048_576.0),
-    }
-}
-
-// ---------------------------------------------------------------- login
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct LoginQuery {
-    next: Option<String>,
-}
-
-fn login_form(st: &AppState, pre: &str, next: &str, email: &str, error: Option<&str>) -> Markup {
-    let name = &st.desk.config.desk.name;
-    views::card_page(
-        "Log in",
-        name,
-        html! {
-                    form.card.narrow.login method="post" action="/login" {
-                        div.brand.big { span.logo { "fd" } span { (name) } }
-                        h1 { "Log in" }
-                        @if let Some(e) = error { (views::notice("error", e)) }
-                        input type="hidden" name="_csrf" value=(pre);
-                        input type="hidden" name="next" value=(next);
-                        label { "Email" input type="email" name="email" value=(email) required autofocus autocomplete="username"; }
-                        label { "Password" input type="password" name="password" required autocomplete="current-password"; }
-                        button.primary type="submit" { "Log in" }
-                    }
-        },
-    )
-}
-
-pub async fn login_page(State(st): State<AppState>, agent: Option<Agent>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
-    if agent.is_some() {
-        return Redirect::to(&safe_next(q.next.as_deref())).into_response();
-    }
-    let pre = match pre_token(&headers) {
-        Ok(t) => t,
-        Err(e) => return fail(&st, e),
-    };
-    let body = login_form(&st, &pre, &safe_next(q.next.as_deref()), "", None);
-    ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], body).into_response()
-}
-
-/// The pre-login CSRF token: the browser's, or a fresh one.
-fn pre_token(headers: &HeaderMap) -> Result<String, DeskError> {
-    match cookie(headers, PRE_COOKIE) {
-        Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(v.to_string()),
-        _ => crate::desk::auth::random_token(),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct LoginForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    next: Option<String>,
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
-}
-
-pub async fn login_submit(State(st): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, Form(f): Form<LoginForm>) -> Response {
-    let desk = st.desk.clone();
-    let (email, password, ip) = (f.email.clone(), f.password.clone(), addr.ip().to_string());
-    let outcome = tokio::task::spawn_blocking(move || desk.login(&email, &password, &ip)).await;
-    let next = safe_next(f.next.as_deref());
-    match outcome {
-        Ok(Ok((token, _))) => {
-            let max_age = st.desk.config.security.session_idle_hours as i64 * 3600;
-            let mut res = Redirect::to(&next).into_response();
-            if let Ok(v) = set_cookie(&st.desk, SESSION_COOKIE, &token, max_age).parse() {
-                res.headers_mut().append(header::SET_COOKIE, v);
-            }
-            if let Ok(v) = set_cookie(&st.desk, PRE_COOKIE, "", 0).parse() {
-                res.headers_mut().append(header::SET_COOKIE, v);
-            }
-            res
-        }
-        Ok(Err(DeskError::BadCredentials)) => {
-            (StatusCode::UNAUTHORIZED, login_form(&st, &f.csrf, &next, &f.email, Some("Wrong email or password."))).into_response()
-        }
-        Ok(Err(e @ DeskError::RateLimited { .. })) => {
-            (StatusCode::TOO_MANY_REQUESTS, login_form(&st, &f.csrf, &next, &f.email, Some(&e.to_string()))).into_response()
-        }
-        Ok(Err(e)) => fail(&st, e),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "login failed").into_response(),
-    }
-}
-
-pub async fn logout(State(st): State<AppState>, agent: Option<Agent>) -> Response {
-    if let Some(a) = agent
-        && let Err(e) = st.desk.logout(&a.token)
-    {
-        return fail(&st, e);
-    }
-    ([(header::SET_COOKIE, set_cookie(&st.desk, SESSION_COOKIE, "", 0))], Redirect::to("/login")).into_response()
-}
-
-// ---------------------------------------------------------------- first admin
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct SetupForm {
-    token: String,
-    name: String,
-    email: String,
-    password: String,
-}
-
-fn setup_form(st: &AppState, pre: &str, f: &SetupForm, error: Option<&str>) -> Markup {
-    let name = &st.desk.config.desk.name;
-    views::card_page(
-        "Set up",
-        name,
-        html! {
-                    form.card.narrow.login method="post" action="/setup" {
-                        div.brand.big { span.logo { "fd" } span { (name) } }
-                        h1 { "Create the first admin" }
-                        p.muted { "This page works once, with the link printed when the server started." }
-                        @if let Some(e) = error { (views::notice("error", e)) }
-                        input type="hidden" name="_csrf" value=(pre);
-                        input type="hidden" name="token" value=(f.token);
-                        label { "Name" input type="text" name="name" value=(f.name) required autofocus; }
-                        label { "Email" input type="email" name="email" value=(f.email) required autocomplete="username"; }
-                        label { "Password (at least " (crate::desk::auth::MIN_PASSWORD_CHARS) " characters)"
-                            input type="password" name="password" required autocomplete="new-password"; }
-                        button.primary type="submit" { "Create admin and log in" }
-                    }
-        },
-    )
-}
-
-/// The setup link is valid while no admin exists and the token matches.
-fn setup_allowed(st: &AppState, token: &str) -> Result<bool, DeskError> {
-    let Some(expected) = &st.setup_token else { return Ok(false) };
-    Ok(!token.is_empty() && token == expected.as_str() && !st.desk.has_admin()?)
-}
-
-pub async fn setup_page(State(st): State<AppState>, headers: HeaderMap, Query(f): Query<SetupForm>) -> Response {
-    match setup_allowed(&st, &f.token) {
-        Ok(true) => {}
-        Ok(false) => return fail(&st, DeskError::NotFound),
-        Err(e) => return fail(&st, e),
-    }
-    let pre = match pre_token(&headers) {
-        Ok(t) => t,
-        Err(e) => return fail(&st, e),
-    };
-    ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], setup_form(&st, &pre, &f, None)).into_response()
-}
-
-pub async fn setup_submit(State(st): State<AppState>, headers: HeaderMap, Form(f): Form<SetupForm>) -> Response {
-    match setup_allowed(&st, &f.token) {
-        Ok(true) => {}
-        Ok(false) => return fail(&st, DeskError::NotFound),
-        Err(e) => return fail(&st, e),
-    }
-    let pre = cookie(&headers, PRE_COOKIE).unwrap_or("").to_string();
-    let new = crate::desk::auth::NewAgent {
-        email: f.email.clone(),
-        name: f.name.clone(),
-        role: crate::domain::Role::Admin,
-        password: f.password.clone(),
-        departments: Vec::new(),
-    };
-    let desk = st.desk.clone();
-    let created = tokio::task::spawn_blocking(move || desk.add_agent(None, new).and_then(|p| desk.open_session(p.id))).await;
-    match created {
-        Ok(Ok(token)) => {
-            let max_age = st.desk.config.security.session_idle_hours as i64 * 3600;
-            ([(header::SET_COOKIE, set_cookie(&st.desk, SESSION_COOKIE, &token, max_age))], Redirect::to("/tickets")).into_response()
-        }
-        Ok(Err(e @ (DeskError::Store(_) | DeskError::NotFound))) => fail(&st, e),
-        Ok(Err(e)) => (super::status_of(&e), setup_form(&st, &pre, &f, Some(&e.to_string()))).into_response(),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "setup failed").into_response(),
     }
 }
 
@@ -515,41 +339,6 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
             button type="submit" { "Apply" }
         }
     }
-}
-
-// ---------------------------------------------------------------- jump box
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct JumpQuery {
-    #[serde(rename = "ref")]
-    reference: String,
-}
-
-pub async fn jump(State(st): State<AppState>, a: Agent, Query(q): Query<JumpQuery>) -> PageResult {
-    let text = q.reference.trim();
-    if let Some(id) = st.desk.parse_reference(text) {
-        return match st.desk.ticket_view(&a.person, id) {
-            Ok(_) => Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(id))).into_response()),
-            Err(DeskError::NotFound) => Err((
-                StatusCode::NOT_FOUND,
-                page(
-                    &frame(&st, &a, "Not found".into(), "queue"),
-                    views::notice("error", &format!("There is no ticket {} that you can see.", st.desk.reference(id))),
-                ),
-            )
-                .into_response()),
-            Err(e) => Err(fail(&st, e)),
-        };
-    }
-    if text.contains('@') {
-        let found = st.desk.find_person(&a.person, text).map_err(|e| fail(&st, e))?;
-        if let Some(p) = found {
-            return Ok(Redirect::to(&format!("/requesters/{}", p.id)).into_response());
-        }
-    }
-    let msg = format!("{text:?} is not a ticket reference. Type one like {}.", st.desk.reference(123));
-    Err((StatusCode::NOT_FOUND, page(&frame(&st, &a, "Not found".into(), "queue"), views::notice("error", &msg))).into_response())
 }
 
 // ---------------------------------------------------------------- ticket page
@@ -972,185 +761,6 @@ pub async fn update(State(st): State<AppState>, a: Agent, Path(reference): Path<
     Ok(Redirect::to(&format!("/tickets/{}?done={done}", st.desk.reference(id))).into_response())
 }
 
-// ---------------------------------------------------------------- new ticket
-
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
-pub struct NewTicketForm {
-    requester_email: String,
-    requester_name: String,
-    subject: String,
-    body: String,
-    channel: String,
-    priority: String,
-    category: String,
-    department: String,
-    assignee: String,
-    due: String,
-    tags: String,
-}
-
-fn new_ticket_form(st: &AppState, a: &Agent, f: &NewTicketForm, agents: &[Person], error: Option<&str>) -> Markup {
-    let cfg = &st.desk.config.desk;
-    let channel = if f.channel.is_empty() { "phone" } else { f.channel.as_str() };
-    let prio = if f.priority.is_empty() { cfg.default_priority.as_str() } else { f.priority.as_str() };
-    let cat = if f.category.is_empty() { cfg.default_category.as_str() } else { f.category.as_str() };
-    let dept = if f.department.is_empty() { cfg.default_department.as_str() } else { f.department.as_str() };
-    html! {
-        div.narrow-page {
-            h1 { "New ticket" }
-            p.muted { "For a customer who phoned, chatted or walked in. The ticket is theirs; you are recorded as its creator." }
-            @if let Some(e) = error { (views::notice("error", e)) }
-            form.card.form-grid method="post" action="/tickets" {
-                (csrf_field(&a.csrf))
-                fieldset {
-                    legend { "Requester" }
-                    label { "Email" input type="email" name="requester_email" value=(f.requester_email) required autofocus placeholder="customer@example.com"; }
-                    label { "Name" input type="text" name="requester_name" value=(f.requester_name) placeholder="Optional"; }
-                }
-                label.wide { "Subject" input type="text" name="subject" value=(f.subject) required maxlength=(st.desk.config.limits.subject_max_chars); }
-                label.wide { "Description" textarea name="body" rows="7" placeholder="What did the customer report?" { (f.body) } }
-                div.row {
-                    label { "Channel" select name="channel" { (options(Channel::ALL.iter().map(|c| (c.key(), c.label())), channel)) } }
-                    label { "Priority" select name="priority" { (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), prio)) } }
-                    label { "Category" select name="category" { (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), cat)) } }
-                    @if cfg.departments.len() > 1 {
-                        label { "Department" select name="department" { (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), dept)) } }
-                    }
-                }
-                div.row {
-                    label { "Assignee" select name="assignee" {
-                        option value="" { "Unassigned" }
-                        @for g in agents { option value=(g.id) selected[f.assignee == g.id.to_string()] { (g.display()) } }
-                    } }
-                    label { "Due date" input type="date" name="due" value=(f.due); }
-                    label { "Tags" input type="text" name="tags" value=(f.tags) placeholder="comma, separated"; }
-                }
-                div.actions { button.primary type="submit" { "Create ticket" } a.button href="/tickets" { "Cancel" } }
-            }
-        }
-    }
-}
-
-pub async fn new_ticket_page(State(st): State<AppState>, a: Agent) -> PageResult {
-    let agents = st.desk.agents().map_err(|e| fail(&st, e))?;
-    Ok(page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &NewTicketForm::default(), &agents, None))
-        .into_response())
-}
-
-pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<NewTicketForm>) -> PageResult {
-    let agents = st.desk.agents().map_err(|e| fail(&st, e))?;
-    let show_error = |e: DeskError| {
-        if matches!(e, DeskError::Store(_)) {
-            return fail(&st, e);
-        }
-        (
-            super::status_of(&e),
-            page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &agents, Some(&e.to_string()))),
-        )
-            .into_response()
-    };
-    let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid") };
-    let new = (|| {
-        Ok::<_, DeskError>(NewTicket {
-            subject: f.subject.clone(),
-            body: f.body.clone(),
-            requester_name: f.requester_name.clone(),
-            requester_email: f.requester_email.clone(),
-            channel: Some(Channel::parse(&f.channel).ok_or_else(|| bad("channel", &f.channel))?),
-            priority: Some(Priority::parse(&f.priority).ok_or_else(|| bad("priority", &f.priority))?),
-            category: Some(f.category.clone()).filter(|s| !s.is_empty()),
-            department: Some(f.department.clone()).filter(|s| !s.is_empty()),
-            assignee: if f.assignee.trim().is_empty() {
-                None
-            } else {
-                Some(f.assignee.trim().parse().map_err(|_| bad("assignee", &f.assignee))?)
-            },
-            due: if f.due.trim().is_empty() { None } else { Some(Date::parse(&f.due).ok_or_else(|| bad("due", &f.due))?) },
-            tags: vec![f.tags.clone()],
-        })
-    })()
-    .map_err(show_error)?;
-    let t = st.desk.create_ticket(&a.person, new).map_err(show_error)?;
-    Ok(Redirect::to(&format!("/tickets/{}?done=created", st.desk.reference(t.id))).into_response())
-}
-
-// ---------------------------------------------------------------- requester page
-
-pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path<String>, Query(p): Query<QueueParams>) -> PageResult {
-    let id: u64 = id.parse().map_err(|_| fail(&st, DeskError::NotFound))?;
-    let to = st.desk.person_survivor(id).map_err(|e| fail(&st, e))?;
-    if to != id {
-        return Ok(Redirect::to(&format!("/requesters/{to}")).into_response());
-    }
-    let person = st.desk.person(&a.person, id).map_err(|e| fail(&st, e))?;
-    let notes = st.desk.person_notes(&a.person, id).map_err(|e| fail(&st, e))?;
-    let limit = st.desk.config.limits.page_size;
-    let page_no = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_QUEUE_OFFSET / limit.max(1) + 1);
-    let q = TicketQuery { requester: Some(id), limit, offset: (page_no - 1) * limit, ..Default::default() };
-    let (tickets, more, people) = st.desk.queue(&a.person, q).map_err(|e| fail(&st, e))?;
-    let body = html! {
-        div.narrow-page.wide-ok {
-            div.crumbs { a href="/tickets" { "Queue" } " / requester" }
-            h1 { (person.display()) }
-            p.muted { (person.email) " · " (match person.role { crate::domain::Role::Requester => "contact", r => r.key() }) " since " (person.created_at.short()) }
-            @if !notes.is_empty() { div.notice.info.person-notes { strong { "Notes: " } (views::text_block(&notes)) } }
-            @if !person.is_staff() || a.person.is_admin() {
-                details.person-edit {
-                    summary { "Edit name and notes" }
-                    form.fields method="post" action=(format!("/requesters/{id}")) {
-                        (views::csrf_field(&a.csrf))
-                        label { "Name" input type="text" name="name" value=(person.name) maxlength="200"; }
-                        label { "Notes (agents only)" textarea name="notes" rows="4" { (notes) } }
-                        button type="submit" { "Save" }
-                    }
-                }
-            }
-            @if !person.is_staff() {
-                details.person-merge {
-                    summary { "Merge into another person…" }
-                    form.inline method="post" action=(format!("/requesters/{id}/merge")) {
-                        (views::csrf_field(&a.csrf))
-                        input type="email" name="into" placeholder="their other address" aria-label="Address of the person to merge into" required;
-                        button type="submit" { "Merge" }
-                    }
-                    p.muted.small { "Same customer, two addresses: this person's tickets move over, and mail from either address goes to the other person from now on." }
-                }
-            }
-            div.queue-head { h2 { "Tickets" } a.button.primary href="/tickets/new" { "New ticket" } }
-            @if tickets.is_empty() { (views::empty("No tickets from this requester that you can see.")) } @else { (ticket_table(&st, &tickets, &people, false)) }
-            nav.pager {
-                @if page_no > 1 { a.button href=(format!("/requesters/{id}?page={}", page_no - 1)) { "← Newer" } } @else { span {} }
-                span.muted { "Page " (page_no) }
-                @if more { a.button href=(format!("/requesters/{id}?page={}", page_no + 1)) { "Older →" } } @else { span {} }
-            }
-        }
-    };
-    Ok(page(&frame(&st, &a, person.display(), "queue"), body).into_response())
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct PersonForm {
-    name: String,
-    notes: String,
-    into: String,
-}
-
-fn person_error(st: &AppState, a: &Agent, id: u64, e: DeskError) -> Response {
-    super::workflow::refusal(st, a, e, "Not saved", "people", (&format!("/requesters/{id}"), "Back"))
-}
-
-pub async fn update_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> PageResult {
-    st.desk.update_person(&a.person, id, &f.name, &f.notes).map_err(|e| person_error(&st, &a, id, e))?;
-    Ok(Redirect::to(&format!("/requesters/{id}")).into_response())
-}
-
-pub async fn merge_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> PageResult {
-    let into = st.desk.merge_people(&a.person, id, &f.into).map_err(|e| person_error(&st, &a, id, e))?;
-    Ok(Redirect::to(&format!("/requesters/{}", into.id)).into_response())
-}
-
 /// A canned response rendered for this ticket (plain text, for the reply box).
 pub async fn canned(State(st): State<AppState>, a: Agent, Path((reference, idx)): Path<(String, String)>) -> Response {
     let Some(id) = st.desk.parse_reference(&reference) else { return fail(&st, DeskError::NotFound) };
@@ -1185,42 +795,4 @@ pub async fn following(State(st): State<AppState>, a: Agent) -> PageResult {
         }
     };
     Ok(page(&frame(&st, &a, "Following".into(), "queue"), body).into_response())
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct PeopleQuery {
-    q: String,
-}
-
-/// The requester directory: search people by name or address.
-pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<PeopleQuery>) -> PageResult {
-    let found = st.desk.search_people(&a.person, &q.q).map_err(|e| fail(&st, e))?;
-    let body = html! {
-        div.narrow-page.wide-ok {
-            h1 { "People" }
-            form.filters method="get" action="/people" role="search" {
-                label { "Name or email" input type="search" name="q" value=(q.q) autofocus placeholder="alice, @example.com, Smith"; }
-                button type="submit" { "Search" }
-            }
-            @if !q.q.trim().is_empty() {
-                @if found.is_empty() { (views::empty("Nobody matches.")) } @else {
-                    table.tickets {
-                        thead { tr { th { "Name" } th { "Email" } th { "Role" } th.hide-sm { "Since" } } }
-                        tbody {
-                            @for p in &found {
-                                tr.row data-href=(format!("/requesters/{}", p.id)) {
-                                    td.subject { a href=(format!("/requesters/{}", p.id)) { (p.display()) } }
-                                    td { (p.email) }
-                                    td { (p.role.key()) }
-                                    td.hide-sm { (p.created_at.short()) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    Ok(page(&frame(&st, &a, "People".into(), "people"), body).into_response())
 }

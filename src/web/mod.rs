@@ -12,7 +12,10 @@ pub mod assets;
 pub mod body;
 pub mod export;
 pub mod live;
+pub mod login;
 pub mod mail;
+pub mod new_ticket;
+pub mod people;
 pub mod portal;
 pub mod search;
 pub mod table;
@@ -64,10 +67,10 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/", get(|| async { Redirect::to("/tickets") }))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/login", get(agent::login_page).post(agent::login_submit))
-        .route("/logout", post(agent::logout))
-        .route("/setup", get(agent::setup_page).post(agent::setup_submit))
-        .route("/go", get(agent::jump))
+        .route("/login", get(login::login_page).post(login::login_submit))
+        .route("/logout", post(login::logout))
+        .route("/setup", get(login::setup_page).post(login::setup_submit))
+        .route("/go", get(people::jump))
         .route("/events", get(live::events))
         .route("/search", get(search::search_page))
         .route("/search/saved", post(search::save))
@@ -81,8 +84,8 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/tickets/{reference}/print", get(workflow::print))
         .route("/tickets/{reference}/presence", post(live::presence))
         .route("/tickets/{reference}/pdf", get(workflow::pdf))
-        .route("/tickets", get(agent::queue).post(agent::create_ticket))
-        .route("/tickets/new", get(agent::new_ticket_page))
+        .route("/tickets", get(agent::queue).post(new_ticket::create_ticket))
+        .route("/tickets/new", get(new_ticket::new_ticket_page))
         .route("/tickets/following", get(agent::following))
         .route("/tickets/{reference}/follow", post(agent::follow))
         .route("/tickets.csv", get(export::csv))
@@ -99,9 +102,9 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .route("/junk", get(mail::junk_page))
         .route("/junk/{id}/source", get(mail::junk_source))
         .route("/junk/{id}/ticket", post(mail::junk_to_ticket))
-        .route("/requesters/{id}", get(agent::requester_page).post(agent::update_person))
-        .route("/requesters/{id}/merge", post(agent::merge_person))
-        .route("/people", get(agent::people))
+        .route("/requesters/{id}", get(people::requester_page).post(people::update_person))
+        .route("/requesters/{id}/merge", post(people::merge_person))
+        .route("/people", get(people::people))
         .route("/admin/agents", get(admin::agents_page).post(admin::add_agent))
         .route("/admin/agents/{id}/active", post(admin::set_active))
         .route("/admin/agents/{id}/password", post(admin::reset_password))

@@ -1,0 +1,192 @@
+//! Logging in and out, and creating the first admin with the one-time link.
+
+use std::net::SocketAddr;
+
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::agent::{fail, safe_next};
+use super::views;
+use super::{Agent, AppState, PRE_COOKIE, SESSION_COOKIE, cookie, set_cookie};
+use crate::desk::DeskError;
+
+// ---------------------------------------------------------------- login
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+fn login_form(st: &AppState, pre: &str, next: &str, email: &str, error: Option<&str>) -> Markup {
+    let name = &st.desk.config.desk.name;
+    views::card_page(
+        "Log in",
+        name,
+        html! {
+                    form.card.narrow.login method="post" action="/login" {
+                        div.brand.big { span.logo { "fd" } span { (name) } }
+                        h1 { "Log in" }
+                        @if let Some(e) = error { (views::notice("error", e)) }
+                        input type="hidden" name="_csrf" value=(pre);
+                        input type="hidden" name="next" value=(next);
+                        label { "Email" input type="email" name="email" value=(email) required autofocus autocomplete="username"; }
+                        label { "Password" input type="password" name="password" required autocomplete="current-password"; }
+                        button.primary type="submit" { "Log in" }
+                    }
+        },
+    )
+}
+
+pub async fn login_page(State(st): State<AppState>, agent: Option<Agent>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+    if agent.is_some() {
+        return Redirect::to(&safe_next(q.next.as_deref())).into_response();
+    }
+    let pre = match pre_token(&headers) {
+        Ok(t) => t,
+        Err(e) => return fail(&st, e),
+    };
+    let body = login_form(&st, &pre, &safe_next(q.next.as_deref()), "", None);
+    ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], body).into_response()
+}
+
+/// The pre-login CSRF token: the browser's, or a fresh one.
+fn pre_token(headers: &HeaderMap) -> Result<String, DeskError> {
+    match cookie(headers, PRE_COOKIE) {
+        Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(v.to_string()),
+        _ => crate::desk::auth::random_token(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+pub async fn login_submit(State(st): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, Form(f): Form<LoginForm>) -> Response {
+    let desk = st.desk.clone();
+    let (email, password, ip) = (f.email.clone(), f.password.clone(), addr.ip().to_string());
+    let outcome = tokio::task::spawn_blocking(move || desk.login(&email, &password, &ip)).await;
+    let next = safe_next(f.next.as_deref());
+    match outcome {
+        Ok(Ok((token, _))) => {
+            let max_age = st.desk.config.security.session_idle_hours as i64 * 3600;
+            let mut res = Redirect::to(&next).into_response();
+            if let Ok(v) = set_cookie(&st.desk, SESSION_COOKIE, &token, max_age).parse() {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            if let Ok(v) = set_cookie(&st.desk, PRE_COOKIE, "", 0).parse() {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Ok(Err(DeskError::BadCredentials)) => {
+            (StatusCode::UNAUTHORIZED, login_form(&st, &f.csrf, &next, &f.email, Some("Wrong email or password."))).into_response()
+        }
+        Ok(Err(e @ DeskError::RateLimited { .. })) => {
+            (StatusCode::TOO_MANY_REQUESTS, login_form(&st, &f.csrf, &next, &f.email, Some(&e.to_string()))).into_response()
+        }
+        Ok(Err(e)) => fail(&st, e),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "login failed").into_response(),
+    }
+}
+
+pub async fn logout(State(st): State<AppState>, agent: Option<Agent>) -> Response {
+    if let Some(a) = agent
+        && let Err(e) = st.desk.logout(&a.token)
+    {
+        return fail(&st, e);
+    }
+    ([(header::SET_COOKIE, set_cookie(&st.desk, SESSION_COOKIE, "", 0))], Redirect::to("/login")).into_response()
+}
+
+// ---------------------------------------------------------------- first admin
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SetupForm {
+    token: String,
+    name: String,
+    email: String,
+    password: String,
+}
+
+fn setup_form(st: &AppState, pre: &str, f: &SetupForm, error: Option<&str>) -> Markup {
+    let name = &st.desk.config.desk.name;
+    views::card_page(
+        "Set up",
+        name,
+        html! {
+                    form.card.narrow.login method="post" action="/setup" {
+                        div.brand.big { span.logo { "fd" } span { (name) } }
+                        h1 { "Create the first admin" }
+                        p.muted { "This page works once, with the link printed when the server started." }
+                        @if let Some(e) = error { (views::notice("error", e)) }
+                        input type="hidden" name="_csrf" value=(pre);
+                        input type="hidden" name="token" value=(f.token);
+                        label { "Name" input type="text" name="name" value=(f.name) required autofocus; }
+                        label { "Email" input type="email" name="email" value=(f.email) required autocomplete="username"; }
+                        label { "Password (at least " (crate::desk::auth::MIN_PASSWORD_CHARS) " characters)"
+                            input type="password" name="password" required autocomplete="new-password"; }
+                        button.primary type="submit" { "Create admin and log in" }
+                    }
+        },
+    )
+}
+
+/// The setup link is valid while no admin exists and the token matches.
+fn setup_allowed(st: &AppState, token: &str) -> Result<bool, DeskError> {
+    let Some(expected) = &st.setup_token else { return Ok(false) };
+    Ok(!token.is_empty() && token == expected.as_str() && !st.desk.has_admin()?)
+}
+
+pub async fn setup_page(State(st): State<AppState>, headers: HeaderMap, Query(f): Query<SetupForm>) -> Response {
+    match setup_allowed(&st, &f.token) {
+        Ok(true) => {}
+        Ok(false) => return fail(&st, DeskError::NotFound),
+        Err(e) => return fail(&st, e),
+    }
+    let pre = match pre_token(&headers) {
+        Ok(t) => t,
+        Err(e) => return fail(&st, e),
+    };
+    ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], setup_form(&st, &pre, &f, None)).into_response()
+}
+
+pub async fn setup_submit(State(st): State<AppState>, headers: HeaderMap, Form(f): Form<SetupForm>) -> Response {
+    match setup_allowed(&st, &f.token) {
+        Ok(true) => {}
+        Ok(false) => return fail(&st, DeskError::NotFound),
+        Err(e) => return fail(&st, e),
+    }
+    let pre = cookie(&headers, PRE_COOKIE).unwrap_or("").to_string();
+    let new = crate::desk::auth::NewAgent {
+        email: f.email.clone(),
+        name: f.name.clone(),
+        role: crate::domain::Role::Admin,
+        password: f.password.clone(),
+        departments: Vec::new(),
+    };
+    let desk = st.desk.clone();
+    let created = tokio::task::spawn_blocking(move || desk.add_agent(None, new).and_then(|p| desk.open_session(p.id))).await;
+    match created {
+        Ok(Ok(token)) => {
+            let max_age = st.desk.config.security.session_idle_hours as i64 * 3600;
+            ([(header::SET_COOKIE, set_cookie(&st.desk, SESSION_COOKIE, &token, max_age))], Redirect::to("/tickets")).into_response()
+        }
+        Ok(Err(e @ (DeskError::Store(_) | DeskError::NotFound))) => fail(&st, e),
+        Ok(Err(e)) => (super::status_of(&e), setup_form(&st, &pre, &f, Some(&e.to_string()))).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "setup failed").into_response(),
+    }
+}

@@ -1,0 +1,119 @@
+//! New ticket on behalf of a customer (phone, chat, walk-in).
+
+use axum::Form;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::agent::{fail, frame};
+use super::views::{self, csrf_field, options, page};
+use super::{Agent, AppState};
+use crate::desk::{DeskError, NewTicket};
+use crate::domain::time::Date;
+use crate::domain::{Channel, Person, Priority};
+
+type PageResult = Result<Response, Response>;
+
+// ---------------------------------------------------------------- new ticket
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct NewTicketForm {
+    requester_email: String,
+    requester_name: String,
+    subject: String,
+    body: String,
+    channel: String,
+    priority: String,
+    category: String,
+    department: String,
+    assignee: String,
+    due: String,
+    tags: String,
+}
+
+fn new_ticket_form(st: &AppState, a: &Agent, f: &NewTicketForm, agents: &[Person], error: Option<&str>) -> Markup {
+    let cfg = &st.desk.config.desk;
+    let channel = if f.channel.is_empty() { "phone" } else { f.channel.as_str() };
+    let prio = if f.priority.is_empty() { cfg.default_priority.as_str() } else { f.priority.as_str() };
+    let cat = if f.category.is_empty() { cfg.default_category.as_str() } else { f.category.as_str() };
+    let dept = if f.department.is_empty() { cfg.default_department.as_str() } else { f.department.as_str() };
+    html! {
+        div.narrow-page {
+            h1 { "New ticket" }
+            p.muted { "For a customer who phoned, chatted or walked in. The ticket is theirs; you are recorded as its creator." }
+            @if let Some(e) = error { (views::notice("error", e)) }
+            form.card.form-grid method="post" action="/tickets" {
+                (csrf_field(&a.csrf))
+                fieldset {
+                    legend { "Requester" }
+                    label { "Email" input type="email" name="requester_email" value=(f.requester_email) required autofocus placeholder="customer@example.com"; }
+                    label { "Name" input type="text" name="requester_name" value=(f.requester_name) placeholder="Optional"; }
+                }
+                label.wide { "Subject" input type="text" name="subject" value=(f.subject) required maxlength=(st.desk.config.limits.subject_max_chars); }
+                label.wide { "Description" textarea name="body" rows="7" placeholder="What did the customer report?" { (f.body) } }
+                div.row {
+                    label { "Channel" select name="channel" { (options(Channel::ALL.iter().map(|c| (c.key(), c.label())), channel)) } }
+                    label { "Priority" select name="priority" { (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), prio)) } }
+                    label { "Category" select name="category" { (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), cat)) } }
+                    @if cfg.departments.len() > 1 {
+                        label { "Department" select name="department" { (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), dept)) } }
+                    }
+                }
+                div.row {
+                    label { "Assignee" select name="assignee" {
+                        option value="" { "Unassigned" }
+                        @for g in agents { option value=(g.id) selected[f.assignee == g.id.to_string()] { (g.display()) } }
+                    } }
+                    label { "Due date" input type="date" name="due" value=(f.due); }
+                    label { "Tags" input type="text" name="tags" value=(f.tags) placeholder="comma, separated"; }
+                }
+                div.actions { button.primary type="submit" { "Create ticket" } a.button href="/tickets" { "Cancel" } }
+            }
+        }
+    }
+}
+
+pub async fn new_ticket_page(State(st): State<AppState>, a: Agent) -> PageResult {
+    let agents = st.desk.agents().map_err(|e| fail(&st, e))?;
+    Ok(page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &NewTicketForm::default(), &agents, None))
+        .into_response())
+}
+
+pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<NewTicketForm>) -> PageResult {
+    let agents = st.desk.agents().map_err(|e| fail(&st, e))?;
+    let show_error = |e: DeskError| {
+        if matches!(e, DeskError::Store(_)) {
+            return fail(&st, e);
+        }
+        (
+            super::status_of(&e),
+            page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &agents, Some(&e.to_string()))),
+        )
+            .into_response()
+    };
+    let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid") };
+    let new = (|| {
+        Ok::<_, DeskError>(NewTicket {
+            subject: f.subject.clone(),
+            body: f.body.clone(),
+            requester_name: f.requester_name.clone(),
+            requester_email: f.requester_email.clone(),
+            channel: Some(Channel::parse(&f.channel).ok_or_else(|| bad("channel", &f.channel))?),
+            priority: Some(Priority::parse(&f.priority).ok_or_else(|| bad("priority", &f.priority))?),
+            category: Some(f.category.clone()).filter(|s| !s.is_empty()),
+            department: Some(f.department.clone()).filter(|s| !s.is_empty()),
+            assignee: if f.assignee.trim().is_empty() {
+                None
+            } else {
+                Some(f.assignee.trim().parse().map_err(|_| bad("assignee", &f.assignee))?)
+            },
+            due: if f.due.trim().is_empty() { None } else { Some(Date::parse(&f.due).ok_or_else(|| bad("due", &f.due))?) },
+            tags: vec![f.tags.clone()],
+        })
+    })()
+    .map_err(show_error)?;
+    let t = st.desk.create_ticket(&a.person, new).map_err(show_error)?;
+    Ok(Redirect::to(&format!("/tickets/{}?done=created", st.desk.reference(t.id))).into_response())
+}

@@ -1,0 +1,166 @@
+//! People in the agent UI: the requester directory and pages (edit, merge),
+//! and the jump box that finds a ticket or a person.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde::Deserialize;
+
+use super::agent::{QueueParams, fail, frame, ticket_table};
+use super::views::{self, page};
+use super::{Agent, AppState};
+use crate::desk::DeskError;
+use crate::store::TicketQuery;
+
+type PageResult = Result<Response, Response>;
+
+// ---------------------------------------------------------------- jump box
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct JumpQuery {
+    #[serde(rename = "ref")]
+    reference: String,
+}
+
+pub async fn jump(State(st): State<AppState>, a: Agent, Query(q): Query<JumpQuery>) -> PageResult {
+    let text = q.reference.trim();
+    if let Some(id) = st.desk.parse_reference(text) {
+        return match st.desk.ticket_view(&a.person, id) {
+            Ok(_) => Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(id))).into_response()),
+            Err(DeskError::NotFound) => Err((
+                StatusCode::NOT_FOUND,
+                page(
+                    &frame(&st, &a, "Not found".into(), "queue"),
+                    views::notice("error", &format!("There is no ticket {} that you can see.", st.desk.reference(id))),
+                ),
+            )
+                .into_response()),
+            Err(e) => Err(fail(&st, e)),
+        };
+    }
+    if text.contains('@') {
+        let found = st.desk.find_person(&a.person, text).map_err(|e| fail(&st, e))?;
+        if let Some(p) = found {
+            return Ok(Redirect::to(&format!("/requesters/{}", p.id)).into_response());
+        }
+    }
+    let msg = format!("{text:?} is not a ticket reference. Type one like {}.", st.desk.reference(123));
+    Err((StatusCode::NOT_FOUND, page(&frame(&st, &a, "Not found".into(), "queue"), views::notice("error", &msg))).into_response())
+}
+
+// ---------------------------------------------------------------- requester page
+
+pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path<String>, Query(p): Query<QueueParams>) -> PageResult {
+    let id: u64 = id.parse().map_err(|_| fail(&st, DeskError::NotFound))?;
+    let to = st.desk.person_survivor(id).map_err(|e| fail(&st, e))?;
+    if to != id {
+        return Ok(Redirect::to(&format!("/requesters/{to}")).into_response());
+    }
+    let person = st.desk.person(&a.person, id).map_err(|e| fail(&st, e))?;
+    let notes = st.desk.person_notes(&a.person, id).map_err(|e| fail(&st, e))?;
+    let limit = st.desk.config.limits.page_size;
+    let page_no = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_QUEUE_OFFSET / limit.max(1) + 1);
+    let q = TicketQuery { requester: Some(id), limit, offset: (page_no - 1) * limit, ..Default::default() };
+    let (tickets, more, people) = st.desk.queue(&a.person, q).map_err(|e| fail(&st, e))?;
+    let body = html! {
+        div.narrow-page.wide-ok {
+            div.crumbs { a href="/tickets" { "Queue" } " / requester" }
+            h1 { (person.display()) }
+            p.muted { (person.email) " · " (match person.role { crate::domain::Role::Requester => "contact", r => r.key() }) " since " (person.created_at.short()) }
+            @if !notes.is_empty() { div.notice.info.person-notes { strong { "Notes: " } (views::text_block(&notes)) } }
+            @if !person.is_staff() || a.person.is_admin() {
+                details.person-edit {
+                    summary { "Edit name and notes" }
+                    form.fields method="post" action=(format!("/requesters/{id}")) {
+                        (views::csrf_field(&a.csrf))
+                        label { "Name" input type="text" name="name" value=(person.name) maxlength="200"; }
+                        label { "Notes (agents only)" textarea name="notes" rows="4" { (notes) } }
+                        button type="submit" { "Save" }
+                    }
+                }
+            }
+            @if !person.is_staff() {
+                details.person-merge {
+                    summary { "Merge into another person…" }
+                    form.inline method="post" action=(format!("/requesters/{id}/merge")) {
+                        (views::csrf_field(&a.csrf))
+                        input type="email" name="into" placeholder="their other address" aria-label="Address of the person to merge into" required;
+                        button type="submit" { "Merge" }
+                    }
+                    p.muted.small { "Same customer, two addresses: this person's tickets move over, and mail from either address goes to the other person from now on." }
+                }
+            }
+            div.queue-head { h2 { "Tickets" } a.button.primary href="/tickets/new" { "New ticket" } }
+            @if tickets.is_empty() { (views::empty("No tickets from this requester that you can see.")) } @else { (ticket_table(&st, &tickets, &people, false)) }
+            nav.pager {
+                @if page_no > 1 { a.button href=(format!("/requesters/{id}?page={}", page_no - 1)) { "← Newer" } } @else { span {} }
+                span.muted { "Page " (page_no) }
+                @if more { a.button href=(format!("/requesters/{id}?page={}", page_no + 1)) { "Older →" } } @else { span {} }
+            }
+        }
+    };
+    Ok(page(&frame(&st, &a, person.display(), "queue"), body).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PersonForm {
+    name: String,
+    notes: String,
+    into: String,
+}
+
+fn person_error(st: &AppState, a: &Agent, id: u64, e: DeskError) -> Response {
+    super::workflow::refusal(st, a, e, "Not saved", "people", (&format!("/requesters/{id}"), "Back"))
+}
+
+pub async fn update_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> PageResult {
+    st.desk.update_person(&a.person, id, &f.name, &f.notes).map_err(|e| person_error(&st, &a, id, e))?;
+    Ok(Redirect::to(&format!("/requesters/{id}")).into_response())
+}
+
+pub async fn merge_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> PageResult {
+    let into = st.desk.merge_people(&a.person, id, &f.into).map_err(|e| person_error(&st, &a, id, e))?;
+    Ok(Redirect::to(&format!("/requesters/{}", into.id)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PeopleQuery {
+    q: String,
+}
+
+/// The requester directory: search people by name or address.
+pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<PeopleQuery>) -> PageResult {
+    let found = st.desk.search_people(&a.person, &q.q).map_err(|e| fail(&st, e))?;
+    let body = html! {
+        div.narrow-page.wide-ok {
+            h1 { "People" }
+            form.filters method="get" action="/people" role="search" {
+                label { "Name or email" input type="search" name="q" value=(q.q) autofocus placeholder="alice, @example.com, Smith"; }
+                button type="submit" { "Search" }
+            }
+            @if !q.q.trim().is_empty() {
+                @if found.is_empty() { (views::empty("Nobody matches.")) } @else {
+                    table.tickets {
+                        thead { tr { th { "Name" } th { "Email" } th { "Role" } th.hide-sm { "Since" } } }
+                        tbody {
+                            @for p in &found {
+                                tr.row data-href=(format!("/requesters/{}", p.id)) {
+                                    td.subject { a href=(format!("/requesters/{}", p.id)) { (p.display()) } }
+                                    td { (p.email) }
+                                    td { (p.role.key()) }
+                                    td.hide-sm { (p.created_at.short()) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&frame(&st, &a, "People".into(), "people"), body).into_response())
+}
