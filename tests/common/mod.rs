@@ -343,8 +343,10 @@ impl Api {
 
 /// A desk with mailboxes, an admin and an agent, SMTP on an ephemeral port.
 pub struct MailDesk {
-    pub dir: tempfile::TempDir,
+    /// Declared before `dir`: fields drop in order, so the server is stopped
+    /// before its data directory is removed.
     pub server: Server,
+    pub dir: tempfile::TempDir,
     pub smtp: String,
     pub api: Api,
     pub config: PathBuf,
