@@ -48,6 +48,29 @@ fn is_io(e: &StoreError) -> bool {
     }
 }
 
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with panics on this thread kept off stderr (they are caught and
+/// reported by the caller). A panic hook that knows about this is installed
+/// once; every other panic goes to the hook that was there before.
+fn quiet_panics<T>(f: impl FnOnce() -> T) -> T {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let out = f();
+    QUIET.with(|q| q.set(false));
+    out
+}
+
 /// Opens the database file. redb asserts on some damaged files (a truncated
 /// one, say): that panic becomes a clear error instead of a crash.
 fn open_db(path: &Path, cache_bytes: usize) -> Result<Database> {
@@ -72,12 +95,8 @@ impl Store {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(DB_FILE);
         // At start the panic of a damaged file is reported as an error; keep
-        // its raw text off the terminal meanwhile.
-        let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        let db = open_db(&path, cache_bytes);
-        std::panic::set_hook(hook);
-        let db = db?;
+        // its raw text off the terminal (this thread only, see `quiet_panics`).
+        let db = quiet_panics(|| open_db(&path, cache_bytes))?;
         migrate::run(&db)?;
         let (changes, _) = tokio::sync::broadcast::channel(256);
         Ok(Store { db: RwLock::new(Some(Arc::new(db))), path, cache_bytes, failure: Mutex::new(None), changes })
