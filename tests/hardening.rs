@@ -145,6 +145,10 @@ async fn forged_agent_mail_is_only_a_claim() {
     d.settle().await;
     assert_eq!(d.all_tickets().await.len(), 1);
     assert!(junk_page(&d).await.contains("unverified: claims to be agent agent@example.test"));
+    // Forgeries cannot flood the agent: one notice in ten minutes.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let notices = cap.all().iter().filter(|m| m.rcpt_to == ["agent@example.test"] && m.data.contains("without proof")).count();
+    assert_eq!(notices, 1);
 
     // The real Bob answers the notification: his public reply reaches Kim.
     let real = crlf(&format!(

@@ -15,6 +15,9 @@ pub(crate) fn portal_claim(ticket: u64, requester: u64, expires: i64) -> String 
     format!("view:{ticket}:{requester}:{expires}")
 }
 
+/// Notices of one kind to one address at most once in this long (10 minutes).
+const NOTICE_WINDOW_MS: i64 = 10 * 60 * 1000;
+
 /// Stands for the recipient's own ticket link in a rendered mail; each copy
 /// gets its recipient's link when it is built (`Desk::portal_link_for`).
 pub const PORTAL_LINK_MARKER: &str = "[[frontdesk:portal-link]]";
@@ -256,9 +259,17 @@ impl Desk {
     }
 
     /// Queues a plain notice from the desk to one staff address (no ticket
-    /// thread, no token), marked auto-generated.
+    /// thread, no token), marked auto-generated. At most one of each kind per
+    /// address in `NOTICE_WINDOW_MS`: strangers cannot turn forged or
+    /// postmaster mail into a mail flood at the agents (the rest is in Junk or
+    /// on the ticket).
     pub(crate) fn queue_notice(&self, w: &mut Write, kind: &str, to: &str, subject: String, text: String, now: Timestamp) -> Result<()> {
         let Some(mailbox) = self.config.mailbox.first() else { return Ok(()) };
+        let key = format!("notice:{kind}:{}", to.to_lowercase());
+        if w.last_ack(&key)?.is_some_and(|last| now.0 - last < NOTICE_WINDOW_MS) {
+            return Ok(());
+        }
+        w.set_last_ack(&key, now)?;
         let random = crate::desk::auth::random_token()?;
         let mut m = OutMail::new(
             kind,

@@ -57,7 +57,8 @@ fn trusted_upload(st: &AppState, req: &Request) -> bool {
         return false;
     }
     let Some(token) = cookie(req.headers(), SESSION_COOKIE) else { return false };
-    let Ok(Some((_, session))) = st.desk.session(token) else { return false };
+    // A read only: nothing is written (no fsync) before the body is accepted.
+    let Ok(Some(session)) = st.desk.store.read().and_then(|r| r.session(token)) else { return false };
     let given = req.uri().query().and_then(|q| super::form_urlencoded_field(q.as_bytes(), "_csrf"));
     given.is_some_and(|g| !session.csrf.is_empty() && super::constant_time_eq(g.as_bytes(), session.csrf.as_bytes()))
 }

@@ -87,13 +87,14 @@ impl Session<'_> {
         self.lines.feed(&self.message[start.min(self.message.len())..]);
         self.received_bytes += added;
         if self.received_bytes > self.srv.config.smtp.max_message_size {
-            // Keep reading to the end so the reply lands in the right place,
-            // but stop keeping the bytes.
             self.too_big = true;
-            self.message = Vec::new();
         } else if !self.over_budget && !self.too_big && !self.reserve(added) {
             // All sessions together hold at most smtp.max_data_memory bytes.
             self.over_budget = true;
+        }
+        if self.too_big || self.over_budget {
+            // Keep reading to the end so the reply lands in the right place,
+            // but stop keeping the bytes.
             self.message = Vec::new();
         }
         if done {
