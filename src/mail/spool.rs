@@ -74,7 +74,9 @@ impl Spooler {
         let jobs = desk.jobs.clone();
         let supervisor = jobs.clone();
         supervisor.thread("spool-commit", move || {
-            let Ok(rx) = rx.lock() else { return };
+            // A panic while holding the receiver poisons the lock; the restarted
+            // body takes it over all the same.
+            let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
             while let Ok(first) = rx.recv() {
                 let mut batch = vec![first];
                 let mut bytes = batch[0].raw.len();

@@ -571,7 +571,7 @@ pub fn start_indexer(desk: Arc<crate::desk::Desk>, index: Arc<SearchIndex>, rebu
     let rebuild = std::sync::atomic::AtomicBool::new(rebuild);
     let jobs = desk.jobs.clone();
     jobs.thread("indexer", move || {
-        let Ok(wake_rx) = wake_rx.lock() else { return };
+        let wake_rx = wake_rx.lock().unwrap_or_else(|p| p.into_inner());
         if rebuild.swap(false, std::sync::atomic::Ordering::SeqCst) {
             let started = std::time::Instant::now();
             match index.rebuild(&desk.store, |_, _, _| {}) {
