@@ -157,13 +157,10 @@ enum BenchCmd {
 }
 
 fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
-    let mut cfg = match &cli.config {
-        Some(path) => Config::load(path).map_err(|e| {
-            eprintln!("frontdesk: config error: {e}");
-            ExitCode::from(2)
-        })?,
-        None => Config::default(),
-    };
+    let mut cfg = Config::load_effective(cli.config.as_deref(), std::env::vars()).map_err(|e| {
+        eprintln!("frontdesk: config error: {e}");
+        ExitCode::from(2)
+    })?;
     if let Some(d) = &cli.data_dir {
         cfg.server.data_dir = d.clone();
     }

@@ -137,3 +137,41 @@ fn ingest_survives_case_folding_forwards() {
     let (code, _, err) = cli(dir.path(), &["--config", cfg, "ingest"], Some("From: g@customer.test\r\nSubject: next\r\n\r\nhi\r\n"));
     assert_eq!(code, 0, "{err}");
 }
+
+/// Every key can be set from the environment (`FRONTDESK_<SECTION>__<KEY>`),
+/// over the file; a bad value names the key.
+#[test]
+fn environment_overrides_every_key() {
+    let dir = tempdir();
+    let cfg = dir.path().join("fd.toml");
+    std::fs::write(&cfg, "[smtp]\nhostname = \"from-file.example\"\nmax_connections = 100\n").unwrap();
+    let run = |env: &[(&str, &str)]| {
+        let out = std::process::Command::new(BIN)
+            .args(["--config", cfg.to_str().unwrap(), "check-config"])
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&[
+        ("FRONTDESK_SMTP__LISTEN", "0.0.0.0:2626"),
+        ("FRONTDESK_SMTP__MAX_CONNECTIONS", "77"),
+        ("FRONTDESK_DESK__DEPARTMENTS", "[\"Support\", \"Billing\"]"),
+        ("FRONTDESK_DESK__NAME", "Env Desk"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("listen = \"0.0.0.0:2626\""), "{out}");
+    assert!(out.contains("max_connections = 77"), "{out}");
+    assert!(out.contains("hostname = \"from-file.example\""), "the file's other keys stay: {out}");
+    assert!(out.contains("\"Billing\"") && out.contains("name = \"Env Desk\""), "{out}");
+    let (code, _, err) = run(&[("FRONTDESK_SMTP__MAX_CONNECTIONS", "0")]);
+    assert_ne!(code, 0);
+    assert!(err.contains("smtp.max_connections") && err.contains("environment"), "{err}");
+    let (code, _, err) = run(&[("FRONTDESK_SMTP__NO_SUCH_KEY", "1")]);
+    assert_ne!(code, 0);
+    assert!(err.contains("no_such_key"), "{err}");
+}

@@ -399,6 +399,50 @@ impl Config {
         Config::parse(&src, &path.display().to_string())
     }
 
+    /// The config the process runs with: the file (if any), then environment
+    /// overrides `FRONTDESK_<SECTION>__<KEY>=value` (for containers: e.g.
+    /// `FRONTDESK_SMTP__LISTEN=0.0.0.0:25`, `FRONTDESK_DESK__DEPARTMENTS=["A", "B"]`).
+    /// A value is read as TOML when it parses as one, else as a string. Arrays
+    /// of tables (`[[mailbox]]`…) stay in the file.
+    pub fn load_effective(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+        let (src, file) = match path {
+            Some(p) => (
+                std::fs::read_to_string(p).map_err(|e| ConfigError {
+                    file: p.display().to_string(),
+                    key: "-".into(),
+                    line: 0,
+                    message: format!("cannot read the config file: {e}"),
+                })?,
+                p.display().to_string(),
+            ),
+            None => (String::new(), "(defaults)".to_string()),
+        };
+        let overrides: Vec<(String, String, String, String)> = env
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let rest = name.strip_prefix("FRONTDESK_")?;
+                let (section, key) = rest.split_once("__")?;
+                Some((name.clone(), section.to_lowercase(), key.to_lowercase(), value))
+            })
+            .collect();
+        if overrides.is_empty() {
+            return Config::parse(&src, &file);
+        }
+        let located = |key: String, message: String| ConfigError { file: format!("{file} + environment"), key, line: 0, message };
+        let mut table: toml::Table = toml::from_str(&src).map_err(|e| located("-".into(), e.message().trim().to_string()))?;
+        for (name, section, key, value) in overrides {
+            let parsed = toml::from_str::<toml::Table>(&format!("v = {value}")).ok().and_then(|mut t| t.remove("v"));
+            let value = parsed.unwrap_or(toml::Value::String(value));
+            let entry = table.entry(section.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let Some(t) = entry.as_table_mut() else {
+                return Err(located(format!("{section}.{key}"), format!("{name}: [{section}] is not a section")));
+            };
+            t.insert(key, value);
+        }
+        let merged = toml::to_string(&table).map_err(|e| located("-".into(), e.to_string()))?;
+        Config::parse(&merged, &format!("{file} + environment"))
+    }
+
     /// Parses and validates config text; `file` names it in errors.
     pub fn parse(src: &str, file: &str) -> Result<Config, ConfigError> {
         let cfg: Config = toml::from_str(src).map_err(|e| {
