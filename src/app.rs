@@ -63,7 +63,7 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
     if rebuild {
         say(format_args!("frontdesk: building the search index in the background (search shows its progress)"));
     }
-    crate::search::start_indexer(desk.clone(), index, rebuild);
+    crate::desk::indexer::start_indexer(desk.clone(), index, rebuild);
     if let Err(e) = desk.resume_jobs() {
         tracing::error!("cannot resume bulk jobs: {e}");
     }

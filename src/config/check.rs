@@ -186,8 +186,8 @@ impl Config {
             if v.name.trim().is_empty() || v.query.trim().is_empty() {
                 return Err(("view", "name", format!("view {}: name and query must not be empty", i + 1)));
             }
-            let cx = crate::search::query::Context { me: 0, agents: &[], now: crate::domain::Timestamp(0) };
-            if let Err(e) = crate::search::query::parse(&v.query, &cx)
+            let cx = crate::domain::query::Context { me: 0, agents: &[], now: crate::domain::Timestamp(0) };
+            if let Err(e) = crate::domain::query::parse(&v.query, &cx)
                 && !v.query.contains("assignee:")
             {
                 return Err(("view", "query", format!("view {:?}: {e}", v.name)));

@@ -6,9 +6,9 @@
 
 use super::notify::Notice;
 use super::{Desk, DeskError, Result};
+use crate::domain::mail::{Mailbox, ParsedMail, subject_reference};
 use crate::domain::thread::AttachmentRef;
 use crate::domain::{Channel, EntryKind, Event, Person, Status, ThreadEntry, Ticket, Timestamp};
-use crate::mail::inbound::{Mailbox, ParsedMail, subject_reference};
 use crate::store::{JunkMail, MailMeta, SpoolEntry, Write};
 
 /// Most bounces and auto-replies recorded on one ticket per hour.
@@ -100,7 +100,7 @@ impl Desk {
         let now = self.now();
         let item = self.junk_item(actor, junk_id)?;
         let raw = self.store.read()?.blob(&item.raw_blob)?.ok_or(DeskError::NotFound)?;
-        let m = crate::mail::inbound::parse(&raw, &item.mail_from, self.config.limits.attachment_max_bytes);
+        let m = crate::domain::mail::parse(&raw, &item.mail_from, self.config.limits.attachment_max_bytes);
         let env = SpoolEntry {
             received_at: item.received_at,
             mail_from: item.mail_from.clone(),
@@ -573,7 +573,7 @@ impl Desk {
             .map(|mb| self.config.mailbox_department(mb))
             .unwrap_or_else(|| self.config.desk.default_department.clone());
         let mut subject: String =
-            crate::mail::inbound::clean_subject(&m.subject).chars().take(self.config.limits.subject_max_chars).collect();
+            crate::domain::mail::clean_subject(&m.subject).chars().take(self.config.limits.subject_max_chars).collect();
         if forwarded.is_none() {
             subject = m.subject.trim().chars().take(self.config.limits.subject_max_chars).collect();
         }

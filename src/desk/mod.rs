@@ -7,9 +7,11 @@
 
 pub mod auth;
 pub mod health;
+pub mod indexer;
 pub mod mail;
 pub(crate) mod notify;
 pub mod print;
+pub mod templates;
 pub mod walls;
 pub mod workflow;
 
@@ -125,7 +127,7 @@ pub struct Desk {
     pub store: Store,
     pub config: Arc<Config>,
     pub clock: SharedClock,
-    pub templates: crate::mail::templates::Templates,
+    pub templates: crate::desk::templates::Templates,
     limiter: Mutex<auth::LoginLimiter>,
     /// Password checks running now (see `auth::ARGON2_CONCURRENCY`).
     argon2_slots: (Mutex<auth::Argon2Pool>, std::sync::Condvar),
@@ -140,9 +142,9 @@ impl Desk {
     pub fn new(store: Store, config: Arc<Config>, clock: SharedClock) -> Desk {
         // `check-config` reports template errors; a desk that starts anyway
         // falls back to the built-in templates rather than failing to send.
-        let templates = crate::mail::templates::Templates::load(&config.outgoing.template_dir).unwrap_or_else(|e| {
+        let templates = crate::desk::templates::Templates::load(&config.outgoing.template_dir).unwrap_or_else(|e| {
             tracing::error!("{e}; using the built-in templates");
-            crate::mail::templates::Templates::builtin()
+            crate::desk::templates::Templates::builtin()
         });
         let desk = Desk {
             store,
@@ -389,7 +391,7 @@ impl Desk {
             let mut attachments = Vec::with_capacity(files.len());
             for (filename, content_type, data) in &files {
                 let blob = w.put_blob(data)?;
-                let filename = crate::mail::inbound::safe_filename(filename);
+                let filename = crate::domain::mail::safe_filename(filename);
                 attachments.push(crate::domain::thread::AttachmentRef {
                     filename,
                     content_type: content_type.clone(),

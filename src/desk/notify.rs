@@ -593,7 +593,7 @@ impl Desk {
             "requester": {"name": requester.as_ref().map(|p| p.display()).unwrap_or_default(), "email": requester.map(|p| p.email).unwrap_or_default()},
             "agent": {"name": actor.display(), "email": actor.email},
         });
-        crate::mail::templates::Templates::render_str(&name, &text, &ctx)
+        crate::desk::templates::Templates::render_str(&name, &text, &ctx)
             .map_err(|e| super::DeskError::Invalid { field: "canned", message: e.to_string() })
     }
 }
@@ -606,7 +606,7 @@ impl Desk {
         if title.is_empty() || title.chars().count() > 80 || text.trim().is_empty() {
             return Err(super::DeskError::Invalid { field: "canned", message: "give a title (up to 80 characters) and a text".into() });
         }
-        crate::mail::templates::Templates::check_canned(title, text)
+        crate::desk::templates::Templates::check_canned(title, text)
             .map_err(|e| super::DeskError::Invalid { field: "canned", message: e.to_string() })?;
         self.store.write(|w| w.put_personal_canned(actor.id, title, text).map_err(super::DeskError::from))
     }

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use super::{Desk, DeskError, Result, invalid};
+use crate::domain::query::{self, Parsed, SearchError};
 use crate::domain::{EntryKind, Event, Person, Ticket, Timestamp};
-use crate::search::query::{self, Parsed, SearchError};
 
 /// What the search box leads to.
 pub enum SearchOutcome {

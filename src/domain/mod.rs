@@ -1,9 +1,13 @@
-//! Pure help-desk rules: tickets, statuses, thread entries, people, permissions.
+//! Pure help-desk rules: tickets, statuses, thread entries, people, permissions,
+//! the mail vocabulary (parsing and classifying a message: `mail`), the search
+//! box grammar (`query`) and text matching (`text`).
 //!
 //! Nothing in here touches I/O or reads the clock; callers pass `now` in. This is
 //! where the business rules live and where they are unit-tested exhaustively.
 
+pub mod mail;
 pub mod people;
+pub mod query;
 pub mod text;
 pub mod thread;
 pub mod ticket;

@@ -1,6 +1,8 @@
-//! Mail: the SMTP receiver (`smtp/`), the durable spool with group commit
-//! (`spool`), parsing and classifying inbound messages (`inbound`), the worker
-//! that turns spooled mail into tickets (`worker`), and STARTTLS keys (`tls`).
+//! Mail adapters: the SMTP receiver (`smtp/`), the durable spool with group
+//! commit (`spool`), the worker that turns spooled mail into tickets
+//! (`worker`), outgoing delivery (`outbound`, `dns`), `ingest` and STARTTLS
+//! keys (`tls`). Parsing (`inbound`, in `domain::mail`) and the templates (in
+//! `desk::templates`) are re-exported here under their old names.
 //!
 //! No byte offset found in one string may cut another (lower-casing changes
 //! byte lengths): string slicing by index is denied here; use `str::get`,
@@ -8,11 +10,13 @@
 #![deny(clippy::string_slice)]
 
 pub mod dns;
-pub mod inbound;
+/// Parsing and classifying inbound mail lives in `domain::mail` (pure).
+pub use crate::domain::mail as inbound;
 pub mod ingest;
 pub mod outbound;
 pub mod smtp;
 pub mod spool;
-pub mod templates;
+/// The mail templates live with the desk that renders them.
+pub use crate::desk::templates;
 pub mod tls;
 pub mod worker;

@@ -7,13 +7,13 @@
 //! can always be rebuilt from the store (`frontdesk reindex`, or automatically
 //! when the directory is missing or from another index version).
 
-pub mod query;
+pub use crate::domain::query;
 
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
@@ -544,53 +544,4 @@ impl SearchIndex {
     pub fn doc_count(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
-}
-
-/// Keeps the index in step with the store until the store's change stream ends:
-/// rebuilds first when needed, then indexes whatever the queue holds after each
-/// commit (and once a second, to pick up anything a missed wake-up left).
-/// Runs on one dedicated thread: its allocations stay in one place instead of
-/// spreading over the runtime's blocking pool.
-pub fn start_indexer(desk: Arc<crate::desk::Desk>, index: Arc<SearchIndex>, rebuild: bool) {
-    let (wake_tx, wake_rx) = std::sync::mpsc::sync_channel::<()>(1);
-    let mut changes = desk.store.subscribe();
-    tokio::spawn(async move {
-        loop {
-            match changes.recv().await {
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                // A full channel already holds a wake-up: nothing is lost.
-                _ => {
-                    if let Err(std::sync::mpsc::TrySendError::Disconnected(_)) = wake_tx.try_send(()) {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-    let wake_rx = std::sync::Mutex::new(wake_rx);
-    let rebuild = std::sync::atomic::AtomicBool::new(rebuild);
-    let jobs = desk.jobs.clone();
-    jobs.thread("indexer", move || {
-        let wake_rx = wake_rx.lock().unwrap_or_else(|p| p.into_inner());
-        if rebuild.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            let started = std::time::Instant::now();
-            match index.rebuild(&desk.store, |_, _, _| {}) {
-                Ok(n) => tracing::info!("search index built: {n} thread entries in {:.1} s", started.elapsed().as_secs_f64()),
-                Err(e) => tracing::error!("building the search index failed: {e}"),
-            }
-        }
-        while !desk.jobs.stopping() {
-            match index.drain_queue(&desk.store) {
-                Ok(0) => {}
-                Ok(_) => continue,
-                Err(e) => {
-                    tracing::error!("indexing failed (will retry): {e}");
-                    std::thread::sleep(std::time::Duration::from_secs(2));
-                }
-            }
-            if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) = wake_rx.recv_timeout(std::time::Duration::from_secs(1)) {
-                return;
-            }
-        }
-    });
 }

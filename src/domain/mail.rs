@@ -5,6 +5,8 @@
 //! Bytes that are not valid MIME still yield a message: the readable text is the
 //! raw source decoded leniently, and the raw source is always kept.
 
+#![deny(clippy::string_slice)]
+
 use mail_parser::{Addr, Address, MessageParser, MimeHeaders, PartType};
 
 use crate::domain::text::{enclosed, from_ci, starts_with_ci, strip_prefix_ci};
