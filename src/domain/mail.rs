@@ -82,7 +82,7 @@ pub fn clean_text(s: &str) -> String {
 /// back exactly as the customer's client wrote them (mutt, Gmail and Outlook
 /// thread by the exact id).
 pub fn normalize_msgid(s: &str) -> String {
-    s.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
+    s.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace()).to_string()
 }
 
 fn mailbox(a: &Addr) -> Option<Mailbox> {
