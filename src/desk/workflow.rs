@@ -97,6 +97,9 @@ impl Desk {
     }
 }
 
+/// Most Junk or Trash entries a limited agent's sidebar looks at to count theirs.
+const SIDEBAR_SCAN: usize = 500;
+
 /// Deepest offset into ranked search results (UI pages, API cursors).
 pub const MAX_SEARCH_OFFSET: usize = 10_000;
 
@@ -209,8 +212,9 @@ impl Desk {
                 following,
                 all_open: count("status:active"),
                 by_status,
-                junk: self.junk(actor, 10_000)?.len() as u64,
-                trash: self.trash(actor, 10_000)?.len() as u64,
+                // Counted over the newest entries only: this runs on every page.
+                junk: self.junk(actor, SIDEBAR_SCAN)?.len() as u64,
+                trash: self.trash(actor, SIDEBAR_SCAN)?.len() as u64,
                 saved,
                 shared,
             });
