@@ -3,9 +3,11 @@
 //!
 //! After an I/O error (a full disk, say) redb refuses every later write until
 //! the database is opened again. The store notes the failure (shown in
-//! `/healthz`; writes meanwhile fail, so SMTP answers 451 and HTTP 503) and
-//! reopens the database by itself on a later write, at most once a second,
-//! until it succeeds: when space returns the desk carries on without a restart.
+//! `/healthz`; writes meanwhile fail, so SMTP answers 451 and HTTP 503) and,
+//! at most once a second, checks whether the disk takes data again (a probe
+//! file); only then does it reopen the database — until then the old handle
+//! keeps serving reads. When space returns the desk carries on without a
+//! restart.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -69,6 +71,20 @@ fn quiet_panics<T>(f: impl FnOnce() -> T) -> T {
     let out = f();
     QUIET.with(|q| q.set(false));
     out
+}
+
+/// Whether the database's directory takes data again: a 64 KiB probe file
+/// written and synced next to it.
+fn disk_takes_data(db_path: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let probe = db_path.with_extension("probe");
+    let written = (|| {
+        let mut f = std::fs::File::create(&probe)?;
+        f.write_all(&[0u8; 64 * 1024])?;
+        f.sync_all()
+    })();
+    let _ = std::fs::remove_file(&probe);
+    written
 }
 
 /// Opens the database file. redb asserts on some damaged files (a truncated
@@ -138,6 +154,12 @@ impl Store {
                 Some(f) if f.last_try.elapsed() >= Duration::from_secs(1) => f.last_try = Instant::now(),
                 _ => return,
             }
+        }
+        // While the disk still refuses data, keep the old handle: reads go on
+        // working (read-only desk) and only writes fail.
+        if let Err(e) = disk_takes_data(&self.path) {
+            tracing::warn!("storage still failing: {e}");
+            return;
         }
         let Ok(mut slot) = self.db.write() else { return };
         // The old handle must be gone before the file can be opened again
