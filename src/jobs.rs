@@ -71,6 +71,16 @@ pub fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| panic_message(p.as_ref()))
 }
 
+/// Runs a fallible `f`; an error or a panic becomes the error text (a panic
+/// as "panic: …").
+pub fn guard_result<T, E: std::fmt::Display>(f: impl FnOnce() -> Result<T, E>) -> Result<T, String> {
+    match guard(f) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(format!("panic: {panic}")),
+    }
+}
+
 impl Jobs {
     /// Starts `body` on a named thread and keeps it running: a panic is logged
     /// and the body starts again after a back-off (1 s, doubling to 30 s).
@@ -171,15 +181,6 @@ impl Jobs {
             })
             .collect()
     }
-
-    /// Names of workers that are not running while the process is not
-    /// shutting down.
-    pub fn down(&self) -> Vec<&'static str> {
-        if self.stopping() {
-            return Vec::new();
-        }
-        self.status().into_iter().filter(|s| !s.running).map(|s| s.name).collect()
-    }
 }
 
 #[cfg(test)]
@@ -205,5 +206,7 @@ mod tests {
         assert_eq!(s.restarts, 1);
         assert_eq!(s.last_panic.as_deref(), Some("first run fails"));
         assert_eq!(guard(|| 7), Ok(7));
+        assert_eq!(guard_result(|| Err::<(), _>("no")), Err("no".to_string()));
+        assert_eq!(guard_result(|| -> Result<(), String> { panic!("boom") }), Err("panic: boom".to_string()));
     }
 }

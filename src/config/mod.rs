@@ -390,13 +390,7 @@ pub struct ConfigError {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let src = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: path.display().to_string(),
-            key: "-".into(),
-            line: 0,
-            message: format!("cannot read the config file: {e}"),
-        })?;
-        Config::parse(&src, &path.display().to_string())
+        Config::load_effective(Some(path), std::iter::empty())
     }
 
     /// The config the process runs with: the file (if any), then environment
@@ -406,15 +400,16 @@ impl Config {
     /// of tables (`[[mailbox]]`…) stay in the file.
     pub fn load_effective(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
         let (src, file) = match path {
-            Some(p) => (
-                std::fs::read_to_string(p).map_err(|e| ConfigError {
-                    file: p.display().to_string(),
+            Some(p) => {
+                let file = p.display().to_string();
+                let src = std::fs::read_to_string(p).map_err(|e| ConfigError {
+                    file: file.clone(),
                     key: "-".into(),
                     line: 0,
                     message: format!("cannot read the config file: {e}"),
-                })?,
-                p.display().to_string(),
-            ),
+                })?;
+                (src, file)
+            }
             None => (String::new(), "(defaults)".to_string()),
         };
         let overrides: Vec<(String, String, String, String)> = env

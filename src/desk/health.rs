@@ -62,7 +62,8 @@ impl Desk {
     pub fn health(&self) -> Health {
         let now = self.now();
         let (mut store_error, mut depth, mut oldest) = (None, 0, 0);
-        match self.store.health().and_then(|_| self.store.read()) {
+        // One snapshot: the schema read proves the store answers.
+        match self.store.read().and_then(|r| r.meta("schema_version").map(|_| r)) {
             Ok(r) => {
                 depth = r.spool_len().unwrap_or(0);
                 if let Ok(Some(t)) = r.spool_oldest() {

@@ -78,18 +78,32 @@ impl Desk {
             if !w.delete_spool(spool_id)? {
                 return Ok(None);
             }
-            let mut junk = JunkMail {
-                id: 0,
-                received_at: env.received_at,
-                from: m.from.as_ref().map(display).unwrap_or_else(|| env.mail_from.clone()),
-                subject: m.subject.chars().take(300).collect(),
-                reason: format!("could not be processed: {reason}"),
-                raw_blob: w.put_blob(raw)?,
-                mail_from: env.mail_from.clone(),
-                rcpt_to: env.rcpt_to.clone(),
-            };
-            Ok(Some(w.put_junk(&mut junk)?))
+            let raw_blob = w.put_blob(raw)?;
+            let from = m.from.as_ref().map(display).unwrap_or_else(|| env.mail_from.clone());
+            Ok(Some(Self::put_in_junk(w, env, m, from, &format!("could not be processed: {reason}"), raw_blob)?))
         })
+    }
+
+    /// Records a message in Junk with the reason (the raw source is the
+    /// stored blob); returns the junk id.
+    fn put_in_junk(w: &mut Write, env: &SpoolEntry, m: &ParsedMail, from: String, reason: &str, raw_blob: String) -> Result<u64> {
+        let mut junk = JunkMail {
+            id: 0,
+            received_at: env.received_at,
+            from,
+            subject: m.subject.chars().take(300).collect(),
+            reason: reason.to_string(),
+            raw_blob,
+            mail_from: env.mail_from.clone(),
+            rcpt_to: env.rcpt_to.clone(),
+        };
+        Ok(w.put_junk(&mut junk)?)
+    }
+
+    /// Who a message is from, for Junk and events: the From header, else the
+    /// envelope sender (`<>` for the null reverse-path).
+    fn sender_label(m: &ParsedMail, env: &SpoolEntry) -> String {
+        m.from.as_ref().map(display).unwrap_or_else(|| if env.mail_from.is_empty() { "<>".into() } else { env.mail_from.clone() })
     }
 
     /// Turns a junk record into a ticket (an agent decided it is real).
@@ -170,8 +184,7 @@ impl Desk {
         }
         // 2. Bounces and auto-replies never create tickets or trigger mail.
         if let Some(kind) = m.auto.as_ref().filter(|_| !force) {
-            let from =
-                m.from.as_ref().map(display).unwrap_or_else(|| if env.mail_from.is_empty() { "<>".into() } else { env.mail_from.clone() });
+            let from = Self::sender_label(m, env);
             if let Some(t) = target.filter(|t| self.auto_mail_allowed(w, t.id, now).unwrap_or(false)) {
                 let ev = Event::MailIgnored { kind: kind.describe(), from, subject: m.subject.chars().take(200).collect() };
                 let mut e = Self::event(t.id, sender.as_ref().map(|p| p.id), ev, now);
@@ -179,44 +192,21 @@ impl Desk {
                 self.put_mail_meta(w, t.id, e.seq, m, &raw_blob, &[])?;
                 return Ok(MailOutcome::EventOn(t.id));
             }
-            let mut junk = JunkMail {
-                id: 0,
-                received_at: env.received_at,
-                from,
-                subject: m.subject.chars().take(300).collect(),
-                reason: kind.describe(),
-                raw_blob,
-                mail_from: env.mail_from.clone(),
-                rcpt_to: env.rcpt_to.clone(),
-            };
-            return Ok(MailOutcome::Junk(w.put_junk(&mut junk)?));
+            return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, from, &kind.describe(), raw_blob)?));
         }
         let Some(from) = m.from.clone() else {
-            let mut junk = JunkMail {
-                id: 0,
-                received_at: env.received_at,
-                from: "(no sender address)".into(),
-                subject: m.subject.chars().take(300).collect(),
-                reason: "no usable sender address".into(),
+            return Ok(MailOutcome::Junk(Self::put_in_junk(
+                w,
+                env,
+                m,
+                "(no sender address)".to_string(),
+                "no usable sender address",
                 raw_blob,
-                mail_from: env.mail_from.clone(),
-                rcpt_to: env.rcpt_to.clone(),
-            };
-            return Ok(MailOutcome::Junk(w.put_junk(&mut junk)?));
+            )?));
         };
         // Senders an agent banned (bulk "junk and ban") go to Junk.
         if w.is_banned(&from.email)? && !force {
-            let mut junk = JunkMail {
-                id: 0,
-                received_at: env.received_at,
-                from: display(&from),
-                subject: m.subject.chars().take(300).collect(),
-                reason: "the sender is banned (junk and ban)".into(),
-                raw_blob,
-                mail_from: env.mail_from.clone(),
-                rcpt_to: env.rcpt_to.clone(),
-            };
-            return Ok(MailOutcome::Junk(w.put_junk(&mut junk)?));
+            return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), "the sender is banned (junk and ban)", raw_blob)?));
         }
         // 3. A reference only lets in the requester, a collaborator or an agent.
         if let Some(t) = &target {
@@ -262,19 +252,8 @@ impl Desk {
     /// Mail to postmaster: kept in Junk (raw source and all) and forwarded to
     /// every admin as a notice.
     fn postmaster_mail(&self, w: &mut Write, env: &SpoolEntry, m: &ParsedMail, raw_blob: String, now: Timestamp) -> Result<MailOutcome> {
-        let from =
-            m.from.as_ref().map(display).unwrap_or_else(|| if env.mail_from.is_empty() { "<>".into() } else { env.mail_from.clone() });
-        let mut junk = JunkMail {
-            id: 0,
-            received_at: env.received_at,
-            from: from.clone(),
-            subject: m.subject.chars().take(300).collect(),
-            reason: "mail to postmaster (forwarded to the admins)".into(),
-            raw_blob,
-            mail_from: env.mail_from.clone(),
-            rcpt_to: env.rcpt_to.clone(),
-        };
-        let id = w.put_junk(&mut junk)?;
+        let from = Self::sender_label(m, env);
+        let id = Self::put_in_junk(w, env, m, from.clone(), "mail to postmaster (forwarded to the admins)", raw_blob)?;
         let text = format!(
             "Mail to postmaster@ reached {}.\n\nFrom: {from}\nSubject: {}\n\n{}\n\n(The original is kept in Junk: {}/junk/{id}/source)\n",
             self.config.desk.name,
@@ -306,17 +285,14 @@ impl Desk {
         let claimed = display(from);
         tracing::warn!(from = %from.email, "mail claims to be from an agent without a signed token");
         let Some(old) = target else {
-            let mut junk = JunkMail {
-                id: 0,
-                received_at: env.received_at,
-                from: claimed.clone(),
-                subject: m.subject.chars().take(300).collect(),
-                reason: format!("unverified: claims to be agent {} but carries no signed reply token", agent.email),
+            let id = Self::put_in_junk(
+                w,
+                env,
+                m,
+                claimed.clone(),
+                &format!("unverified: claims to be agent {} but carries no signed reply token", agent.email),
                 raw_blob,
-                mail_from: env.mail_from.clone(),
-                rcpt_to: env.rcpt_to.clone(),
-            };
-            let id = w.put_junk(&mut junk)?;
+            )?;
             self.tell_agent_unverified(w, agent, &m.subject, "It is held in Junk, where an agent can turn it into a ticket.", now)?;
             return Ok(MailOutcome::Junk(id));
         };

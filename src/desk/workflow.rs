@@ -42,10 +42,6 @@ impl Desk {
         Ok(query::parse(q, &query::Context { me: actor.id, agents: &agents, now: self.now() }))
     }
 
-    fn visible_departments(actor: &Person) -> Option<&[String]> {
-        Self::walls(actor)
-    }
-
     /// Runs the search box: a reference jumps, anything else searches.
     pub fn search(&self, actor: &Person, q: &str, offset: usize, limit: usize) -> Result<SearchOutcome> {
         if !actor.is_staff() {
@@ -68,7 +64,7 @@ impl Desk {
             Err(e) => return Ok(SearchOutcome::Invalid(e)),
         };
         let index = self.index()?;
-        let found = index.search(&parsed, Self::visible_departments(actor), offset, limit).map_err(search_failed)?;
+        let found = index.search(&parsed, Self::walls(actor), offset, limit).map_err(search_failed)?;
         // The index may trail the store by a moment; the store has the truth.
         let ids: Vec<u64> = found.hits.iter().map(|h| h.id).collect();
         let (tickets, people) = self.tickets_by_ids(actor, &ids)?;
@@ -93,7 +89,7 @@ impl Desk {
     /// Every ticket id a search matches (bulk actions, exports), up to `max`.
     pub fn search_ids(&self, actor: &Person, q: &str, max: usize) -> Result<Vec<u64>> {
         let parsed = self.parse_search(actor, q)?.map_err(|e| invalid("q", e.message))?;
-        self.index()?.all_ids(&parsed, Self::visible_departments(actor), max).map_err(search_failed)
+        self.index()?.all_ids(&parsed, Self::walls(actor), max).map_err(search_failed)
     }
 }
 
@@ -166,7 +162,7 @@ impl Desk {
     fn view_count(&self, actor: &Person, cx: &query::Context, q: &str) -> Option<usize> {
         let index = self.search.get()?;
         let parsed = query::parse(q, cx).ok()?;
-        index.count(&parsed, Self::visible_departments(actor)).ok()
+        index.count(&parsed, Self::walls(actor)).ok()
     }
 
     pub fn sidebar_counts(&self, actor: &Person) -> Result<SidebarCounts> {

@@ -89,7 +89,7 @@ impl Spooler {
                         Err(_) => break,
                     }
                 }
-                let result = crate::jobs::guard(|| {
+                let result = crate::jobs::guard_result(|| {
                     desk.store.write(|w| {
                         let mut ids = Vec::with_capacity(batch.len());
                         for j in &batch {
@@ -99,18 +99,13 @@ impl Spooler {
                     })
                 });
                 match result {
-                    Ok(Ok(ids)) => {
+                    Ok(ids) => {
                         for (j, id) in batch.into_iter().zip(ids) {
                             let _ = j.done.send(Ok(id));
                         }
                         notify.notify();
                     }
-                    failed => {
-                        let e = match failed {
-                            Ok(Err(e)) => e.to_string(),
-                            Err(panic) => format!("panic: {panic}"),
-                            Ok(Ok(_)) => String::new(),
-                        };
+                    Err(e) => {
                         tracing::error!("spool commit failed: {e}");
                         for j in batch {
                             let _ = j.done.send(Err(e.clone()));

@@ -11,7 +11,7 @@ use super::spool::Wake;
 
 use crate::desk::Desk;
 use crate::desk::mail::MailOutcome;
-use crate::jobs::guard;
+use crate::jobs::{guard, guard_result};
 use crate::mail::inbound::{self, ParsedMail};
 use crate::store::SpoolEntry;
 
@@ -131,8 +131,8 @@ fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) {
             Err(e) => tracing::error!(spool = id, "cannot read spooled message: {e}"),
         }
     }
-    match guard(|| desk.receive_mail_batch(&batch)) {
-        Ok(Ok(outcomes)) => {
+    match guard_result(|| desk.receive_mail_batch(&batch)) {
+        Ok(outcomes) => {
             let now = desk.now().0;
             for ((id, entry, _, _), outcome) in batch.iter().zip(outcomes) {
                 let ms = (now - entry.received_at.0).max(0) as u64;
@@ -142,12 +142,7 @@ fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) {
                 tracing::debug!(spool = id, ?outcome, latency_ms = ms, "mail processed");
             }
         }
-        failed => {
-            let why = match failed {
-                Ok(Err(e)) => e.to_string(),
-                Err(panic) => format!("panic: {panic}"),
-                Ok(Ok(_)) => String::new(),
-            };
+        Err(why) => {
             tracing::warn!("batch of {} failed ({why}); processing one by one", batch.len());
             for (id, ..) in &batch {
                 process_one(desk, stats, *id);

@@ -133,14 +133,9 @@ impl SearchIndex {
     pub fn open(data_dir: &Path, writer_bytes: usize) -> Result<(SearchIndex, bool)> {
         // The index is derived data: one that cannot be opened (a truncated
         // segment, a crash mid-write) is thrown away and rebuilt from the store.
-        match crate::jobs::guard(|| Self::open_at(data_dir, writer_bytes, false)) {
-            Ok(Ok(x)) => Ok(x),
-            failed => {
-                let why = match failed {
-                    Ok(Err(e)) => e.to_string(),
-                    Err(panic) => panic,
-                    Ok(Ok(_)) => String::new(),
-                };
+        match crate::jobs::guard_result(|| Self::open_at(data_dir, writer_bytes, false)) {
+            Ok(x) => Ok(x),
+            Err(why) => {
                 tracing::warn!("the search index cannot be opened ({why}); rebuilding it");
                 Self::open_at(data_dir, writer_bytes, true)
             }

@@ -231,10 +231,4 @@ impl Store {
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Vec<u64>> {
         self.changes.subscribe()
     }
-
-    /// A cheap check that the store answers (for `/healthz`).
-    pub fn health(&self) -> Result<u64> {
-        let r = self.read()?;
-        r.meta("schema_version")
-    }
 }

@@ -622,19 +622,28 @@ impl Write {
 
     /// Removes every session of a person (deactivation, password reset).
     pub fn delete_sessions_of(&mut self, person: u64) -> Result<usize> {
-        let mut t = self.tx.open_table(SESSIONS)?;
-        let mut doomed = Vec::new();
+        self.remove_where(SESSIONS, |_, v| Ok(codec::decode::<Session>(v, "sessions")?.person == person))
+    }
+
+    /// Removes the rows of a (text key → record) table that `doomed` picks;
+    /// returns how many.
+    pub(crate) fn remove_where(
+        &mut self,
+        table: TableDefinition<'static, &'static str, &'static [u8]>,
+        mut doomed: impl FnMut(&str, &[u8]) -> Result<bool>,
+    ) -> Result<usize> {
+        let mut t = self.tx.open_table(table)?;
+        let mut keys = Vec::new();
         for row in t.iter()? {
             let (k, v) = row?;
-            let s: Session = codec::decode(v.value(), "sessions")?;
-            if s.person == person {
-                doomed.push(k.value().to_string());
+            if doomed(k.value(), v.value())? {
+                keys.push(k.value().to_string());
             }
         }
-        for k in &doomed {
+        for k in &keys {
             t.remove(k.as_str())?;
         }
-        Ok(doomed.len())
+        Ok(keys.len())
     }
 
     pub fn put_api_token(&mut self, token: &str, t: &ApiToken) -> Result<()> {

@@ -25,34 +25,11 @@ impl Read {
 impl Write {
     /// Removes the tokens whose hash starts with `id`; returns how many.
     pub fn delete_api_token(&mut self, id: &str) -> Result<usize> {
-        let mut t = self.tx.open_table(API_TOKENS)?;
-        let mut doomed = Vec::new();
-        for row in t.iter()? {
-            let (k, _) = row?;
-            if k.value().starts_with(id) {
-                doomed.push(k.value().to_string());
-            }
-        }
-        for k in &doomed {
-            t.remove(k.as_str())?;
-        }
-        Ok(doomed.len())
+        self.remove_where(API_TOKENS, |k, _| Ok(k.starts_with(id)))
     }
 
     /// Removes every API token of a person (password reset, deactivation).
     pub fn delete_api_tokens_of(&mut self, person: u64) -> Result<usize> {
-        let mut t = self.tx.open_table(API_TOKENS)?;
-        let mut doomed = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            let tok: ApiToken = codec::decode(v.value(), "api_tokens")?;
-            if tok.person == person {
-                doomed.push(k.value().to_string());
-            }
-        }
-        for k in &doomed {
-            t.remove(k.as_str())?;
-        }
-        Ok(doomed.len())
+        self.remove_where(API_TOKENS, |_, v| Ok(codec::decode::<ApiToken>(v, "api_tokens")?.person == person))
     }
 }

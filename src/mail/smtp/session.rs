@@ -190,11 +190,11 @@ impl<'a> Session<'a> {
         let mut buf = vec![0u8; 16 * 1024];
         let mut receiver = RequestReceiver::default();
         let host = self.srv.config.smtp.hostname.clone();
+        let jobs = self.srv.spooler.jobs.clone();
         loop {
             // At shutdown an idle session is closed at once; one in the middle
             // of a transaction finishes it first (its 250 means the mail is safe).
             let idle = self.mail_from.is_none() && self.receiving.is_none();
-            let jobs = self.srv.spooler.jobs.clone();
             let read = tokio::select! {
                 r = tokio::time::timeout_at(self.deadline().into(), stream.read(&mut buf)) => r,
                 _ = jobs.stopped(), if idle => {
