@@ -1,6 +1,7 @@
 //! Promise 1 under fire: many concurrent clients send, the server is killed
 //! with SIGKILL mid-stream, restarted, and every message that got 250 is a
-//! ticket exactly once (and nothing is a ticket twice).
+//! ticket exactly once (and nothing is a ticket twice). And the crash between
+//! the ticket commit and dropping the entry from the spool log.
 
 mod common;
 
@@ -72,4 +73,26 @@ async fn sigkill_mid_stream_loses_and_duplicates_nothing() {
         tickets.len()
     );
     assert!(tickets.len() <= attempted);
+}
+
+/// The spool log and the database are two files: a crash after the ticket
+/// transaction and before the spool entry is dropped must not make the
+/// message a ticket twice after restart.
+#[tokio::test]
+async fn crash_between_ticket_commit_and_spool_drop_keeps_one_ticket() {
+    let mut d = MailDesk::start_env(MAIL_CONFIG, "127.0.0.1:0", &[("FRONTDESK_FAULT_CRASH_BEFORE_SPOOL_DROP", "1")]);
+    let (mut c, _) = Smtp::connect(&d.smtp);
+    assert_eq!(c.cmd("EHLO crash.example.org").0, 250);
+    let body = "From: once@customer.test\r\nTo: support@example.test\r\nSubject: exactly once across files\r\nMessage-ID: <once@customer.test>\r\n\r\nhello\r\n";
+    assert_eq!(c.transaction("once@customer.test", &["support@example.test"], body.as_bytes()).0, 250);
+    // The worker commits the ticket and then the injected fault aborts the process.
+    assert!(d.server.wait_exit(std::time::Duration::from_secs(20)).is_some(), "the injected crash did not happen");
+    assert!(d.dir.path().join("spool.redb").exists());
+
+    d.restart();
+    let metrics = d.settle().await;
+    assert_eq!(metric(&metrics, "frontdesk_spool_depth"), 0, "the entry was not dropped after restart");
+    let tickets = d.all_tickets().await;
+    let same: Vec<_> = tickets.iter().filter(|t| t["subject"] == "exactly once across files").collect();
+    assert_eq!(same.len(), 1, "{tickets:?}");
 }

@@ -330,3 +330,59 @@ fn schema_3_message_ids_get_their_case_back() {
     assert_eq!(ids, vec!["first@customer.test".to_string(), "awSATHlpiZjs3SLj@vm".to_string()]);
     assert_eq!(found, Some(7), "looked up case-insensitively");
 }
+
+/// Schema 4 kept accepted mail in the database's own spool table; schema 5
+/// keeps it in `spool.redb`. Mail a schema-4 desk left unprocessed moves over
+/// on open and becomes a ticket once; the done marks are pruned after.
+#[test]
+fn schema_4_spool_moves_to_its_own_file_and_is_processed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = frontdesk::store::SpoolEntry {
+        received_at: Timestamp(1_700_000_000_000),
+        mail_from: "left@customer.test".into(),
+        rcpt_to: vec!["support@example.test".into()],
+        size: 0,
+        source: "smtp 192.0.2.1".into(),
+    };
+    let raw = b"From: Left Over <left@customer.test>\r\nTo: support@example.test\r\nSubject: left in the old spool\r\nMessage-ID: <left@customer.test>\r\n\r\nstill here\r\n";
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .write(|w| {
+                w.put_spool(&entry, raw)?;
+                w.put_spool(&entry, b"From: second@customer.test\r\nSubject: second one\r\n\r\nx\r\n")?;
+                w.set_meta("schema_version", 4)
+            })
+            .unwrap();
+    }
+    // A schema-4 data directory has no spool log yet.
+    std::fs::remove_file(dir.path().join(frontdesk::store::SPOOL_FILE)).unwrap();
+
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.read().unwrap().meta("schema_version").unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.read().unwrap().spool_len().unwrap(), 0, "the old table is emptied");
+    assert_eq!(store.spool().len().unwrap(), 2, "both messages moved to the spool log");
+    let moved = store.spool().ids(10).unwrap();
+    let (e, bytes) = store.spool().entry(moved[0]).unwrap().unwrap();
+    assert_eq!((e.mail_from.as_str(), bytes.as_slice()), ("left@customer.test", &raw[..]));
+
+    let clock = ManualClock::new(Timestamp(1_700_000_100_000));
+    let desk = Desk::new(store, Arc::new(Config::default()), Arc::new(clock));
+    let stats = frontdesk::mail::worker::MailStats::default();
+    assert_eq!(frontdesk::mail::worker::drain(&desk, &stats), 2);
+    assert_eq!(desk.store.spool().len().unwrap(), 0);
+    assert!(desk.store.read().unwrap().spool_done(10).unwrap().is_empty(), "marks pruned once the entries are gone");
+    // New mail gets ids after the moved ones (ids are never reused).
+    let third = b"From: third@customer.test\r\nSubject: third one\r\nMessage-ID: <third@customer.test>\r\n\r\nx\r\n";
+    let next = desk.store.spool().put_batch(&[(&entry, &third[..])]).unwrap();
+    assert!(next[0] > moved[1], "{next:?} after {moved:?}");
+    drop(desk);
+    // Opened again: nothing is processed twice.
+    let desk =
+        Desk::new(Store::open(dir.path()).unwrap(), Arc::new(Config::default()), Arc::new(ManualClock::new(Timestamp(1_700_000_200_000))));
+    assert_eq!(frontdesk::mail::worker::drain(&desk, &stats), 1);
+    let r = desk.store.read().unwrap();
+    let mut subjects: Vec<String> = r.ticket_ids().unwrap().into_iter().map(|id| r.ticket(id).unwrap().unwrap().subject).collect();
+    subjects.sort();
+    assert_eq!(subjects, vec!["left in the old spool", "second one", "third one"]);
+}

@@ -63,10 +63,11 @@ impl Desk {
         let now = self.now();
         let (mut store_error, mut depth, mut oldest) = (None, 0, 0);
         // One snapshot: the schema read proves the store answers.
-        match self.store.read().and_then(|r| r.meta("schema_version").map(|_| r)) {
-            Ok(r) => {
-                depth = r.spool_len().unwrap_or(0);
-                if let Ok(Some(t)) = r.spool_oldest() {
+        match self.store.read().and_then(|r| r.meta("schema_version")) {
+            Ok(_) => {
+                let spool = self.store.spool();
+                depth = spool.len().unwrap_or(0);
+                if let Ok(Some(t)) = spool.oldest() {
                     oldest = ((now.0 - t.0).max(0) / 1000) as u64;
                 }
             }

@@ -1,7 +1,8 @@
 //! The mail command: one spooled message becomes a new ticket, a reply on the
 //! right ticket, a system event, or a junk record — in one write transaction
-//! that also deletes the spool entry, so a crash neither loses nor duplicates
-//! it (DESIGN promises 1, 3, 4).
+//! that also marks the spool entry done (the worker drops it from the spool
+//! log after), so a crash neither loses nor duplicates it (DESIGN promises
+//! 1, 3, 4).
 #![deny(clippy::string_slice)]
 
 use super::notify::Notice;
@@ -46,7 +47,7 @@ impl Desk {
     pub fn receive_mail(&self, spool_id: u64, env: &SpoolEntry, raw: &[u8], m: &ParsedMail) -> Result<MailOutcome> {
         let now = self.now();
         self.store.write(|w| {
-            if !w.delete_spool(spool_id)? {
+            if !w.mark_spool_done(spool_id)? {
                 return Ok(MailOutcome::AlreadyDone);
             }
             self.route(w, env, raw, m, now, false)
@@ -61,7 +62,7 @@ impl Desk {
         self.store.write(|w| {
             let mut out = Vec::with_capacity(batch.len());
             for (id, env, raw, m) in batch {
-                if !w.delete_spool(*id)? {
+                if !w.mark_spool_done(*id)? {
                     out.push(MailOutcome::AlreadyDone);
                     continue;
                 }
@@ -75,7 +76,7 @@ impl Desk {
     /// reason, so it is neither lost nor retried forever.
     pub fn spool_to_junk(&self, spool_id: u64, env: &SpoolEntry, raw: &[u8], m: &ParsedMail, reason: &str) -> Result<Option<u64>> {
         self.store.write(|w| {
-            if !w.delete_spool(spool_id)? {
+            if !w.mark_spool_done(spool_id)? {
                 return Ok(None);
             }
             let raw_blob = w.put_blob(raw)?;

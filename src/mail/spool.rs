@@ -1,8 +1,9 @@
 //! The durable spool with group commit (DESIGN promise 1).
 //!
 //! SMTP sessions hand a finished message to the `Spooler` and wait. One thread
-//! takes every message waiting at that moment, writes them all in one redb
-//! transaction and commits it durably (fsync) once; only then is each session
+//! takes every message waiting at that moment, writes them all in one
+//! transaction of the spool log (`store::spool`, a file of its own, so this
+//! never waits for ticket work) and commits it durably (fsync) once; only then is each session
 //! told its message is safe and allowed to answer 250. Sessions that finish DATA
 //! at the same time therefore share one fsync.
 
@@ -11,7 +12,7 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
-use crate::desk::{Desk, DeskError};
+use crate::desk::Desk;
 use crate::store::SpoolEntry;
 
 /// Most messages or bytes folded into one commit.
@@ -90,13 +91,8 @@ impl Spooler {
                     }
                 }
                 let result = crate::jobs::guard_result(|| {
-                    desk.store.write(|w| {
-                        let mut ids = Vec::with_capacity(batch.len());
-                        for j in &batch {
-                            ids.push(w.put_spool(&j.entry, &j.raw)?);
-                        }
-                        Ok::<_, DeskError>(ids)
-                    })
+                    let items: Vec<(&SpoolEntry, &[u8])> = batch.iter().map(|j| (&j.entry, j.raw.as_slice())).collect();
+                    desk.store.spool().put_batch(&items)
                 });
                 match result {
                     Ok(ids) => {

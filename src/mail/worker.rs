@@ -1,7 +1,8 @@
 //! The worker that turns spooled mail into tickets. On start it drains what a
 //! previous run left in the spool; then it wakes on every spool commit.
-//! Each message is processed by `Desk::receive_mail`, which deletes the spool
-//! entry in the same transaction that creates or updates the ticket.
+//! Each message is processed by `Desk::receive_mail`, which marks the spool
+//! id done in the same transaction that creates or updates the ticket; the
+//! worker then drops the entry from the spool log (`store::spool`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -51,27 +52,47 @@ impl MailStats {
 
 /// Processes everything in the spool now; returns how many were handled.
 pub fn drain(desk: &Desk, stats: &MailStats) -> usize {
-    let mut n = 0;
+    let spool = desk.store.spool();
+    let (mut n, mut removed_since_prune) = (0, 0);
     loop {
-        let ids = match desk.store.read().and_then(|r| r.spool_ids(256)) {
+        let ids = match spool.ids(256) {
             Ok(ids) => ids,
             Err(e) => {
                 tracing::error!("cannot read the spool: {e}");
                 return n;
             }
         };
-        if ids.is_empty() {
-            return n;
+        if ids.is_empty() || removed_since_prune >= PRUNE_EVERY {
+            if removed_since_prune > 0 {
+                match desk.store.prune_spool_marks() {
+                    Ok(_) => removed_since_prune = 0,
+                    Err(e) => tracing::warn!("cannot prune spool marks: {e}"),
+                }
+            }
+            if ids.is_empty() {
+                return n;
+            }
         }
         n += ids.len();
         for chunk in ids.chunks(BATCH) {
-            process_batch(desk, stats, chunk);
+            let finished = process_batch(desk, stats, chunk);
+            injected_crash();
+            // The ticket transaction marked these done; dropping them from the
+            // log may fail or be cut short by a crash: the marks keep them from
+            // becoming tickets twice.
+            match spool.remove(&finished) {
+                Ok(()) => removed_since_prune += finished.len(),
+                Err(e) => tracing::error!("cannot drop processed mail from the spool (kept, done marks hold): {e}"),
+            }
         }
         if desk.jobs.stopping() {
             return n;
         }
     }
 }
+
+/// Done marks are pruned when the spool is empty, or after this many removals.
+const PRUNE_EVERY: usize = 8192;
 
 /// Messages turned into tickets per write transaction when mail queues up.
 const BATCH: usize = 128;
@@ -93,6 +114,19 @@ fn injected_fault(m: &ParsedMail) {
 }
 #[cfg(not(debug_assertions))]
 fn injected_fault(_: &ParsedMail) {}
+
+/// Debug builds only (the tests): `FRONTDESK_FAULT_CRASH_BEFORE_SPOOL_DROP=1`
+/// aborts the process after a ticket transaction committed and before its
+/// spool entries are dropped, to prove exactly-once across the two files.
+#[cfg(debug_assertions)]
+fn injected_crash() {
+    if std::env::var("FRONTDESK_FAULT_CRASH_BEFORE_SPOOL_DROP").is_ok_and(|v| v == "1") {
+        eprintln!("frontdesk: injected crash before dropping spool entries");
+        std::process::abort();
+    }
+}
+#[cfg(not(debug_assertions))]
+fn injected_crash() {}
 
 /// Debug builds only (the tests): `FRONTDESK_FAULT_PANIC_WORKER=1` panics the
 /// worker itself once, outside any message, to prove the supervisor.
@@ -116,16 +150,23 @@ fn parse_guarded(desk: &Desk, entry: &SpoolEntry, raw: &[u8]) -> Result<ParsedMa
     })
 }
 
-fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) {
+/// Processes spooled messages in one transaction when it can, one by one when
+/// that fails; returns the ids that are done with (to drop from the spool).
+fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) -> Vec<u64> {
     if ids.len() == 1 {
-        return process_one(desk, stats, ids[0]);
+        return process_one(desk, stats, ids[0]).then_some(ids[0]).into_iter().collect();
     }
+    let mut finished = Vec::with_capacity(ids.len());
     let mut batch = Vec::with_capacity(ids.len());
     for &id in ids {
-        match desk.store.read().and_then(|r| r.spool_entry(id)) {
+        match desk.store.spool().entry(id) {
             Ok(Some((entry, raw))) => match parse_guarded(desk, &entry, &raw) {
                 Ok(parsed) => batch.push((id, entry, raw, parsed)),
-                Err(panic) => to_junk(desk, stats, id, &entry, &raw, &ParsedMail::default(), &format!("processing panicked: {panic}")),
+                Err(panic) => {
+                    if to_junk(desk, stats, id, &entry, &raw, &ParsedMail::default(), &format!("processing panicked: {panic}")) {
+                        finished.push(id);
+                    }
+                }
             },
             Ok(None) => {}
             Err(e) => tracing::error!(spool = id, "cannot read spooled message: {e}"),
@@ -140,34 +181,47 @@ fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) {
                     stats.record(ms);
                 }
                 tracing::debug!(spool = id, ?outcome, latency_ms = ms, "mail processed");
+                finished.push(*id);
             }
         }
         Err(why) => {
             tracing::warn!("batch of {} failed ({why}); processing one by one", batch.len());
             for (id, ..) in &batch {
-                process_one(desk, stats, *id);
+                if process_one(desk, stats, *id) {
+                    finished.push(*id);
+                }
             }
+        }
+    }
+    finished
+}
+
+/// Moves a message to Junk; true when it is done with (moved now or before).
+fn to_junk(desk: &Desk, stats: &MailStats, id: u64, entry: &SpoolEntry, raw: &[u8], parsed: &ParsedMail, reason: &str) -> bool {
+    tracing::error!(spool = id, "mail cannot be processed, moving it to Junk: {reason}");
+    match desk.spool_to_junk(id, entry, raw, parsed, reason) {
+        Ok(Some(_)) => {
+            stats.record((desk.now().0 - entry.received_at.0).max(0) as u64);
+            true
+        }
+        Ok(None) => true,
+        Err(e2) => {
+            tracing::error!(spool = id, "cannot move it to Junk either, will retry: {e2}");
+            false
         }
     }
 }
 
-fn to_junk(desk: &Desk, stats: &MailStats, id: u64, entry: &SpoolEntry, raw: &[u8], parsed: &ParsedMail, reason: &str) {
-    tracing::error!(spool = id, "mail cannot be processed, moving it to Junk: {reason}");
-    match desk.spool_to_junk(id, entry, raw, parsed, reason) {
-        Ok(Some(_)) => stats.record((desk.now().0 - entry.received_at.0).max(0) as u64),
-        Ok(None) => {}
-        Err(e2) => tracing::error!(spool = id, "cannot move it to Junk either, will retry: {e2}"),
-    }
-}
-
-fn process_one(desk: &Desk, stats: &MailStats, id: u64) {
-    let loaded = desk.store.read().and_then(|r| r.spool_entry(id));
+/// Processes one spooled message; true when it is done with (a ticket, Junk,
+/// or processed before), false when it stays in the spool for a retry.
+fn process_one(desk: &Desk, stats: &MailStats, id: u64) -> bool {
+    let loaded = desk.store.spool().entry(id);
     let (entry, raw) = match loaded {
         Ok(Some(x)) => x,
-        Ok(None) => return,
+        Ok(None) => return false,
         Err(e) => {
             tracing::error!(spool = id, "cannot read spooled message: {e}");
-            return;
+            return false;
         }
     };
     let parsed = match parse_guarded(desk, &entry, &raw) {
@@ -181,12 +235,14 @@ fn process_one(desk: &Desk, stats: &MailStats, id: u64) {
                 stats.record(ms);
             }
             tracing::debug!(spool = id, ?outcome, latency_ms = ms, "mail processed");
+            true
         }
         // Storage trouble is temporary: the message stays in the spool and is
         // retried. Anything else would fail again: it goes to Junk with the reason.
         Ok(Err(e @ crate::desk::DeskError::Store(_))) => {
             tracing::error!(spool = id, "mail processing failed, will retry: {e}");
             std::thread::sleep(Duration::from_millis(200));
+            false
         }
         Ok(Err(e)) => to_junk(desk, stats, id, &entry, &raw, &parsed, &e.to_string()),
         Err(panic) => to_junk(desk, stats, id, &entry, &raw, &parsed, &format!("processing panicked: {panic}")),

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use redb::Database;
 
+use super::spool::SpoolLog;
 use super::{DB_FILE, DEFAULT_CACHE_BYTES, Read, Result, StoreError, Write, migrate};
 
 /// The last I/O failure and when recovery was last tried.
@@ -23,12 +24,18 @@ struct Failure {
     last_try: Instant,
 }
 
-/// The open database.
-pub struct Store {
+/// One open redb file that reopens itself after I/O failures.
+pub(crate) struct Handle {
     db: RwLock<Option<Arc<Database>>>,
     path: PathBuf,
     cache_bytes: usize,
     failure: Mutex<Option<Failure>>,
+}
+
+/// The open store: the main database and the spool log beside it.
+pub struct Store {
+    main: Handle,
+    spool: SpoolLog,
     /// Ids of tickets changed by each committed transaction, for live views.
     changes: tokio::sync::broadcast::Sender<Vec<u64>>,
 }
@@ -73,13 +80,17 @@ fn quiet_panics<T>(f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Whether the database's directory takes data again: a 64 KiB probe file
-/// written and synced next to it.
+/// Whether the database could grow again: a probe file next to it gets 64 KiB
+/// written at the database's current length (sparse below that) and synced.
+/// That fails both on a full disk and under a file-size limit the database
+/// file has reached, where a small file would still pass.
 fn disk_takes_data(db_path: &Path) -> std::io::Result<()> {
-    use std::io::Write;
+    use std::io::{Seek, Write};
     let probe = db_path.with_extension("probe");
+    let at = std::fs::metadata(db_path).map(|m| m.len()).unwrap_or(0);
     let written = (|| {
         let mut f = std::fs::File::create(&probe)?;
+        f.seek(std::io::SeekFrom::Start(at))?;
         f.write_all(&[0u8; 64 * 1024])?;
         f.sync_all()
     })();
@@ -99,23 +110,18 @@ fn open_db(path: &Path, cache_bytes: usize) -> Result<Database> {
     }
 }
 
-impl Store {
-    /// Opens (or creates) the database in `dir` with the default page cache,
-    /// migrating an older schema.
-    pub fn open(dir: &Path) -> Result<Store> {
-        Self::open_with_cache(dir, DEFAULT_CACHE_BYTES)
-    }
-
-    /// Like `open`, with the page cache capped at `cache_bytes` (memory use).
-    pub fn open_with_cache(dir: &Path, cache_bytes: usize) -> Result<Store> {
-        std::fs::create_dir_all(dir)?;
-        let path = dir.join(DB_FILE);
+impl Handle {
+    /// Opens (or creates) one database file.
+    pub(crate) fn open(path: PathBuf, cache_bytes: usize) -> Result<Handle> {
         // At start the panic of a damaged file is reported as an error; keep
         // its raw text off the terminal (this thread only, see `quiet_panics`).
         let db = quiet_panics(|| open_db(&path, cache_bytes))?;
-        migrate::run(&db)?;
-        let (changes, _) = tokio::sync::broadcast::channel(256);
-        Ok(Store { db: RwLock::new(Some(Arc::new(db))), path, cache_bytes, failure: Mutex::new(None), changes })
+        Ok(Handle { db: RwLock::new(Some(Arc::new(db))), path, cache_bytes, failure: Mutex::new(None) })
+    }
+
+    /// The database as it is open now (for migrations at start).
+    pub(crate) fn database(&self) -> Result<Arc<Database>> {
+        self.db()
     }
 
     fn db(&self) -> Result<Arc<Database>> {
@@ -124,7 +130,7 @@ impl Store {
             .ok_or_else(|| StoreError::Io(std::io::Error::other(self.io_failure().unwrap_or_else(|| "the database is closed".into()))))
     }
 
-    pub fn read(&self) -> Result<Read> {
+    pub(crate) fn read(&self) -> Result<Read> {
         if self.io_failure().is_some() {
             self.recover();
         }
@@ -132,16 +138,18 @@ impl Store {
     }
 
     /// Why writes fail at the moment (an I/O error not yet recovered from).
-    pub fn io_failure(&self) -> Option<String> {
+    pub(crate) fn io_failure(&self) -> Option<String> {
         self.failure.lock().ok().and_then(|f| f.as_ref().map(|f| f.message.clone()))
     }
 
-    fn note(&self, e: &StoreError) {
+    /// Notes an error of this database: an I/O failure refuses writes until
+    /// recovery (callers note errors their own transaction bodies returned).
+    pub(crate) fn note(&self, e: &StoreError) {
         if is_io(e)
             && let Ok(mut f) = self.failure.lock()
             && f.is_none()
         {
-            tracing::error!("storage failure, writes refused until it clears: {e}");
+            tracing::error!("storage failure in {}, writes refused until it clears: {e}", self.path.display());
             *f = Some(Failure { message: format!("storage failure: {e}"), last_try: Instant::now() });
         }
     }
@@ -186,10 +194,64 @@ impl Store {
                 if let Ok(mut f) = self.failure.lock() {
                     *f = None;
                 }
-                tracing::info!("storage recovered: the database is open again");
+                tracing::info!("storage recovered: {} is open again", self.path.display());
             }
             Err(e) => tracing::warn!("storage still failing: {e}"),
         }
+    }
+
+    /// Runs `f` in one write transaction and commits it if `f` returns Ok;
+    /// returns its result and the tickets it touched.
+    pub(crate) fn write_with<T, E: From<StoreError>>(
+        &self,
+        durability: redb::Durability,
+        f: impl FnOnce(&mut Write) -> std::result::Result<T, E>,
+    ) -> std::result::Result<(T, Vec<u64>), E> {
+        if self.io_failure().is_some() {
+            self.recover();
+        }
+        let begun = self.db().and_then(|db| Ok(db.begin_write()?));
+        let mut tx = begun.inspect_err(|e| self.note(e))?;
+        tx.set_durability(durability);
+        let mut w = Write { tx, touched: Vec::new() };
+        let out = f(&mut w)?;
+        w.enqueue_touched().inspect_err(|e| self.note(e))?;
+        let committed: Result<()> = w.tx.commit().map_err(StoreError::from);
+        committed.inspect_err(|e| self.note(e))?;
+        Ok((out, w.touched))
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir` with the default page cache,
+    /// migrating an older schema.
+    pub fn open(dir: &Path) -> Result<Store> {
+        Self::open_with_cache(dir, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Like `open`, with the page cache capped at `cache_bytes` (memory use).
+    pub fn open_with_cache(dir: &Path, cache_bytes: usize) -> Result<Store> {
+        std::fs::create_dir_all(dir)?;
+        let main = Handle::open(dir.join(DB_FILE), cache_bytes)?;
+        migrate::run(main.database()?.as_ref())?;
+        let spool = SpoolLog::open(dir, &main)?;
+        let (changes, _) = tokio::sync::broadcast::channel(256);
+        Ok(Store { main, spool, changes })
+    }
+
+    pub fn read(&self) -> Result<Read> {
+        self.main.read()
+    }
+
+    /// The log of accepted mail waiting to become tickets.
+    pub fn spool(&self) -> &SpoolLog {
+        &self.spool
+    }
+
+    /// Why writes fail at the moment (an I/O error not yet recovered from, in
+    /// the database or the spool log).
+    pub fn io_failure(&self) -> Option<String> {
+        self.main.io_failure().or_else(|| self.spool.io_failure())
     }
 
     /// Runs `f` in one write transaction; commits (durably) only if it returns Ok.
@@ -207,22 +269,12 @@ impl Store {
         durability: redb::Durability,
         f: impl FnOnce(&mut Write) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        if self.io_failure().is_some() {
-            self.recover();
-        }
-        let begun = self.db().and_then(|db| Ok(db.begin_write()?));
-        let mut tx = begun.inspect_err(|e| self.note(e))?;
-        tx.set_durability(durability);
-        let mut w = Write { tx, touched: Vec::new() };
-        let out = f(&mut w)?;
-        w.enqueue_touched().inspect_err(|e| self.note(e))?;
-        let committed: Result<()> = w.tx.commit().map_err(StoreError::from);
-        committed.inspect_err(|e| self.note(e))?;
-        if !w.touched.is_empty() {
-            w.touched.sort_unstable();
-            w.touched.dedup();
+        let (out, mut touched) = self.main.write_with(durability, f)?;
+        if !touched.is_empty() {
+            touched.sort_unstable();
+            touched.dedup();
             // Nobody listening is fine.
-            let _ = self.changes.send(w.touched);
+            let _ = self.changes.send(touched);
         }
         Ok(out)
     }

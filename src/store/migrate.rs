@@ -5,6 +5,9 @@
 //! `staff` (ids of agents and admins).
 //! Schema 3: per-assignee and urgent-unassigned counters; workflow tables
 //! (index queue, merged, links, Trash, saved searches, jobs).
+//! Schema 4: Message-IDs keep their case.
+//! Schema 5: the spool of accepted mail lives in `spool.redb` (`store::spool`);
+//! the main database keeps the done marks (`spool_done`).
 //! A newer binary migrates an older data directory in one transaction; a data
 //! directory from a newer binary is refused rather than misread.
 
@@ -69,6 +72,11 @@ pub fn run(db: &Database) -> Result<()> {
         None if fresh => {
             // A new data directory: nothing to migrate.
         }
+        Some(4) => {
+            // Schema 5 keeps the spool in its own file (`store::spool`), which
+            // takes over what is left in the old table when it opens.
+            tracing::info!("migrating data directory from schema 4 to {SCHEMA_VERSION}");
+        }
         Some(3) => {
             tracing::info!("migrating data directory from schema 3 to {SCHEMA_VERSION}");
             v3_to_v4(&tx)?;
@@ -117,6 +125,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(IDX_DEPARTMENT)?;
     tx.open_table(SPOOL)?;
     tx.open_table(SPOOL_CHUNKS)?;
+    tx.open_table(spool::SPOOL_DONE)?;
     tx.open_table(MESSAGE_IDS)?;
     tx.open_table(JUNK)?;
     tx.open_table(ENTRY_MAIL)?;

@@ -10,6 +10,7 @@ mod db;
 pub mod migrate;
 mod query;
 mod queues;
+pub mod spool;
 mod tokens;
 mod workflow;
 
@@ -18,6 +19,7 @@ use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 pub use db::Store;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+pub use spool::{SPOOL_FILE, SpoolLog};
 
 use crate::domain::{Person, ThreadEntry, Ticket, Timestamp};
 
@@ -84,7 +86,7 @@ pub(crate) const THREAD_IDS: TableDefinition<(u64, u32), &str> = TableDefinition
 const BLOB_CHUNK: usize = 64 * 1024;
 
 /// Current on-disk schema version. See `migrate`.
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// Page cache when none is configured (see `server.cache_mib`).
 pub const DEFAULT_CACHE_BYTES: usize = 16 * 1024 * 1024;

@@ -161,7 +161,7 @@ async fn metrics(
     use std::sync::atomic::Ordering::Relaxed;
     let s = &st.mail_stats;
     let (n, p50, p99) = s.percentiles();
-    let spool = st.desk.store.read().and_then(|r| r.spool_len()).unwrap_or(0);
+    let spool = st.desk.store.spool().len().unwrap_or(0);
     let body = format!(
         "# TYPE frontdesk_smtp_accepted_total counter\nfrontdesk_smtp_accepted_total {}\n\
          # TYPE frontdesk_mail_processed_total counter\nfrontdesk_mail_processed_total {}\n\

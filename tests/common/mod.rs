@@ -120,6 +120,20 @@ impl Server {
         None
     }
 
+    /// Waits (at most `limit`) for the process to exit by itself; its exit
+    /// code (-1 for a signal), or None if it is still running.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
+                self.child = None;
+                return Some(status.code().unwrap_or(-1));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// SIGKILL: no chance to clean up, like a power cut for the process.
     pub fn kill_hard(&mut self) {
         if let Some(mut c) = self.child.take() {
