@@ -39,7 +39,11 @@ enum Command {
     /// Run the desk: web UI and API.
     Serve,
     /// Validate the config and print the effective settings.
-    CheckConfig,
+    CheckConfig {
+        /// Print the example config file (every key, its doc and default) instead.
+        #[arg(long)]
+        example: bool,
+    },
     /// Manage agents and admins.
     #[command(subcommand)]
     User(UserCmd),
@@ -186,6 +190,10 @@ fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::CheckConfig { example: true } = cli.command {
+        print!("{}", frontdesk::config::Config::example_toml());
+        return ExitCode::SUCCESS;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("FRONTDESK_LOG")
@@ -198,7 +206,7 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     let result = match cli.command {
-        Command::CheckConfig => {
+        Command::CheckConfig { .. } => {
             let templates = frontdesk::mail::templates::Templates::load(&cfg.outgoing.template_dir).and_then(|t| t.check());
             if let Err(e) = templates {
                 eprintln!("frontdesk: config error: outgoing.template_dir: {e}");

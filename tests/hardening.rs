@@ -134,7 +134,7 @@ async fn forged_agent_mail_is_only_a_claim() {
     // Bob hears of it; Kim gets nothing.
     let mails = cap.wait(3).await;
     assert!(mails.iter().any(|m| m.rcpt_to == ["agent@example.test"] && m.data.contains("without proof")), "agent told");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    d.outbox_idle().await;
     assert!(!cap.all().iter().any(|m| m.rcpt_to.contains(&"kim@customer.test".to_string())), "nothing to the customer");
 
     // A forged forward opens no ticket for the victim.
@@ -146,7 +146,7 @@ async fn forged_agent_mail_is_only_a_claim() {
     assert_eq!(d.all_tickets().await.len(), 1);
     assert!(junk_page(&d).await.contains("unverified: claims to be agent agent@example.test"));
     // Forgeries cannot flood the agent: one notice in ten minutes.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    d.outbox_idle().await;
     let notices = cap.all().iter().filter(|m| m.rcpt_to == ["agent@example.test"] && m.data.contains("without proof")).count();
     assert_eq!(notices, 1);
 
@@ -451,7 +451,7 @@ async fn collaborators_get_their_own_links_and_are_capped() {
     let before = cap.all().len();
     assert_eq!(d.api.call("POST", "/tickets/TKT-000002/entries", Some(serde_json::json!({"body": "Hello everyone."}))).await.0, 201);
     cap.wait(before + 21).await;
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    d.outbox_idle().await;
     let copies: Vec<_> = cap.all().into_iter().skip(before).filter(|m| m.data.contains("Hello everyone.")).collect();
     let recipients: usize = copies.iter().map(|m| m.rcpt_to.len()).sum();
     assert_eq!(recipients, 21, "the requester and 20 collaborators, no more");

@@ -76,7 +76,16 @@ async fn a_burst_indexes_without_cancelled_merges() {
     assert_eq!(total, 400, "every ticket of the burst is searchable");
     // Let the delivery records (ticket updates) of the mail sent be indexed too.
     cap.wait(400).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut idle = false;
+    for _ in 0..400 {
+        let m = reqwest::get(format!("http://{http}/metrics")).await.unwrap().text().await.unwrap();
+        if metric(&m, "frontdesk_outbox_due") == 0 && metric(&m, "frontdesk_index_queue") == 0 {
+            idle = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(idle, "the outbox and the indexer never went idle");
     let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

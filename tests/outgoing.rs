@@ -87,8 +87,7 @@ async fn no_mail_for_auto_replies_and_one_ack_per_window() {
         let m = crlf(&format!("From: Eve <eve@customer.test>\nTo: support@example.test\nSubject: question {i}\n\nhi\n"));
         assert_eq!(Smtp::send_mail(&d.smtp, "eve@customer.test", &["support@example.test"], &m).0, 250);
     }
-    d.settle().await;
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    d.outbox_idle().await;
     let mails = cap.all();
     assert_eq!(mails.len(), 1, "one ack for three tickets from the same sender within the window, none for the auto-reply: {mails:#?}");
     assert_eq!(mails[0].rcpt_to, vec!["eve@customer.test"]);
@@ -103,10 +102,9 @@ async fn smarthost_down_then_back_delivers_once_across_a_restart() {
     let m = crlf("From: Fay <fay@customer.test>\nTo: support@example.test\nSubject: Need help\n\nhelp\n");
     assert_eq!(Smtp::send_mail(&d.smtp, "fay@customer.test", &["support@example.test"], &m).0, 250);
     d.settle().await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    // The admin page says why it is queued.
+    // The admin page says why it is queued (once the first attempt failed).
     let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
-    let page = b.get("/admin/outbox").await;
+    let page = b.get_until("/admin/outbox", |body| body.contains("cannot connect")).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("fay@customer.test") && page.body.contains("cannot connect"), "{}", page.body);
     // Restart the desk while the mail waits; then the smarthost comes back.
@@ -114,7 +112,7 @@ async fn smarthost_down_then_back_delivers_once_across_a_restart() {
     d.restart();
     let (cap, _h) = Capture::start_on(&addr).await;
     let mails = cap.wait(1).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    d.outbox_idle().await;
     assert_eq!(cap.all().len(), 1, "delivered exactly once: {mails:#?}");
     assert_eq!(mails[0].rcpt_to, vec!["fay@customer.test"]);
     let t = d.ticket("TKT-000001").await;
@@ -137,8 +135,8 @@ retry_secs = [3600]
         let m = crlf(&format!("From: {who}@customer.test\nTo: support@example.test\nSubject: from {who}\n\nhi\n"));
         assert_eq!(Smtp::send_mail(&d.smtp, &format!("{who}@customer.test"), &["support@example.test"], &m).0, 250);
     }
-    d.settle().await;
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    // Both were tried once and wait an hour for the next attempt.
+    d.outbox_idle().await;
     let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
     let page = b.get("/admin/outbox").await;
     assert_eq!(page.body.matches("Retry now").count(), 2, "{}", page.body);
@@ -162,7 +160,7 @@ retry_secs = [3600]
     assert_eq!(b.post(&format!("/admin/outbox/{jon}/retry"), &[]).await.status, 303);
     let mails = cap.wait(1).await;
     assert_eq!(mails[0].rcpt_to, vec!["jon@customer.test"]);
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    d.outbox_idle().await;
     assert_eq!(cap.all().len(), 1, "the discarded mail is never sent");
 }
 
@@ -184,7 +182,7 @@ async fn collaborators_cc_or_separate_and_refused_recipients() {
         assert_eq!(st, 201);
         if mode == "cc" {
             let mails = cap.wait(2).await;
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            d.outbox_idle().await;
             // One message (same Message-ID) delivered per recipient; Cc header lists both.
             let ids: std::collections::HashSet<_> = cap.all().iter().map(|m| m.header("Message-ID")).collect();
             assert_eq!(ids.len(), 1);
@@ -192,7 +190,7 @@ async fn collaborators_cc_or_separate_and_refused_recipients() {
             assert_eq!(mails[0].header("To").map(|t| t.contains("gus@customer.test")), Some(true));
         } else {
             let mails = cap.wait(2).await;
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            d.outbox_idle().await;
             let ids: std::collections::HashSet<_> = mails.iter().map(|m| m.header("Message-ID")).collect();
             assert_eq!(ids.len(), 2, "one mail each");
             assert!(mails.iter().all(|m| m.header("Cc").is_none()));
@@ -200,7 +198,7 @@ async fn collaborators_cc_or_separate_and_refused_recipients() {
         let delivered: Vec<String> = cap.all().iter().flat_map(|m| m.rcpt_to.clone()).collect();
         assert!(delivered.contains(&"gus@customer.test".to_string()) && delivered.contains(&"hal@customer.test".to_string()));
         // The refused address is recorded on the ticket; it never blocked the others.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        d.outbox_idle().await;
         let t = d.ticket("TKT-000001").await;
         assert!(
             t["entries"]
@@ -262,7 +260,7 @@ async fn agent_email_commands_need_a_signed_notification() {
     assert_eq!(t["status"], "in_progress");
     let note = t["entries"].as_array().unwrap().iter().find(|e| e["kind"] == "note").expect("a note").clone();
     assert_eq!(note["body"], "Checked: the disk is full.");
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    d.outbox_idle().await;
     assert!(!cap.all().iter().any(|m| m.rcpt_to == ["kim@customer.test"]), "a note never goes to the customer");
 
     // The same commands with only the subject reference (From can be forged): refused.
@@ -284,7 +282,7 @@ async fn agent_email_commands_need_a_signed_notification() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(told, "the agent is told");
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    d.outbox_idle().await;
     assert!(!cap.all().iter().any(|m| m.rcpt_to == ["kim@customer.test"]));
     // A token signed for Bob does not work for Ada.
     let stolen = crlf(&format!(
@@ -360,7 +358,7 @@ async fn collaborators_can_unsubscribe() {
     assert_eq!(r.status(), 200);
     assert_eq!(Browser::new(&d.server.base).get(&path.replace("?s=", "?s=0")).await.status, 404);
     d.api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "Done."}))).await;
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    d.outbox_idle().await;
     let later: Vec<_> = cap.all().into_iter().skip(2).collect();
     assert_eq!(later.len(), 1, "{later:#?}");
     assert_eq!(later[0].rcpt_to, vec!["max@customer.test"]);
@@ -384,9 +382,9 @@ async fn two_desks_do_not_loop() {
     let m = crlf("From: help@b.test\nTo: support@a.test\nSubject: hello from B\n\nhi\n");
     assert_eq!(Smtp::send_mail(&a.smtp, "help@b.test", &["support@a.test"], &m).0, 250);
     // A acknowledges once, through B's receiver; B sees an auto-reply: junk, no answer.
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    a.settle().await;
-    b.settle().await;
+    a.outbox_idle().await;
+    b.outbox_idle().await;
+    a.outbox_idle().await;
     assert_eq!(a.all_tickets().await.len(), 1);
     assert_eq!(b.all_tickets().await.len(), 0, "the acknowledgement did not become a ticket on B");
     let a_metrics = reqwest::get(a.server.url("/metrics")).await.unwrap().text().await.unwrap();
@@ -413,7 +411,7 @@ async fn agents_choose_their_own_notifications() {
     let m = crlf("From: Ola <ola@customer.test>\nTo: support@example.test\nSubject: Mouse\n\nbroken\n");
     assert_eq!(Smtp::send_mail(&d.smtp, "ola@customer.test", &["support@example.test"], &m).0, 250);
     let mails = cap.wait(1).await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    d.outbox_idle().await;
     assert!(cap.all().iter().all(|m| m.rcpt_to != ["agent@example.test"]), "Bob turned new-ticket mail off: {mails:#?}");
     assert!(cap.all().iter().any(|m| m.rcpt_to == [ADMIN_EMAIL]), "Ada still gets it");
     d.api.call("PATCH", "/tickets/TKT-000001", Some(json!({"assignee": "agent@example.test"}))).await;
@@ -478,10 +476,9 @@ async fn smarthost_auth_and_wrong_credentials_keep_mail_queued() {
     let m = crlf("From: Quinn <quinn@customer.test>\nTo: support@example.test\nSubject: auth\n\nhi\n");
     assert_eq!(Smtp::send_mail(&d.smtp, "quinn@customer.test", &["support@example.test"], &m).0, 250);
     d.settle().await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert!(cap.all().is_empty(), "refused AUTH: nothing delivered");
     let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
-    let page = b.get("/admin/outbox").await;
+    let page = b.get_until("/admin/outbox", |body| body.contains("AUTH")).await;
+    assert!(cap.all().is_empty(), "refused AUTH: nothing delivered");
     assert!(page.body.contains("AUTH"), "the reason is shown: {}", page.body);
     // The admin fixes the password file; the next retry goes through.
     std::fs::write(&pw, "s3cret pass\n").unwrap();
@@ -571,6 +568,6 @@ async fn followers_get_notes_and_requester_replies() {
     bob.get("/tickets/TKT-000001").await;
     assert_eq!(bob.post("/tickets/TKT-000001/follow", &[("on", "0")]).await.status, 303);
     d.api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "Another note.", "internal": true}))).await;
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    d.outbox_idle().await;
     assert_eq!(cap.all().len(), before + 3, "{:#?}", &cap.all()[before + 3..]);
 }

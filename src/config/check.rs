@@ -5,11 +5,13 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use super::Config;
-use crate::domain::Priority;
 
 impl Config {
     /// Semantic checks after typing. Returns (section, key, message).
     pub(super) fn validate(&self) -> Result<(), (&'static str, &'static str, String)> {
+        // Bounds declared with each key (sections.rs) first; then the rules
+        // that need parsing or span keys.
+        self.check_ranges()?;
         let d = &self.desk;
         if d.name.trim().is_empty() {
             return Err(("desk", "name", "must not be empty".into()));
@@ -30,7 +32,7 @@ impl Config {
         if !d.departments.contains(&d.default_department) {
             return Err(("desk", "default_department", format!("{:?} is not one of desk.departments", d.default_department)));
         }
-        if Priority::parse(&d.default_priority).is_none() {
+        if crate::domain::Priority::parse(&d.default_priority).is_none() {
             return Err(("desk", "default_priority", format!("{:?} is not a priority (urgent, high, medium, low)", d.default_priority)));
         }
         let s = &self.server;
@@ -43,75 +45,12 @@ impl Config {
         if s.data_dir.as_os_str().is_empty() {
             return Err(("server", "data_dir", "must not be empty".into()));
         }
-        if !matches!(s.secure_cookies.as_str(), "auto" | "always" | "never") {
-            return Err(("server", "secure_cookies", format!("{:?} must be \"auto\", \"always\" or \"never\"", s.secure_cookies)));
-        }
-        if !(1..=65536).contains(&s.cache_mib) {
-            return Err(("server", "cache_mib", format!("{} must be between 1 and 65536", s.cache_mib)));
-        }
-        if !(1..=86_400).contains(&s.health_spool_age_secs) {
-            return Err(("server", "health_spool_age_secs", format!("{} must be between 1 and 86400", s.health_spool_age_secs)));
-        }
-        let l = &self.limits;
-        let positive: [(&'static str, u64); 8] = [
-            ("upload_max_bytes", l.upload_max_bytes as u64),
-            ("subject_max_chars", l.subject_max_chars as u64),
-            ("body_max_bytes", l.body_max_bytes as u64),
-            ("request_max_bytes", l.request_max_bytes as u64),
-            ("attachment_max_bytes", l.attachment_max_bytes),
-            ("tags_max", l.tags_max as u64),
-            ("collaborators_max", l.collaborators_max as u64),
-            ("page_size", l.page_size as u64),
-        ];
-        for (key, v) in positive {
-            if v == 0 {
-                return Err(("limits", key, "must be greater than 0".into()));
-            }
-        }
-        if !(1..=3600).contains(&l.body_timeout_secs) {
-            return Err(("limits", "body_timeout_secs", format!("{} must be between 1 and 3600", l.body_timeout_secs)));
-        }
-        if !(1..=1024).contains(&l.concurrent_uploads) {
-            return Err(("limits", "concurrent_uploads", format!("{} must be between 1 and 1024", l.concurrent_uploads)));
-        }
-        if l.page_size > 500 {
-            return Err(("limits", "page_size", "must be at most 500".into()));
-        }
         let m = &self.smtp;
         m.listen
             .parse::<SocketAddr>()
             .map_err(|e| ("smtp", "listen", format!("{:?} is not an address like 0.0.0.0:25 ({e})", m.listen)))?;
         if m.hostname.trim().is_empty() || m.hostname.contains(char::is_whitespace) {
             return Err(("smtp", "hostname", format!("{:?} must be a host name", m.hostname)));
-        }
-        let smtp_positive: [(&'static str, u64); 9] = [
-            ("max_message_size", m.max_message_size as u64),
-            ("max_line_length", m.max_line_length as u64),
-            ("max_header_count", m.max_header_count as u64),
-            ("max_recipients", m.max_recipients as u64),
-            ("max_commands", m.max_commands as u64),
-            ("max_errors", m.max_errors as u64),
-            ("max_connections", m.max_connections as u64),
-            ("max_connections_per_ip", m.max_connections_per_ip as u64),
-            ("command_timeout_secs", m.command_timeout_secs.min(m.data_timeout_secs)),
-        ];
-        for (key, v) in smtp_positive {
-            if v == 0 {
-                return Err(("smtp", key, "must be greater than 0 (timeouts too)".into()));
-            }
-        }
-        // Durations and sizes are bounded: a typo must not overflow a deadline.
-        let bounded: [(&'static str, u64, u64); 5] = [
-            ("command_timeout_secs", m.command_timeout_secs, 3600),
-            ("data_timeout_secs", m.data_timeout_secs, 7200),
-            ("max_message_size", m.max_message_size as u64, 1 << 30),
-            ("max_connections", m.max_connections as u64, 100_000),
-            ("max_data_memory", m.max_data_memory as u64, 1 << 34),
-        ];
-        for (key, v, max) in bounded {
-            if v > max {
-                return Err(("smtp", key, format!("{v} is more than the most allowed, {max}")));
-            }
         }
         if m.max_data_memory < m.max_message_size {
             return Err(("smtp", "max_data_memory", "must be at least smtp.max_message_size".into()));
@@ -120,9 +59,6 @@ impl Config {
             if parse_cidr(r).is_none() {
                 return Err(("smtp", "trusted_relays", format!("{r:?} is not an IP address or CIDR range like 10.0.0.0/8")));
             }
-        }
-        if m.max_line_length < 1000 {
-            return Err(("smtp", "max_line_length", "must be at least 1000 (RFC 5321)".into()));
         }
         if m.tls_cert.is_empty() != m.tls_key.is_empty() {
             return Err(("smtp", "tls_cert", "tls_cert and tls_key must be set together".into()));
@@ -134,26 +70,11 @@ impl Config {
         if !o.dns_resolver.is_empty() && o.dns_resolver.parse::<SocketAddr>().is_err() {
             return Err(("outgoing", "dns_resolver", format!("{:?} must be ip:port", o.dns_resolver)));
         }
-        if !matches!(o.security.as_str(), "none" | "starttls" | "tls") {
-            return Err(("outgoing", "security", format!("{:?} must be \"none\", \"starttls\" or \"tls\"", o.security)));
-        }
-        if !matches!(o.collaborators.as_str(), "cc" | "separate") {
-            return Err(("outgoing", "collaborators", format!("{:?} must be \"cc\" or \"separate\"", o.collaborators)));
-        }
         if !o.subject_format.contains("{ref}") {
             return Err(("outgoing", "subject_format", "must contain {ref} so replies find their ticket".into()));
         }
         if o.retry_secs.is_empty() || o.retry_secs.contains(&0) {
             return Err(("outgoing", "retry_secs", "must list at least one wait, each greater than 0".into()));
-        }
-        if !(1..=3650).contains(&o.command_token_days) {
-            return Err(("outgoing", "command_token_days", format!("{} must be between 1 and 3650", o.command_token_days)));
-        }
-        if o.link_days == 0 {
-            return Err(("outgoing", "link_days", "must be greater than 0".into()));
-        }
-        if o.max_queue_hours == 0 {
-            return Err(("outgoing", "max_queue_hours", "must be greater than 0".into()));
         }
         if o.username.is_empty() != o.password_file.is_empty() {
             return Err(("outgoing", "username", "username and password_file must be set together".into()));
@@ -161,16 +82,8 @@ impl Config {
         if !o.template_dir.is_empty() && !Path::new(&o.template_dir).is_dir() {
             return Err(("outgoing", "template_dir", format!("{:?} is not a directory", o.template_dir)));
         }
-        let bounded: [(&'static str, u64, u64); 4] = [
-            ("ack_window_minutes", o.ack_window_minutes, 10_080),
-            ("max_queue_hours", o.max_queue_hours, 24 * 60),
-            ("link_days", o.link_days, 3650),
-            ("retry_secs", o.retry_secs.iter().copied().max().unwrap_or(0), 86_400),
-        ];
-        for (key, v, max) in bounded {
-            if v > max {
-                return Err(("outgoing", key, format!("{v} is more than the most allowed, {max}")));
-            }
+        if let Some(v) = o.retry_secs.iter().copied().max().filter(|&v| v > 86_400) {
+            return Err(("outgoing", "retry_secs", format!("{v} is more than the most allowed, 86400")));
         }
         for (i, c) in self.canned.iter().enumerate() {
             if c.name.trim().is_empty() || c.text.trim().is_empty() {
@@ -193,9 +106,6 @@ impl Config {
                 return Err(("view", "query", format!("view {:?}: {e}", v.name)));
             }
         }
-        if self.workflow.trash_days == 0 {
-            return Err(("workflow", "trash_days", "must be at least 1".into()));
-        }
         for (i, mb) in self.mailbox.iter().enumerate() {
             if crate::domain::people::normalize_email(&mb.address).is_none() {
                 return Err(("mailbox", "address", format!("mailbox {}: {:?} is not an email address", i + 1, mb.address)));
@@ -208,25 +118,6 @@ impl Config {
             if self.mailbox[..i].iter().any(|o| o.address.eq_ignore_ascii_case(&mb.address)) {
                 return Err(("mailbox", "address", format!("{:?} is listed twice", mb.address)));
             }
-        }
-        let sec = &self.security;
-        if sec.session_idle_hours == 0 {
-            return Err(("security", "session_idle_hours", "must be greater than 0".into()));
-        }
-        if sec.login_failures_per_account == 0 || sec.login_failures_per_ip == 0 {
-            return Err(("security", "login_failures_per_account", "login failure limits must be greater than 0".into()));
-        }
-        if sec.session_idle_hours > 24 * 3650 {
-            return Err(("security", "session_idle_hours", "must be at most 87600 (ten years)".into()));
-        }
-        if sec.login_window_secs > 86_400 {
-            return Err(("security", "login_window_secs", "must be at most 86400".into()));
-        }
-        if self.workflow.trash_days > 3650 {
-            return Err(("workflow", "trash_days", "must be at most 3650".into()));
-        }
-        if sec.login_window_secs == 0 {
-            return Err(("security", "login_window_secs", "must be greater than 0".into()));
         }
         Ok(())
     }

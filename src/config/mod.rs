@@ -1,16 +1,22 @@
 //! The one config file: typed settings, their defaults, and validation with errors
 //! that name the key and the line.
 //!
-//! Every key is optional. A setting lives here with its default and a doc line,
-//! and in `config.example.toml`; no magic numbers elsewhere.
+//! Every key is optional. A setting is declared once, in `sections.rs`, with
+//! its type, default, bounds and doc; `config.example.toml` is generated from
+//! that (`frontdesk check-config --example`); no magic numbers elsewhere.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Priority, Status};
 
 mod check;
+mod sections;
+pub mod settings;
+
+pub use sections::*;
+use settings::{Section, example_section};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -29,352 +35,6 @@ pub struct Config {
     pub canned: Vec<CannedConfig>,
     /// `[[view]]`: shared views (saved searches every agent sees in the sidebar).
     pub view: Vec<ViewConfig>,
-}
-
-/// A shared view: a name, a search (the search box grammar) and the columns.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ViewConfig {
-    pub name: String,
-    pub query: String,
-    /// Comma list of columns: requester, status, priority, assignee, updated,
-    /// created, category, department, tags, due.
-    #[serde(default)]
-    pub columns: String,
-}
-
-/// A canned response: a name, the text (a template with the same variables as
-/// mail: `{{ requester.name }}`, `{{ ticket.ref }}`, `{{ agent.name }}` …) and
-/// optionally the one department it is for.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CannedConfig {
-    pub name: String,
-    pub text: String,
-    #[serde(default)]
-    pub department: Option<String>,
-}
-
-/// `[smtp]`: the built-in SMTP receiver (an MX for the support addresses).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SmtpConfig {
-    /// Run the SMTP receiver with `serve`.
-    pub enabled: bool,
-    /// Listen address; port 25 in production. `--smtp ADDR` overrides it.
-    pub listen: String,
-    /// EHLO name and the `by` of Received headers.
-    pub hostname: String,
-    /// Largest message accepted, in bytes (advertised in EHLO SIZE).
-    pub max_message_size: usize,
-    /// Longest line accepted in a message, in bytes (RFC 5321 asks for 1000;
-    /// real mail is often longer).
-    pub max_line_length: usize,
-    /// Most header fields in one message.
-    pub max_header_count: usize,
-    /// Most recipients of one message.
-    pub max_recipients: usize,
-    /// Most commands in one session before it is closed.
-    pub max_commands: usize,
-    /// Most errors in one session before it is closed.
-    pub max_errors: usize,
-    /// Most concurrent connections in total.
-    pub max_connections: usize,
-    /// Most concurrent connections from one IP address.
-    pub max_connections_per_ip: usize,
-    /// Seconds to wait for the next command.
-    pub command_timeout_secs: u64,
-    /// Seconds the whole DATA (or BDAT) transfer may take.
-    pub data_timeout_secs: u64,
-    /// PEM certificate chain for STARTTLS; empty = a self-signed certificate
-    /// generated on first start and kept in the data directory.
-    pub tls_cert: String,
-    /// PEM private key for `tls_cert`.
-    pub tls_key: String,
-    /// Senders refused at MAIL FROM with 550 5.7.1: full addresses, or domains
-    /// (`example.com` or `@example.com`, which also covers subdomains).
-    pub banned_senders: Vec<String>,
-    /// Message bytes all SMTP sessions together may hold in memory; a message
-    /// that would go over is answered 452 4.3.1 (the sender retries).
-    pub max_data_memory: usize,
-    /// Relays the desk trusts (a front MTA): addresses or CIDR ranges exempt
-    /// from the per-address connection limit.
-    pub trusted_relays: Vec<String>,
-}
-
-impl Default for SmtpConfig {
-    fn default() -> Self {
-        SmtpConfig {
-            enabled: true,
-            listen: "127.0.0.1:2525".into(),
-            hostname: "localhost".into(),
-            max_message_size: 26_214_400,
-            max_line_length: 10_000,
-            max_header_count: 500,
-            max_recipients: 50,
-            max_commands: 1000,
-            max_errors: 10,
-            max_connections: 256,
-            max_connections_per_ip: 50,
-            command_timeout_secs: 300,
-            data_timeout_secs: 600,
-            tls_cert: String::new(),
-            tls_key: String::new(),
-            banned_senders: Vec::new(),
-            max_data_memory: 256 * 1024 * 1024,
-            trusted_relays: Vec::new(),
-        }
-    }
-}
-
-/// `[outgoing]`: mail the desk sends (replies, acknowledgements, notifications).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct OutgoingConfig {
-    /// Send mail at all. `--no-outgoing` turns it off (mail then stays queued).
-    pub enabled: bool,
-    /// host:port of the relay that sends for the desk. Empty: direct delivery to
-    /// each recipient's MX (port `direct_port`, STARTTLS when offered).
-    pub smarthost: String,
-    /// DNS resolver (ip:port) for MX lookups in direct delivery; empty = the
-    /// first nameserver of /etc/resolv.conf.
-    pub dns_resolver: String,
-    /// Port of recipients' mail servers in direct delivery.
-    pub direct_port: u16,
-    /// Connection to the smarthost: "none", "starttls" or "tls".
-    pub security: String,
-    /// AUTH user for the smarthost; empty = no AUTH.
-    pub username: String,
-    /// File holding the AUTH password (kept out of the config file).
-    pub password_file: String,
-    /// Display name on outgoing mail; empty = the desk name.
-    pub from_name: String,
-    /// Subject of outgoing mail; `{ref}` and `{subject}` are replaced.
-    pub subject_format: String,
-    /// An agent's reply to a ticket with collaborators: "cc" (one mail, everyone
-    /// in Cc) or "separate" (one mail each).
-    pub collaborators: String,
-    /// At most one acknowledgement per sender in this many minutes.
-    pub ack_window_minutes: u64,
-    /// Give up on a mail that could not be delivered for this many hours.
-    pub max_queue_hours: u64,
-    /// Seconds to wait before each retry of a temporarily failed mail; the
-    /// last value repeats.
-    pub retry_secs: Vec<u64>,
-    /// Directory with template overrides (`ack.txt`, `reply.txt`, …); empty = built in.
-    pub template_dir: String,
-    /// Days the signed link to a requester's ticket page (in their mail) works.
-    pub link_days: u64,
-    /// Days an agent may answer a notification by mail (the signed token in
-    /// its Message-ID lets the answer act as the agent and use #commands).
-    pub command_token_days: u64,
-    /// Acknowledge a new ticket by mail to its requester (the autoresponder).
-    pub notify_ack: bool,
-    /// Alert the department's agents about a new ticket by mail.
-    pub notify_new_ticket: bool,
-    /// Send agents' public replies to the requester and collaborators.
-    pub notify_reply: bool,
-    /// Tell the assignee about internal notes by others.
-    pub notify_note: bool,
-    /// Tell an agent a ticket was assigned to them.
-    pub notify_assigned: bool,
-    /// Tell the assignee (or the department) that the requester replied.
-    pub notify_requester_reply: bool,
-    /// Tell the requester their ticket was resolved (and that replying reopens it).
-    pub notify_resolved: bool,
-}
-
-impl Default for OutgoingConfig {
-    fn default() -> Self {
-        OutgoingConfig {
-            enabled: true,
-            smarthost: String::new(),
-            dns_resolver: String::new(),
-            direct_port: 25,
-            security: "none".into(),
-            username: String::new(),
-            password_file: String::new(),
-            from_name: String::new(),
-            subject_format: "[{ref}] {subject}".into(),
-            collaborators: "cc".into(),
-            ack_window_minutes: 10,
-            max_queue_hours: 48,
-            retry_secs: vec![60, 300, 900, 1800, 3600, 7200],
-            template_dir: String::new(),
-            link_days: 3,
-            command_token_days: 30,
-            notify_ack: true,
-            notify_new_ticket: true,
-            notify_reply: true,
-            notify_note: true,
-            notify_assigned: true,
-            notify_requester_reply: true,
-            notify_resolved: true,
-        }
-    }
-}
-
-/// One support address and the department its mail goes to.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MailboxConfig {
-    pub address: String,
-    #[serde(default)]
-    pub department: Option<String>,
-}
-
-/// `[desk]`: what the help desk is called and how tickets are organised.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DeskConfig {
-    /// Name shown in the UI header and page titles.
-    pub name: String,
-    /// Ticket reference prefix: `TKT` gives `TKT-000123`.
-    pub reference_prefix: String,
-    /// Categories an agent can pick.
-    pub categories: Vec<String>,
-    /// Category of new tickets when none is given.
-    pub default_category: String,
-    /// Departments (queues) tickets belong to.
-    pub departments: Vec<String>,
-    /// Department of new tickets when none is given.
-    pub default_department: String,
-    /// Priority of new tickets when none is given.
-    pub default_priority: String,
-}
-
-impl Default for DeskConfig {
-    fn default() -> Self {
-        DeskConfig {
-            name: "Help Desk".into(),
-            reference_prefix: "TKT".into(),
-            categories: ["General", "Billing", "Technical", "Account", "Feature Request", "Bug Report", "Other"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            default_category: "General".into(),
-            departments: vec!["Support".into()],
-            default_department: "Support".into(),
-            default_priority: "medium".into(),
-        }
-    }
-}
-
-/// `[server]`: where the desk listens and keeps its data.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerConfig {
-    /// Web UI + API listen address.
-    pub http: String,
-    /// The URL people reach the desk at (links in mail, cookie security).
-    pub public_url: String,
-    /// Directory holding the database and everything else the desk writes.
-    pub data_dir: PathBuf,
-    /// Session cookies with the `Secure` flag: "auto" (when public_url is https),
-    /// "always" or "never".
-    pub secure_cookies: String,
-    /// Database page cache, in MiB: the main knob for memory use.
-    pub cache_mib: usize,
-    /// `/healthz` answers 503 when the oldest message waiting in the spool is
-    /// older than this many seconds (mail is accepted but not becoming tickets).
-    pub health_spool_age_secs: u64,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            http: "127.0.0.1:8080".into(),
-            public_url: "http://127.0.0.1:8080".into(),
-            data_dir: PathBuf::from("./frontdesk-data"),
-            secure_cookies: "auto".into(),
-            cache_mib: 16,
-            health_spool_age_secs: 60,
-        }
-    }
-}
-
-/// `[workflow]`: how statuses move on their own.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct WorkflowConfig {
-    /// An agent's public reply moves an Open ticket to Pending unless the agent
-    /// picks another status.
-    pub agent_reply_sets_pending: bool,
-    /// A requester's reply moves a Pending or Resolved ticket back to Open.
-    pub requester_reply_reopens: bool,
-    /// Days a ticket stays in Trash (restorable) before it is purged for good.
-    pub trash_days: u32,
-}
-
-impl Default for WorkflowConfig {
-    fn default() -> Self {
-        WorkflowConfig { agent_reply_sets_pending: true, requester_reply_reopens: true, trash_days: 30 }
-    }
-}
-
-/// `[limits]`: sizes, so bad input gets a clear error instead of eating memory.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LimitsConfig {
-    /// Longest subject, in characters.
-    pub subject_max_chars: usize,
-    /// Largest reply, note or description, in bytes.
-    pub body_max_bytes: usize,
-    /// Largest HTTP request body (forms, JSON), in bytes.
-    pub request_max_bytes: usize,
-    /// Largest single attachment, in bytes.
-    pub attachment_max_bytes: u64,
-    /// Largest reply with attachments an agent can post, in bytes.
-    pub upload_max_bytes: usize,
-    /// Most tags on one ticket.
-    pub tags_max: usize,
-    /// Most collaborators (people in Cc) on one ticket; more addresses in a
-    /// mail's To/Cc are not added (an event says so), and no reply is sent to
-    /// more than this many collaborators.
-    pub collaborators_max: usize,
-    /// Tickets per queue page (UI) and default API page size.
-    pub page_size: usize,
-    /// Seconds a whole HTTP request body may take to arrive.
-    pub body_timeout_secs: u64,
-    /// Agents' uploads (replies with attachments) accepted at the same time.
-    pub concurrent_uploads: usize,
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        LimitsConfig {
-            subject_max_chars: 250,
-            body_max_bytes: 256 * 1024,
-            request_max_bytes: 1024 * 1024,
-            attachment_max_bytes: 10 * 1024 * 1024,
-            upload_max_bytes: 25 * 1024 * 1024,
-            tags_max: 20,
-            collaborators_max: 20,
-            page_size: 50,
-            body_timeout_secs: 60,
-            concurrent_uploads: 8,
-        }
-    }
-}
-
-/// `[security]`: sessions and login throttling.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SecurityConfig {
-    /// A session ends after this many hours without use.
-    pub session_idle_hours: u64,
-    /// Failed logins allowed per account within the window before it is throttled.
-    pub login_failures_per_account: u32,
-    /// Failed logins allowed per client IP within the window.
-    pub login_failures_per_ip: u32,
-    /// The throttling window, in seconds.
-    pub login_window_secs: u64,
-}
-
-impl Default for SecurityConfig {
-    fn default() -> Self {
-        SecurityConfig { session_idle_hours: 168, login_failures_per_account: 5, login_failures_per_ip: 20, login_window_secs: 900 }
-    }
 }
 
 /// A config problem, located.
@@ -469,11 +129,52 @@ impl Config {
     }
 
     pub fn secure_cookies(&self) -> bool {
-        match self.server.secure_cookies.as_str() {
-            "always" => true,
-            "never" => false,
-            _ => self.server.public_url.starts_with("https://"),
+        match self.server.secure_cookies {
+            SecureCookies::Always => true,
+            SecureCookies::Never => false,
+            SecureCookies::Auto => self.server.public_url.starts_with("https://"),
         }
+    }
+
+    /// `config.example.toml`: every section with its keys, their docs and
+    /// defaults, and commented examples of the `[[tables]]`.
+    pub fn example_toml() -> String {
+        let mut out = String::from(
+            "# frontdesk configuration. Every key is optional; the values below are the\n\
+             # defaults. Point frontdesk at this file with `frontdesk --config FILE <command>`\n\
+             # or the FRONTDESK_CONFIG environment variable, and check it with\n\
+             # `frontdesk check-config`. Any key can also be set from the environment:\n\
+             # FRONTDESK_<SECTION>__<KEY>=value (e.g. FRONTDESK_SMTP__LISTEN=0.0.0.0:25).\n\
+             # This file is generated from the settings' declarations\n\
+             # (`frontdesk check-config --example`).\n\n",
+        );
+        example_section::<DeskConfig>(&mut out);
+        example_section::<ServerConfig>(&mut out);
+        example_section::<WorkflowConfig>(&mut out);
+        example_section::<LimitsConfig>(&mut out);
+        example_section::<SecurityConfig>(&mut out);
+        example_section::<SmtpConfig>(&mut out);
+        out.push_str(MailboxConfig::EXAMPLE);
+        out.push('\n');
+        example_section::<OutgoingConfig>(&mut out);
+        out.push_str(CannedConfig::EXAMPLE);
+        out.push('\n');
+        out.push_str(ViewConfig::EXAMPLE);
+        out
+    }
+
+    /// Every number of every section against its declared range.
+    fn check_ranges(&self) -> Result<(), (&'static str, &'static str, String)> {
+        fn one<S: Section>(s: &S) -> Result<(), (&'static str, &'static str, String)> {
+            s.check_ranges().map_err(|(key, message)| (S::NAME, key, message))
+        }
+        one(&self.desk)?;
+        one(&self.server)?;
+        one(&self.workflow)?;
+        one(&self.limits)?;
+        one(&self.security)?;
+        one(&self.smtp)?;
+        one(&self.outgoing)
     }
 
     /// The effective config as TOML (for `check-config`).
@@ -607,7 +308,7 @@ mod tests {
     fn empty_file_gives_defaults() {
         let c = Config::parse("", "x.toml").unwrap();
         assert_eq!(c.server.http, "127.0.0.1:8080");
-        assert_eq!(c.server.data_dir, PathBuf::from("./frontdesk-data"));
+        assert_eq!(c.server.data_dir, std::path::PathBuf::from("./frontdesk-data"));
         assert_eq!(c.desk.categories.len(), 7);
         assert_eq!(c.desk.departments, vec!["Support".to_string()]);
         assert!(!c.secure_cookies());
@@ -618,6 +319,36 @@ mod tests {
         let src = include_str!("../../config.example.toml");
         let c = Config::parse(src, "config.example.toml").unwrap();
         assert_eq!(c.to_toml(), Config::default().to_toml());
+    }
+
+    /// `config.example.toml` is exactly what the declarations generate
+    /// (`frontdesk check-config --example > config.example.toml` after a change).
+    #[test]
+    fn example_file_is_generated_from_the_declarations() {
+        let generated = Config::example_toml();
+        if std::env::var("FRONTDESK_BLESS").is_ok_and(|v| v == "1") {
+            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"), &generated).unwrap();
+        }
+        let src = include_str!("../../config.example.toml");
+        assert!(
+            src == generated,
+            "config.example.toml differs from the declarations; run `frontdesk check-config --example > config.example.toml`"
+        );
+        // Every key of every section has its doc.
+        for keys in [DeskConfig::KEYS, ServerConfig::KEYS, SmtpConfig::KEYS, OutgoingConfig::KEYS, LimitsConfig::KEYS] {
+            assert!(keys.iter().all(|k| !k.doc.trim().is_empty()));
+        }
+    }
+
+    #[test]
+    fn declared_bounds_are_checked_with_the_key() {
+        let e = Config::parse("[smtp]\nmax_commands = 0\n", "c.toml").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "smtp.max_commands"), "{e}");
+        assert!(e.message.contains("between 1 and"), "{e}");
+        let e = Config::parse("[outgoing]\nlink_days = 99999\n", "c.toml").unwrap_err();
+        assert_eq!(e.key, "outgoing.link_days");
+        // Every declared default lies within its own bounds.
+        assert!(Config::default().check_ranges().is_ok());
     }
 
     #[test]

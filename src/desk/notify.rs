@@ -323,7 +323,7 @@ impl Desk {
                 ctx["recent"] = self.recent_messages(w, t, entry.seq)?;
                 let Some(r) = requester else { return Ok(()) };
                 let files = &entry.attachments;
-                if o.collaborators == "separate" {
+                if o.collaborators == crate::config::CollaboratorMail::Separate {
                     for person in std::iter::once(r.email.clone()).chain(collaborators) {
                         self.queue_mail(w, t, "reply", &[person], &[], &ctx, None, actor, files, now)?;
                     }

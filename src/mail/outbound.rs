@@ -137,7 +137,7 @@ async fn deliver_batch(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results>
         return all_temp(format!("outgoing.smarthost {:?} is not host:port", o.smarthost));
     };
     let mut builder = SmtpClientBuilder::new(host, port)
-        .implicit_tls(o.security == "tls")
+        .implicit_tls(o.security == crate::config::SmarthostSecurity::Tls)
         .helo_host(desk.config.smtp.hostname.clone())
         .timeout(Duration::from_secs(60));
     if !o.username.is_empty() {
@@ -156,7 +156,7 @@ async fn deliver_batch(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results>
     }
     // The message is written in several small pieces: without TCP_NODELAY each
     // mail waits for a delayed ACK (tens of milliseconds).
-    if o.security == "none" {
+    if o.security == crate::config::SmarthostSecurity::None {
         match builder.connect_plain().await {
             Ok(c) => {
                 let _ = c.stream.set_nodelay(true);
@@ -443,14 +443,14 @@ pub async fn send_test(cfg: &crate::config::Config, to: &str) -> Result<String, 
     m.auto_submitted = Some("auto-generated".into());
     let body = build(&m, now, &[], None).map_err(|e| e.to_string())?;
     let mut builder = SmtpClientBuilder::new(host, port)
-        .implicit_tls(o.security == "tls")
+        .implicit_tls(o.security == crate::config::SmarthostSecurity::Tls)
         .helo_host(cfg.smtp.hostname.clone())
         .timeout(Duration::from_secs(30));
     if !o.username.is_empty() {
         let p = std::fs::read_to_string(&o.password_file).map_err(|e| format!("cannot read outgoing.password_file: {e}"))?;
         builder = builder.credentials((o.username.clone(), p.trim().to_string()));
     }
-    let result = if o.security == "none" {
+    let result = if o.security == crate::config::SmarthostSecurity::None {
         let mut c = builder.connect_plain().await.map_err(|e| format!("cannot connect to {}: {e}", o.smarthost))?;
         let r = c.send(Message::new(from.as_str(), [to.as_str()], body.as_slice())).await;
         let _ = c.quit().await;

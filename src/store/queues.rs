@@ -36,6 +36,19 @@ impl Read {
         Ok(out)
     }
 
+    /// Outbox entries waiting for an attempt: (due at `now`, all waiting).
+    /// Nothing due means the sender has tried everything it can for now.
+    pub fn outbox_counts(&self, now: Timestamp) -> Result<(u64, u64)> {
+        use redb::ReadableTableMetadata;
+        let due = self.tx.open_table(OUTBOX_DUE)?;
+        let mut n = 0;
+        for row in due.range((i64::MIN, 0)..=(now.0, u64::MAX))? {
+            row?;
+            n += 1;
+        }
+        Ok((n, due.len()?))
+    }
+
     /// Every outbox entry (queued and failed), newest first.
     pub fn outbox_all(&self, max: usize) -> Result<Vec<OutMail>> {
         let t = self.tx.open_table(OUTBOX)?;

@@ -241,7 +241,7 @@ pub async fn outbox_page(State(st): State<AppState>, a: Agent) -> Response {
             h1 { "Outbox" }
             p.muted {
                 @if !o.enabled { "Sending is turned off (outgoing.enabled / --no-outgoing): mail waits here. " }
-                @if o.smarthost.is_empty() { "No smarthost is configured (outgoing.smarthost). " } @else { "Mail goes out through " (o.smarthost) " (" (o.security) "). " }
+                @if o.smarthost.is_empty() { "No smarthost is configured (outgoing.smarthost). " } @else { "Mail goes out through " (o.smarthost) " (" (o.security.as_str()) "). " }
                 "Delivered mail leaves this list and is recorded on its ticket."
             }
             form.card.testmail method="post" action="/admin/outbox/test" {

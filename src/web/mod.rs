@@ -162,12 +162,18 @@ async fn metrics(
     let s = &st.mail_stats;
     let (n, p50, p99) = s.percentiles();
     let spool = st.desk.store.spool().len().unwrap_or(0);
+    let read = st.desk.store.read();
+    let (due, queued) = read.as_ref().ok().and_then(|r| r.outbox_counts(st.desk.now()).ok()).unwrap_or((0, 0));
+    let index_queue = read.as_ref().ok().and_then(|r| r.index_queue_len().ok()).unwrap_or(0);
     let body = format!(
         "# TYPE frontdesk_smtp_accepted_total counter\nfrontdesk_smtp_accepted_total {}\n\
          # TYPE frontdesk_mail_processed_total counter\nfrontdesk_mail_processed_total {}\n\
          # TYPE frontdesk_spool_depth gauge\nfrontdesk_spool_depth {spool}\n\
          # TYPE frontdesk_accept_to_ticket_ms summary\n\
-         frontdesk_accept_to_ticket_ms{{quantile=\"0.5\"}} {p50}\nfrontdesk_accept_to_ticket_ms{{quantile=\"0.99\"}} {p99}\nfrontdesk_accept_to_ticket_ms_count {n}\n",
+         frontdesk_accept_to_ticket_ms{{quantile=\"0.5\"}} {p50}\nfrontdesk_accept_to_ticket_ms{{quantile=\"0.99\"}} {p99}\nfrontdesk_accept_to_ticket_ms_count {n}\n\
+         # TYPE frontdesk_outbox_due gauge\nfrontdesk_outbox_due {due}\n\
+         # TYPE frontdesk_outbox_queued gauge\nfrontdesk_outbox_queued {queued}\n\
+         # TYPE frontdesk_index_queue gauge\nfrontdesk_index_queue {index_queue}\n",
         s.accepted.load(Relaxed),
         s.processed.load(Relaxed),
     );

@@ -275,6 +275,19 @@ impl Browser {
     }
 
     /// Posts a form with the page's CSRF token added.
+    /// GETs `path` until its body passes `done` (at most ~10 s); the last answer.
+    pub async fn get_until(&mut self, path: &str, done: impl Fn(&str) -> bool) -> Response {
+        let mut page = self.get(path).await;
+        for _ in 0..400 {
+            if done(&page.body) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+            page = self.get(path).await;
+        }
+        page
+    }
+
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
         let mut fields: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         if !form.iter().any(|(k, _)| *k == "_csrf") {
@@ -488,6 +501,19 @@ impl MailDesk {
         let (st, t) = self.api.call("GET", &format!("/tickets/{reference}"), None).await;
         assert_eq!(st, 200, "{t}");
         t
+    }
+
+    /// Waits until the spool is empty and the outbox has tried every mail due
+    /// now (delivered, failed, or waiting for a later retry); returns /metrics.
+    pub async fn outbox_idle(&self) -> String {
+        for _ in 0..400 {
+            let m = self.settle().await;
+            if metric(&m, "frontdesk_outbox_due") == 0 {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the outbox never went idle");
     }
 
     /// Waits until the spool is empty and returns /metrics text.

@@ -1,0 +1,339 @@
+//! The config file's `[sections]`, each key declared once: type, default,
+//! bounds and the doc that becomes its comment in `config.example.toml`.
+//! Checks that span keys or need parsing stay in `check.rs`.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::settings::section;
+
+/// `server.secure_cookies`: when the session cookie carries `Secure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecureCookies {
+    /// When `public_url` is https.
+    Auto,
+    Always,
+    Never,
+}
+
+/// `outgoing.security`: the connection to the smarthost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmarthostSecurity {
+    /// Plain SMTP (STARTTLS is not asked for).
+    None,
+    /// Plain connection upgraded with STARTTLS.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+impl SmarthostSecurity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmarthostSecurity::None => "none",
+            SmarthostSecurity::Starttls => "starttls",
+            SmarthostSecurity::Tls => "tls",
+        }
+    }
+}
+
+/// `outgoing.collaborators`: how an agent's reply reaches collaborators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CollaboratorMail {
+    /// One mail, everyone in Cc.
+    Cc,
+    /// One mail each.
+    Separate,
+}
+
+section! {
+    /// What the help desk is called and how tickets are organised.
+    DeskConfig "desk" {
+        /// Name shown in the UI header and page titles.
+        name: String = "Help Desk".into();
+        /// Ticket reference prefix: "TKT" gives TKT-000123. 1-10 upper-case letters/digits.
+        /// Numbers are never reused, whatever the prefix.
+        reference_prefix: String = "TKT".into();
+        /// Categories an agent can pick.
+        categories: Vec<String> = ["General", "Billing", "Technical", "Account", "Feature Request", "Bug Report", "Other"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        /// Category of new tickets when none is given (must be one of `categories`).
+        default_category: String = "General".into();
+        /// Departments (queues). Agents can be limited to some of them.
+        departments: Vec<String> = vec!["Support".into()];
+        /// Department of new tickets when none is given (must be one of `departments`).
+        default_department: String = "Support".into();
+        /// Priority of new tickets when none is given: urgent, high, medium or low.
+        default_priority: String = "medium".into();
+    }
+}
+
+section! {
+    /// Where the desk listens and keeps its data.
+    ServerConfig "server" {
+        /// Web UI + API listen address. `--http ADDR` overrides it.
+        http: String = "127.0.0.1:8080".into();
+        /// The URL people reach the desk at (links, cookie security).
+        public_url: String = "http://127.0.0.1:8080".into();
+        /// Where the database lives. `--data-dir DIR` overrides it.
+        data_dir: PathBuf = PathBuf::from("./frontdesk-data");
+        /// Secure flag on the session cookie: "auto" (when public_url is https),
+        /// "always" or "never".
+        secure_cookies: SecureCookies = SecureCookies::Auto;
+        /// Database page cache in MiB: the main knob for the server's memory use.
+        /// Pages not in the cache are read from the OS file cache.
+        cache_mib: usize = 16, in 1..=65536;
+        /// /healthz answers 503 when the oldest message waiting in the spool is older
+        /// than this many seconds (mail accepted but not becoming tickets).
+        health_spool_age_secs: u64 = 60, in 1..=86400;
+    }
+}
+
+section! {
+    /// How statuses move on their own.
+    WorkflowConfig "workflow" {
+        /// An agent's public reply moves an Open ticket to Pending (waiting on the
+        /// customer) unless the agent picks another status.
+        agent_reply_sets_pending: bool = true;
+        /// A requester's reply moves a Pending or Resolved ticket back to Open.
+        requester_reply_reopens: bool = true;
+        /// Days a ticket stays in Trash (admins can restore it) before it is purged.
+        trash_days: u32 = 30, in 1..=3650;
+    }
+}
+
+section! {
+    /// Sizes and counts, so bad input gets a clear error instead of eating memory.
+    LimitsConfig "limits" {
+        /// Longest subject, in characters.
+        subject_max_chars: usize = 250, in 1..=100000;
+        /// Largest reply, note or description, in bytes.
+        body_max_bytes: usize = 256 * 1024, in 1..=1073741824;
+        /// Largest HTTP request body (forms, JSON), in bytes.
+        request_max_bytes: usize = 1024 * 1024, in 1..=1073741824;
+        /// Largest single attachment, in bytes.
+        attachment_max_bytes: u64 = 10 * 1024 * 1024, in 1..=1073741824;
+        /// Largest reply with attachments an agent can post, in bytes.
+        upload_max_bytes: usize = 25 * 1024 * 1024, in 1..=17179869184;
+        /// Most tags on one ticket.
+        tags_max: usize = 20, in 1..=1000;
+        /// Most collaborators (people copied on the conversation) on one ticket; a
+        /// mail with more addresses adds this many and an event says how many were not.
+        collaborators_max: usize = 20, in 1..=10000;
+        /// Tickets per queue page, and the API's default page size.
+        page_size: usize = 50, in 1..=500;
+        /// Seconds a whole HTTP request body may take to arrive (slow senders are cut off).
+        body_timeout_secs: u64 = 60, in 1..=3600;
+        /// Agents' uploads (replies with attachments) accepted at the same time; each
+        /// is written to <data_dir>/tmp as it arrives, never held in memory.
+        concurrent_uploads: usize = 8, in 1..=1024;
+    }
+}
+
+section! {
+    /// Sessions and login throttling.
+    SecurityConfig "security" {
+        /// A login session ends after this many hours without use.
+        session_idle_hours: u64 = 168, in 1..=87600;
+        /// Failed logins allowed per account within the window before it is throttled.
+        login_failures_per_account: u32 = 5, in 1..=1000000;
+        /// Failed logins allowed per client IP within the window.
+        login_failures_per_ip: u32 = 20, in 1..=1000000;
+        /// The throttling window, in seconds.
+        login_window_secs: u64 = 900, in 1..=86400;
+    }
+}
+
+section! {
+    /// The built-in SMTP receiver: customers' mail servers deliver straight to it.
+    SmtpConfig "smtp" {
+        /// Run it with `serve`.
+        enabled: bool = true;
+        /// Listen address; use "0.0.0.0:25" in production and point your MX record here.
+        /// `--smtp ADDR` overrides it.
+        listen: String = "127.0.0.1:2525".into();
+        /// EHLO name and the `by` of Received headers.
+        hostname: String = "localhost".into();
+        /// Largest message accepted, in bytes (advertised in EHLO SIZE).
+        max_message_size: usize = 26_214_400, in 1..=1073741824;
+        /// Longest line in a message, in bytes (RFC 5321 asks for 1000; real mail
+        /// is often longer).
+        max_line_length: usize = 10_000, in 1000..=1073741824;
+        /// Most header fields in one message.
+        max_header_count: usize = 500, in 1..=100000;
+        /// Most recipients of one message.
+        max_recipients: usize = 50, in 1..=100000;
+        /// Most commands that move no mail (NOOP, RSET, VRFY, EHLO …, like Postfix's
+        /// smtpd_junk_command_limit) before a session is closed.
+        /// A relay may deliver any number of messages over one connection.
+        max_commands: usize = 1000, in 1..=100000000;
+        /// Most errors in one session before it is closed.
+        max_errors: usize = 10, in 1..=100000;
+        /// Concurrent connections in total.
+        max_connections: usize = 256, in 1..=100000;
+        /// Concurrent connections from one IP address. 50 lets a front MTA (Postfix
+        /// opens up to 20 per destination, plus cached ones) deliver at its default
+        /// concurrency.
+        max_connections_per_ip: usize = 50, in 1..=100000;
+        /// Seconds to wait for a whole command line (an absolute deadline: trickling
+        /// bytes does not extend it).
+        command_timeout_secs: u64 = 300, in 1..=3600;
+        /// Seconds the whole DATA (or BDAT) transfer may take.
+        data_timeout_secs: u64 = 600, in 1..=7200;
+        /// PEM certificate chain for STARTTLS. Empty: a self-signed certificate is
+        /// generated on first start and kept in the data directory.
+        tls_cert: String = String::new();
+        /// PEM private key for `tls_cert` (both or neither).
+        tls_key: String = String::new();
+        /// Senders refused at MAIL FROM with 550 5.7.1: addresses, or domains
+        /// ("example.com" or "@example.com", subdomains included).
+        banned_senders: Vec<String> = Vec::new();
+        /// Message bytes all sessions together hold in memory; a message that would go
+        /// over is answered 452 4.3.1 and retried by its sender.
+        max_data_memory: usize = 256 * 1024 * 1024, in 1..=17179869184;
+        /// Front MTAs the desk trusts: addresses or CIDR ranges exempt from the
+        /// per-address limit, e.g. ["127.0.0.1", "10.0.0.0/8"].
+        trusted_relays: Vec<String> = Vec::new();
+    }
+}
+
+section! {
+    /// Mail the desk sends: replies, acknowledgements, notifications. Every
+    /// [[mailbox]] address is the From of its department's mail.
+    OutgoingConfig "outgoing" {
+        /// Send at all; `--no-outgoing` turns it off (mail then stays queued).
+        enabled: bool = true;
+        /// host:port of the relay that sends for the desk. Empty: direct delivery to
+        /// each recipient's MX (STARTTLS when the server offers it).
+        smarthost: String = String::new();
+        /// DNS resolver (ip:port) for MX lookups in direct delivery; empty = the first
+        /// nameserver of /etc/resolv.conf.
+        dns_resolver: String = String::new();
+        /// Port of recipients' mail servers in direct delivery.
+        direct_port: u16 = 25, in 1..=65535;
+        /// Connection to the smarthost: "none", "starttls" or "tls".
+        security: SmarthostSecurity = SmarthostSecurity::None;
+        /// AUTH user for the smarthost; empty = no AUTH (set with password_file).
+        username: String = String::new();
+        /// File holding the AUTH password (kept out of the config file).
+        password_file: String = String::new();
+        /// Display name on outgoing mail; empty = desk.name.
+        from_name: String = String::new();
+        /// Subject of outgoing mail; {ref} is required so replies find their ticket.
+        subject_format: String = "[{ref}] {subject}".into();
+        /// An agent's reply when the ticket has collaborators: "cc" (one mail, all in
+        /// Cc) or "separate" (one mail each).
+        collaborators: CollaboratorMail = CollaboratorMail::Cc;
+        /// At most one acknowledgement per sender within this many minutes.
+        ack_window_minutes: u64 = 10, in 0..=10080;
+        /// Give up on undeliverable mail after this many hours (recorded on the ticket).
+        max_queue_hours: u64 = 48, in 1..=1440;
+        /// Seconds before each retry of a temporarily failed mail; the last repeats.
+        retry_secs: Vec<u64> = vec![60, 300, 900, 1800, 3600, 7200];
+        /// Directory with template overrides (ack.txt, reply.txt, new_ticket.txt,
+        /// note.txt, assigned.txt, requester_reply.txt, resolved.txt); empty = built in.
+        template_dir: String = String::new();
+        /// Days the signed link to a requester's ticket page (sent in their mail) works.
+        link_days: u64 = 3, in 1..=3650;
+        /// Days an agent may answer a notification by mail: the signed token in its
+        /// Message-ID is what lets such an answer act as the agent (and use #commands).
+        /// Mail from an agent's address without a valid token is kept as an unverified
+        /// internal note (or held in Junk) and mailed to nobody.
+        command_token_days: u64 = 30, in 1..=3650;
+        /// Acknowledge a new ticket by mail to its requester (the autoresponder).
+        notify_ack: bool = true;
+        /// Alert the department's agents about a new ticket by mail.
+        notify_new_ticket: bool = true;
+        /// Send agents' public replies to the requester and collaborators.
+        notify_reply: bool = true;
+        /// Tell the assignee about internal notes by others.
+        notify_note: bool = true;
+        /// Tell an agent a ticket was assigned to them.
+        notify_assigned: bool = true;
+        /// Tell the assignee (or the department) that the requester replied.
+        notify_requester_reply: bool = true;
+        /// Tell the requester their ticket was resolved (and that replying reopens it).
+        notify_resolved: bool = true;
+    }
+}
+
+/// One support address and the department its mail goes to.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxConfig {
+    pub address: String,
+    #[serde(default)]
+    pub department: Option<String>,
+}
+
+impl MailboxConfig {
+    /// Its commented example in `config.example.toml`.
+    pub const EXAMPLE: &'static str = "\
+# One [[mailbox]] per support address the desk accepts mail for (also with
+# +tag sub-addressing). Mail to any other address is refused. With no mailbox
+# configured, the SMTP receiver refuses every recipient.
+# [[mailbox]]
+# address = \"support@example.test\"
+# department = \"Support\"
+";
+}
+
+/// A canned response: a name, the text (a template with the same variables as
+/// mail: `{{ requester.name }}`, `{{ ticket.ref }}`, `{{ agent.name }}` …) and
+/// optionally the one department it is for.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedConfig {
+    pub name: String,
+    pub text: String,
+    #[serde(default)]
+    pub department: Option<String>,
+}
+
+impl CannedConfig {
+    /// Its commented example in `config.example.toml`.
+    pub const EXAMPLE: &'static str = "\
+# Canned responses agents insert into a reply (one [[canned]] each). The text
+# may use {{ requester.name }}, {{ ticket.ref }}, {{ ticket.subject }},
+# {{ agent.name }} and {{ desk.name }}. `department` limits one to a department.
+# [[canned]]
+# name = \"Restart the router\"
+# text = \"\"\"Hello {{ requester.name }},
+#
+# please unplug the router for 30 seconds and plug it back in.
+#
+# {{ agent.name }}\"\"\"
+";
+}
+
+/// A shared view: a name, a search (the search box grammar) and the columns.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewConfig {
+    pub name: String,
+    pub query: String,
+    /// Comma list of columns: requester, status, priority, assignee, updated,
+    /// created, category, department, tags, due.
+    #[serde(default)]
+    pub columns: String,
+}
+
+impl ViewConfig {
+    /// Its commented example in `config.example.toml`.
+    pub const EXAMPLE: &'static str = "\
+# Shared views every agent sees in the sidebar (one [[view]] each): a name, a
+# search in the search box grammar, and optionally the columns to show
+# (requester, status, priority, assignee, updated, created, category,
+# department, tags, due).
+# [[view]]
+# name = \"VPN trouble\"
+# query = \"tag:vpn status:active\"
+# columns = \"requester,status,assignee,updated\"
+";
+}
