@@ -1,10 +1,6 @@
 //! frontdesk: a help desk in one binary. See ARCHITECTURE.md for the map.
 
 pub mod app;
-pub mod bench;
-pub mod bench_outbox;
-pub mod bench_search;
-pub mod bench_smtp;
 pub mod clock;
 pub mod config;
 pub mod desk;

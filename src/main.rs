@@ -1,4 +1,5 @@
-//! The `frontdesk` command line: serve, user, token, check-config, bench.
+//! The `frontdesk` command line: serve, user, token, check-config, ingest,
+//! reindex, mail test (benchmarks are the `frontdesk-bench` binary).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -66,9 +67,6 @@ enum Command {
     /// Outgoing mail tools.
     #[command(subcommand)]
     Mail(MailCmd),
-    /// Benchmarks that print measured numbers.
-    #[command(subcommand)]
-    Bench(BenchCmd),
 }
 
 #[derive(Subcommand)]
@@ -114,51 +112,6 @@ enum MailCmd {
     },
 }
 
-#[derive(Subcommand)]
-enum BenchCmd {
-    /// Outbox throughput to a local smarthost, in a fresh data dir.
-    Outbox {
-        #[arg(long, default_value_t = 5000)]
-        messages: usize,
-    },
-    /// Load-test the SMTP receiver through a real server on a fresh data dir.
-    Smtp {
-        /// Messages in the burst phase.
-        #[arg(long, default_value_t = 20_000)]
-        messages: usize,
-        /// Message size in bytes.
-        #[arg(long, default_value_t = 4096)]
-        size: usize,
-        /// Concurrent connections in the burst phase.
-        #[arg(long, default_value_t = 32)]
-        connections: usize,
-        /// Messages per second in the steady (latency) phase.
-        #[arg(long, default_value_t = 200)]
-        rate: usize,
-    },
-    /// Reindex speed, sidebar counts and search latency at 100 000 tickets.
-    Search {
-        #[arg(long, default_value_t = 100_000)]
-        tickets: u64,
-        #[arg(long, default_value_t = 5)]
-        entries: u32,
-        #[arg(long, default_value_t = 500)]
-        requests: usize,
-    },
-    /// Fill a data dir with synthetic tickets and measure queue and ticket pages
-    /// through the real HTTP server.
-    Web {
-        /// Tickets to create (skipped if the data dir already holds them).
-        #[arg(long, default_value_t = 100_000)]
-        tickets: u64,
-        /// Thread entries per ticket.
-        #[arg(long, default_value_t = 5)]
-        entries: u32,
-        /// Requests per measured page kind.
-        #[arg(long, default_value_t = 2000)]
-        requests: usize,
-    },
-}
 
 fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
     let mut cfg = Config::load_effective(cli.config.as_deref(), std::env::vars()).map_err(|e| {
@@ -254,12 +207,6 @@ fn main() -> ExitCode {
             .map(|ok| println!("{ok}")),
         Command::Reindex => reindex(cfg),
         Command::Ingest { sender, recipient } => return ExitCode::from(frontdesk::mail::ingest::run(cfg, sender, recipient)),
-        Command::Bench(BenchCmd::Outbox { messages }) => frontdesk::bench_outbox::run(&cfg.server.data_dir, messages),
-        Command::Bench(BenchCmd::Smtp { messages, size, connections, rate }) => {
-            frontdesk::bench_smtp::run(&cfg.server.data_dir, messages, size, connections, rate)
-        }
-        Command::Bench(BenchCmd::Search { tickets, entries, requests }) => frontdesk::bench_search::run(&cfg, tickets, entries, requests),
-        Command::Bench(BenchCmd::Web { tickets, entries, requests }) => frontdesk::bench::web(&cfg, tickets, entries, requests),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -238,7 +238,7 @@ impl Desk {
     }
 
     /// Finds the requester by email or creates the contact (first contact).
-    pub(crate) fn requester_in(w: &mut Write, email: &str, name: &str, now: Timestamp) -> Result<Person> {
+    pub fn requester_in(w: &mut Write, email: &str, name: &str, now: Timestamp) -> Result<Person> {
         let email = crate::domain::people::normalize_email(email)
             .ok_or_else(|| invalid("requester", format!("{email:?} is not an email address")))?;
         if let Some(mut p) = w.person_by_email(&email)? {

@@ -1,4 +1,4 @@
-//! `frontdesk bench smtp`: a load generator for the SMTP receiver. Starts a
+//! `frontdesk-bench smtp`: a load generator for the SMTP receiver. Starts a
 //! real `frontdesk serve` on a fresh data dir, measures the disk's plain fsync
 //! rate, then (1) sends at a fixed rate and reads accept→ticket latency from
 //! the server's /metrics, (2) sends N messages from 4 sequential senders and
@@ -153,7 +153,7 @@ impl Desk {
         let cfg_arg = cfg_path.to_string_lossy().into_owned();
         let dir_arg = dir.to_string_lossy().into_owned();
         let (child, addrs) =
-            crate::bench::spawn_server(&["--config", &cfg_arg, "--data-dir", &dir_arg, "--no-outgoing"], &["http://", "smtp://"])?;
+            crate::web::spawn_server(&["--config", &cfg_arg, "--data-dir", &dir_arg, "--no-outgoing"], &["http://", "smtp://"])?;
         let pid = child.id();
         Ok(Desk { child, pid, http: addrs[0].clone(), smtp: addrs[1].clone() })
     }

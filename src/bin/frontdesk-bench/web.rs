@@ -1,4 +1,4 @@
-//! `frontdesk bench web`: fills a data dir with synthetic tickets and measures the
+//! `frontdesk-bench web`: fills a data dir with synthetic tickets and measures the
 //! queue and ticket pages through the real HTTP server (a child `frontdesk serve`
 //! process), printing latency percentiles and the server's RSS against targets.
 
@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::config::Config;
-use crate::desk::DeskError;
-use crate::domain::{Channel, EntryKind, Person, Priority, Role, Status, ThreadEntry, Ticket, TicketRef, Timestamp};
-use crate::store::{Session, Store};
+use frontdesk::config::Config;
+use frontdesk::desk::DeskError;
+use frontdesk::domain::{Channel, EntryKind, Person, Priority, Role, Status, ThreadEntry, Ticket, TicketRef, Timestamp};
+use frontdesk::store::{Session, Store};
 
 /// Session token the bench plants for its admin (only ever in a bench data dir).
 const BENCH_SESSION: &str = "b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3";
@@ -97,7 +97,7 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
                 let id = w.next_id("ticket")?;
                 let r = rng.below(requesters);
                 let email = format!("customer{r}@example.org");
-                let requester = crate::desk::Desk::requester_in(w, &email, &format!("Customer {r}"), now)?.id;
+                let requester = frontdesk::desk::Desk::requester_in(w, &email, &format!("Customer {r}"), now)?.id;
                 // Most history is closed; about 8% is still active work.
                 let status = match rng.below(100) {
                     0..=3 => Status::Open,
@@ -213,7 +213,11 @@ pub(crate) fn rss_kib(pid: u32, field: &str) -> u64 {
 pub(crate) fn spawn_server(args: &[&str], schemes: &[&str]) -> anyhow::Result<(std::process::Child, Vec<String>)> {
     // FRONTDESK_BENCH_WRAPPER (e.g. "heaptrack") runs the server under a
     // profiler; the RSS figures then include the wrapper's process.
-    let exe = std::env::current_exe()?;
+    // The server binary sits next to this one (target/release/frontdesk).
+    let exe = std::env::current_exe()?.with_file_name("frontdesk");
+    if !exe.exists() {
+        bail!("{} not found: build it first (cargo build --release)", exe.display());
+    }
     let mut cmd = match std::env::var("FRONTDESK_BENCH_WRAPPER") {
         Ok(w) if !w.trim().is_empty() => {
             let mut parts = w.split_whitespace();
@@ -258,7 +262,7 @@ pub fn web(cfg: &Config, tickets: u64, entries: u32, requests: usize) -> anyhow:
     // while its pages are timed.
     {
         let store = Store::open_with_cache(&cfg.server.data_dir, cfg.server.cache_mib * 1024 * 1024)?;
-        let (index, rebuild) = crate::search::SearchIndex::open(&cfg.server.data_dir, 96 << 20)?;
+        let (index, rebuild) = frontdesk::search::SearchIndex::open(&cfg.server.data_dir, 96 << 20)?;
         if rebuild || store.read()?.index_queue_len()? > 0 {
             let started = Instant::now();
             let n = index.rebuild(&store, |_, _, _| {})?;

@@ -1,4 +1,4 @@
-//! `frontdesk bench search`: at 100 000 tickets / 500 000 thread entries,
+//! `frontdesk-bench search`: at 100 000 tickets / 500 000 thread entries,
 //! measures a full reindex (entries/s), the sidebar view counts, and search
 //! latency (free text plus two tokens) through the real HTTP server, with the
 //! server's RSS while the index is open.
@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 
-use crate::bench::{Conn, Rng, WORDS, fill, percentile, rss_kib, spawn_server};
-use crate::clock::SystemClock;
-use crate::config::Config;
-use crate::desk::Desk;
-use crate::search::SearchIndex;
-use crate::store::Store;
+use crate::web::{Conn, Rng, WORDS, fill, percentile, rss_kib, spawn_server};
+use frontdesk::clock::SystemClock;
+use frontdesk::config::Config;
+use frontdesk::desk::Desk;
+use frontdesk::search::SearchIndex;
+use frontdesk::store::Store;
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3

@@ -1,4 +1,4 @@
-//! `frontdesk bench outbox`: outbox throughput. Queues N mails in a fresh data
+//! `frontdesk-bench outbox`: outbox throughput. Queues N mails in a fresh data
 //! dir, starts a local sink SMTP server as the smarthost, and measures how fast
 //! the delivery worker empties the outbox (4 connections to the smarthost).
 
@@ -10,11 +10,11 @@ use std::time::Instant;
 use anyhow::bail;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::clock::SystemClock;
-use crate::config::Config;
-use crate::desk::{Desk, DeskError};
-use crate::domain::Timestamp;
-use crate::store::{OutMail, Store};
+use frontdesk::clock::SystemClock;
+use frontdesk::config::Config;
+use frontdesk::desk::{Desk, DeskError};
+use frontdesk::domain::Timestamp;
+use frontdesk::store::{OutMail, Store};
 
 /// A smarthost that accepts everything and counts messages.
 async fn sink(listener: tokio::net::TcpListener, count: Arc<AtomicUsize>) {
@@ -63,7 +63,7 @@ async fn sink(listener: tokio::net::TcpListener, count: Arc<AtomicUsize>) {
 }
 
 pub fn run(data_dir: &Path, messages: usize) -> anyhow::Result<()> {
-    if data_dir.join(crate::store::DB_FILE).exists() {
+    if data_dir.join(frontdesk::store::DB_FILE).exists() {
         bail!("{} already holds a database; point --data-dir at a new directory", data_dir.display());
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -105,7 +105,7 @@ pub fn run(data_dir: &Path, messages: usize) -> anyhow::Result<()> {
             queued += n;
         }
         let start = Instant::now();
-        while crate::mail::outbound::run_once(&desk).await > 0 {}
+        while frontdesk::mail::outbound::run_once(&desk).await > 0 {}
         let secs = start.elapsed().as_secs_f64();
         let delivered = count.load(Ordering::Relaxed);
         let left = desk.store.read()?.outbox_all(10)?.len();
