@@ -86,8 +86,7 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
             }
         }
     });
-    let outbox_wake = Arc::new(tokio::sync::Notify::new());
-    crate::mail::outbound::start(desk.clone(), outbox_wake.clone());
+    crate::mail::outbound::start(desk.clone());
     let stats = Arc::new(crate::mail::worker::MailStats::default());
     let spooler = crate::mail::spool::Spooler::start(desk.clone());
     // Mail left in the spool by the previous run is processed first.

@@ -112,7 +112,6 @@ enum MailCmd {
     },
 }
 
-
 fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
     let mut cfg = Config::load_effective(cli.config.as_deref(), std::env::vars()).map_err(|e| {
         eprintln!("frontdesk: config error: {e}");

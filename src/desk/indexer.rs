@@ -19,6 +19,8 @@ pub fn start_indexer(desk: Arc<Desk>, index: Arc<SearchIndex>, rebuild: bool) {
         loop {
             match changes.recv().await {
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                // Only outgoing mail changed: nothing to index.
+                Ok(c) if c.tickets.is_empty() => {}
                 // A full channel already holds a wake-up: nothing is lost.
                 _ => {
                     if let Err(std::sync::mpsc::TrySendError::Disconnected(_)) = wake_tx.try_send(()) {

@@ -14,7 +14,6 @@ use mail_send::mail_builder::MessageBuilder;
 use mail_send::mail_builder::headers::raw::Raw;
 use mail_send::smtp::message::Message;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::Notify;
 
 use crate::desk::{Desk, DeskError};
 use crate::domain::{Event, Timestamp};
@@ -400,20 +399,43 @@ async fn futures_join<F: std::future::Future>(futs: impl Iterator<Item = F>) -> 
     out.into_iter().flatten().collect()
 }
 
-/// Runs the sender until the process ends. `wake` makes it look at once.
-pub fn start(desk: Arc<Desk>, wake: Arc<Notify>) {
+/// Runs the sender until the process ends. It looks again as soon as a
+/// commit queues or reschedules mail (the store's change feed, the one
+/// wake-up source) and when the next retry falls due.
+pub fn start(desk: Arc<Desk>) {
     let jobs = desk.jobs.clone();
     jobs.task("outbox", move || {
-        let (desk, wake) = (desk.clone(), wake.clone());
+        let desk = desk.clone();
         async move {
+            // Subscribed before the first look, so no commit after it is missed.
+            let mut changes = desk.store.subscribe();
             while !desk.jobs.stopping() {
                 let tried = if desk.config.outgoing.enabled { run_once(&desk).await } else { 0 };
-                if tried == 0 {
-                    let _ = tokio::time::timeout(Duration::from_millis(200), wake.notified()).await;
+                if tried > 0 {
+                    continue;
+                }
+                tokio::select! {
+                    r = changes.recv() => {
+                        if let Err(tokio::sync::broadcast::error::RecvError::Closed) = r {
+                            return;
+                        }
+                    }
+                    _ = tokio::time::sleep(next_wait(&desk)) => {}
+                    _ = desk.jobs.stopped() => {}
                 }
             }
         }
     });
+}
+
+/// How long until the next queued mail is due: at least 10 ms, at most 5 s
+/// (so a changed clock is noticed).
+fn next_wait(desk: &Desk) -> Duration {
+    let now = desk.now().0;
+    match desk.store.read().and_then(|r| r.outbox_next_due()) {
+        Ok(Some(t)) => Duration::from_millis((t.0 - now).clamp(10, 5000) as u64),
+        _ => Duration::from_secs(5),
+    }
 }
 
 /// Sends a test message straight to the smarthost and reports its answer

@@ -36,8 +36,18 @@ pub(crate) struct Handle {
 pub struct Store {
     main: Handle,
     spool: SpoolLog,
-    /// Ids of tickets changed by each committed transaction, for live views.
-    changes: tokio::sync::broadcast::Sender<Vec<u64>>,
+    /// What each committed transaction changed: the one wake-up source of
+    /// live views, the indexer and the outbox.
+    changes: tokio::sync::broadcast::Sender<Change>,
+}
+
+/// What one committed transaction changed (see `Store::subscribe`).
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    /// Tickets changed, sorted, without repeats.
+    pub tickets: Vec<u64>,
+    /// Outgoing mail was queued or rescheduled.
+    pub outbox: bool,
 }
 
 /// Whether an error means redb needs reopening (I/O failed underneath it).
@@ -201,24 +211,27 @@ impl Handle {
     }
 
     /// Runs `f` in one write transaction and commits it if `f` returns Ok;
-    /// returns its result and the tickets it touched.
+    /// returns its result and what it changed.
     pub(crate) fn write_with<T, E: From<StoreError>>(
         &self,
         durability: redb::Durability,
         f: impl FnOnce(&mut Write) -> std::result::Result<T, E>,
-    ) -> std::result::Result<(T, Vec<u64>), E> {
+    ) -> std::result::Result<(T, Change), E> {
         if self.io_failure().is_some() {
             self.recover();
         }
         let begun = self.db().and_then(|db| Ok(db.begin_write()?));
         let mut tx = begun.inspect_err(|e| self.note(e))?;
         tx.set_durability(durability);
-        let mut w = Write { tx, touched: Vec::new() };
+        let mut w = Write { tx, touched: Vec::new(), outbox: false };
         let out = f(&mut w)?;
         w.enqueue_touched().inspect_err(|e| self.note(e))?;
         let committed: Result<()> = w.tx.commit().map_err(StoreError::from);
         committed.inspect_err(|e| self.note(e))?;
-        Ok((out, w.touched))
+        let mut tickets = w.touched;
+        tickets.sort_unstable();
+        tickets.dedup();
+        Ok((out, Change { tickets, outbox: w.outbox }))
     }
 }
 
@@ -269,18 +282,16 @@ impl Store {
         durability: redb::Durability,
         f: impl FnOnce(&mut Write) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let (out, mut touched) = self.main.write_with(durability, f)?;
-        if !touched.is_empty() {
-            touched.sort_unstable();
-            touched.dedup();
+        let (out, change) = self.main.write_with(durability, f)?;
+        if !change.tickets.is_empty() || change.outbox {
             // Nobody listening is fine.
-            let _ = self.changes.send(touched);
+            let _ = self.changes.send(change);
         }
         Ok(out)
     }
 
-    /// Subscribes to the ids of tickets changed by each commit from now on.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Vec<u64>> {
+    /// Subscribes to what each commit changes from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change> {
         self.changes.subscribe()
     }
 }

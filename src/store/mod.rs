@@ -16,7 +16,7 @@ mod workflow;
 
 use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 
-pub use db::Store;
+pub use db::{Change, Store};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 pub use spool::{SPOOL_FILE, SpoolLog};
@@ -503,6 +503,8 @@ pub struct Write {
     tx: WriteTransaction,
     /// Tickets this transaction changed (announced after commit).
     touched: Vec<u64>,
+    /// Whether it queued or rescheduled outgoing mail (announced too).
+    outbox: bool,
 }
 
 impl Write {

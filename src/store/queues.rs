@@ -49,6 +49,12 @@ impl Read {
         Ok((n, due.len()?))
     }
 
+    /// When the next queued mail is due, if any is waiting.
+    pub fn outbox_next_due(&self) -> Result<Option<Timestamp>> {
+        let due = self.tx.open_table(OUTBOX_DUE)?;
+        Ok(due.first()?.map(|(k, _)| Timestamp(k.value().0)))
+    }
+
     /// Every outbox entry (queued and failed), newest first.
     pub fn outbox_all(&self, max: usize) -> Result<Vec<OutMail>> {
         let t = self.tx.open_table(OUTBOX)?;
@@ -79,6 +85,7 @@ impl Write {
         if m.id == 0 {
             m.id = self.next_id("outmail")?;
         }
+        self.outbox = true;
         if let Some(o) = old
             && !o.failed
         {

@@ -39,7 +39,8 @@ pub async fn events(State(st): State<AppState>, a: Agent) -> Response {
                     _ = desk.jobs.stopped() => return None,
                 };
                 match received {
-                    Ok(ids) => {
+                    Ok(change) => {
+                        let ids = change.tickets;
                         let visible: Vec<String> = match desk.store.read() {
                             Ok(r) => ids
                                 .into_iter()

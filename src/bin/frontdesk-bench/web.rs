@@ -210,6 +210,9 @@ pub(crate) fn rss_kib(pid: u32, field: &str) -> u64 {
 
 /// Starts `frontdesk serve` on ephemeral ports as a child process and reads
 /// the announced address for each scheme in `schemes` ("http://", "smtp://").
+/// `GLIBC_TUNABLES` of `systemd/frontdesk.service`.
+const SHIPPED_TUNABLES: &str = "glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=262144";
+
 pub(crate) fn spawn_server(args: &[&str], schemes: &[&str]) -> anyhow::Result<(std::process::Child, Vec<String>)> {
     // FRONTDESK_BENCH_WRAPPER (e.g. "heaptrack") runs the server under a
     // profiler; the RSS figures then include the wrapper's process.
@@ -227,6 +230,13 @@ pub(crate) fn spawn_server(args: &[&str], schemes: &[&str]) -> anyhow::Result<(s
         }
         _ => Command::new(exe),
     };
+    // The allocator tuning of systemd/frontdesk.service, so the numbers are
+    // those of the desk as shipped (FRONTDESK_BENCH_GLIBC_TUNABLES overrides;
+    // empty measures glibc's defaults).
+    let tunables = std::env::var("FRONTDESK_BENCH_GLIBC_TUNABLES").unwrap_or_else(|_| SHIPPED_TUNABLES.to_string());
+    if !tunables.is_empty() {
+        cmd.env("GLIBC_TUNABLES", tunables);
+    }
     let mut child = cmd
         .args(args)
         .args(["--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "serve"])
