@@ -12,6 +12,9 @@ use crate::search::SearchIndex;
 /// commit (and once a second, to pick up anything a missed wake-up left).
 /// Runs on one dedicated thread: its allocations stay in one place instead of
 /// spreading over the runtime's blocking pool.
+/// Pause between index commits while mail waits in the spool.
+const BACKLOG_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
+
 pub fn start_indexer(desk: Arc<Desk>, index: Arc<SearchIndex>, rebuild: bool) {
     let (wake_tx, wake_rx) = std::sync::mpsc::sync_channel::<()>(1);
     let mut changes = desk.store.subscribe();
@@ -45,7 +48,16 @@ pub fn start_indexer(desk: Arc<Desk>, index: Arc<SearchIndex>, rebuild: bool) {
         while !desk.jobs.stopping() {
             match index.drain_queue(&desk.store) {
                 Ok(0) => {}
-                Ok(_) => continue,
+                Ok(_) => {
+                    // While mail waits in the spool, tickets come first: the
+                    // indexer shares the CPU with the mail worker, and fewer,
+                    // larger index commits cost less in all. Search lags by
+                    // at most BACKLOG_PAUSE meanwhile.
+                    if desk.store.spool().len().unwrap_or(0) > 0 {
+                        std::thread::sleep(BACKLOG_PAUSE);
+                    }
+                    continue;
+                }
                 Err(e) => {
                     tracing::error!("indexing failed (will retry): {e}");
                     std::thread::sleep(std::time::Duration::from_secs(2));
