@@ -181,13 +181,15 @@ impl super::Store {
 impl Read {
     /// Spool ids waiting to be processed, oldest first.
     pub fn spool_ids(&self, max: usize) -> Result<Vec<u64>> {
-        let t = self.tx.open_table(SPOOL)?;
+        self.first_keys(SPOOL, max)
+    }
+
+    /// The first `max` keys of a table keyed by id, in order.
+    fn first_keys<V: redb::Value + 'static>(&self, table: TableDefinition<u64, V>, max: usize) -> Result<Vec<u64>> {
+        let t = self.tx.open_table(table)?;
         let mut out = Vec::new();
-        for row in t.iter()? {
+        for row in t.iter()?.take(max) {
             out.push(row?.0.value());
-            if out.len() >= max {
-                break;
-            }
         }
         Ok(out)
     }
@@ -216,15 +218,7 @@ impl Read {
 
     /// (main database) consumed spool ids, oldest first.
     pub fn spool_done(&self, max: usize) -> Result<Vec<u64>> {
-        let t = self.tx.open_table(SPOOL_DONE)?;
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            out.push(row?.0.value());
-            if out.len() >= max {
-                break;
-            }
-        }
-        Ok(out)
+        self.first_keys(SPOOL_DONE, max)
     }
 }
 
