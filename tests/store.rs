@@ -386,3 +386,34 @@ fn schema_4_spool_moves_to_its_own_file_and_is_processed_once() {
     subjects.sort();
     assert_eq!(subjects, vec!["left in the old spool", "second one", "third one"]);
 }
+
+/// A done mark left in the database (a crash after the ticket commit) must
+/// never match a new message, even when the spool log is moved away and
+/// made anew: new spool ids start after every marked one.
+#[test]
+fn a_new_spool_log_never_reuses_a_marked_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = frontdesk::store::SpoolEntry {
+        received_at: Timestamp(1_700_000_000_000),
+        mail_from: "new@customer.test".into(),
+        rcpt_to: vec!["support@example.test".into()],
+        size: 0,
+        source: "smtp 192.0.2.1".into(),
+    };
+    let first = {
+        let store = Store::open(dir.path()).unwrap();
+        let id = store.spool().put_batch(&[(&entry, &b"From: a@customer.test\r\nSubject: one\r\n\r\nx\r\n"[..])]).unwrap()[0];
+        store.write(|w| w.mark_spool_done(id).map(|_| ())).unwrap();
+        id
+    };
+    std::fs::remove_file(dir.path().join(frontdesk::store::SPOOL_FILE)).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let raw = b"From: New <new@customer.test>\r\nSubject: after the move\r\nMessage-ID: <moved@customer.test>\r\n\r\nhello\r\n";
+    let next = store.spool().put_batch(&[(&entry, &raw[..])]).unwrap()[0];
+    assert!(next > first, "id {next} after the marked {first}");
+    let desk = Desk::new(store, Arc::new(Config::default()), Arc::new(ManualClock::new(Timestamp(1_700_000_100_000))));
+    assert_eq!(frontdesk::mail::worker::drain(&desk, &frontdesk::mail::worker::MailStats::default()), 1);
+    let r = desk.store.read().unwrap();
+    let subjects: Vec<String> = r.ticket_ids().unwrap().into_iter().map(|id| r.ticket(id).unwrap().unwrap().subject).collect();
+    assert_eq!(subjects, vec!["after the move"]);
+}

@@ -335,7 +335,15 @@ mod tests {
             "config.example.toml differs from the declarations; run `frontdesk check-config --example > config.example.toml`"
         );
         // Every key of every section has its doc.
-        for keys in [DeskConfig::KEYS, ServerConfig::KEYS, SmtpConfig::KEYS, OutgoingConfig::KEYS, LimitsConfig::KEYS] {
+        for keys in [
+            DeskConfig::KEYS,
+            ServerConfig::KEYS,
+            WorkflowConfig::KEYS,
+            LimitsConfig::KEYS,
+            SecurityConfig::KEYS,
+            SmtpConfig::KEYS,
+            OutgoingConfig::KEYS,
+        ] {
             assert!(keys.iter().all(|k| !k.doc.trim().is_empty()));
         }
     }

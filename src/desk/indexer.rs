@@ -7,14 +7,14 @@ use std::sync::Arc;
 use super::Desk;
 use crate::search::SearchIndex;
 
+/// Pause between index commits while mail waits in the spool.
+const BACKLOG_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Keeps the index in step with the store until the store's change stream ends:
 /// rebuilds first when needed, then indexes whatever the queue holds after each
 /// commit (and once a second, to pick up anything a missed wake-up left).
 /// Runs on one dedicated thread: its allocations stay in one place instead of
 /// spreading over the runtime's blocking pool.
-/// Pause between index commits while mail waits in the spool.
-const BACKLOG_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
-
 pub fn start_indexer(desk: Arc<Desk>, index: Arc<SearchIndex>, rebuild: bool) {
     let (wake_tx, wake_rx) = std::sync::mpsc::sync_channel::<()>(1);
     let mut changes = desk.store.subscribe();
@@ -52,8 +52,8 @@ pub fn start_indexer(desk: Arc<Desk>, index: Arc<SearchIndex>, rebuild: bool) {
                     // While mail waits in the spool, tickets come first: the
                     // indexer shares the CPU with the mail worker, and fewer,
                     // larger index commits cost less in all. Search lags by
-                    // at most BACKLOG_PAUSE meanwhile.
-                    if desk.store.spool().len().unwrap_or(0) > 0 {
+                    // up to BACKLOG_PAUSE more per batch of the index queue meanwhile.
+                    if !desk.jobs.stopping() && desk.store.spool().len().unwrap_or(0) > 0 {
                         std::thread::sleep(BACKLOG_PAUSE);
                     }
                     continue;

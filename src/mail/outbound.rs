@@ -362,6 +362,9 @@ pub async fn run_once(desk: &Desk) -> usize {
         }
     };
     let n = due.len();
+    if n == 0 {
+        return 0;
+    }
     let mut built = Vec::with_capacity(n);
     for m in due {
         match bodies_of(desk, &m) {
@@ -410,22 +413,38 @@ pub fn start(desk: Arc<Desk>) {
             // Subscribed before the first look, so no commit after it is missed.
             let mut changes = desk.store.subscribe();
             while !desk.jobs.stopping() {
-                let tried = if desk.config.outgoing.enabled { run_once(&desk).await } else { 0 };
+                let sending = desk.config.outgoing.enabled;
+                let tried = if sending { run_once(&desk).await } else { 0 };
                 if tried > 0 {
                     continue;
                 }
+                // Not sending: queued mail waits; only the stop matters.
+                let wait = if sending { next_wait(&desk) } else { Duration::from_secs(3600) };
                 tokio::select! {
-                    r = changes.recv() => {
-                        if let Err(tokio::sync::broadcast::error::RecvError::Closed) = r {
+                    stop = outbox_changed(&mut changes) => {
+                        if stop {
                             return;
                         }
                     }
-                    _ = tokio::time::sleep(next_wait(&desk)) => {}
+                    _ = tokio::time::sleep(wait) => {}
                     _ = desk.jobs.stopped() => {}
                 }
             }
         }
     });
+}
+
+/// Waits for a commit that queued or rescheduled mail (a lagged feed counts:
+/// something may have been missed); true when the feed has closed.
+async fn outbox_changed(changes: &mut tokio::sync::broadcast::Receiver<crate::store::Change>) -> bool {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match changes.recv().await {
+            Ok(c) if !c.outbox => continue,
+            Ok(_) | Err(RecvError::Lagged(_)) => return false,
+            Err(RecvError::Closed) => return true,
+        }
+    }
 }
 
 /// How long until the next queued mail is due: at least 10 ms, at most 5 s

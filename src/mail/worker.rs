@@ -82,7 +82,14 @@ pub fn drain(desk: &Desk, stats: &MailStats) -> usize {
             // becoming tickets twice.
             match spool.remove(&finished) {
                 Ok(()) => removed_since_prune += finished.len(),
-                Err(e) => tracing::error!("cannot drop processed mail from the spool (kept, done marks hold): {e}"),
+                Err(e) => {
+                    // The spool log cannot be written (a full disk, say): back
+                    // off instead of processing the same mail again at once;
+                    // the caller's wait retries later.
+                    tracing::error!("cannot drop processed mail from the spool (kept, done marks hold): {e}");
+                    std::thread::sleep(Duration::from_millis(500));
+                    return n;
+                }
             }
         }
         if desk.jobs.stopping() {

@@ -48,6 +48,7 @@ impl SpoolLog {
             Ok::<_, StoreError>(())
         })?;
         log.adopt_legacy(main)?;
+        log.ids_after_marks(main)?;
         Ok(log)
     }
 
@@ -86,6 +87,21 @@ impl SpoolLog {
             })?;
             tracing::info!("moved {} message(s) from the database's spool to {SPOOL_FILE}", ids.len());
         }
+    }
+
+    /// New ids come after every id the main database knows (its done marks
+    /// and the old in-database counter), even when this file is new (moved
+    /// away, say): a stale mark must never match a new message.
+    fn ids_after_marks(&self, main: &Handle) -> Result<()> {
+        let r = main.read()?;
+        let last_mark = r.tx.open_table(SPOOL_DONE)?.last()?.map(|(k, _)| k.value()).unwrap_or(0);
+        let floor = r.meta("next.spool")?.max(last_mark + 1);
+        drop(r);
+        if self.h.read()?.meta("next.spool")? >= floor {
+            return Ok(());
+        }
+        self.h.write_with(redb::Durability::Immediate, |w| w.set_meta("next.spool", floor))?;
+        Ok(())
     }
 
     /// Durably stores messages in one commit (one fsync); returns their ids.
@@ -223,7 +239,10 @@ impl Read {
 }
 
 impl Write {
-    /// Puts one accepted message in the spool; returns its id.
+    /// Puts one accepted message in the spool of this transaction's file;
+    /// returns its id. Mail goes through `SpoolLog::put_batch`; on the main
+    /// database this only writes the schema-4 table (what migration tests
+    /// need), which is moved to the log at the next open.
     pub fn put_spool(&mut self, entry: &SpoolEntry, raw: &[u8]) -> Result<u64> {
         let id = self.next_id("spool")?;
         self.put_spool_at(id, entry, raw)?;

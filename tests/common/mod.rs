@@ -274,7 +274,6 @@ impl Browser {
         self.finish(res).await
     }
 
-    /// Posts a form with the page's CSRF token added.
     /// GETs `path` until its body passes `done` (at most ~10 s); the last answer.
     pub async fn get_until(&mut self, path: &str, done: impl Fn(&str) -> bool) -> Response {
         let mut page = self.get(path).await;
@@ -288,6 +287,7 @@ impl Browser {
         page
     }
 
+    /// Posts a form with the page's CSRF token added.
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
         let mut fields: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         if !form.iter().any(|(k, _)| *k == "_csrf") {
@@ -468,10 +468,12 @@ impl MailDesk {
     }
 
     /// Waits until the API lists `n` tickets (all statuses); returns them.
+    /// A 503 (storage recovering, "nothing was changed") is waited out too.
     pub async fn wait_tickets(&self, n: usize) -> Vec<serde_json::Value> {
         for _ in 0..200 {
-            let all = self.all_tickets().await;
-            if all.len() >= n {
+            if let Some(all) = self.listed_tickets().await
+                && all.len() >= n
+            {
                 return all;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -480,6 +482,14 @@ impl MailDesk {
     }
 
     pub async fn all_tickets(&self) -> Vec<serde_json::Value> {
+        match self.listed_tickets().await {
+            Some(all) => all,
+            None => panic!("the API answered 503 (storage unavailable)"),
+        }
+    }
+
+    /// Every ticket through the API; None while it answers 503.
+    async fn listed_tickets(&self) -> Option<Vec<serde_json::Value>> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -488,11 +498,14 @@ impl MailDesk {
                 None => "/tickets?status=all&limit=500&sort=created_asc".to_string(),
             };
             let (st, page) = self.api.call("GET", &path, None).await;
+            if st == 503 {
+                return None;
+            }
             assert_eq!(st, 200, "{page}");
             out.extend(page["tickets"].as_array().cloned().unwrap_or_default());
             match page["next"].as_str() {
                 Some(c) => cursor = Some(c.to_string()),
-                None => return out,
+                None => return Some(out),
             }
         }
     }
