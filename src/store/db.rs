@@ -129,12 +129,8 @@ impl Handle {
         Ok(Handle { db: RwLock::new(Some(Arc::new(db))), path, cache_bytes, failure: Mutex::new(None) })
     }
 
-    /// The database as it is open now (for migrations at start).
-    pub(crate) fn database(&self) -> Result<Arc<Database>> {
-        self.db()
-    }
-
-    fn db(&self) -> Result<Arc<Database>> {
+    /// The database as it is open now (migrations at start use it directly).
+    pub(crate) fn db(&self) -> Result<Arc<Database>> {
         let slot = self.db.read().map_err(|_| StoreError::Corrupt { table: "-", detail: "store lock poisoned".into() })?;
         slot.clone()
             .ok_or_else(|| StoreError::Io(std::io::Error::other(self.io_failure().unwrap_or_else(|| "the database is closed".into()))))
@@ -246,7 +242,7 @@ impl Store {
     pub fn open_with_cache(dir: &Path, cache_bytes: usize) -> Result<Store> {
         std::fs::create_dir_all(dir)?;
         let main = Handle::open(dir.join(DB_FILE), cache_bytes)?;
-        migrate::run(main.database()?.as_ref())?;
+        migrate::run(main.db()?.as_ref())?;
         let spool = SpoolLog::open(dir, &main)?;
         let (changes, _) = tokio::sync::broadcast::channel(256);
         Ok(Store { main, spool, changes })

@@ -41,11 +41,11 @@ impl SpoolLog {
         let log = SpoolLog { h: Handle::open(dir.join(SPOOL_FILE), SPOOL_CACHE_BYTES)? };
         // Opening the tables in a write transaction creates them, so reads
         // never meet a missing table.
-        log.h.write_with(redb::Durability::Immediate, |w| {
+        log.write(|w| {
             w.tx.open_table(SPOOL)?;
             w.tx.open_table(SPOOL_CHUNKS)?;
             w.tx.open_table(super::META)?;
-            Ok::<_, StoreError>(())
+            Ok(())
         })?;
         log.adopt_legacy(main)?;
         log.ids_after_marks(main)?;
@@ -70,14 +70,14 @@ impl SpoolLog {
                 }
             }
             drop(r);
-            self.h.write_with(redb::Durability::Immediate, |w| {
+            self.write(|w| {
                 for (id, e, raw) in &items {
                     w.put_spool_at(*id, e, raw)?;
                 }
                 if w.meta("next.spool")? < next {
                     w.set_meta("next.spool", next)?;
                 }
-                Ok::<_, StoreError>(())
+                Ok(())
             })?;
             main.write_with(redb::Durability::Immediate, |w| {
                 for &id in &ids {
@@ -100,23 +100,20 @@ impl SpoolLog {
         if self.h.read()?.meta("next.spool")? >= floor {
             return Ok(());
         }
-        self.h.write_with(redb::Durability::Immediate, |w| w.set_meta("next.spool", floor))?;
-        Ok(())
+        self.write(|w| w.set_meta("next.spool", floor))
+    }
+
+    /// One durable transaction on the log. Every error is noted, those of
+    /// the body too (they are all storage errors here), so an I/O failure
+    /// inside it refuses writes until recovery.
+    fn write<T>(&self, f: impl FnOnce(&mut Write) -> Result<T>) -> Result<T> {
+        let (out, _) = self.h.write_with(redb::Durability::Immediate, f).inspect_err(|e| self.h.note(e))?;
+        Ok(out)
     }
 
     /// Durably stores messages in one commit (one fsync); returns their ids.
     pub fn put_batch(&self, items: &[(&SpoolEntry, &[u8])]) -> Result<Vec<u64>> {
-        let (ids, _) = self
-            .h
-            .write_with(redb::Durability::Immediate, |w| {
-                let mut ids = Vec::with_capacity(items.len());
-                for (e, raw) in items {
-                    ids.push(w.put_spool(e, raw)?);
-                }
-                Ok::<_, StoreError>(ids)
-            })
-            .inspect_err(|e| self.h.note(e))?;
-        Ok(ids)
+        self.write(|w| items.iter().map(|(e, raw)| w.put_spool(e, raw)).collect())
     }
 
     /// Drops processed messages (their done marks are in the main database).
@@ -124,15 +121,12 @@ impl SpoolLog {
         if ids.is_empty() {
             return Ok(());
         }
-        self.h
-            .write_with(redb::Durability::Immediate, |w| {
-                for &id in ids {
-                    w.delete_spool(id)?;
-                }
-                Ok::<_, StoreError>(())
-            })
-            .inspect_err(|e| self.h.note(e))?;
-        Ok(())
+        self.write(|w| {
+            for &id in ids {
+                w.delete_spool(id)?;
+            }
+            Ok(())
+        })
     }
 
     /// Ids waiting, oldest first.
@@ -161,10 +155,17 @@ impl SpoolLog {
         self.h.io_failure()
     }
 
-    /// Whether the log still holds `id`.
-    fn holds(&self, id: u64) -> Result<bool> {
+    /// Those of `ids` the log no longer holds (one snapshot for all).
+    fn gone(&self, ids: Vec<u64>) -> Result<Vec<u64>> {
         let r = self.h.read()?;
-        Ok(r.tx.open_table(SPOOL)?.get(id)?.is_some())
+        let t = r.tx.open_table(SPOOL)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if t.get(id)?.is_none() {
+                out.push(id);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -173,13 +174,7 @@ impl super::Store {
     /// durable, so the mark is no longer needed); returns how many. Run by the
     /// mail worker, the only writer of marks and removals.
     pub fn prune_spool_marks(&self) -> Result<usize> {
-        let marks = self.read()?.spool_done(PRUNE_MAX)?;
-        let mut gone = Vec::with_capacity(marks.len());
-        for id in marks {
-            if !self.spool().holds(id)? {
-                gone.push(id);
-            }
-        }
+        let gone = self.spool().gone(self.read()?.spool_done(PRUNE_MAX)?)?;
         if gone.is_empty() {
             return Ok(0);
         }
