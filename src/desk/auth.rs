@@ -312,6 +312,17 @@ impl Desk {
 
     /// The person behind a session token, if the session is live and they are
     /// still active. Refreshes `last_seen` at most once a minute.
+    /// The CSRF token of a live session, read without writing anything (the
+    /// body limit checks an upload's token before the body is accepted).
+    pub fn session_csrf(&self, token: &str) -> Option<String> {
+        self.store.read().and_then(|r| r.session(token)).ok().flatten().map(|s| s.csrf)
+    }
+
+    /// Whether a session still exists (open live streams end at logout).
+    pub fn session_exists(&self, token: &str) -> bool {
+        self.store.read().and_then(|r| r.session(token)).ok().flatten().is_some()
+    }
+
     pub fn session(&self, token: &str) -> Result<Option<(Person, Session)>> {
         if token.len() != 64 {
             return Ok(None);

@@ -85,3 +85,41 @@ impl Desk {
         }
     }
 }
+
+/// The queue depths `/metrics` reports; zero where the store cannot answer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Gauges {
+    pub spool_depth: u64,
+    pub outbox_due: u64,
+    pub outbox_queued: u64,
+    pub index_queue: u64,
+}
+
+impl Desk {
+    /// Current queue depths (reads the store).
+    pub fn gauges(&self) -> Gauges {
+        let spool_depth = self.store.spool().len().unwrap_or(0);
+        let read = self.store.read();
+        let (outbox_due, outbox_queued) = read.as_ref().ok().and_then(|r| r.outbox_counts(self.now()).ok()).unwrap_or((0, 0));
+        let index_queue = read.as_ref().ok().and_then(|r| r.index_queue_len().ok()).unwrap_or(0);
+        Gauges { spool_depth, outbox_due, outbox_queued, index_queue }
+    }
+
+    /// The store's change feed: tickets touched and outbox rows queued, after
+    /// each commit.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::store::Change> {
+        self.store.subscribe()
+    }
+
+    /// Of `ids`, the references of the tickets `viewer` may see (live updates).
+    pub fn visible_references(&self, viewer: &crate::domain::Person, ids: Vec<u64>) -> Vec<String> {
+        match self.store.read() {
+            Ok(r) => ids
+                .into_iter()
+                .filter(|id| r.ticket(*id).ok().flatten().is_some_and(|t| viewer.can_see(&t)))
+                .map(|id| self.reference(id))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}

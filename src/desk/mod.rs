@@ -711,6 +711,14 @@ impl Desk {
         Ok(self.store.read()?.staff()?.into_iter().filter(|p| p.active).collect())
     }
 
+    /// Every agent and admin, deactivated ones too (the admin's agents page).
+    pub fn staff(&self, actor: &Person) -> Result<Vec<Person>> {
+        if !actor.is_admin() {
+            return Err(DeskError::NotFound);
+        }
+        Ok(self.store.read()?.staff()?)
+    }
+
     pub fn agent_by_email(&self, email: &str) -> Result<Option<Person>> {
         let email = email.trim().to_lowercase();
         Ok(self.store.read()?.person_by_email(&email)?.filter(|p| p.role.is_staff()))

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{AppState, SESSION_COOKIE, api, cookie, views};
+use super::{AppState, SESSION_COOKIE, WebError, cookie};
 
 /// How much of an oversized body is read and thrown away so the client gets to
 /// see the 413 instead of a connection reset; beyond this the connection closes.
@@ -36,17 +36,13 @@ impl Uploads {
     }
 }
 
-fn too_large(st: &AppState, api_path: bool, limit: usize, key: &str) -> Response {
+fn too_large(limit: usize, key: &str) -> Response {
     let msg = format!("the request is larger than the limit of {limit} bytes (limits.{key})");
-    if api_path {
-        return api::error(StatusCode::PAYLOAD_TOO_LARGE, &msg, None);
-    }
-    let page = views::error_page(&st.desk.config.desk.name, 413, "Too large", &msg);
-    (StatusCode::PAYLOAD_TOO_LARGE, page).into_response()
+    WebError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", msg).into_response()
 }
 
 fn plain(code: StatusCode, msg: &str) -> Response {
-    (code, msg.to_string()).into_response()
+    WebError::new(code, "Not accepted", msg).into_response()
 }
 
 /// Whether the request is an agent's upload that may be large: the reply
@@ -58,9 +54,9 @@ fn trusted_upload(st: &AppState, req: &Request) -> bool {
     }
     let Some(token) = cookie(req.headers(), SESSION_COOKIE) else { return false };
     // A read only: nothing is written (no fsync) before the body is accepted.
-    let Ok(Some(session)) = st.desk.store.read().and_then(|r| r.session(token)) else { return false };
-    let given = req.uri().query().and_then(|q| super::form_urlencoded_field(q.as_bytes(), "_csrf"));
-    given.is_some_and(|g| !session.csrf.is_empty() && super::constant_time_eq(g.as_bytes(), session.csrf.as_bytes()))
+    let Some(csrf) = st.desk.session_csrf(token) else { return false };
+    let given = req.uri().query().and_then(|q| super::guard::form_urlencoded_field(q.as_bytes(), "_csrf"));
+    given.is_some_and(|g| !csrf.is_empty() && super::guard::constant_time_eq(g.as_bytes(), csrf.as_bytes()))
 }
 
 /// The body limit middleware (see the module doc).
@@ -70,7 +66,6 @@ pub async fn limit_body(State(st): State<AppState>, req: Request, next: Next) ->
     }
     let limits = &st.desk.config.limits;
     let deadline = Duration::from_secs(limits.body_timeout_secs);
-    let api_path = req.uri().path().starts_with("/api/");
     if trusted_upload(&st, &req) {
         let Ok(_permit) = st.uploads.0.clone().try_acquire_owned() else {
             return plain(StatusCode::SERVICE_UNAVAILABLE, "too many uploads in progress; try again in a moment");
@@ -79,7 +74,7 @@ pub async fn limit_body(State(st): State<AppState>, req: Request, next: Next) ->
         let (parts, body) = req.into_parts();
         return match tokio::time::timeout(deadline, spool_to_file(&st, body, limit)).await {
             Err(_) => plain(StatusCode::REQUEST_TIMEOUT, "the upload did not arrive in time (limits.body_timeout_secs)"),
-            Ok(Err(Spool::TooLarge)) => too_large(&st, api_path, limit, "upload_max_bytes"),
+            Ok(Err(Spool::TooLarge)) => too_large(limit, "upload_max_bytes"),
             Ok(Err(Spool::Failed(e))) => {
                 tracing::error!("cannot spool an upload: {e}");
                 plain(StatusCode::SERVICE_UNAVAILABLE, "the upload could not be stored; try again")
@@ -92,7 +87,7 @@ pub async fn limit_body(State(st): State<AppState>, req: Request, next: Next) ->
     match tokio::time::timeout(deadline, buffer(body, limit)).await {
         Err(_) => plain(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time (limits.body_timeout_secs)"),
         Ok(None) => plain(StatusCode::BAD_REQUEST, "the request body could not be read"),
-        Ok(Some(Err(()))) => too_large(&st, api_path, limit, "request_max_bytes"),
+        Ok(Some(Err(()))) => too_large(limit, "request_max_bytes"),
         Ok(Some(Ok(buf))) => next.run(Request::from_parts(parts, Body::from(buf))).await,
     }
 }

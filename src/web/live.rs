@@ -5,13 +5,19 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{Agent, AppState};
+use super::{Agent, AppState, TicketPath, WebResult};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/events", get(events)).route("/tickets/{reference}/presence", post(presence))
+}
 
 /// How often an open stream checks that its session still exists.
 const SESSION_CHECK: Duration = Duration::from_secs(5);
@@ -19,7 +25,7 @@ const SESSION_CHECK: Duration = Duration::from_secs(5);
 /// The stream ends when the agent logs out (the session is gone) or the
 /// server shuts down.
 pub async fn events(State(st): State<AppState>, a: Agent) -> Response {
-    let rx = st.desk.store.subscribe();
+    let rx = st.desk.subscribe();
     let desk = st.desk.clone();
     let person = a.person.clone();
     let token = a.token.clone();
@@ -30,7 +36,7 @@ pub async fn events(State(st): State<AppState>, a: Agent) -> Response {
                 let received = tokio::select! {
                     r = rx.recv() => r,
                     _ = tokio::time::sleep(SESSION_CHECK) => {
-                        let alive = desk.store.read().and_then(|r| r.session(&token)).ok().flatten().is_some();
+                        let alive = desk.session_exists(&token);
                         if !alive {
                             return None;
                         }
@@ -40,15 +46,7 @@ pub async fn events(State(st): State<AppState>, a: Agent) -> Response {
                 };
                 match received {
                     Ok(change) => {
-                        let ids = change.tickets;
-                        let visible: Vec<String> = match desk.store.read() {
-                            Ok(r) => ids
-                                .into_iter()
-                                .filter(|id| r.ticket(*id).ok().flatten().is_some_and(|t| person.can_see(&t)))
-                                .map(|id| desk.reference(id))
-                                .collect(),
-                            Err(_) => Vec::new(),
-                        };
+                        let visible = desk.visible_references(&person, change.tickets);
                         if visible.is_empty() {
                             continue;
                         }
@@ -108,17 +106,15 @@ pub struct PresenceForm {
 
 /// `POST /tickets/{ref}/presence`: "I am here (and writing)"; answers who else is.
 pub async fn presence(
-    axum::extract::State(st): axum::extract::State<AppState>,
-    a: super::Agent,
-    axum::extract::Path(reference): axum::extract::Path<String>,
+    State(st): State<AppState>,
+    a: Agent,
+    t: TicketPath,
     axum::extract::Form(f): axum::extract::Form<PresenceForm>,
-) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return super::agent::fail(&st, crate::desk::DeskError::NotFound) };
-    if let Err(e) = st.desk.ticket_view(&a.person, id) {
-        return super::agent::fail(&st, e);
-    }
+) -> WebResult {
+    let id = t.id;
+    st.desk.ticket_view(&a.person, id)?;
     let others = st.presence.ping(id, a.person.id, &a.person.display(), f.replying == "1", f.leaving == "1");
     let list: Vec<serde_json::Value> =
         others.into_iter().map(|(name, replying)| serde_json::json!({"name": name, "replying": replying})).collect();
-    axum::Json(serde_json::json!({ "others": list })).into_response()
+    Ok(axum::Json(serde_json::json!({ "others": list })).into_response())
 }

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use maud::{Markup, PreEscaped, html};
 
-use super::AppState;
-use super::views::{priority_badge, status_badge};
+use super::{priority_badge, status_badge};
 use crate::domain::{Person, Ticket};
+use crate::web::AppState;
 
 /// A column an agent can show or hide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,9 +7,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::agent::{QueueParams, build_query};
-use super::{Agent, AppState, PageError};
+use super::list::{QueueParams, build_query};
 use crate::desk::DeskError;
+use crate::web::{Agent, AppState, WebError};
 
 /// Every exportable column: (name in `fields=`, header).
 pub const FIELDS: &[(&str, &str)] = &[
@@ -67,7 +67,7 @@ pub async fn csv(State(st): State<AppState>, a: Agent, Query(p): Query<ExportPar
                     None => {
                         let known: Vec<&str> = FIELDS.iter().map(|(k, _)| *k).collect();
                         let e = DeskError::Invalid { field: "fields", message: format!("{f:?} is not a field; use {}", known.join(", ")) };
-                        return PageError(e).render(&st.desk.config.desk.name);
+                        return WebError::from(e).into_response();
                     }
                 }
             }
@@ -76,18 +76,18 @@ pub async fn csv(State(st): State<AppState>, a: Agent, Query(p): Query<ExportPar
     };
     let agents = match st.desk.agents() {
         Ok(a) => a,
-        Err(e) => return PageError(e).render(&st.desk.config.desk.name),
+        Err(e) => return WebError::from(e).into_response(),
     };
     let source = match p.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         Some(q) => match st.desk.search_ids(&a.person, q, 10_000_000) {
             Ok(ids) => Source::Ids(std::sync::Arc::new(ids), 0),
-            Err(e) => return PageError(e).render(&st.desk.config.desk.name),
+            Err(e) => return WebError::from(e).into_response(),
         },
         None => {
             let mut query =
                 match build_query(&st, &a.person, &p.queue, |s| s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == *id))) {
                     Ok(q) => q,
-                    Err(e) => return PageError(e).render(&st.desk.config.desk.name),
+                    Err(e) => return WebError::from(e).into_response(),
                 };
             query.limit = PAGE;
             query.offset = 0;

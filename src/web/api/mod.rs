@@ -1,73 +1,28 @@
 //! JSON API v1 with bearer tokens. Same permissions as the UI (enforced in
-//! `desk`); errors are JSON `{"error": "...", "field": "..."}` with a 4xx code.
+//! `desk`); errors are `WebError`s, drawn as JSON `{"error": "...", "field": "..."}`
+//! with a 4xx code by `web::error`.
 
 use std::collections::HashMap;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::AppState;
-use super::agent::{QueueParams, build_query};
-use crate::desk::{DeskError, NewTicket, TicketPatch, TicketView};
+use crate::desk::{NewTicket, TicketPatch, TicketView};
 use crate::domain::time::Date;
 use crate::domain::{Channel, Person, Priority, Status, Ticket};
+use crate::web::queue::list::{QueueParams, build_query};
+use crate::web::{ApiUser, AppState, WebError, WebResult};
 
-pub fn router() -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/tickets", get(list).post(create))
         .route("/tickets/{reference}", get(show).patch(patch))
         .route("/tickets/{reference}/entries", axum::routing::post(add_entry))
-}
-
-pub fn error(status: StatusCode, message: &str, field: Option<&str>) -> Response {
-    let mut body = json!({ "error": message });
-    if let Some(f) = field {
-        body["field"] = json!(f);
-    }
-    (status, axum::Json(body)).into_response()
-}
-
-fn desk_error(e: DeskError) -> Response {
-    let status = super::status_of(&e);
-    match &e {
-        DeskError::Invalid { field, message } => error(status, &format!("{field}: {message}"), Some(field)),
-        DeskError::TooLarge { field, .. } => error(status, &e.to_string(), Some(field)),
-        DeskError::Store(inner) => {
-            tracing::error!("store error: {inner}");
-            error(status, "storage temporarily unavailable; nothing was changed", None)
-        }
-        DeskError::NotFound => error(status, "not found", None),
-        _ => error(status, &e.to_string(), None),
-    }
-}
-
-fn invalid(field: &'static str, message: impl Into<String>) -> Response {
-    desk_error(DeskError::Invalid { field, message: message.into() })
-}
-
-/// The agent behind `Authorization: Bearer …`; 401 otherwise.
-fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<Person, Response> {
-    let unauthorized = |m: &str| {
-        let mut r = error(StatusCode::UNAUTHORIZED, m, None);
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"frontdesk\""));
-        r
-    };
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .ok_or_else(|| unauthorized("missing bearer token"))?;
-    match st.desk.authenticate_token(token) {
-        Ok(Some(p)) => Ok(p),
-        Ok(None) => Err(unauthorized("invalid or revoked token")),
-        Err(e) => Err(desk_error(e)),
-    }
 }
 
 fn person_json(p: Option<&Person>) -> Value {
@@ -133,13 +88,13 @@ pub struct ListParams {
 }
 
 /// A page cursor (an offset this API returned), at most `max` deep.
-fn parse_cursor(cursor: Option<&str>, max: usize) -> Result<usize, Response> {
+fn parse_cursor(cursor: Option<&str>, max: usize) -> Result<usize, WebError> {
     match cursor {
         None | Some("") => Ok(0),
         Some(c) => match c.parse::<usize>() {
             Ok(n) if n <= max => Ok(n),
-            Ok(_) => Err(invalid("cursor", "is deeper than this listing goes; narrow the query")),
-            Err(_) => Err(invalid("cursor", "is not a cursor this API returned")),
+            Ok(_) => Err(WebError::invalid("cursor", "is deeper than this listing goes; narrow the query")),
+            Err(_) => Err(WebError::invalid("cursor", "is not a cursor this API returned")),
         },
     }
 }
@@ -150,7 +105,7 @@ fn search(st: &AppState, me: &Person, text: &str, cursor: Option<&str>, limit: O
     let limit = limit.unwrap_or(st.desk.config.limits.page_size).clamp(1, 500);
     let offset = match parse_cursor(cursor, crate::desk::workflow::MAX_SEARCH_OFFSET) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match st.desk.search(me, text, offset, limit) {
         Ok(SearchOutcome::Jump(id)) => match st.desk.tickets_by_ids(me, &[id]) {
@@ -158,7 +113,7 @@ fn search(st: &AppState, me: &Person, text: &str, cursor: Option<&str>, limit: O
                 let list: Vec<Value> = tickets.iter().map(|t| ticket_json(st, t, &people)).collect();
                 axum::Json(json!({ "tickets": list, "total": list.len(), "next": Value::Null })).into_response()
             }
-            Err(e) => desk_error(e),
+            Err(e) => WebError::from(e).into_response(),
         },
         Ok(SearchOutcome::Invalid(e)) => {
             let body =
@@ -180,20 +135,16 @@ fn search(st: &AppState, me: &Person, text: &str, cursor: Option<&str>, limit: O
             let next = if offset + limit < r.total { Value::String((offset + limit).to_string()) } else { Value::Null };
             axum::Json(json!({ "tickets": list, "total": r.total, "next": next })).into_response()
         }
-        Err(e) => desk_error(e),
+        Err(e) => WebError::from(e).into_response(),
     }
 }
 
 async fn list(
     State(st): State<AppState>,
-    headers: HeaderMap,
+    ApiUser(me): ApiUser,
     q: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let me = match authenticate(&st, &headers) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let Ok(Query(p)) = q else { return invalid("query", "malformed query string") };
+    let Ok(Query(p)) = q else { return WebError::invalid("query", "malformed query string").into_response() };
     if let Some(text) = p.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         return search(&st, &me, text, p.cursor.as_deref(), p.limit);
     }
@@ -210,7 +161,7 @@ async fn list(
     let resolve = |s: &str| st.desk.agent_by_email(s).ok().flatten().map(|p| p.id);
     let mut query = match build_query(&st, &me, &qp, resolve) {
         Ok(q) => q,
-        Err(e) => return desk_error(e),
+        Err(e) => return WebError::from(e).into_response(),
     };
     // The API lists every status unless asked (the UI defaults to active ones).
     if p.status.as_deref().map(str::trim).unwrap_or("").is_empty() {
@@ -220,7 +171,7 @@ async fn list(
     query.limit = p.limit.unwrap_or(st.desk.config.limits.page_size).clamp(1, max);
     query.offset = match parse_cursor(p.cursor.as_deref(), crate::desk::workflow::MAX_QUEUE_OFFSET) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let (offset, limit) = (query.offset, query.limit);
     match st.desk.queue(&me, query) {
@@ -229,83 +180,85 @@ async fn list(
             let next = if more { Value::String((offset + limit).to_string()) } else { Value::Null };
             axum::Json(json!({ "tickets": list, "next": next })).into_response()
         }
-        Err(e) => desk_error(e),
+        Err(e) => WebError::from(e).into_response(),
     }
 }
 
 type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
 
-/// The agent behind the bearer token and the request's JSON object body.
-fn authed_object(st: &AppState, headers: &HeaderMap, body: Body) -> Result<(Person, Map<String, Value>), Response> {
-    let me = authenticate(st, headers)?;
+/// The request's JSON object body.
+fn body_object(st: &AppState, body: Body) -> Result<Map<String, Value>, WebError> {
     let Ok(body) = body else {
         let limit = st.desk.config.limits.request_max_bytes;
-        return Err(error(StatusCode::PAYLOAD_TOO_LARGE, &format!("request body is larger than {limit} bytes"), None));
+        return Err(WebError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", format!("request body is larger than {limit} bytes")));
     };
-    Ok((me, object(&body)?))
+    object(&body)
 }
 
 /// Parses a JSON object body; a clear 400 otherwise.
-fn object(body: &Bytes) -> Result<Map<String, Value>, Response> {
+fn object(body: &Bytes) -> Result<Map<String, Value>, WebError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(invalid("body", "must be a JSON object")),
-        Err(e) => Err(invalid("body", format!("is not valid JSON: {e}"))),
+        Ok(_) => Err(WebError::invalid("body", "must be a JSON object")),
+        Err(e) => Err(WebError::invalid("body", format!("is not valid JSON: {e}"))),
     }
 }
 
-fn check_keys(m: &Map<String, Value>, allowed: &[&str]) -> Result<(), Response> {
+fn check_keys(m: &Map<String, Value>, allowed: &[&str]) -> Result<(), WebError> {
     match m.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(k) => Err(error(StatusCode::BAD_REQUEST, &format!("unknown field {k:?}; known fields: {}", allowed.join(", ")), Some(k))),
+        Some(k) => {
+            Err(WebError::new(StatusCode::BAD_REQUEST, "Bad request", format!("unknown field {k:?}; known fields: {}", allowed.join(", ")))
+                .with_field(k))
+        }
         None => Ok(()),
     }
 }
 
-fn opt_str<'a>(m: &'a Map<String, Value>, key: &'static str) -> Result<Option<&'a str>, Response> {
+fn opt_str<'a>(m: &'a Map<String, Value>, key: &'static str) -> Result<Option<&'a str>, WebError> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(_) => Err(invalid(key, "must be a string")),
+        Some(_) => Err(WebError::invalid(key, "must be a string")),
     }
 }
 
-fn parse_enum<T>(m: &Map<String, Value>, key: &'static str, parse: fn(&str) -> Option<T>, hint: &str) -> Result<Option<T>, Response> {
+fn parse_enum<T>(m: &Map<String, Value>, key: &'static str, parse: fn(&str) -> Option<T>, hint: &str) -> Result<Option<T>, WebError> {
     match opt_str(m, key)? {
         None => Ok(None),
-        Some(s) => parse(s).map(Some).ok_or_else(|| invalid(key, format!("{s:?} is not valid; use {hint}"))),
+        Some(s) => parse(s).map(Some).ok_or_else(|| WebError::invalid(key, format!("{s:?} is not valid; use {hint}"))),
     }
 }
 
 const STATUSES: &str = "open, pending, in_progress, on_hold, resolved, closed";
 const PRIORITIES: &str = "urgent, high, medium, low";
 
-fn tags_of(m: &Map<String, Value>) -> Result<Option<Vec<String>>, Response> {
+fn tags_of(m: &Map<String, Value>) -> Result<Option<Vec<String>>, WebError> {
     match m.get("tags") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(Vec::new())),
         Some(Value::Array(a)) => a
             .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| invalid("tags", "must be a list of strings")))
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| WebError::invalid("tags", "must be a list of strings")))
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
-        Some(_) => Err(invalid("tags", "must be a list of strings")),
+        Some(_) => Err(WebError::invalid("tags", "must be a list of strings")),
     }
 }
 
-fn due_of(m: &Map<String, Value>) -> Result<Option<Option<Date>>, Response> {
+fn due_of(m: &Map<String, Value>) -> Result<Option<Option<Date>>, WebError> {
     match m.get("due") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
         Some(Value::String(s)) => {
-            Date::parse(s).map(|d| Some(Some(d))).ok_or_else(|| invalid("due", format!("{s:?} is not a date like 2026-12-31")))
+            Date::parse(s).map(|d| Some(Some(d))).ok_or_else(|| WebError::invalid("due", format!("{s:?} is not a date like 2026-12-31")))
         }
-        Some(_) => Err(invalid("due", "must be a date string like 2026-12-31 or null")),
+        Some(_) => Err(WebError::invalid("due", "must be a date string like 2026-12-31 or null")),
     }
 }
 
-async fn create(State(st): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let run = || -> Result<Response, Response> {
-        let (me, m) = authed_object(&st, &headers, body)?;
+async fn create(State(st): State<AppState>, ApiUser(me): ApiUser, body: Body) -> WebResult {
+    {
+        let m = body_object(&st, body)?;
         check_keys(&m, &["subject", "body", "requester", "channel", "priority", "category", "department", "assignee", "due", "tags"])?;
         let (rname, remail) = match m.get("requester") {
             Some(Value::Object(r)) => (
@@ -313,16 +266,12 @@ async fn create(State(st): State<AppState>, headers: HeaderMap, body: Body) -> R
                 r.get("email").and_then(Value::as_str).unwrap_or("").to_string(),
             ),
             Some(Value::String(e)) => (String::new(), e.clone()),
-            _ => return Err(invalid("requester", "is required: {\"name\": \"…\", \"email\": \"…\"}")),
+            _ => return Err(WebError::invalid("requester", "is required: {\"name\": \"…\", \"email\": \"…\"}")),
         };
         let assignee = match opt_str(&m, "assignee")? {
             None => None,
             Some(e) => Some(
-                st.desk
-                    .agent_by_email(e)
-                    .map_err(desk_error)?
-                    .map(|p| p.id)
-                    .ok_or_else(|| invalid("assignee", format!("{e:?} is not an agent")))?,
+                st.desk.agent_by_email(e)?.map(|p| p.id).ok_or_else(|| WebError::invalid("assignee", format!("{e:?} is not an agent")))?,
             ),
         };
         let new = NewTicket {
@@ -338,56 +287,48 @@ async fn create(State(st): State<AppState>, headers: HeaderMap, body: Body) -> R
             due: due_of(&m)?.flatten(),
             tags: tags_of(&m)?.unwrap_or_default(),
         };
-        let t = st.desk.create_ticket(&me, new).map_err(desk_error)?;
-        let v = st.desk.ticket_view(&me, t.id).map_err(desk_error)?;
+        let t = st.desk.create_ticket(&me, new)?;
+        let v = st.desk.ticket_view(&me, t.id)?;
         Ok((
             StatusCode::CREATED,
             [(header::LOCATION, format!("/api/v1/tickets/{}", st.desk.reference(t.id)))],
             axum::Json(view_json(&st, &v)),
         )
             .into_response())
-    };
-    run().unwrap_or_else(|r| r)
-}
-
-fn find(st: &AppState, me: &Person, reference: &str) -> Result<TicketView, Response> {
-    let id = st.desk.parse_reference(reference).ok_or_else(|| desk_error(DeskError::NotFound))?;
-    st.desk.ticket_view(me, id).map_err(desk_error)
-}
-
-async fn show(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>) -> Response {
-    let me = match authenticate(&st, &headers) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    match find(&st, &me, &reference) {
-        Ok(v) => axum::Json(view_json(&st, &v)).into_response(),
-        Err(r) => r,
     }
 }
 
-async fn add_entry(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, body: Body) -> Response {
-    let run = || -> Result<Response, Response> {
-        let (me, m) = authed_object(&st, &headers, body)?;
+fn find(st: &AppState, me: &Person, reference: &str) -> Result<TicketView, WebError> {
+    let id = st.desk.parse_reference(reference).ok_or_else(WebError::not_found)?;
+    Ok(st.desk.ticket_view(me, id)?)
+}
+
+async fn show(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference): Path<String>) -> WebResult {
+    let v = find(&st, &me, &reference)?;
+    Ok(axum::Json(view_json(&st, &v)).into_response())
+}
+
+async fn add_entry(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference): Path<String>, body: Body) -> WebResult {
+    {
+        let m = body_object(&st, body)?;
         check_keys(&m, &["body", "internal", "status"])?;
         let v = find(&st, &me, &reference)?;
         let internal = match m.get("internal") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
-            Some(_) => return Err(invalid("internal", "must be true or false")),
+            Some(_) => return Err(WebError::invalid("internal", "must be true or false")),
         };
         let status = parse_enum(&m, "status", Status::parse, STATUSES)?;
         let text = opt_str(&m, "body")?.unwrap_or("");
-        st.desk.add_entry(&me, v.ticket.id, text, internal, status).map_err(desk_error)?;
-        let v = st.desk.ticket_view(&me, v.ticket.id).map_err(desk_error)?;
+        st.desk.add_entry(&me, v.ticket.id, text, internal, status)?;
+        let v = st.desk.ticket_view(&me, v.ticket.id)?;
         Ok((StatusCode::CREATED, axum::Json(view_json(&st, &v))).into_response())
-    };
-    run().unwrap_or_else(|r| r)
+    }
 }
 
-async fn patch(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, body: Body) -> Response {
-    let run = || -> Result<Response, Response> {
-        let (me, m) = authed_object(&st, &headers, body)?;
+async fn patch(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference): Path<String>, body: Body) -> WebResult {
+    {
+        let m = body_object(&st, body)?;
         check_keys(&m, &["subject", "status", "priority", "category", "department", "assignee", "due", "tags"])?;
         let v = find(&st, &me, &reference)?;
         let assignee = match m.get("assignee") {
@@ -395,13 +336,9 @@ async fn patch(State(st): State<AppState>, headers: HeaderMap, Path(reference): 
             Some(Value::Null) => Some(None),
             Some(Value::String(e)) if e.is_empty() => Some(None),
             Some(Value::String(e)) => Some(Some(
-                st.desk
-                    .agent_by_email(e)
-                    .map_err(desk_error)?
-                    .map(|p| p.id)
-                    .ok_or_else(|| invalid("assignee", format!("{e:?} is not an agent")))?,
+                st.desk.agent_by_email(e)?.map(|p| p.id).ok_or_else(|| WebError::invalid("assignee", format!("{e:?} is not an agent")))?,
             )),
-            Some(_) => return Err(invalid("assignee", "must be an agent's email or null")),
+            Some(_) => return Err(WebError::invalid("assignee", "must be an agent's email or null")),
         };
         let p = TicketPatch {
             subject: opt_str(&m, "subject")?.map(str::to_string),
@@ -413,9 +350,8 @@ async fn patch(State(st): State<AppState>, headers: HeaderMap, Path(reference): 
             due: due_of(&m)?,
             tags: tags_of(&m)?,
         };
-        st.desk.update_ticket(&me, v.ticket.id, p).map_err(desk_error)?;
-        let v = st.desk.ticket_view(&me, v.ticket.id).map_err(desk_error)?;
+        st.desk.update_ticket(&me, v.ticket.id, p)?;
+        let v = st.desk.ticket_view(&me, v.ticket.id)?;
         Ok(axum::Json(view_json(&st, &v)).into_response())
-    };
-    run().unwrap_or_else(|r| r)
+    }
 }

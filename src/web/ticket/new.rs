@@ -2,18 +2,16 @@
 
 use axum::Form;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::agent::{fail, frame};
-use super::views::{self, csrf_field, options, page};
-use super::{Agent, AppState};
 use crate::desk::{DeskError, NewTicket};
 use crate::domain::time::Date;
 use crate::domain::{Channel, Person, Priority};
-
-type PageResult = Result<Response, Response>;
+use crate::web::pages::frame;
+use crate::web::ui::{self, csrf_field, options, page};
+use crate::web::{Agent, AppState, WebError, WebResult};
 
 // ---------------------------------------------------------------- new ticket
 
@@ -43,7 +41,7 @@ fn new_ticket_form(st: &AppState, a: &Agent, f: &NewTicketForm, agents: &[Person
         div.narrow-page {
             h1 { "New ticket" }
             p.muted { "For a customer who phoned, chatted or walked in. The ticket is theirs; you are recorded as its creator." }
-            @if let Some(e) = error { (views::notice("error", e)) }
+            @if let Some(e) = error { (ui::notice("error", e)) }
             form.card.form-grid method="post" action="/tickets" {
                 (csrf_field(&a.csrf))
                 fieldset {
@@ -75,20 +73,20 @@ fn new_ticket_form(st: &AppState, a: &Agent, f: &NewTicketForm, agents: &[Person
     }
 }
 
-pub async fn new_ticket_page(State(st): State<AppState>, a: Agent) -> PageResult {
-    let agents = st.desk.agents().map_err(|e| fail(&st, e))?;
+pub async fn new_ticket_page(State(st): State<AppState>, a: Agent) -> WebResult {
+    let agents = st.desk.agents()?;
     Ok(page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &NewTicketForm::default(), &agents, None))
         .into_response())
 }
 
-pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<NewTicketForm>) -> PageResult {
-    let agents = st.desk.agents().map_err(|e| fail(&st, e))?;
+pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<NewTicketForm>) -> WebResult {
+    let agents = st.desk.agents()?;
     let show_error = |e: DeskError| {
         if matches!(e, DeskError::Store(_)) {
-            return fail(&st, e);
+            return WebError::from(e).into_response();
         }
         (
-            super::status_of(&e),
+            crate::web::status_of(&e),
             page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &agents, Some(&e.to_string()))),
         )
             .into_response()

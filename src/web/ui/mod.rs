@@ -1,5 +1,8 @@
 //! Page layout and shared components (maud). Markup only; no store access.
 
+pub mod assets;
+pub mod table;
+
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::domain::{Person, Priority, Status};

@@ -1,5 +1,7 @@
 //! Logging in and out, and creating the first admin with the one-time link.
 
+use axum::Router;
+use axum::routing::{get, post};
 use std::net::SocketAddr;
 
 use axum::Form;
@@ -9,10 +11,17 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::agent::{fail, safe_next};
-use super::views;
-use super::{Agent, AppState, PRE_COOKIE, SESSION_COOKIE, cookie, set_cookie};
 use crate::desk::DeskError;
+use crate::web::pages::safe_next;
+use crate::web::ui;
+use crate::web::{Agent, AppState, PRE_COOKIE, SESSION_COOKIE, WebError, cookie, set_cookie};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/setup", get(setup_page).post(setup_submit))
+}
 
 // ---------------------------------------------------------------- login
 
@@ -24,14 +33,14 @@ pub struct LoginQuery {
 
 fn login_form(st: &AppState, pre: &str, next: &str, email: &str, error: Option<&str>) -> Markup {
     let name = &st.desk.config.desk.name;
-    views::card_page(
+    ui::card_page(
         "Log in",
         name,
         html! {
                     form.card.narrow.login method="post" action="/login" {
                         div.brand.big { span.logo { "fd" } span { (name) } }
                         h1 { "Log in" }
-                        @if let Some(e) = error { (views::notice("error", e)) }
+                        @if let Some(e) = error { (ui::notice("error", e)) }
                         input type="hidden" name="_csrf" value=(pre);
                         input type="hidden" name="next" value=(next);
                         label { "Email" input type="email" name="email" value=(email) required autofocus autocomplete="username"; }
@@ -48,7 +57,7 @@ pub async fn login_page(State(st): State<AppState>, agent: Option<Agent>, header
     }
     let pre = match pre_token(&headers) {
         Ok(t) => t,
-        Err(e) => return fail(&st, e),
+        Err(e) => return WebError::from(e).into_response(),
     };
     let body = login_form(&st, &pre, &safe_next(q.next.as_deref()), "", None);
     ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], body).into_response()
@@ -97,8 +106,8 @@ pub async fn login_submit(State(st): State<AppState>, ConnectInfo(addr): Connect
         Ok(Err(e @ DeskError::RateLimited { .. })) => {
             (StatusCode::TOO_MANY_REQUESTS, login_form(&st, &f.csrf, &next, &f.email, Some(&e.to_string()))).into_response()
         }
-        Ok(Err(e)) => fail(&st, e),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "login failed").into_response(),
+        Ok(Err(e)) => WebError::from(e).into_response(),
+        Err(_) => WebError::new(StatusCode::INTERNAL_SERVER_ERROR, "Login failed", "The login was interrupted; try again.").into_response(),
     }
 }
 
@@ -106,7 +115,7 @@ pub async fn logout(State(st): State<AppState>, agent: Option<Agent>) -> Respons
     if let Some(a) = agent
         && let Err(e) = st.desk.logout(&a.token)
     {
-        return fail(&st, e);
+        return WebError::from(e).into_response();
     }
     ([(header::SET_COOKIE, set_cookie(&st.desk, SESSION_COOKIE, "", 0))], Redirect::to("/login")).into_response()
 }
@@ -124,7 +133,7 @@ pub struct SetupForm {
 
 fn setup_form(st: &AppState, pre: &str, f: &SetupForm, error: Option<&str>) -> Markup {
     let name = &st.desk.config.desk.name;
-    views::card_page(
+    ui::card_page(
         "Set up",
         name,
         html! {
@@ -132,7 +141,7 @@ fn setup_form(st: &AppState, pre: &str, f: &SetupForm, error: Option<&str>) -> M
                         div.brand.big { span.logo { "fd" } span { (name) } }
                         h1 { "Create the first admin" }
                         p.muted { "This page works once, with the link printed when the server started." }
-                        @if let Some(e) = error { (views::notice("error", e)) }
+                        @if let Some(e) = error { (ui::notice("error", e)) }
                         input type="hidden" name="_csrf" value=(pre);
                         input type="hidden" name="token" value=(f.token);
                         label { "Name" input type="text" name="name" value=(f.name) required autofocus; }
@@ -154,12 +163,12 @@ fn setup_allowed(st: &AppState, token: &str) -> Result<bool, DeskError> {
 pub async fn setup_page(State(st): State<AppState>, headers: HeaderMap, Query(f): Query<SetupForm>) -> Response {
     match setup_allowed(&st, &f.token) {
         Ok(true) => {}
-        Ok(false) => return fail(&st, DeskError::NotFound),
-        Err(e) => return fail(&st, e),
+        Ok(false) => return WebError::from(DeskError::NotFound).into_response(),
+        Err(e) => return WebError::from(e).into_response(),
     }
     let pre = match pre_token(&headers) {
         Ok(t) => t,
-        Err(e) => return fail(&st, e),
+        Err(e) => return WebError::from(e).into_response(),
     };
     ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], setup_form(&st, &pre, &f, None)).into_response()
 }
@@ -167,8 +176,8 @@ pub async fn setup_page(State(st): State<AppState>, headers: HeaderMap, Query(f)
 pub async fn setup_submit(State(st): State<AppState>, headers: HeaderMap, Form(f): Form<SetupForm>) -> Response {
     match setup_allowed(&st, &f.token) {
         Ok(true) => {}
-        Ok(false) => return fail(&st, DeskError::NotFound),
-        Err(e) => return fail(&st, e),
+        Ok(false) => return WebError::from(DeskError::NotFound).into_response(),
+        Err(e) => return WebError::from(e).into_response(),
     }
     let pre = cookie(&headers, PRE_COOKIE).unwrap_or("").to_string();
     let new = crate::desk::auth::NewAgent {
@@ -185,8 +194,8 @@ pub async fn setup_submit(State(st): State<AppState>, headers: HeaderMap, Form(f
             let max_age = st.desk.config.security.session_idle_hours as i64 * 3600;
             ([(header::SET_COOKIE, set_cookie(&st.desk, SESSION_COOKIE, &token, max_age))], Redirect::to("/tickets")).into_response()
         }
-        Ok(Err(e @ (DeskError::Store(_) | DeskError::NotFound))) => fail(&st, e),
-        Ok(Err(e)) => (super::status_of(&e), setup_form(&st, &pre, &f, Some(&e.to_string()))).into_response(),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "setup failed").into_response(),
+        Ok(Err(e @ (DeskError::Store(_) | DeskError::NotFound))) => WebError::from(e).into_response(),
+        Ok(Err(e)) => (crate::web::status_of(&e), setup_form(&st, &pre, &f, Some(&e.to_string()))).into_response(),
+        Err(_) => WebError::new(StatusCode::INTERNAL_SERVER_ERROR, "Setup failed", "The setup was interrupted; try again.").into_response(),
     }
 }

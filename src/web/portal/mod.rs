@@ -3,15 +3,24 @@
 //! to reply. No login; the link is the key, and it never shows internal notes.
 
 use axum::Form;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use maud::html;
 use serde::Deserialize;
 
-use super::views::{self, status_badge};
-use super::{AppState, PRE_COOKIE, cookie, set_cookie};
 use crate::desk::DeskError;
+use crate::web::ui::{self, status_badge};
+use crate::web::{AppState, PRE_COOKIE, WebError, cookie, set_cookie};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/t/{reference}", get(view))
+        .route("/t/{reference}/reply", post(reply))
+        .route("/u/{reference}/{person}", get(unsubscribe_page).post(unsubscribe))
+}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -23,28 +32,28 @@ pub struct LinkQuery {
     done: Option<String>,
 }
 
-fn gone(st: &AppState) -> Response {
-    let page = views::error_page(
-        &st.desk.config.desk.name,
-        404,
+/// A link that is expired, forged or points at nothing.
+fn gone() -> Response {
+    WebError::new(
+        StatusCode::NOT_FOUND,
         "This link is not valid any more",
         "Links to a ticket work for a few days. Reply to any of our emails about it and the next answer brings a fresh link.",
-    );
-    (StatusCode::NOT_FOUND, page).into_response()
+    )
+    .into_response()
 }
 
 pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, Query(q): Query<LinkQuery>) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
     let (t, entries) = match st.desk.portal_view(id, q.p, q.e, &q.s) {
         Ok(x) => x,
-        Err(DeskError::NotFound) => return gone(&st),
-        Err(e) => return super::PageError(e).render(&st.desk.config.desk.name),
+        Err(DeskError::NotFound) => return gone(),
+        Err(e) => return WebError::from(e).into_response(),
     };
     let pre = match cookie(&headers, PRE_COOKIE).filter(|v| v.len() == 64) {
         Some(v) => v.to_string(),
         None => match crate::desk::auth::random_token() {
             Ok(t) => t,
-            Err(e) => return super::PageError(e).render(&st.desk.config.desk.name),
+            Err(e) => return WebError::from(e).into_response(),
         },
     };
     let r = st.desk.reference(id);
@@ -54,11 +63,11 @@ pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference
             p.muted { "Ticket " (r) }
             h1 { (t.subject) }
             p { "Status: " (status_badge(t.status)) }
-            @if q.done.is_some() { (views::notice("ok", "Thank you, your reply was added.")) }
+            @if q.done.is_some() { (ui::notice("ok", "Thank you, your reply was added.")) }
             @for (who, e) in &entries {
                 article.entry.reply {
                     header { span.who { (who) } time.muted { (e.created_at.short()) } }
-                    (views::text_block(&e.body))
+                    (ui::text_block(&e.body))
                 }
             }
             @if t.is_closed() {
@@ -75,7 +84,7 @@ pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference
             }
         }
     };
-    let page = views::card_page(&format!("{r} {}", t.subject), &st.desk.config.desk.name, body);
+    let page = ui::card_page(&format!("{r} {}", t.subject), &st.desk.config.desk.name, body);
     ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], page).into_response()
 }
 
@@ -89,15 +98,15 @@ pub struct ReplyForm {
 }
 
 pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, Form(f): Form<ReplyForm>) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
     match st.desk.portal_reply(id, f.p, f.e, &f.s, &f.body) {
         Ok(_) => {
             let p = f.p.map(|p| format!("p={p}&")).unwrap_or_default();
             let s: String = f.s.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
             Redirect::to(&format!("/t/{}?{p}e={}&s={s}&done=1", st.desk.reference(id), f.e)).into_response()
         }
-        Err(DeskError::NotFound) => gone(&st),
-        Err(e) => super::PageError(e).render(&st.desk.config.desk.name),
+        Err(DeskError::NotFound) => gone(),
+        Err(e) => WebError::from(e).into_response(),
     }
 }
 
@@ -113,9 +122,9 @@ pub async fn unsubscribe_page(
     Path((reference, person)): Path<(String, u64)>,
     Query(q): Query<UnsubQuery>,
 ) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
     if !st.desk.verify(&crate::desk::notify::unsubscribe_claim(id, person), &q.s) {
-        return gone(&st);
+        return gone();
     }
     let body = html! {
         form.card.narrow.login method="post" action=(format!("/u/{reference}/{person}?s={}", q.s)) {
@@ -124,7 +133,7 @@ pub async fn unsubscribe_page(
             button.primary type="submit" { "Unsubscribe" }
         }
     };
-    views::card_page("Unsubscribe", &st.desk.config.desk.name, body).into_response()
+    ui::card_page("Unsubscribe", &st.desk.config.desk.name, body).into_response()
 }
 
 /// One-click unsubscribe (RFC 8058): the signed link is the authorization.
@@ -133,13 +142,13 @@ pub async fn unsubscribe(
     Path((reference, person)): Path<(String, u64)>,
     Query(q): Query<UnsubQuery>,
 ) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
     match st.desk.unsubscribe(id, person, &q.s) {
         Ok(email) => {
             let body = html! { div.card.narrow { h1 { "Unsubscribed" } p { (email) " will get no more mail about " (reference) "." } } };
-            views::card_page("Unsubscribed", &st.desk.config.desk.name, body).into_response()
+            ui::card_page("Unsubscribed", &st.desk.config.desk.name, body).into_response()
         }
-        Err(DeskError::NotFound) => gone(&st),
-        Err(e) => super::PageError(e).render(&st.desk.config.desk.name),
+        Err(DeskError::NotFound) => gone(),
+        Err(e) => WebError::from(e).into_response(),
     }
 }

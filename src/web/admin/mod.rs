@@ -2,19 +2,33 @@
 //! admins get a 404 here (they may not see these pages), enforced in `desk`.
 
 use axum::Form;
+use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::views::{self, Frame, csrf_field, page};
-use super::{Agent, AppState, PageError};
 use crate::desk::DeskError;
 use crate::desk::auth::{MIN_PASSWORD_CHARS, NewAgent};
 use crate::domain::{Person, Role};
+use crate::web::pages::{frame, to};
+use crate::web::ui::{self, Frame, csrf_field, page};
+use crate::web::{Admin, Agent, AppState, WebError, WebResult, status_of};
 
-fn fail(st: &AppState, e: DeskError) -> Response {
-    PageError(e).render(&st.desk.config.desk.name)
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/agents", get(agents_page).post(add_agent))
+        .route("/admin/agents/{id}/active", post(set_active))
+        .route("/admin/agents/{id}/password", post(reset_password))
+        .route("/admin/agents/{id}/edit", post(edit_agent))
+        .route("/settings", get(settings_page).post(save_settings))
+        .route("/settings/canned", post(save_canned))
+        .route("/settings/tokens/{id}/revoke", post(revoke_token))
+        .route("/admin/outbox", get(outbox_page))
+        .route("/admin/outbox/test", post(outbox_test))
+        .route("/admin/outbox/{id}/retry", post(outbox_retry))
+        .route("/admin/outbox/{id}/discard", post(outbox_discard))
 }
 
 #[derive(Deserialize, Default)]
@@ -28,7 +42,7 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
     html! {
         div.narrow-page.wide-ok {
             h1 { "Agents" }
-            @if let Some((k, m)) = &flash { (views::notice(k, m)) }
+            @if let Some((k, m)) = &flash { (ui::notice(k, m)) }
             table.tickets.agents {
                 thead { tr { th { "Name" } th { "Email" } th { "Role" } th.hide-sm { "Departments" } th { "Status" } th { "" } } }
                 tbody {
@@ -97,21 +111,12 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
     }
 }
 
-fn render(st: &AppState, a: &Agent, flash: Option<(&str, String)>, status: axum::http::StatusCode) -> Response {
-    if !a.person.is_admin() {
-        return fail(st, DeskError::NotFound);
-    }
-    match st.desk.store.read().and_then(|r| r.staff()) {
-        Ok(staff) => {
-            let f =
-                Frame { desk_name: &st.desk.config.desk.name, title: "Agents".into(), user: Some(&a.person), csrf: &a.csrf, area: "admin" };
-            (status, page(&f, agents_body(st, a, &staff, flash))).into_response()
-        }
-        Err(e) => fail(st, e.into()),
-    }
+fn render(st: &AppState, a: &Agent, flash: Option<(&str, String)>, status: axum::http::StatusCode) -> WebResult {
+    let staff = st.desk.staff(&a.person)?;
+    Ok((status, page(&frame(st, a, "Agents".into(), "admin"), agents_body(st, a, &staff, flash))).into_response())
 }
 
-pub async fn agents_page(State(st): State<AppState>, a: Agent, Query(q): Query<DoneQuery>) -> Response {
+pub async fn agents_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query<DoneQuery>) -> WebResult {
     let flash = match q.done.as_deref() {
         Some("added") => Some(("ok", "Agent added. They can log in now.".to_string())),
         Some("saved") => Some(("ok", "Saved.".to_string())),
@@ -139,28 +144,32 @@ pub struct AddForm {
     password: String,
 }
 
-fn on_error(st: &AppState, a: &Agent, e: DeskError) -> Response {
+/// The agents page again, with the refusal on top.
+fn on_error(st: &AppState, a: &Agent, e: DeskError) -> WebError {
     match e {
-        DeskError::NotFound | DeskError::Store(_) => fail(st, e),
-        e => render(st, a, Some(("error", e.to_string())), super::status_of(&e)),
+        DeskError::NotFound | DeskError::Store(_) => e.into(),
+        e => match render(st, a, Some(("error", e.to_string())), status_of(&e)) {
+            Ok(page) => page.into(),
+            Err(other) => other,
+        },
     }
 }
 
-pub async fn add_agent(State(st): State<AppState>, a: Agent, body: String) -> Response {
+pub async fn add_agent(State(st): State<AppState>, Admin(a): Admin, body: String) -> WebResult {
     let f: AddForm = match serde_urlencoded_lite(&body) {
         Ok(f) => f,
-        Err(e) => return on_error(&st, &a, e),
+        Err(e) => return Err(on_error(&st, &a, e)),
     };
     let Some(role) = Role::parse(&f.role) else {
-        return on_error(&st, &a, DeskError::Invalid { field: "role", message: format!("{:?} is not a role", f.role) });
+        return Err(on_error(&st, &a, DeskError::Invalid { field: "role", message: format!("{:?} is not a role", f.role) }));
     };
     let new = NewAgent { email: f.email, name: f.name, role, password: f.password, departments: departments_of(&body) };
     let desk = st.desk.clone();
     let actor = a.person.clone();
     match tokio::task::spawn_blocking(move || desk.add_agent(Some(&actor), new)).await {
-        Ok(Ok(_)) => Redirect::to("/admin/agents?done=added").into_response(),
-        Ok(Err(e)) => on_error(&st, &a, e),
-        Err(_) => fail(&st, DeskError::Conflict("the request was interrupted".into())),
+        Ok(Ok(_)) => Ok(to("/admin/agents?done=added")),
+        Ok(Err(e)) => Err(on_error(&st, &a, e)),
+        Err(_) => Err(DeskError::Conflict("the request was interrupted".into()).into()),
     }
 }
 
@@ -175,10 +184,10 @@ pub struct ActiveForm {
     active: String,
 }
 
-pub async fn set_active(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<ActiveForm>) -> Response {
+pub async fn set_active(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>, Form(f): Form<ActiveForm>) -> WebResult {
     match st.desk.set_agent_active(&a.person, id, f.active == "1") {
-        Ok(_) => Redirect::to("/admin/agents?done=saved").into_response(),
-        Err(e) => on_error(&st, &a, e),
+        Ok(_) => Ok(to("/admin/agents?done=saved")),
+        Err(e) => Err(on_error(&st, &a, e)),
     }
 }
 
@@ -188,24 +197,24 @@ pub struct PasswordForm {
     password: String,
 }
 
-pub async fn reset_password(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PasswordForm>) -> Response {
+pub async fn reset_password(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>, Form(f): Form<PasswordForm>) -> WebResult {
     let desk = st.desk.clone();
     let actor = a.person.clone();
     match tokio::task::spawn_blocking(move || desk.reset_password(&actor, id, &f.password)).await {
-        Ok(Ok(_)) => Redirect::to("/admin/agents?done=password").into_response(),
-        Ok(Err(e)) => on_error(&st, &a, e),
-        Err(_) => fail(&st, DeskError::Conflict("the request was interrupted".into())),
+        Ok(Ok(_)) => Ok(to("/admin/agents?done=password")),
+        Ok(Err(e)) => Err(on_error(&st, &a, e)),
+        Err(_) => Err(DeskError::Conflict("the request was interrupted".into()).into()),
     }
 }
 
-pub async fn edit_agent(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, body: String) -> Response {
+pub async fn edit_agent(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>, body: String) -> WebResult {
     let role = body.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == "role").and_then(|(_, v)| Role::parse(v));
     let Some(role) = role else {
-        return on_error(&st, &a, DeskError::Invalid { field: "role", message: "pick admin or agent".into() });
+        return Err(on_error(&st, &a, DeskError::Invalid { field: "role", message: "pick admin or agent".into() }));
     };
     match st.desk.edit_agent(&a.person, id, role, &departments_of(&body)) {
-        Ok(_) => Redirect::to("/admin/agents?done=saved").into_response(),
-        Err(e) => on_error(&st, &a, e),
+        Ok(_) => Ok(to("/admin/agents?done=saved")),
+        Err(e) => Err(on_error(&st, &a, e)),
     }
 }
 
@@ -215,24 +224,22 @@ pub struct TestMailForm {
     to: String,
 }
 
-pub async fn outbox_test(State(st): State<AppState>, a: Agent, Form(f): Form<TestMailForm>) -> Response {
-    if !a.person.is_admin() {
-        return fail(&st, DeskError::NotFound);
-    }
+pub async fn outbox_test(State(st): State<AppState>, Admin(a): Admin, Form(f): Form<TestMailForm>) -> WebResult {
     let (kind, msg) = match crate::mail::outbound::send_test(&st.desk.config, &f.to).await {
         Ok(m) => ("ok", m),
         Err(m) => ("error", m),
     };
     let f = Frame { desk_name: &st.desk.config.desk.name, title: "Outbox".into(), user: Some(&a.person), csrf: &a.csrf, area: "outbox" };
-    let body = html! { div.narrow-page { h1 { "Test message" } (views::notice(kind, &msg)) p { a href="/admin/outbox" { "Back to the outbox" } } } };
+    let body =
+        html! { div.narrow-page { h1 { "Test message" } (ui::notice(kind, &msg)) p { a href="/admin/outbox" { "Back to the outbox" } } } };
     let status = if kind == "ok" { axum::http::StatusCode::OK } else { axum::http::StatusCode::BAD_GATEWAY };
-    (status, page(&f, body)).into_response()
+    Ok((status, page(&f, body)).into_response())
 }
 
-pub async fn outbox_page(State(st): State<AppState>, a: Agent) -> Response {
+pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResult {
     let items = match st.desk.outbox(&a.person, 500) {
         Ok(x) => x,
-        Err(e) => return fail(&st, e),
+        Err(e) => return Err(e.into()),
     };
     let now = st.desk.now();
     let o = &st.desk.config.outgoing;
@@ -250,7 +257,7 @@ pub async fn outbox_page(State(st): State<AppState>, a: Agent) -> Response {
                 button type="submit" { "Send test" }
             }
             @if items.is_empty() {
-                (views::empty("Nothing waiting: all mail has been delivered."))
+                (ui::empty("Nothing waiting: all mail has been delivered."))
             } @else {
                 table.tickets {
                     thead { tr { th { "Ticket" } th { "Mail" } th { "To" } th { "State" } th.hide-sm { "Queued" } th { "" } } }
@@ -278,20 +285,20 @@ pub async fn outbox_page(State(st): State<AppState>, a: Agent) -> Response {
         }
     };
     let f = Frame { desk_name: &st.desk.config.desk.name, title: "Outbox".into(), user: Some(&a.person), csrf: &a.csrf, area: "outbox" };
-    page(&f, body).into_response()
+    Ok(page(&f, body).into_response())
 }
 
-pub async fn outbox_retry(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> Response {
+pub async fn outbox_retry(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>) -> WebResult {
     match st.desk.outbox_retry(&a.person, id) {
-        Ok(()) => Redirect::to("/admin/outbox").into_response(),
-        Err(e) => fail(&st, e),
+        Ok(()) => Ok(to("/admin/outbox")),
+        Err(e) => Err(e.into()),
     }
 }
 
-pub async fn outbox_discard(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> Response {
+pub async fn outbox_discard(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>) -> WebResult {
     match st.desk.outbox_discard(&a.person, id) {
-        Ok(()) => Redirect::to("/admin/outbox").into_response(),
-        Err(e) => fail(&st, e),
+        Ok(()) => Ok(to("/admin/outbox")),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -307,24 +314,24 @@ fn notification_label(kind: &str) -> &'static str {
 }
 
 /// Each agent's own settings: which notifications they get by mail.
-pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query<DoneQuery>) -> Response {
+pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query<DoneQuery>) -> WebResult {
     let prefs = match st.desk.my_notifications(&a.person) {
         Ok(p) => p,
-        Err(e) => return fail(&st, e),
+        Err(e) => return Err(e.into()),
     };
     let mine = match st.desk.personal_canned(&a.person) {
         Ok(m) => m,
-        Err(e) => return fail(&st, e),
+        Err(e) => return Err(e.into()),
     };
     let me_only = crate::domain::Person { role: crate::domain::Role::Agent, ..a.person.clone() };
     let tokens = match st.desk.api_tokens(Some(&me_only)) {
         Ok(t) => t,
-        Err(e) => return fail(&st, e),
+        Err(e) => return Err(e.into()),
     };
     let body = html! {
         div.narrow-page {
             h1 { "My notifications" }
-            @if q.done.is_some() { (views::notice("ok", "Saved.")) }
+            @if q.done.is_some() { (ui::notice("ok", "Saved.")) }
             p.muted { "Mail you get from " (st.desk.config.desk.name) ". You never get mail about your own changes. Reply to a notification to answer on the ticket; commands such as #note, #assign me or #status pending at the top of your reply act on it." }
             form.card.form-grid method="post" action="/settings" {
                 (csrf_field(&a.csrf))
@@ -338,7 +345,7 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
             @for (title, text) in &mine {
                 div.card.canned-item {
                     strong { (title) }
-                    (views::text_block(text))
+                    (ui::text_block(text))
                     form.inline method="post" action="/settings/canned" {
                         (csrf_field(&a.csrf))
                         input type="hidden" name="title" value=(title);
@@ -374,7 +381,7 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
         csrf: &a.csrf,
         area: "settings",
     };
-    page(&f, body).into_response()
+    Ok(page(&f, body).into_response())
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -386,28 +393,28 @@ pub struct CannedForm {
 }
 
 /// Revokes one of the agent's own API tokens.
-pub async fn revoke_token(State(st): State<AppState>, a: Agent, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
+pub async fn revoke_token(State(st): State<AppState>, a: Agent, axum::extract::Path(id): axum::extract::Path<String>) -> WebResult {
     let me_only = crate::domain::Person { role: crate::domain::Role::Agent, ..a.person.clone() };
     match super::blocking(&st.desk, move |d| d.revoke_api_token(Some(&me_only), &id)).await {
-        Ok(()) => Redirect::to("/settings?done=revoked#tokens").into_response(),
-        Err(e) => fail(&st, e),
+        Ok(()) => Ok(to("/settings?done=revoked#tokens")),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// Adds or deletes one of the agent's own canned responses.
-pub async fn save_canned(State(st): State<AppState>, a: Agent, axum::extract::Form(f): axum::extract::Form<CannedForm>) -> Response {
+pub async fn save_canned(State(st): State<AppState>, a: Agent, axum::extract::Form(f): axum::extract::Form<CannedForm>) -> WebResult {
     let actor = a.person.clone();
     let res = super::blocking(&st.desk, move |d| {
         if f.delete == "1" { d.delete_personal_canned(&actor, &f.title) } else { d.save_personal_canned(&actor, &f.title, &f.text) }
     })
     .await;
     match res {
-        Ok(()) => Redirect::to("/settings?done=saved#canned").into_response(),
-        Err(e) => fail(&st, e),
+        Ok(()) => Ok(to("/settings?done=saved#canned")),
+        Err(e) => Err(e.into()),
     }
 }
 
-pub async fn save_settings(State(st): State<AppState>, a: Agent, body: String) -> Response {
+pub async fn save_settings(State(st): State<AppState>, a: Agent, body: String) -> WebResult {
     let on: Vec<String> = body
         .split('&')
         .filter_map(|kv| kv.split_once('='))
@@ -415,7 +422,7 @@ pub async fn save_settings(State(st): State<AppState>, a: Agent, body: String) -
         .map(|(_, v)| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
         .collect();
     match st.desk.set_my_notifications(&a.person, &on) {
-        Ok(()) => Redirect::to("/settings?done=saved").into_response(),
-        Err(e) => fail(&st, e),
+        Ok(()) => Ok(to("/settings?done=saved")),
+        Err(e) => Err(e.into()),
     }
 }

@@ -2,19 +2,28 @@
 //! and the jump box that finds a ticket or a person.
 
 use axum::Form;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
 use maud::html;
 use serde::Deserialize;
 
-use super::agent::{QueueParams, fail, frame, ticket_table};
-use super::views::{self, page};
-use super::{Agent, AppState};
 use crate::desk::DeskError;
 use crate::store::TicketQuery;
+use crate::web::pages::frame;
+use crate::web::queue::list::{QueueParams, ticket_table};
+use crate::web::ui::{self, page};
+use crate::web::{Agent, AppState, WebError, WebResult};
 
-type PageResult = Result<Response, Response>;
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/go", get(jump))
+        .route("/people", get(people))
+        .route("/requesters/{id}", get(requester_page).post(update_person))
+        .route("/requesters/{id}/merge", post(merge_person))
+}
 
 // ---------------------------------------------------------------- jump box
 
@@ -25,7 +34,7 @@ pub struct JumpQuery {
     reference: String,
 }
 
-pub async fn jump(State(st): State<AppState>, a: Agent, Query(q): Query<JumpQuery>) -> PageResult {
+pub async fn jump(State(st): State<AppState>, a: Agent, Query(q): Query<JumpQuery>) -> WebResult {
     let text = q.reference.trim();
     if let Some(id) = st.desk.parse_reference(text) {
         return match st.desk.ticket_view(&a.person, id) {
@@ -34,48 +43,49 @@ pub async fn jump(State(st): State<AppState>, a: Agent, Query(q): Query<JumpQuer
                 StatusCode::NOT_FOUND,
                 page(
                     &frame(&st, &a, "Not found".into(), "queue"),
-                    views::notice("error", &format!("There is no ticket {} that you can see.", st.desk.reference(id))),
+                    ui::notice("error", &format!("There is no ticket {} that you can see.", st.desk.reference(id))),
                 ),
             )
-                .into_response()),
-            Err(e) => Err(fail(&st, e)),
+                .into_response()
+                .into()),
+            Err(e) => Err(e.into()),
         };
     }
     if text.contains('@') {
-        let found = st.desk.find_person(&a.person, text).map_err(|e| fail(&st, e))?;
+        let found = st.desk.find_person(&a.person, text)?;
         if let Some(p) = found {
             return Ok(Redirect::to(&format!("/requesters/{}", p.id)).into_response());
         }
     }
     let msg = format!("{text:?} is not a ticket reference. Type one like {}.", st.desk.reference(123));
-    Err((StatusCode::NOT_FOUND, page(&frame(&st, &a, "Not found".into(), "queue"), views::notice("error", &msg))).into_response())
+    Err((StatusCode::NOT_FOUND, page(&frame(&st, &a, "Not found".into(), "queue"), ui::notice("error", &msg))).into_response().into())
 }
 
 // ---------------------------------------------------------------- requester page
 
-pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path<String>, Query(p): Query<QueueParams>) -> PageResult {
-    let id: u64 = id.parse().map_err(|_| fail(&st, DeskError::NotFound))?;
-    let to = st.desk.person_survivor(id).map_err(|e| fail(&st, e))?;
+pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path<String>, Query(p): Query<QueueParams>) -> WebResult {
+    let id: u64 = id.parse().map_err(|_| WebError::not_found())?;
+    let to = st.desk.person_survivor(id)?;
     if to != id {
         return Ok(Redirect::to(&format!("/requesters/{to}")).into_response());
     }
-    let person = st.desk.person(&a.person, id).map_err(|e| fail(&st, e))?;
-    let notes = st.desk.person_notes(&a.person, id).map_err(|e| fail(&st, e))?;
+    let person = st.desk.person(&a.person, id)?;
+    let notes = st.desk.person_notes(&a.person, id)?;
     let limit = st.desk.config.limits.page_size;
     let page_no = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_QUEUE_OFFSET / limit.max(1) + 1);
     let q = TicketQuery { requester: Some(id), limit, offset: (page_no - 1) * limit, ..Default::default() };
-    let (tickets, more, people) = st.desk.queue(&a.person, q).map_err(|e| fail(&st, e))?;
+    let (tickets, more, people) = st.desk.queue(&a.person, q)?;
     let body = html! {
         div.narrow-page.wide-ok {
             div.crumbs { a href="/tickets" { "Queue" } " / requester" }
             h1 { (person.display()) }
             p.muted { (person.email) " · " (match person.role { crate::domain::Role::Requester => "contact", r => r.key() }) " since " (person.created_at.short()) }
-            @if !notes.is_empty() { div.notice.info.person-notes { strong { "Notes: " } (views::text_block(&notes)) } }
+            @if !notes.is_empty() { div.notice.info.person-notes { strong { "Notes: " } (ui::text_block(&notes)) } }
             @if !person.is_staff() || a.person.is_admin() {
                 details.person-edit {
                     summary { "Edit name and notes" }
                     form.fields method="post" action=(format!("/requesters/{id}")) {
-                        (views::csrf_field(&a.csrf))
+                        (ui::csrf_field(&a.csrf))
                         label { "Name" input type="text" name="name" value=(person.name) maxlength="200"; }
                         label { "Notes (agents only)" textarea name="notes" rows="4" { (notes) } }
                         button type="submit" { "Save" }
@@ -86,7 +96,7 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
                 details.person-merge {
                     summary { "Merge into another person…" }
                     form.inline method="post" action=(format!("/requesters/{id}/merge")) {
-                        (views::csrf_field(&a.csrf))
+                        (ui::csrf_field(&a.csrf))
                         input type="email" name="into" placeholder="their other address" aria-label="Address of the person to merge into" required;
                         button type="submit" { "Merge" }
                     }
@@ -94,7 +104,7 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
                 }
             }
             div.queue-head { h2 { "Tickets" } a.button.primary href="/tickets/new" { "New ticket" } }
-            @if tickets.is_empty() { (views::empty("No tickets from this requester that you can see.")) } @else { (ticket_table(&st, &tickets, &people, false)) }
+            @if tickets.is_empty() { (ui::empty("No tickets from this requester that you can see.")) } @else { (ticket_table(&st, &tickets, &people, false)) }
             nav.pager {
                 @if page_no > 1 { a.button href=(format!("/requesters/{id}?page={}", page_no - 1)) { "← Newer" } } @else { span {} }
                 span.muted { "Page " (page_no) }
@@ -113,16 +123,16 @@ pub struct PersonForm {
     into: String,
 }
 
-fn person_error(st: &AppState, a: &Agent, id: u64, e: DeskError) -> Response {
-    super::workflow::refusal(st, a, e, "Not saved", "people", (&format!("/requesters/{id}"), "Back"))
+fn person_error(st: &AppState, a: &Agent, id: u64, e: DeskError) -> WebError {
+    crate::web::pages::refusal(st, a, e, "Not saved", "people", (&format!("/requesters/{id}"), "Back"))
 }
 
-pub async fn update_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> PageResult {
+pub async fn update_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> WebResult {
     st.desk.update_person(&a.person, id, &f.name, &f.notes).map_err(|e| person_error(&st, &a, id, e))?;
     Ok(Redirect::to(&format!("/requesters/{id}")).into_response())
 }
 
-pub async fn merge_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> PageResult {
+pub async fn merge_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> WebResult {
     let into = st.desk.merge_people(&a.person, id, &f.into).map_err(|e| person_error(&st, &a, id, e))?;
     Ok(Redirect::to(&format!("/requesters/{}", into.id)).into_response())
 }
@@ -134,8 +144,8 @@ pub struct PeopleQuery {
 }
 
 /// The requester directory: search people by name or address.
-pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<PeopleQuery>) -> PageResult {
-    let found = st.desk.search_people(&a.person, &q.q).map_err(|e| fail(&st, e))?;
+pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<PeopleQuery>) -> WebResult {
+    let found = st.desk.search_people(&a.person, &q.q)?;
     let body = html! {
         div.narrow-page.wide-ok {
             h1 { "People" }
@@ -144,7 +154,7 @@ pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<People
                 button type="submit" { "Search" }
             }
             @if !q.q.trim().is_empty() {
-                @if found.is_empty() { (views::empty("Nobody matches.")) } @else {
+                @if found.is_empty() { (ui::empty("Nobody matches.")) } @else {
                     table.tickets {
                         thead { tr { th { "Name" } th { "Email" } th { "Role" } th.hide-sm { "Since" } } }
                         tbody {

@@ -5,18 +5,16 @@ use std::collections::HashMap;
 
 use axum::extract::{Form, Query, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::agent::{fail, frame};
-use super::table::{Column, TableOpts, column_picker, ticket_list};
-use super::views::{self, csrf_field, page};
-use super::{Agent, AppState};
 use crate::desk::workflow::SearchOutcome;
 use crate::search::query::FIELDS;
-
-type PageResult = Result<Response, Response>;
+use crate::web::pages::frame;
+use crate::web::ui::{self, csrf_field, page};
+use crate::web::{Agent, AppState, WebResult};
+use ui::table::{Column, TableOpts, column_picker, ticket_list};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -75,7 +73,7 @@ fn help() -> Markup {
     }
 }
 
-pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery, Query(mut p): Query<SearchParams>) -> PageResult {
+pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery, Query(mut p): Query<SearchParams>) -> WebResult {
     if let Some(picked) = picked_columns(raw.as_deref()) {
         p.cols = Some(picked);
     }
@@ -83,9 +81,8 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
     let limit = st.desk.config.limits.page_size;
     let page_no = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_SEARCH_OFFSET / limit.max(1) + 1);
     let cols = Column::parse_list(p.cols.as_deref());
-    let saved = st.desk.saved_searches(&a.person).map_err(|e| fail(&st, e))?;
-    let outcome =
-        if q.is_empty() { None } else { Some(st.desk.search(&a.person, &q, (page_no - 1) * limit, limit).map_err(|e| fail(&st, e))?) };
+    let saved = st.desk.saved_searches(&a.person)?;
+    let outcome = if q.is_empty() { None } else { Some(st.desk.search(&a.person, &q, (page_no - 1) * limit, limit)?) };
     if let Some(SearchOutcome::Jump(id)) = &outcome {
         return Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(*id))).into_response());
     }
@@ -93,7 +90,7 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
     let link = |n: usize| format!("/search?q={}&cols={}&page={n}", enc(&q), enc(&Column::list_key(&cols)));
     let results = match &outcome {
         None => html! {
-            @if saved.is_empty() { (views::empty("Type words, a reference or tokens above.")) }
+            @if saved.is_empty() { (ui::empty("Type words, a reference or tokens above.")) }
         },
         Some(SearchOutcome::Invalid(e)) => {
             status = StatusCode::BAD_REQUEST;
@@ -114,13 +111,13 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
             let more = page_no * limit < r.total;
             html! {
                 @if let Some((done, total)) = r.building {
-                    (views::notice("info", &format!("The search index is being built ({done} of {total} tickets); results are incomplete until it finishes.")))
+                    (ui::notice("info", &format!("The search index is being built ({done} of {total} tickets); results are incomplete until it finishes.")))
                 }
                 p.muted.result-count { (r.total) " matching ticket" @if r.total != 1 { "s" } ", " (order_label(&r.parsed)) }
                 @if tickets.is_empty() {
-                    (views::empty("No tickets match."))
+                    (ui::empty("No tickets match."))
                 } @else {
-                    (super::agent::bulk_bar(&st, &a, &q, r.total))
+                    (super::list::bulk_bar(&st, &a, &q, r.total))
                     (ticket_list(&st, &tickets, &r.people, &TableOpts { columns: &cols, select: true, snippets: Some(&snippets) }))
                 }
                 nav.pager {
@@ -133,7 +130,7 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
     };
     let body = html! {
         div.queue-layout {
-            (super::agent::sidebar(&st, &a, "search").map_err(|e| fail(&st, e))?)
+            (super::list::sidebar(&st, &a, "search")?)
             section.queue {
                 div.queue-head { h1 { "Search" } }
                 form.searchbar method="get" action="/search" role="search" {
@@ -195,12 +192,12 @@ pub struct SaveForm {
 }
 
 /// Saves (or with `delete=1` removes) one of the agent's own searches.
-pub async fn save(State(st): State<AppState>, a: Agent, Form(f): Form<SaveForm>) -> PageResult {
+pub async fn save(State(st): State<AppState>, a: Agent, Form(f): Form<SaveForm>) -> WebResult {
     if f.delete == "1" {
-        st.desk.delete_saved_search(&a.person, &f.name).map_err(|e| fail(&st, e))?;
+        st.desk.delete_saved_search(&a.person, &f.name)?;
         return Ok(Redirect::to("/tickets").into_response());
     }
     let stored = if f.cols.is_empty() { f.q.clone() } else { format!("{}\u{1f}{}", f.q, f.cols) };
-    st.desk.save_search(&a.person, &f.name, &stored).map_err(|e| fail(&st, e))?;
+    st.desk.save_search(&a.person, &f.name, &stored)?;
     Ok(Redirect::to(&format!("/search?q={}&cols={}", enc(&f.q), enc(&f.cols))).into_response())
 }

@@ -20,12 +20,16 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
+pub fn routes() -> axum::Router<crate::web::AppState> {
+    axum::Router::new().route("/assets/{*path}", axum::routing::get(serve))
+}
+
 pub async fn serve(Path(path): Path<String>) -> Response {
     match Assets::get(&path) {
         Some(file) => {
             ([(header::CONTENT_TYPE, content_type(&path)), (header::CACHE_CONTROL, "public, max-age=3600")], file.data.into_owned())
                 .into_response()
         }
-        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+        None => crate::web::WebError::new(StatusCode::NOT_FOUND, "Not found", "no such asset").into_response(),
     }
 }

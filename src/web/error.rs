@@ -1,0 +1,171 @@
+//! One error type for every handler and middleware: `WebError`.
+//!
+//! A handler returns `Result<Response, WebError>` and uses `?` on desk calls.
+//! `WebError::into_response` only sets the status and leaves an `ErrorInfo`
+//! in the response's extensions; the `render_errors` middleware then draws it
+//! in the shape the caller reads: JSON `{"error", "field"}` under `/api/`, the
+//! desk's error page everywhere else. So the title and wording of every error
+//! live here, once, and a handler never picks a renderer.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
+
+use super::AppState;
+use super::ui;
+use crate::desk::DeskError;
+
+/// Why a request was not served.
+#[derive(Debug)]
+pub enum WebError {
+    /// A refusal or failure from the desk: its status and message.
+    Desk(DeskError),
+    /// A status with a title and text of the caller's own (an expired link,
+    /// an expired form, a slow upload).
+    Message { status: StatusCode, title: &'static str, message: String, field: Option<String> },
+    /// The API's 401, with `WWW-Authenticate: Bearer`.
+    Unauthorized(&'static str),
+    /// A browser page without a session: to the login page, then back.
+    Login { next: String },
+    /// A finished answer drawn by the handler (a form shown again with the
+    /// error and the user's draft kept).
+    Page(Box<Response>),
+}
+
+impl WebError {
+    pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> WebError {
+        WebError::Message { status, title, message: message.into(), field: None }
+    }
+
+    /// Names the form or JSON field at fault (API clients read it).
+    pub fn with_field(self, name: &str) -> WebError {
+        match self {
+            WebError::Message { status, title, message, .. } => WebError::Message { status, title, message, field: Some(name.to_string()) },
+            other => other,
+        }
+    }
+
+    pub fn not_found() -> WebError {
+        WebError::Desk(DeskError::NotFound)
+    }
+
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> WebError {
+        WebError::Desk(DeskError::Invalid { field, message: message.into() })
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::Desk(e) => status_of(e),
+            WebError::Message { status, .. } => *status,
+            WebError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            WebError::Login { .. } => StatusCode::SEE_OTHER,
+            WebError::Page(r) => r.status(),
+        }
+    }
+}
+
+impl From<DeskError> for WebError {
+    fn from(e: DeskError) -> Self {
+        WebError::Desk(e)
+    }
+}
+
+impl From<Response> for WebError {
+    fn from(r: Response) -> Self {
+        WebError::Page(Box::new(r))
+    }
+}
+
+/// The HTTP status of a desk error.
+pub fn status_of(e: &DeskError) -> StatusCode {
+    match e {
+        DeskError::NotFound => StatusCode::NOT_FOUND,
+        DeskError::Invalid { .. } => StatusCode::BAD_REQUEST,
+        DeskError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        DeskError::Conflict(_) => StatusCode::CONFLICT,
+        DeskError::Forbidden(_) => StatusCode::FORBIDDEN,
+        DeskError::BadCredentials => StatusCode::UNAUTHORIZED,
+        DeskError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        DeskError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// What `render_errors` draws: left in the extensions of an empty response.
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    pub title: String,
+    pub message: String,
+    /// The form or JSON field at fault, for API clients.
+    pub field: Option<String>,
+}
+
+impl ErrorInfo {
+    fn of_desk(e: &DeskError) -> ErrorInfo {
+        let status = status_of(e);
+        let (title, message, field) = match e {
+            DeskError::NotFound => ("Not found".into(), "There is nothing here, or you do not have access to it.".into(), None),
+            DeskError::Store(inner) => {
+                tracing::error!("store error: {inner}");
+                (
+                    "Temporarily unavailable".into(),
+                    "The desk could not read or write its data. Nothing was changed; try again.".into(),
+                    None,
+                )
+            }
+            DeskError::Invalid { field, message } => ("Bad request".into(), format!("{field}: {message}"), Some(field.to_string())),
+            DeskError::TooLarge { field, .. } => ("Too large".into(), e.to_string(), Some(field.to_string())),
+            other => (status.canonical_reason().unwrap_or("Error").to_string(), other.to_string(), None),
+        };
+        ErrorInfo { title, message, field }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let info = match self {
+            WebError::Page(r) => return *r,
+            WebError::Login { next } => {
+                let enc = percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC).to_string();
+                return Redirect::to(&format!("/login?next={enc}")).into_response();
+            }
+            WebError::Desk(e) => ErrorInfo::of_desk(&e),
+            WebError::Message { title, message, field, .. } => ErrorInfo { title: title.into(), message, field },
+            WebError::Unauthorized(m) => {
+                let mut r = status.into_response();
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"frontdesk\""));
+                r.extensions_mut().insert(ErrorInfo { title: "Unauthorized".into(), message: m.into(), field: None });
+                return r;
+            }
+        };
+        let mut r = status.into_response();
+        r.extensions_mut().insert(info);
+        r
+    }
+}
+
+/// Draws every `ErrorInfo` left by a handler or an inner middleware: JSON for
+/// the API, the desk's error page for browsers.
+pub async fn render_errors(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let mut res = next.run(req).await;
+    let Some(info) = res.extensions_mut().remove::<ErrorInfo>() else { return res };
+    let status = res.status();
+    let mut out = if api {
+        let mut body = json!({ "error": info.message });
+        if let Some(f) = info.field {
+            body["field"] = json!(f);
+        }
+        (status, axum::Json(body)).into_response()
+    } else {
+        (status, ui::error_page(&st.desk.config.desk.name, status.as_u16(), &info.title, &info.message)).into_response()
+    };
+    for (k, v) in res.headers() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
+}

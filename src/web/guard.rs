@@ -1,0 +1,112 @@
+//! Middleware every request passes: the session cookie resolved to an
+//! `Agent`, CSRF on every state-changing browser request, security headers;
+//! and the cookie helpers.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{Agent, AppState, PRE_COOKIE, SESSION_COOKIE, WebError};
+use crate::desk::{Desk, DeskError};
+
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    // Handlers that serve untrusted content set their own, stricter policy.
+    if !h.contains_key(header::X_FRAME_OPTIONS) {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Reads one cookie from the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then_some(v)
+    })
+}
+
+/// A `Set-Cookie` value with the desk's flags.
+pub fn set_cookie(desk: &Desk, name: &str, value: &str, max_age_secs: i64) -> String {
+    let secure = if desk.config.secure_cookies() { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+/// Resolves the session cookie for every request and enforces CSRF on every
+/// state-changing browser request (the API uses bearer tokens instead).
+pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let desk = st.desk.clone();
+    let (mut parts, body) = req.into_parts();
+    let mut agent = None;
+    if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
+        match desk.session(token) {
+            Ok(Some((person, s))) => agent = Some(Agent { person, csrf: s.csrf, token: token.to_string() }),
+            Ok(None) => {}
+            Err(e) => return WebError::from(e).into_response(),
+        }
+    }
+    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    // The API uses bearer tokens; one-click unsubscribe (RFC 8058) is posted by
+    // mail providers and authorized by the signature in its URL.
+    let exempt = parts.uri.path().starts_with("/api/") || parts.uri.path().starts_with("/u/");
+    let body = if unsafe_method && !exempt {
+        let expected = match &agent {
+            Some(a) => Some(a.csrf.clone()),
+            None => cookie(&parts.headers, PRE_COOKIE).map(str::to_string),
+        };
+        let bytes = match to_bytes(body, usize::MAX).await {
+            Ok(b) => b,
+            Err(_) => {
+                return WebError::from(DeskError::TooLarge {
+                    field: "request",
+                    limit: format!("{} bytes", desk.config.limits.request_max_bytes),
+                })
+                .into_response();
+            }
+        };
+        // Multipart forms (uploads) carry the token in the URL.
+        let given = form_urlencoded_field(&bytes, "_csrf")
+            .or_else(|| parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string))
+            .or_else(|| parts.uri.query().and_then(|q| form_urlencoded_field(q.as_bytes(), "_csrf")));
+        let ok = matches!((&expected, &given), (Some(e), Some(g)) if !e.is_empty() && constant_time_eq(e.as_bytes(), g.as_bytes()));
+        if !ok {
+            return WebError::new(
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                "The form was missing its security token or came from another site. Go back, reload the page and try again.",
+            )
+            .into_response();
+        }
+        Body::from(bytes)
+    } else {
+        body
+    };
+    if let Some(a) = agent {
+        parts.extensions.insert(a);
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Finds one field of an `application/x-www-form-urlencoded` body.
+pub(crate) fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    text.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == name).then(|| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
+    })
+}

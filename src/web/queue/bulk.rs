@@ -1,0 +1,100 @@
+//! Bulk jobs (started from the bulk bar, with a progress page) and the Trash
+//! list.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use maud::html;
+
+use crate::web::pages::{field, fields, frame, refusal, to};
+use crate::web::ui::{self, csrf_field, page};
+use crate::web::{Agent, AppState, WebResult};
+
+/// Starts a bulk job on the ticked tickets, or on every ticket matching the
+/// list's search when "all matching" is ticked.
+pub async fn bulk(State(st): State<AppState>, a: Agent, body: Bytes) -> WebResult {
+    let f = fields(&body);
+    let ids: Vec<u64> = if field(&f, "all") == "1" {
+        st.desk.search_ids(&a.person, field(&f, "all_query"), 1_000_000)?
+    } else {
+        f.iter().filter(|(k, _)| k == "id").filter_map(|(_, v)| v.parse().ok()).collect()
+    };
+    match st.desk.start_job(&a.person, field(&f, "action"), field(&f, "value"), ids) {
+        Ok(id) => Ok(to(&format!("/jobs/{id}"))),
+        Err(e) => Err(refusal(&st, &a, e, "Bulk action", "queue", ("javascript:history.back()", "Back"))),
+    }
+}
+
+/// A job's progress; refreshes itself until the job is done.
+pub async fn job_page(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> WebResult {
+    let job = st.desk.job(&a.person, id)?;
+    let total = job.tickets.len();
+    let pct = (job.done * 100).checked_div(total).unwrap_or(100);
+    let changed = job.done - job.failed.len();
+    let running = job.finished_at.is_none();
+    let body = html! {
+        div.narrow-page {
+            @if running { meta http-equiv="refresh" content="1"; }
+            div.crumbs { a href="/tickets" { "Queue" } " / bulk action" }
+            h1 { "Bulk action: " (job.action) }
+            progress max=(total) value=(job.done) aria-label="Progress" {}
+            p #jobstate data-done=(job.done) data-total=(total) data-finished=(if running { "0" } else { "1" }) {
+                @if running { "Working: " (job.done) " of " (total) " tickets (" (pct) "%)…" }
+                @else { "Done: " (changed) " of " (total) " tickets changed" @if !job.failed.is_empty() { ", " (job.failed.len()) " refused (below)" } "." }
+            }
+            @if !running || job.done > 0 {
+                p.muted { "Every ticket before the current position was handled; the rest are untouched. Each step is saved with its tickets, so a stopped server continues the job when it starts again." }
+            }
+            @if !job.failed.is_empty() {
+                h2 { "Refused" }
+                table.tickets {
+                    thead { tr { th { "Ticket" } th { "Why" } } }
+                    tbody {
+                        @for (t, why) in &job.failed {
+                            @let r = st.desk.reference(*t);
+                            tr { td.ref { a href=(format!("/tickets/{r}")) { (r) } } td { (why) } }
+                        }
+                    }
+                }
+            }
+            p { a.button href="/tickets" { "Back to the queue" } }
+        }
+    };
+    Ok(page(&frame(&st, &a, format!("Bulk: {}", job.action), "queue"), body).into_response())
+}
+
+// ---------------------------------------------------------------- Trash
+
+pub async fn trash_page(State(st): State<AppState>, a: Agent) -> WebResult {
+    let items = st.desk.trash(&a.person, 500)?;
+    let days = st.desk.config.workflow.trash_days;
+    let body = html! {
+        div.queue-layout {
+            (super::list::sidebar(&st, &a, "trash")?)
+            section.queue {
+                div.queue-head { h1 { "Trash" } }
+                p.muted { "Tickets here are out of every queue and search. They are purged for good " (days) " days after they were trashed." @if a.person.is_admin() { " Restore one to bring it back." } }
+                @if items.is_empty() { (ui::empty("Trash is empty.")) } @else {
+                    table.tickets {
+                        thead { tr { th { "Ticket" } th { "Subject" } th { "Trashed" } th { "Purged" } th {} } }
+                        tbody {
+                            @for (t, at) in &items {
+                                @let r = st.desk.reference(t.id);
+                                tr.row data-href=(format!("/tickets/{r}")) {
+                                    td.ref { a href=(format!("/tickets/{r}")) { (r) } }
+                                    td.subject { (t.subject) }
+                                    td.nowrap { (at.short()) }
+                                    td.nowrap { (crate::domain::Timestamp(at.0 + days as i64 * 86_400_000).short()) }
+                                    td { @if a.person.is_admin() {
+                                        form.inline method="post" action=(format!("/tickets/{r}/trash")) { (csrf_field(&a.csrf)) input type="hidden" name="on" value="0"; button type="submit" { "Restore" } }
+                                    } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&frame(&st, &a, "Trash".into(), "queue"), body).into_response())
+}

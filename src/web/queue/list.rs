@@ -1,0 +1,309 @@
+//! The queue: filters, the views sidebar with live counts, the bulk bar, and
+//! the tickets an agent follows.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, RawQuery, State};
+use axum::response::IntoResponse;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::desk::DeskError;
+use crate::domain::{Person, Priority, Status, Ticket};
+use crate::store::{AssigneeFilter, Sort, TicketQuery};
+use crate::web::pages::{frame, nonempty};
+use crate::web::ui::table::{Column, TableOpts, ticket_list};
+use crate::web::ui::{self, options, page, status_badge};
+use crate::web::{Agent, AppState, WebResult};
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct QueueParams {
+    pub status: Option<String>,
+    pub assignee: Option<String>,
+    pub priority: Option<String>,
+    pub category: Option<String>,
+    pub department: Option<String>,
+    pub sort: Option<String>,
+    pub page: Option<usize>,
+    /// Chosen columns as one comma list (the picker's `col` boxes are read
+    /// from the raw query).
+    pub cols: Option<String>,
+}
+
+/// Turns queue parameters (UI or API) into a query; bad values name their field.
+pub fn build_query(
+    st: &AppState,
+    me: &Person,
+    p: &QueueParams,
+    resolve_assignee: impl Fn(&str) -> Option<u64>,
+) -> Result<TicketQuery, DeskError> {
+    let bad = |field: &'static str, v: &str, hint: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid; use {hint}") };
+    let statuses = match nonempty(&p.status).unwrap_or("active") {
+        "active" => Status::ALL.iter().copied().filter(|s| s.is_active()).collect(),
+        "all" | "any" => Vec::new(),
+        s => {
+            vec![Status::parse(s).ok_or_else(|| bad("status", s, "active, all, open, pending, in_progress, on_hold, resolved or closed"))?]
+        }
+    };
+    let assignee = match nonempty(&p.assignee).unwrap_or("any") {
+        "any" | "anyone" => AssigneeFilter::Any,
+        "me" | "mine" => AssigneeFilter::Person(me.id),
+        "unassigned" | "none" => AssigneeFilter::Unassigned,
+        other => AssigneeFilter::Person(resolve_assignee(other).ok_or_else(|| bad("assignee", other, "me, unassigned, any, or an agent"))?),
+    };
+    let priority =
+        nonempty(&p.priority).map(|v| Priority::parse(v).ok_or_else(|| bad("priority", v, "urgent, high, medium or low"))).transpose()?;
+    let category = nonempty(&p.category)
+        .map(|v| st.desk.config.category(v).map(str::to_string).ok_or_else(|| bad("category", v, "a configured category")))
+        .transpose()?;
+    let department = nonempty(&p.department)
+        .map(|v| st.desk.config.department(v).map(str::to_string).ok_or_else(|| bad("department", v, "a configured department")))
+        .transpose()?;
+    let sort = match nonempty(&p.sort) {
+        None => Sort::Updated,
+        Some(v) => Sort::parse(v).ok_or_else(|| bad("sort", v, "updated, updated_asc, created, created_asc or priority"))?,
+    };
+    let limit = st.desk.config.limits.page_size;
+    let page = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_QUEUE_OFFSET / limit.max(1) + 1);
+    Ok(TicketQuery {
+        statuses,
+        assignee,
+        priority,
+        category,
+        department,
+        requester: None,
+        visible_departments: None,
+        sort,
+        offset: (page - 1) * limit,
+        limit,
+    })
+}
+
+fn queue_link(p: &QueueParams, page: usize) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in [
+        ("status", &p.status),
+        ("assignee", &p.assignee),
+        ("priority", &p.priority),
+        ("category", &p.category),
+        ("department", &p.department),
+        ("sort", &p.sort),
+    ] {
+        if let Some(v) = nonempty(v) {
+            parts.push(format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)));
+        }
+    }
+    if let Some(c) = nonempty(&p.cols) {
+        parts.push(format!("cols={}", percent_encoding::utf8_percent_encode(c, percent_encoding::NON_ALPHANUMERIC)));
+    }
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    if parts.is_empty() { "/tickets".into() } else { format!("/tickets?{}", parts.join("&")) }
+}
+
+pub(crate) fn ticket_table(st: &AppState, tickets: &[Ticket], people: &HashMap<u64, Person>, show_requester: bool) -> Markup {
+    let cols: Vec<Column> = Column::DEFAULT.iter().copied().filter(|c| show_requester || *c != Column::Requester).collect();
+    ticket_list(st, tickets, people, &TableOpts { columns: &cols, select: false, snippets: None })
+}
+
+pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery, Query(mut p): Query<QueueParams>) -> WebResult {
+    if let Some(picked) = super::search::picked_columns(raw.as_deref()) {
+        p.cols = Some(picked);
+    }
+    let desk = &st.desk;
+    let agents = desk.agents()?;
+    let q = build_query(&st, &a.person, &p, |s| s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == *id)))?;
+    let page_no = q.offset / q.limit + 1;
+    let (tickets, more, people) = desk.queue(&a.person, q)?;
+    let cfg = &desk.config.desk;
+    let status_v = nonempty(&p.status).unwrap_or("active");
+    let assignee_v = nonempty(&p.assignee).unwrap_or("any");
+    let title = match (status_v, assignee_v) {
+        ("active", "unassigned") if nonempty(&p.priority) == Some("urgent") => "Urgent unassigned".to_string(),
+        ("active", "me") => "My open tickets".to_string(),
+        ("active", "unassigned") => "Unassigned".to_string(),
+        ("active", _) => "Active tickets".to_string(),
+        ("all", _) => "All tickets".to_string(),
+        (s, _) => Status::parse(s).map(|s| s.label().to_string()).unwrap_or_default(),
+    };
+    let mut status_opts: Vec<(String, String)> =
+        vec![("active".into(), "Active (not resolved/closed)".into()), ("all".into(), "All statuses".into())];
+    status_opts.extend(Status::ALL.iter().map(|s| (s.key().to_string(), s.label().to_string())));
+    let mut assignee_opts: Vec<(String, String)> =
+        vec![("any".into(), "Anyone".into()), ("me".into(), "Me".into()), ("unassigned".into(), "Unassigned".into())];
+    assignee_opts.extend(agents.iter().map(|g| (g.id.to_string(), g.display())));
+    let sel = |v: &Option<String>| nonempty(v).unwrap_or("").to_string();
+    let prio_v = nonempty(&p.priority).unwrap_or("");
+    let view_key = match (status_v, assignee_v, prio_v) {
+        ("active", "me", "") => "mine",
+        ("active", "unassigned", "") => "unassigned",
+        ("active", "unassigned", "urgent") => "urgent",
+        ("active", "any", "") => "open",
+        ("all", "any", "") => "recent",
+        ("pending", "any", "") => "pending",
+        ("on_hold", "any", "") => "on_hold",
+        _ => "",
+    };
+    let sidebar = sidebar(&st, &a, view_key)?;
+    let cols = Column::parse_list(p.cols.as_deref());
+    let body = html! {
+        div.queue-layout {
+            (sidebar)
+            section.queue {
+                div.queue-head {
+                    h1 { (title) }
+                    a.button.primary href="/tickets/new" { "New ticket" }
+                }
+                form.filters method="get" action="/tickets" data-autosubmit {
+                    label { "Status" select name="status" { @for (v, l) in &status_opts { option value=(v) selected[*v == status_v] { (l) } } } }
+                    label { "Assignee" select name="assignee" { @for (v, l) in &assignee_opts { option value=(v) selected[*v == assignee_v] { (l) } } } }
+                    label { "Priority" select name="priority" { option value="" { "Any" } (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), &sel(&p.priority))) } }
+                    label { "Category" select name="category" { option value="" { "Any" } (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), &sel(&p.category))) } }
+                    @if cfg.departments.len() > 1 {
+                        label { "Department" select name="department" { option value="" { "Any" } (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), &sel(&p.department))) } }
+                    }
+                    label { "Sort" select name="sort" { (options(Sort::ALL.iter().map(|s| (s.key(), s.label())), nonempty(&p.sort).unwrap_or("updated"))) } }
+                    (ui::table::column_picker(&cols))
+                    noscript { button type="submit" { "Apply" } }
+                }
+                @if tickets.is_empty() {
+                    (ui::empty("No tickets match these filters."))
+                } @else {
+                    (bulk_bar(&st, &a, &queue_search(&p), usize::MAX))
+                    (ticket_list(&st, &tickets, &people, &TableOpts { columns: &cols, select: true, snippets: None }))
+                }
+                nav.pager {
+                    @if page_no > 1 { a.button href=(queue_link(&p, page_no - 1)) rel="prev" { "← Newer" } } @else { span {} }
+                    span.muted { "Page " (page_no) " · " a href=(queue_link(&p, 1).replacen("/tickets", "/tickets.csv", 1)) { "Export CSV" } }
+                    @if more { a.button href=(queue_link(&p, page_no + 1)) rel="next" { "Older →" } } @else { span {} }
+                }
+            }
+        }
+    };
+    Ok(page(&frame(&st, &a, title.clone(), "queue"), body).into_response())
+}
+
+/// The same tickets as a queue's filters, in the search grammar (bulk
+/// "select all matching" runs on it).
+fn queue_search(p: &QueueParams) -> String {
+    let mut q = Vec::new();
+    match nonempty(&p.status).unwrap_or("active") {
+        "all" | "any" => {}
+        s => q.push(format!("status:{s}")),
+    }
+    match nonempty(&p.assignee).unwrap_or("any") {
+        "any" | "anyone" => {}
+        "mine" => q.push("assignee:me".into()),
+        "unassigned" => q.push("assignee:none".into()),
+        a => q.push(format!("assignee:{a}")),
+    }
+    for (k, v) in [("priority", &p.priority), ("category", &p.category), ("dept", &p.department)] {
+        if let Some(v) = nonempty(v) {
+            q.push(format!("{k}:\"{v}\""));
+        }
+    }
+    q.join(" ")
+}
+
+/// The views sidebar with live counts; `active` names the view shown.
+pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, DeskError> {
+    let c = st.desk.sidebar_counts(&a.person)?;
+    let on = |k: &str| if k == active { "on" } else { "" };
+    let count = |n: u64| html! { span.count { (n) } };
+    let enc = super::search::enc;
+    let pending = c.by_status.iter().find(|(s, _)| *s == Status::Pending).map(|x| x.1).unwrap_or(0);
+    let on_hold = c.by_status.iter().find(|(s, _)| *s == Status::OnHold).map(|x| x.1).unwrap_or(0);
+    Ok(html! {
+        aside.sidebar {
+            h2 { "Views" }
+            nav.views {
+                a href="/tickets?assignee=me" class=(on("mine")) { "My open tickets" (count(c.my_open)) }
+                a href="/tickets?assignee=unassigned" class=(on("unassigned")) { "Unassigned" (count(c.unassigned)) }
+                a href="/tickets?assignee=unassigned&priority=urgent" class=(on("urgent")) { "Urgent unassigned" (count(c.urgent_unassigned)) }
+                a href="/tickets/following" class=(on("following")) { "Following" (count(c.following)) }
+                a href="/tickets?status=pending" class=(on("pending")) { "Pending" (count(pending)) }
+                a href="/tickets?status=on_hold" class=(on("on_hold")) { "On hold" (count(on_hold)) }
+                a href="/tickets?status=all&sort=updated" class=(on("recent")) { "Recently updated" }
+                a href="/tickets" class=(on("open")) { "All open" (count(c.all_open)) }
+                a href="/junk" class=(on("junk")) { "Junk" (count(c.junk)) }
+                a href="/trash" class=(on("trash")) { "Trash" (count(c.trash)) }
+            }
+            @if !c.shared.is_empty() {
+                h2 { "Team views" }
+                nav.views {
+                    @for v in &c.shared {
+                        a href=(format!("/search?q={}&cols={}", enc(&v.query), enc(&v.columns))) title=(v.query) {
+                            (v.name) @if let Some(n) = v.count { span.count { (n) } }
+                        }
+                    }
+                }
+            }
+            @if !c.saved.is_empty() {
+                h2 { "My searches" }
+                nav.views {
+                    @for v in &c.saved {
+                        a href=(format!("/search?q={}&cols={}", enc(&v.query), enc(&v.columns))) title=(v.query) {
+                            (v.name) @if let Some(n) = v.count { span.count { (n) } }
+                        }
+                    }
+                }
+            }
+            h2 { "By status" }
+            nav.views {
+                @for (s, n) in &c.by_status {
+                    a href=(format!("/tickets?status={}", s.key())) class=(on(s.key())) { (status_badge(*s)) span.count { (n) } }
+                }
+            }
+        }
+    })
+}
+
+/// The bulk-action bar above a list: acts on the ticked rows, or on every
+/// ticket matching `all_query` ("select all matching").
+pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) -> Markup {
+    let agents = st.desk.agents().unwrap_or_default();
+    let cfg = &st.desk.config.desk;
+    html! {
+        form #bulk .bulkbar method="post" action="/tickets/bulk" {
+            (ui::csrf_field(&a.csrf))
+            input type="hidden" name="all_query" value=(all_query);
+            label.selall { input type="checkbox" name="all" value="1"; " all matching" @if total != usize::MAX { " (" (total) ")" } }
+            select name="action" aria-label="Bulk action" {
+                option value="" { "Bulk action…" }
+                optgroup label="Assign" {
+                    option value="assign:me" { "Assign to me" }
+                    option value="assign:none" { "Unassign" }
+                    @for g in &agents { option value=(format!("assign:{}", g.id)) { "Assign to " (g.display()) } }
+                }
+                optgroup label="Status" { @for s in Status::ALL { option value=(format!("status:{}", s.key())) { "Status → " (s.label()) } } }
+                optgroup label="Priority" { @for p in Priority::ALL { option value=(format!("priority:{}", p.key())) { "Priority → " (p.label()) } } }
+                optgroup label="Category" { @for c in &cfg.categories { option value=(format!("category:{c}")) { "Category → " (c) } } }
+                optgroup label="Other" {
+                    option value="tag" { "Add tag (type it →)" }
+                    option value="untag" { "Remove tag (type it →)" }
+                    option value="merge" { "Merge into the oldest selected" }
+                    @if a.person.is_admin() { option value="trash" { "Move to Trash" } }
+                    @if a.person.is_admin() { option value="junk" { "Junk and ban sender" } }
+                }
+            }
+            input type="text" name="value" placeholder="tag" aria-label="Tag for add/remove tag" size="10";
+            button type="submit" { "Apply" }
+        }
+    }
+}
+
+/// The tickets the agent follows.
+pub async fn following(State(st): State<AppState>, a: Agent) -> WebResult {
+    let (tickets, people) = st.desk.following(&a.person)?;
+    let body = html! {
+        div.narrow-page.wide-ok {
+            div.crumbs { a href="/tickets" { "Queue" } " / following" }
+            h1 { "Following" }
+            p.muted { "Tickets you follow: you get their internal notes and requester replies by mail." }
+            @if tickets.is_empty() { (ui::empty("You follow no tickets. Use ☆ Follow on a ticket.")) } @else { (ticket_table(&st, &tickets, &people, true)) }
+        }
+    };
+    Ok(page(&frame(&st, &a, "Following".into(), "queue"), body).into_response())
+}

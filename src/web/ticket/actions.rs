@@ -1,0 +1,163 @@
+//! Actions on one ticket from its side panel: Trash, merge, link, subject
+//! edits with a reason; the related-tickets box; the print view and PDF.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+
+use crate::desk::{DeskError, TicketView};
+use crate::web::pages::{field, fields, refusal, to};
+use crate::web::ui::csrf_field;
+use crate::web::{Agent, AppState, TicketPath, WebError, WebResult};
+
+fn back(st: &AppState, id: u64, done: &str) -> Response {
+    to(&format!("/tickets/{}?done={done}", st.desk.reference(id)))
+}
+
+/// A refusal shown on the ticket it concerns.
+fn refused(st: &AppState, a: &Agent, id: u64, e: DeskError) -> WebError {
+    let r = st.desk.reference(id);
+    refusal(st, a, e, "Not done", "queue", (&format!("/tickets/{r}"), &format!("Back to {r}")))
+}
+
+pub async fn set_trash(State(st): State<AppState>, a: Agent, t: TicketPath, body: Bytes) -> WebResult {
+    let id = t.id;
+    let on = field(&fields(&body), "on") != "0";
+    match st.desk.set_trashed(&a.person, id, on) {
+        Ok(()) => Ok(back(&st, id, if on { "trashed" } else { "restored" })),
+        Err(e) => Err(refused(&st, &a, id, e)),
+    }
+}
+
+pub async fn merge(State(st): State<AppState>, a: Agent, t: TicketPath, body: Bytes) -> WebResult {
+    let id = t.id;
+    let f = fields(&body);
+    let Some(into) = st.desk.parse_reference(field(&f, "into")) else {
+        return Err(refused(
+            &st,
+            &a,
+            id,
+            DeskError::Invalid { field: "into", message: "type the reference of the ticket to merge into".into() },
+        ));
+    };
+    match st.desk.merge(&a.person, id, into) {
+        Ok(t) => Ok(back(&st, t.id, "merged")),
+        Err(e) => Err(refused(&st, &a, id, e)),
+    }
+}
+
+pub async fn link(State(st): State<AppState>, a: Agent, t: TicketPath, body: Bytes) -> WebResult {
+    let id = t.id;
+    let f = fields(&body);
+    let Some(other) = st.desk.parse_reference(field(&f, "other")) else {
+        return Err(refused(
+            &st,
+            &a,
+            id,
+            DeskError::Invalid { field: "other", message: "type the reference of the related ticket".into() },
+        ));
+    };
+    match st.desk.set_link(&a.person, id, other, field(&f, "on") != "0") {
+        Ok(()) => Ok(back(&st, id, "linked")),
+        Err(e) => Err(refused(&st, &a, id, e)),
+    }
+}
+
+pub async fn subject(State(st): State<AppState>, a: Agent, t: TicketPath, body: Bytes) -> WebResult {
+    let id = t.id;
+    let f = fields(&body);
+    let patch = crate::desk::TicketPatch { subject: Some(field(&f, "subject").to_string()), ..Default::default() };
+    match st.desk.update_ticket_because(&a.person, id, patch, field(&f, "reason")) {
+        Ok(_) => Ok(back(&st, id, "saved")),
+        Err(e) => Err(refused(&st, &a, id, e)),
+    }
+}
+
+/// The side-panel box with related tickets, merge, Trash and print links.
+pub fn related_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
+    let r = st.desk.reference(v.ticket.id);
+    html! {
+        div.infobox.related {
+            h3 { "Related tickets" }
+            @for (other, subject) in &v.links {
+                @let o = st.desk.reference(*other);
+                form.inline.linkrow method="post" action=(format!("/tickets/{r}/link")) {
+                    (csrf_field(&a.csrf))
+                    input type="hidden" name="other" value=(o);
+                    input type="hidden" name="on" value="0";
+                    a href=(format!("/tickets/{o}")) { (o) } " " span.muted { (subject) }
+                    button.linkish type="submit" title="Unlink" aria-label=(format!("Unlink {o}")) { "×" }
+                }
+            }
+            form.inline method="post" action=(format!("/tickets/{r}/link")) {
+                (csrf_field(&a.csrf))
+                input type="text" name="other" placeholder="TKT-000123" aria-label="Reference to link" size="11" required;
+                button type="submit" { "Link" }
+            }
+            @if !v.ticket.is_closed() && v.trashed_at.is_none() {
+                details {
+                    summary { "Merge into another ticket…" }
+                    form.inline method="post" action=(format!("/tickets/{r}/merge")) {
+                        (csrf_field(&a.csrf))
+                        input type="text" name="into" placeholder="TKT-000123" aria-label="Merge into reference" size="11" required;
+                        button type="submit" { "Merge" }
+                    }
+                    p.muted.small { "This ticket's thread moves into the other one; its reference will redirect there." }
+                }
+            }
+            p.small {
+                a href=(format!("/tickets/{r}/print")) target="_blank" { "Print view" } " · "
+                a href=(format!("/tickets/{r}/pdf")) { "PDF" }
+            }
+            @if a.person.is_admin() && v.trashed_at.is_none() {
+                form.inline method="post" action=(format!("/tickets/{r}/trash")) {
+                    (csrf_field(&a.csrf))
+                    input type="hidden" name="on" value="1";
+                    button.danger type="submit" { "Move to Trash" }
+                }
+            }
+        }
+    }
+}
+
+/// A clean printable page: header fields and the whole thread, notes marked.
+pub async fn print(State(st): State<AppState>, a: Agent, t: TicketPath) -> WebResult {
+    let id = t.id;
+    let v = st.desk.ticket_view(&a.person, id)?;
+    let doc = crate::desk::print::document(&st.desk, &v);
+    let body = html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (doc.title) }
+                link rel="stylesheet" href="/assets/app.css";
+            }
+            body.print {
+                h1 { (doc.title) }
+                dl.fields.printmeta { @for (k, val) in &doc.fields { dt { (k) } dd { (val) } } }
+                @for e in &doc.entries {
+                    section class=(format!("print-entry {}", e.kind)) {
+                        h2 { (e.heading) }
+                        div.textbody { (e.text) }
+                    }
+                }
+                p.muted.noprint { a href="javascript:window.print()" { "Print" } }
+            }
+        }
+    };
+    Ok(body.into_response())
+}
+
+/// The same document as a PDF made by the server.
+pub async fn pdf(State(st): State<AppState>, a: Agent, t: TicketPath) -> WebResult {
+    let id = t.id;
+    let v = st.desk.ticket_view(&a.person, id)?;
+    let doc = crate::desk::print::document(&st.desk, &v);
+    let bytes = crate::desk::print::pdf(&doc);
+    let name = format!("attachment; filename=\"{}.pdf\"", st.desk.reference(id));
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
+        .into_response())
+}

@@ -1,0 +1,33 @@
+//! One ticket: its page and reply box, field edits, mail parts
+//! (attachments, source, HTML), the side panel's actions, print and PDF, and
+//! the new-ticket form.
+
+pub mod actions;
+pub mod new;
+pub mod page;
+pub mod parts;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use super::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tickets", post(new::create_ticket))
+        .route("/tickets/new", get(new::new_ticket_page))
+        .route("/tickets/{reference}", get(page::ticket_page))
+        .route("/tickets/{reference}/reply", post(page::reply))
+        .route("/tickets/{reference}/canned/{idx}", get(page::canned))
+        .route("/tickets/{reference}/update", post(page::update))
+        .route("/tickets/{reference}/follow", post(page::follow))
+        .route("/tickets/{reference}/attachments/{seq}/{idx}", get(parts::attachment))
+        .route("/tickets/{reference}/entries/{seq}/source", get(parts::source))
+        .route("/tickets/{reference}/entries/{seq}/html", get(parts::html_body))
+        .route("/tickets/{reference}/trash", post(actions::set_trash))
+        .route("/tickets/{reference}/merge", post(actions::merge))
+        .route("/tickets/{reference}/link", post(actions::link))
+        .route("/tickets/{reference}/subject", post(actions::subject))
+        .route("/tickets/{reference}/print", get(actions::print))
+        .route("/tickets/{reference}/pdf", get(actions::pdf))
+}

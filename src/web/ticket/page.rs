@@ -1,0 +1,470 @@
+//! The ticket page: the thread, the reply box (with collision check and
+//! attachments), the side panel's field edits, canned responses, following.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::desk::{DeskError, TicketPatch, TicketView};
+use crate::domain::time::Date;
+use crate::domain::{EntryKind, Person, Priority, Status};
+use crate::web::pages::{frame, nonempty};
+use crate::web::ui::{self, csrf_field, options, page, priority_badge, status_badge};
+use crate::web::{Agent, AppState, TicketPath, WebError, WebResult, blocking, status_of};
+
+/// "12 KB" style sizes.
+fn human_size(n: u64) -> String {
+    match n {
+        0..=1023 => format!("{n} B"),
+        1024..=1_048_575 => format!("{:.0} KB", n as f64 / 1024.0),
+        _ => format!("{:.1} MB", n as f64 / 1_048_576.0),
+    }
+}
+
+/// Everything the ticket page shows, loaded before any markup is drawn.
+struct TicketPage {
+    v: TicketView,
+    agents: Vec<Person>,
+    /// Canned responses that apply here: (key, name).
+    canned: Vec<(String, String)>,
+    following: bool,
+}
+
+/// Loads the page's data; a merged-away reference redirects to the survivor.
+fn load(st: &AppState, a: &Agent, id: u64) -> Result<TicketPage, WebError> {
+    let v = match st.desk.ticket_view(&a.person, id) {
+        Err(DeskError::NotFound) => {
+            let to = st.desk.survivor(id)?;
+            if to != id {
+                let url = format!("/tickets/{}?merged={}", st.desk.reference(to), st.desk.reference(id));
+                return Err(Redirect::to(&url).into_response().into());
+            }
+            return Err(WebError::not_found());
+        }
+        other => other?,
+    };
+    let agents = st.desk.agents()?;
+    let canned = st.desk.canned_for(&v.ticket, &a.person);
+    let following = st.desk.is_following(&a.person, id)?;
+    Ok(TicketPage { v, agents, canned, following })
+}
+
+/// The page around `ticket_body`, with `status`.
+fn render(st: &AppState, a: &Agent, p: &TicketPage, status: StatusCode, flash: Option<(&str, String)>, draft: &str) -> Response {
+    let title = format!("{} {}", st.desk.reference(p.v.ticket.id), p.v.ticket.subject);
+    (status, page(&frame(st, a, title, "queue"), ticket_body(st, a, p, flash, draft))).into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DoneQuery {
+    done: Option<String>,
+    merged: Option<String>,
+}
+
+fn done_message(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "reply" => Some("Reply added."),
+        "note" => Some("Internal note added."),
+        "saved" => Some("Changes saved."),
+        "created" => Some("Ticket created."),
+        "unchanged" => Some("Nothing changed."),
+        "merged" => Some("Tickets merged."),
+        "linked" => Some("Link saved."),
+        "trashed" => Some("Moved to Trash."),
+        "restored" => Some("Restored from Trash."),
+        _ => None,
+    }
+}
+
+fn cfg_days(st: &AppState) -> u32 {
+    st.desk.config.workflow.trash_days
+}
+
+/// The ticket page's markup; reads nothing but `p` and the configuration.
+fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, String)>, draft: &str) -> Markup {
+    let desk = &st.desk;
+    let (v, agents) = (&p.v, &p.agents);
+    let t = &v.ticket;
+    let r = desk.reference(t.id);
+    let now = desk.now();
+    let requester = v.people.get(&t.requester);
+    let closed = t.is_closed();
+    let cfg = &desk.config.desk;
+    let next_statuses: Vec<Status> = Status::ALL.iter().copied().filter(|s| t.status.can_become(*s)).collect();
+    html! {
+        div.ticket-head {
+            div.crumbs { a href="/tickets" { "Queue" } " / " span.ref { (r) } }
+            h1 #subject { (t.subject) }
+            @if !closed {
+                details.subject-edit {
+                    summary title="Edit the subject (e)" { "Edit subject" }
+                    form.inline method="post" action=(format!("/tickets/{r}/subject")) {
+                        (csrf_field(&a.csrf))
+                        input type="text" name="subject" value=(t.subject) aria-label="Subject" required maxlength=(desk.config.limits.subject_max_chars);
+                        input type="text" name="reason" placeholder="Reason (optional, goes in the log)" aria-label="Reason for the change";
+                        button type="submit" { "Save" }
+                    }
+                }
+            }
+            div.meta {
+                (status_badge(t.status)) (priority_badge(t.priority))
+                span.muted { "opened " (t.created_at.ago(now)) " via " (t.channel.label()) }
+                @if let Some(p) = requester { span { "by " a href=(format!("/requesters/{}", p.id)) { (p.display()) } } }
+            }
+        }
+        @if let Some((kind, msg)) = &flash { (ui::notice(if *kind == "collision" { "error" } else { kind }, msg)) }
+        div #presence .presence role="status" aria-live="polite" data-url=(format!("/tickets/{r}/presence")) {}
+        @if let Some(at) = v.trashed_at {
+            div.notice.error role="status" {
+                "This ticket is in Trash since " (at.short()) "; it is purged after " (cfg_days(st)) " days."
+                @if a.person.is_admin() {
+                    form.inline method="post" action=(format!("/tickets/{r}/trash")) { (csrf_field(&a.csrf)) input type="hidden" name="on" value="0"; button type="submit" { "Restore" } }
+                }
+            }
+        }
+        div.ticket-layout {
+            section.thread aria-label="Conversation" {
+                @for e in &v.entries {
+                    @match e.kind {
+                        EntryKind::Event => {
+                            div.event id=(format!("e{}", e.seq)) {
+                                span.who { (v.name_of(e.author)) } " " (e.text()) " "
+                                time.muted datetime=(e.created_at.rfc3339()) title=(e.created_at.rfc3339()) { (e.created_at.ago(now)) }
+                            }
+                        }
+                        kind => {
+                            @let is_requester = e.author == Some(t.requester);
+                            article id=(format!("e{}", e.seq)) class=(match (kind, is_requester) { (EntryKind::Note, _) => "entry note", (_, true) => "entry customer", _ => "entry reply" }) {
+                                @let mail = v.mail.get(&e.seq);
+                                header {
+                                    span.who { (v.name_of(e.author)) }
+                                    span.kind { @if kind == EntryKind::Note { "Internal note" } @else if is_requester { "Requester" } @else { "Public reply" } @if mail.is_some() { " · by email" } }
+                                    time.muted datetime=(e.created_at.rfc3339()) title=(e.created_at.rfc3339()) { (e.created_at.short()) }
+                                }
+                                @if let Some(m) = mail {
+                                    div.mailmeta {
+                                        div { span.k { "From" } (m.from) @if let Some(f) = &m.forwarded_by { span.muted { " (forwarded by " (f) ")" } } }
+                                        @if !m.to.is_empty() { div { span.k { "To" } (m.to.join(", ")) } }
+                                        @if !m.cc.is_empty() { div { span.k { "Cc" } (m.cc.join(", ")) } }
+                                    }
+                                }
+                                @if e.body.trim().is_empty() { div.textbody.muted { "(no text)" } } @else { (ui::text_block(&e.body)) }
+                                @if !e.attachments.is_empty() {
+                                    ul.attachments {
+                                        @for (i, att) in e.attachments.iter().enumerate() {
+                                            @let url = format!("/tickets/{r}/attachments/{}/{i}", e.seq);
+                                            li {
+                                                @if super::parts::previewable(&att.content_type) {
+                                                    a.preview href=(format!("{url}?inline=1")) target="_blank" rel="noopener" { img src=(format!("{url}?inline=1")) alt=(att.filename) loading="lazy"; }
+                                                }
+                                                a href=(url) download { (att.filename) } " " span.muted { (human_size(att.size)) }
+                                            }
+                                        }
+                                    }
+                                }
+                                @if let Some(m) = mail {
+                                    div.mailtools {
+                                        @if let Some(full) = &m.full_text { details { summary { "Show quoted text" } (ui::text_block(full)) } }
+                                        @if m.html_blob.is_some() {
+                                            details.htmlview { summary { "Show formatted (HTML)" } iframe sandbox="allow-popups allow-popups-to-escape-sandbox" src=(format!("/tickets/{r}/entries/{}/html", e.seq)) loading="lazy" title="Formatted message" {} }
+                                        }
+                                        a href=(format!("/tickets/{r}/entries/{}/source", e.seq)) target="_blank" { "View original" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if closed {
+                    div.closed-note { "This ticket is closed and read-only." @if a.person.is_admin() { " Reopen it from the panel to write to it." } @else { " Only an admin can reopen it." } }
+                } @else {
+                    form.replybox #reply method="post" enctype="multipart/form-data" action=(format!("/tickets/{r}/reply?_csrf={}", a.csrf)) {
+                        @let canned = &p.canned;
+                        @if !canned.is_empty() {
+                            div.canned-pick {
+                                input #canned type="search" list="canned-list" placeholder="Insert a canned response… (type to search)" aria-label="Search and insert a canned response" data-url=(format!("/tickets/{r}/canned/")) autocomplete="off";
+                                datalist #canned-list { @for (key, name) in canned { option value=(name) data-key=(key) {} } }
+                            }
+                        }
+                        input type="hidden" name="seen" value=(v.entries.last().map(|e| e.seq).unwrap_or(0));
+                        @if matches!(flash, Some(("collision", _))) { input type="hidden" name="force" value="1"; }
+                        textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" { (draft) }
+                        div.reply-actions {
+                            label.files title="Attach files" { "Attach " input type="file" name="files" multiple; }
+                            label.toggle { input #internal type="checkbox" name="internal" value="1"; " Internal note (agents only)" }
+                            label { "Then set status "
+                                select name="status" {
+                                    option value="" { "Automatic" }
+                                    @for s in &next_statuses { option value=(s.key()) { (s.label()) } }
+                                }
+                            }
+                            button.primary #sendbtn type="submit" title="Ctrl+Enter" { "Send reply" }
+                        }
+                    }
+                }
+            }
+            aside.panel aria-label="Ticket fields" {
+                @let following = p.following;
+                form.follow method="post" action=(format!("/tickets/{r}/follow")) {
+                    (csrf_field(&a.csrf))
+                    input type="hidden" name="on" value=(if following { "0" } else { "1" });
+                    button type="submit" title="Followers get this ticket's notes and requester replies by mail" { @if following { "★ Following — stop" } @else { "☆ Follow" } }
+                }
+                @if !closed {
+                    form.claim method="post" action=(format!("/tickets/{r}/update")) {
+                        (csrf_field(&a.csrf))
+                        @if t.assignee == Some(a.person.id) {
+                            input type="hidden" name="assignee" value="";
+                            button #claimbtn type="submit" title="Release (m)" { "Release: unassign me" }
+                        } @else {
+                            input type="hidden" name="assignee" value=(a.person.id);
+                            button.primary #claimbtn type="submit" title="Take it (m)" { @if t.assignee.is_some() { "Take over" } @else { "Take it" } }
+                        }
+                    }
+                }
+                @if closed {
+                    dl.fields {
+                        dt { "Status" } dd { (status_badge(t.status)) }
+                        dt { "Priority" } dd { (t.priority.label()) }
+                        dt { "Category" } dd { (t.category) }
+                        dt { "Department" } dd { (t.department) }
+                        dt { "Assignee" } dd { (v.name_of(t.assignee).replace("System", "Unassigned")) }
+                    }
+                    @if a.person.is_admin() {
+                        form method="post" action=(format!("/tickets/{r}/update")) {
+                            (csrf_field(&a.csrf))
+                            input type="hidden" name="status" value="open";
+                            button.primary type="submit" { "Reopen ticket" }
+                        }
+                    }
+                } @else {
+                    form.fields method="post" action=(format!("/tickets/{r}/update")) {
+                        (csrf_field(&a.csrf))
+                        label { "Status" select name="status" {
+                            option value=(t.status.key()) selected { (t.status.label()) }
+                            @for s in &next_statuses { option value=(s.key()) { (s.label()) } }
+                        } }
+                        label { "Priority" select name="priority" { (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), t.priority.key())) } }
+                        label { "Assignee" select name="assignee" {
+                            option value="" { "Unassigned" }
+                            @for g in agents.iter().filter(|g| g.works_in(&t.department)) { option value=(g.id) selected[t.assignee == Some(g.id)] { (g.display()) } }
+                        } }
+                        label { "Category" select name="category" { (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), &t.category)) } }
+                        @if cfg.departments.len() > 1 {
+                            label { "Department" select name="department" { (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), &t.department)) } }
+                        }
+                        label { "Due date" input type="date" name="due" value=(t.due.map(|d| d.to_string()).unwrap_or_default()); }
+                        label { "Tags" input type="text" name="tags" value=(t.tags.join(", ")) placeholder="comma, separated"; }
+                        label { "Reason (optional)" input type="text" name="reason" placeholder="recorded in the log"; }
+                        button type="submit" { "Save changes" }
+                    }
+                }
+                (super::actions::related_box(st, a, v))
+                div.infobox {
+                    h3 { "Requester" }
+                    @if let Some(p) = requester {
+                        p { a href=(format!("/requesters/{}", p.id)) { (p.display()) } br; span.muted { (p.email) } }
+                    }
+                    @if !v.collaborators.is_empty() {
+                        h3 { "Collaborators" }
+                        @for c in &v.collaborators { p { a href=(format!("/requesters/{}", c.id)) { (c.display()) } br; span.muted { (c.email) } } }
+                    }
+                    h3 { "Details" }
+                    dl.fields.small {
+                        dt { "Reference" } dd { (r) }
+                        dt { "Channel" } dd { (t.channel.label()) }
+                        dt { "Created" } dd { (t.created_at.short()) }
+                        dt { "Updated" } dd { (t.updated_at.short()) }
+                        @if let Some(d) = t.due { dt { "Due" } dd { (d.to_string()) } }
+                        @if !t.tags.is_empty() { dt { "Tags" } dd { @for tag in &t.tags { span.tag { (tag) } " " } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn ticket_page(State(st): State<AppState>, a: Agent, t: TicketPath, Query(q): Query<DoneQuery>) -> WebResult {
+    let p = load(&st, &a, t.id)?;
+    if t.reference != st.desk.reference(p.v.ticket.id) {
+        return Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(p.v.ticket.id))).into_response());
+    }
+    let flash = match &q.merged {
+        Some(old) => Some(("ok", format!("{old} was merged into this ticket."))),
+        None => done_message(q.done.as_deref()).map(|m| ("ok", m.to_string())),
+    };
+    Ok(render(&st, &a, &p, StatusCode::OK, flash, ""))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReplyForm {
+    body: String,
+    internal: Option<String>,
+    status: Option<String>,
+    /// The last thread entry the agent saw when the page was drawn.
+    seen: Option<String>,
+    /// Send even though another agent replied meanwhile.
+    force: Option<String>,
+}
+
+/// Re-renders the ticket page with an error and the user's draft kept.
+fn ticket_error(st: &AppState, a: &Agent, id: u64, e: DeskError, draft: &str) -> WebError {
+    if matches!(e, DeskError::NotFound | DeskError::Store(_)) {
+        return e.into();
+    }
+    match load(st, a, id) {
+        Ok(p) => render(st, a, &p, status_of(&e), Some(("error", e.to_string())), draft).into(),
+        Err(other) => other,
+    }
+}
+
+/// Reads the reply form: urlencoded, or multipart with attached files.
+async fn read_reply_form(st: &AppState, req: axum::extract::Request) -> Result<(ReplyForm, Vec<(String, String, Vec<u8>)>), DeskError> {
+    use axum::extract::FromRequest;
+    let bad = |m: String| DeskError::Invalid { field: "form", message: m };
+    let is_multipart =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_multipart {
+        let Form(f) = Form::<ReplyForm>::from_request(req, st).await.map_err(|e| bad(e.body_text()))?;
+        return Ok((f, Vec::new()));
+    }
+    let mut mp = axum::extract::Multipart::from_request(req, st).await.map_err(|e| bad(e.body_text()))?;
+    let mut f = ReplyForm::default();
+    let mut files = Vec::new();
+    while let Some(field) = mp.next_field().await.map_err(|e| bad(e.body_text()))? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "files" {
+            let filename = field.file_name().unwrap_or("attachment").to_string();
+            let ctype = field.content_type().unwrap_or("application/octet-stream").to_string();
+            let data = field.bytes().await.map_err(|e| bad(e.body_text()))?;
+            if !data.is_empty() {
+                files.push((filename, ctype, data.to_vec()));
+            }
+            continue;
+        }
+        let value = field.text().await.map_err(|e| bad(e.body_text()))?;
+        match name.as_str() {
+            "body" => f.body = value,
+            "internal" => f.internal = Some(value),
+            "status" => f.status = Some(value),
+            "seen" => f.seen = Some(value),
+            "force" => f.force = Some(value),
+            _ => {}
+        }
+    }
+    Ok((f, files))
+}
+
+pub async fn reply(State(st): State<AppState>, a: Agent, t: TicketPath, req: axum::extract::Request) -> WebResult {
+    let id = t.id;
+    let (f, files) = read_reply_form(&st, req).await.map_err(|e| ticket_error(&st, &a, id, e, ""))?;
+    let internal = f.internal.is_some();
+    let status = match nonempty(&f.status) {
+        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+            ticket_error(&st, &a, id, DeskError::Invalid { field: "status", message: format!("{s:?} is not a status") }, &f.body)
+        })?),
+        None => None,
+    };
+    // Collision: another agent answered the requester after this page was drawn.
+    if !internal
+        && f.force.is_none()
+        && let Some(seen) = f.seen.as_deref().and_then(|s| s.parse::<u32>().ok())
+    {
+        let p = load(&st, &a, id)?;
+        let v = &p.v;
+        let crossed: Vec<String> = v
+            .entries
+            .iter()
+            .filter(|e| {
+                e.seq > seen
+                    && e.kind == EntryKind::Reply
+                    && e.author.is_some_and(|w| w != a.person.id && v.people.get(&w).is_some_and(|p| p.is_staff()))
+            })
+            .map(|e| v.name_of(e.author))
+            .collect();
+        if let Some(who) = crossed.first() {
+            let msg = format!(
+                "{who} replied to the requester while you were writing (see the thread). Your reply was not sent; read theirs, then send yours again to send it anyway."
+            );
+            return Err(render(&st, &a, &p, StatusCode::CONFLICT, Some(("collision", msg)), &f.body).into());
+        }
+    }
+    let (actor, body) = (a.person.clone(), f.body.clone());
+    let e = blocking(&st.desk, move |d| d.add_entry_with(&actor, id, &body, internal, status, files))
+        .await
+        .map_err(|e| ticket_error(&st, &a, id, e, &f.body))?;
+    let done = if internal { "note" } else { "reply" };
+    Ok(Redirect::to(&format!("/tickets/{}?done={done}#e{}", st.desk.reference(id), e.seq)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UpdateForm {
+    /// Why (optional; recorded in the log beside each change).
+    reason: Option<String>,
+    status: Option<String>,
+    priority: Option<String>,
+    assignee: Option<String>,
+    category: Option<String>,
+    department: Option<String>,
+    due: Option<String>,
+    tags: Option<String>,
+}
+
+fn parse_patch(f: &UpdateForm) -> Result<TicketPatch, DeskError> {
+    let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid") };
+    Ok(TicketPatch {
+        subject: None,
+        status: nonempty(&f.status).map(|s| Status::parse(s).ok_or_else(|| bad("status", s))).transpose()?,
+        priority: nonempty(&f.priority).map(|s| Priority::parse(s).ok_or_else(|| bad("priority", s))).transpose()?,
+        category: nonempty(&f.category).map(str::to_string),
+        department: nonempty(&f.department).map(str::to_string),
+        assignee: match &f.assignee {
+            None => None,
+            Some(s) if s.trim().is_empty() => Some(None),
+            Some(s) => Some(Some(s.trim().parse::<u64>().map_err(|_| bad("assignee", s))?)),
+        },
+        due: match &f.due {
+            None => None,
+            Some(s) if s.trim().is_empty() => Some(None),
+            Some(s) => Some(Some(Date::parse(s).ok_or_else(|| bad("due", s))?)),
+        },
+        tags: f.tags.as_ref().map(|t| vec![t.clone()]),
+    })
+}
+
+pub async fn update(State(st): State<AppState>, a: Agent, t: TicketPath, Form(f): Form<UpdateForm>) -> WebResult {
+    let id = t.id;
+    let patch = parse_patch(&f).map_err(|e| ticket_error(&st, &a, id, e, ""))?;
+    let before = st.desk.ticket_view(&a.person, id)?.ticket;
+    let (actor, reason) = (a.person.clone(), f.reason.clone().unwrap_or_default());
+    let after = blocking(&st.desk, move |d| d.update_ticket_because(&actor, id, patch, &reason))
+        .await
+        .map_err(|e| ticket_error(&st, &a, id, e, ""))?;
+    let done = if after == before { "unchanged" } else { "saved" };
+    Ok(Redirect::to(&format!("/tickets/{}?done={done}", st.desk.reference(id))).into_response())
+}
+
+/// A canned response rendered for this ticket (plain text, for the reply box).
+pub async fn canned(State(st): State<AppState>, a: Agent, t: TicketPath, Path((_, idx)): Path<(String, String)>) -> WebResult {
+    let actor = a.person.clone();
+    let text = blocking(&st.desk, move |d| d.render_canned(&actor, t.id, &idx)).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FollowForm {
+    on: String,
+}
+
+pub async fn follow(State(st): State<AppState>, a: Agent, t: TicketPath, Form(f): Form<FollowForm>) -> WebResult {
+    let id = t.id;
+    st.desk.set_following(&a.person, id, f.on == "1")?;
+    Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(id))).into_response())
+}

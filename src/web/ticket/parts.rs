@@ -1,0 +1,96 @@
+//! Mail on the ticket page: attachment downloads and previews, the raw source
+//! of a message ("view original") and its sanitized HTML.
+//!
+//! Untrusted content stays inert (promise 5): downloads are `attachment` with
+//! `nosniff`; only raster images are ever shown inline; HTML is sanitized and
+//! served in a sandbox with no scripts and no remote loads.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::web::{Agent, AppState, TicketPath, WebError, WebResult};
+
+/// Image types a browser may render inline from us (never SVG: it can script).
+pub fn previewable(content_type: &str) -> bool {
+    matches!(content_type, "image/png" | "image/jpeg" | "image/gif" | "image/webp")
+}
+
+fn disposition(kind: &str, filename: &str) -> String {
+    let ascii: String = filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ()".contains(c) { c } else { '_' }).collect();
+    let encoded = percent_encoding::utf8_percent_encode(filename, percent_encoding::NON_ALPHANUMERIC);
+    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct InlineQuery {
+    inline: Option<String>,
+}
+
+pub async fn attachment(
+    State(st): State<AppState>,
+    a: Agent,
+    t: TicketPath,
+    Path((_, seq, idx)): Path<(String, u32, usize)>,
+    Query(q): Query<InlineQuery>,
+) -> WebResult {
+    let (att, data) = st.desk.attachment(&a.person, t.id, seq, idx)?;
+    let inline = q.inline.is_some() && previewable(&att.content_type);
+    let ctype = if inline { att.content_type.clone() } else { "application/octet-stream".to_string() };
+    let mut res = data.into_response();
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&ctype) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition(if inline { "inline" } else { "attachment" }, &att.filename)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    Ok(res)
+}
+
+/// The raw message as text (headers and all), never rendered.
+pub fn raw_text(bytes: Vec<u8>) -> Response {
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let mut res = text.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    res
+}
+
+pub async fn source(State(st): State<AppState>, a: Agent, t: TicketPath, Path((_, seq)): Path<(String, u32)>) -> WebResult {
+    let raw = st.desk.entry_mail(&a.person, t.id, seq).and_then(|m| st.desk.blob(&m.raw_blob))?;
+    Ok(raw_text(raw))
+}
+
+pub async fn html_body(State(st): State<AppState>, a: Agent, t: TicketPath, Path((_, seq)): Path<(String, u32)>) -> WebResult {
+    let id = t.id;
+    let meta = st.desk.entry_mail(&a.person, id, seq)?;
+    let blob = meta.html_blob.as_deref().ok_or_else(WebError::not_found)?;
+    let mut html = String::from_utf8_lossy(&st.desk.blob(blob)?).into_owned();
+    // Inline images: cid: links point at the stored attachments. The
+    // Content-IDs come from the sender, so the result is sanitized again:
+    // whatever a rewrite produced, no attribute or script survives it.
+    for (cid, idx) in &meta.cids {
+        let url = format!("/tickets/{}/attachments/{seq}/{idx}?inline=1", st.desk.reference(id));
+        html = html.replace(&format!("cid:{cid}"), &url);
+    }
+    if !meta.cids.is_empty() {
+        html = crate::mail::inbound::sanitize_html(&html);
+    }
+    let doc = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><base target=\"_blank\"></head><body style=\"font-family:system-ui,sans-serif;font-size:14px;margin:8px\">{html}</body></html>"
+    );
+    let mut res = doc.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    // No scripts, no remote images (no tracking pixels), only our own inline images.
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    Ok(res)
+}
