@@ -90,7 +90,7 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
     let stats = Arc::new(crate::mail::worker::MailStats::default());
     let spooler = crate::mail::spool::Spooler::start(desk.clone());
     // Mail left in the spool by the previous run is processed first.
-    crate::mail::worker::start(desk.clone(), stats.clone(), spooler.committed.clone());
+    crate::mail::worker::start(desk.clone(), stats.clone());
     let mut smtp_task = None;
     if let Some(smtp_listener) = smtp_listener {
         let tls = match crate::mail::tls::server_config(&cfg) {
@@ -114,17 +114,16 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
     // Shutdown (Ctrl-C, SIGTERM): stop accepting HTTP and SMTP, end event
     // streams, let SMTP transactions in flight finish, then let the workers
     // commit what they hold.
-    let jobs = desk.jobs.clone();
+    let stopper = desk.clone();
     let on_signal = async move {
         shutdown_signal().await;
         say(format_args!("frontdesk: stopping"));
-        jobs.stop();
+        stopper.stop();
     };
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(on_signal).await?;
     if let Some(task) = smtp_task {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(15), task).await;
     }
-    spooler.committed.notify();
     say(format_args!("frontdesk: stopped"));
     Ok(())
 }

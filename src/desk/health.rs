@@ -105,6 +105,13 @@ impl Desk {
         Gauges { spool_depth, outbox_due, outbox_queued, index_queue }
     }
 
+    /// Shutdown: every worker is told to stop and every wait on the change
+    /// feed ends.
+    pub fn stop(&self) {
+        self.jobs.stop();
+        self.store.close_feed();
+    }
+
     /// The store's change feed: tickets touched and outbox rows queued, after
     /// each commit.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::store::Change> {

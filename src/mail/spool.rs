@@ -29,40 +29,8 @@ struct Job {
 #[derive(Clone)]
 pub struct Spooler {
     tx: mpsc::Sender<Job>,
-    /// Woken after every commit so the worker picks the new mail up at once.
-    pub committed: Arc<Wake>,
     /// The process's workers (SMTP sessions watch them for shutdown).
     pub jobs: Arc<crate::jobs::Jobs>,
-}
-
-/// A wake-up signal between plain threads (no async runtime needed, so it
-/// keeps working while the runtime shuts down).
-#[derive(Default)]
-pub struct Wake {
-    pending: std::sync::Mutex<bool>,
-    cv: std::sync::Condvar,
-}
-
-impl Wake {
-    pub fn notify(&self) {
-        if let Ok(mut p) = self.pending.lock() {
-            *p = true;
-            self.cv.notify_all();
-        }
-    }
-
-    /// Waits until notified or `timeout` passes.
-    pub fn wait(&self, timeout: std::time::Duration) {
-        if let Ok(mut p) = self.pending.lock() {
-            if !*p {
-                p = match self.cv.wait_timeout(p, timeout) {
-                    Ok((g, _)) => g,
-                    Err(_) => return,
-                };
-            }
-            *p = false;
-        }
-    }
 }
 
 impl Spooler {
@@ -70,8 +38,6 @@ impl Spooler {
     pub fn start(desk: Arc<Desk>) -> Spooler {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = std::sync::Mutex::new(rx);
-        let committed = Arc::new(Wake::default());
-        let notify = committed.clone();
         let jobs = desk.jobs.clone();
         let supervisor = jobs.clone();
         supervisor.thread("spool-commit", move || {
@@ -92,14 +58,14 @@ impl Spooler {
                 }
                 let result = crate::jobs::guard_result(|| {
                     let items: Vec<(&SpoolEntry, &[u8])> = batch.iter().map(|j| (&j.entry, j.raw.as_slice())).collect();
-                    desk.store.spool().put_batch(&items)
+                    desk.store.put_spool(&items)
                 });
                 match result {
                     Ok(ids) => {
+                        // The commit woke the mail worker (the change feed).
                         for (j, id) in batch.into_iter().zip(ids) {
                             let _ = j.done.send(Ok(id));
                         }
-                        notify.notify();
                     }
                     Err(e) => {
                         tracing::error!("spool commit failed: {e}");
@@ -110,7 +76,7 @@ impl Spooler {
                 }
             }
         });
-        Spooler { tx, committed, jobs }
+        Spooler { tx, jobs }
     }
 
     /// Durably stores one message; returns its spool id once it is on disk.

@@ -8,13 +8,11 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::spool::Wake;
-
 use crate::desk::Desk;
 use crate::desk::mail::MailOutcome;
 use crate::jobs::{guard, guard_result};
 use crate::mail::inbound::{self, ParsedMail};
-use crate::store::SpoolEntry;
+use crate::store::{SpoolEntry, Topic, Woke};
 
 /// Accept→ticket latencies (ms) of recent messages, for `/metrics` and benches.
 #[derive(Default)]
@@ -258,18 +256,25 @@ fn process_one(desk: &Desk, stats: &MailStats, id: u64) -> bool {
 
 /// Runs the worker as a supervised job until shutdown: a panic outside one
 /// message's processing restarts it (and it drains the spool again).
-pub fn start(desk: Arc<Desk>, stats: Arc<MailStats>, wake: Arc<Wake>) {
+pub fn start(desk: Arc<Desk>, stats: Arc<MailStats>) {
     let jobs = desk.jobs.clone();
     jobs.thread("mail-worker", move || {
         worker_fault();
+        // Counting from before the first drain: mail spooled meanwhile wakes the loop.
+        let mut spooled = desk.store.waiter(Topic::Spool);
         let left = drain(&desk, &stats);
         if left > 0 {
             tracing::info!("processed {left} message(s) left in the spool");
         }
         while !desk.jobs.stopping() {
-            // Wake on a commit, or every few seconds to retry failures.
-            wake.wait(Duration::from_secs(5));
+            // Wake on a spool commit, or every few seconds to retry failures.
+            if spooled.wait(RETRY_EVERY) == Woke::Closed {
+                return;
+            }
             drain(&desk, &stats);
         }
     });
 }
+
+/// How often mail that failed for a passing reason (storage) is retried.
+const RETRY_EVERY: Duration = Duration::from_secs(5);

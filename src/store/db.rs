@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use redb::Database;
 
+use super::SpoolEntry;
+use super::feed::{Change, Feed, Topic, Waiter};
 use super::spool::SpoolLog;
 use super::{DB_FILE, DEFAULT_CACHE_BYTES, Read, Result, StoreError, Write, migrate};
 
@@ -37,17 +39,8 @@ pub struct Store {
     main: Handle,
     spool: SpoolLog,
     /// What each committed transaction changed: the one wake-up source of
-    /// live views, the indexer and the outbox.
-    changes: tokio::sync::broadcast::Sender<Change>,
-}
-
-/// What one committed transaction changed (see `Store::subscribe`).
-#[derive(Debug, Clone, Default)]
-pub struct Change {
-    /// Tickets changed, sorted, without repeats.
-    pub tickets: Vec<u64>,
-    /// Outgoing mail was queued or rescheduled.
-    pub outbox: bool,
+    /// live views, the indexer, the mail worker and the outbox.
+    feed: Feed,
 }
 
 /// Whether an error means redb needs reopening (I/O failed underneath it).
@@ -227,7 +220,7 @@ impl Handle {
         let mut tickets = w.touched;
         tickets.sort_unstable();
         tickets.dedup();
-        Ok((out, Change { tickets, outbox: w.outbox }))
+        Ok((out, Change { tickets, outbox: w.outbox, spool: false }))
     }
 }
 
@@ -244,8 +237,7 @@ impl Store {
         let main = Handle::open(dir.join(DB_FILE), cache_bytes)?;
         migrate::run(main.db()?.as_ref())?;
         let spool = SpoolLog::open(dir, &main)?;
-        let (changes, _) = tokio::sync::broadcast::channel(256);
-        Ok(Store { main, spool, changes })
+        Ok(Store { main, spool, feed: Feed::default() })
     }
 
     pub fn read(&self) -> Result<Read> {
@@ -255,6 +247,14 @@ impl Store {
     /// The log of accepted mail waiting to become tickets.
     pub fn spool(&self) -> &SpoolLog {
         &self.spool
+    }
+
+    /// Durably adds accepted messages to the spool log (one commit, one
+    /// fsync) and wakes the mail worker; returns their spool ids.
+    pub fn put_spool(&self, items: &[(&SpoolEntry, &[u8])]) -> Result<Vec<u64>> {
+        let ids = self.spool.put_batch(items)?;
+        self.feed.publish(Change { spool: true, ..Change::default() });
+        Ok(ids)
     }
 
     /// Why writes fail at the moment (an I/O error not yet recovered from, in
@@ -279,15 +279,22 @@ impl Store {
         f: impl FnOnce(&mut Write) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let (out, change) = self.main.write_with(durability, f)?;
-        if !change.tickets.is_empty() || change.outbox {
-            // Nobody listening is fine.
-            let _ = self.changes.send(change);
-        }
+        self.feed.publish(change);
         Ok(out)
     }
 
     /// Subscribes to what each commit changes from now on.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change> {
-        self.changes.subscribe()
+        self.feed.subscribe()
+    }
+
+    /// A blocking waiter on one topic of the change feed (worker threads).
+    pub fn waiter(&self, topic: Topic) -> Waiter<'_> {
+        self.feed.waiter(topic)
+    }
+
+    /// Ends every waiter's wait (shutdown).
+    pub fn close_feed(&self) {
+        self.feed.close();
     }
 }

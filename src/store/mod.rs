@@ -7,6 +7,7 @@
 
 pub mod codec;
 mod db;
+mod feed;
 pub mod migrate;
 mod query;
 mod queues;
@@ -16,7 +17,8 @@ mod workflow;
 
 use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 
-pub use db::{Change, Store};
+pub use db::Store;
+pub use feed::{Change, Topic, Waiter, Woke};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 pub use spool::{SPOOL_FILE, SpoolLog};
