@@ -104,6 +104,14 @@ async fn merge_link_trash_and_mail_to_a_merged_ticket() {
         "{:?}",
         events(&t)
     );
+    // Status and assignee changes from the side panel keep their reason too.
+    assert_eq!(b.post(&format!("/tickets/{a}/update"), &[("status", "pending"), ("reason", "waiting for the part")]).await.status, 303);
+    let t = d.ticket(&a).await;
+    assert!(
+        events(&t).iter().any(|e| e.starts_with("changed status from ") && e.ends_with(" to Pending (reason: waiting for the part)")),
+        "{:?}",
+        events(&t)
+    );
 
     // Print view and PDF.
     let p = b.get(&format!("/tickets/{a}/print")).await;

@@ -129,12 +129,7 @@ impl Desk {
             }
             match self.route(w, &env, &raw, &m, now, true)? {
                 MailOutcome::NewTicket(id) | MailOutcome::Reply(id) => {
-                    let mut e = Self::event(
-                        id,
-                        Some(actor.id),
-                        Event::FieldChanged { field: "junk mail".into(), from: "junk".into(), to: "ticket".into() },
-                        now,
-                    );
+                    let mut e = Self::event(id, Some(actor.id), Event::MadeFromJunk, now);
                     w.append_entry(&mut e)?;
                     Ok(id)
                 }
@@ -263,7 +258,14 @@ impl Desk {
             self.config.server.public_url.trim_end_matches('/'),
         );
         for admin in w.staff()?.into_iter().filter(|p| p.is_admin()) {
-            self.queue_notice(w, "postmaster", &admin.email, format!("[postmaster] {}", m.subject), text.clone(), now)?;
+            self.queue_notice(
+                w,
+                crate::domain::NoticeKind::Postmaster,
+                &admin.email,
+                format!("[postmaster] {}", m.subject),
+                text.clone(),
+                now,
+            )?;
         }
         Ok(MailOutcome::Junk(id))
     }
@@ -475,11 +477,7 @@ impl Desk {
         let mut t = old.clone();
         t.updated_at = now;
         if refused {
-            let ev = Event::FieldChanged {
-                field: "email commands".into(),
-                from: "refused".into(),
-                to: "not a reply to a notification sent to this agent; kept as an internal note".into(),
-            };
+            let ev = Event::CommandsRefused { why: "not a reply to a notification sent to this agent; kept as an internal note".into() };
             w.append_entry(&mut Self::event(old.id, Some(author.id), ev, now))?;
         }
         if new_status != old.status && old.status.can_become(new_status) {

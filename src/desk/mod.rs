@@ -554,12 +554,7 @@ impl Desk {
             t.updated_at = now;
             let reason = reason.trim();
             for e in events {
-                let e = match e {
-                    Event::FieldChanged { field, from, to } if !reason.is_empty() => {
-                        Event::FieldChangedBecause { field, from, to, reason: reason.to_string() }
-                    }
-                    e => e,
-                };
+                let e = if reason.is_empty() { e } else { Event::Because { event: Box::new(e), reason: reason.to_string() } };
                 w.append_entry(&mut Self::event(id, Some(actor.id), e, now))?;
             }
             w.put_ticket(Some(&old), &t)?;

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use super::{Desk, Result};
-use crate::domain::{EntryKind, Person, ThreadEntry, Ticket, Timestamp};
+use crate::domain::{EntryKind, MailKind, NoticeKind, Person, ThreadEntry, Ticket, Timestamp};
 use crate::store::{OutMail, Write};
 
 /// The message a requester's ticket link signs.
@@ -32,10 +32,6 @@ pub(crate) fn agent_claim(ticket: u64, agent: u64, until_day: i64) -> String {
 pub(crate) fn unsubscribe_claim(ticket: u64, person: u64) -> String {
     format!("unsub:{ticket}:{person}")
 }
-
-/// Notifications that go to agents (and may carry an email-command token);
-/// each agent can turn any of them off for themself.
-pub const AGENT_KINDS: &[&str] = &["new_ticket", "note", "assigned", "requester_reply"];
 
 /// The agent a Message-ID of ours was signed for, if the signature holds and
 /// the token has not expired (`outgoing.command_token_days`).
@@ -145,7 +141,7 @@ impl Desk {
         &self,
         w: &mut Write,
         t: &Ticket,
-        kind: &str,
+        kind: MailKind,
         to: &[String],
         cc: &[String],
         ctx: &Value,
@@ -163,7 +159,7 @@ impl Desk {
             return Ok(());
         }
         let Some(mailbox) = self.config.mailbox_of_department(&t.department) else {
-            tracing::debug!("no [[mailbox]] to send {kind} mail from");
+            tracing::debug!("no [[mailbox]] to send {} mail from", kind.key());
             return Ok(());
         };
         let rendered = match self.templates.render(kind, ctx) {
@@ -184,12 +180,12 @@ impl Desk {
         let random = crate::desk::auth::random_token()?;
         // A notification to one agent carries a token signed for that agent and
         // ticket: answering it from their mail client may use email commands.
-        let agent = match (AGENT_KINDS.contains(&kind), to.as_slice()) {
+        let agent = match (kind.for_agents(), to.as_slice()) {
             (true, [one]) => w.person_by_email(one)?.filter(|p| p.is_staff()),
             _ => None,
         };
         if let Some(a) = &agent
-            && w.muted(a.id)?.iter().any(|k| k == kind)
+            && w.muted(a.id)?.iter().any(|k| k == kind.key())
         {
             return Ok(());
         }
@@ -204,7 +200,7 @@ impl Desk {
         let from_name =
             if self.config.outgoing.from_name.is_empty() { self.config.desk.name.clone() } else { self.config.outgoing.from_name.clone() };
         let mut m = OutMail::new(
-            kind,
+            kind.key(),
             &mailbox.address.to_lowercase(),
             &from_name,
             to,
@@ -232,7 +228,7 @@ impl Desk {
         w.put_outmail(None, &mut m)?;
         // Mail the requester sees joins the conversation's References chain;
         // agents' notifications are only remembered for threading their replies.
-        if matches!(kind, "ack" | "reply" | "resolved") {
+        if matches!(kind, MailKind::Ack | MailKind::Reply | MailKind::Resolved) {
             w.add_thread_id(t.id, &message_id)?;
         } else {
             w.put_message_id(&message_id, t.id)?;
@@ -255,7 +251,7 @@ impl Desk {
             self.config.server.public_url,
         );
         let subject = format!("{}: unverified mail in your name", self.config.desk.name);
-        self.queue_notice(w, "unverified", &agent.email, subject, text, now)
+        self.queue_notice(w, NoticeKind::Unverified, &agent.email, subject, text, now)
     }
 
     /// Queues a plain notice from the desk to one staff address (no ticket
@@ -263,8 +259,17 @@ impl Desk {
     /// address in `NOTICE_WINDOW_MS`: strangers cannot turn forged or
     /// postmaster mail into a mail flood at the agents (the rest is in Junk or
     /// on the ticket).
-    pub(crate) fn queue_notice(&self, w: &mut Write, kind: &str, to: &str, subject: String, text: String, now: Timestamp) -> Result<()> {
+    pub(crate) fn queue_notice(
+        &self,
+        w: &mut Write,
+        kind: NoticeKind,
+        to: &str,
+        subject: String,
+        text: String,
+        now: Timestamp,
+    ) -> Result<()> {
         let Some(mailbox) = self.config.mailbox.first() else { return Ok(()) };
+        let kind = kind.key();
         let key = format!("notice:{kind}:{}", to.to_lowercase());
         if w.last_ack(&key)?.is_some_and(|last| now.0 - last < NOTICE_WINDOW_MS) {
             return Ok(());
@@ -303,7 +308,18 @@ impl Desk {
                     let recent = w.last_ack(&r.email)?.is_some_and(|last| now.0 - last < window);
                     if !recent {
                         let ctx = self.ticket_context(w, t, None, &t.description)?;
-                        self.queue_mail(w, t, "ack", std::slice::from_ref(&r.email), &[], &ctx, Some("auto-replied"), None, &[], now)?;
+                        self.queue_mail(
+                            w,
+                            t,
+                            MailKind::Ack,
+                            std::slice::from_ref(&r.email),
+                            &[],
+                            &ctx,
+                            Some("auto-replied"),
+                            None,
+                            &[],
+                            now,
+                        )?;
                         w.set_last_ack(&r.email, now)?;
                     }
                 }
@@ -311,7 +327,7 @@ impl Desk {
                     let agents: Vec<String> = self.department_agents(w, t)?.into_iter().map(|p| p.email).collect();
                     let ctx = self.ticket_context(w, t, actor, &t.description)?;
                     for a in agents {
-                        self.queue_mail(w, t, "new_ticket", &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
+                        self.queue_mail(w, t, MailKind::NewTicket, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                     }
                 }
             }
@@ -325,10 +341,10 @@ impl Desk {
                 let files = &entry.attachments;
                 if o.collaborators == crate::config::CollaboratorMail::Separate {
                     for person in std::iter::once(r.email.clone()).chain(collaborators) {
-                        self.queue_mail(w, t, "reply", &[person], &[], &ctx, None, actor, files, now)?;
+                        self.queue_mail(w, t, MailKind::Reply, &[person], &[], &ctx, None, actor, files, now)?;
                     }
                 } else {
-                    self.queue_mail(w, t, "reply", &[r.email], &collaborators, &ctx, None, actor, files, now)?;
+                    self.queue_mail(w, t, MailKind::Reply, &[r.email], &collaborators, &ctx, None, actor, files, now)?;
                 }
             }
             Notice::Note { entry } => {
@@ -340,7 +356,7 @@ impl Desk {
                     to.dedup();
                     let ctx = self.ticket_context(w, t, actor, &entry.body)?;
                     for a in to {
-                        self.queue_mail(w, t, "note", &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
+                        self.queue_mail(w, t, MailKind::Note, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                     }
                 }
             }
@@ -349,7 +365,7 @@ impl Desk {
                     && let Some(p) = w.person(to)?.filter(|p| p.is_staff())
                 {
                     let ctx = self.ticket_context(w, t, actor, "")?;
-                    self.queue_mail(w, t, "assigned", &[p.email], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
+                    self.queue_mail(w, t, MailKind::Assigned, &[p.email], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                 }
             }
             Notice::RequesterReply { entry } => {
@@ -367,7 +383,7 @@ impl Desk {
                 }
                 let ctx = self.ticket_context(w, t, actor, &entry.body)?;
                 for a in to {
-                    self.queue_mail(w, t, "requester_reply", &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
+                    self.queue_mail(w, t, MailKind::RequesterReply, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                 }
             }
             Notice::Resolved => {
@@ -375,7 +391,7 @@ impl Desk {
                     && let Some(r) = requester
                 {
                     let ctx = self.ticket_context(w, t, actor, "")?;
-                    self.queue_mail(w, t, "resolved", &[r.email], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
+                    self.queue_mail(w, t, MailKind::Resolved, &[r.email], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                 }
             }
         }
@@ -520,7 +536,7 @@ impl Desk {
         self.store.write(|w| {
             let p = w.person(person)?.ok_or(super::DeskError::NotFound)?;
             if w.remove_collaborator(ticket, person)? {
-                let ev = crate::domain::Event::FieldChanged { field: "collaborators".into(), from: p.display(), to: "unsubscribed".into() };
+                let ev = crate::domain::Event::Unsubscribed { who: p.display() };
                 w.append_entry(&mut Self::event(ticket, Some(p.id), ev, now))?;
             }
             Ok(p.email)
@@ -530,9 +546,9 @@ impl Desk {
 
 impl Desk {
     /// The agent notifications `actor` receives: (kind, on?).
-    pub fn my_notifications(&self, actor: &Person) -> Result<Vec<(&'static str, bool)>> {
+    pub fn my_notifications(&self, actor: &Person) -> Result<Vec<(MailKind, bool)>> {
         let muted = self.store.read()?.muted(actor.id)?;
-        Ok(AGENT_KINDS.iter().map(|k| (*k, !muted.iter().any(|m| m == k))).collect())
+        Ok(MailKind::FOR_AGENTS.into_iter().map(|k| (k, !muted.iter().any(|m| m == k.key()))).collect())
     }
 
     /// Sets which agent notifications `actor` receives.
@@ -540,7 +556,8 @@ impl Desk {
         if !actor.is_staff() {
             return Err(super::DeskError::NotFound);
         }
-        let muted: Vec<String> = AGENT_KINDS.iter().filter(|k| !on.iter().any(|o| o == *k)).map(|k| k.to_string()).collect();
+        let muted: Vec<String> =
+            MailKind::FOR_AGENTS.into_iter().filter(|k| !on.iter().any(|o| o == k.key())).map(|k| k.key().to_string()).collect();
         self.store.write(|w| w.set_muted(actor.id, &muted).map_err(super::DeskError::from))
     }
 }
@@ -629,11 +646,7 @@ impl Desk {
                 _ => return Err(super::DeskError::NotFound),
             }
             if w.set_following(ticket, actor.id, on)? {
-                let ev = crate::domain::Event::FieldChanged {
-                    field: "followers".into(),
-                    from: String::new(),
-                    to: format!("{} {}", actor.display(), if on { "follows" } else { "stopped following" }),
-                };
+                let ev = crate::domain::Event::Following { who: actor.display(), on };
                 w.append_entry(&mut Self::event(ticket, Some(actor.id), ev, now))?;
             }
             Ok(())

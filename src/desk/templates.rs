@@ -3,19 +3,22 @@
 //! `outgoing.template_dir`. A template renders to `Subject: …`, a blank line,
 //! then the text body. `check-config` renders every one with sample data.
 
+use crate::domain::MailKind;
 use minijinja::Environment;
 use serde_json::{Value, json};
 
-/// Every kind of mail, with its built-in template.
-pub const KINDS: &[(&str, &str)] = &[
-    ("ack", include_str!("templates/ack.txt")),
-    ("reply", include_str!("templates/reply.txt")),
-    ("new_ticket", include_str!("templates/new_ticket.txt")),
-    ("note", include_str!("templates/note.txt")),
-    ("assigned", include_str!("templates/assigned.txt")),
-    ("requester_reply", include_str!("templates/requester_reply.txt")),
-    ("resolved", include_str!("templates/resolved.txt")),
-];
+/// The built-in template of each kind of mail.
+fn builtin(kind: MailKind) -> &'static str {
+    match kind {
+        MailKind::Ack => include_str!("templates/ack.txt"),
+        MailKind::Reply => include_str!("templates/reply.txt"),
+        MailKind::NewTicket => include_str!("templates/new_ticket.txt"),
+        MailKind::Note => include_str!("templates/note.txt"),
+        MailKind::Assigned => include_str!("templates/assigned.txt"),
+        MailKind::RequesterReply => include_str!("templates/requester_reply.txt"),
+        MailKind::Resolved => include_str!("templates/resolved.txt"),
+    }
+}
 
 /// Most template instructions one render may run.
 pub const FUEL: u64 = 20_000;
@@ -65,7 +68,8 @@ impl Templates {
         let mut env = Environment::new();
         env.set_keep_trailing_newline(true);
         env.set_fuel(Some(FUEL * 10));
-        for (name, builtin) in KINDS {
+        for kind in MailKind::ALL {
+            let (name, builtin) = (kind.key(), builtin(kind));
             let source = if dir.is_empty() {
                 builtin.to_string()
             } else {
@@ -88,7 +92,8 @@ impl Templates {
     }
 
     /// Renders one kind of mail.
-    pub fn render(&self, name: &str, ctx: &Value) -> Result<Rendered, TemplateError> {
+    pub fn render(&self, kind: MailKind, ctx: &Value) -> Result<Rendered, TemplateError> {
+        let name = kind.key();
         let err = |e: minijinja::Error| TemplateError { name: name.to_string(), message: format!("{e:#}") };
         let out = self.env.get_template(name).map_err(err)?.render(ctx).map_err(err)?;
         let out = out.replace("\r\n", "\n");
@@ -158,8 +163,8 @@ impl Templates {
 
     /// Renders every template with sample data (for `check-config`).
     pub fn check(&self) -> Result<(), TemplateError> {
-        for (name, _) in KINDS {
-            self.render(name, &sample())?;
+        for kind in MailKind::ALL {
+            self.render(kind, &sample())?;
         }
         Ok(())
     }
@@ -188,10 +193,10 @@ mod tests {
     fn builtin_templates_render_with_sample_data() {
         let t = Templates::load("").unwrap();
         t.check().unwrap();
-        let r = t.render("ack", &sample()).unwrap();
+        let r = t.render(MailKind::Ack, &sample()).unwrap();
         assert_eq!(r.subject, "[TKT-000123] Printer jams");
         assert!(r.text.contains("Hello Carol Customer") && r.text.contains("TKT-000123"));
-        let r = t.render("reply", &sample()).unwrap();
+        let r = t.render(MailKind::Reply, &sample()).unwrap();
         assert!(r.text.starts_with("Please restart the printer."));
         assert!(r.text.contains("Carol Customer wrote:"));
     }
@@ -202,7 +207,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("ack.txt"), "Subject: Got it: {{ ticket.ref }}\n\nThanks!\n").unwrap();
         let t = Templates::load(dir.to_str().unwrap()).unwrap();
-        assert_eq!(t.render("ack", &sample()).unwrap().subject, "Got it: TKT-000123");
+        assert_eq!(t.render(MailKind::Ack, &sample()).unwrap().subject, "Got it: TKT-000123");
         std::fs::write(dir.join("reply.txt"), "Subject: {{ broken\n").unwrap();
         let e = Templates::load(dir.to_str().unwrap()).err().unwrap();
         assert_eq!(e.name, "reply");

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{Desk, DeskError, Result, invalid};
 use crate::domain::query::{self, Parsed, SearchError};
-use crate::domain::{EntryKind, Event, Person, Ticket, Timestamp};
+use crate::domain::{BulkAction, EntryKind, Event, Person, Ticket, Timestamp};
 
 /// What the search box leads to.
 pub enum SearchOutcome {
@@ -303,8 +303,7 @@ impl Desk {
                 return Err(invalid("into", "only requesters can be merged, not agents"));
             }
             let ids = w.merge_people(&src, &dst)?;
-            let what = Event::FieldChanged {
-                field: "requester".into(),
+            let what = Event::RequesterMerged {
                 from: format!("{} <{}>", src.display(), src.email),
                 to: format!("{} <{}>", dst.display(), dst.email),
             };
@@ -447,15 +446,16 @@ impl Desk {
     /// Starts a bulk job: records it, then works through it in chunks, each
     /// chunk committed together with the job's progress, so an interruption
     /// always says exactly which tickets were changed.
-    pub fn start_job(self: &std::sync::Arc<Self>, actor: &Person, action: &str, value: &str, tickets: Vec<u64>) -> Result<u64> {
-        let (spec, label) = self.check_job(actor, action, value)?;
+    pub fn start_job(self: &std::sync::Arc<Self>, actor: &Person, action: &BulkAction, tickets: Vec<u64>) -> Result<u64> {
+        let label = self.check_job(actor, action)?;
+        let spec = action.spec();
         if tickets.is_empty() {
             return Err(invalid("id", "select at least one ticket, or tick \"all matching\""));
         }
         let now = self.now();
         let mut tickets = tickets;
         tickets.dedup();
-        if spec.0 == "merge" {
+        if *action == BulkAction::Merge {
             // Into the oldest selected ticket.
             tickets.sort_unstable();
             tickets.dedup();
@@ -489,44 +489,34 @@ impl Desk {
         Ok(id)
     }
 
-    fn check_job(&self, actor: &Person, action: &str, value: &str) -> Result<((String, String), String)> {
-        let (kind, arg) = action.split_once(':').unwrap_or((action, ""));
-        let arg = if arg.is_empty() { value.trim() } else { arg };
-        let label = match kind {
-            "assign" => match arg {
-                "me" => "assign to me".to_string(),
-                "none" => "unassign".to_string(),
-                id => {
-                    let pid: u64 = id.parse().map_err(|_| invalid("action", "pick an agent"))?;
-                    let p = self.store.read()?.person(pid)?.filter(|p| p.is_staff()).ok_or_else(|| invalid("action", "pick an agent"))?;
-                    format!("assign to {}", p.display())
-                }
-            },
-            "status" => {
-                format!("set status to {}", crate::domain::Status::parse(arg).ok_or_else(|| invalid("action", "unknown status"))?.label())
+    /// Checks a bulk action against the desk (the agent exists, the
+    /// category is configured, admin-only actions) and describes it.
+    fn check_job(&self, actor: &Person, action: &BulkAction) -> Result<String> {
+        use crate::domain::ticket::normalize_tags;
+        if action.admin_only() && !actor.is_admin() {
+            return Err(DeskError::Forbidden("only admins can move tickets to Trash".into()));
+        }
+        Ok(match action {
+            BulkAction::AssignMe => "assign to me".to_string(),
+            BulkAction::Unassign => "unassign".to_string(),
+            BulkAction::AssignTo(pid) => {
+                let p = self.store.read()?.person(*pid)?.filter(|p| p.is_staff()).ok_or_else(|| invalid("action", "pick an agent"))?;
+                format!("assign to {}", p.display())
             }
-            "priority" => {
-                format!(
-                    "set priority to {}",
-                    crate::domain::Priority::parse(arg).ok_or_else(|| invalid("action", "unknown priority"))?.label()
-                )
-            }
-            "category" => format!("set category to {}", self.check_category(arg)?),
-            "tag" | "untag" => {
-                let t = crate::domain::ticket::normalize_tags([arg]);
+            BulkAction::SetStatus(s) => format!("set status to {}", s.label()),
+            BulkAction::SetPriority(p) => format!("set priority to {}", p.label()),
+            BulkAction::SetCategory(c) => format!("set category to {}", self.check_category(c)?),
+            BulkAction::AddTag(t) | BulkAction::RemoveTag(t) => {
+                let t = normalize_tags([t.as_str()]);
                 if t.len() != 1 {
                     return Err(invalid("value", "type one tag in the box next to the action"));
                 }
-                format!("{} tag {}", if kind == "tag" { "add" } else { "remove" }, t[0])
+                format!("{} tag {}", if matches!(action, BulkAction::AddTag(_)) { "add" } else { "remove" }, t[0])
             }
-            "merge" => "merge into the oldest selected ticket".to_string(),
-            "trash" | "junk" if !actor.is_admin() => return Err(DeskError::Forbidden("only admins can move tickets to Trash".into())),
-            "trash" => "move to Trash".to_string(),
-            "junk" => "mark as junk and ban the sender".to_string(),
-            "" => return Err(invalid("action", "choose a bulk action")),
-            _ => return Err(invalid("action", format!("{kind:?} is not a bulk action"))),
-        };
-        Ok(((kind.to_string(), arg.to_string()), label))
+            BulkAction::Merge => "merge into the oldest selected ticket".to_string(),
+            BulkAction::Trash => "move to Trash".to_string(),
+            BulkAction::Junk => "mark as junk and ban the sender".to_string(),
+        })
     }
 
     /// Works through a job from where it stands (also after a restart).
@@ -537,13 +527,19 @@ impl Desk {
                 return Ok(());
             }
             let (kind, arg) = job.spec.first().cloned().unwrap_or_default();
+            // Records hold the machine form; one this build cannot read fails each ticket.
+            let action = BulkAction::from_spec(&kind, &arg);
             let now = self.now();
             self.store.write(|w| {
                 let mut job = job.clone();
                 let end = (job.done + JOB_CHUNK).min(job.tickets.len());
                 let target = job.tickets.first().copied().unwrap_or(0);
                 for &t in &job.tickets[job.done..end] {
-                    match self.job_step(w, actor, (&kind, &arg), t, target, now) {
+                    let step = match &action {
+                        Some(a) => self.job_step(w, actor, a, t, target, now),
+                        None => Err(invalid("action", format!("{kind}:{arg} is not a bulk action"))),
+                    };
+                    match step {
                         Ok(()) => {}
                         Err(DeskError::Store(e)) => return Err(DeskError::Store(e)),
                         Err(e) => job.failed.push((t, e.to_string())),
@@ -563,43 +559,40 @@ impl Desk {
         &self,
         w: &mut crate::store::Write,
         actor: &Person,
-        (kind, arg): (&str, &str),
+        action: &BulkAction,
         id: u64,
         target: u64,
         now: Timestamp,
     ) -> Result<()> {
-        use crate::domain::{Priority, Status};
         let mut patch = super::TicketPatch::default();
-        match kind {
-            "assign" => {
-                patch.assignee = Some(match arg {
-                    "me" => Some(actor.id),
-                    "none" => None,
-                    other => Some(other.parse().map_err(|_| invalid("assignee", "not an agent"))?),
-                })
-            }
-            "status" => patch.status = Status::parse(arg),
-            "priority" => patch.priority = Priority::parse(arg),
-            "category" => patch.category = Some(arg.to_string()),
-            "tag" | "untag" => {
+        match action {
+            BulkAction::AssignMe => patch.assignee = Some(Some(actor.id)),
+            BulkAction::Unassign => patch.assignee = Some(None),
+            BulkAction::AssignTo(p) => patch.assignee = Some(Some(*p)),
+            BulkAction::SetStatus(s) => patch.status = Some(*s),
+            BulkAction::SetPriority(p) => patch.priority = Some(*p),
+            BulkAction::SetCategory(c) => patch.category = Some(c.clone()),
+            BulkAction::AddTag(tag) | BulkAction::RemoveTag(tag) => {
                 let t = self.visible(actor, w, id)?;
-                let tag = crate::domain::ticket::normalize_tags([arg]).pop().unwrap_or_default();
+                let tag = crate::domain::ticket::normalize_tags([tag.as_str()]).pop().unwrap_or_default();
                 let mut tags = t.tags.clone();
-                if kind == "tag" && !tags.contains(&tag) {
-                    tags.push(tag);
-                } else if kind == "untag" {
+                if matches!(action, BulkAction::AddTag(_)) {
+                    if !tags.contains(&tag) {
+                        tags.push(tag);
+                    }
+                } else {
                     tags.retain(|x| *x != tag);
                 }
                 patch.tags = Some(tags);
             }
-            "merge" => {
+            BulkAction::Merge => {
                 if id != target {
                     self.merge_in(w, actor, id, target, now)?;
                 }
                 return Ok(());
             }
-            "trash" => return self.trash_in(w, actor, id, true, now),
-            "junk" => {
+            BulkAction::Trash => return self.trash_in(w, actor, id, true, now),
+            BulkAction::Junk => {
                 let t = self.visible(actor, w, id)?;
                 if let Some(p) = w.person(t.requester)?
                     && !p.is_staff()
@@ -608,7 +601,6 @@ impl Desk {
                 }
                 return self.trash_in(w, actor, id, true, now);
             }
-            _ => return Err(invalid("action", "unknown")),
         }
         let patch = self.check_patch(patch)?;
         self.apply_patch(w, actor, id, &patch, "", now).map(|_| ())

@@ -1,6 +1,7 @@
 //! Pure help-desk rules: tickets, statuses, thread entries, people, permissions,
 //! the mail vocabulary (parsing and classifying a message: `mail`), the search
-//! box grammar (`query`) and text matching (`text`).
+//! box grammar (`query`), text matching (`text`) and the workflow's closed sets
+//! (`workflow`: mail kinds, bulk actions).
 //!
 //! Nothing in here touches I/O or reads the clock; callers pass `now` in. This is
 //! where the business rules live and where they are unit-tested exhaustively.
@@ -12,8 +13,10 @@ pub mod text;
 pub mod thread;
 pub mod ticket;
 pub mod time;
+pub mod workflow;
 
 pub use people::{Person, Role};
 pub use thread::{EntryKind, Event, ThreadEntry};
 pub use ticket::{Channel, Priority, Status, Ticket, TicketRef, TransitionError};
 pub use time::Timestamp;
+pub use workflow::{BulkAction, MailKind, NoticeKind};

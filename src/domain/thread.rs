@@ -104,6 +104,32 @@ pub enum Event {
         count: u64,
         limit: u64,
     },
+    /// A message from Junk became this ticket (or a reply on it).
+    MadeFromJunk,
+    /// Email commands in an agent's mail were not run, and why.
+    CommandsRefused {
+        why: String,
+    },
+    /// The requester was merged into another person.
+    RequesterMerged {
+        from: String,
+        to: String,
+    },
+    /// A collaborator used their unsubscribe link.
+    Unsubscribed {
+        who: String,
+    },
+    /// An agent started (`on`) or stopped following the ticket.
+    Following {
+        who: String,
+        on: bool,
+    },
+    /// Any change made with the reason the agent gave (status, assignee,
+    /// fields; `FieldChangedBecause` is how older records hold field edits).
+    Because {
+        event: Box<Event>,
+        reason: String,
+    },
 }
 
 impl Event {
@@ -141,6 +167,13 @@ impl Event {
             Event::UnverifiedSender { claimed } => {
                 format!("received mail that claims to be from {claimed} without proof; kept as an internal note, nothing was sent")
             }
+            Event::MadeFromJunk => "made this ticket from a message in Junk".to_string(),
+            Event::CommandsRefused { why } => format!("did not run the email commands: {why}"),
+            Event::RequesterMerged { from, to } => format!("merged requester {from} into {to}"),
+            Event::Unsubscribed { who } => format!("{who} unsubscribed from this ticket's mail"),
+            Event::Following { who, on: true } => format!("{who} follows the ticket"),
+            Event::Following { who, on: false } => format!("{who} stopped following the ticket"),
+            Event::Because { event, reason } => format!("{} (reason: {reason})", event.describe()),
         }
     }
 }
@@ -192,5 +225,24 @@ mod tests {
         assert_eq!(Event::Assigned { from: None, to: Some("Bo".into()) }.describe(), "assigned the ticket to Bo");
         assert_eq!(Event::Assigned { from: Some("Bo".into()), to: None }.describe(), "unassigned the ticket (was Bo)");
         assert_eq!(Event::StatusChanged { from: "Open".into(), to: "Pending".into() }.describe(), "changed status from Open to Pending");
+        let e = Event::Because {
+            event: Box::new(Event::StatusChanged { from: "Open".into(), to: "Pending".into() }),
+            reason: "waiting for the customer".into(),
+        };
+        assert_eq!(e.describe(), "changed status from Open to Pending (reason: waiting for the customer)");
+    }
+
+    #[test]
+    fn events_keep_their_positions_in_records() {
+        // Records store the variant's position (postcard): appending keeps
+        // old records readable, reordering would not.
+        let first = postcard::to_allocvec(&Event::Created { channel: "email".into() }).unwrap_or_default();
+        assert_eq!(first.first(), Some(&0));
+        let refused = postcard::to_allocvec(&Event::CollaboratorsRefused { count: 1, limit: 2 }).unwrap_or_default();
+        assert_eq!(refused.first(), Some(&15));
+        let because = Event::Because { event: Box::new(Event::Trashed), reason: "r".into() };
+        let bytes = postcard::to_allocvec(&because).unwrap_or_default();
+        assert_eq!(bytes.first(), Some(&21));
+        assert_eq!(postcard::from_bytes::<Event>(&bytes).ok(), Some(because));
     }
 }

@@ -302,17 +302,6 @@ pub async fn outbox_discard(State(st): State<AppState>, Admin(a): Admin, Path(id
     }
 }
 
-/// Human names of the agent notifications.
-fn notification_label(kind: &str) -> &'static str {
-    match kind {
-        "new_ticket" => "A new ticket arrives in my departments",
-        "note" => "Someone adds an internal note to a ticket assigned to me",
-        "assigned" => "A ticket is assigned to me",
-        "requester_reply" => "The requester replies (my tickets, or my departments' unassigned ones)",
-        _ => "Other",
-    }
-}
-
 /// Each agent's own settings: which notifications they get by mail.
 pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query<DoneQuery>) -> WebResult {
     let prefs = match st.desk.my_notifications(&a.person) {
@@ -336,7 +325,7 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
             form.card.form-grid method="post" action="/settings" {
                 (csrf_field(&a.csrf))
                 @for (kind, on) in &prefs {
-                    label.check { input type="checkbox" name="on" value=(kind) checked[*on]; " " (notification_label(kind)) }
+                    label.check { input type="checkbox" name="on" value=(kind.key()) checked[*on]; " " (kind.setting_label()) }
                 }
                 div.actions { button.primary type="submit" { "Save" } }
             }

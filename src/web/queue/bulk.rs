@@ -6,6 +6,8 @@ use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use maud::html;
 
+use crate::desk::DeskError;
+use crate::domain::BulkAction;
 use crate::web::pages::{field, fields, frame, refusal, to};
 use crate::web::ui::{self, csrf_field, page};
 use crate::web::{Agent, AppState, WebResult};
@@ -19,9 +21,12 @@ pub async fn bulk(State(st): State<AppState>, a: Agent, body: Bytes) -> WebResul
     } else {
         f.iter().filter(|(k, _)| k == "id").filter_map(|(_, v)| v.parse().ok()).collect()
     };
-    match st.desk.start_job(&a.person, field(&f, "action"), field(&f, "value"), ids) {
+    let back = ("javascript:history.back()", "Back");
+    let action = BulkAction::parse(field(&f, "action"), field(&f, "value"))
+        .map_err(|m| refusal(&st, &a, DeskError::Invalid { field: "action", message: m.into() }, "Bulk action", "queue", back))?;
+    match st.desk.start_job(&a.person, &action, ids) {
         Ok(id) => Ok(to(&format!("/jobs/{id}"))),
-        Err(e) => Err(refusal(&st, &a, e, "Bulk action", "queue", ("javascript:history.back()", "Back"))),
+        Err(e) => Err(refusal(&st, &a, e, "Bulk action", "queue", back)),
     }
 }
 

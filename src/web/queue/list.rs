@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::desk::DeskError;
-use crate::domain::{Person, Priority, Status, Ticket};
+use crate::domain::{BulkAction, Person, Priority, Status, Ticket};
 use crate::store::{AssigneeFilter, Sort, TicketQuery};
 use crate::web::pages::{frame, nonempty};
 use crate::web::ui::table::{Column, TableOpts, ticket_list};
@@ -273,19 +273,19 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
             select name="action" aria-label="Bulk action" {
                 option value="" { "Bulk action…" }
                 optgroup label="Assign" {
-                    option value="assign:me" { "Assign to me" }
-                    option value="assign:none" { "Unassign" }
-                    @for g in &agents { option value=(format!("assign:{}", g.id)) { "Assign to " (g.display()) } }
+                    option value=(BulkAction::AssignMe.form_value()) { "Assign to me" }
+                    option value=(BulkAction::Unassign.form_value()) { "Unassign" }
+                    @for g in &agents { option value=(BulkAction::AssignTo(g.id).form_value()) { "Assign to " (g.display()) } }
                 }
-                optgroup label="Status" { @for s in Status::ALL { option value=(format!("status:{}", s.key())) { "Status → " (s.label()) } } }
-                optgroup label="Priority" { @for p in Priority::ALL { option value=(format!("priority:{}", p.key())) { "Priority → " (p.label()) } } }
-                optgroup label="Category" { @for c in &cfg.categories { option value=(format!("category:{c}")) { "Category → " (c) } } }
+                optgroup label="Status" { @for s in Status::ALL { option value=(BulkAction::SetStatus(*s).form_value()) { "Status → " (s.label()) } } }
+                optgroup label="Priority" { @for p in Priority::ALL { option value=(BulkAction::SetPriority(*p).form_value()) { "Priority → " (p.label()) } } }
+                optgroup label="Category" { @for c in &cfg.categories { option value=(BulkAction::SetCategory(c.clone()).form_value()) { "Category → " (c) } } }
                 optgroup label="Other" {
-                    option value="tag" { "Add tag (type it →)" }
-                    option value="untag" { "Remove tag (type it →)" }
-                    option value="merge" { "Merge into the oldest selected" }
-                    @if a.person.is_admin() { option value="trash" { "Move to Trash" } }
-                    @if a.person.is_admin() { option value="junk" { "Junk and ban sender" } }
+                    option value=(BulkAction::AddTag(String::new()).form_value()) { "Add tag (type it →)" }
+                    option value=(BulkAction::RemoveTag(String::new()).form_value()) { "Remove tag (type it →)" }
+                    option value=(BulkAction::Merge.form_value()) { "Merge into the oldest selected" }
+                    @if a.person.is_admin() { option value=(BulkAction::Trash.form_value()) { "Move to Trash" } }
+                    @if a.person.is_admin() { option value=(BulkAction::Junk.form_value()) { "Junk and ban sender" } }
                 }
             }
             input type="text" name="value" placeholder="tag" aria-label="Tag for add/remove tag" size="10";
