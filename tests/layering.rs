@@ -116,3 +116,26 @@ fn no_source_file_over_800_lines() {
         .collect();
     assert!(long.is_empty(), "over 800 lines: {long:?}");
 }
+
+#[test]
+fn the_store_is_private_to_the_desk() {
+    // Outside `desk/` (and `store/` itself) the application reaches data only
+    // through the desk's methods; `store_for_tests` is for tests and benches.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let rel = f.strip_prefix(&src).unwrap();
+            let top = rel.components().next().unwrap().as_os_str().to_string_lossy().to_string();
+            !matches!(top.as_str(), "desk" | "store" | "bin")
+        })
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            text.contains("store_for_tests") || text.contains("desk.store.")
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(offenders.is_empty(), "reach the store through desk methods: {offenders:?}");
+}

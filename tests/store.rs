@@ -1,6 +1,7 @@
 //! The store on its own: schema migration from a fixture written as schema 1,
 //! index-driven queue queries, blobs.
 
+use frontdesk::domain::{PersonId, TicketId};
 use std::sync::Arc;
 
 use frontdesk::clock::ManualClock;
@@ -30,7 +31,7 @@ fn v1_ticket(id: u64, status: Status, priority: Priority, updated: i64) -> Ticke
 
 fn person(id: u64, email: &str, role: Role) -> Person {
     Person {
-        id,
+        id: PersonId(id),
         email: email.into(),
         name: email.into(),
         role,
@@ -60,7 +61,7 @@ fn schema_1_data_dir_is_migrated_and_keeps_its_data() {
     let r = store.read().unwrap();
     assert_eq!(r.meta("schema_version").unwrap(), SCHEMA_VERSION);
     for old in &tickets {
-        let t = r.ticket(old.id).unwrap().expect("ticket survives");
+        let t = r.ticket(TicketId(old.id)).unwrap().expect("ticket survives");
         assert_eq!(t.subject, old.subject);
         assert_eq!(t.status, old.status);
         assert_eq!(t.priority, old.priority);
@@ -69,13 +70,13 @@ fn schema_1_data_dir_is_migrated_and_keeps_its_data() {
     }
     // The priority index did not exist in schema 1; the migration built it.
     let (page, _) = r.query(&TicketQuery { sort: Sort::Priority, limit: 10, ..Default::default() }).unwrap();
-    assert_eq!(page.iter().map(|t| t.id).collect::<Vec<_>>(), vec![2, 3, 1]);
+    assert_eq!(page.iter().map(|t| t.id.0).collect::<Vec<_>>(), vec![2, 3, 1]);
     // The staff index too.
     assert_eq!(r.staff().unwrap().iter().map(|p| p.email.as_str()).collect::<Vec<_>>(), vec!["agent@example.test"]);
     assert_eq!(r.status_count(Status::Pending).unwrap(), 1);
     // Schema 3 counts per assignee for the sidebar: every fixture ticket is agent 1's.
     let active = tickets.iter().filter(|t| t.status.is_active()).count() as u64;
-    assert_eq!(r.active_count_of(1).unwrap(), active);
+    assert_eq!(r.active_count_of(PersonId(1)).unwrap(), active);
     drop(r);
     drop(store);
 
@@ -97,9 +98,9 @@ fn schema_1_data_dir_is_migrated_and_keeps_its_data() {
     let t = desk
         .create_ticket(&admin, NewTicket { subject: "new".into(), requester_email: "cust@example.test".into(), ..Default::default() })
         .unwrap();
-    assert_eq!(t.id, 4);
-    assert_eq!(t.requester, 2, "the schema-1 contact is found by email");
-    let t = desk.update_ticket(&admin, 1, TicketPatch { tags: Some(vec!["legacy".into()]), ..Default::default() }).unwrap();
+    assert_eq!(t.id, TicketId(4));
+    assert_eq!(t.requester, PersonId(2), "the schema-1 contact is found by email");
+    let t = desk.update_ticket(&admin, TicketId(1), TicketPatch { tags: Some(vec!["legacy".into()]), ..Default::default() }).unwrap();
     assert_eq!(t.tags, vec!["legacy"]);
 }
 
@@ -151,13 +152,13 @@ fn queue_queries_filter_sort_and_page() {
     }
     // Touch an old ticket: it moves to the top of "recently updated".
     clock.advance_ms(1000);
-    desk.add_entry(&admin, 3, "bump", true, None).unwrap();
+    desk.add_entry(&admin, TicketId(3), "bump", true, None).unwrap();
     let q = |q: TicketQuery| desk.queue(&admin, TicketQuery { limit: if q.limit == 0 { 100 } else { q.limit }, ..q }).unwrap();
 
     let (all, more, _) = q(TicketQuery::default());
     assert_eq!(all.len(), 40);
     assert!(!more);
-    assert_eq!(all[0].id, 3);
+    assert_eq!(all[0].id, TicketId(3));
     assert!(all.windows(2).all(|w| w[0].updated_at >= w[1].updated_at));
 
     let active = vec![Status::Open, Status::Pending, Status::InProgress, Status::OnHold];
@@ -165,7 +166,7 @@ fn queue_queries_filter_sort_and_page() {
     assert_eq!(open.len(), 30);
     assert!(open.windows(2).all(|w| w[0].updated_at >= w[1].updated_at), "merged status streams stay ordered");
 
-    let (mine, _, _) = q(TicketQuery { assignee: AssigneeFilter::Person(bob.id), statuses: active.clone(), ..Default::default() });
+    let (mine, _, _) = q(TicketQuery { assignee: AssigneeFilter::Person(bob.id.0), statuses: active.clone(), ..Default::default() });
     assert_eq!(mine.len(), 6, "8 assigned to Bob, of which 2 (t5, t25) are resolved");
     assert!(mine.iter().all(|t| t.assignee == Some(bob.id)));
     let (unassigned, _, _) = q(TicketQuery { assignee: AssigneeFilter::Unassigned, ..Default::default() });
@@ -177,20 +178,20 @@ fn queue_queries_filter_sort_and_page() {
     assert_eq!(urgent.len(), 10);
 
     let (oldest, _, _) = q(TicketQuery { sort: Sort::CreatedAsc, limit: 3, ..Default::default() });
-    assert_eq!(oldest.iter().map(|t| t.id).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(oldest.iter().map(|t| t.id.0).collect::<Vec<_>>(), vec![1, 2, 3]);
 
     // Pages do not overlap and cover everything.
     let mut ids = Vec::new();
     for page in 0..5 {
         let (p, more, _) = q(TicketQuery { limit: 9, offset: page * 9, ..Default::default() });
-        ids.extend(p.iter().map(|t| t.id));
+        ids.extend(p.iter().map(|t| t.id.0));
         assert_eq!(more, page < 4);
     }
     ids.sort();
     assert_eq!(ids, (1..=40).collect::<Vec<_>>());
 
-    let req = desk.store.read().unwrap().person_by_email("c1@x.test").unwrap().unwrap();
-    let (theirs, _, _) = q(TicketQuery { requester: Some(req.id), ..Default::default() });
+    let req = desk.store_for_tests().read().unwrap().person_by_email("c1@x.test").unwrap().unwrap();
+    let (theirs, _, _) = q(TicketQuery { requester: Some(req.id.0), ..Default::default() });
     assert_eq!(theirs.len(), 13);
 
     // Counters follow every change.
@@ -256,8 +257,8 @@ fn trash_purges_after_the_configured_days_and_counts_stay_exact() {
     clock.advance_ms(86_400_000);
     assert_eq!(desk.purge_trash().unwrap(), 1);
     assert_eq!(counts(&desk), (1, 1, 1, 2, 0));
-    assert!(desk.store.read().unwrap().ticket(ids[3]).unwrap().is_none());
-    assert!(desk.store.read().unwrap().entries(ids[3]).unwrap().is_empty());
+    assert!(desk.store_for_tests().read().unwrap().ticket(ids[3]).unwrap().is_none());
+    assert!(desk.store_for_tests().read().unwrap().entries(ids[3]).unwrap().is_empty());
 }
 
 /// Every change lands on the index queue in its own transaction, and draining
@@ -275,28 +276,28 @@ fn every_change_is_queued_for_the_index_in_the_same_transaction() {
         .unwrap();
     let (index, fresh) = SearchIndex::open(dir.path(), 15 << 20).unwrap();
     assert!(fresh);
-    let queued = |d: &Desk| d.store.read().unwrap().index_queue(100).unwrap().into_iter().map(|(id, _)| id).collect::<Vec<_>>();
-    assert_eq!(queued(&desk), vec![t.id]);
+    let queued = |d: &Desk| d.store_for_tests().read().unwrap().index_queue(100).unwrap().into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    assert_eq!(queued(&desk), vec![t.id.0]);
     let count = |q: &str| {
-        let agents = desk.store.read().unwrap().staff().unwrap();
-        let p = parse(q, &Context { me: admin.id, agents: &agents, now: desk.now() }).unwrap();
+        let agents = desk.store_for_tests().read().unwrap().staff().unwrap();
+        let p = parse(q, &Context { me: admin.id.0, agents: &agents, now: desk.now() }).unwrap();
         index.count(&p, None).unwrap()
     };
-    while index.drain_queue(&desk.store).unwrap() > 0 {}
+    while index.drain_queue(desk.store_for_tests()).unwrap() > 0 {}
     assert!(queued(&desk).is_empty());
     assert_eq!(count("printer"), 1);
     // A note, a field change and a requester rename are each queued and found.
     desk.add_entry(&admin, t.id, "zebra crossing", true, None).unwrap();
-    assert_eq!(queued(&desk), vec![t.id]);
-    while index.drain_queue(&desk.store).unwrap() > 0 {}
+    assert_eq!(queued(&desk), vec![t.id.0]);
+    while index.drain_queue(desk.store_for_tests()).unwrap() > 0 {}
     assert_eq!(count("zebra"), 1);
     desk.update_ticket(&admin, t.id, TicketPatch { priority: Some(Priority::Urgent), ..Default::default() }).unwrap();
-    while index.drain_queue(&desk.store).unwrap() > 0 {}
+    while index.drain_queue(desk.store_for_tests()).unwrap() > 0 {}
     assert_eq!(count("priority:urgent"), 1);
-    let requester = desk.store.read().unwrap().person_by_email("c@x.test").unwrap().unwrap();
+    let requester = desk.store_for_tests().read().unwrap().person_by_email("c@x.test").unwrap().unwrap();
     desk.update_person(&admin, requester.id, "Quentin Quux", "").unwrap();
-    assert_eq!(queued(&desk), vec![t.id], "a rename requeues the person's tickets");
-    while index.drain_queue(&desk.store).unwrap() > 0 {}
+    assert_eq!(queued(&desk), vec![t.id.0], "a rename requeues the person's tickets");
+    while index.drain_queue(desk.store_for_tests()).unwrap() > 0 {}
     assert_eq!(count("requester:quux"), 1);
 }
 
@@ -313,9 +314,9 @@ fn schema_3_message_ids_get_their_case_back() {
                 let raw = b"From: m@vm\r\nMessage-ID:\r\n <awSATHlpiZjs3SLj@vm>\r\nSubject: x\r\n\r\nbody\r\n";
                 let blob = w.put_blob(raw)?;
                 let meta = frontdesk::store::MailMeta { message_id: "awsathlpizjs3slj@vm".into(), raw_blob: blob, ..Default::default() };
-                w.put_entry_mail(7, 1, &meta)?;
-                w.add_thread_id(7, "first@customer.test")?;
-                w.add_thread_id(7, "awsathlpizjs3slj@vm")?;
+                w.put_entry_mail(TicketId(7), 1, &meta)?;
+                w.add_thread_id(TicketId(7), "first@customer.test")?;
+                w.add_thread_id(TicketId(7), "awsathlpizjs3slj@vm")?;
                 w.set_meta("schema_version", 3)?;
                 Ok::<_, frontdesk::store::StoreError>(())
             })
@@ -325,10 +326,11 @@ fn schema_3_message_ids_get_their_case_back() {
     let r = store.read().unwrap();
     assert_eq!(r.meta("schema_version").unwrap(), SCHEMA_VERSION);
     drop(r);
-    let (ids, found) =
-        store.write(|w| Ok::<_, frontdesk::store::StoreError>((w.thread_ids(7)?, w.message_ticket("AWSATHLPIZJS3SLJ@VM")?))).unwrap();
+    let (ids, found) = store
+        .write(|w| Ok::<_, frontdesk::store::StoreError>((w.thread_ids(TicketId(7))?, w.message_ticket("AWSATHLPIZJS3SLJ@VM")?)))
+        .unwrap();
     assert_eq!(ids, vec!["first@customer.test".to_string(), "awSATHlpiZjs3SLj@vm".to_string()]);
-    assert_eq!(found, Some(7), "looked up case-insensitively");
+    assert_eq!(found, Some(TicketId(7)), "looked up case-insensitively");
 }
 
 /// Schema 4 kept accepted mail in the database's own spool table; schema 5
@@ -370,19 +372,20 @@ fn schema_4_spool_moves_to_its_own_file_and_is_processed_once() {
     let desk = Desk::new(store, Arc::new(Config::default()), Arc::new(clock));
     let stats = frontdesk::mail::worker::MailStats::default();
     assert_eq!(frontdesk::mail::worker::drain(&desk, &stats), 2);
-    assert_eq!(desk.store.spool().len().unwrap(), 0);
-    assert!(desk.store.read().unwrap().spool_done(10).unwrap().is_empty(), "marks pruned once the entries are gone");
+    assert_eq!(desk.store_for_tests().spool().len().unwrap(), 0);
+    assert!(desk.store_for_tests().read().unwrap().spool_done(10).unwrap().is_empty(), "marks pruned once the entries are gone");
     // New mail gets ids after the moved ones (ids are never reused).
     let third = b"From: third@customer.test\r\nSubject: third one\r\nMessage-ID: <third@customer.test>\r\n\r\nx\r\n";
-    let next = desk.store.spool().put_batch(&[(&entry, &third[..])]).unwrap();
+    let next = desk.store_for_tests().spool().put_batch(&[(&entry, &third[..])]).unwrap();
     assert!(next[0] > moved[1], "{next:?} after {moved:?}");
     drop(desk);
     // Opened again: nothing is processed twice.
     let desk =
         Desk::new(Store::open(dir.path()).unwrap(), Arc::new(Config::default()), Arc::new(ManualClock::new(Timestamp(1_700_000_200_000))));
     assert_eq!(frontdesk::mail::worker::drain(&desk, &stats), 1);
-    let r = desk.store.read().unwrap();
-    let mut subjects: Vec<String> = r.ticket_ids().unwrap().into_iter().map(|id| r.ticket(id).unwrap().unwrap().subject).collect();
+    let r = desk.store_for_tests().read().unwrap();
+    let mut subjects: Vec<String> =
+        r.ticket_ids().unwrap().into_iter().map(|id| r.ticket(TicketId(id)).unwrap().unwrap().subject).collect();
     subjects.sort();
     assert_eq!(subjects, vec!["left in the old spool", "second one", "third one"]);
 }
@@ -413,7 +416,7 @@ fn a_new_spool_log_never_reuses_a_marked_id() {
     assert!(next > first, "id {next} after the marked {first}");
     let desk = Desk::new(store, Arc::new(Config::default()), Arc::new(ManualClock::new(Timestamp(1_700_000_100_000))));
     assert_eq!(frontdesk::mail::worker::drain(&desk, &frontdesk::mail::worker::MailStats::default()), 1);
-    let r = desk.store.read().unwrap();
-    let subjects: Vec<String> = r.ticket_ids().unwrap().into_iter().map(|id| r.ticket(id).unwrap().unwrap().subject).collect();
+    let r = desk.store_for_tests().read().unwrap();
+    let subjects: Vec<String> = r.ticket_ids().unwrap().into_iter().map(|id| r.ticket(TicketId(id)).unwrap().unwrap().subject).collect();
     assert_eq!(subjects, vec!["after the move"]);
 }

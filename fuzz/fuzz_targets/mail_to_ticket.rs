@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = inbound::strip_quoted(&parsed.text);
     let _ = inbound::subject_reference(&parsed.subject, "TKT");
     let entry = SpoolEntry { received_at: Timestamp(0), mail_from: from.into(), rcpt_to: vec!["support@example.test".into()], size: data.len() as u64, source: "fuzz".into() };
-    let id = desk.store.spool().put_batch(&[(&entry, data)]).expect("spool")[0];
+    let id = desk.spool_mail(&[(&entry, data)]).expect("spool")[0];
     desk.receive_mail(id, &entry, data, &parsed).expect("a message always has an outcome");
-    desk.store.spool().remove(&[id]).expect("spool entry dropped");
+    desk.drop_spooled(&[id]).expect("spool entry dropped");
 });

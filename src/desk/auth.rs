@@ -1,6 +1,7 @@
 //! People and authentication: passwords (argon2id), login throttling, sessions,
 //! API tokens, and the admin's agent management.
 
+use crate::domain::PersonId;
 use std::collections::HashMap;
 
 use argon2::Argon2;
@@ -302,7 +303,7 @@ impl Desk {
     }
 
     /// Creates a session for a person; returns the cookie token.
-    pub fn open_session(&self, person: u64) -> Result<String> {
+    pub fn open_session(&self, person: PersonId) -> Result<String> {
         let token = random_token()?;
         let now = self.now();
         let s = Session { person, csrf: random_token()?, created_at: now, last_seen: now };
@@ -432,7 +433,7 @@ impl Desk {
                 // A known contact becomes staff, keeping their id and history.
                 Some(p) => p,
                 None => Person {
-                    id: w.next_id("person")?,
+                    id: PersonId(w.next_id("person")?),
                     email: email.clone(),
                     name: String::new(),
                     role: new.role,
@@ -457,7 +458,7 @@ impl Desk {
             return Err(DeskError::NotFound);
         }
         self.store.write(|w| {
-            let mut p = w.person(id)?.filter(|p| p.role.is_staff()).ok_or(DeskError::NotFound)?;
+            let mut p = w.person(PersonId(id))?.filter(|p| p.role.is_staff()).ok_or(DeskError::NotFound)?;
             f(&mut p)?;
             w.put_person(&p)?;
             if !p.active {
@@ -469,39 +470,39 @@ impl Desk {
 
     /// Deactivates or reactivates an agent. Deactivation ends their sessions;
     /// an admin cannot deactivate themself (someone must be able to log in).
-    pub fn set_agent_active(&self, actor: &Person, id: u64, active: bool) -> Result<Person> {
+    pub fn set_agent_active(&self, actor: &Person, id: PersonId, active: bool) -> Result<Person> {
         if actor.id == id && !active {
             return Err(DeskError::Conflict("you cannot deactivate yourself".into()));
         }
-        let p = self.admin_edit(actor, id, |p| {
+        let p = self.admin_edit(actor, id.0, |p| {
             p.active = active;
             Ok(())
         })?;
         if !active {
-            self.store.write(|w| w.delete_api_tokens_of(id).map_err(DeskError::from))?;
+            self.store.write(|w| w.delete_api_tokens_of(id.0).map_err(DeskError::from))?;
         }
         Ok(p)
     }
 
     /// Sets a new password for an agent and ends their sessions.
-    pub fn reset_password(&self, actor: &Person, id: u64, password: &str) -> Result<Person> {
+    pub fn reset_password(&self, actor: &Person, id: PersonId, password: &str) -> Result<Person> {
         check_password_rules(password)?;
         let hash = hash_password(password)?;
-        let p = self.admin_edit(actor, id, |p| {
+        let p = self.admin_edit(actor, id.0, |p| {
             p.password_hash = hash;
             Ok(())
         })?;
         // A new password ends every way in the old one opened: sessions and API tokens.
         self.store.write(|w| {
             w.delete_sessions_of(id)?;
-            w.delete_api_tokens_of(id)?;
+            w.delete_api_tokens_of(id.0)?;
             Ok::<_, DeskError>(())
         })?;
         Ok(p)
     }
 
     /// Changes an agent's role and departments.
-    pub fn edit_agent(&self, actor: &Person, id: u64, role: Role, departments: &[String]) -> Result<Person> {
+    pub fn edit_agent(&self, actor: &Person, id: PersonId, role: Role, departments: &[String]) -> Result<Person> {
         if !role.is_staff() {
             return Err(invalid("role", "must be admin or agent"));
         }
@@ -512,7 +513,7 @@ impl Desk {
         for d in departments {
             depts.push(self.check_department(d)?);
         }
-        self.admin_edit(actor, id, |p| {
+        self.admin_edit(actor, id.0, |p| {
             p.role = role;
             p.departments = depts;
             Ok(())

@@ -1,6 +1,7 @@
 //! The desk's health for `/healthz`: the store answers, every supervised
 //! worker runs, and accepted mail does not wait in the spool too long.
 
+use crate::domain::TicketId;
 use serde_json::json;
 
 use super::Desk;
@@ -123,8 +124,8 @@ impl Desk {
         match self.store.read() {
             Ok(r) => ids
                 .into_iter()
-                .filter(|id| r.ticket(*id).ok().flatten().is_some_and(|t| viewer.can_see(&t)))
-                .map(|id| self.reference(id))
+                .filter(|id| r.ticket(TicketId(*id)).ok().flatten().is_some_and(|t| viewer.can_see(&t)))
+                .map(|id| self.reference(TicketId(id)))
                 .collect(),
             Err(_) => Vec::new(),
         }

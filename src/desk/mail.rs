@@ -10,6 +10,7 @@ use super::{Desk, DeskError, Result};
 use crate::domain::mail::{Mailbox, ParsedMail, subject_reference};
 use crate::domain::thread::AttachmentRef;
 use crate::domain::{Channel, EntryKind, Event, Person, Status, ThreadEntry, Ticket, Timestamp};
+use crate::domain::{PersonId, TicketId};
 use crate::store::{JunkMail, MailMeta, SpoolEntry, Write};
 
 /// Most bounces and auto-replies recorded on one ticket per hour.
@@ -21,10 +22,10 @@ type CidMap = Vec<(String, usize)>;
 /// What happened to one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailOutcome {
-    NewTicket(u64),
-    Reply(u64),
+    NewTicket(TicketId),
+    Reply(TicketId),
     /// Bounce or auto-reply recorded as an event on this ticket.
-    EventOn(u64),
+    EventOn(TicketId),
     Junk(u64),
     /// The spool entry was already processed (a retry after a crash).
     AlreadyDone,
@@ -32,9 +33,9 @@ pub enum MailOutcome {
 
 /// Our own outgoing Message-IDs look like `<TKT-000123.7.random@host>`: the
 /// ticket is found even if the id was never recorded (e.g. a restored backup).
-fn own_message_ticket(id: &str, prefix: &str) -> Option<u64> {
+fn own_message_ticket(id: &str, prefix: &str) -> Option<TicketId> {
     let first = id.split('@').next()?.split('.').next()?;
-    crate::domain::TicketRef::parse(first, prefix).filter(|_| first.contains('-')).map(|r| r.0)
+    crate::domain::TicketRef::parse(first, prefix).filter(|_| first.contains('-')).map(|r| r.id())
 }
 
 fn display(m: &Mailbox) -> String {
@@ -108,7 +109,7 @@ impl Desk {
     }
 
     /// Turns a junk record into a ticket (an agent decided it is real).
-    pub fn junk_to_ticket(&self, actor: &Person, junk_id: u64) -> Result<u64> {
+    pub fn junk_to_ticket(&self, actor: &Person, junk_id: u64) -> Result<TicketId> {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
@@ -166,11 +167,12 @@ impl Desk {
             }
         }
         // Email commands need a reply to a notification signed for this sender.
-        let signed_for = target.as_ref().and_then(|t| m.thread_ids.iter().find_map(|id| super::notify::signed_agent(self, t.id, id, now)));
+        let signed_for =
+            target.as_ref().and_then(|t| m.thread_ids.iter().find_map(|id| super::notify::signed_agent(self, t.id.0, id, now)));
         if target.is_none()
             && let Some(n) = subject_reference(&m.subject, &self.config.desk.reference_prefix)
         {
-            target = w.ticket(w.survivor(n)?)?;
+            target = w.ticket(w.survivor(TicketId(n))?)?;
         }
         // A ticket in Trash is not continued: the mail starts a new ticket.
         if let Some(t) = &target
@@ -181,11 +183,11 @@ impl Desk {
         // 2. Bounces and auto-replies never create tickets or trigger mail.
         if let Some(kind) = m.auto.as_ref().filter(|_| !force) {
             let from = Self::sender_label(m, env);
-            if let Some(t) = target.filter(|t| self.auto_mail_allowed(w, t.id, now).unwrap_or(false)) {
+            if let Some(t) = target.filter(|t| self.auto_mail_allowed(w, t.id.0, now).unwrap_or(false)) {
                 let ev = Event::MailIgnored { kind: kind.describe(), from, subject: m.subject.chars().take(200).collect() };
                 let mut e = Self::event(t.id, sender.as_ref().map(|p| p.id), ev, now);
                 w.append_entry(&mut e)?;
-                self.put_mail_meta(w, t.id, e.seq, m, &raw_blob, &[])?;
+                self.put_mail_meta(w, t.id.0, e.seq, m, &raw_blob, &[])?;
                 return Ok(MailOutcome::EventOn(t.id));
             }
             return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, from, &kind.describe(), raw_blob)?));
@@ -212,7 +214,7 @@ impl Desk {
                 None => false,
             };
             if !allowed {
-                tracing::info!(ticket = t.id, from = %from.email, "reference from a stranger: starting a new ticket");
+                tracing::info!(ticket = t.id.0, from = %from.email, "reference from a stranger: starting a new ticket");
                 target = None;
             }
         }
@@ -221,7 +223,7 @@ impl Desk {
         // else from an agent's address is a claim, and a forger's favourite:
         // it is kept where only agents see it, mailed to nobody, and the agent
         // is told. `force` is an agent's own decision (Junk → ticket).
-        let verified = matches!((&sender, signed_for), (Some(p), Some(a)) if p.id == a && p.is_staff());
+        let verified = matches!((&sender, signed_for), (Some(p), Some(a)) if p.id == PersonId(a) && p.is_staff());
         if let Some(agent) = sender.as_ref().filter(|p| p.is_staff() && !verified && !force) {
             return self.unverified_agent_mail(w, env, m, &from, agent, target.filter(|t| !t.is_closed()), raw_blob, now);
         }
@@ -236,7 +238,7 @@ impl Desk {
     fn auto_mail_allowed(&self, w: &Write, ticket: u64, now: Timestamp) -> Result<bool> {
         let hour_ago = now.0 - 3_600_000;
         let recent = w
-            .entries(ticket)?
+            .entries(TicketId(ticket))?
             .iter()
             .rev()
             .take_while(|e| e.created_at.0 >= hour_ago)
@@ -311,7 +313,7 @@ impl Desk {
             created_at: now,
         };
         w.append_entry(&mut entry)?;
-        self.put_mail_meta(w, old.id, entry.seq, m, &raw_blob, &cids)?;
+        self.put_mail_meta(w, old.id.0, entry.seq, m, &raw_blob, &cids)?;
         w.append_entry(&mut Self::event(old.id, None, Event::UnverifiedSender { claimed }, now))?;
         let mut t = old.clone();
         t.updated_at = now;
@@ -393,9 +395,9 @@ impl Desk {
             cids: cids.to_vec(),
             forwarded_by,
         };
-        w.put_entry_mail(ticket, seq, &meta)?;
+        w.put_entry_mail(TicketId(ticket), seq, &meta)?;
         if let Some(id) = &m.message_id {
-            w.add_thread_id(ticket, id)?;
+            w.add_thread_id(TicketId(ticket), id)?;
         }
         Ok(())
     }
@@ -427,11 +429,16 @@ impl Desk {
             };
             if w.add_collaborator(t.id, p.id)? {
                 count += 1;
-                w.append_entry(&mut Self::event(t.id, actor, Event::CollaboratorAdded { who: display(mb) }, now))?;
+                w.append_entry(&mut Self::event(t.id, actor.map(PersonId), Event::CollaboratorAdded { who: display(mb) }, now))?;
             }
         }
         if refused > 0 {
-            w.append_entry(&mut Self::event(t.id, actor, Event::CollaboratorsRefused { count: refused as u64, limit: max as u64 }, now))?;
+            w.append_entry(&mut Self::event(
+                t.id,
+                actor.map(PersonId),
+                Event::CollaboratorsRefused { count: refused as u64, limit: max as u64 },
+                now,
+            ))?;
         }
         Ok(())
     }
@@ -465,7 +472,7 @@ impl Desk {
             created_at: now,
         };
         w.append_entry(&mut entry)?;
-        self.put_mail_meta(w, old.id, entry.seq, m, raw_blob, &cids)?;
+        self.put_mail_meta(w, old.id.0, entry.seq, m, raw_blob, &cids)?;
         let chosen = if refused { None } else { commands.iter().find_map(|c| c.status()) };
         let new_status = if author.is_staff() {
             if as_note { chosen.unwrap_or(old.status) } else { self.config.reply_status(old.status, chosen) }
@@ -500,7 +507,7 @@ impl Desk {
             w.append_entry(&mut Self::event(old.id, Some(author.id), Event::Assigned { from, to: Some(a.display()) }, now))?;
             t.assignee = Some(a.id);
         }
-        self.add_collaborators(w, &t, m, Some(author.id), now)?;
+        self.add_collaborators(w, &t, m, Some(author.id.0), now)?;
         w.put_ticket(Some(&old), &t)?;
         let notice = match (author.is_staff(), as_note) {
             (true, true) => Notice::Note { entry: &entry },
@@ -509,7 +516,7 @@ impl Desk {
         };
         self.notify(w, &t, Some(&author), notice, now)?;
         if let Some(a) = assign_to.filter(|a| a.id != author.id) {
-            self.notify(w, &t, Some(&author), Notice::Assigned { to: a.id }, now)?;
+            self.notify(w, &t, Some(&author), Notice::Assigned { to: a.id.0 }, now)?;
         }
         Ok(MailOutcome::Reply(old.id))
     }
@@ -557,7 +564,7 @@ impl Desk {
         }
         let body = self.mail_body(if forwarded.is_some() { &m.text } else { &m.text_clean }, m);
         let t = Ticket {
-            id: w.next_id("ticket")?,
+            id: TicketId(w.next_id("ticket")?),
             subject,
             description: body.clone(),
             requester: requester.id,
@@ -587,9 +594,9 @@ impl Desk {
         };
         w.append_entry(&mut entry)?;
         let forwarded_by = if forwarded.is_some() { sender.as_ref().map(|p| p.display()) } else { None };
-        self.put_mail_meta_by(w, t.id, entry.seq, m, raw_blob, &cids, forwarded_by)?;
+        self.put_mail_meta_by(w, t.id.0, entry.seq, m, raw_blob, &cids, forwarded_by)?;
         if forwarded.is_none() {
-            self.add_collaborators(w, &t, m, creator, now)?;
+            self.add_collaborators(w, &t, m, creator.map(|i| i.0), now)?;
         }
         if let Some(old) = closed {
             let (new_ref, old_ref) = (self.reference(t.id), self.reference(old.id));

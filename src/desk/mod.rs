@@ -8,13 +8,16 @@
 pub mod auth;
 pub mod health;
 pub mod indexer;
+pub mod intake;
 pub mod mail;
 pub(crate) mod notify;
+pub mod outbox;
 pub mod print;
 pub mod templates;
 pub mod walls;
 pub mod workflow;
 
+use crate::domain::{PersonId, TicketId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -63,7 +66,7 @@ pub struct NewTicket {
     pub priority: Option<Priority>,
     pub category: Option<String>,
     pub department: Option<String>,
-    pub assignee: Option<u64>,
+    pub assignee: Option<PersonId>,
     pub due: Option<Date>,
     pub tags: Vec<String>,
 }
@@ -77,7 +80,7 @@ pub struct TicketPatch {
     pub category: Option<String>,
     pub department: Option<String>,
     /// `Some(None)` unassigns.
-    pub assignee: Option<Option<u64>>,
+    pub assignee: Option<Option<PersonId>>,
     /// `Some(None)` clears the due date.
     pub due: Option<Option<Date>>,
     pub tags: Option<Vec<String>>,
@@ -101,19 +104,19 @@ pub struct TicketView {
     pub ticket: Ticket,
     pub entries: Vec<ThreadEntry>,
     /// Everyone the page names (requester, assignee, authors).
-    pub people: HashMap<u64, Person>,
+    pub people: HashMap<PersonId, Person>,
     /// How mail entries arrived, by entry seq.
     pub mail: HashMap<u32, crate::store::MailMeta>,
     /// People CC'd on the conversation who follow the ticket.
     pub collaborators: Vec<Person>,
     /// Related tickets: (id, subject).
-    pub links: Vec<(u64, String)>,
+    pub links: Vec<(TicketId, String)>,
     /// When the ticket was moved to Trash, if it is there.
     pub trashed_at: Option<Timestamp>,
 }
 
 impl TicketView {
-    pub fn name_of(&self, id: Option<u64>) -> String {
+    pub fn name_of(&self, id: Option<PersonId>) -> String {
         match id.and_then(|i| self.people.get(&i)) {
             Some(p) => p.display(),
             None if id.is_none() => "System".into(),
@@ -124,7 +127,8 @@ impl TicketView {
 
 /// The help desk: store, config and clock, and the commands on them.
 pub struct Desk {
-    pub store: Store,
+    /// Private to `desk/`: every other layer goes through the desk's methods.
+    store: Store,
     pub config: Arc<Config>,
     pub clock: SharedClock,
     pub templates: crate::desk::templates::Templates,
@@ -139,6 +143,13 @@ pub struct Desk {
 }
 
 impl Desk {
+    /// The store itself, for integration tests and benchmarks that set up or
+    /// inspect data directly. `tests/layering.rs` keeps `src/` outside
+    /// `desk/` from calling it.
+    pub fn store_for_tests(&self) -> &Store {
+        &self.store
+    }
+
     pub fn new(store: Store, config: Arc<Config>, clock: SharedClock) -> Desk {
         // `check-config` reports template errors; a desk that starts anyway
         // falls back to the built-in templates rather than failing to send.
@@ -168,12 +179,12 @@ impl Desk {
         self.clock.now()
     }
 
-    pub fn reference(&self, id: u64) -> String {
-        TicketRef(id).format(&self.config.desk.reference_prefix)
+    pub fn reference(&self, id: TicketId) -> String {
+        TicketRef(id.0).format(&self.config.desk.reference_prefix)
     }
 
-    pub fn parse_reference(&self, s: &str) -> Option<u64> {
-        TicketRef::parse(s, &self.config.desk.reference_prefix).map(|r| r.0)
+    pub fn parse_reference(&self, s: &str) -> Option<TicketId> {
+        TicketRef::parse(s, &self.config.desk.reference_prefix).map(|r| r.id())
     }
 
     /// A subject typed by an agent or given to the API: one line (CR, LF,
@@ -230,7 +241,7 @@ impl Desk {
 
     /// The assignee must be an active agent or admin who works in the department.
     fn check_assignee(w: &Write, id: u64, department: &str) -> Result<Person> {
-        match w.person(id)? {
+        match w.person(PersonId(id))? {
             Some(p) if p.is_staff() && p.works_in(department) => Ok(p),
             Some(p) if p.is_staff() => Err(invalid("assignee", format!("{} does not work in {department}", p.email))),
             _ => Err(invalid("assignee", "is not an active agent")),
@@ -249,7 +260,7 @@ impl Desk {
             return Ok(p);
         }
         let p = Person {
-            id: w.next_id("person")?,
+            id: PersonId(w.next_id("person")?),
             email,
             name: name.trim().chars().take(120).collect(),
             role: Role::Requester,
@@ -262,7 +273,7 @@ impl Desk {
         Ok(p)
     }
 
-    pub(crate) fn event(ticket: u64, actor: Option<u64>, event: Event, now: Timestamp) -> ThreadEntry {
+    pub(crate) fn event(ticket: TicketId, actor: Option<PersonId>, event: Event, now: Timestamp) -> ThreadEntry {
         ThreadEntry {
             ticket,
             seq: 0,
@@ -292,11 +303,11 @@ impl Desk {
         self.store.write(|w| {
             let requester = Self::requester_in(w, &new.requester_email, &new.requester_name, now)?;
             if let Some(a) = new.assignee {
-                Self::check_assignee(w, a, &department)?;
+                Self::check_assignee(w, a.0, &department)?;
             }
             let channel = new.channel.unwrap_or(Channel::Phone);
             let t = Ticket {
-                id: w.next_id("ticket")?,
+                id: TicketId(w.next_id("ticket")?),
                 subject,
                 description: body.clone(),
                 requester: requester.id,
@@ -332,14 +343,14 @@ impl Desk {
             }
             self.notify(w, &t, Some(actor), notify::Notice::NewTicket { ack: false }, now)?;
             if let Some(a) = t.assignee {
-                self.notify(w, &t, Some(actor), notify::Notice::Assigned { to: a }, now)?;
+                self.notify(w, &t, Some(actor), notify::Notice::Assigned { to: a.0 }, now)?;
             }
             Ok(t)
         })
     }
 
     /// Loads a ticket the actor may see; `NotFound` otherwise (no hint it exists).
-    fn visible(&self, actor: &Person, w: &Write, id: u64) -> Result<Ticket> {
+    fn visible(&self, actor: &Person, w: &Write, id: TicketId) -> Result<Ticket> {
         let t = self.visible_any(actor, w, id)?;
         if w.trashed_at(id)?.is_some() {
             return Err(DeskError::Conflict(format!("{} is in Trash; an admin must restore it before it can change", self.reference(id))));
@@ -348,7 +359,7 @@ impl Desk {
     }
 
     /// Like `visible`, also for a ticket in Trash (restoring it).
-    fn visible_any(&self, actor: &Person, w: &Write, id: u64) -> Result<Ticket> {
+    fn visible_any(&self, actor: &Person, w: &Write, id: TicketId) -> Result<Ticket> {
         match w.ticket(id)? {
             Some(t) if actor.can_see(&t) => Ok(t),
             _ => Err(DeskError::NotFound),
@@ -356,7 +367,7 @@ impl Desk {
     }
 
     /// An agent's public reply or internal note, with an optional status change.
-    pub fn add_entry(&self, actor: &Person, id: u64, body: &str, internal: bool, status: Option<Status>) -> Result<ThreadEntry> {
+    pub fn add_entry(&self, actor: &Person, id: TicketId, body: &str, internal: bool, status: Option<Status>) -> Result<ThreadEntry> {
         self.add_entry_with(actor, id, body, internal, status, Vec::new())
     }
 
@@ -364,7 +375,7 @@ impl Desk {
     pub fn add_entry_with(
         &self,
         actor: &Person,
-        id: u64,
+        id: TicketId,
         body: &str,
         internal: bool,
         status: Option<Status>,
@@ -432,15 +443,15 @@ impl Desk {
     }
 
     /// Changes fields; every change becomes an event with the actor and time.
-    pub fn update_ticket(&self, actor: &Person, id: u64, patch: TicketPatch) -> Result<Ticket> {
+    pub fn update_ticket(&self, actor: &Person, id: TicketId, patch: TicketPatch) -> Result<Ticket> {
         self.update_ticket_because(actor, id, patch, "")
     }
 
     /// `update_ticket` with a reason recorded in the ticket log beside each change.
-    pub fn update_ticket_because(&self, actor: &Person, id: u64, patch: TicketPatch, reason: &str) -> Result<Ticket> {
+    pub fn update_ticket_because(&self, actor: &Person, id: TicketId, patch: TicketPatch, reason: &str) -> Result<Ticket> {
         let patch = self.check_patch(patch)?;
         let now = self.now();
-        self.store.write(|w| self.apply_patch(w, actor, id, &patch, reason, now))
+        self.store.write(|w| self.apply_patch(w, actor, id.0, &patch, reason, now))
     }
 
     /// Validates and normalises a patch's values (subject, category, department, tags).
@@ -465,14 +476,14 @@ impl Desk {
         let (subject, category, department, tags) =
             (patch.subject.clone(), patch.category.clone(), patch.department.clone(), patch.tags.clone());
         {
-            let old = self.visible(actor, w, id)?;
+            let old = self.visible(actor, w, TicketId(id))?;
             let mut t = old.clone();
             let mut events = Vec::new();
             if old.is_closed() {
                 // Read-only: the one change allowed is an admin reopening it.
                 let reopening = patch.status == Some(Status::Open);
                 if !reopening {
-                    return Err(DeskError::Conflict(format!("{} is closed; an admin must reopen it first", self.reference(id))));
+                    return Err(DeskError::Conflict(format!("{} is closed; an admin must reopen it first", self.reference(TicketId(id)))));
                 }
                 if !actor.is_admin() {
                     return Err(DeskError::Forbidden("only an admin can reopen a closed ticket".into()));
@@ -519,7 +530,7 @@ impl Desk {
                     && a != old.assignee
                 {
                     let to = match a {
-                        Some(id) => Some(Self::check_assignee(w, id, &t.department)?.display()),
+                        Some(id) => Some(Self::check_assignee(w, id.0, &t.department)?.display()),
                         None => None,
                     };
                     let from = match old.assignee {
@@ -532,7 +543,7 @@ impl Desk {
                     && t.department != old.department
                 {
                     // Moving departments keeps the assignee only if they work there.
-                    Self::check_assignee(w, a, &t.department)?;
+                    Self::check_assignee(w, a.0, &t.department)?;
                 }
                 if let Some(d) = patch.due
                     && d != old.due
@@ -555,11 +566,11 @@ impl Desk {
             let reason = reason.trim();
             for e in events {
                 let e = if reason.is_empty() { e } else { Event::Because { event: Box::new(e), reason: reason.to_string() } };
-                w.append_entry(&mut Self::event(id, Some(actor.id), e, now))?;
+                w.append_entry(&mut Self::event(TicketId(id), Some(actor.id), e, now))?;
             }
             w.put_ticket(Some(&old), &t)?;
             if let Some(a) = t.assignee.filter(|a| old.assignee != Some(*a)) {
-                self.notify(w, &t, Some(actor), notify::Notice::Assigned { to: a }, now)?;
+                self.notify(w, &t, Some(actor), notify::Notice::Assigned { to: a.0 }, now)?;
             }
             if t.status == Status::Resolved && old.status != Status::Resolved {
                 self.notify(w, &t, Some(actor), notify::Notice::Resolved, now)?;
@@ -569,7 +580,7 @@ impl Desk {
     }
 
     /// The ticket page: ticket, thread and the people it names.
-    pub fn ticket_view(&self, actor: &Person, id: u64) -> Result<TicketView> {
+    pub fn ticket_view(&self, actor: &Person, id: TicketId) -> Result<TicketView> {
         let r = self.store.read()?;
         let ticket = match r.ticket(id)? {
             Some(t) if actor.can_see(&t) => t,
@@ -603,7 +614,13 @@ impl Desk {
     }
 
     /// One attachment of an entry the actor may see: its description and bytes.
-    pub fn attachment(&self, actor: &Person, ticket: u64, seq: u32, idx: usize) -> Result<(crate::domain::thread::AttachmentRef, Vec<u8>)> {
+    pub fn attachment(
+        &self,
+        actor: &Person,
+        ticket: TicketId,
+        seq: u32,
+        idx: usize,
+    ) -> Result<(crate::domain::thread::AttachmentRef, Vec<u8>)> {
         let v = self.ticket_view(actor, ticket)?;
         let a = v.entries.iter().find(|e| e.seq == seq).and_then(|e| e.attachments.get(idx)).cloned().ok_or(DeskError::NotFound)?;
         let data = self.store.read()?.blob(&a.blob)?.ok_or(DeskError::NotFound)?;
@@ -611,7 +628,7 @@ impl Desk {
     }
 
     /// The mail metadata of an entry the actor may see.
-    pub fn entry_mail(&self, actor: &Person, ticket: u64, seq: u32) -> Result<crate::store::MailMeta> {
+    pub fn entry_mail(&self, actor: &Person, ticket: TicketId, seq: u32) -> Result<crate::store::MailMeta> {
         let r = self.store.read()?;
         match r.ticket(ticket)? {
             Some(t) if actor.can_see(&t) => {}
@@ -644,7 +661,7 @@ impl Desk {
     }
 
     /// A queue page the actor may see, plus the people it names.
-    pub fn queue(&self, actor: &Person, mut q: TicketQuery) -> Result<(Vec<Ticket>, bool, HashMap<u64, Person>)> {
+    pub fn queue(&self, actor: &Person, mut q: TicketQuery) -> Result<(Vec<Ticket>, bool, HashMap<PersonId, Person>)> {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
@@ -673,7 +690,7 @@ impl Desk {
     }
 
     /// A person by id (requester page); staff only.
-    pub fn person(&self, actor: &Person, id: u64) -> Result<Person> {
+    pub fn person(&self, actor: &Person, id: PersonId) -> Result<Person> {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }

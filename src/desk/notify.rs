@@ -4,6 +4,8 @@
 //! nor a notification without its change. Never notifies the person who made
 //! the change; never mails the desk's own addresses (no loops with itself).
 
+use crate::domain::PersonId;
+use crate::domain::TicketId;
 use serde_json::{Value, json};
 
 use super::{Desk, Result};
@@ -86,7 +88,7 @@ impl Desk {
     /// The signed link to a ticket's page for one recipient of its mail: the
     /// requester or a collaborator, each acting as themself. Anyone else (an
     /// agent in Cc, say) gets the desk's address instead of a key.
-    pub fn portal_link_for(&self, ticket: u64, email: &str) -> String {
+    pub fn portal_link_for(&self, ticket: TicketId, email: &str) -> String {
         let base = self.config.server.public_url.trim_end_matches('/');
         let person = (|| {
             let r = self.store.read().ok()?;
@@ -96,7 +98,7 @@ impl Desk {
         })();
         let Some(person) = person else { return base.to_string() };
         let expires = self.now().0 / 1000 + self.config.outgoing.link_days as i64 * 86_400;
-        match self.sign(&portal_claim(ticket, person, expires)) {
+        match self.sign(&portal_claim(ticket.0, person.0, expires)) {
             Ok(sig) => format!("{base}/t/{}?p={person}&e={expires}&s={sig}", self.reference(ticket)),
             Err(_) => base.to_string(),
         }
@@ -192,7 +194,7 @@ impl Desk {
         let token = match agent {
             Some(a) => {
                 let until_day = now.0.div_euclid(86_400_000) + self.config.outgoing.command_token_days as i64;
-                format!("a{}-{until_day}-{}", a.id, self.sign_in(w, &agent_claim(t.id, a.id, until_day))?)
+                format!("a{}-{until_day}-{}", a.id, self.sign_in(w, &agent_claim(t.id.0, a.id.0, until_day))?)
             }
             None => random[..16].to_string(),
         };
@@ -221,7 +223,7 @@ impl Desk {
             if let Some(p) = w.person_by_email(&addr)?
                 && w.is_collaborator(t.id, p.id)?
             {
-                let sig = self.sign_in(w, &unsubscribe_claim(t.id, p.id))?;
+                let sig = self.sign_in(w, &unsubscribe_claim(t.id.0, p.id.0))?;
                 m.unsubscribe.push((addr, format!("{base}/u/{}/{}?s={sig}", self.reference(t.id), p.id)));
             }
         }
@@ -362,7 +364,7 @@ impl Desk {
             }
             Notice::Assigned { to } => {
                 if o.notify_assigned
-                    && let Some(p) = w.person(to)?.filter(|p| p.is_staff())
+                    && let Some(p) = w.person(PersonId(to))?.filter(|p| p.is_staff())
                 {
                     let ctx = self.ticket_context(w, t, actor, "")?;
                     self.queue_mail(w, t, MailKind::Assigned, &[p.email], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
@@ -455,11 +457,11 @@ impl Desk {
     /// Checks a signed ticket link: the ticket, and who it lets act — the
     /// requester or a collaborator it was made for (`person`; links without
     /// one are the requester's).
-    fn portal_ticket(&self, id: u64, person: Option<u64>, expires: i64, sig: &str) -> Result<(Ticket, u64)> {
+    fn portal_ticket(&self, id: TicketId, person: Option<PersonId>, expires: i64, sig: &str) -> Result<(Ticket, PersonId)> {
         let r = self.store.read()?;
         let t = r.ticket(id)?.ok_or(super::DeskError::NotFound)?;
         let who = person.unwrap_or(t.requester);
-        if expires < self.now().0 / 1000 || !self.verify(&portal_claim(t.id, who, expires), sig) {
+        if expires < self.now().0 / 1000 || !self.verify(&portal_claim(t.id.0, who.0, expires), sig) {
             return Err(super::DeskError::NotFound);
         }
         if who != t.requester && !r.is_collaborator(t.id, who)? {
@@ -470,8 +472,14 @@ impl Desk {
 
     /// What a requester sees through their link: the ticket and its public
     /// replies only (no internal notes, no events), with author names.
-    pub fn portal_view(&self, id: u64, person: Option<u64>, expires: i64, sig: &str) -> Result<(Ticket, Vec<(String, ThreadEntry)>)> {
-        let (t, _) = self.portal_ticket(id, person, expires, sig)?;
+    pub fn portal_view(
+        &self,
+        id: TicketId,
+        person: Option<PersonId>,
+        expires: i64,
+        sig: &str,
+    ) -> Result<(Ticket, Vec<(String, ThreadEntry)>)> {
+        let (t, _) = self.portal_ticket(id, (person.map(|i| i.0)).map(PersonId), expires, sig)?;
         let r = self.store.read()?;
         let mut out = Vec::new();
         for e in r.entries(id)?.into_iter().filter(|e| e.kind == EntryKind::Reply) {
@@ -489,9 +497,9 @@ impl Desk {
 
     /// The requester (or a collaborator, with their own link) replies on the
     /// ticket page; the entry is theirs.
-    pub fn portal_reply(&self, id: u64, person: Option<u64>, expires: i64, sig: &str, body: &str) -> Result<ThreadEntry> {
+    pub fn portal_reply(&self, id: TicketId, person: Option<PersonId>, expires: i64, sig: &str, body: &str) -> Result<ThreadEntry> {
         let body = self.check_body("body", body, true)?;
-        let (old, who) = self.portal_ticket(id, person, expires, sig)?;
+        let (old, who) = self.portal_ticket(id, (person.map(|i| i.0)).map(PersonId), expires, sig)?;
         if old.is_closed() {
             return Err(super::DeskError::Conflict("this ticket is closed; please write to us by email to open a new one".into()));
         }
@@ -528,8 +536,8 @@ impl Desk {
 
 impl Desk {
     /// A collaborator leaves a ticket through their signed link.
-    pub fn unsubscribe(&self, ticket: u64, person: u64, sig: &str) -> Result<String> {
-        if !self.verify(&unsubscribe_claim(ticket, person), sig) {
+    pub fn unsubscribe(&self, ticket: TicketId, person: PersonId, sig: &str) -> Result<String> {
+        if !self.verify(&unsubscribe_claim(ticket.0, person.0), sig) {
             return Err(super::DeskError::NotFound);
         }
         let now = self.now();
@@ -582,7 +590,7 @@ impl Desk {
     }
 
     /// A canned response rendered for a ticket the actor may see.
-    pub fn render_canned(&self, actor: &Person, ticket: u64, key: &str) -> Result<String> {
+    pub fn render_canned(&self, actor: &Person, ticket: TicketId, key: &str) -> Result<String> {
         let t = match self.store.read()?.ticket(ticket)? {
             Some(t) if actor.can_see(&t) => t,
             _ => return Err(super::DeskError::NotFound),
@@ -638,7 +646,7 @@ impl Desk {
     }
 
     /// Starts or stops following a ticket the actor may see.
-    pub fn set_following(&self, actor: &Person, ticket: u64, on: bool) -> Result<()> {
+    pub fn set_following(&self, actor: &Person, ticket: TicketId, on: bool) -> Result<()> {
         let now = self.now();
         self.store.write(|w| {
             match w.ticket(ticket)? {
@@ -653,12 +661,12 @@ impl Desk {
         })
     }
 
-    pub fn is_following(&self, actor: &Person, ticket: u64) -> Result<bool> {
+    pub fn is_following(&self, actor: &Person, ticket: TicketId) -> Result<bool> {
         Ok(self.store.read()?.is_following(ticket, actor.id)?)
     }
 
     /// Tickets the actor follows (that they may still see), most recently updated first.
-    pub fn following(&self, actor: &Person) -> Result<(Vec<Ticket>, std::collections::HashMap<u64, Person>)> {
+    pub fn following(&self, actor: &Person) -> Result<(Vec<Ticket>, std::collections::HashMap<PersonId, Person>)> {
         let r = self.store.read()?;
         let mut tickets: Vec<Ticket> = Vec::new();
         for id in r.following(actor.id)? {

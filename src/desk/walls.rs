@@ -11,6 +11,7 @@
 
 use super::{Desk, DeskError, Result};
 use crate::domain::Person;
+use crate::domain::PersonId;
 use crate::store::{JunkMail, Read, TicketQuery};
 
 /// Most tickets of one requester looked at to decide a wall.
@@ -29,7 +30,7 @@ impl Desk {
         if p.id == actor.id || p.is_staff() {
             return Ok(true);
         }
-        let q = TicketQuery { requester: Some(p.id), visible_departments: Some(depts.to_vec()), limit: 1, ..Default::default() };
+        let q = TicketQuery { requester: Some(p.id.0), visible_departments: Some(depts.to_vec()), limit: 1, ..Default::default() };
         Ok(!r.query(&q)?.0.is_empty())
     }
 
@@ -40,7 +41,7 @@ impl Desk {
             return Ok(());
         }
         let r = self.store.read()?;
-        let p = r.person(id)?.ok_or(DeskError::NotFound)?;
+        let p = r.person(PersonId(id))?.ok_or(DeskError::NotFound)?;
         if !Self::may_see_person(&r, actor, &p)? {
             return Err(DeskError::NotFound);
         }

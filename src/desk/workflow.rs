@@ -1,6 +1,8 @@
 //! Agent workflow operations beyond single-ticket edits: search, merge and
 //! link, Trash, saved searches, personal canned responses and people edits.
 
+use crate::domain::PersonId;
+use crate::domain::TicketId;
 use std::collections::HashMap;
 
 use super::{Desk, DeskError, Result, invalid};
@@ -23,7 +25,7 @@ pub struct SearchPage {
     /// Tickets with their highlighted snippet (escaped HTML).
     pub hits: Vec<(Ticket, Option<String>)>,
     pub total: usize,
-    pub people: HashMap<u64, Person>,
+    pub people: HashMap<PersonId, Person>,
     /// (done, total) while the index is being built.
     pub building: Option<(u64, u64)>,
 }
@@ -39,7 +41,7 @@ impl Desk {
     /// Parses a query for this agent (assignee:me, agent names, dates).
     pub fn parse_search(&self, actor: &Person, q: &str) -> Result<std::result::Result<Parsed, SearchError>> {
         let agents = self.store.read()?.staff()?;
-        Ok(query::parse(q, &query::Context { me: actor.id, agents: &agents, now: self.now() }))
+        Ok(query::parse(q, &query::Context { me: actor.id.0, agents: &agents, now: self.now() }))
     }
 
     /// Runs the search box: a reference jumps, anything else searches.
@@ -56,7 +58,7 @@ impl Desk {
             let r = self.store.read()?;
             let id = r.survivor(id)?;
             if r.ticket(id)?.is_some_and(|t| actor.can_see(&t)) {
-                return Ok(SearchOutcome::Jump(id));
+                return Ok(SearchOutcome::Jump(id.0));
             }
         }
         let parsed = match self.parse_search(actor, q)? {
@@ -66,7 +68,7 @@ impl Desk {
         let index = self.index()?;
         let found = index.search(&parsed, Self::walls(actor), offset, limit).map_err(search_failed)?;
         // The index may trail the store by a moment; the store has the truth.
-        let ids: Vec<u64> = found.hits.iter().map(|h| h.id).collect();
+        let ids: Vec<TicketId> = found.hits.iter().map(|h| TicketId(h.id)).collect();
         let (tickets, people) = self.tickets_by_ids(actor, &ids)?;
         let r = self.store.read()?;
         let mut texts = Vec::with_capacity(tickets.len());
@@ -87,9 +89,9 @@ impl Desk {
     }
 
     /// Every ticket id a search matches (bulk actions, exports), up to `max`.
-    pub fn search_ids(&self, actor: &Person, q: &str, max: usize) -> Result<Vec<u64>> {
+    pub fn search_ids(&self, actor: &Person, q: &str, max: usize) -> Result<Vec<TicketId>> {
         let parsed = self.parse_search(actor, q)?.map_err(|e| invalid("q", e.message))?;
-        self.index()?.all_ids(&parsed, Self::walls(actor), max).map_err(search_failed)
+        Ok(self.index()?.all_ids(&parsed, Self::walls(actor), max).map_err(search_failed)?.into_iter().map(TicketId).collect())
     }
 }
 
@@ -171,7 +173,7 @@ impl Desk {
         let r = self.store.read()?;
         // One staff list for every saved search and view on the page.
         let agents = r.staff()?;
-        let cx = query::Context { me: actor.id, agents: &agents, now: self.now() };
+        let cx = query::Context { me: actor.id.0, agents: &agents, now: self.now() };
         let saved = self
             .saved_searches(actor)?
             .into_iter()
@@ -217,7 +219,7 @@ impl Desk {
         }
         Ok(SidebarCounts {
             my_open: r.active_count_of(actor.id)?,
-            unassigned: r.active_count_of(0)?,
+            unassigned: r.active_count_of(PersonId(0))?,
             urgent_unassigned: r.urgent_unassigned_count()?,
             following: r.following(actor.id)?.len() as u64,
             by_status,
@@ -233,7 +235,7 @@ impl Desk {
 impl Desk {
     /// Tickets by id that the actor may see (in the given order), with the
     /// people they name.
-    pub fn tickets_by_ids(&self, actor: &Person, ids: &[u64]) -> Result<(Vec<Ticket>, HashMap<u64, Person>)> {
+    pub fn tickets_by_ids(&self, actor: &Person, ids: &[TicketId]) -> Result<(Vec<Ticket>, HashMap<PersonId, Person>)> {
         let r = self.store.read()?;
         let mut out = Vec::new();
         let mut people = HashMap::new();
@@ -254,11 +256,11 @@ impl Desk {
 
 impl Desk {
     /// Edits a requester's name and the agents' notes about them.
-    pub fn update_person(&self, actor: &Person, id: u64, name: &str, notes: &str) -> Result<Person> {
+    pub fn update_person(&self, actor: &Person, id: PersonId, name: &str, notes: &str) -> Result<Person> {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
-        self.check_person_within(actor, id)?;
+        self.check_person_within(actor, id.0)?;
         let name = name.trim();
         if name.chars().count() > 200 {
             return Err(invalid("name", "at most 200 characters"));
@@ -282,14 +284,14 @@ impl Desk {
 
     /// Merges two requesters (one customer, two addresses): `from`'s tickets move
     /// to `into`, and mail from either address is `into`'s from now on.
-    pub fn merge_people(&self, actor: &Person, from: u64, into_email: &str) -> Result<Person> {
+    pub fn merge_people(&self, actor: &Person, from: PersonId, into_email: &str) -> Result<Person> {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
         let email = into_email.trim().to_lowercase();
-        self.check_person_within(actor, from)?;
+        self.check_person_within(actor, from.0)?;
         if let Some(dst) = self.store.read()?.person_by_email(&email)? {
-            self.check_person_within(actor, dst.id)?;
+            self.check_person_within(actor, dst.id.0)?;
         }
         let now = self.now();
         self.store.write(|w| {
@@ -314,12 +316,12 @@ impl Desk {
         })
     }
 
-    pub fn person_notes(&self, actor: &Person, id: u64) -> Result<String> {
+    pub fn person_notes(&self, actor: &Person, id: PersonId) -> Result<String> {
         self.person(actor, id)?;
         Ok(self.store.read()?.person_notes(id)?)
     }
 
-    pub fn person_survivor(&self, id: u64) -> Result<u64> {
+    pub fn person_survivor(&self, id: PersonId) -> Result<PersonId> {
         Ok(self.store.read()?.person_survivor(id)?)
     }
 }
@@ -336,12 +338,12 @@ const JOB_CHUNK: usize = 100;
 
 impl Desk {
     /// The ticket a (possibly merged-away) id now stands for.
-    pub fn survivor(&self, id: u64) -> Result<u64> {
+    pub fn survivor(&self, id: TicketId) -> Result<TicketId> {
         Ok(self.store.read()?.survivor(id)?)
     }
 
     /// Merges `from` into `into` inside a transaction; refusals say why.
-    fn merge_in(&self, w: &mut crate::store::Write, actor: &Person, from: u64, into: u64, now: Timestamp) -> Result<Ticket> {
+    fn merge_in(&self, w: &mut crate::store::Write, actor: &Person, from: TicketId, into: TicketId, now: Timestamp) -> Result<Ticket> {
         if from == into {
             return Err(invalid("merge", "a ticket cannot be merged into itself"));
         }
@@ -365,20 +367,20 @@ impl Desk {
 
     /// Merges one ticket into another: threads combined in time order; the
     /// merged reference redirects, and mail to it lands on the survivor.
-    pub fn merge(&self, actor: &Person, from: u64, into: u64) -> Result<Ticket> {
+    pub fn merge(&self, actor: &Person, from: TicketId, into: TicketId) -> Result<Ticket> {
         let now = self.now();
         self.store.write(|w| self.merge_in(w, actor, from, into, now))
     }
 
     /// Links two related tickets (or unlinks them).
-    pub fn set_link(&self, actor: &Person, a: u64, b: u64, on: bool) -> Result<()> {
+    pub fn set_link(&self, actor: &Person, a: TicketId, b: TicketId, on: bool) -> Result<()> {
         if a == b {
             return Err(invalid("link", "a ticket cannot be linked to itself"));
         }
         let now = self.now();
         self.store.write(|w| {
             let (ta, tb) = (self.visible(actor, w, a)?, self.visible(actor, w, b)?);
-            let changed = if on { w.link(a, b)? } else { w.unlink(a, b)? };
+            let changed = if on { w.link(a.0, b.0)? } else { w.unlink(a.0, b.0)? };
             if changed {
                 for (t, other) in [(&ta, b), (&tb, a)] {
                     let e = if on {
@@ -393,7 +395,7 @@ impl Desk {
         })
     }
 
-    fn trash_in(&self, w: &mut crate::store::Write, actor: &Person, id: u64, on: bool, now: Timestamp) -> Result<()> {
+    fn trash_in(&self, w: &mut crate::store::Write, actor: &Person, id: TicketId, on: bool, now: Timestamp) -> Result<()> {
         if !actor.is_admin() {
             return Err(DeskError::Forbidden("only admins can move tickets to Trash or restore them".into()));
         }
@@ -406,7 +408,7 @@ impl Desk {
     }
 
     /// Moves a ticket to Trash (`on`) or restores it; admins only.
-    pub fn set_trashed(&self, actor: &Person, id: u64, on: bool) -> Result<()> {
+    pub fn set_trashed(&self, actor: &Person, id: TicketId, on: bool) -> Result<()> {
         let now = self.now();
         self.store.write(|w| self.trash_in(w, actor, id, on, now))
     }
@@ -419,7 +421,7 @@ impl Desk {
         let r = self.store.read()?;
         let mut out = Vec::new();
         for (id, at) in r.trash(max)? {
-            if let Some(t) = r.ticket(id)?.filter(|t| actor.can_see(t)) {
+            if let Some(t) = r.ticket(TicketId(id))?.filter(|t| actor.can_see(t)) {
                 out.push((t, at));
             }
         }
@@ -446,7 +448,7 @@ impl Desk {
     /// Starts a bulk job: records it, then works through it in chunks, each
     /// chunk committed together with the job's progress, so an interruption
     /// always says exactly which tickets were changed.
-    pub fn start_job(self: &std::sync::Arc<Self>, actor: &Person, action: &BulkAction, tickets: Vec<u64>) -> Result<u64> {
+    pub fn start_job(self: &std::sync::Arc<Self>, actor: &Person, action: &BulkAction, tickets: Vec<TicketId>) -> Result<u64> {
         let label = self.check_job(actor, action)?;
         let spec = action.spec();
         if tickets.is_empty() {
@@ -500,7 +502,12 @@ impl Desk {
             BulkAction::AssignMe => "assign to me".to_string(),
             BulkAction::Unassign => "unassign".to_string(),
             BulkAction::AssignTo(pid) => {
-                let p = self.store.read()?.person(*pid)?.filter(|p| p.is_staff()).ok_or_else(|| invalid("action", "pick an agent"))?;
+                let p = self
+                    .store
+                    .read()?
+                    .person(PersonId(*pid))?
+                    .filter(|p| p.is_staff())
+                    .ok_or_else(|| invalid("action", "pick an agent"))?;
                 format!("assign to {}", p.display())
             }
             BulkAction::SetStatus(s) => format!("set status to {}", s.label()),
@@ -533,10 +540,10 @@ impl Desk {
             self.store.write(|w| {
                 let mut job = job.clone();
                 let end = (job.done + JOB_CHUNK).min(job.tickets.len());
-                let target = job.tickets.first().copied().unwrap_or(0);
+                let target = job.tickets.first().copied().unwrap_or(TicketId(0));
                 for &t in &job.tickets[job.done..end] {
                     let step = match &action {
-                        Some(a) => self.job_step(w, actor, a, t, target, now),
+                        Some(a) => self.job_step(w, actor, a, t.0, target.0, now),
                         None => Err(invalid("action", format!("{kind}:{arg} is not a bulk action"))),
                     };
                     match step {
@@ -568,12 +575,12 @@ impl Desk {
         match action {
             BulkAction::AssignMe => patch.assignee = Some(Some(actor.id)),
             BulkAction::Unassign => patch.assignee = Some(None),
-            BulkAction::AssignTo(p) => patch.assignee = Some(Some(*p)),
+            BulkAction::AssignTo(p) => patch.assignee = Some(Some(PersonId(*p))),
             BulkAction::SetStatus(s) => patch.status = Some(*s),
             BulkAction::SetPriority(p) => patch.priority = Some(*p),
             BulkAction::SetCategory(c) => patch.category = Some(c.clone()),
             BulkAction::AddTag(tag) | BulkAction::RemoveTag(tag) => {
-                let t = self.visible(actor, w, id)?;
+                let t = self.visible(actor, w, TicketId(id))?;
                 let tag = crate::domain::ticket::normalize_tags([tag.as_str()]).pop().unwrap_or_default();
                 let mut tags = t.tags.clone();
                 if matches!(action, BulkAction::AddTag(_)) {
@@ -587,19 +594,19 @@ impl Desk {
             }
             BulkAction::Merge => {
                 if id != target {
-                    self.merge_in(w, actor, id, target, now)?;
+                    self.merge_in(w, actor, TicketId(id), TicketId(target), now)?;
                 }
                 return Ok(());
             }
-            BulkAction::Trash => return self.trash_in(w, actor, id, true, now),
+            BulkAction::Trash => return self.trash_in(w, actor, TicketId(id), true, now),
             BulkAction::Junk => {
-                let t = self.visible(actor, w, id)?;
+                let t = self.visible(actor, w, TicketId(id))?;
                 if let Some(p) = w.person(t.requester)?
                     && !p.is_staff()
                 {
                     w.ban(&p.email, now)?;
                 }
-                return self.trash_in(w, actor, id, true, now);
+                return self.trash_in(w, actor, TicketId(id), true, now);
             }
         }
         let patch = self.check_patch(patch)?;

@@ -6,6 +6,7 @@
 //! Nothing in here touches I/O or reads the clock; callers pass `now` in. This is
 //! where the business rules live and where they are unit-tested exhaustively.
 
+pub mod ids;
 pub mod mail;
 pub mod people;
 pub mod query;
@@ -15,6 +16,7 @@ pub mod ticket;
 pub mod time;
 pub mod workflow;
 
+pub use ids::{PersonId, TicketId};
 pub use people::{Person, Role};
 pub use thread::{EntryKind, Event, ThreadEntry};
 pub use ticket::{Channel, Priority, Status, Ticket, TicketRef, TransitionError};

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::PersonId;
 use super::ticket::Ticket;
 use super::time::Timestamp;
 
@@ -40,7 +41,7 @@ impl Role {
 /// A person known to the desk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Person {
-    pub id: u64,
+    pub id: PersonId,
     pub email: String,
     pub name: String,
     pub role: Role,
@@ -97,11 +98,12 @@ pub fn normalize_email(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::TicketId;
     use crate::domain::ticket::{Channel, Priority, Status};
 
     fn person(role: Role, depts: &[&str], active: bool) -> Person {
         Person {
-            id: 1,
+            id: PersonId(1),
             email: "a@example.test".into(),
             name: "A".into(),
             role,
@@ -114,10 +116,10 @@ mod tests {
 
     fn ticket(dept: &str) -> Ticket {
         Ticket {
-            id: 1,
+            id: TicketId(1),
             subject: "s".into(),
             description: String::new(),
-            requester: 9,
+            requester: PersonId(9),
             channel: Channel::Phone,
             status: Status::Open,
             priority: Priority::Medium,

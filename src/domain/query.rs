@@ -269,7 +269,7 @@ fn resolve_agent(v: &str, cx: &Context) -> Result<u64, String> {
         _ => {}
     }
     if let Some(a) = cx.agents.iter().find(|a| a.email == l || a.id.to_string() == l) {
-        return Ok(a.id);
+        return Ok(a.id.0);
     }
     let hits: Vec<&Person> = cx
         .agents
@@ -279,7 +279,7 @@ fn resolve_agent(v: &str, cx: &Context) -> Result<u64, String> {
         })
         .collect();
     match hits.as_slice() {
-        [one] => Ok(one.id),
+        [one] => Ok(one.id.0),
         [] => Err("no agent by that name or address; use me, none, an address or a name".into()),
         _ => Err(format!("{} agents match; use an address", hits.len())),
     }
@@ -341,11 +341,12 @@ fn parse_age(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::PersonId;
     use crate::domain::Role;
 
     fn agent(id: u64, name: &str, email: &str) -> Person {
         Person {
-            id,
+            id: PersonId(id),
             email: email.into(),
             name: name.into(),
             role: Role::Agent,

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::{PersonId, TicketId};
 use super::time::Timestamp;
 
 /// The three kinds of entry an agent sees, clearly distinct in the UI.
@@ -191,11 +192,11 @@ pub struct AttachmentRef {
 /// One entry of a ticket's thread.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadEntry {
-    pub ticket: u64,
+    pub ticket: TicketId,
     pub seq: u32,
     pub kind: EntryKind,
-    /// Person id of whoever did it (agent, requester); `None` for the system.
-    pub author: Option<u64>,
+    /// Whoever did it (agent, requester); `None` for the system.
+    pub author: Option<PersonId>,
     pub body: String,
     pub event: Option<Event>,
     pub attachments: Vec<AttachmentRef>,

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::{PersonId, TicketId};
 use super::time::{Date, Timestamp};
 
 /// Generates a closed enum with a stable snake_case name (API, forms, config) and a
@@ -147,6 +148,10 @@ impl Status {
 pub struct TicketRef(pub u64);
 
 impl TicketRef {
+    pub fn id(self) -> TicketId {
+        TicketId(self.0)
+    }
+
     pub fn format(self, prefix: &str) -> String {
         format!("{prefix}-{:06}", self.0)
     }
@@ -166,16 +171,16 @@ impl TicketRef {
 /// A support ticket. `id` is the number of its reference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
-    pub id: u64,
+    pub id: TicketId,
     pub subject: String,
     pub description: String,
-    pub requester: u64,
+    pub requester: PersonId,
     pub channel: Channel,
     pub status: Status,
     pub priority: Priority,
     pub category: String,
     pub department: String,
-    pub assignee: Option<u64>,
+    pub assignee: Option<PersonId>,
     pub due: Option<Date>,
     pub tags: Vec<String>,
     pub created_at: Timestamp,

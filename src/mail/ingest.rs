@@ -101,7 +101,7 @@ fn deliver_local(cfg: Arc<Config>, store: Store, raw: Vec<u8>, mail_from: String
         raw,
     ]
     .concat();
-    if let Err(e) = desk.store.put_spool(&[(&entry, &stamped)]) {
+    if let Err(e) = desk.spool_mail(&[(&entry, &stamped)]) {
         eprintln!("frontdesk ingest: cannot store the message: {e}");
         return EX_TEMPFAIL;
     }

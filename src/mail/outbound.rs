@@ -15,15 +15,10 @@ use mail_send::mail_builder::headers::raw::Raw;
 use mail_send::smtp::message::Message;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::desk::{Desk, DeskError};
-use crate::domain::{Event, Timestamp};
+use crate::desk::Desk;
+use crate::desk::outbox::Delivery;
+use crate::domain::Timestamp;
 use crate::store::OutMail;
-
-/// Milliseconds to wait after `attempts` failed attempts (`outgoing.retry_secs`).
-fn backoff(schedule: &[u64], attempts: u32) -> i64 {
-    let i = (attempts as usize).saturating_sub(1).min(schedule.len().saturating_sub(1));
-    schedule.get(i).copied().unwrap_or(60) as i64 * 1000
-}
 
 fn html_of(text: &str) -> String {
     let esc = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
@@ -76,20 +71,13 @@ pub fn build(
     b.write_to_vec()
 }
 
-/// Result of one recipient.
-enum Outcome {
-    Delivered,
-    Permanent(String),
-    Temporary(String),
-}
-
-fn classify(e: &mail_send::Error) -> Outcome {
+fn classify(e: &mail_send::Error) -> Delivery {
     match e {
         mail_send::Error::UnexpectedReply(r) if (500..600).contains(&r.code()) => {
-            Outcome::Permanent(format!("{} {}", r.code(), r.message()))
+            Delivery::Permanent(format!("{} {}", r.code(), r.message()))
         }
-        mail_send::Error::AuthenticationFailed(r) => Outcome::Temporary(format!("smarthost AUTH failed: {} {}", r.code(), r.message())),
-        other => Outcome::Temporary(other.to_string()),
+        mail_send::Error::AuthenticationFailed(r) => Delivery::Temporary(format!("smarthost AUTH failed: {} {}", r.code(), r.message())),
+        other => Delivery::Temporary(other.to_string()),
     }
 }
 
@@ -97,13 +85,13 @@ async fn send_each<T: AsyncRead + AsyncWrite + Unpin>(
     client: &mut mail_send::SmtpClient<T>,
     from: &str,
     rcpts: &[(String, Vec<u8>)],
-) -> Vec<(String, Outcome)> {
+) -> Vec<(String, Delivery)> {
     let mut out = Vec::new();
     for (r, body) in rcpts {
         let msg = Message::new(from, [r.as_str()], body.as_slice());
         let res = client.send(msg).await;
         let outcome = match res {
-            Ok(()) => Outcome::Delivered,
+            Ok(()) => Delivery::Delivered,
             Err(e) => {
                 // Start the next transaction from a clean state.
                 let _ = client.rset().await;
@@ -116,13 +104,13 @@ async fn send_each<T: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// Per-mail delivery results.
-type Results = Vec<(String, Outcome)>;
+type Results = Vec<(String, Delivery)>;
 
 /// Each pending recipient with the exact bytes they get.
 type Bodies = Vec<(String, Vec<u8>)>;
 
 fn temp_all(m: &OutMail, why: &str) -> Results {
-    m.pending.iter().map(|r| (r.clone(), Outcome::Temporary(why.to_string()))).collect()
+    m.pending.iter().map(|r| (r.clone(), Delivery::Temporary(why.to_string()))).collect()
 }
 
 /// Sends mails over one smarthost connection, each to its pending recipients.
@@ -203,7 +191,7 @@ async fn deliver_direct(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results
                 hosts_of.insert(domain.clone(), hosts);
             }
             let outcome = match &hosts_of[&domain] {
-                Err(e) => Outcome::Temporary(e.clone()),
+                Err(e) => Delivery::Temporary(e.clone()),
                 Ok(hosts) => deliver_to_hosts(desk, hosts, &m.from, rcpt, body).await,
             };
             results.push((rcpt.clone(), outcome));
@@ -213,9 +201,9 @@ async fn deliver_direct(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results
     out
 }
 
-async fn deliver_to_hosts(desk: &Desk, hosts: &[String], from: &str, rcpt: &str, body: &[u8]) -> Outcome {
+async fn deliver_to_hosts(desk: &Desk, hosts: &[String], from: &str, rcpt: &str, body: &[u8]) -> Delivery {
     let port = desk.config.outgoing.direct_port;
-    let mut last = Outcome::Temporary("no mail host".into());
+    let mut last = Delivery::Temporary("no mail host".into());
     let one = [(rcpt.to_string(), body.to_vec())];
     for host in hosts.iter().take(5) {
         let builder = SmtpClientBuilder::new(host.clone(), port)
@@ -237,7 +225,7 @@ async fn deliver_to_hosts(desk: &Desk, hosts: &[String], from: &str, rcpt: &str,
                     Some(r)
                 }
                 Err(e) => {
-                    last = Outcome::Temporary(format!("cannot connect to {host}:{port}: {e}"));
+                    last = Delivery::Temporary(format!("cannot connect to {host}:{port}: {e}"));
                     None
                 }
             },
@@ -247,74 +235,12 @@ async fn deliver_to_hosts(desk: &Desk, hosts: &[String], from: &str, rcpt: &str,
         {
             match outcome {
                 // A temporary refusal may be one host's problem: try the next.
-                Outcome::Temporary(why) => last = Outcome::Temporary(format!("{host}: {why}")),
+                Delivery::Temporary(why) => last = Delivery::Temporary(format!("{host}: {why}")),
                 done => return done,
             }
         }
     }
     last
-}
-
-/// Records what happened to a batch of mails, in one transaction.
-fn settle(desk: &Desk, done: Vec<(OutMail, Results)>) -> Result<(), DeskError> {
-    let now = desk.now();
-    desk.store.write(|w| {
-        for (m, results) in done {
-            settle_one(desk, w, &m, results, now)?;
-        }
-        Ok(())
-    })
-}
-
-fn settle_one(desk: &Desk, w: &mut crate::store::Write, m: &OutMail, results: Results, now: Timestamp) -> Result<(), DeskError> {
-    {
-        let Some(current) = w.outmail(m.id)? else { return Ok(()) };
-        let mut next = current.clone();
-        let (mut sent, mut refused, mut temp) = (Vec::new(), Vec::new(), Vec::new());
-        for (r, o) in results {
-            match o {
-                Outcome::Delivered => sent.push(r),
-                Outcome::Permanent(why) => refused.push((r, why)),
-                Outcome::Temporary(why) => temp.push((r, why)),
-            }
-        }
-        next.pending.retain(|r| temp.iter().any(|(t, _)| t == r));
-        next.attempts += 1;
-        let mut events = Vec::new();
-        if !sent.is_empty() {
-            events.push(Event::MailSent { kind: m.kind.clone(), to: sent });
-        }
-        for (r, why) in refused {
-            events.push(Event::MailFailed { kind: m.kind.clone(), to: vec![r], reason: why });
-        }
-        let expired = now.0 - m.created_at.0 > desk.config.outgoing.max_queue_hours as i64 * 3_600_000;
-        if let Some((_, why)) = temp.first() {
-            next.last_error = why.clone();
-            if expired {
-                next.failed = true;
-                events.push(Event::MailFailed {
-                    kind: m.kind.clone(),
-                    to: next.pending.clone(),
-                    reason: format!("gave up after {} attempts over {} hours: {why}", next.attempts, desk.config.outgoing.max_queue_hours),
-                });
-            } else {
-                next.next_attempt = Timestamp(now.0 + backoff(&desk.config.outgoing.retry_secs, next.attempts));
-            }
-            w.put_outmail(Some(&current), &mut next)?;
-        } else {
-            w.delete_outmail(&current)?;
-        }
-        if let Some(t) = m.ticket {
-            // The ticket may have been merged (or purged) since the mail was queued.
-            let t = w.survivor(t)?;
-            if w.ticket(t)?.is_some() {
-                for e in events {
-                    w.append_entry(&mut Desk::event(t, None, e, now))?;
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 fn attachments_of(desk: &Desk, m: &OutMail) -> Vec<(String, String, Vec<u8>)> {
@@ -354,7 +280,7 @@ const CONNECTIONS: usize = 4;
 /// Delivers everything due now over up to four connections; returns how many
 /// mails were tried.
 pub async fn run_once(desk: &Desk) -> usize {
-    let due = match desk.store.read().and_then(|r| r.outbox_due(desk.now(), 256)) {
+    let due = match desk.outbox_due(256) {
         Ok(d) => d,
         Err(e) => {
             tracing::error!("cannot read the outbox: {e}");
@@ -376,7 +302,7 @@ pub async fn run_once(desk: &Desk) -> usize {
     let groups: Vec<Vec<(OutMail, Bodies)>> = built.chunks(per).map(|c| c.to_vec()).collect();
     let results = futures_join(groups.iter().map(|g| deliver_batch(desk, g))).await;
     let done: Vec<(OutMail, Results)> = groups.into_iter().zip(results).flat_map(|(g, r)| g.into_iter().map(|(m, _)| m).zip(r)).collect();
-    if let Err(e) = settle(desk, done) {
+    if let Err(e) = desk.settle_outbox(done) {
         tracing::error!("cannot record deliveries: {e}");
     }
     n
@@ -411,7 +337,7 @@ pub fn start(desk: Arc<Desk>) {
         let desk = desk.clone();
         async move {
             // Subscribed before the first look, so no commit after it is missed.
-            let mut changes = desk.store.subscribe();
+            let mut changes = desk.subscribe();
             while !desk.jobs.stopping() {
                 let sending = desk.config.outgoing.enabled;
                 let tried = if sending { run_once(&desk).await } else { 0 };
@@ -451,7 +377,7 @@ async fn outbox_changed(changes: &mut tokio::sync::broadcast::Receiver<crate::st
 /// (so a changed clock is noticed).
 fn next_wait(desk: &Desk) -> Duration {
     let now = desk.now().0;
-    match desk.store.read().and_then(|r| r.outbox_next_due()) {
+    match desk.outbox_next_due() {
         Ok(Some(t)) => Duration::from_millis((t.0 - now).clamp(10, 5000) as u64),
         _ => Duration::from_secs(5),
     }

@@ -58,7 +58,7 @@ impl Spooler {
                 }
                 let result = crate::jobs::guard_result(|| {
                     let items: Vec<(&SpoolEntry, &[u8])> = batch.iter().map(|j| (&j.entry, j.raw.as_slice())).collect();
-                    desk.store.put_spool(&items)
+                    desk.spool_mail(&items)
                 });
                 match result {
                     Ok(ids) => {

@@ -12,7 +12,7 @@ use crate::desk::Desk;
 use crate::desk::mail::MailOutcome;
 use crate::jobs::{guard, guard_result};
 use crate::mail::inbound::{self, ParsedMail};
-use crate::store::{SpoolEntry, Topic, Woke};
+use crate::store::{SpoolEntry, Woke};
 
 /// Accept→ticket latencies (ms) of recent messages, for `/metrics` and benches.
 #[derive(Default)]
@@ -50,10 +50,9 @@ impl MailStats {
 
 /// Processes everything in the spool now; returns how many were handled.
 pub fn drain(desk: &Desk, stats: &MailStats) -> usize {
-    let spool = desk.store.spool();
     let (mut n, mut removed_since_prune) = (0, 0);
     loop {
-        let ids = match spool.ids(256) {
+        let ids = match desk.spooled(256) {
             Ok(ids) => ids,
             Err(e) => {
                 tracing::error!("cannot read the spool: {e}");
@@ -62,7 +61,7 @@ pub fn drain(desk: &Desk, stats: &MailStats) -> usize {
         };
         if ids.is_empty() || removed_since_prune >= PRUNE_EVERY {
             if removed_since_prune > 0 {
-                match desk.store.prune_spool_marks() {
+                match desk.prune_spool_marks() {
                     Ok(_) => removed_since_prune = 0,
                     Err(e) => tracing::warn!("cannot prune spool marks: {e}"),
                 }
@@ -78,7 +77,7 @@ pub fn drain(desk: &Desk, stats: &MailStats) -> usize {
             // The ticket transaction marked these done; dropping them from the
             // log may fail or be cut short by a crash: the marks keep them from
             // becoming tickets twice.
-            match spool.remove(&finished) {
+            match desk.drop_spooled(&finished) {
                 Ok(()) => removed_since_prune += finished.len(),
                 Err(e) => {
                     // The spool log cannot be written (a full disk, say): back
@@ -164,7 +163,7 @@ fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) -> Vec<u64> {
     let mut finished = Vec::with_capacity(ids.len());
     let mut batch = Vec::with_capacity(ids.len());
     for &id in ids {
-        match desk.store.spool().entry(id) {
+        match desk.spooled_mail(id) {
             Ok(Some((entry, raw))) => match parse_guarded(desk, &entry, &raw) {
                 Ok(parsed) => batch.push((id, entry, raw, parsed)),
                 Err(panic) => {
@@ -220,7 +219,7 @@ fn to_junk(desk: &Desk, stats: &MailStats, id: u64, entry: &SpoolEntry, raw: &[u
 /// Processes one spooled message; true when it is done with (a ticket, Junk,
 /// or processed before), false when it stays in the spool for a retry.
 fn process_one(desk: &Desk, stats: &MailStats, id: u64) -> bool {
-    let loaded = desk.store.spool().entry(id);
+    let loaded = desk.spooled_mail(id);
     let (entry, raw) = match loaded {
         Ok(Some(x)) => x,
         Ok(None) => return false,
@@ -261,7 +260,7 @@ pub fn start(desk: Arc<Desk>, stats: Arc<MailStats>) {
     jobs.thread("mail-worker", move || {
         worker_fault();
         // Counting from before the first drain: mail spooled meanwhile wakes the loop.
-        let mut spooled = desk.store.waiter(Topic::Spool);
+        let mut spooled = desk.spool_waiter();
         let left = drain(&desk, &stats);
         if left > 0 {
             tracing::info!("processed {left} message(s) left in the spool");

@@ -9,6 +9,8 @@
 
 pub use crate::domain::query;
 
+use crate::domain::PersonId;
+use crate::domain::TicketId;
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -273,22 +275,22 @@ impl SearchIndex {
     }
 
     fn document(&self, r: &Read, id: u64, people: &mut HashMap<u64, Option<Person>>) -> Result<Option<(TantivyDocument, u64)>> {
-        let Some(t) = r.ticket(id)? else { return Ok(None) };
+        let Some(t) = r.ticket(TicketId(id))? else { return Ok(None) };
         let f = self.f;
         let mut person = |pid: u64| -> Result<Option<Person>> {
             if let Some(p) = people.get(&pid) {
                 return Ok(p.clone());
             }
-            let p = r.person(pid)?;
+            let p = r.person(PersonId(pid))?;
             people.insert(pid, p.clone());
             Ok(p)
         };
         let mut doc = TantivyDocument::default();
-        doc.add_u64(f.id, t.id);
+        doc.add_u64(f.id, t.id.0);
         doc.add_text(f.subject, &t.subject);
         doc.add_u64(f.status, t.status.index() as u64);
         doc.add_u64(f.priority, t.priority.index() as u64);
-        doc.add_u64(f.assignee, t.assignee.unwrap_or(0));
+        doc.add_u64(f.assignee, t.assignee.map_or(0, |a| a.0));
         doc.add_text(f.dept, t.department.to_lowercase());
         doc.add_text(f.category, t.category.to_lowercase());
         for tag in &t.tags {
@@ -302,12 +304,12 @@ impl SearchIndex {
                 doc.add_text(f.from, format!("@{domain}"));
             }
         };
-        if let Some(p) = person(t.requester)? {
+        if let Some(p) = person(t.requester.0)? {
             doc.add_text(f.requester, format!("{} {}", p.name, p.email));
             doc.add_text(f.people, format!("{} {}", p.name, p.email));
             add_from(&mut doc, &p.email);
         }
-        let entries = r.entries(id)?;
+        let entries = r.entries(TicketId(id))?;
         let mut has_attachment = false;
         let mut authors: Vec<u64> = Vec::new();
         for e in &entries {
@@ -321,9 +323,9 @@ impl SearchIndex {
             }
             if let Some(a) = e.author
                 && a != t.requester
-                && !authors.contains(&a)
+                && !authors.contains(&a.0)
             {
-                authors.push(a);
+                authors.push(a.0);
             }
         }
         for a in authors {
@@ -337,7 +339,7 @@ impl SearchIndex {
         if has_attachment {
             doc.add_text(f.flags, "attachment");
         }
-        if r.trashed_at(id)?.is_some() {
+        if r.trashed_at(TicketId(id))?.is_some() {
             doc.add_text(f.flags, "trash");
         }
         Ok(Some((doc, entries.len() as u64)))

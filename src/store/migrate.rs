@@ -11,6 +11,7 @@
 //! A newer binary migrates an older data directory in one transaction; a data
 //! directory from a newer binary is refused rather than misread.
 
+use crate::domain::{PersonId, TicketId};
 use redb::{Database, ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
@@ -37,16 +38,16 @@ pub struct TicketV1 {
 impl TicketV1 {
     pub fn upgrade(self) -> Ticket {
         Ticket {
-            id: self.id,
+            id: TicketId(self.id),
             subject: self.subject,
             description: self.description,
-            requester: self.requester,
+            requester: PersonId(self.requester),
             channel: self.channel,
             status: self.status,
             priority: self.priority,
             category: self.category,
             department: self.department,
-            assignee: self.assignee,
+            assignee: self.assignee.map(PersonId),
             due: None,
             tags: Vec::new(),
             created_at: self.created_at,
@@ -238,8 +239,8 @@ fn v1_to_v2(tx: &redb::WriteTransaction) -> Result<()> {
     }
     let mut prio = tx.open_table(super::IDX_PRIORITY)?;
     for t in &upgraded {
-        tickets.insert(t.id, codec::encode_ticket(t).as_slice())?;
-        prio.insert((t.priority.index(), t.updated_at.0, t.id), ())?;
+        tickets.insert(t.id.0, codec::encode_ticket(t).as_slice())?;
+        prio.insert((t.priority.index(), t.updated_at.0, t.id.0), ())?;
     }
     let people = tx.open_table(super::PEOPLE)?;
     let mut staff = tx.open_table(super::STAFF)?;
@@ -247,7 +248,7 @@ fn v1_to_v2(tx: &redb::WriteTransaction) -> Result<()> {
         let (_, v) = row?;
         let p: crate::domain::Person = codec::decode(v.value(), "people")?;
         if p.role.is_staff() {
-            staff.insert(p.id, ())?;
+            staff.insert(p.id.0, ())?;
         }
     }
     tracing::info!(tickets = upgraded.len(), "schema 2: tickets rewritten, priority and staff indexes built");
@@ -265,7 +266,7 @@ pub fn write_v1_fixture(dir: &std::path::Path, tickets: &[TicketV1], people: &[c
         let mut meta = tx.open_table(META)?;
         meta.insert("schema_version", 1)?;
         meta.insert("next.ticket", tickets.iter().map(|t| t.id).max().unwrap_or(0) + 1)?;
-        meta.insert("next.person", people.iter().map(|p| p.id).max().unwrap_or(0) + 1)?;
+        meta.insert("next.person", people.iter().map(|p| p.id.0).max().unwrap_or(0) + 1)?;
         let mut t = tx.open_table(TICKETS)?;
         let mut upd = tx.open_table(super::IDX_UPDATED)?;
         let mut st = tx.open_table(super::IDX_STATUS)?;
@@ -287,8 +288,8 @@ pub fn write_v1_fixture(dir: &std::path::Path, tickets: &[TicketV1], people: &[c
         let mut p = tx.open_table(super::PEOPLE)?;
         let mut by = tx.open_table(super::PEOPLE_BY_EMAIL)?;
         for person in people {
-            p.insert(person.id, codec::encode(person).as_slice())?;
-            by.insert(person.email.as_str(), person.id)?;
+            p.insert(person.id.0, codec::encode(person).as_slice())?;
+            by.insert(person.email.as_str(), person.id.0)?;
         }
     }
     tx.commit()?;

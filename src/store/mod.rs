@@ -6,6 +6,7 @@
 //! versioned codec in `codec`; `migrate` brings older data directories up to date.
 
 pub mod codec;
+mod conversation;
 mod db;
 mod feed;
 pub mod migrate;
@@ -15,6 +16,7 @@ pub mod spool;
 mod tokens;
 mod workflow;
 
+use crate::domain::{PersonId, TicketId};
 use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 
 pub use db::Store;
@@ -126,7 +128,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// A login session (the cookie holds the token; the key is its hash).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
-    pub person: u64,
+    pub person: PersonId,
     pub csrf: String,
     pub created_at: Timestamp,
     pub last_seen: Timestamp,
@@ -135,7 +137,7 @@ pub struct Session {
 /// An API bearer token (stored by hash).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiToken {
-    pub person: u64,
+    pub person: PersonId,
     pub name: String,
     pub created_at: Timestamp,
 }
@@ -190,7 +192,7 @@ pub struct MailMeta {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutMail {
     pub id: u64,
-    pub ticket: Option<u64>,
+    pub ticket: Option<TicketId>,
     /// Template kind: ack, reply, new_ticket, …
     pub kind: String,
     pub from: String,
@@ -271,7 +273,7 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// urgent-and-unassigned by status.
 pub(crate) fn counter_keys(t: &Ticket) -> Vec<String> {
     let s = t.status.key();
-    let mut keys = vec![format!("count.status.{s}"), format!("count.assignee.{}.{s}", t.assignee.unwrap_or(0))];
+    let mut keys = vec![format!("count.status.{s}"), format!("count.assignee.{}.{s}", t.assignee.map_or(0, |a| a.0))];
     if t.assignee.is_none() && t.priority == crate::domain::Priority::Urgent {
         keys.push(format!("count.urgent_unassigned.{s}"));
     }
@@ -286,17 +288,21 @@ fn decode_ticket(bytes: &[u8]) -> Result<Ticket> {
 /// the same code for either kind of redb transaction.
 macro_rules! shared_reads {
     () => {
-        pub fn is_collaborator(&self, ticket: u64, person: u64) -> Result<bool> {
+        pub fn is_collaborator(&self, ticket: TicketId, person: PersonId) -> Result<bool> {
+            let ticket = ticket.0;
+            let person = person.0;
             Ok(self.tx.open_table(COLLABORATORS)?.get((ticket, person))?.is_some())
         }
 
-        pub fn ticket(&self, id: u64) -> Result<Option<Ticket>> {
+        pub fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
+            let id = id.0;
             let t = self.tx.open_table(TICKETS)?;
             t.get(id)?.map(|v| decode_ticket(v.value())).transpose()
         }
 
         /// A ticket's thread, oldest first.
-        pub fn entries(&self, ticket: u64) -> Result<Vec<ThreadEntry>> {
+        pub fn entries(&self, ticket: TicketId) -> Result<Vec<ThreadEntry>> {
+            let ticket = ticket.0;
             let t = self.tx.open_table(ENTRIES)?;
             let mut out = Vec::new();
             for row in t.range((ticket, 0)..=(ticket, u32::MAX))? {
@@ -305,7 +311,8 @@ macro_rules! shared_reads {
             Ok(out)
         }
 
-        pub fn person(&self, id: u64) -> Result<Option<Person>> {
+        pub fn person(&self, id: PersonId) -> Result<Option<Person>> {
+            let id = id.0;
             let t = self.tx.open_table(PEOPLE)?;
             t.get(id)?.map(|v| codec::decode(v.value(), "people")).transpose()
         }
@@ -316,7 +323,7 @@ macro_rules! shared_reads {
                 t.get(email)?.map(|v| v.value())
             };
             match id {
-                Some(id) => self.person(id),
+                Some(id) => self.person(PersonId(id)),
                 None => Ok(None),
             }
         }
@@ -329,14 +336,15 @@ macro_rules! shared_reads {
             };
             let mut out = Vec::new();
             for id in ids {
-                if let Some(p) = self.person(id)? {
+                if let Some(p) = self.person(PersonId(id))? {
                     out.push(p);
                 }
             }
             Ok(out)
         }
 
-        pub fn entry_mail(&self, ticket: u64, seq: u32) -> Result<Option<MailMeta>> {
+        pub fn entry_mail(&self, ticket: TicketId, seq: u32) -> Result<Option<MailMeta>> {
+            let ticket = ticket.0;
             let t = self.tx.open_table(ENTRY_MAIL)?;
             t.get((ticket, seq))?.map(|v| codec::decode(v.value(), "entry_mail")).transpose()
         }
@@ -357,17 +365,19 @@ macro_rules! shared_reads {
             Ok(t.get(key)?.map(|v| v.value()).unwrap_or(0))
         }
 
-        pub fn collaborators(&self, ticket: u64) -> Result<Vec<u64>> {
+        pub fn collaborators(&self, ticket: TicketId) -> Result<Vec<PersonId>> {
+            let ticket = ticket.0;
             let t = self.tx.open_table(COLLABORATORS)?;
             let mut out = Vec::new();
             for row in t.range((ticket, 0)..=(ticket, u64::MAX))? {
                 out.push(row?.0.value().1);
             }
-            Ok(out)
+            Ok(out.into_iter().map(PersonId).collect())
         }
 
         /// Notification kinds a person turned off.
-        pub fn muted(&self, person: u64) -> Result<Vec<String>> {
+        pub fn muted(&self, person: PersonId) -> Result<Vec<String>> {
+            let person = person.0;
             let t = self.tx.open_table(MUTED)?;
             Ok(t.get(person)?.map(|v| codec::decode(v.value(), "muted")).transpose()?.unwrap_or_default())
         }
@@ -422,7 +432,7 @@ impl Read {
             if !k.value().starts_with(&q) || out.len() >= max {
                 break;
             }
-            if let Some(p) = self.person(v.value())?
+            if let Some(p) = self.person(PersonId(v.value()))?
                 && !out.iter().any(|o| o.id == p.id)
             {
                 out.push(p);
@@ -446,22 +456,26 @@ impl Read {
         Ok(out)
     }
 
-    pub fn is_following(&self, ticket: u64, person: u64) -> Result<bool> {
+    pub fn is_following(&self, ticket: TicketId, person: PersonId) -> Result<bool> {
+        let ticket = ticket.0;
+        let person = person.0;
         Ok(self.tx.open_table(FOLLOWERS)?.get((ticket, person))?.is_some())
     }
 
     /// Tickets a person follows.
-    pub fn following(&self, person: u64) -> Result<Vec<u64>> {
+    pub fn following(&self, person: PersonId) -> Result<Vec<TicketId>> {
+        let person = person.0;
         let t = self.tx.open_table(FOLLOWING)?;
         let mut out = Vec::new();
         for row in t.range((person, 0)..=(person, u64::MAX))? {
             out.push(row?.0.value().1);
         }
-        Ok(out)
+        Ok(out.into_iter().map(TicketId).collect())
     }
 
     /// Mail metadata of every mail entry of a ticket, by seq.
-    pub fn ticket_mail(&self, ticket: u64) -> Result<Vec<(u32, MailMeta)>> {
+    pub fn ticket_mail(&self, ticket: TicketId) -> Result<Vec<(u32, MailMeta)>> {
+        let ticket = ticket.0;
         let t = self.tx.open_table(ENTRY_MAIL)?;
         let mut out = Vec::new();
         for row in t.range((ticket, 0)..=(ticket, u32::MAX))? {
@@ -477,7 +491,8 @@ impl Read {
     }
 
     /// Active (not resolved or closed) tickets of an assignee (0 = unassigned).
-    pub fn active_count_of(&self, assignee: u64) -> Result<u64> {
+    pub fn active_count_of(&self, assignee: PersonId) -> Result<u64> {
+        let assignee = assignee.0;
         let mut n = 0;
         for s in crate::domain::Status::ALL.iter().filter(|s| s.is_active()) {
             n += self.meta(&format!("count.assignee.{assignee}.{}", s.key()))?;
@@ -534,10 +549,10 @@ impl Write {
 
     /// Stores a ticket and keeps every index and counter in step with it.
     pub fn put_ticket(&mut self, old: Option<&Ticket>, new: &Ticket) -> Result<()> {
-        self.touched.push(new.id);
+        self.touched.push(new.id.0);
         if old.is_some() && self.trashed_at(new.id)?.is_some() {
             // In Trash: out of every index and counter until restored.
-            self.tx.open_table(TICKETS)?.insert(new.id, codec::encode_ticket(new).as_slice())?;
+            self.tx.open_table(TICKETS)?.insert(new.id.0, codec::encode_ticket(new).as_slice())?;
             return Ok(());
         }
         if let Some(o) = old {
@@ -546,7 +561,7 @@ impl Write {
         }
         {
             let mut t = self.tx.open_table(TICKETS)?;
-            t.insert(new.id, codec::encode_ticket(new).as_slice())?;
+            t.insert(new.id.0, codec::encode_ticket(new).as_slice())?;
         }
         self.index(new)?;
         self.count(new, 1)?;
@@ -563,34 +578,34 @@ impl Write {
 
     pub(crate) fn index(&mut self, t: &Ticket) -> Result<()> {
         let u = t.updated_at.0;
-        self.tx.open_table(IDX_UPDATED)?.insert((u, t.id), ())?;
-        self.tx.open_table(IDX_STATUS)?.insert((t.status.index(), u, t.id), ())?;
-        self.tx.open_table(IDX_PRIORITY)?.insert((t.priority.index(), u, t.id), ())?;
-        self.tx.open_table(IDX_ASSIGNEE)?.insert((t.assignee.unwrap_or(0), u, t.id), ())?;
-        self.tx.open_table(IDX_REQUESTER)?.insert((t.requester, u, t.id), ())?;
-        self.tx.open_table(IDX_DEPARTMENT)?.insert((t.department.as_str(), u, t.id), ())?;
+        self.tx.open_table(IDX_UPDATED)?.insert((u, t.id.0), ())?;
+        self.tx.open_table(IDX_STATUS)?.insert((t.status.index(), u, t.id.0), ())?;
+        self.tx.open_table(IDX_PRIORITY)?.insert((t.priority.index(), u, t.id.0), ())?;
+        self.tx.open_table(IDX_ASSIGNEE)?.insert((t.assignee.map_or(0, |a| a.0), u, t.id.0), ())?;
+        self.tx.open_table(IDX_REQUESTER)?.insert((t.requester.0, u, t.id.0), ())?;
+        self.tx.open_table(IDX_DEPARTMENT)?.insert((t.department.as_str(), u, t.id.0), ())?;
         Ok(())
     }
 
     fn unindex(&mut self, t: &Ticket) -> Result<()> {
         let u = t.updated_at.0;
-        self.tx.open_table(IDX_UPDATED)?.remove((u, t.id))?;
-        self.tx.open_table(IDX_STATUS)?.remove((t.status.index(), u, t.id))?;
-        self.tx.open_table(IDX_PRIORITY)?.remove((t.priority.index(), u, t.id))?;
-        self.tx.open_table(IDX_ASSIGNEE)?.remove((t.assignee.unwrap_or(0), u, t.id))?;
-        self.tx.open_table(IDX_REQUESTER)?.remove((t.requester, u, t.id))?;
-        self.tx.open_table(IDX_DEPARTMENT)?.remove((t.department.as_str(), u, t.id))?;
+        self.tx.open_table(IDX_UPDATED)?.remove((u, t.id.0))?;
+        self.tx.open_table(IDX_STATUS)?.remove((t.status.index(), u, t.id.0))?;
+        self.tx.open_table(IDX_PRIORITY)?.remove((t.priority.index(), u, t.id.0))?;
+        self.tx.open_table(IDX_ASSIGNEE)?.remove((t.assignee.map_or(0, |a| a.0), u, t.id.0))?;
+        self.tx.open_table(IDX_REQUESTER)?.remove((t.requester.0, u, t.id.0))?;
+        self.tx.open_table(IDX_DEPARTMENT)?.remove((t.department.as_str(), u, t.id.0))?;
         Ok(())
     }
 
     /// Appends an entry to a ticket's thread; returns its sequence number.
     pub fn append_entry(&mut self, entry: &mut ThreadEntry) -> Result<u32> {
-        self.touched.push(entry.ticket);
+        self.touched.push(entry.ticket.0);
         let mut t = self.tx.open_table(ENTRIES)?;
-        let last = t.range((entry.ticket, 0)..=(entry.ticket, u32::MAX))?.next_back().transpose()?.map(|(k, _)| k.value().1);
+        let last = t.range((entry.ticket.0, 0)..=(entry.ticket.0, u32::MAX))?.next_back().transpose()?.map(|(k, _)| k.value().1);
         let seq = last.map(|s| s + 1).unwrap_or(1);
         entry.seq = seq;
-        t.insert((entry.ticket, seq), codec::encode(entry).as_slice())?;
+        t.insert((entry.ticket.0, seq), codec::encode(entry).as_slice())?;
         Ok(seq)
     }
 
@@ -602,16 +617,16 @@ impl Write {
             if old.email != p.email || old.name != p.name {
                 // Their tickets are found by name and address: reindex them.
                 let ids = self.requester_ticket_ids(p.id)?;
-                self.touched.extend(ids);
+                self.touched.extend(ids.into_iter().map(|i| i.0));
             }
         }
-        self.tx.open_table(PEOPLE)?.insert(p.id, codec::encode(p).as_slice())?;
-        self.tx.open_table(PEOPLE_BY_EMAIL)?.insert(p.email.as_str(), p.id)?;
+        self.tx.open_table(PEOPLE)?.insert(p.id.0, codec::encode(p).as_slice())?;
+        self.tx.open_table(PEOPLE_BY_EMAIL)?.insert(p.email.as_str(), p.id.0)?;
         let mut staff = self.tx.open_table(STAFF)?;
         if p.role.is_staff() {
-            staff.insert(p.id, ())?;
+            staff.insert(p.id.0, ())?;
         } else {
-            staff.remove(p.id)?;
+            staff.remove(p.id.0)?;
         }
         Ok(())
     }
@@ -627,8 +642,9 @@ impl Write {
     }
 
     /// Removes every session of a person (deactivation, password reset).
-    pub fn delete_sessions_of(&mut self, person: u64) -> Result<usize> {
-        self.remove_where(SESSIONS, |_, v| Ok(codec::decode::<Session>(v, "sessions")?.person == person))
+    pub fn delete_sessions_of(&mut self, person: PersonId) -> Result<usize> {
+        let person = person.0;
+        self.remove_where(SESSIONS, |_, v| Ok(codec::decode::<Session>(v, "sessions")?.person == PersonId(person)))
     }
 
     /// Removes the rows of a (text key → record) table that `doomed` picks;
@@ -657,70 +673,6 @@ impl Write {
         Ok(())
     }
 
-    /// The ticket a Message-ID belongs to (compared case-insensitively).
-    pub fn message_ticket(&self, message_id: &str) -> Result<Option<u64>> {
-        let t = self.tx.open_table(MESSAGE_IDS)?;
-        Ok(t.get(message_id.to_lowercase().as_str())?.map(|v| v.value()))
-    }
-
-    pub fn put_message_id(&mut self, message_id: &str, ticket: u64) -> Result<()> {
-        if !message_id.is_empty() && message_id.len() < 1000 {
-            self.tx.open_table(MESSAGE_IDS)?.insert(message_id.to_lowercase().as_str(), ticket)?;
-        }
-        Ok(())
-    }
-
-    pub fn put_entry_mail(&mut self, ticket: u64, seq: u32, meta: &MailMeta) -> Result<()> {
-        self.tx.open_table(ENTRY_MAIL)?.insert((ticket, seq), codec::encode(meta).as_slice())?;
-        Ok(())
-    }
-
-    /// Starts or stops following; returns whether anything changed.
-    pub fn set_following(&mut self, ticket: u64, person: u64, on: bool) -> Result<bool> {
-        let mut f = self.tx.open_table(FOLLOWERS)?;
-        let mut g = self.tx.open_table(FOLLOWING)?;
-        let changed = if on { f.insert((ticket, person), ())?.is_none() } else { f.remove((ticket, person))?.is_some() };
-        if on {
-            g.insert((person, ticket), ())?;
-        } else {
-            g.remove((person, ticket))?;
-        }
-        Ok(changed)
-    }
-
-    /// Agents following a ticket.
-    pub fn followers(&self, ticket: u64) -> Result<Vec<u64>> {
-        let t = self.tx.open_table(FOLLOWERS)?;
-        let mut out = Vec::new();
-        for row in t.range((ticket, 0)..=(ticket, u64::MAX))? {
-            out.push(row?.0.value().1);
-        }
-        Ok(out)
-    }
-
-    pub fn remove_collaborator(&mut self, ticket: u64, person: u64) -> Result<bool> {
-        Ok(self.tx.open_table(COLLABORATORS)?.remove((ticket, person))?.is_some())
-    }
-
-    pub fn add_collaborator(&mut self, ticket: u64, person: u64) -> Result<bool> {
-        Ok(self.tx.open_table(COLLABORATORS)?.insert((ticket, person), ())?.is_none())
-    }
-
-    /// Email addresses of a ticket's collaborators.
-    pub fn collaborator_emails(&self, ticket: u64) -> Result<Vec<String>> {
-        let ids: Vec<u64> = {
-            let t = self.tx.open_table(COLLABORATORS)?;
-            t.range((ticket, 0)..=(ticket, u64::MAX))?.map(|r| r.map(|(k, _)| k.value().1)).collect::<std::result::Result<_, _>>()?
-        };
-        let mut out = Vec::new();
-        for id in ids {
-            if let Some(p) = self.person(id)? {
-                out.push(p.email);
-            }
-        }
-        Ok(out)
-    }
-
     /// A named secret, created (from `fresh`) on first use.
     pub fn key_or_insert(&mut self, name: &str, fresh: &[u8]) -> Result<Vec<u8>> {
         let mut t = self.tx.open_table(KEYS)?;
@@ -731,7 +683,8 @@ impl Write {
         Ok(fresh.to_vec())
     }
 
-    pub fn set_muted(&mut self, person: u64, kinds: &[String]) -> Result<()> {
+    pub fn set_muted(&mut self, person: PersonId, kinds: &[String]) -> Result<()> {
+        let person = person.0;
         self.tx.open_table(MUTED)?.insert(person, codec::encode(&kinds.to_vec()).as_slice())?;
         Ok(())
     }
@@ -746,7 +699,8 @@ impl Write {
     }
 
     /// The Message-IDs of a ticket's conversation, oldest first.
-    pub fn thread_ids(&self, ticket: u64) -> Result<Vec<String>> {
+    pub fn thread_ids(&self, ticket: TicketId) -> Result<Vec<String>> {
+        let ticket = ticket.0;
         let t = self.tx.open_table(THREAD_IDS)?;
         let mut out = Vec::new();
         for row in t.range((ticket, 0)..=(ticket, u32::MAX))? {
@@ -756,7 +710,8 @@ impl Write {
     }
 
     /// Records a Message-ID in the ticket's conversation (and for threading).
-    pub fn add_thread_id(&mut self, ticket: u64, message_id: &str) -> Result<()> {
+    pub fn add_thread_id(&mut self, ticket: TicketId, message_id: &str) -> Result<()> {
+        let ticket = ticket.0;
         if message_id.is_empty() || message_id.len() >= 1000 {
             return Ok(());
         }
@@ -766,7 +721,7 @@ impl Write {
             last.map(|n| n + 1).unwrap_or(0)
         };
         self.tx.open_table(THREAD_IDS)?.insert((ticket, next), message_id)?;
-        self.put_message_id(message_id, ticket)
+        self.put_message_id(message_id, TicketId(ticket))
     }
 
     /// Stores content once by hash; returns the blob id.

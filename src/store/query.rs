@@ -5,6 +5,7 @@
 //! (plus one, to know whether more follow) is collected. Page 1 of a queue never
 //! scans all tickets unless the filters match almost nothing.
 
+use crate::domain::PersonId;
 use redb::{ReadTransaction, ReadableTable};
 
 use super::{IDX_ASSIGNEE, IDX_DEPARTMENT, IDX_PRIORITY, IDX_REQUESTER, IDX_STATUS, IDX_UPDATED, Result, TICKETS, codec};
@@ -83,12 +84,12 @@ impl TicketQuery {
             && match self.assignee {
                 AssigneeFilter::Any => true,
                 AssigneeFilter::Unassigned => t.assignee.is_none(),
-                AssigneeFilter::Person(p) => t.assignee == Some(p),
+                AssigneeFilter::Person(p) => t.assignee == Some(PersonId(p)),
             }
             && self.priority.is_none_or(|p| p == t.priority)
             && self.category.as_deref().is_none_or(|c| c == t.category)
             && self.department.as_deref().is_none_or(|d| d == t.department)
-            && self.requester.is_none_or(|r| r == t.requester)
+            && self.requester.is_none_or(|r| r == t.requester.0)
             && self.visible_departments.as_ref().is_none_or(|v| v.iter().any(|d| d.eq_ignore_ascii_case(&t.department)))
     }
 }

@@ -1,6 +1,7 @@
 //! API tokens: listed and revoked by their id (the first 12 hex digits of
 //! the token's hash; the token itself is never stored).
 
+use crate::domain::PersonId;
 use redb::ReadableTable;
 
 use super::{API_TOKENS, ApiToken, Read, Result, Write, codec};
@@ -30,6 +31,6 @@ impl Write {
 
     /// Removes every API token of a person (password reset, deactivation).
     pub fn delete_api_tokens_of(&mut self, person: u64) -> Result<usize> {
-        self.remove_where(API_TOKENS, |_, v| Ok(codec::decode::<ApiToken>(v, "api_tokens")?.person == person))
+        self.remove_where(API_TOKENS, |_, v| Ok(codec::decode::<ApiToken>(v, "api_tokens")?.person == PersonId(person)))
     }
 }

@@ -5,6 +5,7 @@
 //! ticket change, so the search index can never miss one: a ticket id leaves the
 //! queue only after the indexer committed it, and only if no newer change came.
 
+use crate::domain::{PersonId, TicketId};
 use redb::{ReadableTable, TableDefinition};
 
 use super::{ENTRIES, ENTRY_MAIL, IDX_REQUESTER, Read, Result, THREAD_IDS, TICKETS, Write, codec};
@@ -55,15 +56,15 @@ pub(crate) fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Job {
     pub id: u64,
-    pub actor: u64,
+    pub actor: PersonId,
     /// Human description, e.g. "set status to Resolved".
     pub action: String,
     /// The action in machine form (see `desk::bulk`).
     pub spec: Vec<(String, String)>,
-    pub tickets: Vec<u64>,
+    pub tickets: Vec<TicketId>,
     /// How many of `tickets` (in order) were handled, committed with their changes.
     pub done: usize,
-    pub failed: Vec<(u64, String)>,
+    pub failed: Vec<(TicketId, String)>,
     pub started_at: Timestamp,
     pub finished_at: Option<Timestamp>,
 }
@@ -101,11 +102,13 @@ impl Read {
         Ok(self.tx.open_table(ENTRIES)?.len()?)
     }
 
-    pub fn saved_searches(&self, person: u64) -> Result<Vec<(String, String)>> {
+    pub fn saved_searches(&self, person: PersonId) -> Result<Vec<(String, String)>> {
+        let person = person.0;
         named_texts(&self.tx.open_table(SAVED_SEARCHES)?, person)
     }
 
-    pub fn personal_canned(&self, person: u64) -> Result<Vec<(String, String)>> {
+    pub fn personal_canned(&self, person: PersonId) -> Result<Vec<(String, String)>> {
+        let person = person.0;
         named_texts(&self.tx.open_table(PERSONAL_CANNED)?, person)
     }
 
@@ -181,28 +184,30 @@ macro_rules! workflow_reads {
     ($t:ty) => {
         impl $t {
             /// Follows merges: the ticket a reference now stands for.
-            pub fn survivor(&self, id: u64) -> Result<u64> {
-                follow(&self.tx.open_table(MERGED)?, id)
+            pub fn survivor(&self, id: TicketId) -> Result<TicketId> {
+                follow(&self.tx.open_table(MERGED)?, id.0).map(TicketId)
             }
 
-            pub fn links(&self, ticket: u64) -> Result<Vec<u64>> {
+            pub fn links(&self, ticket: TicketId) -> Result<Vec<TicketId>> {
+                let ticket = ticket.0;
                 let t = self.tx.open_table(LINKS)?;
                 let mut out = Vec::new();
                 for row in t.range((ticket, 0)..=(ticket, u64::MAX))? {
                     out.push(row?.0.value().1);
                 }
-                Ok(out)
+                Ok(out.into_iter().map(TicketId).collect())
             }
 
             /// When the ticket went to Trash, if it is there.
-            pub fn trashed_at(&self, ticket: u64) -> Result<Option<Timestamp>> {
+            pub fn trashed_at(&self, ticket: TicketId) -> Result<Option<Timestamp>> {
+                let ticket = ticket.0;
                 let t = self.tx.open_table(TRASH)?;
                 Ok(t.get(ticket)?.map(|v| Timestamp(v.value())))
             }
 
             /// The person an id now stands for (after people merges).
-            pub fn person_survivor(&self, id: u64) -> Result<u64> {
-                follow(&self.tx.open_table(PEOPLE_MERGED)?, id)
+            pub fn person_survivor(&self, id: PersonId) -> Result<PersonId> {
+                follow(&self.tx.open_table(PEOPLE_MERGED)?, id.0).map(PersonId)
             }
 
             pub fn is_banned(&self, email: &str) -> Result<bool> {
@@ -210,19 +215,21 @@ macro_rules! workflow_reads {
                 Ok(t.get(email.to_lowercase().as_str())?.is_some())
             }
 
-            pub fn person_notes(&self, person: u64) -> Result<String> {
+            pub fn person_notes(&self, person: PersonId) -> Result<String> {
+                let person = person.0;
                 let t = self.tx.open_table(PERSON_NOTES)?;
                 Ok(t.get(person)?.map(|v| v.value().to_string()).unwrap_or_default())
             }
 
             /// Ids of a requester's tickets (any status, not in Trash).
-            pub fn requester_ticket_ids(&self, person: u64) -> Result<Vec<u64>> {
+            pub fn requester_ticket_ids(&self, person: PersonId) -> Result<Vec<TicketId>> {
+                let person = person.0;
                 let t = self.tx.open_table(IDX_REQUESTER)?;
                 let mut out = Vec::new();
                 for row in t.range((person, i64::MIN, 0)..=(person, i64::MAX, u64::MAX))? {
                     out.push(row?.0.value().2);
                 }
-                Ok(out)
+                Ok(out.into_iter().map(TicketId).collect())
             }
         }
     };
@@ -264,7 +271,7 @@ impl Write {
 
     /// Merges person `from` into `into`: their tickets change requester, and
     /// mail from `from`'s address is from `into` from now on.
-    pub fn merge_people(&mut self, from: &crate::domain::Person, into: &crate::domain::Person) -> Result<Vec<u64>> {
+    pub fn merge_people(&mut self, from: &crate::domain::Person, into: &crate::domain::Person) -> Result<Vec<TicketId>> {
         let ids = self.requester_ticket_ids(from.id)?;
         for &id in &ids {
             if let Some(old) = self.ticket(id)? {
@@ -273,8 +280,8 @@ impl Write {
                 self.put_ticket(Some(&old), &t)?;
             }
         }
-        self.tx.open_table(super::PEOPLE_BY_EMAIL)?.insert(from.email.as_str(), into.id)?;
-        self.tx.open_table(PEOPLE_MERGED)?.insert(from.id, into.id)?;
+        self.tx.open_table(super::PEOPLE_BY_EMAIL)?.insert(from.email.as_str(), into.id.0)?;
+        self.tx.open_table(PEOPLE_MERGED)?.insert(from.id.0, into.id.0)?;
         let notes = self.person_notes(from.id)?;
         if !notes.is_empty() {
             let mine = self.person_notes(into.id)?;
@@ -290,25 +297,30 @@ impl Write {
         Ok(())
     }
 
-    pub fn save_search(&mut self, person: u64, name: &str, query: &str) -> Result<()> {
+    pub fn save_search(&mut self, person: PersonId, name: &str, query: &str) -> Result<()> {
+        let person = person.0;
         self.tx.open_table(SAVED_SEARCHES)?.insert((person, name), query)?;
         Ok(())
     }
 
-    pub fn delete_saved_search(&mut self, person: u64, name: &str) -> Result<bool> {
+    pub fn delete_saved_search(&mut self, person: PersonId, name: &str) -> Result<bool> {
+        let person = person.0;
         Ok(self.tx.open_table(SAVED_SEARCHES)?.remove((person, name))?.is_some())
     }
 
-    pub fn put_personal_canned(&mut self, person: u64, title: &str, body: &str) -> Result<()> {
+    pub fn put_personal_canned(&mut self, person: PersonId, title: &str, body: &str) -> Result<()> {
+        let person = person.0;
         self.tx.open_table(PERSONAL_CANNED)?.insert((person, title), body)?;
         Ok(())
     }
 
-    pub fn delete_personal_canned(&mut self, person: u64, title: &str) -> Result<bool> {
+    pub fn delete_personal_canned(&mut self, person: PersonId, title: &str) -> Result<bool> {
+        let person = person.0;
         Ok(self.tx.open_table(PERSONAL_CANNED)?.remove((person, title))?.is_some())
     }
 
-    pub fn set_person_notes(&mut self, person: u64, notes: &str) -> Result<()> {
+    pub fn set_person_notes(&mut self, person: PersonId, notes: &str) -> Result<()> {
+        let person = person.0;
         let mut t = self.tx.open_table(PERSON_NOTES)?;
         if notes.trim().is_empty() {
             t.remove(person)?;
@@ -353,31 +365,31 @@ impl Write {
             return Ok(false);
         }
         self.hide(t)?;
-        self.tx.open_table(TRASH)?.insert(t.id, at.0)?;
-        self.tx.open_table(TRASH_BY_TIME)?.insert((at.0, t.id), ())?;
-        self.touched.push(t.id);
+        self.tx.open_table(TRASH)?.insert(t.id.0, at.0)?;
+        self.tx.open_table(TRASH_BY_TIME)?.insert((at.0, t.id.0), ())?;
+        self.touched.push(t.id.0);
         Ok(true)
     }
 
     /// Brings a ticket back from Trash into its queues.
     pub fn restore_ticket(&mut self, t: &Ticket) -> Result<bool> {
         let Some(at) = self.trashed_at(t.id)? else { return Ok(false) };
-        self.tx.open_table(TRASH)?.remove(t.id)?;
-        self.tx.open_table(TRASH_BY_TIME)?.remove((at.0, t.id))?;
+        self.tx.open_table(TRASH)?.remove(t.id.0)?;
+        self.tx.open_table(TRASH_BY_TIME)?.remove((at.0, t.id.0))?;
         self.index(t)?;
         self.count(t, 1)?;
-        self.touched.push(t.id);
+        self.touched.push(t.id.0);
         Ok(true)
     }
 
     /// Deletes a trashed ticket for good: record, thread, mail metadata, links.
     /// Attachment blobs are content-addressed and may be shared; they stay.
     pub fn purge_ticket(&mut self, id: u64) -> Result<bool> {
-        let Some(at) = self.trashed_at(id)? else { return Ok(false) };
+        let Some(at) = self.trashed_at(TicketId(id))? else { return Ok(false) };
         self.tx.open_table(TRASH)?.remove(id)?;
         self.tx.open_table(TRASH_BY_TIME)?.remove((at.0, id))?;
         self.tx.open_table(TICKETS)?.remove(id)?;
-        let seqs: Vec<u32> = self.entries(id)?.iter().map(|e| e.seq).collect();
+        let seqs: Vec<u32> = self.entries(TicketId(id))?.iter().map(|e| e.seq).collect();
         {
             let mut e = self.tx.open_table(ENTRIES)?;
             let mut m = self.tx.open_table(ENTRY_MAIL)?;
@@ -386,8 +398,8 @@ impl Write {
                 m.remove((id, s))?;
             }
         }
-        for other in self.links(id)? {
-            self.unlink(id, other)?;
+        for other in self.links(TicketId(id))? {
+            self.unlink(id, other.0)?;
         }
         self.touched.push(id);
         Ok(true)
@@ -411,16 +423,16 @@ impl Write {
             let mut mail = self.tx.open_table(ENTRY_MAIL)?;
             for (_, tag, seq, _, _) in &all {
                 let src = if *tag == 0 { into.id } else { from.id };
-                entries.remove((src, *seq))?;
-                mail.remove((src, *seq))?;
+                entries.remove((src.0, *seq))?;
+                mail.remove((src.0, *seq))?;
             }
             for (n, (_, _, _, mut e, meta)) in all.into_iter().enumerate() {
                 let seq = n as u32 + 1;
                 e.ticket = into.id;
                 e.seq = seq;
-                entries.insert((into.id, seq), codec::encode(&e).as_slice())?;
+                entries.insert((into.id.0, seq), codec::encode(&e).as_slice())?;
                 if let Some(m) = meta {
-                    mail.insert((into.id, seq), codec::encode(&m).as_slice())?;
+                    mail.insert((into.id.0, seq), codec::encode(&m).as_slice())?;
                 }
             }
         }
@@ -429,8 +441,10 @@ impl Write {
         }
         {
             let mut t = self.tx.open_table(THREAD_IDS)?;
-            let keys: Vec<(u64, u32)> =
-                t.range((from.id, 0)..=(from.id, u32::MAX))?.map(|r| r.map(|(k, _)| k.value())).collect::<std::result::Result<_, _>>()?;
+            let keys: Vec<(u64, u32)> = t
+                .range((from.id.0, 0)..=(from.id.0, u32::MAX))?
+                .map(|r| r.map(|(k, _)| k.value()))
+                .collect::<std::result::Result<_, _>>()?;
             for k in keys {
                 t.remove(k)?;
             }
@@ -442,15 +456,15 @@ impl Write {
             self.set_following(into.id, p, true)?;
         }
         for other in self.links(from.id)? {
-            self.unlink(from.id, other)?;
+            self.unlink(from.id.0, other.0)?;
             if other != into.id {
-                self.link(into.id, other)?;
+                self.link(into.id.0, other.0)?;
             }
         }
         self.hide(from)?;
-        self.tx.open_table(TICKETS)?.remove(from.id)?;
-        self.tx.open_table(MERGED)?.insert(from.id, into.id)?;
-        self.touched.extend([from.id, into.id]);
+        self.tx.open_table(TICKETS)?.remove(from.id.0)?;
+        self.tx.open_table(MERGED)?.insert(from.id.0, into.id.0)?;
+        self.touched.extend([from.id.0, into.id.0]);
         Ok(())
     }
 }

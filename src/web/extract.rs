@@ -3,6 +3,7 @@
 //! `TicketPath` (the `{reference}` of a ticket route, parsed) and `ApiUser`
 //! (the agent behind an API bearer token).
 
+use crate::domain::TicketId;
 use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Path};
@@ -61,7 +62,7 @@ impl FromRequestParts<AppState> for Admin {
 /// The ticket named by a route's `{reference}`; 404 when it is no reference.
 #[derive(Clone, Debug)]
 pub struct TicketPath {
-    pub id: u64,
+    pub id: TicketId,
     /// As typed in the URL (pages redirect to the canonical form).
     pub reference: String,
 }

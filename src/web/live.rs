@@ -113,7 +113,7 @@ pub async fn presence(
 ) -> WebResult {
     let id = t.id;
     st.desk.ticket_view(&a.person, id)?;
-    let others = st.presence.ping(id, a.person.id, &a.person.display(), f.replying == "1", f.leaving == "1");
+    let others = st.presence.ping(id.0, a.person.id.0, &a.person.display(), f.replying == "1", f.leaving == "1");
     let list: Vec<serde_json::Value> =
         others.into_iter().map(|(name, replying)| serde_json::json!({"name": name, "replying": replying})).collect();
     Ok(axum::Json(serde_json::json!({ "others": list })).into_response())

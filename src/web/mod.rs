@@ -76,6 +76,16 @@ pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crat
         .with_state(state)
 }
 
+/// Runs a desk command as `actor` on the blocking pool (see `blocking`).
+pub async fn run_as<T: Send + 'static>(
+    desk: &Arc<Desk>,
+    actor: &crate::domain::Person,
+    f: impl FnOnce(&Desk, &crate::domain::Person) -> Result<T, DeskError> + Send + 'static,
+) -> Result<T, DeskError> {
+    let actor = actor.clone();
+    blocking(desk, move |d| f(d, &actor)).await
+}
+
 /// Runs blocking desk work (store commits with fsync, template rendering,
 /// password hashing) on the blocking pool instead of the async runtime.
 pub async fn blocking<T: Send + 'static>(

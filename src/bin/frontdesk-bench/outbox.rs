@@ -83,7 +83,7 @@ pub fn run(data_dir: &Path, messages: usize) -> anyhow::Result<()> {
         let mut queued = 0;
         while queued < messages {
             let n = (messages - queued).min(1000);
-            desk.store.write_fast(|w| {
+            desk.store_for_tests().write_fast(|w| {
                 for i in queued..queued + n {
                     let to = format!("customer{i}@example.org");
                     let mut m = OutMail::new(
@@ -108,7 +108,7 @@ pub fn run(data_dir: &Path, messages: usize) -> anyhow::Result<()> {
         while frontdesk::mail::outbound::run_once(&desk).await > 0 {}
         let secs = start.elapsed().as_secs_f64();
         let delivered = count.load(Ordering::Relaxed);
-        let left = desk.store.read()?.outbox_all(10)?.len();
+        let left = desk.store_for_tests().read()?.outbox_all(10)?.len();
         println!("\nfrontdesk bench outbox: {messages} mails of ~{} bytes to a local smarthost over 4 connections", text.len() + 600);
         println!("  delivered          {delivered} in {secs:.2} s = {:.0} msg/s (target ≥ 500)", delivered as f64 / secs);
         println!("  left in the outbox {left}");

@@ -33,7 +33,11 @@ pub fn run(cfg: &Config, tickets: u64, entries: u32, requests: usize) -> anyhow:
     // 2. Sidebar counts (counters + saved-search counts through the index).
     let desk = Desk::new(store, Arc::new(cfg.clone()), Arc::new(SystemClock));
     let _ = desk.search.set(Arc::new(index));
-    let admin = desk.store.read()?.person_by_email("bench-admin@example.test")?.ok_or_else(|| anyhow::anyhow!("bench admin missing"))?;
+    let admin = desk
+        .store_for_tests()
+        .read()?
+        .person_by_email("bench-admin@example.test")?
+        .ok_or_else(|| anyhow::anyhow!("bench admin missing"))?;
     for (name, q) in
         [("VPN open", "vpn status:open"), ("Urgent printers", "printer priority:urgent"), ("Mine this week", "assignee:me updated:<7d")]
     {

@@ -2,6 +2,7 @@
 //! queue and ticket pages through the real HTTP server (a child `frontdesk serve`
 //! process), printing latency percentiles and the server's RSS against targets.
 
+use frontdesk::domain::{PersonId, TicketId};
 use std::io::{BufRead, BufReader, Read, Write as _};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -64,7 +65,7 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
                 Some(p) => p,
                 None => {
                     let p = Person {
-                        id: w.next_id("person")?,
+                        id: PersonId(w.next_id("person")?),
                         email,
                         name: if i == 0 { "Bench Admin".into() } else { format!("Agent {i}") },
                         role: if i == 0 { Role::Admin } else { Role::Agent },
@@ -80,7 +81,7 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
             ids.push(p.id);
         }
         w.put_session(BENCH_SESSION, &Session { person: ids[0], csrf: "bench".into(), created_at: now, last_seen: now })?;
-        Ok(ids)
+        Ok(ids.into_iter().map(|i| i.0).collect())
     })?;
     if have >= tickets {
         return Ok(have);
@@ -109,7 +110,7 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
                 };
                 let created = Timestamp(now.0 - ((tickets - id) as i64) * 60_000);
                 let t = Ticket {
-                    id,
+                    id: TicketId(id),
                     subject: format!("{} {}", sentence(&mut rng, 4), id),
                     description: sentence(&mut rng, 40),
                     requester,
@@ -118,7 +119,7 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
                     priority: Priority::ALL[rng.below(4) as usize],
                     category: cfg.desk.categories[rng.below(cfg.desk.categories.len() as u64) as usize].clone(),
                     department: cfg.desk.departments[rng.below(cfg.desk.departments.len() as u64) as usize].clone(),
-                    assignee: if rng.below(4) == 0 { None } else { Some(staff[rng.below(staff.len() as u64) as usize]) },
+                    assignee: if rng.below(4) == 0 { None } else { Some(PersonId(staff[rng.below(staff.len() as u64) as usize])) },
                     due: None,
                     tags: vec![WORDS[rng.below(WORDS.len() as u64) as usize].to_string()],
                     created_at: created,
@@ -127,9 +128,9 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
                 w.put_ticket(None, &t)?;
                 for e in 0..entries {
                     let kind = if e % 3 == 2 { EntryKind::Note } else { EntryKind::Reply };
-                    let author = if e % 2 == 0 { requester } else { staff[rng.below(staff.len() as u64) as usize] };
+                    let author = if e % 2 == 0 { requester } else { PersonId(staff[rng.below(staff.len() as u64) as usize]) };
                     let mut entry = ThreadEntry {
-                        ticket: id,
+                        ticket: TicketId(id),
                         seq: 0,
                         kind,
                         author: Some(author),

@@ -1,6 +1,7 @@
 //! Admin pages: add, edit, deactivate and reset agents. Agents who are not
 //! admins get a 404 here (they may not see these pages), enforced in `desk`.
 
+use crate::domain::PersonId;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -14,7 +15,7 @@ use crate::desk::auth::{MIN_PASSWORD_CHARS, NewAgent};
 use crate::domain::{Person, Role};
 use crate::web::pages::{frame, to};
 use crate::web::ui::{self, Frame, csrf_field, page};
-use crate::web::{Admin, Agent, AppState, WebError, WebResult, status_of};
+use crate::web::{Admin, Agent, AppState, WebError, WebResult, run_as, status_of};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -185,7 +186,8 @@ pub struct ActiveForm {
 }
 
 pub async fn set_active(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>, Form(f): Form<ActiveForm>) -> WebResult {
-    match st.desk.set_agent_active(&a.person, id, f.active == "1") {
+    let active = f.active == "1";
+    match run_as(&st.desk, &a.person, move |d, me| d.set_agent_active(me, PersonId(id), active)).await {
         Ok(_) => Ok(to("/admin/agents?done=saved")),
         Err(e) => Err(on_error(&st, &a, e)),
     }
@@ -200,7 +202,7 @@ pub struct PasswordForm {
 pub async fn reset_password(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>, Form(f): Form<PasswordForm>) -> WebResult {
     let desk = st.desk.clone();
     let actor = a.person.clone();
-    match tokio::task::spawn_blocking(move || desk.reset_password(&actor, id, &f.password)).await {
+    match tokio::task::spawn_blocking(move || desk.reset_password(&actor, PersonId(id), &f.password)).await {
         Ok(Ok(_)) => Ok(to("/admin/agents?done=password")),
         Ok(Err(e)) => Err(on_error(&st, &a, e)),
         Err(_) => Err(DeskError::Conflict("the request was interrupted".into()).into()),
@@ -212,7 +214,8 @@ pub async fn edit_agent(State(st): State<AppState>, Admin(a): Admin, Path(id): P
     let Some(role) = role else {
         return Err(on_error(&st, &a, DeskError::Invalid { field: "role", message: "pick admin or agent".into() }));
     };
-    match st.desk.edit_agent(&a.person, id, role, &departments_of(&body)) {
+    let departments = departments_of(&body);
+    match run_as(&st.desk, &a.person, move |d, me| d.edit_agent(me, PersonId(id), role, &departments)).await {
         Ok(_) => Ok(to("/admin/agents?done=saved")),
         Err(e) => Err(on_error(&st, &a, e)),
     }
@@ -289,14 +292,14 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
 }
 
 pub async fn outbox_retry(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>) -> WebResult {
-    match st.desk.outbox_retry(&a.person, id) {
+    match run_as(&st.desk, &a.person, move |d, me| d.outbox_retry(me, id)).await {
         Ok(()) => Ok(to("/admin/outbox")),
         Err(e) => Err(e.into()),
     }
 }
 
 pub async fn outbox_discard(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>) -> WebResult {
-    match st.desk.outbox_discard(&a.person, id) {
+    match run_as(&st.desk, &a.person, move |d, me| d.outbox_discard(me, id)).await {
         Ok(()) => Ok(to("/admin/outbox")),
         Err(e) => Err(e.into()),
     }
@@ -410,7 +413,7 @@ pub async fn save_settings(State(st): State<AppState>, a: Agent, body: String) -
         .filter(|(k, _)| *k == "on")
         .map(|(_, v)| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
         .collect();
-    match st.desk.set_my_notifications(&a.person, &on) {
+    match run_as(&st.desk, &a.person, move |d, me| d.set_my_notifications(me, &on)).await {
         Ok(()) => Ok(to("/settings?done=saved")),
         Err(e) => Err(e.into()),
     }

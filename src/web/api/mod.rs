@@ -2,6 +2,8 @@
 //! `desk`); errors are `WebError`s, drawn as JSON `{"error": "...", "field": "..."}`
 //! with a 4xx code by `web::error`.
 
+use crate::domain::PersonId;
+use crate::domain::TicketId;
 use std::collections::HashMap;
 
 use axum::Router;
@@ -16,7 +18,7 @@ use crate::desk::{NewTicket, TicketPatch, TicketView};
 use crate::domain::time::Date;
 use crate::domain::{Channel, Person, Priority, Status, Ticket};
 use crate::web::queue::list::{QueueParams, build_query};
-use crate::web::{ApiUser, AppState, WebError, WebResult};
+use crate::web::{ApiUser, AppState, WebError, WebResult, run_as};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -32,7 +34,7 @@ fn person_json(p: Option<&Person>) -> Value {
     }
 }
 
-fn ticket_json(st: &AppState, t: &Ticket, people: &HashMap<u64, Person>) -> Value {
+fn ticket_json(st: &AppState, t: &Ticket, people: &HashMap<PersonId, Person>) -> Value {
     json!({
         "ref": st.desk.reference(t.id),
         "id": t.id,
@@ -108,7 +110,7 @@ fn search(st: &AppState, me: &Person, text: &str, cursor: Option<&str>, limit: O
         Err(r) => return r.into_response(),
     };
     match st.desk.search(me, text, offset, limit) {
-        Ok(SearchOutcome::Jump(id)) => match st.desk.tickets_by_ids(me, &[id]) {
+        Ok(SearchOutcome::Jump(id)) => match st.desk.tickets_by_ids(me, &[TicketId(id)]) {
             Ok((tickets, people)) => {
                 let list: Vec<Value> = tickets.iter().map(|t| ticket_json(st, t, &people)).collect();
                 axum::Json(json!({ "tickets": list, "total": list.len(), "next": Value::Null })).into_response()
@@ -158,7 +160,7 @@ async fn list(
         sort: p.sort,
         page: None,
     };
-    let resolve = |s: &str| st.desk.agent_by_email(s).ok().flatten().map(|p| p.id);
+    let resolve = |s: &str| (st.desk.agent_by_email(s).ok().flatten().map(|p| p.id)).map(|i| i.0);
     let mut query = match build_query(&st, &me, &qp, resolve) {
         Ok(q) => q,
         Err(e) => return WebError::from(e).into_response(),
@@ -287,7 +289,7 @@ async fn create(State(st): State<AppState>, ApiUser(me): ApiUser, body: Body) ->
             due: due_of(&m)?.flatten(),
             tags: tags_of(&m)?.unwrap_or_default(),
         };
-        let t = st.desk.create_ticket(&me, new)?;
+        let t = run_as(&st.desk, &me, move |d, me| d.create_ticket(me, new)).await?;
         let v = st.desk.ticket_view(&me, t.id)?;
         Ok((
             StatusCode::CREATED,
@@ -320,7 +322,8 @@ async fn add_entry(State(st): State<AppState>, ApiUser(me): ApiUser, Path(refere
         };
         let status = parse_enum(&m, "status", Status::parse, STATUSES)?;
         let text = opt_str(&m, "body")?.unwrap_or("");
-        st.desk.add_entry(&me, v.ticket.id, text, internal, status)?;
+        let (id, text) = (v.ticket.id, text.to_string());
+        run_as(&st.desk, &me, move |d, me| d.add_entry(me, id, &text, internal, status)).await?;
         let v = st.desk.ticket_view(&me, v.ticket.id)?;
         Ok((StatusCode::CREATED, axum::Json(view_json(&st, &v))).into_response())
     }
@@ -350,7 +353,8 @@ async fn patch(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference)
             due: due_of(&m)?,
             tags: tags_of(&m)?,
         };
-        st.desk.update_ticket(&me, v.ticket.id, p)?;
+        let id = v.ticket.id;
+        run_as(&st.desk, &me, move |d, me| d.update_ticket(me, id, p)).await?;
         let v = st.desk.ticket_view(&me, v.ticket.id)?;
         Ok(axum::Json(view_json(&st, &v)).into_response())
     }

@@ -10,7 +10,7 @@ use maud::html;
 use crate::web::pages::frame;
 use crate::web::ticket::parts::raw_text;
 use crate::web::ui::{self, csrf_field, page};
-use crate::web::{Agent, AppState, WebResult};
+use crate::web::{Agent, AppState, WebResult, run_as};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -60,6 +60,6 @@ pub async fn junk_source(State(st): State<AppState>, a: Agent, Path(id): Path<u6
 }
 
 pub async fn junk_to_ticket(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> WebResult {
-    let t = st.desk.junk_to_ticket(&a.person, id)?;
+    let t = run_as(&st.desk, &a.person, move |d, me| d.junk_to_ticket(me, id)).await?;
     Ok(Redirect::to(&format!("/tickets/{}?done=created", st.desk.reference(t))).into_response())
 }

@@ -1,6 +1,7 @@
 //! People in the agent UI: the requester directory and pages (edit, merge),
 //! and the jump box that finds a ticket or a person.
 
+use crate::domain::{PersonId, TicketId};
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -15,7 +16,7 @@ use crate::store::TicketQuery;
 use crate::web::pages::frame;
 use crate::web::queue::list::{QueueParams, ticket_table};
 use crate::web::ui::{self, page};
-use crate::web::{Agent, AppState, WebError, WebResult};
+use crate::web::{Agent, AppState, WebError, WebResult, run_as};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -57,7 +58,7 @@ pub async fn jump(State(st): State<AppState>, a: Agent, Query(q): Query<JumpQuer
             return Ok(Redirect::to(&format!("/requesters/{}", p.id)).into_response());
         }
     }
-    let msg = format!("{text:?} is not a ticket reference. Type one like {}.", st.desk.reference(123));
+    let msg = format!("{text:?} is not a ticket reference. Type one like {}.", st.desk.reference(TicketId(123)));
     Err((StatusCode::NOT_FOUND, page(&frame(&st, &a, "Not found".into(), "queue"), ui::notice("error", &msg))).into_response().into())
 }
 
@@ -65,12 +66,12 @@ pub async fn jump(State(st): State<AppState>, a: Agent, Query(q): Query<JumpQuer
 
 pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path<String>, Query(p): Query<QueueParams>) -> WebResult {
     let id: u64 = id.parse().map_err(|_| WebError::not_found())?;
-    let to = st.desk.person_survivor(id)?;
-    if to != id {
+    let to = st.desk.person_survivor(PersonId(id))?;
+    if to != PersonId(id) {
         return Ok(Redirect::to(&format!("/requesters/{to}")).into_response());
     }
-    let person = st.desk.person(&a.person, id)?;
-    let notes = st.desk.person_notes(&a.person, id)?;
+    let person = st.desk.person(&a.person, PersonId(id))?;
+    let notes = st.desk.person_notes(&a.person, PersonId(id))?;
     let limit = st.desk.config.limits.page_size;
     let page_no = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_QUEUE_OFFSET / limit.max(1) + 1);
     let q = TicketQuery { requester: Some(id), limit, offset: (page_no - 1) * limit, ..Default::default() };
@@ -128,12 +129,18 @@ fn person_error(st: &AppState, a: &Agent, id: u64, e: DeskError) -> WebError {
 }
 
 pub async fn update_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> WebResult {
-    st.desk.update_person(&a.person, id, &f.name, &f.notes).map_err(|e| person_error(&st, &a, id, e))?;
+    let (name, notes) = (f.name.clone(), f.notes.clone());
+    run_as(&st.desk, &a.person, move |d, me| d.update_person(me, PersonId(id), &name, &notes))
+        .await
+        .map_err(|e| person_error(&st, &a, id, e))?;
     Ok(Redirect::to(&format!("/requesters/{id}")).into_response())
 }
 
 pub async fn merge_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> WebResult {
-    let into = st.desk.merge_people(&a.person, id, &f.into).map_err(|e| person_error(&st, &a, id, e))?;
+    let target = f.into.clone();
+    let into = run_as(&st.desk, &a.person, move |d, me| d.merge_people(me, PersonId(id), &target))
+        .await
+        .map_err(|e| person_error(&st, &a, id, e))?;
     Ok(Redirect::to(&format!("/requesters/{}", into.id)).into_response())
 }
 

@@ -2,6 +2,7 @@
 //! status, reached by the signed, expiring link in the desk's mail, with a box
 //! to reply. No login; the link is the key, and it never shows internal notes.
 
+use crate::domain::PersonId;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -13,7 +14,7 @@ use serde::Deserialize;
 
 use crate::desk::DeskError;
 use crate::web::ui::{self, status_badge};
-use crate::web::{AppState, PRE_COOKIE, WebError, cookie, set_cookie};
+use crate::web::{AppState, PRE_COOKIE, WebError, blocking, cookie, set_cookie};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -44,7 +45,7 @@ fn gone() -> Response {
 
 pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, Query(q): Query<LinkQuery>) -> Response {
     let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
-    let (t, entries) = match st.desk.portal_view(id, q.p, q.e, &q.s) {
+    let (t, entries) = match st.desk.portal_view(id, q.p.map(PersonId), q.e, &q.s) {
         Ok(x) => x,
         Err(DeskError::NotFound) => return gone(),
         Err(e) => return WebError::from(e).into_response(),
@@ -99,7 +100,8 @@ pub struct ReplyForm {
 
 pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, Form(f): Form<ReplyForm>) -> Response {
     let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
-    match st.desk.portal_reply(id, f.p, f.e, &f.s, &f.body) {
+    let (p, e, s, body) = (f.p.map(PersonId), f.e, f.s.clone(), f.body.clone());
+    match blocking(&st.desk, move |d| d.portal_reply(id, p, e, &s, &body)).await {
         Ok(_) => {
             let p = f.p.map(|p| format!("p={p}&")).unwrap_or_default();
             let s: String = f.s.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
@@ -123,7 +125,7 @@ pub async fn unsubscribe_page(
     Query(q): Query<UnsubQuery>,
 ) -> Response {
     let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
-    if !st.desk.verify(&crate::desk::notify::unsubscribe_claim(id, person), &q.s) {
+    if !st.desk.verify(&crate::desk::notify::unsubscribe_claim(id.0, person), &q.s) {
         return gone();
     }
     let body = html! {
@@ -143,7 +145,8 @@ pub async fn unsubscribe(
     Query(q): Query<UnsubQuery>,
 ) -> Response {
     let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
-    match st.desk.unsubscribe(id, person, &q.s) {
+    let sig = q.s.clone();
+    match blocking(&st.desk, move |d| d.unsubscribe(id, PersonId(person), &sig)).await {
         Ok(email) => {
             let body = html! { div.card.narrow { h1 { "Unsubscribed" } p { (email) " will get no more mail about " (reference) "." } } };
             ui::card_page("Unsubscribed", &st.desk.config.desk.name, body).into_response()

@@ -1,6 +1,7 @@
 //! Bulk jobs (started from the bulk bar, with a progress page) and the Trash
 //! list.
 
+use crate::domain::TicketId;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
@@ -16,7 +17,7 @@ use crate::web::{Agent, AppState, WebResult};
 /// list's search when "all matching" is ticked.
 pub async fn bulk(State(st): State<AppState>, a: Agent, body: Bytes) -> WebResult {
     let f = fields(&body);
-    let ids: Vec<u64> = if field(&f, "all") == "1" {
+    let ids: Vec<TicketId> = if field(&f, "all") == "1" {
         st.desk.search_ids(&a.person, field(&f, "all_query"), 1_000_000)?
     } else {
         f.iter().filter(|(k, _)| k == "id").filter_map(|(_, v)| v.parse().ok()).collect()

@@ -1,6 +1,8 @@
 //! CSV export of any queue view or search (same filters as the list), streamed
 //! page by page so a large view never sits in memory, with a field picker.
 
+use crate::domain::PersonId;
+use crate::domain::TicketId;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
@@ -44,7 +46,7 @@ pub struct ExportParams {
 #[derive(Clone)]
 enum Source {
     Queue(crate::store::TicketQuery),
-    Ids(std::sync::Arc<Vec<u64>>, usize),
+    Ids(std::sync::Arc<Vec<TicketId>>, usize),
 }
 
 /// One CSV field: quoted when needed; a leading = + - @ is defused so a
@@ -84,11 +86,12 @@ pub async fn csv(State(st): State<AppState>, a: Agent, Query(p): Query<ExportPar
             Err(e) => return WebError::from(e).into_response(),
         },
         None => {
-            let mut query =
-                match build_query(&st, &a.person, &p.queue, |s| s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == *id))) {
-                    Ok(q) => q,
-                    Err(e) => return WebError::from(e).into_response(),
-                };
+            let mut query = match build_query(&st, &a.person, &p.queue, |s| {
+                s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == PersonId(*id)))
+            }) {
+                Ok(q) => q,
+                Err(e) => return WebError::from(e).into_response(),
+            };
             query.limit = PAGE;
             query.offset = 0;
             Source::Queue(query)
@@ -117,8 +120,8 @@ pub async fn csv(State(st): State<AppState>, a: Agent, Query(p): Query<ExportPar
                 Ok(x) => x,
                 Err(e) => return Some((Err(std::io::Error::other(e.to_string())), (None, None))),
             };
-            let name = |id: Option<u64>| id.and_then(|i| people.get(&i)).map(|p| p.display()).unwrap_or_default();
-            let email = |id: u64| people.get(&id).map(|p| p.email.clone()).unwrap_or_default();
+            let name = |id: Option<PersonId>| id.and_then(|i| people.get(&i)).map(|p| p.display()).unwrap_or_default();
+            let email = |id: PersonId| people.get(&id).map(|p| p.email.clone()).unwrap_or_default();
             let mut out = String::new();
             for t in &tickets {
                 let row: Vec<String> = fields

@@ -1,6 +1,7 @@
 //! The queue: filters, the views sidebar with live counts, the bulk bar, and
 //! the tickets an agent follows.
 
+use crate::domain::PersonId;
 use std::collections::HashMap;
 
 use axum::extract::{Query, RawQuery, State};
@@ -48,7 +49,7 @@ pub fn build_query(
     };
     let assignee = match nonempty(&p.assignee).unwrap_or("any") {
         "any" | "anyone" => AssigneeFilter::Any,
-        "me" | "mine" => AssigneeFilter::Person(me.id),
+        "me" | "mine" => AssigneeFilter::Person(me.id.0),
         "unassigned" | "none" => AssigneeFilter::Unassigned,
         other => AssigneeFilter::Person(resolve_assignee(other).ok_or_else(|| bad("assignee", other, "me, unassigned, any, or an agent"))?),
     };
@@ -103,7 +104,7 @@ fn queue_link(p: &QueueParams, page: usize) -> String {
     if parts.is_empty() { "/tickets".into() } else { format!("/tickets?{}", parts.join("&")) }
 }
 
-pub(crate) fn ticket_table(st: &AppState, tickets: &[Ticket], people: &HashMap<u64, Person>, show_requester: bool) -> Markup {
+pub(crate) fn ticket_table(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId, Person>, show_requester: bool) -> Markup {
     let cols: Vec<Column> = Column::DEFAULT.iter().copied().filter(|c| show_requester || *c != Column::Requester).collect();
     ticket_list(st, tickets, people, &TableOpts { columns: &cols, select: false, snippets: None })
 }
@@ -114,7 +115,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
     }
     let desk = &st.desk;
     let agents = desk.agents()?;
-    let q = build_query(&st, &a.person, &p, |s| s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == *id)))?;
+    let q = build_query(&st, &a.person, &p, |s| s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == PersonId(*id))))?;
     let page_no = q.offset / q.limit + 1;
     let (tickets, more, people) = desk.queue(&a.person, q)?;
     let cfg = &desk.config.desk;
@@ -275,7 +276,7 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
                 optgroup label="Assign" {
                     option value=(BulkAction::AssignMe.form_value()) { "Assign to me" }
                     option value=(BulkAction::Unassign.form_value()) { "Unassign" }
-                    @for g in &agents { option value=(BulkAction::AssignTo(g.id).form_value()) { "Assign to " (g.display()) } }
+                    @for g in &agents { option value=(BulkAction::AssignTo(g.id.0).form_value()) { "Assign to " (g.display()) } }
                 }
                 optgroup label="Status" { @for s in Status::ALL { option value=(BulkAction::SetStatus(*s).form_value()) { "Status → " (s.label()) } } }
                 optgroup label="Priority" { @for p in Priority::ALL { option value=(BulkAction::SetPriority(*p).form_value()) { "Priority → " (p.label()) } } }

@@ -1,6 +1,7 @@
 //! The search page: one box for free text and tokens, ranked results with
 //! highlighted snippets, saved searches, and a bulk-action bar on the results.
 
+use crate::domain::TicketId;
 use std::collections::HashMap;
 
 use axum::extract::{Form, Query, RawQuery, State};
@@ -13,7 +14,7 @@ use crate::desk::workflow::SearchOutcome;
 use crate::search::query::FIELDS;
 use crate::web::pages::frame;
 use crate::web::ui::{self, csrf_field, page};
-use crate::web::{Agent, AppState, WebResult};
+use crate::web::{Agent, AppState, WebResult, run_as};
 use ui::table::{Column, TableOpts, column_picker, ticket_list};
 
 #[derive(Deserialize, Default)]
@@ -84,7 +85,7 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
     let saved = st.desk.saved_searches(&a.person)?;
     let outcome = if q.is_empty() { None } else { Some(st.desk.search(&a.person, &q, (page_no - 1) * limit, limit)?) };
     if let Some(SearchOutcome::Jump(id)) = &outcome {
-        return Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(*id))).into_response());
+        return Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(TicketId(*id)))).into_response());
     }
     let mut status = StatusCode::OK;
     let link = |n: usize| format!("/search?q={}&cols={}&page={n}", enc(&q), enc(&Column::list_key(&cols)));
@@ -107,7 +108,7 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
         Some(SearchOutcome::Jump(_)) => html! {},
         Some(SearchOutcome::Results(r)) => {
             let tickets: Vec<_> = r.hits.iter().map(|(t, _)| t.clone()).collect();
-            let snippets: HashMap<u64, String> = r.hits.iter().filter_map(|(t, s)| s.clone().map(|s| (t.id, s))).collect();
+            let snippets: HashMap<TicketId, String> = r.hits.iter().filter_map(|(t, s)| s.clone().map(|s| (t.id, s))).collect();
             let more = page_no * limit < r.total;
             html! {
                 @if let Some((done, total)) = r.building {
@@ -198,6 +199,7 @@ pub async fn save(State(st): State<AppState>, a: Agent, Form(f): Form<SaveForm>)
         return Ok(Redirect::to("/tickets").into_response());
     }
     let stored = if f.cols.is_empty() { f.q.clone() } else { format!("{}\u{1f}{}", f.q, f.cols) };
-    st.desk.save_search(&a.person, &f.name, &stored)?;
+    let name = f.name.clone();
+    run_as(&st.desk, &a.person, move |d, me| d.save_search(me, &name, &stored)).await?;
     Ok(Redirect::to(&format!("/search?q={}&cols={}", enc(&f.q), enc(&f.cols))).into_response())
 }

@@ -1,6 +1,7 @@
 //! Actions on one ticket from its side panel: Trash, merge, link, subject
 //! edits with a reason; the related-tickets box; the print view and PDF.
 
+use crate::domain::TicketId;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -10,14 +11,14 @@ use maud::{Markup, html};
 use crate::desk::{DeskError, TicketView};
 use crate::web::pages::{field, fields, refusal, to};
 use crate::web::ui::csrf_field;
-use crate::web::{Agent, AppState, TicketPath, WebError, WebResult};
+use crate::web::{Agent, AppState, TicketPath, WebError, WebResult, run_as};
 
-fn back(st: &AppState, id: u64, done: &str) -> Response {
+fn back(st: &AppState, id: TicketId, done: &str) -> Response {
     to(&format!("/tickets/{}?done={done}", st.desk.reference(id)))
 }
 
 /// A refusal shown on the ticket it concerns.
-fn refused(st: &AppState, a: &Agent, id: u64, e: DeskError) -> WebError {
+fn refused(st: &AppState, a: &Agent, id: TicketId, e: DeskError) -> WebError {
     let r = st.desk.reference(id);
     refusal(st, a, e, "Not done", "queue", (&format!("/tickets/{r}"), &format!("Back to {r}")))
 }
@@ -25,7 +26,7 @@ fn refused(st: &AppState, a: &Agent, id: u64, e: DeskError) -> WebError {
 pub async fn set_trash(State(st): State<AppState>, a: Agent, t: TicketPath, body: Bytes) -> WebResult {
     let id = t.id;
     let on = field(&fields(&body), "on") != "0";
-    match st.desk.set_trashed(&a.person, id, on) {
+    match run_as(&st.desk, &a.person, move |d, me| d.set_trashed(me, id, on)).await {
         Ok(()) => Ok(back(&st, id, if on { "trashed" } else { "restored" })),
         Err(e) => Err(refused(&st, &a, id, e)),
     }
@@ -42,7 +43,7 @@ pub async fn merge(State(st): State<AppState>, a: Agent, t: TicketPath, body: By
             DeskError::Invalid { field: "into", message: "type the reference of the ticket to merge into".into() },
         ));
     };
-    match st.desk.merge(&a.person, id, into) {
+    match run_as(&st.desk, &a.person, move |d, me| d.merge(me, id, into)).await {
         Ok(t) => Ok(back(&st, t.id, "merged")),
         Err(e) => Err(refused(&st, &a, id, e)),
     }
@@ -59,7 +60,8 @@ pub async fn link(State(st): State<AppState>, a: Agent, t: TicketPath, body: Byt
             DeskError::Invalid { field: "other", message: "type the reference of the related ticket".into() },
         ));
     };
-    match st.desk.set_link(&a.person, id, other, field(&f, "on") != "0") {
+    let on = field(&f, "on") != "0";
+    match run_as(&st.desk, &a.person, move |d, me| d.set_link(me, id, other, on)).await {
         Ok(()) => Ok(back(&st, id, "linked")),
         Err(e) => Err(refused(&st, &a, id, e)),
     }
@@ -69,7 +71,8 @@ pub async fn subject(State(st): State<AppState>, a: Agent, t: TicketPath, body: 
     let id = t.id;
     let f = fields(&body);
     let patch = crate::desk::TicketPatch { subject: Some(field(&f, "subject").to_string()), ..Default::default() };
-    match st.desk.update_ticket_because(&a.person, id, patch, field(&f, "reason")) {
+    let reason = field(&f, "reason").to_string();
+    match run_as(&st.desk, &a.person, move |d, me| d.update_ticket_because(me, id, patch, &reason)).await {
         Ok(_) => Ok(back(&st, id, "saved")),
         Err(e) => Err(refused(&st, &a, id, e)),
     }

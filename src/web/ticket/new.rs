@@ -11,7 +11,7 @@ use crate::domain::time::Date;
 use crate::domain::{Channel, Person, Priority};
 use crate::web::pages::frame;
 use crate::web::ui::{self, csrf_field, options, page};
-use crate::web::{Agent, AppState, WebError, WebResult};
+use crate::web::{Agent, AppState, WebError, WebResult, run_as};
 
 // ---------------------------------------------------------------- new ticket
 
@@ -112,6 +112,6 @@ pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<N
         })
     })()
     .map_err(show_error)?;
-    let t = st.desk.create_ticket(&a.person, new).map_err(show_error)?;
+    let t = run_as(&st.desk, &a.person, move |d, me| d.create_ticket(me, new)).await.map_err(show_error)?;
     Ok(Redirect::to(&format!("/tickets/{}?done=created", st.desk.reference(t.id))).into_response())
 }

@@ -1,6 +1,8 @@
 //! The ticket page: the thread, the reply box (with collision check and
 //! attachments), the side panel's field edits, canned responses, following.
 
+use crate::domain::PersonId;
+use crate::domain::TicketId;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -13,7 +15,7 @@ use crate::domain::time::Date;
 use crate::domain::{EntryKind, Person, Priority, Status};
 use crate::web::pages::{frame, nonempty};
 use crate::web::ui::{self, csrf_field, options, page, priority_badge, status_badge};
-use crate::web::{Agent, AppState, TicketPath, WebError, WebResult, blocking, status_of};
+use crate::web::{Agent, AppState, TicketPath, WebError, WebResult, blocking, run_as, status_of};
 
 /// "12 KB" style sizes.
 fn human_size(n: u64) -> String {
@@ -34,7 +36,7 @@ struct TicketPage {
 }
 
 /// Loads the page's data; a merged-away reference redirects to the survivor.
-fn load(st: &AppState, a: &Agent, id: u64) -> Result<TicketPage, WebError> {
+fn load(st: &AppState, a: &Agent, id: TicketId) -> Result<TicketPage, WebError> {
     let v = match st.desk.ticket_view(&a.person, id) {
         Err(DeskError::NotFound) => {
             let to = st.desk.survivor(id)?;
@@ -313,7 +315,7 @@ pub struct ReplyForm {
 }
 
 /// Re-renders the ticket page with an error and the user's draft kept.
-fn ticket_error(st: &AppState, a: &Agent, id: u64, e: DeskError, draft: &str) -> WebError {
+fn ticket_error(st: &AppState, a: &Agent, id: TicketId, e: DeskError, draft: &str) -> WebError {
     if matches!(e, DeskError::NotFound | DeskError::Store(_)) {
         return e.into();
     }
@@ -427,7 +429,7 @@ fn parse_patch(f: &UpdateForm) -> Result<TicketPatch, DeskError> {
         assignee: match &f.assignee {
             None => None,
             Some(s) if s.trim().is_empty() => Some(None),
-            Some(s) => Some(Some(s.trim().parse::<u64>().map_err(|_| bad("assignee", s))?)),
+            Some(s) => Some(Some(PersonId(s.trim().parse::<u64>().map_err(|_| bad("assignee", s))?))),
         },
         due: match &f.due {
             None => None,
@@ -465,6 +467,7 @@ pub struct FollowForm {
 
 pub async fn follow(State(st): State<AppState>, a: Agent, t: TicketPath, Form(f): Form<FollowForm>) -> WebResult {
     let id = t.id;
-    st.desk.set_following(&a.person, id, f.on == "1")?;
+    let on = f.on == "1";
+    run_as(&st.desk, &a.person, move |d, me| d.set_following(me, id, on)).await?;
     Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(id))).into_response())
 }

@@ -1,6 +1,7 @@
 //! The ticket list every view, search and requester page shows: choosable
 //! columns, optional selection boxes (bulk actions) and search snippets.
 
+use crate::domain::{PersonId, TicketId};
 use std::collections::HashMap;
 
 use maud::{Markup, PreEscaped, html};
@@ -93,12 +94,12 @@ pub struct TableOpts<'a> {
     pub columns: &'a [Column],
     /// Checkboxes that belong to the form with id `bulk`.
     pub select: bool,
-    pub snippets: Option<&'a HashMap<u64, String>>,
+    pub snippets: Option<&'a HashMap<TicketId, String>>,
 }
 
-pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<u64, Person>, o: &TableOpts) -> Markup {
+pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId, Person>, o: &TableOpts) -> Markup {
     let now = st.desk.now();
-    let name = |id: Option<u64>| id.and_then(|i| people.get(&i)).map(|p| p.display());
+    let name = |id: Option<PersonId>| id.and_then(|i| people.get(&i)).map(|p| p.display());
     let secondary = |c: Column| !matches!(c, Column::Status);
     html! {
         table.tickets {

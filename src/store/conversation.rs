@@ -1,0 +1,83 @@
+//! The conversation around a ticket in the store: which Message-IDs point
+//! at it, the mail metadata of its entries, its followers and collaborators.
+
+use redb::ReadableTable;
+
+use super::{COLLABORATORS, ENTRY_MAIL, FOLLOWERS, FOLLOWING, MESSAGE_IDS, MailMeta, Result, Write, codec};
+use crate::domain::{PersonId, TicketId};
+
+impl Write {
+    /// The ticket a Message-ID belongs to (compared case-insensitively).
+    pub fn message_ticket(&self, message_id: &str) -> Result<Option<TicketId>> {
+        let t = self.tx.open_table(MESSAGE_IDS)?;
+        Ok(t.get(message_id.to_lowercase().as_str())?.map(|v| v.value()).map(TicketId))
+    }
+
+    pub fn put_message_id(&mut self, message_id: &str, ticket: TicketId) -> Result<()> {
+        let ticket = ticket.0;
+        if !message_id.is_empty() && message_id.len() < 1000 {
+            self.tx.open_table(MESSAGE_IDS)?.insert(message_id.to_lowercase().as_str(), ticket)?;
+        }
+        Ok(())
+    }
+
+    pub fn put_entry_mail(&mut self, ticket: TicketId, seq: u32, meta: &MailMeta) -> Result<()> {
+        let ticket = ticket.0;
+        self.tx.open_table(ENTRY_MAIL)?.insert((ticket, seq), codec::encode(meta).as_slice())?;
+        Ok(())
+    }
+
+    /// Starts or stops following; returns whether anything changed.
+    pub fn set_following(&mut self, ticket: TicketId, person: PersonId, on: bool) -> Result<bool> {
+        let ticket = ticket.0;
+        let person = person.0;
+        let mut f = self.tx.open_table(FOLLOWERS)?;
+        let mut g = self.tx.open_table(FOLLOWING)?;
+        let changed = if on { f.insert((ticket, person), ())?.is_none() } else { f.remove((ticket, person))?.is_some() };
+        if on {
+            g.insert((person, ticket), ())?;
+        } else {
+            g.remove((person, ticket))?;
+        }
+        Ok(changed)
+    }
+
+    /// Agents following a ticket.
+    pub fn followers(&self, ticket: TicketId) -> Result<Vec<PersonId>> {
+        let ticket = ticket.0;
+        let t = self.tx.open_table(FOLLOWERS)?;
+        let mut out = Vec::new();
+        for row in t.range((ticket, 0)..=(ticket, u64::MAX))? {
+            out.push(row?.0.value().1);
+        }
+        Ok(out.into_iter().map(PersonId).collect())
+    }
+
+    pub fn remove_collaborator(&mut self, ticket: TicketId, person: PersonId) -> Result<bool> {
+        let ticket = ticket.0;
+        let person = person.0;
+        Ok(self.tx.open_table(COLLABORATORS)?.remove((ticket, person))?.is_some())
+    }
+
+    pub fn add_collaborator(&mut self, ticket: TicketId, person: PersonId) -> Result<bool> {
+        let ticket = ticket.0;
+        let person = person.0;
+        Ok(self.tx.open_table(COLLABORATORS)?.insert((ticket, person), ())?.is_none())
+    }
+
+    /// Email addresses of a ticket's collaborators.
+    pub fn collaborator_emails(&self, ticket: TicketId) -> Result<Vec<String>> {
+        let ticket = ticket.0;
+        let ids: Vec<u64> = {
+            let t = self.tx.open_table(COLLABORATORS)?;
+            t.range((ticket, 0)..=(ticket, u64::MAX))?.map(|r| r.map(|(k, _)| k.value().1)).collect::<std::result::Result<_, _>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(p) = self.person(PersonId(id))? {
+                out.push(p.email);
+            }
+        }
+        Ok(out)
+    }
+}
