@@ -27,7 +27,44 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
     let _xfsz = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(25))
         .map_err(|e| tracing::warn!("cannot take over SIGXFSZ: {e}"))
         .ok();
-    let desk = open_desk(cfg.clone(), Arc::new(SystemClock))?;
+    let running = start(cfg, Arc::new(SystemClock)).await?;
+    shutdown_signal().await;
+    say(format_args!("frontdesk: stopping"));
+    running.stop().await;
+    say(format_args!("frontdesk: stopped"));
+    Ok(())
+}
+
+/// A desk serving HTTP (and SMTP when enabled) inside this process.
+pub struct Running {
+    pub desk: Arc<Desk>,
+    /// Where the web UI and API listen (the real port when `server.http` asked for port 0).
+    pub http: SocketAddr,
+    pub smtp: Option<SocketAddr>,
+    /// The first admin's one-time setup token, when there is no admin yet.
+    pub setup_token: Option<String>,
+    http_task: tokio::task::JoinHandle<std::io::Result<()>>,
+    smtp_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Graceful shutdown: workers are told to stop and the change feed
+    /// closes, HTTP stops accepting and finishes open requests, SMTP
+    /// transactions in flight finish (15 s at most).
+    pub async fn stop(self) {
+        self.desk.stop();
+        let _ = self.http_task.await;
+        if let Some(task) = self.smtp_task {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(15), task).await;
+        }
+    }
+}
+
+/// Opens the data directory, binds every listener, starts the workers and
+/// serves on the current runtime; `clock` is the one source of "now" (the
+/// tests pass a `ManualClock`).
+pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Running> {
+    let desk = open_desk(cfg.clone(), clock)?;
     let listener = tokio::net::TcpListener::bind(&cfg.server.http)
         .await
         .with_context(|| format!("cannot listen on {} (server.http)", cfg.server.http))?;
@@ -91,7 +128,7 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
     let spooler = crate::mail::spool::Spooler::start(desk.clone());
     // Mail left in the spool by the previous run is processed first.
     crate::mail::worker::start(desk.clone(), stats.clone());
-    let mut smtp_task = None;
+    let (mut smtp_task, mut smtp_addr) = (None, None);
     if let Some(smtp_listener) = smtp_listener {
         let tls = match crate::mail::tls::server_config(&cfg) {
             Ok(t) => Some(t),
@@ -100,32 +137,25 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
                 None
             }
         };
-        let smtp_addr = smtp_listener.local_addr()?;
+        let bound = smtp_listener.local_addr()?;
+        smtp_addr = Some(bound);
         let mailboxes: Vec<&str> = cfg.mailbox.iter().map(|m| m.address.as_str()).collect();
         say(format_args!(
-            "frontdesk: mail (SMTP{}) on smtp://{smtp_addr} for {}",
+            "frontdesk: mail (SMTP{}) on smtp://{bound} for {}",
             if tls.is_some() { ", STARTTLS" } else { "" },
             if mailboxes.is_empty() { "no mailbox yet: add [[mailbox]] to the config".to_string() } else { mailboxes.join(", ") }
         ));
         let server = crate::mail::smtp::Server::new(cfg.clone(), spooler.clone(), tls, stats.clone());
         smtp_task = Some(tokio::spawn(server.run(smtp_listener)));
     }
-    let app = crate::web::router(desk.clone(), setup_token, stats);
-    // Shutdown (Ctrl-C, SIGTERM): stop accepting HTTP and SMTP, end event
-    // streams, let SMTP transactions in flight finish, then let the workers
-    // commit what they hold.
-    let stopper = desk.clone();
-    let on_signal = async move {
-        shutdown_signal().await;
-        say(format_args!("frontdesk: stopping"));
-        stopper.stop();
-    };
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(on_signal).await?;
-    if let Some(task) = smtp_task {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(15), task).await;
-    }
-    say(format_args!("frontdesk: stopped"));
-    Ok(())
+    let app = crate::web::router(desk.clone(), setup_token.clone(), stats);
+    let stopping = desk.clone();
+    let http_task = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move { stopping.jobs.stopped().await })
+            .await
+    });
+    Ok(Running { desk, http: addr, smtp: smtp_addr, setup_token, http_task, smtp_task })
 }
 
 /// Prints an operator message on stdout; a closed stdout (the parent went away)
