@@ -12,6 +12,8 @@ pub mod intake;
 pub mod mail;
 pub(crate) mod notify;
 pub mod outbox;
+pub mod people;
+pub mod portal;
 pub mod print;
 pub mod templates;
 pub mod walls;

@@ -4,7 +4,7 @@
 //! delivery itself is `mail/outbound`.
 
 use super::{Desk, Result};
-use crate::domain::{Event, Timestamp};
+use crate::domain::{Event, Person, Timestamp};
 use crate::store::{OutMail, Write};
 
 /// What became of one recipient of one attempt.
@@ -99,5 +99,57 @@ impl Desk {
             }
             Ok(())
         }
+    }
+}
+
+impl Desk {
+    /// Queued and failed mail, newest first (admins only).
+    pub fn outbox(&self, actor: &Person, max: usize) -> Result<Vec<OutMail>> {
+        if !actor.is_admin() {
+            return Err(super::DeskError::NotFound);
+        }
+        Ok(self.store.read()?.outbox_all(max)?)
+    }
+
+    /// Sends a queued or failed mail again now.
+    pub fn outbox_retry(&self, actor: &Person, id: u64) -> Result<()> {
+        if !actor.is_admin() {
+            return Err(super::DeskError::NotFound);
+        }
+        let now = self.now();
+        self.store.write(|w| {
+            let old = w.outmail(id)?.ok_or(super::DeskError::NotFound)?;
+            let mut m = old.clone();
+            m.failed = false;
+            m.next_attempt = now;
+            if m.pending.is_empty() {
+                m.pending = m.to.iter().chain(&m.cc).cloned().collect();
+            }
+            // A retried mail gets a fresh queue lifetime.
+            m.created_at = now;
+            w.put_outmail(Some(&old), &mut m)?;
+            Ok(())
+        })
+    }
+
+    /// Drops a queued or failed mail; the ticket records it.
+    pub fn outbox_discard(&self, actor: &Person, id: u64) -> Result<()> {
+        if !actor.is_admin() {
+            return Err(super::DeskError::NotFound);
+        }
+        let now = self.now();
+        self.store.write(|w| {
+            let m = w.outmail(id)?.ok_or(super::DeskError::NotFound)?;
+            w.delete_outmail(&m)?;
+            if let Some(t) = m.ticket {
+                let ev = crate::domain::Event::MailFailed {
+                    kind: m.kind.clone(),
+                    to: m.pending.clone(),
+                    reason: format!("discarded by {}", actor.display()),
+                };
+                w.append_entry(&mut Self::event(t, Some(actor.id), ev, now))?;
+            }
+            Ok(())
+        })
     }
 }

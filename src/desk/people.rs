@@ -1,0 +1,78 @@
+//! People from the desk's side: a requester's name and the agents' notes
+//! about them, merging two requesters, and following merges. Who may see
+//! whom is `walls`.
+
+use super::{Desk, DeskError, Result, invalid};
+use crate::domain::{Event, Person, PersonId};
+
+impl Desk {
+    /// Edits a requester's name and the agents' notes about them.
+    pub fn update_person(&self, actor: &Person, id: PersonId, name: &str, notes: &str) -> Result<Person> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        self.check_person_within(actor, id.0)?;
+        let name = name.trim();
+        if name.chars().count() > 200 {
+            return Err(invalid("name", "at most 200 characters"));
+        }
+        if notes.len() > 20_000 {
+            return Err(invalid("notes", "at most 20 000 bytes"));
+        }
+        self.store.write(|w| {
+            let mut p = w.person(id)?.ok_or(DeskError::NotFound)?;
+            if p.is_staff() && !actor.is_admin() {
+                return Err(DeskError::Forbidden("agents are edited by admins under Agents".into()));
+            }
+            if p.name != name {
+                p.name = name.to_string();
+                w.put_person(&p)?;
+            }
+            w.set_person_notes(id, notes)?;
+            Ok(p)
+        })
+    }
+
+    /// Merges two requesters (one customer, two addresses): `from`'s tickets move
+    /// to `into`, and mail from either address is `into`'s from now on.
+    pub fn merge_people(&self, actor: &Person, from: PersonId, into_email: &str) -> Result<Person> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        let email = into_email.trim().to_lowercase();
+        self.check_person_within(actor, from.0)?;
+        if let Some(dst) = self.store.read()?.person_by_email(&email)? {
+            self.check_person_within(actor, dst.id.0)?;
+        }
+        let now = self.now();
+        self.store.write(|w| {
+            let src = w.person(from)?.ok_or(DeskError::NotFound)?;
+            let dst = w.person_by_email(&email)?.ok_or_else(|| invalid("into", format!("nobody has the address {email:?}")))?;
+            let dst = w.person(w.person_survivor(dst.id)?)?.ok_or(DeskError::NotFound)?;
+            if src.id == dst.id {
+                return Err(invalid("into", "a person cannot be merged into themselves"));
+            }
+            if src.is_staff() || dst.is_staff() {
+                return Err(invalid("into", "only requesters can be merged, not agents"));
+            }
+            let ids = w.merge_people(&src, &dst)?;
+            let what = Event::RequesterMerged {
+                from: format!("{} <{}>", src.display(), src.email),
+                to: format!("{} <{}>", dst.display(), dst.email),
+            };
+            for id in ids {
+                w.append_entry(&mut Self::event(id, Some(actor.id), what.clone(), now))?;
+            }
+            Ok(dst)
+        })
+    }
+
+    pub fn person_notes(&self, actor: &Person, id: PersonId) -> Result<String> {
+        self.person(actor, id)?;
+        Ok(self.store.read()?.person_notes(id)?)
+    }
+
+    pub fn person_survivor(&self, id: PersonId) -> Result<PersonId> {
+        Ok(self.store.read()?.person_survivor(id)?)
+    }
+}
