@@ -1,7 +1,6 @@
 //! People and authentication: passwords (argon2id), login throttling, sessions,
 //! API tokens, and the admin's agent management.
 
-use crate::domain::PersonId;
 use std::collections::HashMap;
 
 use argon2::Argon2;
@@ -9,7 +8,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 
 use super::{Desk, DeskError, Result, invalid};
 use crate::domain::people::normalize_email;
-use crate::domain::{Person, Role};
+use crate::domain::{Person, PersonId, Role};
 use crate::store::{ApiToken, Session};
 
 /// HMAC-SHA256 (RFC 2104) of `msg` under `key`.

@@ -1,10 +1,10 @@
 //! The desk's health for `/healthz`: the store answers, every supervised
 //! worker runs, and accepted mail does not wait in the spool too long.
 
-use crate::domain::TicketId;
 use serde_json::json;
 
 use super::Desk;
+use crate::domain::TicketId;
 use crate::jobs::WorkerStatus;
 
 /// One health report.

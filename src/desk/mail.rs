@@ -9,8 +9,7 @@ use super::notify::Notice;
 use super::{Desk, DeskError, Result};
 use crate::domain::mail::{Mailbox, ParsedMail, subject_reference};
 use crate::domain::thread::AttachmentRef;
-use crate::domain::{Channel, EntryKind, Event, Person, Status, ThreadEntry, Ticket, Timestamp};
-use crate::domain::{PersonId, TicketId};
+use crate::domain::{Channel, EntryKind, Event, Person, PersonId, Status, ThreadEntry, Ticket, TicketId, Timestamp};
 use crate::store::{JunkMail, MailMeta, SpoolEntry, Write};
 
 /// Most bounces and auto-replies recorded on one ticket per hour.

@@ -19,7 +19,6 @@ pub mod templates;
 pub mod walls;
 pub mod workflow;
 
-use crate::domain::{PersonId, TicketId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -27,7 +26,9 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::domain::ticket::normalize_tags;
 use crate::domain::time::Date;
-use crate::domain::{Channel, EntryKind, Event, Person, Priority, Role, Status, ThreadEntry, Ticket, TicketRef, Timestamp};
+use crate::domain::{
+    Channel, EntryKind, Event, Person, PersonId, Priority, Role, Status, ThreadEntry, Ticket, TicketId, TicketRef, Timestamp,
+};
 use crate::store::{Store, StoreError, TicketQuery, Write};
 
 /// Why a command was refused. Each maps to a clear HTTP answer.

@@ -10,8 +10,7 @@
 //! - counts made only of tickets in the agent's departments.
 
 use super::{Desk, DeskError, Result};
-use crate::domain::Person;
-use crate::domain::PersonId;
+use crate::domain::{Person, PersonId};
 use crate::store::{JunkMail, Read, TicketQuery};
 
 /// Most tickets of one requester looked at to decide a wall.

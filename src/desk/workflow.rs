@@ -1,13 +1,11 @@
-//! Agent workflow operations beyond single-ticket edits: search, merge and
-//! link, Trash, saved searches, personal canned responses and people edits.
+//! Agent workflow operations beyond single-ticket edits: search, saved
+//! searches and sidebar counts, merge and link, Trash, bulk jobs.
 
-use crate::domain::PersonId;
-use crate::domain::TicketId;
 use std::collections::HashMap;
 
 use super::{Desk, DeskError, Result, invalid};
 use crate::domain::query::{self, Parsed, SearchError};
-use crate::domain::{BulkAction, EntryKind, Event, Person, Ticket, Timestamp};
+use crate::domain::{BulkAction, EntryKind, Event, Person, PersonId, Ticket, TicketId, Timestamp};
 
 /// What the search box leads to.
 pub enum SearchOutcome {

@@ -9,8 +9,6 @@
 
 pub use crate::domain::query;
 
-use crate::domain::PersonId;
-use crate::domain::TicketId;
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -23,7 +21,7 @@ use tantivy::schema::{Field, INDEXED, IndexRecordOption, NumericOptions, STORED,
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
 
-use crate::domain::{EntryKind, Person};
+use crate::domain::{EntryKind, Person, PersonId, TicketId};
 use crate::store::{Read, Store, StoreError};
 use query::{Filter, Parsed, Text};
 

@@ -11,12 +11,11 @@
 //! A newer binary migrates an older data directory in one transaction; a data
 //! directory from a newer binary is refused rather than misread.
 
-use crate::domain::{PersonId, TicketId};
 use redb::{Database, ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
 use super::{META, Result, SCHEMA_VERSION, StoreError, TICKETS, codec};
-use crate::domain::{Channel, Priority, Status, Ticket, Timestamp};
+use crate::domain::{Channel, PersonId, Priority, Status, Ticket, TicketId, Timestamp};
 
 /// A ticket as schema 1 stored it.
 #[derive(Debug, Clone, Serialize, Deserialize)]

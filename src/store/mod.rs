@@ -16,7 +16,6 @@ pub mod spool;
 mod tokens;
 mod workflow;
 
-use crate::domain::{PersonId, TicketId};
 use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 
 pub use db::Store;
@@ -25,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 pub use spool::{SPOOL_FILE, SpoolLog};
 
-use crate::domain::{Person, ThreadEntry, Ticket, Timestamp};
+use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 
 pub use query::{AssigneeFilter, Sort, TicketQuery};
 pub use tokens::TOKEN_ID_LEN;

@@ -5,11 +5,10 @@
 //! (plus one, to know whether more follow) is collected. Page 1 of a queue never
 //! scans all tickets unless the filters match almost nothing.
 
-use crate::domain::PersonId;
 use redb::{ReadTransaction, ReadableTable};
 
 use super::{IDX_ASSIGNEE, IDX_DEPARTMENT, IDX_PRIORITY, IDX_REQUESTER, IDX_STATUS, IDX_UPDATED, Result, TICKETS, codec};
-use crate::domain::{Priority, Status, Ticket};
+use crate::domain::{PersonId, Priority, Status, Ticket};
 
 /// Who a ticket is assigned to, as a filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

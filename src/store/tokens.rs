@@ -1,10 +1,10 @@
 //! API tokens: listed and revoked by their id (the first 12 hex digits of
 //! the token's hash; the token itself is never stored).
 
-use crate::domain::PersonId;
 use redb::ReadableTable;
 
 use super::{API_TOKENS, ApiToken, Read, Result, Write, codec};
+use crate::domain::PersonId;
 
 /// Characters of the token hash that name a token.
 pub const TOKEN_ID_LEN: usize = 12;

@@ -5,11 +5,10 @@
 //! ticket change, so the search index can never miss one: a ticket id leaves the
 //! queue only after the indexer committed it, and only if no newer change came.
 
-use crate::domain::{PersonId, TicketId};
 use redb::{ReadableTable, TableDefinition};
 
 use super::{ENTRIES, ENTRY_MAIL, IDX_REQUESTER, Read, Result, THREAD_IDS, TICKETS, Write, codec};
-use crate::domain::{Ticket, Timestamp};
+use crate::domain::{PersonId, Ticket, TicketId, Timestamp};
 
 /// Tickets waiting to be (re)indexed: ticket id → change generation.
 pub(crate) const INDEX_QUEUE: TableDefinition<u64, u64> = TableDefinition::new("index_queue");

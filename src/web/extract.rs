@@ -3,7 +3,6 @@
 //! `TicketPath` (the `{reference}` of a ticket route, parsed) and `ApiUser`
 //! (the agent behind an API bearer token).
 
-use crate::domain::TicketId;
 use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Path};
@@ -11,7 +10,7 @@ use axum::http::request::Parts;
 
 use super::{AppState, WebError};
 use crate::desk::DeskError;
-use crate::domain::Person;
+use crate::domain::{Person, TicketId};
 
 /// The logged-in agent.
 #[derive(Clone)]

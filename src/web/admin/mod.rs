@@ -1,7 +1,6 @@
 //! Admin pages: add, edit, deactivate and reset agents. Agents who are not
 //! admins get a 404 here (they may not see these pages), enforced in `desk`.
 
-use crate::domain::PersonId;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -12,7 +11,7 @@ use serde::Deserialize;
 
 use crate::desk::DeskError;
 use crate::desk::auth::{MIN_PASSWORD_CHARS, NewAgent};
-use crate::domain::{Person, Role};
+use crate::domain::{Person, PersonId, Role};
 use crate::web::pages::{frame, to};
 use crate::web::ui::{self, Frame, csrf_field, page};
 use crate::web::{Admin, Agent, AppState, WebError, WebResult, run_as, status_of};

@@ -2,8 +2,6 @@
 //! `desk`); errors are `WebError`s, drawn as JSON `{"error": "...", "field": "..."}`
 //! with a 4xx code by `web::error`.
 
-use crate::domain::PersonId;
-use crate::domain::TicketId;
 use std::collections::HashMap;
 
 use axum::Router;
@@ -16,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use crate::desk::{NewTicket, TicketPatch, TicketView};
 use crate::domain::time::Date;
-use crate::domain::{Channel, Person, Priority, Status, Ticket};
+use crate::domain::{Channel, Person, PersonId, Priority, Status, Ticket, TicketId};
 use crate::web::queue::list::{QueueParams, build_query};
 use crate::web::{ApiUser, AppState, WebError, WebResult, run_as};
 

@@ -1,7 +1,6 @@
 //! People in the agent UI: the requester directory and pages (edit, merge),
 //! and the jump box that finds a ticket or a person.
 
-use crate::domain::{PersonId, TicketId};
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -12,6 +11,7 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::desk::DeskError;
+use crate::domain::{PersonId, TicketId};
 use crate::store::TicketQuery;
 use crate::web::pages::frame;
 use crate::web::queue::list::{QueueParams, ticket_table};

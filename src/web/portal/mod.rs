@@ -2,7 +2,6 @@
 //! status, reached by the signed, expiring link in the desk's mail, with a box
 //! to reply. No login; the link is the key, and it never shows internal notes.
 
-use crate::domain::PersonId;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -13,6 +12,7 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::desk::DeskError;
+use crate::domain::PersonId;
 use crate::web::ui::{self, status_badge};
 use crate::web::{AppState, PRE_COOKIE, WebError, blocking, cookie, set_cookie};
 

@@ -1,14 +1,13 @@
 //! Bulk jobs (started from the bulk bar, with a progress page) and the Trash
 //! list.
 
-use crate::domain::TicketId;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use maud::html;
 
 use crate::desk::DeskError;
-use crate::domain::BulkAction;
+use crate::domain::{BulkAction, TicketId};
 use crate::web::pages::{field, fields, frame, refusal, to};
 use crate::web::ui::{self, csrf_field, page};
 use crate::web::{Agent, AppState, WebResult};

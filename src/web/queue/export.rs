@@ -1,8 +1,6 @@
 //! CSV export of any queue view or search (same filters as the list), streamed
 //! page by page so a large view never sits in memory, with a field picker.
 
-use crate::domain::PersonId;
-use crate::domain::TicketId;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
@@ -11,6 +9,7 @@ use serde::Deserialize;
 
 use super::list::{QueueParams, build_query};
 use crate::desk::DeskError;
+use crate::domain::{PersonId, TicketId};
 use crate::web::{Agent, AppState, WebError};
 
 /// Every exportable column: (name in `fields=`, header).

@@ -1,7 +1,6 @@
 //! The queue: filters, the views sidebar with live counts, the bulk bar, and
 //! the tickets an agent follows.
 
-use crate::domain::PersonId;
 use std::collections::HashMap;
 
 use axum::extract::{Query, RawQuery, State};
@@ -10,7 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::desk::DeskError;
-use crate::domain::{BulkAction, Person, Priority, Status, Ticket};
+use crate::domain::{BulkAction, Person, PersonId, Priority, Status, Ticket};
 use crate::store::{AssigneeFilter, Sort, TicketQuery};
 use crate::web::pages::{frame, nonempty};
 use crate::web::ui::table::{Column, TableOpts, ticket_list};

@@ -1,7 +1,6 @@
 //! The search page: one box for free text and tokens, ranked results with
 //! highlighted snippets, saved searches, and a bulk-action bar on the results.
 
-use crate::domain::TicketId;
 use std::collections::HashMap;
 
 use axum::extract::{Form, Query, RawQuery, State};
@@ -11,6 +10,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::desk::workflow::SearchOutcome;
+use crate::domain::TicketId;
 use crate::search::query::FIELDS;
 use crate::web::pages::frame;
 use crate::web::ui::{self, csrf_field, page};

@@ -1,7 +1,6 @@
 //! Actions on one ticket from its side panel: Trash, merge, link, subject
 //! edits with a reason; the related-tickets box; the print view and PDF.
 
-use crate::domain::TicketId;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -9,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
 use crate::desk::{DeskError, TicketView};
+use crate::domain::TicketId;
 use crate::web::pages::{field, fields, refusal, to};
 use crate::web::ui::csrf_field;
 use crate::web::{Agent, AppState, TicketPath, WebError, WebResult, run_as};

@@ -1,8 +1,6 @@
 //! The ticket page: the thread, the reply box (with collision check and
 //! attachments), the side panel's field edits, canned responses, following.
 
-use crate::domain::PersonId;
-use crate::domain::TicketId;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -12,7 +10,7 @@ use serde::Deserialize;
 
 use crate::desk::{DeskError, TicketPatch, TicketView};
 use crate::domain::time::Date;
-use crate::domain::{EntryKind, Person, Priority, Status};
+use crate::domain::{EntryKind, Person, PersonId, Priority, Status, TicketId};
 use crate::web::pages::{frame, nonempty};
 use crate::web::ui::{self, csrf_field, options, page, priority_badge, status_badge};
 use crate::web::{Agent, AppState, TicketPath, WebError, WebResult, blocking, run_as, status_of};

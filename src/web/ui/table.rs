@@ -1,13 +1,12 @@
 //! The ticket list every view, search and requester page shows: choosable
 //! columns, optional selection boxes (bulk actions) and search snippets.
 
-use crate::domain::{PersonId, TicketId};
 use std::collections::HashMap;
 
 use maud::{Markup, PreEscaped, html};
 
 use super::{priority_badge, status_badge};
-use crate::domain::{Person, Ticket};
+use crate::domain::{Person, PersonId, Ticket, TicketId};
 use crate::web::AppState;
 
 /// A column an agent can show or hide.
