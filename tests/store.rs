@@ -76,7 +76,7 @@ fn schema_1_data_dir_is_migrated_and_keeps_its_data() {
     assert_eq!(r.status_count(Status::Pending).unwrap(), 1);
     // Schema 3 counts per assignee for the sidebar: every fixture ticket is agent 1's.
     let active = tickets.iter().filter(|t| t.status.is_active()).count() as u64;
-    assert_eq!(r.active_count_of(PersonId(1)).unwrap(), active);
+    assert_eq!(r.active_count_of(Some(PersonId(1))).unwrap(), active);
     drop(r);
     drop(store);
 

@@ -404,7 +404,7 @@ impl Desk {
     /// CC'd and To'd people (not the desk, not the requester, not staff) follow the ticket.
     /// At most `limits.collaborators_max` per ticket: addresses beyond it are
     /// not even recorded as people, and one event says how many were left out.
-    fn add_collaborators(&self, w: &mut Write, t: &Ticket, m: &ParsedMail, actor: Option<u64>, now: Timestamp) -> Result<()> {
+    fn add_collaborators(&self, w: &mut Write, t: &Ticket, m: &ParsedMail, actor: Option<PersonId>, now: Timestamp) -> Result<()> {
         let max = self.config.limits.collaborators_max;
         let mut count = w.collaborator_emails(t.id)?.len();
         let mut refused = 0usize;
@@ -428,16 +428,11 @@ impl Desk {
             };
             if w.add_collaborator(t.id, p.id)? {
                 count += 1;
-                w.append_entry(&mut Self::event(t.id, actor.map(PersonId), Event::CollaboratorAdded { who: display(mb) }, now))?;
+                w.append_entry(&mut Self::event(t.id, actor, Event::CollaboratorAdded { who: display(mb) }, now))?;
             }
         }
         if refused > 0 {
-            w.append_entry(&mut Self::event(
-                t.id,
-                actor.map(PersonId),
-                Event::CollaboratorsRefused { count: refused as u64, limit: max as u64 },
-                now,
-            ))?;
+            w.append_entry(&mut Self::event(t.id, actor, Event::CollaboratorsRefused { count: refused as u64, limit: max as u64 }, now))?;
         }
         Ok(())
     }
@@ -506,7 +501,7 @@ impl Desk {
             w.append_entry(&mut Self::event(old.id, Some(author.id), Event::Assigned { from, to: Some(a.display()) }, now))?;
             t.assignee = Some(a.id);
         }
-        self.add_collaborators(w, &t, m, Some(author.id.0), now)?;
+        self.add_collaborators(w, &t, m, Some(author.id), now)?;
         w.put_ticket(Some(&old), &t)?;
         let notice = match (author.is_staff(), as_note) {
             (true, true) => Notice::Note { entry: &entry },
@@ -595,7 +590,7 @@ impl Desk {
         let forwarded_by = if forwarded.is_some() { sender.as_ref().map(|p| p.display()) } else { None };
         self.put_mail_meta_by(w, t.id.0, entry.seq, m, raw_blob, &cids, forwarded_by)?;
         if forwarded.is_none() {
-            self.add_collaborators(w, &t, m, creator.map(|i| i.0), now)?;
+            self.add_collaborators(w, &t, m, creator, now)?;
         }
         if let Some(old) = closed {
             let (new_ref, old_ref) = (self.reference(t.id), self.reference(old.id));

@@ -59,7 +59,7 @@ impl Desk {
         expires: i64,
         sig: &str,
     ) -> Result<(Ticket, Vec<(String, ThreadEntry)>)> {
-        let (t, _) = self.portal_ticket(id, (person.map(|i| i.0)).map(PersonId), expires, sig)?;
+        let (t, _) = self.portal_ticket(id, person, expires, sig)?;
         let r = self.store.read()?;
         let mut out = Vec::new();
         for e in r.entries(id)?.into_iter().filter(|e| e.kind == EntryKind::Reply) {
@@ -79,7 +79,7 @@ impl Desk {
     /// ticket page; the entry is theirs.
     pub fn portal_reply(&self, id: TicketId, person: Option<PersonId>, expires: i64, sig: &str, body: &str) -> Result<ThreadEntry> {
         let body = self.check_body("body", body, true)?;
-        let (old, who) = self.portal_ticket(id, (person.map(|i| i.0)).map(PersonId), expires, sig)?;
+        let (old, who) = self.portal_ticket(id, person, expires, sig)?;
         if old.is_closed() {
             return Err(super::DeskError::Conflict("this ticket is closed; please write to us by email to open a new one".into()));
         }

@@ -216,8 +216,8 @@ impl Desk {
             });
         }
         Ok(SidebarCounts {
-            my_open: r.active_count_of(actor.id)?,
-            unassigned: r.active_count_of(PersonId(0))?,
+            my_open: r.active_count_of(Some(actor.id))?,
+            unassigned: r.active_count_of(None)?,
             urgent_unassigned: r.urgent_unassigned_count()?,
             following: r.following(actor.id)?.len() as u64,
             by_status,
@@ -428,12 +428,7 @@ impl Desk {
             BulkAction::AssignMe => "assign to me".to_string(),
             BulkAction::Unassign => "unassign".to_string(),
             BulkAction::AssignTo(pid) => {
-                let p = self
-                    .store
-                    .read()?
-                    .person(PersonId(*pid))?
-                    .filter(|p| p.is_staff())
-                    .ok_or_else(|| invalid("action", "pick an agent"))?;
+                let p = self.store.read()?.person(*pid)?.filter(|p| p.is_staff()).ok_or_else(|| invalid("action", "pick an agent"))?;
                 format!("assign to {}", p.display())
             }
             BulkAction::SetStatus(s) => format!("set status to {}", s.label()),
@@ -501,7 +496,7 @@ impl Desk {
         match action {
             BulkAction::AssignMe => patch.assignee = Some(Some(actor.id)),
             BulkAction::Unassign => patch.assignee = Some(None),
-            BulkAction::AssignTo(p) => patch.assignee = Some(Some(PersonId(*p))),
+            BulkAction::AssignTo(p) => patch.assignee = Some(Some(*p)),
             BulkAction::SetStatus(s) => patch.status = Some(*s),
             BulkAction::SetPriority(p) => patch.priority = Some(*p),
             BulkAction::SetCategory(c) => patch.category = Some(c.clone()),

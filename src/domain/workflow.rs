@@ -2,7 +2,7 @@
 //! sends (`MailKind`) and the bulk bar's actions (`BulkAction`). Their text
 //! forms are what records and forms hold; nothing else parses them.
 
-use super::{Priority, Status};
+use super::{PersonId, Priority, Status};
 
 /// A kind of mail the desk sends; each has its template `desk/templates/<key>.txt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,7 +99,7 @@ pub enum BulkAction {
     /// Assign to the agent running the job.
     AssignMe,
     Unassign,
-    AssignTo(u64),
+    AssignTo(PersonId),
     SetStatus(Status),
     SetPriority(Priority),
     SetCategory(String),
@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn bulk_actions_parse_from_the_form_and_round_trip_through_the_record() {
         assert_eq!(BulkAction::parse("assign:me", ""), Ok(BulkAction::AssignMe));
-        assert_eq!(BulkAction::parse("assign:7", ""), Ok(BulkAction::AssignTo(7)));
+        assert_eq!(BulkAction::parse("assign:7", ""), Ok(BulkAction::AssignTo(PersonId(7))));
         assert_eq!(BulkAction::parse("status:resolved", ""), Ok(BulkAction::SetStatus(Status::Resolved)));
         assert_eq!(BulkAction::parse("tag", " vip "), Ok(BulkAction::AddTag("vip".into())));
         assert_eq!(BulkAction::parse("", ""), Err("choose a bulk action"));
@@ -207,7 +207,7 @@ mod tests {
         let all = [
             BulkAction::AssignMe,
             BulkAction::Unassign,
-            BulkAction::AssignTo(3),
+            BulkAction::AssignTo(PersonId(3)),
             BulkAction::SetStatus(Status::Pending),
             BulkAction::SetPriority(Priority::Urgent),
             BulkAction::SetCategory("Billing".into()),

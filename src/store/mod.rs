@@ -489,9 +489,10 @@ impl Read {
         self.meta(&format!("count.status.{}", status.key()))
     }
 
-    /// Active (not resolved or closed) tickets of an assignee (0 = unassigned).
-    pub fn active_count_of(&self, assignee: PersonId) -> Result<u64> {
-        let assignee = assignee.0;
+    /// Active (not resolved or closed) tickets of an assignee; `None` counts
+    /// the unassigned ones.
+    pub fn active_count_of(&self, assignee: Option<PersonId>) -> Result<u64> {
+        let assignee = assignee.map_or(0, |a| a.0);
         let mut n = 0;
         for s in crate::domain::Status::ALL.iter().filter(|s| s.is_active()) {
             n += self.meta(&format!("count.assignee.{assignee}.{}", s.key()))?;

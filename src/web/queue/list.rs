@@ -275,7 +275,7 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
                 optgroup label="Assign" {
                     option value=(BulkAction::AssignMe.form_value()) { "Assign to me" }
                     option value=(BulkAction::Unassign.form_value()) { "Unassign" }
-                    @for g in &agents { option value=(BulkAction::AssignTo(g.id.0).form_value()) { "Assign to " (g.display()) } }
+                    @for g in &agents { option value=(BulkAction::AssignTo(g.id).form_value()) { "Assign to " (g.display()) } }
                 }
                 optgroup label="Status" { @for s in Status::ALL { option value=(BulkAction::SetStatus(*s).form_value()) { "Status → " (s.label()) } } }
                 optgroup label="Priority" { @for p in Priority::ALL { option value=(BulkAction::SetPriority(*p).form_value()) { "Priority → " (p.label()) } } }
