@@ -27,9 +27,26 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
     let _xfsz = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(25))
         .map_err(|e| tracing::warn!("cannot take over SIGXFSZ: {e}"))
         .ok();
-    let running = start(cfg, Arc::new(SystemClock)).await?;
-    shutdown_signal().await;
+    let mut running = start(cfg, Arc::new(SystemClock)).await?;
+    // The HTTP server ends only after the stop, unless it fails: then the
+    // process must not stay up without its web UI.
+    let failed = tokio::select! {
+        _ = shutdown_signal() => None,
+        r = &mut running.http_task => Some(r),
+    };
     say(format_args!("frontdesk: stopping"));
+    running.desk.stop();
+    if let Some(r) = failed {
+        let why = match r {
+            Ok(Ok(())) => "the HTTP server stopped".to_string(),
+            Ok(Err(e)) => format!("the HTTP server failed: {e}"),
+            Err(e) => format!("the HTTP server task failed: {e}"),
+        };
+        if let Some(task) = running.smtp_task {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(15), task).await;
+        }
+        anyhow::bail!("{why}");
+    }
     running.stop().await;
     say(format_args!("frontdesk: stopped"));
     Ok(())

@@ -82,7 +82,9 @@ async fn api_round_trip_and_errors() {
     assert_eq!(st, 200);
     let (st, e) = api.call("PATCH", "/tickets/TKT-000001", Some(json!({"status": "pending"}))).await;
     assert_eq!(st, 400, "resolved -> pending is not an allowed transition: {e}");
-    assert_eq!(api.call("GET", "/tickets/TKT-000404", None).await.0, 404);
+    let (status, missing) = api.call("GET", "/tickets/TKT-000404", None).await;
+    assert_eq!(status, 404);
+    assert_eq!(missing["error"], "not found", "API clients may match on the wording");
     let (st, _) = api.call("GET", "/tickets?status=nope", None).await;
     assert_eq!(st, 400);
     let res = reqwest::Client::new().post(s.url("/api/v1/tickets")).bearer_auth(&token).body("{not json").send().await.unwrap();

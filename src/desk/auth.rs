@@ -310,8 +310,6 @@ impl Desk {
         Ok(token)
     }
 
-    /// The person behind a session token, if the session is live and they are
-    /// still active. Refreshes `last_seen` at most once a minute.
     /// The CSRF token of a live session, read without writing anything (the
     /// body limit checks an upload's token before the body is accepted).
     pub fn session_csrf(&self, token: &str) -> Option<String> {
@@ -323,6 +321,8 @@ impl Desk {
         self.store.read().and_then(|r| r.session(token)).ok().flatten().is_some()
     }
 
+    /// The person behind a session token, if the session is live and they are
+    /// still active. Refreshes `last_seen` at most once a minute.
     pub fn session(&self, token: &str) -> Result<Option<(Person, Session)>> {
         if token.len() != 64 {
             return Ok(None);

@@ -99,11 +99,20 @@ pub struct ErrorInfo {
     pub message: String,
     /// The form or JSON field at fault, for API clients.
     pub field: Option<String>,
+    /// The API's shorter wording, where it differs from the page's (API
+    /// clients may match on it: "not found", "storage temporarily
+    /// unavailable; nothing was changed").
+    pub api_message: Option<&'static str>,
 }
 
 impl ErrorInfo {
     fn of_desk(e: &DeskError) -> ErrorInfo {
         let status = status_of(e);
+        let api_message = match e {
+            DeskError::NotFound => Some("not found"),
+            DeskError::Store(_) => Some("storage temporarily unavailable; nothing was changed"),
+            _ => None,
+        };
         let (title, message, field) = match e {
             DeskError::NotFound => ("Not found".into(), "There is nothing here, or you do not have access to it.".into(), None),
             DeskError::Store(inner) => {
@@ -118,7 +127,7 @@ impl ErrorInfo {
             DeskError::TooLarge { field, .. } => ("Too large".into(), e.to_string(), Some(field.to_string())),
             other => (status.canonical_reason().unwrap_or("Error").to_string(), other.to_string(), None),
         };
-        ErrorInfo { title, message, field }
+        ErrorInfo { title, message, field, api_message }
     }
 }
 
@@ -132,11 +141,11 @@ impl IntoResponse for WebError {
                 return Redirect::to(&format!("/login?next={enc}")).into_response();
             }
             WebError::Desk(e) => ErrorInfo::of_desk(&e),
-            WebError::Message { title, message, field, .. } => ErrorInfo { title: title.into(), message, field },
+            WebError::Message { title, message, field, .. } => ErrorInfo { title: title.into(), message, field, api_message: None },
             WebError::Unauthorized(m) => {
                 let mut r = status.into_response();
                 r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"frontdesk\""));
-                r.extensions_mut().insert(ErrorInfo { title: "Unauthorized".into(), message: m.into(), field: None });
+                r.extensions_mut().insert(ErrorInfo { title: "Unauthorized".into(), message: m.into(), field: None, api_message: None });
                 return r;
             }
         };
@@ -154,7 +163,7 @@ pub async fn render_errors(State(st): State<AppState>, req: Request, next: Next)
     let Some(info) = res.extensions_mut().remove::<ErrorInfo>() else { return res };
     let status = res.status();
     let mut out = if api {
-        let mut body = json!({ "error": info.message });
+        let mut body = json!({ "error": info.api_message.map_or(info.message, str::to_string) });
         if let Some(f) = info.field {
             body["field"] = json!(f);
         }
@@ -164,7 +173,7 @@ pub async fn render_errors(State(st): State<AppState>, req: Request, next: Next)
     };
     for (k, v) in res.headers() {
         if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
-            out.headers_mut().insert(k.clone(), v.clone());
+            out.headers_mut().append(k.clone(), v.clone());
         }
     }
     out

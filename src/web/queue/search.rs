@@ -195,7 +195,8 @@ pub struct SaveForm {
 /// Saves (or with `delete=1` removes) one of the agent's own searches.
 pub async fn save(State(st): State<AppState>, a: Agent, Form(f): Form<SaveForm>) -> WebResult {
     if f.delete == "1" {
-        st.desk.delete_saved_search(&a.person, &f.name)?;
+        let name = f.name.clone();
+        run_as(&st.desk, &a.person, move |d, me| d.delete_saved_search(me, &name)).await?;
         return Ok(Redirect::to("/tickets").into_response());
     }
     let stored = if f.cols.is_empty() { f.q.clone() } else { format!("{}\u{1f}{}", f.q, f.cols) };

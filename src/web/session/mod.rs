@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::desk::DeskError;
 use crate::web::pages::safe_next;
 use crate::web::ui;
-use crate::web::{Agent, AppState, PRE_COOKIE, SESSION_COOKIE, WebError, cookie, set_cookie};
+use crate::web::{Agent, AppState, PRE_COOKIE, SESSION_COOKIE, WebError, blocking, cookie, set_cookie};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -113,7 +113,7 @@ pub async fn login_submit(State(st): State<AppState>, ConnectInfo(addr): Connect
 
 pub async fn logout(State(st): State<AppState>, agent: Option<Agent>) -> Response {
     if let Some(a) = agent
-        && let Err(e) = st.desk.logout(&a.token)
+        && let Err(e) = blocking(&st.desk, move |d| d.logout(&a.token)).await
     {
         return WebError::from(e).into_response();
     }
