@@ -313,12 +313,17 @@ impl Desk {
     /// The CSRF token of a live session, read without writing anything (the
     /// body limit checks an upload's token before the body is accepted).
     pub fn session_csrf(&self, token: &str) -> Option<String> {
-        self.store.read().and_then(|r| r.session(token)).ok().flatten().map(|s| s.csrf)
+        self.stored_session(token).map(|s| s.csrf)
     }
 
     /// Whether a session still exists (open live streams end at logout).
     pub fn session_exists(&self, token: &str) -> bool {
-        self.store.read().and_then(|r| r.session(token)).ok().flatten().is_some()
+        self.stored_session(token).is_some()
+    }
+
+    /// The stored session of a token, as it is (no expiry check, no write).
+    fn stored_session(&self, token: &str) -> Option<Session> {
+        self.store.read().and_then(|r| r.session(token)).ok().flatten()
     }
 
     /// The person behind a session token, if the session is live and they are

@@ -3,7 +3,7 @@
 
 use redb::ReadableTable;
 
-use super::{COLLABORATORS, ENTRY_MAIL, FOLLOWERS, FOLLOWING, MESSAGE_IDS, MailMeta, Result, Write, codec};
+use super::{COLLABORATORS, ENTRY_MAIL, FOLLOWERS, FOLLOWING, MESSAGE_IDS, MailMeta, Result, Write, codec, paired};
 use crate::domain::{PersonId, TicketId};
 
 impl Write {
@@ -44,13 +44,7 @@ impl Write {
 
     /// Agents following a ticket.
     pub fn followers(&self, ticket: TicketId) -> Result<Vec<PersonId>> {
-        let ticket = ticket.0;
-        let t = self.tx.open_table(FOLLOWERS)?;
-        let mut out = Vec::new();
-        for row in t.range((ticket, 0)..=(ticket, u64::MAX))? {
-            out.push(row?.0.value().1);
-        }
-        Ok(out.into_iter().map(PersonId).collect())
+        Ok(paired(&self.tx.open_table(FOLLOWERS)?, ticket.0)?.into_iter().map(PersonId).collect())
     }
 
     pub fn remove_collaborator(&mut self, ticket: TicketId, person: PersonId) -> Result<bool> {
@@ -67,11 +61,7 @@ impl Write {
 
     /// Email addresses of a ticket's collaborators.
     pub fn collaborator_emails(&self, ticket: TicketId) -> Result<Vec<String>> {
-        let ticket = ticket.0;
-        let ids: Vec<u64> = {
-            let t = self.tx.open_table(COLLABORATORS)?;
-            t.range((ticket, 0)..=(ticket, u64::MAX))?.map(|r| r.map(|(k, _)| k.value().1)).collect::<std::result::Result<_, _>>()?
-        };
+        let ids = paired(&self.tx.open_table(COLLABORATORS)?, ticket.0)?;
         let mut out = Vec::new();
         for id in ids {
             if let Some(p) = self.person(PersonId(id))? {

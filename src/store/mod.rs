@@ -279,6 +279,16 @@ pub(crate) fn counter_keys(t: &Ticket) -> Vec<String> {
     keys
 }
 
+/// The second halves of every `(first, _)` key of a pair table (who
+/// collaborates on a ticket, who follows it, what it links to), in order.
+pub(crate) fn paired(t: &impl ReadableTable<(u64, u64), ()>, first: u64) -> Result<Vec<u64>> {
+    let mut out = Vec::new();
+    for row in t.range((first, 0)..=(first, u64::MAX))? {
+        out.push(row?.0.value().1);
+    }
+    Ok(out)
+}
+
 fn decode_ticket(bytes: &[u8]) -> Result<Ticket> {
     codec::decode_ticket(bytes)
 }
@@ -365,13 +375,7 @@ macro_rules! shared_reads {
         }
 
         pub fn collaborators(&self, ticket: TicketId) -> Result<Vec<PersonId>> {
-            let ticket = ticket.0;
-            let t = self.tx.open_table(COLLABORATORS)?;
-            let mut out = Vec::new();
-            for row in t.range((ticket, 0)..=(ticket, u64::MAX))? {
-                out.push(row?.0.value().1);
-            }
-            Ok(out.into_iter().map(PersonId).collect())
+            Ok(paired(&self.tx.open_table(COLLABORATORS)?, ticket.0)?.into_iter().map(PersonId).collect())
         }
 
         /// Notification kinds a person turned off.
@@ -463,13 +467,7 @@ impl Read {
 
     /// Tickets a person follows.
     pub fn following(&self, person: PersonId) -> Result<Vec<TicketId>> {
-        let person = person.0;
-        let t = self.tx.open_table(FOLLOWING)?;
-        let mut out = Vec::new();
-        for row in t.range((person, 0)..=(person, u64::MAX))? {
-            out.push(row?.0.value().1);
-        }
-        Ok(out.into_iter().map(TicketId).collect())
+        Ok(paired(&self.tx.open_table(FOLLOWING)?, person.0)?.into_iter().map(TicketId).collect())
     }
 
     /// Mail metadata of every mail entry of a ticket, by seq.

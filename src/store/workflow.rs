@@ -188,13 +188,7 @@ macro_rules! workflow_reads {
             }
 
             pub fn links(&self, ticket: TicketId) -> Result<Vec<TicketId>> {
-                let ticket = ticket.0;
-                let t = self.tx.open_table(LINKS)?;
-                let mut out = Vec::new();
-                for row in t.range((ticket, 0)..=(ticket, u64::MAX))? {
-                    out.push(row?.0.value().1);
-                }
-                Ok(out.into_iter().map(TicketId).collect())
+                Ok(super::paired(&self.tx.open_table(LINKS)?, ticket.0)?.into_iter().map(TicketId).collect())
             }
 
             /// When the ticket went to Trash, if it is there.

@@ -158,7 +158,7 @@ async fn list(
         sort: p.sort,
         page: None,
     };
-    let resolve = |s: &str| (st.desk.agent_by_email(s).ok().flatten().map(|p| p.id)).map(|i| i.0);
+    let resolve = |s: &str| st.desk.agent_by_email(s).ok().flatten().map(|p| p.id.0);
     let mut query = match build_query(&st, &me, &qp, resolve) {
         Ok(q) => q,
         Err(e) => return WebError::from(e).into_response(),

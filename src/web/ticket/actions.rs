@@ -23,6 +23,19 @@ fn refused(st: &AppState, a: &Agent, id: TicketId, e: DeskError) -> WebError {
     refusal(st, a, e, "Not done", "queue", (&format!("/tickets/{r}"), &format!("Back to {r}")))
 }
 
+/// The other ticket a form names in `key`; a refusal on this one when it is
+/// no reference.
+fn other_ticket(
+    st: &AppState,
+    a: &Agent,
+    id: TicketId,
+    f: &[(String, String)],
+    key: &'static str,
+    hint: &str,
+) -> Result<TicketId, WebError> {
+    st.desk.parse_reference(field(f, key)).ok_or_else(|| refused(st, a, id, DeskError::Invalid { field: key, message: hint.into() }))
+}
+
 pub async fn set_trash(State(st): State<AppState>, a: Agent, t: TicketPath, body: Bytes) -> WebResult {
     let id = t.id;
     let on = field(&fields(&body), "on") != "0";
@@ -35,14 +48,7 @@ pub async fn set_trash(State(st): State<AppState>, a: Agent, t: TicketPath, body
 pub async fn merge(State(st): State<AppState>, a: Agent, t: TicketPath, body: Bytes) -> WebResult {
     let id = t.id;
     let f = fields(&body);
-    let Some(into) = st.desk.parse_reference(field(&f, "into")) else {
-        return Err(refused(
-            &st,
-            &a,
-            id,
-            DeskError::Invalid { field: "into", message: "type the reference of the ticket to merge into".into() },
-        ));
-    };
+    let into = other_ticket(&st, &a, id, &f, "into", "type the reference of the ticket to merge into")?;
     match run_as(&st.desk, &a.person, move |d, me| d.merge(me, id, into)).await {
         Ok(t) => Ok(back(&st, t.id, "merged")),
         Err(e) => Err(refused(&st, &a, id, e)),
@@ -52,14 +58,7 @@ pub async fn merge(State(st): State<AppState>, a: Agent, t: TicketPath, body: By
 pub async fn link(State(st): State<AppState>, a: Agent, t: TicketPath, body: Bytes) -> WebResult {
     let id = t.id;
     let f = fields(&body);
-    let Some(other) = st.desk.parse_reference(field(&f, "other")) else {
-        return Err(refused(
-            &st,
-            &a,
-            id,
-            DeskError::Invalid { field: "other", message: "type the reference of the related ticket".into() },
-        ));
-    };
+    let other = other_ticket(&st, &a, id, &f, "other", "type the reference of the related ticket")?;
     let on = field(&f, "on") != "0";
     match run_as(&st.desk, &a.person, move |d, me| d.set_link(me, id, other, on)).await {
         Ok(()) => Ok(back(&st, id, "linked")),
