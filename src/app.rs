@@ -67,12 +67,20 @@ pub struct Running {
 impl Running {
     /// Graceful shutdown: workers are told to stop and the change feed
     /// closes, HTTP stops accepting and finishes open requests, SMTP
-    /// transactions in flight finish (15 s at most).
+    /// transactions in flight finish (15 s at most), then the worker threads
+    /// finish their batch and return (10 s at most), so the data directory is
+    /// closed when this returns.
     pub async fn stop(self) {
         self.desk.stop();
         let _ = self.http_task.await;
         if let Some(task) = self.smtp_task {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(15), task).await;
+        }
+        let jobs = self.desk.jobs.clone();
+        drop(self.desk);
+        let left = tokio::task::spawn_blocking(move || jobs.join(std::time::Duration::from_secs(10))).await.unwrap_or_default();
+        if !left.is_empty() {
+            tracing::warn!("workers still running at shutdown: {}", left.join(", "));
         }
     }
 }

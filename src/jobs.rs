@@ -45,13 +45,20 @@ pub struct WorkerStatus {
 pub struct Jobs {
     workers: Mutex<Vec<Arc<Worker>>>,
     stop: AtomicBool,
+    /// The worker threads, joined at shutdown.
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// Wakes async waiters (event streams, SMTP sessions) at shutdown.
     stop_tx: tokio::sync::watch::Sender<bool>,
 }
 
 impl Default for Jobs {
     fn default() -> Self {
-        Jobs { workers: Mutex::default(), stop: AtomicBool::new(false), stop_tx: tokio::sync::watch::Sender::new(false) }
+        Jobs {
+            workers: Mutex::default(),
+            stop: AtomicBool::new(false),
+            threads: Mutex::default(),
+            stop_tx: tokio::sync::watch::Sender::new(false),
+        }
     }
 }
 
@@ -108,9 +115,16 @@ impl Jobs {
             }
             worker.running.store(false, Ordering::SeqCst);
         });
-        if let Err(e) = spawned {
-            tracing::error!(worker = name, "cannot start the worker thread: {e}");
-            registered.running.store(false, Ordering::SeqCst);
+        match spawned {
+            Ok(handle) => {
+                if let Ok(mut t) = self.threads.lock() {
+                    t.push(handle);
+                }
+            }
+            Err(e) => {
+                tracing::error!(worker = name, "cannot start the worker thread: {e}");
+                registered.running.store(false, Ordering::SeqCst);
+            }
         }
     }
 
@@ -157,6 +171,25 @@ impl Jobs {
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
         self.stop_tx.send_replace(true);
+    }
+
+    /// Waits, at most `limit` in all, for every worker thread to return (call
+    /// after `stop`); the names of those still running then.
+    pub fn join(&self, limit: Duration) -> Vec<String> {
+        let deadline = std::time::Instant::now() + limit;
+        let handles = self.threads.lock().map(|mut t| std::mem::take(&mut *t)).unwrap_or_default();
+        let mut left = Vec::new();
+        for handle in handles {
+            while !handle.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if handle.is_finished() {
+                let _ = handle.join();
+            } else {
+                left.push(handle.thread().name().unwrap_or("worker").to_string());
+            }
+        }
+        left
     }
 
     /// Resolves once shutdown was asked for.

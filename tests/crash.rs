@@ -14,7 +14,7 @@ use common::*;
 
 #[tokio::test]
 async fn sigkill_mid_stream_loses_and_duplicates_nothing() {
-    let mut d = MailDesk::start();
+    let mut d = MailDesk::spawn();
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicUsize::new(0));

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod inproc;
 pub mod smtp;
 
 use std::io::{BufRead, BufReader, Write};
@@ -29,25 +30,52 @@ pub fn cli(dir: &Path, args: &[&str], stdin: Option<&str>) -> (i32, String, Stri
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// Adds an agent or admin to a data dir whose desk is not running (what
+/// `frontdesk user add` does, without a process).
 pub fn add_user(dir: &Path, email: &str, name: &str, role: &str, password: &str) {
-    let (code, out, err) =
-        cli(dir, &["user", "add", "--email", email, "--name", name, "--role", role, "--password-stdin"], Some(&format!("{password}\n")));
-    assert_eq!(code, 0, "user add failed: {out} {err}");
+    add_user_with(dir, &[], email, name, role, password);
 }
 
+/// Like `add_user`, with the command line's `--config`.
+pub fn add_user_with(dir: &Path, extra: &[&str], email: &str, name: &str, role: &str, password: &str) {
+    let desk = open(dir, extra);
+    let role = frontdesk::domain::Role::parse(role).expect("role");
+    let agent = frontdesk::desk::auth::NewAgent {
+        email: email.into(),
+        name: name.into(),
+        role,
+        password: password.into(),
+        departments: Vec::new(),
+    };
+    desk.add_agent(None, agent).expect("user add");
+}
+
+/// Creates an API token for an agent (what `frontdesk token create` does).
 pub fn create_token(dir: &Path, email: &str) -> String {
-    let (code, out, err) = cli(dir, &["token", "create", "--email", email, "--name", "tests"], None);
-    assert_eq!(code, 0, "token create failed: {err}");
-    out.trim().to_string()
+    create_token_with(dir, &[], email, "tests")
 }
 
-/// A running `frontdesk serve`.
+pub fn create_token_with(dir: &Path, extra: &[&str], email: &str, name: &str) -> String {
+    open(dir, extra).create_api_token(email, name).expect("token create")
+}
+
+/// The desk of a data dir, opened without serving it.
+fn open(dir: &Path, extra: &[&str]) -> std::sync::Arc<frontdesk::desk::Desk> {
+    let cfg = std::sync::Arc::new(inproc::config(dir, extra));
+    frontdesk::app::open_desk(cfg, std::sync::Arc::new(frontdesk::clock::SystemClock)).expect("open the data dir")
+}
+
+/// A running desk: inside this test process on its own runtime (the
+/// default), or a real `frontdesk serve` process (`spawn*`, for tests that
+/// need a process: signals, kills, limits, fault injection, its output).
 pub struct Server {
     child: Option<Child>,
+    inproc: Option<inproc::Desk>,
     pub base: String,
     pub dir: PathBuf,
     pub stdout_first: String,
-    /// Everything the server has printed on stdout so far.
+    /// Everything the server has printed on stdout so far (in-process: its
+    /// addresses and the setup link).
     pub stdout: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
@@ -56,12 +84,44 @@ impl Server {
         Self::start_with(dir, &[])
     }
 
+    /// An in-process desk; `extra` takes the command line's `--config`,
+    /// `--smtp`, `--http` and `--no-outgoing`.
     pub fn start_with(dir: &Path, extra: &[&str]) -> Server {
-        Self::start_env(dir, extra, &[])
+        let desk = inproc::Desk::start(dir, extra);
+        let first = format!("frontdesk: web UI and API on http://{} (data in {})", desk.http, dir.display());
+        let mut all = format!("{first}\n");
+        if let Some(smtp) = desk.smtp {
+            all.push_str(&format!("frontdesk: mail (SMTP) on smtp://{smtp}\n"));
+        }
+        if let Some(token) = &desk.setup_token {
+            all.push_str(&format!("frontdesk: first run: http://{}/setup?token={token}\n", desk.http));
+        }
+        Server {
+            child: None,
+            base: format!("http://{}", desk.http),
+            inproc: Some(desk),
+            dir: dir.to_path_buf(),
+            stdout_first: first,
+            stdout: std::sync::Arc::new(std::sync::Mutex::new(all)),
+        }
     }
 
-    /// Like `start_with`, with extra environment variables for the server.
+    /// Like `start_with`, with extra environment variables for the server:
+    /// these need a process of its own.
     pub fn start_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        if env.is_empty() { Self::start_with(dir, extra) } else { Self::spawn_env(dir, extra, env) }
+    }
+
+    /// A real `frontdesk serve` process.
+    pub fn spawn(dir: &Path) -> Server {
+        Self::spawn_env(dir, &[], &[])
+    }
+
+    pub fn spawn_with(dir: &Path, extra: &[&str]) -> Server {
+        Self::spawn_env(dir, extra, &[])
+    }
+
+    pub fn spawn_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
             .arg("--data-dir")
             .arg(dir)
@@ -95,17 +155,22 @@ impl Server {
         });
         let line = rx.recv_timeout(Duration::from_secs(20)).expect("server did not start");
         let addr = line.split("http://").nth(1).and_then(|s| s.split_whitespace().next()).expect("address").to_string();
-        Server { child: Some(child), base: format!("http://{addr}"), dir: dir.to_path_buf(), stdout_first: line, stdout: all }
+        Server { child: Some(child), inproc: None, base: format!("http://{addr}"), dir: dir.to_path_buf(), stdout_first: line, stdout: all }
+    }
+
+    fn process(&mut self) -> &mut Child {
+        self.child.as_mut().expect("this test needs a process of its own: start the desk with Server::spawn*")
     }
 
     /// The server's process id.
     pub fn pid(&self) -> u32 {
-        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+        self.child.as_ref().map(Child::id).expect("this test needs a process of its own: start the desk with Server::spawn*")
     }
 
     /// SIGTERM, then waits (at most `limit`) for the process to exit; returns
     /// its exit code and how long it took, or None if it did not exit.
     pub fn terminate(&mut self, limit: Duration) -> Option<(i32, Duration)> {
+        self.process();
         let mut c = self.child.take()?;
         let started = std::time::Instant::now();
         let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
@@ -123,6 +188,7 @@ impl Server {
     /// Waits (at most `limit`) for the process to exit by itself; its exit
     /// code (-1 for a signal), or None if it is still running.
     pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        self.process();
         let started = std::time::Instant::now();
         while started.elapsed() < limit {
             if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
@@ -136,14 +202,19 @@ impl Server {
 
     /// SIGKILL: no chance to clean up, like a power cut for the process.
     pub fn kill_hard(&mut self) {
+        self.process();
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
         }
     }
 
-    /// Graceful stop (SIGTERM), waiting for exit.
+    /// Graceful stop (SIGTERM, or the in-process desk's own stop), waiting
+    /// until the data dir is closed.
     pub fn stop(&mut self) {
+        if let Some(desk) = self.inproc.take() {
+            desk.stop();
+        }
         if let Some(mut c) = self.child.take() {
             let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
             for _ in 0..100 {
@@ -182,6 +253,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if let Some(desk) = self.inproc.take() {
+            desk.stop();
+        }
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -415,40 +489,33 @@ impl MailDesk {
         Self::start_env(config_text, smtp_addr, &[])
     }
 
-    /// Like `start_on`, with extra environment variables for the server.
+    /// Like `start_on`, with extra environment variables for the server (a
+    /// process of its own when there are any).
     pub fn start_env(config_text: &str, smtp_addr: &str, env: &[(&str, &str)]) -> MailDesk {
+        Self::launch(config_text, smtp_addr, env, !env.is_empty())
+    }
+
+    /// A desk in a `frontdesk serve` process of its own (for signals, kills
+    /// and resource limits).
+    pub fn spawn() -> MailDesk {
+        Self::launch(MAIL_CONFIG, "127.0.0.1:0", &[], true)
+    }
+
+    fn launch(config_text: &str, smtp_addr: &str, env: &[(&str, &str)], process: bool) -> MailDesk {
         let dir = tempdir();
         let config = dir.path().join("frontdesk.toml");
         std::fs::write(&config, config_text).unwrap();
         let c = config.to_str().unwrap().to_string();
-        let run = |args: &[&str], stdin: Option<&str>| {
-            let mut all = vec!["--config", c.as_str()];
-            all.extend_from_slice(args);
-            cli(dir.path(), &all, stdin)
-        };
-        assert_eq!(
-            run(
-                &["user", "add", "--email", ADMIN_EMAIL, "--name", "Ada Admin", "--role", "admin", "--password-stdin"],
-                Some("correct horse battery\n")
-            )
-            .0,
-            0
-        );
-        assert_eq!(
-            run(
-                &["user", "add", "--email", "agent@example.test", "--name", "Bob Agent", "--role", "agent", "--password-stdin"],
-                Some("bob's long password\n")
-            )
-            .0,
-            0
-        );
-        let token = run(&["token", "create", "--email", ADMIN_EMAIL, "--name", "t"], None).1.trim().to_string();
+        let with = ["--config", c.as_str()];
+        add_user_with(dir.path(), &with, ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
+        add_user_with(dir.path(), &with, "agent@example.test", "Bob Agent", "agent", "bob's long password");
+        let token = create_token_with(dir.path(), &with, ADMIN_EMAIL, "t");
         // Tests that do not set up a smarthost send nothing (no DNS, no network).
         let mut args = vec!["--config", c.as_str(), "--smtp", smtp_addr];
         if !config_text.contains("[outgoing]") {
             args.push("--no-outgoing");
         }
-        let server = Server::start_env(dir.path(), &args, env);
+        let server = if process { Server::spawn_env(dir.path(), &args, env) } else { Server::start_with(dir.path(), &args) };
         let smtp = server.smtp_addr();
         let api = Api::new(&server.base, &token);
         MailDesk { dir, server, smtp, api, config }

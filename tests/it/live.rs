@@ -1,12 +1,10 @@
 //! Live updates: a mail that arrives over SMTP is announced on an open event
 //! stream (SSE) at once, and only to agents who may see the ticket.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::smtp::Smtp;
-use common::*;
+use crate::common::smtp::Smtp;
+use crate::common::*;
 
 async fn open_stream(base: &str, cookies: &str) -> reqwest::Response {
     let res = reqwest::Client::new().get(format!("{base}/events")).header("cookie", cookies).send().await.unwrap();

@@ -1,12 +1,10 @@
 //! Merge, link, Trash, bulk jobs, subject edits with a reason, print and PDF —
 //! through the real server, with mail over SMTP.
 
-mod common;
-
 use std::time::Duration;
 
-use common::smtp::Smtp;
-use common::*;
+use crate::common::smtp::Smtp;
+use crate::common::*;
 use serde_json::json;
 
 fn crlf(s: &str) -> Vec<u8> {

@@ -8,13 +8,11 @@
 //! Needs root (Postfix's master runs as root) and the Debian packages;
 //! `.ci/run` installs them and sets FRONTDESK_POSTFIX_REQUIRED=1.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const MASTER: &str = "/usr/lib/postfix/sbin/master";
 

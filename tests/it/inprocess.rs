@@ -4,11 +4,9 @@
 //! reach the desk directly. Requests still go over real TCP to the real
 //! router. (Process-spawning stays for the CLI, crash and browser tests.)
 
-mod common;
-
 use std::sync::Arc;
 
-use common::Browser;
+use crate::common::Browser;
 use frontdesk::app::{self, Running};
 use frontdesk::clock::ManualClock;
 use frontdesk::config::Config;

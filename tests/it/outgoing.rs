@@ -2,11 +2,9 @@
 //! that thread in the customer's client and come back to the same ticket,
 //! notifications, no mail for auto-replies, retries across a restart.
 
-mod common;
-
-use common::capture::Capture;
-use common::smtp::Smtp;
-use common::*;
+use crate::common::capture::Capture;
+use crate::common::smtp::Smtp;
+use crate::common::*;
 use serde_json::json;
 
 fn config(smarthost: &str, extra: &str) -> String {

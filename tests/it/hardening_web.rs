@@ -3,12 +3,10 @@
 //! deactivation), event streams that end at logout and at shutdown, a prompt
 //! graceful SIGTERM, one-line subjects, and HTML with hostile Content-IDs.
 
-mod common;
-
 use std::time::Duration;
 
-use common::smtp::Smtp;
-use common::*;
+use crate::common::smtp::Smtp;
+use crate::common::*;
 use serde_json::json;
 
 fn crlf(s: &str) -> Vec<u8> {
@@ -64,7 +62,7 @@ async fn api_tokens_can_be_listed_and_revoked() {
 
 #[tokio::test]
 async fn event_streams_end_at_logout_and_sigterm_is_prompt() {
-    let d = MailDesk::start();
+    let d = MailDesk::spawn();
     let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let client = reqwest::Client::new();
     let mut stream = client.get(d.server.url("/events")).header("cookie", b.cookie_header()).send().await.unwrap();

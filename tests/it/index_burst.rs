@@ -3,15 +3,13 @@
 //! tantivy cancel a merge whose segments a commit dropped ("couldn't find
 //! segment in SegmentManager"), and every ticket is searchable afterwards.
 
-mod common;
-
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::capture::Capture;
-use common::smtp::Smtp;
-use common::*;
+use crate::common::capture::Capture;
+use crate::common::smtp::Smtp;
+use crate::common::*;
 
 #[tokio::test]
 async fn a_burst_indexes_without_cancelled_merges() {

@@ -1,13 +1,12 @@
 //! The agent web UI, driven over real HTTP against the real binary.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn first_run_offers_a_one_time_setup_link_and_the_cli_command() {
     let dir = tempdir();
-    let s = Server::start(dir.path());
+    // What the process prints is checked.
+    let s = Server::spawn(dir.path());
     assert_eq!(reqwest::get(s.url("/healthz")).await.unwrap().status(), 200);
     let out = s.wait_stdout("--password-stdin");
     assert!(out.contains("user add --email") && out.contains("--role admin"), "{out}");

@@ -2,12 +2,10 @@
 //! and attachment names, ranking, snippets, reference jumps, readable errors,
 //! saved searches, and `frontdesk reindex`.
 
-mod common;
-
 use std::time::Duration;
 
-use common::smtp::Smtp;
-use common::*;
+use crate::common::smtp::Smtp;
+use crate::common::*;
 use serde_json::json;
 
 fn crlf(s: &str) -> Vec<u8> {
@@ -280,7 +278,7 @@ async fn shared_views_from_the_config_show_with_counts_and_their_columns() {
 
 #[tokio::test]
 async fn the_index_catches_up_after_a_hard_kill() {
-    let mut d = MailDesk::start();
+    let mut d = MailDesk::spawn();
     for i in 0..40 {
         let (s, _) = d
             .api

@@ -1,8 +1,6 @@
 //! JSON API v1 round trips with bearer tokens, against the real binary.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]

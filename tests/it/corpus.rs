@@ -2,10 +2,8 @@
 //! each gets 250 or a clean 5xx, the server never panics or hangs, and each
 //! accepted one becomes a ticket or a junk record with readable text.
 
-mod common;
-
-use common::smtp::Smtp;
-use common::*;
+use crate::common::smtp::Smtp;
+use crate::common::*;
 
 const CONFIG: &str = r#"
 [smtp]

@@ -3,14 +3,12 @@
 //! and RFC 5321 details, junk-command counting for relays, connection limits
 //! that let a front MTA in, and rate-limited bounce events.
 
-mod common;
-
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use common::capture::Capture;
-use common::smtp::Smtp;
-use common::*;
+use crate::common::capture::Capture;
+use crate::common::smtp::Smtp;
+use crate::common::*;
 
 fn crlf(s: &str) -> Vec<u8> {
     s.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
@@ -216,7 +214,8 @@ fn prlimit_fsize(pid: u32, limit: &str) {
 /// desk carries on without a restart.
 #[tokio::test]
 async fn a_full_disk_is_survived() {
-    let d = MailDesk::start();
+    // The file-size limit is set on the desk's process.
+    let d = MailDesk::spawn();
     let ok = crlf("From: a@customer.test\nSubject: before\n\nfine\n");
     assert_eq!(Smtp::send_mail(&d.smtp, "a@customer.test", &["support@example.test"], &ok).0, 250);
     d.wait_tickets(1).await;

@@ -3,10 +3,8 @@
 //! tickets, for an admin, an agent of every department and an agent limited
 //! to Sales. Support's data must never reach the Sales-only agent.
 
-mod common;
-
-use common::smtp::Smtp;
-use common::*;
+use crate::common::smtp::Smtp;
+use crate::common::*;
 
 fn crlf(s: &str) -> Vec<u8> {
     s.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()

@@ -1,0 +1,27 @@
+//! The integration tests, one crate: the desk is driven as its users drive
+//! it, over real HTTP and SMTP. Most tests run it inside this process
+//! (`common::inproc`); the few that need a process of its own (signals, kills,
+//! resource limits, fault injection, its output) spawn `frontdesk serve`. The
+//! command line, crash and browser tests are crates of their own.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod api;
+mod corpus;
+mod hardening;
+mod hardening_smtp;
+mod hardening_web;
+mod index_burst;
+mod inprocess;
+mod layering;
+mod live;
+mod outgoing;
+mod postfix;
+mod properties;
+mod search;
+mod smtp;
+mod store;
+mod walls;
+mod web;
+mod workflow;
