@@ -177,6 +177,15 @@ pub struct NewAgent {
     pub departments: Vec<String>,
 }
 
+/// A session token looked up without writing.
+#[derive(Debug)]
+pub enum SessionFound {
+    /// A live session of an active agent.
+    Live(Person, Session),
+    /// No session (unknown token, or the agent is no longer active).
+    No,
+}
+
 impl Desk {
     /// The desk's signing key (created on first use, kept in the database).
     pub fn signing_key(&self) -> Result<Vec<u8>> {
@@ -326,8 +335,29 @@ impl Desk {
         self.store.read().and_then(|r| r.session(token)).ok().flatten()
     }
 
+    /// The session behind a token without writing anything: what almost
+    /// every request needs. `Ok(None)` asks for `session` (the session ended
+    /// of idleness, or its `last_seen` is due a refresh), which writes.
+    pub fn session_unchanged(&self, token: &str) -> Result<Option<SessionFound>> {
+        if token.len() != 64 {
+            return Ok(Some(SessionFound::No));
+        }
+        let now = self.now();
+        let r = self.store.read()?;
+        let Some(s) = r.session(token)? else { return Ok(Some(SessionFound::No)) };
+        let idle = self.config.security.session_idle_hours as i64 * 3_600_000;
+        if now.0 - s.last_seen.0 > idle.min(60_000) {
+            return Ok(None);
+        }
+        Ok(Some(match r.person(s.person)?.filter(|p| p.is_staff()) {
+            Some(p) => SessionFound::Live(p, s),
+            None => SessionFound::No,
+        }))
+    }
+
     /// The person behind a session token, if the session is live and they are
-    /// still active. Refreshes `last_seen` at most once a minute.
+    /// still active. Refreshes `last_seen` at most once a minute (a commit:
+    /// off the async runtime).
     pub fn session(&self, token: &str) -> Result<Option<(Person, Session)>> {
         if token.len() != 64 {
             return Ok(None);

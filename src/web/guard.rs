@@ -9,6 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::{Agent, AppState, PRE_COOKIE, SESSION_COOKIE, WebError};
+use crate::desk::auth::SessionFound;
 use crate::desk::{Desk, DeskError};
 
 pub async fn security_headers(req: Request, next: Next) -> Response {
@@ -50,7 +51,18 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
     let (mut parts, body) = req.into_parts();
     let mut agent = None;
     if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
-        match desk.session(token) {
+        // Read only on the runtime; the once-a-minute refresh (or ending an
+        // idle session) commits, on the blocking pool.
+        let found = match desk.session_unchanged(token) {
+            Ok(Some(SessionFound::Live(person, s))) => Ok(Some((person, s))),
+            Ok(Some(SessionFound::No)) => Ok(None),
+            Ok(None) => {
+                let t = token.to_string();
+                crate::web::blocking(&desk, move |d| d.session(&t)).await
+            }
+            Err(e) => Err(e),
+        };
+        match found {
             Ok(Some((person, s))) => agent = Some(Agent { person, csrf: s.csrf, token: token.to_string() }),
             Ok(None) => {}
             Err(e) => return WebError::from(e).into_response(),

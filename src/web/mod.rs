@@ -90,7 +90,7 @@ pub async fn run_as<T: Send + 'static>(
 /// password hashing) on the blocking pool instead of the async runtime.
 pub async fn blocking<T: Send + 'static>(
     desk: &Arc<Desk>,
-    f: impl FnOnce(&Desk) -> Result<T, DeskError> + Send + 'static,
+    f: impl FnOnce(&Arc<Desk>) -> Result<T, DeskError> + Send + 'static,
 ) -> Result<T, DeskError> {
     let desk = desk.clone();
     tokio::task::spawn_blocking(move || f(&desk)).await.unwrap_or_else(|_| Err(DeskError::Conflict("the request was interrupted".into())))

@@ -24,7 +24,8 @@ pub async fn bulk(State(st): State<AppState>, a: Agent, body: Bytes) -> WebResul
     let back = ("javascript:history.back()", "Back");
     let action = BulkAction::parse(field(&f, "action"), field(&f, "value"))
         .map_err(|m| refusal(&st, &a, DeskError::Invalid { field: "action", message: m.into() }, "Bulk action", "queue", back))?;
-    match st.desk.start_job(&a.person, &action, ids) {
+    let (person, job) = (a.person.clone(), action.clone());
+    match crate::web::blocking(&st.desk, move |d| d.start_job(&person, &job, ids)).await {
         Ok(id) => Ok(to(&format!("/jobs/{id}"))),
         Err(e) => Err(refusal(&st, &a, e, "Bulk action", "queue", back)),
     }
