@@ -292,16 +292,25 @@ pub async fn run_once(desk: &Desk) -> usize {
         return 0;
     }
     let mut built = Vec::with_capacity(n);
+    // A mail that cannot be built never will be: a permanent failure on
+    // record (the outbox shows it), not a mail that stays due and is tried
+    // again at once, for ever.
+    let mut done: Vec<(OutMail, Results)> = Vec::new();
     for m in due {
         match bodies_of(desk, &m) {
             Ok(b) => built.push((m, b)),
-            Err(e) => tracing::error!(mail = m.id, "cannot build mail: {e}"),
+            Err(e) => {
+                tracing::error!(mail = m.id, "cannot build mail: {e}");
+                let why = format!("the desk could not build this mail: {e}");
+                let failed = m.pending.iter().map(|r| (r.clone(), Delivery::Permanent(why.clone()))).collect();
+                done.push((m, failed));
+            }
         }
     }
     let per = built.len().div_ceil(CONNECTIONS).max(1);
     let groups: Vec<Vec<(OutMail, Bodies)>> = built.chunks(per).map(|c| c.to_vec()).collect();
     let results = futures_join(groups.iter().map(|g| deliver_batch(desk, g))).await;
-    let done: Vec<(OutMail, Results)> = groups.into_iter().zip(results).flat_map(|(g, r)| g.into_iter().map(|(m, _)| m).zip(r)).collect();
+    done.extend(groups.into_iter().zip(results).flat_map(|(g, r)| g.into_iter().map(|(m, _)| m).zip(r)));
     if let Err(e) = desk.settle_outbox(done) {
         tracing::error!("cannot record deliveries: {e}");
     }
