@@ -87,8 +87,10 @@ section! {
         /// "always" or "never".
         secure_cookies: SecureCookies = SecureCookies::Auto;
         /// Database page cache in MiB: the main knob for the server's memory use.
-        /// Pages not in the cache are read from the OS file cache.
-        cache_mib: usize = 16, in 1..=65536;
+        /// Pages not in the cache are read from the OS file cache, which is
+        /// nearly as fast: measured, 4 and 128 give the same page times and mail
+        /// rates at 100 000 tickets.
+        cache_mib: usize = 4, in 1..=65536;
         /// /healthz answers 503 when the oldest message waiting in the spool is older
         /// than this many seconds (mail accepted but not becoming tickets).
         health_spool_age_secs: u64 = 60, in 1..=86400;

@@ -92,7 +92,7 @@ const BLOB_CHUNK: usize = 64 * 1024;
 pub const SCHEMA_VERSION: u64 = 5;
 
 /// Page cache when none is configured (see `server.cache_mib`).
-pub const DEFAULT_CACHE_BYTES: usize = 16 * 1024 * 1024;
+pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "frontdesk.redb";
