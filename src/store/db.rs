@@ -36,8 +36,8 @@ pub(crate) struct Handle {
 
 /// The open store: the main database and the spool log beside it.
 pub struct Store {
-    main: Handle,
-    spool: SpoolLog,
+    pub(super) main: Handle,
+    pub(super) spool: SpoolLog,
     /// What each committed transaction changed: the one wake-up source of
     /// live views, the indexer, the mail worker and the outbox.
     feed: Feed,
@@ -123,6 +123,10 @@ impl Handle {
     }
 
     /// The database as it is open now (migrations at start use it directly).
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub(crate) fn db(&self) -> Result<Arc<Database>> {
         let slot = self.db.read().map_err(|_| StoreError::Corrupt { table: "-", detail: "store lock poisoned".into() })?;
         slot.clone()

@@ -13,6 +13,7 @@ pub mod migrate;
 mod query;
 mod queues;
 pub mod spool;
+mod stats;
 mod tokens;
 mod workflow;
 
@@ -23,6 +24,7 @@ pub use feed::{Change, Topic, Waiter, Woke};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 pub use spool::{SPOOL_FILE, SpoolLog};
+pub use stats::{FileUse, TableUse};
 
 use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 

@@ -35,6 +35,10 @@ pub struct SpoolLog {
 }
 
 impl SpoolLog {
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.h
+    }
+
     /// Opens (or creates) the log in `dir`; messages an older release left in
     /// the main database's spool move into it first (same ids).
     pub(crate) fn open(dir: &Path, main: &Handle) -> Result<SpoolLog> {

@@ -6,6 +6,7 @@
 mod outbox;
 mod search;
 mod smtp;
+mod storage;
 mod web;
 
 use std::path::PathBuf;
@@ -71,6 +72,19 @@ enum BenchCmd {
         #[arg(long, default_value_t = 2000)]
         requests: usize,
     },
+    /// Bytes on disk per ticket and per raw mail byte, by file and table, for
+    /// mail over SMTP (4 KB and the corpus) and API tickets, in fresh data dirs.
+    Storage {
+        /// Mails per SMTP fill.
+        #[arg(long, default_value_t = 5000)]
+        messages: usize,
+        /// API tickets (5 short entries each).
+        #[arg(long, default_value_t = 100_000)]
+        tickets: u64,
+        /// Folder of .eml files for the corpus fill.
+        #[arg(long, default_value = "../shared/corpus/eml")]
+        corpus: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -96,6 +110,7 @@ fn main() -> ExitCode {
         BenchCmd::Smtp { messages, size, connections, rate } => smtp::run(&cfg.server.data_dir, messages, size, connections, rate),
         BenchCmd::Search { tickets, entries, requests } => search::run(&cfg, tickets, entries, requests),
         BenchCmd::Web { tickets, entries, requests } => web::web(&cfg, tickets, entries, requests),
+        BenchCmd::Storage { messages, tickets, corpus } => storage::run(&cfg, messages, tickets, &corpus),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -46,13 +46,13 @@ fn message(i: usize, size: usize) -> Vec<u8> {
     m
 }
 
-struct Client {
+pub(crate) struct Client {
     r: ABufReader<tokio::net::tcp::OwnedReadHalf>,
     w: tokio::net::tcp::OwnedWriteHalf,
 }
 
 impl Client {
-    async fn connect(addr: &str) -> anyhow::Result<Client> {
+    pub(crate) async fn connect(addr: &str) -> anyhow::Result<Client> {
         let s = TcpStream::connect(addr).await?;
         s.set_nodelay(true)?;
         let (r, w) = s.into_split();
@@ -78,6 +78,16 @@ impl Client {
 
     /// Pipelined envelope, then the content; returns DATA-end→250 time.
     async fn send(&mut self, msg: &[u8]) -> anyhow::Result<Duration> {
+        let (code, took) = self.offer(msg).await?;
+        if code != 250 {
+            bail!("message refused with {code}");
+        }
+        Ok(took)
+    }
+
+    /// Like `send` for a message that may be refused: the final reply code
+    /// and how long it took. `msg` must be dot-stuffed and end with CRLF.
+    pub(crate) async fn offer(&mut self, msg: &[u8]) -> anyhow::Result<(u16, Duration)> {
         self.w.write_all(b"MAIL FROM:<load@customer.example>\r\nRCPT TO:<bench@bench.example>\r\nDATA\r\n").await?;
         for want in [250, 250, 354] {
             let got = self.reply().await?;
@@ -89,10 +99,7 @@ impl Client {
         let t = Instant::now();
         self.w.write_all(b".\r\n").await?;
         let code = self.reply().await?;
-        if code != 250 {
-            bail!("message refused with {code}");
-        }
-        Ok(t.elapsed())
+        Ok((code, t.elapsed()))
     }
 }
 
@@ -122,7 +129,7 @@ fn metric(text: &str, name: &str) -> f64 {
     text.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or(0.0)
 }
 
-async fn wait_drained(http: &str, want: f64) -> anyhow::Result<String> {
+pub(crate) async fn wait_drained(http: &str, want: f64) -> anyhow::Result<String> {
     for _ in 0..6000 {
         let m = metrics(http).await?;
         if metric(&m, "frontdesk_mail_processed_total") >= want && metric(&m, "frontdesk_spool_depth") == 0.0 {
@@ -134,15 +141,15 @@ async fn wait_drained(http: &str, want: f64) -> anyhow::Result<String> {
 }
 
 /// A fresh `frontdesk serve` on its own data dir under the bench dir.
-struct Desk {
+pub(crate) struct Desk {
     child: std::process::Child,
     pid: u32,
-    http: String,
-    smtp: String,
+    pub(crate) http: String,
+    pub(crate) smtp: String,
 }
 
 impl Desk {
-    fn start(dir: &Path, connections: usize) -> anyhow::Result<Desk> {
+    pub(crate) fn start(dir: &Path, connections: usize) -> anyhow::Result<Desk> {
         std::fs::create_dir_all(dir)?;
         let cfg_path = dir.join("bench.toml");
         std::fs::write(
@@ -160,7 +167,7 @@ impl Desk {
         Ok(Desk { child, pid, http: addrs[0].clone(), smtp: addrs[1].clone() })
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let _ = Command::new("kill").arg("-TERM").arg(self.pid.to_string()).status();
         let _ = self.child.wait();
     }
