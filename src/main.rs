@@ -64,6 +64,8 @@ enum Command {
     },
     /// Rebuild the search index from the data (run while the server is stopped).
     Reindex,
+    /// Give free space in the database files back to the disk (server stopped).
+    Compact,
     /// Outgoing mail tools.
     #[command(subcommand)]
     Mail(MailCmd),
@@ -205,6 +207,7 @@ fn main() -> ExitCode {
             .and_then(|rt| rt.block_on(frontdesk::mail::outbound::send_test(&cfg, &to)).map_err(|e| anyhow::anyhow!(e)))
             .map(|ok| println!("{ok}")),
         Command::Reindex => reindex(cfg),
+        Command::Compact => compact(cfg),
         Command::Ingest { sender, recipient } => return ExitCode::from(frontdesk::mail::ingest::run(cfg, sender, recipient)),
     };
     match result {
@@ -214,6 +217,17 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn compact(cfg: Arc<Config>) -> anyhow::Result<()> {
+    let store = frontdesk::store::Store::open_with_cache(&cfg.server.data_dir, cfg.server.cache_mib * 1024 * 1024)?;
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let free: u64 = store.storage_use()?.iter().map(|f| f.free_bytes()).sum();
+    eprintln!("compacting {} ({:.1} MiB free in the files)…", cfg.server.data_dir.display(), mib(free));
+    let started = std::time::Instant::now();
+    let (before, after) = store.compact()?;
+    println!("compacted: {:.1} MiB → {:.1} MiB in {:.1} s", mib(before), mib(after), started.elapsed().as_secs_f64());
+    Ok(())
 }
 
 fn reindex(cfg: Arc<Config>) -> anyhow::Result<()> {

@@ -2,6 +2,12 @@
 //!
 //! A record type changes shape only with a new version byte and a decoder for
 //! the old one, so a newer binary can always read what an older one wrote.
+//! The version byte's high bit (`COMPRESSED`, schema 6) says the postcard
+//! bytes are lz4-compressed (`store::compress`): records of a few hundred
+//! bytes and more — tickets, thread entries, mail details, outgoing mail —
+//! are kept compressed when that saves at least an eighth.
+
+use std::borrow::Cow;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,21 +24,62 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     encode_with(RECORD_V1, value)
 }
 
+/// The version byte's flag for a compressed record.
+pub const COMPRESSED: u8 = 0x80;
+
+/// Largest record a compressed value may claim to hold.
+const MAX_RECORD: usize = 256 << 20;
+
 pub(crate) fn encode_with<T: Serialize>(version: u8, value: &T) -> Vec<u8> {
-    let out = vec![version];
     // Serializing our own in-memory types to a Vec cannot fail for postcard
     // (no maps with non-string keys, no unsized sequences); keep it total anyway.
-    match postcard::to_extend(value, out) {
-        Ok(v) => v,
-        Err(_) => vec![0],
+    let Ok(plain) = postcard::to_allocvec(value) else { return vec![0] };
+    match super::compress::squeeze(&plain) {
+        Some(packed) => {
+            let mut out = Vec::with_capacity(1 + packed.len());
+            out.push(version | COMPRESSED);
+            out.extend_from_slice(&packed);
+            out
+        }
+        None => {
+            let mut out = Vec::with_capacity(1 + plain.len());
+            out.push(version);
+            out.extend_from_slice(&plain);
+            out
+        }
     }
 }
 
+/// A record's version and its postcard bytes (decompressed when needed).
+fn open<'a>(bytes: &'a [u8], table: &'static str) -> Result<(u8, Cow<'a, [u8]>)> {
+    let Some((&v, rest)) = bytes.split_first() else {
+        return Err(StoreError::Corrupt { table, detail: "empty record".into() });
+    };
+    if v & COMPRESSED == 0 {
+        return Ok((v, Cow::Borrowed(rest)));
+    }
+    let plain = super::compress::unsqueeze(rest, MAX_RECORD).map_err(|detail| StoreError::Corrupt { table, detail })?;
+    Ok((v & !COMPRESSED, Cow::Owned(plain)))
+}
+
+/// The compressed form of a stored record written before schema 6, if
+/// compressing it saves enough (the upgrade's conversion); `None` leaves it.
+pub(crate) fn recompress(bytes: &[u8]) -> Option<Vec<u8>> {
+    let (&v, rest) = bytes.split_first()?;
+    if v & COMPRESSED != 0 {
+        return None;
+    }
+    let packed = super::compress::squeeze(rest)?;
+    let mut out = Vec::with_capacity(1 + packed.len());
+    out.push(v | COMPRESSED);
+    out.extend_from_slice(&packed);
+    Some(out)
+}
+
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], table: &'static str) -> Result<T> {
-    match bytes.split_first() {
-        Some((&RECORD_V1, rest)) => postcard::from_bytes(rest).map_err(|e| StoreError::Corrupt { table, detail: e.to_string() }),
-        Some((v, _)) => Err(StoreError::Corrupt { table, detail: format!("unknown record version {v}") }),
-        None => Err(StoreError::Corrupt { table, detail: "empty record".into() }),
+    match open(bytes, table)? {
+        (RECORD_V1, rest) => postcard::from_bytes(&rest).map_err(|e| StoreError::Corrupt { table, detail: e.to_string() }),
+        (v, _) => Err(StoreError::Corrupt { table, detail: format!("unknown record version {v}") }),
     }
 }
 
@@ -43,13 +90,12 @@ pub fn encode_ticket(t: &Ticket) -> Vec<u8> {
 /// Decodes a ticket of any version this binary knows.
 pub fn decode_ticket(bytes: &[u8]) -> Result<Ticket> {
     let corrupt = |e: postcard::Error| StoreError::Corrupt { table: "tickets", detail: e.to_string() };
-    match bytes.split_first() {
-        Some((&TICKET_V2, rest)) => postcard::from_bytes(rest).map_err(corrupt),
-        Some((&RECORD_V1, rest)) => {
-            let old: super::migrate::TicketV1 = postcard::from_bytes(rest).map_err(corrupt)?;
+    match open(bytes, "tickets")? {
+        (TICKET_V2, rest) => postcard::from_bytes(&rest).map_err(corrupt),
+        (RECORD_V1, rest) => {
+            let old: super::migrate::TicketV1 = postcard::from_bytes(&rest).map_err(corrupt)?;
             Ok(old.upgrade())
         }
-        Some((v, _)) => Err(StoreError::Corrupt { table: "tickets", detail: format!("unknown ticket version {v}") }),
-        None => Err(StoreError::Corrupt { table: "tickets", detail: "empty record".into() }),
+        (v, _) => Err(StoreError::Corrupt { table: "tickets", detail: format!("unknown ticket version {v}") }),
     }
 }

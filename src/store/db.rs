@@ -122,11 +122,38 @@ impl Handle {
         Ok(Handle { db: RwLock::new(Some(Arc::new(db))), path, cache_bytes, failure: Mutex::new(None) })
     }
 
-    /// The database as it is open now (migrations at start use it directly).
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
+    /// Gives the file's free pages back to the file system (redb's
+    /// compaction: used pages move to the front, the file is cut). Needs the
+    /// database to itself: no transaction may be open. Returns the file's
+    /// length before and after.
+    pub(crate) fn compact(&self) -> Result<(u64, u64)> {
+        let before = std::fs::metadata(&self.path)?.len();
+        let mut slot = self.db.write().map_err(|_| StoreError::Corrupt { table: "-", detail: "store lock poisoned".into() })?;
+        let Some(shared) = slot.take() else {
+            return Err(StoreError::Io(std::io::Error::other("the database is closed")));
+        };
+        let mut db = match Arc::try_unwrap(shared) {
+            Ok(db) => db,
+            Err(shared) => {
+                *slot = Some(shared);
+                return Err(StoreError::Io(std::io::Error::other("the database is in use; compaction needs it to itself")));
+            }
+        };
+        let done = quiet_panics(|| crate::jobs::guard(|| db.compact()));
+        *slot = Some(Arc::new(db));
+        match done {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(StoreError::Db(Box::new(e.into()))),
+            Err(panic) => return Err(StoreError::Damaged { path: self.path.display().to_string(), detail: panic }),
+        }
+        Ok((before, std::fs::metadata(&self.path)?.len()))
+    }
+
+    /// The database as it is open now (migrations at start use it directly).
     pub(crate) fn db(&self) -> Result<Arc<Database>> {
         let slot = self.db.read().map_err(|_| StoreError::Corrupt { table: "-", detail: "store lock poisoned".into() })?;
         slot.clone()
@@ -235,11 +262,21 @@ impl Store {
         Self::open_with_cache(dir, DEFAULT_CACHE_BYTES)
     }
 
+    /// Compacts the main database and the spool log (`frontdesk compact`, and
+    /// at start when much of a file is free); the lengths before and after,
+    /// both files together.
+    pub fn compact(&self) -> Result<(u64, u64)> {
+        let (a, b) = self.main.compact()?;
+        let (c, d) = self.spool.handle().compact()?;
+        Ok((a + c, b + d))
+    }
+
     /// Like `open`, with the page cache capped at `cache_bytes` (memory use).
     pub fn open_with_cache(dir: &Path, cache_bytes: usize) -> Result<Store> {
         std::fs::create_dir_all(dir)?;
         let main = Handle::open(dir.join(DB_FILE), cache_bytes)?;
         migrate::run(main.db()?.as_ref())?;
+        super::recompress::run(main.db()?.as_ref())?;
         let spool = SpoolLog::open(dir, &main)?;
         Ok(Store { main, spool, feed: Feed::default() })
     }

@@ -8,6 +8,9 @@
 //! Schema 4: Message-IDs keep their case.
 //! Schema 5: the spool of accepted mail lives in `spool.redb` (`store::spool`);
 //! the main database keeps the done marks (`spool_done`).
+//! Schema 6: records and blobs may be stored lz4-compressed (`store::codec`,
+//! `store::compress`); what older schemas wrote is converted after the
+//! migration, resumably (`store::recompress`).
 //! A newer binary migrates an older data directory in one transaction; a data
 //! directory from a newer binary is refused rather than misread.
 
@@ -72,6 +75,9 @@ pub fn run(db: &Database) -> Result<()> {
         None if fresh => {
             // A new data directory: nothing to migrate.
         }
+        Some(5) => {
+            tracing::info!("migrating data directory from schema 5 to {SCHEMA_VERSION}");
+        }
         Some(4) => {
             // Schema 5 keeps the spool in its own file (`store::spool`), which
             // takes over what is left in the old table when it opens.
@@ -96,6 +102,10 @@ pub fn run(db: &Database) -> Result<()> {
     }
     {
         let mut meta = tx.open_table(META)?;
+        // Data written before schema 6 is compressed after this transaction.
+        if found.is_some_and(|v| v < 6) || (found.is_none() && !fresh) {
+            meta.insert(super::recompress::PENDING, 1)?;
+        }
         meta.insert("schema_version", SCHEMA_VERSION)?;
     }
     create_tables(&tx)?;

@@ -6,12 +6,14 @@
 //! versioned codec in `codec`; `migrate` brings older data directories up to date.
 
 pub mod codec;
+mod compress;
 mod conversation;
 mod db;
 mod feed;
 pub mod migrate;
 mod query;
 mod queues;
+mod recompress;
 pub mod spool;
 mod stats;
 mod tokens;
@@ -42,7 +44,8 @@ pub(crate) const PEOPLE_BY_EMAIL: TableDefinition<&str, u64> = TableDefinition::
 pub(crate) const STAFF: TableDefinition<u64, ()> = TableDefinition::new("staff");
 pub(crate) const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
 pub(crate) const API_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_tokens");
-/// Blob id (hex SHA-256) → total size; content lives in `BLOB_CHUNKS`.
+/// Blob id (hex SHA-256) → total size, with `BLOB_LZ4` set when the chunks
+/// hold the content lz4-compressed (schema 6); content lives in `BLOB_CHUNKS`.
 pub(crate) const BLOBS: TableDefinition<&str, u64> = TableDefinition::new("blobs");
 pub(crate) const BLOB_CHUNKS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("blob_chunks");
 /// (updated_at, ticket) — the default queue order.
@@ -88,10 +91,12 @@ pub(crate) const ACKS: TableDefinition<&str, i64> = TableDefinition::new("acks")
 pub(crate) const THREAD_IDS: TableDefinition<(u64, u32), &str> = TableDefinition::new("thread_ids");
 
 /// Blobs are split into chunks so a large attachment is not one huge value.
-const BLOB_CHUNK: usize = 64 * 1024;
+pub(crate) const BLOB_CHUNK: usize = 64 * 1024;
+/// The flag in a `BLOBS` value for compressed chunks (sizes stay far below).
+pub(crate) const BLOB_LZ4: u64 = 1 << 63;
 
 /// Current on-disk schema version. See `migrate`.
-pub const SCHEMA_VERSION: u64 = 5;
+pub const SCHEMA_VERSION: u64 = 6;
 
 /// Page cache when none is configured (see `server.cache_mib`).
 pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;
@@ -407,17 +412,21 @@ impl Read {
         t.get(sha256_hex(token.as_bytes()).as_str())?.map(|v| codec::decode(v.value(), "api_tokens")).transpose()
     }
 
-    /// A blob's content, reassembled from its chunks.
+    /// A blob's content, reassembled from its chunks (and decompressed).
     pub fn blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
         let blobs = self.tx.open_table(BLOBS)?;
-        let Some(size) = blobs.get(id)?.map(|v| v.value()) else {
+        let Some(header) = blobs.get(id)?.map(|v| v.value()) else {
             return Ok(None);
         };
+        let size = (header & !BLOB_LZ4) as usize;
         let chunks = self.tx.open_table(BLOB_CHUNKS)?;
-        let mut out = Vec::with_capacity(size as usize);
+        let mut out = Vec::with_capacity(if header & BLOB_LZ4 == 0 { size } else { size / 2 });
         for row in chunks.range((id, 0)..=(id, u32::MAX))? {
             let (_, v) = row?;
             out.extend_from_slice(v.value());
+        }
+        if header & BLOB_LZ4 != 0 {
+            out = compress::unsqueeze(&out, size).map_err(|detail| StoreError::Corrupt { table: "blob_chunks", detail })?;
         }
         Ok(Some(out))
     }
@@ -724,14 +733,20 @@ impl Write {
         self.put_message_id(message_id, TicketId(ticket))
     }
 
-    /// Stores content once by hash; returns the blob id.
+    /// Stores content once by hash (compressed when that saves enough);
+    /// returns the blob id, the hash of the content as given.
     pub fn put_blob(&mut self, data: &[u8]) -> Result<String> {
         let id = sha256_hex(data);
         let mut blobs = self.tx.open_table(BLOBS)?;
         if blobs.get(id.as_str())?.is_none() {
-            blobs.insert(id.as_str(), data.len() as u64)?;
+            let packed = compress::squeeze(data);
+            let (header, stored) = match &packed {
+                Some(p) => (data.len() as u64 | BLOB_LZ4, p.as_slice()),
+                None => (data.len() as u64, data),
+            };
+            blobs.insert(id.as_str(), header)?;
             let mut chunks = self.tx.open_table(BLOB_CHUNKS)?;
-            for (i, c) in data.chunks(BLOB_CHUNK).enumerate() {
+            for (i, c) in stored.chunks(BLOB_CHUNK).enumerate() {
                 chunks.insert((id.as_str(), i as u32), c)?;
             }
         }

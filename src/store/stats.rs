@@ -29,8 +29,11 @@ pub struct TableUse {
 pub struct FileUse {
     pub file: &'static str,
     pub path: PathBuf,
-    /// The file's length on disk.
+    /// The file's length.
     pub file_bytes: u64,
+    /// What it takes on the disk: redb grows a file by doubling it, and the
+    /// part not written yet is a hole that takes no space.
+    pub disk_bytes: u64,
     /// Pages in use (tables, and redb's own system tables and free lists).
     pub allocated_bytes: u64,
     pub page_size: u64,
@@ -68,8 +71,13 @@ fn file_use(h: &Handle, file: &'static str) -> Result<FileUse> {
     }
     tables.sort_by(|a, b| b.page_bytes.cmp(&a.page_bytes).then_with(|| a.name.cmp(&b.name)));
     let path = h.path().to_path_buf();
-    let file_bytes = std::fs::metadata(&path)?.len();
-    Ok(FileUse { file, path, file_bytes, allocated_bytes: totals.allocated_pages() * page_size, page_size, tables })
+    let meta = std::fs::metadata(&path)?;
+    let file_bytes = meta.len();
+    #[cfg(unix)]
+    let disk_bytes = std::os::unix::fs::MetadataExt::blocks(&meta) * 512;
+    #[cfg(not(unix))]
+    let disk_bytes = file_bytes;
+    Ok(FileUse { file, path, file_bytes, disk_bytes, allocated_bytes: totals.allocated_pages() * page_size, page_size, tables })
 }
 
 impl Store {

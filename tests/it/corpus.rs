@@ -2,7 +2,7 @@
 //! each gets 250 or a clean 5xx, the server never panics or hangs, and each
 //! accepted one becomes a ticket or a junk record with readable text.
 
-use crate::common::smtp::Smtp;
+use crate::common::smtp::{self, Smtp};
 use crate::common::*;
 
 const CONFIG: &str = r#"
@@ -25,11 +25,21 @@ async fn the_whole_corpus_over_smtp() {
     let (mut c, _) = Smtp::connect(&d.smtp);
     assert_eq!(c.cmd("EHLO corpus.example.org").0, 250);
     let (mut accepted, mut refused) = (0u64, Vec::new());
+    // What the desk received of each accepted message: the DATA bytes,
+    // unstuffed, without the final dot.
+    let mut received: Vec<Vec<u8>> = Vec::new();
     for f in &files {
         let raw = std::fs::read(f).unwrap();
         let r = c.transaction("corpus@example.org", &["support@example.test"], &raw);
         match r.0 {
-            250 => accepted += 1,
+            250 => {
+                accepted += 1;
+                let data = smtp::Smtp::data_bytes(&raw);
+                let body = &data[..data.len() - 3];
+                let unstuffed: Vec<u8> =
+                    body.split_inclusive(|&b| b == b'\n').flat_map(|l| if l.starts_with(b"..") { &l[1..] } else { l }.to_vec()).collect();
+                received.push(unstuffed);
+            }
             500..=599 => refused.push(format!("{}: {}", f.display(), r.1)),
             other => panic!("{}: unexpected reply {other} {}", f.display(), r.1),
         }
@@ -62,7 +72,22 @@ async fn the_whole_corpus_over_smtp() {
             empty += 1;
         }
         // The ticket page renders.
-        assert_eq!(b.get(&format!("/tickets/{}", t["ref"].as_str().unwrap())).await.status, 200);
+        let reference = t["ref"].as_str().unwrap();
+        assert_eq!(b.get(&format!("/tickets/{reference}")).await.status, 200);
+        // The original, stored compressed, comes back byte for byte: our
+        // Received header, then exactly what was sent.
+        let first = full["entries"].as_array().unwrap().iter().find(|e| e["kind"] == "reply").unwrap()["seq"].as_u64().unwrap();
+        let res = b
+            .http
+            .get(b.base.clone() + &format!("/tickets/{reference}/entries/{first}/source?download=1"))
+            .header("cookie", b.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["content-type"], "message/rfc822");
+        let original = res.bytes().await.unwrap();
+        assert!(original.starts_with(b"Received: "), "{reference}");
+        assert!(received.iter().any(|sent| original.ends_with(sent)), "{reference}: the original is not what was received");
     }
     eprintln!("corpus: {} tickets ({empty} without any text or attachment), {junk} junk", tickets.len());
     assert!(empty * 10 <= tickets.len(), "{empty} of {} tickets have no readable text", tickets.len());

@@ -104,13 +104,15 @@ fn eml_files(dir: &Path, out: &mut Vec<Vec<u8>>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Bytes the files under `dir` take on the disk (holes take none).
 fn dir_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     entries
         .flatten()
         .map(|e| match e.metadata() {
             Ok(m) if m.is_dir() => dir_bytes(&e.path()),
-            Ok(m) => m.len(),
+            Ok(m) => m.blocks() * 512,
             Err(_) => 0,
         })
         .sum()
@@ -124,20 +126,22 @@ fn mib(b: u64) -> f64 {
 /// whole dir bytes).
 fn report(title: &str, dir: &Path, tickets: u64, raw: Option<u64>) -> anyhow::Result<(u64, u64)> {
     let files: Vec<FileUse> = Store::open(dir)?.storage_use()?;
-    let db: u64 = files.iter().map(|f| f.file_bytes).sum();
+    // On the disk: redb's not yet written tail of a file is a hole.
+    let db: u64 = files.iter().map(|f| f.disk_bytes).sum();
     let all = dir_bytes(dir);
     let index = dir_bytes(&dir.join("search"));
     println!("\n{title}: {tickets} tickets in {}", dir.display());
-    print!("  database files {:.1} MiB = {:.0} bytes per ticket", mib(db), db as f64 / tickets.max(1) as f64);
+    print!("  database files {:.1} MiB on disk = {:.0} bytes per ticket", mib(db), db as f64 / tickets.max(1) as f64);
     if let Some(raw) = raw {
         print!(" = {:.2}× the {:.1} MiB of raw mail", db as f64 / raw.max(1) as f64, mib(raw));
     }
     println!("\n  search index {:.1} MiB; the whole data dir {:.1} MiB", mib(index), mib(all));
     for f in &files {
         println!(
-            "  {}: file {:.1} MiB, pages in use {:.1} MiB, free {:.1} MiB ({} B pages)",
+            "  {}: file {:.1} MiB long, {:.1} MiB on disk, pages in use {:.1} MiB, free {:.1} MiB ({} B pages)",
             f.file,
             mib(f.file_bytes),
+            mib(f.disk_bytes),
             mib(f.allocated_bytes),
             mib(f.free_bytes()),
             f.page_size

@@ -173,6 +173,8 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                             details.htmlview { summary { "Show formatted (HTML)" } iframe sandbox="allow-popups allow-popups-to-escape-sandbox" src=(format!("/tickets/{r}/entries/{}/html", e.seq)) loading="lazy" title="Formatted message" {} }
                                         }
                                         a href=(format!("/tickets/{r}/entries/{}/source", e.seq)) target="_blank" { "View original" }
+                                        " · "
+                                        a href=(format!("/tickets/{r}/entries/{}/source?download=1", e.seq)) { "Download .eml" }
                                     }
                                 }
                             }

@@ -63,9 +63,33 @@ pub fn raw_text(bytes: Vec<u8>) -> Response {
     res
 }
 
-pub async fn source(State(st): State<AppState>, a: Agent, t: TicketPath, Path((_, seq)): Path<(String, u32)>) -> WebResult {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SourceQuery {
+    download: Option<String>,
+}
+
+/// The message as received: as text to read, or (`?download=1`) the exact
+/// bytes as an `.eml` file for a mail program.
+pub async fn source(
+    State(st): State<AppState>,
+    a: Agent,
+    t: TicketPath,
+    Path((_, seq)): Path<(String, u32)>,
+    Query(q): Query<SourceQuery>,
+) -> WebResult {
     let raw = st.desk.entry_mail(&a.person, t.id, seq).and_then(|m| st.desk.blob(&m.raw_blob))?;
-    Ok(raw_text(raw))
+    if q.download.is_none() {
+        return Ok(raw_text(raw));
+    }
+    let mut res = raw.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
+    if let Ok(v) = HeaderValue::from_str(&disposition("attachment", &format!("{}-{seq}.eml", st.desk.reference(t.id)))) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    Ok(res)
 }
 
 pub async fn html_body(State(st): State<AppState>, a: Agent, t: TicketPath, Path((_, seq)): Path<(String, u32)>) -> WebResult {
