@@ -21,9 +21,17 @@ impl Write {
         Ok(())
     }
 
+    /// Records an entry's mail details; they hold its raw source and HTML
+    /// blobs (details written before for the same entry let go of theirs).
     pub fn put_entry_mail(&mut self, ticket: TicketId, seq: u32, meta: &MailMeta) -> Result<()> {
-        let ticket = ticket.0;
-        self.tx.open_table(ENTRY_MAIL)?.insert((ticket, seq), codec::encode(meta).as_slice())?;
+        let before = self.entry_mail(ticket, seq)?;
+        self.tx.open_table(ENTRY_MAIL)?.insert((ticket.0, seq), codec::encode(meta).as_slice())?;
+        for id in meta.blobs() {
+            self.hold_blob(id)?;
+        }
+        for id in before.iter().flat_map(MailMeta::blobs) {
+            self.release_blob(id)?;
+        }
         Ok(())
     }
 

@@ -243,9 +243,10 @@ impl Handle {
         let begun = self.db().and_then(|db| Ok(db.begin_write()?));
         let mut tx = begun.inspect_err(|e| self.note(e))?;
         tx.set_durability(durability);
-        let mut w = Write { tx, touched: Vec::new(), outbox: false };
+        let mut w = Write { tx, touched: Vec::new(), outbox: false, fresh_blobs: Vec::new() };
         let out = f(&mut w)?;
         w.enqueue_touched().inspect_err(|e| self.note(e))?;
+        w.drop_unreferenced_blobs().inspect_err(|e| self.note(e))?;
         let committed: Result<()> = w.tx.commit().map_err(StoreError::from);
         committed.inspect_err(|e| self.note(e))?;
         let mut tickets = w.touched;

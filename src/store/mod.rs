@@ -5,6 +5,7 @@
 //! This module knows nothing of HTTP or SMTP. Every record is written with the
 //! versioned codec in `codec`; `migrate` brings older data directories up to date.
 
+mod blobs;
 pub mod codec;
 mod compress;
 mod conversation;
@@ -192,6 +193,13 @@ pub struct MailMeta {
     pub cids: Vec<(String, usize)>,
     /// The sender, when the desk found them in a forwarded part.
     pub forwarded_by: Option<String>,
+}
+
+impl MailMeta {
+    /// The blobs these details name: the raw source, the HTML body.
+    pub fn blobs(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.raw_blob.as_str()).chain(self.html_blob.as_deref())
+    }
 }
 
 /// One mail waiting to be delivered (or given up on).
@@ -412,25 +420,6 @@ impl Read {
         t.get(sha256_hex(token.as_bytes()).as_str())?.map(|v| codec::decode(v.value(), "api_tokens")).transpose()
     }
 
-    /// A blob's content, reassembled from its chunks (and decompressed).
-    pub fn blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
-        let blobs = self.tx.open_table(BLOBS)?;
-        let Some(header) = blobs.get(id)?.map(|v| v.value()) else {
-            return Ok(None);
-        };
-        let size = (header & !BLOB_LZ4) as usize;
-        let chunks = self.tx.open_table(BLOB_CHUNKS)?;
-        let mut out = Vec::with_capacity(if header & BLOB_LZ4 == 0 { size } else { size / 2 });
-        for row in chunks.range((id, 0)..=(id, u32::MAX))? {
-            let (_, v) = row?;
-            out.extend_from_slice(v.value());
-        }
-        if header & BLOB_LZ4 != 0 {
-            out = compress::unsqueeze(&out, size).map_err(|detail| StoreError::Corrupt { table: "blob_chunks", detail })?;
-        }
-        Ok(Some(out))
-    }
-
     /// People whose email starts with `q` or whose name or email contains it
     /// (case-insensitive), at most `max`, by email.
     pub fn search_people(&self, q: &str, max: usize) -> Result<Vec<Person>> {
@@ -531,6 +520,9 @@ pub struct Write {
     touched: Vec<u64>,
     /// Whether it queued or rescheduled outgoing mail (announced too).
     outbox: bool,
+    /// Blobs this transaction stored new: dropped before commit if nothing
+    /// came to reference them.
+    fresh_blobs: Vec<String>,
 }
 
 impl Write {
@@ -615,6 +607,10 @@ impl Write {
         let seq = last.map(|s| s + 1).unwrap_or(1);
         entry.seq = seq;
         t.insert((entry.ticket.0, seq), codec::encode(entry).as_slice())?;
+        drop(t);
+        for a in &entry.attachments {
+            self.hold_blob(&a.blob)?;
+        }
         Ok(seq)
     }
 
@@ -731,25 +727,5 @@ impl Write {
         };
         self.tx.open_table(THREAD_IDS)?.insert((ticket, next), message_id)?;
         self.put_message_id(message_id, TicketId(ticket))
-    }
-
-    /// Stores content once by hash (compressed when that saves enough);
-    /// returns the blob id, the hash of the content as given.
-    pub fn put_blob(&mut self, data: &[u8]) -> Result<String> {
-        let id = sha256_hex(data);
-        let mut blobs = self.tx.open_table(BLOBS)?;
-        if blobs.get(id.as_str())?.is_none() {
-            let packed = compress::squeeze(data);
-            let (header, stored) = match &packed {
-                Some(p) => (data.len() as u64 | BLOB_LZ4, p.as_slice()),
-                None => (data.len() as u64, data),
-            };
-            blobs.insert(id.as_str(), header)?;
-            let mut chunks = self.tx.open_table(BLOB_CHUNKS)?;
-            for (i, c) in stored.chunks(BLOB_CHUNK).enumerate() {
-                chunks.insert((id.as_str(), i as u32), c)?;
-            }
-        }
-        Ok(id)
     }
 }

@@ -70,14 +70,21 @@ impl Read {
 }
 
 impl Write {
+    /// Records a message in Junk; the record holds its raw source blob.
     pub fn put_junk(&mut self, junk: &mut JunkMail) -> Result<u64> {
         junk.id = self.next_id("junk")?;
         self.tx.open_table(JUNK)?.insert(junk.id, codec::encode(&*junk).as_slice())?;
+        self.hold_blob(&junk.raw_blob)?;
         Ok(junk.id)
     }
 
+    /// Deletes a junk record (and its raw source, unless something else
+    /// holds it); whether there was one.
     pub fn delete_junk(&mut self, id: u64) -> Result<bool> {
-        Ok(self.tx.open_table(JUNK)?.remove(id)?.is_some())
+        let Some(junk) = self.junk_item(id)? else { return Ok(false) };
+        self.tx.open_table(JUNK)?.remove(id)?;
+        self.release_blob(&junk.raw_blob)?;
+        Ok(true)
     }
 
     /// Queues a mail (or rewrites one), keeping the due index in step.

@@ -103,7 +103,9 @@ pub(crate) fn run(db: &Database) -> Result<u64> {
     convert!(db, JUNK, "junk", progress, single);
     convert!(db, PEOPLE, "people", progress, single);
     blobs(db, &mut progress)?;
+    // Counting references and removing the PENDING mark commit together.
     let tx = db.begin_write()?;
+    count_references(&tx)?;
     tx.open_table(META)?.remove(PENDING)?;
     tx.commit()?;
     if progress.done > 0 {
@@ -125,6 +127,54 @@ impl Progress {
             tracing::info!("compressing stored data: {what} {at}/{of}");
         }
     }
+}
+
+/// Counts, in one transaction, the records that name each blob (entries'
+/// attachments, mail details' raw source and HTML, junk's raw source) and
+/// deletes the blobs nothing names: before schema 6 nothing was counted and
+/// nothing was ever deleted.
+fn count_references(tx: &redb::WriteTransaction) -> Result<()> {
+    use std::collections::HashMap;
+    let mut refs: HashMap<String, u64> = HashMap::new();
+    for row in tx.open_table(ENTRIES)?.iter()? {
+        let (_, v) = row?;
+        let e: crate::domain::ThreadEntry = codec::decode(v.value(), "entries")?;
+        for a in e.attachments {
+            *refs.entry(a.blob).or_default() += 1;
+        }
+    }
+    for row in tx.open_table(ENTRY_MAIL)?.iter()? {
+        let (_, v) = row?;
+        let m: super::MailMeta = codec::decode(v.value(), "entry_mail")?;
+        for id in m.blobs() {
+            *refs.entry(id.to_string()).or_default() += 1;
+        }
+    }
+    for row in tx.open_table(JUNK)?.iter()? {
+        let (_, v) = row?;
+        let j: super::JunkMail = codec::decode(v.value(), "junk")?;
+        *refs.entry(j.raw_blob).or_default() += 1;
+    }
+    let mut orphans = Vec::new();
+    for row in tx.open_table(BLOBS)?.iter()? {
+        let (k, _) = row?;
+        if !refs.contains_key(k.value()) {
+            orphans.push(k.value().to_string());
+        }
+    }
+    {
+        let mut counts = tx.open_table(super::blobs::BLOB_REFS)?;
+        for (id, n) in &refs {
+            counts.insert(id.as_str(), *n)?;
+        }
+    }
+    for id in &orphans {
+        super::blobs::delete_blob(tx, id)?;
+    }
+    if !orphans.is_empty() {
+        tracing::info!("deleted {} stored blobs nothing referenced", orphans.len());
+    }
+    Ok(())
 }
 
 /// Rewrites uncompressed blobs, in blob id order from the cursor on.
@@ -215,6 +265,8 @@ mod tests {
         .upgrade();
         let raw = long.as_bytes().to_vec();
         let blob = sha256_hex(&raw);
+        let orphan = b"a blob no record names, left by an older release".repeat(4);
+        let orphan_id = sha256_hex(&orphan);
         {
             let store = Store::open(dir.path()).unwrap();
             store
@@ -224,6 +276,20 @@ mod tests {
                     w.tx.open_table(TICKETS)?.insert(1, plain.as_slice())?;
                     w.tx.open_table(BLOBS)?.insert(blob.as_str(), raw.len() as u64)?;
                     w.tx.open_table(BLOB_CHUNKS)?.insert((blob.as_str(), 0), raw.as_slice())?;
+                    w.tx.open_table(BLOBS)?.insert(orphan_id.as_str(), orphan.len() as u64)?;
+                    w.tx.open_table(BLOB_CHUNKS)?.insert((orphan_id.as_str(), 0), orphan.as_slice())?;
+                    // A junk record names the first blob (schema 5 counted nothing).
+                    let junk = JunkMail {
+                        id: 7,
+                        received_at: Timestamp(1),
+                        from: "x@example.org".into(),
+                        subject: "s".into(),
+                        reason: "r".into(),
+                        raw_blob: blob.clone(),
+                        mail_from: String::new(),
+                        rcpt_to: Vec::new(),
+                    };
+                    w.tx.open_table(JUNK)?.insert(7, codec::encode(&junk).as_slice())?;
                     w.tx.open_table(META)?.insert(super::PENDING, 1)?;
                     Ok(())
                 })
@@ -240,8 +306,14 @@ mod tests {
         let header = r.tx.open_table(BLOBS).unwrap().get(blob.as_str()).unwrap().unwrap().value();
         assert_eq!(header, raw.len() as u64 | BLOB_LZ4);
         assert!(r.tx.open_table(META).unwrap().get(super::PENDING).unwrap().is_none(), "the conversion finished");
-        // New writes are compressed from the start.
-        let again = store.write(|w| w.put_blob(&raw[..2000])).unwrap();
-        assert_eq!(store.read().unwrap().blob(&again).unwrap().unwrap(), &raw[..2000]);
+        assert_eq!(r.blob_refs(&blob).unwrap(), Some(1), "the junk record's reference is counted");
+        assert_eq!(r.blob(&orphan_id).unwrap(), None, "a blob nothing names is deleted");
+        drop(r);
+        // Deleting the junk record deletes the blob it alone held.
+        store.write(|w| w.delete_junk(7)).unwrap();
+        assert_eq!(store.read().unwrap().blob(&blob).unwrap(), None);
+        // A blob stored and named by nothing in the same transaction is not kept.
+        let dropped = store.write(|w| w.put_blob(&raw[..2000])).unwrap();
+        assert_eq!(store.read().unwrap().blob(&dropped).unwrap(), None);
     }
 }

@@ -382,14 +382,25 @@ impl Write {
         self.tx.open_table(TRASH)?.remove(id)?;
         self.tx.open_table(TRASH_BY_TIME)?.remove((at.0, id))?;
         self.tx.open_table(TICKETS)?.remove(id)?;
-        let seqs: Vec<u32> = self.entries(TicketId(id))?.iter().map(|e| e.seq).collect();
+        let entries = self.entries(TicketId(id))?;
+        let mut held: Vec<String> = Vec::new();
+        for e in &entries {
+            held.extend(e.attachments.iter().map(|a| a.blob.clone()));
+            if let Some(m) = self.entry_mail(TicketId(id), e.seq)? {
+                held.extend(m.blobs().map(str::to_string));
+            }
+        }
         {
             let mut e = self.tx.open_table(ENTRIES)?;
             let mut m = self.tx.open_table(ENTRY_MAIL)?;
-            for s in seqs {
-                e.remove((id, s))?;
-                m.remove((id, s))?;
+            for entry in &entries {
+                e.remove((id, entry.seq))?;
+                m.remove((id, entry.seq))?;
             }
+        }
+        // Its mail and attachments go too, unless another ticket holds them.
+        for blob in held {
+            self.release_blob(&blob)?;
         }
         for other in self.links(TicketId(id))? {
             self.unlink(id, other.0)?;

@@ -99,3 +99,43 @@ async fn a_requester_link_expires_on_the_injected_clock() {
     assert!(gone.body.contains("not valid any more"), "{}", gone.body);
     d.running.stop().await;
 }
+
+/// Purging Trash (after `workflow.trash_days`, on the injected clock) frees
+/// a ticket's attachments, except those another ticket still holds (blobs are
+/// stored once by content).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purging_trash_frees_blobs_no_other_ticket_holds() {
+    let d = InProcess::start().await;
+    let desk = d.running.desk.clone();
+    let ticket = |subject: &str| {
+        desk.create_ticket(
+            &d.admin,
+            NewTicket {
+                subject: subject.into(),
+                body: "see attached".into(),
+                requester_email: "carol@customer.test".into(),
+                ..Default::default()
+            },
+        )
+        .expect("ticket")
+    };
+    let (a, b) = (ticket("shared one"), ticket("shared two"));
+    let shared = b"the same quarterly report, attached to two tickets\n".repeat(50);
+    let own = b"a report only the first ticket has\n".repeat(50);
+    let file = |name: &str, data: &[u8]| (name.to_string(), "text/plain".to_string(), data.to_vec());
+    let first = desk
+        .add_entry_with(&d.admin, a.id, "reports", false, None, vec![file("shared.txt", &shared), file("own.txt", &own)])
+        .expect("reply with files");
+    desk.add_entry_with(&d.admin, b.id, "report", false, None, vec![file("shared.txt", &shared)]).expect("reply with a file");
+    let (shared_id, own_id) = (first.attachments[0].blob.clone(), first.attachments[1].blob.clone());
+    let stored = |id: &str| desk.store_for_tests().read().unwrap().blob(id).unwrap();
+    assert_eq!(desk.store_for_tests().read().unwrap().blob_refs(&shared_id).unwrap(), Some(2));
+    desk.set_trashed(&d.admin, a.id, true).expect("to Trash");
+    assert_eq!(desk.purge_trash().expect("purge"), 0, "not before workflow.trash_days");
+    d.clock.advance_ms(31 * 24 * HOUR_MS);
+    assert_eq!(desk.purge_trash().expect("purge"), 1);
+    assert_eq!(stored(&own_id), None, "the purged ticket's own attachment is gone");
+    assert_eq!(stored(&shared_id).as_deref(), Some(&shared[..]), "the other ticket still has the shared one");
+    assert_eq!(desk.store_for_tests().read().unwrap().blob_refs(&shared_id).unwrap(), Some(1));
+    d.running.stop().await;
+}

@@ -1,0 +1,121 @@
+//! Blobs: raw mail, HTML bodies and attachments, each stored once by the
+//! hash of its content, lz4-compressed when that saves enough, in chunks.
+//!
+//! Every record that names a blob holds a reference (`BLOB_REFS`): a thread
+//! entry for each attachment, a mail's details for its raw source and HTML,
+//! a junk record for its raw source. Removing the record (purging a ticket
+//! from Trash, deleting or converting junk) releases them, and a blob no one
+//! references any more is deleted with its chunks. A blob stored by a
+//! transaction that in the end references it nowhere is dropped before that
+//! transaction commits, so nothing is left behind.
+
+use redb::{ReadableTable, TableDefinition};
+
+use super::{BLOB_CHUNK, BLOB_CHUNKS, BLOB_LZ4, BLOBS, Read, Result, StoreError, Write, compress, sha256_hex};
+
+/// Blob id → how many records reference it (schema 6; a blob without a row
+/// is never deleted).
+pub(crate) const BLOB_REFS: TableDefinition<&str, u64> = TableDefinition::new("blob_refs");
+
+/// Deletes a blob's head and chunks (not its reference count).
+pub(crate) fn delete_blob(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
+    tx.open_table(BLOBS)?.remove(id)?;
+    let mut chunks = tx.open_table(BLOB_CHUNKS)?;
+    let keys: Vec<u32> =
+        chunks.range((id, 0)..=(id, u32::MAX))?.map(|r| r.map(|(k, _)| k.value().1)).collect::<std::result::Result<_, _>>()?;
+    for i in keys {
+        chunks.remove((id, i))?;
+    }
+    Ok(())
+}
+
+impl Read {
+    /// A blob's content, reassembled from its chunks (and decompressed).
+    pub fn blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        let blobs = self.tx.open_table(BLOBS)?;
+        let Some(header) = blobs.get(id)?.map(|v| v.value()) else {
+            return Ok(None);
+        };
+        let size = (header & !BLOB_LZ4) as usize;
+        let chunks = self.tx.open_table(BLOB_CHUNKS)?;
+        let mut out = Vec::with_capacity(if header & BLOB_LZ4 == 0 { size } else { size / 2 });
+        for row in chunks.range((id, 0)..=(id, u32::MAX))? {
+            let (_, v) = row?;
+            out.extend_from_slice(v.value());
+        }
+        if header & BLOB_LZ4 != 0 {
+            out = compress::unsqueeze(&out, size).map_err(|detail| StoreError::Corrupt { table: "blob_chunks", detail })?;
+        }
+        Ok(Some(out))
+    }
+
+    /// How many records reference a blob (None: not counted).
+    pub fn blob_refs(&self, id: &str) -> Result<Option<u64>> {
+        Ok(self.tx.open_table(BLOB_REFS)?.get(id)?.map(|v| v.value()))
+    }
+}
+
+impl Write {
+    /// Stores content once by hash (compressed when that saves enough);
+    /// returns the blob id, the hash of the content as given. The caller
+    /// references it in a record (which holds it) in this transaction, or
+    /// a new blob is dropped again at commit.
+    pub fn put_blob(&mut self, data: &[u8]) -> Result<String> {
+        let id = sha256_hex(data);
+        let mut blobs = self.tx.open_table(BLOBS)?;
+        if blobs.get(id.as_str())?.is_none() {
+            let packed = compress::squeeze(data);
+            let (header, stored) = match &packed {
+                Some(p) => (data.len() as u64 | BLOB_LZ4, p.as_slice()),
+                None => (data.len() as u64, data),
+            };
+            blobs.insert(id.as_str(), header)?;
+            let mut chunks = self.tx.open_table(BLOB_CHUNKS)?;
+            for (i, c) in stored.chunks(BLOB_CHUNK).enumerate() {
+                chunks.insert((id.as_str(), i as u32), c)?;
+            }
+            self.tx.open_table(BLOB_REFS)?.insert(id.as_str(), 0)?;
+            self.fresh_blobs.push(id.clone());
+        }
+        Ok(id)
+    }
+
+    /// One more record references the blob.
+    pub(crate) fn hold_blob(&mut self, id: &str) -> Result<()> {
+        let mut refs = self.tx.open_table(BLOB_REFS)?;
+        let n = refs.get(id)?.map(|v| v.value()).unwrap_or(0);
+        refs.insert(id, n + 1)?;
+        Ok(())
+    }
+
+    /// One record less references the blob; the last one deletes it. A blob
+    /// whose references were never counted stays.
+    pub(crate) fn release_blob(&mut self, id: &str) -> Result<()> {
+        let mut refs = self.tx.open_table(BLOB_REFS)?;
+        let Some(n) = refs.get(id)?.map(|v| v.value()) else { return Ok(()) };
+        if n > 1 {
+            refs.insert(id, n - 1)?;
+            return Ok(());
+        }
+        refs.remove(id)?;
+        drop(refs);
+        self.delete_blob(id)
+    }
+
+    fn delete_blob(&mut self, id: &str) -> Result<()> {
+        delete_blob(&self.tx, id)
+    }
+
+    /// Before commit: the blobs this transaction stored that no record
+    /// references are deleted again.
+    pub(crate) fn drop_unreferenced_blobs(&mut self) -> Result<()> {
+        for id in std::mem::take(&mut self.fresh_blobs) {
+            let unreferenced = self.tx.open_table(BLOB_REFS)?.get(id.as_str())?.is_some_and(|v| v.value() == 0);
+            if unreferenced {
+                self.tx.open_table(BLOB_REFS)?.remove(id.as_str())?;
+                self.delete_blob(&id)?;
+            }
+        }
+        Ok(())
+    }
+}
