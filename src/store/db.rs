@@ -279,6 +279,13 @@ impl Store {
         migrate::run(main.db()?.as_ref())?;
         super::recompress::run(main.db()?.as_ref())?;
         let spool = SpoolLog::open(dir, &main)?;
+        // An empty spool log gives back the space a burst made it grow to
+        // (cheap: it holds nothing); a failure here only costs disk space.
+        if spool.is_empty()?
+            && let Err(e) = spool.handle().compact()
+        {
+            tracing::warn!("could not compact the spool log: {e}");
+        }
         Ok(Store { main, spool, feed: Feed::default() })
     }
 

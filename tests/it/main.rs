@@ -22,6 +22,7 @@ mod properties;
 mod search;
 mod smtp;
 mod store;
+mod upgrade;
 mod walls;
 mod web;
 mod workflow;
