@@ -74,14 +74,18 @@ impl Write {
             for (i, c) in stored.chunks(BLOB_CHUNK).enumerate() {
                 chunks.insert((id.as_str(), i as u32), c)?;
             }
-            self.tx.open_table(BLOB_REFS)?.insert(id.as_str(), 0)?;
-            self.fresh_blobs.push(id.clone());
+            self.fresh_blobs.push((id.clone(), 0));
         }
         Ok(id)
     }
 
-    /// One more record references the blob.
+    /// One more record references the blob (a blob new in this transaction
+    /// is counted in memory and written once, at commit).
     pub(crate) fn hold_blob(&mut self, id: &str) -> Result<()> {
+        if let Some((_, n)) = self.fresh_blobs.iter_mut().find(|(b, _)| b == id) {
+            *n += 1;
+            return Ok(());
+        }
         let mut refs = self.tx.open_table(BLOB_REFS)?;
         let n = refs.get(id)?.map(|v| v.value()).unwrap_or(0);
         refs.insert(id, n + 1)?;
@@ -91,6 +95,10 @@ impl Write {
     /// One record less references the blob; the last one deletes it. A blob
     /// whose references were never counted stays.
     pub(crate) fn release_blob(&mut self, id: &str) -> Result<()> {
+        if let Some((_, n)) = self.fresh_blobs.iter_mut().find(|(b, _)| b == id) {
+            *n = n.saturating_sub(1);
+            return Ok(());
+        }
         let mut refs = self.tx.open_table(BLOB_REFS)?;
         let Some(n) = refs.get(id)?.map(|v| v.value()) else { return Ok(()) };
         if n > 1 {
@@ -106,15 +114,25 @@ impl Write {
         delete_blob(&self.tx, id)
     }
 
-    /// Before commit: the blobs this transaction stored that no record
-    /// references are deleted again.
+    /// Before commit: the blobs this transaction stored get their count, and
+    /// those no record references are deleted again.
     pub(crate) fn drop_unreferenced_blobs(&mut self) -> Result<()> {
-        for id in std::mem::take(&mut self.fresh_blobs) {
-            let unreferenced = self.tx.open_table(BLOB_REFS)?.get(id.as_str())?.is_some_and(|v| v.value() == 0);
-            if unreferenced {
-                self.tx.open_table(BLOB_REFS)?.remove(id.as_str())?;
-                self.delete_blob(&id)?;
+        let fresh = std::mem::take(&mut self.fresh_blobs);
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let mut refs = self.tx.open_table(BLOB_REFS)?;
+        let mut unreferenced = Vec::new();
+        for (id, n) in fresh {
+            if n == 0 {
+                unreferenced.push(id);
+            } else {
+                refs.insert(id.as_str(), n)?;
             }
+        }
+        drop(refs);
+        for id in unreferenced {
+            self.delete_blob(&id)?;
         }
         Ok(())
     }

@@ -520,9 +520,9 @@ pub struct Write {
     touched: Vec<u64>,
     /// Whether it queued or rescheduled outgoing mail (announced too).
     outbox: bool,
-    /// Blobs this transaction stored new: dropped before commit if nothing
-    /// came to reference them.
-    fresh_blobs: Vec<String>,
+    /// Blobs this transaction stored new, with the references it made to
+    /// them: counted at commit, or dropped if nothing came to reference them.
+    fresh_blobs: Vec<(String, u64)>,
 }
 
 impl Write {
