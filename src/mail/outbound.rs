@@ -243,8 +243,17 @@ async fn deliver_to_hosts(desk: &Desk, hosts: &[String], from: &str, rcpt: &str,
     last
 }
 
-fn attachments_of(desk: &Desk, m: &OutMail) -> Vec<(String, String, Vec<u8>)> {
-    m.attachments.iter().filter_map(|a| desk.blob(&a.blob).ok().map(|d| (a.filename.clone(), a.content_type.clone(), d))).collect()
+/// The mail's attachments; one that cannot be read fails the build (the mail
+/// must not go out without it).
+fn attachments_of(desk: &Desk, m: &OutMail) -> std::io::Result<Vec<(String, String, Vec<u8>)>> {
+    m.attachments
+        .iter()
+        .map(|a| {
+            desk.blob(&a.blob)
+                .map(|d| (a.filename.clone(), a.content_type.clone(), d))
+                .map_err(|e| std::io::Error::other(format!("attachment {}: {e}", a.filename)))
+        })
+        .collect()
 }
 
 /// The message for each pending recipient (one build unless someone has an
@@ -253,7 +262,7 @@ fn attachments_of(desk: &Desk, m: &OutMail) -> Vec<(String, String, Vec<u8>)> {
 /// with that recipient's own signed link (a collaborator never gets the
 /// requester's key).
 fn bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
-    let atts = attachments_of(desk, m);
+    let atts = attachments_of(desk, m)?;
     let now = desk.now();
     let personal = m.text.contains(crate::desk::notify::PORTAL_LINK_MARKER);
     let common = if personal { Vec::new() } else { build(m, now, &atts, None)? };

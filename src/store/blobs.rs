@@ -38,7 +38,9 @@ impl Read {
         };
         let size = (header & !BLOB_LZ4) as usize;
         let chunks = self.tx.open_table(BLOB_CHUNKS)?;
-        let mut out = Vec::with_capacity(if header & BLOB_LZ4 == 0 { size } else { size / 2 });
+        // The size comes from the stored header: capped, so a damaged one
+        // cannot make us reserve more than the chunks could hold.
+        let mut out = Vec::with_capacity((if header & BLOB_LZ4 == 0 { size } else { size / 2 }).min(BLOB_CHUNK * 16));
         for row in chunks.range((id, 0)..=(id, u32::MAX))? {
             let (_, v) = row?;
             out.extend_from_slice(v.value());
@@ -92,8 +94,9 @@ impl Write {
         Ok(())
     }
 
-    /// One record less references the blob; the last one deletes it. A blob
-    /// whose references were never counted stays.
+    /// One record less references the blob; after the last one the blob is
+    /// deleted at commit (unless the transaction came to hold it again). A
+    /// blob whose references were never counted stays.
     pub(crate) fn release_blob(&mut self, id: &str) -> Result<()> {
         if let Some((_, n)) = self.fresh_blobs.iter_mut().find(|(b, _)| b == id) {
             *n = n.saturating_sub(1);
@@ -101,39 +104,95 @@ impl Write {
         }
         let mut refs = self.tx.open_table(BLOB_REFS)?;
         let Some(n) = refs.get(id)?.map(|v| v.value()) else { return Ok(()) };
-        if n > 1 {
-            refs.insert(id, n - 1)?;
-            return Ok(());
+        refs.insert(id, n.saturating_sub(1))?;
+        if n <= 1 {
+            self.released_blobs.push(id.to_string());
         }
-        refs.remove(id)?;
-        drop(refs);
-        self.delete_blob(id)
+        Ok(())
     }
 
     fn delete_blob(&mut self, id: &str) -> Result<()> {
         delete_blob(&self.tx, id)
     }
 
-    /// Before commit: the blobs this transaction stored get their count, and
-    /// those no record references are deleted again.
+    /// Before commit: the blobs this transaction stored get their count
+    /// (added to one that records naming a missing blob may have left), and
+    /// those no record references any more are deleted.
     pub(crate) fn drop_unreferenced_blobs(&mut self) -> Result<()> {
         let fresh = std::mem::take(&mut self.fresh_blobs);
-        if fresh.is_empty() {
+        let released = std::mem::take(&mut self.released_blobs);
+        if fresh.is_empty() && released.is_empty() {
             return Ok(());
         }
         let mut refs = self.tx.open_table(BLOB_REFS)?;
         let mut unreferenced = Vec::new();
         for (id, n) in fresh {
-            if n == 0 {
+            let before = refs.get(id.as_str())?.map(|v| v.value()).unwrap_or(0);
+            if before + n == 0 {
                 unreferenced.push(id);
             } else {
-                refs.insert(id.as_str(), n)?;
+                refs.insert(id.as_str(), before + n)?;
             }
+        }
+        for id in released {
+            if refs.get(id.as_str())?.is_some_and(|v| v.value() == 0) {
+                unreferenced.push(id);
+            }
+        }
+        for id in &unreferenced {
+            refs.remove(id.as_str())?;
         }
         drop(refs);
         for id in unreferenced {
             self.delete_blob(&id)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::*;
+    use crate::domain::Timestamp;
+
+    fn junk(id: u64, blob: &str) -> JunkMail {
+        JunkMail {
+            id,
+            received_at: Timestamp(1),
+            from: "x@example.org".into(),
+            subject: "s".into(),
+            reason: "r".into(),
+            raw_blob: blob.into(),
+            mail_from: String::new(),
+            rcpt_to: Vec::new(),
+        }
+    }
+
+    /// Releasing a blob's last holder and holding it again in the same
+    /// transaction keeps it: deletion waits for the commit.
+    #[test]
+    fn a_blob_released_and_held_again_in_one_transaction_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let content = b"the raw source of a junk mail".repeat(10);
+        let (id, first) = store
+            .write(|w| -> Result<(String, u64)> {
+                let id = w.put_blob(&content)?;
+                let n = w.put_junk(&mut junk(0, &id))?;
+                Ok((id, n))
+            })
+            .unwrap();
+        store
+            .write(|w| -> Result<()> {
+                // Stored already: put_blob finds it, then its last holder goes.
+                let again = w.put_blob(&content)?;
+                w.delete_junk(first)?;
+                w.put_junk(&mut junk(0, &again))?;
+                Ok(())
+            })
+            .unwrap();
+        let r = store.read().unwrap();
+        assert_eq!(r.blob(&id).unwrap().as_deref(), Some(&content[..]));
+        assert_eq!(r.blob_refs(&id).unwrap(), Some(1));
     }
 }

@@ -144,11 +144,19 @@ impl Handle {
             }
         };
         let done = quiet_panics(|| crate::jobs::guard(|| db.compact()));
-        *slot = Some(Arc::new(db));
         match done {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(StoreError::Db(Box::new(e.into()))),
-            Err(panic) => return Err(StoreError::Damaged { path: self.path.display().to_string(), detail: panic }),
+            Ok(Ok(_)) => *slot = Some(Arc::new(db)),
+            Ok(Err(e)) => {
+                *slot = Some(Arc::new(db));
+                return Err(StoreError::Db(Box::new(e.into())));
+            }
+            Err(panic) => {
+                // redb gave up half-way: the handle is not trusted again; the
+                // file is opened afresh (its last commit is what counts).
+                drop(db);
+                *slot = Some(Arc::new(quiet_panics(|| open_db(&self.path, self.cache_bytes))?));
+                return Err(StoreError::Damaged { path: self.path.display().to_string(), detail: panic });
+            }
         }
         Ok((before, std::fs::metadata(&self.path)?.len()))
     }
@@ -243,7 +251,7 @@ impl Handle {
         let begun = self.db().and_then(|db| Ok(db.begin_write()?));
         let mut tx = begun.inspect_err(|e| self.note(e))?;
         tx.set_durability(durability);
-        let mut w = Write { tx, touched: Vec::new(), outbox: false, fresh_blobs: Vec::new() };
+        let mut w = Write { tx, touched: Vec::new(), outbox: false, fresh_blobs: Vec::new(), released_blobs: Vec::new() };
         let out = f(&mut w)?;
         w.enqueue_touched().inspect_err(|e| self.note(e))?;
         w.drop_unreferenced_blobs().inspect_err(|e| self.note(e))?;

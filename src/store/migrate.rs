@@ -284,7 +284,10 @@ pub fn write_v1_fixture(dir: &std::path::Path, tickets: &[TicketV1], people: &[c
         let mut req = tx.open_table(super::IDX_REQUESTER)?;
         let mut dep = tx.open_table(super::IDX_DEPARTMENT)?;
         for tk in tickets {
-            t.insert(tk.id, codec::encode_with(codec::RECORD_V1, tk).as_slice())?;
+            // Plain bytes, as schema 1 wrote them (it knew no compression).
+            let mut plain = vec![codec::RECORD_V1];
+            plain.extend(postcard::to_allocvec(tk).map_err(|e| StoreError::Corrupt { table: "tickets", detail: e.to_string() })?);
+            t.insert(tk.id, plain.as_slice())?;
             let u = tk.updated_at.0;
             upd.insert((u, tk.id), ())?;
             st.insert((tk.status.index(), u, tk.id), ())?;

@@ -523,6 +523,9 @@ pub struct Write {
     /// Blobs this transaction stored new, with the references it made to
     /// them: counted at commit, or dropped if nothing came to reference them.
     fresh_blobs: Vec<(String, u64)>,
+    /// Blobs whose last reference this transaction released: deleted at
+    /// commit if still unreferenced then.
+    released_blobs: Vec<String>,
 }
 
 impl Write {

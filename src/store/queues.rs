@@ -87,8 +87,15 @@ impl Write {
         Ok(true)
     }
 
-    /// Queues a mail (or rewrites one), keeping the due index in step.
+    /// Queues a mail (or rewrites one: `old` is the stored one), keeping the
+    /// due index in step. The mail holds the blobs of its attachments.
     pub fn put_outmail(&mut self, old: Option<&OutMail>, m: &mut OutMail) -> Result<u64> {
+        for a in &m.attachments {
+            self.hold_blob(&a.blob)?;
+        }
+        for a in old.iter().flat_map(|o| o.attachments.iter()) {
+            self.release_blob(&a.blob)?;
+        }
         if m.id == 0 {
             m.id = self.next_id("outmail")?;
         }
@@ -105,11 +112,16 @@ impl Write {
         Ok(m.id)
     }
 
-    /// Removes a delivered or discarded mail.
+    /// Removes a delivered or discarded mail (and lets go of its attachments).
     pub fn delete_outmail(&mut self, m: &OutMail) -> Result<bool> {
         if !m.failed {
             self.tx.open_table(OUTBOX_DUE)?.remove((m.next_attempt.0, m.id))?;
         }
-        Ok(self.tx.open_table(OUTBOX)?.remove(m.id)?.is_some())
+        let Some(stored) = self.tx.open_table(OUTBOX)?.remove(m.id)?.map(|v| v.value().to_vec()) else { return Ok(false) };
+        let stored: OutMail = codec::decode(&stored, "outbox")?;
+        for a in &stored.attachments {
+            self.release_blob(&a.blob)?;
+        }
+        Ok(true)
     }
 }

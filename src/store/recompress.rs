@@ -41,7 +41,12 @@ macro_rules! convert {
                     }
                 }
             }
-            tx.open_table(META)?.insert(cursor, last + 1)?;
+            // The last possible key ends the table.
+            let Some(next) = last.checked_add(1) else {
+                tx.commit()?;
+                break;
+            };
+            tx.open_table(META)?.insert(cursor, next)?;
             tx.commit()?;
             seen += rows.len() as u64;
             $progress.tick($name, seen, total);
@@ -74,7 +79,17 @@ macro_rules! convert {
                     }
                 }
             }
-            let next = if seq == u32::MAX { (ticket + 1, 0) } else { (ticket, seq + 1) };
+            let next = match seq.checked_add(1) {
+                Some(s) => (ticket, s),
+                None => match ticket.checked_add(1) {
+                    Some(t) => (t, 0),
+                    // The last possible key ends the table.
+                    None => {
+                        tx.commit()?;
+                        break;
+                    }
+                },
+            };
             {
                 let mut meta = tx.open_table(META)?;
                 meta.insert(cursor, next.0)?;
@@ -136,30 +151,48 @@ impl Progress {
 fn count_references(tx: &redb::WriteTransaction) -> Result<()> {
     use std::collections::HashMap;
     let mut refs: HashMap<String, u64> = HashMap::new();
+    // A record that cannot be read names blobs no one can know: it is
+    // skipped (and logged), and then no blob is taken for an orphan.
+    let mut unreadable = 0u64;
+    let mut note = |table: &str, e: super::StoreError| {
+        unreadable += 1;
+        tracing::warn!("counting blob references: a record in {table} cannot be read ({e}); unreferenced blobs are kept");
+    };
     for row in tx.open_table(ENTRIES)?.iter()? {
         let (_, v) = row?;
-        let e: crate::domain::ThreadEntry = codec::decode(v.value(), "entries")?;
-        for a in e.attachments {
-            *refs.entry(a.blob).or_default() += 1;
+        match codec::decode::<crate::domain::ThreadEntry>(v.value(), "entries") {
+            Ok(e) => e.attachments.into_iter().for_each(|a| *refs.entry(a.blob).or_default() += 1),
+            Err(e) => note("entries", e),
         }
     }
     for row in tx.open_table(ENTRY_MAIL)?.iter()? {
         let (_, v) = row?;
-        let m: super::MailMeta = codec::decode(v.value(), "entry_mail")?;
-        for id in m.blobs() {
-            *refs.entry(id.to_string()).or_default() += 1;
+        match codec::decode::<super::MailMeta>(v.value(), "entry_mail") {
+            Ok(m) => m.blobs().for_each(|id| *refs.entry(id.to_string()).or_default() += 1),
+            Err(e) => note("entry_mail", e),
         }
     }
     for row in tx.open_table(JUNK)?.iter()? {
         let (_, v) = row?;
-        let j: super::JunkMail = codec::decode(v.value(), "junk")?;
-        *refs.entry(j.raw_blob).or_default() += 1;
+        match codec::decode::<super::JunkMail>(v.value(), "junk") {
+            Ok(j) => *refs.entry(j.raw_blob).or_default() += 1,
+            Err(e) => note("junk", e),
+        }
+    }
+    for row in tx.open_table(OUTBOX)?.iter()? {
+        let (_, v) = row?;
+        match codec::decode::<super::OutMail>(v.value(), "outbox") {
+            Ok(m) => m.attachments.into_iter().for_each(|a| *refs.entry(a.blob).or_default() += 1),
+            Err(e) => note("outbox", e),
+        }
     }
     let mut orphans = Vec::new();
-    for row in tx.open_table(BLOBS)?.iter()? {
-        let (k, _) = row?;
-        if !refs.contains_key(k.value()) {
-            orphans.push(k.value().to_string());
+    if unreadable == 0 {
+        for row in tx.open_table(BLOBS)?.iter()? {
+            let (k, _) = row?;
+            if !refs.contains_key(k.value()) {
+                orphans.push(k.value().to_string());
+            }
         }
     }
     {
@@ -185,6 +218,7 @@ fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
     loop {
         let tx = db.begin_write()?;
         let mut batch: Vec<(String, u64)> = Vec::new();
+        let mut bytes = 0u64;
         {
             let t = tx.open_table(BLOBS)?;
             for row in t.range(after.as_str()..)? {
@@ -193,7 +227,9 @@ fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
                     continue;
                 }
                 batch.push((k.value().to_string(), v.value()));
-                if batch.len() >= BATCH / 10 {
+                // At most 200 blobs or 64 MiB of content per transaction.
+                bytes += v.value() & !BLOB_LZ4;
+                if batch.len() >= BATCH / 10 || bytes >= 64 << 20 {
                     break;
                 }
             }
@@ -211,7 +247,7 @@ fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
                 if header & BLOB_LZ4 != 0 {
                     continue;
                 }
-                let mut data = Vec::with_capacity(*header as usize);
+                let mut data = Vec::with_capacity((*header as usize).min(BLOB_CHUNK * 16));
                 let keys: Vec<u32> = {
                     let mut keys = Vec::new();
                     for row in chunks.range((id.as_str(), 0)..=(id.as_str(), u32::MAX))? {
@@ -241,6 +277,31 @@ fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
 mod tests {
     use super::super::*;
     use crate::domain::{Channel, Priority, Status, TicketId, Timestamp};
+
+    /// A record that cannot be read does not stop the upgrade, and then no
+    /// blob is taken for an orphan (what it named cannot be known).
+    #[test]
+    fn an_unreadable_record_keeps_every_blob() {
+        let dir = tempfile::tempdir().unwrap();
+        let content = b"an attachment some damaged entry may name".repeat(4);
+        let id = sha256_hex(&content);
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store
+                .write(|w| -> Result<()> {
+                    w.tx.open_table(ENTRIES)?.insert((1, 1), &[1u8, 0xff, 0xff, 0xff][..])?;
+                    w.tx.open_table(BLOBS)?.insert(id.as_str(), content.len() as u64)?;
+                    w.tx.open_table(BLOB_CHUNKS)?.insert((id.as_str(), 0), content.as_slice())?;
+                    w.tx.open_table(META)?.insert(super::PENDING, 1)?;
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let store = Store::open(dir.path()).expect("opens despite the damaged entry");
+        let r = store.read().unwrap();
+        assert_eq!(r.blob(&id).unwrap().as_deref(), Some(&content[..]));
+        assert!(r.tx.open_table(META).unwrap().get(super::PENDING).unwrap().is_none());
+    }
 
     /// What schema 5 wrote (plain records and blobs) reads the same after
     /// the upgrade and is then stored compressed.

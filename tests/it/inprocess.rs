@@ -28,7 +28,8 @@ struct InProcess {
 impl InProcess {
     async fn start() -> InProcess {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut cfg = Config::default();
+        // A mailbox, so replies are queued (sending is off: they wait in the outbox).
+        let mut cfg = Config::parse("[[mailbox]]\naddress = \"support@example.test\"\n", "test config").expect("config");
         cfg.server.data_dir = dir.path().to_path_buf();
         cfg.server.http = "127.0.0.1:0".into();
         cfg.smtp.listen = "127.0.0.1:0".into();
@@ -101,8 +102,8 @@ async fn a_requester_link_expires_on_the_injected_clock() {
 }
 
 /// Purging Trash (after `workflow.trash_days`, on the injected clock) frees
-/// a ticket's attachments, except those another ticket still holds (blobs are
-/// stored once by content).
+/// a ticket's attachments, except those another ticket, or mail still in the
+/// outbox, holds (blobs are stored once by content).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn purging_trash_frees_blobs_no_other_ticket_holds() {
     let d = InProcess::start().await;
@@ -129,13 +130,22 @@ async fn purging_trash_frees_blobs_no_other_ticket_holds() {
     desk.add_entry_with(&d.admin, b.id, "report", false, None, vec![file("shared.txt", &shared)]).expect("reply with a file");
     let (shared_id, own_id) = (first.attachments[0].blob.clone(), first.attachments[1].blob.clone());
     let stored = |id: &str| desk.store_for_tests().read().unwrap().blob(id).unwrap();
-    assert_eq!(desk.store_for_tests().read().unwrap().blob_refs(&shared_id).unwrap(), Some(2));
+    assert_eq!(desk.store_for_tests().read().unwrap().blob_refs(&shared_id).unwrap(), Some(4), "two replies and their two queued mails");
     desk.set_trashed(&d.admin, a.id, true).expect("to Trash");
     assert_eq!(desk.purge_trash().expect("purge"), 0, "not before workflow.trash_days");
     d.clock.advance_ms(31 * 24 * HOUR_MS);
     assert_eq!(desk.purge_trash().expect("purge"), 1);
-    assert_eq!(stored(&own_id), None, "the purged ticket's own attachment is gone");
+    // Sending is off here: the replies to Carol wait in the outbox, and a
+    // queued mail keeps its attachments.
+    assert_eq!(stored(&own_id).as_deref(), Some(&own[..]), "the queued reply still holds it");
+    let queued = desk.outbox(&d.admin, 100).expect("outbox");
+    let mine = queued.iter().find(|m| m.attachments.iter().any(|a| a.blob == own_id)).expect("the queued reply with the files");
+    desk.outbox_discard(&d.admin, mine.id).expect("discard");
+    assert_eq!(stored(&own_id), None, "the purged ticket's own attachment is gone once nothing holds it");
     assert_eq!(stored(&shared_id).as_deref(), Some(&shared[..]), "the other ticket still has the shared one");
-    assert_eq!(desk.store_for_tests().read().unwrap().blob_refs(&shared_id).unwrap(), Some(1));
+    for m in desk.outbox(&d.admin, 100).expect("outbox") {
+        desk.outbox_discard(&d.admin, m.id).expect("discard");
+    }
+    assert_eq!(desk.store_for_tests().read().unwrap().blob_refs(&shared_id).unwrap(), Some(1), "held by the other ticket's entry");
     d.running.stop().await;
 }
