@@ -14,6 +14,8 @@ use frontdesk::config::Config;
 /// The config `frontdesk --data-dir DIR --http 127.0.0.1:0 --smtp 127.0.0.1:0
 /// <extra> serve` would run with (`extra`: `--config`, `--smtp`, `--http`,
 /// `--no-outgoing`). The environment is not read: a test sets what it needs.
+/// A config without an `[outgoing]` section sends nothing (no test may
+/// reach past loopback, not even by a DNS lookup for direct delivery).
 pub fn config(dir: &Path, extra: &[&str]) -> Config {
     let mut file: Option<PathBuf> = None;
     let (mut http, mut smtp, mut outgoing) = ("127.0.0.1:0".to_string(), "127.0.0.1:0".to_string(), true);
@@ -29,6 +31,10 @@ pub fn config(dir: &Path, extra: &[&str]) -> Config {
         }
     }
     let mut cfg = Config::load_effective(file.as_deref(), std::iter::empty()).unwrap_or_else(|e| panic!("config: {e}"));
+    let text = file.as_deref().map(|f| std::fs::read_to_string(f).unwrap_or_default()).unwrap_or_default();
+    if !text.contains("[outgoing]") {
+        outgoing = false;
+    }
     cfg.server.data_dir = dir.to_path_buf();
     cfg.server.http = http;
     cfg.smtp.listen = smtp;
