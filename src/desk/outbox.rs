@@ -83,6 +83,15 @@ impl Desk {
                     });
                 } else {
                     next.next_attempt = Timestamp(now.0 + backoff(&self.config.outgoing.retry_secs, next.attempts));
+                    // Said on the ticket at the first failure, not after every retry.
+                    if next.attempts == 1 {
+                        events.push(Event::MailDelayed {
+                            kind: m.kind.clone(),
+                            to: next.pending.clone(),
+                            reason: why.clone(),
+                            retry_at: next.next_attempt,
+                        });
+                    }
                 }
                 w.put_outmail(Some(&current), &mut next)?;
             } else {

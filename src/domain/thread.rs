@@ -131,6 +131,15 @@ pub enum Event {
         event: Box<Event>,
         reason: String,
     },
+    /// The first attempt to deliver mail failed for now; the outbox tries
+    /// again at `retry_at` (later failures and the outcome follow as
+    /// `MailFailed` / `MailSent`).
+    MailDelayed {
+        kind: String,
+        to: Vec<String>,
+        reason: String,
+        retry_at: Timestamp,
+    },
 }
 
 impl Event {
@@ -175,6 +184,12 @@ impl Event {
             Event::Following { who, on: true } => format!("{who} follows the ticket"),
             Event::Following { who, on: false } => format!("{who} stopped following the ticket"),
             Event::Because { event, reason } => format!("{} (reason: {reason})", event.describe()),
+            Event::MailDelayed { kind, to, reason, retry_at } => format!(
+                "not yet delivered: {} mail to {} — retrying at {} UTC ({reason})",
+                kind.replace('_', " "),
+                to.join(", "),
+                retry_at.short()
+            ),
         }
     }
 }
@@ -245,5 +260,8 @@ mod tests {
         let bytes = postcard::to_allocvec(&because).unwrap_or_default();
         assert_eq!(bytes.first(), Some(&21));
         assert_eq!(postcard::from_bytes::<Event>(&bytes).ok(), Some(because));
+        let delayed = Event::MailDelayed { kind: "reply".into(), to: vec!["a@b.c".into()], reason: "451".into(), retry_at: Timestamp(0) };
+        assert_eq!(postcard::to_allocvec(&delayed).unwrap_or_default().first(), Some(&22));
+        assert_eq!(delayed.describe(), "not yet delivered: reply mail to a@b.c — retrying at 1970-01-01 00:00 UTC (451)");
     }
 }

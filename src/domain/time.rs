@@ -120,6 +120,20 @@ impl Timestamp {
         )
     }
 
+    /// When a future instant comes, against `now`: "in 4 min (2026-12-02
+    /// 14:05 UTC)"; "now" once it has come.
+    pub fn until(self, now: Timestamp) -> String {
+        let s = (self.0 - now.0) / 1000;
+        let when = match s {
+            ..=0 => return "now".to_string(),
+            1..=59 => "in under a minute".to_string(),
+            60..=3599 => format!("in {} min", s / 60),
+            3600..=86_399 => format!("in {} h", s / 3600),
+            _ => format!("in {} d", s / 86_400),
+        };
+        format!("{when} ({} UTC)", self.short())
+    }
+
     /// "3 min ago" style relative age against `now`.
     pub fn ago(self, now: Timestamp) -> String {
         let s = (now.0 - self.0).max(0) / 1000;
@@ -172,5 +186,9 @@ mod tests {
         assert_eq!(Timestamp(now.0 - 180_000).ago(now), "3 min ago");
         assert_eq!(Timestamp(now.0 - 7_200_000).ago(now), "2 h ago");
         assert_eq!(Timestamp(now.0 - 3 * 86_400_000).ago(now), "3 d ago");
+        // A future time is not "just now" (the outbox's next retry).
+        assert_eq!(Timestamp(now.0 + 240_000).until(now), format!("in 4 min ({} UTC)", Timestamp(now.0 + 240_000).short()));
+        assert_eq!(Timestamp(now.0 + 7_200_000).until(now), format!("in 2 h ({} UTC)", Timestamp(now.0 + 7_200_000).short()));
+        assert_eq!(Timestamp(now.0 - 1).until(now), "now");
     }
 }

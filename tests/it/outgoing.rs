@@ -138,6 +138,14 @@ retry_secs = [3600]
     let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
     let page = b.get("/admin/outbox").await;
     assert_eq!(page.body.matches("Retry now").count(), 2, "{}", page.body);
+    // The next attempt is an hour away, and the page says when (not "just now").
+    assert!(page.body.contains("1 attempt(s); next in ") && page.body.contains(" UTC)"), "{}", page.body);
+    assert!(!page.body.contains("next just now"));
+    // The ticket says so at once, not only when the outbox gives up.
+    let t = d.ticket("TKT-000002").await;
+    let said =
+        |t: &serde_json::Value, what: &str| t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap().contains(what));
+    assert!(said(&t, "not yet delivered: ack mail to jon@customer.test — retrying at "), "{t:#}");
     // Agents may not see it.
     let mut bob = Browser::logged_in(&d.server.base, "agent@example.test", "bob's long password").await;
     assert_eq!(bob.get("/admin/outbox").await.status, 404);
@@ -159,6 +167,7 @@ retry_secs = [3600]
     let mails = cap.wait(1).await;
     assert_eq!(mails[0].rcpt_to, vec!["jon@customer.test"]);
     d.outbox_idle().await;
+    assert!(said(&d.ticket("TKT-000002").await, "sent ack mail to jon@customer.test"));
     assert_eq!(cap.all().len(), 1, "the discarded mail is never sent");
 }
 

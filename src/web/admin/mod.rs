@@ -272,7 +272,7 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
                                 td {
                                     @if m.failed { span.badge.st-closed { "Failed" } } @else { span.badge.st-pending { "Queued" } }
                                     @if !m.last_error.is_empty() { div.sub { (m.last_error) } }
-                                    @if !m.failed && m.attempts > 0 { div.sub { (m.attempts) " attempt(s); next " (m.next_attempt.ago(now).replace(" ago", "")) } }
+                                    @if !m.failed && m.attempts > 0 { div.sub { (m.attempts) " attempt(s); next " (m.next_attempt.until(now)) } }
                                 }
                                 td.hide-sm.nowrap { (m.created_at.ago(now)) }
                                 td.actions {
