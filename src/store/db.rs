@@ -113,6 +113,11 @@ fn open_db(path: &Path, cache_bytes: usize) -> Result<Database> {
     }
 }
 
+/// A lock a panicking thread left behind.
+fn poisoned() -> StoreError {
+    StoreError::Corrupt { table: "-", detail: "store lock poisoned".into() }
+}
+
 impl Handle {
     /// Opens (or creates) one database file.
     pub(crate) fn open(path: PathBuf, cache_bytes: usize) -> Result<Handle> {
@@ -132,7 +137,7 @@ impl Handle {
     /// length before and after.
     pub(crate) fn compact(&self) -> Result<(u64, u64)> {
         let before = std::fs::metadata(&self.path)?.len();
-        let mut slot = self.db.write().map_err(|_| StoreError::Corrupt { table: "-", detail: "store lock poisoned".into() })?;
+        let mut slot = self.db.write().map_err(|_| poisoned())?;
         let Some(shared) = slot.take() else {
             return Err(StoreError::Io(std::io::Error::other("the database is closed")));
         };
@@ -163,7 +168,7 @@ impl Handle {
 
     /// The database as it is open now (migrations at start use it directly).
     pub(crate) fn db(&self) -> Result<Arc<Database>> {
-        let slot = self.db.read().map_err(|_| StoreError::Corrupt { table: "-", detail: "store lock poisoned".into() })?;
+        let slot = self.db.read().map_err(|_| poisoned())?;
         slot.clone()
             .ok_or_else(|| StoreError::Io(std::io::Error::other(self.io_failure().unwrap_or_else(|| "the database is closed".into()))))
     }

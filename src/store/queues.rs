@@ -112,14 +112,16 @@ impl Write {
         Ok(m.id)
     }
 
-    /// Removes a delivered or discarded mail (and lets go of its attachments).
+    /// Removes a delivered or discarded mail (`m` as stored, as for the due
+    /// index) and lets go of its attachments.
     pub fn delete_outmail(&mut self, m: &OutMail) -> Result<bool> {
         if !m.failed {
             self.tx.open_table(OUTBOX_DUE)?.remove((m.next_attempt.0, m.id))?;
         }
-        let Some(stored) = self.tx.open_table(OUTBOX)?.remove(m.id)?.map(|v| v.value().to_vec()) else { return Ok(false) };
-        let stored: OutMail = codec::decode(&stored, "outbox")?;
-        for a in &stored.attachments {
+        if self.tx.open_table(OUTBOX)?.remove(m.id)?.is_none() {
+            return Ok(false);
+        }
+        for a in &m.attachments {
             self.release_blob(&a.blob)?;
         }
         Ok(true)
