@@ -148,7 +148,17 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
             }
         }
     });
-    crate::mail::outbound::start(desk.clone());
+    // One resolver for everything that asks DNS; DKIM keys made on first start.
+    let dns = crate::mail::dns::Dns::from_config(&cfg).map_err(anyhow::Error::msg)?;
+    let signer = if cfg.mail_auth.sign && cfg.outgoing.enabled {
+        let c = cfg.clone();
+        let s = tokio::task::spawn_blocking(move || crate::mail::dkim::Signer::load(&c)).await?.map_err(anyhow::Error::msg)?;
+        Some(Arc::new(s))
+    } else {
+        None
+    };
+    let verifier = cfg.mail_auth.verify.then(|| Arc::new(crate::mail::auth::Verifier::new(&cfg, dns.clone())));
+    crate::mail::outbound::start(desk.clone(), crate::mail::outbound::Mailer { dns, signer });
     let stats = Arc::new(crate::mail::worker::MailStats::default());
     let spooler = crate::mail::spool::Spooler::start(desk.clone());
     // Mail left in the spool by the previous run is processed first.
@@ -170,7 +180,7 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
             if tls.is_some() { ", STARTTLS" } else { "" },
             if mailboxes.is_empty() { "no mailbox yet: add [[mailbox]] to the config".to_string() } else { mailboxes.join(", ") }
         ));
-        let server = crate::mail::smtp::Server::new(cfg.clone(), spooler.clone(), tls, stats.clone());
+        let server = crate::mail::smtp::Server::new(cfg.clone(), spooler.clone(), tls, stats.clone(), verifier);
         smtp_task = Some(tokio::spawn(server.run(smtp_listener)));
     }
     let app = crate::web::router(desk.clone(), setup_token.clone(), stats);

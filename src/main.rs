@@ -69,6 +69,9 @@ enum Command {
     /// Outgoing mail tools.
     #[command(subcommand)]
     Mail(MailCmd),
+    /// Print the DNS records each mailbox domain needs (MX, SPF, DKIM, DMARC)
+    /// and check what is published now. Exit 1 while one is missing or wrong.
+    Dns,
 }
 
 #[derive(Subcommand)]
@@ -173,6 +176,11 @@ fn main() -> ExitCode {
                 }
             }
             print!("{}", cfg.to_toml());
+            for name in missing_dkim(&cfg) {
+                eprintln!(
+                    "frontdesk: warning: no DKIM record at {name} yet: mail from this desk is signed with a key receivers cannot check (run `frontdesk dns`)"
+                );
+            }
             eprintln!("frontdesk: config OK (templates render)");
             Ok(())
         }
@@ -206,6 +214,7 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|rt| rt.block_on(frontdesk::mail::outbound::send_test(&cfg, &to)).map_err(|e| anyhow::anyhow!(e)))
             .map(|ok| println!("{ok}")),
+        Command::Dns => return dns_report(&cfg),
         Command::Reindex => reindex(cfg),
         Command::Compact => compact(cfg),
         Command::Ingest { sender, recipient } => return ExitCode::from(frontdesk::mail::ingest::run(cfg, sender, recipient)),
@@ -228,6 +237,37 @@ fn compact(cfg: Arc<Config>) -> anyhow::Result<()> {
     let (before, after) = store.compact()?;
     println!("compacted: {:.1} MiB → {:.1} MiB in {:.1} s", mib(before), mib(after), started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// `frontdesk dns`: the records to publish, each checked.
+fn dns_report(cfg: &frontdesk::config::Config) -> ExitCode {
+    let run = || -> anyhow::Result<bool> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let dns = frontdesk::mail::dns::Dns::from_config(cfg).map_err(anyhow::Error::msg)?;
+        let signer = frontdesk::mail::dkim::Signer::load(cfg).map_err(anyhow::Error::msg)?;
+        let (text, ok) = rt.block_on(frontdesk::mail::records::report(cfg, &dns, &signer));
+        print!("{text}");
+        Ok(ok)
+    };
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("frontdesk: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// DKIM records check-config warns about (only when signing, and only when
+/// DNS answers within 3 s).
+fn missing_dkim(cfg: &frontdesk::config::Config) -> Vec<String> {
+    if !cfg.mail_auth.sign || !cfg.outgoing.enabled || cfg.mailbox.is_empty() {
+        return Vec::new();
+    }
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return Vec::new() };
+    let Ok(dns) = frontdesk::mail::dns::Dns::from_config(cfg) else { return Vec::new() };
+    rt.block_on(frontdesk::mail::records::missing_dkim(cfg, &dns, std::time::Duration::from_secs(3)))
 }
 
 fn reindex(cfg: Arc<Config>) -> anyhow::Result<()> {

@@ -70,6 +70,20 @@ impl Config {
         if !o.dns_resolver.is_empty() && o.dns_resolver.parse::<SocketAddr>().is_err() {
             return Err(("outgoing", "dns_resolver", format!("{:?} must be ip:port", o.dns_resolver)));
         }
+        if !self.dns.resolver.is_empty() && self.dns.resolver.parse::<SocketAddr>().is_err() {
+            return Err(("dns", "resolver", format!("{:?} must be ip:port", self.dns.resolver)));
+        }
+        let a = &self.mail_auth;
+        for (key, sel) in [("ed25519_selector", &a.ed25519_selector), ("rsa_selector", &a.rsa_selector)] {
+            if sel.is_empty()
+                || !sel.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+            {
+                return Err(("mail_auth", key, format!("{sel:?} must be a DNS label like fd-rsa (letters, digits, -)")));
+            }
+        }
+        if a.ed25519_selector.eq_ignore_ascii_case(&a.rsa_selector) {
+            return Err(("mail_auth", "rsa_selector", "the two keys need different selectors".into()));
+        }
         if !o.subject_format.contains("{ref}") {
             return Err(("outgoing", "subject_format", "must contain {ref} so replies find their ticket".into()));
         }

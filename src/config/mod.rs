@@ -29,6 +29,8 @@ pub struct Config {
     pub security: SecurityConfig,
     pub smtp: SmtpConfig,
     pub outgoing: OutgoingConfig,
+    pub dns: DnsConfig,
+    pub mail_auth: MailAuthConfig,
     /// `[[mailbox]]`: the support addresses the desk accepts mail for.
     pub mailbox: Vec<MailboxConfig>,
     /// `[[canned]]`: canned responses agents insert into replies.
@@ -84,7 +86,11 @@ impl Config {
             return Config::parse(&src, &file);
         }
         let located = |key: String, message: String| ConfigError { file: format!("{file} + environment"), key, line: 0, message };
-        let mut table: toml::Table = toml::from_str(&src).map_err(|e| located("-".into(), e.message().trim().to_string()))?;
+        let mut table: toml::Table = match toml::from_str(&src) {
+            Ok(t) => t,
+            // Not even TOML: the file's own error, with its line.
+            Err(e) => return Err(Config::parse(&src, &file).err().unwrap_or_else(|| located("-".into(), e.message().trim().to_string()))),
+        };
         for (name, section, key, value) in overrides {
             let parsed = toml::from_str::<toml::Table>(&format!("v = {value}")).ok().and_then(|mut t| t.remove("v"));
             let value = parsed.unwrap_or(toml::Value::String(value));
@@ -95,7 +101,13 @@ impl Config {
             t.insert(key, value);
         }
         let merged = toml::to_string(&table).map_err(|e| located("-".into(), e.to_string()))?;
-        Config::parse(&merged, &format!("{file} + environment"))
+        Config::parse(&merged, &format!("{file} + environment")).map_err(|e| {
+            // A mistake that is in the file itself is reported with its line.
+            match Config::parse(&src, &file) {
+                Err(in_file) if in_file.key == e.key || e.line == 0 => in_file,
+                _ => e,
+            }
+        })
     }
 
     /// Parses and validates config text; `file` names it in errors.
@@ -157,6 +169,8 @@ impl Config {
         out.push_str(MailboxConfig::EXAMPLE);
         out.push('\n');
         example_section::<OutgoingConfig>(&mut out);
+        example_section::<DnsConfig>(&mut out);
+        example_section::<MailAuthConfig>(&mut out);
         out.push_str(CannedConfig::EXAMPLE);
         out.push('\n');
         out.push_str(ViewConfig::EXAMPLE);
@@ -174,7 +188,24 @@ impl Config {
         one(&self.limits)?;
         one(&self.security)?;
         one(&self.smtp)?;
-        one(&self.outgoing)
+        one(&self.outgoing)?;
+        one(&self.dns)?;
+        one(&self.mail_auth)
+    }
+
+    /// The DNS resolver everything asks: `dns.resolver`, else the older
+    /// `outgoing.dns_resolver`; `None` = the system's (/etc/resolv.conf).
+    pub fn dns_resolver(&self) -> Option<std::net::SocketAddr> {
+        [&self.dns.resolver, &self.outgoing.dns_resolver].into_iter().find(|r| !r.is_empty()).and_then(|r| r.parse().ok())
+    }
+
+    /// The domains of the `[[mailbox]]` addresses, lower case, each once.
+    pub fn mailbox_domains(&self) -> Vec<String> {
+        let mut out: Vec<String> =
+            self.mailbox.iter().filter_map(|m| m.address.rsplit_once('@')).map(|(_, d)| d.to_ascii_lowercase()).collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// The effective config as TOML (for `check-config`).
@@ -343,6 +374,8 @@ mod tests {
             SecurityConfig::KEYS,
             SmtpConfig::KEYS,
             OutgoingConfig::KEYS,
+            DnsConfig::KEYS,
+            MailAuthConfig::KEYS,
         ] {
             assert!(keys.iter().all(|k| !k.doc.trim().is_empty()));
         }

@@ -214,8 +214,7 @@ section! {
         /// host:port of the relay that sends for the desk. Empty: direct delivery to
         /// each recipient's MX (STARTTLS when the server offers it).
         smarthost: String = String::new();
-        /// DNS resolver (ip:port) for MX lookups in direct delivery; empty = the first
-        /// nameserver of /etc/resolv.conf.
+        /// The older name of `dns.resolver` (read when that is empty).
         dns_resolver: String = String::new();
         /// Port of recipients' mail servers in direct delivery.
         direct_port: u16 = 25, in 1..=65535;
@@ -262,6 +261,66 @@ section! {
         notify_requester_reply: bool = true;
         /// Tell the requester their ticket was resolved (and that replying reopens it).
         notify_resolved: bool = true;
+    }
+}
+
+section! {
+    /// The one DNS resolver for everything: MX hosts of direct delivery, SPF,
+    /// DKIM and DMARC records, DNSBL zones. Answers are cached for their TTL.
+    DnsConfig "dns" {
+        /// ip:port of the resolver; empty = the nameservers of /etc/resolv.conf.
+        /// `outgoing.dns_resolver` is read when this is empty (an older name).
+        resolver: String = String::new();
+        /// Seconds to wait for one answer before trying again (twice in all).
+        timeout_secs: u64 = 2, in 1..=30;
+    }
+}
+
+/// What the desk does with mail that fails a sender's DMARC policy or SPF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthAction {
+    /// Refuse it at the end of DATA: 550 5.7.1 (the sender's server bounces it).
+    Reject,
+    /// Keep it in Junk with the reason; an agent can still make it a ticket.
+    Junk,
+    /// Let it in, marked on the thread as failed.
+    Mark,
+}
+
+section! {
+    /// Sender authentication (SPF, DKIM, DMARC, ARC) on every mail received, and
+    /// DKIM signatures on every mail sent. `frontdesk dns` prints the records to
+    /// publish for each mailbox domain and checks what is published now.
+    MailAuthConfig "mail_auth" {
+        /// Verify SPF (envelope sender and HELO), DKIM (every signature), DMARC and ARC
+        /// of each mail, record the results in an Authentication-Results header and on
+        /// the thread, and apply the policy below.
+        verify: bool = true;
+        /// Seconds all DNS lookups for one mail may take together; after that the mail
+        /// is accepted as "could not verify" (a DNS failure never blocks intake).
+        time_budget_secs: u64 = 3, in 1..=60;
+        /// A mail whose sender's DMARC policy is p=reject and that fails DMARC:
+        /// "reject" (550 5.7.1 at the end of DATA), "junk" or "mark".
+        dmarc_reject: AuthAction = AuthAction::Reject;
+        /// A mail that fails DMARC under p=quarantine: "junk", "reject" or "mark".
+        dmarc_quarantine: AuthAction = AuthAction::Junk;
+        /// A mail whose envelope sender's SPF says fail (-all) and that has no valid DKIM
+        /// signature: "junk", "reject" or "mark".
+        spf_fail: AuthAction = AuthAction::Junk;
+        /// Sign every outgoing mail with DKIM (Ed25519 and RSA-2048, relaxed/relaxed) in
+        /// the domain of its From address.
+        sign: bool = true;
+        /// DKIM selector of the Ed25519 key (publish <selector>._domainkey.<domain>).
+        ed25519_selector: String = "fd-ed25519".into();
+        /// DKIM selector of the RSA key.
+        rsa_selector: String = "fd-rsa".into();
+        /// PKCS#8 DER or PEM file with the Ed25519 private key; empty = generated on
+        /// first start and kept as <data_dir>/dkim/ed25519.key.
+        ed25519_key_file: String = String::new();
+        /// PKCS#1/PKCS#8 DER or PEM file with the RSA private key; empty = a 2048-bit key
+        /// generated on first start and kept as <data_dir>/dkim/rsa.key.
+        rsa_key_file: String = String::new();
     }
 }
 

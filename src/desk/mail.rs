@@ -115,7 +115,8 @@ impl Desk {
         let now = self.now();
         let item = self.junk_item(actor, junk_id)?;
         let raw = self.store.read()?.blob(&item.raw_blob)?.ok_or(DeskError::NotFound)?;
-        let m = crate::domain::mail::parse(&raw, &item.mail_from, self.config.limits.attachment_max_bytes);
+        let mut m = crate::domain::mail::parse(&raw, &item.mail_from, self.config.limits.attachment_max_bytes);
+        m.auth = crate::domain::auth::MailAuth::read(&raw, &self.config.smtp.hostname);
         let env = SpoolEntry {
             received_at: item.received_at,
             mail_from: item.mail_from.clone(),
@@ -205,6 +206,11 @@ impl Desk {
         if w.is_banned(&from.email)? && !force {
             return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), "the sender is banned (junk and ban)", raw_blob)?));
         }
+        // Sender authentication that failed under a Junk policy (`[mail_auth]`).
+        if let Some(why) = m.auth.as_ref().and_then(|a| super::trust::junk_reason(&self.config, a)).filter(|_| !force) {
+            return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), &why, raw_blob)?));
+        }
+        let auth_failed = m.auth.as_ref().is_some_and(|a| a.failed());
         // 3. A reference only lets in the requester, a collaborator or an agent.
         if let Some(t) = &target {
             let allowed = match &sender {
@@ -218,17 +224,22 @@ impl Desk {
             }
         }
         // Mail may act as an agent only with proof: a reply to a notification
-        // carrying a token signed for this agent (and not expired). Anything
+        // carrying a token signed for this agent (and not expired), or an
+        // aligned SPF/DKIM pass for the agent's own domain. Anything
         // else from an agent's address is a claim, and a forger's favourite:
         // it is kept where only agents see it, mailed to nobody, and the agent
         // is told. `force` is an agent's own decision (Junk → ticket).
-        let verified = matches!((&sender, signed_for), (Some(p), Some(a)) if p.id == PersonId(a) && p.is_staff());
+        let verified = matches!((&sender, signed_for), (Some(p), Some(a)) if p.id == PersonId(a) && p.is_staff())
+            || sender.as_ref().is_some_and(|p| p.is_staff() && m.auth.as_ref().is_some_and(|a| super::trust::proves_address(a, &p.email)));
         if let Some(agent) = sender.as_ref().filter(|p| p.is_staff() && !verified && !force) {
             return self.unverified_agent_mail(w, env, m, &from, agent, target.filter(|t| !t.is_closed()), raw_blob, now);
         }
         match target {
             Some(t) if !t.is_closed() => self.mail_reply(w, t, sender, m, &raw_blob, verified, now),
-            closed => self.mail_ticket(w, env, m, &from, sender, &raw_blob, closed, now),
+            // Mail that failed authentication never continues a closed
+            // ticket: a stranger claiming the requester's address gets a new
+            // ticket of their own, with nothing of the old one.
+            closed => self.mail_ticket(w, env, m, &from, sender, &raw_blob, closed.filter(|_| !auth_failed), now),
         }
     }
 
@@ -294,7 +305,10 @@ impl Desk {
                 env,
                 m,
                 claimed.clone(),
-                &format!("unverified: claims to be agent {} but carries no signed reply token", agent.email),
+                &format!(
+                    "unverified: claims to be agent {} but carries no signed reply token and no verified signature of its domain",
+                    agent.email
+                ),
                 raw_blob,
             )?;
             self.tell_agent_unverified(w, agent, &m.subject, "It is held in Junk, where an agent can turn it into a ticket.", now)?;
@@ -393,6 +407,7 @@ impl Desk {
             full_text: (m.text_clean.trim() != m.text.trim()).then(|| m.text.clone()),
             cids: cids.to_vec(),
             forwarded_by,
+            auth: m.auth.clone(),
         };
         w.put_entry_mail(TicketId(ticket), seq, &meta)?;
         if let Some(id) = &m.message_id {

@@ -16,6 +16,7 @@ pub mod people;
 pub mod portal;
 pub mod print;
 pub mod templates;
+pub mod trust;
 pub mod walls;
 pub mod workflow;
 

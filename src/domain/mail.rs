@@ -69,6 +69,9 @@ pub struct ParsedMail {
     pub forwarded_from: Option<Mailbox>,
     /// The message could not be parsed as MIME; text is the raw source.
     pub unparsed: bool,
+    /// SPF/DKIM/DMARC as checked on accept (read from the desk's own
+    /// Authentication-Results header, `domain::auth::MailAuth::read`).
+    pub auth: Option<crate::domain::auth::MailAuth>,
 }
 
 /// Readable text: CRLF → LF, no NUL or other control characters but tab and
@@ -421,6 +424,7 @@ pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail
         auto,
         forwarded_from,
         unparsed: false,
+        auth: None,
     }
 }
 

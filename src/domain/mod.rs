@@ -1,4 +1,5 @@
 //! Pure help-desk rules: tickets, statuses, thread entries, people, permissions,
+//! sender authentication results (`auth`),
 //! the mail vocabulary (parsing and classifying a message: `mail`), the search
 //! box grammar (`query`), text matching (`text`) and the workflow's closed sets
 //! (`workflow`: mail kinds, bulk actions).
@@ -6,6 +7,7 @@
 //! Nothing in here touches I/O or reads the clock; callers pass `now` in. This is
 //! where the business rules live and where they are unit-tested exhaustively.
 
+pub mod auth;
 pub mod ids;
 pub mod mail;
 pub mod people;

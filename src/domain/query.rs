@@ -4,7 +4,7 @@
 //! status:open,pending  assignee:me|none|<email or name>  priority:urgent
 //! category:billing  tag:vpn  from:alice@example.com|@example.com
 //! requester:"Alice Smith"  dept:Support  created:>2026-11-01
-//! updated:<7d  has:attachment  in:trash  "exact phrase"  -word  -tag:spam
+//! updated:<7d  has:attachment  auth:fail  in:trash  "exact phrase"  -word  -tag:spam
 //! ```
 //!
 //! Dates: `2026-11-01` is that day; `>`, `>=`, `<`, `<=` compare with it, and
@@ -117,7 +117,7 @@ pub struct Context<'a> {
 
 /// The field names, for error messages and the help text.
 pub const FIELDS: &[&str] =
-    &["status", "assignee", "priority", "category", "tag", "from", "requester", "dept", "created", "updated", "has", "in", "sort"];
+    &["status", "assignee", "priority", "category", "tag", "from", "requester", "dept", "created", "updated", "has", "in", "auth", "sort"];
 
 /// Splits the query into raw tokens: (negated, key, value, value quoted, start, end).
 struct Raw<'q> {
@@ -236,6 +236,11 @@ pub fn parse(q: &str, cx: &Context) -> Result<Parsed, SearchError> {
                 })?);
                 continue;
             }
+            "auth" => match v.to_ascii_lowercase().as_str() {
+                // A mail on the ticket failed SPF/DKIM/DMARC (`domain::auth`).
+                "fail" | "failed" => Filter::Has("auth-fail".into()),
+                _ => return Err(err(format!("{key}:{v} — use auth:fail"))),
+            },
             "in" => match v.to_ascii_lowercase().as_str() {
                 "trash" => Filter::InTrash,
                 _ => return Err(err(format!("{key}:{v} — use in:trash"))),
@@ -256,6 +261,7 @@ fn example(key: &str) -> &'static str {
         "priority" | "prio" => "priority:urgent",
         "created" | "updated" => "updated:<7d",
         "has" => "has:attachment",
+        "auth" => "auth:fail",
         "from" => "from:alice@example.com",
         _ => "tag:vpn",
     }

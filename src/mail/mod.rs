@@ -1,7 +1,9 @@
 //! Mail adapters: the SMTP receiver (`smtp/`), the durable spool with group
 //! commit (`spool`), the worker that turns spooled mail into tickets
-//! (`worker`), outgoing delivery (`outbound`, `dns`), `ingest` and STARTTLS
-//! keys (`tls`). Parsing (`inbound`, in `domain::mail`) and the templates (in
+//! (`worker`), sender authentication (`auth`), outgoing delivery (`outbound`,
+//! DKIM signing in `dkim`), the one DNS resolver (`dns`), the records to
+//! publish (`records`, `frontdesk dns`), `ingest` and
+//! STARTTLS keys (`tls`). Parsing (`inbound`, in `domain::mail`) and the templates (in
 //! `desk::templates`) are re-exported here under their old names.
 //!
 //! No byte offset found in one string may cut another (lower-casing changes
@@ -9,11 +11,14 @@
 //! `split_once` or `domain::text`.
 #![deny(clippy::string_slice)]
 
+pub mod auth;
+pub mod dkim;
 pub mod dns;
 /// Parsing and classifying inbound mail lives in `domain::mail` (pure).
 pub use crate::domain::mail as inbound;
 pub mod ingest;
 pub mod outbound;
+pub mod records;
 pub mod smtp;
 pub mod spool;
 /// The mail templates live with the desk that renders them.

@@ -103,6 +103,14 @@ async fn send_each<T: AsyncRead + AsyncWrite + Unpin>(
     out
 }
 
+/// What delivery needs besides the desk: the resolver (direct delivery) and
+/// the DKIM signer.
+#[derive(Clone)]
+pub struct Mailer {
+    pub dns: Arc<super::dns::Dns>,
+    pub signer: Option<Arc<super::dkim::Signer>>,
+}
+
 /// Per-mail delivery results.
 type Results = Vec<(String, Delivery)>;
 
@@ -114,11 +122,11 @@ fn temp_all(m: &OutMail, why: &str) -> Results {
 }
 
 /// Sends mails over one smarthost connection, each to its pending recipients.
-async fn deliver_batch(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results> {
+async fn deliver_batch(desk: &Desk, mailer: &Mailer, batch: &[(OutMail, Bodies)]) -> Vec<Results> {
     let o = &desk.config.outgoing;
     let all_temp = |why: String| batch.iter().map(|(m, _)| temp_all(m, &why)).collect::<Vec<_>>();
     if o.smarthost.is_empty() {
-        return deliver_direct(desk, batch).await;
+        return deliver_direct(desk, &mailer.dns, batch).await;
     }
     let Some((host, port)) = o.smarthost.rsplit_once(':').and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?))) else {
         return all_temp(format!("outgoing.smarthost {:?} is not host:port", o.smarthost));
@@ -174,9 +182,7 @@ fn connect_error(o: &crate::config::OutgoingConfig, e: &mail_send::Error) -> Str
 
 /// Direct delivery: each recipient's MX hosts in order of preference, STARTTLS
 /// when offered (opportunistic, as between MX hosts), plain otherwise.
-async fn deliver_direct(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results> {
-    let o = &desk.config.outgoing;
-    let resolver = o.dns_resolver.parse().ok().or_else(super::dns::system_resolver);
+async fn deliver_direct(desk: &Desk, dns: &super::dns::Dns, batch: &[(OutMail, Bodies)]) -> Vec<Results> {
     let mut hosts_of: std::collections::HashMap<String, Result<Vec<String>, String>> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(batch.len());
     for (m, bodies) in batch {
@@ -184,15 +190,11 @@ async fn deliver_direct(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results
         for (rcpt, body) in bodies {
             let domain = rcpt.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
             if !hosts_of.contains_key(&domain) {
-                let hosts = match resolver {
-                    Some(r) => super::dns::mail_hosts(&domain, r).await,
-                    None => Err("no DNS resolver (outgoing.dns_resolver, /etc/resolv.conf)".into()),
-                };
-                hosts_of.insert(domain.clone(), hosts);
+                hosts_of.insert(domain.clone(), dns.mail_hosts(&domain).await);
             }
             let outcome = match &hosts_of[&domain] {
                 Err(e) => Delivery::Temporary(e.clone()),
-                Ok(hosts) => deliver_to_hosts(desk, hosts, &m.from, rcpt, body).await,
+                Ok(hosts) => deliver_to_hosts(desk, dns, hosts, &m.from, rcpt, body).await,
             };
             results.push((rcpt.clone(), outcome));
         }
@@ -201,12 +203,20 @@ async fn deliver_direct(desk: &Desk, batch: &[(OutMail, Bodies)]) -> Vec<Results
     out
 }
 
-async fn deliver_to_hosts(desk: &Desk, hosts: &[String], from: &str, rcpt: &str, body: &[u8]) -> Delivery {
+async fn deliver_to_hosts(desk: &Desk, dns: &super::dns::Dns, hosts: &[String], from: &str, rcpt: &str, body: &[u8]) -> Delivery {
     let port = desk.config.outgoing.direct_port;
     let mut last = Delivery::Temporary("no mail host".into());
     let one = [(rcpt.to_string(), body.to_vec())];
+    // Each host's addresses come from the same resolver as its MX record.
+    let mut addresses = Vec::new();
     for host in hosts.iter().take(5) {
-        let builder = SmtpClientBuilder::new(host.clone(), port)
+        match dns.addresses(host).await {
+            Ok(ips) => addresses.extend(ips.into_iter().take(2).map(|ip| (host.clone(), ip))),
+            Err(e) => last = Delivery::Temporary(e),
+        }
+    }
+    for (host, ip) in addresses.iter().take(5) {
+        let builder = SmtpClientBuilder::new(ip.to_string(), port)
             .allow_invalid_certs()
             .helo_host(desk.config.smtp.hostname.clone())
             .timeout(Duration::from_secs(60));
@@ -261,7 +271,28 @@ fn attachments_of(desk: &Desk, m: &OutMail) -> std::io::Result<Vec<(String, Stri
 /// A mail that names the ticket's page gets one build per recipient, each
 /// with that recipient's own signed link (a collaborator never gets the
 /// requester's key).
-fn bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
+fn bodies_of(desk: &Desk, signer: Option<&super::dkim::Signer>, m: &OutMail) -> std::io::Result<Bodies> {
+    let bodies = unsigned_bodies_of(desk, m)?;
+    let Some(signer) = signer else { return Ok(bodies) };
+    // One signature per distinct body (most mails have one for everyone).
+    let mut signed: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    Ok(bodies
+        .into_iter()
+        .map(|(r, b)| {
+            let s = match signed.iter().find(|(plain, _)| *plain == b) {
+                Some((_, s)) => s.clone(),
+                None => {
+                    let s = signer.sign(b.clone(), &m.from);
+                    signed.push((b, s.clone()));
+                    s
+                }
+            };
+            (r, s)
+        })
+        .collect())
+}
+
+fn unsigned_bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
     let atts = attachments_of(desk, m)?;
     let now = desk.now();
     let personal = m.text.contains(crate::desk::notify::PORTAL_LINK_MARKER);
@@ -288,7 +319,7 @@ const CONNECTIONS: usize = 4;
 
 /// Delivers everything due now over up to four connections; returns how many
 /// mails were tried.
-pub async fn run_once(desk: &Desk) -> usize {
+pub async fn run_once(desk: &Desk, mailer: &Mailer) -> usize {
     let due = match desk.outbox_due(256) {
         Ok(d) => d,
         Err(e) => {
@@ -306,7 +337,7 @@ pub async fn run_once(desk: &Desk) -> usize {
     // again at once, for ever.
     let mut done: Vec<(OutMail, Results)> = Vec::new();
     for m in due {
-        match bodies_of(desk, &m) {
+        match bodies_of(desk, mailer.signer.as_deref(), &m) {
             Ok(b) => built.push((m, b)),
             Err(e) => {
                 tracing::error!(mail = m.id, "cannot build mail: {e}");
@@ -318,7 +349,7 @@ pub async fn run_once(desk: &Desk) -> usize {
     }
     let per = built.len().div_ceil(CONNECTIONS).max(1);
     let groups: Vec<Vec<(OutMail, Bodies)>> = built.chunks(per).map(|c| c.to_vec()).collect();
-    let results = futures_join(groups.iter().map(|g| deliver_batch(desk, g))).await;
+    let results = futures_join(groups.iter().map(|g| deliver_batch(desk, mailer, g))).await;
     done.extend(groups.into_iter().zip(results).flat_map(|(g, r)| g.into_iter().map(|(m, _)| m).zip(r)));
     if let Err(e) = desk.settle_outbox(done) {
         tracing::error!("cannot record deliveries: {e}");
@@ -349,16 +380,17 @@ async fn futures_join<F: std::future::Future>(futs: impl Iterator<Item = F>) -> 
 /// Runs the sender until the process ends. It looks again as soon as a
 /// commit queues or reschedules mail (the store's change feed, the one
 /// wake-up source) and when the next retry falls due.
-pub fn start(desk: Arc<Desk>) {
+pub fn start(desk: Arc<Desk>, mailer: Mailer) {
     let jobs = desk.jobs.clone();
     jobs.task("outbox", move || {
         let desk = desk.clone();
+        let mailer = mailer.clone();
         async move {
             // Subscribed before the first look, so no commit after it is missed.
             let mut changes = desk.subscribe();
             while !desk.jobs.stopping() {
                 let sending = desk.config.outgoing.enabled;
-                let tried = if sending { run_once(&desk).await } else { 0 };
+                let tried = if sending { run_once(&desk, &mailer).await } else { 0 };
                 if tried > 0 {
                     continue;
                 }

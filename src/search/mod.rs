@@ -340,6 +340,10 @@ impl SearchIndex {
         if r.trashed_at(TicketId(id))?.is_some() {
             doc.add_text(f.flags, "trash");
         }
+        // `auth:fail`: a mail on it failed SPF/DKIM/DMARC.
+        if r.ticket_mail(TicketId(id))?.iter().any(|(_, m)| m.auth.as_ref().is_some_and(|a| a.failed())) {
+            doc.add_text(f.flags, "auth-fail");
+        }
         Ok(Some((doc, entries.len() as u64)))
     }
 

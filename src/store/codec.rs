@@ -83,6 +83,26 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], table: &'static str) -> Result<
     }
 }
 
+/// Mail details gained the sender authentication results in version 2.
+pub const MAIL_META_V2: u8 = 2;
+
+pub fn encode_mail_meta(m: &super::MailMeta) -> Vec<u8> {
+    encode_with(MAIL_META_V2, m)
+}
+
+/// Decodes mail details of any version this binary knows.
+pub fn decode_mail_meta(bytes: &[u8]) -> Result<super::MailMeta> {
+    let corrupt = |e: postcard::Error| StoreError::Corrupt { table: "entry_mail", detail: e.to_string() };
+    match open(bytes, "entry_mail")? {
+        (MAIL_META_V2, rest) => postcard::from_bytes(&rest).map_err(corrupt),
+        (RECORD_V1, rest) => {
+            let old: super::migrate::MailMetaV1 = postcard::from_bytes(&rest).map_err(corrupt)?;
+            Ok(old.upgrade())
+        }
+        (v, _) => Err(StoreError::Corrupt { table: "entry_mail", detail: format!("unknown mail details version {v}") }),
+    }
+}
+
 pub fn encode_ticket(t: &Ticket) -> Vec<u8> {
     encode_with(TICKET_V2, t)
 }

@@ -25,7 +25,7 @@ impl Write {
     /// blobs (details written before for the same entry let go of theirs).
     pub fn put_entry_mail(&mut self, ticket: TicketId, seq: u32, meta: &MailMeta) -> Result<()> {
         let before = self.entry_mail(ticket, seq)?;
-        self.tx.open_table(ENTRY_MAIL)?.insert((ticket.0, seq), codec::encode(meta).as_slice())?;
+        self.tx.open_table(ENTRY_MAIL)?.insert((ticket.0, seq), codec::encode_mail_meta(meta).as_slice())?;
         for id in meta.blobs() {
             self.hold_blob(id)?;
         }

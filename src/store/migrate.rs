@@ -37,6 +37,39 @@ pub struct TicketV1 {
     pub updated_at: Timestamp,
 }
 
+/// Mail details as versions before 2 wrote them (no authentication results).
+#[derive(serde::Deserialize)]
+pub struct MailMetaV1 {
+    pub from: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: String,
+    pub message_id: String,
+    pub raw_blob: String,
+    pub html_blob: Option<String>,
+    pub full_text: Option<String>,
+    pub cids: Vec<(String, usize)>,
+    pub forwarded_by: Option<String>,
+}
+
+impl MailMetaV1 {
+    pub fn upgrade(self) -> super::MailMeta {
+        super::MailMeta {
+            from: self.from,
+            to: self.to,
+            cc: self.cc,
+            subject: self.subject,
+            message_id: self.message_id,
+            raw_blob: self.raw_blob,
+            html_blob: self.html_blob,
+            full_text: self.full_text,
+            cids: self.cids,
+            forwarded_by: self.forwarded_by,
+            auth: None,
+        }
+    }
+}
+
 impl TicketV1 {
     pub fn upgrade(self) -> Ticket {
         Ticket {
@@ -182,7 +215,7 @@ fn raw_message_id(raw: &[u8]) -> Option<String> {
 fn v3_to_v4(tx: &redb::WriteTransaction) -> Result<()> {
     use redb::ReadableTable;
 
-    use super::{BLOB_CHUNKS, ENTRY_MAIL, MailMeta, THREAD_IDS};
+    use super::{BLOB_CHUNKS, ENTRY_MAIL, THREAD_IDS};
     // (ticket, lower-case id) → the id as written.
     let mut fixes: Vec<(u64, String, String, (u64, u32))> = Vec::new();
     {
@@ -190,7 +223,7 @@ fn v3_to_v4(tx: &redb::WriteTransaction) -> Result<()> {
         let chunks = tx.open_table(BLOB_CHUNKS)?;
         for row in mails.iter()? {
             let (k, v) = row?;
-            let Ok(meta) = codec::decode::<MailMeta>(v.value(), "entry_mail") else { continue };
+            let Ok(meta) = codec::decode_mail_meta(v.value()) else { continue };
             if meta.message_id.is_empty() || meta.raw_blob.is_empty() {
                 continue;
             }
@@ -216,10 +249,10 @@ fn v3_to_v4(tx: &redb::WriteTransaction) -> Result<()> {
         for k in hits {
             thread.insert(k, original.as_str())?;
         }
-        let meta = mails.get(key)?.map(|v| codec::decode::<MailMeta>(v.value(), "entry_mail")).transpose()?;
+        let meta = mails.get(key)?.map(|v| codec::decode_mail_meta(v.value())).transpose()?;
         if let Some(mut meta) = meta {
             meta.message_id = original.clone();
-            mails.insert(key, codec::encode(&meta).as_slice())?;
+            mails.insert(key, codec::encode_mail_meta(&meta).as_slice())?;
         }
     }
     Ok(())

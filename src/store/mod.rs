@@ -193,6 +193,8 @@ pub struct MailMeta {
     pub cids: Vec<(String, usize)>,
     /// The sender, when the desk found them in a forwarded part.
     pub forwarded_by: Option<String>,
+    /// SPF/DKIM/DMARC of the mail as checked on accept (version 2).
+    pub auth: Option<crate::domain::auth::MailAuth>,
 }
 
 impl MailMeta {
@@ -370,7 +372,7 @@ macro_rules! shared_reads {
         pub fn entry_mail(&self, ticket: TicketId, seq: u32) -> Result<Option<MailMeta>> {
             let ticket = ticket.0;
             let t = self.tx.open_table(ENTRY_MAIL)?;
-            t.get((ticket, seq))?.map(|v| codec::decode(v.value(), "entry_mail")).transpose()
+            t.get((ticket, seq))?.map(|v| codec::decode_mail_meta(v.value())).transpose()
         }
 
         pub fn junk_item(&self, id: u64) -> Result<Option<JunkMail>> {
@@ -477,7 +479,7 @@ impl Read {
         let mut out = Vec::new();
         for row in t.range((ticket, 0)..=(ticket, u32::MAX))? {
             let (k, v) = row?;
-            out.push((k.value().1, codec::decode(v.value(), "entry_mail")?));
+            out.push((k.value().1, codec::decode_mail_meta(v.value())?));
         }
         Ok(out)
     }

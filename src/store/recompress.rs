@@ -167,7 +167,7 @@ fn count_references(tx: &redb::WriteTransaction) -> Result<()> {
     }
     for row in tx.open_table(ENTRY_MAIL)?.iter()? {
         let (_, v) = row?;
-        match codec::decode::<super::MailMeta>(v.value(), "entry_mail") {
+        match codec::decode_mail_meta(v.value()) {
             Ok(m) => m.blobs().for_each(|id| *refs.entry(id.to_string()).or_default() += 1),
             Err(e) => note("entry_mail", e),
         }

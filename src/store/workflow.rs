@@ -436,7 +436,7 @@ impl Write {
                 e.seq = seq;
                 entries.insert((into.id.0, seq), codec::encode(&e).as_slice())?;
                 if let Some(m) = meta {
-                    mail.insert((into.id.0, seq), codec::encode(&m).as_slice())?;
+                    mail.insert((into.id.0, seq), codec::encode_mail_meta(&m).as_slice())?;
                 }
             }
         }

@@ -16,6 +16,7 @@ mod index_burst;
 mod inprocess;
 mod layering;
 mod live;
+mod mailauth;
 mod outgoing;
 mod postfix;
 mod properties;

@@ -429,38 +429,19 @@ async fn agents_choose_their_own_notifications() {
     assert!(mails[n].data.contains("assigned ticket TKT-000001 to you"));
 }
 
-/// A DNS server that answers every MX query with `localhost`.
-async fn fake_dns() -> String {
-    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = sock.local_addr().unwrap().to_string();
-    tokio::spawn(async move {
-        let mut buf = [0u8; 512];
-        loop {
-            let Ok((n, from)) = sock.recv_from(&mut buf).await else { return };
-            let q = &buf[..n];
-            let mut r = q.to_vec();
-            r[2] = 0x81;
-            r[3] = 0x80;
-            r[6] = 0;
-            r[7] = 1;
-            let host = b"\x09localhost\x00";
-            r.extend_from_slice(&[0xc0, 0x0c, 0, 15, 0, 1, 0, 0, 0, 60]);
-            r.extend_from_slice(&((host.len() + 2) as u16).to_be_bytes());
-            r.extend_from_slice(&10u16.to_be_bytes());
-            r.extend_from_slice(host);
-            let _ = sock.send_to(&r, from).await;
-        }
-    });
-    addr
-}
-
 #[tokio::test]
 async fn direct_delivery_to_the_recipients_mx_without_a_smarthost() {
     let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
-    let dns = fake_dns().await;
+    // The customer's MX and its address, both from the one resolver
+    // (`dns_resolver`, the older name of `dns.resolver`, still works).
+    let dns = crate::common::dns::TestDns::start();
+    dns.add("customer.test", crate::common::dns::Rec::Mx(10, "mx.customer.test".into()));
+    dns.add("mx.customer.test", crate::common::dns::Rec::A("127.0.0.1".parse().unwrap()));
     let port = cap.addr.rsplit_once(':').unwrap().1.to_string();
-    let cfg =
-        format!("{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"\"\ndns_resolver = \"{dns}\"\ndirect_port = {port}\nnotify_new_ticket = false\n");
+    let cfg = format!(
+        "{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"\"\ndns_resolver = \"{}\"\ndirect_port = {port}\nnotify_new_ticket = false\n",
+        dns.addr
+    );
     let d = MailDesk::start_with_config(&cfg);
     let m = crlf("From: Pat <pat@customer.test>\nTo: support@example.test\nSubject: Direct\n\nhello\n");
     assert_eq!(Smtp::send_mail(&d.smtp, "pat@customer.test", &["support@example.test"], &m).0, 250);

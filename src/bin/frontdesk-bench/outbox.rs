@@ -104,8 +104,12 @@ pub fn run(data_dir: &Path, messages: usize) -> anyhow::Result<()> {
             })?;
             queued += n;
         }
+        // Signed as the desk signs (both DKIM signatures on every mail).
+        let signer = frontdesk::mail::dkim::Signer::load(&desk.config).map_err(anyhow::Error::msg)?;
+        let dns = frontdesk::mail::dns::Dns::from_config(&desk.config).map_err(anyhow::Error::msg)?;
+        let mailer = frontdesk::mail::outbound::Mailer { dns, signer: Some(std::sync::Arc::new(signer)) };
         let start = Instant::now();
-        while frontdesk::mail::outbound::run_once(&desk).await > 0 {}
+        while frontdesk::mail::outbound::run_once(&desk, &mailer).await > 0 {}
         let secs = start.elapsed().as_secs_f64();
         let delivered = count.load(Ordering::Relaxed);
         let left = desk.store_for_tests().read()?.outbox_all(10)?.len();

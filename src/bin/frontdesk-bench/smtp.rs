@@ -155,7 +155,7 @@ impl Desk {
         std::fs::write(
             &cfg_path,
             format!(
-                "[smtp]\nhostname = \"bench.example\"\nmax_connections = {0}\nmax_connections_per_ip = {0}\nmax_commands = 1000000\n\n[[mailbox]]\naddress = \"bench@bench.example\"\n",
+                "[smtp]\nhostname = \"bench.example\"\nmax_connections = {0}\nmax_connections_per_ip = {0}\nmax_commands = 1000000\n\n[mail_auth]\nverify = false\n\n[[mailbox]]\naddress = \"bench@bench.example\"\n",
                 connections + 8
             ),
         )?;

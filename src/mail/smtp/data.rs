@@ -1,5 +1,6 @@
-//! DATA and BDAT: receive the message within the limits, prepend a Received
-//! header, and commit it to the spool before answering 250 (promise 1).
+//! DATA and BDAT: receive the message within the limits, verify its sender
+//! (`mail::auth`: 550 when the policy says reject), prepend the results and a
+//! Received header, and commit it to the spool before answering 250 (promise 1).
 
 use std::slice::Iter;
 use std::time::Instant;
@@ -157,12 +158,30 @@ impl Session<'_> {
             now.rfc5322()
         );
         let body = std::mem::take(&mut self.message);
-        let mut raw = Vec::with_capacity(received.len() + body.len());
+        // Sender authentication, unless the client is a front MTA the desk
+        // trusts (it saw the real sender; its IP would fail every SPF check).
+        let mail_from = self.mail_from.clone().unwrap_or_default();
+        let results = match &self.srv.verifier {
+            Some(v) if !self.srv.config.trusted_relay(self.remote.ip()) => {
+                let a = v.check(self.remote.ip(), &helo, &mail_from, &body).await;
+                if let crate::mail::auth::Decision::Reject(answer) = crate::mail::auth::decide(&self.srv.config, &a) {
+                    tracing::info!(from = %mail_from, ip = %self.remote.ip(), "{answer}");
+                    self.error(&answer);
+                    return;
+                }
+                a.header(&self.srv.config.smtp.hostname)
+            }
+            _ => String::new(),
+        };
+        // Results on top, then our Received: a results header with our name
+        // further down was forged by the sender and is never read.
+        let mut raw = Vec::with_capacity(results.len() + received.len() + body.len());
+        raw.extend_from_slice(results.as_bytes());
         raw.extend_from_slice(received.as_bytes());
         raw.extend_from_slice(&body);
         let entry = SpoolEntry {
             received_at: now,
-            mail_from: self.mail_from.clone().unwrap_or_default(),
+            mail_from,
             rcpt_to: self.rcpts.clone(),
             size: raw.len() as u64,
             source: format!("smtp {}", self.remote.ip()),

@@ -35,6 +35,8 @@ pub struct Server {
     pub spooler: Spooler,
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     pub stats: Arc<MailStats>,
+    /// SPF/DKIM/DMARC at the end of DATA (`mail_auth.verify`).
+    pub verifier: Option<Arc<super::auth::Verifier>>,
     active: AtomicUsize,
     per_ip: Mutex<HashMap<IpAddr, usize>>,
     next_session: AtomicU64,
@@ -63,12 +65,19 @@ impl Drop for Slot<'_> {
 }
 
 impl Server {
-    pub fn new(config: Arc<Config>, spooler: Spooler, tls: Option<Arc<rustls::ServerConfig>>, stats: Arc<MailStats>) -> Arc<Server> {
+    pub fn new(
+        config: Arc<Config>,
+        spooler: Spooler,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        stats: Arc<MailStats>,
+        verifier: Option<Arc<super::auth::Verifier>>,
+    ) -> Arc<Server> {
         Arc::new(Server {
             config,
             spooler,
             tls: tls.map(tokio_rustls::TlsAcceptor::from),
             stats,
+            verifier,
             active: AtomicUsize::new(0),
             per_ip: Mutex::new(HashMap::new()),
             next_session: AtomicU64::new(1),

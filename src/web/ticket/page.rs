@@ -9,6 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::desk::{DeskError, TicketPatch, TicketView};
+use crate::domain::auth::Verdict;
 use crate::domain::time::Date;
 use crate::domain::{EntryKind, Person, PersonId, Priority, Status, TicketId};
 use crate::web::pages::{frame, nonempty};
@@ -147,9 +148,19 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                 }
                                 @if let Some(m) = mail {
                                     div.mailmeta {
-                                        div { span.k { "From" } (m.from) @if let Some(f) = &m.forwarded_by { span.muted { " (forwarded by " (f) ")" } } }
+                                        div {
+                                            span.k { "From" } (m.from) @if let Some(f) = &m.forwarded_by { span.muted { " (forwarded by " (f) ")" } }
+                                            @match m.auth.as_ref().map(|a| a.verdict()) {
+                                                Some(Verdict::Verified(d)) => { span.verified title="SPF/DKIM passed, aligned with the From domain (DMARC)" { "✓ verified " (d) } }
+                                                Some(Verdict::Unverified(w)) => { span.unverified.muted { "· " (w) } }
+                                                _ => {}
+                                            }
+                                        }
                                         @if !m.to.is_empty() { div { span.k { "To" } (m.to.join(", ")) } }
                                         @if !m.cc.is_empty() { div { span.k { "Cc" } (m.cc.join(", ")) } }
+                                    }
+                                    @if let Some(Verdict::Failed(w)) = m.auth.as_ref().map(|a| a.verdict()) {
+                                        div.authwarn role="note" { "⚠ Not verified: " (w) ". Be careful with links, attachments and requests for payment or passwords." }
                                     }
                                 }
                                 @if e.body.trim().is_empty() { div.textbody.muted { "(no text)" } } @else { (ui::text_block(&e.body)) }
