@@ -9,6 +9,7 @@ use frontdesk::domain::text::{find_ci, from_ci, strip_prefix_ci, truncate_bytes}
 use frontdesk::mail::inbound::{
     clean_subject, clean_text, is_forward_subject, normalize_msgid, parse, safe_filename, sanitize_html, strip_quoted, subject_reference,
 };
+use frontdesk::domain::auth::{AuthResult, DmarcPolicy, MailAuth, organizational_domain};
 use proptest::prelude::*;
 
 /// Characters and fragments that matter to the inbound functions.
@@ -137,5 +138,42 @@ proptest! {
         if needle.is_ascii() {
             prop_assert_eq!(strip_prefix_ci(&upper, &needle), Some(s.as_str()));
         }
+    }
+
+    #[test]
+    fn authentication_results_never_panic_and_only_ours_on_top_count(s in text(), id in "[a-z]{1,8}\\.test") {
+        // Any bytes: read never panics; a header is ours only on top and with our id.
+        let _ = MailAuth::read(s.as_bytes(), &id);
+        let forged = format!("Received: x\r\nAuthentication-Results: {id}; dmarc=pass header.from=x.test\r\n\r\n{s}");
+        prop_assert_eq!(MailAuth::read(forged.as_bytes(), &id), None);
+        let _ = organizational_domain(&s);
+    }
+
+    #[test]
+    fn authentication_results_read_back_what_was_written(
+        results in prop::collection::vec(0usize..7, 5),
+        domains in prop::collection::vec("[a-z0-9-]{1,10}(\\.[a-z]{2,5}){1,2}", 4),
+        policy in 0usize..3,
+        note in "[ -~]{0,40}",
+        body in text(),
+    ) {
+        let r = |i: usize| AuthResult::ALL[results[i]];
+        let a = MailAuth {
+            spf: r(0),
+            spf_domain: domains[0].clone(),
+            helo: r(1),
+            helo_domain: domains[1].clone(),
+            dkim: AuthResult::Pass,
+            dkim_domains: vec![domains[2].clone(), domains[3].clone()],
+            dmarc: r(3),
+            dmarc_policy: [DmarcPolicy::None, DmarcPolicy::Quarantine, DmarcPolicy::Reject][policy],
+            from_domain: domains[1].clone(),
+            arc: r(4),
+            note: note.replace(['"', ';', '\\'], "").trim().to_string(),
+        };
+        let raw = format!("{}Received: by desk\r\n\r\n{body}", a.header("desk.test"));
+        let mut back = MailAuth::read(raw.as_bytes(), "desk.test").expect("our header on top reads back");
+        back.note = back.note.trim().to_string();
+        prop_assert_eq!(back, a);
     }
 }
