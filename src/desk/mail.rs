@@ -183,7 +183,13 @@ impl Desk {
         // 2. Bounces and auto-replies never create tickets or trigger mail.
         if let Some(kind) = m.auto.as_ref().filter(|_| !force) {
             let from = Self::sender_label(m, env);
-            if let Some(t) = target.filter(|t| self.auto_mail_allowed(w, t.id.0, now).unwrap_or(false)) {
+            let target = target.filter(|t| self.auto_mail_allowed(w, t.id.0, now).unwrap_or(false));
+            if self.record_bounces(w, target.as_ref(), m, now)?
+                && let Some(t) = &target
+            {
+                return Ok(MailOutcome::EventOn(t.id));
+            }
+            if let Some(t) = target {
                 let ev = Event::MailIgnored { kind: kind.describe(), from, subject: m.subject.chars().take(200).collect() };
                 let mut e = Self::event(t.id, sender.as_ref().map(|p| p.id), ev, now);
                 w.append_entry(&mut e)?;
@@ -202,6 +208,8 @@ impl Desk {
                 raw_blob,
             )?));
         };
+        // Mail from an address that bounced: it lives again.
+        w.clear_bounced(&from.email)?;
         // Senders an agent banned (bulk "junk and ban") go to Junk.
         if w.is_banned(&from.email)? && !force {
             return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), "the sender is banned (junk and ban)", raw_blob)?));

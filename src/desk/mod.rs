@@ -6,6 +6,7 @@
 //! Web, API, CLI and (later) mail call these; none of them touch the store.
 
 pub mod auth;
+mod bounces;
 pub mod health;
 pub mod indexer;
 pub mod intake;

@@ -125,10 +125,27 @@ impl Desk {
         attachments: &[crate::domain::thread::AttachmentRef],
         now: Timestamp,
     ) -> Result<()> {
-        let keep = |a: &&String| !a.is_empty() && !self.config.is_desk_address(a) && actor.is_none_or(|p| !p.email.eq_ignore_ascii_case(a));
-        let mut to: Vec<String> = to.iter().filter(keep).cloned().collect();
+        let keep = |a: &&String| {
+            !a.is_empty()
+                && !self.config.is_desk_address(a)
+                && actor.is_none_or(|p| !p.email.eq_ignore_ascii_case(a))
+                && !crate::domain::mail::is_noreply(a)
+        };
+        // An address that bounced hard is copied on no conversation (the
+        // requester still gets their own ticket's mail).
+        let requester = w.person(t.requester)?.map(|p| p.email).unwrap_or_default();
+        let live = |list: Vec<String>| -> Result<Vec<String>> {
+            let mut out = Vec::with_capacity(list.len());
+            for a in list {
+                if a.eq_ignore_ascii_case(&requester) || !self.bouncing(w, &a)? {
+                    out.push(a);
+                }
+            }
+            Ok(out)
+        };
+        let mut to: Vec<String> = live(to.iter().filter(keep).cloned().collect())?;
         to.dedup();
-        let mut cc: Vec<String> = cc.iter().filter(keep).filter(|a| !to.contains(a)).cloned().collect();
+        let mut cc: Vec<String> = live(cc.iter().filter(keep).filter(|a| !to.contains(a)).cloned().collect())?;
         cc.dedup();
         if to.is_empty() && cc.is_empty() {
             return Ok(());

@@ -72,6 +72,8 @@ pub struct ParsedMail {
     /// SPF/DKIM/DMARC as checked on accept (read from the desk's own
     /// Authentication-Results header, `domain::auth::MailAuth::read`).
     pub auth: Option<crate::domain::auth::MailAuth>,
+    /// A bounce's per-recipient failures (RFC 3464 delivery-status).
+    pub bounces: Vec<crate::domain::dsn::DsnRecipient>,
 }
 
 /// Readable text: CRLF → LF, no NUL or other control characters but tab and
@@ -207,6 +209,31 @@ fn classify(msg: &mail_parser::Message, envelope_from: &str, from: Option<&Mailb
         return Some(AutoKind::AutoReply(format!("out-of-office subject ({p})")));
     }
     None
+}
+
+/// The failed recipients a bounce reports in its `message/delivery-status`
+/// (or `message/global-delivery-status`) part.
+fn delivery_status(msg: &mail_parser::Message) -> Vec<crate::domain::dsn::DsnRecipient> {
+    msg.parts
+        .iter()
+        .filter(|p| {
+            p.content_type().is_some_and(|ct| {
+                ct.ctype().eq_ignore_ascii_case("message")
+                    && ct
+                        .subtype()
+                        .is_some_and(|s| s.eq_ignore_ascii_case("delivery-status") || s.eq_ignore_ascii_case("global-delivery-status"))
+            })
+        })
+        .flat_map(|p| crate::domain::dsn::parse_delivery_status(&String::from_utf8_lossy(p.contents())))
+        .collect()
+}
+
+/// Whether an address is one nobody reads (`noreply@`, `no-reply@`,
+/// `donotreply@` …): mail from it is automatic, mail to it pointless.
+pub fn is_noreply(email: &str) -> bool {
+    let local = email.rsplit_once('@').map(|(l, _)| l).unwrap_or(email).to_ascii_lowercase();
+    let bare: String = local.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    ["noreply", "donotreply", "noreplies", "donotrespond", "noresponse"].iter().any(|p| bare.starts_with(p))
 }
 
 /// Finds the original sender in a forwarded message: an attached
@@ -384,6 +411,7 @@ pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail
         });
     }
     let auto = classify(&msg, envelope_from, from.as_ref(), &subject);
+    let bounces = if matches!(auto, Some(AutoKind::Bounce(_))) { delivery_status(&msg) } else { Vec::new() };
     if matches!(auto, Some(AutoKind::Bounce(_))) {
         // A bounce carries the original message (or its headers): its
         // Message-ID says which ticket the failed mail belonged to.
@@ -425,6 +453,7 @@ pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail
         forwarded_from,
         unparsed: false,
         auth: None,
+        bounces,
     }
 }
 

@@ -8,6 +8,7 @@
 //! where the business rules live and where they are unit-tested exhaustively.
 
 pub mod auth;
+pub mod dsn;
 pub mod ids;
 pub mod mail;
 pub mod people;

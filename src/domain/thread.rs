@@ -140,6 +140,15 @@ pub enum Event {
         reason: String,
         retry_at: Timestamp,
     },
+    /// A bounce (RFC 3464 report) said mail to `to` failed: `reason` in the
+    /// remote server's words; `hard` when it was permanent, after which the
+    /// desk copies the address on no conversation until it writes again.
+    /// Appended at position 23 (postcard encodes the variant index).
+    MailBounced {
+        to: String,
+        reason: String,
+        hard: bool,
+    },
 }
 
 impl Event {
@@ -189,6 +198,10 @@ impl Event {
                 kind.replace('_', " "),
                 to.join(", "),
                 retry_at.short()
+            ),
+            Event::MailBounced { to, reason, hard } => format!(
+                "bounced: mail to {to} — {reason}{}",
+                if *hard { " (not copied on conversations any more until it writes again)" } else { "" }
             ),
         }
     }
@@ -263,5 +276,8 @@ mod tests {
         let delayed = Event::MailDelayed { kind: "reply".into(), to: vec!["a@b.c".into()], reason: "451".into(), retry_at: Timestamp(0) };
         assert_eq!(postcard::to_allocvec(&delayed).unwrap_or_default().first(), Some(&22));
         assert_eq!(delayed.describe(), "not yet delivered: reply mail to a@b.c — retrying at 1970-01-01 00:00 UTC (451)");
+        let bounced = Event::MailBounced { to: "a@b.c".into(), reason: "550 5.1.1 User unknown".into(), hard: true };
+        assert_eq!(postcard::to_allocvec(&bounced).unwrap_or_default().first(), Some(&23));
+        assert!(bounced.describe().starts_with("bounced: mail to a@b.c — 550 5.1.1 User unknown (not copied"));
     }
 }

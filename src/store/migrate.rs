@@ -108,6 +108,12 @@ pub fn run(db: &Database) -> Result<()> {
         None if fresh => {
             // A new data directory: nothing to migrate.
         }
+        Some(6) => {
+            // Schema 7: mail details gain their authentication results (a new
+            // record version, read alongside the old) and the bounce tables
+            // (created below); an older binary must refuse the directory.
+            tracing::info!("migrating data directory from schema 6 to {SCHEMA_VERSION}");
+        }
         Some(5) => {
             tracing::info!("migrating data directory from schema 5 to {SCHEMA_VERSION}");
         }
@@ -161,6 +167,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(BLOBS)?;
     tx.open_table(BLOB_CHUNKS)?;
     tx.open_table(blobs::BLOB_REFS)?;
+    tx.open_table(bounces::BOUNCED)?;
     tx.open_table(IDX_UPDATED)?;
     tx.open_table(IDX_STATUS)?;
     tx.open_table(IDX_PRIORITY)?;

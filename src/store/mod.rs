@@ -6,6 +6,7 @@
 //! versioned codec in `codec`; `migrate` brings older data directories up to date.
 
 mod blobs;
+mod bounces;
 pub mod codec;
 mod compress;
 mod conversation;
@@ -22,6 +23,7 @@ mod workflow;
 
 use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 
+pub use bounces::Bounced;
 pub use db::Store;
 pub use feed::{Change, Topic, Waiter, Woke};
 use serde::{Deserialize, Serialize};
@@ -97,7 +99,7 @@ pub(crate) const BLOB_CHUNK: usize = 64 * 1024;
 pub(crate) const BLOB_LZ4: u64 = 1 << 63;
 
 /// Current on-disk schema version. See `migrate`.
-pub const SCHEMA_VERSION: u64 = 6;
+pub const SCHEMA_VERSION: u64 = 7;
 
 /// Page cache when none is configured (see `server.cache_mib`).
 pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;

@@ -8,6 +8,7 @@
 mod common;
 
 mod api;
+mod bounces;
 mod corpus;
 mod hardening;
 mod hardening_smtp;

@@ -4,12 +4,12 @@
 //! byte length (KELVIN SIGN, İ, ß, ſ, ẞ) next to the markers the functions
 //! look for, the shape that once killed the mail worker.
 
+use frontdesk::domain::auth::{AuthResult, DmarcPolicy, MailAuth, organizational_domain};
 use frontdesk::domain::people::normalize_email;
 use frontdesk::domain::text::{find_ci, from_ci, strip_prefix_ci, truncate_bytes};
 use frontdesk::mail::inbound::{
     clean_subject, clean_text, is_forward_subject, normalize_msgid, parse, safe_filename, sanitize_html, strip_quoted, subject_reference,
 };
-use frontdesk::domain::auth::{AuthResult, DmarcPolicy, MailAuth, organizational_domain};
 use proptest::prelude::*;
 
 /// Characters and fragments that matter to the inbound functions.

@@ -243,6 +243,7 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
         Ok(x) => x,
         Err(e) => return Err(e.into()),
     };
+    let bounced = st.desk.bounced_addresses(&a.person, 50)?;
     let now = st.desk.now();
     let o = &st.desk.config.outgoing;
     let body = html! {
@@ -280,6 +281,18 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
                                     form method="post" action=(format!("/admin/outbox/{}/discard", m.id)) { (csrf_field(&a.csrf)) button.danger type="submit" { "Discard" } }
                                 }
                             }
+                        }
+                    }
+                }
+            }
+            @if !bounced.is_empty() {
+                h2 { "Addresses that bounced" }
+                p.muted { "A delivery report said mail to these cannot be delivered. They are copied on no conversation until mail comes from them again." }
+                table.tickets.bounced {
+                    thead { tr { th { "Address" } th { "Bounced" } th { "Reason" } } }
+                    tbody {
+                        @for (addr, b) in &bounced {
+                            tr { td { (addr) } td.nowrap { (b.at.ago(now)) } td { "bounced: " (b.reason) } }
                         }
                     }
                 }
