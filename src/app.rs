@@ -158,6 +158,8 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
         None
     };
     let verifier = cfg.mail_auth.verify.then(|| Arc::new(crate::mail::auth::Verifier::new(&cfg, dns.clone())));
+    let screen =
+        (!cfg.mail_auth.dnsbl.is_empty() || cfg.mail_auth.greylist).then(|| Arc::new(crate::mail::screen::Screen::new(&cfg, dns.clone())));
     crate::mail::outbound::start(desk.clone(), crate::mail::outbound::Mailer { dns, signer });
     let stats = Arc::new(crate::mail::worker::MailStats::default());
     let spooler = crate::mail::spool::Spooler::start(desk.clone());
@@ -180,7 +182,7 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
             if tls.is_some() { ", STARTTLS" } else { "" },
             if mailboxes.is_empty() { "no mailbox yet: add [[mailbox]] to the config".to_string() } else { mailboxes.join(", ") }
         ));
-        let server = crate::mail::smtp::Server::new(cfg.clone(), spooler.clone(), tls, stats.clone(), verifier);
+        let server = crate::mail::smtp::Server::new(cfg.clone(), spooler.clone(), tls, stats.clone(), verifier, screen);
         smtp_task = Some(tokio::spawn(server.run(smtp_listener)));
     }
     let app = crate::web::router(desk.clone(), setup_token.clone(), stats);

@@ -29,7 +29,7 @@ fn world() -> &'static World {
         let desk = Arc::new(Desk::new(Store::open(dir.path()).expect("store"), cfg.clone(), Arc::new(SystemClock)));
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let spooler = rt.block_on(async { Spooler::start(desk) });
-        let server = Server::new(cfg, spooler, None, Arc::new(MailStats::default()));
+        let server = Server::new(cfg, spooler, None, Arc::new(MailStats::default()), None, None);
         World { rt, server, _dir: dir }
     })
 }

@@ -81,6 +81,9 @@ impl Config {
                 return Err(("mail_auth", key, format!("{sel:?} must be a DNS label like fd-rsa (letters, digits, -)")));
             }
         }
+        for z in &a.dnsbl {
+            super::parse_zone(z).map_err(|e| ("mail_auth", "dnsbl", e))?;
+        }
         if a.ed25519_selector.eq_ignore_ascii_case(&a.rsa_selector) {
             return Err(("mail_auth", "rsa_selector", "the two keys need different selectors".into()));
         }

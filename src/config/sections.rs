@@ -288,6 +288,36 @@ pub enum AuthAction {
     Mark,
 }
 
+/// `mail_auth.dnsbl`: what a listing in a zone does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneAction {
+    /// 554 at connect.
+    Reject,
+    /// Accept, then hold in Junk.
+    Junk,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    pub name: String,
+    pub action: ZoneAction,
+}
+
+/// A `mail_auth.dnsbl` entry: `zone` (reject) or `zone=junk`.
+pub fn parse_zone(s: &str) -> Result<Zone, String> {
+    let (name, action) = match s.trim().split_once('=') {
+        None => (s.trim(), ZoneAction::Reject),
+        Some((n, "reject")) => (n.trim(), ZoneAction::Reject),
+        Some((n, "junk")) => (n.trim(), ZoneAction::Junk),
+        Some((_, other)) => return Err(format!("{s:?}: the action after = must be reject or junk, not {other:?}")),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if name.is_empty() || !name.contains('.') || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
+        return Err(format!("{s:?} is not a DNS zone like zen.spamhaus.org"));
+    }
+    Ok(Zone { name, action })
+}
+
 section! {
     /// Sender authentication (SPF, DKIM, DMARC, ARC) on every mail received, and
     /// DKIM signatures on every mail sent. `frontdesk dns` prints the records to
@@ -321,6 +351,15 @@ section! {
         /// PKCS#1/PKCS#8 DER or PEM file with the RSA private key; empty = a 2048-bit key
         /// generated on first start and kept as <data_dir>/dkim/rsa.key.
         rsa_key_file: String = String::new();
+        /// DNSBL/RBL zones asked about each client's address at connect, e.g.
+        /// ["zen.spamhaus.org", "bl.example=junk"]: a listed client is refused with 554
+        /// 5.7.1, or with "=junk" its mail is held in Junk. Empty: none asked.
+        dnsbl: Vec<String> = Vec::new();
+        /// Greylisting: the first mail of an unknown (client network, sender, recipient)
+        /// is answered 451 4.7.1 and accepted when retried after `greylist_secs`.
+        greylist: bool = false;
+        /// Seconds a greylisted sender must wait before its retry is accepted.
+        greylist_secs: u64 = 300, in 1..=86400;
     }
 }
 

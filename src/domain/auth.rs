@@ -103,6 +103,8 @@ pub struct MailAuth {
     pub arc: AuthResult,
     /// Why it could not be verified (a DNS timeout), if that is the case.
     pub note: String,
+    /// The DNSBL zone (an "=junk" one) that lists the sending server.
+    pub dnsbl: String,
 }
 
 /// What the results mean to the agent reading the mail.
@@ -197,6 +199,9 @@ impl MailAuth {
         }
         parts.push(dmarc);
         parts.push(format!("arc={}", self.arc.as_str()));
+        if !self.dnsbl.is_empty() {
+            parts.push(format!("x-dnsbl=listed policy.zone={}", clean_token(&self.dnsbl)));
+        }
         for (i, p) in parts.iter().enumerate() {
             out.push_str("\r\n\t");
             out.push_str(p);
@@ -253,6 +258,7 @@ impl MailAuth {
                     }
                 }
                 "arc" => a.arc = result,
+                "x-dnsbl" => a.dnsbl = prop("policy.zone").unwrap_or_default(),
                 _ => {}
             }
         }

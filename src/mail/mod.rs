@@ -1,6 +1,6 @@
 //! Mail adapters: the SMTP receiver (`smtp/`), the durable spool with group
 //! commit (`spool`), the worker that turns spooled mail into tickets
-//! (`worker`), sender authentication (`auth`), outgoing delivery (`outbound`,
+//! (`worker`), sender authentication (`auth`), DNSBL and greylisting (`screen`), outgoing delivery (`outbound`,
 //! DKIM signing in `dkim`), the one DNS resolver (`dns`), the records to
 //! publish (`records`, `frontdesk dns`), `ingest` and
 //! STARTTLS keys (`tls`). Parsing (`inbound`, in `domain::mail`) and the templates (in
@@ -19,6 +19,7 @@ pub use crate::domain::mail as inbound;
 pub mod ingest;
 pub mod outbound;
 pub mod records;
+pub mod screen;
 pub mod smtp;
 pub mod spool;
 /// The mail templates live with the desk that renders them.

@@ -2,9 +2,10 @@
 //! 127.0.0.1 (`common::dns`): SPF, DKIM and DMARC results on the thread and
 //! in the Authentication-Results header, the reject and Junk policies, a
 //! forged results header, a DNS that never answers, an agent proven by an
-//! aligned signature, and DKIM signatures on the desk's own mail checked by
-//! an independent verifier (mail-auth's, on the same test DNS), with
-//! `frontdesk dns` before and after the records are published.
+//! aligned signature, DKIM signatures on the desk's own mail checked by an
+//! independent verifier (mail-auth's, on the same test DNS), with
+//! `frontdesk dns` before and after the records are published, DNSBL zones
+//! and greylisting.
 
 use std::time::Duration;
 
@@ -232,4 +233,43 @@ async fn outgoing_mail_carries_two_dkim_signatures_that_verify() {
     let algs: Vec<String> = results.iter().map(|r| format!("{:?}", r.signature().unwrap().a)).collect();
     assert!(algs.iter().any(|a| a.contains("Ed25519")) && algs.iter().any(|a| a.contains("Rsa")), "{algs:?}");
     assert!(raw.contains("d=example.test") && raw.contains("c=relaxed/relaxed"), "{raw}");
+}
+
+#[tokio::test]
+async fn a_client_on_a_dnsbl_is_refused_or_held_in_junk_per_zone() {
+    let dns = TestDns::start();
+    dns.add("1.0.0.127.reject.test", Rec::A("127.0.0.2".parse().unwrap()));
+    dns.add("1.0.0.127.junk.test", Rec::A("127.0.0.4".parse().unwrap()));
+    // 127.255.255.x is a zone's error code (e.g. "query refused"), not a listing.
+    dns.add("1.0.0.127.error.test", Rec::A("127.255.255.254".parse().unwrap()));
+    let refusing = desk(&dns, "[mail_auth]\ndnsbl = [\"error.test\", \"reject.test\"]\n");
+    let (_, greeting) = Smtp::connect(&refusing.smtp);
+    assert_eq!(greeting.0, 554, "{}", greeting.1);
+    assert!(greeting.1.contains("5.7.1") && greeting.1.contains("reject.test") && greeting.1.contains("[127.0.0.1]"), "{}", greeting.1);
+
+    let holding = desk(&dns, "[mail_auth]\ndnsbl = [\"unlisted.test\", \"junk.test=junk\"]\n");
+    let m = crlf("From: Eve <eve@customer.test>\nTo: support@example.test\nSubject: Cheap pills\n\nbuy\n");
+    assert_eq!(Smtp::send_mail(&holding.smtp, "eve@customer.test", &["support@example.test"], &m).0, 250);
+    let j = junk(&holding, "listed in junk.test").await;
+    assert!(j.contains("Cheap pills"), "{j}");
+    assert!(holding.all_tickets().await.is_empty());
+}
+
+#[tokio::test]
+async fn greylisting_asks_an_unknown_sender_to_come_back() {
+    let dns = TestDns::start();
+    let d = desk(&dns, "[mail_auth]\ngreylist = true\ngreylist_secs = 1\n");
+    let m = crlf("From: Gil <gil@customer.test>\nTo: support@example.test\nSubject: First contact\n\nhello\n");
+    let (code, text) = Smtp::send_mail(&d.smtp, "gil@customer.test", &["support@example.test"], &m);
+    assert_eq!(code, 451, "{text}");
+    assert!(text.contains("4.7.1") && text.contains("Greylisted"), "{text}");
+    assert_eq!(Smtp::send_mail(&d.smtp, "gil@customer.test", &["support@example.test"], &m).0, 451, "too soon");
+    // The retry a real MTA makes after the delay (the sleep is the retry's wait).
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(Smtp::send_mail(&d.smtp, "gil@customer.test", &["support@example.test"], &m).0, 250);
+    // Once passed, the triplet is let straight through.
+    assert_eq!(Smtp::send_mail(&d.smtp, "gil@customer.test", &["support@example.test"], &m).0, 250);
+    // Another sender is a new triplet.
+    assert_eq!(Smtp::send_mail(&d.smtp, "hal@customer.test", &["support@example.test"], &m).0, 451);
+    d.wait_tickets(1).await;
 }

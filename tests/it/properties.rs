@@ -170,6 +170,7 @@ proptest! {
             from_domain: domains[1].clone(),
             arc: r(4),
             note: note.replace(['"', ';', '\\'], "").trim().to_string(),
+            dnsbl: if policy == 1 { domains[0].clone() } else { String::new() },
         };
         let raw = format!("{}Received: by desk\r\n\r\n{body}", a.header("desk.test"));
         let mut back = MailAuth::read(raw.as_bytes(), "desk.test").expect("our header on top reads back");

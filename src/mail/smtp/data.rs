@@ -161,18 +161,24 @@ impl Session<'_> {
         // Sender authentication, unless the client is a front MTA the desk
         // trusts (it saw the real sender; its IP would fail every SPF check).
         let mail_from = self.mail_from.clone().unwrap_or_default();
-        let results = match &self.srv.verifier {
-            Some(v) if !self.srv.config.trusted_relay(self.remote.ip()) => {
-                let a = v.check(self.remote.ip(), &helo, &mail_from, &body).await;
-                if let crate::mail::auth::Decision::Reject(answer) = crate::mail::auth::decide(&self.srv.config, &a) {
-                    tracing::info!(from = %mail_from, ip = %self.remote.ip(), "{answer}");
-                    self.error(&answer);
-                    return;
-                }
-                a.header(&self.srv.config.smtp.hostname)
-            }
-            _ => String::new(),
+        let checked = match &self.srv.verifier {
+            Some(v) if !self.srv.config.trusted_relay(self.remote.ip()) => Some(v.check(self.remote.ip(), &helo, &mail_from, &body).await),
+            _ => None,
         };
+        // A "=junk" DNSBL listing travels in the same header.
+        let checked = match (checked, &self.dnsbl) {
+            (Some(a), zone) => Some(crate::domain::auth::MailAuth { dnsbl: zone.clone().unwrap_or_default(), ..a }),
+            (None, Some(zone)) => Some(crate::domain::auth::MailAuth { dnsbl: zone.clone(), ..Default::default() }),
+            (None, None) => None,
+        };
+        if let Some(a) = &checked
+            && let crate::mail::auth::Decision::Reject(answer) = crate::mail::auth::decide(&self.srv.config, a)
+        {
+            tracing::info!(from = %mail_from, ip = %self.remote.ip(), "{answer}");
+            self.error(&answer);
+            return;
+        }
+        let results = checked.map(|a| a.header(&self.srv.config.smtp.hostname)).unwrap_or_default();
         // Results on top, then our Received: a results header with our name
         // further down was forged by the sender and is never read.
         let mut raw = Vec::with_capacity(results.len() + received.len() + body.len());

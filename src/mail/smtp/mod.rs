@@ -37,6 +37,8 @@ pub struct Server {
     pub stats: Arc<MailStats>,
     /// SPF/DKIM/DMARC at the end of DATA (`mail_auth.verify`).
     pub verifier: Option<Arc<super::auth::Verifier>>,
+    /// DNSBL zones at connect and greylisting (`mail::screen`).
+    pub screen: Option<Arc<super::screen::Screen>>,
     active: AtomicUsize,
     per_ip: Mutex<HashMap<IpAddr, usize>>,
     next_session: AtomicU64,
@@ -71,6 +73,7 @@ impl Server {
         tls: Option<Arc<rustls::ServerConfig>>,
         stats: Arc<MailStats>,
         verifier: Option<Arc<super::auth::Verifier>>,
+        screen: Option<Arc<super::screen::Screen>>,
     ) -> Arc<Server> {
         Arc::new(Server {
             config,
@@ -78,6 +81,7 @@ impl Server {
             tls: tls.map(tokio_rustls::TlsAcceptor::from),
             stats,
             verifier,
+            screen,
             active: AtomicUsize::new(0),
             per_ip: Mutex::new(HashMap::new()),
             next_session: AtomicU64::new(1),
@@ -167,6 +171,18 @@ impl Server {
     async fn handle(&self, mut stream: tokio::net::TcpStream, remote: SocketAddr) {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
         let mut s = session::Session::new(self, remote, id);
+        if let Some(screen) = self.screen.as_ref().filter(|_| !self.config.trusted_relay(remote.ip()))
+            && let Some(zone) = screen.listed(remote.ip()).await
+        {
+            if zone.action == crate::config::ZoneAction::Reject {
+                tracing::info!(%remote, zone = %zone.name, "refused: listed in a DNSBL");
+                let refusal = format!("554 5.7.1 Service unavailable; client [{}] blocked using {}\r\n", remote.ip(), zone.name);
+                let _ = stream.write_all(refusal.as_bytes()).await;
+                let _ = stream.shutdown().await;
+                return;
+            }
+            s.dnsbl = Some(zone.name);
+        }
         let greeting = format!("220 {} ESMTP frontdesk ready\r\n", self.config.smtp.hostname);
         if stream.write_all(greeting.as_bytes()).await.is_err() {
             return;

@@ -1,4 +1,5 @@
-//! RCPT TO: only the desk's own mailboxes (with +tag) and postmaster, never relay.
+//! RCPT TO: only the desk's own mailboxes (with +tag) and postmaster, never
+//! relay; greylisting (`mail::screen`) answers here.
 
 use smtp_proto::RcptTo;
 
@@ -23,6 +24,16 @@ impl Session<'_> {
         if self.srv.config.mailbox_for(&addr).is_none() && !postmaster {
             let shown: String = addr.chars().filter(|c| !c.is_control()).take(100).collect();
             self.error(&format!("550 5.1.1 <{shown}>: no such mailbox here; this server only accepts mail for its own addresses"));
+            return Flow::Continue;
+        }
+        if let Some(wait) = self
+            .srv
+            .screen
+            .as_ref()
+            .filter(|_| !self.srv.config.trusted_relay(self.remote.ip()))
+            .and_then(|s| s.greylisted(self.remote.ip(), self.mail_from.as_deref().unwrap_or_default(), &addr))
+        {
+            self.reply(&format!("451 4.7.1 Greylisted: please try again in {wait} seconds"));
             return Flow::Continue;
         }
         if !self.rcpts.contains(&addr) {

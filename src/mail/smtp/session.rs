@@ -86,6 +86,8 @@ pub(super) struct Session<'a> {
     pub over_budget: bool,
     /// BDAT chunks of this transaction have been received (no DATA now).
     pub in_bdat: bool,
+    /// The "=junk" DNSBL zone that lists the client, if one does.
+    pub dnsbl: Option<String>,
 }
 
 impl Drop for Session<'_> {
@@ -120,6 +122,7 @@ impl<'a> Session<'a> {
             reserved: 0,
             over_budget: false,
             in_bdat: false,
+            dnsbl: None,
         }
     }
 
