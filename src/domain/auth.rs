@@ -333,6 +333,7 @@ mod tests {
             from_domain: "example.com".into(),
             arc: AuthResult::None,
             note: String::new(),
+            dnsbl: String::new(),
         }
     }
 
