@@ -360,6 +360,11 @@ section! {
         greylist: bool = false;
         /// Seconds a greylisted sender must wait before its retry is accepted.
         greylist_secs: u64 = 300, in 1..=86400;
+        /// Hold mail in Junk when its rule score reaches this (0 = never): failed
+        /// sender authentication +3, SPF softfail +1, bulk headers (List-Unsubscribe)
+        /// +1, an executable attachment, also inside a zip, +5, a link that shows one
+        /// site and opens another +3.
+        spam_score: u32 = 5, in 0..=1000;
     }
 }
 

@@ -218,6 +218,15 @@ impl Desk {
         if let Some(why) = m.auth.as_ref().and_then(|a| super::trust::junk_reason(&self.config, a)).filter(|_| !force) {
             return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), &why, raw_blob)?));
         }
+        let threshold = self.config.mail_auth.spam_score;
+        // Agents' own mail is not scored (its proof is checked below).
+        if threshold > 0 && !force && !sender.as_ref().is_some_and(|p| p.is_staff()) {
+            let (points, why) = crate::domain::spam::score(m, crate::domain::spam::has_header(raw, "list-unsubscribe"));
+            if points >= threshold {
+                let reason = format!("spam score {points} (Junk from {threshold}): {}", why.join(", "));
+                return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), &reason, raw_blob)?));
+            }
+        }
         let auth_failed = m.auth.as_ref().is_some_and(|a| a.failed());
         // 3. A reference only lets in the requester, a collaborator or an agent.
         if let Some(t) = &target {

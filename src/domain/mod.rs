@@ -1,5 +1,6 @@
 //! Pure help-desk rules: tickets, statuses, thread entries, people, permissions,
-//! sender authentication results (`auth`),
+//! sender authentication results (`auth`), delivery reports (`dsn`), the spam
+//! rule score (`spam`),
 //! the mail vocabulary (parsing and classifying a message: `mail`), the search
 //! box grammar (`query`), text matching (`text`) and the workflow's closed sets
 //! (`workflow`: mail kinds, bulk actions).
@@ -13,6 +14,7 @@ pub mod ids;
 pub mod mail;
 pub mod people;
 pub mod query;
+pub mod spam;
 pub mod text;
 pub mod thread;
 pub mod ticket;

@@ -22,6 +22,19 @@ impl Smtp {
         (c, g)
     }
 
+    /// Connects from another local address (127.0.0.2 plays a client from
+    /// outside) and reads the greeting.
+    pub async fn connect_from(addr: &str, local: &str) -> (Smtp, Reply) {
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind(format!("{local}:0").parse().unwrap()).unwrap();
+        let s = sock.connect(addr.parse().unwrap()).await.expect("connect smtp").into_std().unwrap();
+        s.set_nonblocking(false).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut c = Smtp { r: BufReader::new(s.try_clone().unwrap()), w: s };
+        let g = c.reply();
+        (c, g)
+    }
+
     pub fn reply(&mut self) -> Reply {
         let mut text = String::new();
         loop {

@@ -1,4 +1,6 @@
-//! EHLO and HELO: greet, reset the transaction, advertise extensions.
+//! EHLO and HELO: greet, reset the transaction, advertise extensions; a
+//! client from outside that names itself as this server is refused (a
+//! forger's trick: no real server calls itself by its receiver's name).
 
 use super::session::{Flow, Session};
 
@@ -7,6 +9,10 @@ impl Session<'_> {
         let host: String = host.chars().filter(|c| !c.is_control() && !c.is_whitespace()).take(255).collect();
         if host.is_empty() {
             self.error("501 5.5.4 Syntax: EHLO hostname");
+            return Flow::Continue;
+        }
+        if self.claims_to_be_us(&host) {
+            self.error(&format!("550 5.7.1 {host} is this server's own name: say EHLO with yours"));
             return Flow::Continue;
         }
         self.reset_transaction();
@@ -36,5 +42,21 @@ impl Session<'_> {
             self.reply(&format!("250{sep}{l}"));
         }
         Flow::Continue
+    }
+
+    /// The HELO name is this server's (`smtp.hostname`, a mailbox domain, or
+    /// our address literal) while the client is neither this host
+    /// (127.0.0.1, ::1: local tools) nor a trusted relay.
+    fn claims_to_be_us(&self, host: &str) -> bool {
+        let ip = self.remote.ip();
+        let local = ip == std::net::IpAddr::from([127, 0, 0, 1]) || ip == std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST);
+        if local || self.srv.config.trusted_relay(ip) {
+            return false;
+        }
+        let cfg = &self.srv.config;
+        let name = host.trim_end_matches('.');
+        (name.eq_ignore_ascii_case(&cfg.smtp.hostname) && !name.eq_ignore_ascii_case("localhost"))
+            || cfg.mailbox_domains().iter().any(|d| name.eq_ignore_ascii_case(d))
+            || self.local.is_some_and(|me| name.trim_matches(['[', ']']) == me.ip().to_string())
     }
 }

@@ -171,6 +171,7 @@ impl Server {
     async fn handle(&self, mut stream: tokio::net::TcpStream, remote: SocketAddr) {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
         let mut s = session::Session::new(self, remote, id);
+        s.local = stream.local_addr().ok();
         if let Some(screen) = self.screen.as_ref().filter(|_| !self.config.trusted_relay(remote.ip()))
             && let Some(zone) = screen.listed(remote.ip()).await
         {

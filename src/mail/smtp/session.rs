@@ -88,6 +88,8 @@ pub(super) struct Session<'a> {
     pub in_bdat: bool,
     /// The "=junk" DNSBL zone that lists the client, if one does.
     pub dnsbl: Option<String>,
+    /// Our end of the connection (for HELO checks).
+    pub local: Option<SocketAddr>,
 }
 
 impl Drop for Session<'_> {
@@ -123,6 +125,7 @@ impl<'a> Session<'a> {
             over_budget: false,
             in_bdat: false,
             dnsbl: None,
+            local: None,
         }
     }
 
