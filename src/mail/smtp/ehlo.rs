@@ -44,9 +44,10 @@ impl Session<'_> {
         Flow::Continue
     }
 
-    /// The HELO name is this server's (`smtp.hostname`, a mailbox domain, or
-    /// our address literal) while the client is neither this host
-    /// (127.0.0.1, ::1: local tools) nor a trusted relay.
+    /// The HELO name is this server's (`smtp.hostname` or our address
+    /// literal) while the client is neither this host (127.0.0.1, ::1: local
+    /// tools) nor a trusted relay. A mailbox domain is not refused: a
+    /// company's own mail server may greet with its bare domain.
     fn claims_to_be_us(&self, host: &str) -> bool {
         let ip = self.remote.ip();
         let local = ip == std::net::IpAddr::from([127, 0, 0, 1]) || ip == std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST);
@@ -56,7 +57,6 @@ impl Session<'_> {
         let cfg = &self.srv.config;
         let name = host.trim_end_matches('.');
         (name.eq_ignore_ascii_case(&cfg.smtp.hostname) && !name.eq_ignore_ascii_case("localhost"))
-            || cfg.mailbox_domains().iter().any(|d| name.eq_ignore_ascii_case(d))
             || self.local.is_some_and(|me| name.trim_matches(['[', ']']) == me.ip().to_string())
     }
 }
