@@ -43,6 +43,6 @@ impl Desk {
     /// Whether the desk should leave `email` off a conversation's copies:
     /// it bounced hard and has not written since.
     pub(super) fn bouncing(&self, w: &Write, email: &str) -> Result<bool> {
-        Ok(w.bounced_now(email)?.is_some())
+        Ok(w.bounced(email)?.is_some())
     }
 }

@@ -19,12 +19,6 @@ pub struct Bounced {
 }
 
 impl Read {
-    /// The last hard bounce of an address, while it stands.
-    pub fn bounced(&self, email: &str) -> Result<Option<Bounced>> {
-        let t = self.tx.open_table(BOUNCED)?;
-        t.get(email.to_lowercase().as_str())?.map(|v| codec::decode(v.value(), "bounced")).transpose()
-    }
-
     /// Every address that bounced hard, the latest first, at most `max`.
     pub fn bounced_all(&self, max: usize) -> Result<Vec<(String, Bounced)>> {
         let t = self.tx.open_table(BOUNCED)?;
@@ -47,7 +41,7 @@ impl Write {
     }
 
     /// The last hard bounce of an address, while it stands.
-    pub fn bounced_now(&self, email: &str) -> Result<Option<Bounced>> {
+    pub fn bounced(&self, email: &str) -> Result<Option<Bounced>> {
         let t = self.tx.open_table(BOUNCED)?;
         t.get(email.to_lowercase().as_str())?.map(|v| codec::decode(v.value(), "bounced")).transpose()
     }
