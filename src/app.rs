@@ -160,6 +160,10 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
     let verifier = cfg.mail_auth.verify.then(|| Arc::new(crate::mail::auth::Verifier::new(&cfg, dns.clone())));
     let screen =
         (!cfg.mail_auth.dnsbl.is_empty() || cfg.mail_auth.greylist).then(|| Arc::new(crate::mail::screen::Screen::new(&cfg, dns.clone())));
+    let rspamd = crate::mail::rspamd::Rspamd::new(&cfg).map(Arc::new);
+    if let Some(r) = rspamd.as_ref().filter(|r| r.learns()) {
+        crate::mail::rspamd::start_trainer(desk.clone(), r.clone());
+    }
     crate::mail::outbound::start(desk.clone(), crate::mail::outbound::Mailer { dns, signer });
     let stats = Arc::new(crate::mail::worker::MailStats::default());
     let spooler = crate::mail::spool::Spooler::start(desk.clone());
@@ -182,7 +186,8 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
             if tls.is_some() { ", STARTTLS" } else { "" },
             if mailboxes.is_empty() { "no mailbox yet: add [[mailbox]] to the config".to_string() } else { mailboxes.join(", ") }
         ));
-        let server = crate::mail::smtp::Server::new(cfg.clone(), spooler.clone(), tls, stats.clone(), verifier, screen);
+        let checks = crate::mail::smtp::Checks { verifier, screen, rspamd, allow: desk.allow_list.clone() };
+        let server = crate::mail::smtp::Server::new(cfg.clone(), spooler.clone(), tls, stats.clone(), checks);
         smtp_task = Some(tokio::spawn(server.run(smtp_listener)));
     }
     let app = crate::web::router(desk.clone(), setup_token.clone(), stats);

@@ -87,6 +87,17 @@ impl Config {
         if a.ed25519_selector.eq_ignore_ascii_case(&a.rsa_selector) {
             return Err(("mail_auth", "rsa_selector", "the two keys need different selectors".into()));
         }
+        let r = &self.rspamd;
+        for (key, url) in [("url", &r.url), ("controller_url", &r.controller_url)] {
+            if !url.is_empty() {
+                super::http_authority(url).map_err(|e| ("rspamd", key, e))?;
+            }
+        }
+        for (key, v) in [("junk_score", r.junk_score), ("reject_score", r.reject_score)] {
+            if !(0.0..=10000.0).contains(&v) {
+                return Err(("rspamd", key, format!("{v} must be between 0 and 10000 (0 = never)")));
+            }
+        }
         if !o.subject_format.contains("{ref}") {
             return Err(("outgoing", "subject_format", "must contain {ref} so replies find their ticket".into()));
         }

@@ -31,6 +31,7 @@ pub struct Config {
     pub outgoing: OutgoingConfig,
     pub dns: DnsConfig,
     pub mail_auth: MailAuthConfig,
+    pub rspamd: RspamdConfig,
     /// `[[mailbox]]`: the support addresses the desk accepts mail for.
     pub mailbox: Vec<MailboxConfig>,
     /// `[[canned]]`: canned responses agents insert into replies.
@@ -171,6 +172,7 @@ impl Config {
         example_section::<OutgoingConfig>(&mut out);
         example_section::<DnsConfig>(&mut out);
         example_section::<MailAuthConfig>(&mut out);
+        example_section::<RspamdConfig>(&mut out);
         out.push_str(CannedConfig::EXAMPLE);
         out.push('\n');
         out.push_str(ViewConfig::EXAMPLE);
@@ -190,7 +192,8 @@ impl Config {
         one(&self.smtp)?;
         one(&self.outgoing)?;
         one(&self.dns)?;
-        one(&self.mail_auth)
+        one(&self.mail_auth)?;
+        one(&self.rspamd)
     }
 
     /// The DNS resolver everything asks: `dns.resolver`, else the older
@@ -376,6 +379,7 @@ mod tests {
             OutgoingConfig::KEYS,
             DnsConfig::KEYS,
             MailAuthConfig::KEYS,
+            RspamdConfig::KEYS,
         ] {
             assert!(keys.iter().all(|k| !k.doc.trim().is_empty()));
         }

@@ -318,6 +318,18 @@ pub fn parse_zone(s: &str) -> Result<Zone, String> {
     Ok(Zone { name, action })
 }
 
+/// An `rspamd.url`: `http://host:port` (a trailing `/` allowed) → `host:port`.
+pub fn http_authority(url: &str) -> Result<String, String> {
+    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url:?} must start with http:// (rspamd runs beside the desk)"))?;
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && !authority.contains('/') && port.parse::<u16>().is_ok_and(|p| p > 0) => {
+            Ok(authority.to_string())
+        }
+        _ => Err(format!("{url:?} must be http://host:port, e.g. http://127.0.0.1:11333")),
+    }
+}
+
 section! {
     /// Sender authentication (SPF, DKIM, DMARC, ARC) on every mail received, and
     /// DKIM signatures on every mail sent. `frontdesk dns` prints the records to
@@ -365,6 +377,28 @@ section! {
         /// +1, an executable attachment, also inside a zip, +5, a link that shows one
         /// site and opens another +3.
         spam_score: u32 = 5, in 0..=1000;
+    }
+}
+
+section! {
+    /// rspamd, an optional spam engine (Debian package `rspamd`), asked about every
+    /// mail at the end of DATA over its HTTP protocol, and taught by the agents'
+    /// "Not junk" and "Junk". Off while `url` is empty.
+    RspamdConfig "rspamd" {
+        /// Its normal worker, e.g. "http://127.0.0.1:11333" (plain HTTP: rspamd runs
+        /// beside the desk). Empty: rspamd is not asked.
+        url: String = String::new();
+        /// Its controller, for learning, e.g. "http://127.0.0.1:11334". Empty: the
+        /// agents' decisions teach it nothing.
+        controller_url: String = String::new();
+        /// The controller's password (its `enable_password`, which may learn).
+        password: String = String::new();
+        /// Hold mail in Junk from this rspamd score on (0 = never).
+        junk_score: f64 = 6.0;
+        /// Refuse mail with 550 5.7.1 at the end of DATA from this score on (0 = never).
+        reject_score: f64 = 15.0;
+        /// Seconds rspamd may take for one mail; after that it is accepted unchecked.
+        timeout_secs: u64 = 5, in 1..=60;
     }
 }
 

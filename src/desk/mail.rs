@@ -117,6 +117,7 @@ impl Desk {
         let raw = self.store.read()?.blob(&item.raw_blob)?.ok_or(DeskError::NotFound)?;
         let mut m = crate::domain::mail::parse(&raw, &item.mail_from, self.config.limits.attachment_max_bytes);
         m.auth = crate::domain::auth::MailAuth::read(&raw, &self.config.smtp.hostname);
+        m.spam = crate::domain::verdict::SpamVerdict::read(&raw);
         let env = SpoolEntry {
             received_at: item.received_at,
             mail_from: item.mail_from.clone(),
@@ -124,7 +125,7 @@ impl Desk {
             size: raw.len() as u64,
             source: "junk".into(),
         };
-        self.store.write(|w| {
+        let id = self.store.write(|w| {
             if !w.delete_junk(junk_id)? {
                 return Err(DeskError::NotFound);
             }
@@ -136,7 +137,10 @@ impl Desk {
                 }
                 _ => Err(DeskError::Conflict("this mail could not be turned into a ticket".into())),
             }
-        })
+        })?;
+        // "Not junk" teaches the spam engine the mail was real.
+        self.teach(crate::domain::verdict::Lesson::Ham, raw);
+        Ok(id)
     }
 
     fn route(&self, w: &mut Write, env: &SpoolEntry, raw: &[u8], m: &ParsedMail, now: Timestamp, force: bool) -> Result<MailOutcome> {
@@ -218,14 +222,17 @@ impl Desk {
         if let Some(why) = m.auth.as_ref().and_then(|a| super::trust::junk_reason(&self.config, a)).filter(|_| !force) {
             return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), &why, raw_blob)?));
         }
-        let threshold = self.config.mail_auth.spam_score;
-        // Agents' own mail is not scored (its proof is checked below).
-        if threshold > 0 && !force && !sender.as_ref().is_some_and(|p| p.is_staff()) {
-            let (points, why) = crate::domain::spam::score(m, crate::domain::spam::has_header(raw, "list-unsubscribe"));
-            if points >= threshold {
-                let reason = format!("spam score {points} (Junk from {threshold}): {}", why.join(", "));
-                return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), &reason, raw_blob)?));
-            }
+        // The spam checks: DNSBL "=junk", rspamd, the rule score. An
+        // allow-listed sender passes them (the authentication policy above
+        // still holds, so a forger gains nothing from the list); agents' own
+        // mail is not scored (its proof is checked below).
+        let allowed = self.allow_list.allows(&from.email) && !m.auth.as_ref().is_some_and(|a| a.failed());
+        if !force
+            && !allowed
+            && !sender.as_ref().is_some_and(|p| p.is_staff())
+            && let Some(why) = self.spam_reason(m, raw)
+        {
+            return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), &why, raw_blob)?));
         }
         let auth_failed = m.auth.as_ref().is_some_and(|a| a.failed());
         // 3. A reference only lets in the requester, a collaborator or an agent.

@@ -10,6 +10,7 @@ mod bounces;
 pub mod health;
 pub mod indexer;
 pub mod intake;
+pub mod junk;
 pub mod mail;
 pub(crate) mod notify;
 pub mod outbox;
@@ -145,6 +146,10 @@ pub struct Desk {
     pub search: std::sync::OnceLock<Arc<crate::search::SearchIndex>>,
     /// The supervised background workers (their state shows in `/healthz`).
     pub jobs: Arc<crate::jobs::Jobs>,
+    /// The sender allow-list, shared with the SMTP sessions.
+    pub allow_list: Arc<junk::AllowList>,
+    /// Where lessons for the spam engine go, once a trainer runs.
+    lessons: std::sync::OnceLock<tokio::sync::mpsc::Sender<(crate::domain::verdict::Lesson, Vec<u8>)>>,
 }
 
 impl Desk {
@@ -172,12 +177,22 @@ impl Desk {
             key_cache: std::sync::OnceLock::new(),
             search: std::sync::OnceLock::new(),
             jobs: Arc::default(),
+            allow_list: Arc::default(),
+            lessons: std::sync::OnceLock::new(),
         };
+        if let Err(e) = desk.load_allow_list() {
+            tracing::error!("cannot load the sender allow-list: {e}");
+        }
         // Load (or create) the signing key now, outside any transaction.
         if let Err(e) = desk.signing_key() {
             tracing::error!("cannot load the signing key: {e}");
         }
         desk
+    }
+
+    /// Lessons for the spam engine go to this trainer from now on.
+    pub fn set_trainer(&self, tx: tokio::sync::mpsc::Sender<(crate::domain::verdict::Lesson, Vec<u8>)>) {
+        let _ = self.lessons.set(tx);
     }
 
     pub fn now(&self) -> Timestamp {

@@ -34,9 +34,6 @@ pub fn decide(cfg: &Config, a: &MailAuth) -> Decision {
 /// Why the worker holds a mail in Junk under the policy, if it does.
 pub fn junk_reason(cfg: &Config, a: &MailAuth) -> Option<String> {
     let p = &cfg.mail_auth;
-    if !a.dnsbl.is_empty() {
-        return Some(format!("the sending server is listed in {}", a.dnsbl));
-    }
     if a.dmarc_failed_with(DmarcPolicy::Reject) && p.dmarc_reject == AuthAction::Junk {
         return Some(format!("fails the DMARC policy of {} (p=reject)", a.from_domain));
     }

@@ -527,6 +527,10 @@ impl Desk {
                 {
                     w.ban(&p.email, now)?;
                 }
+                // "Junk" teaches the spam engine with the mail that opened it.
+                if let Some(raw) = self.first_mail_source(TicketId(id))? {
+                    self.teach(crate::domain::verdict::Lesson::Spam, raw);
+                }
                 return self.trash_in(w, actor, TicketId(id), true, now);
             }
         }

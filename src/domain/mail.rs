@@ -72,6 +72,8 @@ pub struct ParsedMail {
     /// SPF/DKIM/DMARC as checked on accept (read from the desk's own
     /// Authentication-Results header, `domain::auth::MailAuth::read`).
     pub auth: Option<crate::domain::auth::MailAuth>,
+    /// What the spam engine said on accept (`domain::verdict`).
+    pub spam: Option<crate::domain::verdict::SpamVerdict>,
     /// A bounce's per-recipient failures (RFC 3464 delivery-status).
     pub bounces: Vec<crate::domain::dsn::DsnRecipient>,
 }
@@ -453,6 +455,7 @@ pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail
         forwarded_from,
         unparsed: false,
         auth: None,
+        spam: None,
         bounces,
     }
 }

@@ -19,6 +19,7 @@ pub mod text;
 pub mod thread;
 pub mod ticket;
 pub mod time;
+pub mod verdict;
 pub mod workflow;
 
 pub use ids::{PersonId, TicketId};

@@ -158,9 +158,12 @@ fn envelope_domain(mail_from: &str, helo: &str) -> String {
 
 /// The From header's domain, for results when the checks did not finish.
 fn from_domain(raw: &[u8]) -> String {
-    AuthenticatedMessage::parse(raw)
-        .and_then(|m| m.from.first().and_then(|f| f.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())))
-        .unwrap_or_default()
+    from_address(raw).rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default()
+}
+
+/// The From header's (first) address, lower case; empty when there is none.
+pub fn from_address(raw: &[u8]) -> String {
+    AuthenticatedMessage::parse(raw).and_then(|m| m.from.first().map(|f| f.to_ascii_lowercase())).unwrap_or_default()
 }
 
 #[cfg(test)]

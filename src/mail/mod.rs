@@ -19,6 +19,7 @@ pub use crate::domain::mail as inbound;
 pub mod ingest;
 pub mod outbound;
 pub mod records;
+pub mod rspamd;
 pub mod screen;
 pub mod smtp;
 pub mod spool;

@@ -150,6 +150,7 @@ fn parse_guarded(desk: &Desk, entry: &SpoolEntry, raw: &[u8]) -> Result<ParsedMa
     guard(|| {
         let mut m = inbound::parse(raw, &entry.mail_from, desk.config.limits.attachment_max_bytes);
         m.auth = crate::domain::auth::MailAuth::read(raw, &desk.config.smtp.hostname);
+        m.spam = crate::domain::verdict::SpamVerdict::read(raw);
         injected_fault(&m);
         m
     })

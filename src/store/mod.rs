@@ -5,6 +5,7 @@
 //! This module knows nothing of HTTP or SMTP. Every record is written with the
 //! versioned codec in `codec`; `migrate` brings older data directories up to date.
 
+mod allowed;
 mod blobs;
 mod bounces;
 pub mod codec;
@@ -175,6 +176,17 @@ pub struct JunkMail {
     pub raw_blob: String,
     pub mail_from: String,
     pub rcpt_to: Vec<String>,
+}
+
+impl JunkMail {
+    /// The sender's address: from the From label ("Name <a@b>" or "a@b"),
+    /// else the envelope sender.
+    pub fn from_email(&self) -> String {
+        let label = self.from.trim();
+        let inner = label.rsplit_once('<').and_then(|(_, r)| r.split_once('>')).map(|(e, _)| e.trim()).unwrap_or(label);
+        let email = if inner.contains('@') && !inner.contains(char::is_whitespace) { inner } else { self.mail_from.as_str() };
+        email.to_lowercase()
+    }
 }
 
 /// How an entry arrived by mail: addresses, ids, the raw source and the HTML.

@@ -5,6 +5,7 @@
 pub mod capture;
 pub mod dns;
 pub mod inproc;
+pub mod rspamd;
 pub mod smtp;
 
 use std::io::{BufRead, BufReader, Write};
@@ -669,4 +670,14 @@ pub fn base64_decode(s: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+/// The ids of the junk items a Junk page lists, in order.
+pub fn junk_ids(body: &str) -> Vec<String> {
+    body.split("href=\"/junk/")
+        .skip(1)
+        .filter_map(|s| s.split_once("/source\"").map(|(id, _)| id))
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_string)
+        .collect()
 }

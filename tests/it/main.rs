@@ -23,6 +23,7 @@ mod postfix;
 mod properties;
 mod search;
 mod smtp;
+mod spam_engine;
 mod store;
 mod upgrade;
 mod walls;

@@ -264,7 +264,7 @@ async fn collaborators_and_agent_forwards() {
     let mut bob = Browser::logged_in(&d.server.base, "agent@example.test", "bob's long password").await;
     let junk = bob.get("/junk").await.body;
     assert!(junk.contains("unverified: claims to be agent agent@example.test"), "{junk}");
-    let id = junk.split("/junk/").nth(1).and_then(|s| s.split('/').next()).unwrap().to_string();
+    let id = junk_ids(&junk).first().cloned().unwrap_or_else(|| panic!("a junk item in {junk}"));
     let r = bob.post(&format!("/junk/{id}/ticket"), &[]).await;
     assert!(r.status == 303 || r.status == 200, "{}", r.status);
     let all = d.wait_tickets(2).await;
@@ -315,16 +315,15 @@ async fn bounces_and_auto_replies_never_make_tickets() {
     // The rest is in Junk, where an agent can turn one into a ticket.
     let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
     let junk = b.get("/junk").await;
-    assert_eq!(junk.body.matches("Make ticket").count(), 6, "{}", junk.body);
+    assert_eq!(junk.body.matches(">Not junk</button>").count(), 6, "{}", junk.body);
     assert!(junk.body.contains("Out of Office: back in January"));
-    let i = junk.body.find("/junk/").unwrap();
-    let id: String = junk.body[i + 6..].chars().take_while(|c| c.is_ascii_digit()).collect();
+    let id = junk_ids(&junk.body).first().cloned().unwrap_or_else(|| panic!("a junk item in {}", junk.body));
     let src = b.get(&format!("/junk/{id}/source")).await;
     assert_eq!(src.status, 200);
     let made = b.post(&format!("/junk/{id}/ticket"), &[]).await;
     assert_eq!(made.status, 303);
     assert_eq!(d.all_tickets().await.len(), 2);
-    assert_eq!(b.get("/junk").await.body.matches("Make ticket").count(), 5);
+    assert_eq!(b.get("/junk").await.body.matches(">Not junk</button>").count(), 5);
 }
 
 #[tokio::test]

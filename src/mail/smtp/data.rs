@@ -9,6 +9,8 @@ use smtp_proto::request::receiver::{BdatReceiver, DataReceiver};
 
 use super::session::{Flow, Receiving, Session};
 use crate::domain::Timestamp;
+use crate::domain::verdict::SpamVerdict;
+use crate::mail::rspamd::{Envelope, Outcome};
 use crate::store::SpoolEntry;
 
 /// Number of header fields (lines not starting with white space) before the
@@ -158,13 +160,30 @@ impl Session<'_> {
             now.rfc5322()
         );
         let body = std::mem::take(&mut self.message);
-        // Sender authentication, unless the client is a front MTA the desk
-        // trusts (it saw the real sender; its IP would fail every SPF check).
+        // Sender authentication and the spam engine, side by side, unless the
+        // client is a front MTA the desk trusts (it saw the real sender; its
+        // IP would fail every SPF check and mislead rspamd).
         let mail_from = self.mail_from.clone().unwrap_or_default();
-        let checked = match &self.srv.verifier {
-            Some(v) if !self.srv.config.trusted_relay(self.remote.ip()) => Some(v.check(self.remote.ip(), &helo, &mail_from, &body).await),
-            _ => None,
-        };
+        let ip = self.remote.ip();
+        let outside = !self.srv.config.trusted_relay(ip);
+        let queue_id = format!("{}.{}", self.id, self.messages);
+        let env = Envelope { ip, helo: &helo, mail_from: &mail_from, rcpts: &self.rcpts, queue_id: &queue_id };
+        let srv = self.srv;
+        let checks = &srv.checks;
+        let (checked, spam) = tokio::join!(
+            async {
+                match &checks.verifier {
+                    Some(v) if outside => Some(v.check(ip, &helo, &mail_from, &body).await),
+                    _ => None,
+                }
+            },
+            async {
+                match &checks.rspamd {
+                    Some(r) if outside => Some(r.check(&env, &body).await),
+                    _ => None,
+                }
+            },
+        );
         // A "=junk" DNSBL listing travels in the same header.
         let checked = match (checked, &self.dnsbl) {
             (Some(a), zone) => Some(crate::domain::auth::MailAuth { dnsbl: zone.clone().unwrap_or_default(), ..a }),
@@ -174,15 +193,34 @@ impl Session<'_> {
         if let Some(a) = &checked
             && let crate::mail::auth::Decision::Reject(answer) = crate::mail::auth::decide(&self.srv.config, a)
         {
-            tracing::info!(from = %mail_from, ip = %self.remote.ip(), "{answer}");
+            tracing::info!(from = %mail_from, %ip, "{answer}");
             self.error(&answer);
             return;
         }
+        // An allow-listed sender (by its From address, when that is not
+        // disproved) is never refused as spam; the worker keeps it out of Junk.
+        let allowed = || {
+            !checks.allow.is_empty()
+                && checks.allow.allows(&crate::mail::auth::from_address(&body))
+                && !checked.as_ref().is_some_and(|a| a.failed())
+        };
+        let spam = match spam {
+            Some(Outcome::Reject(answer)) if !allowed() => {
+                tracing::info!(from = %mail_from, %ip, "{answer}");
+                self.error(&answer);
+                return;
+            }
+            Some(Outcome::Reject(_)) => Some(SpamVerdict::Unchecked { why: "refused by rspamd, but the sender is allow-listed".into() }),
+            Some(Outcome::Accept(v)) => Some(v),
+            None => None,
+        };
         let results = checked.map(|a| a.header(&self.srv.config.smtp.hostname)).unwrap_or_default();
         // Results on top, then our Received: a results header with our name
         // further down was forged by the sender and is never read.
-        let mut raw = Vec::with_capacity(results.len() + received.len() + body.len());
+        let spam = spam.map(|v| v.header()).unwrap_or_default();
+        let mut raw = Vec::with_capacity(results.len() + spam.len() + received.len() + body.len());
         raw.extend_from_slice(results.as_bytes());
+        raw.extend_from_slice(spam.as_bytes());
         raw.extend_from_slice(received.as_bytes());
         raw.extend_from_slice(&body);
         let entry = SpoolEntry {

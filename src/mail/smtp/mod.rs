@@ -35,15 +35,26 @@ pub struct Server {
     pub spooler: Spooler,
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     pub stats: Arc<MailStats>,
-    /// SPF/DKIM/DMARC at the end of DATA (`mail_auth.verify`).
-    pub verifier: Option<Arc<super::auth::Verifier>>,
-    /// DNSBL zones at connect and greylisting (`mail::screen`).
-    pub screen: Option<Arc<super::screen::Screen>>,
+    /// Who is sending, and what.
+    pub checks: Checks,
     active: AtomicUsize,
     per_ip: Mutex<HashMap<IpAddr, usize>>,
     next_session: AtomicU64,
     /// Message bytes all sessions hold in memory now (`smtp.max_data_memory`).
     data_in_flight: AtomicUsize,
+}
+
+/// The checks on who is sending and what, each optional.
+#[derive(Default, Clone)]
+pub struct Checks {
+    /// SPF/DKIM/DMARC at the end of DATA (`mail_auth.verify`).
+    pub verifier: Option<Arc<super::auth::Verifier>>,
+    /// DNSBL zones at connect and greylisting (`mail::screen`).
+    pub screen: Option<Arc<super::screen::Screen>>,
+    /// The spam engine at the end of DATA (`[rspamd]`).
+    pub rspamd: Option<Arc<super::rspamd::Rspamd>>,
+    /// Senders whose mail is never refused or held as spam.
+    pub allow: Arc<crate::desk::junk::AllowList>,
 }
 
 /// Releases a connection slot when the session ends, however it ends.
@@ -72,16 +83,14 @@ impl Server {
         spooler: Spooler,
         tls: Option<Arc<rustls::ServerConfig>>,
         stats: Arc<MailStats>,
-        verifier: Option<Arc<super::auth::Verifier>>,
-        screen: Option<Arc<super::screen::Screen>>,
+        checks: Checks,
     ) -> Arc<Server> {
         Arc::new(Server {
             config,
             spooler,
             tls: tls.map(tokio_rustls::TlsAcceptor::from),
             stats,
-            verifier,
-            screen,
+            checks,
             active: AtomicUsize::new(0),
             per_ip: Mutex::new(HashMap::new()),
             next_session: AtomicU64::new(1),
@@ -172,7 +181,7 @@ impl Server {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
         let mut s = session::Session::new(self, remote, id);
         s.local = stream.local_addr().ok();
-        if let Some(screen) = self.screen.as_ref().filter(|_| !self.config.trusted_relay(remote.ip()))
+        if let Some(screen) = self.checks.screen.as_ref().filter(|_| !self.config.trusted_relay(remote.ip()))
             && let Some(zone) = screen.listed(remote.ip()).await
         {
             if zone.action == crate::config::ZoneAction::Reject {

@@ -28,9 +28,11 @@ impl Session<'_> {
         }
         if let Some(wait) = self
             .srv
+            .checks
             .screen
             .as_ref()
             .filter(|_| !self.srv.config.trusted_relay(self.remote.ip()))
+            .filter(|_| !self.srv.checks.allow.allows(self.mail_from.as_deref().unwrap_or_default()))
             .and_then(|s| s.greylisted(self.remote.ip(), self.mail_from.as_deref().unwrap_or_default(), &addr))
         {
             self.reply(&format!("451 4.7.1 Greylisted: please try again in {wait} seconds"));

@@ -1,12 +1,17 @@
-//! The Junk list: bounces, auto-replies and mail without a usable sender;
-//! its raw source, and turning one into a ticket.
+//! The Junk list: bounces, auto-replies, spam and mail without a usable
+//! sender; its raw source; "Not junk" (the ticket it should have been, and a
+//! lesson for the spam engine), "Delete", "Empty junk", and the sender
+//! allow-list (an address or a whole domain whose mail the spam checks never
+//! hold here).
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect};
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::html;
+use serde::Deserialize;
 
+use crate::desk::DeskError;
 use crate::web::pages::frame;
 use crate::web::ticket::parts::raw_text;
 use crate::web::ui::{self, csrf_field, page};
@@ -17,20 +22,46 @@ pub fn routes() -> Router<AppState> {
         .route("/junk", get(junk_page))
         .route("/junk/{id}/source", get(junk_source))
         .route("/junk/{id}/ticket", post(junk_to_ticket))
+        .route("/junk/{id}/delete", post(delete))
+        .route("/junk/{id}/allow", post(allow_and_ticket))
+        .route("/junk/empty", get(empty_confirm).post(empty))
+        .route("/junk/allowed", post(allow))
+        .route("/junk/allowed/remove", post(disallow))
 }
 
-pub async fn junk_page(State(st): State<AppState>, a: Agent) -> WebResult {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Done {
+    done: String,
+    n: usize,
+}
+
+pub async fn junk_page(State(st): State<AppState>, a: Agent, Query(d): Query<Done>) -> WebResult {
+    let notice = match d.done.as_str() {
+        "deleted" => Some(("ok", "Deleted.".to_string())),
+        "emptied" => Some(("ok", format!("Junk emptied: {} deleted.", d.n))),
+        "allowed" => Some(("ok", "Added to the allow-list.".to_string())),
+        "removed" => Some(("ok", "Taken off the allow-list.".to_string())),
+        _ => None,
+    };
+    render(&st, &a, notice)
+}
+
+fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult {
     let items = st.desk.junk(&a.person, 500)?;
+    let allowed = st.desk.allowed_senders(&a.person)?;
     let now = st.desk.now();
     let body = html! {
         div.narrow-page.wide-ok {
             h1 { "Junk mail" }
-            p.muted { "Bounces, auto-replies and mail without a usable sender. They never create tickets or get automatic answers. If one is real, turn it into a ticket." }
+            @if let Some((kind, text)) = &notice { (ui::notice(kind, text)) }
+            p.muted { "Bounces, auto-replies, spam and mail without a usable sender. They never create tickets or get automatic answers. If one is real, say so: it becomes a ticket, and the spam engine learns from it." }
             @if items.is_empty() {
                 (ui::empty("No junk mail."))
             } @else {
+                p { a.button href="/junk/empty" { "Empty junk…" } }
                 table.tickets {
-                    thead { tr { th { "From" } th { "Subject" } th.hide-sm { "Why" } th.hide-sm { "Received" } th { "" } } }
+                    thead { tr { th { "From" } th { "Subject" } th.hide-sm { "Why" } th.hide-sm { "Received" } th { span.sr-only { "Actions" } } } }
                     tbody {
                         @for j in &items {
                             tr {
@@ -41,7 +72,16 @@ pub async fn junk_page(State(st): State<AppState>, a: Agent) -> WebResult {
                                 td.actions {
                                     form method="post" action=(format!("/junk/{}/ticket", j.id)) {
                                         (csrf_field(&a.csrf))
-                                        button type="submit" { "Make ticket" }
+                                        button type="submit" { "Not junk" }
+                                    }
+                                    form method="post" action=(format!("/junk/{}/allow", j.id)) {
+                                        (csrf_field(&a.csrf))
+                                        button type="submit" name="scope" value="sender" title="Not junk, and never hold mail from this address again" { "Allow sender" }
+                                        button type="submit" name="scope" value="domain" title="Not junk, and never hold mail from this domain again" { "Allow domain" }
+                                    }
+                                    form method="post" action=(format!("/junk/{}/delete", j.id)) {
+                                        (csrf_field(&a.csrf))
+                                        button type="submit" { "Delete" }
                                     }
                                 }
                             }
@@ -49,9 +89,39 @@ pub async fn junk_page(State(st): State<AppState>, a: Agent) -> WebResult {
                     }
                 }
             }
+            h2 id="allowed" { "Allow-list" }
+            p.muted { "Mail from these addresses and domains is never held as spam (DNSBL, rspamd, the rule score) or refused by rspamd. Mail that fails sender authentication (SPF, DMARC) still is: a forger gains nothing from the list." }
+            @if allowed.is_empty() {
+                p.muted { "Nobody yet." }
+            } @else {
+                table.tickets {
+                    thead { tr { th { "Address or domain" } th.hide-sm { "Added" } th { span.sr-only { "Actions" } } } }
+                    tbody {
+                        @for (entry, at) in &allowed {
+                            tr {
+                                td { (entry) }
+                                td.hide-sm.nowrap title=(at.rfc3339()) { (at.ago(now)) }
+                                td.actions {
+                                    form method="post" action="/junk/allowed/remove" {
+                                        (csrf_field(&a.csrf))
+                                        input type="hidden" name="entry" value=(entry);
+                                        button type="submit" { "Remove" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            form method="post" action="/junk/allowed" {
+                (csrf_field(&a.csrf))
+                label for="allow-entry" { "Allow an address or a domain" }
+                input id="allow-entry" name="entry" placeholder="ada@partner.example or partner.example" required;
+                button type="submit" { "Allow" }
+            }
         }
     };
-    Ok(page(&frame(&st, &a, "Junk mail".into(), "junk"), body).into_response())
+    Ok(page(&frame(st, a, "Junk mail".into(), "junk"), body).into_response())
 }
 
 pub async fn junk_source(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> WebResult {
@@ -62,4 +132,77 @@ pub async fn junk_source(State(st): State<AppState>, a: Agent, Path(id): Path<u6
 pub async fn junk_to_ticket(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> WebResult {
     let t = run_as(&st.desk, &a.person, move |d, me| d.junk_to_ticket(me, id)).await?;
     Ok(Redirect::to(&format!("/tickets/{}?done=created", st.desk.reference(t))).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ScopeForm {
+    scope: String,
+}
+
+/// "Allow sender" / "Allow domain": on the list, then the ticket it should
+/// have been.
+pub async fn allow_and_ticket(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<ScopeForm>) -> WebResult {
+    let domain = f.scope == "domain";
+    let t = run_as(&st.desk, &a.person, move |d, me| {
+        let item = d.junk_item(me, id)?;
+        let email = item.from_email();
+        let entry = if domain { email.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default() } else { email };
+        d.allow_sender(me, &entry)?;
+        d.junk_to_ticket(me, id)
+    })
+    .await?;
+    Ok(Redirect::to(&format!("/tickets/{}?done=created", st.desk.reference(t))).into_response())
+}
+
+pub async fn delete(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> WebResult {
+    run_as(&st.desk, &a.person, move |d, me| d.delete_junk(me, id)).await?;
+    Ok(Redirect::to("/junk?done=deleted").into_response())
+}
+
+pub async fn empty_confirm(State(st): State<AppState>, a: Agent) -> WebResult {
+    let n = st.desk.junk(&a.person, usize::MAX)?.len();
+    let body = html! {
+        div.narrow-page {
+            h1 { "Empty junk" }
+            p { "Delete all " strong { (n) } " junk mails you can see, with their raw sources? This cannot be undone." }
+            form method="post" action="/junk/empty" {
+                (csrf_field(&a.csrf))
+                button.danger type="submit" { "Delete them all" }
+                " "
+                a href="/junk" { "Cancel" }
+            }
+        }
+    };
+    Ok(page(&frame(&st, &a, "Empty junk".into(), "junk"), body).into_response())
+}
+
+pub async fn empty(State(st): State<AppState>, a: Agent) -> WebResult {
+    let n = run_as(&st.desk, &a.person, |d, me| d.empty_junk(me)).await?;
+    Ok(Redirect::to(&format!("/junk?done=emptied&n={n}")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EntryForm {
+    entry: String,
+}
+
+pub async fn allow(State(st): State<AppState>, a: Agent, Form(f): Form<EntryForm>) -> WebResult {
+    match run_as(&st.desk, &a.person, move |d, me| d.allow_sender(me, &f.entry)).await {
+        Ok(_) => Ok(Redirect::to("/junk?done=allowed#allowed").into_response()),
+        Err(e @ DeskError::Invalid { .. }) => with_status(render(&st, &a, Some(("error", e.to_string()))), 422),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn disallow(State(st): State<AppState>, a: Agent, Form(f): Form<EntryForm>) -> WebResult {
+    run_as(&st.desk, &a.person, move |d, me| d.disallow_sender(me, &f.entry)).await?;
+    Ok(Redirect::to("/junk?done=removed#allowed").into_response())
+}
+
+fn with_status(r: WebResult, status: u16) -> WebResult {
+    let mut r: Response = r?;
+    *r.status_mut() = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    Ok(r)
 }

@@ -1,0 +1,144 @@
+//! The Junk list's housekeeping and what it teaches: deleting one item or
+//! all the agent may see ("Empty junk"), the sender allow-list (kept in the
+//! store, mirrored in memory for the SMTP sessions), and the lessons for the
+//! spam engine when an agent says "Not junk" or "Junk" (queued for
+//! `mail::rspamd`'s trainer; nothing waits on it).
+
+use std::collections::BTreeSet;
+use std::sync::RwLock;
+
+use super::{Desk, DeskError, Result, invalid};
+use crate::domain::mail::ParsedMail;
+use crate::domain::verdict::{Lesson, allow_entry, allow_keys};
+use crate::domain::{Person, Timestamp};
+
+/// Lessons waiting for the trainer, at most (more are dropped, with a warning).
+pub const LESSONS_QUEUED: usize = 256;
+
+/// The allow-list as the SMTP sessions and the mail worker ask it.
+#[derive(Debug, Default)]
+pub struct AllowList(RwLock<BTreeSet<String>>);
+
+impl AllowList {
+    /// Whether `email` or its domain is on the list.
+    pub fn allows(&self, email: &str) -> bool {
+        let set = self.0.read().unwrap_or_else(|p| p.into_inner());
+        !set.is_empty() && allow_keys(email).iter().any(|k| set.contains(k))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).is_empty()
+    }
+
+    fn replace(&self, entries: impl IntoIterator<Item = String>) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = entries.into_iter().collect();
+    }
+}
+
+impl Desk {
+    /// Loads the allow-list into memory (at start).
+    pub(super) fn load_allow_list(&self) -> Result<()> {
+        let entries = self.store.read()?.allowed_senders()?;
+        self.allow_list.replace(entries.into_iter().map(|(e, _)| e));
+        Ok(())
+    }
+
+    /// Deletes one junk item the actor may see.
+    pub fn delete_junk(&self, actor: &Person, id: u64) -> Result<()> {
+        self.junk_item(actor, id)?;
+        self.store.write(|w| if w.delete_junk(id)? { Ok(()) } else { Err(DeskError::NotFound) })
+    }
+
+    /// "Empty junk": deletes every junk item the actor may see; how many.
+    pub fn empty_junk(&self, actor: &Person) -> Result<usize> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        let ids: Vec<u64> =
+            self.store.read()?.junk(usize::MAX)?.into_iter().filter(|j| self.may_see_junk(actor, j)).map(|j| j.id).collect();
+        // In slices, so one huge Junk never makes one huge transaction.
+        let mut deleted = 0;
+        for chunk in ids.chunks(500) {
+            deleted += self.store.write(|w| {
+                let mut n = 0;
+                for id in chunk {
+                    n += usize::from(w.delete_junk(*id)?);
+                }
+                Ok::<_, DeskError>(n)
+            })?;
+        }
+        Ok(deleted)
+    }
+
+    /// The allow-list with when each entry was added (staff only).
+    pub fn allowed_senders(&self, actor: &Person) -> Result<Vec<(String, Timestamp)>> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        Ok(self.store.read()?.allowed_senders()?)
+    }
+
+    /// Adds an address or a domain to the allow-list; the entry as stored.
+    pub fn allow_sender(&self, actor: &Person, text: &str) -> Result<String> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        let entry = allow_entry(text)
+            .ok_or_else(|| invalid("entry", "give an address like ada@partner.example or a domain like partner.example"))?;
+        let now = self.now();
+        self.store.write(|w| w.allow_sender(&entry, now))?;
+        self.load_allow_list()?;
+        Ok(entry)
+    }
+
+    /// Takes an entry off the allow-list.
+    pub fn disallow_sender(&self, actor: &Person, entry: &str) -> Result<()> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        if !self.store.write(|w| w.disallow_sender(entry))? {
+            return Err(DeskError::NotFound);
+        }
+        self.load_allow_list()
+    }
+
+    /// Why the spam checks hold a mail in Junk, if they do: a DNSBL "=junk"
+    /// listing, rspamd's verdict, the rule score (`domain::spam`).
+    pub(super) fn spam_reason(&self, m: &ParsedMail, raw: &[u8]) -> Option<String> {
+        if let Some(zone) = m.auth.as_ref().map(|a| &a.dnsbl).filter(|z| !z.is_empty()) {
+            return Some(format!("the sending server is listed in {zone}"));
+        }
+        if let Some(why) = m.spam.as_ref().and_then(|v| v.junk_reason()) {
+            return Some(why.to_string());
+        }
+        let threshold = self.config.mail_auth.spam_score;
+        if threshold > 0 {
+            let (points, why) = crate::domain::spam::score(m, crate::domain::spam::has_header(raw, "list-unsubscribe"));
+            if points >= threshold {
+                return Some(format!("spam score {points} (Junk from {threshold}): {}", why.join(", ")));
+            }
+        }
+        None
+    }
+
+    /// Queues a lesson for the spam engine (when one learns).
+    pub(crate) fn teach(&self, lesson: Lesson, raw: Vec<u8>) {
+        if let Some(tx) = self.lessons.get()
+            && tx.try_send((lesson, raw)).is_err()
+        {
+            tracing::warn!("spam engine training queue full or closed: a {} lesson was dropped", lesson.as_str());
+        }
+    }
+
+    /// The raw source of a ticket's first mail, if it came by mail.
+    pub(crate) fn first_mail_source(&self, ticket: crate::domain::TicketId) -> Result<Option<Vec<u8>>> {
+        let r = self.store.read()?;
+        // The first entries: the ticket's opening event, then its first mail.
+        for seq in 1..=4 {
+            if let Some(meta) = r.entry_mail(ticket, seq)? {
+                return Ok(r.blob(&meta.raw_blob)?);
+            }
+        }
+        Ok(None)
+    }
+}
