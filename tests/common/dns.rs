@@ -45,6 +45,10 @@ pub struct TestDns {
     zone: Arc<Mutex<Zone>>,
     /// Queries answered so far.
     pub queries: Arc<AtomicUsize>,
+    /// The SOA minimum sent with negative answers (RFC 2308): how long a
+    /// resolver may cache "no such name / no such record". 0 (the default,
+    /// so a test may publish a record after asking) keeps them uncached.
+    negative_ttl: Arc<std::sync::atomic::AtomicU32>,
 }
 
 fn key(name: &str) -> String {
@@ -64,7 +68,8 @@ impl TestDns {
         let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = udp.local_addr().unwrap().port();
         let tcp = TcpListener::bind(("127.0.0.1", port)).unwrap();
-        let dns = TestDns { addr: format!("127.0.0.1:{port}"), zone: Arc::default(), queries: Arc::default() };
+        let dns =
+            TestDns { addr: format!("127.0.0.1:{port}"), zone: Arc::default(), queries: Arc::default(), negative_ttl: Arc::default() };
         let d = dns.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
@@ -105,6 +110,32 @@ impl TestDns {
             }
         });
         dns
+    }
+
+    /// Negative answers may be cached for `secs` (as a real zone's SOA says).
+    pub fn negative_ttl(&self, secs: u32) -> &Self {
+        self.negative_ttl.store(secs, Ordering::Relaxed);
+        self
+    }
+
+    /// The authority section of a negative answer: the SOA of the name's
+    /// (guessed) zone, its minimum the negative TTL.
+    fn soa(&self, name: &str, r: &mut Vec<u8>) {
+        let labels: Vec<&str> = name.split('.').collect();
+        let apex = labels[labels.len().saturating_sub(2)..].join(".");
+        let ttl = self.negative_ttl.load(Ordering::Relaxed);
+        let mut data = Vec::new();
+        encode_name(&format!("ns.{apex}"), &mut data);
+        encode_name(&format!("hostmaster.{apex}"), &mut data);
+        for v in [1u32, 3600, 600, 86400, ttl] {
+            data.extend_from_slice(&v.to_be_bytes());
+        }
+        encode_name(&apex, r);
+        r.extend_from_slice(&[0, 6, 0, 1]);
+        r.extend_from_slice(&ttl.to_be_bytes());
+        r.extend_from_slice(&(data.len() as u16).to_be_bytes());
+        r.extend(data);
+        r[8..10].copy_from_slice(&1u16.to_be_bytes());
     }
 
     pub fn add(&self, name: &str, rec: Rec) -> &Self {
@@ -167,6 +198,7 @@ impl TestDns {
         }
         let Some(recs) = zone.records.get(&name) else {
             r[3] |= 3; // NXDOMAIN
+            self.soa(&name, &mut r);
             return Some(r);
         };
         let mut count = 0u16;
@@ -194,6 +226,9 @@ impl TestDns {
             count += 1;
         }
         r[6..8].copy_from_slice(&count.to_be_bytes());
+        if count == 0 {
+            self.soa(&name, &mut r);
+        }
         Some(r)
     }
 }

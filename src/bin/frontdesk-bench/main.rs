@@ -3,6 +3,10 @@
 //! one run. Build both binaries first (`cargo build --release`): the benches
 //! start the `frontdesk` binary that sits next to this one.
 
+// The test suite's small DNS server: the smtp bench's sender domain with
+// SPF and DMARC records, for the phases with authentication on.
+#[path = "../../../tests/common/dns.rs"]
+mod dns;
 mod outbox;
 mod search;
 mod smtp;
