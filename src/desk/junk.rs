@@ -49,13 +49,15 @@ impl Desk {
         self.store.write(|w| if w.delete_junk(id)? { Ok(()) } else { Err(DeskError::NotFound) })
     }
 
-    /// "Empty junk": deletes every junk item the actor may see; how many.
-    pub fn empty_junk(&self, actor: &Person) -> Result<usize> {
+    /// "Empty junk": deletes every junk item the actor may see, up to the
+    /// newest one the confirmation showed (`upto`: what came since stays);
+    /// how many.
+    pub fn empty_junk(&self, actor: &Person, upto: u64) -> Result<usize> {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
-        let ids: Vec<u64> =
-            self.store.read()?.junk(usize::MAX)?.into_iter().filter(|j| self.may_see_junk(actor, j)).map(|j| j.id).collect();
+        let all = self.store.read()?.junk(usize::MAX)?;
+        let ids: Vec<u64> = all.into_iter().filter(|j| j.id <= upto && self.may_see_junk(actor, j)).map(|j| j.id).collect();
         // In slices, so one huge Junk never makes one huge transaction.
         let mut deleted = 0;
         for chunk in ids.chunks(500) {
@@ -70,21 +72,35 @@ impl Desk {
         Ok(deleted)
     }
 
-    /// The allow-list with when each entry was added (staff only).
+    /// Whether the actor keeps the allow-list: it holds for every
+    /// department, so admins and agents of all departments do.
+    pub fn keeps_allow_list(actor: &Person) -> bool {
+        actor.is_admin() || (actor.is_staff() && Self::walls(actor).is_none())
+    }
+
+    /// The allow-list with when each entry was added.
     pub fn allowed_senders(&self, actor: &Person) -> Result<Vec<(String, Timestamp)>> {
-        if !actor.is_staff() {
+        if !Self::keeps_allow_list(actor) {
             return Err(DeskError::NotFound);
         }
         Ok(self.store.read()?.allowed_senders()?)
     }
 
     /// Adds an address or a domain to the allow-list; the entry as stored.
+    /// The desk's own mailbox domains and agents' addresses are refused:
+    /// their mail is checked as agent mail, and an entry would only help a
+    /// forger.
     pub fn allow_sender(&self, actor: &Person, text: &str) -> Result<String> {
-        if !actor.is_staff() {
-            return Err(DeskError::NotFound);
+        if !Self::keeps_allow_list(actor) {
+            return Err(DeskError::Forbidden("the allow-list holds for every department: ask an admin".into()));
         }
         let entry = allow_entry(text)
             .ok_or_else(|| invalid("entry", "give an address like ada@partner.example or a domain like partner.example"))?;
+        let own = self.config.mailbox.iter().any(|m| allow_keys(&m.address).contains(&entry));
+        let agent = !entry.starts_with('@') && self.store.read()?.person_by_email(&entry)?.is_some_and(|p| p.is_staff());
+        if own || agent {
+            return Err(invalid("entry", format!("{entry} is this desk's own: its mail is checked as agent mail, not allow-listed")));
+        }
         let now = self.now();
         self.store.write(|w| w.allow_sender(&entry, now))?;
         self.load_allow_list()?;
@@ -93,7 +109,7 @@ impl Desk {
 
     /// Takes an entry off the allow-list.
     pub fn disallow_sender(&self, actor: &Person, entry: &str) -> Result<()> {
-        if !actor.is_staff() {
+        if !Self::keeps_allow_list(actor) {
             return Err(DeskError::NotFound);
         }
         if !self.store.write(|w| w.disallow_sender(entry))? {
@@ -121,22 +137,43 @@ impl Desk {
         None
     }
 
-    /// Queues a lesson for the spam engine (when one learns).
-    pub(crate) fn teach(&self, lesson: Lesson, raw: Vec<u8>) {
-        if let Some(tx) = self.lessons.get()
-            && tx.try_send((lesson, raw)).is_err()
-        {
-            tracing::warn!("spam engine training queue full or closed: a {} lesson was dropped", lesson.as_str());
+    /// Queues a lesson for the spam engine (when one learns): the blob of
+    /// the message, read by the trainer when its turn comes, so the queue
+    /// holds ids, not mail. Called once the decision has committed.
+    pub(crate) fn teach(&self, lesson: Lesson, raw_blob: String) {
+        let Some(tx) = self.lessons.get() else { return };
+        if tx.try_send((lesson, raw_blob)).is_err() {
+            let n = self.lessons_dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if n.is_multiple_of(100) {
+                tracing::warn!("spam engine training queue full or closed: {} lessons dropped so far", n + 1);
+            }
         }
     }
 
-    /// The raw source of a ticket's first mail, if it came by mail.
-    pub(crate) fn first_mail_source(&self, ticket: crate::domain::TicketId) -> Result<Option<Vec<u8>>> {
+    /// "Junk": teaches spam with the mail that opened the ticket, if any.
+    pub(crate) fn teach_spam(&self, ticket: crate::domain::TicketId) {
+        if self.lessons.get().is_none() {
+            return;
+        }
+        match self.first_mail_blob(ticket) {
+            Ok(Some(blob)) => self.teach(Lesson::Spam, blob),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(ticket = ticket.0, "no spam lesson: {e}"),
+        }
+    }
+
+    /// The message of a queued lesson (None once it is gone, e.g. purged).
+    pub fn lesson_message(&self, raw_blob: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.store.read()?.blob(raw_blob)?)
+    }
+
+    /// The blob of a ticket's first mail, if it came by mail.
+    fn first_mail_blob(&self, ticket: crate::domain::TicketId) -> Result<Option<String>> {
         let r = self.store.read()?;
         // The first entries: the ticket's opening event, then its first mail.
         for seq in 1..=4 {
             if let Some(meta) = r.entry_mail(ticket, seq)? {
-                return Ok(r.blob(&meta.raw_blob)?);
+                return Ok(Some(meta.raw_blob));
             }
         }
         Ok(None)

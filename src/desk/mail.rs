@@ -139,7 +139,7 @@ impl Desk {
             }
         })?;
         // "Not junk" teaches the spam engine the mail was real.
-        self.teach(crate::domain::verdict::Lesson::Ham, raw);
+        self.teach(crate::domain::verdict::Lesson::Ham, item.raw_blob);
         Ok(id)
     }
 
@@ -222,14 +222,23 @@ impl Desk {
         if let Some(why) = m.auth.as_ref().and_then(|a| super::trust::junk_reason(&self.config, a)).filter(|_| !force) {
             return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), &why, raw_blob)?));
         }
+        // Mail may act as an agent only with proof: a reply to a notification
+        // carrying a token signed for this agent (and not expired), or an
+        // aligned SPF/DKIM pass for the agent's own domain. Anything
+        // else from an agent's address is a claim, and a forger's favourite:
+        // it is kept where only agents see it, mailed to nobody, and the agent
+        // is told. `force` is an agent's own decision (Junk → ticket).
+        let verified = matches!((&sender, signed_for), (Some(p), Some(a)) if p.id == PersonId(a) && p.is_staff())
+            || sender.as_ref().is_some_and(|p| p.is_staff() && m.auth.as_ref().is_some_and(|a| super::trust::proves_address(a, &p.email)));
         // The spam checks: DNSBL "=junk", rspamd, the rule score. An
-        // allow-listed sender passes them (the authentication policy above
-        // still holds, so a forger gains nothing from the list); agents' own
-        // mail is not scored (its proof is checked below).
-        let allowed = self.allow_list.allows(&from.email) && !m.auth.as_ref().is_some_and(|a| a.failed());
+        // allow-listed sender passes them only when the mail proves its From
+        // (an aligned pass; without results, when verification is off or a
+        // trusted relay checked it, the list is taken as it is), so a forger
+        // gains nothing from the list; an agent's mail passes with its proof.
+        let allowed = self.allow_list.allows(&from.email) && m.auth.as_ref().is_none_or(|a| super::trust::proves_address(a, &from.email));
         if !force
             && !allowed
-            && !sender.as_ref().is_some_and(|p| p.is_staff())
+            && !verified
             && let Some(why) = self.spam_reason(m, raw)
         {
             return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), &why, raw_blob)?));
@@ -247,14 +256,6 @@ impl Desk {
                 target = None;
             }
         }
-        // Mail may act as an agent only with proof: a reply to a notification
-        // carrying a token signed for this agent (and not expired), or an
-        // aligned SPF/DKIM pass for the agent's own domain. Anything
-        // else from an agent's address is a claim, and a forger's favourite:
-        // it is kept where only agents see it, mailed to nobody, and the agent
-        // is told. `force` is an agent's own decision (Junk → ticket).
-        let verified = matches!((&sender, signed_for), (Some(p), Some(a)) if p.id == PersonId(a) && p.is_staff())
-            || sender.as_ref().is_some_and(|p| p.is_staff() && m.auth.as_ref().is_some_and(|a| super::trust::proves_address(a, &p.email)));
         if let Some(agent) = sender.as_ref().filter(|p| p.is_staff() && !verified && !force) {
             return self.unverified_agent_mail(w, env, m, &from, agent, target.filter(|t| !t.is_closed()), raw_blob, now);
         }

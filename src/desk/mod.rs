@@ -149,7 +149,8 @@ pub struct Desk {
     /// The sender allow-list, shared with the SMTP sessions.
     pub allow_list: Arc<junk::AllowList>,
     /// Where lessons for the spam engine go, once a trainer runs.
-    lessons: std::sync::OnceLock<tokio::sync::mpsc::Sender<(crate::domain::verdict::Lesson, Vec<u8>)>>,
+    lessons: std::sync::OnceLock<tokio::sync::mpsc::Sender<(crate::domain::verdict::Lesson, String)>>,
+    lessons_dropped: std::sync::atomic::AtomicUsize,
 }
 
 impl Desk {
@@ -179,6 +180,7 @@ impl Desk {
             jobs: Arc::default(),
             allow_list: Arc::default(),
             lessons: std::sync::OnceLock::new(),
+            lessons_dropped: Default::default(),
         };
         if let Err(e) = desk.load_allow_list() {
             tracing::error!("cannot load the sender allow-list: {e}");
@@ -191,7 +193,7 @@ impl Desk {
     }
 
     /// Lessons for the spam engine go to this trainer from now on.
-    pub fn set_trainer(&self, tx: tokio::sync::mpsc::Sender<(crate::domain::verdict::Lesson, Vec<u8>)>) {
+    pub fn set_trainer(&self, tx: tokio::sync::mpsc::Sender<(crate::domain::verdict::Lesson, String)>) {
         let _ = self.lessons.set(tx);
     }
 

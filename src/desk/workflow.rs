@@ -333,6 +333,27 @@ impl Desk {
         Ok(())
     }
 
+    /// "Junk and ban sender": the requester (not staff) is banned and the
+    /// ticket goes to Trash (the caller teaches the spam engine once this
+    /// has committed).
+    fn junk_in(&self, w: &mut crate::store::Write, actor: &Person, id: TicketId, now: Timestamp) -> Result<()> {
+        let t = self.visible(actor, w, id)?;
+        if let Some(p) = w.person(t.requester)?
+            && !p.is_staff()
+        {
+            w.ban(&p.email, now)?;
+        }
+        self.trash_in(w, actor, id, true, now)
+    }
+
+    /// "Junk and ban sender" on one ticket; admins only.
+    pub fn junk_ticket(&self, actor: &Person, id: TicketId) -> Result<()> {
+        let now = self.now();
+        self.store.write(|w| self.junk_in(w, actor, id, now))?;
+        self.teach_spam(id);
+        Ok(())
+    }
+
     /// Moves a ticket to Trash (`on`) or restores it; admins only.
     pub fn set_trashed(&self, actor: &Person, id: TicketId, on: bool) -> Result<()> {
         let now = self.now();
@@ -458,7 +479,8 @@ impl Desk {
             // Records hold the machine form; one this build cannot read fails each ticket.
             let action = BulkAction::from_spec(&kind, &arg);
             let now = self.now();
-            self.store.write(|w| {
+            let junked = self.store.write(|w| {
+                let mut junked = Vec::new();
                 let mut job = job.clone();
                 let end = (job.done + JOB_CHUNK).min(job.tickets.len());
                 let target = job.tickets.first().copied().unwrap_or(TicketId(0));
@@ -468,6 +490,7 @@ impl Desk {
                         None => Err(invalid("action", format!("{kind}:{arg} is not a bulk action"))),
                     };
                     match step {
+                        Ok(()) if matches!(action, Some(BulkAction::Junk)) => junked.push(t),
                         Ok(()) => {}
                         Err(DeskError::Store(e)) => return Err(DeskError::Store(e)),
                         Err(e) => job.failed.push((t, e.to_string())),
@@ -478,8 +501,12 @@ impl Desk {
                     job.finished_at = Some(now);
                 }
                 w.put_job(&job)?;
-                Ok::<_, DeskError>(())
+                Ok::<_, DeskError>(junked)
             })?;
+            // Lessons only for what is committed.
+            for t in junked {
+                self.teach_spam(t);
+            }
         }
     }
 
@@ -520,19 +547,7 @@ impl Desk {
                 return Ok(());
             }
             BulkAction::Trash => return self.trash_in(w, actor, TicketId(id), true, now),
-            BulkAction::Junk => {
-                let t = self.visible(actor, w, TicketId(id))?;
-                if let Some(p) = w.person(t.requester)?
-                    && !p.is_staff()
-                {
-                    w.ban(&p.email, now)?;
-                }
-                // "Junk" teaches the spam engine with the mail that opened it.
-                if let Some(raw) = self.first_mail_source(TicketId(id))? {
-                    self.teach(crate::domain::verdict::Lesson::Spam, raw);
-                }
-                return self.trash_in(w, actor, TicketId(id), true, now);
-            }
+            BulkAction::Junk => return self.junk_in(w, actor, TicketId(id), now),
         }
         let patch = self.check_patch(patch)?;
         self.apply_patch(w, actor, id, &patch, "", now).map(|_| ())

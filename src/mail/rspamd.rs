@@ -156,8 +156,9 @@ impl Rspamd {
     }
 }
 
-/// Starts the trainer: lessons the desk queues (`Desk::teach`) are posted to
-/// the controller one by one; a failure is logged, never retried for ever.
+/// Starts the trainer: lessons the desk queues (`Desk::teach`, a message's
+/// blob id) are read and posted to the controller one by one; a failure is
+/// logged, never retried for ever.
 pub fn start_trainer(desk: Arc<Desk>, rspamd: Arc<Rspamd>) {
     let (tx, rx) = tokio::sync::mpsc::channel(crate::desk::junk::LESSONS_QUEUED);
     desk.set_trainer(tx);
@@ -172,7 +173,20 @@ pub fn start_trainer(desk: Arc<Desk>, rspamd: Arc<Rspamd>) {
                     l = rx.recv() => l,
                     _ = desk.jobs.stopped() => None,
                 };
-                let Some((lesson, raw)) = next else { return };
+                let Some((lesson, blob)) = next else { return };
+                let d = desk.clone();
+                let raw = match tokio::task::spawn_blocking(move || d.lesson_message(&blob)).await {
+                    Ok(Ok(Some(raw))) => raw,
+                    Ok(Ok(None)) => continue,
+                    Ok(Err(e)) => {
+                        tracing::warn!("no {} lesson: {e}", lesson.as_str());
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!("no {} lesson: {e}", lesson.as_str());
+                        continue;
+                    }
+                };
                 match rspamd.learn(lesson, raw).await {
                     Ok(()) => tracing::info!("rspamd learned a {} message", lesson.as_str()),
                     Err(e) => tracing::warn!("rspamd could not learn a {} message: {e}", lesson.as_str()),

@@ -5,6 +5,7 @@
 //! sender passes; "Delete" and "Empty junk"; an rspamd that is down leaves
 //! intake untouched.
 
+use crate::common::dns::TestDns;
 use crate::common::rspamd::{GTUBE, TestRspamd};
 use crate::common::smtp::Smtp;
 use crate::common::*;
@@ -29,7 +30,15 @@ fn first_junk_id(body: &str) -> String {
 #[tokio::test]
 async fn rspamd_refuses_gtube_and_an_allow_listed_sender_passes() {
     let Some(r) = TestRspamd::start() else { return };
-    let d = MailDesk::start_with_config(&format!("{MAIL_CONFIG}\n{}", r.config("")));
+    // Sender authentication on: the allow-list counts only for mail that
+    // proves its From.
+    let dns = TestDns::start();
+    dns.txt("partner.test", "v=spf1 ip4:127.0.0.1 -all").txt("spammer.test", "v=spf1 ip4:127.0.0.1 -all");
+    let d = MailDesk::start_with_config(&format!(
+        "{MAIL_CONFIG}\n[dns]\nresolver = \"{}\"\n[mail_auth]\ntime_budget_secs = 20\n{}",
+        dns.addr,
+        r.config("")
+    ));
     let (code, text) = Smtp::send_mail(&d.smtp, "spam@spammer.test", &["support@example.test"], &gtube("spam@spammer.test", "Pills"));
     assert_eq!(code, 550, "{text}");
     assert!(text.contains("5.7.1") && text.contains("rspamd score 15.0"), "{text}");
@@ -46,6 +55,17 @@ async fn rspamd_refuses_gtube_and_an_allow_listed_sender_passes() {
     let bad = b.post("/junk/allowed", &[("entry", "not a domain")]).await;
     assert_eq!(bad.status, 422, "{}", bad.body);
     assert!(bad.body.contains("give an address like"), "{}", bad.body);
+    // The desk's own domain and its agents are never on the list.
+    for own in ["example.test", "agent@example.test"] {
+        let r = b.post("/junk/allowed", &[("entry", own)]).await;
+        assert_eq!(r.status, 422, "{own}: {}", r.body);
+        assert!(r.body.contains("this desk&#39;s own") || r.body.contains("this desk's own"), "{}", r.body);
+    }
+    // A spammer's own server (its SPF passes) claiming the partner's From:
+    // not proven, so refused as before.
+    let forged = gtube("news@partner.test", "Forged partner news");
+    let (code, text) = Smtp::send_mail(&d.smtp, "bulk@spammer.test", &["support@example.test"], &forged);
+    assert_eq!(code, 550, "a forged From gains nothing from the list: {text}");
     let (code, text) =
         Smtp::send_mail(&d.smtp, "news@partner.test", &["support@example.test"], &gtube("news@partner.test", "Partner news"));
     assert_eq!(code, 250, "allow-listed: {text}");
@@ -87,6 +107,25 @@ async fn rspamd_junk_and_the_agents_decisions_teach_it() {
     let job = b.post_raw("/tickets/bulk", &form).await;
     assert!(job.location.is_some(), "{}", job.body);
     assert!(r.wait_learned("BAYES_SPAM", spam_before + 1).await > spam_before, "rspamd learned the spam");
+    // The ticket page's "Junk and ban sender" does the same for one ticket.
+    let m = crlf(
+        "From: Eve <eve@scam.test>\nTo: support@example.test\nSubject: Your parcel\n\nYour parcel is waiting, confirm your card number here.\n",
+    );
+    assert_eq!(Smtp::send_mail(&d.smtp, "eve@scam.test", &["support@example.test"], &m).0, 250);
+    let page = b.get_until("/tickets/TKT-000003", |body| body.contains("Your parcel")).await.body;
+    let spam_before = r.learned("BAYES_SPAM").await;
+    assert!(page.contains("Junk and ban sender"), "{page}");
+    let junked = b.post("/tickets/TKT-000003/junk", &[]).await;
+    assert_eq!(junked.location.as_deref(), Some("/tickets/TKT-000003?done=junked"));
+    assert!(r.wait_learned("BAYES_SPAM", spam_before + 1).await > spam_before, "rspamd learned the spam");
+    let again = crlf("From: Eve <eve@scam.test>\nTo: support@example.test\nSubject: Parcel again\n\nStill waiting.\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "eve@scam.test", &["support@example.test"], &again).0, 250);
+    let junk = b.get_until("/junk", |body| body.contains("Parcel again")).await.body;
+    assert!(junk.contains("the sender is banned"), "{junk}");
+    // An agent (not an admin) gets no such button.
+    let mut bob = Browser::logged_in(&d.server.base, "agent@example.test", "bob's long password").await;
+    assert!(!bob.get("/tickets/TKT-000001").await.body.contains("Junk and ban sender"));
+    assert_ne!(bob.post("/tickets/TKT-000001/junk", &[]).await.location.as_deref(), Some("/tickets/TKT-000001?done=junked"));
 }
 
 #[tokio::test]
@@ -105,11 +144,19 @@ async fn delete_and_empty_junk() {
     assert_eq!(r1.location.as_deref(), Some("/junk?done=deleted"));
     let page = b.get("/junk").await.body;
     assert_eq!(page.matches(">Delete</button>").count(), 2, "{page}");
-    assert!(b.get("/junk/empty").await.body.contains("Delete all <strong>2</strong> junk mails"));
-    let r2 = b.post("/junk/empty", &[]).await;
+    let confirm = b.get("/junk/empty").await.body;
+    assert!(confirm.contains("Delete all <strong>2</strong> junk mails"), "{confirm}");
+    let upto = confirm.split("name=\"upto\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_string();
+    // What arrives after the confirmation is not deleted with the rest.
+    let late =
+        crlf("From: MAILER-DAEMON@remote.test\nTo: support@example.test\nSubject: Undelivered late\nAuto-Submitted: auto-replied\n\nno\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "", &["support@example.test"], &late).0, 250);
+    b.get_until("/junk", |body| body.contains("Undelivered late")).await;
+    let r2 = b.post("/junk/empty", &[("upto", upto.as_str())]).await;
     assert_eq!(r2.location.as_deref(), Some("/junk?done=emptied&n=2"));
     let page = b.get("/junk?done=emptied&n=2").await.body;
-    assert!(page.contains("Junk emptied: 2 deleted.") && page.contains("No junk mail."), "{page}");
+    assert!(page.contains("Junk emptied: 2 deleted.") && page.contains("Undelivered late"), "{page}");
+    assert_eq!(junk_ids(&page).len(), 1, "{page}");
     // Without a session nothing is deleted.
     let anon = reqwest::Client::new().post(d.server.url("/junk/empty")).send().await.unwrap();
     assert!(anon.status().is_client_error() || anon.status().is_redirection(), "{}", anon.status());

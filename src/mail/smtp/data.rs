@@ -197,12 +197,14 @@ impl Session<'_> {
             self.error(&answer);
             return;
         }
-        // An allow-listed sender (by its From address, when that is not
-        // disproved) is never refused as spam; the worker keeps it out of Junk.
+        // An allow-listed sender is never refused as spam when the mail
+        // proves its From (an aligned pass; without results the list is
+        // taken as it is); the worker keeps it out of Junk the same way.
         let allowed = || {
+            let from = crate::mail::auth::from_address(&body);
             !checks.allow.is_empty()
-                && checks.allow.allows(&crate::mail::auth::from_address(&body))
-                && !checked.as_ref().is_some_and(|a| a.failed())
+                && checks.allow.allows(&from)
+                && checked.as_ref().is_none_or(|a| crate::desk::trust::proves_address(a, &from))
         };
         let spam = match spam {
             Some(Outcome::Reject(answer)) if !allowed() => {

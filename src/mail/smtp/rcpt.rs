@@ -32,7 +32,6 @@ impl Session<'_> {
             .screen
             .as_ref()
             .filter(|_| !self.srv.config.trusted_relay(self.remote.ip()))
-            .filter(|_| !self.srv.checks.allow.allows(self.mail_from.as_deref().unwrap_or_default()))
             .and_then(|s| s.greylisted(self.remote.ip(), self.mail_from.as_deref().unwrap_or_default(), &addr))
         {
             self.reply(&format!("451 4.7.1 Greylisted: please try again in {wait} seconds"));

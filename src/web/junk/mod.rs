@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use maud::html;
 use serde::Deserialize;
 
-use crate::desk::DeskError;
+use crate::desk::{Desk, DeskError};
 use crate::web::pages::frame;
 use crate::web::ticket::parts::raw_text;
 use crate::web::ui::{self, csrf_field, page};
@@ -49,7 +49,8 @@ pub async fn junk_page(State(st): State<AppState>, a: Agent, Query(d): Query<Don
 
 fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult {
     let items = st.desk.junk(&a.person, 500)?;
-    let allowed = st.desk.allowed_senders(&a.person)?;
+    let keeps_list = Desk::keeps_allow_list(&a.person);
+    let allowed = if keeps_list { st.desk.allowed_senders(&a.person)? } else { Vec::new() };
     let now = st.desk.now();
     let body = html! {
         div.narrow-page.wide-ok {
@@ -74,10 +75,12 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
                                         (csrf_field(&a.csrf))
                                         button type="submit" { "Not junk" }
                                     }
-                                    form method="post" action=(format!("/junk/{}/allow", j.id)) {
-                                        (csrf_field(&a.csrf))
-                                        button type="submit" name="scope" value="sender" title="Not junk, and never hold mail from this address again" { "Allow sender" }
-                                        button type="submit" name="scope" value="domain" title="Not junk, and never hold mail from this domain again" { "Allow domain" }
+                                    @if keeps_list {
+                                        form method="post" action=(format!("/junk/{}/allow", j.id)) {
+                                            (csrf_field(&a.csrf))
+                                            button type="submit" name="scope" value="sender" title="Not junk, and never hold mail from this address again" { "Allow sender" }
+                                            button type="submit" name="scope" value="domain" title="Not junk, and never hold mail from this domain again" { "Allow domain" }
+                                        }
                                     }
                                     form method="post" action=(format!("/junk/{}/delete", j.id)) {
                                         (csrf_field(&a.csrf))
@@ -89,8 +92,9 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
                     }
                 }
             }
+            @if keeps_list {
             h2 id="allowed" { "Allow-list" }
-            p.muted { "Mail from these addresses and domains is never held as spam (DNSBL, rspamd, the rule score) or refused by rspamd. Mail that fails sender authentication (SPF, DMARC) still is: a forger gains nothing from the list." }
+            p.muted { "Mail from these addresses and domains is never held as spam (DNSBL, rspamd, the rule score) or refused by rspamd, when it proves it is from them (an aligned SPF or DKIM pass; with sender verification off, always). A forger gains nothing from the list." }
             @if allowed.is_empty() {
                 p.muted { "Nobody yet." }
             } @else {
@@ -118,6 +122,7 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
                 label for="allow-entry" { "Allow an address or a domain" }
                 input id="allow-entry" name="entry" placeholder="ada@partner.example or partner.example" required;
                 button type="submit" { "Allow" }
+            }
             }
         }
     };
@@ -161,13 +166,15 @@ pub async fn delete(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -
 }
 
 pub async fn empty_confirm(State(st): State<AppState>, a: Agent) -> WebResult {
-    let n = st.desk.junk(&a.person, usize::MAX)?.len();
+    let items = run_as(&st.desk, &a.person, |d, me| d.junk(me, usize::MAX)).await?;
+    let (n, upto) = (items.len(), items.iter().map(|j| j.id).max().unwrap_or(0));
     let body = html! {
         div.narrow-page {
             h1 { "Empty junk" }
             p { "Delete all " strong { (n) } " junk mails you can see, with their raw sources? This cannot be undone." }
             form method="post" action="/junk/empty" {
                 (csrf_field(&a.csrf))
+                input type="hidden" name="upto" value=(upto);
                 button.danger type="submit" { "Delete them all" }
                 " "
                 a href="/junk" { "Cancel" }
@@ -177,8 +184,15 @@ pub async fn empty_confirm(State(st): State<AppState>, a: Agent) -> WebResult {
     Ok(page(&frame(&st, &a, "Empty junk".into(), "junk"), body).into_response())
 }
 
-pub async fn empty(State(st): State<AppState>, a: Agent) -> WebResult {
-    let n = run_as(&st.desk, &a.person, |d, me| d.empty_junk(me)).await?;
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EmptyForm {
+    /// The newest junk id the confirmation showed.
+    upto: u64,
+}
+
+pub async fn empty(State(st): State<AppState>, a: Agent, Form(f): Form<EmptyForm>) -> WebResult {
+    let n = run_as(&st.desk, &a.person, move |d, me| d.empty_junk(me, f.upto)).await?;
     Ok(Redirect::to(&format!("/junk?done=emptied&n={n}")).into_response())
 }
 

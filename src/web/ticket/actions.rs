@@ -45,6 +45,15 @@ pub async fn set_trash(State(st): State<AppState>, a: Agent, t: TicketPath, body
     }
 }
 
+/// "Junk and ban sender" from the ticket page (admins).
+pub async fn junk(State(st): State<AppState>, a: Agent, t: TicketPath) -> WebResult {
+    let id = t.id;
+    match run_as(&st.desk, &a.person, move |d, me| d.junk_ticket(me, id)).await {
+        Ok(()) => Ok(back(&st, id, "junked")),
+        Err(e) => Err(refused(&st, &a, id, e)),
+    }
+}
+
 pub async fn merge(State(st): State<AppState>, a: Agent, t: TicketPath, body: Bytes) -> WebResult {
     let id = t.id;
     let f = fields(&body);
@@ -118,6 +127,10 @@ pub fn related_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
                     (csrf_field(&a.csrf))
                     input type="hidden" name="on" value="1";
                     button.danger type="submit" { "Move to Trash" }
+                }
+                form.inline method="post" action=(format!("/tickets/{r}/junk")) {
+                    (csrf_field(&a.csrf))
+                    button.danger type="submit" title="Trash it, ban the requester's address and teach the spam engine" { "Junk and ban sender" }
                 }
             }
         }

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{reference}/entries/{seq}/source", get(parts::source))
         .route("/tickets/{reference}/entries/{seq}/html", get(parts::html_body))
         .route("/tickets/{reference}/trash", post(actions::set_trash))
+        .route("/tickets/{reference}/junk", post(actions::junk))
         .route("/tickets/{reference}/merge", post(actions::merge))
         .route("/tickets/{reference}/link", post(actions::link))
         .route("/tickets/{reference}/subject", post(actions::subject))

@@ -76,6 +76,7 @@ fn done_message(done: Option<&str>) -> Option<&'static str> {
         "merged" => Some("Tickets merged."),
         "linked" => Some("Link saved."),
         "trashed" => Some("Moved to Trash."),
+        "junked" => Some("Junk: moved to Trash, the sender banned."),
         "restored" => Some("Restored from Trash."),
         _ => None,
     }
