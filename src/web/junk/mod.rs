@@ -66,17 +66,17 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
                     tbody {
                         @for j in &items {
                             tr {
-                                td { (j.from) }
+                                td.junk-from { (j.from) }
                                 td.subject { a href=(format!("/junk/{}/source", j.id)) { @if j.subject.is_empty() { "(no subject)" } @else { (j.subject) } } }
                                 td.hide-sm.muted { (j.reason) }
                                 td.hide-sm.nowrap title=(j.received_at.rfc3339()) { (j.received_at.ago(now)) }
-                                td.actions {
+                                td.junk-actions {
                                     form method="post" action=(format!("/junk/{}/ticket", j.id)) {
                                         (csrf_field(&a.csrf))
                                         button type="submit" { "Not junk" }
                                     }
                                     @if keeps_list {
-                                        form method="post" action=(format!("/junk/{}/allow", j.id)) {
+                                        form.hide-sm method="post" action=(format!("/junk/{}/allow", j.id)) {
                                             (csrf_field(&a.csrf))
                                             button type="submit" name="scope" value="sender" title="Not junk, and never hold mail from this address again" { "Allow sender" }
                                             button type="submit" name="scope" value="domain" title="Not junk, and never hold mail from this domain again" { "Allow domain" }
@@ -117,10 +117,10 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
                     }
                 }
             }
-            form method="post" action="/junk/allowed" {
+            form.inline method="post" action="/junk/allowed" {
                 (csrf_field(&a.csrf))
                 label for="allow-entry" { "Allow an address or a domain" }
-                input id="allow-entry" name="entry" placeholder="ada@partner.example or partner.example" required;
+                input type="text" id="allow-entry" name="entry" size="32" placeholder="ada@partner.example or partner.example" required;
                 button type="submit" { "Allow" }
             }
             }
