@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use frontdesk::clock::SystemClock;
 use frontdesk::config::Config;
 use frontdesk::desk::Desk;
-use frontdesk::mail::smtp::Server;
+use frontdesk::mail::smtp::{Checks, Server};
 use frontdesk::mail::spool::Spooler;
 use frontdesk::mail::worker::MailStats;
 use frontdesk::store::Store;
@@ -29,7 +29,7 @@ fn world() -> &'static World {
         let desk = Arc::new(Desk::new(Store::open(dir.path()).expect("store"), cfg.clone(), Arc::new(SystemClock)));
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let spooler = rt.block_on(async { Spooler::start(desk) });
-        let server = Server::new(cfg, spooler, None, Arc::new(MailStats::default()), None, None);
+        let server = Server::new(cfg, spooler, None, Arc::new(MailStats::default()), Checks::default());
         World { rt, server, _dir: dir }
     })
 }
