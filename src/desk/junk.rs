@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::RwLock;
 
 use super::{Desk, DeskError, Result, invalid};
+use crate::domain::auth::MailAuth;
 use crate::domain::mail::ParsedMail;
 use crate::domain::verdict::{Lesson, allow_entry, allow_keys};
 use crate::domain::{Person, Timestamp};
@@ -26,8 +27,12 @@ impl AllowList {
         !set.is_empty() && allow_keys(email).iter().any(|k| set.contains(k))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.read().unwrap_or_else(|p| p.into_inner()).is_empty()
+    /// Whether a mail from `email` passes the spam checks as allow-listed:
+    /// on the list, and proven to be from that address by its sender
+    /// authentication (an aligned pass). Without results (verification off,
+    /// or a trusted relay checked it) the list is taken as it is.
+    pub fn admits(&self, email: &str, auth: Option<&MailAuth>) -> bool {
+        self.allows(email) && auth.is_none_or(|a| super::trust::proves_address(a, email))
     }
 
     fn replace(&self, entries: impl IntoIterator<Item = String>) {
@@ -169,13 +174,6 @@ impl Desk {
 
     /// The blob of a ticket's first mail, if it came by mail.
     fn first_mail_blob(&self, ticket: crate::domain::TicketId) -> Result<Option<String>> {
-        let r = self.store.read()?;
-        // The first entries: the ticket's opening event, then its first mail.
-        for seq in 1..=4 {
-            if let Some(meta) = r.entry_mail(ticket, seq)? {
-                return Ok(Some(meta.raw_blob));
-            }
-        }
-        Ok(None)
+        Ok(self.store.read()?.ticket_mail(ticket)?.into_iter().next().map(|(_, meta)| meta.raw_blob))
     }
 }

@@ -232,12 +232,10 @@ impl Desk {
             || sender.as_ref().is_some_and(|p| p.is_staff() && m.auth.as_ref().is_some_and(|a| super::trust::proves_address(a, &p.email)));
         // The spam checks: DNSBL "=junk", rspamd, the rule score. An
         // allow-listed sender passes them only when the mail proves its From
-        // (an aligned pass; without results, when verification is off or a
-        // trusted relay checked it, the list is taken as it is), so a forger
-        // gains nothing from the list; an agent's mail passes with its proof.
-        let allowed = self.allow_list.allows(&from.email) && m.auth.as_ref().is_none_or(|a| super::trust::proves_address(a, &from.email));
+        // (`AllowList::admits`), so a forger gains nothing from the list; an
+        // agent's mail passes with its proof.
         if !force
-            && !allowed
+            && !self.allow_list.admits(&from.email, m.auth.as_ref())
             && !verified
             && let Some(why) = self.spam_reason(m, raw)
         {

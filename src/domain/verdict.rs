@@ -35,7 +35,7 @@ impl SpamVerdict {
     /// `Received` field (the top of the message as spooled); a copy further
     /// down was written by the sender and is never read.
     pub fn read(raw: &[u8]) -> Option<SpamVerdict> {
-        let mut fields = Vec::new();
+        let mut fields: Vec<String> = Vec::new();
         for line in raw.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)) {
             if line.is_empty() {
                 break;
@@ -43,7 +43,6 @@ impl SpamVerdict {
             let line = std::str::from_utf8(line).ok()?;
             if line.starts_with([' ', '\t']) {
                 if let Some(last) = fields.last_mut() {
-                    let last: &mut String = last;
                     last.push(' ');
                     last.push_str(line.trim());
                 }

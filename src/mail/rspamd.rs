@@ -175,13 +175,10 @@ pub fn start_trainer(desk: Arc<Desk>, rspamd: Arc<Rspamd>) {
                 };
                 let Some((lesson, blob)) = next else { return };
                 let d = desk.clone();
-                let raw = match tokio::task::spawn_blocking(move || d.lesson_message(&blob)).await {
-                    Ok(Ok(Some(raw))) => raw,
-                    Ok(Ok(None)) => continue,
-                    Ok(Err(e)) => {
-                        tracing::warn!("no {} lesson: {e}", lesson.as_str());
-                        continue;
-                    }
+                let read = tokio::task::spawn_blocking(move || d.lesson_message(&blob).map_err(|e| e.to_string())).await;
+                let raw = match read.map_err(|e| e.to_string()).and_then(|r| r) {
+                    Ok(Some(raw)) => raw,
+                    Ok(None) => continue,
                     Err(e) => {
                         tracing::warn!("no {} lesson: {e}", lesson.as_str());
                         continue;

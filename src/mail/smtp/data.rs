@@ -151,12 +151,12 @@ impl Session<'_> {
         self.messages += 1;
         let helo = self.helo.clone().unwrap_or_default();
         let for_clause = if self.rcpts.len() == 1 { format!("\r\n\tfor <{}>", self.rcpts[0]) } else { String::new() };
+        // Session and message number: the id in our Received header and rspamd's Queue-Id.
+        let queue_id = format!("{}.{}", self.id, self.messages);
         let received = format!(
-            "Received: from {helo} ([{}])\r\n\tby {} (frontdesk) with {proto} id {}.{}{for_clause};\r\n\t{}\r\n",
+            "Received: from {helo} ([{}])\r\n\tby {} (frontdesk) with {proto} id {queue_id}{for_clause};\r\n\t{}\r\n",
             self.remote.ip(),
             self.srv.config.smtp.hostname,
-            self.id,
-            self.messages,
             now.rfc5322()
         );
         let body = std::mem::take(&mut self.message);
@@ -166,7 +166,6 @@ impl Session<'_> {
         let mail_from = self.mail_from.clone().unwrap_or_default();
         let ip = self.remote.ip();
         let outside = !self.srv.config.trusted_relay(ip);
-        let queue_id = format!("{}.{}", self.id, self.messages);
         let env = Envelope { ip, helo: &helo, mail_from: &mail_from, rcpts: &self.rcpts, queue_id: &queue_id };
         let srv = self.srv;
         let checks = &srv.checks;
@@ -198,14 +197,8 @@ impl Session<'_> {
             return;
         }
         // An allow-listed sender is never refused as spam when the mail
-        // proves its From (an aligned pass; without results the list is
-        // taken as it is); the worker keeps it out of Junk the same way.
-        let allowed = || {
-            let from = crate::mail::auth::from_address(&body);
-            !checks.allow.is_empty()
-                && checks.allow.allows(&from)
-                && checked.as_ref().is_none_or(|a| crate::desk::trust::proves_address(a, &from))
-        };
+        // proves its From (`AllowList::admits`, as in the worker).
+        let allowed = || checks.allow.admits(&crate::mail::auth::from_address(&body), checked.as_ref());
         let spam = match spam {
             Some(Outcome::Reject(answer)) if !allowed() => {
                 tracing::info!(from = %mail_from, %ip, "{answer}");

@@ -6,6 +6,7 @@
 
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::html;
@@ -205,7 +206,9 @@ pub struct EntryForm {
 pub async fn allow(State(st): State<AppState>, a: Agent, Form(f): Form<EntryForm>) -> WebResult {
     match run_as(&st.desk, &a.person, move |d, me| d.allow_sender(me, &f.entry)).await {
         Ok(_) => Ok(Redirect::to("/junk?done=allowed#allowed").into_response()),
-        Err(e @ DeskError::Invalid { .. }) => with_status(render(&st, &a, Some(("error", e.to_string()))), 422),
+        Err(e @ DeskError::Invalid { .. }) => {
+            with_status(render(&st, &a, Some(("error", e.to_string()))), StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -215,8 +218,9 @@ pub async fn disallow(State(st): State<AppState>, a: Agent, Form(f): Form<EntryF
     Ok(Redirect::to("/junk?done=removed#allowed").into_response())
 }
 
-fn with_status(r: WebResult, status: u16) -> WebResult {
+/// The Junk page drawn again (with its notice) under another status.
+fn with_status(r: WebResult, status: StatusCode) -> WebResult {
     let mut r: Response = r?;
-    *r.status_mut() = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    *r.status_mut() = status;
     Ok(r)
 }
