@@ -58,9 +58,14 @@ pub struct Running {
     /// Where the web UI and API listen (the real port when `server.http` asked for port 0).
     pub http: SocketAddr,
     pub smtp: Option<SocketAddr>,
+    /// Where HTTPS listens, when `server.https` is set.
+    pub https: Option<SocketAddr>,
+    /// The certificates HTTPS serves (tests poke `recheck` after moving the clock).
+    pub tls: Option<Arc<crate::tls::Certs>>,
     /// The first admin's one-time setup token, when there is no admin yet.
     pub setup_token: Option<String>,
     http_task: tokio::task::JoinHandle<std::io::Result<()>>,
+    https_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     smtp_task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -73,6 +78,9 @@ impl Running {
     pub async fn stop(self) {
         self.desk.stop();
         let _ = self.http_task.await;
+        if let Some(task) = self.https_task {
+            let _ = task.await;
+        }
         if let Some(task) = self.smtp_task {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(15), task).await;
         }
@@ -105,14 +113,48 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
     } else {
         None
     };
+    // Checked here, not in the file: `--https` may give the address.
+    if cfg.acme.enabled && !cfg.https_on() {
+        anyhow::bail!("acme.enabled needs server.https (or --https): the address HTTPS listens on");
+    }
+    let https_listener = if cfg.https_on() {
+        Some(
+            tokio::net::TcpListener::bind(&cfg.server.https)
+                .await
+                .with_context(|| format!("cannot listen on {} (server.https)", cfg.server.https))?,
+        )
+    } else {
+        None
+    };
+    let certs = match &https_listener {
+        Some(_) => {
+            let c = cfg.clone();
+            let first = tokio::task::spawn_blocking(move || crate::tls::initial(&c)).await??;
+            Some(crate::tls::Certs::new(first))
+        }
+        None => None,
+    };
     say(format_args!("frontdesk: web UI and API on http://{addr} (data in {})", cfg.server.data_dir.display()));
+    let https_addr = match (&https_listener, &certs) {
+        (Some(l), Some(certs)) => {
+            let bound = l.local_addr()?;
+            say(format_args!("frontdesk: HTTPS on https://{bound} with {}", announce(&cfg, &certs.current().info)));
+            Some(bound)
+        }
+        _ => None,
+    };
     let mut setup_token = None;
+    // With HTTPS on, the one-time link must not cross the network in clear.
+    let ui = match https_addr {
+        Some(b) => format!("https://{b}"),
+        None => format!("http://{addr}"),
+    };
     if !desk.has_admin()? {
         let token = crate::desk::auth::random_token()?;
         let exe = std::env::current_exe().ok().map(|p| p.display().to_string()).unwrap_or_else(|| "frontdesk".into());
         say(format_args!(
             "frontdesk: first run: there is no admin yet. Create one in the browser with this one-time link:\n\n    \
-             http://{addr}/setup?token={token}\n\n\
+             {ui}/setup?token={token}\n\n\
              or stop the server (Ctrl-C) and run:\n\n    \
              {exe} --data-dir {} user add --email you@example.com --name \"Your Name\" --role admin --password-stdin",
             cfg.server.data_dir.display()
@@ -171,7 +213,7 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
     crate::mail::worker::start(desk.clone(), stats.clone());
     let (mut smtp_task, mut smtp_addr) = (None, None);
     if let Some(smtp_listener) = smtp_listener {
-        let tls = match crate::mail::tls::server_config(&cfg) {
+        let tls = match crate::mail::tls::server_config(&cfg, certs.clone()) {
             Ok(t) => Some(t),
             Err(e) => {
                 tracing::warn!("STARTTLS disabled: {e:#}");
@@ -190,14 +232,58 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
         let server = crate::mail::smtp::Server::new(cfg.clone(), spooler.clone(), tls, stats.clone(), checks);
         smtp_task = Some(tokio::spawn(server.run(smtp_listener)));
     }
-    let app = crate::web::router(desk.clone(), setup_token.clone(), stats);
+    let app = crate::web::router(desk.clone(), setup_token.clone(), stats, certs.clone());
+    let mut https_task = None;
+    let mut http_app = app.clone();
+    if let (Some(l), Some(certs), Some(bound)) = (https_listener, certs.clone(), https_addr) {
+        if !cfg.server.tls_cert.is_empty() {
+            crate::tls::watch_files(certs.clone(), cfg.clone(), desk.jobs.clone(), std::time::Duration::from_secs(2));
+        }
+        if cfg.acme.enabled {
+            crate::tls::acme::start(certs.clone(), cfg.clone(), desk.jobs.clone(), desk.clock.clone());
+        }
+        if cfg.server.redirect_http {
+            http_app = crate::web::https::over_plain_http(http_app, &cfg.server.public_url, bound.port());
+        }
+        let https_app = crate::web::https::over_https(app, cfg.server.hsts_max_age_secs);
+        let stop = desk.clone();
+        let listener =
+            crate::tls::listener::TlsListener::start(l, crate::tls::https_config(certs)?, async move { stop.jobs.stopped().await })?;
+        let stopping = desk.clone();
+        https_task = Some(tokio::spawn(async move {
+            use axum::serve::ListenerExt;
+            axum::serve(listener.tap_io(|_| {}), https_app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move { stopping.jobs.stopped().await })
+                .await
+        }));
+    }
+    let app = http_app;
     let stopping = desk.clone();
     let http_task = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move { stopping.jobs.stopped().await })
             .await
     });
-    Ok(Running { desk, http: addr, smtp: smtp_addr, setup_token, http_task, smtp_task })
+    Ok(Running { desk, http: addr, smtp: smtp_addr, https: https_addr, tls: certs, setup_token, http_task, https_task, smtp_task })
+}
+
+/// The start-up line's account of the HTTPS certificate.
+fn announce(cfg: &Config, c: &crate::tls::CertInfo) -> String {
+    use crate::tls::Source;
+    match c.source {
+        Source::Files => format!("the certificate of server.tls_cert for {} (reloaded when the file changes)", c.names.join(", ")),
+        Source::Acme => {
+            format!("ACME's certificate for {}, valid until {}", c.names.join(", "), crate::domain::Timestamp(c.not_after).short())
+        }
+        Source::SelfSigned => format!(
+            "a self-signed certificate for {}{}\n    SHA-256 fingerprint {}\n    \
+             to trust it in Chromium: --ignore-certificate-errors-spki-list={}",
+            c.names.join(", "),
+            if cfg.acme.enabled { " until ACME's certificate arrives" } else { "" },
+            c.sha256,
+            c.spki_sha256
+        ),
+    }
 }
 
 /// Prints an operator message on stdout; a closed stdout (the parent went away)

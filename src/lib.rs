@@ -9,4 +9,5 @@ pub mod jobs;
 pub mod mail;
 pub mod search;
 pub mod store;
+pub mod tls;
 pub mod web;

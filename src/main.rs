@@ -25,6 +25,9 @@ struct Cli {
     /// Web listen address; overrides server.http.
     #[arg(long, global = true)]
     http: Option<String>,
+    /// HTTPS listen address; overrides server.https.
+    #[arg(long, global = true)]
+    https: Option<String>,
     /// SMTP listen address; overrides smtp.listen.
     #[arg(long, global = true)]
     smtp: Option<String>,
@@ -131,6 +134,13 @@ fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
             return Err(ExitCode::from(2));
         }
         cfg.server.http = h.clone();
+    }
+    if let Some(h) = &cli.https {
+        if h.parse::<std::net::SocketAddr>().is_err() {
+            eprintln!("frontdesk: --https {h:?} is not an address like 0.0.0.0:443");
+            return Err(ExitCode::from(2));
+        }
+        cfg.server.https = h.clone();
     }
     if cli.no_outgoing {
         cfg.outgoing.enabled = false;

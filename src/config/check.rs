@@ -42,6 +42,34 @@ impl Config {
         if !(s.public_url.starts_with("http://") || s.public_url.starts_with("https://")) {
             return Err(("server", "public_url", format!("{:?} must start with http:// or https://", s.public_url)));
         }
+        if !s.https.is_empty() {
+            s.https
+                .parse::<SocketAddr>()
+                .map_err(|e| ("server", "https", format!("{:?} is not an address like 0.0.0.0:443 ({e})", s.https)))?;
+        }
+        if s.tls_cert.is_empty() != s.tls_key.is_empty() {
+            let key = if s.tls_cert.is_empty() { "tls_cert" } else { "tls_key" };
+            return Err(("server", key, "server.tls_cert and server.tls_key go together: set both or neither".into()));
+        }
+        let a = &self.acme;
+        if a.enabled {
+            if !s.tls_cert.is_empty() {
+                return Err(("acme", "enabled", "server.tls_cert is set: use either your own certificate or ACME".into()));
+            }
+            if !a.directory.starts_with("https://") {
+                return Err(("acme", "directory", format!("{:?} must be an https:// URL", a.directory)));
+            }
+            for d in self.acme_domains() {
+                if !is_dns_name(&d) {
+                    let key = if a.domains.is_empty() { "enabled" } else { "domains" };
+                    return Err((
+                        "acme",
+                        key,
+                        format!("{d:?} is not a host name a CA can certify (server.public_url's host when acme.domains is empty)"),
+                    ));
+                }
+            }
+        }
         if s.data_dir.as_os_str().is_empty() {
             return Err(("server", "data_dir", "must not be empty".into()));
         }
@@ -183,6 +211,20 @@ pub(super) fn cidr_contains(net: std::net::IpAddr, bits: u8, ip: std::net::IpAdd
         return true;
     }
     (a >> shift) == (b >> shift)
+}
+
+/// A DNS host name with at least one dot (no IP address, no wildcard).
+fn is_dns_name(d: &str) -> bool {
+    d.len() <= 253
+        && d.contains('.')
+        && d.parse::<std::net::IpAddr>().is_err()
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 fn check_list(items: &[String]) -> Result<(), String> {

@@ -32,6 +32,7 @@ pub struct Config {
     pub dns: DnsConfig,
     pub mail_auth: MailAuthConfig,
     pub rspamd: RspamdConfig,
+    pub acme: AcmeConfig,
     /// `[[mailbox]]`: the support addresses the desk accepts mail for.
     pub mailbox: Vec<MailboxConfig>,
     /// `[[canned]]`: canned responses agents insert into replies.
@@ -141,11 +142,36 @@ impl Config {
         current.after_agent_reply(chosen)
     }
 
+    /// Whether the desk serves HTTPS (`server.https` set).
+    pub fn https_on(&self) -> bool {
+        !self.server.https.is_empty()
+    }
+
+    /// The host of `server.public_url`, lower case, without port or brackets.
+    pub fn public_host(&self) -> String {
+        let rest = self.server.public_url.split_once("://").map(|(_, r)| r).unwrap_or("");
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => authority.rsplit_once(':').map(|(h, _)| h).unwrap_or(authority),
+        };
+        host.to_ascii_lowercase()
+    }
+
+    /// The host names ACME certifies: `acme.domains`, else the public URL's host.
+    pub fn acme_domains(&self) -> Vec<String> {
+        if self.acme.domains.is_empty() {
+            vec![self.public_host()]
+        } else {
+            self.acme.domains.iter().map(|d| d.trim().to_ascii_lowercase()).collect()
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
         match self.server.secure_cookies {
             SecureCookies::Always => true,
             SecureCookies::Never => false,
-            SecureCookies::Auto => self.server.public_url.starts_with("https://"),
+            SecureCookies::Auto => self.server.public_url.starts_with("https://") || (self.https_on() && self.server.redirect_http),
         }
     }
 
@@ -173,6 +199,7 @@ impl Config {
         example_section::<DnsConfig>(&mut out);
         example_section::<MailAuthConfig>(&mut out);
         example_section::<RspamdConfig>(&mut out);
+        example_section::<AcmeConfig>(&mut out);
         out.push_str(CannedConfig::EXAMPLE);
         out.push('\n');
         out.push_str(ViewConfig::EXAMPLE);
@@ -193,7 +220,8 @@ impl Config {
         one(&self.outgoing)?;
         one(&self.dns)?;
         one(&self.mail_auth)?;
-        one(&self.rspamd)
+        one(&self.rspamd)?;
+        one(&self.acme)
     }
 
     /// The DNS resolver everything asks: `dns.resolver`, else the older
@@ -380,6 +408,7 @@ mod tests {
             DnsConfig::KEYS,
             MailAuthConfig::KEYS,
             RspamdConfig::KEYS,
+            AcmeConfig::KEYS,
         ] {
             assert!(keys.iter().all(|k| !k.doc.trim().is_empty()));
         }

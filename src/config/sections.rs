@@ -18,6 +18,17 @@ pub enum SecureCookies {
     Never,
 }
 
+/// `acme.challenge`: how the ACME server checks that we hold the host name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AcmeChallenge {
+    /// TLS-ALPN-01 (RFC 8737), answered on the HTTPS port (443 for a public CA).
+    #[serde(rename = "tls-alpn-01")]
+    TlsAlpn01,
+    /// HTTP-01, answered on the plain HTTP port (80 for a public CA).
+    #[serde(rename = "http-01")]
+    Http01,
+}
+
 /// `outgoing.security`: the connection to the smarthost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -79,8 +90,25 @@ section! {
     ServerConfig "server" {
         /// Web UI + API listen address. `--http ADDR` overrides it.
         http: String = "127.0.0.1:8080".into();
-        /// The URL people reach the desk at (links, cookie security).
+        /// The URL people reach the desk at (links, cookie security, and the host
+        /// name ACME certifies when `acme.domains` is empty).
         public_url: String = "http://127.0.0.1:8080".into();
+        /// HTTPS listen address, e.g. "0.0.0.0:443". Empty: no HTTPS. The certificate
+        /// is `tls_cert`/`tls_key`, else one from ACME (`[acme]`), else a self-signed
+        /// one made on first start (its fingerprint is printed). `--https ADDR`
+        /// overrides it.
+        https: String = String::new();
+        /// PEM certificate chain for HTTPS, reloaded when the file changes (a bad
+        /// new file is logged and the last good certificate stays). SMTP STARTTLS
+        /// uses it too when it names `smtp.hostname` and `smtp.tls_cert` is empty.
+        tls_cert: String = String::new();
+        /// PEM private key for `tls_cert` (both or neither).
+        tls_key: String = String::new();
+        /// With HTTPS on, plain HTTP answers with a redirect to HTTPS (308), except
+        /// /healthz and ACME's HTTP challenges.
+        redirect_http: bool = true;
+        /// Strict-Transport-Security max-age sent over HTTPS, in seconds (0 = none).
+        hsts_max_age_secs: u64 = 31_536_000, in 0..=63_072_000;
         /// Where the database lives. `--data-dir DIR` overrides it.
         data_dir: PathBuf = PathBuf::from("./frontdesk-data");
         /// Secure flag on the session cookie: "auto" (when public_url is https),
@@ -399,6 +427,31 @@ section! {
         reject_score: f64 = 15.0;
         /// Seconds rspamd may take for one mail; after that it is accepted unchecked.
         timeout_secs: u64 = 5, in 1..=60;
+    }
+}
+
+section! {
+    /// Certificates for HTTPS from an ACME CA (RFC 8555), e.g. Let's Encrypt:
+    /// issued on first start, renewed before expiry, kept in <data_dir>/acme.
+    /// Until the first one arrives (and whenever the CA fails) the desk serves
+    /// the last good certificate, else its self-signed one.
+    AcmeConfig "acme" {
+        /// Get certificates from the CA below (needs `server.https`; not with
+        /// `server.tls_cert`).
+        enabled: bool = false;
+        /// The CA's directory URL.
+        directory: String = "https://acme-v02.api.letsencrypt.org/directory".into();
+        /// Contact address the CA writes to about expiry and problems (may be empty).
+        contact: String = String::new();
+        /// Host names to certify. Empty: the host of `server.public_url`.
+        domains: Vec<String> = Vec::new();
+        /// "tls-alpn-01" (on the HTTPS port) or "http-01" (on the plain HTTP port).
+        challenge: AcmeChallenge = AcmeChallenge::TlsAlpn01;
+        /// Renew when the certificate has fewer days than this left.
+        renew_days: u32 = 30, in 1..=365;
+        /// A PEM root certificate to trust for the CA's own HTTPS (a private or
+        /// test CA). Empty: the system's and Mozilla's roots.
+        ca_file: String = String::new();
     }
 }
 

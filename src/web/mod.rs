@@ -9,6 +9,7 @@ pub mod body;
 pub mod error;
 pub mod extract;
 pub mod guard;
+pub mod https;
 pub mod junk;
 pub mod live;
 pub mod ops;
@@ -50,13 +51,21 @@ pub struct AppState {
     pub presence: Arc<live::Presence>,
     /// Agents' uploads in progress (capped).
     pub uploads: body::Uploads,
+    /// The HTTPS certificates, when HTTPS is on (ACME's HTTP-01 answers, /healthz).
+    pub tls: Option<Arc<crate::tls::Certs>>,
 }
 
-pub fn router(desk: Arc<Desk>, setup_token: Option<String>, mail_stats: Arc<crate::mail::worker::MailStats>) -> Router {
+pub fn router(
+    desk: Arc<Desk>,
+    setup_token: Option<String>,
+    mail_stats: Arc<crate::mail::worker::MailStats>,
+    tls: Option<Arc<crate::tls::Certs>>,
+) -> Router {
     let uploads = body::Uploads::new(desk.config.limits.concurrent_uploads);
-    let state = AppState { desk, setup_token: setup_token.map(Arc::new), mail_stats, presence: Arc::default(), uploads };
+    let state = AppState { desk, setup_token: setup_token.map(Arc::new), mail_stats, presence: Arc::default(), uploads, tls };
     Router::new()
         .merge(ops::routes())
+        .merge(https::routes())
         .merge(session::routes())
         .merge(queue::routes())
         .merge(ticket::routes())

@@ -21,7 +21,16 @@ async fn healthz(State(st): State<AppState>) -> Response {
     match report {
         Ok(h) => {
             let code = if h.ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-            (code, [(header::CONTENT_TYPE, "application/json")], h.to_json()).into_response()
+            let mut json = h.to_json();
+            // What HTTPS serves, and why ACME or a reload failed (the desk
+            // still serves the last good certificate, so this is no 503).
+            if let Some(tls) = &st.tls
+                && let Ok(serde_json::Value::Object(mut o)) = serde_json::from_str::<serde_json::Value>(&json)
+            {
+                o.insert("tls".into(), tls.health());
+                json = serde_json::Value::Object(o).to_string();
+            }
+            (code, [(header::CONTENT_TYPE, "application/json")], json).into_response()
         }
         Err(e) => WebError::new(StatusCode::SERVICE_UNAVAILABLE, "Unhealthy", format!("health check failed: {e}")).into_response(),
     }

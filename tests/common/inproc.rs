@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use frontdesk::clock::SystemClock;
+use frontdesk::clock::{SharedClock, SystemClock};
 use frontdesk::config::Config;
 
 /// The config `frontdesk --data-dir DIR --http 127.0.0.1:0 --smtp 127.0.0.1:0
@@ -20,6 +20,7 @@ use frontdesk::config::Config;
 pub fn config(dir: &Path, extra: &[&str]) -> Config {
     let mut file: Option<PathBuf> = None;
     let (mut http, mut smtp, mut outgoing) = ("127.0.0.1:0".to_string(), "127.0.0.1:0".to_string(), true);
+    let mut https = None;
     let mut args = extra.iter();
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value")).to_string();
@@ -27,6 +28,7 @@ pub fn config(dir: &Path, extra: &[&str]) -> Config {
             "--config" => file = Some(PathBuf::from(value())),
             "--http" => http = value(),
             "--smtp" => smtp = value(),
+            "--https" => https = Some(value()),
             "--no-outgoing" => outgoing = false,
             other => panic!("the in-process desk does not take {other:?}; use Server::spawn_with"),
         }
@@ -39,6 +41,9 @@ pub fn config(dir: &Path, extra: &[&str]) -> Config {
     cfg.server.data_dir = dir.to_path_buf();
     cfg.server.http = http;
     cfg.smtp.listen = smtp;
+    if let Some(h) = https {
+        cfg.server.https = h;
+    }
     if !outgoing {
         cfg.outgoing.enabled = false;
     }
@@ -54,6 +59,9 @@ pub fn config(dir: &Path, extra: &[&str]) -> Config {
 pub struct Desk {
     pub http: SocketAddr,
     pub smtp: Option<SocketAddr>,
+    pub https: Option<SocketAddr>,
+    /// The HTTPS certificates (tests poke `recheck` after moving the clock).
+    pub tls: Option<Arc<frontdesk::tls::Certs>>,
     pub setup_token: Option<String>,
     stop: tokio::sync::oneshot::Sender<()>,
     thread: std::thread::JoinHandle<()>,
@@ -61,6 +69,11 @@ pub struct Desk {
 
 impl Desk {
     pub fn start(dir: &Path, extra: &[&str]) -> Desk {
+        Self::start_clocked(dir, extra, Arc::new(SystemClock))
+    }
+
+    /// Like `start`, on the given clock.
+    pub fn start_clocked(dir: &Path, extra: &[&str], clock: SharedClock) -> Desk {
         let cfg = Arc::new(config(dir, extra));
         let (ready_tx, ready) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -69,9 +82,15 @@ impl Desk {
             .spawn(move || {
                 let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
                 rt.block_on(async move {
-                    match frontdesk::app::start(cfg, Arc::new(SystemClock)).await {
+                    match frontdesk::app::start(cfg, clock).await {
                         Ok(running) => {
-                            let _ = ready_tx.send(Ok((running.http, running.smtp, running.setup_token.clone())));
+                            let _ = ready_tx.send(Ok((
+                                running.http,
+                                running.smtp,
+                                running.https,
+                                running.tls.clone(),
+                                running.setup_token.clone(),
+                            )));
                             let _ = stopped.await;
                             if tokio::time::timeout(Duration::from_secs(30), running.stop()).await.is_err() {
                                 eprintln!("the in-process desk did not stop within 30 s");
@@ -85,12 +104,12 @@ impl Desk {
                 rt.shutdown_timeout(Duration::from_secs(5));
             })
             .expect("desk thread");
-        let (http, smtp, setup_token) = match ready.recv_timeout(Duration::from_secs(30)) {
+        let (http, smtp, https, tls, setup_token) = match ready.recv_timeout(Duration::from_secs(30)) {
             Ok(Ok(addrs)) => addrs,
             Ok(Err(e)) => panic!("the desk did not start: {e}"),
             Err(_) => panic!("the desk did not start within 30 s"),
         };
-        Desk { http, smtp, setup_token, stop, thread }
+        Desk { http, smtp, https, tls, setup_token, stop, thread }
     }
 
     /// Graceful stop; returns once the data dir is closed.

@@ -5,8 +5,10 @@
 pub mod capture;
 pub mod dns;
 pub mod inproc;
+pub mod pebble;
 pub mod rspamd;
 pub mod smtp;
+pub mod tls;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

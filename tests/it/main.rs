@@ -13,6 +13,7 @@ mod corpus;
 mod hardening;
 mod hardening_smtp;
 mod hardening_web;
+mod https;
 mod index_burst;
 mod inprocess;
 mod layering;
