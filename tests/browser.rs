@@ -229,3 +229,36 @@ async fn search_bulk_keyboard_and_presence_in_chromium() {
     let urgent = all.iter().filter(|t| t["priority"] == "urgent").count();
     assert_eq!(urgent, 2, "{all:?}");
 }
+
+/// Built-in HTTPS in Chromium: the self-signed certificate trusted by the
+/// fingerprint the start-up line prints (and refused without it), plain HTTP
+/// redirected, login over HTTPS, Secure cookie, HSTS.
+#[tokio::test]
+async fn https_with_the_printed_fingerprint_in_chromium() {
+    let Some((here, script_dir, chromium)) = browser() else { return };
+    let dir = tempdir();
+    add_user(dir.path(), ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
+    let s = Server::spawn_with(dir.path(), &["--https", "127.0.0.1:0"]);
+    let printed = s.wait_stdout("--ignore-certificate-errors-spki-list=");
+    let spki = printed
+        .split("--ignore-certificate-errors-spki-list=")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("the printed fingerprint")
+        .to_string();
+    let shots = here.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .current_dir(&script_dir)
+        .arg("https.mjs")
+        .arg(&s.base)
+        .arg(&spki)
+        .arg(ADMIN_EMAIL)
+        .arg(ADMIN_PASSWORD)
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("OK TLS"), "https.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+}

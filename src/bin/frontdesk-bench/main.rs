@@ -7,6 +7,7 @@
 // SPF and DMARC records, for the phases with authentication on.
 #[path = "../../../tests/common/dns.rs"]
 mod dns;
+mod https;
 mod outbox;
 mod search;
 mod smtp;
@@ -76,6 +77,16 @@ enum BenchCmd {
         #[arg(long, default_value_t = 2000)]
         requests: usize,
     },
+    /// HTTPS against plain HTTP through the real server: TLS handshake + first
+    /// page (full and resumed), and the queue page on one keep-alive connection.
+    Https {
+        /// Tickets to create (skipped if the data dir already holds them).
+        #[arg(long, default_value_t = 10_000)]
+        tickets: u64,
+        /// Requests per measurement.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+    },
     /// Bytes on disk per ticket and per raw mail byte, by file and table, for
     /// mail over SMTP (4 KB and the corpus) and API tickets, in fresh data dirs.
     Storage {
@@ -114,6 +125,7 @@ fn main() -> ExitCode {
         BenchCmd::Smtp { messages, size, connections, rate } => smtp::run(&cfg.server.data_dir, messages, size, connections, rate),
         BenchCmd::Search { tickets, entries, requests } => search::run(&cfg, tickets, entries, requests),
         BenchCmd::Web { tickets, entries, requests } => web::web(&cfg, tickets, entries, requests),
+        BenchCmd::Https { tickets, requests } => https::run(&cfg, tickets, requests),
         BenchCmd::Storage { messages, tickets, corpus } => storage::run(&cfg, messages, tickets, &corpus),
     };
     match result {

@@ -3,7 +3,7 @@
 //! process), printing latency percentiles and the server's RSS against targets.
 
 use frontdesk::domain::{PersonId, TicketId};
-use std::io::{BufRead, BufReader, Read, Write as _};
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -157,17 +157,28 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
     Ok(done)
 }
 
-/// One keep-alive HTTP/1.1 connection.
-pub(crate) struct Conn {
-    stream: BufReader<TcpStream>,
+/// One keep-alive HTTP/1.1 connection (plain TCP, or TLS for the https bench).
+pub(crate) struct Conn<S: Read + std::io::Write = TcpStream> {
+    stream: BufReader<S>,
+}
+
+/// A TCP connection with the bench's socket options.
+pub(crate) fn tcp(addr: &str) -> anyhow::Result<TcpStream> {
+    let s = TcpStream::connect(addr)?;
+    s.set_nodelay(true)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    Ok(s)
 }
 
 impl Conn {
     pub(crate) fn open(addr: &str) -> anyhow::Result<Conn> {
-        let s = TcpStream::connect(addr)?;
-        s.set_nodelay(true)?;
-        s.set_read_timeout(Some(Duration::from_secs(10)))?;
-        Ok(Conn { stream: BufReader::new(s) })
+        Ok(Conn { stream: BufReader::new(tcp(addr)?) })
+    }
+}
+
+impl<S: Read + std::io::Write> Conn<S> {
+    pub(crate) fn over(stream: S) -> Conn<S> {
+        Conn { stream: BufReader::new(stream) }
     }
 
     /// GETs a path with the bench session; returns (status, body length).
