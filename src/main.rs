@@ -104,8 +104,19 @@ enum TokenCmd {
         email: String,
         #[arg(long)]
         name: String,
+        /// Comma-separated: tickets:read, tickets:write, people:read, admin
+        /// (default: tickets:read,tickets:write,people:read).
+        #[arg(long)]
+        scopes: Option<String>,
+        /// When it stops working: a date (YYYY-MM-DD, end of day UTC) or days
+        /// from now ("90d"). Default: never.
+        #[arg(long)]
+        expires: Option<String>,
+        /// An address or CIDR range it may be used from (repeatable; default: any).
+        #[arg(long = "allow-ip")]
+        allow_ip: Vec<String>,
     },
-    /// List API tokens: id, agent, name, created (run while the server is stopped).
+    /// List API tokens: id, agent, name, scopes, expiry, addresses, last used, created.
     List,
     /// Revoke an API token by the id `token list` shows (server stopped).
     Revoke { id: String },
@@ -202,14 +213,36 @@ fn main() -> ExitCode {
         Command::User(UserCmd::Add { email, name, role, password_stdin, departments }) => {
             user_add(cfg, email, name, role, password_stdin, departments)
         }
-        Command::Token(TokenCmd::Create { email, name }) => frontdesk::app::open_desk(cfg, Arc::new(SystemClock)).and_then(|desk| {
-            let t = desk.create_api_token(&email, &name)?;
-            println!("{t}");
-            Ok(())
-        }),
+        Command::Token(TokenCmd::Create { email, name, scopes, expires, allow_ip }) => {
+            frontdesk::app::open_desk(cfg, Arc::new(SystemClock)).and_then(|desk| {
+                use frontdesk::desk::tokens::{TokenSpec, parse_expiry};
+                let mut spec = TokenSpec::standard(&name);
+                if let Some(s) = scopes {
+                    spec.scopes = frontdesk::domain::access::Scope::parse_list(&s)
+                        .map_err(|w| anyhow::anyhow!("--scopes: {w:?} is not a scope (tickets:read, tickets:write, people:read, admin)"))?;
+                }
+                spec.expires_at = parse_expiry(expires.as_deref().unwrap_or(""), desk.now())?;
+                spec.allowed_ips = allow_ip;
+                let t = desk.create_api_token(None, &email, spec)?;
+                println!("{t}");
+                Ok(())
+            })
+        }
         Command::Token(TokenCmd::List) => frontdesk::app::open_desk(cfg, Arc::new(SystemClock)).and_then(|desk| {
-            for (id, email, name, created) in desk.api_tokens(None)? {
-                println!("{id}  {email}  {name}  {}", created.short());
+            for t in desk.api_tokens(None)? {
+                let r = &t.token;
+                let scopes: Vec<&str> = r.scopes.iter().map(|s| s.key()).collect();
+                let ips = if r.allowed_ips.is_empty() { "any address".to_string() } else { r.allowed_ips.join(",") };
+                println!(
+                    "{}  {}  {}  [{}]  expires {}  from {ips}  last used {}  created {}",
+                    t.id,
+                    t.email,
+                    r.name,
+                    scopes.join(","),
+                    r.expires_at.map(|e| e.short()).unwrap_or_else(|| "never".into()),
+                    r.last_used.map(|u| u.short()).unwrap_or_else(|| "never".into()),
+                    r.created_at.short()
+                );
             }
             Ok(())
         }),

@@ -75,6 +75,53 @@ fn user_and_token_commands_validate_input() {
     let t2 = create_token(dir.path(), "a@b.test");
     assert_ne!(t1, t2);
     assert_eq!(t1.lines().count(), 1);
+    // A common password is refused with the reason.
+    let (code, _, err) = cli(
+        dir.path(),
+        &["user", "add", "--email", "c@b.test", "--name", "C", "--role", "agent", "--password-stdin"],
+        Some("1qaz2wsx3edc\n"),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("10,000 most common"), "{err}");
+}
+
+#[test]
+fn tokens_get_scopes_expiry_and_addresses_on_the_command_line() {
+    let dir = tempdir();
+    add_user(dir.path(), "a@b.test", "A", "admin", "long enough pw");
+    let args = [
+        "token",
+        "create",
+        "--email",
+        "a@b.test",
+        "--name",
+        "backup",
+        "--scopes",
+        "tickets:read,admin",
+        "--expires",
+        "2099-01-31",
+        "--allow-ip",
+        "10.0.0.0/8",
+        "--allow-ip",
+        "192.0.2.7",
+    ];
+    let (code, out, err) = cli(dir.path(), &args, None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.trim().starts_with("fd_"));
+    let (code, list, err) = cli(dir.path(), &["token", "list"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(list.contains("backup  [tickets:read,admin]  expires 2099-01-31 23:59  from 10.0.0.0/8,192.0.2.7  last used never"), "{list}");
+    for (bad, says) in [
+        (&["--scopes", "tickets:delete"][..], "\"tickets:delete\" is not a scope"),
+        (&["--expires", "soon"][..], "is not a date"),
+        (&["--allow-ip", "10.0.0.0/99"][..], "CIDR"),
+    ] {
+        let mut a = vec!["token", "create", "--email", "a@b.test", "--name", "x"];
+        a.extend_from_slice(bad);
+        let (code, _, err) = cli(dir.path(), &a, None);
+        assert_ne!(code, 0, "{bad:?}");
+        assert!(err.contains(says), "{bad:?}: {err}");
+    }
 }
 
 #[test]

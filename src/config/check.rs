@@ -84,7 +84,7 @@ impl Config {
             return Err(("smtp", "max_data_memory", "must be at least smtp.max_message_size".into()));
         }
         for r in &m.trusted_relays {
-            if parse_cidr(r).is_none() {
+            if crate::domain::net::Cidr::parse(r).is_none() {
                 return Err(("smtp", "trusted_relays", format!("{r:?} is not an IP address or CIDR range like 10.0.0.0/8")));
             }
         }
@@ -177,40 +177,6 @@ impl Config {
         }
         Ok(())
     }
-}
-
-/// `10.0.0.0/8`, `::1`, `192.0.2.7` → (network, prefix length).
-pub(super) fn parse_cidr(s: &str) -> Option<(std::net::IpAddr, u8)> {
-    let s = s.trim();
-    let (ip, bits) = match s.split_once('/') {
-        Some((ip, bits)) => (ip.parse::<std::net::IpAddr>().ok()?, bits.parse::<u8>().ok()?),
-        None => {
-            let ip = s.parse::<std::net::IpAddr>().ok()?;
-            (ip, if ip.is_ipv4() { 32 } else { 128 })
-        }
-    };
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    (bits <= max).then_some((ip, bits))
-}
-
-pub(super) fn cidr_contains(net: std::net::IpAddr, bits: u8, ip: std::net::IpAddr) -> bool {
-    let (a, b, width) = match (net, ip) {
-        (std::net::IpAddr::V4(n), std::net::IpAddr::V4(i)) => (u32::from(n) as u128, u32::from(i) as u128, 32u32),
-        (std::net::IpAddr::V6(n), std::net::IpAddr::V6(i)) => (u128::from(n), u128::from(i), 128u32),
-        (std::net::IpAddr::V6(n), std::net::IpAddr::V4(i)) => match n.to_ipv4_mapped() {
-            Some(n4) => return cidr_contains(std::net::IpAddr::V4(n4), bits.saturating_sub(96), std::net::IpAddr::V4(i)),
-            None => return false,
-        },
-        (std::net::IpAddr::V4(_), std::net::IpAddr::V6(i)) => match i.to_ipv4_mapped() {
-            Some(i4) => return cidr_contains(net, bits, std::net::IpAddr::V4(i4)),
-            None => return false,
-        },
-    };
-    let shift = width - u32::from(bits).min(width);
-    if shift >= 128 {
-        return true;
-    }
-    (a >> shift) == (b >> shift)
 }
 
 /// A DNS host name with at least one dot (no IP address, no wildcard).

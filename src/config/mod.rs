@@ -292,7 +292,7 @@ impl Config {
 
     /// Whether a client address is one of `smtp.trusted_relays`.
     pub fn trusted_relay(&self, ip: std::net::IpAddr) -> bool {
-        self.smtp.trusted_relays.iter().filter_map(|r| check::parse_cidr(r)).any(|(net, bits)| check::cidr_contains(net, bits, ip))
+        self.smtp.trusted_relays.iter().filter_map(|r| crate::domain::net::Cidr::parse(r)).any(|c| c.contains(ip))
     }
 
     /// Whether a sender is on the ban list.

@@ -177,6 +177,21 @@ section! {
         login_failures_per_ip: u32 = 20, in 1..=1000000;
         /// The throttling window, in seconds.
         login_window_secs: u64 = 900, in 1..=86400;
+        /// Shortest password accepted (characters).
+        password_min_chars: usize = 10, in 8..=256;
+        /// Refuse the 10,000 most common passwords (a list shipped in the binary).
+        password_reject_common: bool = true;
+        /// argon2id memory per password hash, in KiB (OWASP's 19 MiB by default;
+        /// each login check holds this much while it runs). Hashes made with
+        /// other settings are replaced at the agent's next login.
+        argon2_memory_kib: u32 = 19_456, in 8192..=65536;
+        /// argon2id passes over the memory.
+        argon2_iterations: u32 = 2, in 1..=10;
+        /// argon2id lanes.
+        argon2_parallelism: u32 = 1, in 1..=8;
+        /// Requests each API token may make per minute (a burst of this many,
+        /// refilled evenly); more get 429 with Retry-After.
+        api_rate_per_minute: u32 = 600, in 1..=1000000;
     }
 }
 

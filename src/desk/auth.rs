@@ -1,5 +1,6 @@
-//! People and authentication: passwords (argon2id), login throttling, sessions,
-//! API tokens, and the admin's agent management.
+//! People and authentication: passwords (argon2id, the configured policy),
+//! login throttling, sessions, and the admin's agent management. API tokens
+//! are in `tokens.rs`.
 
 use std::collections::HashMap;
 
@@ -9,7 +10,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use super::{Desk, DeskError, Result, invalid};
 use crate::domain::people::normalize_email;
 use crate::domain::{Person, PersonId, Role};
-use crate::store::{ApiToken, Session};
+use crate::store::Session;
 
 /// HMAC-SHA256 (RFC 2104) of `msg` under `key`.
 pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
@@ -28,9 +29,6 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
     outer.update(inner.finalize());
     outer.finalize().into()
 }
-
-/// Shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 10;
 
 /// Failed login attempts per account and per client address, in a sliding window.
 #[derive(Default)]
@@ -115,11 +113,31 @@ pub fn random_token() -> Result<String> {
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
-pub fn hash_password(password: &str) -> Result<String> {
+/// An argon2id hash of `password` (PHC string) with the given parameters.
+pub fn hash_password_with(password: &str, params: argon2::Params) -> Result<String> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| DeskError::Conflict(format!("no randomness: {e}")))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| DeskError::Conflict(e.to_string()))?;
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| DeskError::Conflict(e.to_string()))
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| DeskError::Conflict(e.to_string()))
+}
+
+/// The argon2id parameters of `security.argon2_*`.
+pub fn argon2_params(sec: &crate::config::SecurityConfig) -> Result<argon2::Params> {
+    argon2::Params::new(sec.argon2_memory_kib, sec.argon2_iterations, sec.argon2_parallelism, None)
+        .map_err(|e| invalid("security.argon2_memory_kib", format!("argon2 parameters: {e}")))
+}
+
+/// Whether a stored hash was made with other parameters than `params` (or
+/// another algorithm): it is replaced at the next successful login.
+fn needs_rehash(hash: &str, params: &argon2::Params) -> bool {
+    let Ok(h) = PasswordHash::new(hash) else { return false };
+    let same = h.algorithm == argon2::Algorithm::Argon2id.ident()
+        && argon2::Params::try_from(&h)
+            .is_ok_and(|p| p.m_cost() == params.m_cost() && p.t_cost() == params.t_cost() && p.p_cost() == params.p_cost());
+    !same
 }
 
 /// Largest argon2 memory a stored hash may ask for (64 MiB of 1 KiB blocks).
@@ -158,16 +176,6 @@ fn verify_password_in(blocks: &mut Vec<argon2::Block>, hash: &str, password: &st
 /// email and a wrong password take the same time.
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-fn check_password_rules(password: &str) -> Result<()> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(invalid("password", format!("must be at least {MIN_PASSWORD_CHARS} characters")));
-    }
-    if password.len() > 1024 {
-        return Err(DeskError::TooLarge { field: "password", limit: "1024 bytes".into() });
-    }
-    Ok(())
-}
-
 /// A new agent or admin.
 pub struct NewAgent {
     pub email: String,
@@ -187,6 +195,20 @@ pub enum SessionFound {
 }
 
 impl Desk {
+    /// Checks a new password for `email` against `security.password_*`.
+    pub fn check_password(&self, password: &str, email: &str) -> Result<()> {
+        let sec = &self.config.security;
+        crate::domain::password::check(password, email, sec.password_min_chars, sec.password_reject_common).map_err(|w| match w {
+            crate::domain::password::Weak::TooLong => DeskError::TooLarge { field: "password", limit: "1024 bytes".into() },
+            other => invalid("password", other.to_string()),
+        })
+    }
+
+    /// Hashes a password with the configured argon2id parameters.
+    pub fn hash_password(&self, password: &str) -> Result<String> {
+        hash_password_with(password, argon2_params(&self.config.security)?)
+    }
+
     /// The desk's signing key (created on first use, kept in the database).
     pub fn signing_key(&self) -> Result<Vec<u8>> {
         if let Some(k) = self.key_cache.get() {
@@ -262,7 +284,7 @@ impl Desk {
             }
         }
         let person = self.store.read()?.person_by_email(&email)?;
-        let dummy = DUMMY_HASH.get_or_init(|| hash_password("not a password anyone uses").unwrap_or_default());
+        let dummy = DUMMY_HASH.get_or_init(|| self.hash_password("not a password anyone uses").unwrap_or_default());
         let ok = {
             let mut slot = self.argon2_slot()?;
             match &person {
@@ -280,7 +302,11 @@ impl Desk {
                     lim.forget(&acct_key, now);
                     lim.forget(&ip_key, now);
                 }
-                let token = self.open_session(p.id)?;
+                // A hash made with older argon2 settings is replaced now,
+                // while the password is at hand, in the session's commit.
+                let params = argon2_params(&self.config.security)?;
+                let rehash = if needs_rehash(&p.password_hash, &params) { Some(hash_password_with(password, params)?) } else { None };
+                let token = self.open_session_with(p.id, rehash)?;
                 Ok((token, p))
             }
             _ => Err(DeskError::BadCredentials),
@@ -312,10 +338,24 @@ impl Desk {
 
     /// Creates a session for a person; returns the cookie token.
     pub fn open_session(&self, person: PersonId) -> Result<String> {
+        self.open_session_with(person, None)
+    }
+
+    /// Opens a session, storing a new password hash in the same commit.
+    fn open_session_with(&self, person: PersonId, new_hash: Option<String>) -> Result<String> {
         let token = random_token()?;
         let now = self.now();
         let s = Session { person, csrf: random_token()?, created_at: now, last_seen: now };
-        self.store.write(|w| w.put_session(&token, &s).map_err(DeskError::from))?;
+        self.store.write(|w| {
+            w.put_session(&token, &s)?;
+            if let Some(hash) = new_hash
+                && let Some(mut p) = w.person(person)?
+            {
+                p.password_hash = hash;
+                w.put_person(&p)?;
+            }
+            Ok::<_, DeskError>(())
+        })?;
         Ok(token)
     }
 
@@ -383,61 +423,6 @@ impl Desk {
         self.store.write(|w| w.delete_session(token).map_err(DeskError::from))
     }
 
-    /// Issues an API token for an active agent (CLI `token create`).
-    pub fn create_api_token(&self, email: &str, name: &str) -> Result<String> {
-        let email = normalize_email(email).ok_or_else(|| invalid("email", "is not an email address"))?;
-        let token = format!("fd_{}", random_token()?);
-        let now = self.now();
-        self.store.write(|w| {
-            let p = w
-                .person_by_email(&email)?
-                .filter(|p| p.is_staff())
-                .ok_or_else(|| invalid("email", format!("{email} is not an active agent")))?;
-            w.put_api_token(&token, &ApiToken { person: p.id, name: name.trim().to_string(), created_at: now })?;
-            Ok(token.clone())
-        })
-    }
-
-    /// API tokens: all of them for an admin or the CLI (`actor` None), else
-    /// the actor's own. (id, agent's email, name, created).
-    pub fn api_tokens(&self, actor: Option<&Person>) -> Result<Vec<(String, String, String, crate::domain::Timestamp)>> {
-        let r = self.store.read()?;
-        let mut out = Vec::new();
-        for (id, t) in r.api_tokens()? {
-            if actor.is_some_and(|a| !a.is_admin() && a.id != t.person) {
-                continue;
-            }
-            let email = r.person(t.person)?.map(|p| p.email).unwrap_or_default();
-            out.push((id, email, t.name, t.created_at));
-        }
-        Ok(out)
-    }
-
-    /// Revokes a token by its id (as `api_tokens` lists it); an agent only
-    /// their own, an admin (or the CLI) any.
-    pub fn revoke_api_token(&self, actor: Option<&Person>, id: &str) -> Result<()> {
-        let id = id.trim().to_lowercase();
-        if id.len() != crate::store::TOKEN_ID_LEN || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(invalid("token", format!("{id:?} is not a token id (12 hex digits, as `token list` shows)")));
-        }
-        let mine = self.api_tokens(actor)?.into_iter().any(|(t, ..)| t == id);
-        if !mine {
-            return Err(DeskError::NotFound);
-        }
-        self.store.write(|w| w.delete_api_token(&id).map_err(DeskError::from))?;
-        Ok(())
-    }
-
-    /// The active agent behind an API bearer token.
-    pub fn authenticate_token(&self, token: &str) -> Result<Option<Person>> {
-        if token.len() > 200 {
-            return Ok(None);
-        }
-        let r = self.store.read()?;
-        let Some(t) = r.api_token(token)? else { return Ok(None) };
-        Ok(r.person(t.person)?.filter(|p| p.is_staff()))
-    }
-
     /// Adds an agent or admin. `actor` is `None` only for the CLI (the machine's
     /// operator); otherwise it must be an admin.
     pub fn add_agent(&self, actor: Option<&Person>, new: NewAgent) -> Result<Person> {
@@ -454,12 +439,12 @@ impl Desk {
         if name.is_empty() || name.chars().count() > 120 {
             return Err(invalid("name", "must be 1-120 characters"));
         }
-        check_password_rules(&new.password)?;
+        self.check_password(&new.password, &email)?;
         let mut departments = Vec::new();
         for d in &new.departments {
             departments.push(self.check_department(d)?);
         }
-        let hash = hash_password(&new.password)?;
+        let hash = self.hash_password(&new.password)?;
         let now = self.now();
         self.store.write(|w| {
             let mut p = match w.person_by_email(&email)? {
@@ -520,8 +505,9 @@ impl Desk {
 
     /// Sets a new password for an agent and ends their sessions.
     pub fn reset_password(&self, actor: &Person, id: PersonId, password: &str) -> Result<Person> {
-        check_password_rules(password)?;
-        let hash = hash_password(password)?;
+        let email = self.store.read()?.person(id)?.map(|p| p.email).unwrap_or_default();
+        self.check_password(password, &email)?;
+        let hash = self.hash_password(password)?;
         let p = self.admin_edit(actor, id.0, |p| {
             p.password_hash = hash;
             Ok(())
@@ -562,7 +548,20 @@ impl Desk {
 
 #[cfg(test)]
 mod tests {
-    use super::hmac_sha256;
+    use super::{hash_password_with, hmac_sha256, needs_rehash, verify_password_in};
+
+    #[test]
+    fn hashes_of_other_settings_are_marked_for_rehashing() {
+        let small = argon2::Params::new(8192, 1, 1, None).unwrap();
+        let default = argon2::Params::new(19_456, 2, 1, None).unwrap();
+        let h = hash_password_with("violet stapler runs east", small.clone()).unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=8192,t=1,p=1$"), "{h}");
+        assert!(!needs_rehash(&h, &small));
+        assert!(needs_rehash(&h, &default));
+        // Still verifies with the parameters it names.
+        assert!(verify_password_in(&mut Vec::new(), &h, "violet stapler runs east"));
+        assert!(!verify_password_in(&mut Vec::new(), &h, "violet stapler runs west"));
+    }
 
     #[test]
     fn hmac_matches_rfc_4231_case_2() {

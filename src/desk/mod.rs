@@ -18,6 +18,7 @@ pub mod people;
 pub mod portal;
 pub mod print;
 pub mod templates;
+pub mod tokens;
 pub mod trust;
 pub mod walls;
 pub mod workflow;
@@ -139,6 +140,8 @@ pub struct Desk {
     pub clock: SharedClock,
     pub templates: crate::desk::templates::Templates,
     limiter: Mutex<auth::LoginLimiter>,
+    /// Requests left per API token (`security.api_rate_per_minute`).
+    api_rates: Mutex<tokens::ApiRates>,
     /// Password checks running now (see `auth::ARGON2_CONCURRENCY`).
     argon2_slots: (Mutex<auth::Argon2Pool>, std::sync::Condvar),
     key_cache: std::sync::OnceLock<Vec<u8>>,
@@ -174,6 +177,7 @@ impl Desk {
             clock,
             templates,
             limiter: Mutex::new(auth::LoginLimiter::default()),
+            api_rates: Mutex::new(tokens::ApiRates::default()),
             argon2_slots: (Mutex::new(auth::Argon2Pool::default()), std::sync::Condvar::new()),
             key_cache: std::sync::OnceLock::new(),
             search: std::sync::OnceLock::new(),

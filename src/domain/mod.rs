@@ -8,10 +8,13 @@
 //! Nothing in here touches I/O or reads the clock; callers pass `now` in. This is
 //! where the business rules live and where they are unit-tested exhaustively.
 
+pub mod access;
 pub mod auth;
 pub mod dsn;
 pub mod ids;
 pub mod mail;
+pub mod net;
+pub mod password;
 pub mod people;
 pub mod query;
 pub mod spam;

@@ -103,6 +103,27 @@ pub fn decode_mail_meta(bytes: &[u8]) -> Result<super::MailMeta> {
     }
 }
 
+/// API tokens gained scopes, expiry, an address allow-list and their last
+/// use in version 2 (schema 8).
+pub const API_TOKEN_V2: u8 = 2;
+
+pub fn encode_api_token(t: &super::ApiToken) -> Vec<u8> {
+    encode_with(API_TOKEN_V2, t)
+}
+
+/// Decodes an API token of any version this binary knows.
+pub fn decode_api_token(bytes: &[u8]) -> Result<super::ApiToken> {
+    let corrupt = |e: postcard::Error| StoreError::Corrupt { table: "api_tokens", detail: e.to_string() };
+    match open(bytes, "api_tokens")? {
+        (API_TOKEN_V2, rest) => postcard::from_bytes(&rest).map_err(corrupt),
+        (RECORD_V1, rest) => {
+            let old: super::migrate::ApiTokenV1 = postcard::from_bytes(&rest).map_err(corrupt)?;
+            Ok(old.upgrade())
+        }
+        (v, _) => Err(StoreError::Corrupt { table: "api_tokens", detail: format!("unknown API token version {v}") }),
+    }
+}
+
 pub fn encode_ticket(t: &Ticket) -> Vec<u8> {
     encode_with(TICKET_V2, t)
 }

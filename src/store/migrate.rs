@@ -70,6 +70,30 @@ impl MailMetaV1 {
     }
 }
 
+/// An API token as schema 7 and before kept it.
+#[derive(Deserialize)]
+pub struct ApiTokenV1 {
+    person: crate::domain::PersonId,
+    name: String,
+    created_at: crate::domain::Timestamp,
+}
+
+impl ApiTokenV1 {
+    /// An older token keeps the access it had: every scope (its agent's
+    /// role still limits it), no expiry, any address.
+    pub fn upgrade(self) -> super::ApiToken {
+        super::ApiToken {
+            person: self.person,
+            name: self.name,
+            created_at: self.created_at,
+            scopes: crate::domain::access::Scope::ALL.to_vec(),
+            expires_at: None,
+            allowed_ips: Vec::new(),
+            last_used: None,
+        }
+    }
+}
+
 impl TicketV1 {
     pub fn upgrade(self) -> Ticket {
         Ticket {
@@ -107,6 +131,12 @@ pub fn run(db: &Database) -> Result<()> {
         Some(v) if v == SCHEMA_VERSION => {}
         None if fresh => {
             // A new data directory: nothing to migrate.
+        }
+        Some(7) => {
+            // Schema 8: API tokens gain scopes, expiry, an address allow-list
+            // and their last use (a new record version, read alongside the
+            // old); the audit log table (created below).
+            tracing::info!("migrating data directory from schema 7 to {SCHEMA_VERSION}");
         }
         Some(6) => {
             // Schema 7: mail details gain their authentication results (a new

@@ -35,7 +35,7 @@ pub use stats::{FileUse, TableUse};
 use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 
 pub use query::{AssigneeFilter, Sort, TicketQuery};
-pub use tokens::TOKEN_ID_LEN;
+pub use tokens::{TOKEN_ID_LEN, token_id};
 pub use workflow::Job;
 
 /// Counters and small settings: schema version, next ids, per-status counts.
@@ -100,7 +100,7 @@ pub(crate) const BLOB_CHUNK: usize = 64 * 1024;
 pub(crate) const BLOB_LZ4: u64 = 1 << 63;
 
 /// Current on-disk schema version. See `migrate`.
-pub const SCHEMA_VERSION: u64 = 7;
+pub const SCHEMA_VERSION: u64 = 8;
 
 /// Page cache when none is configured (see `server.cache_mib`).
 pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;
@@ -144,12 +144,20 @@ pub struct Session {
     pub last_seen: Timestamp,
 }
 
-/// An API bearer token (stored by hash).
+/// An API bearer token (stored by hash). Version 2 (schema 8) added the
+/// scopes, expiry, address allow-list and last use; older tokens read as
+/// holding every scope, without limits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiToken {
     pub person: PersonId,
     pub name: String,
     pub created_at: Timestamp,
+    pub scopes: Vec<crate::domain::access::Scope>,
+    pub expires_at: Option<Timestamp>,
+    /// CIDR ranges as given (checked when made); empty = any address.
+    pub allowed_ips: Vec<String>,
+    /// Last request made with it (written at most once a minute).
+    pub last_used: Option<Timestamp>,
 }
 
 /// A message accepted by the SMTP receiver (or `ingest`), waiting to be
@@ -409,6 +417,11 @@ macro_rules! shared_reads {
             Ok(paired(&self.tx.open_table(COLLABORATORS)?, ticket.0)?.into_iter().map(PersonId).collect())
         }
 
+        pub fn api_token(&self, token: &str) -> Result<Option<ApiToken>> {
+            let t = self.tx.open_table(API_TOKENS)?;
+            t.get(sha256_hex(token.as_bytes()).as_str())?.map(|v| codec::decode_api_token(v.value())).transpose()
+        }
+
         /// Notification kinds a person turned off.
         pub fn muted(&self, person: PersonId) -> Result<Vec<String>> {
             let person = person.0;
@@ -429,11 +442,6 @@ impl Read {
     pub fn session(&self, token: &str) -> Result<Option<Session>> {
         let t = self.tx.open_table(SESSIONS)?;
         t.get(sha256_hex(token.as_bytes()).as_str())?.map(|v| codec::decode(v.value(), "sessions")).transpose()
-    }
-
-    pub fn api_token(&self, token: &str) -> Result<Option<ApiToken>> {
-        let t = self.tx.open_table(API_TOKENS)?;
-        t.get(sha256_hex(token.as_bytes()).as_str())?.map(|v| codec::decode(v.value(), "api_tokens")).transpose()
     }
 
     /// People whose email starts with `q` or whose name or email contains it
@@ -693,7 +701,7 @@ impl Write {
     }
 
     pub fn put_api_token(&mut self, token: &str, t: &ApiToken) -> Result<()> {
-        self.tx.open_table(API_TOKENS)?.insert(sha256_hex(token.as_bytes()).as_str(), codec::encode(t).as_slice())?;
+        self.tx.open_table(API_TOKENS)?.insert(sha256_hex(token.as_bytes()).as_str(), codec::encode_api_token(t).as_slice())?;
         Ok(())
     }
 

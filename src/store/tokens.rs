@@ -9,6 +9,11 @@ use crate::domain::PersonId;
 /// Characters of the token hash that name a token.
 pub const TOKEN_ID_LEN: usize = 12;
 
+/// A token's id: the first `TOKEN_ID_LEN` hex digits of its hash.
+pub fn token_id(token: &str) -> String {
+    super::sha256_hex(token.as_bytes()).chars().take(TOKEN_ID_LEN).collect()
+}
+
 impl Read {
     /// Every API token: (id, token record), by id.
     pub fn api_tokens(&self) -> Result<Vec<(String, ApiToken)>> {
@@ -17,7 +22,7 @@ impl Read {
         for row in t.iter()? {
             let (k, v) = row?;
             let id: String = k.value().chars().take(TOKEN_ID_LEN).collect();
-            out.push((id, codec::decode(v.value(), "api_tokens")?));
+            out.push((id, codec::decode_api_token(v.value())?));
         }
         Ok(out)
     }
@@ -31,6 +36,15 @@ impl Write {
 
     /// Removes every API token of a person (password reset, deactivation).
     pub fn delete_api_tokens_of(&mut self, person: u64) -> Result<usize> {
-        self.remove_where(API_TOKENS, |_, v| Ok(codec::decode::<ApiToken>(v, "api_tokens")?.person == PersonId(person)))
+        self.remove_where(API_TOKENS, |_, v| Ok(codec::decode_api_token(v)?.person == PersonId(person)))
+    }
+
+    /// Records a token's last use.
+    pub fn touch_api_token(&mut self, token: &str, at: crate::domain::Timestamp) -> Result<()> {
+        if let Some(mut t) = self.api_token(token)? {
+            t.last_used = Some(at);
+            self.put_api_token(token, &t)?;
+        }
+        Ok(())
     }
 }

@@ -134,6 +134,10 @@ impl ErrorInfo {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match &self {
+            WebError::Desk(DeskError::RateLimited { retry_after_secs }) => Some(*retry_after_secs),
+            _ => None,
+        };
         let info = match self {
             WebError::Page(r) => return *r,
             WebError::Login { next } => {
@@ -151,6 +155,9 @@ impl IntoResponse for WebError {
         };
         let mut r = status.into_response();
         r.extensions_mut().insert(info);
+        if let Some(secs) = retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         r
     }
 }

@@ -10,6 +10,8 @@ use axum::http::request::Parts;
 
 use super::{AppState, WebError};
 use crate::desk::DeskError;
+use crate::desk::tokens::TokenCheck;
+use crate::domain::access::Scope;
 use crate::domain::{Person, TicketId};
 
 /// The logged-in agent.
@@ -78,9 +80,28 @@ impl FromRequestParts<AppState> for TicketPath {
     }
 }
 
-/// The agent behind `Authorization: Bearer …`; 401 otherwise.
+/// The agent behind `Authorization: Bearer …`, when the token admits this
+/// request: 401 for no or an unknown token, 403 for one that is expired,
+/// used from an address outside its allow-list or lacks the scope the route
+/// needs (`scope_for`), 429 with Retry-After past its rate.
 #[derive(Clone)]
 pub struct ApiUser(pub Person);
+
+/// The scope an API request needs: reading or changing tickets, reading
+/// people, or the admin's routes.
+pub fn scope_for(method: &axum::http::Method, path: &str) -> Scope {
+    let read = matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD);
+    let path = path.trim_start_matches("/api/v1");
+    if path.starts_with("/admin") {
+        Scope::Admin
+    } else if path.starts_with("/people") {
+        Scope::PeopleRead
+    } else if read {
+        Scope::TicketsRead
+    } else {
+        Scope::TicketsWrite
+    }
+}
 
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = WebError;
@@ -92,9 +113,32 @@ impl FromRequestParts<AppState> for ApiUser {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or(WebError::Unauthorized("missing bearer token"))?;
-        match st.desk.authenticate_token(token)? {
-            Some(p) => Ok(ApiUser(p)),
-            None => Err(WebError::Unauthorized("invalid or revoked token")),
+        let client = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map(|u| u.path().to_string())
+            .unwrap_or_else(|| parts.uri.path().to_string());
+        let need = scope_for(&parts.method, &path);
+        match st.desk.authenticate_token(token, client, need)? {
+            TokenCheck::Admitted { person, touch } => {
+                if touch {
+                    let (token, desk) = (token.to_string(), st.desk.clone());
+                    // Last use, written off the runtime; the request does not wait.
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(e) = desk.touch_api_token(&token) {
+                            tracing::warn!("could not record an API token's last use: {e}");
+                        }
+                    });
+                }
+                Ok(ApiUser(person))
+            }
+            TokenCheck::Unknown => Err(WebError::Unauthorized("invalid or revoked token")),
+            TokenCheck::Refused(r) => Err(DeskError::Forbidden(r.to_string()).into()),
         }
     }
 }

@@ -64,7 +64,7 @@ pub fn create_token(dir: &Path, email: &str) -> String {
 }
 
 pub fn create_token_with(dir: &Path, extra: &[&str], email: &str, name: &str) -> String {
-    open(dir, extra).create_api_token(email, name).expect("token create")
+    open(dir, extra).create_api_token(None, email, frontdesk::desk::tokens::TokenSpec::standard(name)).expect("token create")
 }
 
 /// The desk of a data dir, opened without serving it.

@@ -15,21 +15,28 @@ use frontdesk::desk::auth::NewAgent;
 use frontdesk::domain::{Person, Role, Timestamp};
 
 const HOUR_MS: i64 = 3_600_000;
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
-struct InProcess {
-    running: Running,
-    clock: ManualClock,
-    admin: Person,
-    base: String,
+/// A desk in this process on a ManualClock, with an admin ada@example.test.
+pub(crate) struct InProcess {
+    pub(crate) running: Running,
+    pub(crate) clock: ManualClock,
+    pub(crate) admin: Person,
+    pub(crate) base: String,
     _dir: tempfile::TempDir,
 }
 
 impl InProcess {
-    async fn start() -> InProcess {
+    pub(crate) async fn start() -> InProcess {
+        Self::start_with("").await
+    }
+
+    /// With more config (TOML) after the test mailbox.
+    pub(crate) async fn start_with(extra_config: &str) -> InProcess {
         let dir = tempfile::tempdir().expect("temp dir");
         // A mailbox, so replies are queued (sending is off: they wait in the outbox).
-        let mut cfg = Config::parse("[[mailbox]]\naddress = \"support@example.test\"\n", "test config").expect("config");
+        let text = format!("[[mailbox]]\naddress = \"support@example.test\"\n{extra_config}");
+        let mut cfg = Config::parse(&text, "test config").expect("config");
         cfg.server.data_dir = dir.path().to_path_buf();
         cfg.server.http = "127.0.0.1:0".into();
         cfg.smtp.listen = "127.0.0.1:0".into();

@@ -1,6 +1,8 @@
 //! Admin pages: add, edit, deactivate and reset agents. Agents who are not
 //! admins get a 404 here (they may not see these pages), enforced in `desk`.
 
+mod tokens;
+
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -10,7 +12,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::desk::DeskError;
-use crate::desk::auth::{MIN_PASSWORD_CHARS, NewAgent};
+use crate::desk::auth::NewAgent;
 use crate::domain::{Person, PersonId, Role};
 use crate::web::pages::{frame, to};
 use crate::web::ui::{self, Frame, csrf_field, page};
@@ -24,11 +26,11 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/agents/{id}/edit", post(edit_agent))
         .route("/settings", get(settings_page).post(save_settings))
         .route("/settings/canned", post(save_canned))
-        .route("/settings/tokens/{id}/revoke", post(revoke_token))
         .route("/admin/outbox", get(outbox_page))
         .route("/admin/outbox/test", post(outbox_test))
         .route("/admin/outbox/{id}/retry", post(outbox_retry))
         .route("/admin/outbox/{id}/discard", post(outbox_discard))
+        .merge(tokens::routes())
 }
 
 #[derive(Deserialize, Default)]
@@ -38,6 +40,7 @@ pub struct DoneQuery {
 }
 
 fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, String)>) -> Markup {
+    let min_chars = st.desk.config.security.password_min_chars;
     let depts = &st.desk.config.desk.departments;
     html! {
         div.narrow-page.wide-ok {
@@ -66,7 +69,7 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
                                         }
                                         form method="post" action=(format!("/admin/agents/{}/password", p.id)) {
                                             (csrf_field(&a.csrf))
-                                            label { "New password" input type="password" name="password" minlength=(MIN_PASSWORD_CHARS) required autocomplete="new-password"; }
+                                            label { "New password" input type="password" name="password" minlength=(min_chars) required autocomplete="new-password"; }
                                             button type="submit" { "Reset password" }
                                         }
                                         form method="post" action=(format!("/admin/agents/{}/edit", p.id)) {
@@ -98,7 +101,7 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
                 }
                 div.row {
                     label { "Role" select name="role" { option value="agent" { "Agent" } option value="admin" { "Admin" } } }
-                    label { "Initial password" input type="password" name="password" minlength=(MIN_PASSWORD_CHARS) required autocomplete="new-password"; }
+                    label { "Initial password" input type="password" name="password" minlength=(min_chars) required autocomplete="new-password"; }
                 }
                 @if depts.len() > 1 {
                     fieldset { legend { "Departments (none = all)" }
@@ -327,6 +330,7 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
         Ok(m) => m,
         Err(e) => return Err(e.into()),
     };
+    // Only their own tokens, even for an admin (who has the Tokens page).
     let me_only = crate::domain::Person { role: crate::domain::Role::Agent, ..a.person.clone() };
     let tokens = match st.desk.api_tokens(Some(&me_only)) {
         Ok(t) => t,
@@ -364,18 +368,7 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
                 label { "Text" textarea name="text" rows="4" required {} }
                 div.actions { button type="submit" { "Add canned response" } }
             }
-            h2 #tokens { "My API tokens" }
-            p.muted { "Tokens an admin created for you with " code { "frontdesk token create" } ". A password reset or deactivation revokes them all." }
-            @if tokens.is_empty() { p.muted { "None." } }
-            @for (id, _, name, created) in &tokens {
-                div.card.canned-item {
-                    strong { (name) } " " span.muted { code { (id) } " · created " (created.short()) }
-                    form.inline method="post" action=(format!("/settings/tokens/{id}/revoke")) {
-                        (csrf_field(&a.csrf))
-                        button.linkish type="submit" { "Revoke" }
-                    }
-                }
-            }
+            (tokens::own_section(&a.person, &tokens, &a.csrf))
         }
     };
     let f = Frame {
@@ -394,15 +387,6 @@ pub struct CannedForm {
     title: String,
     text: String,
     delete: String,
-}
-
-/// Revokes one of the agent's own API tokens.
-pub async fn revoke_token(State(st): State<AppState>, a: Agent, axum::extract::Path(id): axum::extract::Path<String>) -> WebResult {
-    let me_only = crate::domain::Person { role: crate::domain::Role::Agent, ..a.person.clone() };
-    match super::blocking(&st.desk, move |d| d.revoke_api_token(Some(&me_only), &id)).await {
-        Ok(()) => Ok(to("/settings?done=revoked#tokens")),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// Adds or deletes one of the agent's own canned responses.

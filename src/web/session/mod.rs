@@ -146,7 +146,7 @@ fn setup_form(st: &AppState, pre: &str, f: &SetupForm, error: Option<&str>) -> M
                         input type="hidden" name="token" value=(f.token);
                         label { "Name" input type="text" name="name" value=(f.name) required autofocus; }
                         label { "Email" input type="email" name="email" value=(f.email) required autocomplete="username"; }
-                        label { "Password (at least " (crate::desk::auth::MIN_PASSWORD_CHARS) " characters)"
+                        label { "Password (at least " (st.desk.config.security.password_min_chars) " characters)"
                             input type="password" name="password" required autocomplete="new-password"; }
                         button.primary type="submit" { "Create admin and log in" }
                     }
