@@ -171,17 +171,27 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
     if let Err(e) = desk.resume_jobs() {
         tracing::error!("cannot resume bulk jobs: {e}");
     }
-    // Trash is purged once at start and then every hour.
+    // Trash is purged, and the audit log pruned, once at start and then every hour.
     let purger = desk.clone();
     desk.jobs.task("trash-purge", move || {
         let purger = purger.clone();
         async move {
             while !purger.jobs.stopping() {
                 let d = purger.clone();
-                match tokio::task::spawn_blocking(move || d.purge_trash()).await {
-                    Ok(Ok(n)) if n > 0 => tracing::info!("purged {n} tickets from Trash"),
-                    Ok(Err(e)) => tracing::error!("purging Trash failed: {e}"),
-                    _ => {}
+                match tokio::task::spawn_blocking(move || (d.purge_trash(), d.prune_audit())).await {
+                    Ok((trash, audit)) => {
+                        match trash {
+                            Ok(n) if n > 0 => tracing::info!("purged {n} tickets from Trash"),
+                            Err(e) => tracing::error!("purging Trash failed: {e}"),
+                            _ => {}
+                        }
+                        match audit {
+                            Ok(n) if n > 0 => tracing::info!("dropped {n} audit log entries older than audit.keep_days"),
+                            Err(e) => tracing::error!("pruning the audit log failed: {e}"),
+                            _ => {}
+                        }
+                    }
+                    Err(e) => tracing::error!("the hourly housekeeping task failed: {e}"),
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}

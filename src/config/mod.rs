@@ -32,6 +32,7 @@ pub struct Config {
     pub dns: DnsConfig,
     pub mail_auth: MailAuthConfig,
     pub rspamd: RspamdConfig,
+    pub audit: AuditConfig,
     pub acme: AcmeConfig,
     /// `[[mailbox]]`: the support addresses the desk accepts mail for.
     pub mailbox: Vec<MailboxConfig>,
@@ -199,6 +200,7 @@ impl Config {
         example_section::<DnsConfig>(&mut out);
         example_section::<MailAuthConfig>(&mut out);
         example_section::<RspamdConfig>(&mut out);
+        example_section::<AuditConfig>(&mut out);
         example_section::<AcmeConfig>(&mut out);
         out.push_str(CannedConfig::EXAMPLE);
         out.push('\n');
@@ -221,6 +223,7 @@ impl Config {
         one(&self.dns)?;
         one(&self.mail_auth)?;
         one(&self.rspamd)?;
+        one(&self.audit)?;
         one(&self.acme)
     }
 
@@ -408,6 +411,7 @@ mod tests {
             DnsConfig::KEYS,
             MailAuthConfig::KEYS,
             RspamdConfig::KEYS,
+            AuditConfig::KEYS,
             AcmeConfig::KEYS,
         ] {
             assert!(keys.iter().all(|k| !k.doc.trim().is_empty()));

@@ -446,6 +446,15 @@ section! {
 }
 
 section! {
+    /// The audit log of admin and security events (Audit log page, admins only).
+    AuditConfig "audit" {
+        /// Days the audit log keeps its entries (logins, agent and token
+        /// changes, exports, purges); older ones are dropped each hour.
+        keep_days: u32 = 730, in 30..=36500;
+    }
+}
+
+section! {
     /// Certificates for HTTPS from an ACME CA (RFC 8555), e.g. Let's Encrypt:
     /// issued on first start, renewed before expiry, kept in <data_dir>/acme.
     /// Until the first one arrives (and whenever the CA fails) the desk serves

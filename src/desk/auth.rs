@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 
+use super::audit::Actor;
 use super::{Desk, DeskError, Result, invalid};
+use crate::domain::audit::AuditEvent;
 use crate::domain::people::normalize_email;
 use crate::domain::{Person, PersonId, Role};
 use crate::store::Session;
@@ -306,10 +308,21 @@ impl Desk {
                 // while the password is at hand, in the session's commit.
                 let params = argon2_params(&self.config.security)?;
                 let rehash = if needs_rehash(&p.password_hash, &params) { Some(hash_password_with(password, params)?) } else { None };
-                let token = self.open_session_with(p.id, rehash)?;
+                let token = self.open_session_with(&p, rehash, client)?;
                 Ok((token, p))
             }
-            _ => Err(DeskError::BadCredentials),
+            other => {
+                let reason = match other {
+                    None => "unknown account",
+                    Some(p) if !p.is_staff() => "not an active agent",
+                    Some(_) => "wrong password",
+                };
+                let event = AuditEvent::LoginFailed { email: email.chars().take(254).collect(), reason: reason.into() };
+                if let Err(e) = self.record_audit(Actor::System, client, event) {
+                    tracing::warn!("could not record a failed login in the audit log: {e}");
+                }
+                Err(DeskError::BadCredentials)
+            }
         }
     }
 
@@ -337,24 +350,25 @@ impl Desk {
     }
 
     /// Creates a session for a person; returns the cookie token.
-    pub fn open_session(&self, person: PersonId) -> Result<String> {
-        self.open_session_with(person, None)
+    pub fn open_session(&self, person: &Person, client: &str) -> Result<String> {
+        self.open_session_with(person, None, client)
     }
 
-    /// Opens a session, storing a new password hash in the same commit.
-    fn open_session_with(&self, person: PersonId, new_hash: Option<String>) -> Result<String> {
+    /// Opens a session, logged in the audit log with the client's address,
+    /// storing a new password hash in the same commit.
+    fn open_session_with(&self, person: &Person, new_hash: Option<String>, client: &str) -> Result<String> {
         let token = random_token()?;
         let now = self.now();
-        let s = Session { person, csrf: random_token()?, created_at: now, last_seen: now };
+        let s = Session { person: person.id, csrf: random_token()?, created_at: now, last_seen: now };
         self.store.write(|w| {
             w.put_session(&token, &s)?;
             if let Some(hash) = new_hash
-                && let Some(mut p) = w.person(person)?
+                && let Some(mut p) = w.person(person.id)?
             {
                 p.password_hash = hash;
                 w.put_person(&p)?;
             }
-            Ok::<_, DeskError>(())
+            super::audit::append(w, now, Actor::Agent(person), client, AuditEvent::LoginSucceeded)
         })?;
         Ok(token)
     }
@@ -419,14 +433,30 @@ impl Desk {
         Ok(Some((p, s)))
     }
 
-    pub fn logout(&self, token: &str) -> Result<()> {
-        self.store.write(|w| w.delete_session(token).map_err(DeskError::from))
+    pub fn logout(&self, token: &str, client: &str) -> Result<()> {
+        let now = self.now();
+        self.store.write(|w| {
+            let who = match w.session(token)? {
+                Some(s) => w.person(s.person)?,
+                None => None,
+            };
+            w.delete_session(token)?;
+            match who {
+                Some(p) => super::audit::append(w, now, Actor::Agent(&p), client, AuditEvent::Logout),
+                None => Ok(()),
+            }
+        })
     }
 
     /// Adds an agent or admin. `actor` is `None` only for the CLI (the machine's
     /// operator); otherwise it must be an admin.
     pub fn add_agent(&self, actor: Option<&Person>, new: NewAgent) -> Result<Person> {
-        if let Some(a) = actor
+        self.add_agent_as(Actor::of(actor), "", new)
+    }
+
+    /// `add_agent` on behalf of `who` (the audit log says who), from `ip`.
+    pub fn add_agent_as(&self, who: Actor<'_>, ip: &str, new: NewAgent) -> Result<Person> {
+        if let Actor::Agent(a) = who
             && !a.is_admin()
         {
             return Err(DeskError::NotFound);
@@ -468,18 +498,23 @@ impl Desk {
             p.active = true;
             p.departments = departments;
             w.put_person(&p)?;
+            super::audit::append(w, now, who, ip, AuditEvent::AgentAdded { email: p.email.clone(), role: p.role.key().into() })?;
             Ok(p)
         })
     }
 
-    fn admin_edit(&self, actor: &Person, id: u64, f: impl FnOnce(&mut Person) -> Result<()>) -> Result<Person> {
+    /// Changes an agent as an admin; `f` changes the record and says what
+    /// it did, for the audit log (same commit).
+    fn admin_edit(&self, actor: &Person, id: u64, f: impl FnOnce(&mut Person) -> Result<AuditEvent>) -> Result<Person> {
         if !actor.is_admin() {
             return Err(DeskError::NotFound);
         }
+        let now = self.now();
         self.store.write(|w| {
             let mut p = w.person(PersonId(id))?.filter(|p| p.role.is_staff()).ok_or(DeskError::NotFound)?;
-            f(&mut p)?;
+            let event = f(&mut p)?;
             w.put_person(&p)?;
+            super::audit::append(w, now, Actor::Agent(actor), "", event)?;
             if !p.active {
                 w.delete_sessions_of(p.id)?;
             }
@@ -495,7 +530,8 @@ impl Desk {
         }
         let p = self.admin_edit(actor, id.0, |p| {
             p.active = active;
-            Ok(())
+            let email = p.email.clone();
+            Ok(if active { AuditEvent::AgentReactivated { email } } else { AuditEvent::AgentDeactivated { email } })
         })?;
         if !active {
             self.store.write(|w| w.delete_api_tokens_of(id.0).map_err(DeskError::from))?;
@@ -510,7 +546,7 @@ impl Desk {
         let hash = self.hash_password(password)?;
         let p = self.admin_edit(actor, id.0, |p| {
             p.password_hash = hash;
-            Ok(())
+            Ok(AuditEvent::PasswordReset { email: p.email.clone() })
         })?;
         // A new password ends every way in the old one opened: sessions and API tokens.
         self.store.write(|w| {
@@ -534,9 +570,14 @@ impl Desk {
             depts.push(self.check_department(d)?);
         }
         self.admin_edit(actor, id.0, |p| {
+            let describe = |p: &Person| {
+                let depts = if p.departments.is_empty() { "all departments".to_string() } else { p.departments.join(", ") };
+                format!("{} of {depts}", p.role.key())
+            };
+            let from = describe(p);
             p.role = role;
             p.departments = depts;
-            Ok(())
+            Ok(AuditEvent::AgentChanged { email: p.email.clone(), from, to: describe(p) })
         })
     }
 

@@ -6,8 +6,10 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use super::audit::Actor;
 use super::{Desk, DeskError, Result, invalid};
 use crate::domain::access::{self, Refusal, Scope};
+use crate::domain::audit::AuditEvent;
 use crate::domain::net::Cidr;
 use crate::domain::people::normalize_email;
 use crate::domain::{Person, Timestamp};
@@ -153,6 +155,13 @@ impl Desk {
                 last_used: None,
             };
             w.put_api_token(&token, &record)?;
+            let event = AuditEvent::TokenCreated {
+                id: crate::store::token_id(&token),
+                owner: p.email.clone(),
+                name: record.name.clone(),
+                scopes: record.scopes.iter().map(|s| s.key().to_string()).collect(),
+            };
+            super::audit::append(w, now, Actor::of(actor), "", event)?;
             Ok(token.clone())
         })
     }
@@ -180,11 +189,14 @@ impl Desk {
         if id.len() != crate::store::TOKEN_ID_LEN || !id.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(invalid("token", format!("{id:?} is not a token id (12 hex digits, as `token list` shows)")));
         }
-        let mine = self.api_tokens(actor)?.into_iter().any(|t| t.id == id);
-        if !mine {
+        let Some(owner) = self.api_tokens(actor)?.into_iter().find(|t| t.id == id).map(|t| t.email) else {
             return Err(DeskError::NotFound);
-        }
-        self.store.write(|w| w.delete_api_token(&id).map_err(DeskError::from))?;
+        };
+        let now = self.now();
+        self.store.write(|w| {
+            w.delete_api_token(&id)?;
+            super::audit::append(w, now, Actor::of(actor), "", AuditEvent::TokenRevoked { id: id.clone(), owner })
+        })?;
         Ok(())
     }
 

@@ -381,10 +381,15 @@ impl Desk {
         let due: Vec<u64> = self.store.read()?.trash(10_000)?.into_iter().filter(|(_, at)| at.0 <= cutoff).map(|(id, _)| id).collect();
         let mut n = 0;
         for chunk in due.chunks(JOB_CHUNK) {
+            let now = self.now();
             n += self.store.write(|w| {
                 let mut n = 0;
                 for &id in chunk {
                     n += usize::from(w.purge_ticket(id)?);
+                }
+                if n > 0 {
+                    let event = crate::domain::audit::AuditEvent::TrashPurged { tickets: n as u64 };
+                    super::audit::append(w, now, super::audit::Actor::System, "", event)?;
                 }
                 Ok::<_, DeskError>(n)
             })?;

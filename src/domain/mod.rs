@@ -9,6 +9,7 @@
 //! where the business rules live and where they are unit-tested exhaustively.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod dsn;
 pub mod ids;

@@ -6,6 +6,7 @@
 //! versioned codec in `codec`; `migrate` brings older data directories up to date.
 
 mod allowed;
+mod audit;
 mod blobs;
 mod bounces;
 pub mod codec;
@@ -417,6 +418,11 @@ macro_rules! shared_reads {
             Ok(paired(&self.tx.open_table(COLLABORATORS)?, ticket.0)?.into_iter().map(PersonId).collect())
         }
 
+        pub fn session(&self, token: &str) -> Result<Option<Session>> {
+            let t = self.tx.open_table(SESSIONS)?;
+            t.get(sha256_hex(token.as_bytes()).as_str())?.map(|v| codec::decode(v.value(), "sessions")).transpose()
+        }
+
         pub fn api_token(&self, token: &str) -> Result<Option<ApiToken>> {
             let t = self.tx.open_table(API_TOKENS)?;
             t.get(sha256_hex(token.as_bytes()).as_str())?.map(|v| codec::decode_api_token(v.value())).transpose()
@@ -438,11 +444,6 @@ pub struct Read {
 
 impl Read {
     shared_reads!();
-
-    pub fn session(&self, token: &str) -> Result<Option<Session>> {
-        let t = self.tx.open_table(SESSIONS)?;
-        t.get(sha256_hex(token.as_bytes()).as_str())?.map(|v| codec::decode(v.value(), "sessions")).transpose()
-    }
 
     /// People whose email starts with `q` or whose name or email contains it
     /// (case-insensitive), at most `max`, by email.

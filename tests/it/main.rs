@@ -9,6 +9,7 @@ mod common;
 
 mod access;
 mod api;
+mod audit;
 mod bounces;
 mod corpus;
 mod hardening;

@@ -410,7 +410,8 @@ async fn agents_choose_their_own_notifications() {
     let d = MailDesk::start_with_config(&config(&cap.addr, "notify_ack = false\n"));
     let mut bob = Browser::logged_in(&d.server.base, "agent@example.test", "bob's long password").await;
     let page = bob.get("/settings").await;
-    let notices_on = |body: &str| body.split("name=\"on\"").skip(1).filter(|rest| rest.split('>').next().unwrap_or("").contains("checked")).count();
+    let notices_on =
+        |body: &str| body.split("name=\"on\"").skip(1).filter(|rest| rest.split('>').next().unwrap_or("").contains("checked")).count();
     assert_eq!(notices_on(&page.body), 4, "all on by default");
     // Bob keeps only "assigned to me".
     let r = bob.post("/settings", &[("on", "assigned")]).await;

@@ -1,6 +1,7 @@
 //! Admin pages: add, edit, deactivate and reset agents. Agents who are not
 //! admins get a 404 here (they may not see these pages), enforced in `desk`.
 
+pub mod audit;
 mod tokens;
 
 use axum::Form;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/outbox/{id}/retry", post(outbox_retry))
         .route("/admin/outbox/{id}/discard", post(outbox_discard))
         .merge(tokens::routes())
+        .merge(audit::routes())
 }
 
 #[derive(Deserialize, Default)]
@@ -44,6 +46,7 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
     let depts = &st.desk.config.desk.departments;
     html! {
         div.narrow-page.wide-ok {
+            (audit::admin_nav("/admin/agents"))
             h1 { "Agents" }
             @if let Some((k, m)) = &flash { (ui::notice(k, m)) }
             table.tickets.agents {

@@ -113,6 +113,7 @@ async fn all_page(State(st): State<AppState>, Admin(a): Admin) -> WebResult {
     let tokens = st.desk.api_tokens(Some(&a.person))?;
     let body = html! {
         div.narrow-page.wide-ok {
+            (super::audit::admin_nav("/admin/tokens"))
             h1 { "API tokens" }
             p.muted { "Every agent's tokens. Agents make their own under My settings; " code { "frontdesk token create" } " makes them from the command line." }
             @if tokens.is_empty() { p.muted { "None." } }

@@ -2,6 +2,8 @@
 //! `desk`); errors are `WebError`s, drawn as JSON `{"error": "...", "field": "..."}`
 //! with a 4xx code by `web::error`.
 
+mod people;
+
 use std::collections::HashMap;
 
 use axum::Router;
@@ -23,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets", get(list).post(create))
         .route("/tickets/{reference}", get(show).patch(patch))
         .route("/tickets/{reference}/entries", axum::routing::post(add_entry))
+        .merge(people::routes())
 }
 
 fn person_json(p: Option<&Person>) -> Value {

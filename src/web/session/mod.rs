@@ -111,9 +111,9 @@ pub async fn login_submit(State(st): State<AppState>, ConnectInfo(addr): Connect
     }
 }
 
-pub async fn logout(State(st): State<AppState>, agent: Option<Agent>) -> Response {
+pub async fn logout(State(st): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, agent: Option<Agent>) -> Response {
     if let Some(a) = agent
-        && let Err(e) = blocking(&st.desk, move |d| d.logout(&a.token)).await
+        && let Err(e) = blocking(&st.desk, move |d| d.logout(&a.token, &addr.ip().to_string())).await
     {
         return WebError::from(e).into_response();
     }
@@ -173,7 +173,12 @@ pub async fn setup_page(State(st): State<AppState>, headers: HeaderMap, Query(f)
     ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], setup_form(&st, &pre, &f, None)).into_response()
 }
 
-pub async fn setup_submit(State(st): State<AppState>, headers: HeaderMap, Form(f): Form<SetupForm>) -> Response {
+pub async fn setup_submit(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<SetupForm>,
+) -> Response {
     match setup_allowed(&st, &f.token) {
         Ok(true) => {}
         Ok(false) => return WebError::from(DeskError::NotFound).into_response(),
@@ -188,7 +193,11 @@ pub async fn setup_submit(State(st): State<AppState>, headers: HeaderMap, Form(f
         departments: Vec::new(),
     };
     let desk = st.desk.clone();
-    let created = tokio::task::spawn_blocking(move || desk.add_agent(None, new).and_then(|p| desk.open_session(p.id))).await;
+    let ip = addr.ip().to_string();
+    let created = tokio::task::spawn_blocking(move || {
+        desk.add_agent_as(crate::desk::audit::Actor::SetupLink, &ip, new).and_then(|p| desk.open_session(&p, &ip))
+    })
+    .await;
     match created {
         Ok(Ok(token)) => {
             let max_age = st.desk.config.security.session_idle_hours as i64 * 3600;

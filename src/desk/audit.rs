@@ -1,0 +1,74 @@
+//! The audit log from the desk's side: who did what, appended in the same
+//! transaction as the change it records (a failed login, which changes
+//! nothing, commits its entry alone); read by admins only, with filters;
+//! dropped after `audit.keep_days`. Nothing edits or deletes an entry.
+
+use super::{Desk, DeskError, Result};
+use crate::domain::audit::{AuditEntry, AuditEvent, AuditFilter};
+use crate::domain::{Person, Timestamp};
+use crate::store::Write;
+
+/// Who acted.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    Agent(&'a Person),
+    /// The machine's operator (`frontdesk user add`, `token create`, …).
+    CommandLine,
+    /// The desk's own time rules (Trash purge, the log's own pruning).
+    System,
+    /// The first-run link that creates the first admin.
+    SetupLink,
+}
+
+impl<'a> Actor<'a> {
+    /// An agent, or the command line where there is none (`actor` None).
+    pub fn of(actor: Option<&'a Person>) -> Actor<'a> {
+        actor.map_or(Actor::CommandLine, Actor::Agent)
+    }
+}
+
+/// Entries dropped per transaction when the log is pruned.
+const PRUNE_BATCH: usize = 5_000;
+
+/// Appends an entry inside a write transaction.
+pub(crate) fn append(w: &mut Write, at: Timestamp, who: Actor<'_>, ip: &str, event: AuditEvent) -> Result<()> {
+    let (actor, actor_label) = match who {
+        Actor::Agent(p) => (Some(p.id), p.email.clone()),
+        Actor::CommandLine => (None, "command line".to_string()),
+        Actor::System => (None, "system".to_string()),
+        Actor::SetupLink => (None, "setup link".to_string()),
+    };
+    w.append_audit(&AuditEntry { at, actor, actor_label, ip: ip.to_string(), event })?;
+    Ok(())
+}
+
+impl Desk {
+    /// Records an event in a commit of its own (events that change nothing
+    /// else: a failed login, an export).
+    pub fn record_audit(&self, who: Actor<'_>, ip: &str, event: AuditEvent) -> Result<()> {
+        let now = self.now();
+        self.store.write(|w| append(w, now, who, ip, event))
+    }
+
+    /// Entries for an admin: up to `limit` matching `filter`, newest first,
+    /// older than the id `before`. Anyone else: not found.
+    pub fn audit_log(&self, actor: &Person, filter: &AuditFilter, before: Option<u64>, limit: usize) -> Result<Vec<(u64, AuditEntry)>> {
+        if !actor.is_admin() {
+            return Err(DeskError::NotFound);
+        }
+        Ok(self.store.read()?.audit_entries(filter, before, limit)?)
+    }
+
+    /// Drops entries older than `audit.keep_days`; how many.
+    pub fn prune_audit(&self) -> Result<usize> {
+        let cutoff = Timestamp(self.now().0 - i64::from(self.config.audit.keep_days) * 86_400_000);
+        let mut total = 0;
+        loop {
+            let n = self.store.write(|w| w.drop_audit_before(cutoff, PRUNE_BATCH).map_err(DeskError::from))?;
+            total += n;
+            if n < PRUNE_BATCH {
+                return Ok(total);
+            }
+        }
+    }
+}
