@@ -262,3 +262,25 @@ async fn https_with_the_printed_fingerprint_in_chromium() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && stdout.contains("OK TLS"), "https.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Two-factor login in Chromium: enrol from the settings page, keep the
+/// recovery codes, log out, log in with the password and a TOTP code.
+#[tokio::test]
+async fn two_factor_enrolment_and_login_in_chromium() {
+    let Some((here, script_dir, chromium)) = browser() else { return };
+    let (_dir, s) = desk_with_admin();
+    let shots = here.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .current_dir(&script_dir)
+        .arg("twofactor.mjs")
+        .arg(&s.base)
+        .arg(ADMIN_EMAIL)
+        .arg(ADMIN_PASSWORD)
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("OK"), "twofactor.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+}

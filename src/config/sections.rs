@@ -18,6 +18,29 @@ pub enum SecureCookies {
     Never,
 }
 
+/// `security.require_2fa`: who must have a second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TwoFactorRule {
+    /// Agents choose.
+    Off,
+    /// Admins must enrol before they can work.
+    Admins,
+    /// Every agent must enrol before they can work.
+    All,
+}
+
+impl TwoFactorRule {
+    /// Whether `is_admin`'s agent must have a second factor.
+    pub fn requires(self, is_admin: bool) -> bool {
+        match self {
+            TwoFactorRule::Off => false,
+            TwoFactorRule::Admins => is_admin,
+            TwoFactorRule::All => true,
+        }
+    }
+}
+
 /// `acme.challenge`: how the ACME server checks that we hold the host name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AcmeChallenge {
@@ -189,6 +212,15 @@ section! {
         argon2_iterations: u32 = 2, in 1..=10;
         /// argon2id lanes.
         argon2_parallelism: u32 = 1, in 1..=8;
+        /// Who must use a second factor (TOTP app, recovery codes): "off",
+        /// "admins" or "all". An agent without one is sent to enrol at login.
+        require_2fa: TwoFactorRule = TwoFactorRule::Off;
+        /// Offer a one-time code by mail as the second factor (needs a
+        /// [[mailbox]] and outgoing mail).
+        email_codes: bool = false;
+        /// "Remember this browser" skips the second factor for this many days
+        /// (0: never remember).
+        remember_browser_days: u32 = 30, in 0..=365;
         /// Requests each API token may make per minute (a burst of this many,
         /// refilled evenly); more get 429 with Retry-After.
         api_rate_per_minute: u32 = 600, in 1..=1000000;

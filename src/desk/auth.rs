@@ -39,14 +39,14 @@ pub struct LoginLimiter {
 }
 
 impl LoginLimiter {
-    fn recent(&mut self, key: &str, now: i64, window_ms: i64) -> &mut Vec<i64> {
+    pub(super) fn recent(&mut self, key: &str, now: i64, window_ms: i64) -> &mut Vec<i64> {
         let v = self.failures.entry(key.to_string()).or_default();
         v.retain(|t| now - *t < window_ms);
         v
     }
 
     /// Seconds until `key` may try again, if it is over `limit`.
-    fn blocked(&mut self, key: &str, limit: u32, now: i64, window_ms: i64) -> Option<u64> {
+    pub(super) fn blocked(&mut self, key: &str, limit: u32, now: i64, window_ms: i64) -> Option<u64> {
         let v = self.recent(key, now, window_ms);
         if v.len() as u32 >= limit {
             let oldest = v.iter().min().copied().unwrap_or(now);
@@ -56,7 +56,7 @@ impl LoginLimiter {
         }
     }
 
-    fn fail(&mut self, key: &str, now: i64) {
+    pub(super) fn fail(&mut self, key: &str, now: i64) {
         self.failures.entry(key.to_string()).or_default().push(now);
         if self.failures.len() > 100_000 {
             // Bounded memory under a spray of addresses: forget the oldest half.
@@ -69,12 +69,12 @@ impl LoginLimiter {
         }
     }
 
-    fn clear(&mut self, key: &str) {
+    pub(super) fn clear(&mut self, key: &str) {
         self.failures.remove(key);
     }
 
     /// Takes back one attempt recorded at `at` (it was the right password).
-    fn forget(&mut self, key: &str, at: i64) {
+    pub(super) fn forget(&mut self, key: &str, at: i64) {
         if let Some(v) = self.failures.get_mut(key)
             && let Some(i) = v.iter().rposition(|t| *t == at)
         {
@@ -178,6 +178,15 @@ fn verify_password_in(blocks: &mut Vec<argon2::Block>, hash: &str, password: &st
 /// email and a wrong password take the same time.
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
+/// What a right password leads to.
+#[derive(Debug)]
+pub enum LoginStep {
+    /// Logged in: the session's token.
+    Session { token: String, person: Person },
+    /// The second factor is due: the pending login's token (`second_factor`).
+    SecondFactor { pending: String, person: Person },
+}
+
 /// A new agent or admin.
 pub struct NewAgent {
     pub email: String,
@@ -258,7 +267,7 @@ impl Desk {
     /// second doubt). Each attempt is recorded *before* the password is
     /// checked, so concurrent guesses all count, and at most
     /// `ARGON2_CONCURRENCY` checks run at once (argon2 takes ~19 MiB each).
-    pub fn login(&self, email: &str, password: &str, client: &str) -> Result<(String, Person)> {
+    pub fn login(&self, email: &str, password: &str, client: &str, trusted_browser: Option<&str>) -> Result<LoginStep> {
         let now = self.now().0;
         let sec = &self.config.security;
         let window = sec.login_window_secs as i64 * 1000;
@@ -308,8 +317,21 @@ impl Desk {
                 // while the password is at hand, in the session's commit.
                 let params = argon2_params(&self.config.security)?;
                 let rehash = if needs_rehash(&p.password_hash, &params) { Some(hash_password_with(password, params)?) } else { None };
+                if self.second_factor_due(&p, trusted_browser)? {
+                    if let Some(hash) = rehash {
+                        self.store.write(|w| {
+                            if let Some(mut q) = w.person(p.id)? {
+                                q.password_hash = hash;
+                                w.put_person(&q)?;
+                            }
+                            Ok::<_, DeskError>(())
+                        })?;
+                    }
+                    let pending = self.start_second_factor(&p, client)?;
+                    return Ok(LoginStep::SecondFactor { pending, person: p });
+                }
                 let token = self.open_session_with(&p, rehash, client)?;
-                Ok((token, p))
+                Ok(LoginStep::Session { token, person: p })
             }
             other => {
                 let reason = match other {
@@ -324,6 +346,13 @@ impl Desk {
                 Err(DeskError::BadCredentials)
             }
         }
+    }
+
+    /// Whether `password` is `person`'s (throttled like a login from `client`).
+    pub(super) fn check_own_password(&self, person: &Person, password: &str) -> Result<bool> {
+        let hash = self.store.read()?.person(person.id)?.map(|p| p.password_hash).unwrap_or_default();
+        let mut slot = self.argon2_slot()?;
+        Ok(verify_password_in(&mut slot.blocks, &hash, password))
     }
 
     /// Waits for one of the `ARGON2_CONCURRENCY` password-check slots (at most
@@ -356,7 +385,7 @@ impl Desk {
 
     /// Opens a session, logged in the audit log with the client's address,
     /// storing a new password hash in the same commit.
-    fn open_session_with(&self, person: &Person, new_hash: Option<String>, client: &str) -> Result<String> {
+    pub(super) fn open_session_with(&self, person: &Person, new_hash: Option<String>, client: &str) -> Result<String> {
         let token = random_token()?;
         let now = self.now();
         let s = Session { person: person.id, csrf: random_token()?, created_at: now, last_seen: now };

@@ -21,6 +21,7 @@ pub mod print;
 pub mod templates;
 pub mod tokens;
 pub mod trust;
+pub mod twofactor;
 pub mod walls;
 pub mod workflow;
 
@@ -143,6 +144,8 @@ pub struct Desk {
     limiter: Mutex<auth::LoginLimiter>,
     /// Requests left per API token (`security.api_rate_per_minute`).
     api_rates: Mutex<tokens::ApiRates>,
+    /// Logins waiting for their second factor.
+    pending_logins: Mutex<twofactor::PendingLogins>,
     /// Password checks running now (see `auth::ARGON2_CONCURRENCY`).
     argon2_slots: (Mutex<auth::Argon2Pool>, std::sync::Condvar),
     key_cache: std::sync::OnceLock<Vec<u8>>,
@@ -179,6 +182,7 @@ impl Desk {
             templates,
             limiter: Mutex::new(auth::LoginLimiter::default()),
             api_rates: Mutex::new(tokens::ApiRates::default()),
+            pending_logins: Mutex::new(twofactor::PendingLogins::default()),
             argon2_slots: (Mutex::new(auth::Argon2Pool::default()), std::sync::Condvar::new()),
             key_cache: std::sync::OnceLock::new(),
             search: std::sync::OnceLock::new(),

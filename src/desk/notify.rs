@@ -10,9 +10,6 @@ use super::{Desk, Result};
 use crate::domain::{EntryKind, MailKind, NoticeKind, Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 use crate::store::{OutMail, Write};
 
-/// Notices of one kind to one address at most once in this long (10 minutes).
-const NOTICE_WINDOW_MS: i64 = 10 * 60 * 1000;
-
 /// Stands for the recipient's own ticket link in a rendered mail; each copy
 /// gets its recipient's link when it is built (`Desk::portal_link_for`).
 pub const PORTAL_LINK_MARKER: &str = "[[frontdesk:portal-link]]";
@@ -248,7 +245,7 @@ impl Desk {
 
     /// Queues a plain notice from the desk to one staff address (no ticket
     /// thread, no token), marked auto-generated. At most one of each kind per
-    /// address in `NOTICE_WINDOW_MS`: strangers cannot turn forged or
+    /// address in `NoticeKind::window_ms`: strangers cannot turn forged or
     /// postmaster mail into a mail flood at the agents (the rest is in Junk or
     /// on the ticket).
     pub(crate) fn queue_notice(
@@ -261,12 +258,12 @@ impl Desk {
         now: Timestamp,
     ) -> Result<()> {
         let Some(mailbox) = self.config.mailbox.first() else { return Ok(()) };
-        let kind = kind.key();
-        let key = format!("notice:{kind}:{}", to.to_lowercase());
-        if w.last_ack(&key)?.is_some_and(|last| now.0 - last < NOTICE_WINDOW_MS) {
+        let key = format!("notice:{}:{}", kind.key(), to.to_lowercase());
+        if w.last_ack(&key)?.is_some_and(|last| now.0 - last < kind.window_ms()) {
             return Ok(());
         }
         w.set_last_ack(&key, now)?;
+        let kind = kind.key();
         let random = crate::desk::auth::random_token()?;
         let mut m = OutMail::new(
             kind,

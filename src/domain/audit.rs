@@ -54,6 +54,19 @@ pub enum AuditEvent {
         what: String,
         filter: String,
     },
+    TwoFactorEnabled,
+    /// By the agent, or an admin's reset for them.
+    TwoFactorRemoved {
+        email: String,
+    },
+    TwoFactorFailed {
+        email: String,
+        reason: String,
+    },
+    RecoveryCodeUsed {
+        left: u64,
+    },
+    LoginCodeMailed,
 }
 
 /// The kinds of event, for the page's filter (same order as the variants).
@@ -71,10 +84,15 @@ pub enum AuditKind {
     TokenRevoked,
     TrashPurged,
     DataExported,
+    TwoFactorEnabled,
+    TwoFactorRemoved,
+    TwoFactorFailed,
+    RecoveryCodeUsed,
+    LoginCodeMailed,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 12] = [
+    pub const ALL: [AuditKind; 17] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::Logout,
@@ -87,6 +105,11 @@ impl AuditKind {
         AuditKind::TokenRevoked,
         AuditKind::TrashPurged,
         AuditKind::DataExported,
+        AuditKind::TwoFactorEnabled,
+        AuditKind::TwoFactorRemoved,
+        AuditKind::TwoFactorFailed,
+        AuditKind::RecoveryCodeUsed,
+        AuditKind::LoginCodeMailed,
     ];
 
     pub fn key(self) -> &'static str {
@@ -103,6 +126,11 @@ impl AuditKind {
             AuditKind::TokenRevoked => "token-revoked",
             AuditKind::TrashPurged => "trash-purged",
             AuditKind::DataExported => "data-exported",
+            AuditKind::TwoFactorEnabled => "2fa-enabled",
+            AuditKind::TwoFactorRemoved => "2fa-removed",
+            AuditKind::TwoFactorFailed => "2fa-failed",
+            AuditKind::RecoveryCodeUsed => "recovery-code-used",
+            AuditKind::LoginCodeMailed => "login-code-mailed",
         }
     }
 
@@ -126,6 +154,11 @@ impl AuditEvent {
             AuditEvent::TokenRevoked { .. } => AuditKind::TokenRevoked,
             AuditEvent::TrashPurged { .. } => AuditKind::TrashPurged,
             AuditEvent::DataExported { .. } => AuditKind::DataExported,
+            AuditEvent::TwoFactorEnabled => AuditKind::TwoFactorEnabled,
+            AuditEvent::TwoFactorRemoved { .. } => AuditKind::TwoFactorRemoved,
+            AuditEvent::TwoFactorFailed { .. } => AuditKind::TwoFactorFailed,
+            AuditEvent::RecoveryCodeUsed { .. } => AuditKind::RecoveryCodeUsed,
+            AuditEvent::LoginCodeMailed => AuditKind::LoginCodeMailed,
         }
     }
 
@@ -152,6 +185,11 @@ impl AuditEvent {
                     format!("exported {what} ({filter})")
                 }
             }
+            AuditEvent::TwoFactorEnabled => "turned on two-factor login".into(),
+            AuditEvent::TwoFactorRemoved { email } => format!("removed the second factor of {email}"),
+            AuditEvent::TwoFactorFailed { email, reason } => format!("failed second factor for {email}: {reason}"),
+            AuditEvent::RecoveryCodeUsed { left } => format!("logged in with a recovery code ({left} left)"),
+            AuditEvent::LoginCodeMailed => "was mailed a one-time login code".into(),
         }
     }
 }

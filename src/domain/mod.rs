@@ -23,6 +23,7 @@ pub mod text;
 pub mod thread;
 pub mod ticket;
 pub mod time;
+pub mod twofactor;
 pub mod verdict;
 pub mod workflow;
 

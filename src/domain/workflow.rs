@@ -81,6 +81,8 @@ pub enum NoticeKind {
     Postmaster,
     /// An agent's mail that could not be proven to come from them.
     Unverified,
+    /// A one-time login code (the second factor by mail).
+    LoginCode,
 }
 
 impl NoticeKind {
@@ -89,6 +91,15 @@ impl NoticeKind {
         match self {
             NoticeKind::Postmaster => "postmaster",
             NoticeKind::Unverified => "unverified",
+            NoticeKind::LoginCode => "login_code",
+        }
+    }
+
+    /// At most one notice of this kind per address in this many ms.
+    pub fn window_ms(self) -> i64 {
+        match self {
+            NoticeKind::LoginCode => 60_000,
+            NoticeKind::Postmaster | NoticeKind::Unverified => 10 * 60 * 1000,
         }
     }
 }

@@ -21,6 +21,7 @@ mod recompress;
 pub mod spool;
 mod stats;
 mod tokens;
+mod twofactor;
 mod workflow;
 
 use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
@@ -37,6 +38,7 @@ use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 
 pub use query::{AssigneeFilter, Sort, TicketQuery};
 pub use tokens::{TOKEN_ID_LEN, token_id};
+pub use twofactor::TwoFactor;
 pub use workflow::Job;
 
 /// Counters and small settings: schema version, next ids, per-status counts.

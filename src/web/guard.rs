@@ -105,9 +105,27 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
         body
     };
     if let Some(a) = agent {
+        // A desk that requires a second factor sends an agent without one to
+        // enrol before anything else (reads only when the rule is on).
+        if desk.config.security.require_2fa != crate::config::TwoFactorRule::Off && !enrolment_path(parts.uri.path()) {
+            match desk.must_enrol(&a.person) {
+                Ok(true) => return axum::response::Redirect::to("/settings/2fa").into_response(),
+                Ok(false) => {}
+                Err(e) => return WebError::from(e).into_response(),
+            }
+        }
         parts.extensions.insert(a);
     }
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// Paths an agent who must enrol may still reach.
+fn enrolment_path(path: &str) -> bool {
+    path.starts_with("/settings/2fa")
+        || path == "/logout"
+        || path.starts_with("/assets/")
+        || path == "/healthz"
+        || path.starts_with("/api/")
 }
 
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

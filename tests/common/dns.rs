@@ -65,9 +65,16 @@ fn encode_name(name: &str, out: &mut Vec<u8>) {
 
 impl TestDns {
     pub fn start() -> TestDns {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        let tcp = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        // The same port for UDP and TCP: a UDP port whose TCP twin is taken
+        // (another test's listener) is given back and another one tried.
+        let (udp, tcp, port) = (0..50)
+            .find_map(|_| {
+                let udp = UdpSocket::bind("127.0.0.1:0").ok()?;
+                let port = udp.local_addr().ok()?.port();
+                let tcp = TcpListener::bind(("127.0.0.1", port)).ok()?;
+                Some((udp, tcp, port))
+            })
+            .expect("a free UDP+TCP port pair on 127.0.0.1");
         let dns =
             TestDns { addr: format!("127.0.0.1:{port}"), zone: Arc::default(), queries: Arc::default(), negative_ttl: Arc::default() };
         let d = dns.clone();

@@ -28,6 +28,7 @@ mod search;
 mod smtp;
 mod spam_engine;
 mod store;
+mod twofactor;
 mod upgrade;
 mod walls;
 mod web;

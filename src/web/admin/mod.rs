@@ -70,6 +70,10 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
                                                 button type="submit" class=(if p.active { "danger" } else { "" }) { @if p.active { "Deactivate" } @else { "Reactivate" } }
                                             }
                                         }
+                                        form method="post" action=(format!("/admin/agents/{}/2fa-reset", p.id)) {
+                                            (csrf_field(&a.csrf))
+                                            button type="submit" title="For a lost phone: they set up two-factor login again" { "Reset two-factor" }
+                                        }
                                         form method="post" action=(format!("/admin/agents/{}/password", p.id)) {
                                             (csrf_field(&a.csrf))
                                             label { "New password" input type="password" name="password" minlength=(min_chars) required autocomplete="new-password"; }
@@ -341,6 +345,7 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
     };
     let body = html! {
         div.narrow-page {
+            p { a href="/settings/2fa" { "Two-factor login" } " · " a href="#canned" { "My canned responses" } " · " a href="#tokens" { "My API tokens" } }
             h1 { "My notifications" }
             @if q.done.is_some() { (ui::notice("ok", "Saved.")) }
             p.muted { "Mail you get from " (st.desk.config.desk.name) ". You never get mail about your own changes. Reply to a notification to answer on the ticket; commands such as #note, #assign me or #status pending at the top of your reply act on it." }

@@ -1,5 +1,7 @@
 //! Logging in and out, and creating the first admin with the one-time link.
 
+pub mod twofactor;
+
 use axum::Router;
 use axum::routing::{get, post};
 use std::net::SocketAddr;
@@ -12,6 +14,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::desk::DeskError;
+use crate::desk::auth::LoginStep;
 use crate::web::pages::safe_next;
 use crate::web::ui;
 use crate::web::{Agent, AppState, PRE_COOKIE, SESSION_COOKIE, WebError, blocking, cookie, set_cookie};
@@ -21,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/setup", get(setup_page).post(setup_submit))
+        .merge(twofactor::routes())
 }
 
 // ---------------------------------------------------------------- login
@@ -83,13 +87,27 @@ pub struct LoginForm {
     csrf: String,
 }
 
-pub async fn login_submit(State(st): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, Form(f): Form<LoginForm>) -> Response {
+pub async fn login_submit(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let desk = st.desk.clone();
     let (email, password, ip) = (f.email.clone(), f.password.clone(), addr.ip().to_string());
-    let outcome = tokio::task::spawn_blocking(move || desk.login(&email, &password, &ip)).await;
+    let trusted = cookie(&headers, twofactor::TRUST_COOKIE).map(str::to_string);
+    let outcome = tokio::task::spawn_blocking(move || desk.login(&email, &password, &ip, trusted.as_deref())).await;
     let next = safe_next(f.next.as_deref());
     match outcome {
-        Ok(Ok((token, _))) => {
+        Ok(Ok(LoginStep::SecondFactor { pending, .. })) => {
+            let enc = percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC).to_string();
+            let mut res = Redirect::to(&format!("/login/2fa?next={enc}")).into_response();
+            if let Ok(v) = set_cookie(&st.desk, twofactor::PENDING_COOKIE, &pending, 300).parse() {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Ok(Ok(LoginStep::Session { token, .. })) => {
             let max_age = st.desk.config.security.session_idle_hours as i64 * 3600;
             let mut res = Redirect::to(&next).into_response();
             if let Ok(v) = set_cookie(&st.desk, SESSION_COOKIE, &token, max_age).parse() {
