@@ -485,36 +485,52 @@ impl Desk {
 
     /// `add_agent` on behalf of `who` (the audit log says who), from `ip`.
     pub fn add_agent_as(&self, who: Actor<'_>, ip: &str, new: NewAgent) -> Result<Person> {
+        let email = normalize_email(&new.email).ok_or_else(|| invalid("email", format!("{:?} is not an email address", new.email)))?;
+        self.check_password(&new.password, &email)?;
+        let hash = self.hash_password(&new.password)?;
+        self.add_staff(who, ip, &email, &new.name, new.role, &new.departments, hash)
+    }
+
+    /// Makes (or turns a known contact into) an agent with the given password
+    /// hash (empty: none yet, an invitation), audited.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn add_staff(
+        &self,
+        who: Actor<'_>,
+        ip: &str,
+        email: &str,
+        name: &str,
+        role: Role,
+        departments: &[String],
+        hash: String,
+    ) -> Result<Person> {
         if let Actor::Agent(a) = who
             && !a.is_admin()
         {
             return Err(DeskError::NotFound);
         }
-        if !new.role.is_staff() {
+        if !role.is_staff() {
             return Err(invalid("role", "must be admin or agent"));
         }
-        let email = normalize_email(&new.email).ok_or_else(|| invalid("email", format!("{:?} is not an email address", new.email)))?;
-        let name = new.name.trim().to_string();
+        let name = name.trim().to_string();
         if name.is_empty() || name.chars().count() > 120 {
             return Err(invalid("name", "must be 1-120 characters"));
         }
-        self.check_password(&new.password, &email)?;
-        let mut departments = Vec::new();
-        for d in &new.departments {
-            departments.push(self.check_department(d)?);
+        let mut depts = Vec::new();
+        for d in departments {
+            depts.push(self.check_department(d)?);
         }
-        let hash = self.hash_password(&new.password)?;
         let now = self.now();
         self.store.write(|w| {
-            let mut p = match w.person_by_email(&email)? {
+            let mut p = match w.person_by_email(email)? {
                 Some(p) if p.role.is_staff() => return Err(DeskError::Conflict(format!("{email} is already an agent"))),
                 // A known contact becomes staff, keeping their id and history.
                 Some(p) => p,
                 None => Person {
                     id: PersonId(w.next_id("person")?),
-                    email: email.clone(),
+                    email: email.to_string(),
                     name: String::new(),
-                    role: new.role,
+                    role,
                     password_hash: String::new(),
                     active: true,
                     departments: Vec::new(),
@@ -522,10 +538,10 @@ impl Desk {
                 },
             };
             p.name = name;
-            p.role = new.role;
+            p.role = role;
             p.password_hash = hash;
             p.active = true;
-            p.departments = departments;
+            p.departments = depts;
             w.put_person(&p)?;
             super::audit::append(w, now, who, ip, AuditEvent::AgentAdded { email: p.email.clone(), role: p.role.key().into() })?;
             Ok(p)
@@ -565,24 +581,6 @@ impl Desk {
         if !active {
             self.store.write(|w| w.delete_api_tokens_of(id.0).map_err(DeskError::from))?;
         }
-        Ok(p)
-    }
-
-    /// Sets a new password for an agent and ends their sessions.
-    pub fn reset_password(&self, actor: &Person, id: PersonId, password: &str) -> Result<Person> {
-        let email = self.store.read()?.person(id)?.map(|p| p.email).unwrap_or_default();
-        self.check_password(password, &email)?;
-        let hash = self.hash_password(password)?;
-        let p = self.admin_edit(actor, id.0, |p| {
-            p.password_hash = hash;
-            Ok(AuditEvent::PasswordReset { email: p.email.clone() })
-        })?;
-        // A new password ends every way in the old one opened: sessions and API tokens.
-        self.store.write(|w| {
-            w.delete_sessions_of(id)?;
-            w.delete_api_tokens_of(id.0)?;
-            Ok::<_, DeskError>(())
-        })?;
         Ok(p)
     }
 

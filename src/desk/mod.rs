@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod people;
 pub mod portal;
 pub mod print;
+pub mod profile;
 pub mod templates;
 pub mod tokens;
 pub mod trust;
@@ -413,6 +414,7 @@ impl Desk {
         files: Vec<(String, String, Vec<u8>)>,
     ) -> Result<ThreadEntry> {
         let body = self.check_body("body", body, files.is_empty())?;
+        let body = if internal { body } else { self.signed(actor, body)? };
         let max = self.config.limits.attachment_max_bytes;
         if let Some((name, _, data)) = files.iter().find(|(_, _, d)| d.len() as u64 > max) {
             return Err(DeskError::TooLarge { field: "attachment", limit: format!("{max} bytes per file ({name} has {})", data.len()) });

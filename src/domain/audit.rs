@@ -67,6 +67,14 @@ pub enum AuditEvent {
         left: u64,
     },
     LoginCodeMailed,
+    PasswordChanged,
+    PasswordLinkSent {
+        email: String,
+        invite: bool,
+    },
+    ProfileChanged {
+        what: String,
+    },
 }
 
 /// The kinds of event, for the page's filter (same order as the variants).
@@ -89,10 +97,13 @@ pub enum AuditKind {
     TwoFactorFailed,
     RecoveryCodeUsed,
     LoginCodeMailed,
+    PasswordChanged,
+    PasswordLinkSent,
+    ProfileChanged,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 17] = [
+    pub const ALL: [AuditKind; 20] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::Logout,
@@ -110,6 +121,9 @@ impl AuditKind {
         AuditKind::TwoFactorFailed,
         AuditKind::RecoveryCodeUsed,
         AuditKind::LoginCodeMailed,
+        AuditKind::PasswordChanged,
+        AuditKind::PasswordLinkSent,
+        AuditKind::ProfileChanged,
     ];
 
     pub fn key(self) -> &'static str {
@@ -131,6 +145,9 @@ impl AuditKind {
             AuditKind::TwoFactorFailed => "2fa-failed",
             AuditKind::RecoveryCodeUsed => "recovery-code-used",
             AuditKind::LoginCodeMailed => "login-code-mailed",
+            AuditKind::PasswordChanged => "password-changed",
+            AuditKind::PasswordLinkSent => "password-link-sent",
+            AuditKind::ProfileChanged => "profile-changed",
         }
     }
 
@@ -159,6 +176,9 @@ impl AuditEvent {
             AuditEvent::TwoFactorFailed { .. } => AuditKind::TwoFactorFailed,
             AuditEvent::RecoveryCodeUsed { .. } => AuditKind::RecoveryCodeUsed,
             AuditEvent::LoginCodeMailed => AuditKind::LoginCodeMailed,
+            AuditEvent::PasswordChanged => AuditKind::PasswordChanged,
+            AuditEvent::PasswordLinkSent { .. } => AuditKind::PasswordLinkSent,
+            AuditEvent::ProfileChanged { .. } => AuditKind::ProfileChanged,
         }
     }
 
@@ -190,6 +210,15 @@ impl AuditEvent {
             AuditEvent::TwoFactorFailed { email, reason } => format!("failed second factor for {email}: {reason}"),
             AuditEvent::RecoveryCodeUsed { left } => format!("logged in with a recovery code ({left} left)"),
             AuditEvent::LoginCodeMailed => "was mailed a one-time login code".into(),
+            AuditEvent::PasswordChanged => "changed their password".into(),
+            AuditEvent::PasswordLinkSent { email, invite } => {
+                if *invite {
+                    format!("invited {email} (a link to set their password)")
+                } else {
+                    format!("sent a password reset link to {email}")
+                }
+            }
+            AuditEvent::ProfileChanged { what } => format!("changed {what}"),
         }
     }
 }

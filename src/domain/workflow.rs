@@ -83,6 +83,10 @@ pub enum NoticeKind {
     Unverified,
     /// A one-time login code (the second factor by mail).
     LoginCode,
+    /// A link to set a new password (forgotten password).
+    PasswordReset,
+    /// A new agent's invitation with a link to set their password.
+    Invite,
 }
 
 impl NoticeKind {
@@ -92,13 +96,15 @@ impl NoticeKind {
             NoticeKind::Postmaster => "postmaster",
             NoticeKind::Unverified => "unverified",
             NoticeKind::LoginCode => "login_code",
+            NoticeKind::PasswordReset => "password_reset",
+            NoticeKind::Invite => "invite",
         }
     }
 
     /// At most one notice of this kind per address in this many ms.
     pub fn window_ms(self) -> i64 {
         match self {
-            NoticeKind::LoginCode => 60_000,
+            NoticeKind::LoginCode | NoticeKind::PasswordReset | NoticeKind::Invite => 60_000,
             NoticeKind::Postmaster | NoticeKind::Unverified => 10 * 60 * 1000,
         }
     }

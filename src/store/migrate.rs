@@ -201,6 +201,8 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(allowed::ALLOWED)?;
     tx.open_table(audit::AUDIT)?;
     tx.open_table(twofactor::TWO_FACTOR)?;
+    tx.open_table(profiles::PROFILES)?;
+    tx.open_table(profiles::PASSWORD_LINKS)?;
     tx.open_table(twofactor::TRUSTED_BROWSERS)?;
     tx.open_table(IDX_UPDATED)?;
     tx.open_table(IDX_STATUS)?;

@@ -15,6 +15,7 @@ mod conversation;
 mod db;
 mod feed;
 pub mod migrate;
+mod profiles;
 mod query;
 mod queues;
 mod recompress;
@@ -36,6 +37,7 @@ pub use stats::{FileUse, TableUse};
 
 use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 
+pub use profiles::{LinkKind, PasswordLink, Profile};
 pub use query::{AssigneeFilter, Sort, TicketQuery};
 pub use tokens::{TOKEN_ID_LEN, token_id};
 pub use twofactor::TwoFactor;

@@ -114,7 +114,13 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
                 Err(e) => return WebError::from(e).into_response(),
             }
         }
+        // The agent's time zone for every date this request shows.
+        let tz = match desk.profile(&a.person) {
+            Ok(p) if !p.time_zone.is_empty() => jiff::tz::TimeZone::get(&p.time_zone).ok(),
+            _ => None,
+        };
         parts.extensions.insert(a);
+        return crate::web::ui::VIEWER_TZ.scope(tz, next.run(Request::from_parts(parts, body))).await;
     }
     next.run(Request::from_parts(parts, body)).await
 }

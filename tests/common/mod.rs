@@ -683,3 +683,32 @@ pub fn junk_ids(body: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// The one-time password link a page shows (a desk that cannot mail gives
+/// it to the admin to pass on), as a path.
+pub fn password_link_in(html: &str) -> Option<String> {
+    let rest = html.split("/password/").nth(1)?;
+    let token: String = rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    (token.len() == 64).then(|| format!("/password/{token}"))
+}
+
+/// Sets a password through a one-time link, as the agent's browser would.
+pub async fn set_password_via(base: &str, link: &str, password: &str) -> Response {
+    let mut b = Browser::new(base);
+    let page = b.get(link).await;
+    if page.status != 200 {
+        return page;
+    }
+    b.post(link, &[("password", password), ("again", password)]).await
+}
+
+/// Invites an agent on the admin's Agents page (`fields`: name, email, role,
+/// departments) and sets their password through the link the page shows.
+pub async fn invite_agent(admin: &mut Browser, fields: &[(&str, &str)], password: &str) {
+    admin.get("/admin/agents").await;
+    let r = admin.post("/admin/agents", fields).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let link = password_link_in(&r.body).expect("the invitation link on the page");
+    let r = set_password_via(&admin.base, &link, password).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/login?done=password")), "{}", r.body);
+}

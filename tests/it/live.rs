@@ -60,20 +60,12 @@ async fn agents_only_hear_about_tickets_they_may_see() {
     let d = MailDesk::start();
     // Sal works in Sales only.
     let mut admin = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
-    admin.get("/admin/agents").await;
-    let r = admin
-        .post(
-            "/admin/agents",
-            &[
-                ("name", "Sal"),
-                ("email", "sal@agents.test"),
-                ("role", "agent"),
-                ("password", "sal's long password"),
-                ("departments", "Sales"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 303, "{}", r.body);
+    invite_agent(
+        &mut admin,
+        &[("name", "Sal"), ("email", "sal@agents.test"), ("role", "agent"), ("departments", "Sales")],
+        "sal's long password",
+    )
+    .await;
     let sal = Browser::logged_in(&d.server.base, "sal@agents.test", "sal's long password").await;
     let cookies = sal.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
     let mut stream = open_stream(&d.server.base, &cookies).await;

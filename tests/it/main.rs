@@ -23,6 +23,7 @@ mod live;
 mod mailauth;
 mod outgoing;
 mod postfix;
+mod profile;
 mod properties;
 mod search;
 mod smtp;

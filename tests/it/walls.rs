@@ -30,20 +30,12 @@ async fn limited_agents_stay_inside_their_departments() {
     assert_eq!(t1["department"], "Support");
 
     let mut admin = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    admin.get("/admin/agents").await;
-    let r = admin
-        .post(
-            "/admin/agents",
-            &[
-                ("name", "Lia Limited"),
-                ("email", "lia@example.test"),
-                ("role", "agent"),
-                ("password", "lia's long password"),
-                ("departments", "Sales"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 303, "{}", r.body);
+    invite_agent(
+        &mut admin,
+        &[("name", "Lia Limited"), ("email", "lia@example.test"), ("role", "agent"), ("departments", "Sales")],
+        "lia's long password",
+    )
+    .await;
     let mut agent = Browser::logged_in(&d.server.base, "agent@example.test", "bob's long password").await;
     let mut lia = Browser::logged_in(&d.server.base, "lia@example.test", "lia's long password").await;
 

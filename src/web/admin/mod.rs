@@ -2,6 +2,7 @@
 //! admins get a 404 here (they may not see these pages), enforced in `desk`.
 
 pub mod audit;
+mod profile;
 mod tokens;
 
 use axum::Form;
@@ -13,7 +14,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::desk::DeskError;
-use crate::desk::auth::NewAgent;
+use crate::desk::profile::Invite;
 use crate::domain::{Person, PersonId, Role};
 use crate::web::pages::{frame, to};
 use crate::web::ui::{self, Frame, csrf_field, page};
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/outbox/{id}/discard", post(outbox_discard))
         .merge(tokens::routes())
         .merge(audit::routes())
+        .merge(profile::routes())
 }
 
 #[derive(Deserialize, Default)]
@@ -76,11 +78,12 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
                                         }
                                         form method="post" action=(format!("/admin/agents/{}/password", p.id)) {
                                             (csrf_field(&a.csrf))
-                                            label { "New password" input type="password" name="password" minlength=(min_chars) required autocomplete="new-password"; }
-                                            button type="submit" { "Reset password" }
+                                            button type="submit" title="They choose a new password through a one-time link" { "Send password reset link" }
                                         }
                                         form method="post" action=(format!("/admin/agents/{}/edit", p.id)) {
                                             (csrf_field(&a.csrf))
+                                            label { "Name" input type="text" name="name" value=(p.name) required maxlength="120"; }
+                                            label { "Email" input type="email" name="email" value=(p.email) required; }
                                             label { "Role" select name="role" {
                                                 option value="agent" selected[p.role == Role::Agent] { "Agent" }
                                                 option value="admin" selected[p.role == Role::Admin] { "Admin" }
@@ -108,14 +111,14 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
                 }
                 div.row {
                     label { "Role" select name="role" { option value="agent" { "Agent" } option value="admin" { "Admin" } } }
-                    label { "Initial password" input type="password" name="password" minlength=(min_chars) required autocomplete="new-password"; }
                 }
+                p.muted { "They get a mail with a one-time link to choose their own password (at least " (min_chars) " characters)." }
                 @if depts.len() > 1 {
                     fieldset { legend { "Departments (none = all)" }
                         @for d in depts { label.check { input type="checkbox" name="departments" value=(d); " " (d) } }
                     }
                 }
-                div.actions { button.primary type="submit" { "Add agent" } }
+                div.actions { button.primary type="submit" { "Invite agent" } }
             }
         }
     }
@@ -128,9 +131,12 @@ fn render(st: &AppState, a: &Agent, flash: Option<(&str, String)>, status: axum:
 
 pub async fn agents_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query<DoneQuery>) -> WebResult {
     let flash = match q.done.as_deref() {
-        Some("added") => Some(("ok", "Agent added. They can log in now.".to_string())),
+        Some("invited") => Some(("ok", "Invited: they got a mail with a link to choose their password (it works for 7 days).".to_string())),
         Some("saved") => Some(("ok", "Saved.".to_string())),
-        Some("password") => Some(("ok", "Password reset. Their open sessions were ended.".to_string())),
+        Some("password") => Some(("ok", "A link to choose a new password is on its way to them (it works for an hour).".to_string())),
+        Some("2fa-reset") => {
+            Some(("ok", "Their second factor is removed; they set it up again at their next login if the desk requires it.".to_string()))
+        }
         _ => None,
     };
     render(&st, &a, flash, axum::http::StatusCode::OK)
@@ -151,7 +157,6 @@ pub struct AddForm {
     name: String,
     email: String,
     role: String,
-    password: String,
 }
 
 /// The agents page again, with the refusal on top.
@@ -173,14 +178,19 @@ pub async fn add_agent(State(st): State<AppState>, Admin(a): Admin, body: String
     let Some(role) = Role::parse(&f.role) else {
         return Err(on_error(&st, &a, DeskError::Invalid { field: "role", message: format!("{:?} is not a role", f.role) }));
     };
-    let new = NewAgent { email: f.email, name: f.name, role, password: f.password, departments: departments_of(&body) };
-    let desk = st.desk.clone();
-    let actor = a.person.clone();
-    match tokio::task::spawn_blocking(move || desk.add_agent(Some(&actor), new)).await {
-        Ok(Ok(_)) => Ok(to("/admin/agents?done=added")),
-        Ok(Err(e)) => Err(on_error(&st, &a, e)),
-        Err(_) => Err(DeskError::Conflict("the request was interrupted".into()).into()),
+    let invite = Invite { email: f.email, name: f.name, role, departments: departments_of(&body) };
+    match run_as(&st.desk, &a.person, move |d, me| d.invite_agent(me, invite)).await {
+        Ok((_, None)) => Ok(to("/admin/agents?done=invited")),
+        Ok((p, Some(link))) => {
+            render(&st, &a, Some(("ok", link_notice(&p.email, "choose their password", &link))), axum::http::StatusCode::OK)
+        }
+        Err(e) => Err(on_error(&st, &a, e)),
     }
+}
+
+/// Where the desk cannot mail: the link for the admin to pass on.
+fn link_notice(email: &str, what: &str, link: &str) -> String {
+    format!("This desk cannot send mail: give {email} this one-time link to {what} (it works once): {link}")
 }
 
 fn serde_urlencoded_lite<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, DeskError> {
@@ -202,19 +212,15 @@ pub async fn set_active(State(st): State<AppState>, Admin(a): Admin, Path(id): P
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct PasswordForm {
-    password: String,
-}
-
-pub async fn reset_password(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>, Form(f): Form<PasswordForm>) -> WebResult {
-    let desk = st.desk.clone();
-    let actor = a.person.clone();
-    match tokio::task::spawn_blocking(move || desk.reset_password(&actor, PersonId(id), &f.password)).await {
-        Ok(Ok(_)) => Ok(to("/admin/agents?done=password")),
-        Ok(Err(e)) => Err(on_error(&st, &a, e)),
-        Err(_) => Err(DeskError::Conflict("the request was interrupted".into()).into()),
+/// Sends an agent a link to choose a new password (the admin never sets it).
+pub async fn reset_password(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>) -> WebResult {
+    match run_as(&st.desk, &a.person, move |d, me| d.send_reset_link(me, PersonId(id))).await {
+        Ok(None) => Ok(to("/admin/agents?done=password")),
+        Ok(Some(link)) => {
+            let email = st.desk.agents()?.into_iter().find(|p| p.id == PersonId(id)).map(|p| p.email).unwrap_or_default();
+            render(&st, &a, Some(("ok", link_notice(&email, "set a new password", &link))), axum::http::StatusCode::OK)
+        }
+        Err(e) => Err(on_error(&st, &a, e)),
     }
 }
 
@@ -224,7 +230,16 @@ pub async fn edit_agent(State(st): State<AppState>, Admin(a): Admin, Path(id): P
         return Err(on_error(&st, &a, DeskError::Invalid { field: "role", message: "pick admin or agent".into() }));
     };
     let departments = departments_of(&body);
-    match run_as(&st.desk, &a.person, move |d, me| d.edit_agent(me, PersonId(id), role, &departments)).await {
+    let field = |key: &str| form_urlencoded::parse(body.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+    let (name, email) = (field("name"), field("email"));
+    let res = run_as(&st.desk, &a.person, move |d, me| {
+        if let (Some(name), Some(email)) = (name, email) {
+            d.rename_agent(me, PersonId(id), &name, &email)?;
+        }
+        d.edit_agent(me, PersonId(id), role, &departments)
+    })
+    .await;
+    match res {
         Ok(_) => Ok(to("/admin/agents?done=saved")),
         Err(e) => Err(on_error(&st, &a, e)),
     }
@@ -345,7 +360,7 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
     };
     let body = html! {
         div.narrow-page {
-            p { a href="/settings/2fa" { "Two-factor login" } " · " a href="#canned" { "My canned responses" } " · " a href="#tokens" { "My API tokens" } }
+            p { a href="/settings/profile" { "My profile" } " · " a href="/settings/2fa" { "Two-factor login" } " · " a href="#canned" { "My canned responses" } " · " a href="#tokens" { "My API tokens" } }
             h1 { "My notifications" }
             @if q.done.is_some() { (ui::notice("ok", "Saved.")) }
             p.muted { "Mail you get from " (st.desk.config.desk.name) ". You never get mail about your own changes. Reply to a notification to answer on the ticket; commands such as #note, #assign me or #status pending at the top of your reply act on it." }

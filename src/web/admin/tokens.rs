@@ -32,10 +32,10 @@ fn token_row(t: &TokenInfo, show_owner: bool, revoke_to: &str, csrf: &str) -> Ma
             strong { (r.name) } " " span.muted { code { (t.id) } @if show_owner { " · " (t.email) } }
             div.muted {
                 @for s in &r.scopes { span.badge { (s.key()) } " " }
-                " · expires " (r.expires_at.map(|e| e.short()).unwrap_or_else(|| "never".into()))
+                " · expires " (r.expires_at.map(crate::web::ui::when).unwrap_or_else(|| "never".into()))
                 " · from " (if r.allowed_ips.is_empty() { "any address".to_string() } else { r.allowed_ips.join(", ") })
-                " · last used " (r.last_used.map(|u| u.short()).unwrap_or_else(|| "never".into()))
-                " · created " (r.created_at.short())
+                " · last used " (r.last_used.map(crate::web::ui::when).unwrap_or_else(|| "never".into()))
+                " · created " (crate::web::ui::when(r.created_at))
             }
             form.inline method="post" action=(revoke_to) {
                 (csrf_field(csrf))

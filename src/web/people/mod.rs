@@ -80,7 +80,7 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
         div.narrow-page.wide-ok {
             div.crumbs { a href="/tickets" { "Queue" } " / requester" }
             h1 { (person.display()) }
-            p.muted { (person.email) " · " (match person.role { crate::domain::Role::Requester => "contact", r => r.key() }) " since " (person.created_at.short()) }
+            p.muted { (person.email) " · " (match person.role { crate::domain::Role::Requester => "contact", r => r.key() }) " since " (crate::web::ui::when(person.created_at)) }
             @if !notes.is_empty() { div.notice.info.person-notes { strong { "Notes: " } (ui::text_block(&notes)) } }
             @if !person.is_staff() || a.person.is_admin() {
                 details.person-edit {
@@ -170,7 +170,7 @@ pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<People
                                     td.subject { a href=(format!("/requesters/{}", p.id)) { (p.display()) } }
                                     td { (p.email) }
                                     td { (p.role.key()) }
-                                    td.hide-sm { (p.created_at.short()) }
+                                    td.hide-sm { (crate::web::ui::when(p.created_at)) }
                                 }
                             }
                         }

@@ -1,5 +1,6 @@
 //! Logging in and out, and creating the first admin with the one-time link.
 
+pub mod password;
 pub mod twofactor;
 
 use axum::Router;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/setup", get(setup_page).post(setup_submit))
         .merge(twofactor::routes())
+        .merge(password::routes())
 }
 
 // ---------------------------------------------------------------- login
@@ -33,9 +35,14 @@ pub fn routes() -> Router<AppState> {
 #[serde(default)]
 pub struct LoginQuery {
     next: Option<String>,
+    done: Option<String>,
 }
 
 fn login_form(st: &AppState, pre: &str, next: &str, email: &str, error: Option<&str>) -> Markup {
+    login_form_with(st, pre, next, email, error.map(|e| ("error", e)))
+}
+
+fn login_form_with(st: &AppState, pre: &str, next: &str, email: &str, notice: Option<(&str, &str)>) -> Markup {
     let name = &st.desk.config.desk.name;
     ui::card_page(
         "Log in",
@@ -44,12 +51,13 @@ fn login_form(st: &AppState, pre: &str, next: &str, email: &str, error: Option<&
                     form.card.narrow.login method="post" action="/login" {
                         div.brand.big { span.logo { "fd" } span { (name) } }
                         h1 { "Log in" }
-                        @if let Some(e) = error { (ui::notice("error", e)) }
+                        @if let Some((kind, text)) = notice { (ui::notice(kind, text)) }
                         input type="hidden" name="_csrf" value=(pre);
                         input type="hidden" name="next" value=(next);
                         label { "Email" input type="email" name="email" value=(email) required autofocus autocomplete="username"; }
                         label { "Password" input type="password" name="password" required autocomplete="current-password"; }
                         button.primary type="submit" { "Log in" }
+                        p.muted { a href="/password/forgot" { "Forgot your password?" } }
                     }
         },
     )
@@ -63,7 +71,8 @@ pub async fn login_page(State(st): State<AppState>, agent: Option<Agent>, header
         Ok(t) => t,
         Err(e) => return WebError::from(e).into_response(),
     };
-    let body = login_form(&st, &pre, &safe_next(q.next.as_deref()), "", None);
+    let notice = (q.done.as_deref() == Some("password")).then_some(("ok", "Your password is saved. Log in with it."));
+    let body = login_form_with(&st, &pre, &safe_next(q.next.as_deref()), "", notice);
     ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], body).into_response()
 }
 

@@ -122,7 +122,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
         div #presence .presence role="status" aria-live="polite" data-url=(format!("/tickets/{r}/presence")) {}
         @if let Some(at) = v.trashed_at {
             div.notice.error role="status" {
-                "This ticket is in Trash since " (at.short()) "; it is purged after " (cfg_days(st)) " days."
+                "This ticket is in Trash since " (crate::web::ui::when(at)) "; it is purged after " (cfg_days(st)) " days."
                 @if a.person.is_admin() {
                     form.inline method="post" action=(format!("/tickets/{r}/trash")) { (csrf_field(&a.csrf)) input type="hidden" name="on" value="0"; button type="submit" { "Restore" } }
                 }
@@ -145,7 +145,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                 header {
                                     span.who { (v.name_of(e.author)) }
                                     span.kind { @if kind == EntryKind::Note { "Internal note" } @else if is_requester { "Requester" } @else { "Public reply" } @if mail.is_some() { " · by email" } }
-                                    time.muted datetime=(e.created_at.rfc3339()) title=(e.created_at.rfc3339()) { (e.created_at.short()) }
+                                    time.muted datetime=(e.created_at.rfc3339()) title=(e.created_at.rfc3339()) { (crate::web::ui::when(e.created_at)) }
                                 }
                                 @if let Some(m) = mail {
                                     div.mailmeta {
@@ -291,8 +291,8 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                     dl.fields.small {
                         dt { "Reference" } dd { (r) }
                         dt { "Channel" } dd { (t.channel.label()) }
-                        dt { "Created" } dd { (t.created_at.short()) }
-                        dt { "Updated" } dd { (t.updated_at.short()) }
+                        dt { "Created" } dd { (crate::web::ui::when(t.created_at)) }
+                        dt { "Updated" } dd { (crate::web::ui::when(t.updated_at)) }
                         @if let Some(d) = t.due { dt { "Due" } dd { (d.to_string()) } }
                         @if !t.tags.is_empty() { dt { "Tags" } dd { @for tag in &t.tags { span.tag { (tag) } " " } } }
                     }

@@ -87,6 +87,24 @@ pub fn priority_badge(p: Priority) -> Markup {
     html! { span class=(format!("prio pr-{}", p.key())) { span.dot {} (p.label()) } }
 }
 
+tokio::task_local! {
+    /// The logged-in agent's time zone (their profile), for this request.
+    pub static VIEWER_TZ: Option<jiff::tz::TimeZone>;
+}
+
+/// A moment as the viewing agent reads it: `2026-12-03 16:42` in their time
+/// zone (with its abbreviation), else in UTC.
+pub fn when(ts: crate::domain::Timestamp) -> String {
+    let tz = VIEWER_TZ.try_with(|t| t.clone()).ok().flatten();
+    match (tz, jiff::Timestamp::from_millisecond(ts.0)) {
+        (Some(tz), Ok(t)) => {
+            let z = t.to_zoned(tz);
+            format!("{} {}", z.strftime("%Y-%m-%d %H:%M"), z.strftime("%Z"))
+        }
+        _ => ts.short(),
+    }
+}
+
 /// A one-line notice above the content.
 pub fn notice(kind: &str, text: &str) -> Markup {
     html! { div class=(format!("notice {kind}")) role=(if kind == "error" { "alert" } else { "status" }) { (text) } }

@@ -1,0 +1,188 @@
+//! Passwords without an admin: "Forgot your password?" on the login page
+//! mails a one-time link; `/password/{token}` (a reset or an invitation)
+//! lets the agent choose a password once. A used or expired link says so.
+
+use std::net::SocketAddr;
+
+use axum::Form;
+use axum::Router;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::desk::DeskError;
+use crate::desk::profile::LinkState;
+use crate::store::LinkKind;
+use crate::web::ui;
+use crate::web::{AppState, PRE_COOKIE, WebError, blocking, cookie, set_cookie};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/password/forgot", get(forgot_page).post(forgot_submit))
+        .route("/password/{token}", get(link_page).post(link_submit))
+}
+
+fn card(st: &AppState, title: &str, inner: Markup) -> Markup {
+    let name = &st.desk.config.desk.name;
+    ui::card_page(title, name, html! { div.card.narrow.login { div.brand.big { span.logo { "fd" } span { (name) } } (inner) } })
+}
+
+/// The pre-login CSRF token: the browser's, or a fresh one (set on the answer).
+fn pre(headers: &HeaderMap) -> Result<(String, bool), DeskError> {
+    match cookie(headers, PRE_COOKIE) {
+        Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => Ok((v.to_string(), false)),
+        _ => Ok((crate::desk::auth::random_token()?, true)),
+    }
+}
+
+fn with_pre(st: &AppState, status: StatusCode, (token, fresh): (String, bool), body: Markup) -> Response {
+    let mut res = (status, body).into_response();
+    if fresh && let Ok(v) = set_cookie(&st.desk, PRE_COOKIE, &token, 3600).parse() {
+        res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    res
+}
+
+fn forgot_form(st: &AppState, pre: &str, notice: Option<(&str, &str)>) -> Markup {
+    card(
+        st,
+        "Forgot your password?",
+        html! {
+            h1 { "Forgot your password?" }
+            @if let Some((k, t)) = notice { (ui::notice(k, t)) }
+            form method="post" action="/password/forgot" {
+                input type="hidden" name="_csrf" value=(pre);
+                label { "Your email" input type="email" name="email" required autofocus autocomplete="username"; }
+                button.primary type="submit" { "Mail me a link" }
+            }
+            p.muted { a href="/login" { "Back to log in" } }
+        },
+    )
+}
+
+async fn forgot_page(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    match pre(&headers) {
+        Ok(p) => {
+            let body = forgot_form(&st, &p.0, None);
+            with_pre(&st, StatusCode::OK, p, body)
+        }
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ForgotForm {
+    email: String,
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+async fn forgot_submit(State(st): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, Form(f): Form<ForgotForm>) -> Response {
+    let (email, ip) = (f.email.clone(), addr.ip().to_string());
+    match blocking(&st.desk, move |d| d.request_password_reset(&email, &ip)).await {
+        // The same answer whether or not the address is an agent's.
+        Ok(()) => forgot_form(
+            &st,
+            &f.csrf,
+            Some(("ok", "If that address belongs to an agent of this desk, a link is on its way. It works once, within an hour.")),
+        )
+        .into_response(),
+        Err(e @ DeskError::Conflict(_)) => {
+            (StatusCode::CONFLICT, forgot_form(&st, &f.csrf, Some(("error", &e.to_string())))).into_response()
+        }
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+fn gone(st: &AppState) -> Response {
+    let body = card(
+        st,
+        "Link expired",
+        html! {
+            h1 { "This link has expired or was used already" }
+            p { "Each link works once, for a limited time. " a href="/password/forgot" { "Ask for a new one" } ", or ask an admin to send you one." }
+        },
+    );
+    (StatusCode::GONE, body).into_response()
+}
+
+fn choose_form(st: &AppState, pre: &str, token: &str, email: &str, kind: LinkKind, error: Option<&str>) -> Markup {
+    let min = st.desk.config.security.password_min_chars;
+    let title = if kind == LinkKind::Invite { "Welcome: choose your password" } else { "Choose a new password" };
+    card(
+        st,
+        title,
+        html! {
+            h1 { (title) }
+            @if let Some(e) = error { (ui::notice("error", e)) }
+            form method="post" action=(format!("/password/{token}")) {
+                input type="hidden" name="_csrf" value=(pre);
+                input type="hidden" name="username" value=(email) autocomplete="username";
+                p.muted { "For " strong { (email) } ". At least " (min) " characters; a few unrelated words make a good one." }
+                label { "New password" input type="password" name="password" required minlength=(min) autofocus autocomplete="new-password"; }
+                label { "Once more" input type="password" name="again" required minlength=(min) autocomplete="new-password"; }
+                button.primary type="submit" { "Save password" }
+            }
+        },
+    )
+}
+
+async fn link_page(State(st): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> Response {
+    let t = token.clone();
+    let state = match blocking(&st.desk, move |d| d.password_link(&t)).await {
+        Ok(s) => s,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let LinkState::Valid { person, kind } = state else { return gone(&st) };
+    match pre(&headers) {
+        Ok(p) => {
+            let body = choose_form(&st, &p.0, &token, &person.email, kind, None);
+            with_pre(&st, StatusCode::OK, p, body)
+        }
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ChooseForm {
+    password: String,
+    again: String,
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+async fn link_submit(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    Form(f): Form<ChooseForm>,
+) -> Response {
+    let t = token.clone();
+    let state = match blocking(&st.desk, move |d| d.password_link(&t)).await {
+        Ok(s) => s,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let LinkState::Valid { person, kind } = state else { return gone(&st) };
+    if f.password != f.again {
+        return (StatusCode::BAD_REQUEST, choose_form(&st, &f.csrf, &token, &person.email, kind, Some("The two passwords differ.")))
+            .into_response();
+    }
+    let (password, ip, t) = (f.password.clone(), addr.ip().to_string(), token.clone());
+    match blocking(&st.desk, move |d| d.use_password_link(&t, &password, &ip)).await {
+        Ok(_) => Redirect::to("/login?done=password").into_response(),
+        Err(DeskError::Conflict(_)) => gone(&st),
+        Err(e @ (DeskError::Invalid { .. } | DeskError::TooLarge { .. })) => {
+            let msg = match &e {
+                DeskError::Invalid { message, .. } => format!("The password {message}."),
+                other => other.to_string(),
+            };
+            (crate::web::status_of(&e), choose_form(&st, &f.csrf, &token, &person.email, kind, Some(&msg))).into_response()
+        }
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
