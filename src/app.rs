@@ -242,7 +242,8 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
         let server = crate::mail::smtp::Server::new(cfg.clone(), spooler.clone(), tls, stats.clone(), checks);
         smtp_task = Some(tokio::spawn(server.run(smtp_listener)));
     }
-    let app = crate::web::router(desk.clone(), setup_token.clone(), stats, certs.clone());
+    let sso = crate::web::sso::Sso::from_config(&cfg)?;
+    let app = crate::web::router(desk.clone(), setup_token.clone(), stats, certs.clone(), sso);
     let mut https_task = None;
     let mut http_app = app.clone();
     if let (Some(l), Some(certs), Some(bound)) = (https_listener, certs.clone(), https_addr) {

@@ -51,6 +51,21 @@ impl Config {
             let key = if s.tls_cert.is_empty() { "tls_cert" } else { "tls_key" };
             return Err(("server", key, "server.tls_cert and server.tls_key go together: set both or neither".into()));
         }
+        let o = &self.sso;
+        if o.enabled {
+            let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|p| o.issuer.starts_with(p));
+            if !(o.issuer.starts_with("https://") || loopback) {
+                return Err(("sso", "issuer", format!("{:?} must be an https:// URL", o.issuer)));
+            }
+            if o.client_id.trim().is_empty() {
+                return Err(("sso", "client_id", "must be set when sso.enabled".into()));
+            }
+            if o.client_secret_file.trim().is_empty() {
+                return Err(("sso", "client_secret_file", "must name the file with the client secret".into()));
+            }
+        } else if !o.password_login {
+            return Err(("sso", "password_login", "cannot be off while sso.enabled is off: nobody could log in".into()));
+        }
         let a = &self.acme;
         if a.enabled {
             if !s.tls_cert.is_empty() {

@@ -33,6 +33,7 @@ pub struct Config {
     pub mail_auth: MailAuthConfig,
     pub rspamd: RspamdConfig,
     pub audit: AuditConfig,
+    pub sso: SsoConfig,
     pub acme: AcmeConfig,
     /// `[[mailbox]]`: the support addresses the desk accepts mail for.
     pub mailbox: Vec<MailboxConfig>,
@@ -200,6 +201,7 @@ impl Config {
         example_section::<DnsConfig>(&mut out);
         example_section::<MailAuthConfig>(&mut out);
         example_section::<RspamdConfig>(&mut out);
+        example_section::<SsoConfig>(&mut out);
         example_section::<AuditConfig>(&mut out);
         example_section::<AcmeConfig>(&mut out);
         out.push_str(CannedConfig::EXAMPLE);
@@ -223,6 +225,7 @@ impl Config {
         one(&self.dns)?;
         one(&self.mail_auth)?;
         one(&self.rspamd)?;
+        one(&self.sso)?;
         one(&self.audit)?;
         one(&self.acme)
     }
@@ -411,6 +414,7 @@ mod tests {
             DnsConfig::KEYS,
             MailAuthConfig::KEYS,
             RspamdConfig::KEYS,
+            SsoConfig::KEYS,
             AuditConfig::KEYS,
             AcmeConfig::KEYS,
         ] {

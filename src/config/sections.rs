@@ -477,6 +477,42 @@ section! {
     }
 }
 
+/// `sso.default_role`: the role of agents single sign-on creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SsoRole {
+    Agent,
+    Admin,
+}
+
+section! {
+    /// Single sign-on with OpenID Connect (authorization code + PKCE): Microsoft
+    /// Entra ID, Google, Keycloak, Authentik, … Register the desk with the
+    /// provider with the redirect URL <public_url>/login/sso/callback.
+    SsoConfig "sso" {
+        /// Offer "Log in with single sign-on" on the login page.
+        enabled: bool = false;
+        /// The provider's issuer URL (its discovery document is at
+        /// <issuer>/.well-known/openid-configuration), e.g.
+        /// "https://login.microsoftonline.com/<tenant>/v2.0".
+        issuer: String = String::new();
+        /// The client id the provider gave the desk.
+        client_id: String = String::new();
+        /// A file holding the client secret (kept out of this file).
+        client_secret_file: String = String::new();
+        /// The button's text.
+        button_label: String = "Log in with single sign-on".into();
+        /// Create an agent at their first sign-on when no agent has the address
+        /// (off: only existing agents may sign on).
+        auto_create: bool = false;
+        /// The role of agents created at sign-on: "agent" or "admin".
+        default_role: SsoRole = SsoRole::Agent;
+        /// Password login stays possible (off: an SSO-only desk; the command
+        /// line still adds agents).
+        password_login: bool = true;
+    }
+}
+
 section! {
     /// The audit log of admin and security events (Audit log page, admins only).
     AuditConfig "audit" {

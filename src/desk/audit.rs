@@ -18,6 +18,8 @@ pub enum Actor<'a> {
     System,
     /// The first-run link that creates the first admin.
     SetupLink,
+    /// Single sign-on creating an agent (`sso.auto_create`).
+    SingleSignOn,
 }
 
 impl<'a> Actor<'a> {
@@ -37,6 +39,7 @@ pub(crate) fn append(w: &mut Write, at: Timestamp, who: Actor<'_>, ip: &str, eve
         Actor::CommandLine => (None, "command line".to_string()),
         Actor::System => (None, "system".to_string()),
         Actor::SetupLink => (None, "setup link".to_string()),
+        Actor::SingleSignOn => (None, "single sign-on".to_string()),
     };
     w.append_audit(&AuditEntry { at, actor, actor_label, ip: ip.to_string(), event })?;
     Ok(())

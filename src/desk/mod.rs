@@ -19,6 +19,7 @@ pub mod people;
 pub mod portal;
 pub mod print;
 pub mod profile;
+pub mod sso;
 pub mod templates;
 pub mod tokens;
 pub mod trust;

@@ -120,6 +120,9 @@ impl Desk {
     /// "Forgot your password?": mails a one-time link to an active agent
     /// (at most one a minute). Says nothing about whether the address is one.
     pub fn request_password_reset(&self, email: &str, client: &str) -> Result<()> {
+        if !self.config.sso.password_login {
+            return Err(DeskError::Conflict("password login is off on this desk: use single sign-on".into()));
+        }
         if !self.can_mail_links() {
             return Err(DeskError::Conflict("this desk cannot send mail; ask an admin to send you a link".into()));
         }

@@ -75,6 +75,10 @@ pub enum AuditEvent {
     ProfileChanged {
         what: String,
     },
+    /// A login through the identity provider.
+    SingleSignOn {
+        issuer: String,
+    },
 }
 
 /// The kinds of event, for the page's filter (same order as the variants).
@@ -100,10 +104,11 @@ pub enum AuditKind {
     PasswordChanged,
     PasswordLinkSent,
     ProfileChanged,
+    SingleSignOn,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 20] = [
+    pub const ALL: [AuditKind; 21] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::Logout,
@@ -124,6 +129,7 @@ impl AuditKind {
         AuditKind::PasswordChanged,
         AuditKind::PasswordLinkSent,
         AuditKind::ProfileChanged,
+        AuditKind::SingleSignOn,
     ];
 
     pub fn key(self) -> &'static str {
@@ -148,6 +154,7 @@ impl AuditKind {
             AuditKind::PasswordChanged => "password-changed",
             AuditKind::PasswordLinkSent => "password-link-sent",
             AuditKind::ProfileChanged => "profile-changed",
+            AuditKind::SingleSignOn => "single-sign-on",
         }
     }
 
@@ -179,6 +186,7 @@ impl AuditEvent {
             AuditEvent::PasswordChanged => AuditKind::PasswordChanged,
             AuditEvent::PasswordLinkSent { .. } => AuditKind::PasswordLinkSent,
             AuditEvent::ProfileChanged { .. } => AuditKind::ProfileChanged,
+            AuditEvent::SingleSignOn { .. } => AuditKind::SingleSignOn,
         }
     }
 
@@ -219,6 +227,7 @@ impl AuditEvent {
                 }
             }
             AuditEvent::ProfileChanged { what } => format!("changed {what}"),
+            AuditEvent::SingleSignOn { issuer } => format!("signed on through {issuer}"),
         }
     }
 }

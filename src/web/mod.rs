@@ -18,6 +18,7 @@ pub mod people;
 pub mod portal;
 pub mod queue;
 pub mod session;
+pub mod sso;
 pub mod ticket;
 pub mod ui;
 
@@ -53,6 +54,8 @@ pub struct AppState {
     pub uploads: body::Uploads,
     /// The HTTPS certificates, when HTTPS is on (ACME's HTTP-01 answers, /healthz).
     pub tls: Option<Arc<crate::tls::Certs>>,
+    /// Single sign-on, when `[sso]` is on.
+    pub sso: Option<Arc<sso::Sso>>,
 }
 
 pub fn router(
@@ -60,13 +63,15 @@ pub fn router(
     setup_token: Option<String>,
     mail_stats: Arc<crate::mail::worker::MailStats>,
     tls: Option<Arc<crate::tls::Certs>>,
+    sso: Option<Arc<sso::Sso>>,
 ) -> Router {
     let uploads = body::Uploads::new(desk.config.limits.concurrent_uploads);
-    let state = AppState { desk, setup_token: setup_token.map(Arc::new), mail_stats, presence: Arc::default(), uploads, tls };
+    let state = AppState { desk, setup_token: setup_token.map(Arc::new), mail_stats, presence: Arc::default(), uploads, tls, sso };
     Router::new()
         .merge(ops::routes())
         .merge(https::routes())
         .merge(session::routes())
+        .merge(sso::routes())
         .merge(queue::routes())
         .merge(ticket::routes())
         .merge(live::routes())

@@ -5,6 +5,7 @@
 pub mod capture;
 pub mod dns;
 pub mod inproc;
+pub mod oidc;
 pub mod pebble;
 pub mod rspamd;
 pub mod smtp;

@@ -28,6 +28,7 @@ mod properties;
 mod search;
 mod smtp;
 mod spam_engine;
+mod sso;
 mod store;
 mod twofactor;
 mod upgrade;

@@ -48,16 +48,23 @@ fn login_form_with(st: &AppState, pre: &str, next: &str, email: &str, notice: Op
         "Log in",
         name,
         html! {
-                    form.card.narrow.login method="post" action="/login" {
+                    div.card.narrow.login {
                         div.brand.big { span.logo { "fd" } span { (name) } }
                         h1 { "Log in" }
                         @if let Some((kind, text)) = notice { (ui::notice(kind, text)) }
-                        input type="hidden" name="_csrf" value=(pre);
-                        input type="hidden" name="next" value=(next);
-                        label { "Email" input type="email" name="email" value=(email) required autofocus autocomplete="username"; }
-                        label { "Password" input type="password" name="password" required autocomplete="current-password"; }
-                        button.primary type="submit" { "Log in" }
-                        p.muted { a href="/password/forgot" { "Forgot your password?" } }
+                        @if st.sso.is_some() {
+                            a.button.primary.sso href=(format!("/login/sso?next={}", percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC))) { (st.desk.config.sso.button_label) }
+                        }
+                        @if st.desk.config.sso.password_login {
+                            form method="post" action="/login" {
+                                input type="hidden" name="_csrf" value=(pre);
+                                input type="hidden" name="next" value=(next);
+                                label { "Email" input type="email" name="email" value=(email) required autofocus autocomplete="username"; }
+                                label { "Password" input type="password" name="password" required autocomplete="current-password"; }
+                                button.primary type="submit" { "Log in" }
+                                p.muted { a href="/password/forgot" { "Forgot your password?" } }
+                            }
+                        }
                     }
         },
     )
@@ -102,6 +109,19 @@ pub async fn login_submit(
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
+    if !st.desk.config.sso.password_login {
+        return (
+            StatusCode::FORBIDDEN,
+            login_form(
+                &st,
+                &f.csrf,
+                &safe_next(f.next.as_deref()),
+                &f.email,
+                Some("Password login is off on this desk: use single sign-on."),
+            ),
+        )
+            .into_response();
+    }
     let desk = st.desk.clone();
     let (email, password, ip) = (f.email.clone(), f.password.clone(), addr.ip().to_string());
     let trusted = cookie(&headers, twofactor::TRUST_COOKIE).map(str::to_string);
