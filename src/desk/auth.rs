@@ -348,11 +348,29 @@ impl Desk {
         }
     }
 
-    /// Whether `password` is `person`'s (throttled like a login from `client`).
+    /// Whether `password` is `person`'s, for a logged-in agent confirming a
+    /// change; throttled like logins, so a stolen session cannot guess it.
     pub(super) fn check_own_password(&self, person: &Person, password: &str) -> Result<bool> {
+        let now = self.now().0;
+        let sec = &self.config.security;
+        let window = sec.login_window_secs as i64 * 1000;
+        let key = format!("pw:{}", person.id.0);
+        {
+            let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;
+            if let Some(retry_after_secs) = lim.blocked(&key, sec.login_failures_per_account, now, window) {
+                return Err(DeskError::RateLimited { retry_after_secs });
+            }
+            lim.fail(&key, now);
+        }
         let hash = self.store.read()?.person(person.id)?.map(|p| p.password_hash).unwrap_or_default();
-        let mut slot = self.argon2_slot()?;
-        Ok(verify_password_in(&mut slot.blocks, &hash, password))
+        let ok = {
+            let mut slot = self.argon2_slot()?;
+            verify_password_in(&mut slot.blocks, &hash, password)
+        };
+        if ok && let Ok(mut lim) = self.limiter.lock() {
+            lim.forget(&key, now);
+        }
+        Ok(ok)
     }
 
     /// Waits for one of the `ARGON2_CONCURRENCY` password-check slots (at most

@@ -240,14 +240,14 @@ impl Desk {
             self.config.server.public_url,
         );
         let subject = format!("{}: unverified mail in your name", self.config.desk.name);
-        self.queue_notice(w, NoticeKind::Unverified, &agent.email, subject, text, now)
+        self.queue_notice(w, NoticeKind::Unverified, &agent.email, subject, text, now).map(|_| ())
     }
 
     /// Queues a plain notice from the desk to one staff address (no ticket
     /// thread, no token), marked auto-generated. At most one of each kind per
     /// address in `NoticeKind::window_ms`: strangers cannot turn forged or
     /// postmaster mail into a mail flood at the agents (the rest is in Junk or
-    /// on the ticket).
+    /// on the ticket). Whether it was queued.
     pub(crate) fn queue_notice(
         &self,
         w: &mut Write,
@@ -256,11 +256,11 @@ impl Desk {
         subject: String,
         text: String,
         now: Timestamp,
-    ) -> Result<()> {
-        let Some(mailbox) = self.config.mailbox.first() else { return Ok(()) };
+    ) -> Result<bool> {
+        let Some(mailbox) = self.config.mailbox.first() else { return Ok(false) };
         let key = format!("notice:{}:{}", kind.key(), to.to_lowercase());
         if w.last_ack(&key)?.is_some_and(|last| now.0 - last < kind.window_ms()) {
-            return Ok(());
+            return Ok(false);
         }
         w.set_last_ack(&key, now)?;
         let kind = kind.key();
@@ -278,7 +278,7 @@ impl Desk {
         );
         m.auto_submitted = Some("auto-generated".into());
         w.put_outmail(None, &mut m)?;
-        Ok(())
+        Ok(true)
     }
 
     /// Queues the mail a change calls for. `actor` made the change.

@@ -104,6 +104,7 @@ impl Desk {
         self.check_password(new, &actor.email)?;
         let hash = self.hash_password(new)?;
         let now = self.now();
+        self.drop_pending_logins(actor.id);
         self.store.write(|w| {
             let mut p = w.person(actor.id)?.ok_or(DeskError::NotFound)?;
             p.password_hash = hash.clone();
@@ -113,6 +114,7 @@ impl Desk {
             if let Some(s) = kept {
                 w.put_session(keep, &s)?;
             }
+            w.forget_trusted_browsers(actor.id)?;
             append(w, now, Actor::Agent(&p), "", AuditEvent::PasswordChanged)
         })
     }
@@ -125,6 +127,18 @@ impl Desk {
         }
         if !self.can_mail_links() {
             return Err(DeskError::Conflict("this desk cannot send mail; ask an admin to send you a link".into()));
+        }
+        // Every request counts against the address (like failed logins): no
+        // flood of mail, audit entries or writes from one place.
+        {
+            let sec = &self.config.security;
+            let (now, window) = (self.now().0, sec.login_window_secs as i64 * 1000);
+            let key = format!("reset:ip:{client}");
+            let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;
+            if let Some(retry_after_secs) = lim.blocked(&key, sec.login_failures_per_ip, now, window) {
+                return Err(DeskError::RateLimited { retry_after_secs });
+            }
+            lim.fail(&key, now);
         }
         let Some(email) = normalize_email(email) else { return Ok(()) };
         let Some(p) = self.store.read()?.person_by_email(&email)?.filter(|p| p.is_staff()) else { return Ok(()) };
@@ -180,10 +194,12 @@ impl Desk {
         let event = AuditEvent::PasswordLinkSent { email: p.email.clone(), invite: kind == LinkKind::Invite };
         let mail = self.can_mail_links();
         self.store.write(|w| {
-            w.put_password_link(&token, &PasswordLink { person: p.id, kind, until }, now)?;
-            if mail {
-                self.queue_notice(w, notice, &p.email, subject.clone(), text.clone(), now)?;
+            // A mail held back (one a minute per address) keeps the link
+            // already on its way: a second click cannot void it.
+            if mail && !self.queue_notice(w, notice, &p.email, subject.clone(), text.clone(), now)? {
+                return Ok(());
             }
+            w.put_password_link(&token, &PasswordLink { person: p.id, kind, until }, now)?;
             append(w, now, who, client, event.clone())
         })?;
         Ok((!mail).then_some(url))
@@ -221,6 +237,7 @@ impl Desk {
         self.check_password(password, &person.email)?;
         let hash = self.hash_password(password)?;
         let now = self.now();
+        self.drop_pending_logins(person.id);
         self.store.write(|w| {
             // Checked again inside the transaction: two tabs cannot both use it.
             if w.password_link(token)?.is_none() {
@@ -233,6 +250,7 @@ impl Desk {
             // A reset ends every way in the old password opened: sessions and API tokens.
             w.delete_sessions_of(p.id)?;
             w.delete_api_tokens_of(p.id.0)?;
+            w.forget_trusted_browsers(p.id)?;
             append(w, now, Actor::Agent(&p), client, AuditEvent::PasswordChanged)?;
             Ok(p)
         })

@@ -15,6 +15,9 @@ use crate::domain::people::normalize_email;
 use crate::domain::{Person, Timestamp};
 use crate::store::ApiToken;
 
+/// API tokens one agent may hold (each has its own rate budget).
+const MAX_TOKENS_PER_AGENT: usize = 20;
+
 /// How often a token's last use is written (at most).
 const TOUCH_EVERY_MS: i64 = 60_000;
 
@@ -136,6 +139,7 @@ impl Desk {
         let email = normalize_email(email).ok_or_else(|| invalid("email", "is not an email address"))?;
         let token = format!("fd_{}", super::auth::random_token()?);
         let now = self.now();
+        let held = self.api_tokens(None)?.iter().filter(|t| t.email == email).count();
         self.store.write(|w| {
             let p = w
                 .person_by_email(&email)?
@@ -145,6 +149,9 @@ impl Desk {
                 return Err(DeskError::NotFound);
             }
             check_spec(&spec, &p, now)?;
+            if held >= MAX_TOKENS_PER_AGENT {
+                return Err(DeskError::Conflict(format!("{} has {MAX_TOKENS_PER_AGENT} API tokens already; revoke one first", p.email)));
+            }
             let record = ApiToken {
                 person: p.id,
                 name: spec.name.trim().to_string(),

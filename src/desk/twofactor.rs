@@ -99,6 +99,14 @@ impl Desk {
         Ok(token)
     }
 
+    /// Ends the agent's logins waiting for their second factor (their
+    /// password changed: the old one must not finish a login).
+    pub(super) fn drop_pending_logins(&self, person: PersonId) {
+        if let Ok(mut p) = self.pending() {
+            p.by_token.retain(|_, l| l.person != person);
+        }
+    }
+
     /// Whether `pending` is a login still waiting (the page shows its form).
     pub fn pending_login(&self, pending: &str) -> Result<Option<Person>> {
         let now = self.now().0;
@@ -122,9 +130,8 @@ impl Desk {
         let now = self.now();
         let code = format!("{:06}", u32::from_le_bytes(random_bytes::<4>()?) % 1_000_000);
         let (person, client) = {
-            let mut p = self.pending()?;
-            let l = p.by_token.get_mut(pending).filter(|l| l.until > now.0).ok_or(DeskError::NotFound)?;
-            l.mailed = Some((sha256_hex(code.as_bytes()), now.0 + MAILED_CODE_MS));
+            let p = self.pending()?;
+            let l = p.by_token.get(pending).filter(|l| l.until > now.0).ok_or(DeskError::NotFound)?;
             (l.person, l.client.clone())
         };
         let p = self.store.read()?.person(person)?.ok_or(DeskError::NotFound)?;
@@ -135,10 +142,21 @@ impl Desk {
             p.display(),
             self.config.desk.name
         );
-        self.store.write(|w| {
-            self.queue_notice(w, NoticeKind::LoginCode, &p.email, subject, text, now)?;
-            append(w, now, Actor::Agent(&p), &client, AuditEvent::LoginCodeMailed)
-        })
+        let queued = self.store.write(|w| {
+            let queued = self.queue_notice(w, NoticeKind::LoginCode, &p.email, subject, text, now)?;
+            if queued {
+                append(w, now, Actor::Agent(&p), &client, AuditEvent::LoginCodeMailed)?;
+            }
+            Ok::<_, DeskError>(queued)
+        })?;
+        if !queued {
+            return Err(DeskError::RateLimited { retry_after_secs: 60 });
+        }
+        // Only the code that went out works (a held-back one never replaces it).
+        if let Some(l) = self.pending()?.by_token.get_mut(pending) {
+            l.mailed = Some((sha256_hex(code.as_bytes()), now.0 + MAILED_CODE_MS));
+        }
+        Ok(())
     }
 
     /// The second step of a login: a TOTP code (once), a recovery code or a
@@ -148,26 +166,31 @@ impl Desk {
         let now = self.now();
         let sec = &self.config.security;
         let window = sec.login_window_secs as i64 * 1000;
+        // A mailed code is taken out here, under the lock: two requests
+        // racing with the same code cannot both use it.
         let (person_id, mailed) = {
-            let p = self.pending()?;
-            let l = p.by_token.get(pending).filter(|l| l.until > now.0).ok_or(DeskError::NotFound)?;
-            (l.person, l.mailed.clone())
+            let mut p = self.pending()?;
+            let l = p.by_token.get_mut(pending).filter(|l| l.until > now.0).ok_or(DeskError::NotFound)?;
+            (l.person, l.mailed.take())
         };
-        let key = format!("2fa:{}", person_id.0);
+        // Throttled per (account, address), per address, and per account at
+        // ten times that, so a stranger with the password cannot lock the
+        // agent out of the second step from elsewhere.
+        let key = format!("2fa:{}|ip:{client}", person_id.0);
+        let acct_key = format!("2fa:{}", person_id.0);
         let ip_key = format!("ip:{client}");
         {
             let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;
-            let wait = lim.blocked(&key, sec.login_failures_per_account, now.0, window).or(lim.blocked(
-                &ip_key,
-                sec.login_failures_per_ip,
-                now.0,
-                window,
-            ));
+            let wait = lim
+                .blocked(&key, sec.login_failures_per_account, now.0, window)
+                .or(lim.blocked(&ip_key, sec.login_failures_per_ip, now.0, window))
+                .or(lim.blocked(&acct_key, sec.login_failures_per_account.saturating_mul(10), now.0, window));
             if let Some(retry_after_secs) = wait {
                 return Err(DeskError::RateLimited { retry_after_secs });
             }
-            lim.fail(&key, now.0);
-            lim.fail(&ip_key, now.0);
+            for k in [&key, &acct_key, &ip_key] {
+                lim.fail(k, now.0);
+            }
         }
         let typed = tf::normalize(code);
         let person = self.store.read()?.person(person_id)?.filter(|p| p.is_staff()).ok_or(DeskError::NotFound)?;
@@ -207,11 +230,19 @@ impl Desk {
                 self.pending()?.by_token.remove(pending);
                 if let Ok(mut lim) = self.limiter.lock() {
                     lim.clear(&key);
+                    lim.forget(&acct_key, now.0);
                     lim.forget(&ip_key, now.0);
                 }
                 Ok((session, trust, person))
             }
             Err(reason) => {
+                // A wrong guess does not spend a mailed code (it was not this one).
+                if let Some(m) = mailed
+                    && let Ok(mut p) = self.pending()
+                    && let Some(l) = p.by_token.get_mut(pending)
+                {
+                    l.mailed.get_or_insert(m);
+                }
                 let event = AuditEvent::TwoFactorFailed { email: person.email.clone(), reason: reason.into() };
                 if let Err(e) = self.record_audit(Actor::System, client, event) {
                     tracing::warn!("could not record a failed second factor: {e}");

@@ -67,6 +67,11 @@ impl Write {
     /// Removes an agent's second factor and every browser they trusted.
     pub fn delete_two_factor(&mut self, person: PersonId) -> Result<()> {
         self.tx.open_table(TWO_FACTOR)?.remove(person.0)?;
+        self.forget_trusted_browsers(person)
+    }
+
+    /// Forgets every browser the agent trusted (their password changed).
+    pub fn forget_trusted_browsers(&mut self, person: PersonId) -> Result<()> {
         let mut t = self.tx.open_table(TRUSTED_BROWSERS)?;
         let doomed: Vec<String> =
             t.iter()?.filter_map(|r| r.ok()).filter(|(_, v)| v.value().0 == person.0).map(|(k, _)| k.value().to_string()).collect();

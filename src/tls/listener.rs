@@ -1,7 +1,7 @@
 //! The HTTPS listener axum serves from: TCP connections are accepted at once
 //! and their TLS handshakes run side by side, each within a deadline and with
-//! a cap on how many may be in progress, so a client that stalls its handshake
-//! holds up nobody. ACME's TLS-ALPN-01 probes end after the handshake.
+//! a cap on how many may be in progress (in all, and from one address), so a
+//! client that stalls its handshakes holds up nobody. ACME's TLS-ALPN-01 probes end after the handshake.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,6 +18,41 @@ use super::ACME_TLS_ALPN;
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most handshakes in progress at once; more connections wait to be accepted.
 pub const MAX_HANDSHAKES: usize = 256;
+/// Most handshakes in progress from one address; more are closed at once, so
+/// one client cannot hold every slot.
+pub const MAX_HANDSHAKES_PER_IP: usize = 32;
+
+/// Handshakes in progress per client address.
+#[derive(Default)]
+struct PerIp(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+/// One handshake's place in `PerIp`, given back when it ends.
+struct Held(Arc<PerIp>, std::net::IpAddr);
+
+impl PerIp {
+    fn take(self: &Arc<Self>, ip: std::net::IpAddr) -> Option<Held> {
+        let mut m = self.0.lock().ok()?;
+        let n = m.entry(ip).or_insert(0);
+        if *n >= MAX_HANDSHAKES_PER_IP {
+            return None;
+        }
+        *n += 1;
+        Some(Held(self.clone(), ip))
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.0.0.lock()
+            && let Some(n) = m.get_mut(&self.1)
+        {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.1);
+            }
+        }
+    }
+}
 
 /// Finished TLS connections, in the order their handshakes completed.
 pub struct TlsListener {
@@ -37,6 +72,7 @@ impl TlsListener {
         let (tx, ready) = mpsc::channel(64);
         let acceptor = TlsAcceptor::from(config);
         let slots = Arc::new(Semaphore::new(MAX_HANDSHAKES));
+        let per_ip = Arc::new(PerIp::default());
         tokio::spawn(async move {
             tokio::pin!(stop);
             loop {
@@ -58,9 +94,14 @@ impl TlsListener {
                     _ = &mut stop => break,
                     _ = tx.closed() => break,
                 };
+                let Some(held) = per_ip.take(peer.ip()) else {
+                    tracing::debug!("HTTPS: {} has {MAX_HANDSHAKES_PER_IP} handshakes in progress; closing another", peer.ip());
+                    continue;
+                };
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
                     let _permit = permit;
+                    let _held = held;
                     let _ = tcp.set_nodelay(true);
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                         Ok(Ok(tls)) => {

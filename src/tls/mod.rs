@@ -257,7 +257,14 @@ pub fn self_signed(cfg: &Config) -> anyhow::Result<Loaded> {
     let dir = cfg.server.data_dir.join("tls");
     let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
     if let (Ok(c), Ok(k)) = (std::fs::read(&cert_path), std::fs::read(&key_path)) {
-        return load_pem(&c, &k, Source::SelfSigned, &cert_path.display().to_string());
+        let l = load_pem(&c, &k, Source::SelfSigned, &cert_path.display().to_string())?;
+        // An older release made it for STARTTLS only (smtp.hostname and
+        // localhost): one that does not name the public host is made anew.
+        let host = cfg.public_host();
+        if host.is_empty() || l.info.covers(&host) {
+            return Ok(l);
+        }
+        tracing::info!("the self-signed certificate does not name {host}; making a new one");
     }
     std::fs::create_dir_all(&dir)?;
     let mut names = vec![cfg.smtp.hostname.to_ascii_lowercase(), cfg.public_host(), "localhost".to_string(), "127.0.0.1".to_string()];

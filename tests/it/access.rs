@@ -203,3 +203,17 @@ async fn the_password_policy_refuses_common_and_own_address_passwords() {
     Browser::logged_in(&d.base, "bob.builder@example.test", "violet stapler runs east").await;
     d.running.stop().await;
 }
+
+/// Regression from the outside read: one agent cannot multiply their API
+/// budget with endless tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_holds_at_most_twenty_tokens() {
+    let d = InProcess::start().await;
+    let desk = d.running.desk.clone();
+    for i in 0..20 {
+        desk.create_api_token(None, "ada@example.test", TokenSpec::standard(&format!("t{i}"))).unwrap();
+    }
+    let e = desk.create_api_token(None, "ada@example.test", TokenSpec::standard("one too many")).unwrap_err();
+    assert!(e.to_string().contains("20 API tokens already"), "{e}");
+    d.running.stop().await;
+}

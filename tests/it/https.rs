@@ -271,3 +271,21 @@ async fn a_ca_that_is_down_leaves_the_self_signed_certificate_and_healthz_says_w
     assert_eq!(x.cert, pem_cert(&std::fs::read_to_string(dir.path().join("tls/cert.pem")).unwrap()));
     desk.stop();
 }
+
+/// Regression from the outside read: a data dir from before HTTPS holds the
+/// STARTTLS certificate of an older release (smtp.hostname and localhost
+/// only); HTTPS makes a new one that names the public host.
+#[tokio::test]
+async fn an_older_starttls_certificate_is_replaced_when_it_does_not_name_the_public_host() {
+    let dir = crate::common::tempdir();
+    let (cert, key) = make_cert(&["localhost", "mail.old.test"]);
+    std::fs::create_dir_all(dir.path().join("tls")).unwrap();
+    std::fs::write(dir.path().join("tls/cert.pem"), &cert).unwrap();
+    std::fs::write(dir.path().join("tls/key.pem"), &key).unwrap();
+    let desk = Desk::start(dir.path(), &["--https", "127.0.0.1:0"]);
+    let h = health(desk.http).await;
+    let names: Vec<String> = h["tls"]["names"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect();
+    assert!(names.contains(&"127.0.0.1".to_string()), "the public URL's host is named: {names:?}");
+    assert_ne!(h["tls"]["sha256"].as_str().unwrap(), fingerprint(&pem_cert(&cert)));
+    desk.stop();
+}

@@ -74,6 +74,9 @@ async fn forgot_password_mails_a_link_and_says_the_same_for_strangers() {
     anon.get("/password/forgot").await;
     let stranger = anon.post("/password/forgot", &[("email", "nobody@example.test")]).await;
     let agent = anon.post("/password/forgot", &[("email", "agent@example.test")]).await;
+    // A second click within the minute sends nothing and voids nothing.
+    let again = anon.post("/password/forgot", &[("email", "agent@example.test")]).await;
+    assert_eq!(again.status, 200);
     assert_eq!(stranger.status, 200);
     let said = |b: &str| b.contains("If that address belongs to an agent of this desk, a link is on its way");
     assert!(said(&stranger.body) && said(&agent.body), "no difference between an agent and a stranger");
@@ -82,6 +85,7 @@ async fn forgot_password_mails_a_link_and_says_the_same_for_strangers() {
     assert!(cap.all().iter().all(|m| m.rcpt_to != ["nobody@example.test"]));
     assert_eq!(mail.header("Auto-Submitted").as_deref(), Some("auto-generated"));
     let link = password_link_in(&mail.data.replace("=\r\n", "")).expect("the link in the mail");
+    assert_eq!(cap.all().iter().filter(|m| m.rcpt_to == ["agent@example.test"]).count(), 1, "one mail for two clicks");
     assert_eq!(set_password_via(&d.server.base, &link, "a fresh long passphrase").await.status, 303);
     Browser::logged_in(&d.server.base, "agent@example.test", "a fresh long passphrase").await;
     let mut admin = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -168,5 +172,29 @@ async fn the_profile_signs_replies_shows_dates_in_my_zone_and_changes_my_passwor
             .body
             .contains("changed robert@example.test: Bob Builder &lt;bob@example.test&gt; → Robert Builder &lt;robert@example.test&gt;")
     );
+    d.running.stop().await;
+}
+
+/// Regressions from the outside read: guessing the current password from a
+/// stolen session is throttled; a password link opened in a browser where an
+/// agent is logged in still works (its form carries that session's token).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn current_password_guesses_are_throttled_and_links_work_while_logged_in() {
+    let d = InProcess::start().await;
+    let mut ada = Browser::logged_in(&d.base, "ada@example.test", PASSWORD).await;
+    ada.get("/settings/profile").await;
+    let mut last = 0;
+    for _ in 0..6 {
+        last = ada.post("/settings/password", &[("current", "a wrong guess here"), ("password", "violet stapler runs east")]).await.status;
+    }
+    assert_eq!(last, 429, "the sixth guess within the window is refused");
+    // Ada invites Bob and opens his link in her own (logged-in) browser.
+    ada.get("/admin/agents").await;
+    let r = ada.post("/admin/agents", &[("name", "Bob"), ("email", "bob@example.test"), ("role", "agent")]).await;
+    let link = password_link_in(&r.body).unwrap();
+    ada.get(&link).await;
+    let r = ada.post(&link, &[("password", "violet stapler runs east"), ("again", "violet stapler runs east")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    Browser::logged_in(&d.base, "bob@example.test", "violet stapler runs east").await;
     d.running.stop().await;
 }

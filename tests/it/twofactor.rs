@@ -186,3 +186,37 @@ async fn a_code_by_mail_is_the_fallback_where_the_admin_allows_it() {
     assert_eq!((ok.status, ok.location.as_deref()), (303, Some("/tickets")));
     assert!(b.get("/admin/audit").await.body.contains("was mailed a one-time login code"));
 }
+
+/// Regressions from the outside read: a stranger who knows the password and
+/// guesses codes from one address does not lock the agent out at another; a
+/// password change forgets the browsers the agent trusted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_guessing_from_elsewhere_does_not_lock_out_and_a_new_password_forgets_trusted_browsers() {
+    let d = InProcess::start().await;
+    let mut b = Browser::logged_in(&d.base, "ada@example.test", PASSWORD).await;
+    let secret = secret_on(&b.get("/settings/2fa").await.body);
+    assert_eq!(b.post("/settings/2fa/confirm", &[("code", &code_at(&secret, d.clock.now().0))]).await.status, 200);
+    let mut stranger = Browser::from_ip(&d.base, "127.0.0.2");
+    password_step(&mut stranger, "ada@example.test").await;
+    let mut last = 0;
+    for _ in 0..6 {
+        last = stranger.post_raw("/login/2fa", &form(&stranger, &[("code", "123456"), ("next", "/tickets")])).await.status;
+    }
+    assert_eq!(last, 429);
+    d.clock.advance_ms(30_000);
+    let mut me = Browser::new(&d.base);
+    password_step(&mut me, "ada@example.test").await;
+    let r = me
+        .post_raw("/login/2fa", &form(&me, &[("code", &code_at(&secret, d.clock.now().0)), ("next", "/tickets"), ("remember", "1")]))
+        .await;
+    assert_eq!(r.status, 303, "the agent still gets in from their own address: {}", r.body);
+    // Trusted, until the password changes.
+    me.get("/settings/profile").await;
+    let r = me.post("/settings/password", &[("current", PASSWORD), ("password", "violet stapler runs east")]).await;
+    assert_eq!(r.status, 303);
+    me.post("/logout", &[]).await;
+    me.get("/login").await;
+    let r = me.post("/login", &[("email", "ada@example.test"), ("password", "violet stapler runs east"), ("next", "/tickets")]).await;
+    assert_eq!(r.location.as_deref(), Some("/login/2fa?next=%2Ftickets"), "the browser is no longer trusted");
+    d.running.stop().await;
+}

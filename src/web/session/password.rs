@@ -17,7 +17,7 @@ use crate::desk::DeskError;
 use crate::desk::profile::LinkState;
 use crate::store::LinkKind;
 use crate::web::ui;
-use crate::web::{AppState, PRE_COOKIE, WebError, blocking, cookie, set_cookie};
+use crate::web::{Agent, AppState, PRE_COOKIE, WebError, blocking, cookie, set_cookie};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -30,8 +30,12 @@ fn card(st: &AppState, title: &str, inner: Markup) -> Markup {
     ui::card_page(title, name, html! { div.card.narrow.login { div.brand.big { span.logo { "fd" } span { (name) } } (inner) } })
 }
 
-/// The pre-login CSRF token: the browser's, or a fresh one (set on the answer).
-fn pre(headers: &HeaderMap) -> Result<(String, bool), DeskError> {
+/// The form's CSRF token: a logged-in agent's session one; else the
+/// pre-login one, the browser's or a fresh one (set on the answer).
+fn pre(headers: &HeaderMap, agent: &Option<Agent>) -> Result<(String, bool), DeskError> {
+    if let Some(a) = agent {
+        return Ok((a.csrf.clone(), false));
+    }
     match cookie(headers, PRE_COOKIE) {
         Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => Ok((v.to_string(), false)),
         _ => Ok((crate::desk::auth::random_token()?, true)),
@@ -63,8 +67,8 @@ fn forgot_form(st: &AppState, pre: &str, notice: Option<(&str, &str)>) -> Markup
     )
 }
 
-async fn forgot_page(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    match pre(&headers) {
+async fn forgot_page(State(st): State<AppState>, agent: Option<Agent>, headers: HeaderMap) -> Response {
+    match pre(&headers, &agent) {
         Ok(p) => {
             let body = forgot_form(&st, &p.0, None);
             with_pre(&st, StatusCode::OK, p, body)
@@ -91,8 +95,8 @@ async fn forgot_submit(State(st): State<AppState>, ConnectInfo(addr): ConnectInf
             Some(("ok", "If that address belongs to an agent of this desk, a link is on its way. It works once, within an hour.")),
         )
         .into_response(),
-        Err(e @ DeskError::Conflict(_)) => {
-            (StatusCode::CONFLICT, forgot_form(&st, &f.csrf, Some(("error", &e.to_string())))).into_response()
+        Err(e @ (DeskError::Conflict(_) | DeskError::RateLimited { .. })) => {
+            (crate::web::status_of(&e), forgot_form(&st, &f.csrf, Some(("error", &e.to_string())))).into_response()
         }
         Err(e) => WebError::from(e).into_response(),
     }
@@ -131,14 +135,14 @@ fn choose_form(st: &AppState, pre: &str, token: &str, email: &str, kind: LinkKin
     )
 }
 
-async fn link_page(State(st): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> Response {
+async fn link_page(State(st): State<AppState>, agent: Option<Agent>, headers: HeaderMap, Path(token): Path<String>) -> Response {
     let t = token.clone();
     let state = match blocking(&st.desk, move |d| d.password_link(&t)).await {
         Ok(s) => s,
         Err(e) => return WebError::from(e).into_response(),
     };
     let LinkState::Valid { person, kind } = state else { return gone(&st) };
-    match pre(&headers) {
+    match pre(&headers, &agent) {
         Ok(p) => {
             let body = choose_form(&st, &p.0, &token, &person.email, kind, None);
             with_pre(&st, StatusCode::OK, p, body)
