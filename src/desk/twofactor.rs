@@ -289,8 +289,13 @@ impl Desk {
         Ok(Enrolment { secret: tf::base32(&secret), qr_svg: tf::qr_svg(&url).unwrap_or_default() })
     }
 
-    /// Confirms an enrolment with a first code from the app; the recovery codes (shown once).
-    pub fn confirm_two_factor(&self, actor: &Person, code: &str) -> Result<Vec<String>> {
+    /// Confirms an enrolment with the agent's password (a stolen session
+    /// cannot bind its own device) and a first code from the app; the
+    /// recovery codes (shown once).
+    pub fn confirm_two_factor(&self, actor: &Person, password: &str, code: &str) -> Result<Vec<String>> {
+        if !self.check_own_password(actor, password)? {
+            return Err(invalid("password", "is not your current password"));
+        }
         let now = self.now();
         let mut codes = Vec::with_capacity(RECOVERY_CODES);
         for _ in 0..RECOVERY_CODES {

@@ -51,6 +51,7 @@ try {
   await page.screenshot({ path: shots + "/2fa-enrol-phone.png", fullPage: true });
   await page.setViewportSize({ width: 1366, height: 900 });
   const secret = base32((await page.textContent("code.secret")).trim());
+  await page.fill("input[name=password]", password);
   await page.fill("input[name=code]", totp(secret, Date.now() / 1000));
   await page.click("button:has-text('Turn on')");
   await page.waitForSelector("ul.recovery-codes");

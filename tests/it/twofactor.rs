@@ -48,11 +48,16 @@ async fn enrol_log_in_with_a_code_once_recovery_codes_and_a_remembered_browser()
     assert_eq!(secret.len(), 20);
     // The same secret until confirmed (a reload does not change it).
     assert_eq!(secret_on(&b.get("/settings/2fa").await.body), secret);
-    let wrong = b.post("/settings/2fa/confirm", &[("code", "000000")]).await;
+    let wrong = b.post("/settings/2fa/confirm", &[("password", PASSWORD), ("code", "000000")]).await;
     assert_eq!(wrong.status, 400);
     assert!(wrong.body.contains("not the code your app shows"));
+    // A stolen session cannot bind its own device: the password is asked for.
+    let no_password =
+        b.post("/settings/2fa/confirm", &[("password", "not the password"), ("code", &code_at(&secret, d.clock.now().0))]).await;
+    assert_eq!(no_password.status, 400);
+    assert!(no_password.body.contains("not your current password"));
     let now = d.clock.now().0;
-    let done = b.post("/settings/2fa/confirm", &[("code", &code_at(&secret, now))]).await;
+    let done = b.post("/settings/2fa/confirm", &[("password", PASSWORD), ("code", &code_at(&secret, now))]).await;
     assert_eq!(done.status, 200, "{}", done.body);
     let codes: Vec<String> = done.body.split("<li><code>").skip(1).filter_map(|r| r.split('<').next()).map(String::from).collect();
     assert_eq!(codes.len(), 10, "{}", done.body);
@@ -141,7 +146,7 @@ async fn a_desk_that_requires_2fa_sends_agents_to_enrol_and_admins_reset_it() {
     let page = b.get("/settings/2fa").await;
     assert!(page.body.contains("requires a second factor"));
     let secret = secret_on(&page.body);
-    assert_eq!(b.post("/settings/2fa/confirm", &[("code", &code_at(&secret, d.clock.now().0))]).await.status, 200);
+    assert_eq!(b.post("/settings/2fa/confirm", &[("password", PASSWORD), ("code", &code_at(&secret, d.clock.now().0))]).await.status, 200);
     assert_eq!(b.get("/tickets").await.status, 200);
     // Required: Bob cannot turn it off himself.
     let off = b.post("/settings/2fa/remove", &[("password", PASSWORD)]).await;
@@ -150,7 +155,10 @@ async fn a_desk_that_requires_2fa_sends_agents_to_enrol_and_admins_reset_it() {
     let mut ada = Browser::new(&d.base);
     password_step(&mut ada, "ada@example.test").await;
     let secret_a = secret_on(&ada.get("/settings/2fa").await.body);
-    assert_eq!(ada.post("/settings/2fa/confirm", &[("code", &code_at(&secret_a, d.clock.now().0))]).await.status, 200);
+    assert_eq!(
+        ada.post("/settings/2fa/confirm", &[("password", PASSWORD), ("code", &code_at(&secret_a, d.clock.now().0))]).await.status,
+        200
+    );
     assert_eq!(ada.post(&format!("/admin/agents/{}/2fa-reset", bob.id), &[]).await.status, 303);
     assert!(ada.get("/admin/audit").await.body.contains("removed the second factor of bob@example.test"));
     // Bob logs in with his password only, and is sent to enrol anew.
@@ -168,7 +176,7 @@ async fn a_code_by_mail_is_the_fallback_where_the_admin_allows_it() {
     let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let secret = secret_on(&b.get("/settings/2fa").await.body);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    assert_eq!(b.post("/settings/2fa/confirm", &[("code", &code_at(&secret, now))]).await.status, 200);
+    assert_eq!(b.post("/settings/2fa/confirm", &[("password", ADMIN_PASSWORD), ("code", &code_at(&secret, now))]).await.status, 200);
     let mut other = Browser::new(&d.server.base);
     other.get("/login").await;
     other.post("/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/tickets")]).await;
@@ -195,7 +203,7 @@ async fn code_guessing_from_elsewhere_does_not_lock_out_and_a_new_password_forge
     let d = InProcess::start().await;
     let mut b = Browser::logged_in(&d.base, "ada@example.test", PASSWORD).await;
     let secret = secret_on(&b.get("/settings/2fa").await.body);
-    assert_eq!(b.post("/settings/2fa/confirm", &[("code", &code_at(&secret, d.clock.now().0))]).await.status, 200);
+    assert_eq!(b.post("/settings/2fa/confirm", &[("password", PASSWORD), ("code", &code_at(&secret, d.clock.now().0))]).await.status, 200);
     let mut stranger = Browser::from_ip(&d.base, "127.0.0.2");
     password_step(&mut stranger, "ada@example.test").await;
     let mut last = 0;

@@ -196,6 +196,8 @@ async fn settings_page(State(st): State<AppState>, a: Agent) -> WebResult {
                     p.muted { "Cannot scan? Enter this key by hand: " code.secret { (e.secret) } }
                     form.card.form-grid method="post" action="/settings/2fa/confirm" {
                         (csrf_field(&a.csrf))
+                        input type="hidden" name="username" value=(a.person.email) autocomplete="username";
+                        label { "Your password" input type="password" name="password" required autocomplete="current-password"; }
                         label { "Code from the app" input type="text" name="code" required inputmode="numeric" autocomplete="one-time-code" maxlength="9"; }
                         div.actions { button.primary type="submit" { "Turn on" } }
                     }
@@ -208,7 +210,7 @@ async fn settings_page(State(st): State<AppState>, a: Agent) -> WebResult {
 
 async fn confirm(State(st): State<AppState>, a: Agent, Form(f): Form<CodeForm>) -> WebResult {
     let me = a.person.clone();
-    let codes = match blocking(&st.desk, move |d| d.confirm_two_factor(&me, &f.code)).await {
+    let codes = match blocking(&st.desk, move |d| d.confirm_two_factor(&me, &f.password, &f.code)).await {
         Ok(c) => c,
         Err(e) => return Err(refusal(&st, &a, e, "Two-factor login", "settings", ("/settings/2fa", "Try again"))),
     };
