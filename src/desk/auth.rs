@@ -540,6 +540,11 @@ impl Desk {
         }
         let now = self.now();
         self.store.write(|w| {
+            // The first-run link makes the first admin only: checked again in
+            // the transaction, so two racing forms cannot both make one.
+            if matches!(who, Actor::SetupLink) && w.staff()?.iter().any(|p| p.is_admin()) {
+                return Err(DeskError::Conflict("an admin exists already: log in".into()));
+            }
             let mut p = match w.person_by_email(email)? {
                 Some(p) if p.role.is_staff() => return Err(DeskError::Conflict(format!("{email} is already an agent"))),
                 // A known contact becomes staff, keeping their id and history.

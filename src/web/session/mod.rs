@@ -204,7 +204,7 @@ fn setup_form(st: &AppState, pre: &str, f: &SetupForm, error: Option<&str>) -> M
 /// The setup link is valid while no admin exists and the token matches.
 fn setup_allowed(st: &AppState, token: &str) -> Result<bool, DeskError> {
     let Some(expected) = &st.setup_token else { return Ok(false) };
-    Ok(!token.is_empty() && token == expected.as_str() && !st.desk.has_admin()?)
+    Ok(!token.is_empty() && crate::web::guard::constant_time_eq(token.as_bytes(), expected.as_bytes()) && !st.desk.has_admin()?)
 }
 
 pub async fn setup_page(State(st): State<AppState>, headers: HeaderMap, Query(f): Query<SetupForm>) -> Response {
