@@ -29,6 +29,21 @@ impl<'a> Actor<'a> {
     }
 }
 
+thread_local! {
+    /// The client address of the request this thread works for (set by the
+    /// web layer around blocking desk work); entries that name no address
+    /// take it.
+    static CLIENT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Runs `f` with `ip` as the client address its audit entries record.
+pub fn with_client<T>(ip: &str, f: impl FnOnce() -> T) -> T {
+    let before = CLIENT.with(|c| c.replace(ip.to_string()));
+    let out = f();
+    CLIENT.with(|c| *c.borrow_mut() = before);
+    out
+}
+
 /// Entries dropped per transaction when the log is pruned.
 const PRUNE_BATCH: usize = 5_000;
 
@@ -41,7 +56,8 @@ pub(crate) fn append(w: &mut Write, at: Timestamp, who: Actor<'_>, ip: &str, eve
         Actor::SetupLink => (None, "setup link".to_string()),
         Actor::SingleSignOn => (None, "single sign-on".to_string()),
     };
-    w.append_audit(&AuditEntry { at, actor, actor_label, ip: ip.to_string(), event })?;
+    let ip = if ip.is_empty() { CLIENT.with(|c| c.borrow().clone()) } else { ip.to_string() };
+    w.append_audit(&AuditEntry { at, actor, actor_label, ip, event })?;
     Ok(())
 }
 

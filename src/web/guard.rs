@@ -47,6 +47,11 @@ pub fn set_cookie(desk: &Desk, name: &str, value: &str, max_age_secs: i64) -> St
 /// Resolves the session cookie for every request and enforces CSRF on every
 /// state-changing browser request (the API uses bearer tokens instead).
 pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let ip = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+    crate::web::ui::CLIENT_IP.scope(ip, session_layer_inner(st, req, next)).await
+}
+
+async fn session_layer_inner(st: AppState, req: Request, next: Next) -> Response {
     let desk = st.desk.clone();
     let (mut parts, body) = req.into_parts();
     let mut agent = None;

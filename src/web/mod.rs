@@ -107,5 +107,9 @@ pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce(&Arc<Desk>) -> Result<T, DeskError> + Send + 'static,
 ) -> Result<T, DeskError> {
     let desk = desk.clone();
-    tokio::task::spawn_blocking(move || f(&desk)).await.unwrap_or_else(|_| Err(DeskError::Conflict("the request was interrupted".into())))
+    // The request's client address goes along, for the audit log.
+    let ip = ui::CLIENT_IP.try_with(|c| c.clone()).unwrap_or_default();
+    tokio::task::spawn_blocking(move || crate::desk::audit::with_client(&ip, || f(&desk)))
+        .await
+        .unwrap_or_else(|_| Err(DeskError::Conflict("the request was interrupted".into())))
 }

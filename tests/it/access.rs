@@ -134,6 +134,10 @@ async fn agents_make_list_and_revoke_tokens_in_the_ui() {
     let made = b.post_raw("/settings/tokens", &fields).await;
     assert_eq!(made.status, 200, "{}", made.body);
     let token = made.body.split("<code>").nth(1).and_then(|r| r.split("</code>").next()).unwrap().to_string();
+    // The audit entry names the address the agent acted from.
+    let log = d.running.desk.audit_log(&d.admin, &Default::default(), None, 5).unwrap();
+    let made_entry = log.iter().find(|(_, e)| e.event.describe().contains("(nightly export)")).expect("the token in the audit log");
+    assert_eq!(made_entry.1.ip, "127.0.0.1");
     assert!(token.starts_with("fd_"), "the token is shown once: {token}");
     let page = b.get("/settings").await;
     assert!(page.body.contains("nightly export") && page.body.contains("tickets:read") && page.body.contains("127.0.0.1, 10.0.0.0/8"));

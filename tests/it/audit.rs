@@ -84,7 +84,7 @@ async fn security_and_admin_events_are_recorded_filtered_and_exported() {
     assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(lines.len(), 2, "{}", csv.body);
-    assert!(lines[1].ends_with(",ada@example.test,,agent-deactivated,deactivated bob@example.test"), "{}", lines[1]);
+    assert!(lines[1].ends_with(",ada@example.test,127.0.0.1,agent-deactivated,deactivated bob@example.test"), "{}", lines[1]);
     let jsonl = b.get("/admin/audit/export?format=jsonl&kind=login-failed").await;
     let first: serde_json::Value = serde_json::from_str(jsonl.body.lines().next().unwrap()).unwrap();
     assert_eq!(first["event"], "login-failed");

@@ -90,6 +90,8 @@ pub fn priority_badge(p: Priority) -> Markup {
 tokio::task_local! {
     /// The logged-in agent's time zone (their profile), for this request.
     pub static VIEWER_TZ: Option<jiff::tz::TimeZone>;
+    /// The request's client address (for the audit log of desk work it starts).
+    pub static CLIENT_IP: String;
 }
 
 /// A moment as the viewing agent reads it: `2026-12-03 16:42` in their time
