@@ -5,7 +5,6 @@
 //! minimum).
 
 use frontdesk::clock::Clock;
-use frontdesk::desk::auth::NewAgent;
 use frontdesk::desk::tokens::TokenSpec;
 use frontdesk::domain::Role;
 use frontdesk::domain::access::Scope;
@@ -56,18 +55,7 @@ async fn token_scopes_expiry_and_addresses_are_enforced() {
     assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
 
     // The admin scope is only for admins.
-    let agent = desk
-        .add_agent(
-            None,
-            NewAgent {
-                email: "bob@example.test".into(),
-                name: "Bob".into(),
-                role: Role::Agent,
-                password: PASSWORD.into(),
-                departments: vec![],
-            },
-        )
-        .unwrap();
+    let agent = d.add("bob@example.test", "Bob", Role::Agent);
     let e = desk.create_api_token(None, &agent.email, spec(vec![Scope::Admin])).unwrap_err();
     assert!(e.to_string().contains("not an admin"), "{e}");
 
@@ -160,18 +148,7 @@ async fn agents_make_list_and_revoke_tokens_in_the_ui() {
     assert!(r.body.contains("is not a date"), "{}", r.body);
 
     // An agent sees only their own tokens, and not the admins' page.
-    let desk = d.running.desk.clone();
-    desk.add_agent(
-        None,
-        NewAgent {
-            email: "bob@example.test".into(),
-            name: "Bob".into(),
-            role: Role::Agent,
-            password: PASSWORD.into(),
-            departments: vec![],
-        },
-    )
-    .unwrap();
+    d.add("bob@example.test", "Bob", Role::Agent);
     let mut bob = Browser::logged_in(&d.base, "bob@example.test", PASSWORD).await;
     let bobs = bob.get("/settings").await;
     assert!(!bobs.body.contains("nightly export") && !bobs.body.contains("value=\"admin\""));

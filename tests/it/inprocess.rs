@@ -27,6 +27,12 @@ pub(crate) struct InProcess {
 }
 
 impl InProcess {
+    /// Adds an agent (password `PASSWORD`, every department) through the desk.
+    pub(crate) fn add(&self, email: &str, name: &str, role: Role) -> Person {
+        let new = NewAgent { email: email.into(), name: name.into(), role, password: PASSWORD.into(), departments: vec![] };
+        self.running.desk.add_agent(None, new).expect("add an agent")
+    }
+
     pub(crate) async fn start() -> InProcess {
         Self::start_with("").await
     }

@@ -5,7 +5,6 @@
 //! on every date, changing one's password, and admins editing an agent.
 
 use frontdesk::desk::NewTicket;
-use frontdesk::desk::auth::NewAgent;
 use frontdesk::domain::Role;
 
 use crate::common::capture::Capture;
@@ -97,17 +96,7 @@ async fn forgot_password_mails_a_link_and_says_the_same_for_strangers() {
 async fn the_profile_signs_replies_shows_dates_in_my_zone_and_changes_my_password() {
     let d = InProcess::start().await;
     let desk = d.running.desk.clone();
-    desk.add_agent(
-        None,
-        NewAgent {
-            email: "bob@example.test".into(),
-            name: "Bob".into(),
-            role: Role::Agent,
-            password: PASSWORD.into(),
-            departments: vec![],
-        },
-    )
-    .unwrap();
+    d.add("bob@example.test", "Bob", Role::Agent);
     let mut bob = Browser::logged_in(&d.base, "bob@example.test", PASSWORD).await;
     let mut bob_phone = Browser::logged_in(&d.base, "bob@example.test", PASSWORD).await;
     let page = bob.get("/settings/profile").await;

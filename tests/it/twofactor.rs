@@ -5,7 +5,6 @@
 //! smarthost. Every step is in the audit log.
 
 use frontdesk::clock::Clock;
-use frontdesk::desk::auth::NewAgent;
 use frontdesk::domain::Role;
 use frontdesk::domain::twofactor::{current_code, from_base32};
 
@@ -126,19 +125,7 @@ async fn enrol_log_in_with_a_code_once_recovery_codes_and_a_remembered_browser()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desk_that_requires_2fa_sends_agents_to_enrol_and_admins_reset_it() {
     let d = InProcess::start_with("[security]\nrequire_2fa = \"all\"\n").await;
-    let desk = d.running.desk.clone();
-    let bob = desk
-        .add_agent(
-            None,
-            NewAgent {
-                email: "bob@example.test".into(),
-                name: "Bob".into(),
-                role: Role::Agent,
-                password: PASSWORD.into(),
-                departments: vec![],
-            },
-        )
-        .unwrap();
+    let bob = d.add("bob@example.test", "Bob", Role::Agent);
     let mut b = Browser::new(&d.base);
     assert_eq!(password_step(&mut b, "bob@example.test").await.status, 303);
     let r = b.get("/tickets").await;
