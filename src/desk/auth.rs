@@ -330,7 +330,7 @@ impl Desk {
                     let pending = self.start_second_factor(&p, client)?;
                     return Ok(LoginStep::SecondFactor { pending, person: p });
                 }
-                let token = self.open_session_with(&p, rehash, client)?;
+                let token = self.open_session_with(&p, rehash, client, None)?;
                 Ok(LoginStep::Session { token, person: p })
             }
             other => {
@@ -352,16 +352,8 @@ impl Desk {
     /// change; throttled like logins, so a stolen session cannot guess it.
     pub(super) fn check_own_password(&self, person: &Person, password: &str) -> Result<bool> {
         let now = self.now().0;
-        let sec = &self.config.security;
-        let window = sec.login_window_secs as i64 * 1000;
         let key = format!("pw:{}", person.id.0);
-        {
-            let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;
-            if let Some(retry_after_secs) = lim.blocked(&key, sec.login_failures_per_account, now, window) {
-                return Err(DeskError::RateLimited { retry_after_secs });
-            }
-            lim.fail(&key, now);
-        }
+        self.count_attempt(&[(&key, self.config.security.login_failures_per_account)], now)?;
         let hash = self.store.read()?.person(person.id)?.map(|p| p.password_hash).unwrap_or_default();
         let ok = {
             let mut slot = self.argon2_slot()?;
@@ -371,6 +363,21 @@ impl Desk {
             lim.forget(&key, now);
         }
         Ok(ok)
+    }
+
+    /// Counts an attempt against each (key, limit) in the login window,
+    /// before it is checked, so concurrent tries all count; `RateLimited`
+    /// (nothing counted) when a key is over its limit already.
+    pub(super) fn count_attempt(&self, limits: &[(&str, u32)], now: i64) -> Result<()> {
+        let window = self.config.security.login_window_secs as i64 * 1000;
+        let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;
+        if let Some(retry_after_secs) = limits.iter().find_map(|(key, limit)| lim.blocked(key, *limit, now, window)) {
+            return Err(DeskError::RateLimited { retry_after_secs });
+        }
+        for (key, _) in limits {
+            lim.fail(key, now);
+        }
+        Ok(())
     }
 
     /// Waits for one of the `ARGON2_CONCURRENCY` password-check slots (at most
@@ -398,12 +405,19 @@ impl Desk {
 
     /// Creates a session for a person; returns the cookie token.
     pub fn open_session(&self, person: &Person, client: &str) -> Result<String> {
-        self.open_session_with(person, None, client)
+        self.open_session_with(person, None, client, None)
     }
 
-    /// Opens a session, logged in the audit log with the client's address,
-    /// storing a new password hash in the same commit.
-    pub(super) fn open_session_with(&self, person: &Person, new_hash: Option<String>, client: &str) -> Result<String> {
+    /// Opens a session, logged in the audit log with the client's address
+    /// (and `also`, how the agent signed in), storing a new password hash in
+    /// the same commit.
+    pub(super) fn open_session_with(
+        &self,
+        person: &Person,
+        new_hash: Option<String>,
+        client: &str,
+        also: Option<AuditEvent>,
+    ) -> Result<String> {
         let token = random_token()?;
         let now = self.now();
         let s = Session { person: person.id, csrf: random_token()?, created_at: now, last_seen: now };
@@ -415,7 +429,11 @@ impl Desk {
                 p.password_hash = hash;
                 w.put_person(&p)?;
             }
-            super::audit::append(w, now, Actor::Agent(person), client, AuditEvent::LoginSucceeded)
+            super::audit::append(w, now, Actor::Agent(person), client, AuditEvent::LoginSucceeded)?;
+            match also {
+                Some(event) => super::audit::append(w, now, Actor::Agent(person), client, event),
+                None => Ok(()),
+            }
         })?;
         Ok(token)
     }

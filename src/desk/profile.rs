@@ -130,16 +130,7 @@ impl Desk {
         }
         // Every request counts against the address (like failed logins): no
         // flood of mail, audit entries or writes from one place.
-        {
-            let sec = &self.config.security;
-            let (now, window) = (self.now().0, sec.login_window_secs as i64 * 1000);
-            let key = format!("reset:ip:{client}");
-            let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;
-            if let Some(retry_after_secs) = lim.blocked(&key, sec.login_failures_per_ip, now, window) {
-                return Err(DeskError::RateLimited { retry_after_secs });
-            }
-            lim.fail(&key, now);
-        }
+        self.count_attempt(&[(&format!("reset:ip:{client}"), self.config.security.login_failures_per_ip)], self.now().0)?;
         let Some(email) = normalize_email(email) else { return Ok(()) };
         let Some(p) = self.store.read()?.person_by_email(&email)?.filter(|p| p.is_staff()) else { return Ok(()) };
         self.send_password_link(Actor::System, &p, LinkKind::Reset, client).map(|_| ())

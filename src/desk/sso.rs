@@ -3,7 +3,7 @@
 //! with `sso.auto_create`, of a new agent with `sso.default_role`. The
 //! protocol itself (OpenID Connect) is in `web/sso.rs`.
 
-use super::audit::{Actor, append};
+use super::audit::Actor;
 use super::{Desk, Result};
 use crate::config::SsoRole;
 use crate::domain::audit::AuditEvent;
@@ -65,11 +65,8 @@ impl Desk {
             }
             _ => return fail(SsoRefusal::NoAgent),
         };
-        let token = self.open_session_with(&person, None, client)?;
-        let now = self.now();
-        self.store.write(|w| {
-            append(w, now, Actor::Agent(&person), client, AuditEvent::SingleSignOn { issuer: self.config.sso.issuer.clone() })
-        })?;
+        let event = AuditEvent::SingleSignOn { issuer: self.config.sso.issuer.clone() };
+        let token = self.open_session_with(&person, None, client, Some(event))?;
         Ok(Ok((token, person)))
     }
 }

@@ -165,7 +165,6 @@ impl Desk {
     pub fn second_factor(&self, pending: &str, code: &str, client: &str, remember: bool) -> Result<(String, Option<String>, Person)> {
         let now = self.now();
         let sec = &self.config.security;
-        let window = sec.login_window_secs as i64 * 1000;
         // A mailed code is taken out here, under the lock: two requests
         // racing with the same code cannot both use it.
         let (person_id, mailed) = {
@@ -179,19 +178,11 @@ impl Desk {
         let key = format!("2fa:{}|ip:{client}", person_id.0);
         let acct_key = format!("2fa:{}", person_id.0);
         let ip_key = format!("ip:{client}");
-        {
-            let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;
-            let wait = lim
-                .blocked(&key, sec.login_failures_per_account, now.0, window)
-                .or(lim.blocked(&ip_key, sec.login_failures_per_ip, now.0, window))
-                .or(lim.blocked(&acct_key, sec.login_failures_per_account.saturating_mul(10), now.0, window));
-            if let Some(retry_after_secs) = wait {
-                return Err(DeskError::RateLimited { retry_after_secs });
-            }
-            for k in [&key, &acct_key, &ip_key] {
-                lim.fail(k, now.0);
-            }
-        }
+        let per_account = sec.login_failures_per_account;
+        self.count_attempt(
+            &[(&key, per_account), (&ip_key, sec.login_failures_per_ip), (&acct_key, per_account.saturating_mul(10))],
+            now.0,
+        )?;
         let typed = tf::normalize(code);
         let person = self.store.read()?.person(person_id)?.filter(|p| p.is_staff()).ok_or(DeskError::NotFound)?;
         let trust = if remember && sec.remember_browser_days > 0 { Some(super::auth::random_token()?) } else { None };

@@ -92,14 +92,23 @@ pub fn encode_mail_meta(m: &super::MailMeta) -> Vec<u8> {
 
 /// Decodes mail details of any version this binary knows.
 pub fn decode_mail_meta(bytes: &[u8]) -> Result<super::MailMeta> {
-    let corrupt = |e: postcard::Error| StoreError::Corrupt { table: "entry_mail", detail: e.to_string() };
-    match open(bytes, "entry_mail")? {
-        (MAIL_META_V2, rest) => postcard::from_bytes(&rest).map_err(corrupt),
-        (RECORD_V1, rest) => {
-            let old: super::migrate::MailMetaV1 = postcard::from_bytes(&rest).map_err(corrupt)?;
-            Ok(old.upgrade())
-        }
-        (v, _) => Err(StoreError::Corrupt { table: "entry_mail", detail: format!("unknown mail details version {v}") }),
+    decode_upgrading(bytes, "entry_mail", "mail details", MAIL_META_V2, super::migrate::MailMetaV1::upgrade)
+}
+
+/// Decodes a record kept as `current` or, read as `Old` and upgraded, as
+/// version 1; `what` names the record in the error for other versions.
+fn decode_upgrading<T: DeserializeOwned, Old: DeserializeOwned>(
+    bytes: &[u8],
+    table: &'static str,
+    what: &str,
+    current: u8,
+    upgrade: impl FnOnce(Old) -> T,
+) -> Result<T> {
+    let corrupt = |e: postcard::Error| StoreError::Corrupt { table, detail: e.to_string() };
+    match open(bytes, table)? {
+        (v, rest) if v == current => postcard::from_bytes(&rest).map_err(corrupt),
+        (RECORD_V1, rest) => Ok(upgrade(postcard::from_bytes(&rest).map_err(corrupt)?)),
+        (v, _) => Err(StoreError::Corrupt { table, detail: format!("unknown {what} version {v}") }),
     }
 }
 
@@ -113,15 +122,7 @@ pub fn encode_api_token(t: &super::ApiToken) -> Vec<u8> {
 
 /// Decodes an API token of any version this binary knows.
 pub fn decode_api_token(bytes: &[u8]) -> Result<super::ApiToken> {
-    let corrupt = |e: postcard::Error| StoreError::Corrupt { table: "api_tokens", detail: e.to_string() };
-    match open(bytes, "api_tokens")? {
-        (API_TOKEN_V2, rest) => postcard::from_bytes(&rest).map_err(corrupt),
-        (RECORD_V1, rest) => {
-            let old: super::migrate::ApiTokenV1 = postcard::from_bytes(&rest).map_err(corrupt)?;
-            Ok(old.upgrade())
-        }
-        (v, _) => Err(StoreError::Corrupt { table: "api_tokens", detail: format!("unknown API token version {v}") }),
-    }
+    decode_upgrading(bytes, "api_tokens", "API token", API_TOKEN_V2, super::migrate::ApiTokenV1::upgrade)
 }
 
 pub fn encode_ticket(t: &Ticket) -> Vec<u8> {
@@ -130,13 +131,5 @@ pub fn encode_ticket(t: &Ticket) -> Vec<u8> {
 
 /// Decodes a ticket of any version this binary knows.
 pub fn decode_ticket(bytes: &[u8]) -> Result<Ticket> {
-    let corrupt = |e: postcard::Error| StoreError::Corrupt { table: "tickets", detail: e.to_string() };
-    match open(bytes, "tickets")? {
-        (TICKET_V2, rest) => postcard::from_bytes(&rest).map_err(corrupt),
-        (RECORD_V1, rest) => {
-            let old: super::migrate::TicketV1 = postcard::from_bytes(&rest).map_err(corrupt)?;
-            Ok(old.upgrade())
-        }
-        (v, _) => Err(StoreError::Corrupt { table: "tickets", detail: format!("unknown ticket version {v}") }),
-    }
+    decode_upgrading(bytes, "tickets", "ticket", TICKET_V2, super::migrate::TicketV1::upgrade)
 }

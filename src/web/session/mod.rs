@@ -84,7 +84,7 @@ pub async fn login_page(State(st): State<AppState>, agent: Option<Agent>, header
 }
 
 /// The pre-login CSRF token: the browser's, or a fresh one.
-fn pre_token(headers: &HeaderMap) -> Result<String, DeskError> {
+pub(super) fn pre_token(headers: &HeaderMap) -> Result<String, DeskError> {
     match cookie(headers, PRE_COOKIE) {
         Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(v.to_string()),
         _ => crate::desk::auth::random_token(),

@@ -36,10 +36,9 @@ fn pre(headers: &HeaderMap, agent: &Option<Agent>) -> Result<(String, bool), Des
     if let Some(a) = agent {
         return Ok((a.csrf.clone(), false));
     }
-    match cookie(headers, PRE_COOKIE) {
-        Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => Ok((v.to_string(), false)),
-        _ => Ok((crate::desk::auth::random_token()?, true)),
-    }
+    let token = super::pre_token(headers)?;
+    let fresh = cookie(headers, PRE_COOKIE) != Some(token.as_str());
+    Ok((token, fresh))
 }
 
 fn with_pre(st: &AppState, status: StatusCode, (token, fresh): (String, bool), body: Markup) -> Response {
