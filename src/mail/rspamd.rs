@@ -43,6 +43,28 @@ pub enum Outcome {
     Reject(String),
 }
 
+/// Time limit of one lesson (at least; a longer `timeout_secs` wins).
+const LEARN_TIMEOUT: Duration = Duration::from_secs(20);
+/// Tries of one lesson while rspamd cannot be reached or times out.
+const LEARN_ATTEMPTS: u32 = 5;
+
+/// Why a lesson was not learned.
+#[derive(Debug)]
+pub enum LearnError {
+    /// rspamd was down, slow or failed (worth another try).
+    Unreachable(String),
+    /// rspamd (or the config) said no; trying again would not help.
+    Refused(String),
+}
+
+impl std::fmt::Display for LearnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LearnError::Unreachable(m) | LearnError::Refused(m) => f.write_str(m),
+        }
+    }
+}
+
 /// The client the SMTP sessions and the trainer share.
 pub struct Rspamd {
     normal: String,
@@ -110,26 +132,45 @@ impl Rspamd {
     }
 
     /// Teaches rspamd one message; an "already learned" answer is success.
-    pub async fn learn(&self, lesson: Lesson, raw: Vec<u8>) -> Result<(), String> {
-        let controller = self.controller.as_deref().ok_or("rspamd.controller_url is not set")?;
+    /// Learning is off the mail path, so it gets a longer time limit than a
+    /// check (a busy rspamd writing its statistics can take seconds).
+    pub async fn learn(&self, lesson: Lesson, raw: Vec<u8>) -> Result<(), LearnError> {
+        let controller = self.controller.as_deref().ok_or(LearnError::Refused("rspamd.controller_url is not set".into()))?;
         let path = match lesson {
             Lesson::Ham => "/learnham",
             Lesson::Spam => "/learnspam",
         };
-        let (status, body) = self.post(controller, path, &[("Password", self.password.clone())], raw).await?;
+        let limit = self.timeout.max(LEARN_TIMEOUT);
+        let (status, body) = self
+            .post_within(limit, controller, path, &[("Password", self.password.clone())], raw)
+            .await
+            .map_err(LearnError::Unreachable)?;
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         let error = v["error"].as_str().unwrap_or_default();
         if (status == 200 && v["success"].as_bool() == Some(true)) || error.contains("already learned") {
             Ok(())
+        } else if status >= 500 && error.is_empty() {
+            Err(LearnError::Unreachable(format!("rspamd answered HTTP {status} to {path}")))
         } else if error.is_empty() {
-            Err(format!("rspamd answered HTTP {status} to {path}"))
+            Err(LearnError::Refused(format!("rspamd answered HTTP {status} to {path}")))
         } else {
-            Err(format!("rspamd: {error}"))
+            Err(LearnError::Refused(format!("rspamd: {error}")))
         }
     }
 
-    /// One POST within the time limit: the status and the (bounded) body.
+    /// One POST within the check's time limit: the status and the (bounded) body.
     async fn post(&self, authority: &str, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result<(u16, Vec<u8>), String> {
+        self.post_within(self.timeout, authority, path, headers, body).await
+    }
+
+    async fn post_within(
+        &self,
+        limit: Duration,
+        authority: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<(u16, Vec<u8>), String> {
         let call = async {
             let stream = tokio::net::TcpStream::connect(authority).await.map_err(|e| format!("cannot reach rspamd at {authority}: {e}"))?;
             let (mut sender, conn) =
@@ -149,16 +190,18 @@ impl Rspamd {
             conn.abort();
             Ok((status, bytes.to_vec()))
         };
-        match tokio::time::timeout(self.timeout, call).await {
+        match tokio::time::timeout(limit, call).await {
             Ok(r) => r,
-            Err(_) => Err(format!("rspamd did not answer within {} s", self.timeout.as_secs())),
+            Err(_) => Err(format!("rspamd did not answer within {} s", limit.as_secs())),
         }
     }
 }
 
 /// Starts the trainer: lessons the desk queues (`Desk::teach`, a message's
-/// blob id) are read and posted to the controller one by one; a failure is
-/// logged, never retried for ever.
+/// blob id) are read and posted to the controller one by one. An rspamd that
+/// is down or too slow is tried again (`LEARN_ATTEMPTS` times, waits doubling
+/// from 1 s); a lesson rspamd refuses is logged and dropped, never retried
+/// for ever.
 pub fn start_trainer(desk: Arc<Desk>, rspamd: Arc<Rspamd>) {
     let (tx, rx) = tokio::sync::mpsc::channel(crate::desk::junk::LESSONS_QUEUED);
     desk.set_trainer(tx);
@@ -184,9 +227,26 @@ pub fn start_trainer(desk: Arc<Desk>, rspamd: Arc<Rspamd>) {
                         continue;
                     }
                 };
-                match rspamd.learn(lesson, raw).await {
-                    Ok(()) => tracing::info!("rspamd learned a {} message", lesson.as_str()),
-                    Err(e) => tracing::warn!("rspamd could not learn a {} message: {e}", lesson.as_str()),
+                let mut wait = Duration::from_secs(1);
+                for attempt in 1..=LEARN_ATTEMPTS {
+                    match rspamd.learn(lesson, raw.clone()).await {
+                        Ok(()) => tracing::info!("rspamd learned a {} message", lesson.as_str()),
+                        Err(LearnError::Unreachable(e)) if attempt < LEARN_ATTEMPTS => {
+                            tracing::info!(
+                                "rspamd could not learn a {} message yet ({e}); trying again in {} s",
+                                lesson.as_str(),
+                                wait.as_secs()
+                            );
+                            tokio::select! {
+                                _ = tokio::time::sleep(wait) => {}
+                                _ = desk.jobs.stopped() => return,
+                            }
+                            wait *= 2;
+                            continue;
+                        }
+                        Err(e) => tracing::warn!("rspamd could not learn a {} message: {e}", lesson.as_str()),
+                    }
+                    break;
                 }
             }
         }
@@ -257,6 +317,35 @@ mod tests {
         let c = Rspamd::new(&cfg).unwrap();
         let env = Envelope { ip: "192.0.2.1".parse().unwrap(), helo: "h", mail_from: "a@b.example", rcpts: &[], queue_id: "1" };
         assert!(matches!(c.check(&env, b"Subject: x\r\n\r\nhi").await, Outcome::Accept(SpamVerdict::Unchecked { .. })));
-        assert!(c.learn(Lesson::Ham, b"x".to_vec()).await.is_err(), "no controller set");
+        assert!(matches!(c.learn(Lesson::Ham, b"x".to_vec()).await, Err(LearnError::Refused(_))), "no controller set");
+    }
+
+    /// A controller answering each connection with the next canned response.
+    async fn controller(answers: Vec<(&'static str, &'static str)>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            for (status, body) in answers {
+                let a = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\n\r\n{body}", body.len());
+                let (mut s, _) = l.accept().await.unwrap();
+                let mut buf = vec![0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(a.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn a_failing_controller_is_worth_another_try_and_a_refusal_is_not() {
+        let mut cfg = Config::default();
+        cfg.rspamd.url = "http://127.0.0.1:1".into();
+        cfg.rspamd.controller_url =
+            controller(vec![("503 Busy", ""), ("200 OK", r#"{"error":"too few tokens: 3"}"#), ("200 OK", r#"{"success":true}"#)]).await;
+        let c = Rspamd::new(&cfg).unwrap();
+        assert!(matches!(c.learn(Lesson::Spam, b"x".to_vec()).await, Err(LearnError::Unreachable(_))));
+        assert!(matches!(c.learn(Lesson::Spam, b"x".to_vec()).await, Err(LearnError::Refused(m)) if m.contains("too few tokens")));
+        assert!(c.learn(Lesson::Spam, b"x".to_vec()).await.is_ok());
     }
 }
