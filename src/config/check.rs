@@ -190,7 +190,7 @@ impl Config {
                 return Err(("mailbox", "address", format!("{:?} is listed twice", mb.address)));
             }
         }
-        Ok(())
+        self.check_access()
     }
 }
 

@@ -11,10 +11,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Priority, Status};
 
+mod access;
 mod check;
 mod sections;
 pub mod settings;
 
+pub use access::{RoleConfig, TeamConfig};
 pub use sections::*;
 use settings::{Section, example_section};
 
@@ -41,6 +43,10 @@ pub struct Config {
     pub canned: Vec<CannedConfig>,
     /// `[[view]]`: shared views (saved searches every agent sees in the sidebar).
     pub view: Vec<ViewConfig>,
+    /// `[[role]]`: roles beside the built-in ones.
+    pub role: Vec<RoleConfig>,
+    /// `[[team]]`: teams tickets can be assigned to.
+    pub team: Vec<TeamConfig>,
 }
 
 /// A config problem, located.
@@ -207,6 +213,10 @@ impl Config {
         out.push_str(CannedConfig::EXAMPLE);
         out.push('\n');
         out.push_str(ViewConfig::EXAMPLE);
+        out.push('\n');
+        out.push_str(RoleConfig::EXAMPLE);
+        out.push('\n');
+        out.push_str(TeamConfig::EXAMPLE);
         out
     }
 

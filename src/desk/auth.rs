@@ -200,7 +200,7 @@ pub struct NewAgent {
 #[derive(Debug)]
 pub enum SessionFound {
     /// A live session of an active agent.
-    Live(Person, Session),
+    Live(Box<Person>, Session),
     /// No session (unknown token, or the agent is no longer active).
     No,
 }
@@ -469,7 +469,7 @@ impl Desk {
             return Ok(None);
         }
         Ok(Some(match r.person(s.person)?.filter(|p| p.is_staff()) {
-            Some(p) => SessionFound::Live(p, s),
+            Some(p) => SessionFound::Live(Box::new(self.in_force(p)), s),
             None => SessionFound::No,
         }))
     }
@@ -495,7 +495,7 @@ impl Desk {
             s.last_seen = now;
             self.store.write(|w| w.put_session(token, &s).map_err(DeskError::from))?;
         }
-        Ok(Some((p, s)))
+        Ok(Some((self.in_force(p), s)))
     }
 
     pub fn logout(&self, token: &str, client: &str) -> Result<()> {
@@ -524,7 +524,7 @@ impl Desk {
         let email = normalize_email(&new.email).ok_or_else(|| invalid("email", format!("{:?} is not an email address", new.email)))?;
         self.check_password(&new.password, &email)?;
         let hash = self.hash_password(&new.password)?;
-        self.add_staff(who, ip, &email, &new.name, new.role, &new.departments, hash)
+        self.add_staff(who, ip, &email, &new.name, (new.role, ""), &new.departments, &[], hash)
     }
 
     /// Makes (or turns a known contact into) an agent with the given password
@@ -536,8 +536,9 @@ impl Desk {
         ip: &str,
         email: &str,
         name: &str,
-        role: Role,
+        (role, role_name): (Role, &str),
         departments: &[String],
+        teams: &[String],
         hash: String,
     ) -> Result<Person> {
         if let Actor::Agent(a) = who
@@ -556,6 +557,7 @@ impl Desk {
         for d in departments {
             depts.push(self.check_department(d)?);
         }
+        let teams = self.check_teams(teams)?;
         let now = self.now();
         self.store.write(|w| {
             // The first-run link makes the first admin only: checked again in
@@ -576,15 +578,20 @@ impl Desk {
                     active: true,
                     departments: Vec::new(),
                     created_at: now,
+                    role_name: String::new(),
+                    teams: Vec::new(),
                 },
             };
             p.name = name;
             p.role = role;
+            p.role_name = if role == Role::Admin { String::new() } else { role_name.to_string() };
             p.password_hash = hash;
             p.active = true;
             p.departments = depts;
+            p.teams = teams;
             w.put_person(&p)?;
-            super::audit::append(w, now, who, ip, AuditEvent::AgentAdded { email: p.email.clone(), role: p.role.key().into() })?;
+            let role = if p.role_name.is_empty() { p.role.key().to_string() } else { p.role_name.clone() };
+            super::audit::append(w, now, who, ip, AuditEvent::AgentAdded { email: p.email.clone(), role })?;
             Ok(p)
         })
     }
@@ -625,11 +632,10 @@ impl Desk {
         Ok(p)
     }
 
-    /// Changes an agent's role and departments.
-    pub fn edit_agent(&self, actor: &Person, id: PersonId, role: Role, departments: &[String]) -> Result<Person> {
-        if !role.is_staff() {
-            return Err(invalid("role", "must be admin or agent"));
-        }
+    /// Changes an agent's role (a key of `Config::roles`), departments and
+    /// teams.
+    pub fn edit_agent(&self, actor: &Person, id: PersonId, role: &str, departments: &[String], teams: &[String]) -> Result<Person> {
+        let (role, role_name) = self.staff_role(role)?;
         if actor.id == id && role != Role::Admin {
             return Err(DeskError::Conflict("you cannot remove your own admin role".into()));
         }
@@ -637,14 +643,19 @@ impl Desk {
         for d in departments {
             depts.push(self.check_department(d)?);
         }
+        let teams = self.check_teams(teams)?;
         self.admin_edit(actor, id.0, |p| {
             let describe = |p: &Person| {
                 let depts = if p.departments.is_empty() { "all departments".to_string() } else { p.departments.join(", ") };
-                format!("{} of {depts}", p.role.key())
+                let role = if p.role_name.is_empty() { p.role.key() } else { p.role_name.as_str() };
+                let teams = if p.teams.is_empty() { String::new() } else { format!(", teams {}", p.teams.join(", ")) };
+                format!("{role} of {depts}{teams}")
             };
             let from = describe(p);
             p.role = role;
+            p.role_name = role_name;
             p.departments = depts;
+            p.teams = teams;
             Ok(AuditEvent::AgentChanged { email: p.email.clone(), from, to: describe(p) })
         })
     }

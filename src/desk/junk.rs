@@ -10,6 +10,7 @@ use std::sync::RwLock;
 use super::{Desk, DeskError, Result, invalid};
 use crate::domain::auth::MailAuth;
 use crate::domain::mail::ParsedMail;
+use crate::domain::roles::Permission;
 use crate::domain::verdict::{Lesson, allow_entry, allow_keys};
 use crate::domain::{Person, Timestamp};
 
@@ -51,6 +52,7 @@ impl Desk {
     /// Deletes one junk item the actor may see.
     pub fn delete_junk(&self, actor: &Person, id: u64) -> Result<()> {
         self.junk_item(actor, id)?;
+        self.require(actor, Permission::Junk)?;
         self.store.write(|w| if w.delete_junk(id)? { Ok(()) } else { Err(DeskError::NotFound) })
     }
 
@@ -61,6 +63,7 @@ impl Desk {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
+        self.require(actor, Permission::Junk)?;
         let all = self.store.read()?.junk(usize::MAX)?;
         let ids: Vec<u64> = all.into_iter().filter(|j| j.id <= upto && self.may_see_junk(actor, j)).map(|j| j.id).collect();
         // In slices, so one huge Junk never makes one huge transaction.
@@ -78,14 +81,15 @@ impl Desk {
     }
 
     /// Whether the actor keeps the allow-list: it holds for every
-    /// department, so admins and agents of all departments do.
-    pub fn keeps_allow_list(actor: &Person) -> bool {
-        actor.is_admin() || (actor.is_staff() && Self::walls(actor).is_none())
+    /// department, so admins and agents of all departments whose role
+    /// manages Junk do.
+    pub fn keeps_allow_list(&self, actor: &Person) -> bool {
+        actor.is_admin() || (actor.is_staff() && Self::walls(actor).is_none() && self.may(actor, Permission::Junk))
     }
 
     /// The allow-list with when each entry was added.
     pub fn allowed_senders(&self, actor: &Person) -> Result<Vec<(String, Timestamp)>> {
-        if !Self::keeps_allow_list(actor) {
+        if !self.keeps_allow_list(actor) {
             return Err(DeskError::NotFound);
         }
         Ok(self.store.read()?.allowed_senders()?)
@@ -96,7 +100,7 @@ impl Desk {
     /// their mail is checked as agent mail, and an entry would only help a
     /// forger.
     pub fn allow_sender(&self, actor: &Person, text: &str) -> Result<String> {
-        if !Self::keeps_allow_list(actor) {
+        if !self.keeps_allow_list(actor) {
             return Err(DeskError::Forbidden("the allow-list holds for every department: ask an admin".into()));
         }
         let entry = allow_entry(text)
@@ -114,7 +118,7 @@ impl Desk {
 
     /// Takes an entry off the allow-list.
     pub fn disallow_sender(&self, actor: &Person, entry: &str) -> Result<()> {
-        if !Self::keeps_allow_list(actor) {
+        if !self.keeps_allow_list(actor) {
             return Err(DeskError::NotFound);
         }
         if !self.store.write(|w| w.disallow_sender(entry))? {

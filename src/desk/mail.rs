@@ -8,6 +8,7 @@
 use super::notify::Notice;
 use super::{Desk, DeskError, Result};
 use crate::domain::mail::{Mailbox, ParsedMail, subject_reference};
+use crate::domain::roles::Permission;
 use crate::domain::thread::AttachmentRef;
 use crate::domain::{Channel, EntryKind, Event, Person, PersonId, Status, ThreadEntry, Ticket, TicketId, Timestamp};
 use crate::store::{JunkMail, MailMeta, SpoolEntry, Write};
@@ -112,6 +113,7 @@ impl Desk {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
+        self.require(actor, crate::domain::roles::Permission::Junk)?;
         let now = self.now();
         let item = self.junk_item(actor, junk_id)?;
         let raw = self.store.read()?.blob(&item.raw_blob)?.ok_or(DeskError::NotFound)?;
@@ -245,7 +247,7 @@ impl Desk {
         // 3. A reference only lets in the requester, a collaborator or an agent.
         if let Some(t) = &target {
             let allowed = match &sender {
-                Some(p) if p.is_staff() => p.can_see(t),
+                Some(p) if p.is_staff() => self.in_force(p.clone()).can_see(t),
                 Some(p) => p.id == t.requester || w.is_collaborator(t.id, p.id)?,
                 None => false,
             };
@@ -490,9 +492,14 @@ impl Desk {
         let (attachments, cids) = Self::store_attachments(w, m)?;
         let (commands, text) = if author.is_staff() { parse_commands(&m.text_clean) } else { (Vec::new(), m.text_clean.clone()) };
         let refused = !commands.is_empty() && !verified;
+        // An agent's role holds by mail too: without `tickets.reply` the
+        // mail is kept as an internal note, and commands need their rights.
+        let role = if author.is_staff() { self.permissions(&author) } else { crate::domain::roles::Permissions::NONE };
+        let no_reply = author.is_staff() && !role.has(Permission::Reply);
+        let may_edit = !refused && role.has(Permission::Edit);
         // Commands only from a verified reply; an unverified one is kept as an
         // internal note so nothing meant for agents reaches the customer.
-        let as_note = refused || commands.contains(&Command::Note);
+        let as_note = refused || no_reply || commands.contains(&Command::Note);
         let mut entry = ThreadEntry {
             ticket: old.id,
             seq: 0,
@@ -505,7 +512,7 @@ impl Desk {
         };
         w.append_entry(&mut entry)?;
         self.put_mail_meta(w, old.id.0, entry.seq, m, raw_blob, &cids)?;
-        let chosen = if refused { None } else { commands.iter().find_map(|c| c.status()) };
+        let chosen = if may_edit { commands.iter().find_map(|c| c.status()) } else { None };
         let new_status = if author.is_staff() {
             if as_note { chosen.unwrap_or(old.status) } else { self.config.reply_status(old.status, chosen) }
         } else if self.config.workflow.requester_reply_reopens {
@@ -518,16 +525,22 @@ impl Desk {
         if refused {
             let ev = Event::CommandsRefused { why: "not a reply to a notification sent to this agent; kept as an internal note".into() };
             w.append_entry(&mut Self::event(old.id, Some(author.id), ev, now))?;
+        } else if no_reply || (!commands.is_empty() && !may_edit && commands.iter().any(|c| c.status().is_some() || c.assignee().is_some()))
+        {
+            let why = format!("the role {} does not allow public replies or changes; kept as an internal note", self.role_label(&author));
+            w.append_entry(&mut Self::event(old.id, Some(author.id), Event::CommandsRefused { why }, now))?;
         }
         if new_status != old.status && old.status.can_become(new_status) {
             t.status = new_status;
             let ev = Event::StatusChanged { from: old.status.label().into(), to: new_status.label().into() };
             w.append_entry(&mut Self::event(old.id, Some(author.id), ev, now))?;
         }
-        let assign_to = match commands.iter().find_map(|c| c.assignee()).filter(|_| !refused) {
+        let assign_to = match commands.iter().find_map(|c| c.assignee()).filter(|_| may_edit) {
             Some(None) => Some(author.clone()),
-            Some(Some(email)) => w.person_by_email(&email)?.filter(|p| p.is_staff() && p.works_in(&t.department)),
-            None => None,
+            Some(Some(email)) if role.has(Permission::Assign) => {
+                w.person_by_email(&email)?.map(|p| self.in_force(p)).filter(|p| p.is_staff() && p.works_in(&t.department))
+            }
+            _ => None,
         };
         if let Some(a) = &assign_to
             && t.assignee != Some(a.id)
@@ -610,6 +623,7 @@ impl Desk {
             tags: Vec::new(),
             created_at: now,
             updated_at: now,
+            team: None,
         };
         w.put_ticket(None, &t)?;
         w.append_entry(&mut Self::event(t.id, creator, Event::Created { channel: Channel::Email.label().into() }, now))?;

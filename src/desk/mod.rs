@@ -15,10 +15,12 @@ pub mod junk;
 pub mod mail;
 pub(crate) mod notify;
 pub mod outbox;
+mod patch;
 pub mod people;
 pub mod portal;
 pub mod print;
 pub mod profile;
+pub mod roles;
 pub mod sso;
 pub mod templates;
 pub mod tokens;
@@ -32,6 +34,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::domain::roles::Permission;
 use crate::domain::ticket::normalize_tags;
 use crate::domain::time::Date;
 use crate::domain::{
@@ -95,6 +98,8 @@ pub struct TicketPatch {
     /// `Some(None)` clears the due date.
     pub due: Option<Option<Date>>,
     pub tags: Option<Vec<String>>,
+    /// A `[[team]]` name; `Some(None)` takes the ticket off its team.
+    pub team: Option<Option<String>>,
 }
 
 impl TicketPatch {
@@ -107,6 +112,7 @@ impl TicketPatch {
             && self.assignee.is_none()
             && self.due.is_none()
             && self.tags.is_none()
+            && self.team.is_none()
     }
 }
 
@@ -273,8 +279,8 @@ impl Desk {
     }
 
     /// The assignee must be an active agent or admin who works in the department.
-    fn check_assignee(w: &Write, id: u64, department: &str) -> Result<Person> {
-        match w.person(PersonId(id))? {
+    fn check_assignee(&self, w: &Write, id: u64, department: &str) -> Result<Person> {
+        match w.person(PersonId(id))?.map(|p| self.in_force(p)) {
             Some(p) if p.is_staff() && p.works_in(department) => Ok(p),
             Some(p) if p.is_staff() => Err(invalid("assignee", format!("{} does not work in {department}", p.email))),
             _ => Err(invalid("assignee", "is not an active agent")),
@@ -301,6 +307,8 @@ impl Desk {
             active: true,
             departments: Vec::new(),
             created_at: now,
+            role_name: String::new(),
+            teams: Vec::new(),
         };
         w.put_person(&p)?;
         Ok(p)
@@ -324,6 +332,7 @@ impl Desk {
         if !actor.is_staff() {
             return Err(DeskError::Forbidden("only agents create tickets here".into()));
         }
+        self.require(actor, Permission::Create)?;
         let subject = self.check_subject(&new.subject)?;
         let body = self.check_body("body", &new.body, false)?;
         let category = self.check_category(new.category.as_deref().unwrap_or(&self.config.desk.default_category))?;
@@ -336,7 +345,10 @@ impl Desk {
         self.store.write(|w| {
             let requester = Self::requester_in(w, &new.requester_email, &new.requester_name, now)?;
             if let Some(a) = new.assignee {
-                Self::check_assignee(w, a.0, &department)?;
+                if a != actor.id {
+                    self.require(actor, Permission::Assign)?;
+                }
+                self.check_assignee(w, a.0, &department)?;
             }
             let channel = new.channel.unwrap_or(Channel::Phone);
             let t = Ticket {
@@ -354,6 +366,7 @@ impl Desk {
                 tags,
                 created_at: now,
                 updated_at: now,
+                team: None,
             };
             w.put_ticket(None, &t)?;
             w.append_entry(&mut Self::event(t.id, Some(actor.id), Event::Created { channel: channel.label().into() }, now))?;
@@ -414,6 +427,10 @@ impl Desk {
         status: Option<Status>,
         files: Vec<(String, String, Vec<u8>)>,
     ) -> Result<ThreadEntry> {
+        self.require(actor, if internal { Permission::Note } else { Permission::Reply })?;
+        if status.is_some() && internal {
+            self.require(actor, Permission::Edit)?;
+        }
         let body = self.check_body("body", body, files.is_empty())?;
         let body = if internal { body } else { self.signed(actor, body)? };
         let max = self.config.limits.attachment_max_bytes;
@@ -431,7 +448,9 @@ impl Desk {
             }
             let new_status = if internal { status.unwrap_or(old.status) } else { self.config.reply_status(old.status, status) };
             if new_status != old.status {
-                old.status.check_transition(new_status, actor.is_admin()).map_err(|e| invalid("status", e.to_string()))?;
+                old.status
+                    .check_transition(new_status, self.may(actor, Permission::Reopen))
+                    .map_err(|e| invalid("status", e.to_string()))?;
             }
             let mut attachments = Vec::with_capacity(files.len());
             for (filename, content_type, data) in &files {
@@ -474,143 +493,6 @@ impl Desk {
             }
             Ok(entry)
         })
-    }
-
-    /// Changes fields; every change becomes an event with the actor and time.
-    pub fn update_ticket(&self, actor: &Person, id: TicketId, patch: TicketPatch) -> Result<Ticket> {
-        self.update_ticket_because(actor, id, patch, "")
-    }
-
-    /// `update_ticket` with a reason recorded in the ticket log beside each change.
-    pub fn update_ticket_because(&self, actor: &Person, id: TicketId, patch: TicketPatch, reason: &str) -> Result<Ticket> {
-        let patch = self.check_patch(patch)?;
-        let now = self.now();
-        self.store.write(|w| self.apply_patch(w, actor, id.0, &patch, reason, now))
-    }
-
-    /// Validates and normalises a patch's values (subject, category, department, tags).
-    pub(crate) fn check_patch(&self, mut patch: TicketPatch) -> Result<TicketPatch> {
-        patch.subject = patch.subject.as_deref().map(|s| self.check_subject(s)).transpose()?;
-        patch.category = patch.category.as_deref().map(|c| self.check_category(c)).transpose()?;
-        patch.department = patch.department.as_deref().map(|d| self.check_department(d)).transpose()?;
-        patch.tags = patch.tags.as_deref().map(|t| self.check_tags(t)).transpose()?;
-        Ok(patch)
-    }
-
-    /// Applies a checked patch inside a write transaction.
-    pub(crate) fn apply_patch(
-        &self,
-        w: &mut Write,
-        actor: &Person,
-        id: u64,
-        patch: &TicketPatch,
-        reason: &str,
-        now: Timestamp,
-    ) -> Result<Ticket> {
-        let (subject, category, department, tags) =
-            (patch.subject.clone(), patch.category.clone(), patch.department.clone(), patch.tags.clone());
-        {
-            let old = self.visible(actor, w, TicketId(id))?;
-            let mut t = old.clone();
-            let mut events = Vec::new();
-            if old.is_closed() {
-                // Read-only: the one change allowed is an admin reopening it.
-                let reopening = patch.status == Some(Status::Open);
-                if !reopening {
-                    return Err(DeskError::Conflict(format!("{} is closed; an admin must reopen it first", self.reference(TicketId(id)))));
-                }
-                if !actor.is_admin() {
-                    return Err(DeskError::Forbidden("only an admin can reopen a closed ticket".into()));
-                }
-            }
-            if let Some(s) = patch.status
-                && s != old.status
-            {
-                old.status.check_transition(s, actor.is_admin()).map_err(|e| invalid("status", e.to_string()))?;
-                t.status = s;
-                events.push(Event::StatusChanged { from: old.status.label().into(), to: s.label().into() });
-            }
-            if old.is_closed() {
-                // Reopened: nothing else may change in the same command.
-            } else {
-                if let Some(s) = subject
-                    && s != old.subject
-                {
-                    events.push(Event::FieldChanged { field: "subject".into(), from: old.subject.clone(), to: s.clone() });
-                    t.subject = s;
-                }
-                if let Some(p) = patch.priority
-                    && p != old.priority
-                {
-                    events.push(Event::FieldChanged { field: "priority".into(), from: old.priority.label().into(), to: p.label().into() });
-                    t.priority = p;
-                }
-                if let Some(c) = category
-                    && c != old.category
-                {
-                    events.push(Event::FieldChanged { field: "category".into(), from: old.category.clone(), to: c.clone() });
-                    t.category = c;
-                }
-                if let Some(d) = department
-                    && d != old.department
-                {
-                    if !actor.works_in(&d) {
-                        return Err(invalid("department", format!("you do not work in {d}")));
-                    }
-                    events.push(Event::FieldChanged { field: "department".into(), from: old.department.clone(), to: d.clone() });
-                    t.department = d;
-                }
-                if let Some(a) = patch.assignee
-                    && a != old.assignee
-                {
-                    let to = match a {
-                        Some(id) => Some(Self::check_assignee(w, id.0, &t.department)?.display()),
-                        None => None,
-                    };
-                    let from = match old.assignee {
-                        Some(id) => w.person(id)?.map(|p| p.display()),
-                        None => None,
-                    };
-                    events.push(Event::Assigned { from, to });
-                    t.assignee = a;
-                } else if let Some(a) = t.assignee
-                    && t.department != old.department
-                {
-                    // Moving departments keeps the assignee only if they work there.
-                    Self::check_assignee(w, a.0, &t.department)?;
-                }
-                if let Some(d) = patch.due
-                    && d != old.due
-                {
-                    let show = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
-                    events.push(Event::FieldChanged { field: "due date".into(), from: show(old.due), to: show(d) });
-                    t.due = d;
-                }
-                if let Some(tags) = tags
-                    && tags != old.tags
-                {
-                    events.push(Event::FieldChanged { field: "tags".into(), from: old.tags.join(", "), to: tags.join(", ") });
-                    t.tags = tags;
-                }
-            }
-            if events.is_empty() {
-                return Ok(old);
-            }
-            t.updated_at = now;
-            let reason = reason.trim();
-            for e in events {
-                let e = if reason.is_empty() { e } else { Event::Because { event: Box::new(e), reason: reason.to_string() } };
-                w.append_entry(&mut Self::event(TicketId(id), Some(actor.id), e, now))?;
-            }
-            w.put_ticket(Some(&old), &t)?;
-            if let Some(a) = t.assignee.filter(|a| old.assignee != Some(*a)) {
-                self.notify(w, &t, Some(actor), notify::Notice::Assigned { to: a.0 }, now)?;
-            }
-            if t.status == Status::Resolved && old.status != Status::Resolved {
-                self.notify(w, &t, Some(actor), notify::Notice::Resolved, now)?;
-            }
-            Ok(t)
-        }
     }
 
     /// The ticket page: ticket, thread and the people it names.

@@ -102,7 +102,7 @@ impl Desk {
 
     /// Active staff who work in the ticket's department.
     fn department_agents(&self, w: &Write, t: &Ticket) -> Result<Vec<Person>> {
-        Ok(w.staff()?.into_iter().filter(|p| p.is_staff() && p.works_in(&t.department)).collect())
+        Ok(w.staff()?.into_iter().map(|p| self.in_force(p)).filter(|p| p.is_staff() && p.works_in(&t.department)).collect())
     }
 
     /// Renders and queues one mail (with the entry's attachments, if any);

@@ -3,6 +3,7 @@
 //! whom is `walls`.
 
 use super::{Desk, DeskError, Result, invalid};
+use crate::domain::roles::Permission;
 use crate::domain::{Event, Person, PersonId};
 
 impl Desk {
@@ -11,6 +12,7 @@ impl Desk {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
+        self.require(actor, Permission::People)?;
         self.check_person_within(actor, id.0)?;
         let name = name.trim();
         if name.chars().count() > 200 {
@@ -39,6 +41,7 @@ impl Desk {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
+        self.require(actor, Permission::People)?;
         let email = into_email.trim().to_lowercase();
         self.check_person_within(actor, from.0)?;
         if let Some(dst) = self.store.read()?.person_by_email(&email)? {

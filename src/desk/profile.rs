@@ -10,7 +10,7 @@ use super::{Desk, DeskError, Result, invalid};
 use crate::domain::audit::AuditEvent;
 use crate::domain::people::normalize_email;
 use crate::domain::workflow::NoticeKind;
-use crate::domain::{Person, PersonId, Role, Timestamp};
+use crate::domain::{Person, PersonId, Timestamp};
 use crate::store::{LinkKind, PasswordLink, Profile};
 
 /// How long a reset link works.
@@ -24,8 +24,10 @@ const SIGNATURE_MAX: usize = 2000;
 pub struct Invite {
     pub email: String,
     pub name: String,
-    pub role: Role,
+    /// A key of `Config::roles`.
+    pub role: String,
     pub departments: Vec<String>,
+    pub teams: Vec<String>,
 }
 
 /// What a password link is now.
@@ -201,7 +203,17 @@ impl Desk {
     pub fn invite_agent(&self, admin: &Person, invite: Invite) -> Result<(Person, Option<String>)> {
         let email =
             normalize_email(&invite.email).ok_or_else(|| invalid("email", format!("{:?} is not an email address", invite.email)))?;
-        let p = self.add_staff(Actor::Agent(admin), "", &email, &invite.name, invite.role, &invite.departments, String::new())?;
+        let (role, role_name) = self.staff_role(&invite.role)?;
+        let p = self.add_staff(
+            Actor::Agent(admin),
+            "",
+            &email,
+            &invite.name,
+            (role, &role_name),
+            &invite.departments,
+            &invite.teams,
+            String::new(),
+        )?;
         let link = self.send_password_link(Actor::Agent(admin), &p, LinkKind::Invite, "")?;
         Ok((p, link))
     }

@@ -61,7 +61,7 @@ impl Desk {
                 } else {
                     name.chars().take(120).collect()
                 };
-                self.add_staff(Actor::SingleSignOn, client, &email, &name, role, &[], String::new())?
+                self.add_staff(Actor::SingleSignOn, client, &email, &name, (role, ""), &[], &[], String::new())?
             }
             _ => return fail(SsoRefusal::NoAgent),
         };

@@ -233,7 +233,7 @@ impl Desk {
             }
         }
         let touch = t.last_used.is_none_or(|u| now.0 - u.0 >= TOUCH_EVERY_MS);
-        Ok(TokenCheck::Admitted { person, touch })
+        Ok(TokenCheck::Admitted { person: self.in_force(person), touch })
     }
 
     /// Records that a token was used now (called off the async runtime).

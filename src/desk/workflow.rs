@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::{Desk, DeskError, Result, invalid};
 use crate::domain::query::{self, Parsed, SearchError};
+use crate::domain::roles::Permission;
 use crate::domain::{BulkAction, EntryKind, Event, Person, PersonId, Ticket, TicketId, Timestamp};
 
 /// What the search box leads to.
@@ -122,6 +123,8 @@ pub struct SidebarCounts {
     pub trash: u64,
     pub saved: Vec<ViewLink>,
     pub shared: Vec<ViewLink>,
+    /// The agent's teams with their active tickets (the team queues).
+    pub teams: Vec<(String, u64)>,
 }
 
 impl Desk {
@@ -191,6 +194,24 @@ impl Desk {
                 count: self.view_count(actor, &cx, &v.query),
             })
             .collect();
+        let mut teams = Vec::new();
+        for team in &actor.teams {
+            let n = match Self::walls(actor) {
+                None => r.active_team_count(team)?,
+                Some(depts) => {
+                    let statuses = crate::domain::Status::ALL.iter().copied().filter(|s| s.is_active()).collect();
+                    let q = crate::store::TicketQuery {
+                        team: Some(team.clone()),
+                        statuses,
+                        visible_departments: Some(depts.to_vec()),
+                        limit: SIDEBAR_SCAN,
+                        ..Default::default()
+                    };
+                    r.query(&q)?.0.len() as u64
+                }
+            };
+            teams.push((team.clone(), n));
+        }
         if Self::walls(actor).is_some() {
             // Counters are desk-wide; a limited agent's counts come from the
             // index, filtered by their departments like everything they see.
@@ -213,6 +234,7 @@ impl Desk {
                 trash: self.trash(actor, SIDEBAR_SCAN)?.len() as u64,
                 saved,
                 shared,
+                teams,
             });
         }
         Ok(SidebarCounts {
@@ -226,6 +248,7 @@ impl Desk {
             trash: r.trash_len()?,
             saved,
             shared,
+            teams,
         })
     }
 }
@@ -270,6 +293,7 @@ impl Desk {
 
     /// Merges `from` into `into` inside a transaction; refusals say why.
     fn merge_in(&self, w: &mut crate::store::Write, actor: &Person, from: TicketId, into: TicketId, now: Timestamp) -> Result<Ticket> {
+        self.require(actor, Permission::Merge)?;
         if from == into {
             return Err(invalid("merge", "a ticket cannot be merged into itself"));
         }
@@ -303,6 +327,7 @@ impl Desk {
         if a == b {
             return Err(invalid("link", "a ticket cannot be linked to itself"));
         }
+        self.require(actor, Permission::Edit)?;
         let now = self.now();
         self.store.write(|w| {
             let (ta, tb) = (self.visible(actor, w, a)?, self.visible(actor, w, b)?);
@@ -322,9 +347,7 @@ impl Desk {
     }
 
     fn trash_in(&self, w: &mut crate::store::Write, actor: &Person, id: TicketId, on: bool, now: Timestamp) -> Result<()> {
-        if !actor.is_admin() {
-            return Err(DeskError::Forbidden("only admins can move tickets to Trash or restore them".into()));
-        }
+        self.require(actor, Permission::Delete)?;
         let t = self.visible_any(actor, w, id)?;
         let changed = if on { w.trash_ticket(&t, now)? } else { w.restore_ticket(&t)? };
         if changed {
@@ -346,7 +369,7 @@ impl Desk {
         self.trash_in(w, actor, id, true, now)
     }
 
-    /// "Junk and ban sender" on one ticket; admins only.
+    /// "Junk and ban sender" on one ticket (`tickets.delete`).
     pub fn junk_ticket(&self, actor: &Person, id: TicketId) -> Result<()> {
         let now = self.now();
         self.store.write(|w| self.junk_in(w, actor, id, now))?;
@@ -354,7 +377,7 @@ impl Desk {
         Ok(())
     }
 
-    /// Moves a ticket to Trash (`on`) or restores it; admins only.
+    /// Moves a ticket to Trash (`on`) or restores it (`tickets.delete`).
     pub fn set_trashed(&self, actor: &Person, id: TicketId, on: bool) -> Result<()> {
         let now = self.now();
         self.store.write(|w| self.trash_in(w, actor, id, on, now))
@@ -447,9 +470,8 @@ impl Desk {
     /// category is configured, admin-only actions) and describes it.
     fn check_job(&self, actor: &Person, action: &BulkAction) -> Result<String> {
         use crate::domain::ticket::normalize_tags;
-        if action.admin_only() && !actor.is_admin() {
-            return Err(DeskError::Forbidden("only admins can move tickets to Trash".into()));
-        }
+        self.require(actor, Permission::Bulk)?;
+        self.require(actor, action.permission())?;
         Ok(match action {
             BulkAction::AssignMe => "assign to me".to_string(),
             BulkAction::Unassign => "unassign".to_string(),
@@ -570,7 +592,7 @@ impl Desk {
     pub fn resume_jobs(self: &std::sync::Arc<Self>) -> Result<()> {
         let open = self.store.read()?.unfinished_jobs()?;
         for job in open {
-            let Some(actor) = self.store.read()?.person(job.actor)? else { continue };
+            let Some(actor) = self.store.read()?.person(job.actor)?.map(|p| self.in_force(p)) else { continue };
             let desk = self.clone();
             tokio::task::spawn_blocking(move || {
                 if let Err(e) = desk.run_job(&actor, job.id) {

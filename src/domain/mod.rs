@@ -1,4 +1,5 @@
-//! Pure help-desk rules: tickets, statuses, thread entries, people, permissions,
+//! Pure help-desk rules: tickets, statuses, thread entries, people, permissions
+//! (`roles`: what an agent's role allows),
 //! sender authentication results (`auth`), delivery reports (`dsn`), the spam
 //! rule score (`spam`),
 //! the mail vocabulary (parsing and classifying a message: `mail`), the search
@@ -18,6 +19,7 @@ pub mod net;
 pub mod password;
 pub mod people;
 pub mod query;
+pub mod roles;
 pub mod spam;
 pub mod text;
 pub mod thread;

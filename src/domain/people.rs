@@ -51,6 +51,12 @@ pub struct Person {
     /// Departments an agent works in; empty means all. Ignored for admins.
     pub departments: Vec<String>,
     pub created_at: Timestamp,
+    /// An agent's role (`domain::roles`: a built-in one or a `[[role]]` of
+    /// the config); empty means `agent`. Ignored for admins. (Record v2.)
+    pub role_name: String,
+    /// The `[[team]]`s an agent is in: tickets can be assigned to a team,
+    /// and a team's departments are its members' too. (Record v2.)
+    pub teams: Vec<String>,
 }
 
 impl Person {
@@ -111,6 +117,8 @@ mod tests {
             active,
             departments: depts.iter().map(|s| s.to_string()).collect(),
             created_at: Timestamp(0),
+            role_name: String::new(),
+            teams: Vec::new(),
         }
     }
 
@@ -130,6 +138,7 @@ mod tests {
             tags: vec![],
             created_at: Timestamp(0),
             updated_at: Timestamp(0),
+            team: None,
         }
     }
 

@@ -360,6 +360,8 @@ mod tests {
             active: true,
             departments: vec![],
             created_at: Timestamp(0),
+            role_name: String::new(),
+            teams: Vec::new(),
         }
     }
 

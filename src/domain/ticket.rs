@@ -185,6 +185,9 @@ pub struct Ticket {
     pub tags: Vec<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The `[[team]]` the ticket is assigned to, beside (or instead of) an
+    /// agent. (Record v3.)
+    pub team: Option<String>,
 }
 
 impl Ticket {

@@ -192,9 +192,21 @@ impl BulkAction {
         }
     }
 
-    /// Only admins may run it.
-    pub fn admin_only(&self) -> bool {
-        matches!(self, BulkAction::Trash | BulkAction::Junk)
+    /// The permission the action needs (beside `tickets.bulk`).
+    pub fn permission(&self) -> crate::domain::roles::Permission {
+        use crate::domain::roles::Permission;
+        match self {
+            BulkAction::AssignTo(_) => Permission::Assign,
+            BulkAction::Merge => Permission::Merge,
+            BulkAction::Trash | BulkAction::Junk => Permission::Delete,
+            BulkAction::AssignMe
+            | BulkAction::Unassign
+            | BulkAction::SetStatus(_)
+            | BulkAction::SetPriority(_)
+            | BulkAction::SetCategory(_)
+            | BulkAction::AddTag(_)
+            | BulkAction::RemoveTag(_) => Permission::Edit,
+        }
     }
 }
 

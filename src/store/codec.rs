@@ -125,11 +125,81 @@ pub fn decode_api_token(bytes: &[u8]) -> Result<super::ApiToken> {
     decode_upgrading(bytes, "api_tokens", "API token", API_TOKEN_V2, super::migrate::ApiTokenV1::upgrade)
 }
 
+/// People gained a role name and teams in version 2 (schema 9).
+pub const PERSON_V2: u8 = 2;
+
+pub fn encode_person(p: &crate::domain::Person) -> Vec<u8> {
+    encode_with(PERSON_V2, p)
+}
+
+/// Decodes a person of any version this binary knows.
+pub fn decode_person(bytes: &[u8]) -> Result<crate::domain::Person> {
+    decode_upgrading(bytes, "people", "person", PERSON_V2, super::migrate::PersonV1::upgrade)
+}
+
+/// Tickets gained their team in version 3 (schema 9).
+pub const TICKET_V3: u8 = 3;
+
 pub fn encode_ticket(t: &Ticket) -> Vec<u8> {
-    encode_with(TICKET_V2, t)
+    encode_with(TICKET_V3, t)
 }
 
 /// Decodes a ticket of any version this binary knows.
 pub fn decode_ticket(bytes: &[u8]) -> Result<Ticket> {
-    decode_upgrading(bytes, "tickets", "ticket", TICKET_V2, super::migrate::TicketV1::upgrade)
+    let corrupt = |e: postcard::Error| StoreError::Corrupt { table: "tickets", detail: e.to_string() };
+    match open(bytes, "tickets")? {
+        (TICKET_V2, rest) => Ok(postcard::from_bytes::<super::migrate::TicketV2>(&rest).map_err(corrupt)?.upgrade()),
+        _ => decode_upgrading(bytes, "tickets", "ticket", TICKET_V3, super::migrate::TicketV1::upgrade),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Channel, Person, PersonId, Priority, Role, Status, TicketId, Timestamp};
+
+    #[test]
+    fn tickets_and_people_of_schema_8_read_as_today_with_no_team_and_the_agent_role() {
+        // The field order of record version 2 (tickets) and 1 (people).
+        let v2 = (
+            TicketId(7),
+            "vpn".to_string(),
+            "drops".to_string(),
+            PersonId(3),
+            Channel::Email,
+            Status::Open,
+            Priority::High,
+            "General".to_string(),
+            "Support".to_string(),
+            Some(PersonId(2)),
+            None::<crate::domain::time::Date>,
+            vec!["vpn".to_string()],
+            Timestamp(1),
+            Timestamp(2),
+        );
+        let t = decode_ticket(&encode_with(TICKET_V2, &v2)).unwrap();
+        assert_eq!(
+            (t.id, t.priority, t.assignee, t.tags.clone(), t.team.clone()),
+            (TicketId(7), Priority::High, Some(PersonId(2)), v2.11, None)
+        );
+        let mut now = t.clone();
+        now.team = Some("Network".into());
+        assert_eq!(decode_ticket(&encode_ticket(&now)).unwrap(), now);
+        let p1 = (
+            PersonId(2),
+            "bob@x.test".to_string(),
+            "Bob".to_string(),
+            Role::Agent,
+            String::new(),
+            true,
+            vec!["Sales".to_string()],
+            Timestamp(5),
+        );
+        let p: Person = decode_person(&encode(&p1)).unwrap();
+        assert_eq!((p.role, p.role_name.as_str(), p.teams.len(), p.departments.clone()), (Role::Agent, "", 0, vec!["Sales".to_string()]));
+        let mut q = p.clone();
+        q.role_name = "light_agent".into();
+        q.teams = vec!["Network".into()];
+        assert_eq!(decode_person(&encode_person(&q)).unwrap(), q);
+    }
 }

@@ -11,6 +11,9 @@
 //! Schema 6: records and blobs may be stored lz4-compressed (`store::codec`,
 //! `store::compress`); what older schemas wrote is converted after the
 //! migration, resumably (`store::recompress`).
+//! Schema 7–9: records gain fields in new record versions read alongside
+//! the old (`store::codec`): mail details (7), API tokens (8), people's
+//! role names and teams and tickets' team (9).
 //! A newer binary migrates an older data directory in one transaction; a data
 //! directory from a newer binary is refused rather than misread.
 
@@ -70,6 +73,37 @@ impl MailMetaV1 {
     }
 }
 
+/// A person as schema 8 and before kept them (no role name, no teams).
+#[derive(Deserialize)]
+pub struct PersonV1 {
+    id: PersonId,
+    email: String,
+    name: String,
+    role: crate::domain::Role,
+    password_hash: String,
+    active: bool,
+    departments: Vec<String>,
+    created_at: crate::domain::Timestamp,
+}
+
+impl PersonV1 {
+    /// An older agent keeps the access they had: the `agent` role, no team.
+    pub fn upgrade(self) -> crate::domain::Person {
+        crate::domain::Person {
+            id: self.id,
+            email: self.email,
+            name: self.name,
+            role: self.role,
+            password_hash: self.password_hash,
+            active: self.active,
+            departments: self.departments,
+            created_at: self.created_at,
+            role_name: String::new(),
+            teams: Vec::new(),
+        }
+    }
+}
+
 /// An API token as schema 7 and before kept it.
 #[derive(Deserialize)]
 pub struct ApiTokenV1 {
@@ -111,6 +145,48 @@ impl TicketV1 {
             tags: Vec::new(),
             created_at: self.created_at,
             updated_at: self.updated_at,
+            team: None,
+        }
+    }
+}
+
+/// A ticket as schema 2 to 8 stored it (record version 2: no team).
+#[derive(Deserialize)]
+pub struct TicketV2 {
+    id: TicketId,
+    subject: String,
+    description: String,
+    requester: PersonId,
+    channel: Channel,
+    status: Status,
+    priority: Priority,
+    category: String,
+    department: String,
+    assignee: Option<PersonId>,
+    due: Option<crate::domain::time::Date>,
+    tags: Vec<String>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl TicketV2 {
+    pub fn upgrade(self) -> Ticket {
+        Ticket {
+            id: self.id,
+            subject: self.subject,
+            description: self.description,
+            requester: self.requester,
+            channel: self.channel,
+            status: self.status,
+            priority: self.priority,
+            category: self.category,
+            department: self.department,
+            assignee: self.assignee,
+            due: self.due,
+            tags: self.tags,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            team: None,
         }
     }
 }
@@ -131,6 +207,12 @@ pub fn run(db: &Database) -> Result<()> {
         Some(v) if v == SCHEMA_VERSION => {}
         None if fresh => {
             // A new data directory: nothing to migrate.
+        }
+        Some(8) => {
+            // Schema 9: people gain a role name and teams, tickets a team
+            // (new record versions, read alongside the old); the team index
+            // (created below).
+            tracing::info!("migrating data directory from schema 8 to {SCHEMA_VERSION}");
         }
         Some(7) => {
             // Schema 8: API tokens gain scopes, expiry, an address allow-list
@@ -210,6 +292,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(IDX_ASSIGNEE)?;
     tx.open_table(IDX_REQUESTER)?;
     tx.open_table(IDX_DEPARTMENT)?;
+    tx.open_table(super::IDX_TEAM)?;
     tx.open_table(SPOOL)?;
     tx.open_table(SPOOL_CHUNKS)?;
     tx.open_table(spool::SPOOL_DONE)?;
@@ -332,7 +415,7 @@ fn v1_to_v2(tx: &redb::WriteTransaction) -> Result<()> {
     let mut staff = tx.open_table(super::STAFF)?;
     for row in people.iter()? {
         let (_, v) = row?;
-        let p: crate::domain::Person = codec::decode(v.value(), "people")?;
+        let p = codec::decode_person(v.value())?;
         if p.role.is_staff() {
             staff.insert(p.id.0, ())?;
         }
@@ -377,7 +460,18 @@ pub fn write_v1_fixture(dir: &std::path::Path, tickets: &[TicketV1], people: &[c
         let mut p = tx.open_table(super::PEOPLE)?;
         let mut by = tx.open_table(super::PEOPLE_BY_EMAIL)?;
         for person in people {
-            p.insert(person.id.0, codec::encode(person).as_slice())?;
+            // The person record as version 1 laid it out.
+            let v1 = (
+                person.id,
+                &person.email,
+                &person.name,
+                person.role,
+                &person.password_hash,
+                person.active,
+                &person.departments,
+                person.created_at,
+            );
+            p.insert(person.id.0, codec::encode(&v1).as_slice())?;
             by.insert(person.email.as_str(), person.id.0)?;
         }
     }

@@ -69,6 +69,8 @@ pub(crate) const IDX_ASSIGNEE: TableDefinition<(u64, i64, u64), ()> = TableDefin
 pub(crate) const IDX_REQUESTER: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx_requester");
 /// (department, updated_at, ticket)
 pub(crate) const IDX_DEPARTMENT: TableDefinition<(&str, i64, u64), ()> = TableDefinition::new("idx_department");
+/// (team, updated_at, ticket) for tickets assigned to a team (schema 9).
+pub(crate) const IDX_TEAM: TableDefinition<(&str, i64, u64), ()> = TableDefinition::new("idx_team");
 
 /// Mail accepted over SMTP and not yet turned into a ticket: id → `SpoolEntry`.
 pub(crate) const SPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("spool");
@@ -105,7 +107,7 @@ pub(crate) const BLOB_CHUNK: usize = 64 * 1024;
 pub(crate) const BLOB_LZ4: u64 = 1 << 63;
 
 /// Current on-disk schema version. See `migrate`.
-pub const SCHEMA_VERSION: u64 = 8;
+pub const SCHEMA_VERSION: u64 = 9;
 
 /// Page cache when none is configured (see `server.cache_mib`).
 pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;
@@ -320,6 +322,9 @@ pub(crate) fn counter_keys(t: &Ticket) -> Vec<String> {
     if t.assignee.is_none() && t.priority == crate::domain::Priority::Urgent {
         keys.push(format!("count.urgent_unassigned.{s}"));
     }
+    if let Some(team) = &t.team {
+        keys.push(format!("count.team.{team}.{s}"));
+    }
     keys
 }
 
@@ -367,7 +372,7 @@ macro_rules! shared_reads {
         pub fn person(&self, id: PersonId) -> Result<Option<Person>> {
             let id = id.0;
             let t = self.tx.open_table(PEOPLE)?;
-            t.get(id)?.map(|v| codec::decode(v.value(), "people")).transpose()
+            t.get(id)?.map(|v| codec::decode_person(v.value())).transpose()
         }
 
         pub fn person_by_email(&self, email: &str) -> Result<Option<Person>> {
@@ -476,7 +481,7 @@ impl Read {
             if out.len() >= max {
                 break;
             }
-            let p: Person = codec::decode(row?.1.value(), "people")?;
+            let p: Person = codec::decode_person(row?.1.value())?;
             if (p.name.to_lowercase().contains(&q) || p.email.contains(&q))
                 && !out.iter().any(|o| o.id == p.id)
                 && self.person_survivor(p.id)? == p.id
@@ -523,6 +528,15 @@ impl Read {
         let mut n = 0;
         for s in crate::domain::Status::ALL.iter().filter(|s| s.is_active()) {
             n += self.meta(&format!("count.assignee.{assignee}.{}", s.key()))?;
+        }
+        Ok(n)
+    }
+
+    /// Active (not resolved or closed) tickets of a team.
+    pub fn active_team_count(&self, team: &str) -> Result<u64> {
+        let mut n = 0;
+        for s in crate::domain::Status::ALL.iter().filter(|s| s.is_active()) {
+            n += self.meta(&format!("count.team.{team}.{}", s.key()))?;
         }
         Ok(n)
     }
@@ -617,6 +631,9 @@ impl Write {
         self.tx.open_table(IDX_ASSIGNEE)?.insert((t.assignee.map_or(0, |a| a.0), u, t.id.0), ())?;
         self.tx.open_table(IDX_REQUESTER)?.insert((t.requester.0, u, t.id.0), ())?;
         self.tx.open_table(IDX_DEPARTMENT)?.insert((t.department.as_str(), u, t.id.0), ())?;
+        if let Some(team) = &t.team {
+            self.tx.open_table(IDX_TEAM)?.insert((team.as_str(), u, t.id.0), ())?;
+        }
         Ok(())
     }
 
@@ -628,6 +645,9 @@ impl Write {
         self.tx.open_table(IDX_ASSIGNEE)?.remove((t.assignee.map_or(0, |a| a.0), u, t.id.0))?;
         self.tx.open_table(IDX_REQUESTER)?.remove((t.requester.0, u, t.id.0))?;
         self.tx.open_table(IDX_DEPARTMENT)?.remove((t.department.as_str(), u, t.id.0))?;
+        if let Some(team) = &t.team {
+            self.tx.open_table(IDX_TEAM)?.remove((team.as_str(), u, t.id.0))?;
+        }
         Ok(())
     }
 
@@ -657,7 +677,7 @@ impl Write {
                 self.touched.extend(ids.into_iter().map(|i| i.0));
             }
         }
-        self.tx.open_table(PEOPLE)?.insert(p.id.0, codec::encode(p).as_slice())?;
+        self.tx.open_table(PEOPLE)?.insert(p.id.0, codec::encode_person(p).as_slice())?;
         self.tx.open_table(PEOPLE_BY_EMAIL)?.insert(p.email.as_str(), p.id.0)?;
         let mut staff = self.tx.open_table(STAFF)?;
         if p.role.is_staff() {

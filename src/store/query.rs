@@ -7,7 +7,7 @@
 
 use redb::{ReadTransaction, ReadableTable};
 
-use super::{IDX_ASSIGNEE, IDX_DEPARTMENT, IDX_PRIORITY, IDX_REQUESTER, IDX_STATUS, IDX_UPDATED, Result, TICKETS, codec};
+use super::{IDX_ASSIGNEE, IDX_DEPARTMENT, IDX_PRIORITY, IDX_REQUESTER, IDX_STATUS, IDX_TEAM, IDX_UPDATED, Result, TICKETS, codec};
 use crate::domain::{PersonId, Priority, Status, Ticket};
 
 /// Who a ticket is assigned to, as a filter.
@@ -69,6 +69,8 @@ pub struct TicketQuery {
     pub priority: Option<Priority>,
     pub category: Option<String>,
     pub department: Option<String>,
+    /// Tickets assigned to this team.
+    pub team: Option<String>,
     pub requester: Option<u64>,
     /// Departments the viewer may see; `None` means all.
     pub visible_departments: Option<Vec<String>>,
@@ -88,6 +90,7 @@ impl TicketQuery {
             && self.priority.is_none_or(|p| p == t.priority)
             && self.category.as_deref().is_none_or(|c| c == t.category)
             && self.department.as_deref().is_none_or(|d| d == t.department)
+            && self.team.as_deref().is_none_or(|x| t.team.as_deref() == Some(x))
             && self.requester.is_none_or(|r| r == t.requester.0)
             && self.visible_departments.as_ref().is_none_or(|v| v.iter().any(|d| d.eq_ignore_ascii_case(&t.department)))
     }
@@ -154,6 +157,7 @@ pub(super) fn run(tx: &ReadTransaction, q: &TicketQuery) -> Result<(Vec<Ticket>,
     let by_assignee = tx.open_table(IDX_ASSIGNEE)?;
     let by_requester = tx.open_table(IDX_REQUESTER)?;
     let by_department = tx.open_table(IDX_DEPARTMENT)?;
+    let by_team = tx.open_table(IDX_TEAM)?;
 
     let candidates: Box<dyn Iterator<Item = Result<u64>> + '_> = match q.sort {
         Sort::Created | Sort::CreatedAsc => {
@@ -181,6 +185,13 @@ pub(super) fn run(tx: &ReadTransaction, q: &TicketQuery) -> Result<(Vec<Ticket>,
                 ordered(
                     by_requester
                         .range((r, i64::MIN, 0)..=(r, i64::MAX, u64::MAX))?
+                        .map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)),
+                    desc,
+                )
+            } else if let Some(team) = q.team.as_deref() {
+                ordered(
+                    by_team
+                        .range((team, i64::MIN, 0)..=(team, i64::MAX, u64::MAX))?
                         .map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)),
                     desc,
                 )

@@ -332,7 +332,7 @@ mod tests {
             let store = Store::open(dir.path()).unwrap();
             store
                 .write(|w| -> Result<()> {
-                    let mut plain = vec![codec::TICKET_V2];
+                    let mut plain = vec![codec::TICKET_V3];
                     plain.extend(postcard::to_allocvec(&ticket).unwrap());
                     w.tx.open_table(TICKETS)?.insert(1, plain.as_slice())?;
                     w.tx.open_table(BLOBS)?.insert(blob.as_str(), raw.len() as u64)?;

@@ -59,7 +59,7 @@ async fn session_layer_inner(st: AppState, req: Request, next: Next) -> Response
         // Read only on the runtime; the once-a-minute refresh (or ending an
         // idle session) commits, on the blocking pool.
         let found = match desk.session_unchanged(token) {
-            Ok(Some(SessionFound::Live(person, s))) => Ok(Some((person, s))),
+            Ok(Some(SessionFound::Live(person, s))) => Ok(Some((*person, s))),
             Ok(Some(SessionFound::No)) => Ok(None),
             Ok(None) => {
                 let t = token.to_string();

@@ -146,7 +146,7 @@ async fn api_scopes_guard_people_and_the_audit_log_and_old_entries_expire() {
     // The admin scope is worth nothing once its agent is no admin.
     let bob = desk.add_agent(None, NewAgent { role: Role::Admin, ..bob() }).unwrap();
     let bobs = desk.create_api_token(None, &bob.email, spec(vec![Scope::Admin])).unwrap();
-    desk.edit_agent(&d.admin, bob.id, Role::Agent, &[]).unwrap();
+    desk.edit_agent(&d.admin, bob.id, "agent", &[], &[]).unwrap();
     assert_eq!(api(&d.base, &bobs, "/admin/audit").await.0, 403);
 
     // keep_days = 30: a month on, the entries so far are dropped; new ones stay.

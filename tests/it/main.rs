@@ -25,6 +25,7 @@ mod outgoing;
 mod postfix;
 mod profile;
 mod properties;
+mod roles;
 mod search;
 mod smtp;
 mod spam_engine;

@@ -39,6 +39,8 @@ fn person(id: u64, email: &str, role: Role) -> Person {
         active: true,
         departments: vec![],
         created_at: Timestamp(0),
+        role_name: String::new(),
+        teams: Vec::new(),
     }
 }
 

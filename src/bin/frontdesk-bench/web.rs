@@ -73,6 +73,8 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
                         active: true,
                         departments: Vec::new(),
                         created_at: now,
+                        role_name: String::new(),
+                        teams: Vec::new(),
                     };
                     w.put_person(&p)?;
                     p
@@ -124,6 +126,7 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
                     tags: vec![WORDS[rng.below(WORDS.len() as u64) as usize].to_string()],
                     created_at: created,
                     updated_at: Timestamp(created.0 + 30_000),
+                    team: None,
                 };
                 w.put_ticket(None, &t)?;
                 for e in 0..entries {

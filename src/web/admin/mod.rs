@@ -46,20 +46,32 @@ pub struct DoneQuery {
 fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, String)>) -> Markup {
     let min_chars = st.desk.config.security.password_min_chars;
     let depts = &st.desk.config.desk.departments;
+    let roles = st.desk.config.roles();
+    let teams: Vec<&str> = st.desk.config.team.iter().map(|t| t.name.as_str()).collect();
+    let role_of = |p: &Person| {
+        if p.role == Role::Admin {
+            "admin".to_string()
+        } else if p.role_name.is_empty() {
+            "agent".to_string()
+        } else {
+            p.role_name.clone()
+        }
+    };
     html! {
         div.narrow-page.wide-ok {
             (audit::admin_nav("/admin/agents"))
             h1 { "Agents" }
             @if let Some((k, m)) = &flash { (ui::notice(k, m)) }
             table.tickets.agents {
-                thead { tr { th { "Name" } th { "Email" } th { "Role" } th.hide-sm { "Departments" } th { "Status" } th { "" } } }
+                thead { tr { th { "Name" } th { "Email" } th { "Role" } th.hide-sm { "Departments" } th.hide-sm { "Teams" } th { "Status" } th { "" } } }
                 tbody {
                     @for p in staff {
                         tr class=(if p.active { "" } else { "inactive" }) {
                             td { (p.name) }
                             td { (p.email) }
-                            td { (p.role.key()) }
+                            td { (st.desk.role_label(p)) }
                             td.hide-sm { @if p.departments.is_empty() { span.muted { "All" } } @else { (p.departments.join(", ")) } }
+                            td.hide-sm { (p.teams.join(", ")) }
                             td { @if p.active { span.badge.st-open { "Active" } } @else { span.badge.st-closed { "Deactivated" } } }
                             td.actions {
                                 details.menu {
@@ -85,12 +97,16 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
                                             label { "Name" input type="text" name="name" value=(p.name) required maxlength="120"; }
                                             label { "Email" input type="email" name="email" value=(p.email) required; }
                                             label { "Role" select name="role" {
-                                                option value="agent" selected[p.role == Role::Agent] { "Agent" }
-                                                option value="admin" selected[p.role == Role::Admin] { "Admin" }
+                                                @for (key, label) in &roles { option value=(key) selected[*key == role_of(p)] { (label) } }
                                             } }
                                             @if depts.len() > 1 {
                                                 fieldset { legend { "Departments (none = all)" }
                                                     @for d in depts { label.check { input type="checkbox" name="departments" value=(d) checked[p.departments.contains(d)]; " " (d) } }
+                                                }
+                                            }
+                                            @if !teams.is_empty() {
+                                                fieldset { legend { "Teams" }
+                                                    @for t in &teams { label.check { input type="checkbox" name="teams" value=(t) checked[p.teams.iter().any(|x| x == t)]; " " (t) } }
                                                 }
                                             }
                                             button type="submit" { "Save" }
@@ -110,12 +126,17 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
                     label { "Email" input type="email" name="email" required; }
                 }
                 div.row {
-                    label { "Role" select name="role" { option value="agent" { "Agent" } option value="admin" { "Admin" } } }
+                    label { "Role" select name="role" { @for (key, label) in &roles { option value=(key) selected[key == "agent"] { (label) } } } }
                 }
                 p.muted { "They get a mail with a one-time link to choose their own password (at least " (min_chars) " characters)." }
                 @if depts.len() > 1 {
                     fieldset { legend { "Departments (none = all)" }
                         @for d in depts { label.check { input type="checkbox" name="departments" value=(d); " " (d) } }
+                    }
+                }
+                @if !teams.is_empty() {
+                    fieldset { legend { "Teams" }
+                        @for t in &teams { label.check { input type="checkbox" name="teams" value=(t); " " (t) } }
                     }
                 }
                 div.actions { button.primary type="submit" { "Invite agent" } }
@@ -144,11 +165,12 @@ pub async fn agents_page(State(st): State<AppState>, Admin(a): Admin, Query(q): 
 
 /// Form with repeated `departments` fields (checkboxes).
 fn departments_of(raw: &str) -> Vec<String> {
-    raw.split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .filter(|(k, _)| *k == "departments")
-        .map(|(_, v)| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
-        .collect()
+    repeated(raw, "departments")
+}
+
+/// Every value of a repeated form field (checkboxes).
+fn repeated(raw: &str, key: &str) -> Vec<String> {
+    form_urlencoded::parse(raw.as_bytes()).filter(|(k, _)| k == key).map(|(_, v)| v.into_owned()).collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -175,10 +197,7 @@ pub async fn add_agent(State(st): State<AppState>, Admin(a): Admin, body: String
         Ok(f) => f,
         Err(e) => return Err(on_error(&st, &a, e)),
     };
-    let Some(role) = Role::parse(&f.role) else {
-        return Err(on_error(&st, &a, DeskError::Invalid { field: "role", message: format!("{:?} is not a role", f.role) }));
-    };
-    let invite = Invite { email: f.email, name: f.name, role, departments: departments_of(&body) };
+    let invite = Invite { email: f.email, name: f.name, role: f.role, departments: departments_of(&body), teams: repeated(&body, "teams") };
     match run_as(&st.desk, &a.person, move |d, me| d.invite_agent(me, invite)).await {
         Ok((_, None)) => Ok(to("/admin/agents?done=invited")),
         Ok((p, Some(link))) => {
@@ -225,18 +244,15 @@ pub async fn reset_password(State(st): State<AppState>, Admin(a): Admin, Path(id
 }
 
 pub async fn edit_agent(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>, body: String) -> WebResult {
-    let role = body.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == "role").and_then(|(_, v)| Role::parse(v));
-    let Some(role) = role else {
-        return Err(on_error(&st, &a, DeskError::Invalid { field: "role", message: "pick admin or agent".into() }));
-    };
-    let departments = departments_of(&body);
+    let role = repeated(&body, "role").into_iter().next().unwrap_or_default();
+    let (departments, teams) = (departments_of(&body), repeated(&body, "teams"));
     let field = |key: &str| form_urlencoded::parse(body.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
     let (name, email) = (field("name"), field("email"));
     let res = run_as(&st.desk, &a.person, move |d, me| {
         if let (Some(name), Some(email)) = (name, email) {
             d.rename_agent(me, PersonId(id), &name, &email)?;
         }
-        d.edit_agent(me, PersonId(id), role, &departments)
+        d.edit_agent(me, PersonId(id), &role, &departments, &teams)
     })
     .await;
     match res {

@@ -46,6 +46,7 @@ fn ticket_json(st: &AppState, t: &Ticket, people: &HashMap<PersonId, Person>) ->
         "department": t.department,
         "channel": t.channel.key(),
         "assignee": person_json(t.assignee.and_then(|a| people.get(&a))),
+        "team": t.team,
         "requester": person_json(people.get(&t.requester)),
         "due": t.due.map(|d| d.to_string()),
         "tags": t.tags,
@@ -83,6 +84,7 @@ pub struct ListParams {
     priority: Option<String>,
     category: Option<String>,
     department: Option<String>,
+    team: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
     limit: Option<usize>,
@@ -158,6 +160,7 @@ async fn list(
         priority: p.priority,
         category: p.category,
         department: p.department,
+        team: p.team,
         sort: p.sort,
         page: None,
     };
@@ -333,7 +336,7 @@ async fn add_entry(State(st): State<AppState>, ApiUser(me): ApiUser, Path(refere
 async fn patch(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference): Path<String>, body: Body) -> WebResult {
     {
         let m = body_object(&st, body)?;
-        check_keys(&m, &["subject", "status", "priority", "category", "department", "assignee", "due", "tags"])?;
+        check_keys(&m, &["subject", "status", "priority", "category", "department", "assignee", "due", "tags", "team"])?;
         let v = find(&st, &me, &reference)?;
         let assignee = match m.get("assignee") {
             None => None,
@@ -353,6 +356,12 @@ async fn patch(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference)
             assignee,
             due: due_of(&m)?,
             tags: tags_of(&m)?,
+            team: match m.get("team") {
+                None => None,
+                Some(Value::Null) => Some(None),
+                Some(Value::String(t)) => Some(Some(t.clone())),
+                Some(_) => return Err(WebError::invalid("team", "must be a team's name or null")),
+            },
         };
         let id = v.ticket.id;
         run_as(&st.desk, &me, move |d, me| d.update_ticket(me, id, p)).await?;

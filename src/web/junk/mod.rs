@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use maud::html;
 use serde::Deserialize;
 
-use crate::desk::{Desk, DeskError};
+use crate::desk::DeskError;
 use crate::web::pages::frame;
 use crate::web::ticket::parts::raw_text;
 use crate::web::ui::{self, csrf_field, page};
@@ -50,7 +50,7 @@ pub async fn junk_page(State(st): State<AppState>, a: Agent, Query(d): Query<Don
 
 fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult {
     let items = st.desk.junk(&a.person, 500)?;
-    let keeps_list = Desk::keeps_allow_list(&a.person);
+    let keeps_list = st.desk.keeps_allow_list(&a.person);
     let allowed = if keeps_list { st.desk.allowed_senders(&a.person)? } else { Vec::new() };
     let now = st.desk.now();
     let body = html! {

@@ -82,7 +82,7 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
             h1 { (person.display()) }
             p.muted { (person.email) " · " (match person.role { crate::domain::Role::Requester => "contact", r => r.key() }) " since " (crate::web::ui::when(person.created_at)) }
             @if !notes.is_empty() { div.notice.info.person-notes { strong { "Notes: " } (ui::text_block(&notes)) } }
-            @if !person.is_staff() || a.person.is_admin() {
+            @if (!person.is_staff() || a.person.is_admin()) && st.desk.may(&a.person, crate::domain::roles::Permission::People) {
                 details.person-edit {
                     summary { "Edit name and notes" }
                     form.fields method="post" action=(format!("/requesters/{id}")) {

@@ -79,7 +79,7 @@ pub async fn trash_page(State(st): State<AppState>, a: Agent) -> WebResult {
             (super::list::sidebar(&st, &a, "trash")?)
             section.queue {
                 div.queue-head { h1 { "Trash" } }
-                p.muted { "Tickets here are out of every queue and search. They are purged for good " (days) " days after they were trashed." @if a.person.is_admin() { " Restore one to bring it back." } }
+                p.muted { "Tickets here are out of every queue and search. They are purged for good " (days) " days after they were trashed." @if st.desk.may(&a.person, crate::domain::roles::Permission::Delete) { " Restore one to bring it back." } }
                 @if items.is_empty() { (ui::empty("Trash is empty.")) } @else {
                     table.tickets {
                         thead { tr { th { "Ticket" } th { "Subject" } th { "Trashed" } th { "Purged" } th {} } }
@@ -91,7 +91,7 @@ pub async fn trash_page(State(st): State<AppState>, a: Agent) -> WebResult {
                                     td.subject { (t.subject) }
                                     td.nowrap { (crate::web::ui::when(*at)) }
                                     td.nowrap { (crate::web::ui::when(crate::domain::Timestamp(at.0 + days as i64 * 86_400_000))) }
-                                    td { @if a.person.is_admin() {
+                                    td { @if st.desk.may(&a.person, crate::domain::roles::Permission::Delete) {
                                         form.inline method="post" action=(format!("/tickets/{r}/trash")) { (csrf_field(&a.csrf)) input type="hidden" name="on" value="0"; button type="submit" { "Restore" } }
                                     } }
                                 }

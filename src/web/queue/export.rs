@@ -64,6 +64,9 @@ pub async fn csv(
     a: Agent,
     Query(p): Query<ExportParams>,
 ) -> Response {
+    if let Err(e) = st.desk.require(&a.person, crate::domain::roles::Permission::Export) {
+        return WebError::from(e).into_response();
+    }
     let fields: Vec<&'static str> = match p.fields.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
         None => FIELDS.iter().map(|(k, _)| *k).collect(),
         Some(list) => {

@@ -9,6 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::desk::DeskError;
+use crate::domain::roles::Permission;
 use crate::domain::{BulkAction, Person, PersonId, Priority, Status, Ticket};
 use crate::store::{AssigneeFilter, Sort, TicketQuery};
 use crate::web::pages::{frame, nonempty};
@@ -24,6 +25,8 @@ pub struct QueueParams {
     pub priority: Option<String>,
     pub category: Option<String>,
     pub department: Option<String>,
+    /// A team queue: tickets assigned to this team.
+    pub team: Option<String>,
     pub sort: Option<String>,
     pub page: Option<usize>,
     /// Chosen columns as one comma list (the picker's `col` boxes are read
@@ -60,6 +63,9 @@ pub fn build_query(
     let department = nonempty(&p.department)
         .map(|v| st.desk.config.department(v).map(str::to_string).ok_or_else(|| bad("department", v, "a configured department")))
         .transpose()?;
+    let team = nonempty(&p.team)
+        .map(|v| st.desk.config.team(v).map(|t| t.name.clone()).ok_or_else(|| bad("team", v, "a configured team")))
+        .transpose()?;
     let sort = match nonempty(&p.sort) {
         None => Sort::Updated,
         Some(v) => Sort::parse(v).ok_or_else(|| bad("sort", v, "updated, updated_asc, created, created_asc or priority"))?,
@@ -72,6 +78,7 @@ pub fn build_query(
         priority,
         category,
         department,
+        team,
         requester: None,
         visible_departments: None,
         sort,
@@ -88,6 +95,7 @@ fn queue_link(p: &QueueParams, page: usize) -> String {
         ("priority", &p.priority),
         ("category", &p.category),
         ("department", &p.department),
+        ("team", &p.team),
         ("sort", &p.sort),
     ] {
         if let Some(v) = nonempty(v) {
@@ -128,6 +136,11 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
         ("all", _) => "All tickets".to_string(),
         (s, _) => Status::parse(s).map(|s| s.label().to_string()).unwrap_or_default(),
     };
+    let team_key = nonempty(&p.team).map(|t| format!("team:{t}"));
+    let title = match nonempty(&p.team) {
+        Some(t) => format!("Team {t}: {}", title.to_lowercase()),
+        None => title,
+    };
     let mut status_opts: Vec<(String, String)> =
         vec![("active".into(), "Active (not resolved/closed)".into()), ("all".into(), "All statuses".into())];
     status_opts.extend(Status::ALL.iter().map(|s| (s.key().to_string(), s.label().to_string())));
@@ -146,7 +159,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
         ("on_hold", "any", "") => "on_hold",
         _ => "",
     };
-    let sidebar = sidebar(&st, &a, view_key)?;
+    let sidebar = sidebar(&st, &a, team_key.as_deref().unwrap_or(view_key))?;
     let cols = Column::parse_list(p.cols.as_deref());
     let body = html! {
         div.queue-layout {
@@ -154,9 +167,10 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
             section.queue {
                 div.queue-head {
                     h1 { (title) }
-                    a.button.primary href="/tickets/new" { "New ticket" }
+                    @if st.desk.may(&a.person, Permission::Create) { a.button.primary href="/tickets/new" { "New ticket" } }
                 }
                 form.filters method="get" action="/tickets" data-autosubmit {
+                    @if let Some(t) = nonempty(&p.team) { input type="hidden" name="team" value=(t); }
                     label { "Status" select name="status" { @for (v, l) in &status_opts { option value=(v) selected[*v == status_v] { (l) } } } }
                     label { "Assignee" select name="assignee" { @for (v, l) in &assignee_opts { option value=(v) selected[*v == assignee_v] { (l) } } } }
                     label { "Priority" select name="priority" { option value="" { "Any" } (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), &sel(&p.priority))) } }
@@ -176,7 +190,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
                 }
                 nav.pager {
                     @if page_no > 1 { a.button href=(queue_link(&p, page_no - 1)) rel="prev" { "← Newer" } } @else { span {} }
-                    span.muted { "Page " (page_no) " · " a href=(queue_link(&p, 1).replacen("/tickets", "/tickets.csv", 1)) { "Export CSV" } }
+                    span.muted { "Page " (page_no) @if st.desk.may(&a.person, Permission::Export) { " · " a href=(queue_link(&p, 1).replacen("/tickets", "/tickets.csv", 1)) { "Export CSV" } } }
                     @if more { a.button href=(queue_link(&p, page_no + 1)) rel="next" { "Older →" } } @else { span {} }
                 }
             }
@@ -230,6 +244,14 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
                 a href="/junk" class=(on("junk")) { "Junk" (count(c.junk)) }
                 a href="/trash" class=(on("trash")) { "Trash" (count(c.trash)) }
             }
+            @if !c.teams.is_empty() {
+                h2 { "My teams" }
+                nav.views {
+                    @for (team, n) in &c.teams {
+                        a href=(format!("/tickets?team={}", enc(team))) class=(on(&format!("team:{team}"))) { (team) (count(*n)) }
+                    }
+                }
+            }
             @if !c.shared.is_empty() {
                 h2 { "Team views" }
                 nav.views {
@@ -265,6 +287,10 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
 pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) -> Markup {
     let agents = st.desk.agents().unwrap_or_default();
     let cfg = &st.desk.config.desk;
+    let perms = st.desk.permissions(&a.person);
+    if !perms.has(Permission::Bulk) {
+        return html! {};
+    }
     html! {
         form #bulk .bulkbar method="post" action="/tickets/bulk" {
             (ui::csrf_field(&a.csrf))
@@ -275,7 +301,9 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
                 optgroup label="Assign" {
                     option value=(BulkAction::AssignMe.form_value()) { "Assign to me" }
                     option value=(BulkAction::Unassign.form_value()) { "Unassign" }
-                    @for g in &agents { option value=(BulkAction::AssignTo(g.id).form_value()) { "Assign to " (g.display()) } }
+                    @if perms.has(Permission::Assign) {
+                        @for g in &agents { option value=(BulkAction::AssignTo(g.id).form_value()) { "Assign to " (g.display()) } }
+                    }
                 }
                 optgroup label="Status" { @for s in Status::ALL { option value=(BulkAction::SetStatus(*s).form_value()) { "Status → " (s.label()) } } }
                 optgroup label="Priority" { @for p in Priority::ALL { option value=(BulkAction::SetPriority(*p).form_value()) { "Priority → " (p.label()) } } }
@@ -284,8 +312,8 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
                     option value=(BulkAction::AddTag(String::new()).form_value()) { "Add tag (type it →)" }
                     option value=(BulkAction::RemoveTag(String::new()).form_value()) { "Remove tag (type it →)" }
                     option value=(BulkAction::Merge.form_value()) { "Merge into the oldest selected" }
-                    @if a.person.is_admin() { option value=(BulkAction::Trash.form_value()) { "Move to Trash" } }
-                    @if a.person.is_admin() { option value=(BulkAction::Junk.form_value()) { "Junk and ban sender" } }
+                    @if perms.has(Permission::Delete) { option value=(BulkAction::Trash.form_value()) { "Move to Trash" } }
+                    @if perms.has(Permission::Delete) { option value=(BulkAction::Junk.form_value()) { "Junk and ban sender" } }
                 }
             }
             input type="text" name="value" placeholder="tag" aria-label="Tag for add/remove tag" size="10";

@@ -9,6 +9,7 @@ use maud::{Markup, html};
 
 use crate::desk::{DeskError, TicketView};
 use crate::domain::TicketId;
+use crate::domain::roles::Permission;
 use crate::web::pages::{field, fields, refusal, to};
 use crate::web::ui::csrf_field;
 use crate::web::{Agent, AppState, TicketPath, WebError, WebResult, run_as};
@@ -107,7 +108,7 @@ pub fn related_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
                 input type="text" name="other" placeholder="TKT-000123" aria-label="Reference to link" size="11" required;
                 button type="submit" { "Link" }
             }
-            @if !v.ticket.is_closed() && v.trashed_at.is_none() {
+            @if !v.ticket.is_closed() && v.trashed_at.is_none() && st.desk.may(&a.person, Permission::Merge) {
                 details {
                     summary { "Merge into another ticket…" }
                     form.inline method="post" action=(format!("/tickets/{r}/merge")) {
@@ -122,7 +123,7 @@ pub fn related_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
                 a href=(format!("/tickets/{r}/print")) target="_blank" { "Print view" } " · "
                 a href=(format!("/tickets/{r}/pdf")) { "PDF" }
             }
-            @if a.person.is_admin() && v.trashed_at.is_none() {
+            @if st.desk.may(&a.person, Permission::Delete) && v.trashed_at.is_none() {
                 form.inline method="post" action=(format!("/tickets/{r}/trash")) {
                     (csrf_field(&a.csrf))
                     input type="hidden" name="on" value="1";

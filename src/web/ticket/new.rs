@@ -74,6 +74,7 @@ fn new_ticket_form(st: &AppState, a: &Agent, f: &NewTicketForm, agents: &[Person
 }
 
 pub async fn new_ticket_page(State(st): State<AppState>, a: Agent) -> WebResult {
+    st.desk.require(&a.person, crate::domain::roles::Permission::Create)?;
     let agents = st.desk.agents()?;
     Ok(page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &NewTicketForm::default(), &agents, None))
         .into_response())

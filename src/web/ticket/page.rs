@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::desk::{DeskError, TicketPatch, TicketView};
 use crate::domain::auth::Verdict;
+use crate::domain::roles::Permission;
 use crate::domain::time::Date;
 use crate::domain::{EntryKind, Person, PersonId, Priority, Status, TicketId};
 use crate::web::pages::{frame, nonempty};
@@ -96,12 +97,14 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
     let requester = v.people.get(&t.requester);
     let closed = t.is_closed();
     let cfg = &desk.config.desk;
+    let perms = desk.permissions(&a.person);
+    let (may_edit, may_reply, may_note) = (perms.has(Permission::Edit), perms.has(Permission::Reply), perms.has(Permission::Note));
     let next_statuses: Vec<Status> = Status::ALL.iter().copied().filter(|s| t.status.can_become(*s)).collect();
     html! {
         div.ticket-head {
             div.crumbs { a href="/tickets" { "Queue" } " / " span.ref { (r) } }
             h1 #subject { (t.subject) }
-            @if !closed {
+            @if !closed && may_edit {
                 details.subject-edit {
                     summary title="Edit the subject (e)" { "Edit subject" }
                     form.inline method="post" action=(format!("/tickets/{r}/subject")) {
@@ -123,7 +126,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
         @if let Some(at) = v.trashed_at {
             div.notice.error role="status" {
                 "This ticket is in Trash since " (crate::web::ui::when(at)) "; it is purged after " (cfg_days(st)) " days."
-                @if a.person.is_admin() {
+                @if perms.has(Permission::Delete) {
                     form.inline method="post" action=(format!("/tickets/{r}/trash")) { (csrf_field(&a.csrf)) input type="hidden" name="on" value="0"; button type="submit" { "Restore" } }
                 }
             }
@@ -194,7 +197,9 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                     }
                 }
                 @if closed {
-                    div.closed-note { "This ticket is closed and read-only." @if a.person.is_admin() { " Reopen it from the panel to write to it." } @else { " Only an admin can reopen it." } }
+                    div.closed-note { "This ticket is closed and read-only." @if perms.has(Permission::Reopen) { " Reopen it from the panel to write to it." } @else { " Only an admin or a department manager can reopen it." } }
+                } @else if !may_reply && !may_note {
+                    div.closed-note { "Your role (" (desk.role_label(&a.person)) ") reads tickets; it writes nothing." }
                 } @else {
                     form.replybox #reply method="post" enctype="multipart/form-data" action=(format!("/tickets/{r}/reply?_csrf={}", a.csrf)) {
                         @let canned = &p.canned;
@@ -206,17 +211,28 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         }
                         input type="hidden" name="seen" value=(v.entries.last().map(|e| e.seq).unwrap_or(0));
                         @if matches!(flash, Some(("collision", _))) { input type="hidden" name="force" value="1"; }
-                        textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" { (draft) }
+                        @if may_reply {
+                            textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" { (draft) }
+                        } @else {
+                            textarea #replytext name="body" rows="6" placeholder="Write an internal note for agents… (r)" aria-label="Internal note" { (draft) }
+                        }
                         div.reply-actions {
                             label.files title="Attach files" { "Attach " input type="file" name="files" multiple; }
-                            label.toggle { input #internal type="checkbox" name="internal" value="1"; " Internal note (agents only)" }
-                            label { "Then set status "
-                                select name="status" {
-                                    option value="" { "Automatic" }
-                                    @for s in &next_statuses { option value=(s.key()) { (s.label()) } }
+                            @if may_reply && may_note {
+                                label.toggle { input #internal type="checkbox" name="internal" value="1"; " Internal note (agents only)" }
+                            } @else if may_note {
+                                input type="hidden" name="internal" value="1";
+                                span.muted { "Internal note: your role writes notes only." }
+                            }
+                            @if may_edit {
+                                label { "Then set status "
+                                    select name="status" {
+                                        option value="" { "Automatic" }
+                                        @for s in &next_statuses { option value=(s.key()) { (s.label()) } }
+                                    }
                                 }
                             }
-                            button.primary #sendbtn type="submit" title="Ctrl+Enter" { "Send reply" }
+                            button.primary #sendbtn type="submit" title="Ctrl+Enter" { @if may_reply { "Send reply" } @else { "Add note" } }
                         }
                     }
                 }
@@ -228,7 +244,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                     input type="hidden" name="on" value=(if following { "0" } else { "1" });
                     button type="submit" title="Followers get this ticket's notes and requester replies by mail" { @if following { "★ Following — stop" } @else { "☆ Follow" } }
                 }
-                @if !closed {
+                @if !closed && may_edit {
                     form.claim method="post" action=(format!("/tickets/{r}/update")) {
                         (csrf_field(&a.csrf))
                         @if t.assignee == Some(a.person.id) {
@@ -240,15 +256,16 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         }
                     }
                 }
-                @if closed {
+                @if closed || !may_edit {
                     dl.fields {
                         dt { "Status" } dd { (status_badge(t.status)) }
                         dt { "Priority" } dd { (t.priority.label()) }
                         dt { "Category" } dd { (t.category) }
                         dt { "Department" } dd { (t.department) }
                         dt { "Assignee" } dd { (v.name_of(t.assignee).replace("System", "Unassigned")) }
+                        @if let Some(team) = &t.team { dt { "Team" } dd { (team) } }
                     }
-                    @if a.person.is_admin() {
+                    @if closed && perms.has(Permission::Reopen) {
                         form method="post" action=(format!("/tickets/{r}/update")) {
                             (csrf_field(&a.csrf))
                             input type="hidden" name="status" value="open";
@@ -265,8 +282,14 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         label { "Priority" select name="priority" { (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), t.priority.key())) } }
                         label { "Assignee" select name="assignee" {
                             option value="" { "Unassigned" }
-                            @for g in agents.iter().filter(|g| g.works_in(&t.department)) { option value=(g.id) selected[t.assignee == Some(g.id)] { (g.display()) } }
+                            @for g in agents.iter().filter(|g| g.works_in(&t.department) && (perms.has(Permission::Assign) || g.id == a.person.id || t.assignee == Some(g.id))) { option value=(g.id) selected[t.assignee == Some(g.id)] { (g.display()) } }
                         } }
+                        @if !desk.config.team.is_empty() {
+                            label { "Team" select name="team" disabled[!perms.has(Permission::Assign)] {
+                                option value="" { "No team" }
+                                @for tm in &desk.config.team { option value=(tm.name) selected[t.team.as_deref() == Some(tm.name.as_str())] { (tm.name) } }
+                            } }
+                        }
                         label { "Category" select name="category" { (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), &t.category)) } }
                         @if cfg.departments.len() > 1 {
                             label { "Department" select name="department" { (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), &t.department)) } }
@@ -428,6 +451,7 @@ pub struct UpdateForm {
     department: Option<String>,
     due: Option<String>,
     tags: Option<String>,
+    team: Option<String>,
 }
 
 fn parse_patch(f: &UpdateForm) -> Result<TicketPatch, DeskError> {
@@ -449,6 +473,7 @@ fn parse_patch(f: &UpdateForm) -> Result<TicketPatch, DeskError> {
             Some(s) => Some(Some(Date::parse(s).ok_or_else(|| bad("due", s))?)),
         },
         tags: f.tags.as_ref().map(|t| vec![t.clone()]),
+        team: f.team.as_ref().map(|t| Some(t.trim().to_string()).filter(|t| !t.is_empty())),
     })
 }
 
