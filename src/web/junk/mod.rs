@@ -51,6 +51,7 @@ pub async fn junk_page(State(st): State<AppState>, a: Agent, Query(d): Query<Don
 fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult {
     let items = st.desk.junk(&a.person, 500)?;
     let keeps_list = st.desk.keeps_allow_list(&a.person);
+    let manages = st.desk.may(&a.person, crate::domain::roles::Permission::Junk);
     let allowed = if keeps_list { st.desk.allowed_senders(&a.person)? } else { Vec::new() };
     let now = st.desk.now();
     let body = html! {
@@ -61,7 +62,7 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
             @if items.is_empty() {
                 (ui::empty("No junk mail."))
             } @else {
-                p { a.button href="/junk/empty" { "Empty junk…" } }
+                @if manages { p { a.button href="/junk/empty" { "Empty junk…" } } }
                 table.tickets {
                     thead { tr { th { "From" } th { "Subject" } th.hide-sm { "Why" } th.hide-sm { "Received" } th { span.sr-only { "Actions" } } } }
                     tbody {
@@ -72,6 +73,7 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
                                 td.hide-sm.muted { (j.reason) }
                                 td.hide-sm.nowrap title=(j.received_at.rfc3339()) { (j.received_at.ago(now)) }
                                 td.junk-actions {
+                                    @if manages {
                                     form method="post" action=(format!("/junk/{}/ticket", j.id)) {
                                         (csrf_field(&a.csrf))
                                         button type="submit" { "Not junk" }
@@ -86,6 +88,7 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
                                     form method="post" action=(format!("/junk/{}/delete", j.id)) {
                                         (csrf_field(&a.csrf))
                                         button type="submit" { "Delete" }
+                                    }
                                     }
                                 }
                             }
