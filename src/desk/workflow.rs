@@ -490,6 +490,11 @@ impl Desk {
                 format!("{} tag {}", if matches!(action, BulkAction::AddTag(_)) { "add" } else { "remove" }, t[0])
             }
             BulkAction::Merge => "merge into the oldest selected ticket".to_string(),
+            BulkAction::SetTeam(None) => "take off their team".to_string(),
+            BulkAction::SetTeam(Some(t)) => {
+                let team = self.config.team(t).ok_or_else(|| invalid("action", format!("{t:?} is not a team of this desk")))?;
+                format!("assign to team {}", team.name)
+            }
             BulkAction::Trash => "move to Trash".to_string(),
             BulkAction::Junk => "mark as junk and ban the sender".to_string(),
         })
@@ -551,6 +556,7 @@ impl Desk {
             BulkAction::AssignMe => patch.assignee = Some(Some(actor.id)),
             BulkAction::Unassign => patch.assignee = Some(None),
             BulkAction::AssignTo(p) => patch.assignee = Some(Some(*p)),
+            BulkAction::SetTeam(t) => patch.team = Some(t.clone()),
             BulkAction::SetStatus(s) => patch.status = Some(*s),
             BulkAction::SetPriority(p) => patch.priority = Some(*p),
             BulkAction::SetCategory(c) => patch.category = Some(c.clone()),

@@ -127,6 +127,8 @@ pub enum BulkAction {
     Trash,
     /// Trash, and ban each requester's address.
     Junk,
+    /// Assign to a `[[team]]` (`None`: take off its team).
+    SetTeam(Option<String>),
 }
 
 impl BulkAction {
@@ -138,6 +140,7 @@ impl BulkAction {
         BulkAction::from_spec(kind, arg).ok_or(match kind {
             "" => "choose a bulk action",
             "assign" => "pick an agent",
+            "team" => "pick a team",
             "status" => "unknown status",
             "priority" => "unknown priority",
             "tag" | "untag" | "category" => "type a value in the box next to the action",
@@ -162,6 +165,8 @@ impl BulkAction {
             "merge" => BulkAction::Merge,
             "trash" => BulkAction::Trash,
             "junk" => BulkAction::Junk,
+            "team" if arg.trim() == "none" => BulkAction::SetTeam(None),
+            "team" => BulkAction::SetTeam(Some(nonempty()?)),
             _ => return None,
         })
     }
@@ -180,6 +185,7 @@ impl BulkAction {
             BulkAction::Merge => ("merge", String::new()),
             BulkAction::Trash => ("trash", String::new()),
             BulkAction::Junk => ("junk", String::new()),
+            BulkAction::SetTeam(t) => ("team", t.clone().unwrap_or_else(|| "none".into())),
         };
         (kind.to_string(), arg)
     }
@@ -196,7 +202,7 @@ impl BulkAction {
     pub fn permission(&self) -> crate::domain::roles::Permission {
         use crate::domain::roles::Permission;
         match self {
-            BulkAction::AssignTo(_) => Permission::Assign,
+            BulkAction::AssignTo(_) | BulkAction::SetTeam(_) => Permission::Assign,
             BulkAction::Merge => Permission::Merge,
             BulkAction::Trash | BulkAction::Junk => Permission::Delete,
             BulkAction::AssignMe
@@ -233,6 +239,7 @@ mod tests {
         assert_eq!(BulkAction::parse("assign:bob", ""), Err("pick an agent"));
         assert_eq!(BulkAction::parse("explode", ""), Err("this is not a bulk action"));
         assert!(BulkAction::parse("tag", "").is_err());
+        assert_eq!(BulkAction::parse("team", ""), Err("pick a team"));
         let all = [
             BulkAction::AssignMe,
             BulkAction::Unassign,
@@ -245,6 +252,8 @@ mod tests {
             BulkAction::Merge,
             BulkAction::Trash,
             BulkAction::Junk,
+            BulkAction::SetTeam(Some("Network".into())),
+            BulkAction::SetTeam(None),
         ];
         for a in all {
             let (k, v) = a.spec();

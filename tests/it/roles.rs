@@ -288,6 +288,25 @@ async fn teams_queues_and_a_role_from_the_config() {
     assert_eq!((status, v["team"].as_str()), (200, Some("Network")), "{v}");
     let (status, v) = api.call("PATCH", &format!("/tickets/{pr}"), Some(serde_json::json!({ "team": null }))).await;
     assert_eq!((status, v["team"].clone()), (200, serde_json::Value::Null), "{v}");
+    // The bulk bar assigns many to a team (each ticket checked on its own).
+    let more =
+        desk.create_ticket(&d.admin, NewTicket { department: Some("Sales".into()), ..base("Quote for 10 docks") }).expect("sales ticket");
+    let form = vec![
+        ("_csrf".to_string(), admin.csrf.clone()),
+        ("action".to_string(), BulkAction::SetTeam(Some("Network".into())).form_value()),
+        ("id".to_string(), more.id.0.to_string()),
+    ];
+    let job = admin.post_raw("/tickets/bulk", &form).await;
+    assert!(job.location.as_deref().is_some_and(|l| l.starts_with("/jobs/")), "{} {}", job.status, job.body);
+    let mut team = None;
+    for _ in 0..200 {
+        team = desk.ticket_view(&d.admin, more.id).expect("view").ticket.team;
+        if team.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(team.as_deref(), Some("Network"));
     // A role from the config: notes and assigning, no public replies.
     let tri = d.add("tri@example.test", "Tri", Role::Agent);
     desk.edit_agent(&d.admin, tri.id, "Triage", &[], &[]).expect("triage role");

@@ -305,6 +305,12 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
                         @for g in &agents { option value=(BulkAction::AssignTo(g.id).form_value()) { "Assign to " (g.display()) } }
                     }
                 }
+                @if perms.has(Permission::Assign) && !st.desk.config.team.is_empty() {
+                    optgroup label="Team" {
+                        @for t in &st.desk.config.team { option value=(BulkAction::SetTeam(Some(t.name.clone())).form_value()) { "Team → " (t.name) } }
+                        option value=(BulkAction::SetTeam(None).form_value()) { "No team" }
+                    }
+                }
                 optgroup label="Status" { @for s in Status::ALL { option value=(BulkAction::SetStatus(*s).form_value()) { "Status → " (s.label()) } } }
                 optgroup label="Priority" { @for p in Priority::ALL { option value=(BulkAction::SetPriority(*p).form_value()) { "Priority → " (p.label()) } } }
                 optgroup label="Category" { @for c in &cfg.categories { option value=(BulkAction::SetCategory(c.clone()).form_value()) { "Category → " (c) } } }
