@@ -171,6 +171,9 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
     if let Err(e) = desk.resume_jobs() {
         tracing::error!("cannot resume bulk jobs: {e}");
     }
+    if let Err(e) = desk.record_config() {
+        tracing::warn!("cannot compare the config with the last start's: {e}");
+    }
     // Trash is purged, and the audit log pruned, once at start and then every hour.
     let purger = desk.clone();
     desk.jobs.task("trash-purge", move || {

@@ -91,3 +91,40 @@ impl Desk {
         }
     }
 }
+
+impl Desk {
+    /// At start: the config's sections (`[security]`, `[[role]]` …) compared
+    /// with those of the last start; a difference is in the audit log as
+    /// "started with a changed config", naming the sections only (values may
+    /// be secrets). The first start records nothing.
+    pub fn record_config(&self) -> Result<()> {
+        let table = toml::Value::try_from(self.config.as_ref())
+            .map_err(|e| super::DeskError::Conflict(format!("the config cannot be read back: {e}")))?;
+        let mut digests: Vec<(String, String)> = match table {
+            toml::Value::Table(t) => t.iter().map(|(k, v)| (k.clone(), crate::store::sha256_hex(v.to_string().as_bytes()))).collect(),
+            _ => Vec::new(),
+        };
+        digests.sort();
+        let text: String = digests.iter().map(|(k, d)| format!("{k}={d}\n")).collect();
+        let now = self.now();
+        self.store.write(|w| {
+            let Some(before) = w.replace_key(CONFIG_DIGESTS, text.as_bytes())? else { return Ok(()) };
+            let before = String::from_utf8_lossy(&before).into_owned();
+            let old: Vec<(&str, &str)> = before.lines().filter_map(|l| l.split_once('=')).collect();
+            let mut sections: Vec<String> = digests
+                .iter()
+                .filter(|(k, d)| !old.iter().any(|(ok, od)| ok == k && od == d))
+                .map(|(k, _)| k.clone())
+                .chain(old.iter().filter(|(ok, _)| !digests.iter().any(|(k, _)| k == ok)).map(|(k, _)| k.to_string()))
+                .collect();
+            sections.dedup();
+            if sections.is_empty() {
+                return Ok(());
+            }
+            append(w, now, Actor::System, "", AuditEvent::ConfigChanged { sections })
+        })
+    }
+}
+
+/// The keys-table entry with the last start's config section digests.
+const CONFIG_DIGESTS: &str = "config.sections";

@@ -79,6 +79,11 @@ pub enum AuditEvent {
     SingleSignOn {
         issuer: String,
     },
+    /// The desk started with a config whose sections differ from the last
+    /// start's (names only: values may be secrets).
+    ConfigChanged {
+        sections: Vec<String>,
+    },
 }
 
 /// The kinds of event, for the page's filter (same order as the variants).
@@ -105,10 +110,11 @@ pub enum AuditKind {
     PasswordLinkSent,
     ProfileChanged,
     SingleSignOn,
+    ConfigChanged,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 21] = [
+    pub const ALL: [AuditKind; 22] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::Logout,
@@ -130,6 +136,7 @@ impl AuditKind {
         AuditKind::PasswordLinkSent,
         AuditKind::ProfileChanged,
         AuditKind::SingleSignOn,
+        AuditKind::ConfigChanged,
     ];
 
     pub fn key(self) -> &'static str {
@@ -155,6 +162,7 @@ impl AuditKind {
             AuditKind::PasswordLinkSent => "password-link-sent",
             AuditKind::ProfileChanged => "profile-changed",
             AuditKind::SingleSignOn => "single-sign-on",
+            AuditKind::ConfigChanged => "config-changed",
         }
     }
 
@@ -187,6 +195,7 @@ impl AuditEvent {
             AuditEvent::PasswordLinkSent { .. } => AuditKind::PasswordLinkSent,
             AuditEvent::ProfileChanged { .. } => AuditKind::ProfileChanged,
             AuditEvent::SingleSignOn { .. } => AuditKind::SingleSignOn,
+            AuditEvent::ConfigChanged { .. } => AuditKind::ConfigChanged,
         }
     }
 
@@ -228,6 +237,7 @@ impl AuditEvent {
             }
             AuditEvent::ProfileChanged { what } => format!("changed {what}"),
             AuditEvent::SingleSignOn { issuer } => format!("signed on through {issuer}"),
+            AuditEvent::ConfigChanged { sections } => format!("started with a changed config: {}", sections.join(", ")),
         }
     }
 }

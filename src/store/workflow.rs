@@ -231,6 +231,14 @@ workflow_reads!(Read);
 workflow_reads!(Write);
 
 impl Write {
+    /// Sets a named value of the keys table; what it held before.
+    pub fn replace_key(&mut self, name: &str, value: &[u8]) -> Result<Option<Vec<u8>>> {
+        let mut t = self.tx.open_table(super::KEYS)?;
+        let old = t.get(name)?.map(|v| v.value().to_vec());
+        t.insert(name, value)?;
+        Ok(old)
+    }
+
     /// Puts every ticket this transaction touched on the index queue.
     pub(crate) fn enqueue_touched(&mut self) -> Result<()> {
         if self.touched.is_empty() {

@@ -164,3 +164,21 @@ async fn api_scopes_guard_people_and_the_audit_log_and_old_entries_expire() {
     assert_eq!((last[0].1.actor_label.as_str(), last[0].1.event.describe()), ("system", "purged 1 tickets from Trash".to_string()));
     d.running.stop().await;
 }
+
+/// Starting with a changed config is an audit event naming the sections
+/// (never their values); a restart with the same config records nothing.
+#[tokio::test]
+async fn a_start_with_a_changed_config_names_the_sections() {
+    use crate::common::{ADMIN_EMAIL, ADMIN_PASSWORD, MailDesk};
+    let mut d = MailDesk::start();
+    d.server.stop();
+    d.restart();
+    let text = std::fs::read_to_string(&d.config).unwrap();
+    std::fs::write(&d.config, format!("{text}\n[[team]]\nname = \"Network\"\n\n[security]\nsession_idle_hours = 100\n")).unwrap();
+    d.server.stop();
+    d.restart();
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let page = b.get("/admin/audit?kind=config-changed").await.body;
+    assert_eq!(page.matches("started with a changed config").count(), 1, "{page}");
+    assert!(page.contains("started with a changed config: security, team"), "{page}");
+}
