@@ -256,8 +256,22 @@ impl Desk {
                 target = None;
             }
         }
-        if let Some(agent) = sender.as_ref().filter(|p| p.is_staff() && !verified && !force) {
+        // Mail in an agent's name without proof is only a claim: kept where
+        // only agents see it. An agent releasing it from Junk (`force`) may
+        // open a ticket with it (a forward: the customer's ticket), but a
+        // reply on a ticket still stays a note, never mailed as the agent.
+        if let Some(agent) = sender.as_ref().filter(|p| p.is_staff() && !verified && (!force || target.is_some())) {
             return self.unverified_agent_mail(w, env, m, &from, agent, target.filter(|t| !t.is_closed()), raw_blob, now);
+        }
+        // An agent whose role writes nothing (read-only) adds nothing to a
+        // ticket by mail either: the mail waits in Junk, saying why.
+        if let Some(agent) = sender.as_ref().filter(|p| p.is_staff())
+            && target.as_ref().is_some_and(|t| !t.is_closed())
+            && !self.may(agent, Permission::Note)
+            && !self.may(agent, Permission::Reply)
+        {
+            let why = format!("from {}, whose role ({}) writes nothing to tickets", agent.email, self.role_label(agent));
+            return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), &why, raw_blob)?));
         }
         match target {
             Some(t) if !t.is_closed() => self.mail_reply(w, t, sender, m, &raw_blob, verified, now),
@@ -552,7 +566,11 @@ impl Desk {
             w.append_entry(&mut Self::event(old.id, Some(author.id), Event::Assigned { from, to: Some(a.display()) }, now))?;
             t.assignee = Some(a.id);
         }
-        self.add_collaborators(w, &t, m, Some(author.id), now)?;
+        // Addresses on an agent's mail become collaborators (copied on public
+        // replies) only when the agent may reply publicly.
+        if !author.is_staff() || role.has(Permission::Reply) {
+            self.add_collaborators(w, &t, m, Some(author.id), now)?;
+        }
         w.put_ticket(Some(&old), &t)?;
         let notice = match (author.is_staff(), as_note) {
             (true, true) => Notice::Note { entry: &entry },

@@ -428,7 +428,8 @@ impl Desk {
         files: Vec<(String, String, Vec<u8>)>,
     ) -> Result<ThreadEntry> {
         self.require(actor, if internal { Permission::Note } else { Permission::Reply })?;
-        if status.is_some() && internal {
+        // Choosing the status with a reply or note is a change of its own.
+        if status.is_some() {
             self.require(actor, Permission::Edit)?;
         }
         let body = self.check_body("body", body, files.is_empty())?;

@@ -93,7 +93,7 @@ impl Desk {
     fn followers_emails(&self, w: &Write, t: &Ticket) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for id in w.followers(t.id)? {
-            if let Some(p) = w.person(id)?.filter(|p| p.can_see(t)) {
+            if let Some(p) = w.person(id)?.map(|p| self.in_force(p)).filter(|p| p.can_see(t)) {
                 out.push(p.email);
             }
         }

@@ -118,7 +118,17 @@ impl Desk {
                     // Moving departments keeps the assignee only if they work there.
                     self.check_assignee(w, a.0, &t.department)?;
                 }
-                if let Some(team) = &patch.team
+                // A ticket moved out of its team's departments leaves the team.
+                let team_patch = match (&patch.team, &t.team) {
+                    (None, Some(name)) if t.department != old.department => {
+                        let fits = self.config.team(name).is_none_or(|c| {
+                            c.departments.is_empty() || c.departments.iter().any(|d| d.eq_ignore_ascii_case(&t.department))
+                        });
+                        if fits { None } else { Some(None) }
+                    }
+                    (p, _) => p.clone(),
+                };
+                if let Some(team) = &team_patch
                     && *team != old.team
                 {
                     if let Some(cfg) = team.as_deref().and_then(|n| self.config.team(n))
@@ -155,7 +165,7 @@ impl Desk {
             if !old.is_closed() && events.iter().any(|e| !assigning(e)) {
                 self.require(actor, Permission::Edit)?;
             }
-            if t.team != old.team {
+            if patch.team.is_some() && t.team != old.team {
                 self.require(actor, Permission::Assign)?;
             }
             if t.assignee != old.assignee {

@@ -31,7 +31,7 @@ impl Desk {
         if self.may(p, what) {
             return Ok(());
         }
-        Err(DeskError::Forbidden(format!("your role ({}) does not allow {}", self.role_label(p), what.label())))
+        Err(DeskError::Forbidden(format!("Your role ({}) does not allow {}.", self.role_label(p), what.label())))
     }
 
     /// The role's name as people read it.

@@ -360,10 +360,23 @@ impl Desk {
     /// ticket goes to Trash (the caller teaches the spam engine once this
     /// has committed).
     fn junk_in(&self, w: &mut crate::store::Write, actor: &Person, id: TicketId, now: Timestamp) -> Result<()> {
+        self.require(actor, Permission::Delete)?;
         let t = self.visible(actor, w, id)?;
         if let Some(p) = w.person(t.requester)?
             && !p.is_staff()
         {
+            // A ban holds for every department: an agent limited to some
+            // bans only a sender who wrote to nothing else.
+            if Self::walls(actor).is_some() {
+                for other in w.requester_ticket_ids(p.id)? {
+                    if w.ticket(other)?.is_some_and(|o| !actor.can_see(&o)) {
+                        return Err(DeskError::Forbidden(format!(
+                            "{} also wrote to departments you do not work in: ask an admin to ban them",
+                            p.email
+                        )));
+                    }
+                }
+            }
             w.ban(&p.email, now)?;
         }
         self.trash_in(w, actor, id, true, now)
@@ -551,6 +564,10 @@ impl Desk {
         target: u64,
         now: Timestamp,
     ) -> Result<()> {
+        // Checked for every ticket: a job resumed after a restart runs with
+        // the role its agent has now.
+        self.require(actor, Permission::Bulk)?;
+        self.require(actor, action.permission())?;
         let mut patch = super::TicketPatch::default();
         match action {
             BulkAction::AssignMe => patch.assignee = Some(Some(actor.id)),

@@ -174,7 +174,9 @@ impl BuiltinRole {
             BuiltinRole::Agent => Permissions::of(&[Reply, Note, Edit, Assign, Create, Merge, Bulk, Export, People, Junk]),
             BuiltinRole::LightAgent => Permissions::of(&[Note]),
             BuiltinRole::ReadOnly => Permissions::NONE,
-            BuiltinRole::Manager => Permissions::all(),
+            BuiltinRole::Manager => {
+                Permissions::of(&[Reply, Note, Edit, Assign, Create, Merge, Delete, Reopen, Bulk, Export, People, Junk])
+            }
         }
     }
 }

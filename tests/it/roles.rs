@@ -350,7 +350,7 @@ async fn a_light_agents_mail_reply_is_kept_as_an_internal_note() {
         .find(|m| m.to == ["light@example.test"])
         .expect("an alert to the light agent");
     let mail = crlf(&format!(
-        "From: Lee <light@example.test>\nTo: support@example.test\nSubject: Re: [{}] VPN drops\nIn-Reply-To: {}\n\n#status pending\nCustomer: try the other profile.\n",
+        "From: Lee <light@example.test>\nTo: support@example.test\nCc: boss@customer.test\nSubject: Re: [{}] VPN drops\nIn-Reply-To: {}\n\n#status pending\nCustomer: try the other profile.\n",
         desk.reference(t.id),
         alert.message_id
     ));
@@ -366,5 +366,133 @@ async fn a_light_agents_mail_reply_is_kept_as_an_internal_note() {
     assert!(log.entries.iter().any(|e| format!("{:?}", e.event).contains("does not allow public replies")), "{:?}", log.entries);
     assert_eq!(log.ticket.status, Status::Open, "the command needs tickets.edit");
     assert!(desk.outbox(&d.admin, 100).expect("outbox").iter().all(|m| m.to != ["carol@customer.test"] || m.kind != "reply"));
+    assert!(log.collaborators.is_empty(), "a note's Cc does not make collaborators: {:?}", log.collaborators);
+    // A read-only agent's mail adds nothing: it waits in Junk, saying why.
+    let ro = d.add("ro@example.test", "Ro", Role::Agent);
+    desk.edit_agent(&d.admin, ro.id, "read_only", &[], &[]).expect("role");
+    let t = desk.create_ticket(&d.admin, base("Printer jams")).expect("a ticket the read-only agent is told of");
+    let alert = desk
+        .outbox(&d.admin, 100)
+        .expect("outbox")
+        .into_iter()
+        .find(|m| m.to == ["ro@example.test"])
+        .expect("an alert to the read-only agent");
+    let mail = crlf(&format!(
+        "From: Ro <ro@example.test>\nTo: support@example.test\nSubject: Re: [{}] Printer jams\nIn-Reply-To: {}\n\nI would close it.\n",
+        desk.reference(t.id),
+        alert.message_id
+    ));
+    let smtp = d.running.smtp.expect("smtp").to_string();
+    let reply = tokio::task::spawn_blocking(move || {
+        crate::common::smtp::Smtp::send_mail(&smtp, "ro@example.test", &["support@example.test"], &mail)
+    })
+    .await
+    .expect("smtp client");
+    assert_eq!(reply.0, 250, "{reply:?}");
+    let mut junk = Vec::new();
+    for _ in 0..200 {
+        junk = desk.junk(&d.admin, 100).expect("junk");
+        if !junk.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(junk.iter().any(|j| j.reason.contains("writes nothing to tickets")), "{junk:?}");
+    assert!(entries_by(&d, &t, &ro, 0).await.is_empty());
+    d.running.stop().await;
+}
+
+/// What an outside read of the roles found, each through the real server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_hold_at_the_edges() {
+    let d = InProcess::start_with(
+        "[desk]\ndepartments = [\"Support\", \"Sales\"]\n\
+         [[role]]\nname = \"replier\"\npermissions = [\"tickets.reply\"]\n\
+         [[team]]\nname = \"Network\"\ndepartments = [\"Sales\"]\n",
+    )
+    .await;
+    let desk = d.running.desk.clone();
+    let mut admin = Browser::logged_in(&d.base, "ada@example.test", PASSWORD).await;
+    // Choosing the status with a reply needs tickets.edit.
+    let rep = d.add("rep@example.test", "Rep", Role::Agent);
+    desk.edit_agent(&d.admin, rep.id, "replier", &[], &[]).expect("role");
+    let t = desk.create_ticket(&d.admin, base("Disk full")).expect("ticket");
+    let r = desk.reference(t.id);
+    let mut rb = Browser::logged_in(&d.base, "rep@example.test", PASSWORD).await;
+    let refused = rb.post(&format!("/tickets/{r}/reply"), &[("body", "Fixed."), ("status", "resolved")]).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("does not allow changing tickets"), "{}", refused.body);
+    assert_eq!(rb.post(&format!("/tickets/{r}/reply"), &[("body", "Looking into it.")]).await.status, 303);
+    assert_eq!(desk.ticket_view(&d.admin, t.id).expect("view").ticket.status, Status::Pending, "a reply's own status rule");
+    // Saving the panel keeps an assignee who works there through a team.
+    let nina = d.add("nina@example.test", "Nina", Role::Agent);
+    desk.edit_agent(&d.admin, nina.id, "agent", &["Support".into()], &["Network".into()]).expect("nina");
+    let sales = desk.create_ticket(&d.admin, NewTicket { department: Some("Sales".into()), ..base("Quote") }).expect("sales");
+    let sr = desk.reference(sales.id);
+    let give = [("assignee", nina.id.0.to_string()), ("team", "Network".to_string())];
+    let give: Vec<(&str, &str)> = give.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(admin.post(&format!("/tickets/{sr}/update"), &give).await.status, 303);
+    let panel = admin.get(&format!("/tickets/{sr}")).await.body;
+    assert!(panel.contains(&format!("<option value=\"{}\" selected>", nina.id.0)), "{panel}");
+    // Moving the ticket out of the team's departments takes it off the team.
+    let moved = admin.post(&format!("/tickets/{sr}/update"), &[("department", "Support"), ("assignee", &nina.id.0.to_string())]).await;
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    let after = desk.ticket_view(&d.admin, sales.id).expect("view").ticket;
+    assert_eq!((after.department.as_str(), after.team.clone(), after.assignee), ("Support", None, Some(nina.id)));
+    // A manager of Sales cannot ban a sender who also wrote to Support.
+    let mgr = d.add("mgr@example.test", "Mo", Role::Agent);
+    desk.edit_agent(&d.admin, mgr.id, "manager", &["Sales".into()], &[]).expect("manager");
+    let both = |dept: &str| NewTicket { department: Some(dept.into()), requester_email: "mixed@customer.test".into(), ..base(dept) };
+    desk.create_ticket(&d.admin, both("Support")).expect("support");
+    let in_sales = desk.create_ticket(&d.admin, both("Sales")).expect("sales");
+    let mut mb = Browser::logged_in(&d.base, "mgr@example.test", PASSWORD).await;
+    let junk = mb.post(&format!("/tickets/{}/junk", desk.reference(in_sales.id)), &[]).await;
+    assert_eq!(junk.status, 403, "{}", junk.body);
+    assert!(junk.body.contains("ask an admin to ban them"), "{}", junk.body);
+    let store = desk.store_for_tests();
+    assert!(!store.read().unwrap().is_banned("mixed@customer.test").unwrap(), "no ban");
+    assert_eq!(mb.post(&format!("/tickets/{}/trash", desk.reference(in_sales.id)), &[("on", "1")]).await.status, 303);
+    d.running.stop().await;
+}
+
+/// A forged reply in an agent's name that the spam rules held in Junk stays
+/// a note when someone releases it: nothing is mailed as the agent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_released_forged_agent_reply_stays_a_note() {
+    let d = InProcess::start().await;
+    let desk = d.running.desk.clone();
+    let bob = d.add("bob@example.test", "Bob", Role::Agent);
+    let t = desk.create_ticket(&d.admin, base("Laptop")).expect("ticket");
+    let forged = crlf(&format!(
+        "From: Bob <bob@example.test>\nTo: support@example.test\nSubject: Re: [{}] Laptop\nMIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nRun the attached fix.\n\
+         --b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"fix.exe\"\n\nMZ\n--b--\n",
+        desk.reference(t.id)
+    ));
+    let smtp = d.running.smtp.expect("smtp").to_string();
+    let reply = tokio::task::spawn_blocking(move || {
+        crate::common::smtp::Smtp::send_mail(&smtp, "bob@example.test", &["support@example.test"], &forged)
+    })
+    .await
+    .expect("smtp client");
+    assert_eq!(reply.0, 250, "{reply:?}");
+    let mut junk = Vec::new();
+    for _ in 0..200 {
+        junk = desk.junk(&d.admin, 100).expect("junk");
+        if !junk.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let held = junk.first().expect("held in Junk by the rule score");
+    let mut admin = Browser::logged_in(&d.base, "ada@example.test", PASSWORD).await;
+    let released = admin.post(&format!("/junk/{}/ticket", held.id), &[]).await;
+    assert_eq!(released.status, 303, "{}", released.body);
+    let view = desk.ticket_view(&d.admin, t.id).expect("view");
+    let by_bob: Vec<EntryKind> = view.entries.iter().filter(|e| e.author == Some(bob.id)).map(|e| e.kind).collect();
+    assert!(!by_bob.contains(&EntryKind::Reply), "{by_bob:?}");
+    assert!(view.entries.iter().any(|e| e.kind == EntryKind::Note && e.body.contains("Run the attached fix.")), "{:?}", view.entries);
+    let outbox = desk.outbox(&d.admin, 100).expect("outbox");
+    assert!(!outbox.iter().any(|m| m.to == ["carol@customer.test"] && m.kind == "reply"), "nothing mailed as Bob");
     d.running.stop().await;
 }

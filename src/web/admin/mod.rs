@@ -17,7 +17,7 @@ use crate::desk::DeskError;
 use crate::desk::profile::Invite;
 use crate::domain::{Person, PersonId, Role};
 use crate::web::pages::{frame, to};
-use crate::web::ui::{self, Frame, csrf_field, page};
+use crate::web::ui::{self, csrf_field, page};
 use crate::web::{Admin, Agent, AppState, WebError, WebResult, run_as, status_of};
 
 pub fn routes() -> Router<AppState> {
@@ -62,6 +62,7 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
             (audit::admin_nav("/admin/agents"))
             h1 { "Agents" }
             @if let Some((k, m)) = &flash { (ui::notice(k, m)) }
+            div.scroll-x {
             table.tickets.agents {
                 thead { tr { th { "Name" } th { "Email" } th { "Role" } th.hide-sm { "Departments" } th.hide-sm { "Teams" } th { "Status" } th { "" } } }
                 tbody {
@@ -117,6 +118,7 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
                         }
                     }
                 }
+            }
             }
             h2 { "Add an agent" }
             form.card.form-grid method="post" action="/admin/agents" {
@@ -272,7 +274,7 @@ pub async fn outbox_test(State(st): State<AppState>, Admin(a): Admin, Form(f): F
         Ok(m) => ("ok", m),
         Err(m) => ("error", m),
     };
-    let f = Frame { desk_name: &st.desk.config.desk.name, title: "Outbox".into(), user: Some(&a.person), csrf: &a.csrf, area: "outbox" };
+    let f = frame(&st, &a, "Outbox".into(), "outbox");
     let body =
         html! { div.narrow-page { h1 { "Test message" } (ui::notice(kind, &msg)) p { a href="/admin/outbox" { "Back to the outbox" } } } };
     let status = if kind == "ok" { axum::http::StatusCode::OK } else { axum::http::StatusCode::BAD_GATEWAY };
@@ -340,7 +342,7 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
             }
         }
     };
-    let f = Frame { desk_name: &st.desk.config.desk.name, title: "Outbox".into(), user: Some(&a.person), csrf: &a.csrf, area: "outbox" };
+    let f = frame(&st, &a, "Outbox".into(), "outbox");
     Ok(page(&f, body).into_response())
 }
 
@@ -410,13 +412,7 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
             (tokens::own_section(&a.person, &tokens, &a.csrf))
         }
     };
-    let f = Frame {
-        desk_name: &st.desk.config.desk.name,
-        title: "My notifications".into(),
-        user: Some(&a.person),
-        csrf: &a.csrf,
-        area: "settings",
-    };
+    let f = frame(&st, &a, "My notifications".into(), "settings");
     Ok(page(&f, body).into_response())
 }
 

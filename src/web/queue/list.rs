@@ -186,7 +186,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
                     (ui::empty("No tickets match these filters."))
                 } @else {
                     (bulk_bar(&st, &a, &queue_search(&p), usize::MAX))
-                    (ticket_list(&st, &tickets, &people, &TableOpts { columns: &cols, select: true, snippets: None }))
+                    (ticket_list(&st, &tickets, &people, &TableOpts { columns: &cols, select: st.desk.may(&a.person, Permission::Bulk), snippets: None }))
                 }
                 nav.pager {
                     @if page_no > 1 { a.button href=(queue_link(&p, page_no - 1)) rel="prev" { "← Newer" } } @else { span {} }

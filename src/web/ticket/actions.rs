@@ -90,23 +90,30 @@ pub async fn subject(State(st): State<AppState>, a: Agent, t: TicketPath, body: 
 /// The side-panel box with related tickets, merge, Trash and print links.
 pub fn related_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
     let r = st.desk.reference(v.ticket.id);
+    let may_link = st.desk.may(&a.person, Permission::Edit);
     html! {
         div.infobox.related {
             h3 { "Related tickets" }
             @for (other, subject) in &v.links {
                 @let o = st.desk.reference(*other);
-                form.inline.linkrow method="post" action=(format!("/tickets/{r}/link")) {
-                    (csrf_field(&a.csrf))
-                    input type="hidden" name="other" value=(o);
-                    input type="hidden" name="on" value="0";
-                    a href=(format!("/tickets/{o}")) { (o) } " " span.muted { (subject) }
-                    button.linkish type="submit" title="Unlink" aria-label=(format!("Unlink {o}")) { "×" }
+                @if may_link {
+                    form.inline.linkrow method="post" action=(format!("/tickets/{r}/link")) {
+                        (csrf_field(&a.csrf))
+                        input type="hidden" name="other" value=(o);
+                        input type="hidden" name="on" value="0";
+                        a href=(format!("/tickets/{o}")) { (o) } " " span.muted { (subject) }
+                        button.linkish type="submit" title="Unlink" aria-label=(format!("Unlink {o}")) { "×" }
+                    }
+                } @else {
+                    p.linkrow { a href=(format!("/tickets/{o}")) { (o) } " " span.muted { (subject) } }
                 }
             }
-            form.inline method="post" action=(format!("/tickets/{r}/link")) {
-                (csrf_field(&a.csrf))
-                input type="text" name="other" placeholder="TKT-000123" aria-label="Reference to link" size="11" required;
-                button type="submit" { "Link" }
+            @if may_link {
+                form.inline method="post" action=(format!("/tickets/{r}/link")) {
+                    (csrf_field(&a.csrf))
+                    input type="text" name="other" placeholder="TKT-000123" aria-label="Reference to link" size="11" required;
+                    button type="submit" { "Link" }
+                }
             }
             @if !v.ticket.is_closed() && v.trashed_at.is_none() && st.desk.may(&a.person, Permission::Merge) {
                 details {

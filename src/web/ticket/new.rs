@@ -81,6 +81,8 @@ pub async fn new_ticket_page(State(st): State<AppState>, a: Agent) -> WebResult 
 }
 
 pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<NewTicketForm>) -> WebResult {
+    // A role without tickets.create is told so, not shown the form again.
+    st.desk.require(&a.person, crate::domain::roles::Permission::Create)?;
     let agents = st.desk.agents()?;
     let show_error = |e: DeskError| {
         if matches!(e, DeskError::Store(_)) {

@@ -282,12 +282,18 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         label { "Priority" select name="priority" { (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), t.priority.key())) } }
                         label { "Assignee" select name="assignee" {
                             option value="" { "Unassigned" }
-                            @for g in agents.iter().filter(|g| g.works_in(&t.department) && (perms.has(Permission::Assign) || g.id == a.person.id || t.assignee == Some(g.id))) { option value=(g.id) selected[t.assignee == Some(g.id)] { (g.display()) } }
+                            @if let Some(id) = t.assignee.filter(|id| !agents.iter().any(|g| g.id == *id)) {
+                                option value=(id) selected { (v.name_of(Some(id))) }
+                            }
+                            // The current assignee is always there, so saving other fields keeps them.
+                            @for g in agents.iter().filter(|g| t.assignee == Some(g.id) || ((perms.has(Permission::Assign) || g.id == a.person.id) && desk.in_force((*g).clone()).works_in(&t.department))) { option value=(g.id) selected[t.assignee == Some(g.id)] { (g.display()) } }
                         } }
                         @if !desk.config.team.is_empty() {
                             label { "Team" select name="team" disabled[!perms.has(Permission::Assign)] {
                                 option value="" { "No team" }
-                                @for tm in &desk.config.team { option value=(tm.name) selected[t.team.as_deref() == Some(tm.name.as_str())] { (tm.name) } }
+                                @for tm in desk.config.team.iter().filter(|tm| t.team.as_deref() == Some(tm.name.as_str()) || tm.departments.is_empty() || tm.departments.iter().any(|d| d.eq_ignore_ascii_case(&t.department))) {
+                                    option value=(tm.name) selected[t.team.as_deref() == Some(tm.name.as_str())] { (tm.name) }
+                                }
                             } }
                         }
                         label { "Category" select name="category" { (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), &t.category)) } }

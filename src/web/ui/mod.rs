@@ -15,6 +15,8 @@ pub struct Frame<'a> {
     pub csrf: &'a str,
     /// Which top-level area is active: "queue", "new", "admin".
     pub area: &'a str,
+    /// Whether the agent's role creates tickets (the "New ticket" link).
+    pub may_create: bool,
 }
 
 /// The `<head>` every page shares.
@@ -53,7 +55,9 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
                         a.brand href="/tickets" { span.logo { "fd" } span.brand-name { (f.desk_name) } }
                         nav.mainnav {
                             a href="/tickets" class=(if f.area == "queue" { "active" } else { "" }) { "Queue" }
-                            a href="/tickets/new" class=(if f.area == "new" { "active" } else { "" }) title="New ticket (c)" { "New ticket" }
+                            @if f.may_create {
+                                a href="/tickets/new" class=(if f.area == "new" { "active" } else { "" }) title="New ticket (c)" { "New ticket" }
+                            }
                             a href="/people" class=(if f.area == "people" { "active" } else { "" }) { "People" }
                             a href="/junk" class=(if f.area == "junk" { "active" } else { "" }) { "Junk" }
                             @if u.is_admin() {
