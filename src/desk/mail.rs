@@ -468,7 +468,7 @@ impl Desk {
             }
             let known = w.person_by_email(&mb.email)?;
             if let Some(p) = &known
-                && (p.id == t.requester || p.is_staff() || w.is_collaborator(t.id, p.id)?)
+                && (p.id == t.requester || p.is_staff() || w.is_collaborator(t.id, p.id)? || w.unsubscribed(t.id, p.id)?)
             {
                 continue;
             }

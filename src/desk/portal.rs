@@ -123,7 +123,7 @@ impl Desk {
         let now = self.now();
         self.store.write(|w| {
             let p = w.person(person)?.ok_or(super::DeskError::NotFound)?;
-            if w.remove_collaborator(ticket, person)? {
+            if w.unsubscribe(ticket, person)? {
                 let ev = crate::domain::Event::Unsubscribed { who: p.display() };
                 w.append_entry(&mut Self::event(ticket, Some(p.id), ev, now))?;
             }

@@ -1,10 +1,14 @@
 //! The conversation around a ticket in the store: which Message-IDs point
-//! at it, the mail metadata of its entries, its followers and collaborators.
+//! at it, the mail metadata of its entries, its followers and collaborators
+//! (and who unsubscribed from it: a reply-all does not add them back).
 
-use redb::ReadableTable;
+use redb::{ReadableTable, TableDefinition};
 
 use super::{COLLABORATORS, ENTRY_MAIL, FOLLOWERS, FOLLOWING, MESSAGE_IDS, MailMeta, Result, Write, codec, paired};
 use crate::domain::{PersonId, TicketId};
+
+/// (ticket, person) of everyone who unsubscribed from a ticket.
+pub(crate) const UNSUBSCRIBED: TableDefinition<(u64, u64), ()> = TableDefinition::new("unsubscribed");
 
 impl Write {
     /// The ticket a Message-ID belongs to (compared case-insensitively).
@@ -53,6 +57,18 @@ impl Write {
     /// Agents following a ticket.
     pub fn followers(&self, ticket: TicketId) -> Result<Vec<PersonId>> {
         Ok(paired(&self.tx.open_table(FOLLOWERS)?, ticket.0)?.into_iter().map(PersonId).collect())
+    }
+
+    /// Takes a collaborator off a ticket for good: mail naming them again
+    /// does not add them back (an agent still can).
+    pub fn unsubscribe(&mut self, ticket: TicketId, person: PersonId) -> Result<bool> {
+        self.tx.open_table(UNSUBSCRIBED)?.insert((ticket.0, person.0), ())?;
+        self.remove_collaborator(ticket, person)
+    }
+
+    /// Whether the person unsubscribed from the ticket.
+    pub fn unsubscribed(&self, ticket: TicketId, person: PersonId) -> Result<bool> {
+        Ok(self.tx.open_table(UNSUBSCRIBED)?.get((ticket.0, person.0))?.is_some())
     }
 
     pub fn remove_collaborator(&mut self, ticket: TicketId, person: PersonId) -> Result<bool> {

@@ -300,6 +300,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(JUNK)?;
     tx.open_table(ENTRY_MAIL)?;
     tx.open_table(COLLABORATORS)?;
+    tx.open_table(super::conversation::UNSUBSCRIBED)?;
     tx.open_table(OUTBOX)?;
     tx.open_table(OUTBOX_DUE)?;
     tx.open_table(ACKS)?;

@@ -371,6 +371,17 @@ async fn collaborators_can_unsubscribe() {
     assert_eq!(later[0].rcpt_to, vec!["max@customer.test"]);
     let t = d.ticket("TKT-000001").await;
     assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap().contains("unsubscribed")));
+    // Max answers with reply-all, Nia still in Cc: she stays off the ticket.
+    let again = crlf(
+        "From: Max <max@customer.test>\nTo: support@example.test\nCc: Nia <nia@customer.test>\nSubject: Re: [TKT-000001] Projector\n\nStill broken.\n",
+    );
+    assert_eq!(Smtp::send_mail(&d.smtp, "max@customer.test", &["support@example.test"], &again).0, 250);
+    d.settle().await;
+    d.api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "Second visit tomorrow."}))).await;
+    d.outbox_idle().await;
+    let last: Vec<_> = cap.all().into_iter().skip(3).collect();
+    assert!(last.iter().any(|m| m.rcpt_to == ["max@customer.test"]), "{last:#?}");
+    assert!(!last.iter().any(|m| m.rcpt_to.iter().any(|r| r == "nia@customer.test")), "{last:#?}");
 }
 
 /// Two desks (or a desk and a bot) mailing each other stop after one exchange.
