@@ -75,7 +75,7 @@ pub fn run(cfg: &Config, tickets: u64, requests: usize) -> anyhow::Result<()> {
     let (mut child, addrs) =
         spawn_server(&["--data-dir", &dir, "--config", &config_arg, "--no-outgoing", "--https", "127.0.0.1:0"], &["http://", "https://"])?;
     let pid = child.id();
-    let result = (|| -> anyhow::Result<()> {
+    let result = (|| -> anyhow::Result<Duration> {
         let (plain, secure) = (addrs[0].clone(), addrs[1].clone());
         let cert = std::fs::read(cfg.server.data_dir.join("tls/cert.pem")).context("the desk's self-signed certificate")?;
         let (fresh, resumed) = (client(&cert, false)?, client(&cert, true)?);
@@ -105,10 +105,40 @@ pub fn run(cfg: &Config, tickets: u64, requests: usize) -> anyhow::Result<()> {
         println!("  full handshake + first page p50  {:>8.3} ms / 10 ms = {:.3}", ms(handshake.0), ms(handshake.0) / 10.0);
         let ratio = tls_queue.0.as_secs_f64() / tcp_queue.0.as_secs_f64().max(1e-9);
         println!("  queue p50 HTTPS / HTTP           {ratio:>8.3}       / 1.2   = {:.3}", ratio / 1.2);
+        Ok(tcp_queue.0)
+    })();
+    let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = child.wait();
+    let without = result?;
+    // The same queue page once the agent has a second factor and the desk
+    // requires one from everybody (what pages check after login).
+    let store = frontdesk::store::Store::open(&cfg.server.data_dir)?;
+    store.write(|w| -> anyhow::Result<()> {
+        let admin = w.person_by_email("bench-admin@example.test")?.context("the bench admin")?;
+        let second = frontdesk::store::TwoFactor {
+            secret: vec![7; 20],
+            enabled: true,
+            created_at: frontdesk::domain::Timestamp(0),
+            recovery: Vec::new(),
+            last_step: 0,
+        };
+        w.put_two_factor(admin.id, &second)?;
         Ok(())
+    })?;
+    drop(store);
+    std::fs::write(&config_path, "[server]\nredirect_http = false\n[security]\nrequire_2fa = \"all\"\n")?;
+    let (mut child, addrs) = spawn_server(&["--data-dir", &dir, "--config", &config_arg, "--no-outgoing"], &["http://"])?;
+    let pid = child.id();
+    let with = (|| -> anyhow::Result<(Duration, Duration)> {
+        let mut conn = Conn::open(&addrs[0])?;
+        measure(requests, || conn.get("/tickets").and_then(|(s, _)| ok(s, "/tickets with 2FA required")))
     })();
     let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
     let _ = child.wait();
     let _ = std::fs::remove_file(&config_path);
-    result
+    let with = with?;
+    println!("{:<52} {:>9.3} {:>9.3}", "queue page, keep-alive, HTTP, 2FA on and required", ms(with.0), ms(with.1));
+    let ratio = with.0.as_secs_f64() / without.as_secs_f64().max(1e-9);
+    println!("  queue p50 with 2FA / without     {ratio:>8.3}  (1.0 = no cost)");
+    Ok(())
 }
