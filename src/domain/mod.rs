@@ -13,6 +13,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod dsn;
+pub mod header;
 pub mod ids;
 pub mod mail;
 pub mod net;

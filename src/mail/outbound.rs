@@ -27,22 +27,20 @@ fn html_of(text: &str) -> String {
 
 /// The RFC 5322 message of a queued mail; `unsubscribe` is the recipient's
 /// own link when they may leave the conversation.
-pub fn build(
-    m: &OutMail,
-    now: Timestamp,
-    attachments: &[(String, String, Vec<u8>)],
-    unsubscribe: Option<&str>,
-) -> std::io::Result<Vec<u8>> {
+pub fn build(m: &OutMail, attachments: &[(String, String, Vec<u8>)], unsubscribe: Option<&str>) -> std::io::Result<Vec<u8>> {
     let text = match unsubscribe {
         Some(url) => format!("{}\n--\nYou get this because you were copied on this conversation. Stop: {url}\n", m.text.trim_end()),
         None => m.text.clone(),
     };
+    // The From name is written by `domain::header` (encoded words never in
+    // quotes, each within 75 characters); Date is when the mail was written,
+    // not when an attempt finally got through.
     let mut b = MessageBuilder::new()
-        .from((m.from_name.as_str(), m.from.as_str()))
+        .header("From", Raw::new(crate::domain::header::mailbox(&m.from_name, &m.from)))
         .reply_to(m.from.as_str())
         .subject(m.subject.as_str())
         .message_id(m.message_id.as_str())
-        .date(now.0 / 1000)
+        .date(m.created_at.0 / 1000)
         .html_body(html_of(&text))
         .text_body(text);
     if !m.to.is_empty() {
@@ -294,9 +292,8 @@ fn bodies_of(desk: &Desk, signer: Option<&super::dkim::Signer>, m: &OutMail) -> 
 
 fn unsigned_bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
     let atts = attachments_of(desk, m)?;
-    let now = desk.now();
     let personal = m.text.contains(crate::desk::notify::PORTAL_LINK_MARKER);
-    let common = if personal { Vec::new() } else { build(m, now, &atts, None)? };
+    let common = if personal { Vec::new() } else { build(m, &atts, None)? };
     m.pending
         .iter()
         .map(|r| {
@@ -304,10 +301,10 @@ fn unsigned_bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
             if personal {
                 let link = m.ticket.map(|t| desk.portal_link_for(t, r)).unwrap_or_else(|| desk.config.server.public_url.clone());
                 let mine = OutMail { text: m.text.replace(crate::desk::notify::PORTAL_LINK_MARKER, &link), ..m.clone() };
-                return build(&mine, now, &atts, unsubscribe).map(|b| (r.clone(), b));
+                return build(&mine, &atts, unsubscribe).map(|b| (r.clone(), b));
             }
             match unsubscribe {
-                Some(url) => build(m, now, &atts, Some(url)).map(|b| (r.clone(), b)),
+                Some(url) => build(m, &atts, Some(url)).map(|b| (r.clone(), b)),
                 None => Ok((r.clone(), common.clone())),
             }
         })
@@ -458,7 +455,7 @@ pub async fn send_test(cfg: &crate::config::Config, to: &str) -> Result<String, 
         now,
     );
     m.auto_submitted = Some("auto-generated".into());
-    let body = build(&m, now, &[], None).map_err(|e| e.to_string())?;
+    let body = build(&m, &[], None).map_err(|e| e.to_string())?;
     let mut builder = SmtpClientBuilder::new(host, port)
         .implicit_tls(o.security == crate::config::SmarthostSecurity::Tls)
         .helo_host(cfg.smtp.hostname.clone())

@@ -573,3 +573,26 @@ async fn followers_get_notes_and_requester_replies() {
     d.outbox_idle().await;
     assert_eq!(cap.all().len(), before + 3, "{:#?}", &cap.all()[before + 3..]);
 }
+
+/// A From name beyond ASCII, with quotes and long: RFC 2047 encoded words of
+/// at most 75 characters, never inside quotes, that a real parser reads back.
+#[tokio::test]
+async fn a_non_ascii_from_name_is_encoded_as_a_mail_client_expects() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let name = "Støtte \\\"Nord\\\" – kundeservice for hele landet, også Svalbard og Jan Mayen";
+    let cfg = format!(
+        "{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{}\"\nfrom_name = \"{name}\"\nretry_secs = [1]\nnotify_new_ticket = false\n",
+        cap.addr
+    );
+    let d = MailDesk::start_with_config(&cfg);
+    let m = crlf("From: Jörg <joerg@customer.test>\nTo: support@example.test\nSubject: Drucker\n\nDer Drucker druckt nicht.\n");
+    assert_eq!(Smtp::send_mail(&d.smtp, "joerg@customer.test", &["support@example.test"], &m).0, 250);
+    let ack = cap.wait(1).await.into_iter().next().expect("the acknowledgement");
+    let from = ack.header("From").expect("From");
+    assert!(!from.contains("\"=?") && !from.contains("?=\""), "encoded words are not quoted: {from}");
+    assert!(from.split_whitespace().filter(|w| w.starts_with("=?")).all(|w| w.len() <= 75), "{from}");
+    let parsed = mail_parser::MessageParser::default().parse(ack.data.as_bytes()).expect("a message");
+    let addr = parsed.from().and_then(|a| a.first()).expect("a From address");
+    assert_eq!(addr.name(), Some("Støtte \"Nord\" – kundeservice for hele landet, også Svalbard og Jan Mayen"));
+    assert_eq!(addr.address(), Some("support@example.test"));
+}
