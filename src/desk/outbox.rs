@@ -29,6 +29,22 @@ impl Desk {
         Ok(self.store.read()?.outbox_due(self.now(), max)?)
     }
 
+    /// The display names the desk knows for a mail's addresses (people and
+    /// agents), for its To and Cc headers; unknown addresses are left out.
+    pub fn display_names(&self, addresses: &[String]) -> Result<std::collections::HashMap<String, String>> {
+        let r = self.store.read()?;
+        let mut names = std::collections::HashMap::new();
+        for a in addresses {
+            if let Some(p) = r.person_by_email(&a.to_lowercase())?
+                && !p.name.trim().is_empty()
+                && !p.name.trim().eq_ignore_ascii_case(a)
+            {
+                names.insert(a.clone(), p.name);
+            }
+        }
+        Ok(names)
+    }
+
     /// When the next queued mail falls due, if any is queued.
     pub fn outbox_next_due(&self) -> Result<Option<Timestamp>> {
         Ok(self.store.read()?.outbox_next_due()?)

@@ -2,7 +2,8 @@
 //! RFC 5322 phrase — plain words, a quoted string with `"` and `\` escaped,
 //! or, for names beyond ASCII, RFC 2047 encoded words of at most 75
 //! characters each, never inside quotes (RFC 2047 §5). Control characters
-//! never reach a header.
+//! never reach a header. Also the envelope form of an address: its domain
+//! as an A-label, so only a non-ASCII local part needs SMTPUTF8.
 
 use base64::Engine;
 
@@ -19,6 +20,46 @@ pub fn mailbox(name: &str, email: &str) -> String {
         return email.to_string();
     }
     format!("{} <{email}>", phrase(&name))
+}
+
+/// `Name <addr>, Name <addr>` for To/Cc, one address per folded line.
+pub fn mailbox_list<'a>(mailboxes: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    mailboxes.map(|(name, email)| mailbox(name, email)).collect::<Vec<_>>().join(",\r\n ")
+}
+
+/// An address as it goes on the SMTP envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The address with its domain as an A-label (RFC 5890).
+    pub address: String,
+    /// The local part is beyond ASCII: only SMTPUTF8 (RFC 6531) carries it.
+    pub needs_smtputf8: bool,
+}
+
+/// The envelope form of `address`: `a@bücher.example` becomes
+/// `a@xn--bcher-kva.example` (plain SMTP carries it); `jörg@bücher.example`
+/// keeps its Unicode and needs SMTPUTF8. The null sender stays empty.
+pub fn envelope(address: &str) -> Result<Envelope, String> {
+    if address.is_empty() {
+        return Ok(Envelope { address: String::new(), needs_smtputf8: false });
+    }
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return Err(format!("{address:?} has no domain"));
+    };
+    // Nothing that would end the envelope's `<…>` or its line.
+    if local.is_empty() || address.chars().any(|c| c.is_control() || c.is_whitespace() || c == '<' || c == '>') {
+        return Err(format!("{address:?} is not a mail address"));
+    }
+    let domain = if domain.is_ascii() {
+        domain.to_string()
+    } else {
+        idna::domain_to_ascii(domain).map_err(|_| format!("{domain:?} is not a valid domain name"))?
+    };
+    // UTS 46 mapping may turn a compatibility character into a space.
+    if domain.is_empty() || domain.chars().any(|c| !(c.is_ascii_alphanumeric() || "-.[]:_".contains(c))) {
+        return Err(format!("{address:?} has no valid domain"));
+    }
+    Ok(Envelope { address: format!("{local}@{domain}"), needs_smtputf8: !local.is_ascii() })
 }
 
 fn phrase(name: &str) -> String {
@@ -92,7 +133,37 @@ mod tests {
         assert!(!long.contains('"'), "encoded words are never quoted: {long}");
     }
 
+    #[test]
+    fn envelopes_use_a_labels_and_ask_for_smtputf8_only_for_unicode_local_parts() {
+        let e = envelope("a@bücher.example").unwrap();
+        assert_eq!(e, Envelope { address: "a@xn--bcher-kva.example".into(), needs_smtputf8: false });
+        let e = envelope("jörg@bücher.example").unwrap();
+        assert_eq!(e, Envelope { address: "jörg@xn--bcher-kva.example".into(), needs_smtputf8: true });
+        assert_eq!(envelope("").unwrap().address, "");
+        assert!(envelope("plain@example.test").is_ok_and(|e| !e.needs_smtputf8 && e.address == "plain@example.test"));
+        assert!(envelope("nodomain").is_err());
+        assert!(envelope("a@").is_err());
+        assert!(envelope("a b@x.test").is_err());
+        assert_eq!(
+            mailbox_list([("Ann", "ann@x.test"), ("", "jörg@bücher.example")].into_iter()),
+            "Ann <ann@x.test>,\r\n jörg@bücher.example"
+        );
+    }
+
     proptest! {
+        #[test]
+        fn any_address_gets_an_envelope_or_a_reason(local in "\\PC{0,12}", domain in "\\PC{0,20}") {
+            let a = format!("{local}@{domain}");
+            match envelope(&a) {
+                Ok(e) => {
+                    prop_assert!(!e.address.contains(['\r', '\n', ' ', '<', '>']));
+                    prop_assert_eq!(e.needs_smtputf8, !local.is_ascii());
+                    prop_assert!(e.address.rsplit_once('@').is_some_and(|(_, d)| d.is_ascii()));
+                }
+                Err(why) => prop_assert!(!why.is_empty()),
+            }
+        }
+
         #[test]
         fn any_name_round_trips_and_stays_on_its_line(name in "\\PC{0,80}", local in "[a-z]{1,10}") {
             let email = format!("{local}@x.test");

@@ -25,9 +25,18 @@ fn html_of(text: &str) -> String {
     format!("<div style=\"font-family:system-ui,sans-serif;font-size:14px;white-space:pre-wrap\">{esc}</div>")
 }
 
+/// Address → display name, for the To and Cc headers.
+pub type Names = std::collections::HashMap<String, String>;
+
+/// `To:`/`Cc:` with each address's display name when the desk knows one.
+fn address_list(addresses: &[String], names: &Names) -> Raw<'static> {
+    let named = addresses.iter().map(|a| (names.get(a).map(String::as_str).unwrap_or(""), a.as_str()));
+    Raw::new(crate::domain::header::mailbox_list(named))
+}
+
 /// The RFC 5322 message of a queued mail; `unsubscribe` is the recipient's
 /// own link when they may leave the conversation.
-pub fn build(m: &OutMail, attachments: &[(String, String, Vec<u8>)], unsubscribe: Option<&str>) -> std::io::Result<Vec<u8>> {
+pub fn build(m: &OutMail, names: &Names, attachments: &[(String, String, Vec<u8>)], unsubscribe: Option<&str>) -> std::io::Result<Vec<u8>> {
     let text = match unsubscribe {
         Some(url) => format!("{}\n--\nYou get this because you were copied on this conversation. Stop: {url}\n", m.text.trim_end()),
         None => m.text.clone(),
@@ -44,10 +53,10 @@ pub fn build(m: &OutMail, attachments: &[(String, String, Vec<u8>)], unsubscribe
         .html_body(html_of(&text))
         .text_body(text);
     if !m.to.is_empty() {
-        b = b.to(m.to.iter().map(|a| a.as_str()).collect::<Vec<_>>());
+        b = b.header("To", address_list(&m.to, names));
     }
     if !m.cc.is_empty() {
-        b = b.cc(m.cc.iter().map(|a| a.as_str()).collect::<Vec<_>>());
+        b = b.header("Cc", address_list(&m.cc, names));
     }
     if let Some(irt) = &m.in_reply_to {
         b = b.in_reply_to(irt.as_str());
@@ -79,14 +88,68 @@ fn classify(e: &mail_send::Error) -> Delivery {
     }
 }
 
+/// Whether a message's header section carries UTF-8 (an address beyond
+/// ASCII in To or Cc: RFC 6532).
+fn utf8_headers(body: &[u8]) -> bool {
+    let end = body.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(body.len());
+    body.iter().take(end).any(|b| !b.is_ascii())
+}
+
+/// The SMTP transaction for one recipient: envelope addresses with A-label
+/// domains and SMTPUTF8 when an address or the headers need it and the next
+/// hop offers it. A Unicode local part the next hop cannot take is a
+/// permanent failure that says so; UTF-8 only in headers (a copy to someone
+/// else) goes out without the parameter, as most servers take it.
+fn transaction<'a>(from: &str, rcpt: &str, body: &'a [u8], smtputf8: bool) -> Result<Message<'a>, Delivery> {
+    use crate::domain::header::envelope;
+    let bad = |e: String| Delivery::Permanent(format!("cannot send to this address: {e}"));
+    let (from, to) = (envelope(from).map_err(bad)?, envelope(rcpt).map_err(bad)?);
+    if (from.needs_smtputf8 || to.needs_smtputf8) && !smtputf8 {
+        return Err(Delivery::Permanent(format!(
+            "the next mail server does not offer SMTPUTF8 (RFC 6531), which mail to or from an address like {} needs",
+            if to.needs_smtputf8 { rcpt } else { from.address.as_str() }
+        )));
+    }
+    let mut params = mail_send::smtp::message::Parameters::new();
+    if smtputf8 && (from.needs_smtputf8 || to.needs_smtputf8 || utf8_headers(body)) {
+        params.add("SMTPUTF8");
+    }
+    Ok(Message {
+        mail_from: mail_send::smtp::message::Address::new(from.address, params),
+        rcpt_to: vec![mail_send::smtp::message::Address::new(to.address, Default::default())],
+        body: body.into(),
+    })
+}
+
+/// Says EHLO (after STARTTLS, or on the implicit TLS or plain connection),
+/// authenticates when asked, and tells whether SMTPUTF8 is offered.
+async fn greet<T: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut mail_send::SmtpClient<T>,
+    helo: &str,
+    credentials: Option<&mail_send::Credentials<String>>,
+) -> mail_send::Result<bool> {
+    let caps = client.capabilities(helo, false).await?;
+    if let Some(c) = credentials {
+        client.authenticate(c, &caps).await?;
+    }
+    Ok(caps.has_capability(smtp_proto::EXT_SMTP_UTF8))
+}
+
 async fn send_each<T: AsyncRead + AsyncWrite + Unpin>(
     client: &mut mail_send::SmtpClient<T>,
+    smtputf8: bool,
     from: &str,
     rcpts: &[(String, Vec<u8>)],
 ) -> Vec<(String, Delivery)> {
     let mut out = Vec::new();
     for (r, body) in rcpts {
-        let msg = Message::new(from, [r.as_str()], body.as_slice());
+        let msg = match transaction(from, r, body, smtputf8) {
+            Ok(msg) => msg,
+            Err(refused) => {
+                out.push((r.clone(), refused));
+                continue;
+            }
+        };
         let res = client.send(msg).await;
         let outcome = match res {
             Ok(()) => Delivery::Delivered,
@@ -129,43 +192,56 @@ async fn deliver_batch(desk: &Desk, mailer: &Mailer, batch: &[(OutMail, Bodies)]
     let Some((host, port)) = o.smarthost.rsplit_once(':').and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?))) else {
         return all_temp(format!("outgoing.smarthost {:?} is not host:port", o.smarthost));
     };
-    let mut builder = SmtpClientBuilder::new(host, port)
+    // EHLO and AUTH are ours (`greet`): mail-send's own would not tell
+    // whether SMTPUTF8 is offered.
+    let helo = desk.config.smtp.hostname.clone();
+    let builder = SmtpClientBuilder::new(host, port)
         .implicit_tls(o.security == crate::config::SmarthostSecurity::Tls)
-        .helo_host(desk.config.smtp.hostname.clone())
+        .helo_host(helo.clone())
+        .say_ehlo(false)
         .timeout(Duration::from_secs(60));
-    if !o.username.is_empty() {
+    let credentials = if o.username.is_empty() {
+        None
+    } else {
         match std::fs::read_to_string(&o.password_file) {
-            Ok(p) => builder = builder.credentials((o.username.clone(), p.trim().to_string())),
+            Ok(p) => Some(mail_send::Credentials::new(o.username.clone(), p.trim().to_string())),
             Err(e) => return all_temp(format!("cannot read outgoing.password_file: {e}")),
         }
-    }
-    async fn each<T: AsyncRead + AsyncWrite + Unpin>(mut c: mail_send::SmtpClient<T>, batch: &[(OutMail, Bodies)]) -> Vec<Results> {
+    };
+    async fn each<T: AsyncRead + AsyncWrite + Unpin>(
+        mut c: mail_send::SmtpClient<T>,
+        helo: &str,
+        credentials: Option<&mail_send::Credentials<String>>,
+        batch: &[(OutMail, Bodies)],
+    ) -> Result<Vec<Results>, mail_send::Error> {
+        let smtputf8 = greet(&mut c, helo, credentials).await?;
         let mut out = Vec::with_capacity(batch.len());
         for (m, bodies) in batch {
-            out.push(send_each(&mut c, &m.from, bodies).await);
+            out.push(send_each(&mut c, smtputf8, &m.from, bodies).await);
         }
         let _ = c.quit().await;
-        out
+        Ok(out)
     }
     // The message is written in several small pieces: without TCP_NODELAY each
     // mail waits for a delayed ACK (tens of milliseconds).
-    if o.security == crate::config::SmarthostSecurity::None {
+    let sent = if o.security == crate::config::SmarthostSecurity::None {
         match builder.connect_plain().await {
             Ok(c) => {
                 let _ = c.stream.set_nodelay(true);
-                each(c, batch).await
+                each(c, &helo, credentials.as_ref(), batch).await
             }
-            Err(e) => all_temp(connect_error(o, &e)),
+            Err(e) => Err(e),
         }
     } else {
         match builder.connect().await {
             Ok(c) => {
                 let _ = c.stream.get_ref().0.set_nodelay(true);
-                each(c, batch).await
+                each(c, &helo, credentials.as_ref(), batch).await
             }
-            Err(e) => all_temp(connect_error(o, &e)),
+            Err(e) => Err(e),
         }
-    }
+    };
+    sent.unwrap_or_else(|e| all_temp(connect_error(o, &e)))
 }
 
 /// Why the smarthost could not be used, in an admin's words.
@@ -186,7 +262,9 @@ async fn deliver_direct(desk: &Desk, dns: &super::dns::Dns, batch: &[(OutMail, B
     for (m, bodies) in batch {
         let mut results = Vec::new();
         for (rcpt, body) in bodies {
-            let domain = rcpt.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
+            // The MX of the domain's A-label (a Unicode domain has no other).
+            let envelope = crate::domain::header::envelope(rcpt).map(|e| e.address).unwrap_or_else(|_| rcpt.clone());
+            let domain = envelope.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
             if !hosts_of.contains_key(&domain) {
                 hosts_of.insert(domain.clone(), dns.mail_hosts(&domain).await);
             }
@@ -214,23 +292,34 @@ async fn deliver_to_hosts(desk: &Desk, dns: &super::dns::Dns, hosts: &[String], 
         }
     }
     for (host, ip) in addresses.iter().take(5) {
+        let helo = desk.config.smtp.hostname.as_str();
         let builder = SmtpClientBuilder::new(ip.to_string(), port)
             .allow_invalid_certs()
-            .helo_host(desk.config.smtp.hostname.clone())
+            .helo_host(helo)
+            .say_ehlo(false)
             .timeout(Duration::from_secs(60));
+        async fn one_host<T: AsyncRead + AsyncWrite + Unpin>(
+            mut c: mail_send::SmtpClient<T>,
+            helo: &str,
+            from: &str,
+            one: &[(String, Vec<u8>)],
+        ) -> Results {
+            let r = match greet(&mut c, helo, None).await {
+                Ok(smtputf8) => send_each(&mut c, smtputf8, from, one).await,
+                Err(e) => one.iter().map(|(r, _)| (r.clone(), classify(&e))).collect(),
+            };
+            let _ = c.quit().await;
+            r
+        }
         let sent = match builder.connect().await {
-            Ok(mut c) => {
+            Ok(c) => {
                 let _ = c.stream.get_ref().0.set_nodelay(true);
-                let r = send_each(&mut c, from, &one).await;
-                let _ = c.quit().await;
-                Some(r)
+                Some(one_host(c, helo, from, &one).await)
             }
             Err(_) => match builder.connect_plain().await {
-                Ok(mut c) => {
+                Ok(c) => {
                     let _ = c.stream.set_nodelay(true);
-                    let r = send_each(&mut c, from, &one).await;
-                    let _ = c.quit().await;
-                    Some(r)
+                    Some(one_host(c, helo, from, &one).await)
                 }
                 Err(e) => {
                     last = Delivery::Temporary(format!("cannot connect to {host}:{port}: {e}"));
@@ -292,8 +381,15 @@ fn bodies_of(desk: &Desk, signer: Option<&super::dkim::Signer>, m: &OutMail) -> 
 
 fn unsigned_bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
     let atts = attachments_of(desk, m)?;
+    let addresses: Vec<String> = m.to.iter().chain(&m.cc).cloned().collect();
+    // Names are a courtesy: a store that cannot be read for them (it can
+    // for the attempt's own records) leaves bare addresses, not a failed mail.
+    let names = desk.display_names(&addresses).unwrap_or_else(|e| {
+        tracing::warn!(mail = m.id, "display names left out: {e}");
+        Names::new()
+    });
     let personal = m.text.contains(crate::desk::notify::PORTAL_LINK_MARKER);
-    let common = if personal { Vec::new() } else { build(m, &atts, None)? };
+    let common = if personal { Vec::new() } else { build(m, &names, &atts, None)? };
     m.pending
         .iter()
         .map(|r| {
@@ -301,10 +397,10 @@ fn unsigned_bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
             if personal {
                 let link = m.ticket.map(|t| desk.portal_link_for(t, r)).unwrap_or_else(|| desk.config.server.public_url.clone());
                 let mine = OutMail { text: m.text.replace(crate::desk::notify::PORTAL_LINK_MARKER, &link), ..m.clone() };
-                return build(&mine, &atts, unsubscribe).map(|b| (r.clone(), b));
+                return build(&mine, &names, &atts, unsubscribe).map(|b| (r.clone(), b));
             }
             match unsubscribe {
-                Some(url) => build(m, &atts, Some(url)).map(|b| (r.clone(), b)),
+                Some(url) => build(m, &names, &atts, Some(url)).map(|b| (r.clone(), b)),
                 None => Ok((r.clone(), common.clone())),
             }
         })
@@ -455,7 +551,7 @@ pub async fn send_test(cfg: &crate::config::Config, to: &str) -> Result<String, 
         now,
     );
     m.auto_submitted = Some("auto-generated".into());
-    let body = build(&m, &[], None).map_err(|e| e.to_string())?;
+    let body = build(&m, &Names::new(), &[], None).map_err(|e| e.to_string())?;
     let mut builder = SmtpClientBuilder::new(host, port)
         .implicit_tls(o.security == crate::config::SmarthostSecurity::Tls)
         .helo_host(cfg.smtp.hostname.clone())

@@ -1,5 +1,7 @@
 //! An in-process capture SMTP server acting as the desk's smarthost: it
-//! records every message, and can refuse recipients or be taken down.
+//! records every message, and can refuse recipients or be taken down. It
+//! offers SMTPUTF8 only when asked, and then, like Postfix, refuses a
+//! Unicode address in a transaction that did not declare it.
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
@@ -10,6 +12,8 @@ use tokio::net::TcpListener;
 #[derive(Debug, Clone)]
 pub struct Captured {
     pub mail_from: String,
+    /// The MAIL FROM parameters (`SMTPUTF8`, …).
+    pub mail_params: String,
     pub rcpt_to: Vec<String>,
     pub data: String,
 }
@@ -47,6 +51,8 @@ pub struct Capture {
     pub refuse: Arc<Mutex<Vec<String>>>,
     /// When set, AUTH PLAIN/LOGIN with these credentials is required.
     pub auth: Arc<Mutex<Option<(String, String)>>>,
+    /// Offer SMTPUTF8 (RFC 6531) in the EHLO reply.
+    pub smtputf8: Arc<std::sync::atomic::AtomicBool>,
     /// Successful AUTH logins seen.
     pub logins: Arc<Mutex<Vec<String>>>,
     pub addr: String,
@@ -66,7 +72,7 @@ impl Capture {
                     let (r, mut w) = s.into_split();
                     let mut r = BufReader::new(r);
                     let _ = w.write_all(b"220 capture ESMTP\r\n").await;
-                    let (mut from, mut rcpts) = (String::new(), Vec::new());
+                    let (mut from, mut params, mut rcpts) = (String::new(), String::new(), Vec::new());
                     let mut authed = false;
                     let mut line = String::new();
                     loop {
@@ -76,11 +82,14 @@ impl Capture {
                         }
                         let upper = line.to_uppercase();
                         let need_auth = c.auth.lock().unwrap().clone();
+                        let utf8 = c.smtputf8.load(std::sync::atomic::Ordering::SeqCst);
+                        let declared = params.to_uppercase().split_whitespace().any(|p| p == "SMTPUTF8");
                         let reply: String = if upper.starts_with("EHLO") {
+                            let utf8 = if utf8 { "250-SMTPUTF8\r\n" } else { "" };
                             if need_auth.is_some() {
-                                "250-capture\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n".into()
+                                format!("250-capture\r\n{utf8}250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n")
                             } else {
-                                "250-capture\r\n250-PIPELINING\r\n250 8BITMIME\r\n".into()
+                                format!("250-capture\r\n{utf8}250-PIPELINING\r\n250 8BITMIME\r\n")
                             }
                         } else if upper.starts_with("AUTH PLAIN") {
                             let arg = line[10..].trim();
@@ -100,12 +109,24 @@ impl Capture {
                         } else if upper.starts_with("MAIL FROM:") && need_auth.is_some() && !authed {
                             "530 5.7.0 authentication required\r\n".into()
                         } else if upper.starts_with("MAIL FROM:") {
-                            from = line[10..].trim().trim_matches(['<', '>']).split('>').next().unwrap_or("").to_string();
+                            let rest = line["MAIL FROM:".len()..].trim();
+                            let (addr, rest) = rest.split_once('>').unwrap_or((rest, ""));
+                            from = addr.trim_start_matches('<').to_string();
+                            params = rest.trim().to_string();
                             rcpts.clear();
-                            "250 ok\r\n".into()
+                            let declared = params.to_uppercase().split_whitespace().any(|p| p == "SMTPUTF8");
+                            if declared && !utf8 {
+                                "555 5.5.4 SMTPUTF8 is not offered here\r\n".into()
+                            } else if !from.is_ascii() && !declared {
+                                "553 5.6.7 Must declare SMTPUTF8 to send unicode address\r\n".into()
+                            } else {
+                                "250 ok\r\n".into()
+                            }
                         } else if upper.starts_with("RCPT TO:") {
                             let a = line[8..].trim().trim_matches(['<', '>']).to_string();
-                            if c.refuse.lock().unwrap().contains(&a) {
+                            if !a.is_ascii() && !declared {
+                                "553 5.6.7 Must declare SMTPUTF8 to send unicode address\r\n".into()
+                            } else if c.refuse.lock().unwrap().contains(&a) {
                                 "550 5.1.1 no such user\r\n".into()
                             } else {
                                 rcpts.push(a);
@@ -124,7 +145,12 @@ impl Capture {
                                 }
                                 data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
                             }
-                            c.messages.lock().unwrap().push(Captured { mail_from: from.clone(), rcpt_to: rcpts.clone(), data });
+                            c.messages.lock().unwrap().push(Captured {
+                                mail_from: from.clone(),
+                                mail_params: params.clone(),
+                                rcpt_to: rcpts.clone(),
+                                data,
+                            });
                             "250 queued\r\n".into()
                         } else if upper.starts_with("QUIT") {
                             let _ = w.write_all(b"221 bye\r\n").await;

@@ -595,4 +595,56 @@ async fn a_non_ascii_from_name_is_encoded_as_a_mail_client_expects() {
     let addr = parsed.from().and_then(|a| a.first()).expect("a From address");
     assert_eq!(addr.name(), Some("Støtte \"Nord\" – kundeservice for hele landet, også Svalbard og Jan Mayen"));
     assert_eq!(addr.address(), Some("support@example.test"));
+    let to = parsed.to().and_then(|a| a.first()).expect("a To address");
+    assert_eq!((to.name(), to.address()), (Some("Jörg"), Some("joerg@customer.test")), "To carries the display name");
+    // Date is when the acknowledgement was written (the mail's queue time).
+    let date = parsed.date().expect("a Date").to_timestamp();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!((now - date).abs() < 120, "Date {date} vs now {now}");
+}
+
+/// Sends Jörg's first mail from an internationalized address over SMTPUTF8.
+fn mail_from_joerg(smtp: &str, from: &str) {
+    let msg = format!(
+        "From: Jörg <{from}>\r\nTo: support@example.test\r\nSubject: Bestellung\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nWo bleibt sie?\r\n"
+    );
+    let (mut c, _) = Smtp::connect(smtp);
+    assert_eq!(c.cmd("EHLO client.example.org").0, 250);
+    assert_eq!(c.cmd(&format!("MAIL FROM:<{from}> SMTPUTF8")).0, 250);
+    assert_eq!(c.cmd("RCPT TO:<support@example.test>").0, 250);
+    assert_eq!(c.cmd("DATA").0, 354);
+    c.send(&Smtp::data_bytes(msg.as_bytes()));
+    assert_eq!(c.reply().0, 250);
+}
+
+#[tokio::test]
+async fn a_next_hop_without_smtputf8_is_a_clear_permanent_failure() {
+    // The capture smarthost does not offer SMTPUTF8.
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&config(&cap.addr, "notify_new_ticket = false\n"));
+    mail_from_joerg(&d.smtp, "jörg@bücher.example");
+    d.settle().await;
+    d.outbox_idle().await;
+    assert!(cap.all().is_empty(), "nothing half-sent: {:?}", cap.all());
+    let t = d.ticket("TKT-000001").await;
+    assert!(t.to_string().contains("does not offer SMTPUTF8"), "the reason is on the ticket: {t:#}");
+    // The failure is permanent: no retry is waiting.
+    let m = d.settle().await;
+    assert_eq!(metric(&m, "frontdesk_outbox_due"), 0, "{m}");
+
+    // Offered, the same kind of mail goes out with SMTPUTF8; a Unicode
+    // domain alone needs nothing but its A-label.
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    cap.smtputf8.store(true, std::sync::atomic::Ordering::SeqCst);
+    let d = MailDesk::start_with_config(&config(&cap.addr, "notify_new_ticket = false\n"));
+    mail_from_joerg(&d.smtp, "jörg@bücher.example");
+    let ack = cap.wait(1).await.remove(0);
+    assert_eq!(ack.rcpt_to, vec!["jörg@xn--bcher-kva.example".to_string()]);
+    assert_eq!(ack.mail_params, "SMTPUTF8");
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&config(&cap.addr, "notify_new_ticket = false\n"));
+    mail_from_joerg(&d.smtp, "anna@bücher.example");
+    let ack = cap.wait(1).await.remove(0);
+    assert_eq!(ack.rcpt_to, vec!["anna@xn--bcher-kva.example".to_string()]);
+    assert_eq!(ack.mail_params, "", "no SMTPUTF8 asked of a server that does not offer it");
 }
