@@ -5,6 +5,14 @@
 //! ticket. Each recipient gets its own SMTP transaction, so one bad address
 //! never stops the others. Delivery is at least once: a crash between the
 //! smarthost's 250 and our commit sends that mail again (same Message-ID).
+//!
+//! The envelope sender is the mailbox for every mail, acknowledgements
+//! included (RFC 3834 §3.3 recommends the null sender for auto-replies; we
+//! chose otherwise): a bounce of an acknowledgement then comes back and
+//! marks the address bounced, and SPF stays aligned for DMARC. Loops are
+//! kept off the other way: no acknowledgement for auto-submitted mail,
+//! bounces or list mail, `Auto-Submitted: auto-replied` on ours, and at
+//! most one per address per `outgoing.ack_window_minutes`.
 
 use std::sync::Arc;
 use std::time::Duration;
