@@ -150,6 +150,13 @@ impl Config {
         if o.username.is_empty() != o.password_file.is_empty() {
             return Err(("outgoing", "username", "username and password_file must be set together".into()));
         }
+        if !o.ca_file.is_empty() {
+            let pem = std::fs::read(&o.ca_file).map_err(|e| ("outgoing", "ca_file", format!("cannot read {:?}: {e}", o.ca_file)))?;
+            let certs = rustls_pemfile::certs(&mut pem.as_slice()).collect::<Result<Vec<_>, _>>();
+            if !certs.is_ok_and(|c| !c.is_empty()) {
+                return Err(("outgoing", "ca_file", format!("{:?} holds no PEM certificate", o.ca_file)));
+            }
+        }
         if !o.template_dir.is_empty() && !Path::new(&o.template_dir).is_dir() {
             return Err(("outgoing", "template_dir", format!("{:?} is not a directory", o.template_dir)));
         }

@@ -299,6 +299,9 @@ section! {
         username: String = String::new();
         /// File holding the AUTH password (kept out of the config file).
         password_file: String = String::new();
+        /// PEM file of CA certificates trusted for the smarthost's certificate besides
+        /// the public roots (an internal CA); empty = the public roots only.
+        ca_file: String = String::new();
         /// Display name on outgoing mail; empty = desk.name.
         from_name: String = String::new();
         /// Subject of outgoing mail; {ref} is required so replies find their ticket.

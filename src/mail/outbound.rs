@@ -197,32 +197,66 @@ async fn deliver_batch(desk: &Desk, mailer: &Mailer, batch: &[(OutMail, Bodies)]
     if o.smarthost.is_empty() {
         return deliver_direct(desk, &mailer.dns, batch).await;
     }
+    match smarthost(&desk.config, Duration::from_secs(60)) {
+        Ok(sh) => sh.deliver(batch).await.unwrap_or_else(|e| all_temp(connect_error(o, &e))),
+        Err(e) => all_temp(e),
+    }
+}
+
+/// The configured smarthost: where, how (TLS trust from `ca_file`), as whom.
+struct Smarthost {
+    builder: SmtpClientBuilder<String>,
+    credentials: Option<mail_send::Credentials<String>>,
+    helo: String,
+    security: crate::config::SmarthostSecurity,
+}
+
+/// The smarthost of the config, or why it cannot be used (an admin's words).
+fn smarthost(cfg: &crate::config::Config, timeout: Duration) -> Result<Smarthost, String> {
+    let o = &cfg.outgoing;
     let Some((host, port)) = o.smarthost.rsplit_once(':').and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?))) else {
-        return all_temp(format!("outgoing.smarthost {:?} is not host:port", o.smarthost));
+        return Err(format!("outgoing.smarthost {:?} is not host:port", o.smarthost));
     };
     // EHLO and AUTH are ours (`greet`): mail-send's own would not tell
     // whether SMTPUTF8 is offered.
-    let helo = desk.config.smtp.hostname.clone();
-    let builder = SmtpClientBuilder::new(host, port)
+    let helo = cfg.smtp.hostname.clone();
+    let mut builder = SmtpClientBuilder::new(host, port)
         .implicit_tls(o.security == crate::config::SmarthostSecurity::Tls)
         .helo_host(helo.clone())
         .say_ehlo(false)
-        .timeout(Duration::from_secs(60));
+        .timeout(timeout);
+    builder.tls_connector = super::tls::smarthost_connector(&o.ca_file).map_err(|e| format!("outgoing.ca_file: {e}"))?;
     let credentials = if o.username.is_empty() {
         None
     } else {
-        match std::fs::read_to_string(&o.password_file) {
-            Ok(p) => Some(mail_send::Credentials::new(o.username.clone(), p.trim().to_string())),
-            Err(e) => return all_temp(format!("cannot read outgoing.password_file: {e}")),
-        }
+        let p = std::fs::read_to_string(&o.password_file).map_err(|e| format!("cannot read outgoing.password_file: {e}"))?;
+        Some(mail_send::Credentials::new(o.username.clone(), p.trim().to_string()))
     };
+    Ok(Smarthost { builder, credentials, helo, security: o.security })
+}
+
+impl Smarthost {
+    /// Sends the batch over one connection.
+    async fn deliver(&self, batch: &[(OutMail, Bodies)]) -> Result<Vec<Results>, mail_send::Error> {
+        // The message is written in several small pieces: without TCP_NODELAY
+        // each mail waits for a delayed ACK (tens of milliseconds).
+        if self.security == crate::config::SmarthostSecurity::None {
+            let c = self.builder.connect_plain().await?;
+            let _ = c.stream.set_nodelay(true);
+            self.each(c, batch).await
+        } else {
+            let c = self.builder.connect().await?;
+            let _ = c.stream.get_ref().0.set_nodelay(true);
+            self.each(c, batch).await
+        }
+    }
+
     async fn each<T: AsyncRead + AsyncWrite + Unpin>(
+        &self,
         mut c: mail_send::SmtpClient<T>,
-        helo: &str,
-        credentials: Option<&mail_send::Credentials<String>>,
         batch: &[(OutMail, Bodies)],
     ) -> Result<Vec<Results>, mail_send::Error> {
-        let smtputf8 = greet(&mut c, helo, credentials).await?;
+        let smtputf8 = greet(&mut c, &self.helo, self.credentials.as_ref()).await?;
         let mut out = Vec::with_capacity(batch.len());
         for (m, bodies) in batch {
             out.push(send_each(&mut c, smtputf8, &m.from, bodies).await);
@@ -230,26 +264,6 @@ async fn deliver_batch(desk: &Desk, mailer: &Mailer, batch: &[(OutMail, Bodies)]
         let _ = c.quit().await;
         Ok(out)
     }
-    // The message is written in several small pieces: without TCP_NODELAY each
-    // mail waits for a delayed ACK (tens of milliseconds).
-    let sent = if o.security == crate::config::SmarthostSecurity::None {
-        match builder.connect_plain().await {
-            Ok(c) => {
-                let _ = c.stream.set_nodelay(true);
-                each(c, &helo, credentials.as_ref(), batch).await
-            }
-            Err(e) => Err(e),
-        }
-    } else {
-        match builder.connect().await {
-            Ok(c) => {
-                let _ = c.stream.get_ref().0.set_nodelay(true);
-                each(c, &helo, credentials.as_ref(), batch).await
-            }
-            Err(e) => Err(e),
-        }
-    };
-    sent.unwrap_or_else(|e| all_temp(connect_error(o, &e)))
 }
 
 /// Why the smarthost could not be used, in an admin's words.
@@ -540,11 +554,9 @@ pub async fn send_test(cfg: &crate::config::Config, to: &str) -> Result<String, 
     let to = crate::domain::people::normalize_email(to).ok_or_else(|| format!("{to:?} is not an email address"))?;
     let from = cfg.mailbox.first().map(|m| m.address.clone()).ok_or("no [[mailbox]] is configured to send from")?;
     let o = &cfg.outgoing;
-    let (host, port) = o
-        .smarthost
-        .rsplit_once(':')
-        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
-        .ok_or("no smarthost is configured (outgoing.smarthost)")?;
+    if o.smarthost.is_empty() {
+        return Err("no smarthost is configured (outgoing.smarthost)".into());
+    }
     let now = Timestamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0));
     let from_name = if o.from_name.is_empty() { cfg.desk.name.clone() } else { o.from_name.clone() };
     let mut m = OutMail::new(
@@ -560,27 +572,12 @@ pub async fn send_test(cfg: &crate::config::Config, to: &str) -> Result<String, 
     );
     m.auto_submitted = Some("auto-generated".into());
     let body = build(&m, &Names::new(), &[], None).map_err(|e| e.to_string())?;
-    let mut builder = SmtpClientBuilder::new(host, port)
-        .implicit_tls(o.security == crate::config::SmarthostSecurity::Tls)
-        .helo_host(cfg.smtp.hostname.clone())
-        .timeout(Duration::from_secs(30));
-    if !o.username.is_empty() {
-        let p = std::fs::read_to_string(&o.password_file).map_err(|e| format!("cannot read outgoing.password_file: {e}"))?;
-        builder = builder.credentials((o.username.clone(), p.trim().to_string()));
-    }
-    let result = if o.security == crate::config::SmarthostSecurity::None {
-        let mut c = builder.connect_plain().await.map_err(|e| format!("cannot connect to {}: {e}", o.smarthost))?;
-        let r = c.send(Message::new(from.as_str(), [to.as_str()], body.as_slice())).await;
-        let _ = c.quit().await;
-        r
-    } else {
-        let mut c = builder.connect().await.map_err(|e| format!("cannot connect to {}: {e}", o.smarthost))?;
-        let r = c.send(Message::new(from.as_str(), [to.as_str()], body.as_slice())).await;
-        let _ = c.quit().await;
-        r
-    };
-    match result {
-        Ok(()) => Ok(format!("{} accepted the test message to {to}", o.smarthost)),
-        Err(e) => Err(format!("{} refused the test message: {e}", o.smarthost)),
+    let sh = smarthost(cfg, Duration::from_secs(30))?;
+    let batch = [(m, vec![(to.clone(), body)])];
+    let results = sh.deliver(&batch).await.map_err(|e| connect_error(o, &e))?;
+    match results.into_iter().flatten().next().map(|(_, d)| d) {
+        Some(Delivery::Delivered) => Ok(format!("{} accepted the test message to {to}", o.smarthost)),
+        Some(Delivery::Permanent(why) | Delivery::Temporary(why)) => Err(format!("{} refused the test message: {why}", o.smarthost)),
+        None => Err("nothing was sent".into()),
     }
 }

@@ -6,12 +6,41 @@
 
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
+
+/// A session's stream: plain TCP or TLS.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {
+    fn is_tls(&self) -> bool;
+}
+
+impl Io for tokio::net::TcpStream {
+    fn is_tls(&self) -> bool {
+        false
+    }
+}
+
+impl Io for tokio_rustls::server::TlsStream<Box<dyn Io>> {
+    fn is_tls(&self) -> bool {
+        true
+    }
+}
+
+impl Io for tokio_rustls::server::TlsStream<tokio::net::TcpStream> {
+    fn is_tls(&self) -> bool {
+        true
+    }
+}
+
+fn tls_on(io: &BufReader<Box<dyn Io>>) -> bool {
+    io.get_ref().is_tls()
+}
 
 #[derive(Debug, Clone)]
 pub struct Captured {
     pub mail_from: String,
+    /// Whether the message came over TLS (STARTTLS or implicit).
+    pub tls: bool,
     /// The MAIL FROM parameters (`SMTPUTF8`, …).
     pub mail_params: String,
     pub rcpt_to: Vec<String>,
@@ -61,6 +90,15 @@ pub struct Capture {
 impl Capture {
     /// Listens on an ephemeral port (or `addr`, to come back after a stop).
     pub async fn start_on(addr: &str) -> (Capture, tokio::task::JoinHandle<()>) {
+        Self::start_with(addr, None).await
+    }
+
+    /// With TLS: STARTTLS offered, or (`implicit`) TLS from the first byte.
+    pub async fn start_tls(config: Arc<rustls::ServerConfig>, implicit: bool) -> (Capture, tokio::task::JoinHandle<()>) {
+        Self::start_with("127.0.0.1:0", Some((tokio_rustls::TlsAcceptor::from(config), implicit))).await
+    }
+
+    async fn start_with(addr: &str, tls: Option<(tokio_rustls::TlsAcceptor, bool)>) -> (Capture, tokio::task::JoinHandle<()>) {
         let listener = TcpListener::bind(addr).await.expect("bind capture");
         let cap = Capture { addr: listener.local_addr().unwrap().to_string(), ..Default::default() };
         let c = cap.clone();
@@ -68,24 +106,45 @@ impl Capture {
             loop {
                 let Ok((s, _)) = listener.accept().await else { return };
                 let c = c.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    let (r, mut w) = s.into_split();
-                    let mut r = BufReader::new(r);
-                    let _ = w.write_all(b"220 capture ESMTP\r\n").await;
+                    let (mut io, mut starttls): (BufReader<Box<dyn Io>>, _) = match tls {
+                        Some((acceptor, true)) => match acceptor.accept(s).await {
+                            Ok(t) => (BufReader::new(Box::new(t)), None),
+                            Err(_) => return,
+                        },
+                        Some((acceptor, false)) => (BufReader::new(Box::new(s)), Some(acceptor)),
+                        None => (BufReader::new(Box::new(s)), None),
+                    };
+                    let mut secure = tls_on(&io);
+                    let _ = io.write_all(b"220 capture ESMTP\r\n").await;
+                    let _ = io.flush().await;
                     let (mut from, mut params, mut rcpts) = (String::new(), String::new(), Vec::new());
                     let mut authed = false;
                     let mut line = String::new();
                     loop {
                         line.clear();
-                        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        if io.read_line(&mut line).await.unwrap_or(0) == 0 {
                             return;
                         }
                         let upper = line.to_uppercase();
                         let need_auth = c.auth.lock().unwrap().clone();
                         let utf8 = c.smtputf8.load(std::sync::atomic::Ordering::SeqCst);
                         let declared = params.to_uppercase().split_whitespace().any(|p| p == "SMTPUTF8");
-                        let reply: String = if upper.starts_with("EHLO") {
+                        let reply: String = if upper.starts_with("STARTTLS") && starttls.is_some() {
+                            let _ = io.write_all(b"220 2.0.0 go ahead\r\n").await;
+                            let _ = io.flush().await;
+                            let Some(acceptor) = starttls.take() else { return };
+                            let plain = io.into_inner();
+                            match acceptor.accept(plain).await {
+                                Ok(t) => io = BufReader::new(Box::new(t)),
+                                Err(_) => return,
+                            }
+                            secure = true;
+                            continue;
+                        } else if upper.starts_with("EHLO") {
                             let utf8 = if utf8 { "250-SMTPUTF8\r\n" } else { "" };
+                            let utf8 = if starttls.is_some() { format!("{utf8}250-STARTTLS\r\n") } else { utf8.to_string() };
                             if need_auth.is_some() {
                                 format!("250-capture\r\n{utf8}250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n")
                             } else {
@@ -133,11 +192,12 @@ impl Capture {
                                 "250 ok\r\n".into()
                             }
                         } else if upper.starts_with("DATA") {
-                            let _ = w.write_all(b"354 go\r\n").await;
+                            let _ = io.write_all(b"354 go\r\n").await;
+                            let _ = io.flush().await;
                             let mut data = String::new();
                             loop {
                                 line.clear();
-                                if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                if io.read_line(&mut line).await.unwrap_or(0) == 0 {
                                     return;
                                 }
                                 if line == ".\r\n" {
@@ -150,15 +210,17 @@ impl Capture {
                                 mail_params: params.clone(),
                                 rcpt_to: rcpts.clone(),
                                 data,
+                                tls: secure,
                             });
                             "250 queued\r\n".into()
                         } else if upper.starts_with("QUIT") {
-                            let _ = w.write_all(b"221 bye\r\n").await;
+                            let _ = io.write_all(b"221 bye\r\n").await;
+                            let _ = io.flush().await;
                             return;
                         } else {
                             "250 ok\r\n".into()
                         };
-                        if w.write_all(reply.as_bytes()).await.is_err() {
+                        if io.write_all(reply.as_bytes()).await.is_err() || io.flush().await.is_err() {
                             return;
                         }
                     }

@@ -27,6 +27,7 @@ mod profile;
 mod properties;
 mod roles;
 mod search;
+mod smarthost;
 mod smtp;
 mod spam_engine;
 mod sso;
