@@ -7,6 +7,7 @@
 
 use super::notify::Notice;
 use super::{Desk, DeskError, Result};
+use crate::domain::commands::{Assignee, Command};
 use crate::domain::mail::{Mailbox, ParsedMail, subject_reference};
 use crate::domain::roles::Permission;
 use crate::domain::thread::AttachmentRef;
@@ -504,8 +505,18 @@ impl Desk {
     ) -> Result<MailOutcome> {
         let author = sender.ok_or(DeskError::NotFound)?;
         let (attachments, cids) = Self::store_attachments(w, m)?;
-        let (commands, text) = if author.is_staff() { parse_commands(&m.text_clean) } else { (Vec::new(), m.text_clean.clone()) };
-        let refused = !commands.is_empty() && !verified;
+        let (commands, text) = self.mail_commands(w, &author, &old, &m.text_clean)?;
+        if commands.contains(&Command::Unsubscribe) {
+            // A collaborator leaving by mail; anything they wrote below stays.
+            self.unsubscribe_by_mail(w, &author, old.id, now)?;
+            if text.trim().is_empty() && attachments.is_empty() {
+                return Ok(MailOutcome::EventOn(old.id));
+            }
+        }
+        let refused = author.is_staff() && !commands.is_empty() && !verified;
+        // Commands and nothing else: kept as a note (an empty public reply
+        // would reach the customer).
+        let commands_only = author.is_staff() && !commands.is_empty() && text.trim().is_empty();
         // An agent's role holds by mail too: without `tickets.reply` the
         // mail is kept as an internal note, and commands need their rights.
         let role = if author.is_staff() { self.permissions(&author) } else { crate::domain::roles::Permissions::NONE };
@@ -513,13 +524,13 @@ impl Desk {
         let may_edit = !refused && role.has(Permission::Edit);
         // Commands only from a verified reply; an unverified one is kept as an
         // internal note so nothing meant for agents reaches the customer.
-        let as_note = refused || no_reply || commands.contains(&Command::Note);
+        let as_note = refused || no_reply || commands_only || commands.contains(&Command::Note);
         let mut entry = ThreadEntry {
             ticket: old.id,
             seq: 0,
             kind: if as_note { EntryKind::Note } else { EntryKind::Reply },
             author: Some(author.id),
-            body: self.mail_body(if refused { &m.text_clean } else { &text }, m),
+            body: self.mail_body(if refused || commands_only { &m.text_clean } else { &text }, m),
             event: None,
             attachments,
             created_at: now,
@@ -539,8 +550,7 @@ impl Desk {
         if refused {
             let ev = Event::CommandsRefused { why: "not a reply to a notification sent to this agent; kept as an internal note".into() };
             w.append_entry(&mut Self::event(old.id, Some(author.id), ev, now))?;
-        } else if no_reply || (!commands.is_empty() && !may_edit && commands.iter().any(|c| c.status().is_some() || c.assignee().is_some()))
-        {
+        } else if no_reply || (!may_edit && commands.iter().any(Command::edits)) {
             let why = format!("the role {} does not allow public replies or changes; kept as an internal note", self.role_label(&author));
             w.append_entry(&mut Self::event(old.id, Some(author.id), Event::CommandsRefused { why }, now))?;
         }
@@ -549,11 +559,19 @@ impl Desk {
             let ev = Event::StatusChanged { from: old.status.label().into(), to: new_status.label().into() };
             w.append_entry(&mut Self::event(old.id, Some(author.id), ev, now))?;
         }
+        if !refused && author.is_staff() && commands.contains(&Command::Help) {
+            self.mail_command_help(w, &author, old.id, now)?;
+        }
         let assign_to = match commands.iter().find_map(|c| c.assignee()).filter(|_| may_edit) {
-            Some(None) => Some(author.clone()),
-            Some(Some(email)) if role.has(Permission::Assign) => {
-                w.person_by_email(&email)?.map(|p| self.in_force(p)).filter(|p| p.is_staff() && p.works_in(&t.department))
-            }
+            Some(Assignee::Me) => Some(author.clone()),
+            Some(who) if role.has(Permission::Assign) => match self.named_agent(w, who, &author, &t.department)? {
+                Ok(p) => Some(p),
+                Err(why) => {
+                    let why = format!("#assign was not applied: {why}");
+                    w.append_entry(&mut Self::event(old.id, Some(author.id), Event::CommandsRefused { why }, now))?;
+                    None
+                }
+            },
             _ => None,
         };
         if let Some(a) = &assign_to
@@ -572,6 +590,9 @@ impl Desk {
             self.add_collaborators(w, &t, m, Some(author.id), now)?;
         }
         w.put_ticket(Some(&old), &t)?;
+        if may_edit {
+            self.apply_field_commands(w, &author, old.id, &commands, now)?;
+        }
         let notice = match (author.is_staff(), as_note) {
             (true, true) => Notice::Note { entry: &entry },
             (true, false) => Notice::Reply { entry: &entry },
@@ -678,79 +699,6 @@ impl Desk {
         };
         self.notify(w, &t, creator_person.as_ref(), Notice::NewTicket { ack: forwarded.is_none() }, now)?;
         Ok(MailOutcome::NewTicket(t.id))
-    }
-}
-
-/// An email command an agent may put at the top of a reply (seed 002).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Command {
-    Note,
-    Status(Status),
-    /// `#assign me` (None) or `#assign someone@…`.
-    Assign(Option<String>),
-}
-
-impl Command {
-    fn status(&self) -> Option<Status> {
-        match self {
-            Command::Status(s) => Some(*s),
-            _ => None,
-        }
-    }
-    fn assignee(&self) -> Option<Option<String>> {
-        match self {
-            Command::Assign(a) => Some(a.clone()),
-            _ => None,
-        }
-    }
-}
-
-/// Reads `#note`, `#close`, `#status pending`, `#assign me|addr` lines at the
-/// top of a mail; returns them and the text without them. Parsing stops at the
-/// first line that is not a known command.
-fn parse_commands(text: &str) -> (Vec<Command>, String) {
-    let mut cmds = Vec::new();
-    let mut lines = text.lines().peekable();
-    while let Some(line) = lines.peek() {
-        let l = line.trim();
-        if l.is_empty() && !cmds.is_empty() {
-            lines.next();
-            continue;
-        }
-        let Some(rest) = l.strip_prefix('#') else { break };
-        let mut words = rest.split_whitespace();
-        let cmd = match (words.next().map(|w| w.to_lowercase()).as_deref(), words.next()) {
-            (Some("note"), None) => Command::Note,
-            (Some("close"), None) => Command::Status(Status::Closed),
-            (Some("resolve"), None) => Command::Status(Status::Resolved),
-            (Some("status"), Some(s)) => match Status::parse(s) {
-                Some(s) => Command::Status(s),
-                None => break,
-            },
-            (Some("assign"), Some(w)) if w.eq_ignore_ascii_case("me") => Command::Assign(None),
-            (Some("assign"), Some(w)) if w.contains('@') => Command::Assign(Some(w.trim_matches(['<', '>']).to_lowercase())),
-            _ => break,
-        };
-        cmds.push(cmd);
-        lines.next();
-    }
-    (cmds, lines.collect::<Vec<_>>().join("\n"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn email_commands_are_read_from_the_top_only() {
-        let (c, rest) = parse_commands("#note\n#assign me\n#status pending\n\nChecked the logs.\n#close");
-        assert_eq!(c, vec![Command::Note, Command::Assign(None), Command::Status(Status::Pending)]);
-        assert_eq!(rest, "Checked the logs.\n#close");
-        let (c, rest) = parse_commands("#1 priority is the VPN\nrest");
-        assert!(c.is_empty());
-        assert_eq!(rest, "#1 priority is the VPN\nrest");
-        let (c, _) = parse_commands("#assign Bob@Example.test\n#close\nok");
-        assert_eq!(c, vec![Command::Assign(Some("bob@example.test".into())), Command::Status(Status::Closed)]);
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 mod bounces;
+mod commands;
 pub mod health;
 pub mod indexer;
 pub mod intake;

@@ -87,6 +87,8 @@ pub enum NoticeKind {
     PasswordReset,
     /// A new agent's invitation with a link to set their password.
     Invite,
+    /// The list of email commands, for an agent's `#help`.
+    CommandHelp,
 }
 
 impl NoticeKind {
@@ -98,13 +100,14 @@ impl NoticeKind {
             NoticeKind::LoginCode => "login_code",
             NoticeKind::PasswordReset => "password_reset",
             NoticeKind::Invite => "invite",
+            NoticeKind::CommandHelp => "command_help",
         }
     }
 
     /// At most one notice of this kind per address in this many ms.
     pub fn window_ms(self) -> i64 {
         match self {
-            NoticeKind::LoginCode | NoticeKind::PasswordReset | NoticeKind::Invite => 60_000,
+            NoticeKind::LoginCode | NoticeKind::PasswordReset | NoticeKind::Invite | NoticeKind::CommandHelp => 60_000,
             NoticeKind::Postmaster | NoticeKind::Unverified => 10 * 60 * 1000,
         }
     }

@@ -12,6 +12,7 @@ mod api;
 mod audit;
 mod bounces;
 mod corpus;
+mod email_commands;
 mod hardening;
 mod hardening_smtp;
 mod hardening_web;
