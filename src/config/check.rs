@@ -193,6 +193,9 @@ impl Config {
             {
                 return Err(("mailbox", "department", format!("mailbox {}: {d:?} is not one of desk.departments", i + 1)));
             }
+            if let Some(d) = mb.known_domains.iter().find(|d| !is_dns_name(d) || d.contains('@')) {
+                return Err(("mailbox", "known_domains", format!("mailbox {}: {d:?} is not a domain name", i + 1)));
+            }
             if self.mailbox[..i].iter().any(|o| o.address.eq_ignore_ascii_case(&mb.address)) {
                 return Err(("mailbox", "address", format!("{:?} is listed twice", mb.address)));
             }

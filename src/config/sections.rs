@@ -316,7 +316,8 @@ section! {
         /// Seconds before each retry of a temporarily failed mail; the last repeats.
         retry_secs: Vec<u64> = vec![60, 300, 900, 1800, 3600, 7200];
         /// Directory with template overrides (ack.txt, reply.txt, new_ticket.txt,
-        /// note.txt, assigned.txt, requester_reply.txt, resolved.txt); empty = built in.
+        /// note.txt, assigned.txt, requester_reply.txt, resolved.txt, stranger.txt); empty =
+        /// built in.
         template_dir: String = String::new();
         /// Days the signed link to a requester's ticket page (sent in their mail) works.
         link_days: u64 = 3, in 1..=3650;
@@ -550,6 +551,21 @@ section! {
     }
 }
 
+/// `[[mailbox]] strangers`: what becomes of a new conversation from someone
+/// the desk does not know (no contact yet, not from `known_domains`, not on
+/// the allow-list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StrangerPolicy {
+    /// Everyone opens tickets.
+    #[default]
+    Accept,
+    /// Held in Junk with the reason (an agent may still make it a ticket).
+    Hold,
+    /// Held, and the sender gets the `stranger` template (at most once a day).
+    Reply,
+}
+
 /// One support address and the department its mail goes to.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -557,6 +573,11 @@ pub struct MailboxConfig {
     pub address: String,
     #[serde(default)]
     pub department: Option<String>,
+    #[serde(default)]
+    pub strangers: StrangerPolicy,
+    /// Domains whose senders are never strangers (a customer's company).
+    #[serde(default)]
+    pub known_domains: Vec<String>,
 }
 
 impl MailboxConfig {
@@ -568,6 +589,12 @@ impl MailboxConfig {
 # [[mailbox]]
 # address = \"support@example.test\"
 # department = \"Support\"
+# What a new conversation from a stranger (not yet a contact, not from
+# known_domains, not allow-listed) does: \"accept\" (a ticket), \"hold\" (waits in
+# Junk, saying why) or \"reply\" (held, and the sender gets the stranger.txt
+# template, at most once a day).
+# strangers = \"accept\"
+# known_domains = [\"customer.example\"]
 ";
 }
 

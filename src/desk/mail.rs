@@ -274,6 +274,17 @@ impl Desk {
             let why = format!("from {}, whose role ({}) writes nothing to tickets", agent.email, self.role_label(agent));
             return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), &why, raw_blob)?));
         }
+        // A new conversation from a stranger, under its mailbox's policy.
+        if !force
+            && target.as_ref().is_none_or(|t| t.is_closed())
+            && let Some((mailbox, why)) = self.stranger_hold(env, m, &from, sender.as_ref())
+        {
+            let id = Self::put_in_junk(w, env, m, display(&from), &why, raw_blob)?;
+            if mailbox.strangers == crate::config::StrangerPolicy::Reply {
+                self.answer_stranger(w, mailbox, m, &from, now)?;
+            }
+            return Ok(MailOutcome::Junk(id));
+        }
         match target {
             Some(t) if !t.is_closed() => self.mail_reply(w, t, sender, m, &raw_blob, verified, now),
             // Mail that failed authentication never continues a closed

@@ -23,6 +23,7 @@ pub mod print;
 pub mod profile;
 pub mod roles;
 pub mod sso;
+mod strangers;
 pub mod templates;
 pub mod tokens;
 pub mod trust;

@@ -17,6 +17,7 @@ fn builtin(kind: MailKind) -> &'static str {
         MailKind::Assigned => include_str!("templates/assigned.txt"),
         MailKind::RequesterReply => include_str!("templates/requester_reply.txt"),
         MailKind::Resolved => include_str!("templates/resolved.txt"),
+        MailKind::Stranger => include_str!("templates/stranger.txt"),
     }
 }
 
@@ -179,6 +180,7 @@ pub fn sample() -> Value {
         "requester": {"name": "Carol Customer", "email": "carol@example.com"},
         "agent": {"name": "Bob Agent", "email": "bob@example.com"},
         "message": "Please restart the printer.",
+        "message_subject": "Printer jams",
         "link": "https://desk.example.com/tickets/TKT-000123",
         "portal_link": "https://desk.example.com/t/TKT-000123?e=1795000000&s=0123456789abcdef0123",
         "recent": [{"author": "Carol Customer", "date": "2026-11-23 10:00", "body": "It jams."}],

@@ -21,10 +21,12 @@ pub enum MailKind {
     RequesterReply,
     /// To the requester: the ticket was resolved.
     Resolved,
+    /// To a stranger whose mail a mailbox holds (`strangers = "reply"`).
+    Stranger,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 7] = [
+    pub const ALL: [MailKind; 8] = [
         MailKind::Ack,
         MailKind::Reply,
         MailKind::NewTicket,
@@ -32,6 +34,7 @@ impl MailKind {
         MailKind::Assigned,
         MailKind::RequesterReply,
         MailKind::Resolved,
+        MailKind::Stranger,
     ];
 
     /// Notifications that go to agents (and may carry an email-command token);
@@ -48,6 +51,7 @@ impl MailKind {
             MailKind::Assigned => "assigned",
             MailKind::RequesterReply => "requester_reply",
             MailKind::Resolved => "resolved",
+            MailKind::Stranger => "stranger",
         }
     }
 
@@ -69,6 +73,7 @@ impl MailKind {
             MailKind::Ack => "The acknowledgement of a new ticket",
             MailKind::Reply => "A public reply",
             MailKind::Resolved => "The ticket was resolved",
+            MailKind::Stranger => "The answer to a stranger whose mail is held",
         }
     }
 }

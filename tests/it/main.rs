@@ -33,6 +33,7 @@ mod smtp;
 mod spam_engine;
 mod sso;
 mod store;
+mod strangers;
 mod twofactor;
 mod upgrade;
 mod walls;
