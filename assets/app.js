@@ -21,7 +21,8 @@
   const send = document.getElementById("sendbtn");
   const box = document.getElementById("reply");
   if (internal && send && box) {
-    const sync = () => { box.classList.toggle("internal", internal.checked); send.textContent = internal.checked ? "Add internal note" : "Send reply"; };
+    const rcpt = document.getElementById("recipients");
+    const sync = () => { box.classList.toggle("internal", internal.checked); send.textContent = internal.checked ? "Add internal note" : "Send reply"; if (rcpt) rcpt.hidden = internal.checked; };
     internal.addEventListener("change", sync); sync();
   }
   // Ctrl/Cmd+Enter sends the reply.

@@ -21,6 +21,7 @@ pub mod people;
 pub mod portal;
 pub mod print;
 pub mod profile;
+pub mod recipients;
 pub mod roles;
 pub mod sso;
 mod strangers;
@@ -85,6 +86,19 @@ pub struct NewTicket {
     pub assignee: Option<PersonId>,
     pub due: Option<Date>,
     pub tags: Vec<String>,
+}
+
+/// A reply or note as an agent composed it.
+#[derive(Debug, Clone, Default)]
+pub struct NewEntry {
+    pub body: String,
+    pub internal: bool,
+    /// The status to set with it (`None`: the automatic one).
+    pub status: Option<Status>,
+    /// (file name, content type, bytes).
+    pub files: Vec<(String, String, Vec<u8>)>,
+    /// Mail a public reply to the requester and collaborators.
+    pub mail: bool,
 }
 
 /// Field changes; `None` leaves a field alone.
@@ -429,6 +443,14 @@ impl Desk {
         status: Option<Status>,
         files: Vec<(String, String, Vec<u8>)>,
     ) -> Result<ThreadEntry> {
+        self.post_entry(actor, id, NewEntry { body: body.to_string(), internal, status, files, mail: true })
+    }
+
+    /// An agent's reply or note as composed; a public reply with `mail`
+    /// off is shown on the requester's page but mailed to nobody (logged).
+    pub fn post_entry(&self, actor: &Person, id: TicketId, e: NewEntry) -> Result<ThreadEntry> {
+        let NewEntry { body, internal, status, files, mail } = e;
+        let body = body.as_str();
         self.require(actor, if internal { Permission::Note } else { Permission::Reply })?;
         // Choosing the status with a reply or note is a change of its own.
         if status.is_some() {
@@ -489,8 +511,12 @@ impl Desk {
                 ))?;
             }
             w.put_ticket(Some(&old), &t)?;
-            let notice = if internal { notify::Notice::Note { entry: &entry } } else { notify::Notice::Reply { entry: &entry } };
-            self.notify(w, &t, Some(actor), notice, now)?;
+            if internal || mail {
+                let notice = if internal { notify::Notice::Note { entry: &entry } } else { notify::Notice::Reply { entry: &entry } };
+                self.notify(w, &t, Some(actor), notice, now)?;
+            } else {
+                w.append_entry(&mut Self::event(id, Some(actor.id), Event::ReplyNotMailed, now))?;
+            }
             if internal && t.status == Status::Resolved && old.status != Status::Resolved {
                 self.notify(w, &t, Some(actor), notify::Notice::Resolved, now)?;
             }

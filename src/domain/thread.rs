@@ -149,6 +149,18 @@ pub enum Event {
         reason: String,
         hard: bool,
     },
+    /// An agent took a collaborator off the ticket.
+    CollaboratorRemoved {
+        who: String,
+    },
+    /// An agent made someone else the ticket's requester.
+    RequesterChanged {
+        from: String,
+        to: String,
+    },
+    /// An agent posted a public reply without mailing it (seed 000's "send
+    /// email" left unticked): on the portal only.
+    ReplyNotMailed,
 }
 
 impl Event {
@@ -203,6 +215,9 @@ impl Event {
                 "bounced: mail to {to} — {reason}{}",
                 if *hard { " (not copied on conversations any more until it writes again)" } else { "" }
             ),
+            Event::CollaboratorRemoved { who } => format!("took {who} off the ticket's collaborators"),
+            Event::RequesterChanged { from, to } => format!("changed the requester from {from} to {to}"),
+            Event::ReplyNotMailed => "posted the reply above without mailing it (shown on the requester's ticket page)".to_string(),
         }
     }
 }
@@ -279,5 +294,7 @@ mod tests {
         let bounced = Event::MailBounced { to: "a@b.c".into(), reason: "550 5.1.1 User unknown".into(), hard: true };
         assert_eq!(postcard::to_allocvec(&bounced).unwrap_or_default().first(), Some(&23));
         assert!(bounced.describe().starts_with("bounced: mail to a@b.c — 550 5.1.1 User unknown (not copied"));
+        // Later variants keep their places too.
+        assert_eq!(postcard::to_allocvec(&Event::ReplyNotMailed).unwrap_or_default().first(), Some(&26));
     }
 }

@@ -31,6 +31,15 @@ impl Read {
         out.truncate(max);
         Ok(out)
     }
+
+    /// The last hard bounce of an address, while it stands.
+    pub fn bounced(&self, email: &str) -> Result<Option<Bounced>> {
+        bounced_in(&self.tx.open_table(BOUNCED)?, email)
+    }
+}
+
+fn bounced_in(t: &impl ReadableTable<&'static str, &'static [u8]>, email: &str) -> Result<Option<Bounced>> {
+    t.get(email.to_lowercase().as_str())?.map(|v| codec::decode(v.value(), "bounced")).transpose()
 }
 
 impl Write {
@@ -42,8 +51,7 @@ impl Write {
 
     /// The last hard bounce of an address, while it stands.
     pub fn bounced(&self, email: &str) -> Result<Option<Bounced>> {
-        let t = self.tx.open_table(BOUNCED)?;
-        t.get(email.to_lowercase().as_str())?.map(|v| codec::decode(v.value(), "bounced")).transpose()
+        bounced_in(&self.tx.open_table(BOUNCED)?, email)
     }
 
     /// Mail came from `email`: it lives; true when it had bounced.

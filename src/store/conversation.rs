@@ -66,6 +66,11 @@ impl Write {
         self.remove_collaborator(ticket, person)
     }
 
+    /// An agent added them back: mail naming them counts again.
+    pub fn resubscribe(&mut self, ticket: TicketId, person: PersonId) -> Result<bool> {
+        Ok(self.tx.open_table(UNSUBSCRIBED)?.remove((ticket.0, person.0))?.is_some())
+    }
+
     /// Whether the person unsubscribed from the ticket.
     pub fn unsubscribed(&self, ticket: TicketId, person: PersonId) -> Result<bool> {
         Ok(self.tx.open_table(UNSUBSCRIBED)?.get((ticket.0, person.0))?.is_some())

@@ -26,6 +26,7 @@ mod outgoing;
 mod postfix;
 mod profile;
 mod properties;
+mod recipients;
 mod roles;
 mod search;
 mod smarthost;

@@ -116,6 +116,8 @@ async fn every_route_for_every_built_in_role() {
             ("POST", format!("/tickets/{main}/update"), vec![("assignee", admin_id.clone())], writers),
             ("POST", format!("/tickets/{main}/subject"), vec![("subject", format!("{role} main, renamed"))], writers),
             ("POST", format!("/tickets/{main}/link"), vec![("other", other.clone())], writers),
+            ("POST", format!("/tickets/{other}/collaborators"), vec![("email", format!("cc.{role}@customer.test"))], writers),
+            ("POST", format!("/tickets/{other}/requester"), vec![("email", format!("new.{role}@customer.test"))], writers),
             ("POST", format!("/tickets/{}/merge", r(&f.merge_from)), vec![("into", r(&f.merge_into))], writers),
             (
                 "POST",
@@ -181,6 +183,8 @@ async fn every_route_for_every_built_in_role() {
                 &["admin", "agent", "manager", "light_agent"],
             ),
             ("PATCH", format!("/tickets/{other}"), Some(serde_json::json!({ "priority": "urgent" })), writers),
+            ("POST", format!("/tickets/{other}/collaborators"), Some(serde_json::json!({ "email": "api.cc@customer.test" })), writers),
+            ("PUT", format!("/tickets/{other}/requester"), Some(serde_json::json!({ "email": "api.new@customer.test" })), writers),
             (
                 "POST",
                 "/tickets".into(),

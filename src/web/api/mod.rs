@@ -3,6 +3,7 @@
 //! with a 4xx code by `web::error`.
 
 mod people;
+mod recipients;
 
 use std::collections::HashMap;
 
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{reference}", get(show).patch(patch))
         .route("/tickets/{reference}/entries", axum::routing::post(add_entry))
         .merge(people::routes())
+        .merge(recipients::routes())
 }
 
 fn person_json(p: Option<&Person>) -> Value {
@@ -73,6 +75,7 @@ fn view_json(st: &AppState, v: &TicketView) -> Value {
         })
         .collect();
     t["entries"] = Value::Array(entries);
+    t["collaborators"] = v.collaborators.iter().map(|p| person_json(Some(p))).collect();
     t
 }
 
@@ -317,17 +320,18 @@ async fn show(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference):
 async fn add_entry(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference): Path<String>, body: Body) -> WebResult {
     {
         let m = body_object(&st, body)?;
-        check_keys(&m, &["body", "internal", "status"])?;
+        check_keys(&m, &["body", "internal", "status", "mail"])?;
         let v = find(&st, &me, &reference)?;
-        let internal = match m.get("internal") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => return Err(WebError::invalid("internal", "must be true or false")),
+        let flag = |key: &'static str, default: bool| match m.get(key) {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(WebError::invalid(key, "must be true or false")),
         };
+        let (internal, mail) = (flag("internal", false)?, flag("mail", true)?);
         let status = parse_enum(&m, "status", Status::parse, STATUSES)?;
-        let text = opt_str(&m, "body")?.unwrap_or("");
-        let (id, text) = (v.ticket.id, text.to_string());
-        run_as(&st.desk, &me, move |d, me| d.add_entry(me, id, &text, internal, status)).await?;
+        let body = opt_str(&m, "body")?.unwrap_or("").to_string();
+        let (id, e) = (v.ticket.id, crate::desk::NewEntry { body, internal, status, files: Vec::new(), mail });
+        run_as(&st.desk, &me, move |d, me| d.post_entry(me, id, e)).await?;
         let v = st.desk.ticket_view(&me, v.ticket.id)?;
         Ok((StatusCode::CREATED, axum::Json(view_json(&st, &v))).into_response())
     }

@@ -14,12 +14,12 @@ use crate::web::pages::{field, fields, refusal, to};
 use crate::web::ui::csrf_field;
 use crate::web::{Agent, AppState, TicketPath, WebError, WebResult, run_as};
 
-fn back(st: &AppState, id: TicketId, done: &str) -> Response {
+pub(super) fn back(st: &AppState, id: TicketId, done: &str) -> Response {
     to(&format!("/tickets/{}?done={done}", st.desk.reference(id)))
 }
 
 /// A refusal shown on the ticket it concerns.
-fn refused(st: &AppState, a: &Agent, id: TicketId, e: DeskError) -> WebError {
+pub(super) fn refused(st: &AppState, a: &Agent, id: TicketId, e: DeskError) -> WebError {
     let r = st.desk.reference(id);
     refusal(st, a, e, "Not done", "queue", (&format!("/tickets/{r}"), &format!("Back to {r}")))
 }

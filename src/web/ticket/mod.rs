@@ -6,6 +6,7 @@ pub mod actions;
 pub mod new;
 pub mod page;
 pub mod parts;
+pub mod people;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -21,6 +22,9 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{reference}/canned/{idx}", get(page::canned))
         .route("/tickets/{reference}/update", post(page::update))
         .route("/tickets/{reference}/follow", post(page::follow))
+        .route("/tickets/{reference}/collaborators", post(people::add_collaborator))
+        .route("/tickets/{reference}/collaborators/{person}/remove", post(people::remove_collaborator))
+        .route("/tickets/{reference}/requester", post(people::change_requester))
         .route("/tickets/{reference}/attachments/{seq}/{idx}", get(parts::attachment))
         .route("/tickets/{reference}/entries/{seq}/source", get(parts::source))
         .route("/tickets/{reference}/entries/{seq}/html", get(parts::html_body))

@@ -33,6 +33,8 @@ struct TicketPage {
     /// Canned responses that apply here: (key, name).
     canned: Vec<(String, String)>,
     following: bool,
+    /// Who a public reply reaches now.
+    recipients: crate::desk::recipients::ReplyRecipients,
 }
 
 /// Loads the page's data; a merged-away reference redirects to the survivor.
@@ -51,7 +53,8 @@ fn load(st: &AppState, a: &Agent, id: TicketId) -> Result<TicketPage, WebError> 
     let agents = st.desk.agents()?;
     let canned = st.desk.canned_for(&v.ticket, &a.person);
     let following = st.desk.is_following(&a.person, id)?;
-    Ok(TicketPage { v, agents, canned, following })
+    let recipients = st.desk.reply_recipients(&a.person, id)?;
+    Ok(TicketPage { v, agents, canned, following, recipients })
 }
 
 /// The page around `ticket_body`, with `status`.
@@ -212,6 +215,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         input type="hidden" name="seen" value=(v.entries.last().map(|e| e.seq).unwrap_or(0));
                         @if matches!(flash, Some(("collision", _))) { input type="hidden" name="force" value="1"; }
                         @if may_reply {
+                            (super::people::recipients_line(&p.recipients))
                             textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" { (draft) }
                         } @else {
                             textarea #replytext name="body" rows="6" placeholder="Write an internal note for agents… (r)" aria-label="Internal note" { (draft) }
@@ -308,14 +312,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                 }
                 (super::actions::related_box(st, a, v))
                 div.infobox {
-                    h3 { "Requester" }
-                    @if let Some(p) = requester {
-                        p { a href=(format!("/requesters/{}", p.id)) { (p.display()) } br; span.muted { (p.email) } }
-                    }
-                    @if !v.collaborators.is_empty() {
-                        h3 { "Collaborators" }
-                        @for c in &v.collaborators { p { a href=(format!("/requesters/{}", c.id)) { (c.display()) } br; span.muted { (c.email) } } }
-                    }
+                    (super::people::people_box(st, a, v))
                     h3 { "Details" }
                     dl.fields.small {
                         dt { "Reference" } dd { (r) }
@@ -353,6 +350,10 @@ pub struct ReplyForm {
     seen: Option<String>,
     /// Send even though another agent replied meanwhile.
     force: Option<String>,
+    /// The form had the "Email this reply" box (`mail` is then its state;
+    /// without the box, as from older pages, replies are mailed).
+    mail_shown: Option<String>,
+    mail: Option<String>,
 }
 
 /// Re-renders the ticket page with an error and the user's draft kept.
@@ -397,6 +398,8 @@ async fn read_reply_form(st: &AppState, req: axum::extract::Request) -> Result<(
             "status" => f.status = Some(value),
             "seen" => f.seen = Some(value),
             "force" => f.force = Some(value),
+            "mail_shown" => f.mail_shown = Some(value),
+            "mail" => f.mail = Some(value),
             _ => {}
         }
     }
@@ -437,10 +440,10 @@ pub async fn reply(State(st): State<AppState>, a: Agent, t: TicketPath, req: axu
             return Err(render(&st, &a, &p, StatusCode::CONFLICT, Some(("collision", msg)), &f.body).into());
         }
     }
-    let (actor, body) = (a.person.clone(), f.body.clone());
-    let e = blocking(&st.desk, move |d| d.add_entry_with(&actor, id, &body, internal, status, files))
-        .await
-        .map_err(|e| ticket_error(&st, &a, id, e, &f.body))?;
+    let actor = a.person.clone();
+    let mail = f.mail_shown.is_none() || f.mail.is_some();
+    let entry = crate::desk::NewEntry { body: f.body.clone(), internal, status, files, mail };
+    let e = blocking(&st.desk, move |d| d.post_entry(&actor, id, entry)).await.map_err(|e| ticket_error(&st, &a, id, e, &f.body))?;
     let done = if internal { "note" } else { "reply" };
     Ok(Redirect::to(&format!("/tickets/{}?done={done}#e{}", st.desk.reference(id), e.seq)).into_response())
 }
