@@ -22,7 +22,16 @@
   const box = document.getElementById("reply");
   if (internal && send && box) {
     const rcpt = document.getElementById("recipients");
-    const sync = () => { box.classList.toggle("internal", internal.checked); send.textContent = internal.checked ? "Add internal note" : "Send reply"; if (rcpt) rcpt.hidden = internal.checked; };
+    const mailit = document.getElementById("mailit");
+    const text = document.getElementById("replytext");
+    const sync = () => {
+      box.classList.toggle("internal", internal.checked);
+      const quiet = mailit && !mailit.checked;
+      send.textContent = internal.checked ? "Add internal note" : (quiet ? "Post without emailing" : "Send reply");
+      if (rcpt) { rcpt.hidden = internal.checked; rcpt.classList.toggle("off", !!quiet); }
+      if (text) text.placeholder = internal.checked ? "Write an internal note for agents… (n)" : "Write a reply to the requester… (r)";
+    };
+    if (mailit) mailit.addEventListener("change", sync);
     internal.addEventListener("change", sync); sync();
   }
   // Ctrl/Cmd+Enter sends the reply.

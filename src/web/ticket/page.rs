@@ -98,6 +98,13 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
     let r = desk.reference(t.id);
     let now = desk.now();
     let requester = v.people.get(&t.requester);
+    // Public replies an agent kept off mail (the event follows the entry).
+    let not_mailed: Vec<u32> = v
+        .entries
+        .iter()
+        .filter(|e| matches!(e.event, Some(crate::domain::Event::ReplyNotMailed)))
+        .map(|e| e.seq.saturating_sub(1))
+        .collect();
     let closed = t.is_closed();
     let cfg = &desk.config.desk;
     let perms = desk.permissions(&a.person);
@@ -151,6 +158,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                 header {
                                     span.who { (v.name_of(e.author)) }
                                     span.kind { @if kind == EntryKind::Note { "Internal note" } @else if is_requester { "Requester" } @else { "Public reply" } @if mail.is_some() { " · by email" } }
+                                    @if not_mailed.contains(&e.seq) { span.tag.notmailed { "not emailed" } }
                                     time.muted datetime=(e.created_at.rfc3339()) title=(e.created_at.rfc3339()) { (crate::web::ui::when(e.created_at)) }
                                 }
                                 @if let Some(m) = mail {

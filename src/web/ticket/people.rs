@@ -27,8 +27,8 @@ pub fn recipients_line(r: &ReplyRecipients) -> Markup {
             @if r.to.is_empty() && r.cc.is_empty() {
                 span.muted { "A public reply is mailed to nobody (no address to send to)." }
             } @else {
-                span { strong { "To: " } (names(&r.to)) }
-                @if !r.cc.is_empty() { " " span { strong { "Cc: " } (names(&r.cc)) } }
+                span.who { strong { "To: " } (names(&r.to)) }
+                @if !r.cc.is_empty() { " " span.who { strong { "Cc: " } (names(&r.cc)) } }
             }
             @for (p, why) in &r.left_out { " " span.muted { "(not " (p.email) ": " (why) ")" } }
             " "
@@ -50,7 +50,7 @@ pub fn people_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
     html! {
         h3 { "Requester" }
         @if let Some(p) = v.people.get(&v.ticket.requester) {
-            p { a href=(format!("/requesters/{}", p.id)) { (p.display()) } br; span.muted { (p.email) } }
+            p { a href=(format!("/requesters/{}", p.id)) { (p.display()) } @if p.display() != p.email { br; span.muted { (p.email) } } }
         }
         @if may_edit {
             details.people-edit {
@@ -67,13 +67,13 @@ pub fn people_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
         }
         @for c in &v.collaborators {
             @if may_copy {
-                form.inline.linkrow method="post" action=(format!("/tickets/{r}/collaborators/{}/remove", c.id)) {
+                form.linkrow method="post" action=(format!("/tickets/{r}/collaborators/{}/remove", c.id)) {
                     (csrf_field(&a.csrf))
-                    a href=(format!("/requesters/{}", c.id)) { (c.display()) } " " span.muted { (c.email) }
+                    span { a href=(format!("/requesters/{}", c.id)) { (c.display()) } @if c.display() != c.email { " " span.muted { (c.email) } } }
                     button.linkish type="submit" title="Take off this ticket" aria-label=(format!("Remove {}", c.email)) { "×" }
                 }
             } @else {
-                p { a href=(format!("/requesters/{}", c.id)) { (c.display()) } br; span.muted { (c.email) } }
+                p { a href=(format!("/requesters/{}", c.id)) { (c.display()) } @if c.display() != c.email { br; span.muted { (c.email) } } }
             }
         }
         @if may_copy {
