@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use super::Config;
+use super::{Config, StrangerPolicy};
 
 impl Config {
     /// Semantic checks after typing. Returns (section, key, message).
@@ -193,6 +193,13 @@ impl Config {
             {
                 return Err(("mailbox", "department", format!("mailbox {}: {d:?} is not one of desk.departments", i + 1)));
             }
+            if mb.strangers == StrangerPolicy::Reply && !self.mail_auth.verify {
+                return Err((
+                    "mailbox",
+                    "strangers",
+                    format!("mailbox {}: \"reply\" answers only senders the mail proves, which needs mail_auth.verify = true", i + 1),
+                ));
+            }
             if let Some(d) = mb.known_domains.iter().find(|d| !is_dns_name(d) || d.contains('@')) {
                 return Err(("mailbox", "known_domains", format!("mailbox {}: {d:?} is not a domain name", i + 1)));
             }
@@ -200,7 +207,8 @@ impl Config {
                 return Err(("mailbox", "address", format!("{:?} is listed twice", mb.address)));
             }
         }
-        self.check_access()
+        self.check_access()?;
+        self.check_webhooks()
     }
 }
 

@@ -15,10 +15,12 @@ mod access;
 mod check;
 mod sections;
 pub mod settings;
+mod webhooks;
 
 pub use access::{RoleConfig, TeamConfig};
 pub use sections::*;
 use settings::{Section, example_section};
+pub use webhooks::WebhookConfig;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -47,6 +49,8 @@ pub struct Config {
     pub role: Vec<RoleConfig>,
     /// `[[team]]`: teams tickets can be assigned to.
     pub team: Vec<TeamConfig>,
+    /// `[[webhook]]`: receivers of ticket events.
+    pub webhook: Vec<WebhookConfig>,
 }
 
 /// A config problem, located.
@@ -217,6 +221,8 @@ impl Config {
         out.push_str(RoleConfig::EXAMPLE);
         out.push('\n');
         out.push_str(TeamConfig::EXAMPLE);
+        out.push('\n');
+        out.push_str(WebhookConfig::EXAMPLE);
         out
     }
 

@@ -13,12 +13,23 @@ impl Desk {
     /// The commands a mail from `author` on `t` may carry, and its text
     /// without them. Agents get the whole set; a collaborator only
     /// `#unsubscribe`; anyone else none (their `#`-lines stay text).
-    pub(super) fn mail_commands(&self, w: &Write, author: &Person, t: &Ticket, text: &str) -> Result<(Vec<Command>, String)> {
+    /// A collaborator's `#unsubscribe` counts when the mail proves its
+    /// sender, or when the desk verifies no mail at all (`mail_auth.verify`
+    /// off: From is then trusted everywhere); the signed link always works.
+    pub(super) fn mail_commands(
+        &self,
+        w: &Write,
+        author: &Person,
+        t: &Ticket,
+        text: &str,
+        auth: Option<&crate::domain::auth::MailAuth>,
+    ) -> Result<(Vec<Command>, String)> {
         let (cmds, rest) = commands::parse(text);
         if author.is_staff() {
-            return Ok((cmds.into_iter().filter(|c| *c != Command::Unsubscribe).collect(), rest));
+            return Ok((cmds, rest));
         }
-        if !cmds.is_empty() && cmds.iter().all(|c| *c == Command::Unsubscribe) && w.is_collaborator(t.id, author.id)? {
+        let proven = auth.is_none_or(|a| super::trust::proves_address(a, &author.email));
+        if proven && !cmds.is_empty() && cmds.iter().all(|c| *c == Command::Unsubscribe) && w.is_collaborator(t.id, author.id)? {
             return Ok((vec![Command::Unsubscribe], rest));
         }
         Ok((Vec::new(), text.to_string()))
@@ -26,11 +37,12 @@ impl Desk {
 
     /// A collaborator's `#unsubscribe`: off the conversation (as the
     /// one-click link), logged.
-    pub(super) fn unsubscribe_by_mail(&self, w: &mut Write, author: &Person, t: TicketId, now: Timestamp) -> Result<()> {
-        if w.unsubscribe(t, author.id)? {
-            w.append_entry(&mut Self::event(t, Some(author.id), Event::Unsubscribed { who: author.display() }, now))?;
-        }
-        Ok(())
+    /// Returns the event's seq (the mail is kept on it).
+    pub(super) fn unsubscribe_by_mail(&self, w: &mut Write, author: &Person, t: TicketId, now: Timestamp) -> Result<u32> {
+        w.unsubscribe(t, author.id)?;
+        let mut e = Self::event(t, Some(author.id), Event::Unsubscribed { who: author.display() }, now);
+        w.append_entry(&mut e)?;
+        Ok(e.seq)
     }
 
     /// The agent `#assign` names, working in `department`; or why none.
@@ -94,7 +106,7 @@ impl Desk {
         // fail the mail's transaction as any other would.
         match self.check_patch(patch).and_then(|p| self.apply_patch(w, author, t.0, &p, "", now)) {
             Ok(_) => Ok(()),
-            Err(e @ (DeskError::Store(_) | DeskError::NotFound)) => Err(e),
+            Err(e @ DeskError::Store(_)) => Err(e),
             Err(e) => {
                 let why = format!("a command was not applied: {e}");
                 w.append_entry(&mut Self::event(t, Some(author.id), Event::CommandsRefused { why }, now))?;

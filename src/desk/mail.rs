@@ -514,20 +514,22 @@ impl Desk {
         verified: bool,
         now: Timestamp,
     ) -> Result<MailOutcome> {
-        let author = sender.ok_or(DeskError::NotFound)?;
+        // An agent acts with their teams' departments (as `route` let them in).
+        let author = sender.map(|p| if p.is_staff() { self.in_force(p) } else { p }).ok_or(DeskError::NotFound)?;
         let (attachments, cids) = Self::store_attachments(w, m)?;
-        let (commands, text) = self.mail_commands(w, &author, &old, &m.text_clean)?;
-        if commands.contains(&Command::Unsubscribe) {
+        let (commands, text) = self.mail_commands(w, &author, &old, &m.text_clean, m.auth.as_ref())?;
+        if !author.is_staff() && commands.contains(&Command::Unsubscribe) {
             // A collaborator leaving by mail; anything they wrote below stays.
-            self.unsubscribe_by_mail(w, &author, old.id, now)?;
+            let seq = self.unsubscribe_by_mail(w, &author, old.id, now)?;
             if text.trim().is_empty() && attachments.is_empty() {
+                self.put_mail_meta(w, old.id.0, seq, m, raw_blob, &cids)?;
                 return Ok(MailOutcome::EventOn(old.id));
             }
         }
         let refused = author.is_staff() && !commands.is_empty() && !verified;
         // Commands and nothing else: kept as a note (an empty public reply
         // would reach the customer).
-        let commands_only = author.is_staff() && !commands.is_empty() && text.trim().is_empty();
+        let commands_only = author.is_staff() && !commands.is_empty() && text.trim().is_empty() && attachments.is_empty();
         // An agent's role holds by mail too: without `tickets.reply` the
         // mail is kept as an internal note, and commands need their rights.
         let role = if author.is_staff() { self.permissions(&author) } else { crate::domain::roles::Permissions::NONE };
@@ -548,6 +550,14 @@ impl Desk {
         };
         w.append_entry(&mut entry)?;
         self.put_mail_meta(w, old.id.0, entry.seq, m, raw_blob, &cids)?;
+        // Field commands first, while the ticket is still open (a `#close`
+        // in the same mail comes after them).
+        let old = if may_edit {
+            self.apply_field_commands(w, &author, old.id, &commands, now)?;
+            w.ticket(old.id)?.unwrap_or(old)
+        } else {
+            old
+        };
         let chosen = if may_edit { commands.iter().find_map(|c| c.status()) } else { None };
         let new_status = if author.is_staff() {
             if as_note { chosen.unwrap_or(old.status) } else { self.config.reply_status(old.status, chosen) }
@@ -601,9 +611,6 @@ impl Desk {
             self.add_collaborators(w, &t, m, Some(author.id), now)?;
         }
         w.put_ticket(Some(&old), &t)?;
-        if may_edit {
-            self.apply_field_commands(w, &author, old.id, &commands, now)?;
-        }
         let notice = match (author.is_staff(), as_note) {
             (true, true) => Notice::Note { entry: &entry },
             (true, false) => Notice::Reply { entry: &entry },

@@ -116,9 +116,11 @@ impl Desk {
         self.store.write(|w| {
             self.people_change(actor, w, id, Permission::Reply)?;
             let p = w.person(person)?.ok_or(DeskError::NotFound)?;
-            if !w.remove_collaborator(id, person)? {
+            if !w.is_collaborator(id, person)? {
                 return Err(DeskError::NotFound);
             }
+            // Kept off: a reply-all still copying them does not add them back.
+            w.unsubscribe(id, person)?;
             w.append_entry(&mut Self::event(id, Some(actor.id), Event::CollaboratorRemoved { who: p.display() }, now))?;
             Ok(())
         })
@@ -132,6 +134,9 @@ impl Desk {
         let now = self.now();
         self.store.write(|w| {
             let old = self.people_change(actor, w, id, Permission::Edit)?;
+            if let Some(p) = w.person_by_email(&email)?.filter(|p| p.is_staff()) {
+                return Err(invalid("email", format!("{} is an agent; a requester is a customer", p.display())));
+            }
             let p = Self::requester_in(w, &email, name, now)?;
             if p.id == old.requester {
                 return Ok(p);

@@ -49,7 +49,10 @@ impl Desk {
         from: &Mailbox,
         now: Timestamp,
     ) -> Result<()> {
-        let proven = m.auth.as_ref().is_none_or(|a| super::trust::proves_address(a, &from.email));
+        // Only a sender the mail proves: without verification (`mail_auth.
+        // verify` off, which the config check refuses with "reply") every
+        // From could be forged.
+        let proven = m.auth.as_ref().is_some_and(|a| super::trust::proves_address(a, &from.email));
         if !proven
             || crate::domain::mail::is_noreply(&from.email)
             || self.config.is_desk_address(&from.email)

@@ -144,6 +144,9 @@ mod tests {
         assert!(envelope("nodomain").is_err());
         assert!(envelope("a@").is_err());
         assert!(envelope("a b@x.test").is_err());
+        for bad in ["a\r\nRCPT TO:<x@y.test>@x.test", "a@x.test\r\nDATA", "a\0@x.test", "a@x\u{2028}.test", "a>b@x.test"] {
+            assert!(envelope(bad).is_err(), "{bad:?}");
+        }
         assert_eq!(
             mailbox_list([("Ann", "ann@x.test"), ("", "jörg@bücher.example")].into_iter()),
             "Ann <ann@x.test>,\r\n jörg@bücher.example"

@@ -29,6 +29,7 @@ pub mod ticket;
 pub mod time;
 pub mod twofactor;
 pub mod verdict;
+pub mod webhook;
 pub mod workflow;
 
 pub use ids::{PersonId, TicketId};

@@ -135,4 +135,26 @@ async fn an_agent_runs_the_ticket_from_a_mail_client() {
     d.settle().await;
     let t = d.ticket("TKT-000001").await;
     assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap_or("").starts_with("#unsubscribe")), "{t:#}");
+
+    // An agent's #unsubscribe means nothing: kept as a note, no mail to Kim.
+    let before = cap.all().iter().filter(|m| m.rcpt_to == ["kim@customer.test"]).count();
+    let reply = |cmds: &str| {
+        format!(
+            "From: Bob Agent <agent@example.test>\nTo: support@example.test\nSubject: Re: [TKT-000001] VPN\nIn-Reply-To: {alert_id}\n\n{cmds}"
+        )
+    };
+    send(&d, "agent@example.test", &reply("#unsubscribe\n"));
+    d.settle().await;
+    let t = d.ticket("TKT-000001").await;
+    assert!(t["entries"].as_array().unwrap().iter().any(|e| e["kind"] == "note" && e["body"] == "#unsubscribe"), "{t:#}");
+    // Field commands and #close in one mail: the fields change, then it closes.
+    let refusals = events(&d.ticket("TKT-000001").await).matches("not applied").count();
+    send(&d, "agent@example.test", &reply("#priority low\n#tag done\n#close\n"));
+    d.settle().await;
+    d.outbox_idle().await;
+    let t = d.ticket("TKT-000001").await;
+    assert_eq!((t["status"].as_str(), t["priority"].as_str()), (Some("closed"), Some("low")), "{t:#}");
+    assert!(t["tags"].as_array().unwrap().contains(&json!("done")));
+    assert_eq!(events(&t).matches("not applied").count(), refusals, "nothing refused: {t:#}");
+    assert_eq!(cap.all().iter().filter(|m| m.rcpt_to == ["kim@customer.test"]).count(), before, "notes only");
 }

@@ -132,4 +132,17 @@ async fn an_unsubscribed_collaborator_comes_back_only_when_an_agent_adds_them() 
     cap.wait(2).await;
     d.outbox_idle().await;
     assert_eq!(reached(&cap, "Back up."), ["hal@customer.test", "kim@customer.test"]);
+    // Taken off by an agent, Hal stays off when Kim's reply-all still copies him.
+    let (st, _) = d.api.call("DELETE", "/tickets/TKT-000001/collaborators/hal@customer.test", None).await;
+    assert_eq!(st, 200);
+    let all = crlf(
+        "From: Kim <kim@customer.test>\nTo: support@example.test\nCc: hal@customer.test\nSubject: Re: [TKT-000001] VPN\n\nStill down.\n",
+    );
+    assert_eq!(Smtp::send_mail(&d.smtp, "kim@customer.test", &["support@example.test"], &all).0, 250);
+    d.settle().await;
+    let t = d.ticket("TKT-000001").await;
+    assert!(log(&t).contains("Still down.") && t["collaborators"].as_array().unwrap().is_empty(), "{t:#}");
+    // An agent is no requester.
+    let (st, t) = d.api.call("PUT", "/tickets/TKT-000001/requester", Some(json!({"email": "agent@example.test"}))).await;
+    assert_eq!(st, 400, "{t}");
 }
