@@ -220,6 +220,7 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
         crate::mail::rspamd::start_trainer(desk.clone(), r.clone());
     }
     crate::mail::outbound::start(desk.clone(), crate::mail::outbound::Mailer { dns, signer });
+    crate::web::webhooks::start(desk.clone());
     let stats = Arc::new(crate::mail::worker::MailStats::default());
     let spooler = crate::mail::spool::Spooler::start(desk.clone());
     // Mail left in the spool by the previous run is processed first.

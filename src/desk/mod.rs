@@ -30,6 +30,7 @@ pub mod tokens;
 pub mod trust;
 pub mod twofactor;
 pub mod walls;
+pub mod webhooks;
 pub mod workflow;
 
 use std::collections::HashMap;
@@ -199,6 +200,9 @@ impl Desk {
             tracing::error!("{e}; using the built-in templates");
             crate::desk::templates::Templates::builtin()
         });
+        if !config.webhook.is_empty() {
+            store.set_precommit(webhooks::precommit(config.clone()));
+        }
         let desk = Desk {
             store,
             config,

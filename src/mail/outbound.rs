@@ -225,7 +225,7 @@ fn smarthost(cfg: &crate::config::Config, timeout: Duration) -> Result<Smarthost
         .helo_host(helo.clone())
         .say_ehlo(false)
         .timeout(timeout);
-    builder.tls_connector = super::tls::smarthost_connector(&o.ca_file).map_err(|e| format!("outgoing.ca_file: {e}"))?;
+    builder.tls_connector = crate::tls::client::connector(&o.ca_file).map_err(|e| format!("outgoing.ca_file: {e}"))?;
     let credentials = if o.username.is_empty() {
         None
     } else {

@@ -32,7 +32,13 @@ pub(crate) struct Handle {
     path: PathBuf,
     cache_bytes: usize,
     failure: Mutex<Option<Failure>>,
+    /// Runs inside every write transaction just before it commits (the
+    /// desk's webhooks); set once at start.
+    precommit: std::sync::OnceLock<Precommit>,
 }
+
+/// A hook run inside each write transaction before commit.
+pub type Precommit = Box<dyn Fn(&mut Write) -> Result<()> + Send + Sync>;
 
 /// The open store: the main database and the spool log beside it.
 pub struct Store {
@@ -124,7 +130,13 @@ impl Handle {
         // At start the panic of a damaged file is reported as an error; keep
         // its raw text off the terminal (this thread only, see `quiet_panics`).
         let db = quiet_panics(|| open_db(&path, cache_bytes))?;
-        Ok(Handle { db: RwLock::new(Some(Arc::new(db))), path, cache_bytes, failure: Mutex::new(None) })
+        Ok(Handle {
+            db: RwLock::new(Some(Arc::new(db))),
+            path,
+            cache_bytes,
+            failure: Mutex::new(None),
+            precommit: std::sync::OnceLock::new(),
+        })
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -256,8 +268,20 @@ impl Handle {
         let begun = self.db().and_then(|db| Ok(db.begin_write()?));
         let mut tx = begun.inspect_err(|e| self.note(e))?;
         tx.set_durability(durability);
-        let mut w = Write { tx, touched: Vec::new(), outbox: false, fresh_blobs: Vec::new(), released_blobs: Vec::new() };
+        let hook = self.precommit.get();
+        let mut w = Write {
+            tx,
+            touched: Vec::new(),
+            outbox: false,
+            fresh_blobs: Vec::new(),
+            released_blobs: Vec::new(),
+            record: hook.is_some(),
+            appended: Default::default(),
+        };
         let out = f(&mut w)?;
+        if let Some(hook) = hook {
+            hook(&mut w).inspect_err(|e| self.note(e))?;
+        }
         w.enqueue_touched().inspect_err(|e| self.note(e))?;
         w.drop_unreferenced_blobs().inspect_err(|e| self.note(e))?;
         let committed: Result<()> = w.tx.commit().map_err(StoreError::from);
@@ -343,6 +367,12 @@ impl Store {
         let (out, change) = self.main.write_with(durability, f)?;
         self.feed.publish(change);
         Ok(out)
+    }
+
+    /// Installs the hook every write transaction runs before it commits
+    /// (once; a second call is ignored).
+    pub fn set_precommit(&self, hook: Precommit) {
+        let _ = self.main.precommit.set(hook);
     }
 
     /// Subscribes to what each commit changes from now on.

@@ -310,6 +310,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(FOLLOWERS)?;
     tx.open_table(FOLLOWING)?;
     super::workflow::create_tables(tx)?;
+    super::webhooks::create_tables(tx)?;
     Ok(())
 }
 

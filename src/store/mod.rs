@@ -23,12 +23,13 @@ pub mod spool;
 mod stats;
 mod tokens;
 mod twofactor;
+pub mod webhooks;
 mod workflow;
 
 use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 
 pub use bounces::Bounced;
-pub use db::Store;
+pub use db::{Precommit, Store};
 pub use feed::{Change, Topic, Waiter, Woke};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -569,6 +570,9 @@ pub struct Write {
     /// Blobs whose last reference this transaction released: deleted at
     /// commit if still unreferenced then.
     released_blobs: Vec<String>,
+    /// Keep what is appended (a pre-commit hook wants it).
+    record: bool,
+    appended: webhooks::Appended,
 }
 
 impl Write {
@@ -597,6 +601,9 @@ impl Write {
     /// Stores a ticket and keeps every index and counter in step with it.
     pub fn put_ticket(&mut self, old: Option<&Ticket>, new: &Ticket) -> Result<()> {
         self.touched.push(new.id.0);
+        if self.record && old.is_none() {
+            self.appended.created.push(new.id);
+        }
         if old.is_some() && self.trashed_at(new.id)?.is_some() {
             // In Trash: out of every index and counter until restored.
             self.tx.open_table(TICKETS)?.insert(new.id.0, codec::encode_ticket(new).as_slice())?;
@@ -660,6 +667,9 @@ impl Write {
         entry.seq = seq;
         t.insert((entry.ticket.0, seq), codec::encode(entry).as_slice())?;
         drop(t);
+        if self.record {
+            self.appended.entries.push(entry.clone());
+        }
         for a in &entry.attachments {
             self.hold_blob(&a.blob)?;
         }

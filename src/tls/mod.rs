@@ -5,6 +5,7 @@
 //! and /healthz. `listener.rs` accepts HTTPS connections for axum.
 
 pub mod acme;
+pub mod client;
 pub mod listener;
 
 use std::collections::HashMap;

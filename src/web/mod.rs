@@ -21,6 +21,7 @@ pub mod session;
 pub mod sso;
 pub mod ticket;
 pub mod ui;
+pub mod webhooks;
 
 use std::sync::Arc;
 

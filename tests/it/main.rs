@@ -39,4 +39,5 @@ mod twofactor;
 mod upgrade;
 mod walls;
 mod web;
+mod webhooks;
 mod workflow;

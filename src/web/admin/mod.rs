@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/settings", get(settings_page).post(save_settings))
         .route("/settings/canned", post(save_canned))
         .route("/admin/outbox", get(outbox_page))
+        .route("/admin/webhooks", get(crate::web::webhooks::page))
         .route("/admin/outbox/test", post(outbox_test))
         .route("/admin/outbox/{id}/retry", post(outbox_retry))
         .route("/admin/outbox/{id}/discard", post(outbox_discard))
@@ -296,6 +297,7 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
                 @if !o.enabled { "Sending is turned off (outgoing.enabled / --no-outgoing): mail waits here. " }
                 @if o.smarthost.is_empty() { "No smarthost is configured (outgoing.smarthost). " } @else { "Mail goes out through " (o.smarthost) " (" (o.security.as_str()) "). " }
                 "Delivered mail leaves this list and is recorded on its ticket."
+                @if !st.desk.config.webhook.is_empty() { " " a href="/admin/webhooks" { "Webhook deliveries" } }
             }
             form.card.testmail method="post" action="/admin/outbox/test" {
                 (csrf_field(&a.csrf))
