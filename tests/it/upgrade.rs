@@ -46,6 +46,9 @@ async fn a_schema_5_data_dir_from_the_real_older_release_reads_the_same() {
         // Keys the API gained since (schema 9: a ticket's team), empty for old tickets.
         let added = now.as_object_mut().and_then(|o| o.remove("team"));
         assert_eq!(added, Some(serde_json::Value::Null), "{reference}: team");
+        // And the collaborators (issue 17), a list.
+        let listed = now.as_object_mut().and_then(|o| o.remove("collaborators"));
+        assert!(listed.as_ref().is_some_and(|c| c.is_array()), "{reference}: collaborators {listed:?}");
         assert_eq!(&now, old, "{reference} reads as the old release served it");
         for e in old["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "reply") {
             let seq = e["seq"].as_u64().unwrap();
