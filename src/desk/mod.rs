@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 mod bounces;
+pub mod checklist;
 mod commands;
 pub mod health;
 pub mod indexer;
@@ -147,6 +148,8 @@ pub struct TicketView {
     pub links: Vec<(TicketId, String)>,
     /// When the ticket was moved to Trash, if it is there.
     pub trashed_at: Option<Timestamp>,
+    /// Its checklist items (assignees are in `people`).
+    pub checklist: Vec<crate::domain::checklist::ChecklistItem>,
 }
 
 impl TicketView {
@@ -536,8 +539,14 @@ impl Desk {
             _ => return Err(DeskError::NotFound),
         };
         let entries = r.entries(id)?;
+        let checklist = r.checklist(id)?;
         let mut people = HashMap::new();
-        let ids = entries.iter().filter_map(|e| e.author).chain([ticket.requester]).chain(ticket.assignee);
+        let ids = entries
+            .iter()
+            .filter_map(|e| e.author)
+            .chain([ticket.requester])
+            .chain(ticket.assignee)
+            .chain(checklist.iter().filter_map(|i| i.assignee));
         for pid in ids {
             if let std::collections::hash_map::Entry::Vacant(v) = people.entry(pid)
                 && let Some(p) = r.person(pid)?
@@ -559,7 +568,7 @@ impl Desk {
             }
         }
         let trashed_at = r.trashed_at(id)?;
-        Ok(TicketView { ticket, entries, people, mail, collaborators, links, trashed_at })
+        Ok(TicketView { ticket, entries, people, mail, collaborators, links, trashed_at, checklist })
     }
 
     /// One attachment of an entry the actor may see: its description and bytes.

@@ -47,7 +47,7 @@ pub fn envelope(address: &str) -> Result<Envelope, String> {
         return Err(format!("{address:?} has no domain"));
     };
     // Nothing that would end the envelope's `<…>` or its line.
-    if local.is_empty() || address.chars().any(|c| c.is_control() || c.is_whitespace() || c == '<' || c == '>') {
+    if local.is_empty() || local.contains('@') || address.chars().any(|c| c.is_control() || c.is_whitespace() || c == '<' || c == '>') {
         return Err(format!("{address:?} is not a mail address"));
     }
     let domain = if domain.is_ascii() {

@@ -12,6 +12,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod checklist;
 pub mod commands;
 pub mod dsn;
 pub mod header;

@@ -161,6 +161,26 @@ pub enum Event {
     /// An agent posted a public reply without mailing it (seed 000's "send
     /// email" left unticked): on the portal only.
     ReplyNotMailed,
+    /// A checklist item was added.
+    ChecklistAdded {
+        text: String,
+    },
+    /// A checklist item was ticked (`done`) or unticked.
+    ChecklistChecked {
+        text: String,
+        done: bool,
+    },
+    /// A checklist item was removed.
+    ChecklistRemoved {
+        text: String,
+    },
+    /// A checklist item's assignee or due date changed.
+    ChecklistChanged {
+        text: String,
+        field: String,
+        from: String,
+        to: String,
+    },
 }
 
 impl Event {
@@ -218,6 +238,14 @@ impl Event {
             Event::CollaboratorRemoved { who } => format!("took {who} off the ticket's collaborators"),
             Event::RequesterChanged { from, to } => format!("changed the requester from {from} to {to}"),
             Event::ReplyNotMailed => "posted the reply above without mailing it (shown on the requester's ticket page)".to_string(),
+            Event::ChecklistAdded { text } => format!("added \"{text}\" to the checklist"),
+            Event::ChecklistChecked { text, done: true } => format!("ticked \"{text}\" off the checklist"),
+            Event::ChecklistChecked { text, done: false } => format!("unticked \"{text}\" on the checklist"),
+            Event::ChecklistRemoved { text } => format!("removed \"{text}\" from the checklist"),
+            Event::ChecklistChanged { text, field, from, to } => {
+                let show = |v: &str| if v.is_empty() { "(none)".to_string() } else { v.to_string() };
+                format!("changed the {field} of \"{text}\" on the checklist from {} to {}", show(from), show(to))
+            }
         }
     }
 }

@@ -66,7 +66,11 @@ impl WebhookEvent {
                     | Event::Restored
                     | Event::CollaboratorAdded { .. }
                     | Event::CollaboratorRemoved { .. }
-                    | Event::RequesterChanged { .. },
+                    | Event::RequesterChanged { .. }
+                    | Event::ChecklistAdded { .. }
+                    | Event::ChecklistChecked { .. }
+                    | Event::ChecklistRemoved { .. }
+                    | Event::ChecklistChanged { .. },
                 ),
             ) => Some(WebhookEvent::Updated),
             _ => None,

@@ -311,6 +311,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(FOLLOWING)?;
     super::workflow::create_tables(tx)?;
     super::webhooks::create_tables(tx)?;
+    super::checklists::create_tables(tx)?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ mod allowed;
 mod audit;
 mod blobs;
 mod bounces;
+mod checklists;
 pub mod codec;
 mod compress;
 mod conversation;

@@ -11,6 +11,7 @@ mod access;
 mod api;
 mod audit;
 mod bounces;
+mod checklist;
 mod corpus;
 mod email_commands;
 mod hardening;

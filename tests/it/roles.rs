@@ -117,6 +117,7 @@ async fn every_route_for_every_built_in_role() {
             ("POST", format!("/tickets/{main}/subject"), vec![("subject", format!("{role} main, renamed"))], writers),
             ("POST", format!("/tickets/{main}/link"), vec![("other", other.clone())], writers),
             ("POST", format!("/tickets/{other}/collaborators"), vec![("email", format!("cc.{role}@customer.test"))], writers),
+            ("POST", format!("/tickets/{other}/checklist"), vec![("text", format!("{role} item"))], writers),
             ("POST", format!("/tickets/{other}/requester"), vec![("email", format!("new.{role}@customer.test"))], writers),
             ("POST", format!("/tickets/{}/merge", r(&f.merge_from)), vec![("into", r(&f.merge_into))], writers),
             (

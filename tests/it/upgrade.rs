@@ -49,6 +49,8 @@ async fn a_schema_5_data_dir_from_the_real_older_release_reads_the_same() {
         // And the collaborators (issue 17), a list.
         let listed = now.as_object_mut().and_then(|o| o.remove("collaborators"));
         assert!(listed.as_ref().is_some_and(|c| c.is_array()), "{reference}: collaborators {listed:?}");
+        let checklist = now.as_object_mut().and_then(|o| o.remove("checklist"));
+        assert_eq!(checklist, Some(serde_json::json!([])), "{reference}: no checklist yet");
         assert_eq!(&now, old, "{reference} reads as the old release served it");
         for e in old["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "reply") {
             let seq = e["seq"].as_u64().unwrap();

@@ -2,6 +2,7 @@
 //! `desk`); errors are `WebError`s, drawn as JSON `{"error": "...", "field": "..."}`
 //! with a 4xx code by `web::error`.
 
+mod checklist;
 mod people;
 mod recipients;
 
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{reference}/entries", axum::routing::post(add_entry))
         .merge(people::routes())
         .merge(recipients::routes())
+        .merge(checklist::routes())
 }
 
 fn person_json(p: Option<&Person>) -> Value {
@@ -76,6 +78,19 @@ fn view_json(st: &AppState, v: &TicketView) -> Value {
         .collect();
     t["entries"] = Value::Array(entries);
     t["collaborators"] = v.collaborators.iter().map(|p| person_json(Some(p))).collect();
+    t["checklist"] = v
+        .checklist
+        .iter()
+        .map(|i| {
+            json!({
+                "id": i.id,
+                "text": i.text,
+                "done": i.done,
+                "assignee": person_json(i.assignee.and_then(|a| v.people.get(&a))),
+                "due": i.due.map(|d| d.to_string()),
+            })
+        })
+        .collect();
     t
 }
 

@@ -3,6 +3,7 @@
 //! the new-ticket form.
 
 pub mod actions;
+pub mod checklist;
 pub mod new;
 pub mod page;
 pub mod parts;
@@ -25,6 +26,9 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{reference}/collaborators", post(people::add_collaborator))
         .route("/tickets/{reference}/collaborators/{person}/remove", post(people::remove_collaborator))
         .route("/tickets/{reference}/requester", post(people::change_requester))
+        .route("/tickets/{reference}/checklist", post(checklist::add))
+        .route("/tickets/{reference}/checklist/{item}", post(checklist::change))
+        .route("/tickets/{reference}/checklist/{item}/remove", post(checklist::remove))
         .route("/tickets/{reference}/attachments/{seq}/{idx}", get(parts::attachment))
         .route("/tickets/{reference}/entries/{seq}/source", get(parts::source))
         .route("/tickets/{reference}/entries/{seq}/html", get(parts::html_body))

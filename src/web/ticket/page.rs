@@ -318,6 +318,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         button type="submit" { "Save changes" }
                     }
                 }
+                (super::checklist::checklist_box(st, a, v, &v.checklist, &p.agents))
                 (super::actions::related_box(st, a, v))
                 div.infobox {
                     (super::people::people_box(st, a, v))

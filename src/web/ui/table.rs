@@ -99,6 +99,8 @@ pub struct TableOpts<'a> {
 pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId, Person>, o: &TableOpts) -> Markup {
     let now = st.desk.now();
     let name = |id: Option<PersonId>| id.and_then(|i| people.get(&i)).map(|p| p.display());
+    let ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
+    let checklists = st.desk.checklist_progress(&ids);
     let secondary = |c: Column| !matches!(c, Column::Status);
     html! {
         table.tickets {
@@ -115,6 +117,9 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
                         td.ref { a href=(format!("/tickets/{r}")) { (r) } }
                         td.subject {
                             a href=(format!("/tickets/{r}")) { (t.subject) }
+                            @if let Some((done, total)) = checklists.get(&t.id) {
+                                " " span.tag.progress title="Checklist items done" { (done) "/" (total) }
+                            }
                             div.sub.show-sm { (name(Some(t.requester)).unwrap_or_default()) " · " (t.updated_at.ago(now)) }
                             @if let Some(s) = o.snippets.and_then(|m| m.get(&t.id)) { div.snippet { (PreEscaped(s)) } }
                         }

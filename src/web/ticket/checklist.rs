@@ -1,0 +1,136 @@
+//! The checklist box on the ticket page: items with a tick box, assignee
+//! and due date; add, tick, re-plan and remove (each a logged change).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use maud::{Markup, html};
+
+use super::actions::{back, refused};
+use crate::desk::checklist::ItemChange;
+use crate::desk::{DeskError, TicketView};
+use crate::domain::checklist::{ChecklistItem, progress};
+use crate::domain::roles::Permission;
+use crate::domain::time::Date;
+use crate::domain::{Person, PersonId};
+use crate::web::pages::{field, fields};
+use crate::web::ui::csrf_field;
+use crate::web::{Agent, AppState, TicketPath, WebResult, run_as};
+
+/// The panel's checklist box.
+pub fn checklist_box(st: &AppState, a: &Agent, v: &TicketView, items: &[ChecklistItem], agents: &[Person]) -> Markup {
+    let r = st.desk.reference(v.ticket.id);
+    let may = !v.ticket.is_closed() && st.desk.may(&a.person, Permission::Edit);
+    let (done, total) = progress(items);
+    let name = |id: Option<PersonId>| id.and_then(|i| agents.iter().find(|p| p.id == i)).map(|p| p.display());
+    let workers: Vec<&Person> = agents.iter().filter(|p| p.active && p.works_in(&v.ticket.department)).collect();
+    html! {
+        div.infobox.checklist {
+            h3 { "Checklist" @if total > 0 { " " span.muted { (done) "/" (total) } } }
+            @for it in items {
+                div.item.done[it.done] {
+                    @if may {
+                        form.inline method="post" action=(format!("/tickets/{r}/checklist/{}", it.id)) {
+                            (csrf_field(&a.csrf))
+                            input type="hidden" name="done" value=(if it.done { "0" } else { "1" });
+                            button.tick type="submit" aria-label=(format!("{} {}", if it.done { "Untick" } else { "Tick" }, it.text)) { @if it.done { "☑" } @else { "☐" } }
+                        }
+                    } @else {
+                        span.tick { @if it.done { "☑" } @else { "☐" } }
+                    }
+                    span.text { (it.text) }
+                    @if it.assignee.is_some() || it.due.is_some() {
+                        span.muted.meta {
+                            @if let Some(n) = name(it.assignee) { (n) }
+                            @if let Some(d) = it.due { " · due " (d.to_string()) }
+                        }
+                    }
+                    @if may {
+                        details.people-edit {
+                            summary { "Edit" }
+                            form.inline method="post" action=(format!("/tickets/{r}/checklist/{}", it.id)) {
+                                (csrf_field(&a.csrf))
+                                select name="assignee" aria-label="Assignee" {
+                                    option value="" { "Nobody" }
+                                    @for p in &workers { option value=(p.id) selected[it.assignee == Some(p.id)] { (p.display()) } }
+                                }
+                                input type="date" name="due" value=(it.due.map(|d| d.to_string()).unwrap_or_default()) aria-label="Due date";
+                                button type="submit" { "Save" }
+                            }
+                            form.inline method="post" action=(format!("/tickets/{r}/checklist/{}/remove", it.id)) {
+                                (csrf_field(&a.csrf))
+                                button.linkish type="submit" { "Remove item" }
+                            }
+                        }
+                    }
+                }
+            }
+            @if may {
+                form.inline.additem method="post" action=(format!("/tickets/{r}/checklist")) {
+                    (csrf_field(&a.csrf))
+                    input type="text" name="text" placeholder="Add an item…" aria-label="New checklist item" required maxlength="300";
+                    button type="submit" { "Add" }
+                }
+            }
+        }
+    }
+}
+
+/// `assignee` and `due` of a form: absent = unchanged, empty = cleared.
+fn plan(f: &[(String, String)]) -> Result<ItemChange, DeskError> {
+    let has = |k: &str| f.iter().any(|(n, _)| n == k);
+    let assignee = if has("assignee") {
+        let v = field(f, "assignee").trim();
+        Some(if v.is_empty() {
+            None
+        } else {
+            Some(PersonId(v.parse().map_err(|_| DeskError::Invalid { field: "assignee", message: format!("{v:?} is not an agent") })?))
+        })
+    } else {
+        None
+    };
+    let due = if has("due") {
+        let v = field(f, "due").trim();
+        Some(if v.is_empty() {
+            None
+        } else {
+            Some(Date::parse(v).ok_or_else(|| DeskError::Invalid { field: "due", message: format!("{v:?} is not a date (YYYY-MM-DD)") })?)
+        })
+    } else {
+        None
+    };
+    let done = match field(f, "done") {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
+    };
+    Ok(ItemChange { done, assignee, due })
+}
+
+pub async fn add(State(st): State<AppState>, a: Agent, t: TicketPath, body: Bytes) -> WebResult {
+    let id = t.id;
+    let f = fields(&body);
+    let text = field(&f, "text").to_string();
+    let change = plan(&f).map_err(|e| refused(&st, &a, id, e))?;
+    let (assignee, due) = (change.assignee.flatten(), change.due.flatten());
+    match run_as(&st.desk, &a.person, move |d, me| d.add_checklist_item(me, id, &text, assignee, due)).await {
+        Ok(_) => Ok(back(&st, id, "saved")),
+        Err(e) => Err(refused(&st, &a, id, e)),
+    }
+}
+
+pub async fn change(State(st): State<AppState>, a: Agent, t: TicketPath, Path((_, item)): Path<(String, u64)>, body: Bytes) -> WebResult {
+    let id = t.id;
+    let change = plan(&fields(&body)).map_err(|e| refused(&st, &a, id, e))?;
+    match run_as(&st.desk, &a.person, move |d, me| d.change_checklist_item(me, id, item, change)).await {
+        Ok(_) => Ok(back(&st, id, "saved")),
+        Err(e) => Err(refused(&st, &a, id, e)),
+    }
+}
+
+pub async fn remove(State(st): State<AppState>, a: Agent, t: TicketPath, Path((_, item)): Path<(String, u64)>) -> WebResult {
+    let id = t.id;
+    match run_as(&st.desk, &a.person, move |d, me| d.remove_checklist_item(me, id, item)).await {
+        Ok(()) => Ok(back(&st, id, "saved")),
+        Err(e) => Err(refused(&st, &a, id, e)),
+    }
+}
