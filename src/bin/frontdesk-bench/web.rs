@@ -144,6 +144,18 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
                     };
                     w.append_entry(&mut entry)?;
                 }
+                // Every fourth ticket has a checklist (the queue shows its done/total).
+                if id % 4 == 0 {
+                    let item = |n: u64, done| frontdesk::domain::checklist::ChecklistItem {
+                        id: id * 10 + n,
+                        text: sentence(&mut Rng(id + n), 4),
+                        done,
+                        assignee: None,
+                        due: None,
+                        created_at: created,
+                    };
+                    w.put_checklist(TicketId(id), &[item(1, true), item(2, false), item(3, false)])?;
+                }
             }
             Ok(())
         })?;
