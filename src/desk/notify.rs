@@ -122,27 +122,19 @@ impl Desk {
         attachments: &[crate::domain::thread::AttachmentRef],
         now: Timestamp,
     ) -> Result<()> {
-        let keep = |a: &&String| {
-            !a.is_empty()
-                && !self.config.is_desk_address(a)
-                && actor.is_none_or(|p| !p.email.eq_ignore_ascii_case(a))
-                && !crate::domain::mail::is_noreply(a)
-        };
-        // An address that bounced hard is copied on no conversation (the
-        // requester still gets their own ticket's mail).
         let requester = w.person(t.requester)?.map(|p| p.email).unwrap_or_default();
-        let live = |list: Vec<String>| -> Result<Vec<String>> {
+        let live = |list: Vec<&String>| -> Result<Vec<String>> {
             let mut out = Vec::with_capacity(list.len());
             for a in list {
-                if a.eq_ignore_ascii_case(&requester) || !self.bouncing(w, &a)? {
-                    out.push(a);
+                if self.skipped(a, actor, a.eq_ignore_ascii_case(&requester), || self.bouncing(w, a))?.is_none() {
+                    out.push(a.clone());
                 }
             }
             Ok(out)
         };
-        let mut to: Vec<String> = live(to.iter().filter(keep).cloned().collect())?;
+        let mut to: Vec<String> = live(to.iter().collect())?;
         to.dedup();
-        let mut cc: Vec<String> = live(cc.iter().filter(keep).filter(|a| !to.contains(a)).cloned().collect())?;
+        let mut cc: Vec<String> = live(cc.iter().filter(|a| !to.contains(a)).collect())?;
         cc.dedup();
         if to.is_empty() && cc.is_empty() {
             return Ok(());
@@ -223,6 +215,33 @@ impl Desk {
             w.put_message_id(&message_id, t.id)?;
         }
         Ok(())
+    }
+
+    /// Why mail to `email` would be skipped (`None`: it goes): no address,
+    /// the desk's own, the agent acting, a no-reply address, or — for anyone
+    /// but the requester, who still gets their own ticket's mail — an
+    /// address that bounced hard. `queue_mail` and the reply box's To/Cc
+    /// preview both ask this.
+    pub(super) fn skipped(
+        &self,
+        email: &str,
+        actor: Option<&Person>,
+        requester: bool,
+        bounced: impl FnOnce() -> Result<bool>,
+    ) -> Result<Option<&'static str>> {
+        Ok(if email.is_empty() {
+            Some("no address")
+        } else if self.config.is_desk_address(email) {
+            Some("a desk address")
+        } else if actor.is_some_and(|p| p.email.eq_ignore_ascii_case(email)) {
+            Some("you")
+        } else if crate::domain::mail::is_noreply(email) {
+            Some("a no-reply address")
+        } else if !requester && bounced()? {
+            Some("bounced")
+        } else {
+            None
+        })
     }
 
     /// Tells an agent that mail claiming to be theirs arrived without proof

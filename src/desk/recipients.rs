@@ -47,19 +47,9 @@ impl Desk {
         Ok(out)
     }
 
-    /// Why mail would skip `p` (the rules of `notify::queue_mail`).
+    /// Why mail would skip `p` (`notify`'s rule, with this read's bounces).
     fn left_out(&self, r: &Read, actor: &Person, p: &Person, requester: bool) -> Result<Option<&'static str>> {
-        Ok(if self.config.is_desk_address(&p.email) {
-            Some("a desk address")
-        } else if p.email.eq_ignore_ascii_case(&actor.email) {
-            Some("you")
-        } else if crate::domain::mail::is_noreply(&p.email) {
-            Some("a no-reply address")
-        } else if !requester && r.bounced(&p.email)?.is_some() {
-            Some("bounced")
-        } else {
-            None
-        })
+        self.skipped(&p.email, Some(actor), requester, || Ok(r.bounced(&p.email)?.is_some()))
     }
 
     /// The ticket `actor` may change the people of (open, visible, `perm`).

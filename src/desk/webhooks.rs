@@ -121,11 +121,6 @@ impl Desk {
         Ok(self.store.read()?.webhooks_due(self.now(), max)?)
     }
 
-    /// When the next queued delivery falls due.
-    pub fn next_webhook_due(&self) -> Result<Option<Timestamp>> {
-        Ok(self.store.read()?.webhook_queue(usize::MAX)?.iter().map(|d| d.next_attempt).min())
-    }
-
     /// Records an attempt: delivered and refused ones leave the queue; a
     /// failure waits the webhook's next `retry_secs`, until a day has passed.
     pub fn settle_webhook(&self, d: &Delivery, attempt: Attempt) -> Result<()> {

@@ -629,6 +629,11 @@ impl MailDesk {
     }
 }
 
+/// Every entry text of a ticket's API JSON, one per line (the log read as a whole).
+pub fn thread_text(t: &serde_json::Value) -> String {
+    t["entries"].as_array().map(|a| a.iter().map(|e| e["body"].as_str().unwrap_or("")).collect::<Vec<_>>().join("\n")).unwrap_or_default()
+}
+
 pub fn metric(text: &str, name: &str) -> u64 {
     text.lines()
         .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))

@@ -8,10 +8,6 @@ use frontdesk::desk::NewTicket;
 use frontdesk::domain::Role;
 use serde_json::json;
 
-fn log(t: &serde_json::Value) -> String {
-    t["entries"].as_array().unwrap().iter().map(|e| e["body"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>().join("\n")
-}
-
 #[tokio::test]
 async fn a_checklist_from_the_page_and_the_api() {
     let d = MailDesk::start();
@@ -63,7 +59,7 @@ async fn a_checklist_from_the_page_and_the_api() {
     let (st, t) = d.api.call("DELETE", &format!("/tickets/{r}/checklist/{third}"), None).await;
     assert_eq!(st, 200);
     assert_eq!(t["checklist"].as_array().unwrap().len(), 2);
-    let l = log(&t);
+    let l = thread_text(&t);
     for want in [
         "added \"Order the laptop\" to the checklist",
         "ticked \"Order the laptop\" off the checklist",

@@ -7,7 +7,7 @@
 use crate::common::capture::{Capture, Captured};
 use crate::common::smtp::Smtp;
 use crate::common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn crlf(s: &str) -> Vec<u8> {
     s.replace('\n', "\r\n").into_bytes()
@@ -15,10 +15,6 @@ fn crlf(s: &str) -> Vec<u8> {
 
 fn send(d: &MailDesk, from: &str, text: &str) {
     assert_eq!(Smtp::send_mail(&d.smtp, from, &["support@example.test"], &crlf(text)).0, 250);
-}
-
-fn events(t: &Value) -> String {
-    t["entries"].as_array().unwrap().iter().map(|e| e["body"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>().join("\n")
 }
 
 /// Waits for a captured mail matching `f`.
@@ -48,7 +44,7 @@ async fn an_agent_runs_the_ticket_from_a_mail_client() {
     let alert_id = alert.header("Message-ID").unwrap();
     let t = d.ticket("TKT-000001").await;
     assert_eq!(t["priority"], "medium", "a customer's #-line is text");
-    assert!(events(&t).contains("#priority urgent"), "{t:#}");
+    assert!(thread_text(&t).contains("#priority urgent"), "{t:#}");
 
     // Bob answers the alert with commands and a message for Kim.
     send(
@@ -65,7 +61,7 @@ async fn an_agent_runs_the_ticket_from_a_mail_client() {
     assert_eq!(t["priority"], "high");
     assert_eq!(t["category"], "Technical");
     assert_eq!(t["tags"], json!(["vpn", "remote-work"]));
-    let log = events(&t);
+    let log = thread_text(&t);
     for change in ["priority", "category", "tags"] {
         assert!(log.contains(change), "{change} is logged: {log}");
     }
@@ -89,7 +85,7 @@ async fn an_agent_runs_the_ticket_from_a_mail_client() {
     );
     d.settle().await;
     let t = d.ticket("TKT-000001").await;
-    let log = events(&t);
+    let log = thread_text(&t);
     assert!(log.contains("no agent \"Nobody Here\" was found"), "{log}");
     assert!(log.contains("\"Plumbing\" is not a category"), "{log}");
     assert_eq!(t["assignee"]["email"], "admin@example.test");
@@ -120,7 +116,7 @@ async fn an_agent_runs_the_ticket_from_a_mail_client() {
     );
     d.settle().await;
     let t = d.ticket("TKT-000001").await;
-    assert!(events(&t).contains("unsubscribed from this ticket's mail"), "{t:#}");
+    assert!(thread_text(&t).contains("unsubscribed from this ticket's mail"), "{t:#}");
     let (st, _) = d.api.call("POST", "/tickets/TKT-000001/entries", Some(json!({"body": "Fixed: the gateway was rebooted."}))).await;
     assert_eq!(st, 201);
     wait_for(&cap, |m| m.rcpt_to == ["kim@customer.test"] && m.data.contains("rebooted")).await;
@@ -148,13 +144,13 @@ async fn an_agent_runs_the_ticket_from_a_mail_client() {
     let t = d.ticket("TKT-000001").await;
     assert!(t["entries"].as_array().unwrap().iter().any(|e| e["kind"] == "note" && e["body"] == "#unsubscribe"), "{t:#}");
     // Field commands and #close in one mail: the fields change, then it closes.
-    let refusals = events(&d.ticket("TKT-000001").await).matches("not applied").count();
+    let refusals = thread_text(&d.ticket("TKT-000001").await).matches("not applied").count();
     send(&d, "agent@example.test", &reply("#priority low\n#tag done\n#close\n"));
     d.settle().await;
     d.outbox_idle().await;
     let t = d.ticket("TKT-000001").await;
     assert_eq!((t["status"].as_str(), t["priority"].as_str()), (Some("closed"), Some("low")), "{t:#}");
     assert!(t["tags"].as_array().unwrap().contains(&json!("done")));
-    assert_eq!(events(&t).matches("not applied").count(), refusals, "nothing refused: {t:#}");
+    assert_eq!(thread_text(&t).matches("not applied").count(), refusals, "nothing refused: {t:#}");
     assert_eq!(cap.all().iter().filter(|m| m.rcpt_to == ["kim@customer.test"]).count(), before, "notes only");
 }
