@@ -185,9 +185,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::CheckConfig { .. } => {
-            let templates = frontdesk::mail::templates::Templates::load(&cfg.outgoing.template_dir).and_then(|t| t.check());
-            if let Err(e) = templates {
-                eprintln!("frontdesk: config error: outgoing.template_dir: {e}");
+            if let Err((key, e)) = frontdesk::mail::templates::Templates::check_config(&cfg) {
+                eprintln!("frontdesk: config error: {key}: {e}");
                 return ExitCode::from(2);
             }
             for c in &cfg.canned {

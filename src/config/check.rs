@@ -141,6 +141,12 @@ impl Config {
                 return Err(("rspamd", key, format!("{v} must be between 0 and 10000 (0 = never)")));
             }
         }
+        if !o.agent_from.is_empty() && !o.agent_from.contains("{agent}") {
+            return Err(("outgoing", "agent_from", "must contain {agent} (or be empty)".into()));
+        }
+        if o.agent_from.contains(['\r', '\n']) {
+            return Err(("outgoing", "agent_from", "a From name is one line".into()));
+        }
         if !o.subject_format.contains("{ref}") {
             return Err(("outgoing", "subject_format", "must contain {ref} so replies find their ticket".into()));
         }
@@ -177,7 +183,8 @@ impl Config {
             if v.name.trim().is_empty() || v.query.trim().is_empty() {
                 return Err(("view", "name", format!("view {}: name and query must not be empty", i + 1)));
             }
-            let cx = crate::domain::query::Context { me: 0, agents: &[], now: crate::domain::Timestamp(0) };
+            let statuses: Vec<String> = self.status.iter().map(|s| s.name.clone()).collect();
+            let cx = crate::domain::query::Context { me: 0, agents: &[], now: crate::domain::Timestamp(0), statuses: &statuses };
             if let Err(e) = crate::domain::query::parse(&v.query, &cx)
                 && !v.query.contains("assignee:")
             {
@@ -203,11 +210,21 @@ impl Config {
             if let Some(d) = mb.known_domains.iter().find(|d| !is_dns_name(d) || d.contains('@')) {
                 return Err(("mailbox", "known_domains", format!("mailbox {}: {d:?} is not a domain name", i + 1)));
             }
+            if !mb.reply_to.is_empty() && crate::domain::people::normalize_email(&mb.reply_to).is_none() {
+                return Err(("mailbox", "reply_to", format!("mailbox {}: {:?} is not an email address", i + 1, mb.reply_to)));
+            }
+            if mb.from_name.contains(['\r', '\n']) || mb.agent_from.contains(['\r', '\n']) {
+                return Err(("mailbox", "from_name", format!("mailbox {}: a From name is one line", i + 1)));
+            }
+            if !mb.agent_from.is_empty() && !mb.agent_from.contains("{agent}") {
+                return Err(("mailbox", "agent_from", format!("mailbox {}: must contain {{agent}}", i + 1)));
+            }
             if self.mailbox[..i].iter().any(|o| o.address.eq_ignore_ascii_case(&mb.address)) {
                 return Err(("mailbox", "address", format!("{:?} is listed twice", mb.address)));
             }
         }
         self.check_access()?;
+        self.check_statuses()?;
         self.check_webhooks()
     }
 }

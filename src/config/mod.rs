@@ -15,11 +15,13 @@ mod access;
 mod check;
 mod sections;
 pub mod settings;
+mod statuses;
 mod webhooks;
 
 pub use access::{RoleConfig, TeamConfig};
 pub use sections::*;
 use settings::{Section, example_section};
+pub use statuses::{Audience, DepartmentConfig, StatusChoice, StatusConfig};
 pub use webhooks::WebhookConfig;
 
 /// The whole configuration.
@@ -51,6 +53,33 @@ pub struct Config {
     pub team: Vec<TeamConfig>,
     /// `[[webhook]]`: receivers of ticket events.
     pub webhook: Vec<WebhookConfig>,
+    /// `[[status]]`: custom statuses beside the built-in ones.
+    pub status: Vec<StatusConfig>,
+    /// `[[department]]`: per-department notification rules.
+    pub department: Vec<DepartmentConfig>,
+}
+
+/// `format` with each placeholder replaced in one pass (a value that
+/// contains a placeholder stays as it is).
+fn fill(format: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(format.len());
+    let mut rest = format;
+    while !rest.is_empty() {
+        match values.iter().find(|(k, _)| rest.starts_with(k)) {
+            Some((k, v)) => {
+                out.push_str(v);
+                rest = rest.get(k.len()..).unwrap_or("");
+            }
+            None => {
+                let mut chars = rest.chars();
+                if let Some(c) = chars.next() {
+                    out.push(c);
+                }
+                rest = chars.as_str();
+            }
+        }
+    }
+    out
 }
 
 /// A config problem, located.
@@ -223,6 +252,10 @@ impl Config {
         out.push_str(TeamConfig::EXAMPLE);
         out.push('\n');
         out.push_str(WebhookConfig::EXAMPLE);
+        out.push('\n');
+        out.push_str(StatusConfig::EXAMPLE);
+        out.push('\n');
+        out.push_str(DepartmentConfig::EXAMPLE);
         out
     }
 
@@ -281,6 +314,35 @@ impl Config {
             let a = m.address.to_lowercase();
             a == rcpt || a == format!("{base}@{domain}")
         })
+    }
+
+    /// The mailbox a ticket's mail is sent from: the one it arrived at while
+    /// the ticket stays in that mailbox's department, else its department's.
+    pub fn mailbox_of_ticket(&self, t: &crate::domain::Ticket) -> Option<&MailboxConfig> {
+        t.mailbox
+            .as_deref()
+            .and_then(|a| self.mailbox_for(a))
+            .filter(|m| self.mailbox_department(m).eq_ignore_ascii_case(&t.department))
+            .or_else(|| self.mailbox_of_department(&t.department))
+    }
+
+    /// The From name of a mailbox's mail; with `agent`, of that agent's reply.
+    pub fn from_name_of(&self, mb: &MailboxConfig, agent: Option<&str>) -> String {
+        let name = [mb.from_name.as_str(), self.outgoing.from_name.as_str()]
+            .into_iter()
+            .find(|n| !n.trim().is_empty())
+            .unwrap_or(&self.desk.name)
+            .to_string();
+        let format = if mb.agent_from.is_empty() { &self.outgoing.agent_from } else { &mb.agent_from };
+        match agent.filter(|a| !a.trim().is_empty() && !format.is_empty()) {
+            Some(agent) => fill(format, &[("{agent}", agent), ("{name}", &name)]),
+            None => name,
+        }
+    }
+
+    /// The Reply-To of mail from `from` (a mailbox address).
+    pub fn reply_to_of<'a>(&'a self, from: &'a str) -> &'a str {
+        self.mailbox_for(from).map(|m| m.reply_to.as_str()).filter(|r| !r.is_empty()).unwrap_or(from)
     }
 
     /// The mailbox a department's mail is sent from: its own, else the first.

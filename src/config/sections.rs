@@ -304,6 +304,10 @@ section! {
         ca_file: String = String::new();
         /// Display name on outgoing mail; empty = desk.name.
         from_name: String = String::new();
+        /// The From name of an agent's public reply: {agent} is the agent's name,
+        /// {name} the mailbox's From name (e.g. "{agent} at {name}"); empty = the
+        /// From name alone.
+        agent_from: String = String::new();
         /// Subject of outgoing mail; {ref} is required so replies find their ticket.
         subject_format: String = "[{ref}] {subject}".into();
         /// An agent's reply when the ticket has collaborators: "cc" (one mail, all in
@@ -316,7 +320,8 @@ section! {
         /// Seconds before each retry of a temporarily failed mail; the last repeats.
         retry_secs: Vec<u64> = vec![60, 300, 900, 1800, 3600, 7200];
         /// Directory with template overrides (ack.txt, reply.txt, new_ticket.txt,
-        /// note.txt, assigned.txt, requester_reply.txt, resolved.txt, stranger.txt); empty =
+        /// note.txt, assigned.txt, requester_reply.txt, resolved.txt, stranger.txt,
+        /// closed.txt, transferred.txt, team_assigned.txt, agent_ticket.txt); empty =
         /// built in.
         template_dir: String = String::new();
         /// Days the signed link to a requester's ticket page (sent in their mail) works.
@@ -340,6 +345,16 @@ section! {
         notify_requester_reply: bool = true;
         /// Tell the requester their ticket was resolved (and that replying reopens it).
         notify_resolved: bool = true;
+        /// Tell the requester their ticket was closed by an agent (not after
+        /// Resolved: they were told then).
+        notify_closed: bool = true;
+        /// Tell the agents of a department that a ticket was transferred to it.
+        notify_transferred: bool = true;
+        /// Tell a team's members that a ticket was assigned to their team.
+        notify_team_assigned: bool = true;
+        /// Mail the requester when an agent opens a ticket for them (the form and
+        /// the API can choose per ticket).
+        notify_agent_ticket: bool = false;
     }
 }
 
@@ -578,6 +593,24 @@ pub struct MailboxConfig {
     /// Domains whose senders are never strangers (a customer's company).
     #[serde(default)]
     pub known_domains: Vec<String>,
+    /// Display name of its mail; empty: `outgoing.from_name`, else `desk.name`.
+    #[serde(default)]
+    pub from_name: String,
+    /// Where replies to its mail go; empty: the mailbox's own address.
+    #[serde(default)]
+    pub reply_to: String,
+    /// Signature under agents' replies from it (a template: `{{ agent.name }}`,
+    /// `{{ desk.name }}` …); empty: the agent's name and the desk's.
+    #[serde(default)]
+    pub signature: String,
+    /// Directory of template files for its mail, before `outgoing.template_dir`
+    /// and the built-in ones.
+    #[serde(default)]
+    pub templates: String,
+    /// The From name of an agent's reply, e.g. "{agent} at {name}"; empty:
+    /// `outgoing.agent_from`.
+    #[serde(default)]
+    pub agent_from: String,
 }
 
 impl MailboxConfig {
@@ -595,6 +628,16 @@ impl MailboxConfig {
 # template, at most once a day).
 # strangers = \"accept\"
 # known_domains = [\"customer.example\"]
+# Its identity: the From name and Reply-To of its mail (default: outgoing.from_name
+# or desk.name, and the mailbox itself), the signature under agents' replies (a
+# template: {{ agent.name }}, {{ desk.name }} …), a directory of its own
+# templates (files there win over outgoing.template_dir), and the From name
+# of an agent's reply ({agent} and {name}; default: outgoing.agent_from).
+# from_name = \"Acme Support\"
+# reply_to = \"support@example.test\"
+# signature = \"{{ agent.name }}, Acme Support · +1 555 0100\"
+# templates = \"/etc/frontdesk/templates/support\"
+# agent_from = \"{agent} at {name}\"
 ";
 }
 

@@ -577,7 +577,8 @@ impl Desk {
         }
         if new_status != old.status && old.status.can_become(new_status) {
             t.status = new_status;
-            let ev = Event::StatusChanged { from: old.status.label().into(), to: new_status.label().into() };
+            t.custom_status = None;
+            let ev = Event::StatusChanged { from: self.config.status_name(&old), to: new_status.label().into() };
             w.append_entry(&mut Self::event(old.id, Some(author.id), ev, now))?;
         }
         if !refused && author.is_staff() && commands.contains(&Command::Help) {
@@ -650,12 +651,9 @@ impl Desk {
             },
         };
         let creator = if forwarded.is_some() { sender.as_ref().map(|p| p.id) } else { Some(requester.id) };
-        let department = env
-            .rcpt_to
-            .iter()
-            .find_map(|r| self.config.mailbox_for(r))
-            .map(|mb| self.config.mailbox_department(mb))
-            .unwrap_or_else(|| self.config.desk.default_department.clone());
+        let arrived_at = env.rcpt_to.iter().find_map(|r| self.config.mailbox_for(r));
+        let department =
+            arrived_at.map(|mb| self.config.mailbox_department(mb)).unwrap_or_else(|| self.config.desk.default_department.clone());
         let mut subject: String =
             crate::domain::mail::clean_subject(&m.subject).chars().take(self.config.limits.subject_max_chars).collect();
         if forwarded.is_none() {
@@ -681,6 +679,8 @@ impl Desk {
             created_at: now,
             updated_at: now,
             team: None,
+            custom_status: None,
+            mailbox: arrived_at.map(|mb| mb.address.to_lowercase()),
         };
         w.put_ticket(None, &t)?;
         w.append_entry(&mut Self::event(t.id, creator, Event::Created { channel: Channel::Email.label().into() }, now))?;

@@ -88,6 +88,9 @@ pub struct NewTicket {
     pub assignee: Option<PersonId>,
     pub due: Option<Date>,
     pub tags: Vec<String>,
+    /// Mail the requester that the ticket was opened for them (`None`:
+    /// `outgoing.notify_agent_ticket`).
+    pub notify_requester: Option<bool>,
 }
 
 /// A reply or note as an agent composed it.
@@ -97,6 +100,8 @@ pub struct NewEntry {
     pub internal: bool,
     /// The status to set with it (`None`: the automatic one).
     pub status: Option<Status>,
+    /// With `status`: the `[[status]]` (behaving as `status`) to show.
+    pub custom_status: Option<String>,
     /// (file name, content type, bytes).
     pub files: Vec<(String, String, Vec<u8>)>,
     /// Mail a public reply to the requester and collaborators.
@@ -118,6 +123,8 @@ pub struct TicketPatch {
     pub tags: Option<Vec<String>>,
     /// A `[[team]]` name; `Some(None)` takes the ticket off its team.
     pub team: Option<Option<String>>,
+    /// With `status`: the `[[status]]` (behaving as `status`) to show.
+    pub custom_status: Option<String>,
 }
 
 impl TicketPatch {
@@ -169,6 +176,8 @@ pub struct Desk {
     pub config: Arc<Config>,
     pub clock: SharedClock,
     pub templates: crate::desk::templates::Templates,
+    /// Mailboxes' own templates (address → templates), over `templates`.
+    mailbox_templates: std::collections::HashMap<String, crate::desk::templates::Templates>,
     limiter: Mutex<auth::LoginLimiter>,
     /// Requests left per API token (`security.api_rate_per_minute`).
     api_rates: Mutex<tokens::ApiRates>,
@@ -203,6 +212,10 @@ impl Desk {
             tracing::error!("{e}; using the built-in templates");
             crate::desk::templates::Templates::builtin()
         });
+        let mailbox_templates = crate::desk::templates::Templates::of_mailboxes(&config).unwrap_or_else(|e| {
+            tracing::error!("{e}; mailboxes use the desk's templates");
+            Default::default()
+        });
         if !config.webhook.is_empty() {
             store.set_precommit(webhooks::precommit(config.clone()));
         }
@@ -211,6 +224,7 @@ impl Desk {
             config,
             clock,
             templates,
+            mailbox_templates,
             limiter: Mutex::new(auth::LoginLimiter::default()),
             api_rates: Mutex::new(tokens::ApiRates::default()),
             pending_logins: Mutex::new(twofactor::PendingLogins::default()),
@@ -390,6 +404,8 @@ impl Desk {
                 created_at: now,
                 updated_at: now,
                 team: None,
+                custom_status: None,
+                mailbox: None,
             };
             w.put_ticket(None, &t)?;
             w.append_entry(&mut Self::event(t.id, Some(actor.id), Event::Created { channel: channel.label().into() }, now))?;
@@ -411,6 +427,9 @@ impl Desk {
                 w.append_entry(&mut Self::event(t.id, Some(actor.id), Event::Assigned { from: None, to: name }, now))?;
             }
             self.notify(w, &t, Some(actor), notify::Notice::NewTicket { ack: false }, now)?;
+            if new.notify_requester.unwrap_or(self.config.outgoing.notify_agent_ticket) {
+                self.notify(w, &t, Some(actor), notify::Notice::AgentTicket, now)?;
+            }
             if let Some(a) = t.assignee {
                 self.notify(w, &t, Some(actor), notify::Notice::Assigned { to: a.0 }, now)?;
             }
@@ -450,13 +469,20 @@ impl Desk {
         status: Option<Status>,
         files: Vec<(String, String, Vec<u8>)>,
     ) -> Result<ThreadEntry> {
-        self.post_entry(actor, id, NewEntry { body: body.to_string(), internal, status, files, mail: true })
+        self.post_entry(actor, id, NewEntry { body: body.to_string(), internal, status, custom_status: None, files, mail: true })
     }
 
     /// An agent's reply or note as composed; a public reply with `mail`
     /// off is shown on the requester's page but mailed to nobody (logged).
     pub fn post_entry(&self, actor: &Person, id: TicketId, e: NewEntry) -> Result<ThreadEntry> {
-        let NewEntry { body, internal, status, files, mail } = e;
+        let NewEntry { body, internal, status, custom_status, files, mail } = e;
+        let custom_status = match (custom_status, status) {
+            (Some(c), Some(base)) => match self.config.custom_status(&c).filter(|c| c.base() == base) {
+                Some(c) => Some(c.name.clone()),
+                None => return Err(invalid("status", format!("{c:?} is not a status of the desk"))),
+            },
+            _ => None,
+        };
         let body = body.as_str();
         self.require(actor, if internal { Permission::Note } else { Permission::Reply })?;
         // Choosing the status with a reply or note is a change of its own.
@@ -508,14 +534,11 @@ impl Desk {
             w.append_entry(&mut entry)?;
             let mut t = old.clone();
             t.updated_at = now;
-            if new_status != old.status {
+            let (from, to) = (self.config.status_name(&old), self.config.shown_status(new_status, custom_status.as_deref()));
+            if new_status != old.status || from != to {
                 t.status = new_status;
-                w.append_entry(&mut Self::event(
-                    id,
-                    Some(actor.id),
-                    Event::StatusChanged { from: old.status.label().into(), to: new_status.label().into() },
-                    now,
-                ))?;
+                t.custom_status = custom_status;
+                w.append_entry(&mut Self::event(id, Some(actor.id), Event::StatusChanged { from, to }, now))?;
             }
             w.put_ticket(Some(&old), &t)?;
             if internal || mail {
@@ -526,6 +549,9 @@ impl Desk {
             }
             if internal && t.status == Status::Resolved && old.status != Status::Resolved {
                 self.notify(w, &t, Some(actor), notify::Notice::Resolved, now)?;
+            }
+            if internal && t.status == Status::Closed && old.status != Status::Resolved {
+                self.notify(w, &t, Some(actor), notify::Notice::Closed, now)?;
             }
             Ok(entry)
         })

@@ -50,9 +50,22 @@ pub(crate) enum Notice<'a> {
     RequesterReply { entry: &'a ThreadEntry },
     /// The ticket was resolved.
     Resolved,
+    /// An agent closed the ticket (from a status other than Resolved).
+    Closed,
+    /// The ticket moved to another department (`from` is the old one).
+    Transferred { from: &'a str },
+    /// The ticket was assigned to a team.
+    TeamAssigned { team: &'a str },
+    /// An agent opened the ticket for its requester.
+    AgentTicket,
 }
 
 impl Desk {
+    /// The templates of mail from `mailbox`: its own, else the desk's.
+    pub(super) fn templates_of(&self, mailbox: &crate::config::MailboxConfig) -> &super::templates::Templates {
+        self.mailbox_templates.get(&mailbox.address.to_lowercase()).unwrap_or(&self.templates)
+    }
+
     fn ticket_context(&self, w: &mut Write, t: &Ticket, actor: Option<&Person>, message: &str) -> Result<Value> {
         let requester = w.person(t.requester)?;
         let reference = self.reference(t.id);
@@ -61,7 +74,7 @@ impl Desk {
         Ok(json!({
             "desk": {"name": self.config.desk.name, "url": base},
             "ticket": {
-                "ref": reference, "subject": t.subject, "status": t.status.label(), "priority": t.priority.label(),
+                "ref": reference, "subject": t.subject, "status": self.config.status_name(t), "priority": t.priority.label(),
                 "department": t.department, "category": t.category,
             },
             "subject_line": subject_line,
@@ -105,6 +118,31 @@ impl Desk {
         Ok(w.staff()?.into_iter().map(|p| self.in_force(p)).filter(|p| p.is_staff() && p.works_in(&t.department)).collect())
     }
 
+    /// The addresses of a department rule's audience for `t`.
+    fn audience(&self, w: &Write, t: &Ticket, audience: crate::config::Audience) -> Result<Vec<String>> {
+        use crate::config::Audience;
+        let assignee = match t.assignee {
+            Some(a) => w.person(a)?.map(|p| self.in_force(p)).filter(|p| p.is_staff()),
+            None => None,
+        };
+        let members = |w: &Write| -> Result<Vec<String>> { Ok(self.department_agents(w, t)?.into_iter().map(|p| p.email).collect()) };
+        Ok(match (audience, assignee) {
+            (Audience::None, _) | (Audience::Assignee, None) => Vec::new(),
+            (Audience::Assignee | Audience::AssigneeOrMembers, Some(p)) => vec![p.email],
+            (Audience::Members, _) | (Audience::AssigneeOrMembers, None) => members(w)?,
+        })
+    }
+
+    /// Active staff in a team who may see the ticket.
+    fn team_members(&self, w: &Write, t: &Ticket, team: &str) -> Result<Vec<String>> {
+        Ok(w.staff()?
+            .into_iter()
+            .map(|p| self.in_force(p))
+            .filter(|p| p.is_staff() && p.teams.iter().any(|x| x.eq_ignore_ascii_case(team)) && p.can_see(t))
+            .map(|p| p.email)
+            .collect())
+    }
+
     /// Renders and queues one mail (with the entry's attachments, if any);
     /// skipped (and logged) when nobody is left to receive it, no mailbox can
     /// send it, or the template fails.
@@ -139,11 +177,26 @@ impl Desk {
         if to.is_empty() && cc.is_empty() {
             return Ok(());
         }
-        let Some(mailbox) = self.config.mailbox_of_department(&t.department) else {
+        let Some(mailbox) = self.config.mailbox_of_ticket(t) else {
             tracing::debug!("no [[mailbox]] to send {} mail from", kind.key());
             return Ok(());
         };
-        let rendered = match self.templates.render(kind, ctx) {
+        // What an agent writes to the requester carries the mailbox's
+        // signature and may show the agent in From.
+        let from_agent = matches!(kind, MailKind::Reply | MailKind::AgentTicket).then_some(actor).flatten().filter(|p| p.is_staff());
+        let signed;
+        let ctx = if from_agent.is_some() && !mailbox.signature.is_empty() {
+            let mut c = ctx.clone();
+            match super::templates::Templates::render_str("signature", &mailbox.signature, ctx) {
+                Ok(sig) => c["signature"] = Value::String(sig.trim_end().to_string()),
+                Err(e) => tracing::error!("mailbox {}: {e}; the default signature is used", mailbox.address),
+            }
+            signed = c;
+            &signed
+        } else {
+            ctx
+        };
+        let rendered = match self.templates_of(mailbox).render(kind, ctx) {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("mail not queued: {e}");
@@ -178,8 +231,7 @@ impl Desk {
             None => random[..16].to_string(),
         };
         let message_id = format!("{}.{}.{}@{}", self.reference(t.id), chain.len() + 1, token, self.config.smtp.hostname).to_lowercase();
-        let from_name =
-            if self.config.outgoing.from_name.is_empty() { self.config.desk.name.clone() } else { self.config.outgoing.from_name.clone() };
+        let from_name = self.config.from_name_of(mailbox, from_agent.map(|p| p.display()).as_deref());
         let mut m = OutMail::new(
             kind.key(),
             &mailbox.address.to_lowercase(),
@@ -209,7 +261,7 @@ impl Desk {
         w.put_outmail(None, &mut m)?;
         // Mail the requester sees joins the conversation's References chain;
         // agents' notifications are only remembered for threading their replies.
-        if matches!(kind, MailKind::Ack | MailKind::Reply | MailKind::Resolved) {
+        if kind.in_conversation() {
             w.add_thread_id(t.id, &message_id)?;
         } else {
             w.put_message_id(&message_id, t.id)?;
@@ -287,7 +339,7 @@ impl Desk {
         let mut m = OutMail::new(
             kind,
             &mailbox.address.to_lowercase(),
-            &self.config.desk.name,
+            &self.config.from_name_of(mailbox, None),
             vec![to.to_string()],
             Vec::new(),
             subject,
@@ -332,7 +384,7 @@ impl Desk {
                     }
                 }
                 if o.notify_new_ticket {
-                    let agents: Vec<String> = self.department_agents(w, t)?.into_iter().map(|p| p.email).collect();
+                    let agents = self.audience(w, t, self.config.department_rules(&t.department).new_ticket)?;
                     let ctx = self.ticket_context(w, t, actor, &t.description)?;
                     for a in agents {
                         self.queue_mail(w, t, MailKind::NewTicket, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
@@ -380,10 +432,7 @@ impl Desk {
                 if !o.notify_requester_reply {
                     return Ok(());
                 }
-                let mut to: Vec<String> = match t.assignee.map(|a| w.person(a)).transpose()?.flatten().filter(|p| p.is_staff()) {
-                    Some(p) => vec![p.email],
-                    None => self.department_agents(w, t)?.into_iter().map(|p| p.email).collect(),
-                };
+                let mut to = self.audience(w, t, self.config.department_rules(&t.department).customer_reply)?;
                 for f in self.followers_emails(w, t)? {
                     if !to.contains(&f) {
                         to.push(f);
@@ -394,12 +443,44 @@ impl Desk {
                     self.queue_mail(w, t, MailKind::RequesterReply, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                 }
             }
-            Notice::Resolved => {
-                if o.notify_resolved
-                    && let Some(r) = requester
-                {
+            Notice::Resolved | Notice::Closed => {
+                let (on, kind) = match notice {
+                    Notice::Resolved => (o.notify_resolved, MailKind::Resolved),
+                    _ => (o.notify_closed, MailKind::Closed),
+                };
+                if on && let Some(r) = requester {
                     let ctx = self.ticket_context(w, t, actor, "")?;
-                    self.queue_mail(w, t, MailKind::Resolved, &[r.email], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
+                    self.queue_mail(w, t, kind, &[r.email], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
+                }
+            }
+            Notice::Transferred { from } => {
+                if o.notify_transferred {
+                    let mut ctx = self.ticket_context(w, t, actor, "")?;
+                    ctx["from_department"] = Value::String(from.to_string());
+                    let rule = self.config.department_rules(&t.department).transferred;
+                    for a in self.audience(w, t, rule)? {
+                        self.queue_mail(w, t, MailKind::Transferred, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
+                    }
+                }
+            }
+            Notice::TeamAssigned { team } => {
+                if o.notify_team_assigned {
+                    let mut ctx = self.ticket_context(w, t, actor, "")?;
+                    ctx["team"] = Value::String(team.to_string());
+                    // The agent assigned in the same change hears of it as theirs.
+                    let assignee = match t.assignee {
+                        Some(a) => w.person(a)?.map(|p| p.email),
+                        None => None,
+                    };
+                    for a in self.team_members(w, t, team)?.into_iter().filter(|a| Some(a) != assignee.as_ref()) {
+                        self.queue_mail(w, t, MailKind::TeamAssigned, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
+                    }
+                }
+            }
+            Notice::AgentTicket => {
+                if let Some(r) = requester.filter(|r| !r.is_staff()) {
+                    let ctx = self.ticket_context(w, t, actor, &t.description)?;
+                    self.queue_mail(w, t, MailKind::AgentTicket, &[r.email], &collaborators, &ctx, None, actor, &[], now)?;
                 }
             }
         }
@@ -469,7 +550,7 @@ impl Desk {
         let requester = self.store.read()?.person(t.requester)?;
         let ctx = json!({
             "desk": {"name": self.config.desk.name},
-            "ticket": {"ref": self.reference(t.id), "subject": t.subject, "status": t.status.label(), "priority": t.priority.label(), "department": t.department},
+            "ticket": {"ref": self.reference(t.id), "subject": t.subject, "status": self.config.status_name(&t), "priority": t.priority.label(), "department": t.department},
             "requester": {"name": requester.as_ref().map(|p| p.display()).unwrap_or_default(), "email": requester.map(|p| p.email).unwrap_or_default()},
             "agent": {"name": actor.display(), "email": actor.email},
         });

@@ -62,12 +62,23 @@ impl Desk {
                 }
                 self.require(actor, Permission::Reopen)?;
             }
-            if let Some(s) = patch.status
-                && s != old.status
-            {
-                old.status.check_transition(s, self.may(actor, Permission::Reopen)).map_err(|e| invalid("status", e.to_string()))?;
-                t.status = s;
-                events.push(Event::StatusChanged { from: old.status.label().into(), to: s.label().into() });
+            if let Some(s) = patch.status {
+                let custom = match patch.custom_status.as_deref() {
+                    Some(c) => match self.config.custom_status(c).filter(|c| c.base() == s) {
+                        Some(c) => Some(c.name.clone()),
+                        None => return Err(invalid("status", format!("{c:?} is not a status of the desk"))),
+                    },
+                    None => None,
+                };
+                let (from, to) = (self.config.status_name(&old), self.config.shown_status(s, custom.as_deref()));
+                if s != old.status {
+                    old.status.check_transition(s, self.may(actor, Permission::Reopen)).map_err(|e| invalid("status", e.to_string()))?;
+                }
+                if s != old.status || from != to {
+                    t.status = s;
+                    t.custom_status = custom;
+                    events.push(Event::StatusChanged { from, to });
+                }
             }
             if old.is_closed() {
                 // Reopened: nothing else may change in the same command.
@@ -184,6 +195,15 @@ impl Desk {
             }
             if t.status == Status::Resolved && old.status != Status::Resolved {
                 self.notify(w, &t, Some(actor), notify::Notice::Resolved, now)?;
+            }
+            if t.status == Status::Closed && !matches!(old.status, Status::Resolved | Status::Closed) {
+                self.notify(w, &t, Some(actor), notify::Notice::Closed, now)?;
+            }
+            if t.department != old.department {
+                self.notify(w, &t, Some(actor), notify::Notice::Transferred { from: &old.department }, now)?;
+            }
+            if let Some(team) = t.team.as_deref().filter(|_| t.team != old.team) {
+                self.notify(w, &t, Some(actor), notify::Notice::TeamAssigned { team }, now)?;
             }
             Ok(t)
         }

@@ -104,7 +104,8 @@ impl Desk {
                 t.status = old.status.after_requester_reply();
             }
             if t.status != old.status {
-                let ev = crate::domain::Event::StatusChanged { from: old.status.label().into(), to: t.status.label().into() };
+                t.custom_status = None;
+                let ev = crate::domain::Event::StatusChanged { from: self.config.status_name(&old), to: t.status.label().into() };
                 w.append_entry(&mut Self::event(id, Some(author.id), ev, now))?;
             }
             w.put_ticket(Some(&old), &t)?;

@@ -71,7 +71,7 @@ impl Desk {
             "message_subject": m.subject.chars().take(200).collect::<String>(),
             "subject_line": format!("Re: {}", m.subject.chars().take(200).collect::<String>()),
         });
-        let rendered = match self.templates.render(MailKind::Stranger, &ctx) {
+        let rendered = match self.templates_of(mailbox).render(MailKind::Stranger, &ctx) {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("stranger answer not queued: {e}");
@@ -80,11 +80,11 @@ impl Desk {
         };
         w.set_last_ack(&key, now)?;
         let random = crate::desk::auth::random_token()?;
-        let from_name = if self.config.outgoing.from_name.is_empty() { &self.config.desk.name } else { &self.config.outgoing.from_name };
+        let from_name = self.config.from_name_of(mailbox, None);
         let mut out = OutMail::new(
             MailKind::Stranger.key(),
             &mailbox.address.to_lowercase(),
-            from_name,
+            &from_name,
             vec![from.email.clone()],
             Vec::new(),
             rendered.subject,

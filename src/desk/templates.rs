@@ -1,6 +1,7 @@
 //! Templates of the mail the desk sends (minijinja). Defaults are built in;
 //! an admin overrides any of them with a file of the same name in
-//! `outgoing.template_dir`. A template renders to `Subject: …`, a blank line,
+//! `outgoing.template_dir`, and a `[[mailbox]]` may have a directory of its
+//! own that wins over both. A template renders to `Subject: …`, a blank line,
 //! then the text body. `check-config` renders every one with sample data.
 
 use crate::domain::MailKind;
@@ -18,6 +19,10 @@ fn builtin(kind: MailKind) -> &'static str {
         MailKind::RequesterReply => include_str!("templates/requester_reply.txt"),
         MailKind::Resolved => include_str!("templates/resolved.txt"),
         MailKind::Stranger => include_str!("templates/stranger.txt"),
+        MailKind::Closed => include_str!("templates/closed.txt"),
+        MailKind::Transferred => include_str!("templates/transferred.txt"),
+        MailKind::TeamAssigned => include_str!("templates/team_assigned.txt"),
+        MailKind::AgentTicket => include_str!("templates/agent_ticket.txt"),
     }
 }
 
@@ -66,25 +71,62 @@ pub struct TemplateError {
 impl Templates {
     /// Built-in templates, overridden by files in `dir` (if not empty).
     pub fn load(dir: &str) -> Result<Templates, TemplateError> {
+        Self::load_layers(&[dir])
+    }
+
+    /// Built-in templates, each overridden by the file of its name in the
+    /// first of `dirs` (empty ones skipped) that has one.
+    pub fn load_layers(dirs: &[&str]) -> Result<Templates, TemplateError> {
         let mut env = Environment::new();
         env.set_keep_trailing_newline(true);
         env.set_fuel(Some(FUEL * 10));
         for kind in MailKind::ALL {
-            let (name, builtin) = (kind.key(), builtin(kind));
-            let source = if dir.is_empty() {
-                builtin.to_string()
-            } else {
+            let name = kind.key();
+            let mut source = None;
+            for dir in dirs.iter().filter(|d| !d.is_empty()) {
                 let path = std::path::Path::new(dir).join(format!("{name}.txt"));
                 match std::fs::read_to_string(&path) {
-                    Ok(s) => s,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => builtin.to_string(),
+                    Ok(s) => {
+                        source = Some(s);
+                        break;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(TemplateError { name: path.display().to_string(), message: e.to_string() }),
                 }
-            };
+            }
+            let source = source.unwrap_or_else(|| builtin(kind).to_string());
             env.add_template_owned(name.to_string(), source)
                 .map_err(|e| TemplateError { name: name.to_string(), message: e.to_string() })?;
         }
         Ok(Templates { env })
+    }
+
+    /// The templates of each `[[mailbox]]` with a `templates` directory
+    /// (address → templates), over `outgoing.template_dir`.
+    pub fn of_mailboxes(cfg: &crate::config::Config) -> Result<std::collections::HashMap<String, Templates>, TemplateError> {
+        let mut out = std::collections::HashMap::new();
+        for mb in cfg.mailbox.iter().filter(|m| !m.templates.is_empty()) {
+            out.insert(mb.address.to_lowercase(), Self::load_layers(&[&mb.templates, &cfg.outgoing.template_dir])?);
+        }
+        Ok(out)
+    }
+
+    /// Everything `check-config` renders with sample data: the templates of
+    /// the desk and of each mailbox, and the mailboxes' signatures. The
+    /// error names the key at fault.
+    pub fn check_config(cfg: &crate::config::Config) -> Result<(), (String, TemplateError)> {
+        Self::load(&cfg.outgoing.template_dir).and_then(|t| t.check()).map_err(|e| ("outgoing.template_dir".to_string(), e))?;
+        for (i, mb) in cfg.mailbox.iter().enumerate() {
+            if !mb.templates.is_empty() {
+                Self::load_layers(&[&mb.templates, &cfg.outgoing.template_dir])
+                    .and_then(|t| t.check())
+                    .map_err(|e| (format!("mailbox {} templates", i + 1), e))?;
+            }
+            if !mb.signature.is_empty() {
+                Self::render_str("signature", &mb.signature, &sample()).map_err(|e| (format!("mailbox {} signature", i + 1), e))?;
+            }
+        }
+        Ok(())
     }
 
     pub fn builtin() -> Templates {
@@ -184,6 +226,9 @@ pub fn sample() -> Value {
         "link": "https://desk.example.com/tickets/TKT-000123",
         "portal_link": "https://desk.example.com/t/TKT-000123?e=1795000000&s=0123456789abcdef0123",
         "recent": [{"author": "Carol Customer", "date": "2026-11-23 10:00", "body": "It jams."}],
+        "signature": "Bob Agent, Help Desk",
+        "team": "Network",
+        "from_department": "Sales",
     })
 }
 

@@ -31,6 +31,7 @@ fn ticket_json(cfg: &Config, w: &Write, t: &Ticket) -> crate::store::Result<Valu
         "id": t.id,
         "subject": t.subject,
         "status": t.status.key(),
+        "status_name": cfg.status_name(t),
         "priority": t.priority.key(),
         "category": t.category,
         "department": t.department,

@@ -37,10 +37,16 @@ impl Desk {
             .ok_or_else(|| DeskError::Conflict("search is not available (the server opens the index at start)".into()))
     }
 
+    /// The names of the desk's custom statuses (for the search grammar).
+    fn custom_status_names(&self) -> Vec<String> {
+        self.config.status.iter().map(|s| s.name.clone()).collect()
+    }
+
     /// Parses a query for this agent (assignee:me, agent names, dates).
     pub fn parse_search(&self, actor: &Person, q: &str) -> Result<std::result::Result<Parsed, SearchError>> {
         let agents = self.store.read()?.staff()?;
-        Ok(query::parse(q, &query::Context { me: actor.id.0, agents: &agents, now: self.now() }))
+        let statuses = self.custom_status_names();
+        Ok(query::parse(q, &query::Context { me: actor.id.0, agents: &agents, now: self.now(), statuses: &statuses }))
     }
 
     /// Runs the search box: a reference jumps, anything else searches.
@@ -174,7 +180,8 @@ impl Desk {
         let r = self.store.read()?;
         // One staff list for every saved search and view on the page.
         let agents = r.staff()?;
-        let cx = query::Context { me: actor.id.0, agents: &agents, now: self.now() };
+        let statuses = self.custom_status_names();
+        let cx = query::Context { me: actor.id.0, agents: &agents, now: self.now(), statuses: &statuses };
         let saved = self
             .saved_searches(actor)?
             .into_iter()

@@ -139,6 +139,8 @@ mod tests {
             created_at: Timestamp(0),
             updated_at: Timestamp(0),
             team: None,
+            custom_status: None,
+            mailbox: None,
         }
     }
 

@@ -41,6 +41,8 @@ pub struct TimeRange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {
     Status(Vec<Status>),
+    /// Base states and custom statuses (lower-case names), any of them.
+    Statuses(Vec<Status>, Vec<String>),
     /// 0 = unassigned.
     Assignee(u64),
     Priority(Vec<Priority>),
@@ -113,6 +115,8 @@ pub struct Context<'a> {
     pub me: u64,
     pub agents: &'a [Person],
     pub now: Timestamp,
+    /// The desk's custom status names (`[[status]]`).
+    pub statuses: &'a [String],
 }
 
 /// The field names, for error messages and the help text.
@@ -192,18 +196,23 @@ pub fn parse(q: &str, cx: &Context) -> Result<Parsed, SearchError> {
         }
         let f = match key_l.as_str() {
             "status" | "is" => {
-                let mut list = Vec::new();
+                let (mut list, mut custom) = (Vec::new(), Vec::new());
                 for part in v.split(',') {
                     match part.trim().to_ascii_lowercase().as_str() {
                         "active" => list.extend(Status::ALL.iter().copied().filter(|s| s.is_active())),
-                        other => list.push(Status::parse(other).ok_or_else(|| {
-                            err(format!(
-                                "{key}:{part} — unknown status; use open, pending, in_progress, on_hold, resolved, closed or active"
-                            ))
-                        })?),
+                        other => match Status::parse(other) {
+                            Some(s) => list.push(s),
+                            None if cx.statuses.iter().any(|c| c.eq_ignore_ascii_case(other)) => custom.push(other.to_string()),
+                            None => {
+                                let more: String = cx.statuses.iter().map(|c| format!(", \"{c}\"")).collect();
+                                return Err(err(format!(
+                                    "{key}:{part} — unknown status; use open, pending, in_progress, on_hold, resolved, closed{more} or active"
+                                )));
+                            }
+                        },
                     }
                 }
-                Filter::Status(list)
+                if custom.is_empty() { Filter::Status(list) } else { Filter::Statuses(list, custom) }
             }
             "assignee" | "assigned" => Filter::Assignee(resolve_agent(v, cx).map_err(|m| err(format!("{key}:{v} — {m}")))?),
             "priority" | "prio" => {
@@ -366,7 +375,7 @@ mod tests {
     }
 
     fn cx(agents: &[Person]) -> Context<'_> {
-        Context { me: 7, agents, now: Date::parse("2026-11-23").map(|d| d.start()).unwrap_or(Timestamp(0)) }
+        Context { me: 7, agents, now: Date::parse("2026-11-23").map(|d| d.start()).unwrap_or(Timestamp(0)), statuses: &[] }
     }
 
     #[test]

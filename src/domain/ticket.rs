@@ -188,6 +188,13 @@ pub struct Ticket {
     /// The `[[team]]` the ticket is assigned to, beside (or instead of) an
     /// agent. (Record v3.)
     pub team: Option<String>,
+    /// The `[[status]]` shown for it, a custom status that behaves as
+    /// `status` (its base). None: the base status's own name. (Record v4.)
+    pub custom_status: Option<String>,
+    /// The `[[mailbox]]` address the ticket arrived at (mail tickets), whose
+    /// identity its mail keeps while it stays in that mailbox's department.
+    /// (Record v4.)
+    pub mailbox: Option<String>,
 }
 
 impl Ticket {

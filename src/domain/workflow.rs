@@ -23,10 +23,18 @@ pub enum MailKind {
     Resolved,
     /// To a stranger whose mail a mailbox holds (`strangers = "reply"`).
     Stranger,
+    /// To the requester: an agent closed the ticket.
+    Closed,
+    /// To a department's agents: a ticket was transferred to it.
+    Transferred,
+    /// To a team's members: a ticket was assigned to the team.
+    TeamAssigned,
+    /// To the requester: an agent opened a ticket for them.
+    AgentTicket,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 8] = [
+    pub const ALL: [MailKind; 12] = [
         MailKind::Ack,
         MailKind::Reply,
         MailKind::NewTicket,
@@ -35,11 +43,16 @@ impl MailKind {
         MailKind::RequesterReply,
         MailKind::Resolved,
         MailKind::Stranger,
+        MailKind::Closed,
+        MailKind::Transferred,
+        MailKind::TeamAssigned,
+        MailKind::AgentTicket,
     ];
 
     /// Notifications that go to agents (and may carry an email-command token);
     /// each agent can turn any of them off for themself.
-    pub const FOR_AGENTS: [MailKind; 4] = [MailKind::NewTicket, MailKind::Note, MailKind::Assigned, MailKind::RequesterReply];
+    pub const FOR_AGENTS: [MailKind; 6] =
+        [MailKind::NewTicket, MailKind::Note, MailKind::Assigned, MailKind::RequesterReply, MailKind::Transferred, MailKind::TeamAssigned];
 
     /// The name in records, settings forms and template files.
     pub fn key(self) -> &'static str {
@@ -52,6 +65,10 @@ impl MailKind {
             MailKind::RequesterReply => "requester_reply",
             MailKind::Resolved => "resolved",
             MailKind::Stranger => "stranger",
+            MailKind::Closed => "closed",
+            MailKind::Transferred => "transferred",
+            MailKind::TeamAssigned => "team_assigned",
+            MailKind::AgentTicket => "agent_ticket",
         }
     }
 
@@ -61,6 +78,12 @@ impl MailKind {
 
     pub fn for_agents(self) -> bool {
         MailKind::FOR_AGENTS.contains(&self)
+    }
+
+    /// Mail the requester sees as part of the conversation (its Message-ID
+    /// joins the thread's References chain).
+    pub fn in_conversation(self) -> bool {
+        matches!(self, MailKind::Ack | MailKind::Reply | MailKind::Resolved | MailKind::Closed | MailKind::AgentTicket)
     }
 
     /// What an agent turns on or off on their settings page.
@@ -74,6 +97,10 @@ impl MailKind {
             MailKind::Reply => "A public reply",
             MailKind::Resolved => "The ticket was resolved",
             MailKind::Stranger => "The answer to a stranger whose mail is held",
+            MailKind::Closed => "The ticket was closed",
+            MailKind::Transferred => "A ticket is transferred to one of my departments",
+            MailKind::TeamAssigned => "A ticket is assigned to one of my teams",
+            MailKind::AgentTicket => "An agent opened a ticket for the requester",
         }
     }
 }

@@ -42,9 +42,16 @@ fn address_list(addresses: &[String], names: &Names) -> Raw<'static> {
     Raw::new(crate::domain::header::mailbox_list(named))
 }
 
-/// The RFC 5322 message of a queued mail; `unsubscribe` is the recipient's
-/// own link when they may leave the conversation.
-pub fn build(m: &OutMail, names: &Names, attachments: &[(String, String, Vec<u8>)], unsubscribe: Option<&str>) -> std::io::Result<Vec<u8>> {
+/// The RFC 5322 message of a queued mail; `reply_to` is its mailbox's
+/// Reply-To; `unsubscribe` is the recipient's own link when they may leave
+/// the conversation.
+pub fn build(
+    m: &OutMail,
+    names: &Names,
+    reply_to: &str,
+    attachments: &[(String, String, Vec<u8>)],
+    unsubscribe: Option<&str>,
+) -> std::io::Result<Vec<u8>> {
     let text = match unsubscribe {
         Some(url) => format!("{}\n--\nYou get this because you were copied on this conversation. Stop: {url}\n", m.text.trim_end()),
         None => m.text.clone(),
@@ -54,7 +61,7 @@ pub fn build(m: &OutMail, names: &Names, attachments: &[(String, String, Vec<u8>
     // not when an attempt finally got through.
     let mut b = MessageBuilder::new()
         .header("From", Raw::new(crate::domain::header::mailbox(&m.from_name, &m.from)))
-        .reply_to(m.from.as_str())
+        .reply_to(reply_to)
         .subject(m.subject.as_str())
         .message_id(m.message_id.as_str())
         .date(m.created_at.0 / 1000)
@@ -411,7 +418,8 @@ fn unsigned_bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
         Names::new()
     });
     let personal = m.text.contains(crate::desk::notify::PORTAL_LINK_MARKER);
-    let common = if personal { Vec::new() } else { build(m, &names, &atts, None)? };
+    let reply_to = desk.config.reply_to_of(&m.from);
+    let common = if personal { Vec::new() } else { build(m, &names, reply_to, &atts, None)? };
     m.pending
         .iter()
         .map(|r| {
@@ -419,10 +427,10 @@ fn unsigned_bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
             if personal {
                 let link = m.ticket.map(|t| desk.portal_link_for(t, r)).unwrap_or_else(|| desk.config.server.public_url.clone());
                 let mine = OutMail { text: m.text.replace(crate::desk::notify::PORTAL_LINK_MARKER, &link), ..m.clone() };
-                return build(&mine, &names, &atts, unsubscribe).map(|b| (r.clone(), b));
+                return build(&mine, &names, reply_to, &atts, unsubscribe).map(|b| (r.clone(), b));
             }
             match unsubscribe {
-                Some(url) => build(m, &names, &atts, Some(url)).map(|b| (r.clone(), b)),
+                Some(url) => build(m, &names, reply_to, &atts, Some(url)).map(|b| (r.clone(), b)),
                 None => Ok((r.clone(), common.clone())),
             }
         })
@@ -552,13 +560,14 @@ fn next_wait(desk: &Desk) -> Duration {
 /// (`frontdesk mail test`, the Outbox page's button). Nothing is queued.
 pub async fn send_test(cfg: &crate::config::Config, to: &str) -> Result<String, String> {
     let to = crate::domain::people::normalize_email(to).ok_or_else(|| format!("{to:?} is not an email address"))?;
-    let from = cfg.mailbox.first().map(|m| m.address.clone()).ok_or("no [[mailbox]] is configured to send from")?;
+    let mailbox = cfg.mailbox.first().ok_or("no [[mailbox]] is configured to send from")?;
+    let from = mailbox.address.clone();
     let o = &cfg.outgoing;
     if o.smarthost.is_empty() {
         return Err("no smarthost is configured (outgoing.smarthost)".into());
     }
     let now = Timestamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0));
-    let from_name = if o.from_name.is_empty() { cfg.desk.name.clone() } else { o.from_name.clone() };
+    let from_name = cfg.from_name_of(mailbox, None);
     let mut m = OutMail::new(
         "test",
         &from,
@@ -571,7 +580,7 @@ pub async fn send_test(cfg: &crate::config::Config, to: &str) -> Result<String, 
         now,
     );
     m.auto_submitted = Some("auto-generated".into());
-    let body = build(&m, &Names::new(), &[], None).map_err(|e| e.to_string())?;
+    let body = build(&m, &Names::new(), cfg.reply_to_of(&from), &[], None).map_err(|e| e.to_string())?;
     let sh = smarthost(cfg, Duration::from_secs(30))?;
     let batch = [(m, vec![(to.clone(), body)])];
     let results = sh.deliver(&batch).await.map_err(|e| connect_error(o, &e))?;

@@ -26,7 +26,7 @@ use crate::store::{Read, Store, StoreError};
 use query::{Filter, Parsed, Text};
 
 /// Bump when the document layout changes: the index is then rebuilt at start.
-const INDEX_VERSION: &str = "frontdesk-search-2";
+const INDEX_VERSION: &str = "frontdesk-search-3";
 const VERSION_FILE: &str = "frontdesk-version";
 /// Tickets per indexer commit.
 const BATCH: usize = 1024;
@@ -63,6 +63,8 @@ struct Fields {
     created: Field,
     updated: Field,
     flags: Field,
+    /// The custom status, lower-case (version 3).
+    custom_status: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -91,6 +93,7 @@ fn schema() -> (Schema, Fields) {
         created: b.add_i64_field("created", num.clone()),
         updated: b.add_i64_field("updated", num),
         flags: b.add_text_field("flags", STRING),
+        custom_status: b.add_text_field("custom_status", STRING),
     };
     (b.build(), f)
 }
@@ -287,6 +290,9 @@ impl SearchIndex {
         doc.add_u64(f.id, t.id.0);
         doc.add_text(f.subject, &t.subject);
         doc.add_u64(f.status, t.status.index() as u64);
+        if let Some(c) = &t.custom_status {
+            doc.add_text(f.custom_status, c.to_lowercase());
+        }
         doc.add_u64(f.priority, t.priority.index() as u64);
         doc.add_u64(f.assignee, t.assignee.map_or(0, |a| a.0));
         doc.add_text(f.dept, t.department.to_lowercase());
@@ -395,6 +401,11 @@ impl SearchIndex {
         };
         Ok(match filter {
             Filter::Status(list) => any(list.iter().map(|s| term(Term::from_field_u64(f.status, s.index() as u64))).collect()),
+            Filter::Statuses(list, custom) => any(list
+                .iter()
+                .map(|s| term(Term::from_field_u64(f.status, s.index() as u64)))
+                .chain(custom.iter().map(|c| term(Term::from_field_text(f.custom_status, c))))
+                .collect()),
             Filter::Priority(list) => any(list.iter().map(|p| term(Term::from_field_u64(f.priority, p.index() as u64))).collect()),
             Filter::Assignee(id) => term(Term::from_field_u64(f.assignee, *id)),
             Filter::Category(c) => term(Term::from_field_text(f.category, c)),

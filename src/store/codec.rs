@@ -139,9 +139,11 @@ pub fn decode_person(bytes: &[u8]) -> Result<crate::domain::Person> {
 
 /// Tickets gained their team in version 3 (schema 9).
 pub const TICKET_V3: u8 = 3;
+/// Tickets gained their custom status and mailbox in version 4 (schema 10).
+pub const TICKET_V4: u8 = 4;
 
 pub fn encode_ticket(t: &Ticket) -> Vec<u8> {
-    encode_with(TICKET_V3, t)
+    encode_with(TICKET_V4, t)
 }
 
 /// Decodes a ticket of any version this binary knows.
@@ -149,7 +151,8 @@ pub fn decode_ticket(bytes: &[u8]) -> Result<Ticket> {
     let corrupt = |e: postcard::Error| StoreError::Corrupt { table: "tickets", detail: e.to_string() };
     match open(bytes, "tickets")? {
         (TICKET_V2, rest) => Ok(postcard::from_bytes::<super::migrate::TicketV2>(&rest).map_err(corrupt)?.upgrade()),
-        _ => decode_upgrading(bytes, "tickets", "ticket", TICKET_V3, super::migrate::TicketV1::upgrade),
+        (TICKET_V3, rest) => Ok(postcard::from_bytes::<super::migrate::TicketV3>(&rest).map_err(corrupt)?.upgrade()),
+        _ => decode_upgrading(bytes, "tickets", "ticket", TICKET_V4, super::migrate::TicketV1::upgrade),
     }
 }
 
@@ -180,10 +183,31 @@ mod tests {
         let t = decode_ticket(&encode_with(TICKET_V2, &v2)).unwrap();
         assert_eq!(
             (t.id, t.priority, t.assignee, t.tags.clone(), t.team.clone()),
-            (TicketId(7), Priority::High, Some(PersonId(2)), v2.11, None)
+            (TicketId(7), Priority::High, Some(PersonId(2)), v2.11.clone(), None)
         );
         let mut now = t.clone();
         now.team = Some("Network".into());
+        // Schema 9 (record version 3) kept the team, not the rest.
+        let v3 = (
+            v2.0,
+            v2.1.clone(),
+            v2.2.clone(),
+            v2.3,
+            v2.4,
+            v2.5,
+            v2.6,
+            v2.7.clone(),
+            v2.8.clone(),
+            v2.9,
+            v2.10,
+            v2.11.clone(),
+            v2.12,
+            v2.13,
+            now.team.clone(),
+        );
+        assert_eq!(decode_ticket(&encode_with(TICKET_V3, &v3)).unwrap(), now);
+        now.custom_status = Some("Waiting for vendor".into());
+        now.mailbox = Some("support@x.test".into());
         assert_eq!(decode_ticket(&encode_ticket(&now)).unwrap(), now);
         let p1 = (
             PersonId(2),

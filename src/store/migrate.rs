@@ -13,7 +13,8 @@
 //! migration, resumably (`store::recompress`).
 //! Schema 7–9: records gain fields in new record versions read alongside
 //! the old (`store::codec`): mail details (7), API tokens (8), people's
-//! role names and teams and tickets' team (9).
+//! role names and teams and tickets' team (9), tickets' custom status and
+//! mailbox (10).
 //! A newer binary migrates an older data directory in one transaction; a data
 //! directory from a newer binary is refused rather than misread.
 
@@ -146,6 +147,8 @@ impl TicketV1 {
             created_at: self.created_at,
             updated_at: self.updated_at,
             team: None,
+            custom_status: None,
+            mailbox: None,
         }
     }
 }
@@ -187,7 +190,53 @@ impl TicketV2 {
             created_at: self.created_at,
             updated_at: self.updated_at,
             team: None,
+            custom_status: None,
+            mailbox: None,
         }
+    }
+}
+
+/// A ticket as schema 9 stored it (record version 3: no custom status, no
+/// mailbox).
+#[derive(Deserialize)]
+pub struct TicketV3 {
+    id: TicketId,
+    subject: String,
+    description: String,
+    requester: PersonId,
+    channel: Channel,
+    status: Status,
+    priority: Priority,
+    category: String,
+    department: String,
+    assignee: Option<PersonId>,
+    due: Option<crate::domain::time::Date>,
+    tags: Vec<String>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    team: Option<String>,
+}
+
+impl TicketV3 {
+    pub fn upgrade(self) -> Ticket {
+        let team = self.team.clone();
+        let v2 = TicketV2 {
+            id: self.id,
+            subject: self.subject,
+            description: self.description,
+            requester: self.requester,
+            channel: self.channel,
+            status: self.status,
+            priority: self.priority,
+            category: self.category,
+            department: self.department,
+            assignee: self.assignee,
+            due: self.due,
+            tags: self.tags,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        };
+        Ticket { team, ..v2.upgrade() }
     }
 }
 
@@ -207,6 +256,11 @@ pub fn run(db: &Database) -> Result<()> {
         Some(v) if v == SCHEMA_VERSION => {}
         None if fresh => {
             // A new data directory: nothing to migrate.
+        }
+        Some(9) => {
+            // Schema 10: tickets gain their custom status and mailbox (record
+            // version 4, read alongside the older ones).
+            tracing::info!("migrating data directory from schema 9 to {SCHEMA_VERSION}");
         }
         Some(8) => {
             // Schema 9: people gain a role name and teams, tickets a team

@@ -109,7 +109,7 @@ pub(crate) const BLOB_CHUNK: usize = 64 * 1024;
 pub(crate) const BLOB_LZ4: u64 = 1 << 63;
 
 /// Current on-disk schema version. See `migrate`.
-pub const SCHEMA_VERSION: u64 = 9;
+pub const SCHEMA_VERSION: u64 = 10;
 
 /// Page cache when none is configured (see `server.cache_mib`).
 pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;

@@ -48,6 +48,14 @@ pub struct Captured {
 }
 
 impl Captured {
+    /// The decoded text body.
+    pub fn text(&self) -> String {
+        mail_parser::MessageParser::default()
+            .parse(self.data.as_bytes())
+            .and_then(|m| m.body_text(0).map(|t| t.into_owned()))
+            .unwrap_or_default()
+    }
+
     /// The value of a header (first occurrence, unfolded).
     pub fn header(&self, name: &str) -> Option<String> {
         let head = self.data.split("\r\n\r\n").next().unwrap_or("");

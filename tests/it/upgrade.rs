@@ -51,6 +51,11 @@ async fn a_schema_5_data_dir_from_the_real_older_release_reads_the_same() {
         assert!(listed.as_ref().is_some_and(|c| c.is_array()), "{reference}: collaborators {listed:?}");
         let checklist = now.as_object_mut().and_then(|o| o.remove("checklist"));
         assert_eq!(checklist, Some(serde_json::json!([])), "{reference}: no checklist yet");
+        // Schema 10: the custom status (none) and the status's shown name.
+        let custom = now.as_object_mut().and_then(|o| o.remove("custom_status"));
+        assert_eq!(custom, Some(serde_json::Value::Null), "{reference}: custom status");
+        let name = now.as_object_mut().and_then(|o| o.remove("status_name"));
+        assert!(name.as_ref().and_then(|n| n.as_str()).is_some_and(|n| !n.is_empty()), "{reference}: status name {name:?}");
         assert_eq!(&now, old, "{reference} reads as the old release served it");
         for e in old["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "reply") {
             let seq = e["seq"].as_u64().unwrap();

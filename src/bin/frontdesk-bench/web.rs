@@ -127,6 +127,8 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
                     created_at: created,
                     updated_at: Timestamp(created.0 + 30_000),
                     team: None,
+                    custom_status: None,
+                    mailbox: None,
                 };
                 w.put_ticket(None, &t)?;
                 for e in 0..entries {

@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 
 use crate::desk::{NewTicket, TicketPatch, TicketView};
 use crate::domain::time::Date;
-use crate::domain::{Channel, Person, PersonId, Priority, Status, Ticket, TicketId};
+use crate::domain::{Channel, Person, PersonId, Priority, Ticket, TicketId};
 use crate::web::queue::list::{QueueParams, build_query};
 use crate::web::{ApiUser, AppState, WebError, WebResult, run_as};
 
@@ -45,6 +45,8 @@ fn ticket_json(st: &AppState, t: &Ticket, people: &HashMap<PersonId, Person>) ->
         "id": t.id,
         "subject": t.subject,
         "status": t.status.key(),
+        "status_name": st.desk.config.status_name(t),
+        "custom_status": st.desk.config.custom_status(t.custom_status.as_deref().unwrap_or("")).filter(|c| c.base() == t.status).map(|c| c.name.clone()),
         "priority": t.priority.key(),
         "category": t.category,
         "department": t.department,
@@ -246,6 +248,26 @@ fn opt_str<'a>(m: &'a Map<String, Value>, key: &'static str) -> Result<Option<&'
     }
 }
 
+fn opt_bool(m: &Map<String, Value>, key: &'static str) -> Result<Option<bool>, WebError> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(WebError::invalid(key, "must be true or false")),
+    }
+}
+
+/// `status`: a built-in state or one of the desk's `[[status]]` names.
+fn status_of(st: &AppState, m: &Map<String, Value>) -> Result<Option<crate::config::StatusChoice>, WebError> {
+    match opt_str(m, "status")? {
+        None => Ok(None),
+        Some(s) => st.desk.config.status_choice(s).map(Some).ok_or_else(|| {
+            let custom: String = st.desk.config.status.iter().map(|c| format!(", {:?}", c.name)).collect();
+            let hint = format!("{STATUSES}{custom}");
+            WebError::invalid("status", format!("{s:?} is not valid; use {hint}"))
+        }),
+    }
+}
+
 fn parse_enum<T>(m: &Map<String, Value>, key: &'static str, parse: fn(&str) -> Option<T>, hint: &str) -> Result<Option<T>, WebError> {
     match opt_str(m, key)? {
         None => Ok(None),
@@ -283,7 +305,22 @@ fn due_of(m: &Map<String, Value>) -> Result<Option<Option<Date>>, WebError> {
 async fn create(State(st): State<AppState>, ApiUser(me): ApiUser, body: Body) -> WebResult {
     {
         let m = body_object(&st, body)?;
-        check_keys(&m, &["subject", "body", "requester", "channel", "priority", "category", "department", "assignee", "due", "tags"])?;
+        check_keys(
+            &m,
+            &[
+                "subject",
+                "body",
+                "requester",
+                "channel",
+                "priority",
+                "category",
+                "department",
+                "assignee",
+                "due",
+                "tags",
+                "notify_requester",
+            ],
+        )?;
         let (rname, remail) = match m.get("requester") {
             Some(Value::Object(r)) => (
                 r.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
@@ -310,6 +347,7 @@ async fn create(State(st): State<AppState>, ApiUser(me): ApiUser, body: Body) ->
             assignee,
             due: due_of(&m)?.flatten(),
             tags: tags_of(&m)?.unwrap_or_default(),
+            notify_requester: opt_bool(&m, "notify_requester")?,
         };
         let t = run_as(&st.desk, &me, move |d, me| d.create_ticket(me, new)).await?;
         let v = st.desk.ticket_view(&me, t.id)?;
@@ -337,15 +375,14 @@ async fn add_entry(State(st): State<AppState>, ApiUser(me): ApiUser, Path(refere
         let m = body_object(&st, body)?;
         check_keys(&m, &["body", "internal", "status", "mail"])?;
         let v = find(&st, &me, &reference)?;
-        let flag = |key: &'static str, default: bool| match m.get(key) {
-            None | Some(Value::Null) => Ok(default),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(_) => Err(WebError::invalid(key, "must be true or false")),
-        };
-        let (internal, mail) = (flag("internal", false)?, flag("mail", true)?);
-        let status = parse_enum(&m, "status", Status::parse, STATUSES)?;
+        let (internal, mail) = (opt_bool(&m, "internal")?.unwrap_or(false), opt_bool(&m, "mail")?.unwrap_or(true));
+        let status = status_of(&st, &m)?;
         let body = opt_str(&m, "body")?.unwrap_or("").to_string();
-        let (id, e) = (v.ticket.id, crate::desk::NewEntry { body, internal, status, files: Vec::new(), mail });
+        let (status, custom_status) = match status {
+            Some(c) => (Some(c.base), c.custom),
+            None => (None, None),
+        };
+        let (id, e) = (v.ticket.id, crate::desk::NewEntry { body, internal, status, custom_status, files: Vec::new(), mail });
         run_as(&st.desk, &me, move |d, me| d.post_entry(me, id, e)).await?;
         let v = st.desk.ticket_view(&me, v.ticket.id)?;
         Ok((StatusCode::CREATED, axum::Json(view_json(&st, &v))).into_response())
@@ -366,9 +403,11 @@ async fn patch(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference)
             )),
             Some(_) => return Err(WebError::invalid("assignee", "must be an agent's email or null")),
         };
+        let status = status_of(&st, &m)?;
         let p = TicketPatch {
             subject: opt_str(&m, "subject")?.map(str::to_string),
-            status: parse_enum(&m, "status", Status::parse, STATUSES)?,
+            status: status.as_ref().map(|s| s.base),
+            custom_status: status.and_then(|s| s.custom),
             priority: parse_enum(&m, "priority", Priority::parse, PRIORITIES)?,
             category: opt_str(&m, "category")?.map(str::to_string),
             department: opt_str(&m, "department")?.map(str::to_string),

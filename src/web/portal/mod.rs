@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::desk::DeskError;
 use crate::domain::PersonId;
-use crate::web::ui::{self, status_badge};
+use crate::web::ui;
 use crate::web::{AppState, PRE_COOKIE, WebError, blocking, cookie, set_cookie};
 
 pub fn routes() -> Router<AppState> {
@@ -63,7 +63,7 @@ pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference
             div.brand.big { span.logo { "fd" } span { (st.desk.config.desk.name) } }
             p.muted { "Ticket " (r) }
             h1 { (t.subject) }
-            p { "Status: " (status_badge(t.status)) }
+            p { "Status: " (ui::ticket_status(&st.desk.config, &t)) }
             @if q.done.is_some() { (ui::notice("ok", "Thank you, your reply was added.")) }
             @for (who, e) in &entries {
                 article.entry.reply {

@@ -145,7 +145,7 @@ pub async fn csv(
                     .map(|f| match *f {
                         "ref" => desk.reference(t.id),
                         "subject" => t.subject.clone(),
-                        "status" => t.status.label().to_string(),
+                        "status" => desk.config.status_name(t),
                         "priority" => t.priority.label().to_string(),
                         "category" => t.category.clone(),
                         "department" => t.department.clone(),

@@ -29,6 +29,8 @@ pub struct NewTicketForm {
     assignee: String,
     due: String,
     tags: String,
+    /// "on": mail the requester that the ticket was opened for them.
+    notify: String,
 }
 
 fn new_ticket_form(st: &AppState, a: &Agent, f: &NewTicketForm, agents: &[Person], error: Option<&str>) -> Markup {
@@ -67,6 +69,10 @@ fn new_ticket_form(st: &AppState, a: &Agent, f: &NewTicketForm, agents: &[Person
                     label { "Due date" input type="date" name="due" value=(f.due); }
                     label { "Tags" input type="text" name="tags" value=(f.tags) placeholder="comma, separated"; }
                 }
+                label.check {
+                    input type="checkbox" name="notify" value="on" checked[f.notify == "on"];
+                    " Mail the requester that this ticket was opened for them"
+                }
                 div.actions { button.primary type="submit" { "Create ticket" } a.button href="/tickets" { "Cancel" } }
             }
         }
@@ -76,8 +82,11 @@ fn new_ticket_form(st: &AppState, a: &Agent, f: &NewTicketForm, agents: &[Person
 pub async fn new_ticket_page(State(st): State<AppState>, a: Agent) -> WebResult {
     st.desk.require(&a.person, crate::domain::roles::Permission::Create)?;
     let agents = st.desk.agents()?;
-    Ok(page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &NewTicketForm::default(), &agents, None))
-        .into_response())
+    let f = NewTicketForm {
+        notify: if st.desk.config.outgoing.notify_agent_ticket { "on".into() } else { String::new() },
+        ..Default::default()
+    };
+    Ok(page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &agents, None)).into_response())
 }
 
 pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<NewTicketForm>) -> WebResult {
@@ -112,6 +121,7 @@ pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<N
             },
             due: if f.due.trim().is_empty() { None } else { Some(Date::parse(&f.due).ok_or_else(|| bad("due", &f.due))?) },
             tags: vec![f.tags.clone()],
+            notify_requester: Some(f.notify == "on"),
         })
     })()
     .map_err(show_error)?;

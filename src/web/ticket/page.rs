@@ -12,9 +12,9 @@ use crate::desk::{DeskError, TicketPatch, TicketView};
 use crate::domain::auth::Verdict;
 use crate::domain::roles::Permission;
 use crate::domain::time::Date;
-use crate::domain::{EntryKind, Person, PersonId, Priority, Status, TicketId};
+use crate::domain::{EntryKind, Person, PersonId, Priority, TicketId};
 use crate::web::pages::{frame, nonempty};
-use crate::web::ui::{self, csrf_field, options, page, priority_badge, status_badge};
+use crate::web::ui::{self, csrf_field, options, page, priority_badge};
 use crate::web::{Agent, AppState, TicketPath, WebError, WebResult, blocking, run_as, status_of};
 
 /// "12 KB" style sizes.
@@ -109,7 +109,15 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
     let cfg = &desk.config.desk;
     let perms = desk.permissions(&a.person);
     let (may_edit, may_reply, may_note) = (perms.has(Permission::Edit), perms.has(Permission::Reply), perms.has(Permission::Note));
-    let next_statuses: Vec<Status> = Status::ALL.iter().copied().filter(|s| t.status.can_become(*s)).collect();
+    // Every status it may go to: other base states the rules allow, and the
+    // custom statuses of those and of its own base.
+    let shown = desk.config.status_name(t);
+    let next_statuses: Vec<crate::config::StatusChoice> = desk
+        .config
+        .status_choices()
+        .into_iter()
+        .filter(|c| if c.base == t.status { ui::status_label(c) != shown } else { t.status.can_become(c.base) })
+        .collect();
     html! {
         div.ticket-head {
             div.crumbs { a href="/tickets" { "Queue" } " / " span.ref { (r) } }
@@ -126,7 +134,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                 }
             }
             div.meta {
-                (status_badge(t.status)) (priority_badge(t.priority))
+                (ui::ticket_status(&desk.config, t)) (priority_badge(t.priority))
                 span.muted { "opened " (t.created_at.ago(now)) " via " (t.channel.label()) }
                 @if let Some(p) = requester { span { "by " a href=(format!("/requesters/{}", p.id)) { (p.display()) } } }
             }
@@ -240,7 +248,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                 label { "Then set status "
                                     select name="status" {
                                         option value="" { "Automatic" }
-                                        @for s in &next_statuses { option value=(s.key()) { (s.label()) } }
+                                        @for s in &next_statuses { option value=(ui::status_value(s)) { (ui::status_label(s)) } }
                                     }
                                 }
                             }
@@ -270,7 +278,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                 }
                 @if closed || !may_edit {
                     dl.fields {
-                        dt { "Status" } dd { (status_badge(t.status)) }
+                        dt { "Status" } dd { (ui::ticket_status(&desk.config, t)) }
                         dt { "Priority" } dd { (t.priority.label()) }
                         dt { "Category" } dd { (t.category) }
                         dt { "Department" } dd { (t.department) }
@@ -288,8 +296,8 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                     form.fields method="post" action=(format!("/tickets/{r}/update")) {
                         (csrf_field(&a.csrf))
                         label { "Status" select name="status" {
-                            option value=(t.status.key()) selected { (t.status.label()) }
-                            @for s in &next_statuses { option value=(s.key()) { (s.label()) } }
+                            option value=(t.custom_status.clone().filter(|c| *c == shown).unwrap_or_else(|| t.status.key().to_string())) selected { (shown) }
+                            @for s in &next_statuses { option value=(ui::status_value(s)) { (ui::status_label(s)) } }
                         } }
                         label { "Priority" select name="priority" { (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), t.priority.key())) } }
                         label { "Assignee" select name="assignee" {
@@ -420,7 +428,7 @@ pub async fn reply(State(st): State<AppState>, a: Agent, t: TicketPath, req: axu
     let (f, files) = read_reply_form(&st, req).await.map_err(|e| ticket_error(&st, &a, id, e, ""))?;
     let internal = f.internal.is_some();
     let status = match nonempty(&f.status) {
-        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+        Some(s) => Some(st.desk.config.status_choice(s).ok_or_else(|| {
             ticket_error(&st, &a, id, DeskError::Invalid { field: "status", message: format!("{s:?} is not a status") }, &f.body)
         })?),
         None => None,
@@ -451,7 +459,11 @@ pub async fn reply(State(st): State<AppState>, a: Agent, t: TicketPath, req: axu
     }
     let actor = a.person.clone();
     let mail = f.mail_shown.is_none() || f.mail.is_some();
-    let entry = crate::desk::NewEntry { body: f.body.clone(), internal, status, files, mail };
+    let (status, custom_status) = match status {
+        Some(c) => (Some(c.base), c.custom),
+        None => (None, None),
+    };
+    let entry = crate::desk::NewEntry { body: f.body.clone(), internal, status, custom_status, files, mail };
     let e = blocking(&st.desk, move |d| d.post_entry(&actor, id, entry)).await.map_err(|e| ticket_error(&st, &a, id, e, &f.body))?;
     let done = if internal { "note" } else { "reply" };
     Ok(Redirect::to(&format!("/tickets/{}?done={done}#e{}", st.desk.reference(id), e.seq)).into_response())
@@ -472,11 +484,13 @@ pub struct UpdateForm {
     team: Option<String>,
 }
 
-fn parse_patch(f: &UpdateForm) -> Result<TicketPatch, DeskError> {
+fn parse_patch(cfg: &crate::config::Config, f: &UpdateForm) -> Result<TicketPatch, DeskError> {
     let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid") };
+    let status = nonempty(&f.status).map(|s| cfg.status_choice(s).ok_or_else(|| bad("status", s))).transpose()?;
     Ok(TicketPatch {
         subject: None,
-        status: nonempty(&f.status).map(|s| Status::parse(s).ok_or_else(|| bad("status", s))).transpose()?,
+        status: status.as_ref().map(|c| c.base),
+        custom_status: status.and_then(|c| c.custom),
         priority: nonempty(&f.priority).map(|s| Priority::parse(s).ok_or_else(|| bad("priority", s))).transpose()?,
         category: nonempty(&f.category).map(str::to_string),
         department: nonempty(&f.department).map(str::to_string),
@@ -497,7 +511,7 @@ fn parse_patch(f: &UpdateForm) -> Result<TicketPatch, DeskError> {
 
 pub async fn update(State(st): State<AppState>, a: Agent, t: TicketPath, Form(f): Form<UpdateForm>) -> WebResult {
     let id = t.id;
-    let patch = parse_patch(&f).map_err(|e| ticket_error(&st, &a, id, e, ""))?;
+    let patch = parse_patch(&st.desk.config, &f).map_err(|e| ticket_error(&st, &a, id, e, ""))?;
     let before = st.desk.ticket_view(&a.person, id)?.ticket;
     let (actor, reason) = (a.person.clone(), f.reason.clone().unwrap_or_default());
     let after = blocking(&st.desk, move |d| d.update_ticket_because(&actor, id, patch, &reason))

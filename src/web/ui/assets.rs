@@ -21,7 +21,13 @@ fn content_type(path: &str) -> &'static str {
 }
 
 pub fn routes() -> axum::Router<crate::web::AppState> {
-    axum::Router::new().route("/assets/{*path}", axum::routing::get(serve))
+    axum::Router::new().route("/assets/{*path}", axum::routing::get(serve)).route("/statuses.css", axum::routing::get(statuses))
+}
+
+/// The colours of the desk's custom statuses.
+async fn statuses(axum::extract::State(st): axum::extract::State<crate::web::AppState>) -> Response {
+    let css = super::statuses_css(&st.desk.config);
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], css).into_response()
 }
 
 pub async fn serve(Path(path): Path<String>) -> Response {

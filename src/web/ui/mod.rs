@@ -27,6 +27,7 @@ pub fn head(title: &str, desk_name: &str, with_js: bool) -> Markup {
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " · " (desk_name) }
             link rel="stylesheet" href="/assets/app.css";
+            link rel="stylesheet" href="/statuses.css";
             link rel="icon" href="/assets/icon.svg" type="image/svg+xml";
             @if with_js { script src="/assets/app.js" defer {} }
         }
@@ -85,6 +86,51 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
 
 pub fn status_badge(s: Status) -> Markup {
     html! { span class=(format!("badge st-{}", s.key())) { (s.label()) } }
+}
+
+/// A ticket's status as shown everywhere: its custom status (with that
+/// status's colour, from `/statuses.css`) or its base state.
+pub fn ticket_status(cfg: &crate::config::Config, t: &crate::domain::Ticket) -> Markup {
+    let custom = cfg.status_colour(t).and_then(|_| cfg.status.iter().position(|c| Some(c.name.as_str()) == t.custom_status.as_deref()));
+    let class = match custom {
+        Some(i) => format!("badge st-{} cs-{i}", t.status.key()),
+        None => format!("badge st-{}", t.status.key()),
+    };
+    html! { span class=(class) { (cfg.status_name(t)) } }
+}
+
+/// The value a status choice has in forms: a custom status's name or the
+/// base state's key.
+pub fn status_value(c: &crate::config::StatusChoice) -> String {
+    c.custom.clone().unwrap_or_else(|| c.base.key().to_string())
+}
+
+/// The label of a status choice.
+pub fn status_label(c: &crate::config::StatusChoice) -> String {
+    c.custom.clone().unwrap_or_else(|| c.base.label().to_string())
+}
+
+/// The colours of the desk's custom statuses (`/statuses.css`): the page's
+/// style policy allows no inline styles.
+pub fn statuses_css(cfg: &crate::config::Config) -> String {
+    let mut out = String::new();
+    for (i, c) in cfg.status.iter().enumerate().filter(|(_, c)| !c.colour.is_empty()) {
+        let hex: Vec<u32> = c.colour.trim_start_matches('#').chars().filter_map(|d| d.to_digit(16)).collect();
+        let (r, g, b) = match hex.as_slice() {
+            [r, g, b] => (r * 17, g * 17, b * 17),
+            [r1, r2, g1, g2, b1, b2] => (r1 * 16 + r2, g1 * 16 + g2, b1 * 16 + b2),
+            _ => continue,
+        };
+        // Dark text on light colours, white on dark (WCAG relative luminance).
+        let lin = |v: u32| {
+            let v = v as f64 / 255.0;
+            if v <= 0.03928 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+        };
+        let lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+        let text = if lum > 0.179 { "#111" } else { "#fff" };
+        out.push_str(&format!(".badge.cs-{i}{{background:{};color:{text}}}\n", c.colour));
+    }
+    out
 }
 
 pub fn priority_badge(p: Priority) -> Markup {

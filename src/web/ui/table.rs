@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use maud::{Markup, PreEscaped, html};
 
-use super::{priority_badge, status_badge};
+use super::priority_badge;
 use crate::domain::{Person, PersonId, Ticket, TicketId};
 use crate::web::AppState;
 
@@ -98,6 +98,7 @@ pub struct TableOpts<'a> {
 
 pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId, Person>, o: &TableOpts) -> Markup {
     let now = st.desk.now();
+    let cfg = &st.desk.config;
     let name = |id: Option<PersonId>| id.and_then(|i| people.get(&i)).map(|p| p.display());
     let ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
     let checklists = st.desk.checklist_progress(&ids);
@@ -126,7 +127,7 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
                         @for c in o.columns {
                             @match c {
                                 Column::Requester => td.hide-sm { (name(Some(t.requester)).unwrap_or_default()) },
-                                Column::Status => td { (status_badge(t.status)) },
+                                Column::Status => td { (super::ticket_status(cfg, t)) },
                                 Column::Priority => td.hide-sm { (priority_badge(t.priority)) },
                                 Column::Assignee => td.hide-sm { @match name(t.assignee) { Some(n) => { (n) }, None => { span.muted { "Unassigned" } } } },
                                 Column::Updated => td.hide-sm.nowrap title=(t.updated_at.rfc3339()) { (t.updated_at.ago(now)) },
