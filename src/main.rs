@@ -104,7 +104,7 @@ enum TokenCmd {
         email: String,
         #[arg(long)]
         name: String,
-        /// Comma-separated: tickets:read, tickets:write, people:read, admin
+        /// Comma-separated: tickets:read, tickets:write, people:read, people:write, admin
         /// (default: tickets:read,tickets:write,people:read).
         #[arg(long)]
         scopes: Option<String>,
@@ -217,8 +217,9 @@ fn main() -> ExitCode {
                 use frontdesk::desk::tokens::{TokenSpec, parse_expiry};
                 let mut spec = TokenSpec::standard(&name);
                 if let Some(s) = scopes {
-                    spec.scopes = frontdesk::domain::access::Scope::parse_list(&s)
-                        .map_err(|w| anyhow::anyhow!("--scopes: {w:?} is not a scope (tickets:read, tickets:write, people:read, admin)"))?;
+                    spec.scopes = frontdesk::domain::access::Scope::parse_list(&s).map_err(|w| {
+                        anyhow::anyhow!("--scopes: {w:?} is not a scope (tickets:read, tickets:write, people:read, people:write, admin)")
+                    })?;
                 }
                 spec.expires_at = parse_expiry(expires.as_deref().unwrap_or(""), desk.now())?;
                 spec.allowed_ips = allow_ip;

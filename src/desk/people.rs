@@ -8,6 +8,26 @@ use crate::domain::{Event, Person, PersonId};
 
 impl Desk {
     /// Edits a requester's name and the agents' notes about them.
+    /// A contact by address: the one the desk has (false), or a new one
+    /// (true). Needs `people.edit`.
+    pub fn add_person(&self, actor: &Person, email: &str, name: &str) -> Result<(Person, bool)> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        self.require(actor, Permission::People)?;
+        if name.trim().chars().count() > 200 {
+            return Err(invalid("name", "at most 200 characters"));
+        }
+        let email =
+            crate::domain::people::normalize_email(email).ok_or_else(|| invalid("email", format!("{email:?} is not an email address")))?;
+        if let Some(p) = self.store.read()?.person_by_email(&email)? {
+            self.check_person_within(actor, p.id.0)?;
+            return Ok((p, false));
+        }
+        let now = self.now();
+        self.store.write(|w| Ok((Self::requester_in(w, &email, name.trim(), now)?, true)))
+    }
+
     pub fn update_person(&self, actor: &Person, id: PersonId, name: &str, notes: &str) -> Result<Person> {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);

@@ -17,16 +17,19 @@ pub enum Scope {
     TicketsWrite,
     PeopleRead,
     Admin,
+    /// Adding, editing and merging people (appended: tokens keep the index).
+    PeopleWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [Scope::TicketsRead, Scope::TicketsWrite, Scope::PeopleRead, Scope::Admin];
+    pub const ALL: [Scope; 5] = [Scope::TicketsRead, Scope::TicketsWrite, Scope::PeopleRead, Scope::PeopleWrite, Scope::Admin];
 
     pub fn key(self) -> &'static str {
         match self {
             Scope::TicketsRead => "tickets:read",
             Scope::TicketsWrite => "tickets:write",
             Scope::PeopleRead => "people:read",
+            Scope::PeopleWrite => "people:write",
             Scope::Admin => "admin",
         }
     }
@@ -51,7 +54,10 @@ impl Scope {
 
 /// Whether a token holding `held` may act where `need` is required.
 pub fn grants(held: &[Scope], need: Scope) -> bool {
-    held.contains(&need) || held.contains(&Scope::Admin) || (need == Scope::TicketsRead && held.contains(&Scope::TicketsWrite))
+    held.contains(&need)
+        || held.contains(&Scope::Admin)
+        || (need == Scope::TicketsRead && held.contains(&Scope::TicketsWrite))
+        || (need == Scope::PeopleRead && held.contains(&Scope::PeopleWrite))
 }
 
 /// Why a valid token is refused for this request.

@@ -20,7 +20,7 @@ pub const EX_DATAERR: u8 = 65;
 pub const EX_TEMPFAIL: u8 = 75;
 
 /// Does this look like a message at all (a header field first)?
-fn looks_like_mail(raw: &[u8]) -> bool {
+pub fn looks_like_mail(raw: &[u8]) -> bool {
     let first = raw.split(|&b| b == b'\n').next().unwrap_or(b"");
     match first.iter().position(|&b| b == b':') {
         Some(i) if i > 0 => first[..i].iter().all(|&b| (33..127).contains(&b)),
@@ -40,6 +40,28 @@ fn header_addr(raw: &[u8], name: &str) -> Option<String> {
         let addr = crate::domain::text::enclosed(v, "<", '>').map(|(_, a)| a).unwrap_or(v);
         Some(addr.trim().to_string())
     })
+}
+
+/// The envelope sender of a message handed over without one: its
+/// Return-Path, else its From address.
+pub fn sender_of(raw: &[u8]) -> String {
+    header_addr(raw, "Return-Path").or_else(|| header_addr(raw, "From")).unwrap_or_default()
+}
+
+/// The mailbox a message handed over without an envelope is for: the first
+/// of Delivered-To, X-Original-To, To and Cc that is one, else the first
+/// mailbox.
+pub fn recipient_of(cfg: &Config, raw: &[u8]) -> Option<String> {
+    ["Delivered-To", "X-Original-To", "To", "Cc"]
+        .iter()
+        .filter_map(|h| header_addr(raw, h))
+        .find(|a| cfg.mailbox_for(a).is_some())
+        .or_else(|| cfg.mailbox.first().map(|m| m.address.clone()))
+}
+
+/// The message with a Received line saying how it was handed over.
+pub fn stamped(cfg: &Config, via: &str, now: Timestamp, raw: &[u8]) -> Vec<u8> {
+    [format!("Received: by {} ({via}); {}\r\n", cfg.smtp.hostname, now.rfc5322()).into_bytes(), raw.to_vec()].concat()
 }
 
 /// Reads the message, picks the envelope and delivers it; returns the exit code.
@@ -64,13 +86,8 @@ pub fn run(cfg: Arc<Config>, sender: Option<String>, recipient: Option<String>) 
         eprintln!("frontdesk ingest: standard input is not an RFC 5322 message (no header section)");
         return EX_DATAERR;
     }
-    let mail_from = sender.or_else(|| header_addr(&raw, "Return-Path")).or_else(|| header_addr(&raw, "From")).unwrap_or_default();
-    let rcpt = recipient
-        .filter(|r| cfg.mailbox_for(r).is_some())
-        .or_else(|| {
-            ["Delivered-To", "X-Original-To", "To", "Cc"].iter().filter_map(|h| header_addr(&raw, h)).find(|a| cfg.mailbox_for(a).is_some())
-        })
-        .or_else(|| cfg.mailbox.first().map(|m| m.address.clone()));
+    let mail_from = sender.unwrap_or_else(|| sender_of(&raw));
+    let rcpt = recipient.filter(|r| cfg.mailbox_for(r).is_some()).or_else(|| recipient_of(&cfg, &raw));
     match Store::open_with_cache(&cfg.server.data_dir, cfg.server.cache_mib * 1024 * 1024) {
         Ok(store) => deliver_local(cfg, store, raw, mail_from, rcpt),
         Err(StoreError::Locked(_)) => match rcpt {
@@ -96,11 +113,7 @@ fn deliver_local(cfg: Arc<Config>, store: Store, raw: Vec<u8>, mail_from: String
         size: raw.len() as u64,
         source: "ingest".into(),
     };
-    let stamped = [
-        format!("Received: by {} (frontdesk ingest); {}\r\n", desk.config.smtp.hostname, Timestamp(desk.now().0).rfc5322()).into_bytes(),
-        raw,
-    ]
-    .concat();
+    let stamped = stamped(&desk.config, "frontdesk ingest", desk.now(), &raw);
     if let Err(e) = desk.spool_mail(&[(&entry, &stamped)]) {
         eprintln!("frontdesk ingest: cannot store the message: {e}");
         return EX_TEMPFAIL;

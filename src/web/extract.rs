@@ -95,7 +95,7 @@ pub fn scope_for(method: &axum::http::Method, path: &str) -> Scope {
     if path.starts_with("/admin") {
         Scope::Admin
     } else if path.starts_with("/people") {
-        Scope::PeopleRead
+        if read { Scope::PeopleRead } else { Scope::PeopleWrite }
     } else if read {
         Scope::TicketsRead
     } else {

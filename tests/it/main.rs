@@ -25,6 +25,7 @@ mod layering;
 mod live;
 mod mailauth;
 mod notices;
+mod openapi;
 mod outgoing;
 mod postfix;
 mod profile;

@@ -2,23 +2,25 @@
 //! `tickets:write`; the desk checks the role). Items are in the ticket's
 //! JSON (`checklist`).
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::post;
 use serde_json::{Map, Value};
 
+use super::spec::{Endpoint, Verb, ep};
 use super::{Body, body_object, check_keys, find, opt_str, view_json};
 use crate::desk::checklist::ItemChange;
 use crate::domain::PersonId;
 use crate::domain::time::Date;
 use crate::web::{ApiUser, AppState, WebError, WebResult, run_as};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/tickets/{reference}/checklist", post(add))
-        .route("/tickets/{reference}/checklist/{item}", axum::routing::patch(change).delete(remove))
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        ep(Verb::Post, "/tickets/{reference}/checklist", "Add a checklist item", "TicketView", add).json("NewChecklistItem").status(201),
+        ep(Verb::Patch, "/tickets/{reference}/checklist/{item}", "Tick, untick or re-plan an item", "TicketView", change)
+            .json("ChecklistChange"),
+        ep(Verb::Delete, "/tickets/{reference}/checklist/{item}", "Remove an item", "TicketView", remove),
+    ]
 }
 
 /// `assignee` (an agent's address, or null) and `due` (YYYY-MM-DD, or null).

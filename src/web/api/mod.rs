@@ -3,8 +3,12 @@
 //! with a 4xx code by `web::error`.
 
 mod checklist;
+mod directory;
 mod people;
 mod recipients;
+mod schemas;
+pub mod spec;
+mod workflow;
 
 use std::collections::HashMap;
 
@@ -13,7 +17,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::desk::{NewTicket, TicketPatch, TicketView};
@@ -21,15 +24,63 @@ use crate::domain::time::Date;
 use crate::domain::{Channel, Person, PersonId, Priority, Ticket, TicketId};
 use crate::web::queue::list::{QueueParams, build_query};
 use crate::web::{ApiUser, AppState, WebError, WebResult, run_as};
+use spec::{Endpoint, Verb, ep};
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/tickets", get(list).post(create))
-        .route("/tickets/{reference}", get(show).patch(patch))
-        .route("/tickets/{reference}/entries", axum::routing::post(add_entry))
-        .merge(people::routes())
-        .merge(recipients::routes())
-        .merge(checklist::routes())
+    spec::router(endpoints())
+}
+
+/// Every endpoint of the API (the router and the OpenAPI document).
+pub fn endpoints() -> Vec<Endpoint> {
+    const LIST: &[(&str, &str)] = &[
+        ("status", "open, pending, in_progress, on_hold, resolved, closed, active or all"),
+        ("assignee", "me, none or an agent's address"),
+        ("priority", "urgent, high, medium or low"),
+        ("category", "A category"),
+        ("department", "A department"),
+        ("team", "A team"),
+        ("sort", "updated, created or priority"),
+        ("q", "A search in the search box grammar (ranked; the filters above are then ignored)"),
+        ("cursor", "The `next` of the previous page"),
+        ("limit", "Tickets per page (1-500)"),
+    ];
+    let mut out = vec![
+        ep(Verb::Get, "/tickets", "List or search tickets", "TicketPage", list).query(LIST),
+        ep(Verb::Post, "/tickets", "Open a ticket for a requester", "TicketView", create).json("NewTicket").status(201),
+        ep(Verb::Get, "/tickets/{reference}", "A ticket with its thread", "TicketView", show),
+        ep(Verb::Patch, "/tickets/{reference}", "Change a ticket's fields", "TicketView", patch).json("TicketPatch"),
+        ep(Verb::Post, "/tickets/{reference}/entries", "Reply or add an internal note (with attachments)", "TicketView", add_entry)
+            .json("NewEntry")
+            .status(201),
+    ];
+    out.extend(checklist::endpoints());
+    out.extend(recipients::endpoints());
+    out.extend(people::endpoints());
+    out.extend(workflow::endpoints());
+    out.extend(directory::endpoints());
+    out
+}
+
+/// Paging parameters of a listing.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Paging {
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+impl Paging {
+    /// (offset, limit) of the page asked for, at most `max` deep.
+    fn window(&self, max: usize) -> Result<(usize, usize), WebError> {
+        Ok((parse_cursor(self.cursor.as_deref(), max)?, self.limit.unwrap_or(100).clamp(1, 500)))
+    }
+}
+
+/// One page of `items` (loaded up to `offset + limit + 1`) and its `next`.
+fn paged<T>(items: Vec<T>, offset: usize, limit: usize) -> (Vec<T>, Value) {
+    let more = items.len() > offset + limit;
+    let page: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
+    (page, if more { Value::String((offset + limit).to_string()) } else { Value::Null })
 }
 
 fn person_json(p: Option<&Person>) -> Value {
@@ -64,6 +115,8 @@ fn ticket_json(st: &AppState, t: &Ticket, people: &HashMap<PersonId, Person>) ->
 
 fn view_json(st: &AppState, v: &TicketView) -> Value {
     let mut t = ticket_json(st, &v.ticket, &v.people);
+    let files =
+        format!("{}/api/v1/tickets/{}/entries", st.desk.config.server.public_url.trim_end_matches('/'), st.desk.reference(v.ticket.id));
     let entries: Vec<Value> = v
         .entries
         .iter()
@@ -74,12 +127,17 @@ fn view_json(st: &AppState, v: &TicketView) -> Value {
                 "author": person_json(e.author.and_then(|a| v.people.get(&a))),
                 "body": e.text(),
                 "created_at": e.created_at.rfc3339(),
-                "attachments": e.attachments.iter().map(|a| json!({ "filename": a.filename, "size": a.size, "content_type": a.content_type })).collect::<Vec<_>>(),
+                "attachments": e.attachments.iter().enumerate().map(|(i, a)| json!({
+                    "filename": a.filename, "size": a.size, "content_type": a.content_type,
+                    "url": format!("{files}/{}/attachments/{i}", e.seq),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
     t["entries"] = Value::Array(entries);
     t["collaborators"] = v.collaborators.iter().map(|p| person_json(Some(p))).collect();
+    t["links"] = v.links.iter().map(|(id, _)| Value::String(st.desk.reference(*id))).collect();
+    t["trashed_at"] = v.trashed_at.map(|at| Value::String(at.rfc3339())).unwrap_or(Value::Null);
     t["checklist"] = v
         .checklist
         .iter()
@@ -248,6 +306,25 @@ fn opt_str<'a>(m: &'a Map<String, Value>, key: &'static str) -> Result<Option<&'
     }
 }
 
+/// `attachments`: `[{"filename", "content_type", "data": base64}]`.
+fn uploads(m: &Map<String, Value>) -> Result<Vec<(String, String, Vec<u8>)>, WebError> {
+    use base64::Engine;
+    let Some(list) = m.get("attachments") else { return Ok(Vec::new()) };
+    let bad = || WebError::invalid("attachments", "must be a list of {\"filename\", \"content_type\", \"data\" (base64)}");
+    let mut out = Vec::new();
+    for a in list.as_array().ok_or_else(bad)? {
+        let a = a.as_object().ok_or_else(bad)?;
+        check_keys(a, &["filename", "content_type", "data"])?;
+        let name = opt_str(a, "filename")?.filter(|n| !n.trim().is_empty()).ok_or_else(bad)?;
+        let ctype = opt_str(a, "content_type")?.unwrap_or("application/octet-stream");
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(opt_str(a, "data")?.ok_or_else(bad)?)
+            .map_err(|e| WebError::invalid("attachments", format!("{name}: data is not base64 ({e})")))?;
+        out.push((name.to_string(), ctype.to_string(), data));
+    }
+    Ok(out)
+}
+
 fn opt_bool(m: &Map<String, Value>, key: &'static str) -> Result<Option<bool>, WebError> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -373,7 +450,7 @@ async fn show(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference):
 async fn add_entry(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference): Path<String>, body: Body) -> WebResult {
     {
         let m = body_object(&st, body)?;
-        check_keys(&m, &["body", "internal", "status", "mail"])?;
+        check_keys(&m, &["body", "internal", "status", "mail", "attachments"])?;
         let v = find(&st, &me, &reference)?;
         let (internal, mail) = (opt_bool(&m, "internal")?.unwrap_or(false), opt_bool(&m, "mail")?.unwrap_or(true));
         let status = status_of(&st, &m)?;
@@ -382,7 +459,8 @@ async fn add_entry(State(st): State<AppState>, ApiUser(me): ApiUser, Path(refere
             Some(c) => (Some(c.base), c.custom),
             None => (None, None),
         };
-        let (id, e) = (v.ticket.id, crate::desk::NewEntry { body, internal, status, custom_status, files: Vec::new(), mail });
+        let files = uploads(&m)?;
+        let (id, e) = (v.ticket.id, crate::desk::NewEntry { body, internal, status, custom_status, files, mail });
         run_as(&st.desk, &me, move |d, me| d.post_entry(me, id, e)).await?;
         let v = st.desk.ticket_view(&me, v.ticket.id)?;
         Ok((StatusCode::CREATED, axum::Json(view_json(&st, &v))).into_response())

@@ -1,20 +1,20 @@
 //! API v1: who gets a ticket's mail — collaborators added and removed, the
 //! requester changed (scope `tickets:write`; the desk checks the role).
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{delete, post, put};
 
+use super::spec::{Endpoint, Verb, ep};
 use super::{Body, body_object, check_keys, find, opt_str, view_json};
 use crate::web::{ApiUser, AppState, WebError, WebResult, run_as};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/tickets/{reference}/collaborators", post(add))
-        .route("/tickets/{reference}/collaborators/{email}", delete(remove))
-        .route("/tickets/{reference}/requester", put(requester))
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        ep(Verb::Post, "/tickets/{reference}/collaborators", "Copy someone on the conversation", "TicketView", add).json("Who").status(201),
+        ep(Verb::Delete, "/tickets/{reference}/collaborators/{email}", "Take a collaborator off", "TicketView", remove),
+        ep(Verb::Put, "/tickets/{reference}/requester", "Make someone else the requester", "TicketView", requester).json("Who"),
+    ]
 }
 
 /// `{"email": …, "name": …}` of a request body.
