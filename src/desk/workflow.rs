@@ -500,6 +500,10 @@ impl Desk {
                 format!("assign to {}", p.display())
             }
             BulkAction::SetStatus(s) => format!("set status to {}", s.label()),
+            BulkAction::SetCustomStatus(name) => match self.config.custom_status(name) {
+                Some(c) => format!("set status to {}", c.name),
+                None => return Err(invalid("action", "unknown status")),
+            },
             BulkAction::SetPriority(p) => format!("set priority to {}", p.label()),
             BulkAction::SetCategory(c) => format!("set category to {}", self.check_category(c)?),
             BulkAction::AddTag(t) | BulkAction::RemoveTag(t) => {
@@ -582,6 +586,11 @@ impl Desk {
             BulkAction::AssignTo(p) => patch.assignee = Some(Some(*p)),
             BulkAction::SetTeam(t) => patch.team = Some(t.clone()),
             BulkAction::SetStatus(s) => patch.status = Some(*s),
+            BulkAction::SetCustomStatus(name) => {
+                let c = self.config.custom_status(name).ok_or_else(|| invalid("action", "unknown status"))?;
+                patch.status = Some(c.base());
+                patch.custom_status = Some(c.name.clone());
+            }
             BulkAction::SetPriority(p) => patch.priority = Some(*p),
             BulkAction::SetCategory(c) => patch.category = Some(c.clone()),
             BulkAction::AddTag(tag) | BulkAction::RemoveTag(tag) => {

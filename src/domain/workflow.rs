@@ -164,6 +164,8 @@ pub enum BulkAction {
     Junk,
     /// Assign to a `[[team]]` (`None`: take off its team).
     SetTeam(Option<String>),
+    /// Give a `[[status]]` (by name; the desk checks it).
+    SetCustomStatus(String),
 }
 
 impl BulkAction {
@@ -202,6 +204,7 @@ impl BulkAction {
             "junk" => BulkAction::Junk,
             "team" if arg.trim() == "none" => BulkAction::SetTeam(None),
             "team" => BulkAction::SetTeam(Some(nonempty()?)),
+            "custom_status" => BulkAction::SetCustomStatus(nonempty()?),
             _ => return None,
         })
     }
@@ -221,6 +224,7 @@ impl BulkAction {
             BulkAction::Trash => ("trash", String::new()),
             BulkAction::Junk => ("junk", String::new()),
             BulkAction::SetTeam(t) => ("team", t.clone().unwrap_or_else(|| "none".into())),
+            BulkAction::SetCustomStatus(s) => ("custom_status", s.clone()),
         };
         (kind.to_string(), arg)
     }
@@ -243,6 +247,7 @@ impl BulkAction {
             BulkAction::AssignMe
             | BulkAction::Unassign
             | BulkAction::SetStatus(_)
+            | BulkAction::SetCustomStatus(_)
             | BulkAction::SetPriority(_)
             | BulkAction::SetCategory(_)
             | BulkAction::AddTag(_)

@@ -4,7 +4,7 @@
 //! their base state; bad names refused with the choices; the config checked.
 
 use crate::common::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const STATUSES: &str = "\n[[status]]\nname = \"Waiting for vendor\"\nbase = \"on_hold\"\ncolour = \"#8a4baf\"\n\
                         [[status]]\nname = \"Scheduled\"\nbase = \"pending\"\ncolour = \"#ffe08a\"\n";
@@ -83,6 +83,22 @@ async fn a_custom_status_is_set_shown_logged_exported_and_searched() {
     let (code, e) = d.api.call("GET", &format!("/tickets?q={}", percent("status:later")), None).await;
     assert_eq!(code, 400);
     assert!(e["error"].as_str().unwrap_or("").contains("\"Waiting for vendor\""), "{e}");
+    // The bulk bar offers them too.
+    let queue = web.get("/tickets?status=all").await.body;
+    assert!(queue.contains("value=\"custom_status:Waiting for vendor\""), "{queue}");
+    let id = b["id"].to_string();
+    let bulk = web.post("/tickets/bulk", &[("action", "custom_status:Waiting for vendor"), ("id", id.as_str())]).await;
+    assert!(bulk.status < 400, "{}", bulk.body);
+    let mut shown = Value::Null;
+    for _ in 0..100 {
+        let (_, t) = d.api.call("GET", &format!("/tickets/{rb}"), None).await;
+        shown = t["status_name"].clone();
+        if shown == "Waiting for vendor" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(shown, "Waiting for vendor", "the bulk job set it");
     // A reply that changes the base state leaves the custom status behind.
     let (code, t) =
         d.api.call("POST", &format!("/tickets/{ra}/entries"), Some(json!({"body": "Licence arrived.", "status": "resolved"}))).await;

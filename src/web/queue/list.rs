@@ -311,7 +311,10 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
                         option value=(BulkAction::SetTeam(None).form_value()) { "No team" }
                     }
                 }
-                optgroup label="Status" { @for s in Status::ALL { option value=(BulkAction::SetStatus(*s).form_value()) { "Status → " (s.label()) } } }
+                optgroup label="Status" {
+                    @for s in Status::ALL { option value=(BulkAction::SetStatus(*s).form_value()) { "Status → " (s.label()) } }
+                    @for c in &st.desk.config.status { option value=(BulkAction::SetCustomStatus(c.name.clone()).form_value()) { "Status → " (c.name) } }
+                }
                 optgroup label="Priority" { @for p in Priority::ALL { option value=(BulkAction::SetPriority(*p).form_value()) { "Priority → " (p.label()) } } }
                 optgroup label="Category" { @for c in &cfg.categories { option value=(BulkAction::SetCategory(c.clone()).form_value()) { "Category → " (c) } } }
                 optgroup label="Other" {
