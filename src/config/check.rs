@@ -184,7 +184,14 @@ impl Config {
                 return Err(("view", "name", format!("view {}: name and query must not be empty", i + 1)));
             }
             let statuses: Vec<String> = self.status.iter().map(|s| s.name.clone()).collect();
-            let cx = crate::domain::query::Context { me: 0, agents: &[], now: crate::domain::Timestamp(0), statuses: &statuses };
+            let fields: Vec<String> = self.field.iter().map(|f| f.name.clone()).collect();
+            let cx = crate::domain::query::Context {
+                me: 0,
+                agents: &[],
+                now: crate::domain::Timestamp(0),
+                statuses: &statuses,
+                fields: &fields,
+            };
             if let Err(e) = crate::domain::query::parse(&v.query, &cx)
                 && !v.query.contains("assignee:")
             {
@@ -225,6 +232,7 @@ impl Config {
         }
         self.check_access()?;
         self.check_statuses()?;
+        self.check_fields()?;
         self.check_webhooks()
     }
 }

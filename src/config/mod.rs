@@ -13,12 +13,14 @@ use crate::domain::{Priority, Status};
 
 mod access;
 mod check;
+mod fields;
 mod sections;
 pub mod settings;
 mod statuses;
 mod webhooks;
 
 pub use access::{RoleConfig, TeamConfig};
+pub use fields::FieldConfig;
 pub use sections::*;
 use settings::{Section, example_section};
 pub use statuses::{Audience, DepartmentConfig, StatusChoice, StatusConfig};
@@ -57,6 +59,8 @@ pub struct Config {
     pub status: Vec<StatusConfig>,
     /// `[[department]]`: per-department notification rules.
     pub department: Vec<DepartmentConfig>,
+    /// `[[field]]`: custom fields of tickets.
+    pub field: Vec<FieldConfig>,
 }
 
 /// `format` with each placeholder replaced in one pass (a value that
@@ -256,6 +260,8 @@ impl Config {
         out.push_str(StatusConfig::EXAMPLE);
         out.push('\n');
         out.push_str(DepartmentConfig::EXAMPLE);
+        out.push('\n');
+        out.push_str(FieldConfig::EXAMPLE);
         out
     }
 

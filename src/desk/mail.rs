@@ -576,10 +576,20 @@ impl Desk {
             w.append_entry(&mut Self::event(old.id, Some(author.id), Event::CommandsRefused { why }, now))?;
         }
         if new_status != old.status && old.status.can_become(new_status) {
-            t.status = new_status;
-            t.custom_status = None;
-            let ev = Event::StatusChanged { from: self.config.status_name(&old), to: new_status.label().into() };
-            w.append_entry(&mut Self::event(old.id, Some(author.id), ev, now))?;
+            let mut next = t.clone();
+            next.status = new_status;
+            next.custom_status = None;
+            match self.check_required_fields(old.status, &next) {
+                Ok(()) => {
+                    t = next;
+                    let ev = Event::StatusChanged { from: self.config.status_name(&old), to: new_status.label().into() };
+                    w.append_entry(&mut Self::event(old.id, Some(author.id), ev, now))?;
+                }
+                Err(e) => {
+                    let why = format!("the status stays {}: {e}", self.config.status_name(&old));
+                    w.append_entry(&mut Self::event(old.id, Some(author.id), Event::CommandsRefused { why }, now))?;
+                }
+            }
         }
         if !refused && author.is_staff() && commands.contains(&Command::Help) {
             self.mail_command_help(w, &author, old.id, now)?;
@@ -681,6 +691,7 @@ impl Desk {
             team: None,
             custom_status: None,
             mailbox: arrived_at.map(|mb| mb.address.to_lowercase()),
+            fields: Vec::new(),
         };
         w.put_ticket(None, &t)?;
         w.append_entry(&mut Self::event(t.id, creator, Event::Created { channel: Channel::Email.label().into() }, now))?;

@@ -10,6 +10,7 @@ pub mod auth;
 mod bounces;
 pub mod checklist;
 mod commands;
+mod fields;
 pub mod health;
 pub mod indexer;
 pub mod intake;
@@ -91,6 +92,8 @@ pub struct NewTicket {
     /// Mail the requester that the ticket was opened for them (`None`:
     /// `outgoing.notify_agent_ticket`).
     pub notify_requester: Option<bool>,
+    /// Custom fields: name → the values sent.
+    pub fields: Vec<(String, Vec<String>)>,
 }
 
 /// A reply or note as an agent composed it.
@@ -125,6 +128,8 @@ pub struct TicketPatch {
     pub team: Option<Option<String>>,
     /// With `status`: the `[[status]]` (behaving as `status`) to show.
     pub custom_status: Option<String>,
+    /// Custom fields to set: name → the values sent (none clears it).
+    pub fields: Vec<(String, Vec<String>)>,
 }
 
 impl TicketPatch {
@@ -138,6 +143,7 @@ impl TicketPatch {
             && self.due.is_none()
             && self.tags.is_none()
             && self.team.is_none()
+            && self.fields.is_empty()
     }
 }
 
@@ -388,7 +394,7 @@ impl Desk {
                 self.check_assignee(w, a.0, &department)?;
             }
             let channel = new.channel.unwrap_or(Channel::Phone);
-            let t = Ticket {
+            let mut t = Ticket {
                 id: TicketId(w.next_id("ticket")?),
                 subject,
                 description: body.clone(),
@@ -406,7 +412,9 @@ impl Desk {
                 team: None,
                 custom_status: None,
                 mailbox: None,
+                fields: Vec::new(),
             };
+            self.apply_fields(&mut t, &new.fields)?;
             w.put_ticket(None, &t)?;
             w.append_entry(&mut Self::event(t.id, Some(actor.id), Event::Created { channel: channel.label().into() }, now))?;
             if !body.trim().is_empty() {
@@ -538,6 +546,7 @@ impl Desk {
             if new_status != old.status || from != to {
                 t.status = new_status;
                 t.custom_status = custom_status;
+                self.check_required_fields(old.status, &t)?;
                 w.append_entry(&mut Self::event(id, Some(actor.id), Event::StatusChanged { from, to }, now))?;
             }
             w.put_ticket(Some(&old), &t)?;

@@ -165,6 +165,7 @@ impl Desk {
                     events.push(Event::FieldChanged { field: "tags".into(), from: old.tags.join(", "), to: tags.join(", ") });
                     t.tags = tags;
                 }
+                events.extend(self.apply_fields(&mut t, &patch.fields)?);
             }
             if events.is_empty() {
                 return Ok(old);
@@ -183,6 +184,7 @@ impl Desk {
                 let own = t.assignee == Some(actor.id) || (t.assignee.is_none() && old.assignee == Some(actor.id));
                 self.require(actor, if own { Permission::Edit } else { Permission::Assign })?;
             }
+            self.check_required_fields(old.status, &t)?;
             t.updated_at = now;
             let reason = reason.trim();
             for e in events {

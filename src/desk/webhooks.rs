@@ -39,6 +39,7 @@ fn ticket_json(cfg: &Config, w: &Write, t: &Ticket) -> crate::store::Result<Valu
         "requester": person_json(w.person(t.requester)?),
         "assignee": person_json(t.assignee.map(|a| w.person(a)).transpose()?.flatten()),
         "tags": t.tags,
+        "fields": t.fields.iter().map(|(n, v)| (n.clone(), Value::String(v.clone()))).collect::<serde_json::Map<String, Value>>(),
         "url": format!("{}/tickets/{reference}", cfg.server.public_url.trim_end_matches('/')),
     }))
 }

@@ -46,7 +46,8 @@ impl Desk {
     pub fn parse_search(&self, actor: &Person, q: &str) -> Result<std::result::Result<Parsed, SearchError>> {
         let agents = self.store.read()?.staff()?;
         let statuses = self.custom_status_names();
-        Ok(query::parse(q, &query::Context { me: actor.id.0, agents: &agents, now: self.now(), statuses: &statuses }))
+        let fields: Vec<String> = self.config.field.iter().map(|f| f.name.clone()).collect();
+        Ok(query::parse(q, &query::Context { me: actor.id.0, agents: &agents, now: self.now(), statuses: &statuses, fields: &fields }))
     }
 
     /// Runs the search box: a reference jumps, anything else searches.
@@ -181,7 +182,8 @@ impl Desk {
         // One staff list for every saved search and view on the page.
         let agents = r.staff()?;
         let statuses = self.custom_status_names();
-        let cx = query::Context { me: actor.id.0, agents: &agents, now: self.now(), statuses: &statuses };
+        let fields: Vec<String> = self.config.field.iter().map(|f| f.name.clone()).collect();
+        let cx = query::Context { me: actor.id.0, agents: &agents, now: self.now(), statuses: &statuses, fields: &fields };
         let saved = self
             .saved_searches(actor)?
             .into_iter()

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod checklist;
 pub mod commands;
 pub mod dsn;
+pub mod fields;
 pub mod header;
 pub mod ids;
 pub mod mail;

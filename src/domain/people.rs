@@ -141,6 +141,7 @@ mod tests {
             team: None,
             custom_status: None,
             mailbox: None,
+            fields: Vec::new(),
         }
     }
 

@@ -57,6 +57,8 @@ pub enum Filter {
     Updated(TimeRange),
     Has(String),
     InTrash,
+    /// A custom field's value: (name, value), both lower-case.
+    Field(String, String),
 }
 
 /// Free text: a word or a phrase.
@@ -117,6 +119,8 @@ pub struct Context<'a> {
     pub now: Timestamp,
     /// The desk's custom status names (`[[status]]`).
     pub statuses: &'a [String],
+    /// The desk's custom field names (`[[field]]`).
+    pub fields: &'a [String],
 }
 
 /// The field names, for error messages and the help text.
@@ -147,11 +151,18 @@ fn tokenize(q: &str) -> Result<Vec<Raw<'_>>, SearchError> {
         if neg {
             i += 1;
         }
-        // key: only letters followed by ':' (and not a URL's "://").
+        // key: only letters followed by ':' (and not a URL's "://"), or
+        // `field.<name>` (a custom field).
         let mut key = None;
         let mut j = i;
         while j < b.len() && b[j].is_ascii_alphabetic() {
             j += 1;
+        }
+        if q[i..j].eq_ignore_ascii_case("field") && j < b.len() && b[j] == b'.' {
+            j += 1;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                j += 1;
+            }
         }
         if j > i && j < b.len() && b[j] == b':' && !q[j..].starts_with("://") {
             key = Some(&q[i..j]);
@@ -254,8 +265,18 @@ pub fn parse(q: &str, cx: &Context) -> Result<Parsed, SearchError> {
                 "trash" => Filter::InTrash,
                 _ => return Err(err(format!("{key}:{v} — use in:trash"))),
             },
+            other if other.starts_with("field.") => {
+                let name = other.trim_start_matches("field.");
+                if !cx.fields.iter().any(|f| f == name) {
+                    let known: Vec<String> = cx.fields.iter().map(|f| format!("field.{f}:")).collect();
+                    let known =
+                        if known.is_empty() { "the desk has no custom fields".to_string() } else { format!("use {}", known.join(", ")) };
+                    return Err(err(format!("{key}: — unknown custom field; {known}")));
+                }
+                Filter::Field(name.to_string(), v.to_lowercase())
+            }
             _ => {
-                return Err(err(format!("unknown search field \"{key}:\"; known fields are {}", FIELDS.join(":, ") + ":")));
+                return Err(err(format!("unknown search field \"{key}:\"; known fields are {}", FIELDS.join(":, ") + ":, field.<name>:")));
             }
         };
         p.filters.push((f, raw.neg));
@@ -375,7 +396,20 @@ mod tests {
     }
 
     fn cx(agents: &[Person]) -> Context<'_> {
-        Context { me: 7, agents, now: Date::parse("2026-11-23").map(|d| d.start()).unwrap_or(Timestamp(0)), statuses: &[] }
+        Context { me: 7, agents, now: Date::parse("2026-11-23").map(|d| d.start()).unwrap_or(Timestamp(0)), statuses: &[], fields: &[] }
+    }
+
+    #[test]
+    fn custom_fields_and_statuses_are_keys_of_their_own() {
+        let (fields, statuses) = (["device".to_string()], ["Waiting for vendor".to_string()]);
+        let c = Context { statuses: &statuses, fields: &fields, ..cx(&[]) };
+        let p = parse("field.device:Laptop -status:\"waiting for vendor\" vpn", &c).unwrap();
+        assert_eq!(p.filters[0], (Filter::Field("device".into(), "laptop".into()), false));
+        assert_eq!(p.filters[1], (Filter::Statuses(vec![], vec!["waiting for vendor".into()]), true));
+        assert_eq!(p.text.len(), 1);
+        let e = parse("field.colour:red", &c).unwrap_err();
+        assert!(e.message.contains("use field.device:"), "{}", e.message);
+        assert!(parse("status:later", &c).unwrap_err().message.contains("\"Waiting for vendor\""));
     }
 
     #[test]

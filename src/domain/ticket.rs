@@ -195,6 +195,16 @@ pub struct Ticket {
     /// identity its mail keeps while it stays in that mailbox's department.
     /// (Record v4.)
     pub mailbox: Option<String>,
+    /// Custom field values: (`[[field]]` name, canonical value), set ones
+    /// only. (Record v4.)
+    pub fields: Vec<(String, String)>,
+}
+
+impl Ticket {
+    /// The value of custom field `name`, if set.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
 }
 
 impl Ticket {

@@ -65,6 +65,8 @@ struct Fields {
     flags: Field,
     /// The custom status, lower-case (version 3).
     custom_status: Field,
+    /// Custom field values as `name=value`, lower-case (version 3).
+    fields: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -94,6 +96,7 @@ fn schema() -> (Schema, Fields) {
         updated: b.add_i64_field("updated", num),
         flags: b.add_text_field("flags", STRING),
         custom_status: b.add_text_field("custom_status", STRING),
+        fields: b.add_text_field("fields", STRING),
     };
     (b.build(), f)
 }
@@ -293,6 +296,15 @@ impl SearchIndex {
         if let Some(c) = &t.custom_status {
             doc.add_text(f.custom_status, c.to_lowercase());
         }
+        for (name, value) in &t.fields {
+            // Each choice of a multi-select is a term of its own.
+            for part in value.split(", ") {
+                doc.add_text(f.fields, format!("{name}={}", part.to_lowercase()));
+            }
+            if value.contains(", ") {
+                doc.add_text(f.fields, format!("{name}={}", value.to_lowercase()));
+            }
+        }
         doc.add_u64(f.priority, t.priority.index() as u64);
         doc.add_u64(f.assignee, t.assignee.map_or(0, |a| a.0));
         doc.add_text(f.dept, t.department.to_lowercase());
@@ -410,6 +422,7 @@ impl SearchIndex {
             Filter::Assignee(id) => term(Term::from_field_u64(f.assignee, *id)),
             Filter::Category(c) => term(Term::from_field_text(f.category, c)),
             Filter::Tag(t) => term(Term::from_field_text(f.tag, t)),
+            Filter::Field(name, value) => term(Term::from_field_text(f.fields, &format!("{name}={value}"))),
             Filter::Dept(d) => term(Term::from_field_text(f.dept, d)),
             Filter::From(v) => {
                 let v = if v.contains('@') { v.clone() } else { format!("@{v}") };

@@ -208,6 +208,7 @@ mod tests {
         assert_eq!(decode_ticket(&encode_with(TICKET_V3, &v3)).unwrap(), now);
         now.custom_status = Some("Waiting for vendor".into());
         now.mailbox = Some("support@x.test".into());
+        now.fields = vec![("device".into(), "Laptop".into())];
         assert_eq!(decode_ticket(&encode_ticket(&now)).unwrap(), now);
         let p1 = (
             PersonId(2),

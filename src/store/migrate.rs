@@ -149,6 +149,7 @@ impl TicketV1 {
             team: None,
             custom_status: None,
             mailbox: None,
+            fields: Vec::new(),
         }
     }
 }
@@ -192,6 +193,7 @@ impl TicketV2 {
             team: None,
             custom_status: None,
             mailbox: None,
+            fields: Vec::new(),
         }
     }
 }

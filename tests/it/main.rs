@@ -14,6 +14,7 @@ mod bounces;
 mod checklist;
 mod corpus;
 mod email_commands;
+mod fields;
 mod hardening;
 mod hardening_smtp;
 mod hardening_web;

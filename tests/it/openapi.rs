@@ -206,6 +206,7 @@ async fn every_documented_route_exists_answers_as_documented_and_refuses_as_docu
         op("get", "/agents", "/agents", None),
         op("get", "/teams", "/teams", None),
         op("get", "/statuses", "/statuses", None),
+        op("get", "/fields", "/fields", None),
         op("get", "/openapi.json", "/openapi.json", None),
     ];
     // The test and the document name the same operations.

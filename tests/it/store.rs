@@ -314,7 +314,7 @@ fn every_change_is_queued_for_the_index_in_the_same_transaction() {
     assert_eq!(queued(&desk), vec![t.id.0]);
     let count = |q: &str| {
         let agents = desk.store_for_tests().read().unwrap().staff().unwrap();
-        let p = parse(q, &Context { me: admin.id.0, agents: &agents, now: desk.now(), statuses: &[] }).unwrap();
+        let p = parse(q, &Context { me: admin.id.0, agents: &agents, now: desk.now(), statuses: &[], fields: &[] }).unwrap();
         index.count(&p, None).unwrap()
     };
     while index.drain_queue(desk.store_for_tests()).unwrap() > 0 {}

@@ -129,6 +129,7 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
                     team: None,
                     custom_status: None,
                     mailbox: None,
+                    fields: Vec::new(),
                 };
                 w.put_ticket(None, &t)?;
                 for e in 0..entries {

@@ -1,5 +1,5 @@
-//! API v1: who and what a ticket can be given — agents, teams and statuses
-//! (read only; scope `tickets:read`).
+//! API v1: who and what a ticket can be given — agents, teams, statuses and
+//! custom fields (read only; scope `tickets:read`).
 
 use axum::extract::{Query, State};
 use axum::response::IntoResponse;
@@ -14,6 +14,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(Verb::Get, "/agents", "Active agents and admins", "AgentPage", agents).query(PAGED),
         ep(Verb::Get, "/teams", "The desk's teams and their members", "TeamList", teams),
         ep(Verb::Get, "/statuses", "Every status a ticket can have: the built-in ones and the desk's own", "StatusList", statuses),
+        ep(Verb::Get, "/fields", "The desk's custom fields", "FieldList", fields),
     ]
 }
 
@@ -57,6 +58,20 @@ async fn teams(State(st): State<AppState>, ApiUser(me): ApiUser) -> WebResult {
         })
         .collect();
     Ok(axum::Json(json!({"teams": list})).into_response())
+}
+
+async fn fields(State(st): State<AppState>, ApiUser(_me): ApiUser) -> WebResult {
+    let list: Vec<Value> = st
+        .desk
+        .config
+        .field
+        .iter()
+        .map(|f| {
+            json!({"name": f.name, "label": f.label(), "kind": f.kind.key(), "options": f.options, "departments": f.departments,
+                   "required_to_resolve": f.required_to_resolve})
+        })
+        .collect();
+    Ok(axum::Json(json!({"fields": list})).into_response())
 }
 
 async fn statuses(State(st): State<AppState>, ApiUser(_me): ApiUser) -> WebResult {

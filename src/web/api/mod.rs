@@ -107,6 +107,7 @@ fn ticket_json(st: &AppState, t: &Ticket, people: &HashMap<PersonId, Person>) ->
         "requester": person_json(people.get(&t.requester)),
         "due": t.due.map(|d| d.to_string()),
         "tags": t.tags,
+        "fields": t.fields.iter().map(|(n, v)| (n.clone(), Value::String(v.clone()))).collect::<Map<String, Value>>(),
         "created_at": t.created_at.rfc3339(),
         "updated_at": t.updated_at.rfc3339(),
         "url": format!("{}/tickets/{}", st.desk.config.server.public_url.trim_end_matches('/'), st.desk.reference(t.id)),
@@ -325,6 +326,28 @@ fn uploads(m: &Map<String, Value>) -> Result<Vec<(String, String, Vec<u8>)>, Web
     Ok(out)
 }
 
+/// `fields`: `{name: value}` — a string, number, boolean, list of strings
+/// (a multi-select) or null (clears it).
+fn fields_of(m: &Map<String, Value>) -> Result<Vec<(String, Vec<String>)>, WebError> {
+    let Some(v) = m.get("fields") else { return Ok(Vec::new()) };
+    let bad =
+        |name: &str| WebError::invalid("fields", format!("{name}: a value is a string, number, true/false, a list of strings or null"));
+    let obj = v.as_object().ok_or_else(|| WebError::invalid("fields", "must be an object of field name → value"))?;
+    obj.iter()
+        .map(|(name, v)| {
+            let values = match v {
+                Value::Null => Vec::new(),
+                Value::String(s) => vec![s.clone()],
+                Value::Number(n) => vec![n.to_string()],
+                Value::Bool(b) => vec![if *b { "yes" } else { "no" }.to_string()],
+                Value::Array(a) => a.iter().map(|x| x.as_str().map(str::to_string).ok_or_else(|| bad(name))).collect::<Result<_, _>>()?,
+                Value::Object(_) => return Err(bad(name)),
+            };
+            Ok((name.clone(), values))
+        })
+        .collect()
+}
+
 fn opt_bool(m: &Map<String, Value>, key: &'static str) -> Result<Option<bool>, WebError> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -396,6 +419,7 @@ async fn create(State(st): State<AppState>, ApiUser(me): ApiUser, body: Body) ->
                 "due",
                 "tags",
                 "notify_requester",
+                "fields",
             ],
         )?;
         let (rname, remail) = match m.get("requester") {
@@ -425,6 +449,7 @@ async fn create(State(st): State<AppState>, ApiUser(me): ApiUser, body: Body) ->
             due: due_of(&m)?.flatten(),
             tags: tags_of(&m)?.unwrap_or_default(),
             notify_requester: opt_bool(&m, "notify_requester")?,
+            fields: fields_of(&m)?,
         };
         let t = run_as(&st.desk, &me, move |d, me| d.create_ticket(me, new)).await?;
         let v = st.desk.ticket_view(&me, t.id)?;
@@ -470,7 +495,7 @@ async fn add_entry(State(st): State<AppState>, ApiUser(me): ApiUser, Path(refere
 async fn patch(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference): Path<String>, body: Body) -> WebResult {
     {
         let m = body_object(&st, body)?;
-        check_keys(&m, &["subject", "status", "priority", "category", "department", "assignee", "due", "tags", "team"])?;
+        check_keys(&m, &["subject", "status", "priority", "category", "department", "assignee", "due", "tags", "team", "fields"])?;
         let v = find(&st, &me, &reference)?;
         let assignee = match m.get("assignee") {
             None => None,
@@ -498,6 +523,7 @@ async fn patch(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference)
                 Some(Value::String(t)) => Some(Some(t.clone())),
                 Some(_) => return Err(WebError::invalid("team", "must be a team's name or null")),
             },
+            fields: fields_of(&m)?,
         };
         let id = v.ticket.id;
         run_as(&st.desk, &me, move |d, me| d.update_ticket(me, id, p)).await?;

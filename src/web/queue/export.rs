@@ -67,15 +67,21 @@ pub async fn csv(
     if let Err(e) = st.desk.require(&a.person, crate::domain::roles::Permission::Export) {
         return WebError::from(e).into_response();
     }
-    let fields: Vec<&'static str> = match p.fields.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
-        None => FIELDS.iter().map(|(k, _)| *k).collect(),
+    // Columns: (name, header); custom fields are `field.<name>`.
+    let every: Vec<(String, String)> = FIELDS
+        .iter()
+        .map(|(k, h)| (k.to_string(), h.to_string()))
+        .chain(st.desk.config.field.iter().map(|f| (format!("field.{}", f.name), f.label().to_string())))
+        .collect();
+    let fields: Vec<(String, String)> = match p.fields.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        None => every,
         Some(list) => {
             let mut out = Vec::new();
             for f in list.split(',').map(str::trim) {
-                match FIELDS.iter().find(|(k, _)| *k == f) {
-                    Some((k, _)) => out.push(*k),
+                match every.iter().find(|(k, _)| k == f) {
+                    Some(col) => out.push(col.clone()),
                     None => {
-                        let known: Vec<&str> = FIELDS.iter().map(|(k, _)| *k).collect();
+                        let known: Vec<&str> = every.iter().map(|(k, _)| k.as_str()).collect();
                         let e = DeskError::Invalid { field: "fields", message: format!("{f:?} is not a field; use {}", known.join(", ")) };
                         return WebError::from(e).into_response();
                     }
@@ -113,8 +119,7 @@ pub async fn csv(
     if let Err(e) = crate::web::blocking(&st.desk, move |d| d.record_audit(crate::desk::audit::Actor::Agent(&actor), &ip, event)).await {
         return WebError::from(e).into_response();
     }
-    let header_line =
-        fields.iter().map(|f| FIELDS.iter().find(|(k, _)| k == f).map(|(_, h)| *h).unwrap_or("")).collect::<Vec<_>>().join(",") + "\r\n";
+    let header_line = fields.iter().map(|(_, h)| cell(h)).collect::<Vec<_>>().join(",") + "\r\n";
     let desk = st.desk.clone();
     let person = a.person.clone();
     // State: (next query or None when done, header still to send).
@@ -142,7 +147,7 @@ pub async fn csv(
             for t in &tickets {
                 let row: Vec<String> = fields
                     .iter()
-                    .map(|f| match *f {
+                    .map(|(f, _)| match f.as_str() {
                         "ref" => desk.reference(t.id),
                         "subject" => t.subject.clone(),
                         "status" => desk.config.status_name(t),
@@ -157,7 +162,7 @@ pub async fn csv(
                         "updated" => t.updated_at.rfc3339(),
                         "due" => t.due.map(|d| d.to_string()).unwrap_or_default(),
                         "tags" => t.tags.join(" "),
-                        _ => String::new(),
+                        other => other.strip_prefix("field.").and_then(|n| t.field(n)).unwrap_or_default().to_string(),
                     })
                     .map(|v| cell(&v))
                     .collect();

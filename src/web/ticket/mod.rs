@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod checklist;
+pub mod fields;
 pub mod new;
 pub mod page;
 pub mod parts;

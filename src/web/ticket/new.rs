@@ -1,6 +1,5 @@
 //! New ticket on behalf of a customer (phone, chat, walk-in).
 
-use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
@@ -33,7 +32,14 @@ pub struct NewTicketForm {
     notify: String,
 }
 
-fn new_ticket_form(st: &AppState, a: &Agent, f: &NewTicketForm, agents: &[Person], error: Option<&str>) -> Markup {
+fn new_ticket_form(
+    st: &AppState,
+    a: &Agent,
+    f: &NewTicketForm,
+    fields: &[(String, String)],
+    agents: &[Person],
+    error: Option<&str>,
+) -> Markup {
     let cfg = &st.desk.config.desk;
     let channel = if f.channel.is_empty() { "phone" } else { f.channel.as_str() };
     let prio = if f.priority.is_empty() { cfg.default_priority.as_str() } else { f.priority.as_str() };
@@ -69,6 +75,7 @@ fn new_ticket_form(st: &AppState, a: &Agent, f: &NewTicketForm, agents: &[Person
                     label { "Due date" input type="date" name="due" value=(f.due); }
                     label { "Tags" input type="text" name="tags" value=(f.tags) placeholder="comma, separated"; }
                 }
+                (super::fields::inputs(&st.desk.config, dept, |n| fields.iter().find(|(k, _)| k.strip_prefix("field.") == Some(n)).map(|(_, v)| v.as_str())))
                 label.check {
                     input type="checkbox" name="notify" value="on" checked[f.notify == "on"];
                     " Mail the requester that this ticket was opened for them"
@@ -86,20 +93,23 @@ pub async fn new_ticket_page(State(st): State<AppState>, a: Agent) -> WebResult 
         notify: if st.desk.config.outgoing.notify_agent_ticket { "on".into() } else { String::new() },
         ..Default::default()
     };
-    Ok(page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &agents, None)).into_response())
+    Ok(page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &[], &agents, None)).into_response())
 }
 
-pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<NewTicketForm>) -> WebResult {
+pub async fn create_ticket(State(st): State<AppState>, a: Agent, body: axum::body::Bytes) -> WebResult {
     // A role without tickets.create is told so, not shown the form again.
     st.desk.require(&a.person, crate::domain::roles::Permission::Create)?;
     let agents = st.desk.agents()?;
+    let bad_form = |e: serde_urlencoded::de::Error| WebError::from(DeskError::Invalid { field: "form", message: e.to_string() });
+    let f: NewTicketForm = serde_urlencoded::from_bytes(&body).map_err(bad_form)?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(bad_form)?;
     let show_error = |e: DeskError| {
         if matches!(e, DeskError::Store(_)) {
             return WebError::from(e).into_response();
         }
         (
             crate::web::status_of(&e),
-            page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &agents, Some(&e.to_string()))),
+            page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &pairs, &agents, Some(&e.to_string()))),
         )
             .into_response()
     };
@@ -122,6 +132,11 @@ pub async fn create_ticket(State(st): State<AppState>, a: Agent, Form(f): Form<N
             due: if f.due.trim().is_empty() { None } else { Some(Date::parse(&f.due).ok_or_else(|| bad("due", &f.due))?) },
             tags: vec![f.tags.clone()],
             notify_requester: Some(f.notify == "on"),
+            fields: super::fields::from_form(
+                &st.desk.config,
+                if f.department.is_empty() { &st.desk.config.desk.default_department } else { &f.department },
+                &pairs,
+            ),
         })
     })()
     .map_err(show_error)?;

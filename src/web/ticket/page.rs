@@ -322,6 +322,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         }
                         label { "Due date" input type="date" name="due" value=(t.due.map(|d| d.to_string()).unwrap_or_default()); }
                         label { "Tags" input type="text" name="tags" value=(t.tags.join(", ")) placeholder="comma, separated"; }
+                        (super::fields::inputs(&desk.config, &t.department, |n| t.field(n)))
                         label { "Reason (optional)" input type="text" name="reason" placeholder="recorded in the log"; }
                         button type="submit" { "Save changes" }
                     }
@@ -338,6 +339,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         dt { "Updated" } dd { (crate::web::ui::when(t.updated_at)) }
                         @if let Some(d) = t.due { dt { "Due" } dd { (d.to_string()) } }
                         @if !t.tags.is_empty() { dt { "Tags" } dd { @for tag in &t.tags { span.tag { (tag) } " " } } }
+                        @for (label, value) in super::fields::shown(&desk.config, t) { dt { (label) } dd { (value) } }
                     }
                 }
             }
@@ -484,7 +486,7 @@ pub struct UpdateForm {
     team: Option<String>,
 }
 
-fn parse_patch(cfg: &crate::config::Config, f: &UpdateForm) -> Result<TicketPatch, DeskError> {
+fn parse_patch(cfg: &crate::config::Config, f: &UpdateForm, fields: Vec<(String, Vec<String>)>) -> Result<TicketPatch, DeskError> {
     let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid") };
     let status = nonempty(&f.status).map(|s| cfg.status_choice(s).ok_or_else(|| bad("status", s))).transpose()?;
     Ok(TicketPatch {
@@ -506,13 +508,19 @@ fn parse_patch(cfg: &crate::config::Config, f: &UpdateForm) -> Result<TicketPatc
         },
         tags: f.tags.as_ref().map(|t| vec![t.clone()]),
         team: f.team.as_ref().map(|t| Some(t.trim().to_string()).filter(|t| !t.is_empty())),
+        fields,
     })
 }
 
-pub async fn update(State(st): State<AppState>, a: Agent, t: TicketPath, Form(f): Form<UpdateForm>) -> WebResult {
+pub async fn update(State(st): State<AppState>, a: Agent, t: TicketPath, body: axum::body::Bytes) -> WebResult {
     let id = t.id;
-    let patch = parse_patch(&st.desk.config, &f).map_err(|e| ticket_error(&st, &a, id, e, ""))?;
+    let bad = |e: serde_urlencoded::de::Error| DeskError::Invalid { field: "form", message: e.to_string() };
+    let f: UpdateForm = serde_urlencoded::from_bytes(&body).map_err(|e| ticket_error(&st, &a, id, bad(e), ""))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| ticket_error(&st, &a, id, bad(e), ""))?;
     let before = st.desk.ticket_view(&a.person, id)?.ticket;
+    // The fields the panel showed: those of the department the ticket has now.
+    let fields = super::fields::from_form(&st.desk.config, &before.department, &pairs);
+    let patch = parse_patch(&st.desk.config, &f, fields).map_err(|e| ticket_error(&st, &a, id, e, ""))?;
     let (actor, reason) = (a.person.clone(), f.reason.clone().unwrap_or_default());
     let after = blocking(&st.desk, move |d| d.update_ticket_because(&actor, id, patch, &reason))
         .await
