@@ -203,6 +203,26 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
             }
         }
     });
+    // The time rules (snooze wake-ups, auto-close, pending reminders).
+    let timer = desk.clone();
+    desk.jobs.task("time-rules", move || {
+        let timer = timer.clone();
+        async move {
+            while !timer.jobs.stopping() {
+                let d = timer.clone();
+                match tokio::task::spawn_blocking(move || d.run_timers()).await {
+                    Ok(Ok(r)) if r != Default::default() => tracing::info!("time rules: {r:?}"),
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!("the time rules failed: {e}"),
+                    Err(e) => tracing::error!("the time rules task failed: {e}"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(crate::desk::timers::TICK) => {}
+                    _ = timer.jobs.stopped() => {}
+                }
+            }
+        }
+    });
     // One resolver for everything that asks DNS; DKIM keys made on first start.
     let dns = crate::mail::dns::Dns::from_config(&cfg).map_err(anyhow::Error::msg)?;
     let signer = if cfg.mail_auth.sign && cfg.outgoing.enabled {

@@ -158,6 +158,17 @@ section! {
         requester_reply_reopens: bool = true;
         /// Days a ticket stays in Trash (admins can restore it) before it is purged.
         trash_days: u32 = 30, in 1..=3650;
+        /// Days a Resolved ticket waits for the customer before it closes by itself
+        /// (a reply reopens it instead); 0 = never.
+        auto_close_days: u32 = 0, in 0..=3650;
+        /// Days a Pending ticket waits before its requester is reminded once by mail
+        /// (the pending_reminder template); 0 = never.
+        pending_reminder_days: u32 = 0, in 0..=3650;
+        /// Days a Pending ticket waits before it is resolved for lack of an answer
+        /// (the requester gets the resolved mail); 0 = never.
+        pending_resolve_days: u32 = 0, in 0..=3650;
+        /// Longest snooze, in days.
+        snooze_max_days: u32 = 365, in 1..=3650;
     }
 }
 
@@ -321,7 +332,8 @@ section! {
         retry_secs: Vec<u64> = vec![60, 300, 900, 1800, 3600, 7200];
         /// Directory with template overrides (ack.txt, reply.txt, new_ticket.txt,
         /// note.txt, assigned.txt, requester_reply.txt, resolved.txt, stranger.txt,
-        /// closed.txt, transferred.txt, team_assigned.txt, agent_ticket.txt); empty =
+        /// closed.txt, transferred.txt, team_assigned.txt, agent_ticket.txt,
+        /// pending_reminder.txt, snooze_ended.txt); empty =
         /// built in.
         template_dir: String = String::new();
         /// Days the signed link to a requester's ticket page (sent in their mail) works.

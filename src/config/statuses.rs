@@ -173,7 +173,7 @@ impl Config {
             if self.status[..i].iter().any(|o| o.name.trim().eq_ignore_ascii_case(name)) {
                 return Err(("status", "name", format!("{name:?} is listed twice")));
             }
-            if Status::parse(&s.base).is_none() {
+            if Status::parse(&s.base).is_none_or(|b| b == Status::Snoozed) {
                 return Err((
                     "status",
                     "base",

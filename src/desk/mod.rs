@@ -28,6 +28,7 @@ pub mod roles;
 pub mod sso;
 mod strangers;
 pub mod templates;
+pub mod timers;
 pub mod tokens;
 pub mod trust;
 pub mod twofactor;
@@ -130,6 +131,8 @@ pub struct TicketPatch {
     pub custom_status: Option<String>,
     /// Custom fields to set: name → the values sent (none clears it).
     pub fields: Vec<(String, Vec<String>)>,
+    /// Snooze until then (the status becomes Snoozed).
+    pub snooze_until: Option<Timestamp>,
 }
 
 impl TicketPatch {
@@ -144,6 +147,7 @@ impl TicketPatch {
             && self.tags.is_none()
             && self.team.is_none()
             && self.fields.is_empty()
+            && self.snooze_until.is_none()
     }
 }
 
@@ -163,6 +167,8 @@ pub struct TicketView {
     pub trashed_at: Option<Timestamp>,
     /// Its checklist items (assignees are in `people`).
     pub checklist: Vec<crate::domain::checklist::ChecklistItem>,
+    /// When it wakes up, while it is snoozed.
+    pub snoozed_until: Option<Timestamp>,
 }
 
 impl TicketView {
@@ -484,6 +490,9 @@ impl Desk {
     /// off is shown on the requester's page but mailed to nobody (logged).
     pub fn post_entry(&self, actor: &Person, id: TicketId, e: NewEntry) -> Result<ThreadEntry> {
         let NewEntry { body, internal, status, custom_status, files, mail } = e;
+        if status == Some(Status::Snoozed) {
+            return Err(invalid("status", "snooze a ticket from its side panel (or the API's snooze_until), with a time"));
+        }
         let custom_status = match (custom_status, status) {
             (Some(c), Some(base)) => match self.config.custom_status(&c).filter(|c| c.base() == base) {
                 Some(c) => Some(c.name.clone()),
@@ -603,7 +612,8 @@ impl Desk {
             }
         }
         let trashed_at = r.trashed_at(id)?;
-        Ok(TicketView { ticket, entries, people, mail, collaborators, links, trashed_at, checklist })
+        let snoozed_until = r.snoozed_until(id)?;
+        Ok(TicketView { ticket, entries, people, mail, collaborators, links, trashed_at, checklist, snoozed_until })
     }
 
     /// One attachment of an entry the actor may see: its description and bytes.

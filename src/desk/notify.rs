@@ -58,6 +58,10 @@ pub(crate) enum Notice<'a> {
     TeamAssigned { team: &'a str },
     /// An agent opened the ticket for its requester.
     AgentTicket,
+    /// A snooze ended (the ticket is Open again).
+    SnoozeEnded { until: Timestamp },
+    /// The requester is reminded that the Pending ticket waits for them.
+    PendingReminder,
 }
 
 impl Desk {
@@ -475,6 +479,18 @@ impl Desk {
                     for a in self.team_members(w, t, team)?.into_iter().filter(|a| Some(a) != assignee.as_ref()) {
                         self.queue_mail(w, t, MailKind::TeamAssigned, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                     }
+                }
+            }
+            Notice::SnoozeEnded { until } => {
+                let ctx = self.ticket_context(w, t, actor, &format!("{} UTC", until.short()))?;
+                for a in self.audience(w, t, crate::config::Audience::AssigneeOrMembers)? {
+                    self.queue_mail(w, t, MailKind::SnoozeEnded, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
+                }
+            }
+            Notice::PendingReminder => {
+                if let Some(r) = requester.filter(|r| !r.is_staff()) {
+                    let ctx = self.ticket_context(w, t, None, "")?;
+                    self.queue_mail(w, t, MailKind::PendingReminder, &[r.email], &[], &ctx, Some("auto-generated"), None, &[], now)?;
                 }
             }
             Notice::AgentTicket => {

@@ -50,19 +50,30 @@ impl Desk {
     ) -> Result<Ticket> {
         let (subject, category, department, tags) =
             (patch.subject.clone(), patch.category.clone(), patch.department.clone(), patch.tags.clone());
+        // A snooze time makes the status Snoozed; Snoozed needs one.
+        let status_req = if patch.snooze_until.is_some() { Some(Status::Snoozed) } else { patch.status };
+        if let Some(until) = patch.snooze_until {
+            self.check_snooze(until, now)?;
+            if patch.status.is_some_and(|s| s != Status::Snoozed) {
+                return Err(invalid("status", "a snoozed ticket's status is Snoozed"));
+            }
+        }
         {
             let old = self.visible(actor, w, TicketId(id))?;
+            if status_req == Some(Status::Snoozed) && patch.snooze_until.is_none() && old.status != Status::Snoozed {
+                return Err(invalid("snooze_until", "snoozing needs the time the ticket wakes up"));
+            }
             let mut t = old.clone();
             let mut events = Vec::new();
             if old.is_closed() {
                 // Read-only: the one change allowed is an admin reopening it.
-                let reopening = patch.status == Some(Status::Open);
+                let reopening = status_req == Some(Status::Open);
                 if !reopening {
                     return Err(DeskError::Conflict(format!("{} is closed; an admin must reopen it first", self.reference(TicketId(id)))));
                 }
                 self.require(actor, Permission::Reopen)?;
             }
-            if let Some(s) = patch.status {
+            if let Some(s) = status_req {
                 let custom = match patch.custom_status.as_deref() {
                     Some(c) => match self.config.custom_status(c).filter(|c| c.base() == s) {
                         Some(c) => Some(c.name.clone()),
@@ -167,6 +178,9 @@ impl Desk {
                 }
                 events.extend(self.apply_fields(&mut t, &patch.fields)?);
             }
+            if let Some(until) = patch.snooze_until {
+                events.push(Event::Snoozed { until: until.short() });
+            }
             if events.is_empty() {
                 return Ok(old);
             }
@@ -192,6 +206,9 @@ impl Desk {
                 w.append_entry(&mut Self::event(TicketId(id), Some(actor.id), e, now))?;
             }
             w.put_ticket(Some(&old), &t)?;
+            if let Some(until) = patch.snooze_until {
+                w.set_snooze(t.id, until)?;
+            }
             if let Some(a) = t.assignee.filter(|a| old.assignee != Some(*a)) {
                 self.notify(w, &t, Some(actor), notify::Notice::Assigned { to: a.0 }, now)?;
             }

@@ -23,6 +23,8 @@ fn builtin(kind: MailKind) -> &'static str {
         MailKind::Transferred => include_str!("templates/transferred.txt"),
         MailKind::TeamAssigned => include_str!("templates/team_assigned.txt"),
         MailKind::AgentTicket => include_str!("templates/agent_ticket.txt"),
+        MailKind::PendingReminder => include_str!("templates/pending_reminder.txt"),
+        MailKind::SnoozeEnded => include_str!("templates/snooze_ended.txt"),
     }
 }
 

@@ -105,7 +105,7 @@ fn one(rest: &str) -> Option<Command> {
         ("note", "") => Command::Note,
         ("close", "") => Command::Status(Status::Closed),
         ("resolve", "") => Command::Status(Status::Resolved),
-        ("status", s) if single => Command::Status(Status::parse(s)?),
+        ("status", s) if single => Command::Status(Status::parse(s).filter(|s| *s != Status::Snoozed)?),
         ("assign" | "tech", w) if w.eq_ignore_ascii_case("me") => Command::Assign(Assignee::Me),
         ("assign" | "tech", w) if single && w.contains('@') => Command::Assign(Assignee::Email(w.trim_matches(['<', '>']).to_lowercase())),
         ("assign" | "tech", w) if !w.is_empty() && w.chars().count() <= 100 => {

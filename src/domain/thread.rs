@@ -181,6 +181,12 @@ pub enum Event {
         from: String,
         to: String,
     },
+    /// The requester was reminded that their Pending ticket waits for them.
+    ReminderSent,
+    /// The ticket was snoozed until a time (in UTC).
+    Snoozed {
+        until: String,
+    },
 }
 
 impl Event {
@@ -246,6 +252,8 @@ impl Event {
                 let show = |v: &str| if v.is_empty() { "(none)".to_string() } else { v.to_string() };
                 format!("changed the {field} of \"{text}\" on the checklist from {} to {}", show(from), show(to))
             }
+            Event::ReminderSent => "reminded the requester that the ticket waits for their answer".to_string(),
+            Event::Snoozed { until } => format!("snoozed the ticket until {until} UTC"),
         }
     }
 }

@@ -58,6 +58,7 @@ named_enum! {
         OnHold => "on_hold", "On Hold";
         Resolved => "resolved", "Resolved";
         Closed => "closed", "Closed";
+        Snoozed => "snoozed", "Snoozed";
     }
 }
 
@@ -96,7 +97,7 @@ impl Status {
     pub fn can_become(self, to: Status) -> bool {
         use Status::*;
         match self {
-            Open | Pending | InProgress | OnHold => to != self,
+            Open | Pending | InProgress | OnHold | Snoozed => to != self,
             Resolved => matches!(to, Open | InProgress | Closed),
             Closed => to == Open,
         }
@@ -117,9 +118,10 @@ impl Status {
         }
     }
 
-    /// Open work that still needs someone (not resolved or closed).
+    /// Open work that still needs someone now (not resolved, closed or
+    /// snoozed).
     pub fn is_active(self) -> bool {
-        !matches!(self, Status::Resolved | Status::Closed)
+        !matches!(self, Status::Resolved | Status::Closed | Status::Snoozed)
     }
 
     /// The status after an agent's public reply: `chosen` wins when given, otherwise
@@ -132,11 +134,11 @@ impl Status {
         }
     }
 
-    /// The status after the requester replies: Pending or Resolved go back to Open.
+    /// The status after the requester replies: Pending, Resolved or Snoozed go back to Open.
     /// A closed ticket is not reopened (mail starts a new ticket instead).
     pub fn after_requester_reply(self) -> Status {
         match self {
-            Status::Pending | Status::Resolved => Status::Open,
+            Status::Pending | Status::Resolved | Status::Snoozed => Status::Open,
             s => s,
         }
     }
@@ -233,12 +235,13 @@ mod tests {
 
     /// The whole table, written out so a change to it is a visible change here.
     const ALLOWED: &[(Status, &[Status])] = &[
-        (Open, &[Pending, InProgress, OnHold, Resolved, Closed]),
-        (Pending, &[Open, InProgress, OnHold, Resolved, Closed]),
-        (InProgress, &[Open, Pending, OnHold, Resolved, Closed]),
-        (OnHold, &[Open, Pending, InProgress, Resolved, Closed]),
+        (Open, &[Pending, InProgress, OnHold, Resolved, Closed, Snoozed]),
+        (Pending, &[Open, InProgress, OnHold, Resolved, Closed, Snoozed]),
+        (InProgress, &[Open, Pending, OnHold, Resolved, Closed, Snoozed]),
+        (OnHold, &[Open, Pending, InProgress, Resolved, Closed, Snoozed]),
         (Resolved, &[Open, InProgress, Closed]),
         (Closed, &[Open]),
+        (Snoozed, &[Open, Pending, InProgress, OnHold, Resolved, Closed]),
     ];
 
     #[test]
@@ -275,10 +278,10 @@ mod tests {
     }
 
     #[test]
-    fn requester_reply_reopens_pending_and_resolved_only() {
+    fn requester_reply_reopens_pending_resolved_and_snoozed_only() {
         for &s in Status::ALL {
             let want = match s {
-                Pending | Resolved => Open,
+                Pending | Resolved | Snoozed => Open,
                 other => other,
             };
             assert_eq!(s.after_requester_reply(), want, "{s:?}");

@@ -31,10 +31,14 @@ pub enum MailKind {
     TeamAssigned,
     /// To the requester: an agent opened a ticket for them.
     AgentTicket,
+    /// To the requester: their Pending ticket still waits for them.
+    PendingReminder,
+    /// To the assignee (or the department): a snoozed ticket woke up.
+    SnoozeEnded,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 12] = [
+    pub const ALL: [MailKind; 14] = [
         MailKind::Ack,
         MailKind::Reply,
         MailKind::NewTicket,
@@ -47,12 +51,21 @@ impl MailKind {
         MailKind::Transferred,
         MailKind::TeamAssigned,
         MailKind::AgentTicket,
+        MailKind::PendingReminder,
+        MailKind::SnoozeEnded,
     ];
 
     /// Notifications that go to agents (and may carry an email-command token);
     /// each agent can turn any of them off for themself.
-    pub const FOR_AGENTS: [MailKind; 6] =
-        [MailKind::NewTicket, MailKind::Note, MailKind::Assigned, MailKind::RequesterReply, MailKind::Transferred, MailKind::TeamAssigned];
+    pub const FOR_AGENTS: [MailKind; 7] = [
+        MailKind::NewTicket,
+        MailKind::Note,
+        MailKind::Assigned,
+        MailKind::RequesterReply,
+        MailKind::Transferred,
+        MailKind::TeamAssigned,
+        MailKind::SnoozeEnded,
+    ];
 
     /// The name in records, settings forms and template files.
     pub fn key(self) -> &'static str {
@@ -69,6 +82,8 @@ impl MailKind {
             MailKind::Transferred => "transferred",
             MailKind::TeamAssigned => "team_assigned",
             MailKind::AgentTicket => "agent_ticket",
+            MailKind::PendingReminder => "pending_reminder",
+            MailKind::SnoozeEnded => "snooze_ended",
         }
     }
 
@@ -83,7 +98,10 @@ impl MailKind {
     /// Mail the requester sees as part of the conversation (its Message-ID
     /// joins the thread's References chain).
     pub fn in_conversation(self) -> bool {
-        matches!(self, MailKind::Ack | MailKind::Reply | MailKind::Resolved | MailKind::Closed | MailKind::AgentTicket)
+        matches!(
+            self,
+            MailKind::Ack | MailKind::Reply | MailKind::Resolved | MailKind::Closed | MailKind::AgentTicket | MailKind::PendingReminder
+        )
     }
 
     /// What an agent turns on or off on their settings page.
@@ -101,6 +119,8 @@ impl MailKind {
             MailKind::Transferred => "A ticket is transferred to one of my departments",
             MailKind::TeamAssigned => "A ticket is assigned to one of my teams",
             MailKind::AgentTicket => "An agent opened a ticket for the requester",
+            MailKind::PendingReminder => "A reminder that a pending ticket waits for the requester",
+            MailKind::SnoozeEnded => "A snoozed ticket of mine (or my departments' unassigned one) wakes up",
         }
     }
 }

@@ -260,8 +260,9 @@ pub fn run(db: &Database) -> Result<()> {
             // A new data directory: nothing to migrate.
         }
         Some(9) => {
-            // Schema 10: tickets gain their custom status and mailbox (record
-            // version 4, read alongside the older ones).
+            // Schema 10: tickets gain their custom status, mailbox and custom
+            // fields (record version 4, read alongside the older ones); when
+            // each entered its status is indexed (below).
             tracing::info!("migrating data directory from schema 9 to {SCHEMA_VERSION}");
         }
         Some(8) => {
@@ -316,6 +317,10 @@ pub fn run(db: &Database) -> Result<()> {
         meta.insert("schema_version", SCHEMA_VERSION)?;
     }
     create_tables(&tx)?;
+    // Schema 10: when each ticket entered its status (the time rules' index).
+    if found.is_some_and(|v| v < 10) || (found.is_none() && !fresh) {
+        super::timers::fill_since(&tx)?;
+    }
     tx.commit()?;
     Ok(())
 }
@@ -326,6 +331,11 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     use super::*;
     tx.open_table(META)?;
     tx.open_table(TICKETS)?;
+    tx.open_table(timers::STATUS_SINCE)?;
+    tx.open_table(timers::IDX_SINCE)?;
+    tx.open_table(timers::SNOOZED)?;
+    tx.open_table(timers::SNOOZE_DUE)?;
+    tx.open_table(timers::REMINDED)?;
     tx.open_table(ENTRIES)?;
     tx.open_table(PEOPLE)?;
     tx.open_table(PEOPLE_BY_EMAIL)?;

@@ -22,6 +22,7 @@ mod queues;
 mod recompress;
 pub mod spool;
 mod stats;
+mod timers;
 mod tokens;
 mod twofactor;
 pub mod webhooks;
@@ -620,7 +621,7 @@ impl Write {
         }
         self.index(new)?;
         self.count(new, 1)?;
-        Ok(())
+        self.track_status(old, new)
     }
 
     /// Moves every counter a ticket is part of (sidebar counts never scan).

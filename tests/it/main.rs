@@ -41,6 +41,7 @@ mod sso;
 mod statuses;
 mod store;
 mod strangers;
+mod timers;
 mod twofactor;
 mod upgrade;
 mod walls;

@@ -139,6 +139,7 @@ fn view_json(st: &AppState, v: &TicketView) -> Value {
     t["collaborators"] = v.collaborators.iter().map(|p| person_json(Some(p))).collect();
     t["links"] = v.links.iter().map(|(id, _)| Value::String(st.desk.reference(*id))).collect();
     t["trashed_at"] = v.trashed_at.map(|at| Value::String(at.rfc3339())).unwrap_or(Value::Null);
+    t["snoozed_until"] = v.snoozed_until.map(|at| Value::String(at.rfc3339())).unwrap_or(Value::Null);
     t["checklist"] = v
         .checklist
         .iter()
@@ -495,7 +496,10 @@ async fn add_entry(State(st): State<AppState>, ApiUser(me): ApiUser, Path(refere
 async fn patch(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference): Path<String>, body: Body) -> WebResult {
     {
         let m = body_object(&st, body)?;
-        check_keys(&m, &["subject", "status", "priority", "category", "department", "assignee", "due", "tags", "team", "fields"])?;
+        check_keys(
+            &m,
+            &["subject", "status", "priority", "category", "department", "assignee", "due", "tags", "team", "fields", "snooze_until"],
+        )?;
         let v = find(&st, &me, &reference)?;
         let assignee = match m.get("assignee") {
             None => None,
@@ -524,6 +528,13 @@ async fn patch(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference)
                 Some(_) => return Err(WebError::invalid("team", "must be a team's name or null")),
             },
             fields: fields_of(&m)?,
+            snooze_until: match opt_str(&m, "snooze_until")? {
+                Some(s) => Some(
+                    crate::web::ticket::snooze::parse_instant(s, None)
+                        .ok_or_else(|| WebError::invalid("snooze_until", format!("{s:?} is not a time like 2026-12-31T09:00:00Z")))?,
+                ),
+                None => None,
+            },
         };
         let id = v.ticket.id;
         run_as(&st.desk, &me, move |d, me| d.update_ticket(me, id, p)).await?;

@@ -56,7 +56,7 @@ fn ticket_keys() -> Vec<(&'static str, Value)> {
         ("ref", s()),
         ("id", int()),
         ("subject", s()),
-        ("status", json!({"type": "string", "enum": ["open", "pending", "in_progress", "on_hold", "resolved", "closed"]})),
+        ("status", json!({"type": "string", "enum": ["open", "pending", "in_progress", "on_hold", "resolved", "closed", "snoozed"]})),
         ("status_name", s()),
         ("custom_status", ns()),
         ("priority", s()),
@@ -85,6 +85,7 @@ pub fn all() -> Value {
         ("checklist", list(r("ChecklistItem"))),
         ("links", list(s())),
         ("trashed_at", ns()),
+        ("snoozed_until", ns()),
     ]);
     let who = obj(&[("email", s())], &[("name", s())], true);
     json!({
@@ -207,6 +208,7 @@ pub fn all() -> Value {
                 ("tags", list(s())),
                 ("team", ns()),
                 ("fields", r("FieldValues")),
+                ("snooze_until", s()),
             ],
             true,
         ),

@@ -312,7 +312,7 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
                     }
                 }
                 optgroup label="Status" {
-                    @for s in Status::ALL { option value=(BulkAction::SetStatus(*s).form_value()) { "Status → " (s.label()) } }
+                    @for s in Status::ALL.iter().filter(|s| **s != Status::Snoozed) { option value=(BulkAction::SetStatus(*s).form_value()) { "Status → " (s.label()) } }
                     @for c in &st.desk.config.status { option value=(BulkAction::SetCustomStatus(c.name.clone()).form_value()) { "Status → " (c.name) } }
                 }
                 optgroup label="Priority" { @for p in Priority::ALL { option value=(BulkAction::SetPriority(*p).form_value()) { "Priority → " (p.label()) } } }

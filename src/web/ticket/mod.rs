@@ -9,6 +9,7 @@ pub mod new;
 pub mod page;
 pub mod parts;
 pub mod people;
+pub mod snooze;
 
 use axum::Router;
 use axum::routing::{get, post};

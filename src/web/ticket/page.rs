@@ -327,6 +327,9 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         button type="submit" { "Save changes" }
                     }
                 }
+                @if !closed && may_edit && !matches!(t.status, crate::domain::Status::Resolved) {
+                    (super::snooze::snooze_box(&r, &a.csrf, desk.now(), &viewer_tz(), v.snoozed_until))
+                }
                 (super::checklist::checklist_box(st, a, v, &v.checklist, &p.agents))
                 (super::actions::related_box(st, a, v))
                 div.infobox {
@@ -484,6 +487,13 @@ pub struct UpdateForm {
     due: Option<String>,
     tags: Option<String>,
     team: Option<String>,
+    /// RFC 3339, or a local date and time in the agent's zone.
+    snooze_until: Option<String>,
+}
+
+/// The agent's time zone for this request (UTC when none is set).
+fn viewer_tz() -> jiff::tz::TimeZone {
+    ui::VIEWER_TZ.try_with(|t| t.clone()).ok().flatten().unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 fn parse_patch(cfg: &crate::config::Config, f: &UpdateForm, fields: Vec<(String, Vec<String>)>) -> Result<TicketPatch, DeskError> {
@@ -509,6 +519,10 @@ fn parse_patch(cfg: &crate::config::Config, f: &UpdateForm, fields: Vec<(String,
         tags: f.tags.as_ref().map(|t| vec![t.clone()]),
         team: f.team.as_ref().map(|t| Some(t.trim().to_string()).filter(|t| !t.is_empty())),
         fields,
+        snooze_until: match nonempty(&f.snooze_until) {
+            Some(s) => Some(super::snooze::parse_instant(s, Some(&viewer_tz())).ok_or_else(|| bad("snooze_until", s))?),
+            None => None,
+        },
     })
 }
 

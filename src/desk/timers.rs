@@ -1,0 +1,132 @@
+//! The time rules, run on the desk's clock: snoozed tickets wake up (Open
+//! again, the assignee or department told), Resolved tickets close after
+//! `workflow.auto_close_days`, Pending ones remind their requester once
+//! after `pending_reminder_days` and resolve after `pending_resolve_days`.
+//! Each finds its tickets through an index (`store::timers`), never a scan
+//! of the tickets; `run_timers` is called by a background task every
+//! `TICK`, and directly by tests that move the clock.
+
+use super::notify::Notice;
+use super::{Desk, DeskError, Result, invalid};
+use crate::domain::{Event, Status, Ticket, TicketId, Timestamp};
+use crate::store::Write;
+
+/// How often the background task runs the rules.
+pub const TICK: std::time::Duration = std::time::Duration::from_secs(30);
+/// Most tickets one rule moves in one transaction.
+const BATCH: usize = 200;
+const DAY_MS: i64 = 86_400_000;
+
+/// What one run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TimerReport {
+    pub woken: usize,
+    pub closed: usize,
+    pub reminded: usize,
+    pub resolved: usize,
+}
+
+impl Desk {
+    /// Checks a snooze time asked for at `now`.
+    pub(crate) fn check_snooze(&self, until: Timestamp, now: Timestamp) -> Result<()> {
+        let max = self.config.workflow.snooze_max_days as i64 * DAY_MS;
+        if until.0 <= now.0 {
+            return Err(invalid("snooze_until", "must be in the future"));
+        }
+        if until.0 - now.0 > max {
+            return Err(invalid("snooze_until", format!("is more than {} days away", self.config.workflow.snooze_max_days)));
+        }
+        Ok(())
+    }
+
+    /// Moves `t` to `to` as the system, with `why` in the log.
+    fn system_status(&self, w: &mut Write, t: &Ticket, to: Status, why: String, now: Timestamp) -> Result<Ticket> {
+        let mut next = t.clone();
+        next.status = to;
+        next.custom_status = None;
+        next.updated_at = now;
+        let changed = Event::StatusChanged { from: self.config.status_name(t), to: to.label().into() };
+        w.append_entry(&mut Self::event(t.id, None, Event::Because { event: Box::new(changed), reason: why }, now))?;
+        w.put_ticket(Some(t), &next)?;
+        Ok(next)
+    }
+
+    /// A ticket a rule may move: present, out of Trash, in `status`.
+    fn in_status(w: &Write, id: TicketId, status: Status) -> Result<Option<Ticket>> {
+        Ok(match w.ticket(id)? {
+            Some(t) if t.status == status && w.trashed_at(id)?.is_none() => Some(t),
+            _ => None,
+        })
+    }
+
+    /// Runs every time rule once.
+    pub fn run_timers(&self) -> Result<TimerReport> {
+        let now = self.now();
+        let woken = self.store.write(|w| {
+            let mut n = 0;
+            for id in w.snooze_due(now, BATCH)? {
+                let until = w.snoozed_until(id)?.unwrap_or(now);
+                let Some(t) = Self::in_status(w, id, Status::Snoozed)? else {
+                    w.clear_snooze(id)?;
+                    continue;
+                };
+                let t = self.system_status(w, &t, Status::Open, format!("the snooze until {} ended", until.short()), now)?;
+                self.notify(w, &t, None, Notice::SnoozeEnded { until }, now)?;
+                n += 1;
+            }
+            Ok::<_, DeskError>(n)
+        })?;
+        let mut report = TimerReport { woken, ..Default::default() };
+        let wf = &self.config.workflow;
+        if wf.auto_close_days > 0 {
+            let days = wf.auto_close_days;
+            report.closed = self.store.write(|w| {
+                let mut n = 0;
+                for (id, _) in w.in_status_before(Status::Resolved, Timestamp(now.0 - days as i64 * DAY_MS), BATCH)? {
+                    if let Some(t) = Self::in_status(w, id, Status::Resolved)? {
+                        self.system_status(w, &t, Status::Closed, format!("resolved {days} days ago with no answer since"), now)?;
+                        n += 1;
+                    }
+                }
+                Ok::<_, DeskError>(n)
+            })?;
+        }
+        if wf.pending_resolve_days > 0 {
+            let days = wf.pending_resolve_days;
+            report.resolved = self.store.write(|w| {
+                let mut n = 0;
+                for (id, _) in w.in_status_before(Status::Pending, Timestamp(now.0 - days as i64 * DAY_MS), BATCH)? {
+                    if let Some(t) = Self::in_status(w, id, Status::Pending)? {
+                        let t = self.system_status(w, &t, Status::Resolved, format!("pending {days} days with no answer"), now)?;
+                        self.notify(w, &t, None, Notice::Resolved, now)?;
+                        n += 1;
+                    }
+                }
+                Ok::<_, DeskError>(n)
+            })?;
+        }
+        if wf.pending_reminder_days > 0 {
+            let cutoff = Timestamp(now.0 - wf.pending_reminder_days as i64 * DAY_MS);
+            report.reminded = self.store.write(|w| {
+                let mut n = 0;
+                // Those reminded already stay in the range until they move on.
+                for (id, since) in w.in_status_before(Status::Pending, cutoff, 20 * BATCH)? {
+                    if n >= BATCH {
+                        break;
+                    }
+                    if w.reminded(id, since)? {
+                        continue;
+                    }
+                    if let Some(t) = Self::in_status(w, id, Status::Pending)? {
+                        self.notify(w, &t, None, Notice::PendingReminder, now)?;
+                        w.set_reminded(id, since)?;
+                        w.append_entry(&mut Self::event(id, None, Event::ReminderSent, now))?;
+                        n += 1;
+                    }
+                }
+                Ok::<_, DeskError>(n)
+            })?;
+        }
+        Ok(report)
+    }
+}
