@@ -29,6 +29,8 @@ pub mod sso;
 mod strangers;
 pub mod templates;
 pub mod timers;
+pub mod timespent;
+pub use timespent::MAX_MINUTES;
 pub mod tokens;
 pub mod trust;
 pub mod twofactor;
@@ -110,6 +112,8 @@ pub struct NewEntry {
     pub files: Vec<(String, String, Vec<u8>)>,
     /// Mail a public reply to the requester and collaborators.
     pub mail: bool,
+    /// Minutes of work to record with it (0: none).
+    pub minutes: u32,
 }
 
 /// Field changes; `None` leaves a field alone.
@@ -169,6 +173,8 @@ pub struct TicketView {
     pub checklist: Vec<crate::domain::checklist::ChecklistItem>,
     /// When it wakes up, while it is snoozed.
     pub snoozed_until: Option<Timestamp>,
+    /// Time recorded with its entries: (seq, agent, minutes).
+    pub time_spent: Vec<crate::store::Spell>,
 }
 
 impl TicketView {
@@ -483,13 +489,20 @@ impl Desk {
         status: Option<Status>,
         files: Vec<(String, String, Vec<u8>)>,
     ) -> Result<ThreadEntry> {
-        self.post_entry(actor, id, NewEntry { body: body.to_string(), internal, status, custom_status: None, files, mail: true })
+        self.post_entry(
+            actor,
+            id,
+            NewEntry { body: body.to_string(), internal, status, custom_status: None, files, mail: true, minutes: 0 },
+        )
     }
 
     /// An agent's reply or note as composed; a public reply with `mail`
     /// off is shown on the requester's page but mailed to nobody (logged).
     pub fn post_entry(&self, actor: &Person, id: TicketId, e: NewEntry) -> Result<ThreadEntry> {
-        let NewEntry { body, internal, status, custom_status, files, mail } = e;
+        let NewEntry { body, internal, status, custom_status, files, mail, minutes } = e;
+        if minutes > MAX_MINUTES {
+            return Err(invalid("time_spent", format!("at most {MAX_MINUTES} minutes")));
+        }
         if status == Some(Status::Snoozed) {
             return Err(invalid("status", "snooze a ticket from its side panel (or the API's snooze_until), with a time"));
         }
@@ -549,6 +562,9 @@ impl Desk {
                 created_at: now,
             };
             w.append_entry(&mut entry)?;
+            if minutes > 0 {
+                w.record_time(id, entry.seq, actor.id, minutes)?;
+            }
             let mut t = old.clone();
             t.updated_at = now;
             let (from, to) = (self.config.status_name(&old), self.config.shown_status(new_status, custom_status.as_deref()));
@@ -613,7 +629,15 @@ impl Desk {
         }
         let trashed_at = r.trashed_at(id)?;
         let snoozed_until = r.snoozed_until(id)?;
-        Ok(TicketView { ticket, entries, people, mail, collaborators, links, trashed_at, checklist, snoozed_until })
+        let time_spent = r.time_spent(id)?;
+        for (_, who, _) in &time_spent {
+            if let std::collections::hash_map::Entry::Vacant(v) = people.entry(*who)
+                && let Some(p) = r.person(*who)?
+            {
+                v.insert(p);
+            }
+        }
+        Ok(TicketView { ticket, entries, people, mail, collaborators, links, trashed_at, checklist, snoozed_until, time_spent })
     }
 
     /// One attachment of an entry the actor may see: its description and bytes.

@@ -23,6 +23,8 @@ mod recompress;
 pub mod spool;
 mod stats;
 mod timers;
+mod timespent;
+pub use timespent::Spell;
 mod tokens;
 mod twofactor;
 pub mod webhooks;

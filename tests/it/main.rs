@@ -42,6 +42,7 @@ mod statuses;
 mod store;
 mod strangers;
 mod timers;
+mod timespent;
 mod twofactor;
 mod upgrade;
 mod walls;

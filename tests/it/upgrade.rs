@@ -59,6 +59,8 @@ async fn a_schema_5_data_dir_from_the_real_older_release_reads_the_same() {
         // The API's later keys: each attachment's download URL, links,
         // Trash and custom fields (none here).
         for e in now["entries"].as_array_mut().unwrap() {
+            let spent = e.as_object_mut().and_then(|e| e.remove("time_spent"));
+            assert_eq!(spent, Some(serde_json::Value::Null), "{reference}: no time recorded");
             for a in e["attachments"].as_array_mut().unwrap() {
                 let url = a.as_object_mut().and_then(|a| a.remove("url"));
                 assert!(url.as_ref().is_some_and(|u| u.as_str().is_some_and(|u| u.contains("/attachments/"))), "{reference}: {url:?}");
@@ -68,6 +70,8 @@ async fn a_schema_5_data_dir_from_the_real_older_release_reads_the_same() {
         assert_eq!(o.remove("links"), Some(serde_json::json!([])), "{reference}: links");
         assert_eq!(o.remove("trashed_at"), Some(serde_json::Value::Null), "{reference}: trashed_at");
         assert_eq!(o.remove("snoozed_until"), Some(serde_json::Value::Null), "{reference}: snoozed_until");
+        assert_eq!(o.remove("time_spent"), Some(serde_json::json!(0)), "{reference}: time_spent");
+        assert_eq!(o.remove("time_by_agent"), Some(serde_json::json!([])), "{reference}: time_by_agent");
         assert_eq!(o.remove("fields"), Some(serde_json::json!({})), "{reference}: fields");
         assert_eq!(&now, old, "{reference} reads as the old release served it");
         for e in old["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "reply") {

@@ -128,6 +128,7 @@ fn view_json(st: &AppState, v: &TicketView) -> Value {
                 "author": person_json(e.author.and_then(|a| v.people.get(&a))),
                 "body": e.text(),
                 "created_at": e.created_at.rfc3339(),
+                "time_spent": v.time_spent.iter().find(|(s, _, _)| *s == e.seq).map(|(_, _, m)| *m),
                 "attachments": e.attachments.iter().enumerate().map(|(i, a)| json!({
                     "filename": a.filename, "size": a.size, "content_type": a.content_type,
                     "url": format!("{files}/{}/attachments/{i}", e.seq),
@@ -140,6 +141,9 @@ fn view_json(st: &AppState, v: &TicketView) -> Value {
     t["links"] = v.links.iter().map(|(id, _)| Value::String(st.desk.reference(*id))).collect();
     t["trashed_at"] = v.trashed_at.map(|at| Value::String(at.rfc3339())).unwrap_or(Value::Null);
     t["snoozed_until"] = v.snoozed_until.map(|at| Value::String(at.rfc3339())).unwrap_or(Value::Null);
+    let (total, by) = v.time_by_agent();
+    t["time_spent"] = json!(total);
+    t["time_by_agent"] = by.iter().map(|(p, m)| json!({"agent": person_json(v.people.get(p)), "minutes": m})).collect();
     t["checklist"] = v
         .checklist
         .iter()
@@ -476,7 +480,7 @@ async fn show(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference):
 async fn add_entry(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference): Path<String>, body: Body) -> WebResult {
     {
         let m = body_object(&st, body)?;
-        check_keys(&m, &["body", "internal", "status", "mail", "attachments"])?;
+        check_keys(&m, &["body", "internal", "status", "mail", "attachments", "time_spent"])?;
         let v = find(&st, &me, &reference)?;
         let (internal, mail) = (opt_bool(&m, "internal")?.unwrap_or(false), opt_bool(&m, "mail")?.unwrap_or(true));
         let status = status_of(&st, &m)?;
@@ -486,7 +490,14 @@ async fn add_entry(State(st): State<AppState>, ApiUser(me): ApiUser, Path(refere
             None => (None, None),
         };
         let files = uploads(&m)?;
-        let (id, e) = (v.ticket.id, crate::desk::NewEntry { body, internal, status, custom_status, files, mail });
+        let minutes = match m.get("time_spent") {
+            None | Some(Value::Null) => 0,
+            Some(Value::Number(n)) => {
+                n.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| WebError::invalid("time_spent", "must be whole minutes"))?
+            }
+            Some(_) => return Err(WebError::invalid("time_spent", "must be whole minutes")),
+        };
+        let (id, e) = (v.ticket.id, crate::desk::NewEntry { body, internal, status, custom_status, files, mail, minutes });
         run_as(&st.desk, &me, move |d, me| d.post_entry(me, id, e)).await?;
         let v = st.desk.ticket_view(&me, v.ticket.id)?;
         Ok((StatusCode::CREATED, axum::Json(view_json(&st, &v))).into_response())

@@ -86,6 +86,8 @@ pub fn all() -> Value {
         ("links", list(s())),
         ("trashed_at", ns()),
         ("snoozed_until", ns()),
+        ("time_spent", int()),
+        ("time_by_agent", list(obj(&[("agent", nr("PersonRef")), ("minutes", int())], &[], false))),
     ]);
     let who = obj(&[("email", s())], &[("name", s())], true);
     json!({
@@ -94,7 +96,15 @@ pub fn all() -> Value {
         "Ticket": obj(&ticket, &[("snippet", s())], false),
         "TicketView": obj(&view, &[], false),
         "Entry": obj(
-            &[("seq", int()), ("kind", s()), ("author", nr("PersonRef")), ("body", s()), ("created_at", s()), ("attachments", list(r("Attachment")))],
+            &[
+                ("seq", int()),
+                ("kind", s()),
+                ("author", nr("PersonRef")),
+                ("body", s()),
+                ("created_at", s()),
+                ("time_spent", json!({"type": ["integer", "null"]})),
+                ("attachments", list(r("Attachment"))),
+            ],
             &[],
             false,
         ),
@@ -214,7 +224,14 @@ pub fn all() -> Value {
         ),
         "NewEntry": obj(
             &[],
-            &[("body", s()), ("internal", boolean()), ("status", s()), ("mail", boolean()), ("attachments", list(r("Upload")))],
+            &[
+                ("body", s()),
+                ("internal", boolean()),
+                ("status", s()),
+                ("mail", boolean()),
+                ("attachments", list(r("Upload"))),
+                ("time_spent", int()),
+            ],
             true,
         ),
         "Upload": obj(&[("filename", s()), ("data", json!({"type": "string", "contentEncoding": "base64"}))], &[("content_type", s())], true),

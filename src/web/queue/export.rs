@@ -28,6 +28,7 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("updated", "Updated"),
     ("due", "Due"),
     ("tags", "Tags"),
+    ("time_spent", "Time spent (min)"),
 ];
 
 #[derive(Deserialize, Default)]
@@ -141,6 +142,11 @@ pub async fn csv(
                 Ok(x) => x,
                 Err(e) => return Some((Err(std::io::Error::other(e.to_string())), (None, None))),
             };
+            let ids: Vec<crate::domain::TicketId> = tickets.iter().map(|t| t.id).collect();
+            let totals = match desk.time_totals(&ids) {
+                Ok(t) => t,
+                Err(e) => return Some((Err(std::io::Error::other(e.to_string())), (None, None))),
+            };
             let name = |id: Option<PersonId>| id.and_then(|i| people.get(&i)).map(|p| p.display()).unwrap_or_default();
             let email = |id: PersonId| people.get(&id).map(|p| p.email.clone()).unwrap_or_default();
             let mut out = String::new();
@@ -162,6 +168,7 @@ pub async fn csv(
                         "updated" => t.updated_at.rfc3339(),
                         "due" => t.due.map(|d| d.to_string()).unwrap_or_default(),
                         "tags" => t.tags.join(" "),
+                        "time_spent" => totals.get(&t.id).map(|m| m.to_string()).unwrap_or_default(),
                         other => other.strip_prefix("field.").and_then(|n| t.field(n)).unwrap_or_default().to_string(),
                     })
                     .map(|v| cell(&v))

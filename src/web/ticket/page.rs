@@ -187,6 +187,9 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                     }
                                 }
                                 @if e.body.trim().is_empty() { div.textbody.muted { "(no text)" } } @else { (ui::text_block(&e.body)) }
+                                @if let Some((_, _, m)) = v.time_spent.iter().find(|(s, _, _)| *s == e.seq) {
+                                    div.muted.small { "Time spent: " (duration(*m as u64)) }
+                                }
                                 @if !e.attachments.is_empty() {
                                     ul.attachments {
                                         @for (i, att) in e.attachments.iter().enumerate() {
@@ -244,6 +247,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                 input type="hidden" name="internal" value="1";
                                 span.muted { "Internal note: your role writes notes only." }
                             }
+                            label { "Time spent " input type="number" name="minutes" min="0" max=(crate::desk::MAX_MINUTES) step="1" placeholder="min" aria-label="Time spent in minutes"; }
                             @if may_edit {
                                 label { "Then set status "
                                     select name="status" {
@@ -343,6 +347,11 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         @if let Some(d) = t.due { dt { "Due" } dd { (d.to_string()) } }
                         @if !t.tags.is_empty() { dt { "Tags" } dd { @for tag in &t.tags { span.tag { (tag) } " " } } }
                         @for (label, value) in super::fields::shown(&desk.config, t) { dt { (label) } dd { (value) } }
+                        @let (total, by) = v.time_by_agent();
+                        @if total > 0 {
+                            dt { "Time spent" }
+                            dd { (duration(total)) @if by.len() > 1 { @for (who, m) in &by { br; span.muted { (v.name_of(Some(*who))) ": " (duration(*m)) } } } }
+                        }
                     }
                 }
             }
@@ -376,6 +385,17 @@ pub struct ReplyForm {
     /// without the box, as from older pages, replies are mailed).
     mail_shown: Option<String>,
     mail: Option<String>,
+    /// Minutes of work to record with it.
+    minutes: Option<String>,
+}
+
+/// Minutes as "1 h 15 min".
+fn duration(minutes: u64) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
 }
 
 /// Re-renders the ticket page with an error and the user's draft kept.
@@ -422,6 +442,7 @@ async fn read_reply_form(st: &AppState, req: axum::extract::Request) -> Result<(
             "force" => f.force = Some(value),
             "mail_shown" => f.mail_shown = Some(value),
             "mail" => f.mail = Some(value),
+            "minutes" => f.minutes = Some(value),
             _ => {}
         }
     }
@@ -468,7 +489,19 @@ pub async fn reply(State(st): State<AppState>, a: Agent, t: TicketPath, req: axu
         Some(c) => (Some(c.base), c.custom),
         None => (None, None),
     };
-    let entry = crate::desk::NewEntry { body: f.body.clone(), internal, status, custom_status, files, mail };
+    let minutes = match nonempty(&f.minutes) {
+        Some(m) => m.parse::<u32>().map_err(|_| {
+            ticket_error(
+                &st,
+                &a,
+                id,
+                DeskError::Invalid { field: "time_spent", message: format!("{m:?} is not a number of minutes") },
+                &f.body,
+            )
+        })?,
+        None => 0,
+    };
+    let entry = crate::desk::NewEntry { body: f.body.clone(), internal, status, custom_status, files, mail, minutes };
     let e = blocking(&st.desk, move |d| d.post_entry(&actor, id, entry)).await.map_err(|e| ticket_error(&st, &a, id, e, &f.body))?;
     let done = if internal { "note" } else { "reply" };
     Ok(Redirect::to(&format!("/tickets/{}?done={done}#e{}", st.desk.reference(id), e.seq)).into_response())
