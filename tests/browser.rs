@@ -63,7 +63,7 @@ async fn login_queue_ticket_reply_in_chromium() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "browser flow failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("OK TKT-"), "{stdout}");
-    for f in ["queue.png", "ticket.png", "queue-phone.png", "ticket-phone.png"] {
+    for f in ["queue.png", "ticket.png", "snoozed.png", "queue-phone.png", "ticket-phone.png"] {
         let len = std::fs::metadata(shots.join(f)).map(|m| m.len()).unwrap_or(0);
         assert!(len > 10_000, "screenshot {f} missing or empty");
     }
@@ -73,6 +73,9 @@ async fn login_queue_ticket_reply_in_chromium() {
     let entries = t["entries"].as_array().unwrap();
     assert!(entries.iter().any(|e| e["kind"] == "reply" && e["body"].as_str().unwrap().contains("restart the router")));
     assert!(entries.iter().any(|e| e["kind"] == "note"));
+    // Snoozed in the browser: the API says until when.
+    assert_eq!(t["status"], "snoozed", "{t}");
+    assert!(t["snoozed_until"].as_str().is_some_and(|u| u.ends_with("Z")), "{t}");
 }
 
 /// A 1x1 red PNG, generated here so the test carries no binary fixture.

@@ -70,6 +70,23 @@ try {
   await page.keyboard.press("Enter");
   await page.waitForURL(new RegExp("/tickets/" + ref));
 
+  // snooze: the box offers shortcuts in my time zone; snoozed, the ticket
+  // says until when and leaves the active queue
+  await page.click("details.snooze summary");
+  const first = await page.locator("details.snooze select[name=snooze_until] option").first().textContent();
+  if (!first.includes("Tomorrow 9:00")) fail("the first snooze shortcut is " + first);
+  await page.locator("details.snooze form").first().locator("button[type=submit]").click();
+  await page.waitForURL(/done=saved/);
+  const badge = (await page.locator(".ticket-head .badge").first().textContent()).trim();
+  if (badge !== "Snoozed") fail("after snoozing the badge says " + badge);
+  if (!(await page.textContent("details.snooze summary")).includes("Snoozed until")) fail("the snooze time is not shown");
+  if (!(await page.textContent(".thread")).includes("snoozed the ticket until")) fail("the snooze is not in the history");
+  await page.screenshot({ path: shots + "/snoozed.png", fullPage: true });
+  await page.goto(base + "/tickets");
+  if ((await page.textContent("body")).includes(ref)) fail("a snoozed ticket is still in the active queue");
+  await page.goto(base + "/tickets?status=snoozed");
+  if (!(await page.textContent("body")).includes(ref)) fail("the snoozed ticket is not under Snoozed");
+
   // phone-sized screen
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
   await phone.context().addCookies(await page.context().cookies());

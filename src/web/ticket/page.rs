@@ -116,6 +116,8 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
         .config
         .status_choices()
         .into_iter()
+        // Snoozing takes a time: the snooze box, not this list.
+        .filter(|c| c.base != crate::domain::Status::Snoozed)
         .filter(|c| if c.base == t.status { ui::status_label(c) != shown } else { t.status.can_become(c.base) })
         .collect();
     html! {
