@@ -38,6 +38,42 @@
   const text = document.getElementById("replytext");
   if (text) text.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); text.form.requestSubmit(); } });
 
+  // @mentions: typing "@" in an internal note offers the agents; Enter or
+  // Tab takes the first, a click any, Esc closes.
+  if (text && text.dataset.agents) {
+    const agents = text.dataset.agents.split("\n").filter(Boolean).map((l) => { const i = l.indexOf("|"); return { h: l.slice(0, i), n: l.slice(i + 1) }; });
+    const list = document.createElement("ul");
+    list.id = "mentionbox"; list.className = "mentionbox"; list.setAttribute("role", "listbox"); list.setAttribute("aria-label", "Agents to mention"); list.hidden = true;
+    text.insertAdjacentElement("afterend", list);
+    let picks = [];
+    const close = () => { list.hidden = true; picks = []; };
+    const typed = () => { const m = text.value.slice(0, text.selectionStart).match(/(^|[\s(\[{<"'])@([\w.\-]*)$/); return m ? m[2] : null; };
+    const choose = (a) => {
+      const at = text.selectionStart, before = text.value.slice(0, at), start = before.lastIndexOf("@");
+      text.value = before.slice(0, start) + "@" + a.h + " " + text.value.slice(at);
+      const pos = start + a.h.length + 2; text.setSelectionRange(pos, pos); close(); text.focus();
+    };
+    text.addEventListener("input", () => {
+      const box = document.getElementById("internal");
+      const w = typed();
+      if (w === null || (box && !box.checked)) return close();
+      const q = w.toLowerCase();
+      picks = agents.filter((a) => a.h.toLowerCase().startsWith(q) || a.n.toLowerCase().split(/\s+/).some((p) => p.startsWith(q))).slice(0, 6);
+      if (!picks.length) return close();
+      list.replaceChildren(...picks.map((a) => {
+        const li = document.createElement("li"); li.setAttribute("role", "option"); li.textContent = "@" + a.h + " — " + a.n;
+        li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(a); }); return li;
+      }));
+      list.hidden = false;
+    });
+    text.addEventListener("keydown", (e) => {
+      if (list.hidden || e.ctrlKey || e.metaKey) return;
+      if (e.key === "Enter" || e.key === "Tab") { e.preventDefault(); choose(picks[0]); }
+      else if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); close(); }
+    });
+    text.addEventListener("blur", () => setTimeout(close, 150));
+  }
+
   // Canned responses: rendered for this ticket by the server, inserted at the cursor.
   const canned = document.getElementById("canned");
   if (canned && text) canned.addEventListener("change", () => {

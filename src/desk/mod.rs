@@ -16,6 +16,7 @@ pub mod indexer;
 pub mod intake;
 pub mod junk;
 pub mod mail;
+mod mentions;
 pub(crate) mod notify;
 pub mod outbox;
 mod patch;
@@ -564,6 +565,9 @@ impl Desk {
             w.append_entry(&mut entry)?;
             if minutes > 0 {
                 w.record_time(id, entry.seq, actor.id, minutes)?;
+            }
+            if internal {
+                self.mention_in(w, &old, &entry, actor, now)?;
             }
             let mut t = old.clone();
             t.updated_at = now;

@@ -62,6 +62,8 @@ pub(crate) enum Notice<'a> {
     SnoozeEnded { until: Timestamp },
     /// The requester is reminded that the Pending ticket waits for them.
     PendingReminder,
+    /// An agent was @mentioned in an internal note.
+    Mention { to: &'a Person, entry: &'a ThreadEntry },
 }
 
 impl Desk {
@@ -485,6 +487,23 @@ impl Desk {
                 let ctx = self.ticket_context(w, t, actor, &format!("{} UTC", until.short()))?;
                 for a in self.audience(w, t, crate::config::Audience::AssigneeOrMembers)? {
                     self.queue_mail(w, t, MailKind::SnoozeEnded, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
+                }
+            }
+            Notice::Mention { to, entry } => {
+                if o.notify_note {
+                    let ctx = self.ticket_context(w, t, actor, &entry.body)?;
+                    self.queue_mail(
+                        w,
+                        t,
+                        MailKind::Mention,
+                        std::slice::from_ref(&to.email),
+                        &[],
+                        &ctx,
+                        Some("auto-generated"),
+                        actor,
+                        &[],
+                        now,
+                    )?;
                 }
             }
             Notice::PendingReminder => {

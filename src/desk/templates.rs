@@ -25,6 +25,7 @@ fn builtin(kind: MailKind) -> &'static str {
         MailKind::AgentTicket => include_str!("templates/agent_ticket.txt"),
         MailKind::PendingReminder => include_str!("templates/pending_reminder.txt"),
         MailKind::SnoozeEnded => include_str!("templates/snooze_ended.txt"),
+        MailKind::Mention => include_str!("templates/mention.txt"),
     }
 }
 

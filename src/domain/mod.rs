@@ -19,6 +19,7 @@ pub mod fields;
 pub mod header;
 pub mod ids;
 pub mod mail;
+pub mod mentions;
 pub mod net;
 pub mod password;
 pub mod people;

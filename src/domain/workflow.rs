@@ -35,10 +35,12 @@ pub enum MailKind {
     PendingReminder,
     /// To the assignee (or the department): a snoozed ticket woke up.
     SnoozeEnded,
+    /// To an agent @mentioned in an internal note.
+    Mention,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 14] = [
+    pub const ALL: [MailKind; 15] = [
         MailKind::Ack,
         MailKind::Reply,
         MailKind::NewTicket,
@@ -53,11 +55,12 @@ impl MailKind {
         MailKind::AgentTicket,
         MailKind::PendingReminder,
         MailKind::SnoozeEnded,
+        MailKind::Mention,
     ];
 
     /// Notifications that go to agents (and may carry an email-command token);
     /// each agent can turn any of them off for themself.
-    pub const FOR_AGENTS: [MailKind; 7] = [
+    pub const FOR_AGENTS: [MailKind; 8] = [
         MailKind::NewTicket,
         MailKind::Note,
         MailKind::Assigned,
@@ -65,6 +68,7 @@ impl MailKind {
         MailKind::Transferred,
         MailKind::TeamAssigned,
         MailKind::SnoozeEnded,
+        MailKind::Mention,
     ];
 
     /// The name in records, settings forms and template files.
@@ -84,6 +88,7 @@ impl MailKind {
             MailKind::AgentTicket => "agent_ticket",
             MailKind::PendingReminder => "pending_reminder",
             MailKind::SnoozeEnded => "snooze_ended",
+            MailKind::Mention => "mention",
         }
     }
 
@@ -121,6 +126,7 @@ impl MailKind {
             MailKind::AgentTicket => "An agent opened a ticket for the requester",
             MailKind::PendingReminder => "A reminder that a pending ticket waits for the requester",
             MailKind::SnoozeEnded => "A snoozed ticket of mine (or my departments' unassigned one) wakes up",
+            MailKind::Mention => "Someone @mentions me in an internal note",
         }
     }
 }

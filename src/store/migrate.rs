@@ -338,6 +338,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(timers::REMINDED)?;
     tx.open_table(timespent::TIME_SPENT)?;
     tx.open_table(timespent::TIME_TOTAL)?;
+    tx.open_table(mentions::MENTIONS)?;
     tx.open_table(ENTRIES)?;
     tx.open_table(PEOPLE)?;
     tx.open_table(PEOPLE_BY_EMAIL)?;

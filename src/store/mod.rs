@@ -15,6 +15,7 @@ mod compress;
 mod conversation;
 mod db;
 mod feed;
+mod mentions;
 pub mod migrate;
 mod profiles;
 mod query;

@@ -45,7 +45,14 @@ try {
   // internal note via the toggle
   await page.check("#internal");
   if ((await page.textContent("#sendbtn")).trim() !== "Add internal note") fail("note toggle did not relabel the button");
-  await page.fill("#replytext", "Customer sounded annoyed; escalate if no answer by Friday.");
+  // "@" offers the agents; Enter takes the first.
+  await page.fill("#replytext", "");
+  await page.type("#replytext", "@ad");
+  if (!(await page.isVisible("#mentionbox"))) fail("typing @ in a note offers no agents");
+  if (!(await page.textContent("#mentionbox")).includes("Ada Admin")) fail("the mention list lacks Ada: " + await page.textContent("#mentionbox"));
+  await page.keyboard.press("Enter");
+  if (!(await page.inputValue("#replytext")).startsWith("@admin ")) fail("Enter did not insert the mention: " + await page.inputValue("#replytext"));
+  await page.keyboard.type("Customer sounded annoyed; escalate if no answer by Friday.");
   await page.click("#sendbtn");
   await page.waitForURL(/done=note/);
   if ((await page.locator("article.entry.note").count()) < 1) fail("internal note not shown as a note");

@@ -25,6 +25,7 @@ mod inprocess;
 mod layering;
 mod live;
 mod mailauth;
+mod mentions;
 mod notices;
 mod openapi;
 mod outgoing;

@@ -237,6 +237,7 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
                 a href="/tickets?assignee=unassigned" class=(on("unassigned")) { "Unassigned" (count(c.unassigned)) }
                 a href="/tickets?assignee=unassigned&priority=urgent" class=(on("urgent")) { "Urgent unassigned" (count(c.urgent_unassigned)) }
                 a href="/tickets/following" class=(on("following")) { "Following" (count(c.following)) }
+                a href="/tickets/mentions" class=(on("mentions")) { "Mentions" (count(st.desk.mentions(&a.person, 999)?.len() as u64)) }
                 a href="/tickets?status=pending" class=(on("pending")) { "Pending" (count(pending)) }
                 a href="/tickets?status=on_hold" class=(on("on_hold")) { "On hold" (count(on_hold)) }
                 a href="/tickets?status=all&sort=updated" class=(on("recent")) { "Recently updated" }
@@ -329,6 +330,23 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
             button type="submit" { "Apply" }
         }
     }
+}
+
+/// The tickets the agent was @mentioned on, latest mention first.
+pub async fn mentions(State(st): State<AppState>, a: Agent) -> WebResult {
+    let found = st.desk.mentions(&a.person, 200)?;
+    let ids: Vec<crate::domain::TicketId> = found.iter().map(|(id, _)| *id).collect();
+    let (mut tickets, people) = st.desk.tickets_by_ids(&a.person, &ids)?;
+    tickets.sort_by_key(|t| ids.iter().position(|i| *i == t.id));
+    let body = html! {
+        div.narrow-page.wide-ok {
+            div.crumbs { a href="/tickets" { "Queue" } " / mentions" }
+            h1 { "Mentions" }
+            p.muted { "Tickets where someone @mentioned you in an internal note, the latest first." }
+            @if tickets.is_empty() { (ui::empty("Nobody has mentioned you yet.")) } @else { (ticket_table(&st, &tickets, &people, true)) }
+        }
+    };
+    Ok(page(&frame(&st, &a, "Mentions".into(), "queue"), body).into_response())
 }
 
 /// The tickets the agent follows.

@@ -15,6 +15,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/tickets", get(list::queue))
         .route("/tickets/following", get(list::following))
+        .route("/tickets/mentions", get(list::mentions))
         .route("/tickets.csv", get(export::csv))
         .route("/search", get(search::search_page))
         .route("/search/saved", post(search::save))

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod checklist;
 pub mod fields;
+pub mod mentions;
 pub mod new;
 pub mod page;
 pub mod parts;

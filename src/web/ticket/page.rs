@@ -188,7 +188,9 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                         div.authwarn role="note" { "⚠ Not verified: " (w) ". Be careful with links, attachments and requests for payment or passwords." }
                                     }
                                 }
-                                @if e.body.trim().is_empty() { div.textbody.muted { "(no text)" } } @else { (ui::text_block(&e.body)) }
+                                @if e.body.trim().is_empty() { div.textbody.muted { "(no text)" } }
+                                @else if e.kind == EntryKind::Note { (super::mentions::note_text(&e.body, agents)) }
+                                @else { (ui::text_block(&e.body)) }
                                 @if let Some((_, _, m)) = v.time_spent.iter().find(|(s, _, _)| *s == e.seq) {
                                     div.muted.small { "Time spent: " (duration(*m as u64)) }
                                 }
@@ -237,9 +239,9 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         @if matches!(flash, Some(("collision", _))) { input type="hidden" name="force" value="1"; }
                         @if may_reply {
                             (super::people::recipients_line(&p.recipients))
-                            textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" { (draft) }
+                            textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" data-agents=(super::mentions::offered(agents)) { (draft) }
                         } @else {
-                            textarea #replytext name="body" rows="6" placeholder="Write an internal note for agents… (r)" aria-label="Internal note" { (draft) }
+                            textarea #replytext name="body" rows="6" placeholder="Write an internal note for agents… (r)" aria-label="Internal note" data-agents=(super::mentions::offered(agents)) { (draft) }
                         }
                         div.reply-actions {
                             label.files title="Attach files" { "Attach " input type="file" name="files" multiple; }

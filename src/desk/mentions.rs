@@ -1,0 +1,47 @@
+//! @mentions in internal notes: each agent a note names (and who may see
+//! the ticket) is recorded for their Mentions view and told by mail; never
+//! the note's author.
+
+use super::notify::Notice;
+use super::{Desk, Result};
+use crate::domain::{Person, ThreadEntry, Ticket, TicketId, Timestamp, mentions};
+use crate::store::Write;
+
+impl Desk {
+    /// Records and notifies the agents `note` mentions.
+    pub(super) fn mention_in(&self, w: &mut Write, t: &Ticket, note: &ThreadEntry, author: &Person, now: Timestamp) -> Result<Vec<Person>> {
+        let handles = mentions::handles(&note.body);
+        if handles.is_empty() {
+            return Ok(Vec::new());
+        }
+        let agents: Vec<Person> = w.staff()?.into_iter().filter(|p| p.active).collect();
+        let mut named: Vec<Person> = Vec::new();
+        for h in &handles {
+            if let Some(p) = mentions::resolve(h, &agents)
+                && p.id != author.id
+                && !named.iter().any(|n| n.id == p.id)
+                && self.in_force(p.clone()).can_see(t)
+            {
+                named.push(p.clone());
+            }
+        }
+        for p in &named {
+            w.add_mention(p.id, t.id, now)?;
+            self.notify(w, t, Some(author), Notice::Mention { to: p, entry: note }, now)?;
+        }
+        Ok(named)
+    }
+
+    /// The tickets `actor` was mentioned on (that they may still see),
+    /// latest mention first.
+    pub fn mentions(&self, actor: &Person, max: usize) -> Result<Vec<(TicketId, Timestamp)>> {
+        let r = self.store.read()?;
+        let mut out = Vec::new();
+        for (id, at) in r.mentions(actor.id, max)? {
+            if r.ticket(id)?.is_some_and(|t| actor.can_see(&t)) && r.trashed_at(id)?.is_none() {
+                out.push((id, at));
+            }
+        }
+        Ok(out)
+    }
+}
