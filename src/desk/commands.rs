@@ -122,7 +122,7 @@ impl Desk {
             agent.display(),
             self.config.desk.name,
             self.reference(t),
-            commands::help_text()
+            commands::help_text(&self.config.status.iter().map(|s| s.name.clone()).collect::<Vec<_>>())
         );
         let subject = format!("{}: email commands", self.config.desk.name);
         self.queue_notice(w, NoticeKind::CommandHelp, &agent.email, subject, text, now).map(|_| ())

@@ -558,7 +558,18 @@ impl Desk {
         } else {
             old
         };
-        let chosen = if may_edit { commands.iter().find_map(|c| c.status()) } else { None };
+        let mut chosen = if may_edit { commands.iter().find_map(|c| c.status()) } else { None };
+        // `#status <name>` of one of the desk's own statuses.
+        let mut custom: Option<String> = None;
+        if let Some(name) = commands.iter().find_map(|c| c.custom_status()).filter(|_| may_edit) {
+            match self.config.custom_status(name) {
+                Some(c) => (chosen, custom) = (Some(c.base()), Some(c.name.clone())),
+                None => {
+                    let why = format!("#status {name}: not a status of the desk (#help lists them)");
+                    w.append_entry(&mut Self::event(old.id, Some(author.id), Event::CommandsRefused { why }, now))?;
+                }
+            }
+        }
         let new_status = if author.is_staff() {
             if as_note { chosen.unwrap_or(old.status) } else { self.config.reply_status(old.status, chosen) }
         } else if self.config.workflow.requester_reply_reopens {
@@ -575,14 +586,22 @@ impl Desk {
             let why = format!("the role {} does not allow public replies or changes; kept as an internal note", self.role_label(&author));
             w.append_entry(&mut Self::event(old.id, Some(author.id), Event::CommandsRefused { why }, now))?;
         }
-        if new_status != old.status && old.status.can_become(new_status) {
+        let custom = custom.filter(|_| chosen == Some(new_status));
+        let to_name = self.config.shown_status(new_status, custom.as_deref());
+        // The same base state moves only to another of the desk's statuses.
+        let moves = if new_status == old.status {
+            custom.is_some() && to_name != self.config.status_name(&old)
+        } else {
+            old.status.can_become(new_status)
+        };
+        if moves {
             let mut next = t.clone();
             next.status = new_status;
-            next.custom_status = None;
+            next.custom_status = custom;
             match self.check_required_fields(old.status, &next) {
                 Ok(()) => {
                     t = next;
-                    let ev = Event::StatusChanged { from: self.config.status_name(&old), to: new_status.label().into() };
+                    let ev = Event::StatusChanged { from: self.config.status_name(&old), to: to_name };
                     w.append_entry(&mut Self::event(old.id, Some(author.id), ev, now))?;
                 }
                 Err(e) => {

@@ -23,6 +23,8 @@ pub enum Command {
     /// Keep the mail as an internal note.
     Note,
     Status(Status),
+    /// A status by a name that is not a built-in one (the desk's `[[status]]`).
+    CustomStatus(String),
     Assign(Assignee),
     Priority(Priority),
     /// Tags to add (normalised).
@@ -42,6 +44,13 @@ impl Command {
         }
     }
 
+    pub fn custom_status(&self) -> Option<&str> {
+        match self {
+            Command::CustomStatus(s) => Some(s),
+            _ => None,
+        }
+    }
+
     pub fn assignee(&self) -> Option<&Assignee> {
         match self {
             Command::Assign(a) => Some(a),
@@ -51,12 +60,21 @@ impl Command {
 
     /// Whether it changes the ticket's fields (needs `tickets.edit`).
     pub fn edits(&self) -> bool {
-        matches!(self, Command::Status(_) | Command::Assign(_) | Command::Priority(_) | Command::Tags(_) | Command::Category(_))
+        matches!(
+            self,
+            Command::Status(_)
+                | Command::CustomStatus(_)
+                | Command::Assign(_)
+                | Command::Priority(_)
+                | Command::Tags(_)
+                | Command::Category(_)
+        )
     }
 }
 
-/// The text `#help` mails back (statuses and priorities as the desk has them).
-pub fn help_text() -> String {
+/// The text `#help` mails back (statuses and priorities as the desk has
+/// them; `custom`: its own statuses).
+pub fn help_text(custom: &[String]) -> String {
     let keys = |k: Vec<&str>| k.join(", ");
     format!(
         "Commands go at the top of your reply, one per line; the first line that is\n\
@@ -72,7 +90,7 @@ pub fn help_text() -> String {
          \x20 #help                 this list\n\n\
          A mail of commands only is kept as an internal note.\n\
          Customers copied on a ticket may send #unsubscribe to stop its mail.\n",
-        keys(Status::ALL.iter().map(|s| s.key()).collect()),
+        keys(Status::ALL.iter().filter(|s| **s != Status::Snoozed).map(|s| s.key()).chain(custom.iter().map(String::as_str)).collect()),
         keys(Priority::ALL.iter().map(|p| p.key()).collect()),
     )
 }
@@ -105,7 +123,8 @@ fn one(rest: &str) -> Option<Command> {
         ("note", "") => Command::Note,
         ("close", "") => Command::Status(Status::Closed),
         ("resolve", "") => Command::Status(Status::Resolved),
-        ("status", s) if single => Command::Status(Status::parse(s).filter(|s| *s != Status::Snoozed)?),
+        ("status", s) if single && Status::parse(s).is_some() => Command::Status(Status::parse(s).filter(|s| *s != Status::Snoozed)?),
+        ("status", s) if !s.is_empty() && s.chars().count() <= 40 => Command::CustomStatus(s.to_string()),
         ("assign" | "tech", w) if w.eq_ignore_ascii_case("me") => Command::Assign(Assignee::Me),
         ("assign" | "tech", w) if single && w.contains('@') => Command::Assign(Assignee::Email(w.trim_matches(['<', '>']).to_lowercase())),
         ("assign" | "tech", w) if !w.is_empty() && w.chars().count() <= 100 => {
@@ -164,8 +183,17 @@ mod tests {
         assert!(parse("#status\n").0.is_empty());
         assert!(parse("#tag ,,\n").0.is_empty());
         assert!(parse("#help me please\n").0.is_empty(), "#help takes no argument");
-        let help = help_text();
+        let help = help_text(&["Waiting for vendor".to_string()]);
         assert!(help.contains("on_hold") && help.contains("medium") && help.contains("  #tag <a, b>"), "{help}");
+        assert!(help.contains("closed, Waiting for vendor") && !help.contains("snoozed"), "{help}");
+        assert_eq!(
+            parse(
+                "#status Waiting for vendor
+Ordered."
+            )
+            .0,
+            vec![Command::CustomStatus("Waiting for vendor".into())]
+        );
     }
 
     proptest! {

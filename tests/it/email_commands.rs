@@ -154,3 +154,43 @@ async fn an_agent_runs_the_ticket_from_a_mail_client() {
     assert_eq!(thread_text(&t).matches("not applied").count(), refusals, "nothing refused: {t:#}");
     assert_eq!(cap.all().iter().filter(|m| m.rcpt_to == ["kim@customer.test"]).count(), before, "notes only");
 }
+
+#[tokio::test]
+async fn an_agent_sets_one_of_the_desks_own_statuses_by_mail() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&format!(
+        "{MAIL_CONFIG}\n[[status]]\nname = \"Waiting for vendor\"\nbase = \"on_hold\"\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\nnotify_ack = false\n",
+        cap.addr
+    ));
+    send(
+        &d,
+        "kim@customer.test",
+        "From: Kim <kim@customer.test>\nTo: support@example.test\nSubject: Licence\nMessage-ID: <l1@customer.test>\n\nOur licence expired.\n",
+    );
+    let alert = wait_for(&cap, |m| m.rcpt_to == ["agent@example.test"]).await;
+    let alert_id = alert.header("Message-ID").unwrap();
+    let reply = |cmd: &str, n: u32| {
+        format!(
+            "From: Bob Agent <agent@example.test>\nTo: support@example.test\nSubject: Re: [TKT-000001] Licence\nIn-Reply-To: {alert_id}\nMessage-ID: <b{n}@example.test>\n\n{cmd}\n#note\nOrdered from the vendor.\n"
+        )
+    };
+    send(&d, "agent@example.test", &reply("#status waiting for vendor", 1));
+    d.settle().await;
+    let t = d.ticket("TKT-000001").await;
+    assert_eq!((t["status"].as_str(), t["status_name"].as_str()), (Some("on_hold"), Some("Waiting for vendor")), "{t:#}");
+    assert!(thread_text(&t).contains("changed status from Open to Waiting for vendor"), "{t:#}");
+    // An unknown name is refused and said so; the status stays.
+    send(&d, "agent@example.test", &reply("#status Someday", 2));
+    d.settle().await;
+    let t = d.ticket("TKT-000001").await;
+    assert!(thread_text(&t).contains("#status Someday: not a status of the desk"), "{t:#}");
+    assert_eq!(t["status_name"], "Waiting for vendor");
+    // The customer writing meanwhile keeps it (its base state stays).
+    send(
+        &d,
+        "kim@customer.test",
+        "From: Kim <kim@customer.test>\nTo: support@example.test\nSubject: Re: [TKT-000001] Licence\nMessage-ID: <l2@customer.test>\n\nAny news?\n",
+    );
+    d.settle().await;
+    assert_eq!(d.ticket("TKT-000001").await["status_name"], "Waiting for vendor");
+}
