@@ -77,6 +77,11 @@ impl Config {
             if self.field[..i].iter().any(|o| o.name == f.name) {
                 return Err(("field", "name", format!("{:?} is listed twice", f.name)));
             }
+            // The log names a field by its label; a built-in's name would pass for it.
+            const BUILT_IN: [&str; 8] = ["subject", "status", "priority", "category", "department", "team", "due date", "tags"];
+            if BUILT_IN.iter().any(|b| b.eq_ignore_ascii_case(f.label().trim())) {
+                return Err(("field", "label", format!("field {:?}: {:?} is the name of a built-in field", f.name, f.label())));
+            }
             if f.label.chars().count() > 60 || f.label.contains(['\n', '\r']) {
                 return Err(("field", "label", format!("field {:?}: a label is one line of at most 60 characters", f.name)));
             }

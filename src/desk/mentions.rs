@@ -32,6 +32,12 @@ impl Desk {
         Ok(named)
     }
 
+    /// How many tickets `actor` was mentioned on (up to 99; tickets they can
+    /// no longer see are counted too), for the sidebar.
+    pub fn mention_count(&self, actor: &Person) -> Result<usize> {
+        Ok(self.store.read()?.mention_count(actor.id, 99)?)
+    }
+
     /// The tickets `actor` was mentioned on (that they may still see),
     /// latest mention first.
     pub fn mentions(&self, actor: &Person, max: usize) -> Result<Vec<(TicketId, Timestamp)>> {

@@ -7,7 +7,6 @@ use crate::domain::roles::Permission;
 use crate::domain::{Event, Person, PersonId};
 
 impl Desk {
-    /// Edits a requester's name and the agents' notes about them.
     /// A contact by address: the one the desk has (false), or a new one
     /// (true). Needs `people.edit`.
     pub fn add_person(&self, actor: &Person, email: &str, name: &str) -> Result<(Person, bool)> {
@@ -28,6 +27,7 @@ impl Desk {
         self.store.write(|w| Ok((Self::requester_in(w, &email, name.trim(), now)?, true)))
     }
 
+    /// Edits a requester's name and the agents' notes about them.
     pub fn update_person(&self, actor: &Person, id: PersonId, name: &str, notes: &str) -> Result<Person> {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);

@@ -8,7 +8,7 @@
 
 use super::notify::Notice;
 use super::{Desk, DeskError, Result, invalid};
-use crate::domain::{Event, Status, Ticket, TicketId, Timestamp};
+use crate::domain::{Event, Status, Ticket, Timestamp};
 use crate::store::Write;
 
 /// How often the background task runs the rules.
@@ -51,12 +51,26 @@ impl Desk {
         Ok(next)
     }
 
-    /// A ticket a rule may move: present, out of Trash, in `status`.
-    fn in_status(w: &Write, id: TicketId, status: Status) -> Result<Option<Ticket>> {
-        Ok(match w.ticket(id)? {
-            Some(t) if t.status == status && w.trashed_at(id)?.is_none() => Some(t),
-            _ => None,
-        })
+    /// The tickets a rule may move: in `status` since before `cutoff`, out
+    /// of Trash, at most `BATCH`. Rows of tickets gone or moved on are
+    /// dropped from the index as they are met; trashed ones are passed over
+    /// (a restored ticket is due again).
+    fn due_in_status(w: &mut Write, status: Status, cutoff: Timestamp) -> Result<Vec<(Ticket, Timestamp)>> {
+        let mut out = Vec::new();
+        for (id, since) in w.in_status_before(status, cutoff, 20 * BATCH)? {
+            if out.len() >= BATCH {
+                break;
+            }
+            match w.ticket(id)? {
+                Some(t) if t.status == status && w.status_since(id)? == Some(since) => {
+                    if w.trashed_at(id)?.is_none() {
+                        out.push((t, since));
+                    }
+                }
+                _ => w.drop_since_row(status, since, id)?,
+            }
+        }
+        Ok(out)
     }
 
     /// Runs every time rule once.
@@ -66,9 +80,14 @@ impl Desk {
             let mut n = 0;
             for id in w.snooze_due(now, BATCH)? {
                 let until = w.snoozed_until(id)?.unwrap_or(now);
-                let Some(t) = Self::in_status(w, id, Status::Snoozed)? else {
-                    w.clear_snooze(id)?;
-                    continue;
+                let t = match w.ticket(id)? {
+                    // In Trash: it wakes once restored (the row stays).
+                    Some(_) if w.trashed_at(id)?.is_some() => continue,
+                    Some(t) if t.status == Status::Snoozed => t,
+                    _ => {
+                        w.clear_snooze(id)?;
+                        continue;
+                    }
                 };
                 let t = self.system_status(w, &t, Status::Open, format!("the snooze until {} ended", until.short()), now)?;
                 self.notify(w, &t, None, Notice::SnoozeEnded { until }, now)?;
@@ -82,11 +101,9 @@ impl Desk {
             let days = wf.auto_close_days;
             report.closed = self.store.write(|w| {
                 let mut n = 0;
-                for (id, _) in w.in_status_before(Status::Resolved, Timestamp(now.0 - days as i64 * DAY_MS), BATCH)? {
-                    if let Some(t) = Self::in_status(w, id, Status::Resolved)? {
-                        self.system_status(w, &t, Status::Closed, format!("resolved {days} days ago with no answer since"), now)?;
-                        n += 1;
-                    }
+                for (t, _) in Self::due_in_status(w, Status::Resolved, Timestamp(now.0 - days as i64 * DAY_MS))? {
+                    self.system_status(w, &t, Status::Closed, format!("resolved {days} days ago with no answer since"), now)?;
+                    n += 1;
                 }
                 Ok::<_, DeskError>(n)
             })?;
@@ -95,12 +112,16 @@ impl Desk {
             let days = wf.pending_resolve_days;
             report.resolved = self.store.write(|w| {
                 let mut n = 0;
-                for (id, _) in w.in_status_before(Status::Pending, Timestamp(now.0 - days as i64 * DAY_MS), BATCH)? {
-                    if let Some(t) = Self::in_status(w, id, Status::Pending)? {
-                        let t = self.system_status(w, &t, Status::Resolved, format!("pending {days} days with no answer"), now)?;
-                        self.notify(w, &t, None, Notice::Resolved, now)?;
-                        n += 1;
+                for (t, _) in Self::due_in_status(w, Status::Pending, Timestamp(now.0 - days as i64 * DAY_MS))? {
+                    // A ticket that needs a field before it is resolved waits for an agent.
+                    let mut resolved = t.clone();
+                    resolved.status = Status::Resolved;
+                    if self.check_required_fields(t.status, &resolved).is_err() {
+                        continue;
                     }
+                    let t = self.system_status(w, &t, Status::Resolved, format!("pending {days} days with no answer"), now)?;
+                    self.notify(w, &t, None, Notice::Resolved, now)?;
+                    n += 1;
                 }
                 Ok::<_, DeskError>(n)
             })?;
@@ -110,19 +131,14 @@ impl Desk {
             report.reminded = self.store.write(|w| {
                 let mut n = 0;
                 // Those reminded already stay in the range until they move on.
-                for (id, since) in w.in_status_before(Status::Pending, cutoff, 20 * BATCH)? {
-                    if n >= BATCH {
-                        break;
-                    }
-                    if w.reminded(id, since)? {
+                for (t, since) in Self::due_in_status(w, Status::Pending, cutoff)? {
+                    if w.reminded(t.id, since)? {
                         continue;
                     }
-                    if let Some(t) = Self::in_status(w, id, Status::Pending)? {
-                        self.notify(w, &t, None, Notice::PendingReminder, now)?;
-                        w.set_reminded(id, since)?;
-                        w.append_entry(&mut Self::event(id, None, Event::ReminderSent, now))?;
-                        n += 1;
-                    }
+                    self.notify(w, &t, None, Notice::PendingReminder, now)?;
+                    w.set_reminded(t.id, since)?;
+                    w.append_entry(&mut Self::event(t.id, None, Event::ReminderSent, now))?;
+                    n += 1;
                 }
                 Ok::<_, DeskError>(n)
             })?;

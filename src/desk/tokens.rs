@@ -107,7 +107,7 @@ fn check_spec(spec: &TokenSpec, person: &Person, now: Timestamp) -> Result<()> {
 impl TokenSpec {
     /// The scopes a token gets when none are named: tickets read and
     /// write, people read (admin only when asked for).
-    pub const DEFAULT_SCOPES: [Scope; 4] = [Scope::TicketsRead, Scope::TicketsWrite, Scope::PeopleRead, Scope::PeopleWrite];
+    pub const DEFAULT_SCOPES: [Scope; 3] = [Scope::TicketsRead, Scope::TicketsWrite, Scope::PeopleRead];
 
     /// A token with the default scopes, no expiry, from any address.
     pub fn standard(name: &str) -> TokenSpec {

@@ -24,6 +24,13 @@ impl Read {
     }
 }
 
+impl Read {
+    /// How many tickets `agent` was mentioned on, counting up to `cap`.
+    pub fn mention_count(&self, agent: PersonId, cap: usize) -> Result<usize> {
+        Ok(self.tx.open_table(MENTIONS)?.range((agent.0, 0)..=(agent.0, u64::MAX))?.take(cap).count())
+    }
+}
+
 impl Write {
     pub fn add_mention(&mut self, agent: PersonId, ticket: TicketId, at: Timestamp) -> Result<()> {
         self.tx.open_table(MENTIONS)?.insert((agent.0, ticket.0), at.0)?;

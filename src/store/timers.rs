@@ -74,6 +74,12 @@ impl Write {
         Ok(out)
     }
 
+    /// Forgets an index row whose ticket has gone or moved on.
+    pub fn drop_since_row(&mut self, status: Status, since: Timestamp, id: TicketId) -> Result<()> {
+        self.tx.open_table(IDX_SINCE)?.remove((status.index(), since.0, id.0))?;
+        Ok(())
+    }
+
     /// When `id` entered its present status.
     pub fn status_since(&self, id: TicketId) -> Result<Option<Timestamp>> {
         Ok(self.tx.open_table(STATUS_SINCE)?.get(id.0)?.map(|v| Timestamp(v.value().1)))

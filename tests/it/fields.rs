@@ -79,6 +79,12 @@ async fn custom_fields_are_set_checked_required_exported_and_searched() {
     web.post(&format!("/tickets/{rb}/update"), &[("fields_shown", "1"), ("field.device", "Phone")]).await;
     let (_, t) = d.api.call("GET", &format!("/tickets/{rb}"), None).await;
     assert_eq!(t["fields"], json!({"device": "Phone"}));
+    // Moved to Sales from the panel: Support's own field stays behind, no error.
+    let moved =
+        web.post(&format!("/tickets/{rb}/update"), &[("fields_shown", "1"), ("field.device", "Phone"), ("department", "Sales")]).await;
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    let (_, t) = d.api.call("GET", &format!("/tickets/{rb}"), None).await;
+    assert_eq!((t["department"].as_str(), &t["fields"]), (Some("Sales"), &json!({"device": "Phone"})));
     let (_, sales) = d.api.call("POST", "/tickets", Some(new("Quote", "Sales"))).await;
     let sales_page = web.get(&format!("/tickets/{}", sales["ref"].as_str().unwrap())).await.body;
     assert!(!sales_page.contains("field.device") && sales_page.contains("name=\"field.seats\""), "Sales has no Device: {sales_page}");
@@ -140,6 +146,7 @@ fn custom_fields_are_checked_with_key_and_line() {
             4,
             "not one of desk.departments",
         ),
+        ("[[field]]\nname = \"owner\"\nlabel = \"Team\"\nkind = \"text\"\n", "field.label", 3, "built-in field"),
     ];
     for (text, key, line, why) in bad {
         let path = dir.path().join("frontdesk.toml");

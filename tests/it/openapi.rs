@@ -245,6 +245,12 @@ async fn every_documented_route_exists_answers_as_documented_and_refuses_as_docu
             item = got["checklist"][0]["id"].to_string();
         }
     }
+    // An upload's content type reaches mail headers only as type/subtype.
+    let bad = json!({"body": "x", "internal": true, "attachments": [{"filename": "a.txt", "content_type": "text/plain\r\nX-Evil: 1", "data": base64(b"a")}]});
+    let (code, v) = api.call("POST", &format!("/tickets/{main}/entries"), Some(bad)).await;
+    assert_eq!(code, 201, "{v}");
+    let last = v["entries"].as_array().unwrap().iter().rev().find(|e| !e["attachments"].as_array().unwrap().is_empty()).unwrap().clone();
+    assert_eq!(last["attachments"][0]["content_type"], "application/octet-stream", "{last}");
     // The mail handed over became a ticket in the mailbox's department.
     let mut quote = Value::Null;
     for _ in 0..100 {

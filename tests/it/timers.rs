@@ -136,7 +136,11 @@ async fn the_assignee_hears_when_a_snooze_ends() {
     let until = Timestamp(desk.now().0 + HOUR);
     let patch = TicketPatch { assignee: Some(Some(bob.id)), snooze_until: Some(until), ..Default::default() };
     desk.update_ticket(&d.admin, id, patch).expect("snooze");
+    // In Trash when its time comes: it waits, and wakes once restored.
+    desk.set_trashed(&d.admin, id, true).expect("trash");
     d.clock.advance_ms(HOUR);
+    assert_eq!(desk.run_timers().expect("timers").woken, 0);
+    desk.set_trashed(&d.admin, id, false).expect("restore");
     assert_eq!(desk.run_timers().expect("timers").woken, 1);
     assert_eq!(mailed(&d, id, "snooze_ended"), ["bob@example.test"]);
 }

@@ -322,7 +322,12 @@ fn uploads(m: &Map<String, Value>) -> Result<Vec<(String, String, Vec<u8>)>, Web
         let a = a.as_object().ok_or_else(bad)?;
         check_keys(a, &["filename", "content_type", "data"])?;
         let name = opt_str(a, "filename")?.filter(|n| !n.trim().is_empty()).ok_or_else(bad)?;
-        let ctype = opt_str(a, "content_type")?.unwrap_or("application/octet-stream");
+        // Only `type/subtype` of token characters reaches a mail header.
+        let token = |s: &str| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b));
+        let ctype = match opt_str(a, "content_type")?.map(str::trim) {
+            Some(c) if c.split_once('/').is_some_and(|(t, s)| token(t) && token(s)) => c,
+            _ => "application/octet-stream",
+        };
         let data = base64::engine::general_purpose::STANDARD
             .decode(opt_str(a, "data")?.ok_or_else(bad)?)
             .map_err(|e| WebError::invalid("attachments", format!("{name}: data is not base64 ({e})")))?;

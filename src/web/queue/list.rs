@@ -237,7 +237,7 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
                 a href="/tickets?assignee=unassigned" class=(on("unassigned")) { "Unassigned" (count(c.unassigned)) }
                 a href="/tickets?assignee=unassigned&priority=urgent" class=(on("urgent")) { "Urgent unassigned" (count(c.urgent_unassigned)) }
                 a href="/tickets/following" class=(on("following")) { "Following" (count(c.following)) }
-                a href="/tickets/mentions" class=(on("mentions")) { "Mentions" (count(st.desk.mentions(&a.person, 999)?.len() as u64)) }
+                a href="/tickets/mentions" class=(on("mentions")) { "Mentions" (count(st.desk.mention_count(&a.person)? as u64)) }
                 a href="/tickets?status=pending" class=(on("pending")) { "Pending" (count(pending)) }
                 a href="/tickets?status=on_hold" class=(on("on_hold")) { "On hold" (count(on_hold)) }
                 a href="/tickets?status=all&sort=updated" class=(on("recent")) { "Recently updated" }

@@ -569,8 +569,10 @@ pub async fn update(State(st): State<AppState>, a: Agent, t: TicketPath, body: a
     let f: UpdateForm = serde_urlencoded::from_bytes(&body).map_err(|e| ticket_error(&st, &a, id, bad(e), ""))?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| ticket_error(&st, &a, id, bad(e), ""))?;
     let before = st.desk.ticket_view(&a.person, id)?.ticket;
-    // The fields the panel showed: those of the department the ticket has now.
-    let fields = super::fields::from_form(&st.desk.config, &before.department, &pairs);
+    // The fields the ticket has in the department it ends up in (a move
+    // leaves the old department's own fields behind).
+    let department = nonempty(&f.department).and_then(|d| st.desk.config.department(d)).unwrap_or(&before.department).to_string();
+    let fields = super::fields::from_form(&st.desk.config, &department, &pairs);
     let patch = parse_patch(&st.desk.config, &f, fields).map_err(|e| ticket_error(&st, &a, id, e, ""))?;
     let (actor, reason) = (a.person.clone(), f.reason.clone().unwrap_or_default());
     let after = blocking(&st.desk, move |d| d.update_ticket_because(&actor, id, patch, &reason))
