@@ -198,47 +198,19 @@ impl TicketV2 {
     }
 }
 
-/// A ticket as schema 9 stored it (record version 3: no custom status, no
-/// mailbox).
+/// A ticket as schema 9 stored it (record version 3): version 2's fields,
+/// then the team (postcard writes a nested struct as its fields in order,
+/// so this reads the same bytes as the flat record); no custom status,
+/// mailbox or custom fields.
 #[derive(Deserialize)]
 pub struct TicketV3 {
-    id: TicketId,
-    subject: String,
-    description: String,
-    requester: PersonId,
-    channel: Channel,
-    status: Status,
-    priority: Priority,
-    category: String,
-    department: String,
-    assignee: Option<PersonId>,
-    due: Option<crate::domain::time::Date>,
-    tags: Vec<String>,
-    created_at: Timestamp,
-    updated_at: Timestamp,
+    v2: TicketV2,
     team: Option<String>,
 }
 
 impl TicketV3 {
     pub fn upgrade(self) -> Ticket {
-        let team = self.team.clone();
-        let v2 = TicketV2 {
-            id: self.id,
-            subject: self.subject,
-            description: self.description,
-            requester: self.requester,
-            channel: self.channel,
-            status: self.status,
-            priority: self.priority,
-            category: self.category,
-            department: self.department,
-            assignee: self.assignee,
-            due: self.due,
-            tags: self.tags,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        };
-        Ticket { team, ..v2.upgrade() }
+        Ticket { team: self.team, ..self.v2.upgrade() }
     }
 }
 
