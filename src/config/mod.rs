@@ -247,21 +247,18 @@ impl Config {
         example_section::<SsoConfig>(&mut out);
         example_section::<AuditConfig>(&mut out);
         example_section::<AcmeConfig>(&mut out);
-        out.push_str(CannedConfig::EXAMPLE);
-        out.push('\n');
-        out.push_str(ViewConfig::EXAMPLE);
-        out.push('\n');
-        out.push_str(RoleConfig::EXAMPLE);
-        out.push('\n');
-        out.push_str(TeamConfig::EXAMPLE);
-        out.push('\n');
-        out.push_str(WebhookConfig::EXAMPLE);
-        out.push('\n');
-        out.push_str(StatusConfig::EXAMPLE);
-        out.push('\n');
-        out.push_str(DepartmentConfig::EXAMPLE);
-        out.push('\n');
-        out.push_str(FieldConfig::EXAMPLE);
+        // The arrays of tables, a blank line between them.
+        let tables = [
+            CannedConfig::EXAMPLE,
+            ViewConfig::EXAMPLE,
+            RoleConfig::EXAMPLE,
+            TeamConfig::EXAMPLE,
+            WebhookConfig::EXAMPLE,
+            StatusConfig::EXAMPLE,
+            DepartmentConfig::EXAMPLE,
+            FieldConfig::EXAMPLE,
+        ];
+        out.push_str(&tables.join("\n"));
         out
     }
 
