@@ -701,16 +701,7 @@ impl Desk {
         }
         let r = self.store.read()?;
         let (tickets, more) = r.query(&q)?;
-        let mut people = HashMap::new();
-        for t in &tickets {
-            for pid in [Some(t.requester), t.assignee].into_iter().flatten() {
-                if let std::collections::hash_map::Entry::Vacant(v) = people.entry(pid)
-                    && let Some(p) = r.person(pid)?
-                {
-                    v.insert(p);
-                }
-            }
-        }
+        let people = workflow::named_people(&r, &tickets)?;
         Ok((tickets, more, people))
     }
 

@@ -646,16 +646,7 @@ impl Desk {
             }
         }
         tickets.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
-        let mut people = std::collections::HashMap::new();
-        for t in &tickets {
-            for pid in [Some(t.requester), t.assignee].into_iter().flatten() {
-                if let std::collections::hash_map::Entry::Vacant(v) = people.entry(pid)
-                    && let Some(p) = r.person(pid)?
-                {
-                    v.insert(p);
-                }
-            }
-        }
+        let people = super::workflow::named_people(&r, &tickets)?;
         Ok((tickets, people))
     }
 }

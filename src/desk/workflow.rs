@@ -268,20 +268,34 @@ impl Desk {
     pub fn tickets_by_ids(&self, actor: &Person, ids: &[TicketId]) -> Result<(Vec<Ticket>, HashMap<PersonId, Person>)> {
         let r = self.store.read()?;
         let mut out = Vec::new();
-        let mut people = HashMap::new();
         for &id in ids {
-            let Some(t) = r.ticket(id)?.filter(|t| actor.can_see(t)) else { continue };
-            for pid in [Some(t.requester), t.assignee].into_iter().flatten() {
-                if let std::collections::hash_map::Entry::Vacant(v) = people.entry(pid)
-                    && let Some(p) = r.person(pid)?
-                {
-                    v.insert(p);
-                }
+            if let Some(t) = r.ticket(id)?.filter(|t| actor.can_see(t)) {
+                out.push(t);
             }
-            out.push(t);
         }
+        let people = named_people(&r, &out)?;
         Ok((out, people))
     }
+
+    /// The requesters and assignees `tickets` name (lists show them).
+    pub fn people_of<'a>(&self, tickets: impl IntoIterator<Item = &'a Ticket>) -> Result<HashMap<PersonId, Person>> {
+        named_people(&self.store.read()?, tickets)
+    }
+}
+
+/// The requesters and assignees `tickets` name, each read once.
+pub(super) fn named_people<'a>(r: &crate::store::Read, tickets: impl IntoIterator<Item = &'a Ticket>) -> Result<HashMap<PersonId, Person>> {
+    let mut people = HashMap::new();
+    for t in tickets {
+        for pid in [Some(t.requester), t.assignee].into_iter().flatten() {
+            if let std::collections::hash_map::Entry::Vacant(v) = people.entry(pid)
+                && let Some(p) = r.person(pid)?
+            {
+                v.insert(p);
+            }
+        }
+    }
+    Ok(people)
 }
 
 fn search_failed(e: crate::search::SearchError) -> DeskError {

@@ -116,8 +116,8 @@ async fn trashed(State(st): State<AppState>, ApiUser(me): ApiUser, Query(p): Que
     let who = me.clone();
     let (list, people) = blocking(&st.desk, move |d| {
         let list = d.trash(&who, offset + limit + 1)?;
-        let ids: Vec<TicketId> = list.iter().map(|(t, _)| t.id).collect();
-        Ok((list, d.tickets_by_ids(&who, &ids)?.1))
+        let people = d.people_of(list.iter().map(|(t, _)| t))?;
+        Ok((list, people))
     })
     .await?;
     let (page, next) = paged(list, offset, limit);
