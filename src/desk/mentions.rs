@@ -4,7 +4,9 @@
 
 use super::notify::Notice;
 use super::{Desk, Result};
-use crate::domain::{Person, ThreadEntry, Ticket, TicketId, Timestamp, mentions};
+use std::collections::HashMap;
+
+use crate::domain::{Person, PersonId, ThreadEntry, Ticket, Timestamp, mentions};
 use crate::store::Write;
 
 impl Desk {
@@ -38,16 +40,18 @@ impl Desk {
         Ok(self.store.read()?.mention_count(actor.id, 99)?)
     }
 
-    /// The tickets `actor` was mentioned on (that they may still see),
-    /// latest mention first.
-    pub fn mentions(&self, actor: &Person, max: usize) -> Result<Vec<(TicketId, Timestamp)>> {
-        let r = self.store.read()?;
-        let mut out = Vec::new();
-        for (id, at) in r.mentions(actor.id, max)? {
-            if r.ticket(id)?.is_some_and(|t| actor.can_see(&t)) && r.trashed_at(id)?.is_none() {
-                out.push((id, at));
+    /// The tickets `actor` was mentioned on (that they may still see, out
+    /// of Trash), latest mention first, and the people they name.
+    pub fn mentioned(&self, actor: &Person, max: usize) -> Result<(Vec<Ticket>, HashMap<PersonId, Person>)> {
+        let mut ids = Vec::new();
+        {
+            let r = self.store.read()?;
+            for (id, _) in r.mentions(actor.id, max)? {
+                if r.trashed_at(id)?.is_none() {
+                    ids.push(id);
+                }
             }
         }
-        Ok(out)
+        self.tickets_by_ids(actor, &ids)
     }
 }

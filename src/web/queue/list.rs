@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, RawQuery, State};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -332,33 +332,38 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
     }
 }
 
-/// The tickets the agent was @mentioned on, latest mention first.
-pub async fn mentions(State(st): State<AppState>, a: Agent) -> WebResult {
-    let found = st.desk.mentions(&a.person, 200)?;
-    let ids: Vec<crate::domain::TicketId> = found.iter().map(|(id, _)| *id).collect();
-    let (mut tickets, people) = st.desk.tickets_by_ids(&a.person, &ids)?;
-    tickets.sort_by_key(|t| ids.iter().position(|i| *i == t.id));
+/// A page of the agent's own list of tickets (Following, Mentions):
+/// title, what it is, and what it says when empty.
+fn own_list(
+    st: &AppState,
+    a: &Agent,
+    title: &str,
+    intro: &str,
+    none: &str,
+    tickets: &[Ticket],
+    people: &HashMap<PersonId, Person>,
+) -> Response {
     let body = html! {
         div.narrow-page.wide-ok {
-            div.crumbs { a href="/tickets" { "Queue" } " / mentions" }
-            h1 { "Mentions" }
-            p.muted { "Tickets where someone @mentioned you in an internal note, the latest first." }
-            @if tickets.is_empty() { (ui::empty("Nobody has mentioned you yet.")) } @else { (ticket_table(&st, &tickets, &people, true)) }
+            div.crumbs { a href="/tickets" { "Queue" } " / " (title.to_lowercase()) }
+            h1 { (title) }
+            p.muted { (intro) }
+            @if tickets.is_empty() { (ui::empty(none)) } @else { (ticket_table(st, tickets, people, true)) }
         }
     };
-    Ok(page(&frame(&st, &a, "Mentions".into(), "queue"), body).into_response())
+    page(&frame(st, a, title.into(), "queue"), body).into_response()
+}
+
+/// The tickets the agent was @mentioned on, latest mention first.
+pub async fn mentions(State(st): State<AppState>, a: Agent) -> WebResult {
+    let (tickets, people) = st.desk.mentioned(&a.person, 200)?;
+    let intro = "Tickets where someone @mentioned you in an internal note, the latest first.";
+    Ok(own_list(&st, &a, "Mentions", intro, "Nobody has mentioned you yet.", &tickets, &people))
 }
 
 /// The tickets the agent follows.
 pub async fn following(State(st): State<AppState>, a: Agent) -> WebResult {
     let (tickets, people) = st.desk.following(&a.person)?;
-    let body = html! {
-        div.narrow-page.wide-ok {
-            div.crumbs { a href="/tickets" { "Queue" } " / following" }
-            h1 { "Following" }
-            p.muted { "Tickets you follow: you get their internal notes and requester replies by mail." }
-            @if tickets.is_empty() { (ui::empty("You follow no tickets. Use ☆ Follow on a ticket.")) } @else { (ticket_table(&st, &tickets, &people, true)) }
-        }
-    };
-    Ok(page(&frame(&st, &a, "Following".into(), "queue"), body).into_response())
+    let intro = "Tickets you follow: you get their internal notes and requester replies by mail.";
+    Ok(own_list(&st, &a, "Following", intro, "You follow no tickets. Use ☆ Follow on a ticket.", &tickets, &people))
 }
