@@ -18,8 +18,9 @@ pub fn open_desk(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Arc<Des
     Ok(Arc::new(Desk::new(store, cfg, clock)))
 }
 
-/// `frontdesk serve`: runs until Ctrl-C or SIGTERM.
-pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
+/// `frontdesk serve`: runs until Ctrl-C or SIGTERM; on SIGHUP it reads the
+/// config again with `reread` and applies it (`Desk::reload`).
+pub async fn serve(cfg: Arc<Config>, reread: impl Fn() -> Result<Config, String>) -> anyhow::Result<()> {
     // A file-size limit (RLIMIT_FSIZE, e.g. systemd's LimitFSIZE) reached while
     // writing must be an I/O error the store recovers from, not SIGXFSZ
     // killing the process: take the signal over (it is then only counted).
@@ -30,9 +31,27 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
     let mut running = start(cfg, Arc::new(SystemClock)).await?;
     // The HTTP server ends only after the stop, unless it fails: then the
     // process must not stay up without its web UI.
-    let failed = tokio::select! {
-        _ = shutdown_signal() => None,
-        r = &mut running.http_task => Some(r),
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| tracing::warn!("cannot listen for SIGHUP (config reload): {e}"))
+        .ok();
+    let failed = loop {
+        #[cfg(unix)]
+        let hup = async {
+            match hangup.as_mut() {
+                Some(h) => h.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let hup = std::future::pending::<Option<()>>();
+        tokio::select! {
+            _ = &mut shutdown => break None,
+            r = &mut running.http_task => break Some(r),
+            _ = hup => reload(&running.desk, reread()),
+        }
     };
     say(format_args!("frontdesk: stopping"));
     running.desk.stop();
@@ -50,6 +69,17 @@ pub async fn serve(cfg: Arc<Config>) -> anyhow::Result<()> {
     running.stop().await;
     say(format_args!("frontdesk: stopped"));
     Ok(())
+}
+
+/// Applies a config read again (SIGHUP), or keeps the running one; says which.
+pub fn reload(desk: &Desk, read: Result<Config, String>) {
+    match read.and_then(|c| desk.reload(c)) {
+        Ok(r) if r.need_restart.is_empty() => say(format_args!("frontdesk: config reloaded")),
+        Ok(r) => {
+            say(format_args!("frontdesk: config reloaded; changes to [{}] take effect at the next restart", r.need_restart.join("], [")))
+        }
+        Err(e) => say(format_args!("frontdesk: config reload refused, the running config stays: {e}")),
+    }
 }
 
 /// A desk serving HTTP (and SMTP when enabled) inside this process.
@@ -263,7 +293,7 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
             if mailboxes.is_empty() { "no mailbox yet: add [[mailbox]] to the config".to_string() } else { mailboxes.join(", ") }
         ));
         let checks = crate::mail::smtp::Checks { verifier, screen, rspamd, allow: desk.allow_list.clone() };
-        let server = crate::mail::smtp::Server::new(cfg.clone(), spooler.clone(), tls, stats.clone(), checks);
+        let server = crate::mail::smtp::Server::new(desk.shared_config(), spooler.clone(), tls, stats.clone(), checks);
         smtp_task = Some(tokio::spawn(server.run(smtp_listener)));
     }
     let sso = crate::web::sso::Sso::from_config(&cfg)?;

@@ -132,24 +132,27 @@ enum MailCmd {
 }
 
 fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
-    let mut cfg = Config::load_effective(cli.config.as_deref(), std::env::vars()).map_err(|e| {
-        eprintln!("frontdesk: config error: {e}");
+    read_config(cli).map_err(|e| {
+        eprintln!("frontdesk: {e}");
         ExitCode::from(2)
-    })?;
+    })
+}
+
+/// The config file (and environment) with the command line's overrides.
+fn read_config(cli: &Cli) -> Result<Config, String> {
+    let mut cfg = Config::load_effective(cli.config.as_deref(), std::env::vars()).map_err(|e| format!("config error: {e}"))?;
     if let Some(d) = &cli.data_dir {
         cfg.server.data_dir = d.clone();
     }
     if let Some(h) = &cli.http {
         if h.parse::<std::net::SocketAddr>().is_err() {
-            eprintln!("frontdesk: --http {h:?} is not an address like 127.0.0.1:8080");
-            return Err(ExitCode::from(2));
+            return Err(format!("--http {h:?} is not an address like 127.0.0.1:8080"));
         }
         cfg.server.http = h.clone();
     }
     if let Some(h) = &cli.https {
         if h.parse::<std::net::SocketAddr>().is_err() {
-            eprintln!("frontdesk: --https {h:?} is not an address like 0.0.0.0:443");
-            return Err(ExitCode::from(2));
+            return Err(format!("--https {h:?} is not an address like 0.0.0.0:443"));
         }
         cfg.server.https = h.clone();
     }
@@ -158,8 +161,7 @@ fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
     }
     if let Some(a) = &cli.smtp {
         if a.parse::<std::net::SocketAddr>().is_err() {
-            eprintln!("frontdesk: --smtp {a:?} is not an address like 0.0.0.0:25");
-            return Err(ExitCode::from(2));
+            return Err(format!("--smtp {a:?} is not an address like 0.0.0.0:25"));
         }
         cfg.smtp.listen = a.clone();
     }
@@ -185,15 +187,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::CheckConfig { .. } => {
-            if let Err((key, e)) = frontdesk::mail::templates::Templates::check_config(&cfg) {
-                eprintln!("frontdesk: config error: {key}: {e}");
+            if let Err(e) = frontdesk::desk::reload::check_rendering(&cfg) {
+                eprintln!("frontdesk: config error: {e}");
                 return ExitCode::from(2);
-            }
-            for c in &cfg.canned {
-                if let Err(e) = frontdesk::mail::templates::Templates::render_str(&c.name, &c.text, &frontdesk::mail::templates::sample()) {
-                    eprintln!("frontdesk: config error: canned {:?}: {e}", c.name);
-                    return ExitCode::from(2);
-                }
             }
             print!("{}", cfg.to_toml());
             for name in missing_dkim(&cfg) {
@@ -208,7 +204,7 @@ fn main() -> ExitCode {
             .enable_all()
             .build()
             .map_err(anyhow::Error::from)
-            .and_then(|rt| rt.block_on(frontdesk::app::serve(cfg))),
+            .and_then(|rt| rt.block_on(frontdesk::app::serve(cfg, || read_config(&cli)))),
         Command::User(UserCmd::Add { email, name, role, password_stdin, departments }) => {
             user_add(cfg, email, name, role, password_stdin, departments)
         }

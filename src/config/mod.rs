@@ -16,6 +16,7 @@ mod check;
 mod fields;
 mod sections;
 pub mod settings;
+mod shared;
 mod statuses;
 mod webhooks;
 
@@ -23,6 +24,7 @@ pub use access::{RoleConfig, TeamConfig};
 pub use fields::FieldConfig;
 pub use sections::*;
 use settings::{Section, example_section};
+pub use shared::SharedConfig;
 pub use statuses::{Audience, DepartmentConfig, StatusChoice, StatusConfig};
 pub use webhooks::WebhookConfig;
 

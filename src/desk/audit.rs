@@ -80,7 +80,7 @@ impl Desk {
 
     /// Drops entries older than `audit.keep_days`; how many.
     pub fn prune_audit(&self) -> Result<usize> {
-        let cutoff = Timestamp(self.now().0 - i64::from(self.config.audit.keep_days) * 86_400_000);
+        let cutoff = Timestamp(self.now().0 - i64::from(self.config().audit.keep_days) * 86_400_000);
         let mut total = 0;
         loop {
             let n = self.store.write(|w| w.drop_audit_before(cutoff, PRUNE_BATCH).map_err(DeskError::from))?;
@@ -98,7 +98,7 @@ impl Desk {
     /// "started with a changed config", naming the sections only (values may
     /// be secrets). The first start records nothing.
     pub fn record_config(&self) -> Result<()> {
-        let table = toml::Value::try_from(self.config.as_ref())
+        let table = toml::Value::try_from(self.config().as_ref())
             .map_err(|e| super::DeskError::Conflict(format!("the config cannot be read back: {e}")))?;
         let mut digests: Vec<(String, String)> = match table {
             toml::Value::Table(t) => t.iter().map(|(k, v)| (k.clone(), crate::store::sha256_hex(v.to_string().as_bytes()))).collect(),

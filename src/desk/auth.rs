@@ -208,7 +208,7 @@ pub enum SessionFound {
 impl Desk {
     /// Checks a new password for `email` against `security.password_*`.
     pub fn check_password(&self, password: &str, email: &str) -> Result<()> {
-        let sec = &self.config.security;
+        let sec = &self.config().security;
         crate::domain::password::check(password, email, sec.password_min_chars, sec.password_reject_common).map_err(|w| match w {
             crate::domain::password::Weak::TooLong => DeskError::TooLarge { field: "password", limit: "1024 bytes".into() },
             other => invalid("password", other.to_string()),
@@ -217,7 +217,7 @@ impl Desk {
 
     /// Hashes a password with the configured argon2id parameters.
     pub fn hash_password(&self, password: &str) -> Result<String> {
-        hash_password_with(password, argon2_params(&self.config.security)?)
+        hash_password_with(password, argon2_params(&self.config().security)?)
     }
 
     /// The desk's signing key (created on first use, kept in the database).
@@ -269,7 +269,7 @@ impl Desk {
     /// `ARGON2_CONCURRENCY` checks run at once (argon2 takes ~19 MiB each).
     pub fn login(&self, email: &str, password: &str, client: &str, trusted_browser: Option<&str>) -> Result<LoginStep> {
         let now = self.now().0;
-        let sec = &self.config.security;
+        let sec = &self.config().security;
         let window = sec.login_window_secs as i64 * 1000;
         let email = email.trim().to_lowercase();
         let pair_key = format!("acct:{email}|ip:{client}");
@@ -315,7 +315,7 @@ impl Desk {
                 }
                 // A hash made with older argon2 settings is replaced now,
                 // while the password is at hand, in the session's commit.
-                let params = argon2_params(&self.config.security)?;
+                let params = argon2_params(&self.config().security)?;
                 let rehash = if needs_rehash(&p.password_hash, &params) { Some(hash_password_with(password, params)?) } else { None };
                 if self.second_factor_due(&p, trusted_browser)? {
                     if let Some(hash) = rehash {
@@ -353,7 +353,7 @@ impl Desk {
     pub(super) fn check_own_password(&self, person: &Person, password: &str) -> Result<bool> {
         let now = self.now().0;
         let key = format!("pw:{}", person.id.0);
-        self.count_attempt(&[(&key, self.config.security.login_failures_per_account)], now)?;
+        self.count_attempt(&[(&key, self.config().security.login_failures_per_account)], now)?;
         let hash = self.store.read()?.person(person.id)?.map(|p| p.password_hash).unwrap_or_default();
         let ok = {
             let mut slot = self.argon2_slot()?;
@@ -369,7 +369,7 @@ impl Desk {
     /// before it is checked, so concurrent tries all count; `RateLimited`
     /// (nothing counted) when a key is over its limit already.
     pub(super) fn count_attempt(&self, limits: &[(&str, u32)], now: i64) -> Result<()> {
-        let window = self.config.security.login_window_secs as i64 * 1000;
+        let window = self.config().security.login_window_secs as i64 * 1000;
         let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;
         if let Some(retry_after_secs) = limits.iter().find_map(|(key, limit)| lim.blocked(key, *limit, now, window)) {
             return Err(DeskError::RateLimited { retry_after_secs });
@@ -464,7 +464,7 @@ impl Desk {
         let now = self.now();
         let r = self.store.read()?;
         let Some(s) = r.session(token)? else { return Ok(Some(SessionFound::No)) };
-        let idle = self.config.security.session_idle_hours as i64 * 3_600_000;
+        let idle = self.config().security.session_idle_hours as i64 * 3_600_000;
         if now.0 - s.last_seen.0 > idle.min(60_000) {
             return Ok(None);
         }
@@ -484,7 +484,7 @@ impl Desk {
         let now = self.now();
         let r = self.store.read()?;
         let Some(mut s) = r.session(token)? else { return Ok(None) };
-        let idle = self.config.security.session_idle_hours as i64 * 3_600_000;
+        let idle = self.config().security.session_idle_hours as i64 * 3_600_000;
         if now.0 - s.last_seen.0 > idle {
             self.store.write(|w| w.delete_session(token).map_err(DeskError::from))?;
             return Ok(None);

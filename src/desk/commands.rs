@@ -120,11 +120,11 @@ impl Desk {
         let text = format!(
             "Hello {},\n\nyou asked for the email commands of {} (from your mail on {}).\n\n{}",
             agent.display(),
-            self.config.desk.name,
+            self.config().desk.name,
             self.reference(t),
-            commands::help_text(&self.config.status.iter().map(|s| s.name.clone()).collect::<Vec<_>>())
+            commands::help_text(&self.config().status.iter().map(|s| s.name.clone()).collect::<Vec<_>>())
         );
-        let subject = format!("{}: email commands", self.config.desk.name);
+        let subject = format!("{}: email commands", self.config().desk.name);
         self.queue_notice(w, NoticeKind::CommandHelp, &agent.email, subject, text, now).map(|_| ())
     }
 }

@@ -10,9 +10,10 @@ impl Desk {
     /// clears it) to `t`, returning the log events. Every field must exist
     /// and belong to the ticket's department.
     pub(crate) fn apply_fields(&self, t: &mut Ticket, raw: &[(String, Vec<String>)]) -> Result<Vec<Event>> {
+        let cfg = self.config();
         let mut events = Vec::new();
         for (name, values) in raw {
-            let f = self.config.field(name).ok_or_else(|| invalid("fields", format!("{name:?} is not a field of the desk")))?;
+            let f = cfg.field(name).ok_or_else(|| invalid("fields", format!("{name:?} is not a field of the desk")))?;
             if !f.applies_to(&t.department) {
                 return Err(invalid("fields", format!("{} is not a field of {}", f.label(), t.department)));
             }
@@ -30,7 +31,7 @@ impl Desk {
             t.fields.retain(|(n, _)| *n != f.name);
             if let Some(v) = value {
                 t.fields.push((f.name.clone(), v));
-                t.fields.sort_by_key(|(n, _)| self.config.field.iter().position(|f| f.name == *n));
+                t.fields.sort_by_key(|(n, _)| cfg.field.iter().position(|f| f.name == *n));
             }
         }
         Ok(events)
@@ -43,12 +44,9 @@ impl Desk {
         if !ending {
             return Ok(());
         }
-        let missing: Vec<&str> = self
-            .config
-            .fields_for(&t.department)
-            .filter(|f| f.required_to_resolve && t.field(&f.name).is_none())
-            .map(|f| f.label())
-            .collect();
+        let cfg = self.config();
+        let missing: Vec<&str> =
+            cfg.fields_for(&t.department).filter(|f| f.required_to_resolve && t.field(&f.name).is_none()).map(|f| f.label()).collect();
         if missing.is_empty() {
             Ok(())
         } else {

@@ -81,7 +81,7 @@ impl Desk {
             store_error,
             spool_depth: depth,
             spool_oldest_secs: oldest,
-            spool_limit_secs: self.config.server.health_spool_age_secs,
+            spool_limit_secs: self.config().server.health_spool_age_secs,
             workers: if self.jobs.stopping() { Vec::new() } else { self.jobs.status() },
         }
     }

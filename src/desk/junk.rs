@@ -105,7 +105,7 @@ impl Desk {
         }
         let entry = allow_entry(text)
             .ok_or_else(|| invalid("entry", "give an address like ada@partner.example or a domain like partner.example"))?;
-        let own = self.config.mailbox.iter().any(|m| allow_keys(&m.address).contains(&entry));
+        let own = self.config().mailbox.iter().any(|m| allow_keys(&m.address).contains(&entry));
         let agent = !entry.starts_with('@') && self.store.read()?.person_by_email(&entry)?.is_some_and(|p| p.is_staff());
         if own || agent {
             return Err(invalid("entry", format!("{entry} is this desk's own: its mail is checked as agent mail, not allow-listed")));
@@ -136,7 +136,7 @@ impl Desk {
         if let Some(why) = m.spam.as_ref().and_then(|v| v.junk_reason()) {
             return Some(why.to_string());
         }
-        let threshold = self.config.mail_auth.spam_score;
+        let threshold = self.config().mail_auth.spam_score;
         if threshold > 0 {
             let (points, why) = crate::domain::spam::score(m, crate::domain::spam::has_header(raw, "list-unsubscribe"));
             if points >= threshold {

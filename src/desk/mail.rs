@@ -118,8 +118,8 @@ impl Desk {
         let now = self.now();
         let item = self.junk_item(actor, junk_id)?;
         let raw = self.store.read()?.blob(&item.raw_blob)?.ok_or(DeskError::NotFound)?;
-        let mut m = crate::domain::mail::parse(&raw, &item.mail_from, self.config.limits.attachment_max_bytes);
-        m.auth = crate::domain::auth::MailAuth::read(&raw, &self.config.smtp.hostname);
+        let mut m = crate::domain::mail::parse(&raw, &item.mail_from, self.config().limits.attachment_max_bytes);
+        m.auth = crate::domain::auth::MailAuth::read(&raw, &self.config().smtp.hostname);
         m.spam = crate::domain::verdict::SpamVerdict::read(&raw);
         let env = SpoolEntry {
             received_at: item.received_at,
@@ -151,7 +151,7 @@ impl Desk {
         // Mail only to postmaster (RFC 5321 4.5.1) is for the admins, not a ticket.
         if !force
             && !env.rcpt_to.is_empty()
-            && env.rcpt_to.iter().all(|r| self.config.mailbox_for(r).is_none() && self.config.is_postmaster(r))
+            && env.rcpt_to.iter().all(|r| self.config().mailbox_for(r).is_none() && self.config().is_postmaster(r))
         {
             return self.postmaster_mail(w, env, m, raw_blob, now);
         }
@@ -164,7 +164,7 @@ impl Desk {
         for id in &m.thread_ids {
             let t = match w.message_ticket(id)? {
                 Some(t) => Some(t),
-                None => own_message_ticket(id, &self.config.desk.reference_prefix),
+                None => own_message_ticket(id, &self.config().desk.reference_prefix),
             };
             if let Some(t) = t
                 && let Some(ticket) = w.ticket(w.survivor(t)?)?
@@ -177,7 +177,7 @@ impl Desk {
         let signed_for =
             target.as_ref().and_then(|t| m.thread_ids.iter().find_map(|id| super::notify::signed_agent(self, t.id.0, id, now)));
         if target.is_none()
-            && let Some(n) = subject_reference(&m.subject, &self.config.desk.reference_prefix)
+            && let Some(n) = subject_reference(&m.subject, &self.config().desk.reference_prefix)
         {
             target = w.ticket(w.survivor(TicketId(n))?)?;
         }
@@ -222,7 +222,7 @@ impl Desk {
             return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), "the sender is banned (junk and ban)", raw_blob)?));
         }
         // Sender authentication that failed under a Junk policy (`[mail_auth]`).
-        if let Some(why) = m.auth.as_ref().and_then(|a| super::trust::junk_reason(&self.config, a)).filter(|_| !force) {
+        if let Some(why) = m.auth.as_ref().and_then(|a| super::trust::junk_reason(&self.config(), a)).filter(|_| !force) {
             return Ok(MailOutcome::Junk(Self::put_in_junk(w, env, m, display(&from), &why, raw_blob)?));
         }
         // Mail may act as an agent only with proof: a reply to a notification
@@ -281,7 +281,7 @@ impl Desk {
         {
             let id = Self::put_in_junk(w, env, m, display(&from), &why, raw_blob)?;
             if mailbox.strangers == crate::config::StrangerPolicy::Reply {
-                self.answer_stranger(w, mailbox, m, &from, now)?;
+                self.answer_stranger(w, &mailbox, m, &from, now)?;
             }
             return Ok(MailOutcome::Junk(id));
         }
@@ -315,10 +315,10 @@ impl Desk {
         let id = Self::put_in_junk(w, env, m, from.clone(), "mail to postmaster (forwarded to the admins)", raw_blob)?;
         let text = format!(
             "Mail to postmaster@ reached {}.\n\nFrom: {from}\nSubject: {}\n\n{}\n\n(The original is kept in Junk: {}/junk/{id}/source)\n",
-            self.config.desk.name,
+            self.config().desk.name,
             m.subject,
             self.limit_text(&m.text),
-            self.config.server.public_url.trim_end_matches('/'),
+            self.config().server.public_url.trim_end_matches('/'),
         );
         for admin in w.staff()?.into_iter().filter(|p| p.is_admin()) {
             self.queue_notice(
@@ -394,7 +394,7 @@ impl Desk {
         for (name, size) in &m.skipped {
             body.push_str(&format!(
                 "\n\n[attachment {name} ({size} bytes) is larger than the {} byte limit; it is kept in the original message]",
-                self.config.limits.attachment_max_bytes
+                self.config().limits.attachment_max_bytes
             ));
         }
         body
@@ -402,7 +402,7 @@ impl Desk {
 
     /// Limits mail text to the body size limit, on a character boundary.
     fn limit_text(&self, text: &str) -> String {
-        let max = self.config.limits.body_max_bytes;
+        let max = self.config().limits.body_max_bytes;
         if text.len() <= max {
             return text.trim_end().to_string();
         }
@@ -471,11 +471,11 @@ impl Desk {
     /// At most `limits.collaborators_max` per ticket: addresses beyond it are
     /// not even recorded as people, and one event says how many were left out.
     fn add_collaborators(&self, w: &mut Write, t: &Ticket, m: &ParsedMail, actor: Option<PersonId>, now: Timestamp) -> Result<()> {
-        let max = self.config.limits.collaborators_max;
+        let max = self.config().limits.collaborators_max;
         let mut count = w.collaborator_emails(t.id)?.len();
         let mut refused = 0usize;
         for mb in m.to.iter().chain(&m.cc) {
-            if self.config.is_desk_address(&mb.email) {
+            if self.config().is_desk_address(&mb.email) {
                 continue;
             }
             let known = w.person_by_email(&mb.email)?;
@@ -562,7 +562,7 @@ impl Desk {
         // `#status <name>` of one of the desk's own statuses.
         let mut custom: Option<String> = None;
         if let Some(name) = commands.iter().find_map(|c| c.custom_status()).filter(|_| may_edit) {
-            match self.config.custom_status(name) {
+            match self.config().custom_status(name) {
                 Some(c) => (chosen, custom) = (Some(c.base()), Some(c.name.clone())),
                 None => {
                     let why = format!("#status {name}: not a status of the desk (#help lists them)");
@@ -571,8 +571,8 @@ impl Desk {
             }
         }
         let new_status = if author.is_staff() {
-            if as_note { chosen.unwrap_or(old.status) } else { self.config.reply_status(old.status, chosen) }
-        } else if self.config.workflow.requester_reply_reopens {
+            if as_note { chosen.unwrap_or(old.status) } else { self.config().reply_status(old.status, chosen) }
+        } else if self.config().workflow.requester_reply_reopens {
             old.status.after_requester_reply()
         } else {
             old.status
@@ -587,10 +587,10 @@ impl Desk {
             w.append_entry(&mut Self::event(old.id, Some(author.id), Event::CommandsRefused { why }, now))?;
         }
         let custom = custom.filter(|_| chosen == Some(new_status));
-        let to_name = self.config.shown_status(new_status, custom.as_deref());
+        let to_name = self.config().shown_status(new_status, custom.as_deref());
         // The same base state moves only to another of the desk's statuses.
         let moves = if new_status == old.status {
-            custom.is_some() && to_name != self.config.status_name(&old)
+            custom.is_some() && to_name != self.config().status_name(&old)
         } else {
             old.status.can_become(new_status)
         };
@@ -601,11 +601,11 @@ impl Desk {
             match self.check_required_fields(old.status, &next) {
                 Ok(()) => {
                     t = next;
-                    let ev = Event::StatusChanged { from: self.config.status_name(&old), to: to_name };
+                    let ev = Event::StatusChanged { from: self.config().status_name(&old), to: to_name };
                     w.append_entry(&mut Self::event(old.id, Some(author.id), ev, now))?;
                 }
                 Err(e) => {
-                    let why = format!("the status stays {}: {e}", self.config.status_name(&old));
+                    let why = format!("the status stays {}: {e}", self.config().status_name(&old));
                     w.append_entry(&mut Self::event(old.id, Some(author.id), Event::CommandsRefused { why }, now))?;
                 }
             }
@@ -665,9 +665,10 @@ impl Desk {
         closed: Option<Ticket>,
         now: Timestamp,
     ) -> Result<MailOutcome> {
+        let cfg = self.config();
         // An agent forwarding a customer's mail: the ticket is the customer's.
         let forwarded = match (&sender, &m.forwarded_from) {
-            (Some(agent), Some(orig)) if agent.is_staff() && !self.config.is_desk_address(&orig.email) && orig.email != agent.email => {
+            (Some(agent), Some(orig)) if agent.is_staff() && !cfg.is_desk_address(&orig.email) && orig.email != agent.email => {
                 Some(orig.clone())
             }
             _ => None,
@@ -680,13 +681,11 @@ impl Desk {
             },
         };
         let creator = if forwarded.is_some() { sender.as_ref().map(|p| p.id) } else { Some(requester.id) };
-        let arrived_at = env.rcpt_to.iter().find_map(|r| self.config.mailbox_for(r));
-        let department =
-            arrived_at.map(|mb| self.config.mailbox_department(mb)).unwrap_or_else(|| self.config.desk.default_department.clone());
-        let mut subject: String =
-            crate::domain::mail::clean_subject(&m.subject).chars().take(self.config.limits.subject_max_chars).collect();
+        let arrived_at = env.rcpt_to.iter().find_map(|r| cfg.mailbox_for(r));
+        let department = arrived_at.map(|mb| cfg.mailbox_department(mb)).unwrap_or_else(|| cfg.desk.default_department.clone());
+        let mut subject: String = crate::domain::mail::clean_subject(&m.subject).chars().take(cfg.limits.subject_max_chars).collect();
         if forwarded.is_none() {
-            subject = m.subject.trim().chars().take(self.config.limits.subject_max_chars).collect();
+            subject = m.subject.trim().chars().take(cfg.limits.subject_max_chars).collect();
         }
         if subject.trim().is_empty() {
             subject = "(no subject)".into();
@@ -699,8 +698,8 @@ impl Desk {
             requester: requester.id,
             channel: Channel::Email,
             status: Status::Open,
-            priority: self.config.default_priority(),
-            category: self.config.desk.default_category.clone(),
+            priority: cfg.default_priority(),
+            category: cfg.desk.default_category.clone(),
             department,
             assignee: None,
             due: None,

@@ -25,6 +25,7 @@ pub mod portal;
 pub mod print;
 pub mod profile;
 pub mod recipients;
+pub mod reload;
 pub mod roles;
 pub mod sso;
 mod strangers;
@@ -192,11 +193,11 @@ impl TicketView {
 pub struct Desk {
     /// Private to `desk/`: every other layer goes through the desk's methods.
     store: Store,
-    pub config: Arc<Config>,
+    /// The config now (replaced by `reload`); read it with `config()`.
+    shared: crate::config::SharedConfig,
     pub clock: SharedClock,
-    pub templates: crate::desk::templates::Templates,
-    /// Mailboxes' own templates (address → templates), over `templates`.
-    mailbox_templates: std::collections::HashMap<String, crate::desk::templates::Templates>,
+    /// The mail templates of the config now (replaced with it).
+    templates: std::sync::RwLock<Arc<reload::TemplateSet>>,
     limiter: Mutex<auth::LoginLimiter>,
     /// Requests left per API token (`security.api_rate_per_minute`).
     api_rates: Mutex<tokens::ApiRates>,
@@ -225,25 +226,14 @@ impl Desk {
     }
 
     pub fn new(store: Store, config: Arc<Config>, clock: SharedClock) -> Desk {
-        // `check-config` reports template errors; a desk that starts anyway
-        // falls back to the built-in templates rather than failing to send.
-        let templates = crate::desk::templates::Templates::load(&config.outgoing.template_dir).unwrap_or_else(|e| {
-            tracing::error!("{e}; using the built-in templates");
-            crate::desk::templates::Templates::builtin()
-        });
-        let mailbox_templates = crate::desk::templates::Templates::of_mailboxes(&config).unwrap_or_else(|e| {
-            tracing::error!("{e}; mailboxes use the desk's templates");
-            Default::default()
-        });
-        if !config.webhook.is_empty() {
-            store.set_precommit(webhooks::precommit(config.clone()));
-        }
+        let templates = reload::TemplateSet::of_started(&config);
+        let shared = crate::config::SharedConfig::new(config);
+        store.set_precommit(reload::precommit(shared.clone()));
         let desk = Desk {
             store,
-            config,
+            shared,
             clock,
-            templates,
-            mailbox_templates,
+            templates: std::sync::RwLock::new(Arc::new(templates)),
             limiter: Mutex::new(auth::LoginLimiter::default()),
             api_rates: Mutex::new(tokens::ApiRates::default()),
             pending_logins: Mutex::new(twofactor::PendingLogins::default()),
@@ -270,16 +260,26 @@ impl Desk {
         let _ = self.lessons.set(tx);
     }
 
+    /// The config now: a snapshot that a reload does not change under the caller.
+    pub fn config(&self) -> Arc<Config> {
+        self.shared.get()
+    }
+
+    /// The handle the SMTP sessions read the config through.
+    pub fn shared_config(&self) -> crate::config::SharedConfig {
+        self.shared.clone()
+    }
+
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
 
     pub fn reference(&self, id: TicketId) -> String {
-        TicketRef(id.0).format(&self.config.desk.reference_prefix)
+        TicketRef(id.0).format(&self.config().desk.reference_prefix)
     }
 
     pub fn parse_reference(&self, s: &str) -> Option<TicketId> {
-        TicketRef::parse(s, &self.config.desk.reference_prefix).map(|r| r.id())
+        TicketRef::parse(s, &self.config().desk.reference_prefix).map(|r| r.id())
     }
 
     /// A subject typed by an agent or given to the API: one line (CR, LF,
@@ -291,7 +291,7 @@ impl Desk {
         if s.is_empty() {
             return Err(invalid("subject", "is required"));
         }
-        let max = self.config.limits.subject_max_chars;
+        let max = self.config().limits.subject_max_chars;
         if s.chars().count() > max {
             return Err(DeskError::TooLarge { field: "subject", limit: format!("{max} characters") });
         }
@@ -303,7 +303,7 @@ impl Desk {
         if required && body.trim().is_empty() {
             return Err(invalid(field, "is required"));
         }
-        let max = self.config.limits.body_max_bytes;
+        let max = self.config().limits.body_max_bytes;
         if body.len() > max {
             return Err(DeskError::TooLarge { field, limit: format!("{max} bytes") });
         }
@@ -312,8 +312,8 @@ impl Desk {
 
     fn check_tags(&self, tags: &[String]) -> Result<Vec<String>> {
         let tags = normalize_tags(tags.iter().map(|s| s.as_str()));
-        if tags.len() > self.config.limits.tags_max {
-            return Err(DeskError::TooLarge { field: "tags", limit: format!("{} tags", self.config.limits.tags_max) });
+        if tags.len() > self.config().limits.tags_max {
+            return Err(DeskError::TooLarge { field: "tags", limit: format!("{} tags", self.config().limits.tags_max) });
         }
         if let Some(t) = tags.iter().find(|t| t.chars().count() > 40) {
             return Err(invalid("tags", format!("tag {t:?} is longer than 40 characters")));
@@ -322,15 +322,14 @@ impl Desk {
     }
 
     fn check_category(&self, c: &str) -> Result<String> {
-        self.config
-            .category(c)
-            .map(str::to_string)
-            .ok_or_else(|| invalid("category", format!("{c:?} is not a category; use one of: {}", self.config.desk.categories.join(", "))))
+        self.config().category(c).map(str::to_string).ok_or_else(|| {
+            invalid("category", format!("{c:?} is not a category; use one of: {}", self.config().desk.categories.join(", ")))
+        })
     }
 
     fn check_department(&self, d: &str) -> Result<String> {
-        self.config.department(d).map(str::to_string).ok_or_else(|| {
-            invalid("department", format!("{d:?} is not a department; use one of: {}", self.config.desk.departments.join(", ")))
+        self.config().department(d).map(str::to_string).ok_or_else(|| {
+            invalid("department", format!("{d:?} is not a department; use one of: {}", self.config().desk.departments.join(", ")))
         })
     }
 
@@ -391,8 +390,8 @@ impl Desk {
         self.require(actor, Permission::Create)?;
         let subject = self.check_subject(&new.subject)?;
         let body = self.check_body("body", &new.body, false)?;
-        let category = self.check_category(new.category.as_deref().unwrap_or(&self.config.desk.default_category))?;
-        let department = self.check_department(new.department.as_deref().unwrap_or(&self.config.desk.default_department))?;
+        let category = self.check_category(new.category.as_deref().unwrap_or(&self.config().desk.default_category))?;
+        let department = self.check_department(new.department.as_deref().unwrap_or(&self.config().desk.default_department))?;
         if !actor.works_in(&department) {
             return Err(invalid("department", format!("you do not work in {department}")));
         }
@@ -414,7 +413,7 @@ impl Desk {
                 requester: requester.id,
                 channel,
                 status: Status::Open,
-                priority: new.priority.unwrap_or_else(|| self.config.default_priority()),
+                priority: new.priority.unwrap_or_else(|| self.config().default_priority()),
                 category,
                 department,
                 assignee: new.assignee,
@@ -448,7 +447,7 @@ impl Desk {
                 w.append_entry(&mut Self::event(t.id, Some(actor.id), Event::Assigned { from: None, to: name }, now))?;
             }
             self.notify(w, &t, Some(actor), notify::Notice::NewTicket { ack: false }, now)?;
-            if new.notify_requester.unwrap_or(self.config.outgoing.notify_agent_ticket) {
+            if new.notify_requester.unwrap_or(self.config().outgoing.notify_agent_ticket) {
                 self.notify(w, &t, Some(actor), notify::Notice::AgentTicket, now)?;
             }
             if let Some(a) = t.assignee {
@@ -508,7 +507,7 @@ impl Desk {
             return Err(invalid("status", "snooze a ticket from its side panel (or the API's snooze_until), with a time"));
         }
         let custom_status = match (custom_status, status) {
-            (Some(c), Some(base)) => match self.config.custom_status(&c).filter(|c| c.base() == base) {
+            (Some(c), Some(base)) => match self.config().custom_status(&c).filter(|c| c.base() == base) {
                 Some(c) => Some(c.name.clone()),
                 None => return Err(invalid("status", format!("{c:?} is not a status of the desk"))),
             },
@@ -522,7 +521,7 @@ impl Desk {
         }
         let body = self.check_body("body", body, files.is_empty())?;
         let body = if internal { body } else { self.signed(actor, body)? };
-        let max = self.config.limits.attachment_max_bytes;
+        let max = self.config().limits.attachment_max_bytes;
         if let Some((name, _, data)) = files.iter().find(|(_, _, d)| d.len() as u64 > max) {
             return Err(DeskError::TooLarge { field: "attachment", limit: format!("{max} bytes per file ({name} has {})", data.len()) });
         }
@@ -535,7 +534,7 @@ impl Desk {
                     self.reference(id)
                 )));
             }
-            let new_status = if internal { status.unwrap_or(old.status) } else { self.config.reply_status(old.status, status) };
+            let new_status = if internal { status.unwrap_or(old.status) } else { self.config().reply_status(old.status, status) };
             if new_status != old.status {
                 old.status
                     .check_transition(new_status, self.may(actor, Permission::Reopen))
@@ -571,7 +570,7 @@ impl Desk {
             }
             let mut t = old.clone();
             t.updated_at = now;
-            let (from, to) = (self.config.status_name(&old), self.config.shown_status(new_status, custom_status.as_deref()));
+            let (from, to) = (self.config().status_name(&old), self.config().shown_status(new_status, custom_status.as_deref()));
             if new_status != old.status || from != to {
                 t.status = new_status;
                 t.custom_status = custom_status;

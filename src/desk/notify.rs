@@ -67,20 +67,27 @@ pub(crate) enum Notice<'a> {
 }
 
 impl Desk {
-    /// The templates of mail from `mailbox`: its own, else the desk's.
-    pub(super) fn templates_of(&self, mailbox: &crate::config::MailboxConfig) -> &super::templates::Templates {
-        self.mailbox_templates.get(&mailbox.address.to_lowercase()).unwrap_or(&self.templates)
+    /// Renders mail of `kind` from `mailbox` with its own templates, else the desk's.
+    pub(super) fn render_for(
+        &self,
+        mailbox: &crate::config::MailboxConfig,
+        kind: MailKind,
+        ctx: &Value,
+    ) -> std::result::Result<super::templates::Rendered, super::templates::TemplateError> {
+        let set = self.template_set();
+        set.mailboxes.get(&mailbox.address.to_lowercase()).unwrap_or(&set.desk).render(kind, ctx)
     }
 
     fn ticket_context(&self, w: &mut Write, t: &Ticket, actor: Option<&Person>, message: &str) -> Result<Value> {
+        let cfg = self.config();
         let requester = w.person(t.requester)?;
         let reference = self.reference(t.id);
-        let subject_line = self.config.outgoing.subject_format.replace("{ref}", &reference).replace("{subject}", &t.subject);
-        let base = self.config.server.public_url.trim_end_matches('/');
+        let subject_line = cfg.outgoing.subject_format.replace("{ref}", &reference).replace("{subject}", &t.subject);
+        let base = cfg.server.public_url.trim_end_matches('/');
         Ok(json!({
-            "desk": {"name": self.config.desk.name, "url": base},
+            "desk": {"name": cfg.desk.name, "url": base},
             "ticket": {
-                "ref": reference, "subject": t.subject, "status": self.config.status_name(t), "priority": t.priority.label(),
+                "ref": reference, "subject": t.subject, "status": cfg.status_name(t), "priority": t.priority.label(),
                 "department": t.department, "category": t.category,
             },
             "subject_line": subject_line,
@@ -166,6 +173,7 @@ impl Desk {
         attachments: &[crate::domain::thread::AttachmentRef],
         now: Timestamp,
     ) -> Result<()> {
+        let cfg = self.config();
         let requester = w.person(t.requester)?.map(|p| p.email).unwrap_or_default();
         let live = |list: Vec<&String>| -> Result<Vec<String>> {
             let mut out = Vec::with_capacity(list.len());
@@ -183,7 +191,7 @@ impl Desk {
         if to.is_empty() && cc.is_empty() {
             return Ok(());
         }
-        let Some(mailbox) = self.config.mailbox_of_ticket(t) else {
+        let Some(mailbox) = cfg.mailbox_of_ticket(t) else {
             tracing::debug!("no [[mailbox]] to send {} mail from", kind.key());
             return Ok(());
         };
@@ -202,7 +210,7 @@ impl Desk {
         } else {
             ctx
         };
-        let rendered = match self.templates_of(mailbox).render(kind, ctx) {
+        let rendered = match self.render_for(mailbox, kind, ctx) {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("mail not queued: {e}");
@@ -231,13 +239,13 @@ impl Desk {
         }
         let token = match agent {
             Some(a) => {
-                let until_day = now.0.div_euclid(86_400_000) + self.config.outgoing.command_token_days as i64;
+                let until_day = now.0.div_euclid(86_400_000) + cfg.outgoing.command_token_days as i64;
                 format!("a{}-{until_day}-{}", a.id, self.sign_in(w, &agent_claim(t.id.0, a.id.0, until_day))?)
             }
             None => random[..16].to_string(),
         };
-        let message_id = format!("{}.{}.{}@{}", self.reference(t.id), chain.len() + 1, token, self.config.smtp.hostname).to_lowercase();
-        let from_name = self.config.from_name_of(mailbox, from_agent.map(|p| p.display()).as_deref());
+        let message_id = format!("{}.{}.{}@{}", self.reference(t.id), chain.len() + 1, token, cfg.smtp.hostname).to_lowercase();
+        let from_name = cfg.from_name_of(mailbox, from_agent.map(|p| p.display()).as_deref());
         let mut m = OutMail::new(
             kind.key(),
             &mailbox.address.to_lowercase(),
@@ -255,7 +263,7 @@ impl Desk {
         m.auto_submitted = auto.map(str::to_string);
         m.attachments = attachments.to_vec();
         // Collaborators get their own signed unsubscribe link (and header).
-        let base = self.config.server.public_url.trim_end_matches('/').to_string();
+        let base = cfg.server.public_url.trim_end_matches('/').to_string();
         for addr in m.pending.clone() {
             if let Some(p) = w.person_by_email(&addr)?
                 && w.is_collaborator(t.id, p.id)?
@@ -289,7 +297,7 @@ impl Desk {
     ) -> Result<Option<&'static str>> {
         Ok(if email.is_empty() {
             Some("no address")
-        } else if self.config.is_desk_address(email) {
+        } else if self.config().is_desk_address(email) {
             Some("a desk address")
         } else if actor.is_some_and(|p| p.email.eq_ignore_ascii_case(email)) {
             Some("you")
@@ -313,10 +321,10 @@ impl Desk {
              If you sent it: answer from the web UI ({}), or reply to a notification the desk mailed you.\n\
              If you did not, someone is forging your address.\n",
             agent.display(),
-            self.config.desk.name,
-            self.config.server.public_url,
+            self.config().desk.name,
+            self.config().server.public_url,
         );
-        let subject = format!("{}: unverified mail in your name", self.config.desk.name);
+        let subject = format!("{}: unverified mail in your name", self.config().desk.name);
         self.queue_notice(w, NoticeKind::Unverified, &agent.email, subject, text, now).map(|_| ())
     }
 
@@ -334,7 +342,8 @@ impl Desk {
         text: String,
         now: Timestamp,
     ) -> Result<bool> {
-        let Some(mailbox) = self.config.mailbox.first() else { return Ok(false) };
+        let cfg = self.config();
+        let Some(mailbox) = cfg.mailbox.first() else { return Ok(false) };
         let key = format!("notice:{}:{}", kind.key(), to.to_lowercase());
         if w.last_ack(&key)?.is_some_and(|last| now.0 - last < kind.window_ms()) {
             return Ok(false);
@@ -345,12 +354,12 @@ impl Desk {
         let mut m = OutMail::new(
             kind,
             &mailbox.address.to_lowercase(),
-            &self.config.from_name_of(mailbox, None),
+            &cfg.from_name_of(mailbox, None),
             vec![to.to_string()],
             Vec::new(),
             subject,
             text,
-            format!("{kind}.{}@{}", random.get(..16).unwrap_or(&random), self.config.smtp.hostname),
+            format!("{kind}.{}@{}", random.get(..16).unwrap_or(&random), cfg.smtp.hostname),
             now,
         );
         m.auto_submitted = Some("auto-generated".into());
@@ -360,10 +369,10 @@ impl Desk {
 
     /// Queues the mail a change calls for. `actor` made the change.
     pub(crate) fn notify(&self, w: &mut Write, t: &Ticket, actor: Option<&Person>, notice: Notice, now: Timestamp) -> Result<()> {
-        let o = &self.config.outgoing;
+        let o = &self.config().outgoing;
         let requester = w.person(t.requester)?;
         // Never more than the limit, however many were added before it existed.
-        let collaborators: Vec<String> = w.collaborator_emails(t.id)?.into_iter().take(self.config.limits.collaborators_max).collect();
+        let collaborators: Vec<String> = w.collaborator_emails(t.id)?.into_iter().take(self.config().limits.collaborators_max).collect();
         match notice {
             Notice::NewTicket { ack } => {
                 if ack
@@ -390,7 +399,7 @@ impl Desk {
                     }
                 }
                 if o.notify_new_ticket {
-                    let agents = self.audience(w, t, self.config.department_rules(&t.department).new_ticket)?;
+                    let agents = self.audience(w, t, self.config().department_rules(&t.department).new_ticket)?;
                     let ctx = self.ticket_context(w, t, actor, &t.description)?;
                     for a in agents {
                         self.queue_mail(w, t, MailKind::NewTicket, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
@@ -438,7 +447,7 @@ impl Desk {
                 if !o.notify_requester_reply {
                     return Ok(());
                 }
-                let mut to = self.audience(w, t, self.config.department_rules(&t.department).customer_reply)?;
+                let mut to = self.audience(w, t, self.config().department_rules(&t.department).customer_reply)?;
                 for f in self.followers_emails(w, t)? {
                     if !to.contains(&f) {
                         to.push(f);
@@ -463,7 +472,7 @@ impl Desk {
                 if o.notify_transferred {
                     let mut ctx = self.ticket_context(w, t, actor, "")?;
                     ctx["from_department"] = Value::String(from.to_string());
-                    let rule = self.config.department_rules(&t.department).transferred;
+                    let rule = self.config().department_rules(&t.department).transferred;
                     for a in self.audience(w, t, rule)? {
                         self.queue_mail(w, t, MailKind::Transferred, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                     }
@@ -547,7 +556,7 @@ impl Desk {
     /// agent's own. Keys: the config index, or `mine:` and the title.
     pub fn canned_for(&self, t: &Ticket, actor: &Person) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = self
-            .config
+            .config()
             .canned
             .iter()
             .enumerate()
@@ -562,6 +571,7 @@ impl Desk {
 
     /// A canned response rendered for a ticket the actor may see.
     pub fn render_canned(&self, actor: &Person, ticket: TicketId, key: &str) -> Result<String> {
+        let cfg = self.config();
         let t = match self.store.read()?.ticket(ticket)? {
             Some(t) if actor.can_see(&t) => t,
             _ => return Err(super::DeskError::NotFound),
@@ -577,15 +587,15 @@ impl Desk {
                     .canned_for(&t, actor)
                     .into_iter()
                     .find(|(k, _)| *k == idx.to_string())
-                    .and_then(|_| self.config.canned.get(idx))
+                    .and_then(|_| cfg.canned.get(idx))
                     .ok_or(super::DeskError::NotFound)?;
                 (c.name.clone(), c.text.clone())
             }
         };
         let requester = self.store.read()?.person(t.requester)?;
         let ctx = json!({
-            "desk": {"name": self.config.desk.name},
-            "ticket": {"ref": self.reference(t.id), "subject": t.subject, "status": self.config.status_name(&t), "priority": t.priority.label(), "department": t.department},
+            "desk": {"name": cfg.desk.name},
+            "ticket": {"ref": self.reference(t.id), "subject": t.subject, "status": cfg.status_name(&t), "priority": t.priority.label(), "department": t.department},
             "requester": {"name": requester.as_ref().map(|p| p.display()).unwrap_or_default(), "email": requester.map(|p| p.email).unwrap_or_default()},
             "agent": {"name": actor.display(), "email": actor.email},
         });

@@ -84,7 +84,7 @@ impl Desk {
             for (r, why) in refused {
                 events.push(Event::MailFailed { kind: m.kind.clone(), to: vec![r], reason: why });
             }
-            let expired = now.0 - m.created_at.0 > self.config.outgoing.max_queue_hours as i64 * 3_600_000;
+            let expired = now.0 - m.created_at.0 > self.config().outgoing.max_queue_hours as i64 * 3_600_000;
             if let Some((_, why)) = temp.first() {
                 next.last_error = why.clone();
                 if expired {
@@ -94,11 +94,12 @@ impl Desk {
                         to: next.pending.clone(),
                         reason: format!(
                             "gave up after {} attempts over {} hours: {why}",
-                            next.attempts, self.config.outgoing.max_queue_hours
+                            next.attempts,
+                            self.config().outgoing.max_queue_hours
                         ),
                     });
                 } else {
-                    next.next_attempt = Timestamp(now.0 + backoff(&self.config.outgoing.retry_secs, next.attempts));
+                    next.next_attempt = Timestamp(now.0 + backoff(&self.config().outgoing.retry_secs, next.attempts));
                     // Said on the ticket at the first failure, not after every retry.
                     if next.attempts == 1 {
                         events.push(Event::MailDelayed {

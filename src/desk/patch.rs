@@ -23,13 +23,14 @@ impl Desk {
 
     /// Validates and normalises a patch's values (subject, category, department, tags).
     pub(crate) fn check_patch(&self, mut patch: TicketPatch) -> Result<TicketPatch> {
+        let cfg = self.config();
         patch.subject = patch.subject.as_deref().map(|s| self.check_subject(s)).transpose()?;
         patch.category = patch.category.as_deref().map(|c| self.check_category(c)).transpose()?;
         patch.department = patch.department.as_deref().map(|d| self.check_department(d)).transpose()?;
         patch.tags = patch.tags.as_deref().map(|t| self.check_tags(t)).transpose()?;
         patch.team = match patch.team {
             Some(Some(name)) if !name.trim().is_empty() => {
-                let team = self.config.team(&name).ok_or_else(|| invalid("team", format!("{name:?} is not a team of this desk")))?;
+                let team = cfg.team(&name).ok_or_else(|| invalid("team", format!("{name:?} is not a team of this desk")))?;
                 Some(Some(team.name.clone()))
             }
             Some(_) => Some(None),
@@ -48,6 +49,7 @@ impl Desk {
         reason: &str,
         now: Timestamp,
     ) -> Result<Ticket> {
+        let cfg = self.config();
         let (subject, category, department, tags) =
             (patch.subject.clone(), patch.category.clone(), patch.department.clone(), patch.tags.clone());
         // A snooze time makes the status Snoozed; Snoozed needs one.
@@ -75,13 +77,13 @@ impl Desk {
             }
             if let Some(s) = status_req {
                 let custom = match patch.custom_status.as_deref() {
-                    Some(c) => match self.config.custom_status(c).filter(|c| c.base() == s) {
+                    Some(c) => match cfg.custom_status(c).filter(|c| c.base() == s) {
                         Some(c) => Some(c.name.clone()),
                         None => return Err(invalid("status", format!("{c:?} is not a status of the desk"))),
                     },
                     None => None,
                 };
-                let (from, to) = (self.config.status_name(&old), self.config.shown_status(s, custom.as_deref()));
+                let (from, to) = (cfg.status_name(&old), cfg.shown_status(s, custom.as_deref()));
                 if s != old.status {
                     old.status.check_transition(s, self.may(actor, Permission::Reopen)).map_err(|e| invalid("status", e.to_string()))?;
                 }
@@ -143,7 +145,7 @@ impl Desk {
                 // A ticket moved out of its team's departments leaves the team.
                 let team_patch = match (&patch.team, &t.team) {
                     (None, Some(name)) if t.department != old.department => {
-                        let fits = self.config.team(name).is_none_or(|c| {
+                        let fits = cfg.team(name).is_none_or(|c| {
                             c.departments.is_empty() || c.departments.iter().any(|d| d.eq_ignore_ascii_case(&t.department))
                         });
                         if fits { None } else { Some(None) }
@@ -153,7 +155,7 @@ impl Desk {
                 if let Some(team) = &team_patch
                     && *team != old.team
                 {
-                    if let Some(cfg) = team.as_deref().and_then(|n| self.config.team(n))
+                    if let Some(cfg) = team.as_deref().and_then(|n| cfg.team(n))
                         && !cfg.departments.is_empty()
                         && !cfg.departments.iter().any(|d| d.eq_ignore_ascii_case(&t.department))
                     {

@@ -17,7 +17,8 @@ impl Desk {
     /// requester or a collaborator, each acting as themself. Anyone else (an
     /// agent in Cc, say) gets the desk's address instead of a key.
     pub fn portal_link_for(&self, ticket: TicketId, email: &str) -> String {
-        let base = self.config.server.public_url.trim_end_matches('/');
+        let cfg = self.config();
+        let base = cfg.server.public_url.trim_end_matches('/');
         let person = (|| {
             let r = self.store.read().ok()?;
             let t = r.ticket(ticket).ok()??;
@@ -25,7 +26,7 @@ impl Desk {
             (p.id == t.requester || r.is_collaborator(ticket, p.id).ok()?).then_some(p.id)
         })();
         let Some(person) = person else { return base.to_string() };
-        let expires = self.now().0 / 1000 + self.config.outgoing.link_days as i64 * 86_400;
+        let expires = self.now().0 / 1000 + cfg.outgoing.link_days as i64 * 86_400;
         match self.sign(&portal_claim(ticket.0, person.0, expires)) {
             Ok(sig) => format!("{base}/t/{}?p={person}&e={expires}&s={sig}", self.reference(ticket)),
             Err(_) => base.to_string(),
@@ -66,7 +67,7 @@ impl Desk {
             let who = match e.author {
                 Some(a) => r
                     .person(a)?
-                    .map(|p| if p.is_staff() { format!("{} ({})", p.display(), self.config.desk.name) } else { p.display() })
+                    .map(|p| if p.is_staff() { format!("{} ({})", p.display(), self.config().desk.name) } else { p.display() })
                     .unwrap_or_default(),
                 None => String::new(),
             };
@@ -100,12 +101,12 @@ impl Desk {
             w.append_entry(&mut entry)?;
             let mut t = old.clone();
             t.updated_at = now;
-            if self.config.workflow.requester_reply_reopens {
+            if self.config().workflow.requester_reply_reopens {
                 t.status = old.status.after_requester_reply();
             }
             if t.status != old.status {
                 t.custom_status = None;
-                let ev = crate::domain::Event::StatusChanged { from: self.config.status_name(&old), to: t.status.label().into() };
+                let ev = crate::domain::Event::StatusChanged { from: self.config().status_name(&old), to: t.status.label().into() };
                 w.append_entry(&mut Self::event(id, Some(author.id), ev, now))?;
             }
             w.put_ticket(Some(&old), &t)?;

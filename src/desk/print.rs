@@ -25,7 +25,7 @@ pub fn document(desk: &Desk, v: &TicketView) -> PrintDoc {
     let requester = v.people.get(&t.requester).map(|p| format!("{} <{}>", p.display(), p.email)).unwrap_or_default();
     let fields = vec![
         ("Reference", desk.reference(t.id)),
-        ("Status", desk.config.status_name(t)),
+        ("Status", desk.config().status_name(t)),
         ("Priority", t.priority.label().to_string()),
         ("Requester", requester),
         ("Assignee", v.name_of(t.assignee).replace("System", "Unassigned")),

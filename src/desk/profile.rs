@@ -124,7 +124,7 @@ impl Desk {
     /// "Forgot your password?": mails a one-time link to an active agent
     /// (at most one a minute). Says nothing about whether the address is one.
     pub fn request_password_reset(&self, email: &str, client: &str) -> Result<()> {
-        if !self.config.sso.password_login {
+        if !self.config().sso.password_login {
             return Err(DeskError::Conflict("password login is off on this desk: use single sign-on".into()));
         }
         if !self.can_mail_links() {
@@ -132,7 +132,7 @@ impl Desk {
         }
         // Every request counts against the address (like failed logins): no
         // flood of mail, audit entries or writes from one place.
-        self.count_attempt(&[(&format!("reset:ip:{client}"), self.config.security.login_failures_per_ip)], self.now().0)?;
+        self.count_attempt(&[(&format!("reset:ip:{client}"), self.config().security.login_failures_per_ip)], self.now().0)?;
         let Some(email) = normalize_email(email) else { return Ok(()) };
         let Some(p) = self.store.read()?.person_by_email(&email)?.filter(|p| p.is_staff()) else { return Ok(()) };
         self.send_password_link(Actor::System, &p, LinkKind::Reset, client).map(|_| ())
@@ -140,7 +140,7 @@ impl Desk {
 
     /// Whether links can go out by mail (a mailbox to send from, mail on).
     pub fn can_mail_links(&self) -> bool {
-        !self.config.mailbox.is_empty() && self.config.outgoing.enabled
+        !self.config().mailbox.is_empty() && self.config().outgoing.enabled
     }
 
     /// An admin sends an agent a password reset link (instead of choosing a
@@ -159,8 +159,8 @@ impl Desk {
         let token = random_token()?;
         let now = self.now();
         let until = Timestamp(now.0 + if kind == LinkKind::Invite { INVITE_MS } else { RESET_MS });
-        let url = format!("{}/password/{token}", self.config.server.public_url.trim_end_matches('/'));
-        let desk = &self.config.desk.name;
+        let url = format!("{}/password/{token}", self.config().server.public_url.trim_end_matches('/'));
+        let desk = &self.config().desk.name;
         let (notice, subject, text) = match kind {
             LinkKind::Reset => (
                 NoticeKind::PasswordReset,
@@ -179,7 +179,7 @@ impl Desk {
                     "Hello {},\n\nYou now have an agent account on {desk}. Choose your password here:\n\n    {url}\n\n\
                      The link works once, within 7 days. Then log in at {}/login with {}.\n",
                     p.display(),
-                    self.config.server.public_url.trim_end_matches('/'),
+                    self.config().server.public_url.trim_end_matches('/'),
                     p.email
                 ),
             ),

@@ -24,7 +24,7 @@ impl Desk {
         let r = self.store.read()?;
         let t = r.ticket(id)?.filter(|t| actor.can_see(t)).ok_or(DeskError::NotFound)?;
         let mut out = ReplyRecipients::default();
-        if !self.config.outgoing.notify_reply {
+        if !self.config().outgoing.notify_reply {
             return Ok(out);
         }
         if let Some(p) = r.person(t.requester)? {
@@ -33,14 +33,14 @@ impl Desk {
                 Some(why) => out.left_out.push((p, why)),
             }
         }
-        for pid in r.collaborators(id)?.into_iter().take(self.config.limits.collaborators_max) {
+        for pid in r.collaborators(id)?.into_iter().take(self.config().limits.collaborators_max) {
             let Some(p) = r.person(pid)? else { continue };
             match self.left_out(&r, actor, &p, false)? {
                 None => out.cc.push(p),
                 Some(why) => out.left_out.push((p, why)),
             }
         }
-        if self.config.outgoing.collaborators == crate::config::CollaboratorMail::Separate {
+        if self.config().outgoing.collaborators == crate::config::CollaboratorMail::Separate {
             let cc = std::mem::take(&mut out.cc);
             out.to.extend(cc);
         }
@@ -66,7 +66,7 @@ impl Desk {
     fn customer_address(&self, email: &str) -> Result<String> {
         let email = crate::domain::people::normalize_email(email)
             .ok_or_else(|| invalid("email", format!("{:?} is not an email address", email.trim())))?;
-        if self.config.is_desk_address(&email) {
+        if self.config().is_desk_address(&email) {
             return Err(invalid("email", format!("{email} is the desk's own address")));
         }
         Ok(email)
@@ -88,8 +88,8 @@ impl Desk {
                     return Err(invalid("email", format!("{} is the requester", p.display())));
                 }
             }
-            if w.collaborator_emails(id)?.len() >= self.config.limits.collaborators_max {
-                return Err(invalid("email", format!("a ticket has at most {} collaborators", self.config.limits.collaborators_max)));
+            if w.collaborator_emails(id)?.len() >= self.config().limits.collaborators_max {
+                return Err(invalid("email", format!("a ticket has at most {} collaborators", self.config().limits.collaborators_max)));
             }
             let p = Self::requester_in(w, &email, name, now)?;
             w.resubscribe(id, p.id)?;

@@ -18,7 +18,7 @@ impl Desk {
         if p.is_admin() {
             return Permissions::all();
         }
-        self.config.role_permissions(&p.role_name).unwrap_or(Permissions::NONE)
+        self.config().role_permissions(&p.role_name).unwrap_or(Permissions::NONE)
     }
 
     /// Whether `p`'s role allows `what`.
@@ -42,7 +42,7 @@ impl Desk {
         let name = if p.role_name.is_empty() { BuiltinRole::Agent.key() } else { p.role_name.as_str() };
         match BuiltinRole::parse(name) {
             Some(b) => b.label().to_string(),
-            None if self.config.role_permissions(name).is_some() => name.to_string(),
+            None if self.config().role_permissions(name).is_some() => name.to_string(),
             None => format!("{name} (not in the config: read only)"),
         }
     }
@@ -56,7 +56,7 @@ impl Desk {
             return p;
         }
         for team in &p.teams {
-            if let Some(t) = self.config.team(team) {
+            if let Some(t) = self.config().team(team) {
                 for d in &t.departments {
                     if !p.departments.iter().any(|x| x.eq_ignore_ascii_case(d)) {
                         p.departments.push(d.clone());
@@ -70,11 +70,11 @@ impl Desk {
     /// A role as the admin picks it (a key of `Config::roles`): the kind of
     /// staff and the role name stored with them.
     pub(crate) fn staff_role(&self, key: &str) -> Result<(Role, String)> {
-        match self.config.role_key(key) {
+        match self.config().role_key(key) {
             Some(k) if k == BuiltinRole::Admin.key() => Ok((Role::Admin, String::new())),
             Some(k) => Ok((Role::Agent, k)),
             None => {
-                let known: Vec<String> = self.config.roles().into_iter().map(|(k, _)| k).collect();
+                let known: Vec<String> = self.config().roles().into_iter().map(|(k, _)| k).collect();
                 Err(invalid("role", format!("{key:?} is not a role; use one of: {}", known.join(", "))))
             }
         }
@@ -82,9 +82,10 @@ impl Desk {
 
     /// Team names as the config spells them, each once; unknown ones refused.
     pub(crate) fn check_teams(&self, teams: &[String]) -> Result<Vec<String>> {
+        let cfg = self.config();
         let mut out: Vec<String> = Vec::new();
         for t in teams.iter().filter(|t| !t.trim().is_empty()) {
-            let team = self.config.team(t).ok_or_else(|| invalid("teams", format!("{t:?} is not a team of this desk")))?;
+            let team = cfg.team(t).ok_or_else(|| invalid("teams", format!("{t:?} is not a team of this desk")))?;
             if !out.contains(&team.name) {
                 out.push(team.name.clone());
             }

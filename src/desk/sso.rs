@@ -51,8 +51,8 @@ impl Desk {
         let person = match found {
             Some(p) if p.is_staff() => p,
             Some(p) if p.role.is_staff() => return fail(SsoRefusal::Deactivated),
-            _ if self.config.sso.auto_create => {
-                let role = match self.config.sso.default_role {
+            _ if self.config().sso.auto_create => {
+                let role = match self.config().sso.default_role {
                     SsoRole::Agent => Role::Agent,
                     SsoRole::Admin => Role::Admin,
                 };
@@ -65,7 +65,7 @@ impl Desk {
             }
             _ => return fail(SsoRefusal::NoAgent),
         };
-        let event = AuditEvent::SingleSignOn { issuer: self.config.sso.issuer.clone() };
+        let event = AuditEvent::SingleSignOn { issuer: self.config().sso.issuer.clone() };
         let token = self.open_session_with(&person, None, client, Some(event))?;
         Ok(Ok((token, person)))
     }

@@ -23,8 +23,9 @@ impl Desk {
         m: &ParsedMail,
         from: &Mailbox,
         sender: Option<&Person>,
-    ) -> Option<(&MailboxConfig, String)> {
-        let mailbox = env.rcpt_to.iter().find_map(|r| self.config.mailbox_for(r))?;
+    ) -> Option<(MailboxConfig, String)> {
+        let cfg = self.config();
+        let mailbox = env.rcpt_to.iter().find_map(|r| cfg.mailbox_for(r))?.clone();
         if mailbox.strangers == StrangerPolicy::Accept || sender.is_some() {
             return None;
         }
@@ -37,7 +38,8 @@ impl Desk {
             return None;
         }
         let known = if mailbox.known_domains.is_empty() { "known contacts" } else { "known contacts and its known domains" };
-        Some((mailbox, format!("from a stranger: {} opens tickets only for {known}", mailbox.address)))
+        let why = format!("from a stranger: {} opens tickets only for {known}", mailbox.address);
+        Some((mailbox, why))
     }
 
     /// Tells a held stranger (`strangers = "reply"`) that their mail waits.
@@ -49,29 +51,26 @@ impl Desk {
         from: &Mailbox,
         now: Timestamp,
     ) -> Result<()> {
+        let cfg = self.config();
         // Only a sender the mail proves: without verification (`mail_auth.
         // verify` off, which the config check refuses with "reply") every
         // From could be forged.
         let proven = m.auth.as_ref().is_some_and(|a| super::trust::proves_address(a, &from.email));
-        if !proven
-            || crate::domain::mail::is_noreply(&from.email)
-            || self.config.is_desk_address(&from.email)
-            || self.bouncing(w, &from.email)?
-        {
+        if !proven || crate::domain::mail::is_noreply(&from.email) || cfg.is_desk_address(&from.email) || self.bouncing(w, &from.email)? {
             return Ok(());
         }
         let key = format!("stranger:{}", from.email.to_lowercase());
         if w.last_ack(&key)?.is_some_and(|last| now.0 - last < ANSWER_WINDOW_MS) {
             return Ok(());
         }
-        let base = self.config.server.public_url.trim_end_matches('/');
+        let base = cfg.server.public_url.trim_end_matches('/');
         let ctx = serde_json::json!({
-            "desk": {"name": self.config.desk.name, "url": base},
+            "desk": {"name": cfg.desk.name, "url": base},
             "requester": {"name": from.name, "email": from.email},
             "message_subject": m.subject.chars().take(200).collect::<String>(),
             "subject_line": format!("Re: {}", m.subject.chars().take(200).collect::<String>()),
         });
-        let rendered = match self.templates_of(mailbox).render(MailKind::Stranger, &ctx) {
+        let rendered = match self.render_for(mailbox, MailKind::Stranger, &ctx) {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("stranger answer not queued: {e}");
@@ -80,7 +79,7 @@ impl Desk {
         };
         w.set_last_ack(&key, now)?;
         let random = crate::desk::auth::random_token()?;
-        let from_name = self.config.from_name_of(mailbox, None);
+        let from_name = cfg.from_name_of(mailbox, None);
         let mut out = OutMail::new(
             MailKind::Stranger.key(),
             &mailbox.address.to_lowercase(),
@@ -89,7 +88,7 @@ impl Desk {
             Vec::new(),
             rendered.subject,
             rendered.text,
-            format!("stranger.{}@{}", random.get(..16).unwrap_or(&random), self.config.smtp.hostname),
+            format!("stranger.{}@{}", random.get(..16).unwrap_or(&random), cfg.smtp.hostname),
             now,
         );
         out.in_reply_to = m.message_id.clone();

@@ -29,12 +29,12 @@ pub struct TimerReport {
 impl Desk {
     /// Checks a snooze time asked for at `now`.
     pub(crate) fn check_snooze(&self, until: Timestamp, now: Timestamp) -> Result<()> {
-        let max = self.config.workflow.snooze_max_days as i64 * DAY_MS;
+        let max = self.config().workflow.snooze_max_days as i64 * DAY_MS;
         if until.0 <= now.0 {
             return Err(invalid("snooze_until", "must be in the future"));
         }
         if until.0 - now.0 > max {
-            return Err(invalid("snooze_until", format!("is more than {} days away", self.config.workflow.snooze_max_days)));
+            return Err(invalid("snooze_until", format!("is more than {} days away", self.config().workflow.snooze_max_days)));
         }
         Ok(())
     }
@@ -45,7 +45,7 @@ impl Desk {
         next.status = to;
         next.custom_status = None;
         next.updated_at = now;
-        let changed = Event::StatusChanged { from: self.config.status_name(t), to: to.label().into() };
+        let changed = Event::StatusChanged { from: self.config().status_name(t), to: to.label().into() };
         w.append_entry(&mut Self::event(t.id, None, Event::Because { event: Box::new(changed), reason: why }, now))?;
         w.put_ticket(Some(t), &next)?;
         Ok(next)
@@ -96,7 +96,7 @@ impl Desk {
             Ok::<_, DeskError>(n)
         })?;
         let mut report = TimerReport { woken, ..Default::default() };
-        let wf = &self.config.workflow;
+        let wf = &self.config().workflow;
         if wf.auto_close_days > 0 {
             let days = wf.auto_close_days;
             report.closed = self.store.write(|w| {

@@ -228,7 +228,7 @@ impl Desk {
         let key = crate::store::token_id(token);
         {
             let mut rates = self.api_rates.lock().map_err(|_| DeskError::Conflict("rate limiter poisoned".into()))?;
-            if let Err(retry_after_secs) = rates.take(&key, self.config.security.api_rate_per_minute, now.0) {
+            if let Err(retry_after_secs) = rates.take(&key, self.config().security.api_rate_per_minute, now.0) {
                 return Err(DeskError::RateLimited { retry_after_secs });
             }
         }

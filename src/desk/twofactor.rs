@@ -76,7 +76,7 @@ impl Desk {
             return Ok(false);
         }
         let trusted = match trusted_browser {
-            Some(t) if self.config.security.remember_browser_days > 0 => r.trusted_browser(t, self.now())? == Some(p.id),
+            Some(t) if self.config().security.remember_browser_days > 0 => r.trusted_browser(t, self.now())? == Some(p.id),
             _ => false,
         };
         Ok(!trusted)
@@ -119,7 +119,7 @@ impl Desk {
 
     /// Whether mailed codes are on offer (the setting, a mailbox to send from, mail going out).
     pub fn email_codes_available(&self) -> bool {
-        self.config.security.email_codes && !self.config.mailbox.is_empty() && self.config.outgoing.enabled
+        self.config().security.email_codes && !self.config().mailbox.is_empty() && self.config().outgoing.enabled
     }
 
     /// Mails a one-time code for a pending login (at most one a minute).
@@ -135,12 +135,12 @@ impl Desk {
             (l.person, l.client.clone())
         };
         let p = self.store.read()?.person(person)?.ok_or(DeskError::NotFound)?;
-        let subject = format!("{}: your login code {code}", self.config.desk.name);
+        let subject = format!("{}: your login code {code}", self.config().desk.name);
         let text = format!(
             "Hello {},\n\nYour one-time login code for {} is:\n\n    {code}\n\nIt works once, for 10 minutes. It was asked for from {client}.\n\
              If that was not you, your password is known to someone else: change it.\n",
             p.display(),
-            self.config.desk.name
+            self.config().desk.name
         );
         let queued = self.store.write(|w| {
             let queued = self.queue_notice(w, NoticeKind::LoginCode, &p.email, subject, text, now)?;
@@ -164,7 +164,7 @@ impl Desk {
     /// token for this browser (`security.remember_browser_days`).
     pub fn second_factor(&self, pending: &str, code: &str, client: &str, remember: bool) -> Result<(String, Option<String>, Person)> {
         let now = self.now();
-        let sec = &self.config.security;
+        let sec = &self.config().security;
         // A mailed code is taken out here, under the lock: two requests
         // racing with the same code cannot both use it.
         let (person_id, mailed) = {
@@ -249,13 +249,13 @@ impl Desk {
         Ok(TwoFactorStatus {
             enabled: f.is_some(),
             recovery_left: f.map(|f| f.recovery.len()).unwrap_or(0),
-            required: self.config.security.require_2fa.requires(actor.is_admin()),
+            required: self.config().security.require_2fa.requires(actor.is_admin()),
         })
     }
 
     /// Whether the agent must enrol before doing anything else (required, none yet).
     pub fn must_enrol(&self, actor: &Person) -> Result<bool> {
-        if !self.config.security.require_2fa.requires(actor.is_admin()) {
+        if !self.config().security.require_2fa.requires(actor.is_admin()) {
             return Ok(false);
         }
         Ok(!self.store.read()?.has_two_factor(actor.id)?)
@@ -276,7 +276,7 @@ impl Desk {
                 Ok(secret)
             }
         })?;
-        let url = tf::otpauth_url(&self.config.desk.name, &actor.email, &secret);
+        let url = tf::otpauth_url(&self.config().desk.name, &actor.email, &secret);
         Ok(Enrolment { secret: tf::base32(&secret), qr_svg: tf::qr_svg(&url).unwrap_or_default() })
     }
 
@@ -315,7 +315,7 @@ impl Desk {
     /// The agent removes their own second factor (with their password);
     /// not while the desk requires one of them.
     pub fn remove_own_two_factor(&self, actor: &Person, password: &str) -> Result<()> {
-        if self.config.security.require_2fa.requires(actor.is_admin()) {
+        if self.config().security.require_2fa.requires(actor.is_admin()) {
             return Err(DeskError::Forbidden(
                 "this desk requires two-factor login for you; an admin can reset it if you lost your device".into(),
             ));

@@ -53,11 +53,12 @@ impl Desk {
 
     /// The department a junk mail is for: that of the mailbox it was sent to.
     pub fn junk_department(&self, j: &JunkMail) -> String {
+        let cfg = self.config();
         j.rcpt_to
             .iter()
-            .find_map(|r| self.config.mailbox_for(r))
-            .map(|mb| self.config.mailbox_department(mb))
-            .unwrap_or_else(|| self.config.desk.default_department.clone())
+            .find_map(|r| cfg.mailbox_for(r))
+            .map(|mb| cfg.mailbox_department(mb))
+            .unwrap_or_else(|| cfg.desk.default_department.clone())
     }
 
     /// Whether the actor may see a junk mail.

@@ -4,8 +4,6 @@
 //! records (retry with back-off for a day, then give up, logged), and the
 //! admin's view. The HTTP side is `web::webhooks`.
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
 
 use super::{Desk, DeskError, Result};
@@ -13,7 +11,7 @@ use crate::config::{Config, WebhookConfig};
 use crate::domain::webhook::WebhookEvent;
 use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketRef, Timestamp};
 use crate::store::webhooks::{Delivery, DeliveryLog};
-use crate::store::{Precommit, Write};
+use crate::store::{Appended, Write};
 
 /// Longest entry text a delivery carries.
 const BODY_MAX: usize = 64 * 1024;
@@ -72,31 +70,31 @@ fn queue(cfg: &Config, w: &mut Write, event: WebhookEvent, payload: &Value, at: 
     Ok(())
 }
 
-/// The hook the store runs before each commit: a new ticket is one
-/// `ticket.created` (its first entries are part of it); every other entry
-/// is the event `WebhookEvent::of_entry` says.
-pub(crate) fn precommit(cfg: Arc<Config>) -> Precommit {
-    Box::new(move |w: &mut Write| {
-        let a = w.take_appended();
-        for id in &a.created {
-            let Some(t) = w.ticket(*id)? else { continue };
-            let mut payload = json!({ "event": WebhookEvent::Created.key(), "ticket": ticket_json(&cfg, w, &t)? });
-            if let Some(first) = a.entries.iter().find(|e| e.ticket == *id && e.kind != crate::domain::EntryKind::Event) {
-                payload["entry"] = entry_json(w, first)?;
-            }
-            queue(&cfg, w, WebhookEvent::Created, &payload, t.created_at)?;
+/// Before each commit: a new ticket is one `ticket.created` (its first
+/// entries are part of it); every other entry is the event
+/// `WebhookEvent::of_entry` says.
+pub(crate) fn on_commit(cfg: &Config, w: &mut Write, a: &Appended) -> crate::store::Result<()> {
+    if cfg.webhook.is_empty() {
+        return Ok(());
+    }
+    for id in &a.created {
+        let Some(t) = w.ticket(*id)? else { continue };
+        let mut payload = json!({ "event": WebhookEvent::Created.key(), "ticket": ticket_json(cfg, w, &t)? });
+        if let Some(first) = a.entries.iter().find(|e| e.ticket == *id && e.kind != crate::domain::EntryKind::Event) {
+            payload["entry"] = entry_json(w, first)?;
         }
-        for e in a.entries.iter().filter(|e| !a.created.contains(&e.ticket)) {
-            let Some(event) = WebhookEvent::of_entry(e.kind, e.event.as_ref()) else { continue };
-            if !cfg.webhook.iter().any(|h| h.wants(event)) {
-                continue;
-            }
-            let Some(t) = w.ticket(e.ticket)? else { continue };
-            let payload = json!({ "event": event.key(), "ticket": ticket_json(&cfg, w, &t)?, "entry": entry_json(w, e)? });
-            queue(&cfg, w, event, &payload, e.created_at)?;
+        queue(cfg, w, WebhookEvent::Created, &payload, t.created_at)?;
+    }
+    for e in a.entries.iter().filter(|e| !a.created.contains(&e.ticket)) {
+        let Some(event) = WebhookEvent::of_entry(e.kind, e.event.as_ref()) else { continue };
+        if !cfg.webhook.iter().any(|h| h.wants(event)) {
+            continue;
         }
-        Ok(())
-    })
+        let Some(t) = w.ticket(e.ticket)? else { continue };
+        let payload = json!({ "event": event.key(), "ticket": ticket_json(cfg, w, &t)?, "entry": entry_json(w, e)? });
+        queue(cfg, w, event, &payload, e.created_at)?;
+    }
+    Ok(())
 }
 
 /// What became of one attempt.
@@ -126,8 +124,9 @@ impl Desk {
     /// Records an attempt: delivered and refused ones leave the queue; a
     /// failure waits the webhook's next `retry_secs`, until a day has passed.
     pub fn settle_webhook(&self, d: &Delivery, attempt: Attempt) -> Result<()> {
+        let cfg = self.config();
         let now = self.now();
-        let hook: Option<&WebhookConfig> = self.config.webhook(&d.webhook);
+        let hook: Option<&WebhookConfig> = cfg.webhook(&d.webhook);
         let mut log = DeliveryLog {
             id: 0,
             delivery: d.id,

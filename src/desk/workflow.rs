@@ -39,14 +39,14 @@ impl Desk {
 
     /// The names of the desk's custom statuses (for the search grammar).
     fn custom_status_names(&self) -> Vec<String> {
-        self.config.status.iter().map(|s| s.name.clone()).collect()
+        self.config().status.iter().map(|s| s.name.clone()).collect()
     }
 
     /// Parses a query for this agent (assignee:me, agent names, dates).
     pub fn parse_search(&self, actor: &Person, q: &str) -> Result<std::result::Result<Parsed, SearchError>> {
         let agents = self.store.read()?.staff()?;
         let statuses = self.custom_status_names();
-        let fields: Vec<String> = self.config.field.iter().map(|f| f.name.clone()).collect();
+        let fields: Vec<String> = self.config().field.iter().map(|f| f.name.clone()).collect();
         Ok(query::parse(q, &query::Context { me: actor.id.0, agents: &agents, now: self.now(), statuses: &statuses, fields: &fields }))
     }
 
@@ -182,7 +182,7 @@ impl Desk {
         // One staff list for every saved search and view on the page.
         let agents = r.staff()?;
         let statuses = self.custom_status_names();
-        let fields: Vec<String> = self.config.field.iter().map(|f| f.name.clone()).collect();
+        let fields: Vec<String> = self.config().field.iter().map(|f| f.name.clone()).collect();
         let cx = query::Context { me: actor.id.0, agents: &agents, now: self.now(), statuses: &statuses, fields: &fields };
         let saved = self
             .saved_searches(actor)?
@@ -193,7 +193,7 @@ impl Desk {
             })
             .collect();
         let shared = self
-            .config
+            .config()
             .view
             .iter()
             .map(|v| ViewLink {
@@ -436,7 +436,7 @@ impl Desk {
 
     /// Deletes for good what has been in Trash longer than `workflow.trash_days`.
     pub fn purge_trash(&self) -> Result<usize> {
-        let cutoff = self.now().0 - self.config.workflow.trash_days as i64 * 86_400_000;
+        let cutoff = self.now().0 - self.config().workflow.trash_days as i64 * 86_400_000;
         let due: Vec<u64> = self.store.read()?.trash(10_000)?.into_iter().filter(|(_, at)| at.0 <= cutoff).map(|(id, _)| id).collect();
         let mut n = 0;
         for chunk in due.chunks(JOB_CHUNK) {
@@ -505,6 +505,7 @@ impl Desk {
     /// Checks a bulk action against the desk (the agent exists, the
     /// category is configured, admin-only actions) and describes it.
     fn check_job(&self, actor: &Person, action: &BulkAction) -> Result<String> {
+        let cfg = self.config();
         use crate::domain::ticket::normalize_tags;
         self.require(actor, Permission::Bulk)?;
         self.require(actor, action.permission())?;
@@ -516,7 +517,7 @@ impl Desk {
                 format!("assign to {}", p.display())
             }
             BulkAction::SetStatus(s) => format!("set status to {}", s.label()),
-            BulkAction::SetCustomStatus(name) => match self.config.custom_status(name) {
+            BulkAction::SetCustomStatus(name) => match cfg.custom_status(name) {
                 Some(c) => format!("set status to {}", c.name),
                 None => return Err(invalid("action", "unknown status")),
             },
@@ -532,7 +533,7 @@ impl Desk {
             BulkAction::Merge => "merge into the oldest selected ticket".to_string(),
             BulkAction::SetTeam(None) => "take off their team".to_string(),
             BulkAction::SetTeam(Some(t)) => {
-                let team = self.config.team(t).ok_or_else(|| invalid("action", format!("{t:?} is not a team of this desk")))?;
+                let team = cfg.team(t).ok_or_else(|| invalid("action", format!("{t:?} is not a team of this desk")))?;
                 format!("assign to team {}", team.name)
             }
             BulkAction::Trash => "move to Trash".to_string(),
@@ -591,6 +592,7 @@ impl Desk {
         target: u64,
         now: Timestamp,
     ) -> Result<()> {
+        let cfg = self.config();
         // Checked for every ticket: a job resumed after a restart runs with
         // the role its agent has now.
         self.require(actor, Permission::Bulk)?;
@@ -603,7 +605,7 @@ impl Desk {
             BulkAction::SetTeam(t) => patch.team = Some(t.clone()),
             BulkAction::SetStatus(s) => patch.status = Some(*s),
             BulkAction::SetCustomStatus(name) => {
-                let c = self.config.custom_status(name).ok_or_else(|| invalid("action", "unknown status"))?;
+                let c = cfg.custom_status(name).ok_or_else(|| invalid("action", "unknown status"))?;
                 patch.status = Some(c.base());
                 patch.custom_status = Some(c.name.clone());
             }

@@ -113,7 +113,7 @@ fn deliver_local(cfg: Arc<Config>, store: Store, raw: Vec<u8>, mail_from: String
         size: raw.len() as u64,
         source: "ingest".into(),
     };
-    let stamped = stamped(&desk.config, "frontdesk ingest", desk.now(), &raw);
+    let stamped = stamped(&desk.config(), "frontdesk ingest", desk.now(), &raw);
     if let Err(e) = desk.spool_mail(&[(&entry, &stamped)]) {
         eprintln!("frontdesk ingest: cannot store the message: {e}");
         return EX_TEMPFAIL;

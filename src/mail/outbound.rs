@@ -199,12 +199,12 @@ fn temp_all(m: &OutMail, why: &str) -> Results {
 
 /// Sends mails over one smarthost connection, each to its pending recipients.
 async fn deliver_batch(desk: &Desk, mailer: &Mailer, batch: &[(OutMail, Bodies)]) -> Vec<Results> {
-    let o = &desk.config.outgoing;
+    let o = &desk.config().outgoing;
     let all_temp = |why: String| batch.iter().map(|(m, _)| temp_all(m, &why)).collect::<Vec<_>>();
     if o.smarthost.is_empty() {
         return deliver_direct(desk, &mailer.dns, batch).await;
     }
-    match smarthost(&desk.config, Duration::from_secs(60)) {
+    match smarthost(&desk.config(), Duration::from_secs(60)) {
         Ok(sh) => sh.deliver(batch).await.unwrap_or_else(|e| all_temp(connect_error(o, &e))),
         Err(e) => all_temp(e),
     }
@@ -309,7 +309,8 @@ async fn deliver_direct(desk: &Desk, dns: &super::dns::Dns, batch: &[(OutMail, B
 }
 
 async fn deliver_to_hosts(desk: &Desk, dns: &super::dns::Dns, hosts: &[String], from: &str, rcpt: &str, body: &[u8]) -> Delivery {
-    let port = desk.config.outgoing.direct_port;
+    let cfg = desk.config();
+    let port = cfg.outgoing.direct_port;
     let mut last = Delivery::Temporary("no mail host".into());
     let one = [(rcpt.to_string(), body.to_vec())];
     // Each host's addresses come from the same resolver as its MX record.
@@ -321,7 +322,7 @@ async fn deliver_to_hosts(desk: &Desk, dns: &super::dns::Dns, hosts: &[String], 
         }
     }
     for (host, ip) in addresses.iter().take(5) {
-        let helo = desk.config.smtp.hostname.as_str();
+        let helo = cfg.smtp.hostname.as_str();
         let builder = SmtpClientBuilder::new(ip.to_string(), port)
             .allow_invalid_certs()
             .helo_host(helo)
@@ -409,6 +410,7 @@ fn bodies_of(desk: &Desk, signer: Option<&super::dkim::Signer>, m: &OutMail) -> 
 }
 
 fn unsigned_bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
+    let cfg = desk.config();
     let atts = attachments_of(desk, m)?;
     let addresses: Vec<String> = m.to.iter().chain(&m.cc).cloned().collect();
     // Names are a courtesy: a store that cannot be read for them (it can
@@ -418,14 +420,14 @@ fn unsigned_bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
         Names::new()
     });
     let personal = m.text.contains(crate::desk::notify::PORTAL_LINK_MARKER);
-    let reply_to = desk.config.reply_to_of(&m.from);
+    let reply_to = cfg.reply_to_of(&m.from);
     let common = if personal { Vec::new() } else { build(m, &names, reply_to, &atts, None)? };
     m.pending
         .iter()
         .map(|r| {
             let unsubscribe = m.unsubscribe.iter().find(|(a, _)| a == r).map(|(_, url)| url.as_str());
             if personal {
-                let link = m.ticket.map(|t| desk.portal_link_for(t, r)).unwrap_or_else(|| desk.config.server.public_url.clone());
+                let link = m.ticket.map(|t| desk.portal_link_for(t, r)).unwrap_or_else(|| cfg.server.public_url.clone());
                 let mine = OutMail { text: m.text.replace(crate::desk::notify::PORTAL_LINK_MARKER, &link), ..m.clone() };
                 return build(&mine, &names, reply_to, &atts, unsubscribe).map(|b| (r.clone(), b));
             }
@@ -512,7 +514,7 @@ pub fn start(desk: Arc<Desk>, mailer: Mailer) {
             // Subscribed before the first look, so no commit after it is missed.
             let mut changes = desk.subscribe();
             while !desk.jobs.stopping() {
-                let sending = desk.config.outgoing.enabled;
+                let sending = desk.config().outgoing.enabled;
                 let tried = if sending { run_once(&desk, &mailer).await } else { 0 };
                 if tried > 0 {
                     continue;

@@ -148,8 +148,8 @@ fn worker_fault() {}
 /// Parses a spooled message; a panic becomes an error with its message.
 fn parse_guarded(desk: &Desk, entry: &SpoolEntry, raw: &[u8]) -> Result<ParsedMail, String> {
     guard(|| {
-        let mut m = inbound::parse(raw, &entry.mail_from, desk.config.limits.attachment_max_bytes);
-        m.auth = crate::domain::auth::MailAuth::read(raw, &desk.config.smtp.hostname);
+        let mut m = inbound::parse(raw, &entry.mail_from, desk.config().limits.attachment_max_bytes);
+        m.auth = crate::domain::auth::MailAuth::read(raw, &desk.config().smtp.hostname);
         m.spam = crate::domain::verdict::SpamVerdict::read(raw);
         injected_fault(&m);
         m

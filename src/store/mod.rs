@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 pub use spool::{SPOOL_FILE, SpoolLog};
 pub use stats::{FileUse, TableUse};
+pub use webhooks::Appended;
 
 use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 

@@ -64,7 +64,7 @@ pub async fn limit_body(State(st): State<AppState>, req: Request, next: Next) ->
     if matches!(req.method(), &Method::GET | &Method::HEAD | &Method::OPTIONS) {
         return next.run(req).await;
     }
-    let limits = &st.desk.config.limits;
+    let limits = &st.desk.config().limits;
     let deadline = Duration::from_secs(limits.body_timeout_secs);
     if trusted_upload(&st, &req) {
         let Ok(_permit) = st.uploads.0.clone().try_acquire_owned() else {
@@ -118,7 +118,7 @@ enum Spool {
 /// back a body that streams from that file (already unlinked, so nothing is
 /// left behind whatever happens next).
 async fn spool_to_file(st: &AppState, mut body: Body, limit: usize) -> Result<Body, Spool> {
-    let dir = st.desk.config.server.data_dir.join("tmp");
+    let dir = st.desk.config().server.data_dir.join("tmp");
     tokio::fs::create_dir_all(&dir).await.map_err(Spool::Failed)?;
     let name = crate::desk::auth::random_token().map_err(|e| Spool::Failed(std::io::Error::other(e.to_string())))?;
     let path = dir.join(format!("upload-{}", name.get(..24).unwrap_or(&name)));

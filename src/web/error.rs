@@ -176,7 +176,7 @@ pub async fn render_errors(State(st): State<AppState>, req: Request, next: Next)
         }
         (status, axum::Json(body)).into_response()
     } else {
-        (status, ui::error_page(&st.desk.config.desk.name, status.as_u16(), &info.title, &info.message)).into_response()
+        (status, ui::error_page(&st.desk.config().desk.name, status.as_u16(), &info.title, &info.message)).into_response()
     };
     for (k, v) in res.headers() {
         if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {

@@ -40,7 +40,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` value with the desk's flags.
 pub fn set_cookie(desk: &Desk, name: &str, value: &str, max_age_secs: i64) -> String {
-    let secure = if desk.config.secure_cookies() { "; Secure" } else { "" };
+    let secure = if desk.config().secure_cookies() { "; Secure" } else { "" };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
 }
 
@@ -87,7 +87,7 @@ async fn session_layer_inner(st: AppState, req: Request, next: Next) -> Response
             Err(_) => {
                 return WebError::from(DeskError::TooLarge {
                     field: "request",
-                    limit: format!("{} bytes", desk.config.limits.request_max_bytes),
+                    limit: format!("{} bytes", desk.config().limits.request_max_bytes),
                 })
                 .into_response();
             }
@@ -112,7 +112,7 @@ async fn session_layer_inner(st: AppState, req: Request, next: Next) -> Response
     if let Some(a) = agent {
         // A desk that requires a second factor sends an agent without one to
         // enrol before anything else (reads only when the rule is on).
-        if desk.config.security.require_2fa != crate::config::TwoFactorRule::Off && !enrolment_path(parts.uri.path()) {
+        if desk.config().security.require_2fa != crate::config::TwoFactorRule::Off && !enrolment_path(parts.uri.path()) {
             match desk.must_enrol(&a.person) {
                 Ok(true) => return axum::response::Redirect::to("/settings/2fa").into_response(),
                 Ok(false) => {}

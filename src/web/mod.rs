@@ -66,7 +66,7 @@ pub fn router(
     tls: Option<Arc<crate::tls::Certs>>,
     sso: Option<Arc<sso::Sso>>,
 ) -> Router {
-    let uploads = body::Uploads::new(desk.config.limits.concurrent_uploads);
+    let uploads = body::Uploads::new(desk.config().limits.concurrent_uploads);
     let state = AppState { desk, setup_token: setup_token.map(Arc::new), mail_stats, presence: Arc::default(), uploads, tls, sso };
     Router::new()
         .merge(ops::routes())

@@ -10,8 +10,9 @@ use super::{Agent, AppState, WebError, status_of};
 use crate::desk::DeskError;
 
 pub fn frame<'a>(st: &'a AppState, a: &'a Agent, title: String, area: &'a str) -> Frame<'a> {
+    let cfg = st.desk.config();
     let may_create = st.desk.may(&a.person, crate::domain::roles::Permission::Create);
-    Frame { desk_name: &st.desk.config.desk.name, title, user: Some(&a.person), csrf: &a.csrf, area, may_create }
+    Frame { desk_name: cfg.desk.name.clone(), title, user: Some(&a.person), csrf: &a.csrf, area, may_create }
 }
 
 /// Where to go after logging in: a path on this site only. Browsers drop tab,

@@ -186,10 +186,10 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn trouble(st: &AppState, status: StatusCode, text: &str) -> Response {
-    let password = st.desk.config.sso.password_login;
+    let password = st.desk.config().sso.password_login;
     let body = ui::card_page(
         "Single sign-on",
-        &st.desk.config.desk.name,
+        &st.desk.config().desk.name,
         html! {
             div.card.narrow.login {
                 h1 { "Single sign-on did not work" }
@@ -295,7 +295,7 @@ async fn callback(
     let outcome = blocking(&st.desk, move |d| d.sso_login(&email, &name, verified, &ip)).await;
     match outcome {
         Ok(Ok((token, _))) => {
-            let max_age = st.desk.config.security.session_idle_hours as i64 * 3600;
+            let max_age = st.desk.config().security.session_idle_hours as i64 * 3600;
             let mut res = Redirect::to(&flow.next).into_response();
             for c in [set_cookie(&st.desk, SESSION_COOKIE, &token, max_age), set_cookie(&st.desk, FLOW_COOKIE, "", 0)] {
                 if let Ok(v) = c.parse() {

@@ -155,7 +155,7 @@ async fn run_once(desk: &Arc<Desk>) -> usize {
         }
     };
     for d in &due {
-        let attempt = match desk.config.webhook(&d.webhook) {
+        let attempt = match desk.config().webhook(&d.webhook) {
             Some(hook) => post(hook, d, desk.now().0 / 1000).await,
             None => Attempt::Refused { status: None, why: "the webhook is no longer configured".into() },
         };
@@ -170,7 +170,7 @@ async fn run_once(desk: &Arc<Desk>) -> usize {
 
 /// The supervised delivery task (only when webhooks are configured).
 pub fn start(desk: Arc<Desk>) {
-    if desk.config.webhook.is_empty() {
+    if desk.config().webhook.is_empty() {
         return;
     }
     let jobs = desk.jobs.clone();
@@ -196,13 +196,13 @@ pub async fn page(State(st): State<AppState>, Admin(a): Admin) -> WebResult {
     let body = html! {
       div.narrow-page.wide-ok {
         h1 { "Webhooks" }
-        @if st.desk.config.webhook.is_empty() {
+        @if st.desk.config().webhook.is_empty() {
             p.muted { "No [[webhook]] is configured." }
         }
         table.list {
             thead { tr { th { "Name" } th { "URL" } th { "Events" } th { "Private address" } } }
             tbody {
-                @for h in &st.desk.config.webhook {
+                @for h in &st.desk.config().webhook {
                     tr { td { (h.name) } td.wrap { (h.url) } td { @if h.events.is_empty() { "all" } @else { (h.events.join(", ")) } } td { @if h.allow_private { "allowed" } @else { "refused" } } }
                 }
             }

@@ -33,6 +33,7 @@ mod postfix;
 mod profile;
 mod properties;
 mod recipients;
+mod reload;
 mod roles;
 mod search;
 mod smarthost;

@@ -105,8 +105,8 @@ pub fn run(data_dir: &Path, messages: usize) -> anyhow::Result<()> {
             queued += n;
         }
         // Signed as the desk signs (both DKIM signatures on every mail).
-        let signer = frontdesk::mail::dkim::Signer::load(&desk.config).map_err(anyhow::Error::msg)?;
-        let dns = frontdesk::mail::dns::Dns::from_config(&desk.config).map_err(anyhow::Error::msg)?;
+        let signer = frontdesk::mail::dkim::Signer::load(&desk.config()).map_err(anyhow::Error::msg)?;
+        let dns = frontdesk::mail::dns::Dns::from_config(&desk.config()).map_err(anyhow::Error::msg)?;
         let mailer = frontdesk::mail::outbound::Mailer { dns, signer: Some(std::sync::Arc::new(signer)) };
         let start = Instant::now();
         while frontdesk::mail::outbound::run_once(&desk, &mailer).await > 0 {}

@@ -89,7 +89,7 @@ impl Session<'_> {
         let added = self.message.len().saturating_sub(start);
         self.lines.feed(&self.message[start.min(self.message.len())..]);
         self.received_bytes += added;
-        if self.received_bytes > self.srv.config.smtp.max_message_size {
+        if self.received_bytes > self.srv.config().smtp.max_message_size {
             self.too_big = true;
         } else if !self.over_budget && !self.too_big && !self.reserve(added) {
             // All sessions together hold at most smtp.max_data_memory bytes.
@@ -122,7 +122,7 @@ impl Session<'_> {
     }
 
     async fn finish(&mut self) {
-        let smtp = &self.srv.config.smtp;
+        let smtp = &self.srv.config().smtp;
         let (max_size, max_line, max_headers) = (smtp.max_message_size, smtp.max_line_length, smtp.max_header_count);
         if let Some(refusal) = self.bdat_refusal.take() {
             self.error(refusal);
@@ -156,7 +156,7 @@ impl Session<'_> {
         let received = format!(
             "Received: from {helo} ([{}])\r\n\tby {} (frontdesk) with {proto} id {queue_id}{for_clause};\r\n\t{}\r\n",
             self.remote.ip(),
-            self.srv.config.smtp.hostname,
+            self.srv.config().smtp.hostname,
             now.rfc5322()
         );
         let body = std::mem::take(&mut self.message);
@@ -165,7 +165,7 @@ impl Session<'_> {
         // IP would fail every SPF check and mislead rspamd).
         let mail_from = self.mail_from.clone().unwrap_or_default();
         let ip = self.remote.ip();
-        let outside = !self.srv.config.trusted_relay(ip);
+        let outside = !self.srv.config().trusted_relay(ip);
         let env = Envelope { ip, helo: &helo, mail_from: &mail_from, rcpts: &self.rcpts, queue_id: &queue_id };
         let srv = self.srv;
         let checks = &srv.checks;
@@ -190,7 +190,7 @@ impl Session<'_> {
             (None, None) => None,
         };
         if let Some(a) = &checked
-            && let crate::mail::auth::Decision::Reject(answer) = crate::mail::auth::decide(&self.srv.config, a)
+            && let crate::mail::auth::Decision::Reject(answer) = crate::mail::auth::decide(&self.srv.config(), a)
         {
             tracing::info!(from = %mail_from, %ip, "{answer}");
             self.error(&answer);
@@ -209,7 +209,7 @@ impl Session<'_> {
             Some(Outcome::Accept(v)) => Some(v),
             None => None,
         };
-        let results = checked.map(|a| a.header(&self.srv.config.smtp.hostname)).unwrap_or_default();
+        let results = checked.map(|a| a.header(&self.srv.config().smtp.hostname)).unwrap_or_default();
         // Results on top, then our Received: a results header with our name
         // further down was forged by the sender and is never read.
         let spam = spam.map(|v| v.header()).unwrap_or_default();

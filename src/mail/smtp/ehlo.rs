@@ -18,7 +18,7 @@ impl Session<'_> {
         self.reset_transaction();
         self.helo = Some(host.clone());
         self.esmtp = extended;
-        let smtp = &self.srv.config.smtp;
+        let smtp = &self.srv.config().smtp;
         let me = smtp.hostname.clone();
         if !extended {
             self.reply(&format!("250 {me} Hello {host}"));
@@ -51,10 +51,10 @@ impl Session<'_> {
     fn claims_to_be_us(&self, host: &str) -> bool {
         let ip = self.remote.ip();
         let local = ip == std::net::IpAddr::from([127, 0, 0, 1]) || ip == std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST);
-        if local || self.srv.config.trusted_relay(ip) {
+        if local || self.srv.config().trusted_relay(ip) {
             return false;
         }
-        let cfg = &self.srv.config;
+        let cfg = &self.srv.config();
         let name = host.trim_end_matches('.');
         (name.eq_ignore_ascii_case(&cfg.smtp.hostname) && !name.eq_ignore_ascii_case("localhost"))
             || self.local.is_some_and(|me| name.trim_matches(['[', ']']) == me.ip().to_string())

@@ -14,7 +14,7 @@ impl Session<'_> {
             self.error("503 5.5.1 Sender already given; RSET to start over");
             return Flow::Continue;
         }
-        let max = self.srv.config.smtp.max_message_size;
+        let max = self.srv.config().smtp.max_message_size;
         if from.size > max {
             self.error(&format!("552 5.3.4 Message size exceeds the limit of {max} bytes"));
             return Flow::Continue;
@@ -24,7 +24,7 @@ impl Session<'_> {
             return Flow::Continue;
         }
         let address = from.address.trim().to_string();
-        if !address.is_empty() && self.srv.config.sender_banned(&address) {
+        if !address.is_empty() && self.srv.config().sender_banned(&address) {
             self.error("550 5.7.1 Sender refused by policy");
             return Flow::Continue;
         }

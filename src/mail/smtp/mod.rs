@@ -24,14 +24,15 @@ use tokio::net::TcpListener;
 
 use super::spool::Spooler;
 use super::worker::MailStats;
-use crate::config::Config;
+use crate::config::{Config, SharedConfig};
 
 /// Longest wait at shutdown for sessions in the middle of a transaction.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Shared by all sessions.
 pub struct Server {
-    pub config: Arc<Config>,
+    /// The desk's config now (mailboxes and policies follow a reload).
+    shared: SharedConfig,
     pub spooler: Spooler,
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     pub stats: Arc<MailStats>,
@@ -78,15 +79,20 @@ impl Drop for Slot<'_> {
 }
 
 impl Server {
+    /// The config now.
+    pub fn config(&self) -> Arc<Config> {
+        self.shared.get()
+    }
+
     pub fn new(
-        config: Arc<Config>,
+        shared: SharedConfig,
         spooler: Spooler,
         tls: Option<Arc<rustls::ServerConfig>>,
         stats: Arc<MailStats>,
         checks: Checks,
     ) -> Arc<Server> {
         Arc::new(Server {
-            config,
+            shared,
             spooler,
             tls: tls.map(tokio_rustls::TlsAcceptor::from),
             stats,
@@ -100,7 +106,7 @@ impl Server {
 
     /// Takes `n` bytes of the DATA budget if that many are left.
     fn reserve_data(&self, n: usize) -> bool {
-        let max = self.config.smtp.max_data_memory;
+        let max = self.config().smtp.max_data_memory;
         self.data_in_flight.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |cur| cur.checked_add(n).filter(|t| *t <= max)).is_ok()
     }
 
@@ -111,18 +117,18 @@ impl Server {
     /// Whether a message of `size` bytes (the MAIL FROM SIZE= hint) fits the
     /// DATA budget now.
     fn data_budget_has(&self, size: usize) -> bool {
-        self.data_in_flight.load(Ordering::SeqCst).saturating_add(size) <= self.config.smtp.max_data_memory
+        self.data_in_flight.load(Ordering::SeqCst).saturating_add(size) <= self.config().smtp.max_data_memory
     }
 
     /// Takes a connection slot, or says why not.
     fn admit(&self, ip: IpAddr) -> Result<Slot<'_>, &'static str> {
-        let smtp = &self.config.smtp;
+        let smtp = &self.config().smtp;
         let mut per_ip = self.per_ip.lock().map_err(|_| "server error")?;
         if self.active.load(Ordering::SeqCst) >= smtp.max_connections {
             return Err("421 4.7.0 Too many connections, try again later\r\n");
         }
         let n = per_ip.entry(ip).or_insert(0);
-        if *n >= smtp.max_connections_per_ip && !self.config.trusted_relay(ip) {
+        if *n >= smtp.max_connections_per_ip && !self.config().trusted_relay(ip) {
             return Err("421 4.7.0 Too many connections from your address, try again later\r\n");
         }
         *n += 1;
@@ -181,7 +187,7 @@ impl Server {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
         let mut s = session::Session::new(self, remote, id);
         s.local = stream.local_addr().ok();
-        if let Some(screen) = self.checks.screen.as_ref().filter(|_| !self.config.trusted_relay(remote.ip()))
+        if let Some(screen) = self.checks.screen.as_ref().filter(|_| !self.config().trusted_relay(remote.ip()))
             && let Some(zone) = screen.listed(remote.ip()).await
         {
             if zone.action == crate::config::ZoneAction::Reject {
@@ -193,7 +199,7 @@ impl Server {
             }
             s.dnsbl = Some(zone.name);
         }
-        let greeting = format!("220 {} ESMTP frontdesk ready\r\n", self.config.smtp.hostname);
+        let greeting = format!("220 {} ESMTP frontdesk ready\r\n", self.config().smtp.hostname);
         if stream.write_all(greeting.as_bytes()).await.is_err() {
             return;
         }

@@ -11,8 +11,8 @@ impl Session<'_> {
             self.error("503 5.5.1 Need MAIL FROM before RCPT TO");
             return Flow::Continue;
         }
-        if self.rcpts.len() >= self.srv.config.smtp.max_recipients {
-            self.reply(&format!("452 4.5.3 Too many recipients (limit {})", self.srv.config.smtp.max_recipients));
+        if self.rcpts.len() >= self.srv.config().smtp.max_recipients {
+            self.reply(&format!("452 4.5.3 Too many recipients (limit {})", self.srv.config().smtp.max_recipients));
             return Flow::Continue;
         }
         let addr = to.address.trim().to_lowercase();
@@ -20,8 +20,8 @@ impl Session<'_> {
         let addr = if addr.is_empty() { "postmaster".to_string() } else { addr };
         // RFC 5321 4.5.1: postmaster (bare, or at one of our domains) must be
         // accepted; the worker routes its mail to the admins.
-        let postmaster = self.srv.config.is_postmaster(&addr);
-        if self.srv.config.mailbox_for(&addr).is_none() && !postmaster {
+        let postmaster = self.srv.config().is_postmaster(&addr);
+        if self.srv.config().mailbox_for(&addr).is_none() && !postmaster {
             let shown: String = addr.chars().filter(|c| !c.is_control()).take(100).collect();
             self.error(&format!("550 5.1.1 <{shown}>: no such mailbox here; this server only accepts mail for its own addresses"));
             return Flow::Continue;
@@ -31,7 +31,7 @@ impl Session<'_> {
             .checks
             .screen
             .as_ref()
-            .filter(|_| !self.srv.config.trusted_relay(self.remote.ip()))
+            .filter(|_| !self.srv.config().trusted_relay(self.remote.ip()))
             .and_then(|s| s.greylisted(self.remote.ip(), self.mail_from.as_deref().unwrap_or_default(), &addr))
         {
             self.reply(&format!("451 4.7.1 Greylisted: please try again in {wait} seconds"));

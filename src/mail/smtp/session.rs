@@ -183,7 +183,7 @@ impl<'a> Session<'a> {
     /// An absolute deadline: bytes trickling in do not move it; only a
     /// complete command (or the end of message content) does.
     fn deadline(&self) -> Instant {
-        let smtp = &self.srv.config.smtp;
+        let smtp = &self.srv.config().smtp;
         match self.data_started {
             Some(start) => start + Duration::from_secs(smtp.data_timeout_secs),
             None => self.waiting_since + Duration::from_secs(smtp.command_timeout_secs),
@@ -195,7 +195,7 @@ impl<'a> Session<'a> {
     pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(&mut self, stream: &mut S) -> Next {
         let mut buf = vec![0u8; 16 * 1024];
         let mut receiver = RequestReceiver::default();
-        let host = self.srv.config.smtp.hostname.clone();
+        let host = self.srv.config().smtp.hostname.clone();
         let jobs = self.srv.spooler.jobs.clone();
         loop {
             // At shutdown an idle session is closed at once; one in the middle
@@ -256,7 +256,7 @@ impl<'a> Session<'a> {
                         ) {
                             self.commands += 1;
                         }
-                        if self.commands > self.srv.config.smtp.max_commands {
+                        if self.commands > self.srv.config().smtp.max_commands {
                             self.reply("421 4.7.0 Too many commands in one session, closing connection");
                             flow = Flow::Quit;
                             break;
@@ -276,7 +276,7 @@ impl<'a> Session<'a> {
                         self.protocol_error(e)
                     }
                 }
-                if self.errors >= self.srv.config.smtp.max_errors {
+                if self.errors >= self.srv.config().smtp.max_errors {
                     self.reply("421 4.7.0 Too many errors, closing connection");
                     flow = Flow::Quit;
                     break;
@@ -322,9 +322,9 @@ impl<'a> Session<'a> {
             Request::Rcpt { to } => self.rcpt(to),
             Request::Data => self.data(),
             Request::Bdat { chunk_size, is_last } => {
-                if chunk_size > self.srv.config.smtp.max_message_size {
+                if chunk_size > self.srv.config().smtp.max_message_size {
                     // The chunk cannot be skipped without reading it all: refuse and close.
-                    self.error(&format!("552 5.3.4 Message size exceeds the limit of {} bytes", self.srv.config.smtp.max_message_size));
+                    self.error(&format!("552 5.3.4 Message size exceeds the limit of {} bytes", self.srv.config().smtp.max_message_size));
                     self.reply("421 4.7.0 Closing connection");
                     return Flow::Quit;
                 }
@@ -337,7 +337,7 @@ impl<'a> Session<'a> {
                 Flow::Continue
             }
             Request::Quit => {
-                self.reply(&format!("221 2.0.0 {} closing connection", self.srv.config.smtp.hostname));
+                self.reply(&format!("221 2.0.0 {} closing connection", self.srv.config().smtp.hostname));
                 Flow::Quit
             }
             other => self.misc(other),

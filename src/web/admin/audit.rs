@@ -93,7 +93,7 @@ async fn audit_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query
         div.narrow-page.wide-ok {
             (admin_nav("/admin/audit"))
             h1 { "Audit log" }
-            p.muted { "Logins, agents and their roles, API tokens, exports and purges: who, when, from where. Kept " (st.desk.config.audit.keep_days) " days (audit.keep_days); nobody can change an entry." }
+            p.muted { "Logins, agents and their roles, API tokens, exports and purges: who, when, from where. Kept " (st.desk.config().audit.keep_days) " days (audit.keep_days); nobody can change an entry." }
             form.card.filters method="get" action="/admin/audit" {
                 div.row {
                     label { "Event" select name="kind" {

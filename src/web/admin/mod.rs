@@ -45,10 +45,11 @@ pub struct DoneQuery {
 }
 
 fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, String)>) -> Markup {
-    let min_chars = st.desk.config.security.password_min_chars;
-    let depts = &st.desk.config.desk.departments;
-    let roles = st.desk.config.roles();
-    let teams: Vec<&str> = st.desk.config.team.iter().map(|t| t.name.as_str()).collect();
+    let cfg = st.desk.config();
+    let min_chars = cfg.security.password_min_chars;
+    let depts = &cfg.desk.departments;
+    let roles = cfg.roles();
+    let teams: Vec<&str> = cfg.team.iter().map(|t| t.name.as_str()).collect();
     let role_of = |p: &Person| {
         if p.role == Role::Admin {
             "admin".to_string()
@@ -271,7 +272,7 @@ pub struct TestMailForm {
 }
 
 pub async fn outbox_test(State(st): State<AppState>, Admin(a): Admin, Form(f): Form<TestMailForm>) -> WebResult {
-    let (kind, msg) = match crate::mail::outbound::send_test(&st.desk.config, &f.to).await {
+    let (kind, msg) = match crate::mail::outbound::send_test(&st.desk.config(), &f.to).await {
         Ok(m) => ("ok", m),
         Err(m) => ("error", m),
     };
@@ -289,7 +290,7 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
     };
     let bounced = st.desk.bounced_addresses(&a.person, 50)?;
     let now = st.desk.now();
-    let o = &st.desk.config.outgoing;
+    let o = &st.desk.config().outgoing;
     let body = html! {
         div.narrow-page.wide-ok {
             h1 { "Outbox" }
@@ -297,7 +298,7 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
                 @if !o.enabled { "Sending is turned off (outgoing.enabled / --no-outgoing): mail waits here. " }
                 @if o.smarthost.is_empty() { "No smarthost is configured (outgoing.smarthost). " } @else { "Mail goes out through " (o.smarthost) " (" (o.security.as_str()) "). " }
                 "Delivered mail leaves this list and is recorded on its ticket."
-                @if !st.desk.config.webhook.is_empty() { " " a href="/admin/webhooks" { "Webhook deliveries" } }
+                @if !st.desk.config().webhook.is_empty() { " " a href="/admin/webhooks" { "Webhook deliveries" } }
             }
             form.card.testmail method="post" action="/admin/outbox/test" {
                 (csrf_field(&a.csrf))
@@ -383,7 +384,7 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
             p { a href="/settings/profile" { "My profile" } " · " a href="/settings/2fa" { "Two-factor login" } " · " a href="#canned" { "My canned responses" } " · " a href="#tokens" { "My API tokens" } }
             h1 { "My notifications" }
             @if q.done.is_some() { (ui::notice("ok", "Saved.")) }
-            p.muted { "Mail you get from " (st.desk.config.desk.name) ". You never get mail about your own changes. Reply to a notification to answer on the ticket; commands such as #note, #assign me or #status pending at the top of your reply act on it." }
+            p.muted { "Mail you get from " (st.desk.config().desk.name) ". You never get mail about your own changes. Reply to a notification to answer on the ticket; commands such as #note, #assign me or #status pending at the top of your reply act on it." }
             form.card.form-grid method="post" action="/settings" {
                 (csrf_field(&a.csrf))
                 @for (kind, on) in &prefs {

@@ -35,7 +35,7 @@ fn zones() -> Vec<String> {
 async fn profile_page(State(st): State<AppState>, a: Agent, Query(q): Query<Done>) -> WebResult {
     let me = a.person.clone();
     let profile = blocking(&st.desk, move |d| d.profile(&me)).await?;
-    let min = st.desk.config.security.password_min_chars;
+    let min = st.desk.config().security.password_min_chars;
     let body = html! {
         div.narrow-page {
             h1 { "My profile" }

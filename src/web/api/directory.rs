@@ -48,7 +48,7 @@ async fn teams(State(st): State<AppState>, ApiUser(me): ApiUser) -> WebResult {
     .await?;
     let list: Vec<Value> = st
         .desk
-        .config
+        .config()
         .team
         .iter()
         .map(|t| {
@@ -63,7 +63,7 @@ async fn teams(State(st): State<AppState>, ApiUser(me): ApiUser) -> WebResult {
 async fn fields(State(st): State<AppState>, ApiUser(_me): ApiUser) -> WebResult {
     let list: Vec<Value> = st
         .desk
-        .config
+        .config()
         .field
         .iter()
         .map(|f| {
@@ -75,7 +75,7 @@ async fn fields(State(st): State<AppState>, ApiUser(_me): ApiUser) -> WebResult 
 }
 
 async fn statuses(State(st): State<AppState>, ApiUser(_me): ApiUser) -> WebResult {
-    let cfg = &st.desk.config;
+    let cfg = &st.desk.config();
     let list: Vec<Value> = cfg
         .status_choices()
         .iter()

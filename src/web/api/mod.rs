@@ -96,8 +96,8 @@ fn ticket_json(st: &AppState, t: &Ticket, people: &HashMap<PersonId, Person>) ->
         "id": t.id,
         "subject": t.subject,
         "status": t.status.key(),
-        "status_name": st.desk.config.status_name(t),
-        "custom_status": st.desk.config.custom_status(t.custom_status.as_deref().unwrap_or("")).filter(|c| c.base() == t.status).map(|c| c.name.clone()),
+        "status_name": st.desk.config().status_name(t),
+        "custom_status": st.desk.config().custom_status(t.custom_status.as_deref().unwrap_or("")).filter(|c| c.base() == t.status).map(|c| c.name.clone()),
         "priority": t.priority.key(),
         "category": t.category,
         "department": t.department,
@@ -110,14 +110,14 @@ fn ticket_json(st: &AppState, t: &Ticket, people: &HashMap<PersonId, Person>) ->
         "fields": t.fields.iter().map(|(n, v)| (n.clone(), Value::String(v.clone()))).collect::<Map<String, Value>>(),
         "created_at": t.created_at.rfc3339(),
         "updated_at": t.updated_at.rfc3339(),
-        "url": format!("{}/tickets/{}", st.desk.config.server.public_url.trim_end_matches('/'), st.desk.reference(t.id)),
+        "url": format!("{}/tickets/{}", st.desk.config().server.public_url.trim_end_matches('/'), st.desk.reference(t.id)),
     })
 }
 
 fn view_json(st: &AppState, v: &TicketView) -> Value {
     let mut t = ticket_json(st, &v.ticket, &v.people);
     let files =
-        format!("{}/api/v1/tickets/{}/entries", st.desk.config.server.public_url.trim_end_matches('/'), st.desk.reference(v.ticket.id));
+        format!("{}/api/v1/tickets/{}/entries", st.desk.config().server.public_url.trim_end_matches('/'), st.desk.reference(v.ticket.id));
     let entries: Vec<Value> = v
         .entries
         .iter()
@@ -191,7 +191,7 @@ fn parse_cursor(cursor: Option<&str>, max: usize) -> Result<usize, WebError> {
 /// `GET /tickets?q=…`: the search box over the API (a reference finds that ticket).
 fn search(st: &AppState, me: &Person, text: &str, cursor: Option<&str>, limit: Option<usize>) -> Response {
     use crate::desk::workflow::SearchOutcome;
-    let limit = limit.unwrap_or(st.desk.config.limits.page_size).clamp(1, 500);
+    let limit = limit.unwrap_or(st.desk.config().limits.page_size).clamp(1, 500);
     let offset = match parse_cursor(cursor, crate::desk::workflow::MAX_SEARCH_OFFSET) {
         Ok(n) => n,
         Err(r) => return r.into_response(),
@@ -258,7 +258,7 @@ async fn list(
         query.statuses.clear();
     }
     let max = 500;
-    query.limit = p.limit.unwrap_or(st.desk.config.limits.page_size).clamp(1, max);
+    query.limit = p.limit.unwrap_or(st.desk.config().limits.page_size).clamp(1, max);
     query.offset = match parse_cursor(p.cursor.as_deref(), crate::desk::workflow::MAX_QUEUE_OFFSET) {
         Ok(n) => n,
         Err(r) => return r.into_response(),
@@ -279,7 +279,7 @@ type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
 /// The request's JSON object body.
 fn body_object(st: &AppState, body: Body) -> Result<Map<String, Value>, WebError> {
     let Ok(body) = body else {
-        let limit = st.desk.config.limits.request_max_bytes;
+        let limit = st.desk.config().limits.request_max_bytes;
         return Err(WebError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", format!("request body is larger than {limit} bytes")));
     };
     object(&body)
@@ -370,8 +370,8 @@ fn opt_bool(m: &Map<String, Value>, key: &'static str) -> Result<Option<bool>, W
 fn status_of(st: &AppState, m: &Map<String, Value>) -> Result<Option<crate::config::StatusChoice>, WebError> {
     match opt_str(m, "status")? {
         None => Ok(None),
-        Some(s) => st.desk.config.status_choice(s).map(Some).ok_or_else(|| {
-            let custom: String = st.desk.config.status.iter().map(|c| format!(", {:?}", c.name)).collect();
+        Some(s) => st.desk.config().status_choice(s).map(Some).ok_or_else(|| {
+            let custom: String = st.desk.config().status.iter().map(|c| format!(", {:?}", c.name)).collect();
             let hint = format!("{STATUSES}{custom}");
             WebError::invalid("status", format!("{s:?} is not valid; use {hint}"))
         }),

@@ -149,7 +149,7 @@ async fn not_junk(State(st): State<AppState>, ApiUser(me): ApiUser, Path(id): Pa
 /// The views the caller sees: (name, query, columns, shared).
 fn views_of(st: &AppState, me: &crate::domain::Person) -> Result<Vec<(String, String, String, bool)>, WebError> {
     let mut out: Vec<(String, String, String, bool)> =
-        st.desk.config.view.iter().map(|v| (v.name.clone(), v.query.clone(), v.columns.clone(), true)).collect();
+        st.desk.config().view.iter().map(|v| (v.name.clone(), v.query.clone(), v.columns.clone(), true)).collect();
     out.extend(st.desk.saved_searches(me)?.into_iter().map(|(n, q, c)| (n, q, c, false)));
     Ok(out)
 }
@@ -210,7 +210,7 @@ async fn mail(
     if !me.is_admin() {
         return Err(WebError::new(StatusCode::FORBIDDEN, "Forbidden", "only admins hand the desk raw mail"));
     }
-    let max = st.desk.config.smtp.max_message_size;
+    let max = st.desk.config().smtp.max_message_size;
     let raw =
         body.map_err(|_| WebError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", format!("the message is larger than {max} bytes")))?;
     if raw.len() > max {
@@ -219,7 +219,7 @@ async fn mail(
     if !crate::mail::ingest::looks_like_mail(&raw) {
         return Err(WebError::invalid("body", "is not an RFC 5322 message (no header section)"));
     }
-    let cfg = &st.desk.config;
+    let cfg = &st.desk.config();
     let rcpt = match env.to.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) if cfg.mailbox_for(t).is_some() => t.to_string(),
         Some(t) => return Err(WebError::invalid("to", format!("{t:?} is not one of the desk's mailboxes"))),

@@ -72,7 +72,7 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
     }
     let person = st.desk.person(&a.person, PersonId(id))?;
     let notes = st.desk.person_notes(&a.person, PersonId(id))?;
-    let limit = st.desk.config.limits.page_size;
+    let limit = st.desk.config().limits.page_size;
     let page_no = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_QUEUE_OFFSET / limit.max(1) + 1);
     let q = TicketQuery { requester: Some(id), limit, offset: (page_no - 1) * limit, ..Default::default() };
     let (tickets, more, people) = st.desk.queue(&a.person, q)?;

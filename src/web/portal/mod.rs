@@ -60,10 +60,10 @@ pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference
     let r = st.desk.reference(id);
     let body = html! {
         div.card.portal {
-            div.brand.big { span.logo { "fd" } span { (st.desk.config.desk.name) } }
+            div.brand.big { span.logo { "fd" } span { (st.desk.config().desk.name) } }
             p.muted { "Ticket " (r) }
             h1 { (t.subject) }
-            p { "Status: " (ui::ticket_status(&st.desk.config, &t)) }
+            p { "Status: " (ui::ticket_status(&st.desk.config(), &t)) }
             @if q.done.is_some() { (ui::notice("ok", "Thank you, your reply was added.")) }
             @for (who, e) in &entries {
                 article.entry.reply {
@@ -85,7 +85,7 @@ pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference
             }
         }
     };
-    let page = ui::card_page(&format!("{r} {}", t.subject), &st.desk.config.desk.name, body);
+    let page = ui::card_page(&format!("{r} {}", t.subject), &st.desk.config().desk.name, body);
     ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], page).into_response()
 }
 
@@ -135,7 +135,7 @@ pub async fn unsubscribe_page(
             button.primary type="submit" { "Unsubscribe" }
         }
     };
-    ui::card_page("Unsubscribe", &st.desk.config.desk.name, body).into_response()
+    ui::card_page("Unsubscribe", &st.desk.config().desk.name, body).into_response()
 }
 
 /// One-click unsubscribe (RFC 8058): the signed link is the authorization.
@@ -149,7 +149,7 @@ pub async fn unsubscribe(
     match blocking(&st.desk, move |d| d.unsubscribe(id, PersonId(person), &sig)).await {
         Ok(email) => {
             let body = html! { div.card.narrow { h1 { "Unsubscribed" } p { (email) " will get no more mail about " (reference) "." } } };
-            ui::card_page("Unsubscribed", &st.desk.config.desk.name, body).into_response()
+            ui::card_page("Unsubscribed", &st.desk.config().desk.name, body).into_response()
         }
         Err(DeskError::NotFound) => gone(),
         Err(e) => WebError::from(e).into_response(),

@@ -73,7 +73,7 @@ pub async fn job_page(State(st): State<AppState>, a: Agent, Path(id): Path<u64>)
 
 pub async fn trash_page(State(st): State<AppState>, a: Agent) -> WebResult {
     let items = st.desk.trash(&a.person, 500)?;
-    let days = st.desk.config.workflow.trash_days;
+    let days = st.desk.config().workflow.trash_days;
     let body = html! {
         div.queue-layout {
             (super::list::sidebar(&st, &a, "trash")?)

@@ -72,7 +72,7 @@ pub async fn csv(
     let every: Vec<(String, String)> = FIELDS
         .iter()
         .map(|(k, h)| (k.to_string(), h.to_string()))
-        .chain(st.desk.config.field.iter().map(|f| (format!("field.{}", f.name), f.label().to_string())))
+        .chain(st.desk.config().field.iter().map(|f| (format!("field.{}", f.name), f.label().to_string())))
         .collect();
     let fields: Vec<(String, String)> = match p.fields.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
         None => every,
@@ -156,7 +156,7 @@ pub async fn csv(
                     .map(|(f, _)| match f.as_str() {
                         "ref" => desk.reference(t.id),
                         "subject" => t.subject.clone(),
-                        "status" => desk.config.status_name(t),
+                        "status" => desk.config().status_name(t),
                         "priority" => t.priority.label().to_string(),
                         "category" => t.category.clone(),
                         "department" => t.department.clone(),

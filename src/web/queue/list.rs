@@ -58,19 +58,19 @@ pub fn build_query(
     let priority =
         nonempty(&p.priority).map(|v| Priority::parse(v).ok_or_else(|| bad("priority", v, "urgent, high, medium or low"))).transpose()?;
     let category = nonempty(&p.category)
-        .map(|v| st.desk.config.category(v).map(str::to_string).ok_or_else(|| bad("category", v, "a configured category")))
+        .map(|v| st.desk.config().category(v).map(str::to_string).ok_or_else(|| bad("category", v, "a configured category")))
         .transpose()?;
     let department = nonempty(&p.department)
-        .map(|v| st.desk.config.department(v).map(str::to_string).ok_or_else(|| bad("department", v, "a configured department")))
+        .map(|v| st.desk.config().department(v).map(str::to_string).ok_or_else(|| bad("department", v, "a configured department")))
         .transpose()?;
     let team = nonempty(&p.team)
-        .map(|v| st.desk.config.team(v).map(|t| t.name.clone()).ok_or_else(|| bad("team", v, "a configured team")))
+        .map(|v| st.desk.config().team(v).map(|t| t.name.clone()).ok_or_else(|| bad("team", v, "a configured team")))
         .transpose()?;
     let sort = match nonempty(&p.sort) {
         None => Sort::Updated,
         Some(v) => Sort::parse(v).ok_or_else(|| bad("sort", v, "updated, updated_asc, created, created_asc or priority"))?,
     };
-    let limit = st.desk.config.limits.page_size;
+    let limit = st.desk.config().limits.page_size;
     let page = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_QUEUE_OFFSET / limit.max(1) + 1);
     Ok(TicketQuery {
         statuses,
@@ -125,7 +125,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
     let q = build_query(&st, &a.person, &p, |s| s.parse::<u64>().ok().filter(|id| agents.iter().any(|g| g.id == PersonId(*id))))?;
     let page_no = q.offset / q.limit + 1;
     let (tickets, more, people) = desk.queue(&a.person, q)?;
-    let cfg = &desk.config.desk;
+    let cfg = &desk.config().desk;
     let status_v = nonempty(&p.status).unwrap_or("active");
     let assignee_v = nonempty(&p.assignee).unwrap_or("any");
     let title = match (status_v, assignee_v) {
@@ -287,7 +287,7 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
 /// ticket matching `all_query` ("select all matching").
 pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) -> Markup {
     let agents = st.desk.agents().unwrap_or_default();
-    let cfg = &st.desk.config.desk;
+    let cfg = &st.desk.config().desk;
     let perms = st.desk.permissions(&a.person);
     if !perms.has(Permission::Bulk) {
         return html! {};
@@ -306,15 +306,15 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
                         @for g in &agents { option value=(BulkAction::AssignTo(g.id).form_value()) { "Assign to " (g.display()) } }
                     }
                 }
-                @if perms.has(Permission::Assign) && !st.desk.config.team.is_empty() {
+                @if perms.has(Permission::Assign) && !st.desk.config().team.is_empty() {
                     optgroup label="Team" {
-                        @for t in &st.desk.config.team { option value=(BulkAction::SetTeam(Some(t.name.clone())).form_value()) { "Team → " (t.name) } }
+                        @for t in &st.desk.config().team { option value=(BulkAction::SetTeam(Some(t.name.clone())).form_value()) { "Team → " (t.name) } }
                         option value=(BulkAction::SetTeam(None).form_value()) { "No team" }
                     }
                 }
                 optgroup label="Status" {
                     @for s in Status::ALL.iter().filter(|s| **s != Status::Snoozed) { option value=(BulkAction::SetStatus(*s).form_value()) { "Status → " (s.label()) } }
-                    @for c in &st.desk.config.status { option value=(BulkAction::SetCustomStatus(c.name.clone()).form_value()) { "Status → " (c.name) } }
+                    @for c in &st.desk.config().status { option value=(BulkAction::SetCustomStatus(c.name.clone()).form_value()) { "Status → " (c.name) } }
                 }
                 optgroup label="Priority" { @for p in Priority::ALL { option value=(BulkAction::SetPriority(*p).form_value()) { "Priority → " (p.label()) } } }
                 optgroup label="Category" { @for c in &cfg.categories { option value=(BulkAction::SetCategory(c.clone()).form_value()) { "Category → " (c) } } }

@@ -79,7 +79,7 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
         p.cols = Some(picked);
     }
     let q = p.q.trim().to_string();
-    let limit = st.desk.config.limits.page_size;
+    let limit = st.desk.config().limits.page_size;
     let page_no = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_SEARCH_OFFSET / limit.max(1) + 1);
     let cols = Column::parse_list(p.cols.as_deref());
     let saved = st.desk.saved_searches(&a.person)?;

@@ -43,7 +43,7 @@ fn login_form(st: &AppState, pre: &str, next: &str, email: &str, error: Option<&
 }
 
 fn login_form_with(st: &AppState, pre: &str, next: &str, email: &str, notice: Option<(&str, &str)>) -> Markup {
-    let name = &st.desk.config.desk.name;
+    let name = &st.desk.config().desk.name;
     ui::card_page(
         "Log in",
         name,
@@ -53,9 +53,9 @@ fn login_form_with(st: &AppState, pre: &str, next: &str, email: &str, notice: Op
                         h1 { "Log in" }
                         @if let Some((kind, text)) = notice { (ui::notice(kind, text)) }
                         @if st.sso.is_some() {
-                            a.button.primary.sso href=(format!("/login/sso?next={}", percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC))) { (st.desk.config.sso.button_label) }
+                            a.button.primary.sso href=(format!("/login/sso?next={}", percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC))) { (st.desk.config().sso.button_label) }
                         }
-                        @if st.desk.config.sso.password_login {
+                        @if st.desk.config().sso.password_login {
                             form method="post" action="/login" {
                                 input type="hidden" name="_csrf" value=(pre);
                                 input type="hidden" name="next" value=(next);
@@ -109,7 +109,7 @@ pub async fn login_submit(
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    if !st.desk.config.sso.password_login {
+    if !st.desk.config().sso.password_login {
         return (
             StatusCode::FORBIDDEN,
             login_form(
@@ -137,7 +137,7 @@ pub async fn login_submit(
             res
         }
         Ok(Ok(LoginStep::Session { token, .. })) => {
-            let max_age = st.desk.config.security.session_idle_hours as i64 * 3600;
+            let max_age = st.desk.config().security.session_idle_hours as i64 * 3600;
             let mut res = Redirect::to(&next).into_response();
             if let Ok(v) = set_cookie(&st.desk, SESSION_COOKIE, &token, max_age).parse() {
                 res.headers_mut().append(header::SET_COOKIE, v);
@@ -179,7 +179,7 @@ pub struct SetupForm {
 }
 
 fn setup_form(st: &AppState, pre: &str, f: &SetupForm, error: Option<&str>) -> Markup {
-    let name = &st.desk.config.desk.name;
+    let name = &st.desk.config().desk.name;
     ui::card_page(
         "Set up",
         name,
@@ -193,7 +193,7 @@ fn setup_form(st: &AppState, pre: &str, f: &SetupForm, error: Option<&str>) -> M
                         input type="hidden" name="token" value=(f.token);
                         label { "Name" input type="text" name="name" value=(f.name) required autofocus; }
                         label { "Email" input type="email" name="email" value=(f.email) required autocomplete="username"; }
-                        label { "Password (at least " (st.desk.config.security.password_min_chars) " characters)"
+                        label { "Password (at least " (st.desk.config().security.password_min_chars) " characters)"
                             input type="password" name="password" required autocomplete="new-password"; }
                         button.primary type="submit" { "Create admin and log in" }
                     }
@@ -247,7 +247,7 @@ pub async fn setup_submit(
     .await;
     match created {
         Ok(Ok(token)) => {
-            let max_age = st.desk.config.security.session_idle_hours as i64 * 3600;
+            let max_age = st.desk.config().security.session_idle_hours as i64 * 3600;
             ([(header::SET_COOKIE, set_cookie(&st.desk, SESSION_COOKIE, &token, max_age))], Redirect::to("/tickets")).into_response()
         }
         Ok(Err(e @ (DeskError::Store(_) | DeskError::NotFound))) => WebError::from(e).into_response(),

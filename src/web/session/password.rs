@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn card(st: &AppState, title: &str, inner: Markup) -> Markup {
-    let name = &st.desk.config.desk.name;
+    let name = &st.desk.config().desk.name;
     ui::card_page(title, name, html! { div.card.narrow.login { div.brand.big { span.logo { "fd" } span { (name) } } (inner) } })
 }
 
@@ -114,7 +114,7 @@ fn gone(st: &AppState) -> Response {
 }
 
 fn choose_form(st: &AppState, pre: &str, token: &str, email: &str, kind: LinkKind, error: Option<&str>) -> Markup {
-    let min = st.desk.config.security.password_min_chars;
+    let min = st.desk.config().security.password_min_chars;
     let title = if kind == LinkKind::Invite { "Welcome: choose your password" } else { "Choose a new password" };
     card(
         st,

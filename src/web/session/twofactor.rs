@@ -45,8 +45,8 @@ pub struct StepForm {
 }
 
 fn step_form(st: &AppState, pre: &str, next: &str, notice: Option<(&str, &str)>) -> Markup {
-    let name = &st.desk.config.desk.name;
-    let days = st.desk.config.security.remember_browser_days;
+    let name = &st.desk.config().desk.name;
+    let days = st.desk.config().security.remember_browser_days;
     ui::card_page(
         "Two-factor login",
         name,
@@ -114,14 +114,14 @@ async fn step_submit(
         Ok((session, trust, _)) => {
             let desk = &st.desk;
             let mut res = Redirect::to(&next).into_response();
-            let max_age = desk.config.security.session_idle_hours as i64 * 3600;
+            let max_age = desk.config().security.session_idle_hours as i64 * 3600;
             let mut cookies = vec![
                 set_cookie(desk, SESSION_COOKIE, &session, max_age),
                 set_cookie(desk, PENDING_COOKIE, "", 0),
                 set_cookie(desk, PRE_COOKIE, "", 0),
             ];
             if let Some(t) = trust {
-                cookies.push(set_cookie(desk, TRUST_COOKIE, &t, i64::from(desk.config.security.remember_browser_days) * 86_400));
+                cookies.push(set_cookie(desk, TRUST_COOKIE, &t, i64::from(desk.config().security.remember_browser_days) * 86_400));
             }
             for c in cookies {
                 if let Ok(v) = c.parse() {

@@ -40,7 +40,7 @@ fn new_ticket_form(
     agents: &[Person],
     error: Option<&str>,
 ) -> Markup {
-    let cfg = &st.desk.config.desk;
+    let cfg = &st.desk.config().desk;
     let channel = if f.channel.is_empty() { "phone" } else { f.channel.as_str() };
     let prio = if f.priority.is_empty() { cfg.default_priority.as_str() } else { f.priority.as_str() };
     let cat = if f.category.is_empty() { cfg.default_category.as_str() } else { f.category.as_str() };
@@ -57,7 +57,7 @@ fn new_ticket_form(
                     label { "Email" input type="email" name="requester_email" value=(f.requester_email) required autofocus placeholder="customer@example.com"; }
                     label { "Name" input type="text" name="requester_name" value=(f.requester_name) placeholder="Optional"; }
                 }
-                label.wide { "Subject" input type="text" name="subject" value=(f.subject) required maxlength=(st.desk.config.limits.subject_max_chars); }
+                label.wide { "Subject" input type="text" name="subject" value=(f.subject) required maxlength=(st.desk.config().limits.subject_max_chars); }
                 label.wide { "Description" textarea name="body" rows="7" placeholder="What did the customer report?" { (f.body) } }
                 div.row {
                     label { "Channel" select name="channel" { (options(Channel::ALL.iter().map(|c| (c.key(), c.label())), channel)) } }
@@ -75,7 +75,7 @@ fn new_ticket_form(
                     label { "Due date" input type="date" name="due" value=(f.due); }
                     label { "Tags" input type="text" name="tags" value=(f.tags) placeholder="comma, separated"; }
                 }
-                (super::fields::inputs(&st.desk.config, dept, |n| fields.iter().find(|(k, _)| k.strip_prefix("field.") == Some(n)).map(|(_, v)| v.as_str())))
+                (super::fields::inputs(&st.desk.config(), dept, |n| fields.iter().find(|(k, _)| k.strip_prefix("field.") == Some(n)).map(|(_, v)| v.as_str())))
                 label.check {
                     input type="checkbox" name="notify" value="on" checked[f.notify == "on"];
                     " Mail the requester that this ticket was opened for them"
@@ -90,13 +90,14 @@ pub async fn new_ticket_page(State(st): State<AppState>, a: Agent) -> WebResult 
     st.desk.require(&a.person, crate::domain::roles::Permission::Create)?;
     let agents = st.desk.agents()?;
     let f = NewTicketForm {
-        notify: if st.desk.config.outgoing.notify_agent_ticket { "on".into() } else { String::new() },
+        notify: if st.desk.config().outgoing.notify_agent_ticket { "on".into() } else { String::new() },
         ..Default::default()
     };
     Ok(page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &[], &agents, None)).into_response())
 }
 
 pub async fn create_ticket(State(st): State<AppState>, a: Agent, body: axum::body::Bytes) -> WebResult {
+    let cfg = st.desk.config();
     // A role without tickets.create is told so, not shown the form again.
     st.desk.require(&a.person, crate::domain::roles::Permission::Create)?;
     let agents = st.desk.agents()?;
@@ -133,8 +134,8 @@ pub async fn create_ticket(State(st): State<AppState>, a: Agent, body: axum::bod
             tags: vec![f.tags.clone()],
             notify_requester: Some(f.notify == "on"),
             fields: super::fields::from_form(
-                &st.desk.config,
-                if f.department.is_empty() { &st.desk.config.desk.default_department } else { &f.department },
+                &cfg,
+                if f.department.is_empty() { &cfg.desk.default_department } else { &f.department },
                 &pairs,
             ),
         })

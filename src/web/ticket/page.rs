@@ -87,7 +87,7 @@ fn done_message(done: Option<&str>) -> Option<&'static str> {
 }
 
 fn cfg_days(st: &AppState) -> u32 {
-    st.desk.config.workflow.trash_days
+    st.desk.config().workflow.trash_days
 }
 
 /// The ticket page's markup; reads nothing but `p` and the configuration.
@@ -106,14 +106,14 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
         .map(|e| e.seq.saturating_sub(1))
         .collect();
     let closed = t.is_closed();
-    let cfg = &desk.config.desk;
+    let cfg = &desk.config().desk;
     let perms = desk.permissions(&a.person);
     let (may_edit, may_reply, may_note) = (perms.has(Permission::Edit), perms.has(Permission::Reply), perms.has(Permission::Note));
     // Every status it may go to: other base states the rules allow, and the
     // custom statuses of those and of its own base.
-    let shown = desk.config.status_name(t);
+    let shown = desk.config().status_name(t);
     let next_statuses: Vec<crate::config::StatusChoice> = desk
-        .config
+        .config()
         .status_choices()
         .into_iter()
         // Snoozing takes a time: the snooze box, not this list.
@@ -129,14 +129,14 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                     summary title="Edit the subject (e)" { "Edit subject" }
                     form.inline method="post" action=(format!("/tickets/{r}/subject")) {
                         (csrf_field(&a.csrf))
-                        input type="text" name="subject" value=(t.subject) aria-label="Subject" required maxlength=(desk.config.limits.subject_max_chars);
+                        input type="text" name="subject" value=(t.subject) aria-label="Subject" required maxlength=(desk.config().limits.subject_max_chars);
                         input type="text" name="reason" placeholder="Reason (optional, goes in the log)" aria-label="Reason for the change";
                         button type="submit" { "Save" }
                     }
                 }
             }
             div.meta {
-                (ui::ticket_status(&desk.config, t)) (priority_badge(t.priority))
+                (ui::ticket_status(&desk.config(), t)) (priority_badge(t.priority))
                 span.muted { "opened " (t.created_at.ago(now)) " via " (t.channel.label()) }
                 @if let Some(p) = requester { span { "by " a href=(format!("/requesters/{}", p.id)) { (p.display()) } } }
             }
@@ -286,7 +286,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                 }
                 @if closed || !may_edit {
                     dl.fields {
-                        dt { "Status" } dd { (ui::ticket_status(&desk.config, t)) }
+                        dt { "Status" } dd { (ui::ticket_status(&desk.config(), t)) }
                         dt { "Priority" } dd { (t.priority.label()) }
                         dt { "Category" } dd { (t.category) }
                         dt { "Department" } dd { (t.department) }
@@ -316,10 +316,10 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                             // The current assignee is always there, so saving other fields keeps them.
                             @for g in agents.iter().filter(|g| t.assignee == Some(g.id) || ((perms.has(Permission::Assign) || g.id == a.person.id) && desk.in_force((*g).clone()).works_in(&t.department))) { option value=(g.id) selected[t.assignee == Some(g.id)] { (g.display()) } }
                         } }
-                        @if !desk.config.team.is_empty() {
+                        @if !desk.config().team.is_empty() {
                             label { "Team" select name="team" disabled[!perms.has(Permission::Assign)] {
                                 option value="" { "No team" }
-                                @for tm in desk.config.team.iter().filter(|tm| t.team.as_deref() == Some(tm.name.as_str()) || tm.departments.is_empty() || tm.departments.iter().any(|d| d.eq_ignore_ascii_case(&t.department))) {
+                                @for tm in desk.config().team.iter().filter(|tm| t.team.as_deref() == Some(tm.name.as_str()) || tm.departments.is_empty() || tm.departments.iter().any(|d| d.eq_ignore_ascii_case(&t.department))) {
                                     option value=(tm.name) selected[t.team.as_deref() == Some(tm.name.as_str())] { (tm.name) }
                                 }
                             } }
@@ -330,7 +330,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         }
                         label { "Due date" input type="date" name="due" value=(t.due.map(|d| d.to_string()).unwrap_or_default()); }
                         label { "Tags" input type="text" name="tags" value=(t.tags.join(", ")) placeholder="comma, separated"; }
-                        (super::fields::inputs(&desk.config, &t.department, |n| t.field(n)))
+                        (super::fields::inputs(&desk.config(), &t.department, |n| t.field(n)))
                         label { "Reason (optional)" input type="text" name="reason" placeholder="recorded in the log"; }
                         button type="submit" { "Save changes" }
                     }
@@ -350,7 +350,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         dt { "Updated" } dd { (crate::web::ui::when(t.updated_at)) }
                         @if let Some(d) = t.due { dt { "Due" } dd { (d.to_string()) } }
                         @if !t.tags.is_empty() { dt { "Tags" } dd { @for tag in &t.tags { span.tag { (tag) } " " } } }
-                        @for (label, value) in super::fields::shown(&desk.config, t) { dt { (label) } dd { (value) } }
+                        @for (label, value) in super::fields::shown(&desk.config(), t) { dt { (label) } dd { (value) } }
                         @let (total, by) = v.time_by_agent();
                         @if total > 0 {
                             dt { "Time spent" }
@@ -458,7 +458,7 @@ pub async fn reply(State(st): State<AppState>, a: Agent, t: TicketPath, req: axu
     let (f, files) = read_reply_form(&st, req).await.map_err(|e| ticket_error(&st, &a, id, e, ""))?;
     let internal = f.internal.is_some();
     let status = match nonempty(&f.status) {
-        Some(s) => Some(st.desk.config.status_choice(s).ok_or_else(|| {
+        Some(s) => Some(st.desk.config().status_choice(s).ok_or_else(|| {
             ticket_error(&st, &a, id, DeskError::Invalid { field: "status", message: format!("{s:?} is not a status") }, &f.body)
         })?),
         None => None,
@@ -564,6 +564,7 @@ fn parse_patch(cfg: &crate::config::Config, f: &UpdateForm, fields: Vec<(String,
 }
 
 pub async fn update(State(st): State<AppState>, a: Agent, t: TicketPath, body: axum::body::Bytes) -> WebResult {
+    let cfg = st.desk.config();
     let id = t.id;
     let bad = |e: serde_urlencoded::de::Error| DeskError::Invalid { field: "form", message: e.to_string() };
     let f: UpdateForm = serde_urlencoded::from_bytes(&body).map_err(|e| ticket_error(&st, &a, id, bad(e), ""))?;
@@ -571,9 +572,9 @@ pub async fn update(State(st): State<AppState>, a: Agent, t: TicketPath, body: a
     let before = st.desk.ticket_view(&a.person, id)?.ticket;
     // The fields the ticket has in the department it ends up in (a move
     // leaves the old department's own fields behind).
-    let department = nonempty(&f.department).and_then(|d| st.desk.config.department(d)).unwrap_or(&before.department).to_string();
-    let fields = super::fields::from_form(&st.desk.config, &department, &pairs);
-    let patch = parse_patch(&st.desk.config, &f, fields).map_err(|e| ticket_error(&st, &a, id, e, ""))?;
+    let department = nonempty(&f.department).and_then(|d| cfg.department(d)).unwrap_or(&before.department).to_string();
+    let fields = super::fields::from_form(&cfg, &department, &pairs);
+    let patch = parse_patch(&cfg, &f, fields).map_err(|e| ticket_error(&st, &a, id, e, ""))?;
     let (actor, reason) = (a.person.clone(), f.reason.clone().unwrap_or_default());
     let after = blocking(&st.desk, move |d| d.update_ticket_because(&actor, id, patch, &reason))
         .await

@@ -26,7 +26,7 @@ pub fn routes() -> axum::Router<crate::web::AppState> {
 
 /// The colours of the desk's custom statuses.
 async fn statuses(axum::extract::State(st): axum::extract::State<crate::web::AppState>) -> Response {
-    let css = super::statuses_css(&st.desk.config);
+    let css = super::statuses_css(&st.desk.config());
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], css).into_response()
 }
 

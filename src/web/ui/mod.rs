@@ -9,7 +9,7 @@ use crate::domain::{Person, Priority, Status};
 
 /// What every page needs to draw its frame.
 pub struct Frame<'a> {
-    pub desk_name: &'a str,
+    pub desk_name: String,
     pub title: String,
     pub user: Option<&'a Person>,
     pub csrf: &'a str,
@@ -49,7 +49,7 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            (head(&f.title, f.desk_name, true))
+            (head(&f.title, &f.desk_name, true))
             body {
                 @if let Some(u) = f.user {
                     header.topbar {

@@ -98,7 +98,7 @@ pub struct TableOpts<'a> {
 
 pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId, Person>, o: &TableOpts) -> Markup {
     let now = st.desk.now();
-    let cfg = &st.desk.config;
+    let cfg = &st.desk.config();
     let name = |id: Option<PersonId>| id.and_then(|i| people.get(&i)).map(|p| p.display());
     let ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
     let checklists = st.desk.checklist_progress(&ids);

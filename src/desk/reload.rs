@@ -1,0 +1,101 @@
+//! Config reload (`SIGHUP`, `systemctl reload`): a new config is checked as
+//! `check-config` checks it (the file, templates, canned responses) and, if
+//! sound, put in place for every later request, mail and timer tick without
+//! dropping a connection. Sections read once at start (listeners, TLS, DNS,
+//! mail authentication, the spam engine, ACME, SSO) keep their running values
+//! until the next restart, and the log says which of them changed.
+//!
+//! Also the store's pre-commit hook, which reads the config now: webhooks
+//! and SLA clocks follow each commit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::Desk;
+use super::templates::Templates;
+use crate::config::{Config, SharedConfig};
+use crate::store::{Precommit, Write};
+
+/// The mail templates of one config: the desk's and each mailbox's own.
+pub struct TemplateSet {
+    pub desk: Templates,
+    pub mailboxes: HashMap<String, Templates>,
+}
+
+impl TemplateSet {
+    /// The templates at start. `check-config` reports template errors; a desk
+    /// that starts anyway falls back to the built-in templates rather than
+    /// failing to send.
+    pub(super) fn of_started(cfg: &Config) -> TemplateSet {
+        let desk = Templates::load(&cfg.outgoing.template_dir).unwrap_or_else(|e| {
+            tracing::error!("{e}; using the built-in templates");
+            Templates::builtin()
+        });
+        let mailboxes = Templates::of_mailboxes(cfg).unwrap_or_else(|e| {
+            tracing::error!("{e}; mailboxes use the desk's templates");
+            Default::default()
+        });
+        TemplateSet { desk, mailboxes }
+    }
+}
+
+/// What `check-config` checks beyond the file itself: every template (the
+/// desk's, each mailbox's, signatures) and every canned response renders.
+/// The error names the key at fault.
+pub fn check_rendering(cfg: &Config) -> Result<(), String> {
+    Templates::check_config(cfg).map_err(|(key, e)| format!("{key}: {e}"))?;
+    for c in &cfg.canned {
+        Templates::render_str(&c.name, &c.text, &crate::mail::templates::sample()).map_err(|e| format!("canned {:?}: {e}", c.name))?;
+    }
+    Ok(())
+}
+
+/// The sections a running server read once at start.
+const AT_START: [&str; 7] = ["server", "smtp", "dns", "mail_auth", "rspamd", "acme", "sso"];
+
+/// What a reload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reloaded {
+    /// Sections whose new values wait for a restart.
+    pub need_restart: Vec<&'static str>,
+}
+
+impl Desk {
+    /// Puts `new` in place (checked by the caller with `Config::load…`),
+    /// after its templates and canned responses render; on any error the
+    /// running config stays.
+    pub fn reload(&self, mut new: Config) -> Result<Reloaded, String> {
+        check_rendering(&new)?;
+        let templates = TemplateSet {
+            desk: Templates::load(&new.outgoing.template_dir).map_err(|e| format!("outgoing.template_dir: {e}"))?,
+            mailboxes: Templates::of_mailboxes(&new).map_err(|e| format!("mailbox templates: {e}"))?,
+        };
+        let old = self.config();
+        let section = |c: &Config, name: &str| toml::Table::try_from(c).ok().and_then(|mut t| t.remove(name));
+        let need_restart: Vec<&'static str> = AT_START.into_iter().filter(|s| section(&old, s) != section(&new, s)).collect();
+        new.server = old.server.clone();
+        new.smtp = old.smtp.clone();
+        new.dns = old.dns.clone();
+        new.mail_auth = old.mail_auth.clone();
+        new.rspamd = old.rspamd.clone();
+        new.acme = old.acme.clone();
+        new.sso = old.sso.clone();
+        *self.templates.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(templates);
+        self.shared.replace(Arc::new(new));
+        Ok(Reloaded { need_restart })
+    }
+
+    /// The templates of the config now.
+    pub(super) fn template_set(&self) -> Arc<TemplateSet> {
+        self.templates.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// The hook the store runs before each commit, with the config now.
+pub(super) fn precommit(shared: SharedConfig) -> Precommit {
+    Box::new(move |w: &mut Write| {
+        let cfg = shared.get();
+        let appended = w.take_appended();
+        super::webhooks::on_commit(&cfg, w, &appended)
+    })
+}
