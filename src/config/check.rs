@@ -233,6 +233,7 @@ impl Config {
         self.check_access()?;
         self.check_statuses()?;
         self.check_fields()?;
+        self.check_sla()?;
         self.check_webhooks()
     }
 }

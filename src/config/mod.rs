@@ -17,6 +17,7 @@ mod fields;
 mod sections;
 pub mod settings;
 mod shared;
+mod sla;
 mod statuses;
 mod webhooks;
 
@@ -25,6 +26,7 @@ pub use fields::FieldConfig;
 pub use sections::*;
 use settings::{Section, example_section};
 pub use shared::SharedConfig;
+pub use sla::{CalendarConfig, SlaConfig, parse_duration};
 pub use statuses::{Audience, DepartmentConfig, StatusChoice, StatusConfig};
 pub use webhooks::WebhookConfig;
 
@@ -63,6 +65,10 @@ pub struct Config {
     pub department: Vec<DepartmentConfig>,
     /// `[[field]]`: custom fields of tickets.
     pub field: Vec<FieldConfig>,
+    /// `[[calendar]]`: business hours and holidays.
+    pub calendar: Vec<CalendarConfig>,
+    /// `[[sla]]`: service-level policies.
+    pub sla: Vec<SlaConfig>,
 }
 
 /// `format` with each placeholder replaced in one pass (a value that
@@ -259,6 +265,8 @@ impl Config {
             StatusConfig::EXAMPLE,
             DepartmentConfig::EXAMPLE,
             FieldConfig::EXAMPLE,
+            CalendarConfig::EXAMPLE,
+            SlaConfig::EXAMPLE,
         ];
         out.push_str(&tables.join("\n"));
         out

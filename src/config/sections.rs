@@ -169,6 +169,15 @@ section! {
         pending_resolve_days: u32 = 0, in 0..=3650;
         /// Longest snooze, in days.
         snooze_max_days: u32 = 365, in 1..=3650;
+        /// Urgency aging: an active ticket whose customer has waited this many
+        /// business hours for an agent's answer goes up one priority (again after
+        /// as many more, up to Urgent); 0 = never.
+        aging_hours: u32 = 0, in 0..=10000;
+        /// The [[calendar]] aging counts on; empty: the default calendar.
+        aging_calendar: String = "".into();
+        /// The "Due soon" view lists tickets with an SLA target due within this
+        /// many minutes.
+        due_soon_minutes: u32 = 120, in 1..=10080;
     }
 }
 

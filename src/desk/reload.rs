@@ -45,7 +45,7 @@ impl TemplateSet {
 pub fn check_rendering(cfg: &Config) -> Result<(), String> {
     Templates::check_config(cfg).map_err(|(key, e)| format!("{key}: {e}"))?;
     for c in &cfg.canned {
-        Templates::render_str(&c.name, &c.text, &crate::mail::templates::sample()).map_err(|e| format!("canned {:?}: {e}", c.name))?;
+        Templates::render_str(&c.name, &c.text, &super::templates::sample()).map_err(|e| format!("canned {:?}: {e}", c.name))?;
     }
     Ok(())
 }
@@ -82,6 +82,10 @@ impl Desk {
         new.sso = old.sso.clone();
         *self.templates.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(templates);
         self.shared.replace(Arc::new(new));
+        // The audit log names the sections that changed, as at a start.
+        if let Err(e) = self.record_config() {
+            tracing::warn!("cannot record the reloaded config in the audit log: {e}");
+        }
         Ok(Reloaded { need_restart })
     }
 

@@ -12,6 +12,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod checklist;
 pub mod commands;
 pub mod dsn;
@@ -25,6 +26,7 @@ pub mod password;
 pub mod people;
 pub mod query;
 pub mod roles;
+pub mod sla;
 pub mod spam;
 pub mod text;
 pub mod thread;
