@@ -342,7 +342,8 @@ section! {
         /// Directory with template overrides (ack.txt, reply.txt, new_ticket.txt,
         /// note.txt, assigned.txt, requester_reply.txt, resolved.txt, stranger.txt,
         /// closed.txt, transferred.txt, team_assigned.txt, agent_ticket.txt,
-        /// pending_reminder.txt, snooze_ended.txt, mention.txt); empty =
+        /// pending_reminder.txt, snooze_ended.txt, mention.txt, sla_warning.txt,
+        /// sla_breached.txt); empty =
         /// built in.
         template_dir: String = String::new();
         /// Days the signed link to a requester's ticket page (sent in their mail) works.

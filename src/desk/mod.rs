@@ -27,6 +27,7 @@ pub mod profile;
 pub mod recipients;
 pub mod reload;
 pub mod roles;
+pub mod sla;
 pub mod sso;
 mod strangers;
 pub mod templates;
@@ -177,6 +178,8 @@ pub struct TicketView {
     pub snoozed_until: Option<Timestamp>,
     /// Time recorded with its entries: (seq, agent, minutes).
     pub time_spent: Vec<crate::store::Spell>,
+    /// Its SLA, while a policy covers it.
+    pub sla: Option<crate::domain::sla::SlaState>,
 }
 
 impl TicketView {
@@ -228,7 +231,7 @@ impl Desk {
     pub fn new(store: Store, config: Arc<Config>, clock: SharedClock) -> Desk {
         let templates = reload::TemplateSet::of_started(&config);
         let shared = crate::config::SharedConfig::new(config);
-        store.set_precommit(reload::precommit(shared.clone()));
+        store.set_precommit(reload::precommit(shared.clone(), clock.clone()));
         let desk = Desk {
             store,
             shared,
@@ -633,6 +636,7 @@ impl Desk {
         let trashed_at = r.trashed_at(id)?;
         let snoozed_until = r.snoozed_until(id)?;
         let time_spent = r.time_spent(id)?;
+        let sla = r.clocks(id)?.and_then(|c| c.sla);
         for (_, who, _) in &time_spent {
             if let std::collections::hash_map::Entry::Vacant(v) = people.entry(*who)
                 && let Some(p) = r.person(*who)?
@@ -640,7 +644,7 @@ impl Desk {
                 v.insert(p);
             }
         }
-        Ok(TicketView { ticket, entries, people, mail, collaborators, links, trashed_at, checklist, snoozed_until, time_spent })
+        Ok(TicketView { ticket, entries, people, mail, collaborators, links, trashed_at, checklist, snoozed_until, time_spent, sla })
     }
 
     /// One attachment of an entry the actor may see: its description and bytes.

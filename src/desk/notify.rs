@@ -64,6 +64,8 @@ pub(crate) enum Notice<'a> {
     PendingReminder,
     /// An agent was @mentioned in an internal note.
     Mention { to: &'a Person, entry: &'a ThreadEntry },
+    /// An SLA target is due soon or overdue (`kind`); `what` names it.
+    Sla { kind: MailKind, what: String, audience: crate::config::Audience },
 }
 
 impl Desk {
@@ -513,6 +515,20 @@ impl Desk {
                         &[],
                         now,
                     )?;
+                }
+            }
+            Notice::Sla { kind, what, audience } => {
+                use crate::config::Audience;
+                let ctx = self.ticket_context(w, t, None, &what)?;
+                // "members" of a ticket with a team are the team's.
+                let to = match (audience, t.team.as_deref(), t.assignee) {
+                    (Audience::Members, Some(team), _) | (Audience::AssigneeOrMembers, Some(team), None) => {
+                        self.team_members(w, t, team)?
+                    }
+                    _ => self.audience(w, t, audience)?,
+                };
+                for a in to {
+                    self.queue_mail(w, t, kind, &[a], &[], &ctx, Some("auto-generated"), None, &[], now)?;
                 }
             }
             Notice::PendingReminder => {

@@ -96,10 +96,12 @@ impl Desk {
 }
 
 /// The hook the store runs before each commit, with the config now.
-pub(super) fn precommit(shared: SharedConfig) -> Precommit {
+pub(super) fn precommit(shared: SharedConfig, clock: crate::clock::SharedClock) -> Precommit {
     Box::new(move |w: &mut Write| {
         let cfg = shared.get();
         let appended = w.take_appended();
+        super::sla::follow_commit(&cfg, w, &appended, clock.now())?;
+        // After the clocks: a breach logged by the timer is in `appended`.
         super::webhooks::on_commit(&cfg, w, &appended)
     })
 }

@@ -25,6 +25,8 @@ fn builtin(kind: MailKind) -> &'static str {
         MailKind::AgentTicket => include_str!("templates/agent_ticket.txt"),
         MailKind::PendingReminder => include_str!("templates/pending_reminder.txt"),
         MailKind::SnoozeEnded => include_str!("templates/snooze_ended.txt"),
+        MailKind::SlaWarning => include_str!("templates/sla_warning.txt"),
+        MailKind::SlaBreached => include_str!("templates/sla_breached.txt"),
         MailKind::Mention => include_str!("templates/mention.txt"),
     }
 }

@@ -24,6 +24,8 @@ pub struct TimerReport {
     pub closed: usize,
     pub reminded: usize,
     pub resolved: usize,
+    /// SLA warnings and breaches raised, and priorities aged.
+    pub alarms: usize,
 }
 
 impl Desk {
@@ -143,6 +145,7 @@ impl Desk {
                 Ok::<_, DeskError>(n)
             })?;
         }
+        report.alarms = self.run_clocks()?;
         Ok(report)
     }
 }

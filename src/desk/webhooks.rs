@@ -22,8 +22,9 @@ fn person_json(p: Option<Person>) -> Value {
     p.map(|p| json!({ "name": p.name, "email": p.email })).unwrap_or(Value::Null)
 }
 
-fn ticket_json(cfg: &Config, w: &Write, t: &Ticket) -> crate::store::Result<Value> {
+fn ticket_json(cfg: &Config, w: &Write, t: &Ticket, now: Timestamp) -> crate::store::Result<Value> {
     let reference = TicketRef(t.id.0).format(&cfg.desk.reference_prefix);
+    let sla = w.clocks(t.id)?.and_then(|c| c.sla).map(|s| super::sla::sla_json(cfg, &s, now));
     Ok(json!({
         "ref": reference,
         "id": t.id,
@@ -39,6 +40,7 @@ fn ticket_json(cfg: &Config, w: &Write, t: &Ticket) -> crate::store::Result<Valu
         "tags": t.tags,
         "fields": t.fields.iter().map(|(n, v)| (n.clone(), Value::String(v.clone()))).collect::<serde_json::Map<String, Value>>(),
         "url": format!("{}/tickets/{reference}", cfg.server.public_url.trim_end_matches('/')),
+        "sla": sla,
     }))
 }
 
@@ -79,7 +81,7 @@ pub(crate) fn on_commit(cfg: &Config, w: &mut Write, a: &Appended) -> crate::sto
     }
     for id in &a.created {
         let Some(t) = w.ticket(*id)? else { continue };
-        let mut payload = json!({ "event": WebhookEvent::Created.key(), "ticket": ticket_json(cfg, w, &t)? });
+        let mut payload = json!({ "event": WebhookEvent::Created.key(), "ticket": ticket_json(cfg, w, &t, t.created_at)? });
         if let Some(first) = a.entries.iter().find(|e| e.ticket == *id && e.kind != crate::domain::EntryKind::Event) {
             payload["entry"] = entry_json(w, first)?;
         }
@@ -91,7 +93,7 @@ pub(crate) fn on_commit(cfg: &Config, w: &mut Write, a: &Appended) -> crate::sto
             continue;
         }
         let Some(t) = w.ticket(e.ticket)? else { continue };
-        let payload = json!({ "event": event.key(), "ticket": ticket_json(cfg, w, &t)?, "entry": entry_json(w, e)? });
+        let payload = json!({ "event": event.key(), "ticket": ticket_json(cfg, w, &t, e.created_at)?, "entry": entry_json(w, e)? });
         queue(cfg, w, event, &payload, e.created_at)?;
     }
     Ok(())

@@ -187,6 +187,18 @@ pub enum Event {
     Snoozed {
         until: String,
     },
+    /// An SLA target is close to due (its policy's warn_percent spent).
+    SlaWarning {
+        policy: String,
+        target: String,
+        due: String,
+    },
+    /// An SLA target fell due unmet.
+    SlaBreached {
+        policy: String,
+        target: String,
+        due: String,
+    },
 }
 
 impl Event {
@@ -254,6 +266,8 @@ impl Event {
             }
             Event::ReminderSent => "reminded the requester that the ticket waits for their answer".to_string(),
             Event::Snoozed { until } => format!("snoozed the ticket until {until} UTC"),
+            Event::SlaWarning { policy, target, due } => format!("SLA {policy}: the {target} is due soon ({due} UTC)"),
+            Event::SlaBreached { policy, target, due } => format!("SLA {policy}: the {target} was due {due} UTC and is overdue"),
         }
     }
 }

@@ -22,11 +22,19 @@ pub enum WebhookEvent {
     /// Any other change: fields, assignee, team, requester, collaborators,
     /// links, merge, Trash.
     Updated,
+    /// An SLA target fell due unmet.
+    SlaBreached,
 }
 
 impl WebhookEvent {
-    pub const ALL: [WebhookEvent; 5] =
-        [WebhookEvent::Created, WebhookEvent::Replied, WebhookEvent::Note, WebhookEvent::StatusChanged, WebhookEvent::Updated];
+    pub const ALL: [WebhookEvent; 6] = [
+        WebhookEvent::Created,
+        WebhookEvent::Replied,
+        WebhookEvent::Note,
+        WebhookEvent::StatusChanged,
+        WebhookEvent::Updated,
+        WebhookEvent::SlaBreached,
+    ];
 
     /// The name in `[[webhook]] events` and in each delivery.
     pub fn key(self) -> &'static str {
@@ -36,6 +44,7 @@ impl WebhookEvent {
             WebhookEvent::Note => "ticket.note",
             WebhookEvent::StatusChanged => "ticket.status_changed",
             WebhookEvent::Updated => "ticket.updated",
+            WebhookEvent::SlaBreached => "sla.breached",
         }
     }
 
@@ -51,6 +60,7 @@ impl WebhookEvent {
             (EntryKind::Reply, _) => Some(WebhookEvent::Replied),
             (EntryKind::Note, _) => Some(WebhookEvent::Note),
             (_, Some(Event::StatusChanged { .. })) => Some(WebhookEvent::StatusChanged),
+            (_, Some(Event::SlaBreached { .. })) => Some(WebhookEvent::SlaBreached),
             (_, Some(Event::Because { event, .. })) if matches!(**event, Event::StatusChanged { .. }) => Some(WebhookEvent::StatusChanged),
             (
                 _,

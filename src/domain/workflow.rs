@@ -37,10 +37,14 @@ pub enum MailKind {
     SnoozeEnded,
     /// To an agent @mentioned in an internal note.
     Mention,
+    /// To the SLA policy's audience: a target is due soon.
+    SlaWarning,
+    /// To the SLA policy's audience: a target is overdue.
+    SlaBreached,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 15] = [
+    pub const ALL: [MailKind; 17] = [
         MailKind::Ack,
         MailKind::Reply,
         MailKind::NewTicket,
@@ -56,11 +60,13 @@ impl MailKind {
         MailKind::PendingReminder,
         MailKind::SnoozeEnded,
         MailKind::Mention,
+        MailKind::SlaWarning,
+        MailKind::SlaBreached,
     ];
 
     /// Notifications that go to agents (and may carry an email-command token);
     /// each agent can turn any of them off for themself.
-    pub const FOR_AGENTS: [MailKind; 8] = [
+    pub const FOR_AGENTS: [MailKind; 10] = [
         MailKind::NewTicket,
         MailKind::Note,
         MailKind::Assigned,
@@ -69,6 +75,8 @@ impl MailKind {
         MailKind::TeamAssigned,
         MailKind::SnoozeEnded,
         MailKind::Mention,
+        MailKind::SlaWarning,
+        MailKind::SlaBreached,
     ];
 
     /// The name in records, settings forms and template files.
@@ -89,6 +97,8 @@ impl MailKind {
             MailKind::PendingReminder => "pending_reminder",
             MailKind::SnoozeEnded => "snooze_ended",
             MailKind::Mention => "mention",
+            MailKind::SlaWarning => "sla_warning",
+            MailKind::SlaBreached => "sla_breached",
         }
     }
 
@@ -127,6 +137,8 @@ impl MailKind {
             MailKind::PendingReminder => "A reminder that a pending ticket waits for the requester",
             MailKind::SnoozeEnded => "A snoozed ticket of mine (or my departments' unassigned one) wakes up",
             MailKind::Mention => "Someone @mentions me in an internal note",
+            MailKind::SlaWarning => "An SLA target of a ticket I answer for is due soon",
+            MailKind::SlaBreached => "An SLA target of a ticket I answer for is overdue",
         }
     }
 }

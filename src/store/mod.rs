@@ -10,6 +10,7 @@ mod audit;
 mod blobs;
 mod bounces;
 mod checklists;
+mod clocks;
 pub mod codec;
 mod compress;
 mod conversation;

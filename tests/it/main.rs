@@ -36,6 +36,7 @@ mod recipients;
 mod reload;
 mod roles;
 mod search;
+mod sla;
 mod smarthost;
 mod smtp;
 mod spam_engine;

@@ -86,6 +86,7 @@ pub fn all() -> Value {
         ("links", list(s())),
         ("trashed_at", ns()),
         ("snoozed_until", ns()),
+        ("sla", nr("Sla")),
         ("time_spent", int()),
         ("time_by_agent", list(obj(&[("agent", nr("PersonRef")), ("minutes", int())], &[], false))),
     ]);
@@ -93,6 +94,33 @@ pub fn all() -> Value {
     json!({
         "Error": obj(&[("error", s())], &[("field", s()), ("at", int()), ("token", s())], false),
         "PersonRef": obj(&[("name", s()), ("email", s())], &[], false),
+        "Sla": obj(
+            &[
+                ("policy", s()),
+                ("first_response_due", ns()),
+                ("next_response_due", ns()),
+                ("resolution_due", ns()),
+                ("breached", list(s())),
+                (
+                    "targets",
+                    list(obj(
+                        &[
+                            ("target", s()),
+                            ("minutes", int()),
+                            ("running", json!({"type": "boolean"})),
+                            ("due", ns()),
+                            ("business_minutes_left", json!({"type": ["integer", "null"]})),
+                            ("met_at", ns()),
+                            ("breached_at", ns()),
+                        ],
+                        &[],
+                        false,
+                    )),
+                ),
+            ],
+            &[],
+            false,
+        ),
         "Ticket": obj(&ticket, &[("snippet", s())], false),
         "TicketView": obj(&view, &[], false),
         "Entry": obj(
