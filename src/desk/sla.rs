@@ -11,8 +11,17 @@ use super::notify::Notice;
 use super::{Desk, DeskError, Result};
 use crate::config::{Audience, Config};
 use crate::domain::sla::{AgingRule, Alarm, Clocks, Happened, Policy, SlaState, SlaTarget};
-use crate::domain::{EntryKind, Event, MailKind, Status, Ticket, TicketId, Timestamp};
+use std::collections::HashMap;
+
+use crate::domain::{EntryKind, Event, MailKind, Person, PersonId, Status, Ticket, TicketId, Timestamp};
 use crate::store::{Appended, Write};
+
+/// The two SLA views of the sidebar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaView {
+    Breaching,
+    DueSoon,
+}
 
 /// Most tickets one timer run looks at in one transaction.
 const BATCH: usize = 200;
@@ -164,6 +173,27 @@ impl Desk {
         let cfg = self.config();
         let cal = cfg.calendar(&cfg.sla_named(&sla.policy)?.calendar);
         sla.clock(target).filter(|c| c.met_at.is_none()).map(|c| c.left(self.now(), &cal))
+    }
+
+    /// The tickets of an SLA view the actor may see, soonest due first:
+    /// overdue now ("SLA breaching"), or due within
+    /// `workflow.due_soon_minutes` ("Due soon").
+    pub fn sla_view(&self, actor: &Person, view: SlaView, max: usize) -> Result<(Vec<Ticket>, HashMap<PersonId, Person>)> {
+        let now = self.now();
+        let (from, to) = match view {
+            SlaView::Breaching => (Timestamp(i64::MIN), now),
+            SlaView::DueSoon => (Timestamp(now.0 + 1), Timestamp(now.0 + self.config().workflow.due_soon_minutes as i64 * 60_000)),
+        };
+        let mut ids = Vec::new();
+        {
+            let r = self.store.read()?;
+            for (id, _) in r.sla_due_between(from, to, max)? {
+                if r.trashed_at(id)?.is_none() {
+                    ids.push(id);
+                }
+            }
+        }
+        self.tickets_by_ids(actor, &ids)
     }
 
     /// Clocks of many tickets at once (the queue's SLA column).

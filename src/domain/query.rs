@@ -59,6 +59,8 @@ pub enum Filter {
     InTrash,
     /// A custom field's value: (name, value), both lower-case.
     Field(String, String),
+    /// An SLA target due in this range (running targets only).
+    SlaDue(TimeRange),
 }
 
 /// Free text: a word or a phrase.
@@ -124,8 +126,23 @@ pub struct Context<'a> {
 }
 
 /// The field names, for error messages and the help text.
-pub const FIELDS: &[&str] =
-    &["status", "assignee", "priority", "category", "tag", "from", "requester", "dept", "created", "updated", "has", "in", "auth", "sort"];
+pub const FIELDS: &[&str] = &[
+    "status",
+    "assignee",
+    "priority",
+    "category",
+    "tag",
+    "from",
+    "requester",
+    "dept",
+    "created",
+    "updated",
+    "has",
+    "in",
+    "auth",
+    "sla",
+    "sort",
+];
 
 /// Splits the query into raw tokens: (negated, key, value, value quoted, start, end).
 struct Raw<'q> {
@@ -243,6 +260,7 @@ pub fn parse(q: &str, cx: &Context) -> Result<Parsed, SearchError> {
             "dept" | "department" => Filter::Dept(v.to_lowercase()),
             "created" => Filter::Created(time_range(v, cx.now).map_err(|m| err(format!("{key}:{v} — {m}")))?),
             "updated" => Filter::Updated(time_range(v, cx.now).map_err(|m| err(format!("{key}:{v} — {m}")))?),
+            "sla" => sla_filter(v, cx.now).map_err(|m| err(format!("{key}:{v} — {m}")))?,
             "has" => match v.to_ascii_lowercase().as_str() {
                 "attachment" | "attachments" | "file" => Filter::Has("attachment".into()),
                 _ => return Err(err(format!("{key}:{v} — use has:attachment"))),
@@ -292,6 +310,7 @@ fn example(key: &str) -> &'static str {
         "created" | "updated" => "updated:<7d",
         "has" => "has:attachment",
         "auth" => "auth:fail",
+        "sla" => "sla:due<2h",
         "from" => "from:alice@example.com",
         _ => "tag:vpn",
     }
@@ -324,6 +343,34 @@ fn resolve_agent(v: &str, cx: &Context) -> Result<u64, String> {
 /// Timestamps are Unix milliseconds.
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
+
+/// `sla:breached` (a target fell due unmet, met late or not), `sla:breaching`
+/// (overdue now), `sla:any` (under a policy), `sla:due<2h` / `sla:due>30m`
+/// (a running target due within / after that long from now).
+fn sla_filter(v: &str, now: Timestamp) -> Result<Filter, String> {
+    let v = v.to_ascii_lowercase();
+    let flag = |f: &str| Ok(Filter::Has(f.to_string()));
+    match v.as_str() {
+        "breached" => return flag("sla-breached"),
+        "breaching" | "overdue" => return flag("sla-breaching"),
+        "any" | "yes" => return flag("sla"),
+        _ => {}
+    }
+    let usage = "use sla:breached, sla:breaching, sla:any, or sla:due<2h / sla:due>30m";
+    let rest = v.strip_prefix("due").ok_or(usage)?;
+    let (before, amount) = match (rest.strip_prefix('<'), rest.strip_prefix('>')) {
+        (Some(a), _) => (true, a.trim_start_matches('=')),
+        (_, Some(a)) => (false, a.trim_start_matches('=')),
+        _ => return Err(usage.into()),
+    };
+    let span = match amount.strip_suffix('m').and_then(|n| n.parse::<i64>().ok()) {
+        Some(minutes) => minutes.checked_mul(60_000),
+        None => parse_age(amount),
+    }
+    .ok_or("the time is like 30m, 2h or 1d")?;
+    let at = now.0.saturating_add(span);
+    Ok(Filter::SlaDue(if before { TimeRange { from: i64::MIN, to: at } } else { TimeRange { from: at, to: i64::MAX } }))
+}
 
 fn time_range(v: &str, now: Timestamp) -> Result<TimeRange, String> {
     let (op, rest) = if let Some(r) = v.strip_prefix(">=") {

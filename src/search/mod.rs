@@ -26,7 +26,7 @@ use crate::store::{Read, Store, StoreError};
 use query::{Filter, Parsed, Text};
 
 /// Bump when the document layout changes: the index is then rebuilt at start.
-const INDEX_VERSION: &str = "frontdesk-search-3";
+const INDEX_VERSION: &str = "frontdesk-search-4";
 const VERSION_FILE: &str = "frontdesk-version";
 /// Tickets per indexer commit.
 const BATCH: usize = 1024;
@@ -67,6 +67,8 @@ struct Fields {
     custom_status: Field,
     /// Custom field values as `name=value`, lower-case (version 3).
     fields: Field,
+    /// The earliest due time of a running SLA target (version 4).
+    sla_due: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -97,6 +99,7 @@ fn schema() -> (Schema, Fields) {
         flags: b.add_text_field("flags", STRING),
         custom_status: b.add_text_field("custom_status", STRING),
         fields: b.add_text_field("fields", STRING),
+        sla_due: b.add_i64_field("sla_due", NumericOptions::default().set_indexed().set_fast()),
     };
     (b.build(), f)
 }
@@ -358,6 +361,20 @@ impl SearchIndex {
         if r.trashed_at(TicketId(id))?.is_some() {
             doc.add_text(f.flags, "trash");
         }
+        if let Some(c) = r.clocks(TicketId(id))? {
+            if let Some(due) = c.due() {
+                doc.add_i64(f.sla_due, due.0);
+            }
+            if let Some(sla) = &c.sla {
+                doc.add_text(f.flags, "sla");
+                if !sla.breached().is_empty() {
+                    doc.add_text(f.flags, "sla-breached");
+                }
+                if sla.breaching() {
+                    doc.add_text(f.flags, "sla-breaching");
+                }
+            }
+        }
         // `auth:fail`: a mail on it failed SPF/DKIM/DMARC.
         if r.ticket_mail(TicketId(id))?.iter().any(|(_, m)| m.auth.as_ref().is_some_and(|a| a.failed())) {
             doc.add_text(f.flags, "auth-fail");
@@ -434,6 +451,7 @@ impl SearchIndex {
             },
             Filter::Created(r) => range(f.created, r),
             Filter::Updated(r) => range(f.updated, r),
+            Filter::SlaDue(r) => range(f.sla_due, r),
             Filter::Has(what) => term(Term::from_field_text(f.flags, what)),
             Filter::InTrash => term(Term::from_field_text(f.flags, "trash")),
         })

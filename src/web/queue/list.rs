@@ -224,7 +224,7 @@ fn queue_search(p: &QueueParams) -> String {
 /// The views sidebar with live counts; `active` names the view shown.
 pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, DeskError> {
     let c = st.desk.sidebar_counts(&a.person)?;
-    let on = |k: &str| if k == active { "on" } else { "" };
+    let on = |k: &str| -> &'static str { if k == active { "on" } else { "" } };
     let count = |n: u64| html! { span.count { (n) } };
     let enc = super::search::enc;
     let pending = c.by_status.iter().find(|(s, _)| *s == Status::Pending).map(|x| x.1).unwrap_or(0);
@@ -238,6 +238,7 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
                 a href="/tickets?assignee=unassigned&priority=urgent" class=(on("urgent")) { "Urgent unassigned" (count(c.urgent_unassigned)) }
                 a href="/tickets/following" class=(on("following")) { "Following" (count(c.following)) }
                 a href="/tickets/mentions" class=(on("mentions")) { "Mentions" (count(st.desk.mention_count(&a.person)? as u64)) }
+                (super::sla::sidebar_links(st, a, &on))
                 a href="/tickets?status=pending" class=(on("pending")) { "Pending" (count(pending)) }
                 a href="/tickets?status=on_hold" class=(on("on_hold")) { "On hold" (count(on_hold)) }
                 a href="/tickets?status=all&sort=updated" class=(on("recent")) { "Recently updated" }
@@ -334,7 +335,7 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
 
 /// A page of the agent's own list of tickets (Following, Mentions):
 /// title, what it is, and what it says when empty.
-fn own_list(
+pub(super) fn own_list(
     st: &AppState,
     a: &Agent,
     title: &str,

@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod export;
 pub mod list;
 pub mod search;
+pub mod sla;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -16,6 +17,8 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets", get(list::queue))
         .route("/tickets/following", get(list::following))
         .route("/tickets/mentions", get(list::mentions))
+        .route("/tickets/sla-breaching", get(sla::breaching))
+        .route("/tickets/due-soon", get(sla::due_soon))
         .route("/tickets.csv", get(export::csv))
         .route("/search", get(search::search_page))
         .route("/search/saved", post(search::save))

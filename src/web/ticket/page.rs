@@ -272,6 +272,12 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                     input type="hidden" name="on" value=(if following { "0" } else { "1" });
                     button type="submit" title="Followers get this ticket's notes and requester replies by mail" { @if following { "★ Following — stop" } @else { "☆ Follow" } }
                 }
+                @if let Some(sla) = &v.sla {
+                    section.sla-box aria-label="Service level" {
+                        h3 { "SLA · " (sla.policy) }
+                        (ui::sla::targets(&desk.config(), sla, desk.now()))
+                    }
+                }
                 @if !closed && may_edit {
                     form.claim method="post" action=(format!("/tickets/{r}/update")) {
                         (csrf_field(&a.csrf))

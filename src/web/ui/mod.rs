@@ -1,6 +1,7 @@
 //! Page layout and shared components (maud). Markup only; no store access.
 
 pub mod assets;
+pub mod sla;
 pub mod table;
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};

@@ -22,6 +22,7 @@ pub enum Column {
     Department,
     Tags,
     Due,
+    Sla,
 }
 
 impl Column {
@@ -36,6 +37,7 @@ impl Column {
         Column::Department,
         Column::Tags,
         Column::Due,
+        Column::Sla,
     ];
     pub const DEFAULT: &'static [Column] = &[Column::Requester, Column::Status, Column::Priority, Column::Assignee, Column::Updated];
 
@@ -51,6 +53,7 @@ impl Column {
             Column::Department => "department",
             Column::Tags => "tags",
             Column::Due => "due",
+            Column::Sla => "sla",
         }
     }
     pub fn label(self) -> &'static str {
@@ -64,7 +67,8 @@ impl Column {
             Column::Category => "Category",
             Column::Department => "Department",
             Column::Tags => "Tags",
-            Column::Due => "Due",
+            Column::Due => "Due date",
+            Column::Sla => "SLA",
         }
     }
 
@@ -102,6 +106,8 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
     let name = |id: Option<PersonId>| id.and_then(|i| people.get(&i)).map(|p| p.display());
     let ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
     let checklists = st.desk.checklist_progress(&ids);
+    let clocks = if o.columns.contains(&Column::Sla) { st.desk.clocks_of(&ids).unwrap_or_default() } else { Vec::new() };
+    let mut cals = super::sla::Calendars::new(cfg);
     let secondary = |c: Column| !matches!(c, Column::Status);
     html! {
         table.tickets {
@@ -111,7 +117,7 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
                 @for c in o.columns { th class=(if secondary(*c) { "hide-sm" } else { "" }) { (c.label()) } }
             } }
             tbody {
-                @for t in tickets {
+                @for (i, t) in tickets.iter().enumerate() {
                     @let r = st.desk.reference(t.id);
                     tr.row data-href=(format!("/tickets/{r}")) {
                         @if o.select { td.sel { input type="checkbox" name="id" value=(t.id) form="bulk" aria-label=(format!("Select {r}")); } }
@@ -136,6 +142,7 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
                                 Column::Department => td.hide-sm { (t.department) },
                                 Column::Tags => td.hide-sm { @for tag in &t.tags { span.tag { (tag) } " " } },
                                 Column::Due => td.hide-sm.nowrap { @if let Some(d) = t.due { (d.to_string()) } },
+                                Column::Sla => td.hide-sm.nowrap { (super::sla::cell(&mut cals, clocks.get(i).and_then(|c| c.as_ref()), now)) },
                             }
                         }
                     }
