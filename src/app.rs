@@ -15,7 +15,7 @@ pub fn open_desk(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Arc<Des
     let dir = &cfg.server.data_dir;
     let store = Store::open_with_cache(dir, cfg.server.cache_mib * 1024 * 1024)
         .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
-    Ok(Arc::new(Desk::new(store, cfg, clock)))
+    Ok(Desk::new(store, cfg, clock))
 }
 
 /// `frontdesk serve`: runs until Ctrl-C or SIGTERM; on SIGHUP it reads the
@@ -128,6 +128,11 @@ impl Running {
 /// tests pass a `ManualClock`).
 pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Running> {
     let desk = open_desk(cfg.clone(), clock)?;
+    // Agents are created after the first start: a trigger naming one that
+    // does not exist yet logs its failures on the tickets meanwhile.
+    if let Err(e) = desk.check_trigger_agents(&cfg) {
+        tracing::warn!("{e}");
+    }
     let listener = tokio::net::TcpListener::bind(&cfg.server.http)
         .await
         .with_context(|| format!("cannot listen on {} (server.http)", cfg.server.http))?;

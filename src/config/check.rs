@@ -234,6 +234,7 @@ impl Config {
         self.check_statuses()?;
         self.check_fields()?;
         self.check_sla()?;
+        self.check_triggers()?;
         self.check_webhooks()
     }
 }

@@ -19,6 +19,7 @@ pub mod settings;
 mod shared;
 mod sla;
 mod statuses;
+mod triggers;
 mod webhooks;
 
 pub use access::{RoleConfig, TeamConfig};
@@ -28,6 +29,7 @@ use settings::{Section, example_section};
 pub use shared::SharedConfig;
 pub use sla::{CalendarConfig, SlaConfig, parse_duration};
 pub use statuses::{Audience, DepartmentConfig, StatusChoice, StatusConfig};
+pub use triggers::{AssignTo, TriggerConfig, TriggerOn, regex as trigger_regex};
 pub use webhooks::WebhookConfig;
 
 /// The whole configuration.
@@ -69,6 +71,8 @@ pub struct Config {
     pub calendar: Vec<CalendarConfig>,
     /// `[[sla]]`: service-level policies.
     pub sla: Vec<SlaConfig>,
+    /// `[[trigger]]`: automation rules.
+    pub trigger: Vec<TriggerConfig>,
 }
 
 /// `format` with each placeholder replaced in one pass (a value that
@@ -267,6 +271,7 @@ impl Config {
             FieldConfig::EXAMPLE,
             CalendarConfig::EXAMPLE,
             SlaConfig::EXAMPLE,
+            TriggerConfig::EXAMPLE,
         ];
         out.push_str(&tables.join("\n"));
         out

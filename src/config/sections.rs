@@ -178,6 +178,9 @@ section! {
         /// The "Due soon" view lists tickets with an SLA target due within this
         /// many minutes.
         due_soon_minutes: u32 = 120, in 1..=10080;
+        /// The most trigger actions run on one ticket in a minute (a guard
+        /// against triggers that set each other off through mail).
+        trigger_actions_per_minute: u32 = 20, in 1..=1000;
     }
 }
 
@@ -343,8 +346,7 @@ section! {
         /// note.txt, assigned.txt, requester_reply.txt, resolved.txt, stranger.txt,
         /// closed.txt, transferred.txt, team_assigned.txt, agent_ticket.txt,
         /// pending_reminder.txt, snooze_ended.txt, mention.txt, sla_warning.txt,
-        /// sla_breached.txt); empty =
-        /// built in.
+        /// sla_breached.txt, trigger.txt); empty = built in.
         template_dir: String = String::new();
         /// Days the signed link to a requester's ticket page (sent in their mail) works.
         link_days: u64 = 3, in 1..=3650;

@@ -33,6 +33,7 @@ mod strangers;
 pub mod templates;
 pub mod timers;
 pub mod timespent;
+mod triggers;
 pub use timespent::MAX_MINUTES;
 pub mod tokens;
 pub mod trust;
@@ -218,6 +219,8 @@ pub struct Desk {
     /// Where lessons for the spam engine go, once a trainer runs.
     lessons: std::sync::OnceLock<tokio::sync::mpsc::Sender<(crate::domain::verdict::Lesson, String)>>,
     lessons_dropped: std::sync::atomic::AtomicUsize,
+    /// Trigger actions run on each ticket this minute.
+    trigger_budget: Mutex<triggers::Budget>,
 }
 
 impl Desk {
@@ -228,26 +231,31 @@ impl Desk {
         &self.store
     }
 
-    pub fn new(store: Store, config: Arc<Config>, clock: SharedClock) -> Desk {
+    /// The desk on `store`; its pre-commit hook (triggers, SLA clocks,
+    /// webhooks) holds it weakly.
+    pub fn new(store: Store, config: Arc<Config>, clock: SharedClock) -> Arc<Desk> {
         let templates = reload::TemplateSet::of_started(&config);
         let shared = crate::config::SharedConfig::new(config);
-        store.set_precommit(reload::precommit(shared.clone(), clock.clone()));
-        let desk = Desk {
-            store,
-            shared,
-            clock,
-            templates: std::sync::RwLock::new(Arc::new(templates)),
-            limiter: Mutex::new(auth::LoginLimiter::default()),
-            api_rates: Mutex::new(tokens::ApiRates::default()),
-            pending_logins: Mutex::new(twofactor::PendingLogins::default()),
-            argon2_slots: (Mutex::new(auth::Argon2Pool::default()), std::sync::Condvar::new()),
-            key_cache: std::sync::OnceLock::new(),
-            search: std::sync::OnceLock::new(),
-            jobs: Arc::default(),
-            allow_list: Arc::default(),
-            lessons: std::sync::OnceLock::new(),
-            lessons_dropped: Default::default(),
-        };
+        let desk = Arc::new_cyclic(|me| {
+            store.set_precommit(reload::precommit(me.clone()));
+            Desk {
+                store,
+                shared,
+                clock,
+                templates: std::sync::RwLock::new(Arc::new(templates)),
+                limiter: Mutex::new(auth::LoginLimiter::default()),
+                api_rates: Mutex::new(tokens::ApiRates::default()),
+                pending_logins: Mutex::new(twofactor::PendingLogins::default()),
+                argon2_slots: (Mutex::new(auth::Argon2Pool::default()), std::sync::Condvar::new()),
+                key_cache: std::sync::OnceLock::new(),
+                search: std::sync::OnceLock::new(),
+                jobs: Arc::default(),
+                allow_list: Arc::default(),
+                lessons: std::sync::OnceLock::new(),
+                lessons_dropped: Default::default(),
+                trigger_budget: Default::default(),
+            }
+        });
         if let Err(e) = desk.load_allow_list() {
             tracing::error!("cannot load the sender allow-list: {e}");
         }

@@ -64,6 +64,10 @@ pub(crate) enum Notice<'a> {
     PendingReminder,
     /// An agent was @mentioned in an internal note.
     Mention { to: &'a Person, entry: &'a ThreadEntry },
+    /// A trigger's canned reply to the requester.
+    TriggerReply { entry: &'a ThreadEntry },
+    /// A trigger tells these agents.
+    Trigger { name: &'a str, to: Vec<String> },
     /// An SLA target is due soon or overdue (`kind`); `what` names it.
     Sla { kind: MailKind, what: String, audience: crate::config::Audience },
 }
@@ -80,7 +84,7 @@ impl Desk {
         set.mailboxes.get(&mailbox.address.to_lowercase()).unwrap_or(&set.desk).render(kind, ctx)
     }
 
-    fn ticket_context(&self, w: &mut Write, t: &Ticket, actor: Option<&Person>, message: &str) -> Result<Value> {
+    pub(super) fn ticket_context(&self, w: &mut Write, t: &Ticket, actor: Option<&Person>, message: &str) -> Result<Value> {
         let cfg = self.config();
         let requester = w.person(t.requester)?;
         let reference = self.reference(t.id);
@@ -515,6 +519,18 @@ impl Desk {
                         &[],
                         now,
                     )?;
+                }
+            }
+            Notice::TriggerReply { entry } => {
+                let ctx = self.ticket_context(w, t, None, &entry.body)?;
+                if let Some(r) = requester {
+                    self.queue_mail(w, t, MailKind::Reply, &[r.email], &collaborators, &ctx, Some("auto-replied"), None, &[], now)?;
+                }
+            }
+            Notice::Trigger { name, to } => {
+                let ctx = self.ticket_context(w, t, None, name)?;
+                for a in to {
+                    self.queue_mail(w, t, MailKind::Trigger, &[a], &[], &ctx, Some("auto-generated"), None, &[], now)?;
                 }
             }
             Notice::Sla { kind, what, audience } => {

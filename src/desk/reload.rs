@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::Desk;
 use super::templates::Templates;
-use crate::config::{Config, SharedConfig};
+use crate::config::Config;
 use crate::store::{Precommit, Write};
 
 /// The mail templates of one config: the desk's and each mailbox's own.
@@ -66,6 +66,7 @@ impl Desk {
     /// running config stays.
     pub fn reload(&self, mut new: Config) -> Result<Reloaded, String> {
         check_rendering(&new)?;
+        self.check_trigger_agents(&new)?;
         let templates = TemplateSet {
             desk: Templates::load(&new.outgoing.template_dir).map_err(|e| format!("outgoing.template_dir: {e}"))?,
             mailboxes: Templates::of_mailboxes(&new).map_err(|e| format!("mailbox templates: {e}"))?,
@@ -95,13 +96,20 @@ impl Desk {
     }
 }
 
-/// The hook the store runs before each commit, with the config now.
-pub(super) fn precommit(shared: SharedConfig, clock: crate::clock::SharedClock) -> Precommit {
+/// The hook the store runs before each commit, with the config now:
+/// triggers first (their own changes join the commit but set no trigger
+/// off), then the SLA clocks and webhooks of everything the commit did.
+pub(super) fn precommit(desk: std::sync::Weak<Desk>) -> Precommit {
     Box::new(move |w: &mut Write| {
-        let cfg = shared.get();
-        let appended = w.take_appended();
-        super::sla::follow_commit(&cfg, w, &appended, clock.now())?;
-        // After the clocks: a breach logged by the timer is in `appended`.
+        let Some(desk) = desk.upgrade() else { return Ok(()) };
+        let cfg = desk.config();
+        let now = desk.now();
+        let mut appended = w.take_appended();
+        desk.run_triggers(&cfg, w, &appended, now)?;
+        let more = w.take_appended();
+        appended.created.extend(more.created);
+        appended.entries.extend(more.entries);
+        super::sla::follow_commit(&cfg, w, &appended, now)?;
         super::webhooks::on_commit(&cfg, w, &appended)
     })
 }

@@ -27,6 +27,7 @@ fn builtin(kind: MailKind) -> &'static str {
         MailKind::SnoozeEnded => include_str!("templates/snooze_ended.txt"),
         MailKind::SlaWarning => include_str!("templates/sla_warning.txt"),
         MailKind::SlaBreached => include_str!("templates/sla_breached.txt"),
+        MailKind::Trigger => include_str!("templates/trigger.txt"),
         MailKind::Mention => include_str!("templates/mention.txt"),
     }
 }

@@ -26,6 +26,8 @@ pub struct TimerReport {
     pub resolved: usize,
     /// SLA warnings and breaches raised, and priorities aged.
     pub alarms: usize,
+    /// Time triggers fired.
+    pub triggered: usize,
 }
 
 impl Desk {
@@ -57,7 +59,7 @@ impl Desk {
     /// of Trash, at most `BATCH`. Rows of tickets gone or moved on are
     /// dropped from the index as they are met; trashed ones are passed over
     /// (a restored ticket is due again).
-    fn due_in_status(w: &mut Write, status: Status, cutoff: Timestamp) -> Result<Vec<(Ticket, Timestamp)>> {
+    pub(super) fn due_in_status(w: &mut Write, status: Status, cutoff: Timestamp) -> Result<Vec<(Ticket, Timestamp)>> {
         let mut out = Vec::new();
         for (id, since) in w.in_status_before(status, cutoff, 20 * BATCH)? {
             if out.len() >= BATCH {
@@ -146,6 +148,7 @@ impl Desk {
             })?;
         }
         report.alarms = self.run_clocks()?;
+        report.triggered = self.run_time_triggers()?;
         Ok(report)
     }
 }

@@ -199,6 +199,11 @@ pub enum Event {
         target: String,
         due: String,
     },
+    /// A `[[trigger]]` did something (or could not: `action` says).
+    TriggerAction {
+        trigger: String,
+        action: String,
+    },
 }
 
 impl Event {
@@ -268,6 +273,7 @@ impl Event {
             Event::Snoozed { until } => format!("snoozed the ticket until {until} UTC"),
             Event::SlaWarning { policy, target, due } => format!("SLA {policy}: the {target} is due soon ({due} UTC)"),
             Event::SlaBreached { policy, target, due } => format!("SLA {policy}: the {target} was due {due} UTC and is overdue"),
+            Event::TriggerAction { trigger, action } => format!("trigger {trigger}: {action}"),
         }
     }
 }

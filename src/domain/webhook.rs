@@ -80,7 +80,8 @@ impl WebhookEvent {
                     | Event::ChecklistAdded { .. }
                     | Event::ChecklistChecked { .. }
                     | Event::ChecklistRemoved { .. }
-                    | Event::ChecklistChanged { .. },
+                    | Event::ChecklistChanged { .. }
+                    | Event::TriggerAction { .. },
                 ),
             ) => Some(WebhookEvent::Updated),
             _ => None,

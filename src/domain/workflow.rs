@@ -41,10 +41,12 @@ pub enum MailKind {
     SlaWarning,
     /// To the SLA policy's audience: a target is overdue.
     SlaBreached,
+    /// To the agents a `[[trigger]]` notifies.
+    Trigger,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 17] = [
+    pub const ALL: [MailKind; 18] = [
         MailKind::Ack,
         MailKind::Reply,
         MailKind::NewTicket,
@@ -62,11 +64,12 @@ impl MailKind {
         MailKind::Mention,
         MailKind::SlaWarning,
         MailKind::SlaBreached,
+        MailKind::Trigger,
     ];
 
     /// Notifications that go to agents (and may carry an email-command token);
     /// each agent can turn any of them off for themself.
-    pub const FOR_AGENTS: [MailKind; 10] = [
+    pub const FOR_AGENTS: [MailKind; 11] = [
         MailKind::NewTicket,
         MailKind::Note,
         MailKind::Assigned,
@@ -77,6 +80,7 @@ impl MailKind {
         MailKind::Mention,
         MailKind::SlaWarning,
         MailKind::SlaBreached,
+        MailKind::Trigger,
     ];
 
     /// The name in records, settings forms and template files.
@@ -99,6 +103,7 @@ impl MailKind {
             MailKind::Mention => "mention",
             MailKind::SlaWarning => "sla_warning",
             MailKind::SlaBreached => "sla_breached",
+            MailKind::Trigger => "trigger",
         }
     }
 
@@ -139,6 +144,7 @@ impl MailKind {
             MailKind::Mention => "Someone @mentions me in an internal note",
             MailKind::SlaWarning => "An SLA target of a ticket I answer for is due soon",
             MailKind::SlaBreached => "An SLA target of a ticket I answer for is overdue",
+            MailKind::Trigger => "An automation rule (trigger) asks for me",
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod allowed;
 mod audit;
+mod automation;
 mod blobs;
 mod bounces;
 mod checklists;
@@ -44,7 +45,6 @@ pub use stats::{FileUse, TableUse};
 pub use webhooks::Appended;
 
 use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
-
 pub use profiles::{LinkKind, PasswordLink, Profile};
 pub use query::{AssigneeFilter, Sort, TicketQuery};
 pub use tokens::{TOKEN_ID_LEN, token_id};
@@ -451,6 +451,17 @@ macro_rules! shared_reads {
             let t = self.tx.open_table(MUTED)?;
             Ok(t.get(person)?.map(|v| codec::decode(v.value(), "muted")).transpose()?.unwrap_or_default())
         }
+
+        /// Active (not resolved or closed) tickets of an assignee; `None` counts
+        /// the unassigned ones.
+        pub fn active_count_of(&self, assignee: Option<PersonId>) -> Result<u64> {
+            let assignee = assignee.map_or(0, |a| a.0);
+            let mut n = 0;
+            for s in crate::domain::Status::ALL.iter().filter(|s| s.is_active()) {
+                n += self.meta(&format!("count.assignee.{assignee}.{}", s.key()))?;
+            }
+            Ok(n)
+        }
     };
 }
 
@@ -527,17 +538,6 @@ impl Read {
     /// Number of tickets in each status (kept as counters, not counted).
     pub fn status_count(&self, status: crate::domain::Status) -> Result<u64> {
         self.meta(&format!("count.status.{}", status.key()))
-    }
-
-    /// Active (not resolved or closed) tickets of an assignee; `None` counts
-    /// the unassigned ones.
-    pub fn active_count_of(&self, assignee: Option<PersonId>) -> Result<u64> {
-        let assignee = assignee.map_or(0, |a| a.0);
-        let mut n = 0;
-        for s in crate::domain::Status::ALL.iter().filter(|s| s.is_active()) {
-            n += self.meta(&format!("count.assignee.{assignee}.{}", s.key()))?;
-        }
-        Ok(n)
     }
 
     /// Active (not resolved or closed) tickets of a team.

@@ -46,6 +46,7 @@ mod store;
 mod strangers;
 mod timers;
 mod timespent;
+mod triggers;
 mod twofactor;
 mod upgrade;
 mod walls;

@@ -88,5 +88,15 @@ async fn sighup_applies_a_sound_config_and_refuses_a_broken_one() {
     let line = nth_reload(&d, 3);
     assert!(line.contains("refused") && line.contains("canned \"Broken\""), "{line}");
     assert_eq!(field_names(&d).await, vec!["asset".to_string()]);
+
+    // A trigger naming someone who is not an agent of this desk is refused.
+    let trigger = "\n[[trigger]]\nname = \"Hand over\"\non = [\"created\"]\nassign = \"nobody@example.test\"\n";
+    std::fs::write(&d.config, format!("{sound}{trigger}")).unwrap();
+    hangup(&d);
+    let line = nth_reload(&d, 4);
+    assert!(line.contains("refused") && line.contains("\"nobody@example.test\" is not an agent of this desk"), "{line}");
+    std::fs::write(&d.config, format!("{sound}{}", trigger.replace("nobody@", "agent@"))).unwrap();
+    hangup(&d);
+    assert!(nth_reload(&d, 5).contains("config reloaded"), "{}", nth_reload(&d, 5));
     assert_eq!(open.cmd("QUIT").0, 221, "the session outlived every reload");
 }
