@@ -36,10 +36,9 @@ fn aging_rule<'a>(cfg: &Config, cal: &'a crate::domain::calendar::Calendar) -> O
 pub(super) fn follow_commit(cfg: &Config, w: &mut Write, a: &Appended, now: Timestamp) -> crate::store::Result<()> {
     let aging_cal = cfg.calendar(&cfg.workflow.aging_calendar);
     let aging = aging_rule(cfg, &aging_cal);
-    let mut ids: Vec<TicketId> = a.created.iter().copied().chain(a.entries.iter().map(|e| e.ticket)).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    for id in ids {
+    let by_ticket = by_ticket(a);
+    let created_now: std::collections::HashSet<TicketId> = a.created.iter().copied().collect();
+    for id in touched(a, &by_ticket) {
         let Some(t) = w.ticket(id)? else { continue };
         let old = w.clocks(id)?;
         if old.is_none() && cfg.sla.is_empty() && aging.is_none() {
@@ -48,9 +47,9 @@ pub(super) fn follow_commit(cfg: &Config, w: &mut Write, a: &Appended, now: Time
         if w.trashed_at(id)?.is_some() {
             continue;
         }
-        let created = a.created.contains(&id);
+        let created = created_now.contains(&id);
         let (mut agent_replied, mut customer_wrote) = (None, None);
-        for e in a.entries.iter().filter(|e| e.ticket == id && e.kind == EntryKind::Reply) {
+        for e in by_ticket.get(&id).into_iter().flatten().filter(|e| e.kind == EntryKind::Reply) {
             let Some(author) = e.author else { continue };
             if w.person(author)?.is_some_and(|p| p.is_staff()) {
                 agent_replied = agent_replied.or(Some(e.created_at));
@@ -81,6 +80,23 @@ pub(super) fn follow_commit(cfg: &Config, w: &mut Write, a: &Appended, now: Time
         }
     }
     Ok(())
+}
+
+/// A commit's entries by ticket.
+pub(super) fn by_ticket(a: &Appended) -> HashMap<TicketId, Vec<&crate::domain::ThreadEntry>> {
+    let mut map: HashMap<TicketId, Vec<&crate::domain::ThreadEntry>> = HashMap::new();
+    for e in &a.entries {
+        map.entry(e.ticket).or_default().push(e);
+    }
+    map
+}
+
+/// The tickets a commit created or wrote entries on, in id order.
+pub(super) fn touched<T>(a: &Appended, by_ticket: &HashMap<TicketId, T>) -> Vec<TicketId> {
+    let mut ids: Vec<TicketId> = a.created.iter().chain(by_ticket.keys()).copied().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// Whether an agent ever replied publicly on the ticket.

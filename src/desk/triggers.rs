@@ -52,13 +52,13 @@ fn compiled(pattern: &str) -> Option<regex::Regex> {
 
 /// What one commit did to a ticket, as triggers see it, and the message
 /// that did it (for the subject and body conditions).
-fn events_of<'a>(w: &Write, id: TicketId, a: &'a Appended) -> crate::store::Result<(Vec<TriggerOn>, Option<&'a ThreadEntry>)> {
+fn events_of<'a>(w: &Write, created: bool, entries: &[&'a ThreadEntry]) -> crate::store::Result<(Vec<TriggerOn>, Option<&'a ThreadEntry>)> {
     let mut on = Vec::new();
     let mut message = None;
-    if a.created.contains(&id) {
+    if created {
         on.push(TriggerOn::Created);
     }
-    for e in a.entries.iter().filter(|e| e.ticket == id) {
+    for &e in entries {
         // Changes made by triggers set no trigger off.
         if matches!(e.event, Some(Event::TriggerAction { .. })) {
             continue;
@@ -75,7 +75,7 @@ fn events_of<'a>(w: &Write, id: TicketId, a: &'a Appended) -> crate::store::Resu
             EntryKind::Reply if staff => on.push(TriggerOn::AgentReplied),
             EntryKind::Reply if e.author.is_some() => {
                 message = Some(e);
-                if !a.created.contains(&id) {
+                if !created {
                     on.push(TriggerOn::CustomerReplied);
                 }
             }
@@ -162,14 +162,14 @@ impl Desk {
         if cfg.trigger.is_empty() {
             return Ok(());
         }
-        let mut ids: Vec<TicketId> = a.created.iter().copied().chain(a.entries.iter().map(|e| e.ticket)).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        for id in ids {
+        let by_ticket = super::sla::by_ticket(a);
+        let created_now: std::collections::HashSet<TicketId> = a.created.iter().copied().collect();
+        for id in super::sla::touched(a, &by_ticket) {
             if w.trashed_at(id)?.is_some() {
                 continue;
             }
-            let (on, message) = events_of(w, id, a)?;
+            let entries = by_ticket.get(&id).map_or(&[][..], Vec::as_slice);
+            let (on, message) = events_of(w, created_now.contains(&id), entries)?;
             if on.is_empty() {
                 continue;
             }

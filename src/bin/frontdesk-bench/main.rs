@@ -5,6 +5,7 @@
 
 // The test suite's small DNS server: the smtp bench's sender domain with
 // SPF and DMARC records, for the phases with authentication on.
+mod automation;
 #[path = "../../../tests/common/dns.rs"]
 mod dns;
 mod https;
@@ -87,6 +88,15 @@ enum BenchCmd {
         #[arg(long, default_value_t = 2000)]
         requests: usize,
     },
+    /// What SLA clocks and triggers cost at 100 000 open tickets: the fill
+    /// with and without rules, timer ticks, the queue with the SLA column.
+    Automation {
+        #[arg(long, default_value_t = 100_000)]
+        tickets: u64,
+        /// Requests per measured page.
+        #[arg(long, default_value_t = 500)]
+        requests: usize,
+    },
     /// Bytes on disk per ticket and per raw mail byte, by file and table, for
     /// mail over SMTP (4 KB and the corpus) and API tickets, in fresh data dirs.
     Storage {
@@ -127,6 +137,7 @@ fn main() -> ExitCode {
         BenchCmd::Web { tickets, entries, requests } => web::web(&cfg, tickets, entries, requests),
         BenchCmd::Https { tickets, requests } => https::run(&cfg, tickets, requests),
         BenchCmd::Storage { messages, tickets, corpus } => storage::run(&cfg, messages, tickets, &corpus),
+        BenchCmd::Automation { tickets, requests } => automation::run(&cfg.server.data_dir, tickets, requests),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

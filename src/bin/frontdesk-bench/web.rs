@@ -16,7 +16,7 @@ use frontdesk::domain::{Channel, EntryKind, Person, Priority, Role, Status, Thre
 use frontdesk::store::{Session, Store};
 
 /// Session token the bench plants for its admin (only ever in a bench data dir).
-const BENCH_SESSION: &str = "b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3";
+pub(crate) const BENCH_SESSION: &str = "b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3";
 
 pub(crate) struct Rng(pub(crate) u64);
 
