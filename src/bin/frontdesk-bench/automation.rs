@@ -120,7 +120,7 @@ fn fill(desk: &Desk, tickets: u64, batch: u64, now: Timestamp) -> anyhow::Result
             for _ in 0..n {
                 let id = TicketId(w.next_id("ticket")?);
                 let r = rng.below(20_000);
-                let email = if r % 50 == 0 { format!("boss{r}@vip.example") } else { format!("customer{r}@example.org") };
+                let email = if r.is_multiple_of(50) { format!("boss{r}@vip.example") } else { format!("customer{r}@example.org") };
                 let requester = Desk::requester_in(w, &email, "", now)?.id;
                 let subject: Vec<&str> = (0..5).map(|_| words[rng.below(words.len() as u64) as usize]).collect();
                 let t = Ticket {
