@@ -287,3 +287,49 @@ async fn two_factor_enrolment_and_login_in_chromium() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && stdout.contains("OK"), "twofactor.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// The SLA badges (red overdue, amber past the warning share), the SLA
+/// column and the two views, on a desk whose clock the test moves.
+#[tokio::test]
+async fn sla_badges_and_views_in_chromium() {
+    let Some((here, script_dir, chromium)) = browser() else { return };
+    let dir = tempdir();
+    let config = dir.path().join("sla.toml");
+    std::fs::write(
+        &config,
+        "[[sla]]\nname = \"Urgent\"\npriorities = [\"urgent\"]\nfirst_response = \"1h\"\n\n[[sla]]\nname = \"Standard\"\nfirst_response = \"4h\"\n",
+    )
+    .unwrap();
+    let c = config.to_str().unwrap().to_string();
+    let with = ["--config", c.as_str()];
+    add_user_with(dir.path(), &with, ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
+    let token = create_token_with(dir.path(), &with, ADMIN_EMAIL, "t");
+    let clock = frontdesk::clock::ManualClock::new(frontdesk::domain::Timestamp(1_800_000_000_000));
+    let desk = common::inproc::Desk::start_clocked(dir.path(), &with, std::sync::Arc::new(clock.clone()));
+    let base = format!("http://{}", desk.http);
+    let api = Api::new(&base, &token);
+    let mut refs = Vec::new();
+    for (subject, prio) in [("Mail server down", "urgent"), ("Printer jams", "medium")] {
+        let body = json!({"subject": subject, "body": "Details.", "requester": {"email": "carol@customer.test"}, "priority": prio});
+        let (st, t) = api.call("POST", "/tickets", Some(body)).await;
+        assert_eq!(st, 201, "{t}");
+        refs.push(t["ref"].as_str().unwrap().to_string());
+    }
+    // 3 h 20 m on: the urgent one is 2 h 20 m overdue, the other 83 % spent.
+    clock.advance_ms(200 * 60_000);
+    let shots = here.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .current_dir(&script_dir)
+        .args(["sla.mjs", &base, ADMIN_EMAIL, ADMIN_PASSWORD, &refs[0], &refs[1]])
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("run node");
+    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && so.contains("OK sla"), "SLA flow failed:\n{so}\n{se}");
+    for f in ["sla-ticket.png", "sla-queue.png", "sla-ticket-phone.png"] {
+        assert!(std::fs::metadata(shots.join(f)).map(|m| m.len()).unwrap_or(0) > 10_000, "screenshot {f} missing or empty");
+    }
+    desk.stop();
+}

@@ -245,3 +245,88 @@ add_tags = ["nudged"]
     d.clock.advance_ms(73 * HOUR);
     assert_eq!(desk.run_timers().expect("timers").triggered, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_other_conditions_and_actions() {
+    let d = InProcess::start_with(
+        r#"
+[desk]
+departments = ["Support", "Network"]
+categories = ["General", "Hardware"]
+
+[[team]]
+name = "Net"
+
+[[field]]
+name = "site"
+kind = "select"
+options = ["Berlin", "Paris"]
+
+[[calendar]]
+name = "office"
+time_zone = "Europe/Berlin"
+friday = ["09:00-17:00"]
+
+[[trigger]]
+name = "Route"
+on = ["updated"]
+departments = ["Support"]
+statuses = ["open"]
+priorities = ["high"]
+categories = ["Hardware"]
+fields = { site = "Berlin" }
+business_hours = true
+calendar = "office"
+set_department = "Network"
+set_team = "Net"
+set_status = "in_progress"
+set_fields = { site = "Paris" }
+notify = ["assignee"]
+
+[[trigger]]
+name = "Mail in"
+on = ["created"]
+mailboxes = ["support@example.test"]
+snooze_hours = 2
+"#,
+    )
+    .await;
+    let desk = d.running.desk.clone();
+    let patch = || TicketPatch {
+        priority: Some(Priority::High),
+        category: Some("Hardware".into()),
+        assignee: Some(Some(d.admin.id)),
+        fields: vec![("site".into(), vec!["Berlin".into()])],
+        ..Default::default()
+    };
+    // Friday 09:00 in Berlin: inside the calendar's hours.
+    let id = ticket(&d, "Switch dead", "c@customer.test");
+    desk.update_ticket(&d.admin, id, patch()).expect("update");
+    let v = view(&d, id);
+    assert_eq!(v.ticket.department, "Network", "{}", log(&d, id));
+    assert_eq!(v.ticket.team.as_deref(), Some("Net"));
+    assert_eq!(v.ticket.status, Status::InProgress);
+    assert_eq!(v.ticket.field("site"), Some("Paris"));
+    assert_eq!(mailed(&d, id, "trigger"), vec!["ada@example.test".to_string()]);
+    assert!(log(&d, id).contains("trigger Route: set status from Open to In Progress"));
+    // Saturday: outside the hours, nothing happens.
+    d.clock.advance_ms(24 * HOUR);
+    let other = ticket(&d, "Switch dead again", "c@customer.test");
+    desk.update_ticket(&d.admin, other, patch()).expect("update");
+    assert_eq!(view(&d, other).ticket.department, "Support", "{}", log(&d, other));
+    assert!(!log(&d, other).contains("trigger"));
+    // A mail to the mailbox: snoozed for two hours on arrival.
+    let m = "From: Eve <eve@customer.test>\r\nTo: support@example.test\r\nSubject: Coffee machine\r\nMessage-ID: <e1@customer.test>\r\n\r\nBroken.\r\n";
+    let smtp = d.running.smtp.expect("smtp").to_string();
+    assert_eq!(Smtp::send_mail(&smtp, "eve@customer.test", &["support@example.test"], m.as_bytes()).0, 250);
+    let mail = TicketId(3);
+    for _ in 0..200 {
+        if desk.ticket_view(&d.admin, mail).is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let v = view(&d, mail);
+    assert_eq!(v.ticket.status, Status::Snoozed, "{}", log(&d, mail));
+    assert_eq!(v.snoozed_until.map(|t| t.0), Some(1_800_000_000_000 + 24 * HOUR + 2 * HOUR));
+}
