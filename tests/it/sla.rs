@@ -191,3 +191,47 @@ async fn aging_raises_the_priority_of_an_unanswered_ticket() {
     assert_eq!(tick(&d, 10 * HOUR), 0);
     assert_eq!(prio(&d), Priority::High);
 }
+
+/// Due times are stored with the ticket: a restart on another clock (five
+/// hours on, a different calendar day) reads the same targets, and the
+/// breach is raised at the stored due time.
+#[test]
+fn sla_targets_survive_a_restart() {
+    use frontdesk::clock::ManualClock;
+    use frontdesk::config::Config;
+    use frontdesk::desk::Desk;
+    use frontdesk::desk::auth::NewAgent;
+    use frontdesk::domain::{Role, Timestamp};
+    use frontdesk::store::Store;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = Arc::new(Config::parse(CONFIG, "test").expect("config"));
+    let start = Timestamp(1_800_000_000_000);
+    let clock = ManualClock::new(start);
+    let desk = Desk::new(Store::open(dir.path()).expect("store"), cfg.clone(), Arc::new(clock));
+    let new = NewAgent {
+        email: "ada@example.test".into(),
+        name: "Ada".into(),
+        role: Role::Admin,
+        password: PASSWORD.into(),
+        departments: vec![],
+    };
+    let admin = desk.add_agent(None, new).expect("admin");
+    let body = NewTicket {
+        subject: "Backup failed".into(),
+        body: "Again.".into(),
+        requester_email: "c@customer.test".into(),
+        ..Default::default()
+    };
+    let id = desk.create_ticket(&admin, body).expect("ticket").id;
+    let before = desk.sla_of(id).expect("sla").expect("a policy applies");
+    drop(desk);
+    let later = ManualClock::new(Timestamp(start.0 + 5 * HOUR));
+    let desk = Desk::new(Store::open(dir.path()).expect("store again"), cfg, Arc::new(later));
+    assert_eq!(desk.sla_of(id).expect("sla"), Some(before.clone()));
+    assert_eq!(desk.run_timers().expect("timers").alarms, 1, "the first response's breach (its warning came due with it)");
+    let after = desk.sla_of(id).expect("sla").expect("sla");
+    let due = before.clock(frontdesk::domain::sla::SlaTarget::FirstResponse).and_then(|c| c.due);
+    assert_eq!(after.clock(frontdesk::domain::sla::SlaTarget::FirstResponse).and_then(|c| c.breached_at), due);
+}
