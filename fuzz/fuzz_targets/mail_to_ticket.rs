@@ -11,8 +11,8 @@ use frontdesk::mail::inbound;
 use frontdesk::store::{SpoolEntry, Store};
 use libfuzzer_sys::fuzz_target;
 
-fn desk() -> &'static (Desk, tempfile::TempDir) {
-    static DESK: OnceLock<(Desk, tempfile::TempDir)> = OnceLock::new();
+fn desk() -> &'static (Arc<Desk>, tempfile::TempDir) {
+    static DESK: OnceLock<(Arc<Desk>, tempfile::TempDir)> = OnceLock::new();
     DESK.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cfg = Config::parse("[[mailbox]]\naddress = \"support@example.test\"\n", "fuzz").expect("config");

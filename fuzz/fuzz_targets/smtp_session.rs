@@ -26,10 +26,11 @@ fn world() -> &'static World {
         let mut cfg = Config::parse("[smtp]\nmax_message_size = 100000\n[[mailbox]]\naddress = \"support@example.test\"\n", "fuzz").expect("config");
         cfg.server.data_dir = dir.path().to_path_buf();
         let cfg = Arc::new(cfg);
-        let desk = Arc::new(Desk::new(Store::open(dir.path()).expect("store"), cfg.clone(), Arc::new(SystemClock)));
+        let desk = Desk::new(Store::open(dir.path()).expect("store"), cfg.clone(), Arc::new(SystemClock));
+        let shared = desk.shared_config();
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let spooler = rt.block_on(async { Spooler::start(desk) });
-        let server = Server::new(cfg, spooler, None, Arc::new(MailStats::default()), Checks::default());
+        let server = Server::new(shared, spooler, None, Arc::new(MailStats::default()), Checks::default());
         World { rt, server, _dir: dir }
     })
 }

@@ -18,6 +18,7 @@ pub mod junk;
 pub mod mail;
 mod mentions;
 pub(crate) mod notify;
+pub mod orgs;
 pub mod outbox;
 mod patch;
 pub mod people;
@@ -377,6 +378,7 @@ impl Desk {
             teams: Vec::new(),
         };
         w.put_person(&p)?;
+        Self::join_org_by_domain(w, &p)?;
         Ok(p)
     }
 

@@ -44,6 +44,10 @@ id_type!(
     /// A person's number: requester, agent or admin.
     PersonId
 );
+id_type!(
+    /// An organization's number (a customer company).
+    OrgId
+);
 
 #[cfg(test)]
 mod tests {

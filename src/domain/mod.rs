@@ -22,6 +22,7 @@ pub mod ids;
 pub mod mail;
 pub mod mentions;
 pub mod net;
+pub mod orgs;
 pub mod password;
 pub mod people;
 pub mod query;
@@ -37,7 +38,7 @@ pub mod verdict;
 pub mod webhook;
 pub mod workflow;
 
-pub use ids::{PersonId, TicketId};
+pub use ids::{OrgId, PersonId, TicketId};
 pub use people::{Person, Role};
 pub use thread::{EntryKind, Event, ThreadEntry};
 pub use ticket::{Channel, Priority, Status, Ticket, TicketRef, TransitionError};

@@ -61,6 +61,8 @@ pub enum Filter {
     Field(String, String),
     /// An SLA target due in this range (running targets only).
     SlaDue(TimeRange),
+    /// The requester's organization (lower-case name).
+    Org(String),
 }
 
 /// Free text: a word or a phrase.
@@ -261,6 +263,7 @@ pub fn parse(q: &str, cx: &Context) -> Result<Parsed, SearchError> {
             "created" => Filter::Created(time_range(v, cx.now).map_err(|m| err(format!("{key}:{v} — {m}")))?),
             "updated" => Filter::Updated(time_range(v, cx.now).map_err(|m| err(format!("{key}:{v} — {m}")))?),
             "sla" => sla_filter(v, cx.now).map_err(|m| err(format!("{key}:{v} — {m}")))?,
+            "org" | "organization" => Filter::Org(v.to_lowercase()),
             "has" => match v.to_ascii_lowercase().as_str() {
                 "attachment" | "attachments" | "file" => Filter::Has("attachment".into()),
                 _ => return Err(err(format!("{key}:{v} — use has:attachment"))),
@@ -311,6 +314,7 @@ fn example(key: &str) -> &'static str {
         "has" => "has:attachment",
         "auth" => "auth:fail",
         "sla" => "sla:due<2h",
+        "org" | "organization" => "org:\"Acme Ltd\"",
         "from" => "from:alice@example.com",
         _ => "tag:vpn",
     }

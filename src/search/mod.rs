@@ -26,7 +26,7 @@ use crate::store::{Read, Store, StoreError};
 use query::{Filter, Parsed, Text};
 
 /// Bump when the document layout changes: the index is then rebuilt at start.
-const INDEX_VERSION: &str = "frontdesk-search-4";
+const INDEX_VERSION: &str = "frontdesk-search-5";
 const VERSION_FILE: &str = "frontdesk-version";
 /// Tickets per indexer commit.
 const BATCH: usize = 1024;
@@ -69,6 +69,8 @@ struct Fields {
     fields: Field,
     /// The earliest due time of a running SLA target (version 4).
     sla_due: Field,
+    /// The requester's organization, lower-case (version 5).
+    org: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -100,6 +102,7 @@ fn schema() -> (Schema, Fields) {
         custom_status: b.add_text_field("custom_status", STRING),
         fields: b.add_text_field("fields", STRING),
         sla_due: b.add_i64_field("sla_due", NumericOptions::default().set_indexed().set_fast()),
+        org: b.add_text_field("org", STRING),
     };
     (b.build(), f)
 }
@@ -323,6 +326,9 @@ impl SearchIndex {
                 doc.add_text(f.from, format!("@{domain}"));
             }
         };
+        if let Some(org) = r.org_of(t.requester)?.map(|o| r.org(o)).transpose()?.flatten() {
+            doc.add_text(f.org, org.name.to_lowercase());
+        }
         if let Some(p) = person(t.requester.0)? {
             doc.add_text(f.requester, format!("{} {}", p.name, p.email));
             doc.add_text(f.people, format!("{} {}", p.name, p.email));
@@ -452,6 +458,7 @@ impl SearchIndex {
             Filter::Created(r) => range(f.created, r),
             Filter::Updated(r) => range(f.updated, r),
             Filter::SlaDue(r) => range(f.sla_due, r),
+            Filter::Org(name) => term(Term::from_field_text(f.org, name)),
             Filter::Has(what) => term(Term::from_field_text(f.flags, what)),
             Filter::InTrash => term(Term::from_field_text(f.flags, "trash")),
         })

@@ -310,6 +310,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(timers::REMINDED)?;
     clocks::create_tables(tx)?;
     automation::create_tables(tx)?;
+    orgs::create_tables(tx)?;
     tx.open_table(timespent::TIME_SPENT)?;
     tx.open_table(timespent::TIME_TOTAL)?;
     tx.open_table(mentions::MENTIONS)?;

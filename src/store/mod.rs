@@ -1,6 +1,5 @@
-//! The embedded database: redb tables for tickets, thread entries, people,
-//! sessions, API tokens, counters, blobs, and the secondary indexes that keep list
-//! pages from ever scanning all tickets.
+//! The embedded database: redb tables for tickets, thread entries, people, sessions, API tokens,
+//! counters, blobs, and the secondary indexes that keep list pages from ever scanning all tickets.
 //!
 //! This module knows nothing of HTTP or SMTP. Every record is written with the
 //! versioned codec in `codec`; `migrate` brings older data directories up to date.
@@ -19,6 +18,7 @@ mod db;
 mod feed;
 mod mentions;
 pub mod migrate;
+mod orgs;
 mod profiles;
 mod query;
 mod queues;

@@ -95,7 +95,7 @@ pub fn scope_for(method: &axum::http::Method, path: &str) -> Scope {
     // Raw mail skips the sender checks of SMTP: admins only.
     if path.starts_with("/admin") || path == "/mail" {
         Scope::Admin
-    } else if path.starts_with("/people") {
+    } else if path.starts_with("/people") || path.starts_with("/organizations") {
         if read { Scope::PeopleRead } else { Scope::PeopleWrite }
     } else if read {
         Scope::TicketsRead

@@ -28,6 +28,7 @@ mod mailauth;
 mod mentions;
 mod notices;
 mod openapi;
+mod orgs;
 mod outgoing;
 mod postfix;
 mod profile;

@@ -4,6 +4,7 @@
 
 mod checklist;
 mod directory;
+mod orgs;
 mod people;
 mod recipients;
 mod schemas;
@@ -58,6 +59,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     out.extend(people::endpoints());
     out.extend(workflow::endpoints());
     out.extend(directory::endpoints());
+    out.extend(orgs::endpoints());
     out
 }
 

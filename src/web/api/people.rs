@@ -23,7 +23,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(Verb::Get, "/people", "Search people", "PersonPage", search).query(SEARCH),
         ep(Verb::Post, "/people", "Add a contact (answers 200 with the one the desk has)", "Person", add).json("NewPerson").status(201),
         ep(Verb::Get, "/people/{id}", "One person, with the agents' notes", "Person", one),
-        ep(Verb::Patch, "/people/{id}", "Change a person's name or notes", "Person", edit).json("PersonPatch"),
+        ep(Verb::Patch, "/people/{id}", "Change a person's name, notes or organization (its name; null: none)", "Person", edit)
+            .json("PersonPatch"),
         ep(Verb::Post, "/people/{id}/merge", "Merge a requester into another (by address)", "Person", merge).json("Merge"),
         ep(Verb::Get, "/admin/audit", "The audit log, newest first", "AuditPage", audit).query(PAGED),
     ]
@@ -55,6 +56,7 @@ async fn one(State(st): State<AppState>, ApiUser(p): ApiUser, Path(id): Path<u64
     let (found, notes) = blocking(&st.desk, move |d| Ok((d.person(&p, PersonId(id))?, d.person_notes(&p, PersonId(id))?))).await?;
     let mut v = person_json(&found);
     v["notes"] = Value::String(notes);
+    v["organization"] = st.desk.org_of_person(found.id)?.map(|o| Value::String(o.name)).unwrap_or(Value::Null);
     Ok(axum::Json(v).into_response())
 }
 
@@ -72,16 +74,30 @@ async fn add(State(st): State<AppState>, ApiUser(me): ApiUser, body: Body) -> We
 /// `PATCH /api/v1/people/{id}`: `{"name", "notes"}` (what is left out stays).
 async fn edit(State(st): State<AppState>, ApiUser(me): ApiUser, Path(id): Path<u64>, body: Body) -> WebResult {
     let m = body_object(&st, body)?;
-    check_keys(&m, &["name", "notes"])?;
+    check_keys(&m, &["name", "notes", "organization"])?;
     let id = PersonId(id);
     let current = st.desk.person(&me, id)?;
+    if m.contains_key("organization") {
+        let org = match opt_str(&m, "organization")? {
+            None => None,
+            Some(name) => Some(
+                st.desk
+                    .org_named(name)?
+                    .ok_or_else(|| WebError::invalid("organization", format!("no organization is called {name:?}")))?
+                    .id,
+            ),
+        };
+        run_as(&st.desk, &me, move |d, me| d.set_person_org(me, id, org)).await?;
+    }
     let name = opt_str(&m, "name")?.map(str::to_string).unwrap_or(current.name);
     let notes = match opt_str(&m, "notes")? {
         Some(n) => n.to_string(),
         None => st.desk.person_notes(&me, id)?,
     };
     let p = run_as(&st.desk, &me, move |d, me| d.update_person(me, id, &name, &notes)).await?;
-    Ok(axum::Json(person_json(&p)).into_response())
+    let mut v = person_json(&p);
+    v["organization"] = st.desk.org_of_person(p.id)?.map(|o| Value::String(o.name)).unwrap_or(Value::Null);
+    Ok(axum::Json(v).into_response())
 }
 
 /// `POST /api/v1/people/{id}/merge`: `{"into": address}`; answers the one kept.

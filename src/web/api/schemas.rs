@@ -141,10 +141,24 @@ pub fn all() -> Value {
         "TicketPage": obj(&[("tickets", list(r("Ticket"))), ("next", ns())], &[("total", int())], false),
         "Person": obj(
             &[("id", int()), ("name", s()), ("email", s()), ("role", s()), ("active", boolean()), ("created_at", s())],
-            &[("notes", s())],
+            &[("notes", s()), ("organization", ns())],
             false,
         ),
         "PersonPage": page("people", r("Person")),
+        "Organization": obj(
+            &[
+                ("id", int()),
+                ("name", s()),
+                ("domains", list(s())),
+                ("notes", s()),
+                ("shared", boolean()),
+                ("people_count", int()),
+                ("created_at", s()),
+            ],
+            &[("people", list(obj(&[("id", int()), ("name", s()), ("email", s())], &[], false)))],
+            false,
+        ),
+        "OrganizationPage": page("organizations", r("Organization")),
         "AuditPage": page("entries", json!({"type": "object"})),
         "Agent": obj(
             &[("id", int()), ("name", s()), ("email", s()), ("role", s()), ("active", boolean()), ("departments", list(s())), ("teams", list(s()))],
@@ -269,6 +283,9 @@ pub fn all() -> Value {
         "Merge": obj(&[("into", s())], &[], true),
         "Link": obj(&[("ref", s())], &[], true),
         "NewPerson": obj(&[("email", s())], &[("name", s())], true),
-        "PersonPatch": obj(&[], &[("name", s()), ("notes", s())], true),
+        "PersonPatch": obj(&[], &[("name", s()), ("notes", s()), ("organization", ns())], true),
+        "NewOrganization": obj(&[("name", s())], &[("domains", list(s())), ("notes", s()), ("shared", boolean())], true),
+        "OrganizationPatch": obj(&[], &[("name", s()), ("domains", list(s())), ("notes", s()), ("shared", boolean())], true),
+        "OrgMerge": obj(&[("into", int())], &[], true),
     })
 }

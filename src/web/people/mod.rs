@@ -10,6 +10,8 @@ use axum::routing::{get, post};
 use maud::html;
 use serde::Deserialize;
 
+mod orgs;
+
 use crate::desk::DeskError;
 use crate::domain::{PersonId, TicketId};
 use crate::store::TicketQuery;
@@ -24,6 +26,10 @@ pub fn routes() -> Router<AppState> {
         .route("/people", get(people))
         .route("/requesters/{id}", get(requester_page).post(update_person))
         .route("/requesters/{id}/merge", post(merge_person))
+        .route("/requesters/{id}/org", post(orgs::set_for_person))
+        .route("/organizations", get(orgs::list).post(orgs::create))
+        .route("/organizations/{id}", get(orgs::show).post(orgs::update))
+        .route("/organizations/{id}/merge", post(orgs::merge))
 }
 
 // ---------------------------------------------------------------- jump box
@@ -81,6 +87,7 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
             div.crumbs { a href="/tickets" { "Queue" } " / requester" }
             h1 { (person.display()) }
             p.muted { (person.email) " · " (match person.role { crate::domain::Role::Requester => "contact", r => r.key() }) " since " (crate::web::ui::when(person.created_at)) }
+            (orgs::person_box(&st, &a, &person))
             @if !notes.is_empty() { div.notice.info.person-notes { strong { "Notes: " } (ui::text_block(&notes)) } }
             @if (!person.is_staff() || a.person.is_admin()) && st.desk.may(&a.person, crate::domain::roles::Permission::People) {
                 details.person-edit {
@@ -155,7 +162,7 @@ pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<People
     let found = st.desk.search_people(&a.person, &q.q)?;
     let body = html! {
         div.narrow-page.wide-ok {
-            h1 { "People" }
+            div.queue-head { h1 { "People" } a.button href="/organizations" { "Organizations" } }
             form.filters method="get" action="/people" role="search" {
                 label { "Name or email" input type="search" name="q" value=(q.q) autofocus placeholder="alice, @example.com, Smith"; }
                 button type="submit" { "Search" }

@@ -23,6 +23,7 @@ pub enum Column {
     Tags,
     Due,
     Sla,
+    Org,
 }
 
 impl Column {
@@ -38,6 +39,7 @@ impl Column {
         Column::Tags,
         Column::Due,
         Column::Sla,
+        Column::Org,
     ];
     pub const DEFAULT: &'static [Column] = &[Column::Requester, Column::Status, Column::Priority, Column::Assignee, Column::Updated];
 
@@ -54,6 +56,7 @@ impl Column {
             Column::Tags => "tags",
             Column::Due => "due",
             Column::Sla => "sla",
+            Column::Org => "org",
         }
     }
     pub fn label(self) -> &'static str {
@@ -69,6 +72,7 @@ impl Column {
             Column::Tags => "Tags",
             Column::Due => "Due date",
             Column::Sla => "SLA",
+            Column::Org => "Organization",
         }
     }
 
@@ -108,6 +112,11 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
     let checklists = st.desk.checklist_progress(&ids);
     let clocks = if o.columns.contains(&Column::Sla) { st.desk.clocks_of(&ids).unwrap_or_default() } else { Vec::new() };
     let mut cals = super::sla::Calendars::new(cfg);
+    let orgs = if o.columns.contains(&Column::Org) {
+        st.desk.org_names_of(&tickets.iter().map(|t| t.requester).collect::<Vec<_>>()).unwrap_or_default()
+    } else {
+        Default::default()
+    };
     let secondary = |c: Column| !matches!(c, Column::Status);
     html! {
         table.tickets {
@@ -143,6 +152,7 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
                                 Column::Tags => td.hide-sm { @for tag in &t.tags { span.tag { (tag) } " " } },
                                 Column::Due => td.hide-sm.nowrap { @if let Some(d) = t.due { (d.to_string()) } },
                                 Column::Sla => td.hide-sm.nowrap { (super::sla::cell(&mut cals, clocks.get(i).and_then(|c| c.as_ref()), now)) },
+                                Column::Org => td.hide-sm { @if let Some(n) = orgs.get(&t.requester) { (n) } },
                             }
                         }
                     }
