@@ -238,6 +238,27 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
             }
         }
     });
+    // `frontdesk backup` reaches the running server here.
+    if let Err(e) = crate::control::start(desk.clone()) {
+        tracing::warn!("no control socket (`frontdesk backup` will not reach this server): {e:#}");
+    }
+    // Scheduled backups ([backup]): looked at every minute on the desk's clock.
+    let backer = desk.clone();
+    desk.jobs.task("scheduled-backup", move || {
+        let backer = backer.clone();
+        async move {
+            while !backer.jobs.stopping() {
+                let d = backer.clone();
+                if let Err(e) = tokio::task::spawn_blocking(move || d.run_scheduled_backup()).await {
+                    tracing::error!("the scheduled backup task failed: {e}");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                    _ = backer.jobs.stopped() => {}
+                }
+            }
+        }
+    });
     // The time rules (snooze wake-ups, auto-close, pending reminders).
     let timer = desk.clone();
     desk.jobs.task("time-rules", move || {

@@ -1,8 +1,10 @@
 //! frontdesk: a help desk in one binary. See ARCHITECTURE.md for the map.
 
 pub mod app;
+pub mod backup;
 pub mod clock;
 pub mod config;
+pub mod control;
 pub mod desk;
 pub mod domain;
 pub mod jobs;

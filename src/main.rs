@@ -75,6 +75,31 @@ enum Command {
     /// Print the DNS records each mailbox domain needs (MX, SPF, DKIM, DMARC)
     /// and check what is published now. Exit 1 while one is missing or wrong.
     Dns,
+    /// Back the desk up into one file while it runs (or while it is stopped):
+    /// database, spool, keys and config; `backup verify FILE` checks one.
+    #[command(args_conflicts_with_subcommands = true)]
+    Backup {
+        /// The backup file to write.
+        #[arg(long)]
+        to: Option<PathBuf>,
+        #[command(subcommand)]
+        check: Option<BackupCmd>,
+    },
+    /// Restore a backup into the data directory (--data-dir): refused while a
+    /// desk runs there, and into a non-empty directory without --force.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace the desk's data already in the directory.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackupCmd {
+    /// Check every part of a backup file; exit 1 naming the first bad part.
+    Verify { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -254,6 +279,10 @@ fn main() -> ExitCode {
             .and_then(|rt| rt.block_on(frontdesk::mail::outbound::send_test(&cfg, &to)).map_err(|e| anyhow::anyhow!(e)))
             .map(|ok| println!("{ok}")),
         Command::Dns => return dns_report(&cfg),
+        Command::Backup { check: Some(BackupCmd::Verify { file }), .. } => return verify_backup(&file),
+        Command::Backup { to: Some(to), .. } => backup(cfg, &to),
+        Command::Backup { .. } => Err(anyhow::anyhow!("say where: frontdesk backup --to FILE (or frontdesk backup verify FILE)")),
+        Command::Restore { from, force } => restore(cfg, &from, force),
         Command::Reindex => reindex(cfg),
         Command::Compact => compact(cfg),
         Command::Ingest { sender, recipient } => return ExitCode::from(frontdesk::mail::ingest::run(cfg, sender, recipient)),
@@ -265,6 +294,149 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A progress line on stderr (rewritten in place on a terminal).
+fn progress_bar(what: &'static str) -> impl FnMut(u64, u64) {
+    use std::io::Write;
+    let started = std::time::Instant::now();
+    let mut last = std::time::Instant::now();
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    move |done, total| {
+        if last.elapsed().as_millis() < 250 && done < total {
+            return;
+        }
+        last = std::time::Instant::now();
+        let pct = (done * 100).checked_div(total).unwrap_or(100);
+        let bar: String = (0..30).map(|i| if i * 100 / 30 < pct { '#' } else { '.' }).collect();
+        let mb = |b: u64| b as f64 / 1e6;
+        let rate = mb(done) / started.elapsed().as_secs_f64().max(1e-3);
+        let line = format!("{what} [{bar}] {pct:3}%  {:.1}/{:.1} MB  {rate:.0} MB/s", mb(done), mb(total));
+        let mut err = std::io::stderr().lock();
+        let _ = if tty { write!(err, "\r{line}") } else { writeln!(err, "{line}") };
+        let _ = err.flush();
+    }
+}
+
+/// `frontdesk backup --to FILE`: from the running server over its control
+/// socket, else (server stopped) from the data directory itself.
+fn backup(cfg: Arc<Config>, to: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    let started = std::time::Instant::now();
+    let mut bar = progress_bar("backup");
+    let partial = PathBuf::from(format!("{}.partial", to.display()));
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&partial)?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let data = &cfg.server.data_dir;
+    let manifest = {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut file);
+        let got = match frontdesk::control::request_backup(data, &mut out, &mut bar) {
+            Ok(m) => Ok(m),
+            // Nothing was written yet: the server is stopped, back up from the files.
+            Err(frontdesk::control::ClientError::NoServer(_)) if !frontdesk::backup::restore::in_use(data) => {
+                frontdesk::app::open_desk(cfg.clone(), Arc::new(SystemClock))
+                    .and_then(|desk| desk.write_backup(&mut out, &mut bar).map_err(anyhow::Error::from))
+            }
+            Err(frontdesk::control::ClientError::NoServer(p)) => {
+                Err(anyhow::anyhow!("a desk runs with {} but its control socket {} does not answer", data.display(), p.display()))
+            }
+            Err(e) => Err(anyhow::anyhow!("the server's backup failed: {e}")),
+        };
+        got.and_then(|m| out.flush().map(|()| m).map_err(anyhow::Error::from))
+    };
+    let manifest = match manifest.and_then(|m| file.sync_all().map(|()| m).map_err(anyhow::Error::from)) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&partial, to)?;
+    let size = std::fs::metadata(to)?.len();
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!();
+    let c = &manifest.counts;
+    println!(
+        "backed up {} tickets, {} entries, {} people, {} spooled messages: {:.1} MB of data in {:.1} MB ({}) in {secs:.1} s ({:.0} MB/s)",
+        c.tickets,
+        c.entries,
+        c.people,
+        c.spooled,
+        manifest.total_bytes() as f64 / 1e6,
+        size as f64 / 1e6,
+        to.display(),
+        manifest.total_bytes() as f64 / 1e6 / secs.max(1e-3)
+    );
+    Ok(())
+}
+
+/// `frontdesk backup verify FILE`: 0 sound, 1 damaged (the part named).
+fn verify_backup(file: &std::path::Path) -> ExitCode {
+    match frontdesk::backup::verify(file) {
+        Ok(m) => {
+            let c = &m.counts;
+            println!(
+                "{}: sound; frontdesk {}, taken {}, {} files, {:.1} MB of data; {} tickets, {} entries, {} people, {} spooled",
+                file.display(),
+                m.frontdesk,
+                frontdesk::domain::Timestamp(m.created_ms).rfc3339(),
+                m.files.len(),
+                m.total_bytes() as f64 / 1e6,
+                c.tickets,
+                c.entries,
+                c.people,
+                c.spooled
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("frontdesk: {}: damaged: {e}", file.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `frontdesk restore --from FILE`: the files, then one open of the store
+/// (repairs, migrates) and its counts against the backup's.
+fn restore(cfg: Arc<Config>, from: &std::path::Path, force: bool) -> anyhow::Result<()> {
+    let dir = &cfg.server.data_dir;
+    let started = std::time::Instant::now();
+    let mut bar = progress_bar("restore");
+    let total = frontdesk::backup::verify(from).map_err(|e| anyhow::anyhow!("{}: damaged: {e}", from.display()))?.total_bytes();
+    let m = frontdesk::backup::restore::restore(from, dir, force, &mut |done| bar(done, total))?;
+    eprintln!();
+    let desk = frontdesk::app::open_desk(cfg.clone(), Arc::new(SystemClock))?;
+    let got = desk.counts()?;
+    drop(desk);
+    let want = &m.counts;
+    if (got.tickets, got.entries, got.people) != (want.tickets, want.entries, want.people) {
+        anyhow::bail!(
+            "the restored desk holds {} tickets, {} entries, {} people; the backup says {}, {}, {}",
+            got.tickets,
+            got.entries,
+            got.people,
+            want.tickets,
+            want.entries,
+            want.people
+        );
+    }
+    println!(
+        "restored {} tickets, {} entries, {} people ({} messages still to process) into {} in {:.1} s; \
+         the search index is rebuilt at the next start. The config the desk ran with is {} \
+         (its server.data_dir names the old place: start with --data-dir {} or edit it).",
+        want.tickets,
+        want.entries,
+        want.people,
+        want.spooled,
+        dir.display(),
+        started.elapsed().as_secs_f64(),
+        dir.join("config.toml").display(),
+        dir.display()
+    );
+    Ok(())
 }
 
 fn compact(cfg: Arc<Config>) -> anyhow::Result<()> {

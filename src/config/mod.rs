@@ -47,6 +47,7 @@ pub struct Config {
     pub mail_auth: MailAuthConfig,
     pub rspamd: RspamdConfig,
     pub audit: AuditConfig,
+    pub backup: BackupConfig,
     pub sso: SsoConfig,
     pub acme: AcmeConfig,
     /// `[[mailbox]]`: the support addresses the desk accepts mail for.
@@ -258,6 +259,7 @@ impl Config {
         example_section::<RspamdConfig>(&mut out);
         example_section::<SsoConfig>(&mut out);
         example_section::<AuditConfig>(&mut out);
+        example_section::<BackupConfig>(&mut out);
         example_section::<AcmeConfig>(&mut out);
         // The arrays of tables, a blank line between them.
         let tables = [
@@ -294,6 +296,7 @@ impl Config {
         one(&self.rspamd)?;
         one(&self.sso)?;
         one(&self.audit)?;
+        one(&self.backup)?;
         one(&self.acme)
     }
 
@@ -512,6 +515,7 @@ mod tests {
             RspamdConfig::KEYS,
             SsoConfig::KEYS,
             AuditConfig::KEYS,
+            BackupConfig::KEYS,
             AcmeConfig::KEYS,
         ] {
             assert!(keys.iter().all(|k| !k.doc.trim().is_empty()));

@@ -566,6 +566,21 @@ section! {
 }
 
 section! {
+    /// Scheduled backups while the desk runs: the same archive as
+    /// `frontdesk backup --to FILE` (databases, keys, config; the search
+    /// index is rebuilt on restore), written to `dir` and pruned to `keep`.
+    BackupConfig "backup" {
+        /// Directory for scheduled backups (created if missing). Empty: no
+        /// scheduled backups (`frontdesk backup` still works).
+        dir: String = String::new();
+        /// Hours between scheduled backups.
+        every_hours: u32 = 24, in 1..=8760;
+        /// Scheduled backups kept in `dir`; older ones are deleted.
+        keep: u32 = 7, in 1..=1000;
+    }
+}
+
+section! {
     /// Certificates for HTTPS from an ACME CA (RFC 8555), e.g. Let's Encrypt:
     /// issued on first start, renewed before expiry, kept in <data_dir>/acme.
     /// Until the first one arrives (and whenever the CA fails) the desk serves

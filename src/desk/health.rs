@@ -17,6 +17,9 @@ pub struct Health {
     pub spool_oldest_secs: u64,
     pub spool_limit_secs: u64,
     pub workers: Vec<WorkerStatus>,
+    /// Scheduled backups: the directory and the last outcome (`None` when
+    /// `[backup] dir` is not set).
+    pub backup: Option<(String, super::backup::BackupStatus)>,
 }
 
 impl Health {
@@ -53,6 +56,14 @@ impl Health {
             "problems": problems,
             "spool": {"depth": self.spool_depth, "oldest_age_secs": self.spool_oldest_secs, "limit_secs": self.spool_limit_secs},
             "workers": workers,
+            "backup": self.backup.as_ref().map(|(dir, b)| json!({
+                "dir": dir,
+                "last_ok_at": b.last_ok_at.map(|t| t.rfc3339()),
+                "last_file": b.last_file,
+                "last_bytes": b.last_bytes,
+                "last_error": b.last_error,
+                "last_error_at": b.last_error_at.map(|t| t.rfc3339()),
+            })),
         })
         .to_string()
     }
@@ -83,6 +94,7 @@ impl Desk {
             spool_oldest_secs: oldest,
             spool_limit_secs: self.config().server.health_spool_age_secs,
             workers: if self.jobs.stopping() { Vec::new() } else { self.jobs.status() },
+            backup: Some(self.config().backup.dir.trim().to_string()).filter(|d| !d.is_empty()).map(|d| (d, self.backup_status())),
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 mod bounces;
 pub mod checklist;
 mod commands;
@@ -222,6 +223,8 @@ pub struct Desk {
     lessons_dropped: std::sync::atomic::AtomicUsize,
     /// Trigger actions run on each ticket this minute.
     trigger_budget: Mutex<triggers::Budget>,
+    /// The running backup and the last one's outcome.
+    backups: backup::Backups,
 }
 
 impl Desk {
@@ -255,6 +258,7 @@ impl Desk {
                 lessons: std::sync::OnceLock::new(),
                 lessons_dropped: Default::default(),
                 trigger_budget: Default::default(),
+                backups: Default::default(),
             }
         });
         if let Err(e) = desk.load_allow_list() {

@@ -1,12 +1,12 @@
 //! The embedded database: redb tables for tickets, thread entries, people, sessions, API tokens,
 //! counters, blobs, and the secondary indexes that keep list pages from ever scanning all tickets.
-//!
 //! This module knows nothing of HTTP or SMTP. Every record is written with the
 //! versioned codec in `codec`; `migrate` brings older data directories up to date.
 
 mod allowed;
 mod audit;
 mod automation;
+mod backup;
 mod blobs;
 mod bounces;
 mod checklists;
@@ -27,22 +27,22 @@ pub mod spool;
 mod stats;
 mod timers;
 mod timespent;
-pub use timespent::Spell;
 mod tokens;
 mod twofactor;
 pub mod webhooks;
 mod workflow;
 
 use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
-
-pub use bounces::Bounced;
-pub use db::{Precommit, Store};
-pub use feed::{Change, Topic, Waiter, Woke};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+pub use db::{Precommit, Store};
+pub use feed::{Change, Topic, Waiter, Woke};
 pub use spool::{SPOOL_FILE, SpoolLog};
 pub use stats::{FileUse, TableUse};
+pub use timespent::Spell;
 pub use webhooks::Appended;
+pub use {backup::Snapshot, bounces::Bounced};
 
 use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 pub use profiles::{LinkKind, PasswordLink, Profile};

@@ -10,6 +10,7 @@ mod common;
 mod access;
 mod api;
 mod audit;
+mod backup;
 mod bounces;
 mod checklist;
 mod corpus;

@@ -68,13 +68,23 @@ pub fn endpoints() -> Vec<Endpoint> {
 #[serde(default)]
 struct Paging {
     cursor: Option<String>,
-    limit: Option<usize>,
+    /// Text, parsed in `window`: flattened into another query struct, serde
+    /// hands every value over as a string.
+    limit: Option<String>,
 }
 
 impl Paging {
     /// (offset, limit) of the page asked for, at most `max` deep.
     fn window(&self, max: usize) -> Result<(usize, usize), WebError> {
-        Ok((parse_cursor(self.cursor.as_deref(), max)?, self.limit.unwrap_or(100).clamp(1, 500)))
+        Ok((parse_cursor(self.cursor.as_deref(), max)?, self.limit()?.unwrap_or(100).clamp(1, 500)))
+    }
+
+    /// The `limit` asked for, if any.
+    fn limit(&self) -> Result<Option<usize>, WebError> {
+        match self.limit.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+            None => Ok(None),
+            Some(l) => l.parse::<usize>().map(Some).map_err(|_| WebError::invalid("limit", format!("{l:?} is not a number of items"))),
+        }
     }
 }
 

@@ -116,7 +116,7 @@ async fn audit(State(st): State<AppState>, ApiUser(p): ApiUser, Query(a): Query<
         None | Some("") => None,
         Some(c) => Some(c.parse::<u64>().map_err(|_| WebError::invalid("cursor", "is not a cursor this API returned"))?),
     };
-    let limit = a.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = a.limit()?.unwrap_or(100).clamp(1, 1000);
     let rows = blocking(&st.desk, move |d| d.audit_log(&p, &AuditFilter::default(), before, limit)).await?;
     let entries: Vec<Value> = rows.iter().map(|(id, e)| crate::web::admin::audit::entry_json(*id, e)).collect();
     let next = match rows.last() {

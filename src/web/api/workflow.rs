@@ -165,7 +165,7 @@ async fn views(State(st): State<AppState>, ApiUser(me): ApiUser) -> WebResult {
 async fn run_view(State(st): State<AppState>, ApiUser(me): ApiUser, Path(name): Path<String>, Query(p): Query<Paging>) -> WebResult {
     let query =
         views_of(&st, &me)?.into_iter().find(|v| v.0.eq_ignore_ascii_case(name.trim())).map(|v| v.1).ok_or_else(WebError::not_found)?;
-    Ok(super::search(&st, &me, &query, p.cursor.as_deref(), p.limit))
+    Ok(super::search(&st, &me, &query, p.cursor.as_deref(), p.limit()?))
 }
 
 async fn outbox(State(st): State<AppState>, ApiUser(me): ApiUser, Query(p): Query<Paging>) -> WebResult {
