@@ -333,7 +333,18 @@ fn backup(cfg: Arc<Config>, to: &std::path::Path) -> anyhow::Result<()> {
     let data = &cfg.server.data_dir;
     let manifest = {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut file);
-        let got = match frontdesk::control::request_backup(data, &mut out, &mut bar) {
+        // A server that is still starting opens its socket in a moment.
+        let mut tries = 0;
+        let asked = loop {
+            match frontdesk::control::request_backup(data, &mut out, &mut bar) {
+                Err(frontdesk::control::ClientError::NoServer(_)) if tries < 50 && frontdesk::backup::restore::in_use(data) => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                other => break other,
+            }
+        };
+        let got = match asked {
             Ok(m) => Ok(m),
             // Nothing was written yet: the server is stopped, back up from the files.
             Err(frontdesk::control::ClientError::NoServer(_)) if !frontdesk::backup::restore::in_use(data) => {

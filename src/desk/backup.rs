@@ -19,6 +19,9 @@ const KEY_DIRS: [&str; 3] = ["dkim", "tls", "acme"];
 /// Scheduled backups are named `frontdesk-YYYYMMDD-HHMMSS` + this.
 pub const SUFFIX: &str = ".fdbackup";
 
+/// A backup in `[backup] dir`: when it was taken, its path and size.
+pub type BackupFile = (Timestamp, PathBuf, u64);
+
 /// The last scheduled (or requested) backup's outcome.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BackupStatus {
@@ -160,10 +163,41 @@ impl Desk {
         if last.is_some_and(|t| now.0 - t.0 < i64::from(b.every_hours) * 3_600_000) {
             return None;
         }
+        Some(self.take_into(&dir, b.keep, now))
+    }
+
+    /// An admin's "Back up now": a backup into `[backup] dir` at once.
+    pub fn backup_now(&self, actor: &crate::domain::Person) -> super::Result<PathBuf> {
+        if !actor.is_admin() {
+            return Err(super::DeskError::NotFound);
+        }
+        let cfg = self.config();
+        let dir = cfg.backup.dir.trim();
+        if dir.is_empty() {
+            return Err(super::invalid("backup.dir", "no backup directory is configured ([backup] dir)"));
+        }
+        self.take_into(Path::new(dir), cfg.backup.keep, self.now()).map_err(super::DeskError::Conflict)
+    }
+
+    /// The backups in `[backup] dir` (oldest first, with their sizes) and the
+    /// last outcome, for admins.
+    pub fn backups_overview(&self, actor: &crate::domain::Person) -> super::Result<(BackupStatus, Vec<BackupFile>)> {
+        if !actor.is_admin() {
+            return Err(super::DeskError::NotFound);
+        }
+        let dir = self.config().backup.dir.trim().to_string();
+        let files = if dir.is_empty() { Vec::new() } else { scheduled_in(Path::new(&dir)) };
+        let sized = files.into_iter().map(|(t, p)| (t, p.clone(), std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0))).collect();
+        Ok((self.backup_status(), sized))
+    }
+
+    /// Writes `frontdesk-<stamp>.fdbackup` into `dir`, keeps the newest
+    /// `keep` there and records the outcome.
+    fn take_into(&self, dir: &Path, keep: u32, now: Timestamp) -> Result<PathBuf, String> {
         let started = std::time::Instant::now();
         let file = dir.join(format!("frontdesk-{}{SUFFIX}", file_stamp(now)));
-        let result = std::fs::create_dir_all(&dir).and_then(|()| self.backup_to_file(&file, &mut |_, _| {}));
-        let mut status = self.backups.status.lock().ok()?;
+        let result = std::fs::create_dir_all(dir).and_then(|()| self.backup_to_file(&file, &mut |_, _| {}));
+        let mut status = self.backups.status.lock().map_err(|_| "the backup status is unavailable".to_string())?;
         match result {
             Ok(_) => {
                 let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
@@ -174,21 +208,21 @@ impl Desk {
                 status.last_error = None;
                 status.last_error_at = None;
                 drop(status);
-                let all = scheduled_in(&dir);
-                for (_, old) in all.iter().take(all.len().saturating_sub(b.keep as usize)) {
+                let all = scheduled_in(dir);
+                for (_, old) in all.iter().take(all.len().saturating_sub(keep as usize)) {
                     if let Err(e) = std::fs::remove_file(old) {
                         tracing::warn!("backup: cannot delete {}: {e}", old.display());
                     }
                 }
                 tracing::info!("backup: wrote {} ({bytes} bytes)", file.display());
-                Some(Ok(file))
+                Ok(file)
             }
             Err(e) => {
                 let msg = format!("cannot write {}: {e}", file.display());
                 status.last_error = Some(msg.clone());
                 status.last_error_at = Some(now);
                 tracing::error!("backup: {msg}");
-                Some(Err(msg))
+                Err(msg)
             }
         }
     }

@@ -254,6 +254,23 @@ async fn scheduled_backups_run_on_time_keep_the_newest_and_show_in_health() {
     assert!(health["backup"]["last_error"].is_null(), "{health}");
     assert!(health["backup"]["last_bytes"].as_u64().unwrap() > 0, "{health}");
 
+    // The admins' Backups page lists them; "Back up now" adds one; agents
+    // do not see the page.
+    let mut admin = Browser::logged_in(&d.base, "ada@example.test", crate::inprocess::PASSWORD).await;
+    let p = admin.get("/admin/backups").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains(&name(&second)) && p.body.contains(&name(&third)) && !p.body.contains(&name(&first)), "{}", p.body);
+    assert!(p.body.contains("Every 6 hours") && p.body.contains("Last good backup"), "{}", p.body);
+    d.clock.advance_ms(60_000);
+    let r = admin.post("/admin/backups/now", &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(std::fs::read_dir(&backups).unwrap().count(), 2, "keep = 2 holds for backups by hand too");
+    assert!(!backups.join(name(&second)).exists(), "the oldest made room");
+    d.add("bob@example.test", "Bob", frontdesk::domain::Role::Agent);
+    let mut agent = Browser::logged_in(&d.base, "bob@example.test", crate::inprocess::PASSWORD).await;
+    assert_eq!(agent.get("/admin/backups").await.status, 404);
+    assert_eq!(agent.post("/admin/backups/now", &[]).await.status, 404);
+
     // A directory it cannot write: the failure is reported, not hidden.
     std::fs::remove_dir_all(&backups).unwrap();
     std::fs::write(&backups, "a file where the directory was").unwrap();

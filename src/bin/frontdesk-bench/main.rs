@@ -6,6 +6,7 @@
 // The test suite's small DNS server: the smtp bench's sender domain with
 // SPF and DMARC records, for the phases with authentication on.
 mod automation;
+mod backup;
 #[path = "../../../tests/common/dns.rs"]
 mod dns;
 mod https;
@@ -97,6 +98,12 @@ enum BenchCmd {
         #[arg(long, default_value_t = 500)]
         requests: usize,
     },
+    /// Backup of the running server (MB/s), verify, restore + reindex at
+    /// 100 000 tickets, through the real binary.
+    Backup {
+        #[arg(long, default_value_t = 100_000)]
+        tickets: u64,
+    },
     /// Bytes on disk per ticket and per raw mail byte, by file and table, for
     /// mail over SMTP (4 KB and the corpus) and API tickets, in fresh data dirs.
     Storage {
@@ -137,6 +144,7 @@ fn main() -> ExitCode {
         BenchCmd::Web { tickets, entries, requests } => web::web(&cfg, tickets, entries, requests),
         BenchCmd::Https { tickets, requests } => https::run(&cfg, tickets, requests),
         BenchCmd::Storage { messages, tickets, corpus } => storage::run(&cfg, messages, tickets, &corpus),
+        BenchCmd::Backup { tickets } => backup::run(&cfg, tickets),
         BenchCmd::Automation { tickets, requests } => automation::run(&cfg.server.data_dir, tickets, requests),
     };
     match result {

@@ -2,6 +2,7 @@
 //! admins get a 404 here (they may not see these pages), enforced in `desk`.
 
 pub mod audit;
+mod backups;
 mod profile;
 mod tokens;
 
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/outbox/{id}/discard", post(outbox_discard))
         .merge(tokens::routes())
         .merge(audit::routes())
+        .merge(backups::routes())
         .merge(profile::routes())
 }
 
