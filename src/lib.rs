@@ -9,6 +9,7 @@ pub mod desk;
 pub mod domain;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod search;
 pub mod store;
 pub mod tls;

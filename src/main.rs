@@ -156,6 +156,22 @@ enum MailCmd {
     },
 }
 
+/// Logs on stderr: `FRONTDESK_LOG` filters (default info); under systemd
+/// (`JOURNAL_STREAM` set) plain lines without colours or timestamps, which
+/// journald adds; `FRONTDESK_LOG_FORMAT=json` gives one JSON object a line.
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FRONTDESK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
+    let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    match std::env::var("FRONTDESK_LOG_FORMAT").as_deref() {
+        Ok("json") => fmt.json().with_current_span(false).init(),
+        _ if journald => fmt.with_ansi(false).without_time().init(),
+        _ => fmt.with_ansi(tty).init(),
+    }
+}
+
 fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
     read_config(cli).map_err(|e| {
         eprintln!("frontdesk: {e}");
@@ -199,13 +215,7 @@ fn main() -> ExitCode {
         print!("{}", frontdesk::config::Config::example_toml());
         return ExitCode::SUCCESS;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FRONTDESK_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logs();
     let cfg = match load_config(&cli) {
         Ok(c) => Arc::new(c),
         Err(code) => return code,
@@ -348,6 +358,7 @@ fn backup(cfg: Arc<Config>, to: &std::path::Path) -> anyhow::Result<()> {
             Ok(m) => Ok(m),
             // Nothing was written yet: the server is stopped, back up from the files.
             Err(frontdesk::control::ClientError::NoServer(_)) if !frontdesk::backup::restore::in_use(data) => {
+                tracing::info!("no server runs with {}: backing up from its files", data.display());
                 frontdesk::app::open_desk(cfg.clone(), Arc::new(SystemClock))
                     .and_then(|desk| desk.write_backup(&mut out, &mut bar).map_err(anyhow::Error::from))
             }

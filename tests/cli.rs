@@ -222,3 +222,32 @@ fn environment_overrides_every_key() {
     assert_ne!(code, 0);
     assert!(err.contains("no_such_key"), "{err}");
 }
+
+#[test]
+fn logs_are_json_lines_when_asked_and_plain_under_journald() {
+    let dir = tempdir();
+    let data = dir.path().join("data");
+    let to = dir.path().join("b.fdbackup");
+    let run = |env: (&str, &str)| {
+        let _ = std::fs::remove_file(&to);
+        let out = std::process::Command::new(BIN)
+            .args(["--data-dir", data.to_str().unwrap(), "backup", "--to", to.to_str().unwrap()])
+            .env(env.0, env.1)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    // A stopped desk is backed up from its files, which it logs.
+    let err = run(("FRONTDESK_LOG_FORMAT", "json"));
+    let logs: Vec<&str> = err.lines().filter(|l| l.starts_with('{')).collect();
+    assert!(!logs.is_empty(), "{err}");
+    for l in &logs {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+        assert!(v["level"].is_string() && v["fields"]["message"].is_string(), "{l}");
+    }
+    let err = run(("JOURNAL_STREAM", "8:12345"));
+    let line = err.lines().find(|l| l.contains("backing up from its files")).unwrap_or_else(|| panic!("{err}"));
+    assert!(line.starts_with(" INFO") || line.starts_with("INFO"), "no timestamp (journald adds one): {line:?}");
+    assert!(!err.contains('\u{1b}'), "no colours for the journal: {err:?}");
+}

@@ -88,6 +88,9 @@ impl Config {
         if s.data_dir.as_os_str().is_empty() {
             return Err(("server", "data_dir", "must not be empty".into()));
         }
+        if !s.metrics_token.is_empty() && s.metrics_token.trim().chars().count() < 16 {
+            return Err(("server", "metrics_token", "must be at least 16 characters (or empty: loopback only)".into()));
+        }
         let m = &self.smtp;
         m.listen
             .parse::<SocketAddr>()

@@ -145,6 +145,10 @@ section! {
         /// /healthz answers 503 when the oldest message waiting in the spool is older
         /// than this many seconds (mail accepted but not becoming tickets).
         health_spool_age_secs: u64 = 60, in 1..=86400;
+        /// /metrics answers loopback clients only; with a token set, others
+        /// may read it with `Authorization: Bearer <token>` (at least 16
+        /// characters).
+        metrics_token: String = String::new();
     }
 }
 

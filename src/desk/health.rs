@@ -103,9 +103,17 @@ impl Desk {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Gauges {
     pub spool_depth: u64,
+    /// Seconds the oldest spooled message has waited.
+    pub spool_oldest_secs: u64,
     pub outbox_due: u64,
     pub outbox_queued: u64,
+    /// Seconds the oldest mail in the outbox has waited.
+    pub outbox_oldest_secs: u64,
     pub index_queue: u64,
+    /// Seconds since the last good backup (None: none since start).
+    pub backup_age_secs: Option<u64>,
+    /// Supervised workers not running.
+    pub workers_down: u64,
 }
 
 impl Desk {
@@ -115,7 +123,13 @@ impl Desk {
         let read = self.store.read();
         let (outbox_due, outbox_queued) = read.as_ref().ok().and_then(|r| r.outbox_counts(self.now()).ok()).unwrap_or((0, 0));
         let index_queue = read.as_ref().ok().and_then(|r| r.index_queue_len().ok()).unwrap_or(0);
-        Gauges { spool_depth, outbox_due, outbox_queued, index_queue }
+        let now = self.now();
+        let age = |t: crate::domain::Timestamp| ((now.0 - t.0).max(0) / 1000) as u64;
+        let outbox_oldest_secs = read.as_ref().ok().and_then(|r| r.outbox_oldest().ok().flatten()).map_or(0, age);
+        let spool_oldest_secs = self.store.spool().oldest().ok().flatten().map_or(0, age);
+        let backup_age_secs = self.backup_status().last_ok_at.map(age);
+        let workers_down = self.jobs.status().iter().filter(|w| !w.running).count() as u64;
+        Gauges { spool_depth, spool_oldest_secs, outbox_due, outbox_queued, outbox_oldest_secs, index_queue, backup_age_secs, workers_down }
     }
 
     /// Shutdown: every worker is told to stop and every wait on the change

@@ -75,6 +75,14 @@ impl Verifier {
     /// Checks one message within the time budget. A timeout gives a
     /// temporary result ("could not verify"), never a refusal.
     pub async fn check(&self, ip: IpAddr, helo: &str, mail_from: &str, raw: &[u8]) -> MailAuth {
+        let a = self.check_in_time(ip, helo, mail_from, raw).await;
+        for (method, result) in [("spf", a.spf), ("dkim", a.dkim), ("dmarc", a.dmarc)] {
+            crate::metrics::METRICS.mail_auth.add(&[method, result.as_str()]);
+        }
+        a
+    }
+
+    async fn check_in_time(&self, ip: IpAddr, helo: &str, mail_from: &str, raw: &[u8]) -> MailAuth {
         match tokio::time::timeout(self.budget, self.check_all(ip, helo, mail_from, raw)).await {
             Ok(a) => a,
             Err(_) => MailAuth {

@@ -27,6 +27,17 @@ pub fn is_missing(e: &mail_auth::Error) -> bool {
     matches!(e, mail_auth::Error::DnsRecordNotFound(_))
 }
 
+/// Counts one lookup of `kind` for `/metrics`: ok, missing (no such name or
+/// record) or error (no usable answer, timeouts included).
+fn count<T>(kind: &str, r: &Result<T, mail_auth::Error>) {
+    let outcome = match r {
+        Ok(_) => "ok",
+        Err(e) if is_missing(e) => "missing",
+        Err(_) => "error",
+    };
+    crate::metrics::METRICS.dns.add(&[kind, outcome]);
+}
+
 impl Dns {
     /// A resolver asking `server` (UDP, TCP for long answers), or the
     /// system's nameservers when `None`.
@@ -63,7 +74,9 @@ impl Dns {
     /// The mail hosts for a domain: its MX records by preference, or the
     /// domain itself when it has none (RFC 5321 5.1 implicit MX).
     pub async fn mail_hosts(&self, domain: &str) -> Result<Vec<String>, String> {
-        match self.auth.mx_lookup(domain, None::<&NoCache<String, Arc<Vec<mail_auth::MX>>>>).await {
+        let r = self.auth.mx_lookup(domain, None::<&NoCache<String, Arc<Vec<mail_auth::MX>>>>).await;
+        count("mx", &r);
+        match r {
             Ok(mx) => {
                 let hosts: Vec<String> = mx
                     .iter()
@@ -85,6 +98,8 @@ impl Dns {
         }
         let v4 = self.auth.ipv4_lookup(host, None::<&NoCache<String, Arc<Vec<std::net::Ipv4Addr>>>>).await;
         let v6 = self.auth.ipv6_lookup(host, None::<&NoCache<String, Arc<Vec<std::net::Ipv6Addr>>>>).await;
+        count("a", &v4);
+        count("aaaa", &v6);
         let mut out: Vec<IpAddr> = Vec::new();
         if let Ok(a) = &v4 {
             out.extend(a.iter().map(|ip| IpAddr::V4(*ip)));
@@ -102,7 +117,14 @@ impl Dns {
     /// The TXT records of a name, each one string (`frontdesk dns`). An
     /// empty list when there are none.
     pub async fn txt(&self, name: &str) -> Result<Vec<String>, String> {
-        match self.auth.resolver().txt_lookup(format!("{}.", name.trim_end_matches('.'))).await {
+        let r = self.auth.resolver().txt_lookup(format!("{}.", name.trim_end_matches('.'))).await;
+        let outcome = match &r {
+            Ok(_) => "ok",
+            Err(e) if e.is_no_records_found() => "missing",
+            Err(_) => "error",
+        };
+        crate::metrics::METRICS.dns.add(&["txt", outcome]);
+        match r {
             Ok(l) => Ok(l.iter().map(|t| t.txt_data().iter().map(|s| String::from_utf8_lossy(s)).collect::<String>()).collect()),
             Err(e) if e.is_no_records_found() => Ok(Vec::new()),
             Err(e) => Err(format!("no answer from {} for TXT {name}: {e}", self.server)),
@@ -111,7 +133,9 @@ impl Dns {
 
     /// The A records of a name, empty when it does not exist (DNSBL queries).
     pub async fn ipv4(&self, name: &str) -> Result<Vec<std::net::Ipv4Addr>, String> {
-        match self.auth.ipv4_lookup(name, None::<&NoCache<String, Arc<Vec<std::net::Ipv4Addr>>>>).await {
+        let r = self.auth.ipv4_lookup(name, None::<&NoCache<String, Arc<Vec<std::net::Ipv4Addr>>>>).await;
+        count("dnsbl", &r);
+        match r {
             Ok(a) => Ok(a.to_vec()),
             Err(e) if is_missing(&e) => Ok(Vec::new()),
             Err(e) => Err(format!("no answer from {} for {name}: {e}", self.server)),

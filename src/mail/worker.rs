@@ -33,6 +33,7 @@ impl MailStats {
             }
             l.push_back(ms);
         }
+        crate::metrics::METRICS.accept_to_ticket.observe(std::time::Duration::from_millis(ms));
         self.processed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 

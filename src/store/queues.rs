@@ -49,6 +49,14 @@ impl Read {
         Ok((n, due.len()?))
     }
 
+    /// When the oldest mail still in the outbox (queued or failed) was queued.
+    pub fn outbox_oldest(&self) -> Result<Option<Timestamp>> {
+        let t = self.tx.open_table(OUTBOX)?;
+        let Some(row) = t.first()? else { return Ok(None) };
+        let m: OutMail = codec::decode(row.1.value(), "outbox")?;
+        Ok(Some(m.created_at))
+    }
+
     /// When the next queued mail is due, if any is waiting.
     pub fn outbox_next_due(&self) -> Result<Option<Timestamp>> {
         let due = self.tx.open_table(OUTBOX_DUE)?;

@@ -88,6 +88,7 @@ pub fn router(
         .layer(middleware::from_fn_with_state(state.clone(), error::render_errors))
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(guard::security_headers))
+        .layer(middleware::from_fn(ops::count_requests))
         .with_state(state)
 }
 

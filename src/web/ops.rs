@@ -36,35 +36,92 @@ async fn healthz(State(st): State<AppState>) -> Response {
     }
 }
 
-/// Plain-text metrics (Prometheus exposition format), for loopback clients only.
+/// Counts every request by status class and times it (`/metrics`).
+pub async fn count_requests(req: Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    let m = &crate::metrics::METRICS;
+    m.http_latency.observe(started.elapsed());
+    let class = match res.status().as_u16() {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    };
+    m.http_requests.add(&[class]);
+    res
+}
+
+/// Who may read `/metrics`: loopback clients, and others that present the
+/// configured token (16 characters at least) as a bearer token.
+fn metrics_allowed(ip: std::net::IpAddr, token: &str, headers: &axum::http::HeaderMap) -> bool {
+    if ip.is_loopback() {
+        return true;
+    }
+    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+    token.trim().len() >= 16 && super::guard::constant_time_eq(token.trim().as_bytes(), given.trim().as_bytes())
+}
+
+/// Plain-text metrics (Prometheus exposition format): loopback clients, and
+/// others with `server.metrics_token`.
 async fn metrics(
     State(st): State<AppState>,
     axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
-    if !addr.ip().is_loopback() {
+    if !metrics_allowed(addr.ip(), &st.desk.config().server.metrics_token, &headers) {
         return WebError::not_found().into_response();
     }
+    use std::fmt::Write;
     use std::sync::atomic::Ordering::Relaxed;
     let s = &st.mail_stats;
+    let m = &crate::metrics::METRICS;
     let (n, p50, p99) = s.percentiles();
     let g = {
         let desk = st.desk.clone();
         tokio::task::spawn_blocking(move || desk.gauges()).await.unwrap_or_default()
     };
-    let (spool, due, queued, index_queue) = (g.spool_depth, g.outbox_due, g.outbox_queued, g.index_queue);
-    let body = format!(
-        "# TYPE frontdesk_smtp_accepted_total counter\nfrontdesk_smtp_accepted_total {}\n\
-         # TYPE frontdesk_mail_processed_total counter\nfrontdesk_mail_processed_total {}\n\
-         # TYPE frontdesk_spool_depth gauge\nfrontdesk_spool_depth {spool}\n\
-         # TYPE frontdesk_accept_to_ticket_ms summary\n\
-         frontdesk_accept_to_ticket_ms{{quantile=\"0.5\"}} {p50}\nfrontdesk_accept_to_ticket_ms{{quantile=\"0.99\"}} {p99}\nfrontdesk_accept_to_ticket_ms_count {n}\n\
-         # TYPE frontdesk_outbox_due gauge\nfrontdesk_outbox_due {due}\n\
-         # TYPE frontdesk_outbox_queued gauge\nfrontdesk_outbox_queued {queued}\n\
-         # TYPE frontdesk_index_queue gauge\nfrontdesk_index_queue {index_queue}\n",
-        s.accepted.load(Relaxed),
-        s.processed.load(Relaxed),
+    let mut out = String::with_capacity(4096);
+    let mut one = |name: &str, kind: &str, help: &str, value: String| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    };
+    one("frontdesk_smtp_sessions_total", "counter", "SMTP connections accepted.", m.smtp_sessions.load(Relaxed).to_string());
+    one("frontdesk_smtp_accepted_total", "counter", "Messages accepted (250 after DATA).", s.accepted.load(Relaxed).to_string());
+    one(
+        "frontdesk_mail_processed_total",
+        "counter",
+        "Accepted messages turned into tickets, replies or junk.",
+        s.processed.load(Relaxed).to_string(),
     );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+    one("frontdesk_spool_depth", "gauge", "Accepted messages waiting to be processed.", g.spool_depth.to_string());
+    one("frontdesk_spool_oldest_age_seconds", "gauge", "How long the oldest spooled message has waited.", g.spool_oldest_secs.to_string());
+    one("frontdesk_outbox_due", "gauge", "Outgoing mails due for an attempt now.", g.outbox_due.to_string());
+    one("frontdesk_outbox_queued", "gauge", "Outgoing mails queued (due now or later).", g.outbox_queued.to_string());
+    one(
+        "frontdesk_outbox_oldest_age_seconds",
+        "gauge",
+        "How long the oldest mail in the outbox has waited.",
+        g.outbox_oldest_secs.to_string(),
+    );
+    one("frontdesk_index_queue", "gauge", "Tickets waiting for the search index (index lag).", g.index_queue.to_string());
+    one("frontdesk_workers_down", "gauge", "Supervised workers not running.", g.workers_down.to_string());
+    one("frontdesk_resident_memory_bytes", "gauge", "The server's resident memory.", crate::metrics::rss_bytes().to_string());
+    if let Some(age) = g.backup_age_secs {
+        one("frontdesk_backup_age_seconds", "gauge", "Seconds since the last good backup.", age.to_string());
+    }
+    let _ = writeln!(
+        out,
+        "# HELP frontdesk_accept_to_ticket_ms Accept-to-ticket latency of recent messages.\n# TYPE frontdesk_accept_to_ticket_ms summary\n\
+         frontdesk_accept_to_ticket_ms{{quantile=\"0.5\"}} {p50}\nfrontdesk_accept_to_ticket_ms{{quantile=\"0.99\"}} {p99}\nfrontdesk_accept_to_ticket_ms_count {n}"
+    );
+    m.accept_to_ticket.write(&mut out, "frontdesk_accept_to_ticket_seconds", "Accept-to-ticket latency.");
+    m.http_requests.write(&mut out, "frontdesk_http_requests_total", "HTTP requests by status class.", &["class"]);
+    m.http_latency.write(&mut out, "frontdesk_http_request_duration_seconds", "HTTP request latency (until the response head).");
+    m.smtp_replies.write(&mut out, "frontdesk_smtp_replies_total", "SMTP replies sent, by code.", &["code"]);
+    m.dns.write(&mut out, "frontdesk_dns_lookups_total", "DNS lookups by record type and outcome.", &["type", "outcome"]);
+    m.mail_auth.write(&mut out, "frontdesk_mail_auth_results_total", "Sender authentication results.", &["method", "result"]);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
 pub async fn not_found(req: Request) -> WebError {
@@ -72,4 +129,26 @@ pub async fn not_found(req: Request) -> WebError {
         return WebError::new(StatusCode::NOT_FOUND, "Not found", "no such endpoint");
     }
     WebError::not_found()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_for_loopback_and_token_holders() {
+        let mut h = axum::http::HeaderMap::new();
+        let (lo, far) = ("127.0.0.1".parse().unwrap(), "10.0.0.5".parse().unwrap());
+        let token = "0123456789abcdefXYZ";
+        assert!(metrics_allowed(lo, "", &h));
+        assert!(!metrics_allowed(far, "", &h), "no token configured: loopback only");
+        assert!(!metrics_allowed(far, token, &h), "no token given");
+        h.insert(header::AUTHORIZATION, "Bearer wrong-token-of-length".parse().unwrap());
+        assert!(!metrics_allowed(far, token, &h));
+        h.insert(header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+        assert!(metrics_allowed(far, token, &h));
+        assert!(!metrics_allowed(far, "", &h), "an empty configured token never matches");
+        h.insert(header::AUTHORIZATION, "Bearer short".parse().unwrap());
+        assert!(!metrics_allowed(far, "short", &h), "short tokens are refused");
+    }
 }

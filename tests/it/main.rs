@@ -27,6 +27,7 @@ mod layering;
 mod live;
 mod mailauth;
 mod mentions;
+mod metrics;
 mod notices;
 mod openapi;
 mod orgs;

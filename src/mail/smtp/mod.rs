@@ -154,10 +154,12 @@ impl Server {
                 }
             };
             let srv = self.clone();
+            crate::metrics::METRICS.smtp_sessions.fetch_add(1, Ordering::Relaxed);
             tokio::spawn(async move {
                 let slot = match srv.admit(remote.ip()) {
                     Ok(s) => s,
                     Err(reply) => {
+                        crate::metrics::smtp_reply(reply);
                         let _ = stream.write_all(reply.as_bytes()).await;
                         let _ = stream.shutdown().await;
                         return;
@@ -193,6 +195,7 @@ impl Server {
             if zone.action == crate::config::ZoneAction::Reject {
                 tracing::info!(%remote, zone = %zone.name, "refused: listed in a DNSBL");
                 let refusal = format!("554 5.7.1 Service unavailable; client [{}] blocked using {}\r\n", remote.ip(), zone.name);
+                crate::metrics::smtp_reply(&refusal);
                 let _ = stream.write_all(refusal.as_bytes()).await;
                 let _ = stream.shutdown().await;
                 return;
@@ -200,6 +203,7 @@ impl Server {
             s.dnsbl = Some(zone.name);
         }
         let greeting = format!("220 {} ESMTP frontdesk ready\r\n", self.config().smtp.hostname);
+        crate::metrics::smtp_reply(&greeting);
         if stream.write_all(greeting.as_bytes()).await.is_err() {
             return;
         }

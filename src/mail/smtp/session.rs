@@ -146,6 +146,7 @@ impl<'a> Session<'a> {
     }
 
     pub fn reply(&mut self, line: &str) {
+        crate::metrics::smtp_reply(line);
         self.out.extend_from_slice(line.as_bytes());
         self.out.extend_from_slice(b"\r\n");
     }
@@ -204,7 +205,9 @@ impl<'a> Session<'a> {
             let read = tokio::select! {
                 r = tokio::time::timeout_at(self.deadline().into(), stream.read(&mut buf)) => r,
                 _ = jobs.stopped(), if idle => {
-                    let _ = stream.write_all(format!("421 4.3.2 {host} Shutting down, try again later\r\n").as_bytes()).await;
+                    let line = format!("421 4.3.2 {host} Shutting down, try again later\r\n");
+                    crate::metrics::smtp_reply(&line);
+                    let _ = stream.write_all(line.as_bytes()).await;
                     return Next::Close;
                 }
             };
@@ -212,7 +215,9 @@ impl<'a> Session<'a> {
                 Ok(Ok(0)) | Ok(Err(_)) => return Next::Close,
                 Ok(Ok(n)) => n,
                 Err(_) => {
-                    let _ = stream.write_all(format!("421 4.4.2 {host} Timeout, closing connection\r\n").as_bytes()).await;
+                    let line = format!("421 4.4.2 {host} Timeout, closing connection\r\n");
+                    crate::metrics::smtp_reply(&line);
+                    let _ = stream.write_all(line.as_bytes()).await;
                     return Next::Close;
                 }
             };
