@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod control;
 pub mod desk;
+pub mod doctor;
 pub mod domain;
 pub mod jobs;
 pub mod mail;

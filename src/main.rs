@@ -75,6 +75,10 @@ enum Command {
     /// Print the DNS records each mailbox domain needs (MX, SPF, DKIM, DMARC)
     /// and check what is published now. Exit 1 while one is missing or wrong.
     Dns,
+    /// Check the machine for the desk: data dir, disk space, ports, HTTPS
+    /// certificate, time sync, smarthost, DNS records; print a fix for each
+    /// problem. Exit 1 when a check fails.
+    Doctor,
     /// Back the desk up into one file while it runs (or while it is stopped):
     /// database, spool, keys and config; `backup verify FILE` checks one.
     #[command(args_conflicts_with_subcommands = true)]
@@ -289,6 +293,11 @@ fn main() -> ExitCode {
             .and_then(|rt| rt.block_on(frontdesk::mail::outbound::send_test(&cfg, &to)).map_err(|e| anyhow::anyhow!(e)))
             .map(|ok| println!("{ok}")),
         Command::Dns => return dns_report(&cfg),
+        Command::Doctor => {
+            let (text, sound) = frontdesk::doctor::report(&frontdesk::doctor::run(&cfg));
+            print!("{text}");
+            return if sound { ExitCode::SUCCESS } else { ExitCode::from(1) };
+        }
         Command::Backup { check: Some(BackupCmd::Verify { file }), .. } => return verify_backup(&file),
         Command::Backup { to: Some(to), .. } => backup(cfg, &to),
         Command::Backup { .. } => Err(anyhow::anyhow!("say where: frontdesk backup --to FILE (or frontdesk backup verify FILE)")),

@@ -251,3 +251,57 @@ fn logs_are_json_lines_when_asked_and_plain_under_journald() {
     assert!(line.starts_with(" INFO") || line.starts_with("INFO"), "no timestamp (journald adds one): {line:?}");
     assert!(!err.contains('\u{1b}'), "no colours for the journal: {err:?}");
 }
+
+#[test]
+fn doctor_names_each_problem_with_its_fix_and_fails_on_the_serious_ones() {
+    let dir = tempdir();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let dns = common::dns::TestDns::start();
+    // A port another program holds, and a smarthost port nobody answers on.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let config = |smtp: &str, smarthost: &str| {
+        format!(
+            "[server]\nhttp = \"127.0.0.1:0\"\n[smtp]\nlisten = \"{smtp}\"\nhostname = \"desk.example.test\"\n\
+             [dns]\nresolver = \"{}\"\n[outgoing]\nsmarthost = \"{smarthost}\"\n\
+             [[mailbox]]\naddress = \"support@example.test\"\n",
+            dns.addr
+        )
+    };
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, config(&taken.local_addr().unwrap().to_string(), &closed.to_string())).unwrap();
+    let (code, out, err) = cli(&data, &["--config", cfg.to_str().unwrap(), "doctor"], None);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("WARN  data dir") && out.contains("fix: chmod 700"), "{out}");
+    assert!(out.contains("FAIL  smtp.listen") && out.contains("another program listens there"), "{out}");
+    assert!(out.contains(&format!("FAIL  smarthost {closed}")) && out.contains("fix: check outgoing.smarthost"), "{out}");
+    assert!(out.contains("DNS records missing") && out.contains("example.test"), "{out}");
+    assert!(out.contains("ok    free disk space"), "{out}");
+
+    // Mended: a private dir, a free port, a smarthost that greets.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let greeter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let relay = greeter.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for s in greeter.incoming().flatten() {
+            let mut s = s;
+            let _ = s.write_all(b"220 relay.test ESMTP ready\r\n");
+        }
+    });
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    std::fs::write(&cfg, config(&free.to_string(), &relay.to_string())).unwrap();
+    let (code, out, err) = cli(&data, &["--config", cfg.to_str().unwrap(), "doctor"], None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("ok    data dir") && out.contains("ok    smtp.listen") && out.contains("ok    smarthost"), "{out}");
+    assert!(out.contains(" 0 failed"), "{out}");
+    assert!(dns.queries.load(std::sync::atomic::Ordering::SeqCst) > 0, "DNS was asked on loopback, nowhere else");
+}

@@ -311,7 +311,8 @@ impl Store {
 
     /// Like `open`, with the page cache capped at `cache_bytes` (memory use).
     pub fn open_with_cache(dir: &Path, cache_bytes: usize) -> Result<Store> {
-        std::fs::create_dir_all(dir)?;
+        // A new data dir is private to the desk's user: it holds mail and keys.
+        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700).create(dir)?;
         let main = Handle::open(dir.join(DB_FILE), cache_bytes)?;
         migrate::run(main.db()?.as_ref())?;
         super::recompress::run(main.db()?.as_ref())?;
