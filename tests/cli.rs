@@ -305,3 +305,82 @@ fn doctor_names_each_problem_with_its_fix_and_fails_on_the_serious_ones() {
     assert!(out.contains(" 0 failed"), "{out}");
     assert!(dns.queries.load(std::sync::atomic::Ordering::SeqCst) > 0, "DNS was asked on loopback, nowhere else");
 }
+
+/// Starts `frontdesk serve` the way systemd's socket activation does: the
+/// HTTP and SMTP sockets are bound and listening before the desk starts and
+/// handed over as descriptors 3 and 4 (a Python wrapper binds them, then
+/// execs the desk in its own process, LISTEN_PID included).
+#[test]
+fn socket_activation_and_sd_notify() {
+    use std::io::{BufRead, Read, Write};
+    use std::os::unix::net::UnixDatagram;
+    let dir = tempdir();
+    let notify_path = dir.path().join("notify.sock");
+    let notify = UnixDatagram::bind(&notify_path).unwrap();
+    notify.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    let wrapper = r#"
+import os, socket, sys
+socks = []
+for _ in range(2):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(128)
+    socks.append(s)
+for i, s in enumerate(socks):
+    os.dup2(s.fileno(), 3 + i)
+    os.set_inheritable(3 + i, True)
+http, smtp = (s.getsockname()[1] for s in socks)
+print(http, smtp, flush=True)
+env = dict(os.environ, LISTEN_FDS="2", LISTEN_PID=str(os.getpid()))
+exe, data = sys.argv[1], sys.argv[2]
+os.execve(exe, [exe, "--data-dir", data, "--http", f"127.0.0.1:{http}", "--smtp", f"127.0.0.1:{smtp}", "--no-outgoing", "serve"], env)
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", wrapper, BIN, dir.path().join("data").to_str().unwrap()])
+        .env("NOTIFY_SOCKET", &notify_path)
+        .env("WATCHDOG_USEC", "2000000")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 (installed by .ci/run) runs the wrapper");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let ports = lines.next().unwrap().unwrap();
+    let (http, smtp) = ports.split_once(' ').unwrap();
+    // Connected before the desk is ready: the kernel queues it on the
+    // inherited socket, and the desk answers once it runs.
+    let mut early = std::net::TcpStream::connect(format!("127.0.0.1:{smtp}")).unwrap();
+    early.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    while got.len() < 2 {
+        let n = notify.recv(&mut buf).expect("a notification from the desk");
+        got.push(String::from_utf8_lossy(&buf[..n]).to_string());
+        if got[0] != "READY=1" {
+            got.remove(0);
+        }
+    }
+    assert_eq!(got[0], "READY=1", "{got:?}");
+    assert_eq!(got[1], "WATCHDOG=1", "the watchdog pings while the store answers: {got:?}");
+    let mut greeting = [0u8; 64];
+    let n = early.read(&mut greeting).unwrap();
+    assert!(greeting[..n].starts_with(b"220 "), "{:?}", String::from_utf8_lossy(&greeting[..n]));
+    // The desk serves HTTP on the inherited socket (the port is held by the
+    // socket it was given: binding it anew would have failed).
+    let mut web = std::net::TcpStream::connect(format!("127.0.0.1:{http}")).unwrap();
+    web.write_all(b"GET /healthz HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    web.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // Stopping says so first.
+    assert!(std::process::Command::new("kill").arg(child.id().to_string()).status().unwrap().success());
+    let mut last = String::new();
+    for _ in 0..10 {
+        let n = notify.recv(&mut buf).unwrap();
+        last = String::from_utf8_lossy(&buf[..n]).to_string();
+        if last == "STOPPING=1" {
+            break;
+        }
+    }
+    assert_eq!(last, "STOPPING=1");
+    assert!(child.wait().unwrap().success());
+}

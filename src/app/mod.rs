@@ -1,5 +1,7 @@
 //! Wires store, desk, clock and the HTTP server together; starts and stops them.
 
+pub mod systemd;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -29,6 +31,8 @@ pub async fn serve(cfg: Arc<Config>, reread: impl Fn() -> Result<Config, String>
         .map_err(|e| tracing::warn!("cannot take over SIGXFSZ: {e}"))
         .ok();
     let mut running = start(cfg, Arc::new(SystemClock)).await?;
+    systemd::notify("READY=1");
+    systemd::start_watchdog(running.desk.clone());
     // The HTTP server ends only after the stop, unless it fails: then the
     // process must not stay up without its web UI.
     let shutdown = shutdown_signal();
@@ -50,10 +54,15 @@ pub async fn serve(cfg: Arc<Config>, reread: impl Fn() -> Result<Config, String>
         tokio::select! {
             _ = &mut shutdown => break None,
             r = &mut running.http_task => break Some(r),
-            _ = hup => reload(&running.desk, reread()),
+            _ = hup => {
+                systemd::notify(&systemd::reloading());
+                reload(&running.desk, reread());
+                systemd::notify("READY=1");
+            }
         }
     };
     say(format_args!("frontdesk: stopping"));
+    systemd::notify("STOPPING=1");
     running.desk.stop();
     if let Some(r) = failed {
         let why = match r {
@@ -133,34 +142,18 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
     if let Err(e) = desk.check_trigger_agents(&cfg) {
         tracing::warn!("{e}");
     }
-    let listener = tokio::net::TcpListener::bind(&cfg.server.http)
-        .await
-        .with_context(|| format!("cannot listen on {} (server.http)", cfg.server.http))?;
+    let mut inherited = systemd::Inherited::from_env();
+    let listener = inherited.listen(&cfg.server.http, "server.http").await?;
     let addr = listener.local_addr()?;
     // Bind every listener before announcing anything, so a port conflict is an
     // error at start, not a half-running server.
-    let smtp_listener = if cfg.smtp.enabled {
-        Some(
-            tokio::net::TcpListener::bind(&cfg.smtp.listen)
-                .await
-                .with_context(|| format!("cannot listen on {} (smtp.listen)", cfg.smtp.listen))?,
-        )
-    } else {
-        None
-    };
+    let smtp_listener = if cfg.smtp.enabled { Some(inherited.listen(&cfg.smtp.listen, "smtp.listen").await?) } else { None };
     // Checked here, not in the file: `--https` may give the address.
     if cfg.acme.enabled && !cfg.https_on() {
         anyhow::bail!("acme.enabled needs server.https (or --https): the address HTTPS listens on");
     }
-    let https_listener = if cfg.https_on() {
-        Some(
-            tokio::net::TcpListener::bind(&cfg.server.https)
-                .await
-                .with_context(|| format!("cannot listen on {} (server.https)", cfg.server.https))?,
-        )
-    } else {
-        None
-    };
+    let https_listener = if cfg.https_on() { Some(inherited.listen(&cfg.server.https, "server.https").await?) } else { None };
+    inherited.warn_unused();
     let certs = match &https_listener {
         Some(_) => {
             let c = cfg.clone();
