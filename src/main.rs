@@ -13,8 +13,11 @@ use frontdesk::config::Config;
 use frontdesk::desk::auth::NewAgent;
 use frontdesk::domain::Role;
 
+/// `frontdesk --version`: the release, the commit and the build date.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("FRONTDESK_COMMIT"), ", built ", env!("FRONTDESK_BUILD_DATE"), ")");
+
 #[derive(Parser)]
-#[command(name = "frontdesk", version, about = "A help desk in one binary")]
+#[command(name = "frontdesk", version = VERSION, about = "A help desk in one binary")]
 struct Cli {
     /// Config file (TOML). Every key is optional.
     #[arg(long, global = true, env = "FRONTDESK_CONFIG")]
@@ -75,6 +78,12 @@ enum Command {
     /// Print the DNS records each mailbox domain needs (MX, SPF, DKIM, DMARC)
     /// and check what is published now. Exit 1 while one is missing or wrong.
     Dns,
+    /// Bring the data directory to this release's schema (server stopped);
+    /// with --dry-run only say what would change.
+    Migrate {
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Check the machine for the desk: data dir, disk space, ports, HTTPS
     /// certificate, time sync, smarthost, DNS records; print a fix for each
     /// problem. Exit 1 when a check fails.
@@ -293,6 +302,7 @@ fn main() -> ExitCode {
             .and_then(|rt| rt.block_on(frontdesk::mail::outbound::send_test(&cfg, &to)).map_err(|e| anyhow::anyhow!(e)))
             .map(|ok| println!("{ok}")),
         Command::Dns => return dns_report(&cfg),
+        Command::Migrate { dry_run } => migrate(cfg, dry_run),
         Command::Doctor => {
             let (text, sound) = frontdesk::doctor::report(&frontdesk::doctor::run(&cfg));
             print!("{text}");
@@ -467,6 +477,33 @@ fn restore(cfg: Arc<Config>, from: &std::path::Path, force: bool) -> anyhow::Res
         dir.join("config.toml").display(),
         dir.display()
     );
+    Ok(())
+}
+
+/// `frontdesk migrate [--dry-run]`.
+fn migrate(cfg: Arc<Config>, dry_run: bool) -> anyhow::Result<()> {
+    let dir = &cfg.server.data_dir;
+    let plan = frontdesk::store::migrate::plan_at(dir)?;
+    let found = plan.found.map(|v| format!("schema {v}")).unwrap_or_else(|| "no data yet".into());
+    println!("{}: {found}, {} tickets; this release writes schema {}", dir.display(), plan.tickets, plan.target);
+    if plan.steps.is_empty() {
+        println!("nothing to migrate");
+    }
+    for (v, what) in &plan.steps {
+        println!("  schema {v}: {what}");
+    }
+    if plan.recompress_pending || plan.steps.iter().any(|(v, _)| *v == 6) {
+        println!("  then: older records and mail are compressed in the background, in batches that resume after a stop");
+    }
+    if dry_run || plan.steps.is_empty() {
+        if dry_run {
+            println!("(dry run: nothing was changed)");
+        }
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    drop(frontdesk::store::Store::open_with_cache(dir, cfg.server.cache_mib * 1024 * 1024)?);
+    println!("migrated to schema {} in {:.1} s", plan.target, started.elapsed().as_secs_f64());
     Ok(())
 }
 

@@ -384,3 +384,24 @@ os.execve(exe, [exe, "--data-dir", data, "--http", f"127.0.0.1:{http}", "--smtp"
     assert_eq!(last, "STOPPING=1");
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn version_names_the_commit_and_the_build_date() {
+    let out = std::process::Command::new(BIN).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let rest = text.strip_prefix(&format!("frontdesk {} (", env!("CARGO_PKG_VERSION"))).unwrap_or_else(|| panic!("{text}"));
+    let (commit, date) = rest.strip_suffix(')').and_then(|r| r.split_once(", built ")).unwrap_or_else(|| panic!("{text}"));
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match head {
+        Some(h) => assert_eq!(commit, h, "{text}"),
+        None => assert_eq!(commit, "unknown commit", "{text}"),
+    }
+    assert!(date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-', "{text}");
+}

@@ -214,6 +214,82 @@ impl TicketV3 {
     }
 }
 
+/// What each schema brought (`frontdesk migrate --dry-run` lists the steps a
+/// data directory would take).
+const STEPS: [(u64, &str); 10] = [
+    (1, "tickets, thread entries, people"),
+    (2, "tickets carry due dates and tags; the priority index; the staff list"),
+    (3, "per-assignee and urgent-unassigned counters; index queue, merges, links, Trash, saved searches, bulk jobs"),
+    (4, "Message-IDs keep their case (the thread index is rewritten)"),
+    (5, "the spool of accepted mail moves to spool.redb"),
+    (6, "records and blobs stored lz4-compressed (existing data converted after the migration, resumably)"),
+    (7, "mail details gain authentication results; bounce tables"),
+    (8, "API tokens gain scopes, expiry, address lists, last use; the audit log"),
+    (9, "people gain role names and teams, tickets a team; the team index"),
+    (10, "tickets gain custom status, mailbox and fields; the index of when each ticket entered its status"),
+];
+
+/// What opening a data directory with this binary would do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The schema found (`None`: a new, empty directory).
+    pub found: Option<u64>,
+    pub target: u64,
+    /// The steps, oldest first: (schema, what it changes).
+    pub steps: Vec<(u64, &'static str)>,
+    pub tickets: u64,
+    /// Whether older records still wait to be compressed.
+    pub recompress_pending: bool,
+}
+
+/// The migration `run` would make, read without changing anything; a
+/// directory from a newer binary is refused as `run` refuses it.
+pub fn plan(db: &Database) -> Result<Plan> {
+    let tx = db.begin_read()?;
+    let meta = match tx.open_table(META) {
+        Ok(t) => Some(t),
+        Err(redb::TableError::TableDoesNotExist(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let found = match &meta {
+        Some(m) => m.get("schema_version")?.map(|v| v.value()),
+        None => None,
+    };
+    let pending = match &meta {
+        Some(m) => m.get(super::recompress::PENDING)?.is_some_and(|v| v.value() != 0),
+        None => false,
+    };
+    let tickets = match tx.open_table(TICKETS) {
+        Ok(t) => t.len()?,
+        Err(redb::TableError::TableDoesNotExist(_)) => 0,
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(v) = found.filter(|v| *v > SCHEMA_VERSION) {
+        return Err(StoreError::TooNew { found: v, known: SCHEMA_VERSION });
+    }
+    let from = match found {
+        Some(v) => v,
+        None if tickets == 0 => SCHEMA_VERSION,
+        None => 1,
+    };
+    let steps = STEPS.iter().filter(|(v, _)| *v > from && *v <= SCHEMA_VERSION).copied().collect();
+    Ok(Plan { found: found.or((tickets > 0).then_some(1)), target: SCHEMA_VERSION, steps, tickets, recompress_pending: pending })
+}
+
+/// `plan` for the data directory `dir` (the server must be stopped: the
+/// database belongs to one process).
+pub fn plan_at(dir: &std::path::Path) -> Result<Plan> {
+    let path = dir.join(super::DB_FILE);
+    if !path.exists() {
+        return Ok(Plan { found: None, target: SCHEMA_VERSION, steps: Vec::new(), tickets: 0, recompress_pending: false });
+    }
+    match Database::open(&path) {
+        Ok(db) => plan(&db),
+        Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(StoreError::Locked(path.display().to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Brings the database to `SCHEMA_VERSION`.
 pub fn run(db: &Database) -> Result<()> {
     let tx = db.begin_write()?;

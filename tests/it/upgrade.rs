@@ -105,3 +105,50 @@ async fn a_schema_5_data_dir_from_the_real_older_release_reads_the_same() {
     // The conversion counted the references the old release never kept.
     assert_eq!(r.blob_refs(expected["attachment_sha"].as_str().unwrap()).unwrap(), Some(1));
 }
+
+#[test]
+fn migrate_dry_run_says_what_would_change_and_changes_nothing_and_newer_data_is_refused() {
+    let (dir, config) = unpack("schema5");
+    let data = dir.path().join("data");
+    let db = data.join("frontdesk.redb");
+    let before = std::fs::read(&db).unwrap();
+    let (code, out, err) = cli(&data, &["--config", &config, "migrate", "--dry-run"], None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("schema 5") && out.contains("this release writes schema"), "{out}");
+    for v in 6..=10 {
+        assert!(out.contains(&format!("  schema {v}: ")), "step {v}: {out}");
+    }
+    assert!(!out.contains("  schema 5: "), "{out}");
+    assert!(out.contains("compressed in the background") && out.contains("dry run: nothing was changed"), "{out}");
+    assert!(std::fs::read(&db).unwrap() == before, "a dry run leaves the file as it was");
+
+    let (code, out, err) = cli(&data, &["--config", &config, "migrate"], None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("migrated to schema"), "{out}");
+    let (code, out, _) = cli(&data, &["--config", &config, "migrate", "--dry-run"], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("nothing to migrate"), "{out}");
+
+    // Data from a newer release (as a later schema would write it) is
+    // refused by every command, the file untouched.
+    {
+        use redb::ReadableTable;
+        let db = redb::Database::open(&db).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let mut meta = tx.open_table(redb::TableDefinition::<&str, u64>::new("meta")).unwrap();
+            let v = meta.get("schema_version").unwrap().unwrap().value();
+            meta.insert("schema_version", v + 1).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let newer = std::fs::read(&db).unwrap();
+    for args in [&["migrate", "--dry-run"][..], &["migrate"][..], &["token", "list"][..]] {
+        let mut all = vec!["--config", config.as_str()];
+        all.extend_from_slice(args);
+        let (code, out, err) = cli(&data, &all, None);
+        assert_ne!(code, 0, "{args:?}: {out}");
+        assert!(err.contains("written by a newer frontdesk") && err.contains("run that release"), "{args:?}: {err}");
+    }
+    assert!(std::fs::read(&db).unwrap() == newer, "refused without a write");
+}
