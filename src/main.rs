@@ -78,6 +78,10 @@ enum Command {
     /// Print the DNS records each mailbox domain needs (MX, SPF, DKIM, DMARC)
     /// and check what is published now. Exit 1 while one is missing or wrong.
     Dns,
+    /// Bring old mail in as tickets (server stopped): threads rebuilt from
+    /// Message-ID and References, dates kept, nothing mailed; a rerun resumes.
+    #[command(subcommand)]
+    Import(ImportCmd),
     /// Bring the data directory to this release's schema (server stopped);
     /// with --dry-run only say what would change.
     Migrate {
@@ -106,6 +110,36 @@ enum Command {
         /// Replace the desk's data already in the directory.
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The mailbox (one of [[mailbox]]) whose department gets the tickets
+    /// (default: the first one).
+    #[arg(long)]
+    mailbox: Option<String>,
+    /// Status of the imported tickets: closed (default), resolved, open, …
+    #[arg(long, default_value = "closed")]
+    status: String,
+    /// Only count the messages and their dates.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// An mbox file (mboxo or mboxrd, e.g. Thunderbird's or Google Takeout's).
+    Mbox {
+        file: PathBuf,
+        #[command(flatten)]
+        args: ImportArgs,
+    },
+    /// A Maildir folder (its cur/ and new/), or a folder of .eml files.
+    Maildir {
+        dir: PathBuf,
+        #[command(flatten)]
+        args: ImportArgs,
     },
 }
 
@@ -303,6 +337,8 @@ fn main() -> ExitCode {
             .map(|ok| println!("{ok}")),
         Command::Dns => return dns_report(&cfg),
         Command::Migrate { dry_run } => migrate(cfg, dry_run),
+        Command::Import(ImportCmd::Mbox { file, args }) => import(cfg, frontdesk::mail::import::Kind::Mbox, &file, args),
+        Command::Import(ImportCmd::Maildir { dir, args }) => import(cfg, frontdesk::mail::import::Kind::Maildir, &dir, args),
         Command::Doctor => {
             let (text, sound) = frontdesk::doctor::report(&frontdesk::doctor::run(&cfg));
             print!("{text}");
@@ -476,6 +512,64 @@ fn restore(cfg: Arc<Config>, from: &std::path::Path, force: bool) -> anyhow::Res
         started.elapsed().as_secs_f64(),
         dir.join("config.toml").display(),
         dir.display()
+    );
+    Ok(())
+}
+
+/// `frontdesk import mbox|maildir`: with a progress bar and ETA.
+fn import(cfg: Arc<Config>, kind: frontdesk::mail::import::Kind, path: &std::path::Path, a: ImportArgs) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mailbox = match &a.mailbox {
+        Some(m) => cfg
+            .mailbox_for(m)
+            .map(|m| m.address.clone())
+            .ok_or_else(|| anyhow::anyhow!("--mailbox {m}: not one of the [[mailbox]] addresses"))?,
+        None => cfg
+            .mailbox
+            .first()
+            .map(|m| m.address.clone())
+            .ok_or_else(|| anyhow::anyhow!("no [[mailbox]] is configured: add one (its department gets the tickets)"))?,
+    };
+    let status = frontdesk::domain::Status::parse(&a.status)
+        .filter(|s| *s != frontdesk::domain::Status::Snoozed)
+        .ok_or_else(|| anyhow::anyhow!("--status {}: not a status (open, pending, resolved, closed …)", a.status))?;
+    let desk = frontdesk::app::open_desk(cfg.clone(), Arc::new(SystemClock))?;
+    let started = std::time::Instant::now();
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut last = std::time::Instant::now();
+    let mut bar = |done: u64, total: u64| {
+        if last.elapsed().as_millis() < 250 && done < total {
+            return;
+        }
+        last = std::time::Instant::now();
+        let secs = started.elapsed().as_secs_f64().max(1e-3);
+        let rate = done as f64 / secs;
+        let eta = if rate > 0.0 { (total - done) as f64 / rate } else { 0.0 };
+        let pct = (done * 100).checked_div(total).unwrap_or(100);
+        let line = format!("import {pct:3}%  {done}/{total} messages  {rate:.0}/s  ETA {eta:.0} s");
+        let mut err = std::io::stderr().lock();
+        let _ = if tty { write!(err, "\r{line}") } else { writeln!(err, "{line}") };
+        let _ = err.flush();
+    };
+    let c = frontdesk::mail::import::run(&desk, kind, path, &mailbox, status, a.dry_run, &mut bar)?;
+    let span = match (c.oldest, c.newest) {
+        (Some(o), Some(n)) => format!(", dated {} to {}", o.short(), n.short()),
+        _ => String::new(),
+    };
+    if a.dry_run {
+        println!("{}: {} messages{span} ({} without a date); nothing was imported (dry run)", path.display(), c.messages, c.undated);
+        return Ok(());
+    }
+    eprintln!();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "imported {} messages{span} into {mailbox}: {} new tickets, {} replies, {} events or junk, {} known already (skipped), in {secs:.1} s ({:.0}/s)",
+        c.messages,
+        c.new_tickets,
+        c.replies,
+        c.other,
+        c.skipped,
+        c.messages as f64 / secs.max(1e-3)
     );
     Ok(())
 }

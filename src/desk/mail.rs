@@ -146,7 +146,15 @@ impl Desk {
         Ok(id)
     }
 
-    fn route(&self, w: &mut Write, env: &SpoolEntry, raw: &[u8], m: &ParsedMail, now: Timestamp, force: bool) -> Result<MailOutcome> {
+    pub(super) fn route(
+        &self,
+        w: &mut Write,
+        env: &SpoolEntry,
+        raw: &[u8],
+        m: &ParsedMail,
+        now: Timestamp,
+        force: bool,
+    ) -> Result<MailOutcome> {
         let raw_blob = w.put_blob(raw)?;
         // Mail only to postmaster (RFC 5321 4.5.1) is for the admins, not a ticket.
         if !force
@@ -276,6 +284,7 @@ impl Desk {
         }
         // A new conversation from a stranger, under its mailbox's policy.
         if !force
+            && !self.importing()
             && target.as_ref().is_none_or(|t| t.is_closed())
             && let Some((mailbox, why)) = self.stranger_hold(env, m, &from, sender.as_ref())
         {
@@ -286,7 +295,8 @@ impl Desk {
             return Ok(MailOutcome::Junk(id));
         }
         match target {
-            Some(t) if !t.is_closed() => self.mail_reply(w, t, sender, m, &raw_blob, verified, now),
+            // An import rebuilds old threads, closed ones included.
+            Some(t) if !t.is_closed() || self.importing() => self.mail_reply(w, t, sender, m, &raw_blob, verified, now),
             // Mail that failed authentication never continues a closed
             // ticket: a stranger claiming the requester's address gets a new
             // ticket of their own, with nothing of the old one.

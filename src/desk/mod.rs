@@ -13,6 +13,7 @@ pub mod checklist;
 mod commands;
 mod fields;
 pub mod health;
+pub mod import;
 pub mod indexer;
 pub mod intake;
 pub mod junk;
@@ -225,6 +226,8 @@ pub struct Desk {
     trigger_budget: Mutex<triggers::Budget>,
     /// The running backup and the last one's outcome.
     backups: backup::Backups,
+    /// Importing old mail: no notices, triggers, SLA clocks or webhooks.
+    importing: std::sync::atomic::AtomicBool,
 }
 
 impl Desk {
@@ -259,6 +262,7 @@ impl Desk {
                 lessons_dropped: Default::default(),
                 trigger_budget: Default::default(),
                 backups: Default::default(),
+                importing: Default::default(),
             }
         });
         if let Err(e) = desk.load_allow_list() {

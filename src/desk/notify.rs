@@ -375,6 +375,9 @@ impl Desk {
 
     /// Queues the mail a change calls for. `actor` made the change.
     pub(crate) fn notify(&self, w: &mut Write, t: &Ticket, actor: Option<&Person>, notice: Notice, now: Timestamp) -> Result<()> {
+        if self.importing() {
+            return Ok(());
+        }
         let o = &self.config().outgoing;
         let requester = w.person(t.requester)?;
         // Never more than the limit, however many were added before it existed.

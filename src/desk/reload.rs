@@ -102,6 +102,11 @@ impl Desk {
 pub(super) fn precommit(desk: std::sync::Weak<Desk>) -> Precommit {
     Box::new(move |w: &mut Write| {
         let Some(desk) = desk.upgrade() else { return Ok(()) };
+        if desk.importing() {
+            // Old mail: history, not work to be timed or acted on.
+            w.take_appended();
+            return Ok(());
+        }
         let cfg = desk.config();
         let now = desk.now();
         let mut appended = w.take_appended();

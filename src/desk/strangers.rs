@@ -59,6 +59,9 @@ impl Desk {
         if !proven || crate::domain::mail::is_noreply(&from.email) || cfg.is_desk_address(&from.email) || self.bouncing(w, &from.email)? {
             return Ok(());
         }
+        if self.importing() {
+            return Ok(());
+        }
         let key = format!("stranger:{}", from.email.to_lowercase());
         if w.last_ack(&key)?.is_some_and(|last| now.0 - last < ANSWER_WINDOW_MS) {
             return Ok(());

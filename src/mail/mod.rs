@@ -16,6 +16,7 @@ pub mod dkim;
 pub mod dns;
 /// Parsing and classifying inbound mail lives in `domain::mail` (pure).
 pub use crate::domain::mail as inbound;
+pub mod import;
 pub mod ingest;
 pub mod outbound;
 pub mod records;

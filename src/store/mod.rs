@@ -129,9 +129,7 @@ pub enum StoreError {
     Db(Box<redb::Error>),
     #[error("corrupt record in {table}: {detail}")]
     Corrupt { table: &'static str, detail: String },
-    #[error(
-        "the data directory was written by a newer frontdesk (schema {found}; this release knows {known}): run that release, or restore a backup taken with this one"
-    )]
+    #[error("the data directory was written by a newer frontdesk (schema {found}; this release knows {known}): run that release")]
     TooNew { found: u64, known: u64 },
     #[error("the database is in use by another frontdesk process ({0}); stop it first")]
     Locked(String),
