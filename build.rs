@@ -31,11 +31,17 @@ fn main() {
         .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0));
     println!("cargo:rustc-env=FRONTDESK_COMMIT={commit}");
     println!("cargo:rustc-env=FRONTDESK_BUILD_DATE={}", date(secs));
-    // Again when HEAD moves (a commit, a checkout).
-    println!("cargo:rerun-if-changed=.git/HEAD");
+    // Again when HEAD moves (a commit, a checkout): only files that exist
+    // (a missing one would make cargo run this on every build).
+    let mut watched = vec![git(&["rev-parse", "--git-path", "HEAD"])];
     if let Some(head) = git(&["symbolic-ref", "-q", "HEAD"]) {
-        println!("cargo:rerun-if-changed=.git/{head}");
+        watched.push(git(&["rev-parse", "--git-path", &head]));
     }
-    println!("cargo:rerun-if-changed=.git/packed-refs");
+    watched.push(git(&["rev-parse", "--git-path", "packed-refs"]));
+    for path in watched.into_iter().flatten() {
+        if std::path::Path::new(&path).exists() {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
 }

@@ -83,10 +83,26 @@ pub fn start(desk: Arc<Desk>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One client: its request line, then the answer.
+/// One client: its request line, then the answer. Only this user (or root)
+/// is served, whatever the socket's mode.
 fn serve(desk: &Desk, mut stream: UnixStream) {
+    let me = rustix::process::geteuid();
+    match rustix::net::sockopt::socket_peercred(&stream) {
+        Ok(c) if c.uid == me || c.uid.is_root() => {}
+        Ok(c) => {
+            tracing::warn!("control socket: refused a client of uid {}", c.uid.as_raw());
+            let _ = frame(&mut stream, b'E', b"only the desk's own user may use the control socket");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!("control socket: cannot tell who connected: {e}");
+            return;
+        }
+    }
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    // A client that stops reading must not hold the backup (and its lock) forever.
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(120)));
     let mut line = String::new();
     let read = match stream.try_clone() {
         Ok(s) => std::io::BufReader::new(s.take(256)).read_line(&mut line),

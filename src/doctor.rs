@@ -94,7 +94,11 @@ pub fn report(findings: &[Finding]) -> (String, bool) {
 fn data_dir(dir: &Path) -> Finding {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let shown = dir.display();
-    if let Err(e) = std::fs::create_dir_all(dir) {
+    let made = {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    };
+    if let Err(e) = made {
         return fail(format!("data dir {shown}: cannot create it: {e}"), "create it and give it to the desk's user (chown frontdesk: …)");
     }
     let probe = dir.join(format!(".doctor-{}", std::process::id()));

@@ -390,11 +390,7 @@ fn backup(cfg: Arc<Config>, to: &std::path::Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let mut bar = progress_bar("backup");
     let partial = PathBuf::from(format!("{}.partial", to.display()));
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&partial)?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))?;
-    }
+    let mut file = frontdesk::backup::create_private(&partial)?;
     let data = &cfg.server.data_dir;
     let manifest = {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut file);
@@ -414,8 +410,10 @@ fn backup(cfg: Arc<Config>, to: &std::path::Path) -> anyhow::Result<()> {
             // Nothing was written yet: the server is stopped, back up from the files.
             Err(frontdesk::control::ClientError::NoServer(_)) if !frontdesk::backup::restore::in_use(data) => {
                 tracing::info!("no server runs with {}: backing up from its files", data.display());
-                frontdesk::app::open_desk(cfg.clone(), Arc::new(SystemClock))
-                    .and_then(|desk| desk.write_backup(&mut out, &mut bar).map_err(anyhow::Error::from))
+                offline_ready(data).and_then(|()| {
+                    frontdesk::app::open_desk(cfg.clone(), Arc::new(SystemClock))
+                        .and_then(|desk| desk.write_backup(&mut out, &mut bar).map_err(anyhow::Error::from))
+                })
             }
             Err(frontdesk::control::ClientError::NoServer(p)) => {
                 Err(anyhow::anyhow!("a desk runs with {} but its control socket {} does not answer", data.display(), p.display()))
@@ -447,6 +445,23 @@ fn backup(cfg: Arc<Config>, to: &std::path::Path) -> anyhow::Result<()> {
         to.display(),
         manifest.total_bytes() as f64 / 1e6 / secs.max(1e-3)
     );
+    Ok(())
+}
+
+/// A stopped desk's data dir can be backed up by this release: it holds a
+/// desk, and opening it changes nothing (no migration pending).
+fn offline_ready(data: &std::path::Path) -> anyhow::Result<()> {
+    if !data.join(frontdesk::store::DB_FILE).exists() {
+        anyhow::bail!("{} holds no desk data (is --data-dir or server.data_dir right?)", data.display());
+    }
+    let plan = frontdesk::store::migrate::plan_at(data)?;
+    if let (Some(found), false) = (plan.found, plan.steps.is_empty()) {
+        anyhow::bail!(
+            "{} is at schema {found}; this release would migrate it on opening. Back it up with the release that wrote it, \
+             or copy the stopped desk's directory as it is",
+            data.display()
+        );
+    }
     Ok(())
 }
 

@@ -238,7 +238,16 @@ fn logs_are_json_lines_when_asked_and_plain_under_journald() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stderr).to_string()
     };
+    // A data dir without a desk (a mistyped --data-dir) is no backup.
+    let out = std::process::Command::new(BIN)
+        .args(["--data-dir", data.to_str().unwrap(), "backup", "--to", to.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no desk data"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!data.join("frontdesk.redb").exists() && !to.exists(), "nothing was created");
     // A stopped desk is backed up from its files, which it logs.
+    add_user(&data, "ada@example.test", "Ada", "admin", "correct horse battery");
     let err = run(("FRONTDESK_LOG_FORMAT", "json"));
     let logs: Vec<&str> = err.lines().filter(|l| l.starts_with('{')).collect();
     assert!(!logs.is_empty(), "{err}");

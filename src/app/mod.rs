@@ -231,6 +231,7 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
             }
         }
     });
+    desk.prepare_backups();
     // `frontdesk backup` reaches the running server here.
     if let Err(e) = crate::control::start(desk.clone()) {
         tracing::warn!("no control socket (`frontdesk backup` will not reach this server): {e:#}");

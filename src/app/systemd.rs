@@ -2,7 +2,8 @@
 //! (`LISTEN_FDS`, so a restart or upgrade refuses no connection: systemd
 //! holds the sockets and queues connections meanwhile), and `sd_notify`
 //! (`READY=1` once serving, `STOPPING=1`, and `WATCHDOG=1` while the store
-//! answers, so a wedged desk is restarted). Without systemd all of it is
+//! answers reads, so a wedged desk is restarted — a full disk is not that:
+//! the store waits for space on its own). Without systemd all of it is
 //! inert: sockets are bound as configured and nothing is sent.
 
 use std::net::SocketAddr;
@@ -110,10 +111,13 @@ pub fn start_watchdog(desk: Arc<Desk>) {
         async move {
             while !desk.jobs.stopping() {
                 let d = desk.clone();
-                let check = tokio::task::spawn_blocking(move || d.health().store_error);
+                // A read, not the write health: a full disk leaves the desk
+                // serving reads and refusing writes until space returns,
+                // which a restart would not mend.
+                let check = tokio::task::spawn_blocking(move || d.store_reads());
                 match tokio::time::timeout(half, check).await {
-                    Ok(Ok(None)) => notify("WATCHDOG=1"),
-                    Ok(Ok(Some(e))) => tracing::error!("watchdog: the store fails ({e}); not pinging systemd"),
+                    Ok(Ok(Ok(()))) => notify("WATCHDOG=1"),
+                    Ok(Ok(Err(e))) => tracing::error!("watchdog: the store cannot be read ({e}); not pinging systemd"),
                     _ => tracing::error!("watchdog: the store did not answer within {half:?}; not pinging systemd"),
                 }
                 tokio::select! {

@@ -128,7 +128,7 @@ impl<W: Write> Writer<W> {
         let mut buf = vec![0u8; CHUNK];
         let mut left = size;
         while left > 0 {
-            let n = (left as usize).min(CHUNK);
+            let n = left.min(CHUNK as u64) as usize;
             src.read_exact(&mut buf[..n])
                 .map_err(|e| std::io::Error::new(e.kind(), format!("{name}: the file ended before its {size} bytes: {e}")))?;
             let raw = &buf[..n];
@@ -293,6 +293,17 @@ pub fn verify(path: &Path) -> Result<Manifest, BadArchive> {
     read(&mut r, &mut |_| Ok(()))
 }
 
+/// Creates `path` afresh, readable by this user only from the first byte
+/// (a file or link left there before is removed, never followed).
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+}
+
 /// The path of `name` under `dir` (names are checked when read).
 pub fn path_in(dir: &Path, name: &str) -> PathBuf {
     name.split('/').fold(dir.to_path_buf(), |p, c| p.join(c))
@@ -359,6 +370,16 @@ mod tests {
             assert!(e.problem.contains("truncated"), "cut at {cut}: {e}");
         }
         assert!(contents(b"PK\x03\x04 not ours at all....").unwrap_err().problem.contains("not a frontdesk backup"));
+    }
+
+    #[test]
+    fn an_archive_naming_a_path_outside_is_refused() {
+        let bytes = archive(&[("dkim/x.key", b"secret".to_vec())]);
+        let at = bytes.windows(10).position(|w| w == b"dkim/x.key").unwrap();
+        let mut evil = bytes.clone();
+        evil[at..at + 10].copy_from_slice(b"../../xkey");
+        let e = contents(&evil).unwrap_err();
+        assert!(e.problem.contains("file name that is not allowed"), "{e}");
     }
 
     #[test]

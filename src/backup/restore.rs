@@ -30,10 +30,22 @@ const REPLACED: [&str; 7] = ["frontdesk.redb", "spool.redb", "config.toml", "dki
 
 /// Whether a desk holds the database in `dir` open now (redb locks it).
 pub fn in_use(dir: &Path) -> bool {
-    let db = dir.join("frontdesk.redb");
-    match std::fs::OpenOptions::new().read(true).write(true).open(&db) {
-        Ok(f) => matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
-        Err(_) => false,
+    matches!(hold(dir), Err(Held::ByAnother))
+}
+
+enum Held {
+    ByAnother,
+    Missing,
+}
+
+/// The database file of `dir`, locked as redb locks it, so no desk opens it
+/// while the lock is held.
+fn hold(dir: &Path) -> Result<std::fs::File, Held> {
+    let f = std::fs::OpenOptions::new().read(true).write(true).open(dir.join("frontdesk.redb")).map_err(|_| Held::Missing)?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Held::ByAnother),
+        Err(std::fs::TryLockError::Error(_)) => Err(Held::Missing),
     }
 }
 
@@ -41,9 +53,15 @@ pub fn in_use(dir: &Path) -> bool {
 /// stopped desk's data is replaced (its database, spool, keys, config and
 /// search index); without it only a missing or empty directory is used.
 pub fn restore(from: &Path, dir: &Path, replace: bool, progress: &mut dyn FnMut(u64)) -> Result<Manifest, RestoreError> {
-    if in_use(dir) {
-        return Err(RestoreError::Refused(format!("a desk is running with {} (its database is locked): stop it first", dir.display())));
-    }
+    // Held until the new files are in place: a desk starting meanwhile
+    // finds the database locked instead of files changing under it.
+    let _held = match hold(dir) {
+        Err(Held::ByAnother) => {
+            return Err(RestoreError::Refused(format!("a desk is running with {} (its database is locked): stop it first", dir.display())));
+        }
+        Ok(f) => Some(f),
+        Err(Held::Missing) => None,
+    };
     let staging = dir.join(".restore-staging");
     let occupied: Vec<String> = match std::fs::read_dir(dir) {
         Ok(rd) => {
@@ -63,7 +81,7 @@ pub fn restore(from: &Path, dir: &Path, replace: bool, progress: &mut dyn FnMut(
         )));
     }
     let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(io(format!("cannot create {}", staging.display())))?;
+    private_dir(&staging).map_err(io(format!("cannot create {}", staging.display())))?;
     let manifest = stage(from, &staging, progress);
     let manifest = match manifest {
         Ok(m) => m,
@@ -107,10 +125,12 @@ fn stage(from: &Path, staging: &Path, progress: &mut dyn FnMut(u64)) -> Result<M
                 finish(current.take())?;
                 let p = path_in(staging, name);
                 if let Some(parent) = p.parent() {
-                    std::fs::create_dir_all(parent)?;
+                    private_dir(parent)?;
                 }
-                let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&p)?;
-                restrict(&p)?;
+                let file = {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&p)?
+                };
                 current = Some((p, std::io::BufWriter::with_capacity(1 << 20, file)));
             }
             Item::Data(d) => {
@@ -127,8 +147,8 @@ fn stage(from: &Path, staging: &Path, progress: &mut dyn FnMut(u64)) -> Result<M
     Ok(manifest)
 }
 
-/// Mail, keys and the config are private: readable by the desk's user only.
-fn restrict(p: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600))
+/// A directory (and its parents) created readable by the desk's user only.
+fn private_dir(p: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(p)
 }

@@ -16,6 +16,8 @@ use crate::domain::Timestamp;
 
 /// Key directories under the data dir that go into every backup.
 const KEY_DIRS: [&str; 3] = ["dkim", "tls", "acme"];
+/// Time between tries of a failing scheduled backup.
+const RETRY_MS: i64 = 15 * 60_000;
 /// Scheduled backups are named `frontdesk-YYYYMMDD-HHMMSS` + this.
 pub const SUFFIX: &str = ".fdbackup";
 
@@ -55,13 +57,14 @@ fn files_under(base: &Path, dir: &Path, out: &mut Vec<(String, PathBuf, u64)>) -
     };
     for e in rd {
         let e = e?;
-        let (path, kind) = (e.path(), e.file_type()?);
+        // Links are followed: a key may be a link to where it is kept.
+        let (path, kind) = (e.path(), std::fs::metadata(e.path())?.file_type());
         if kind.is_dir() {
             files_under(base, &path, out)?;
         } else if kind.is_file() {
             let name = path.strip_prefix(base).map_err(other)?.to_string_lossy().to_string();
             if valid_name(&name) {
-                out.push((name, path.clone(), e.metadata()?.len()));
+                out.push((name, path.clone(), std::fs::metadata(&path)?.len()));
             } else {
                 tracing::warn!("backup: left out {} (a name a backup cannot hold)", path.display());
             }
@@ -118,11 +121,7 @@ impl Desk {
     pub fn backup_to_file(&self, to: &Path, progress: &mut dyn FnMut(u64, u64)) -> std::io::Result<Manifest> {
         let partial = PathBuf::from(format!("{}.partial", to.display()));
         let mut run = || -> std::io::Result<Manifest> {
-            let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&partial)?;
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))?;
-            }
+            let mut f = crate::backup::create_private(&partial)?;
             let m = self.write_backup(&mut f, progress)?;
             f.sync_all()?;
             std::fs::rename(&partial, to)?;
@@ -142,6 +141,32 @@ impl Desk {
         Ok(Counts { tickets, entries, people, spooled: self.store.spool().len().map_err(other)? })
     }
 
+    /// At start: removes snapshot copies a killed backup left in
+    /// `<data_dir>/tmp`, and takes the last good backup from `[backup] dir`.
+    pub fn prepare_backups(&self) {
+        let cfg = self.config();
+        let tmp = cfg.server.data_dir.join("tmp");
+        if let Ok(rd) = std::fs::read_dir(&tmp) {
+            for e in rd.filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with("backup-")) {
+                match std::fs::remove_dir_all(e.path()) {
+                    Ok(()) => tracing::info!("removed {} (left by an interrupted backup)", e.path().display()),
+                    Err(err) => tracing::warn!("cannot remove {}: {err}", e.path().display()),
+                }
+            }
+        }
+        let dir = cfg.backup.dir.trim();
+        if dir.is_empty() {
+            return;
+        }
+        if let (Some((t, path)), Ok(mut status)) = (scheduled_in(Path::new(dir)).pop(), self.backups.status.lock())
+            && status.last_ok_at.is_none()
+        {
+            status.last_ok_at = Some(t);
+            status.last_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            status.last_file = Some(path.display().to_string());
+        }
+    }
+
     /// The last backup's outcome.
     pub fn backup_status(&self) -> BackupStatus {
         self.backups.status.lock().map(|s| s.clone()).unwrap_or_default()
@@ -159,6 +184,11 @@ impl Desk {
         }
         let dir = PathBuf::from(b.dir.trim());
         let now = self.now();
+        // After a failure, a quarter of an hour before the next try: each try
+        // pauses ticket writes for its snapshot.
+        if self.backup_status().last_error_at.is_some_and(|t| now.0 - t.0 < RETRY_MS) {
+            return None;
+        }
         let last = self.backup_status().last_ok_at.or_else(|| scheduled_in(&dir).last().map(|(t, _)| *t));
         if last.is_some_and(|t| now.0 - t.0 < i64::from(b.every_hours) * 3_600_000) {
             return None;
@@ -196,7 +226,11 @@ impl Desk {
     fn take_into(&self, dir: &Path, keep: u32, now: Timestamp) -> Result<PathBuf, String> {
         let started = std::time::Instant::now();
         let file = dir.join(format!("frontdesk-{}{SUFFIX}", file_stamp(now)));
-        let result = std::fs::create_dir_all(dir).and_then(|()| self.backup_to_file(&file, &mut |_, _| {}));
+        let made = {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+        };
+        let result = made.and_then(|()| self.backup_to_file(&file, &mut |_, _| {}));
         let mut status = self.backups.status.lock().map_err(|_| "the backup status is unavailable".to_string())?;
         match result {
             Ok(_) => {

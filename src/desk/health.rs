@@ -70,6 +70,12 @@ impl Health {
 }
 
 impl Desk {
+    /// Whether the store answers a read (the watchdog's test; a write
+    /// failure such as a full disk is not one).
+    pub fn store_reads(&self) -> std::result::Result<(), String> {
+        self.store.read().and_then(|r| r.meta("schema_version")).map(|_| ()).map_err(|e| e.to_string())
+    }
+
     /// Gathers the health report (reads the store: call off the async runtime).
     pub fn health(&self) -> Health {
         let now = self.now();

@@ -110,7 +110,17 @@ fn disk_takes_data(db_path: &Path) -> std::io::Result<()> {
 /// Opens the database file. redb asserts on some damaged files (a truncated
 /// one, say): that panic becomes a clear error instead of a crash.
 fn open_db(path: &Path, cache_bytes: usize) -> Result<Database> {
-    let opened = crate::jobs::guard(|| redb::Builder::new().set_cache_size(cache_bytes).create(path));
+    // A tool that checks whether a desk runs (`doctor`, `backup`) holds the
+    // lock for a moment: wait that out, not a desk that runs.
+    let started = Instant::now();
+    let opened = loop {
+        match crate::jobs::guard(|| redb::Builder::new().set_cache_size(cache_bytes).create(path)) {
+            Ok(Err(redb::DatabaseError::DatabaseAlreadyOpen)) if started.elapsed() < Duration::from_secs(2) => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            other => break other,
+        }
+    };
     match opened {
         Ok(Ok(db)) => Ok(db),
         Ok(Err(redb::DatabaseError::DatabaseAlreadyOpen)) => Err(StoreError::Locked(path.display().to_string())),

@@ -229,6 +229,8 @@ const STEPS: [(u64, &str); 10] = [
     (10, "tickets gain custom status, mailbox and fields; the index of when each ticket entered its status"),
 ];
 
+const _: () = assert!(STEPS[STEPS.len() - 1].0 == SCHEMA_VERSION, "describe the new schema in STEPS");
+
 /// What opening a data directory with this binary would do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
