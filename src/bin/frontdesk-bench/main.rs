@@ -10,6 +10,7 @@ mod backup;
 #[path = "../../../tests/common/dns.rs"]
 mod dns;
 mod https;
+mod import;
 mod outbox;
 mod search;
 mod smtp;
@@ -104,6 +105,11 @@ enum BenchCmd {
         #[arg(long, default_value_t = 100_000)]
         tickets: u64,
     },
+    /// `frontdesk import mbox` at 10 000 and N messages: rate and peak RSS.
+    Import {
+        #[arg(long, default_value_t = 100_000)]
+        messages: usize,
+    },
     /// Bytes on disk per ticket and per raw mail byte, by file and table, for
     /// mail over SMTP (4 KB and the corpus) and API tickets, in fresh data dirs.
     Storage {
@@ -145,6 +151,7 @@ fn main() -> ExitCode {
         BenchCmd::Https { tickets, requests } => https::run(&cfg, tickets, requests),
         BenchCmd::Storage { messages, tickets, corpus } => storage::run(&cfg, messages, tickets, &corpus),
         BenchCmd::Backup { tickets } => backup::run(&cfg, tickets),
+        BenchCmd::Import { messages } => import::run(&cfg.server.data_dir, messages),
         BenchCmd::Automation { tickets, requests } => automation::run(&cfg.server.data_dir, tickets, requests),
     };
     match result {
