@@ -18,7 +18,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn mb(b: u64) -> String {
-    format!("{:.1} MB", b as f64 / 1e6)
+    if b < 1_000_000 { format!("{} KB", b.div_ceil(1000)) } else { format!("{:.1} MB", b as f64 / 1e6) }
 }
 
 async fn backups_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query<DoneQuery>) -> WebResult {
@@ -39,7 +39,10 @@ async fn backups_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Que
             } @else {
                 p { "Every " (b.every_hours) " hours into " code { (b.dir) } ", keeping the newest " (b.keep) ". "
                     @match status.last_ok_at {
-                        Some(t) => { "Last good backup: " (t.short()) " UTC, " (mb(status.last_bytes)) " in " (format!("{:.1}", status.last_secs)) " s." }
+                        Some(t) => {
+                            "Last good backup: " (t.short()) " UTC, " (mb(status.last_bytes))
+                            @if status.last_secs > 0.0 { " in " (format!("{:.1}", status.last_secs)) " s" } "."
+                        }
                         None => { "No backup taken since the desk started." }
                     }
                 }
@@ -62,7 +65,7 @@ async fn backups_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Que
             }
             h2 { "By hand" }
             p.muted { "As the desk's user, with the same config; the desk keeps running:" }
-            pre { "frontdesk --data-dir " (data) " backup --to /somewhere/desk.fdbackup\nfrontdesk backup verify /somewhere/desk.fdbackup\nfrontdesk --data-dir NEW_DIR restore --from /somewhere/desk.fdbackup" }
+            pre.commands { "frontdesk --data-dir " (data) " backup --to /somewhere/desk.fdbackup\nfrontdesk backup verify /somewhere/desk.fdbackup\nfrontdesk --data-dir NEW_DIR restore --from /somewhere/desk.fdbackup" }
             p.muted { "A backup holds the database, mail waiting in the spool, the DKIM/TLS/ACME keys and the config. The search index is rebuilt when a restored desk starts." }
         }
     };
