@@ -290,7 +290,7 @@ fn doctor_names_each_problem_with_its_fix_and_fails_on_the_serious_ones() {
     assert!(out.contains("FAIL  smtp.listen") && out.contains("another program listens there"), "{out}");
     assert!(out.contains(&format!("FAIL  smarthost {closed}")) && out.contains("fix: check outgoing.smarthost"), "{out}");
     assert!(out.contains("DNS records missing") && out.contains("example.test"), "{out}");
-    assert!(out.contains("ok    free disk space"), "{out}");
+    assert!(out.contains("free disk space for the data dir: "), "{out}");
 
     // Mended: a private dir, a free port, a smarthost that greets.
     {

@@ -229,12 +229,14 @@ async fn scheduled_backups_run_on_time_keep_the_newest_and_show_in_health() {
     // The desk's scheduled-backup job takes the first one at start (and
     // looks again a minute later: this test is done by then).
     let mut first = None;
-    for _ in 0..400 {
-        first = desk.backup_status().last_file;
+    for _ in 0..1200 {
+        let status = desk.backup_status();
+        assert!(status.last_error.is_none(), "{:?}", status.last_error);
+        first = status.last_file;
         if first.is_some() {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(25));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let first = std::path::PathBuf::from(first.expect("the first scheduled backup at start"));
     assert!(desk.run_scheduled_backup().is_none(), "not due again yet");
