@@ -10,7 +10,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const PASSWORD: &str = "test-controller-secret";
+/// The controller's password; each instance adds its ports to it, so a
+/// test can tell its own controller from another test's.
+const PASSWORD: &str = "test-controller-secret";
 
 /// The GTUBE test string: rspamd answers it with its reject score.
 pub const GTUBE: &str = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
@@ -29,6 +31,7 @@ pub struct TestRspamd {
     _dir: tempfile::TempDir,
     pub normal: String,
     pub controller: String,
+    password: String,
 }
 
 fn free_port() -> u16 {
@@ -43,9 +46,24 @@ impl TestRspamd {
             eprintln!("skipping: needs Debian's rspamd; .ci/run installs it");
             return None;
         }
+        // A port picked free may be taken before rspamd binds it (another
+        // test's server, another rspamd): rspamd then exits, and the test
+        // would talk to whoever holds the port. Such a start is tried again
+        // on other ports.
+        for _ in 0..5 {
+            if let Some(r) = Self::launch() {
+                return Some(r);
+            }
+        }
+        panic!("rspamd did not start (5 tries)");
+    }
+
+    /// One start on fresh ports: None when rspamd exits (a port was taken).
+    fn launch() -> Option<TestRspamd> {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
         let (normal, controller) = (free_port(), free_port());
+        let password = format!("{PASSWORD}-{normal}-{controller}");
         let config = format!(
             r#"lua = "{d}/rules.lua";
 options {{
@@ -68,7 +86,7 @@ classifier "bayes" {{
   statfile {{ symbol = "BAYES_SPAM"; spam = true; path = "{d}/spam.sqlite"; }}
 }}
 worker "normal" {{ bind_socket = "127.0.0.1:{normal}"; count = 1; }}
-worker "controller" {{ bind_socket = "127.0.0.1:{controller}"; count = 1; password = "{PASSWORD}"; enable_password = "{PASSWORD}"; }}
+worker "controller" {{ bind_socket = "127.0.0.1:{controller}"; count = 1; password = "{password}"; enable_password = "{password}"; }}
 "#
         );
         // One rule of our own: "cheap pills" scores 8 (Junk from 6, below
@@ -85,11 +103,22 @@ worker "controller" {{ bind_socket = "127.0.0.1:{controller}"; count = 1; passwo
             .stderr(Stdio::null())
             .spawn()
             .expect("start rspamd");
-        let r = TestRspamd { child, _dir: dir, normal: format!("127.0.0.1:{normal}"), controller: format!("127.0.0.1:{controller}") };
+        let mut r =
+            TestRspamd { child, _dir: dir, normal: format!("127.0.0.1:{normal}"), controller: format!("127.0.0.1:{controller}"), password };
         // rspamd takes a few seconds to load (more with the suite running).
+        // Ready: it still runs, its normal port answers and the controller
+        // takes this instance's password (a port another process held would
+        // answer someone else, and this rspamd would exit).
         let deadline = Instant::now() + Duration::from_secs(90);
         while Instant::now() < deadline {
-            if TcpStream::connect(&r.normal).is_ok() && TcpStream::connect(&r.controller).is_ok() {
+            if r.child.try_wait().ok().flatten().is_some() {
+                return None;
+            }
+            if TcpStream::connect(&r.normal).is_ok() && r.controller_is_ours() {
+                std::thread::sleep(Duration::from_millis(300));
+                if r.child.try_wait().ok().flatten().is_some() {
+                    return None;
+                }
                 return Some(r);
             }
             std::thread::sleep(Duration::from_millis(200));
@@ -97,11 +126,23 @@ worker "controller" {{ bind_socket = "127.0.0.1:{controller}"; count = 1; passwo
         panic!("rspamd did not start within 90 s");
     }
 
+    /// Whether the controller port answers /stat to this instance's password.
+    fn controller_is_ours(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut s) = TcpStream::connect(&self.controller) else { return false };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let req = format!("GET /stat HTTP/1.0\r\nPassword: {}\r\n\r\n", self.password);
+        let mut answer = Vec::new();
+        s.write_all(req.as_bytes()).is_ok()
+            && s.take(64).read_to_end(&mut answer).is_ok()
+            && (answer.starts_with(b"HTTP/1.0 200") || answer.starts_with(b"HTTP/1.1 200"))
+    }
+
     /// The `[rspamd]` config section for a desk using this rspamd.
     pub fn config(&self, extra: &str) -> String {
         format!(
-            "[rspamd]\nurl = \"http://{}\"\ncontroller_url = \"http://{}\"\npassword = \"{PASSWORD}\"\n{extra}",
-            self.normal, self.controller
+            "[rspamd]\nurl = \"http://{}\"\ncontroller_url = \"http://{}\"\npassword = \"{}\"\n{extra}",
+            self.normal, self.controller, self.password
         )
     }
 
@@ -110,7 +151,7 @@ worker "controller" {{ bind_socket = "127.0.0.1:{controller}"; count = 1; passwo
     pub async fn learned(&self, symbol: &str) -> u64 {
         let stat: serde_json::Value = reqwest::Client::new()
             .get(format!("http://{}/stat", self.controller))
-            .header("Password", PASSWORD)
+            .header("Password", &self.password)
             .send()
             .await
             .unwrap()
