@@ -41,6 +41,9 @@ pub struct BackupStatus {
 #[derive(Debug, Default)]
 pub struct Backups {
     running: Mutex<()>,
+    /// Held from "is one due?" to its outcome, so the schedule and an
+    /// admin's "Back up now" never write the same file at once.
+    turn: Mutex<()>,
     status: Mutex<BackupStatus>,
 }
 
@@ -77,7 +80,16 @@ impl Desk {
     /// Writes a backup of the desk to `out` while it runs; `progress` hears
     /// (bytes done, bytes in all). One backup at a time.
     pub fn write_backup(&self, out: &mut dyn Write, progress: &mut dyn FnMut(u64, u64)) -> std::io::Result<Manifest> {
-        let _one = self.backups.running.try_lock().map_err(|_| other("another backup is running; try again when it is done"))?;
+        let _one = self.one_backup()?;
+        self.write_backup_held(out, progress)
+    }
+
+    fn one_backup(&self) -> std::io::Result<std::sync::MutexGuard<'_, ()>> {
+        self.backups.running.try_lock().map_err(|_| other("another backup is running; try again when it is done"))
+    }
+
+    /// `write_backup` with the one-at-a-time lock held by the caller.
+    fn write_backup_held(&self, out: &mut dyn Write, progress: &mut dyn FnMut(u64, u64)) -> std::io::Result<Manifest> {
         let cfg = self.config();
         let data = &cfg.server.data_dir;
         let stamp = self.now();
@@ -119,10 +131,13 @@ impl Desk {
     /// Writes a backup to the file `to` (through `to.partial`, synced, then
     /// renamed, so a file by that name is always whole).
     pub fn backup_to_file(&self, to: &Path, progress: &mut dyn FnMut(u64, u64)) -> std::io::Result<Manifest> {
+        // Taken before the partial file is touched: a second backup to the
+        // same name must not remove the first one's file under it.
+        let _one = self.one_backup()?;
         let partial = PathBuf::from(format!("{}.partial", to.display()));
         let mut run = || -> std::io::Result<Manifest> {
             let mut f = crate::backup::create_private(&partial)?;
-            let m = self.write_backup(&mut f, progress)?;
+            let m = self.write_backup_held(&mut f, progress)?;
             f.sync_all()?;
             std::fs::rename(&partial, to)?;
             if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -183,6 +198,7 @@ impl Desk {
             return None;
         }
         let dir = PathBuf::from(b.dir.trim());
+        let _turn = self.backups.turn.lock().unwrap_or_else(|p| p.into_inner());
         let now = self.now();
         // After a failure, a quarter of an hour before the next try: each try
         // pauses ticket writes for its snapshot.
@@ -206,6 +222,7 @@ impl Desk {
         if dir.is_empty() {
             return Err(super::invalid("backup.dir", "no backup directory is configured ([backup] dir)"));
         }
+        let _turn = self.backups.turn.lock().unwrap_or_else(|p| p.into_inner());
         self.take_into(Path::new(dir), cfg.backup.keep, self.now()).map_err(super::DeskError::Conflict)
     }
 
