@@ -58,8 +58,12 @@ impl Counters {
     }
 
     pub fn add(&self, labels: &[&str]) {
+        self.add_n(labels, 1);
+    }
+
+    pub fn add_n(&self, labels: &[&str], n: u64) {
         if let Ok(mut m) = self.0.lock() {
-            *m.entry(labels.iter().map(|l| l.to_string()).collect()).or_default() += 1;
+            *m.entry(labels.iter().map(|l| l.to_string()).collect()).or_default() += n;
         }
     }
 
@@ -93,6 +97,8 @@ pub struct Metrics {
     pub mail_auth: Counters,
     /// Accepted mail: accept→ticket latency.
     pub accept_to_ticket: Histogram,
+    /// IMAP fetching by mailbox and outcome (fetched messages, errors).
+    pub imap: Counters,
 }
 
 pub static METRICS: Metrics = Metrics {
@@ -103,6 +109,7 @@ pub static METRICS: Metrics = Metrics {
     dns: Counters::new(),
     mail_auth: Counters::new(),
     accept_to_ticket: Histogram::new(),
+    imap: Counters::new(),
 };
 
 /// Counts an SMTP reply by its code (the first three digits of `line`).

@@ -289,6 +289,8 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
     if let Some(r) = rspamd.as_ref().filter(|r| r.learns()) {
         crate::mail::rspamd::start_trainer(desk.clone(), r.clone());
     }
+    // Mailboxes fetched over IMAP ([[imap]]) feed the same spool.
+    crate::mail::imap::start(desk.clone(), dns.clone());
     crate::mail::outbound::start(desk.clone(), crate::mail::outbound::Mailer { dns, signer });
     crate::web::webhooks::start(desk.clone());
     let stats = Arc::new(crate::mail::worker::MailStats::default());

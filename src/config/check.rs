@@ -238,6 +238,7 @@ impl Config {
         self.check_fields()?;
         self.check_sla()?;
         self.check_triggers()?;
+        self.check_imap()?;
         self.check_webhooks()
     }
 }

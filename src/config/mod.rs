@@ -14,6 +14,7 @@ use crate::domain::{Priority, Status};
 mod access;
 mod check;
 mod fields;
+mod imap;
 mod sections;
 pub mod settings;
 mod shared;
@@ -24,6 +25,7 @@ mod webhooks;
 
 pub use access::{RoleConfig, TeamConfig};
 pub use fields::FieldConfig;
+pub use imap::{ImapAfter, ImapConfig, ImapSecurity};
 pub use sections::*;
 use settings::{Section, example_section};
 pub use shared::SharedConfig;
@@ -74,6 +76,8 @@ pub struct Config {
     pub sla: Vec<SlaConfig>,
     /// `[[trigger]]`: automation rules.
     pub trigger: Vec<TriggerConfig>,
+    /// `[[imap]]`: mailboxes fetched over IMAP.
+    pub imap: Vec<ImapConfig>,
 }
 
 /// `format` with each placeholder replaced in one pass (a value that
@@ -252,6 +256,8 @@ impl Config {
         example_section::<SecurityConfig>(&mut out);
         example_section::<SmtpConfig>(&mut out);
         out.push_str(MailboxConfig::EXAMPLE);
+        out.push('\n');
+        out.push_str(ImapConfig::EXAMPLE);
         out.push('\n');
         example_section::<OutgoingConfig>(&mut out);
         example_section::<DnsConfig>(&mut out);

@@ -20,7 +20,15 @@ pub struct Health {
     /// Scheduled backups: the directory and the last outcome (`None` when
     /// `[backup] dir` is not set).
     pub backup: Option<(String, super::backup::BackupStatus)>,
+    /// The IMAP fetchers, and the names of those failing for longer than
+    /// `IMAP_FAILING_SECS`.
+    pub imap: Vec<super::intake::ImapStatus>,
+    pub imap_down: Vec<String>,
 }
+
+/// An IMAP mailbox failing this long makes the desk unhealthy (mail is not
+/// arriving); shorter spells are a server's hiccup.
+pub const IMAP_FAILING_SECS: i64 = 600;
 
 impl Health {
     pub fn down(&self) -> Vec<&'static str> {
@@ -29,7 +37,7 @@ impl Health {
 
     /// Healthy: store answers, no worker down, spool fresh.
     pub fn ok(&self) -> bool {
-        self.store_error.is_none() && self.down().is_empty() && self.spool_oldest_secs <= self.spool_limit_secs
+        self.store_error.is_none() && self.down().is_empty() && self.spool_oldest_secs <= self.spool_limit_secs && self.imap_down.is_empty()
     }
 
     pub fn to_json(&self) -> String {
@@ -46,6 +54,9 @@ impl Health {
                 self.spool_oldest_secs, self.spool_limit_secs
             ));
         }
+        for m in &self.imap_down {
+            problems.push(format!("IMAP mailbox {m} has failed for over {} minutes", IMAP_FAILING_SECS / 60));
+        }
         let workers: Vec<_> = self
             .workers
             .iter()
@@ -56,6 +67,14 @@ impl Health {
             "problems": problems,
             "spool": {"depth": self.spool_depth, "oldest_age_secs": self.spool_oldest_secs, "limit_secs": self.spool_limit_secs},
             "workers": workers,
+            "imap": self.imap.iter().map(|m| json!({
+                "name": m.name,
+                "state": m.state,
+                "fetched": m.fetched,
+                "last_ok_at": m.last_ok_at.map(|t| t.rfc3339()),
+                "failing_since": m.failing_since.map(|t| t.rfc3339()),
+                "last_error": m.last_error,
+            })).collect::<Vec<_>>(),
             "backup": self.backup.as_ref().map(|(dir, b)| json!({
                 "dir": dir,
                 "last_ok_at": b.last_ok_at.map(|t| t.rfc3339()),
@@ -94,7 +113,15 @@ impl Desk {
         if let Some(e) = self.store.io_failure() {
             store_error = Some(e);
         }
+        let imap = self.imap.all();
+        let imap_down = imap
+            .iter()
+            .filter(|m| m.failing_since.is_some_and(|t| now.0 - t.0 > IMAP_FAILING_SECS * 1000))
+            .map(|m| m.name.clone())
+            .collect();
         Health {
+            imap,
+            imap_down,
             store_error,
             spool_depth: depth,
             spool_oldest_secs: oldest,

@@ -228,6 +228,8 @@ pub struct Desk {
     backups: backup::Backups,
     /// Importing old mail: no notices, triggers, SLA clocks or webhooks.
     importing: std::sync::atomic::AtomicBool,
+    /// How the IMAP fetchers fare.
+    pub imap: intake::ImapBoard,
 }
 
 impl Desk {
@@ -263,6 +265,7 @@ impl Desk {
                 trigger_budget: Default::default(),
                 backups: Default::default(),
                 importing: Default::default(),
+                imap: Default::default(),
             }
         });
         if let Err(e) = desk.load_allow_list() {

@@ -2,7 +2,8 @@
 //! commit (`spool`), the worker that turns spooled mail into tickets
 //! (`worker`), sender authentication (`auth`), DNSBL and greylisting (`screen`), outgoing delivery (`outbound`,
 //! DKIM signing in `dkim`), the one DNS resolver (`dns`), the records to
-//! publish (`records`, `frontdesk dns`), `ingest` and
+//! publish (`records`, `frontdesk dns`), `ingest`, fetching from `[[imap]]`
+//! mailboxes (`imap`) and
 //! STARTTLS keys (`tls`). Parsing (`inbound`, in `domain::mail`) and the templates (in
 //! `desk::templates`) are re-exported here under their old names.
 //!
@@ -16,6 +17,7 @@ pub mod dkim;
 pub mod dns;
 /// Parsing and classifying inbound mail lives in `domain::mail` (pure).
 pub use crate::domain::mail as inbound;
+pub mod imap;
 pub mod import;
 pub mod ingest;
 pub mod outbound;

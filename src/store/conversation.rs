@@ -4,11 +4,19 @@
 
 use redb::{ReadableTable, TableDefinition};
 
-use super::{COLLABORATORS, ENTRY_MAIL, FOLLOWERS, FOLLOWING, MESSAGE_IDS, MailMeta, Result, Write, codec, paired};
+use super::{COLLABORATORS, ENTRY_MAIL, FOLLOWERS, FOLLOWING, MESSAGE_IDS, MailMeta, Read, Result, Write, codec, paired};
 use crate::domain::{PersonId, TicketId};
 
 /// (ticket, person) of everyone who unsubscribed from a ticket.
 pub(crate) const UNSUBSCRIBED: TableDefinition<(u64, u64), ()> = TableDefinition::new("unsubscribed");
+
+impl Read {
+    /// The ticket a Message-ID belongs to (compared case-insensitively).
+    pub fn message_ticket(&self, message_id: &str) -> Result<Option<TicketId>> {
+        let t = self.tx.open_table(MESSAGE_IDS)?;
+        Ok(t.get(message_id.to_lowercase().as_str())?.map(|v| v.value()).map(TicketId))
+    }
+}
 
 impl Write {
     /// The ticket a Message-ID belongs to (compared case-insensitively).

@@ -350,8 +350,13 @@ impl Store {
     /// fsync) and wakes the mail worker; returns their spool ids.
     pub fn put_spool(&self, items: &[(&SpoolEntry, &[u8])]) -> Result<Vec<u64>> {
         let ids = self.spool.put_batch(items)?;
-        self.feed.publish(Change { spool: true, ..Change::default() });
+        self.publish_spool();
         Ok(ids)
+    }
+
+    /// Wakes whoever waits on the spool (the mail worker).
+    pub(crate) fn publish_spool(&self) {
+        self.feed.publish(Change { spool: true, ..Change::default() });
     }
 
     /// Why writes fail at the moment (an I/O error not yet recovered from, in

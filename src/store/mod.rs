@@ -1,7 +1,6 @@
 //! The embedded database: redb tables for tickets, thread entries, people, sessions, API tokens,
 //! counters, blobs, and the secondary indexes that keep list pages from ever scanning all tickets.
-//! This module knows nothing of HTTP or SMTP. Every record is written with the
-//! versioned codec in `codec`; `migrate` brings older data directories up to date.
+//! It knows nothing of HTTP or SMTP. Records use the versioned `codec`; `migrate` updates old data.
 
 mod allowed;
 mod audit;
@@ -16,6 +15,7 @@ mod compress;
 mod conversation;
 mod db;
 mod feed;
+pub mod imap;
 mod mentions;
 pub mod migrate;
 mod orgs;

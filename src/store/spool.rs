@@ -49,6 +49,7 @@ impl SpoolLog {
             w.tx.open_table(SPOOL)?;
             w.tx.open_table(SPOOL_CHUNKS)?;
             w.tx.open_table(super::META)?;
+            w.tx.open_table(super::imap::IMAP_MARKS)?;
             Ok(())
         })?;
         log.adopt_legacy(main)?;
@@ -110,7 +111,7 @@ impl SpoolLog {
     /// One durable transaction on the log. Every error is noted, those of
     /// the body too (they are all storage errors here), so an I/O failure
     /// inside it refuses writes until recovery.
-    fn write<T>(&self, f: impl FnOnce(&mut Write) -> Result<T>) -> Result<T> {
+    pub(super) fn write<T>(&self, f: impl FnOnce(&mut Write) -> Result<T>) -> Result<T> {
         let (out, _) = self.h.write_with(redb::Durability::Immediate, f).inspect_err(|e| self.h.note(e))?;
         Ok(out)
     }

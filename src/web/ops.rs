@@ -121,6 +121,12 @@ async fn metrics(
     m.smtp_replies.write(&mut out, "frontdesk_smtp_replies_total", "SMTP replies sent, by code.", &["code"]);
     m.dns.write(&mut out, "frontdesk_dns_lookups_total", "DNS lookups by record type and outcome.", &["type", "outcome"]);
     m.mail_auth.write(&mut out, "frontdesk_mail_auth_results_total", "Sender authentication results.", &["method", "result"]);
+    m.imap.write(
+        &mut out,
+        "frontdesk_imap_total",
+        "IMAP fetching: messages fetched and connection errors, by mailbox.",
+        &["mailbox", "outcome"],
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 

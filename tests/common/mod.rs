@@ -4,6 +4,7 @@
 
 pub mod capture;
 pub mod dns;
+pub mod dovecot;
 pub mod inproc;
 pub mod oidc;
 pub mod pebble;

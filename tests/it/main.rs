@@ -21,6 +21,7 @@ mod hardening_smtp;
 mod hardening_web;
 mod https;
 mod identity;
+mod imap;
 mod import;
 mod index_burst;
 mod inprocess;
