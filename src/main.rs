@@ -141,6 +141,31 @@ enum ImportCmd {
         #[command(flatten)]
         args: ImportArgs,
     },
+    /// A folder of an IMAP mailbox, read-only (nothing is flagged or moved).
+    Imap {
+        #[arg(long)]
+        host: String,
+        /// Default: 993 with TLS, else 143.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// tls, starttls or none (loopback only).
+        #[arg(long, default_value = "tls")]
+        security: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long, required_unless_present = "oauth2_token_file")]
+        password_file: Option<String>,
+        /// A file holding an OAuth2 access token (XOAUTH2).
+        #[arg(long)]
+        oauth2_token_file: Option<String>,
+        #[arg(long, default_value = "INBOX")]
+        folder: String,
+        /// A PEM root certificate to trust (a private CA).
+        #[arg(long)]
+        ca_file: Option<String>,
+        #[command(flatten)]
+        args: ImportArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -337,8 +362,9 @@ fn main() -> ExitCode {
             .map(|ok| println!("{ok}")),
         Command::Dns => return dns_report(&cfg),
         Command::Migrate { dry_run } => migrate(cfg, dry_run),
-        Command::Import(ImportCmd::Mbox { file, args }) => import(cfg, frontdesk::mail::import::Kind::Mbox, &file, args),
-        Command::Import(ImportCmd::Maildir { dir, args }) => import(cfg, frontdesk::mail::import::Kind::Maildir, &dir, args),
+        Command::Import(ImportCmd::Mbox { file, args }) => import(cfg, frontdesk::mail::import::Source::Mbox(file), args),
+        Command::Import(ImportCmd::Maildir { dir, args }) => import(cfg, frontdesk::mail::import::Source::Maildir(dir), args),
+        Command::Import(cmd) => import_imap(cfg, cmd),
         Command::Doctor => {
             let (text, sound) = frontdesk::doctor::report(&frontdesk::doctor::run(&cfg));
             print!("{text}");
@@ -531,8 +557,8 @@ fn restore(cfg: Arc<Config>, from: &std::path::Path, force: bool) -> anyhow::Res
     Ok(())
 }
 
-/// `frontdesk import mbox|maildir`: with a progress bar and ETA.
-fn import(cfg: Arc<Config>, kind: frontdesk::mail::import::Kind, path: &std::path::Path, a: ImportArgs) -> anyhow::Result<()> {
+/// `frontdesk import mbox|maildir|imap`: with a progress bar and ETA.
+fn import(cfg: Arc<Config>, source: frontdesk::mail::import::Source, a: ImportArgs) -> anyhow::Result<()> {
     use std::io::Write;
     let mailbox = match &a.mailbox {
         Some(m) => cfg
@@ -566,13 +592,13 @@ fn import(cfg: Arc<Config>, kind: frontdesk::mail::import::Kind, path: &std::pat
         let _ = if tty { write!(err, "\r{line}") } else { writeln!(err, "{line}") };
         let _ = err.flush();
     };
-    let c = frontdesk::mail::import::run(&desk, kind, path, &mailbox, status, a.dry_run, &mut bar)?;
+    let c = frontdesk::mail::import::run(&desk, &source, &mailbox, status, a.dry_run, &mut bar)?;
     let span = match (c.oldest, c.newest) {
         (Some(o), Some(n)) => format!(", dated {} to {}", o.short(), n.short()),
         _ => String::new(),
     };
     if a.dry_run {
-        println!("{}: {} messages{span} ({} without a date); nothing was imported (dry run)", path.display(), c.messages, c.undated);
+        println!("{source}: {} messages{span} ({} without a date); nothing was imported (dry run)", c.messages, c.undated);
         return Ok(());
     }
     eprintln!();
@@ -587,6 +613,40 @@ fn import(cfg: Arc<Config>, kind: frontdesk::mail::import::Kind, path: &std::pat
         c.messages as f64 / secs.max(1e-3)
     );
     Ok(())
+}
+
+/// `frontdesk import imap`: the command line as an `[[imap]]` entry.
+fn import_imap(cfg: Arc<Config>, cmd: ImportCmd) -> anyhow::Result<()> {
+    use frontdesk::config::{ImapAfter, ImapConfig, ImapSecurity};
+    let ImportCmd::Imap { host, port, security, user, password_file, oauth2_token_file, folder, ca_file, args } = cmd else {
+        anyhow::bail!("not an IMAP import");
+    };
+    let security = match security.as_str() {
+        "tls" => ImapSecurity::Tls,
+        "starttls" => ImapSecurity::Starttls,
+        "none" => ImapSecurity::None,
+        other => anyhow::bail!("--security {other}: tls, starttls or none"),
+    };
+    let local = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if security == ImapSecurity::None && !local {
+        anyhow::bail!("--security none sends the password in clear: only for a server on this machine");
+    }
+    let imap = ImapConfig {
+        host,
+        port,
+        security,
+        user,
+        password_file: password_file.unwrap_or_default(),
+        oauth2_token_file: oauth2_token_file.unwrap_or_default(),
+        folder,
+        mailbox: String::new(),
+        after: ImapAfter::Seen,
+        move_to: String::new(),
+        poll_secs: 60,
+        ca_file: ca_file.unwrap_or_default(),
+    };
+    imap.secret().map_err(|e| anyhow::anyhow!("cannot read the password or token file: {e}"))?;
+    import(cfg, frontdesk::mail::import::Source::Imap(Box::new(imap)), args)
 }
 
 /// `frontdesk migrate [--dry-run]`.

@@ -1,4 +1,4 @@
-//! `frontdesk import mbox FILE | maildir DIR`: old mail in as tickets. A first
+//! `frontdesk import mbox FILE | maildir DIR | imap`: old mail in as tickets. A first
 //! pass indexes the messages (where each is, its date) without keeping them;
 //! the second reads them back oldest first — so a reply finds the ticket of
 //! the message it answers — and imports them in transactions of 200 through
@@ -27,6 +27,8 @@ enum Place {
         len: u64,
     },
     File(PathBuf),
+    /// A message's UID in the IMAP folder.
+    Imap(u32),
 }
 
 /// A message found by the first pass.
@@ -52,7 +54,7 @@ pub struct Counts {
 }
 
 /// The Date header of a message's head, if it parses.
-fn header_date(head: &str) -> Option<Timestamp> {
+pub(crate) fn header_date(head: &str) -> Option<Timestamp> {
     let mut value: Option<String> = None;
     for line in head.lines() {
         if let Some(v) = value.as_mut() {
@@ -149,28 +151,79 @@ fn read_mbox(file: &mut std::fs::File, at: u64, len: u64) -> std::io::Result<Vec
     Ok(out)
 }
 
-/// Which kind of source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Mbox,
-    Maildir,
+/// Where the old mail is.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Mbox(PathBuf),
+    Maildir(PathBuf),
+    /// A folder on an IMAP server (opened read-only).
+    Imap(Box<crate::config::ImapConfig>),
 }
 
-/// Imports every message of `path` into `mailbox`'s department, leaving
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Mbox(p) | Source::Maildir(p) => write!(f, "{}", p.display()),
+            Source::Imap(c) => write!(f, "imap://{}", c.name()),
+        }
+    }
+}
+
+/// Reads the messages of one batch, in its order (with the date to use).
+fn read_batch(
+    chunk: &[Found],
+    mbox: &mut Option<std::fs::File>,
+    remote: &mut Option<crate::mail::imap::import::Remote>,
+) -> anyhow::Result<Vec<(Vec<u8>, Option<Timestamp>)>> {
+    let uids: Vec<u32> = chunk.iter().filter_map(|f| if let Place::Imap(u) = f.place { Some(u) } else { None }).collect();
+    let mut fetched: std::collections::HashMap<u32, Vec<u8>> = match remote.as_mut() {
+        Some(r) if !uids.is_empty() => r.fetch(&uids).map_err(anyhow::Error::msg)?.into_iter().collect(),
+        _ => Default::default(),
+    };
+    let mut out = Vec::with_capacity(chunk.len());
+    for f in chunk {
+        let raw = match (&f.place, mbox.as_mut()) {
+            (Place::Mbox { at, len }, Some(file)) => read_mbox(file, *at, *len)?,
+            (Place::File(p), _) => std::fs::read(p)?,
+            (Place::Imap(u), _) => match fetched.remove(u) {
+                // The message's own Date header, as for files; else its arrival.
+                Some(raw) => {
+                    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(raw.len().min(64 * 1024));
+                    let date = header_date(&String::from_utf8_lossy(raw.get(..head_end).unwrap_or_default())).or(f.date);
+                    out.push((raw, date));
+                    continue;
+                }
+                None => continue,
+            },
+            (Place::Mbox { .. }, None) => continue,
+        };
+        out.push((raw, f.date));
+    }
+    Ok(out)
+}
+
+/// Imports every message of `source` into `mailbox`'s department, leaving
 /// the tickets in `status`; with `dry_run` only counts. `progress` hears
 /// (done, total) after each batch.
 pub fn run(
     desk: &Desk,
-    kind: Kind,
-    path: &Path,
+    source: &Source,
     mailbox: &str,
     status: Status,
     dry_run: bool,
     progress: &mut dyn FnMut(u64, u64),
 ) -> anyhow::Result<Counts> {
-    let mut found = match kind {
-        Kind::Mbox => scan_mbox(path)?,
-        Kind::Maildir => scan_maildir(path)?,
+    let mut remote = None;
+    let mut found = match source {
+        Source::Mbox(path) => scan_mbox(path)?,
+        Source::Maildir(path) => scan_maildir(path)?,
+        Source::Imap(cfg) => {
+            let dns = crate::mail::dns::Dns::from_config(&desk.config()).map_err(anyhow::Error::msg)?;
+            let mut r = crate::mail::imap::import::Remote::open((**cfg).clone(), dns).map_err(anyhow::Error::msg)?;
+            let listed = r.scan().map_err(anyhow::Error::msg)?;
+            remote = Some(r);
+            listed.into_iter().map(|(uid, date)| Found { place: Place::Imap(uid), date }).collect()
+        }
     };
     let now = desk.now();
     // Oldest first (undated ones last, in their order), so replies find their ticket.
@@ -184,20 +237,15 @@ pub fn run(
     }
     desk.start_importing();
     let max_attachment = desk.config().limits.attachment_max_bytes;
-    let mut mbox = match kind {
-        Kind::Mbox => Some(std::fs::File::open(path)?),
-        Kind::Maildir => None,
+    let mut mbox = match source {
+        Source::Mbox(path) => Some(std::fs::File::open(path)?),
+        _ => None,
     };
     let total = found.len() as u64;
     let mut done = 0u64;
     for chunk in found.chunks(BATCH) {
         let mut batch = Vec::with_capacity(chunk.len());
-        for f in chunk {
-            let raw = match (&f.place, mbox.as_mut()) {
-                (Place::Mbox { at, len }, Some(file)) => read_mbox(file, *at, *len)?,
-                (Place::File(p), _) => std::fs::read(p)?,
-                (Place::Mbox { .. }, None) => continue,
-            };
+        for (raw, date) in read_batch(chunk, &mut mbox, &mut remote)? {
             // The From address stands in for the envelope sender an import
             // does not have (an empty one would read as a bounce's).
             let sender = mail_parser::MessageParser::default()
@@ -210,7 +258,7 @@ pub fn run(
                 let hex: String = digest.as_ref().iter().take(16).map(|b| format!("{b:02x}")).collect();
                 mail.message_id = Some(format!("import-{hex}@frontdesk.invalid"));
             }
-            batch.push(Imported { raw, mail, date: f.date.unwrap_or(now) });
+            batch.push(Imported { raw, mail, date: date.unwrap_or(now) });
         }
         for o in desk.import_batch(&batch, mailbox, status)? {
             match o {
@@ -222,6 +270,9 @@ pub fn run(
         }
         done += chunk.len() as u64;
         progress(done, total);
+    }
+    if let Some(r) = remote {
+        r.close();
     }
     Ok(c)
 }

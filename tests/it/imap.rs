@@ -150,3 +150,79 @@ async fn a_connection_cut_mid_fetch_loses_and_duplicates_nothing_and_taken_mail_
     let sizes: Vec<usize> = (0..5).map(|i| r.entries(ticket_of(&d, &format!("m{i}")).unwrap()).unwrap().len()).collect();
     assert!(sizes.iter().all(|n| *n == sizes[0]), "the same entries on every ticket: {sizes:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_imap_brings_a_folder_in_threaded_read_only_once_and_through_a_cut_connection() {
+    let Some(imap) = TestDovecot::start() else { return };
+    // Three threads, each reply delivered before the message it answers.
+    for i in 0..3 {
+        imap.deliver(
+            &format!(
+                "From: Customer {i} <c{i}@old.test>\nTo: support@example.test\nSubject: Re: Old case {i}\n\
+                 Message-ID: <reply{i}@old.test>\nIn-Reply-To: <first{i}@old.test>\nDate: Tue, 1 Dec 2015 15:00:00 +0000\n\n{}\n",
+                "Still broken.\n".repeat(3000)
+            ),
+            true,
+        );
+    }
+    for i in 0..3 {
+        imap.deliver(
+            &format!(
+                "From: Customer {i} <c{i}@old.test>\nTo: support@example.test\nSubject: Old case {i}\n\
+                 Message-ID: <first{i}@old.test>\nDate: Tue, 1 Dec 2015 09:00:00 +0000\n\nThe printer is broken.\n"
+            ),
+            i == 0,
+        );
+    }
+    let flags_before = {
+        let mut f = imap.flags("");
+        f.sort();
+        f
+    };
+    let dir = crate::common::tempdir();
+    let data = dir.path().join("data");
+    let config = dir.path().join("frontdesk.toml");
+    std::fs::write(&config, crate::common::MAIL_CONFIG).unwrap();
+    let c = config.to_str().unwrap().to_string();
+    let pw = imap.password_file().display().to_string();
+    // The import's first connection is cut while the replies' bodies come in.
+    let (port, conns) = cutting_proxy(imap.port, 30_000).await;
+    let imap_port = imap.port;
+    let run = move |port: u16, extra: &'static [&'static str]| {
+        let (c, pw, data) = (c.clone(), pw.clone(), data.clone());
+        let port = port.to_string();
+        let mut args = vec!["--config", &c, "import", "imap", "--host", "127.0.0.1", "--port", &port, "--security", "none"];
+        args.extend(["--user", crate::common::dovecot::USER, "--password-file", &pw]);
+        args.extend(extra);
+        let out = crate::common::cli(&data, &args, None);
+        (out.0, out.1, out.2)
+    };
+    let (code, out, err) = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run(imap_port, &["--dry-run"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("6 messages") && out.contains("dry run"), "{out}");
+    let (code, out, err) = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run(port, &[])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("imported 6 messages") && out.contains("3 new tickets, 3 replies"), "{out}\n{err}");
+    assert!(
+        conns.load(std::sync::atomic::Ordering::SeqCst) >= 2 && err.contains("connecting again"),
+        "the cut connection was made again: {err}"
+    );
+    // Read-only: not one flag changed on the server.
+    let mut flags_after = imap.flags("");
+    flags_after.sort();
+    assert_eq!(flags_before, flags_after);
+    // A rerun takes nothing twice.
+    let (code, out, _) = tokio::task::spawn_blocking(move || run(imap.port, &[])).await.unwrap();
+    assert_eq!(code, 0);
+    assert!(out.contains("0 new tickets, 0 replies") && out.contains("6 known already"), "{out}");
+}

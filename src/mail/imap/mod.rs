@@ -17,6 +17,7 @@
 //! untouched on the server, with a warning.
 
 pub mod conn;
+pub mod import;
 
 use std::sync::Arc;
 use std::time::Duration;
