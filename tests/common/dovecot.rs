@@ -20,6 +20,8 @@ pub struct TestDovecot {
     child: Option<Child>,
     dir: tempfile::TempDir,
     pub port: u16,
+    /// IMAP over TLS (993's job), when started with `start_tls`.
+    pub tls_port: Option<u16>,
     /// (uid, gid) the mail files belong to.
     owner: (u32, u32),
 }
@@ -38,6 +40,16 @@ static SERIAL: AtomicU32 = AtomicU32::new(0);
 impl TestDovecot {
     /// A running Dovecot, or None (with a message) where it is not installed.
     pub fn start() -> Option<TestDovecot> {
+        Self::start_with(false)
+    }
+
+    /// Also serving IMAP over TLS on `tls_port`, with a certificate for
+    /// 127.0.0.1 from a test CA (`ca_file`).
+    pub fn start_tls() -> Option<TestDovecot> {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Option<TestDovecot> {
         if !Path::new(DOVECOT).exists() {
             assert!(std::env::var("FRONTDESK_DOVECOT_REQUIRED").is_err(), "dovecot-imapd (Debian package) is required here");
             eprintln!("skipping: needs Debian's dovecot-imapd; .ci/run installs it");
@@ -59,7 +71,22 @@ impl TestDovecot {
         let d = dir.path().display().to_string();
         std::fs::write(dir.path().join("passwd"), format!("{USER}:{{PLAIN}}{PASSWORD}::::::\n")).unwrap();
         std::fs::write(dir.path().join("password"), PASSWORD).unwrap();
-        let mut me = TestDovecot { child: None, dir, port: 0, owner };
+        let ssl = if tls {
+            let ca_key = rcgen::KeyPair::generate().unwrap();
+            let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            ca_params.distinguished_name.push(rcgen::DnType::CommonName, "frontdesk test CA");
+            let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+            let key = rcgen::KeyPair::generate().unwrap();
+            let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&key, &ca).unwrap();
+            std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
+            std::fs::write(dir.path().join("cert.pem"), cert.pem()).unwrap();
+            std::fs::write(dir.path().join("key.pem"), key.serialize_pem()).unwrap();
+            format!("ssl = yes\nssl_cert = <{d}/cert.pem\nssl_key = <{d}/key.pem\n")
+        } else {
+            "ssl = no\n".to_string()
+        };
+        let mut me = TestDovecot { child: None, dir, port: 0, tls_port: None, owner };
         for sub in ["", "/cur", "/new", "/tmp"] {
             let p = PathBuf::from(format!("{}{sub}", me.maildir().display()));
             std::fs::create_dir_all(&p).unwrap();
@@ -67,19 +94,21 @@ impl TestDovecot {
         me.chown_all(&PathBuf::from(format!("{d}/home")));
         for _ in 0..5 {
             let port = free_port();
+            let tls_port = if tls { free_port() } else { 0 };
             let conf = format!(
                 "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\ninstance_name = fdtest-{port}\n\
-                 protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n\
+                 protocols = imap\nlisten = 127.0.0.1\n{ssl}disable_plaintext_auth = no\nauth_mechanisms = plain login\n\
                  default_internal_user = {internal_user}\ndefault_internal_group = {internal_user}\ndefault_login_user = {login_user}\n\
                  first_valid_uid = 0\nmail_location = maildir:{d}/home/%u/Maildir\n\
                  passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/passwd\n}}\n\
                  userdb {{\n  driver = static\n  args = uid={} gid={} home={d}/home/%u\n}}\n\
-                 service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+                 service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {tls_port}\n  }}\n}}\n\
                  service anvil {{\n  chroot =\n}}\n",
                 owner.0, owner.1
             );
             std::fs::write(me.dir.path().join("dovecot.conf"), conf).unwrap();
             me.port = port;
+            me.tls_port = tls.then_some(tls_port);
             if me.launch() {
                 return Some(me);
             }
@@ -146,6 +175,11 @@ impl TestDovecot {
 
     pub fn maildir(&self) -> PathBuf {
         self.dir.path().join(format!("home/{USER}/Maildir"))
+    }
+
+    /// The test CA's certificate (PEM), with `start_tls`.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 
     pub fn password_file(&self) -> PathBuf {

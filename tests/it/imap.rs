@@ -226,3 +226,25 @@ async fn import_imap_brings_a_folder_in_threaded_read_only_once_and_through_a_cu
     assert_eq!(code, 0);
     assert!(out.contains("0 new tickets, 0 replies") && out.contains("6 known already"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imap_over_tls_checks_the_certificate_against_the_ca_file() {
+    let Some(imap) = TestDovecot::start_tls() else { return };
+    imap.deliver(&message("over-tls", "Encrypted", "Hello."), false);
+    let tls_port = imap.tls_port.unwrap();
+    let base = imap
+        .config("")
+        .replace(&format!("port = {}", imap.port), &format!("port = {tls_port}"))
+        .replace("security = \"none\"", "security = \"tls\"");
+    // Without the CA the certificate is not trusted: nothing is fetched,
+    // the fetcher says why.
+    let d = InProcess::start_with(&base).await;
+    until(&d, 20, "the untrusted certificate is reported", || {
+        d.running.desk.imap.all().first().and_then(|m| m.last_error.clone()).is_some_and(|e| e.contains("TLS") || e.contains("certificate"))
+    })
+    .await;
+    assert!(ticket_of(&d, "over-tls").is_none());
+    d.running.stop().await;
+    let d = InProcess::start_with(&format!("{base}ca_file = \"{}\"\n", imap.ca_file().display())).await;
+    until(&d, 20, "mail over TLS", || ticket_of(&d, "over-tls").is_some()).await;
+}
