@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::Duration;
 
@@ -63,7 +63,7 @@ pub fn run(cfg: &Config) -> Vec<Finding> {
     }
     out.push(time_sync());
     if cfg.outgoing.enabled && !cfg.outgoing.smarthost.is_empty() {
-        out.push(smarthost(&cfg.outgoing.smarthost));
+        out.push(smarthost(cfg, &cfg.outgoing.smarthost));
     }
     out.push(dns(cfg));
     out
@@ -244,10 +244,14 @@ fn time_sync() -> Finding {
 }
 
 /// The smarthost answers SMTP (a 220 greeting within 10 s).
-fn smarthost(host: &str) -> Finding {
+fn smarthost(cfg: &Config, host: &str) -> Finding {
     let target = if host.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) { host.to_string() } else { format!("{host}:25") };
     let greet = || -> Result<String, String> {
-        let addr = target.to_socket_addrs().map_err(|e| format!("cannot resolve: {e}"))?.next().ok_or("no address")?;
+        // The desk's resolver, as the desk itself uses.
+        let (name, port) = target.rsplit_once(':').map(|(h, p)| (h, p.parse::<u16>().unwrap_or(25))).ok_or("no port")?;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+        let dns = crate::mail::dns::Dns::from_config(cfg)?;
+        let addr = *rt.block_on(dns.socket_addrs(name, port)).map_err(|e| format!("cannot resolve: {e}"))?.first().ok_or("no address")?;
         let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).map_err(|e| format!("cannot connect: {e}"))?;
         s.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
         let mut buf = [0u8; 512];

@@ -275,6 +275,7 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
     });
     // One resolver for everything that asks DNS; DKIM keys made on first start.
     let dns = crate::mail::dns::Dns::from_config(&cfg).map_err(anyhow::Error::msg)?;
+    let lookup = dns.lookup();
     let signer = if cfg.mail_auth.sign && cfg.outgoing.enabled {
         let c = cfg.clone();
         let s = tokio::task::spawn_blocking(move || crate::mail::dkim::Signer::load(&c)).await?.map_err(anyhow::Error::msg)?;
@@ -285,14 +286,14 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
     let verifier = cfg.mail_auth.verify.then(|| Arc::new(crate::mail::auth::Verifier::new(&cfg, dns.clone())));
     let screen =
         (!cfg.mail_auth.dnsbl.is_empty() || cfg.mail_auth.greylist).then(|| Arc::new(crate::mail::screen::Screen::new(&cfg, dns.clone())));
-    let rspamd = crate::mail::rspamd::Rspamd::new(&cfg).map(Arc::new);
+    let rspamd = crate::mail::rspamd::Rspamd::new(&cfg).map(|r| Arc::new(r.with_resolver(dns.clone())));
     if let Some(r) = rspamd.as_ref().filter(|r| r.learns()) {
         crate::mail::rspamd::start_trainer(desk.clone(), r.clone());
     }
     // Mailboxes fetched over IMAP ([[imap]]) feed the same spool.
     crate::mail::imap::start(desk.clone(), dns.clone());
+    crate::web::webhooks::start(desk.clone(), dns.clone());
     crate::mail::outbound::start(desk.clone(), crate::mail::outbound::Mailer { dns, signer });
-    crate::web::webhooks::start(desk.clone());
     let stats = Arc::new(crate::mail::worker::MailStats::default());
     let spooler = crate::mail::spool::Spooler::start(desk.clone());
     // Mail left in the spool by the previous run is processed first.
@@ -318,7 +319,7 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
         let server = crate::mail::smtp::Server::new(desk.shared_config(), spooler.clone(), tls, stats.clone(), checks);
         smtp_task = Some(tokio::spawn(server.run(smtp_listener)));
     }
-    let sso = crate::web::sso::Sso::from_config(&cfg)?;
+    let sso = crate::web::sso::Sso::from_config(&cfg, lookup.clone())?;
     let app = crate::web::router(desk.clone(), setup_token.clone(), stats, certs.clone(), sso);
     let mut https_task = None;
     let mut http_app = app.clone();
@@ -327,7 +328,7 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
             crate::tls::watch_files(certs.clone(), cfg.clone(), desk.jobs.clone(), std::time::Duration::from_secs(2));
         }
         if cfg.acme.enabled {
-            crate::tls::acme::start(certs.clone(), cfg.clone(), desk.jobs.clone(), desk.clock.clone());
+            crate::tls::acme::start(certs.clone(), cfg.clone(), desk.jobs.clone(), desk.clock.clone(), lookup.clone());
         }
         if cfg.server.redirect_http {
             http_app = crate::web::https::over_plain_http(http_app, &cfg.server.public_url, bound.port());

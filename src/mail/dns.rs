@@ -114,6 +114,28 @@ impl Dns {
         }
     }
 
+    /// The socket addresses of `host:port` on this resolver, never the
+    /// system's name service (a static binary has none to load): an IP
+    /// literal as it is, `localhost` as loopback, else A and AAAA records.
+    pub async fn socket_addrs(&self, host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>, String> {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let ips = if host.eq_ignore_ascii_case("localhost") {
+            vec![IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)]
+        } else {
+            self.addresses(host).await?
+        };
+        Ok(ips.into_iter().map(|ip| std::net::SocketAddr::new(ip, port)).collect())
+    }
+
+    /// This resolver as the TLS client's `Lookup` (ACME, SSO).
+    pub fn lookup(self: &Arc<Self>) -> crate::tls::client::Lookup {
+        let dns = self.clone();
+        Arc::new(move |host: String| {
+            let dns = dns.clone();
+            Box::pin(async move { Ok(dns.socket_addrs(&host, 0).await?.into_iter().map(|a| a.ip()).collect()) })
+        })
+    }
+
     /// The TXT records of a name, each one string (`frontdesk dns`). An
     /// empty list when there are none.
     pub async fn txt(&self, name: &str) -> Result<Vec<String>, String> {

@@ -205,7 +205,10 @@ async fn deliver_batch(desk: &Desk, mailer: &Mailer, batch: &[(OutMail, Bodies)]
         return deliver_direct(desk, &mailer.dns, batch).await;
     }
     match smarthost(&desk.config(), Duration::from_secs(60)) {
-        Ok(sh) => sh.deliver(batch).await.unwrap_or_else(|e| all_temp(connect_error(o, &e))),
+        Ok(mut sh) => match sh.resolve(&mailer.dns).await {
+            Ok(()) => sh.deliver(batch).await.unwrap_or_else(|e| all_temp(connect_error(o, &e))),
+            Err(e) => all_temp(e),
+        },
         Err(e) => all_temp(e),
     }
 }
@@ -243,6 +246,17 @@ fn smarthost(cfg: &crate::config::Config, timeout: Duration) -> Result<Smarthost
 }
 
 impl Smarthost {
+    /// Points the connection at the smarthost's first address on the desk's
+    /// resolver (not the system's name service); TLS still checks its name.
+    async fn resolve(&mut self, dns: &super::dns::Dns) -> Result<(), String> {
+        let (host, port) =
+            self.builder.addr.rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse::<u16>().unwrap_or(25))).unwrap_or_default();
+        let addr = dns.socket_addrs(&host, port).await.map_err(|e| format!("outgoing.smarthost: {e}"))?;
+        let first = addr.first().ok_or_else(|| format!("outgoing.smarthost: {host} has no address"))?;
+        self.builder.addr = first.to_string();
+        Ok(())
+    }
+
     /// Sends the batch over one connection.
     async fn deliver(&self, batch: &[(OutMail, Bodies)]) -> Result<Vec<Results>, mail_send::Error> {
         // The message is written in several small pieces: without TCP_NODELAY
@@ -583,7 +597,8 @@ pub async fn send_test(cfg: &crate::config::Config, to: &str) -> Result<String, 
     );
     m.auto_submitted = Some("auto-generated".into());
     let body = build(&m, &Names::new(), cfg.reply_to_of(&from), &[], None).map_err(|e| e.to_string())?;
-    let sh = smarthost(cfg, Duration::from_secs(30))?;
+    let mut sh = smarthost(cfg, Duration::from_secs(30))?;
+    sh.resolve(&*super::dns::Dns::from_config(cfg)?).await?;
     let batch = [(m, vec![(to.clone(), body)])];
     let results = sh.deliver(&batch).await.map_err(|e| connect_error(o, &e))?;
     match results.into_iter().flatten().next().map(|(_, d)| d) {

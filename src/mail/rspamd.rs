@@ -73,6 +73,9 @@ pub struct Rspamd {
     timeout: Duration,
     junk_score: f64,
     reject_score: f64,
+    /// The desk's resolver for a host name in the URLs (never the system's
+    /// name service); without one (tests) the system's.
+    dns: Option<Arc<super::dns::Dns>>,
 }
 
 impl Rspamd {
@@ -87,7 +90,14 @@ impl Rspamd {
             timeout: Duration::from_secs(r.timeout_secs),
             junk_score: r.junk_score,
             reject_score: r.reject_score,
+            dns: None,
         })
+    }
+
+    /// Looks host names up on the desk's resolver.
+    pub fn with_resolver(mut self, dns: Arc<super::dns::Dns>) -> Rspamd {
+        self.dns = Some(dns);
+        self
     }
 
     /// Whether the agents' decisions can teach it.
@@ -172,7 +182,14 @@ impl Rspamd {
         body: Vec<u8>,
     ) -> Result<(u16, Vec<u8>), String> {
         let call = async {
-            let stream = tokio::net::TcpStream::connect(authority).await.map_err(|e| format!("cannot reach rspamd at {authority}: {e}"))?;
+            let stream = match (&self.dns, authority.rsplit_once(':').and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))) {
+                (Some(dns), Some((host, port))) => {
+                    let addrs = dns.socket_addrs(host, port).await.map_err(|e| format!("cannot resolve rspamd's {host}: {e}"))?;
+                    tokio::net::TcpStream::connect(addrs.as_slice()).await
+                }
+                _ => tokio::net::TcpStream::connect(authority).await,
+            }
+            .map_err(|e| format!("cannot reach rspamd at {authority}: {e}"))?;
             let (mut sender, conn) =
                 hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| format!("rspamd: {e}"))?;
             let conn = tokio::spawn(conn);

@@ -7,6 +7,7 @@
 //! after a back-off (1 minute, doubling to 6 hours). "Now" is the desk's
 //! clock, so renewal runs on the tests' clock too.
 
+use crate::tls::client::Lookup;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,17 +66,17 @@ fn renew_at(cfg: &Config, served: &Loaded) -> Timestamp {
 }
 
 /// Starts the ACME task.
-pub fn start(certs: Arc<Certs>, cfg: Arc<Config>, jobs: Arc<Jobs>, clock: SharedClock) {
+pub fn start(certs: Arc<Certs>, cfg: Arc<Config>, jobs: Arc<Jobs>, clock: SharedClock, lookup: Lookup) {
     let stopper = jobs.clone();
     jobs.task("acme", move || {
-        let (certs, cfg, jobs, clock) = (certs.clone(), cfg.clone(), stopper.clone(), clock.clone());
+        let (certs, cfg, jobs, clock, lookup) = (certs.clone(), cfg.clone(), stopper.clone(), clock.clone(), lookup.clone());
         async move {
             let mut backoff = FIRST_RETRY;
             while !jobs.stopping() {
                 let now = clock.now();
                 let due = renew_at(&cfg, &certs.current());
                 let wait = if now.0 >= due.0 {
-                    match issue(&cfg, &certs).await {
+                    match issue(&cfg, &certs, &lookup).await {
                         Ok(l) => {
                             let until = Timestamp(l.info.not_after).short();
                             tracing::info!("ACME: certificate for {} issued, valid until {until}", l.info.names.join(", "));
@@ -111,26 +112,30 @@ pub fn start(certs: Arc<Certs>, cfg: Arc<Config>, jobs: Arc<Jobs>, clock: Shared
     });
 }
 
-async fn builder(cfg: &Config) -> anyhow::Result<instant_acme::AccountBuilder> {
-    let b = if cfg.acme.ca_file.is_empty() { Account::builder() } else { Account::builder_with_root(&cfg.acme.ca_file) };
-    b.with_context(
-        || if cfg.acme.ca_file.is_empty() { "ACME HTTP client".to_string() } else { format!("acme.ca_file {}", cfg.acme.ca_file) },
-    )
+/// An account builder whose HTTPS goes through the desk's resolver and TLS
+/// client (Mozilla's roots and `acme.ca_file`).
+async fn builder(cfg: &Config, lookup: &Lookup) -> anyhow::Result<instant_acme::AccountBuilder> {
+    let connector = crate::tls::client::https_connector(lookup.clone(), &cfg.acme.ca_file, true)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("acme.ca_file {}", cfg.acme.ca_file))?;
+    let client: hyper_util::client::legacy::Client<_, instant_acme::BodyWrapper<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    Ok(Account::builder_with_http(Box::new(client)))
 }
 
 /// The saved account, or a new one registered with the CA and saved.
-async fn account(cfg: &Config) -> anyhow::Result<Account> {
+async fn account(cfg: &Config, lookup: &Lookup) -> anyhow::Result<Account> {
     let path = dir(cfg).join("account.json");
     if let Ok(bytes) = tokio::fs::read(&path).await
         && let Ok(saved) = serde_json::from_slice::<SavedAccount>(&bytes)
         && saved.directory == cfg.acme.directory
     {
-        return builder(cfg).await?.from_credentials(saved.credentials).await.context("restoring the ACME account");
+        return builder(cfg, lookup).await?.from_credentials(saved.credentials).await.context("restoring the ACME account");
     }
     let contact = (!cfg.acme.contact.is_empty()).then(|| format!("mailto:{}", cfg.acme.contact));
     let contacts: Vec<&str> = contact.iter().map(String::as_str).collect();
     let new = NewAccount { contact: &contacts, terms_of_service_agreed: true, only_return_existing: false };
-    let (account, credentials) = builder(cfg)
+    let (account, credentials) = builder(cfg, lookup)
         .await?
         .create(&new, cfg.acme.directory.clone(), None)
         .await
@@ -149,8 +154,8 @@ enum Answer {
 }
 
 /// Orders, proves and downloads a certificate for `acme_domains`, and keeps it.
-async fn issue(cfg: &Config, certs: &Certs) -> anyhow::Result<Loaded> {
-    let account = account(cfg).await?;
+async fn issue(cfg: &Config, certs: &Certs, lookup: &Lookup) -> anyhow::Result<Loaded> {
+    let account = account(cfg, lookup).await?;
     let domains = cfg.acme_domains();
     let ids: Vec<Identifier> = domains.iter().map(|d| Identifier::Dns(d.clone())).collect();
     let mut order = account.new_order(&NewOrder::new(&ids)).await.context("new order")?;

@@ -18,7 +18,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use http_body_util::BodyExt;
-use hyper_rustls::ConfigBuilderExt;
 use maud::html;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata};
 use openidconnect::{
@@ -43,10 +42,7 @@ const METADATA_TTL: Duration = Duration::from_secs(3600);
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 const HTTP_MAX_BYTES: usize = 1 << 20;
 
-type HttpsClient = hyper_util::client::legacy::Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    http_body_util::Full<bytes::Bytes>,
->;
+type HttpsClient = hyper_util::client::legacy::Client<crate::tls::client::HttpsConnector, http_body_util::Full<bytes::Bytes>>;
 
 struct Flow {
     browser: String,
@@ -82,7 +78,7 @@ impl std::error::Error for HttpError {}
 
 impl Sso {
     /// From `[sso]`; None when it is off. The secret file must be readable.
-    pub fn from_config(cfg: &Config) -> anyhow::Result<Option<Arc<Sso>>> {
+    pub fn from_config(cfg: &Config, lookup: crate::tls::client::Lookup) -> anyhow::Result<Option<Arc<Sso>>> {
         let s = &cfg.sso;
         if !s.enabled {
             return Ok(None);
@@ -91,13 +87,9 @@ impl Sso {
             .map_err(|e| anyhow::anyhow!("sso.client_secret_file: cannot read {}: {e}", s.client_secret_file))?
             .trim()
             .to_string();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()?
-            .try_with_platform_verifier()
-            .map_err(|e| anyhow::anyhow!("the system's certificate store: {e}"))?
-            .with_no_client_auth();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
+        // Names through the desk's resolver; Mozilla's roots (a bare machine
+        // has no certificate store).
+        let connector = crate::tls::client::https_connector(lookup, "", false).map_err(anyhow::Error::msg)?;
         let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
         Ok(Some(Arc::new(Sso {
             issuer: s.issuer.trim_end_matches('/').to_string(),

@@ -5,6 +5,7 @@
 //! lookup can swap the address), never following redirects; its outcome is
 //! logged and a failure retried with back-off. Also the admin's page.
 
+use crate::mail::dns::Dns;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,11 +53,11 @@ fn target(url: &str) -> Result<Target, String> {
 
 /// The address to call: the first the host resolves to that the webhook
 /// may reach.
-async fn address(hook: &WebhookConfig, t: &Target) -> Result<SocketAddr, Attempt> {
-    let found: Vec<SocketAddr> = tokio::net::lookup_host((t.host.as_str(), t.port))
+async fn address(dns: &Dns, hook: &WebhookConfig, t: &Target) -> Result<SocketAddr, Attempt> {
+    let found: Vec<SocketAddr> = dns
+        .socket_addrs(&t.host, t.port)
         .await
-        .map_err(|e| Attempt::Failed { status: None, why: format!("cannot resolve {}: {e}", t.host) })?
-        .collect();
+        .map_err(|e| Attempt::Failed { status: None, why: format!("cannot resolve {}: {e}", t.host) })?;
     match found.iter().find(|a| hook.allow_private || !is_private(a.ip())) {
         Some(a) => Ok(*a),
         None if found.is_empty() => Err(Attempt::Failed { status: None, why: format!("{} has no address", t.host) }),
@@ -68,19 +69,19 @@ async fn address(hook: &WebhookConfig, t: &Target) -> Result<SocketAddr, Attempt
 }
 
 /// Sends one delivery and says what came of it.
-pub async fn post(hook: &WebhookConfig, d: &Delivery, now_secs: i64) -> Attempt {
-    match tokio::time::timeout(ATTEMPT_TIMEOUT, post_inner(hook, d, now_secs)).await {
+pub async fn post(dns: &Dns, hook: &WebhookConfig, d: &Delivery, now_secs: i64) -> Attempt {
+    match tokio::time::timeout(ATTEMPT_TIMEOUT, post_inner(dns, hook, d, now_secs)).await {
         Ok(a) => a,
         Err(_) => Attempt::Failed { status: None, why: format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs()) },
     }
 }
 
-async fn post_inner(hook: &WebhookConfig, d: &Delivery, now_secs: i64) -> Attempt {
+async fn post_inner(dns: &Dns, hook: &WebhookConfig, d: &Delivery, now_secs: i64) -> Attempt {
     let t = match target(&hook.url) {
         Ok(t) => t,
         Err(why) => return Attempt::Refused { status: None, why },
     };
-    let addr = match address(hook, &t).await {
+    let addr = match address(dns, hook, &t).await {
         Ok(a) => a,
         Err(a) => return a,
     };
@@ -146,7 +147,7 @@ where
 }
 
 /// Delivers what is due; how many were tried.
-async fn run_once(desk: &Arc<Desk>) -> usize {
+async fn run_once(desk: &Arc<Desk>, dns: &Dns) -> usize {
     let due = match desk.webhooks_due(32) {
         Ok(d) => d,
         Err(e) => {
@@ -156,7 +157,7 @@ async fn run_once(desk: &Arc<Desk>) -> usize {
     };
     for d in &due {
         let attempt = match desk.config().webhook(&d.webhook) {
-            Some(hook) => post(hook, d, desk.now().0 / 1000).await,
+            Some(hook) => post(dns, hook, d, desk.now().0 / 1000).await,
             None => Attempt::Refused { status: None, why: "the webhook is no longer configured".into() },
         };
         let (desk, d) = (desk.clone(), d.clone());
@@ -169,16 +170,16 @@ async fn run_once(desk: &Arc<Desk>) -> usize {
 }
 
 /// The supervised delivery task (only when webhooks are configured).
-pub fn start(desk: Arc<Desk>) {
+pub fn start(desk: Arc<Desk>, dns: Arc<Dns>) {
     if desk.config().webhook.is_empty() {
         return;
     }
     let jobs = desk.jobs.clone();
     jobs.task("webhooks", move || {
-        let desk = desk.clone();
+        let (desk, dns) = (desk.clone(), dns.clone());
         async move {
             while !desk.jobs.stopping() {
-                if run_once(&desk).await > 0 {
+                if run_once(&desk, &dns).await > 0 {
                     continue;
                 }
                 tokio::select! {
