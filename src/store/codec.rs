@@ -91,8 +91,15 @@ pub fn encode_mail_meta(m: &super::MailMeta) -> Vec<u8> {
 }
 
 /// Decodes mail details of any version this binary knows.
+/// Version 2 was written in three shapes (see `store::legacy`): today's is
+/// tried first.
 pub fn decode_mail_meta(bytes: &[u8]) -> Result<super::MailMeta> {
-    decode_upgrading(bytes, "entry_mail", "mail details", MAIL_META_V2, super::migrate::MailMetaV1::upgrade)
+    decode_upgrading(bytes, "entry_mail", "mail details", MAIL_META_V2, super::migrate::MailMetaV1::upgrade).or_else(|e| {
+        match open(bytes, "entry_mail")? {
+            (MAIL_META_V2, rest) => super::legacy::mail_meta_v2(&rest).ok_or(e),
+            _ => Err(e),
+        }
+    })
 }
 
 /// Decodes a record kept as `current` or, read as `Old` and upgraded, as

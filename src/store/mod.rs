@@ -16,6 +16,7 @@ mod conversation;
 mod db;
 mod feed;
 pub mod imap;
+mod legacy;
 mod mentions;
 pub mod migrate;
 mod orgs;
@@ -40,9 +41,7 @@ pub use db::{Precommit, Store};
 pub use feed::{Change, Topic, Waiter, Woke};
 pub use spool::{SPOOL_FILE, SpoolLog};
 pub use stats::{FileUse, TableUse};
-pub use timespent::Spell;
-pub use webhooks::Appended;
-pub use {backup::Snapshot, bounces::Bounced};
+pub use {backup::Snapshot, bounces::Bounced, timespent::Spell, webhooks::Appended};
 
 use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 pub use profiles::{LinkKind, PasswordLink, Profile};
