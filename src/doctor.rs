@@ -251,8 +251,12 @@ fn smarthost(cfg: &Config, host: &str) -> Finding {
         let (name, port) = target.rsplit_once(':').map(|(h, p)| (h, p.parse::<u16>().unwrap_or(25))).ok_or("no port")?;
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
         let dns = crate::mail::dns::Dns::from_config(cfg)?;
-        let addr = *rt.block_on(dns.socket_addrs(name, port)).map_err(|e| format!("cannot resolve: {e}"))?.first().ok_or("no address")?;
-        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).map_err(|e| format!("cannot connect: {e}"))?;
+        let addrs = rt.block_on(dns.socket_addrs(name, port)).map_err(|e| format!("cannot resolve: {e}"))?;
+        let mut tried = Vec::new();
+        let mut s = addrs
+            .iter()
+            .find_map(|a| TcpStream::connect_timeout(a, Duration::from_secs(10)).map_err(|e| tried.push(format!("{a}: {e}"))).ok())
+            .ok_or_else(|| format!("cannot connect: {}", tried.join("; ")))?;
         s.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
         let mut buf = [0u8; 512];
         let n = s.read(&mut buf).map_err(|e| format!("no greeting: {e}"))?;

@@ -232,8 +232,11 @@ enum MailCmd {
 /// (`JOURNAL_STREAM` set) plain lines without colours or timestamps, which
 /// journald adds; `FRONTDESK_LOG_FORMAT=json` gives one JSON object a line.
 fn init_logs() {
+    // async-imap traces every line it sends, the LOGIN password and
+    // XOAUTH2 token among them: never below info, whatever FRONTDESK_LOG says.
     let filter = tracing_subscriber::EnvFilter::try_from_env("FRONTDESK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"))
+        .add_directive("async_imap=info".parse().unwrap_or_default());
     let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let journald = std::env::var_os("JOURNAL_STREAM").is_some();
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());

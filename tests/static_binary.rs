@@ -14,12 +14,20 @@ use std::time::{Duration, Instant};
 
 use common::smtp::Smtp;
 
-/// `args` run inside `root` as its `/` (chroot as root, else in a user
-/// namespace), with an empty environment but for `env`.
+/// `args` run inside `root` as its `/`, with an empty environment but for
+/// `env` (sudo drops it: pass settings as arguments): chroot as root; else through `sudo -n` as this user again (a
+/// numeric --userspec needs no user database); else in a user namespace.
 fn jailed(root: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
-    let root_user = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false);
-    let mut c = if root_user {
+    let id = |flag: &str| {
+        Command::new("id").arg(flag).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
+    };
+    let sudo = || Command::new("sudo").args(["-n", "true"]).status().is_ok_and(|s| s.success());
+    let mut c = if id("-u") == "0" {
         Command::new("/usr/sbin/chroot")
+    } else if sudo() {
+        let mut c = Command::new("sudo");
+        c.args(["-n", "/usr/sbin/chroot", &format!("--userspec={}:{}", id("-u"), id("-g"))]);
+        c
     } else {
         let mut c = Command::new("unshare");
         c.args(["--user", "--map-root-user", "/usr/sbin/chroot"]);
@@ -85,7 +93,7 @@ fn the_static_binary_serves_and_takes_mail_in_a_bare_directory() {
     assert!(version.status.success() && v.starts_with("frontdesk ") && v.contains(", built "), "{v}");
 
     let mut server =
-        jailed(root, &[("FRONTDESK_CONFIG", "/frontdesk.toml")], &["serve"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        jailed(root, &[], &["--config", "/frontdesk.toml", "serve"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let start = Instant::now();
     let mut login = None;
     while start.elapsed() < Duration::from_secs(30) && login.is_none() {

@@ -64,8 +64,8 @@ pub struct ImapConfig {
     /// Seconds between looks when the server has no IDLE (or IDLE fails).
     #[serde(default = "default_poll")]
     pub poll_secs: u64,
-    /// A PEM root certificate to trust (a private CA). Empty: the system's
-    /// and Mozilla's roots.
+    /// A PEM root certificate to trust (a private CA), beside Mozilla's
+    /// roots and the system's.
     #[serde(default)]
     pub ca_file: String,
 }
@@ -121,9 +121,10 @@ impl ImapConfig {
         if self.mailbox.trim().is_empty() { self.user.trim() } else { self.mailbox.trim() }
     }
 
-    /// Its name in logs, health and the spool record: `user@host/folder`.
+    /// Its name in logs, health and the spool record: `user@host/folder`
+    /// (INBOX in capitals: its name is case-insensitive).
     pub fn name(&self) -> String {
-        format!("{}@{}/{}", self.user, self.host, self.folder)
+        format!("{}@{}/{}", self.user, self.host, folder_key(&self.folder))
     }
 
     /// The secret to log in with: (XOAUTH2?, password or token).
@@ -134,9 +135,15 @@ impl ImapConfig {
     }
 }
 
-/// A folder name the desk will put into an IMAP command as a quoted string.
+/// A folder name the desk will put into an IMAP command as a quoted string
+/// (ASCII: other names would need modified UTF-7).
 fn plain_folder(f: &str) -> bool {
-    !f.trim().is_empty() && f.len() <= 200 && !f.chars().any(|c| c.is_control() || c == '"' || c == '\\')
+    !f.trim().is_empty() && f.len() <= 200 && f.chars().all(|c| c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\')
+}
+
+/// A folder as IMAP compares it: INBOX in any case is INBOX (RFC 3501).
+fn folder_key(f: &str) -> String {
+    if f.eq_ignore_ascii_case("inbox") { "INBOX".into() } else { f.to_string() }
 }
 
 impl Config {
@@ -171,7 +178,7 @@ impl Config {
             if !plain_folder(&m.folder) {
                 return Err(("imap", "folder", format!("imap {n}: {:?} is not a folder name the desk can use", m.folder)));
             }
-            if m.after == ImapAfter::Move && (!plain_folder(&m.move_to) || m.move_to == m.folder) {
+            if m.after == ImapAfter::Move && (!plain_folder(&m.move_to) || folder_key(&m.move_to) == folder_key(&m.folder)) {
                 return Err(("imap", "move_to", format!("imap {n}: after = \"move\" needs a move_to folder other than {:?}", m.folder)));
             }
             if self.mailbox_for(m.mailbox()).is_none() {
@@ -191,8 +198,12 @@ impl Config {
             if !m.ca_file.is_empty() && !std::path::Path::new(&m.ca_file).is_file() {
                 return Err(("imap", "ca_file", format!("imap {n}: {:?} is not a file", m.ca_file)));
             }
-            let same =
-                |o: &ImapConfig| o.host.eq_ignore_ascii_case(&m.host) && o.port() == m.port() && o.user == m.user && o.folder == m.folder;
+            let same = |o: &ImapConfig| {
+                o.host.eq_ignore_ascii_case(&m.host)
+                    && o.port() == m.port()
+                    && o.user == m.user
+                    && folder_key(&o.folder) == folder_key(&m.folder)
+            };
             if self.imap[..i].iter().any(same) {
                 return Err(("imap", "folder", format!("imap {n}: {} is listed twice", m.name())));
             }
@@ -230,6 +241,8 @@ mod tests {
             ("password_file = \"PW\"\nsecurity = \"none\"", "security"),
             ("password_file = \"PW\"\nmailbox = \"other@example.test\"", "mailbox"),
             ("password_file = \"PW\"\nafter = \"move\"", "move_to"),
+            ("password_file = \"PW\"\nafter = \"move\"\nmove_to = \"inbox\"", "move_to"),
+            ("password_file = \"PW\"\nfolder = \"Gelöscht\"", "folder"),
             ("password_file = \"PW\"\nfolder = \"a\\\"b\"", "folder"),
             ("password_file = \"PW\"\npoll_secs = 0", "poll_secs"),
         ] {

@@ -388,7 +388,9 @@ section! {
 
 section! {
     /// The one DNS resolver for everything: MX hosts of direct delivery, SPF,
-    /// DKIM and DMARC records, DNSBL zones. Answers are cached for their TTL.
+    /// DKIM and DMARC records, DNSBL zones, and every host the desk connects
+    /// to (smarthost, IMAP, webhooks, rspamd, ACME, SSO; the hosts file and
+    /// resolv.conf's search domains apply). Answers are cached for their TTL.
     DnsConfig "dns" {
         /// ip:port of the resolver; empty = the nameservers of /etc/resolv.conf.
         /// `outgoing.dns_resolver` is read when this is empty (an older name).

@@ -51,7 +51,7 @@ pub fn check_rendering(cfg: &Config) -> Result<(), String> {
 }
 
 /// The sections a running server read once at start.
-const AT_START: [&str; 7] = ["server", "smtp", "dns", "mail_auth", "rspamd", "acme", "sso"];
+const AT_START: [&str; 8] = ["server", "smtp", "dns", "mail_auth", "rspamd", "acme", "sso", "imap"];
 
 /// What a reload did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +81,7 @@ impl Desk {
         new.rspamd = old.rspamd.clone();
         new.acme = old.acme.clone();
         new.sso = old.sso.clone();
+        new.imap = old.imap.clone();
         *self.templates.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(templates);
         self.shared.replace(Arc::new(new));
         // The audit log names the sections that changed, as at a start.

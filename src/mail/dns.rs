@@ -116,15 +116,25 @@ impl Dns {
 
     /// The socket addresses of `host:port` on this resolver, never the
     /// system's name service (a static binary has none to load): an IP
-    /// literal as it is, `localhost` as loopback, else A and AAAA records.
-    pub async fn socket_addrs(&self, host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>, String> {
+    /// literal as it is, `localhost` as loopback, else the host as the
+    /// system's resolver would take it (the hosts file, resolv.conf's
+    /// search domains) but asked by this one. IPv4 first.
+    pub async fn socket_addrs(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        let ips = if host.eq_ignore_ascii_case("localhost") {
+        let mut ips = if let Ok(ip) = host.parse::<IpAddr>() {
+            vec![ip]
+        } else if host.eq_ignore_ascii_case("localhost") {
             vec![IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)]
         } else {
-            self.addresses(host).await?
+            let found = self.auth.resolver().lookup_ip(host).await;
+            crate::metrics::METRICS.dns.add(&["ip", if found.is_ok() { "ok" } else { "error" }]);
+            found.map_err(|e| format!("cannot resolve {host} (asking {}): {e}", self.server))?.iter().collect()
         };
-        Ok(ips.into_iter().map(|ip| std::net::SocketAddr::new(ip, port)).collect())
+        ips.sort_by_key(|ip| ip.is_ipv6());
+        if ips.is_empty() {
+            return Err(format!("{host} has no address"));
+        }
+        Ok(ips.into_iter().map(|ip| SocketAddr::new(ip, port)).collect())
     }
 
     /// This resolver as the TLS client's `Lookup` (ACME, SSO).

@@ -246,15 +246,25 @@ fn smarthost(cfg: &crate::config::Config, timeout: Duration) -> Result<Smarthost
 }
 
 impl Smarthost {
-    /// Points the connection at the smarthost's first address on the desk's
-    /// resolver (not the system's name service); TLS still checks its name.
+    /// Points the connection at the first of the smarthost's addresses (on
+    /// the desk's resolver, not the system's name service) that accepts a
+    /// TCP connection; TLS still checks the host's name.
     async fn resolve(&mut self, dns: &super::dns::Dns) -> Result<(), String> {
         let (host, port) =
             self.builder.addr.rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse::<u16>().unwrap_or(25))).unwrap_or_default();
-        let addr = dns.socket_addrs(&host, port).await.map_err(|e| format!("outgoing.smarthost: {e}"))?;
-        let first = addr.first().ok_or_else(|| format!("outgoing.smarthost: {host} has no address"))?;
-        self.builder.addr = first.to_string();
-        Ok(())
+        let addrs = dns.socket_addrs(&host, port).await.map_err(|e| format!("outgoing.smarthost: {e}"))?;
+        let mut last = String::new();
+        for a in &addrs {
+            match tokio::time::timeout(Duration::from_secs(10), tokio::net::TcpStream::connect(a)).await {
+                Ok(Ok(_probe)) => {
+                    self.builder.addr = a.to_string();
+                    return Ok(());
+                }
+                Ok(Err(e)) => last = format!("{a}: {e}"),
+                Err(_) => last = format!("{a}: no answer within 10 s"),
+            }
+        }
+        Err(format!("cannot connect to the smarthost {host}:{port}: {last}"))
     }
 
     /// Sends the batch over one connection.

@@ -63,7 +63,8 @@ pub fn ca_certs(path: &str) -> Result<Vec<rustls::pki_types::CertificateDer<'sta
     Ok(certs)
 }
 
-/// A TLS client trusting the public (webpki) roots, and the CAs of
+/// A TLS client trusting the public (webpki) roots, the system's store when
+/// there is one (an internal CA installed machine-wide), and the CAs of
 /// `ca_file` when set (an internal CA signed the server's certificate).
 /// Built per connection, so a renewed CA file needs no restart.
 pub fn connector(ca_file: &str) -> Result<tokio_rustls::TlsConnector, String> {
@@ -73,6 +74,8 @@ pub fn connector(ca_file: &str) -> Result<tokio_rustls::TlsConnector, String> {
 /// The client config `connector` uses.
 pub fn client_config(ca_file: &str) -> Result<rustls::ClientConfig, String> {
     let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    // A bare machine (the static binary in an empty directory) has none.
+    let (_, _) = roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
     if !ca_file.is_empty() {
         for c in ca_certs(ca_file)? {
             roots.add(c).map_err(|e| format!("{ca_file:?}: not a usable CA certificate: {e}"))?;

@@ -35,9 +35,13 @@ use crate::store::imap::ImapMark;
 /// Most messages, and bytes, per batch (one spool commit).
 const BATCH: usize = 20;
 const BATCH_BYTES: u64 = 32 * 1024 * 1024;
-/// IDLE is renewed this often (servers drop it after 30 minutes; a dead
-/// connection is noticed by then at the latest).
-const IDLE_RENEW: Duration = Duration::from_secs(9 * 60);
+/// IDLE is renewed this often: servers drop it after 30 minutes, and many
+/// NATs forget a quiet connection after about 5; a dead connection is
+/// noticed by then at the latest.
+const IDLE_RENEW: Duration = Duration::from_secs(4 * 60);
+/// Connections whose first act (the after-action left from the last one)
+/// fails before the messages are given up on, with a warning.
+const PENDING_TRIES: u32 = 3;
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
 
 /// Starts one fetcher per `[[imap]]` mailbox.
@@ -57,6 +61,7 @@ pub fn start(desk: Arc<Desk>, dns: Arc<Dns>) {
 struct Pending {
     uidvalidity: u32,
     uids: Vec<u32>,
+    tries: u32,
 }
 
 async fn run(desk: Arc<Desk>, dns: Arc<Dns>, key: String) {
@@ -99,6 +104,10 @@ async fn serve(
     let mut s = conn::open(cfg, dns).await?;
     let caps = step("CAPABILITY", s.capabilities()).await?;
     let (idle, moves) = (caps.has_str("IDLE"), caps.has_str("MOVE"));
+    let expunges_only_ours = caps.has_str("UIDPLUS") || (cfg.after == ImapAfter::Move && moves);
+    if cfg.after != ImapAfter::Seen && !expunges_only_ours {
+        tracing::warn!("imap {key}: the server has no UIDPLUS: removing taken mail also expunges what other clients marked deleted");
+    }
     if cfg.after == ImapAfter::Move {
         // The folder mail is moved to is made when missing (an error here
         // means it exists; a real problem shows at the first move).
@@ -106,7 +115,11 @@ async fn serve(
     }
     let mailbox = step(&format!("SELECT {}", cfg.folder), s.select(&cfg.folder)).await?;
     let uidvalidity = mailbox.uid_validity.ok_or("the server gave no UIDVALIDITY")?;
-    let mut mark = match desk.imap_mark(key).map_err(|e| e.to_string())? {
+    let known = {
+        let (d, k) = (desk.clone(), key.to_string());
+        tokio::task::spawn_blocking(move || d.imap_mark(&k)).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?
+    };
+    let mut mark = match known {
         Some(m) if m.uidvalidity == uidvalidity => m,
         old => {
             // A first look, or the UIDs changed meaning: the folder's mail
@@ -123,15 +136,23 @@ async fn serve(
             m
         }
     };
-    *backoff = Duration::from_secs(1);
     if pending.uidvalidity == uidvalidity && !pending.uids.is_empty() {
-        after(&mut s, cfg, moves, &pending.uids).await?;
+        pending.tries += 1;
+        if pending.tries > PENDING_TRIES {
+            tracing::warn!("imap {key}: giving up flagging/moving UIDs {:?} (taken already) after {PENDING_TRIES} tries", pending.uids);
+        } else {
+            after(&mut s, cfg, moves, &pending.uids).await?;
+        }
     }
     pending.uids.clear();
+    pending.tries = 0;
     pending.uidvalidity = uidvalidity;
     let state = if idle { ImapState::Idle } else { ImapState::Polling };
     loop {
         let n = fetch_new(desk, &mut s, cfg, key, &mut mark, moves, pending).await?;
+        // Only a connection that got through a whole round resets the
+        // back-off: one failing right after login must not reconnect at once.
+        *backoff = Duration::from_secs(1);
         if n > 0 {
             crate::metrics::METRICS.imap.add_n(&[key, "fetched"], n);
         }
@@ -148,7 +169,8 @@ async fn serve(
 /// IDLE until the server has news (or it is time to renew); the session back.
 async fn wait_idle(s: Session) -> Result<Session, String> {
     use async_imap::types::UnsolicitedResponse as U;
-    while s.unsolicited_responses.try_recv().is_ok() {}
+    // What came with the last SEARCH is kept: an EXISTS there is news the
+    // search may not have seen (a stale one costs one more search).
     let queue = s.unsolicited_responses.clone();
     let mut h = s.idle();
     step("IDLE", h.init()).await?;
@@ -168,12 +190,13 @@ async fn wait_idle(s: Session) -> Result<Session, String> {
 /// UIDs after the mark worth taking, ascending.
 async fn candidates(s: &mut Session, mark: &ImapMark) -> Result<Vec<u32>, String> {
     let mut out = Vec::new();
+    let Some(after_last) = mark.last_uid.checked_add(1) else { return Ok(out) };
     if mark.last_uid < mark.backlog_until {
-        let q = format!("UID {}:{} UNSEEN", mark.last_uid + 1, mark.backlog_until);
+        let q = format!("UID {after_last}:{} UNSEEN", mark.backlog_until);
         let found = step("UID SEARCH", s.uid_search(&q)).await?;
         out.extend(found.into_iter().filter(|u| *u > mark.last_uid && *u <= mark.backlog_until));
     }
-    let from = mark.last_uid.max(mark.backlog_until) + 1;
+    let Some(from) = mark.last_uid.max(mark.backlog_until).checked_add(1) else { return Ok(out) };
     // "n:*" also matches the newest message when it is below n: filtered.
     let found = step("UID SEARCH", s.uid_search(format!("UID {from}:*"))).await?;
     out.extend(found.into_iter().filter(|u| *u >= from));
@@ -205,11 +228,16 @@ async fn fetch_new(
             return Ok(total);
         }
         let head: Vec<u32> = uids.iter().take(BATCH).copied().collect();
-        let sizes: std::collections::HashMap<u32, u64> = step("UID FETCH sizes", async {
-            let fetches: Vec<_> = s.uid_fetch(uid_set(&head), "(UID RFC822.SIZE)").await?.try_collect().await?;
-            Ok::<_, async_imap::error::Error>(fetches.iter().filter_map(|f| Some((f.uid?, u64::from(f.size?)))).collect())
-        })
-        .await?;
+        let sizes: std::collections::HashMap<u32, u64> = {
+            let mut stream = step("UID FETCH sizes", s.uid_fetch(uid_set(&head), "(UID RFC822.SIZE)")).await?;
+            let mut out = std::collections::HashMap::new();
+            while let Some(f) = step("UID FETCH sizes", stream.try_next()).await? {
+                if let (Some(u), Some(n)) = (f.uid, f.size) {
+                    out.insert(u, u64::from(n));
+                }
+            }
+            out
+        };
         // A prefix of the candidates (so the mark covers all it passes),
         // within the byte budget but at least one.
         let (mut batch, mut bytes, mut too_big, mut settled) = (Vec::new(), 0u64, Vec::new(), mark.last_uid);
@@ -228,18 +256,41 @@ async fn fetch_new(
         let bodies: Vec<(u32, Vec<u8>)> = if batch.is_empty() {
             Vec::new()
         } else {
-            step("UID FETCH", async {
-                let fetches: Vec<_> = s.uid_fetch(uid_set(&batch), "(UID BODY.PEEK[])").await?.try_collect().await?;
-                Ok::<_, async_imap::error::Error>(fetches.iter().filter_map(|f| Some((f.uid?, f.body()?.to_vec()))).collect())
-            })
-            .await?
+            // A deadline on each message, not the batch: a slow link still
+            // gets through a big one.
+            let mut stream = step("UID FETCH", s.uid_fetch(uid_set(&batch), "(UID BODY.PEEK[])")).await?;
+            let mut out: Vec<(u32, Vec<u8>)> = Vec::new();
+            while let Some(f) = step("UID FETCH", stream.try_next()).await? {
+                if let (Some(u), Some(body)) = (f.uid, f.body())
+                    && batch.contains(&u)
+                    && !out.iter().any(|(o, _)| *o == u)
+                {
+                    out.push((u, body.to_vec()));
+                }
+            }
+            out.sort_unstable_by_key(|(u, _)| *u);
+            out
         };
+        for u in batch.iter().filter(|u| !bodies.iter().any(|(b, _)| b == *u)) {
+            tracing::warn!("imap {key}: the server sent no body for UID {u} (gone, or it failed): passed over");
+        }
         let now = desk.now();
         let cfg_now = desk.config();
         let mut items: Vec<(SpoolEntry, Vec<u8>)> = Vec::new();
         let mut taken: Vec<u32> = Vec::new();
-        for (uid, raw) in bodies {
-            if uid <= mark.backlog_until && already_known(desk, &raw)? {
+        let backlog = mark.backlog_until;
+        let known = {
+            let d = desk.clone();
+            let heads: Vec<Option<String>> = bodies.iter().map(|(uid, raw)| if *uid <= backlog { message_id(raw) } else { None }).collect();
+            tokio::task::spawn_blocking(move || {
+                heads.iter().map(|id| id.as_deref().map_or(Ok(false), |id| d.knows_message_id(id))).collect::<Result<Vec<bool>, _>>()
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?
+        };
+        for ((uid, raw), known) in bodies.into_iter().zip(known) {
+            if known {
                 taken.push(uid);
                 continue;
             }
@@ -263,18 +314,15 @@ async fn fetch_new(
         *mark = next;
         total += spooled;
         pending.uids = taken.clone();
+        pending.tries = 0;
         after(s, cfg, moves, &taken).await?;
         pending.uids.clear();
     }
 }
 
-/// Whether the message's Message-ID is on a ticket already.
-fn already_known(desk: &Desk, raw: &[u8]) -> Result<bool, String> {
-    let id = mail_parser::MessageParser::default().parse_headers(raw).and_then(|m| m.message_id().map(str::to_string));
-    match id {
-        Some(id) => desk.knows_message_id(&id).map_err(|e| e.to_string()),
-        None => Ok(false),
-    }
+/// The message's Message-ID.
+fn message_id(raw: &[u8]) -> Option<String> {
+    mail_parser::MessageParser::default().parse_headers(raw).and_then(|m| m.message_id().map(str::to_string))
 }
 
 /// The spool commit (messages and mark together), off the async threads.
