@@ -75,21 +75,9 @@ async fn a_schema_5_data_dir_from_the_real_older_release_reads_the_same() {
         assert_eq!(o.remove("time_by_agent"), Some(serde_json::json!([])), "{reference}: time_by_agent");
         assert_eq!(o.remove("fields"), Some(serde_json::json!({})), "{reference}: fields");
         assert_eq!(&now, old, "{reference} reads as the old release served it");
-        for e in old["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "reply") {
-            let seq = e["seq"].as_u64().unwrap();
-            for (i, a) in e["attachments"].as_array().unwrap().iter().enumerate() {
-                let dl = b.get(&format!("/tickets/{reference}/attachments/{seq}/{i}")).await;
-                assert_eq!(dl.status, 200);
-                assert_eq!(dl.body.len() as u64, a["size"].as_u64().unwrap());
-                assert_eq!(frontdesk::store::sha256_hex(dl.body.as_bytes()), expected["attachment_sha"].as_str().unwrap());
-                attachments += 1;
-            }
-            let original = b.get(&format!("/tickets/{reference}/entries/{seq}/source?download=1")).await;
-            if original.status == 200 {
-                assert!(sent.iter().any(|m| original.body.ends_with(m)), "{reference} #{seq}: the original is what was sent");
-                originals += 1;
-            }
-        }
+        let (a, o) = files_read_the_same(&mut b, "", reference, old, &expected, &sent).await;
+        attachments += a;
+        originals += o;
     }
     assert_eq!((attachments, originals), (1, sent.len()), "every mail's attachment and original");
     // The search index, not kept in the fixture, is rebuilt from the data.
@@ -153,6 +141,35 @@ fn migrate_dry_run_says_what_would_change_and_changes_nothing_and_newer_data_is_
     assert!(std::fs::read(&db).unwrap() == newer, "refused without a write");
 }
 
+/// Every attachment of `old`'s replies downloads byte for byte, and each
+/// original message is one that was sent; returns how many of each.
+async fn files_read_the_same(
+    b: &mut Browser,
+    name: &str,
+    reference: &str,
+    old: &serde_json::Value,
+    expected: &serde_json::Value,
+    sent: &[&str],
+) -> (usize, usize) {
+    let (mut attachments, mut originals) = (0, 0);
+    for e in old["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "reply") {
+        let seq = e["seq"].as_u64().unwrap();
+        for (i, a) in e["attachments"].as_array().unwrap().iter().enumerate() {
+            let dl = b.get(&format!("/tickets/{reference}/attachments/{seq}/{i}")).await;
+            assert_eq!(dl.status, 200, "{name} {reference}");
+            assert_eq!(dl.body.len() as u64, a["size"].as_u64().unwrap(), "{name} {reference}");
+            assert_eq!(frontdesk::store::sha256_hex(dl.body.as_bytes()), expected["attachment_sha"].as_str().unwrap(), "{name}");
+            attachments += 1;
+        }
+        let original = b.get(&format!("/tickets/{reference}/entries/{seq}/source?download=1")).await;
+        if original.status == 200 {
+            assert!(sent.iter().any(|m| original.body.ends_with(m)), "{name} {reference} #{seq}: the original is what was sent");
+            originals += 1;
+        }
+    }
+    (attachments, originals)
+}
+
 /// Every key `old` has reads the same in `now` (keys added since are
 /// allowed; lists keep their length and order).
 fn reads_the_same(now: &serde_json::Value, old: &serde_json::Value, at: &str) -> Result<(), String> {
@@ -208,21 +225,9 @@ async fn every_earlier_release_upgrades_and_reads_the_same() {
             if let Err(e) = reads_the_same(&now, old, reference) {
                 panic!("{name}: {e}");
             }
-            for e in old["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "reply") {
-                let seq = e["seq"].as_u64().unwrap();
-                for (i, a) in e["attachments"].as_array().map(|a| a.as_slice()).unwrap_or_default().iter().enumerate() {
-                    let dl = b.get(&format!("/tickets/{reference}/attachments/{seq}/{i}")).await;
-                    assert_eq!(dl.status, 200, "{name}");
-                    assert_eq!(dl.body.len() as u64, a["size"].as_u64().unwrap(), "{name}");
-                    assert_eq!(frontdesk::store::sha256_hex(dl.body.as_bytes()), expected["attachment_sha"].as_str().unwrap(), "{name}");
-                    attachments += 1;
-                }
-                let original = b.get(&format!("/tickets/{reference}/entries/{seq}/source?download=1")).await;
-                if original.status == 200 {
-                    assert!(sent.iter().any(|m| original.body.ends_with(m)), "{name} {reference} #{seq}: the original is what was sent");
-                    originals += 1;
-                }
-            }
+            let (a, o) = files_read_the_same(&mut b, name, reference, old, &expected, &sent).await;
+            attachments += a;
+            originals += o;
         }
         assert_eq!((attachments, originals), (1, sent.len()), "{name}: every mail's attachment and original");
         let found = b.get_until("/search?q=printer", |body| body.contains("Printer on floor 3")).await;
