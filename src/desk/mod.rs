@@ -29,6 +29,7 @@ pub mod print;
 pub mod profile;
 pub mod recipients;
 pub mod reload;
+pub mod reports;
 pub mod roles;
 pub mod sla;
 pub mod sso;

@@ -99,14 +99,16 @@ impl Desk {
 
 /// The hook the store runs before each commit, with the config now:
 /// triggers first (their own changes join the commit but set no trigger
-/// off), then the SLA clocks and webhooks of everything the commit did.
+/// off), then the SLA clocks, report facts and webhooks of everything the
+/// commit did.
 pub(super) fn precommit(desk: std::sync::Weak<Desk>) -> Precommit {
     Box::new(move |w: &mut Write| {
         let Some(desk) = desk.upgrade() else { return Ok(()) };
         if desk.importing() {
-            // Old mail: history, not work to be timed or acted on.
-            w.take_appended();
-            return Ok(());
+            // Old mail: history, not work to be timed or acted on (but
+            // counted in reports).
+            let appended = w.take_appended();
+            return w.refresh_facts(&appended.entries, &appended.created);
         }
         let cfg = desk.config();
         let now = desk.now();
@@ -116,6 +118,7 @@ pub(super) fn precommit(desk: std::sync::Weak<Desk>) -> Precommit {
         appended.created.extend(more.created);
         appended.entries.extend(more.entries);
         super::sla::follow_commit(&cfg, w, &appended, now)?;
+        w.refresh_facts(&appended.entries, &appended.created)?;
         super::webhooks::on_commit(&cfg, w, &appended)
     })
 }

@@ -15,6 +15,7 @@
 //! the old (`store::codec`): mail details (7), API tokens (8), people's
 //! role names and teams and tickets' team (9), tickets' custom status and
 //! mailbox (10).
+//! Schema 11: the report facts of every ticket (`store::reports`).
 //! A newer binary migrates an older data directory in one transaction; a data
 //! directory from a newer binary is refused rather than misread.
 
@@ -216,7 +217,7 @@ impl TicketV3 {
 
 /// What each schema brought (`frontdesk migrate --dry-run` lists the steps a
 /// data directory would take).
-const STEPS: [(u64, &str); 10] = [
+const STEPS: [(u64, &str); 11] = [
     (1, "tickets, thread entries, people"),
     (2, "tickets carry due dates and tags; the priority index; the staff list"),
     (3, "per-assignee and urgent-unassigned counters; index queue, merges, links, Trash, saved searches, bulk jobs"),
@@ -227,6 +228,7 @@ const STEPS: [(u64, &str); 10] = [
     (8, "API tokens gain scopes, expiry, address lists, last use; the audit log"),
     (9, "people gain role names and teams, tickets a team; the team index"),
     (10, "tickets gain custom status, mailbox and fields; the index of when each ticket entered its status"),
+    (11, "the report facts of every ticket (created, first response, resolved, SLA outcome), filled from the threads"),
 ];
 
 const _: () = assert!(STEPS[STEPS.len() - 1].0 == SCHEMA_VERSION, "describe the new schema in STEPS");
@@ -309,6 +311,10 @@ pub fn run(db: &Database) -> Result<()> {
         None if fresh => {
             // A new data directory: nothing to migrate.
         }
+        Some(10) => {
+            // Schema 11: the report facts (filled below).
+            tracing::info!("migrating data directory from schema 10 to {SCHEMA_VERSION}");
+        }
         Some(9) => {
             // Schema 10: tickets gain their custom status, mailbox and custom
             // fields (record version 4, read alongside the older ones); when
@@ -371,6 +377,8 @@ pub fn run(db: &Database) -> Result<()> {
     if found.is_some_and(|v| v < 10) || (found.is_none() && !fresh) {
         super::timers::fill_since(&tx)?;
     }
+    // Schema 11: the report facts of every ticket.
+    let tx = if found.is_some_and(|v| v < 11) || (found.is_none() && !fresh) { super::reports::fill(tx)? } else { tx };
     tx.commit()?;
     Ok(())
 }
@@ -434,6 +442,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     super::workflow::create_tables(tx)?;
     super::webhooks::create_tables(tx)?;
     super::checklists::create_tables(tx)?;
+    super::reports::create_tables(tx)?;
     Ok(())
 }
 

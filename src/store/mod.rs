@@ -24,6 +24,7 @@ mod profiles;
 mod query;
 mod queues;
 mod recompress;
+mod reports;
 pub mod spool;
 mod stats;
 mod timers;
@@ -41,7 +42,7 @@ pub use db::{Precommit, Store};
 pub use feed::{Change, Topic, Waiter, Woke};
 pub use spool::{SPOOL_FILE, SpoolLog};
 pub use stats::{FileUse, TableUse};
-pub use {backup::Snapshot, bounces::Bounced, timespent::Spell, webhooks::Appended};
+pub use {backup::Snapshot, bounces::Bounced, reports::FactSet, timespent::Spell, webhooks::Appended};
 
 use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 pub use profiles::{LinkKind, PasswordLink, Profile};
@@ -114,7 +115,7 @@ pub(crate) const BLOB_CHUNK: usize = 64 * 1024;
 pub(crate) const BLOB_LZ4: u64 = 1 << 63;
 
 /// Current on-disk schema version. See `migrate`.
-pub const SCHEMA_VERSION: u64 = 10;
+pub const SCHEMA_VERSION: u64 = 11;
 
 /// Page cache when none is configured (see `server.cache_mib`).
 pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;

@@ -17,6 +17,7 @@ pub mod pages;
 pub mod people;
 pub mod portal;
 pub mod queue;
+pub mod reports;
 pub mod session;
 pub mod sso;
 pub mod ticket;
@@ -78,6 +79,7 @@ pub fn router(
         .merge(live::routes())
         .merge(people::routes())
         .merge(junk::routes())
+        .merge(reports::routes())
         .merge(admin::routes())
         .merge(portal::routes())
         .merge(ui::assets::routes())

@@ -39,6 +39,7 @@ mod profile;
 mod properties;
 mod recipients;
 mod reload;
+mod reports;
 mod roles;
 mod search;
 mod sla;

@@ -1,6 +1,7 @@
 //! Page layout and shared components (maud). Markup only; no store access.
 
 pub mod assets;
+pub mod chart;
 pub mod sla;
 pub mod table;
 
@@ -62,6 +63,7 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
                             }
                             a href="/people" class=(if f.area == "people" { "active" } else { "" }) { "People" }
                             a href="/junk" class=(if f.area == "junk" { "active" } else { "" }) { "Junk" }
+                            a href="/reports" class=(if f.area == "reports" { "active" } else { "" }) { "Reports" }
                             @if u.is_admin() {
                                 a href="/admin/agents" class=(if f.area == "admin" { "active" } else { "" }) { "Agents" }
                                 a href="/admin/outbox" class=(if f.area == "outbox" { "active" } else { "" }) { "Outbox" }
