@@ -232,6 +232,19 @@ async fn every_earlier_release_upgrades_and_reads_the_same() {
         assert_eq!((attachments, originals), (1, sent.len()), "{name}: every mail's attachment and original");
         let found = b.get_until("/search?q=printer", |body| body.contains("Printer on floor 3")).await;
         assert!(found.body.contains("Printer on floor 3"), "{name}");
+        // The report facts were filled from the old threads (schema 11).
+        let days: Vec<&str> = tickets.iter().filter_map(|t| t["created_at"].as_str().and_then(|c| c.get(..10))).collect();
+        let (first, last) = (days.iter().min().unwrap(), days.iter().max().unwrap());
+        let answered = tickets
+            .iter()
+            .filter(|t| {
+                t["entries"].as_array().unwrap().iter().any(|e| e["kind"] == "reply" && e["author"]["email"] == ADMIN_EMAIL)
+            })
+            .count();
+        let report = b.get(&format!("/reports?from={first}&to={last}")).await.body;
+        assert!(report.contains("<dt>Created</dt><dd>4</dd>"), "{name}: {report}");
+        let unanswered = format!("<dt>Not answered yet</dt><dd>{}</dd>", 4 - answered);
+        assert!(answered > 0 && report.contains(&unanswered), "{name}: {unanswered} in {report}");
         server.stop();
         let store = frontdesk::store::Store::open(&data).unwrap();
         assert_eq!(store.read().unwrap().meta("schema_version").unwrap(), frontdesk::store::SCHEMA_VERSION, "{name}");
