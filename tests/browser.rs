@@ -333,3 +333,63 @@ async fn sla_badges_and_views_in_chromium() {
     }
     desk.stop();
 }
+
+/// The Reports page in Chromium on a desk whose clock the test moves: six
+/// tickets over three days, three resolved; charts drawn, a filter, a CSV
+/// download, and a phone without sideways scrolling.
+#[tokio::test]
+async fn reports_in_chromium() {
+    let Some((here, script_dir, chromium)) = browser() else { return };
+    let dir = tempdir();
+    add_user(dir.path(), ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
+    let token = create_token(dir.path(), ADMIN_EMAIL);
+    let clock = frontdesk::clock::ManualClock::new(frontdesk::domain::Timestamp(1_800_000_000_000));
+    let desk = common::inproc::Desk::start_clocked(dir.path(), &[], std::sync::Arc::new(clock.clone()));
+    let base = format!("http://{}", desk.http);
+    let api = Api::new(&base, &token);
+    // Friday: three tickets (one by phone), one answered and resolved;
+    // Saturday: two by web, one resolved; Sunday: one, resolved.
+    let mut at = 1_800_000_000_000i64;
+    for (day, subject, channel, resolve) in [
+        (0, "VPN drops", "phone", true),
+        (0, "Printer jams", "email", false),
+        (0, "New laptop", "email", false),
+        (1, "Password reset", "web", true),
+        (1, "Shared drive", "web", false),
+        (2, "Monitor flickers", "email", true),
+    ] {
+        let day_starts = 1_800_000_000_000 + day * 86_400_000;
+        if day_starts > at {
+            clock.advance_ms(day_starts - at);
+            at = day_starts;
+        }
+        let body = json!({"subject": subject, "body": "Details.", "requester": {"email": "carol@customer.test"}, "channel": channel});
+        let (st, t) = api.call("POST", "/tickets", Some(body)).await;
+        assert_eq!(st, 201, "{t}");
+        let reference = t["ref"].as_str().unwrap().to_string();
+        clock.advance_ms(3_600_000);
+        at += 3_600_000;
+        let (st, _) =
+            api.call("POST", &format!("/tickets/{reference}/entries"), Some(json!({"body": "Looking.", "status": "pending"}))).await;
+        assert_eq!(st, 201);
+        if resolve {
+            let (st, _) = api.call("PATCH", &format!("/tickets/{reference}"), Some(json!({"status": "resolved"}))).await;
+            assert_eq!(st, 200);
+        }
+    }
+    let shots = here.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .current_dir(&script_dir)
+        .args(["reports.mjs", &base, ADMIN_EMAIL, ADMIN_PASSWORD])
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("run node");
+    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && so.contains("OK reports"), "reports flow failed:\n{so}\n{se}");
+    for f in ["reports.png", "reports-phone.png"] {
+        assert!(std::fs::metadata(shots.join(f)).map(|m| m.len()).unwrap_or(0) > 10_000, "screenshot {f} missing or empty");
+    }
+    desk.stop();
+}

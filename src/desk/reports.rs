@@ -114,11 +114,21 @@ impl Desk {
         };
         let (lo, hi) = (filter.from, filter.to);
         let group_by = filter.group_by;
-        let mut agg = Aggregator::new(filter, starts, now);
+        let mut agg = Aggregator::new(filter.clone(), starts.clone(), now);
+        let mut other = Aggregator::new(filter, starts, now);
+        // One snapshot, read on two threads: the tickets created in the
+        // range on one, those resolved in it and the unresolved on the other.
         let r = self.store.read()?;
-        r.scan_facts(FactSet::Created, lo, hi, |f| agg.created(f))?;
-        r.scan_facts(FactSet::Resolved, lo, hi, |f| agg.resolved(f))?;
-        r.scan_facts(FactSet::Open, lo, hi, |f| agg.open(f))?;
+        let (a, b) = std::thread::scope(|s| {
+            let created = s.spawn(|| r.scan_facts(FactSet::Created, lo, hi, |f| agg.created(f)));
+            let rest = r
+                .scan_facts(FactSet::Resolved, lo, hi, |f| other.resolved(f))
+                .and_then(|_| r.scan_facts(FactSet::Open, lo, hi, |f| other.open(f)));
+            (created.join(), rest)
+        });
+        a.map_err(|_| crate::store::StoreError::Io(std::io::Error::other("a report scan stopped")))??;
+        b?;
+        agg.absorb(other);
         Ok(ReportView { report: agg.finish(), from, to, grain, group_by, bucket_days, tz: tz.clone(), notes })
     }
 }

@@ -237,9 +237,7 @@ async fn every_earlier_release_upgrades_and_reads_the_same() {
         let (first, last) = (days.iter().min().unwrap(), days.iter().max().unwrap());
         let answered = tickets
             .iter()
-            .filter(|t| {
-                t["entries"].as_array().unwrap().iter().any(|e| e["kind"] == "reply" && e["author"]["email"] == ADMIN_EMAIL)
-            })
+            .filter(|t| t["entries"].as_array().unwrap().iter().any(|e| e["kind"] == "reply" && e["author"]["email"] == ADMIN_EMAIL))
             .count();
         let report = b.get(&format!("/reports?from={first}&to={last}")).await.body;
         assert!(report.contains("<dt>Created</dt><dd>4</dd>"), "{name}: {report}");

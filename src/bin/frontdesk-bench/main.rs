@@ -12,6 +12,7 @@ mod dns;
 mod https;
 mod import;
 mod outbox;
+mod reports;
 mod search;
 mod smtp;
 mod storage;
@@ -105,6 +106,15 @@ enum BenchCmd {
         #[arg(long, default_value_t = 100_000)]
         tickets: u64,
     },
+    /// The Reports page at 100 000 tickets over a year, through the real
+    /// HTTP server (target: p50 < 50 ms).
+    Reports {
+        #[arg(long, default_value_t = 100_000)]
+        tickets: u64,
+        /// Requests per measured page.
+        #[arg(long, default_value_t = 50)]
+        requests: usize,
+    },
     /// `frontdesk import mbox` at 10 000 and N messages: rate and peak RSS.
     Import {
         #[arg(long, default_value_t = 100_000)]
@@ -153,6 +163,7 @@ fn main() -> ExitCode {
         BenchCmd::Backup { tickets } => backup::run(&cfg, tickets),
         BenchCmd::Import { messages } => import::run(&cfg.server.data_dir, messages),
         BenchCmd::Automation { tickets, requests } => automation::run(&cfg.server.data_dir, tickets, requests),
+        BenchCmd::Reports { tickets, requests } => reports::run(&cfg.server.data_dir, tickets, requests),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
