@@ -162,11 +162,9 @@ impl Write {
         ids.dedup();
         for id in ids.into_iter().map(TicketId) {
             let mut replied: Option<Timestamp> = None;
-            for e in entries.iter().filter(|e| e.ticket == id && e.kind == EntryKind::Reply) {
-                if let Some(a) = e.author
-                    && self.person(a)?.is_some_and(|p| p.is_staff())
-                {
-                    replied = Some(replied.map_or(e.created_at, |r| r.min(e.created_at)));
+            for e in entries.iter().filter(|e| e.ticket == id) {
+                if let Some(at) = self.staff_reply(e)? {
+                    replied = Some(replied.map_or(at, |r| r.min(at)));
                 }
             }
             self.refresh_fact(id, replied, created.contains(&id))?;
@@ -174,13 +172,21 @@ impl Write {
         Ok(())
     }
 
+    /// When `e` was written, if it is a public reply by staff (by role: a
+    /// since deactivated agent's answer still counts).
+    fn staff_reply(&self, e: &ThreadEntry) -> Result<Option<Timestamp>> {
+        if e.kind != EntryKind::Reply {
+            return Ok(None);
+        }
+        let Some(a) = e.author else { return Ok(None) };
+        Ok(self.person(a)?.filter(|p| p.role.is_staff()).map(|_| e.created_at))
+    }
+
     /// The first public reply by staff on a ticket, from its thread.
     fn first_staff_reply(&self, id: TicketId) -> Result<Option<Timestamp>> {
-        for e in self.entries(id)?.iter().filter(|e| e.kind == EntryKind::Reply) {
-            if let Some(a) = e.author
-                && self.person(a)?.is_some_and(|p| p.is_staff())
-            {
-                return Ok(Some(e.created_at));
+        for e in self.entries(id)? {
+            if let Some(at) = self.staff_reply(&e)? {
+                return Ok(Some(at));
             }
         }
         Ok(None)
