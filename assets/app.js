@@ -34,6 +34,18 @@
     if (mailit) mailit.addEventListener("change", sync);
     internal.addEventListener("change", sync); sync();
   }
+  // Reply / Add note at the top of the ticket: the reply box in that mode,
+  // focused (without JS the link still jumps to it).
+  document.addEventListener("click", (e) => {
+    const a = e.target.closest("a[data-compose]");
+    const area = document.getElementById("replytext");
+    if (!a || !area) return;
+    e.preventDefault();
+    const box = document.getElementById("internal");
+    if (box) { box.checked = a.dataset.compose === "note"; box.dispatchEvent(new Event("change")); }
+    area.scrollIntoView({ block: "center" });
+    area.focus();
+  });
   // Ctrl/Cmd+Enter sends the reply.
   const text = document.getElementById("replytext");
   if (text) text.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); text.form.requestSubmit(); } });

@@ -393,3 +393,63 @@ async fn reports_in_chromium() {
     }
     desk.stop();
 }
+
+/// A quiet thread in Chromium: the folded run of sent mails opens, a long
+/// older message opens to its whole text, Add note / Reply at the top set
+/// the reply box and focus it, links pass nothing on.
+#[tokio::test]
+async fn quiet_thread_in_chromium() {
+    let Some((here, script_dir, chromium)) = browser() else { return };
+    let dir = tempdir();
+    add_user(dir.path(), ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
+    let token = create_token(dir.path(), ADMIN_EMAIL);
+    let mut s = Server::start(dir.path());
+    let api = Api::new(&s.base, &token);
+    let long: String = (1..=40).map(|i| format!("Step {i}: see https://status.example.test/incident?id={i}.\n")).collect();
+    let (st, t) = api
+        .call("POST", "/tickets", Some(json!({"subject": "VPN outage", "body": long, "requester": {"email": "carol@customer.test"}})))
+        .await;
+    assert_eq!(st, 201, "{t}");
+    let reference = t["ref"].as_str().unwrap().to_string();
+    for n in 1..=3 {
+        let (st, _) =
+            api.call("POST", &format!("/tickets/{reference}/entries"), Some(json!({"body": format!("Note {n}."), "internal": true}))).await;
+        assert_eq!(st, 201);
+    }
+    s.stop();
+    // Three delivered mails in a row, as the outbox logs them.
+    let store = frontdesk::store::Store::open(dir.path()).unwrap();
+    let id = frontdesk::domain::TicketId(t["id"].as_u64().unwrap());
+    store
+        .write(|w| -> Result<(), frontdesk::store::StoreError> {
+            for to in ["a@example.test", "b@example.test", "carol@customer.test"] {
+                let mut e = frontdesk::domain::ThreadEntry {
+                    ticket: id,
+                    seq: 0,
+                    kind: frontdesk::domain::EntryKind::Event,
+                    author: None,
+                    body: String::new(),
+                    event: Some(frontdesk::domain::Event::MailSent { kind: "new_ticket".into(), to: vec![to.into()] }),
+                    attachments: Vec::new(),
+                    created_at: frontdesk::domain::Timestamp(1_800_000_000_000),
+                };
+                w.append_entry(&mut e)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    drop(store);
+    let s = Server::start(dir.path());
+    let shots = here.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .current_dir(&script_dir)
+        .args(["thread.mjs", &s.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference])
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("run node");
+    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && so.contains("OK thread"), "thread flow failed:\n{so}\n{se}");
+    assert!(std::fs::metadata(shots.join("thread.png")).map(|m| m.len()).unwrap_or(0) > 10_000, "screenshot missing");
+}

@@ -50,6 +50,7 @@ mod sso;
 mod statuses;
 mod store;
 mod strangers;
+mod thread_view;
 mod timers;
 mod timespent;
 mod triggers;

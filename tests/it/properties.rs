@@ -45,6 +45,9 @@ fn piece() -> impl Strategy<Value = String> {
         Just("________________".to_string()),
         Just("<script>".to_string()),
         Just("<img src=\"cid:x\" onerror=\"y\">".to_string()),
+        Just("https://".to_string()),
+        Just("HTTP://x.test/(a)".to_string()),
+        Just(").,".to_string()),
     ]
 }
 
@@ -54,6 +57,22 @@ fn text() -> impl Strategy<Value = String> {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn message_text_links(s in text()) {
+        use frontdesk::web::ui::links::{Piece, pieces};
+        let parts = pieces(&s);
+        let back: String = parts.iter().map(|p| match p { Piece::Text(t) | Piece::Link(t) => *t }).collect();
+        prop_assert_eq!(back, s.clone(), "the pieces are the text");
+        for p in &parts {
+            if let Piece::Link(u) = p {
+                let lower = u.to_ascii_lowercase();
+                prop_assert!(lower.starts_with("http://") || lower.starts_with("https://"), "{u}");
+                prop_assert!(u.len() > 7 && u.is_ascii() && !u.contains(char::is_whitespace) && !u.contains(['<', '>', '"']), "{u}");
+            }
+        }
+        prop_assert!(!frontdesk::web::ui::links::linked(&s).into_string().contains("<script"));
+    }
 
     #[test]
     fn subject_functions(s in text()) {

@@ -1,5 +1,5 @@
 //! @mentions on the ticket page: a note's text with each mention of an
-//! agent as a link to their queue, and the agents the reply box offers
+//! agent as a link to their queue (and web addresses as links), and the agents the reply box offers
 //! when an agent types `@`.
 
 use maud::{Markup, html};
@@ -22,7 +22,7 @@ pub fn note_text(body: &str, agents: &[Person]) -> Markup {
             @for (text, who) in &parts {
                 @match who {
                     Some(p) => a.mention href=(format!("/tickets?assignee={}", p.id)) title=(p.display()) { (text) },
-                    None => (text),
+                    None => (crate::web::ui::links::linked(text)),
                 }
             }
         }

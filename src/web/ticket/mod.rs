@@ -11,6 +11,7 @@ pub mod page;
 pub mod parts;
 pub mod people;
 pub mod snooze;
+pub mod thread;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -106,6 +106,9 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
         .map(|e| e.seq.saturating_sub(1))
         .collect();
     let closed = t.is_closed();
+    // The newest messages are always shown whole.
+    let newest: Vec<u32> =
+        v.entries.iter().rev().filter(|e| e.kind != EntryKind::Event).take(super::thread::WHOLE).map(|e| e.seq).collect();
     let cfg = &desk.config().desk;
     let perms = desk.permissions(&a.person);
     let (may_edit, may_reply, may_note) = (perms.has(Permission::Edit), perms.has(Permission::Reply), perms.has(Permission::Note));
@@ -140,6 +143,12 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                 span.muted { "opened " (t.created_at.ago(now)) " via " (t.channel.label()) }
                 @if let Some(p) = requester { span { "by " a href=(format!("/requesters/{}", p.id)) { (p.display()) } } }
             }
+            @if !closed && (may_reply || may_note) {
+                div.head-actions {
+                    @if may_reply { a.button.primary href="#reply" data-compose="reply" title="Reply (r)" { "Reply" } }
+                    @if may_note { a.button href="#reply" data-compose="note" title="Internal note (n)" { "Add note" } }
+                }
+            }
         }
         @if let Some((kind, msg)) = &flash { (ui::notice(if *kind == "collision" { "error" } else { kind }, msg)) }
         div #presence .presence role="status" aria-live="polite" data-url=(format!("/tickets/{r}/presence")) {}
@@ -153,7 +162,10 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
         }
         div.ticket-layout {
             section.thread aria-label="Conversation" {
-                @for e in &v.entries {
+                @for item in super::thread::items(&v.entries) {
+                  @match item {
+                    super::thread::Item::Mails(run) => (super::thread::mails(&run, now)),
+                    super::thread::Item::Entry(e) => {
                     @match e.kind {
                         EntryKind::Event => {
                             div.event id=(format!("e{}", e.seq)) {
@@ -190,7 +202,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                 }
                                 @if e.body.trim().is_empty() { div.textbody.muted { "(no text)" } }
                                 @else if e.kind == EntryKind::Note { (super::mentions::note_text(&e.body, agents)) }
-                                @else { (ui::text_block(&e.body)) }
+                                @else { (super::thread::body(&e.body, !newest.contains(&e.seq))) }
                                 @if let Some((_, _, m)) = v.time_spent.iter().find(|(s, _, _)| *s == e.seq) {
                                     div.muted.small { "Time spent: " (duration(*m as u64)) }
                                 }
@@ -221,6 +233,8 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                             }
                         }
                     }
+                    }
+                  }
                 }
                 @if closed {
                     div.closed-note { "This ticket is closed and read-only." @if perms.has(Permission::Reopen) { " Reopen it from the panel to write to it." } @else { " Only an admin or a department manager can reopen it." } }

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod chart;
+pub mod links;
 pub mod sla;
 pub mod table;
 
@@ -179,9 +180,10 @@ pub fn options<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>, selected
     }
 }
 
-/// Renders plain text with line breaks kept and nothing interpreted.
+/// Renders plain text with line breaks kept; only web addresses become
+/// links (`links`), nothing else is interpreted.
 pub fn text_block(s: &str) -> Markup {
-    html! { div.textbody { (s) } }
+    html! { div.textbody { (links::linked(s)) } }
 }
 
 /// A standalone error page (404, 403, 413 …).
