@@ -34,6 +34,57 @@
     if (mailit) mailit.addEventListener("change", sync);
     internal.addEventListener("change", sync); sync();
   }
+  // Drafts: the reply box's text is kept in this browser at every keystroke
+  // and on the server every few seconds ("Draft saved"). A save refused
+  // because the session ended makes the page say so at once; the text
+  // stays, and comes back here after signing in again.
+  const draftForm = document.getElementById("reply");
+  const draftText = document.getElementById("replytext");
+  let sessionEnded = () => {};
+  if (draftForm && draftText && draftForm.dataset.draft) {
+    const key = "fd-draft:" + draftForm.dataset.ref;
+    const state = document.getElementById("draftstate");
+    const token = document.querySelector("input[name=_csrf]");
+    const noteBox = document.getElementById("internal");
+    const keep = (v) => { try { if (v.trim()) localStorage.setItem(key, v); else localStorage.removeItem(key); } catch (_) { /* private mode */ } };
+    const kept = () => { try { return localStorage.getItem(key); } catch (_) { return null; } };
+    let dirty = false, ended = false;
+    if (draftForm.dataset.sent) keep("");
+    else if (kept() && kept() !== draftText.value) { draftText.value = kept(); dirty = true; if (state) state.textContent = "Draft restored from this browser"; }
+    draftText.addEventListener("input", () => { keep(draftText.value); dirty = true; });
+    if (noteBox) noteBox.addEventListener("change", () => { dirty = true; });
+    sessionEnded = () => {
+      if (ended) return;
+      ended = true;
+      const note = document.createElement("div");
+      note.className = "notice error"; note.id = "session-ended"; note.setAttribute("role", "alert");
+      const again = document.createElement("a");
+      again.href = "/login?next=" + encodeURIComponent(location.pathname);
+      again.textContent = "Sign in again";
+      note.append("Your session has ended. Your text is kept in this browser. ", again, " to send it — this ticket gives it back.");
+      draftForm.prepend(note);
+      if (state) state.textContent = "Not saved on the server: signed out";
+    };
+    const seen = draftForm.querySelector("input[name=seen]");
+    let sending = false;
+    // No saves once the reply is on its way (unless the submit was stopped).
+    draftForm.addEventListener("submit", (e) => { sending = true; setTimeout(() => { if (e.defaultPrevented) sending = false; }, 0); });
+    const save = () => {
+      if (!dirty || ended || sending || !token) return;
+      dirty = false;
+      const body = new URLSearchParams({ body: draftText.value, internal: noteBox && noteBox.checked ? "1" : "0", seen: seen ? seen.value : "" });
+      fetch(draftForm.dataset.draft, { method: "POST", credentials: "same-origin", redirect: "manual", headers: { "x-csrf-token": token.value }, body })
+        .then((r) => {
+          if (r.ok) return r.json().then((j) => { if (state) state.textContent = "Draft saved " + j.shown; });
+          dirty = true;
+          if (r.status === 401 || r.status === 403 || r.type === "opaqueredirect") sessionEnded();
+        })
+        .catch(() => { dirty = true; });
+    };
+    setInterval(save, 3000);
+    window.addEventListener("pagehide", save);
+  }
+
   // Reply / Add note at the top of the ticket: the reply box in that mode,
   // focused (without JS the link still jumps to it).
   document.addEventListener("click", (e) => {
@@ -156,7 +207,7 @@
       const body = new URLSearchParams({ replying: writing, leaving: leaving ? "1" : "0" });
       if (leaving) { navigator.sendBeacon && navigator.sendBeacon(presence.dataset.url + "?_csrf=" + encodeURIComponent(csrfInput.value), body); return; }
       fetch(presence.dataset.url, { method: "POST", credentials: "same-origin", headers: { "x-csrf-token": csrfInput.value }, body })
-        .then((r) => r.ok ? r.json() : null).then((j) => {
+        .then((r) => { if (r.status === 401 || r.status === 403) sessionEnded(); return r.ok ? r.json() : null; }).then((j) => {
           if (!j) return;
           othersReplying = j.others.filter((o) => o.replying).map((o) => o.name);
           presence.textContent = j.others.map((o) => o.name + (o.replying ? " is writing a reply" : " is viewing this ticket")).join(" · ");

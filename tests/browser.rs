@@ -453,3 +453,39 @@ async fn quiet_thread_in_chromium() {
     assert!(out.status.success() && so.contains("OK thread"), "thread flow failed:\n{so}\n{se}");
     assert!(std::fs::metadata(shots.join("thread.png")).map(|m| m.len()).unwrap_or(0) > 10_000, "screenshot missing");
 }
+
+/// Never lose a reply, in Chromium: the draft is saved as typed, the end of
+/// the session is said at once without losing the text, and signing in
+/// again returns to the ticket with it; sent, it is gone.
+#[tokio::test]
+async fn drafts_survive_the_end_of_a_session_in_chromium() {
+    let Some((here, script_dir, chromium)) = browser() else { return };
+    let dir = tempdir();
+    add_user(dir.path(), ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
+    let token = create_token(dir.path(), ADMIN_EMAIL);
+    let s = Server::start(dir.path());
+    let api = Api::new(&s.base, &token);
+    let (st, t) = api
+        .call(
+            "POST",
+            "/tickets",
+            Some(json!({"subject": "Laptop frozen", "body": "It froze.", "requester": {"email": "carol@customer.test"}})),
+        )
+        .await;
+    assert_eq!(st, 201, "{t}");
+    let reference = t["ref"].as_str().unwrap().to_string();
+    let shots = here.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .current_dir(&script_dir)
+        .args(["drafts.mjs", &s.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference])
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("run node");
+    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && so.contains("OK drafts"), "drafts flow failed:\n{so}\n{se}");
+    let (_, t) = api.call("GET", &format!("/tickets/{reference}"), None).await;
+    let sent = t["entries"].as_array().unwrap().iter().filter(|e| e["body"].as_str().unwrap_or("").contains("plug it back in.")).count();
+    assert_eq!(sent, 1, "the reply went out once: {t}");
+}

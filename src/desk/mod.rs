@@ -11,6 +11,7 @@ pub mod backup;
 mod bounces;
 pub mod checklist;
 mod commands;
+pub mod drafts;
 mod fields;
 pub mod health;
 pub mod import;
@@ -553,6 +554,7 @@ impl Desk {
         let now = self.now();
         self.store.write(|w| {
             let old = self.visible(actor, w, id)?;
+            w.delete_draft(actor.id, id)?;
             if old.is_closed() {
                 return Err(DeskError::Conflict(format!(
                     "{} is closed; an admin must reopen it before anyone can write to it",

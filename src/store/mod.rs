@@ -14,6 +14,7 @@ pub mod codec;
 mod compress;
 mod conversation;
 mod db;
+mod drafts;
 mod feed;
 pub mod imap;
 mod legacy;
@@ -42,7 +43,7 @@ pub use db::{Precommit, Store};
 pub use feed::{Change, Topic, Waiter, Woke};
 pub use spool::{SPOOL_FILE, SpoolLog};
 pub use stats::{FileUse, TableUse};
-pub use {backup::Snapshot, bounces::Bounced, reports::FactSet, timespent::Spell, webhooks::Appended};
+pub use {backup::Snapshot, bounces::Bounced, drafts::Draft, reports::FactSet, timespent::Spell, webhooks::Appended};
 
 use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 pub use profiles::{LinkKind, PasswordLink, Profile};
@@ -574,8 +575,7 @@ pub struct Write {
     /// Blobs this transaction stored new, with the references it made to
     /// them: counted at commit, or dropped if nothing came to reference them.
     fresh_blobs: Vec<(String, u64)>,
-    /// Blobs whose last reference this transaction released: deleted at
-    /// commit if still unreferenced then.
+    /// Blobs whose last reference this transaction released (deleted at commit if unreferenced).
     released_blobs: Vec<String>,
     /// Keep what is appended (a pre-commit hook wants it).
     record: bool,

@@ -4,7 +4,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -98,12 +98,9 @@ async fn session_layer_inner(st: AppState, req: Request, next: Next) -> Response
             .or_else(|| parts.uri.query().and_then(|q| form_urlencoded_field(q.as_bytes(), "_csrf")));
         let ok = matches!((&expected, &given), (Some(e), Some(g)) if !e.is_empty() && constant_time_eq(e.as_bytes(), g.as_bytes()));
         if !ok {
-            return WebError::new(
-                StatusCode::FORBIDDEN,
-                "This form has expired",
-                "The form was missing its security token or came from another site. Go back, reload the page and try again.",
-            )
-            .into_response();
+            // Said as a page that keeps what was written.
+            let ct = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            return super::expired::page(&desk.config().desk.name, parts.uri.path(), &ct, &bytes).await;
         }
         Body::from(bytes)
     } else {

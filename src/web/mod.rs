@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod body;
 pub mod error;
+pub mod expired;
 pub mod extract;
 pub mod guard;
 pub mod https;

@@ -14,6 +14,7 @@ mod backup;
 mod bounces;
 mod checklist;
 mod corpus;
+mod drafts;
 mod email_commands;
 mod fields;
 mod hardening;

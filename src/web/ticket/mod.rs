@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod checklist;
+pub mod drafts;
 pub mod fields;
 pub mod mentions;
 pub mod new;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/new", get(new::new_ticket_page))
         .route("/tickets/{reference}", get(page::ticket_page))
         .route("/tickets/{reference}/reply", post(page::reply))
+        .route("/tickets/{reference}/draft", post(drafts::save))
         .route("/tickets/{reference}/canned/{idx}", get(page::canned))
         .route("/tickets/{reference}/update", post(page::update))
         .route("/tickets/{reference}/follow", post(page::follow))

@@ -35,6 +35,8 @@ struct TicketPage {
     following: bool,
     /// Who a public reply reaches now.
     recipients: crate::desk::recipients::ReplyRecipients,
+    /// What this agent was writing here (saved by the reply box).
+    draft: Option<crate::store::Draft>,
 }
 
 /// Loads the page's data; a merged-away reference redirects to the survivor.
@@ -54,7 +56,8 @@ fn load(st: &AppState, a: &Agent, id: TicketId) -> Result<TicketPage, WebError> 
     let canned = st.desk.canned_for(&v.ticket, &a.person);
     let following = st.desk.is_following(&a.person, id)?;
     let recipients = st.desk.reply_recipients(&a.person, id)?;
-    Ok(TicketPage { v, agents, canned, following, recipients })
+    let draft = st.desk.draft(&a.person, id)?;
+    Ok(TicketPage { v, agents, canned, following, recipients, draft })
 }
 
 /// The page around `ticket_body`, with `status`.
@@ -68,6 +71,8 @@ fn render(st: &AppState, a: &Agent, p: &TicketPage, status: StatusCode, flash: O
 pub struct DoneQuery {
     done: Option<String>,
     merged: Option<String>,
+    /// A reply was held: the last entry its writer had seen.
+    held: Option<u32>,
 }
 
 fn done_message(done: Option<&str>) -> Option<&'static str> {
@@ -106,6 +111,15 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
         .map(|e| e.seq.saturating_sub(1))
         .collect();
     let closed = t.is_closed();
+    // The text of the reply box: what a refused post sent back, else the
+    // agent's saved draft.
+    let saved = p.draft.as_ref().filter(|_| draft.is_empty());
+    let text = saved.map_or(draft, |d| d.body.as_str());
+    let as_note = saved.is_some_and(|d| d.internal);
+    let restored = saved.map(|d| d.saved_at);
+    // A post just went through: the browser's copy of the text can go.
+    let posted = [done_message(Some("reply")), done_message(Some("note"))];
+    let done_ok = matches!(&flash, Some(("ok", m)) if posted.contains(&Some(m.as_str()))) && saved.is_none();
     // The newest messages are always shown whole.
     let newest: Vec<u32> =
         v.entries.iter().rev().filter(|e| e.kind != EntryKind::Event).take(super::thread::WHOLE).map(|e| e.seq).collect();
@@ -241,7 +255,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                 } @else if !may_reply && !may_note {
                     div.closed-note { "Your role (" (desk.role_label(&a.person)) ") reads tickets; it writes nothing." }
                 } @else {
-                    form.replybox #reply method="post" enctype="multipart/form-data" action=(format!("/tickets/{r}/reply?_csrf={}", a.csrf)) {
+                    form.replybox #reply method="post" enctype="multipart/form-data" action=(format!("/tickets/{r}/reply?_csrf={}", a.csrf)) data-draft=(format!("/tickets/{r}/draft")) data-ref=(r) data-sent=[done_ok.then_some("1")] {
                         @let canned = &p.canned;
                         @if !canned.is_empty() {
                             div.canned-pick {
@@ -253,14 +267,14 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         @if matches!(flash, Some(("collision", _))) { input type="hidden" name="force" value="1"; }
                         @if may_reply {
                             (super::people::recipients_line(&p.recipients))
-                            textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" data-agents=(super::mentions::offered(agents)) { (draft) }
+                            textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" data-agents=(super::mentions::offered(agents)) { (text) }
                         } @else {
-                            textarea #replytext name="body" rows="6" placeholder="Write an internal note for agents… (r)" aria-label="Internal note" data-agents=(super::mentions::offered(agents)) { (draft) }
+                            textarea #replytext name="body" rows="6" placeholder="Write an internal note for agents… (r)" aria-label="Internal note" data-agents=(super::mentions::offered(agents)) { (text) }
                         }
                         div.reply-actions {
                             label.files title="Attach files" { "Attach " input type="file" name="files" multiple; }
                             @if may_reply && may_note {
-                                label.toggle { input #internal type="checkbox" name="internal" value="1"; " Internal note (agents only)" }
+                                label.toggle { input #internal type="checkbox" name="internal" value="1" checked[as_note]; " Internal note (agents only)" }
                             } @else if may_note {
                                 input type="hidden" name="internal" value="1";
                                 span.muted { "Internal note: your role writes notes only." }
@@ -273,6 +287,9 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                         @for s in &next_statuses { option value=(ui::status_value(s)) { (ui::status_label(s)) } }
                                     }
                                 }
+                            }
+                            span #draftstate .muted.small role="status" aria-live="polite" {
+                                @if let Some(at) = restored { "Draft restored (saved " (ui::when(at)) ")" }
                             }
                             button.primary #sendbtn type="submit" title="Ctrl+Enter" { @if may_reply { "Send reply" } @else { "Add note" } }
                         }
@@ -388,9 +405,10 @@ pub async fn ticket_page(State(st): State<AppState>, a: Agent, t: TicketPath, Qu
     if t.reference != st.desk.reference(p.v.ticket.id) {
         return Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(p.v.ticket.id))).into_response());
     }
-    let flash = match &q.merged {
-        Some(old) => Some(("ok", format!("{old} was merged into this ticket."))),
-        None => done_message(q.done.as_deref()).map(|m| ("ok", m.to_string())),
+    let flash = match (&q.merged, q.held) {
+        (Some(old), _) => Some(("ok", format!("{old} was merged into this ticket."))),
+        (None, Some(seen)) => crossed(&p.v, seen, &a.person).first().map(|who| ("collision", held_message(who))),
+        (None, None) => done_message(q.done.as_deref()).map(|m| ("ok", m.to_string())),
     };
     Ok(render(&st, &a, &p, StatusCode::OK, flash, ""))
 }
@@ -411,6 +429,25 @@ pub struct ReplyForm {
     mail: Option<String>,
     /// Minutes of work to record with it.
     minutes: Option<String>,
+}
+
+/// The agents who answered the requester after entry `seen` (not `me`).
+fn crossed(v: &TicketView, seen: u32, me: &Person) -> Vec<String> {
+    v.entries
+        .iter()
+        .filter(|e| {
+            e.seq > seen
+                && e.kind == EntryKind::Reply
+                && e.author.is_some_and(|w| w != me.id && v.people.get(&w).is_some_and(|p| p.is_staff()))
+        })
+        .map(|e| v.name_of(e.author))
+        .collect()
+}
+
+fn held_message(who: &str) -> String {
+    format!(
+        "{who} replied to the requester while you were writing (see the thread). Your reply was not sent and is kept below; read theirs, then send yours again to send it anyway."
+    )
 }
 
 /// Minutes as "1 h 15 min".
@@ -489,22 +526,14 @@ pub async fn reply(State(st): State<AppState>, a: Agent, t: TicketPath, req: axu
         && let Some(seen) = f.seen.as_deref().and_then(|s| s.parse::<u32>().ok())
     {
         let p = load(&st, &a, id)?;
-        let v = &p.v;
-        let crossed: Vec<String> = v
-            .entries
-            .iter()
-            .filter(|e| {
-                e.seq > seen
-                    && e.kind == EntryKind::Reply
-                    && e.author.is_some_and(|w| w != a.person.id && v.people.get(&w).is_some_and(|p| p.is_staff()))
-            })
-            .map(|e| v.name_of(e.author))
-            .collect();
-        if let Some(who) = crossed.first() {
-            let msg = format!(
-                "{who} replied to the requester while you were writing (see the thread). Your reply was not sent; read theirs, then send yours again to send it anyway."
-            );
-            return Err(render(&st, &a, &p, StatusCode::CONFLICT, Some(("collision", msg)), &f.body).into());
+        if !crossed(&p.v, seen, &a.person).is_empty() {
+            // Held: the text becomes the agent's draft and the page is
+            // fetched anew (no token in its address, nothing re-posted on reload).
+            let (actor, body) = (a.person.clone(), f.body.clone());
+            blocking(&st.desk, move |d| d.save_draft(&actor, id, &body, false, None))
+                .await
+                .map_err(|e| ticket_error(&st, &a, id, e, &f.body))?;
+            return Ok(Redirect::to(&format!("/tickets/{}?held={seen}#reply", st.desk.reference(id))).into_response());
         }
     }
     let actor = a.person.clone();
