@@ -344,6 +344,9 @@ pub fn sanitize_html(html: &str) -> String {
 /// Parses raw message bytes. `envelope_from` is the SMTP MAIL FROM (empty for
 /// the null reverse-path).
 pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail {
+    // Header fields in a legacy charset without encoded words, as UTF-8.
+    let fixed = crate::domain::rawheaders::repaired(raw);
+    let raw = fixed.as_deref().unwrap_or(raw);
     // Real mail has at least one proper header field; anything else is text.
     let is_field_name = |n: &str| !n.is_empty() && n.bytes().all(|b| (33..127).contains(&b) && b != b':');
     let parsed = MessageParser::default().parse(raw).filter(|m| m.headers().iter().any(|h| is_field_name(h.name())));

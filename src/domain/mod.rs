@@ -26,6 +26,7 @@ pub mod orgs;
 pub mod password;
 pub mod people;
 pub mod query;
+pub mod rawheaders;
 pub mod report;
 pub mod roles;
 pub mod sla;

@@ -27,6 +27,7 @@ mod import;
 mod index_burst;
 mod inprocess;
 mod layering;
+mod legacy_charsets;
 mod live;
 mod mailauth;
 mod mentions;

@@ -59,6 +59,20 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
+    fn legacy_header_repair(head in prop::collection::vec(prop_oneof![any::<u8>(), Just(0x1bu8), Just(b'\n'), Just(b':')], 0..300), body in prop::collection::vec(any::<u8>(), 0..50)) {
+        let mut raw = head.clone();
+        raw.extend_from_slice(b"\r\n\r\n");
+        raw.extend_from_slice(&body);
+        if let Some(fixed) = frontdesk::domain::rawheaders::repaired(&raw) {
+            let lf = fixed.windows(2).position(|w| w == b"\n\n").unwrap_or(fixed.len());
+            let end = fixed.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(fixed.len()).min(lf);
+            prop_assert!(std::str::from_utf8(&fixed[..end]).is_ok(), "the header block is UTF-8");
+            prop_assert!(fixed.ends_with(&body), "the body is untouched");
+        }
+        let _ = frontdesk::domain::mail::parse(&raw, "a@b.test", 1 << 20);
+    }
+
+    #[test]
     fn message_text_links(s in text()) {
         use frontdesk::web::ui::links::{Piece, pieces};
         let parts = pieces(&s);
