@@ -375,7 +375,12 @@ pub fn parse(raw: &[u8], envelope_from: &str, max_attachment: u64) -> ParsedMail
     }
     let mut text = String::new();
     for i in 0..msg.text_body_count().min(20) {
-        if let Some(t) = msg.body_text(i) {
+        // An HTML-only part: tables, lists and blocks kept as lines.
+        let html_part = msg.text_body.get(i).and_then(|id| msg.parts.get(*id as usize)).and_then(|p| match &p.body {
+            PartType::Html(h) => Some(crate::domain::htmltext::text_of(h)),
+            _ => None,
+        });
+        if let Some(t) = html_part.map(std::borrow::Cow::Owned).or_else(|| msg.body_text(i)) {
             if !text.is_empty() {
                 text.push_str("\n\n");
             }

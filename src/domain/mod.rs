@@ -18,6 +18,7 @@ pub mod commands;
 pub mod dsn;
 pub mod fields;
 pub mod header;
+pub mod htmltext;
 pub mod ids;
 pub mod mail;
 pub mod mentions;

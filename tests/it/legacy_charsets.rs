@@ -1,7 +1,7 @@
-//! Display names and subjects written in a legacy charset without encoded
-//! words (issue 18 part 4), over real SMTP: raw ISO-2022-JP and raw
-//! ISO-8859-1 header fields become tickets whose requester, subject and text
-//! read as written.
+//! Mail displays as sent (issue 18 part 4), over real SMTP: display names
+//! and subjects written in a legacy charset without encoded words (raw
+//! ISO-2022-JP, raw ISO-8859-1) read as written, and an HTML-only table
+//! reads as rows.
 
 use crate::common::MailDesk;
 use crate::common::smtp::Smtp;
@@ -25,4 +25,23 @@ async fn raw_legacy_header_fields_read_as_written() {
     assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap_or("").contains("Drucker kaputt.")), "{t}");
     let t = d.ticket(sato["ref"].as_str().unwrap()).await;
     assert!(t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap_or("").contains("パスワード")), "{t}");
+}
+
+/// An HTML-only message with a table and a list (issue 18 part 4): the
+/// ticket's text has a line per row, cells separated, and bullets.
+#[tokio::test]
+async fn an_html_table_reads_as_rows() {
+    let d = MailDesk::start();
+    let html: &[u8] = b"From: Shop <orders@shop.test>\r\nTo: support@example.test\r\nSubject: Order 7781\r\nMessage-ID: <o7781@shop.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><div>Your order</div><table><tr><th>Item</th><th>Qty</th></tr><tr><td>Toner</td><td>2</td></tr></table><ul><li>ships Monday</li></ul></body></html>\r\n";
+    assert_eq!(Smtp::send_mail(&d.smtp, "orders@shop.test", &["support@example.test"], html).0, 250);
+    let t = d.wait_tickets(1).await;
+    let t = d.ticket(t[0]["ref"].as_str().unwrap()).await;
+    let body = t["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|e| e["body"].as_str().filter(|b| b.contains("Toner")))
+        .unwrap_or_default()
+        .to_string();
+    assert!(body.contains("Item | Qty\nToner | 2\n") && body.contains("• ships Monday"), "{body}");
 }

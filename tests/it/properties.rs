@@ -73,6 +73,13 @@ proptest! {
     }
 
     #[test]
+    fn html_text_never_panics(s in text(), tags in prop::collection::vec(prop_oneof![Just("<tr>"), Just("<td>"), Just("</td>"), Just("</tr>"), Just("<li>"), Just("</div>"), Just("<"), Just("</"), Just("<TD"), Just("<hr>")], 0..20)) {
+        let html = tags.iter().zip(s.split_inclusive(' ')).map(|(t, w)| format!("{t}{w}")).collect::<String>();
+        let text = frontdesk::domain::htmltext::text_of(&html);
+        prop_assert!(!text.contains("<td") && !text.contains("<tr"), "no tags left: {text}");
+    }
+
+    #[test]
     fn message_text_links(s in text()) {
         use frontdesk::web::ui::links::{Piece, pieces};
         let parts = pieces(&s);
