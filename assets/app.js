@@ -149,6 +149,12 @@
     });
   });
 
+  // Forms that cannot be undone easily ask first (merge, junk and ban, release).
+  document.addEventListener("submit", (e) => {
+    const ask = e.target.dataset && e.target.dataset.confirm;
+    if (ask && !confirm(ask)) e.preventDefault();
+  });
+
   // "?" shows every shortcut.
   const toggleHelp = () => {
     const old = document.getElementById("kbdhelp");
@@ -157,7 +163,12 @@
     d.id = "kbdhelp"; d.className = "kbdhelp card"; d.setAttribute("role", "dialog"); d.setAttribute("aria-label", "Keyboard shortcuts");
     const keys = [["/", "Search, or go to a ticket by reference"], ["x", "Select / unselect the highlighted ticket (bulk actions)"], ["s", "Change the status (ticket page)"], ["e", "Edit the subject (ticket page)"], ["c", "New ticket"], ["j / k", "Next / previous ticket in the list"], ["Enter or o", "Open the selected ticket"], ["r", "Reply to the requester"], ["n", "Write an internal note"], ["m", "Take the ticket (assign to me) / release it"], ["Ctrl+Enter", "Send the reply or note"], ["?", "Show or hide this help"], ["Esc", "Leave a field / close this help"]];
     d.innerHTML = "<h2>Keyboard shortcuts</h2><dl class='fields'>" + keys.map(([k, v]) => `<dt><kbd>${k}</kbd></dt><dd>${v}</dd>`).join("") + "</dl>";
+    const close = document.createElement("button");
+    close.type = "button"; close.className = "kbdclose"; close.textContent = "Close";
+    close.addEventListener("click", toggleHelp);
+    d.appendChild(close);
     document.body.appendChild(d);
+    close.focus();
   };
 
   // Keyboard: / jump box, c new ticket, r reply, j/k move in the queue, Enter/o open.
@@ -174,7 +185,12 @@
     else if (e.key === "c") { location.href = "/tickets/new"; }
     else if (e.key === "r" && text) { e.preventDefault(); if (internal && internal.checked) { internal.checked = false; internal.dispatchEvent(new Event("change")); } text.focus(); }
     else if (e.key === "n" && text && internal) { e.preventDefault(); internal.checked = true; internal.dispatchEvent(new Event("change")); text.focus(); }
-    else if (e.key === "m" && document.getElementById("claimbtn")) { document.getElementById("claimbtn").click(); }
+    else if (e.key === "m" && document.getElementById("claimbtn")) {
+      // Takes; releasing asks first (the button's form says which it does).
+      const b = document.getElementById("claimbtn");
+      const releasing = b.form && b.form.querySelector("input[name=assignee]") && b.form.querySelector("input[name=assignee]").value === "";
+      if (!releasing || confirm("Release this ticket (unassign yourself)?")) b.form.submit();
+    }
     else if (e.key === "s" && document.querySelector("form.fields select[name=status]")) { e.preventDefault(); document.querySelector("form.fields select[name=status]").focus(); }
     else if (e.key === "e" && document.querySelector("details.subject-edit")) { e.preventDefault(); const d = document.querySelector("details.subject-edit"); d.open = true; d.querySelector("input[name=subject]").focus(); }
     else if (e.key === "x" && rowsNow()[cur]) { const box = rowsNow()[cur].querySelector("input[type=checkbox]"); if (box) box.checked = !box.checked; }

@@ -69,6 +69,17 @@ try {
   await page.screenshot({ path: shots + "/shortcuts.png" });
   await page.keyboard.press("Escape");
   if (await page.isVisible("#kbdhelp")) fail("Esc did not close the shortcuts");
+  await page.keyboard.press("?");
+  await page.click("#kbdhelp button.kbdclose");
+  if (await page.isVisible("#kbdhelp")) fail("the Close button did not close the shortcuts");
+  // "m" on a ticket of mine would release it: it asks first (declined: still mine).
+  let asked = "";
+  page.once("dialog", (d) => { asked = d.message(); d.dismiss(); });
+  await page.keyboard.press("m");
+  await page.waitForTimeout(300);
+  if (!asked.startsWith("Release this ticket")) fail("m released without asking: " + asked);
+  const kept = await page.$eval("select[name=assignee]", (s) => s.options[s.selectedIndex].textContent);
+  if (!kept.includes("Ada") || page.url().includes("done=saved&")) fail("the declined release changed the assignee: " + kept);
 
   // jump box finds the ticket by reference
   await page.goto(base + "/tickets");

@@ -43,6 +43,7 @@ mod recipients;
 mod reload;
 mod reports;
 mod roles;
+mod safety;
 mod search;
 mod sla;
 mod smarthost;

@@ -126,6 +126,16 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
     let page_no = q.offset / q.limit + 1;
     let (tickets, more, people) = desk.queue(&a.person, q)?;
     let cfg = &desk.config().desk;
+    // An empty default view teaches where tickets come from.
+    let plain_view = [&p.status, &p.assignee, &p.priority, &p.category, &p.department]
+        .iter()
+        .all(|f| nonempty(f).is_none_or(|v| v == "active" || v == "any"));
+    let teach = match desk.config().mailbox.first() {
+        Some(mb) => format!("Nothing waiting. Mail to {} becomes a ticket here at once; New ticket records a call or a visit.", mb.address),
+        None => {
+            "Nothing waiting. Add a [[mailbox]] to the config so mail becomes tickets; New ticket records a call or a visit.".to_string()
+        }
+    };
     let status_v = nonempty(&p.status).unwrap_or("active");
     let assignee_v = nonempty(&p.assignee).unwrap_or("any");
     let title = match (status_v, assignee_v) {
@@ -182,7 +192,9 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
                     (ui::table::column_picker(&cols))
                     noscript { button type="submit" { "Apply" } }
                 }
-                @if tickets.is_empty() {
+                @if tickets.is_empty() && plain_view && page_no == 1 {
+                    (ui::empty(&teach))
+                } @else if tickets.is_empty() {
                     (ui::empty("No tickets match these filters."))
                 } @else {
                     (bulk_bar(&st, &a, &queue_search(&p), usize::MAX))

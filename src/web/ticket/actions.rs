@@ -118,7 +118,7 @@ pub fn related_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
             @if !v.ticket.is_closed() && v.trashed_at.is_none() && st.desk.may(&a.person, Permission::Merge) {
                 details {
                     summary { "Merge into another ticket…" }
-                    form.inline method="post" action=(format!("/tickets/{r}/merge")) {
+                    form.inline method="post" action=(format!("/tickets/{r}/merge")) data-confirm=(format!("Merge {r} into the ticket you named? Its thread moves there and cannot be split again.")) {
                         (csrf_field(&a.csrf))
                         input type="text" name="into" placeholder="TKT-000123" aria-label="Merge into reference" size="11" required;
                         button type="submit" { "Merge" }
@@ -136,7 +136,7 @@ pub fn related_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
                     input type="hidden" name="on" value="1";
                     button.danger type="submit" { "Move to Trash" }
                 }
-                form.inline method="post" action=(format!("/tickets/{r}/junk")) {
+                form.inline method="post" action=(format!("/tickets/{r}/junk")) data-confirm="Move this ticket to Trash and ban the requester's address? Their future mail goes to Junk." {
                     (csrf_field(&a.csrf))
                     button.danger type="submit" title="Trash it, ban the requester's address and teach the spam engine" { "Junk and ban sender" }
                 }
