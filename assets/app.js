@@ -42,17 +42,32 @@
   const draftText = document.getElementById("replytext");
   let sessionEnded = () => {};
   if (draftForm && draftText && draftForm.dataset.draft) {
-    const key = "fd-draft:" + draftForm.dataset.ref;
+    // One copy per agent and ticket: {text, note, seen, at}.
+    const key = "fd-draft:" + draftForm.dataset.agent + ":" + draftForm.dataset.ref;
     const state = document.getElementById("draftstate");
     const token = document.querySelector("input[name=_csrf]");
     const noteBox = document.getElementById("internal");
-    const keep = (v) => { try { if (v.trim()) localStorage.setItem(key, v); else localStorage.removeItem(key); } catch (_) { /* private mode */ } };
-    const kept = () => { try { return localStorage.getItem(key); } catch (_) { return null; } };
+    const seen = draftForm.querySelector("input[name=seen]");
+    const keep = (v) => {
+      try {
+        if (v.trim()) localStorage.setItem(key, JSON.stringify({ text: v, note: !!(noteBox && noteBox.checked), seen: Number(seen ? seen.value : 0), at: Date.now() }));
+        else localStorage.removeItem(key);
+      } catch (_) { /* private mode or full */ }
+    };
+    const kept = () => { try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (_) { return null; } };
     let dirty = false, ended = false;
-    if (draftForm.dataset.sent) keep("");
-    else if (kept() && kept() !== draftText.value) { draftText.value = kept(); dirty = true; if (state) state.textContent = "Draft restored from this browser"; }
+    const local = kept();
+    // The browser's copy comes back when it is newer than the server's and
+    // was written after the agent's own last post here (else it was sent).
+    if (draftForm.dataset.sent || (local && local.seen < Number(draftForm.dataset.mine || 0))) keep("");
+    else if (local && local.text !== draftText.value && local.at > Number(draftForm.dataset.saved || 0)) {
+      draftText.value = local.text;
+      if (noteBox && noteBox.checked !== local.note) { noteBox.checked = local.note; noteBox.dispatchEvent(new Event("change")); }
+      dirty = true;
+      if (state) state.textContent = "Draft restored from this browser (" + (local.note ? "internal note" : "reply") + ")";
+    }
     draftText.addEventListener("input", () => { keep(draftText.value); dirty = true; });
-    if (noteBox) noteBox.addEventListener("change", () => { dirty = true; });
+    if (noteBox) noteBox.addEventListener("change", () => { keep(draftText.value); dirty = true; });
     sessionEnded = () => {
       if (ended) return;
       ended = true;
@@ -65,7 +80,6 @@
       draftForm.prepend(note);
       if (state) state.textContent = "Not saved on the server: signed out";
     };
-    const seen = draftForm.querySelector("input[name=seen]");
     let sending = false;
     // No saves once the reply is on its way (unless the submit was stopped).
     draftForm.addEventListener("submit", (e) => { sending = true; setTimeout(() => { if (e.defaultPrevented) sending = false; }, 0); });
@@ -75,7 +89,7 @@
       const body = new URLSearchParams({ body: draftText.value, internal: noteBox && noteBox.checked ? "1" : "0", seen: seen ? seen.value : "" });
       fetch(draftForm.dataset.draft, { method: "POST", credentials: "same-origin", redirect: "manual", headers: { "x-csrf-token": token.value }, body })
         .then((r) => {
-          if (r.ok) return r.json().then((j) => { if (state) state.textContent = "Draft saved " + j.shown; });
+          if (r.ok) return r.json().then((j) => { if (state) state.textContent = j.dropped ? "Not saved: you posted here since this page was drawn — reload it" : "Draft saved " + j.shown; });
           dirty = true;
           if (r.status === 401 || r.status === 403 || r.type === "opaqueredirect") sessionEnded();
         })
@@ -84,6 +98,12 @@
     setInterval(save, 3000);
     window.addEventListener("pagehide", save);
   }
+
+  // Signing out leaves no drafts behind in this browser.
+  document.addEventListener("submit", (e) => {
+    if (!e.target.matches || !e.target.matches("form[action='/logout']")) return;
+    try { Object.keys(localStorage).filter((k) => k.startsWith("fd-draft:")).forEach((k) => localStorage.removeItem(k)); } catch (_) { /* none kept */ }
+  });
 
   // Reply / Add note at the top of the ticket: the reply box in that mode,
   // focused (without JS the link still jumps to it).

@@ -9,11 +9,12 @@ use crate::store::Draft;
 
 impl Desk {
     /// Keeps what `actor` is writing on ticket `id` (an empty text removes
-    /// the draft); returns when it was saved.
+    /// the draft); returns when it was saved, or `None` when it was dropped
+    /// as older than the actor's own last post.
     /// `seen`: the last entry of the page the text was written on; a save
     /// from a page older than the actor's own last post on the ticket (one
     /// still on its way when the reply was sent) is dropped.
-    pub fn save_draft(&self, actor: &Person, id: TicketId, body: &str, internal: bool, seen: Option<u32>) -> Result<Timestamp> {
+    pub fn save_draft(&self, actor: &Person, id: TicketId, body: &str, internal: bool, seen: Option<u32>) -> Result<Option<Timestamp>> {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
@@ -31,10 +32,10 @@ impl Desk {
             if let Some(seen) = seen
                 && w.entries(id)?.iter().any(|e| e.seq > seen && e.author == Some(actor.id) && e.kind != EntryKind::Event)
             {
-                return Ok(now);
+                return Ok(None);
             }
             w.put_draft(actor.id, id, &Draft { body, internal, saved_at: now })?;
-            Ok(now)
+            Ok(Some(now))
         })
     }
 

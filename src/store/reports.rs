@@ -110,6 +110,9 @@ fn outcome(c: Option<&Clock>) -> SlaOutcome {
     match c {
         None => SlaOutcome::None,
         Some(c) if c.breached_at.is_some() => SlaOutcome::Breached,
+        // Met with more business time spent than allowed, before the timer
+        // got to raise the breach.
+        Some(c) if c.met_at.is_some() && c.spent > c.budget => SlaOutcome::Breached,
         Some(c) if c.met_at.is_some() => SlaOutcome::Met,
         Some(_) => SlaOutcome::Running,
     }
@@ -192,10 +195,46 @@ impl Write {
         Ok(None)
     }
 
+    /// Drops a ticket's fact and every row of it, so the next refresh
+    /// rebuilds it from the thread (a merge rewrote the thread; an
+    /// unreadable record, whose rows are then found by scanning).
+    pub(crate) fn forget_fact(&mut self, id: TicketId) -> Result<()> {
+        let bytes: Option<Vec<u8>> = self.tx.open_table(FACTS)?.remove(id.0)?.map(|v| v.value().to_vec());
+        if let Some(f) = bytes.as_deref().and_then(|b| decode(id.0, b).ok()) {
+            self.tx.open_table(FACTS_CREATED)?.remove((f.created_at.0, id.0))?;
+            let (set, key) = placed(&f);
+            self.tx.open_table(set)?.remove(key)?;
+            return Ok(());
+        }
+        if bytes.is_none() {
+            return Ok(());
+        }
+        for set in [FACTS_CREATED, FACTS_RESOLVED, FACTS_OPEN] {
+            let mut t = self.tx.open_table(set)?;
+            let mut keys = Vec::new();
+            for row in t.iter()? {
+                let k = row?.0.value();
+                if k.1 == id.0 {
+                    keys.push(k);
+                }
+            }
+            for k in keys {
+                t.remove(k)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Recomputes one ticket's fact; `replied`: a staff reply of this
     /// commit; `created_now`: the ticket is new in it (no older thread).
     fn refresh_fact(&mut self, id: TicketId, replied: Option<Timestamp>, created_now: bool) -> Result<()> {
-        let old_bytes: Option<Vec<u8>> = self.tx.open_table(FACTS)?.get(id.0)?.map(|v| v.value().to_vec());
+        let mut old_bytes: Option<Vec<u8>> = self.tx.open_table(FACTS)?.get(id.0)?.map(|v| v.value().to_vec());
+        if old_bytes.as_deref().is_some_and(|b| decode(id.0, b).is_err()) {
+            // Unreadable: rebuilt from the thread, its rows found by id.
+            tracing::warn!(ticket = id.0, "an unreadable report fact is rebuilt");
+            self.forget_fact(id)?;
+            old_bytes = None;
+        }
         let old = old_bytes.as_deref().map(|b| decode(id.0, b)).transpose()?;
         let ticket = match self.ticket(id)? {
             Some(t) if self.trashed_at(id)?.is_none() && self.survivor(id)? == id => Some(t),
@@ -291,6 +330,26 @@ pub(crate) fn fill(tx: WriteTransaction) -> Result<WriteTransaction> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_target_met_late_is_breached() {
+        let clock = |spent: i64, met: Option<i64>, breached: Option<i64>| Clock {
+            budget: 100,
+            spent,
+            running_since: None,
+            due: None,
+            warn_at: None,
+            met_at: met.map(Timestamp),
+            warned: false,
+            breached_at: breached.map(Timestamp),
+        };
+        // (business time spent, met at, breach raised at); 100 allowed.
+        assert_eq!(outcome(Some(&clock(100, Some(5), None))), SlaOutcome::Met, "just in time");
+        assert_eq!(outcome(Some(&clock(101, Some(5), None))), SlaOutcome::Breached, "late, before the timer raised it");
+        assert_eq!(outcome(Some(&clock(150, Some(5), Some(4)))), SlaOutcome::Breached);
+        assert_eq!(outcome(Some(&clock(20, None, None))), SlaOutcome::Running);
+        assert_eq!(outcome(None), SlaOutcome::None);
+    }
 
     #[test]
     fn facts_round_trip() {

@@ -421,6 +421,8 @@ impl Write {
     /// combined thread is renumbered in time order), its Message-IDs thread to
     /// `into`, and `from` leaves every queue; its reference redirects from now on.
     pub fn merge_tickets(&mut self, from: &Ticket, into: &Ticket) -> Result<()> {
+        // The survivor's report fact is rebuilt from the combined thread.
+        self.forget_fact(into.id)?;
         // Combined thread in time order; ties keep the survivor's entry first.
         let mut all: Vec<(Timestamp, u8, u32, crate::domain::ThreadEntry, Option<super::MailMeta>)> = Vec::new();
         for (src, tag) in [(into.id, 0u8), (from.id, 1u8)] {

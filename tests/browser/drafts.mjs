@@ -42,6 +42,8 @@ try {
   await login(page);
   await page.waitForURL(new RegExp("/tickets/" + ref));
   if ((await page.inputValue("#replytext")) !== full) fail("after signing in the box holds " + JSON.stringify(await page.inputValue("#replytext")));
+  const restored = await page.textContent("#draftstate");
+  if (!/restored from this browser \(reply\)/.test(restored) || (await page.isChecked("#internal"))) fail("restored as: " + restored);
   // Sent: the draft is gone from the server and from the browser.
   await page.click("#sendbtn");
   await page.waitForURL(/done=reply/);

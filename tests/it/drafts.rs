@@ -35,7 +35,9 @@ async fn drafts_are_kept_given_back_and_ended_by_posting() {
     let page = ada.get(&format!("/tickets/{r}?done=note")).await.body;
     assert!(!page.contains("Half a reply") && page.contains("data-sent=\"1\""), "{page}");
     // A save still on its way from the page before the post is dropped.
-    assert_eq!(ada.post(&format!("/tickets/{r}/draft"), &[("body", "Late echo"), ("seen", "2")]).await.status, 200);
+    let late = ada.post(&format!("/tickets/{r}/draft"), &[("body", "Late echo"), ("seen", "2")]).await;
+    assert_eq!(late.status, 200);
+    assert!(late.body.contains("\"dropped\":true"), "said, not pretended saved: {}", late.body);
     assert!(!ada.get(&format!("/tickets/{r}")).await.body.contains("Late echo"));
 
     // A save after the session ended is refused.

@@ -195,3 +195,31 @@ async fn reports_give_the_known_answers() {
     assert_eq!(tile(&page, "Unresolved now"), "2");
     let _ = t3;
 }
+
+/// A merge rebuilds the survivor's first response from the combined thread;
+/// a role without the export permission sees the report but gets no CSV.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merges_rebuild_facts_and_csv_needs_export() {
+    let d = InProcess::start_with(CONFIG).await;
+    let desk = d.running.desk.clone();
+    let quiet = ticket(&d, "Printer again", "Support", Channel::Email);
+    let answered = ticket(&d, "Printer", "Support", Channel::Email);
+    advance(&d, 20 * MIN);
+    desk.post_entry(&d.admin, answered, NewEntry { body: "Restart it.".into(), ..Default::default() }).expect("reply");
+    let mut web = Browser::logged_in(&d.base, "ada@example.test", PASSWORD).await;
+    let day = "from=2027-01-15&to=2027-01-15";
+    assert_eq!(tile(&web.get(&format!("/reports?{day}")).await.body, "Not answered yet"), "1");
+    desk.merge(&d.admin, answered, quiet).expect("merge");
+    let page = web.get(&format!("/reports?{day}")).await.body;
+    assert_eq!(tile(&page, "Created"), "1", "the merged-away ticket is gone");
+    assert_eq!(tile(&page, "Not answered yet"), "0", "the survivor has the answer now");
+    assert_eq!(tile(&page, "First response p50"), "20 m");
+
+    let ro = d.add("rita@example.test", "Rita", Role::Agent);
+    desk.edit_agent(&d.admin, ro.id, "read_only", &[], &[]).expect("role");
+    let mut rita = Browser::logged_in(&d.base, "rita@example.test", PASSWORD).await;
+    let page = rita.get(&format!("/reports?{day}")).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("Download CSV"), "no CSV links without the export permission");
+    assert_eq!(rita.get(&format!("/reports/csv/volume?{day}")).await.status, 403);
+}

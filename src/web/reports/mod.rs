@@ -2,7 +2,8 @@
 //! resolved per day or week, the backlog by age, first-response and
 //! resolution times, a breakdown per agent, department, channel or
 //! category, and SLA compliance — each chart an inline SVG beside its table,
-//! each table also as CSV (`/reports/csv/<section>` with the same filters).
+//! each table also as CSV (`/reports/csv/<section>` with the same filters,
+//! for roles that may export).
 //! Days are the viewer's (their profile's time zone, else UTC).
 
 use axum::Router;
@@ -238,6 +239,7 @@ async fn reports_page(State(st): State<AppState>, a: Agent, Query(p): Query<Repo
     let sla = !st.desk.config().sla.is_empty();
     let tabs = tables(&v, &agents, sla);
     let q = p.query();
+    let may_export = st.desk.may(&a.person, crate::domain::roles::Permission::Export);
     let r = &v.report;
     let section = |t: &Table, chart: Markup| {
         let csv = if q.is_empty() { format!("/reports/csv/{}", t.section) } else { format!("/reports/csv/{}?{q}", t.section) };
@@ -249,7 +251,7 @@ async fn reports_page(State(st): State<AppState>, a: Agent, Query(p): Query<Repo
                     summary { "Table" }
                     div.scroll-x { (table(t)) }
                 }
-                p { a href=(csv) download { "Download CSV" } }
+                @if may_export { p { a href=(csv) download { "Download CSV" } } }
             }
         }
     };
@@ -364,6 +366,7 @@ async fn csv(
     Path(section): Path<String>,
     Query(p): Query<ReportParams>,
 ) -> WebResult {
+    st.desk.require(&a.person, crate::domain::roles::Permission::Export)?;
     let (v, agents) = make(&st, &a, &p).await?;
     let sla = !st.desk.config().sla.is_empty();
     let Some(t) = tables(&v, &agents, sla).into_iter().find(|t| t.section == section) else {

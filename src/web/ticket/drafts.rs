@@ -24,5 +24,10 @@ pub async fn save(State(st): State<AppState>, a: Agent, t: TicketPath, Form(f): 
     let internal = f.internal.is_some_and(|v| v == "1");
     let seen = f.seen.as_deref().and_then(|s| s.trim().parse::<u32>().ok());
     let at = run_as(&st.desk, &a.person, move |d, me| d.save_draft(me, id, &f.body, internal, seen)).await?;
-    Ok(axum::Json(serde_json::json!({ "saved_at": at.rfc3339(), "shown": crate::web::ui::when(at) })).into_response())
+    let answer = match at {
+        Some(at) => serde_json::json!({ "saved_at": at.rfc3339(), "shown": crate::web::ui::when(at) }),
+        // Written on a page from before the agent's own last post here.
+        None => serde_json::json!({ "dropped": true }),
+    };
+    Ok(axum::Json(answer).into_response())
 }

@@ -120,6 +120,9 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
     // A post just went through: the browser's copy of the text can go.
     let posted = [done_message(Some("reply")), done_message(Some("note"))];
     let done_ok = matches!(&flash, Some(("ok", m)) if posted.contains(&Some(m.as_str()))) && saved.is_none();
+    // The agent's own last post here: a browser copy written before it is
+    // not offered again.
+    let mine = v.entries.iter().filter(|e| e.author == Some(a.person.id) && e.kind != EntryKind::Event).map(|e| e.seq).max().unwrap_or(0);
     // The newest messages are always shown whole.
     let newest: Vec<u32> =
         v.entries.iter().rev().filter(|e| e.kind != EntryKind::Event).take(super::thread::WHOLE).map(|e| e.seq).collect();
@@ -255,7 +258,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                 } @else if !may_reply && !may_note {
                     div.closed-note { "Your role (" (desk.role_label(&a.person)) ") reads tickets; it writes nothing." }
                 } @else {
-                    form.replybox #reply method="post" enctype="multipart/form-data" action=(format!("/tickets/{r}/reply?_csrf={}", a.csrf)) data-draft=(format!("/tickets/{r}/draft")) data-ref=(r) data-sent=[done_ok.then_some("1")] {
+                    form.replybox #reply method="post" enctype="multipart/form-data" action=(format!("/tickets/{r}/reply?_csrf={}", a.csrf)) data-draft=(format!("/tickets/{r}/draft")) data-ref=(r) data-agent=(a.person.id) data-mine=(mine) data-saved=(saved.map_or(0, |d| d.saved_at.0)) data-sent=[done_ok.then_some("1")] {
                         @let canned = &p.canned;
                         @if !canned.is_empty() {
                             div.canned-pick {

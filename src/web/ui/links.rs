@@ -7,6 +7,9 @@
 
 use maud::{Markup, html};
 
+/// A longer "address" stays text (and bounds the work per address).
+const MAX_LINK: usize = 4096;
+
 /// A piece of a text: plain, or a web address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Piece<'a> {
@@ -27,17 +30,32 @@ fn link_end(s: &str, start: usize, scheme: usize) -> Option<usize> {
         .char_indices()
         .find(|(_, c)| !c.is_ascii() || c.is_ascii_whitespace() || c.is_ascii_control() || matches!(c, '<' | '>' | '"' | '`'))
         .map_or(rest.len(), |(i, _)| i);
+    if end > MAX_LINK {
+        return None;
+    }
     // Trailing punctuation belongs to the sentence; a closing bracket only
-    // when the address opened one.
-    loop {
-        let link = rest.get(..end)?;
-        let Some(last) = link.chars().next_back() else { break };
-        let unmatched = |open: char, close: char| last == close && link.matches(close).count() > link.matches(open).count();
-        if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*') || unmatched('(', ')') || unmatched('[', ']') {
-            end -= last.len_utf8();
-        } else {
+    // when the address opened one (brackets counted once, then kept up to
+    // date as the end moves: linear in the address).
+    let link = rest.get(..end)?;
+    let count = |c: char| link.bytes().filter(|b| *b == c as u8).count();
+    let (mut round, mut square) = (count(')') as i64 - count('(') as i64, count(']') as i64 - count('[') as i64);
+    while let Some(last) = rest.get(..end).and_then(|l| l.chars().next_back()) {
+        let strip = match last {
+            '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*' => true,
+            ')' if round > 0 => {
+                round -= 1;
+                true
+            }
+            ']' if square > 0 => {
+                square -= 1;
+                true
+            }
+            _ => false,
+        };
+        if !strip {
             break;
         }
+        end -= last.len_utf8();
     }
     (end > scheme).then_some(start + end)
 }
@@ -96,6 +114,11 @@ mod tests {
         assert_eq!(pieces("nohttps://x.test"), vec![Text("nohttps://x.test")]);
         assert_eq!(pieces(""), vec![]);
         assert_eq!(pieces("hhhh"), vec![Text("hhhh")]);
+        // Many closing brackets: linear, and none of them belongs.
+        let many = format!("http://a{}", ")".repeat(200_000));
+        assert_eq!(pieces(&many).len(), 1, "over the length limit: text");
+        let some = format!("http://a.test{}", ")".repeat(3000));
+        assert_eq!(pieces(&some)[0], Link("http://a.test"));
     }
 
     #[test]
