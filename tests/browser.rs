@@ -78,6 +78,20 @@ async fn login_queue_ticket_reply_in_chromium() {
     assert!(t["snoozed_until"].as_str().is_some_and(|u| u.ends_with("Z")), "{t}");
 }
 
+/// Runs `script` with `args` and the screenshots folder; it must succeed
+/// and print `ok`, and leave each screenshot of `shots` (over 10 KB) there.
+fn run_script(here: &std::path::Path, script_dir: &std::path::Path, chromium: &str, script: &str, args: &[&str], ok: &str, shots: &[&str]) {
+    let dir = here.join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out =
+        Command::new("node").current_dir(script_dir).arg(script).args(args).arg(&dir).env("CHROMIUM", chromium).output().expect("run node");
+    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && so.contains(ok), "{script} failed:\n{so}\n{se}");
+    for f in shots {
+        assert!(std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0) > 10_000, "screenshot {f} missing or empty");
+    }
+}
+
 /// A 1x1 red PNG, generated here so the test carries no binary fixture.
 fn tiny_png() -> Vec<u8> {
     fn crc(data: &[u8]) -> u32 {
@@ -317,20 +331,15 @@ async fn sla_badges_and_views_in_chromium() {
     }
     // 3 h 20 m on: the urgent one is 2 h 20 m overdue, the other 83 % spent.
     clock.advance_ms(200 * 60_000);
-    let shots = here.join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let out = Command::new("node")
-        .current_dir(&script_dir)
-        .args(["sla.mjs", &base, ADMIN_EMAIL, ADMIN_PASSWORD, &refs[0], &refs[1]])
-        .arg(&shots)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .expect("run node");
-    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && so.contains("OK sla"), "SLA flow failed:\n{so}\n{se}");
-    for f in ["sla-ticket.png", "sla-queue.png", "sla-ticket-phone.png"] {
-        assert!(std::fs::metadata(shots.join(f)).map(|m| m.len()).unwrap_or(0) > 10_000, "screenshot {f} missing or empty");
-    }
+    run_script(
+        &here,
+        &script_dir,
+        &chromium,
+        "sla.mjs",
+        &[&base, ADMIN_EMAIL, ADMIN_PASSWORD, &refs[0], &refs[1]],
+        "OK sla",
+        &["sla-ticket.png", "sla-queue.png", "sla-ticket-phone.png"],
+    );
     desk.stop();
 }
 
@@ -377,20 +386,15 @@ async fn reports_in_chromium() {
             assert_eq!(st, 200);
         }
     }
-    let shots = here.join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let out = Command::new("node")
-        .current_dir(&script_dir)
-        .args(["reports.mjs", &base, ADMIN_EMAIL, ADMIN_PASSWORD])
-        .arg(&shots)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .expect("run node");
-    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && so.contains("OK reports"), "reports flow failed:\n{so}\n{se}");
-    for f in ["reports.png", "reports-phone.png"] {
-        assert!(std::fs::metadata(shots.join(f)).map(|m| m.len()).unwrap_or(0) > 10_000, "screenshot {f} missing or empty");
-    }
+    run_script(
+        &here,
+        &script_dir,
+        &chromium,
+        "reports.mjs",
+        &[&base, ADMIN_EMAIL, ADMIN_PASSWORD],
+        "OK reports",
+        &["reports.png", "reports-phone.png"],
+    );
     desk.stop();
 }
 
@@ -440,18 +444,15 @@ async fn quiet_thread_in_chromium() {
         .unwrap();
     drop(store);
     let s = Server::start(dir.path());
-    let shots = here.join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let out = Command::new("node")
-        .current_dir(&script_dir)
-        .args(["thread.mjs", &s.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference])
-        .arg(&shots)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .expect("run node");
-    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && so.contains("OK thread"), "thread flow failed:\n{so}\n{se}");
-    assert!(std::fs::metadata(shots.join("thread.png")).map(|m| m.len()).unwrap_or(0) > 10_000, "screenshot missing");
+    run_script(
+        &here,
+        &script_dir,
+        &chromium,
+        "thread.mjs",
+        &[&s.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference],
+        "OK thread",
+        &["thread.png"],
+    );
 }
 
 /// Never lose a reply, in Chromium: the draft is saved as typed, the end of
@@ -474,17 +475,7 @@ async fn drafts_survive_the_end_of_a_session_in_chromium() {
         .await;
     assert_eq!(st, 201, "{t}");
     let reference = t["ref"].as_str().unwrap().to_string();
-    let shots = here.join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let out = Command::new("node")
-        .current_dir(&script_dir)
-        .args(["drafts.mjs", &s.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference])
-        .arg(&shots)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .expect("run node");
-    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && so.contains("OK drafts"), "drafts flow failed:\n{so}\n{se}");
+    run_script(&here, &script_dir, &chromium, "drafts.mjs", &[&s.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference], "OK drafts", &[]);
     let (_, t) = api.call("GET", &format!("/tickets/{reference}"), None).await;
     let sent = t["entries"].as_array().unwrap().iter().filter(|e| e["body"].as_str().unwrap_or("").contains("plug it back in.")).count();
     assert_eq!(sent, 1, "the reply went out once: {t}");

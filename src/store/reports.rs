@@ -195,16 +195,22 @@ impl Write {
         Ok(None)
     }
 
+    /// Removes a fact's rows from the creation order and from the resolved
+    /// or unresolved one.
+    fn unplace(&mut self, f: &Fact) -> Result<()> {
+        self.tx.open_table(FACTS_CREATED)?.remove((f.created_at.0, f.ticket.0))?;
+        let (set, key) = placed(f);
+        self.tx.open_table(set)?.remove(key)?;
+        Ok(())
+    }
+
     /// Drops a ticket's fact and every row of it, so the next refresh
     /// rebuilds it from the thread (a merge rewrote the thread; an
     /// unreadable record, whose rows are then found by scanning).
     pub(crate) fn forget_fact(&mut self, id: TicketId) -> Result<()> {
         let bytes: Option<Vec<u8>> = self.tx.open_table(FACTS)?.remove(id.0)?.map(|v| v.value().to_vec());
         if let Some(f) = bytes.as_deref().and_then(|b| decode(id.0, b).ok()) {
-            self.tx.open_table(FACTS_CREATED)?.remove((f.created_at.0, id.0))?;
-            let (set, key) = placed(&f);
-            self.tx.open_table(set)?.remove(key)?;
-            return Ok(());
+            return self.unplace(&f);
         }
         if bytes.is_none() {
             return Ok(());
@@ -275,25 +281,21 @@ impl Write {
                     department: &t.department,
                     category: &t.category,
                 };
-                Some(encode(&fact))
+                Some((encode(&fact), fact.created_at, placed(&fact)))
             }
         };
-        if new == old_bytes {
+        if new.as_ref().map(|n| &n.0) == old_bytes.as_ref() {
             return Ok(());
         }
         if let Some(o) = &old {
-            self.tx.open_table(FACTS_CREATED)?.remove((o.created_at.0, id.0))?;
-            let (set, key) = placed(o);
-            self.tx.open_table(set)?.remove(key)?;
+            self.unplace(o)?;
         }
-        let Some(bytes) = new else {
+        let Some((bytes, created, (set, key))) = new else {
             self.tx.open_table(FACTS)?.remove(id.0)?;
             return Ok(());
         };
-        let f = decode(id.0, &bytes)?;
         self.tx.open_table(FACTS)?.insert(id.0, bytes.as_slice())?;
-        self.tx.open_table(FACTS_CREATED)?.insert((f.created_at.0, id.0), bytes.as_slice())?;
-        let (set, key) = placed(&f);
+        self.tx.open_table(FACTS_CREATED)?.insert((created.0, id.0), bytes.as_slice())?;
         self.tx.open_table(set)?.insert(key, bytes.as_slice())?;
         Ok(())
     }

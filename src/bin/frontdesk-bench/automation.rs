@@ -15,7 +15,7 @@ use frontdesk::desk::{Desk, DeskError};
 use frontdesk::domain::{Channel, EntryKind, Event, Person, PersonId, Priority, Role, Status, ThreadEntry, Ticket, TicketId, Timestamp};
 use frontdesk::store::{Session, Store};
 
-use super::web::{Conn, Rng, percentile};
+use super::web::{Conn, Rng, page_latency, percentile};
 
 const RULES: &str = r#"
 [desk]
@@ -220,16 +220,9 @@ pub fn run(root: &std::path::Path, tickets: u64, requests: usize) -> anyhow::Res
     for (name, path) in
         [("queue", "/tickets"), ("queue + SLA column", "/tickets?cols=status,priority,sla"), ("SLA breaching", "/tickets/sla-breaching")]
     {
-        let mut lat = Vec::with_capacity(requests);
-        for _ in 0..requests {
-            let t = Instant::now();
-            let (status, _) = conn.get(path)?;
-            lat.push(t.elapsed());
-            anyhow::ensure!(status == 200, "{path}: HTTP {status}");
-        }
-        lat.sort();
-        let p50 = ms(percentile(&lat, 0.5));
-        println!("  {name:<20} p50 {p50:>8.3} ms / 5 ms = {:.3}   p99 {:>8.3} ms", p50 / 5.0, ms(percentile(&lat, 0.99)));
+        let (p50, p99) = page_latency(&mut conn, path, requests)?;
+        let p50 = ms(p50);
+        println!("  {name:<20} p50 {p50:>8.3} ms / 5 ms = {:.3}   p99 {:>8.3} ms", p50 / 5.0, ms(p99));
     }
     rt.block_on(running.stop());
     Ok(())

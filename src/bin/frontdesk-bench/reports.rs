@@ -16,7 +16,7 @@ use frontdesk::desk::{Desk, DeskError};
 use frontdesk::domain::{Channel, EntryKind, Event, Person, PersonId, Priority, Role, Status, ThreadEntry, Ticket, TicketId, Timestamp};
 use frontdesk::store::{Session, Store};
 
-use super::web::{BENCH_SESSION, Conn, Rng, percentile};
+use super::web::{BENCH_SESSION, Conn, Rng, page_latency};
 
 const DAY: i64 = 86_400_000;
 const DEPARTMENTS: [&str; 3] = ["Support", "Billing", "Sales"];
@@ -149,16 +149,9 @@ pub fn run(root: &std::path::Path, tickets: u64, requests: usize) -> anyhow::Res
         ("year by day (365 buckets)", "/reports?from=2026-01-01&to=2026-12-31&grain=day"),
         ("CSV, year by agent", "/reports/csv/groups?from=2026-01-01&to=2026-12-31"),
     ] {
-        let mut lat = Vec::with_capacity(requests);
-        for _ in 0..requests {
-            let t = Instant::now();
-            let (status, _) = conn.get(path)?;
-            lat.push(t.elapsed());
-            anyhow::ensure!(status == 200, "{path}: HTTP {status}");
-        }
-        lat.sort();
-        let p50 = ms(percentile(&lat, 0.5));
-        println!("  {name:<28} p50 {p50:>8.2} ms / 50 ms = {:.3}   p99 {:>8.2} ms", p50 / 50.0, ms(percentile(&lat, 0.99)));
+        let (p50, p99) = page_latency(&mut conn, path, requests)?;
+        let p50 = ms(p50);
+        println!("  {name:<28} p50 {p50:>8.2} ms / 50 ms = {:.3}   p99 {:>8.2} ms", p50 / 50.0, ms(p99));
     }
     rt.block_on(running.stop());
     Ok(())

@@ -225,6 +225,19 @@ impl<S: Read + std::io::Write> Conn<S> {
     }
 }
 
+/// p50 and p99 of `n` GETs of `path` on `conn`, each required to answer 200.
+pub(crate) fn page_latency(conn: &mut Conn, path: &str, n: usize) -> anyhow::Result<(Duration, Duration)> {
+    let mut lat = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = std::time::Instant::now();
+        let (status, _) = conn.get(path)?;
+        lat.push(t.elapsed());
+        anyhow::ensure!(status == 200, "{path}: HTTP {status}");
+    }
+    lat.sort();
+    Ok((percentile(&lat, 0.5), percentile(&lat, 0.99)))
+}
+
 pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;

@@ -106,10 +106,6 @@ impl ReportParams {
     }
 }
 
-fn viewer_tz() -> jiff::tz::TimeZone {
-    ui::VIEWER_TZ.try_with(|t| t.clone()).ok().flatten().unwrap_or(jiff::tz::TimeZone::UTC)
-}
-
 /// A duration for the tables: "3 h 20 m", "2 d 4 h".
 fn took(ms: Option<i64>) -> String {
     match ms {
@@ -227,7 +223,7 @@ fn tables(v: &ReportView, agents: &[Person], sla: bool) -> Vec<Table> {
 
 async fn make(st: &AppState, a: &Agent, p: &ReportParams) -> Result<(ReportView, Vec<Person>), DeskError> {
     let ask = p.ask()?;
-    let tz = viewer_tz();
+    let tz = ui::viewer_tz();
     run_as(&st.desk, &a.person, move |d, me| Ok((d.report(me, &ask, &tz)?, d.agents()?))).await
 }
 

@@ -376,7 +376,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                     }
                 }
                 @if !closed && may_edit && !matches!(t.status, crate::domain::Status::Resolved) {
-                    (super::snooze::snooze_box(&r, &a.csrf, desk.now(), &viewer_tz(), v.snoozed_until))
+                    (super::snooze::snooze_box(&r, &a.csrf, desk.now(), &ui::viewer_tz(), v.snoozed_until))
                 }
                 (super::checklist::checklist_box(st, a, v, &v.checklist, &p.agents))
                 (super::actions::related_box(st, a, v))
@@ -580,11 +580,6 @@ pub struct UpdateForm {
     snooze_until: Option<String>,
 }
 
-/// The agent's time zone for this request (UTC when none is set).
-fn viewer_tz() -> jiff::tz::TimeZone {
-    ui::VIEWER_TZ.try_with(|t| t.clone()).ok().flatten().unwrap_or(jiff::tz::TimeZone::UTC)
-}
-
 fn parse_patch(cfg: &crate::config::Config, f: &UpdateForm, fields: Vec<(String, Vec<String>)>) -> Result<TicketPatch, DeskError> {
     let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid") };
     let status = nonempty(&f.status).map(|s| cfg.status_choice(s).ok_or_else(|| bad("status", s))).transpose()?;
@@ -609,7 +604,7 @@ fn parse_patch(cfg: &crate::config::Config, f: &UpdateForm, fields: Vec<(String,
         team: f.team.as_ref().map(|t| Some(t.trim().to_string()).filter(|t| !t.is_empty())),
         fields,
         snooze_until: match nonempty(&f.snooze_until) {
-            Some(s) => Some(super::snooze::parse_instant(s, Some(&viewer_tz())).ok_or_else(|| bad("snooze_until", s))?),
+            Some(s) => Some(super::snooze::parse_instant(s, Some(&ui::viewer_tz())).ok_or_else(|| bad("snooze_until", s))?),
             None => None,
         },
     })

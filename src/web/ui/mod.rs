@@ -148,6 +148,11 @@ tokio::task_local! {
     pub static CLIENT_IP: String;
 }
 
+/// The viewing agent's time zone for this request (UTC when none is set).
+pub fn viewer_tz() -> jiff::tz::TimeZone {
+    VIEWER_TZ.try_with(|t| t.clone()).ok().flatten().unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
 /// A moment as the viewing agent reads it: `2026-12-03 16:42` in their time
 /// zone (with its abbreviation), else in UTC.
 pub fn when(ts: crate::domain::Timestamp) -> String {
