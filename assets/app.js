@@ -221,15 +221,45 @@
     else if ((e.key === "Enter" || e.key === "o") && rowsNow()[cur]) { location.href = rowsNow()[cur].dataset.href; }
   });
 
-  // Bulk: the header box selects every row on the page.
+  // Bulk: the header box selects every row on the page; the bar shows only
+  // while rows are ticked, and says what is missing before it posts.
+  const syncBulk = () => {
+    const bar = document.querySelector("form.bulkbar[data-when-ticked]");
+    if (!bar) return;
+    const any = document.querySelector("input[name=id][form=bulk]:checked, form.bulkbar input[name=all]:checked");
+    bar.hidden = !any;
+  };
+  syncBulk();
   document.addEventListener("change", (e) => {
     if (e.target.matches && e.target.matches("input[data-select-all]")) {
       document.querySelectorAll("input[name=id][form=bulk]").forEach((b) => { b.checked = e.target.checked; });
     }
+    if (e.target.matches && e.target.matches("input[name=id][form=bulk], input[data-select-all], form.bulkbar input[name=all]")) syncBulk();
   });
-  // Column picker: apply on change.
+  document.addEventListener("submit", (e) => {
+    const bar = e.target.closest && e.target.closest("form.bulkbar");
+    if (!bar) return;
+    const msg = bar.querySelector(".bulk-msg");
+    const action = bar.querySelector("select[name=action]").value;
+    const ticked = document.querySelector("input[name=id][form=bulk]:checked") || bar.querySelector("input[name=all]:checked");
+    const needsTag = action === "tag" || action === "untag";
+    let why = "";
+    if (!ticked) why = "Tick the tickets to change first.";
+    else if (!action) why = "Choose what to do with them.";
+    else if (needsTag && !bar.querySelector("input[name=value]").value.trim()) why = "Type the tag to add or remove.";
+    if (why) { e.preventDefault(); e.stopImmediatePropagation(); if (msg) msg.textContent = why; }
+    else if (msg) msg.textContent = "";
+  }, true);
+  // Column picker: remember the choice for this agent, then apply it.
   document.addEventListener("change", (e) => {
-    if (e.target.matches && e.target.matches("details.colpick input[name=col]")) e.target.form.requestSubmit();
+    if (!(e.target.matches && e.target.matches("details.colpick input[name=col]"))) return;
+    const form = e.target.form;
+    const token = document.querySelector("input[name=_csrf]");
+    const cols = [...form.querySelectorAll("input[name=col]:checked")].map((b) => b.value).join(",");
+    const apply = () => form.requestSubmit();
+    if (!token) { apply(); return; }
+    fetch("/tickets/columns", { method: "POST", credentials: "same-origin", headers: { "x-csrf-token": token.value }, body: new URLSearchParams({ cols }) })
+      .then(apply, apply);
   });
 
   // Presence: tell the desk this agent has the ticket open (and is writing);
@@ -279,6 +309,7 @@
           if (fresh && old) old.replaceWith(fresh);
         }
         cur = -1;
+        syncBulk();
         document.body.dataset.live = String(Date.now());
       });
     };

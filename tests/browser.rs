@@ -398,6 +398,35 @@ async fn reports_in_chromium() {
     desk.stop();
 }
 
+/// The queue in Chromium: 25 customer tickets; rows that fit the first
+/// screen, unread markers, the bulk bar only while rows are ticked, a
+/// remembered column choice, a phone without sideways scrolling.
+#[tokio::test]
+async fn queue_in_chromium() {
+    let Some((here, script_dir, chromium)) = browser() else { return };
+    let dir = tempdir();
+    add_user(dir.path(), ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
+    let token = create_token(dir.path(), ADMIN_EMAIL);
+    let mut s = Server::start(dir.path());
+    let api = Api::new(&s.base, &token);
+    for n in 1..=25 {
+        let body = format!("Question {n}: the printer on floor {n} prints blank pages since this morning.");
+        let new = json!({"subject": format!("Printer {n}"), "body": body, "requester": {"email": format!("c{n}@customer.test")}});
+        let (st, t) = api.call("POST", "/tickets", Some(new)).await;
+        assert_eq!(st, 201, "{t}");
+    }
+    run_script(
+        &here,
+        &script_dir,
+        &chromium,
+        "queue.mjs",
+        &[&s.base, ADMIN_EMAIL, ADMIN_PASSWORD],
+        "OK queue",
+        &["queue.png", "queue-phone.png"],
+    );
+    s.stop();
+}
+
 /// A quiet thread in Chromium: the folded run of sent mails opens, a long
 /// older message opens to its whole text, Add note / Reply at the top set
 /// the reply box and focus it, links pass nothing on.

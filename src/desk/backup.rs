@@ -60,8 +60,18 @@ fn files_under(base: &Path, dir: &Path, out: &mut Vec<(String, PathBuf, u64)>) -
     };
     for e in rd {
         let e = e?;
-        // Links are followed: a key may be a link to where it is kept.
-        let (path, kind) = (e.path(), std::fs::metadata(e.path())?.file_type());
+        // A key being written (`write_atomic`'s temporary) is not one yet.
+        if e.path().extension().is_some_and(|x| x == "tmp") {
+            continue;
+        }
+        // Links are followed: a key may be a link to where it is kept; one
+        // replaced while we look is gone (its new file is listed too).
+        let kind = match std::fs::metadata(e.path()) {
+            Ok(m) => m.file_type(),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(err) => return Err(err),
+        };
+        let path = e.path();
         if kind.is_dir() {
             files_under(base, &path, out)?;
         } else if kind.is_file() {

@@ -5,6 +5,7 @@
 //!
 //! Web, API, CLI and (later) mail call these; none of them touch the store.
 
+pub mod activity;
 pub mod audit;
 pub mod auth;
 pub mod backup;

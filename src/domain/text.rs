@@ -64,6 +64,35 @@ pub fn truncate_bytes(s: &str, max: usize) -> &str {
     s.get(..end).unwrap_or("")
 }
 
+/// One line of a message for a list (the queue's preview): quoted lines
+/// (`>`) left out, whitespace and control characters run together into
+/// single spaces, at most `max` characters, an ellipsis when cut.
+pub fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0usize;
+    let mut space = false;
+    for line in text.lines().filter(|l| !l.trim_start().starts_with('>')) {
+        for c in line.chars().chain(std::iter::once(' ')) {
+            if c.is_whitespace() || c.is_control() {
+                space = !out.is_empty();
+                continue;
+            }
+            if count + usize::from(space) >= max {
+                out.push('…');
+                return out;
+            }
+            if space {
+                out.push(' ');
+                count += 1;
+                space = false;
+            }
+            out.push(c);
+            count += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +110,9 @@ mod tests {
         assert_eq!(enclosed("N <a@b>", "<", '>'), Some(("N ", "a@b")));
         assert_eq!(truncate_bytes("héllo", 2), "h");
         assert_eq!(truncate_bytes("héllo", 3), "hé");
+        assert_eq!(one_line("Hi,\n\n> old\n  the  printer\tjams\r\n", 40), "Hi, the printer jams");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+        assert_eq!(one_line("ab cd", 3), "ab…");
+        assert_eq!(one_line("", 3), "");
     }
 }

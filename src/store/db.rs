@@ -370,7 +370,8 @@ impl Store {
         self.write_with(redb::Durability::Immediate, f)
     }
 
-    /// Like `write` but without fsync; for bulk loading (bench) only.
+    /// Like `write` but without fsync (the next durable commit persists it):
+    /// for bulk loading (bench) and for what a crash may lose (read marks).
     pub fn write_fast<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Write) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
         self.write_with(redb::Durability::None, f)
     }

@@ -415,6 +415,8 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(twofactor::TWO_FACTOR)?;
     tx.open_table(profiles::PROFILES)?;
     tx.open_table(drafts::DRAFTS)?;
+    tx.open_table(seen::OPENED)?;
+    tx.open_table(seen::QUEUE_COLUMNS)?;
     tx.open_table(profiles::PASSWORD_LINKS)?;
     tx.open_table(twofactor::TRUSTED_BROWSERS)?;
     tx.open_table(IDX_UPDATED)?;

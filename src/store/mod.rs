@@ -26,6 +26,7 @@ mod query;
 mod queues;
 mod recompress;
 mod reports;
+mod seen;
 pub mod spool;
 mod stats;
 mod timers;
@@ -39,18 +40,19 @@ use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use db::{Precommit, Store};
-pub use feed::{Change, Topic, Waiter, Woke};
 pub use spool::{SPOOL_FILE, SpoolLog};
 pub use stats::{FileUse, TableUse};
-pub use {backup::Snapshot, bounces::Bounced, drafts::Draft, reports::FactSet, timespent::Spell, webhooks::Appended};
+pub use {backup::Snapshot, bounces::Bounced, drafts::Draft, reports::FactSet, seen::ThreadTail, timespent::Spell, webhooks::Appended};
+pub use {
+    db::{Precommit, Store},
+    feed::{Change, Topic, Waiter, Woke},
+};
 
 use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 pub use profiles::{LinkKind, PasswordLink, Profile};
 pub use query::{AssigneeFilter, Sort, TicketQuery};
 pub use tokens::{TOKEN_ID_LEN, token_id};
-pub use twofactor::TwoFactor;
-pub use workflow::Job;
+pub use {twofactor::TwoFactor, workflow::Job};
 
 /// Counters and small settings: schema version, next ids, per-status counts.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");

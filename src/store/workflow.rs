@@ -413,6 +413,8 @@ impl Write {
         for other in self.links(TicketId(id))? {
             self.unlink(id, other.0)?;
         }
+        let staff: Vec<PersonId> = self.staff()?.iter().map(|p| p.id).collect();
+        self.forget_opened(TicketId(id), &staff)?;
         self.touched.push(id);
         Ok(true)
     }

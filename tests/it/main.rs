@@ -39,6 +39,7 @@ mod outgoing;
 mod postfix;
 mod profile;
 mod properties;
+mod queue_rows;
 mod recipients;
 mod reload;
 mod reports;

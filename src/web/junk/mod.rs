@@ -54,9 +54,12 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
     let manages = st.desk.may(&a.person, crate::domain::roles::Permission::Junk);
     let allowed = if keeps_list { st.desk.allowed_senders(&a.person)? } else { Vec::new() };
     let now = st.desk.now();
+    let sidebar = crate::web::queue::list::sidebar(st, a, "junk")?;
     let body = html! {
-        div.narrow-page.wide-ok {
-            h1 { "Junk mail" }
+        div.queue-layout {
+        (sidebar)
+        section.queue {
+            div.queue-head { h1 { "Junk mail" } }
             @if let Some((kind, text)) = &notice { (ui::notice(kind, text)) }
             p.muted { "Bounces, auto-replies, spam and mail without a usable sender. They never create tickets or get automatic answers. If one is real, say so: it becomes a ticket, and the spam engine learns from it." }
             @if items.is_empty() {
@@ -128,6 +131,7 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
                 button type="submit" { "Allow" }
             }
             }
+        }
         }
     };
     Ok(page(&frame(st, a, "Junk mail".into(), "junk"), body).into_response())

@@ -112,7 +112,7 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
                 }
             }
             div.queue-head { h2 { "Tickets" } a.button.primary href="/tickets/new" { "New ticket" } }
-            @if tickets.is_empty() { (ui::empty("No tickets from this requester that you can see.")) } @else { (ticket_table(&st, &tickets, &people, false)) }
+            @if tickets.is_empty() { (ui::empty("No tickets from this requester that you can see.")) } @else { (ticket_table(&st, &a, &tickets, &people, false)) }
             nav.pager {
                 @if page_no > 1 { a.button href=(format!("/requesters/{id}?page={}", page_no - 1)) { "← Newer" } } @else { span {} }
                 span.muted { "Page " (page_no) }

@@ -140,7 +140,7 @@ pub async fn show(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> 
             }
             h2 { "Tickets" }
             @match &found {
-                Some((tickets, people)) if !tickets.is_empty() => { (ticket_table(&st, tickets, people, true)) p.small { a href=(format!("/search?q={}", crate::web::queue::search::enc(&q))) { "All in search →" } } }
+                Some((tickets, people)) if !tickets.is_empty() => { (ticket_table(&st, &a, tickets, people, true)) p.small { a href=(format!("/search?q={}", crate::web::queue::search::enc(&q))) { "All in search →" } } }
                 _ => { (ui::empty("No tickets from its people that you can see.")) }
             }
         }

@@ -82,7 +82,7 @@ pub async fn trash_page(State(st): State<AppState>, a: Agent) -> WebResult {
                 p.muted { "Tickets here are out of every queue and search. They are purged for good " (days) " days after they were trashed." @if st.desk.may(&a.person, crate::domain::roles::Permission::Delete) { " Restore one to bring it back." } }
                 @if items.is_empty() { (ui::empty("Trash is empty.")) } @else {
                     table.tickets {
-                        thead { tr { th { "Ticket" } th { "Subject" } th { "Trashed" } th { "Purged" } th {} } }
+                        thead { tr { th { "Ticket" } th { "Subject" } th { "Trashed" } th { "Purged" } th { span.sr-only { "Actions" } } } }
                         tbody {
                             @for (t, at) in &items {
                                 @let r = st.desk.reference(t.id);

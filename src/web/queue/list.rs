@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, RawQuery, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -111,14 +111,39 @@ fn queue_link(p: &QueueParams, page: usize) -> String {
     if parts.is_empty() { "/tickets".into() } else { format!("/tickets?{}", parts.join("&")) }
 }
 
-pub(crate) fn ticket_table(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId, Person>, show_requester: bool) -> Markup {
+pub(crate) fn ticket_table(
+    st: &AppState,
+    a: &Agent,
+    tickets: &[Ticket],
+    people: &HashMap<PersonId, Person>,
+    show_requester: bool,
+) -> Markup {
     let cols: Vec<Column> = Column::DEFAULT.iter().copied().filter(|c| show_requester || *c != Column::Requester).collect();
-    ticket_list(st, tickets, people, &TableOpts { columns: &cols, select: false, snippets: None })
+    ticket_list(st, tickets, people, &TableOpts { columns: &cols, select: false, snippets: None, viewer: &a.person })
 }
+
+/// The views of the sidebar: key, name, link.
+const VIEWS: &[(&str, &str, &str)] = &[
+    ("mine", "My open tickets", "/tickets?assignee=me"),
+    ("unassigned", "Unassigned", "/tickets?assignee=unassigned"),
+    ("urgent", "Urgent unassigned", "/tickets?assignee=unassigned&priority=urgent"),
+    ("following", "Following", "/tickets/following"),
+    ("mentions", "Mentions", "/tickets/mentions"),
+    ("pending", "Pending", "/tickets?status=pending"),
+    ("on_hold", "On hold", "/tickets?status=on_hold"),
+    ("recent", "Recently updated", "/tickets?status=all&sort=updated"),
+    ("open", "All open", "/tickets"),
+    ("junk", "Junk", "/junk"),
+    ("trash", "Trash", "/trash"),
+];
 
 pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery, Query(mut p): Query<QueueParams>) -> WebResult {
     if let Some(picked) = super::search::picked_columns(raw.as_deref()) {
         p.cols = Some(picked);
+    }
+    // Without columns in the link, the agent's own choice applies.
+    if nonempty(&p.cols).is_none() {
+        p.cols = st.desk.queue_columns(&a.person)?;
     }
     let desk = &st.desk;
     let agents = desk.agents()?;
@@ -138,13 +163,28 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
     };
     let status_v = nonempty(&p.status).unwrap_or("active");
     let assignee_v = nonempty(&p.assignee).unwrap_or("any");
-    let title = match (status_v, assignee_v) {
-        ("active", "unassigned") if nonempty(&p.priority) == Some("urgent") => "Urgent unassigned".to_string(),
-        ("active", "me") => "My open tickets".to_string(),
-        ("active", "unassigned") => "Unassigned".to_string(),
-        ("active", _) => "Active tickets".to_string(),
-        ("all", _) => "All tickets".to_string(),
-        (s, _) => Status::parse(s).map(|s| s.label().to_string()).unwrap_or_default(),
+    let prio_v = nonempty(&p.priority).unwrap_or("");
+    let view_key = match (status_v, assignee_v, prio_v) {
+        ("active", "me", "") => "mine",
+        ("active", "unassigned", "") => "unassigned",
+        ("active", "unassigned", "urgent") => "urgent",
+        ("active", "any", "") => "open",
+        ("all", "any", "") => "recent",
+        (s, "any", "") if Status::parse(s).is_some() => s,
+        _ => "",
+    };
+    // The heading is the sidebar's name of the view (or says what is filtered).
+    let title = match VIEWS.iter().find(|v| v.0 == view_key) {
+        Some(v) => v.1.to_string(),
+        None => match Status::parse(status_v) {
+            Some(s) => format!("{} tickets", s.label()),
+            None if status_v == "all" => "All tickets".to_string(),
+            None => "Active tickets".to_string(),
+        },
+    };
+    let title = match nonempty(&p.category).or(nonempty(&p.department)) {
+        Some(f) if view_key.is_empty() => format!("{title} · {f}"),
+        _ => title,
     };
     let team_key = nonempty(&p.team).map(|t| format!("team:{t}"));
     let title = match nonempty(&p.team) {
@@ -158,17 +198,6 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
         vec![("any".into(), "Anyone".into()), ("me".into(), "Me".into()), ("unassigned".into(), "Unassigned".into())];
     assignee_opts.extend(agents.iter().map(|g| (g.id.to_string(), g.display())));
     let sel = |v: &Option<String>| nonempty(v).unwrap_or("").to_string();
-    let prio_v = nonempty(&p.priority).unwrap_or("");
-    let view_key = match (status_v, assignee_v, prio_v) {
-        ("active", "me", "") => "mine",
-        ("active", "unassigned", "") => "unassigned",
-        ("active", "unassigned", "urgent") => "urgent",
-        ("active", "any", "") => "open",
-        ("all", "any", "") => "recent",
-        ("pending", "any", "") => "pending",
-        ("on_hold", "any", "") => "on_hold",
-        _ => "",
-    };
     let sidebar = sidebar(&st, &a, team_key.as_deref().unwrap_or(view_key))?;
     let cols = Column::parse_list(p.cols.as_deref());
     let body = html! {
@@ -198,7 +227,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
                     (ui::empty("No tickets match these filters."))
                 } @else {
                     (bulk_bar(&st, &a, &queue_search(&p), usize::MAX))
-                    (ticket_list(&st, &tickets, &people, &TableOpts { columns: &cols, select: st.desk.may(&a.person, Permission::Bulk), snippets: None }))
+                    (ticket_list(&st, &tickets, &people, &TableOpts { columns: &cols, select: st.desk.may(&a.person, Permission::Bulk), snippets: None, viewer: &a.person }))
                 }
                 nav.pager {
                     @if page_no > 1 { a.button href=(queue_link(&p, page_no - 1)) rel="prev" { "← Newer" } } @else { span {} }
@@ -241,26 +270,33 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
     let enc = super::search::enc;
     let pending = c.by_status.iter().find(|(s, _)| *s == Status::Pending).map(|x| x.1).unwrap_or(0);
     let on_hold = c.by_status.iter().find(|(s, _)| *s == Status::OnHold).map(|x| x.1).unwrap_or(0);
+    let all: u64 = c.by_status.iter().map(|(_, n)| n).sum();
+    let mentions = st.desk.mention_count(&a.person)? as u64;
+    let n_of = |key: &str| match key {
+        "mine" => c.my_open,
+        "unassigned" => c.unassigned,
+        "urgent" => c.urgent_unassigned,
+        "following" => c.following,
+        "mentions" => mentions,
+        "pending" => pending,
+        "on_hold" => on_hold,
+        "recent" => all,
+        "open" => c.all_open,
+        "junk" => c.junk,
+        _ => c.trash,
+    };
     Ok(html! {
         aside.sidebar {
             h2 { "Views" }
-            nav.views {
-                a href="/tickets?assignee=me" class=(on("mine")) { "My open tickets" (count(c.my_open)) }
-                a href="/tickets?assignee=unassigned" class=(on("unassigned")) { "Unassigned" (count(c.unassigned)) }
-                a href="/tickets?assignee=unassigned&priority=urgent" class=(on("urgent")) { "Urgent unassigned" (count(c.urgent_unassigned)) }
-                a href="/tickets/following" class=(on("following")) { "Following" (count(c.following)) }
-                a href="/tickets/mentions" class=(on("mentions")) { "Mentions" (count(st.desk.mention_count(&a.person)? as u64)) }
-                (super::sla::sidebar_links(st, a, &on))
-                a href="/tickets?status=pending" class=(on("pending")) { "Pending" (count(pending)) }
-                a href="/tickets?status=on_hold" class=(on("on_hold")) { "On hold" (count(on_hold)) }
-                a href="/tickets?status=all&sort=updated" class=(on("recent")) { "Recently updated" }
-                a href="/tickets" class=(on("open")) { "All open" (count(c.all_open)) }
-                a href="/junk" class=(on("junk")) { "Junk" (count(c.junk)) }
-                a href="/trash" class=(on("trash")) { "Trash" (count(c.trash)) }
+            nav.views aria-label="Views" {
+                @for (key, name, href) in VIEWS {
+                    @if *key == "pending" { (super::sla::sidebar_links(st, a, &on)) }
+                    a href=(href) class=(on(key)) aria-current=[(*key == active).then_some("page")] { (name) (count(n_of(key))) }
+                }
             }
             @if !c.teams.is_empty() {
                 h2 { "My teams" }
-                nav.views {
+                nav.views aria-label="My teams" {
                     @for (team, n) in &c.teams {
                         a href=(format!("/tickets?team={}", enc(team))) class=(on(&format!("team:{team}"))) { (team) (count(*n)) }
                     }
@@ -268,7 +304,7 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
             }
             @if !c.shared.is_empty() {
                 h2 { "Team views" }
-                nav.views {
+                nav.views aria-label="Team views" {
                     @for v in &c.shared {
                         a href=(format!("/search?q={}&cols={}", enc(&v.query), enc(&v.columns))) title=(v.query) {
                             (v.name) @if let Some(n) = v.count { span.count { (n) } }
@@ -278,7 +314,7 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
             }
             @if !c.saved.is_empty() {
                 h2 { "My searches" }
-                nav.views {
+                nav.views aria-label="My searches" {
                     @for v in &c.saved {
                         a href=(format!("/search?q={}&cols={}", enc(&v.query), enc(&v.columns))) title=(v.query) {
                             (v.name) @if let Some(n) = v.count { span.count { (n) } }
@@ -287,7 +323,7 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
                 }
             }
             h2 { "By status" }
-            nav.views {
+            nav.views aria-label="By status" {
                 @for (s, n) in &c.by_status {
                     a href=(format!("/tickets?status={}", s.key())) class=(on(s.key())) { (status_badge(*s)) span.count { (n) } }
                 }
@@ -306,7 +342,7 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
         return html! {};
     }
     html! {
-        form #bulk .bulkbar method="post" action="/tickets/bulk" {
+        form #bulk .bulkbar method="post" action="/tickets/bulk" data-when-ticked {
             (ui::csrf_field(&a.csrf))
             input type="hidden" name="all_query" value=(all_query);
             label.selall { input type="checkbox" name="all" value="1"; " all matching" @if total != usize::MAX { " (" (total) ")" } }
@@ -341,42 +377,60 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
             }
             input type="text" name="value" placeholder="tag" aria-label="Tag for add/remove tag" size="10";
             button type="submit" { "Apply" }
+            span.bulk-msg role="alert" {}
         }
     }
 }
 
-/// A page of the agent's own list of tickets (Following, Mentions):
-/// title, what it is, and what it says when empty.
+/// A page of the agent's own list of tickets (Following, Mentions), beside
+/// the views: `view` is its sidebar key; title, what it is, and what it
+/// says when empty.
 pub(super) fn own_list(
     st: &AppState,
     a: &Agent,
-    title: &str,
-    intro: &str,
-    none: &str,
+    view: &str,
+    (title, intro, none): (&str, &str, &str),
     tickets: &[Ticket],
     people: &HashMap<PersonId, Person>,
-) -> Response {
+) -> WebResult {
     let body = html! {
-        div.narrow-page.wide-ok {
-            div.crumbs { a href="/tickets" { "Queue" } " / " (title.to_lowercase()) }
-            h1 { (title) }
-            p.muted { (intro) }
-            @if tickets.is_empty() { (ui::empty(none)) } @else { (ticket_table(st, tickets, people, true)) }
+        div.queue-layout {
+            (sidebar(st, a, view)?)
+            section.queue {
+                div.queue-head { h1 { (title) } }
+                p.muted { (intro) }
+                @if tickets.is_empty() { (ui::empty(none)) } @else { (ticket_table(st, a, tickets, people, true)) }
+            }
         }
     };
-    page(&frame(st, a, title.into(), "queue"), body).into_response()
+    Ok(page(&frame(st, a, title.into(), "queue"), body).into_response())
 }
 
 /// The tickets the agent was @mentioned on, latest mention first.
 pub async fn mentions(State(st): State<AppState>, a: Agent) -> WebResult {
     let (tickets, people) = st.desk.mentioned(&a.person, 200)?;
     let intro = "Tickets where someone @mentioned you in an internal note, the latest first.";
-    Ok(own_list(&st, &a, "Mentions", intro, "Nobody has mentioned you yet.", &tickets, &people))
+    own_list(&st, &a, "mentions", ("Mentions", intro, "Nobody has mentioned you yet."), &tickets, &people)
 }
 
 /// The tickets the agent follows.
 pub async fn following(State(st): State<AppState>, a: Agent) -> WebResult {
     let (tickets, people) = st.desk.following(&a.person)?;
     let intro = "Tickets you follow: you get their internal notes and requester replies by mail.";
-    Ok(own_list(&st, &a, "Following", intro, "You follow no tickets. Use ☆ Follow on a ticket.", &tickets, &people))
+    own_list(&st, &a, "following", ("Following", intro, "You follow no tickets. Use ☆ Follow on a ticket."), &tickets, &people)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ColumnsForm {
+    cols: String,
+}
+
+/// Remembers the agent's queue columns (the column picker posts them
+/// before it reloads the list); unknown names are dropped.
+pub async fn save_columns(State(st): State<AppState>, a: Agent, axum::Form(f): axum::Form<ColumnsForm>) -> WebResult {
+    let picked = Column::parse_list(Some(&f.cols));
+    let cols = if picked == Column::DEFAULT { String::new() } else { Column::list_key(&picked) };
+    crate::web::run_as(&st.desk, &a.person, move |d, who| d.set_queue_columns(who, &cols)).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }

@@ -16,6 +16,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/tickets", get(list::queue))
         .route("/tickets/following", get(list::following))
+        .route("/tickets/columns", post(list::save_columns))
         .route("/tickets/mentions", get(list::mentions))
         .route("/tickets/sla-breaching", get(sla::breaching))
         .route("/tickets/due-soon", get(sla::due_soon))

@@ -119,7 +119,7 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
                     (ui::empty("No tickets match."))
                 } @else {
                     (super::list::bulk_bar(&st, &a, &q, r.total))
-                    (ticket_list(&st, &tickets, &r.people, &TableOpts { columns: &cols, select: st.desk.may(&a.person, crate::domain::roles::Permission::Bulk), snippets: Some(&snippets) }))
+                    (ticket_list(&st, &tickets, &r.people, &TableOpts { columns: &cols, select: st.desk.may(&a.person, crate::domain::roles::Permission::Bulk), snippets: Some(&snippets), viewer: &a.person }))
                 }
                 nav.pager {
                     @if page_no > 1 { a.button href=(link(page_no - 1)) rel="prev" { "← Previous" } } @else { span {} }

@@ -15,14 +15,14 @@ pub(crate) const MAX: usize = 200;
 pub async fn breaching(State(st): State<AppState>, a: Agent) -> WebResult {
     let (tickets, people) = st.desk.sla_view(&a.person, SlaView::Breaching, MAX)?;
     let intro = "Tickets with an SLA target overdue now, the longest overdue first.";
-    Ok(own_list(&st, &a, "SLA breaching", intro, "No SLA target is overdue.", &tickets, &people))
+    own_list(&st, &a, "sla_breaching", ("SLA breaching", intro, "No SLA target is overdue."), &tickets, &people)
 }
 
 pub async fn due_soon(State(st): State<AppState>, a: Agent) -> WebResult {
     let (tickets, people) = st.desk.sla_view(&a.person, SlaView::DueSoon, MAX)?;
     let minutes = st.desk.config().workflow.due_soon_minutes;
     let intro = format!("Tickets with an SLA target due within {}, the soonest first.", crate::web::ui::sla::span(minutes as i64 * 60_000));
-    Ok(own_list(&st, &a, "Due soon", &intro, "No SLA target is due soon.", &tickets, &people))
+    own_list(&st, &a, "due_soon", ("Due soon", &intro, "No SLA target is due soon."), &tickets, &people)
 }
 
 /// The two sidebar links with their counts (only on desks with policies).

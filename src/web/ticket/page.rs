@@ -408,6 +408,11 @@ pub async fn ticket_page(State(st): State<AppState>, a: Agent, t: TicketPath, Qu
     if t.reference != st.desk.reference(p.v.ticket.id) {
         return Ok(Redirect::to(&format!("/tickets/{}", st.desk.reference(p.v.ticket.id))).into_response());
     }
+    // Its customer replies are read now (the queue's unread marker).
+    let id = p.v.ticket.id;
+    if let Err(e) = crate::web::run_as(&st.desk, &a.person, move |d, who| d.mark_opened(who, id)).await {
+        tracing::warn!("could not note that the ticket was opened: {e}");
+    }
     let flash = match (&q.merged, q.held) {
         (Some(old), _) => Some(("ok", format!("{old} was merged into this ticket."))),
         (None, Some(seen)) => crossed(&p.v, seen, &a.person).first().map(|who| ("collision", held_message(who))),

@@ -24,6 +24,10 @@ pub enum Column {
     Due,
     Sla,
     Org,
+    /// Who wrote the newest public reply (customer or agent), and when.
+    Last,
+    /// Since when the customer waits for an answer.
+    Waiting,
 }
 
 impl Column {
@@ -40,8 +44,11 @@ impl Column {
         Column::Due,
         Column::Sla,
         Column::Org,
+        Column::Last,
+        Column::Waiting,
     ];
-    pub const DEFAULT: &'static [Column] = &[Column::Requester, Column::Status, Column::Priority, Column::Assignee, Column::Updated];
+    pub const DEFAULT: &'static [Column] =
+        &[Column::Requester, Column::Status, Column::Priority, Column::Assignee, Column::Last, Column::Waiting];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -57,6 +64,8 @@ impl Column {
             Column::Due => "due",
             Column::Sla => "sla",
             Column::Org => "org",
+            Column::Last => "last",
+            Column::Waiting => "waiting",
         }
     }
     pub fn label(self) -> &'static str {
@@ -73,6 +82,8 @@ impl Column {
             Column::Due => "Due date",
             Column::Sla => "SLA",
             Column::Org => "Organization",
+            Column::Last => "Last reply",
+            Column::Waiting => "Waiting since",
         }
     }
 
@@ -102,6 +113,8 @@ pub struct TableOpts<'a> {
     /// Checkboxes that belong to the form with id `bulk`.
     pub select: bool,
     pub snippets: Option<&'a HashMap<TicketId, String>>,
+    /// Who looks: the unread markers are theirs.
+    pub viewer: &'a Person,
 }
 
 pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId, Person>, o: &TableOpts) -> Markup {
@@ -117,6 +130,9 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
     } else {
         Default::default()
     };
+    let rows = st.desk.queue_rows(o.viewer, tickets).unwrap_or_default();
+    let today = crate::domain::time::Date::of(now);
+    let overdue = |t: &Ticket| t.status.is_active() && t.due.is_some_and(|d| d < today);
     let secondary = |c: Column| !matches!(c, Column::Status);
     html! {
         table.tickets {
@@ -128,11 +144,18 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
             tbody {
                 @for (i, t) in tickets.iter().enumerate() {
                     @let r = st.desk.reference(t.id);
-                    tr.row data-href=(format!("/tickets/{r}")) {
+                    @let facts = rows.get(&t.id);
+                    @let unread = facts.is_some_and(|f| f.unread);
+                    tr.row.unread[unread] data-href=(format!("/tickets/{r}")) {
                         @if o.select { td.sel { input type="checkbox" name="id" value=(t.id) form="bulk" aria-label=(format!("Select {r}")); } }
                         td.ref { a href=(format!("/tickets/{r}")) { (r) } }
                         td.subject {
+                            @if unread { span.dot title="The customer wrote since you last opened it" {} span.sr-only { "Unread: " } }
                             a href=(format!("/tickets/{r}")) { (t.subject) }
+                            @if overdue(t) && !o.columns.contains(&Column::Due) { " " span.tag.overdue { "overdue" } }
+                            @if let Some((text, note)) = facts.and_then(|f| f.preview.as_ref()) {
+                                " " span.preview { @if *note { "Note: " } (text) }
+                            }
                             @if let Some((done, total)) = checklists.get(&t.id) {
                                 " " span.tag.progress title="Checklist items done" { (done) "/" (total) }
                             }
@@ -150,9 +173,16 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
                                 Column::Category => td.hide-sm { (t.category) },
                                 Column::Department => td.hide-sm { (t.department) },
                                 Column::Tags => td.hide-sm { @for tag in &t.tags { span.tag { (tag) } " " } },
-                                Column::Due => td.hide-sm.nowrap { @if let Some(d) = t.due { (d.to_string()) } },
+                                Column::Due => td.hide-sm.nowrap.overdue[overdue(t)] { @if let Some(d) = t.due { (d.to_string()) @if overdue(t) { " overdue" } } },
                                 Column::Sla => td.hide-sm.nowrap { (super::sla::cell(&mut cals, clocks.get(i).and_then(|c| c.as_ref()), now)) },
                                 Column::Org => td.hide-sm { @if let Some(n) = orgs.get(&t.requester) { (n) } },
+                                Column::Last => td.hide-sm.nowrap { @if let Some((at, staff)) = facts.and_then(|f| f.last_reply) {
+                                    span class=(if staff { "who agent" } else { "who customer" }) { (if staff { "Agent" } else { "Customer" }) }
+                                    " " span.muted title=(at.rfc3339()) { (at.ago(now)) }
+                                } },
+                                Column::Waiting => td.hide-sm.nowrap { @if let Some(at) = facts.and_then(|f| f.waiting_since).filter(|_| t.status.is_active()) {
+                                    span.waiting title=(at.rfc3339()) { (at.ago(now)) }
+                                } },
                             }
                         }
                     }
