@@ -59,6 +59,23 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
+    fn queue_preview_is_one_short_line_of_the_words(s in text(), max in 0usize..80) {
+        let line = frontdesk::domain::text::one_line(&s, max);
+        prop_assert!(!line.chars().any(|c| c.is_control() || (c.is_whitespace() && c != ' ')), "one line: {line:?}");
+        prop_assert!(!line.starts_with(' ') && !line.contains("  "), "spaces run together: {line:?}");
+        let cut = line.ends_with('…');
+        prop_assert!(line.chars().count() <= max + usize::from(cut), "{} chars for max {max}", line.chars().count());
+        // Every word shown comes from an unquoted line, in order.
+        let unquoted: String = s.lines().filter(|l| !l.trim_start().starts_with('>')).collect::<Vec<_>>().join(" ");
+        let words: Vec<&str> = unquoted.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect();
+        let shown: Vec<&str> = line.trim_end_matches('…').split(' ').filter(|w| !w.is_empty()).collect();
+        for (i, w) in shown.iter().enumerate() {
+            let last = i + 1 == shown.len();
+            prop_assert!(words.get(i).is_some_and(|x| x == w || (last && cut && x.starts_with(w))), "word {i} {w:?} of {words:?}");
+        }
+    }
+
+    #[test]
     fn legacy_header_repair(head in prop::collection::vec(prop_oneof![any::<u8>(), Just(0x1bu8), Just(b'\n'), Just(b':')], 0..300), body in prop::collection::vec(any::<u8>(), 0..50)) {
         let mut raw = head.clone();
         raw.extend_from_slice(b"\r\n\r\n");
