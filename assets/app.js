@@ -221,6 +221,18 @@
     else if ((e.key === "Enter" || e.key === "o") && rowsNow()[cur]) { location.href = rowsNow()[cur].dataset.href; }
   });
 
+  // Phones: the main menu opens from its button; the views and filters
+  // drawers start closed on narrow screens and stay open on wide ones.
+  const menu = document.querySelector(".menu-toggle");
+  if (menu) menu.addEventListener("click", () => {
+    const open = menu.closest(".topbar").classList.toggle("open");
+    menu.setAttribute("aria-expanded", String(open));
+  });
+  const narrow = window.matchMedia("(max-width: 900px)");
+  const drawers = () => document.querySelectorAll("details[data-drawer]").forEach((d) => { d.open = !narrow.matches; });
+  drawers();
+  narrow.addEventListener("change", drawers);
+
   // Bulk: the header box selects every row on the page; the bar shows only
   // while rows are ticked, and says what is missing before it posts.
   const syncBulk = () => {
@@ -306,7 +318,11 @@
         const doc = new DOMParser().parseFromString(html, "text/html");
         for (const sel of selecting ? ["aside.sidebar"] : ["section.queue", "aside.sidebar"]) {
           const fresh = doc.querySelector(sel), old = document.querySelector(sel);
-          if (fresh && old) old.replaceWith(fresh);
+          if (!fresh || !old) continue;
+          // A drawer stays as the agent left it.
+          const was = [...old.querySelectorAll("details[data-drawer]")].map((d) => d.open);
+          fresh.querySelectorAll("details[data-drawer]").forEach((d, i) => { d.open = was[i] ?? !narrow.matches; });
+          old.replaceWith(fresh);
         }
         cur = -1;
         syncBulk();

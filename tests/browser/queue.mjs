@@ -72,6 +72,19 @@ try {
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   if (wide > 390) fail("the queue is " + wide + " px wide on a phone");
   await page.screenshot({ path: shots + "/queue-phone.png" });
+  // The main menu and the views fold away on a phone and open with a tap.
+  if (await page.locator("nav.mainnav").isVisible()) fail("the main menu is open on a phone");
+  await page.click("button.menu-toggle");
+  if (!(await page.locator("nav.mainnav a[href='/reports']").isVisible())) fail("the menu button does not open the menu");
+  if ((await page.locator("button.menu-toggle").getAttribute("aria-expanded")) !== "true") fail("the menu button does not say it is open");
+  await page.screenshot({ path: shots + "/queue-phone-menu.png" });
+  await page.click("button.menu-toggle");
+  if (await page.locator("aside.sidebar a[href='/tickets?assignee=me']").isVisible()) fail("the views are open on a phone");
+  if (await page.locator("form.filters").isVisible()) fail("the filters are open on a phone");
+  await page.click("aside.sidebar summary");
+  await page.click("aside.sidebar a[href='/tickets?assignee=me']");
+  await page.waitForURL(/assignee=me/);
+  if ((await page.locator("h1").textContent()).trim() !== "My open tickets") fail("the phone's view link went elsewhere");
   if (errors.length) fail("console errors: " + errors.join(" | "));
   console.log("OK queue");
 } finally {

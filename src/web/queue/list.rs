@@ -208,6 +208,8 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
                     h1 { (title) }
                     @if st.desk.may(&a.person, Permission::Create) { a.button.primary href="/tickets/new" { "New ticket" } }
                 }
+                details.drawer open data-drawer {
+                summary { "Filters" }
                 form.filters method="get" action="/tickets" data-autosubmit {
                     @if let Some(t) = nonempty(&p.team) { input type="hidden" name="team" value=(t); }
                     label { "Status" select name="status" { @for (v, l) in &status_opts { option value=(v) selected[*v == status_v] { (l) } } } }
@@ -220,6 +222,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
                     label { "Sort" select name="sort" { (options(Sort::ALL.iter().map(|s| (s.key(), s.label())), nonempty(&p.sort).unwrap_or("updated"))) } }
                     (ui::table::column_picker(&cols))
                     noscript { button type="submit" { "Apply" } }
+                }
                 }
                 @if tickets.is_empty() && plain_view && page_no == 1 {
                     (ui::empty(&teach))
@@ -286,7 +289,9 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
         _ => c.trash,
     };
     Ok(html! {
-        aside.sidebar {
+        aside.sidebar aria-label="Views" {
+            details.drawer open data-drawer {
+            summary { "Views" }
             h2 { "Views" }
             nav.views aria-label="Views" {
                 @for (key, name, href) in VIEWS {
@@ -327,6 +332,7 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
                 @for (s, n) in &c.by_status {
                     a href=(format!("/tickets?status={}", s.key())) class=(on(s.key())) { (status_badge(*s)) span.count { (n) } }
                 }
+            }
             }
         }
     })

@@ -57,7 +57,9 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
                 @if let Some(u) = f.user {
                     header.topbar {
                         a.brand href="/tickets" { span.logo { "fd" } span.brand-name { (f.desk_name) } }
-                        nav.mainnav {
+                        button.menu-toggle type="button" aria-expanded="false" aria-controls="topmenu" { "Menu" }
+                        div #topmenu .topmenu {
+                        nav.mainnav aria-label="Main" {
                             a href="/tickets" class=(if f.area == "queue" { "active" } else { "" }) { "Queue" }
                             @if f.may_create {
                                 a href="/tickets/new" class=(if f.area == "new" { "active" } else { "" }) title="New ticket (c)" { "New ticket" }
@@ -70,9 +72,6 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
                                 a href="/admin/outbox" class=(if f.area == "outbox" { "active" } else { "" }) { "Outbox" }
                             }
                         }
-                        form.jump method="get" action="/search" role="search" {
-                            input #jump type="search" name="q" placeholder="Search or go to ticket… (/)" aria-label="Search tickets or go to a reference" autocomplete="off";
-                        }
                         div.usermenu {
                             a.whoami href="/settings" title="My notifications" { (u.display()) }
                             form method="post" action="/logout" {
@@ -80,6 +79,11 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
                                 button.linkish type="submit" { "Log out" }
                             }
                         }
+                        }
+                        form.jump method="get" action="/search" role="search" {
+                            input #jump type="search" name="q" placeholder="Search or go to ticket… (/)" aria-label="Search tickets or go to a reference" autocomplete="off";
+                        }
+                        noscript { style { "@media (max-width: 640px) { .topbar .topmenu { display: flex; } .topbar .menu-toggle { display: none; } }" } }
                     }
                 }
                 main.content { (body) }
