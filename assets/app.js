@@ -213,7 +213,7 @@
     }
     else if (e.key === "s" && document.querySelector("form.fields select[name=status]")) { e.preventDefault(); document.querySelector("form.fields select[name=status]").focus(); }
     else if (e.key === "e" && document.querySelector("details.subject-edit")) { e.preventDefault(); const d = document.querySelector("details.subject-edit"); d.open = true; d.querySelector("input[name=subject]").focus(); }
-    else if (e.key === "x" && rowsNow()[cur]) { const box = rowsNow()[cur].querySelector("input[type=checkbox]"); if (box) box.checked = !box.checked; }
+    else if (e.key === "x" && rowsNow()[cur]) { const box = rowsNow()[cur].querySelector("input[type=checkbox]"); if (box) { box.checked = !box.checked; syncBulk(); } }
     else if (e.key === "?") { toggleHelp(); }
     else if (e.key === "Escape" && document.getElementById("kbdhelp")) { toggleHelp(); }
     else if (e.key === "j" && rowsNow().length) { mark(Math.min(cur + 1, rowsNow().length - 1)); }

@@ -427,6 +427,39 @@ async fn queue_in_chromium() {
     s.stop();
 }
 
+/// Every page in Chromium at desktop and phone sizes: each loads, axe-core
+/// finds no serious or critical violation, no page scrolls sideways on a
+/// phone; screenshots of both sizes are kept.
+#[tokio::test]
+async fn every_page_in_chromium() {
+    let Some((here, script_dir, chromium)) = browser() else { return };
+    let d = MailDesk::start();
+    let msg = "From: Gina Customer <gina@customer.test>\r\nTo: support@example.test\r\nSubject: Invoice 2291 charged twice\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"ALT\"\r\n\r\n--ALT\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, our invoice 2291 was charged twice (see https://billing.example.test/2291).\r\n--ALT\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hello, our <b>invoice 2291</b> was charged twice.</p>\r\n--ALT--\r\n";
+    assert_eq!(common::smtp::Smtp::send_mail(&d.smtp, "gina@customer.test", &["support@example.test"], msg.as_bytes()).0, 250);
+    let bounce = b"From: MAILER-DAEMON@mx.other.test\r\nTo: support@example.test\r\nSubject: Undeliverable: hello\r\n\r\nfailed\r\n";
+    assert_eq!(common::smtp::Smtp::send_mail(&d.smtp, "", &["support@example.test"], bounce).0, 250);
+    let all = d.wait_tickets(1).await;
+    let reference = all[0]["ref"].as_str().unwrap().to_string();
+    let (st, _) =
+        d.api.call("POST", &format!("/tickets/{reference}/entries"), Some(json!({"body": "We refund the second charge today."}))).await;
+    assert_eq!(st, 201);
+    let (st, _) = d
+        .api
+        .call("POST", &format!("/tickets/{reference}/entries"), Some(json!({"body": "Checked with finance.", "internal": true})))
+        .await;
+    assert_eq!(st, 201);
+    d.settle().await;
+    run_script(
+        &here,
+        &script_dir,
+        &chromium,
+        "pages.mjs",
+        &[&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference],
+        "OK pages",
+        &["page-queue.png", "page-ticket-phone.png"],
+    );
+}
+
 /// A quiet thread in Chromium: the folded run of sent mails opens, a long
 /// older message opens to its whole text, Add note / Reply at the top set
 /// the reply box and focus it, links pass nothing on.

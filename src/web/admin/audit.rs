@@ -112,7 +112,7 @@ async fn audit_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query
             }
             @if rows.is_empty() { p.muted { "No entries match." } }
             @else {
-                table.grid {
+                div.scroll-x tabindex="0" role="region" aria-label="Audit log" { table.grid {
                     thead { tr { th { "When (UTC)" } th { "Who" } th { "From" } th { "Event" } th { "What" } } }
                     tbody {
                         @for (_, e) in &rows {
@@ -125,7 +125,7 @@ async fn audit_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query
                             }
                         }
                     }
-                }
+                } }
             }
             @if let Some(id) = older {
                 p { a href=(format!("/admin/audit?before={id}&{params}")) { "Older entries →" } }

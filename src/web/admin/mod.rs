@@ -66,9 +66,9 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
             (audit::admin_nav("/admin/agents"))
             h1 { "Agents" }
             @if let Some((k, m)) = &flash { (ui::notice(k, m)) }
-            div.scroll-x {
+            div.scroll-x tabindex="0" role="region" aria-label="Agents" {
             table.tickets.agents {
-                thead { tr { th { "Name" } th { "Email" } th { "Role" } th.hide-sm { "Departments" } th.hide-sm { "Teams" } th { "Status" } th { "" } } }
+                thead { tr { th { "Name" } th { "Email" } th { "Role" } th.hide-sm { "Departments" } th.hide-sm { "Teams" } th { "Status" } th { span.sr-only { "Actions" } } } }
                 tbody {
                     @for p in staff {
                         tr class=(if p.active { "" } else { "inactive" }) {
@@ -310,8 +310,8 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
             @if items.is_empty() {
                 (ui::empty("Nothing waiting: all mail has been delivered."))
             } @else {
-                table.tickets {
-                    thead { tr { th { "Ticket" } th { "Mail" } th { "To" } th { "State" } th.hide-sm { "Queued" } th { "" } } }
+                div.scroll-x tabindex="0" role="region" aria-label="Outgoing mail" { table.tickets {
+                    thead { tr { th { "Ticket" } th { "Mail" } th { "To" } th { "State" } th.hide-sm { "Queued" } th { span.sr-only { "Actions" } } } }
                     tbody {
                         @for m in &items {
                             tr {
@@ -331,19 +331,19 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
                             }
                         }
                     }
-                }
+                } }
             }
             @if !bounced.is_empty() {
                 h2 { "Addresses that bounced" }
                 p.muted { "A delivery report said mail to these cannot be delivered. They are copied on no conversation until mail comes from them again." }
-                table.tickets.bounced {
+                div.scroll-x tabindex="0" role="region" aria-label="Addresses that bounced" { table.tickets.bounced {
                     thead { tr { th { "Address" } th { "Bounced" } th { "Reason" } } }
                     tbody {
                         @for (addr, b) in &bounced {
                             tr { td { (addr) } td.nowrap { (b.at.ago(now)) } td { "bounced: " (b.reason) } }
                         }
                     }
-                }
+                } }
             }
         }
     };

@@ -55,7 +55,7 @@ pub fn columns(title: &str, labels: &[String], series: &[Series]) -> Markup {
     let every = labels.len().div_ceil(12).max(1);
     let y = |v: u64| top + plot_h - plot_h * v as f64 / ymax as f64;
     html! {
-        figure.chart {
+        figure.chart tabindex="0" {
             svg viewBox=(format!("0 0 {W} {h}")) role="img" aria-label=(title) preserveAspectRatio="xMidYMid meet" {
                 @for i in 0..=4u64 {
                     @let v = ystep * i;
@@ -90,7 +90,7 @@ pub fn rows(title: &str, labels: &[String], series: &[Series]) -> Markup {
     let plot_w = W - label_w - RIGHT - 30.0;
     let x = |v: u64| label_w + plot_w * v as f64 / xmax as f64;
     html! {
-        figure.chart {
+        figure.chart tabindex="0" {
             svg viewBox=(format!("0 0 {W} {}", fmt(h))) role="img" aria-label=(title) preserveAspectRatio="xMidYMid meet" {
                 @for i in 0..=4u64 {
                     @let v = xstep * i;
