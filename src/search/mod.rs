@@ -1,6 +1,7 @@
 //! Full-text search: a tantivy index of tickets under `<data-dir>/search/`.
 //!
 //! One document per ticket: subject, every thread body (public and internal),
+//! cut into words by `cjk` (CJK text as overlapping character pairs),
 //! requester and author names and addresses, attachment names, and the fields
 //! the search tokens filter on. The index is fed from the store's index queue
 //! (written in the same transaction as each change), so it never misses one; it
@@ -8,6 +9,8 @@
 //! when the directory is missing or from another index version).
 
 pub use crate::domain::query;
+
+pub mod cjk;
 
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -26,7 +29,7 @@ use crate::store::{Read, Store, StoreError};
 use query::{Filter, Parsed, Text};
 
 /// Bump when the document layout changes: the index is then rebuilt at start.
-const INDEX_VERSION: &str = "frontdesk-search-5";
+const INDEX_VERSION: &str = "frontdesk-search-6";
 const VERSION_FILE: &str = "frontdesk-version";
 /// Tickets per indexer commit.
 const BATCH: usize = 1024;
@@ -76,10 +79,10 @@ struct Fields {
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let stemmed = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer("en_stem").set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        TextFieldIndexing::default().set_tokenizer(cjk::STEMMED).set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let plain = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer("default").set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        TextFieldIndexing::default().set_tokenizer(cjk::PLAIN).set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let num = NumericOptions::default().set_indexed().set_fast();
     let f = Fields {
@@ -170,6 +173,7 @@ impl SearchIndex {
                 (i, true)
             }
         };
+        cjk::register(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         // The server indexes with one thread and merges with one: a merge pool
         // of several threads costs tens of MiB of RSS for no gain at this size.

@@ -305,3 +305,36 @@ async fn the_index_catches_up_after_a_hard_kill() {
     }
     panic!("index has {total} of 40 tickets after the restart");
 }
+
+/// Japanese and Korean are written without spaces between words: a word is
+/// found inside a sentence (issue 18 part 5), in subjects and in bodies.
+#[tokio::test]
+async fn japanese_and_korean_words_are_found_inside_sentences() {
+    let mut d = MailDesk::start();
+    let b64 = |s: &str| base64(s.as_bytes());
+    let mails = [
+        ("sato@customer.test", "ログインできません", "パスワードを忘れました。リセットしてください。"),
+        ("kim@customer.test", "비밀번호 재설정", "비밀번호를 재설정하고 싶습니다."),
+        ("tanaka@customer.test", "ログアウトできない", "画面が固まります。"),
+    ];
+    for (i, (from, subject, body)) in mails.iter().enumerate() {
+        let m = crlf(&format!(
+            "From: <{from}>\nTo: support@example.test\nSubject: =?UTF-8?B?{}?=\nMessage-ID: <cjk{i}@customer.test>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n{}\n",
+            b64(subject),
+            b64(body)
+        ));
+        assert_eq!(Smtp::send_mail(&d.smtp, from, &["support@example.test"], &m).0, 250);
+    }
+    let all = d.wait_tickets(3).await;
+    let by_subject = |s: &str| all.iter().find(|t| t["subject"] == s).and_then(|t| t["ref"].as_str()).unwrap_or_default().to_string();
+    let (login, reset, logout) = (by_subject("ログインできません"), by_subject("비밀번호 재설정"), by_subject("ログアウトできない"));
+    let mut b = Browser::logged_in(&d.server.base, ADMIN_EMAIL, "correct horse battery").await;
+    search(&mut b, "ログイン", &[&login]).await;
+    search(&mut b, "パスワード", &[&login]).await;
+    search(&mut b, "ログ", &[&login, &logout]).await;
+    search(&mut b, "ログアウト", &[&logout]).await;
+    search(&mut b, "固まり", &[&logout]).await;
+    search(&mut b, "재설정", &[&reset]).await;
+    let none = search(&mut b, "ログオン", &[]).await;
+    assert!(refs(&none.body).is_empty(), "a word that is not there finds nothing");
+}

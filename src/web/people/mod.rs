@@ -120,7 +120,7 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
             }
         }
     };
-    Ok(page(&frame(&st, &a, person.display(), "queue"), body).into_response())
+    Ok(page(&frame(&st, &a, person.display(), "people"), body).into_response())
 }
 
 #[derive(Deserialize, Default)]
