@@ -221,6 +221,13 @@
     else if ((e.key === "Enter" || e.key === "o") && rowsNow()[cur]) { location.href = rowsNow()[cur].dataset.href; }
   });
 
+  // Dates are shown in the browser's time zone unless the profile names one.
+  try {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const want = "fd_tz=" + encodeURIComponent(zone);
+    if (zone && !document.cookie.split("; ").includes(want)) document.cookie = want + "; path=/; max-age=31536000; samesite=lax";
+  } catch (_) { /* no Intl: UTC */ }
+
   // Phones: the main menu opens from its button; the views and filters
   // drawers start closed on narrow screens and stay open on wide ones.
   const menu = document.querySelector(".menu-toggle");

@@ -116,10 +116,11 @@ async fn session_layer_inner(st: AppState, req: Request, next: Next) -> Response
                 Err(e) => return WebError::from(e).into_response(),
             }
         }
-        // The agent's time zone for every date this request shows.
+        // The agent's time zone for every date this request shows: their
+        // profile's, else their browser's (the `fd_tz` cookie app.js sets).
         let tz = match desk.profile(&a.person) {
             Ok(p) if !p.time_zone.is_empty() => jiff::tz::TimeZone::get(&p.time_zone).ok(),
-            _ => None,
+            _ => browser_zone(&parts.headers),
         };
         parts.extensions.insert(a);
         return crate::web::ui::VIEWER_TZ.scope(tz, next.run(Request::from_parts(parts, body))).await;
@@ -147,4 +148,14 @@ pub(crate) fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
         let (k, v) = kv.split_once('=')?;
         (k == name).then(|| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
     })
+}
+
+/// The time zone the browser reported (cookie `fd_tz`, an IANA name), if
+/// it is one this build knows.
+fn browser_zone(headers: &axum::http::HeaderMap) -> Option<jiff::tz::TimeZone> {
+    let cookies = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';'));
+    let raw = cookies.filter_map(|c| c.trim().strip_prefix("fd_tz=")).next()?;
+    let name = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
+    let plausible = name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b));
+    if plausible { jiff::tz::TimeZone::get(&name).ok() } else { None }
 }

@@ -213,7 +213,7 @@ pub async fn page(State(st): State<AppState>, Admin(a): Admin) -> WebResult {
             thead { tr { th { "Webhook" } th { "Event" } th { "Attempts" } th { "Next" } th { "Last error" } } }
             tbody {
                 @for d in &queue {
-                    tr { td { (d.webhook) } td { (d.event) } td { (d.attempts) } td { (crate::web::ui::when(d.next_attempt)) } td.wrap { (d.last_error) } }
+                    tr { td { (d.webhook) } td { (d.event) } td { (d.attempts) } td { (crate::web::ui::when_at(d.next_attempt)) } td.wrap { (d.last_error) } }
                 }
             }
         }
@@ -223,7 +223,7 @@ pub async fn page(State(st): State<AppState>, Admin(a): Admin) -> WebResult {
             tbody {
                 @for l in &log {
                     tr {
-                        td { (crate::web::ui::when(l.at)) } td { (l.webhook) } td { (l.event) }
+                        td { (crate::web::ui::when_at(l.at)) } td { (l.webhook) } td { (l.event) }
                         td { @if let Some(s) = l.status { (s) } @else { "—" } }
                         td.wrap { (l.outcome) }
                     }

@@ -133,9 +133,21 @@ async fn the_profile_signs_replies_shows_dates_in_my_zone_and_changes_my_passwor
     assert!(texts.iter().any(|x| x == "Try the new profile.\n\nBob Builder\nIT support, ext. 2211"), "{texts:#?}");
     assert!(texts.iter().any(|x| x == "Checked the logs."), "{texts:#?}");
 
-    // Dates in Bob's zone (the injected clock is 2027-01-15 08:00 UTC: 03:00 EST).
+    // Dates in Bob's zone (the injected clock is 2027-01-15 08:00 UTC: 03:00 EST),
+    // named on hover; his profile's zone wins over his browser's.
+    bob.cookies.push(("fd_tz".into(), "Asia%2FTokyo".into()));
     let page = bob.get(&t).await.body;
     assert!(page.contains("EST"), "dates in America/New_York");
+    assert!(page.contains("title=\"America/New_York (UTC-05:00)\""), "the zone on hover");
+    // Without a profile zone, the browser's is used; a name that is no zone is not.
+    let mut ada = Browser::logged_in(&d.base, "ada@example.test", PASSWORD).await;
+    ada.cookies.push(("fd_tz".into(), "Asia%2FTokyo".into()));
+    let page = ada.get(&t).await.body;
+    assert!(page.contains("2027-01-15 17:00 JST") && page.contains("title=\"Asia/Tokyo (UTC+09:00)\""), "the browser's zone");
+    ada.cookies.retain(|(k, _)| k != "fd_tz");
+    ada.cookies.push(("fd_tz".into(), "..%2F..%2Fetc%2Fpasswd".into()));
+    let page = ada.get(&t).await.body;
+    assert!(page.contains("title=\"UTC (UTC+00:00)\""), "an unknown zone is UTC");
 
     // Changing the password needs the current one and ends the other sessions.
     let wrong = bob.post("/settings/password", &[("current", "not it at all"), ("password", "violet stapler runs east")]).await;

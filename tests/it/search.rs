@@ -310,7 +310,7 @@ async fn the_index_catches_up_after_a_hard_kill() {
 /// found inside a sentence (issue 18 part 5), in subjects and in bodies.
 #[tokio::test]
 async fn japanese_and_korean_words_are_found_inside_sentences() {
-    let mut d = MailDesk::start();
+    let d = MailDesk::start();
     let b64 = |s: &str| base64(s.as_bytes());
     let mails = [
         ("sato@customer.test", "ログインできません", "パスワードを忘れました。リセットしてください。"),

@@ -117,7 +117,7 @@ async fn audit_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query
                     tbody {
                         @for (_, e) in &rows {
                             tr {
-                                td { (crate::web::ui::when(e.at)) }
+                                td { (crate::web::ui::when_at(e.at)) }
                                 td { (e.actor_label) }
                                 td { (e.ip) }
                                 td { code { (e.event.kind().key()) } }

@@ -35,7 +35,7 @@ fn token_row(t: &TokenInfo, show_owner: bool, revoke_to: &str, csrf: &str) -> Ma
                 " · expires " (r.expires_at.map(crate::web::ui::when).unwrap_or_else(|| "never".into()))
                 " · from " (if r.allowed_ips.is_empty() { "any address".to_string() } else { r.allowed_ips.join(", ") })
                 " · last used " (r.last_used.map(crate::web::ui::when).unwrap_or_else(|| "never".into()))
-                " · created " (crate::web::ui::when(r.created_at))
+                " · created " (crate::web::ui::when_at(r.created_at))
             }
             form.inline method="post" action=(revoke_to) {
                 (csrf_field(csrf))

@@ -86,7 +86,7 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
         div.narrow-page.wide-ok {
             div.crumbs { a href="/tickets" { "Queue" } " / requester" }
             h1 { (person.display()) }
-            p.muted { (person.email) " · " (match person.role { crate::domain::Role::Requester => "contact", r => r.key() }) " since " (crate::web::ui::when(person.created_at)) }
+            p.muted { (person.email) " · " (match person.role { crate::domain::Role::Requester => "contact", r => r.key() }) " since " (crate::web::ui::when_at(person.created_at)) }
             (orgs::person_box(&st, &a, &person))
             @if !notes.is_empty() { div.notice.info.person-notes { strong { "Notes: " } (ui::text_block(&notes)) } }
             @if (!person.is_staff() || a.person.is_admin()) && st.desk.may(&a.person, crate::domain::roles::Permission::People) {
@@ -177,7 +177,7 @@ pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<People
                                     td.subject { a href=(format!("/requesters/{}", p.id)) { (p.display()) } }
                                     td { (p.email) }
                                     td { (p.role.key()) }
-                                    td.hide-sm { (crate::web::ui::when(p.created_at)) }
+                                    td.hide-sm { (crate::web::ui::when_at(p.created_at)) }
                                 }
                             }
                         }

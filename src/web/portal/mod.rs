@@ -67,7 +67,7 @@ pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference
             @if q.done.is_some() { (ui::notice("ok", "Thank you, your reply was added.")) }
             @for (who, e) in &entries {
                 article.entry.reply {
-                    header { span.who { (who) } time.muted { (crate::web::ui::when(e.created_at)) } }
+                    header { span.who { (who) } span.muted { (crate::web::ui::when_at(e.created_at)) } }
                     (ui::text_block(&e.body))
                 }
             }

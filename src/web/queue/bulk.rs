@@ -89,8 +89,8 @@ pub async fn trash_page(State(st): State<AppState>, a: Agent) -> WebResult {
                                 tr.row data-href=(format!("/tickets/{r}")) {
                                     td.ref { a href=(format!("/tickets/{r}")) { (r) } }
                                     td.subject { (t.subject) }
-                                    td.nowrap { (crate::web::ui::when(*at)) }
-                                    td.nowrap { (crate::web::ui::when(crate::domain::Timestamp(at.0 + days as i64 * 86_400_000))) }
+                                    td.nowrap { (crate::web::ui::when_at(*at)) }
+                                    td.nowrap { (crate::web::ui::when_at(crate::domain::Timestamp(at.0 + days as i64 * 86_400_000))) }
                                     td { @if st.desk.may(&a.person, crate::domain::roles::Permission::Delete) {
                                         form.inline method="post" action=(format!("/tickets/{r}/trash")) { (csrf_field(&a.csrf)) input type="hidden" name="on" value="0"; button type="submit" { "Restore" } }
                                     } }

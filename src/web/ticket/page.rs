@@ -171,7 +171,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
         div #presence .presence role="status" aria-live="polite" data-url=(format!("/tickets/{r}/presence")) {}
         @if let Some(at) = v.trashed_at {
             div.notice.error role="status" {
-                "This ticket is in Trash since " (crate::web::ui::when(at)) "; it is purged after " (cfg_days(st)) " days."
+                "This ticket is in Trash since " (crate::web::ui::when_at(at)) "; it is purged after " (cfg_days(st)) " days."
                 @if perms.has(Permission::Delete) {
                     form.inline method="post" action=(format!("/tickets/{r}/trash")) { (csrf_field(&a.csrf)) input type="hidden" name="on" value="0"; button type="submit" { "Restore" } }
                 }
@@ -198,7 +198,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                     span.who { (v.name_of(e.author)) }
                                     span.kind { @if kind == EntryKind::Note { "Internal note" } @else if is_requester { "Requester" } @else { "Public reply" } @if mail.is_some() { " · by email" } }
                                     @if not_mailed.contains(&e.seq) { span.tag.notmailed { "not emailed" } }
-                                    time.muted datetime=(e.created_at.rfc3339()) title=(e.created_at.rfc3339()) { (crate::web::ui::when(e.created_at)) }
+                                    span.muted { (crate::web::ui::when_at(e.created_at)) }
                                 }
                                 @if let Some(m) = mail {
                                     div.mailmeta {
@@ -292,7 +292,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                 }
                             }
                             span #draftstate .muted.small role="status" aria-live="polite" {
-                                @if let Some(at) = restored { "Draft restored (saved " (ui::when(at)) ")" }
+                                @if let Some(at) = restored { "Draft restored (saved " (ui::when_at(at)) ")" }
                             }
                             button.primary #sendbtn type="submit" title="Ctrl+Enter" { @if may_reply { "Send reply" } @else { "Add note" } }
                         }
@@ -386,8 +386,8 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                     dl.fields.small {
                         dt { "Reference" } dd { (r) }
                         dt { "Channel" } dd { (t.channel.label()) }
-                        dt { "Created" } dd { (crate::web::ui::when(t.created_at)) }
-                        dt { "Updated" } dd { (crate::web::ui::when(t.updated_at)) }
+                        dt { "Created" } dd { (crate::web::ui::when_at(t.created_at)) }
+                        dt { "Updated" } dd { (crate::web::ui::when_at(t.updated_at)) }
                         @if let Some(d) = t.due { dt { "Due" } dd { (d.to_string()) } }
                         @if !t.tags.is_empty() { dt { "Tags" } dd { @for tag in &t.tags { span.tag { (tag) } " " } } }
                         @for (label, value) in super::fields::shown(&desk.config(), t) { dt { (label) } dd { (value) } }

@@ -44,7 +44,7 @@ pub fn shortcuts(now: Timestamp, tz: &TimeZone) -> Vec<(String, String)> {
 pub fn snooze_box(r: &str, csrf: &str, now: Timestamp, tz: &TimeZone, until: Option<Timestamp>) -> Markup {
     html! {
         details.snooze open[until.is_some()] {
-            summary { @if let Some(u) = until { "Snoozed until " (crate::web::ui::when(u)) } @else { "Snooze…" } }
+            summary { @if let Some(u) = until { "Snoozed until " (crate::web::ui::when_at(u)) } @else { "Snooze…" } }
             form.inline method="post" action=(format!("/tickets/{r}/update")) {
                 (crate::web::ui::csrf_field(csrf))
                 label { "Until" select name="snooze_until" {

@@ -170,6 +170,21 @@ pub fn when(ts: crate::domain::Timestamp) -> String {
     }
 }
 
+/// `when(ts)` as a `<time>` whose hover names the zone it is shown in.
+pub fn when_at(ts: crate::domain::Timestamp) -> Markup {
+    html! { time datetime=(ts.rfc3339()) title=(zone_title(ts)) { (when(ts)) } }
+}
+
+/// The viewer's zone in words, for hovers: `Europe/Berlin (UTC+01:00)`.
+pub fn zone_title(ts: crate::domain::Timestamp) -> String {
+    let tz = viewer_tz();
+    let name = tz.iana_name().unwrap_or("UTC").to_string();
+    match jiff::Timestamp::from_millisecond(ts.0) {
+        Ok(t) => format!("{name} ({})", t.to_zoned(tz).strftime("UTC%:z")),
+        Err(_) => name,
+    }
+}
+
 /// A one-line notice above the content.
 pub fn notice(kind: &str, text: &str) -> Markup {
     html! { div class=(format!("notice {kind}")) role=(if kind == "error" { "alert" } else { "status" }) { (text) } }
