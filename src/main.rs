@@ -310,11 +310,13 @@ fn main() -> ExitCode {
             eprintln!("frontdesk: config OK (templates render)");
             Ok(())
         }
-        Command::Serve => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(anyhow::Error::from)
-            .and_then(|rt| rt.block_on(frontdesk::app::serve(cfg, || read_config(&cli)))),
+        Command::Serve => tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(anyhow::Error::from).and_then(|rt| {
+            let source = match &cli.config {
+                Some(p) => p.display().to_string(),
+                None => "the built-in defaults (no --config file)".to_string(),
+            };
+            rt.block_on(frontdesk::app::serve(cfg, source, || read_config(&cli)))
+        }),
         Command::User(UserCmd::Add { email, name, role, password_stdin, departments }) => {
             user_add(cfg, email, name, role, password_stdin, departments)
         }

@@ -22,7 +22,7 @@ pub fn open_desk(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Arc<Des
 
 /// `frontdesk serve`: runs until Ctrl-C or SIGTERM; on SIGHUP it reads the
 /// config again with `reread` and applies it (`Desk::reload`).
-pub async fn serve(cfg: Arc<Config>, reread: impl Fn() -> Result<Config, String>) -> anyhow::Result<()> {
+pub async fn serve(cfg: Arc<Config>, source: String, reread: impl Fn() -> Result<Config, String>) -> anyhow::Result<()> {
     // A file-size limit (RLIMIT_FSIZE, e.g. systemd's LimitFSIZE) reached while
     // writing must be an I/O error the store recovers from, not SIGXFSZ
     // killing the process: take the signal over (it is then only counted).
@@ -31,6 +31,8 @@ pub async fn serve(cfg: Arc<Config>, reread: impl Fn() -> Result<Config, String>
         .map_err(|e| tracing::warn!("cannot take over SIGXFSZ: {e}"))
         .ok();
     let mut running = start(cfg, Arc::new(SystemClock)).await?;
+    running.desk.reloads.offer(source);
+    let desk = running.desk.clone();
     systemd::notify("READY=1");
     systemd::start_watchdog(running.desk.clone());
     // The HTTP server ends only after the stop, unless it fails: then the
@@ -59,6 +61,11 @@ pub async fn serve(cfg: Arc<Config>, reread: impl Fn() -> Result<Config, String>
                 reload(&running.desk, reread());
                 systemd::notify("READY=1");
             }
+            _ = desk.reloads.wanted() => {
+                systemd::notify(&systemd::reloading());
+                reload(&running.desk, reread());
+                systemd::notify("READY=1");
+            }
         }
     };
     say(format_args!("frontdesk: stopping"));
@@ -80,15 +87,16 @@ pub async fn serve(cfg: Arc<Config>, reread: impl Fn() -> Result<Config, String>
     Ok(())
 }
 
-/// Applies a config read again (SIGHUP), or keeps the running one; says which.
+/// Applies a config read again (SIGHUP, or the admin's Reload button), or
+/// keeps the running one; says which (and keeps it for the Settings page).
 pub fn reload(desk: &Desk, read: Result<Config, String>) {
-    match read.and_then(|c| desk.reload(c)) {
-        Ok(r) if r.need_restart.is_empty() => say(format_args!("frontdesk: config reloaded")),
-        Ok(r) => {
-            say(format_args!("frontdesk: config reloaded; changes to [{}] take effect at the next restart", r.need_restart.join("], [")))
-        }
-        Err(e) => say(format_args!("frontdesk: config reload refused, the running config stays: {e}")),
-    }
+    let (said, ok) = match read.and_then(|c| desk.reload(c)) {
+        Ok(r) if r.need_restart.is_empty() => ("config reloaded".to_string(), true),
+        Ok(r) => (format!("config reloaded; changes to [{}] take effect at the next restart", r.need_restart.join("], [")), true),
+        Err(e) => (format!("config reload refused, the running config stays: {e}"), false),
+    };
+    say(format_args!("frontdesk: {said}"));
+    desk.reloads.record(desk.now(), said, ok);
 }
 
 /// A desk serving HTTP (and SMTP when enabled) inside this process.

@@ -285,6 +285,30 @@ impl Config {
         out
     }
 
+    /// Every declared `[section]`: its name, doc and keys (the Settings
+    /// page shows them beside the running values).
+    pub fn sections() -> [(&'static str, &'static str, &'static [settings::Key]); 14] {
+        fn one<S: Section>() -> (&'static str, &'static str, &'static [settings::Key]) {
+            (S::NAME, S::DOC, S::KEYS)
+        }
+        [
+            one::<DeskConfig>(),
+            one::<ServerConfig>(),
+            one::<WorkflowConfig>(),
+            one::<LimitsConfig>(),
+            one::<SecurityConfig>(),
+            one::<SmtpConfig>(),
+            one::<OutgoingConfig>(),
+            one::<DnsConfig>(),
+            one::<MailAuthConfig>(),
+            one::<RspamdConfig>(),
+            one::<SsoConfig>(),
+            one::<AuditConfig>(),
+            one::<BackupConfig>(),
+            one::<AcmeConfig>(),
+        ]
+    }
+
     /// Every number of every section against its declared range.
     fn check_ranges(&self) -> Result<(), (&'static str, &'static str, String)> {
         fn one<S: Section>(s: &S) -> Result<(), (&'static str, &'static str, String)> {
@@ -507,24 +531,13 @@ mod tests {
             src == generated,
             "config.example.toml differs from the declarations; run `frontdesk check-config --example > config.example.toml`"
         );
-        // Every key of every section has its doc.
-        for keys in [
-            DeskConfig::KEYS,
-            ServerConfig::KEYS,
-            WorkflowConfig::KEYS,
-            LimitsConfig::KEYS,
-            SecurityConfig::KEYS,
-            SmtpConfig::KEYS,
-            OutgoingConfig::KEYS,
-            DnsConfig::KEYS,
-            MailAuthConfig::KEYS,
-            RspamdConfig::KEYS,
-            SsoConfig::KEYS,
-            AuditConfig::KEYS,
-            BackupConfig::KEYS,
-            AcmeConfig::KEYS,
-        ] {
+        // Every key of every section has its doc, and every section is listed.
+        for (_, _, keys) in Config::sections() {
             assert!(keys.iter().all(|k| !k.doc.trim().is_empty()));
+        }
+        let listed: Vec<&str> = Config::sections().iter().map(|s| s.0).collect();
+        for line in generated.lines().filter(|l| l.starts_with('[') && !l.starts_with("[[")) {
+            assert!(listed.contains(&line.trim_matches(['[', ']'])), "{line} is missing from Config::sections");
         }
     }
 

@@ -222,6 +222,8 @@ pub struct Desk {
     pub jobs: Arc<crate::jobs::Jobs>,
     /// The sender allow-list, shared with the SMTP sessions.
     pub allow_list: Arc<junk::AllowList>,
+    /// Config reloads asked for from the web, and their outcomes.
+    pub reloads: reload::ReloadControl,
     /// Where lessons for the spam engine go, once a trainer runs.
     lessons: std::sync::OnceLock<tokio::sync::mpsc::Sender<(crate::domain::verdict::Lesson, String)>>,
     lessons_dropped: std::sync::atomic::AtomicUsize,
@@ -263,6 +265,7 @@ impl Desk {
                 search: std::sync::OnceLock::new(),
                 jobs: Arc::default(),
                 allow_list: Arc::default(),
+                reloads: Default::default(),
                 lessons: std::sync::OnceLock::new(),
                 lessons_dropped: Default::default(),
                 trigger_budget: Default::default(),

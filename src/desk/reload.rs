@@ -60,6 +60,65 @@ pub struct Reloaded {
     pub need_restart: Vec<&'static str>,
 }
 
+/// Reloads asked for from the web (the admin's Settings page): the serving
+/// loop (`app::serve`, which can read the config file again) offers them,
+/// and each outcome is kept for the page to show.
+#[derive(Default)]
+pub struct ReloadControl {
+    /// Where the running config came from (a file, or the defaults).
+    source: std::sync::Mutex<String>,
+    offered: std::sync::atomic::AtomicBool,
+    wanted: tokio::sync::Notify,
+    /// The last reload: when, what it said, and whether it took.
+    last: std::sync::Mutex<Option<(crate::domain::Timestamp, String, bool)>>,
+    /// How many reloads were done since start.
+    done: std::sync::atomic::AtomicU64,
+}
+
+impl ReloadControl {
+    /// The serving loop can reload the config read from `source`.
+    pub fn offer(&self, source: String) {
+        *self.source.lock().unwrap_or_else(|p| p.into_inner()) = source;
+        self.offered.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Where the config came from; empty when not known (an embedded desk).
+    pub fn source(&self) -> String {
+        self.source.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn offered(&self) -> bool {
+        self.offered.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Asks the serving loop for a reload; false when nothing can do one.
+    pub fn request(&self) -> bool {
+        if self.offered() {
+            self.wanted.notify_one();
+        }
+        self.offered()
+    }
+
+    /// Resolves when a reload was asked for.
+    pub async fn wanted(&self) {
+        self.wanted.notified().await
+    }
+
+    pub fn record(&self, at: crate::domain::Timestamp, said: String, ok: bool) {
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some((at, said, ok));
+        self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many reloads were done since start.
+    pub fn done(&self) -> u64 {
+        self.done.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn last(&self) -> Option<(crate::domain::Timestamp, String, bool)> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
 impl Desk {
     /// Puts `new` in place (checked by the caller with `Config::load…`),
     /// after its templates and canned responses render; on any error the

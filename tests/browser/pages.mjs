@@ -88,6 +88,7 @@ try {
     ["backups", "/admin/backups"],
     ["tokens", "/admin/tokens"],
     ["webhooks", "/admin/webhooks"],
+    ["config", "/admin/config"],
   ]) await visit(name, path);
   await visit("notfound", "/tickets/TKT-999999", 404);
   await page.goto(base + `/tickets/${ref}`);

@@ -521,6 +521,11 @@ impl MailDesk {
         Self::launch(MAIL_CONFIG, "127.0.0.1:0", &[], true)
     }
 
+    /// A `frontdesk serve` process with this config.
+    pub fn spawn_with_config(config_text: &str) -> MailDesk {
+        Self::launch(config_text, "127.0.0.1:0", &[], true)
+    }
+
     fn launch(config_text: &str, smtp_addr: &str, env: &[(&str, &str)], process: bool) -> MailDesk {
         let dir = tempdir();
         let config = dir.path().join("frontdesk.toml");

@@ -100,3 +100,38 @@ async fn sighup_applies_a_sound_config_and_refuses_a_broken_one() {
     assert!(nth_reload(&d, 5).contains("config reloaded"), "{}", nth_reload(&d, 5));
     assert_eq!(open.cmd("QUIT").0, 221, "the session outlived every reload");
 }
+
+/// The admin's Settings page shows the running config (secrets hidden) and
+/// where it was read from, and its Reload button does what SIGHUP does,
+/// saying the outcome on the page.
+#[tokio::test]
+async fn the_settings_page_shows_the_config_and_reloads_it() {
+    let with_secret = format!("{MAIL_CONFIG}\n[rspamd]\npassword = \"hunter2-secret\"\n");
+    let d = MailDesk::spawn_with_config(&with_secret);
+    let mut admin = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let page = admin.get("/admin/config").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&format!("read from <code>{}</code>", d.config.display())), "the file: {}", page.body);
+    assert!(page.body.contains("<h2 id=\"s-smtp\">[smtp]</h2>") && page.body.contains("<code>max_commands</code>"), "sections and keys");
+    assert!(page.body.contains("Shortest password accepted"), "what each key does");
+    assert!(page.body.contains("support@example.test"), "the [[mailbox]] tables");
+
+    // The file gets a new desk name: Reload applies it; the secret stays hidden.
+    std::fs::write(&d.config, with_secret.replace("[desk]\n", "[desk]\nname = \"Renamed Desk\"\n")).unwrap();
+    let r = admin.post("/admin/config/reload", &[]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/admin/config?reloaded=1")));
+    let page = admin.get("/admin/config?reloaded=1").await.body;
+    assert!(page.contains("class=\"notice ok\"") && page.contains("config reloaded"), "{page}");
+    assert!(page.contains("&quot;Renamed Desk&quot;") || page.contains("\"Renamed Desk\""), "{page}");
+    assert!(
+        page.contains("(set, hidden)") && !page.contains("hunter2"),
+        "secrets are not shown: {}",
+        &page[page.find("id=\"s-rspamd").unwrap_or(0)..]
+    );
+
+    // A broken file changes nothing and the page says why.
+    std::fs::write(&d.config, format!("{with_secret}\n[smtp]\nmax_commands = 0\n")).unwrap();
+    admin.post("/admin/config/reload", &[]).await;
+    let page = admin.get("/admin/config?reloaded=1").await.body;
+    assert!(page.contains("class=\"notice error\"") && page.contains("refused"), "{page}");
+}

@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
 /// The admin pages' own links (the top bar stays short on phones).
 pub fn admin_nav(current: &str) -> Markup {
     let link = |href: &str, label: &str| html! { a href=(href) class=(if href == current { "active" } else { "" }) { (label) } };
-    html! { nav.subnav aria-label="Admin" { (link("/admin/agents", "Agents")) " " (link("/admin/tokens", "API tokens")) " " (link("/admin/audit", "Audit log")) " " (link("/admin/backups", "Backups")) } }
+    html! { nav.subnav aria-label="Admin" { (link("/admin/agents", "Agents")) " " (link("/admin/tokens", "API tokens")) " " (link("/admin/audit", "Audit log")) " " (link("/admin/backups", "Backups")) " " (link("/admin/config", "Settings")) } }
 }
 
 #[derive(Deserialize, Default, Clone)]

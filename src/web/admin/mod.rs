@@ -3,6 +3,7 @@
 
 pub mod audit;
 mod backups;
+mod config;
 mod profile;
 mod tokens;
 
@@ -30,6 +31,8 @@ pub fn routes() -> Router<AppState> {
         .route("/settings", get(settings_page).post(save_settings))
         .route("/settings/canned", post(save_canned))
         .route("/admin/outbox", get(outbox_page))
+        .route("/admin/config", get(config::config_page))
+        .route("/admin/config/reload", post(config::reload))
         .route("/admin/webhooks", get(crate::web::webhooks::page))
         .route("/admin/outbox/test", post(outbox_test))
         .route("/admin/outbox/{id}/retry", post(outbox_retry))
