@@ -5,6 +5,7 @@
 use super::{Desk, DeskError, Result, invalid};
 use crate::domain::roles::Permission;
 use crate::domain::{Event, Person, PersonId};
+use crate::store::DirectorySort;
 
 impl Desk {
     /// A contact by address: the one the desk has (false), or a new one
@@ -97,5 +98,28 @@ impl Desk {
 
     pub fn person_survivor(&self, id: PersonId) -> Result<PersonId> {
         Ok(self.store.read()?.person_survivor(id)?)
+    }
+
+    /// Everyone `actor` may see, in `sort` order, with their ticket counts:
+    /// the page of `per` starting at `offset`, and how many there are.
+    pub fn directory(&self, actor: &Person, sort: DirectorySort, offset: usize, per: usize) -> Result<(Vec<(Person, u64)>, usize)> {
+        if !actor.is_staff() {
+            return Err(DeskError::NotFound);
+        }
+        let r = self.store.read()?;
+        let mut all = Vec::new();
+        for (p, n) in r.directory(sort)? {
+            if Self::may_see_person(&r, actor, &p)? {
+                all.push((p, n));
+            }
+        }
+        let total = all.len();
+        Ok((all.into_iter().skip(offset).take(per).collect(), total))
+    }
+
+    /// How many tickets each of `people` asked.
+    pub fn ticket_counts_of(&self, people: &[Person]) -> Result<Vec<u64>> {
+        let counts = self.store.read()?.ticket_counts()?;
+        Ok(people.iter().map(|p| counts.get(&p.id).copied().unwrap_or(0)).collect())
     }
 }

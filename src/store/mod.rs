@@ -14,6 +14,7 @@ pub mod codec;
 mod compress;
 mod conversation;
 mod db;
+mod directory;
 mod drafts;
 mod feed;
 pub mod imap;
@@ -42,7 +43,10 @@ use sha2::{Digest, Sha256};
 
 pub use spool::{SPOOL_FILE, SpoolLog};
 pub use stats::{FileUse, TableUse};
-pub use {backup::Snapshot, bounces::Bounced, drafts::Draft, reports::FactSet, seen::ThreadTail, timespent::Spell, webhooks::Appended};
+pub use {
+    backup::Snapshot, bounces::Bounced, directory::DirectorySort, drafts::Draft, reports::FactSet, seen::ThreadTail, timespent::Spell,
+    webhooks::Appended,
+};
 pub use {
     db::{Precommit, Store},
     feed::{Change, Topic, Waiter, Woke},
@@ -475,45 +479,6 @@ pub struct Read {
 
 impl Read {
     shared_reads!();
-
-    /// People whose email starts with `q` or whose name or email contains it
-    /// (case-insensitive), at most `max`, by email.
-    pub fn search_people(&self, q: &str, max: usize) -> Result<Vec<Person>> {
-        let q = q.trim().to_lowercase();
-        let mut out: Vec<Person> = Vec::new();
-        if q.is_empty() {
-            return Ok(out);
-        }
-        // Email prefix first: an index range, cheap at any size.
-        let by = self.tx.open_table(PEOPLE_BY_EMAIL)?;
-        for row in by.range(q.as_str()..)? {
-            let (k, v) = row?;
-            if !k.value().starts_with(&q) || out.len() >= max {
-                break;
-            }
-            if let Some(p) = self.person(PersonId(v.value()))?
-                && !out.iter().any(|o| o.id == p.id)
-            {
-                out.push(p);
-            }
-        }
-        // Then names and the rest of the address.
-        let people = self.tx.open_table(PEOPLE)?;
-        for row in people.iter()? {
-            if out.len() >= max {
-                break;
-            }
-            let p: Person = codec::decode_person(row?.1.value())?;
-            if (p.name.to_lowercase().contains(&q) || p.email.contains(&q))
-                && !out.iter().any(|o| o.id == p.id)
-                && self.person_survivor(p.id)? == p.id
-            {
-                out.push(p);
-            }
-        }
-        out.sort_by(|a, b| a.email.cmp(&b.email));
-        Ok(out)
-    }
 
     pub fn is_following(&self, ticket: TicketId, person: PersonId) -> Result<bool> {
         let ticket = ticket.0;

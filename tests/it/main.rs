@@ -36,6 +36,7 @@ mod notices;
 mod openapi;
 mod orgs;
 mod outgoing;
+mod people_directory;
 mod postfix;
 mod profile;
 mod properties;

@@ -14,6 +14,7 @@ mod orgs;
 
 use crate::desk::DeskError;
 use crate::domain::{PersonId, TicketId};
+use crate::store::DirectorySort;
 use crate::store::TicketQuery;
 use crate::web::pages::frame;
 use crate::web::queue::list::{QueueParams, ticket_table};
@@ -155,33 +156,65 @@ pub async fn merge_person(State(st): State<AppState>, a: Agent, Path(id): Path<u
 #[serde(default)]
 pub struct PeopleQuery {
     q: String,
+    sort: String,
+    page: Option<usize>,
 }
 
-/// The requester directory: search people by name or address.
+/// People per directory page.
+const PER_PAGE: usize = 50;
+
+/// The people directory: everyone with their ticket counts, sorted as the
+/// agent picks, or the people matching a name or address.
 pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<PeopleQuery>) -> WebResult {
-    let found = st.desk.search_people(&a.person, &q.q)?;
+    let sort = DirectorySort::parse(&q.sort).unwrap_or_default();
+    let searching = !q.q.trim().is_empty();
+    let page_no = q.page.unwrap_or(1).clamp(1, 100_000);
+    let (rows, total): (Vec<(crate::domain::Person, u64)>, usize) = if searching {
+        let found = st.desk.search_people(&a.person, &q.q)?;
+        let counts = st.desk.ticket_counts_of(&found)?;
+        let n = found.len();
+        (found.into_iter().zip(counts).collect(), n)
+    } else {
+        st.desk.directory(&a.person, sort, (page_no - 1) * PER_PAGE, PER_PAGE)?
+    };
+    let link = |s: DirectorySort, p: usize| format!("/people?sort={}{}", s.key(), if p > 1 { format!("&page={p}") } else { String::new() });
     let body = html! {
         div.narrow-page.wide-ok {
             div.queue-head { h1 { "People" } a.button href="/organizations" { "Organizations" } }
             form.filters method="get" action="/people" role="search" {
-                label { "Name or email" input type="search" name="q" value=(q.q) autofocus placeholder="alice, @example.com, Smith"; }
+                label { "Name or email" input type="search" name="q" value=(q.q) placeholder="alice, @example.com, Smith"; }
                 button type="submit" { "Search" }
             }
-            @if !q.q.trim().is_empty() {
-                @if found.is_empty() { (ui::empty("Nobody matches.")) } @else {
-                    table.tickets {
-                        thead { tr { th { "Name" } th { "Email" } th { "Role" } th.hide-sm { "Since" } } }
-                        tbody {
-                            @for p in &found {
-                                tr.row data-href=(format!("/requesters/{}", p.id)) {
-                                    td.subject { a href=(format!("/requesters/{}", p.id)) { (p.display()) } }
-                                    td { (p.email) }
-                                    td { (p.role.key()) }
-                                    td.hide-sm { (crate::web::ui::when_at(p.created_at)) }
-                                }
+            @if !searching {
+                p.muted {
+                    (total) " people. Sort by: "
+                    @for (i, s) in DirectorySort::ALL.iter().enumerate() {
+                        @if i > 0 { " · " }
+                        @if *s == sort { strong aria-current="true" { (s.label()) } } @else { a href=(link(*s, 1)) { (s.label()) } }
+                    }
+                }
+            }
+            @if rows.is_empty() { (ui::empty(if searching { "Nobody matches." } else { "Nobody yet: people appear here with their first ticket." })) } @else {
+                table.tickets {
+                    thead { tr { th { "Name" } th { "Email" } th.hide-sm { "Role" } th { "Tickets" } th.hide-sm { "Since" } } }
+                    tbody {
+                        @for (p, n) in &rows {
+                            tr.row data-href=(format!("/requesters/{}", p.id)) {
+                                td.subject { a href=(format!("/requesters/{}", p.id)) { (p.display()) } }
+                                td { (p.email) }
+                                td.hide-sm { (match p.role { crate::domain::Role::Requester => "contact", r => r.key() }) }
+                                td.num { (n) }
+                                td.hide-sm { (crate::web::ui::when_at(p.created_at)) }
                             }
                         }
                     }
+                }
+            }
+            @if !searching && total > PER_PAGE {
+                nav.pager aria-label="Pages" {
+                    @if page_no > 1 { a.button href=(link(sort, page_no - 1)) rel="prev" { "← Previous" } } @else { span {} }
+                    span.muted { "Page " (page_no) " of " (total.div_ceil(PER_PAGE)) }
+                    @if page_no * PER_PAGE < total { a.button href=(link(sort, page_no + 1)) rel="next" { "Next →" } } @else { span {} }
                 }
             }
         }
