@@ -266,8 +266,12 @@
     if (!ticked) why = "Tick the tickets to change first.";
     else if (!action) why = "Choose what to do with them.";
     else if (needsTag && !bar.querySelector("input[name=value]").value.trim()) why = "Type the tag to add or remove.";
-    if (why) { e.preventDefault(); e.stopImmediatePropagation(); if (msg) msg.textContent = why; }
-    else if (msg) msg.textContent = "";
+    if (why) { e.preventDefault(); e.stopImmediatePropagation(); if (msg) msg.textContent = why; return; }
+    if (msg) msg.textContent = "";
+    // The job comes back to this list when it is done.
+    let back = bar.querySelector("input[name=back]");
+    if (!back) { back = document.createElement("input"); back.type = "hidden"; back.name = "back"; bar.appendChild(back); }
+    back.value = location.pathname + location.search.replace(/([?&])bulk=\d+&?/, "$1").replace(/[?&]$/, "");
   }, true);
   // Column picker: remember the choice for this agent, then apply it.
   document.addEventListener("change", (e) => {

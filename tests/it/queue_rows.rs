@@ -139,8 +139,28 @@ async fn columns_are_remembered_per_agent_and_views_match_the_sidebar() {
     }
     let recent = ada.get("/tickets?status=all&sort=updated").await.body;
     assert!(recent.contains("aria-current=\"page\">Recently updated<span class=\"count\">1</span>"), "counted and marked: {recent}");
+    // A bulk job returns to the list it was started from and says how it went.
+    ada.get("/tickets?status=all").await;
+    let r = ada.post("/tickets/bulk", &[("id", "1"), ("action", "priority"), ("value", "urgent"), ("back", "/tickets?status=all")]).await;
+    let job = r.location.clone().expect("to the job");
+    assert!(job.starts_with("/jobs/") && job.ends_with("?back=%2Ftickets%3Fstatus%3Dall"), "{job}");
+    let mut back = ada.get(&job).await;
+    for _ in 0..200 {
+        if back.status == 303 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        back = ada.get(&job).await;
+    }
+    let list = back.location.expect("back to the list");
+    assert!(list.starts_with("/tickets?status=all&bulk="), "{list}");
+    let page = ada.get(&list).await.body;
+    assert!(page.contains("1 of 1 tickets changed."), "{page}");
+    let r = ada.post("/tickets/bulk", &[("id", "1"), ("action", "priority"), ("value", "low"), ("back", "//evil.test/x")]).await;
+    assert!(r.location.as_deref().is_some_and(|l| l.ends_with("?back=%2Ftickets")), "only a path on this desk: {:?}", r.location);
+
     for path in ["/tickets/following", "/tickets/mentions", "/junk", "/trash"] {
         let page = ada.get(path).await.body;
-        assert!(page.contains("<aside class=\"sidebar\">") && page.contains("aria-current=\"page\""), "{path} keeps the sidebar: {page}");
+        assert!(page.contains("<aside class=\"sidebar\"") && page.contains("aria-current=\"page\""), "{path} keeps the sidebar: {page}");
     }
 }

@@ -260,6 +260,7 @@ async fn list(
         team: p.team,
         sort: p.sort,
         page: None,
+        bulk: None,
     };
     let resolve = |s: &str| st.desk.agent_by_email(s).ok().flatten().map(|p| p.id.0);
     let mut query = match build_query(&st, &me, &qp, resolve) {

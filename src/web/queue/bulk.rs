@@ -25,15 +25,53 @@ pub async fn bulk(State(st): State<AppState>, a: Agent, body: Bytes) -> WebResul
     let action = BulkAction::parse(field(&f, "action"), field(&f, "value"))
         .map_err(|m| refusal(&st, &a, DeskError::Invalid { field: "action", message: m.into() }, "Bulk action", "queue", back))?;
     let (person, job) = (a.person.clone(), action.clone());
+    // The list the bar was on (app.js fills `back`): the job returns there.
+    let list = Some(field(&f, "back")).filter(|b| !b.is_empty()).map(|b| crate::web::pages::safe_next(Some(b)));
     match crate::web::blocking(&st.desk, move |d| d.start_job(&person, &job, ids)).await {
-        Ok(id) => Ok(to(&format!("/jobs/{id}"))),
+        Ok(id) => Ok(to(&match list {
+            Some(l) => format!("/jobs/{id}?back={}", super::search::enc(&l)),
+            None => format!("/jobs/{id}"),
+        })),
         Err(e) => Err(refusal(&st, &a, e, "Bulk action", "queue", back)),
     }
 }
 
-/// A job's progress; refreshes itself until the job is done.
-pub async fn job_page(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> WebResult {
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct JobQuery {
+    back: Option<String>,
+}
+
+/// `list` with `bulk=<job>` added: the list then says how the job went.
+fn with_job(list: &str, id: u64) -> String {
+    let sep = if list.contains('?') { '&' } else { '?' };
+    format!("{list}{sep}bulk={id}")
+}
+
+/// What a finished job did, for the list it returns to.
+pub(crate) fn job_notice(st: &AppState, a: &Agent, id: Option<u64>) -> Option<maud::Markup> {
+    let job = st.desk.job(&a.person, id?).ok().filter(|j| j.finished_at.is_some())?;
+    let changed = job.done - job.failed.len();
+    Some(ui::notice("ok", &format!("Bulk action “{}”: {changed} of {} tickets changed.", job.action, job.tickets.len())))
+}
+
+/// A job's progress; refreshes itself until the job is done, then returns
+/// to the list it came from (unless some tickets were refused: they are
+/// listed here).
+pub async fn job_page(
+    State(st): State<AppState>,
+    a: Agent,
+    Path(id): Path<u64>,
+    axum::extract::Query(q): axum::extract::Query<JobQuery>,
+) -> WebResult {
     let job = st.desk.job(&a.person, id)?;
+    let list = q.back.as_deref().filter(|b| !b.is_empty()).map(|b| crate::web::pages::safe_next(Some(b)));
+    if let Some(l) = &list
+        && job.finished_at.is_some()
+        && job.failed.is_empty()
+    {
+        return Ok(to(&with_job(l, id)));
+    }
     let total = job.tickets.len();
     let pct = (job.done * 100).checked_div(total).unwrap_or(100);
     let changed = job.done - job.failed.len();
@@ -63,7 +101,7 @@ pub async fn job_page(State(st): State<AppState>, a: Agent, Path(id): Path<u64>)
                     }
                 }
             }
-            p { a.button href="/tickets" { "Back to the queue" } }
+            p { a.button href=(list.clone().unwrap_or_else(|| "/tickets".into())) { "Back to the list" } }
         }
     };
     Ok(page(&frame(&st, &a, format!("Bulk: {}", job.action), "queue"), body).into_response())

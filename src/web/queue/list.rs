@@ -32,6 +32,8 @@ pub struct QueueParams {
     /// Chosen columns as one comma list (the picker's `col` boxes are read
     /// from the raw query).
     pub cols: Option<String>,
+    /// A bulk job that just returned here: its outcome is said.
+    pub bulk: Option<u64>,
 }
 
 /// Turns queue parameters (UI or API) into a query; bad values name their field.
@@ -224,6 +226,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
                     noscript { button type="submit" { "Apply" } }
                 }
                 }
+                @if let Some(n) = super::bulk::job_notice(&st, &a, p.bulk) { (n) }
                 @if tickets.is_empty() && plain_view && page_no == 1 {
                     (ui::empty(&teach))
                 } @else if tickets.is_empty() {

@@ -24,6 +24,8 @@ pub struct SearchParams {
     pub page: Option<usize>,
     /// Chosen columns as one comma list (or the picker's repeated `col=`).
     pub cols: Option<String>,
+    /// A bulk job that just returned here: its outcome is said.
+    pub bulk: Option<u64>,
 }
 
 /// The column picker's ticked boxes (`col=a&col=b`) as a comma list; they win
@@ -111,6 +113,7 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
             let snippets: HashMap<TicketId, String> = r.hits.iter().filter_map(|(t, s)| s.clone().map(|s| (t.id, s))).collect();
             let more = page_no * limit < r.total;
             html! {
+                @if let Some(n) = super::bulk::job_notice(&st, &a, p.bulk) { (n) }
                 @if let Some((done, total)) = r.building {
                     (ui::notice("info", &format!("The search index is being built ({done} of {total} tickets); results are incomplete until it finishes.")))
                 }
