@@ -312,9 +312,66 @@ impl ThreadEntry {
     }
 }
 
+/// A mail of the thread that is not delivered yet: its first attempt
+/// failed for now and no later event says it went out or gave up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undelivered {
+    pub kind: String,
+    pub to: Vec<String>,
+    pub reason: String,
+    pub retry_at: Timestamp,
+}
+
+/// The thread's mails still waiting to be delivered (oldest first).
+pub fn undelivered(entries: &[ThreadEntry]) -> Vec<Undelivered> {
+    let mut out: Vec<Undelivered> = Vec::new();
+    for e in entries {
+        match &e.event {
+            Some(Event::MailDelayed { kind, to, reason, retry_at }) => {
+                out.push(Undelivered { kind: kind.clone(), to: to.clone(), reason: reason.clone(), retry_at: *retry_at })
+            }
+            Some(Event::MailSent { kind, to } | Event::MailFailed { kind, to, .. }) => {
+                out.retain(|u| !(u.kind == *kind && u.to.iter().any(|a| to.contains(a))));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn undelivered_until_sent_or_given_up() {
+        let ev = |seq: u32, event: Event| ThreadEntry {
+            ticket: TicketId(1),
+            seq,
+            kind: EntryKind::Event,
+            author: None,
+            body: String::new(),
+            event: Some(event),
+            attachments: Vec::new(),
+            created_at: Timestamp(0),
+        };
+        let delayed = |kind: &str, to: &str| Event::MailDelayed {
+            kind: kind.into(),
+            to: vec![to.into()],
+            reason: "421 busy".into(),
+            retry_at: Timestamp(60_000),
+        };
+        let sent = |kind: &str, to: &str| Event::MailSent { kind: kind.into(), to: vec![to.into()] };
+        let mut t = vec![ev(1, delayed("reply", "carol@x.test")), ev(2, delayed("ack", "dan@x.test"))];
+        let waiting = undelivered(&t);
+        assert_eq!(waiting.len(), 2);
+        assert_eq!((waiting[0].kind.as_str(), waiting[0].reason.as_str()), ("reply", "421 busy"));
+        t.push(ev(3, sent("ack", "dan@x.test")));
+        t.push(ev(4, sent("reply", "someone@else.test")));
+        assert_eq!(undelivered(&t).iter().map(|u| u.to[0].as_str()).collect::<Vec<_>>(), ["carol@x.test"]);
+        t.push(ev(5, Event::MailFailed { kind: "reply".into(), to: vec!["carol@x.test".into()], reason: "550".into() }));
+        assert!(undelivered(&t).is_empty(), "a mail given up is no longer waiting (its failure shows in the thread)");
+    }
 
     #[test]
     fn events_read_well() {

@@ -146,6 +146,10 @@ retry_secs = [3600]
     let said =
         |t: &serde_json::Value, what: &str| t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap().contains(what));
     assert!(said(&t, "not yet delivered: ack mail to jon@customer.test — retrying at "), "{t:#}");
+    // The ticket page says it at the top, with the reason, until it goes out.
+    let waiting = "<strong>Not yet delivered — retrying</strong>: ack mail to jon@customer.test, next try ";
+    let tp = b.get("/tickets/TKT-000002").await.body;
+    assert!(tp.contains(waiting), "{tp}");
     // Agents may not see it.
     let mut bob = Browser::logged_in(&d.server.base, "agent@example.test", "bob's long password").await;
     assert_eq!(bob.get("/admin/outbox").await.status, 404);
@@ -168,6 +172,8 @@ retry_secs = [3600]
     assert_eq!(mails[0].rcpt_to, vec!["jon@customer.test"]);
     d.outbox_idle().await;
     assert!(said(&d.ticket("TKT-000002").await, "sent ack mail to jon@customer.test"));
+    assert!(!b.get("/tickets/TKT-000002").await.body.contains("Not yet delivered"), "delivered: the notice is gone");
+    assert!(!b.get("/tickets/TKT-000001").await.body.contains("Not yet delivered"), "discarded: said in the thread, not as waiting");
     assert_eq!(cap.all().len(), 1, "the discarded mail is never sent");
 }
 

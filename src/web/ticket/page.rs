@@ -169,6 +169,12 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
         }
         @if let Some((kind, msg)) = &flash { (ui::notice(if *kind == "collision" { "error" } else { kind }, msg)) }
         div #presence .presence role="status" aria-live="polite" data-url=(format!("/tickets/{r}/presence")) {}
+        @for u in crate::domain::thread::undelivered(&v.entries) {
+            div.notice.warn role="status" {
+                strong { "Not yet delivered — retrying" } ": " (u.kind.replace('_', " ")) " mail to " (u.to.join(", "))
+                ", next try " (crate::web::ui::when_at(u.retry_at)) " (" (u.reason) ")."
+            }
+        }
         @if let Some(at) = v.trashed_at {
             div.notice.error role="status" {
                 "This ticket is in Trash since " (crate::web::ui::when_at(at)) "; it is purged after " (cfg_days(st)) " days."
@@ -284,7 +290,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                             }
                             label { "Time spent " input type="number" name="minutes" min="0" max=(crate::desk::MAX_MINUTES) step="1" placeholder="min" aria-label="Time spent in minutes"; }
                             @if may_edit {
-                                label { "Then set status "
+                                label title="The ticket's status once this is sent (Automatic: as the desk's rules say)" { "Status after sending "
                                     select name="status" {
                                         option value="" { "Automatic" }
                                         @for s in &next_statuses { option value=(ui::status_value(s)) { (ui::status_label(s)) } }
@@ -343,7 +349,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                 } @else {
                     form.fields method="post" action=(format!("/tickets/{r}/update")) {
                         (csrf_field(&a.csrf))
-                        label { "Status" select name="status" {
+                        label { "Status now" select name="status" {
                             option value=(t.custom_status.clone().filter(|c| *c == shown).unwrap_or_else(|| t.status.key().to_string())) selected { (shown) }
                             @for s in &next_statuses { option value=(ui::status_value(s)) { (ui::status_label(s)) } }
                         } }
