@@ -433,7 +433,10 @@ async fn queue_in_chromium() {
 #[tokio::test]
 async fn every_page_in_chromium() {
     let Some((here, script_dir, chromium)) = browser() else { return };
-    let d = MailDesk::start();
+    // Mail goes to a capturing smarthost: the acknowledgement brings the
+    // customer's signed link to their page.
+    let (cap, _h) = common::capture::Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&format!("{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\n", cap.addr));
     let msg = "From: Gina Customer <gina@customer.test>\r\nTo: support@example.test\r\nSubject: Invoice 2291 charged twice\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"ALT\"\r\n\r\n--ALT\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, our invoice 2291 was charged twice (see https://billing.example.test/2291).\r\n--ALT\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hello, our <b>invoice 2291</b> was charged twice.</p>\r\n--ALT--\r\n";
     assert_eq!(common::smtp::Smtp::send_mail(&d.smtp, "gina@customer.test", &["support@example.test"], msg.as_bytes()).0, 250);
     let bounce = b"From: MAILER-DAEMON@mx.other.test\r\nTo: support@example.test\r\nSubject: Undeliverable: hello\r\n\r\nfailed\r\n";
@@ -449,14 +452,18 @@ async fn every_page_in_chromium() {
         .await;
     assert_eq!(st, 201);
     d.settle().await;
+    let ack = cap.wait(1).await.into_iter().find(|m| m.rcpt_to == ["gina@customer.test"]).expect("the acknowledgement");
+    // The text part is quoted-printable: soft line breaks and "=3D" undone.
+    let text = ack.data.replace("=\r\n", "").replace("=3D", "=");
+    let portal = text.lines().find_map(|l| l.find("/t/").map(|i| l[i..].trim().to_string())).expect("a portal link in the acknowledgement");
     run_script(
         &here,
         &script_dir,
         &chromium,
         "pages.mjs",
-        &[&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference],
+        &[&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference, &portal],
         "OK pages",
-        &["page-queue.png", "page-ticket-phone.png"],
+        &["page-queue.png", "page-ticket-phone.png", "page-portal-phone.png"],
     );
 }
 

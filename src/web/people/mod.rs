@@ -181,7 +181,7 @@ pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<People
     let body = html! {
         div.narrow-page.wide-ok {
             div.queue-head { h1 { "People" } a.button href="/organizations" { "Organizations" } }
-            form.filters method="get" action="/people" role="search" {
+            form.filters method="get" action="/people" role="search" aria-label="Find people" {
                 label { "Name or email" input type="search" name="q" value=(q.q) placeholder="alice, @example.com, Smith"; }
                 button type="submit" { "Search" }
             }
@@ -195,7 +195,7 @@ pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<People
                 }
             }
             @if rows.is_empty() { (ui::empty(if searching { "Nobody matches." } else { "Nobody yet: people appear here with their first ticket." })) } @else {
-                table.tickets {
+                div.scroll-x tabindex="0" role="region" aria-label="People" { table.tickets {
                     thead { tr { th { "Name" } th { "Email" } th.hide-sm { "Role" } th { "Tickets" } th.hide-sm { "Since" } } }
                     tbody {
                         @for (p, n) in &rows {
@@ -208,7 +208,7 @@ pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<People
                             }
                         }
                     }
-                }
+                } }
             }
             @if !searching && total > PER_PAGE {
                 nav.pager aria-label="Pages" {

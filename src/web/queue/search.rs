@@ -137,7 +137,7 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
             (super::list::sidebar(&st, &a, "search")?)
             section.queue {
                 div.queue-head { h1 { "Search" } }
-                form.searchbar method="get" action="/search" role="search" {
+                form.searchbar method="get" action="/search" role="search" aria-label="Search tickets" {
                     input #q type="search" name="q" value=(q) placeholder="printer status:open assignee:me updated:<7d" aria-label="Search tickets" autofocus;
                     input type="hidden" name="cols" value=(Column::list_key(&cols));
                     button.primary type="submit" { "Search" }

@@ -245,7 +245,7 @@ async fn reports_page(State(st): State<AppState>, a: Agent, Query(p): Query<Repo
                 (chart)
                 details open[t.rows.len() <= 12] {
                     summary { "Table" }
-                    div.scroll-x tabindex="0" role="region" aria-label=(t.title) { (table(t)) }
+                    div.scroll-x tabindex="0" role="region" aria-label=(format!("{} (table)", t.title)) { (table(t)) }
                 }
                 @if may_export { p { a href=(csv) download { "Download CSV" } } }
             }

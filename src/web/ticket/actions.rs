@@ -158,7 +158,7 @@ pub async fn print(State(st): State<AppState>, a: Agent, t: TicketPath) -> WebRe
                 title { (doc.title) }
                 link rel="stylesheet" href="/assets/app.css";
             }
-            body.print {
+            body.print { main {
                 h1 { (doc.title) }
                 dl.fields.printmeta { @for (k, val) in &doc.fields { dt { (k) } dd { (val) } } }
                 @for e in &doc.entries {
@@ -168,7 +168,7 @@ pub async fn print(State(st): State<AppState>, a: Agent, t: TicketPath) -> WebRe
                     }
                 }
                 p.muted.noprint { a href="javascript:window.print()" { "Print" } }
-            }
+            } }
         }
     };
     Ok(body.into_response())

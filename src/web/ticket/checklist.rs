@@ -25,7 +25,7 @@ pub fn checklist_box(st: &AppState, a: &Agent, v: &TicketView, items: &[Checklis
     let workers: Vec<&Person> = agents.iter().filter(|p| p.active && p.works_in(&v.ticket.department)).collect();
     html! {
         div.infobox.checklist {
-            h3 { "Checklist" @if total > 0 { " " span.muted { (done) "/" (total) } } }
+            h2.sub { "Checklist" @if total > 0 { " " span.muted { (done) "/" (total) } } }
             @for it in items {
                 div.item.done[it.done] {
                     @if may {

@@ -43,7 +43,7 @@ pub fn card_page(title: &str, desk_name: &str, body: Markup) -> Markup {
         (DOCTYPE)
         html lang="en" {
             (head(title, desk_name, false))
-            body.center { (body) }
+            body.center { main { (body) } }
         }
     }
 }
@@ -54,6 +54,7 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
         html lang="en" {
             (head(&f.title, &f.desk_name, true))
             body {
+                a.skip href="#main" { "Skip to content" }
                 @if let Some(u) = f.user {
                     header.topbar {
                         a.brand href="/tickets" { span.logo { "fd" } span.brand-name { (f.desk_name) } }
@@ -80,13 +81,13 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
                             }
                         }
                         }
-                        form.jump method="get" action="/search" role="search" {
+                        form.jump method="get" action="/search" role="search" aria-label="Quick search" {
                             input #jump type="search" name="q" placeholder="Search or go to ticket… (/)" aria-label="Search tickets or go to a reference" autocomplete="off";
                         }
                         noscript { style { "@media (max-width: 640px) { .topbar .topmenu { display: flex; } .topbar .menu-toggle { display: none; } }" } }
                     }
                 }
-                main.content { (body) }
+                main #main .content tabindex="-1" { (body) }
             }
         }
     }
