@@ -1,5 +1,6 @@
 // Headless Chromium: a ticket that came by mail — sender, recipients,
-// attachments with an image preview, formatted HTML in its sandbox — and the
+// attachments with an image preview, formatted HTML in its sandbox with its
+// inline (cid:) picture — and the
 // Junk list. Usage: node mail.mjs BASE_URL EMAIL PASSWORD TICKET_REF SCREENSHOT_DIR
 import { chromium } from "playwright-core";
 
@@ -28,6 +29,11 @@ try {
   await frame.locator("body").waitFor();
   const html = await frame.locator("body").textContent();
   if (!html.includes("invoice")) fail("formatted HTML not shown: " + html);
+  // The picture the message shows inline (cid:) is there, inside the sandbox.
+  const inline = frame.locator("img[alt='the charge']");
+  await inline.waitFor();
+  const loaded = await inline.evaluate((el) => el.complete && el.naturalWidth > 0);
+  if (!loaded) fail("the inline image did not load in the formatted view");
   const scripted = await frame.locator("script").count();
   if (scripted !== 0) fail("script survived sanitizing");
   await page.screenshot({ path: shots + "/mail-ticket.png", fullPage: true });

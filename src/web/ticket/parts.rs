@@ -8,11 +8,17 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::web::{Agent, AppState, TicketPath, WebError, WebResult};
 
 /// Image types a browser may render inline from us (never SVG: it can script).
+/// Largest picture put inside a message's formatted view, and the most of
+/// them one message shows that way.
+const INLINE_MAX: usize = 2 << 20;
+const INLINE_TOTAL: usize = 8 << 20;
+
 pub fn previewable(content_type: &str) -> bool {
     matches!(content_type, "image/png" | "image/jpeg" | "image/gif" | "image/webp")
 }
@@ -97,11 +103,22 @@ pub async fn html_body(State(st): State<AppState>, a: Agent, t: TicketPath, Path
     let meta = st.desk.entry_mail(&a.person, id, seq)?;
     let blob = meta.html_blob.as_deref().ok_or_else(WebError::not_found)?;
     let mut html = String::from_utf8_lossy(&st.desk.blob(blob)?).into_owned();
-    // Inline images: cid: links point at the stored attachments. The
-    // Content-IDs come from the sender, so the result is sanitized again:
-    // whatever a rewrite produced, no attribute or script survives it.
+    // Inline images: each cid: link becomes the image itself (a data: URL).
+    // The frame is sandboxed (an opaque origin that sends no session cookie),
+    // so a link to the attachment would get the login page. Pictures of an
+    // allowed type up to INLINE_MAX each are inlined; others stay links.
+    // The Content-IDs come from the sender, so the result is sanitized
+    // again: whatever a rewrite produced, no attribute or script survives it.
+    let mut budget = INLINE_TOTAL;
     for (cid, idx) in &meta.cids {
-        let url = format!("/tickets/{}/attachments/{seq}/{idx}?inline=1", st.desk.reference(id));
+        let inlined = match st.desk.attachment(&a.person, id, seq, *idx) {
+            Ok((att, data)) if previewable(&att.content_type) && data.len() <= INLINE_MAX.min(budget) => {
+                budget -= data.len();
+                Some(format!("data:{};base64,{}", att.content_type, base64::engine::general_purpose::STANDARD.encode(&data)))
+            }
+            _ => None,
+        };
+        let url = inlined.unwrap_or_else(|| format!("/tickets/{}/attachments/{seq}/{idx}?inline=1", st.desk.reference(id)));
         html = html.replace(&format!("cid:{cid}"), &url);
     }
     if !meta.cids.is_empty() {
