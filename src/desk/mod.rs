@@ -551,10 +551,7 @@ impl Desk {
         }
         let body = self.check_body("body", body, files.is_empty())?;
         let body = if internal { body } else { self.signed(actor, body)? };
-        let max = self.config().limits.attachment_max_bytes;
-        if let Some((name, _, data)) = files.iter().find(|(_, _, d)| d.len() as u64 > max) {
-            return Err(DeskError::TooLarge { field: "attachment", limit: format!("{max} bytes per file ({name} has {})", data.len()) });
-        }
+        self.check_files(&files)?;
         let now = self.now();
         self.store.write(|w| {
             let old = self.visible(actor, w, id)?;
@@ -571,17 +568,7 @@ impl Desk {
                     .check_transition(new_status, self.may(actor, Permission::Reopen))
                     .map_err(|e| invalid("status", e.to_string()))?;
             }
-            let mut attachments = Vec::with_capacity(files.len());
-            for (filename, content_type, data) in &files {
-                let blob = w.put_blob(data)?;
-                let filename = crate::domain::mail::safe_filename(filename);
-                attachments.push(crate::domain::thread::AttachmentRef {
-                    filename,
-                    content_type: content_type.clone(),
-                    size: data.len() as u64,
-                    blob,
-                });
-            }
+            let attachments = portal::stored_files(w, &files)?;
             let mut entry = ThreadEntry {
                 ticket: id,
                 seq: 0,

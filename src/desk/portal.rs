@@ -5,7 +5,23 @@
 
 use super::notify::{Notice, unsubscribe_claim};
 use super::{Desk, Result};
+use crate::domain::thread::AttachmentRef;
 use crate::domain::{EntryKind, PersonId, ThreadEntry, Ticket, TicketId};
+use crate::store::Write;
+
+/// Most files one reply from the ticket page may carry.
+const MAX_FILES: usize = 10;
+
+/// Keeps uploaded files as blobs: the entry's attachment list (names made safe).
+pub(super) fn stored_files(w: &mut Write, files: &[(String, String, Vec<u8>)]) -> Result<Vec<AttachmentRef>> {
+    let mut out = Vec::with_capacity(files.len());
+    for (filename, content_type, data) in files {
+        let blob = w.put_blob(data)?;
+        let filename = crate::domain::mail::safe_filename(filename);
+        out.push(AttachmentRef { filename, content_type: content_type.clone(), size: data.len() as u64, blob });
+    }
+    Ok(out)
+}
 
 /// The message a requester's ticket link signs.
 pub(crate) fn portal_claim(ticket: u64, requester: u64, expires: i64) -> String {
@@ -76,10 +92,52 @@ impl Desk {
         Ok((t, out))
     }
 
+    /// A file of a public reply, through a signed link (the requester's or
+    /// a collaborator's own files and the desk's answers; never a note's).
+    pub fn portal_attachment(
+        &self,
+        id: TicketId,
+        person: Option<PersonId>,
+        (expires, sig): (i64, &str),
+        seq: u32,
+        idx: usize,
+    ) -> Result<(AttachmentRef, Vec<u8>)> {
+        self.portal_ticket(id, person, expires, sig)?;
+        let r = self.store.read()?;
+        let e = r.entries(id)?.into_iter().find(|e| e.seq == seq && e.kind == EntryKind::Reply).ok_or(super::DeskError::NotFound)?;
+        let a = e.attachments.get(idx).cloned().ok_or(super::DeskError::NotFound)?;
+        let data = r.blob(&a.blob)?.ok_or(super::DeskError::NotFound)?;
+        Ok((a, data))
+    }
+
+    /// Refuses files over the desk's limits (each as mail's attachments; at
+    /// most `MAX_FILES` at once), naming the limit and the file.
+    pub(super) fn check_files(&self, files: &[(String, String, Vec<u8>)]) -> Result<()> {
+        let max = self.config().limits.attachment_max_bytes;
+        if let Some((name, _, data)) = files.iter().find(|(_, _, d)| d.len() as u64 > max) {
+            return Err(super::DeskError::TooLarge {
+                field: "attachment",
+                limit: format!("{max} bytes per file ({name} has {})", data.len()),
+            });
+        }
+        if files.len() > MAX_FILES {
+            return Err(super::DeskError::TooLarge { field: "attachment", limit: format!("{MAX_FILES} files at once") });
+        }
+        Ok(())
+    }
+
     /// The requester (or a collaborator, with their own link) replies on the
-    /// ticket page; the entry is theirs.
-    pub fn portal_reply(&self, id: TicketId, person: Option<PersonId>, expires: i64, sig: &str, body: &str) -> Result<ThreadEntry> {
-        let body = self.check_body("body", body, true)?;
+    /// ticket page, with files if they like; the entry is theirs.
+    pub fn portal_reply(
+        &self,
+        id: TicketId,
+        person: Option<PersonId>,
+        (expires, sig): (i64, &str),
+        body: &str,
+        files: Vec<(String, String, Vec<u8>)>,
+    ) -> Result<ThreadEntry> {
+        let body = self.check_body("body", body, files.is_empty())?;
+        self.check_files(&files)?;
         let (old, who) = self.portal_ticket(id, person, expires, sig)?;
         if old.is_closed() {
             return Err(super::DeskError::Conflict("this ticket is closed; please write to us by email to open a new one".into()));
@@ -95,7 +153,7 @@ impl Desk {
                 author: Some(author.id),
                 body,
                 event: None,
-                attachments: Vec::new(),
+                attachments: stored_files(w, &files)?,
                 created_at: now,
             };
             w.append_entry(&mut entry)?;

@@ -37,6 +37,7 @@ mod openapi;
 mod orgs;
 mod outgoing;
 mod people_directory;
+mod portal_files;
 mod postfix;
 mod profile;
 mod properties;

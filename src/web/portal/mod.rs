@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/t/{reference}", get(view))
         .route("/t/{reference}/reply", post(reply))
+        .route("/t/{reference}/files/{seq}/{idx}", get(file))
         .route("/u/{reference}/{person}", get(unsubscribe_page).post(unsubscribe))
 }
 
@@ -31,6 +32,12 @@ pub struct LinkQuery {
     e: i64,
     s: String,
     done: Option<String>,
+    /// Why the last reply was refused, and its text (kept for another
+    /// try); set by the reply handler only, never from the address.
+    #[serde(skip)]
+    error: Option<String>,
+    #[serde(skip)]
+    body: Option<String>,
 }
 
 /// A link that is expired, forged or points at nothing.
@@ -45,12 +52,17 @@ fn gone() -> Response {
 
 pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, Query(q): Query<LinkQuery>) -> Response {
     let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
+    render(&st, &headers, id, q, StatusCode::OK)
+}
+
+/// The ticket page of a link (`q`), with `status`.
+fn render(st: &AppState, headers: &HeaderMap, id: crate::domain::TicketId, q: LinkQuery, status: StatusCode) -> Response {
     let (t, entries) = match st.desk.portal_view(id, q.p.map(PersonId), q.e, &q.s) {
         Ok(x) => x,
         Err(DeskError::NotFound) => return gone(),
         Err(e) => return WebError::from(e).into_response(),
     };
-    let pre = match cookie(&headers, PRE_COOKIE).filter(|v| v.len() == 64) {
+    let pre = match cookie(headers, PRE_COOKIE).filter(|v| v.len() == 64) {
         Some(v) => v.to_string(),
         None => match crate::desk::auth::random_token() {
             Ok(t) => t,
@@ -58,6 +70,7 @@ pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference
         },
     };
     let r = st.desk.reference(id);
+    let key = link_key(q.p, q.e, &q.s);
     let body = html! {
         div.card.portal {
             div.brand.big { span.logo { "fd" } span { (st.desk.config().desk.name) } }
@@ -69,43 +82,142 @@ pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference
                 article.entry.reply {
                     header { span.who { (who) } span.muted { (crate::web::ui::when_at(e.created_at)) } }
                     (ui::text_block(&e.body))
+                    @if !e.attachments.is_empty() {
+                        ul.attachments aria-label="Files" {
+                            @for (i, f) in e.attachments.iter().enumerate() {
+                                li { a href=(format!("/t/{r}/files/{}/{i}?{key}", e.seq)) download=(f.filename) { (f.filename) } span.muted { " " (size(f.size)) } }
+                            }
+                        }
+                    }
                 }
             }
             @if t.is_closed() {
                 p.muted { "This ticket is closed. Write to us by email to open a new one." }
             } @else {
-                form.replybox method="post" action=(format!("/t/{r}/reply")) {
+                form.replybox method="post" enctype="multipart/form-data" action=(format!("/t/{r}/reply?_csrf={pre}")) {
                     input type="hidden" name="_csrf" value=(pre);
                     @if let Some(p) = q.p { input type="hidden" name="p" value=(p); }
                     input type="hidden" name="e" value=(q.e);
                     input type="hidden" name="s" value=(q.s);
-                    textarea name="body" rows="5" required placeholder="Write your reply…" {}
+                    @if let Some(err) = &q.error { (ui::notice("error", err)) }
+                    label for="portal-body" { "Your reply" }
+                    textarea #portal-body name="body" rows="5" placeholder="Write your reply…" { (q.body.clone().unwrap_or_default()) }
+                    label { "Attach files " span.muted { "(up to " (size(st.desk.config().limits.attachment_max_bytes)) " each)" }
+                        input type="file" name="files" multiple;
+                    }
                     div.reply-actions { button.primary type="submit" { "Send reply" } }
                 }
             }
         }
     };
     let page = ui::card_page(&format!("{r} {}", t.subject), &st.desk.config().desk.name, body);
-    ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], page).into_response()
+    (status, [(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], page).into_response()
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+/// The query of a ticket link: whose it is, until when, its signature.
+fn link_key(p: Option<u64>, e: i64, s: &str) -> String {
+    let p = p.map(|p| format!("p={p}&")).unwrap_or_default();
+    let s: String = s.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    format!("{p}e={e}&s={s}")
+}
+
+/// A size as people read it.
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..=1023 => format!("{bytes} B"),
+        1024..=1_048_575 => format!("{} KB", bytes.div_ceil(1024)),
+        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+#[derive(Default)]
 pub struct ReplyForm {
     p: Option<u64>,
     e: i64,
     s: String,
     body: String,
+    files: Vec<(String, String, Vec<u8>)>,
 }
 
-pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, Form(f): Form<ReplyForm>) -> Response {
+/// Reads the ticket page's reply: fields and files (a plain form too).
+async fn read_reply(st: &AppState, req: axum::extract::Request) -> Result<ReplyForm, String> {
+    use axum::extract::FromRequest;
+    let multipart =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"));
+    let mut f = ReplyForm::default();
+    let mut set = |name: &str, value: String| match name {
+        "p" => f.p = value.parse().ok(),
+        "e" => f.e = value.parse().unwrap_or(0),
+        "s" => f.s = value,
+        "body" => f.body = value,
+        _ => {}
+    };
+    if !multipart {
+        let Form(fields) = Form::<Vec<(String, String)>>::from_request(req, st).await.map_err(|e| e.body_text())?;
+        for (k, v) in fields {
+            set(&k, v);
+        }
+        return Ok(f);
+    }
+    let mut mp = axum::extract::Multipart::from_request(req, st).await.map_err(|e| e.body_text())?;
+    let mut files = Vec::new();
+    while let Some(field) = mp.next_field().await.map_err(|e| e.body_text())? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "files" {
+            let filename = field.file_name().unwrap_or("attachment").to_string();
+            let ctype = field.content_type().unwrap_or("application/octet-stream").to_string();
+            let data = field.bytes().await.map_err(|e| e.body_text())?;
+            if !data.is_empty() {
+                files.push((filename, ctype, data.to_vec()));
+            }
+        } else {
+            let value = field.text().await.map_err(|e| e.body_text())?;
+            set(&name, value);
+        }
+    }
+    f.files = files;
+    Ok(f)
+}
+
+pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, req: axum::extract::Request) -> Response {
     let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
-    let (p, e, s, body) = (f.p.map(PersonId), f.e, f.s.clone(), f.body.clone());
-    match blocking(&st.desk, move |d| d.portal_reply(id, p, e, &s, &body)).await {
-        Ok(_) => {
-            let p = f.p.map(|p| format!("p={p}&")).unwrap_or_default();
-            let s: String = f.s.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-            Redirect::to(&format!("/t/{}?{p}e={}&s={s}&done=1", st.desk.reference(id), f.e)).into_response()
+    let headers = req.headers().clone();
+    let mut f = match read_reply(&st, req).await {
+        Ok(f) => f,
+        Err(why) => return WebError::new(StatusCode::BAD_REQUEST, "The reply could not be read", &why).into_response(),
+    };
+    let key = link_key(f.p, f.e, &f.s);
+    let (p, e, s, body, files) = (f.p.map(PersonId), f.e, f.s.clone(), f.body.clone(), std::mem::take(&mut f.files));
+    match blocking(&st.desk, move |d| d.portal_reply(id, p, (e, &s), &body, files)).await {
+        Ok(_) => Redirect::to(&format!("/t/{}?{key}&done=1", st.desk.reference(id))).into_response(),
+        Err(DeskError::NotFound) => gone(),
+        // Refused (too large, empty): the page again, the reason said and the text kept.
+        Err(err @ (DeskError::TooLarge { .. } | DeskError::Invalid { .. })) => {
+            let q = LinkQuery { p: f.p, e: f.e, s: f.s, done: None, error: Some(err.to_string()), body: Some(f.body) };
+            let status = if matches!(err, DeskError::TooLarge { .. }) { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
+            render(&st, &headers, id, q, status)
+        }
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+/// A file of a public reply, downloaded through the ticket link.
+pub async fn file(
+    State(st): State<AppState>,
+    Path((reference, seq, idx)): Path<(String, u32, usize)>,
+    Query(q): Query<LinkQuery>,
+) -> Response {
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
+    match st.desk.portal_attachment(id, q.p.map(PersonId), (q.e, &q.s), seq, idx) {
+        Ok((att, data)) => {
+            let mut res = data.into_response();
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/octet-stream"));
+            if let Ok(v) = axum::http::HeaderValue::from_str(&crate::web::ticket::parts::disposition("attachment", &att.filename)) {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            h.insert(header::CONTENT_SECURITY_POLICY, axum::http::HeaderValue::from_static("default-src 'none'; sandbox"));
+            res
         }
         Err(DeskError::NotFound) => gone(),
         Err(e) => WebError::from(e).into_response(),
