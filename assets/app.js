@@ -228,6 +228,30 @@
     if (zone && !document.cookie.split("; ").includes(want)) document.cookie = want + "; path=/; max-age=31536000; samesite=lax";
   } catch (_) { /* no Intl: UTC */ }
 
+  // Address fields suggest people the desk knows (New ticket's requester);
+  // picking one fills the name too.
+  document.querySelectorAll("input[data-suggest]").forEach((input) => {
+    const list = document.getElementById(input.getAttribute("list"));
+    const name = input.form && input.form.querySelector("input[name=requester_name]");
+    let known = [], timer = null, asked = "";
+    input.addEventListener("input", () => {
+      const hit = known.find((p) => p.email === input.value);
+      if (hit && name && !name.value) name.value = hit.name;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const q = input.value.trim();
+        if (q.length < 2 || q === asked || !list) return;
+        asked = q;
+        fetch(input.dataset.suggest + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then((r) => r.ok ? r.json() : { people: [] })
+          .then((j) => {
+            known = j.people || [];
+            list.replaceChildren(...known.map((p) => { const o = document.createElement("option"); o.value = p.email; o.label = p.name ? p.name + " <" + p.email + ">" : p.email; return o; }));
+          }).catch(() => {});
+      }, 150);
+    });
+  });
+
   // Phones: the main menu opens from its button; the views and filters
   // drawers start closed on narrow screens and stay open on wide ones.
   const menu = document.querySelector(".menu-toggle");

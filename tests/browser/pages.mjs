@@ -109,6 +109,14 @@ try {
     ["config", "/admin/config"],
   ]) await visit(name, path);
   await visit("notfound", "/tickets/TKT-999999", 404);
+  // New ticket suggests the people the desk knows as the address is typed.
+  await page.goto(base + "/tickets/new");
+  await page.fill("input[name=requester_email]", "gin");
+  await page.waitForFunction(() => document.querySelectorAll("#people-suggest option").length > 0, null, { timeout: 5000 }).catch(() => fail("no suggestions for 'gin'"));
+  const offered = await page.locator("#people-suggest option").first().getAttribute("value");
+  if (offered !== "gina@customer.test") fail("suggested " + offered);
+  await page.fill("input[name=requester_email]", "gina@customer.test");
+  if ((await page.inputValue("input[name=requester_name]")) !== "Gina Customer") fail("picking a suggestion did not fill the name");
   await page.goto(base + `/tickets/${ref}`);
   const person = await page.locator("a[href^='/requesters/']").first().getAttribute("href");
   await visit("requester", person);

@@ -63,3 +63,48 @@ async fn everyone_with_ticket_counts_in_three_orders() {
     assert_eq!(names(&found), ["Carol"]);
     assert!(row(&found, "Carol").contains("<td class=\"num\">3</td>"));
 }
+
+/// Answering a ticket, the agent sees the requester's organization, the
+/// agents' notes about them and their other open tickets; New ticket
+/// suggests known people (not agents) as the address is typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_requester_in_context_and_suggested() {
+    let d = InProcess::start().await;
+    let desk = d.running.desk.clone();
+    let mut ids = Vec::new();
+    for subject in ["Printer", "Badge", "Laptop"] {
+        let new = NewTicket {
+            subject: subject.into(),
+            body: "Please.".into(),
+            requester_email: "carol@customer.test".into(),
+            requester_name: "Carol Jones".into(),
+            ..Default::default()
+        };
+        ids.push(desk.create_ticket(&d.admin, new).expect("ticket").id);
+    }
+    let carol = desk.ticket_view(&d.admin, ids[0]).unwrap().ticket.requester;
+    desk.update_person(&d.admin, carol, "Carol Jones", "Prefers phone calls after 2 pm.").expect("notes");
+    desk.update_ticket(
+        &d.admin,
+        ids[2],
+        frontdesk::desk::TicketPatch { status: Some(frontdesk::domain::Status::Resolved), ..Default::default() },
+    )
+    .expect("resolve");
+
+    let mut ada = Browser::logged_in(&d.base, "ada@example.test", PASSWORD).await;
+    let page = ada.get(&format!("/tickets/{}", desk.reference(ids[0]))).await.body;
+    assert!(page.contains("Prefers phone calls after 2 pm."), "the notes: {page}");
+    assert!(page.contains("Their other open tickets") && page.contains(">TKT-000002</a> Badge"), "{page}");
+    assert!(!page.contains(">TKT-000003</a>"), "a resolved ticket is not open");
+    assert!(!page.contains(">TKT-000001</a> Printer"), "not this ticket itself");
+
+    let got = ada.get("/people/suggest?q=car").await;
+    assert_eq!(got.status, 200);
+    let v: serde_json::Value = serde_json::from_str(&got.body).unwrap();
+    assert_eq!(v["people"], serde_json::json!([{ "email": "carol@customer.test", "name": "Carol Jones" }]));
+    let v: serde_json::Value = serde_json::from_str(&ada.get("/people/suggest?q=ada").await.body).unwrap();
+    assert_eq!(v["people"], serde_json::json!([]), "agents are not suggested as requesters");
+    let v: serde_json::Value = serde_json::from_str(&ada.get("/people/suggest?q=c").await.body).unwrap();
+    assert_eq!(v["people"], serde_json::json!([]), "one letter asks nothing");
+    assert!(ada.get("/tickets/new").await.body.contains("list=\"people-suggest\""));
+}

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/go", get(jump))
         .route("/people", get(people))
+        .route("/people/suggest", get(suggest))
         .route("/requesters/{id}", get(requester_page).post(update_person))
         .route("/requesters/{id}/merge", post(merge_person))
         .route("/requesters/{id}/org", post(orgs::set_for_person))
@@ -220,4 +221,19 @@ pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<People
         }
     };
     Ok(page(&frame(&st, &a, "People".into(), "people"), body).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SuggestQuery {
+    q: String,
+}
+
+/// People matching what an agent types in an address field (New ticket's
+/// requester): at most 8, as `{email, name}`, for the field's suggestions.
+pub async fn suggest(State(st): State<AppState>, a: Agent, Query(q): Query<SuggestQuery>) -> WebResult {
+    let found = if q.q.trim().chars().count() < 2 { Vec::new() } else { st.desk.search_people(&a.person, &q.q)? };
+    let list: Vec<serde_json::Value> =
+        found.iter().filter(|p| !p.is_staff()).take(8).map(|p| serde_json::json!({ "email": p.email, "name": p.name })).collect();
+    Ok(axum::Json(serde_json::json!({ "people": list })).into_response())
 }

@@ -54,7 +54,8 @@ fn new_ticket_form(
                 (csrf_field(&a.csrf))
                 fieldset {
                     legend { "Requester" }
-                    label { "Email" input type="email" name="requester_email" value=(f.requester_email) required autofocus placeholder="customer@example.com"; }
+                    label { "Email" input type="email" name="requester_email" value=(f.requester_email) required autofocus placeholder="customer@example.com" list="people-suggest" autocomplete="off" data-suggest="/people/suggest"; }
+                    datalist #people-suggest {}
                     label { "Name" input type="text" name="requester_name" value=(f.requester_name) placeholder="Optional"; }
                 }
                 label.wide { "Subject" input type="text" name="subject" value=(f.subject) required maxlength=(st.desk.config().limits.subject_max_chars); }

@@ -51,6 +51,7 @@ pub fn people_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
         h3 { "Requester" }
         @if let Some(p) = v.people.get(&v.ticket.requester) {
             p { a href=(format!("/requesters/{}", p.id)) { (p.display()) } @if p.display() != p.email { br; span.muted { (p.email) } } }
+            (requester_context(st, a, v, p))
         }
         @if may_edit {
             details.people-edit {
@@ -116,5 +117,42 @@ pub async fn change_requester(State(st): State<AppState>, a: Agent, t: crate::we
     match run_as(&st.desk, &a.person, move |d, me| d.change_requester(me, id, &email, &name)).await {
         Ok(_) => Ok(back(&st, id, "saved")),
         Err(e) => Err(refused(&st, &a, id, e)),
+    }
+}
+
+/// Most of the requester's other open tickets the side panel lists.
+const OTHERS: usize = 5;
+
+/// What the agent should know about the requester while answering: their
+/// organization, the agents' notes about them, and their other open tickets.
+fn requester_context(st: &AppState, a: &Agent, v: &TicketView, p: &Person) -> Markup {
+    let org = st.desk.org_names_of(&[p.id]).ok().and_then(|m| m.get(&p.id).cloned());
+    let notes = st.desk.person_notes(&a.person, p.id).unwrap_or_default();
+    let statuses = crate::domain::Status::ALL.iter().copied().filter(|s| s.is_active()).collect();
+    let q = crate::store::TicketQuery { requester: Some(p.id.0), statuses, limit: OTHERS + 1, ..Default::default() };
+    let others: Vec<crate::domain::Ticket> = st
+        .desk
+        .queue(&a.person, q)
+        .map(|(t, _, _)| t)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| t.id != v.ticket.id)
+        .take(OTHERS)
+        .collect();
+    html! {
+        @if let Some(o) = org { p.muted.small { "Organization: " (o) } }
+        @if !notes.trim().is_empty() {
+            div.person-notes.small { strong { "Notes: " } (crate::web::ui::text_block(&notes)) }
+        }
+        @if !others.is_empty() {
+            h3 { "Their other open tickets" }
+            ul.other-tickets {
+                @for t in &others {
+                    @let r = st.desk.reference(t.id);
+                    li { a href=(format!("/tickets/{r}")) { (r) } " " (t.subject) " " (crate::web::ui::ticket_status(&st.desk.config(), t)) }
+                }
+            }
+            p.small { a href=(format!("/requesters/{}", p.id)) { "All their tickets →" } }
+        }
     }
 }
