@@ -28,6 +28,7 @@ mod patch;
 pub mod people;
 pub mod portal;
 pub mod print;
+mod print_fonts;
 pub mod profile;
 pub mod recipients;
 pub mod reload;

@@ -1,7 +1,10 @@
 //! A ticket as a printable document: the print view and a PDF made by the
-//! server with pdf-writer (standard Helvetica, no font files, A4 pages).
+//! server with pdf-writer on A4 pages, its text in subsets of the host's
+//! fonts (`print_fonts`: any script), or in Helvetica (Latin-1) without them.
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
+
+use super::print_fonts::{Fonts, Used};
 
 use super::{Desk, TicketView};
 use crate::domain::EntryKind;
@@ -77,61 +80,75 @@ fn win_ansi(s: &str) -> Vec<u8> {
 }
 
 /// Wraps to `width` characters (Helvetica at this size averages ~0.5 em).
+#[cfg(test)]
 fn wrap(text: &str, width: usize) -> Vec<String> {
+    wrap_measured(text, width as f32, &|_| 1.0)
+}
+
+/// Wraps `text` into lines of at most `max` by `measure` of each character:
+/// at spaces, and inside a word (or a CJK run, which has no spaces) that is
+/// longer than a line.
+fn wrap_measured(text: &str, max: f32, measure: &dyn Fn(char) -> f32) -> Vec<String> {
+    let width = |s: &str| s.chars().map(measure).sum::<f32>();
     let mut out = Vec::new();
     for para in text.lines() {
         let mut line = String::new();
         for word in para.split(' ') {
-            let mut word = word.to_string();
-            while word.chars().count() > width {
-                let head: String = word.chars().take(width).collect();
-                word = word.chars().skip(width).collect();
-                if !line.is_empty() {
-                    out.push(std::mem::take(&mut line));
-                }
-                out.push(head);
-            }
-            if line.chars().count() + word.chars().count() + 1 > width && !line.is_empty() {
+            let sep = if line.is_empty() { 0.0 } else { measure(' ') };
+            if !line.is_empty() && width(&line) + sep + width(word) > max {
                 out.push(std::mem::take(&mut line));
             }
             if !line.is_empty() {
                 line.push(' ');
             }
-            line.push_str(&word);
+            for c in word.chars() {
+                if !line.is_empty() && width(&line) + measure(c) > max {
+                    out.push(std::mem::take(&mut line));
+                }
+                line.push(c);
+            }
         }
         out.push(line);
     }
     out
 }
 
-/// Lays the document out on A4 pages.
+/// Lays the document out on A4 pages with the host's fonts.
 pub fn pdf(doc: &PrintDoc) -> Vec<u8> {
-    // (font, size, text) lines; font 1 regular, 2 bold.
-    let mut lines: Vec<(u8, f32, String)> = Vec::new();
-    for l in wrap(&doc.title, 60) {
-        lines.push((2, 15.0, l));
-    }
-    lines.push((1, 6.0, String::new()));
+    pdf_with(doc, Fonts::host())
+}
+
+/// Lays the document out on A4 pages with `fonts` (Helvetica when empty).
+pub fn pdf_with(doc: &PrintDoc, fonts: &Fonts) -> Vec<u8> {
+    let (w, h, margin) = (595.0f32, 842.0f32, 50.0f32);
+    let room = w - 2.0 * margin;
+    // Widths per point of size: the fonts' own, or Helvetica's average.
+    let measure = |bold: bool| move |c: char| if fonts.is_empty() { 0.5 } else { fonts.width(bold, c) };
+    // (bold, size, text) lines.
+    let mut lines: Vec<(bool, f32, String)> = Vec::new();
+    let mut add = |bold: bool, size: f32, text: &str| {
+        for l in wrap_measured(text, room / size, &measure(bold)) {
+            lines.push((bold, size, l));
+        }
+    };
+    add(true, 15.0, &doc.title);
+    add(false, 6.0, "");
     for (k, v) in &doc.fields {
         if !v.is_empty() {
-            for l in wrap(&format!("{k}: {v}"), 95) {
-                lines.push((1, 10.0, l));
-            }
+            add(false, 10.0, &format!("{k}: {v}"));
         }
     }
     for e in &doc.entries {
-        lines.push((1, 8.0, String::new()));
-        lines.push((2, 10.0, if e.kind == "note" { format!("{} [agents only]", e.heading) } else { e.heading.clone() }));
-        for l in wrap(&e.text, 95) {
-            lines.push((1, 10.0, l));
-        }
+        add(false, 8.0, "");
+        add(true, 10.0, &if e.kind == "note" { format!("{} [agents only]", e.heading) } else { e.heading.clone() });
+        add(false, 10.0, &e.text);
     }
-    let (w, h, margin) = (595.0f32, 842.0f32, 50.0f32);
+    let mut used = Used::default();
     let mut pages: Vec<Vec<u8>> = Vec::new();
     let mut content = Content::new();
     let mut y = h - margin;
     let mut started = false;
-    for (font, size, text) in &lines {
+    for (bold, size, text) in &lines {
         let lead = size * 1.35;
         if !started || y - lead < margin {
             if started {
@@ -143,9 +160,16 @@ pub fn pdf(doc: &PrintDoc) -> Vec<u8> {
             started = true;
         }
         y -= lead;
-        content.set_font(Name(if *font == 2 { b"F2" } else { b"F1" }), *size);
         content.set_text_matrix([1.0, 0.0, 0.0, 1.0, margin, y]);
-        content.show(Str(&win_ansi(text)));
+        if fonts.is_empty() {
+            content.set_font(Name(if *bold { b"F2" } else { b"F1" }), *size);
+            content.show(Str(&win_ansi(text)));
+        } else {
+            for (font, glyphs) in used.runs(fonts, *bold, text) {
+                content.set_font(Name(font.as_bytes()), *size);
+                content.show(Str(&glyphs));
+            }
+        }
     }
     if started {
         content.end_text();
@@ -156,6 +180,7 @@ pub fn pdf(doc: &PrintDoc) -> Vec<u8> {
     let tree = Ref::new(2);
     let (f1, f2) = (Ref::new(3), Ref::new(4));
     let page_ids: Vec<Ref> = (0..pages.len()).map(|i| Ref::new(10 + 2 * i as i32)).collect();
+    let (embedded, _) = used.write(fonts, &mut pdf, 10 + 2 * pages.len() as i32);
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree).kids(page_ids.iter().copied()).count(pages.len() as i32);
     for (i, body) in pages.iter().enumerate() {
@@ -169,6 +194,9 @@ pub fn pdf(doc: &PrintDoc) -> Vec<u8> {
             let mut fonts = res.fonts();
             fonts.pair(Name(b"F1"), f1);
             fonts.pair(Name(b"F2"), f2);
+            for (name, font) in &embedded {
+                fonts.pair(Name(name.as_bytes()), *font);
+            }
             fonts.finish();
         }
         page.finish();

@@ -36,6 +36,7 @@ mod notices;
 mod openapi;
 mod orgs;
 mod outgoing;
+mod pdf_scripts;
 mod people_directory;
 mod portal_files;
 mod postfix;
