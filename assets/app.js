@@ -1,6 +1,7 @@
 // frontdesk: small progressive enhancements; every page works without JS.
 (function () {
   "use strict";
+  document.documentElement.classList.remove("no-js");
   const typing = (el) => el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
 
   // Filters apply as soon as a select changes (delegated: the queue is
@@ -301,7 +302,8 @@
   document.addEventListener("change", (e) => {
     if (!(e.target.matches && e.target.matches("details.colpick input[name=col]"))) return;
     const form = e.target.form;
-    const token = document.querySelector("input[name=_csrf]");
+    // Only the queue's choice is remembered (a search keeps its columns in its link).
+    const token = location.pathname === "/tickets" ? document.querySelector("input[name=_csrf]") : null;
     const cols = [...form.querySelectorAll("input[name=col]:checked")].map((b) => b.value).join(",");
     const apply = () => form.requestSubmit();
     if (!token) { apply(); return; }

@@ -23,7 +23,7 @@ pub struct RowFacts {
     pub waiting_since: Option<Timestamp>,
     /// The latest reply or note in one line, and whether it is a note.
     pub preview: Option<(String, bool)>,
-    /// The customer wrote since this agent last opened the ticket.
+    /// The customer wrote since this agent last opened the (active) ticket.
     pub unread: bool,
 }
 
@@ -49,7 +49,9 @@ impl Desk {
                     last_reply: tail.last_reply,
                     waiting_since: tail.waiting_since,
                     preview,
-                    unread: tail.last_customer.is_some_and(|c| seen.is_none_or(|s| c > s)),
+                    // Only tickets still open are unread (an upgrade would
+                    // otherwise mark every old answered-by-the-customer one).
+                    unread: t.status.is_active() && tail.last_customer.is_some_and(|c| seen.is_none_or(|s| c > s)),
                 },
             );
         }

@@ -107,11 +107,29 @@ impl Desk {
             return Err(DeskError::NotFound);
         }
         let r = self.store.read()?;
+        let walls = Self::walls(actor).map(<[String]>::to_vec);
         let mut all = Vec::new();
         for (p, n) in r.directory(sort)? {
-            if Self::may_see_person(&r, actor, &p)? {
-                all.push((p, n));
+            if !Self::may_see_person(&r, actor, &p)? {
+                continue;
             }
+            // Behind department walls, only the tickets the agent may open count.
+            let n = match &walls {
+                Some(depts) if !p.is_staff() => {
+                    let q = crate::store::TicketQuery {
+                        requester: Some(p.id.0),
+                        visible_departments: Some(depts.clone()),
+                        limit: 10_000,
+                        ..Default::default()
+                    };
+                    r.query(&q)?.0.len() as u64
+                }
+                _ => n,
+            };
+            all.push((p, n));
+        }
+        if walls.is_some() && sort == DirectorySort::Tickets {
+            all.sort_by_key(|(p, n)| (std::cmp::Reverse(*n), p.display().to_lowercase()));
         }
         let total = all.len();
         Ok((all.into_iter().skip(offset).take(per).collect(), total))

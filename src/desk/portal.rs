@@ -51,6 +51,12 @@ impl Desk {
 }
 
 impl Desk {
+    /// Whether a ticket link (as its query gives it) is valid now: a read
+    /// only, for the upload check before a reply's body is accepted.
+    pub fn portal_link_valid(&self, id: TicketId, person: Option<PersonId>, expires: i64, sig: &str) -> bool {
+        self.portal_ticket(id, person, expires, sig).is_ok()
+    }
+
     /// Checks a signed ticket link: the ticket, and who it lets act — the
     /// requester or a collaborator it was made for (`person`; links without
     /// one are the requester's).

@@ -4,7 +4,7 @@
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 
-use super::print_fonts::{Fonts, Used};
+use super::print_fonts::{Fonts, Picker, Used};
 
 use super::{Desk, TicketView};
 use crate::domain::EntryKind;
@@ -85,27 +85,39 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     wrap_measured(text, width as f32, &|_| 1.0)
 }
 
+/// Most characters on one line, whatever their widths (zero-width marks
+/// never fill a line).
+const LINE_CHARS: usize = 300;
+
 /// Wraps `text` into lines of at most `max` by `measure` of each character:
 /// at spaces, and inside a word (or a CJK run, which has no spaces) that is
-/// longer than a line.
+/// longer than a line. Linear: each character is measured a fixed number
+/// of times.
 fn wrap_measured(text: &str, max: f32, measure: &dyn Fn(char) -> f32) -> Vec<String> {
-    let width = |s: &str| s.chars().map(measure).sum::<f32>();
     let mut out = Vec::new();
+    let space = measure(' ');
     for para in text.lines() {
-        let mut line = String::new();
+        let (mut line, mut line_w, mut count) = (String::new(), 0.0f32, 0usize);
         for word in para.split(' ') {
-            let sep = if line.is_empty() { 0.0 } else { measure(' ') };
-            if !line.is_empty() && width(&line) + sep + width(word) > max {
+            let word_w: f32 = word.chars().map(measure).sum();
+            if !line.is_empty() && (line_w + space + word_w > max || count + 1 >= LINE_CHARS) {
                 out.push(std::mem::take(&mut line));
+                (line_w, count) = (0.0, 0);
             }
             if !line.is_empty() {
                 line.push(' ');
+                line_w += space;
+                count += 1;
             }
             for c in word.chars() {
-                if !line.is_empty() && width(&line) + measure(c) > max {
+                let w = measure(c);
+                if !line.is_empty() && (line_w + w > max || count >= LINE_CHARS) {
                     out.push(std::mem::take(&mut line));
+                    (line_w, count) = (0.0, 0);
                 }
                 line.push(c);
+                line_w += w;
+                count += 1;
             }
         }
         out.push(line);
@@ -123,11 +135,19 @@ pub fn pdf_with(doc: &PrintDoc, fonts: &Fonts) -> Vec<u8> {
     let (w, h, margin) = (595.0f32, 842.0f32, 50.0f32);
     let room = w - 2.0 * margin;
     // Widths per point of size: the fonts' own, or Helvetica's average.
-    let measure = |bold: bool| move |c: char| if fonts.is_empty() { 0.5 } else { fonts.width(bold, c) };
-    // (bold, size, text) lines.
+    let picker = Picker::new(fonts);
+    let measure = |bold: bool| {
+        let picker = &picker;
+        move |c: char| if fonts.is_empty() { 0.5 } else { picker.width(bold, c) }
+    };
+    // (bold, size, text) lines; an empty text is a spacer line.
     let mut lines: Vec<(bool, f32, String)> = Vec::new();
     let mut add = |bold: bool, size: f32, text: &str| {
-        for l in wrap_measured(text, room / size, &measure(bold)) {
+        if text.is_empty() {
+            lines.push((bold, size, String::new()));
+            return;
+        }
+        for l in wrap_measured(&text.replace('\t', " "), room / size, &measure(bold)) {
             lines.push((bold, size, l));
         }
     };
@@ -165,7 +185,7 @@ pub fn pdf_with(doc: &PrintDoc, fonts: &Fonts) -> Vec<u8> {
             content.set_font(Name(if *bold { b"F2" } else { b"F1" }), *size);
             content.show(Str(&win_ansi(text)));
         } else {
-            for (font, glyphs) in used.runs(fonts, *bold, text) {
+            for (font, glyphs) in used.runs(&picker, *bold, text) {
                 content.set_font(Name(font.as_bytes()), *size);
                 content.show(Str(&glyphs));
             }
@@ -217,6 +237,17 @@ mod tests {
         assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
         assert_eq!(win_ansi("Grüße — €"), vec![b'G', b'r', 0xfc, 0xdf, b'e', b' ', 0x97, b' ', 0x80]);
         assert_eq!(win_ansi("日本"), b"??".to_vec());
+    }
+
+    #[test]
+    fn zero_width_marks_and_long_lines_wrap_into_bounded_lines() {
+        let text = "\u{301}".repeat(100_000);
+        let lines = wrap_measured(&text, 100.0, &|_| 0.0);
+        assert!(lines.iter().all(|l| l.chars().count() <= LINE_CHARS), "no line grows without end");
+        assert_eq!(lines.iter().map(|l| l.chars().count()).sum::<usize>(), 100_000, "nothing lost");
+        let cjk = "ログイン".repeat(1000);
+        let lines = wrap_measured(&cjk, 10.0, &|_| 1.0);
+        assert!(lines.iter().all(|l| l.chars().count() == 10), "a run without spaces breaks by width");
     }
 
     #[test]

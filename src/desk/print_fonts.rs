@@ -6,7 +6,8 @@
 //! drawn with the first font of the chain that has it. Without any of these
 //! fonts the PDF falls back to Helvetica (Latin-1 only).
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
@@ -84,26 +85,47 @@ impl Fonts {
     fn face(&self, file: usize) -> Option<ttf_parser::Face<'_>> {
         ttf_parser::Face::parse(&self.files.get(file)?.data, 0).ok()
     }
+}
 
-    /// The font of the chain that draws `c`, with its glyph ('?' when no
-    /// font has one).
-    fn pick(&self, bold: bool, c: char) -> Option<(usize, u16, char)> {
-        let chain = if bold && !self.bold.is_empty() { &self.bold } else { &self.regular };
-        for want in [c, '?'] {
-            for &file in chain {
-                if let Some(g) = self.face(file).and_then(|f| f.glyph_index(want)) {
-                    return Some((file, g.0, want));
-                }
-            }
+/// A found glyph: font file, glyph, the character it draws (`?` when no
+/// font has the one asked for), its advance at size 1.
+type Found = Option<(usize, u16, char, f32)>;
+
+/// Glyph lookups for one document: each font parsed once, each (style,
+/// character) looked up once.
+pub struct Picker<'a> {
+    fonts: &'a Fonts,
+    faces: Vec<Option<ttf_parser::Face<'a>>>,
+    cache: RefCell<HashMap<(bool, char), Found>>,
+}
+
+impl<'a> Picker<'a> {
+    pub fn new(fonts: &'a Fonts) -> Picker<'a> {
+        let faces = fonts.files.iter().map(|f| ttf_parser::Face::parse(&f.data, 0).ok()).collect();
+        Picker { fonts, faces, cache: RefCell::new(HashMap::new()) }
+    }
+
+    /// The font of the chain that draws `c` ('?' when none has it).
+    fn pick(&self, bold: bool, c: char) -> Found {
+        if let Some(hit) = self.cache.borrow().get(&(bold, c)) {
+            return *hit;
         }
-        None
+        let chain = if bold && !self.fonts.bold.is_empty() { &self.fonts.bold } else { &self.fonts.regular };
+        let found = [c, '?'].into_iter().find_map(|want| {
+            chain.iter().find_map(|&file| {
+                let face = self.faces.get(file)?.as_ref()?;
+                let g = face.glyph_index(want)?;
+                let advance = f32::from(face.glyph_hor_advance(g).unwrap_or(0)) / f32::from(face.units_per_em().max(1));
+                Some((file, g.0, want, advance))
+            })
+        });
+        self.cache.borrow_mut().insert((bold, c), found);
+        found
     }
 
     /// Width of `c` at size 1 (in text space units per point of size).
     pub fn width(&self, bold: bool, c: char) -> f32 {
-        self.pick(bold, c).and_then(|(file, g, _)| Some((self.face(file)?, g))).map_or(0.5, |(face, g)| {
-            f32::from(face.glyph_hor_advance(ttf_parser::GlyphId(g)).unwrap_or(0)) / f32::from(face.units_per_em().max(1))
-        })
+        self.pick(bold, c).map_or(0.5, |f| f.3)
     }
 }
 
@@ -117,10 +139,10 @@ pub struct Used {
 impl Used {
     /// `text` in runs of one font each: (the font's resource name, the
     /// bytes to show: two-byte glyph ids of the subset).
-    pub fn runs(&mut self, fonts: &Fonts, bold: bool, text: &str) -> Vec<(String, Vec<u8>)> {
+    pub fn runs(&mut self, picker: &Picker, bold: bool, text: &str) -> Vec<(String, Vec<u8>)> {
         let mut out: Vec<(String, Vec<u8>)> = Vec::new();
         for c in text.chars().filter(|c| !c.is_control()) {
-            let Some((file, old, c)) = fonts.pick(bold, c) else { continue };
+            let Some((file, old, c, _)) = picker.pick(bold, c) else { continue };
             let (remap, chars) = self.glyphs.entry(file).or_insert_with(|| (subsetter::GlyphRemapper::new(), BTreeMap::new()));
             let new = remap.remap(old);
             chars.entry(new).or_insert(c);

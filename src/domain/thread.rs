@@ -330,8 +330,13 @@ pub fn undelivered(entries: &[ThreadEntry]) -> Vec<Undelivered> {
             Some(Event::MailDelayed { kind, to, reason, retry_at }) => {
                 out.push(Undelivered { kind: kind.clone(), to: to.clone(), reason: reason.clone(), retry_at: *retry_at })
             }
+            // Each address sent or given up is no longer waiting; a mail is
+            // done when none of its addresses is.
             Some(Event::MailSent { kind, to } | Event::MailFailed { kind, to, .. }) => {
-                out.retain(|u| !(u.kind == *kind && u.to.iter().any(|a| to.contains(a))));
+                for u in out.iter_mut().filter(|u| u.kind == *kind) {
+                    u.to.retain(|a| !to.contains(a));
+                }
+                out.retain(|u| !u.to.is_empty());
             }
             _ => {}
         }
@@ -371,6 +376,15 @@ mod tests {
         assert_eq!(undelivered(&t).iter().map(|u| u.to[0].as_str()).collect::<Vec<_>>(), ["carol@x.test"]);
         t.push(ev(5, Event::MailFailed { kind: "reply".into(), to: vec!["carol@x.test".into()], reason: "550".into() }));
         assert!(undelivered(&t).is_empty(), "a mail given up is no longer waiting (its failure shows in the thread)");
+        // Delivered to one of two: the other still waits.
+        let both = Event::MailDelayed {
+            kind: "reply".into(),
+            to: vec!["a@x.test".into(), "b@x.test".into()],
+            reason: "421".into(),
+            retry_at: Timestamp(0),
+        };
+        let t = vec![ev(1, both), ev(2, sent("reply", "a@x.test"))];
+        assert_eq!(undelivered(&t)[0].to, ["b@x.test"]);
     }
 
     #[test]

@@ -13,8 +13,10 @@ pub(crate) const OPENED: TableDefinition<(u64, u64), i64> = TableDefinition::new
 /// Agent → their queue columns (a comma list of column keys).
 pub(crate) const QUEUE_COLUMNS: TableDefinition<u64, &str> = TableDefinition::new("queue_columns");
 
-/// At most this many of a ticket's newest entries are read for its tail.
+/// At most this many of a ticket's newest replies and notes are read for
+/// its tail, among at most `TAIL_ROWS` entries of any kind.
 const TAIL_SCAN: usize = 64;
+const TAIL_ROWS: usize = 1024;
 
 /// The newest messages of a thread, as the queue needs them.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,12 +37,18 @@ impl Read {
     pub fn thread_tail(&self, id: TicketId, is_staff: &dyn Fn(PersonId) -> bool) -> Result<ThreadTail> {
         let t = self.tx.open_table(ENTRIES)?;
         let mut tail = ThreadTail::default();
-        for row in t.range((id.0, 0)..=(id.0, u32::MAX))?.rev().take(TAIL_SCAN) {
+        let mut messages = 0;
+        for row in t.range((id.0, 0)..=(id.0, u32::MAX))?.rev().take(TAIL_ROWS) {
             let e: ThreadEntry = codec::decode(row?.1.value(), "entries")?;
             if e.kind == EntryKind::Event {
                 continue;
             }
-            let staff = e.author.is_some_and(is_staff);
+            messages += 1;
+            if messages > TAIL_SCAN {
+                break;
+            }
+            // A reply without an author is the desk's own (a trigger's answer).
+            let staff = e.author.is_none_or(is_staff);
             if e.kind == EntryKind::Reply {
                 tail.last_reply.get_or_insert((e.created_at, staff));
                 if staff {
@@ -48,10 +56,8 @@ impl Read {
                     tail.latest.get_or_insert(e);
                     break;
                 }
-                if e.author.is_some() {
-                    tail.last_customer.get_or_insert(e.created_at);
-                    tail.waiting_since = Some(e.created_at);
-                }
+                tail.last_customer.get_or_insert(e.created_at);
+                tail.waiting_since = Some(e.created_at);
             }
             tail.latest.get_or_insert(e);
         }

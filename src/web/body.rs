@@ -1,9 +1,10 @@
 //! Request bodies: size limits, a deadline, and uploads spooled to disk.
 //!
 //! Nothing large is held for a stranger. A body may exceed
-//! `limits.request_max_bytes` only on the reply route, only for a logged-in
-//! agent whose CSRF token (in the URL, as multipart forms send it) checks out
-//! *before* a byte of the body is read; such uploads are written to a file in
+//! `limits.request_max_bytes` only on the reply routes, only for a logged-in
+//! agent whose CSRF token (in the URL, as multipart forms send it) checks out,
+//! or a customer whose ticket link (in the URL) is valid, *before* a byte of
+//! the body is read; such uploads are written to a file in
 //! the data directory as they arrive (not kept in memory), at most
 //! `limits.concurrent_uploads` at once. Every body must arrive within
 //! `limits.body_timeout_secs`, so slow senders cannot hold connections and
@@ -45,10 +46,20 @@ fn plain(code: StatusCode, msg: &str) -> Response {
     WebError::new(code, "Not accepted", msg).into_response()
 }
 
-/// Whether the request is an agent's upload that may be large: the reply
-/// route, a live session, and its CSRF token in the URL.
+/// Whether the request is an upload that may be large: an agent's reply
+/// (a live session and its CSRF token in the URL), or a customer's reply
+/// on their ticket page (the ticket link, valid now, in the URL).
 fn trusted_upload(st: &AppState, req: &Request) -> bool {
     let path = req.uri().path();
+    if let Some(reference) = path.strip_prefix("/t/").and_then(|p| p.strip_suffix("/reply")) {
+        let query = req.uri().query().unwrap_or("").as_bytes();
+        let field = |k: &str| super::guard::form_urlencoded_field(query, k);
+        let (Some(id), Some(e), Some(s)) = (st.desk.parse_reference(reference), field("e").and_then(|e| e.parse().ok()), field("s")) else {
+            return false;
+        };
+        let person = field("p").and_then(|p| p.parse().ok()).map(crate::domain::PersonId);
+        return st.desk.portal_link_valid(id, person, e, &s);
+    }
     if !(path.starts_with("/tickets/") && path.ends_with("/reply")) {
         return false;
     }

@@ -147,7 +147,7 @@ retry_secs = [3600]
         |t: &serde_json::Value, what: &str| t["entries"].as_array().unwrap().iter().any(|e| e["body"].as_str().unwrap().contains(what));
     assert!(said(&t, "not yet delivered: ack mail to jon@customer.test — retrying at "), "{t:#}");
     // The ticket page says it at the top, with the reason, until it goes out.
-    let waiting = "<strong>Not yet delivered — retrying</strong>: ack mail to jon@customer.test, next try ";
+    let waiting = "<strong>Not yet delivered — retrying</strong>: ack mail to jon@customer.test (first try refused: ";
     let tp = b.get("/tickets/TKT-000002").await.body;
     assert!(tp.contains(waiting), "{tp}");
     // Agents may not see it.

@@ -37,7 +37,9 @@ fn field<'a>(page: &'a str, name: &str) -> &'a str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_customer_sees_their_files_and_attaches_more() {
-    let d = InProcess::start_with("[limits]\nattachment_max_bytes = 1000\n").await;
+    // Files may be larger than a plain request (request_max_bytes): the
+    // ticket link in the form's address lets the upload through first.
+    let d = InProcess::start_with("[limits]\nattachment_max_bytes = 6000\nrequest_max_bytes = 4096\n").await;
     let desk = d.running.desk.clone();
     let smtp = d.running.smtp.expect("smtp").to_string();
     let mail = "From: Carol <carol@customer.test>\r\nTo: support@example.test\r\nSubject: Scanner\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nThe log is attached.\r\n--B\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"scan.log\"\r\n\r\nERROR 42 at page 3\r\n--B--\r\n";
@@ -84,6 +86,11 @@ async fn the_customer_sees_their_files_and_attaches_more() {
 
     // A reply with a file.
     let csrf = field(&page, "_csrf").to_string();
+    let link_query = path.split_once('?').map(|(_, q)| q).unwrap_or("").to_string();
+    assert!(
+        page.contains(&format!("action=\"/t/TKT-000001/reply?_csrf={csrf}&amp;{}\"", link_query.replace('&', "&amp;"))),
+        "the form's address carries the link: {page}"
+    );
     let keys = [("_csrf", csrf.as_str()), ("p", field(&page, "p")), ("e", field(&page, "e")), ("s", field(&page, "s"))];
     let post = |fields: Vec<(&'static str, String)>, files: Vec<(&'static str, Vec<u8>)>| {
         let owned: Vec<(String, String)> =
@@ -91,7 +98,7 @@ async fn the_customer_sees_their_files_and_attaches_more() {
         let refs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let file_refs: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (*n, d.as_slice())).collect();
         let (ctype, body) = multipart(&refs, &file_refs);
-        http.post(format!("{}/t/TKT-000001/reply?_csrf={csrf}", d.base))
+        http.post(format!("{}/t/TKT-000001/reply?_csrf={csrf}&{link_query}", d.base))
             .header("cookie", &cookie)
             .header("content-type", ctype)
             .body(body)
@@ -104,10 +111,15 @@ async fn the_customer_sees_their_files_and_attaches_more() {
     assert_eq!(last.attachments.iter().map(|a| a.filename.as_str()).collect::<Vec<_>>(), ["second.log"]);
     assert_eq!(last.author, Some(v.ticket.requester), "the customer's own entry");
 
+    // Larger than a plain request, within the attachment limit: taken.
+    let r = post(vec![("body", "The full dump.".into())], vec![("dump.log", vec![b'd'; 5000])]).await.unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    let v = desk.ticket_view(&d.admin, id).unwrap();
+    assert!(v.entries.iter().any(|e| e.attachments.iter().any(|a| a.filename == "dump.log" && a.size == 5000)));
     // Over the limit: refused with the limit named, the text kept, nothing added.
-    let r = post(vec![("body", "A big one.".into())], vec![("big.log", vec![b'x'; 5000])]).await.unwrap();
+    let r = post(vec![("body", "A big one.".into())], vec![("big.log", vec![b'x'; 9000])]).await.unwrap();
     assert_eq!(r.status(), 413);
     let page = r.text().await.unwrap();
-    assert!(page.contains("1000 bytes per file") && page.contains(">A big one.</textarea>"), "{page}");
+    assert!(page.contains("6000 bytes per file") && page.contains(">A big one.</textarea>"), "{page}");
     assert_eq!(desk.ticket_view(&d.admin, id).unwrap().entries.len(), v.entries.len(), "nothing added");
 }

@@ -61,7 +61,10 @@ async fn rows_say_who_wrote_last_since_when_the_customer_waits_and_what_is_unrea
     let q = ada.get("/tickets").await.body;
     let r = row(&q, "Printer jams");
     assert!(r.contains("class=\"row\""), "opened: {r}");
-    assert!(r.contains(">2 h ago</span>"), "waiting for two hours: {r}");
+    assert!(
+        r.contains("class=\"waiting\"") && r.split("class=\"waiting\"").nth(1).is_some_and(|w| w.contains(">2 h ago</span>")),
+        "waiting for two hours: {r}"
+    );
     let mut bob = Browser::logged_in(&d.base, "bob@example.test", PASSWORD).await;
     assert!(row(&bob.get("/tickets").await.body, "Printer jams").contains("class=\"row unread\""), "Bob has not opened it");
 
@@ -82,7 +85,14 @@ async fn rows_say_who_wrote_last_since_when_the_customer_waits_and_what_is_unrea
     let q = ada.get_until("/tickets", |b| b.contains("Same with the tray.")).await.body;
     let r = row(&q, "Printer jams");
     assert!(r.contains("class=\"row unread\"") && r.contains("<span class=\"who customer\">"), "{r}");
-    assert!(r.contains(">just now</span>"), "waiting since her reply: {r}");
+    // Half an hour later she writes again: the wait counts from her first unanswered message.
+    d.clock.advance_ms(HOUR_MS / 2);
+    let again = mail("carol@customer.test", &format!("Re: [{reference}] Printer jams"), "Still jammed.\n");
+    assert_eq!(Smtp::send_mail(&smtp, "carol@customer.test", &["support@example.test"], &again).0, 250);
+    let q = ada.get_until("/tickets", |b| b.contains("Still jammed.")).await.body;
+    let r = row(&q, "Printer jams");
+    let waiting = r.split("class=\"waiting\"").nth(1).unwrap_or("");
+    assert!(waiting.contains(">30 min ago</span>"), "waiting since her first reply: {r}");
     // A note does not end the wait; it is the preview, marked as a note.
     let note = NewEntry { body: "Asked facilities.".into(), internal: true, ..Default::default() };
     desk.post_entry(&d.admin, id, note).expect("note");
@@ -137,6 +147,11 @@ async fn columns_are_remembered_per_agent_and_views_match_the_sidebar() {
         let page = ada.get(path).await.body;
         assert!(page.contains(&format!("<h1>{heading}</h1>")), "{path}: {page}");
     }
+    // One status is its own list, lit under "By status", not "All open".
+    let open = ada.get("/tickets?status=open").await.body;
+    assert!(open.contains("<h1>Open tickets</h1>"), "{open}");
+    assert!(open.contains("href=\"/tickets?status=open\" class=\"on\" aria-current=\"page\""), "{open}");
+    assert!(!open.contains("href=\"/tickets\" class=\"on\""), "All open is another view: {open}");
     let recent = ada.get("/tickets?status=all&sort=updated").await.body;
     assert!(recent.contains("aria-current=\"page\">Recently updated<span class=\"count\">1</span>"), "counted and marked: {recent}");
     // A bulk job returns to the list it was started from and says how it went.

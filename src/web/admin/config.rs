@@ -61,7 +61,9 @@ pub async fn config_page(State(st): State<AppState>, Admin(a): Admin, Query(q): 
         div.narrow-page.wide-ok {
             (super::audit::admin_nav("/admin/config"))
             h1 { "Settings" }
-            @if let (Some(_), Some((at, said, ok))) = (&q.reloaded, &last) {
+            @if q.reloaded.as_deref() == Some("0") {
+                (ui::notice("warn", "The reload is still running; open this page again to see its outcome."))
+            } @else if let (Some(_), Some((at, said, ok))) = (&q.reloaded, &last) {
                 (ui::notice(if *ok { "ok" } else { "error" }, &format!("{said} ({})", ui::when(*at))))
             }
             p.muted {
@@ -130,8 +132,9 @@ pub async fn reload(State(st): State<AppState>, Admin(_a): Admin) -> WebResult {
     for _ in 0..200 {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         if reloads.done() != before {
-            break;
+            return Ok(to("/admin/config?reloaded=1"));
         }
     }
-    Ok(to("/admin/config?reloaded=1"))
+    // Still reading templates after 5 s: the outcome shows when it is done.
+    Ok(to("/admin/config?reloaded=0"))
 }

@@ -94,7 +94,7 @@ fn render(st: &AppState, headers: &HeaderMap, id: crate::domain::TicketId, q: Li
             @if t.is_closed() {
                 p.muted { "This ticket is closed. Write to us by email to open a new one." }
             } @else {
-                form.replybox method="post" enctype="multipart/form-data" action=(format!("/t/{r}/reply?_csrf={pre}")) {
+                form.replybox method="post" enctype="multipart/form-data" action=(format!("/t/{r}/reply?_csrf={pre}&{key}")) {
                     input type="hidden" name="_csrf" value=(pre);
                     @if let Some(p) = q.p { input type="hidden" name="p" value=(p); }
                     input type="hidden" name="e" value=(q.e);

@@ -172,8 +172,14 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
         ("active", "unassigned", "urgent") => "urgent",
         ("active", "any", "") => "open",
         ("all", "any", "") => "recent",
-        (s, "any", "") if Status::parse(s).is_some() => s,
+        ("pending", "any", "") => "pending",
+        ("on_hold", "any", "") => "on_hold",
         _ => "",
+    };
+    // A single status also lights its line under "By status" (`status:<key>`).
+    let status_key = match (Status::parse(status_v), assignee_v, prio_v) {
+        (Some(s), "any", "") => Some(format!("status:{}", s.key())),
+        _ => None,
     };
     // The heading is the sidebar's name of the view (or says what is filtered).
     let title = match VIEWS.iter().find(|v| v.0 == view_key) {
@@ -200,7 +206,7 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
         vec![("any".into(), "Anyone".into()), ("me".into(), "Me".into()), ("unassigned".into(), "Unassigned".into())];
     assignee_opts.extend(agents.iter().map(|g| (g.id.to_string(), g.display())));
     let sel = |v: &Option<String>| nonempty(v).unwrap_or("").to_string();
-    let sidebar = sidebar(&st, &a, team_key.as_deref().unwrap_or(view_key))?;
+    let sidebar = sidebar(&st, &a, team_key.as_deref().or(status_key.as_deref().filter(|_| view_key.is_empty())).unwrap_or(view_key))?;
     let cols = Column::parse_list(p.cols.as_deref());
     let body = html! {
         div.queue-layout {
@@ -333,7 +339,7 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
             h2 { "By status" }
             nav.views aria-label="By status" {
                 @for (s, n) in &c.by_status {
-                    a href=(format!("/tickets?status={}", s.key())) class=(on(s.key())) { (status_badge(*s)) span.count { (n) } }
+                    a href=(format!("/tickets?status={}", s.key())) class=(on(&format!("status:{}", s.key()))) aria-current=[(format!("status:{}", s.key()) == active).then_some("page")] { (status_badge(*s)) span.count { (n) } }
                 }
             }
             }

@@ -179,7 +179,8 @@ pub async fn pdf(State(st): State<AppState>, a: Agent, t: TicketPath) -> WebResu
     let id = t.id;
     let v = st.desk.ticket_view(&a.person, id)?;
     let doc = crate::desk::print::document(&st.desk, &v);
-    let bytes = crate::desk::print::pdf(&doc);
+    // Laying out a long thread and subsetting fonts is CPU work: off the runtime.
+    let bytes = tokio::task::spawn_blocking(move || crate::desk::print::pdf(&doc)).await.map_err(|_| crate::web::WebError::not_found())?;
     let name = format!("attachment; filename=\"{}.pdf\"", st.desk.reference(id));
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
         .into_response())

@@ -172,7 +172,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
         @for u in crate::domain::thread::undelivered(&v.entries) {
             div.notice.warn role="status" {
                 strong { "Not yet delivered — retrying" } ": " (u.kind.replace('_', " ")) " mail to " (u.to.join(", "))
-                ", next try " (crate::web::ui::when_at(u.retry_at)) " (" (u.reason) ")."
+                " (first try refused: " (u.reason) "; the Outbox tries again)."
             }
         }
         @if let Some(at) = v.trashed_at {

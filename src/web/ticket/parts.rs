@@ -11,13 +11,13 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde::Deserialize;
 
-use crate::web::{Agent, AppState, TicketPath, WebError, WebResult};
+use crate::web::{Agent, AppState, TicketPath, WebResult};
 
 /// Image types a browser may render inline from us (never SVG: it can script).
 /// Largest picture put inside a message's formatted view, and the most of
 /// them one message shows that way.
 const INLINE_MAX: usize = 2 << 20;
-const INLINE_TOTAL: usize = 8 << 20;
+const INLINE_TOTAL: usize = 12 << 20;
 
 pub fn previewable(content_type: &str) -> bool {
     matches!(content_type, "image/png" | "image/jpeg" | "image/gif" | "image/webp")
@@ -56,6 +56,53 @@ pub async fn attachment(
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
     Ok(res)
+}
+
+/// The formatted (HTML) view of entry `seq`, its inline pictures put in.
+/// Each cid: link becomes the picture itself (a data: URL): the frame is
+/// sandboxed (an opaque origin that sends no session cookie), so a link to
+/// the attachment would get the login page. Pictures of an allowed type are
+/// inlined while the bytes they add (each use counted: a sender may repeat
+/// one cid many times) stay within INLINE_MAX each and INLINE_TOTAL in
+/// all; others stay links. The Content-IDs come from the sender, so the
+/// result is sanitized again: whatever a rewrite produced, no attribute or
+/// script survives it.
+fn formatted(
+    d: &crate::desk::Desk,
+    who: &crate::domain::Person,
+    id: crate::domain::TicketId,
+    reference: &str,
+    seq: u32,
+) -> Result<String, crate::desk::DeskError> {
+    let meta = d.entry_mail(who, id, seq)?;
+    let blob = meta.html_blob.as_deref().ok_or(crate::desk::DeskError::NotFound)?;
+    let mut html = String::from_utf8_lossy(&d.blob(blob)?).into_owned();
+    if meta.cids.is_empty() {
+        return Ok(html);
+    }
+    let view = d.ticket_view(who, id)?;
+    let files = view.entries.iter().find(|e| e.seq == seq).map(|e| e.attachments.clone()).unwrap_or_default();
+    let mut budget = INLINE_TOTAL;
+    for (cid, idx) in &meta.cids {
+        let needle = format!("cid:{cid}");
+        let uses = html.matches(&needle).count();
+        if uses == 0 {
+            continue;
+        }
+        let inlined = files.get(*idx).and_then(|att| {
+            // Base64 grows the bytes by a third, for every use.
+            let cost = (att.size as usize).div_ceil(3).saturating_mul(4).saturating_mul(uses);
+            if !previewable(&att.content_type) || att.size as usize > INLINE_MAX || cost > budget {
+                return None;
+            }
+            let data = d.blob(&att.blob).ok()?;
+            budget -= cost;
+            Some(format!("data:{};base64,{}", att.content_type, base64::engine::general_purpose::STANDARD.encode(&data)))
+        });
+        let url = inlined.unwrap_or_else(|| format!("/tickets/{reference}/attachments/{seq}/{idx}?inline=1"));
+        html = html.replace(&needle, &url);
+    }
+    Ok(crate::mail::inbound::sanitize_html(&html))
 }
 
 /// The raw message as text (headers and all), never rendered.
@@ -100,30 +147,8 @@ pub async fn source(
 
 pub async fn html_body(State(st): State<AppState>, a: Agent, t: TicketPath, Path((_, seq)): Path<(String, u32)>) -> WebResult {
     let id = t.id;
-    let meta = st.desk.entry_mail(&a.person, id, seq)?;
-    let blob = meta.html_blob.as_deref().ok_or_else(WebError::not_found)?;
-    let mut html = String::from_utf8_lossy(&st.desk.blob(blob)?).into_owned();
-    // Inline images: each cid: link becomes the image itself (a data: URL).
-    // The frame is sandboxed (an opaque origin that sends no session cookie),
-    // so a link to the attachment would get the login page. Pictures of an
-    // allowed type up to INLINE_MAX each are inlined; others stay links.
-    // The Content-IDs come from the sender, so the result is sanitized
-    // again: whatever a rewrite produced, no attribute or script survives it.
-    let mut budget = INLINE_TOTAL;
-    for (cid, idx) in &meta.cids {
-        let inlined = match st.desk.attachment(&a.person, id, seq, *idx) {
-            Ok((att, data)) if previewable(&att.content_type) && data.len() <= INLINE_MAX.min(budget) => {
-                budget -= data.len();
-                Some(format!("data:{};base64,{}", att.content_type, base64::engine::general_purpose::STANDARD.encode(&data)))
-            }
-            _ => None,
-        };
-        let url = inlined.unwrap_or_else(|| format!("/tickets/{}/attachments/{seq}/{idx}?inline=1", st.desk.reference(id)));
-        html = html.replace(&format!("cid:{cid}"), &url);
-    }
-    if !meta.cids.is_empty() {
-        html = crate::mail::inbound::sanitize_html(&html);
-    }
+    let reference = st.desk.reference(id);
+    let html = crate::web::run_as(&st.desk, &a.person, move |d, who| formatted(d, who, id, &reference, seq)).await?;
     let doc = format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><base target=\"_blank\"></head><body style=\"font-family:system-ui,sans-serif;font-size:14px;margin:8px\">{html}</body></html>"
     );

@@ -51,7 +51,7 @@ pub fn card_page(title: &str, desk_name: &str, body: Markup) -> Markup {
 pub fn page(f: &Frame, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html.no-js lang="en" {
             (head(&f.title, &f.desk_name, true))
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -84,7 +84,6 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
                         form.jump method="get" action="/search" role="search" aria-label="Quick search" {
                             input #jump type="search" name="q" placeholder="Search or go to ticket… (/)" aria-label="Search tickets or go to a reference" autocomplete="off";
                         }
-                        noscript { style { "@media (max-width: 640px) { .topbar .topmenu { display: flex; } .topbar .menu-toggle { display: none; } }" } }
                     }
                 }
                 main #main .content tabindex="-1" { (body) }

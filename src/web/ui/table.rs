@@ -131,7 +131,18 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
         Default::default()
     };
     let rows = st.desk.queue_rows(o.viewer, tickets).unwrap_or_default();
-    let today = crate::domain::time::Date::of(now);
+    // "Today" in the viewer's zone: a ticket due today is not overdue yet.
+    let today = jiff::Timestamp::from_millisecond(now.0)
+        .ok()
+        .map(|t| t.to_zoned(super::viewer_tz()).date())
+        .and_then(|d| {
+            Some(crate::domain::time::Date {
+                year: i32::from(d.year()),
+                month: u8::try_from(d.month()).ok()?,
+                day: u8::try_from(d.day()).ok()?,
+            })
+        })
+        .unwrap_or_else(|| crate::domain::time::Date::of(now));
     let overdue = |t: &Ticket| t.status.is_active() && t.due.is_some_and(|d| d < today);
     let secondary = |c: Column| !matches!(c, Column::Status);
     html! {
