@@ -30,14 +30,21 @@ fn browser() -> Option<(PathBuf, PathBuf, String)> {
     None
 }
 
-#[tokio::test]
-async fn login_queue_ticket_reply_in_chromium() {
-    let Some((here, script_dir, chromium)) = browser() else { return };
+/// A desk served by the binary with the admin Ada and an API token of
+/// hers: the data dir (dropped last), the server, the API.
+fn admin_desk() -> (tempfile::TempDir, Server, Api) {
     let dir = tempdir();
     add_user(dir.path(), ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
     let token = create_token(dir.path(), ADMIN_EMAIL);
     let s = Server::start(dir.path());
     let api = Api::new(&s.base, &token);
+    (dir, s, api)
+}
+
+#[tokio::test]
+async fn login_queue_ticket_reply_in_chromium() {
+    let Some((here, script_dir, chromium)) = browser() else { return };
+    let (_dir, s, api) = admin_desk();
     for (subject, who, prio) in [
         ("Outlook keeps asking for password", "Carol Customer", "high"),
         ("New starter needs a laptop on Monday", "Dan Manager", "medium"),
@@ -404,11 +411,7 @@ async fn reports_in_chromium() {
 #[tokio::test]
 async fn queue_in_chromium() {
     let Some((here, script_dir, chromium)) = browser() else { return };
-    let dir = tempdir();
-    add_user(dir.path(), ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
-    let token = create_token(dir.path(), ADMIN_EMAIL);
-    let mut s = Server::start(dir.path());
-    let api = Api::new(&s.base, &token);
+    let (_dir, mut s, api) = admin_desk();
     for n in 1..=25 {
         let body = format!("Question {n}: the printer on floor {n} prints blank pages since this morning.");
         let new = json!({"subject": format!("Printer {n}"), "body": body, "requester": {"email": format!("c{n}@customer.test")}});
@@ -473,11 +476,7 @@ async fn every_page_in_chromium() {
 #[tokio::test]
 async fn quiet_thread_in_chromium() {
     let Some((here, script_dir, chromium)) = browser() else { return };
-    let dir = tempdir();
-    add_user(dir.path(), ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
-    let token = create_token(dir.path(), ADMIN_EMAIL);
-    let mut s = Server::start(dir.path());
-    let api = Api::new(&s.base, &token);
+    let (dir, mut s, api) = admin_desk();
     let long: String = (1..=40).map(|i| format!("Step {i}: see https://status.example.test/incident?id={i}.\n")).collect();
     let (st, t) = api
         .call("POST", "/tickets", Some(json!({"subject": "VPN outage", "body": long, "requester": {"email": "carol@customer.test"}})))
@@ -530,11 +529,7 @@ async fn quiet_thread_in_chromium() {
 #[tokio::test]
 async fn drafts_survive_the_end_of_a_session_in_chromium() {
     let Some((here, script_dir, chromium)) = browser() else { return };
-    let dir = tempdir();
-    add_user(dir.path(), ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD);
-    let token = create_token(dir.path(), ADMIN_EMAIL);
-    let s = Server::start(dir.path());
-    let api = Api::new(&s.base, &token);
+    let (_dir, s, api) = admin_desk();
     let (st, t) = api
         .call(
             "POST",

@@ -107,24 +107,15 @@ impl Desk {
             return Err(DeskError::NotFound);
         }
         let r = self.store.read()?;
-        let walls = Self::walls(actor).map(<[String]>::to_vec);
+        let walls = Self::walls(actor);
         let mut all = Vec::new();
         for (p, n) in r.directory(sort)? {
             if !Self::may_see_person(&r, actor, &p)? {
                 continue;
             }
-            // Behind department walls, only the tickets the agent may open count.
             let n = match &walls {
-                Some(depts) if !p.is_staff() => {
-                    let q = crate::store::TicketQuery {
-                        requester: Some(p.id.0),
-                        visible_departments: Some(depts.clone()),
-                        limit: 10_000,
-                        ..Default::default()
-                    };
-                    r.query(&q)?.0.len() as u64
-                }
-                _ => n,
+                Some(_) => Self::visible_count(&r, actor, &p)?,
+                None => n,
             };
             all.push((p, n));
         }
@@ -135,9 +126,27 @@ impl Desk {
         Ok((all.into_iter().skip(offset).take(per).collect(), total))
     }
 
-    /// How many tickets each of `people` asked.
-    pub fn ticket_counts_of(&self, people: &[Person]) -> Result<Vec<u64>> {
-        let counts = self.store.read()?.ticket_counts()?;
-        Ok(people.iter().map(|p| counts.get(&p.id).copied().unwrap_or(0)).collect())
+    /// How many tickets each of `people` asked that `actor` may open (a
+    /// search's few: each person's own range, not a pass over every ticket).
+    pub fn ticket_counts_of(&self, actor: &Person, people: &[Person]) -> Result<Vec<u64>> {
+        let r = self.store.read()?;
+        people.iter().map(|p| Self::visible_count(&r, actor, p)).collect()
+    }
+
+    /// The tickets `p` asked that `actor` may open: behind department walls
+    /// only those in the agent's departments count.
+    fn visible_count(r: &crate::store::Read, actor: &Person, p: &Person) -> Result<u64> {
+        match Self::walls(actor) {
+            Some(depts) if !p.is_staff() => {
+                let q = crate::store::TicketQuery {
+                    requester: Some(p.id.0),
+                    visible_departments: Some(depts.to_vec()),
+                    limit: 10_000,
+                    ..Default::default()
+                };
+                Ok(r.query(&q)?.0.len() as u64)
+            }
+            _ => Ok(r.ticket_count(p.id)?),
+        }
     }
 }

@@ -94,6 +94,17 @@ impl Read {
         Ok(out)
     }
 
+    /// How many tickets `person` asked (their range of the requester index).
+    pub fn ticket_count(&self, person: PersonId) -> Result<u64> {
+        let t = self.tx.open_table(IDX_REQUESTER)?;
+        let mut n = 0;
+        for row in t.range((person.0, i64::MIN, 0)..=(person.0, i64::MAX, u64::MAX))? {
+            row?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Everyone not merged into someone else, in `sort` order, each with
     /// their ticket count.
     pub fn directory(&self, sort: DirectorySort) -> Result<Vec<(Person, u64)>> {

@@ -163,3 +163,38 @@ async fn spool_to_file(st: &AppState, mut body: Body, limit: usize) -> Result<Bo
     });
     Ok(Body::from_stream(stream))
 }
+
+/// A file of a form: (file name, content type, bytes).
+pub type Upload = (String, String, Vec<u8>);
+
+/// A form's fields and the files of its `files` fields, from a plain
+/// (urlencoded) or a multipart body (empty files are left out).
+pub async fn fields_and_files(st: &AppState, req: Request) -> Result<(Vec<(String, String)>, Vec<Upload>), String> {
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(req, st).await.map_err(|e| e.body_text())?;
+        return Ok((fields, Vec::new()));
+    }
+    let mut mp = axum::extract::Multipart::from_request(req, st).await.map_err(|e| e.body_text())?;
+    let (mut fields, mut files) = (Vec::new(), Vec::new());
+    while let Some(field) = mp.next_field().await.map_err(|e| e.body_text())? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "files" {
+            let filename = field.file_name().unwrap_or("attachment").to_string();
+            let ctype = field.content_type().unwrap_or("application/octet-stream").to_string();
+            let data = field.bytes().await.map_err(|e| e.body_text())?;
+            if !data.is_empty() {
+                files.push((filename, ctype, data.to_vec()));
+            }
+        } else {
+            let value = field.text().await.map_err(|e| e.body_text())?;
+            fields.push((name, value));
+        }
+    }
+    Ok((fields, files))
+}

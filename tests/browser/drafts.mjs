@@ -2,14 +2,11 @@
 // saved ("Draft saved"); when the session ends the page says so at once and
 // keeps the text; signing in again returns to the ticket with the text.
 // Usage: node drafts.mjs BASE EMAIL PASSWORD REF SHOTS
-import { chromium } from "playwright-core";
+import { launch } from "./common.mjs";
 
 const [base, email, password, ref, shots] = process.argv.slice(2);
 const fail = (m) => { console.error("FAIL: " + m); process.exit(1); };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const login = async (page) => {
   await page.fill("input[name=email]", email);
   await page.fill("input[name=password]", password);

@@ -4,7 +4,7 @@
 // violation, the phone does not scroll sideways, and a screenshot of each
 // size is kept.
 // Usage: node pages.mjs BASE EMAIL PASSWORD REF PORTAL_PATH SHOTS
-import { chromium } from "playwright-core";
+import { launch, signIn } from "./common.mjs";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -12,10 +12,7 @@ const axePath = require.resolve("axe-core/axe.min.js");
 const [base, email, password, ref, portal, shots] = process.argv.slice(2);
 const problems = [];
 const fail = (m) => { console.error("FAIL: " + m); process.exit(1); };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 
 // axe-core is injected past the desk's Content-Security-Policy (the desk
 // itself allows no inline script).
@@ -68,11 +65,7 @@ try {
   if (!page.url().includes("/login")) fail("an agent page opened without signing in");
   await check("login-from-link");
   await visit("forgot", "/password/forgot");
-  await page.goto(base + "/login");
-  await page.fill("input[name=email]", email);
-  await page.fill("input[name=password]", password);
-  await page.click("button[type=submit]");
-  await page.waitForURL(/\/tickets/);
+  await signIn(page, base, email, password);
 
   // The keyboard's first stop is the skip link; it takes focus to the content.
   await page.goto(base + "/tickets");

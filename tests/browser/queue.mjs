@@ -4,24 +4,17 @@
 // what is missing before it posts, a column choice is remembered for the
 // agent (not only in the link), and a 390 px phone does not scroll sideways.
 // Usage: node queue.mjs BASE EMAIL PASSWORD SHOTS
-import { chromium } from "playwright-core";
+import { launch, signIn } from "./common.mjs";
 
 const [base, email, password, shots] = process.argv.slice(2);
 const fail = (m) => { console.error("FAIL: " + m); process.exit(1); };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
   const errors = [];
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(base + "/login");
-  await page.fill("input[name=email]", email);
-  await page.fill("input[name=password]", password);
-  await page.click("button[type=submit]");
-  await page.waitForURL(/\/tickets/);
+  await signIn(page, base, email, password);
 
   // The first screen: rows, not the bulk bar.
   if (await page.locator("form.bulkbar").isVisible()) fail("the bulk bar shows with nothing ticked");

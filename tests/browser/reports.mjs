@@ -2,24 +2,17 @@
 // drawn (SVG bars with their hover titles), the filters change the report,
 // each table's CSV downloads, and nothing overflows a 390 px phone.
 // Usage: node reports.mjs BASE EMAIL PASSWORD SHOTS
-import { chromium } from "playwright-core";
+import { launch, signIn } from "./common.mjs";
 import { readFileSync } from "node:fs";
 
 const [base, email, password, shots] = process.argv.slice(2);
 const fail = (m) => { console.error("FAIL: " + m); process.exit(1); };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
   const errors = [];
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-  await page.goto(base + "/login");
-  await page.fill("input[name=email]", email);
-  await page.fill("input[name=password]", password);
-  await page.click("button[type=submit]");
-  await page.waitForURL(/\/tickets/);
+  await signIn(page, base, email, password);
 
   await page.click("nav.mainnav a[href='/reports']");
   await page.waitForURL(/\/reports/);

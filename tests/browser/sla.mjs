@@ -1,20 +1,13 @@
 // Headless Chromium: the SLA badges of a ticket and the SLA views, desktop
 // and phone. Usage: node sla.mjs BASE EMAIL PASSWORD LATE_REF WARN_REF SHOTS
-import { chromium } from "playwright-core";
+import { launch, signIn } from "./common.mjs";
 
 const [base, email, password, lateRef, warnRef, shots] = process.argv.slice(2);
 const fail = (m) => { console.error("FAIL: " + m); process.exit(1); };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-  await page.goto(base + "/login");
-  await page.fill("input[name=email]", email);
-  await page.fill("input[name=password]", password);
-  await page.click("button[type=submit]");
-  await page.waitForURL(/\/tickets/);
+  await signIn(page, base, email, password);
 
   // Overdue: red, with the business time it is over by.
   await page.goto(base + "/tickets/" + lateRef);

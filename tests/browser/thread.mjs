@@ -3,21 +3,14 @@
 // "Add note" at the top turns the reply box into a note and focuses it,
 // and a web address in a message is a link that passes nothing on.
 // Usage: node thread.mjs BASE EMAIL PASSWORD REF SHOTS
-import { chromium } from "playwright-core";
+import { launch, signIn } from "./common.mjs";
 
 const [base, email, password, ref, shots] = process.argv.slice(2);
 const fail = (m) => { console.error("FAIL: " + m); process.exit(1); };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-  await page.goto(base + "/login");
-  await page.fill("input[name=email]", email);
-  await page.fill("input[name=password]", password);
-  await page.click("button[type=submit]");
-  await page.waitForURL(/\/tickets/);
+  await signIn(page, base, email, password);
   await page.goto(base + "/tickets/" + ref);
 
   const folded = page.locator("details.event.folded");

@@ -172,7 +172,7 @@ pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<People
     let page_no = q.page.unwrap_or(1).clamp(1, 100_000);
     let (rows, total): (Vec<(crate::domain::Person, u64)>, usize) = if searching {
         let found = st.desk.search_people(&a.person, &q.q)?;
-        let counts = st.desk.ticket_counts_of(&found)?;
+        let counts = st.desk.ticket_counts_of(&a.person, &found)?;
         let n = found.len();
         (found.into_iter().zip(counts).collect(), n)
     } else {

@@ -2,7 +2,6 @@
 //! status, reached by the signed, expiring link in the desk's mail, with a box
 //! to reply. No login; the link is the key, and it never shows internal notes.
 
-use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -136,46 +135,22 @@ pub struct ReplyForm {
     e: i64,
     s: String,
     body: String,
-    files: Vec<(String, String, Vec<u8>)>,
+    files: Vec<crate::web::body::Upload>,
 }
 
 /// Reads the ticket page's reply: fields and files (a plain form too).
 async fn read_reply(st: &AppState, req: axum::extract::Request) -> Result<ReplyForm, String> {
-    use axum::extract::FromRequest;
-    let multipart =
-        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"));
-    let mut f = ReplyForm::default();
-    let mut set = |name: &str, value: String| match name {
-        "p" => f.p = value.parse().ok(),
-        "e" => f.e = value.parse().unwrap_or(0),
-        "s" => f.s = value,
-        "body" => f.body = value,
-        _ => {}
-    };
-    if !multipart {
-        let Form(fields) = Form::<Vec<(String, String)>>::from_request(req, st).await.map_err(|e| e.body_text())?;
-        for (k, v) in fields {
-            set(&k, v);
-        }
-        return Ok(f);
-    }
-    let mut mp = axum::extract::Multipart::from_request(req, st).await.map_err(|e| e.body_text())?;
-    let mut files = Vec::new();
-    while let Some(field) = mp.next_field().await.map_err(|e| e.body_text())? {
-        let name = field.name().unwrap_or("").to_string();
-        if name == "files" {
-            let filename = field.file_name().unwrap_or("attachment").to_string();
-            let ctype = field.content_type().unwrap_or("application/octet-stream").to_string();
-            let data = field.bytes().await.map_err(|e| e.body_text())?;
-            if !data.is_empty() {
-                files.push((filename, ctype, data.to_vec()));
-            }
-        } else {
-            let value = field.text().await.map_err(|e| e.body_text())?;
-            set(&name, value);
+    let (fields, files) = crate::web::body::fields_and_files(st, req).await?;
+    let mut f = ReplyForm { files, ..Default::default() };
+    for (name, value) in fields {
+        match name.as_str() {
+            "p" => f.p = value.parse().ok(),
+            "e" => f.e = value.parse().unwrap_or(0),
+            "s" => f.s = value,
+            "body" => f.body = value,
+            _ => {}
         }
     }
-    f.files = files;
     Ok(f)
 }
 

@@ -485,30 +485,11 @@ fn ticket_error(st: &AppState, a: &Agent, id: TicketId, e: DeskError, draft: &st
 }
 
 /// Reads the reply form: urlencoded, or multipart with attached files.
-async fn read_reply_form(st: &AppState, req: axum::extract::Request) -> Result<(ReplyForm, Vec<(String, String, Vec<u8>)>), DeskError> {
-    use axum::extract::FromRequest;
-    let bad = |m: String| DeskError::Invalid { field: "form", message: m };
-    let is_multipart =
-        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"));
-    if !is_multipart {
-        let Form(f) = Form::<ReplyForm>::from_request(req, st).await.map_err(|e| bad(e.body_text()))?;
-        return Ok((f, Vec::new()));
-    }
-    let mut mp = axum::extract::Multipart::from_request(req, st).await.map_err(|e| bad(e.body_text()))?;
+async fn read_reply_form(st: &AppState, req: axum::extract::Request) -> Result<(ReplyForm, Vec<crate::web::body::Upload>), DeskError> {
+    let (fields, files) =
+        crate::web::body::fields_and_files(st, req).await.map_err(|m| DeskError::Invalid { field: "form", message: m })?;
     let mut f = ReplyForm::default();
-    let mut files = Vec::new();
-    while let Some(field) = mp.next_field().await.map_err(|e| bad(e.body_text()))? {
-        let name = field.name().unwrap_or("").to_string();
-        if name == "files" {
-            let filename = field.file_name().unwrap_or("attachment").to_string();
-            let ctype = field.content_type().unwrap_or("application/octet-stream").to_string();
-            let data = field.bytes().await.map_err(|e| bad(e.body_text()))?;
-            if !data.is_empty() {
-                files.push((filename, ctype, data.to_vec()));
-            }
-            continue;
-        }
-        let value = field.text().await.map_err(|e| bad(e.body_text()))?;
+    for (name, value) in fields {
         match name.as_str() {
             "body" => f.body = value,
             "internal" => f.internal = Some(value),
