@@ -2,6 +2,16 @@
 (function () {
   "use strict";
   document.documentElement.classList.remove("no-js");
+  // Texts in the page's language: German pages carry the catalog in
+  // #fd-i18n (English is the key; no element, or a bad one, means English).
+  // {name} placeholders are filled from args after the lookup.
+  let dict = {};
+  try { const el = document.getElementById("fd-i18n"); if (el) dict = JSON.parse(el.textContent) || {}; } catch (_) { dict = {}; }
+  const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+  const T = (s, args) => {
+    const out = has(dict, s) && typeof dict[s] === "string" ? dict[s] : s;
+    return args ? out.replace(/\{(\w+)\}/g, (m, k) => (has(args, k) ? String(args[k]) : m)) : out;
+  };
   const typing = (el) => el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
 
   // Filters apply as soon as a select changes (delegated: the queue is
@@ -28,9 +38,9 @@
     const sync = () => {
       box.classList.toggle("internal", internal.checked);
       const quiet = mailit && !mailit.checked;
-      send.textContent = internal.checked ? "Add internal note" : (quiet ? "Post without emailing" : "Send reply");
+      send.textContent = internal.checked ? T("Add internal note") : (quiet ? T("Post without emailing") : T("Send reply"));
       if (rcpt) { rcpt.hidden = internal.checked; rcpt.classList.toggle("off", !!quiet); }
-      if (text) text.placeholder = internal.checked ? "Write an internal note for agents… (n)" : "Write a reply to the requester… (r)";
+      if (text) text.placeholder = internal.checked ? T("Write an internal note for agents… (n)") : T("Write a reply to the requester… (r)");
     };
     if (mailit) mailit.addEventListener("change", sync);
     internal.addEventListener("change", sync); sync();
@@ -65,7 +75,7 @@
       draftText.value = local.text;
       if (noteBox && noteBox.checked !== local.note) { noteBox.checked = local.note; noteBox.dispatchEvent(new Event("change")); }
       dirty = true;
-      if (state) state.textContent = "Draft restored from this browser (" + (local.note ? "internal note" : "reply") + ")";
+      if (state) state.textContent = local.note ? T("Draft restored from this browser (internal note)") : T("Draft restored from this browser (reply)");
     }
     draftText.addEventListener("input", () => { keep(draftText.value); dirty = true; });
     if (noteBox) noteBox.addEventListener("change", () => { keep(draftText.value); dirty = true; });
@@ -76,10 +86,11 @@
       note.className = "notice error"; note.id = "session-ended"; note.setAttribute("role", "alert");
       const again = document.createElement("a");
       again.href = "/login?next=" + encodeURIComponent(location.pathname);
-      again.textContent = "Sign in again";
-      note.append("Your session has ended. Your text is kept in this browser. ", again, " to send it — this ticket gives it back.");
+      again.textContent = T("Sign in again");
+      const parts = T("Your session has ended. Your text is kept in this browser. {link} to send it — this ticket gives it back.").split("{link}");
+      note.append(parts[0], again, parts.slice(1).join(""));
       draftForm.prepend(note);
-      if (state) state.textContent = "Not saved on the server: signed out";
+      if (state) state.textContent = T("Not saved on the server: signed out");
     };
     let sending = false;
     // No saves once the reply is on its way (unless the submit was stopped).
@@ -90,7 +101,7 @@
       const body = new URLSearchParams({ body: draftText.value, internal: noteBox && noteBox.checked ? "1" : "0", seen: seen ? seen.value : "" });
       fetch(draftForm.dataset.draft, { method: "POST", credentials: "same-origin", redirect: "manual", headers: { "x-csrf-token": token.value }, body })
         .then((r) => {
-          if (r.ok) return r.json().then((j) => { if (state) state.textContent = j.dropped ? "Not saved: you posted here since this page was drawn — reload it" : "Draft saved " + j.shown; });
+          if (r.ok) return r.json().then((j) => { if (state) state.textContent = j.dropped ? T("Not saved: you posted here since this page was drawn — reload it") : T("Draft saved {when}", { when: j.shown }); });
           dirty = true;
           if (r.status === 401 || r.status === 403 || r.type === "opaqueredirect") sessionEnded();
         })
@@ -127,7 +138,7 @@
   if (text && text.dataset.agents) {
     const agents = text.dataset.agents.split("\n").filter(Boolean).map((l) => { const i = l.indexOf("|"); return { h: l.slice(0, i), n: l.slice(i + 1) }; });
     const list = document.createElement("ul");
-    list.id = "mentionbox"; list.className = "mentionbox"; list.setAttribute("role", "listbox"); list.setAttribute("aria-label", "Agents to mention"); list.hidden = true;
+    list.id = "mentionbox"; list.className = "mentionbox"; list.setAttribute("role", "listbox"); list.setAttribute("aria-label", T("Agents to mention")); list.hidden = true;
     text.insertAdjacentElement("afterend", list);
     let picks = [];
     const close = () => { list.hidden = true; picks = []; };
@@ -181,11 +192,11 @@
     const old = document.getElementById("kbdhelp");
     if (old) { old.remove(); return; }
     const d = document.createElement("div");
-    d.id = "kbdhelp"; d.className = "kbdhelp card"; d.setAttribute("role", "dialog"); d.setAttribute("aria-label", "Keyboard shortcuts");
-    const keys = [["/", "Search, or go to a ticket by reference"], ["x", "Select / unselect the highlighted ticket (bulk actions)"], ["s", "Change the status (ticket page)"], ["e", "Edit the subject (ticket page)"], ["c", "New ticket"], ["j / k", "Next / previous ticket in the list"], ["Enter or o", "Open the selected ticket"], ["r", "Reply to the requester"], ["n", "Write an internal note"], ["m", "Take the ticket (assign to me) / release it"], ["Ctrl+Enter", "Send the reply or note"], ["?", "Show or hide this help"], ["Esc", "Leave a field / close this help"]];
-    d.innerHTML = "<h2>Keyboard shortcuts</h2><dl class='fields'>" + keys.map(([k, v]) => `<dt><kbd>${k}</kbd></dt><dd>${v}</dd>`).join("") + "</dl>";
+    d.id = "kbdhelp"; d.className = "kbdhelp card"; d.setAttribute("role", "dialog"); d.setAttribute("aria-label", T("Keyboard shortcuts"));
+    const keys = [["/", T("Search, or go to a ticket by reference")], ["x", T("Select / unselect the highlighted ticket (bulk actions)")], ["s", T("Change the status (ticket page)")], ["e", T("Edit the subject (ticket page)")], ["c", T("New ticket")], ["j / k", T("Next / previous ticket in the list")], [T("Enter or o"), T("Open the selected ticket")], ["r", T("Reply to the requester")], ["n", T("Write an internal note")], ["m", T("Take the ticket (assign to me) / release it")], [T("Ctrl+Enter"), T("Send the reply or note")], ["?", T("Show or hide this help")], ["Esc", T("Leave a field / close this help")]];
+    d.innerHTML = "<h2>" + T("Keyboard shortcuts") + "</h2><dl class='fields'>" + keys.map(([k, v]) => `<dt><kbd>${k}</kbd></dt><dd>${v}</dd>`).join("") + "</dl>";
     const close = document.createElement("button");
-    close.type = "button"; close.className = "kbdclose"; close.textContent = "Close";
+    close.type = "button"; close.className = "kbdclose"; close.textContent = T("Close");
     close.addEventListener("click", toggleHelp);
     d.appendChild(close);
     document.body.appendChild(d);
@@ -210,7 +221,7 @@
       // Takes; releasing asks first (the button's form says which it does).
       const b = document.getElementById("claimbtn");
       const releasing = b.form && b.form.querySelector("input[name=assignee]") && b.form.querySelector("input[name=assignee]").value === "";
-      if (!releasing || confirm("Release this ticket (unassign yourself)?")) b.form.submit();
+      if (!releasing || confirm(T("Release this ticket (unassign yourself)?"))) b.form.submit();
     }
     else if (e.key === "s" && document.querySelector("form.fields select[name=status]")) { e.preventDefault(); document.querySelector("form.fields select[name=status]").focus(); }
     else if (e.key === "e" && document.querySelector("details.subject-edit")) { e.preventDefault(); const d = document.querySelector("details.subject-edit"); d.open = true; d.querySelector("input[name=subject]").focus(); }
@@ -288,9 +299,9 @@
     const ticked = document.querySelector("input[name=id][form=bulk]:checked") || bar.querySelector("input[name=all]:checked");
     const needsTag = action === "tag" || action === "untag";
     let why = "";
-    if (!ticked) why = "Tick the tickets to change first.";
-    else if (!action) why = "Choose what to do with them.";
-    else if (needsTag && !bar.querySelector("input[name=value]").value.trim()) why = "Type the tag to add or remove.";
+    if (!ticked) why = T("Tick the tickets to change first.");
+    else if (!action) why = T("Choose what to do with them.");
+    else if (needsTag && !bar.querySelector("input[name=value]").value.trim()) why = T("Type the tag to add or remove.");
     if (why) { e.preventDefault(); e.stopImmediatePropagation(); if (msg) msg.textContent = why; return; }
     if (msg) msg.textContent = "";
     // The job comes back to this list when it is done.
@@ -325,7 +336,7 @@
         .then((r) => { if (r.status === 401 || r.status === 403) sessionEnded(); return r.ok ? r.json() : null; }).then((j) => {
           if (!j) return;
           othersReplying = j.others.filter((o) => o.replying).map((o) => o.name);
-          presence.textContent = j.others.map((o) => o.name + (o.replying ? " is writing a reply" : " is viewing this ticket")).join(" · ");
+          presence.textContent = j.others.map((o) => (o.replying ? T("{name} is writing a reply", { name: o.name }) : T("{name} is viewing this ticket", { name: o.name }))).join(" · ");
           presence.classList.toggle("on", j.others.length > 0);
           presence.classList.toggle("hot", othersReplying.length > 0);
         }).catch(() => {});
@@ -336,7 +347,7 @@
     window.addEventListener("pagehide", () => ping(true));
     const replyForm = document.getElementById("reply");
     if (replyForm) replyForm.addEventListener("submit", (e) => {
-      if (othersReplying.length && !(internal && internal.checked) && !confirm(othersReplying.join(", ") + " is also writing a reply to this ticket. Send yours anyway?")) { e.preventDefault(); }
+      if (othersReplying.length && !(internal && internal.checked) && !confirm(T("{names} is also writing a reply to this ticket. Send yours anyway?", { names: othersReplying.join(", ") }))) { e.preventDefault(); }
     });
   }
 
@@ -382,7 +393,7 @@
         if (!document.getElementById("livebar")) {
           const bar = document.createElement("div");
           bar.id = "livebar"; bar.className = "notice ok"; bar.setAttribute("role", "status");
-          bar.innerHTML = 'This ticket changed while you were writing. <a href="">Reload</a> (copy your draft first).';
+          bar.innerHTML = T("This ticket changed while you were writing. {link} (copy your draft first).", { link: '<a href="">' + T("Reload") + "</a>" });
           document.querySelector(".ticket-layout").before(bar);
         }
       }

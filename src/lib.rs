@@ -8,6 +8,7 @@ pub mod control;
 pub mod desk;
 pub mod doctor;
 pub mod domain;
+pub mod i18n;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;

@@ -432,7 +432,8 @@ async fn queue_in_chromium() {
 
 /// Every page in Chromium at desktop and phone sizes: each loads, axe-core
 /// finds no serious or critical violation, no page scrolls sideways on a
-/// phone; screenshots of both sizes are kept.
+/// phone; screenshots of both sizes are kept. Then every page again in
+/// German: nothing of the English left.
 #[tokio::test]
 async fn every_page_in_chromium() {
     let Some((here, script_dir, chromium)) = browser() else { return };
@@ -467,6 +468,16 @@ async fn every_page_in_chromium() {
         &[&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference, &portal],
         "OK pages",
         &["page-queue.png", "page-ticket-phone.png", "page-portal-phone.png"],
+    );
+    // The same desk in German (issue 18 part 11).
+    run_script(
+        &here,
+        &script_dir,
+        &chromium,
+        "german.mjs",
+        &[&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference, &portal],
+        "OK german",
+        &["page-de-queue.png", "page-de-ticket-phone.png", "page-de-portal-phone.png", "page-de-shortcuts.png"],
     );
 }
 

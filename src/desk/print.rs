@@ -7,7 +7,8 @@ use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use super::print_fonts::{Fonts, Picker, Used};
 
 use super::{Desk, TicketView};
-use crate::domain::EntryKind;
+use crate::domain::{EntryKind, Timestamp};
+use crate::tr;
 
 pub struct PrintEntry {
     /// "reply", "note" or "event".
@@ -20,42 +21,56 @@ pub struct PrintDoc {
     pub title: String,
     pub fields: Vec<(&'static str, String)>,
     pub entries: Vec<PrintEntry>,
+    /// After a note's heading in the PDF ("[agents only]"), translated here:
+    /// the PDF is laid out off the request's task.
+    pub note_mark: &'static str,
 }
 
-/// The ticket's fields and full thread (notes marked as internal).
+/// The ticket's fields and full thread (notes marked as internal), its
+/// labels in the current request's language.
 pub fn document(desk: &Desk, v: &TicketView) -> PrintDoc {
     let t = &v.ticket;
     let requester = v.people.get(&t.requester).map(|p| format!("{} <{}>", p.display(), p.email)).unwrap_or_default();
     let fields = vec![
-        ("Reference", desk.reference(t.id)),
-        ("Status", desk.config().status_name(t)),
-        ("Priority", t.priority.label().to_string()),
-        ("Requester", requester),
-        ("Assignee", v.name_of(t.assignee).replace("System", "Unassigned")),
-        ("Department", t.department.clone()),
-        ("Category", t.category.clone()),
-        ("Created", t.created_at.short()),
-        ("Updated", t.updated_at.short()),
-        ("Tags", t.tags.join(", ")),
+        (tr!("Reference"), desk.reference(t.id)),
+        (tr!("Status"), crate::i18n::dynamic(&desk.config().status_name(t))),
+        (tr!("Priority"), crate::i18n::dynamic(t.priority.label())),
+        (tr!("Requester"), requester),
+        (tr!("Assignee"), v.name_of(t.assignee).replace("System", tr!("Unassigned"))),
+        (tr!("Department"), t.department.clone()),
+        (tr!("Category"), t.category.clone()),
+        (tr!("Created"), stamp(t.created_at)),
+        (tr!("Updated"), stamp(t.updated_at)),
+        (tr!("Tags"), t.tags.join(", ")),
     ];
     let entries = v
         .entries
         .iter()
         .map(|e| {
-            let who = v.name_of(e.author);
-            let (kind, what) = match e.kind {
-                EntryKind::Reply => ("reply", "wrote"),
-                EntryKind::Note => ("note", "internal note"),
-                EntryKind::Event => ("event", "event"),
+            let (who, when) = (v.name_of(e.author), stamp(e.created_at));
+            let (kind, heading) = match e.kind {
+                EntryKind::Reply => ("reply", tr!("{when} — {who}, wrote", when = when, who = who)),
+                EntryKind::Note => ("note", tr!("{when} — {who}, internal note", when = when, who = who)),
+                EntryKind::Event => ("event", tr!("{when} — {who}, event", when = when, who = who)),
             };
             let mut text = e.text();
             for a in &e.attachments {
-                text.push_str(&format!("\n[attachment: {}]", a.filename));
+                text.push('\n');
+                text.push_str(&tr!("[attachment: {name}]", name = a.filename));
             }
-            PrintEntry { kind, heading: format!("{} — {who}, {what}", e.created_at.short()), text }
+            PrintEntry { kind, heading, text }
         })
         .collect();
-    PrintDoc { title: format!("{} {}", desk.reference(t.id), t.subject), fields, entries }
+    PrintDoc { title: format!("{} {}", desk.reference(t.id), t.subject), fields, entries, note_mark: tr!("[agents only]") }
+}
+
+/// A moment in UTC as the current language writes it (`short()` in English:
+/// `2026-12-04 16:42`; `04.12.2026 16:42` in German).
+fn stamp(ts: Timestamp) -> String {
+    match jiff::Timestamp::from_millisecond(ts.0) {
+        Ok(t) => t.to_zoned(jiff::tz::TimeZone::UTC).strftime(crate::i18n::format::date_time_pattern()).to_string(),
+        Err(_) => ts.short(),
+    }
 }
 
 /// Text for a standard PDF font: WinAnsi (Latin-1 range) bytes, others as '?'.
@@ -65,6 +80,8 @@ fn win_ansi(s: &str) -> Vec<u8> {
         .map(|c| match c {
             '\t' => b' ',
             '\u{2014}' => 0x97,
+            '\u{201a}' => 0x82,
+            '\u{201e}' => 0x84,
             '\u{2013}' => 0x96,
             '\u{2018}' => 0x91,
             '\u{2019}' => 0x92,
@@ -160,7 +177,7 @@ pub fn pdf_with(doc: &PrintDoc, fonts: &Fonts) -> Vec<u8> {
     }
     for e in &doc.entries {
         add(false, 8.0, "");
-        add(true, 10.0, &if e.kind == "note" { format!("{} [agents only]", e.heading) } else { e.heading.clone() });
+        add(true, 10.0, &if e.kind == "note" { format!("{} {}", e.heading, doc.note_mark) } else { e.heading.clone() });
         add(false, 10.0, &e.text);
     }
     let mut used = Used::default();
@@ -256,6 +273,7 @@ mod tests {
             title: "TKT-000001 Printer".into(),
             fields: vec![("Status", "Open".into())],
             entries: (0..80).map(|i| PrintEntry { kind: "reply", heading: format!("entry {i}"), text: "line\n".repeat(5) }).collect(),
+            note_mark: "[agents only]",
         };
         let bytes = pdf(&doc);
         assert!(bytes.starts_with(b"%PDF-"));

@@ -51,7 +51,7 @@ impl Desk {
     }
 
     /// The agent's own name, signature and time zone.
-    pub fn update_profile(&self, actor: &Person, name: &str, signature: &str, time_zone: &str) -> Result<()> {
+    pub fn update_profile(&self, actor: &Person, name: &str, signature: &str, time_zone: &str, language: &str) -> Result<()> {
         let name = name.trim().to_string();
         if name.is_empty() || name.chars().count() > 120 {
             return Err(invalid("name", "must be 1-120 characters"));
@@ -63,6 +63,10 @@ impl Desk {
         let time_zone = time_zone.trim().to_string();
         if !known_time_zone(&time_zone) {
             return Err(invalid("time_zone", format!("{time_zone:?} is not a time zone (e.g. Europe/Berlin, America/New_York)")));
+        }
+        let language = language.trim().to_ascii_lowercase();
+        if !language.is_empty() && crate::i18n::Lang::parse(&language).is_none() {
+            return Err(invalid("language", format!("{language:?} is not a language of this desk (en, de)")));
         }
         let now = self.now();
         self.store.write(|w| {
@@ -80,7 +84,10 @@ impl Desk {
             if old.time_zone != time_zone {
                 changed.push("their time zone");
             }
-            w.put_profile(actor.id, &Profile { signature: signature.clone(), time_zone: time_zone.clone() })?;
+            if old.language != language {
+                changed.push("their language");
+            }
+            w.put_profile(actor.id, &Profile { signature: signature.clone(), time_zone: time_zone.clone(), language: language.clone() })?;
             if !changed.is_empty() {
                 append(w, now, Actor::Agent(&p), "", AuditEvent::ProfileChanged { what: changed.join(", ") })?;
             }

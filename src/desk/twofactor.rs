@@ -277,7 +277,10 @@ impl Desk {
             }
         })?;
         let url = tf::otpauth_url(&self.config().desk.name, &actor.email, &secret);
-        Ok(Enrolment { secret: tf::base32(&secret), qr_svg: tf::qr_svg(&url).unwrap_or_default() })
+        Ok(Enrolment {
+            secret: tf::base32(&secret),
+            qr_svg: tf::qr_svg(&url, crate::tr!("QR code for your authenticator app")).unwrap_or_default(),
+        })
     }
 
     /// Confirms an enrolment with the agent's password (a stolen session

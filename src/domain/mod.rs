@@ -3,7 +3,8 @@
 //! sender authentication results (`auth`), delivery reports (`dsn`), the spam
 //! rule score (`spam`),
 //! the mail vocabulary (parsing and classifying a message: `mail`), the search
-//! box grammar (`query`), text matching (`text`) and the workflow's closed sets
+//! box grammar (`query`), text matching (`text`), filling `{name}` templates
+//! (`template`) and the workflow's closed sets
 //! (`workflow`: mail kinds, bulk actions).
 //!
 //! Nothing in here touches I/O or reads the clock; callers pass `now` in. This is
@@ -32,6 +33,7 @@ pub mod report;
 pub mod roles;
 pub mod sla;
 pub mod spam;
+pub mod template;
 pub mod text;
 pub mod thread;
 pub mod ticket;

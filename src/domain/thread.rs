@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{PersonId, TicketId};
+use super::template::fill;
 use super::time::Timestamp;
 
 /// The three kinds of entry an agent sees, clearly distinct in the UI.
@@ -207,73 +208,92 @@ pub enum Event {
 }
 
 impl Event {
-    /// One line for the thread, e.g. "changed status from Open to Pending".
+    /// One line for the thread, e.g. "changed status from Open to Pending"
+    /// (in English: the API, exports and logs).
     pub fn describe(&self) -> String {
+        self.describe_in(&|s| s)
+    }
+
+    /// The line in another language: `t` gives each English template's
+    /// translation (the web passes `i18n::text`); the values stay as recorded.
+    pub fn describe_in(&self, t: &dyn Fn(&'static str) -> &'static str) -> String {
+        let show = |v: &str| if v.is_empty() { t("(none)").to_string() } else { v.to_string() };
+        let kind_of = |k: &str| k.replace('_', " ");
         match self {
-            Event::Created { channel } => format!("created the ticket (channel: {channel})"),
+            Event::Created { channel } => fill(t("created the ticket (channel: {channel})"), &[("channel", channel)]),
             Event::FieldChanged { field, from, to } => {
-                let show = |v: &str| if v.is_empty() { "(none)".to_string() } else { v.to_string() };
-                format!("changed {field} from {} to {}", show(from), show(to))
+                fill(t("changed {field} from {from} to {to}"), &[("field", field), ("from", &show(from)), ("to", &show(to))])
             }
-            Event::StatusChanged { from, to } => format!("changed status from {from} to {to}"),
-            Event::Assigned { from: _, to: Some(to) } => format!("assigned the ticket to {to}"),
-            Event::Assigned { from: Some(from), to: None } => format!("unassigned the ticket (was {from})"),
-            Event::Assigned { from: None, to: None } => "left the ticket unassigned".to_string(),
-            Event::MailIgnored { kind, from, subject } => format!("received a {kind} from {from} (\"{subject}\"); no action taken"),
-            Event::Linked { reference, relation } => format!("{relation} {reference}"),
-            Event::CollaboratorAdded { who } => format!("added {who} as a collaborator"),
-            Event::MailSent { kind, to } => format!("sent {} mail to {}", kind.replace('_', " "), to.join(", ")),
-            Event::MailFailed { kind, to, reason } => {
-                format!("could not deliver {} mail to {}: {reason}", kind.replace('_', " "), to.join(", "))
-            }
-            Event::FieldChangedBecause { field, from, to, reason } => {
-                let show = |v: &str| if v.is_empty() { "(none)".to_string() } else { v.to_string() };
-                format!("changed {field} from {} to {} (reason: {reason})", show(from), show(to))
-            }
-            Event::Merged { reference, into: true } => format!("merged this ticket into {reference}"),
-            Event::Merged { reference, into: false } => format!("merged {reference} into this ticket"),
-            Event::Trashed => "moved the ticket to Trash".to_string(),
-            Event::Restored => "restored the ticket from Trash".to_string(),
-            Event::Unlinked { reference } => format!("unlinked {reference}"),
-            Event::CollaboratorsRefused { count, limit } => {
-                format!("did not add {count} more address(es) from To/Cc as collaborators (limit {limit} per ticket)")
-            }
-            Event::UnverifiedSender { claimed } => {
-                format!("received mail that claims to be from {claimed} without proof; kept as an internal note, nothing was sent")
-            }
-            Event::MadeFromJunk => "made this ticket from a message in Junk".to_string(),
-            Event::CommandsRefused { why } => format!("did not run the email commands: {why}"),
-            Event::RequesterMerged { from, to } => format!("merged requester {from} into {to}"),
-            Event::Unsubscribed { who } => format!("{who} unsubscribed from this ticket's mail"),
-            Event::Following { who, on: true } => format!("{who} follows the ticket"),
-            Event::Following { who, on: false } => format!("{who} stopped following the ticket"),
-            Event::Because { event, reason } => format!("{} (reason: {reason})", event.describe()),
-            Event::MailDelayed { kind, to, reason, retry_at } => format!(
-                "not yet delivered: {} mail to {} — retrying at {} UTC ({reason})",
-                kind.replace('_', " "),
-                to.join(", "),
-                retry_at.short()
+            Event::StatusChanged { from, to } => fill(t("changed status from {from} to {to}"), &[("from", from), ("to", to)]),
+            Event::Assigned { from: _, to: Some(to) } => fill(t("assigned the ticket to {to}"), &[("to", to)]),
+            Event::Assigned { from: Some(from), to: None } => fill(t("unassigned the ticket (was {from})"), &[("from", from)]),
+            Event::Assigned { from: None, to: None } => t("left the ticket unassigned").to_string(),
+            Event::MailIgnored { kind, from, subject } => fill(
+                t("received a {kind} from {from} (\"{subject}\"); no action taken"),
+                &[("kind", kind), ("from", from), ("subject", subject)],
             ),
-            Event::MailBounced { to, reason, hard } => format!(
-                "bounced: mail to {to} — {reason}{}",
-                if *hard { " (not copied on conversations any more until it writes again)" } else { "" }
+            Event::Linked { reference, relation } => fill(t("{relation} {reference}"), &[("relation", relation), ("reference", reference)]),
+            Event::CollaboratorAdded { who } => fill(t("added {who} as a collaborator"), &[("who", who)]),
+            Event::MailSent { kind, to } => fill(t("sent {kind} mail to {to}"), &[("kind", &kind_of(kind)), ("to", &to.join(", "))]),
+            Event::MailFailed { kind, to, reason } => fill(
+                t("could not deliver {kind} mail to {to}: {reason}"),
+                &[("kind", &kind_of(kind)), ("to", &to.join(", ")), ("reason", reason)],
             ),
-            Event::CollaboratorRemoved { who } => format!("took {who} off the ticket's collaborators"),
-            Event::RequesterChanged { from, to } => format!("changed the requester from {from} to {to}"),
-            Event::ReplyNotMailed => "posted the reply above without mailing it (shown on the requester's ticket page)".to_string(),
-            Event::ChecklistAdded { text } => format!("added \"{text}\" to the checklist"),
-            Event::ChecklistChecked { text, done: true } => format!("ticked \"{text}\" off the checklist"),
-            Event::ChecklistChecked { text, done: false } => format!("unticked \"{text}\" on the checklist"),
-            Event::ChecklistRemoved { text } => format!("removed \"{text}\" from the checklist"),
-            Event::ChecklistChanged { text, field, from, to } => {
-                let show = |v: &str| if v.is_empty() { "(none)".to_string() } else { v.to_string() };
-                format!("changed the {field} of \"{text}\" on the checklist from {} to {}", show(from), show(to))
+            Event::FieldChangedBecause { field, from, to, reason } => fill(
+                t("changed {field} from {from} to {to} (reason: {reason})"),
+                &[("field", field), ("from", &show(from)), ("to", &show(to)), ("reason", reason)],
+            ),
+            Event::Merged { reference, into: true } => fill(t("merged this ticket into {reference}"), &[("reference", reference)]),
+            Event::Merged { reference, into: false } => fill(t("merged {reference} into this ticket"), &[("reference", reference)]),
+            Event::Trashed => t("moved the ticket to Trash").to_string(),
+            Event::Restored => t("restored the ticket from Trash").to_string(),
+            Event::Unlinked { reference } => fill(t("unlinked {reference}"), &[("reference", reference)]),
+            Event::CollaboratorsRefused { count, limit } => fill(
+                t("did not add {count} more address(es) from To/Cc as collaborators (limit {limit} per ticket)"),
+                &[("count", count), ("limit", limit)],
+            ),
+            Event::UnverifiedSender { claimed } => fill(
+                t("received mail that claims to be from {claimed} without proof; kept as an internal note, nothing was sent"),
+                &[("claimed", claimed)],
+            ),
+            Event::MadeFromJunk => t("made this ticket from a message in Junk").to_string(),
+            Event::CommandsRefused { why } => fill(t("did not run the email commands: {why}"), &[("why", why)]),
+            Event::RequesterMerged { from, to } => fill(t("merged requester {from} into {to}"), &[("from", from), ("to", to)]),
+            Event::Unsubscribed { who } => fill(t("{who} unsubscribed from this ticket's mail"), &[("who", who)]),
+            Event::Following { who, on: true } => fill(t("{who} follows the ticket"), &[("who", who)]),
+            Event::Following { who, on: false } => fill(t("{who} stopped following the ticket"), &[("who", who)]),
+            Event::Because { event, reason } => {
+                fill(t("{event} (reason: {reason})"), &[("event", &event.describe_in(t)), ("reason", reason)])
             }
-            Event::ReminderSent => "reminded the requester that the ticket waits for their answer".to_string(),
-            Event::Snoozed { until } => format!("snoozed the ticket until {until} UTC"),
-            Event::SlaWarning { policy, target, due } => format!("SLA {policy}: the {target} is due soon ({due} UTC)"),
-            Event::SlaBreached { policy, target, due } => format!("SLA {policy}: the {target} was due {due} UTC and is overdue"),
-            Event::TriggerAction { trigger, action } => format!("trigger {trigger}: {action}"),
+            Event::MailDelayed { kind, to, reason, retry_at } => fill(
+                t("not yet delivered: {kind} mail to {to} — retrying at {at} UTC ({reason})"),
+                &[("kind", &kind_of(kind)), ("to", &to.join(", ")), ("at", &retry_at.short()), ("reason", reason)],
+            ),
+            Event::MailBounced { to, reason, hard } => {
+                let note = if *hard { t(" (not copied on conversations any more until it writes again)") } else { "" };
+                fill(t("bounced: mail to {to} — {reason}{note}"), &[("to", to), ("reason", reason), ("note", &note)])
+            }
+            Event::CollaboratorRemoved { who } => fill(t("took {who} off the ticket's collaborators"), &[("who", who)]),
+            Event::RequesterChanged { from, to } => fill(t("changed the requester from {from} to {to}"), &[("from", from), ("to", to)]),
+            Event::ReplyNotMailed => t("posted the reply above without mailing it (shown on the requester's ticket page)").to_string(),
+            Event::ChecklistAdded { text } => fill(t("added \"{text}\" to the checklist"), &[("text", text)]),
+            Event::ChecklistChecked { text, done: true } => fill(t("ticked \"{text}\" off the checklist"), &[("text", text)]),
+            Event::ChecklistChecked { text, done: false } => fill(t("unticked \"{text}\" on the checklist"), &[("text", text)]),
+            Event::ChecklistRemoved { text } => fill(t("removed \"{text}\" from the checklist"), &[("text", text)]),
+            Event::ChecklistChanged { text, field, from, to } => fill(
+                t("changed the {field} of \"{text}\" on the checklist from {from} to {to}"),
+                &[("field", field), ("text", text), ("from", &show(from)), ("to", &show(to))],
+            ),
+            Event::ReminderSent => t("reminded the requester that the ticket waits for their answer").to_string(),
+            Event::Snoozed { until } => fill(t("snoozed the ticket until {until} UTC"), &[("until", until)]),
+            Event::SlaWarning { policy, target, due } => {
+                fill(t("SLA {policy}: the {target} is due soon ({due} UTC)"), &[("policy", policy), ("target", target), ("due", due)])
+            }
+            Event::SlaBreached { policy, target, due } => fill(
+                t("SLA {policy}: the {target} was due {due} UTC and is overdue"),
+                &[("policy", policy), ("target", target), ("due", due)],
+            ),
+            Event::TriggerAction { trigger, action } => fill(t("trigger {trigger}: {action}"), &[("trigger", trigger), ("action", action)]),
         }
     }
 }

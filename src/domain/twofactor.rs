@@ -97,9 +97,9 @@ pub fn otpauth_url(issuer: &str, account: &str, secret: &[u8]) -> String {
     format!("otpauth://totp/{i}:{a}?secret={}&issuer={i}&algorithm=SHA1&digits=6&period=30", base32(secret))
 }
 
-/// `text` as a QR code in SVG (a path of dark modules with a quiet zone);
-/// None when it does not fit a QR code.
-pub fn qr_svg(text: &str) -> Option<String> {
+/// `text` as a QR code in SVG (a path of dark modules with a quiet zone),
+/// named `label` for screen readers; None when it does not fit a QR code.
+pub fn qr_svg(text: &str, label: &str) -> Option<String> {
     let qr = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium).ok()?;
     let (n, border) = (qr.size(), 4);
     let mut path = String::new();
@@ -111,8 +111,9 @@ pub fn qr_svg(text: &str) -> Option<String> {
         }
     }
     let dim = n + 2 * border;
+    let label = label.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
     Some(format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {dim} {dim}\" width=\"220\" height=\"220\" role=\"img\" aria-label=\"QR code for your authenticator app\" shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {dim} {dim}\" width=\"220\" height=\"220\" role=\"img\" aria-label=\"{label}\" shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
     ))
 }
 
@@ -150,7 +151,7 @@ mod tests {
             url,
             "otpauth://totp/Acme%20Desk:ada%40example%2Etest?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Acme%20Desk&algorithm=SHA1&digits=6&period=30"
         );
-        let svg = qr_svg(&url).unwrap();
+        let svg = qr_svg(&url, "QR code").unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("<path d=\"M"));
     }
 

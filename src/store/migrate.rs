@@ -414,6 +414,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(audit::AUDIT)?;
     tx.open_table(twofactor::TWO_FACTOR)?;
     tx.open_table(profiles::PROFILES)?;
+    tx.open_table(profiles::LANGUAGES)?;
     tx.open_table(drafts::DRAFTS)?;
     tx.open_table(seen::OPENED)?;
     tx.open_table(seen::QUEUE_COLUMNS)?;

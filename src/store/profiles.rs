@@ -1,4 +1,4 @@
-//! Agents' own settings (signature, time zone) and the one-time links that
+//! Agents' own settings (signature, time zone, language) and the one-time links that
 //! set a password: a reset asked for on the login page, or the invitation
 //! a new agent gets. Links are kept by the hash of their token.
 
@@ -10,6 +10,8 @@ use crate::domain::{PersonId, Timestamp};
 
 /// Person id → their profile.
 pub(crate) const PROFILES: TableDefinition<u64, &[u8]> = TableDefinition::new("profiles");
+/// Person id → their UI language code (`de`); absent = the browser's.
+pub(crate) const LANGUAGES: TableDefinition<u64, &str> = TableDefinition::new("languages");
 /// Hash of a link's token → the link.
 pub(crate) const PASSWORD_LINKS: TableDefinition<&str, &[u8]> = TableDefinition::new("password_links");
 
@@ -20,6 +22,10 @@ pub struct Profile {
     pub signature: String,
     /// IANA time zone for every date they are shown; empty = UTC.
     pub time_zone: String,
+    /// UI language code; empty = the browser's. Kept in its own table
+    /// (`languages`), so the profile record keeps its shape.
+    #[serde(skip)]
+    pub language: String,
 }
 
 /// Why a password link was made.
@@ -41,7 +47,11 @@ macro_rules! profile_reads {
     () => {
         pub fn profile(&self, person: PersonId) -> Result<Profile> {
             let t = self.tx.open_table(PROFILES)?;
-            Ok(t.get(person.0)?.map(|v| codec::decode(v.value(), "profiles")).transpose()?.unwrap_or_default())
+            let mut p: Profile = t.get(person.0)?.map(|v| codec::decode(v.value(), "profiles")).transpose()?.unwrap_or_default();
+            if let Some(l) = self.tx.open_table(LANGUAGES)?.get(person.0)? {
+                p.language = l.value().to_string();
+            }
+            Ok(p)
         }
 
         pub fn password_link(&self, token: &str) -> Result<Option<PasswordLink>> {
@@ -60,6 +70,12 @@ impl Write {
 
     pub fn put_profile(&mut self, person: PersonId, p: &Profile) -> Result<()> {
         self.tx.open_table(PROFILES)?.insert(person.0, codec::encode(p).as_slice())?;
+        let mut langs = self.tx.open_table(LANGUAGES)?;
+        if p.language.is_empty() {
+            langs.remove(person.0)?;
+        } else {
+            langs.insert(person.0, p.language.as_str())?;
+        }
         Ok(())
     }
 

@@ -22,6 +22,7 @@ use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{AppState, SESSION_COOKIE, WebError, cookie};
+use crate::tr;
 
 /// How much of an oversized body is read and thrown away so the client gets to
 /// see the 413 instead of a connection reset; beyond this the connection closes.
@@ -37,13 +38,14 @@ impl Uploads {
     }
 }
 
+/// (The API is served in English: its wording stays as it was.)
 fn too_large(limit: usize, key: &str) -> Response {
-    let msg = format!("the request is larger than the limit of {limit} bytes (limits.{key})");
-    WebError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", msg).into_response()
+    let msg = tr!("the request is larger than the limit of {limit} bytes (limits.{key})", limit = limit, key = key);
+    WebError::new(StatusCode::PAYLOAD_TOO_LARGE, tr!("Too large"), msg).into_response()
 }
 
 fn plain(code: StatusCode, msg: &str) -> Response {
-    WebError::new(code, "Not accepted", msg).into_response()
+    WebError::new(code, tr!("Not accepted"), msg).into_response()
 }
 
 /// Whether the request is an upload that may be large: an agent's reply
@@ -79,16 +81,16 @@ pub async fn limit_body(State(st): State<AppState>, req: Request, next: Next) ->
     let deadline = Duration::from_secs(limits.body_timeout_secs);
     if trusted_upload(&st, &req) {
         let Ok(_permit) = st.uploads.0.clone().try_acquire_owned() else {
-            return plain(StatusCode::SERVICE_UNAVAILABLE, "too many uploads in progress; try again in a moment");
+            return plain(StatusCode::SERVICE_UNAVAILABLE, tr!("too many uploads in progress; try again in a moment"));
         };
         let limit = limits.upload_max_bytes.max(limits.request_max_bytes);
         let (parts, body) = req.into_parts();
         return match tokio::time::timeout(deadline, spool_to_file(&st, body, limit)).await {
-            Err(_) => plain(StatusCode::REQUEST_TIMEOUT, "the upload did not arrive in time (limits.body_timeout_secs)"),
+            Err(_) => plain(StatusCode::REQUEST_TIMEOUT, tr!("the upload did not arrive in time (limits.body_timeout_secs)")),
             Ok(Err(Spool::TooLarge)) => too_large(limit, "upload_max_bytes"),
             Ok(Err(Spool::Failed(e))) => {
                 tracing::error!("cannot spool an upload: {e}");
-                plain(StatusCode::SERVICE_UNAVAILABLE, "the upload could not be stored; try again")
+                plain(StatusCode::SERVICE_UNAVAILABLE, tr!("the upload could not be stored; try again"))
             }
             Ok(Ok(body)) => next.run(Request::from_parts(parts, body)).await,
         };
@@ -96,8 +98,8 @@ pub async fn limit_body(State(st): State<AppState>, req: Request, next: Next) ->
     let limit = limits.request_max_bytes;
     let (parts, body) = req.into_parts();
     match tokio::time::timeout(deadline, buffer(body, limit)).await {
-        Err(_) => plain(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time (limits.body_timeout_secs)"),
-        Ok(None) => plain(StatusCode::BAD_REQUEST, "the request body could not be read"),
+        Err(_) => plain(StatusCode::REQUEST_TIMEOUT, tr!("the request body did not arrive in time (limits.body_timeout_secs)")),
+        Ok(None) => plain(StatusCode::BAD_REQUEST, tr!("the request body could not be read")),
         Ok(Some(Err(()))) => too_large(limit, "request_max_bytes"),
         Ok(Some(Ok(buf))) => next.run(Request::from_parts(parts, Body::from(buf))).await,
     }

@@ -16,6 +16,8 @@ use serde_json::json;
 use super::AppState;
 use super::ui;
 use crate::desk::DeskError;
+use crate::i18n::dynamic;
+use crate::tr;
 
 /// Why a request was not served.
 #[derive(Debug)]
@@ -106,6 +108,10 @@ pub struct ErrorInfo {
 }
 
 impl ErrorInfo {
+    /// Title and text of a desk error in the request's language. The API is
+    /// always served in English, where every text below is exactly the
+    /// English the API has always answered with (`DeskError`'s `Display`, or
+    /// `api_message`).
     fn of_desk(e: &DeskError) -> ErrorInfo {
         let status = status_of(e);
         let api_message = match e {
@@ -113,21 +119,66 @@ impl ErrorInfo {
             DeskError::Store(_) => Some("storage temporarily unavailable; nothing was changed"),
             _ => None,
         };
-        let (title, message, field) = match e {
-            DeskError::NotFound => ("Not found".into(), "There is nothing here, or you do not have access to it.".into(), None),
-            DeskError::Store(inner) => {
-                tracing::error!("store error: {inner}");
-                (
-                    "Temporarily unavailable".into(),
-                    "The desk could not read or write its data. Nothing was changed; try again.".into(),
-                    None,
-                )
-            }
-            DeskError::Invalid { field, message } => ("Bad request".into(), format!("{field}: {message}"), Some(field.to_string())),
-            DeskError::TooLarge { field, .. } => ("Too large".into(), e.to_string(), Some(field.to_string())),
-            other => (status.canonical_reason().unwrap_or("Error").to_string(), other.to_string(), None),
+        if let DeskError::Store(inner) = e {
+            tracing::error!("store error: {inner}");
+        }
+        let (title, field) = match e {
+            DeskError::NotFound => (tr!("Not found").to_string(), None),
+            DeskError::Store(_) => (tr!("Temporarily unavailable").to_string(), None),
+            DeskError::Invalid { field, .. } => (tr!("Bad request").to_string(), Some(field.to_string())),
+            DeskError::TooLarge { field, .. } => (tr!("Too large").to_string(), Some(field.to_string())),
+            _ => (status_title(status), None),
         };
-        ErrorInfo { title, message, field, api_message }
+        ErrorInfo { title, message: desk_message(e), field, api_message }
+    }
+}
+
+/// The reason phrase of a status, as the error page's title.
+fn status_title(status: StatusCode) -> String {
+    match status {
+        StatusCode::BAD_REQUEST => tr!("Bad request").to_string(),
+        StatusCode::UNAUTHORIZED => tr!("Unauthorized").to_string(),
+        StatusCode::FORBIDDEN => tr!("Forbidden").to_string(),
+        StatusCode::NOT_FOUND => tr!("Not found").to_string(),
+        StatusCode::CONFLICT => tr!("Conflict").to_string(),
+        StatusCode::PAYLOAD_TOO_LARGE => tr!("Too large").to_string(),
+        StatusCode::TOO_MANY_REQUESTS => tr!("Too Many Requests").to_string(),
+        StatusCode::SERVICE_UNAVAILABLE => tr!("Temporarily unavailable").to_string(),
+        other => other.canonical_reason().map_or_else(|| tr!("Error").to_string(), dynamic),
+    }
+}
+
+/// A desk error's text as a page shows it, in the request's language: the
+/// desk's fixed sentences through the catalog (`i18n::dynamic`). In English
+/// it is the error's `Display` (what the API answers), but for "not found"
+/// and storage errors, which have a page sentence of their own.
+pub fn desk_message(e: &DeskError) -> String {
+    match e {
+        DeskError::NotFound => tr!("There is nothing here, or you do not have access to it.").to_string(),
+        DeskError::Store(_) => tr!("The desk could not read or write its data. Nothing was changed; try again.").to_string(),
+        DeskError::Invalid { field, message } => format!("{}: {}", dynamic(field), dynamic(message)),
+        DeskError::TooLarge { field, limit } => {
+            tr!("{field} is too large (limit {limit})", field = dynamic(field), limit = limit_text(limit))
+        }
+        DeskError::Conflict(message) | DeskError::Forbidden(message) => dynamic(message),
+        DeskError::BadCredentials => tr!("wrong email or password").to_string(),
+        DeskError::RateLimited { retry_after_secs } => {
+            tr!("too many failed logins; try again in {secs} seconds", secs = retry_after_secs)
+        }
+    }
+}
+
+/// A size limit as the desk words it (`1048576 bytes`, `200 characters`,
+/// `20 tags`, `10 files at once`), in the request's language.
+fn limit_text(limit: &str) -> String {
+    let Some((n, unit)) = limit.split_once(' ') else { return dynamic(limit) };
+    let Some(n) = n.parse::<u64>().ok().filter(|v| v.to_string() == n) else { return dynamic(limit) };
+    match unit {
+        "bytes" => tr!("{n} bytes", n = n),
+        "characters" => tr!("{n} characters", n = n),
+        "tags" => tr!("{n} tags", n = n),
+        "files at once" => tr!("{n} files at once", n = n),
+        _ => dynamic(limit),
     }
 }
 
@@ -145,11 +196,20 @@ impl IntoResponse for WebError {
                 return Redirect::to(&format!("/login?next={enc}")).into_response();
             }
             WebError::Desk(e) => ErrorInfo::of_desk(&e),
-            WebError::Message { title, message, field, .. } => ErrorInfo { title: title.into(), message, field, api_message: None },
+            // Callers pass `tr!` texts; a plain English one is still
+            // translated when the catalog has it (the API stays English).
+            WebError::Message { title, message, field, .. } => {
+                ErrorInfo { title: dynamic(title), message: dynamic(&message), field, api_message: None }
+            }
             WebError::Unauthorized(m) => {
                 let mut r = status.into_response();
                 r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"frontdesk\""));
-                r.extensions_mut().insert(ErrorInfo { title: "Unauthorized".into(), message: m.into(), field: None, api_message: None });
+                r.extensions_mut().insert(ErrorInfo {
+                    title: tr!("Unauthorized").into(),
+                    message: m.into(),
+                    field: None,
+                    api_message: None,
+                });
                 return r;
             }
         };

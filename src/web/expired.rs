@@ -11,6 +11,7 @@ use maud::html;
 
 use super::guard::form_urlencoded_field;
 use super::ui;
+use crate::tr;
 
 /// Most text kept on the page (a reply is far shorter).
 const MAX_KEPT: usize = 1 << 20;
@@ -53,17 +54,17 @@ pub async fn page(desk_name: &str, path: &str, content_type: &str, bytes: &Bytes
     let login = format!("/login?next={}", percent_encoding::utf8_percent_encode(&back, percent_encoding::NON_ALPHANUMERIC));
     let body = html! {
         div.card.narrow {
-            p.muted { "Error 403" }
-            h1 { "This form has expired" }
-            p { "It was sent without a valid security token: you were signed out (the session ended), or the page was open from before. Nothing was saved or sent." }
+            p.muted { (tr!("Error {status}", status = 403)) }
+            h1 { (tr!("This form has expired")) }
+            p { (tr!("It was sent without a valid security token: you were signed out (the session ended), or the page was open from before. Nothing was saved or sent.")) }
             @if let Some(text) = &kept {
-                p { "Your text is kept here, and in this browser for the page it came from: copy it if you like, then sign in again — the ticket gives it back in its reply box." }
-                textarea.kept readonly rows="10" aria-label="Your text" { (text) }
+                p { (tr!("Your text is kept here, and in this browser for the page it came from: copy it if you like, then sign in again — the ticket gives it back in its reply box.")) }
+                textarea.kept readonly rows="10" aria-label=(tr!("Your text")) { (text) }
             }
-            p { a.button.primary href=(login) { "Sign in and go back" } " " a href=(back) { "Go back" } }
+            p { a.button.primary href=(login) { (tr!("Sign in and go back")) } " " a href=(back) { (tr!("Go back")) } }
         }
     };
-    (StatusCode::FORBIDDEN, ui::card_page("This form has expired", desk_name, body)).into_response()
+    (StatusCode::FORBIDDEN, ui::card_page(tr!("This form has expired"), desk_name, body)).into_response()
 }
 
 #[cfg(test)]

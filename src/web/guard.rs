@@ -118,14 +118,37 @@ async fn session_layer_inner(st: AppState, req: Request, next: Next) -> Response
         }
         // The agent's time zone for every date this request shows: their
         // profile's, else their browser's (the `fd_tz` cookie app.js sets).
-        let tz = match desk.profile(&a.person) {
-            Ok(p) if !p.time_zone.is_empty() => jiff::tz::TimeZone::get(&p.time_zone).ok(),
+        // Their language likewise: the profile's, else the browser's (set
+        // already by `language_layer`); never for the API, which stays English.
+        let profile = desk.profile(&a.person).ok();
+        let api = parts.uri.path().starts_with("/api/");
+        if let Some(lang) = profile.as_ref().and_then(|p| crate::i18n::Lang::parse(&p.language)).filter(|_| !api) {
+            crate::i18n::set_current(lang);
+        }
+        let tz = match profile {
+            Some(p) if !p.time_zone.is_empty() => jiff::tz::TimeZone::get(&p.time_zone).ok(),
             _ => browser_zone(&parts.headers),
         };
         parts.extensions.insert(a);
         return crate::web::ui::VIEWER_TZ.scope(tz, next.run(Request::from_parts(parts, body))).await;
     }
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// Serves each request in the language its browser asks for
+/// (`Accept-Language`, else English; the API is always English); `session_layer` switches to a signed-in
+/// agent's own choice. Outermost but for the headers, so error pages speak
+/// the same language.
+pub async fn language_layer(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let lang = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::i18n::Lang::from_accept_language)
+        .filter(|_| !api)
+        .unwrap_or(crate::i18n::Lang::En);
+    crate::i18n::LANG.scope(std::cell::Cell::new(lang), next.run(req)).await
 }
 
 /// Paths an agent who must enrol may still reach.

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::{AppState, WebError};
+use crate::tr;
 
 pub const CHALLENGE_PREFIX: &str = "/.well-known/acme-challenge/";
 
@@ -69,8 +70,12 @@ async fn redirect(State(t): State<Target>, req: Request, next: Next) -> Response
         None => {
             let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).and_then(host_only);
             let Some(host) = host else {
-                return WebError::new(StatusCode::BAD_REQUEST, "Bad request", "This desk is served over HTTPS; the request named no host.")
-                    .into_response();
+                return WebError::new(
+                    StatusCode::BAD_REQUEST,
+                    tr!("Bad request"),
+                    tr!("This desk is served over HTTPS; the request named no host."),
+                )
+                .into_response();
             };
             if t.https_port == 443 { format!("https://{host}") } else { format!("https://{host}:{}", t.https_port) }
         }
@@ -78,7 +83,7 @@ async fn redirect(State(t): State<Target>, req: Request, next: Next) -> Response
     let location = format!("{origin}{path_and_query}");
     match HeaderValue::from_str(&location) {
         Ok(v) => (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, v)]).into_response(),
-        Err(_) => WebError::new(StatusCode::BAD_REQUEST, "Bad request", "This desk is served over HTTPS.").into_response(),
+        Err(_) => WebError::new(StatusCode::BAD_REQUEST, tr!("Bad request"), tr!("This desk is served over HTTPS.")).into_response(),
     }
 }
 

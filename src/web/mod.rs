@@ -89,6 +89,7 @@ pub fn router(
         .layer(middleware::from_fn_with_state(state.clone(), guard::session_layer))
         .layer(middleware::from_fn_with_state(state.clone(), body::limit_body))
         .layer(middleware::from_fn_with_state(state.clone(), error::render_errors))
+        .layer(middleware::from_fn(guard::language_layer))
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(guard::security_headers))
         .layer(middleware::from_fn(ops::count_requests))
@@ -114,7 +115,8 @@ pub async fn blocking<T: Send + 'static>(
     let desk = desk.clone();
     // The request's client address goes along, for the audit log.
     let ip = ui::CLIENT_IP.try_with(|c| c.clone()).unwrap_or_default();
-    tokio::task::spawn_blocking(move || crate::desk::audit::with_client(&ip, || f(&desk)))
+    let lang = crate::i18n::current();
+    tokio::task::spawn_blocking(move || crate::i18n::with_lang(lang, || crate::desk::audit::with_client(&ip, || f(&desk))))
         .await
         .unwrap_or_else(|_| Err(DeskError::Conflict("the request was interrupted".into())))
 }

@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::response::{IntoResponse, Response};
-use maud::html;
+use maud::{Markup, PreEscaped, html};
 
 use super::ui::{self, Frame, page};
 use super::{Agent, AppState, WebError, status_of};
@@ -39,8 +39,8 @@ pub fn refusal(st: &AppState, a: &Agent, e: DeskError, title: &str, area: &str, 
         return e.into();
     }
     let msg = match &e {
-        DeskError::Invalid { message, .. } => message.clone(),
-        other => other.to_string(),
+        DeskError::Invalid { message, .. } => crate::i18n::dynamic(message),
+        other => super::error::desk_message(other),
     };
     let (href, label) = back;
     let body = html! {
@@ -50,6 +50,23 @@ pub fn refusal(st: &AppState, a: &Agent, e: DeskError, title: &str, area: &str, 
         }
     };
     (status_of(&e), page(&frame(st, a, title.into(), area), body)).into_response().into()
+}
+
+/// A translated sentence with pieces of markup in it: the text is escaped,
+/// then each `{name}` of `parts` becomes its markup (a `<code>`, a `<time>`),
+/// so a translation may move them. Fill plain values first with `tr!`.
+pub fn with_markup(text: &str, parts: &[(&str, Markup)]) -> Markup {
+    let mut out = html! { (text) }.into_string();
+    for (name, piece) in parts {
+        out = out.replace(&format!("{{{name}}}"), &piece.0);
+    }
+    PreEscaped(out)
+}
+
+/// `with_markup` where every piece is a `<code>` of the given text.
+pub fn with_code(text: &str, codes: &[(&str, &str)]) -> Markup {
+    let parts: Vec<(&str, Markup)> = codes.iter().map(|(name, code)| (*name, html! { code { (code) } })).collect();
+    with_markup(text, &parts)
 }
 
 /// Form fields, with repeated keys (the bulk form's `id` boxes) kept.

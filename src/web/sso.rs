@@ -27,6 +27,7 @@ use openidconnect::{
 use serde::Deserialize;
 
 use crate::config::Config;
+use crate::tr;
 use crate::web::pages::safe_next;
 use crate::web::{AppState, SESSION_COOKIE, WebError, blocking, cookie, set_cookie, ui};
 
@@ -180,13 +181,13 @@ pub fn routes() -> Router<AppState> {
 fn trouble(st: &AppState, status: StatusCode, text: &str) -> Response {
     let password = st.desk.config().sso.password_login;
     let body = ui::card_page(
-        "Single sign-on",
+        tr!("Single sign-on"),
         &st.desk.config().desk.name,
         html! {
             div.card.narrow.login {
-                h1 { "Single sign-on did not work" }
+                h1 { (tr!("Single sign-on did not work")) }
                 (ui::notice("error", text))
-                p { a href="/login/sso" { "Try again" } @if password { " · " a href="/login" { "Log in with your password" } } }
+                p { a href="/login/sso" { (tr!("Try again")) } @if password { " · " a href="/login" { (tr!("Log in with your password")) } } }
             }
         },
     );
@@ -206,12 +207,18 @@ async fn start(State(st): State<AppState>, Query(q): Query<StartQuery>) -> Respo
         Ok(m) => m,
         Err(e) => {
             tracing::warn!("single sign-on: the provider {} did not answer: {e}", sso.issuer);
-            return trouble(&st, StatusCode::BAD_GATEWAY, &format!("The sign-on service ({}) did not answer: {e}.", sso.issuer));
+            return trouble(
+                &st,
+                StatusCode::BAD_GATEWAY,
+                &tr!("The sign-on service ({issuer}) did not answer: {error}.", issuer = sso.issuer, error = e),
+            );
         }
     };
     let redirect = match RedirectUrl::new(sso.redirect.clone()) {
         Ok(r) => r,
-        Err(e) => return trouble(&st, StatusCode::INTERNAL_SERVER_ERROR, &format!("server.public_url makes no redirect URL: {e}")),
+        Err(e) => {
+            return trouble(&st, StatusCode::INTERNAL_SERVER_ERROR, &tr!("server.public_url makes no redirect URL: {error}", error = e));
+        }
     };
     let client =
         CoreClient::from_provider_metadata(meta, ClientId::new(sso.client_id.clone()), Some(ClientSecret::new(sso.secret.clone())))
@@ -264,22 +271,22 @@ async fn callback(
     let Some(sso) = st.sso.clone() else { return WebError::not_found().into_response() };
     if let Some(e) = &q.error {
         let detail: String = q.error_description.as_deref().unwrap_or("").chars().take(300).collect();
-        return trouble(&st, StatusCode::FORBIDDEN, &format!("The sign-on service refused: {e} {detail}"));
+        return trouble(&st, StatusCode::FORBIDDEN, &tr!("The sign-on service refused: {error} {detail}", error = e, detail = detail));
     }
     let (Some(code), Some(state)) = (q.code, q.state) else {
-        return trouble(&st, StatusCode::BAD_REQUEST, "The sign-on service sent no code back.");
+        return trouble(&st, StatusCode::BAD_REQUEST, tr!("The sign-on service sent no code back."));
     };
     // Single use, and only in the browser that started it.
     let flow = sso.flows().remove(&state).filter(|f| f.started.elapsed() < FLOW_TTL);
     let browser = cookie(&headers, FLOW_COOKIE).unwrap_or("");
     let Some(flow) = flow.filter(|f| crate::web::guard::constant_time_eq(f.browser.as_bytes(), browser.as_bytes())) else {
-        return trouble(&st, StatusCode::BAD_REQUEST, "This sign-on has expired, was used already or was started in another browser.");
+        return trouble(&st, StatusCode::BAD_REQUEST, tr!("This sign-on has expired, was used already or was started in another browser."));
     };
     let claims = match exchange(&sso, code, flow.verifier, &flow.nonce).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!("single sign-on failed: {e}");
-            return trouble(&st, StatusCode::BAD_GATEWAY, &format!("The sign-on could not be completed: {e}."));
+            return trouble(&st, StatusCode::BAD_GATEWAY, &tr!("The sign-on could not be completed: {error}.", error = e));
         }
     };
     let ip = addr.ip().to_string();
@@ -296,7 +303,15 @@ async fn callback(
             }
             res
         }
-        Ok(Err(refusal)) => trouble(&st, StatusCode::FORBIDDEN, &format!("You signed on, but {refusal}.")),
+        Ok(Err(refusal)) => {
+            use crate::desk::sso::SsoRefusal;
+            let text = match refusal {
+                SsoRefusal::NoAgent => tr!("You signed on, but no agent of this desk has that address; an admin must invite you first."),
+                SsoRefusal::Deactivated => tr!("You signed on, but this agent account is deactivated."),
+                SsoRefusal::Unverified => tr!("You signed on, but the sign-on service did not confirm that the address is yours."),
+            };
+            trouble(&st, StatusCode::FORBIDDEN, text)
+        }
         Err(e) => WebError::from(e).into_response(),
     }
 }

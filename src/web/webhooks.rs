@@ -23,6 +23,7 @@ use crate::desk::Desk;
 use crate::desk::webhooks::Attempt;
 use crate::domain::webhook::{is_private, signature};
 use crate::store::webhooks::Delivery;
+use crate::tr;
 use crate::web::pages::frame;
 use crate::web::ui::page as draw;
 use crate::web::{Admin, AppState, WebResult};
@@ -196,30 +197,30 @@ pub async fn page(State(st): State<AppState>, Admin(a): Admin) -> WebResult {
     let (queue, log) = st.desk.webhook_status(&a.person)?;
     let body = html! {
       div.narrow-page.wide-ok {
-        h1 { "Webhooks" }
+        h1 { (tr!("Webhooks")) }
         @if st.desk.config().webhook.is_empty() {
-            p.muted { "No [[webhook]] is configured." }
+            p.muted { (tr!("No [[webhook]] is configured.")) }
         }
         table.list {
-            thead { tr { th { "Name" } th { "URL" } th { "Events" } th { "Private address" } } }
+            thead { tr { th { (tr!("Name")) } th { (tr!("URL")) } th { (tr!("Events")) } th { (tr!("Private address")) } } }
             tbody {
                 @for h in &st.desk.config().webhook {
-                    tr { td { (h.name) } td.wrap { (h.url) } td { @if h.events.is_empty() { "all" } @else { (h.events.join(", ")) } } td { @if h.allow_private { "allowed" } @else { "refused" } } }
+                    tr { td { (h.name) } td.wrap { (h.url) } td { @if h.events.is_empty() { (tr!("all")) } @else { (h.events.join(", ")) } } td { @if h.allow_private { (tr!("allowed")) } @else { (tr!("refused")) } } }
                 }
             }
         }
-        h2 { "Waiting (" (queue.len()) ")" }
+        h2 { (tr!("Waiting ({n})", n = crate::i18n::format::num(queue.len() as i64))) }
         table.list {
-            thead { tr { th { "Webhook" } th { "Event" } th { "Attempts" } th { "Next" } th { "Last error" } } }
+            thead { tr { th { (tr!("Webhook")) } th { (tr!("Event")) } th { (tr!("Attempts")) } th { (tr!("Next attempt")) } th { (tr!("Last error")) } } }
             tbody {
                 @for d in &queue {
                     tr { td { (d.webhook) } td { (d.event) } td { (d.attempts) } td { (crate::web::ui::when_at(d.next_attempt)) } td.wrap { (d.last_error) } }
                 }
             }
         }
-        h2 { "Recent deliveries" }
+        h2 { (tr!("Recent deliveries")) }
         table.list {
-            thead { tr { th { "When" } th { "Webhook" } th { "Event" } th { "Status" } th { "Outcome" } } }
+            thead { tr { th { (tr!("When")) } th { (tr!("Webhook")) } th { (tr!("Event")) } th { (tr!("Status")) } th { (tr!("Outcome")) } } }
             tbody {
                 @for l in &log {
                     tr {
@@ -232,6 +233,6 @@ pub async fn page(State(st): State<AppState>, Admin(a): Admin) -> WebResult {
         }
       }
     };
-    let f = frame(&st, &a, "Webhooks".into(), "outbox");
+    let f = frame(&st, &a, tr!("Webhooks").into(), "outbox");
     Ok(draw(&f, body).into_response())
 }

@@ -17,3 +17,62 @@ export async function signIn(page, base, email, password) {
   await page.click("button[type=submit]");
   await page.waitForURL(/\/tickets/);
 }
+
+/// The pages an admin opens, by a short name (for screenshots).
+export const agentPages = (ref) => [
+  ["queue", "/tickets"],
+  ["following", "/tickets/following"],
+  ["mentions", "/tickets/mentions"],
+  ["ticket", `/tickets/${ref}`],
+  ["print", `/tickets/${ref}/print`],
+  ["new", "/tickets/new"],
+  ["search", "/search?q=invoice"],
+  ["people", "/people"],
+  ["orgs", "/organizations"],
+  ["junk", "/junk"],
+  ["trash", "/trash"],
+  ["reports", "/reports"],
+  ["settings", "/settings"],
+  ["profile", "/settings/profile"],
+  ["twofactor", "/settings/2fa"],
+  ["agents", "/admin/agents"],
+  ["outbox", "/admin/outbox"],
+  ["audit", "/admin/audit"],
+  ["backups", "/admin/backups"],
+  ["tokens", "/admin/tokens"],
+  ["webhooks", "/admin/webhooks"],
+  ["config", "/admin/config"],
+];
+
+/// One page at 1366×768 and 390×844: no sideways scrolling on the phone,
+/// no serious or critical axe-core violation, a screenshot of each size.
+/// What is wrong goes to `problems`.
+export async function checkPage(page, name, shots, problems, axePath) {
+  for (const [size, w, h] of [["", 1366, 768], ["-phone", 390, 844]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.waitForTimeout(50);
+    if (size) {
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (wide > w + 1) {
+        // Name the outermost elements that stick out.
+        const out = await page.evaluate((w) => [...document.querySelectorAll("body *")]
+          .filter((e) => e.getBoundingClientRect().right > w + 1 && !(e.parentElement && e.parentElement.getBoundingClientRect().right > w + 1))
+          .slice(0, 4).map((e) => { const path = []; for (let x = e; x && x !== document.body; x = x.parentElement) path.unshift(x.tagName.toLowerCase() + (typeof x.className === "string" && x.className ? "." + x.className.trim().split(/\s+/).join(".") : "")); return path.join(" > "); }), w);
+        problems.push(`${name}: ${wide} px wide at ${w} px (${out.join(", ")})`);
+      }
+    }
+    await page.addScriptTag({ path: axePath });
+    const result = await page.evaluate(async () => {
+      // eslint-disable-next-line no-undef
+      const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] } });
+      // Serious and critical ones, and the landmark and structure rules the
+      // review named, whatever their impact.
+      const named = ["landmark-one-main", "region", "landmark-unique", "heading-order", "empty-table-header", "link-in-text-block"];
+      return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical" || named.includes(v.id)).map((v) => `${v.id} (${v.impact}) at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`);
+    });
+    for (const v of result) problems.push(`${name}${size}: ${v}`);
+    await page.screenshot({ path: `${shots}/page-${name}${size}.png`, fullPage: !size });
+  }
+  await page.setViewportSize({ width: 1366, height: 768 });
+}
+

@@ -323,6 +323,14 @@ impl Browser {
         Browser { http, base: base.to_string(), cookies: Vec::new(), csrf: String::new() }
     }
 
+    /// A browser that asks for pages in `accept_language` (the header).
+    pub fn with_language(base: &str, accept_language: &str) -> Browser {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ACCEPT_LANGUAGE, accept_language.parse().expect("header value"));
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).default_headers(headers).build().expect("client");
+        Browser { http, base: base.to_string(), cookies: Vec::new(), csrf: String::new() }
+    }
+
     /// A browser whose connections come from `ip` (any 127.x address works
     /// on Linux loopback): another client address for the server.
     pub fn from_ip(base: &str, ip: &str) -> Browser {

@@ -15,6 +15,7 @@ use crate::desk::DeskError;
 use crate::desk::audit::Actor;
 use crate::domain::audit::{AuditEntry, AuditEvent, AuditFilter, AuditKind};
 use crate::domain::time::Date;
+use crate::tr;
 use crate::web::pages::{frame, nonempty};
 use crate::web::queue::export::cell;
 use crate::web::ui::page;
@@ -31,7 +32,7 @@ pub fn routes() -> Router<AppState> {
 /// The admin pages' own links (the top bar stays short on phones).
 pub fn admin_nav(current: &str) -> Markup {
     let link = |href: &str, label: &str| html! { a href=(href) class=(if href == current { "active" } else { "" }) { (label) } };
-    html! { nav.subnav aria-label="Admin" { (link("/admin/agents", "Agents")) " " (link("/admin/tokens", "API tokens")) " " (link("/admin/audit", "Audit log")) " " (link("/admin/backups", "Backups")) " " (link("/admin/config", "Settings")) } }
+    html! { nav.subnav aria-label=(tr!("Admin")) { (link("/admin/agents", tr!("Agents"))) " " (link("/admin/tokens", tr!("API tokens"))) " " (link("/admin/audit", tr!("Audit log"))) " " (link("/admin/backups", tr!("Backups"))) " " (link("/admin/config", tr!("Settings"))) } }
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -51,16 +52,17 @@ impl AuditQuery {
         let date = |field: &'static str, v: &Option<String>| -> Result<Option<Date>, DeskError> {
             match nonempty(v) {
                 None => Ok(None),
-                Some(s) => {
-                    Date::parse(s).map(Some).ok_or(DeskError::Invalid { field, message: format!("{s:?} is not a date (YYYY-MM-DD)") })
-                }
+                Some(s) => Date::parse(s)
+                    .map(Some)
+                    .ok_or_else(|| DeskError::Invalid { field, message: tr!("\"{value}\" is not a date (YYYY-MM-DD)", value = s) }),
             }
         };
         let kind = match nonempty(&self.kind) {
             None => None,
-            Some(k) => {
-                Some(AuditKind::parse(k).ok_or(DeskError::Invalid { field: "kind", message: format!("{k:?} is not a kind of event") })?)
-            }
+            Some(k) => Some(
+                AuditKind::parse(k)
+                    .ok_or_else(|| DeskError::Invalid { field: "kind", message: tr!("\"{value}\" is not a kind of event", value = k) })?,
+            ),
         };
         Ok(AuditFilter {
             kind,
@@ -92,28 +94,28 @@ async fn audit_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query
     let body = html! {
         div.narrow-page.wide-ok {
             (admin_nav("/admin/audit"))
-            h1 { "Audit log" }
-            p.muted { "Logins, agents and their roles, API tokens, exports and purges: who, when, from where. Kept " (st.desk.config().audit.keep_days) " days (audit.keep_days); nobody can change an entry." }
+            h1 { (tr!("Audit log")) }
+            p.muted { (tr!("Logins, agents and their roles, API tokens, exports and purges: who, when, from where. Kept {days} days (audit.keep_days); nobody can change an entry.", days = st.desk.config().audit.keep_days)) }
             form.card.filters method="get" action="/admin/audit" {
                 div.row {
-                    label { "Event" select name="kind" {
-                        option value="" { "Any" }
+                    label { (tr!("Event")) select name="kind" {
+                        option value="" { (tr!("Any")) }
                         @for k in AuditKind::ALL { option value=(k.key()) selected[filter.kind == Some(k)] { (k.key()) } }
                     } }
-                    label { "Words" input type="search" name="q" value=(q.q.clone().unwrap_or_default()) placeholder="email, address, token id"; }
-                    label { "From" input type="date" name="from" value=(q.from.clone().unwrap_or_default()); }
-                    label { "To" input type="date" name="to" value=(q.to.clone().unwrap_or_default()); }
+                    label { (tr!("Words")) input type="search" name="q" value=(q.q.clone().unwrap_or_default()) placeholder=(tr!("email, address, token id")); }
+                    label { (tr!("From")) input type="date" name="from" value=(q.from.clone().unwrap_or_default()); }
+                    label { (tr!("Until")) input type="date" name="to" value=(q.to.clone().unwrap_or_default()); }
                 }
                 div.actions {
-                    button type="submit" { "Filter" }
-                    a href=(format!("/admin/audit/export?format=csv&{params}")) { "Export CSV" } " · "
-                    a href=(format!("/admin/audit/export?format=jsonl&{params}")) { "Export JSON lines" }
+                    button type="submit" { (tr!("Filter")) }
+                    a href=(format!("/admin/audit/export?format=csv&{params}")) { (tr!("Export CSV")) } " · "
+                    a href=(format!("/admin/audit/export?format=jsonl&{params}")) { (tr!("Export JSON lines")) }
                 }
             }
-            @if rows.is_empty() { p.muted { "No entries match." } }
+            @if rows.is_empty() { p.muted { (tr!("No entries match.")) } }
             @else {
-                div.scroll-x tabindex="0" role="region" aria-label="Audit log" { table.grid {
-                    thead { tr { th { "When (UTC)" } th { "Who" } th { "From" } th { "Event" } th { "What" } } }
+                div.scroll-x tabindex="0" role="region" aria-label=(tr!("Audit log")) { table.grid {
+                    thead { tr { th { (tr!("When (UTC)")) } th { (tr!("Who")) } th { (tr!("From")) } th { (tr!("Event")) } th { (tr!("What")) } } }
                     tbody {
                         @for (_, e) in &rows {
                             tr {
@@ -121,18 +123,19 @@ async fn audit_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query
                                 td { (e.actor_label) }
                                 td { (e.ip) }
                                 td { code { (e.event.kind().key()) } }
-                                td { (e.event.describe()) }
+                                // The log's own words (as the export and the API give them).
+                                td lang="en" { (e.event.describe()) }
                             }
                         }
                     }
                 } }
             }
             @if let Some(id) = older {
-                p { a href=(format!("/admin/audit?before={id}&{params}")) { "Older entries →" } }
+                p { a href=(format!("/admin/audit?before={id}&{params}")) { (tr!("Older entries →")) } }
             }
         }
     };
-    Ok(page(&frame(&st, &a, "Audit log".into(), "admin"), body).into_response())
+    Ok(page(&frame(&st, &a, tr!("Audit log").into(), "admin"), body).into_response())
 }
 
 /// One entry as a JSON object (the JSON lines export and the API).
@@ -159,7 +162,7 @@ async fn export(
     let jsonl = match q.format.as_deref().unwrap_or("csv") {
         "csv" => false,
         "jsonl" => true,
-        other => return Err(DeskError::Invalid { field: "format", message: format!("{other:?}: use csv or jsonl") }.into()),
+        other => return Err(DeskError::Invalid { field: "format", message: tr!("\"{value}\": use csv or jsonl", value = other) }.into()),
     };
     let (actor, ip, params) = (a.person.clone(), addr.ip().to_string(), q.params());
     let rows = blocking(&st.desk, move |d| {

@@ -9,16 +9,26 @@ use axum::routing::{get, post};
 use maud::html;
 
 use super::DoneQuery;
-use crate::web::pages::{frame, to};
+use crate::web::pages::{frame, to, with_code};
 use crate::web::ui::{self, csrf_field, page};
 use crate::web::{Admin, AppState, WebResult, run_as};
+use crate::{tr, trn};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/admin/backups", get(backups_page)).route("/admin/backups/now", post(backup_now))
 }
 
 fn mb(b: u64) -> String {
-    if b < 1_000_000 { format!("{} KB", b.div_ceil(1000)) } else { format!("{:.1} MB", b as f64 / 1e6) }
+    use crate::i18n::format::{decimal, num};
+    if b < 1_000_000 { format!("{} KB", num(b.div_ceil(1000) as i64)) } else { format!("{} MB", decimal(b as f64 / 1e6, 1)) }
+}
+
+/// A moment in UTC, as the language writes dates (the page says "UTC").
+fn utc(t: crate::domain::Timestamp) -> String {
+    match jiff::Timestamp::from_millisecond(t.0) {
+        Ok(x) => x.to_zoned(jiff::tz::TimeZone::UTC).strftime(crate::i18n::format::date_time_pattern()).to_string(),
+        Err(_) => t.short(),
+    }
 }
 
 async fn backups_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query<DoneQuery>) -> WebResult {
@@ -29,47 +39,54 @@ async fn backups_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Que
     let body = html! {
         div.narrow-page.wide-ok {
             (super::audit::admin_nav("/admin/backups"))
-            h1 { "Backups" }
-            @if q.done.as_deref() == Some("backup") { (ui::notice("ok", "Backup written.")) }
+            h1 { (tr!("Backups")) }
+            @if q.done.as_deref() == Some("backup") { (ui::notice("ok", tr!("Backup written."))) }
             @if let Some(e) = &status.last_error {
-                (ui::notice("error", &format!("The last backup failed{}: {e}", status.last_error_at.map(|t| format!(" at {}", t.short())).unwrap_or_default())))
+                @match status.last_error_at {
+                    Some(t) => (ui::notice("error", &tr!("The last backup failed at {when} UTC: {error}", when = utc(t), error = e))),
+                    None => (ui::notice("error", &tr!("The last backup failed: {error}", error = e))),
+                }
             }
             @if b.dir.trim().is_empty() {
-                p { "No scheduled backups: set " code { "[backup] dir" } " in the config (with " code { "every_hours" } " and " code { "keep" } ") and reload." }
+                p { (with_code(tr!("No scheduled backups: set {dir} in the config (with {every} and {keep}) and reload."), &[("dir", "[backup] dir"), ("every", "every_hours"), ("keep", "keep")])) }
             } @else {
-                p { "Every " (b.every_hours) " hours into " code { (b.dir) } ", keeping the newest " (b.keep) ". "
+                p { (with_code(&trn!(b.every_hours, "Every hour into {dir}, keeping the newest {keep}.", "Every {n} hours into {dir}, keeping the newest {keep}.", keep = b.keep), &[("dir", b.dir.as_str())]))
+                    " "
                     @match status.last_ok_at {
                         Some(t) => {
-                            "Last good backup: " (t.short()) " UTC, " (mb(status.last_bytes))
-                            @if status.last_secs > 0.0 { " in " (format!("{:.1}", status.last_secs)) " s" } "."
+                            @if status.last_secs > 0.0 {
+                                (tr!("Last good backup: {when} UTC, {size} in {secs} s.", when = utc(t), size = mb(status.last_bytes), secs = crate::i18n::format::decimal(status.last_secs, 1)))
+                            } @else {
+                                (tr!("Last good backup: {when} UTC, {size}.", when = utc(t), size = mb(status.last_bytes)))
+                            }
                         }
-                        None => { "No backup taken since the desk started." }
+                        None => { (tr!("No backup taken since the desk started.")) }
                     }
                 }
                 form method="post" action="/admin/backups/now" {
                     (csrf_field(&a.csrf))
-                    button type="submit" { "Back up now" }
+                    button type="submit" { (tr!("Back up now")) }
                 }
                 @if files.is_empty() {
-                    (ui::empty("No backups in the directory yet."))
+                    (ui::empty(tr!("No backups in the directory yet.")))
                 } @else {
                     table.tickets {
-                        thead { tr { th { "Backup" } th { "Taken (UTC)" } th { "Size" } } }
+                        thead { tr { th { (tr!("Backup")) } th { (tr!("Taken (UTC)")) } th { (tr!("Size")) } } }
                         tbody {
                             @for (t, path, size) in files.iter().rev() {
-                                tr { td { code { (path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()) } } td { (t.short()) } td { (mb(*size)) } }
+                                tr { td { code { (path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()) } } td { (utc(*t)) } td { (mb(*size)) } }
                             }
                         }
                     }
                 }
             }
-            h2 { "By hand" }
-            p.muted { "As the desk's user, with the same config; the desk keeps running:" }
+            h2 { (tr!("By hand")) }
+            p.muted { (tr!("As the desk's user, with the same config; the desk keeps running:")) }
             pre.commands { "frontdesk --data-dir " (data) " backup --to /somewhere/desk.fdbackup\nfrontdesk backup verify /somewhere/desk.fdbackup\nfrontdesk --data-dir NEW_DIR restore --from /somewhere/desk.fdbackup" }
-            p.muted { "A backup holds the database, mail waiting in the spool, the DKIM/TLS/ACME keys and the config. The search index is rebuilt when a restored desk starts." }
+            p.muted { (tr!("A backup holds the database, mail waiting in the spool, the DKIM/TLS/ACME keys and the config. The search index is rebuilt when a restored desk starts.")) }
         }
     };
-    Ok(page(&frame(&st, &a, "Backups".into(), "admin"), body).into_response())
+    Ok(page(&frame(&st, &a, tr!("Backups").into(), "admin"), body).into_response())
 }
 
 async fn backup_now(State(st): State<AppState>, Admin(a): Admin) -> WebResult {

@@ -9,7 +9,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::config::Config;
-use crate::web::pages::{frame, to};
+use crate::tr;
+use crate::web::pages::{frame, to, with_code, with_markup};
 use crate::web::ui::{self, csrf_field, page};
 use crate::web::{Admin, AppState, WebResult};
 
@@ -22,7 +23,7 @@ fn secret(key: &str) -> bool {
 /// A value as the page shows it.
 fn shown(key: &str, v: &toml::Value) -> String {
     match v {
-        toml::Value::String(s) if secret(key) && !s.is_empty() => "(set, hidden)".to_string(),
+        toml::Value::String(s) if secret(key) && !s.is_empty() => tr!("(set, hidden)").to_string(),
         toml::Value::String(s) => format!("{s:?}"),
         toml::Value::Table(t) => {
             let parts: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {}", shown(k, v))).collect();
@@ -37,7 +38,7 @@ fn shown(key: &str, v: &toml::Value) -> String {
 fn entry(t: &toml::Table) -> Markup {
     html! {
         dl.config-entry {
-            @for (k, v) in t { dt { (k) } dd { code { (shown(k, v)) } } }
+            @for (k, v) in t { dt { code { (k) } } dd { code { (shown(k, v)) } } }
         }
     }
 }
@@ -60,45 +61,51 @@ pub async fn config_page(State(st): State<AppState>, Admin(a): Admin, Query(q): 
     let body = html! {
         div.narrow-page.wide-ok {
             (super::audit::admin_nav("/admin/config"))
-            h1 { "Settings" }
+            h1 { (tr!("Settings")) }
             @if q.reloaded.as_deref() == Some("0") {
-                (ui::notice("warn", "The reload is still running; open this page again to see its outcome."))
+                (ui::notice("warn", tr!("The reload is still running; open this page again to see its outcome.")))
             } @else if let (Some(_), Some((at, said, ok))) = (&q.reloaded, &last) {
-                (ui::notice(if *ok { "ok" } else { "error" }, &format!("{said} ({})", ui::when(*at))))
+                (ui::notice(if *ok { "ok" } else { "error" }, &format!("{} ({})", crate::i18n::dynamic(said), ui::when(*at))))
             }
             p.muted {
-                "The configuration the desk runs with: "
-                @if source.is_empty() { "given to it at start" } @else { "read from " code { (source) } }
-                ", with FRONTDESK_* environment overrides and command-line flags applied. It is changed in the file, not here. Secrets are not shown."
+                @if source.is_empty() {
+                    (tr!("The configuration the desk runs with: given to it at start, with FRONTDESK_* environment overrides and command-line flags applied. It is changed in the file, not here. Secrets are not shown."))
+                } @else {
+                    (with_code(tr!("The configuration the desk runs with: read from {file}, with FRONTDESK_* environment overrides and command-line flags applied. It is changed in the file, not here. Secrets are not shown."), &[("file", source.as_str())]))
+                }
             }
             @if reloads.offered() {
                 form.inline method="post" action="/admin/config/reload" {
                     (csrf_field(&a.csrf))
-                    button type="submit" { "Reload the file" }
-                    span.muted { " Same as systemctl reload or SIGHUP: a file with an error changes nothing." }
+                    button type="submit" { (tr!("Reload the file")) }
+                    " " span.muted { (tr!("Same as systemctl reload or SIGHUP: a file with an error changes nothing.")) }
                 }
             }
             @if let Some((at, said, ok)) = last.as_ref().filter(|_| q.reloaded.is_none()) {
-                p.muted { "Last reload " (ui::when_at(*at)) ": " (said) @if !ok { " (refused)" } }
+                p.muted {
+                    (with_markup(&tr!("Last reload {when}: {outcome}", outcome = crate::i18n::dynamic(said)), &[("when", ui::when_at(*at))]))
+                    @if !ok { " " (tr!("(refused)")) }
+                }
             }
-            nav.toc aria-label="Sections" {
+            nav.toc aria-label=(tr!("Sections")) {
                 @for (name, _, _) in &declared { a href=(format!("#s-{name}")) { (name) } " " }
                 @for (name, _) in &tables { a href=(format!("#t-{name}")) { "[[" (name) "]]" } " " }
             }
             @for (name, doc, keys) in &declared {
                 section.config-section {
                     h2 id=(format!("s-{name}")) { "[" (name) "]" }
-                    p.muted { (doc.trim()) }
+                    // The config file's own documentation: English, as in the file.
+                    p.muted lang="en" { (doc.trim()) }
                     div.scroll-x tabindex="0" role="region" aria-label=(format!("[{name}]")) {
                         table.grid {
-                            thead { tr { th { "Key" } th { "Value" } th.hide-sm { "What it does" } } }
+                            thead { tr { th { (tr!("Key")) } th { (tr!("Value")) } th.hide-sm { (tr!("What it does")) } } }
                             tbody {
                                 @for k in keys.iter() {
                                     @let v = values.get(*name).and_then(|s| s.get(k.name));
                                     tr {
                                         td { code { (k.name) } }
-                                        td { @match v { Some(v) => code { (shown(k.name, v)) }, None => span.muted { "not set" } } }
-                                        td.hide-sm.muted { (k.doc.trim()) }
+                                        td { @match v { Some(v) => code { (shown(k.name, v)) }, None => span.muted { (tr!("not set")) } } }
+                                        td.hide-sm.muted lang="en" { (k.doc.trim()) }
                                     }
                                 }
                             }
@@ -109,13 +116,13 @@ pub async fn config_page(State(st): State<AppState>, Admin(a): Admin, Query(q): 
             @for (name, items) in &tables {
                 section.config-section {
                     h2 id=(format!("t-{name}")) { "[[" (name) "]]" }
-                    @if items.is_empty() { p.muted { "None." } }
+                    @if items.is_empty() { p.muted { (tr!("None.")) } }
                     @for item in items.iter() { @if let Some(t) = item.as_table() { (entry(t)) } }
                 }
             }
         }
     };
-    Ok(page(&frame(&st, &a, "Settings".into(), "admin"), body).into_response())
+    Ok(page(&frame(&st, &a, tr!("Settings").into(), "admin"), body).into_response())
 }
 
 /// Asks the serving loop to read the config file again; back to the page
@@ -125,7 +132,7 @@ pub async fn reload(State(st): State<AppState>, Admin(_a): Admin) -> WebResult {
     let before = reloads.done();
     if !reloads.request() {
         return Err(crate::desk::DeskError::Conflict(
-            "this desk was not started by `frontdesk serve`: nothing can read its config file again".into(),
+            tr!("this desk was not started by `frontdesk serve`: nothing can read its config file again").into(),
         )
         .into());
     }

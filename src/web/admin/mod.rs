@@ -21,6 +21,7 @@ use crate::domain::{Person, PersonId, Role};
 use crate::web::pages::{frame, to};
 use crate::web::ui::{self, csrf_field, page};
 use crate::web::{Admin, Agent, AppState, WebError, WebResult, run_as, status_of};
+use crate::{tr, trn};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -67,57 +68,57 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
     html! {
         div.narrow-page.wide-ok {
             (audit::admin_nav("/admin/agents"))
-            h1 { "Agents" }
+            h1 { (tr!("Agents")) }
             @if let Some((k, m)) = &flash { (ui::notice(k, m)) }
-            div.scroll-x tabindex="0" role="region" aria-label="Agents" {
+            div.scroll-x tabindex="0" role="region" aria-label=(tr!("Agents")) {
             table.tickets.agents {
-                thead { tr { th { "Name" } th { "Email" } th { "Role" } th.hide-sm { "Departments" } th.hide-sm { "Teams" } th { "Status" } th { span.sr-only { "Actions" } } } }
+                thead { tr { th { (tr!("Name")) } th { (tr!("Email")) } th { (tr!("Role")) } th.hide-sm { (tr!("Departments")) } th.hide-sm { (tr!("Teams")) } th { (tr!("Status")) } th { span.sr-only { (tr!("Actions")) } } } }
                 tbody {
                     @for p in staff {
                         tr class=(if p.active { "" } else { "inactive" }) {
                             td { (p.name) }
                             td { (p.email) }
-                            td { (st.desk.role_label(p)) }
-                            td.hide-sm { @if p.departments.is_empty() { span.muted { "All" } } @else { (p.departments.join(", ")) } }
+                            td { (crate::i18n::dynamic(&st.desk.role_label(p))) }
+                            td.hide-sm { @if p.departments.is_empty() { span.muted { (tr!("All")) } } @else { (p.departments.join(", ")) } }
                             td.hide-sm { (p.teams.join(", ")) }
-                            td { @if p.active { span.badge.st-open { "Active" } } @else { span.badge.st-closed { "Deactivated" } } }
+                            td { @if p.active { span.badge.st-open { (tr!("Active")) } } @else { span.badge.st-closed { (tr!("Deactivated")) } } }
                             td.actions {
                                 details.menu {
-                                    summary { "Manage" }
+                                    summary { (tr!("Manage")) }
                                     div.menu-body {
                                         @if p.id != a.person.id {
                                             form method="post" action=(format!("/admin/agents/{}/active", p.id)) {
                                                 (csrf_field(&a.csrf))
                                                 input type="hidden" name="active" value=(if p.active { "0" } else { "1" });
-                                                button type="submit" class=(if p.active { "danger" } else { "" }) { @if p.active { "Deactivate" } @else { "Reactivate" } }
+                                                button type="submit" class=(if p.active { "danger" } else { "" }) { @if p.active { (tr!("Deactivate")) } @else { (tr!("Reactivate")) } }
                                             }
                                         }
                                         form method="post" action=(format!("/admin/agents/{}/2fa-reset", p.id)) {
                                             (csrf_field(&a.csrf))
-                                            button type="submit" title="For a lost phone: they set up two-factor login again" { "Reset two-factor" }
+                                            button type="submit" title=(tr!("For a lost phone: they set up two-factor login again")) { (tr!("Reset two-factor")) }
                                         }
                                         form method="post" action=(format!("/admin/agents/{}/password", p.id)) {
                                             (csrf_field(&a.csrf))
-                                            button type="submit" title="They choose a new password through a one-time link" { "Send password reset link" }
+                                            button type="submit" title=(tr!("They choose a new password through a one-time link")) { (tr!("Send password reset link")) }
                                         }
                                         form method="post" action=(format!("/admin/agents/{}/edit", p.id)) {
                                             (csrf_field(&a.csrf))
-                                            label { "Name" input type="text" name="name" value=(p.name) required maxlength="120"; }
-                                            label { "Email" input type="email" name="email" value=(p.email) required; }
-                                            label { "Role" select name="role" {
-                                                @for (key, label) in &roles { option value=(key) selected[*key == role_of(p)] { (label) } }
+                                            label { (tr!("Name")) input type="text" name="name" value=(p.name) required maxlength="120"; }
+                                            label { (tr!("Email")) input type="email" name="email" value=(p.email) required; }
+                                            label { (tr!("Role")) select name="role" {
+                                                @for (key, label) in &roles { option value=(key) selected[*key == role_of(p)] { (crate::i18n::dynamic(label)) } }
                                             } }
                                             @if depts.len() > 1 {
-                                                fieldset { legend { "Departments (none = all)" }
+                                                fieldset { legend { (tr!("Departments (none = all)")) }
                                                     @for d in depts { label.check { input type="checkbox" name="departments" value=(d) checked[p.departments.contains(d)]; " " (d) } }
                                                 }
                                             }
                                             @if !teams.is_empty() {
-                                                fieldset { legend { "Teams" }
+                                                fieldset { legend { (tr!("Teams")) }
                                                     @for t in &teams { label.check { input type="checkbox" name="teams" value=(t) checked[p.teams.iter().any(|x| x == t)]; " " (t) } }
                                                 }
                                             }
-                                            button type="submit" { "Save" }
+                                            button type="submit" { (tr!("Save")) }
                                         }
                                     }
                                 }
@@ -127,28 +128,28 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
                 }
             }
             }
-            h2 { "Add an agent" }
+            h2 { (tr!("Add an agent")) }
             form.card.form-grid method="post" action="/admin/agents" {
                 (csrf_field(&a.csrf))
                 div.row {
-                    label { "Name" input type="text" name="name" required; }
-                    label { "Email" input type="email" name="email" required; }
+                    label { (tr!("Name")) input type="text" name="name" required; }
+                    label { (tr!("Email")) input type="email" name="email" required; }
                 }
                 div.row {
-                    label { "Role" select name="role" { @for (key, label) in &roles { option value=(key) selected[key == "agent"] { (label) } } } }
+                    label { (tr!("Role")) select name="role" { @for (key, label) in &roles { option value=(key) selected[key == "agent"] { (crate::i18n::dynamic(label)) } } } }
                 }
-                p.muted { "They get a mail with a one-time link to choose their own password (at least " (min_chars) " characters)." }
+                p.muted { (tr!("They get a mail with a one-time link to choose their own password (at least {n} characters).", n = min_chars)) }
                 @if depts.len() > 1 {
-                    fieldset { legend { "Departments (none = all)" }
+                    fieldset { legend { (tr!("Departments (none = all)")) }
                         @for d in depts { label.check { input type="checkbox" name="departments" value=(d); " " (d) } }
                     }
                 }
                 @if !teams.is_empty() {
-                    fieldset { legend { "Teams" }
+                    fieldset { legend { (tr!("Teams")) }
                         @for t in &teams { label.check { input type="checkbox" name="teams" value=(t); " " (t) } }
                     }
                 }
-                div.actions { button.primary type="submit" { "Invite agent" } }
+                div.actions { button.primary type="submit" { (tr!("Invite agent")) } }
             }
         }
     }
@@ -156,17 +157,20 @@ fn agents_body(st: &AppState, a: &Agent, staff: &[Person], flash: Option<(&str, 
 
 fn render(st: &AppState, a: &Agent, flash: Option<(&str, String)>, status: axum::http::StatusCode) -> WebResult {
     let staff = st.desk.staff(&a.person)?;
-    Ok((status, page(&frame(st, a, "Agents".into(), "admin"), agents_body(st, a, &staff, flash))).into_response())
+    Ok((status, page(&frame(st, a, tr!("Agents").into(), "admin"), agents_body(st, a, &staff, flash))).into_response())
 }
 
 pub async fn agents_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query<DoneQuery>) -> WebResult {
     let flash = match q.done.as_deref() {
-        Some("invited") => Some(("ok", "Invited: they got a mail with a link to choose their password (it works for 7 days).".to_string())),
-        Some("saved") => Some(("ok", "Saved.".to_string())),
-        Some("password") => Some(("ok", "A link to choose a new password is on its way to them (it works for an hour).".to_string())),
-        Some("2fa-reset") => {
-            Some(("ok", "Their second factor is removed; they set it up again at their next login if the desk requires it.".to_string()))
+        Some("invited") => {
+            Some(("ok", tr!("Invited: they got a mail with a link to choose their password (it works for 7 days).").to_string()))
         }
+        Some("saved") => Some(("ok", tr!("Saved.").to_string())),
+        Some("password") => Some(("ok", tr!("A link to choose a new password is on its way to them (it works for an hour).").to_string())),
+        Some("2fa-reset") => Some((
+            "ok",
+            tr!("Their second factor is removed; they set it up again at their next login if the desk requires it.").to_string(),
+        )),
         _ => None,
     };
     render(&st, &a, flash, axum::http::StatusCode::OK)
@@ -194,7 +198,7 @@ pub struct AddForm {
 fn on_error(st: &AppState, a: &Agent, e: DeskError) -> WebError {
     match e {
         DeskError::NotFound | DeskError::Store(_) => e.into(),
-        e => match render(st, a, Some(("error", e.to_string())), status_of(&e)) {
+        e => match render(st, a, Some(("error", crate::web::error::desk_message(&e))), status_of(&e)) {
             Ok(page) => page.into(),
             Err(other) => other,
         },
@@ -209,16 +213,27 @@ pub async fn add_agent(State(st): State<AppState>, Admin(a): Admin, body: String
     let invite = Invite { email: f.email, name: f.name, role: f.role, departments: departments_of(&body), teams: repeated(&body, "teams") };
     match run_as(&st.desk, &a.person, move |d, me| d.invite_agent(me, invite)).await {
         Ok((_, None)) => Ok(to("/admin/agents?done=invited")),
-        Ok((p, Some(link))) => {
-            render(&st, &a, Some(("ok", link_notice(&p.email, "choose their password", &link))), axum::http::StatusCode::OK)
-        }
+        Ok((p, Some(link))) => render(&st, &a, Some(("ok", link_notice(&p.email, true, &link))), axum::http::StatusCode::OK),
         Err(e) => Err(on_error(&st, &a, e)),
     }
 }
 
-/// Where the desk cannot mail: the link for the admin to pass on.
-fn link_notice(email: &str, what: &str, link: &str) -> String {
-    format!("This desk cannot send mail: give {email} this one-time link to {what} (it works once): {link}")
+/// Where the desk cannot mail: the link for the admin to pass on (to choose
+/// a first password after an invitation, or a new one).
+fn link_notice(email: &str, invite: bool, link: &str) -> String {
+    if invite {
+        tr!(
+            "This desk cannot send mail: give {email} this one-time link to choose their password (it works once): {link}",
+            email = email,
+            link = link
+        )
+    } else {
+        tr!(
+            "This desk cannot send mail: give {email} this one-time link to set a new password (it works once): {link}",
+            email = email,
+            link = link
+        )
+    }
 }
 
 fn serde_urlencoded_lite<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, DeskError> {
@@ -246,7 +261,7 @@ pub async fn reset_password(State(st): State<AppState>, Admin(a): Admin, Path(id
         Ok(None) => Ok(to("/admin/agents?done=password")),
         Ok(Some(link)) => {
             let email = st.desk.agents()?.into_iter().find(|p| p.id == PersonId(id)).map(|p| p.email).unwrap_or_default();
-            render(&st, &a, Some(("ok", link_notice(&email, "set a new password", &link))), axum::http::StatusCode::OK)
+            render(&st, &a, Some(("ok", link_notice(&email, false, &link))), axum::http::StatusCode::OK)
         }
         Err(e) => Err(on_error(&st, &a, e)),
     }
@@ -278,12 +293,11 @@ pub struct TestMailForm {
 
 pub async fn outbox_test(State(st): State<AppState>, Admin(a): Admin, Form(f): Form<TestMailForm>) -> WebResult {
     let (kind, msg) = match crate::mail::outbound::send_test(&st.desk.config(), &f.to).await {
-        Ok(m) => ("ok", m),
-        Err(m) => ("error", m),
+        Ok(m) => ("ok", crate::i18n::dynamic(&m)),
+        Err(m) => ("error", crate::i18n::dynamic(&m)),
     };
-    let f = frame(&st, &a, "Outbox".into(), "outbox");
-    let body =
-        html! { div.narrow-page { h1 { "Test message" } (ui::notice(kind, &msg)) p { a href="/admin/outbox" { "Back to the outbox" } } } };
+    let f = frame(&st, &a, tr!("Outbox").into(), "outbox");
+    let body = html! { div.narrow-page { h1 { (tr!("Test message")) } (ui::notice(kind, &msg)) p { a href="/admin/outbox" { (tr!("Back to the outbox")) } } } };
     let status = if kind == "ok" { axum::http::StatusCode::OK } else { axum::http::StatusCode::BAD_GATEWAY };
     Ok((status, page(&f, body)).into_response())
 }
@@ -298,23 +312,23 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
     let o = &st.desk.config().outgoing;
     let body = html! {
         div.narrow-page.wide-ok {
-            h1 { "Outbox" }
+            h1 { (tr!("Outbox")) }
             p.muted {
-                @if !o.enabled { "Sending is turned off (outgoing.enabled / --no-outgoing): mail waits here. " }
-                @if o.smarthost.is_empty() { "No smarthost is configured (outgoing.smarthost). " } @else { "Mail goes out through " (o.smarthost) " (" (o.security.as_str()) "). " }
-                "Delivered mail leaves this list and is recorded on its ticket."
-                @if !st.desk.config().webhook.is_empty() { " " a href="/admin/webhooks" { "Webhook deliveries" } }
+                @if !o.enabled { (tr!("Sending is turned off (outgoing.enabled / --no-outgoing): mail waits here.")) " " }
+                @if o.smarthost.is_empty() { (tr!("No smarthost is configured (outgoing.smarthost).")) } @else { (tr!("Mail goes out through {host} ({security}).", host = o.smarthost, security = o.security.as_str())) }
+                " " (tr!("Delivered mail leaves this list and is recorded on its ticket."))
+                @if !st.desk.config().webhook.is_empty() { " " a href="/admin/webhooks" { (tr!("Webhook deliveries")) } }
             }
             form.card.testmail method="post" action="/admin/outbox/test" {
                 (csrf_field(&a.csrf))
-                label { "Send a test message to" input type="email" name="to" required placeholder="you@example.com"; }
-                button type="submit" { "Send test" }
+                label { (tr!("Send a test message to")) input type="email" name="to" required placeholder="you@example.com"; }
+                button type="submit" { (tr!("Send test")) }
             }
             @if items.is_empty() {
-                (ui::empty("Nothing waiting: all mail has been delivered."))
+                (ui::empty(tr!("Nothing waiting: all mail has been delivered.")))
             } @else {
-                div.scroll-x tabindex="0" role="region" aria-label="Outgoing mail" { table.tickets {
-                    thead { tr { th { "Ticket" } th { "Mail" } th { "To" } th { "State" } th.hide-sm { "Queued" } th { span.sr-only { "Actions" } } } }
+                div.scroll-x tabindex="0" role="region" aria-label=(tr!("Outgoing mail")) { table.tickets {
+                    thead { tr { th { (tr!("Ticket")) } th { (tr!("Mail")) } th { (tr!("To")) } th { (tr!("State")) } th.hide-sm { (tr!("Queued")) } th { span.sr-only { (tr!("Actions")) } } } }
                     tbody {
                         @for m in &items {
                             tr {
@@ -322,14 +336,14 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
                                 td.subject { (m.subject) div.sub { (m.kind.replace('_', " ")) } }
                                 td { (m.pending.join(", ")) }
                                 td {
-                                    @if m.failed { span.badge.st-closed { "Failed" } } @else { span.badge.st-pending { "Queued" } }
+                                    @if m.failed { span.badge.st-closed { (tr!("Failed")) } } @else { span.badge.st-pending { (tr!("Queued")) } }
                                     @if !m.last_error.is_empty() { div.sub { (m.last_error) } }
-                                    @if !m.failed && m.attempts > 0 { div.sub { (m.attempts) " attempt(s); next " (m.next_attempt.until(now)) } }
+                                    @if !m.failed && m.attempts > 0 { div.sub { (trn!(m.attempts, "{n} attempt; next {when}", "{n} attempts; next {when}", when = crate::web::ui::until(m.next_attempt, now))) } }
                                 }
-                                td.hide-sm.nowrap { (m.created_at.ago(now)) }
+                                td.hide-sm.nowrap { (crate::web::ui::ago(m.created_at, now)) }
                                 td.actions {
-                                    form method="post" action=(format!("/admin/outbox/{}/retry", m.id)) { (csrf_field(&a.csrf)) button type="submit" { "Retry now" } }
-                                    form method="post" action=(format!("/admin/outbox/{}/discard", m.id)) { (csrf_field(&a.csrf)) button.danger type="submit" { "Discard" } }
+                                    form method="post" action=(format!("/admin/outbox/{}/retry", m.id)) { (csrf_field(&a.csrf)) button type="submit" { (tr!("Retry now")) } }
+                                    form method="post" action=(format!("/admin/outbox/{}/discard", m.id)) { (csrf_field(&a.csrf)) button.danger type="submit" { (tr!("Discard")) } }
                                 }
                             }
                         }
@@ -337,20 +351,20 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
                 } }
             }
             @if !bounced.is_empty() {
-                h2 { "Addresses that bounced" }
-                p.muted { "A delivery report said mail to these cannot be delivered. They are copied on no conversation until mail comes from them again." }
-                div.scroll-x tabindex="0" role="region" aria-label="Addresses that bounced" { table.tickets.bounced {
-                    thead { tr { th { "Address" } th { "Bounced" } th { "Reason" } } }
+                h2 { (tr!("Addresses that bounced")) }
+                p.muted { (tr!("A delivery report said mail to these cannot be delivered. They are copied on no conversation until mail comes from them again.")) }
+                div.scroll-x tabindex="0" role="region" aria-label=(tr!("Addresses that bounced")) { table.tickets.bounced {
+                    thead { tr { th { (tr!("Address")) } th { (tr!("Bounced")) } th { (tr!("Reason")) } } }
                     tbody {
                         @for (addr, b) in &bounced {
-                            tr { td { (addr) } td.nowrap { (b.at.ago(now)) } td { "bounced: " (b.reason) } }
+                            tr { td { (addr) } td.nowrap { (crate::web::ui::ago(b.at, now)) } td { (tr!("bounced: {reason}", reason = b.reason)) } }
                         }
                     }
                 } }
             }
         }
     };
-    let f = frame(&st, &a, "Outbox".into(), "outbox");
+    let f = frame(&st, &a, tr!("Outbox").into(), "outbox");
     Ok(page(&f, body).into_response())
 }
 
@@ -386,19 +400,19 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
     };
     let body = html! {
         div.narrow-page {
-            p { a href="/settings/profile" { "My profile" } " · " a href="/settings/2fa" { "Two-factor login" } " · " a href="#canned" { "My canned responses" } " · " a href="#tokens" { "My API tokens" } }
-            h1 { "My notifications" }
-            @if q.done.is_some() { (ui::notice("ok", "Saved.")) }
-            p.muted { "Mail you get from " (st.desk.config().desk.name) ". You never get mail about your own changes. Reply to a notification to answer on the ticket; commands such as #note, #assign me or #status pending at the top of your reply act on it." }
+            p { a href="/settings/profile" { (tr!("My profile")) } " · " a href="/settings/2fa" { (tr!("Two-factor login")) } " · " a href="#canned" { (tr!("My canned responses")) } " · " a href="#tokens" { (tr!("My API tokens")) } }
+            h1 { (tr!("My notifications")) }
+            @if q.done.is_some() { (ui::notice("ok", tr!("Saved."))) }
+            p.muted { (tr!("Mail you get from {desk}. You never get mail about your own changes. Reply to a notification to answer on the ticket; commands such as #note, #assign me or #status pending at the top of your reply act on it.", desk = st.desk.config().desk.name)) }
             form.card.form-grid method="post" action="/settings" {
                 (csrf_field(&a.csrf))
                 @for (kind, on) in &prefs {
-                    label.check { input type="checkbox" name="on" value=(kind.key()) checked[*on]; " " (kind.setting_label()) }
+                    label.check { input type="checkbox" name="on" value=(kind.key()) checked[*on]; " " (crate::i18n::dynamic(kind.setting_label())) }
                 }
-                div.actions { button.primary type="submit" { "Save" } }
+                div.actions { button.primary type="submit" { (tr!("Save")) } }
             }
-            h2 #canned { "My canned responses" }
-            p.muted { "Only you see these in the reply box. They may use {{ requester.name }}, {{ ticket.ref }}, {{ ticket.subject }}, {{ agent.name }} and {{ desk.name }}." }
+            h2 #canned { (tr!("My canned responses")) }
+            p.muted { (tr!("Only you see these in the reply box. They may use {{ requester.name }}, {{ ticket.ref }}, {{ ticket.subject }}, {{ agent.name }} and {{ desk.name }}.")) }
             @for (title, text) in &mine {
                 div.card.canned-item {
                     strong { (title) }
@@ -407,20 +421,20 @@ pub async fn settings_page(State(st): State<AppState>, a: Agent, Query(q): Query
                         (csrf_field(&a.csrf))
                         input type="hidden" name="title" value=(title);
                         input type="hidden" name="delete" value="1";
-                        button.linkish type="submit" { "Delete" }
+                        button.linkish type="submit" { (tr!("Delete")) }
                     }
                 }
             }
             form.card.form-grid method="post" action="/settings/canned" {
                 (csrf_field(&a.csrf))
-                label { "Title" input type="text" name="title" required maxlength="80"; }
-                label { "Text" textarea name="text" rows="4" required {} }
-                div.actions { button type="submit" { "Add canned response" } }
+                label { (tr!("Title")) input type="text" name="title" required maxlength="80"; }
+                label { (tr!("Text")) textarea name="text" rows="4" required {} }
+                div.actions { button type="submit" { (tr!("Add canned response")) } }
             }
             (tokens::own_section(&a.person, &tokens, &a.csrf))
         }
     };
-    let f = frame(&st, &a, "My notifications".into(), "settings");
+    let f = frame(&st, &a, tr!("My notifications").into(), "settings");
     Ok(page(&f, body).into_response())
 }
 

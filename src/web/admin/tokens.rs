@@ -12,7 +12,8 @@ use maud::{Markup, html};
 use crate::desk::tokens::{TokenInfo, TokenSpec, parse_expiry};
 use crate::domain::Person;
 use crate::domain::access::Scope;
-use crate::web::pages::{field, fields, frame, refusal, to};
+use crate::tr;
+use crate::web::pages::{field, fields, frame, refusal, to, with_code, with_markup};
 use crate::web::ui::{self, csrf_field, page};
 use crate::web::{Admin, Agent, AppState, WebResult, blocking};
 
@@ -32,14 +33,14 @@ fn token_row(t: &TokenInfo, show_owner: bool, revoke_to: &str, csrf: &str) -> Ma
             strong { (r.name) } " " span.muted { code { (t.id) } @if show_owner { " · " (t.email) } }
             div.muted {
                 @for s in &r.scopes { span.badge { (s.key()) } " " }
-                " · expires " (r.expires_at.map(crate::web::ui::when).unwrap_or_else(|| "never".into()))
-                " · from " (if r.allowed_ips.is_empty() { "any address".to_string() } else { r.allowed_ips.join(", ") })
-                " · last used " (r.last_used.map(crate::web::ui::when).unwrap_or_else(|| "never".into()))
-                " · created " (crate::web::ui::when_at(r.created_at))
+                " · " (tr!("expires {when}", when = r.expires_at.map(crate::web::ui::when).unwrap_or_else(|| tr!("never").into())))
+                " · " (tr!("from {addresses}", addresses = if r.allowed_ips.is_empty() { tr!("any address").to_string() } else { r.allowed_ips.join(", ") }))
+                " · " (tr!("last used {when}", when = r.last_used.map(crate::web::ui::when).unwrap_or_else(|| tr!("never").into())))
+                " · " (with_markup(tr!("created {when}"), &[("when", crate::web::ui::when_at(r.created_at))]))
             }
             form.inline method="post" action=(revoke_to) {
                 (csrf_field(csrf))
-                button.linkish type="submit" { "Revoke" }
+                button.linkish type="submit" { (tr!("Revoke")) }
             }
         }
     }
@@ -48,14 +49,14 @@ fn token_row(t: &TokenInfo, show_owner: bool, revoke_to: &str, csrf: &str) -> Ma
 /// The settings page's section: the agent's tokens and a form for a new one.
 pub fn own_section(me: &Person, tokens: &[TokenInfo], csrf: &str) -> Markup {
     html! {
-        h2 #tokens { "My API tokens" }
-        p.muted { "For scripts and integrations (" code { "Authorization: Bearer …" } " on " code { "/api/v1" } "). A token never does more than you may do here. A password reset or deactivation revokes them all." }
-        @if tokens.is_empty() { p.muted { "None." } }
+        h2 #tokens { (tr!("My API tokens")) }
+        p.muted { (with_code(tr!("For scripts and integrations ({header} on {path}). A token never does more than you may do here. A password reset or deactivation revokes them all."), &[("header", "Authorization: Bearer …"), ("path", "/api/v1")])) }
+        @if tokens.is_empty() { p.muted { (tr!("None.")) } }
         @for t in tokens { (token_row(t, false, &format!("/settings/tokens/{}/revoke", t.id), csrf)) }
         form.card.form-grid method="post" action="/settings/tokens" {
             (csrf_field(csrf))
-            label { "Name" input type="text" name="name" required maxlength="80" placeholder="e.g. monitoring script"; }
-            fieldset { legend { "Scopes" }
+            label { (tr!("Name")) input type="text" name="name" required maxlength="80" placeholder=(tr!("e.g. monitoring script")); }
+            fieldset { legend { (tr!("Scopes")) }
                 @for s in Scope::ALL {
                     @if s != Scope::Admin || me.is_admin() {
                         label.check { input type="checkbox" name="scope" value=(s.key()) checked[TokenSpec::DEFAULT_SCOPES.contains(&s)]; " " code { (s.key()) } }
@@ -63,10 +64,10 @@ pub fn own_section(me: &Person, tokens: &[TokenInfo], csrf: &str) -> Markup {
                 }
             }
             div.row {
-                label { "Expires (YYYY-MM-DD or 90d; empty = never)" input type="text" name="expires" maxlength="20"; }
-                label { "Allowed addresses (CIDR, comma-separated; empty = any)" input type="text" name="allowed_ips" maxlength="500"; }
+                label { (tr!("Expires (YYYY-MM-DD or 90d; empty = never)")) input type="text" name="expires" maxlength="20"; }
+                label { (tr!("Allowed addresses (CIDR, comma-separated; empty = any)")) input type="text" name="allowed_ips" maxlength="500"; }
             }
-            div.actions { button type="submit" { "Create token" } }
+            div.actions { button type="submit" { (tr!("Create token")) } }
         }
     }
 }
@@ -86,17 +87,17 @@ async fn create(State(st): State<AppState>, a: Agent, body: Bytes) -> WebResult 
     .await;
     let token = match made {
         Ok(t) => t,
-        Err(e) => return Err(refusal(&st, &a, e, "API token", "settings", ("/settings#tokens", "Back to my settings"))),
+        Err(e) => return Err(refusal(&st, &a, e, tr!("API token"), "settings", ("/settings#tokens", tr!("Back to my settings")))),
     };
     let body = html! {
         div.narrow-page {
-            h1 { "Your new API token" }
-            (ui::notice("ok", "Copy it now: it is shown only this once (the desk keeps only its hash)."))
+            h1 { (tr!("Your new API token")) }
+            (ui::notice("ok", tr!("Copy it now: it is shown only this once (the desk keeps only its hash).")))
             pre.token-once { code { (token) } }
-            p { a href="/settings#tokens" { "Back to my settings" } }
+            p { a href="/settings#tokens" { (tr!("Back to my settings")) } }
         }
     };
-    Ok(page(&frame(&st, &a, "API token".into(), "settings"), body).into_response())
+    Ok(page(&frame(&st, &a, tr!("API token").into(), "settings"), body).into_response())
 }
 
 async fn revoke_own(State(st): State<AppState>, a: Agent, Path(id): Path<String>) -> WebResult {
@@ -114,13 +115,13 @@ async fn all_page(State(st): State<AppState>, Admin(a): Admin) -> WebResult {
     let body = html! {
         div.narrow-page.wide-ok {
             (super::audit::admin_nav("/admin/tokens"))
-            h1 { "API tokens" }
-            p.muted { "Every agent's tokens. Agents make their own under My settings; " code { "frontdesk token create" } " makes them from the command line." }
-            @if tokens.is_empty() { p.muted { "None." } }
+            h1 { (tr!("API tokens")) }
+            p.muted { (with_code(tr!("Every agent's tokens. Agents make their own under My settings; {command} makes them from the command line."), &[("command", "frontdesk token create")])) }
+            @if tokens.is_empty() { p.muted { (tr!("None.")) } }
             @for t in &tokens { (token_row(t, true, &format!("/admin/tokens/{}/revoke", t.id), &a.csrf)) }
         }
     };
-    Ok(page(&frame(&st, &a, "API tokens".into(), "admin"), body).into_response())
+    Ok(page(&frame(&st, &a, tr!("API tokens").into(), "admin"), body).into_response())
 }
 
 async fn revoke_any(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<String>) -> WebResult {

@@ -9,10 +9,12 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use maud::html;
+use maud::{PreEscaped, html};
 use serde::Deserialize;
 
 use crate::desk::DeskError;
+use crate::i18n::format::num;
+use crate::tr;
 use crate::web::pages::frame;
 use crate::web::ticket::parts::raw_text;
 use crate::web::ui::{self, csrf_field, page};
@@ -39,10 +41,10 @@ pub struct Done {
 
 pub async fn junk_page(State(st): State<AppState>, a: Agent, Query(d): Query<Done>) -> WebResult {
     let notice = match d.done.as_str() {
-        "deleted" => Some(("ok", "Deleted.".to_string())),
-        "emptied" => Some(("ok", format!("Junk emptied: {} deleted.", d.n))),
-        "allowed" => Some(("ok", "Added to the allow-list.".to_string())),
-        "removed" => Some(("ok", "Taken off the allow-list.".to_string())),
+        "deleted" => Some(("ok", tr!("Deleted.").to_string())),
+        "emptied" => Some(("ok", tr!("Junk emptied: {n} deleted.", n = num(d.n as i64)))),
+        "allowed" => Some(("ok", tr!("Added to the allow-list.").to_string())),
+        "removed" => Some(("ok", tr!("Taken off the allow-list.").to_string())),
         _ => None,
     };
     render(&st, &a, notice)
@@ -59,38 +61,39 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
         div.queue-layout {
         (sidebar)
         section.queue {
-            div.queue-head { h1 { "Junk mail" } }
+            div.queue-head { h1 { (tr!("Junk mail")) } }
             @if let Some((kind, text)) = &notice { (ui::notice(kind, text)) }
-            p.muted { "Bounces, auto-replies, spam and mail without a usable sender. They never create tickets or get automatic answers. If one is real, say so: it becomes a ticket, and the spam engine learns from it." }
+            p.muted { (tr!("Bounces, auto-replies, spam and mail without a usable sender. They never create tickets or get automatic answers. If one is real, say so: it becomes a ticket, and the spam engine learns from it.")) }
             @if items.is_empty() {
-                (ui::empty("No junk mail."))
+                (ui::empty(tr!("No junk mail.")))
             } @else {
-                @if manages { p { a.button href="/junk/empty" { "Empty junk…" } } }
+                @if manages { p { a.button href="/junk/empty" { (tr!("Empty junk…")) } } }
                 table.tickets {
-                    thead { tr { th { "From" } th { "Subject" } th.hide-sm { "Why" } th.hide-sm { "Received" } th { span.sr-only { "Actions" } } } }
+                    thead { tr { th { (tr!("From")) } th { (tr!("Subject")) } th.hide-sm { (tr!("Why")) } th.hide-sm { (tr!("Received")) } th { span.sr-only { (tr!("Actions")) } } } }
                     tbody {
                         @for j in &items {
                             tr {
                                 td.junk-from { (j.from) }
-                                td.subject { a href=(format!("/junk/{}/source", j.id)) { @if j.subject.is_empty() { "(no subject)" } @else { (j.subject) } } }
-                                td.hide-sm.muted { (j.reason) }
-                                td.hide-sm.nowrap title=(j.received_at.rfc3339()) { (j.received_at.ago(now)) }
+                                td.subject { a href=(format!("/junk/{}/source", j.id)) { @if j.subject.is_empty() { (tr!("(no subject)")) } @else { (j.subject) } } }
+                                // Said when the mail came in, in English (stored).
+                                td.hide-sm.muted lang="en" { (j.reason) }
+                                td.hide-sm.nowrap title=(j.received_at.rfc3339()) { (crate::web::ui::ago(j.received_at, now)) }
                                 td.junk-actions {
                                     @if manages {
                                     form method="post" action=(format!("/junk/{}/ticket", j.id)) {
                                         (csrf_field(&a.csrf))
-                                        button type="submit" { "Not junk" }
+                                        button type="submit" { (tr!("Not junk")) }
                                     }
                                     @if keeps_list {
                                         form.hide-sm method="post" action=(format!("/junk/{}/allow", j.id)) {
                                             (csrf_field(&a.csrf))
-                                            button type="submit" name="scope" value="sender" title="Not junk, and never hold mail from this address again" { "Allow sender" }
-                                            button type="submit" name="scope" value="domain" title="Not junk, and never hold mail from this domain again" { "Allow domain" }
+                                            button type="submit" name="scope" value="sender" title=(tr!("Not junk, and never hold mail from this address again")) { (tr!("Allow sender")) }
+                                            button type="submit" name="scope" value="domain" title=(tr!("Not junk, and never hold mail from this domain again")) { (tr!("Allow domain")) }
                                         }
                                     }
                                     form method="post" action=(format!("/junk/{}/delete", j.id)) {
                                         (csrf_field(&a.csrf))
-                                        button type="submit" { "Delete" }
+                                        button type="submit" { (tr!("Delete")) }
                                     }
                                     }
                                 }
@@ -100,23 +103,23 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
                 }
             }
             @if keeps_list {
-            h2 id="allowed" { "Allow-list" }
-            p.muted { "Mail from these addresses and domains is never held as spam (DNSBL, rspamd, the rule score) or refused by rspamd, when it proves it is from them (an aligned SPF or DKIM pass; with sender verification off, always). A forger gains nothing from the list." }
+            h2 id="allowed" { (tr!("Allow-list")) }
+            p.muted { (tr!("Mail from these addresses and domains is never held as spam (DNSBL, rspamd, the rule score) or refused by rspamd, when it proves it is from them (an aligned SPF or DKIM pass; with sender verification off, always). A forger gains nothing from the list.")) }
             @if allowed.is_empty() {
-                p.muted { "Nobody yet." }
+                p.muted { (tr!("Nobody yet.")) }
             } @else {
                 table.tickets {
-                    thead { tr { th { "Address or domain" } th.hide-sm { "Added" } th { span.sr-only { "Actions" } } } }
+                    thead { tr { th { (tr!("Address or domain")) } th.hide-sm { (tr!("Added")) } th { span.sr-only { (tr!("Actions")) } } } }
                     tbody {
                         @for (entry, at) in &allowed {
                             tr {
                                 td { (entry) }
-                                td.hide-sm.nowrap title=(at.rfc3339()) { (at.ago(now)) }
+                                td.hide-sm.nowrap title=(at.rfc3339()) { (crate::web::ui::ago(*at, now)) }
                                 td.actions {
                                     form method="post" action="/junk/allowed/remove" {
                                         (csrf_field(&a.csrf))
                                         input type="hidden" name="entry" value=(entry);
-                                        button type="submit" { "Remove" }
+                                        button type="submit" { (tr!("Remove")) }
                                     }
                                 }
                             }
@@ -126,15 +129,15 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
             }
             form.inline method="post" action="/junk/allowed" {
                 (csrf_field(&a.csrf))
-                label for="allow-entry" { "Allow an address or a domain" }
-                input type="text" id="allow-entry" name="entry" size="32" placeholder="ada@partner.example or partner.example" required;
-                button type="submit" { "Allow" }
+                label for="allow-entry" { (tr!("Allow an address or a domain")) }
+                input type="text" id="allow-entry" name="entry" size="32" placeholder=(tr!("ada@partner.example or partner.example")) required;
+                button type="submit" { (tr!("Allow")) }
             }
             }
         }
         }
     };
-    Ok(page(&frame(st, a, "Junk mail".into(), "junk"), body).into_response())
+    Ok(page(&frame(st, a, tr!("Junk mail").into(), "junk"), body).into_response())
 }
 
 pub async fn junk_source(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> WebResult {
@@ -178,18 +181,23 @@ pub async fn empty_confirm(State(st): State<AppState>, a: Agent) -> WebResult {
     let (n, upto) = (items.len(), items.iter().map(|j| j.id).max().unwrap_or(0));
     let body = html! {
         div.narrow-page {
-            h1 { "Empty junk" }
-            p { "Delete all " strong { (n) } " junk mails you can see, with their raw sources? This cannot be undone." }
+            h1 { (tr!("Empty junk")) }
+            // The count is bold inside the sentence: the sentence is our own
+            // catalog text, the count markup is made here.
+            p { (PreEscaped(tr!(
+                "Delete all {n} junk mails you can see, with their raw sources? This cannot be undone.",
+                n = html! { strong { (num(n as i64)) } }.into_string()
+            ))) }
             form method="post" action="/junk/empty" {
                 (csrf_field(&a.csrf))
                 input type="hidden" name="upto" value=(upto);
-                button.danger type="submit" { "Delete them all" }
+                button.danger type="submit" { (tr!("Delete them all")) }
                 " "
-                a href="/junk" { "Cancel" }
+                a href="/junk" { (tr!("Cancel")) }
             }
         }
     };
-    Ok(page(&frame(&st, &a, "Empty junk".into(), "junk"), body).into_response())
+    Ok(page(&frame(&st, &a, tr!("Empty junk").into(), "junk"), body).into_response())
 }
 
 #[derive(Deserialize, Default)]

@@ -7,19 +7,21 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use maud::html;
+use maud::{PreEscaped, html};
 use serde::Deserialize;
 
 mod orgs;
 
 use crate::desk::DeskError;
 use crate::domain::{PersonId, TicketId};
+use crate::i18n::{dynamic, format::num};
 use crate::store::DirectorySort;
 use crate::store::TicketQuery;
 use crate::web::pages::frame;
 use crate::web::queue::list::{QueueParams, ticket_table};
 use crate::web::ui::{self, page};
 use crate::web::{Agent, AppState, WebError, WebResult, run_as};
+use crate::{tr, trn};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -51,8 +53,8 @@ pub async fn jump(State(st): State<AppState>, a: Agent, Query(q): Query<JumpQuer
             Err(DeskError::NotFound) => Err((
                 StatusCode::NOT_FOUND,
                 page(
-                    &frame(&st, &a, "Not found".into(), "queue"),
-                    ui::notice("error", &format!("There is no ticket {} that you can see.", st.desk.reference(id))),
+                    &frame(&st, &a, tr!("Not found").into(), "queue"),
+                    ui::notice("error", &tr!("There is no ticket {reference} that you can see.", reference = st.desk.reference(id))),
                 ),
             )
                 .into_response()
@@ -66,11 +68,24 @@ pub async fn jump(State(st): State<AppState>, a: Agent, Query(q): Query<JumpQuer
             return Ok(Redirect::to(&format!("/requesters/{}", p.id)).into_response());
         }
     }
-    let msg = format!("{text:?} is not a ticket reference. Type one like {}.", st.desk.reference(TicketId(123)));
-    Err((StatusCode::NOT_FOUND, page(&frame(&st, &a, "Not found".into(), "queue"), ui::notice("error", &msg))).into_response().into())
+    let msg = tr!(
+        "{text} is not a ticket reference. Type one like {example}.",
+        text = format!("{text:?}"),
+        example = st.desk.reference(TicketId(123))
+    );
+    Err((StatusCode::NOT_FOUND, page(&frame(&st, &a, tr!("Not found").into(), "queue"), ui::notice("error", &msg))).into_response().into())
 }
 
 // ---------------------------------------------------------------- requester page
+
+/// A person's role as the directory names it (a requester is a "contact").
+fn role_name(role: crate::domain::Role) -> &'static str {
+    match role {
+        crate::domain::Role::Requester => tr!("contact"),
+        crate::domain::Role::Agent => tr!("agent"),
+        crate::domain::Role::Admin => tr!("admin"),
+    }
+}
 
 pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path<String>, Query(p): Query<QueueParams>) -> WebResult {
     let id: u64 = id.parse().map_err(|_| WebError::not_found())?;
@@ -86,39 +101,40 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
     let (tickets, more, people) = st.desk.queue(&a.person, q)?;
     let body = html! {
         div.narrow-page.wide-ok {
-            div.crumbs { a href="/tickets" { "Queue" } " / requester" }
+            div.crumbs { a href="/tickets" { (tr!("Queue")) } " / " (tr!("requester")) }
             h1 { (person.display()) }
-            p.muted { (person.email) " · " (match person.role { crate::domain::Role::Requester => "contact", r => r.key() }) " since " (crate::web::ui::when_at(person.created_at)) }
+            // The role is catalog text and the date a `<time>` made here.
+            p.muted { (person.email) " · " (PreEscaped(tr!("{role} since {date}", role = role_name(person.role), date = crate::web::ui::when_at(person.created_at).into_string()))) }
             (orgs::person_box(&st, &a, &person))
-            @if !notes.is_empty() { div.notice.info.person-notes { strong { "Notes: " } (ui::text_block(&notes)) } }
+            @if !notes.is_empty() { div.notice.info.person-notes { strong { (tr!("Notes:")) " " } (ui::text_block(&notes)) } }
             @if (!person.is_staff() || a.person.is_admin()) && st.desk.may(&a.person, crate::domain::roles::Permission::People) {
                 details.person-edit {
-                    summary { "Edit name and notes" }
+                    summary { (tr!("Edit name and notes")) }
                     form.fields method="post" action=(format!("/requesters/{id}")) {
                         (ui::csrf_field(&a.csrf))
-                        label { "Name" input type="text" name="name" value=(person.name) maxlength="200"; }
-                        label { "Notes (agents only)" textarea name="notes" rows="4" { (notes) } }
-                        button type="submit" { "Save" }
+                        label { (tr!("Name")) input type="text" name="name" value=(person.name) maxlength="200"; }
+                        label { (tr!("Notes (agents only)")) textarea name="notes" rows="4" { (notes) } }
+                        button type="submit" { (tr!("Save")) }
                     }
                 }
             }
             @if !person.is_staff() {
                 details.person-merge {
-                    summary { "Merge into another person…" }
+                    summary { (tr!("Merge into another person…")) }
                     form.inline method="post" action=(format!("/requesters/{id}/merge")) {
                         (ui::csrf_field(&a.csrf))
-                        input type="email" name="into" placeholder="their other address" aria-label="Address of the person to merge into" required;
-                        button type="submit" { "Merge" }
+                        input type="email" name="into" placeholder=(tr!("their other address")) aria-label=(tr!("Address of the person to merge into")) required;
+                        button type="submit" { (tr!("Merge")) }
                     }
-                    p.muted.small { "Same customer, two addresses: this person's tickets move over, and mail from either address goes to the other person from now on." }
+                    p.muted.small { (tr!("Same customer, two addresses: this person's tickets move over, and mail from either address goes to the other person from now on.")) }
                 }
             }
-            div.queue-head { h2 { "Tickets" } a.button.primary href="/tickets/new" { "New ticket" } }
-            @if tickets.is_empty() { (ui::empty("No tickets from this requester that you can see.")) } @else { (ticket_table(&st, &a, &tickets, &people, false)) }
+            div.queue-head { h2 { (tr!("Tickets")) } a.button.primary href="/tickets/new" { (tr!("New ticket")) } }
+            @if tickets.is_empty() { (ui::empty(tr!("No tickets from this requester that you can see."))) } @else { (ticket_table(&st, &a, &tickets, &people, false)) }
             nav.pager {
-                @if page_no > 1 { a.button href=(format!("/requesters/{id}?page={}", page_no - 1)) { "← Newer" } } @else { span {} }
-                span.muted { "Page " (page_no) }
-                @if more { a.button href=(format!("/requesters/{id}?page={}", page_no + 1)) { "Older →" } } @else { span {} }
+                @if page_no > 1 { a.button href=(format!("/requesters/{id}?page={}", page_no - 1)) { (tr!("← Newer")) } } @else { span {} }
+                span.muted { (tr!("Page {n}", n = num(page_no as i64))) }
+                @if more { a.button href=(format!("/requesters/{id}?page={}", page_no + 1)) { (tr!("Older →")) } } @else { span {} }
             }
         }
     };
@@ -134,7 +150,7 @@ pub struct PersonForm {
 }
 
 fn person_error(st: &AppState, a: &Agent, id: u64, e: DeskError) -> WebError {
-    crate::web::pages::refusal(st, a, e, "Not saved", "people", (&format!("/requesters/{id}"), "Back"))
+    crate::web::pages::refusal(st, a, e, tr!("Not saved"), "people", (&format!("/requesters/{id}"), tr!("Back")))
 }
 
 pub async fn update_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> WebResult {
@@ -181,30 +197,30 @@ pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<People
     let link = |s: DirectorySort, p: usize| format!("/people?sort={}{}", s.key(), if p > 1 { format!("&page={p}") } else { String::new() });
     let body = html! {
         div.narrow-page.wide-ok {
-            div.queue-head { h1 { "People" } a.button href="/organizations" { "Organizations" } }
-            form.filters method="get" action="/people" role="search" aria-label="Find people" {
-                label { "Name or email" input type="search" name="q" value=(q.q) placeholder="alice, @example.com, Smith"; }
-                button type="submit" { "Search" }
+            div.queue-head { h1 { (tr!("People")) } a.button href="/organizations" { (tr!("Organizations")) } }
+            form.filters method="get" action="/people" role="search" aria-label=(tr!("Find people")) {
+                label { (tr!("Name or email")) input type="search" name="q" value=(q.q) placeholder="alice, @example.com, Smith"; }
+                button type="submit" { (tr!("Search")) }
             }
             @if !searching {
                 p.muted {
-                    (total) " people. Sort by: "
+                    (trn!(total, "{n} person.", "{n} people.")) " " (tr!("Sort by:")) " "
                     @for (i, s) in DirectorySort::ALL.iter().enumerate() {
                         @if i > 0 { " · " }
-                        @if *s == sort { strong aria-current="true" { (s.label()) } } @else { a href=(link(*s, 1)) { (s.label()) } }
+                        @if *s == sort { strong aria-current="true" { (dynamic(s.label())) } } @else { a href=(link(*s, 1)) { (dynamic(s.label())) } }
                     }
                 }
             }
-            @if rows.is_empty() { (ui::empty(if searching { "Nobody matches." } else { "Nobody yet: people appear here with their first ticket." })) } @else {
-                div.scroll-x tabindex="0" role="region" aria-label="People" { table.tickets {
-                    thead { tr { th { "Name" } th { "Email" } th.hide-sm { "Role" } th { "Tickets" } th.hide-sm { "Since" } } }
+            @if rows.is_empty() { (ui::empty(if searching { tr!("Nobody matches.") } else { tr!("Nobody yet: people appear here with their first ticket.") })) } @else {
+                div.scroll-x tabindex="0" role="region" aria-label=(tr!("People")) { table.tickets {
+                    thead { tr { th { (tr!("Name")) } th { (tr!("Email")) } th.hide-sm { (tr!("Role")) } th { (tr!("Tickets")) } th.hide-sm { (tr!("Since")) } } }
                     tbody {
                         @for (p, n) in &rows {
                             tr.row data-href=(format!("/requesters/{}", p.id)) {
                                 td.subject { a href=(format!("/requesters/{}", p.id)) { (p.display()) } }
                                 td { (p.email) }
-                                td.hide-sm { (match p.role { crate::domain::Role::Requester => "contact", r => r.key() }) }
-                                td.num { (n) }
+                                td.hide-sm { (role_name(p.role)) }
+                                td.num { (num(*n as i64)) }
                                 td.hide-sm { (crate::web::ui::when_at(p.created_at)) }
                             }
                         }
@@ -212,15 +228,15 @@ pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<People
                 } }
             }
             @if !searching && total > PER_PAGE {
-                nav.pager aria-label="Pages" {
-                    @if page_no > 1 { a.button href=(link(sort, page_no - 1)) rel="prev" { "← Previous" } } @else { span {} }
-                    span.muted { "Page " (page_no) " of " (total.div_ceil(PER_PAGE)) }
-                    @if page_no * PER_PAGE < total { a.button href=(link(sort, page_no + 1)) rel="next" { "Next →" } } @else { span {} }
+                nav.pager aria-label=(tr!("Pages")) {
+                    @if page_no > 1 { a.button href=(link(sort, page_no - 1)) rel="prev" { (tr!("← Previous")) } } @else { span {} }
+                    span.muted { (tr!("Page {n} of {pages}", n = num(page_no as i64), pages = num(total.div_ceil(PER_PAGE) as i64))) }
+                    @if page_no * PER_PAGE < total { a.button href=(link(sort, page_no + 1)) rel="next" { (tr!("Next →")) } } @else { span {} }
                 }
             }
         }
     };
-    Ok(page(&frame(&st, &a, "People".into(), "people"), body).into_response())
+    Ok(page(&frame(&st, &a, tr!("People").into(), "people"), body).into_response())
 }
 
 #[derive(Deserialize, Default)]

@@ -12,10 +12,12 @@ use crate::desk::DeskError;
 use crate::desk::orgs::OrgInput;
 use crate::domain::roles::Permission;
 use crate::domain::{OrgId, PersonId};
+use crate::i18n::format::num;
 use crate::web::pages::frame;
 use crate::web::queue::list::ticket_table;
 use crate::web::ui::{self, page};
 use crate::web::{Agent, AppState, WebError, WebResult, run_as};
+use crate::{tr, trn};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -39,16 +41,16 @@ impl OrgForm {
 }
 
 fn org_error(st: &AppState, a: &Agent, back: &str, e: DeskError) -> WebError {
-    crate::web::pages::refusal(st, a, e, "Not saved", "people", (back, "Back"))
+    crate::web::pages::refusal(st, a, e, tr!("Not saved"), "people", (back, tr!("Back")))
 }
 
 /// The fields of an organization's form.
 fn fields(name: &str, domains: &str, notes: &str, shared: bool) -> maud::Markup {
     html! {
-        label { "Name" input type="text" name="name" value=(name) required maxlength="120"; }
-        label { "Address domains (people at these join it)" input type="text" name="domains" value=(domains) placeholder="acme.example, acme-group.example"; }
-        label { "Notes (agents only)" textarea name="notes" rows="3" { (notes) } }
-        label.toggle { input type="checkbox" name="shared" value="1" checked[shared]; " Members see each other's tickets" }
+        label { (tr!("Name")) input type="text" name="name" value=(name) required maxlength="120"; }
+        label { (tr!("Address domains (people at these join it)")) input type="text" name="domains" value=(domains) placeholder="acme.example, acme-group.example"; }
+        label { (tr!("Notes (agents only)")) textarea name="notes" rows="3" { (notes) } }
+        label.toggle { input type="checkbox" name="shared" value="1" checked[shared]; " " (tr!("Members see each other's tickets")) }
     }
 }
 
@@ -58,17 +60,17 @@ pub async fn list(State(st): State<AppState>, a: Agent) -> WebResult {
     let may_edit = st.desk.may(&a.person, Permission::People);
     let body = html! {
         div.narrow-page.wide-ok {
-            div.crumbs { a href="/people" { "People" } " / organizations" }
-            h1 { "Organizations" }
-            @if orgs.is_empty() { (ui::empty("No organizations yet.")) } @else {
+            div.crumbs { a href="/people" { (tr!("People")) } " / " (tr!("organizations")) }
+            h1 { (tr!("Organizations")) }
+            @if orgs.is_empty() { (ui::empty(tr!("No organizations yet."))) } @else {
                 table.tickets {
-                    thead { tr { th { "Name" } th { "Domains" } th { "People" } } }
+                    thead { tr { th { (tr!("Name")) } th { (tr!("Domains")) } th { (tr!("People")) } } }
                     tbody {
                         @for (o, n) in &orgs {
                             tr.row data-href=(format!("/organizations/{}", o.id)) {
                                 td.subject { a href=(format!("/organizations/{}", o.id)) { (o.name) } }
                                 td { (o.domains.join(", ")) }
-                                td { (n) }
+                                td { (num(*n as i64)) }
                             }
                         }
                     }
@@ -76,17 +78,17 @@ pub async fn list(State(st): State<AppState>, a: Agent) -> WebResult {
             }
             @if may_edit {
                 details.org-new {
-                    summary { "New organization…" }
+                    summary { (tr!("New organization…")) }
                     form.fields method="post" action="/organizations" {
                         (ui::csrf_field(&a.csrf))
                         (fields("", "", "", false))
-                        button.primary type="submit" { "Create" }
+                        button.primary type="submit" { (tr!("Create")) }
                     }
                 }
             }
         }
     };
-    Ok(page(&frame(&st, &a, "Organizations".into(), "people"), body).into_response())
+    Ok(page(&frame(&st, &a, tr!("Organizations").into(), "people"), body).into_response())
 }
 
 /// `POST /organizations`.
@@ -109,39 +111,39 @@ pub async fn show(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> 
     let o = &v.org;
     let body = html! {
         div.narrow-page.wide-ok {
-            div.crumbs { a href="/people" { "People" } " / " a href="/organizations" { "organizations" } }
+            div.crumbs { a href="/people" { (tr!("People")) } " / " a href="/organizations" { (tr!("organizations")) } }
             h1 { (o.name) }
             p.muted {
-                @if o.domains.is_empty() { "No domains" } @else { (o.domains.join(", ")) }
-                " · " (v.size) " people" @if o.shared { " · members see each other's tickets" }
+                @if o.domains.is_empty() { (tr!("No domains")) } @else { (o.domains.join(", ")) }
+                " · " (trn!(v.size, "{n} person", "{n} people")) @if o.shared { " · " (tr!("members see each other's tickets")) }
             }
-            @if !o.notes.is_empty() { div.notice.info.person-notes { strong { "Notes: " } (ui::text_block(&o.notes)) } }
+            @if !o.notes.is_empty() { div.notice.info.person-notes { strong { (tr!("Notes:")) " " } (ui::text_block(&o.notes)) } }
             @if may_edit {
                 details.org-edit {
-                    summary { "Edit" }
+                    summary { (tr!("Edit")) }
                     form.fields method="post" action=(format!("/organizations/{id}")) {
                         (ui::csrf_field(&a.csrf))
                         (fields(&o.name, &o.domains.join(", "), &o.notes, o.shared))
-                        button type="submit" { "Save" }
+                        button type="submit" { (tr!("Save")) }
                     }
                 }
                 details.org-merge {
-                    summary { "Merge into another organization…" }
+                    summary { (tr!("Merge into another organization…")) }
                     form.inline method="post" action=(format!("/organizations/{id}/merge")) {
                         (ui::csrf_field(&a.csrf))
-                        input type="text" name="into" placeholder="its name" aria-label="Name of the organization to keep" required;
-                        button type="submit" { "Merge" }
+                        input type="text" name="into" placeholder=(tr!("its name")) aria-label=(tr!("Name of the organization to keep")) required;
+                        button type="submit" { (tr!("Merge")) }
                     }
                 }
             }
-            h2 { "People" }
-            @if v.people.is_empty() { (ui::empty("Nobody you can see belongs to it.")) } @else {
+            h2 { (tr!("People")) }
+            @if v.people.is_empty() { (ui::empty(tr!("Nobody you can see belongs to it."))) } @else {
                 ul.org-people { @for p in &v.people { li { a href=(format!("/requesters/{}", p.id)) { (p.display()) } @if !p.name.is_empty() { " " span.muted { (p.email) } } } } }
             }
-            h2 { "Tickets" }
+            h2 { (tr!("Tickets")) }
             @match &found {
-                Some((tickets, people)) if !tickets.is_empty() => { (ticket_table(&st, &a, tickets, people, true)) p.small { a href=(format!("/search?q={}", crate::web::queue::search::enc(&q))) { "All in search →" } } }
-                _ => { (ui::empty("No tickets from its people that you can see.")) }
+                Some((tickets, people)) if !tickets.is_empty() => { (ticket_table(&st, &a, tickets, people, true)) p.small { a href=(format!("/search?q={}", crate::web::queue::search::enc(&q))) { (tr!("All in search →")) } } }
+                _ => { (ui::empty(tr!("No tickets from its people that you can see."))) }
             }
         }
     };
@@ -166,7 +168,7 @@ pub async fn merge(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Fo
                 &st,
                 &a,
                 &back,
-                DeskError::Invalid { field: "into", message: format!("no organization is called {:?}", f.into) },
+                DeskError::Invalid { field: "into", message: tr!("no organization is called {name}", name = format!("{:?}", f.into)) },
             ));
         }
     };
@@ -195,17 +197,17 @@ pub fn person_box(st: &AppState, a: &Agent, person: &crate::domain::Person) -> m
     let all = if st.desk.may(&a.person, Permission::People) { st.desk.organizations(&a.person).unwrap_or_default() } else { Vec::new() };
     html! {
         p.org-line {
-            "Organization: "
-            @match &current { Some(o) => { a href=(format!("/organizations/{}", o.id)) { (o.name) } }, None => { span.muted { "none" } } }
+            (tr!("Organization:")) " "
+            @match &current { Some(o) => { a href=(format!("/organizations/{}", o.id)) { (o.name) } }, None => { span.muted { (tr!("none")) } } }
         }
         @if !all.is_empty() {
             form.inline method="post" action=(format!("/requesters/{}/org", person.id)) {
                 (ui::csrf_field(&a.csrf))
-                select name="org" aria-label="Organization" {
-                    option value="" { "No organization" }
+                select name="org" aria-label=(tr!("Organization")) {
+                    option value="" { (tr!("No organization")) }
                     @for (o, _) in &all { option value=(o.id) selected[current.as_ref().is_some_and(|c| c.id == o.id)] { (o.name) } }
                 }
-                button type="submit" { "Set" }
+                button type="submit" { (tr!("Set")) }
             }
         }
     }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::desk::DeskError;
 use crate::domain::PersonId;
+use crate::tr;
 use crate::web::ui;
 use crate::web::{AppState, PRE_COOKIE, WebError, blocking, cookie, set_cookie};
 
@@ -43,8 +44,8 @@ pub struct LinkQuery {
 fn gone() -> Response {
     WebError::new(
         StatusCode::NOT_FOUND,
-        "This link is not valid any more",
-        "Links to a ticket work for a few days. Reply to any of our emails about it and the next answer brings a fresh link.",
+        tr!("This link is not valid any more"),
+        tr!("Links to a ticket work for a few days. Reply to any of our emails about it and the next answer brings a fresh link."),
     )
     .into_response()
 }
@@ -73,16 +74,16 @@ fn render(st: &AppState, headers: &HeaderMap, id: crate::domain::TicketId, q: Li
     let body = html! {
         div.card.portal {
             div.brand.big { span.logo { "fd" } span { (st.desk.config().desk.name) } }
-            p.muted { "Ticket " (r) }
+            p.muted { (tr!("Ticket {reference}", reference = r)) }
             h1 { (t.subject) }
-            p { "Status: " (ui::ticket_status(&st.desk.config(), &t)) }
-            @if q.done.is_some() { (ui::notice("ok", "Thank you, your reply was added.")) }
+            p { (tr!("Status:")) " " (ui::ticket_status(&st.desk.config(), &t)) }
+            @if q.done.is_some() { (ui::notice("ok", tr!("Thank you, your reply was added."))) }
             @for (who, e) in &entries {
                 article.entry.reply {
                     header { span.who { (who) } span.muted { (crate::web::ui::when_at(e.created_at)) } }
                     (ui::text_block(&e.body))
                     @if !e.attachments.is_empty() {
-                        ul.attachments aria-label="Files" {
+                        ul.attachments aria-label=(tr!("Files")) {
                             @for (i, f) in e.attachments.iter().enumerate() {
                                 li { a href=(format!("/t/{r}/files/{}/{i}?{key}", e.seq)) download=(f.filename) { (f.filename) } span.muted { " " (size(f.size)) } }
                             }
@@ -91,7 +92,7 @@ fn render(st: &AppState, headers: &HeaderMap, id: crate::domain::TicketId, q: Li
                 }
             }
             @if t.is_closed() {
-                p.muted { "This ticket is closed. Write to us by email to open a new one." }
+                p.muted { (tr!("This ticket is closed. Write to us by email to open a new one.")) }
             } @else {
                 form.replybox method="post" enctype="multipart/form-data" action=(format!("/t/{r}/reply?_csrf={pre}&{key}")) {
                     input type="hidden" name="_csrf" value=(pre);
@@ -99,12 +100,12 @@ fn render(st: &AppState, headers: &HeaderMap, id: crate::domain::TicketId, q: Li
                     input type="hidden" name="e" value=(q.e);
                     input type="hidden" name="s" value=(q.s);
                     @if let Some(err) = &q.error { (ui::notice("error", err)) }
-                    label for="portal-body" { "Your reply" }
-                    textarea #portal-body name="body" rows="5" placeholder="Write your reply…" { (q.body.clone().unwrap_or_default()) }
-                    label { "Attach files " span.muted { "(up to " (size(st.desk.config().limits.attachment_max_bytes)) " each)" }
+                    label for="portal-body" { (tr!("Your reply")) }
+                    textarea #portal-body name="body" rows="5" placeholder=(tr!("Write your reply…")) { (q.body.clone().unwrap_or_default()) }
+                    label { (tr!("Attach files")) " " span.muted { (tr!("(up to {size} each)", size = size(st.desk.config().limits.attachment_max_bytes))) }
                         input type="file" name="files" multiple;
                     }
-                    div.reply-actions { button.primary type="submit" { "Send reply" } }
+                    div.reply-actions { button.primary type="submit" { (tr!("Send reply")) } }
                 }
             }
         }
@@ -120,12 +121,13 @@ fn link_key(p: Option<u64>, e: i64, s: &str) -> String {
     format!("{p}e={e}&s={s}")
 }
 
-/// A size as people read it.
+/// A size as people read it (numbers as the language writes them).
 fn size(bytes: u64) -> String {
+    use crate::i18n::format::{decimal, num};
     match bytes {
         0..=1023 => format!("{bytes} B"),
-        1024..=1_048_575 => format!("{} KB", bytes.div_ceil(1024)),
-        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+        1024..=1_048_575 => format!("{} KB", num(bytes.div_ceil(1024) as i64)),
+        _ => format!("{} MB", decimal(bytes as f64 / 1_048_576.0, 1)),
     }
 }
 
@@ -159,7 +161,7 @@ pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, re
     let headers = req.headers().clone();
     let mut f = match read_reply(&st, req).await {
         Ok(f) => f,
-        Err(why) => return WebError::new(StatusCode::BAD_REQUEST, "The reply could not be read", &why).into_response(),
+        Err(why) => return WebError::new(StatusCode::BAD_REQUEST, tr!("The reply could not be read"), &why).into_response(),
     };
     let key = link_key(f.p, f.e, &f.s);
     let (p, e, s, body, files) = (f.p.map(PersonId), f.e, f.s.clone(), f.body.clone(), std::mem::take(&mut f.files));
@@ -168,7 +170,8 @@ pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, re
         Err(DeskError::NotFound) => gone(),
         // Refused (too large, empty): the page again, the reason said and the text kept.
         Err(err @ (DeskError::TooLarge { .. } | DeskError::Invalid { .. })) => {
-            let q = LinkQuery { p: f.p, e: f.e, s: f.s, done: None, error: Some(err.to_string()), body: Some(f.body) };
+            let q =
+                LinkQuery { p: f.p, e: f.e, s: f.s, done: None, error: Some(crate::web::error::desk_message(&err)), body: Some(f.body) };
             let status = if matches!(err, DeskError::TooLarge { .. }) { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
             render(&st, &headers, id, q, status)
         }
@@ -217,12 +220,12 @@ pub async fn unsubscribe_page(
     }
     let body = html! {
         form.card.narrow.login method="post" action=(format!("/u/{reference}/{person}?s={}", q.s)) {
-            h1 { "Stop mail about " (reference) "?" }
-            p { "You were copied on this conversation. You will get no more mail about it." }
-            button.primary type="submit" { "Unsubscribe" }
+            h1 { (tr!("Stop mail about {reference}?", reference = reference)) }
+            p { (tr!("You were copied on this conversation. You will get no more mail about it.")) }
+            button.primary type="submit" { (tr!("Unsubscribe")) }
         }
     };
-    ui::card_page("Unsubscribe", &st.desk.config().desk.name, body).into_response()
+    ui::card_page(tr!("Unsubscribe"), &st.desk.config().desk.name, body).into_response()
 }
 
 /// One-click unsubscribe (RFC 8058): the signed link is the authorization.
@@ -235,8 +238,8 @@ pub async fn unsubscribe(
     let sig = q.s.clone();
     match blocking(&st.desk, move |d| d.unsubscribe(id, PersonId(person), &sig)).await {
         Ok(email) => {
-            let body = html! { div.card.narrow { h1 { "Unsubscribed" } p { (email) " will get no more mail about " (reference) "." } } };
-            ui::card_page("Unsubscribed", &st.desk.config().desk.name, body).into_response()
+            let body = html! { div.card.narrow { h1 { (tr!("Unsubscribed")) } p { (tr!("{email} will get no more mail about {reference}.", email = email, reference = reference)) } } };
+            ui::card_page(tr!("Unsubscribed"), &st.desk.config().desk.name, body).into_response()
         }
         Err(DeskError::NotFound) => gone(),
         Err(e) => WebError::from(e).into_response(),

@@ -8,9 +8,11 @@ use maud::html;
 
 use crate::desk::DeskError;
 use crate::domain::{BulkAction, TicketId};
+use crate::i18n::format::num;
 use crate::web::pages::{field, fields, frame, refusal, to};
 use crate::web::ui::{self, csrf_field, page};
 use crate::web::{Agent, AppState, WebResult};
+use crate::{tr, trn};
 
 /// Starts a bulk job on the ticked tickets, or on every ticket matching the
 /// list's search when "all matching" is ticked.
@@ -21,9 +23,9 @@ pub async fn bulk(State(st): State<AppState>, a: Agent, body: Bytes) -> WebResul
     } else {
         f.iter().filter(|(k, _)| k == "id").filter_map(|(_, v)| v.parse().ok()).collect()
     };
-    let back = ("javascript:history.back()", "Back");
+    let back = ("javascript:history.back()", tr!("Back"));
     let action = BulkAction::parse(field(&f, "action"), field(&f, "value"))
-        .map_err(|m| refusal(&st, &a, DeskError::Invalid { field: "action", message: m.into() }, "Bulk action", "queue", back))?;
+        .map_err(|m| refusal(&st, &a, DeskError::Invalid { field: "action", message: m.into() }, tr!("Bulk action"), "queue", back))?;
     let (person, job) = (a.person.clone(), action.clone());
     // The list the bar was on (app.js fills `back`): the job returns there.
     let list = Some(field(&f, "back")).filter(|b| !b.is_empty()).map(|b| crate::web::pages::safe_next(Some(b)));
@@ -32,7 +34,7 @@ pub async fn bulk(State(st): State<AppState>, a: Agent, body: Bytes) -> WebResul
             Some(l) => format!("/jobs/{id}?back={}", super::search::enc(&l)),
             None => format!("/jobs/{id}"),
         })),
-        Err(e) => Err(refusal(&st, &a, e, "Bulk action", "queue", back)),
+        Err(e) => Err(refusal(&st, &a, e, tr!("Bulk action"), "queue", back)),
     }
 }
 
@@ -52,7 +54,15 @@ fn with_job(list: &str, id: u64) -> String {
 pub(crate) fn job_notice(st: &AppState, a: &Agent, id: Option<u64>) -> Option<maud::Markup> {
     let job = st.desk.job(&a.person, id?).ok().filter(|j| j.finished_at.is_some())?;
     let changed = job.done - job.failed.len();
-    Some(ui::notice("ok", &format!("Bulk action “{}”: {changed} of {} tickets changed.", job.action, job.tickets.len())))
+    Some(ui::notice(
+        "ok",
+        &tr!(
+            "Bulk action “{action}”: {changed} of {total} tickets changed.",
+            action = job.action,
+            changed = num(changed as i64),
+            total = num(job.tickets.len() as i64)
+        ),
+    ))
 }
 
 /// A job's progress; refreshes itself until the job is done, then returns
@@ -79,32 +89,43 @@ pub async fn job_page(
     let body = html! {
         div.narrow-page {
             @if running { meta http-equiv="refresh" content="1"; }
-            div.crumbs { a href="/tickets" { "Queue" } " / bulk action" }
-            h1 { "Bulk action: " (job.action) }
-            progress max=(total) value=(job.done) aria-label="Progress" {}
+            div.crumbs { a href="/tickets" { (tr!("Queue")) } " / " (tr!("bulk action")) }
+            h1 { (tr!("Bulk action: {action}", action = job.action)) }
+            progress max=(total) value=(job.done) aria-label=(tr!("Progress")) {}
             p #jobstate data-done=(job.done) data-total=(total) data-finished=(if running { "0" } else { "1" }) {
-                @if running { "Working: " (job.done) " of " (total) " tickets (" (pct) "%)…" }
-                @else { "Done: " (changed) " of " (total) " tickets changed" @if !job.failed.is_empty() { ", " (job.failed.len()) " refused (below)" } "." }
+                @if running {
+                    (tr!("Working: {done} of {total} tickets ({percent}%)…", done = num(job.done as i64), total = num(total as i64), percent = pct))
+                } @else if job.failed.is_empty() {
+                    (tr!("Done: {changed} of {total} tickets changed.", changed = num(changed as i64), total = num(total as i64)))
+                } @else {
+                    (tr!(
+                        "Done: {changed} of {total} tickets changed, {refused} refused (below).",
+                        changed = num(changed as i64),
+                        total = num(total as i64),
+                        refused = num(job.failed.len() as i64)
+                    ))
+                }
             }
             @if !running || job.done > 0 {
-                p.muted { "Every ticket before the current position was handled; the rest are untouched. Each step is saved with its tickets, so a stopped server continues the job when it starts again." }
+                p.muted { (tr!("Every ticket before the current position was handled; the rest are untouched. Each step is saved with its tickets, so a stopped server continues the job when it starts again.")) }
             }
             @if !job.failed.is_empty() {
-                h2 { "Refused" }
+                h2 { (tr!("Refused")) }
                 table.tickets {
-                    thead { tr { th { "Ticket" } th { "Why" } } }
+                    thead { tr { th { (tr!("Ticket")) } th { (tr!("Why")) } } }
                     tbody {
                         @for (t, why) in &job.failed {
                             @let r = st.desk.reference(*t);
-                            tr { td.ref { a href=(format!("/tickets/{r}")) { (r) } } td { (why) } }
+                            // The refusal was written down by the job, in English.
+                            tr { td.ref { a href=(format!("/tickets/{r}")) { (r) } } td lang="en" { (why) } }
                         }
                     }
                 }
             }
-            p { a.button href=(list.clone().unwrap_or_else(|| "/tickets".into())) { "Back to the list" } }
+            p { a.button href=(list.clone().unwrap_or_else(|| "/tickets".into())) { (tr!("Back to the list")) } }
         }
     };
-    Ok(page(&frame(&st, &a, format!("Bulk: {}", job.action), "queue"), body).into_response())
+    Ok(page(&frame(&st, &a, tr!("Bulk: {action}", action = job.action), "queue"), body).into_response())
 }
 
 // ---------------------------------------------------------------- Trash
@@ -116,11 +137,18 @@ pub async fn trash_page(State(st): State<AppState>, a: Agent) -> WebResult {
         div.queue-layout {
             (super::list::sidebar(&st, &a, "trash")?)
             section.queue {
-                div.queue-head { h1 { "Trash" } }
-                p.muted { "Tickets here are out of every queue and search. They are purged for good " (days) " days after they were trashed." @if st.desk.may(&a.person, crate::domain::roles::Permission::Delete) { " Restore one to bring it back." } }
-                @if items.is_empty() { (ui::empty("Trash is empty.")) } @else {
+                div.queue-head { h1 { (tr!("Trash")) } }
+                p.muted {
+                    (trn!(
+                        days,
+                        "Tickets here are out of every queue and search. They are purged for good {n} day after they were trashed.",
+                        "Tickets here are out of every queue and search. They are purged for good {n} days after they were trashed."
+                    ))
+                    @if st.desk.may(&a.person, crate::domain::roles::Permission::Delete) { " " (tr!("Restore one to bring it back.")) }
+                }
+                @if items.is_empty() { (ui::empty(tr!("Trash is empty."))) } @else {
                     table.tickets {
-                        thead { tr { th { "Ticket" } th { "Subject" } th { "Trashed" } th { "Purged" } th { span.sr-only { "Actions" } } } }
+                        thead { tr { th { (tr!("Ticket")) } th { (tr!("Subject")) } th { (tr!("Trashed")) } th { (tr!("Purged")) } th { span.sr-only { (tr!("Actions")) } } } }
                         tbody {
                             @for (t, at) in &items {
                                 @let r = st.desk.reference(t.id);
@@ -130,7 +158,7 @@ pub async fn trash_page(State(st): State<AppState>, a: Agent) -> WebResult {
                                     td.nowrap { (crate::web::ui::when_at(*at)) }
                                     td.nowrap { (crate::web::ui::when_at(crate::domain::Timestamp(at.0 + days as i64 * 86_400_000))) }
                                     td { @if st.desk.may(&a.person, crate::domain::roles::Permission::Delete) {
-                                        form.inline method="post" action=(format!("/tickets/{r}/trash")) { (csrf_field(&a.csrf)) input type="hidden" name="on" value="0"; button type="submit" { "Restore" } }
+                                        form.inline method="post" action=(format!("/tickets/{r}/trash")) { (csrf_field(&a.csrf)) input type="hidden" name="on" value="0"; button type="submit" { (tr!("Restore")) } }
                                     } }
                                 }
                             }
@@ -140,5 +168,5 @@ pub async fn trash_page(State(st): State<AppState>, a: Agent) -> WebResult {
             }
         }
     };
-    Ok(page(&frame(&st, &a, "Trash".into(), "queue"), body).into_response())
+    Ok(page(&frame(&st, &a, tr!("Trash").into(), "queue"), body).into_response())
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::list::{QueueParams, build_query};
 use crate::desk::DeskError;
 use crate::domain::{PersonId, TicketId};
+use crate::tr;
 use crate::web::{Agent, AppState, WebError};
 
 /// Every exportable column: (name in `fields=`, header).
@@ -83,7 +84,8 @@ pub async fn csv(
                     Some(col) => out.push(col.clone()),
                     None => {
                         let known: Vec<&str> = every.iter().map(|(k, _)| k.as_str()).collect();
-                        let e = DeskError::Invalid { field: "fields", message: format!("{f:?} is not a field; use {}", known.join(", ")) };
+                        let message = tr!("{name} is not a field; use {fields}", name = format!("{f:?}"), fields = known.join(", "));
+                        let e = DeskError::Invalid { field: "fields", message };
                         return WebError::from(e).into_response();
                     }
                 }

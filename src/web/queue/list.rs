@@ -11,7 +11,9 @@ use serde::Deserialize;
 use crate::desk::DeskError;
 use crate::domain::roles::Permission;
 use crate::domain::{BulkAction, Person, PersonId, Priority, Status, Ticket};
+use crate::i18n::{dynamic, format::num};
 use crate::store::{AssigneeFilter, Sort, TicketQuery};
+use crate::tr;
 use crate::web::pages::{frame, nonempty};
 use crate::web::ui::table::{Column, TableOpts, ticket_list};
 use crate::web::ui::{self, options, page, status_badge};
@@ -43,34 +45,42 @@ pub fn build_query(
     p: &QueueParams,
     resolve_assignee: impl Fn(&str) -> Option<u64>,
 ) -> Result<TicketQuery, DeskError> {
-    let bad = |field: &'static str, v: &str, hint: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid; use {hint}") };
+    let bad = |field: &'static str, v: &str, hint: &str| DeskError::Invalid {
+        field,
+        message: tr!("{value} is not valid; use {hint}", value = format!("{v:?}"), hint = hint),
+    };
     let statuses = match nonempty(&p.status).unwrap_or("active") {
         "active" => Status::ALL.iter().copied().filter(|s| s.is_active()).collect(),
         "all" | "any" => Vec::new(),
         s => {
-            vec![Status::parse(s).ok_or_else(|| bad("status", s, "active, all, open, pending, in_progress, on_hold, resolved or closed"))?]
+            let hint = tr!("active, all, open, pending, in_progress, on_hold, resolved or closed");
+            vec![Status::parse(s).ok_or_else(|| bad("status", s, hint))?]
         }
     };
     let assignee = match nonempty(&p.assignee).unwrap_or("any") {
         "any" | "anyone" => AssigneeFilter::Any,
         "me" | "mine" => AssigneeFilter::Person(me.id.0),
         "unassigned" | "none" => AssigneeFilter::Unassigned,
-        other => AssigneeFilter::Person(resolve_assignee(other).ok_or_else(|| bad("assignee", other, "me, unassigned, any, or an agent"))?),
+        other => {
+            let hint = tr!("me, unassigned, any, or an agent");
+            AssigneeFilter::Person(resolve_assignee(other).ok_or_else(|| bad("assignee", other, hint))?)
+        }
     };
-    let priority =
-        nonempty(&p.priority).map(|v| Priority::parse(v).ok_or_else(|| bad("priority", v, "urgent, high, medium or low"))).transpose()?;
+    let priority = nonempty(&p.priority)
+        .map(|v| Priority::parse(v).ok_or_else(|| bad("priority", v, tr!("urgent, high, medium or low"))))
+        .transpose()?;
     let category = nonempty(&p.category)
-        .map(|v| st.desk.config().category(v).map(str::to_string).ok_or_else(|| bad("category", v, "a configured category")))
+        .map(|v| st.desk.config().category(v).map(str::to_string).ok_or_else(|| bad("category", v, tr!("a configured category"))))
         .transpose()?;
     let department = nonempty(&p.department)
-        .map(|v| st.desk.config().department(v).map(str::to_string).ok_or_else(|| bad("department", v, "a configured department")))
+        .map(|v| st.desk.config().department(v).map(str::to_string).ok_or_else(|| bad("department", v, tr!("a configured department"))))
         .transpose()?;
     let team = nonempty(&p.team)
-        .map(|v| st.desk.config().team(v).map(|t| t.name.clone()).ok_or_else(|| bad("team", v, "a configured team")))
+        .map(|v| st.desk.config().team(v).map(|t| t.name.clone()).ok_or_else(|| bad("team", v, tr!("a configured team"))))
         .transpose()?;
     let sort = match nonempty(&p.sort) {
         None => Sort::Updated,
-        Some(v) => Sort::parse(v).ok_or_else(|| bad("sort", v, "updated, updated_asc, created, created_asc or priority"))?,
+        Some(v) => Sort::parse(v).ok_or_else(|| bad("sort", v, tr!("updated, updated_asc, created, created_asc or priority")))?,
     };
     let limit = st.desk.config().limits.page_size;
     let page = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_QUEUE_OFFSET / limit.max(1) + 1);
@@ -124,20 +134,22 @@ pub(crate) fn ticket_table(
     ticket_list(st, tickets, people, &TableOpts { columns: &cols, select: false, snippets: None, viewer: &a.person })
 }
 
-/// The views of the sidebar: key, name, link.
-const VIEWS: &[(&str, &str, &str)] = &[
-    ("mine", "My open tickets", "/tickets?assignee=me"),
-    ("unassigned", "Unassigned", "/tickets?assignee=unassigned"),
-    ("urgent", "Urgent unassigned", "/tickets?assignee=unassigned&priority=urgent"),
-    ("following", "Following", "/tickets/following"),
-    ("mentions", "Mentions", "/tickets/mentions"),
-    ("pending", "Pending", "/tickets?status=pending"),
-    ("on_hold", "On hold", "/tickets?status=on_hold"),
-    ("recent", "Recently updated", "/tickets?status=all&sort=updated"),
-    ("open", "All open", "/tickets"),
-    ("junk", "Junk", "/junk"),
-    ("trash", "Trash", "/trash"),
-];
+/// The views of the sidebar: key, name (in the request's language), link.
+fn views() -> [(&'static str, &'static str, &'static str); 11] {
+    [
+        ("mine", tr!("My open tickets"), "/tickets?assignee=me"),
+        ("unassigned", tr!("Unassigned"), "/tickets?assignee=unassigned"),
+        ("urgent", tr!("Urgent unassigned"), "/tickets?assignee=unassigned&priority=urgent"),
+        ("following", tr!("Following"), "/tickets/following"),
+        ("mentions", tr!("Mentions"), "/tickets/mentions"),
+        ("pending", tr!("Pending"), "/tickets?status=pending"),
+        ("on_hold", tr!("On hold"), "/tickets?status=on_hold"),
+        ("recent", tr!("Recently updated"), "/tickets?status=all&sort=updated"),
+        ("open", tr!("All open"), "/tickets"),
+        ("junk", tr!("Junk"), "/junk"),
+        ("trash", tr!("Trash"), "/trash"),
+    ]
+}
 
 pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery, Query(mut p): Query<QueueParams>) -> WebResult {
     if let Some(picked) = super::search::picked_columns(raw.as_deref()) {
@@ -158,10 +170,12 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
         .iter()
         .all(|f| nonempty(f).is_none_or(|v| v == "active" || v == "any"));
     let teach = match desk.config().mailbox.first() {
-        Some(mb) => format!("Nothing waiting. Mail to {} becomes a ticket here at once; New ticket records a call or a visit.", mb.address),
-        None => {
-            "Nothing waiting. Add a [[mailbox]] to the config so mail becomes tickets; New ticket records a call or a visit.".to_string()
-        }
+        Some(mb) => tr!(
+            "Nothing waiting. Mail to {address} becomes a ticket here at once; New ticket records a call or a visit.",
+            address = mb.address
+        ),
+        None => tr!("Nothing waiting. Add a [[mailbox]] to the config so mail becomes tickets; New ticket records a call or a visit.")
+            .to_string(),
     };
     let status_v = nonempty(&p.status).unwrap_or("active");
     let assignee_v = nonempty(&p.assignee).unwrap_or("any");
@@ -182,12 +196,12 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
         _ => None,
     };
     // The heading is the sidebar's name of the view (or says what is filtered).
-    let title = match VIEWS.iter().find(|v| v.0 == view_key) {
+    let title = match views().iter().find(|v| v.0 == view_key) {
         Some(v) => v.1.to_string(),
         None => match Status::parse(status_v) {
-            Some(s) => format!("{} tickets", s.label()),
-            None if status_v == "all" => "All tickets".to_string(),
-            None => "Active tickets".to_string(),
+            Some(s) => tr!("{status} tickets", status = dynamic(s.label())),
+            None if status_v == "all" => tr!("All tickets").to_string(),
+            None => tr!("Active tickets").to_string(),
         },
     };
     let title = match nonempty(&p.category).or(nonempty(&p.department)) {
@@ -196,14 +210,19 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
     };
     let team_key = nonempty(&p.team).map(|t| format!("team:{t}"));
     let title = match nonempty(&p.team) {
-        Some(t) => format!("Team {t}: {}", title.to_lowercase()),
+        // English writes the view in lower case after the colon ("Team
+        // Network: my open tickets"); German nouns keep their capitals.
+        Some(t) => {
+            let view = if crate::i18n::current() == crate::i18n::Lang::En { title.to_lowercase() } else { title };
+            tr!("Team {team}: {view}", team = t, view = view)
+        }
         None => title,
     };
     let mut status_opts: Vec<(String, String)> =
-        vec![("active".into(), "Active (not resolved/closed)".into()), ("all".into(), "All statuses".into())];
-    status_opts.extend(Status::ALL.iter().map(|s| (s.key().to_string(), s.label().to_string())));
+        vec![("active".into(), tr!("Active (not resolved/closed)").into()), ("all".into(), tr!("All statuses").into())];
+    status_opts.extend(Status::ALL.iter().map(|s| (s.key().to_string(), dynamic(s.label()))));
     let mut assignee_opts: Vec<(String, String)> =
-        vec![("any".into(), "Anyone".into()), ("me".into(), "Me".into()), ("unassigned".into(), "Unassigned".into())];
+        vec![("any".into(), tr!("Anyone").into()), ("me".into(), tr!("Me").into()), ("unassigned".into(), tr!("Unassigned").into())];
     assignee_opts.extend(agents.iter().map(|g| (g.id.to_string(), g.display())));
     let sel = |v: &Option<String>| nonempty(v).unwrap_or("").to_string();
     let sidebar = sidebar(&st, &a, team_key.as_deref().or(status_key.as_deref().filter(|_| view_key.is_empty())).unwrap_or(view_key))?;
@@ -214,37 +233,37 @@ pub async fn queue(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery
             section.queue {
                 div.queue-head {
                     h1 { (title) }
-                    @if st.desk.may(&a.person, Permission::Create) { a.button.primary href="/tickets/new" { "New ticket" } }
+                    @if st.desk.may(&a.person, Permission::Create) { a.button.primary href="/tickets/new" { (tr!("New ticket")) } }
                 }
                 details.drawer open data-drawer {
-                summary { "Filters" }
+                summary { (tr!("Filters")) }
                 form.filters method="get" action="/tickets" data-autosubmit {
                     @if let Some(t) = nonempty(&p.team) { input type="hidden" name="team" value=(t); }
-                    label { "Status" select name="status" { @for (v, l) in &status_opts { option value=(v) selected[*v == status_v] { (l) } } } }
-                    label { "Assignee" select name="assignee" { @for (v, l) in &assignee_opts { option value=(v) selected[*v == assignee_v] { (l) } } } }
-                    label { "Priority" select name="priority" { option value="" { "Any" } (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), &sel(&p.priority))) } }
-                    label { "Category" select name="category" { option value="" { "Any" } (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), &sel(&p.category))) } }
+                    label { (tr!("Status")) select name="status" { @for (v, l) in &status_opts { option value=(v) selected[*v == status_v] { (l) } } } }
+                    label { (tr!("Assignee")) select name="assignee" { @for (v, l) in &assignee_opts { option value=(v) selected[*v == assignee_v] { (l) } } } }
+                    label { (tr!("Priority")) select name="priority" { option value="" { (tr!("Any")) } (options(Priority::ALL.iter().map(|p| (p.key(), dynamic(p.label()))), &sel(&p.priority))) } }
+                    label { (tr!("Category")) select name="category" { option value="" { (tr!("Any")) } (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), &sel(&p.category))) } }
                     @if cfg.departments.len() > 1 {
-                        label { "Department" select name="department" { option value="" { "Any" } (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), &sel(&p.department))) } }
+                        label { (tr!("Department")) select name="department" { option value="" { (tr!("Any")) } (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), &sel(&p.department))) } }
                     }
-                    label { "Sort" select name="sort" { (options(Sort::ALL.iter().map(|s| (s.key(), s.label())), nonempty(&p.sort).unwrap_or("updated"))) } }
+                    label { (tr!("Sort")) select name="sort" { (options(Sort::ALL.iter().map(|s| (s.key(), dynamic(s.label()))), nonempty(&p.sort).unwrap_or("updated"))) } }
                     (ui::table::column_picker(&cols))
-                    noscript { button type="submit" { "Apply" } }
+                    noscript { button type="submit" { (tr!("Apply")) } }
                 }
                 }
                 @if let Some(n) = super::bulk::job_notice(&st, &a, p.bulk) { (n) }
                 @if tickets.is_empty() && plain_view && page_no == 1 {
                     (ui::empty(&teach))
                 } @else if tickets.is_empty() {
-                    (ui::empty("No tickets match these filters."))
+                    (ui::empty(tr!("No tickets match these filters.")))
                 } @else {
                     (bulk_bar(&st, &a, &queue_search(&p), usize::MAX))
                     (ticket_list(&st, &tickets, &people, &TableOpts { columns: &cols, select: st.desk.may(&a.person, Permission::Bulk), snippets: None, viewer: &a.person }))
                 }
                 nav.pager {
-                    @if page_no > 1 { a.button href=(queue_link(&p, page_no - 1)) rel="prev" { "← Newer" } } @else { span {} }
-                    span.muted { "Page " (page_no) @if st.desk.may(&a.person, Permission::Export) { " · " a href=(queue_link(&p, 1).replacen("/tickets", "/tickets.csv", 1)) { "Export CSV" } } }
-                    @if more { a.button href=(queue_link(&p, page_no + 1)) rel="next" { "Older →" } } @else { span {} }
+                    @if page_no > 1 { a.button href=(queue_link(&p, page_no - 1)) rel="prev" { (tr!("← Newer")) } } @else { span {} }
+                    span.muted { (tr!("Page {n}", n = num(page_no as i64))) @if st.desk.may(&a.person, Permission::Export) { " · " a href=(queue_link(&p, 1).replacen("/tickets", "/tickets.csv", 1)) { (tr!("Export CSV")) } } }
+                    @if more { a.button href=(queue_link(&p, page_no + 1)) rel="next" { (tr!("Older →")) } } @else { span {} }
                 }
             }
         }
@@ -278,7 +297,7 @@ fn queue_search(p: &QueueParams) -> String {
 pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, DeskError> {
     let c = st.desk.sidebar_counts(&a.person)?;
     let on = |k: &str| -> &'static str { if k == active { "on" } else { "" } };
-    let count = |n: u64| html! { span.count { (n) } };
+    let count = |n: u64| html! { span.count { (num(n as i64)) } };
     let enc = super::search::enc;
     let pending = c.by_status.iter().find(|(s, _)| *s == Status::Pending).map(|x| x.1).unwrap_or(0);
     let on_hold = c.by_status.iter().find(|(s, _)| *s == Status::OnHold).map(|x| x.1).unwrap_or(0);
@@ -298,48 +317,48 @@ pub(crate) fn sidebar(st: &AppState, a: &Agent, active: &str) -> Result<Markup, 
         _ => c.trash,
     };
     Ok(html! {
-        aside.sidebar aria-label="Views" {
+        aside.sidebar aria-label=(tr!("Views")) {
             details.drawer open data-drawer {
-            summary { "Views" }
-            h2 { "Views" }
-            nav.views aria-label="Views" {
-                @for (key, name, href) in VIEWS {
-                    @if *key == "pending" { (super::sla::sidebar_links(st, a, &on)) }
-                    a href=(href) class=(on(key)) aria-current=[(*key == active).then_some("page")] { (name) (count(n_of(key))) }
+            summary { (tr!("Views")) }
+            h2 { (tr!("Views")) }
+            nav.views aria-label=(tr!("Views")) {
+                @for (key, name, href) in views() {
+                    @if key == "pending" { (super::sla::sidebar_links(st, a, &on)) }
+                    a href=(href) class=(on(key)) aria-current=[(key == active).then_some("page")] { (name) (count(n_of(key))) }
                 }
             }
             @if !c.teams.is_empty() {
-                h2 { "My teams" }
-                nav.views aria-label="My teams" {
+                h2 { (tr!("My teams")) }
+                nav.views aria-label=(tr!("My teams")) {
                     @for (team, n) in &c.teams {
                         a href=(format!("/tickets?team={}", enc(team))) class=(on(&format!("team:{team}"))) { (team) (count(*n)) }
                     }
                 }
             }
             @if !c.shared.is_empty() {
-                h2 { "Team views" }
-                nav.views aria-label="Team views" {
+                h2 { (tr!("Team views")) }
+                nav.views aria-label=(tr!("Team views")) {
                     @for v in &c.shared {
                         a href=(format!("/search?q={}&cols={}", enc(&v.query), enc(&v.columns))) title=(v.query) {
-                            (v.name) @if let Some(n) = v.count { span.count { (n) } }
+                            (v.name) @if let Some(n) = v.count { (count(n as u64)) }
                         }
                     }
                 }
             }
             @if !c.saved.is_empty() {
-                h2 { "My searches" }
-                nav.views aria-label="My searches" {
+                h2 { (tr!("My searches")) }
+                nav.views aria-label=(tr!("My searches")) {
                     @for v in &c.saved {
                         a href=(format!("/search?q={}&cols={}", enc(&v.query), enc(&v.columns))) title=(v.query) {
-                            (v.name) @if let Some(n) = v.count { span.count { (n) } }
+                            (v.name) @if let Some(n) = v.count { (count(n as u64)) }
                         }
                     }
                 }
             }
-            h2 { "By status" }
-            nav.views aria-label="By status" {
+            h2 { (tr!("By status")) }
+            nav.views aria-label=(tr!("By status")) {
                 @for (s, n) in &c.by_status {
-                    a href=(format!("/tickets?status={}", s.key())) class=(on(&format!("status:{}", s.key()))) aria-current=[(format!("status:{}", s.key()) == active).then_some("page")] { (status_badge(*s)) span.count { (n) } }
+                    a href=(format!("/tickets?status={}", s.key())) class=(on(&format!("status:{}", s.key()))) aria-current=[(format!("status:{}", s.key()) == active).then_some("page")] { (status_badge(*s)) (count(*n)) }
                 }
             }
             }
@@ -360,38 +379,42 @@ pub(crate) fn bulk_bar(st: &AppState, a: &Agent, all_query: &str, total: usize) 
         form #bulk .bulkbar method="post" action="/tickets/bulk" data-when-ticked {
             (ui::csrf_field(&a.csrf))
             input type="hidden" name="all_query" value=(all_query);
-            label.selall { input type="checkbox" name="all" value="1"; " all matching" @if total != usize::MAX { " (" (total) ")" } }
-            select name="action" aria-label="Bulk action" {
-                option value="" { "Bulk action…" }
-                optgroup label="Assign" {
-                    option value=(BulkAction::AssignMe.form_value()) { "Assign to me" }
-                    option value=(BulkAction::Unassign.form_value()) { "Unassign" }
+            label.selall {
+                input type="checkbox" name="all" value="1";
+                " "
+                @if total != usize::MAX { (tr!("all matching ({n})", n = num(total as i64))) } @else { (tr!("all matching")) }
+            }
+            select name="action" aria-label=(tr!("Bulk action")) {
+                option value="" { (tr!("Bulk action…")) }
+                optgroup label=(tr!("Assign")) {
+                    option value=(BulkAction::AssignMe.form_value()) { (tr!("Assign to me")) }
+                    option value=(BulkAction::Unassign.form_value()) { (tr!("Unassign")) }
                     @if perms.has(Permission::Assign) {
-                        @for g in &agents { option value=(BulkAction::AssignTo(g.id).form_value()) { "Assign to " (g.display()) } }
+                        @for g in &agents { option value=(BulkAction::AssignTo(g.id).form_value()) { (tr!("Assign to {name}", name = g.display())) } }
                     }
                 }
                 @if perms.has(Permission::Assign) && !st.desk.config().team.is_empty() {
-                    optgroup label="Team" {
-                        @for t in &st.desk.config().team { option value=(BulkAction::SetTeam(Some(t.name.clone())).form_value()) { "Team → " (t.name) } }
-                        option value=(BulkAction::SetTeam(None).form_value()) { "No team" }
+                    optgroup label=(tr!("Team")) {
+                        @for t in &st.desk.config().team { option value=(BulkAction::SetTeam(Some(t.name.clone())).form_value()) { (tr!("Team → {team}", team = t.name)) } }
+                        option value=(BulkAction::SetTeam(None).form_value()) { (tr!("No team")) }
                     }
                 }
-                optgroup label="Status" {
-                    @for s in Status::ALL.iter().filter(|s| **s != Status::Snoozed) { option value=(BulkAction::SetStatus(*s).form_value()) { "Status → " (s.label()) } }
-                    @for c in &st.desk.config().status { option value=(BulkAction::SetCustomStatus(c.name.clone()).form_value()) { "Status → " (c.name) } }
+                optgroup label=(tr!("Status")) {
+                    @for s in Status::ALL.iter().filter(|s| **s != Status::Snoozed) { option value=(BulkAction::SetStatus(*s).form_value()) { (tr!("Status → {status}", status = dynamic(s.label()))) } }
+                    @for c in &st.desk.config().status { option value=(BulkAction::SetCustomStatus(c.name.clone()).form_value()) { (tr!("Status → {status}", status = c.name)) } }
                 }
-                optgroup label="Priority" { @for p in Priority::ALL { option value=(BulkAction::SetPriority(*p).form_value()) { "Priority → " (p.label()) } } }
-                optgroup label="Category" { @for c in &cfg.categories { option value=(BulkAction::SetCategory(c.clone()).form_value()) { "Category → " (c) } } }
-                optgroup label="Other" {
-                    option value=(BulkAction::AddTag(String::new()).form_value()) { "Add tag (type it →)" }
-                    option value=(BulkAction::RemoveTag(String::new()).form_value()) { "Remove tag (type it →)" }
-                    option value=(BulkAction::Merge.form_value()) { "Merge into the oldest selected" }
-                    @if perms.has(Permission::Delete) { option value=(BulkAction::Trash.form_value()) { "Move to Trash" } }
-                    @if perms.has(Permission::Delete) { option value=(BulkAction::Junk.form_value()) { "Junk and ban sender" } }
+                optgroup label=(tr!("Priority")) { @for p in Priority::ALL { option value=(BulkAction::SetPriority(*p).form_value()) { (tr!("Priority → {priority}", priority = dynamic(p.label()))) } } }
+                optgroup label=(tr!("Category")) { @for c in &cfg.categories { option value=(BulkAction::SetCategory(c.clone()).form_value()) { (tr!("Category → {category}", category = c)) } } }
+                optgroup label=(tr!("Other")) {
+                    option value=(BulkAction::AddTag(String::new()).form_value()) { (tr!("Add tag (type it →)")) }
+                    option value=(BulkAction::RemoveTag(String::new()).form_value()) { (tr!("Remove tag (type it →)")) }
+                    option value=(BulkAction::Merge.form_value()) { (tr!("Merge into the oldest selected")) }
+                    @if perms.has(Permission::Delete) { option value=(BulkAction::Trash.form_value()) { (tr!("Move to Trash")) } }
+                    @if perms.has(Permission::Delete) { option value=(BulkAction::Junk.form_value()) { (tr!("Junk and ban sender")) } }
                 }
             }
-            input type="text" name="value" placeholder="tag" aria-label="Tag for add/remove tag" size="10";
-            button type="submit" { "Apply" }
+            input type="text" name="value" placeholder=(tr!("tag")) aria-label=(tr!("Tag for add/remove tag")) size="10";
+            button type="submit" { (tr!("Apply")) }
             span.bulk-msg role="alert" {}
         }
     }
@@ -424,15 +447,15 @@ pub(super) fn own_list(
 /// The tickets the agent was @mentioned on, latest mention first.
 pub async fn mentions(State(st): State<AppState>, a: Agent) -> WebResult {
     let (tickets, people) = st.desk.mentioned(&a.person, 200)?;
-    let intro = "Tickets where someone @mentioned you in an internal note, the latest first.";
-    own_list(&st, &a, "mentions", ("Mentions", intro, "Nobody has mentioned you yet."), &tickets, &people)
+    let intro = tr!("Tickets where someone @mentioned you in an internal note, the latest first.");
+    own_list(&st, &a, "mentions", (tr!("Mentions"), intro, tr!("Nobody has mentioned you yet.")), &tickets, &people)
 }
 
 /// The tickets the agent follows.
 pub async fn following(State(st): State<AppState>, a: Agent) -> WebResult {
     let (tickets, people) = st.desk.following(&a.person)?;
-    let intro = "Tickets you follow: you get their internal notes and requester replies by mail.";
-    own_list(&st, &a, "following", ("Following", intro, "You follow no tickets. Use ☆ Follow on a ticket."), &tickets, &people)
+    let intro = tr!("Tickets you follow: you get their internal notes and requester replies by mail.");
+    own_list(&st, &a, "following", (tr!("Following"), intro, tr!("You follow no tickets. Use ☆ Follow on a ticket.")), &tickets, &people)
 }
 
 #[derive(Deserialize, Default)]

@@ -11,10 +11,12 @@ use serde::Deserialize;
 
 use crate::desk::workflow::SearchOutcome;
 use crate::domain::TicketId;
+use crate::i18n::format::num;
 use crate::search::query::FIELDS;
 use crate::web::pages::frame;
 use crate::web::ui::{self, csrf_field, page};
 use crate::web::{Agent, AppState, WebResult, run_as};
+use crate::{tr, trn};
 use ui::table::{Column, TableOpts, column_picker, ticket_list};
 
 #[derive(Deserialize, Default)]
@@ -43,14 +45,14 @@ pub(crate) fn enc(s: &str) -> String {
 fn order_label(p: &crate::search::query::Parsed) -> &'static str {
     use crate::search::query::SortBy;
     match p.sort {
-        None if p.has_text() => "best matches first",
-        None => "most recently updated first",
-        Some(SortBy::Relevance) => "best matches first",
-        Some(SortBy::Updated) => "most recently updated first",
-        Some(SortBy::UpdatedAsc) => "least recently updated first",
-        Some(SortBy::Created) => "newest first",
-        Some(SortBy::CreatedAsc) => "oldest first",
-        Some(SortBy::Priority) => "most urgent first",
+        None if p.has_text() => tr!("best matches first"),
+        None => tr!("most recently updated first"),
+        Some(SortBy::Relevance) => tr!("best matches first"),
+        Some(SortBy::Updated) => tr!("most recently updated first"),
+        Some(SortBy::UpdatedAsc) => tr!("least recently updated first"),
+        Some(SortBy::Created) => tr!("newest first"),
+        Some(SortBy::CreatedAsc) => tr!("oldest first"),
+        Some(SortBy::Priority) => tr!("most urgent first"),
     }
 }
 
@@ -58,19 +60,20 @@ fn order_label(p: &crate::search::query::Parsed) -> &'static str {
 fn help() -> Markup {
     html! {
         details.search-help {
-            summary { "Search tokens" }
+            summary { (tr!("Search tokens")) }
             p.muted {
-                "Free words and \"exact phrases\" search subjects, every message and note, names, addresses and attachment names. "
-                "A ticket reference jumps straight to it. Put - before a word or token to exclude it."
+                (tr!("Free words and \"exact phrases\" search subjects, every message and note, names, addresses and attachment names."))
+                " "
+                (tr!("A ticket reference jumps straight to it. Put - before a word or token to exclude it."))
             }
             ul.tokens {
                 li { code { "status:open,pending" } " " code { "status:active" } }
                 li { code { "assignee:me" } " " code { "assignee:none" } " " code { "assignee:bo@desk" } }
                 li { code { "priority:urgent" } " " code { "category:billing" } " " code { "tag:vpn" } " " code { "dept:support" } }
                 li { code { "from:alice@example.com" } " " code { "from:@example.com" } " " code { "requester:\"Alice Smith\"" } }
-                li { code { "created:>2026-11-01" } " " code { "created:2026-11-01..2026-11-30" } " " code { "updated:<7d" } " (younger than 7 days)" }
+                li { code { "created:>2026-11-01" } " " code { "created:2026-11-01..2026-11-30" } " " code { "updated:<7d" } " " (tr!("(younger than 7 days)")) }
                 li { code { "has:attachment" } " " code { "in:trash" } }
-                li { code { "sort:updated" } " " code { "sort:created_asc" } " " code { "sort:priority" } " " code { "sort:relevance" } " (order; saved with a search)" }
+                li { code { "sort:updated" } " " code { "sort:created_asc" } " " code { "sort:priority" } " " code { "sort:relevance" } " " (tr!("(order; saved with a search)")) }
             }
         }
     }
@@ -93,7 +96,7 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
     let link = |n: usize| format!("/search?q={}&cols={}&page={n}", enc(&q), enc(&Column::list_key(&cols)));
     let results = match &outcome {
         None => html! {
-            @if saved.is_empty() { (ui::empty("Type words, a reference or tokens above.")) }
+            @if saved.is_empty() { (ui::empty(tr!("Type words, a reference or tokens above."))) }
         },
         Some(SearchOutcome::Invalid(e)) => {
             status = StatusCode::BAD_REQUEST;
@@ -101,9 +104,9 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
             let (s, end) = if q.is_char_boundary(s) && q.is_char_boundary(end) { (s, end) } else { (0, 0) };
             html! {
                 div.notice.error role="alert" {
-                    strong { "Cannot search: " } (e.message)
+                    strong { (tr!("Cannot search:")) " " } (e.message)
                     div.badquery { code { (&q[..s]) mark { (&q[s..end]) } (&q[end..]) } }
-                    p.muted { "Known fields: " (FIELDS.join(", ")) }
+                    p.muted { (tr!("Known fields: {fields}", fields = FIELDS.join(", "))) }
                 }
             }
         }
@@ -115,19 +118,23 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
             html! {
                 @if let Some(n) = super::bulk::job_notice(&st, &a, p.bulk) { (n) }
                 @if let Some((done, total)) = r.building {
-                    (ui::notice("info", &format!("The search index is being built ({done} of {total} tickets); results are incomplete until it finishes.")))
+                    (ui::notice("info", &tr!(
+                        "The search index is being built ({done} of {total} tickets); results are incomplete until it finishes.",
+                        done = num(done as i64),
+                        total = num(total as i64)
+                    )))
                 }
-                p.muted.result-count { (r.total) " matching ticket" @if r.total != 1 { "s" } ", " (order_label(&r.parsed)) }
+                p.muted.result-count { (trn!(r.total, "{n} matching ticket, {order}", "{n} matching tickets, {order}", order = order_label(&r.parsed))) }
                 @if tickets.is_empty() {
-                    (ui::empty("No tickets match."))
+                    (ui::empty(tr!("No tickets match.")))
                 } @else {
                     (super::list::bulk_bar(&st, &a, &q, r.total))
                     (ticket_list(&st, &tickets, &r.people, &TableOpts { columns: &cols, select: st.desk.may(&a.person, crate::domain::roles::Permission::Bulk), snippets: Some(&snippets), viewer: &a.person }))
                 }
                 nav.pager {
-                    @if page_no > 1 { a.button href=(link(page_no - 1)) rel="prev" { "← Previous" } } @else { span {} }
-                    span.muted { "Page " (page_no) " · " a href=(format!("/tickets.csv?q={}", enc(&q))) { "Export CSV" } }
-                    @if more { a.button href=(link(page_no + 1)) rel="next" { "Next →" } } @else { span {} }
+                    @if page_no > 1 { a.button href=(link(page_no - 1)) rel="prev" { (tr!("← Previous")) } } @else { span {} }
+                    span.muted { (tr!("Page {n}", n = num(page_no as i64))) " · " a href=(format!("/tickets.csv?q={}", enc(&q))) { (tr!("Export CSV")) } }
+                    @if more { a.button href=(link(page_no + 1)) rel="next" { (tr!("Next →")) } } @else { span {} }
                 }
             }
         }
@@ -136,31 +143,31 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
         div.queue-layout {
             (super::list::sidebar(&st, &a, "search")?)
             section.queue {
-                div.queue-head { h1 { "Search" } }
-                form.searchbar method="get" action="/search" role="search" aria-label="Search tickets" {
-                    input #q type="search" name="q" value=(q) placeholder="printer status:open assignee:me updated:<7d" aria-label="Search tickets" autofocus;
+                div.queue-head { h1 { (tr!("Search")) } }
+                form.searchbar method="get" action="/search" role="search" aria-label=(tr!("Search tickets")) {
+                    input #q type="search" name="q" value=(q) placeholder="printer status:open assignee:me updated:<7d" aria-label=(tr!("Search tickets")) autofocus;
                     input type="hidden" name="cols" value=(Column::list_key(&cols));
-                    button.primary type="submit" { "Search" }
+                    button.primary type="submit" { (tr!("Search")) }
                 }
                 div.searchtools {
                     form.filters method="get" action="/search" {
                         input type="hidden" name="q" value=(q);
                         (column_picker(&cols))
-                        noscript { button type="submit" { "Apply columns" } }
+                        noscript { button type="submit" { (tr!("Apply columns")) } }
                     }
                     @if !q.is_empty() && !matches!(outcome, Some(SearchOutcome::Invalid(_))) {
                         form.inline.save-search method="post" action="/search/saved" {
                             (csrf_field(&a.csrf))
                             input type="hidden" name="q" value=(q);
                             input type="hidden" name="cols" value=(Column::list_key(&cols));
-                            input type="text" name="name" placeholder="Name this search" aria-label="Name for the saved search" required maxlength="60";
-                            button type="submit" { "Save search" }
+                            input type="text" name="name" placeholder=(tr!("Name this search")) aria-label=(tr!("Name for the saved search")) required maxlength="60";
+                            button type="submit" { (tr!("Save search")) }
                         }
                     }
                     (help())
                     @if !saved.is_empty() {
                         details.saved-list {
-                            summary { "My saved searches (" (saved.len()) ")" }
+                            summary { (tr!("My saved searches ({n})", n = num(saved.len() as i64))) }
                             ul {
                                 @for (name, query, cols) in &saved {
                                     li {
@@ -170,7 +177,7 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
                                             (csrf_field(&a.csrf))
                                             input type="hidden" name="name" value=(name);
                                             input type="hidden" name="delete" value="1";
-                                            button.linkish type="submit" aria-label=(format!("Delete the saved search {name}")) { "Delete" }
+                                            button.linkish type="submit" aria-label=(tr!("Delete the saved search {name}", name = name)) { (tr!("Delete")) }
                                         }
                                     }
                                 }
@@ -182,7 +189,7 @@ pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): Ra
             }
         }
     };
-    let title = if q.is_empty() { "Search".to_string() } else { format!("Search: {q}") };
+    let title = if q.is_empty() { tr!("Search").to_string() } else { tr!("Search: {query}", query = q) };
     Ok((status, page(&frame(&st, &a, title, "queue"), body)).into_response())
 }
 

@@ -18,6 +18,9 @@ use crate::desk::DeskError;
 use crate::desk::reports::{ReportAsk, ReportView};
 use crate::domain::report::{AGES, AgentFilter, Compliance, Grain, GroupBy, GroupKey, Times};
 use crate::domain::{Channel, Person, PersonId};
+use crate::i18n::dynamic;
+use crate::i18n::format::{date_pattern, day_month_pattern, decimal, num};
+use crate::tr;
 use crate::web::pages::{frame, refusal};
 use crate::web::queue::export::cell;
 use crate::web::ui::chart::{self, Series};
@@ -53,25 +56,30 @@ impl ReportParams {
         let date = |field: &'static str, s: &str| -> Result<Option<jiff::civil::Date>, DeskError> {
             match set(s) {
                 None => Ok(None),
-                Some(v) => v.parse().map(Some).map_err(|_| bad(field, format!("{v:?} is not a date (YYYY-MM-DD)"))),
+                Some(v) => v.parse().map(Some).map_err(|_| bad(field, tr!("{value} is not a date (YYYY-MM-DD)", value = format!("{v:?}")))),
             }
         };
         let grain = match set(&self.grain) {
             None => None,
-            Some(g) => Some(Grain::parse(&g).ok_or_else(|| bad("grain", format!("{g:?}: use day or week")))?),
+            Some(g) => Some(Grain::parse(&g).ok_or_else(|| bad("grain", tr!("{value}: use day or week", value = format!("{g:?}"))))?),
         };
         let group_by = match set(&self.group) {
             None => None,
-            Some(g) => Some(GroupBy::parse(&g).ok_or_else(|| bad("group", format!("{g:?}: use agent, department, channel or category")))?),
+            Some(g) => Some(
+                GroupBy::parse(&g)
+                    .ok_or_else(|| bad("group", tr!("{value}: use agent, department, channel or category", value = format!("{g:?}"))))?,
+            ),
         };
         let channel = match set(&self.channel) {
             None => None,
-            Some(c) => Some(Channel::parse(&c).ok_or_else(|| bad("channel", format!("{c:?} is not a channel")))?),
+            Some(c) => Some(Channel::parse(&c).ok_or_else(|| bad("channel", tr!("{value} is not a channel", value = format!("{c:?}"))))?),
         };
         let agent = match set(&self.agent) {
             None => None,
             Some(a) if a == "unassigned" => Some(AgentFilter::Unassigned),
-            Some(a) => Some(AgentFilter::Agent(PersonId(a.parse().map_err(|_| bad("agent", format!("{a:?} is not an agent")))?))),
+            Some(a) => Some(AgentFilter::Agent(PersonId(
+                a.parse().map_err(|_| bad("agent", tr!("{value} is not an agent", value = format!("{a:?}"))))?,
+            ))),
         };
         Ok(ReportAsk {
             from: date("from", &self.from)?,
@@ -112,18 +120,19 @@ fn took(ms: Option<i64>) -> String {
         None => "—".into(),
         Some(ms) if ms >= 24 * 3_600_000 => {
             let h = ms / 3_600_000;
-            format!("{} d {} h", h / 24, h % 24)
+            tr!("{days} d {hours} h", days = h / 24, hours = h % 24)
         }
         Some(ms) => ui::sla::span(ms),
     }
 }
 
 fn percent(c: &Compliance) -> String {
-    c.percent().map_or("—".into(), |p| format!("{p:.1} %"))
+    c.percent().map_or("—".into(), |p| format!("{} %", decimal(p, 1)))
 }
 
 /// The tables of a report: (section, title, header, rows). The page and the
-/// CSV export are both made from these, so they never disagree.
+/// CSV export are both made from these, so they never disagree (the CSV
+/// makes them in English, `csv`).
 struct Table {
     section: &'static str,
     title: String,
@@ -133,9 +142,9 @@ struct Table {
 
 fn group_name(k: &GroupKey, agents: &[Person]) -> String {
     match k {
-        GroupKey::Unassigned => "Unassigned".into(),
-        GroupKey::Agent(id) => agents.iter().find(|a| a.id == *id).map_or(format!("agent #{}", id.0), |a| a.display()),
-        GroupKey::Named(n) if n.is_empty() => "(none)".into(),
+        GroupKey::Unassigned => tr!("Unassigned").into(),
+        GroupKey::Agent(id) => agents.iter().find(|a| a.id == *id).map_or_else(|| tr!("agent #{id}", id = id.0), |a| a.display()),
+        GroupKey::Named(n) if n.is_empty() => tr!("(none)").into(),
         GroupKey::Named(n) => n.clone(),
     }
 }
@@ -146,47 +155,68 @@ fn tables(v: &ReportView, agents: &[Person], sla: bool) -> Vec<Table> {
     let mut out = vec![
         Table {
             section: "volume",
-            title: format!("Created and resolved per {}", v.grain.key()),
-            head: vec![format!("{} starting", if v.grain == Grain::Day { "Day" } else { "Week" }), "Created".into(), "Resolved".into()],
-            rows: v.bucket_days.iter().zip(&r.buckets).map(|(d, (_, c, res))| vec![d.to_string(), s(c), s(res)]).collect(),
+            title: match v.grain {
+                Grain::Day => tr!("Created and resolved per day"),
+                Grain::Week => tr!("Created and resolved per week"),
+            }
+            .into(),
+            head: vec![
+                match v.grain {
+                    Grain::Day => tr!("Day starting"),
+                    Grain::Week => tr!("Week starting"),
+                }
+                .into(),
+                tr!("Created").into(),
+                tr!("Resolved").into(),
+            ],
+            rows: v
+                .bucket_days
+                .iter()
+                .zip(&r.buckets)
+                .map(|(d, (_, c, res))| vec![d.strftime(date_pattern()).to_string(), s(c), s(res)])
+                .collect(),
         },
         Table {
             section: "backlog",
-            title: "Backlog by age, now".into(),
-            head: vec!["Age".into(), "Unresolved tickets".into()],
-            rows: AGES.iter().zip(r.backlog).map(|((label, _), n)| vec![label.to_string(), s(&n)]).collect(),
+            title: tr!("Backlog by age, now").into(),
+            head: vec![tr!("Age").into(), tr!("Unresolved tickets").into()],
+            rows: AGES.iter().zip(r.backlog).map(|((label, _), n)| vec![dynamic(label), s(&n)]).collect(),
         },
     ];
     let times = |name: &str, t: &Times| vec![name.to_string(), s(&t.count), took(t.p50), took(t.p90)];
-    let mut time_rows = vec![times("First response", &r.first_response), times("Resolution", &r.resolution)];
+    let mut time_rows = vec![times(tr!("First response"), &r.first_response), times(tr!("Resolution"), &r.resolution)];
     if sla {
-        time_rows.push(times("First response, business time", &r.first_response_business));
-        time_rows.push(times("Resolution, business time", &r.resolution_business));
+        time_rows.push(times(tr!("First response, business time"), &r.first_response_business));
+        time_rows.push(times(tr!("Resolution, business time"), &r.resolution_business));
     }
     out.push(Table {
         section: "times",
-        title: "Response and resolution times".into(),
-        head: vec!["Measure".into(), "Tickets".into(), "p50".into(), "p90".into()],
+        title: tr!("Response and resolution times").into(),
+        head: vec![tr!("Measure").into(), tr!("Tickets").into(), "p50".into(), "p90".into()],
         rows: time_rows,
     });
-    let mut head: Vec<String> = [
-        v.group_by.label(),
-        "Created",
-        "Resolved",
-        "Open now",
-        "First response p50",
-        "First response p90",
-        "Resolution p50",
-        "Resolution p90",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut head: Vec<String> = vec![
+        dynamic(v.group_by.label()),
+        tr!("Created").into(),
+        tr!("Resolved").into(),
+        tr!("Open now").into(),
+        tr!("First response p50").into(),
+        tr!("First response p90").into(),
+        tr!("Resolution p50").into(),
+        tr!("Resolution p90").into(),
+    ];
     if sla {
-        head.push("SLA met".into());
+        head.push(tr!("SLA met").into());
     }
     out.push(Table {
         section: "groups",
-        title: format!("By {}", v.group_by.label().to_lowercase()),
+        title: match v.group_by {
+            GroupBy::Agent => tr!("By agent"),
+            GroupBy::Department => tr!("By department"),
+            GroupBy::Channel => tr!("By channel"),
+            GroupBy::Category => tr!("By category"),
+        }
+        .into(),
         head,
         rows: r
             .groups
@@ -213,9 +243,12 @@ fn tables(v: &ReportView, agents: &[Person], sla: bool) -> Vec<Table> {
         let row = |name: &str, c: &Compliance| vec![name.to_string(), s(&c.met), s(&c.breached), percent(c)];
         out.push(Table {
             section: "sla",
-            title: "SLA compliance".into(),
-            head: vec!["Target".into(), "Met".into(), "Breached".into(), "Met in time".into()],
-            rows: vec![row("First response (tickets created)", &r.sla_first), row("Resolution (tickets resolved)", &r.sla_resolution)],
+            title: tr!("SLA compliance").into(),
+            head: vec![tr!("Target").into(), tr!("Met").into(), tr!("Breached").into(), tr!("Met in time").into()],
+            rows: vec![
+                row(tr!("First response (tickets created)"), &r.sla_first),
+                row(tr!("Resolution (tickets resolved)"), &r.sla_resolution),
+            ],
         });
     }
     out
@@ -230,7 +263,7 @@ async fn make(st: &AppState, a: &Agent, p: &ReportParams) -> Result<(ReportView,
 async fn reports_page(State(st): State<AppState>, a: Agent, Query(p): Query<ReportParams>) -> WebResult {
     let (v, agents) = match make(&st, &a, &p).await {
         Ok(x) => x,
-        Err(e) => return Err(refusal(&st, &a, e, "Reports", "reports", ("/reports", "Back to the last 30 days"))),
+        Err(e) => return Err(refusal(&st, &a, e, tr!("Reports"), "reports", ("/reports", tr!("Back to the last 30 days")))),
     };
     let sla = !st.desk.config().sla.is_empty();
     let tabs = tables(&v, &agents, sla);
@@ -244,50 +277,70 @@ async fn reports_page(State(st): State<AppState>, a: Agent, Query(p): Query<Repo
                 h2 id=(format!("{}-h", t.section)) { (t.title) }
                 (chart)
                 details open[t.rows.len() <= 12] {
-                    summary { "Table" }
-                    div.scroll-x tabindex="0" role="region" aria-label=(format!("{} (table)", t.title)) { (table(t)) }
+                    summary { (tr!("Table")) }
+                    div.scroll-x tabindex="0" role="region" aria-label=(tr!("{title} (table)", title = t.title)) { (table(t)) }
                 }
-                @if may_export { p { a href=(csv) download { "Download CSV" } } }
+                @if may_export { p { a href=(csv) download { (tr!("Download CSV")) } } }
             }
         }
     };
-    let labels: Vec<String> = v.bucket_days.iter().map(|d| d.strftime("%b %-d").to_string()).collect();
+    // Month names of `%b` are English; German days are numeric (`4.12.`).
+    let labels: Vec<String> = v.bucket_days.iter().map(|d| d.strftime(day_month_pattern()).to_string()).collect();
     let volume = chart::columns(
-        &format!("Tickets created and resolved per {}", v.grain.key()),
+        match v.grain {
+            Grain::Day => tr!("Tickets created and resolved per day"),
+            Grain::Week => tr!("Tickets created and resolved per week"),
+        },
         &labels,
         &[
-            Series { name: "created", class: "s1", values: r.buckets.iter().map(|b| b.1).collect() },
-            Series { name: "resolved", class: "s2", values: r.buckets.iter().map(|b| b.2).collect() },
+            Series { name: tr!("created"), class: "s1", values: r.buckets.iter().map(|b| b.1).collect() },
+            Series { name: tr!("resolved"), class: "s2", values: r.buckets.iter().map(|b| b.2).collect() },
         ],
     );
-    let ages: Vec<String> = AGES.iter().map(|(l, _)| l.to_string()).collect();
-    let backlog =
-        chart::rows("Unresolved tickets by age", &ages, &[Series { name: "unresolved", class: "s3", values: r.backlog.to_vec() }]);
+    let ages: Vec<String> = AGES.iter().map(|(l, _)| dynamic(l)).collect();
+    let backlog = chart::rows(
+        tr!("Unresolved tickets by age"),
+        &ages,
+        &[Series { name: tr!("unresolved"), class: "s3", values: r.backlog.to_vec() }],
+    );
     let top: Vec<_> = r.groups.iter().take(15).collect();
     let groups = chart::rows(
-        &format!("Tickets by {}", v.group_by.label().to_lowercase()),
+        match v.group_by {
+            GroupBy::Agent => tr!("Tickets by agent"),
+            GroupBy::Department => tr!("Tickets by department"),
+            GroupBy::Channel => tr!("Tickets by channel"),
+            GroupBy::Category => tr!("Tickets by category"),
+        },
         &top.iter().map(|g| group_name(&g.key, &agents)).collect::<Vec<_>>(),
         &[
-            Series { name: "created", class: "s1", values: top.iter().map(|g| g.created).collect() },
-            Series { name: "resolved", class: "s2", values: top.iter().map(|g| g.resolved).collect() },
+            Series { name: tr!("created"), class: "s1", values: top.iter().map(|g| g.created).collect() },
+            Series { name: tr!("resolved"), class: "s2", values: top.iter().map(|g| g.resolved).collect() },
         ],
     );
     let tz_name = v.tz.iana_name().unwrap_or("UTC").to_string();
     let body = html! {
         div.narrow-page.wide-ok.reports {
-            h1 { "Reports" }
+            h1 { (tr!("Reports")) }
             (filters(&st, &a.person, &p, &v, &agents))
             @for n in &v.notes { (ui::notice("info", n)) }
-            p.muted { (v.from) " to " (v.to) ", days in " (tz_name) ". "
-                "Created counts tickets created in the range; resolved, tickets whose latest resolution is in it; first response, from creation to the first public agent reply." }
+            p.muted {
+                (tr!(
+                    "{from} to {to}, days in {zone}.",
+                    from = v.from.strftime(date_pattern()),
+                    to = v.to.strftime(date_pattern()),
+                    zone = tz_name
+                ))
+                " "
+                (tr!("Created counts tickets created in the range; resolved, tickets whose latest resolution is in it; first response, from creation to the first public agent reply."))
+            }
             dl.tiles {
-                div { dt { "Created" } dd { (r.created) } }
-                div { dt { "Resolved" } dd { (r.resolved) } }
-                div { dt { "Unresolved now" } dd { (r.open) } }
-                div { dt { "First response p50" } dd { (took(r.first_response.p50)) } }
-                div { dt { "Resolution p50" } dd { (took(r.resolution.p50)) } }
-                div { dt { "Not answered yet" } dd { (r.unanswered) } }
-                @if sla { div { dt { "SLA met" } dd { (percent(&sla_total(r))) } } }
+                div { dt { (tr!("Created")) } dd { (num(r.created as i64)) } }
+                div { dt { (tr!("Resolved")) } dd { (num(r.resolved as i64)) } }
+                div { dt { (tr!("Unresolved now")) } dd { (num(r.open as i64)) } }
+                div { dt { (tr!("First response p50")) } dd { (took(r.first_response.p50)) } }
+                div { dt { (tr!("Resolution p50")) } dd { (took(r.resolution.p50)) } }
+                div { dt { (tr!("Not answered yet")) } dd { (num(r.unanswered as i64)) } }
+                @if sla { div { dt { (tr!("SLA met")) } dd { (percent(&sla_total(r))) } } }
             }
             @for t in &tabs {
                 @match t.section {
@@ -299,7 +352,7 @@ async fn reports_page(State(st): State<AppState>, a: Agent, Query(p): Query<Repo
             }
         }
     };
-    Ok(page(&frame(&st, &a, "Reports".into(), "reports"), body).into_response())
+    Ok(page(&frame(&st, &a, tr!("Reports").into(), "reports"), body).into_response())
 }
 
 fn sla_total(r: &crate::domain::report::Report) -> Compliance {
@@ -328,28 +381,28 @@ fn filters(st: &AppState, me: &Person, p: &ReportParams, v: &ReportView, agents:
     let to = v.to.to_string();
     html! {
         form.report-filters method="get" action="/reports" {
-            label { "From " input type="date" name="from" value=(from); }
-            label { "To " input type="date" name="to" value=(to); }
-            label { "Per " select name="grain" { (ui::options([("", "auto"), ("day", "day"), ("week", "week")], p.grain.trim())) } }
-            label { "Department " select name="department" {
-                option value="" { "All" }
+            label { (tr!("From")) " " input type="date" name="from" value=(from); }
+            label { (tr!("Until")) " " input type="date" name="to" value=(to); }
+            label { (tr!("Per")) " " select name="grain" { (ui::options([("", tr!("auto")), ("day", tr!("day")), ("week", tr!("week"))], p.grain.trim())) } }
+            label { (tr!("Department")) " " select name="department" {
+                option value="" { (tr!("All")) }
                 (ui::options(depts.iter().map(|d| (*d, *d)), p.department.trim()))
             } }
-            label { "Agent " select name="agent" {
-                option value="" { "All" }
-                option value="unassigned" selected[p.agent.trim() == "unassigned"] { "Unassigned" }
+            label { (tr!("Agent")) " " select name="agent" {
+                option value="" { (tr!("All")) }
+                option value="unassigned" selected[p.agent.trim() == "unassigned"] { (tr!("Unassigned")) }
                 (ui::options(agent_ids.iter().map(String::as_str).zip(agents.iter().map(|a| a.name.as_str())), p.agent.trim()))
             } }
-            label { "Channel " select name="channel" {
-                option value="" { "All" }
-                (ui::options(Channel::ALL.iter().map(|c| (c.key(), c.label())), p.channel.trim()))
+            label { (tr!("Channel")) " " select name="channel" {
+                option value="" { (tr!("All")) }
+                (ui::options(Channel::ALL.iter().map(|c| (c.key(), dynamic(c.label()))), p.channel.trim()))
             } }
-            label { "Category " select name="category" {
-                option value="" { "All" }
+            label { (tr!("Category")) " " select name="category" {
+                option value="" { (tr!("All")) }
                 (ui::options(cfg.desk.categories.iter().map(|c| (c.as_str(), c.as_str())), p.category.trim()))
             } }
-            label { "Break down by " select name="group" { (ui::options(GroupBy::ALL.iter().map(|g| (g.key(), g.label())), v.group_by.key())) } }
-            button.primary type="submit" { "Show" }
+            label { (tr!("Break down by")) " " select name="group" { (ui::options(GroupBy::ALL.iter().map(|g| (g.key(), dynamic(g.label()))), v.group_by.key())) } }
+            button.primary type="submit" { (tr!("Show")) }
         }
     }
 }
@@ -365,7 +418,10 @@ async fn csv(
     st.desk.require(&a.person, crate::domain::roles::Permission::Export)?;
     let (v, agents) = make(&st, &a, &p).await?;
     let sla = !st.desk.config().sla.is_empty();
-    let Some(t) = tables(&v, &agents, sla).into_iter().find(|t| t.section == section) else {
+    // A file's content is English, like the ticket export: its headers and
+    // numbers read the same for every agent and every spreadsheet.
+    let made = crate::i18n::with_lang(crate::i18n::Lang::En, || tables(&v, &agents, sla));
+    let Some(t) = made.into_iter().find(|t| t.section == section) else {
         return Err(DeskError::NotFound.into());
     };
     let (actor, ip) = (a.person.clone(), addr.ip().to_string());

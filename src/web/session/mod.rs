@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::desk::DeskError;
 use crate::desk::auth::LoginStep;
+use crate::tr;
 use crate::web::pages::safe_next;
 use crate::web::ui;
 use crate::web::{Agent, AppState, PRE_COOKIE, SESSION_COOKIE, WebError, blocking, cookie, set_cookie};
@@ -45,12 +46,12 @@ fn login_form(st: &AppState, pre: &str, next: &str, email: &str, error: Option<&
 fn login_form_with(st: &AppState, pre: &str, next: &str, email: &str, notice: Option<(&str, &str)>) -> Markup {
     let name = &st.desk.config().desk.name;
     ui::card_page(
-        "Log in",
+        tr!("Log in"),
         name,
         html! {
                     div.card.narrow.login {
                         div.brand.big { span.logo { "fd" } span { (name) } }
-                        h1 { "Log in" }
+                        h1 { (tr!("Log in")) }
                         @if let Some((kind, text)) = notice { (ui::notice(kind, text)) }
                         @if st.sso.is_some() {
                             a.button.primary.sso href=(format!("/login/sso?next={}", percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC))) { (st.desk.config().sso.button_label) }
@@ -59,10 +60,10 @@ fn login_form_with(st: &AppState, pre: &str, next: &str, email: &str, notice: Op
                             form method="post" action="/login" {
                                 input type="hidden" name="_csrf" value=(pre);
                                 input type="hidden" name="next" value=(next);
-                                label { "Email" input type="email" name="email" value=(email) required autofocus autocomplete="username"; }
-                                label { "Password" input type="password" name="password" required autocomplete="current-password"; }
-                                button.primary type="submit" { "Log in" }
-                                p.muted { a href="/password/forgot" { "Forgot your password?" } }
+                                label { (tr!("Email")) input type="email" name="email" value=(email) required autofocus autocomplete="username"; }
+                                label { (tr!("Password")) input type="password" name="password" required autocomplete="current-password"; }
+                                button.primary type="submit" { (tr!("Log in")) }
+                                p.muted { a href="/password/forgot" { (tr!("Forgot your password?")) } }
                             }
                         }
                     }
@@ -78,7 +79,7 @@ pub async fn login_page(State(st): State<AppState>, agent: Option<Agent>, header
         Ok(t) => t,
         Err(e) => return WebError::from(e).into_response(),
     };
-    let notice = (q.done.as_deref() == Some("password")).then_some(("ok", "Your password is saved. Log in with it."));
+    let notice = (q.done.as_deref() == Some("password")).then_some(("ok", tr!("Your password is saved. Log in with it.")));
     let body = login_form_with(&st, &pre, &safe_next(q.next.as_deref()), "", notice);
     ([(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], body).into_response()
 }
@@ -117,7 +118,7 @@ pub async fn login_submit(
                 &f.csrf,
                 &safe_next(f.next.as_deref()),
                 &f.email,
-                Some("Password login is off on this desk: use single sign-on."),
+                Some(tr!("Password login is off on this desk: use single sign-on.")),
             ),
         )
             .into_response();
@@ -148,13 +149,15 @@ pub async fn login_submit(
             res
         }
         Ok(Err(DeskError::BadCredentials)) => {
-            (StatusCode::UNAUTHORIZED, login_form(&st, &f.csrf, &next, &f.email, Some("Wrong email or password."))).into_response()
+            (StatusCode::UNAUTHORIZED, login_form(&st, &f.csrf, &next, &f.email, Some(tr!("Wrong email or password.")))).into_response()
         }
         Ok(Err(e @ DeskError::RateLimited { .. })) => {
-            (StatusCode::TOO_MANY_REQUESTS, login_form(&st, &f.csrf, &next, &f.email, Some(&e.to_string()))).into_response()
+            (StatusCode::TOO_MANY_REQUESTS, login_form(&st, &f.csrf, &next, &f.email, Some(&crate::web::error::desk_message(&e))))
+                .into_response()
         }
         Ok(Err(e)) => WebError::from(e).into_response(),
-        Err(_) => WebError::new(StatusCode::INTERNAL_SERVER_ERROR, "Login failed", "The login was interrupted; try again.").into_response(),
+        Err(_) => WebError::new(StatusCode::INTERNAL_SERVER_ERROR, tr!("Login failed"), tr!("The login was interrupted; try again."))
+            .into_response(),
     }
 }
 
@@ -181,21 +184,21 @@ pub struct SetupForm {
 fn setup_form(st: &AppState, pre: &str, f: &SetupForm, error: Option<&str>) -> Markup {
     let name = &st.desk.config().desk.name;
     ui::card_page(
-        "Set up",
+        tr!("Set up"),
         name,
         html! {
                     form.card.narrow.login method="post" action="/setup" {
                         div.brand.big { span.logo { "fd" } span { (name) } }
-                        h1 { "Create the first admin" }
-                        p.muted { "This page works once, with the link printed when the server started." }
+                        h1 { (tr!("Create the first admin")) }
+                        p.muted { (tr!("This page works once, with the link printed when the server started.")) }
                         @if let Some(e) = error { (ui::notice("error", e)) }
                         input type="hidden" name="_csrf" value=(pre);
                         input type="hidden" name="token" value=(f.token);
-                        label { "Name" input type="text" name="name" value=(f.name) required autofocus; }
-                        label { "Email" input type="email" name="email" value=(f.email) required autocomplete="username"; }
-                        label { "Password (at least " (st.desk.config().security.password_min_chars) " characters)"
+                        label { (tr!("Name")) input type="text" name="name" value=(f.name) required autofocus; }
+                        label { (tr!("Email")) input type="email" name="email" value=(f.email) required autocomplete="username"; }
+                        label { (tr!("Password (at least {n} characters)", n = st.desk.config().security.password_min_chars))
                             input type="password" name="password" required autocomplete="new-password"; }
-                        button.primary type="submit" { "Create admin and log in" }
+                        button.primary type="submit" { (tr!("Create admin and log in")) }
                     }
         },
     )
@@ -251,7 +254,8 @@ pub async fn setup_submit(
             ([(header::SET_COOKIE, set_cookie(&st.desk, SESSION_COOKIE, &token, max_age))], Redirect::to("/tickets")).into_response()
         }
         Ok(Err(e @ (DeskError::Store(_) | DeskError::NotFound))) => WebError::from(e).into_response(),
-        Ok(Err(e)) => (crate::web::status_of(&e), setup_form(&st, &pre, &f, Some(&e.to_string()))).into_response(),
-        Err(_) => WebError::new(StatusCode::INTERNAL_SERVER_ERROR, "Setup failed", "The setup was interrupted; try again.").into_response(),
+        Ok(Err(e)) => (crate::web::status_of(&e), setup_form(&st, &pre, &f, Some(&crate::web::error::desk_message(&e)))).into_response(),
+        Err(_) => WebError::new(StatusCode::INTERNAL_SERVER_ERROR, tr!("Setup failed"), tr!("The setup was interrupted; try again."))
+            .into_response(),
     }
 }

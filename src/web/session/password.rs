@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::desk::DeskError;
 use crate::desk::profile::LinkState;
 use crate::store::LinkKind;
+use crate::tr;
 use crate::web::ui;
 use crate::web::{Agent, AppState, PRE_COOKIE, WebError, blocking, cookie, set_cookie};
 
@@ -52,16 +53,16 @@ fn with_pre(st: &AppState, status: StatusCode, (token, fresh): (String, bool), b
 fn forgot_form(st: &AppState, pre: &str, notice: Option<(&str, &str)>) -> Markup {
     card(
         st,
-        "Forgot your password?",
+        tr!("Forgot your password?"),
         html! {
-            h1 { "Forgot your password?" }
+            h1 { (tr!("Forgot your password?")) }
             @if let Some((k, t)) = notice { (ui::notice(k, t)) }
             form method="post" action="/password/forgot" {
                 input type="hidden" name="_csrf" value=(pre);
-                label { "Your email" input type="email" name="email" required autofocus autocomplete="username"; }
-                button.primary type="submit" { "Mail me a link" }
+                label { (tr!("Your email")) input type="email" name="email" required autofocus autocomplete="username"; }
+                button.primary type="submit" { (tr!("Mail me a link")) }
             }
-            p.muted { a href="/login" { "Back to log in" } }
+            p.muted { a href="/login" { (tr!("Back to log in")) } }
         },
     )
 }
@@ -91,11 +92,11 @@ async fn forgot_submit(State(st): State<AppState>, ConnectInfo(addr): ConnectInf
         Ok(()) => forgot_form(
             &st,
             &f.csrf,
-            Some(("ok", "If that address belongs to an agent of this desk, a link is on its way. It works once, within an hour.")),
+            Some(("ok", tr!("If that address belongs to an agent of this desk, a link is on its way. It works once, within an hour."))),
         )
         .into_response(),
         Err(e @ (DeskError::Conflict(_) | DeskError::RateLimited { .. })) => {
-            (crate::web::status_of(&e), forgot_form(&st, &f.csrf, Some(("error", &e.to_string())))).into_response()
+            (crate::web::status_of(&e), forgot_form(&st, &f.csrf, Some(("error", &crate::web::error::desk_message(&e))))).into_response()
         }
         Err(e) => WebError::from(e).into_response(),
     }
@@ -104,10 +105,10 @@ async fn forgot_submit(State(st): State<AppState>, ConnectInfo(addr): ConnectInf
 fn gone(st: &AppState) -> Response {
     let body = card(
         st,
-        "Link expired",
+        tr!("Link expired"),
         html! {
-            h1 { "This link has expired or was used already" }
-            p { "Each link works once, for a limited time. " a href="/password/forgot" { "Ask for a new one" } ", or ask an admin to send you one." }
+            h1 { (tr!("This link has expired or was used already")) }
+            p { (crate::web::pages::with_markup(tr!("Each link works once, for a limited time. {ask}, or ask an admin to send you one."), &[("ask", html! { a href="/password/forgot" { (tr!("Ask for a new one")) } })])) }
         },
     );
     (StatusCode::GONE, body).into_response()
@@ -115,7 +116,7 @@ fn gone(st: &AppState) -> Response {
 
 fn choose_form(st: &AppState, pre: &str, token: &str, email: &str, kind: LinkKind, error: Option<&str>) -> Markup {
     let min = st.desk.config().security.password_min_chars;
-    let title = if kind == LinkKind::Invite { "Welcome: choose your password" } else { "Choose a new password" };
+    let title = if kind == LinkKind::Invite { tr!("Welcome: choose your password") } else { tr!("Choose a new password") };
     card(
         st,
         title,
@@ -125,10 +126,10 @@ fn choose_form(st: &AppState, pre: &str, token: &str, email: &str, kind: LinkKin
             form method="post" action=(format!("/password/{token}")) {
                 input type="hidden" name="_csrf" value=(pre);
                 input type="hidden" name="username" value=(email) autocomplete="username";
-                p.muted { "For " strong { (email) } ". At least " (min) " characters; a few unrelated words make a good one." }
-                label { "New password" input type="password" name="password" required minlength=(min) autofocus autocomplete="new-password"; }
-                label { "Once more" input type="password" name="again" required minlength=(min) autocomplete="new-password"; }
-                button.primary type="submit" { "Save password" }
+                p.muted { (crate::web::pages::with_markup(&tr!("For {email}. At least {n} characters; a few unrelated words make a good one.", n = min), &[("email", html! { strong { (email) } })])) }
+                label { (tr!("New password")) input type="password" name="password" required minlength=(min) autofocus autocomplete="new-password"; }
+                label { (tr!("Once more")) input type="password" name="again" required minlength=(min) autocomplete="new-password"; }
+                button.primary type="submit" { (tr!("Save password")) }
             }
         },
     )
@@ -172,7 +173,7 @@ async fn link_submit(
     };
     let LinkState::Valid { person, kind } = state else { return gone(&st) };
     if f.password != f.again {
-        return (StatusCode::BAD_REQUEST, choose_form(&st, &f.csrf, &token, &person.email, kind, Some("The two passwords differ.")))
+        return (StatusCode::BAD_REQUEST, choose_form(&st, &f.csrf, &token, &person.email, kind, Some(tr!("The two passwords differ."))))
             .into_response();
     }
     let (password, ip, t) = (f.password.clone(), addr.ip().to_string(), token.clone());
@@ -181,11 +182,28 @@ async fn link_submit(
         Err(DeskError::Conflict(_)) => gone(&st),
         Err(e @ (DeskError::Invalid { .. } | DeskError::TooLarge { .. })) => {
             let msg = match &e {
-                DeskError::Invalid { message, .. } => format!("The password {message}."),
-                other => other.to_string(),
+                DeskError::Invalid { message, .. } => password_problem(message),
+                other => crate::web::error::desk_message(other),
             };
             (crate::web::status_of(&e), choose_form(&st, &f.csrf, &token, &person.email, kind, Some(&msg))).into_response()
         }
         Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+/// What is wrong with a new password, as a sentence: the desk says it as
+/// the end of one ("must be at least 12 characters").
+fn password_problem(message: &str) -> String {
+    let min = message.strip_prefix("must be at least ").and_then(|r| r.strip_suffix(" characters")).and_then(|n| n.parse::<usize>().ok());
+    match (min, message) {
+        (Some(n), _) => tr!("The password must be at least {n} characters.", n = n),
+        (None, "must not be your email address or its name part") => {
+            tr!("The password must not be your email address or its name part.").to_string()
+        }
+        (None, m) if m.starts_with("is one of the 10,000 most common passwords") => {
+            tr!("The password is one of the 10,000 most common passwords; choose another (a few unrelated words make a good one).")
+                .to_string()
+        }
+        (None, m) => tr!("The password {problem}.", problem = crate::i18n::dynamic(m)),
     }
 }

@@ -15,9 +15,10 @@ use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use crate::desk::DeskError;
-use crate::web::pages::{frame, refusal, safe_next, to};
+use crate::web::pages::{frame, refusal, safe_next, to, with_markup};
 use crate::web::ui::{self, csrf_field, page};
 use crate::web::{Admin, Agent, AppState, PRE_COOKIE, SESSION_COOKIE, WebError, WebResult, blocking, cookie, set_cookie};
+use crate::{tr, trn};
 
 /// The pending login's cookie (5 minutes).
 pub const PENDING_COOKIE: &str = "fd_2fa";
@@ -48,29 +49,29 @@ fn step_form(st: &AppState, pre: &str, next: &str, notice: Option<(&str, &str)>)
     let name = &st.desk.config().desk.name;
     let days = st.desk.config().security.remember_browser_days;
     ui::card_page(
-        "Two-factor login",
+        tr!("Two-factor login"),
         name,
         html! {
             div.login-stack {
             form.card.narrow.login method="post" action="/login/2fa" {
                 div.brand.big { span.logo { "fd" } span { (name) } }
-                h1 { "Second step" }
+                h1 { (tr!("Second step")) }
                 @if let Some((kind, text)) = notice { (ui::notice(kind, text)) }
                 input type="hidden" name="_csrf" value=(pre);
                 input type="hidden" name="next" value=(next);
-                label { "Code from your authenticator app, or a recovery code"
+                label { (tr!("Code from your authenticator app, or a recovery code"))
                     input type="text" name="code" required autofocus autocomplete="one-time-code" inputmode="text" maxlength="20"; }
-                @if days > 0 { label.check { input type="checkbox" name="remember" value="1"; " Remember this browser for " (days) " days" } }
-                button.primary type="submit" { "Log in" }
+                @if days > 0 { label.check { input type="checkbox" name="remember" value="1"; " " (trn!(days, "Remember this browser for {n} day", "Remember this browser for {n} days")) } }
+                button.primary type="submit" { (tr!("Log in")) }
             }
             @if st.desk.email_codes_available() {
                 form.narrow method="post" action="/login/2fa/mail" {
                     input type="hidden" name="_csrf" value=(pre);
                     input type="hidden" name="next" value=(next);
-                    button.linkish type="submit" { "No phone at hand? Email me a code" }
+                    button.linkish type="submit" { (tr!("No phone at hand? Email me a code")) }
                 }
             }
-            p.narrow.muted { a href="/login" { "Start again" } }
+            p.narrow.muted { a href="/login" { (tr!("Start again")) } }
             }
         },
     )
@@ -130,12 +131,14 @@ async fn step_submit(
             }
             res
         }
-        Err(DeskError::BadCredentials) => {
-            (StatusCode::UNAUTHORIZED, step_form(&st, &f.csrf, &next, Some(("error", "That code is not right (or was used already)."))))
-                .into_response()
-        }
+        Err(DeskError::BadCredentials) => (
+            StatusCode::UNAUTHORIZED,
+            step_form(&st, &f.csrf, &next, Some(("error", tr!("That code is not right (or was used already).")))),
+        )
+            .into_response(),
         Err(e @ DeskError::RateLimited { .. }) => {
-            (StatusCode::TOO_MANY_REQUESTS, step_form(&st, &f.csrf, &next, Some(("error", &e.to_string())))).into_response()
+            (StatusCode::TOO_MANY_REQUESTS, step_form(&st, &f.csrf, &next, Some(("error", &crate::web::error::desk_message(&e)))))
+                .into_response()
         }
         Err(DeskError::NotFound) => expired(),
         Err(e) => WebError::from(e).into_response(),
@@ -150,9 +153,10 @@ async fn mail_code(State(st): State<AppState>, headers: HeaderMap, Form(f): Form
     };
     let next = safe_next(f.next.as_deref());
     match blocking(&st.desk, move |d| d.mail_login_code(&pending)).await {
-        Ok(()) => step_form(&st, &f.csrf, &next, Some(("ok", "A code is on its way to your address. It works once, for 10 minutes.")))
+        Ok(()) => step_form(&st, &f.csrf, &next, Some(("ok", tr!("A code is on its way to your address. It works once, for 10 minutes."))))
             .into_response(),
-        Err(e) => (crate::web::status_of(&e), step_form(&st, &f.csrf, &next, Some(("error", &e.to_string())))).into_response(),
+        Err(e) => (crate::web::status_of(&e), step_form(&st, &f.csrf, &next, Some(("error", &crate::web::error::desk_message(&e)))))
+            .into_response(),
     }
 }
 
@@ -173,63 +177,63 @@ async fn settings_page(State(st): State<AppState>, a: Agent) -> WebResult {
     };
     let body = html! {
         div.narrow-page {
-            h1 { "Two-factor login" }
-            @if status.required && !status.enabled { (ui::notice("error", "This desk requires a second factor for your account: set it up to continue.")) }
+            h1 { (tr!("Two-factor login")) }
+            @if status.required && !status.enabled { (ui::notice("error", tr!("This desk requires a second factor for your account: set it up to continue."))) }
             @match &enrolment {
                 None => {
-                    (ui::notice("ok", "Two-factor login is on."))
-                    p { "Recovery codes left: " strong { (status.recovery_left) } ". Each works once, when your phone is not at hand." }
+                    (ui::notice("ok", tr!("Two-factor login is on.")))
+                    p { (with_markup(tr!("Recovery codes left: {count}. Each works once, when your phone is not at hand."), &[("count", html! { strong { (status.recovery_left) } })])) }
                     @if !status.required {
                         form.card.form-grid method="post" action="/settings/2fa/remove" {
                             (csrf_field(&a.csrf))
-                            label { "Your password, to turn it off" input type="password" name="password" required autocomplete="current-password"; }
-                            div.actions { button.danger type="submit" { "Turn off two-factor login" } }
+                            label { (tr!("Your password, to turn it off")) input type="password" name="password" required autocomplete="current-password"; }
+                            div.actions { button.danger type="submit" { (tr!("Turn off two-factor login")) } }
                         }
                     }
                 }
                 Some(e) => {
                     ol {
-                        li { "Scan this code with an authenticator app (Aegis, Google Authenticator, Microsoft Authenticator, 1Password, …)." }
-                        li { "Type the 6-digit code it shows." }
+                        li { (tr!("Scan this code with an authenticator app (Aegis, Google Authenticator, Microsoft Authenticator, 1Password, …).")) }
+                        li { (tr!("Type the 6-digit code it shows.")) }
                     }
                     div.qr { (PreEscaped(&e.qr_svg)) }
-                    p.muted { "Cannot scan? Enter this key by hand: " code.secret { (e.secret) } }
+                    p.muted { (tr!("Cannot scan? Enter this key by hand:")) " " code.secret { (e.secret) } }
                     form.card.form-grid method="post" action="/settings/2fa/confirm" {
                         (csrf_field(&a.csrf))
                         input type="hidden" name="username" value=(a.person.email) autocomplete="username";
-                        label { "Your password" input type="password" name="password" required autocomplete="current-password"; }
-                        label { "Code from the app" input type="text" name="code" required inputmode="numeric" autocomplete="one-time-code" maxlength="9"; }
-                        div.actions { button.primary type="submit" { "Turn on" } }
+                        label { (tr!("Your password")) input type="password" name="password" required autocomplete="current-password"; }
+                        label { (tr!("Code from the app")) input type="text" name="code" required inputmode="numeric" autocomplete="one-time-code" maxlength="9"; }
+                        div.actions { button.primary type="submit" { (tr!("Turn on")) } }
                     }
                 }
             }
         }
     };
-    Ok(page(&frame(&st, &a, "Two-factor login".into(), "settings"), body).into_response())
+    Ok(page(&frame(&st, &a, tr!("Two-factor login").into(), "settings"), body).into_response())
 }
 
 async fn confirm(State(st): State<AppState>, a: Agent, Form(f): Form<CodeForm>) -> WebResult {
     let me = a.person.clone();
     let codes = match blocking(&st.desk, move |d| d.confirm_two_factor(&me, &f.password, &f.code)).await {
         Ok(c) => c,
-        Err(e) => return Err(refusal(&st, &a, e, "Two-factor login", "settings", ("/settings/2fa", "Try again"))),
+        Err(e) => return Err(refusal(&st, &a, e, tr!("Two-factor login"), "settings", ("/settings/2fa", tr!("Try again")))),
     };
     let body = html! {
         div.narrow-page {
-            h1 { "Two-factor login is on" }
-            (ui::notice("ok", "Keep these recovery codes somewhere safe: each logs you in once without your phone. They are shown only now."))
+            h1 { (tr!("Two-factor login is on")) }
+            (ui::notice("ok", tr!("Keep these recovery codes somewhere safe: each logs you in once without your phone. They are shown only now.")))
             ul.recovery-codes { @for c in &codes { li { code { (c) } } } }
-            p { a href="/tickets" { "Go to the queue" } }
+            p { a href="/tickets" { (tr!("Go to the queue")) } }
         }
     };
-    Ok(page(&frame(&st, &a, "Recovery codes".into(), "settings"), body).into_response())
+    Ok(page(&frame(&st, &a, tr!("Recovery codes").into(), "settings"), body).into_response())
 }
 
 async fn remove(State(st): State<AppState>, a: Agent, Form(f): Form<CodeForm>) -> WebResult {
     let me = a.person.clone();
     match blocking(&st.desk, move |d| d.remove_own_two_factor(&me, &f.password)).await {
         Ok(()) => Ok(to("/settings/2fa")),
-        Err(e) => Err(refusal(&st, &a, e, "Two-factor login", "settings", ("/settings/2fa", "Back"))),
+        Err(e) => Err(refusal(&st, &a, e, tr!("Two-factor login"), "settings", ("/settings/2fa", tr!("Back")))),
     }
 }
 
@@ -237,6 +241,6 @@ async fn admin_reset(State(st): State<AppState>, Admin(a): Admin, Path(id): Path
     let me = a.person.clone();
     match blocking(&st.desk, move |d| d.reset_two_factor(&me, crate::domain::PersonId(id))).await {
         Ok(()) => Ok(to("/admin/agents?done=2fa-reset")),
-        Err(e) => Err(refusal(&st, &a, e, "Agents", "admin", ("/admin/agents", "Back to agents"))),
+        Err(e) => Err(refusal(&st, &a, e, tr!("Agents"), "admin", ("/admin/agents", tr!("Back to agents")))),
     }
 }

@@ -10,6 +10,7 @@ use maud::{Markup, html};
 use crate::desk::{DeskError, TicketView};
 use crate::domain::TicketId;
 use crate::domain::roles::Permission;
+use crate::tr;
 use crate::web::pages::{field, fields, refusal, to};
 use crate::web::ui::csrf_field;
 use crate::web::{Agent, AppState, TicketPath, WebError, WebResult, run_as};
@@ -21,7 +22,7 @@ pub(super) fn back(st: &AppState, id: TicketId, done: &str) -> Response {
 /// A refusal shown on the ticket it concerns.
 pub(super) fn refused(st: &AppState, a: &Agent, id: TicketId, e: DeskError) -> WebError {
     let r = st.desk.reference(id);
-    refusal(st, a, e, "Not done", "queue", (&format!("/tickets/{r}"), &format!("Back to {r}")))
+    refusal(st, a, e, tr!("Not done"), "queue", (&format!("/tickets/{r}"), &tr!("Back to {r}", r = r)))
 }
 
 /// The other ticket a form names in `key`; a refusal on this one when it is
@@ -58,7 +59,7 @@ pub async fn junk(State(st): State<AppState>, a: Agent, t: TicketPath) -> WebRes
 pub async fn merge(State(st): State<AppState>, a: Agent, t: TicketPath, body: Bytes) -> WebResult {
     let id = t.id;
     let f = fields(&body);
-    let into = other_ticket(&st, &a, id, &f, "into", "type the reference of the ticket to merge into")?;
+    let into = other_ticket(&st, &a, id, &f, "into", tr!("type the reference of the ticket to merge into"))?;
     match run_as(&st.desk, &a.person, move |d, me| d.merge(me, id, into)).await {
         Ok(t) => Ok(back(&st, t.id, "merged")),
         Err(e) => Err(refused(&st, &a, id, e)),
@@ -68,7 +69,7 @@ pub async fn merge(State(st): State<AppState>, a: Agent, t: TicketPath, body: By
 pub async fn link(State(st): State<AppState>, a: Agent, t: TicketPath, body: Bytes) -> WebResult {
     let id = t.id;
     let f = fields(&body);
-    let other = other_ticket(&st, &a, id, &f, "other", "type the reference of the related ticket")?;
+    let other = other_ticket(&st, &a, id, &f, "other", tr!("type the reference of the related ticket"))?;
     let on = field(&f, "on") != "0";
     match run_as(&st.desk, &a.person, move |d, me| d.set_link(me, id, other, on)).await {
         Ok(()) => Ok(back(&st, id, "linked")),
@@ -93,7 +94,7 @@ pub fn related_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
     let may_link = st.desk.may(&a.person, Permission::Edit);
     html! {
         div.infobox.related {
-            h3 { "Related tickets" }
+            h3 { (tr!("Related tickets")) }
             @for (other, subject) in &v.links {
                 @let o = st.desk.reference(*other);
                 @if may_link {
@@ -102,7 +103,7 @@ pub fn related_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
                         input type="hidden" name="other" value=(o);
                         input type="hidden" name="on" value="0";
                         a href=(format!("/tickets/{o}")) { (o) } " " span.muted { (subject) }
-                        button.linkish type="submit" title="Unlink" aria-label=(format!("Unlink {o}")) { "×" }
+                        button.linkish type="submit" title=(tr!("Unlink")) aria-label=(tr!("Unlink {reference}", reference = o)) { "×" }
                     }
                 } @else {
                     p.linkrow { a href=(format!("/tickets/{o}")) { (o) } " " span.muted { (subject) } }
@@ -111,34 +112,34 @@ pub fn related_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
             @if may_link {
                 form.inline method="post" action=(format!("/tickets/{r}/link")) {
                     (csrf_field(&a.csrf))
-                    input type="text" name="other" placeholder="TKT-000123" aria-label="Reference to link" size="11" required;
-                    button type="submit" { "Link" }
+                    input type="text" name="other" placeholder="TKT-000123" aria-label=(tr!("Reference to link")) size="11" required;
+                    button type="submit" { (tr!("Link")) }
                 }
             }
             @if !v.ticket.is_closed() && v.trashed_at.is_none() && st.desk.may(&a.person, Permission::Merge) {
                 details {
-                    summary { "Merge into another ticket…" }
-                    form.inline method="post" action=(format!("/tickets/{r}/merge")) data-confirm=(format!("Merge {r} into the ticket you named? Its thread moves there and cannot be split again.")) {
+                    summary { (tr!("Merge into another ticket…")) }
+                    form.inline method="post" action=(format!("/tickets/{r}/merge")) data-confirm=(tr!("Merge {r} into the ticket you named? Its thread moves there and cannot be split again.", r = r)) {
                         (csrf_field(&a.csrf))
-                        input type="text" name="into" placeholder="TKT-000123" aria-label="Merge into reference" size="11" required;
-                        button type="submit" { "Merge" }
+                        input type="text" name="into" placeholder="TKT-000123" aria-label=(tr!("Merge into reference")) size="11" required;
+                        button type="submit" { (tr!("Merge")) }
                     }
-                    p.muted.small { "This ticket's thread moves into the other one; its reference will redirect there." }
+                    p.muted.small { (tr!("This ticket's thread moves into the other one; its reference will redirect there.")) }
                 }
             }
             p.small {
-                a href=(format!("/tickets/{r}/print")) target="_blank" { "Print view" } " · "
+                a href=(format!("/tickets/{r}/print")) target="_blank" { (tr!("Print view")) } " · "
                 a href=(format!("/tickets/{r}/pdf")) { "PDF" }
             }
             @if st.desk.may(&a.person, Permission::Delete) && v.trashed_at.is_none() {
                 form.inline method="post" action=(format!("/tickets/{r}/trash")) {
                     (csrf_field(&a.csrf))
                     input type="hidden" name="on" value="1";
-                    button.danger type="submit" { "Move to Trash" }
+                    button.danger type="submit" { (tr!("Move to Trash")) }
                 }
-                form.inline method="post" action=(format!("/tickets/{r}/junk")) data-confirm="Move this ticket to Trash and ban the requester's address? Their future mail goes to Junk." {
+                form.inline method="post" action=(format!("/tickets/{r}/junk")) data-confirm=(tr!("Move this ticket to Trash and ban the requester's address? Their future mail goes to Junk.")) {
                     (csrf_field(&a.csrf))
-                    button.danger type="submit" title="Trash it, ban the requester's address and teach the spam engine" { "Junk and ban sender" }
+                    button.danger type="submit" title=(tr!("Trash it, ban the requester's address and teach the spam engine")) { (tr!("Junk and ban sender")) }
                 }
             }
         }
@@ -152,7 +153,7 @@ pub async fn print(State(st): State<AppState>, a: Agent, t: TicketPath) -> WebRe
     let doc = crate::desk::print::document(&st.desk, &v);
     let body = html! {
         (maud::DOCTYPE)
-        html lang="en" {
+        html lang=(crate::i18n::current().code()) {
             head {
                 meta charset="utf-8";
                 title { (doc.title) }
@@ -167,7 +168,7 @@ pub async fn print(State(st): State<AppState>, a: Agent, t: TicketPath) -> WebRe
                         div.textbody { (e.text) }
                     }
                 }
-                p.muted.noprint { a href="javascript:window.print()" { "Print" } }
+                p.muted.noprint { a href="javascript:window.print()" { (tr!("Print")) } }
             } }
         }
     };
@@ -180,7 +181,10 @@ pub async fn pdf(State(st): State<AppState>, a: Agent, t: TicketPath) -> WebResu
     let v = st.desk.ticket_view(&a.person, id)?;
     let doc = crate::desk::print::document(&st.desk, &v);
     // Laying out a long thread and subsetting fonts is CPU work: off the runtime.
-    let bytes = tokio::task::spawn_blocking(move || crate::desk::print::pdf(&doc)).await.map_err(|_| crate::web::WebError::not_found())?;
+    let lang = crate::i18n::current();
+    let bytes = tokio::task::spawn_blocking(move || crate::i18n::with_lang(lang, || crate::desk::print::pdf(&doc)))
+        .await
+        .map_err(|_| crate::web::WebError::not_found())?;
     let name = format!("attachment; filename=\"{}.pdf\"", st.desk.reference(id));
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
         .into_response())

@@ -12,6 +12,7 @@ use crate::domain::checklist::{ChecklistItem, progress};
 use crate::domain::roles::Permission;
 use crate::domain::time::Date;
 use crate::domain::{Person, PersonId};
+use crate::tr;
 use crate::web::pages::{field, fields};
 use crate::web::ui::csrf_field;
 use crate::web::{Agent, AppState, TicketPath, WebResult, run_as};
@@ -25,14 +26,14 @@ pub fn checklist_box(st: &AppState, a: &Agent, v: &TicketView, items: &[Checklis
     let workers: Vec<&Person> = agents.iter().filter(|p| p.active && p.works_in(&v.ticket.department)).collect();
     html! {
         div.infobox.checklist {
-            h2.sub { "Checklist" @if total > 0 { " " span.muted { (done) "/" (total) } } }
+            h2.sub { (tr!("Checklist")) @if total > 0 { " " span.muted { (done) "/" (total) } } }
             @for it in items {
                 div.item.done[it.done] {
                     @if may {
                         form.inline method="post" action=(format!("/tickets/{r}/checklist/{}", it.id)) {
                             (csrf_field(&a.csrf))
                             input type="hidden" name="done" value=(if it.done { "0" } else { "1" });
-                            button.tick type="submit" aria-label=(format!("{} {}", if it.done { "Untick" } else { "Tick" }, it.text)) { @if it.done { "☑" } @else { "☐" } }
+                            button.tick type="submit" aria-label=(if it.done { tr!("Untick {item}", item = it.text) } else { tr!("Tick {item}", item = it.text) }) { @if it.done { "☑" } @else { "☐" } }
                         }
                     } @else {
                         span.tick { @if it.done { "☑" } @else { "☐" } }
@@ -41,24 +42,24 @@ pub fn checklist_box(st: &AppState, a: &Agent, v: &TicketView, items: &[Checklis
                     @if it.assignee.is_some() || it.due.is_some() {
                         span.muted.meta {
                             @if let Some(n) = name(it.assignee) { (n) }
-                            @if let Some(d) = it.due { " · due " (d.to_string()) }
+                            @if let Some(d) = it.due { " · " (tr!("due {date}", date = d)) }
                         }
                     }
                     @if may {
                         details.people-edit {
-                            summary { "Edit" }
+                            summary { (tr!("Edit")) }
                             form.inline method="post" action=(format!("/tickets/{r}/checklist/{}", it.id)) {
                                 (csrf_field(&a.csrf))
-                                select name="assignee" aria-label="Assignee" {
-                                    option value="" { "Nobody" }
+                                select name="assignee" aria-label=(tr!("Assignee")) {
+                                    option value="" { (tr!("Nobody")) }
                                     @for p in &workers { option value=(p.id) selected[it.assignee == Some(p.id)] { (p.display()) } }
                                 }
-                                input type="date" name="due" value=(it.due.map(|d| d.to_string()).unwrap_or_default()) aria-label="Due date";
-                                button type="submit" { "Save" }
+                                input type="date" name="due" value=(it.due.map(|d| d.to_string()).unwrap_or_default()) aria-label=(tr!("Due date"));
+                                button type="submit" { (tr!("Save")) }
                             }
                             form.inline method="post" action=(format!("/tickets/{r}/checklist/{}/remove", it.id)) {
                                 (csrf_field(&a.csrf))
-                                button.linkish type="submit" { "Remove item" }
+                                button.linkish type="submit" { (tr!("Remove item")) }
                             }
                         }
                     }
@@ -67,8 +68,8 @@ pub fn checklist_box(st: &AppState, a: &Agent, v: &TicketView, items: &[Checklis
             @if may {
                 form.inline.additem method="post" action=(format!("/tickets/{r}/checklist")) {
                     (csrf_field(&a.csrf))
-                    input type="text" name="text" placeholder="Add an item…" aria-label="New checklist item" required maxlength="300";
-                    button type="submit" { "Add" }
+                    input type="text" name="text" placeholder=(tr!("Add an item…")) aria-label=(tr!("New checklist item")) required maxlength="300";
+                    button type="submit" { (tr!("Add")) }
                 }
             }
         }
@@ -83,7 +84,10 @@ fn plan(f: &[(String, String)]) -> Result<ItemChange, DeskError> {
         Some(if v.is_empty() {
             None
         } else {
-            Some(PersonId(v.parse().map_err(|_| DeskError::Invalid { field: "assignee", message: format!("{v:?} is not an agent") })?))
+            Some(PersonId(v.parse().map_err(|_| DeskError::Invalid {
+                field: "assignee",
+                message: tr!("{value} is not an agent", value = format!("{v:?}")),
+            })?))
         })
     } else {
         None
@@ -93,7 +97,10 @@ fn plan(f: &[(String, String)]) -> Result<ItemChange, DeskError> {
         Some(if v.is_empty() {
             None
         } else {
-            Some(Date::parse(v).ok_or_else(|| DeskError::Invalid { field: "due", message: format!("{v:?} is not a date (YYYY-MM-DD)") })?)
+            Some(Date::parse(v).ok_or_else(|| DeskError::Invalid {
+                field: "due",
+                message: tr!("{value} is not a date (YYYY-MM-DD)", value = format!("{v:?}")),
+            })?)
         })
     } else {
         None

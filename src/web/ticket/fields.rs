@@ -7,6 +7,7 @@ use maud::{Markup, html};
 
 use crate::config::{Config, FieldConfig};
 use crate::domain::fields::{FieldKind, parts};
+use crate::tr;
 
 /// The inputs of `department`'s fields, filled from `value`.
 pub fn inputs<'a>(cfg: &Config, department: &str, value: impl Fn(&str) -> Option<&'a str>) -> Markup {
@@ -17,7 +18,7 @@ pub fn inputs<'a>(cfg: &Config, department: &str, value: impl Fn(&str) -> Option
             @for f in fields {
                 @let name = format!("field.{}", f.name);
                 @let v = value(&f.name).unwrap_or("");
-                @let label = if f.required_to_resolve { format!("{} (needed to resolve)", f.label()) } else { f.label().to_string() };
+                @let label = if f.required_to_resolve { tr!("{label} (needed to resolve)", label = f.label()) } else { f.label().to_string() };
                 @match f.kind {
                     FieldKind::Text => label { (label) input type="text" name=(name) value=(v); },
                     FieldKind::LongText => label { (label) textarea name=(name) rows="3" { (v) } },

@@ -19,6 +19,14 @@ use axum::routing::{get, post};
 
 use super::AppState;
 
+/// A translated sentence with markup in its placeholders (a link, a
+/// `<time>`): the sentence is escaped, each value must be markup already
+/// (render plain text through `html!`).
+pub(crate) fn rich(template: &str, args: &[(&str, &dyn std::fmt::Display)]) -> maud::PreEscaped<String> {
+    let escaped = maud::html! { (template) }.into_string();
+    maud::PreEscaped(crate::i18n::fill(&escaped, args))
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/tickets", post(new::create_ticket))

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::desk::{DeskError, NewTicket};
 use crate::domain::time::Date;
 use crate::domain::{Channel, Person, Priority};
+use crate::tr;
 use crate::web::pages::frame;
 use crate::web::ui::{self, csrf_field, options, page};
 use crate::web::{Agent, AppState, WebError, WebResult, run_as};
@@ -45,43 +46,45 @@ fn new_ticket_form(
     let prio = if f.priority.is_empty() { cfg.default_priority.as_str() } else { f.priority.as_str() };
     let cat = if f.category.is_empty() { cfg.default_category.as_str() } else { f.category.as_str() };
     let dept = if f.department.is_empty() { cfg.default_department.as_str() } else { f.department.as_str() };
+    let channels: Vec<(&str, String)> = Channel::ALL.iter().map(|c| (c.key(), crate::i18n::dynamic(c.label()))).collect();
+    let priorities: Vec<(&str, String)> = Priority::ALL.iter().map(|p| (p.key(), crate::i18n::dynamic(p.label()))).collect();
     html! {
         div.narrow-page {
-            h1 { "New ticket" }
-            p.muted { "For a customer who phoned, chatted or walked in. The ticket is theirs; you are recorded as its creator." }
+            h1 { (tr!("New ticket")) }
+            p.muted { (tr!("For a customer who phoned, chatted or walked in. The ticket is theirs; you are recorded as its creator.")) }
             @if let Some(e) = error { (ui::notice("error", e)) }
             form.card.form-grid method="post" action="/tickets" {
                 (csrf_field(&a.csrf))
                 fieldset {
-                    legend { "Requester" }
-                    label { "Email" input type="email" name="requester_email" value=(f.requester_email) required autofocus placeholder="customer@example.com" list="people-suggest" autocomplete="off" data-suggest="/people/suggest"; }
+                    legend { (tr!("Requester")) }
+                    label { (tr!("Email")) input type="email" name="requester_email" value=(f.requester_email) required autofocus placeholder="customer@example.com" list="people-suggest" autocomplete="off" data-suggest="/people/suggest"; }
                     datalist #people-suggest {}
-                    label { "Name" input type="text" name="requester_name" value=(f.requester_name) placeholder="Optional"; }
+                    label { (tr!("Name")) input type="text" name="requester_name" value=(f.requester_name) placeholder=(tr!("Optional")); }
                 }
-                label.wide { "Subject" input type="text" name="subject" value=(f.subject) required maxlength=(st.desk.config().limits.subject_max_chars); }
-                label.wide { "Description" textarea name="body" rows="7" placeholder="What did the customer report?" { (f.body) } }
+                label.wide { (tr!("Subject")) input type="text" name="subject" value=(f.subject) required maxlength=(st.desk.config().limits.subject_max_chars); }
+                label.wide { (tr!("Description")) textarea name="body" rows="7" placeholder=(tr!("What did the customer report?")) { (f.body) } }
                 div.row {
-                    label { "Channel" select name="channel" { (options(Channel::ALL.iter().map(|c| (c.key(), c.label())), channel)) } }
-                    label { "Priority" select name="priority" { (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), prio)) } }
-                    label { "Category" select name="category" { (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), cat)) } }
+                    label { (tr!("Channel")) select name="channel" { (options(channels.iter().map(|(k, l)| (*k, l.as_str())), channel)) } }
+                    label { (tr!("Priority")) select name="priority" { (options(priorities.iter().map(|(k, l)| (*k, l.as_str())), prio)) } }
+                    label { (tr!("Category")) select name="category" { (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), cat)) } }
                     @if cfg.departments.len() > 1 {
-                        label { "Department" select name="department" { (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), dept)) } }
+                        label { (tr!("Department")) select name="department" { (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), dept)) } }
                     }
                 }
                 div.row {
-                    label { "Assignee" select name="assignee" {
-                        option value="" { "Unassigned" }
+                    label { (tr!("Assignee")) select name="assignee" {
+                        option value="" { (tr!("Unassigned")) }
                         @for g in agents { option value=(g.id) selected[f.assignee == g.id.to_string()] { (g.display()) } }
                     } }
-                    label { "Due date" input type="date" name="due" value=(f.due); }
-                    label { "Tags" input type="text" name="tags" value=(f.tags) placeholder="comma, separated"; }
+                    label { (tr!("Due date")) input type="date" name="due" value=(f.due); }
+                    label { (tr!("Tags")) input type="text" name="tags" value=(f.tags) placeholder=(tr!("comma, separated")); }
                 }
                 (super::fields::inputs(&st.desk.config(), dept, |n| fields.iter().find(|(k, _)| k.strip_prefix("field.") == Some(n)).map(|(_, v)| v.as_str())))
                 label.check {
                     input type="checkbox" name="notify" value="on" checked[f.notify == "on"];
-                    " Mail the requester that this ticket was opened for them"
+                    " " (tr!("Mail the requester that this ticket was opened for them"))
                 }
-                div.actions { button.primary type="submit" { "Create ticket" } a.button href="/tickets" { "Cancel" } }
+                div.actions { button.primary type="submit" { (tr!("Create ticket")) } a.button href="/tickets" { (tr!("Cancel")) } }
             }
         }
     }
@@ -94,7 +97,7 @@ pub async fn new_ticket_page(State(st): State<AppState>, a: Agent) -> WebResult 
         notify: if st.desk.config().outgoing.notify_agent_ticket { "on".into() } else { String::new() },
         ..Default::default()
     };
-    Ok(page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &[], &agents, None)).into_response())
+    Ok(page(&frame(&st, &a, tr!("New ticket").into(), "new"), new_ticket_form(&st, &a, &f, &[], &agents, None)).into_response())
 }
 
 pub async fn create_ticket(State(st): State<AppState>, a: Agent, body: axum::body::Bytes) -> WebResult {
@@ -111,11 +114,11 @@ pub async fn create_ticket(State(st): State<AppState>, a: Agent, body: axum::bod
         }
         (
             crate::web::status_of(&e),
-            page(&frame(&st, &a, "New ticket".into(), "new"), new_ticket_form(&st, &a, &f, &pairs, &agents, Some(&e.to_string()))),
+            page(&frame(&st, &a, tr!("New ticket").into(), "new"), new_ticket_form(&st, &a, &f, &pairs, &agents, Some(&e.to_string()))),
         )
             .into_response()
     };
-    let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid") };
+    let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: tr!("{value} is not valid", value = format!("{v:?}")) };
     let new = (|| {
         Ok::<_, DeskError>(NewTicket {
             subject: f.subject.clone(),

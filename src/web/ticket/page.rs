@@ -13,16 +13,28 @@ use crate::domain::auth::Verdict;
 use crate::domain::roles::Permission;
 use crate::domain::time::Date;
 use crate::domain::{EntryKind, Person, PersonId, Priority, TicketId};
+use crate::tr;
 use crate::web::pages::{frame, nonempty};
 use crate::web::ui::{self, csrf_field, options, page, priority_badge};
 use crate::web::{Agent, AppState, TicketPath, WebError, WebResult, blocking, run_as, status_of};
 
-/// "12 KB" style sizes.
+/// "12 KB" style sizes, numbers as the reader's language writes them.
 fn human_size(n: u64) -> String {
+    use crate::i18n::format::decimal;
     match n {
         0..=1023 => format!("{n} B"),
-        1024..=1_048_575 => format!("{:.0} KB", n as f64 / 1024.0),
-        _ => format!("{:.1} MB", n as f64 / 1_048_576.0),
+        1024..=1_048_575 => format!("{} KB", decimal(n as f64 / 1024.0, 0)),
+        _ => format!("{} MB", decimal(n as f64 / 1_048_576.0, 1)),
+    }
+}
+
+/// Who an entry or field names: a person, the system (no one), or someone
+/// no longer known.
+fn name_of(v: &TicketView, id: Option<PersonId>) -> String {
+    match id {
+        None => tr!("System").to_string(),
+        Some(i) if v.people.contains_key(&i) => v.name_of(id),
+        Some(_) => tr!("(unknown)").to_string(),
     }
 }
 
@@ -77,16 +89,16 @@ pub struct DoneQuery {
 
 fn done_message(done: Option<&str>) -> Option<&'static str> {
     match done? {
-        "reply" => Some("Reply added."),
-        "note" => Some("Internal note added."),
-        "saved" => Some("Changes saved."),
-        "created" => Some("Ticket created."),
-        "unchanged" => Some("Nothing changed."),
-        "merged" => Some("Tickets merged."),
-        "linked" => Some("Link saved."),
-        "trashed" => Some("Moved to Trash."),
-        "junked" => Some("Junk: moved to Trash, the sender banned."),
-        "restored" => Some("Restored from Trash."),
+        "reply" => Some(tr!("Reply added.")),
+        "note" => Some(tr!("Internal note added.")),
+        "saved" => Some(tr!("Changes saved.")),
+        "created" => Some(tr!("Ticket created.")),
+        "unchanged" => Some(tr!("Nothing changed.")),
+        "merged" => Some(tr!("Tickets merged.")),
+        "linked" => Some(tr!("Link saved.")),
+        "trashed" => Some(tr!("Moved to Trash.")),
+        "junked" => Some(tr!("Junk: moved to Trash, the sender banned.")),
+        "restored" => Some(tr!("Restored from Trash.")),
         _ => None,
     }
 }
@@ -131,7 +143,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
     let (may_edit, may_reply, may_note) = (perms.has(Permission::Edit), perms.has(Permission::Reply), perms.has(Permission::Note));
     // Every status it may go to: other base states the rules allow, and the
     // custom statuses of those and of its own base.
-    let shown = desk.config().status_name(t);
+    let shown = ui::status_text(&desk.config(), t);
     let next_statuses: Vec<crate::config::StatusChoice> = desk
         .config()
         .status_choices()
@@ -142,28 +154,28 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
         .collect();
     html! {
         div.ticket-head {
-            div.crumbs { a href="/tickets" { "Queue" } " / " span.ref { (r) } }
+            div.crumbs { a href="/tickets" { (tr!("Queue")) } " / " span.ref { (r) } }
             h1 #subject { (t.subject) }
             @if !closed && may_edit {
                 details.subject-edit {
-                    summary title="Edit the subject (e)" { "Edit subject" }
+                    summary title=(tr!("Edit the subject (e)")) { (tr!("Edit subject")) }
                     form.inline method="post" action=(format!("/tickets/{r}/subject")) {
                         (csrf_field(&a.csrf))
-                        input type="text" name="subject" value=(t.subject) aria-label="Subject" required maxlength=(desk.config().limits.subject_max_chars);
-                        input type="text" name="reason" placeholder="Reason (optional, goes in the log)" aria-label="Reason for the change";
-                        button type="submit" { "Save" }
+                        input type="text" name="subject" value=(t.subject) aria-label=(tr!("Subject")) required maxlength=(desk.config().limits.subject_max_chars);
+                        input type="text" name="reason" placeholder=(tr!("Reason (optional, goes in the log)")) aria-label=(tr!("Reason for the change"));
+                        button type="submit" { (tr!("Save")) }
                     }
                 }
             }
             div.meta {
                 (ui::ticket_status(&desk.config(), t)) (priority_badge(t.priority))
-                span.muted { "opened " (t.created_at.ago(now)) " via " (t.channel.label()) }
-                @if let Some(p) = requester { span { "by " a href=(format!("/requesters/{}", p.id)) { (p.display()) } } }
+                span.muted { (tr!("opened {when} via {channel}", when = crate::web::ui::ago(t.created_at, now), channel = crate::i18n::dynamic(t.channel.label()))) }
+                @if let Some(p) = requester { span { (super::rich(tr!("by {name}"), &[("name", &html! { a href=(format!("/requesters/{}", p.id)) { (p.display()) } }.into_string())])) } }
             }
             @if !closed && (may_reply || may_note) {
                 div.head-actions {
-                    @if may_reply { a.button.primary href="#reply" data-compose="reply" title="Reply (r)" { "Reply" } }
-                    @if may_note { a.button href="#reply" data-compose="note" title="Internal note (n)" { "Add note" } }
+                    @if may_reply { a.button.primary href="#reply" data-compose="reply" title=(tr!("Reply (r)")) { (tr!("Reply")) } }
+                    @if may_note { a.button href="#reply" data-compose="note" title=(tr!("Internal note (n)")) { (tr!("Add note")) } }
                 }
             }
         }
@@ -171,20 +183,22 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
         div #presence .presence role="status" aria-live="polite" data-url=(format!("/tickets/{r}/presence")) {}
         @for u in crate::domain::thread::undelivered(&v.entries) {
             div.notice.warn role="status" {
-                strong { "Not yet delivered — retrying" } ": " (u.kind.replace('_', " ")) " mail to " (u.to.join(", "))
-                " (first try refused: " (u.reason) "; the Outbox tries again)."
+                strong { (tr!("Not yet delivered — retrying")) } ": "
+                (tr!("{kind} mail to {to} (first try refused: {reason}; the Outbox tries again).", kind = super::thread::mail_kind(&u.kind), to = u.to.join(", "), reason = u.reason))
             }
         }
         @if let Some(at) = v.trashed_at {
             div.notice.error role="status" {
-                "This ticket is in Trash since " (crate::web::ui::when_at(at)) "; it is purged after " (cfg_days(st)) " days."
+                @let days = cfg_days(st);
+                @let sentence = if days == 1 { tr!("This ticket is in Trash since {when}; it is purged after {n} day.") } else { tr!("This ticket is in Trash since {when}; it is purged after {n} days.") };
+                (super::rich(sentence, &[("when", &crate::web::ui::when_at(at).into_string()), ("n", &crate::i18n::format::num(days as i64))]))
                 @if perms.has(Permission::Delete) {
-                    form.inline method="post" action=(format!("/tickets/{r}/trash")) { (csrf_field(&a.csrf)) input type="hidden" name="on" value="0"; button type="submit" { "Restore" } }
+                    form.inline method="post" action=(format!("/tickets/{r}/trash")) { (csrf_field(&a.csrf)) input type="hidden" name="on" value="0"; button type="submit" { (tr!("Restore")) } }
                 }
             }
         }
         div.ticket-layout {
-            section.thread aria-label="Conversation" {
+            section.thread aria-label=(tr!("Conversation")) {
                 @for item in super::thread::items(&v.entries) {
                   @match item {
                     super::thread::Item::Mails(run) => (super::thread::mails(&run, now)),
@@ -192,8 +206,8 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                     @match e.kind {
                         EntryKind::Event => {
                             div.event id=(format!("e{}", e.seq)) {
-                                span.who { (v.name_of(e.author)) } " " (e.text()) " "
-                                time.muted datetime=(e.created_at.rfc3339()) title=(e.created_at.rfc3339()) { (e.created_at.ago(now)) }
+                                span.who { (name_of(v, e.author)) } " " (super::thread::entry_text(e)) " "
+                                time.muted datetime=(e.created_at.rfc3339()) title=(e.created_at.rfc3339()) { (crate::web::ui::ago(e.created_at, now)) }
                             }
                         }
                         kind => {
@@ -201,33 +215,33 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                             article id=(format!("e{}", e.seq)) class=(match (kind, is_requester) { (EntryKind::Note, _) => "entry note", (_, true) => "entry customer", _ => "entry reply" }) {
                                 @let mail = v.mail.get(&e.seq);
                                 header {
-                                    span.who { (v.name_of(e.author)) }
-                                    span.kind { @if kind == EntryKind::Note { "Internal note" } @else if is_requester { "Requester" } @else { "Public reply" } @if mail.is_some() { " · by email" } }
-                                    @if not_mailed.contains(&e.seq) { span.tag.notmailed { "not emailed" } }
+                                    span.who { (name_of(v, e.author)) }
+                                    span.kind { @if kind == EntryKind::Note { (tr!("Internal note")) } @else if is_requester { (tr!("Requester")) } @else { (tr!("Public reply")) } @if mail.is_some() { " · " (tr!("by email")) } }
+                                    @if not_mailed.contains(&e.seq) { span.tag.notmailed { (tr!("not emailed")) } }
                                     span.muted { (crate::web::ui::when_at(e.created_at)) }
                                 }
                                 @if let Some(m) = mail {
                                     div.mailmeta {
                                         div {
-                                            span.k { "From" } (m.from) @if let Some(f) = &m.forwarded_by { span.muted { " (forwarded by " (f) ")" } }
+                                            span.k { (tr!("From")) } (m.from) @if let Some(f) = &m.forwarded_by { span.muted { " " (tr!("(forwarded by {who})", who = f)) } }
                                             @match m.auth.as_ref().map(|a| a.verdict()) {
-                                                Some(Verdict::Verified(d)) => { span.verified title="SPF/DKIM passed, aligned with the From domain (DMARC)" { "✓ verified " (d) } }
+                                                Some(Verdict::Verified(d)) => { span.verified title=(tr!("SPF/DKIM passed, aligned with the From domain (DMARC)")) { (tr!("✓ verified {domain}", domain = d)) } }
                                                 Some(Verdict::Unverified(w)) => { span.unverified.muted { "· " (w) } }
                                                 _ => {}
                                             }
                                         }
-                                        @if !m.to.is_empty() { div { span.k { "To" } (m.to.join(", ")) } }
-                                        @if !m.cc.is_empty() { div { span.k { "Cc" } (m.cc.join(", ")) } }
+                                        @if !m.to.is_empty() { div { span.k { (tr!("To")) } (m.to.join(", ")) } }
+                                        @if !m.cc.is_empty() { div { span.k { (tr!("Cc")) } (m.cc.join(", ")) } }
                                     }
                                     @if let Some(Verdict::Failed(w)) = m.auth.as_ref().map(|a| a.verdict()) {
-                                        div.authwarn role="note" { "⚠ Not verified: " (w) ". Be careful with links, attachments and requests for payment or passwords." }
+                                        div.authwarn role="note" { (tr!("⚠ Not verified: {why}. Be careful with links, attachments and requests for payment or passwords.", why = w)) }
                                     }
                                 }
-                                @if e.body.trim().is_empty() { div.textbody.muted { "(no text)" } }
+                                @if e.body.trim().is_empty() { div.textbody.muted { (tr!("(no text)")) } }
                                 @else if e.kind == EntryKind::Note { (super::mentions::note_text(&e.body, agents)) }
                                 @else { (super::thread::body(&e.body, !newest.contains(&e.seq))) }
                                 @if let Some((_, _, m)) = v.time_spent.iter().find(|(s, _, _)| *s == e.seq) {
-                                    div.muted.small { "Time spent: " (duration(*m as u64)) }
+                                    div.muted.small { (tr!("Time spent: {time}", time = duration(*m as u64))) }
                                 }
                                 @if !e.attachments.is_empty() {
                                     ul.attachments {
@@ -244,13 +258,13 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                 }
                                 @if let Some(m) = mail {
                                     div.mailtools {
-                                        @if let Some(full) = &m.full_text { details { summary { "Show quoted text" } (ui::text_block(full)) } }
+                                        @if let Some(full) = &m.full_text { details { summary { (tr!("Show quoted text")) } (ui::text_block(full)) } }
                                         @if m.html_blob.is_some() {
-                                            details.htmlview { summary { "Show formatted (HTML)" } iframe sandbox="allow-popups allow-popups-to-escape-sandbox" src=(format!("/tickets/{r}/entries/{}/html", e.seq)) loading="lazy" title="Formatted message" {} }
+                                            details.htmlview { summary { (tr!("Show formatted (HTML)")) } iframe sandbox="allow-popups allow-popups-to-escape-sandbox" src=(format!("/tickets/{r}/entries/{}/html", e.seq)) loading="lazy" title=(tr!("Formatted message")) {} }
                                         }
-                                        a href=(format!("/tickets/{r}/entries/{}/source", e.seq)) target="_blank" { "View original" }
+                                        a href=(format!("/tickets/{r}/entries/{}/source", e.seq)) target="_blank" { (tr!("View original")) }
                                         " · "
-                                        a href=(format!("/tickets/{r}/entries/{}/source?download=1", e.seq)) { "Download .eml" }
+                                        a href=(format!("/tickets/{r}/entries/{}/source?download=1", e.seq)) { (tr!("Download .eml")) }
                                     }
                                 }
                             }
@@ -260,15 +274,15 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                   }
                 }
                 @if closed {
-                    div.closed-note { "This ticket is closed and read-only." @if perms.has(Permission::Reopen) { " Reopen it from the panel to write to it." } @else { " Only an admin or a department manager can reopen it." } }
+                    div.closed-note { (tr!("This ticket is closed and read-only.")) " " @if perms.has(Permission::Reopen) { (tr!("Reopen it from the panel to write to it.")) } @else { (tr!("Only an admin or a department manager can reopen it.")) } }
                 } @else if !may_reply && !may_note {
-                    div.closed-note { "Your role (" (desk.role_label(&a.person)) ") reads tickets; it writes nothing." }
+                    div.closed-note { (tr!("Your role ({role}) reads tickets; it writes nothing.", role = crate::i18n::dynamic(&desk.role_label(&a.person)))) }
                 } @else {
                     form.replybox #reply method="post" enctype="multipart/form-data" action=(format!("/tickets/{r}/reply?_csrf={}", a.csrf)) data-draft=(format!("/tickets/{r}/draft")) data-ref=(r) data-agent=(a.person.id) data-mine=(mine) data-saved=(saved.map_or(0, |d| d.saved_at.0)) data-sent=[done_ok.then_some("1")] {
                         @let canned = &p.canned;
                         @if !canned.is_empty() {
                             div.canned-pick {
-                                input #canned type="search" list="canned-list" placeholder="Insert a canned response… (type to search)" aria-label="Search and insert a canned response" data-url=(format!("/tickets/{r}/canned/")) autocomplete="off";
+                                input #canned type="search" list="canned-list" placeholder=(tr!("Insert a canned response… (type to search)")) aria-label=(tr!("Search and insert a canned response")) data-url=(format!("/tickets/{r}/canned/")) autocomplete="off";
                                 datalist #canned-list { @for (key, name) in canned { option value=(name) data-key=(key) {} } }
                             }
                         }
@@ -276,45 +290,45 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         @if matches!(flash, Some(("collision", _))) { input type="hidden" name="force" value="1"; }
                         @if may_reply {
                             (super::people::recipients_line(&p.recipients))
-                            textarea #replytext name="body" rows="6" placeholder="Write a reply to the requester… (r)" data-agents=(super::mentions::offered(agents)) { (text) }
+                            textarea #replytext name="body" rows="6" placeholder=(tr!("Write a reply to the requester… (r)")) data-agents=(super::mentions::offered(agents)) { (text) }
                         } @else {
-                            textarea #replytext name="body" rows="6" placeholder="Write an internal note for agents… (r)" aria-label="Internal note" data-agents=(super::mentions::offered(agents)) { (text) }
+                            textarea #replytext name="body" rows="6" placeholder=(tr!("Write an internal note for agents… (r)")) aria-label=(tr!("Internal note")) data-agents=(super::mentions::offered(agents)) { (text) }
                         }
                         div.reply-actions {
-                            label.files title="Attach files" { "Attach " input type="file" name="files" multiple; }
+                            label.files title=(tr!("Attach files")) { (tr!("Attach")) " " input type="file" name="files" multiple; }
                             @if may_reply && may_note {
-                                label.toggle { input #internal type="checkbox" name="internal" value="1" checked[as_note]; " Internal note (agents only)" }
+                                label.toggle { input #internal type="checkbox" name="internal" value="1" checked[as_note]; " " (tr!("Internal note (agents only)")) }
                             } @else if may_note {
                                 input type="hidden" name="internal" value="1";
-                                span.muted { "Internal note: your role writes notes only." }
+                                span.muted { (tr!("Internal note: your role writes notes only.")) }
                             }
-                            label { "Time spent " input type="number" name="minutes" min="0" max=(crate::desk::MAX_MINUTES) step="1" placeholder="min" aria-label="Time spent in minutes"; }
+                            label { (tr!("Time spent")) " " input type="number" name="minutes" min="0" max=(crate::desk::MAX_MINUTES) step="1" placeholder=(tr!("min")) aria-label=(tr!("Time spent in minutes")); }
                             @if may_edit {
-                                label title="The ticket's status once this is sent (Automatic: as the desk's rules say)" { "Status after sending "
+                                label title=(tr!("The ticket's status once this is sent (Automatic: as the desk's rules say)")) { (tr!("Status after sending")) " "
                                     select name="status" {
-                                        option value="" { "Automatic" }
+                                        option value="" { (tr!("Automatic")) }
                                         @for s in &next_statuses { option value=(ui::status_value(s)) { (ui::status_label(s)) } }
                                     }
                                 }
                             }
                             span #draftstate .muted.small role="status" aria-live="polite" {
-                                @if let Some(at) = restored { "Draft restored (saved " (ui::when_at(at)) ")" }
+                                @if let Some(at) = restored { (super::rich(tr!("Draft restored (saved {when})"), &[("when", &ui::when_at(at).into_string())])) }
                             }
-                            button.primary #sendbtn type="submit" title="Ctrl+Enter" { @if may_reply { "Send reply" } @else { "Add note" } }
+                            button.primary #sendbtn type="submit" title=(tr!("Ctrl+Enter")) { @if may_reply { (tr!("Send reply")) } @else { (tr!("Add note")) } }
                         }
                     }
                 }
             }
-            aside.panel aria-label="Ticket fields" {
+            aside.panel aria-label=(tr!("Ticket fields")) {
                 @let following = p.following;
                 form.follow method="post" action=(format!("/tickets/{r}/follow")) {
                     (csrf_field(&a.csrf))
                     input type="hidden" name="on" value=(if following { "0" } else { "1" });
-                    button type="submit" title="Followers get this ticket's notes and requester replies by mail" { @if following { "★ Following — stop" } @else { "☆ Follow" } }
+                    button type="submit" title=(tr!("Followers get this ticket's notes and requester replies by mail")) { @if following { (tr!("★ Following — stop")) } @else { (tr!("☆ Follow")) } }
                 }
                 @if let Some(sla) = &v.sla {
-                    section.sla-box aria-label="Service level" {
-                        h3 { "SLA · " (sla.policy) }
+                    section.sla-box aria-label=(tr!("Service level")) {
+                        h3 { (tr!("SLA · {policy}", policy = sla.policy)) }
                         (ui::sla::targets(&desk.config(), sla, desk.now()))
                     }
                 }
@@ -323,62 +337,63 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                         (csrf_field(&a.csrf))
                         @if t.assignee == Some(a.person.id) {
                             input type="hidden" name="assignee" value="";
-                            button #claimbtn type="submit" title="Release (m)" { "Release: unassign me" }
+                            button #claimbtn type="submit" title=(tr!("Release (m)")) { (tr!("Release: unassign me")) }
                         } @else {
                             input type="hidden" name="assignee" value=(a.person.id);
-                            button.primary #claimbtn type="submit" title="Take it (m)" { @if t.assignee.is_some() { "Take over" } @else { "Take it" } }
+                            button.primary #claimbtn type="submit" title=(tr!("Take it (m)")) { @if t.assignee.is_some() { (tr!("Take over")) } @else { (tr!("Take it")) } }
                         }
                     }
                 }
                 @if closed || !may_edit {
                     dl.fields {
-                        dt { "Status" } dd { (ui::ticket_status(&desk.config(), t)) }
-                        dt { "Priority" } dd { (t.priority.label()) }
-                        dt { "Category" } dd { (t.category) }
-                        dt { "Department" } dd { (t.department) }
-                        dt { "Assignee" } dd { (v.name_of(t.assignee).replace("System", "Unassigned")) }
-                        @if let Some(team) = &t.team { dt { "Team" } dd { (team) } }
+                        dt { (tr!("Status")) } dd { (ui::ticket_status(&desk.config(), t)) }
+                        dt { (tr!("Priority")) } dd { (crate::i18n::dynamic(t.priority.label())) }
+                        dt { (tr!("Category")) } dd { (t.category) }
+                        dt { (tr!("Department")) } dd { (t.department) }
+                        dt { (tr!("Assignee")) } dd { @if t.assignee.is_some() { (name_of(v, t.assignee)) } @else { (tr!("Unassigned")) } }
+                        @if let Some(team) = &t.team { dt { (tr!("Team")) } dd { (team) } }
                     }
                     @if closed && perms.has(Permission::Reopen) {
                         form method="post" action=(format!("/tickets/{r}/update")) {
                             (csrf_field(&a.csrf))
                             input type="hidden" name="status" value="open";
-                            button.primary type="submit" { "Reopen ticket" }
+                            button.primary type="submit" { (tr!("Reopen ticket")) }
                         }
                     }
                 } @else {
                     form.fields method="post" action=(format!("/tickets/{r}/update")) {
                         (csrf_field(&a.csrf))
-                        label { "Status now" select name="status" {
+                        label { (tr!("Status now")) select name="status" {
                             option value=(t.custom_status.clone().filter(|c| *c == shown).unwrap_or_else(|| t.status.key().to_string())) selected { (shown) }
                             @for s in &next_statuses { option value=(ui::status_value(s)) { (ui::status_label(s)) } }
                         } }
-                        label { "Priority" select name="priority" { (options(Priority::ALL.iter().map(|p| (p.key(), p.label())), t.priority.key())) } }
-                        label { "Assignee" select name="assignee" {
-                            option value="" { "Unassigned" }
+                        @let priorities: Vec<(&str, String)> = Priority::ALL.iter().map(|p| (p.key(), crate::i18n::dynamic(p.label()))).collect();
+                        label { (tr!("Priority")) select name="priority" { (options(priorities.iter().map(|(k, l)| (*k, l.as_str())), t.priority.key())) } }
+                        label { (tr!("Assignee")) select name="assignee" {
+                            option value="" { (tr!("Unassigned")) }
                             @if let Some(id) = t.assignee.filter(|id| !agents.iter().any(|g| g.id == *id)) {
-                                option value=(id) selected { (v.name_of(Some(id))) }
+                                option value=(id) selected { (name_of(v, Some(id))) }
                             }
                             // The current assignee is always there, so saving other fields keeps them.
                             @for g in agents.iter().filter(|g| t.assignee == Some(g.id) || ((perms.has(Permission::Assign) || g.id == a.person.id) && desk.in_force((*g).clone()).works_in(&t.department))) { option value=(g.id) selected[t.assignee == Some(g.id)] { (g.display()) } }
                         } }
                         @if !desk.config().team.is_empty() {
-                            label { "Team" select name="team" disabled[!perms.has(Permission::Assign)] {
-                                option value="" { "No team" }
+                            label { (tr!("Team")) select name="team" disabled[!perms.has(Permission::Assign)] {
+                                option value="" { (tr!("No team")) }
                                 @for tm in desk.config().team.iter().filter(|tm| t.team.as_deref() == Some(tm.name.as_str()) || tm.departments.is_empty() || tm.departments.iter().any(|d| d.eq_ignore_ascii_case(&t.department))) {
                                     option value=(tm.name) selected[t.team.as_deref() == Some(tm.name.as_str())] { (tm.name) }
                                 }
                             } }
                         }
-                        label { "Category" select name="category" { (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), &t.category)) } }
+                        label { (tr!("Category")) select name="category" { (options(cfg.categories.iter().map(|c| (c.as_str(), c.as_str())), &t.category)) } }
                         @if cfg.departments.len() > 1 {
-                            label { "Department" select name="department" { (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), &t.department)) } }
+                            label { (tr!("Department")) select name="department" { (options(cfg.departments.iter().map(|c| (c.as_str(), c.as_str())), &t.department)) } }
                         }
-                        label { "Due date" input type="date" name="due" value=(t.due.map(|d| d.to_string()).unwrap_or_default()); }
-                        label { "Tags" input type="text" name="tags" value=(t.tags.join(", ")) placeholder="comma, separated"; }
+                        label { (tr!("Due date")) input type="date" name="due" value=(t.due.map(|d| d.to_string()).unwrap_or_default()); }
+                        label { (tr!("Tags")) input type="text" name="tags" value=(t.tags.join(", ")) placeholder=(tr!("comma, separated")); }
                         (super::fields::inputs(&desk.config(), &t.department, |n| t.field(n)))
-                        label { "Reason (optional)" input type="text" name="reason" placeholder="recorded in the log"; }
-                        button type="submit" { "Save changes" }
+                        label { (tr!("Reason (optional)")) input type="text" name="reason" placeholder=(tr!("recorded in the log")); }
+                        button type="submit" { (tr!("Save changes")) }
                     }
                 }
                 @if !closed && may_edit && !matches!(t.status, crate::domain::Status::Resolved) {
@@ -388,19 +403,19 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                 (super::actions::related_box(st, a, v))
                 div.infobox {
                     (super::people::people_box(st, a, v))
-                    h3 { "Details" }
+                    h3 { (tr!("Details")) }
                     dl.fields.small {
-                        dt { "Reference" } dd { (r) }
-                        dt { "Channel" } dd { (t.channel.label()) }
-                        dt { "Created" } dd { (crate::web::ui::when_at(t.created_at)) }
-                        dt { "Updated" } dd { (crate::web::ui::when_at(t.updated_at)) }
-                        @if let Some(d) = t.due { dt { "Due" } dd { (d.to_string()) } }
-                        @if !t.tags.is_empty() { dt { "Tags" } dd { @for tag in &t.tags { span.tag { (tag) } " " } } }
+                        dt { (tr!("Reference")) } dd { (r) }
+                        dt { (tr!("Channel")) } dd { (crate::i18n::dynamic(t.channel.label())) }
+                        dt { (tr!("Created")) } dd { (crate::web::ui::when_at(t.created_at)) }
+                        dt { (tr!("Updated")) } dd { (crate::web::ui::when_at(t.updated_at)) }
+                        @if let Some(d) = t.due { dt { (tr!("Due")) } dd { (d.to_string()) } }
+                        @if !t.tags.is_empty() { dt { (tr!("Tags")) } dd { @for tag in &t.tags { span.tag { (tag) } " " } } }
                         @for (label, value) in super::fields::shown(&desk.config(), t) { dt { (label) } dd { (value) } }
                         @let (total, by) = v.time_by_agent();
                         @if total > 0 {
-                            dt { "Time spent" }
-                            dd { (duration(total)) @if by.len() > 1 { @for (who, m) in &by { br; span.muted { (v.name_of(Some(*who))) ": " (duration(*m)) } } } }
+                            dt { (tr!("Time spent")) }
+                            dd { (duration(total)) @if by.len() > 1 { @for (who, m) in &by { br; span.muted { (name_of(v, Some(*who))) ": " (duration(*m)) } } } }
                         }
                     }
                 }
@@ -420,7 +435,7 @@ pub async fn ticket_page(State(st): State<AppState>, a: Agent, t: TicketPath, Qu
         tracing::warn!("could not note that the ticket was opened: {e}");
     }
     let flash = match (&q.merged, q.held) {
-        (Some(old), _) => Some(("ok", format!("{old} was merged into this ticket."))),
+        (Some(old), _) => Some(("ok", tr!("{old} was merged into this ticket.", old = old))),
         (None, Some(seen)) => crossed(&p.v, seen, &a.person).first().map(|who| ("collision", held_message(who))),
         (None, None) => done_message(q.done.as_deref()).map(|m| ("ok", m.to_string())),
     };
@@ -454,22 +469,23 @@ fn crossed(v: &TicketView, seen: u32, me: &Person) -> Vec<String> {
                 && e.kind == EntryKind::Reply
                 && e.author.is_some_and(|w| w != me.id && v.people.get(&w).is_some_and(|p| p.is_staff()))
         })
-        .map(|e| v.name_of(e.author))
+        .map(|e| name_of(v, e.author))
         .collect()
 }
 
 fn held_message(who: &str) -> String {
-    format!(
-        "{who} replied to the requester while you were writing (see the thread). Your reply was not sent and is kept below; read theirs, then send yours again to send it anyway."
+    tr!(
+        "{who} replied to the requester while you were writing (see the thread). Your reply was not sent and is kept below; read theirs, then send yours again to send it anyway.",
+        who = who
     )
 }
 
 /// Minutes as "1 h 15 min".
 fn duration(minutes: u64) -> String {
     match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m} min"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} min"),
+        (0, m) => tr!("{m} min", m = m),
+        (h, 0) => tr!("{h} h", h = h),
+        (h, m) => tr!("{h} h {m} min", h = h, m = m),
     }
 }
 
@@ -511,7 +527,13 @@ pub async fn reply(State(st): State<AppState>, a: Agent, t: TicketPath, req: axu
     let internal = f.internal.is_some();
     let status = match nonempty(&f.status) {
         Some(s) => Some(st.desk.config().status_choice(s).ok_or_else(|| {
-            ticket_error(&st, &a, id, DeskError::Invalid { field: "status", message: format!("{s:?} is not a status") }, &f.body)
+            ticket_error(
+                &st,
+                &a,
+                id,
+                DeskError::Invalid { field: "status", message: tr!("{value} is not a status", value = format!("{s:?}")) },
+                &f.body,
+            )
         })?),
         None => None,
     };
@@ -543,7 +565,7 @@ pub async fn reply(State(st): State<AppState>, a: Agent, t: TicketPath, req: axu
                 &st,
                 &a,
                 id,
-                DeskError::Invalid { field: "time_spent", message: format!("{m:?} is not a number of minutes") },
+                DeskError::Invalid { field: "time_spent", message: tr!("{value} is not a number of minutes", value = format!("{m:?}")) },
                 &f.body,
             )
         })?,
@@ -573,7 +595,7 @@ pub struct UpdateForm {
 }
 
 fn parse_patch(cfg: &crate::config::Config, f: &UpdateForm, fields: Vec<(String, Vec<String>)>) -> Result<TicketPatch, DeskError> {
-    let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: format!("{v:?} is not valid") };
+    let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: tr!("{value} is not valid", value = format!("{v:?}")) };
     let status = nonempty(&f.status).map(|s| cfg.status_choice(s).ok_or_else(|| bad("status", s))).transpose()?;
     Ok(TicketPatch {
         subject: None,

@@ -10,6 +10,7 @@ use crate::desk::TicketView;
 use crate::desk::recipients::ReplyRecipients;
 use crate::domain::roles::Permission;
 use crate::domain::{Person, PersonId};
+use crate::tr;
 use crate::web::pages::{field, fields};
 use crate::web::ui::csrf_field;
 use crate::web::{Agent, AppState, WebResult, run_as};
@@ -25,16 +26,16 @@ pub fn recipients_line(r: &ReplyRecipients) -> Markup {
     html! {
         div.recipients #recipients {
             @if r.to.is_empty() && r.cc.is_empty() {
-                span.muted { "A public reply is mailed to nobody (no address to send to)." }
+                span.muted { (tr!("A public reply is mailed to nobody (no address to send to).")) }
             } @else {
-                span.who { strong { "To: " } (names(&r.to)) }
-                @if !r.cc.is_empty() { " " span.who { strong { "Cc: " } (names(&r.cc)) } }
+                span.who { strong { (tr!("To:")) } " " (names(&r.to)) }
+                @if !r.cc.is_empty() { " " span.who { strong { (tr!("Cc:")) } " " (names(&r.cc)) } }
             }
-            @for (p, why) in &r.left_out { " " span.muted { "(not " (p.email) ": " (why) ")" } }
+            @for (p, why) in &r.left_out { " " span.muted { (tr!("(not {address}: {why})", address = p.email, why = crate::i18n::dynamic(why))) } }
             " "
             input type="hidden" name="mail_shown" value="1";
-            label.toggle title="Untick to post the reply on the requester's ticket page without mailing it" {
-                input #mailit type="checkbox" name="mail" value="1" checked; " Email this reply"
+            label.toggle title=(tr!("Untick to post the reply on the requester's ticket page without mailing it")) {
+                input #mailit type="checkbox" name="mail" value="1" checked; " " (tr!("Email this reply"))
             }
         }
     }
@@ -48,30 +49,30 @@ pub fn people_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
     let may_edit = open && st.desk.may(&a.person, Permission::Edit);
     let may_copy = open && st.desk.may(&a.person, Permission::Reply);
     html! {
-        h3 { "Requester" }
+        h3 { (tr!("Requester")) }
         @if let Some(p) = v.people.get(&v.ticket.requester) {
             p { a href=(format!("/requesters/{}", p.id)) { (p.display()) } @if p.display() != p.email { br; span.muted { (p.email) } } }
             (requester_context(st, a, v, p))
         }
         @if may_edit {
             details.people-edit {
-                summary { "Change requester…" }
+                summary { (tr!("Change requester…")) }
                 form.inline method="post" action=(format!("/tickets/{r}/requester")) {
                     (csrf_field(&a.csrf))
-                    input type="email" name="email" placeholder="new@customer.example" aria-label="New requester's address" required;
-                    button type="submit" { "Change" }
+                    input type="email" name="email" placeholder="new@customer.example" aria-label=(tr!("New requester's address")) required;
+                    button type="submit" { (tr!("Change")) }
                 }
             }
         }
         @if !v.collaborators.is_empty() || may_copy {
-            h3 { "Collaborators" }
+            h3 { (tr!("Collaborators")) }
         }
         @for c in &v.collaborators {
             @if may_copy {
                 form.linkrow method="post" action=(format!("/tickets/{r}/collaborators/{}/remove", c.id)) {
                     (csrf_field(&a.csrf))
                     span { a href=(format!("/requesters/{}", c.id)) { (c.display()) } @if c.display() != c.email { " " span.muted { (c.email) } } }
-                    button.linkish type="submit" title="Take off this ticket" aria-label=(format!("Remove {}", c.email)) { "×" }
+                    button.linkish type="submit" title=(tr!("Take off this ticket")) aria-label=(tr!("Remove {address}", address = c.email)) { "×" }
                 }
             } @else {
                 p { a href=(format!("/requesters/{}", c.id)) { (c.display()) } @if c.display() != c.email { br; span.muted { (c.email) } } }
@@ -80,8 +81,8 @@ pub fn people_box(st: &AppState, a: &Agent, v: &TicketView) -> Markup {
         @if may_copy {
             form.inline method="post" action=(format!("/tickets/{r}/collaborators")) {
                 (csrf_field(&a.csrf))
-                input type="email" name="email" placeholder="cc@customer.example" aria-label="Add a collaborator's address" required;
-                button type="submit" { "Add" }
+                input type="email" name="email" placeholder="cc@customer.example" aria-label=(tr!("Add a collaborator's address")) required;
+                button type="submit" { (tr!("Add")) }
             }
         }
     }
@@ -140,19 +141,19 @@ fn requester_context(st: &AppState, a: &Agent, v: &TicketView, p: &Person) -> Ma
         .take(OTHERS)
         .collect();
     html! {
-        @if let Some(o) = org { p.muted.small { "Organization: " (o) } }
+        @if let Some(o) = org { p.muted.small { (tr!("Organization: {name}", name = o)) } }
         @if !notes.trim().is_empty() {
-            div.person-notes.small { strong { "Notes: " } (crate::web::ui::text_block(&notes)) }
+            div.person-notes.small { strong { (tr!("Notes:")) } " " (crate::web::ui::text_block(&notes)) }
         }
         @if !others.is_empty() {
-            h3 { "Their other open tickets" }
+            h3 { (tr!("Their other open tickets")) }
             ul.other-tickets {
                 @for t in &others {
                     @let r = st.desk.reference(t.id);
                     li { a href=(format!("/tickets/{r}")) { (r) } " " (t.subject) " " (crate::web::ui::ticket_status(&st.desk.config(), t)) }
                 }
             }
-            p.small { a href=(format!("/requesters/{}", p.id)) { "All their tickets →" } }
+            p.small { a href=(format!("/requesters/{}", p.id)) { (tr!("All their tickets →")) } }
         }
     }
 }

@@ -7,6 +7,7 @@ use jiff::tz::TimeZone;
 use maud::{Markup, html};
 
 use crate::domain::Timestamp;
+use crate::tr;
 
 /// A time as RFC 3339 (with `Z` or an offset), or a local `YYYY-MM-DDTHH:MM`
 /// in `tz` (UTC when none).
@@ -28,14 +29,14 @@ pub fn shortcuts(now: Timestamp, tz: &TimeZone) -> Vec<(String, String)> {
     let at = |d: jiff::civil::Date| d.to_datetime(nine).to_zoned(tz.clone()).ok().map(|z| z.timestamp().to_string());
     let mut out = Vec::new();
     if let Some(v) = today.tomorrow().ok().and_then(at) {
-        out.push((v, "Tomorrow 9:00".to_string()));
+        out.push((v, tr!("Tomorrow 9:00").to_string()));
     }
     let days_to_monday = 7 - today.weekday().to_monday_zero_offset() as i64;
     if let Some(v) = today.checked_add(jiff::Span::new().days(days_to_monday)).ok().and_then(at) {
-        out.push((v, "Next Monday 9:00".to_string()));
+        out.push((v, tr!("Next Monday 9:00").to_string()));
     }
     if let Some(v) = today.checked_add(jiff::Span::new().days(7)).ok().and_then(at) {
-        out.push((v, "In a week, 9:00".to_string()));
+        out.push((v, tr!("In a week, 9:00").to_string()));
     }
     out
 }
@@ -44,20 +45,20 @@ pub fn shortcuts(now: Timestamp, tz: &TimeZone) -> Vec<(String, String)> {
 pub fn snooze_box(r: &str, csrf: &str, now: Timestamp, tz: &TimeZone, until: Option<Timestamp>) -> Markup {
     html! {
         details.snooze open[until.is_some()] {
-            summary { @if let Some(u) = until { "Snoozed until " (crate::web::ui::when_at(u)) } @else { "Snooze…" } }
+            summary { @if let Some(u) = until { (super::rich(tr!("Snoozed until {when}"), &[("when", &crate::web::ui::when_at(u).into_string())])) } @else { (tr!("Snooze…")) } }
             form.inline method="post" action=(format!("/tickets/{r}/update")) {
                 (crate::web::ui::csrf_field(csrf))
-                label { "Until" select name="snooze_until" {
+                label { (tr!("Until")) select name="snooze_until" {
                     @for (v, l) in shortcuts(now, tz) { option value=(v) { (l) } }
                 } }
-                button type="submit" { "Snooze" }
+                button type="submit" { (tr!("Snooze")) }
             }
             form.inline method="post" action=(format!("/tickets/{r}/update")) {
                 (crate::web::ui::csrf_field(csrf))
-                label { "Or at" input type="datetime-local" name="snooze_until" required; }
-                button type="submit" { "Snooze" }
+                label { (tr!("Or at")) input type="datetime-local" name="snooze_until" required; }
+                button type="submit" { (tr!("Snooze")) }
             }
-            p.muted.small { "It leaves the active views and comes back as Open then (sooner if the requester replies)." }
+            p.muted.small { (tr!("It leaves the active views and comes back as Open then (sooner if the requester replies).")) }
         }
     }
 }

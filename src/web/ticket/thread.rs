@@ -6,6 +6,7 @@ use maud::{Markup, html};
 
 use crate::domain::{Event, ThreadEntry, Timestamp};
 use crate::web::ui;
+use crate::{tr, trn};
 
 /// The newest messages always shown whole.
 pub const WHOLE: usize = 3;
@@ -59,7 +60,7 @@ fn summary(run: &[&ThreadEntry]) -> String {
     let mut to: Vec<&str> = Vec::new();
     for e in run {
         if let Some(Event::MailSent { kind, to: rcpt }) = &e.event {
-            let k = kind.replace('_', " ");
+            let k = mail_kind(kind);
             match kinds.iter_mut().find(|(n, _)| *n == k) {
                 Some((_, c)) => *c += 1,
                 None => kinds.push((k, 1)),
@@ -72,8 +73,111 @@ fn summary(run: &[&ThreadEntry]) -> String {
         }
     }
     let kinds: Vec<String> = kinds.into_iter().map(|(k, c)| if c > 1 { format!("{k} ×{c}") } else { k }).collect();
-    let addresses = if to.len() == 1 { "1 address".to_string() } else { format!("{} addresses", to.len()) };
-    format!("sent {} mails ({}) to {addresses}", run.len(), kinds.join(", "))
+    let addresses = trn!(to.len(), "{n} address", "{n} addresses");
+    trn!(
+        run.len(),
+        "sent {n} mail ({kinds}) to {addresses}",
+        "sent {n} mails ({kinds}) to {addresses}",
+        kinds = kinds.join(", "),
+        addresses = addresses
+    )
+}
+
+/// An event's line in the reader's language: the templates from the
+/// catalog, and the values the desk records in English (field names,
+/// statuses, mail kinds, SLA targets) as the reader says them.
+pub fn event_line(e: &Event) -> String {
+    localized(e).describe_in(&crate::i18n::text)
+}
+
+/// An entry's text as the thread shows it: its body, else its event's line.
+pub fn entry_text(e: &ThreadEntry) -> String {
+    match &e.event {
+        Some(ev) if e.body.is_empty() => event_line(ev),
+        _ => e.body.clone(),
+    }
+}
+
+/// The event with its recorded English words in the reader's language
+/// (names, subjects and reasons stay as they are).
+fn localized(e: &Event) -> Event {
+    use crate::i18n::dynamic;
+    let values = |field: &str, from: String, to: String| if field == "priority" { (dynamic(&from), dynamic(&to)) } else { (from, to) };
+    match e.clone() {
+        Event::Created { channel } => Event::Created { channel: dynamic(&channel) },
+        Event::StatusChanged { from, to } => Event::StatusChanged { from: dynamic(&from), to: dynamic(&to) },
+        Event::FieldChanged { field, from, to } => {
+            let (from, to) = values(&field, from, to);
+            Event::FieldChanged { field: field_name(&field), from, to }
+        }
+        Event::FieldChangedBecause { field, from, to, reason } => {
+            let (from, to) = values(&field, from, to);
+            Event::FieldChangedBecause { field: field_name(&field), from, to, reason }
+        }
+        Event::ChecklistChanged { text, field, from, to } => Event::ChecklistChanged { text, field: field_name(&field), from, to },
+        Event::Linked { reference, relation } => Event::Linked { reference, relation: relation_name(&relation) },
+        Event::MailSent { kind, to } => Event::MailSent { kind: mail_kind(&kind), to },
+        Event::MailFailed { kind, to, reason } => Event::MailFailed { kind: mail_kind(&kind), to, reason },
+        Event::MailDelayed { kind, to, reason, retry_at } => Event::MailDelayed { kind: mail_kind(&kind), to, reason, retry_at },
+        Event::SlaWarning { policy, target, due } => Event::SlaWarning { policy, target: dynamic(&target), due },
+        Event::SlaBreached { policy, target, due } => Event::SlaBreached { policy, target: dynamic(&target), due },
+        Event::Because { event, reason } => Event::Because { event: Box::new(localized(&event)), reason },
+        other => other,
+    }
+}
+
+/// A ticket field the desk names in its change events (custom fields go by
+/// their configured label, shown as it is).
+fn field_name(field: &str) -> String {
+    let name = match field {
+        "subject" => tr!("subject"),
+        "priority" => tr!("priority"),
+        "category" => tr!("category"),
+        "department" => tr!("department"),
+        "team" => tr!("team"),
+        "due date" => tr!("due date"),
+        "tags" => tr!("tags"),
+        "assignee" => tr!("assignee"),
+        other => other,
+    };
+    name.to_string()
+}
+
+/// How the desk records a link between tickets.
+fn relation_name(relation: &str) -> String {
+    let name = match relation {
+        "follows up on closed ticket" => tr!("follows up on closed ticket"),
+        "has a follow-up:" => tr!("has a follow-up:"),
+        "linked related ticket" => tr!("linked related ticket"),
+        other => other,
+    };
+    name.to_string()
+}
+
+/// A kind of ticket mail (`MailKind::key`) in words.
+pub(super) fn mail_kind(kind: &str) -> String {
+    let name = match kind {
+        "ack" => tr!("ack"),
+        "reply" => tr!("reply"),
+        "new_ticket" => tr!("new ticket"),
+        "note" => tr!("note"),
+        "assigned" => tr!("assigned"),
+        "requester_reply" => tr!("requester reply"),
+        "resolved" => tr!("resolved"),
+        "stranger" => tr!("stranger"),
+        "closed" => tr!("closed"),
+        "transferred" => tr!("transferred"),
+        "team_assigned" => tr!("team assigned"),
+        "agent_ticket" => tr!("agent ticket"),
+        "pending_reminder" => tr!("pending reminder"),
+        "snooze_ended" => tr!("snooze ended"),
+        "mention" => tr!("mention"),
+        "sla_warning" => tr!("sla warning"),
+        "sla_breached" => tr!("sla breached"),
+        "trigger" => tr!("trigger"),
+        other => return other.replace('_', " "),
+    };
+    name.to_string()
 }
 
 /// A folded run of delivered mails.
@@ -82,10 +186,10 @@ pub fn mails(run: &[&ThreadEntry], now: Timestamp) -> Markup {
     html! {
         // Each mail keeps its anchor (`#e5`); the browser opens the line for it.
         details.event.folded {
-            summary { span.who { "System" } " " (summary(run)) " " time.muted datetime=(last.rfc3339()) title=(last.rfc3339()) { (last.ago(now)) } }
+            summary { span.who { (tr!("System")) } " " (summary(run)) " " time.muted datetime=(last.rfc3339()) title=(last.rfc3339()) { (crate::web::ui::ago(last, now)) } }
             ul {
                 @for e in run {
-                    li id=(format!("e{}", e.seq)) { (e.text()) }
+                    li id=(format!("e{}", e.seq)) { (entry_text(e)) }
                 }
             }
         }
@@ -113,7 +217,7 @@ pub fn body(text: &str, older: bool) -> Markup {
             div.collapsible {
                 div.preview { (ui::text_block(&head)) }
                 details.more {
-                    summary { "Show the whole message (" (text.lines().count()) " lines)" }
+                    summary { (tr!("Show the whole message ({n} lines)", n = crate::i18n::format::num(text.lines().count() as i64))) }
                     (ui::text_block(text))
                 }
             }

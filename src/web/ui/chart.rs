@@ -60,14 +60,14 @@ pub fn columns(title: &str, labels: &[String], series: &[Series]) -> Markup {
                 @for i in 0..=4u64 {
                     @let v = ystep * i;
                     line.grid x1=(LEFT) x2=(W - RIGHT) y1=(fmt(y(v))) y2=(fmt(y(v))) {}
-                    text.tick x=(LEFT - 4.0) y=(fmt(y(v) + 4.0)) text-anchor="end" { (v) }
+                    text.tick x=(LEFT - 4.0) y=(fmt(y(v) + 4.0)) text-anchor="end" { (num(v)) }
                 }
                 @for (i, label) in labels.iter().enumerate() {
                     @for (k, s) in series.iter().enumerate() {
                         @let v = s.values.get(i).copied().unwrap_or(0);
                         @let x = LEFT + slot * i as f64 + slot * 0.1 + bar * k as f64;
                         rect class=(s.class) x=(fmt(x)) y=(fmt(y(v))) width=(fmt(bar)) height=(fmt(top + plot_h - y(v))) {
-                            title { (label) ": " (v) " " (s.name) }
+                            title { (label) ": " (num(v)) " " (s.name) }
                         }
                     }
                     @if i % every == 0 {
@@ -95,7 +95,7 @@ pub fn rows(title: &str, labels: &[String], series: &[Series]) -> Markup {
                 @for i in 0..=4u64 {
                     @let v = xstep * i;
                     line.grid x1=(fmt(x(v))) x2=(fmt(x(v))) y1="0" y2=(fmt(h - 20.0)) {}
-                    text.tick x=(fmt(x(v))) y=(fmt(h - 6.0)) text-anchor="middle" { (v) }
+                    text.tick x=(fmt(x(v))) y=(fmt(h - 6.0)) text-anchor="middle" { (num(v)) }
                 }
                 @for (i, label) in labels.iter().enumerate() {
                     @let y0 = row_h * i as f64;
@@ -103,9 +103,9 @@ pub fn rows(title: &str, labels: &[String], series: &[Series]) -> Markup {
                     @for (k, s) in series.iter().enumerate() {
                         @let v = s.values.get(i).copied().unwrap_or(0);
                         rect class=(s.class) x=(label_w) y=(fmt(y0 + 4.0 + 12.0 * k as f64)) width=(fmt(x(v) - label_w)) height="10" {
-                            title { (label) ": " (v) " " (s.name) }
+                            title { (label) ": " (num(v)) " " (s.name) }
                         }
-                        text.value x=(fmt(x(v) + 4.0)) y=(fmt(y0 + 13.0 + 12.0 * k as f64)) { (v) }
+                        text.value x=(fmt(x(v) + 4.0)) y=(fmt(y0 + 13.0 + 12.0 * k as f64)) { (num(v)) }
                     }
                 }
             }
@@ -117,6 +117,11 @@ pub fn rows(title: &str, labels: &[String], series: &[Series]) -> Markup {
 /// A label cut to fit beside the bars.
 fn short(s: &str) -> String {
     if s.chars().count() <= 24 { s.to_string() } else { format!("{}…", s.chars().take(23).collect::<String>()) }
+}
+
+/// A count as the reader's language writes it (`1,234` / `1.234`).
+fn num(v: u64) -> String {
+    crate::i18n::format::num(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
 fn fmt(v: f64) -> String {

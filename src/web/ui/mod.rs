@@ -9,6 +9,7 @@ pub mod table;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::domain::{Person, Priority, Status};
+use crate::tr;
 
 /// What every page needs to draw its frame.
 pub struct Frame<'a> {
@@ -32,7 +33,10 @@ pub fn head(title: &str, desk_name: &str, with_js: bool) -> Markup {
             link rel="stylesheet" href="/assets/app.css";
             link rel="stylesheet" href="/statuses.css";
             link rel="icon" href="/assets/icon.svg" type="image/svg+xml";
-            @if with_js { script src="/assets/app.js" defer {} }
+            @if with_js {
+                @if let Some(texts) = crate::i18n::js_catalog() { script #fd-i18n type="application/json" { (PreEscaped(texts)) } }
+                script src="/assets/app.js" defer {}
+            }
         }
     }
 }
@@ -41,7 +45,7 @@ pub fn head(title: &str, desk_name: &str, with_js: bool) -> Markup {
 pub fn card_page(title: &str, desk_name: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(crate::i18n::current().code()) {
             (head(title, desk_name, false))
             body.center { main { (body) } }
         }
@@ -51,38 +55,38 @@ pub fn card_page(title: &str, desk_name: &str, body: Markup) -> Markup {
 pub fn page(f: &Frame, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html.no-js lang="en" {
+        html.no-js lang=(crate::i18n::current().code()) {
             (head(&f.title, &f.desk_name, true))
             body {
-                a.skip href="#main" { "Skip to content" }
+                a.skip href="#main" { (tr!("Skip to content")) }
                 @if let Some(u) = f.user {
                     header.topbar {
                         a.brand href="/tickets" { span.logo { "fd" } span.brand-name { (f.desk_name) } }
-                        button.menu-toggle type="button" aria-expanded="false" aria-controls="topmenu" { "Menu" }
+                        button.menu-toggle type="button" aria-expanded="false" aria-controls="topmenu" { (tr!("Menu")) }
                         div #topmenu .topmenu {
-                        nav.mainnav aria-label="Main" {
-                            a href="/tickets" class=(if f.area == "queue" { "active" } else { "" }) { "Queue" }
+                        nav.mainnav aria-label=(tr!("Main")) {
+                            a href="/tickets" class=(if f.area == "queue" { "active" } else { "" }) { (tr!("Queue")) }
                             @if f.may_create {
-                                a href="/tickets/new" class=(if f.area == "new" { "active" } else { "" }) title="New ticket (c)" { "New ticket" }
+                                a href="/tickets/new" class=(if f.area == "new" { "active" } else { "" }) title=(tr!("New ticket (c)")) { (tr!("New ticket")) }
                             }
-                            a href="/people" class=(if f.area == "people" { "active" } else { "" }) { "People" }
-                            a href="/junk" class=(if f.area == "junk" { "active" } else { "" }) { "Junk" }
-                            a href="/reports" class=(if f.area == "reports" { "active" } else { "" }) { "Reports" }
+                            a href="/people" class=(if f.area == "people" { "active" } else { "" }) { (tr!("People")) }
+                            a href="/junk" class=(if f.area == "junk" { "active" } else { "" }) { (tr!("Junk")) }
+                            a href="/reports" class=(if f.area == "reports" { "active" } else { "" }) { (tr!("Reports")) }
                             @if u.is_admin() {
-                                a href="/admin/agents" class=(if f.area == "admin" { "active" } else { "" }) { "Agents" }
-                                a href="/admin/outbox" class=(if f.area == "outbox" { "active" } else { "" }) { "Outbox" }
+                                a href="/admin/agents" class=(if f.area == "admin" { "active" } else { "" }) { (tr!("Agents")) }
+                                a href="/admin/outbox" class=(if f.area == "outbox" { "active" } else { "" }) { (tr!("Outbox")) }
                             }
                         }
                         div.usermenu {
-                            a.whoami href="/settings" title="My notifications" { (u.display()) }
+                            a.whoami href="/settings" title=(tr!("My notifications")) { (u.display()) }
                             form method="post" action="/logout" {
                                 input type="hidden" name="_csrf" value=(f.csrf);
-                                button.linkish type="submit" { "Log out" }
+                                button.linkish type="submit" { (tr!("Log out")) }
                             }
                         }
                         }
-                        form.jump method="get" action="/search" role="search" aria-label="Quick search" {
-                            input #jump type="search" name="q" placeholder="Search or go to ticket… (/)" aria-label="Search tickets or go to a reference" autocomplete="off";
+                        form.jump method="get" action="/search" role="search" aria-label=(tr!("Quick search")) {
+                            input #jump type="search" name="q" placeholder=(tr!("Search or go to ticket… (/)")) aria-label=(tr!("Search tickets or go to a reference")) autocomplete="off";
                         }
                     }
                 }
@@ -93,7 +97,7 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
 }
 
 pub fn status_badge(s: Status) -> Markup {
-    html! { span class=(format!("badge st-{}", s.key())) { (s.label()) } }
+    html! { span class=(format!("badge st-{}", s.key())) { (crate::i18n::dynamic(s.label())) } }
 }
 
 /// A ticket's status as shown everywhere: its custom status (with that
@@ -104,7 +108,7 @@ pub fn ticket_status(cfg: &crate::config::Config, t: &crate::domain::Ticket) -> 
         Some(i) => format!("badge st-{} cs-{i}", t.status.key()),
         None => format!("badge st-{}", t.status.key()),
     };
-    html! { span class=(class) { (cfg.status_name(t)) } }
+    html! { span class=(class) { (status_text(cfg, t)) } }
 }
 
 /// The value a status choice has in forms: a custom status's name or the
@@ -113,9 +117,15 @@ pub fn status_value(c: &crate::config::StatusChoice) -> String {
     c.custom.clone().unwrap_or_else(|| c.base.key().to_string())
 }
 
+/// A ticket's status name in the viewer's language (a custom status is
+/// shown as the config names it).
+pub fn status_text(cfg: &crate::config::Config, t: &crate::domain::Ticket) -> String {
+    crate::i18n::dynamic(&cfg.status_name(t))
+}
+
 /// The label of a status choice.
 pub fn status_label(c: &crate::config::StatusChoice) -> String {
-    c.custom.clone().unwrap_or_else(|| c.base.label().to_string())
+    c.custom.clone().unwrap_or_else(|| crate::i18n::dynamic(c.base.label()))
 }
 
 /// The colours of the desk's custom statuses (`/statuses.css`): the page's
@@ -142,7 +152,7 @@ pub fn statuses_css(cfg: &crate::config::Config) -> String {
 }
 
 pub fn priority_badge(p: Priority) -> Markup {
-    html! { span class=(format!("prio pr-{}", p.key())) { span.dot {} (p.label()) } }
+    html! { span class=(format!("prio pr-{}", p.key())) { span.dot {} (crate::i18n::dynamic(p.label())) } }
 }
 
 tokio::task_local! {
@@ -164,10 +174,41 @@ pub fn when(ts: crate::domain::Timestamp) -> String {
     match (tz, jiff::Timestamp::from_millisecond(ts.0)) {
         (Some(tz), Ok(t)) => {
             let z = t.to_zoned(tz);
-            format!("{} {}", z.strftime("%Y-%m-%d %H:%M"), z.strftime("%Z"))
+            format!("{} {}", z.strftime(crate::i18n::format::date_time_pattern()), z.strftime("%Z"))
         }
+        (None, Ok(t)) => format!("{} UTC", t.to_zoned(jiff::tz::TimeZone::UTC).strftime(crate::i18n::format::date_time_pattern())),
         _ => ts.short(),
     }
+}
+
+/// How long ago `ts` was, in the viewer's language: "3 min ago", "vor 3 Min.";
+/// past a month, the date.
+pub fn ago(ts: crate::domain::Timestamp, now: crate::domain::Timestamp) -> String {
+    let s = (now.0 - ts.0).max(0) / 1000;
+    match s {
+        0..=59 => tr!("just now").to_string(),
+        60..=3599 => tr!("{n} min ago", n = s / 60),
+        3600..=86_399 => tr!("{n} h ago", n = s / 3600),
+        86_400..=2_591_999 => tr!("{n} d ago", n = s / 86_400),
+        _ => match jiff::Timestamp::from_millisecond(ts.0) {
+            Ok(t) => t.to_zoned(viewer_tz()).strftime(crate::i18n::format::date_pattern()).to_string(),
+            Err(_) => ts.short(),
+        },
+    }
+}
+
+/// When a future instant comes, in the viewer's language: "in 4 min
+/// (2026-12-02 14:05 UTC)"; "now" once it has come.
+pub fn until(ts: crate::domain::Timestamp, now: crate::domain::Timestamp) -> String {
+    let s = (ts.0 - now.0) / 1000;
+    let soon = match s {
+        ..=0 => return tr!("now").to_string(),
+        1..=59 => tr!("in under a minute").to_string(),
+        60..=3599 => tr!("in {n} min", n = s / 60),
+        3600..=86_399 => tr!("in {n} h", n = s / 3600),
+        _ => tr!("in {n} d", n = s / 86_400),
+    };
+    format!("{soon} ({})", when(ts))
 }
 
 /// `when(ts)` as a `<time>` whose hover names the zone it is shown in.
@@ -195,11 +236,12 @@ pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="_csrf" value=(token); }
 }
 
-/// `<option>`s with one selected.
-pub fn options<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>, selected: &str) -> Markup {
+/// `<option>`s with one selected. Labels may be owned (a translated enum
+/// label, `crate::i18n::dynamic(p.label())`) or borrowed.
+pub fn options<V: AsRef<str>, L: AsRef<str>>(items: impl IntoIterator<Item = (V, L)>, selected: &str) -> Markup {
     html! {
         @for (value, label) in items {
-            option value=(value) selected[value == selected] { (label) }
+            option value=(value.as_ref()) selected[value.as_ref() == selected] { (label.as_ref()) }
         }
     }
 }
@@ -217,10 +259,10 @@ pub fn error_page(desk_name: &str, status: u16, title: &str, message: &str) -> M
         desk_name,
         html! {
             div.card.narrow {
-                p.muted { "Error " (status) }
+                p.muted { (tr!("Error {status}", status = status)) }
                 h1 { (title) }
                 p { (message) }
-                p { a href="/tickets" { "Back to the queue" } }
+                p { a href="/tickets" { (tr!("Back to the queue")) } }
             }
         },
     )

@@ -10,14 +10,15 @@ use crate::config::Config;
 use crate::domain::Timestamp;
 use crate::domain::calendar::Calendar;
 use crate::domain::sla::{Clock, Clocks, SlaState, SlaTarget};
+use crate::tr;
 
 /// A length of time, e.g. "45 m", "1 h 20 m", "3 h".
 pub fn span(ms: i64) -> String {
     let minutes = ms.unsigned_abs().div_ceil(60_000);
     match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m} m"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} m"),
+        (0, m) => tr!("{m} m", m = m),
+        (h, 0) => tr!("{h} h", h = h),
+        (h, m) => tr!("{h} h {m} m", h = h, m = m),
     }
 }
 
@@ -68,18 +69,23 @@ impl<'a> Calendars<'a> {
 
 /// One line about a target's state.
 fn line(target: SlaTarget, c: &Clock, cal: &Calendar, now: Timestamp) -> (Urgency, String) {
-    let name = target.label();
+    let name = crate::i18n::dynamic(target.label());
     let urgency = Urgency::of(c, now);
     if let Some(met) = c.met_at {
         let late = c.breached_at.is_some();
-        return (if late { Urgency::Late } else { Urgency::Ok }, format!("{name} met{} {}", if late { " late," } else { "" }, met.short()));
+        let text = if late {
+            tr!("{name} met late, {at}", name = name, at = met.short())
+        } else {
+            tr!("{name} met {at}", name = name, at = met.short())
+        };
+        return (if late { Urgency::Late } else { Urgency::Ok }, text);
     }
     let left = c.left(now, cal);
     let text = match (c.running(), left > 0) {
-        (true, true) => format!("{name} due in {} business time", span(left)),
-        (true, false) => format!("{name} overdue by {} business time", span(left)),
-        (false, true) => format!("{name} paused, {} left", span(left)),
-        (false, false) => format!("{name} paused, overdue by {}", span(left)),
+        (true, true) => tr!("{name} due in {time} business time", name = name, time = span(left)),
+        (true, false) => tr!("{name} overdue by {time} business time", name = name, time = span(left)),
+        (false, true) => tr!("{name} paused, {time} left", name = name, time = span(left)),
+        (false, false) => tr!("{name} paused, overdue by {time}", name = name, time = span(left)),
     };
     (urgency, text)
 }
@@ -93,7 +99,7 @@ pub fn targets(cfg: &Config, sla: &SlaState, now: Timestamp) -> Markup {
             @for t in SlaTarget::ALL {
                 @if let Some(c) = sla.clock(t) {
                     @let (u, text) = line(t, c, &cal, now);
-                    li { span class=(u.class()) title=(c.due.map(|d| format!("due {} UTC", d.short())).unwrap_or_default()) { (text) } }
+                    li { span class=(u.class()) title=(c.due.map(|d| tr!("due {at} UTC", at = d.short())).unwrap_or_default()) { (text) } }
                 }
             }
         }
@@ -113,17 +119,17 @@ pub fn cell(cals: &mut Calendars, clocks: Option<&Clocks>, now: Timestamp) -> Ma
             let (u, text) = line(t, c, &cal, now);
             html! { span class=(u.class()) title=(text) { (short(c, &cal, now)) } }
         }
-        None if sla.breached().is_empty() => html! { span.sla.sla-ok { "met" } },
-        None => html! { span.sla.sla-late { "met late" } },
+        None if sla.breached().is_empty() => html! { span.sla.sla-ok { (tr!("met")) } },
+        None => html! { span.sla.sla-late { (tr!("met late")) } },
     }
 }
 
 fn short(c: &Clock, cal: &Calendar, now: Timestamp) -> String {
     let left = c.left(now, cal);
     match (c.running(), left > 0) {
-        (true, true) => format!("in {}", span(left)),
-        (true, false) => format!("{} over", span(left)),
-        (false, _) => "paused".into(),
+        (true, true) => tr!("in {time}", time = span(left)),
+        (true, false) => tr!("{time} over", time = span(left)),
+        (false, _) => tr!("paused").into(),
     }
 }
 

@@ -7,6 +7,7 @@ use maud::{Markup, PreEscaped, html};
 
 use super::priority_badge;
 use crate::domain::{Person, PersonId, Ticket, TicketId};
+use crate::tr;
 use crate::web::AppState;
 
 /// A column an agent can show or hide.
@@ -68,22 +69,23 @@ impl Column {
             Column::Waiting => "waiting",
         }
     }
+    /// The column's heading, in the reader's language.
     pub fn label(self) -> &'static str {
         match self {
-            Column::Requester => "Requester",
-            Column::Status => "Status",
-            Column::Priority => "Priority",
-            Column::Assignee => "Assignee",
-            Column::Updated => "Updated",
-            Column::Created => "Created",
-            Column::Category => "Category",
-            Column::Department => "Department",
-            Column::Tags => "Tags",
-            Column::Due => "Due date",
-            Column::Sla => "SLA",
-            Column::Org => "Organization",
-            Column::Last => "Last reply",
-            Column::Waiting => "Waiting since",
+            Column::Requester => tr!("Requester"),
+            Column::Status => tr!("Status"),
+            Column::Priority => tr!("Priority"),
+            Column::Assignee => tr!("Assignee"),
+            Column::Updated => tr!("Updated"),
+            Column::Created => tr!("Created"),
+            Column::Category => tr!("Category"),
+            Column::Department => tr!("Department"),
+            Column::Tags => tr!("Tags"),
+            Column::Due => tr!("Due date"),
+            Column::Sla => tr!("SLA"),
+            Column::Org => tr!("Organization"),
+            Column::Last => tr!("Last reply"),
+            Column::Waiting => tr!("Waiting since"),
         }
     }
 
@@ -148,8 +150,8 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
     html! {
         table.tickets {
             thead { tr {
-                @if o.select { th.sel { input type="checkbox" data-select-all aria-label="Select all on this page"; } }
-                th { "Ticket" } th { "Subject" }
+                @if o.select { th.sel { input type="checkbox" data-select-all aria-label=(tr!("Select all on this page")); } }
+                th { (tr!("Ticket")) } th { (tr!("Subject")) }
                 @for c in o.columns { th class=(if secondary(*c) { "hide-sm" } else { "" }) { (c.label()) } }
             } }
             tbody {
@@ -158,19 +160,19 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
                     @let facts = rows.get(&t.id);
                     @let unread = facts.is_some_and(|f| f.unread);
                     tr.row.unread[unread] data-href=(format!("/tickets/{r}")) {
-                        @if o.select { td.sel { input type="checkbox" name="id" value=(t.id) form="bulk" aria-label=(format!("Select {r}")); } }
+                        @if o.select { td.sel { input type="checkbox" name="id" value=(t.id) form="bulk" aria-label=(tr!("Select {reference}", reference = r)); } }
                         td.ref { a href=(format!("/tickets/{r}")) { (r) } }
                         td.subject {
-                            @if unread { span.dot title="The customer wrote since you last opened it" {} span.sr-only { "Unread: " } }
+                            @if unread { span.dot title=(tr!("The customer wrote since you last opened it")) {} span.sr-only { (tr!("Unread:")) " " } }
                             a href=(format!("/tickets/{r}")) { (t.subject) }
-                            @if overdue(t) && !o.columns.contains(&Column::Due) { " " span.tag.overdue { "overdue" } }
+                            @if overdue(t) && !o.columns.contains(&Column::Due) { " " span.tag.overdue { (tr!("overdue")) } }
                             @if let Some((text, note)) = facts.and_then(|f| f.preview.as_ref()) {
-                                " " span.preview { @if *note { "Note: " } (text) }
+                                " " span.preview { @if *note { (tr!("Note:")) " " } (text) }
                             }
                             @if let Some((done, total)) = checklists.get(&t.id) {
-                                " " span.tag.progress title="Checklist items done" { (done) "/" (total) }
+                                " " span.tag.progress title=(tr!("Checklist items done")) { (done) "/" (total) }
                             }
-                            div.sub.show-sm { (name(Some(t.requester)).unwrap_or_default()) " · " (t.updated_at.ago(now)) }
+                            div.sub.show-sm { (name(Some(t.requester)).unwrap_or_default()) " · " (crate::web::ui::ago(t.updated_at, now)) }
                             @if let Some(s) = o.snippets.and_then(|m| m.get(&t.id)) { div.snippet { (PreEscaped(s)) } }
                         }
                         @for c in o.columns {
@@ -178,21 +180,21 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
                                 Column::Requester => td.hide-sm { (name(Some(t.requester)).unwrap_or_default()) },
                                 Column::Status => td { (super::ticket_status(cfg, t)) },
                                 Column::Priority => td.hide-sm { (priority_badge(t.priority)) },
-                                Column::Assignee => td.hide-sm { @match name(t.assignee) { Some(n) => { (n) }, None => { span.muted { "Unassigned" } } } },
-                                Column::Updated => td.hide-sm.nowrap title=(t.updated_at.rfc3339()) { (t.updated_at.ago(now)) },
+                                Column::Assignee => td.hide-sm { @match name(t.assignee) { Some(n) => { (n) }, None => { span.muted { (tr!("Unassigned")) } } } },
+                                Column::Updated => td.hide-sm.nowrap title=(t.updated_at.rfc3339()) { (crate::web::ui::ago(t.updated_at, now)) },
                                 Column::Created => td.hide-sm.nowrap { (crate::web::ui::when_at(t.created_at)) },
                                 Column::Category => td.hide-sm { (t.category) },
                                 Column::Department => td.hide-sm { (t.department) },
                                 Column::Tags => td.hide-sm { @for tag in &t.tags { span.tag { (tag) } " " } },
-                                Column::Due => td.hide-sm.nowrap.overdue[overdue(t)] { @if let Some(d) = t.due { (d.to_string()) @if overdue(t) { " overdue" } } },
+                                Column::Due => td.hide-sm.nowrap.overdue[overdue(t)] { @if let Some(d) = t.due { (d.to_string()) @if overdue(t) { " " (tr!("overdue")) } } },
                                 Column::Sla => td.hide-sm.nowrap { (super::sla::cell(&mut cals, clocks.get(i).and_then(|c| c.as_ref()), now)) },
                                 Column::Org => td.hide-sm { @if let Some(n) = orgs.get(&t.requester) { (n) } },
                                 Column::Last => td.hide-sm.nowrap { @if let Some((at, staff)) = facts.and_then(|f| f.last_reply) {
-                                    span class=(if staff { "who agent" } else { "who customer" }) { (if staff { "Agent" } else { "Customer" }) }
-                                    " " span.muted title=(at.rfc3339()) { (at.ago(now)) }
+                                    span class=(if staff { "who agent" } else { "who customer" }) { (if staff { tr!("Agent") } else { tr!("Customer") }) }
+                                    " " span.muted title=(at.rfc3339()) { (crate::web::ui::ago(at, now)) }
                                 } },
                                 Column::Waiting => td.hide-sm.nowrap { @if let Some(at) = facts.and_then(|f| f.waiting_since).filter(|_| t.status.is_active()) {
-                                    span.waiting title=(at.rfc3339()) { (at.ago(now)) }
+                                    span.waiting title=(at.rfc3339()) { (crate::web::ui::ago(at, now)) }
                                 } },
                             }
                         }
@@ -207,7 +209,7 @@ pub fn ticket_list(st: &AppState, tickets: &[Ticket], people: &HashMap<PersonId,
 pub fn column_picker(cols: &[Column]) -> Markup {
     html! {
         details.colpick {
-            summary { "Columns" }
+            summary { (tr!("Columns")) }
             div.colpick-list {
                 @for c in Column::ALL {
                     label { input type="checkbox" name="col" value=(c.key()) checked[cols.contains(c)]; " " (c.label()) }
