@@ -456,7 +456,7 @@ async fn every_page_in_chromium() {
         .await;
     assert_eq!(st, 201);
     d.settle().await;
-    let ack = cap.wait(1).await.into_iter().find(|m| m.rcpt_to == ["gina@customer.test"]).expect("the acknowledgement");
+    let ack = cap.wait_for(|m| m.rcpt_to == ["gina@customer.test"]).await;
     // The text part is quoted-printable: soft line breaks and "=3D" undone.
     let text = ack.data.replace("=\r\n", "").replace("=3D", "=");
     let portal = text.lines().find_map(|l| l.find("/t/").map(|i| l[i..].trim().to_string())).expect("a portal link in the acknowledgement");

@@ -99,7 +99,7 @@ impl Desk {
     /// be secrets). The first start records nothing.
     pub fn record_config(&self) -> Result<()> {
         let table = toml::Value::try_from(self.config().as_ref())
-            .map_err(|e| super::DeskError::Conflict(format!("the config cannot be read back: {e}")))?;
+            .map_err(|e| super::DeskError::Conflict(crate::tr!("the config cannot be read back: {error}", error = e)))?;
         let mut digests: Vec<(String, String)> = match table {
             toml::Value::Table(t) => t.iter().map(|(k, v)| (k.clone(), crate::store::sha256_hex(v.to_string().as_bytes()))).collect(),
             _ => Vec::new(),

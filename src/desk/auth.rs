@@ -111,14 +111,15 @@ impl Drop for Argon2Slot<'_> {
 /// A fresh random secret (hex), for session and API tokens and CSRF.
 pub fn random_token() -> Result<String> {
     let mut b = [0u8; 32];
-    getrandom::fill(&mut b).map_err(|e| DeskError::Conflict(format!("the operating system's random number generator failed: {e}")))?;
+    getrandom::fill(&mut b)
+        .map_err(|e| DeskError::Conflict(crate::tr!("the operating system's random number generator failed: {error}", error = e)))?;
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
 /// An argon2id hash of `password` (PHC string) with the given parameters.
 pub fn hash_password_with(password: &str, params: argon2::Params) -> Result<String> {
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| DeskError::Conflict(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut salt).map_err(|e| DeskError::Conflict(crate::tr!("no randomness: {error}", error = e)))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| DeskError::Conflict(e.to_string()))?;
     Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
         .hash_password(password.as_bytes(), &salt)
@@ -129,7 +130,7 @@ pub fn hash_password_with(password: &str, params: argon2::Params) -> Result<Stri
 /// The argon2id parameters of `security.argon2_*`.
 pub fn argon2_params(sec: &crate::config::SecurityConfig) -> Result<argon2::Params> {
     argon2::Params::new(sec.argon2_memory_kib, sec.argon2_iterations, sec.argon2_parallelism, None)
-        .map_err(|e| invalid("security.argon2_memory_kib", format!("argon2 parameters: {e}")))
+        .map_err(|e| invalid("security.argon2_memory_kib", crate::tr!("argon2 parameters: {error}", error = e)))
 }
 
 /// Whether a stored hash was made with other parameters than `params` (or
@@ -521,7 +522,8 @@ impl Desk {
 
     /// `add_agent` on behalf of `who` (the audit log says who), from `ip`.
     pub fn add_agent_as(&self, who: Actor<'_>, ip: &str, new: NewAgent) -> Result<Person> {
-        let email = normalize_email(&new.email).ok_or_else(|| invalid("email", format!("{:?} is not an email address", new.email)))?;
+        let email = normalize_email(&new.email)
+            .ok_or_else(|| invalid("email", crate::tr!("{value} is not an email address", value = format!("{:?}", new.email))))?;
         self.check_password(&new.password, &email)?;
         let hash = self.hash_password(&new.password)?;
         self.add_staff(who, ip, &email, &new.name, (new.role, ""), &new.departments, &[], hash)
@@ -566,7 +568,7 @@ impl Desk {
                 return Err(DeskError::Conflict("an admin exists already: log in".into()));
             }
             let mut p = match w.person_by_email(email)? {
-                Some(p) if p.role.is_staff() => return Err(DeskError::Conflict(format!("{email} is already an agent"))),
+                Some(p) if p.role.is_staff() => return Err(DeskError::Conflict(crate::tr!("{email} is already an agent", email = email))),
                 // A known contact becomes staff, keeping their id and history.
                 Some(p) => p,
                 None => Person {

@@ -25,7 +25,7 @@ impl Desk {
         self.require(actor, Permission::Edit)?;
         let t = self.visible(actor, w, id)?;
         if t.is_closed() {
-            return Err(DeskError::Conflict(format!("{} is closed; an admin must reopen it first", self.reference(id))));
+            return Err(DeskError::Conflict(crate::tr!("{ticket} is closed; an admin must reopen it first", ticket = self.reference(id))));
         }
         let items = w.checklist(id)?;
         Ok((t, items))
@@ -35,7 +35,9 @@ impl Desk {
     fn item_assignee(&self, w: &Write, who: PersonId, department: &str) -> Result<Person> {
         match w.person(who)?.map(|p| self.in_force(p)) {
             Some(p) if p.is_staff() && p.works_in(department) => Ok(p),
-            Some(p) if p.is_staff() => Err(invalid("assignee", format!("{} does not work in {department}", p.display()))),
+            Some(p) if p.is_staff() => {
+                Err(invalid("assignee", crate::tr!("{who} does not work in {department}", who = p.display(), department = department)))
+            }
             _ => Err(invalid("assignee", "is not an active agent")),
         }
     }
@@ -54,7 +56,7 @@ impl Desk {
         self.store.write(|w| {
             let (t, mut items) = self.checklist_for_change(actor, w, id)?;
             if items.len() >= ITEMS_MAX {
-                return Err(invalid("text", format!("a checklist holds at most {ITEMS_MAX} items")));
+                return Err(invalid("text", crate::tr!("a checklist holds at most {max} items", max = ITEMS_MAX)));
             }
             if let Some(a) = assignee {
                 self.item_assignee(w, a, &t.department)?;

@@ -108,7 +108,10 @@ impl Desk {
         let own = self.config().mailbox.iter().any(|m| allow_keys(&m.address).contains(&entry));
         let agent = !entry.starts_with('@') && self.store.read()?.person_by_email(&entry)?.is_some_and(|p| p.is_staff());
         if own || agent {
-            return Err(invalid("entry", format!("{entry} is this desk's own: its mail is checked as agent mail, not allow-listed")));
+            return Err(invalid(
+                "entry",
+                crate::tr!("{entry} is this desk's own: its mail is checked as agent mail, not allow-listed", entry = entry),
+            ));
         }
         let now = self.now();
         self.store.write(|w| w.allow_sender(&entry, now))?;

@@ -132,7 +132,8 @@ impl Desk {
             if !w.delete_junk(junk_id)? {
                 return Err(DeskError::NotFound);
             }
-            match self.route(w, &env, &raw, &m, now, true)? {
+            // Routed as mail is: what it records (refused commands) in English.
+            match crate::i18n::with_lang(crate::i18n::Lang::En, || self.route(w, &env, &raw, &m, now, true))? {
                 MailOutcome::NewTicket(id) | MailOutcome::Reply(id) => {
                     let mut e = Self::event(id, Some(actor.id), Event::MadeFromJunk, now);
                     w.append_entry(&mut e)?;

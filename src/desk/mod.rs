@@ -353,7 +353,14 @@ impl Desk {
 
     fn check_category(&self, c: &str) -> Result<String> {
         self.config().category(c).map(str::to_string).ok_or_else(|| {
-            invalid("category", format!("{c:?} is not a category; use one of: {}", self.config().desk.categories.join(", ")))
+            invalid(
+                "category",
+                crate::tr!(
+                    "{value} is not a category; use one of: {list}",
+                    value = format!("{c:?}"),
+                    list = self.config().desk.categories.join(", ")
+                ),
+            )
         })
     }
 
@@ -375,7 +382,7 @@ impl Desk {
     /// Finds the requester by email or creates the contact (first contact).
     pub fn requester_in(w: &mut Write, email: &str, name: &str, now: Timestamp) -> Result<Person> {
         let email = crate::domain::people::normalize_email(email)
-            .ok_or_else(|| invalid("requester", format!("{email:?} is not an email address")))?;
+            .ok_or_else(|| invalid("requester", crate::tr!("{value} is not an email address", value = format!("{email:?}"))))?;
         if let Some(mut p) = w.person_by_email(&email)? {
             if p.name.trim().is_empty() && !name.trim().is_empty() {
                 p.name = name.trim().to_string();
@@ -424,7 +431,7 @@ impl Desk {
         let category = self.check_category(new.category.as_deref().unwrap_or(&self.config().desk.default_category))?;
         let department = self.check_department(new.department.as_deref().unwrap_or(&self.config().desk.default_department))?;
         if !actor.works_in(&department) {
-            return Err(invalid("department", format!("you do not work in {department}")));
+            return Err(invalid("department", crate::tr!("you do not work in {department}", department = department)));
         }
         let tags = self.check_tags(&new.tags)?;
         let now = self.now();
@@ -492,7 +499,10 @@ impl Desk {
     fn visible(&self, actor: &Person, w: &Write, id: TicketId) -> Result<Ticket> {
         let t = self.visible_any(actor, w, id)?;
         if w.trashed_at(id)?.is_some() {
-            return Err(DeskError::Conflict(format!("{} is in Trash; an admin must restore it before it can change", self.reference(id))));
+            return Err(DeskError::Conflict(crate::tr!(
+                "{ticket} is in Trash; an admin must restore it before it can change",
+                ticket = self.reference(id)
+            )));
         }
         Ok(t)
     }
@@ -532,7 +542,7 @@ impl Desk {
     pub fn post_entry(&self, actor: &Person, id: TicketId, e: NewEntry) -> Result<ThreadEntry> {
         let NewEntry { body, internal, status, custom_status, files, mail, minutes } = e;
         if minutes > MAX_MINUTES {
-            return Err(invalid("time_spent", format!("at most {MAX_MINUTES} minutes")));
+            return Err(invalid("time_spent", crate::tr!("at most {max} minutes", max = MAX_MINUTES)));
         }
         if status == Some(Status::Snoozed) {
             return Err(invalid("status", "snooze a ticket from its side panel (or the API's snooze_until), with a time"));
@@ -540,7 +550,7 @@ impl Desk {
         let custom_status = match (custom_status, status) {
             (Some(c), Some(base)) => match self.config().custom_status(&c).filter(|c| c.base() == base) {
                 Some(c) => Some(c.name.clone()),
-                None => return Err(invalid("status", format!("{c:?} is not a status of the desk"))),
+                None => return Err(invalid("status", crate::tr!("{value} is not a status of the desk", value = format!("{c:?}")))),
             },
             _ => None,
         };
@@ -558,9 +568,9 @@ impl Desk {
             let old = self.visible(actor, w, id)?;
             w.delete_draft(actor.id, id)?;
             if old.is_closed() {
-                return Err(DeskError::Conflict(format!(
-                    "{} is closed; an admin must reopen it before anyone can write to it",
-                    self.reference(id)
+                return Err(DeskError::Conflict(crate::tr!(
+                    "{ticket} is closed; an admin must reopen it before anyone can write to it",
+                    ticket = self.reference(id)
                 )));
             }
             let new_status = if internal { status.unwrap_or(old.status) } else { self.config().reply_status(old.status, status) };

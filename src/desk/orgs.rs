@@ -103,17 +103,18 @@ impl Desk {
     fn checked_org(w: &Write, input: &OrgInput, me: Option<OrgId>) -> Result<(String, Vec<String>)> {
         let name = check_name(&input.name).map_err(|e| invalid("name", e))?;
         if w.org_by_name(&name)?.is_some_and(|o| Some(o) != me) {
-            return Err(invalid("name", format!("{name:?} is the name of another organization")));
+            return Err(invalid("name", crate::tr!("{value} is the name of another organization", value = format!("{name:?}"))));
         }
         if input.notes.len() > 20_000 {
             return Err(invalid("notes", "at most 20 000 bytes"));
         }
         let mut domains: Vec<String> = Vec::new();
         for d in &input.domains {
-            let d = normalize_domain(d).ok_or_else(|| invalid("domains", format!("{d:?} is not a domain like example.com")))?;
+            let d = normalize_domain(d)
+                .ok_or_else(|| invalid("domains", crate::tr!("{value} is not a domain like example.com", value = format!("{d:?}"))))?;
             if let Some(o) = w.org_by_domain(&d)?.filter(|o| Some(*o) != me) {
                 let other = w.org(o)?.map(|o| o.name).unwrap_or_default();
-                return Err(invalid("domains", format!("{d} belongs to {other}")));
+                return Err(invalid("domains", crate::tr!("{domain} belongs to {org}", domain = d, org = other)));
             }
             if !domains.contains(&d) {
                 domains.push(d);

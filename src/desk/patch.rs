@@ -30,7 +30,9 @@ impl Desk {
         patch.tags = patch.tags.as_deref().map(|t| self.check_tags(t)).transpose()?;
         patch.team = match patch.team {
             Some(Some(name)) if !name.trim().is_empty() => {
-                let team = cfg.team(&name).ok_or_else(|| invalid("team", format!("{name:?} is not a team of this desk")))?;
+                let team = cfg
+                    .team(&name)
+                    .ok_or_else(|| invalid("team", crate::tr!("{value} is not a team of this desk", value = format!("{name:?}"))))?;
                 Some(Some(team.name.clone()))
             }
             Some(_) => Some(None),
@@ -71,7 +73,10 @@ impl Desk {
                 // Read-only: the one change allowed is an admin reopening it.
                 let reopening = status_req == Some(Status::Open);
                 if !reopening {
-                    return Err(DeskError::Conflict(format!("{} is closed; an admin must reopen it first", self.reference(TicketId(id)))));
+                    return Err(DeskError::Conflict(crate::tr!(
+                        "{ticket} is closed; an admin must reopen it first",
+                        ticket = self.reference(TicketId(id))
+                    )));
                 }
                 self.require(actor, Permission::Reopen)?;
             }
@@ -79,7 +84,7 @@ impl Desk {
                 let custom = match patch.custom_status.as_deref() {
                     Some(c) => match cfg.custom_status(c).filter(|c| c.base() == s) {
                         Some(c) => Some(c.name.clone()),
-                        None => return Err(invalid("status", format!("{c:?} is not a status of the desk"))),
+                        None => return Err(invalid("status", crate::tr!("{value} is not a status of the desk", value = format!("{c:?}")))),
                     },
                     None => None,
                 };
@@ -118,7 +123,7 @@ impl Desk {
                     && d != old.department
                 {
                     if !actor.works_in(&d) {
-                        return Err(invalid("department", format!("you do not work in {d}")));
+                        return Err(invalid("department", crate::tr!("you do not work in {department}", department = d)));
                     }
                     events.push(Event::FieldChanged { field: "department".into(), from: old.department.clone(), to: d.clone() });
                     t.department = d;
@@ -159,7 +164,10 @@ impl Desk {
                         && !cfg.departments.is_empty()
                         && !cfg.departments.iter().any(|d| d.eq_ignore_ascii_case(&t.department))
                     {
-                        return Err(invalid("team", format!("{} does not work in {}", cfg.name, t.department)));
+                        return Err(invalid(
+                            "team",
+                            crate::tr!("{who} does not work in {department}", who = cfg.name, department = t.department),
+                        ));
                     }
                     let show = |x: &Option<String>| x.clone().unwrap_or_else(|| "none".into());
                     events.push(Event::FieldChanged { field: "team".into(), from: show(&old.team), to: show(team) });

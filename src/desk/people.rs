@@ -18,8 +18,8 @@ impl Desk {
         if name.trim().chars().count() > 200 {
             return Err(invalid("name", "at most 200 characters"));
         }
-        let email =
-            crate::domain::people::normalize_email(email).ok_or_else(|| invalid("email", format!("{email:?} is not an email address")))?;
+        let email = crate::domain::people::normalize_email(email)
+            .ok_or_else(|| invalid("email", crate::tr!("{value} is not an email address", value = format!("{email:?}"))))?;
         if let Some(p) = self.store.read()?.person_by_email(&email)? {
             self.check_person_within(actor, p.id.0)?;
             return Ok((p, false));
@@ -71,7 +71,9 @@ impl Desk {
         let now = self.now();
         self.store.write(|w| {
             let src = w.person(from)?.ok_or(DeskError::NotFound)?;
-            let dst = w.person_by_email(&email)?.ok_or_else(|| invalid("into", format!("nobody has the address {email:?}")))?;
+            let dst = w
+                .person_by_email(&email)?
+                .ok_or_else(|| invalid("into", crate::tr!("nobody has the address {value}", value = format!("{email:?}"))))?;
             let dst = w.person(w.person_survivor(dst.id)?)?.ok_or(DeskError::NotFound)?;
             if src.id == dst.id {
                 return Err(invalid("into", "a person cannot be merged into themselves"));

@@ -123,7 +123,7 @@ impl Desk {
         if let Some((name, _, data)) = files.iter().find(|(_, _, d)| d.len() as u64 > max) {
             return Err(super::DeskError::TooLarge {
                 field: "attachment",
-                limit: format!("{max} bytes per file ({name} has {})", data.len()),
+                limit: crate::tr!("{max} bytes per file ({name} has {size})", max = max, name = name, size = data.len()),
             });
         }
         if files.len() > MAX_FILES {

@@ -58,15 +58,21 @@ impl Desk {
         }
         let signature = signature.replace("\r\n", "\n").trim_end().to_string();
         if signature.chars().count() > SIGNATURE_MAX {
-            return Err(invalid("signature", format!("must be at most {SIGNATURE_MAX} characters")));
+            return Err(invalid("signature", crate::tr!("must be at most {max} characters", max = SIGNATURE_MAX)));
         }
         let time_zone = time_zone.trim().to_string();
         if !known_time_zone(&time_zone) {
-            return Err(invalid("time_zone", format!("{time_zone:?} is not a time zone (e.g. Europe/Berlin, America/New_York)")));
+            return Err(invalid(
+                "time_zone",
+                crate::tr!("{value} is not a time zone (e.g. Europe/Berlin, America/New_York)", value = format!("{time_zone:?}")),
+            ));
         }
         let language = language.trim().to_ascii_lowercase();
         if !language.is_empty() && crate::i18n::Lang::parse(&language).is_none() {
-            return Err(invalid("language", format!("{language:?} is not a language of this desk (en, de)")));
+            return Err(invalid(
+                "language",
+                crate::tr!("{value} is not a language of this desk (en, de)", value = format!("{language:?}")),
+            ));
         }
         let now = self.now();
         self.store.write(|w| {
@@ -208,8 +214,8 @@ impl Desk {
     /// Adds an agent with no password and mails them a link to choose one
     /// (or, where the desk cannot mail, gives the link back to pass on).
     pub fn invite_agent(&self, admin: &Person, invite: Invite) -> Result<(Person, Option<String>)> {
-        let email =
-            normalize_email(&invite.email).ok_or_else(|| invalid("email", format!("{:?} is not an email address", invite.email)))?;
+        let email = normalize_email(&invite.email)
+            .ok_or_else(|| invalid("email", crate::tr!("{value} is not an email address", value = format!("{:?}", invite.email))))?;
         let (role, role_name) = self.staff_role(&invite.role)?;
         let p = self.add_staff(
             Actor::Agent(admin),
@@ -275,12 +281,13 @@ impl Desk {
         if name.is_empty() || name.chars().count() > 120 {
             return Err(invalid("name", "must be 1-120 characters"));
         }
-        let email = normalize_email(email).ok_or_else(|| invalid("email", format!("{email:?} is not an email address")))?;
+        let email = normalize_email(email)
+            .ok_or_else(|| invalid("email", crate::tr!("{value} is not an email address", value = format!("{email:?}"))))?;
         let now = self.now();
         self.store.write(|w| {
             let mut p = w.person(id)?.filter(|p| p.role.is_staff()).ok_or(DeskError::NotFound)?;
             if email != p.email && w.person_by_email(&email)?.is_some() {
-                return Err(DeskError::Conflict(format!("{email} belongs to someone else already")));
+                return Err(DeskError::Conflict(crate::tr!("{email} belongs to someone else already", email = email)));
             }
             let from = format!("{} <{}>", p.name, p.email);
             p.name = name.clone();

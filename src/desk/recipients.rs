@@ -57,7 +57,7 @@ impl Desk {
         self.require(actor, perm)?;
         let t = self.visible(actor, w, id)?;
         if t.is_closed() {
-            return Err(DeskError::Conflict(format!("{} is closed; an admin must reopen it first", self.reference(id))));
+            return Err(DeskError::Conflict(crate::tr!("{ticket} is closed; an admin must reopen it first", ticket = self.reference(id))));
         }
         Ok(t)
     }
@@ -65,9 +65,9 @@ impl Desk {
     /// An address the desk may copy on a conversation (not its own, not an agent's).
     fn customer_address(&self, email: &str) -> Result<String> {
         let email = crate::domain::people::normalize_email(email)
-            .ok_or_else(|| invalid("email", format!("{:?} is not an email address", email.trim())))?;
+            .ok_or_else(|| invalid("email", crate::tr!("{value} is not an email address", value = format!("{:?}", email.trim()))))?;
         if self.config().is_desk_address(&email) {
-            return Err(invalid("email", format!("{email} is the desk's own address")));
+            return Err(invalid("email", crate::tr!("{email} is the desk's own address", email = email)));
         }
         Ok(email)
     }
@@ -82,14 +82,17 @@ impl Desk {
             let t = self.people_change(actor, w, id, Permission::Reply)?;
             if let Some(p) = w.person_by_email(&email)? {
                 if p.is_staff() {
-                    return Err(invalid("email", format!("{} is an agent: agents follow tickets instead", p.display())));
+                    return Err(invalid("email", crate::tr!("{who} is an agent: agents follow tickets instead", who = p.display())));
                 }
                 if p.id == t.requester {
-                    return Err(invalid("email", format!("{} is the requester", p.display())));
+                    return Err(invalid("email", crate::tr!("{who} is the requester", who = p.display())));
                 }
             }
             if w.collaborator_emails(id)?.len() >= self.config().limits.collaborators_max {
-                return Err(invalid("email", format!("a ticket has at most {} collaborators", self.config().limits.collaborators_max)));
+                return Err(invalid(
+                    "email",
+                    crate::tr!("a ticket has at most {max} collaborators", max = self.config().limits.collaborators_max),
+                ));
             }
             let p = Self::requester_in(w, &email, name, now)?;
             w.resubscribe(id, p.id)?;
@@ -125,7 +128,7 @@ impl Desk {
         self.store.write(|w| {
             let old = self.people_change(actor, w, id, Permission::Edit)?;
             if let Some(p) = w.person_by_email(&email)?.filter(|p| p.is_staff()) {
-                return Err(invalid("email", format!("{} is an agent; a requester is a customer", p.display())));
+                return Err(invalid("email", crate::tr!("{who} is an agent; a requester is a customer", who = p.display())));
             }
             let p = Self::requester_in(w, &email, name, now)?;
             if p.id == old.requester {

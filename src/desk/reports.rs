@@ -73,18 +73,29 @@ impl Desk {
             None => to.checked_sub(29.days()).map_err(|e| invalid("from", e.to_string()))?,
         };
         if from > to {
-            return Err(invalid("from", format!("the range starts ({from}) after it ends ({to})")));
+            return Err(invalid(
+                "from",
+                crate::tr!(
+                    "the range starts ({from}) after it ends ({to})",
+                    from = from.strftime(crate::i18n::format::date_pattern()),
+                    to = to.strftime(crate::i18n::format::date_pattern())
+                ),
+            ));
         }
         let days = |a: Date, b: Date| (b - a).get_days() as i64 + 1;
         if days(from, to) > MAX_DAYS {
             from = to.checked_sub((MAX_DAYS - 1).days()).map_err(|e| invalid("from", e.to_string()))?;
-            notes.push(format!("A report covers at most {MAX_DAYS} days: it starts on {from}."));
+            notes.push(crate::tr!(
+                "A report covers at most {days} days: it starts on {from}.",
+                days = MAX_DAYS,
+                from = from.strftime(crate::i18n::format::date_pattern())
+            ));
         }
         let span = days(from, to);
         let mut grain = ask.grain.unwrap_or(if span > 62 { Grain::Week } else { Grain::Day });
         if grain == Grain::Day && span > MAX_DAY_BUCKETS {
             grain = Grain::Week;
-            notes.push(format!("More than {MAX_DAY_BUCKETS} days are shown by week."));
+            notes.push(crate::tr!("More than {days} days are shown by week.", days = MAX_DAY_BUCKETS));
         }
         let end = to.checked_add(1.day()).map_err(|e| invalid("to", e.to_string()))?;
         let mut bucket_days = Vec::new();

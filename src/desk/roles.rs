@@ -31,7 +31,11 @@ impl Desk {
         if self.may(p, what) {
             return Ok(());
         }
-        Err(DeskError::Forbidden(format!("Your role ({}) does not allow {}.", self.role_label(p), what.label())))
+        Err(DeskError::Forbidden(crate::tr!(
+            "Your role ({role}) does not allow {what}.",
+            role = crate::i18n::dynamic(&self.role_label(p)),
+            what = crate::i18n::dynamic(what.label())
+        )))
     }
 
     /// The role's name as people read it.
@@ -75,7 +79,10 @@ impl Desk {
             Some(k) => Ok((Role::Agent, k)),
             None => {
                 let known: Vec<String> = self.config().roles().into_iter().map(|(k, _)| k).collect();
-                Err(invalid("role", format!("{key:?} is not a role; use one of: {}", known.join(", "))))
+                Err(invalid(
+                    "role",
+                    crate::tr!("{value} is not a role; use one of: {list}", value = format!("{key:?}"), list = known.join(", ")),
+                ))
             }
         }
     }
@@ -85,7 +92,8 @@ impl Desk {
         let cfg = self.config();
         let mut out: Vec<String> = Vec::new();
         for t in teams.iter().filter(|t| !t.trim().is_empty()) {
-            let team = cfg.team(t).ok_or_else(|| invalid("teams", format!("{t:?} is not a team of this desk")))?;
+            let team =
+                cfg.team(t).ok_or_else(|| invalid("teams", crate::tr!("{value} is not a team of this desk", value = format!("{t:?}"))))?;
             if !out.contains(&team.name) {
                 out.push(team.name.clone());
             }

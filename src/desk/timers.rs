@@ -38,7 +38,10 @@ impl Desk {
             return Err(invalid("snooze_until", "must be in the future"));
         }
         if until.0 - now.0 > max {
-            return Err(invalid("snooze_until", format!("is more than {} days away", self.config().workflow.snooze_max_days)));
+            return Err(invalid(
+                "snooze_until",
+                crate::tr!("is more than {days} days away", days = self.config().workflow.snooze_max_days),
+            ));
         }
         Ok(())
     }

@@ -88,17 +88,20 @@ fn check_spec(spec: &TokenSpec, person: &Person, now: Timestamp) -> Result<()> {
         return Err(invalid("name", "must be 1-80 characters"));
     }
     if spec.scopes.is_empty() {
-        return Err(invalid("scopes", format!("choose at least one of {}", Scope::ALL.map(Scope::key).join(", "))));
+        return Err(invalid("scopes", crate::tr!("choose at least one of {scopes}", scopes = Scope::ALL.map(Scope::key).join(", "))));
     }
     if spec.scopes.contains(&Scope::Admin) && !person.is_admin() {
-        return Err(invalid("scopes", format!("{} is not an admin: the admin scope would give nothing", person.email)));
+        return Err(invalid("scopes", crate::tr!("{email} is not an admin: the admin scope would give nothing", email = person.email)));
     }
     if spec.expires_at.is_some_and(|e| e.0 <= now.0) {
         return Err(invalid("expires", "must be in the future"));
     }
     for ip in &spec.allowed_ips {
         if Cidr::parse(ip).is_none() {
-            return Err(invalid("allowed_ips", format!("{ip:?} is not an address or CIDR range like 192.0.2.0/24")));
+            return Err(invalid(
+                "allowed_ips",
+                crate::tr!("{value} is not an address or CIDR range like 192.0.2.0/24", value = format!("{ip:?}")),
+            ));
         }
     }
     Ok(())
@@ -127,8 +130,9 @@ pub fn parse_expiry(s: &str, now: Timestamp) -> Result<Option<Timestamp>> {
         }
         return Ok(Some(Timestamp(now.0 + days * 86_400_000)));
     }
-    let date = crate::domain::time::Date::parse(s)
-        .ok_or_else(|| invalid("expires", format!("{s:?} is not a date (YYYY-MM-DD) or a number of days like 90d")))?;
+    let date = crate::domain::time::Date::parse(s).ok_or_else(|| {
+        invalid("expires", crate::tr!("{value} is not a date (YYYY-MM-DD) or a number of days like 90d", value = format!("{s:?}")))
+    })?;
     Ok(Some(Timestamp(date.start().0 + 86_400_000 - 1)))
 }
 
@@ -144,13 +148,17 @@ impl Desk {
             let p = w
                 .person_by_email(&email)?
                 .filter(|p| p.is_staff())
-                .ok_or_else(|| invalid("email", format!("{email} is not an active agent")))?;
+                .ok_or_else(|| invalid("email", crate::tr!("{email} is not an active agent", email = email)))?;
             if actor.is_some_and(|a| !a.is_admin() && a.id != p.id) {
                 return Err(DeskError::NotFound);
             }
             check_spec(&spec, &p, now)?;
             if held >= MAX_TOKENS_PER_AGENT {
-                return Err(DeskError::Conflict(format!("{} has {MAX_TOKENS_PER_AGENT} API tokens already; revoke one first", p.email)));
+                return Err(DeskError::Conflict(crate::tr!(
+                    "{email} has {max} API tokens already; revoke one first",
+                    email = p.email,
+                    max = MAX_TOKENS_PER_AGENT
+                )));
             }
             let record = ApiToken {
                 person: p.id,
@@ -194,7 +202,10 @@ impl Desk {
     pub fn revoke_api_token(&self, actor: Option<&Person>, id: &str) -> Result<()> {
         let id = id.trim().to_lowercase();
         if id.len() != crate::store::TOKEN_ID_LEN || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(invalid("token", format!("{id:?} is not a token id (12 hex digits, as `token list` shows)")));
+            return Err(invalid(
+                "token",
+                crate::tr!("{value} is not a token id (12 hex digits, as `token list` shows)", value = format!("{id:?}")),
+            ));
         }
         let Some(owner) = self.api_tokens(actor)?.into_iter().find(|t| t.id == id).map(|t| t.email) else {
             return Err(DeskError::NotFound);

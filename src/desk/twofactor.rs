@@ -55,7 +55,8 @@ pub struct TwoFactorStatus {
 
 fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut b = [0u8; N];
-    getrandom::fill(&mut b).map_err(|e| DeskError::Conflict(format!("the operating system's random number generator failed: {e}")))?;
+    getrandom::fill(&mut b)
+        .map_err(|e| DeskError::Conflict(crate::tr!("the operating system's random number generator failed: {error}", error = e)))?;
     Ok(b)
 }
 

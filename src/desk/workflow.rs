@@ -58,7 +58,7 @@ impl Desk {
         // The index allocates for offset + limit hits up front: a deep page
         // must not be a way to exhaust memory.
         if offset > MAX_SEARCH_OFFSET || limit > 500 {
-            return Err(invalid("cursor", format!("search results go {MAX_SEARCH_OFFSET} deep at most; narrow the search")));
+            return Err(invalid("cursor", crate::tr!("search results go {max} deep at most; narrow the search", max = MAX_SEARCH_OFFSET)));
         }
         if let Some(id) = self.parse_reference(q) {
             let r = self.store.read()?;
@@ -323,7 +323,10 @@ impl Desk {
         let src = self.visible(actor, w, from)?;
         let dst = self.visible(actor, w, into)?;
         if dst.is_closed() {
-            return Err(DeskError::Conflict(format!("{} is closed; reopen it before merging into it", self.reference(into))));
+            return Err(DeskError::Conflict(crate::tr!(
+                "{ticket} is closed; reopen it before merging into it",
+                ticket = self.reference(into)
+            )));
         }
         w.merge_tickets(&src, &dst)?;
         let mut t = dst.clone();
@@ -393,9 +396,9 @@ impl Desk {
             if Self::walls(actor).is_some() {
                 for other in w.requester_ticket_ids(p.id)? {
                     if w.ticket(other)?.is_some_and(|o| !actor.can_see(&o)) {
-                        return Err(DeskError::Forbidden(format!(
-                            "{} also wrote to departments you do not work in: ask an admin to ban them",
-                            p.email
+                        return Err(DeskError::Forbidden(crate::tr!(
+                            "{email} also wrote to departments you do not work in: ask an admin to ban them",
+                            email = p.email
                         )));
                     }
                 }
@@ -533,7 +536,9 @@ impl Desk {
             BulkAction::Merge => "merge into the oldest selected ticket".to_string(),
             BulkAction::SetTeam(None) => "take off their team".to_string(),
             BulkAction::SetTeam(Some(t)) => {
-                let team = cfg.team(t).ok_or_else(|| invalid("action", format!("{t:?} is not a team of this desk")))?;
+                let team = cfg
+                    .team(t)
+                    .ok_or_else(|| invalid("action", crate::tr!("{value} is not a team of this desk", value = format!("{t:?}"))))?;
                 format!("assign to team {}", team.name)
             }
             BulkAction::Trash => "move to Trash".to_string(),

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::PersonId;
+use super::template::fill;
 use super::time::Timestamp;
 
 /// What happened.
@@ -199,45 +200,60 @@ impl AuditEvent {
         }
     }
 
-    /// One line for people.
+    /// One line for people (English: the export, the API and the filter use it).
     pub fn describe(&self) -> String {
+        self.describe_in(&|s| s)
+    }
+
+    /// The line in another language: `t` gives each English template's
+    /// translation (the web passes `i18n::text`); the values stay as recorded.
+    pub fn describe_in(&self, t: &dyn Fn(&'static str) -> &'static str) -> String {
         match self {
-            AuditEvent::LoginSucceeded => "logged in".into(),
-            AuditEvent::LoginFailed { email, reason } => format!("failed login as {email}: {reason}"),
-            AuditEvent::Logout => "logged out".into(),
-            AuditEvent::AgentAdded { email, role } => format!("added {email} as {role}"),
-            AuditEvent::AgentDeactivated { email } => format!("deactivated {email}"),
-            AuditEvent::AgentReactivated { email } => format!("reactivated {email}"),
-            AuditEvent::AgentChanged { email, from, to } => format!("changed {email}: {from} → {to}"),
-            AuditEvent::PasswordReset { email } => format!("reset the password of {email}"),
-            AuditEvent::TokenCreated { id, owner, name, scopes } => {
-                format!("created API token {id} ({name}) for {owner} with {}", scopes.join(", "))
+            AuditEvent::LoginSucceeded => t("logged in").to_string(),
+            AuditEvent::LoginFailed { email, reason } => {
+                fill(t("failed login as {email}: {reason}"), &[("email", email), ("reason", reason)])
             }
-            AuditEvent::TokenRevoked { id, owner } => format!("revoked API token {id} of {owner}"),
-            AuditEvent::TrashPurged { tickets } => format!("purged {tickets} tickets from Trash"),
+            AuditEvent::Logout => t("logged out").to_string(),
+            AuditEvent::AgentAdded { email, role } => fill(t("added {email} as {role}"), &[("email", email), ("role", role)]),
+            AuditEvent::AgentDeactivated { email } => fill(t("deactivated {email}"), &[("email", email)]),
+            AuditEvent::AgentReactivated { email } => fill(t("reactivated {email}"), &[("email", email)]),
+            AuditEvent::AgentChanged { email, from, to } => {
+                fill(t("changed {email}: {from} → {to}"), &[("email", email), ("from", from), ("to", to)])
+            }
+            AuditEvent::PasswordReset { email } => fill(t("reset the password of {email}"), &[("email", email)]),
+            AuditEvent::TokenCreated { id, owner, name, scopes } => fill(
+                t("created API token {id} ({name}) for {owner} with {scopes}"),
+                &[("id", id), ("name", name), ("owner", owner), ("scopes", &scopes.join(", "))],
+            ),
+            AuditEvent::TokenRevoked { id, owner } => fill(t("revoked API token {id} of {owner}"), &[("id", id), ("owner", owner)]),
+            AuditEvent::TrashPurged { tickets } => fill(t("purged {tickets} tickets from Trash"), &[("tickets", tickets)]),
             AuditEvent::DataExported { what, filter } => {
                 if filter.is_empty() {
-                    format!("exported {what}")
+                    fill(t("exported {what}"), &[("what", what)])
                 } else {
-                    format!("exported {what} ({filter})")
+                    fill(t("exported {what} ({filter})"), &[("what", what), ("filter", filter)])
                 }
             }
-            AuditEvent::TwoFactorEnabled => "turned on two-factor login".into(),
-            AuditEvent::TwoFactorRemoved { email } => format!("removed the second factor of {email}"),
-            AuditEvent::TwoFactorFailed { email, reason } => format!("failed second factor for {email}: {reason}"),
-            AuditEvent::RecoveryCodeUsed { left } => format!("logged in with a recovery code ({left} left)"),
-            AuditEvent::LoginCodeMailed => "was mailed a one-time login code".into(),
-            AuditEvent::PasswordChanged => "changed their password".into(),
+            AuditEvent::TwoFactorEnabled => t("turned on two-factor login").to_string(),
+            AuditEvent::TwoFactorRemoved { email } => fill(t("removed the second factor of {email}"), &[("email", email)]),
+            AuditEvent::TwoFactorFailed { email, reason } => {
+                fill(t("failed second factor for {email}: {reason}"), &[("email", email), ("reason", reason)])
+            }
+            AuditEvent::RecoveryCodeUsed { left } => fill(t("logged in with a recovery code ({left} left)"), &[("left", left)]),
+            AuditEvent::LoginCodeMailed => t("was mailed a one-time login code").to_string(),
+            AuditEvent::PasswordChanged => t("changed their password").to_string(),
             AuditEvent::PasswordLinkSent { email, invite } => {
                 if *invite {
-                    format!("invited {email} (a link to set their password)")
+                    fill(t("invited {email} (a link to set their password)"), &[("email", email)])
                 } else {
-                    format!("sent a password reset link to {email}")
+                    fill(t("sent a password reset link to {email}"), &[("email", email)])
                 }
             }
-            AuditEvent::ProfileChanged { what } => format!("changed {what}"),
-            AuditEvent::SingleSignOn { issuer } => format!("signed on through {issuer}"),
-            AuditEvent::ConfigChanged { sections } => format!("started with a changed config: {}", sections.join(", ")),
+            AuditEvent::ProfileChanged { what } => fill(t("changed {what}"), &[("what", what)]),
+            AuditEvent::SingleSignOn { issuer } => fill(t("signed on through {issuer}"), &[("issuer", issuer)]),
+            AuditEvent::ConfigChanged { sections } => {
+                fill(t("started with a changed config: {sections}"), &[("sections", &sections.join(", "))])
+            }
         }
     }
 }

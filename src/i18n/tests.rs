@@ -80,8 +80,8 @@ fn wanted() -> (BTreeSet<String>, String) {
         literals_after(&src, "tr!(", 1, &mut keys);
         literals_after(&src, "trn!(", 2, &mut keys);
         literals_after(&src, "i18n::label(", 1, &mut keys);
-        if f.ends_with("domain/thread.rs") {
-            // The thread's event lines: `describe_in`'s `t("…")` templates.
+        if f.ends_with("domain/thread.rs") || f.ends_with("domain/audit.rs") {
+            // The thread's and the audit log's lines: `describe_in`'s `t("…")` templates.
             literals_after(&src, "t(", 1, &mut keys);
         }
         all.push_str(&src);

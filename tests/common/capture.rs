@@ -242,6 +242,17 @@ impl Capture {
         self.messages.lock().unwrap().clone()
     }
 
+    /// Waits until a captured message passes `wanted` (at most ~10 s).
+    pub async fn wait_for(&self, wanted: impl Fn(&Captured) -> bool) -> Captured {
+        for _ in 0..400 {
+            if let Some(m) = self.all().into_iter().find(|m| wanted(m)) {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("no captured mail is the one expected: {:#?}", self.all());
+    }
+
     /// Waits until at least `n` messages were captured.
     pub async fn wait(&self, n: usize) -> Vec<Captured> {
         for _ in 0..400 {

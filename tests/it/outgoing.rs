@@ -139,7 +139,7 @@ retry_secs = [3600]
     let page = b.get("/admin/outbox").await;
     assert_eq!(page.body.matches("Retry now").count(), 2, "{}", page.body);
     // The next attempt is an hour away, and the page says when (not "just now").
-    assert!(page.body.contains("1 attempt(s); next in ") && page.body.contains(" UTC)"), "{}", page.body);
+    assert!(page.body.contains("1 attempt; next in ") && page.body.contains(" UTC)"), "{}", page.body);
     assert!(!page.body.contains("next just now"));
     // The ticket says so at once, not only when the outbox gives up.
     let t = d.ticket("TKT-000002").await;

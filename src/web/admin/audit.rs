@@ -123,8 +123,7 @@ async fn audit_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query
                                 td { (e.actor_label) }
                                 td { (e.ip) }
                                 td { code { (e.event.kind().key()) } }
-                                // The log's own words (as the export and the API give them).
-                                td lang="en" { (e.event.describe()) }
+                                td { (e.event.describe_in(&crate::i18n::text)) }
                             }
                         }
                     }

@@ -114,7 +114,10 @@ pub async fn create_ticket(State(st): State<AppState>, a: Agent, body: axum::bod
         }
         (
             crate::web::status_of(&e),
-            page(&frame(&st, &a, tr!("New ticket").into(), "new"), new_ticket_form(&st, &a, &f, &pairs, &agents, Some(&e.to_string()))),
+            page(
+                &frame(&st, &a, tr!("New ticket").into(), "new"),
+                new_ticket_form(&st, &a, &f, &pairs, &agents, Some(&crate::web::error::desk_message(&e))),
+            ),
         )
             .into_response()
     };

@@ -495,7 +495,7 @@ fn ticket_error(st: &AppState, a: &Agent, id: TicketId, e: DeskError, draft: &st
         return e.into();
     }
     match load(st, a, id) {
-        Ok(p) => render(st, a, &p, status_of(&e), Some(("error", e.to_string())), draft).into(),
+        Ok(p) => render(st, a, &p, status_of(&e), Some(("error", crate::web::error::desk_message(&e))), draft).into(),
         Err(other) => other,
     }
 }
