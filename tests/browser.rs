@@ -460,14 +460,30 @@ async fn every_page_in_chromium() {
     // The text part is quoted-printable: soft line breaks and "=3D" undone.
     let text = ack.data.replace("=\r\n", "").replace("=3D", "=");
     let portal = text.lines().find_map(|l| l.find("/t/").map(|i| l[i..].trim().to_string())).expect("a portal link in the acknowledgement");
+    // A second, resolved ticket: its mail's rating link opens the rating page.
+    let (st, t2) = d
+        .api
+        .call("POST", "/tickets", Some(json!({"subject": "Password reset", "body": "Please reset it.", "requester": {"email": "gina@customer.test"}})))
+        .await;
+    assert_eq!(st, 201, "{t2}");
+    let ref2 = t2["ref"].as_str().unwrap().to_string();
+    let (st, _) = d.api.call("PATCH", &format!("/tickets/{ref2}"), Some(json!({"status": "resolved"}))).await;
+    assert_eq!(st, 200);
+    let resolved = cap.wait_for(|m| m.rcpt_to == ["gina@customer.test"] && m.data.replace("=\r\n", "").contains("/rate?")).await;
+    let text = resolved.data.replace("=\r\n", "").replace("=3D", "=");
+    let rating = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Good:"))
+        .find_map(|l| l.find("/t/").map(|i| l[i..].trim().to_string()))
+        .expect("a rating link in the resolved mail");
     run_script(
         &here,
         &script_dir,
         &chromium,
         "pages.mjs",
-        &[&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference, &portal],
+        &[&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference, &portal, &rating],
         "OK pages",
-        &["page-queue.png", "page-ticket-phone.png", "page-portal-phone.png"],
+        &["page-queue.png", "page-ticket-phone.png", "page-portal-phone.png", "page-rating-phone.png"],
     );
     // The same desk in German (issue 18 part 11).
     run_script(
@@ -475,7 +491,7 @@ async fn every_page_in_chromium() {
         &script_dir,
         &chromium,
         "german.mjs",
-        &[&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference, &portal],
+        &[&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference, &portal, &rating],
         "OK german",
         &["page-de-queue.png", "page-de-ticket-phone.png", "page-de-portal-phone.png", "page-de-shortcuts.png"],
     );

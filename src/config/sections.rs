@@ -354,6 +354,11 @@ section! {
         template_dir: String = String::new();
         /// Days the signed link to a requester's ticket page (sent in their mail) works.
         link_days: u64 = 3, in 1..=3650;
+        /// Ask for a satisfaction rating in the resolved mail: a good and a bad
+        /// link (they open a page to confirm, with room for a comment).
+        ask_rating: bool = true;
+        /// Days the rating links in a resolved mail work.
+        rating_days: u64 = 30, in 1..=3650;
         /// Days an agent may answer a notification by mail: the signed token in its
         /// Message-ID is what lets such an answer act as the agent (and use #commands).
         /// Mail from an agent's address without a valid token is kept as an unverified

@@ -30,6 +30,7 @@ pub mod portal;
 pub mod print;
 mod print_fonts;
 pub mod profile;
+pub mod ratings;
 pub mod recipients;
 pub mod reload;
 pub mod reports;

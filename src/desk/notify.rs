@@ -70,6 +70,8 @@ pub(crate) enum Notice<'a> {
     Trigger { name: &'a str, to: Vec<String> },
     /// An SLA target is due soon or overdue (`kind`); `what` names it.
     Sla { kind: MailKind, what: String, audience: crate::config::Audience },
+    /// The requester rated the ticket bad.
+    BadRating { rating: &'a crate::domain::rating::Rating },
 }
 
 impl Desk {
@@ -102,6 +104,8 @@ impl Desk {
             "message": message,
             "link": format!("{base}/tickets/{reference}"),
             "portal_link": PORTAL_LINK_MARKER,
+            "rating_good": if cfg.outgoing.ask_rating { super::ratings::RATE_GOOD_MARKER } else { "" },
+            "rating_bad": if cfg.outgoing.ask_rating { super::ratings::RATE_BAD_MARKER } else { "" },
             "recent": [],
         }))
     }
@@ -534,6 +538,12 @@ impl Desk {
                 let ctx = self.ticket_context(w, t, None, name)?;
                 for a in to {
                     self.queue_mail(w, t, MailKind::Trigger, &[a], &[], &ctx, Some("auto-generated"), None, &[], now)?;
+                }
+            }
+            Notice::BadRating { rating } => {
+                let ctx = self.ticket_context(w, t, actor, &rating.comment)?;
+                for a in self.audience(w, t, crate::config::Audience::AssigneeOrMembers)? {
+                    self.queue_mail(w, t, MailKind::BadRating, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                 }
             }
             Notice::Sla { kind, what, audience } => {

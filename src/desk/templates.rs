@@ -28,6 +28,7 @@ fn builtin(kind: MailKind) -> &'static str {
         MailKind::SlaWarning => include_str!("templates/sla_warning.txt"),
         MailKind::SlaBreached => include_str!("templates/sla_breached.txt"),
         MailKind::Trigger => include_str!("templates/trigger.txt"),
+        MailKind::BadRating => include_str!("templates/bad_rating.txt"),
         MailKind::Mention => include_str!("templates/mention.txt"),
     }
 }

@@ -1,7 +1,7 @@
 //! Pure help-desk rules: tickets, statuses, thread entries, people, permissions
 //! (`roles`: what an agent's role allows),
 //! sender authentication results (`auth`), delivery reports (`dsn`), the spam
-//! rule score (`spam`),
+//! rule score (`spam`), satisfaction ratings (`rating`),
 //! the mail vocabulary (parsing and classifying a message: `mail`), the search
 //! box grammar (`query`), text matching (`text`), filling `{name}` templates
 //! (`template`) and the workflow's closed sets
@@ -28,6 +28,7 @@ pub mod orgs;
 pub mod password;
 pub mod people;
 pub mod query;
+pub mod rating;
 pub mod rawheaders;
 pub mod report;
 pub mod roles;

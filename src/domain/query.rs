@@ -143,6 +143,7 @@ pub const FIELDS: &[&str] = &[
     "in",
     "auth",
     "sla",
+    "rating",
     "sort",
 ];
 
@@ -282,6 +283,11 @@ pub fn parse(q: &str, cx: &Context) -> Result<Parsed, SearchError> {
                 "fail" | "failed" => Filter::Has("auth-fail".into()),
                 _ => return Err(err(format!("{key}:{v} — use auth:fail"))),
             },
+            // The requester's satisfaction rating (`domain::rating`).
+            "rating" => match super::rating::Score::parse(v) {
+                Some(score) => Filter::Has(format!("rating-{}", score.key())),
+                None => return Err(err(format!("{key}:{v} — use rating:good or rating:bad"))),
+            },
             "in" => match v.to_ascii_lowercase().as_str() {
                 "trash" => Filter::InTrash,
                 _ => return Err(err(format!("{key}:{v} — use in:trash"))),
@@ -313,6 +319,7 @@ fn example(key: &str) -> &'static str {
         "created" | "updated" => "updated:<7d",
         "has" => "has:attachment",
         "auth" => "auth:fail",
+        "rating" => "rating:bad",
         "sla" => "sla:due<2h",
         "org" | "organization" => "org:\"Acme Ltd\"",
         "from" => "from:alice@example.com",

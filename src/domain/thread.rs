@@ -205,6 +205,11 @@ pub enum Event {
         trigger: String,
         action: String,
     },
+    /// The requester rated the desk's help (`score`: "good" or "bad").
+    Rated {
+        score: String,
+        comment: String,
+    },
 }
 
 impl Event {
@@ -294,6 +299,15 @@ impl Event {
                 &[("policy", policy), ("target", target), ("due", due)],
             ),
             Event::TriggerAction { trigger, action } => fill(t("trigger {trigger}: {action}"), &[("trigger", trigger), ("action", action)]),
+            Event::Rated { score, comment } => {
+                let template = match (score.as_str(), comment.is_empty()) {
+                    ("good", true) => t("rated the help good"),
+                    ("good", false) => t("rated the help good: “{comment}”"),
+                    (_, true) => t("rated the help bad"),
+                    (_, false) => t("rated the help bad: “{comment}”"),
+                };
+                fill(template, &[("comment", comment)])
+            }
         }
     }
 }
@@ -443,5 +457,8 @@ mod tests {
         assert!(bounced.describe().starts_with("bounced: mail to a@b.c — 550 5.1.1 User unknown (not copied"));
         // Later variants keep their places too.
         assert_eq!(postcard::to_allocvec(&Event::ReplyNotMailed).unwrap_or_default().first(), Some(&26));
+        let rated = Event::Rated { score: "bad".into(), comment: "Too slow".into() };
+        assert_eq!(postcard::to_allocvec(&rated).unwrap_or_default().first(), Some(&36), "the last variant");
+        assert_eq!(rated.describe(), "rated the help bad: “Too slow”");
     }
 }

@@ -81,7 +81,8 @@ impl WebhookEvent {
                     | Event::ChecklistChecked { .. }
                     | Event::ChecklistRemoved { .. }
                     | Event::ChecklistChanged { .. }
-                    | Event::TriggerAction { .. },
+                    | Event::TriggerAction { .. }
+                    | Event::Rated { .. },
                 ),
             ) => Some(WebhookEvent::Updated),
             _ => None,

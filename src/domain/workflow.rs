@@ -43,10 +43,12 @@ pub enum MailKind {
     SlaBreached,
     /// To the agents a `[[trigger]]` notifies.
     Trigger,
+    /// To the assignee (or the department): the requester rated the ticket bad.
+    BadRating,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 18] = [
+    pub const ALL: [MailKind; 19] = [
         MailKind::Ack,
         MailKind::Reply,
         MailKind::NewTicket,
@@ -65,11 +67,12 @@ impl MailKind {
         MailKind::SlaWarning,
         MailKind::SlaBreached,
         MailKind::Trigger,
+        MailKind::BadRating,
     ];
 
     /// Notifications that go to agents (and may carry an email-command token);
     /// each agent can turn any of them off for themself.
-    pub const FOR_AGENTS: [MailKind; 11] = [
+    pub const FOR_AGENTS: [MailKind; 12] = [
         MailKind::NewTicket,
         MailKind::Note,
         MailKind::Assigned,
@@ -81,6 +84,7 @@ impl MailKind {
         MailKind::SlaWarning,
         MailKind::SlaBreached,
         MailKind::Trigger,
+        MailKind::BadRating,
     ];
 
     /// The name in records, settings forms and template files.
@@ -104,6 +108,7 @@ impl MailKind {
             MailKind::SlaWarning => "sla_warning",
             MailKind::SlaBreached => "sla_breached",
             MailKind::Trigger => "trigger",
+            MailKind::BadRating => "bad_rating",
         }
     }
 
@@ -145,6 +150,7 @@ impl MailKind {
             MailKind::SlaWarning => "An SLA target of a ticket I answer for is due soon",
             MailKind::SlaBreached => "An SLA target of a ticket I answer for is overdue",
             MailKind::Trigger => "An automation rule (trigger) asks for me",
+            MailKind::BadRating => "A requester rates my ticket (or my department's unassigned one) bad",
         }
     }
 }

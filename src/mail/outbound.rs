@@ -443,7 +443,7 @@ fn unsigned_bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
         tracing::warn!(mail = m.id, "display names left out: {e}");
         Names::new()
     });
-    let personal = m.text.contains(crate::desk::notify::PORTAL_LINK_MARKER);
+    let personal = Desk::is_personal(&m.text);
     let reply_to = cfg.reply_to_of(&m.from);
     let common = if personal { Vec::new() } else { build(m, &names, reply_to, &atts, None)? };
     m.pending
@@ -451,8 +451,7 @@ fn unsigned_bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
         .map(|r| {
             let unsubscribe = m.unsubscribe.iter().find(|(a, _)| a == r).map(|(_, url)| url.as_str());
             if personal {
-                let link = m.ticket.map(|t| desk.portal_link_for(t, r)).unwrap_or_else(|| cfg.server.public_url.clone());
-                let mine = OutMail { text: m.text.replace(crate::desk::notify::PORTAL_LINK_MARKER, &link), ..m.clone() };
+                let mine = OutMail { text: desk.personalize(m.ticket, r, &m.text), ..m.clone() };
                 return build(&mine, &names, reply_to, &atts, unsubscribe).map(|b| (r.clone(), b));
             }
             match unsubscribe {

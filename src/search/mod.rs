@@ -385,6 +385,10 @@ impl SearchIndex {
                 }
             }
         }
+        // `rating:good` / `rating:bad`: the requester's satisfaction rating.
+        if let Some(rating) = r.rating(TicketId(id))? {
+            doc.add_text(f.flags, format!("rating-{}", rating.score.key()));
+        }
         // `auth:fail`: a mail on it failed SPF/DKIM/DMARC.
         if r.ticket_mail(TicketId(id))?.iter().any(|(_, m)| m.auth.as_ref().is_some_and(|a| a.failed())) {
             doc.add_text(f.flags, "auth-fail");

@@ -446,6 +446,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     super::workflow::create_tables(tx)?;
     super::webhooks::create_tables(tx)?;
     super::checklists::create_tables(tx)?;
+    super::ratings::create_tables(tx)?;
     super::reports::create_tables(tx)?;
     Ok(())
 }

@@ -25,6 +25,7 @@ mod orgs;
 mod profiles;
 mod query;
 mod queues;
+mod ratings;
 mod recompress;
 mod reports;
 mod seen;

@@ -415,6 +415,7 @@ impl Write {
         }
         let staff: Vec<PersonId> = self.staff()?.iter().map(|p| p.id).collect();
         self.forget_opened(TicketId(id), &staff)?;
+        self.forget_rating(TicketId(id))?;
         self.touched.push(id);
         Ok(true)
     }

@@ -6,14 +6,14 @@
 // axe-core and the phone's width are checked as for English (German words
 // are longer); the script's own texts (draft status, shortcut overlay) are
 // German too. Screenshots `page-de-*.png` are kept.
-// Usage: node german.mjs BASE EMAIL PASSWORD REF PORTAL_PATH SHOTS
+// Usage: node german.mjs BASE EMAIL PASSWORD REF PORTAL_PATH RATING_PATH SHOTS
 import { agentPages, checkPage, launch, signIn } from "./common.mjs";
 import { createRequire } from "node:module";
 import { readdirSync, readFileSync } from "node:fs";
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
-const [base, email, password, ref, portal, shots] = process.argv.slice(2);
+const [base, email, password, ref, portal, rating, shots] = process.argv.slice(2);
 const problems = [];
 const fail = (m) => { console.error("FAIL: " + m); process.exit(1); };
 
@@ -80,6 +80,7 @@ try {
   await visit("login", "/login");
   await visit("forgot", "/password/forgot");
   await visit("portal", portal);
+  await visit("rating", rating);
   await signIn(page, base, email, password);
   for (const [name, path] of agentPages(ref)) await visit(name, path);
   await visit("notfound", "/tickets/TKT-999999", 404);

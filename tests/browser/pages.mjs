@@ -3,13 +3,13 @@
 // each page loads, axe-core finds no serious or critical WCAG 2.2 AA
 // violation, the phone does not scroll sideways, and a screenshot of each
 // size is kept.
-// Usage: node pages.mjs BASE EMAIL PASSWORD REF PORTAL_PATH SHOTS
+// Usage: node pages.mjs BASE EMAIL PASSWORD REF PORTAL_PATH RATING_PATH SHOTS
 import { agentPages, checkPage, launch, signIn } from "./common.mjs";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
-const [base, email, password, ref, portal, shots] = process.argv.slice(2);
+const [base, email, password, ref, portal, rating, shots] = process.argv.slice(2);
 const problems = [];
 const fail = (m) => { console.error("FAIL: " + m); process.exit(1); };
 const browser = await launch();
@@ -33,6 +33,8 @@ try {
   await visit("login", "/login");
   // The customer's page from the link in their mail (no agent signed in).
   await visit("portal", portal);
+  // The satisfaction rating page from the resolved mail's link.
+  await visit("rating", rating);
   await page.goto(base + "/tickets/" + ref);
   if (!page.url().includes("/login")) fail("an agent page opened without signing in");
   await check("login-from-link");

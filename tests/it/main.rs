@@ -44,6 +44,7 @@ mod postfix;
 mod profile;
 mod properties;
 mod queue_rows;
+mod ratings;
 mod recipients;
 mod reload;
 mod reports;

@@ -429,7 +429,7 @@ async fn agents_choose_their_own_notifications() {
     let page = bob.get("/settings").await;
     let notices_on =
         |body: &str| body.split("name=\"on\"").skip(1).filter(|rest| rest.split('>').next().unwrap_or("").contains("checked")).count();
-    assert_eq!(notices_on(&page.body), 11, "all on by default");
+    assert_eq!(notices_on(&page.body), 12, "all on by default");
     // Bob keeps only "assigned to me".
     let r = bob.post("/settings", &[("on", "assigned")]).await;
     assert_eq!(r.status, 303);

@@ -70,6 +70,7 @@ async fn a_schema_5_data_dir_from_the_real_older_release_reads_the_same() {
         assert_eq!(o.remove("links"), Some(serde_json::json!([])), "{reference}: links");
         assert_eq!(o.remove("trashed_at"), Some(serde_json::Value::Null), "{reference}: trashed_at");
         assert_eq!(o.remove("snoozed_until"), Some(serde_json::Value::Null), "{reference}: snoozed_until");
+        assert_eq!(o.remove("rating"), Some(serde_json::Value::Null), "{reference}: rating");
         assert_eq!(o.remove("sla"), Some(serde_json::Value::Null), "{reference}: sla");
         assert_eq!(o.remove("time_spent"), Some(serde_json::json!(0)), "{reference}: time_spent");
         assert_eq!(o.remove("time_by_agent"), Some(serde_json::json!([])), "{reference}: time_by_agent");

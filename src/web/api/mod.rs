@@ -153,6 +153,11 @@ fn view_json(st: &AppState, v: &TicketView) -> Value {
     t["links"] = v.links.iter().map(|(id, _)| Value::String(st.desk.reference(*id))).collect();
     t["trashed_at"] = v.trashed_at.map(|at| Value::String(at.rfc3339())).unwrap_or(Value::Null);
     t["snoozed_until"] = v.snoozed_until.map(|at| Value::String(at.rfc3339())).unwrap_or(Value::Null);
+    // The requester's satisfaction rating (an unreadable one reads as none).
+    t["rating"] = match st.desk.rating(v.ticket.id) {
+        Ok(Some(r)) => json!({"score": r.score.key(), "comment": r.comment, "at": r.at.rfc3339()}),
+        _ => Value::Null,
+    };
     t["sla"] = v.sla.as_ref().map(|s| crate::desk::sla::sla_json(&st.desk.config(), s, st.desk.now())).unwrap_or(Value::Null);
     let (total, by) = v.time_by_agent();
     t["time_spent"] = json!(total);

@@ -86,6 +86,7 @@ pub fn all() -> Value {
         ("links", list(s())),
         ("trashed_at", ns()),
         ("snoozed_until", ns()),
+        ("rating", nr("Rating")),
         ("sla", nr("Sla")),
         ("time_spent", int()),
         ("time_by_agent", list(obj(&[("agent", nr("PersonRef")), ("minutes", int())], &[], false))),
@@ -94,6 +95,7 @@ pub fn all() -> Value {
     json!({
         "Error": obj(&[("error", s())], &[("field", s()), ("at", int()), ("token", s())], false),
         "PersonRef": obj(&[("name", s()), ("email", s())], &[], false),
+        "Rating": obj(&[("score", json!({"type": "string", "enum": ["good", "bad"]})), ("comment", s()), ("at", s())], &[], true),
         "Sla": obj(
             &[
                 ("policy", s()),

@@ -99,6 +99,8 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
     let page_no = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_QUEUE_OFFSET / limit.max(1) + 1);
     let q = TicketQuery { requester: Some(id), limit, offset: (page_no - 1) * limit, ..Default::default() };
     let (tickets, more, people) = st.desk.queue(&a.person, q)?;
+    // The ratings of the tickets on this page.
+    let rated = st.desk.ratings(&tickets.iter().map(|t| t.id).collect::<Vec<_>>())?;
     let body = html! {
         div.narrow-page.wide-ok {
             div.crumbs { a href="/tickets" { (tr!("Queue")) } " / " (tr!("requester")) }
@@ -127,6 +129,14 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
                         button type="submit" { (tr!("Merge")) }
                     }
                     p.muted.small { (tr!("Same customer, two addresses: this person's tickets move over, and mail from either address goes to the other person from now on.")) }
+                }
+            }
+            @if !rated.is_empty() {
+                h2 { (tr!("Satisfaction")) }
+                ul.ratings {
+                    @for (tid, rating) in &rated {
+                        li { a href=(format!("/tickets/{}", st.desk.reference(*tid))) { (st.desk.reference(*tid)) } " " (ui::rating(rating)) }
+                    }
                 }
             }
             div.queue-head { h2 { (tr!("Tickets")) } a.button.primary href="/tickets/new" { (tr!("New ticket")) } }

@@ -1,6 +1,9 @@
 //! The requester's view: a read-only page of their ticket's public thread and
 //! status, reached by the signed, expiring link in the desk's mail, with a box
 //! to reply. No login; the link is the key, and it never shows internal notes.
+//! `rating`: the satisfaction rating page of the resolved mail's links.
+
+mod rating;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -20,6 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/t/{reference}", get(view))
         .route("/t/{reference}/reply", post(reply))
+        .route("/t/{reference}/rate", get(rating::page).post(rating::rate))
         .route("/t/{reference}/files/{seq}/{idx}", get(file))
         .route("/u/{reference}/{person}", get(unsubscribe_page).post(unsubscribe))
 }
@@ -62,12 +66,9 @@ fn render(st: &AppState, headers: &HeaderMap, id: crate::domain::TicketId, q: Li
         Err(DeskError::NotFound) => return gone(),
         Err(e) => return WebError::from(e).into_response(),
     };
-    let pre = match cookie(headers, PRE_COOKIE).filter(|v| v.len() == 64) {
-        Some(v) => v.to_string(),
-        None => match crate::desk::auth::random_token() {
-            Ok(t) => t,
-            Err(e) => return WebError::from(e).into_response(),
-        },
+    let pre = match pre_token(headers) {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
     };
     let r = st.desk.reference(id);
     let key = link_key(q.p, q.e, &q.s);
@@ -112,6 +113,15 @@ fn render(st: &AppState, headers: &HeaderMap, id: crate::domain::TicketId, q: Li
     };
     let page = ui::card_page(&format!("{r} {}", t.subject), &st.desk.config().desk.name, body);
     (status, [(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], page).into_response()
+}
+
+/// The visitor's form token (double-submit with the `fd_pre` cookie): the
+/// one they have, else a new one.
+fn pre_token(headers: &HeaderMap) -> Result<String, WebError> {
+    match cookie(headers, PRE_COOKIE).filter(|v| v.len() == 64) {
+        Some(v) => Ok(v.to_string()),
+        None => crate::desk::auth::random_token().map_err(WebError::from),
+    }
 }
 
 /// The query of a ticket link: whose it is, until when, its signature.

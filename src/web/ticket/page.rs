@@ -407,6 +407,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                     dl.fields.small {
                         dt { (tr!("Reference")) } dd { (r) }
                         dt { (tr!("Channel")) } dd { (crate::i18n::dynamic(t.channel.label())) }
+                        @if let Ok(Some(rating)) = desk.rating(t.id) { dt { (tr!("Satisfaction")) } dd { (ui::rating(&rating)) } }
                         dt { (tr!("Created")) } dd { (crate::web::ui::when_at(t.created_at)) }
                         dt { (tr!("Updated")) } dd { (crate::web::ui::when_at(t.updated_at)) }
                         @if let Some(d) = t.due { dt { (tr!("Due")) } dd { (d.to_string()) } }

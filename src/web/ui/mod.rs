@@ -123,6 +123,14 @@ pub fn status_text(cfg: &crate::config::Config, t: &crate::domain::Ticket) -> St
     crate::i18n::dynamic(&cfg.status_name(t))
 }
 
+/// A satisfaction rating: good or bad, and the comment quoted.
+pub fn rating(r: &crate::domain::rating::Rating) -> Markup {
+    html! {
+        span class=(format!("rating rating-{}", r.score.key())) { (crate::i18n::dynamic(r.score.label())) }
+        @if !r.comment.is_empty() { " " q.rating-comment { (r.comment) } }
+    }
+}
+
 /// The label of a status choice.
 pub fn status_label(c: &crate::config::StatusChoice) -> String {
     c.custom.clone().unwrap_or_else(|| crate::i18n::dynamic(c.base.label()))
