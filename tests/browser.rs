@@ -463,7 +463,11 @@ async fn every_page_in_chromium() {
     // A second, resolved ticket: its mail's rating link opens the rating page.
     let (st, t2) = d
         .api
-        .call("POST", "/tickets", Some(json!({"subject": "Password reset", "body": "Please reset it.", "requester": {"email": "gina@customer.test"}})))
+        .call(
+            "POST",
+            "/tickets",
+            Some(json!({"subject": "Password reset", "body": "Please reset it.", "requester": {"email": "gina@customer.test"}})),
+        )
         .await;
     assert_eq!(st, 201, "{t2}");
     let ref2 = t2["ref"].as_str().unwrap().to_string();

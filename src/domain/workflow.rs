@@ -171,6 +171,8 @@ pub enum NoticeKind {
     Invite,
     /// The list of email commands, for an agent's `#help`.
     CommandHelp,
+    /// A customer's sign-in link to their tickets (the help page).
+    PortalLink,
 }
 
 impl NoticeKind {
@@ -183,13 +185,16 @@ impl NoticeKind {
             NoticeKind::PasswordReset => "password_reset",
             NoticeKind::Invite => "invite",
             NoticeKind::CommandHelp => "command_help",
+            NoticeKind::PortalLink => "portal_link",
         }
     }
 
     /// At most one notice of this kind per address in this many ms.
     pub fn window_ms(self) -> i64 {
         match self {
-            NoticeKind::LoginCode | NoticeKind::PasswordReset | NoticeKind::Invite | NoticeKind::CommandHelp => 60_000,
+            NoticeKind::LoginCode | NoticeKind::PasswordReset | NoticeKind::Invite | NoticeKind::CommandHelp | NoticeKind::PortalLink => {
+                60_000
+            }
             NoticeKind::Postmaster | NoticeKind::Unverified => 10 * 60 * 1000,
         }
     }

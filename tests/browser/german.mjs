@@ -81,6 +81,7 @@ try {
   await visit("forgot", "/password/forgot");
   await visit("portal", portal);
   await visit("rating", rating);
+  await visit("help", "/help");
   await signIn(page, base, email, password);
   for (const [name, path] of agentPages(ref)) await visit(name, path);
   await visit("notfound", "/tickets/TKT-999999", 404);

@@ -35,6 +35,7 @@ try {
   await visit("portal", portal);
   // The satisfaction rating page from the resolved mail's link.
   await visit("rating", rating);
+  await visit("help", "/help");
   await page.goto(base + "/tickets/" + ref);
   if (!page.url().includes("/login")) fail("an agent page opened without signing in");
   await check("login-from-link");

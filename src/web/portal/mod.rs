@@ -1,8 +1,10 @@
 //! The requester's view: a read-only page of their ticket's public thread and
 //! status, reached by the signed, expiring link in the desk's mail, with a box
 //! to reply. No login; the link is the key, and it never shows internal notes.
-//! `rating`: the satisfaction rating page of the resolved mail's links.
+//! `rating`: the satisfaction rating page of the resolved mail's links;
+//! `help`: the help page, where customers sign in by a mailed link.
 
+pub mod help;
 mod rating;
 
 use axum::Router;
@@ -24,6 +26,11 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{reference}", get(view))
         .route("/t/{reference}/reply", post(reply))
         .route("/t/{reference}/rate", get(rating::page).post(rating::rate))
+        .route("/help", get(help::home))
+        .route("/help/link", post(help::request_link))
+        .route("/help/in", get(help::sign_in))
+        .route("/help/tickets", get(help::tickets))
+        .route("/help/out", post(help::sign_out))
         .route("/t/{reference}/files/{seq}/{idx}", get(file))
         .route("/u/{reference}/{person}", get(unsubscribe_page).post(unsubscribe))
 }
@@ -44,18 +51,14 @@ pub struct LinkQuery {
     body: Option<String>,
 }
 
-/// A link that is expired, forged or points at nothing.
-fn gone() -> Response {
-    WebError::new(
-        StatusCode::NOT_FOUND,
-        tr!("This link is not valid any more"),
-        tr!("Links to a ticket work for a few days. Reply to any of our emails about it and the next answer brings a fresh link."),
-    )
-    .into_response()
+/// A link that is expired, forged or points at nothing: the customers'
+/// page that offers a fresh one.
+fn gone(st: &AppState) -> Response {
+    help::expired(st)
 }
 
 pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, Query(q): Query<LinkQuery>) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
     render(&st, &headers, id, q, StatusCode::OK)
 }
 
@@ -63,7 +66,7 @@ pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference
 fn render(st: &AppState, headers: &HeaderMap, id: crate::domain::TicketId, q: LinkQuery, status: StatusCode) -> Response {
     let (t, entries) = match st.desk.portal_view(id, q.p.map(PersonId), q.e, &q.s) {
         Ok(x) => x,
-        Err(DeskError::NotFound) => return gone(),
+        Err(DeskError::NotFound) => return gone(st),
         Err(e) => return WebError::from(e).into_response(),
     };
     let pre = match pre_token(headers) {
@@ -167,7 +170,7 @@ async fn read_reply(st: &AppState, req: axum::extract::Request) -> Result<ReplyF
 }
 
 pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, req: axum::extract::Request) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
     let headers = req.headers().clone();
     let mut f = match read_reply(&st, req).await {
         Ok(f) => f,
@@ -177,7 +180,7 @@ pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, re
     let (p, e, s, body, files) = (f.p.map(PersonId), f.e, f.s.clone(), f.body.clone(), std::mem::take(&mut f.files));
     match blocking(&st.desk, move |d| d.portal_reply(id, p, (e, &s), &body, files)).await {
         Ok(_) => Redirect::to(&format!("/t/{}?{key}&done=1", st.desk.reference(id))).into_response(),
-        Err(DeskError::NotFound) => gone(),
+        Err(DeskError::NotFound) => gone(&st),
         // Refused (too large, empty): the page again, the reason said and the text kept.
         Err(err @ (DeskError::TooLarge { .. } | DeskError::Invalid { .. })) => {
             let q =
@@ -195,7 +198,7 @@ pub async fn file(
     Path((reference, seq, idx)): Path<(String, u32, usize)>,
     Query(q): Query<LinkQuery>,
 ) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
     match st.desk.portal_attachment(id, q.p.map(PersonId), (q.e, &q.s), seq, idx) {
         Ok((att, data)) => {
             let mut res = data.into_response();
@@ -207,7 +210,7 @@ pub async fn file(
             h.insert(header::CONTENT_SECURITY_POLICY, axum::http::HeaderValue::from_static("default-src 'none'; sandbox"));
             res
         }
-        Err(DeskError::NotFound) => gone(),
+        Err(DeskError::NotFound) => gone(&st),
         Err(e) => WebError::from(e).into_response(),
     }
 }
@@ -224,9 +227,9 @@ pub async fn unsubscribe_page(
     Path((reference, person)): Path<(String, u64)>,
     Query(q): Query<UnsubQuery>,
 ) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
     if !st.desk.verify(&crate::desk::notify::unsubscribe_claim(id.0, person), &q.s) {
-        return gone();
+        return gone(&st);
     }
     let body = html! {
         form.card.narrow.login method="post" action=(format!("/u/{reference}/{person}?s={}", q.s)) {
@@ -244,14 +247,14 @@ pub async fn unsubscribe(
     Path((reference, person)): Path<(String, u64)>,
     Query(q): Query<UnsubQuery>,
 ) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
     let sig = q.s.clone();
     match blocking(&st.desk, move |d| d.unsubscribe(id, PersonId(person), &sig)).await {
         Ok(email) => {
             let body = html! { div.card.narrow { h1 { (tr!("Unsubscribed")) } p { (tr!("{email} will get no more mail about {reference}.", email = email, reference = reference)) } } };
             ui::card_page(tr!("Unsubscribed"), &st.desk.config().desk.name, body).into_response()
         }
-        Err(DeskError::NotFound) => gone(),
+        Err(DeskError::NotFound) => gone(&st),
         Err(e) => WebError::from(e).into_response(),
     }
 }

@@ -38,13 +38,13 @@ enum Said {
 }
 
 pub async fn page(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, Query(q): Query<RateForm>) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
     let choice = Score::parse(&q.r);
     draw(&st, &headers, id, &q, choice, None, Said::Nothing, StatusCode::OK)
 }
 
 pub async fn rate(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, Form(f): Form<RateForm>) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone() };
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
     let Some(score) = Score::parse(&f.score) else {
         let said = Said::Refused(tr!("Please choose good or bad.").into());
         return draw(&st, &headers, id, &f, None, Some(&f.comment), said, StatusCode::BAD_REQUEST);
@@ -52,7 +52,7 @@ pub async fn rate(State(st): State<AppState>, headers: HeaderMap, Path(reference
     let (p, e, s, comment) = (PersonId(f.p), f.e, f.s.clone(), f.comment.clone());
     match blocking(&st.desk, move |d| d.rate(id, p, (e, &s), score, &comment)).await {
         Ok(_) => draw(&st, &headers, id, &f, Some(score), None, Said::Thanks, StatusCode::OK),
-        Err(DeskError::NotFound) => gone(),
+        Err(DeskError::NotFound) => gone(&st),
         Err(err @ (DeskError::TooLarge { .. } | DeskError::Conflict(_))) => {
             let status = if matches!(err, DeskError::TooLarge { .. }) { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::CONFLICT };
             let said = Said::Refused(crate::web::error::desk_message(&err));
@@ -76,7 +76,7 @@ fn draw(
 ) -> Response {
     let view = match st.desk.rating_view(id, PersonId(q.p), (q.e, &q.s)) {
         Ok(v) => v,
-        Err(DeskError::NotFound) => return gone(),
+        Err(DeskError::NotFound) => return gone(st),
         Err(e) => return WebError::from(e).into_response(),
     };
     let pre = match pre_token(headers) {

@@ -1,0 +1,110 @@
+//! Customers signing in without a password: "see my tickets" on the help
+//! page mails a link that works for an hour (`LINK_SECS`); opening it gives
+//! a session of a week (`SESSION_SECS`) in a signed cookie that lists their
+//! tickets, each opening through its own signed ticket link. The answer to
+//! a request is the same whether or not the address is known (no way to
+//! learn who writes to the desk), requests count per client address, and
+//! at most one link a minute goes to an address.
+
+use super::{Desk, DeskError, Result};
+use crate::domain::people::normalize_email;
+use crate::domain::workflow::NoticeKind;
+use crate::domain::{Person, PersonId, Ticket};
+use crate::store::TicketQuery;
+
+/// How long a mailed sign-in link works.
+pub const LINK_SECS: i64 = 3600;
+/// How long a customer stays signed in.
+pub const SESSION_SECS: i64 = 7 * 86_400;
+/// The most tickets the list shows (newest first).
+const LIST_MAX: usize = 200;
+
+fn link_claim(person: u64, expires: i64) -> String {
+    format!("signin:{person}:{expires}")
+}
+
+fn session_claim(person: u64, expires: i64) -> String {
+    format!("customer:{person}:{expires}")
+}
+
+impl Desk {
+    /// "Mail me a link to my tickets": mails a sign-in link to a customer
+    /// the desk knows (not an agent), when `reference` (if given) is one of
+    /// their tickets. Says nothing either way; refuses only a client that
+    /// asks too often (`RateLimited`).
+    pub fn request_portal_link(&self, email: &str, reference: &str, client: &str) -> Result<()> {
+        if !self.can_mail_links() {
+            return Err(DeskError::Conflict(crate::tr!("this desk cannot send mail; please write to us by email").into()));
+        }
+        let per_ip = self.config().security.login_failures_per_ip;
+        self.count_attempt(&[(&format!("portal:ip:{client}"), per_ip)], self.now().0)?;
+        let Some(email) = normalize_email(email) else { return Ok(()) };
+        let r = self.store.read()?;
+        let Some(p) = r.person_by_email(&email)?.filter(|p| !p.is_staff()) else { return Ok(()) };
+        if !reference.trim().is_empty() {
+            let theirs =
+                self.parse_reference(reference.trim()).and_then(|id| r.ticket(id).ok().flatten()).is_some_and(|t| t.requester == p.id);
+            if !theirs {
+                return Ok(());
+            }
+        }
+        drop(r);
+        let now = self.now();
+        let expires = now.0 / 1000 + LINK_SECS;
+        let sig = self.sign(&link_claim(p.id.0, expires))?;
+        let base = self.config().server.public_url.trim_end_matches('/').to_string();
+        let url = format!("{base}/help/in?p={}&e={expires}&s={sig}", p.id);
+        let desk = self.config().desk.name.clone();
+        let subject = crate::tr!("{desk}: your tickets", desk = desk);
+        let text = crate::tr!(
+            "Hello {name},\n\nto see your tickets with {desk}, open this link:\n\n    {url}\n\nIt works for an hour. If you did not ask for it, ignore this mail.\n",
+            name = p.display(),
+            desk = desk,
+            url = url
+        );
+        self.store.write(|w| self.queue_notice(w, NoticeKind::PortalLink, &p.email, subject.clone(), text.clone(), now).map(|_| ()))
+    }
+
+    /// Opens a mailed sign-in link: the session cookie's value and its
+    /// lifetime in seconds (`NotFound` for a forged or expired link).
+    pub fn customer_sign_in(&self, person: PersonId, expires: i64, sig: &str) -> Result<(String, i64)> {
+        self.signing_key()?;
+        let now = self.now().0 / 1000;
+        if expires < now || !self.verify(&link_claim(person.0, expires), sig) {
+            return Err(DeskError::NotFound);
+        }
+        self.store.read()?.person(person)?.filter(|p| !p.is_staff()).ok_or(DeskError::NotFound)?;
+        let until = now + SESSION_SECS;
+        let sig = self.sign(&session_claim(person.0, until))?;
+        Ok((format!("{}.{until}.{sig}", person.0), SESSION_SECS))
+    }
+
+    /// The customer a session cookie's value stands for, while it holds.
+    pub fn customer_of(&self, cookie: &str) -> Option<Person> {
+        let mut parts = cookie.splitn(3, '.');
+        let person: u64 = parts.next()?.parse().ok()?;
+        let until: i64 = parts.next()?.parse().ok()?;
+        let sig = parts.next()?;
+        self.signing_key().ok()?;
+        if until < self.now().0 / 1000 || !self.verify(&session_claim(person, until), sig) {
+            return None;
+        }
+        self.store.read().ok()?.person(PersonId(person)).ok()?.filter(|p| !p.is_staff())
+    }
+
+    /// A signed-in customer's tickets, newest first, each with the path of
+    /// its own ticket link.
+    pub fn customer_tickets(&self, who: &Person) -> Result<Vec<(Ticket, String)>> {
+        let q = TicketQuery { requester: Some(who.id.0), limit: LIST_MAX, ..Default::default() };
+        let (tickets, _) = self.store.read()?.query(&q)?;
+        let base = self.config().server.public_url.trim_end_matches('/').to_string();
+        Ok(tickets
+            .into_iter()
+            .map(|t| {
+                let link = self.portal_link_for(t.id, &who.email);
+                let path = link.strip_prefix(&base).unwrap_or(&link).to_string();
+                (t, path)
+            })
+            .collect())
+    }
+}

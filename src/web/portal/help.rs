@@ -1,0 +1,178 @@
+//! The help page for customers (`/help`): "see my tickets" mails a sign-in
+//! link (no password; the same answer for any address), the link opens a
+//! session listing their tickets, and each ticket opens through its own
+//! signed link. Customers' pages never link into the agents' side.
+
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::pre_token;
+use crate::desk::DeskError;
+use crate::desk::customers::LINK_SECS;
+use crate::domain::PersonId;
+use crate::tr;
+use crate::web::ui;
+use crate::web::{AppState, PRE_COOKIE, WebError, blocking, cookie, set_cookie};
+
+/// The customer's session cookie.
+pub const CUSTOMER_COOKIE: &str = "fd_customer";
+
+/// A customer page: the desk's name above `body`, with `status`, the form
+/// token cookie set when the page has a form.
+fn customer_page(st: &AppState, title: &str, body: Markup, status: StatusCode, pre: Option<&str>) -> Response {
+    let page = ui::card_page(
+        title,
+        &st.desk.config().desk.name,
+        html! { div.card.portal { div.brand.big { span.logo { "fd" } span { (st.desk.config().desk.name) } } (body) } },
+    );
+    match pre {
+        Some(pre) => (status, [(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, pre, 3600))], page).into_response(),
+        None => (status, page).into_response(),
+    }
+}
+
+/// The "mail me a link" form.
+fn link_form(pre: &str, email: &str) -> Markup {
+    html! {
+        form.form-grid method="post" action="/help/link" {
+            input type="hidden" name="_csrf" value=(pre);
+            label { (tr!("Your email address")) input type="email" name="email" value=(email) required autocomplete="email"; }
+            label { (tr!("Ticket number (optional)")) input type="text" name="reference" placeholder="TKT-000123" autocomplete="off"; }
+            div.actions { button.primary type="submit" { (tr!("Mail me a link to my tickets")) } }
+        }
+    }
+}
+
+pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    if signed_in(&st, &headers).is_some() {
+        return Redirect::to("/help/tickets").into_response();
+    }
+    let pre = match pre_token(&headers) {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let body = html! {
+        h1 { (tr!("Help")) }
+        p { (tr!("To ask us something, write to us by email. To see your tickets and their answers, have a link mailed to you: no password needed.")) }
+        (link_form(&pre, ""))
+    };
+    customer_page(&st, tr!("Help"), body, StatusCode::OK, Some(&pre))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LinkForm {
+    email: String,
+    reference: String,
+}
+
+pub async fn request_link(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    Form(f): Form<LinkForm>,
+) -> Response {
+    let ip = addr.ip().to_string();
+    let (email, reference) = (f.email.clone(), f.reference.clone());
+    match blocking(&st.desk, move |d| d.request_portal_link(&email, &reference, &ip)).await {
+        Ok(()) => {
+            let body = html! {
+                h1 { (tr!("Check your mail")) }
+                p { (tr!("If that address has tickets with us, a link to them is on its way. It works for {minutes} minutes.", minutes = LINK_SECS / 60)) }
+                p { a href="/help" { (tr!("Back")) } }
+            };
+            customer_page(&st, tr!("Check your mail"), body, StatusCode::OK, None)
+        }
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SignInLink {
+    p: u64,
+    e: i64,
+    s: String,
+}
+
+pub async fn sign_in(State(st): State<AppState>, Query(q): Query<SignInLink>) -> Response {
+    match st.desk.customer_sign_in(PersonId(q.p), q.e, &q.s) {
+        Ok((value, max_age)) => {
+            let mut res = Redirect::to("/help/tickets").into_response();
+            if let Ok(v) = set_cookie(&st.desk, CUSTOMER_COOKIE, &value, max_age).parse() {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(DeskError::NotFound) => expired(&st),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+/// The customer signed in by this request's cookie, if any.
+fn signed_in(st: &AppState, headers: &HeaderMap) -> Option<crate::domain::Person> {
+    cookie(headers, CUSTOMER_COOKIE).and_then(|c| st.desk.customer_of(c))
+}
+
+pub async fn tickets(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(who) = signed_in(&st, &headers) else { return Redirect::to("/help").into_response() };
+    let list = match st.desk.customer_tickets(&who) {
+        Ok(l) => l,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let pre = match pre_token(&headers) {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let cfg = st.desk.config();
+    let body = html! {
+        h1 { (tr!("Your tickets")) }
+        p.muted { (who.email) }
+        @if list.is_empty() {
+            p { (tr!("You have no tickets with us yet. Write to us by email to open one.")) }
+        } @else {
+            div.scroll-x tabindex="0" role="region" aria-label=(tr!("Your tickets")) {
+                table.tickets {
+                    thead { tr { th { (tr!("Ticket")) } th { (tr!("Subject")) } th { (tr!("Status")) } th.hide-sm { (tr!("Updated")) } } }
+                    tbody {
+                        @for (t, link) in &list {
+                            tr {
+                                td.ref { (st.desk.reference(t.id)) }
+                                td.subject { a href=(link) { (t.subject) } }
+                                td { (ui::ticket_status(&cfg, t)) }
+                                td.hide-sm.nowrap { (ui::when_at(t.updated_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        form method="post" action="/help/out" {
+            input type="hidden" name="_csrf" value=(pre);
+            button.linkish type="submit" { (tr!("Sign out")) }
+        }
+    };
+    customer_page(&st, tr!("Your tickets"), body, StatusCode::OK, Some(&pre))
+}
+
+pub async fn sign_out(State(st): State<AppState>) -> Response {
+    let mut res = Redirect::to("/help").into_response();
+    if let Ok(v) = set_cookie(&st.desk, CUSTOMER_COOKIE, "", 0).parse() {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// A customer's link that no longer works: said to them, with the way to a
+/// fresh one (no agents' links).
+pub fn expired(st: &AppState) -> Response {
+    let body = html! {
+        h1 { (tr!("This link is not valid any more")) }
+        p { (tr!("Links to a ticket work for a few days. Reply to any of our emails about it and the next answer brings a fresh link.")) }
+        p { a.button.primary href="/help" { (tr!("Mail me a fresh link")) } }
+    };
+    customer_page(st, tr!("This link is not valid any more"), body, StatusCode::NOT_FOUND, None)
+}

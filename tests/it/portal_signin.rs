@@ -1,0 +1,105 @@
+//! Customers see their tickets without a password (issue 15 part 1, the
+//! sign-in), through the real HTTP server and mail over SMTP: the help page
+//! mails a link to a known customer and answers a stranger the same; the
+//! link signs them in to a list of their own tickets, each opening through
+//! its signed link; a forged link and an expired ticket link get the
+//! customers' page with "mail me a fresh link" and no agents' links; a
+//! ticket number that is not theirs sends nothing; signing out ends it.
+
+use serde_json::json;
+
+use crate::common::capture::{Capture, Captured};
+use crate::common::{Browser, MAIL_CONFIG, MailDesk};
+
+fn text_of(m: &Captured) -> String {
+    m.data.replace("=\r\n", "").replace("=3D", "=")
+}
+
+/// The path of the first link into the desk in `text` that contains `part`.
+fn path_in(text: &str, part: &str) -> String {
+    text.lines()
+        .filter_map(|l| l.find("http://").map(|i| l[i..].trim().to_string()))
+        .find(|u| u.contains(part))
+        .and_then(|u| u.find(part).map(|i| u[i..].to_string()))
+        .unwrap_or_else(|| panic!("no {part} link in:\n{text}"))
+}
+
+#[tokio::test]
+async fn a_mailed_link_shows_my_tickets_and_nobody_elses() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&format!("{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\n", cap.addr));
+    let mut refs = Vec::new();
+    for (who, subject) in
+        [("carol@customer.test", "Printer offline"), ("carol@customer.test", "VPN drops"), ("dan@customer.test", "Dan's laptop")]
+    {
+        let (st, t) = d.api.call("POST", "/tickets", Some(json!({"subject": subject, "body": "Help.", "requester": {"email": who}}))).await;
+        assert_eq!(st, 201, "{t}");
+        refs.push(t["ref"].as_str().unwrap_or_default().to_string());
+    }
+
+    // A stranger and a customer get the same answer; only the customer gets mail.
+    let mut anon = Browser::new(&d.server.base);
+    assert_eq!(anon.get("/help").await.status, 200);
+    let stranger = anon.post("/help/link", &[("email", "nobody@customer.test"), ("reference", "")]).await;
+    let carol_asks = anon.post("/help/link", &[("email", "Carol@Customer.test"), ("reference", &refs[0])]).await;
+    assert_eq!((stranger.status, carol_asks.status), (200, 200));
+    let said = |b: &str| b.contains("If that address has tickets with us, a link to them is on its way.");
+    assert!(said(&stranger.body) && said(&carol_asks.body), "{}", stranger.body);
+    // Dan names a ticket that is not his: nothing is sent.
+    assert_eq!(anon.post("/help/link", &[("email", "dan@customer.test"), ("reference", &refs[0])]).await.status, 200);
+    let mail = cap.wait_for(|m| m.rcpt_to == ["carol@customer.test"] && text_of(m).contains("/help/in?")).await;
+    let link = path_in(&text_of(&mail), "/help/in?");
+    assert!(cap.all().iter().all(|m| m.rcpt_to != ["nobody@customer.test"]));
+    assert!(
+        cap.all().iter().all(|m| !(m.rcpt_to == ["dan@customer.test"] && text_of(m).contains("/help/in?"))),
+        "not for another's ticket"
+    );
+    // An agent's address is not a customer's.
+    assert_eq!(anon.post("/help/link", &[("email", "agent@example.test"), ("reference", "")]).await.status, 200);
+
+    // The link signs Carol in to her tickets, not Dan's.
+    let mut carol = Browser::new(&d.server.base);
+    let r = carol.get(&link).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/help/tickets"));
+    let list = carol.get("/help/tickets").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("Printer offline") && list.body.contains("VPN drops"), "{}", list.body);
+    assert!(!list.body.contains("Dan&#39;s laptop") && !list.body.contains("Dan's laptop"), "{}", list.body);
+    assert!(!list.body.contains("href=\"/tickets"), "no agents' links on a customer's page");
+    // Each ticket opens through its own signed link.
+    let ticket = list
+        .body
+        .split("href=\"/t/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .map(|s| format!("/t/{}", s.replace("&amp;", "&")))
+        .expect("a ticket link");
+    let page = carol.get(&ticket).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("VPN drops") || page.body.contains("Printer offline"));
+    // The help page sends a signed-in customer to their list.
+    assert_eq!(carol.get("/help").await.location.as_deref(), Some("/help/tickets"));
+
+    // Forged and tampered links: the customers' page with a way to a fresh link.
+    let forged = carol.get(&link.replace("&s=", "&s=0")).await;
+    assert_eq!(forged.status, 404);
+    assert!(forged.body.contains("href=\"/help\"") && !forged.body.contains("href=\"/tickets\""), "{}", forged.body);
+    let other = carol.get(&link.replace("?p=", "?p=9")).await;
+    assert_eq!(other.status, 404);
+    let stale = carol.get(&format!("/t/{}?e=1&s=00", refs[0])).await;
+    assert_eq!(stale.status, 404);
+    assert!(stale.body.contains("Mail me a fresh link") && !stale.body.contains("Back to the queue"), "{}", stale.body);
+    // A forged session cookie is no session.
+    let mut mallory = Browser::new(&d.server.base);
+    mallory.cookies.push(("fd_customer".into(), "1.99999999999.abc".into()));
+    assert_eq!(mallory.get("/help/tickets").await.location.as_deref(), Some("/help"));
+
+    // Signing out ends the session.
+    let out = carol.post("/help/out", &[]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(carol.get("/help/tickets").await.location.as_deref(), Some("/help"));
+    // In German when the browser asks.
+    let de = Browser::with_language(&d.server.base, "de-DE").get("/help").await;
+    assert!(de.body.contains("Link zu meinen Tickets zusenden"), "{}", de.body);
+}
