@@ -52,6 +52,7 @@ pub struct Config {
     pub backup: BackupConfig,
     pub sso: SsoConfig,
     pub acme: AcmeConfig,
+    pub portal: PortalConfig,
     /// `[[mailbox]]`: the support addresses the desk accepts mail for.
     pub mailbox: Vec<MailboxConfig>,
     /// `[[canned]]`: canned responses agents insert into replies.
@@ -267,6 +268,7 @@ impl Config {
         example_section::<AuditConfig>(&mut out);
         example_section::<BackupConfig>(&mut out);
         example_section::<AcmeConfig>(&mut out);
+        example_section::<PortalConfig>(&mut out);
         // The arrays of tables, a blank line between them.
         let tables = [
             CannedConfig::EXAMPLE,
@@ -287,7 +289,7 @@ impl Config {
 
     /// Every declared `[section]`: its name, doc and keys (the Settings
     /// page shows them beside the running values).
-    pub fn sections() -> [(&'static str, &'static str, &'static [settings::Key]); 14] {
+    pub fn sections() -> [(&'static str, &'static str, &'static [settings::Key]); 15] {
         fn one<S: Section>() -> (&'static str, &'static str, &'static [settings::Key]) {
             (S::NAME, S::DOC, S::KEYS)
         }
@@ -306,6 +308,7 @@ impl Config {
             one::<AuditConfig>(),
             one::<BackupConfig>(),
             one::<AcmeConfig>(),
+            one::<PortalConfig>(),
         ]
     }
 
@@ -327,7 +330,8 @@ impl Config {
         one(&self.sso)?;
         one(&self.audit)?;
         one(&self.backup)?;
-        one(&self.acme)
+        one(&self.acme)?;
+        one(&self.portal)
     }
 
     /// The DNS resolver everything asks: `dns.resolver`, else the older

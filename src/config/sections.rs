@@ -592,6 +592,23 @@ section! {
 }
 
 section! {
+    /// The customers' help page (/help): the request form, and signing in by
+    /// a mailed link to see one's tickets.
+    PortalConfig "portal" {
+        /// Offer the request form on /help (customers can always write by mail).
+        web_requests: bool = true;
+        /// A first request from an address the desk does not know opens only
+        /// once the link mailed to that address is opened.
+        confirm_new_senders: bool = true;
+        /// Requests one client address may send within security.login_window_secs.
+        requests_per_ip: u32 = 10, in 1..=100000;
+        /// Seconds a person takes at least to fill in the form; a faster one is
+        /// taken for a bot and dropped without a word.
+        min_fill_secs: u32 = 3, in 0..=600;
+    }
+}
+
+section! {
     /// Certificates for HTTPS from an ACME CA (RFC 8555), e.g. Let's Encrypt:
     /// issued on first start, renewed before expiry, kept in <data_dir>/acme.
     /// Until the first one arrives (and whenever the CA fails) the desk serves

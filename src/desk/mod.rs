@@ -35,6 +35,7 @@ pub mod ratings;
 pub mod recipients;
 pub mod reload;
 pub mod reports;
+pub mod requests;
 pub mod roles;
 pub mod sla;
 pub mod sso;

@@ -173,6 +173,8 @@ pub enum NoticeKind {
     CommandHelp,
     /// A customer's sign-in link to their tickets (the help page).
     PortalLink,
+    /// The link that opens a first request from the help page's form.
+    RequestConfirm,
 }
 
 impl NoticeKind {
@@ -186,15 +188,19 @@ impl NoticeKind {
             NoticeKind::Invite => "invite",
             NoticeKind::CommandHelp => "command_help",
             NoticeKind::PortalLink => "portal_link",
+            NoticeKind::RequestConfirm => "request_confirm",
         }
     }
 
     /// At most one notice of this kind per address in this many ms.
     pub fn window_ms(self) -> i64 {
         match self {
-            NoticeKind::LoginCode | NoticeKind::PasswordReset | NoticeKind::Invite | NoticeKind::CommandHelp | NoticeKind::PortalLink => {
-                60_000
-            }
+            NoticeKind::LoginCode
+            | NoticeKind::PasswordReset
+            | NoticeKind::Invite
+            | NoticeKind::CommandHelp
+            | NoticeKind::PortalLink
+            | NoticeKind::RequestConfirm => 60_000,
             NoticeKind::Postmaster | NoticeKind::Unverified => 10 * 60 * 1000,
         }
     }

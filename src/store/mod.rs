@@ -28,6 +28,7 @@ mod queues;
 mod ratings;
 mod recompress;
 mod reports;
+mod requests;
 mod seen;
 pub mod spool;
 mod stats;
@@ -56,6 +57,7 @@ pub use {
 use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 pub use profiles::{LinkKind, PasswordLink, Profile};
 pub use query::{AssigneeFilter, Sort, TicketQuery};
+pub use requests::PendingRequest;
 pub use tokens::{TOKEN_ID_LEN, token_id};
 pub use {twofactor::TwoFactor, workflow::Job};
 

@@ -732,3 +732,25 @@ pub async fn invite_agent(admin: &mut Browser, fields: &[(&str, &str)], password
     let r = set_password_via(&admin.base, &link, password).await;
     assert_eq!((r.status, r.location.as_deref()), (303, Some("/login?done=password")), "{}", r.body);
 }
+
+/// A multipart/form-data body of `fields` and text `files` (field "files"):
+/// its content type and bytes.
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----fdtestboundary7MA4YWxk";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    for (name, data) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: text/plain\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}

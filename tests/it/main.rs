@@ -40,6 +40,7 @@ mod outgoing;
 mod pdf_scripts;
 mod people_directory;
 mod portal_files;
+mod portal_requests;
 mod portal_signin;
 mod postfix;
 mod profile;

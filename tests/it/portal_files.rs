@@ -4,30 +4,11 @@
 //! files to a reply; a file over the limit is refused with the limit named
 //! and their text kept; a note's file or a forged link gets nothing.
 
+use crate::common::multipart;
 use crate::common::smtp::Smtp;
 use crate::inprocess::InProcess;
 use frontdesk::desk::NewEntry;
 use frontdesk::domain::TicketId;
-
-fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "----fdtestboundary7MA4YWxk";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
-    }
-    for (name, data) in files {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: text/plain\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
 
 /// The value of `name="…" value="…"` in a page.
 fn field<'a>(page: &'a str, name: &str) -> &'a str {

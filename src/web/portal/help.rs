@@ -23,7 +23,7 @@ pub const CUSTOMER_COOKIE: &str = "fd_customer";
 
 /// A customer page: the desk's name above `body`, with `status`, the form
 /// token cookie set when the page has a form.
-fn customer_page(st: &AppState, title: &str, body: Markup, status: StatusCode, pre: Option<&str>) -> Response {
+pub(super) fn customer_page(st: &AppState, title: &str, body: Markup, status: StatusCode, pre: Option<&str>) -> Response {
     let page = ui::card_page(
         title,
         &st.desk.config().desk.name,
@@ -55,9 +55,21 @@ pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> Response {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
+    let stamp = match st.desk.request_stamp() {
+        Ok(s) => s,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let web_requests = st.desk.config().portal.web_requests;
     let body = html! {
         h1 { (tr!("Help")) }
-        p { (tr!("To ask us something, write to us by email. To see your tickets and their answers, have a link mailed to you: no password needed.")) }
+        @if web_requests {
+            p { (tr!("Tell us what you need, here or by email; we answer by email.")) }
+            (super::request::request_form(&st, &pre, &stamp, &Default::default(), None))
+            h2 { (tr!("Your tickets")) }
+            p { (tr!("To see your tickets and their answers, have a link mailed to you: no password needed.")) }
+        } @else {
+            p { (tr!("To ask us something, write to us by email. To see your tickets and their answers, have a link mailed to you: no password needed.")) }
+        }
         (link_form(&pre, ""))
     };
     customer_page(&st, tr!("Help"), body, StatusCode::OK, Some(&pre))

@@ -2,10 +2,12 @@
 //! status, reached by the signed, expiring link in the desk's mail, with a box
 //! to reply. No login; the link is the key, and it never shows internal notes.
 //! `rating`: the satisfaction rating page of the resolved mail's links;
-//! `help`: the help page, where customers sign in by a mailed link.
+//! `help`: the help page, where customers sign in by a mailed link;
+//! `request`: its request form.
 
 pub mod help;
 mod rating;
+mod request;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -31,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/help/in", get(help::sign_in))
         .route("/help/tickets", get(help::tickets))
         .route("/help/out", post(help::sign_out))
+        .route("/help/request", post(request::submit))
+        .route("/help/confirm", get(request::confirm))
         .route("/t/{reference}/files/{seq}/{idx}", get(file))
         .route("/u/{reference}/{person}", get(unsubscribe_page).post(unsubscribe))
 }
@@ -135,7 +139,7 @@ fn link_key(p: Option<u64>, e: i64, s: &str) -> String {
 }
 
 /// A size as people read it (numbers as the language writes them).
-fn size(bytes: u64) -> String {
+pub(crate) fn size(bytes: u64) -> String {
     use crate::i18n::format::{decimal, num};
     match bytes {
         0..=1023 => format!("{bytes} B"),

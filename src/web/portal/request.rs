@@ -1,0 +1,143 @@
+//! The request form of the help page: name, address, department (when the
+//! desk has more than one), subject, description and files. What a refused
+//! request typed stays in the form; a dropped one (a bot's) is answered as a
+//! good one.
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::help::{customer_page, expired};
+use super::pre_token;
+use crate::desk::DeskError;
+use crate::desk::requests::{RequestOutcome, WebRequest};
+use crate::tr;
+use crate::web::ui;
+use crate::web::{AppState, WebError, blocking};
+
+/// The form, filled with `r` (empty for a new one).
+pub fn request_form(st: &AppState, pre: &str, stamp: &str, r: &WebRequest, error: Option<&str>) -> Markup {
+    let cfg = st.desk.config();
+    let departments = &cfg.desk.departments;
+    let max = cfg.limits.attachment_max_bytes;
+    html! {
+        form.form-grid.request method="post" enctype="multipart/form-data" action=(format!("/help/request?_csrf={pre}&stamp={stamp}")) {
+            input type="hidden" name="_csrf" value=(pre);
+            input type="hidden" name="stamp" value=(stamp);
+            @if let Some(e) = error { (ui::notice("error", e)) }
+            // People leave this empty; it is hidden from them and from screen readers.
+            div.hp aria-hidden="true" {
+                label { "Website" input type="text" name="website" tabindex="-1" autocomplete="off"; }
+            }
+            label { (tr!("Your name")) input type="text" name="name" value=(r.name) maxlength="200" autocomplete="name"; }
+            label { (tr!("Your email address")) input type="email" name="email" value=(r.email) required autocomplete="email"; }
+            @if departments.len() > 1 {
+                label { (tr!("Department"))
+                    select name="department" {
+                        @for d in departments { option value=(d) selected[*d == r.department] { (d) } }
+                    }
+                }
+            }
+            label { (tr!("Subject")) input type="text" name="subject" value=(r.subject) required maxlength="300"; }
+            label { (tr!("How can we help?")) textarea name="body" rows="6" required { (r.body) } }
+            label { (tr!("Attach files")) " " span.muted { (tr!("(up to {size} each)", size = super::size(max))) }
+                input type="file" name="files" multiple;
+            }
+            div.actions { button.primary type="submit" { (tr!("Send request")) } }
+        }
+    }
+}
+
+/// Reads the form's fields and files.
+async fn read(st: &AppState, req: axum::extract::Request) -> Result<WebRequest, String> {
+    let (fields, files) = crate::web::body::fields_and_files(st, req).await?;
+    let mut r = WebRequest { files, ..Default::default() };
+    for (name, value) in fields {
+        match name.as_str() {
+            "name" => r.name = value,
+            "email" => r.email = value,
+            "department" => r.department = value,
+            "subject" => r.subject = value,
+            "body" => r.body = value,
+            "website" => r.honeypot = value,
+            "stamp" => r.stamp = value,
+            _ => {}
+        }
+    }
+    Ok(r)
+}
+
+pub async fn submit(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    req: axum::extract::Request,
+) -> Response {
+    let headers = req.headers().clone();
+    let r = match read(&st, req).await {
+        Ok(r) => r,
+        Err(why) => return WebError::new(StatusCode::BAD_REQUEST, tr!("The request could not be read"), &why).into_response(),
+    };
+    let ip = addr.ip().to_string();
+    let kept = WebRequest { files: Vec::new(), ..r.clone() };
+    match blocking(&st.desk, move |d| d.submit_request(r, &ip)).await {
+        Ok(RequestOutcome::Opened(id)) => {
+            let reference = st.desk.reference(id);
+            let link = st.desk.portal_link_for(id, &kept.email);
+            let base = st.desk.config().server.public_url.trim_end_matches('/').to_string();
+            let path = link.strip_prefix(&base).unwrap_or(&link).to_string();
+            let body = html! {
+                h1 { (tr!("Thank you")) }
+                p { (tr!("Your request is ticket {reference}. We have sent a confirmation to {email}.", reference = reference, email = kept.email)) }
+                @if path.starts_with("/t/") { p { a.button.primary href=(path) { (tr!("See your ticket")) } } }
+            };
+            customer_page(&st, tr!("Thank you"), body, StatusCode::OK, None)
+        }
+        Ok(RequestOutcome::Confirm | RequestOutcome::Dropped) => {
+            let body = html! {
+                h1 { (tr!("Almost done")) }
+                p { (tr!("We have mailed a link to {email}. Open it to send your request; it works for a day.", email = kept.email)) }
+            };
+            customer_page(&st, tr!("Almost done"), body, StatusCode::OK, None)
+        }
+        Err(DeskError::NotFound) => expired(&st),
+        // Refused: the form again, everything typed kept, the reason said.
+        Err(err @ (DeskError::Invalid { .. } | DeskError::TooLarge { .. })) => {
+            let status = if matches!(err, DeskError::TooLarge { .. }) { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
+            let (pre, stamp) = match (pre_token(&headers), st.desk.request_stamp()) {
+                (Ok(p), Ok(s)) => (p, s),
+                (Err(e), _) => return e.into_response(),
+                (_, Err(e)) => return WebError::from(e).into_response(),
+            };
+            let body = html! {
+                h1 { (tr!("Help")) }
+                (request_form(&st, &pre, &stamp, &kept, Some(&crate::web::error::desk_message(&err))))
+            };
+            customer_page(&st, tr!("Help"), body, status, Some(&pre))
+        }
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ConfirmQuery {
+    t: String,
+}
+
+/// The mailed link of a first request: it opens the ticket (once).
+pub async fn confirm(State(st): State<AppState>, Query(q): Query<ConfirmQuery>) -> Response {
+    let token = q.t.clone();
+    match blocking(&st.desk, move |d| d.confirm_request(&token)).await {
+        Ok(t) => {
+            let body = html! {
+                h1 { (tr!("Thank you")) }
+                p { (tr!("Your request is ticket {reference}. We will answer by email.", reference = st.desk.reference(t.id))) }
+            };
+            customer_page(&st, tr!("Thank you"), body, StatusCode::OK, None)
+        }
+        Err(DeskError::NotFound) => expired(&st),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}

@@ -1,0 +1,171 @@
+//! The help page's request form (issue 15 part 1) as customers and bots
+//! meet it, over the real HTTP server with mail out over SMTP: a known
+//! customer's request opens a ticket at once (channel web, their files, the
+//! department they chose, an acknowledgement); a first request from an
+//! unknown address waits for the link mailed to it (which carries none of
+//! its words) and opens once; a filled honeypot is answered alike and does
+//! nothing; bad input keeps what was typed; a forged form stamp is refused;
+//! one client address is stopped after `portal.requests_per_ip`.
+
+use serde_json::json;
+
+use crate::common::capture::{Capture, Captured};
+use crate::common::{Browser, MAIL_CONFIG, MailDesk, multipart};
+
+fn text_of(m: &Captured) -> String {
+    m.data.replace("=\r\n", "").replace("=3D", "=")
+}
+
+/// A visitor with the help page open: its cookies, form token and stamp.
+struct Visitor {
+    b: Browser,
+    stamp: String,
+}
+
+impl Visitor {
+    async fn open(base: &str) -> Visitor {
+        let mut b = Browser::new(base);
+        let page = b.get("/help").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let stamp = page.body.split("&amp;stamp=").nth(1).and_then(|s| s.split('"').next()).expect("the form's stamp").to_string();
+        Visitor { b, stamp }
+    }
+
+    async fn send(&self, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (u16, String) {
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", self.b.csrf.as_str()), ("stamp", self.stamp.as_str())];
+        all.extend_from_slice(fields);
+        let (ctype, body) = multipart(&all, files);
+        let res = self
+            .b
+            .http
+            .post(format!("{}/help/request?_csrf={}&stamp={}", self.b.base, self.b.csrf, self.stamp))
+            .header("cookie", self.b.cookie_header())
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = res.status().as_u16();
+        (status, res.text().await.unwrap_or_default())
+    }
+}
+
+async fn count_tickets(d: &MailDesk) -> usize {
+    let (_, v) = d.api.call("GET", "/tickets?status=all&limit=100", None).await;
+    v["tickets"].as_array().map(Vec::len).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn requests_from_the_help_page() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let config = format!(
+        "{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\n\n[portal]\nmin_fill_secs = 0\nrequests_per_ip = 8\n",
+        cap.addr
+    );
+    let d = MailDesk::start_with_config(&config);
+    // Carol is known: she wrote before.
+    let (st, _) = d
+        .api
+        .call("POST", "/tickets", Some(json!({"subject": "Earlier", "body": "Hi.", "requester": {"email": "carol@customer.test"}})))
+        .await;
+    assert_eq!(st, 201);
+    let v = Visitor::open(&d.server.base).await;
+
+    // A known customer's request opens at once, with its file and department.
+    let fields = [
+        ("name", "Carol"),
+        ("email", "carol@customer.test"),
+        ("department", "Sales"),
+        ("subject", "Quote for 20 seats"),
+        ("body", "Please send a quote."),
+        ("website", ""),
+    ];
+    let (st, page) = v.send(&fields, &[("seats.txt", b"20 seats")]).await;
+    assert_eq!(st, 200, "{page}");
+    assert!(page.contains("Your request is ticket TKT-000002"), "{page}");
+    let (_, t) = d.api.call("GET", "/tickets/TKT-000002", None).await;
+    assert_eq!((t["channel"].as_str(), t["department"].as_str()), (Some("web"), Some("Sales")), "{t}");
+    assert_eq!(t["requester"]["email"], "carol@customer.test");
+    let first = t["entries"].as_array().and_then(|e| e.iter().find(|e| e["kind"] == "reply")).cloned().unwrap_or_default();
+    assert_eq!(first["body"], "Please send a quote.");
+    assert_eq!(first["attachments"][0]["filename"], "seats.txt", "{t}");
+    cap.wait_for(|m| m.rcpt_to == ["carol@customer.test"] && text_of(m).contains("TKT-000002")).await;
+
+    // An unknown address: nothing opens until the mailed link is used.
+    let fields =
+        [("name", "Eve"), ("email", "eve@elsewhere.test"), ("subject", "Buy cheap pills"), ("body", "Visit spam.test"), ("website", "")];
+    let (st, page) = v.send(&fields, &[]).await;
+    assert_eq!(st, 200, "{page}");
+    assert!(page.contains("We have mailed a link to eve@elsewhere.test"), "{page}");
+    assert_eq!(count_tickets(&d).await, 2, "not opened yet");
+    let mail = cap.wait_for(|m| m.rcpt_to == ["eve@elsewhere.test"]).await;
+    let text = text_of(&mail);
+    assert!(!text.contains("pills") && !text.contains("spam.test"), "the sender's words stay out: {text}");
+    let link = text.lines().find_map(|l| l.find("/help/confirm?t=").map(|i| l[i..].trim().to_string())).expect("the confirmation link");
+    let mut eve = Browser::new(&d.server.base);
+    let opened = eve.get(&link).await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    assert!(opened.body.contains("Your request is ticket TKT-000003"), "{}", opened.body);
+    assert_eq!(eve.get(&link).await.status, 404, "the link works once");
+    assert_eq!(count_tickets(&d).await, 3);
+
+    // A bot fills the hidden field: the same answer, nothing done, no mail.
+    let bot = [("name", "x"), ("email", "bot@elsewhere.test"), ("subject", "x"), ("body", "x"), ("website", "http://spam.test")];
+    let (st, page) = v.send(&bot, &[]).await;
+    assert_eq!(st, 200);
+    assert!(page.contains("We have mailed a link to bot@elsewhere.test"));
+    // Bad input: the reason, and everything typed kept.
+    let bad = [("name", "Dan"), ("email", "not an address"), ("subject", "Keep this subject"), ("body", "And this text."), ("website", "")];
+    let (st, page) = v.send(&bad, &[]).await;
+    assert_eq!(st, 400, "{page}");
+    assert!(page.contains("Keep this subject") && page.contains("And this text.") && page.contains("not an email address"), "{page}");
+    // A forged stamp.
+    let forged = Visitor {
+        b: Browser { cookies: v.b.cookies.clone(), csrf: v.b.csrf.clone(), ..Browser::new(&d.server.base) },
+        stamp: "1.abc".into(),
+    };
+    let (st, page) = forged.send(&[("email", "carol@customer.test"), ("subject", "s"), ("body", "b")], &[]).await;
+    assert_eq!(st, 400, "{page}");
+    assert!(page.contains("the form was too old"), "{page}");
+    assert!(cap.all().iter().all(|m| m.rcpt_to != ["bot@elsewhere.test"]), "the bot got no mail");
+    assert_eq!(count_tickets(&d).await, 3);
+    // One client address is stopped after requests_per_ip.
+    let mut stopped = false;
+    for _ in 0..10 {
+        let (st, _) = v.send(&fields, &[]).await;
+        if st == 429 {
+            stopped = true;
+            break;
+        }
+    }
+    assert!(stopped, "requests_per_ip stops a flood");
+}
+
+/// A form sent faster than a person fills it in is a bot's: answered like
+/// any other, nothing opened; the same form a little later opens (the
+/// injected clock stands for the person's typing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_sent_too_fast_is_dropped() {
+    let d = crate::inprocess::InProcess::start().await;
+    let desk = d.running.desk.clone();
+    let new = frontdesk::desk::NewTicket {
+        subject: "Earlier".into(),
+        body: "Hi.".into(),
+        requester_email: "kim@customer.test".into(),
+        ..Default::default()
+    };
+    desk.create_ticket(&d.admin, new).expect("ticket");
+    let v = Visitor::open(&d.base).await;
+    let fields = [("email", "kim@customer.test"), ("subject", "Too quick"), ("body", "Typed in no time."), ("website", "")];
+    let (st, page) = v.send(&fields, &[]).await;
+    assert_eq!(st, 200, "{page}");
+    assert!(page.contains("We have mailed a link"), "answered like any other: {page}");
+    let all = frontdesk::store::TicketQuery { limit: 10, ..Default::default() };
+    let count = || desk.queue(&d.admin, all.clone()).map(|(t, _, _)| t.len()).unwrap_or(0);
+    assert_eq!(count(), 1, "nothing opened");
+    d.clock.advance_ms(5_000);
+    let (st, page) = v.send(&fields, &[]).await;
+    assert_eq!(st, 200, "{page}");
+    assert!(page.contains("Your request is ticket"), "{page}");
+    assert_eq!(count(), 2);
+}
