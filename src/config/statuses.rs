@@ -18,6 +18,11 @@ pub struct StatusConfig {
     /// `#rgb` or `#rrggbb`; empty: the base state's colour.
     #[serde(default)]
     pub colour: String,
+    /// What customers see on their pages; empty: the base state's customer
+    /// name (e.g. "Waiting for your reply" for pending), so an internal name
+    /// stays internal.
+    #[serde(default)]
+    pub customer_name: String,
 }
 
 impl StatusConfig {
@@ -32,6 +37,7 @@ impl StatusConfig {
 # name = \"Waiting for vendor\"
 # base = \"on_hold\"
 # colour = \"#8a4baf\"
+# customer_name = \"Waiting for a part\"   # customers' pages; empty: the base's
 ";
 
     /// The base state (validated when the config is loaded).
@@ -139,6 +145,16 @@ impl Config {
     /// is still configured, else its base state's label.
     pub fn status_name(&self, t: &Ticket) -> String {
         self.shown_status(t.status, t.custom_status.as_deref())
+    }
+
+    /// A ticket's status as its customer reads it (the help pages): a
+    /// custom status's `customer_name`, else the base state's customer name.
+    pub fn customer_status(&self, t: &Ticket) -> String {
+        let custom = t.custom_status.as_deref().and_then(|c| self.custom_status(c)).filter(|c| c.base() == t.status);
+        match custom.filter(|c| !c.customer_name.trim().is_empty()) {
+            Some(c) => c.customer_name.clone(),
+            None => t.status.customer_label().to_string(),
+        }
     }
 
     /// The name shown for a base state and an optional custom status.

@@ -181,6 +181,27 @@ impl Desk {
 }
 
 impl Desk {
+    /// The requester (or a collaborator) closes the ticket through their
+    /// link: done for them. Closing a closed ticket changes nothing.
+    pub fn portal_close(&self, id: TicketId, person: Option<PersonId>, (expires, sig): (i64, &str)) -> Result<()> {
+        let (_, who) = self.portal_ticket(id, person, expires, sig)?;
+        let now = self.now();
+        self.store.write(|w| {
+            let old = w.ticket(id)?.ok_or(super::DeskError::NotFound)?;
+            if old.is_closed() {
+                return Ok(());
+            }
+            let mut t = old.clone();
+            t.status = crate::domain::Status::Closed;
+            t.custom_status = None;
+            t.updated_at = now;
+            let ev = crate::domain::Event::StatusChanged { from: self.config().status_name(&old), to: t.status.label().into() };
+            w.append_entry(&mut Self::event(id, Some(who), ev, now))?;
+            w.put_ticket(Some(&old), &t)?;
+            Ok(())
+        })
+    }
+
     /// A collaborator leaves a ticket through their signed link.
     pub fn unsubscribe(&self, ticket: TicketId, person: PersonId, sig: &str) -> Result<String> {
         if !self.verify(&unsubscribe_claim(ticket.0, person.0), sig) {

@@ -93,6 +93,19 @@ pub enum TransitionError {
 }
 
 impl Status {
+    /// The state as a customer reads it on their pages: what it means for
+    /// them (a snoozed ticket is simply open to them).
+    pub fn customer_label(self) -> &'static str {
+        match self {
+            Status::Open | Status::Snoozed => "Open",
+            Status::Pending => "Waiting for your reply",
+            Status::InProgress => "In progress",
+            Status::OnHold => "On hold",
+            Status::Resolved => "Resolved",
+            Status::Closed => "Closed",
+        }
+    }
+
     /// The allowed-transitions table. Staying in the same status is not a transition.
     pub fn can_become(self, to: Status) -> bool {
         use Status::*;

@@ -191,6 +191,7 @@ fn enum_labels_have_german() {
     labels.extend(Sort::ALL.iter().map(|s| s.label()));
     labels.extend(DirectorySort::ALL.iter().map(|d| d.label()));
     labels.extend(crate::domain::rating::Score::ALL.iter().map(|s| s.label()));
+    labels.extend(Status::ALL.iter().map(|s| s.customer_label()));
     labels.extend(crate::domain::MailKind::FOR_AGENTS.iter().map(|k| k.setting_label()));
     let missing: Vec<&str> = labels.into_iter().filter(|l| !DE.contains_key(*l)).collect();
     assert!(missing.is_empty(), "enum labels without German (add them to locales/de/labels.toml): {missing:?}");

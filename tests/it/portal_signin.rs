@@ -4,7 +4,8 @@
 //! link signs them in to a list of their own tickets, each opening through
 //! its signed link; a forged link and an expired ticket link get the
 //! customers' page with "mail me a fresh link" and no agents' links; a
-//! ticket number that is not theirs sends nothing; signing out ends it.
+//! ticket number that is not theirs sends nothing; they close a ticket
+//! from its page; signing out ends it.
 
 use serde_json::json;
 
@@ -27,7 +28,9 @@ fn path_in(text: &str, part: &str) -> String {
 #[tokio::test]
 async fn a_mailed_link_shows_my_tickets_and_nobody_elses() {
     let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
-    let d = MailDesk::start_with_config(&format!("{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\n", cap.addr));
+    let statuses = "[[status]]\nname = \"Waiting for vendor\"\nbase = \"on_hold\"\ncustomer_name = \"Waiting for a part\"\n";
+    let d =
+        MailDesk::start_with_config(&format!("{MAIL_CONFIG}\n{statuses}\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\n", cap.addr));
     let mut refs = Vec::new();
     for (who, subject) in
         [("carol@customer.test", "Printer offline"), ("carol@customer.test", "VPN drops"), ("dan@customer.test", "Dan's laptop")]
@@ -57,6 +60,12 @@ async fn a_mailed_link_shows_my_tickets_and_nobody_elses() {
     // An agent's address is not a customer's.
     assert_eq!(anon.post("/help/link", &[("email", "agent@example.test"), ("reference", "")]).await.status, 200);
 
+    // Statuses as customers read them: pending is waiting for them; a custom
+    // status shows its customer name, never the internal one.
+    for (r, status) in [(&refs[0], "pending"), (&refs[1], "Waiting for vendor")] {
+        let (st, v) = d.api.call("PATCH", &format!("/tickets/{r}"), Some(json!({"status": status}))).await;
+        assert_eq!(st, 200, "{v}");
+    }
     // The link signs Carol in to her tickets, not Dan's.
     let mut carol = Browser::new(&d.server.base);
     let r = carol.get(&link).await;
@@ -67,6 +76,8 @@ async fn a_mailed_link_shows_my_tickets_and_nobody_elses() {
     assert!(list.body.contains("Printer offline") && list.body.contains("VPN drops"), "{}", list.body);
     assert!(!list.body.contains("Dan&#39;s laptop") && !list.body.contains("Dan's laptop"), "{}", list.body);
     assert!(!list.body.contains("href=\"/tickets"), "no agents' links on a customer's page");
+    assert!(list.body.contains("Waiting for your reply") && list.body.contains("Waiting for a part"), "{}", list.body);
+    assert!(!list.body.contains("Waiting for vendor"), "the internal name stays internal");
     // Each ticket opens through its own signed link.
     let ticket = list
         .body
@@ -78,6 +89,23 @@ async fn a_mailed_link_shows_my_tickets_and_nobody_elses() {
     let page = carol.get(&ticket).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("VPN drops") || page.body.contains("Printer offline"));
+    // "Close this ticket" from their page: closed, by them.
+    let (path, query) = ticket.split_once('?').expect("a link with its key");
+    let field = |k: &str| query.split('&').find_map(|kv| kv.strip_prefix(&format!("{k}="))).unwrap_or_default().to_string();
+    let reference = path.trim_start_matches("/t/").to_string();
+    let closed = carol.post(&format!("/t/{reference}/close"), &[("p", &field("p")), ("e", &field("e")), ("s", &field("s"))]).await;
+    assert_eq!(closed.status, 303, "{}", closed.body);
+    let after = carol.get(closed.location.as_deref().unwrap_or("/")).await.body;
+    assert!(after.contains("Your ticket is closed.") && !after.contains("Send reply"), "{after}");
+    let (_, v) = d.api.call("GET", &format!("/tickets/{reference}"), None).await;
+    assert_eq!(v["status"], "closed", "{v}");
+    let by = v["entries"]
+        .as_array()
+        .and_then(|e| e.iter().rev().find(|e| e["body"].as_str().unwrap_or("").starts_with("changed status")))
+        .cloned();
+    assert_eq!(by.map(|e| e["author"]["email"].clone()), Some(json!("carol@customer.test")), "closed by her");
+    let forged = carol.post(&format!("/t/{}/close", refs[2]), &[("p", &field("p")), ("e", &field("e")), ("s", &field("s"))]).await;
+    assert_eq!(forged.status, 404, "her key closes none of Dan's tickets");
     // The help page sends a signed-in customer to their list.
     assert_eq!(carol.get("/help").await.location.as_deref(), Some("/help/tickets"));
 

@@ -154,7 +154,7 @@ pub async fn tickets(State(st): State<AppState>, headers: HeaderMap) -> Response
                             tr {
                                 td.ref { (st.desk.reference(t.id)) }
                                 td.subject { a href=(link) { (t.subject) } }
-                                td { (ui::ticket_status(&cfg, t)) }
+                                td { (ui::customer_status(&cfg, t)) }
                                 td.hide-sm.nowrap { (ui::when_at(t.updated_at)) }
                             }
                         }

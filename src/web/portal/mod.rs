@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/t/{reference}", get(view))
         .route("/t/{reference}/reply", post(reply))
+        .route("/t/{reference}/close", post(close))
         .route("/t/{reference}/rate", get(rating::page).post(rating::rate))
         .route("/help", get(help::home))
         .route("/help/link", post(help::request_link))
@@ -84,8 +85,12 @@ fn render(st: &AppState, headers: &HeaderMap, id: crate::domain::TicketId, q: Li
             div.brand.big { span.logo { "fd" } span { (st.desk.config().desk.name) } }
             p.muted { (tr!("Ticket {reference}", reference = r)) }
             h1 { (t.subject) }
-            p { (tr!("Status:")) " " (ui::ticket_status(&st.desk.config(), &t)) }
-            @if q.done.is_some() { (ui::notice("ok", tr!("Thank you, your reply was added."))) }
+            p { (tr!("Status:")) " " (ui::customer_status(&st.desk.config(), &t)) }
+            @match q.done.as_deref() {
+                Some("closed") => (ui::notice("ok", tr!("Your ticket is closed. Thank you!"))),
+                Some(_) => (ui::notice("ok", tr!("Thank you, your reply was added."))),
+                None => {}
+            }
             @for (who, e) in &entries {
                 article.entry.reply {
                     header { span.who { (who) } span.muted { (crate::web::ui::when_at(e.created_at)) } }
@@ -114,6 +119,14 @@ fn render(st: &AppState, headers: &HeaderMap, id: crate::domain::TicketId, q: Li
                         input type="file" name="files" multiple;
                     }
                     div.reply-actions { button.primary type="submit" { (tr!("Send reply")) } }
+                }
+                form.inline.close-ticket method="post" action=(format!("/t/{r}/close")) {
+                    input type="hidden" name="_csrf" value=(pre);
+                    @if let Some(p) = q.p { input type="hidden" name="p" value=(p); }
+                    input type="hidden" name="e" value=(q.e);
+                    input type="hidden" name="s" value=(q.s);
+                    span.muted { (tr!("All sorted?")) " " }
+                    button type="submit" { (tr!("Close this ticket")) }
                 }
             }
         }
@@ -192,6 +205,26 @@ pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, re
             let status = if matches!(err, DeskError::TooLarge { .. }) { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
             render(&st, &headers, id, q, status)
         }
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CloseForm {
+    p: Option<u64>,
+    e: i64,
+    s: String,
+}
+
+/// "Close this ticket" on the customer's page.
+pub async fn close(State(st): State<AppState>, Path(reference): Path<String>, axum::Form(f): axum::Form<CloseForm>) -> Response {
+    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    let key = link_key(f.p, f.e, &f.s);
+    let (p, e, s) = (f.p.map(PersonId), f.e, f.s.clone());
+    match blocking(&st.desk, move |d| d.portal_close(id, p, (e, &s))).await {
+        Ok(()) => Redirect::to(&format!("/t/{}?{key}&done=closed", st.desk.reference(id))).into_response(),
+        Err(DeskError::NotFound) => gone(&st),
         Err(e) => WebError::from(e).into_response(),
     }
 }

@@ -117,6 +117,12 @@ pub fn status_value(c: &crate::config::StatusChoice) -> String {
     c.custom.clone().unwrap_or_else(|| c.base.key().to_string())
 }
 
+/// A ticket's status on the customer's pages: its customer name, in the
+/// colour of its base state.
+pub fn customer_status(cfg: &crate::config::Config, t: &crate::domain::Ticket) -> Markup {
+    html! { span class=(format!("badge st-{}", t.status.key())) { (crate::i18n::dynamic(&cfg.customer_status(t))) } }
+}
+
 /// A ticket's status name in the viewer's language (a custom status is
 /// shown as the config names it).
 pub fn status_text(cfg: &crate::config::Config, t: &crate::domain::Ticket) -> String {
