@@ -1,7 +1,8 @@
 //! Customers signing in without a password: "see my tickets" on the help
 //! page mails a link that works for an hour (`LINK_SECS`); opening it gives
 //! a session of a week (`SESSION_SECS`) in a signed cookie that lists their
-//! tickets, each opening through its own signed ticket link. The answer to
+//! tickets (and, when their organization shares them, its members'), each
+//! opening through its own signed ticket link. The answer to
 //! a request is the same whether or not the address is known (no way to
 //! learn who writes to the desk), requests count per client address, and
 //! at most one link a minute goes to an address.
@@ -18,6 +19,17 @@ pub const LINK_SECS: i64 = 3600;
 pub const SESSION_SECS: i64 = 7 * 86_400;
 /// The most tickets the list shows (newest first).
 const LIST_MAX: usize = 200;
+/// The most colleagues whose tickets a shared organization's list reads.
+const ORG_PEOPLE_MAX: usize = 500;
+
+/// A ticket on a customer's list.
+pub struct CustomerTicket {
+    pub ticket: Ticket,
+    /// The path of its signed link, for this customer.
+    pub path: String,
+    /// Its requester's name when it is a colleague's (a shared organization).
+    pub from: Option<String>,
+}
 
 fn link_claim(person: u64, expires: i64) -> String {
     format!("signin:{person}:{expires}")
@@ -94,17 +106,28 @@ impl Desk {
 
     /// A signed-in customer's tickets, newest first, each with the path of
     /// its own ticket link.
-    pub fn customer_tickets(&self, who: &Person) -> Result<Vec<(Ticket, String)>> {
-        let q = TicketQuery { requester: Some(who.id.0), limit: LIST_MAX, ..Default::default() };
-        let (tickets, _) = self.store.read()?.query(&q)?;
+    pub fn customer_tickets(&self, who: &Person) -> Result<Vec<CustomerTicket>> {
+        let r = self.store.read()?;
+        // Theirs, and their organization's when it shares its tickets.
+        let mut people = vec![who.id];
+        if let Some(org) = r.org_of(who.id)?.and_then(|o| r.org(o).ok().flatten()).filter(|o| o.shared) {
+            people.extend(r.org_people(org.id, ORG_PEOPLE_MAX)?.into_iter().filter(|p| *p != who.id));
+        }
+        let mut tickets = Vec::new();
+        for p in people {
+            let q = TicketQuery { requester: Some(p.0), limit: LIST_MAX, ..Default::default() };
+            tickets.extend(r.query(&q)?.0);
+        }
+        tickets.sort_by(|a, b| b.updated_at.0.cmp(&a.updated_at.0).then(b.id.0.cmp(&a.id.0)));
+        tickets.truncate(LIST_MAX);
         let base = self.config().server.public_url.trim_end_matches('/').to_string();
-        Ok(tickets
-            .into_iter()
-            .map(|t| {
-                let link = self.portal_link_for(t.id, &who.email);
-                let path = link.strip_prefix(&base).unwrap_or(&link).to_string();
-                (t, path)
-            })
-            .collect())
+        let mut out = Vec::with_capacity(tickets.len());
+        for t in tickets {
+            let link = self.portal_link_for(t.id, &who.email);
+            let path = link.strip_prefix(&base).unwrap_or(&link).to_string();
+            let from = if t.requester == who.id { None } else { r.person(t.requester)?.map(|p| p.display()) };
+            out.push(CustomerTicket { ticket: t, path, from });
+        }
+        Ok(out)
     }
 }

@@ -23,6 +23,17 @@ pub(super) fn stored_files(w: &mut Write, files: &[(String, String, Vec<u8>)]) -
     Ok(out)
 }
 
+/// Whether `who` may see `t` from the customer side: its requester, a
+/// collaborator, or a member of the requester's organization when that
+/// organization shares its tickets among its members.
+pub(super) fn may_view(r: &crate::store::Read, t: &Ticket, who: PersonId) -> Result<bool> {
+    if who == t.requester || r.is_collaborator(t.id, who)? {
+        return Ok(true);
+    }
+    let (Some(mine), Some(theirs)) = (r.org_of(who)?, r.org_of(t.requester)?) else { return Ok(false) };
+    Ok(mine == theirs && r.org(mine)?.is_some_and(|o| o.shared))
+}
+
 /// The message a requester's ticket link signs.
 pub(crate) fn portal_claim(ticket: u64, requester: u64, expires: i64) -> String {
     format!("view:{ticket}:{requester}:{expires}")
@@ -39,7 +50,7 @@ impl Desk {
             let r = self.store.read().ok()?;
             let t = r.ticket(ticket).ok()??;
             let p = r.person_by_email(&email.trim().to_lowercase()).ok()??;
-            (p.id == t.requester || r.is_collaborator(ticket, p.id).ok()?).then_some(p.id)
+            may_view(&r, &t, p.id).ok()?.then_some(p.id)
         })();
         let Some(person) = person else { return base.to_string() };
         let expires = self.now().0 / 1000 + cfg.outgoing.link_days as i64 * 86_400;
@@ -67,7 +78,7 @@ impl Desk {
         if expires < self.now().0 / 1000 || !self.verify(&portal_claim(t.id.0, who.0, expires), sig) {
             return Err(super::DeskError::NotFound);
         }
-        if who != t.requester && !r.is_collaborator(t.id, who)? {
+        if !may_view(&r, &t, who)? {
             return Err(super::DeskError::NotFound);
         }
         Ok((t, who))

@@ -754,3 +754,12 @@ pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, V
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// An API client whose token (made on the admin's token page) has `scopes`.
+pub async fn scoped_api(admin: &mut Browser, scopes: &[&str]) -> Api {
+    let mut fields = vec![("name".to_string(), "scoped".to_string()), ("_csrf".to_string(), admin.csrf.clone())];
+    fields.extend(scopes.iter().map(|s| ("scope".to_string(), s.to_string())));
+    let made = admin.post_raw("/settings/tokens", &fields).await;
+    let token = made.body.split("<code>").nth(1).and_then(|r| r.split("</code>").next()).expect("the new token").to_string();
+    Api::new(&admin.base, &token)
+}

@@ -10,12 +10,7 @@ use serde_json::json;
 async fn people_join_by_domain_and_organizations_are_searched_moved_and_merged() {
     let d = MailDesk::start();
     let mut web = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let scopes = ["tickets:read", "tickets:write", "people:read", "people:write"];
-    let mut fields = vec![("name".to_string(), "orgs".to_string()), ("_csrf".to_string(), web.csrf.clone())];
-    fields.extend(scopes.iter().map(|s| ("scope".to_string(), s.to_string())));
-    let made = web.post_raw("/settings/tokens", &fields).await;
-    let token = made.body.split("<code>").nth(1).and_then(|r| r.split("</code>").next()).expect("the new token").to_string();
-    let api = &Api::new(&d.server.base, &token);
+    let api = &scoped_api(&mut web, &["tickets:read", "tickets:write", "people:read", "people:write"]).await;
     let ticket = |email: &'static str, subject: &'static str| async move {
         let body = json!({"subject": subject, "body": "Hello.", "requester": {"email": email}});
         let (code, t) = api.call("POST", "/tickets", Some(body)).await;

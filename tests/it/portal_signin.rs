@@ -131,3 +131,48 @@ async fn a_mailed_link_shows_my_tickets_and_nobody_elses() {
     let de = Browser::with_language(&d.server.base, "de-DE").get("/help").await;
     assert!(de.body.contains("Link zu meinen Tickets zusenden"), "{}", de.body);
 }
+
+/// Members of an organization that shares its tickets see each other's on
+/// their list and open them; without sharing, and for other organizations,
+/// nothing of another's shows.
+#[tokio::test]
+async fn a_shared_organization_sees_its_members_tickets() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&format!("{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\n", cap.addr));
+    let mut admin = Browser::logged_in(&d.server.base, crate::common::ADMIN_EMAIL, crate::common::ADMIN_PASSWORD).await;
+    let people = crate::common::scoped_api(&mut admin, &["people:read", "people:write"]).await;
+    let (st, org) = people.call("POST", "/organizations", Some(json!({"name": "Acme", "domains": ["acme.test"], "shared": false}))).await;
+    assert_eq!(st, 201, "{org}");
+    for (who, subject) in [("ann@acme.test", "Ann's printer"), ("bo@acme.test", "Bo's VPN"), ("cy@other.test", "Cy's laptop")] {
+        let (st, t) = d.api.call("POST", "/tickets", Some(json!({"subject": subject, "body": "Help.", "requester": {"email": who}}))).await;
+        assert_eq!(st, 201, "{t}");
+    }
+    let list_of = |who: &'static str| {
+        let base = d.server.base.clone();
+        let cap = &cap;
+        async move {
+            let mut anon = Browser::new(&base);
+            anon.get("/help").await;
+            assert_eq!(anon.post("/help/link", &[("email", who), ("reference", "")]).await.status, 200);
+            let mail = cap.wait_for(|m| m.rcpt_to == [who] && text_of(m).contains("/help/in?")).await;
+            let mut b = Browser::new(&base);
+            assert_eq!(b.get(&path_in(&text_of(&mail), "/help/in?")).await.status, 303);
+            (b.get("/help/tickets").await.body, b)
+        }
+    };
+    let (ann, _) = list_of("ann@acme.test").await;
+    assert!(ann.contains("Ann&#39;s printer") || ann.contains("Ann's printer"), "{ann}");
+    assert!(!ann.contains("VPN"), "not shared: only her own: {ann}");
+    let id = org["id"].as_u64().unwrap_or_default();
+    let (st, _) = people.call("PATCH", &format!("/organizations/{id}"), Some(json!({"shared": true}))).await;
+    assert_eq!(st, 200);
+    let (bo, mut b) = list_of("bo@acme.test").await;
+    assert!(bo.contains("VPN") && bo.contains("printer") && bo.contains("from ann@acme.test"), "shared: {bo}");
+    assert!(!bo.contains("laptop"), "another organization's stay out: {bo}");
+    // Bo opens Ann's ticket through the link made for him.
+    let at = bo.find("printer").unwrap_or(0);
+    let link = bo[..at].rsplit("href=\"").next().and_then(|s| s.split('"').next()).map(|s| s.replace("&amp;", "&")).unwrap_or_default();
+    let page = b.get(&link).await;
+    assert_eq!(page.status, 200, "{link}: {}", page.body);
+    assert!(page.body.contains("printer"));
+}

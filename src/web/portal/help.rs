@@ -150,10 +150,14 @@ pub async fn tickets(State(st): State<AppState>, headers: HeaderMap) -> Response
                 table.tickets {
                     thead { tr { th { (tr!("Ticket")) } th { (tr!("Subject")) } th { (tr!("Status")) } th.hide-sm { (tr!("Updated")) } } }
                     tbody {
-                        @for (t, link) in &list {
+                        @for c in &list {
+                            @let t = &c.ticket;
                             tr {
                                 td.ref { (st.desk.reference(t.id)) }
-                                td.subject { a href=(link) { (t.subject) } }
+                                td.subject {
+                                    a href=(c.path) { (t.subject) }
+                                    @if let Some(from) = &c.from { " " span.muted { (tr!("from {name}", name = from)) } }
+                                }
                                 td { (ui::customer_status(&cfg, t)) }
                                 td.hide-sm.nowrap { (ui::when_at(t.updated_at)) }
                             }
