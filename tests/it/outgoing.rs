@@ -323,7 +323,7 @@ async fn requester_link_shows_the_public_thread_and_takes_a_reply() {
     assert_eq!(page.status, 200, "{link}");
     assert!(page.body.contains("Badge does not open door") && page.body.contains("Please try again now."));
     assert!(!page.body.contains("check badge DB"), "internal notes never show");
-    assert!(page.body.contains("Pending"));
+    assert!(page.body.contains("Waiting for your reply"), "Pending as the customer reads it");
     // Reply from the page: on the ticket, reopened.
     let q: std::collections::HashMap<String, String> = link
         .split('?')
