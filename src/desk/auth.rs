@@ -369,6 +369,13 @@ impl Desk {
     /// Counts an attempt against each (key, limit) in the login window,
     /// before it is checked, so concurrent tries all count; `RateLimited`
     /// (nothing counted) when a key is over its limit already.
+    /// Whether `key` is over `limit` now (a look, nothing counted).
+    pub fn attempts_left(&self, key: &str, limit: u32) -> bool {
+        let window = self.config().security.login_window_secs as i64 * 1000;
+        let now = self.now().0;
+        self.limiter.lock().map(|mut lim| lim.blocked(key, limit, now, window).is_none()).unwrap_or(false)
+    }
+
     pub(super) fn count_attempt(&self, limits: &[(&str, u32)], now: i64) -> Result<()> {
         let window = self.config().security.login_window_secs as i64 * 1000;
         let mut lim = self.limiter.lock().map_err(|_| DeskError::Conflict("limiter poisoned".into()))?;

@@ -40,16 +40,23 @@ fn session_claim(person: u64, expires: i64) -> String {
 }
 
 impl Desk {
-    /// "Mail me a link to my tickets": mails a sign-in link to a customer
-    /// the desk knows (not an agent), when `reference` (if given) is one of
-    /// their tickets. Says nothing either way; refuses only a client that
-    /// asks too often (`RateLimited`).
-    pub fn request_portal_link(&self, email: &str, reference: &str, client: &str) -> Result<()> {
+    /// "Mail me a link to my tickets", first step: counts the request
+    /// against its client (`RateLimited` when it asks too often); then
+    /// `send_portal_link` mails a sign-in link to a customer the desk knows
+    /// (not an agent), when `reference` (if given) is one of their tickets.
+    /// Nothing tells either way.
+    pub fn count_portal_request(&self, client: &str) -> Result<()> {
         if !self.can_mail_links() {
             return Err(DeskError::Conflict(crate::tr!("this desk cannot send mail; please write to us by email").into()));
         }
         let per_ip = self.config().security.login_failures_per_ip;
-        self.count_attempt(&[(&format!("portal:ip:{client}"), per_ip)], self.now().0)?;
+        let key = format!("portal:ip:{}", super::requests::client_key(client));
+        self.count_attempt(&[(&key, per_ip)], self.now().0)
+    }
+
+    /// The work of a counted request (`count_portal_request`), meant to run
+    /// apart from the answer so its time says nothing about the address.
+    pub fn send_portal_link(&self, email: &str, reference: &str) -> Result<()> {
         let Some(email) = normalize_email(email) else { return Ok(()) };
         let r = self.store.read()?;
         let Some(p) = r.person_by_email(&email)?.filter(|p| !p.is_staff()) else { return Ok(()) };

@@ -47,14 +47,14 @@ impl Desk {
         text.contains(super::notify::PORTAL_LINK_MARKER) || text.contains(RATE_GOOD_MARKER) || text.contains(RATE_BAD_MARKER)
     }
 
-    /// The signed rating link for the requester or a collaborator (`None`
-    /// for anyone else); it works `outgoing.rating_days` days.
+    /// The signed rating link for the requester (`None` for anyone else:
+    /// the rating is theirs); it works `outgoing.rating_days` days.
     pub fn rating_link_for(&self, ticket: TicketId, email: &str, score: Score) -> Option<String> {
         let cfg = self.config();
         let r = self.store.read().ok()?;
         let t = r.ticket(ticket).ok()??;
         let p = r.person_by_email(&email.trim().to_lowercase()).ok()??;
-        if p.id != t.requester && !r.is_collaborator(ticket, p.id).ok()? {
+        if p.id != t.requester {
             return None;
         }
         let expires = self.now().0 / 1000 + cfg.outgoing.rating_days as i64 * 86_400;
@@ -63,14 +63,14 @@ impl Desk {
         Some(format!("{base}/t/{}/rate?p={}&e={expires}&s={sig}&r={}", self.reference(ticket), p.id, score.key()))
     }
 
-    /// Checks a rating link: the ticket and the person it acts as.
+    /// Checks a rating link: the ticket and its requester, who it acts as.
     fn rating_ticket(&self, id: TicketId, person: PersonId, expires: i64, sig: &str) -> Result<(Ticket, PersonId)> {
         let r = self.store.read()?;
         let t = r.ticket(id)?.ok_or(DeskError::NotFound)?;
         if expires < self.now().0 / 1000 || !self.verify(&rating_claim(t.id.0, person.0, expires), sig) {
             return Err(DeskError::NotFound);
         }
-        if person != t.requester && !r.is_collaborator(t.id, person)? {
+        if person != t.requester {
             return Err(DeskError::NotFound);
         }
         Ok((t, person))

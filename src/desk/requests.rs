@@ -2,11 +2,13 @@
 //! no mail client at hand. Against abuse, without CAPTCHAs that need the
 //! internet: a hidden field people leave empty (a honeypot), a signed stamp
 //! of when the form was drawn (bots answer faster than `portal.
-//! min_fill_secs`), counts per client address and per address, and — for
-//! an address the desk does not know yet — a mailed link that opens the
-//! request (`portal.confirm_new_senders`), so no one opens tickets in
-//! another's name and the desk mails no one their words. Dropped requests
-//! (honeypot, too fast) get the same answer as good ones.
+//! min_fill_secs`), counts per client address (IPv6 by its /64) and per
+//! address, and a mailed link that opens the request
+//! (`portal.confirm_new_senders`) unless the sender is signed in on the help
+//! page as that address — so no one opens tickets in another's name, the
+//! answer never tells whether an address is known, and the desk mails no
+//! one words they did not write. Dropped requests (honeypot, too fast, an
+//! agent's or a banned address) get the same answer as good ones.
 
 use super::notify::Notice;
 use super::portal::stored_files;
@@ -41,12 +43,26 @@ pub struct WebRequest {
 /// What became of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestOutcome {
-    /// The ticket is open (the sender was known, or confirmation is off).
+    /// The ticket is open (the sender is signed in as the address, or
+    /// confirmation is off).
     Opened(TicketId),
     /// A link to open it was mailed to the sender.
     Confirm,
-    /// Taken for a bot: nothing done (answered like `Confirm`).
+    /// Taken for a bot, or from an address the form may not use: nothing
+    /// done (answered like `Confirm`).
     Dropped,
+}
+
+/// The key a client address counts under: IPv6 by its /64 (one host's
+/// many addresses), anything else as it is.
+pub fn client_key(client: &str) -> String {
+    match client.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => client.to_string(),
+    }
 }
 
 fn stamp_claim(ms: i64) -> String {
@@ -68,9 +84,16 @@ impl Desk {
         self.signing_key().is_ok() && self.verify(&stamp_claim(drawn), sig) && self.now().0 - drawn <= DAY_MS
     }
 
-    /// Takes a request from the form: opens its ticket, mails the link that
-    /// opens it, or drops it as a bot's.
-    pub fn submit_request(&self, req: WebRequest, client: &str) -> Result<RequestOutcome> {
+    /// Whether a client may send a request now (a look: the upload check
+    /// before a request's files are accepted).
+    pub fn request_allowed(&self, client: &str) -> bool {
+        self.attempts_left(&format!("request:ip:{}", client_key(client)), self.config().portal.requests_per_ip)
+    }
+
+    /// Takes a request from the form: opens its ticket (`signed_in`: the
+    /// customer signed in on the help page, when they are), mails the link
+    /// that opens it, or drops it.
+    pub fn submit_request(&self, req: WebRequest, client: &str, signed_in: Option<&crate::domain::Person>) -> Result<RequestOutcome> {
         let cfg = self.config();
         if !cfg.portal.web_requests {
             return Err(DeskError::NotFound);
@@ -80,7 +103,7 @@ impl Desk {
             return Err(invalid("form", crate::tr!("the form was too old; please send it again")));
         }
         let drawn: i64 = req.stamp.split_once('.').and_then(|(ms, _)| ms.parse().ok()).unwrap_or(0);
-        self.count_attempt(&[(&format!("request:ip:{client}"), cfg.portal.requests_per_ip)], now.0)?;
+        self.count_attempt(&[(&format!("request:ip:{}", client_key(client)), cfg.portal.requests_per_ip)], now.0)?;
         if !req.honeypot.is_empty() || now.0 - drawn < cfg.portal.min_fill_secs as i64 * 1000 {
             return Ok(RequestOutcome::Dropped);
         }
@@ -94,8 +117,12 @@ impl Desk {
         self.check_files(&req.files)?;
         let name: String = req.name.trim().chars().take(200).collect();
         let pending = PendingRequest { name, email: email.clone(), subject, body, department, files: req.files, at: now };
-        let known = self.store.read()?.person_by_email(&email)?.is_some();
-        if known || !cfg.portal.confirm_new_senders || !self.can_mail_links() {
+        let r = self.store.read()?;
+        let staff = r.person_by_email(&email)?.is_some_and(|p| p.is_staff());
+        let refused = staff || r.is_banned(&email)?;
+        drop(r);
+        let proven = signed_in.is_some_and(|p| p.email.eq_ignore_ascii_case(&email));
+        if !refused && (proven || !cfg.portal.confirm_new_senders || !self.can_mail_links()) {
             return self.open_request(pending).map(|t| RequestOutcome::Opened(t.id));
         }
         let token = super::auth::random_token()?;
@@ -109,12 +136,24 @@ impl Desk {
             desk = desk,
             url = url
         );
-        self.store.write(|w| {
+        // An agent's or a banned address: the same work and answer, no mail
+        // and nothing that could open.
+        let token = if refused { format!("refused:{token}") } else { token };
+        let sent = self.store.write(|w| {
+            if !refused && !self.queue_notice(w, NoticeKind::RequestConfirm, &email, mail_subject.clone(), text.clone(), now)? {
+                return Ok(false);
+            }
             w.put_pending_request(&token, &pending, Timestamp(now.0 - DAY_MS))?;
-            self.queue_notice(w, NoticeKind::RequestConfirm, &email, mail_subject.clone(), text.clone(), now)?;
-            Ok::<(), DeskError>(())
+            Ok::<bool, DeskError>(true)
         })?;
-        Ok(RequestOutcome::Confirm)
+        match (sent, refused) {
+            (false, _) => Err(DeskError::Conflict(
+                crate::tr!("a link to confirm a request went to this address less than a minute ago; please wait a minute and send again")
+                    .into(),
+            )),
+            (true, true) => Ok(RequestOutcome::Dropped),
+            (true, false) => Ok(RequestOutcome::Confirm),
+        }
     }
 
     /// Opens the request a mailed link stands for (once, within a day).
@@ -123,6 +162,9 @@ impl Desk {
             return Err(DeskError::NotFound);
         }
         let now = self.now();
+        if token.starts_with("refused:") {
+            return Err(DeskError::NotFound);
+        }
         let pending = self.store.write(|w| w.take_pending_request(token).map_err(DeskError::from))?;
         match pending {
             Some(p) if now.0 - p.at.0 <= DAY_MS => self.open_request(p),

@@ -9,6 +9,8 @@ use crate::domain::Timestamp;
 
 /// Hash of the confirmation token → the request.
 pub(crate) const PENDING_REQUESTS: TableDefinition<&str, &[u8]> = TableDefinition::new("pending_requests");
+/// (when it came, hash) of each waiting request: pruning reads no request.
+pub(crate) const PENDING_BY_TIME: TableDefinition<(i64, &str), ()> = TableDefinition::new("pending_by_time");
 
 /// A request as the form sent it, files and all.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,30 +30,35 @@ impl Write {
     /// `older_than` go at the same time.
     pub fn put_pending_request(&mut self, token: &str, r: &PendingRequest, older_than: Timestamp) -> Result<()> {
         let mut t = self.tx.open_table(PENDING_REQUESTS)?;
-        let mut stale = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            let old: PendingRequest = codec::decode(v.value(), "pending_requests")?;
-            if old.at.0 < older_than.0 {
-                stale.push(k.value().to_string());
-            }
+        let mut by_time = self.tx.open_table(PENDING_BY_TIME)?;
+        let stale: Vec<(i64, String)> = by_time
+            .range((i64::MIN, "")..(older_than.0, ""))?
+            .map(|row| row.map(|(k, _)| (k.value().0, k.value().1.to_string())))
+            .collect::<std::result::Result<_, _>>()?;
+        for (at, hash) in stale {
+            t.remove(hash.as_str())?;
+            by_time.remove((at, hash.as_str()))?;
         }
-        for k in stale {
-            t.remove(k.as_str())?;
-        }
-        t.insert(sha256_hex(token.as_bytes()).as_str(), codec::encode(r).as_slice())?;
+        let hash = sha256_hex(token.as_bytes());
+        t.insert(hash.as_str(), codec::encode(r).as_slice())?;
+        by_time.insert((r.at.0, hash.as_str()), ())?;
         Ok(())
     }
 
     /// Takes the request of a token (it works once).
     pub fn take_pending_request(&mut self, token: &str) -> Result<Option<PendingRequest>> {
+        let hash = sha256_hex(token.as_bytes());
         let mut t = self.tx.open_table(PENDING_REQUESTS)?;
-        let found = t.remove(sha256_hex(token.as_bytes()).as_str())?.map(|v| codec::decode(v.value(), "pending_requests")).transpose()?;
+        let found: Option<PendingRequest> = t.remove(hash.as_str())?.map(|v| codec::decode(v.value(), "pending_requests")).transpose()?;
+        if let Some(r) = &found {
+            self.tx.open_table(PENDING_BY_TIME)?.remove((r.at.0, hash.as_str()))?;
+        }
         Ok(found)
     }
 }
 
 pub(crate) fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(PENDING_REQUESTS)?;
+    tx.open_table(PENDING_BY_TIME)?;
     Ok(())
 }

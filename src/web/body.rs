@@ -62,12 +62,15 @@ fn trusted_upload(st: &AppState, req: &Request) -> bool {
         let person = field("p").and_then(|p| p.parse().ok()).map(crate::domain::PersonId);
         return st.desk.portal_link_valid(id, person, e, &s);
     }
-    if path == "/help/request" {
+    if path == ANON_UPLOAD_PATH {
         // The help page's form: its stamp (signed when the form was drawn)
-        // lets its files through; the request is checked after.
+        // lets its files through while the client is under its request
+        // count; the request itself is checked after.
         let query = req.uri().query().unwrap_or("").as_bytes();
         let stamp = super::guard::form_urlencoded_field(query, "stamp").unwrap_or_default();
-        return st.desk.config().portal.web_requests && st.desk.request_stamp_fresh(&stamp);
+        let client =
+            req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+        return st.desk.config().portal.web_requests && st.desk.request_stamp_fresh(&stamp) && st.desk.request_allowed(&client);
     }
     if !(path.starts_with("/tickets/") && path.ends_with("/reply")) {
         return false;
@@ -79,6 +82,12 @@ fn trusted_upload(st: &AppState, req: &Request) -> bool {
     given.is_some_and(|g| !csrf.is_empty() && super::guard::constant_time_eq(g.as_bytes(), csrf.as_bytes()))
 }
 
+/// The one path strangers upload to (the help page's request form).
+const ANON_UPLOAD_PATH: &str = "/help/request";
+
+/// Uploads from strangers at once (the help page's form).
+pub const ANON_UPLOADS: usize = 2;
+
 /// The body limit middleware (see the module doc).
 pub async fn limit_body(State(st): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(req.method(), &Method::GET | &Method::HEAD | &Method::OPTIONS) {
@@ -87,7 +96,10 @@ pub async fn limit_body(State(st): State<AppState>, req: Request, next: Next) ->
     let limits = &st.desk.config().limits;
     let deadline = Duration::from_secs(limits.body_timeout_secs);
     if trusted_upload(&st, &req) {
-        let Ok(_permit) = st.uploads.0.clone().try_acquire_owned() else {
+        // Strangers' uploads (the help page's form) have a pool of their own:
+        // they never take an agent's place.
+        let pool = if req.uri().path() == ANON_UPLOAD_PATH { &st.anon_uploads } else { &st.uploads };
+        let Ok(_permit) = pool.0.clone().try_acquire_owned() else {
             return plain(StatusCode::SERVICE_UNAVAILABLE, tr!("too many uploads in progress; try again in a moment"));
         };
         let limit = limits.upload_max_bytes.max(limits.request_max_bytes);

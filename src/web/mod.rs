@@ -55,6 +55,8 @@ pub struct AppState {
     pub presence: Arc<live::Presence>,
     /// Agents' uploads in progress (capped).
     pub uploads: body::Uploads,
+    /// Strangers' uploads in progress (the help page's form; a few).
+    pub anon_uploads: body::Uploads,
     /// The HTTPS certificates, when HTTPS is on (ACME's HTTP-01 answers, /healthz).
     pub tls: Option<Arc<crate::tls::Certs>>,
     /// Single sign-on, when `[sso]` is on.
@@ -69,7 +71,9 @@ pub fn router(
     sso: Option<Arc<sso::Sso>>,
 ) -> Router {
     let uploads = body::Uploads::new(desk.config().limits.concurrent_uploads);
-    let state = AppState { desk, setup_token: setup_token.map(Arc::new), mail_stats, presence: Arc::default(), uploads, tls, sso };
+    let anon_uploads = body::Uploads::new(body::ANON_UPLOADS);
+    let state =
+        AppState { desk, setup_token: setup_token.map(Arc::new), mail_stats, presence: Arc::default(), uploads, anon_uploads, tls, sso };
     Router::new()
         .merge(ops::routes())
         .merge(https::routes())

@@ -1,11 +1,12 @@
 //! The help page's request form (issue 15 part 1) as customers and bots
-//! meet it, over the real HTTP server with mail out over SMTP: a known
-//! customer's request opens a ticket at once (channel web, their files, the
-//! department they chose, an acknowledgement); a first request from an
-//! unknown address waits for the link mailed to it (which carries none of
-//! its words) and opens once; a filled honeypot is answered alike and does
-//! nothing; bad input keeps what was typed; a forged form stamp is refused;
-//! one client address is stopped after `portal.requests_per_ip`.
+//! meet it, over the real HTTP server with mail out over SMTP: a request
+//! waits for the link mailed to its address (which carries none of its
+//! words) and opens once — channel web, its files, the department chosen,
+//! an acknowledgement — known address or not, unless the customer is signed
+//! in on the help page as that address; a filled honeypot or an agent's
+//! address is answered alike and does nothing; bad input keeps what was
+//! typed; a forged form stamp is refused; one client address is stopped
+//! after `portal.requests_per_ip`.
 
 use serde_json::json;
 
@@ -59,7 +60,7 @@ async fn count_tickets(d: &MailDesk) -> usize {
 async fn requests_from_the_help_page() {
     let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
     let config = format!(
-        "{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\n\n[portal]\nmin_fill_secs = 0\nrequests_per_ip = 8\n",
+        "{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\n\n[portal]\nmin_fill_secs = 0\nrequests_per_ip = 12\n",
         cap.addr
     );
     let d = MailDesk::start_with_config(&config);
@@ -71,7 +72,9 @@ async fn requests_from_the_help_page() {
     assert_eq!(st, 201);
     let v = Visitor::open(&d.server.base).await;
 
-    // A known customer's request opens at once, with its file and department.
+    // Even a known customer's request waits for the link mailed to her: the
+    // answer never tells whether an address is known, and no one opens a
+    // ticket in her name.
     let fields = [
         ("name", "Carol"),
         ("email", "carol@customer.test"),
@@ -82,7 +85,12 @@ async fn requests_from_the_help_page() {
     ];
     let (st, page) = v.send(&fields, &[("seats.txt", b"20 seats")]).await;
     assert_eq!(st, 200, "{page}");
-    assert!(page.contains("Your request is ticket TKT-000002"), "{page}");
+    assert!(page.contains("We have mailed a link to carol@customer.test") && !page.contains("/t/"), "{page}");
+    assert_eq!(count_tickets(&d).await, 1, "not opened yet");
+    let mail = cap.wait_for(|m| m.rcpt_to == ["carol@customer.test"] && text_of(m).contains("/help/confirm?t=")).await;
+    let link = text_of(&mail).lines().find_map(|l| l.find("/help/confirm?t=").map(|i| l[i..].trim().to_string())).expect("the link");
+    let opened = Browser::new(&d.server.base).get(&link).await;
+    assert!(opened.body.contains("Your request is ticket TKT-000002"), "{}", opened.body);
     let (_, t) = d.api.call("GET", "/tickets/TKT-000002", None).await;
     assert_eq!((t["channel"].as_str(), t["department"].as_str()), (Some("web"), Some("Sales")), "{t}");
     assert_eq!(t["requester"]["email"], "carol@customer.test");
@@ -90,6 +98,10 @@ async fn requests_from_the_help_page() {
     assert_eq!(first["body"], "Please send a quote.");
     assert_eq!(first["attachments"][0]["filename"], "seats.txt", "{t}");
     cap.wait_for(|m| m.rcpt_to == ["carol@customer.test"] && text_of(m).contains("TKT-000002")).await;
+    // A second request within the minute: said so, the form kept.
+    let (st, page) = v.send(&fields, &[]).await;
+    assert_eq!(st, 409, "{page}");
+    assert!(page.contains("less than a minute ago") && page.contains("Quote for 20 seats"), "{page}");
 
     // An unknown address: nothing opens until the mailed link is used.
     let fields =
@@ -114,6 +126,11 @@ async fn requests_from_the_help_page() {
     let (st, page) = v.send(&bot, &[]).await;
     assert_eq!(st, 200);
     assert!(page.contains("We have mailed a link to bot@elsewhere.test"));
+    // An agent's address: answered alike, nothing mailed or opened.
+    let agent = [("email", "agent@example.test"), ("subject", "Let me in"), ("body", "x"), ("website", "")];
+    let (st, page) = v.send(&agent, &[]).await;
+    assert_eq!(st, 200);
+    assert!(page.contains("We have mailed a link to agent@example.test"), "{page}");
     // Bad input: the reason, and everything typed kept.
     let bad = [("name", "Dan"), ("email", "not an address"), ("subject", "Keep this subject"), ("body", "And this text."), ("website", "")];
     let (st, page) = v.send(&bad, &[]).await;
@@ -127,7 +144,12 @@ async fn requests_from_the_help_page() {
     let (st, page) = forged.send(&[("email", "carol@customer.test"), ("subject", "s"), ("body", "b")], &[]).await;
     assert_eq!(st, 400, "{page}");
     assert!(page.contains("the form was too old"), "{page}");
+    // A later request's mail arrives: the ones above would have by now.
+    let marker = [("email", "fay@elsewhere.test"), ("subject", "Marker"), ("body", "x"), ("website", "")];
+    assert_eq!(v.send(&marker, &[]).await.0, 200);
+    cap.wait_for(|m| m.rcpt_to == ["fay@elsewhere.test"]).await;
     assert!(cap.all().iter().all(|m| m.rcpt_to != ["bot@elsewhere.test"]), "the bot got no mail");
+    assert!(cap.all().iter().all(|m| !(m.rcpt_to == ["agent@example.test"] && text_of(m).contains("/help/confirm"))), "nor the agent");
     assert_eq!(count_tickets(&d).await, 3);
     // One client address is stopped after requests_per_ip.
     let mut stopped = false;

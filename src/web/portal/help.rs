@@ -48,7 +48,8 @@ fn link_form(pre: &str, email: &str) -> Markup {
 }
 
 pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    if signed_in(&st, &headers).is_some() {
+    let me = signed_in(&st, &headers);
+    if me.is_some() && !st.desk.config().portal.web_requests {
         return Redirect::to("/help/tickets").into_response();
     }
     let pre = match pre_token(&headers) {
@@ -62,15 +63,21 @@ pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> Response {
     let web_requests = st.desk.config().portal.web_requests;
     let body = html! {
         h1 { (tr!("Help")) }
-        @if web_requests {
+        @if let Some(me) = &me {
+            // Signed in: the form knows who they are; their list is a click away.
+            p { a href="/help/tickets" { (tr!("Your tickets")) } }
+            @let mine = crate::desk::requests::WebRequest { name: me.name.clone(), email: me.email.clone(), ..Default::default() };
+            (super::request::request_form(&st, &pre, &stamp, &mine, None))
+        } @else if web_requests {
             p { (tr!("Tell us what you need, here or by email; we answer by email.")) }
             (super::request::request_form(&st, &pre, &stamp, &Default::default(), None))
             h2 { (tr!("Your tickets")) }
             p { (tr!("To see your tickets and their answers, have a link mailed to you: no password needed.")) }
+            (link_form(&pre, ""))
         } @else {
             p { (tr!("To ask us something, write to us by email. To see your tickets and their answers, have a link mailed to you: no password needed.")) }
+            (link_form(&pre, ""))
         }
-        (link_form(&pre, ""))
     };
     customer_page(&st, tr!("Help"), body, StatusCode::OK, Some(&pre))
 }
@@ -88,9 +95,16 @@ pub async fn request_link(
     Form(f): Form<LinkForm>,
 ) -> Response {
     let ip = addr.ip().to_string();
-    let (email, reference) = (f.email.clone(), f.reference.clone());
-    match blocking(&st.desk, move |d| d.request_portal_link(&email, &reference, &ip)).await {
+    match blocking(&st.desk, move |d| d.count_portal_request(&ip)).await {
         Ok(()) => {
+            // The rest (a read, perhaps a signed link and a mail) runs apart:
+            // how long this answer takes says nothing about the address.
+            let (desk, lang) = (st.desk.clone(), crate::i18n::current());
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = crate::i18n::with_lang(lang, || desk.send_portal_link(&f.email, &f.reference)) {
+                    tracing::warn!("help page sign-in link not sent: {e}");
+                }
+            });
             let body = html! {
                 h1 { (tr!("Check your mail")) }
                 p { (tr!("If that address has tickets with us, a link to them is on its way. It works for {minutes} minutes.", minutes = LINK_SECS / 60)) }
@@ -125,7 +139,7 @@ pub async fn sign_in(State(st): State<AppState>, Query(q): Query<SignInLink>) ->
 }
 
 /// The customer signed in by this request's cookie, if any.
-fn signed_in(st: &AppState, headers: &HeaderMap) -> Option<crate::domain::Person> {
+pub(super) fn signed_in(st: &AppState, headers: &HeaderMap) -> Option<crate::domain::Person> {
     cookie(headers, CUSTOMER_COOKIE).and_then(|c| st.desk.customer_of(c))
 }
 
@@ -143,6 +157,7 @@ pub async fn tickets(State(st): State<AppState>, headers: HeaderMap) -> Response
     let body = html! {
         h1 { (tr!("Your tickets")) }
         p.muted { (who.email) }
+        @if cfg.portal.web_requests { p { a.button.primary href="/help" { (tr!("New request")) } } }
         @if list.is_empty() {
             p { (tr!("You have no tickets with us yet. Write to us by email to open one.")) }
         } @else {

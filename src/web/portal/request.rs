@@ -81,16 +81,15 @@ pub async fn submit(
     };
     let ip = addr.ip().to_string();
     let kept = WebRequest { files: Vec::new(), ..r.clone() };
-    match blocking(&st.desk, move |d| d.submit_request(r, &ip)).await {
+    // A customer signed in on the help page has proven their address.
+    let signed_in = super::help::signed_in(&st, &headers);
+    match blocking(&st.desk, move |d| d.submit_request(r, &ip, signed_in.as_ref())).await {
         Ok(RequestOutcome::Opened(id)) => {
             let reference = st.desk.reference(id);
-            let link = st.desk.portal_link_for(id, &kept.email);
-            let base = st.desk.config().server.public_url.trim_end_matches('/').to_string();
-            let path = link.strip_prefix(&base).unwrap_or(&link).to_string();
             let body = html! {
                 h1 { (tr!("Thank you")) }
                 p { (tr!("Your request is ticket {reference}. We have sent a confirmation to {email}.", reference = reference, email = kept.email)) }
-                @if path.starts_with("/t/") { p { a.button.primary href=(path) { (tr!("See your ticket")) } } }
+                p { a href="/help" { (tr!("Back")) } }
             };
             customer_page(&st, tr!("Thank you"), body, StatusCode::OK, None)
         }
@@ -103,8 +102,12 @@ pub async fn submit(
         }
         Err(DeskError::NotFound) => expired(&st),
         // Refused: the form again, everything typed kept, the reason said.
-        Err(err @ (DeskError::Invalid { .. } | DeskError::TooLarge { .. })) => {
-            let status = if matches!(err, DeskError::TooLarge { .. }) { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
+        Err(err @ (DeskError::Invalid { .. } | DeskError::TooLarge { .. } | DeskError::Conflict(_))) => {
+            let status = match err {
+                DeskError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                DeskError::Conflict(_) => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_REQUEST,
+            };
             let (pre, stamp) = match (pre_token(&headers), st.desk.request_stamp()) {
                 (Ok(p), Ok(s)) => (p, s),
                 (Err(e), _) => return e.into_response(),

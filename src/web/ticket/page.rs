@@ -143,14 +143,19 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
     let (may_edit, may_reply, may_note) = (perms.has(Permission::Edit), perms.has(Permission::Reply), perms.has(Permission::Note));
     // Every status it may go to: other base states the rules allow, and the
     // custom statuses of those and of its own base.
-    let shown = ui::status_text(&desk.config(), t);
+    // The value of its current status, as the choices are valued.
+    let current = t
+        .custom_status
+        .clone()
+        .filter(|c| desk.config().custom_status(c).is_some_and(|s| s.base() == t.status))
+        .unwrap_or_else(|| t.status.key().to_string());
     let next_statuses: Vec<crate::config::StatusChoice> = desk
         .config()
         .status_choices()
         .into_iter()
         // Snoozing takes a time: the snooze box, not this list.
         .filter(|c| c.base != crate::domain::Status::Snoozed)
-        .filter(|c| if c.base == t.status { ui::status_label(c) != shown } else { t.status.can_become(c.base) })
+        .filter(|c| if c.base == t.status { ui::status_value(c) != current } else { t.status.can_become(c.base) })
         .collect();
     html! {
         div.ticket-head {
@@ -364,7 +369,7 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                     form.fields method="post" action=(format!("/tickets/{r}/update")) {
                         (csrf_field(&a.csrf))
                         label { (tr!("Status now")) select name="status" {
-                            option value=(t.custom_status.clone().filter(|c| *c == shown).unwrap_or_else(|| t.status.key().to_string())) selected { (shown) }
+                            option value=(current) selected { (ui::status_text(&desk.config(), t)) }
                             @for s in &next_statuses { option value=(ui::status_value(s)) { (ui::status_label(s)) } }
                         } }
                         @let priorities: Vec<(&str, String)> = Priority::ALL.iter().map(|p| (p.key(), crate::i18n::dynamic(p.label()))).collect();
