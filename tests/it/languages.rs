@@ -14,47 +14,20 @@ fn lang_of(page: &str) -> Option<&str> {
     v.split('"').next()
 }
 
-/// Whether `page` has a date written `dd.mm.yyyy hh:mm`.
-fn has_german_date(page: &str) -> bool {
-    let b = page.as_bytes();
-    b.windows(16).any(|w| {
-        let d = |i: usize| w[i].is_ascii_digit();
-        d(0) && d(1)
-            && w[2] == b'.'
-            && d(3)
-            && d(4)
-            && w[5] == b'.'
-            && d(6)
-            && d(7)
-            && d(8)
-            && d(9)
-            && w[10] == b' '
-            && d(11)
-            && d(12)
-            && w[13] == b':'
-            && d(14)
-            && d(15)
-    })
+/// Whether `page` has text of `shape`: `9` a digit, anything else itself.
+fn has_shape(page: &str, shape: &str) -> bool {
+    let shape = shape.as_bytes();
+    page.as_bytes().windows(shape.len()).any(|w| w.iter().zip(shape).all(|(c, s)| if *s == b'9' { c.is_ascii_digit() } else { c == s }))
 }
 
+/// A date written `dd.mm.yyyy hh:mm`.
+fn has_german_date(page: &str) -> bool {
+    has_shape(page, "99.99.9999 99:99")
+}
+
+/// A date written `yyyy-mm-dd hh:mm`.
 fn has_iso_date(page: &str) -> bool {
-    let b = page.as_bytes();
-    b.windows(16).any(|w| {
-        let d = |i: usize| w[i].is_ascii_digit();
-        d(0) && d(1)
-            && d(2)
-            && d(3)
-            && w[4] == b'-'
-            && d(5)
-            && d(6)
-            && w[7] == b'-'
-            && d(8)
-            && d(9)
-            && w[10] == b' '
-            && d(11)
-            && d(12)
-            && w[13] == b':'
-    })
+    has_shape(page, "9999-99-99 99:99")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -133,8 +133,7 @@ pub async fn sign_in(State(st): State<AppState>, Query(q): Query<SignInLink>) ->
             }
             res
         }
-        Err(DeskError::NotFound) => expired(&st),
-        Err(e) => WebError::from(e).into_response(),
+        Err(e) => customer_error(&st, e),
     }
 }
 
@@ -195,6 +194,15 @@ pub async fn sign_out(State(st): State<AppState>) -> Response {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     res
+}
+
+/// A desk refusal on a customer's page: a link that no longer works (or
+/// never did) gets `expired`, anything else the usual error page.
+pub fn customer_error(st: &AppState, e: DeskError) -> Response {
+    match e {
+        DeskError::NotFound => expired(st),
+        e => WebError::from(e).into_response(),
+    }
 }
 
 /// A customer's link that no longer works: said to them, with the way to a

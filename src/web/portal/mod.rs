@@ -21,7 +21,7 @@ use crate::desk::DeskError;
 use crate::domain::PersonId;
 use crate::tr;
 use crate::web::ui;
-use crate::web::{AppState, PRE_COOKIE, WebError, blocking, cookie, set_cookie};
+use crate::web::{AppState, PRE_COOKIE, WebError, blocking, cookie};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -56,14 +56,8 @@ pub struct LinkQuery {
     body: Option<String>,
 }
 
-/// A link that is expired, forged or points at nothing: the customers'
-/// page that offers a fresh one.
-fn gone(st: &AppState) -> Response {
-    help::expired(st)
-}
-
 pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference): Path<String>, Query(q): Query<LinkQuery>) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    let Some(id) = st.desk.parse_reference(&reference) else { return help::expired(&st) };
     render(&st, &headers, id, q, StatusCode::OK)
 }
 
@@ -71,8 +65,7 @@ pub async fn view(State(st): State<AppState>, headers: HeaderMap, Path(reference
 fn render(st: &AppState, headers: &HeaderMap, id: crate::domain::TicketId, q: LinkQuery, status: StatusCode) -> Response {
     let (t, entries) = match st.desk.portal_view(id, q.p.map(PersonId), q.e, &q.s) {
         Ok(x) => x,
-        Err(DeskError::NotFound) => return gone(st),
-        Err(e) => return WebError::from(e).into_response(),
+        Err(e) => return help::customer_error(st, e),
     };
     let pre = match pre_token(headers) {
         Ok(t) => t,
@@ -81,58 +74,54 @@ fn render(st: &AppState, headers: &HeaderMap, id: crate::domain::TicketId, q: Li
     let r = st.desk.reference(id);
     let key = link_key(q.p, q.e, &q.s);
     let body = html! {
-        div.card.portal {
-            div.brand.big { span.logo { "fd" } span { (st.desk.config().desk.name) } }
-            p.muted { (tr!("Ticket {reference}", reference = r)) }
-            h1 { (t.subject) }
-            p { (tr!("Status:")) " " (ui::customer_status(&st.desk.config(), &t)) }
-            @match q.done.as_deref() {
-                Some("closed") => (ui::notice("ok", tr!("Your ticket is closed. Thank you!"))),
-                Some(_) => (ui::notice("ok", tr!("Thank you, your reply was added."))),
-                None => {}
-            }
-            @for (who, e) in &entries {
-                article.entry.reply {
-                    header { span.who { (who) } span.muted { (crate::web::ui::when_at(e.created_at)) } }
-                    (ui::text_block(&e.body))
-                    @if !e.attachments.is_empty() {
-                        ul.attachments aria-label=(tr!("Files")) {
-                            @for (i, f) in e.attachments.iter().enumerate() {
-                                li { a href=(format!("/t/{r}/files/{}/{i}?{key}", e.seq)) download=(f.filename) { (f.filename) } span.muted { " " (size(f.size)) } }
-                            }
+        p.muted { (tr!("Ticket {reference}", reference = r)) }
+        h1 { (t.subject) }
+        p { (tr!("Status:")) " " (ui::customer_status(&st.desk.config(), &t)) }
+        @match q.done.as_deref() {
+            Some("closed") => (ui::notice("ok", tr!("Your ticket is closed. Thank you!"))),
+            Some(_) => (ui::notice("ok", tr!("Thank you, your reply was added."))),
+            None => {}
+        }
+        @for (who, e) in &entries {
+            article.entry.reply {
+                header { span.who { (who) } span.muted { (crate::web::ui::when_at(e.created_at)) } }
+                (ui::text_block(&e.body))
+                @if !e.attachments.is_empty() {
+                    ul.attachments aria-label=(tr!("Files")) {
+                        @for (i, f) in e.attachments.iter().enumerate() {
+                            li { a href=(format!("/t/{r}/files/{}/{i}?{key}", e.seq)) download=(f.filename) { (f.filename) } span.muted { " " (size(f.size)) } }
                         }
                     }
                 }
             }
-            @if t.is_closed() {
-                p.muted { (tr!("This ticket is closed. Write to us by email to open a new one.")) }
-            } @else {
-                form.replybox method="post" enctype="multipart/form-data" action=(format!("/t/{r}/reply?_csrf={pre}&{key}")) {
-                    input type="hidden" name="_csrf" value=(pre);
-                    @if let Some(p) = q.p { input type="hidden" name="p" value=(p); }
-                    input type="hidden" name="e" value=(q.e);
-                    input type="hidden" name="s" value=(q.s);
-                    @if let Some(err) = &q.error { (ui::notice("error", err)) }
-                    label for="portal-body" { (tr!("Your reply")) }
-                    textarea #portal-body name="body" rows="5" placeholder=(tr!("Write your reply…")) { (q.body.clone().unwrap_or_default()) }
-                    label { (tr!("Attach files")) " " span.muted { (tr!("(up to {size} each)", size = size(st.desk.config().limits.attachment_max_bytes))) }
-                        input type="file" name="files" multiple;
-                    }
-                    div.reply-actions { button.primary type="submit" { (tr!("Send reply")) } }
+        }
+        @if t.is_closed() {
+            p.muted { (tr!("This ticket is closed. Write to us by email to open a new one.")) }
+        } @else {
+            form.replybox method="post" enctype="multipart/form-data" action=(format!("/t/{r}/reply?_csrf={pre}&{key}")) {
+                input type="hidden" name="_csrf" value=(pre);
+                @if let Some(p) = q.p { input type="hidden" name="p" value=(p); }
+                input type="hidden" name="e" value=(q.e);
+                input type="hidden" name="s" value=(q.s);
+                @if let Some(err) = &q.error { (ui::notice("error", err)) }
+                label for="portal-body" { (tr!("Your reply")) }
+                textarea #portal-body name="body" rows="5" placeholder=(tr!("Write your reply…")) { (q.body.clone().unwrap_or_default()) }
+                label { (tr!("Attach files")) " " span.muted { (tr!("(up to {size} each)", size = size(st.desk.config().limits.attachment_max_bytes))) }
+                    input type="file" name="files" multiple;
                 }
-                form.inline.close-ticket method="post" action=(format!("/t/{r}/close")) {
-                    input type="hidden" name="_csrf" value=(pre);
-                    @if let Some(p) = q.p { input type="hidden" name="p" value=(p); }
-                    input type="hidden" name="e" value=(q.e);
-                    input type="hidden" name="s" value=(q.s);
-                    span.muted { (tr!("All sorted?")) " " }
-                    button type="submit" { (tr!("Close this ticket")) }
-                }
+                div.reply-actions { button.primary type="submit" { (tr!("Send reply")) } }
+            }
+            form.inline.close-ticket method="post" action=(format!("/t/{r}/close")) {
+                input type="hidden" name="_csrf" value=(pre);
+                @if let Some(p) = q.p { input type="hidden" name="p" value=(p); }
+                input type="hidden" name="e" value=(q.e);
+                input type="hidden" name="s" value=(q.s);
+                span.muted { (tr!("All sorted?")) " " }
+                button type="submit" { (tr!("Close this ticket")) }
             }
         }
     };
-    let page = ui::card_page(&format!("{r} {}", t.subject), &st.desk.config().desk.name, body);
-    (status, [(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, &pre, 3600))], page).into_response()
+    help::customer_page(st, &format!("{r} {}", t.subject), body, status, Some(&pre))
 }
 
 /// The visitor's form token (double-submit with the `fd_pre` cookie): the
@@ -187,7 +176,7 @@ async fn read_reply(st: &AppState, req: axum::extract::Request) -> Result<ReplyF
 }
 
 pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, req: axum::extract::Request) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    let Some(id) = st.desk.parse_reference(&reference) else { return help::expired(&st) };
     let headers = req.headers().clone();
     let mut f = match read_reply(&st, req).await {
         Ok(f) => f,
@@ -197,7 +186,7 @@ pub async fn reply(State(st): State<AppState>, Path(reference): Path<String>, re
     let (p, e, s, body, files) = (f.p.map(PersonId), f.e, f.s.clone(), f.body.clone(), std::mem::take(&mut f.files));
     match blocking(&st.desk, move |d| d.portal_reply(id, p, (e, &s), &body, files)).await {
         Ok(_) => Redirect::to(&format!("/t/{}?{key}&done=1", st.desk.reference(id))).into_response(),
-        Err(DeskError::NotFound) => gone(&st),
+        Err(DeskError::NotFound) => help::expired(&st),
         // Refused (too large, empty): the page again, the reason said and the text kept.
         Err(err @ (DeskError::TooLarge { .. } | DeskError::Invalid { .. })) => {
             let q =
@@ -219,13 +208,12 @@ pub struct CloseForm {
 
 /// "Close this ticket" on the customer's page.
 pub async fn close(State(st): State<AppState>, Path(reference): Path<String>, axum::Form(f): axum::Form<CloseForm>) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    let Some(id) = st.desk.parse_reference(&reference) else { return help::expired(&st) };
     let key = link_key(f.p, f.e, &f.s);
     let (p, e, s) = (f.p.map(PersonId), f.e, f.s.clone());
     match blocking(&st.desk, move |d| d.portal_close(id, p, (e, &s))).await {
         Ok(()) => Redirect::to(&format!("/t/{}?{key}&done=closed", st.desk.reference(id))).into_response(),
-        Err(DeskError::NotFound) => gone(&st),
-        Err(e) => WebError::from(e).into_response(),
+        Err(e) => help::customer_error(&st, e),
     }
 }
 
@@ -235,7 +223,7 @@ pub async fn file(
     Path((reference, seq, idx)): Path<(String, u32, usize)>,
     Query(q): Query<LinkQuery>,
 ) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    let Some(id) = st.desk.parse_reference(&reference) else { return help::expired(&st) };
     match st.desk.portal_attachment(id, q.p.map(PersonId), (q.e, &q.s), seq, idx) {
         Ok((att, data)) => {
             let mut res = data.into_response();
@@ -247,8 +235,7 @@ pub async fn file(
             h.insert(header::CONTENT_SECURITY_POLICY, axum::http::HeaderValue::from_static("default-src 'none'; sandbox"));
             res
         }
-        Err(DeskError::NotFound) => gone(&st),
-        Err(e) => WebError::from(e).into_response(),
+        Err(e) => help::customer_error(&st, e),
     }
 }
 
@@ -264,9 +251,9 @@ pub async fn unsubscribe_page(
     Path((reference, person)): Path<(String, u64)>,
     Query(q): Query<UnsubQuery>,
 ) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    let Some(id) = st.desk.parse_reference(&reference) else { return help::expired(&st) };
     if !st.desk.verify(&crate::desk::notify::unsubscribe_claim(id.0, person), &q.s) {
-        return gone(&st);
+        return help::expired(&st);
     }
     let body = html! {
         form.card.narrow.login method="post" action=(format!("/u/{reference}/{person}?s={}", q.s)) {
@@ -284,14 +271,13 @@ pub async fn unsubscribe(
     Path((reference, person)): Path<(String, u64)>,
     Query(q): Query<UnsubQuery>,
 ) -> Response {
-    let Some(id) = st.desk.parse_reference(&reference) else { return gone(&st) };
+    let Some(id) = st.desk.parse_reference(&reference) else { return help::expired(&st) };
     let sig = q.s.clone();
     match blocking(&st.desk, move |d| d.unsubscribe(id, PersonId(person), &sig)).await {
         Ok(email) => {
             let body = html! { div.card.narrow { h1 { (tr!("Unsubscribed")) } p { (tr!("{email} will get no more mail about {reference}.", email = email, reference = reference)) } } };
             ui::card_page(tr!("Unsubscribed"), &st.desk.config().desk.name, body).into_response()
         }
-        Err(DeskError::NotFound) => gone(&st),
-        Err(e) => WebError::from(e).into_response(),
+        Err(e) => help::customer_error(&st, e),
     }
 }

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::help::{customer_page, expired};
+use super::help::{customer_error, customer_page, expired};
 use super::pre_token;
 use crate::desk::DeskError;
 use crate::desk::requests::{RequestOutcome, WebRequest};
@@ -140,7 +140,6 @@ pub async fn confirm(State(st): State<AppState>, Query(q): Query<ConfirmQuery>) 
             };
             customer_page(&st, tr!("Thank you"), body, StatusCode::OK, None)
         }
-        Err(DeskError::NotFound) => expired(&st),
-        Err(e) => WebError::from(e).into_response(),
+        Err(e) => customer_error(&st, e),
     }
 }
