@@ -181,6 +181,47 @@
     });
   });
 
+  // Knowledge base articles in the reply: found as the agent types; a
+  // public one goes in as a link, any one as its text.
+  const kbFind = document.getElementById("kb-find"), kbList = document.getElementById("kb-results");
+  if (kbFind && kbList && text) {
+    let kbTimer = 0, kbSeq = 0;
+    const put = (t) => {
+      const at = text.selectionStart ?? text.value.length;
+      text.value = text.value.slice(0, at) + t + text.value.slice(at);
+      text.dispatchEvent(new Event("input", { bubbles: true }));
+      kbList.hidden = true; kbFind.value = ""; text.focus();
+    };
+    const button = (label, t) => {
+      const b = document.createElement("button");
+      b.type = "button"; b.className = "linkish"; b.textContent = label;
+      b.addEventListener("click", () => put(t));
+      return b;
+    };
+    kbFind.addEventListener("input", () => {
+      clearTimeout(kbTimer);
+      kbTimer = setTimeout(() => {
+        const mine = ++kbSeq, q = kbFind.value.trim();
+        if (q.length < 2) { kbList.hidden = true; return; }
+        fetch(kbFind.dataset.url + "?q=" + encodeURIComponent(q), { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : { articles: [] })).then((j) => {
+          if (mine !== kbSeq) return;
+          kbList.textContent = "";
+          for (const a of j.articles || []) {
+            const li = document.createElement("li");
+            const title = document.createElement("strong");
+            title.textContent = a.title;
+            li.append(title, " ");
+            if (a.url) li.append(button(T("Insert link"), a.title + ": " + a.url), " · ");
+            li.append(button(T("Insert text"), a.text));
+            kbList.appendChild(li);
+          }
+          if (!kbList.childElementCount) { const li = document.createElement("li"); li.textContent = T("No article matches."); kbList.appendChild(li); }
+          kbList.hidden = false;
+        }).catch(() => {});
+      }, 200);
+    });
+  }
+
   // Forms that cannot be undone easily ask first (merge, junk and ban, release).
   document.addEventListener("submit", (e) => {
     const ask = e.target.dataset && e.target.dataset.confirm;

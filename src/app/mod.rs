@@ -204,6 +204,13 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
         say(format_args!("frontdesk: building the search index in the background (search shows its progress)"));
     }
     crate::desk::indexer::start_indexer(desk.clone(), index, rebuild);
+    let kb = crate::search::kb::KbIndex::open(&cfg.server.data_dir).context("cannot open the knowledge base index")?;
+    let _ = desk.kb_index.set(Arc::new(kb));
+    match desk.kb_sync_index() {
+        Ok(Some(n)) => tracing::info!("knowledge base index rebuilt: {n} articles"),
+        Ok(None) => {}
+        Err(e) => tracing::error!("cannot rebuild the knowledge base index: {e}"),
+    }
     if let Err(e) = desk.resume_jobs() {
         tracing::error!("cannot resume bulk jobs: {e}");
     }

@@ -23,7 +23,7 @@ impl RoleConfig {
 # One [[role]] each: a name and what it allows, from tickets.reply,
 # tickets.note, tickets.edit, tickets.assign, tickets.create, tickets.merge,
 # tickets.delete, tickets.reopen, tickets.bulk, tickets.export, people.edit,
-# junk.manage. Every role reads the tickets of its departments.
+# junk.manage, kb.edit. Every role reads the tickets of its departments.
 # [[role]]
 # name = \"triage\"
 # permissions = [\"tickets.note\", \"tickets.edit\", \"tickets.assign\"]

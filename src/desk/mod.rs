@@ -20,6 +20,8 @@ pub mod import;
 pub mod indexer;
 pub mod intake;
 pub mod junk;
+pub mod kb;
+mod kb_public;
 pub mod mail;
 mod mentions;
 pub(crate) mod notify;
@@ -239,6 +241,8 @@ pub struct Desk {
     importing: std::sync::atomic::AtomicBool,
     /// How the IMAP fetchers fare.
     pub imap: intake::ImapBoard,
+    /// The knowledge base's index, once the server opened it.
+    pub kb_index: std::sync::OnceLock<Arc<crate::search::kb::KbIndex>>,
 }
 
 impl Desk {
@@ -276,6 +280,7 @@ impl Desk {
                 backups: Default::default(),
                 importing: Default::default(),
                 imap: Default::default(),
+                kb_index: std::sync::OnceLock::new(),
             }
         });
         if let Err(e) = desk.load_allow_list() {

@@ -107,6 +107,7 @@ impl Desk {
             "rating_good": if cfg.outgoing.ask_rating { super::ratings::RATE_GOOD_MARKER } else { "" },
             "rating_bad": if cfg.outgoing.ask_rating { super::ratings::RATE_BAD_MARKER } else { "" },
             "recent": [],
+            "articles": self.articles_for_mail(&t.subject),
         }))
     }
 

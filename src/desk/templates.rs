@@ -233,6 +233,7 @@ pub fn sample() -> Value {
         "link": "https://desk.example.com/tickets/TKT-000123",
         "portal_link": "https://desk.example.com/t/TKT-000123?e=1795000000&s=0123456789abcdef0123",
         "recent": [{"author": "Carol Customer", "date": "2026-11-23 10:00", "body": "It jams."}],
+        "articles": [{"title": "Clearing a paper jam", "url": "https://desk.example.com/help/kb/4-clearing-a-paper-jam"}],
         "signature": "Bob Agent, Help Desk",
         "team": "Network",
         "from_department": "Sales",

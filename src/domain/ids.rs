@@ -48,6 +48,14 @@ id_type!(
     /// An organization's number (a customer company).
     OrgId
 );
+id_type!(
+    /// A knowledge base article's number.
+    ArticleId
+);
+id_type!(
+    /// A knowledge base category's number.
+    KbCategoryId
+);
 
 #[cfg(test)]
 mod tests {

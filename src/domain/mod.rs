@@ -1,7 +1,8 @@
 //! Pure help-desk rules: tickets, statuses, thread entries, people, permissions
 //! (`roles`: what an agent's role allows),
 //! sender authentication results (`auth`), delivery reports (`dsn`), the spam
-//! rule score (`spam`), satisfaction ratings (`rating`),
+//! rule score (`spam`), satisfaction ratings (`rating`), knowledge base
+//! articles (`kb`) and their Markdown (`markdown`),
 //! the mail vocabulary (parsing and classifying a message: `mail`), the search
 //! box grammar (`query`), text matching (`text`), filling `{name}` templates
 //! (`template`) and the workflow's closed sets
@@ -21,7 +22,9 @@ pub mod fields;
 pub mod header;
 pub mod htmltext;
 pub mod ids;
+pub mod kb;
 pub mod mail;
+pub mod markdown;
 pub mod mentions;
 pub mod net;
 pub mod orgs;
@@ -44,7 +47,7 @@ pub mod verdict;
 pub mod webhook;
 pub mod workflow;
 
-pub use ids::{OrgId, PersonId, TicketId};
+pub use ids::{ArticleId, KbCategoryId, OrgId, PersonId, TicketId};
 pub use people::{Person, Role};
 pub use thread::{EntryKind, Event, ThreadEntry};
 pub use ticket::{Channel, Priority, Status, Ticket, TicketRef, TransitionError};

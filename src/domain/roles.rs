@@ -37,10 +37,12 @@ pub enum Permission {
     People,
     /// Releasing mail from Junk, deleting it, the allow list.
     Junk,
+    /// Writing, publishing and deleting knowledge base articles.
+    Kb,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::Reply,
         Permission::Note,
         Permission::Edit,
@@ -53,6 +55,7 @@ impl Permission {
         Permission::Export,
         Permission::People,
         Permission::Junk,
+        Permission::Kb,
     ];
 
     pub fn key(self) -> &'static str {
@@ -69,6 +72,7 @@ impl Permission {
             Permission::Export => "tickets.export",
             Permission::People => "people.edit",
             Permission::Junk => "junk.manage",
+            Permission::Kb => "kb.edit",
         }
     }
 
@@ -91,6 +95,7 @@ impl Permission {
             Permission::Export => "exporting tickets",
             Permission::People => "editing requesters",
             Permission::Junk => "managing Junk",
+            Permission::Kb => "writing knowledge base articles",
         }
     }
 
@@ -171,11 +176,11 @@ impl BuiltinRole {
         use Permission::*;
         match self {
             BuiltinRole::Admin => Permissions::all(),
-            BuiltinRole::Agent => Permissions::of(&[Reply, Note, Edit, Assign, Create, Merge, Bulk, Export, People, Junk]),
+            BuiltinRole::Agent => Permissions::of(&[Reply, Note, Edit, Assign, Create, Merge, Bulk, Export, People, Junk, Kb]),
             BuiltinRole::LightAgent => Permissions::of(&[Note]),
             BuiltinRole::ReadOnly => Permissions::NONE,
             BuiltinRole::Manager => {
-                Permissions::of(&[Reply, Note, Edit, Assign, Create, Merge, Delete, Reopen, Bulk, Export, People, Junk])
+                Permissions::of(&[Reply, Note, Edit, Assign, Create, Merge, Delete, Reopen, Bulk, Export, People, Junk, Kb])
             }
         }
     }

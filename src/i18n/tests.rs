@@ -86,7 +86,7 @@ fn wanted() -> (BTreeSet<String>, String) {
         }
         all.push_str(&src);
     }
-    let js = std::fs::read_to_string(root.join("assets/app.js")).unwrap_or_default();
+    let js = scripts(root);
     literals_after(&js, "T(", 1, &mut keys);
     all.push_str(&js);
     (keys, all)
@@ -141,13 +141,22 @@ fn every_german_entry_is_used_and_keeps_its_placeholders() {
 #[test]
 fn script_texts_are_in_the_script_catalog() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let js = std::fs::read_to_string(root.join("assets/app.js")).unwrap_or_default();
+    let js = scripts(root);
     let mut keys = BTreeSet::new();
     literals_after(&js, "T(", 1, &mut keys);
     let file = std::fs::read_to_string(root.join("locales/de/js.toml")).unwrap_or_default();
     let map: HashMap<String, String> = toml::from_str(&file).unwrap_or_default();
     let missing: Vec<_> = keys.iter().filter(|k| !map.contains_key(k.as_str())).collect();
-    assert!(missing.is_empty(), "app.js texts missing from locales/de/js.toml: {missing:?}");
+    assert!(missing.is_empty(), "script texts missing from locales/de/js.toml: {missing:?}");
+}
+
+/// Every script the pages load (their `T("…")` texts share `js.toml`).
+fn scripts(root: &Path) -> String {
+    ["app.js", "help.js", "widget.js"]
+        .iter()
+        .map(|f| std::fs::read_to_string(root.join("assets").join(f)).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Files of one language agree where they share an entry, and each parses.

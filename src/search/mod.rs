@@ -11,6 +11,7 @@
 pub use crate::domain::query;
 
 pub mod cjk;
+pub mod kb;
 
 use std::collections::HashMap;
 use std::ops::Bound;

@@ -447,6 +447,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     super::webhooks::create_tables(tx)?;
     super::checklists::create_tables(tx)?;
     super::ratings::create_tables(tx)?;
+    super::kb::create_tables(tx)?;
     super::requests::create_tables(tx)?;
     super::reports::create_tables(tx)?;
     Ok(())

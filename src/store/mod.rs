@@ -18,6 +18,7 @@ mod directory;
 mod drafts;
 mod feed;
 pub mod imap;
+mod kb;
 mod legacy;
 mod mentions;
 pub mod migrate;

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod guard;
 pub mod https;
 pub mod junk;
+pub mod kb;
 pub mod live;
 pub mod ops;
 pub mod pages;
@@ -83,6 +84,7 @@ pub fn router(
         .merge(ticket::routes())
         .merge(live::routes())
         .merge(people::routes())
+        .merge(kb::routes())
         .merge(junk::routes())
         .merge(reports::routes())
         .merge(admin::routes())

@@ -371,6 +371,17 @@ impl Browser {
         Response { status, body, location, headers }
     }
 
+    /// POSTs a multipart form (`multipart`) to `path`, the CSRF token in the
+    /// address as the pages' upload forms carry it.
+    pub async fn post_multipart(&mut self, path: &str, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Response {
+        let (ctype, body) = multipart(fields, files);
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let url = format!("{}{path}{sep}_csrf={}", self.base, self.csrf);
+        let res =
+            self.http.post(url).header("cookie", self.cookie_header()).header("content-type", ctype).body(body).send().await.expect("POST");
+        self.finish(res).await
+    }
+
     pub async fn get(&mut self, path: &str) -> Response {
         let res = self.http.get(format!("{}{}", self.base, path)).header("cookie", self.cookie_header()).send().await.expect("GET");
         self.finish(res).await
@@ -733,8 +744,8 @@ pub async fn invite_agent(admin: &mut Browser, fields: &[(&str, &str)], password
     assert_eq!((r.status, r.location.as_deref()), (303, Some("/login?done=password")), "{}", r.body);
 }
 
-/// A multipart/form-data body of `fields` and text `files` (field "files"):
-/// its content type and bytes.
+/// A multipart/form-data body of `fields` and `files` (field "files"; a
+/// `.png` is sent as a picture, anything else as text): its content type and bytes.
 pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----fdtestboundary7MA4YWxk";
     let mut body = Vec::new();
@@ -742,11 +753,10 @@ pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, V
         body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
     }
     for (name, data) in files {
+        let ctype = if name.ends_with(".png") { "image/png" } else { "text/plain" };
         body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: text/plain\r\n\r\n"
-            )
-            .as_bytes(),
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: {ctype}\r\n\r\n")
+                .as_bytes(),
         );
         body.extend_from_slice(data);
         body.extend_from_slice(b"\r\n");

@@ -26,6 +26,7 @@ mod imap;
 mod import;
 mod index_burst;
 mod inprocess;
+mod kb;
 mod languages;
 mod layering;
 mod legacy_charsets;

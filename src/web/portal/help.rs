@@ -24,7 +24,7 @@ pub const CUSTOMER_COOKIE: &str = "fd_customer";
 /// A customer page: the desk's name above `body`, with `status`, the form
 /// token cookie set when the page has a form.
 pub(super) fn customer_page(st: &AppState, title: &str, body: Markup, status: StatusCode, pre: Option<&str>) -> Response {
-    let page = ui::card_page(
+    let page = ui::customer_card_page(
         title,
         &st.desk.config().desk.name,
         html! { div.card.portal { div.brand.big { span.logo { "fd" } span { (st.desk.config().desk.name) } } (body) } },
@@ -63,6 +63,11 @@ pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> Response {
     let web_requests = st.desk.config().portal.web_requests;
     let body = html! {
         h1 { (tr!("Help")) }
+        @if st.desk.has_public_articles() {
+            // Answers first: the articles, searched or browsed.
+            (super::kb::search_form(""))
+            p { a href="/help/kb" { (tr!("Browse all articles")) } }
+        }
         @if let Some(me) = &me {
             // Signed in: the form knows who they are; their list is a click away.
             p { a href="/help/tickets" { (tr!("Your tickets")) } }

@@ -3,9 +3,10 @@
 //! to reply. No login; the link is the key, and it never shows internal notes.
 //! `rating`: the satisfaction rating page of the resolved mail's links;
 //! `help`: the help page, where customers sign in by a mailed link;
-//! `request`: its request form.
+//! `request`: its request form; `kb`: the public knowledge base.
 
 pub mod help;
+mod kb;
 mod rating;
 mod request;
 
@@ -36,6 +37,13 @@ pub fn routes() -> Router<AppState> {
         .route("/help/out", post(help::sign_out))
         .route("/help/request", post(request::submit))
         .route("/help/confirm", get(request::confirm))
+        .route("/help/suggest", get(kb::suggest))
+        .route("/help/kb", get(kb::home))
+        .route("/help/kb/search", get(kb::search))
+        .route("/help/kb/category/{id}", get(kb::category))
+        .route("/help/kb/{article}", get(kb::article))
+        .route("/help/kb/{article}/feedback", post(kb::feedback))
+        .route("/help/kb/{article}/files/{name}", get(kb::file))
         .route("/t/{reference}/files/{seq}/{idx}", get(file))
         .route("/u/{reference}/{person}", get(unsubscribe_page).post(unsubscribe))
 }

@@ -40,7 +40,9 @@ pub fn request_form(st: &AppState, pre: &str, stamp: &str, r: &WebRequest, error
                     }
                 }
             }
-            label { (tr!("Subject")) input type="text" name="subject" value=(r.subject) required maxlength="300"; }
+            label { (tr!("Subject")) input #subject type="text" name="subject" value=(r.subject) required maxlength="300" data-suggest=[st.desk.has_public_articles().then_some("/help/suggest")] aria-describedby="suggestions"; }
+            // Articles matching the subject as it is typed (help.js).
+            div #suggestions .suggestions aria-live="polite" hidden {}
             label { (tr!("How can we help?")) textarea name="body" rows="6" required { (r.body) } }
             label { (tr!("Attach files")) " " span.muted { (tr!("(up to {size} each)", size = super::size(max))) }
                 input type="file" name="files" multiple;

@@ -291,6 +291,13 @@ fn ticket_body(st: &AppState, a: &Agent, p: &TicketPage, flash: Option<(&str, St
                                 datalist #canned-list { @for (key, name) in canned { option value=(name) data-key=(key) {} } }
                             }
                         }
+                        @if st.desk.has_published_articles() {
+                            // Knowledge base articles: a link to a public one, or its text (app.js).
+                            div.kb-pick {
+                                input #kb-find type="search" placeholder=(tr!("Insert a knowledge base article… (type to search)")) aria-label=(tr!("Search the knowledge base")) aria-controls="kb-results" data-url="/kb/insert" autocomplete="off";
+                                ul #kb-results .kb-results aria-live="polite" hidden {}
+                            }
+                        }
                         input type="hidden" name="seen" value=(v.entries.last().map(|e| e.seq).unwrap_or(0));
                         @if matches!(flash, Some(("collision", _))) { input type="hidden" name="force" value="1"; }
                         @if may_reply {

@@ -52,6 +52,22 @@ pub fn card_page(title: &str, desk_name: &str, body: Markup) -> Markup {
     }
 }
 
+/// A customer's card page: as `card_page`, with the help page's script
+/// (suggested articles while typing a request).
+pub fn customer_card_page(title: &str, desk_name: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(crate::i18n::current().code()) {
+            (head(title, desk_name, false))
+            body.center {
+                main { (body) }
+                @if let Some(texts) = crate::i18n::js_catalog() { script #fd-i18n type="application/json" { (PreEscaped(texts)) } }
+                script src="/assets/help.js" defer {}
+            }
+        }
+    }
+}
+
 pub fn page(f: &Frame, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
@@ -70,6 +86,7 @@ pub fn page(f: &Frame, body: Markup) -> Markup {
                                 a href="/tickets/new" class=(if f.area == "new" { "active" } else { "" }) title=(tr!("New ticket (c)")) { (tr!("New ticket")) }
                             }
                             a href="/people" class=(if f.area == "people" { "active" } else { "" }) { (tr!("People")) }
+                            a href="/kb" class=(if f.area == "kb" { "active" } else { "" }) { (tr!("Knowledge base")) }
                             a href="/junk" class=(if f.area == "junk" { "active" } else { "" }) { (tr!("Junk")) }
                             a href="/reports" class=(if f.area == "reports" { "active" } else { "" }) { (tr!("Reports")) }
                             @if u.is_admin() {
