@@ -480,6 +480,22 @@ async fn every_page_in_chromium() {
         .filter(|l| l.trim_start().starts_with("Good:"))
         .find_map(|l| l.find("/t/").map(|i| l[i..].trim().to_string()))
         .expect("a rating link in the resolved mail");
+    // A knowledge base article (with a picture) for its pages on both sides.
+    let mut admin = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(admin.post("/kb/categories", &[("name", "Billing"), ("description", "Invoices and refunds")]).await.status, 303);
+    let article = [
+        ("title", "When an invoice is charged twice"),
+        (
+            "body",
+            "# Charged twice?\n\nA second charge is **refunded** within five days.\n\n![The invoice](tiny.png)\n\n| Step | Who |\n|---|---|\n| Refund | Finance |",
+        ),
+        ("category", "1"),
+        ("state", "published"),
+        ("audience", "public"),
+    ];
+    let png = tiny_png();
+    let r = admin.post_multipart("/kb/new", &article, &[("tiny.png", &png)]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/kb/1")), "{}", r.body);
     run_script(
         &here,
         &script_dir,
@@ -552,6 +568,44 @@ async fn quiet_thread_in_chromium() {
         "OK thread",
         &["thread.png"],
     );
+}
+
+/// The knowledge base in Chromium: a customer typing a request's subject
+/// on the help page sees the matching article and opens it (counted as
+/// opened from a suggestion); an agent finds articles from the reply box and
+/// inserts a public one's link and an internal one's text.
+#[tokio::test]
+async fn knowledge_base_in_chromium() {
+    let Some((here, script_dir, chromium)) = browser() else { return };
+    let (_dir, s, api) = admin_desk();
+    let (st, t) = api
+        .call(
+            "POST",
+            "/tickets",
+            Some(json!({"subject": "Password", "body": "I forgot it.", "requester": {"email": "carol@customer.test"}})),
+        )
+        .await;
+    assert_eq!(st, 201, "{t}");
+    let reference = t["ref"].as_str().unwrap().to_string();
+    let mut admin = Browser::logged_in(&s.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for (title, body, audience) in [
+        ("Resetting your password", "Open **Sign in** and choose *Forgot password*.", "public"),
+        ("Password vault for staff", "The vault lives at vault.internal.", "internal"),
+    ] {
+        let fields = [("title", title), ("body", body), ("state", "published"), ("audience", audience)];
+        assert_eq!(admin.post_multipart("/kb/new", &fields, &[]).await.status, 303);
+    }
+    run_script(
+        &here,
+        &script_dir,
+        &chromium,
+        "kb.mjs",
+        &[&s.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference],
+        "OK kb",
+        &["kb-suggested.png", "kb-insert.png"],
+    );
+    let list = admin.get("/kb").await;
+    assert!(list.body.contains("1 opened from a suggestion"), "{}", list.body);
 }
 
 /// Never lose a reply, in Chromium: the draft is saved as typed, the end of

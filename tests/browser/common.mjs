@@ -42,6 +42,18 @@ export const agentPages = (ref) => [
   ["tokens", "/admin/tokens"],
   ["webhooks", "/admin/webhooks"],
   ["config", "/admin/config"],
+  ["kb", "/kb"],
+  ["kb-article", "/kb/1"],
+  ["kb-history", "/kb/1/history"],
+  ["kb-new", "/kb/new"],
+];
+
+/// The help page's knowledge base, as a signed-out customer opens it.
+export const helpPages = [
+  ["help-kb", "/help/kb"],
+  ["help-article", "/help/kb/1"],
+  ["help-search", "/help/kb/search?q=invoice"],
+  ["help-category", "/help/kb/category/1"],
 ];
 
 /// One page at 1366×768 and 390×844: no sideways scrolling at either size,

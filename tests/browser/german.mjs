@@ -7,7 +7,7 @@
 // are longer); the script's own texts (draft status, shortcut overlay) are
 // German too. Screenshots `page-de-*.png` are kept.
 // Usage: node german.mjs BASE EMAIL PASSWORD REF PORTAL_PATH RATING_PATH SHOTS
-import { agentPages, checkPage, launch, signIn } from "./common.mjs";
+import { agentPages, helpPages, checkPage, launch, signIn } from "./common.mjs";
 import { createRequire } from "node:module";
 import { readdirSync, readFileSync } from "node:fs";
 
@@ -48,7 +48,8 @@ async function leftovers() {
   return page.evaluate(([keys, own]) => {
     const known = new Set(keys.filter((k) => !own.includes(k)));
     const words = /\b(the|and|with|your|you|this|from|there|which|have|has|are|for|were|been|into)\b/;
-    const skip = "script, style, textarea, option[value=''], [lang=en], .thread, .textbody, .preview, td.subject, .subject-line, pre, code, iframe, .whoami";
+    // (.kb-text and .kb-list: the knowledge base's articles, as the desk wrote them.)
+    const skip = "script, style, textarea, option[value=''], [lang=en], .thread, .textbody, .preview, td.subject, .subject-line, pre, code, iframe, .whoami, .kb-text, .kb-list";
     const out = new Set();
     const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let n = walk.nextNode(); n; n = walk.nextNode()) {
@@ -82,6 +83,7 @@ try {
   await visit("portal", portal);
   await visit("rating", rating);
   await visit("help", "/help");
+  for (const [name, path] of helpPages) await visit(name, path);
   await signIn(page, base, email, password);
   for (const [name, path] of agentPages(ref)) await visit(name, path);
   await visit("notfound", "/tickets/TKT-999999", 404);

@@ -4,7 +4,7 @@
 // violation, the phone does not scroll sideways, and a screenshot of each
 // size is kept.
 // Usage: node pages.mjs BASE EMAIL PASSWORD REF PORTAL_PATH RATING_PATH SHOTS
-import { agentPages, checkPage, launch, signIn } from "./common.mjs";
+import { agentPages, helpPages, checkPage, launch, signIn } from "./common.mjs";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -36,6 +36,7 @@ try {
   // The satisfaction rating page from the resolved mail's link.
   await visit("rating", rating);
   await visit("help", "/help");
+  for (const [name, path] of helpPages) await visit(name, path);
   await page.goto(base + "/tickets/" + ref);
   if (!page.url().includes("/login")) fail("an agent page opened without signing in");
   await check("login-from-link");

@@ -124,7 +124,7 @@ fn editor(st: &AppState, a: &Agent, art: Option<&Article>, d: &Draft, error: Opt
                 h2 { (tr!("As saved")) }
                 (article_html(&format!("/kb/{}/files", x.id), &x.body))
                 @if may_edit {
-                    form method="post" action=(format!("/kb/{}/delete", x.id)) {
+                    form.kb-delete method="post" action=(format!("/kb/{}/delete", x.id)) {
                         (ui::csrf_field(&a.csrf))
                         button.danger type="submit" data-confirm=(tr!("Delete this article and its history?")) { (tr!("Delete article")) }
                     }
@@ -142,7 +142,7 @@ fn enc(name: &str) -> String {
 
 /// An article's text as HTML, its files under `files`.
 pub(crate) fn article_html(files: &str, body: &str) -> Markup {
-    html! { div.kb-article { (PreEscaped(markdown::to_html(body, files))) } }
+    html! { div.kb-article.kb-text { (PreEscaped(markdown::to_html(body, files))) } }
 }
 
 /// `GET /kb/new`.
@@ -222,20 +222,22 @@ pub async fn history(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) 
             div.crumbs { a href="/kb" { (tr!("Knowledge base")) } " / " a href=(format!("/kb/{id}")) { (art.title) } }
             h1 { (tr!("History")) }
             p.muted { (trn!(revs.len(), "{n} version", "{n} versions")) }
+            div.scroll-x tabindex="0" role="region" aria-label=(tr!("History")) {
             table.tickets {
-                thead { tr { th { (tr!("Version")) } th { (tr!("Saved")) } th { (tr!("By")) } th { (tr!("Title")) } th { (tr!("State")) } th.hide-sm { (tr!("Category")) } } }
+                thead { tr { th { (tr!("Version")) } th { (tr!("Saved")) } th.hide-sm { (tr!("By")) } th { (tr!("Title")) } th.hide-sm { (tr!("State")) } th.hide-sm { (tr!("Category")) } } }
                 tbody {
                     @for r in &revs {
                         tr {
                             td { a href=(format!("/kb/{id}/history/{}", r.rev)) { (r.rev) } }
                             td.nowrap { (ui::when_at(r.at)) }
-                            td { (person_name(&st, &a, r.by)) }
+                            td.hide-sm { (person_name(&st, &a, r.by)) }
                             td { (r.title) }
-                            td { (state_label(r.state)) @if r.audience == Audience::Internal { " · " (tr!("Internal")) } }
+                            td.hide-sm { (state_label(r.state)) @if r.audience == Audience::Internal { " · " (tr!("Internal")) } }
                             td.hide-sm { (category_name(&cats, r.category)) }
                         }
                     }
                 }
+            }
             }
         }
     };

@@ -139,7 +139,7 @@ pub async fn list(State(st): State<AppState>, a: Agent, Query(lq): Query<ListQue
                         button.linkish type="submit" formaction=(format!("/kb/categories/{}/delete", c.id)) { (tr!("Delete")) }
                     }
                 } @else {
-                    p { strong { (c.name) } @if !c.description.is_empty() { " — " (c.description) } }
+                    p.kb-text { strong { (c.name) } @if !c.description.is_empty() { " — " (c.description) } }
                 }
             }
             @if may_edit {

@@ -58,7 +58,7 @@ pub async fn home(State(st): State<AppState>) -> Response {
         @if sections.is_empty() { p { (tr!("There are no articles yet.")) } }
         @for s in &sections {
             @match &s.category {
-                Some(c) => { h2 { (c.name) } @if !c.description.is_empty() { p.muted { (c.description) } } }
+                Some(c) => { h2.kb-text { (c.name) } @if !c.description.is_empty() { p.muted.kb-text { (c.description) } } }
                 None => { h2 { (tr!("Other")) } }
             }
             ul.kb-list { @for a in &s.articles { li { a href=(a.public_path()) { (a.title) } } } }
@@ -99,8 +99,8 @@ pub async fn category(State(st): State<AppState>, Path(id): Path<String>, Query(
     let name = s.category.as_ref().map_or_else(|| tr!("Other").to_string(), |c| c.name.clone());
     let body = html! {
         p.muted { a href="/help" { (tr!("Help")) } " / " a href="/help/kb" { (tr!("Articles")) } }
-        h1 { (name) }
-        @if let Some(c) = s.category.as_ref().filter(|c| !c.description.is_empty()) { p.muted { (c.description) } }
+        h1.kb-text { (name) }
+        @if let Some(c) = s.category.as_ref().filter(|c| !c.description.is_empty()) { p.muted.kb-text { (c.description) } }
         (article_list(&s.articles))
         p {
             @if page > 0 { a href=(category_path(cat, page - 1)) { (tr!("Newer")) } " " }
@@ -175,9 +175,9 @@ pub async fn article(State(st): State<AppState>, headers: HeaderMap, Path(part):
     let body = html! {
         p.muted {
             a href="/help" { (tr!("Help")) } " / " a href="/help/kb" { (tr!("Articles")) }
-            @if let Some(c) = &category { " / " (c.name) }
+            @if let Some(c) = &category { " / " span.kb-text { (c.name) } }
         }
-        h1 { (a.title) }
+        h1.kb-text { (a.title) }
         p.muted { (tr!("Updated")) " " (crate::web::ui::when_at(a.updated_at)) }
         (article_html(&files, &a.body))
         @if !downloads.is_empty() {
