@@ -608,6 +608,70 @@ async fn knowledge_base_in_chromium() {
     assert!(list.body.contains("1 opened from a suggestion"), "{}", list.body);
 }
 
+/// Serves `page` for every request on `listener` (a thread of its own: the
+/// test's runtime is busy while Chromium runs): a web site of another
+/// origin than the desk.
+fn serve_page(listener: std::net::TcpListener, page: String) {
+    use std::io::{Read, Write};
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 8192];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                page.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(page.as_bytes());
+        }
+    });
+}
+
+/// The help widget in Chromium on another origin's page (issue 15 part 2):
+/// the page's own styles and the widget's leave each other alone (shadow
+/// root), the keyboard opens and closes it, the subject brings suggested
+/// articles, the request goes cross-origin and is confirmed by mail; the
+/// same script on a site not listed in `portal.widget_origins` shows nothing.
+#[tokio::test]
+async fn help_widget_on_another_site_in_chromium() {
+    let Some((here, script_dir, chromium)) = browser() else { return };
+    let (cap, _h) = common::capture::Capture::start_on("127.0.0.1:0").await;
+    // Two sites on ports of their own (other origins than the desk's): one listed.
+    let listed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let unlisted = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let origin = |l: &std::net::TcpListener| format!("http://127.0.0.1:{}", l.local_addr().map(|a| a.port()).unwrap_or(0));
+    let (site, other) = (origin(&listed), origin(&unlisted));
+    let config = format!(
+        "{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\n\n[portal]\nmin_fill_secs = 1\nwidget_origins = [\"{site}\"]\n",
+        cap.addr
+    );
+    let d = MailDesk::start_with_config(&config);
+    // The site's page: its own button styles, which must not reach the widget.
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><title>Shop</title><style>button {{ background: rgb(255, 0, 0) !important; font-size: 30px; }} .launcher {{ color: rgb(0, 128, 0); }}</style></head><body><main><h1>Our shop</h1><button class=\"launcher\" type=\"button\">Page button</button><script src=\"{}/widget.js\" data-department=\"Sales\" async></script></main></body></html>",
+        d.server.base
+    );
+    serve_page(listed, page.clone());
+    serve_page(unlisted, page);
+    // An article to suggest.
+    let mut admin = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let fields = [
+        ("title", "Volume licences and quotes"),
+        ("body", "Quotes for 10 seats or more come from Sales."),
+        ("state", "published"),
+        ("audience", "public"),
+    ];
+    assert_eq!(admin.post_multipart("/kb/new", &fields, &[]).await.status, 303);
+    run_script(&here, &script_dir, &chromium, "widget.mjs", &[&site, &other], "OK widget", &["widget-open.png"]);
+    let mail = cap.wait_for(|m| m.rcpt_to == ["erin@buyer.test"]).await;
+    let text = mail.data.replace("=\r\n", "").replace("=3D", "=");
+    let link = text.lines().find_map(|l| l.find("/help/confirm?").map(|i| l[i..].trim().to_string())).expect("the confirmation link");
+    assert_eq!(Browser::new(&d.server.base).get(&link).await.status, 200);
+    let all = d.wait_tickets(1).await;
+    let t = d.ticket(all[0]["ref"].as_str().unwrap_or_default()).await;
+    assert_eq!((t["subject"].as_str(), t["department"].as_str()), (Some("Quote for 40 seats"), Some("Sales")), "{t}");
+}
+
 /// Never lose a reply, in Chromium: the draft is saved as typed, the end of
 /// the session is said at once without losing the text, and signing in
 /// again returns to the ticket with it; sent, it is gone.

@@ -51,6 +51,15 @@ impl Config {
             let key = if s.tls_cert.is_empty() { "tls_cert" } else { "tls_key" };
             return Err(("server", key, "server.tls_cert and server.tls_key go together: set both or neither".into()));
         }
+        for origin in &self.portal.widget_origins {
+            if normalize_origin(origin).is_none() {
+                return Err((
+                    "portal",
+                    "widget_origins",
+                    format!("{origin:?} is not an origin like \"https://www.example.com\" (scheme, host, port; no path)"),
+                ));
+            }
+        }
         let o = &self.sso;
         if o.enabled {
             let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|p| o.issuer.starts_with(p));
@@ -270,4 +279,13 @@ fn check_list(items: &[String]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A web origin as browsers send it (`https://host[:port]`, lower-case, no
+/// path), or `None` when `s` is not one.
+pub fn normalize_origin(s: &str) -> Option<String> {
+    let s = s.trim().trim_end_matches('/').to_ascii_lowercase();
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"))?;
+    let ok = !rest.is_empty() && !rest.contains(['/', '?', '#', '@', ' ', '\\']) && !rest.starts_with(':');
+    ok.then_some(s)
 }

@@ -13,6 +13,7 @@ use crate::domain::{Priority, Status};
 
 mod access;
 mod check;
+pub use check::normalize_origin;
 mod fields;
 mod imap;
 mod sections;

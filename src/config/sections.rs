@@ -605,6 +605,10 @@ section! {
         /// Seconds a person takes at least to fill in the form; a faster one is
         /// taken for a bot and dropped without a word.
         min_fill_secs: u32 = 3, in 0..=600;
+        /// Web sites that may show the help widget (`<script src=".../widget.js">`),
+        /// each as its origin: scheme, host and port, e.g. "https://www.example.com".
+        /// Requests and suggestions from other sites are refused.
+        widget_origins: Vec<String> = Vec::new();
     }
 }
 

@@ -62,7 +62,7 @@ fn trusted_upload(st: &AppState, req: &Request) -> bool {
         let person = field("p").and_then(|p| p.parse().ok()).map(crate::domain::PersonId);
         return st.desk.portal_link_valid(id, person, e, &s);
     }
-    if path == ANON_UPLOAD_PATH {
+    if ANON_UPLOAD_PATHS.contains(&path) {
         // The help page's form: its stamp (signed when the form was drawn)
         // lets its files through while the client is under its request
         // count; the request itself is checked after.
@@ -82,8 +82,8 @@ fn trusted_upload(st: &AppState, req: &Request) -> bool {
     given.is_some_and(|g| !csrf.is_empty() && super::guard::constant_time_eq(g.as_bytes(), csrf.as_bytes()))
 }
 
-/// The one path strangers upload to (the help page's request form).
-const ANON_UPLOAD_PATH: &str = "/help/request";
+/// The paths strangers upload to (the help page's request form and the widget's).
+const ANON_UPLOAD_PATHS: [&str; 2] = ["/help/request", "/help/widget"];
 
 /// Uploads from strangers at once (the help page's form).
 pub const ANON_UPLOADS: usize = 2;
@@ -98,7 +98,7 @@ pub async fn limit_body(State(st): State<AppState>, req: Request, next: Next) ->
     if trusted_upload(&st, &req) {
         // Strangers' uploads (the help page's form) have a pool of their own:
         // they never take an agent's place.
-        let pool = if req.uri().path() == ANON_UPLOAD_PATH { &st.anon_uploads } else { &st.uploads };
+        let pool = if ANON_UPLOAD_PATHS.contains(&req.uri().path()) { &st.anon_uploads } else { &st.uploads };
         let Ok(_permit) = pool.0.clone().try_acquire_owned() else {
             return plain(StatusCode::SERVICE_UNAVAILABLE, tr!("too many uploads in progress; try again in a moment"));
         };

@@ -71,4 +71,5 @@ mod upgrade;
 mod walls;
 mod web;
 mod webhooks;
+mod widget;
 mod workflow;

@@ -256,9 +256,15 @@ pub async fn file(State(st): State<AppState>, Path((part, name)): Path<(String, 
     }
 }
 
-/// `GET /help/suggest?q=`: up to five public articles for what is typed.
-pub async fn suggest(State(st): State<AppState>, Query(q): Query<SearchQuery>) -> Response {
-    match st.desk.suggest_articles(&q.q, true) {
+/// `GET /help/suggest?q=`: up to five public articles for what is typed
+/// (readable by the widget's sites).
+pub async fn suggest(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<SearchQuery>) -> Response {
+    let res = suggestions(&st, &q.q);
+    super::widget::suggest_cors(&st, &headers, res)
+}
+
+fn suggestions(st: &AppState, q: &str) -> Response {
+    match st.desk.suggest_articles(q, true) {
         Ok(list) => {
             let base = st.desk.config().server.public_url.trim_end_matches('/').to_string();
             let articles: Vec<serde_json::Value> = list

@@ -3,12 +3,14 @@
 //! to reply. No login; the link is the key, and it never shows internal notes.
 //! `rating`: the satisfaction rating page of the resolved mail's links;
 //! `help`: the help page, where customers sign in by a mailed link;
-//! `request`: its request form; `kb`: the public knowledge base.
+//! `request`: its request form; `kb`: the public knowledge base; `widget`:
+//! the help widget other sites embed.
 
 pub mod help;
 mod kb;
 mod rating;
 mod request;
+mod widget;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -37,7 +39,10 @@ pub fn routes() -> Router<AppState> {
         .route("/help/out", post(help::sign_out))
         .route("/help/request", post(request::submit))
         .route("/help/confirm", get(request::confirm))
-        .route("/help/suggest", get(kb::suggest))
+        .route("/help/suggest", get(kb::suggest).options(widget::preflight))
+        .route("/help/widget", post(widget::submit).options(widget::preflight))
+        .route("/help/widget/form", get(widget::form).options(widget::preflight))
+        .route("/widget.js", get(widget::script))
         .route("/help/kb", get(kb::home))
         .route("/help/kb/search", get(kb::search))
         .route("/help/kb/category/{id}", get(kb::category))

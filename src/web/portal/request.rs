@@ -53,7 +53,7 @@ pub fn request_form(st: &AppState, pre: &str, stamp: &str, r: &WebRequest, error
 }
 
 /// Reads the form's fields and files.
-async fn read(st: &AppState, req: axum::extract::Request) -> Result<WebRequest, String> {
+pub(super) async fn read(st: &AppState, req: axum::extract::Request) -> Result<WebRequest, String> {
     let (fields, files) = crate::web::body::fields_and_files(st, req).await?;
     let mut r = WebRequest { files, ..Default::default() };
     for (name, value) in fields {
