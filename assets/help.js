@@ -1,4 +1,5 @@
-// frontdesk help page: while a customer types the subject of a request,
+// frontdesk help page: the chosen help topic's fields; while a customer
+// types the subject of a request,
 // published articles that may answer it appear under the field (each opens
 // in a new tab, so the form keeps what was typed). The form works without it.
 (function () {
@@ -6,6 +7,17 @@
   let dict = {};
   try { const el = document.getElementById("fd-i18n"); if (el) dict = JSON.parse(el.textContent) || {}; } catch (_) { dict = {}; }
   const T = (s) => (Object.prototype.hasOwnProperty.call(dict, s) && typeof dict[s] === "string" ? dict[s] : s);
+  // Help topics: only the chosen topic's fields show (and are sent).
+  const topic = document.getElementById("topic");
+  if (topic) {
+    const sync = () => document.querySelectorAll("fieldset.topic-fields").forEach((fs) => {
+      const on = fs.dataset.topic === topic.value;
+      fs.hidden = !on;
+      fs.disabled = !on;
+    });
+    topic.addEventListener("change", sync);
+    sync();
+  }
   const input = document.querySelector("input[data-suggest]");
   const box = document.getElementById("suggestions");
   if (!input || !box) return;

@@ -10,6 +10,7 @@
   window.frontdeskWidget = true;
   const base = new URL(me.src, location.href).origin;
   const wanted = me.dataset.department || "";
+  const wantedTopic = (me.dataset.topic || "").toLowerCase();
   let dict = {}, info = null, stamp = "", stampAt = 0;
   const T = (s, args) => {
     const out = Object.prototype.hasOwnProperty.call(dict, s) && typeof dict[s] === "string" ? dict[s] : s;
@@ -70,10 +71,14 @@ a { color: #1f44c4; }
   const files = el("input", { type: "file", name: "files", multiple: true });
   const dept = el("select", { name: "department" });
   const deptLabel = field("Department", dept);
+  const topic = el("select", { name: "topic" });
+  const topicLabel = field("What is it about?", topic);
+  topicLabel.hidden = true;
+  const topicFields = el("div", { class: "topic-fields" });
   const send = el("button", { type: "submit", class: "send", text: "Send request" });
   const honeypot = el("div", { class: "hp", "aria-hidden": "true" }, el("label", {}, "Website", el("input", { type: "text", name: "website", tabindex: "-1", autocomplete: "off" })));
   const labels = [["Your name", name], ["Your email address", email], ["Subject", subject], ["How can we help?", body], ["Attach files", files]].map(([t, i]) => field(t, i));
-  const form = el("form", { novalidate: false }, honeypot, labels[0], labels[1], deptLabel, labels[2], suggest, labels[3], labels[4], send, status);
+  const form = el("form", { novalidate: false }, honeypot, labels[0], labels[1], deptLabel, topicLabel, topicFields, labels[2], suggest, labels[3], labels[4], send, status);
   const panel = el("div", { class: "panel", id: "fd-panel", role: "dialog", "aria-labelledby": "fd-title", hidden: true }, el("div", { class: "head" }, title, close), form);
   root.append(launcher, panel);
 
@@ -83,6 +88,7 @@ a { color: #1f44c4; }
     close.setAttribute("aria-label", T("Close"));
     send.textContent = T("Send request");
     deptLabel.firstChild.textContent = T("Department");
+    topicLabel.firstChild.textContent = T("What is it about?");
     labels.forEach((l, i) => { l.firstChild.textContent = T(["Your name", "Your email address", "Subject", "How can we help?", "Attach files"][i]); });
   };
   const load = () => fetch(base + "/help/widget/form", { credentials: "omit", headers: { Accept: "application/json" } })
@@ -97,8 +103,39 @@ a { color: #1f44c4; }
       dept.textContent = "";
       for (const d of j.departments || []) dept.append(el("option", { value: d, selected: d === wanted, text: d }));
       deptLabel.hidden = !(j.departments || []).length;
+      const topics = j.topics || [];
+      topicLabel.hidden = !topics.length;
+      topic.required = topics.length > 0;
+      topic.textContent = "";
+      if (topics.length) topic.append(el("option", { value: "", text: T("Choose…") }));
+      topics.forEach((t) => topic.append(el("option", { value: t.name, selected: t.name.toLowerCase() === wantedTopic, text: t.name })));
+      showTopic();
       return j;
     });
+  // The chosen topic's fields, named as the help page names them.
+  const showTopic = () => {
+    topicFields.textContent = "";
+    const topics = (info && info.topics) || [];
+    const i = topics.findIndex((t) => t.name === topic.value);
+    if (i < 0) return;
+    for (const f of topics[i].fields) {
+      const name = "field." + i + "." + f.name;
+      let input;
+      if (f.kind === "select") {
+        input = el("select", { name }, el("option", { value: "", text: "—" }), ...f.options.map((o) => el("option", { value: o, text: o })));
+      } else if (f.kind === "multi_select") {
+        input = el("select", { name, multiple: true }, ...f.options.map((o) => el("option", { value: o, text: o })));
+      } else if (f.kind === "long_text") {
+        input = el("textarea", { name, rows: "3" });
+      } else if (f.kind === "checkbox") {
+        input = el("input", { type: "checkbox", name, value: "yes" });
+      } else {
+        input = el("input", { type: f.kind === "date" ? "date" : "text", name, inputmode: f.kind === "number" ? "decimal" : false });
+      }
+      topicFields.append(field(f.label, input));
+    }
+  };
+  topic.addEventListener("change", showTopic);
   const say = (text, error) => { status.textContent = text; status.className = "status" + (error ? " error" : ""); };
   const open = () => {
     panel.hidden = false;

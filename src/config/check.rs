@@ -51,6 +51,7 @@ impl Config {
             let key = if s.tls_cert.is_empty() { "tls_cert" } else { "tls_key" };
             return Err(("server", key, "server.tls_cert and server.tls_key go together: set both or neither".into()));
         }
+        self.check_topics()?;
         for origin in &self.portal.widget_origins {
             if normalize_origin(origin).is_none() {
                 return Err((

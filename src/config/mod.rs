@@ -13,6 +13,7 @@ use crate::domain::{Priority, Status};
 
 mod access;
 mod check;
+mod topics;
 pub use check::normalize_origin;
 mod fields;
 mod imap;
@@ -32,6 +33,7 @@ use settings::{Section, example_section};
 pub use shared::SharedConfig;
 pub use sla::{CalendarConfig, SlaConfig, parse_duration};
 pub use statuses::{Audience, DepartmentConfig, StatusChoice, StatusConfig};
+pub use topics::TopicConfig;
 pub use triggers::{AssignTo, TriggerConfig, TriggerOn, regex as trigger_regex};
 pub use webhooks::WebhookConfig;
 
@@ -80,6 +82,8 @@ pub struct Config {
     pub trigger: Vec<TriggerConfig>,
     /// `[[imap]]`: mailboxes fetched over IMAP.
     pub imap: Vec<ImapConfig>,
+    /// `[[topic]]`: help topics of the help page and the widget.
+    pub topic: Vec<TopicConfig>,
 }
 
 /// `format` with each placeholder replaced in one pass (a value that
@@ -283,6 +287,7 @@ impl Config {
             CalendarConfig::EXAMPLE,
             SlaConfig::EXAMPLE,
             TriggerConfig::EXAMPLE,
+            TopicConfig::EXAMPLE,
         ];
         out.push_str(&tables.join("\n"));
         out

@@ -12,6 +12,7 @@ pub mod backup;
 mod bounces;
 pub mod checklist;
 mod commands;
+pub mod contacts;
 pub mod customers;
 pub mod drafts;
 mod fields;

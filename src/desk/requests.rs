@@ -16,7 +16,7 @@ use super::{Desk, DeskError, Result, invalid};
 use crate::domain::people::normalize_email;
 use crate::domain::workflow::NoticeKind;
 use crate::domain::{Channel, EntryKind, Event, Status, ThreadEntry, Ticket, TicketId, Timestamp};
-use crate::store::PendingRequest;
+use crate::store::{PendingRequest, RequestDetails};
 
 /// How long a form may stay open, and a confirmation link work.
 const DAY_MS: i64 = 86_400_000;
@@ -38,6 +38,10 @@ pub struct WebRequest {
     pub honeypot: String,
     /// The stamp the form was drawn with (`request_stamp`).
     pub stamp: String,
+    /// The help topic (`[[topic]]`) chosen; needed when the desk has topics.
+    pub topic: String,
+    /// The topic's custom fields: name → the values sent.
+    pub fields: Vec<(String, Vec<String>)>,
 }
 
 /// What became of a request.
@@ -112,11 +116,11 @@ impl Desk {
         self.count_attempt(&[(&format!("request:addr:{email}"), PER_ADDRESS)], now.0)?;
         let subject = self.check_subject(&req.subject)?;
         let body = self.check_body("body", &req.body, true)?;
-        let department = if req.department.trim().is_empty() { cfg.desk.default_department.clone() } else { req.department.clone() };
-        let department = self.check_department(&department)?;
+        let (department, details) = self.request_topic(&req)?;
         self.check_files(&req.files)?;
         let name: String = req.name.trim().chars().take(200).collect();
         let pending = PendingRequest { name, email: email.clone(), subject, body, department, files: req.files, at: now };
+        let pending = (pending, details);
         let r = self.store.read()?;
         let staff = r.person_by_email(&email)?.is_some_and(|p| p.is_staff());
         let refused = staff || r.is_banned(&email)?;
@@ -143,7 +147,7 @@ impl Desk {
             if !refused && !self.queue_notice(w, NoticeKind::RequestConfirm, &email, mail_subject.clone(), text.clone(), now)? {
                 return Ok(false);
             }
-            w.put_pending_request(&token, &pending, Timestamp(now.0 - DAY_MS))?;
+            w.put_pending_request(&token, &pending.0, &pending.1, Timestamp(now.0 - DAY_MS))?;
             Ok::<bool, DeskError>(true)
         })?;
         match (sent, refused) {
@@ -154,6 +158,28 @@ impl Desk {
             (true, true) => Ok(RequestOutcome::Dropped),
             (true, false) => Ok(RequestOutcome::Confirm),
         }
+    }
+
+    /// A request's department and what its help topic adds: with topics,
+    /// the chosen one's department, category and fields (each value checked
+    /// now, so a refusal keeps the form); without, the department chosen.
+    fn request_topic(&self, req: &WebRequest) -> Result<(String, RequestDetails)> {
+        let cfg = self.config();
+        if cfg.topic.is_empty() {
+            let department = if req.department.trim().is_empty() { cfg.desk.default_department.clone() } else { req.department.clone() };
+            return Ok((self.check_department(&department)?, RequestDetails::default()));
+        }
+        let topic = cfg.topic(&req.topic).ok_or_else(|| invalid("topic", crate::tr!("Choose what your request is about.")))?;
+        let department = cfg.topic_department(topic).to_string();
+        let asked: Vec<(String, Vec<String>)> =
+            req.fields.iter().filter(|(n, v)| topic.fields.iter().any(|f| f.eq_ignore_ascii_case(n)) && !v.is_empty()).cloned().collect();
+        // The values are checked now as the ticket will take them.
+        for (name, values) in &asked {
+            let Some(f) = cfg.field(name) else { continue };
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            crate::domain::fields::canonical(f.kind, &f.options, &values).map_err(|e| invalid("fields", format!("{}: {e}", f.label())))?;
+        }
+        Ok((department, RequestDetails { category: topic.category.clone(), fields: asked }))
     }
 
     /// Opens the request a mailed link stands for (once, within a day).
@@ -167,14 +193,14 @@ impl Desk {
         }
         let pending = self.store.write(|w| w.take_pending_request(token).map_err(DeskError::from))?;
         match pending {
-            Some(p) if now.0 - p.at.0 <= DAY_MS => self.open_request(p),
+            Some(p) if now.0 - p.0.at.0 <= DAY_MS => self.open_request(p),
             _ => Err(DeskError::NotFound),
         }
     }
 
     /// The ticket of a request: its sender the requester, their words and
     /// files the first message, acknowledged as mail is.
-    fn open_request(&self, p: PendingRequest) -> Result<Ticket> {
+    fn open_request(&self, (p, details): (PendingRequest, RequestDetails)) -> Result<Ticket> {
         let now = self.now();
         let cfg = self.config();
         self.store.write(|w| {
@@ -187,7 +213,7 @@ impl Desk {
                 channel: Channel::Web,
                 status: Status::Open,
                 priority: cfg.default_priority(),
-                category: cfg.desk.default_category.clone(),
+                category: if details.category.is_empty() { cfg.desk.default_category.clone() } else { details.category.clone() },
                 department: p.department.clone(),
                 assignee: None,
                 due: None,
@@ -199,7 +225,7 @@ impl Desk {
                 mailbox: None,
                 fields: Vec::new(),
             };
-            self.apply_fields(&mut t, &[])?;
+            self.apply_fields(&mut t, &details.fields)?;
             w.put_ticket(None, &t)?;
             let created = Event::Created { channel: Channel::Web.label().into() };
             w.append_entry(&mut Self::event(t.id, Some(requester.id), created, now))?;

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod calendar;
 pub mod checklist;
 pub mod commands;
+pub mod csv;
 pub mod dsn;
 pub mod fields;
 pub mod header;

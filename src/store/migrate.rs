@@ -448,6 +448,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     super::checklists::create_tables(tx)?;
     super::ratings::create_tables(tx)?;
     super::kb::create_tables(tx)?;
+    super::contacts::create_tables(tx)?;
     super::requests::create_tables(tx)?;
     super::reports::create_tables(tx)?;
     Ok(())

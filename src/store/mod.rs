@@ -12,6 +12,7 @@ mod checklists;
 mod clocks;
 pub mod codec;
 mod compress;
+mod contacts;
 mod conversation;
 mod db;
 mod directory;
@@ -58,7 +59,7 @@ pub use {
 use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 pub use profiles::{LinkKind, PasswordLink, Profile};
 pub use query::{AssigneeFilter, Sort, TicketQuery};
-pub use requests::PendingRequest;
+pub use requests::{PendingRequest, RequestDetails};
 pub use tokens::{TOKEN_ID_LEN, token_id};
 pub use {twofactor::TwoFactor, workflow::Job};
 

@@ -39,6 +39,7 @@ mod openapi;
 mod orgs;
 mod outgoing;
 mod pdf_scripts;
+mod people_csv;
 mod people_directory;
 mod portal_files;
 mod portal_requests;

@@ -191,3 +191,61 @@ async fn a_form_sent_too_fast_is_dropped() {
     assert!(page.contains("Your request is ticket"), "{page}");
     assert_eq!(count(), 2);
 }
+
+/// Help topics (`[[topic]]`): the form asks what a request is about and the
+/// chosen topic's fields; the topic sends it to its department and category
+/// with the field values; no topic, or a value the field cannot take, is
+/// refused with everything typed kept.
+#[tokio::test]
+async fn help_topics_route_requests_and_ask_their_fields() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let config = format!(
+        "{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\n\n[portal]\nmin_fill_secs = 0\n\n\
+         [[field]]\nname = \"order_number\"\nlabel = \"Order number\"\nkind = \"text\"\ndepartments = [\"Sales\"]\n\n\
+         [[field]]\nname = \"seats\"\nkind = \"number\"\n\n\
+         [[topic]]\nname = \"Something else\"\n\n\
+         [[topic]]\nname = \"Order problem\"\ndepartment = \"Sales\"\ncategory = \"Billing\"\nfields = [\"order_number\", \"seats\"]\n",
+        cap.addr
+    );
+    let d = MailDesk::start_with_config(&config);
+    let v = Visitor::open(&d.server.base).await;
+    let page = v.b.http.get(format!("{}/help", d.server.base)).send().await.expect("GET").text().await.unwrap_or_default();
+    assert!(page.contains("name=\"topic\"") && page.contains(">Order problem<") && page.contains("data-topic=\"Order problem\""), "{page}");
+    assert!(page.contains("name=\"field.1.order_number\"") && !page.contains("name=\"department\""), "{page}");
+
+    // No topic: refused, kept.
+    let base = [
+        ("name", "Fay"),
+        ("email", "fay@buyer.test"),
+        ("subject", "Order 77 arrived broken"),
+        ("body", "The box was crushed."),
+        ("website", ""),
+    ];
+    let (st, page) = v.send(&base, &[]).await;
+    assert_eq!(st, 400, "{page}");
+    assert!(page.contains("Choose what your request is about.") && page.contains("The box was crushed."), "{page}");
+    // A number field given words: refused, kept.
+    let mut bad = base.to_vec();
+    bad.extend([("topic", "Order problem"), ("field.1.order_number", "A-77"), ("field.1.seats", "many")]);
+    let (st, page) = v.send(&bad, &[]).await;
+    assert_eq!(st, 400, "{page}");
+    assert!(page.contains("is not a number") && page.contains("value=\"A-77\""), "{page}");
+
+    let mut good = base.to_vec();
+    good.extend([
+        ("topic", "Order problem"),
+        ("field.1.order_number", "A-77"),
+        ("field.1.seats", "3"),
+        ("field.0.order_number", "ignored"),
+    ]);
+    let (st, page) = v.send(&good, &[("photo.txt", b"crushed box")]).await;
+    assert_eq!(st, 200, "{page}");
+    let mail = cap.wait_for(|m| m.rcpt_to == ["fay@buyer.test"]).await;
+    let link = text_of(&mail).lines().find_map(|l| l.find("/help/confirm?t=").map(|i| l[i..].trim().to_string())).expect("the link");
+    assert_eq!(Browser::new(&d.server.base).get(&link).await.status, 200);
+    let all = d.wait_tickets(1).await;
+    let t = d.ticket(all[0]["ref"].as_str().unwrap_or_default()).await;
+    assert_eq!((t["department"].as_str(), t["category"].as_str()), (Some("Sales"), Some("Billing")), "{t}");
+    assert_eq!((t["fields"]["order_number"].as_str(), t["fields"]["seats"].as_str()), (Some("A-77"), Some("3")), "{t}");
+    assert!(t.to_string().contains("photo.txt"), "{t}");
+}

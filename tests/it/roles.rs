@@ -98,6 +98,8 @@ async fn every_route_for_every_built_in_role() {
             ("GET", "/settings/2fa".into(), vec![], everyone),
             ("GET", "/tickets/new".into(), vec![], writers),
             ("GET", "/tickets.csv".into(), vec![], writers),
+            ("GET", "/people.csv".into(), vec![], writers),
+            ("GET", "/people/import".into(), vec![], writers),
             ("GET", "/kb".into(), vec![], everyone),
             ("GET", "/kb/new".into(), vec![], writers),
             ("POST", "/kb/categories".into(), vec![("name", format!("{role} category"))], writers),

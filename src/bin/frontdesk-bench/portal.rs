@@ -31,7 +31,7 @@ fn vocabulary(rng: &mut Rng, n: usize) -> Vec<String> {
     const SYL: &[&str] = &["ka", "lo", "mi", "ter", "san", "vo", "rel", "dan", "pri", "nex", "tor", "ul", "bes", "ga", "fi", "mon"];
     let mut out: Vec<String> = crate::web::WORDS.iter().map(|w| w.to_string()).collect();
     while out.len() < n {
-        let parts = 2 + rng.below(2);
+        let parts = 2 + rng.below(3);
         let w: String = (0..parts).map(|_| SYL[rng.below(SYL.len() as u64) as usize]).collect();
         if !out.contains(&w) {
             out.push(w);

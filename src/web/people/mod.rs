@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use maud::{PreEscaped, html};
 use serde::Deserialize;
 
+mod import;
 mod orgs;
 
 use crate::desk::DeskError;
@@ -27,6 +28,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/go", get(jump))
         .route("/people", get(people))
+        .route("/people.csv", get(import::export))
+        .route("/people/import", get(import::page_get).post(import::import))
         .route("/people/suggest", get(suggest))
         .route("/requesters/{id}", get(requester_page).post(update_person))
         .route("/requesters/{id}/merge", post(merge_person))
@@ -95,6 +98,7 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
     }
     let person = st.desk.person(&a.person, PersonId(id))?;
     let notes = st.desk.person_notes(&a.person, PersonId(id))?;
+    let phone = st.desk.person_phone(&a.person, PersonId(id))?;
     let limit = st.desk.config().limits.page_size;
     let page_no = p.page.unwrap_or(1).clamp(1, crate::desk::workflow::MAX_QUEUE_OFFSET / limit.max(1) + 1);
     let q = TicketQuery { requester: Some(id), limit, offset: (page_no - 1) * limit, ..Default::default() };
@@ -106,15 +110,16 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
             div.crumbs { a href="/tickets" { (tr!("Queue")) } " / " (tr!("requester")) }
             h1 { (person.display()) }
             // The role is catalog text and the date a `<time>` made here.
-            p.muted { (person.email) " · " (PreEscaped(tr!("{role} since {date}", role = role_name(person.role), date = crate::web::ui::when_at(person.created_at).into_string()))) }
+            p.muted { (person.email) @if !phone.is_empty() { " · " a href=(format!("tel:{}", phone.replace(' ', ""))) { (phone) } } " · " (PreEscaped(tr!("{role} since {date}", role = role_name(person.role), date = crate::web::ui::when_at(person.created_at).into_string()))) }
             (orgs::person_box(&st, &a, &person))
             @if !notes.is_empty() { div.notice.info.person-notes { strong { (tr!("Notes:")) " " } (ui::text_block(&notes)) } }
             @if (!person.is_staff() || a.person.is_admin()) && st.desk.may(&a.person, crate::domain::roles::Permission::People) {
                 details.person-edit {
-                    summary { (tr!("Edit name and notes")) }
+                    summary { (tr!("Edit name, phone and notes")) }
                     form.fields method="post" action=(format!("/requesters/{id}")) {
                         (ui::csrf_field(&a.csrf))
                         label { (tr!("Name")) input type="text" name="name" value=(person.name) maxlength="200"; }
+                        label { (tr!("Phone")) input type="tel" name="phone" value=(phone) maxlength="40" autocomplete="off"; }
                         label { (tr!("Notes (agents only)")) textarea name="notes" rows="4" { (notes) } }
                         button type="submit" { (tr!("Save")) }
                     }
@@ -156,6 +161,7 @@ pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path
 pub struct PersonForm {
     name: String,
     notes: String,
+    phone: Option<String>,
     into: String,
 }
 
@@ -164,10 +170,16 @@ fn person_error(st: &AppState, a: &Agent, id: u64, e: DeskError) -> WebError {
 }
 
 pub async fn update_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> WebResult {
-    let (name, notes) = (f.name.clone(), f.notes.clone());
-    run_as(&st.desk, &a.person, move |d, me| d.update_person(me, PersonId(id), &name, &notes))
-        .await
-        .map_err(|e| person_error(&st, &a, id, e))?;
+    let (name, notes, phone) = (f.name.clone(), f.notes.clone(), f.phone.clone());
+    run_as(&st.desk, &a.person, move |d, me| {
+        // The phone first: a number refused changes nothing.
+        if let Some(phone) = &phone {
+            d.set_person_phone(me, PersonId(id), phone)?;
+        }
+        d.update_person(me, PersonId(id), &name, &notes)
+    })
+    .await
+    .map_err(|e| person_error(&st, &a, id, e))?;
     Ok(Redirect::to(&format!("/requesters/{id}")).into_response())
 }
 
@@ -207,7 +219,12 @@ pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<People
     let link = |s: DirectorySort, p: usize| format!("/people?sort={}{}", s.key(), if p > 1 { format!("&page={p}") } else { String::new() });
     let body = html! {
         div.narrow-page.wide-ok {
-            div.queue-head { h1 { (tr!("People")) } a.button href="/organizations" { (tr!("Organizations")) } }
+            div.queue-head {
+                h1 { (tr!("People")) }
+                a.button href="/organizations" { (tr!("Organizations")) }
+                a.button href="/people.csv" { (tr!("Export CSV")) }
+                a.button href="/people/import" { (tr!("Import…")) }
+            }
             form.filters method="get" action="/people" role="search" aria-label=(tr!("Find people")) {
                 label { (tr!("Name or email")) input type="search" name="q" value=(q.q) placeholder="alice, @example.com, Smith"; }
                 button type="submit" { (tr!("Search")) }

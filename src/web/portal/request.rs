@@ -33,7 +33,9 @@ pub fn request_form(st: &AppState, pre: &str, stamp: &str, r: &WebRequest, error
             }
             label { (tr!("Your name")) input type="text" name="name" value=(r.name) maxlength="200" autocomplete="name"; }
             label { (tr!("Your email address")) input type="email" name="email" value=(r.email) required autocomplete="email"; }
-            @if departments.len() > 1 {
+            @if !cfg.topic.is_empty() {
+                (topic_inputs(&cfg, r))
+            } @else if departments.len() > 1 {
                 label { (tr!("Department"))
                     select name="department" {
                         @for d in departments { option value=(d) selected[*d == r.department] { (d) } }
@@ -52,10 +54,53 @@ pub fn request_form(st: &AppState, pre: &str, stamp: &str, r: &WebRequest, error
     }
 }
 
+/// The help topics to choose from and each one's fields (`field.<topic
+/// number>.<name>`; help.js shows the chosen topic's only).
+fn topic_inputs(cfg: &crate::config::Config, r: &WebRequest) -> Markup {
+    html! {
+        label { (tr!("What is it about?"))
+            select #topic name="topic" required {
+                option value="" { (tr!("Choose…")) }
+                @for t in &cfg.topic { option value=(t.name) selected[t.name.eq_ignore_ascii_case(&r.topic)] { (t.name) } }
+            }
+        }
+        @for (i, t) in cfg.topic.iter().enumerate() {
+            @let fields = cfg.topic_fields(t);
+            @if !fields.is_empty() {
+                fieldset.topic-fields data-topic=(t.name) {
+                    legend { (tr!("For “{topic}”", topic = t.name)) }
+                    (crate::web::ticket::fields::inputs_of(&fields, &format!("field.{i}."), |n| {
+                        r.fields.iter().find(|(k, _)| k == n && t.name.eq_ignore_ascii_case(&r.topic)).and_then(|(_, v)| v.first()).map(String::as_str)
+                    }))
+                }
+            }
+        }
+    }
+}
+
+/// The chosen topic's field values of a form's `field.<topic>.<name>` pairs.
+pub(super) fn topic_fields(cfg: &crate::config::Config, topic: &str, pairs: &[(String, String)]) -> Vec<(String, Vec<String>)> {
+    let Some(i) = cfg.topic.iter().position(|t| t.name.eq_ignore_ascii_case(topic.trim())) else { return Vec::new() };
+    let prefix = format!("field.{i}.");
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for (k, v) in pairs {
+        let Some(name) = k.strip_prefix(&prefix) else { continue };
+        if v.trim().is_empty() {
+            continue;
+        }
+        match out.iter_mut().find(|(n, _)| n == name) {
+            Some((_, vs)) => vs.push(v.clone()),
+            None => out.push((name.to_string(), vec![v.clone()])),
+        }
+    }
+    out
+}
+
 /// Reads the form's fields and files.
 pub(super) async fn read(st: &AppState, req: axum::extract::Request) -> Result<WebRequest, String> {
     let (fields, files) = crate::web::body::fields_and_files(st, req).await?;
     let mut r = WebRequest { files, ..Default::default() };
+    let pairs = fields.clone();
     for (name, value) in fields {
         match name.as_str() {
             "name" => r.name = value,
@@ -65,9 +110,11 @@ pub(super) async fn read(st: &AppState, req: axum::extract::Request) -> Result<W
             "body" => r.body = value,
             "website" => r.honeypot = value,
             "stamp" => r.stamp = value,
+            "topic" => r.topic = value,
             _ => {}
         }
     }
+    r.fields = topic_fields(&st.desk.config(), &r.topic, &pairs);
     Ok(r)
 }
 

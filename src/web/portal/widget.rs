@@ -86,12 +86,26 @@ pub async fn form(State(st): State<AppState>, headers: HeaderMap) -> Response {
         Err(e) => return with_cors(error_json(&e), origin),
     };
     let texts: serde_json::Value = crate::i18n::js_catalog().and_then(|t| serde_json::from_str(t).ok()).unwrap_or(json!({}));
-    let departments = if cfg.desk.departments.len() > 1 { cfg.desk.departments.clone() } else { Vec::new() };
+    let departments = if cfg.desk.departments.len() > 1 && cfg.topic.is_empty() { cfg.desk.departments.clone() } else { Vec::new() };
+    // Help topics with the fields each asks (sent as `field.<topic number>.<name>`).
+    let topics: Vec<serde_json::Value> = cfg
+        .topic
+        .iter()
+        .map(|t| {
+            let fields: Vec<serde_json::Value> = cfg
+                .topic_fields(t)
+                .iter()
+                .map(|f| json!({"name": f.name, "label": f.label(), "kind": f.kind.key(), "options": f.options}))
+                .collect();
+            json!({"name": t.name, "fields": fields})
+        })
+        .collect();
     let body = json!({
         "ok": true,
         "stamp": stamp,
         "desk": cfg.desk.name,
         "departments": departments,
+        "topics": topics,
         "suggest": st.desk.has_public_articles(),
         "max_file_bytes": cfg.limits.attachment_max_bytes,
         "texts": texts,

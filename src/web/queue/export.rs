@@ -50,12 +50,7 @@ enum Source {
     Ids(std::sync::Arc<Vec<TicketId>>, usize),
 }
 
-/// One CSV field: quoted when needed; a leading = + - @ is defused so a
-/// spreadsheet never runs customer text as a formula.
-pub(crate) fn cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_string() };
-    if v.contains([',', '"', '\n', '\r']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v }
-}
+pub(crate) use crate::domain::csv::cell;
 
 const PAGE: usize = 500;
 
@@ -197,18 +192,4 @@ pub async fn csv(
         Body::from_stream(stream),
     )
         .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cell;
-
-    #[test]
-    fn cells_are_quoted_and_formulas_defused() {
-        assert_eq!(cell("plain"), "plain");
-        assert_eq!(cell("a,b"), "\"a,b\"");
-        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(cell("-1"), "'-1");
-    }
 }

@@ -15,8 +15,16 @@ pub fn inputs<'a>(cfg: &Config, department: &str, value: impl Fn(&str) -> Option
     html! {
         @if !fields.is_empty() {
             input type="hidden" name="fields_shown" value="1";
+            (inputs_of(&fields, "field.", value))
+        }
+    }
+}
+
+/// Inputs of `fields`, each named `prefix` + its name, filled from `value`.
+pub fn inputs_of<'a>(fields: &[&FieldConfig], prefix: &str, value: impl Fn(&str) -> Option<&'a str>) -> Markup {
+    html! {
             @for f in fields {
-                @let name = format!("field.{}", f.name);
+                @let name = format!("{prefix}{}", f.name);
                 @let v = value(&f.name).unwrap_or("");
                 @let label = if f.required_to_resolve { tr!("{label} (needed to resolve)", label = f.label()) } else { f.label().to_string() };
                 @match f.kind {
@@ -38,7 +46,6 @@ pub fn inputs<'a>(cfg: &Config, department: &str, value: impl Fn(&str) -> Option
                     },
                 }
             }
-        }
     }
 }
 
