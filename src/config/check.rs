@@ -52,6 +52,19 @@ impl Config {
             return Err(("server", key, "server.tls_cert and server.tls_key go together: set both or neither".into()));
         }
         self.check_topics()?;
+        let p = &self.portal;
+        if !p.accent_colour.is_empty() && parse_colour(&p.accent_colour).is_none() {
+            return Err(("portal", "accent_colour", format!("{:?} is not a colour like \"#2f5bea\"", p.accent_colour)));
+        }
+        if !p.logo_file.is_empty() {
+            let ok_type = logo_type(&p.logo_file).is_some();
+            match std::fs::metadata(&p.logo_file) {
+                _ if !ok_type => return Err(("portal", "logo_file", format!("{:?} is not a .png, .jpg, .webp or .svg file", p.logo_file))),
+                Ok(m) if m.len() > 512 * 1024 => return Err(("portal", "logo_file", format!("{:?} is larger than 512 KB", p.logo_file))),
+                Ok(_) => {}
+                Err(e) => return Err(("portal", "logo_file", format!("{:?} cannot be read ({e})", p.logo_file))),
+            }
+        }
         for origin in &self.portal.widget_origins {
             if normalize_origin(origin).is_none() {
                 return Err((
@@ -289,4 +302,23 @@ pub fn normalize_origin(s: &str) -> Option<String> {
     let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"))?;
     let ok = !rest.is_empty() && !rest.contains(['/', '?', '#', '@', ' ', '\\']) && !rest.starts_with(':');
     ok.then_some(s)
+}
+
+/// A colour as `#rrggbb` (or `#rgb`), lower-case, or `None`.
+pub fn parse_colour(s: &str) -> Option<String> {
+    let hex = s.trim().strip_prefix('#')?;
+    let ok = matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit());
+    ok.then(|| format!("#{}", hex.to_ascii_lowercase()))
+}
+
+/// The content type of a logo file by its extension.
+pub fn logo_type(path: &str) -> Option<&'static str> {
+    let ext = path.rsplit('.').next()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "png" => Some("image/png"),
+        "jpg" | "jpeg" => Some("image/jpeg"),
+        "webp" => Some("image/webp"),
+        "svg" => Some("image/svg+xml"),
+        _ => None,
+    }
 }

@@ -14,7 +14,7 @@ use crate::domain::{Priority, Status};
 mod access;
 mod check;
 mod topics;
-pub use check::normalize_origin;
+pub use check::{logo_type, normalize_origin, parse_colour};
 mod fields;
 mod imap;
 mod sections;

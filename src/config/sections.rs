@@ -609,6 +609,14 @@ section! {
         /// each as its origin: scheme, host and port, e.g. "https://www.example.com".
         /// Requests and suggestions from other sites are refused.
         widget_origins: Vec<String> = Vec::new();
+        /// A logo for the customers' pages and mail-free branding: a PNG, JPEG,
+        /// WebP or SVG file of at most 512 KB (empty: the desk's initials).
+        logo_file: String = String::new();
+        /// The customers' pages' accent colour (buttons, links), as #rrggbb
+        /// (empty: the desk's blue).
+        accent_colour: String = String::new();
+        /// A short welcome above the help page's form, in Markdown.
+        welcome: String = String::new();
     }
 }
 

@@ -106,8 +106,9 @@ mod tests {
     proptest! {
         #[test]
         // (A carriage return inside a cell reads back as the line break it
-        // makes; a value that itself starts with a defusing quote loses it.)
-        fn what_cell_writes_parse_reads_back(cells in proptest::collection::vec(proptest::collection::vec("([^\r'][^\r]{0,15})?", 1..5), 1..5)) {
+        // makes; a value that itself starts with a defusing quote loses it, and
+        // a byte-order mark at the very start is taken for the file's.)
+        fn what_cell_writes_parse_reads_back(cells in proptest::collection::vec(proptest::collection::vec("([^\r'\u{feff}][^\r]{0,15})?", 1..5), 1..5)) {
             let text: String = cells.iter().map(|r| r.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",") + "\r\n").collect();
             let back = parse(&text).unwrap();
             let want: Vec<Vec<String>> = cells.into_iter().filter(|r| !(r.len() == 1 && cell(&r[0]).is_empty())).collect();

@@ -249,3 +249,26 @@ async fn help_topics_route_requests_and_ask_their_fields() {
     assert_eq!((t["fields"]["order_number"].as_str(), t["fields"]["seats"].as_str()), (Some("A-77"), Some("3")), "{t}");
     assert!(t.to_string().contains("photo.txt"), "{t}");
 }
+
+/// The help page in the desk's colours (issue 15 part 1): its logo, accent
+/// colour and a Markdown welcome (cleaned) from `[portal]`.
+#[tokio::test]
+async fn the_help_page_wears_the_desks_brand() {
+    let files = crate::common::tempdir();
+    let logo = files.path().join("logo.png");
+    std::fs::write(&logo, b"\x89PNG\r\n\x1a\nlogo").expect("write the logo");
+    let config = format!(
+        "{MAIL_CONFIG}\n[portal]\nlogo_file = {:?}\naccent_colour = \"#0A7D3B\"\nwelcome = \"Welcome to **Acme** support.\\n\\n<script>alert(1)</script>\"\n",
+        logo.to_string_lossy()
+    );
+    let d = MailDesk::start_with_config(&config);
+    let mut b = Browser::new(&d.server.base);
+    let page = b.get("/help").await;
+    assert!(page.body.contains("Welcome to <strong>Acme</strong> support.") && !page.body.contains("alert(1)"), "{}", page.body);
+    assert!(page.body.contains("src=\"/help/logo\"") && page.body.contains("href=\"/help/brand.css\""), "{}", page.body);
+    let res = reqwest::get(format!("{}/help/logo", d.server.base)).await.expect("GET");
+    assert_eq!(res.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/png"));
+    assert_eq!(res.bytes().await.expect("bytes").as_ref(), b"\x89PNG\r\n\x1a\nlogo");
+    let css = b.get("/help/brand.css").await;
+    assert!(css.body.contains("--accent: #0a7d3b;") && css.body.contains("--accent-soft: rgb("), "{}", css.body);
+}

@@ -113,11 +113,18 @@ async fn the_widget_serves_listed_sites_and_refuses_others() {
 }
 
 #[test]
-fn a_bad_widget_origin_is_a_config_error_naming_the_key() {
+fn bad_portal_settings_are_config_errors_naming_the_key() {
     let dir = tempdir();
     let config = dir.path().join("frontdesk.toml");
     std::fs::write(&config, "[portal]\nwidget_origins = [\"www.shop.example/contact\"]\n").expect("write");
     let (code, out, err) = cli(dir.path(), &["--config", config.to_str().unwrap_or_default(), "check-config"], None);
     assert_ne!(code, 0, "{out}");
     assert!(err.contains("portal.widget_origins") || out.contains("portal.widget_origins"), "{out}{err}");
+    // The brand's keys likewise.
+    for (key, text) in [("accent_colour", "accent_colour = \"green\""), ("logo_file", "logo_file = \"/nonexistent/logo.png\"")] {
+        std::fs::write(&config, format!("[portal]\n{text}\n")).expect("write");
+        let (code, out, err) = cli(dir.path(), &["--config", config.to_str().unwrap_or_default(), "check-config"], None);
+        assert_ne!(code, 0, "{out}");
+        assert!(format!("{out}{err}").contains(&format!("portal.{key}")), "{out}{err}");
+    }
 }

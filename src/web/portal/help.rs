@@ -24,14 +24,59 @@ pub const CUSTOMER_COOKIE: &str = "fd_customer";
 /// A customer page: the desk's name above `body`, with `status`, the form
 /// token cookie set when the page has a form.
 pub(super) fn customer_page(st: &AppState, title: &str, body: Markup, status: StatusCode, pre: Option<&str>) -> Response {
-    let page = ui::customer_card_page(
-        title,
-        &st.desk.config().desk.name,
-        html! { div.card.portal { div.brand.big { span.logo { "fd" } span { (st.desk.config().desk.name) } } (body) } },
-    );
+    let page = ui::customer_card_page(title, &st.desk.config().desk.name, html! { div.card.portal { (brand(st)) (body) } });
     match pre {
         Some(pre) => (status, [(header::SET_COOKIE, set_cookie(&st.desk, PRE_COOKIE, pre, 3600))], page).into_response(),
         None => (status, page).into_response(),
+    }
+}
+
+/// The desk's name with its logo (`portal.logo_file`) or its initials.
+fn brand(st: &AppState) -> Markup {
+    let cfg = st.desk.config();
+    html! {
+        div.brand.big {
+            @if cfg.portal.logo_file.is_empty() { span.logo { "fd" } } @else { img.logo-img src="/help/logo" alt=""; }
+            span { (cfg.desk.name) }
+        }
+    }
+}
+
+/// `GET /help/brand.css`: the accent colour of `portal.accent_colour`.
+pub async fn brand_css(State(st): State<AppState>) -> Response {
+    let css = match crate::config::parse_colour(&st.desk.config().portal.accent_colour) {
+        Some(c) => {
+            let hex = c.trim_start_matches('#');
+            let full: String = if hex.len() == 3 { hex.chars().flat_map(|c| [c, c]).collect() } else { hex.to_string() };
+            let channel = |i: usize| full.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0);
+            let soft = |v: u8| 255 - (255 - v as u16) / 10;
+            format!(
+                ":root {{ --accent: #{full}; --accent-soft: rgb({}, {}, {}); }}\n",
+                soft(channel(0)),
+                soft(channel(2)),
+                soft(channel(4))
+            )
+        }
+        None => String::new(),
+    };
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], css).into_response()
+}
+
+/// `GET /help/logo`: the file of `portal.logo_file`.
+pub async fn logo(State(st): State<AppState>) -> Response {
+    let path = st.desk.config().portal.logo_file.clone();
+    let Some(ctype) = crate::config::logo_type(&path) else { return WebError::not_found().into_response() };
+    match tokio::fs::read(&path).await {
+        Ok(data) if data.len() <= 512 * 1024 => (
+            [
+                (header::CONTENT_TYPE, ctype),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+                (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+            ],
+            data,
+        )
+            .into_response(),
+        _ => WebError::not_found().into_response(),
     }
 }
 
@@ -61,8 +106,13 @@ pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> Response {
         Err(e) => return WebError::from(e).into_response(),
     };
     let web_requests = st.desk.config().portal.web_requests;
+    let welcome = st.desk.config().portal.welcome.clone();
     let body = html! {
         h1 { (tr!("Help")) }
+        @if !welcome.trim().is_empty() {
+            // The desk's own words (Markdown, cleaned like an article).
+            div.welcome.kb-text { (maud::PreEscaped(crate::domain::markdown::to_html(&welcome, "/help"))) }
+        }
         @if st.desk.has_public_articles() {
             // Answers first: the articles, searched or browsed.
             (super::kb::search_form(""))

@@ -39,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/help/out", post(help::sign_out))
         .route("/help/request", post(request::submit))
         .route("/help/confirm", get(request::confirm))
+        .route("/help/brand.css", get(help::brand_css))
+        .route("/help/logo", get(help::logo))
         .route("/help/suggest", get(kb::suggest).options(widget::preflight))
         .route("/help/widget", post(widget::submit).options(widget::preflight))
         .route("/help/widget/form", get(widget::form).options(widget::preflight))

@@ -25,6 +25,11 @@ pub struct Frame<'a> {
 
 /// The `<head>` every page shares.
 pub fn head(title: &str, desk_name: &str, with_js: bool) -> Markup {
+    head_with(title, desk_name, with_js, html! {})
+}
+
+/// `head` with more at its end (the customers' pages' brand colours).
+pub fn head_with(title: &str, desk_name: &str, with_js: bool, extra: Markup) -> Markup {
     html! {
         head {
             meta charset="utf-8";
@@ -37,6 +42,7 @@ pub fn head(title: &str, desk_name: &str, with_js: bool) -> Markup {
                 @if let Some(texts) = crate::i18n::js_catalog() { script #fd-i18n type="application/json" { (PreEscaped(texts)) } }
                 script src="/assets/app.js" defer {}
             }
+            (extra)
         }
     }
 }
@@ -58,7 +64,7 @@ pub fn customer_card_page(title: &str, desk_name: &str, body: Markup) -> Markup 
     html! {
         (DOCTYPE)
         html lang=(crate::i18n::current().code()) {
-            (head(title, desk_name, false))
+            (head_with(title, desk_name, false, html! { link rel="stylesheet" href="/help/brand.css"; }))
             body.center {
                 main { (body) }
                 @if let Some(texts) = crate::i18n::js_catalog() { script #fd-i18n type="application/json" { (PreEscaped(texts)) } }
