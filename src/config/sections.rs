@@ -609,6 +609,10 @@ section! {
         /// each as its origin: scheme, host and port, e.g. "https://www.example.com".
         /// Requests and suggestions from other sites are refused.
         widget_origins: Vec<String> = Vec::new();
+        /// Minutes a mailed sign-in link works (once).
+        link_minutes: u32 = 60, in 5..=1440;
+        /// Days a customer stays signed in on the help page.
+        session_days: u32 = 7, in 1..=90;
         /// A logo for the customers' pages and mail-free branding: a PNG, JPEG,
         /// WebP or SVG file of at most 512 KB (empty: the desk's initials).
         logo_file: String = String::new();

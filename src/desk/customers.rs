@@ -1,6 +1,8 @@
 //! Customers signing in without a password: "see my tickets" on the help
-//! page mails a link that works for an hour (`LINK_SECS`); opening it gives
-//! a session of a week (`SESSION_SECS`) in a signed cookie that lists their
+//! page mails a link that works once, for `portal.link_minutes` (its page
+//! has a button: link scanners that open every link in a mail use nothing);
+//! using it gives a session of `portal.session_days` in a signed cookie
+//! (ended for every browser when the customer signs out) that lists their
 //! tickets (and, when their organization shares them, its members'), each
 //! opening through its own signed ticket link. The answer to
 //! a request is the same whether or not the address is known (no way to
@@ -13,10 +15,6 @@ use crate::domain::workflow::NoticeKind;
 use crate::domain::{Person, PersonId, Ticket};
 use crate::store::TicketQuery;
 
-/// How long a mailed sign-in link works.
-pub const LINK_SECS: i64 = 3600;
-/// How long a customer stays signed in.
-pub const SESSION_SECS: i64 = 7 * 86_400;
 /// The most tickets the list shows (newest first).
 const LIST_MAX: usize = 200;
 /// The most colleagues whose tickets a shared organization's list reads.
@@ -69,23 +67,33 @@ impl Desk {
         }
         drop(r);
         let now = self.now();
-        let expires = now.0 / 1000 + LINK_SECS;
+        let minutes = self.config().portal.link_minutes;
+        let expires = now.0 / 1000 + minutes as i64 * 60;
         let sig = self.sign(&link_claim(p.id.0, expires))?;
         let base = self.config().server.public_url.trim_end_matches('/').to_string();
         let url = format!("{base}/help/in?p={}&e={expires}&s={sig}", p.id);
         let desk = self.config().desk.name.clone();
         let subject = crate::tr!("{desk}: your tickets", desk = desk);
         let text = crate::tr!(
-            "Hello {name},\n\nto see your tickets with {desk}, open this link:\n\n    {url}\n\nIt works for an hour. If you did not ask for it, ignore this mail.\n",
+            "Hello {name},\n\nto see your tickets with {desk}, open this link:\n\n    {url}\n\nIt works once, for {minutes} minutes. If you did not ask for it, ignore this mail.\n",
             name = p.display(),
             desk = desk,
-            url = url
+            url = url,
+            minutes = minutes
         );
         self.store.write(|w| self.queue_notice(w, NoticeKind::PortalLink, &p.email, subject.clone(), text.clone(), now).map(|_| ()))
     }
 
-    /// Opens a mailed sign-in link: the session cookie's value and its
-    /// lifetime in seconds (`NotFound` for a forged or expired link).
+    /// Whether a mailed sign-in link holds (signed, not expired, not used);
+    /// its page offers the button that uses it.
+    pub fn sign_in_link_valid(&self, person: PersonId, expires: i64, sig: &str) -> bool {
+        let now = self.now().0 / 1000;
+        let used = || self.store.read().ok().and_then(|r| r.link_used(sig).ok()).unwrap_or(true);
+        self.signing_key().is_ok() && expires >= now && self.verify(&link_claim(person.0, expires), sig) && !used()
+    }
+
+    /// Uses a mailed sign-in link (once): the session cookie's value and
+    /// its lifetime in seconds (`NotFound` for a forged, expired or used link).
     pub fn customer_sign_in(&self, person: PersonId, expires: i64, sig: &str) -> Result<(String, i64)> {
         self.signing_key()?;
         let now = self.now().0 / 1000;
@@ -93,9 +101,19 @@ impl Desk {
             return Err(DeskError::NotFound);
         }
         self.store.read()?.person(person)?.filter(|p| !p.is_staff()).ok_or(DeskError::NotFound)?;
-        let until = now + SESSION_SECS;
+        if !self.store.write(|w| w.use_link(sig, expires, now).map_err(DeskError::from))? {
+            return Err(DeskError::NotFound);
+        }
+        let secs = self.config().portal.session_days as i64 * 86_400;
+        let until = now + secs;
         let sig = self.sign(&session_claim(person.0, until))?;
-        Ok((format!("{}.{until}.{sig}", person.0), SESSION_SECS))
+        Ok((format!("{}.{until}.{sig}", person.0), secs))
+    }
+
+    /// Signs a customer out of every browser (their sessions from before end).
+    pub fn customer_sign_out(&self, who: &Person) -> Result<()> {
+        let now = self.now().0 / 1000;
+        self.store.write(|w| w.sign_out_customer(who.id, now).map_err(DeskError::from))
     }
 
     /// The customer a session cookie's value stands for, while it holds.
@@ -108,7 +126,14 @@ impl Desk {
         if until < self.now().0 / 1000 || !self.verify(&session_claim(person, until), sig) {
             return None;
         }
-        self.store.read().ok()?.person(PersonId(person)).ok()?.filter(|p| !p.is_staff())
+        let r = self.store.read().ok()?;
+        // A session made before the customer last signed out (or within
+        // that second) is over.
+        let started = until - self.config().portal.session_days as i64 * 86_400;
+        if r.signed_out_at(PersonId(person)).ok()? >= started {
+            return None;
+        }
+        r.person(PersonId(person)).ok()?.filter(|p| !p.is_staff())
     }
 
     /// A signed-in customer's tickets, newest first, each with the path of

@@ -17,6 +17,17 @@ fn text_of(m: &Captured) -> String {
 }
 
 /// The path of the first link into the desk in `text` that contains `part`.
+/// Opens a mailed sign-in link as a customer does: its page (which uses
+/// nothing: link scanners open links too), then its button.
+async fn sign_in(b: &mut Browser, link: &str) -> crate::common::Response {
+    let page = b.get(link).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Show my tickets"), "{}", page.body);
+    let query = link.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    let field = |k: &str| query.split('&').find_map(|kv| kv.strip_prefix(&format!("{k}="))).unwrap_or_default().to_string();
+    b.post("/help/in", &[("p", &field("p")), ("e", &field("e")), ("s", &field("s"))]).await
+}
+
 fn path_in(text: &str, part: &str) -> String {
     text.lines()
         .filter_map(|l| l.find("http://").map(|i| l[i..].trim().to_string()))
@@ -69,9 +80,22 @@ async fn a_mailed_link_shows_my_tickets_and_nobody_elses() {
     }
     // The link signs Carol in to her tickets, not Dan's.
     let mut carol = Browser::new(&d.server.base);
-    let r = carol.get(&link).await;
+    let r = sign_in(&mut carol, &link).await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.location.as_deref(), Some("/help/tickets"));
+    // The link works once.
+    let mut again = Browser::new(&d.server.base);
+    assert_eq!(again.get(&link).await.status, 404, "a used link's page says so");
+    let query = link.split_once('?').map(|(_, q)| q).unwrap_or_default().to_string();
+    let reuse: Vec<(String, String)> =
+        query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    again.get("/help").await;
+    let mut fields = reuse.clone();
+    fields.push(("_csrf".into(), again.csrf.clone()));
+    assert_eq!(again.post_raw("/help/in", &fields).await.status, 404, "nor can it be used again");
+    // A second browser with the same session: signing out in one ends both.
+    let mut twin = Browser::new(&d.server.base);
+    twin.cookies = carol.cookies.clone();
     let list = carol.get("/help/tickets").await;
     assert_eq!(list.status, 200);
     assert!(list.body.contains("Printer offline") && list.body.contains("VPN drops"), "{}", list.body);
@@ -147,9 +171,11 @@ async fn a_mailed_link_shows_my_tickets_and_nobody_elses() {
     assert_eq!(mallory.get("/help/tickets").await.location.as_deref(), Some("/help"));
 
     // Signing out ends the session.
+    assert_eq!(twin.get("/help/tickets").await.status, 200, "the same session in another browser");
     let out = carol.post("/help/out", &[]).await;
     assert_eq!(out.status, 303);
     assert_eq!(carol.get("/help/tickets").await.location.as_deref(), Some("/help"));
+    assert_eq!(twin.get("/help/tickets").await.location.as_deref(), Some("/help"), "signing out ended it everywhere");
     // In German when the browser asks.
     let de = Browser::with_language(&d.server.base, "de-DE").get("/help").await;
     assert!(de.body.contains("Link zu meinen Tickets zusenden"), "{}", de.body);
@@ -179,7 +205,7 @@ async fn a_shared_organization_sees_its_members_tickets() {
             assert_eq!(anon.post("/help/link", &[("email", who), ("reference", "")]).await.status, 200);
             let mail = cap.wait_for(|m| m.rcpt_to == [who] && text_of(m).contains("/help/in?")).await;
             let mut b = Browser::new(&base);
-            assert_eq!(b.get(&path_in(&text_of(&mail), "/help/in?")).await.status, 303);
+            assert_eq!(sign_in(&mut b, &path_in(&text_of(&mail), "/help/in?")).await.status, 303);
             (b.get("/help/tickets").await.body, b)
         }
     };

@@ -12,7 +12,6 @@ use serde::Deserialize;
 
 use super::pre_token;
 use crate::desk::DeskError;
-use crate::desk::customers::LINK_SECS;
 use crate::domain::PersonId;
 use crate::tr;
 use crate::web::ui;
@@ -162,7 +161,7 @@ pub async fn request_link(
             });
             let body = html! {
                 h1 { (tr!("Check your mail")) }
-                p { (tr!("If that address has tickets with us, a link to them is on its way. It works for {minutes} minutes.", minutes = LINK_SECS / 60)) }
+                p { (tr!("If that address has tickets with us, a link to them is on its way. It works for {minutes} minutes.", minutes = st.desk.config().portal.link_minutes)) }
                 p { a href="/help" { (tr!("Back")) } }
             };
             customer_page(&st, tr!("Check your mail"), body, StatusCode::OK, None)
@@ -179,8 +178,33 @@ pub struct SignInLink {
     s: String,
 }
 
-pub async fn sign_in(State(st): State<AppState>, Query(q): Query<SignInLink>) -> Response {
-    match st.desk.customer_sign_in(PersonId(q.p), q.e, &q.s) {
+/// `GET /help/in`: the mailed link's page. Opening it uses nothing (mail
+/// link scanners open every link); its button signs in.
+pub async fn sign_in_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<SignInLink>) -> Response {
+    if !st.desk.sign_in_link_valid(PersonId(q.p), q.e, &q.s) {
+        return expired(&st);
+    }
+    let pre = match pre_token(&headers) {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let body = html! {
+        h1 { (tr!("Your tickets")) }
+        form method="post" action="/help/in" {
+            input type="hidden" name="_csrf" value=(pre);
+            input type="hidden" name="p" value=(q.p);
+            input type="hidden" name="e" value=(q.e);
+            input type="hidden" name="s" value=(q.s);
+            button.primary type="submit" { (tr!("Show my tickets")) }
+        }
+    };
+    customer_page(&st, tr!("Your tickets"), body, StatusCode::OK, Some(&pre))
+}
+
+/// `POST /help/in`: uses the link (once) and signs in.
+pub async fn sign_in(State(st): State<AppState>, Form(q): Form<SignInLink>) -> Response {
+    let desk = st.desk.clone();
+    match blocking(&desk, move |d| d.customer_sign_in(PersonId(q.p), q.e, &q.s)).await {
         Ok((value, max_age)) => {
             let mut res = Redirect::to("/help/tickets").into_response();
             if let Ok(v) = set_cookie(&st.desk, CUSTOMER_COOKIE, &value, max_age).parse() {
@@ -243,7 +267,13 @@ pub async fn tickets(State(st): State<AppState>, headers: HeaderMap) -> Response
     customer_page(&st, tr!("Your tickets"), body, StatusCode::OK, Some(&pre))
 }
 
-pub async fn sign_out(State(st): State<AppState>) -> Response {
+pub async fn sign_out(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    // Every browser's session of this customer ends, not only this cookie.
+    if let Some(who) = signed_in(&st, &headers)
+        && let Err(e) = blocking(&st.desk, move |d| d.customer_sign_out(&who)).await
+    {
+        return WebError::from(e).into_response();
+    }
     let mut res = Redirect::to("/help").into_response();
     if let Ok(v) = set_cookie(&st.desk, CUSTOMER_COOKIE, "", 0).parse() {
         res.headers_mut().insert(header::SET_COOKIE, v);

@@ -34,7 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{reference}/rate", get(rating::page).post(rating::rate))
         .route("/help", get(help::home))
         .route("/help/link", post(help::request_link))
-        .route("/help/in", get(help::sign_in))
+        .route("/help/in", get(help::sign_in_page).post(help::sign_in))
         .route("/help/tickets", get(help::tickets))
         .route("/help/out", post(help::sign_out))
         .route("/help/request", post(request::submit))
