@@ -3,7 +3,8 @@
 //! has a button: link scanners that open every link in a mail use nothing);
 //! using it gives a session of `portal.session_days` in a signed cookie
 //! (ended for every browser when the customer signs out) that lists their
-//! tickets (and, when their organization shares them, its members'), each
+//! tickets (those they asked, those they are copied on, and, when their
+//! organization shares them, its members'), each
 //! opening through its own signed ticket link. The answer to
 //! a request is the same whether or not the address is known (no way to
 //! learn who writes to the desk), requests count per client address, and
@@ -149,6 +150,15 @@ impl Desk {
         for p in people {
             let q = TicketQuery { requester: Some(p.0), limit: LIST_MAX, ..Default::default() };
             tickets.extend(r.query(&q)?.0);
+        }
+        // And those they are copied on (not in Trash, not listed already).
+        for id in r.collaborating(who.id)? {
+            if tickets.iter().any(|t: &Ticket| t.id == id) || r.trashed_at(id)?.is_some() {
+                continue;
+            }
+            if let Some(t) = r.ticket(id)? {
+                tickets.push(t);
+            }
         }
         tickets.sort_by(|a, b| b.updated_at.0.cmp(&a.updated_at.0).then(b.id.0.cmp(&a.id.0)));
         tickets.truncate(LIST_MAX);

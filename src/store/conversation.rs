@@ -4,7 +4,7 @@
 
 use redb::{ReadableTable, TableDefinition};
 
-use super::{COLLABORATORS, ENTRY_MAIL, FOLLOWERS, FOLLOWING, MESSAGE_IDS, MailMeta, Read, Result, Write, codec, paired};
+use super::{COLLAB_BY_PERSON, COLLABORATORS, ENTRY_MAIL, FOLLOWERS, FOLLOWING, MESSAGE_IDS, MailMeta, Read, Result, Write, codec, paired};
 use crate::domain::{PersonId, TicketId};
 
 /// (ticket, person) of everyone who unsubscribed from a ticket.
@@ -87,12 +87,14 @@ impl Write {
     pub fn remove_collaborator(&mut self, ticket: TicketId, person: PersonId) -> Result<bool> {
         let ticket = ticket.0;
         let person = person.0;
+        self.tx.open_table(COLLAB_BY_PERSON)?.remove((person, ticket))?;
         Ok(self.tx.open_table(COLLABORATORS)?.remove((ticket, person))?.is_some())
     }
 
     pub fn add_collaborator(&mut self, ticket: TicketId, person: PersonId) -> Result<bool> {
         let ticket = ticket.0;
         let person = person.0;
+        self.tx.open_table(COLLAB_BY_PERSON)?.insert((person, ticket), ())?;
         Ok(self.tx.open_table(COLLABORATORS)?.insert((ticket, person), ())?.is_none())
     }
 

@@ -217,7 +217,7 @@ impl TicketV3 {
 
 /// What each schema brought (`frontdesk migrate --dry-run` lists the steps a
 /// data directory would take).
-const STEPS: [(u64, &str); 11] = [
+const STEPS: [(u64, &str); 12] = [
     (1, "tickets, thread entries, people"),
     (2, "tickets carry due dates and tags; the priority index; the staff list"),
     (3, "per-assignee and urgent-unassigned counters; index queue, merges, links, Trash, saved searches, bulk jobs"),
@@ -229,6 +229,7 @@ const STEPS: [(u64, &str); 11] = [
     (9, "people gain role names and teams, tickets a team; the team index"),
     (10, "tickets gain custom status, mailbox and fields; the index of when each ticket entered its status"),
     (11, "the report facts of every ticket (created, first response, resolved, SLA outcome), filled from the threads"),
+    (12, "the tickets each person is a collaborator on (an index, for the customers' lists)"),
 ];
 
 const _: () = assert!(STEPS[STEPS.len() - 1].0 == SCHEMA_VERSION, "describe the new schema in STEPS");
@@ -311,6 +312,10 @@ pub fn run(db: &Database) -> Result<()> {
         None if fresh => {
             // A new data directory: nothing to migrate.
         }
+        Some(11) => {
+            // Schema 12: the collaborators' index (filled below).
+            tracing::info!("migrating data directory from schema 11 to {SCHEMA_VERSION}");
+        }
         Some(10) => {
             // Schema 11: the report facts (filled below).
             tracing::info!("migrating data directory from schema 10 to {SCHEMA_VERSION}");
@@ -377,6 +382,15 @@ pub fn run(db: &Database) -> Result<()> {
     if found.is_some_and(|v| v < 10) || (found.is_none() && !fresh) {
         super::timers::fill_since(&tx)?;
     }
+    // Schema 12: the tickets each person is a collaborator on.
+    if found.is_some_and(|v| v < 12) || (found.is_none() && !fresh) {
+        let pairs: Vec<(u64, u64)> =
+            tx.open_table(super::COLLABORATORS)?.iter()?.map(|r| r.map(|(k, _)| k.value())).collect::<std::result::Result<_, _>>()?;
+        let mut by_person = tx.open_table(super::COLLAB_BY_PERSON)?;
+        for (ticket, person) in pairs {
+            by_person.insert((person, ticket), ())?;
+        }
+    }
     // Schema 11: the report facts of every ticket.
     let tx = if found.is_some_and(|v| v < 11) || (found.is_none() && !fresh) { super::reports::fill(tx)? } else { tx };
     tx.commit()?;
@@ -434,6 +448,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(JUNK)?;
     tx.open_table(ENTRY_MAIL)?;
     tx.open_table(COLLABORATORS)?;
+    tx.open_table(COLLAB_BY_PERSON)?;
     tx.open_table(super::conversation::UNSUBSCRIBED)?;
     tx.open_table(OUTBOX)?;
     tx.open_table(OUTBOX_DUE)?;

@@ -104,6 +104,8 @@ pub(crate) const JUNK: TableDefinition<u64, &[u8]> = TableDefinition::new("junk"
 pub(crate) const ENTRY_MAIL: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("entry_mail");
 /// (ticket, person) → () for collaborators (CC'd people) on a ticket.
 pub(crate) const COLLABORATORS: TableDefinition<(u64, u64), ()> = TableDefinition::new("collaborators");
+/// (person, ticket): the tickets each person is a collaborator on (schema 12).
+pub(crate) const COLLAB_BY_PERSON: TableDefinition<(u64, u64), ()> = TableDefinition::new("collab_by_person");
 
 /// (ticket, agent) → () for agents following a ticket, and the reverse.
 pub(crate) const FOLLOWERS: TableDefinition<(u64, u64), ()> = TableDefinition::new("followers");
@@ -127,7 +129,7 @@ pub(crate) const BLOB_CHUNK: usize = 64 * 1024;
 pub(crate) const BLOB_LZ4: u64 = 1 << 63;
 
 /// Current on-disk schema version. See `migrate`.
-pub const SCHEMA_VERSION: u64 = 11;
+pub const SCHEMA_VERSION: u64 = 12;
 
 /// Page cache when none is configured (see `server.cache_mib`).
 pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;
@@ -445,6 +447,11 @@ macro_rules! shared_reads {
 
         pub fn collaborators(&self, ticket: TicketId) -> Result<Vec<PersonId>> {
             Ok(paired(&self.tx.open_table(COLLABORATORS)?, ticket.0)?.into_iter().map(PersonId).collect())
+        }
+
+        /// The tickets a person is a collaborator on.
+        pub fn collaborating(&self, person: PersonId) -> Result<Vec<TicketId>> {
+            Ok(paired(&self.tx.open_table(COLLAB_BY_PERSON)?, person.0)?.into_iter().map(TicketId).collect())
         }
 
         pub fn session(&self, token: &str) -> Result<Option<Session>> {

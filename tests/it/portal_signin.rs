@@ -225,3 +225,48 @@ async fn a_shared_organization_sees_its_members_tickets() {
     assert_eq!(page.status, 200, "{link}: {}", page.body);
     assert!(page.body.contains("printer"));
 }
+
+/// A customer's list holds the tickets they are copied on too (the
+/// collaborators' index, schema 12), each opening through their own link;
+/// taken off, the ticket leaves their list.
+#[tokio::test]
+async fn a_customer_sees_the_tickets_they_are_copied_on() {
+    let (cap, _h) = Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&format!("{MAIL_CONFIG}\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\n", cap.addr));
+    let (st, t) = d
+        .api
+        .call(
+            "POST",
+            "/tickets",
+            Some(json!({"subject": "Office move", "body": "Next week.", "requester": {"email": "dan@customer.test", "name": "Dan"}})),
+        )
+        .await;
+    assert_eq!(st, 201, "{t}");
+    let reference = t["ref"].as_str().unwrap_or_default().to_string();
+    let (st, v) = d.api.call("POST", &format!("/tickets/{reference}/collaborators"), Some(json!({"email": "erin@customer.test"}))).await;
+    assert_eq!(st, 201, "{v}");
+    let list_of_erin = || async {
+        let mut anon = Browser::new(&d.server.base);
+        anon.get("/help").await;
+        assert_eq!(anon.post("/help/link", &[("email", "erin@customer.test"), ("reference", "")]).await.status, 200);
+        let before = cap.all().len();
+        let mail =
+            cap.wait_for(|m| m.rcpt_to == ["erin@customer.test"] && text_of(m).contains("/help/in?") && cap.all().len() > before).await;
+        let mut erin = Browser::new(&d.server.base);
+        assert_eq!(sign_in(&mut erin, &path_in(&text_of(&mail), "/help/in?")).await.status, 303);
+        let list = erin.get("/help/tickets").await.body;
+        (list, erin)
+    };
+    let (list, mut erin) = list_of_erin().await;
+    assert!(list.contains("Office move") && list.contains("from Dan"), "{list}");
+    let link = list
+        .split("href=\"/t/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .map(|s| format!("/t/{}", s.replace("&amp;", "&")))
+        .expect("a link");
+    assert!(erin.get(&link).await.body.contains("Next week."), "her own link opens it");
+    let (st, _) = d.api.call("DELETE", &format!("/tickets/{reference}/collaborators/erin%40customer.test"), None).await;
+    assert_eq!(st, 200);
+    assert!(!erin.get("/help/tickets").await.body.contains("Office move"), "taken off, gone from her list");
+}

@@ -247,6 +247,16 @@ async fn every_earlier_release_upgrades_and_reads_the_same() {
         server.stop();
         let store = frontdesk::store::Store::open(&data).unwrap();
         assert_eq!(store.read().unwrap().meta("schema_version").unwrap(), frontdesk::store::SCHEMA_VERSION, "{name}");
+        // Schema 12: every collaborator of the old tickets is in the index.
+        let r = store.read().unwrap();
+        for t in tickets.iter() {
+            let digits: String = t["ref"].as_str().unwrap_or_default().chars().filter(char::is_ascii_digit).collect();
+            let id = frontdesk::domain::TicketId(digits.parse().unwrap_or_default());
+            for p in r.collaborators(id).unwrap() {
+                assert!(r.collaborating(p).unwrap().contains(&id), "{name}: {p} on {id}");
+            }
+        }
+        drop(r);
         eprintln!("{name}: upgraded to schema {}, {} tickets read the same", frontdesk::store::SCHEMA_VERSION, tickets.len());
     }
 }
