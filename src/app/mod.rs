@@ -204,6 +204,11 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
         say(format_args!("frontdesk: building the search index in the background (search shows its progress)"));
     }
     crate::desk::indexer::start_indexer(desk.clone(), index, rebuild);
+    match desk.apply_config_orgs() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("{n} organizations made from [[organization]]"),
+        Err(e) => tracing::error!("cannot apply [[organization]]: {e}"),
+    }
     let kb = crate::search::kb::KbIndex::open(&cfg.server.data_dir).context("cannot open the knowledge base index")?;
     let _ = desk.kb_index.set(Arc::new(kb));
     match desk.kb_sync_index() {

@@ -52,6 +52,7 @@ impl Config {
             return Err(("server", key, "server.tls_cert and server.tls_key go together: set both or neither".into()));
         }
         self.check_topics()?;
+        self.check_organizations()?;
         let p = &self.portal;
         if !p.accent_colour.is_empty() && parse_colour(&p.accent_colour).is_none() {
             return Err(("portal", "accent_colour", format!("{:?} is not a colour like \"#2f5bea\"", p.accent_colour)));

@@ -33,7 +33,7 @@ use settings::{Section, example_section};
 pub use shared::SharedConfig;
 pub use sla::{CalendarConfig, SlaConfig, parse_duration};
 pub use statuses::{Audience, DepartmentConfig, StatusChoice, StatusConfig};
-pub use topics::TopicConfig;
+pub use topics::{OrganizationConfig, TopicConfig};
 pub use triggers::{AssignTo, TriggerConfig, TriggerOn, regex as trigger_regex};
 pub use webhooks::WebhookConfig;
 
@@ -84,6 +84,8 @@ pub struct Config {
     pub imap: Vec<ImapConfig>,
     /// `[[topic]]`: help topics of the help page and the widget.
     pub topic: Vec<TopicConfig>,
+    /// `[[organization]]`: customer companies declared here.
+    pub organization: Vec<OrganizationConfig>,
 }
 
 /// `format` with each placeholder replaced in one pass (a value that
@@ -288,6 +290,7 @@ impl Config {
             SlaConfig::EXAMPLE,
             TriggerConfig::EXAMPLE,
             TopicConfig::EXAMPLE,
+            OrganizationConfig::EXAMPLE,
         ];
         out.push_str(&tables.join("\n"));
         out

@@ -1,6 +1,8 @@
 //! `[[topic]]`: help topics, what a customer picks a request's subject area
 //! from on the help page and in the widget. A topic sends its requests to a
-//! department (and category) and asks the `[[field]]`s it names.
+//! department (and category) and asks the `[[field]]`s it names. And
+//! `[[organization]]`: customer companies declared in the file (the UI and
+//! the API make others).
 
 use super::{Config, FieldConfig};
 
@@ -36,7 +38,57 @@ impl TopicConfig {
 ";
 }
 
+/// An organization declared in the config: made at start (and on reload)
+/// when the desk has none of its name, its domains and sharing set.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationConfig {
+    pub name: String,
+    /// Address domains whose people join it.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    /// Members see each other's tickets on the help page.
+    #[serde(default)]
+    pub shared: bool,
+}
+
+impl OrganizationConfig {
+    /// Its commented example in `config.example.toml`.
+    pub const EXAMPLE: &'static str = "\
+# Organizations (one [[organization]] each): customer companies. People whose
+# address is at one of the domains join it (subdomains too); with shared,
+# its members see each other's tickets on the help page. Organizations are
+# also made and edited under People; one named here gets these domains and
+# this sharing at every start and reload.
+# [[organization]]
+# name = \"Acme Ltd\"
+# domains = [\"acme.example\"]
+# shared = true
+";
+}
+
 impl Config {
+    /// `[[organization]]`: names and domains well-formed and unique.
+    pub(super) fn check_organizations(&self) -> Result<(), (&'static str, &'static str, String)> {
+        let mut seen_domains: Vec<String> = Vec::new();
+        for (i, o) in self.organization.iter().enumerate() {
+            let name =
+                crate::domain::orgs::check_name(&o.name).map_err(|m| ("organization", "name", format!("organization {}: {m}", i + 1)))?;
+            if self.organization.iter().take(i).any(|x| x.name.trim().eq_ignore_ascii_case(&name)) {
+                return Err(("organization", "name", format!("{name:?} is named twice")));
+            }
+            for d in &o.domains {
+                let d = crate::domain::orgs::normalize_domain(d)
+                    .ok_or_else(|| ("organization", "domains", format!("{name:?}: {d:?} is not a domain like example.com")))?;
+                if seen_domains.contains(&d) {
+                    return Err(("organization", "domains", format!("{name:?}: {d} is given to two organizations")));
+                }
+                seen_domains.push(d);
+            }
+        }
+        Ok(())
+    }
+
     /// The topic of that name (any case).
     pub fn topic(&self, name: &str) -> Option<&TopicConfig> {
         self.topic.iter().find(|t| t.name.eq_ignore_ascii_case(name.trim()))

@@ -138,6 +138,57 @@ impl Desk {
         Ok(())
     }
 
+    /// Applies `[[organization]]`: each is made when the desk has none of
+    /// its name, else its domains (added to those it has) and sharing are
+    /// set; the people of its domains who have none join it. A domain that
+    /// another organization holds stays there (logged). Returns how many
+    /// organizations it made.
+    pub fn apply_config_orgs(&self) -> Result<usize> {
+        let cfg = self.config();
+        if cfg.organization.is_empty() {
+            return Ok(0);
+        }
+        let now = self.now();
+        self.store.write(|w| {
+            let mut made = 0;
+            for o in &cfg.organization {
+                let existing = match w.org_by_name(o.name.trim())? {
+                    Some(id) => w.org(id)?,
+                    None => None,
+                };
+                let mut domains: Vec<String> = existing.as_ref().map(|e| e.domains.clone()).unwrap_or_default();
+                for d in o.domains.iter().filter_map(|d| normalize_domain(d)) {
+                    match w.org_by_domain(&d)? {
+                        Some(holder) if Some(holder) != existing.as_ref().map(|e| e.id) => {
+                            tracing::warn!("[[organization]] {:?}: {d} belongs to another organization; left there", o.name);
+                        }
+                        _ if !domains.contains(&d) => domains.push(d),
+                        _ => {}
+                    }
+                }
+                let org = match &existing {
+                    Some(e) if e.domains == domains && e.shared == o.shared => continue,
+                    Some(e) => Organization { domains, shared: o.shared, ..e.clone() },
+                    None => {
+                        made += 1;
+                        let name = check_name(&o.name).map_err(|m| invalid("name", m))?;
+                        Organization {
+                            id: OrgId(w.next_id("org")?),
+                            name,
+                            domains,
+                            notes: String::new(),
+                            shared: o.shared,
+                            created_at: now,
+                        }
+                    }
+                };
+                w.put_org(existing.as_ref(), &org)?;
+                self.gather(w, org.id, &org.domains)?;
+            }
+            Ok(made)
+        })
+    }
+
     /// A new organization; the people of its domains who have none join it.
     pub fn create_org(&self, actor: &Person, input: OrgInput) -> Result<Organization> {
         if !actor.is_staff() {

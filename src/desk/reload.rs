@@ -143,6 +143,9 @@ impl Desk {
         new.imap = old.imap.clone();
         *self.templates.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(templates);
         self.shared.replace(Arc::new(new));
+        if let Err(e) = self.apply_config_orgs() {
+            tracing::error!("cannot apply [[organization]]: {e}");
+        }
         // The audit log names the sections that changed, as at a start.
         if let Err(e) = self.record_config() {
             tracing::warn!("cannot record the reloaded config in the audit log: {e}");

@@ -86,3 +86,55 @@ async fn people_join_by_domain_and_organizations_are_searched_moved_and_merged()
     assert!(requester.contains("Organization: ") && requester.contains("none"), "{requester}");
     let _ = bob_ticket;
 }
+
+/// `[[organization]]` in the config: made at start, its people joining by
+/// domain; a domain added in the file is applied at the next start; bad
+/// entries are config errors naming the key.
+#[tokio::test]
+async fn organizations_from_the_config_are_made_and_kept() {
+    let config =
+        format!("{}\n[[organization]]\nname = \"Globex\"\ndomains = [\"globex.test\"]\nshared = true\n", crate::common::MAIL_CONFIG);
+    let mut d = MailDesk::start_with_config(&config);
+    let mut web = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let api = scoped_api(&mut web, &["tickets:read", "tickets:write", "people:read", "people:write"]).await;
+    for email in ["bob@globex.test", "eve@eu.globex-eu.test"] {
+        let (st, t) = api.call("POST", "/tickets", Some(json!({"subject": "Hi", "body": "Hi.", "requester": {"email": email}}))).await;
+        assert_eq!(st, 201, "{t}");
+    }
+    let org_of = |email: &'static str| {
+        let api = &api;
+        async move {
+            let (_, p) = api.call("GET", &format!("/people?q={}", email.replace('@', "%40")), None).await;
+            let id = p["people"][0]["id"].as_u64().unwrap_or_default();
+            let (_, one) = api.call("GET", &format!("/people/{id}"), None).await;
+            one["organization"].clone()
+        }
+    };
+    assert_eq!(org_of("bob@globex.test").await, json!("Globex"));
+    assert_eq!(org_of("eve@eu.globex-eu.test").await, serde_json::Value::Null);
+    let (_, orgs) = api.call("GET", "/organizations", None).await;
+    let globex = orgs["organizations"].as_array().and_then(|a| a.iter().find(|o| o["name"] == "Globex").cloned()).expect("Globex");
+    assert_eq!((globex["shared"].as_bool(), globex["domains"].clone()), (Some(true), json!(["globex.test"])), "{globex}");
+
+    // A second domain in the file: applied at the next start, its people join.
+    std::fs::write(&d.config, config.replace("domains = [\"globex.test\"]", "domains = [\"globex.test\", \"globex-eu.test\"]"))
+        .expect("write");
+    d.server.stop();
+    d.restart();
+    let api = crate::common::Api::new(&d.server.base, &api.token);
+    let (_, p) = api.call("GET", "/people?q=eve%40eu.globex-eu.test", None).await;
+    let (_, eve) = api.call("GET", &format!("/people/{}", p["people"][0]["id"].as_u64().unwrap_or_default()), None).await;
+    assert_eq!(eve["organization"], json!("Globex"), "{eve}");
+
+    // Bad entries name their key.
+    let dir = crate::common::tempdir();
+    let file = dir.path().join("frontdesk.toml");
+    for (key, text) in [("organization.domains", "domains = [\"not a domain\"]"), ("organization.name", "name = \"\"")] {
+        let body =
+            if key.ends_with("name") { format!("[[organization]]\n{text}\n") } else { format!("[[organization]]\nname = \"X\"\n{text}\n") };
+        std::fs::write(&file, body).expect("write");
+        let (code, out, err) = crate::common::cli(dir.path(), &["--config", file.to_str().unwrap_or_default(), "check-config"], None);
+        assert_ne!(code, 0);
+        assert!(format!("{out}{err}").contains(key), "{key}: {out}{err}");
+    }
+}
