@@ -308,6 +308,8 @@ impl Desk {
     ) -> Result<Option<&'static str>> {
         Ok(if email.is_empty() {
             Some("no address")
+        } else if crate::domain::people::phone_of_address(email).is_some() {
+            Some("known by phone only")
         } else if self.config().is_desk_address(email) {
             Some("a desk address")
         } else if actor.is_some_and(|p| p.email.eq_ignore_ascii_case(email)) {

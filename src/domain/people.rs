@@ -83,8 +83,35 @@ impl Person {
 
     /// Display form `Name <email>`, or just the email when there is no name.
     pub fn display(&self) -> String {
-        if self.name.trim().is_empty() { self.email.clone() } else { self.name.clone() }
+        match (self.name.trim().is_empty(), phone_of_address(&self.email)) {
+            (false, _) => self.name.clone(),
+            (true, Some(phone)) => phone,
+            (true, None) => self.email.clone(),
+        }
     }
+}
+
+/// The reserved domain (RFC 2606: never delivered) of the addresses that
+/// stand for requesters known by phone only (walk-ins, callers).
+pub const PHONE_ONLY_DOMAIN: &str = "phone.invalid";
+
+/// The address that stands for a requester known by `phone` only: its
+/// digits (a leading + as 00) at `PHONE_ONLY_DOMAIN`; `None` with fewer than
+/// three digits.
+pub fn phone_only_address(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let plus = if phone.trim_start().starts_with('+') { "00" } else { "" };
+    (digits.len() >= 3).then(|| format!("{plus}{digits}@{PHONE_ONLY_DOMAIN}"))
+}
+
+/// The phone number an address of `phone_only_address` stands for (a
+/// leading 00 shown as +).
+pub fn phone_of_address(email: &str) -> Option<String> {
+    let local = email.strip_suffix(PHONE_ONLY_DOMAIN)?.strip_suffix('@')?;
+    Some(match local.strip_prefix("00") {
+        Some(rest) => format!("+{rest}"),
+        None => local.to_string(),
+    })
 }
 
 /// Lower-cases and trims an email address; `None` if it does not look like one
@@ -103,6 +130,16 @@ pub fn normalize_email(raw: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn phone_only_requesters_have_a_reserved_address() {
+        assert_eq!(phone_only_address("+49 30 1234-5").as_deref(), Some("00493012345@phone.invalid"));
+        assert_eq!(phone_only_address("555 0100").as_deref(), Some("5550100@phone.invalid"));
+        assert_eq!(phone_only_address("12"), None);
+        assert_eq!(phone_of_address("00493012345@phone.invalid").as_deref(), Some("+493012345"));
+        assert_eq!(phone_of_address("bob@example.com"), None);
+        assert_eq!(normalize_email("00493012345@phone.invalid").as_deref(), Some("00493012345@phone.invalid"));
+    }
+
     use super::*;
     use crate::domain::TicketId;
     use crate::domain::ticket::{Channel, Priority, Status};

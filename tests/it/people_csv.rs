@@ -70,3 +70,51 @@ async fn people_are_imported_exported_and_imported_again_unchanged() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("one of them is email") && r.body.contains("who,where"), "{}", r.body);
 }
+
+/// A walk-in known by phone only (issue 15 part 6): New ticket takes a phone
+/// number without an email; the requester shows as their number, keeps it,
+/// and no mail goes anywhere for them; with neither, the form says so.
+#[tokio::test]
+async fn a_walk_in_is_known_by_phone_only() {
+    let (cap, _h) = crate::common::capture::Capture::start_on("127.0.0.1:0").await;
+    let d = MailDesk::start_with_config(&format!(
+        "{}\n[outgoing]\nsmarthost = \"{}\"\nretry_secs = [1]\n",
+        crate::common::MAIL_CONFIG,
+        cap.addr
+    ));
+    let mut agent = Browser::logged_in(&d.server.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let form = |phone: &'static str| {
+        vec![
+            ("requester_email", ""),
+            ("requester_name", ""),
+            ("requester_phone", phone),
+            ("subject", "Walk-in: cracked screen"),
+            ("body", "Dropped the laptop."),
+            ("channel", "phone"),
+            ("priority", "medium"),
+            ("notify", "on"),
+        ]
+    };
+    let r = agent.post("/tickets", &form("")).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains("Give the requester&#39;s email address or phone number.") || r.body.contains("Give the requester's email"),
+        "{}",
+        r.body
+    );
+    let r = agent.post("/tickets", &form("+49 30 555 0100")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = agent.get(r.location.as_deref().unwrap_or("/")).await;
+    assert!(page.body.contains("+493055501") && !page.body.contains("phone.invalid</a>"), "{}", page.body);
+    let (_, p) = d.api.call("GET", "/people?q=phone.invalid", None).await;
+    let id = p["people"][0]["id"].as_u64().expect("the walk-in");
+    let person = agent.get(&format!("/requesters/{id}")).await;
+    assert!(person.body.contains("href=\"tel:+49305550100\""), "{}", person.body);
+    // Nothing is mailed for them (an agent's reply included).
+    let reference = page.body.split("TKT-").nth(1).map(|s| format!("TKT-{}", &s[..6])).expect("the reference");
+    let (st, _) =
+        d.api.call("POST", &format!("/tickets/{reference}/entries"), Some(serde_json::json!({"body": "Bring it in tomorrow."}))).await;
+    assert_eq!(st, 201);
+    d.outbox_idle().await;
+    assert!(cap.all().iter().all(|m| m.rcpt_to.iter().all(|r| !r.ends_with(".invalid"))), "no mail to the reserved domain");
+}

@@ -20,6 +20,8 @@ use crate::web::{Agent, AppState, WebError, WebResult, run_as};
 pub struct NewTicketForm {
     requester_email: String,
     requester_name: String,
+    /// A walk-in's or caller's number, for a requester without email.
+    requester_phone: String,
     subject: String,
     body: String,
     channel: String,
@@ -57,9 +59,10 @@ fn new_ticket_form(
                 (csrf_field(&a.csrf))
                 fieldset {
                     legend { (tr!("Requester")) }
-                    label { (tr!("Email")) input type="email" name="requester_email" value=(f.requester_email) required autofocus placeholder="customer@example.com" list="people-suggest" autocomplete="off" data-suggest="/people/suggest"; }
+                    label { (tr!("Email")) input type="email" name="requester_email" value=(f.requester_email) autofocus placeholder="customer@example.com" list="people-suggest" autocomplete="off" data-suggest="/people/suggest"; }
                     datalist #people-suggest {}
                     label { (tr!("Name")) input type="text" name="requester_name" value=(f.requester_name) placeholder=(tr!("Optional")); }
+                    label { (tr!("Phone (when there is no email)")) input type="tel" name="requester_phone" value=(f.requester_phone) maxlength="40" autocomplete="off"; }
                 }
                 label.wide { (tr!("Subject")) input type="text" name="subject" value=(f.subject) required maxlength=(st.desk.config().limits.subject_max_chars); }
                 label.wide { (tr!("Description")) textarea name="body" rows="7" placeholder=(tr!("What did the customer report?")) { (f.body) } }
@@ -122,12 +125,26 @@ pub async fn create_ticket(State(st): State<AppState>, a: Agent, body: axum::bod
             .into_response()
     };
     let bad = |field: &'static str, v: &str| DeskError::Invalid { field, message: tr!("{value} is not valid", value = format!("{v:?}")) };
+    // No email, a phone number: the requester is known by phone only (an
+    // address at the reserved phone.invalid that no mail goes to).
+    let phone = crate::desk::contacts::check_phone(&f.requester_phone)
+        .map_err(|m| show_error(DeskError::Invalid { field: "phone", message: m }))?;
+    let email = match (f.requester_email.trim().is_empty(), crate::domain::people::phone_only_address(&phone)) {
+        (true, Some(address)) => address,
+        (true, None) => {
+            return Ok(show_error(DeskError::Invalid {
+                field: "requester",
+                message: tr!("Give the requester's email address or phone number.").into(),
+            }));
+        }
+        (false, _) => f.requester_email.clone(),
+    };
     let new = (|| {
         Ok::<_, DeskError>(NewTicket {
             subject: f.subject.clone(),
             body: f.body.clone(),
             requester_name: f.requester_name.clone(),
-            requester_email: f.requester_email.clone(),
+            requester_email: email.clone(),
             channel: Some(Channel::parse(&f.channel).ok_or_else(|| bad("channel", &f.channel))?),
             priority: Some(Priority::parse(&f.priority).ok_or_else(|| bad("priority", &f.priority))?),
             category: Some(f.category.clone()).filter(|s| !s.is_empty()),
@@ -148,6 +165,14 @@ pub async fn create_ticket(State(st): State<AppState>, a: Agent, body: axum::bod
         })
     })()
     .map_err(show_error)?;
-    let t = run_as(&st.desk, &a.person, move |d, me| d.create_ticket(me, new)).await.map_err(show_error)?;
+    let t = run_as(&st.desk, &a.person, move |d, me| {
+        let t = d.create_ticket(me, new)?;
+        if !phone.is_empty() && d.may(me, crate::domain::roles::Permission::People) {
+            d.set_person_phone(me, t.requester, &phone)?;
+        }
+        Ok(t)
+    })
+    .await
+    .map_err(show_error)?;
     Ok(Redirect::to(&format!("/tickets/{}?done=created", st.desk.reference(t.id))).into_response())
 }
