@@ -46,6 +46,7 @@ export const agentPages = (ref) => [
   ["kb-article", "/kb/1"],
   ["kb-history", "/kb/1/history"],
   ["kb-new", "/kb/new"],
+  ["people-import", "/people/import"],
 ];
 
 /// The help page's knowledge base, as a signed-out customer opens it.
