@@ -221,9 +221,11 @@ pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<People
         div.narrow-page.wide-ok {
             div.queue-head {
                 h1 { (tr!("People")) }
-                a.button href="/organizations" { (tr!("Organizations")) }
-                a.button href="/people.csv" { (tr!("Export CSV")) }
-                a.button href="/people/import" { (tr!("Import…")) }
+                div.head-actions {
+                    a.button href="/organizations" { (tr!("Organizations")) }
+                    a.button href="/people.csv" { (tr!("Export CSV")) }
+                    a.button href="/people/import" { (tr!("Import…")) }
+                }
             }
             form.filters method="get" action="/people" role="search" aria-label=(tr!("Find people")) {
                 label { (tr!("Name or email")) input type="search" name="q" value=(q.q) placeholder="alice, @example.com, Smith"; }
