@@ -210,7 +210,7 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
         Err(e) => tracing::error!("cannot apply [[organization]]: {e}"),
     }
     let kb = crate::search::kb::KbIndex::open(&cfg.server.data_dir).context("cannot open the knowledge base index")?;
-    let _ = desk.kb_index.set(Arc::new(kb));
+    let _ = desk.kb.index.set(Arc::new(kb));
     match desk.kb_sync_index() {
         Ok(Some(n)) => tracing::info!("knowledge base index rebuilt: {n} articles"),
         Ok(None) => {}
@@ -222,15 +222,19 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
     if let Err(e) = desk.record_config() {
         tracing::warn!("cannot compare the config with the last start's: {e}");
     }
-    // Trash is purged, and the audit log pruned, once at start and then every hour.
+    // Trash is purged, the audit log pruned and articles' views written, once
+    // at start and then every hour.
     let purger = desk.clone();
     desk.jobs.task("trash-purge", move || {
         let purger = purger.clone();
         async move {
             while !purger.jobs.stopping() {
                 let d = purger.clone();
-                match tokio::task::spawn_blocking(move || (d.purge_trash(), d.prune_audit())).await {
-                    Ok((trash, audit)) => {
+                match tokio::task::spawn_blocking(move || (d.purge_trash(), d.prune_audit(), d.write_article_views())).await {
+                    Ok((trash, audit, views)) => {
+                        if let Err(e) = views {
+                            tracing::warn!("the knowledge base's view counts were not written: {e}");
+                        }
                         match trash {
                             Ok(n) if n > 0 => tracing::info!("purged {n} tickets from Trash"),
                             Err(e) => tracing::error!("purging Trash failed: {e}"),

@@ -447,6 +447,10 @@ impl Config {
     pub fn sender_banned(&self, sender: &str) -> bool {
         let s = sender.trim().to_lowercase();
         let domain = s.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+        // The reserved domain of requesters known by phone only sends nothing.
+        if domain == crate::domain::people::PHONE_ONLY_DOMAIN {
+            return true;
+        }
         self.smtp.banned_senders.iter().any(|b| {
             let b = b.trim().to_lowercase();
             if b.contains('@') && !b.starts_with('@') {
@@ -609,5 +613,6 @@ mod tests {
         assert!(!c.sender_banned("ham@bad.test"));
         assert!(c.sender_banned("x@evil.test") && c.sender_banned("x@mx.evil.test") && c.sender_banned("y@worse.test"));
         assert!(!c.sender_banned("x@notevil.test"));
+        assert!(c.sender_banned("5550100@phone.invalid"), "the phone-only domain sends nothing");
     }
 }

@@ -1,9 +1,10 @@
 //! People in and out as CSV (issue 15 part 5), and their phone numbers:
 //! the export lists every requester the agent may see (name, email, phone,
 //! organization, notes); the import reads the same columns (by their header,
-//! any order, others ignored), adds the people it does not know and updates
-//! those it does, puts them in organizations by name (made when missing),
-//! all in one transaction, and says per row what it skipped and why.
+//! any order, others ignored; an empty cell changes nothing), adds the
+//! people it does not know and updates those it does, puts them in
+//! organizations by name (made when missing), all in one transaction of at
+//! most `IMPORT_MAX` rows, and says per row what it skipped and why.
 
 use super::{Desk, DeskError, Result, invalid};
 use crate::domain::csv;
@@ -12,6 +13,9 @@ use crate::domain::people::normalize_email;
 use crate::domain::roles::Permission;
 use crate::domain::{OrgId, Person, PersonId};
 use crate::store::DirectorySort;
+
+/// Most rows one import takes (one transaction).
+pub const IMPORT_MAX: usize = 10_000;
 
 /// The columns, in the export's order.
 pub const COLUMNS: [&str; 5] = ["name", "email", "phone", "organization", "notes"];
@@ -59,7 +63,10 @@ impl Desk {
         self.check_person_within(actor, id.0)?;
         let phone = check_phone(phone).map_err(|m| invalid("phone", m))?;
         self.store.write(|w| {
-            w.person(id)?.ok_or(DeskError::NotFound)?;
+            let p = w.person(id)?.ok_or(DeskError::NotFound)?;
+            if p.is_staff() && !actor.is_admin() {
+                return Err(DeskError::Forbidden("agents are edited by admins under Agents".into()));
+            }
             w.set_person_phone(id, &phone)?;
             Ok(())
         })
@@ -99,7 +106,19 @@ impl Desk {
             // An import reaches the whole directory.
             return Err(DeskError::Forbidden(crate::tr!("Importing people needs an agent who works in every department.").into()));
         }
-        let rows = csv::parse(text).map_err(|m| invalid("file", m))?;
+        let rows = csv::parse(text).map_err(|e| {
+            invalid(
+                "file",
+                match e {
+                    csv::ParseError::Unclosed { line } => crate::tr!("Line {n}: a quoted cell never ends.", n = line),
+                    csv::ParseError::TooManyRows => crate::tr!("At most {n} rows at once; please split the file.", n = IMPORT_MAX),
+                },
+            )
+        })?;
+        if rows.len() > IMPORT_MAX {
+            // One transaction holds the writer: a bigger file goes in parts.
+            return Err(invalid("file", crate::tr!("At most {n} rows at once; please split the file.", n = IMPORT_MAX)));
+        }
         let Some((header, rows)) = rows.split_first() else { return Err(invalid("file", crate::tr!("The file is empty."))) };
         let col = |name: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
         let Some(email_col) = col("email") else {
@@ -123,10 +142,26 @@ impl Desk {
                     report.skipped.push((line, crate::tr!("the name is longer than 200 characters").into()));
                     continue;
                 }
-                let phone = match get(phone_col).map(|p| check_phone(&p)).transpose() {
+                // An empty cell leaves what the desk has (a spreadsheet's
+                // blank column erases nothing).
+                let given = |c: Option<usize>| get(c).filter(|v| !v.trim().is_empty());
+                let phone = match given(phone_col).map(|p| check_phone(&p)).transpose() {
                     Ok(p) => p,
                     Err(m) => {
                         report.skipped.push((line, m));
+                        continue;
+                    }
+                };
+                let notes = given(notes_col);
+                if notes.as_ref().is_some_and(|n| n.len() > 20_000) {
+                    report.skipped.push((line, crate::tr!("the notes are longer than 20,000 bytes").into()));
+                    continue;
+                }
+                let org = given(org_col);
+                let org_name = match org.as_deref().map(check_name).transpose() {
+                    Ok(o) => o,
+                    Err(m) => {
+                        report.skipped.push((line, crate::i18n::dynamic(&m)));
                         continue;
                     }
                 };
@@ -151,14 +186,11 @@ impl Desk {
                 if let Some(phone) = phone {
                     w.set_person_phone(person.id, &phone)?;
                 }
-                if let Some(notes) = get(notes_col).filter(|n| n.len() <= 20_000) {
+                if let Some(notes) = notes {
                     w.set_person_notes(person.id, &notes)?;
                 }
-                if let Some(org) = get(org_col) {
-                    let id = match org.trim() {
-                        "" => None,
-                        name => Some(self.org_for_import(w, name, now, &mut report)?),
-                    };
+                if let Some(name) = org_name {
+                    let id = Some(self.org_for_import(w, &name, now, &mut report)?);
                     if w.org_of(person.id)? != id {
                         w.set_person_org(person.id, id)?;
                     }

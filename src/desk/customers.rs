@@ -34,8 +34,9 @@ fn link_claim(person: u64, expires: i64) -> String {
     format!("signin:{person}:{expires}")
 }
 
-fn session_claim(person: u64, expires: i64) -> String {
-    format!("customer:{person}:{expires}")
+/// What a session cookie signs: whose it is, when it began, until when.
+fn session_claim(person: u64, issued: i64, expires: i64) -> String {
+    format!("customer:{person}:{issued}:{expires}")
 }
 
 impl Desk {
@@ -107,8 +108,8 @@ impl Desk {
         }
         let secs = self.config().portal.session_days as i64 * 86_400;
         let until = now + secs;
-        let sig = self.sign(&session_claim(person.0, until))?;
-        Ok((format!("{}.{until}.{sig}", person.0), secs))
+        let sig = self.sign(&session_claim(person.0, now, until))?;
+        Ok((format!("{}.{now}.{until}.{sig}", person.0), secs))
     }
 
     /// Signs a customer out of every browser (their sessions from before end).
@@ -119,19 +120,19 @@ impl Desk {
 
     /// The customer a session cookie's value stands for, while it holds.
     pub fn customer_of(&self, cookie: &str) -> Option<Person> {
-        let mut parts = cookie.splitn(3, '.');
+        let mut parts = cookie.splitn(4, '.');
         let person: u64 = parts.next()?.parse().ok()?;
+        let issued: i64 = parts.next()?.parse().ok()?;
         let until: i64 = parts.next()?.parse().ok()?;
         let sig = parts.next()?;
         self.signing_key().ok()?;
-        if until < self.now().0 / 1000 || !self.verify(&session_claim(person, until), sig) {
+        if until < self.now().0 / 1000 || !self.verify(&session_claim(person, issued, until), sig) {
             return None;
         }
         let r = self.store.read().ok()?;
-        // A session made before the customer last signed out (or within
+        // A session begun before the customer last signed out (or within
         // that second) is over.
-        let started = until - self.config().portal.session_days as i64 * 86_400;
-        if r.signed_out_at(PersonId(person)).ok()? >= started {
+        if r.signed_out_at(PersonId(person)).ok()? >= issued {
             return None;
         }
         r.person(PersonId(person)).ok()?.filter(|p| !p.is_staff())

@@ -47,6 +47,7 @@ impl Desk {
     /// Every article with its counters, last changed first.
     pub fn kb_articles(&self, actor: &Person) -> Result<Vec<(Article, ArticleStats)>> {
         Self::kb_reader(actor)?;
+        self.write_article_views()?;
         let r = self.store.read()?;
         let stats = r.all_article_stats()?;
         let mut out: Vec<_> = r
@@ -64,6 +65,7 @@ impl Desk {
     /// One article with its counters.
     pub fn kb_article(&self, actor: &Person, id: ArticleId) -> Result<(Article, ArticleStats)> {
         Self::kb_reader(actor)?;
+        self.write_article_views()?;
         let r = self.store.read()?;
         let a = r.article(id)?.ok_or(DeskError::NotFound)?;
         Ok((a, r.article_stats(id)?))
@@ -263,13 +265,13 @@ impl Desk {
 
     /// Whether agents have any published article to insert.
     pub fn has_published_articles(&self) -> bool {
-        self.kb_index.get().is_some_and(|ix| [Scope::Public, Scope::Internal].iter().any(|s| ix.count(*s, None).is_ok_and(|n| n > 0)))
+        self.kb.index.get().is_some_and(|ix| [Scope::Public, Scope::Internal].iter().any(|s| ix.count(*s, None).is_ok_and(|n| n > 0)))
     }
 
     /// The articles of an index search, read from the store (still as
     /// the query asked: an article changed since is checked again).
     pub(super) fn kb_find(&self, q: &KbQuery) -> Result<Vec<Article>> {
-        let Some(ix) = self.kb_index.get() else { return Ok(Vec::new()) };
+        let Some(ix) = self.kb.index.get() else { return Ok(Vec::new()) };
         let ids = ix.search(q).map_err(|e| DeskError::Conflict(format!("knowledge base search: {e}")))?;
         let r = self.store.read()?;
         let mut out = Vec::with_capacity(ids.len());
@@ -284,7 +286,7 @@ impl Desk {
     /// Brings the article index up to the store for these articles (after
     /// their commit). A failure is logged; the next start rebuilds it.
     pub(super) fn kb_reindex(&self, ids: &[ArticleId]) {
-        let Some(ix) = self.kb_index.get() else { return };
+        let Some(ix) = self.kb.index.get() else { return };
         let run = || -> std::result::Result<(), String> {
             let r = self.store.read().map_err(|e| e.to_string())?;
             let generation = r.kb_generation().map_err(|e| e.to_string())?;
@@ -303,7 +305,7 @@ impl Desk {
     /// generation (a crash between a commit and its index write, a new or
     /// damaged index). Returns how many articles it indexed.
     pub fn kb_sync_index(&self) -> Result<Option<usize>> {
-        let Some(ix) = self.kb_index.get() else { return Ok(None) };
+        let Some(ix) = self.kb.index.get() else { return Ok(None) };
         let r = self.store.read()?;
         let generation = r.kb_generation()?;
         if ix.generation() == generation {

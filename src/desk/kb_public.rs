@@ -10,6 +10,19 @@ use crate::domain::kb::{Article, KbCategory, Scope};
 use crate::domain::{ArticleId, KbCategoryId};
 use crate::search::kb::KbQuery;
 
+/// The knowledge base's index, and the views counted in memory since the
+/// last write (an article page is read often; its counter is written in
+/// batches, not with every view).
+#[derive(Default)]
+pub struct KbState {
+    pub index: std::sync::OnceLock<std::sync::Arc<crate::search::kb::KbIndex>>,
+    /// Article → (views, opened from a suggestion) not yet written.
+    views: std::sync::Mutex<std::collections::HashMap<ArticleId, (u64, u64)>>,
+}
+
+/// Views held in memory before they are written.
+const VIEWS_HELD: u64 = 1000;
+
 /// Suggestions shown while typing, and articles in a mail.
 pub const SUGGESTIONS: usize = 5;
 const IN_MAIL: usize = 3;
@@ -45,7 +58,7 @@ impl Desk {
     /// articles (`per` at most) and how many it has; categories without
     /// any left out, articles in none last.
     pub fn public_kb(&self, per: usize) -> Result<Vec<KbSection>> {
-        let Some(ix) = self.kb_index.get() else { return Ok(Vec::new()) };
+        let Some(ix) = self.kb.index.get() else { return Ok(Vec::new()) };
         let mut out = Vec::new();
         let cats = self.kb_categories()?;
         let r = self.store.read()?;
@@ -70,15 +83,21 @@ impl Desk {
     /// One category's public articles (`None`: those in none), latest first,
     /// from `offset`; with the category and their number.
     pub fn public_category(&self, id: Option<KbCategoryId>, offset: usize, limit: usize) -> Result<KbSection> {
-        let Some(ix) = self.kb_index.get() else { return Err(DeskError::NotFound) };
+        let Some(ix) = self.kb.index.get() else { return Err(DeskError::NotFound) };
         let category = match id {
             Some(id) => Some(self.store.read()?.kb_category(id)?.ok_or(DeskError::NotFound)?),
             None => None,
         };
         let total = ix.count(Scope::Public, Some(id)).map_err(index_error)?;
+        // A category customers have nothing in is not theirs to see (its
+        // name may be internal); a page past the end costs nothing.
+        if total == 0 {
+            return Err(DeskError::NotFound);
+        }
         let r = self.store.read()?;
         let mut articles = Vec::new();
-        for a in ix.latest(Scope::Public, Some(id), offset, limit).map_err(index_error)? {
+        let page = if offset >= total { Vec::new() } else { ix.latest(Scope::Public, Some(id), offset, limit).map_err(index_error)? };
+        for a in page {
             if let Some(a) = r.article(a)?.filter(Article::is_public) {
                 articles.push(a);
             }
@@ -88,7 +107,7 @@ impl Desk {
 
     /// Whether customers have any article to read.
     pub fn has_public_articles(&self) -> bool {
-        self.kb_index.get().is_some_and(|ix| ix.count(Scope::Public, None).is_ok_and(|n| n > 0))
+        self.kb.index.get().is_some_and(|ix| ix.count(Scope::Public, None).is_ok_and(|n| n > 0))
     }
 
     /// Public articles for what a customer is typing (`typing`: the last word
@@ -112,15 +131,34 @@ impl Desk {
     }
 
     /// A customer opened an article (`suggested`: from the suggestions
-    /// while typing a request). Counted without waiting for the disk.
+    /// while typing a request). Counted in memory; written once a thousand
+    /// wait, when an agent reads the counters, and every hour.
     pub fn count_article_view(&self, id: ArticleId, suggested: bool) -> Result<()> {
+        let held = {
+            let mut views = self.kb.views.lock().unwrap_or_else(|p| p.into_inner());
+            let e = views.entry(id).or_default();
+            e.0 += 1;
+            e.1 += u64::from(suggested);
+            views.values().map(|v| v.0).sum::<u64>()
+        };
+        if held >= VIEWS_HELD { self.write_article_views() } else { Ok(()) }
+    }
+
+    /// Writes the views counted in memory (without waiting for the disk).
+    pub fn write_article_views(&self) -> Result<()> {
+        let views = std::mem::take(&mut *self.kb.views.lock().unwrap_or_else(|p| p.into_inner()));
+        if views.is_empty() {
+            return Ok(());
+        }
         self.store.write_fast(|w| {
-            w.count_article(id, |s| {
-                s.views += 1;
-                if suggested {
-                    s.suggested_opens += 1;
+            for (id, (seen, suggested)) in &views {
+                if w.article(*id)?.is_some() {
+                    w.count_article(*id, |s| {
+                        s.views += seen;
+                        s.suggested_opens += suggested;
+                    })?;
                 }
-            })?;
+            }
             Ok::<_, DeskError>(())
         })
     }
@@ -145,6 +183,7 @@ impl Desk {
 
     /// The counters of every article added up.
     pub fn kb_totals(&self) -> Result<KbTotals> {
+        self.write_article_views()?;
         let mut t = KbTotals::default();
         for s in self.store.read()?.all_article_stats()?.values() {
             t.views += s.views;
@@ -158,7 +197,7 @@ impl Desk {
     /// title and full address each (none when the desk has no index or no
     /// public article matches).
     pub(super) fn articles_for_mail(&self, subject: &str) -> Vec<serde_json::Value> {
-        let Some(ix) = self.kb_index.get() else { return Vec::new() };
+        let Some(ix) = self.kb.index.get() else { return Vec::new() };
         if ix.is_empty() {
             return Vec::new();
         }

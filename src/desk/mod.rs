@@ -22,7 +22,7 @@ pub mod indexer;
 pub mod intake;
 pub mod junk;
 pub mod kb;
-mod kb_public;
+pub mod kb_public;
 pub mod mail;
 mod mentions;
 pub(crate) mod notify;
@@ -242,8 +242,8 @@ pub struct Desk {
     importing: std::sync::atomic::AtomicBool,
     /// How the IMAP fetchers fare.
     pub imap: intake::ImapBoard,
-    /// The knowledge base's index, once the server opened it.
-    pub kb_index: std::sync::OnceLock<Arc<crate::search::kb::KbIndex>>,
+    /// The knowledge base's index (once the server opened it) and its views.
+    pub kb: kb_public::KbState,
 }
 
 impl Desk {
@@ -281,7 +281,7 @@ impl Desk {
                 backups: Default::default(),
                 importing: Default::default(),
                 imap: Default::default(),
-                kb_index: std::sync::OnceLock::new(),
+                kb: Default::default(),
             }
         });
         if let Err(e) = desk.load_allow_list() {

@@ -225,7 +225,24 @@ impl Desk {
                 mailbox: None,
                 fields: Vec::new(),
             };
-            self.apply_fields(&mut t, &details.fields)?;
+            // Fields a reload changed since the request was sent are left
+            // out (logged): the request itself is never lost to them.
+            let fields: Vec<(String, Vec<String>)> = details
+                .fields
+                .iter()
+                .filter(|(name, values)| {
+                    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                    let ok = cfg.field(name).is_some_and(|f| {
+                        f.applies_to(&t.department) && crate::domain::fields::canonical(f.kind, &f.options, &values).is_ok()
+                    });
+                    if !ok {
+                        tracing::warn!("a confirmed request's field {name:?} no longer applies; left out");
+                    }
+                    ok
+                })
+                .cloned()
+                .collect();
+            self.apply_fields(&mut t, &fields)?;
             w.put_ticket(None, &t)?;
             let created = Event::Created { channel: Channel::Web.label().into() };
             w.append_entry(&mut Self::event(t.id, Some(requester.id), created, now))?;

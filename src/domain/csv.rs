@@ -1,5 +1,5 @@
 //! CSV as spreadsheets write it (RFC 4180): a cell quoted when needed, with a
-//! leading `= + - @` defused so a spreadsheet never runs customer text as a
+//! leading `= + - @`, tab or carriage return defused so a spreadsheet never runs customer text as a
 //! formula (`cell`), and the reading of a whole file — quoted cells with
 //! doubled quotes and line breaks, CRLF or LF, a byte-order mark — back into
 //! rows (`parse`), undoing that defusing (`value`).
@@ -9,21 +9,29 @@ pub const MAX_ROWS: usize = 100_000;
 
 /// One CSV field: quoted when needed; a leading = + - @ is defused.
 pub fn cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_string() };
+    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{v}") } else { v.to_string() };
     if v.contains([',', '"', '\n', '\r']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v }
 }
 
 /// A cell's value as written before `cell` defused it.
 pub fn value(v: &str) -> &str {
     match v.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
         _ => v,
     }
 }
 
-/// The rows of a CSV text (empty lines left out); `Err` names the line of
-/// a quote that never closes, or says the file has too many rows.
-pub fn parse(text: &str) -> Result<Vec<Vec<String>>, String> {
+/// Why a CSV text could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// A quoted cell opened on this line never ends.
+    Unclosed { line: usize },
+    /// More than `MAX_ROWS` rows.
+    TooManyRows,
+}
+
+/// The rows of a CSV text (empty lines left out).
+pub fn parse(text: &str) -> Result<Vec<Vec<String>>, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows = Vec::new();
     let mut row: Vec<String> = Vec::new();
@@ -63,14 +71,14 @@ pub fn parse(text: &str) -> Result<Vec<Vec<String>>, String> {
                     row.clear();
                 }
                 if rows.len() > MAX_ROWS {
-                    return Err(format!("more than {MAX_ROWS} rows"));
+                    return Err(ParseError::TooManyRows);
                 }
             }
             c => cur.push(c),
         }
     }
     if quoted {
-        return Err(format!("line {opened_at}: a quoted cell never ends"));
+        return Err(ParseError::Unclosed { line: opened_at });
     }
     row.push(cur);
     if !(row.len() == 1 && row[0].is_empty()) {
@@ -99,7 +107,7 @@ mod tests {
     fn files_parse_as_spreadsheets_write_them() {
         let rows = parse("\u{feff}name,email\r\n\"Doe, Jane\",jane@x.test\r\n\r\n\"two\nlines\",\"say \"\"hi\"\"\"\nlast,").unwrap();
         assert_eq!(rows, vec![vec!["name", "email"], vec!["Doe, Jane", "jane@x.test"], vec!["two\nlines", "say \"hi\""], vec!["last", ""]]);
-        assert_eq!(parse("a\n\"open,b\nc").unwrap_err(), "line 2: a quoted cell never ends");
+        assert_eq!(parse("a\n\"open,b\nc").unwrap_err(), ParseError::Unclosed { line: 2 });
         assert!(parse("").unwrap().is_empty());
     }
 

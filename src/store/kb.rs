@@ -104,17 +104,14 @@ impl Write {
     /// Stores an article (`old`: as it was) and its version record; its
     /// files are held, those it dropped released.
     pub fn put_article(&mut self, old: Option<&Article>, a: &Article) -> Result<()> {
-        for f in &a.files {
-            if old.is_none_or(|o| o.files.iter().all(|x| x.blob != f.blob)) {
-                self.hold_blob(&f.blob)?;
-            }
+        // An article holds each distinct content once, whatever the number
+        // of its files with that content.
+        let (now, before) = (blobs_of(Some(a)), blobs_of(old));
+        for b in now.iter().filter(|b| !before.contains(b)) {
+            self.hold_blob(b)?;
         }
-        if let Some(o) = old {
-            for f in &o.files {
-                if a.files.iter().all(|x| x.blob != f.blob) {
-                    self.release_blob(&f.blob)?;
-                }
-            }
+        for b in before.iter().filter(|b| !now.contains(b)) {
+            self.release_blob(b)?;
         }
         self.tx.open_table(KB_ARTICLES)?.insert(a.id.0, codec::encode(a).as_slice())?;
         if old.is_none_or(|o| o.revision != a.revision) {
@@ -137,8 +134,8 @@ impl Write {
 
     /// Deletes an article with its versions and counters; its files are released.
     pub fn delete_article(&mut self, a: &Article) -> Result<()> {
-        for f in &a.files {
-            self.release_blob(&f.blob)?;
+        for b in blobs_of(Some(a)) {
+            self.release_blob(&b)?;
         }
         self.tx.open_table(KB_ARTICLES)?.remove(a.id.0)?;
         self.tx.open_table(KB_STATS)?.remove(a.id.0)?;
@@ -177,10 +174,79 @@ impl Write {
     }
 }
 
+/// The distinct blobs of an article's files.
+fn blobs_of(a: Option<&Article>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in a.map(|a| a.files.as_slice()).unwrap_or_default() {
+        if !out.contains(&f.blob) {
+            out.push(f.blob.clone());
+        }
+    }
+    out
+}
+
 pub(crate) fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(KB_ARTICLES)?;
     tx.open_table(KB_CATEGORIES)?;
     tx.open_table(KB_REVISIONS)?;
     tx.open_table(KB_STATS)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::*;
+    use crate::domain::kb::{Article, ArticleState, Audience};
+    use crate::domain::thread::AttachmentRef;
+    use crate::domain::{ArticleId, PersonId, Timestamp};
+
+    fn junk(blob: &str) -> JunkMail {
+        JunkMail {
+            id: 0,
+            received_at: Timestamp(1),
+            from: "x@example.org".into(),
+            subject: "s".into(),
+            reason: "r".into(),
+            raw_blob: blob.into(),
+            mail_from: String::new(),
+            rcpt_to: Vec::new(),
+        }
+    }
+
+    /// An article with the same content under two names holds it once:
+    /// deleting the article leaves it to the other record that holds it.
+    #[test]
+    fn an_article_holds_each_content_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let content = b"a screenshot".repeat(20);
+        let id = store
+            .write(|w| -> Result<String> {
+                let id = w.put_blob(&content)?;
+                w.put_junk(&mut junk(&id))?;
+                Ok(id)
+            })
+            .unwrap();
+        let file = |name: &str| AttachmentRef { filename: name.into(), content_type: "image/png".into(), size: 240, blob: id.clone() };
+        let a = Article {
+            id: ArticleId(1),
+            title: "T".into(),
+            body: String::new(),
+            category: None,
+            state: ArticleState::Published,
+            audience: Audience::Public,
+            created_at: Timestamp(0),
+            created_by: PersonId(1),
+            updated_at: Timestamp(0),
+            updated_by: PersonId(1),
+            revision: 1,
+            files: vec![file("a.png"), file("b.png")],
+        };
+        store.write(|w| -> Result<()> { w.put_article(None, &a) }).unwrap();
+        assert_eq!(store.read().unwrap().blob_refs(&id).unwrap(), Some(2), "the junk mail and the article");
+        store.write(|w| -> Result<()> { w.delete_article(&a) }).unwrap();
+        let r = store.read().unwrap();
+        assert_eq!(r.blob_refs(&id).unwrap(), Some(1));
+        assert_eq!(r.blob(&id).unwrap().as_deref(), Some(&content[..]), "still there for the junk mail");
+    }
 }

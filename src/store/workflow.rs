@@ -203,7 +203,13 @@ macro_rules! workflow_reads {
                 follow(&self.tx.open_table(PEOPLE_MERGED)?, id.0).map(PersonId)
             }
 
+            /// Banned by an agent, or at the reserved domain of requesters
+            /// known by phone only (no one sends from it: mail claiming to
+            /// is forged).
             pub fn is_banned(&self, email: &str) -> Result<bool> {
+                if crate::domain::people::phone_of_address(&email.to_lowercase()).is_some() {
+                    return Ok(true);
+                }
                 let t = self.tx.open_table(BANNED)?;
                 Ok(t.get(email.to_lowercase().as_str())?.is_some())
             }
@@ -290,6 +296,19 @@ impl Write {
             self.set_person_notes(into.id, &joined)?;
             self.set_person_notes(from.id, "")?;
         }
+        // The tickets `from` was copied on are `into`'s (unless theirs).
+        for t in self.collaborating(from.id)? {
+            self.remove_collaborator(t, from.id)?;
+            if self.ticket(t)?.is_some_and(|x| x.requester != into.id) {
+                self.add_collaborator(t, into.id)?;
+            }
+        }
+        // A phone number the survivor lacks comes along.
+        let phone = self.person_phone(from.id)?;
+        if !phone.is_empty() && self.person_phone(into.id)?.is_empty() {
+            self.set_person_phone(into.id, &phone)?;
+        }
+        self.set_person_phone(from.id, "")?;
         Ok(ids)
     }
 

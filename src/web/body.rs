@@ -63,6 +63,10 @@ fn trusted_upload(st: &AppState, req: &Request) -> bool {
         return st.desk.portal_link_valid(id, person, e, &s);
     }
     if ANON_UPLOAD_PATHS.contains(&path) {
+        // A page of a site the widget may not serve uploads nothing.
+        if crate::web::portal::origin_refused(st, req.headers()) {
+            return false;
+        }
         // The help page's form: its stamp (signed when the form was drawn)
         // lets its files through while the client is under its request
         // count; the request itself is checked after.
@@ -72,7 +76,9 @@ fn trusted_upload(st: &AppState, req: &Request) -> bool {
             req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
         return st.desk.config().portal.web_requests && st.desk.request_stamp_fresh(&stamp) && st.desk.request_allowed(&client);
     }
-    if !((path.starts_with("/tickets/") && path.ends_with("/reply")) || path == "/people/import") {
+    // Agents' upload forms: a reply, the people import, a knowledge base article.
+    let article = path == "/kb/new" || path.strip_prefix("/kb/").is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+    if !((path.starts_with("/tickets/") && path.ends_with("/reply")) || path == "/people/import" || article) {
         return false;
     }
     let Some(token) = cookie(req.headers(), SESSION_COOKIE) else { return false };

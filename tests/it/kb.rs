@@ -85,6 +85,16 @@ async fn articles_are_written_published_suggested_inserted_and_counted() {
     let from_suggestion = s["articles"][0]["path"].as_str().expect("path").to_string();
     assert!(from_suggestion.ends_with("?from=suggest"), "{s}");
 
+    // A picture over the plain request limit (1 MiB) comes in as an upload.
+    let big = vec![7u8; 1_500_000];
+    let r = agent.post_multipart(&edit, &publish, &[("big.png", big.as_slice())]).await;
+    assert_eq!(r.status, 303, "a 1.5 MB picture: {}", r.body);
+    let res = carol.http.get(format!("{}/help/kb/{id}/files/big%2Epng", d.server.base)).send().await.expect("GET");
+    assert_eq!(res.bytes().await.expect("bytes").len(), 1_500_000);
+    // A page far past the end is empty, and costs nothing.
+    let far = carol.get(&format!("/help/kb/category/{cat}?page=10000")).await;
+    assert_eq!(far.status, 200, "{}", far.body);
+
     // An internal article: the agents' reply box only, as text.
     let internal =
         [("title", "VPN reset for staff"), ("body", "Run `vpn-reset` on the gateway."), ("state", "published"), ("audience", "internal")];
@@ -92,6 +102,15 @@ async fn articles_are_written_published_suggested_inserted_and_counted() {
     assert_eq!(r.status, 303, "{}", r.body);
     let internal_id = number_after(r.location.as_deref().unwrap_or_default(), "/kb/");
     assert_eq!(carol.get(&format!("/help/kb/{internal_id}")).await.status, 404);
+    // A category with internal articles only is not shown to customers (its name may be internal).
+    assert_eq!(agent.post("/kb/categories", &[("name", "Staff only"), ("description", "Secret tools")]).await.status, 303);
+    let list = agent.get("/kb").await.body;
+    // The form of that category: the last one opened before its name.
+    let before = list.split("value=\"Staff only\"").next().unwrap_or_default();
+    let form = before.rfind("action=\"/kb/categories/").map(|i| &before[i..]).unwrap_or_default();
+    let staff_cat = number_after(form, "action=\"/kb/categories/");
+    let hidden = carol.get(&format!("/help/kb/category/{staff_cat}")).await;
+    assert!(hidden.status == 404 && !hidden.body.contains("Secret tools"), "{}", hidden.body);
     let s = json_of(&mut carol, "/help/suggest?q=vpn%20reset").await;
     assert_eq!(titles(&s), ["Resetting your password"], "the internal one is not suggested: {s}");
     let found = json_of(&mut agent, "/kb/insert?q=reset").await;
@@ -121,11 +140,11 @@ async fn articles_are_written_published_suggested_inserted_and_counted() {
     assert_eq!(agent.post_multipart(&edit, &changed, &[]).await.status, 303);
     assert_eq!(agent.post_multipart(&edit, &changed, &[]).await.status, 303, "the same again");
     let history = agent.get(&format!("/kb/{id}/history")).await;
-    assert!(history.body.contains("3 versions"), "draft, published, changed: {}", history.body);
+    assert!(history.body.contains("4 versions"), "draft, published, a picture added, changed: {}", history.body);
     let r = agent.post(&format!("/kb/{id}/history/2/restore"), &[]).await;
     assert_eq!(r.status, 303, "{}", r.body);
     let now = agent.get(&edit).await;
-    assert!(now.body.contains("Version 4") && now.body.contains("Forgot password"), "{}", now.body);
+    assert!(now.body.contains("Version 5") && now.body.contains("Forgot password"), "{}", now.body);
     assert!(carol.get(&public).await.body.contains("Forgot password"), "still published");
 
     // The acknowledgement offers the article.

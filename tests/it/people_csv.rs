@@ -58,6 +58,12 @@ async fn people_are_imported_exported_and_imported_again_unchanged() {
     assert!(r.body.contains("0 added, 3 updated, 0 organizations made, 0 rows skipped."), "{}", r.body);
     assert_eq!(agent.get("/people.csv").await.body, export.body, "a round trip changes nothing");
 
+    // Empty cells change nothing; a bad organization name skips its row only.
+    let sparse = "email,phone,notes,organization\njane@acme.test,,,\njohn@acme.test,,,\"Bad\nName\"\n";
+    let r = agent.post_multipart("/people/import", &[("text", sparse)], &[]).await;
+    assert!(r.body.contains("0 added, 1 updated, 0 organizations made, 1 rows skipped.") && r.body.contains("Row 3"), "{}", r.body);
+    assert_eq!(agent.get("/people.csv").await.body, export.body, "nothing was erased");
+
     // A phone number edited on the page; a bad one changes nothing.
     let r = agent.post(&format!("/requesters/{bob_id}"), &[("name", "Robert"), ("notes", ""), ("phone", "+44 20 7946 0000")]).await;
     assert_eq!(r.status, 303, "{}", r.body);
@@ -117,4 +123,13 @@ async fn a_walk_in_is_known_by_phone_only() {
     assert_eq!(st, 201);
     d.outbox_idle().await;
     assert!(cap.all().iter().all(|m| m.rcpt_to.iter().all(|r| !r.ends_with(".invalid"))), "no mail to the reserved domain");
+    // No one sends from the reserved domain: such mail is forged.
+    use crate::common::smtp::Smtp;
+    let address = "0049305550100@phone.invalid";
+    let forged = format!("From: <{address}>\r\nTo: support@example.test\r\nSubject: Re: [{reference}] Walk-in\r\n\r\nSend it to me.\r\n");
+    assert!(Smtp::send_mail(&d.smtp, address, &["support@example.test"], forged.as_bytes()).0 >= 500, "refused at MAIL FROM");
+    assert_eq!(Smtp::send_mail(&d.smtp, "mallory@evil.test", &["support@example.test"], forged.as_bytes()).0, 250);
+    d.settle().await;
+    let (_, t) = d.api.call("GET", &format!("/tickets/{reference}"), None).await;
+    assert!(!t.to_string().contains("Send it to me."), "the forged reply joined nothing: {t}");
 }

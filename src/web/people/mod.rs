@@ -172,11 +172,16 @@ fn person_error(st: &AppState, a: &Agent, id: u64, e: DeskError) -> WebError {
 pub async fn update_person(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<PersonForm>) -> WebResult {
     let (name, notes, phone) = (f.name.clone(), f.notes.clone(), f.phone.clone());
     run_as(&st.desk, &a.person, move |d, me| {
-        // The phone first: a number refused changes nothing.
+        // A number refused changes nothing: checked first, saved after the
+        // rest (under the same permissions, so it cannot fail then).
+        if let Some(phone) = &phone {
+            crate::desk::contacts::check_phone(phone).map_err(|m| DeskError::Invalid { field: "phone", message: m })?;
+        }
+        let p = d.update_person(me, PersonId(id), &name, &notes)?;
         if let Some(phone) = &phone {
             d.set_person_phone(me, PersonId(id), phone)?;
         }
-        d.update_person(me, PersonId(id), &name, &notes)
+        Ok(p)
     })
     .await
     .map_err(|e| person_error(&st, &a, id, e))?;

@@ -12,6 +12,8 @@ mod rating;
 mod request;
 mod widget;
 
+pub use widget::origin_refused;
+
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};

@@ -33,6 +33,12 @@ fn allowed_origin(st: &AppState, headers: &HeaderMap) -> Result<Option<String>, 
     if listed || same || own.as_deref() == Some(origin.as_str()) { Ok(Some(origin)) } else { Err(()) }
 }
 
+/// Whether a request comes from a page of a site the widget may not serve
+/// (no Origin header: not refused here).
+pub fn origin_refused(st: &AppState, headers: &HeaderMap) -> bool {
+    allowed_origin(st, headers).is_err()
+}
+
 /// `res` with the CORS headers that let `origin` read it.
 fn with_cors(mut res: Response, origin: Option<String>) -> Response {
     let h = res.headers_mut();

@@ -167,8 +167,13 @@ pub async fn create_ticket(State(st): State<AppState>, a: Agent, body: axum::bod
     .map_err(show_error)?;
     let t = run_as(&st.desk, &a.person, move |d, me| {
         let t = d.create_ticket(me, new)?;
-        if !phone.is_empty() && d.may(me, crate::domain::roles::Permission::People) {
-            d.set_person_phone(me, t.requester, &phone)?;
+        // The number goes with the requester when the agent may keep it (the
+        // ticket stands either way; a phone-only address holds it anyway).
+        if !phone.is_empty()
+            && d.may(me, crate::domain::roles::Permission::People)
+            && let Err(e) = d.set_person_phone(me, t.requester, &phone)
+        {
+            tracing::info!("the new ticket's phone number was not kept on the requester: {e}");
         }
         Ok(t)
     })
