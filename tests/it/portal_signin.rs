@@ -266,7 +266,23 @@ async fn a_customer_sees_the_tickets_they_are_copied_on() {
         .map(|s| format!("/t/{}", s.replace("&amp;", "&")))
         .expect("a link");
     assert!(erin.get(&link).await.body.contains("Next week."), "her own link opens it");
-    let (st, _) = d.api.call("DELETE", &format!("/tickets/{reference}/collaborators/erin%40customer.test"), None).await;
+    // Merged into her other address, the copy goes with her.
+    let (st, _) = d
+        .api
+        .call("POST", "/tickets", Some(json!({"subject": "Other", "body": "Hi.", "requester": {"email": "erin.home@customer.test"}})))
+        .await;
+    assert_eq!(st, 201);
+    let (_, found) = d.api.call("GET", "/people?q=erin%40customer.test", None).await;
+    let erin_id = found["people"][0]["id"].as_u64().expect("erin");
+    let mut admin = Browser::logged_in(&d.server.base, crate::common::ADMIN_EMAIL, crate::common::ADMIN_PASSWORD).await;
+    let people = crate::common::scoped_api(&mut admin, &["people:read", "people:write"]).await;
+    let (st, kept) = people.call("POST", &format!("/people/{erin_id}/merge"), Some(json!({"into": "erin.home@customer.test"}))).await;
+    assert_eq!(st, 200, "{kept}");
+    let (_, t) = d.api.call("GET", &format!("/tickets/{reference}"), None).await;
+    let copied: Vec<&str> =
+        t["collaborators"].as_array().map(|a| a.iter().filter_map(|p| p["email"].as_str()).collect()).unwrap_or_default();
+    assert_eq!(copied, ["erin.home@customer.test"], "{t}");
+    let (st, _) = d.api.call("DELETE", &format!("/tickets/{reference}/collaborators/erin.home%40customer.test"), None).await;
     assert_eq!(st, 200);
     assert!(!erin.get("/help/tickets").await.body.contains("Office move"), "taken off, gone from her list");
 }
