@@ -41,6 +41,14 @@ fn admin_desk() -> (tempfile::TempDir, Server, Api) {
     (dir, s, api)
 }
 
+/// Carol's ticket with `subject` and `body`, made through the API: its reference.
+async fn carols_ticket(api: &Api, subject: &str, body: &str) -> String {
+    let (st, t) =
+        api.call("POST", "/tickets", Some(json!({"subject": subject, "body": body, "requester": {"email": "carol@customer.test"}}))).await;
+    assert_eq!(st, 201, "{t}");
+    t["ref"].as_str().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn login_queue_ticket_reply_in_chromium() {
     let Some((here, script_dir, chromium)) = browser() else { return };
@@ -578,15 +586,7 @@ async fn quiet_thread_in_chromium() {
 async fn knowledge_base_in_chromium() {
     let Some((here, script_dir, chromium)) = browser() else { return };
     let (_dir, s, api) = admin_desk();
-    let (st, t) = api
-        .call(
-            "POST",
-            "/tickets",
-            Some(json!({"subject": "Password", "body": "I forgot it.", "requester": {"email": "carol@customer.test"}})),
-        )
-        .await;
-    assert_eq!(st, 201, "{t}");
-    let reference = t["ref"].as_str().unwrap().to_string();
+    let reference = carols_ticket(&api, "Password", "I forgot it.").await;
     let mut admin = Browser::logged_in(&s.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for (title, body, audience) in [
         ("Resetting your password", "Open **Sign in** and choose *Forgot password*.", "public"),
@@ -679,15 +679,7 @@ async fn help_widget_on_another_site_in_chromium() {
 async fn drafts_survive_the_end_of_a_session_in_chromium() {
     let Some((here, script_dir, chromium)) = browser() else { return };
     let (_dir, s, api) = admin_desk();
-    let (st, t) = api
-        .call(
-            "POST",
-            "/tickets",
-            Some(json!({"subject": "Laptop frozen", "body": "It froze.", "requester": {"email": "carol@customer.test"}})),
-        )
-        .await;
-    assert_eq!(st, 201, "{t}");
-    let reference = t["ref"].as_str().unwrap().to_string();
+    let reference = carols_ticket(&api, "Laptop frozen", "It froze.").await;
     run_script(&here, &script_dir, &chromium, "drafts.mjs", &[&s.base, ADMIN_EMAIL, ADMIN_PASSWORD, &reference], "OK drafts", &[]);
     let (_, t) = api.call("GET", &format!("/tickets/{reference}"), None).await;
     let sent = t["entries"].as_array().unwrap().iter().filter(|e| e["body"].as_str().unwrap_or("").contains("plug it back in.")).count();

@@ -200,28 +200,27 @@ pub fn slug(title: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// A title as kept: one line, trimmed; `Err` says why not.
-pub fn check_title(title: &str) -> Result<String, &'static str> {
-    let t = title.split_whitespace().collect::<Vec<_>>().join(" ");
+/// `text` as one line, trimmed: `Err` with `empty` or `long` when it is
+/// empty or longer than `max` characters.
+fn one_line(text: &str, max: usize, (empty, long): (&'static str, &'static str)) -> Result<String, &'static str> {
+    let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if t.is_empty() {
-        Err("An article needs a title.")
-    } else if t.chars().count() > TITLE_MAX {
-        Err("That title is too long (200 characters at most).")
+        Err(empty)
+    } else if t.chars().count() > max {
+        Err(long)
     } else {
         Ok(t)
     }
 }
 
+/// A title as kept: one line, trimmed; `Err` says why not.
+pub fn check_title(title: &str) -> Result<String, &'static str> {
+    one_line(title, TITLE_MAX, ("An article needs a title.", "That title is too long (200 characters at most)."))
+}
+
 /// A category name as kept.
 pub fn check_category(name: &str) -> Result<String, &'static str> {
-    let t = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if t.is_empty() {
-        Err("A category needs a name.")
-    } else if t.chars().count() > CATEGORY_MAX {
-        Err("That name is too long (80 characters at most).")
-    } else {
-        Ok(t)
-    }
+    one_line(name, CATEGORY_MAX, ("A category needs a name.", "That name is too long (80 characters at most)."))
 }
 
 /// An article source as kept: line ends made `\n`, trailing space trimmed.
@@ -243,6 +242,25 @@ pub fn excerpt(markdown: &str, max: usize) -> String {
         _ => cut,
     };
     format!("{}…", cut.trim_end_matches([',', '.', ';', ':']))
+}
+
+/// A published public article of that number and title, for tests.
+#[cfg(test)]
+pub(crate) fn sample_article(id: u64, title: &str) -> Article {
+    Article {
+        id: ArticleId(id),
+        title: title.into(),
+        body: String::new(),
+        category: None,
+        state: ArticleState::Published,
+        audience: Audience::Public,
+        created_at: Timestamp(0),
+        created_by: PersonId(1),
+        updated_at: Timestamp(0),
+        updated_by: PersonId(1),
+        revision: 1,
+        files: vec![],
+    }
 }
 
 #[cfg(test)]
@@ -276,20 +294,7 @@ mod tests {
 
     #[test]
     fn scope_follows_state_and_audience() {
-        let mut a = Article {
-            id: ArticleId(1),
-            title: "T".into(),
-            body: String::new(),
-            category: None,
-            state: ArticleState::Draft,
-            audience: Audience::Public,
-            created_at: Timestamp(0),
-            created_by: PersonId(1),
-            updated_at: Timestamp(0),
-            updated_by: PersonId(1),
-            revision: 1,
-            files: vec![],
-        };
+        let mut a = Article { state: ArticleState::Draft, ..sample_article(1, "T") };
         assert_eq!(a.scope(), Scope::Draft);
         a.state = ArticleState::Published;
         assert!(a.is_public());

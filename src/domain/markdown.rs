@@ -18,21 +18,25 @@ fn own_file(dest: &str) -> Option<&str> {
     plain.then_some(name)
 }
 
+/// An article file's name as a part of its address.
+pub fn file_part(name: &str) -> String {
+    percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
 /// Safe HTML of `md`; names of the article's files point under `file_base`
 /// (`/help/kb/12/files`).
 pub fn to_html(md: &str, file_base: &str) -> String {
-    let encode = |name: &str| percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string();
     let events = parser(md).map(|e| match e {
         Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
             let dest_url = match own_file(&dest_url) {
-                Some(n) => CowStr::from(format!("{file_base}/{}", encode(n))),
+                Some(n) => CowStr::from(format!("{file_base}/{}", file_part(n))),
                 None => dest_url,
             };
             Event::Start(Tag::Image { link_type, dest_url, title, id })
         }
         Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
             let dest_url = match own_file(&dest_url) {
-                Some(n) if n.contains('.') => CowStr::from(format!("{file_base}/{}", encode(n))),
+                Some(n) if n.contains('.') => CowStr::from(format!("{file_base}/{}", file_part(n))),
                 _ => dest_url,
             };
             Event::Start(Tag::Link { link_type, dest_url, title, id })

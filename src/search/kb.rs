@@ -252,23 +252,9 @@ impl KbIndex {
 mod tests {
     use super::*;
     use crate::domain::kb::{ArticleState, Audience};
-    use crate::domain::{PersonId, Timestamp};
 
     fn article(id: u64, title: &str, body: &str, audience: Audience) -> Article {
-        Article {
-            id: ArticleId(id),
-            title: title.into(),
-            body: body.into(),
-            category: Some(KbCategoryId(1)),
-            state: ArticleState::Published,
-            audience,
-            created_at: Timestamp(0),
-            created_by: PersonId(1),
-            updated_at: Timestamp(0),
-            updated_by: PersonId(1),
-            revision: 1,
-            files: vec![],
-        }
+        Article { body: body.into(), category: Some(KbCategoryId(1)), audience, ..crate::domain::kb::sample_article(id, title) }
     }
 
     #[test]

@@ -196,9 +196,9 @@ pub(crate) fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::super::*;
-    use crate::domain::kb::{Article, ArticleState, Audience};
+    use crate::domain::Timestamp;
+    use crate::domain::kb::Article;
     use crate::domain::thread::AttachmentRef;
-    use crate::domain::{ArticleId, PersonId, Timestamp};
 
     fn junk(blob: &str) -> JunkMail {
         JunkMail {
@@ -228,20 +228,7 @@ mod tests {
             })
             .unwrap();
         let file = |name: &str| AttachmentRef { filename: name.into(), content_type: "image/png".into(), size: 240, blob: id.clone() };
-        let a = Article {
-            id: ArticleId(1),
-            title: "T".into(),
-            body: String::new(),
-            category: None,
-            state: ArticleState::Published,
-            audience: Audience::Public,
-            created_at: Timestamp(0),
-            created_by: PersonId(1),
-            updated_at: Timestamp(0),
-            updated_by: PersonId(1),
-            revision: 1,
-            files: vec![file("a.png"), file("b.png")],
-        };
+        let a = Article { files: vec![file("a.png"), file("b.png")], ..crate::domain::kb::sample_article(1, "T") };
         store.write(|w| -> Result<()> { w.put_article(None, &a) }).unwrap();
         assert_eq!(store.read().unwrap().blob_refs(&id).unwrap(), Some(2), "the junk mail and the article");
         store.write(|w| -> Result<()> { w.delete_article(&a) }).unwrap();

@@ -111,7 +111,7 @@ fn editor(st: &AppState, a: &Agent, art: Option<&Article>, d: &Draft, error: Opt
                                 label.toggle {
                                     input type="checkbox" name="remove" value=(f.filename) checked[d.remove.contains(&f.filename)];
                                     " " (tr!("Remove")) " "
-                                    a href=(format!("/kb/{}/files/{}", x.id, enc(&f.filename))) { code { (f.filename) } }
+                                    a href=(format!("/kb/{}/files/{}", x.id, crate::domain::markdown::file_part(&f.filename))) { code { (f.filename) } }
                                 }
                             }
                         }
@@ -133,11 +133,6 @@ fn editor(st: &AppState, a: &Agent, art: Option<&Article>, d: &Draft, error: Opt
         }
     };
     (status, page(&frame(st, a, title, "kb"), body)).into_response()
-}
-
-/// A file name as an address part.
-fn enc(name: &str) -> String {
-    percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// An article's text as HTML, its files under `files`.

@@ -182,7 +182,7 @@ pub async fn article(State(st): State<AppState>, headers: HeaderMap, Path(part):
         (article_html(&files, &a.body))
         @if !downloads.is_empty() {
             h2 { (tr!("Files")) }
-            ul { @for f in &downloads { li { a href=(format!("{files}/{}", enc(&f.filename))) { (f.filename) } " " span.muted { (super::size(f.size)) } } } }
+            ul { @for f in &downloads { li { a href=(format!("{files}/{}", crate::domain::markdown::file_part(&f.filename))) { (f.filename) } " " span.muted { (super::size(f.size)) } } } }
         }
         section.kb-feedback aria-label=(tr!("Did this help?")) {
             @if !q.voted.is_empty() || already {
@@ -205,10 +205,6 @@ pub async fn article(State(st): State<AppState>, headers: HeaderMap, Path(part):
         p { (tr!("Still need help?")) " " a href="/help" { (tr!("Ask us")) } }
     };
     customer_page(&st, &a.title, body, StatusCode::OK, Some(&pre))
-}
-
-fn enc(name: &str) -> String {
-    percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[derive(Deserialize, Default)]
