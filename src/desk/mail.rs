@@ -705,7 +705,6 @@ impl Desk {
         let t = Ticket {
             id: TicketId(w.next_id("ticket")?),
             subject,
-            description: body.clone(),
             requester: requester.id,
             channel: Channel::Email,
             status: Status::Open,

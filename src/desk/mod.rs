@@ -456,7 +456,6 @@ impl Desk {
             let mut t = Ticket {
                 id: TicketId(w.next_id("ticket")?),
                 subject,
-                description: body.clone(),
                 requester: requester.id,
                 channel,
                 status: Status::Open,

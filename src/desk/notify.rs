@@ -393,6 +393,11 @@ impl Desk {
         let requester = w.person(t.requester)?;
         // Never more than the limit, however many were added before it existed.
         let collaborators: Vec<String> = w.collaborator_emails(t.id)?.into_iter().take(self.config().limits.collaborators_max).collect();
+        // The new ticket's first message (the notices of a new ticket quote it).
+        let first = match notice {
+            Notice::NewTicket { .. } | Notice::AgentTicket => w.first_message(t.id)?,
+            _ => String::new(),
+        };
         match notice {
             Notice::NewTicket { ack } => {
                 if ack
@@ -402,7 +407,7 @@ impl Desk {
                     let window = o.ack_window_minutes as i64 * 60_000;
                     let recent = w.last_ack(&r.email)?.is_some_and(|last| now.0 - last < window);
                     if !recent {
-                        let ctx = self.ticket_context(w, t, None, &t.description)?;
+                        let ctx = self.ticket_context(w, t, None, &first)?;
                         self.queue_mail(
                             w,
                             t,
@@ -420,7 +425,7 @@ impl Desk {
                 }
                 if o.notify_new_ticket {
                     let agents = self.audience(w, t, self.config().department_rules(&t.department).new_ticket)?;
-                    let ctx = self.ticket_context(w, t, actor, &t.description)?;
+                    let ctx = self.ticket_context(w, t, actor, &first)?;
                     for a in agents {
                         self.queue_mail(w, t, MailKind::NewTicket, &[a], &[], &ctx, Some("auto-generated"), actor, &[], now)?;
                     }
@@ -575,7 +580,7 @@ impl Desk {
             }
             Notice::AgentTicket => {
                 if let Some(r) = requester.filter(|r| !r.is_staff()) {
-                    let ctx = self.ticket_context(w, t, actor, &t.description)?;
+                    let ctx = self.ticket_context(w, t, actor, &first)?;
                     self.queue_mail(w, t, MailKind::AgentTicket, &[r.email], &collaborators, &ctx, None, actor, &[], now)?;
                 }
             }

@@ -208,7 +208,6 @@ impl Desk {
             let mut t = Ticket {
                 id: TicketId(w.next_id("ticket")?),
                 subject: p.subject.clone(),
-                description: p.body.clone(),
                 requester: requester.id,
                 channel: Channel::Web,
                 status: Status::Open,

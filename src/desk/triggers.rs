@@ -99,7 +99,14 @@ fn matches(
 ) -> crate::store::Result<bool> {
     let any = |list: &[String], v: &str| list.is_empty() || list.iter().any(|x| x.eq_ignore_ascii_case(v));
     let lower = |s: &str| s.to_lowercase();
-    let body = message.map_or(t.description.as_str(), |m| m.body.as_str());
+    // Without a message (time rules), the ticket's first message; read only
+    // when a condition looks at the body.
+    let needs_body = !tr.body_contains.is_empty() || !tr.body_matches.is_empty();
+    let first = match message {
+        None if needs_body => w.first_message(t.id)?,
+        _ => String::new(),
+    };
+    let body = message.map_or(first.as_str(), |m| m.body.as_str());
     let contains = |list: &[String], text: &str| list.is_empty() || list.iter().any(|w| lower(text).contains(&lower(w)));
     let regex_ok = |pattern: &str, text: &str| pattern.is_empty() || compiled(pattern).is_some_and(|r| r.is_match(text));
     let status_ok = tr.statuses.is_empty()

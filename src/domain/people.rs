@@ -163,7 +163,6 @@ mod tests {
         Ticket {
             id: TicketId(1),
             subject: "s".into(),
-            description: String::new(),
             requester: PersonId(9),
             channel: Channel::Phone,
             status: Status::Open,

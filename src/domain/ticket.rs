@@ -188,7 +188,6 @@ impl TicketRef {
 pub struct Ticket {
     pub id: TicketId,
     pub subject: String,
-    pub description: String,
     pub requester: PersonId,
     pub channel: Channel,
     pub status: Status,

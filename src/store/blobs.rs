@@ -1,5 +1,5 @@
 //! Blobs: raw mail, HTML bodies and attachments, each stored once by the
-//! hash of its content, lz4-compressed when that saves enough, in chunks.
+//! hash of its content, zstd-compressed when that saves enough, in chunks.
 //!
 //! Every record that names a blob holds a reference (`BLOB_REFS`): a thread
 //! entry for each attachment, a mail's details for its raw source and HTML,
@@ -11,7 +11,8 @@
 
 use redb::{ReadableTable, TableDefinition};
 
-use super::{BLOB_CHUNK, BLOB_CHUNKS, BLOB_LZ4, BLOBS, Read, Result, StoreError, Write, compress, sha256_hex};
+use super::compress::Codec;
+use super::{BLOB_CHUNK, BLOB_CHUNKS, BLOB_LZ4, BLOB_ZSTD, BLOBS, Read, Result, StoreError, Write, blob_size, compress, sha256_hex};
 
 /// Blob id → how many records reference it (schema 6; a blob without a row
 /// is never deleted).
@@ -29,6 +30,17 @@ pub(crate) fn delete_blob(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// How a blob's chunks are compressed, by its `BLOBS` value.
+pub(crate) fn blob_codec(header: u64) -> Option<Codec> {
+    if header & BLOB_ZSTD != 0 {
+        Some(Codec::Zstd)
+    } else if header & BLOB_LZ4 != 0 {
+        Some(Codec::Lz4)
+    } else {
+        None
+    }
+}
+
 impl Read {
     /// A blob's content, reassembled from its chunks (and decompressed).
     pub fn blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
@@ -36,17 +48,18 @@ impl Read {
         let Some(header) = blobs.get(id)?.map(|v| v.value()) else {
             return Ok(None);
         };
-        let size = (header & !BLOB_LZ4) as usize;
+        let size = blob_size(header) as usize;
+        let codec = blob_codec(header);
         let chunks = self.tx.open_table(BLOB_CHUNKS)?;
         // The size comes from the stored header: capped, so a damaged one
         // cannot make us reserve more than the chunks could hold.
-        let mut out = Vec::with_capacity((if header & BLOB_LZ4 == 0 { size } else { size / 2 }).min(BLOB_CHUNK * 16));
+        let mut out = Vec::with_capacity((if codec.is_none() { size } else { size / 2 }).min(BLOB_CHUNK * 16));
         for row in chunks.range((id, 0)..=(id, u32::MAX))? {
             let (_, v) = row?;
             out.extend_from_slice(v.value());
         }
-        if header & BLOB_LZ4 != 0 {
-            out = compress::unsqueeze(&out, size).map_err(|detail| StoreError::Corrupt { table: "blob_chunks", detail })?;
+        if let Some(codec) = codec {
+            out = compress::unsqueeze(codec, &out, size).map_err(|detail| StoreError::Corrupt { table: "blob_chunks", detail })?;
         }
         Ok(Some(out))
     }
@@ -68,7 +81,7 @@ impl Write {
         if blobs.get(id.as_str())?.is_none() {
             let packed = compress::squeeze(data);
             let (header, stored) = match &packed {
-                Some(p) => (data.len() as u64 | BLOB_LZ4, p.as_slice()),
+                Some(p) => (data.len() as u64 | BLOB_ZSTD, p.as_slice()),
                 None => (data.len() as u64, data),
             };
             blobs.insert(id.as_str(), header)?;

@@ -2,16 +2,18 @@
 //!
 //! A record type changes shape only with a new version byte and a decoder for
 //! the old one, so a newer binary can always read what an older one wrote.
-//! The version byte's high bit (`COMPRESSED`, schema 6) says the postcard
-//! bytes are lz4-compressed (`store::compress`): records of a few hundred
-//! bytes and more — tickets, thread entries, mail details, outgoing mail —
-//! are kept compressed when that saves at least an eighth.
+//! A flag in the version byte says the postcard bytes are compressed
+//! (`store::compress`): `ZSTD` from schema 13, `COMPRESSED` (lz4) for what
+//! schemas 6–12 wrote. Records of a few hundred bytes and more — thread
+//! entries, mail details, outgoing mail — are kept compressed when that
+//! saves at least an eighth.
 
 use std::borrow::Cow;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::compress::Codec;
 use super::{Result, StoreError};
 use crate::domain::Ticket;
 
@@ -24,8 +26,11 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     encode_with(RECORD_V1, value)
 }
 
-/// The version byte's flag for a compressed record.
+/// The version byte's flag for a record lz4-compressed by schemas 6–12.
 pub const COMPRESSED: u8 = 0x80;
+/// The version byte's flag for a zstd-compressed record (schema 13 on).
+pub const ZSTD: u8 = 0x40;
+const FLAGS: u8 = COMPRESSED | ZSTD;
 
 /// Largest record a compressed value may claim to hold.
 const MAX_RECORD: usize = 256 << 20;
@@ -34,20 +39,20 @@ pub(crate) fn encode_with<T: Serialize>(version: u8, value: &T) -> Vec<u8> {
     // Serializing our own in-memory types to a Vec cannot fail for postcard
     // (no maps with non-string keys, no unsized sequences); keep it total anyway.
     let Ok(plain) = postcard::to_allocvec(value) else { return vec![0] };
-    match super::compress::squeeze(&plain) {
-        Some(packed) => {
-            let mut out = Vec::with_capacity(1 + packed.len());
-            out.push(version | COMPRESSED);
-            out.extend_from_slice(&packed);
-            out
-        }
-        None => {
-            let mut out = Vec::with_capacity(1 + plain.len());
-            out.push(version);
-            out.extend_from_slice(&plain);
-            out
-        }
-    }
+    pack(version, &plain)
+}
+
+/// The stored form of a record's postcard bytes: compressed when that wins.
+fn pack(version: u8, plain: &[u8]) -> Vec<u8> {
+    let packed = super::compress::squeeze(plain);
+    let (flag, body) = match &packed {
+        Some(p) => (ZSTD, p.as_slice()),
+        None => (0, plain),
+    };
+    let mut out = Vec::with_capacity(1 + body.len());
+    out.push(version | flag);
+    out.extend_from_slice(body);
+    out
 }
 
 /// A record's version and its postcard bytes (decompressed when needed).
@@ -55,25 +60,36 @@ fn open<'a>(bytes: &'a [u8], table: &'static str) -> Result<(u8, Cow<'a, [u8]>)>
     let Some((&v, rest)) = bytes.split_first() else {
         return Err(StoreError::Corrupt { table, detail: "empty record".into() });
     };
-    if v & COMPRESSED == 0 {
+    let codec = if v & ZSTD != 0 {
+        Codec::Zstd
+    } else if v & COMPRESSED != 0 {
+        Codec::Lz4
+    } else {
         return Ok((v, Cow::Borrowed(rest)));
-    }
-    let plain = super::compress::unsqueeze(rest, MAX_RECORD).map_err(|detail| StoreError::Corrupt { table, detail })?;
-    Ok((v & !COMPRESSED, Cow::Owned(plain)))
+    };
+    let plain = super::compress::unsqueeze(codec, rest, MAX_RECORD).map_err(|detail| StoreError::Corrupt { table, detail })?;
+    Ok((v & !FLAGS, Cow::Owned(plain)))
 }
 
-/// The compressed form of a stored record written before schema 6, if
-/// compressing it saves enough (the upgrade's conversion); `None` leaves it.
+/// A stored record in today's form, if it is not already (the upgrade's
+/// conversion): plain or lz4 bytes of older schemas become zstd when that
+/// wins (an lz4 record that zstd cannot shrink is kept plain); `None`
+/// leaves it as it is.
 pub(crate) fn recompress(bytes: &[u8]) -> Option<Vec<u8>> {
-    let (&v, rest) = bytes.split_first()?;
-    if v & COMPRESSED != 0 {
+    let (&v, _) = bytes.split_first()?;
+    if v & ZSTD != 0 {
         return None;
     }
-    let packed = super::compress::squeeze(rest)?;
-    let mut out = Vec::with_capacity(1 + packed.len());
-    out.push(v | COMPRESSED);
-    out.extend_from_slice(&packed);
-    Some(out)
+    let (version, plain) = open(bytes, "").ok()?;
+    let out = pack(version, &plain);
+    (out != bytes).then_some(out)
+}
+
+/// A stored ticket rewritten in today's record version (schema 13 stopped
+/// keeping the description), compressed as `recompress` does.
+pub(crate) fn reencode_ticket(bytes: &[u8]) -> Option<Vec<u8>> {
+    let out = encode_ticket(&decode_ticket(bytes).ok()?);
+    (out != bytes).then_some(out)
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], table: &'static str) -> Result<T> {
@@ -148,9 +164,12 @@ pub fn decode_person(bytes: &[u8]) -> Result<crate::domain::Person> {
 pub const TICKET_V3: u8 = 3;
 /// Tickets gained their custom status and mailbox in version 4 (schema 10).
 pub const TICKET_V4: u8 = 4;
+/// Tickets stopped keeping a description in version 5 (schema 13): it was
+/// a second copy of the first message, which the thread keeps.
+pub const TICKET_V5: u8 = 5;
 
 pub fn encode_ticket(t: &Ticket) -> Vec<u8> {
-    encode_with(TICKET_V4, t)
+    encode_with(TICKET_V5, t)
 }
 
 /// Decodes a ticket of any version this binary knows.
@@ -159,7 +178,8 @@ pub fn decode_ticket(bytes: &[u8]) -> Result<Ticket> {
     match open(bytes, "tickets")? {
         (TICKET_V2, rest) => Ok(postcard::from_bytes::<super::migrate::TicketV2>(&rest).map_err(corrupt)?.upgrade()),
         (TICKET_V3, rest) => Ok(postcard::from_bytes::<super::migrate::TicketV3>(&rest).map_err(corrupt)?.upgrade()),
-        _ => decode_upgrading(bytes, "tickets", "ticket", TICKET_V4, super::migrate::TicketV1::upgrade),
+        (TICKET_V4, rest) => Ok(postcard::from_bytes::<super::migrate::TicketV4>(&rest).map_err(corrupt)?.upgrade()),
+        _ => decode_upgrading(bytes, "tickets", "ticket", TICKET_V5, super::migrate::TicketV1::upgrade),
     }
 }
 

@@ -16,6 +16,9 @@
 //! role names and teams and tickets' team (9), tickets' custom status and
 //! mailbox (10).
 //! Schema 11: the report facts of every ticket (`store::reports`).
+//! Schema 12: the tickets each person is a collaborator on.
+//! Schema 13: zstd instead of lz4, tickets without their description
+//! (record version 5); existing data converted as for schema 6.
 //! A newer binary migrates an older data directory in one transaction; a data
 //! directory from a newer binary is refused rather than misread.
 
@@ -135,7 +138,6 @@ impl TicketV1 {
         Ticket {
             id: TicketId(self.id),
             subject: self.subject,
-            description: self.description,
             requester: PersonId(self.requester),
             channel: self.channel,
             status: self.status,
@@ -160,7 +162,8 @@ impl TicketV1 {
 pub struct TicketV2 {
     id: TicketId,
     subject: String,
-    description: String,
+    /// Schema 13 keeps no description (the thread's first entry holds it).
+    _description: String,
     requester: PersonId,
     channel: Channel,
     status: Status,
@@ -179,7 +182,6 @@ impl TicketV2 {
         Ticket {
             id: self.id,
             subject: self.subject,
-            description: self.description,
             requester: self.requester,
             channel: self.channel,
             status: self.status,
@@ -215,9 +217,25 @@ impl TicketV3 {
     }
 }
 
+/// A ticket as schemas 10 to 12 stored it (record version 4: with the
+/// description schema 13 no longer keeps).
+#[derive(Deserialize)]
+pub struct TicketV4 {
+    v3: TicketV3,
+    custom_status: Option<String>,
+    mailbox: Option<String>,
+    fields: Vec<(String, String)>,
+}
+
+impl TicketV4 {
+    pub fn upgrade(self) -> Ticket {
+        Ticket { custom_status: self.custom_status, mailbox: self.mailbox, fields: self.fields, ..self.v3.upgrade() }
+    }
+}
+
 /// What each schema brought (`frontdesk migrate --dry-run` lists the steps a
 /// data directory would take).
-const STEPS: [(u64, &str); 12] = [
+const STEPS: [(u64, &str); 13] = [
     (1, "tickets, thread entries, people"),
     (2, "tickets carry due dates and tags; the priority index; the staff list"),
     (3, "per-assignee and urgent-unassigned counters; index queue, merges, links, Trash, saved searches, bulk jobs"),
@@ -230,6 +248,10 @@ const STEPS: [(u64, &str); 12] = [
     (10, "tickets gain custom status, mailbox and fields; the index of when each ticket entered its status"),
     (11, "the report facts of every ticket (created, first response, resolved, SLA outcome), filled from the threads"),
     (12, "the tickets each person is a collaborator on (an index, for the customers' lists)"),
+    (
+        13,
+        "records and blobs stored zstd-compressed, tickets without a second copy of their first message (existing data converted after the migration, resumably)",
+    ),
 ];
 
 const _: () = assert!(STEPS[STEPS.len() - 1].0 == SCHEMA_VERSION, "describe the new schema in STEPS");
@@ -312,6 +334,12 @@ pub fn run(db: &Database) -> Result<()> {
         None if fresh => {
             // A new data directory: nothing to migrate.
         }
+        Some(12) => {
+            // Schema 13: zstd, tickets without their description (record
+            // version 5, read alongside the older ones); existing data is
+            // converted after this transaction (`store::recompress`).
+            tracing::info!("migrating data directory from schema 12 to {SCHEMA_VERSION}");
+        }
         Some(11) => {
             // Schema 12: the collaborators' index (filled below).
             tracing::info!("migrating data directory from schema 11 to {SCHEMA_VERSION}");
@@ -371,8 +399,19 @@ pub fn run(db: &Database) -> Result<()> {
     }
     {
         let mut meta = tx.open_table(META)?;
-        // Data written before schema 6 is compressed after this transaction.
-        if found.is_some_and(|v| v < 6) || (found.is_none() && !fresh) {
+        // Data written before schema 13 is converted after this transaction,
+        // from the start of every table (the cursors of schema 6's run go).
+        if found.is_some_and(|v| v < 13) || (found.is_none() && !fresh) {
+            let cursors: Vec<String> = meta
+                .range(super::recompress::CURSORS..)?
+                .map(|r| r.map(|(k, _)| k.value().to_string()))
+                .collect::<std::result::Result<Vec<_>, _>>()?
+                .into_iter()
+                .take_while(|k| k.starts_with(super::recompress::CURSORS))
+                .collect();
+            for k in cursors {
+                meta.remove(k.as_str())?;
+            }
             meta.insert(super::recompress::PENDING, 1)?;
         }
         meta.insert("schema_version", SCHEMA_VERSION)?;

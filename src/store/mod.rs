@@ -73,8 +73,9 @@ pub(crate) const PEOPLE_BY_EMAIL: TableDefinition<&str, u64> = TableDefinition::
 pub(crate) const STAFF: TableDefinition<u64, ()> = TableDefinition::new("staff");
 pub(crate) const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
 pub(crate) const API_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_tokens");
-/// Blob id (hex SHA-256) → total size, with `BLOB_LZ4` set when the chunks
-/// hold the content lz4-compressed (schema 6); content lives in `BLOB_CHUNKS`.
+/// Blob id (hex SHA-256) → total size, with `BLOB_ZSTD` (or, written by
+/// schemas 6–12, `BLOB_LZ4`) set when the chunks hold the content
+/// compressed; content lives in `BLOB_CHUNKS`.
 pub(crate) const BLOBS: TableDefinition<&str, u64> = TableDefinition::new("blobs");
 pub(crate) const BLOB_CHUNKS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("blob_chunks");
 /// (updated_at, ticket) — the default queue order.
@@ -124,12 +125,21 @@ pub(crate) const ACKS: TableDefinition<&str, i64> = TableDefinition::new("acks")
 pub(crate) const THREAD_IDS: TableDefinition<(u64, u32), &str> = TableDefinition::new("thread_ids");
 
 /// Blobs are split into chunks so a large attachment is not one huge value.
-pub(crate) const BLOB_CHUNK: usize = 64 * 1024;
-/// The flag in a `BLOBS` value for compressed chunks (sizes stay far below).
+/// A chunk with its key and the leaf's header fits 64 KiB: redb rounds a
+/// leaf up to a power of two of pages, so a whole 64 KiB chunk took 128.
+pub(crate) const BLOB_CHUNK: usize = 64 * 1024 - 512;
+/// The flag in a `BLOBS` value for chunks lz4-compressed by schemas 6–12
+/// (sizes stay far below).
 pub(crate) const BLOB_LZ4: u64 = 1 << 63;
+/// The flag in a `BLOBS` value for zstd-compressed chunks (schema 13 on).
+pub(crate) const BLOB_ZSTD: u64 = 1 << 62;
+/// A `BLOBS` value's size, without its flags.
+pub(crate) fn blob_size(header: u64) -> u64 {
+    header & !(BLOB_LZ4 | BLOB_ZSTD)
+}
 
 /// Current on-disk schema version. See `migrate`.
-pub const SCHEMA_VERSION: u64 = 12;
+pub const SCHEMA_VERSION: u64 = 13;
 
 /// Page cache when none is configured (see `server.cache_mib`).
 pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;
@@ -389,6 +399,19 @@ macro_rules! shared_reads {
                 out.push(codec::decode(row?.1.value(), "entries")?);
             }
             Ok(out)
+        }
+
+        /// The body of a ticket's first message (its first reply entry),
+        /// empty when it has none: what was the ticket's description.
+        pub fn first_message(&self, ticket: TicketId) -> Result<String> {
+            let t = self.tx.open_table(ENTRIES)?;
+            for row in t.range((ticket.0, 0)..=(ticket.0, u32::MAX))? {
+                let e: ThreadEntry = codec::decode(row?.1.value(), "entries")?;
+                if e.kind == crate::domain::EntryKind::Reply && e.event.is_none() {
+                    return Ok(e.body);
+                }
+            }
+            Ok(String::new())
         }
 
         pub fn person(&self, id: PersonId) -> Result<Option<Person>> {

@@ -1,25 +1,34 @@
-//! Schema 6's conversion of existing data: records and blobs written before
-//! it are rewritten compressed, in batches of their own transactions after
-//! the schema migration, so a large data dir converts with progress in the
-//! log and a stop or crash part-way resumes where it left off (a cursor per
-//! table in `meta`). Until it is done, both forms are read alike.
+//! The conversion of existing data to today's stored form (schema 6 brought
+//! it, schema 13 runs it again): records and blobs written plain or
+//! lz4-compressed are rewritten zstd-compressed, tickets drop the description
+//! schema 13 no longer keeps, blobs are cut in today's chunks. It runs in
+//! batches of their own transactions after the schema migration, so a large
+//! data dir converts with progress in the log and a stop or crash part-way
+//! resumes where it left off (a cursor per table in `meta`). Until it is
+//! done, every form is read alike.
 
 use std::time::{Duration, Instant};
 
 use redb::{Database, ReadableTable, ReadableTableMetadata};
 
-use super::{BLOB_CHUNK, BLOB_CHUNKS, BLOB_LZ4, BLOBS, ENTRIES, ENTRY_MAIL, JUNK, META, OUTBOX, PEOPLE, Result, TICKETS, codec, compress};
+use super::blobs::blob_codec;
+use super::{
+    BLOB_CHUNK, BLOB_CHUNKS, BLOB_ZSTD, BLOBS, ENTRIES, ENTRY_MAIL, JUNK, META, OUTBOX, PEOPLE, Result, TICKETS, blob_size, codec, compress,
+};
 
 /// `meta` key present while the conversion still has work.
 pub(crate) const PENDING: &str = "recompress.pending";
+/// The prefix of the conversion's cursors in `meta`.
+pub(crate) const CURSORS: &str = "recompress.";
 /// Records per transaction.
 const BATCH: usize = 2000;
 
-/// Rewrites one codec table from its cursor on, `BATCH` rows per
-/// transaction; the cursor (`meta` `recompress.<table>`, and `.seq` for
-/// pair keys) is the next key to look at.
+/// Rewrites one codec table from its cursor on with `$convert` (the new
+/// bytes of a record, or `None` to leave it), `BATCH` rows per transaction;
+/// the cursor (`meta` `recompress.<table>`, and `.seq` for pair keys) is
+/// the next key to look at.
 macro_rules! convert {
-    ($db:expr, $table:expr, $name:literal, $progress:expr, single) => {{
+    ($db:expr, $table:expr, $name:literal, $progress:expr, $convert:expr, single) => {{
         let cursor = concat!("recompress.", $name);
         let total = $db.begin_read()?.open_table($table)?.len()?;
         let mut seen = 0u64;
@@ -29,7 +38,7 @@ macro_rules! convert {
             let mut rows: Vec<(u64, Option<Vec<u8>>)> = Vec::new();
             for row in tx.open_table($table)?.range(from..)?.take(BATCH) {
                 let (k, v) = row?;
-                rows.push((k.value(), codec::recompress(v.value())));
+                rows.push((k.value(), $convert(v.value())));
             }
             let Some(&(last, _)) = rows.last() else { break };
             {
@@ -52,7 +61,7 @@ macro_rules! convert {
             $progress.tick($name, seen, total);
         }
     }};
-    ($db:expr, $table:expr, $name:literal, $progress:expr, pair) => {{
+    ($db:expr, $table:expr, $name:literal, $progress:expr, $convert:expr, pair) => {{
         let (cursor, cursor_seq) = (concat!("recompress.", $name), concat!("recompress.", $name, ".seq"));
         let total = $db.begin_read()?.open_table($table)?.len()?;
         let mut seen = 0u64;
@@ -67,7 +76,7 @@ macro_rules! convert {
             let mut rows: Vec<((u64, u32), Option<Vec<u8>>)> = Vec::new();
             for row in tx.open_table($table)?.range(from..)?.take(BATCH) {
                 let (k, v) = row?;
-                rows.push((k.value(), codec::recompress(v.value())));
+                rows.push((k.value(), $convert(v.value())));
             }
             let Some(&((ticket, seq), _)) = rows.last() else { break };
             {
@@ -111,12 +120,12 @@ pub(crate) fn run(db: &Database) -> Result<u64> {
         }
     }
     let mut progress = Progress { started: Instant::now(), last: Instant::now(), done: 0 };
-    convert!(db, TICKETS, "tickets", progress, single);
-    convert!(db, ENTRIES, "entries", progress, pair);
-    convert!(db, ENTRY_MAIL, "entry_mail", progress, pair);
-    convert!(db, OUTBOX, "outbox", progress, single);
-    convert!(db, JUNK, "junk", progress, single);
-    convert!(db, PEOPLE, "people", progress, single);
+    convert!(db, TICKETS, "tickets", progress, codec::reencode_ticket, single);
+    convert!(db, ENTRIES, "entries", progress, codec::recompress, pair);
+    convert!(db, ENTRY_MAIL, "entry_mail", progress, codec::recompress, pair);
+    convert!(db, OUTBOX, "outbox", progress, codec::recompress, single);
+    convert!(db, JUNK, "junk", progress, codec::recompress, single);
+    convert!(db, PEOPLE, "people", progress, codec::recompress, single);
     blobs(db, &mut progress)?;
     // Counting references and removing the PENDING mark commit together.
     let tx = db.begin_write()?;
@@ -210,7 +219,8 @@ fn count_references(tx: &redb::WriteTransaction) -> Result<()> {
     Ok(())
 }
 
-/// Rewrites uncompressed blobs, in blob id order from the cursor on.
+/// Rewrites blobs not yet in today's form (zstd, today's chunks), in blob
+/// id order; those done are skipped when a stopped conversion resumes.
 fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
     let total = db.begin_read()?.open_table(BLOBS)?.len()?;
     let mut seen = 0u64;
@@ -228,7 +238,7 @@ fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
                 }
                 batch.push((k.value().to_string(), v.value()));
                 // At most 200 blobs or 64 MiB of content per transaction.
-                bytes += v.value() & !BLOB_LZ4;
+                bytes += blob_size(v.value());
                 if batch.len() >= BATCH / 10 || bytes >= 64 << 20 {
                     break;
                 }
@@ -244,27 +254,48 @@ fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
             let mut chunks = tx.open_table(BLOB_CHUNKS)?;
             for (id, header) in &batch {
                 seen += 1;
-                if header & BLOB_LZ4 != 0 {
+                if header & BLOB_ZSTD != 0 {
                     continue;
                 }
-                let mut data = Vec::with_capacity((*header as usize).min(BLOB_CHUNK * 16));
+                let size = blob_size(*header);
+                let mut stored = Vec::with_capacity((size as usize).min(BLOB_CHUNK * 16));
                 let keys: Vec<u32> = {
                     let mut keys = Vec::new();
                     for row in chunks.range((id.as_str(), 0)..=(id.as_str(), u32::MAX))? {
                         let (k, v) = row?;
                         keys.push(k.value().1);
-                        data.extend_from_slice(v.value());
+                        stored.extend_from_slice(v.value());
                     }
                     keys
                 };
-                let Some(packed) = compress::squeeze(&data) else { continue };
+                let codec = blob_codec(*header);
+                let data = match codec {
+                    Some(c) => match compress::unsqueeze(c, &stored, size as usize) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            // Left as it is: reading it says what is wrong.
+                            tracing::warn!("converting stored blob {id}: {e}; left as it is");
+                            continue;
+                        }
+                    },
+                    None => stored,
+                };
+                let packed = compress::squeeze(&data);
+                if packed.is_none() && codec.is_none() && keys.len() == data.len().div_ceil(BLOB_CHUNK) {
+                    // Plain, incompressible and in today's chunks already.
+                    continue;
+                }
+                let (new_header, bytes) = match &packed {
+                    Some(p) => (data.len() as u64 | BLOB_ZSTD, p.as_slice()),
+                    None => (data.len() as u64, data.as_slice()),
+                };
                 for i in keys {
                     chunks.remove((id.as_str(), i))?;
                 }
-                for (i, c) in packed.chunks(BLOB_CHUNK).enumerate() {
+                for (i, c) in bytes.chunks(BLOB_CHUNK).enumerate() {
                     chunks.insert((id.as_str(), i as u32), c)?;
                 }
-                heads.insert(id.as_str(), data.len() as u64 | BLOB_LZ4)?;
+                heads.insert(id.as_str(), new_header)?;
                 progress.done += 1;
             }
         }
@@ -276,7 +307,7 @@ fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::super::*;
-    use crate::domain::{Channel, Priority, Status, TicketId, Timestamp};
+    use crate::domain::{Channel, EntryKind, PersonId, Priority, Status, ThreadEntry, TicketId, Timestamp};
 
     /// A record that cannot be read does not stop the upgrade, and then no
     /// blob is taken for an orphan (what it named cannot be known).
@@ -322,8 +353,7 @@ mod tests {
             assignee: None,
             created_at: Timestamp(1),
             updated_at: Timestamp(1),
-        }
-        .upgrade();
+        };
         let raw = long.as_bytes().to_vec();
         let blob = sha256_hex(&raw);
         let orphan = b"a blob no record names, left by an older release".repeat(4);
@@ -332,7 +362,7 @@ mod tests {
             let store = Store::open(dir.path()).unwrap();
             store
                 .write(|w| -> Result<()> {
-                    let mut plain = vec![codec::TICKET_V3];
+                    let mut plain = vec![codec::RECORD_V1];
                     plain.extend(postcard::to_allocvec(&ticket).unwrap());
                     w.tx.open_table(TICKETS)?.insert(1, plain.as_slice())?;
                     w.tx.open_table(BLOBS)?.insert(blob.as_str(), raw.len() as u64)?;
@@ -358,14 +388,15 @@ mod tests {
         }
         let store = Store::open(dir.path()).unwrap();
         let r = store.read().unwrap();
-        assert_eq!(r.ticket(TicketId(1)).unwrap().unwrap().description, long);
+        assert_eq!(r.ticket(TicketId(1)).unwrap().unwrap().subject, "vpn");
         assert_eq!(r.blob(&blob).unwrap().unwrap(), raw);
         let tickets = r.tx.open_table(TICKETS).unwrap();
         let stored = tickets.get(1).unwrap().unwrap();
-        assert_ne!(stored.value()[0] & codec::COMPRESSED, 0);
-        assert!(stored.value().len() < long.len() / 4, "{} bytes", stored.value().len());
+        // Today's record version, without the description's second copy.
+        assert_eq!(stored.value()[0], codec::TICKET_V5);
+        assert!(stored.value().len() < 64, "{} bytes", stored.value().len());
         let header = r.tx.open_table(BLOBS).unwrap().get(blob.as_str()).unwrap().unwrap().value();
-        assert_eq!(header, raw.len() as u64 | BLOB_LZ4);
+        assert_eq!(header, raw.len() as u64 | BLOB_ZSTD);
         assert!(r.tx.open_table(META).unwrap().get(super::PENDING).unwrap().is_none(), "the conversion finished");
         assert_eq!(r.blob_refs(&blob).unwrap(), Some(1), "the junk record's reference is counted");
         assert_eq!(r.blob(&orphan_id).unwrap(), None, "a blob nothing names is deleted");
@@ -376,5 +407,91 @@ mod tests {
         // A blob stored and named by nothing in the same transaction is not kept.
         let dropped = store.write(|w| w.put_blob(&raw[..2000])).unwrap();
         assert_eq!(store.read().unwrap().blob(&dropped).unwrap(), None);
+    }
+
+    /// What schemas 6–12 wrote (lz4 records and blobs in 64 KiB chunks, the
+    /// ticket with its description) reads the same after the upgrade and is
+    /// then stored zstd-compressed in today's chunks, the ticket without
+    /// the description.
+    #[test]
+    fn lz4_data_of_schema_12_is_converted_to_zstd() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = "The printer on the third floor prints blank pages since Monday. ".repeat(40);
+        // Record version 4 of a ticket: version 2's fields, the team, then
+        // custom status, mailbox and fields (nested tuples: postcard
+        // writes them one after the other).
+        let v4 = (
+            (1u64, "printer".to_string(), long.clone(), PersonId(2), Channel::Email, Status::Open, Priority::High),
+            ("General".to_string(), "Support".to_string(), None::<PersonId>, None::<crate::domain::time::Date>, vec!["print".to_string()]),
+            (Timestamp(5), Timestamp(6), None::<String>, Some("Waiting".to_string()), Some("help@x.test".to_string())),
+            vec![("device".to_string(), "Laptop".to_string())],
+        );
+        let lz4 = |version: u8, plain: &[u8]| {
+            let mut out = vec![version | codec::COMPRESSED];
+            out.extend(compress::squeeze_lz4(plain));
+            out
+        };
+        let entry = ThreadEntry {
+            ticket: TicketId(1),
+            seq: 1,
+            kind: EntryKind::Reply,
+            author: Some(PersonId(2)),
+            body: long.clone(),
+            event: None,
+            attachments: Vec::new(),
+            created_at: Timestamp(5),
+        };
+        // A blob of 200 KB, lz4-compressed in chunks of 64 KiB.
+        let raw: Vec<u8> = (0..200_000u32).map(|i| b"abcdefghij"[(i % 7 + i / 5000 % 3) as usize]).collect();
+        let blob = sha256_hex(&raw);
+        let packed = compress::squeeze_lz4(&raw);
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store
+                .write(|w| -> Result<()> {
+                    w.tx.open_table(TICKETS)?.insert(1, lz4(codec::TICKET_V4, &postcard::to_allocvec(&v4).unwrap()).as_slice())?;
+                    w.tx.open_table(ENTRIES)?.insert((1, 1), lz4(codec::RECORD_V1, &postcard::to_allocvec(&entry).unwrap()).as_slice())?;
+                    w.tx.open_table(BLOBS)?.insert(blob.as_str(), raw.len() as u64 | BLOB_LZ4)?;
+                    let mut chunks = w.tx.open_table(BLOB_CHUNKS)?;
+                    for (i, c) in packed.chunks(64 * 1024).enumerate() {
+                        chunks.insert((blob.as_str(), i as u32), c)?;
+                    }
+                    // A junk record names the blob, so it is kept.
+                    let junk = JunkMail {
+                        id: 7,
+                        received_at: Timestamp(1),
+                        from: "x@example.org".into(),
+                        subject: "s".into(),
+                        reason: "r".into(),
+                        raw_blob: blob.clone(),
+                        mail_from: String::new(),
+                        rcpt_to: Vec::new(),
+                    };
+                    w.tx.open_table(JUNK)?.insert(7, codec::encode(&junk).as_slice())?;
+                    w.tx.open_table(META)?.insert(super::PENDING, 1)?;
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let r = store.read().unwrap();
+        let t = r.ticket(TicketId(1)).unwrap().unwrap();
+        assert_eq!((t.subject.as_str(), t.priority, t.custom_status.as_deref()), ("printer", Priority::High, Some("Waiting")));
+        assert_eq!(t.fields, v4.3);
+        assert_eq!(r.entries(TicketId(1)).unwrap(), vec![entry]);
+        assert_eq!(r.first_message(TicketId(1)).unwrap(), long);
+        assert_eq!(r.blob(&blob).unwrap().unwrap(), raw);
+        let stored_ticket = r.tx.open_table(TICKETS).unwrap().get(1).unwrap().unwrap().value().to_vec();
+        assert_eq!(stored_ticket[0] & !codec::ZSTD, codec::TICKET_V5);
+        assert!(stored_ticket.len() < 128, "the ticket keeps no description: {} bytes", stored_ticket.len());
+        let stored_entry = r.tx.open_table(ENTRIES).unwrap().get((1, 1)).unwrap().unwrap().value().to_vec();
+        assert_eq!(stored_entry[0], codec::RECORD_V1 | codec::ZSTD);
+        let header = r.tx.open_table(BLOBS).unwrap().get(blob.as_str()).unwrap().unwrap().value();
+        assert_eq!(header, raw.len() as u64 | BLOB_ZSTD);
+        let chunks = r.tx.open_table(BLOB_CHUNKS).unwrap();
+        for row in chunks.range((blob.as_str(), 0)..=(blob.as_str(), u32::MAX)).unwrap() {
+            assert!(row.unwrap().1.value().len() <= BLOB_CHUNK);
+        }
+        assert!(r.tx.open_table(META).unwrap().get(super::PENDING).unwrap().is_none(), "the conversion finished");
     }
 }

@@ -126,7 +126,6 @@ fn fill(desk: &Desk, tickets: u64, batch: u64, now: Timestamp) -> anyhow::Result
                 let t = Ticket {
                     id,
                     subject: subject.join(" "),
-                    description: "Please have a look at this.".into(),
                     requester,
                     channel: Channel::Email,
                     status: Status::Open,
@@ -155,7 +154,7 @@ fn fill(desk: &Desk, tickets: u64, batch: u64, now: Timestamp) -> anyhow::Result
                     created_at: now,
                 };
                 w.append_entry(&mut entry(EntryKind::Event, None, "", Some(Event::Created { channel: "Email".into() })))?;
-                w.append_entry(&mut entry(EntryKind::Reply, Some(requester), &t.description, None))?;
+                w.append_entry(&mut entry(EntryKind::Reply, Some(requester), "Please have a look at this.", None))?;
             }
             Ok(())
         })?;

@@ -71,7 +71,6 @@ fn fill(desk: &Desk, tickets: u64, start: Timestamp, now: Timestamp) -> anyhow::
                 let t = Ticket {
                     id,
                     subject: format!("Ticket {i}"),
-                    description: "Please have a look.".into(),
                     requester,
                     channel: Channel::ALL[rng.below(4) as usize],
                     status: if resolved { Status::Resolved } else { Status::Open },

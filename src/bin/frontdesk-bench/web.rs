@@ -114,7 +114,6 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
                 let t = Ticket {
                     id: TicketId(id),
                     subject: format!("{} {}", sentence(&mut rng, 4), id),
-                    description: sentence(&mut rng, 40),
                     requester,
                     channel: Channel::ALL[rng.below(5) as usize],
                     status,
