@@ -325,7 +325,20 @@ impl Store {
         std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700).create(dir)?;
         let main = Handle::open(dir.join(DB_FILE), cache_bytes)?;
         migrate::run(main.db()?.as_ref())?;
-        super::recompress::run(main.db()?.as_ref())?;
+        if super::recompress::run(main.db()?.as_ref())? > 0 {
+            // The conversion left the old forms' pages free: give them back
+            // now, while nothing else has the database open.
+            let started = std::time::Instant::now();
+            match main.compact() {
+                Ok((before, after)) => tracing::info!(
+                    "gave back the space the conversion freed: {:.1} MiB → {:.1} MiB in {:.1} s",
+                    before as f64 / 1048576.0,
+                    after as f64 / 1048576.0,
+                    started.elapsed().as_secs_f64()
+                ),
+                Err(e) => tracing::warn!("could not compact the database after the conversion: {e}"),
+            }
+        }
         let spool = SpoolLog::open(dir, &main)?;
         // An empty spool log gives back the space a burst made it grow to
         // (cheap: it holds nothing); a failure here only costs disk space.
