@@ -1,5 +1,6 @@
 //! Blobs: raw mail, HTML bodies and attachments, each stored once by the
-//! hash of its content, zstd-compressed when that saves enough, in chunks.
+//! hash of its content, zstd-compressed when that saves enough, in a pack
+//! when small (`store::packs`), else in chunks.
 //!
 //! Every record that names a blob holds a reference (`BLOB_REFS`): a thread
 //! entry for each attachment, a mail's details for its raw source and HTML,
@@ -12,15 +13,22 @@
 use redb::{ReadableTable, TableDefinition};
 
 use super::compress::Codec;
-use super::{BLOB_CHUNK, BLOB_CHUNKS, BLOB_LZ4, BLOB_ZSTD, BLOBS, Read, Result, StoreError, Write, blob_size, compress, sha256_hex};
+use super::{
+    BLOB_CHUNK, BLOB_CHUNKS, BLOB_LZ4, BLOB_PACKED, BLOB_ZSTD, BLOBS, Read, Result, StoreError, Write, blob_size, compress, packs,
+    sha256_hex,
+};
 
 /// Blob id → how many records reference it (schema 6; a blob without a row
 /// is never deleted).
 pub(crate) const BLOB_REFS: TableDefinition<&str, u64> = TableDefinition::new("blob_refs");
 
-/// Deletes a blob's head and chunks (not its reference count).
+/// Deletes a blob's head and chunks, or its place in a pack (not its
+/// reference count).
 pub(crate) fn delete_blob(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
-    tx.open_table(BLOBS)?.remove(id)?;
+    let header = tx.open_table(BLOBS)?.remove(id)?.map(|v| v.value());
+    if header.is_some_and(|h| h & BLOB_PACKED != 0) {
+        return packs::remove(tx, id);
+    }
     let mut chunks = tx.open_table(BLOB_CHUNKS)?;
     let keys: Vec<u32> =
         chunks.range((id, 0)..=(id, u32::MAX))?.map(|r| r.map(|(k, _)| k.value().1)).collect::<std::result::Result<_, _>>()?;
@@ -28,6 +36,28 @@ pub(crate) fn delete_blob(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
         chunks.remove((id, i))?;
     }
     Ok(())
+}
+
+/// Stores a blob's content (compressed when that saves enough): packed
+/// when small (`store::packs`), else in chunks; returns its `BLOBS` value.
+/// The blob has no chunks or place yet.
+pub(crate) fn store_content(tx: &redb::WriteTransaction, id: &str, data: &[u8]) -> Result<u64> {
+    let packed = compress::squeeze(data);
+    let (mut header, stored) = match &packed {
+        Some(p) => (data.len() as u64 | BLOB_ZSTD, p.as_slice()),
+        None => (data.len() as u64, data),
+    };
+    if stored.len() <= packs::PACK_LIMIT {
+        packs::put(tx, id, stored)?;
+        header |= BLOB_PACKED;
+    } else {
+        let mut chunks = tx.open_table(BLOB_CHUNKS)?;
+        for (i, c) in stored.chunks(BLOB_CHUNK).enumerate() {
+            chunks.insert((id, i as u32), c)?;
+        }
+    }
+    tx.open_table(BLOBS)?.insert(id, header)?;
+    Ok(header)
 }
 
 /// How a blob's chunks are compressed, by its `BLOBS` value.
@@ -41,16 +71,22 @@ pub(crate) fn blob_codec(header: u64) -> Option<Codec> {
     }
 }
 
-impl Read {
-    /// A blob's content, reassembled from its chunks (and decompressed).
-    pub fn blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
-        let blobs = self.tx.open_table(BLOBS)?;
-        let Some(header) = blobs.get(id)?.map(|v| v.value()) else {
-            return Ok(None);
-        };
-        let size = blob_size(header) as usize;
-        let codec = blob_codec(header);
-        let chunks = self.tx.open_table(BLOB_CHUNKS)?;
+/// A blob's content, reassembled from its chunks or its pack (and
+/// decompressed), from the tables of any transaction.
+pub(crate) fn content(
+    heads: &impl ReadableTable<&'static str, u64>,
+    chunks: &impl ReadableTable<(&'static str, u32), &'static [u8]>,
+    packed: &impl ReadableTable<u64, &'static [u8]>,
+    id: &str,
+) -> Result<Option<Vec<u8>>> {
+    let Some(header) = heads.get(id)?.map(|v| v.value()) else {
+        return Ok(None);
+    };
+    let size = blob_size(header) as usize;
+    let codec = blob_codec(header);
+    let mut out = if header & BLOB_PACKED != 0 {
+        packs::read(packed, packs::place_of(chunks, id)?)?
+    } else {
         // The size comes from the stored header: capped, so a damaged one
         // cannot make us reserve more than the chunks could hold.
         let mut out = Vec::with_capacity((if codec.is_none() { size } else { size / 2 }).min(BLOB_CHUNK * 16));
@@ -58,10 +94,18 @@ impl Read {
             let (_, v) = row?;
             out.extend_from_slice(v.value());
         }
-        if let Some(codec) = codec {
-            out = compress::unsqueeze(codec, &out, size).map_err(|detail| StoreError::Corrupt { table: "blob_chunks", detail })?;
-        }
-        Ok(Some(out))
+        out
+    };
+    if let Some(codec) = codec {
+        out = compress::unsqueeze(codec, &out, size).map_err(|detail| StoreError::Corrupt { table: "blob_chunks", detail })?;
+    }
+    Ok(Some(out))
+}
+
+impl Read {
+    /// A blob's content, reassembled from its chunks or pack (and decompressed).
+    pub fn blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        content(&self.tx.open_table(BLOBS)?, &self.tx.open_table(BLOB_CHUNKS)?, &self.tx.open_table(packs::BLOB_PACKS)?, id)
     }
 
     /// How many records reference a blob (None: not counted).
@@ -77,18 +121,8 @@ impl Write {
     /// a new blob is dropped again at commit.
     pub fn put_blob(&mut self, data: &[u8]) -> Result<String> {
         let id = sha256_hex(data);
-        let mut blobs = self.tx.open_table(BLOBS)?;
-        if blobs.get(id.as_str())?.is_none() {
-            let packed = compress::squeeze(data);
-            let (header, stored) = match &packed {
-                Some(p) => (data.len() as u64 | BLOB_ZSTD, p.as_slice()),
-                None => (data.len() as u64, data),
-            };
-            blobs.insert(id.as_str(), header)?;
-            let mut chunks = self.tx.open_table(BLOB_CHUNKS)?;
-            for (i, c) in stored.chunks(BLOB_CHUNK).enumerate() {
-                chunks.insert((id.as_str(), i as u32), c)?;
-            }
+        if self.tx.open_table(BLOBS)?.get(id.as_str())?.is_none() {
+            store_content(&self.tx, &id, data)?;
             self.fresh_blobs.push((id.clone(), 0));
         }
         Ok(id)

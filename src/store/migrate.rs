@@ -462,6 +462,8 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(BLOBS)?;
     tx.open_table(BLOB_CHUNKS)?;
     tx.open_table(blobs::BLOB_REFS)?;
+    tx.open_table(packs::BLOB_PACKS)?;
+    tx.open_table(packs::PACK_CONTENTS)?;
     tx.open_table(bounces::BOUNCED)?;
     tx.open_table(allowed::ALLOWED)?;
     tx.open_table(audit::AUDIT)?;
@@ -537,23 +539,20 @@ fn raw_message_id(raw: &[u8]) -> Option<String> {
 fn v3_to_v4(tx: &redb::WriteTransaction) -> Result<()> {
     use redb::ReadableTable;
 
-    use super::{BLOB_CHUNKS, ENTRY_MAIL, THREAD_IDS};
+    use super::{BLOB_CHUNKS, BLOBS, ENTRY_MAIL, THREAD_IDS};
     // (ticket, lower-case id) → the id as written.
     let mut fixes: Vec<(u64, String, String, (u64, u32))> = Vec::new();
     {
         let mails = tx.open_table(ENTRY_MAIL)?;
-        let chunks = tx.open_table(BLOB_CHUNKS)?;
+        let (heads, chunks, packs) = (tx.open_table(BLOBS)?, tx.open_table(BLOB_CHUNKS)?, tx.open_table(super::packs::BLOB_PACKS)?);
         for row in mails.iter()? {
             let (k, v) = row?;
             let Ok(meta) = codec::decode_mail_meta(v.value()) else { continue };
             if meta.message_id.is_empty() || meta.raw_blob.is_empty() {
                 continue;
             }
-            // The header is in the first chunk.
-            let Some(first) = chunks.range((meta.raw_blob.as_str(), 0)..=(meta.raw_blob.as_str(), 0))?.next().transpose()? else {
-                continue;
-            };
-            let Some(original) = raw_message_id(first.1.value()) else { continue };
+            let Ok(Some(raw)) = super::blobs::content(&heads, &chunks, &packs, &meta.raw_blob) else { continue };
+            let Some(original) = raw_message_id(&raw) else { continue };
             if original != meta.message_id && original.eq_ignore_ascii_case(&meta.message_id) {
                 fixes.push((k.value().0, meta.message_id.clone(), original, k.value()));
             }

@@ -24,6 +24,7 @@ mod legacy;
 mod mentions;
 pub mod migrate;
 mod orgs;
+mod packs;
 mod profiles;
 mod query;
 mod queues;
@@ -133,9 +134,11 @@ pub(crate) const BLOB_CHUNK: usize = 64 * 1024 - 512;
 pub(crate) const BLOB_LZ4: u64 = 1 << 63;
 /// The flag in a `BLOBS` value for zstd-compressed chunks (schema 13 on).
 pub(crate) const BLOB_ZSTD: u64 = 1 << 62;
+/// The flag in a `BLOBS` value for a blob kept in a pack (`store::packs`).
+pub(crate) const BLOB_PACKED: u64 = 1 << 61;
 /// A `BLOBS` value's size, without its flags.
 pub(crate) fn blob_size(header: u64) -> u64 {
-    header & !(BLOB_LZ4 | BLOB_ZSTD)
+    header & !(BLOB_LZ4 | BLOB_ZSTD | BLOB_PACKED)
 }
 
 /// Current on-disk schema version. See `migrate`.

@@ -13,7 +13,8 @@ use redb::{Database, ReadableTable, ReadableTableMetadata};
 
 use super::blobs::blob_codec;
 use super::{
-    BLOB_CHUNK, BLOB_CHUNKS, BLOB_ZSTD, BLOBS, ENTRIES, ENTRY_MAIL, JUNK, META, OUTBOX, PEOPLE, Result, TICKETS, blob_size, codec, compress,
+    BLOB_CHUNK, BLOB_CHUNKS, BLOB_PACKED, BLOB_ZSTD, BLOBS, ENTRIES, ENTRY_MAIL, JUNK, META, OUTBOX, PEOPLE, Result, TICKETS, blob_size,
+    codec, compress, packs,
 };
 
 /// `meta` key present while the conversion still has work.
@@ -219,8 +220,9 @@ fn count_references(tx: &redb::WriteTransaction) -> Result<()> {
     Ok(())
 }
 
-/// Rewrites blobs not yet in today's form (zstd, today's chunks), in blob
-/// id order; those done are skipped when a stopped conversion resumes.
+/// Rewrites blobs not yet in today's form (zstd; packed when small, else in
+/// today's chunks), in blob id order; those done are skipped when a
+/// stopped conversion resumes.
 fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
     let total = db.begin_read()?.open_table(BLOBS)?.len()?;
     let mut seen = 0u64;
@@ -249,55 +251,51 @@ fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
             return Ok(());
         };
         after = last.clone();
-        {
-            let mut heads = tx.open_table(BLOBS)?;
-            let mut chunks = tx.open_table(BLOB_CHUNKS)?;
-            for (id, header) in &batch {
-                seen += 1;
-                if header & BLOB_ZSTD != 0 {
-                    continue;
+        for (id, header) in &batch {
+            seen += 1;
+            if header & (BLOB_ZSTD | BLOB_PACKED) != 0 {
+                continue;
+            }
+            let size = blob_size(*header);
+            let mut stored = Vec::with_capacity((size as usize).min(BLOB_CHUNK * 16));
+            let keys: Vec<u32> = {
+                let chunks = tx.open_table(BLOB_CHUNKS)?;
+                let mut keys = Vec::new();
+                for row in chunks.range((id.as_str(), 0)..=(id.as_str(), u32::MAX))? {
+                    let (k, v) = row?;
+                    keys.push(k.value().1);
+                    stored.extend_from_slice(v.value());
                 }
-                let size = blob_size(*header);
-                let mut stored = Vec::with_capacity((size as usize).min(BLOB_CHUNK * 16));
-                let keys: Vec<u32> = {
-                    let mut keys = Vec::new();
-                    for row in chunks.range((id.as_str(), 0)..=(id.as_str(), u32::MAX))? {
-                        let (k, v) = row?;
-                        keys.push(k.value().1);
-                        stored.extend_from_slice(v.value());
+                keys
+            };
+            let codec = blob_codec(*header);
+            let data = match codec {
+                Some(c) => match compress::unsqueeze(c, &stored, size as usize) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        // Left as it is: reading it says what is wrong.
+                        tracing::warn!("converting stored blob {id}: {e}; left as it is");
+                        continue;
                     }
-                    keys
-                };
-                let codec = blob_codec(*header);
-                let data = match codec {
-                    Some(c) => match compress::unsqueeze(c, &stored, size as usize) {
-                        Ok(d) => d,
-                        Err(e) => {
-                            // Left as it is: reading it says what is wrong.
-                            tracing::warn!("converting stored blob {id}: {e}; left as it is");
-                            continue;
-                        }
-                    },
-                    None => stored,
-                };
-                let packed = compress::squeeze(&data);
-                if packed.is_none() && codec.is_none() && keys.len() == data.len().div_ceil(BLOB_CHUNK) {
-                    // Plain, incompressible and in today's chunks already.
-                    continue;
-                }
-                let (new_header, bytes) = match &packed {
-                    Some(p) => (data.len() as u64 | BLOB_ZSTD, p.as_slice()),
-                    None => (data.len() as u64, data.as_slice()),
-                };
+                },
+                None => stored,
+            };
+            if codec.is_none()
+                && data.len() > packs::PACK_LIMIT
+                && keys.len() == data.len().div_ceil(BLOB_CHUNK)
+                && compress::squeeze(&data).is_none()
+            {
+                // Plain, incompressible, too large to pack and in today's chunks already.
+                continue;
+            }
+            {
+                let mut chunks = tx.open_table(BLOB_CHUNKS)?;
                 for i in keys {
                     chunks.remove((id.as_str(), i))?;
                 }
-                for (i, c) in bytes.chunks(BLOB_CHUNK).enumerate() {
-                    chunks.insert((id.as_str(), i as u32), c)?;
-                }
-                heads.insert(id.as_str(), new_header)?;
-                progress.done += 1;
             }
+            super::blobs::store_content(&tx, id, &data)?;
+            progress.done += 1;
         }
         tx.commit()?;
         progress.tick("blobs", seen, total);
@@ -396,7 +394,7 @@ mod tests {
         assert_eq!(stored.value()[0], codec::TICKET_V5);
         assert!(stored.value().len() < 64, "{} bytes", stored.value().len());
         let header = r.tx.open_table(BLOBS).unwrap().get(blob.as_str()).unwrap().unwrap().value();
-        assert_eq!(header, raw.len() as u64 | BLOB_ZSTD);
+        assert_eq!(header, raw.len() as u64 | BLOB_ZSTD | BLOB_PACKED, "compressed and packed");
         assert!(r.tx.open_table(META).unwrap().get(super::PENDING).unwrap().is_none(), "the conversion finished");
         assert_eq!(r.blob_refs(&blob).unwrap(), Some(1), "the junk record's reference is counted");
         assert_eq!(r.blob(&orphan_id).unwrap(), None, "a blob nothing names is deleted");
@@ -487,7 +485,7 @@ mod tests {
         let stored_entry = r.tx.open_table(ENTRIES).unwrap().get((1, 1)).unwrap().unwrap().value().to_vec();
         assert_eq!(stored_entry[0], codec::RECORD_V1 | codec::ZSTD);
         let header = r.tx.open_table(BLOBS).unwrap().get(blob.as_str()).unwrap().unwrap().value();
-        assert_eq!(header, raw.len() as u64 | BLOB_ZSTD);
+        assert_eq!(header, raw.len() as u64 | BLOB_ZSTD | BLOB_PACKED, "compressed and packed");
         let chunks = r.tx.open_table(BLOB_CHUNKS).unwrap();
         for row in chunks.range((blob.as_str(), 0)..=(blob.as_str(), u32::MAX)).unwrap() {
             assert!(row.unwrap().1.value().len() <= BLOB_CHUNK);

@@ -20,7 +20,7 @@ pub struct TableUse {
     pub metadata_bytes: u64,
     /// Bytes of the table's pages that hold nothing.
     pub fragmented_bytes: u64,
-    /// Pages of the table (leaf and branch) times the page size.
+    /// Bytes of the table's pages (leaf and branch, used or not).
     pub page_bytes: u64,
 }
 
@@ -66,7 +66,9 @@ fn file_use(h: &Handle, file: &'static str) -> Result<FileUse> {
             stored_bytes: s.stored_bytes(),
             metadata_bytes: s.metadata_bytes(),
             fragmented_bytes: s.fragmented_bytes(),
-            page_bytes: (s.leaf_pages() + s.branch_pages()) * page_size,
+            // What the table's pages hold, used or not: redb counts a leaf of
+            // several pages (a large value) as one page.
+            page_bytes: s.stored_bytes() + s.metadata_bytes() + s.fragmented_bytes(),
         });
     }
     tables.sort_by(|a, b| b.page_bytes.cmp(&a.page_bytes).then_with(|| a.name.cmp(&b.name)));

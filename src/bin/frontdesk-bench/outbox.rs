@@ -17,7 +17,7 @@ use frontdesk::domain::Timestamp;
 use frontdesk::store::{OutMail, Store};
 
 /// A smarthost that accepts everything and counts messages.
-async fn sink(listener: tokio::net::TcpListener, count: Arc<AtomicUsize>) {
+pub(crate) async fn sink(listener: tokio::net::TcpListener, count: Arc<AtomicUsize>) {
     loop {
         let Ok((s, _)) = listener.accept().await else { return };
         let _ = s.set_nodelay(true);

@@ -121,7 +121,7 @@ fn proc_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-async fn metrics(http: &str) -> anyhow::Result<String> {
+pub(crate) async fn metrics(http: &str) -> anyhow::Result<String> {
     let mut s = TcpStream::connect(http).await?;
     s.write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n").await?;
     let mut out = Vec::new();
@@ -129,7 +129,7 @@ async fn metrics(http: &str) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
-fn metric(text: &str, name: &str) -> f64 {
+pub(crate) fn metric(text: &str, name: &str) -> f64 {
     text.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or(0.0)
 }
 
@@ -159,10 +159,24 @@ impl Desk {
 
     /// With `dns`, sender authentication is on, against that resolver.
     fn start_auth(dir: &Path, connections: usize, dns: Option<&str>) -> anyhow::Result<Desk> {
-        std::fs::create_dir_all(dir)?;
         let auth = match dns {
             Some(addr) => format!("[dns]\nresolver = \"{addr}\"\n\n[mail_auth]\nverify = true\n"),
             None => "[mail_auth]\nverify = false\n".to_string(),
+        };
+        Self::spawn(dir, connections, &auth, None)
+    }
+
+    /// One that sends its mail (acknowledgements) to `smarthost` as it
+    /// goes, as a live desk does.
+    pub(crate) fn start_delivering(dir: &Path, connections: usize, smarthost: &str) -> anyhow::Result<Desk> {
+        Self::spawn(dir, connections, "[mail_auth]\nverify = false\n", Some(smarthost))
+    }
+
+    fn spawn(dir: &Path, connections: usize, auth: &str, smarthost: Option<&str>) -> anyhow::Result<Desk> {
+        std::fs::create_dir_all(dir)?;
+        let auth = match smarthost {
+            Some(host) => format!("{auth}\n[outgoing]\nsmarthost = \"{host}\"\n"),
+            None => auth.to_string(),
         };
         let cfg_path = dir.join("bench.toml");
         std::fs::write(
@@ -174,8 +188,11 @@ impl Desk {
         )?;
         let cfg_arg = cfg_path.to_string_lossy().into_owned();
         let dir_arg = dir.to_string_lossy().into_owned();
-        let (child, addrs) =
-            crate::web::spawn_server(&["--config", &cfg_arg, "--data-dir", &dir_arg, "--no-outgoing"], &["http://", "smtp://"])?;
+        let mut args = vec!["--config", &cfg_arg, "--data-dir", &dir_arg];
+        if smarthost.is_none() {
+            args.push("--no-outgoing");
+        }
+        let (child, addrs) = crate::web::spawn_server(&args, &["http://", "smtp://"])?;
         let pid = child.id();
         Ok(Desk { child, pid, http: addrs[0].clone(), smtp: addrs[1].clone() })
     }

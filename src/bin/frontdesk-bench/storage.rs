@@ -57,12 +57,17 @@ fn corpus_copy(raw: &[u8], copy: usize) -> Vec<u8> {
     out
 }
 
-/// Sends `mails` over 4 connections to a fresh desk in `dir`; returns the
-/// raw bytes and count of the accepted ones.
+/// Sends `mails` over 4 connections to a fresh desk in `dir`, which sends
+/// its acknowledgements to a local sink as it goes (a live desk's outbox
+/// empties; its pages are reused); returns the raw bytes and count of the
+/// accepted ones once every mail is a ticket and the outbox is empty.
 fn fill_by_mail(dir: &Path, mails: Vec<Vec<u8>>) -> anyhow::Result<(u64, usize)> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
-        let desk = Desk::start(dir, 4)?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let smarthost = listener.local_addr()?.to_string();
+        tokio::spawn(crate::outbox::sink(listener, Default::default()));
+        let desk = Desk::start_delivering(dir, 4, &smarthost)?;
         let shares: Vec<Vec<Vec<u8>>> = (0..4).map(|k| mails.iter().skip(k).step_by(4).cloned().collect()).collect();
         let mut tasks = Vec::new();
         for share in shares {
@@ -86,9 +91,21 @@ fn fill_by_mail(dir: &Path, mails: Vec<Vec<u8>>) -> anyhow::Result<(u64, usize)>
             accepted += a;
         }
         wait_drained(&desk.http, accepted as f64).await?;
+        wait_sent(&desk.http).await?;
         desk.stop();
         Ok((bytes, accepted))
     })
+}
+
+/// Waits until the desk's outbox is empty.
+async fn wait_sent(http: &str) -> anyhow::Result<()> {
+    for _ in 0..6000 {
+        if crate::smtp::metric(&crate::smtp::metrics(http).await?, "frontdesk_outbox_queued") == 0.0 {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    bail!("the outbox did not empty")
 }
 
 /// Every `.eml` file under `dir`, read.

@@ -1,0 +1,213 @@
+//! Blob packs (schema 13): small blobs — most mails' raw source, once
+//! compressed — are kept one after another in pack values of up to
+//! `BLOB_CHUNK` bytes instead of one value each. redb puts a value of a
+//! kilobyte or two in a 4 KiB leaf with room for one or two, so such values
+//! left about 45 % of their pages empty; a full pack fills a 64 KiB run.
+//!
+//! A packed blob's one `BLOB_CHUNKS` row holds its place (pack, offset,
+//! length) instead of content. `PACK_CONTENTS` lists what each pack holds,
+//! so removing a blob can delete an empty pack or rewrite one that is more
+//! than half dead. New blobs go at the end of the last pack while it has
+//! room.
+
+use redb::{ReadableTable, TableDefinition};
+
+use super::{BLOB_CHUNK, BLOB_CHUNKS, Result, StoreError};
+
+/// Pack id → the stored (compressed) bytes of small blobs, one after another.
+pub(crate) const BLOB_PACKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blob_packs");
+/// (pack, offset) → (blob id, stored length): what each pack holds.
+pub(crate) const PACK_CONTENTS: TableDefinition<(u64, u32), (&str, u32)> = TableDefinition::new("pack_contents");
+
+/// Stored blobs up to this size are packed; larger ones keep their chunks
+/// (a pack closes with at most this much room left, so packs are ≥ 75 % full).
+pub(crate) const PACK_LIMIT: usize = 16 * 1024;
+
+/// Where a packed blob's stored bytes are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Place {
+    pub pack: u64,
+    pub offset: u32,
+    pub len: u32,
+}
+
+impl Place {
+    fn encode(self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&self.pack.to_le_bytes());
+        out[8..12].copy_from_slice(&self.offset.to_le_bytes());
+        out[12..].copy_from_slice(&self.len.to_le_bytes());
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Place> {
+        let corrupt = || StoreError::Corrupt { table: "blob_chunks", detail: format!("a packed blob's place of {} bytes", bytes.len()) };
+        let b: &[u8; 16] = bytes.try_into().map_err(|_| corrupt())?;
+        let (pack, rest) = b.split_first_chunk::<8>().ok_or_else(corrupt)?;
+        let (offset, len) = rest.split_first_chunk::<4>().ok_or_else(corrupt)?;
+        let len: &[u8; 4] = len.try_into().map_err(|_| corrupt())?;
+        Ok(Place { pack: u64::from_le_bytes(*pack), offset: u32::from_le_bytes(*offset), len: u32::from_le_bytes(*len) })
+    }
+}
+
+/// A packed blob's place, from its `BLOB_CHUNKS` row.
+pub(crate) fn place_of(chunks: &impl ReadableTable<(&'static str, u32), &'static [u8]>, id: &str) -> Result<Place> {
+    match chunks.get((id, 0))? {
+        Some(v) => Place::decode(v.value()),
+        None => Err(StoreError::Corrupt { table: "blob_chunks", detail: format!("packed blob {id} has no place") }),
+    }
+}
+
+/// A packed blob's stored bytes.
+pub(crate) fn read(packs: &impl ReadableTable<u64, &'static [u8]>, place: Place) -> Result<Vec<u8>> {
+    let pack = packs
+        .get(place.pack)?
+        .ok_or_else(|| StoreError::Corrupt { table: "blob_packs", detail: format!("pack {} is missing", place.pack) })?;
+    Ok(read_slice(pack.value(), place.pack, place.offset, place.len)?.to_vec())
+}
+
+/// Appends a blob's stored bytes to the last pack (or a new one when it is
+/// full) and records its place in its `BLOB_CHUNKS` row.
+pub(crate) fn put(tx: &redb::WriteTransaction, id: &str, stored: &[u8]) -> Result<()> {
+    let len =
+        u32::try_from(stored.len()).map_err(|_| StoreError::Corrupt { table: "blob_packs", detail: "blob too large to pack".into() })?;
+    let mut packs = tx.open_table(BLOB_PACKS)?;
+    let last = packs.last()?.map(|(k, v)| (k.value(), v.value().to_vec()));
+    let (pack, mut bytes) = match last {
+        Some((k, v)) if v.len() + stored.len() <= BLOB_CHUNK => (k, v),
+        Some((k, _)) => (k + 1, Vec::new()),
+        None => (1, Vec::new()),
+    };
+    let place = Place { pack, offset: bytes.len() as u32, len };
+    bytes.extend_from_slice(stored);
+    packs.insert(pack, bytes.as_slice())?;
+    tx.open_table(PACK_CONTENTS)?.insert((pack, place.offset), (id, len))?;
+    tx.open_table(BLOB_CHUNKS)?.insert((id, 0), place.encode().as_slice())?;
+    Ok(())
+}
+
+/// Removes a packed blob: its place row, its line in the pack's contents,
+/// and the pack when nothing is left in it; a pack more than half dead is
+/// rewritten with what is left (their places move).
+pub(crate) fn remove(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
+    let place = place_of(&tx.open_table(BLOB_CHUNKS)?, id)?;
+    tx.open_table(BLOB_CHUNKS)?.remove((id, 0))?;
+    let mut contents = tx.open_table(PACK_CONTENTS)?;
+    contents.remove((place.pack, place.offset))?;
+    let live: Vec<(u32, String, u32)> = contents
+        .range((place.pack, 0)..=(place.pack, u32::MAX))?
+        .map(|r| r.map(|(k, v)| (k.value().1, v.value().0.to_string(), v.value().1)))
+        .collect::<std::result::Result<_, _>>()?;
+    let mut packs = tx.open_table(BLOB_PACKS)?;
+    if live.is_empty() {
+        packs.remove(place.pack)?;
+        return Ok(());
+    }
+    let old = match packs.get(place.pack)? {
+        Some(v) => v.value().to_vec(),
+        None => return Ok(()),
+    };
+    let live_bytes: usize = live.iter().map(|(_, _, n)| *n as usize).sum();
+    if live_bytes * 2 >= old.len() {
+        return Ok(());
+    }
+    let mut chunks = tx.open_table(BLOB_CHUNKS)?;
+    let mut bytes = Vec::with_capacity(live_bytes);
+    for (offset, blob, len) in &live {
+        let piece = read_slice(&old, place.pack, *offset, *len)?;
+        let moved = Place { pack: place.pack, offset: bytes.len() as u32, len: *len };
+        bytes.extend_from_slice(piece);
+        contents.remove((place.pack, *offset))?;
+        contents.insert((place.pack, moved.offset), (blob.as_str(), *len))?;
+        chunks.insert((blob.as_str(), 0), moved.encode().as_slice())?;
+    }
+    packs.insert(place.pack, bytes.as_slice())?;
+    Ok(())
+}
+
+fn read_slice(pack: &[u8], id: u64, offset: u32, len: u32) -> Result<&[u8]> {
+    let start = offset as usize;
+    start
+        .checked_add(len as usize)
+        .and_then(|end| pack.get(start..end))
+        .ok_or_else(|| StoreError::Corrupt { table: "blob_packs", detail: format!("pack {id} is shorter than its contents say") })
+}
+
+#[cfg(test)]
+mod tests {
+    use redb::ReadableTableMetadata;
+
+    use super::super::{BLOB_PACKED, BLOBS, Store};
+    use super::*;
+
+    /// A blob's content that zstd can barely shrink, so a pack holds few.
+    fn noisy(seed: u64, len: usize) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 32) as u8
+            })
+            .collect()
+    }
+
+    /// Small blobs share packs; removing them rewrites a pack once more than
+    /// half of it is dead and deletes an empty one, and every blob left
+    /// reads back byte for byte.
+    #[test]
+    fn small_blobs_share_packs_and_removing_them_gives_the_room_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let blobs: Vec<Vec<u8>> = (0..60).map(|i| noisy(i, 3000 + i as usize * 10)).collect();
+        let ids: Vec<String> = store
+            .write(|w| -> super::super::Result<Vec<String>> {
+                let ids: Vec<String> = blobs.iter().map(|b| w.put_blob(b)).collect::<super::super::Result<_>>()?;
+                ids.iter().try_for_each(|id| w.hold_blob(id))?;
+                Ok(ids)
+            })
+            .unwrap();
+        let pack_count = |store: &Store| store.read().unwrap().tx.open_table(BLOB_PACKS).unwrap().len().unwrap();
+        let r = store.read().unwrap();
+        for (id, b) in ids.iter().zip(&blobs) {
+            let header = r.tx.open_table(BLOBS).unwrap().get(id.as_str()).unwrap().unwrap().value();
+            assert_ne!(header & BLOB_PACKED, 0);
+            assert_eq!(r.blob(id).unwrap().as_ref(), Some(b));
+        }
+        drop(r);
+        // 60 blobs of ~3.3 KB in packs of up to 64 KiB.
+        let packs = pack_count(&store);
+        assert!((3..=4).contains(&packs), "{packs} packs");
+        let first_pack_len =
+            |store: &Store| store.read().unwrap().tx.open_table(BLOB_PACKS).unwrap().get(1).unwrap().unwrap().value().len();
+        let full = first_pack_len(&store);
+        // Release two of every three of the first pack's blobs: it is rewritten smaller.
+        let in_first: Vec<usize> = (0..ids.len())
+            .filter(|&i| {
+                let r = store.read().unwrap();
+                place_of(&r.tx.open_table(BLOB_CHUNKS).unwrap(), &ids[i]).unwrap().pack == 1
+            })
+            .collect();
+        let gone: Vec<usize> = in_first.iter().copied().filter(|i| i % 3 != 0).collect();
+        store.write(|w| gone.iter().try_for_each(|&i| w.release_blob(&ids[i]))).unwrap();
+        assert!(first_pack_len(&store) * 2 < full + 4096, "{} of {full} bytes", first_pack_len(&store));
+        let r = store.read().unwrap();
+        for (i, (id, b)) in ids.iter().zip(&blobs).enumerate() {
+            let want = if gone.contains(&i) { None } else { Some(b) };
+            assert_eq!(r.blob(id).unwrap().as_ref(), want, "blob {i}");
+        }
+        drop(r);
+        // Releasing every blob leaves no pack.
+        store.write(|w| ids.iter().enumerate().filter(|(i, _)| !gone.contains(i)).try_for_each(|(_, id)| w.release_blob(id))).unwrap();
+        assert_eq!(pack_count(&store), 0);
+        assert_eq!(store.read().unwrap().tx.open_table(PACK_CONTENTS).unwrap().len().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_place_round_trips_and_a_damaged_one_is_an_error() {
+        let p = Place { pack: 7, offset: 4096, len: 1500 };
+        assert_eq!(Place::decode(&p.encode()).unwrap(), p);
+        assert!(Place::decode(&[1, 2, 3]).is_err());
+    }
+}
