@@ -41,14 +41,14 @@ pub(crate) fn delete_blob(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
 /// Stores a blob's content (compressed when that saves enough): packed
 /// when small (`store::packs`), else in chunks; returns its `BLOBS` value.
 /// The blob has no chunks or place yet.
-pub(crate) fn store_content(tx: &redb::WriteTransaction, id: &str, data: &[u8]) -> Result<u64> {
+pub(crate) fn store_content(tx: &redb::WriteTransaction, packer: &mut packs::Appender, id: &str, data: &[u8]) -> Result<u64> {
     let packed = compress::squeeze(data);
     let (mut header, stored) = match &packed {
         Some(p) => (data.len() as u64 | BLOB_ZSTD, p.as_slice()),
         None => (data.len() as u64, data),
     };
     if stored.len() <= packs::PACK_LIMIT {
-        packs::put(tx, id, stored)?;
+        packer.put(tx, id, stored)?;
         header |= BLOB_PACKED;
     } else {
         let mut chunks = tx.open_table(BLOB_CHUNKS)?;
@@ -122,7 +122,7 @@ impl Write {
     pub fn put_blob(&mut self, data: &[u8]) -> Result<String> {
         let id = sha256_hex(data);
         if self.tx.open_table(BLOBS)?.get(id.as_str())?.is_none() {
-            store_content(&self.tx, &id, data)?;
+            store_content(&self.tx, &mut self.packer, &id, data)?;
             self.fresh_blobs.push((id.clone(), 0));
         }
         Ok(id)
@@ -162,10 +162,13 @@ impl Write {
         delete_blob(&self.tx, id)
     }
 
-    /// Before commit: the blobs this transaction stored get their count
+    /// Before commit: the open pack is written, the blobs this transaction
+    /// stored get their count
     /// (added to one that records naming a missing blob may have left), and
     /// those no record references any more are deleted.
     pub(crate) fn drop_unreferenced_blobs(&mut self) -> Result<()> {
+        // The open pack first: deleting a blob reads its pack.
+        self.packer.flush(&self.tx)?;
         let fresh = std::mem::take(&mut self.fresh_blobs);
         let released = std::mem::take(&mut self.released_blobs);
         if fresh.is_empty() && released.is_empty() {

@@ -285,6 +285,7 @@ impl Handle {
             outbox: false,
             fresh_blobs: Vec::new(),
             released_blobs: Vec::new(),
+            packer: Default::default(),
             record: hook.is_some(),
             appended: Default::default(),
         };

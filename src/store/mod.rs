@@ -582,6 +582,8 @@ pub struct Write {
     fresh_blobs: Vec<(String, u64)>,
     /// Blobs whose last reference this transaction released (deleted at commit if unreferenced).
     released_blobs: Vec<String>,
+    /// The pack this transaction's new small blobs go into (written at commit).
+    packer: packs::Appender,
     /// Keep what is appended (a pre-commit hook wants it).
     record: bool,
     appended: webhooks::Appended,

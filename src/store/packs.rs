@@ -8,7 +8,7 @@
 //! length) instead of content. `PACK_CONTENTS` lists what each pack holds,
 //! so removing a blob can delete an empty pack or rewrite one that is more
 //! than half dead. New blobs go at the end of the last pack while it has
-//! room.
+//! room; a transaction's appends are written once, before it commits.
 
 use redb::{ReadableTable, TableDefinition};
 
@@ -66,24 +66,52 @@ pub(crate) fn read(packs: &impl ReadableTable<u64, &'static [u8]>, place: Place)
     Ok(read_slice(pack.value(), place.pack, place.offset, place.len)?.to_vec())
 }
 
-/// Appends a blob's stored bytes to the last pack (or a new one when it is
-/// full) and records its place in its `BLOB_CHUNKS` row.
-pub(crate) fn put(tx: &redb::WriteTransaction, id: &str, stored: &[u8]) -> Result<()> {
-    let len =
-        u32::try_from(stored.len()).map_err(|_| StoreError::Corrupt { table: "blob_packs", detail: "blob too large to pack".into() })?;
-    let mut packs = tx.open_table(BLOB_PACKS)?;
-    let last = packs.last()?.map(|(k, v)| (k.value(), v.value().to_vec()));
-    let (pack, mut bytes) = match last {
-        Some((k, v)) if v.len() + stored.len() <= BLOB_CHUNK => (k, v),
-        Some((k, _)) => (k + 1, Vec::new()),
-        None => (1, Vec::new()),
-    };
-    let place = Place { pack, offset: bytes.len() as u32, len };
-    bytes.extend_from_slice(stored);
-    packs.insert(pack, bytes.as_slice())?;
-    tx.open_table(PACK_CONTENTS)?.insert((pack, place.offset), (id, len))?;
-    tx.open_table(BLOB_CHUNKS)?.insert((id, 0), place.encode().as_slice())?;
-    Ok(())
+/// The pack new blobs go into, kept in memory while a transaction appends
+/// to it and written once before the transaction commits (`flush`), so a
+/// batch of mails writes each pack once instead of once per mail.
+#[derive(Default)]
+pub(crate) struct Appender {
+    /// The open pack: its id, its bytes, and whether anything was appended.
+    open: Option<(u64, Vec<u8>, bool)>,
+}
+
+impl Appender {
+    /// Appends a blob's stored bytes to the last pack (or a new one when it
+    /// is full) and records its place in its `BLOB_CHUNKS` row.
+    pub(crate) fn put(&mut self, tx: &redb::WriteTransaction, id: &str, stored: &[u8]) -> Result<()> {
+        let len = u32::try_from(stored.len())
+            .map_err(|_| StoreError::Corrupt { table: "blob_packs", detail: "blob too large to pack".into() })?;
+        let (pack, full) = match &self.open {
+            Some((pack, bytes, _)) => (*pack, bytes.len() + stored.len() > BLOB_CHUNK),
+            None => {
+                let last = tx.open_table(BLOB_PACKS)?.last()?.map(|(k, v)| (k.value(), v.value().to_vec()));
+                let (pack, bytes) = last.unwrap_or((1, Vec::new()));
+                let full = bytes.len() + stored.len() > BLOB_CHUNK;
+                self.open = Some((pack, bytes, false));
+                (pack, full)
+            }
+        };
+        if full {
+            self.flush(tx)?;
+            self.open = Some((pack + 1, Vec::new(), false));
+        }
+        let Some((pack, bytes, appended)) = self.open.as_mut() else { return Ok(()) };
+        let place = Place { pack: *pack, offset: bytes.len() as u32, len };
+        bytes.extend_from_slice(stored);
+        *appended = true;
+        tx.open_table(PACK_CONTENTS)?.insert((place.pack, place.offset), (id, len))?;
+        tx.open_table(BLOB_CHUNKS)?.insert((id, 0), place.encode().as_slice())?;
+        Ok(())
+    }
+
+    /// Writes the open pack if anything was appended to it; the next `put`
+    /// reads the last pack again.
+    pub(crate) fn flush(&mut self, tx: &redb::WriteTransaction) -> Result<()> {
+        if let Some((pack, bytes, true)) = self.open.take() {
+            tx.open_table(BLOB_PACKS)?.insert(pack, bytes.as_slice())?;
+        }
+        Ok(())
+    }
 }
 
 /// Removes a packed blob: its place row, its line in the pack's contents,

@@ -251,6 +251,7 @@ fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
             return Ok(());
         };
         after = last.clone();
+        let mut packer = packs::Appender::default();
         for (id, header) in &batch {
             seen += 1;
             if header & (BLOB_ZSTD | BLOB_PACKED) != 0 {
@@ -294,9 +295,10 @@ fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
                     chunks.remove((id.as_str(), i))?;
                 }
             }
-            super::blobs::store_content(&tx, id, &data)?;
+            super::blobs::store_content(&tx, &mut packer, id, &data)?;
             progress.done += 1;
         }
+        packer.flush(&tx)?;
         tx.commit()?;
         progress.tick("blobs", seen, total);
     }

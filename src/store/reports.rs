@@ -151,6 +151,7 @@ impl Write {
             outbox: false,
             fresh_blobs: Vec::new(),
             released_blobs: Vec::new(),
+            packer: Default::default(),
             record: false,
             appended: Default::default(),
         }
