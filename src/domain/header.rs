@@ -63,7 +63,10 @@ pub fn envelope(address: &str) -> Result<Envelope, String> {
 }
 
 fn phrase(name: &str) -> String {
-    if name.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || "!#$%&'*+-/=?^_`{|}~".contains(c)) {
+    // A bare name with `=?` in it would read as an encoded word to a mail
+    // client (a name can pose as another that way): it is quoted, where
+    // encoded words are not decoded (RFC 2047 section 5).
+    if !name.contains("=?") && name.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || "!#$%&'*+-/=?^_`{|}~".contains(c)) {
         return name.to_string();
     }
     if name.is_ascii() {
@@ -123,6 +126,8 @@ mod tests {
     #[test]
     fn names_become_phrases() {
         assert_eq!(mailbox("Help Desk", "support@x.test"), "Help Desk <support@x.test>");
+        // What a client would decode as an encoded word stays literal.
+        assert_eq!(mailbox("=?utf-8?q?Admin?=", "a@x.test"), "\"=?utf-8?q?Admin?=\" <a@x.test>");
         assert_eq!(mailbox("", "support@x.test"), "support@x.test");
         assert_eq!(mailbox("Smith, Ann (IT)", "a@x.test"), "\"Smith, Ann (IT)\" <a@x.test>");
         assert_eq!(mailbox("The \"Best\" Desk", "a@x.test"), "\"The \\\"Best\\\" Desk\" <a@x.test>");
