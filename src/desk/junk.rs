@@ -12,7 +12,7 @@ use crate::domain::auth::MailAuth;
 use crate::domain::mail::ParsedMail;
 use crate::domain::roles::Permission;
 use crate::domain::verdict::{Lesson, allow_entry, allow_keys};
-use crate::domain::{Person, Timestamp};
+use crate::domain::{JunkId, Person, Timestamp};
 
 /// Lessons waiting for the trainer, at most (more are dropped, with a warning).
 pub const LESSONS_QUEUED: usize = 256;
@@ -50,7 +50,7 @@ impl Desk {
     }
 
     /// Deletes one junk item the actor may see.
-    pub fn delete_junk(&self, actor: &Person, id: u64) -> Result<()> {
+    pub fn delete_junk(&self, actor: &Person, id: JunkId) -> Result<()> {
         self.junk_item(actor, id)?;
         self.require(actor, Permission::Junk)?;
         self.store.write(|w| if w.delete_junk(id)? { Ok(()) } else { Err(DeskError::NotFound) })
@@ -59,13 +59,13 @@ impl Desk {
     /// "Empty junk": deletes every junk item the actor may see, up to the
     /// newest one the confirmation showed (`upto`: what came since stays);
     /// how many.
-    pub fn empty_junk(&self, actor: &Person, upto: u64) -> Result<usize> {
+    pub fn empty_junk(&self, actor: &Person, upto: JunkId) -> Result<usize> {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }
         self.require(actor, Permission::Junk)?;
         let all = self.store.read()?.junk(usize::MAX)?;
-        let ids: Vec<u64> = all.into_iter().filter(|j| j.id <= upto && self.may_see_junk(actor, j)).map(|j| j.id).collect();
+        let ids: Vec<JunkId> = all.into_iter().filter(|j| j.id <= upto && self.may_see_junk(actor, j)).map(|j| j.id).collect();
         // In slices, so one huge Junk never makes one huge transaction.
         let mut deleted = 0;
         for chunk in ids.chunks(500) {

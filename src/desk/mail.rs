@@ -11,7 +11,7 @@ use crate::domain::commands::{Assignee, Command};
 use crate::domain::mail::{Mailbox, ParsedMail, subject_reference};
 use crate::domain::roles::Permission;
 use crate::domain::thread::AttachmentRef;
-use crate::domain::{Channel, EntryKind, Event, Person, PersonId, Status, ThreadEntry, Ticket, TicketId, Timestamp};
+use crate::domain::{Channel, EntryKind, Event, JunkId, Person, PersonId, Status, ThreadEntry, Ticket, TicketId, Timestamp};
 use crate::store::{JunkMail, MailMeta, SpoolEntry, Write};
 
 /// Most bounces and auto-replies recorded on one ticket per hour.
@@ -27,7 +27,7 @@ pub enum MailOutcome {
     Reply(TicketId),
     /// Bounce or auto-reply recorded as an event on this ticket.
     EventOn(TicketId),
-    Junk(u64),
+    Junk(JunkId),
     /// The spool entry was already processed (a retry after a crash).
     AlreadyDone,
 }
@@ -76,7 +76,7 @@ impl Desk {
 
     /// Moves a spooled message that cannot be processed to Junk, with the
     /// reason, so it is neither lost nor retried forever.
-    pub fn spool_to_junk(&self, spool_id: u64, env: &SpoolEntry, raw: &[u8], m: &ParsedMail, reason: &str) -> Result<Option<u64>> {
+    pub fn spool_to_junk(&self, spool_id: u64, env: &SpoolEntry, raw: &[u8], m: &ParsedMail, reason: &str) -> Result<Option<JunkId>> {
         self.store.write(|w| {
             if !w.mark_spool_done(spool_id)? {
                 return Ok(None);
@@ -89,9 +89,9 @@ impl Desk {
 
     /// Records a message in Junk with the reason (the raw source is the
     /// stored blob); returns the junk id.
-    fn put_in_junk(w: &mut Write, env: &SpoolEntry, m: &ParsedMail, from: String, reason: &str, raw_blob: String) -> Result<u64> {
+    fn put_in_junk(w: &mut Write, env: &SpoolEntry, m: &ParsedMail, from: String, reason: &str, raw_blob: String) -> Result<JunkId> {
         let mut junk = JunkMail {
-            id: 0,
+            id: JunkId(0),
             received_at: env.received_at,
             from,
             subject: m.subject.chars().take(300).collect(),
@@ -110,7 +110,7 @@ impl Desk {
     }
 
     /// Turns a junk record into a ticket (an agent decided it is real).
-    pub fn junk_to_ticket(&self, actor: &Person, junk_id: u64) -> Result<TicketId> {
+    pub fn junk_to_ticket(&self, actor: &Person, junk_id: JunkId) -> Result<TicketId> {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }

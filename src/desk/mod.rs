@@ -721,7 +721,7 @@ impl Desk {
         Ok(all.into_iter().filter(|j| self.may_see_junk(actor, j)).take(max).collect())
     }
 
-    pub fn junk_item(&self, actor: &Person, id: u64) -> Result<crate::store::JunkMail> {
+    pub fn junk_item(&self, actor: &Person, id: crate::domain::JunkId) -> Result<crate::store::JunkMail> {
         if !actor.is_staff() {
             return Err(DeskError::NotFound);
         }

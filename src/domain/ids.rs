@@ -56,6 +56,18 @@ id_type!(
     /// A knowledge base category's number.
     KbCategoryId
 );
+id_type!(
+    /// A junk item's number (mail that did not become a ticket).
+    JunkId
+);
+id_type!(
+    /// An outgoing mail's number in the outbox.
+    OutMailId
+);
+id_type!(
+    /// A bulk job's number.
+    JobId
+);
 
 #[cfg(test)]
 mod tests {

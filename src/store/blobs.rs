@@ -203,11 +203,11 @@ impl Write {
 #[cfg(test)]
 mod tests {
     use super::super::*;
-    use crate::domain::Timestamp;
+    use crate::domain::{JunkId, Timestamp};
 
     fn junk(id: u64, blob: &str) -> JunkMail {
         JunkMail {
-            id,
+            id: JunkId(id),
             received_at: Timestamp(1),
             from: "x@example.org".into(),
             subject: "s".into(),
@@ -226,7 +226,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let content = b"the raw source of a junk mail".repeat(10);
         let (id, first) = store
-            .write(|w| -> Result<(String, u64)> {
+            .write(|w| -> Result<(String, JunkId)> {
                 let id = w.put_blob(&content)?;
                 let n = w.put_junk(&mut junk(0, &id))?;
                 Ok((id, n))

@@ -202,7 +202,7 @@ mod tests {
 
     fn junk(blob: &str) -> JunkMail {
         JunkMail {
-            id: 0,
+            id: crate::domain::JunkId(0),
             received_at: Timestamp(1),
             from: "x@example.org".into(),
             subject: "s".into(),

@@ -57,7 +57,7 @@ pub use {
     feed::{Change, Topic, Waiter, Woke},
 };
 
-use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
+use crate::domain::{JunkId, Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 pub use profiles::{LinkKind, PasswordLink, Profile};
 pub use query::{AssigneeFilter, Sort, TicketQuery};
 pub use requests::{PendingRequest, RequestDetails};
@@ -218,7 +218,7 @@ pub struct SpoolEntry {
 /// Mail kept out of the queue (bounce, auto-reply), viewable and convertible.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JunkMail {
-    pub id: u64,
+    pub id: JunkId,
     pub received_at: Timestamp,
     pub from: String,
     pub subject: String,
@@ -455,9 +455,9 @@ macro_rules! shared_reads {
             t.get((ticket, seq))?.map(|v| codec::decode_mail_meta(v.value())).transpose()
         }
 
-        pub fn junk_item(&self, id: u64) -> Result<Option<JunkMail>> {
+        pub fn junk_item(&self, id: JunkId) -> Result<Option<JunkMail>> {
             let t = self.tx.open_table(JUNK)?;
-            t.get(id)?.map(|v| codec::decode(v.value(), "junk")).transpose()
+            t.get(id.0)?.map(|v| codec::decode(v.value(), "junk")).transpose()
         }
 
         pub fn outmail(&self, id: u64) -> Result<Option<OutMail>> {

@@ -4,6 +4,7 @@
 use redb::ReadableTable;
 
 use super::{JUNK, JunkMail, OUTBOX, OUTBOX_DUE, OutMail, Read, Result, Timestamp, Write, codec};
+use crate::domain::JunkId;
 
 impl Read {
     /// Junk mail, newest first.
@@ -79,18 +80,18 @@ impl Read {
 
 impl Write {
     /// Records a message in Junk; the record holds its raw source blob.
-    pub fn put_junk(&mut self, junk: &mut JunkMail) -> Result<u64> {
-        junk.id = self.next_id("junk")?;
-        self.tx.open_table(JUNK)?.insert(junk.id, codec::encode(&*junk).as_slice())?;
+    pub fn put_junk(&mut self, junk: &mut JunkMail) -> Result<JunkId> {
+        junk.id = JunkId(self.next_id("junk")?);
+        self.tx.open_table(JUNK)?.insert(junk.id.0, codec::encode(&*junk).as_slice())?;
         self.hold_blob(&junk.raw_blob)?;
         Ok(junk.id)
     }
 
     /// Deletes a junk record (and its raw source, unless something else
     /// holds it); whether there was one.
-    pub fn delete_junk(&mut self, id: u64) -> Result<bool> {
+    pub fn delete_junk(&mut self, id: JunkId) -> Result<bool> {
         let Some(junk) = self.junk_item(id)? else { return Ok(false) };
-        self.tx.open_table(JUNK)?.remove(id)?;
+        self.tx.open_table(JUNK)?.remove(id.0)?;
         self.release_blob(&junk.raw_blob)?;
         Ok(true)
     }

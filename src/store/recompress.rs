@@ -307,7 +307,7 @@ fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::super::*;
-    use crate::domain::{Channel, EntryKind, PersonId, Priority, Status, ThreadEntry, TicketId, Timestamp};
+    use crate::domain::{Channel, EntryKind, JunkId, PersonId, Priority, Status, ThreadEntry, TicketId, Timestamp};
 
     /// A record that cannot be read does not stop the upgrade, and then no
     /// blob is taken for an orphan (what it named cannot be known).
@@ -371,7 +371,7 @@ mod tests {
                     w.tx.open_table(BLOB_CHUNKS)?.insert((orphan_id.as_str(), 0), orphan.as_slice())?;
                     // A junk record names the first blob (schema 5 counted nothing).
                     let junk = JunkMail {
-                        id: 7,
+                        id: JunkId(7),
                         received_at: Timestamp(1),
                         from: "x@example.org".into(),
                         subject: "s".into(),
@@ -402,7 +402,7 @@ mod tests {
         assert_eq!(r.blob(&orphan_id).unwrap(), None, "a blob nothing names is deleted");
         drop(r);
         // Deleting the junk record deletes the blob it alone held.
-        store.write(|w| w.delete_junk(7)).unwrap();
+        store.write(|w| w.delete_junk(JunkId(7))).unwrap();
         assert_eq!(store.read().unwrap().blob(&blob).unwrap(), None);
         // A blob stored and named by nothing in the same transaction is not kept.
         let dropped = store.write(|w| w.put_blob(&raw[..2000])).unwrap();
@@ -458,7 +458,7 @@ mod tests {
                     }
                     // A junk record names the blob, so it is kept.
                     let junk = JunkMail {
-                        id: 7,
+                        id: JunkId(7),
                         received_at: Timestamp(1),
                         from: "x@example.org".into(),
                         subject: "s".into(),

@@ -223,7 +223,7 @@ fn blobs_are_content_addressed_and_chunked() {
             .write(|w| {
                 let id = w.put_blob(raw)?;
                 let mut j = frontdesk::store::JunkMail {
-                    id: 0,
+                    id: frontdesk::domain::JunkId(0),
                     received_at: Timestamp(1),
                     from: "x@example.org".into(),
                     subject: "s".into(),

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::spec::{Endpoint, Output, PAGED, Verb, ep};
 use super::{Body, Paging, body_object, check_keys, find, opt_str, paged, ticket_json, view_json};
-use crate::domain::TicketId;
+use crate::domain::{JunkId, TicketId};
 use crate::store::SpoolEntry;
 use crate::web::{ApiUser, AppState, WebError, WebResult, blocking, run_as};
 
@@ -140,7 +140,7 @@ async fn junk(State(st): State<AppState>, ApiUser(me): ApiUser, Query(p): Query<
     Ok(axum::Json(json!({"junk": items, "next": next})).into_response())
 }
 
-async fn not_junk(State(st): State<AppState>, ApiUser(me): ApiUser, Path(id): Path<u64>) -> WebResult {
+async fn not_junk(State(st): State<AppState>, ApiUser(me): ApiUser, Path(id): Path<JunkId>) -> WebResult {
     let t = run_as(&st.desk, &me, move |d, me| d.junk_to_ticket(me, id)).await?;
     let v = st.desk.ticket_view(&me, t)?;
     Ok((StatusCode::CREATED, axum::Json(view_json(&st, &v))).into_response())

@@ -13,6 +13,7 @@ use maud::{PreEscaped, html};
 use serde::Deserialize;
 
 use crate::desk::DeskError;
+use crate::domain::JunkId;
 use crate::i18n::format::num;
 use crate::tr;
 use crate::web::pages::frame;
@@ -140,12 +141,12 @@ fn render(st: &AppState, a: &Agent, notice: Option<(&str, String)>) -> WebResult
     Ok(page(&frame(st, a, tr!("Junk mail").into(), "junk"), body).into_response())
 }
 
-pub async fn junk_source(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> WebResult {
+pub async fn junk_source(State(st): State<AppState>, a: Agent, Path(id): Path<JunkId>) -> WebResult {
     let raw = st.desk.junk_item(&a.person, id).and_then(|j| st.desk.blob(&j.raw_blob))?;
     Ok(raw_text(raw))
 }
 
-pub async fn junk_to_ticket(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> WebResult {
+pub async fn junk_to_ticket(State(st): State<AppState>, a: Agent, Path(id): Path<JunkId>) -> WebResult {
     let t = run_as(&st.desk, &a.person, move |d, me| d.junk_to_ticket(me, id)).await?;
     Ok(Redirect::to(&format!("/tickets/{}?done=created", st.desk.reference(t))).into_response())
 }
@@ -158,7 +159,7 @@ pub struct ScopeForm {
 
 /// "Allow sender" / "Allow domain": on the list, then the ticket it should
 /// have been.
-pub async fn allow_and_ticket(State(st): State<AppState>, a: Agent, Path(id): Path<u64>, Form(f): Form<ScopeForm>) -> WebResult {
+pub async fn allow_and_ticket(State(st): State<AppState>, a: Agent, Path(id): Path<JunkId>, Form(f): Form<ScopeForm>) -> WebResult {
     let domain = f.scope == "domain";
     let t = run_as(&st.desk, &a.person, move |d, me| {
         let item = d.junk_item(me, id)?;
@@ -171,14 +172,14 @@ pub async fn allow_and_ticket(State(st): State<AppState>, a: Agent, Path(id): Pa
     Ok(Redirect::to(&format!("/tickets/{}?done=created", st.desk.reference(t))).into_response())
 }
 
-pub async fn delete(State(st): State<AppState>, a: Agent, Path(id): Path<u64>) -> WebResult {
+pub async fn delete(State(st): State<AppState>, a: Agent, Path(id): Path<JunkId>) -> WebResult {
     run_as(&st.desk, &a.person, move |d, me| d.delete_junk(me, id)).await?;
     Ok(Redirect::to("/junk?done=deleted").into_response())
 }
 
 pub async fn empty_confirm(State(st): State<AppState>, a: Agent) -> WebResult {
     let items = run_as(&st.desk, &a.person, |d, me| d.junk(me, usize::MAX)).await?;
-    let (n, upto) = (items.len(), items.iter().map(|j| j.id).max().unwrap_or(0));
+    let (n, upto) = (items.len(), items.iter().map(|j| j.id).max().unwrap_or_default());
     let body = html! {
         div.narrow-page {
             h1 { (tr!("Empty junk")) }
@@ -190,7 +191,7 @@ pub async fn empty_confirm(State(st): State<AppState>, a: Agent) -> WebResult {
             ))) }
             form method="post" action="/junk/empty" {
                 (csrf_field(&a.csrf))
-                input type="hidden" name="upto" value=(upto);
+                input type="hidden" name="upto" value=(upto.0);
                 button.danger type="submit" { (tr!("Delete them all")) }
                 " "
                 a href="/junk" { (tr!("Cancel")) }
@@ -204,7 +205,7 @@ pub async fn empty_confirm(State(st): State<AppState>, a: Agent) -> WebResult {
 #[serde(default)]
 pub struct EmptyForm {
     /// The newest junk id the confirmation showed.
-    upto: u64,
+    upto: JunkId,
 }
 
 pub async fn empty(State(st): State<AppState>, a: Agent, Form(f): Form<EmptyForm>) -> WebResult {
