@@ -4,7 +4,7 @@
 //! delivery itself is `mail/outbound`.
 
 use super::{Desk, Result};
-use crate::domain::{Event, Person, Timestamp};
+use crate::domain::{Event, OutMailId, Person, Timestamp};
 use crate::store::{OutMail, Write};
 
 /// What became of one recipient of one attempt.
@@ -138,7 +138,7 @@ impl Desk {
     }
 
     /// Sends a queued or failed mail again now.
-    pub fn outbox_retry(&self, actor: &Person, id: u64) -> Result<()> {
+    pub fn outbox_retry(&self, actor: &Person, id: OutMailId) -> Result<()> {
         if !actor.is_admin() {
             return Err(super::DeskError::NotFound);
         }
@@ -159,7 +159,7 @@ impl Desk {
     }
 
     /// Drops a queued or failed mail; the ticket records it.
-    pub fn outbox_discard(&self, actor: &Person, id: u64) -> Result<()> {
+    pub fn outbox_discard(&self, actor: &Person, id: OutMailId) -> Result<()> {
         if !actor.is_admin() {
             return Err(super::DeskError::NotFound);
         }

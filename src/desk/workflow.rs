@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::{Desk, DeskError, Result, invalid};
 use crate::domain::query::{self, Parsed, SearchError};
 use crate::domain::roles::Permission;
-use crate::domain::{BulkAction, EntryKind, Event, Person, PersonId, Ticket, TicketId, Timestamp};
+use crate::domain::{BulkAction, EntryKind, Event, JobId, Person, PersonId, Ticket, TicketId, Timestamp};
 
 /// What the search box leads to.
 pub enum SearchOutcome {
@@ -462,7 +462,7 @@ impl Desk {
     /// Starts a bulk job: records it, then works through it in chunks, each
     /// chunk committed together with the job's progress, so an interruption
     /// always says exactly which tickets were changed.
-    pub fn start_job(self: &std::sync::Arc<Self>, actor: &Person, action: &BulkAction, tickets: Vec<TicketId>) -> Result<u64> {
+    pub fn start_job(self: &std::sync::Arc<Self>, actor: &Person, action: &BulkAction, tickets: Vec<TicketId>) -> Result<JobId> {
         let label = self.check_job(actor, action)?;
         let spec = action.spec();
         if tickets.is_empty() {
@@ -480,7 +480,7 @@ impl Desk {
             }
         }
         let id = self.store.write(|w| {
-            let id = w.next_id("job")?;
+            let id = JobId(w.next_id("job")?);
             let job = crate::store::Job {
                 id,
                 actor: actor.id,
@@ -499,7 +499,7 @@ impl Desk {
         let actor = actor.clone();
         tokio::task::spawn_blocking(move || {
             if let Err(e) = desk.run_job(&actor, id) {
-                tracing::error!(job = id, "bulk job stopped: {e}");
+                tracing::error!(job = id.0, "bulk job stopped: {e}");
             }
         });
         Ok(id)
@@ -547,7 +547,7 @@ impl Desk {
     }
 
     /// Works through a job from where it stands (also after a restart).
-    pub fn run_job(&self, actor: &Person, id: u64) -> Result<()> {
+    pub fn run_job(&self, actor: &Person, id: JobId) -> Result<()> {
         loop {
             let job = self.store.read()?.job(id)?.ok_or(DeskError::NotFound)?;
             if job.finished_at.is_some() {
@@ -642,7 +642,7 @@ impl Desk {
         self.apply_patch(w, actor, id, &patch, "", now).map(|_| ())
     }
 
-    pub fn job(&self, actor: &Person, id: u64) -> Result<crate::store::Job> {
+    pub fn job(&self, actor: &Person, id: JobId) -> Result<crate::store::Job> {
         let job = self.store.read()?.job(id)?.ok_or(DeskError::NotFound)?;
         if job.actor != actor.id && !actor.is_admin() {
             return Err(DeskError::NotFound);
@@ -658,7 +658,7 @@ impl Desk {
             let desk = self.clone();
             tokio::task::spawn_blocking(move || {
                 if let Err(e) = desk.run_job(&actor, job.id) {
-                    tracing::error!(job = job.id, "bulk job stopped: {e}");
+                    tracing::error!(job = job.id.0, "bulk job stopped: {e}");
                 }
             });
         }

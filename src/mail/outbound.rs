@@ -440,7 +440,7 @@ fn unsigned_bodies_of(desk: &Desk, m: &OutMail) -> std::io::Result<Bodies> {
     // Names are a courtesy: a store that cannot be read for them (it can
     // for the attempt's own records) leaves bare addresses, not a failed mail.
     let names = desk.display_names(&addresses).unwrap_or_else(|e| {
-        tracing::warn!(mail = m.id, "display names left out: {e}");
+        tracing::warn!(mail = m.id.0, "display names left out: {e}");
         Names::new()
     });
     let personal = Desk::is_personal(&m.text);
@@ -488,7 +488,7 @@ pub async fn run_once(desk: &Desk, mailer: &Mailer) -> usize {
         match bodies_of(desk, mailer.signer.as_deref(), &m) {
             Ok(b) => built.push((m, b)),
             Err(e) => {
-                tracing::error!(mail = m.id, "cannot build mail: {e}");
+                tracing::error!(mail = m.id.0, "cannot build mail: {e}");
                 let why = format!("the desk could not build this mail: {e}");
                 let failed = m.pending.iter().map(|r| (r.clone(), Delivery::Permanent(why.clone()))).collect();
                 done.push((m, failed));

@@ -57,7 +57,7 @@ pub use {
     feed::{Change, Topic, Waiter, Woke},
 };
 
-use crate::domain::{JunkId, Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
+use crate::domain::{JunkId, OutMailId, Person, PersonId, ThreadEntry, Ticket, TicketId, Timestamp};
 pub use profiles::{LinkKind, PasswordLink, Profile};
 pub use query::{AssigneeFilter, Sort, TicketQuery};
 pub use requests::{PendingRequest, RequestDetails};
@@ -271,7 +271,7 @@ impl MailMeta {
 /// One mail waiting to be delivered (or given up on).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutMail {
-    pub id: u64,
+    pub id: OutMailId,
     pub ticket: Option<TicketId>,
     /// Template kind: ack, reply, new_ticket, …
     pub kind: String,
@@ -314,7 +314,7 @@ impl OutMail {
         now: Timestamp,
     ) -> OutMail {
         OutMail {
-            id: 0,
+            id: OutMailId(0),
             ticket: None,
             kind: kind.to_string(),
             from: from.to_string(),
@@ -460,9 +460,9 @@ macro_rules! shared_reads {
             t.get(id.0)?.map(|v| codec::decode(v.value(), "junk")).transpose()
         }
 
-        pub fn outmail(&self, id: u64) -> Result<Option<OutMail>> {
+        pub fn outmail(&self, id: OutMailId) -> Result<Option<OutMail>> {
             let t = self.tx.open_table(OUTBOX)?;
-            t.get(id)?.map(|v| codec::decode(v.value(), "outbox")).transpose()
+            t.get(id.0)?.map(|v| codec::decode(v.value(), "outbox")).transpose()
         }
 
         /// A counter or setting; 0 when never set.

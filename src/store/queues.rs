@@ -4,7 +4,7 @@
 use redb::ReadableTable;
 
 use super::{JUNK, JunkMail, OUTBOX, OUTBOX_DUE, OutMail, Read, Result, Timestamp, Write, codec};
-use crate::domain::JunkId;
+use crate::domain::{JunkId, OutMailId};
 
 impl Read {
     /// Junk mail, newest first.
@@ -98,25 +98,25 @@ impl Write {
 
     /// Queues a mail (or rewrites one: `old` is the stored one), keeping the
     /// due index in step. The mail holds the blobs of its attachments.
-    pub fn put_outmail(&mut self, old: Option<&OutMail>, m: &mut OutMail) -> Result<u64> {
+    pub fn put_outmail(&mut self, old: Option<&OutMail>, m: &mut OutMail) -> Result<OutMailId> {
         for a in &m.attachments {
             self.hold_blob(&a.blob)?;
         }
         for a in old.iter().flat_map(|o| o.attachments.iter()) {
             self.release_blob(&a.blob)?;
         }
-        if m.id == 0 {
-            m.id = self.next_id("outmail")?;
+        if m.id.0 == 0 {
+            m.id = OutMailId(self.next_id("outmail")?);
         }
         self.outbox = true;
         if let Some(o) = old
             && !o.failed
         {
-            self.tx.open_table(OUTBOX_DUE)?.remove((o.next_attempt.0, o.id))?;
+            self.tx.open_table(OUTBOX_DUE)?.remove((o.next_attempt.0, o.id.0))?;
         }
-        self.tx.open_table(OUTBOX)?.insert(m.id, codec::encode(&*m).as_slice())?;
+        self.tx.open_table(OUTBOX)?.insert(m.id.0, codec::encode(&*m).as_slice())?;
         if !m.failed {
-            self.tx.open_table(OUTBOX_DUE)?.insert((m.next_attempt.0, m.id), ())?;
+            self.tx.open_table(OUTBOX_DUE)?.insert((m.next_attempt.0, m.id.0), ())?;
         }
         Ok(m.id)
     }
@@ -125,9 +125,9 @@ impl Write {
     /// index) and lets go of its attachments.
     pub fn delete_outmail(&mut self, m: &OutMail) -> Result<bool> {
         if !m.failed {
-            self.tx.open_table(OUTBOX_DUE)?.remove((m.next_attempt.0, m.id))?;
+            self.tx.open_table(OUTBOX_DUE)?.remove((m.next_attempt.0, m.id.0))?;
         }
-        if self.tx.open_table(OUTBOX)?.remove(m.id)?.is_none() {
+        if self.tx.open_table(OUTBOX)?.remove(m.id.0)?.is_none() {
             return Ok(false);
         }
         for a in &m.attachments {

@@ -8,7 +8,7 @@
 use redb::{ReadableTable, TableDefinition};
 
 use super::{ENTRIES, ENTRY_MAIL, IDX_REQUESTER, Read, Result, THREAD_IDS, TICKETS, Write, codec};
-use crate::domain::{PersonId, Ticket, TicketId, Timestamp};
+use crate::domain::{JobId, PersonId, Ticket, TicketId, Timestamp};
 
 /// Tickets waiting to be (re)indexed: ticket id → change generation.
 pub(crate) const INDEX_QUEUE: TableDefinition<u64, u64> = TableDefinition::new("index_queue");
@@ -54,7 +54,7 @@ pub(crate) fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
 /// What a bulk job does to each ticket.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Job {
-    pub id: u64,
+    pub id: JobId,
     pub actor: PersonId,
     /// Human description, e.g. "set status to Resolved".
     pub action: String,
@@ -111,9 +111,9 @@ impl Read {
         named_texts(&self.tx.open_table(PERSONAL_CANNED)?, person)
     }
 
-    pub fn job(&self, id: u64) -> Result<Option<Job>> {
+    pub fn job(&self, id: JobId) -> Result<Option<Job>> {
         let t = self.tx.open_table(JOBS)?;
-        t.get(id)?.map(|v| codec::decode(v.value(), "jobs")).transpose()
+        t.get(id.0)?.map(|v| codec::decode(v.value(), "jobs")).transpose()
     }
 
     /// Jobs that have not finished (interrupted by a stop).
@@ -351,7 +351,7 @@ impl Write {
     }
 
     pub fn put_job(&mut self, job: &Job) -> Result<()> {
-        self.tx.open_table(JOBS)?.insert(job.id, codec::encode(job).as_slice())?;
+        self.tx.open_table(JOBS)?.insert(job.id.0, codec::encode(job).as_slice())?;
         Ok(())
     }
 

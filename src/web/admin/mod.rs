@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::desk::DeskError;
 use crate::desk::profile::Invite;
-use crate::domain::{Person, PersonId, Role};
+use crate::domain::{OutMailId, Person, PersonId, Role};
 use crate::web::pages::{frame, to};
 use crate::web::ui::{self, csrf_field, page};
 use crate::web::{Admin, Agent, AppState, WebError, WebResult, run_as, status_of};
@@ -368,14 +368,14 @@ pub async fn outbox_page(State(st): State<AppState>, Admin(a): Admin) -> WebResu
     Ok(page(&f, body).into_response())
 }
 
-pub async fn outbox_retry(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>) -> WebResult {
+pub async fn outbox_retry(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<OutMailId>) -> WebResult {
     match run_as(&st.desk, &a.person, move |d, me| d.outbox_retry(me, id)).await {
         Ok(()) => Ok(to("/admin/outbox")),
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn outbox_discard(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<u64>) -> WebResult {
+pub async fn outbox_discard(State(st): State<AppState>, Admin(a): Admin, Path(id): Path<OutMailId>) -> WebResult {
     match run_as(&st.desk, &a.person, move |d, me| d.outbox_discard(me, id)).await {
         Ok(()) => Ok(to("/admin/outbox")),
         Err(e) => Err(e.into()),

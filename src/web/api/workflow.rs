@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::spec::{Endpoint, Output, PAGED, Verb, ep};
 use super::{Body, Paging, body_object, check_keys, find, opt_str, paged, ticket_json, view_json};
-use crate::domain::{JunkId, TicketId};
+use crate::domain::{JunkId, OutMailId, TicketId};
 use crate::store::SpoolEntry;
 use crate::web::{ApiUser, AppState, WebError, WebResult, blocking, run_as};
 
@@ -185,7 +185,7 @@ async fn outbox(State(st): State<AppState>, ApiUser(me): ApiUser, Query(p): Quer
     Ok(axum::Json(json!({"mails": items, "next": next})).into_response())
 }
 
-async fn retry(State(st): State<AppState>, ApiUser(me): ApiUser, Path(id): Path<u64>) -> WebResult {
+async fn retry(State(st): State<AppState>, ApiUser(me): ApiUser, Path(id): Path<OutMailId>) -> WebResult {
     run_as(&st.desk, &me, move |d, me| d.outbox_retry(me, id)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

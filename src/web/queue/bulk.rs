@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use maud::html;
 
 use crate::desk::DeskError;
-use crate::domain::{BulkAction, TicketId};
+use crate::domain::{BulkAction, JobId, TicketId};
 use crate::i18n::format::num;
 use crate::web::pages::{field, fields, frame, refusal, to};
 use crate::web::ui::{self, csrf_field, page};
@@ -45,13 +45,13 @@ pub struct JobQuery {
 }
 
 /// `list` with `bulk=<job>` added: the list then says how the job went.
-fn with_job(list: &str, id: u64) -> String {
+fn with_job(list: &str, id: JobId) -> String {
     let sep = if list.contains('?') { '&' } else { '?' };
     format!("{list}{sep}bulk={id}")
 }
 
 /// What a finished job did, for the list it returns to.
-pub(crate) fn job_notice(st: &AppState, a: &Agent, id: Option<u64>) -> Option<maud::Markup> {
+pub(crate) fn job_notice(st: &AppState, a: &Agent, id: Option<JobId>) -> Option<maud::Markup> {
     let job = st.desk.job(&a.person, id?).ok().filter(|j| j.finished_at.is_some())?;
     let changed = job.done - job.failed.len();
     Some(ui::notice(
@@ -71,7 +71,7 @@ pub(crate) fn job_notice(st: &AppState, a: &Agent, id: Option<u64>) -> Option<ma
 pub async fn job_page(
     State(st): State<AppState>,
     a: Agent,
-    Path(id): Path<u64>,
+    Path(id): Path<JobId>,
     axum::extract::Query(q): axum::extract::Query<JobQuery>,
 ) -> WebResult {
     let job = st.desk.job(&a.person, id)?;

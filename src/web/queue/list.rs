@@ -35,7 +35,7 @@ pub struct QueueParams {
     /// from the raw query).
     pub cols: Option<String>,
     /// A bulk job that just returned here: its outcome is said.
-    pub bulk: Option<u64>,
+    pub bulk: Option<crate::domain::JobId>,
 }
 
 /// Turns queue parameters (UI or API) into a query; bad values name their field.

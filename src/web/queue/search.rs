@@ -27,7 +27,7 @@ pub struct SearchParams {
     /// Chosen columns as one comma list (or the picker's repeated `col=`).
     pub cols: Option<String>,
     /// A bulk job that just returned here: its outcome is said.
-    pub bulk: Option<u64>,
+    pub bulk: Option<crate::domain::JobId>,
 }
 
 /// The column picker's ticked boxes (`col=a&col=b`) as a comma list; they win
