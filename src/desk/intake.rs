@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use super::{Desk, Result};
-use crate::domain::Timestamp;
+use crate::domain::{SpoolId, Timestamp};
 use crate::store::imap::ImapMark;
 use crate::store::{SpoolEntry, Topic, Waiter};
 
@@ -76,13 +76,13 @@ impl ImapBoard {
 impl Desk {
     /// Durably adds accepted messages to the spool log (one commit, one
     /// fsync) and wakes the mail worker; returns their spool ids.
-    pub fn spool_mail(&self, items: &[(&SpoolEntry, &[u8])]) -> Result<Vec<u64>> {
+    pub fn spool_mail(&self, items: &[(&SpoolEntry, &[u8])]) -> Result<Vec<SpoolId>> {
         Ok(self.store.put_spool(items)?)
     }
 
     /// Durably adds messages fetched from an IMAP mailbox with its new mark
     /// (one commit) and wakes the mail worker.
-    pub fn spool_fetched(&self, items: &[(&SpoolEntry, &[u8])], key: &str, mark: &ImapMark) -> Result<Vec<u64>> {
+    pub fn spool_fetched(&self, items: &[(&SpoolEntry, &[u8])], key: &str, mark: &ImapMark) -> Result<Vec<SpoolId>> {
         Ok(self.store.put_spool_fetched(items, key, mark)?)
     }
 
@@ -97,18 +97,18 @@ impl Desk {
     }
 
     /// The oldest `max` spool ids waiting to become tickets.
-    pub fn spooled(&self, max: usize) -> Result<Vec<u64>> {
+    pub fn spooled(&self, max: usize) -> Result<Vec<SpoolId>> {
         Ok(self.store.spool().ids(max)?)
     }
 
     /// One spooled message: its envelope and raw bytes.
-    pub fn spooled_mail(&self, id: u64) -> Result<Option<(SpoolEntry, Vec<u8>)>> {
+    pub fn spooled_mail(&self, id: SpoolId) -> Result<Option<(SpoolEntry, Vec<u8>)>> {
         Ok(self.store.spool().entry(id)?)
     }
 
     /// Drops processed messages from the spool log (their ticket
     /// transactions marked them done).
-    pub fn drop_spooled(&self, ids: &[u64]) -> Result<()> {
+    pub fn drop_spooled(&self, ids: &[SpoolId]) -> Result<()> {
         Ok(self.store.spool().remove(ids)?)
     }
 

@@ -11,7 +11,7 @@ use crate::domain::commands::{Assignee, Command};
 use crate::domain::mail::{Mailbox, ParsedMail, subject_reference};
 use crate::domain::roles::Permission;
 use crate::domain::thread::AttachmentRef;
-use crate::domain::{Channel, EntryKind, Event, JunkId, Person, PersonId, Status, ThreadEntry, Ticket, TicketId, Timestamp};
+use crate::domain::{Channel, EntryKind, Event, JunkId, Person, PersonId, SpoolId, Status, ThreadEntry, Ticket, TicketId, Timestamp};
 use crate::store::{JunkMail, MailMeta, SpoolEntry, Write};
 
 /// Most bounces and auto-replies recorded on one ticket per hour.
@@ -46,7 +46,7 @@ fn display(m: &Mailbox) -> String {
 impl Desk {
     /// Processes one spooled message. Idempotent: a spool id already gone is
     /// reported as `AlreadyDone` and changes nothing.
-    pub fn receive_mail(&self, spool_id: u64, env: &SpoolEntry, raw: &[u8], m: &ParsedMail) -> Result<MailOutcome> {
+    pub fn receive_mail(&self, spool_id: SpoolId, env: &SpoolEntry, raw: &[u8], m: &ParsedMail) -> Result<MailOutcome> {
         let now = self.now();
         self.store.write(|w| {
             if !w.mark_spool_done(spool_id)? {
@@ -59,7 +59,7 @@ impl Desk {
     /// Processes several spooled messages in one transaction (one fsync for
     /// all). If any fails, nothing of the batch is applied and the caller
     /// retries them one by one.
-    pub fn receive_mail_batch(&self, batch: &[(u64, SpoolEntry, Vec<u8>, ParsedMail)]) -> Result<Vec<MailOutcome>> {
+    pub fn receive_mail_batch(&self, batch: &[(SpoolId, SpoolEntry, Vec<u8>, ParsedMail)]) -> Result<Vec<MailOutcome>> {
         let now = self.now();
         self.store.write(|w| {
             let mut out = Vec::with_capacity(batch.len());
@@ -76,7 +76,7 @@ impl Desk {
 
     /// Moves a spooled message that cannot be processed to Junk, with the
     /// reason, so it is neither lost nor retried forever.
-    pub fn spool_to_junk(&self, spool_id: u64, env: &SpoolEntry, raw: &[u8], m: &ParsedMail, reason: &str) -> Result<Option<JunkId>> {
+    pub fn spool_to_junk(&self, spool_id: SpoolId, env: &SpoolEntry, raw: &[u8], m: &ParsedMail, reason: &str) -> Result<Option<JunkId>> {
         self.store.write(|w| {
             if !w.mark_spool_done(spool_id)? {
                 return Ok(None);

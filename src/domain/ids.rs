@@ -68,6 +68,10 @@ id_type!(
     /// A bulk job's number.
     JobId
 );
+id_type!(
+    /// An accepted mail's number in the spool (until it is processed).
+    SpoolId
+);
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
+use crate::domain::SpoolId;
 use crate::desk::Desk;
 use crate::store::SpoolEntry;
 
@@ -22,7 +23,7 @@ const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
 struct Job {
     entry: SpoolEntry,
     raw: Vec<u8>,
-    done: oneshot::Sender<Result<u64, String>>,
+    done: oneshot::Sender<Result<SpoolId, String>>,
 }
 
 /// Hands messages to the group-commit thread.
@@ -80,7 +81,7 @@ impl Spooler {
     }
 
     /// Durably stores one message; returns its spool id once it is on disk.
-    pub async fn put(&self, entry: SpoolEntry, raw: Vec<u8>) -> Result<u64, String> {
+    pub async fn put(&self, entry: SpoolEntry, raw: Vec<u8>) -> Result<SpoolId, String> {
         let (done, wait) = oneshot::channel();
         self.tx.send(Job { entry, raw, done }).map_err(|_| "the spool is not running".to_string())?;
         wait.await.map_err(|_| "the spool stopped".to_string())?

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::domain::SpoolId;
 use crate::desk::Desk;
 use crate::desk::mail::MailOutcome;
 use crate::jobs::{guard, guard_result};
@@ -159,7 +160,7 @@ fn parse_guarded(desk: &Desk, entry: &SpoolEntry, raw: &[u8]) -> Result<ParsedMa
 
 /// Processes spooled messages in one transaction when it can, one by one when
 /// that fails; returns the ids that are done with (to drop from the spool).
-fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) -> Vec<u64> {
+fn process_batch(desk: &Desk, stats: &MailStats, ids: &[SpoolId]) -> Vec<SpoolId> {
     if ids.len() == 1 {
         return process_one(desk, stats, ids[0]).then_some(ids[0]).into_iter().collect();
     }
@@ -176,7 +177,7 @@ fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) -> Vec<u64> {
                 }
             },
             Ok(None) => {}
-            Err(e) => tracing::error!(spool = id, "cannot read spooled message: {e}"),
+            Err(e) => tracing::error!(spool = id.0, "cannot read spooled message: {e}"),
         }
     }
     match guard_result(|| desk.receive_mail_batch(&batch)) {
@@ -187,7 +188,7 @@ fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) -> Vec<u64> {
                 if outcome != MailOutcome::AlreadyDone {
                     stats.record(ms);
                 }
-                tracing::debug!(spool = id, ?outcome, latency_ms = ms, "mail processed");
+                tracing::debug!(spool = id.0, ?outcome, latency_ms = ms, "mail processed");
                 finished.push(*id);
             }
         }
@@ -204,8 +205,8 @@ fn process_batch(desk: &Desk, stats: &MailStats, ids: &[u64]) -> Vec<u64> {
 }
 
 /// Moves a message to Junk; true when it is done with (moved now or before).
-fn to_junk(desk: &Desk, stats: &MailStats, id: u64, entry: &SpoolEntry, raw: &[u8], parsed: &ParsedMail, reason: &str) -> bool {
-    tracing::error!(spool = id, "mail cannot be processed, moving it to Junk: {reason}");
+fn to_junk(desk: &Desk, stats: &MailStats, id: SpoolId, entry: &SpoolEntry, raw: &[u8], parsed: &ParsedMail, reason: &str) -> bool {
+    tracing::error!(spool = id.0, "mail cannot be processed, moving it to Junk: {reason}");
     match desk.spool_to_junk(id, entry, raw, parsed, reason) {
         Ok(Some(_)) => {
             stats.record((desk.now().0 - entry.received_at.0).max(0) as u64);
@@ -213,7 +214,7 @@ fn to_junk(desk: &Desk, stats: &MailStats, id: u64, entry: &SpoolEntry, raw: &[u
         }
         Ok(None) => true,
         Err(e2) => {
-            tracing::error!(spool = id, "cannot move it to Junk either, will retry: {e2}");
+            tracing::error!(spool = id.0, "cannot move it to Junk either, will retry: {e2}");
             false
         }
     }
@@ -221,13 +222,13 @@ fn to_junk(desk: &Desk, stats: &MailStats, id: u64, entry: &SpoolEntry, raw: &[u
 
 /// Processes one spooled message; true when it is done with (a ticket, Junk,
 /// or processed before), false when it stays in the spool for a retry.
-fn process_one(desk: &Desk, stats: &MailStats, id: u64) -> bool {
+fn process_one(desk: &Desk, stats: &MailStats, id: SpoolId) -> bool {
     let loaded = desk.spooled_mail(id);
     let (entry, raw) = match loaded {
         Ok(Some(x)) => x,
         Ok(None) => return false,
         Err(e) => {
-            tracing::error!(spool = id, "cannot read spooled message: {e}");
+            tracing::error!(spool = id.0, "cannot read spooled message: {e}");
             return false;
         }
     };
@@ -241,13 +242,13 @@ fn process_one(desk: &Desk, stats: &MailStats, id: u64) -> bool {
             if outcome != MailOutcome::AlreadyDone {
                 stats.record(ms);
             }
-            tracing::debug!(spool = id, ?outcome, latency_ms = ms, "mail processed");
+            tracing::debug!(spool = id.0, ?outcome, latency_ms = ms, "mail processed");
             true
         }
         // Storage trouble is temporary: the message stays in the spool and is
         // retried. Anything else would fail again: it goes to Junk with the reason.
         Ok(Err(e @ crate::desk::DeskError::Store(_))) => {
-            tracing::error!(spool = id, "mail processing failed, will retry: {e}");
+            tracing::error!(spool = id.0, "mail processing failed, will retry: {e}");
             std::thread::sleep(Duration::from_millis(200));
             false
         }

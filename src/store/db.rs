@@ -362,7 +362,7 @@ impl Store {
 
     /// Durably adds accepted messages to the spool log (one commit, one
     /// fsync) and wakes the mail worker; returns their spool ids.
-    pub fn put_spool(&self, items: &[(&SpoolEntry, &[u8])]) -> Result<Vec<u64>> {
+    pub fn put_spool(&self, items: &[(&SpoolEntry, &[u8])]) -> Result<Vec<crate::domain::SpoolId>> {
         let ids = self.spool.put_batch(items)?;
         self.publish_spool();
         Ok(ids)

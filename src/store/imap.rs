@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::spool::SpoolLog;
 use super::{Result, SpoolEntry, codec};
+use crate::domain::SpoolId;
 
 /// (spool log) mailbox key (`user@host/folder`) → its `ImapMark`.
 pub(crate) const IMAP_MARKS: TableDefinition<&str, &[u8]> = TableDefinition::new("imap_marks");
@@ -27,9 +28,9 @@ pub struct ImapMark {
 impl SpoolLog {
     /// Durably stores fetched messages and the mailbox's new mark in one
     /// commit; returns the messages' spool ids.
-    pub fn put_fetched(&self, items: &[(&SpoolEntry, &[u8])], key: &str, mark: &ImapMark) -> Result<Vec<u64>> {
+    pub fn put_fetched(&self, items: &[(&SpoolEntry, &[u8])], key: &str, mark: &ImapMark) -> Result<Vec<SpoolId>> {
         self.write(|w| {
-            let ids = items.iter().map(|(e, raw)| w.put_spool(e, raw)).collect::<Result<Vec<u64>>>()?;
+            let ids = items.iter().map(|(e, raw)| w.put_spool(e, raw)).collect::<Result<Vec<SpoolId>>>()?;
             w.tx.open_table(IMAP_MARKS)?.insert(key, codec::encode(mark).as_slice())?;
             Ok(ids)
         })
@@ -46,7 +47,7 @@ impl SpoolLog {
 
 impl super::Store {
     /// `SpoolLog::put_fetched`, waking the mail worker when messages came.
-    pub fn put_spool_fetched(&self, items: &[(&SpoolEntry, &[u8])], key: &str, mark: &ImapMark) -> Result<Vec<u64>> {
+    pub fn put_spool_fetched(&self, items: &[(&SpoolEntry, &[u8])], key: &str, mark: &ImapMark) -> Result<Vec<SpoolId>> {
         let ids = self.spool().put_fetched(items, key, mark)?;
         if !ids.is_empty() {
             self.publish_spool();

@@ -16,6 +16,7 @@ use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use super::db::Handle;
 use super::{BLOB_CHUNK, Read, Result, SPOOL, SPOOL_CHUNKS, SpoolEntry, StoreError, Write, codec};
+use crate::domain::SpoolId;
 
 /// The spool log's file inside the data directory.
 pub const SPOOL_FILE: &str = "spool.redb";
@@ -77,7 +78,7 @@ impl SpoolLog {
             drop(r);
             self.write(|w| {
                 for (id, e, raw) in &items {
-                    w.put_spool_at(*id, e, raw)?;
+                    w.put_spool_at(id.0, e, raw)?;
                 }
                 if w.meta("next.spool")? < next {
                     w.set_meta("next.spool", next)?;
@@ -117,12 +118,12 @@ impl SpoolLog {
     }
 
     /// Durably stores messages in one commit (one fsync); returns their ids.
-    pub fn put_batch(&self, items: &[(&SpoolEntry, &[u8])]) -> Result<Vec<u64>> {
+    pub fn put_batch(&self, items: &[(&SpoolEntry, &[u8])]) -> Result<Vec<SpoolId>> {
         self.write(|w| items.iter().map(|(e, raw)| w.put_spool(e, raw)).collect())
     }
 
     /// Drops processed messages (their done marks are in the main database).
-    pub fn remove(&self, ids: &[u64]) -> Result<()> {
+    pub fn remove(&self, ids: &[SpoolId]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -135,11 +136,11 @@ impl SpoolLog {
     }
 
     /// Ids waiting, oldest first.
-    pub fn ids(&self, max: usize) -> Result<Vec<u64>> {
+    pub fn ids(&self, max: usize) -> Result<Vec<SpoolId>> {
         self.h.read()?.spool_ids(max)
     }
 
-    pub fn entry(&self, id: u64) -> Result<Option<(SpoolEntry, Vec<u8>)>> {
+    pub fn entry(&self, id: SpoolId) -> Result<Option<(SpoolEntry, Vec<u8>)>> {
         self.h.read()?.spool_entry(id)
     }
 
@@ -161,12 +162,12 @@ impl SpoolLog {
     }
 
     /// Those of `ids` the log no longer holds (one snapshot for all).
-    fn gone(&self, ids: Vec<u64>) -> Result<Vec<u64>> {
+    fn gone(&self, ids: Vec<SpoolId>) -> Result<Vec<SpoolId>> {
         let r = self.h.read()?;
         let t = r.tx.open_table(SPOOL)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if t.get(id)?.is_none() {
+            if t.get(id.0)?.is_none() {
                 out.push(id);
             }
         }
@@ -186,7 +187,7 @@ impl super::Store {
         self.write(|w| {
             let mut t = w.tx.open_table(SPOOL_DONE)?;
             for &id in &gone {
-                t.remove(id)?;
+                t.remove(id.0)?;
             }
             Ok::<_, StoreError>(())
         })?;
@@ -196,8 +197,8 @@ impl super::Store {
 
 impl Read {
     /// Spool ids waiting to be processed, oldest first.
-    pub fn spool_ids(&self, max: usize) -> Result<Vec<u64>> {
-        self.first_keys(SPOOL, max)
+    pub fn spool_ids(&self, max: usize) -> Result<Vec<SpoolId>> {
+        Ok(self.first_keys(SPOOL, max)?.into_iter().map(SpoolId).collect())
     }
 
     /// The first `max` keys of a table keyed by id, in order.
@@ -210,7 +211,8 @@ impl Read {
         Ok(out)
     }
 
-    pub fn spool_entry(&self, id: u64) -> Result<Option<(SpoolEntry, Vec<u8>)>> {
+    pub fn spool_entry(&self, id: SpoolId) -> Result<Option<(SpoolEntry, Vec<u8>)>> {
+        let id = id.0;
         let t = self.tx.open_table(SPOOL)?;
         let Some(e) = t.get(id)?.map(|v| codec::decode::<SpoolEntry>(v.value(), "spool")).transpose()? else { return Ok(None) };
         let chunks = self.tx.open_table(SPOOL_CHUNKS)?;
@@ -233,8 +235,8 @@ impl Read {
     }
 
     /// (main database) consumed spool ids, oldest first.
-    pub fn spool_done(&self, max: usize) -> Result<Vec<u64>> {
-        self.first_keys(SPOOL_DONE, max)
+    pub fn spool_done(&self, max: usize) -> Result<Vec<SpoolId>> {
+        Ok(self.first_keys(SPOOL_DONE, max)?.into_iter().map(SpoolId).collect())
     }
 }
 
@@ -243,10 +245,10 @@ impl Write {
     /// returns its id. Mail goes through `SpoolLog::put_batch`; on the main
     /// database this only writes the schema-4 table (what migration tests
     /// need), which is moved to the log at the next open.
-    pub fn put_spool(&mut self, entry: &SpoolEntry, raw: &[u8]) -> Result<u64> {
+    pub fn put_spool(&mut self, entry: &SpoolEntry, raw: &[u8]) -> Result<SpoolId> {
         let id = self.next_id("spool")?;
         self.put_spool_at(id, entry, raw)?;
-        Ok(id)
+        Ok(SpoolId(id))
     }
 
     fn put_spool_at(&mut self, id: u64, entry: &SpoolEntry, raw: &[u8]) -> Result<()> {
@@ -258,7 +260,8 @@ impl Write {
         Ok(())
     }
 
-    pub(crate) fn delete_spool(&mut self, id: u64) -> Result<bool> {
+    pub(crate) fn delete_spool(&mut self, id: SpoolId) -> Result<bool> {
+        let id = id.0;
         let existed = self.tx.open_table(SPOOL)?.remove(id)?.is_some();
         let mut chunks = self.tx.open_table(SPOOL_CHUNKS)?;
         let keys: Vec<(u64, u32)> =
@@ -271,7 +274,7 @@ impl Write {
 
     /// (main database) Records that this transaction consumes spool entry
     /// `id`; false when an earlier one already did (a retry after a crash).
-    pub fn mark_spool_done(&mut self, id: u64) -> Result<bool> {
-        Ok(self.tx.open_table(SPOOL_DONE)?.insert(id, ())?.is_none())
+    pub fn mark_spool_done(&mut self, id: SpoolId) -> Result<bool> {
+        Ok(self.tx.open_table(SPOOL_DONE)?.insert(id.0, ())?.is_none())
     }
 }
