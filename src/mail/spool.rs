@@ -12,8 +12,8 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
-use crate::domain::SpoolId;
 use crate::desk::Desk;
+use crate::domain::SpoolId;
 use crate::store::SpoolEntry;
 
 /// Most messages or bytes folded into one commit.

@@ -8,9 +8,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::domain::SpoolId;
 use crate::desk::Desk;
 use crate::desk::mail::MailOutcome;
+use crate::domain::SpoolId;
 use crate::jobs::{guard, guard_result};
 use crate::mail::inbound::{self, ParsedMail};
 use crate::store::{SpoolEntry, Woke};

@@ -61,6 +61,17 @@ async fn departments_choose_who_hears_and_every_notice_reaches_the_right_people(
     let t = desk.create_ticket(&d.admin, NewTicket { notify_requester: Some(true), ..base("VPN drops", "Support") }).expect("ticket");
     assert_eq!(kinds(&d, t.id, "new_ticket"), ["bob@example.test", "nina@example.test"]);
     assert_eq!(kinds(&d, t.id, "agent_ticket"), ["carol@customer.test"]);
+    // Each quotes the ticket's first message (read from its thread: the
+    // ticket keeps no copy of it).
+    let texts: Vec<String> = desk
+        .outbox(&d.admin, 1000)
+        .expect("outbox")
+        .into_iter()
+        .filter(|m| m.ticket == Some(t.id) && (m.kind == "new_ticket" || m.kind == "agent_ticket"))
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(texts.len(), 3);
+    assert!(texts.iter().all(|x| x.contains("Details inside.")), "{texts:?}");
     // customer_reply = assignee: an unassigned ticket's reply tells nobody…
     let reference = desk.reference(t.id);
     let smtp = d.running.smtp.expect("smtp").to_string();
