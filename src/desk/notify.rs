@@ -395,7 +395,7 @@ impl Desk {
         let collaborators: Vec<String> = w.collaborator_emails(t.id)?.into_iter().take(self.config().limits.collaborators_max).collect();
         // The new ticket's first message (the notices of a new ticket quote it).
         let first = match notice {
-            Notice::NewTicket { .. } | Notice::AgentTicket => w.first_message(t.id)?,
+            Notice::NewTicket { .. } | Notice::AgentTicket => w.first_message(t)?,
             _ => String::new(),
         };
         match notice {

@@ -102,8 +102,13 @@ fn matches(
     // Without a message (time rules), the ticket's first message; read only
     // when a condition looks at the body.
     let needs_body = !tr.body_contains.is_empty() || !tr.body_matches.is_empty();
+    // A thread that cannot be read leaves the body empty (logged): the
+    // other rules still run.
     let first = match message {
-        None if needs_body => w.first_message(t.id)?,
+        None if needs_body => w.first_message(t).unwrap_or_else(|e| {
+            tracing::warn!(ticket = t.id.0, "trigger {:?}: the first message cannot be read: {e}", tr.name);
+            String::new()
+        }),
         _ => String::new(),
     };
     let body = message.map_or(first.as_str(), |m| m.body.as_str());

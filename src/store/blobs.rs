@@ -4,7 +4,8 @@
 //!
 //! Every record that names a blob holds a reference (`BLOB_REFS`): a thread
 //! entry for each attachment, a mail's details for its raw source and HTML,
-//! a junk record for its raw source. Removing the record (purging a ticket
+//! a junk record for its raw source, a queued mail for its attachments, a
+//! knowledge base article for its files. Removing the record (purging a ticket
 //! from Trash, deleting or converting junk) releases them, and a blob no one
 //! references any more is deleted with its chunks. A blob stored by a
 //! transaction that in the end references it nowhere is dropped before that
@@ -47,7 +48,9 @@ pub(crate) fn store_content(tx: &redb::WriteTransaction, packer: &mut packs::App
         Some(p) => (data.len() as u64 | BLOB_ZSTD, p.as_slice()),
         None => (data.len() as u64, data),
     };
-    if stored.len() <= packs::PACK_LIMIT {
+    // An empty blob has nothing to pack (and would share its place's key
+    // with the next blob): it is a head without chunks.
+    if !stored.is_empty() && stored.len() <= packs::PACK_LIMIT {
         packer.put(tx, id, stored)?;
         header |= BLOB_PACKED;
     } else {

@@ -1,8 +1,10 @@
 //! Compression for what the store keeps: records and blobs are stored
 //! compressed when that saves at least an eighth. New values are zstd
 //! (schema 13: about 2.0× on 4 KB blocks of the mail corpus at ~370 MB/s,
-//! where lz4 gave 1.5×); values written by schemas 6–12 are lz4 and are read
-//! alike until the upgrade's conversion rewrites them. A length header in
+//! where lz4 gave 1.5×); values written by schemas 6–12 are lz4 and are
+//! always read: the upgrade's conversion rewrites blobs and the big tables
+//! (tickets, entries, mail details, outbox, junk, people), the rest when
+//! next written. A length header in
 //! front of the block caps what decompressing a damaged value may allocate.
 
 use std::cell::RefCell;

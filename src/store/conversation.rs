@@ -4,13 +4,33 @@
 
 use redb::{ReadableTable, TableDefinition};
 
-use super::{COLLAB_BY_PERSON, COLLABORATORS, ENTRY_MAIL, FOLLOWERS, FOLLOWING, MESSAGE_IDS, MailMeta, Read, Result, Write, codec, paired};
-use crate::domain::{PersonId, TicketId};
+use super::{
+    COLLAB_BY_PERSON, COLLABORATORS, ENTRIES, ENTRY_MAIL, FOLLOWERS, FOLLOWING, MESSAGE_IDS, MailMeta, Read, Result, Write, codec, paired,
+};
+use crate::domain::{EntryKind, PersonId, ThreadEntry, Ticket, TicketId};
 
 /// (ticket, person) of everyone who unsubscribed from a ticket.
 pub(crate) const UNSUBSCRIBED: TableDefinition<(u64, u64), ()> = TableDefinition::new("unsubscribed");
 
+/// The body of a ticket's first message, what was its description: the
+/// first entry other than events, when it came with the ticket (a ticket
+/// opened without a message has none; a later reply is not it).
+fn first_message_in(entries: &impl ReadableTable<(u64, u32), &'static [u8]>, t: &Ticket) -> Result<String> {
+    for row in entries.range((t.id.0, 0)..=(t.id.0, u32::MAX))? {
+        let e: ThreadEntry = codec::decode(row?.1.value(), "entries")?;
+        if e.event.is_none() && e.kind != EntryKind::Event {
+            let first = e.kind == EntryKind::Reply && e.created_at == t.created_at;
+            return Ok(if first { e.body } else { String::new() });
+        }
+    }
+    Ok(String::new())
+}
+
 impl Read {
+    pub fn first_message(&self, t: &Ticket) -> Result<String> {
+        first_message_in(&self.tx.open_table(ENTRIES)?, t)
+    }
+
     /// The ticket a Message-ID belongs to (compared case-insensitively).
     pub fn message_ticket(&self, message_id: &str) -> Result<Option<TicketId>> {
         let t = self.tx.open_table(MESSAGE_IDS)?;
@@ -19,6 +39,10 @@ impl Read {
 }
 
 impl Write {
+    pub fn first_message(&self, t: &Ticket) -> Result<String> {
+        first_message_in(&self.tx.open_table(ENTRIES)?, t)
+    }
+
     /// The ticket a Message-ID belongs to (compared case-insensitively).
     pub fn message_ticket(&self, message_id: &str) -> Result<Option<TicketId>> {
         let t = self.tx.open_table(MESSAGE_IDS)?;
@@ -108,5 +132,70 @@ impl Write {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Store;
+    use crate::domain::{EntryKind, Event, PersonId, ThreadEntry, TicketId, Timestamp};
+
+    fn entry(kind: EntryKind, body: &str, event: Option<Event>, at: i64) -> ThreadEntry {
+        ThreadEntry {
+            ticket: TicketId(1),
+            seq: 0,
+            kind,
+            author: Some(PersonId(2)),
+            body: body.into(),
+            event,
+            attachments: Vec::new(),
+            created_at: Timestamp(at),
+        }
+    }
+
+    /// The first message is the one that came with the ticket: not a later
+    /// reply to a ticket opened without one, nor a note.
+    #[test]
+    fn the_first_message_is_the_one_the_ticket_came_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let t = crate::domain::Ticket {
+            id: TicketId(1),
+            subject: "printer".into(),
+            requester: PersonId(2),
+            channel: crate::domain::Channel::Email,
+            status: crate::domain::Status::Open,
+            priority: crate::domain::Priority::Medium,
+            category: "General".into(),
+            department: "Support".into(),
+            assignee: None,
+            due: None,
+            tags: Vec::new(),
+            created_at: Timestamp(10),
+            updated_at: Timestamp(10),
+            team: None,
+            custom_status: None,
+            mailbox: None,
+            fields: Vec::new(),
+        };
+        let created = || entry(EntryKind::Event, "", Some(Event::Created { channel: "Email".into() }), 10);
+        store
+            .write(|w| -> super::Result<()> {
+                w.append_entry(&mut created())?;
+                w.append_entry(&mut entry(EntryKind::Reply, "The printer jams.", None, 10))?;
+                w.append_entry(&mut entry(EntryKind::Reply, "Still jammed.", None, 20)).map(|_| ())
+            })
+            .unwrap();
+        assert_eq!(store.read().unwrap().first_message(&t).unwrap(), "The printer jams.");
+        // A ticket opened without a message: the later reply is not it.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .write(|w| -> super::Result<()> {
+                w.append_entry(&mut created())?;
+                w.append_entry(&mut entry(EntryKind::Reply, "Any news?", None, 30)).map(|_| ())
+            })
+            .unwrap();
+        assert_eq!(store.read().unwrap().first_message(&t).unwrap(), "");
     }
 }

@@ -175,7 +175,7 @@ impl Write {
 }
 
 /// The distinct blobs of an article's files.
-fn blobs_of(a: Option<&Article>) -> Vec<String> {
+pub(crate) fn blobs_of(a: Option<&Article>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for f in a.map(|a| a.files.as_slice()).unwrap_or_default() {
         if !out.contains(&f.blob) {

@@ -400,8 +400,11 @@ pub fn run(db: &Database) -> Result<()> {
     {
         let mut meta = tx.open_table(META)?;
         // Data written before schema 13 is converted after this transaction,
-        // from the start of every table (the cursors of schema 6's run go).
+        // from the start of every table (the cursors of schema 6's run go);
+        // blob references are counted when nothing counted them yet (data
+        // from before schema 6, or its conversion never finished).
         if found.is_some_and(|v| v < 13) || (found.is_none() && !fresh) {
+            let uncounted = found.is_none_or(|v| v < 6) || meta.get(super::recompress::PENDING)?.is_some();
             let cursors: Vec<String> = meta
                 .range(super::recompress::CURSORS..)?
                 .map(|r| r.map(|(k, _)| k.value().to_string()))
@@ -413,6 +416,9 @@ pub fn run(db: &Database) -> Result<()> {
                 meta.remove(k.as_str())?;
             }
             meta.insert(super::recompress::PENDING, 1)?;
+            if uncounted {
+                meta.insert(super::recompress::COUNT_REFS, 1)?;
+            }
         }
         meta.insert("schema_version", SCHEMA_VERSION)?;
     }

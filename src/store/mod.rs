@@ -74,9 +74,9 @@ pub(crate) const PEOPLE_BY_EMAIL: TableDefinition<&str, u64> = TableDefinition::
 pub(crate) const STAFF: TableDefinition<u64, ()> = TableDefinition::new("staff");
 pub(crate) const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
 pub(crate) const API_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_tokens");
-/// Blob id (hex SHA-256) → total size, with `BLOB_ZSTD` (or, written by
-/// schemas 6–12, `BLOB_LZ4`) set when the chunks hold the content
-/// compressed; content lives in `BLOB_CHUNKS`.
+/// Blob id (hex SHA-256) → total size and flags: `BLOB_ZSTD` (`BLOB_LZ4`
+/// from schemas 6–12) for compressed content, `BLOB_PACKED` for a blob in a
+/// pack (`store::packs`; its one chunk row holds its place).
 pub(crate) const BLOBS: TableDefinition<&str, u64> = TableDefinition::new("blobs");
 pub(crate) const BLOB_CHUNKS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("blob_chunks");
 /// (updated_at, ticket) — the default queue order.
@@ -125,12 +125,10 @@ pub(crate) const ACKS: TableDefinition<&str, i64> = TableDefinition::new("acks")
 /// (ticket, n) → Message-ID, in order: every mail of the ticket's conversation.
 pub(crate) const THREAD_IDS: TableDefinition<(u64, u32), &str> = TableDefinition::new("thread_ids");
 
-/// Blobs are split into chunks so a large attachment is not one huge value.
-/// A chunk with its key and the leaf's header fits 64 KiB: redb rounds a
-/// leaf up to a power of two of pages, so a whole 64 KiB chunk took 128.
+/// Chunks of a large blob: with its key and the leaf's header one fits
+/// 64 KiB (redb rounds a leaf up to a power of two of pages).
 pub(crate) const BLOB_CHUNK: usize = 64 * 1024 - 512;
-/// The flag in a `BLOBS` value for chunks lz4-compressed by schemas 6–12
-/// (sizes stay far below).
+/// `BLOBS` flag: chunks lz4-compressed by schemas 6–12 (sizes stay far below).
 pub(crate) const BLOB_LZ4: u64 = 1 << 63;
 /// The flag in a `BLOBS` value for zstd-compressed chunks (schema 13 on).
 pub(crate) const BLOB_ZSTD: u64 = 1 << 62;
@@ -402,19 +400,6 @@ macro_rules! shared_reads {
                 out.push(codec::decode(row?.1.value(), "entries")?);
             }
             Ok(out)
-        }
-
-        /// The body of a ticket's first message (its first reply entry),
-        /// empty when it has none: what was the ticket's description.
-        pub fn first_message(&self, ticket: TicketId) -> Result<String> {
-            let t = self.tx.open_table(ENTRIES)?;
-            for row in t.range((ticket.0, 0)..=(ticket.0, u32::MAX))? {
-                let e: ThreadEntry = codec::decode(row?.1.value(), "entries")?;
-                if e.kind == crate::domain::EntryKind::Reply && e.event.is_none() {
-                    return Ok(e.body);
-                }
-            }
-            Ok(String::new())
         }
 
         pub fn person(&self, id: PersonId) -> Result<Option<Person>> {

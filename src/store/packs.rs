@@ -79,6 +79,10 @@ impl Appender {
     /// Appends a blob's stored bytes to the last pack (or a new one when it
     /// is full) and records its place in its `BLOB_CHUNKS` row.
     pub(crate) fn put(&mut self, tx: &redb::WriteTransaction, id: &str, stored: &[u8]) -> Result<()> {
+        if stored.is_empty() {
+            // Its place would be the next blob's key in `PACK_CONTENTS`.
+            return Err(StoreError::Corrupt { table: "blob_packs", detail: "an empty blob cannot be packed".into() });
+        }
         let len = u32::try_from(stored.len())
             .map_err(|_| StoreError::Corrupt { table: "blob_packs", detail: "blob too large to pack".into() })?;
         let (pack, full) = match &self.open {
@@ -118,7 +122,16 @@ impl Appender {
 /// and the pack when nothing is left in it; a pack more than half dead is
 /// rewritten with what is left (their places move).
 pub(crate) fn remove(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
-    let place = place_of(&tx.open_table(BLOB_CHUNKS)?, id)?;
+    // A damaged place is dropped with its row: deleting never fails on it
+    // (the pack keeps the dead bytes until it is rewritten).
+    let place = match place_of(&tx.open_table(BLOB_CHUNKS)?, id) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!("deleting blob {id}: {e}; its place is dropped");
+            tx.open_table(BLOB_CHUNKS)?.remove((id, 0))?;
+            return Ok(());
+        }
+    };
     tx.open_table(BLOB_CHUNKS)?.remove((id, 0))?;
     let mut contents = tx.open_table(PACK_CONTENTS)?;
     contents.remove((place.pack, place.offset))?;
@@ -137,6 +150,12 @@ pub(crate) fn remove(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
     };
     let live_bytes: usize = live.iter().map(|(_, _, n)| *n as usize).sum();
     if live_bytes * 2 >= old.len() {
+        return Ok(());
+    }
+    // A pack shorter than its contents say is left as it is (reading what
+    // it cannot hold says so), not rewritten.
+    if let Some((offset, _, len)) = live.iter().find(|(o, _, n)| read_slice(&old, place.pack, *o, *n).is_err()) {
+        tracing::warn!("pack {} does not hold {len} bytes at {offset}; left as it is", place.pack);
         return Ok(());
     }
     let mut chunks = tx.open_table(BLOB_CHUNKS)?;
@@ -237,5 +256,30 @@ mod tests {
         let p = Place { pack: 7, offset: 4096, len: 1500 };
         assert_eq!(Place::decode(&p.encode()).unwrap(), p);
         assert!(Place::decode(&[1, 2, 3]).is_err());
+    }
+
+    /// An empty blob is not packed (its place would be the next blob's key
+    /// in the pack's contents): releasing it leaves the blob after it whole.
+    #[test]
+    fn an_empty_blob_is_not_packed_and_releasing_it_leaves_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let other = noisy(1, 2000);
+        let (empty, next) = store
+            .write(|w| -> super::super::Result<(String, String)> {
+                let (empty, next) = (w.put_blob(b"")?, w.put_blob(&other)?);
+                w.hold_blob(&empty)?;
+                w.hold_blob(&next)?;
+                Ok((empty, next))
+            })
+            .unwrap();
+        let header = store.read().unwrap().tx.open_table(BLOBS).unwrap().get(empty.as_str()).unwrap().unwrap().value();
+        assert_eq!(header & BLOB_PACKED, 0);
+        assert_eq!(store.read().unwrap().blob(&empty).unwrap(), Some(Vec::new()));
+        store.write(|w| w.release_blob(&empty)).unwrap();
+        assert_eq!(store.read().unwrap().blob(&next).unwrap(), Some(other));
+        assert_eq!(store.read().unwrap().blob(&empty).unwrap(), None);
+        store.write(|w| w.release_blob(&next)).unwrap();
+        assert_eq!(store.read().unwrap().tx.open_table(BLOB_PACKS).unwrap().len().unwrap(), 0);
     }
 }

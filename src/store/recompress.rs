@@ -4,8 +4,10 @@
 //! schema 13 no longer keeps, blobs are cut in today's chunks. It runs in
 //! batches of their own transactions after the schema migration, so a large
 //! data dir converts with progress in the log and a stop or crash part-way
-//! resumes where it left off (a cursor per table in `meta`). Until it is
-//! done, every form is read alike.
+//! resumes where it left off (a cursor per record table in `meta`; blobs
+//! are looked at again from the first, those done skipped). Until it is
+//! done, every form is read alike. Blob references are counted only for
+//! data from before schema 6 (`COUNT_REFS`).
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +23,9 @@ use super::{
 pub(crate) const PENDING: &str = "recompress.pending";
 /// The prefix of the conversion's cursors in `meta`.
 pub(crate) const CURSORS: &str = "recompress.";
+/// `meta` key present when the conversion must also count every blob's
+/// references (data from before schema 6, which counted none).
+pub(crate) const COUNT_REFS: &str = "recompress.count_refs";
 /// Records per transaction.
 const BATCH: usize = 2000;
 
@@ -128,9 +133,12 @@ pub(crate) fn run(db: &Database) -> Result<u64> {
     convert!(db, JUNK, "junk", progress, codec::recompress, single);
     convert!(db, PEOPLE, "people", progress, codec::recompress, single);
     blobs(db, &mut progress)?;
-    // Counting references and removing the PENDING mark commit together.
+    // Counting references (when asked) and removing the marks commit together.
     let tx = db.begin_write()?;
-    count_references(&tx)?;
+    if tx.open_table(META)?.get(COUNT_REFS)?.is_some() {
+        count_references(&tx)?;
+        tx.open_table(META)?.remove(COUNT_REFS)?;
+    }
     tx.open_table(META)?.remove(PENDING)?;
     tx.commit()?;
     if progress.done > 0 {
@@ -196,6 +204,13 @@ fn count_references(tx: &redb::WriteTransaction) -> Result<()> {
             Err(e) => note("outbox", e),
         }
     }
+    for row in tx.open_table(super::kb::KB_ARTICLES)?.iter()? {
+        let (_, v) = row?;
+        match codec::decode::<crate::domain::kb::Article>(v.value(), "kb_articles") {
+            Ok(a) => super::kb::blobs_of(Some(&a)).into_iter().for_each(|b| *refs.entry(b).or_default() += 1),
+            Err(e) => note("kb_articles", e),
+        }
+    }
     let mut orphans = Vec::new();
     if unreadable == 0 {
         for row in tx.open_table(BLOBS)?.iter()? {
@@ -213,6 +228,7 @@ fn count_references(tx: &redb::WriteTransaction) -> Result<()> {
     }
     for id in &orphans {
         super::blobs::delete_blob(tx, id)?;
+        tx.open_table(super::blobs::BLOB_REFS)?.remove(id.as_str())?;
     }
     if !orphans.is_empty() {
         tracing::info!("deleted {} stored blobs nothing referenced", orphans.len());
@@ -259,12 +275,14 @@ fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
             }
             let size = blob_size(*header);
             let mut stored = Vec::with_capacity((size as usize).min(BLOB_CHUNK * 16));
+            let mut sizes = Vec::new();
             let keys: Vec<u32> = {
                 let chunks = tx.open_table(BLOB_CHUNKS)?;
                 let mut keys = Vec::new();
                 for row in chunks.range((id.as_str(), 0)..=(id.as_str(), u32::MAX))? {
                     let (k, v) = row?;
                     keys.push(k.value().1);
+                    sizes.push(v.value().len());
                     stored.extend_from_slice(v.value());
                 }
                 keys
@@ -281,9 +299,10 @@ fn blobs(db: &Database, progress: &mut Progress) -> Result<()> {
                 },
                 None => stored,
             };
+            let today: Vec<usize> = data.chunks(BLOB_CHUNK).map(<[u8]>::len).collect();
             if codec.is_none()
-                && data.len() > packs::PACK_LIMIT
-                && keys.len() == data.len().div_ceil(BLOB_CHUNK)
+                && (data.is_empty() || data.len() > packs::PACK_LIMIT)
+                && sizes == today
                 && compress::squeeze(&data).is_none()
             {
                 // Plain, incompressible, too large to pack and in today's chunks already.
@@ -324,6 +343,7 @@ mod tests {
                     w.tx.open_table(BLOBS)?.insert(id.as_str(), content.len() as u64)?;
                     w.tx.open_table(BLOB_CHUNKS)?.insert((id.as_str(), 0), content.as_slice())?;
                     w.tx.open_table(META)?.insert(super::PENDING, 1)?;
+                    w.tx.open_table(META)?.insert(super::COUNT_REFS, 1)?;
                     Ok(())
                 })
                 .unwrap();
@@ -357,6 +377,15 @@ mod tests {
         let raw = long.as_bytes().to_vec();
         let blob = sha256_hex(&raw);
         let orphan = b"a blob no record names, left by an older release".repeat(4);
+        let picture = b"a picture of the VPN dialog".repeat(8);
+        let picture_id = sha256_hex(&picture);
+        let mut article = crate::domain::kb::sample_article(3, "VPN");
+        article.files = vec![crate::domain::thread::AttachmentRef {
+            filename: "dialog.png".into(),
+            content_type: "image/png".into(),
+            size: picture.len() as u64,
+            blob: picture_id.clone(),
+        }];
         let orphan_id = sha256_hex(&orphan);
         {
             let store = Store::open(dir.path()).unwrap();
@@ -381,13 +410,20 @@ mod tests {
                         rcpt_to: Vec::new(),
                     };
                     w.tx.open_table(JUNK)?.insert(7, codec::encode(&junk).as_slice())?;
+                    // A knowledge base article's file, named by nothing else.
+                    w.tx.open_table(BLOBS)?.insert(picture_id.as_str(), picture.len() as u64)?;
+                    w.tx.open_table(BLOB_CHUNKS)?.insert((picture_id.as_str(), 0), picture.as_slice())?;
+                    w.tx.open_table(kb::KB_ARTICLES)?.insert(3, codec::encode(&article).as_slice())?;
                     w.tx.open_table(META)?.insert(super::PENDING, 1)?;
+                    w.tx.open_table(META)?.insert(super::COUNT_REFS, 1)?;
                     Ok(())
                 })
                 .unwrap();
         }
         let store = Store::open(dir.path()).unwrap();
         let r = store.read().unwrap();
+        assert_eq!(r.blob(&picture_id).unwrap().as_ref(), Some(&picture), "an article's file is kept");
+        assert_eq!(r.blob_refs(&picture_id).unwrap(), Some(1));
         assert_eq!(r.ticket(TicketId(1)).unwrap().unwrap().subject, "vpn");
         assert_eq!(r.blob(&blob).unwrap().unwrap(), raw);
         let tickets = r.tx.open_table(TICKETS).unwrap();
@@ -479,7 +515,7 @@ mod tests {
         assert_eq!((t.subject.as_str(), t.priority, t.custom_status.as_deref()), ("printer", Priority::High, Some("Waiting")));
         assert_eq!(t.fields, v4.3);
         assert_eq!(r.entries(TicketId(1)).unwrap(), vec![entry]);
-        assert_eq!(r.first_message(TicketId(1)).unwrap(), long);
+        assert_eq!(r.first_message(&t).unwrap(), long);
         assert_eq!(r.blob(&blob).unwrap().unwrap(), raw);
         let stored_ticket = r.tx.open_table(TICKETS).unwrap().get(1).unwrap().unwrap().value().to_vec();
         assert_eq!(stored_ticket[0] & !codec::ZSTD, codec::TICKET_V5);
