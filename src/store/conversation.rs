@@ -13,14 +13,17 @@ use crate::domain::{EntryKind, PersonId, ThreadEntry, Ticket, TicketId};
 pub(crate) const UNSUBSCRIBED: TableDefinition<(u64, u64), ()> = TableDefinition::new("unsubscribed");
 
 /// The body of a ticket's first message, what was its description: the
-/// first entry other than events, when it came with the ticket (a ticket
-/// opened without a message has none; a later reply is not it).
+/// reply that came with the ticket (made at the same time). A ticket opened
+/// without a message has none (a later reply is not it); after a merge the
+/// thread is in time order, and an older ticket's entries come before it.
 fn first_message_in(entries: &impl ReadableTable<(u64, u32), &'static [u8]>, t: &Ticket) -> Result<String> {
     for row in entries.range((t.id.0, 0)..=(t.id.0, u32::MAX))? {
         let e: ThreadEntry = codec::decode(row?.1.value(), "entries")?;
-        if e.event.is_none() && e.kind != EntryKind::Event {
-            let first = e.kind == EntryKind::Reply && e.created_at == t.created_at;
-            return Ok(if first { e.body } else { String::new() });
+        if e.created_at > t.created_at {
+            break;
+        }
+        if e.event.is_none() && e.kind == EntryKind::Reply && e.created_at == t.created_at {
+            return Ok(e.body);
         }
     }
     Ok(String::new())
@@ -154,7 +157,8 @@ mod tests {
     }
 
     /// The first message is the one that came with the ticket: not a later
-    /// reply to a ticket opened without one, nor a note.
+    /// reply to a ticket opened without one, nor an older ticket's message
+    /// merged in before it.
     #[test]
     fn the_first_message_is_the_one_the_ticket_came_with() {
         let dir = tempfile::tempdir().unwrap();
@@ -181,6 +185,8 @@ mod tests {
         let created = || entry(EntryKind::Event, "", Some(Event::Created { channel: "Email".into() }), 10);
         store
             .write(|w| -> super::Result<()> {
+                // A ticket merged in, older: its message comes first.
+                w.append_entry(&mut entry(EntryKind::Reply, "Older ticket's message.", None, 5))?;
                 w.append_entry(&mut created())?;
                 w.append_entry(&mut entry(EntryKind::Reply, "The printer jams.", None, 10))?;
                 w.append_entry(&mut entry(EntryKind::Reply, "Still jammed.", None, 20)).map(|_| ())

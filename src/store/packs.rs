@@ -12,7 +12,7 @@
 
 use redb::{ReadableTable, TableDefinition};
 
-use super::{BLOB_CHUNK, BLOB_CHUNKS, Result, StoreError};
+use super::{BLOB_CHUNK, BLOB_CHUNKS, BLOB_PACKED, BLOBS, Result, StoreError};
 
 /// Pack id → the stored (compressed) bytes of small blobs, one after another.
 pub(crate) const BLOB_PACKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blob_packs");
@@ -122,23 +122,42 @@ impl Appender {
 /// and the pack when nothing is left in it; a pack more than half dead is
 /// rewritten with what is left (their places move).
 pub(crate) fn remove(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
-    // A damaged place is dropped with its row: deleting never fails on it
-    // (the pack keeps the dead bytes until it is rewritten).
-    let place = match place_of(&tx.open_table(BLOB_CHUNKS)?, id) {
-        Ok(p) => p,
+    // A damaged place, or one whose contents row names another blob, is
+    // dropped with its row: deleting never fails on it and never takes
+    // another blob's row (the pack keeps the dead bytes until a rewrite).
+    let place = place_of(&tx.open_table(BLOB_CHUNKS)?, id);
+    tx.open_table(BLOB_CHUNKS)?.remove((id, 0))?;
+    let mut contents = tx.open_table(PACK_CONTENTS)?;
+    let place = match place {
+        Ok(p) if contents.get((p.pack, p.offset))?.is_some_and(|v| v.value() == (id, p.len)) => p,
+        Ok(p) => {
+            tracing::warn!("deleting blob {id}: pack {} does not list it at {}; its place is dropped", p.pack, p.offset);
+            return Ok(());
+        }
         Err(e) => {
             tracing::warn!("deleting blob {id}: {e}; its place is dropped");
-            tx.open_table(BLOB_CHUNKS)?.remove((id, 0))?;
             return Ok(());
         }
     };
-    tx.open_table(BLOB_CHUNKS)?.remove((id, 0))?;
-    let mut contents = tx.open_table(PACK_CONTENTS)?;
     contents.remove((place.pack, place.offset))?;
-    let live: Vec<(u32, String, u32)> = contents
-        .range((place.pack, 0)..=(place.pack, u32::MAX))?
-        .map(|r| r.map(|(k, v)| (k.value().1, v.value().0.to_string(), v.value().1)))
-        .collect::<std::result::Result<_, _>>()?;
+    // What the pack still holds: rows of blobs that are gone (a place
+    // dropped as damaged) count as dead and go.
+    let heads = tx.open_table(BLOBS)?;
+    let mut live: Vec<(u32, String, u32)> = Vec::new();
+    let mut dead: Vec<u32> = Vec::new();
+    for row in contents.range((place.pack, 0)..=(place.pack, u32::MAX))? {
+        let (k, v) = row?;
+        let (blob, len) = v.value();
+        if heads.get(blob)?.is_some_and(|h| h.value() & BLOB_PACKED != 0) {
+            live.push((k.value().1, blob.to_string(), len));
+        } else {
+            dead.push(k.value().1);
+        }
+    }
+    drop(heads);
+    for offset in dead {
+        contents.remove((place.pack, offset))?;
+    }
     let mut packs = tx.open_table(BLOB_PACKS)?;
     if live.is_empty() {
         packs.remove(place.pack)?;
@@ -281,5 +300,47 @@ mod tests {
         assert_eq!(store.read().unwrap().blob(&empty).unwrap(), None);
         store.write(|w| w.release_blob(&next)).unwrap();
         assert_eq!(store.read().unwrap().tx.open_table(BLOB_PACKS).unwrap().len().unwrap(), 0);
+    }
+
+    /// A damaged place that points at another blob is dropped on deletion:
+    /// the other blob keeps its row and its bytes, also through a rewrite.
+    #[test]
+    fn deleting_a_blob_whose_place_points_elsewhere_leaves_the_other_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (a, b) = (noisy(7, 3000), noisy(8, 3000));
+        let (ida, idb) = store
+            .write(|w| -> super::super::Result<(String, String)> {
+                let (ida, idb) = (w.put_blob(&a)?, w.put_blob(&b)?);
+                w.hold_blob(&ida)?;
+                w.hold_blob(&idb)?;
+                Ok((ida, idb))
+            })
+            .unwrap();
+        // Damage: a's place names b's offset.
+        store
+            .write(|w| -> super::super::Result<()> {
+                let pb = place_of(&w.tx.open_table(BLOB_CHUNKS)?, &idb)?;
+                w.tx.open_table(BLOB_CHUNKS)?.insert((ida.as_str(), 0), pb.encode().as_slice())?;
+                Ok(())
+            })
+            .unwrap();
+        store.write(|w| w.release_blob(&ida)).unwrap();
+        assert_eq!(store.read().unwrap().blob(&idb).unwrap(), Some(b.clone()));
+        // a's bytes are dead but still listed: the next removal drops them.
+        let more = noisy(9, 3000);
+        let idc = store
+            .write(|w| -> super::super::Result<String> {
+                let id = w.put_blob(&more)?;
+                w.hold_blob(&id)?;
+                Ok(id)
+            })
+            .unwrap();
+        store.write(|w| w.release_blob(&idc)).unwrap();
+        assert_eq!(store.read().unwrap().blob(&idb).unwrap(), Some(b));
+        let r = store.read().unwrap();
+        let listed: Vec<String> =
+            r.tx.open_table(PACK_CONTENTS).unwrap().iter().unwrap().map(|row| row.unwrap().1.value().0.to_string()).collect();
+        assert_eq!(listed, vec![idb]);
     }
 }

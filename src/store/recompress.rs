@@ -530,4 +530,54 @@ mod tests {
         }
         assert!(r.tx.open_table(META).unwrap().get(super::PENDING).unwrap().is_none(), "the conversion finished");
     }
+
+    /// Data of schemas 6–12 has its references counted already: upgrading
+    /// it recounts nothing, so a file only a knowledge base article holds
+    /// stays, with its count.
+    #[test]
+    fn an_upgrade_from_schema_12_keeps_an_articles_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let picture = b"a screenshot of the printer's menu".repeat(8);
+        let id = {
+            let store = Store::open(dir.path()).unwrap();
+            store
+                .write(|w| -> Result<String> {
+                    let id = w.put_blob(&picture)?;
+                    let mut article = crate::domain::kb::sample_article(1, "Printer");
+                    article.files = vec![crate::domain::thread::AttachmentRef {
+                        filename: "menu.png".into(),
+                        content_type: "image/png".into(),
+                        size: picture.len() as u64,
+                        blob: id.clone(),
+                    }];
+                    w.put_article(None, &article)?;
+                    w.put_ticket(
+                        None,
+                        &migrate::TicketV1 {
+                            id: 1,
+                            subject: "s".into(),
+                            description: String::new(),
+                            requester: 1,
+                            channel: Channel::Email,
+                            status: Status::Open,
+                            priority: Priority::Medium,
+                            category: "General".into(),
+                            department: "Support".into(),
+                            assignee: None,
+                            created_at: Timestamp(1),
+                            updated_at: Timestamp(1),
+                        }
+                        .upgrade(),
+                    )?;
+                    w.set_meta("schema_version", 12)?;
+                    Ok(id)
+                })
+                .unwrap()
+        };
+        let store = Store::open(dir.path()).unwrap();
+        let r = store.read().unwrap();
+        assert_eq!(r.meta("schema_version").unwrap(), SCHEMA_VERSION);
+        assert_eq!(r.blob(&id).unwrap(), Some(picture));
+        assert_eq!(r.blob_refs(&id).unwrap(), Some(1));
+    }
 }
