@@ -206,20 +206,7 @@ impl Write {
 #[cfg(test)]
 mod tests {
     use super::super::*;
-    use crate::domain::{JunkId, Timestamp};
-
-    fn junk(id: u64, blob: &str) -> JunkMail {
-        JunkMail {
-            id: JunkId(id),
-            received_at: Timestamp(1),
-            from: "x@example.org".into(),
-            subject: "s".into(),
-            reason: "r".into(),
-            raw_blob: blob.into(),
-            mail_from: String::new(),
-            rcpt_to: Vec::new(),
-        }
-    }
+    use crate::domain::JunkId;
 
     /// Releasing a blob's last holder and holding it again in the same
     /// transaction keeps it: deletion waits for the commit.
@@ -231,7 +218,7 @@ mod tests {
         let (id, first) = store
             .write(|w| -> Result<(String, JunkId)> {
                 let id = w.put_blob(&content)?;
-                let n = w.put_junk(&mut junk(0, &id))?;
+                let n = w.put_junk(&mut JunkMail::sample(0, &id))?;
                 Ok((id, n))
             })
             .unwrap();
@@ -240,7 +227,7 @@ mod tests {
                 // Stored already: put_blob finds it, then its last holder goes.
                 let again = w.put_blob(&content)?;
                 w.delete_junk(first)?;
-                w.put_junk(&mut junk(0, &again))?;
+                w.put_junk(&mut JunkMail::sample(0, &again))?;
                 Ok(())
             })
             .unwrap();

@@ -196,22 +196,8 @@ pub(crate) fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::super::*;
-    use crate::domain::Timestamp;
     use crate::domain::kb::Article;
     use crate::domain::thread::AttachmentRef;
-
-    fn junk(blob: &str) -> JunkMail {
-        JunkMail {
-            id: crate::domain::JunkId(0),
-            received_at: Timestamp(1),
-            from: "x@example.org".into(),
-            subject: "s".into(),
-            reason: "r".into(),
-            raw_blob: blob.into(),
-            mail_from: String::new(),
-            rcpt_to: Vec::new(),
-        }
-    }
 
     /// An article with the same content under two names holds it once:
     /// deleting the article leaves it to the other record that holds it.
@@ -223,7 +209,7 @@ mod tests {
         let id = store
             .write(|w| -> Result<String> {
                 let id = w.put_blob(&content)?;
-                w.put_junk(&mut junk(&id))?;
+                w.put_junk(&mut JunkMail::sample(0, &id))?;
                 Ok(id)
             })
             .unwrap();

@@ -136,3 +136,20 @@ impl Write {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+impl JunkMail {
+    /// A junk record holding `blob` (store tests).
+    pub(crate) fn sample(id: u64, blob: &str) -> JunkMail {
+        JunkMail {
+            id: JunkId(id),
+            received_at: Timestamp(1),
+            from: "x@example.org".into(),
+            subject: "s".into(),
+            reason: "r".into(),
+            raw_blob: blob.into(),
+            mail_from: String::new(),
+            rcpt_to: Vec::new(),
+        }
+    }
+}

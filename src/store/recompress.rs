@@ -399,17 +399,7 @@ mod tests {
                     w.tx.open_table(BLOBS)?.insert(orphan_id.as_str(), orphan.len() as u64)?;
                     w.tx.open_table(BLOB_CHUNKS)?.insert((orphan_id.as_str(), 0), orphan.as_slice())?;
                     // A junk record names the first blob (schema 5 counted nothing).
-                    let junk = JunkMail {
-                        id: JunkId(7),
-                        received_at: Timestamp(1),
-                        from: "x@example.org".into(),
-                        subject: "s".into(),
-                        reason: "r".into(),
-                        raw_blob: blob.clone(),
-                        mail_from: String::new(),
-                        rcpt_to: Vec::new(),
-                    };
-                    w.tx.open_table(JUNK)?.insert(7, codec::encode(&junk).as_slice())?;
+                    w.tx.open_table(JUNK)?.insert(7, codec::encode(&JunkMail::sample(7, &blob)).as_slice())?;
                     // A knowledge base article's file, named by nothing else.
                     w.tx.open_table(BLOBS)?.insert(picture_id.as_str(), picture.len() as u64)?;
                     w.tx.open_table(BLOB_CHUNKS)?.insert((picture_id.as_str(), 0), picture.as_slice())?;
@@ -493,17 +483,7 @@ mod tests {
                         chunks.insert((blob.as_str(), i as u32), c)?;
                     }
                     // A junk record names the blob, so it is kept.
-                    let junk = JunkMail {
-                        id: JunkId(7),
-                        received_at: Timestamp(1),
-                        from: "x@example.org".into(),
-                        subject: "s".into(),
-                        reason: "r".into(),
-                        raw_blob: blob.clone(),
-                        mail_from: String::new(),
-                        rcpt_to: Vec::new(),
-                    };
-                    w.tx.open_table(JUNK)?.insert(7, codec::encode(&junk).as_slice())?;
+                    w.tx.open_table(JUNK)?.insert(7, codec::encode(&JunkMail::sample(7, &blob)).as_slice())?;
                     w.tx.open_table(META)?.insert(super::PENDING, 1)?;
                     Ok(())
                 })
