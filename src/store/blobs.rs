@@ -40,9 +40,9 @@ pub(crate) fn delete_blob(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
 }
 
 /// Stores a blob's content (compressed when that saves enough): packed
-/// when small (`store::packs`), else in chunks; returns its `BLOBS` value.
+/// when small (`store::packs`), else in chunks, with its `BLOBS` value.
 /// The blob has no chunks or place yet.
-pub(crate) fn store_content(tx: &redb::WriteTransaction, packer: &mut packs::Appender, id: &str, data: &[u8]) -> Result<u64> {
+pub(crate) fn store_content(tx: &redb::WriteTransaction, packer: &mut packs::Appender, id: &str, data: &[u8]) -> Result<()> {
     let packed = compress::squeeze(data);
     let (mut header, stored) = match &packed {
         Some(p) => (data.len() as u64 | BLOB_ZSTD, p.as_slice()),
@@ -60,7 +60,7 @@ pub(crate) fn store_content(tx: &redb::WriteTransaction, packer: &mut packs::App
         }
     }
     tx.open_table(BLOBS)?.insert(id, header)?;
-    Ok(header)
+    Ok(())
 }
 
 /// How a blob's chunks are compressed, by its `BLOBS` value.
