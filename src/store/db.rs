@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use redb::Database;
+use redb::{Database, ReadableDatabase};
 
 use super::SpoolEntry;
 use super::feed::{Change, Feed, Topic, Waiter};
@@ -32,6 +32,8 @@ pub(crate) struct Handle {
     path: PathBuf,
     cache_bytes: usize,
     failure: Mutex<Option<Failure>>,
+    /// Whether opening it upgraded its file format (then compacted at start).
+    pub(crate) upgraded: bool,
     /// Runs inside every write transaction just before it commits (the
     /// desk's webhooks); set once at start.
     precommit: std::sync::OnceLock<Precommit>,
@@ -107,22 +109,36 @@ fn disk_takes_data(db_path: &Path) -> std::io::Result<()> {
     written
 }
 
-/// Opens the database file. redb asserts on some damaged files (a truncated
-/// one, say): that panic becomes a clear error instead of a crash.
-fn open_db(path: &Path, cache_bytes: usize) -> Result<Database> {
+/// Opens the database file, and whether its file format was upgraded. redb
+/// asserts on some damaged files (a truncated one, say): that panic becomes a
+/// clear error instead of a crash.
+fn open_db(path: &Path, cache_bytes: usize) -> Result<(Database, bool)> {
     // A tool that checks whether a desk runs (`doctor`, `backup`) holds the
     // lock for a moment: wait that out, not a desk that runs.
     let started = Instant::now();
+    let mut upgraded = false;
     let opened = loop {
         match crate::jobs::guard(|| redb::Builder::new().set_cache_size(cache_bytes).create(path)) {
             Ok(Err(redb::DatabaseError::DatabaseAlreadyOpen)) if started.elapsed() < Duration::from_secs(2) => {
                 std::thread::sleep(Duration::from_millis(50))
             }
+            // A file of redb 2 (frontdesk before schema 14): converted once.
+            Ok(Err(redb::DatabaseError::UpgradeRequired(2))) if !upgraded => {
+                match crate::jobs::guard(|| super::fileformat::upgrade_v2(path)) {
+                    Ok(done) => done?,
+                    Err(panic) => return Err(StoreError::Damaged { path: path.display().to_string(), detail: panic }),
+                }
+                upgraded = true;
+            }
             other => break other,
         }
     };
     match opened {
-        Ok(Ok(db)) => Ok(db),
+        Ok(Ok(db)) => {
+            // The last step of an upgrade (and of one a crash cut short).
+            upgraded |= super::fileformat::finish(&db)?;
+            Ok((db, upgraded))
+        }
         Ok(Err(redb::DatabaseError::DatabaseAlreadyOpen)) => Err(StoreError::Locked(path.display().to_string())),
         Ok(Err(e)) => Err(e.into()),
         Err(panic) => Err(StoreError::Damaged { path: path.display().to_string(), detail: panic }),
@@ -139,9 +155,10 @@ impl Handle {
     pub(crate) fn open(path: PathBuf, cache_bytes: usize) -> Result<Handle> {
         // At start the panic of a damaged file is reported as an error; keep
         // its raw text off the terminal (this thread only, see `quiet_panics`).
-        let db = quiet_panics(|| open_db(&path, cache_bytes))?;
+        let (db, upgraded) = quiet_panics(|| open_db(&path, cache_bytes))?;
         Ok(Handle {
             db: RwLock::new(Some(Arc::new(db))),
+            upgraded,
             path,
             cache_bytes,
             failure: Mutex::new(None),
@@ -170,7 +187,7 @@ impl Handle {
                 return Err(StoreError::Io(std::io::Error::other("the database is in use; compaction needs it to itself")));
             }
         };
-        let done = quiet_panics(|| crate::jobs::guard(|| db.compact()));
+        let done = quiet_panics(|| crate::jobs::guard(|| db.compact(redb::CompactionMode::Maximum)));
         match done {
             Ok(Ok(_)) => *slot = Some(Arc::new(db)),
             Ok(Err(e)) => {
@@ -181,7 +198,7 @@ impl Handle {
                 // redb gave up half-way: the handle is not trusted again; the
                 // file is opened afresh (its last commit is what counts).
                 drop(db);
-                *slot = Some(Arc::new(quiet_panics(|| open_db(&self.path, self.cache_bytes))?));
+                *slot = Some(Arc::new(quiet_panics(|| open_db(&self.path, self.cache_bytes))?.0));
                 return Err(StoreError::Damaged { path: self.path.display().to_string(), detail: panic });
             }
         }
@@ -240,7 +257,7 @@ impl Handle {
         *slot = None;
         let started = Instant::now();
         let reopened = loop {
-            match open_db(&self.path, self.cache_bytes).and_then(|db| {
+            match open_db(&self.path, self.cache_bytes).and_then(|(db, _)| {
                 // A write proves the disk takes data again.
                 let tx = db.begin_write()?;
                 tx.commit()?;
@@ -277,7 +294,8 @@ impl Handle {
         }
         let begun = self.db().and_then(|db| Ok(db.begin_write()?));
         let mut tx = begun.inspect_err(|e| self.note(e))?;
-        tx.set_durability(durability);
+        // Refused only for savepoints and shared files, neither used here.
+        tx.set_durability(durability).map_err(|e| StoreError::from(redb::Error::from(e)))?;
         let hook = self.precommit.get();
         let mut w = Write {
             tx,
@@ -324,11 +342,13 @@ impl Store {
     pub fn open_with_cache(dir: &Path, cache_bytes: usize) -> Result<Store> {
         // A new data dir is private to the desk's user: it holds mail and keys.
         std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700).create(dir)?;
+        migrate::refuse_newer(dir)?;
         let main = Handle::open(dir.join(DB_FILE), cache_bytes)?;
         migrate::run(main.db()?.as_ref())?;
-        if super::recompress::run(main.db()?.as_ref())? > 0 {
-            // The conversion left the old forms' pages free: give them back
-            // now, while nothing else has the database open.
+        if super::recompress::run(main.db()?.as_ref())? > 0 || main.upgraded {
+            // The conversion left the old forms' pages free (and redb 2 left
+            // its leaves half full): pack and give them back now, while
+            // nothing else has the database open.
             let started = std::time::Instant::now();
             match main.compact() {
                 Ok((before, after)) => tracing::info!(

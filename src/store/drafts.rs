@@ -3,7 +3,7 @@
 //! held reply loses nothing. One per (agent, ticket); gone when the agent
 //! posts on that ticket.
 
-use redb::TableDefinition;
+use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::{Read, Result, Write, codec};

@@ -3,7 +3,7 @@
 //! a message is in the spool exactly when its UID is at or below the mark,
 //! so a crash or a dropped connection neither loses nor repeats one.
 
-use redb::TableDefinition;
+use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::spool::SpoolLog;

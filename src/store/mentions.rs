@@ -1,7 +1,7 @@
 //! Who was @mentioned where: (agent, ticket) → when last, for the
 //! agent's Mentions view.
 
-use redb::TableDefinition;
+use redb::{ReadableTable, TableDefinition};
 
 use super::{Read, Result, Write};
 use crate::domain::{PersonId, TicketId, Timestamp};

@@ -22,7 +22,7 @@
 //! A newer binary migrates an older data directory in one transaction; a data
 //! directory from a newer binary is refused rather than misread.
 
-use redb::{Database, ReadableTable, ReadableTableMetadata};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
 use super::{META, Result, SCHEMA_VERSION, StoreError, TICKETS, codec};
@@ -235,7 +235,7 @@ impl TicketV4 {
 
 /// What each schema brought (`frontdesk migrate --dry-run` lists the steps a
 /// data directory would take).
-const STEPS: [(u64, &str); 13] = [
+const STEPS: [(u64, &str); 14] = [
     (1, "tickets, thread entries, people"),
     (2, "tickets carry due dates and tags; the priority index; the staff list"),
     (3, "per-assignee and urgent-unassigned counters; index queue, merges, links, Trash, saved searches, bulk jobs"),
@@ -252,6 +252,7 @@ const STEPS: [(u64, &str); 13] = [
         13,
         "records and blobs stored zstd-compressed, tickets without a second copy of their first message (existing data converted after the migration, resumably)",
     ),
+    (14, "redb 5's file format: tables of tuples with text re-encoded, half-empty pages packed (converted when the file is opened)"),
 ];
 
 const _: () = assert!(STEPS[STEPS.len() - 1].0 == SCHEMA_VERSION, "describe the new schema in STEPS");
@@ -271,7 +272,7 @@ pub struct Plan {
 
 /// The migration `run` would make, read without changing anything; a
 /// directory from a newer binary is refused as `run` refuses it.
-pub fn plan(db: &Database) -> Result<Plan> {
+pub fn plan(db: &impl ReadableDatabase) -> Result<Plan> {
     let tx = db.begin_read()?;
     let meta = match tx.open_table(META) {
         Ok(t) => Some(t),
@@ -291,6 +292,11 @@ pub fn plan(db: &Database) -> Result<Plan> {
         Err(redb::TableError::TableDoesNotExist(_)) => 0,
         Err(e) => return Err(e.into()),
     };
+    plan_of(found, pending, tickets)
+}
+
+/// The plan for a directory at schema `found` holding `tickets` tickets.
+pub(super) fn plan_of(found: Option<u64>, pending: bool, tickets: u64) -> Result<Plan> {
     if let Some(v) = found.filter(|v| *v > SCHEMA_VERSION) {
         return Err(StoreError::TooNew { found: v, known: SCHEMA_VERSION });
     }
@@ -310,10 +316,32 @@ pub fn plan_at(dir: &std::path::Path) -> Result<Plan> {
     if !path.exists() {
         return Ok(Plan { found: None, target: SCHEMA_VERSION, steps: Vec::new(), tickets: 0, recompress_pending: false });
     }
+    // Read-only first: nothing is written, not even redb's own bookkeeping.
+    if let Ok(db) = redb::ReadOnlyDatabase::open(&path) {
+        return plan(&db);
+    }
+    // A file that needs repair (not closed cleanly), or of redb 2.
     match Database::open(&path) {
         Ok(db) => plan(&db),
+        Err(redb::DatabaseError::UpgradeRequired(2)) => super::fileformat::plan_v2(&path),
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(StoreError::Locked(path.display().to_string())),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Refuses a data directory a newer release wrote before it is opened for
+/// writing (which would change the file even to say no). Anything the
+/// read-only look cannot open is left to the real open.
+pub(super) fn refuse_newer(dir: &std::path::Path) -> Result<()> {
+    let Ok(db) = redb::ReadOnlyDatabase::open(dir.join(super::DB_FILE)) else { return Ok(()) };
+    let tx = db.begin_read()?;
+    let found = match tx.open_table(META) {
+        Ok(m) => m.get("schema_version")?.map(|v| v.value()),
+        Err(_) => None,
+    };
+    match found {
+        Some(v) if v > SCHEMA_VERSION => Err(StoreError::TooNew { found: v, known: SCHEMA_VERSION }),
+        _ => Ok(()),
     }
 }
 
@@ -333,6 +361,11 @@ pub fn run(db: &Database) -> Result<()> {
         Some(v) if v == SCHEMA_VERSION => {}
         None if fresh => {
             // A new data directory: nothing to migrate.
+        }
+        Some(13) => {
+            // Schema 14: redb 5. The file was converted when it was opened
+            // (`store::fileformat`); its pages are packed after this.
+            tracing::info!("migrating data directory from schema 13 to {SCHEMA_VERSION}");
         }
         Some(12) => {
             // Schema 13: zstd, tickets without their description (record

@@ -18,6 +18,7 @@ mod db;
 mod directory;
 mod drafts;
 mod feed;
+mod fileformat;
 pub mod imap;
 mod kb;
 mod legacy;
@@ -140,7 +141,7 @@ pub(crate) fn blob_size(header: u64) -> u64 {
 }
 
 /// Current on-disk schema version. See `migrate`.
-pub const SCHEMA_VERSION: u64 = 13;
+pub const SCHEMA_VERSION: u64 = 14;
 
 /// Page cache when none is configured (see `server.cache_mib`).
 pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;

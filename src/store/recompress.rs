@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use redb::{Database, ReadableTable, ReadableTableMetadata};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use super::blobs::blob_codec;
 use super::{

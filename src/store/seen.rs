@@ -3,7 +3,7 @@
 //! chosen queue columns, and the tail of a ticket's thread — who acted
 //! last, since when the customer waits, the latest message's text.
 
-use redb::TableDefinition;
+use redb::{ReadableTable, TableDefinition};
 
 use super::{ENTRIES, Read, Result, Write, codec};
 use crate::domain::{EntryKind, PersonId, ThreadEntry, TicketId, Timestamp};

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use redb::{ReadableTableMetadata, TableHandle};
+use redb::{ReadableDatabase, ReadableTableMetadata, TableHandle};
 
 use super::db::{Handle, Store};
 use super::{DB_FILE, Result, SPOOL_FILE};
