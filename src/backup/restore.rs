@@ -38,12 +38,32 @@ enum Held {
     Missing,
 }
 
+/// A lock on a desk's database that keeps a desk from opening it.
+#[allow(dead_code)] // held for its lock, never read
+enum Lock {
+    /// redb 5 locks byte ranges: a read-only open holds them.
+    Redb(redb::ReadOnlyDatabase),
+    /// What redb 2 (a desk before schema 14) locked: the whole file.
+    File(std::fs::File),
+}
+
 /// The database file of `dir`, locked as redb locks it, so no desk opens it
 /// while the lock is held.
-fn hold(dir: &Path) -> Result<std::fs::File, Held> {
-    let f = std::fs::OpenOptions::new().read(true).write(true).open(dir.join("frontdesk.redb")).map_err(|_| Held::Missing)?;
+fn hold(dir: &Path) -> Result<Lock, Held> {
+    let path = dir.join("frontdesk.redb");
+    if !path.exists() {
+        return Err(Held::Missing);
+    }
+    match redb::ReadOnlyDatabase::open(&path) {
+        Ok(db) => return Ok(Lock::Redb(db)),
+        Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(Held::ByAnother),
+        // A file of redb 2, or one a read-only open refuses (not closed
+        // cleanly, damaged): the whole-file lock redb 2 takes.
+        Err(_) => {}
+    }
+    let f = std::fs::OpenOptions::new().read(true).write(true).open(&path).map_err(|_| Held::Missing)?;
     match f.try_lock() {
-        Ok(()) => Ok(f),
+        Ok(()) => Ok(Lock::File(f)),
         Err(std::fs::TryLockError::WouldBlock) => Err(Held::ByAnother),
         Err(std::fs::TryLockError::Error(_)) => Err(Held::Missing),
     }

@@ -140,6 +140,9 @@ fn open_db(path: &Path, cache_bytes: usize) -> Result<(Database, bool)> {
             Ok((db, upgraded))
         }
         Ok(Err(redb::DatabaseError::DatabaseAlreadyOpen)) => Err(StoreError::Locked(path.display().to_string())),
+        Ok(Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail)))) => {
+            Err(StoreError::Damaged { path: path.display().to_string(), detail })
+        }
         Ok(Err(e)) => Err(e.into()),
         Err(panic) => Err(StoreError::Damaged { path: path.display().to_string(), detail: panic }),
     }
