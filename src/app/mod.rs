@@ -222,16 +222,27 @@ pub async fn start(cfg: Arc<Config>, clock: SharedClock) -> anyhow::Result<Runni
     if let Err(e) = desk.record_config() {
         tracing::warn!("cannot compare the config with the last start's: {e}");
     }
-    // Trash is purged, the audit log pruned and articles' views written, once
-    // at start and then every hour.
+    // Trash is purged, the audit log pruned, articles' views written and the
+    // database compacted when much of it is free, once at start and then
+    // every hour.
     let purger = desk.clone();
     desk.jobs.task("trash-purge", move || {
         let purger = purger.clone();
         async move {
             while !purger.jobs.stopping() {
                 let d = purger.clone();
-                match tokio::task::spawn_blocking(move || (d.purge_trash(), d.prune_audit(), d.write_article_views())).await {
-                    Ok((trash, audit, views)) => {
+                let housekeeping = move || (d.purge_trash(), d.prune_audit(), d.write_article_views(), d.compact_when_free());
+                match tokio::task::spawn_blocking(housekeeping).await {
+                    Ok((trash, audit, views, compacted)) => {
+                        match compacted {
+                            Ok(Some((before, after))) => tracing::info!(
+                                "compacted the database: {:.1} MiB → {:.1} MiB",
+                                before as f64 / 1048576.0,
+                                after as f64 / 1048576.0
+                            ),
+                            Ok(None) => {}
+                            Err(e) => tracing::info!("the database was not compacted this hour: {e}"),
+                        }
                         if let Err(e) = views {
                             tracing::warn!("the knowledge base's view counts were not written: {e}");
                         }

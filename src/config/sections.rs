@@ -142,6 +142,12 @@ section! {
         /// nearly as fast: measured, 4 and 128 give the same page times and mail
         /// rates at 100 000 tickets.
         cache_mib: usize = 4, in 1..=65536;
+        /// The hourly housekeeping gives the database's free pages back to the
+        /// disk (and packs half-empty ones) when at least this percentage of the
+        /// file, and 8 MiB, is free; the web pages wait for it (under a second
+        /// per 100 MiB here), mail is still accepted. 0 turns it off;
+        /// `frontdesk compact` does it on demand.
+        compact_free_percent: u64 = 25, in 0..=100;
         /// /healthz answers 503 when the oldest message waiting in the spool is older
         /// than this many seconds (mail accepted but not becoming tickets).
         health_spool_age_secs: u64 = 60, in 1..=86400;

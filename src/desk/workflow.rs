@@ -437,6 +437,12 @@ impl Desk {
         Ok(out)
     }
 
+    /// The hourly compaction of the database (`server.compact_free_percent`):
+    /// the file's lengths before and after, `None` when not worth it.
+    pub fn compact_when_free(&self) -> Result<Option<(u64, u64)>> {
+        Ok(self.store.compact_when_free(self.config().server.compact_free_percent)?)
+    }
+
     /// Deletes for good what has been in Trash longer than `workflow.trash_days`.
     pub fn purge_trash(&self) -> Result<usize> {
         let cutoff = self.now().0 - self.config().workflow.trash_days as i64 * 86_400_000;

@@ -39,6 +39,9 @@ pub(crate) struct Handle {
     precommit: std::sync::OnceLock<Precommit>,
 }
 
+/// Free pages below which a running desk does not compact its database.
+const COMPACT_MIN_FREE: u64 = 8 << 20;
+
 /// A hook run inside each write transaction before commit.
 pub type Precommit = Box<dyn Fn(&mut Write) -> Result<()> + Send + Sync>;
 
@@ -339,6 +342,27 @@ impl Store {
         let (a, b) = self.main.compact()?;
         let (c, d) = self.spool.handle().compact()?;
         Ok((a + c, b + d))
+    }
+
+    /// Compacts the main database while the desk runs, when at least
+    /// `percent` of its file (and at least `COMPACT_MIN_FREE`) is free pages:
+    /// the hourly housekeeping. The desk's reads and writes wait meanwhile
+    /// (mail is still accepted: the spool log is another file); a
+    /// transaction still open makes it give up until the next time. The
+    /// lengths before and after, or `None` when not worth it (or `percent`
+    /// is 0).
+    pub fn compact_when_free(&self, percent: u64) -> Result<Option<(u64, u64)>> {
+        if percent == 0 {
+            return Ok(None);
+        }
+        // On the disk: the tail redb grew the file by and has not written
+        // yet is a hole, which takes no space and needs no compaction.
+        let file = super::stats::file_totals(&self.main)?;
+        let free = file.disk_bytes.saturating_sub(file.allocated_bytes);
+        if free < COMPACT_MIN_FREE || free * 100 < file.disk_bytes * percent.min(100) {
+            return Ok(None);
+        }
+        self.main.compact().map(Some)
     }
 
     /// Like `open`, with the page cache capped at `cache_bytes` (memory use).
