@@ -89,7 +89,17 @@ impl Appender {
             Some((pack, bytes, _)) => (*pack, bytes.len() + stored.len() > BLOB_CHUNK),
             None => {
                 let last = tx.open_table(BLOB_PACKS)?.last()?.map(|(k, v)| (k.value(), v.value().to_vec()));
-                let (pack, bytes) = last.unwrap_or((1, Vec::new()));
+                let (pack, mut bytes) = last.unwrap_or((1, Vec::new()));
+                // The pack was written padded (`flush`): it holds what its
+                // contents say, up to the end of the last blob listed.
+                let used = match tx.open_table(PACK_CONTENTS)?.range((pack, 0)..=(pack, u32::MAX))?.next_back() {
+                    Some(row) => {
+                        let (k, v) = row?;
+                        k.value().1 as usize + v.value().1 as usize
+                    }
+                    None => 0,
+                };
+                bytes.truncate(used);
                 let full = bytes.len() + stored.len() > BLOB_CHUNK;
                 self.open = Some((pack, bytes, false));
                 (pack, full)
@@ -108,10 +118,16 @@ impl Appender {
         Ok(())
     }
 
-    /// Writes the open pack if anything was appended to it; the next `put`
-    /// reads the last pack again.
+    /// Writes the open pack if anything was appended to it, padded to its
+    /// full size: every pack then takes the same pages (redb rounds a value
+    /// up to a power of two of them), so the copy a later append frees is a
+    /// hole the next pack fits, instead of holes of every size that a
+    /// compaction cannot fill. The next `put` reads the last pack again.
     pub(crate) fn flush(&mut self, tx: &redb::WriteTransaction) -> Result<()> {
-        if let Some((pack, bytes, true)) = self.open.take() {
+        if let Some((pack, mut bytes, true)) = self.open.take() {
+            if bytes.len() < BLOB_CHUNK {
+                bytes.resize(BLOB_CHUNK, 0);
+            }
             tx.open_table(BLOB_PACKS)?.insert(pack, bytes.as_slice())?;
         }
         Ok(())
