@@ -145,8 +145,8 @@ section! {
         /// The hourly housekeeping gives the database's free pages back to the
         /// disk (and packs half-empty ones) when at least this percentage of the
         /// file, and 8 MiB, is free; the web pages wait for it (under a second
-        /// per 100 MiB here), mail is still accepted. 0 turns it off;
-        /// `frontdesk compact` does it on demand.
+        /// per 100 MiB here), mail is still accepted. A file over 1 GiB is left
+        /// to `frontdesk compact` with the desk stopped (logged). 0 turns it off.
         compact_free_percent: u64 = 25, in 0..=100;
         /// /healthz answers 503 when the oldest message waiting in the spool is older
         /// than this many seconds (mail accepted but not becoming tickets).

@@ -42,6 +42,11 @@ pub(crate) struct Handle {
 /// Free pages below which a running desk does not compact its database.
 const COMPACT_MIN_FREE: u64 = 8 << 20;
 
+/// The largest database a running desk compacts (about 10 s here, well
+/// inside the systemd watchdog's 30 s for a store read); a larger one is
+/// left to `frontdesk compact` with the server stopped.
+const COMPACT_MAX_RUNNING: u64 = 1 << 30;
+
 /// A hook run inside each write transaction before commit.
 pub type Precommit = Box<dyn Fn(&mut Write) -> Result<()> + Send + Sync>;
 
@@ -127,7 +132,7 @@ fn open_db(path: &Path, cache_bytes: usize) -> Result<(Database, bool)> {
             }
             // A file of redb 2 (frontdesk before schema 14): converted once.
             Ok(Err(redb::DatabaseError::UpgradeRequired(2))) if !upgraded => {
-                match crate::jobs::guard(|| super::fileformat::upgrade_v2(path)) {
+                match crate::jobs::guard(|| super::fileformat::upgrade_v2(path, cache_bytes)) {
                     Ok(done) => done?,
                     Err(panic) => return Err(StoreError::Damaged { path: path.display().to_string(), detail: panic }),
                 }
@@ -144,6 +149,13 @@ fn open_db(path: &Path, cache_bytes: usize) -> Result<(Database, bool)> {
         }
         Ok(Err(redb::DatabaseError::DatabaseAlreadyOpen)) => Err(StoreError::Locked(path.display().to_string())),
         Ok(Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail)))) => {
+            if detail.starts_with("Expected file format version") {
+                // A later redb's format: a newer release wrote it.
+                return Err(StoreError::Io(std::io::Error::other(format!(
+                    "{} was written by a newer frontdesk ({detail}): run that release",
+                    path.display()
+                ))));
+            }
             Err(StoreError::Damaged { path: path.display().to_string(), detail })
         }
         Ok(Err(e)) => Err(e.into()),
@@ -360,6 +372,13 @@ impl Store {
         let file = super::stats::file_totals(&self.main)?;
         let free = file.disk_bytes.saturating_sub(file.allocated_bytes);
         if free < COMPACT_MIN_FREE || free * 100 < file.disk_bytes * percent.min(100) {
+            return Ok(None);
+        }
+        if file.disk_bytes > COMPACT_MAX_RUNNING {
+            tracing::info!(
+                "{:.0} MiB of the database are free pages: stop the desk and run `frontdesk compact` to give them back",
+                free as f64 / 1048576.0
+            );
             return Ok(None);
         }
         self.main.compact().map(Some)

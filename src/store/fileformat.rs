@@ -16,6 +16,9 @@
 //! A crash between 1 and 2 leaves a v2 file whose tuple tables are already
 //! copied (step 1 finds nothing left to copy); between 2 and 3, a v3 file
 //! with `@v2` tables, which step 3 finishes at every open until none is left.
+//! Step 1 also marks the file as schema 14 (keeping the schema it found in
+//! `FOUND` for the migration), so an older release, which could read the
+//! converted file, refuses it instead of running without those tables.
 
 use std::path::Path;
 
@@ -25,6 +28,13 @@ use super::{Result, StoreError};
 
 /// The suffix of a table's copy between the steps.
 const SUFFIX: &str = "@v2";
+
+/// The `meta` key that keeps the schema a file format upgrade found, until
+/// the migration has run from it.
+pub(super) const FOUND: &str = "fileformat.found_schema";
+
+/// The schema that brought redb 5's file format.
+const FORMAT_SCHEMA: u64 = 14;
 
 /// An error of redb 2 or of the copy, naming the file.
 fn failed(path: &Path, e: impl std::fmt::Display) -> StoreError {
@@ -97,19 +107,41 @@ tuple_tables! {
     "pack_contents": (u64, u32) => (&str, u32);
 }
 
-/// Steps 1 and 2 on the redb 2 file at `path` (it must not be open).
-pub(super) fn upgrade_v2(path: &Path) -> Result<()> {
-    let started = std::time::Instant::now();
-    let mut db = redb2::Database::open(path).map_err(|e| match e {
+/// Opens a redb 2 file with the desk's page cache (redb 2's default is 1 GiB).
+fn open_v2(path: &Path, cache_bytes: usize) -> Result<redb2::Database> {
+    redb2::Builder::new().set_cache_size(cache_bytes).open(path).map_err(|e| match e {
         redb2::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.display().to_string()),
         e => failed(path, e),
-    })?;
+    })
+}
+
+/// Step 1's mark: the file says schema 14, and `FOUND` keeps what it said.
+fn mark(tx: &redb2::WriteTransaction) -> std::result::Result<(), String> {
+    use redb2::ReadableTable;
+    let def: redb2::TableDefinition<&str, u64> = redb2::TableDefinition::new("meta");
+    let mut meta = tx.open_table(def).map_err(|e| e.to_string())?;
+    let found = meta.get("schema_version").map_err(|e| e.to_string())?.map(|v| v.value());
+    let kept = meta.get(FOUND).map_err(|e| e.to_string())?.is_some();
+    if let Some(v) = found.filter(|v| *v < FORMAT_SCHEMA) {
+        if !kept {
+            meta.insert(FOUND, v).map_err(|e| e.to_string())?;
+        }
+        meta.insert("schema_version", FORMAT_SCHEMA).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Steps 1 and 2 on the redb 2 file at `path` (it must not be open).
+pub(super) fn upgrade_v2(path: &Path, cache_bytes: usize) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut db = open_v2(path, cache_bytes)?;
     let tx = db.begin_write().map_err(|e| failed(path, e))?;
     let names: Vec<String> = {
         use redb2::TableHandle;
         tx.list_tables().map_err(|e| failed(path, e))?.map(|t| t.name().to_string()).collect()
     };
     let rows = copy_out(&tx, &names).map_err(|e| failed(path, e))?;
+    mark(&tx).map_err(|e| failed(path, e))?;
     tx.commit().map_err(|e| failed(path, e))?;
     db.upgrade().map_err(|e| failed(path, e))?;
     drop(db);
@@ -124,16 +156,13 @@ pub(super) fn upgrade_v2(path: &Path) -> Result<()> {
 /// `migrate::plan` for a redb 2 file, read with redb 2 (nothing is changed).
 pub(super) fn plan_v2(path: &Path) -> Result<super::migrate::Plan> {
     use redb2::ReadableTableMetadata;
-    let db = redb2::Database::open(path).map_err(|e| match e {
-        redb2::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.display().to_string()),
-        e => failed(path, e),
-    })?;
+    let db = open_v2(path, 4 << 20)?;
     let tx = db.begin_read().map_err(|e| failed(path, e))?;
     let meta: redb2::TableDefinition<&str, u64> = redb2::TableDefinition::new("meta");
     let (found, pending) = match tx.open_table(meta) {
         Ok(m) => {
             let get = |key: &str| m.get(key).map(|v| v.map(|v| v.value())).map_err(|e| failed(path, e));
-            (get("schema_version")?, get(super::recompress::PENDING)?.is_some_and(|v| v != 0))
+            (get(FOUND)?.or(get("schema_version")?), get(super::recompress::PENDING)?.is_some_and(|v| v != 0))
         }
         Err(redb2::TableError::TableDoesNotExist(_)) => (None, false),
         Err(e) => return Err(failed(path, e)),
@@ -197,11 +226,19 @@ mod tests {
                 tx.list_tables().unwrap().map(|t| t.name().to_string()).collect()
             };
             assert_eq!(copy_out(&tx, &names).unwrap(), 8);
+            mark(&tx).unwrap();
         }
         tx.commit().unwrap();
         drop(db);
         if done >= 2 {
-            assert!(redb2::Database::open(dir.join(crate::store::DB_FILE)).unwrap().upgrade().unwrap());
+            let mut db = redb2::Database::open(dir.join(crate::store::DB_FILE)).unwrap();
+            assert!(db.upgrade().unwrap());
+            // The release before reads the converted file: it finds a
+            // schema it does not know, and refuses it.
+            let r = db.begin_read().unwrap();
+            let meta = r.open_table(redb2::TableDefinition::<&str, u64>::new("meta")).unwrap();
+            assert_eq!(meta.get("schema_version").unwrap().unwrap().value(), 14);
+            assert_eq!(meta.get(FOUND).unwrap().unwrap().value(), 13);
         }
     }
 

@@ -280,7 +280,10 @@ pub fn plan(db: &impl ReadableDatabase) -> Result<Plan> {
         Err(e) => return Err(e.into()),
     };
     let found = match &meta {
-        Some(m) => m.get("schema_version")?.map(|v| v.value()),
+        Some(m) => match m.get(super::fileformat::FOUND)? {
+            Some(v) => Some(v.value()),
+            None => m.get("schema_version")?.map(|v| v.value()),
+        },
         None => None,
     };
     let pending = match &meta {
@@ -350,7 +353,12 @@ pub fn run(db: &Database) -> Result<()> {
     let tx = db.begin_write()?;
     let found = {
         let meta = tx.open_table(META)?;
-        meta.get("schema_version")?.map(|v| v.value())
+        // A file format upgrade marks the file with the schema that brought
+        // it (so an older release refuses it) and keeps the one it found.
+        match meta.get(super::fileformat::FOUND)? {
+            Some(v) => Some(v.value()),
+            None => meta.get("schema_version")?.map(|v| v.value()),
+        }
     };
     let fresh = {
         let t = tx.open_table(TICKETS)?;
@@ -454,6 +462,7 @@ pub fn run(db: &Database) -> Result<()> {
             }
         }
         meta.insert("schema_version", SCHEMA_VERSION)?;
+        meta.remove(super::fileformat::FOUND)?;
     }
     create_tables(&tx)?;
     // Schema 10: when each ticket entered its status (the time rules' index).

@@ -161,9 +161,12 @@ pub(crate) fn remove(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
     let heads = tx.open_table(BLOBS)?;
     let mut live: Vec<(u32, String, u32)> = Vec::new();
     let mut dead: Vec<u32> = Vec::new();
+    // How much of the pack its blobs span (the value is padded, `flush`).
+    let mut span = place.offset as usize + place.len as usize;
     for row in contents.range((place.pack, 0)..=(place.pack, u32::MAX))? {
         let (k, v) = row?;
         let (blob, len) = v.value();
+        span = span.max(k.value().1 as usize + len as usize);
         if heads.get(blob)?.is_some_and(|h| h.value() & BLOB_PACKED != 0) {
             live.push((k.value().1, blob.to_string(), len));
         } else {
@@ -184,7 +187,7 @@ pub(crate) fn remove(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
         None => return Ok(()),
     };
     let live_bytes: usize = live.iter().map(|(_, _, n)| *n as usize).sum();
-    if live_bytes * 2 >= old.len() {
+    if live_bytes * 2 >= span.min(old.len()) {
         return Ok(());
     }
     // A pack shorter than its contents say is left as it is (reading what
@@ -284,6 +287,32 @@ mod tests {
         store.write(|w| ids.iter().enumerate().filter(|(i, _)| !gone.contains(i)).try_for_each(|(_, id)| w.release_blob(id))).unwrap();
         assert_eq!(pack_count(&store), 0);
         assert_eq!(store.read().unwrap().tx.open_table(PACK_CONTENTS).unwrap().len().unwrap(), 0);
+    }
+
+    /// The open pack is written padded to its full size; what counts as
+    /// dead is measured against what its blobs span, not the padding, and an
+    /// append after a release goes after the last blob listed.
+    #[test]
+    fn the_padded_open_pack_is_judged_by_what_its_blobs_span() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let blobs: Vec<Vec<u8>> = (0..3).map(|i| noisy(100 + i, 4000)).collect();
+        let put = |b: &Vec<u8>| store.write(|w| w.put_blob(b).and_then(|id| w.hold_blob(&id).map(|_| id))).unwrap();
+        let a = put(&blobs[0]);
+        let b = put(&blobs[1]);
+        let pack_len = || store.read().unwrap().tx.open_table(BLOB_PACKS).unwrap().get(1).unwrap().unwrap().value().len();
+        assert_eq!(pack_len(), BLOB_CHUNK, "padded");
+        // Half of what the two span is still live: not rewritten.
+        store.write(|w| w.release_blob(&a)).unwrap();
+        assert_eq!(pack_len(), BLOB_CHUNK);
+        let c = put(&blobs[2]);
+        let r = store.read().unwrap();
+        assert_eq!(r.blob(&a).unwrap(), None);
+        assert_eq!(r.blob(&b).unwrap().as_ref(), Some(&blobs[1]));
+        assert_eq!(r.blob(&c).unwrap().as_ref(), Some(&blobs[2]));
+        let place = place_of(&r.tx.open_table(BLOB_CHUNKS).unwrap(), &c).unwrap();
+        let after_b = place_of(&r.tx.open_table(BLOB_CHUNKS).unwrap(), &b).unwrap();
+        assert_eq!(place.offset, after_b.offset + after_b.len, "appended after the last blob listed");
     }
 
     #[test]
