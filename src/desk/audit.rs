@@ -5,7 +5,7 @@
 
 use super::{Desk, DeskError, Result};
 use crate::domain::audit::{AuditEntry, AuditEvent, AuditFilter};
-use crate::domain::{Person, Timestamp};
+use crate::domain::{AuditId, Person, Timestamp};
 use crate::store::Write;
 
 /// Who acted.
@@ -71,7 +71,13 @@ impl Desk {
 
     /// Entries for an admin: up to `limit` matching `filter`, newest first,
     /// older than the id `before`. Anyone else: not found.
-    pub fn audit_log(&self, actor: &Person, filter: &AuditFilter, before: Option<u64>, limit: usize) -> Result<Vec<(u64, AuditEntry)>> {
+    pub fn audit_log(
+        &self,
+        actor: &Person,
+        filter: &AuditFilter,
+        before: Option<AuditId>,
+        limit: usize,
+    ) -> Result<Vec<(AuditId, AuditEntry)>> {
         if !actor.is_admin() {
             return Err(DeskError::NotFound);
         }

@@ -8,7 +8,7 @@ use super::{Desk, DeskError, Result, invalid};
 use crate::domain::checklist::{ChecklistItem, ITEMS_MAX, clean_text};
 use crate::domain::roles::Permission;
 use crate::domain::time::Date;
-use crate::domain::{Event, Person, PersonId, TicketId};
+use crate::domain::{ChecklistItemId, Event, Person, PersonId, TicketId};
 use crate::store::Write;
 
 /// A change to one item: `None` leaves a field alone; `Some(None)` clears it.
@@ -61,7 +61,14 @@ impl Desk {
             if let Some(a) = assignee {
                 self.item_assignee(w, a, &t.department)?;
             }
-            let item = ChecklistItem { id: w.next_id("checklist_item")?, text: text.clone(), done: false, assignee, due, created_at: now };
+            let item = ChecklistItem {
+                id: ChecklistItemId(w.next_id("checklist_item")?),
+                text: text.clone(),
+                done: false,
+                assignee,
+                due,
+                created_at: now,
+            };
             items.push(item.clone());
             w.put_checklist(id, &items)?;
             w.append_entry(&mut Self::event(id, Some(actor.id), Event::ChecklistAdded { text }, now))?;
@@ -70,7 +77,7 @@ impl Desk {
     }
 
     /// Ticks, unticks or re-plans an item; each change is logged.
-    pub fn change_checklist_item(&self, actor: &Person, id: TicketId, item: u64, change: ItemChange) -> Result<ChecklistItem> {
+    pub fn change_checklist_item(&self, actor: &Person, id: TicketId, item: ChecklistItemId, change: ItemChange) -> Result<ChecklistItem> {
         let now = self.now();
         self.store.write(|w| {
             let (t, mut items) = self.checklist_for_change(actor, w, id)?;
@@ -115,7 +122,7 @@ impl Desk {
     }
 
     /// Removes an item.
-    pub fn remove_checklist_item(&self, actor: &Person, id: TicketId, item: u64) -> Result<()> {
+    pub fn remove_checklist_item(&self, actor: &Person, id: TicketId, item: ChecklistItemId) -> Result<()> {
         let now = self.now();
         self.store.write(|w| {
             let (_, mut items) = self.checklist_for_change(actor, w, id)?;

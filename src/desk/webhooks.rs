@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::{Desk, DeskError, Result};
 use crate::config::{Config, WebhookConfig};
 use crate::domain::webhook::WebhookEvent;
-use crate::domain::{Person, PersonId, ThreadEntry, Ticket, TicketRef, Timestamp};
+use crate::domain::{DeliveryId, Person, PersonId, ThreadEntry, Ticket, TicketRef, Timestamp};
 use crate::store::webhooks::{Delivery, DeliveryLog};
 use crate::store::{Appended, Write};
 
@@ -58,7 +58,7 @@ fn entry_json(w: &Write, e: &ThreadEntry) -> crate::store::Result<Value> {
 fn queue(cfg: &Config, w: &mut Write, event: WebhookEvent, payload: &Value, at: Timestamp) -> crate::store::Result<()> {
     for hook in cfg.webhook.iter().filter(|h| h.wants(event)) {
         let mut d = Delivery {
-            id: 0,
+            id: DeliveryId(0),
             webhook: hook.name.clone(),
             event: event.key().to_string(),
             payload: payload.to_string(),

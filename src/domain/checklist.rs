@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::PersonId;
+use super::ids::{ChecklistItemId, PersonId};
 use super::time::{Date, Timestamp};
 
 /// Longest item text.
@@ -16,7 +16,7 @@ pub const ITEMS_MAX: usize = 100;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChecklistItem {
     /// Unique across the desk (never reused).
-    pub id: u64,
+    pub id: ChecklistItemId,
     pub text: String,
     pub done: bool,
     pub assignee: Option<PersonId>,
@@ -45,7 +45,14 @@ mod tests {
 
     #[test]
     fn progress_counts_done_items() {
-        let item = |id, done| ChecklistItem { id, text: "x".into(), done, assignee: None, due: None, created_at: Timestamp(0) };
+        let item = |id, done| ChecklistItem {
+            id: ChecklistItemId(id),
+            text: "x".into(),
+            done,
+            assignee: None,
+            due: None,
+            created_at: Timestamp(0),
+        };
         assert_eq!(progress(&[item(1, true), item(2, false), item(3, true)]), (2, 3));
         assert_eq!(progress(&[]), (0, 0));
     }

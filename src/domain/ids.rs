@@ -72,6 +72,18 @@ id_type!(
     /// An accepted mail's number in the spool (until it is processed).
     SpoolId
 );
+id_type!(
+    /// A webhook delivery's number (queued, then in the delivery log).
+    DeliveryId
+);
+id_type!(
+    /// A checklist item's number, unique across the desk.
+    ChecklistItemId
+);
+id_type!(
+    /// An audit log entry's number (they grow with time).
+    AuditId
+);
 
 #[cfg(test)]
 mod tests {

@@ -48,7 +48,9 @@ pub mod verdict;
 pub mod webhook;
 pub mod workflow;
 
-pub use ids::{ArticleId, JobId, JunkId, KbCategoryId, OrgId, OutMailId, PersonId, SpoolId, TicketId};
+pub use ids::{
+    ArticleId, AuditId, ChecklistItemId, DeliveryId, JobId, JunkId, KbCategoryId, OrgId, OutMailId, PersonId, SpoolId, TicketId,
+};
 pub use people::{Person, Role};
 pub use thread::{EntryKind, Event, ThreadEntry};
 pub use ticket::{Channel, Priority, Status, Ticket, TicketRef, TransitionError};

@@ -4,8 +4,8 @@
 use redb::{ReadableTable, TableDefinition};
 
 use super::{Read, Result, Write, codec};
-use crate::domain::Timestamp;
 use crate::domain::audit::{AuditEntry, AuditFilter};
+use crate::domain::{AuditId, Timestamp};
 
 /// Entry id → entry.
 pub(crate) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_log");
@@ -13,11 +13,11 @@ pub(crate) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audi
 impl Read {
     /// Up to `limit` entries matching `filter`, newest first, older than the
     /// id `before` when given; with each its id.
-    pub fn audit_entries(&self, filter: &AuditFilter, before: Option<u64>, limit: usize) -> Result<Vec<(u64, AuditEntry)>> {
+    pub fn audit_entries(&self, filter: &AuditFilter, before: Option<AuditId>, limit: usize) -> Result<Vec<(AuditId, AuditEntry)>> {
         let t = self.tx.open_table(AUDIT)?;
         let mut out = Vec::new();
         let rows = match before {
-            Some(b) => t.range(..b)?,
+            Some(b) => t.range(..b.0)?,
             None => t.range(0..)?,
         };
         for row in rows.rev() {
@@ -31,7 +31,7 @@ impl Read {
                 break;
             }
             if filter.matches(&e) {
-                out.push((k.value(), e));
+                out.push((AuditId(k.value()), e));
                 if out.len() >= limit {
                     break;
                 }
@@ -43,10 +43,10 @@ impl Read {
 
 impl Write {
     /// Appends an entry; its id.
-    pub fn append_audit(&mut self, e: &AuditEntry) -> Result<u64> {
+    pub fn append_audit(&mut self, e: &AuditEntry) -> Result<AuditId> {
         let id = self.next_id("audit")?;
         self.tx.open_table(AUDIT)?.insert(id, codec::encode(e).as_slice())?;
-        Ok(id)
+        Ok(AuditId(id))
     }
 
     /// Drops up to `max` entries from before `cutoff`, oldest first; how many.

@@ -8,7 +8,7 @@ use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::{Read, Result, Write, codec};
-use crate::domain::{ThreadEntry, TicketId, Timestamp};
+use crate::domain::{DeliveryId, ThreadEntry, TicketId, Timestamp};
 
 /// Delivery id → `Delivery`.
 pub(crate) const WEBHOOK_QUEUE: TableDefinition<u64, &[u8]> = TableDefinition::new("webhook_queue");
@@ -21,7 +21,7 @@ const LOG_MAX: u64 = 2000;
 /// One queued delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
-    pub id: u64,
+    pub id: DeliveryId,
     /// The `[[webhook]]` name.
     pub webhook: String,
     /// The event key (`ticket.created` …).
@@ -37,8 +37,9 @@ pub struct Delivery {
 /// What one attempt (or the decision not to try) came to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryLog {
+    /// The log entry's number.
     pub id: u64,
-    pub delivery: u64,
+    pub delivery: DeliveryId,
     pub webhook: String,
     pub event: String,
     pub at: Timestamp,
@@ -95,19 +96,19 @@ impl Read {
 impl Write {
     /// Queues a delivery (in the transaction of the change it reports).
     pub fn queue_webhook(&mut self, d: &mut Delivery) -> Result<()> {
-        d.id = self.next_id("webhook")?;
-        self.tx.open_table(WEBHOOK_QUEUE)?.insert(d.id, codec::encode(d).as_slice())?;
+        d.id = DeliveryId(self.next_id("webhook")?);
+        self.tx.open_table(WEBHOOK_QUEUE)?.insert(d.id.0, codec::encode(d).as_slice())?;
         Ok(())
     }
 
     /// Records an attempt: `next` reschedules it, `None` takes it off the
     /// queue (delivered or given up).
-    pub fn settle_webhook(&mut self, id: u64, next: Option<&Delivery>, log: &mut DeliveryLog) -> Result<()> {
+    pub fn settle_webhook(&mut self, id: DeliveryId, next: Option<&Delivery>, log: &mut DeliveryLog) -> Result<()> {
         {
             let mut q = self.tx.open_table(WEBHOOK_QUEUE)?;
             match next {
-                Some(d) => q.insert(id, codec::encode(d).as_slice())?,
-                None => q.remove(id)?,
+                Some(d) => q.insert(id.0, codec::encode(d).as_slice())?,
+                None => q.remove(id.0)?,
             };
         }
         log.id = self.next_id("webhook_log")?;

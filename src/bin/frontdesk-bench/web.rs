@@ -149,7 +149,7 @@ pub(crate) fn fill(cfg: &Config, tickets: u64, entries: u32) -> anyhow::Result<u
                 // Every fourth ticket has a checklist (the queue shows its done/total).
                 if id % 4 == 0 {
                     let item = |n: u64, done| frontdesk::domain::checklist::ChecklistItem {
-                        id: id * 10 + n,
+                        id: frontdesk::domain::ChecklistItemId(id * 10 + n),
                         text: sentence(&mut Rng(id + n), 4),
                         done,
                         assignee: None,

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::desk::DeskError;
 use crate::desk::audit::Actor;
+use crate::domain::AuditId;
 use crate::domain::audit::{AuditEntry, AuditEvent, AuditFilter, AuditKind};
 use crate::domain::time::Date;
 use crate::tr;
@@ -87,7 +88,7 @@ impl AuditQuery {
 
 async fn audit_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query<AuditQuery>) -> WebResult {
     let filter = q.filter()?;
-    let (actor, f, before) = (a.person.clone(), filter.clone(), q.before);
+    let (actor, f, before) = (a.person.clone(), filter.clone(), q.before.map(AuditId));
     let rows = blocking(&st.desk, move |d| d.audit_log(&actor, &f, before, PAGE)).await?;
     let params = q.params();
     let older = (rows.len() == PAGE).then(|| rows.last().map(|(id, _)| *id)).flatten();
@@ -138,7 +139,7 @@ async fn audit_page(State(st): State<AppState>, Admin(a): Admin, Query(q): Query
 }
 
 /// One entry as a JSON object (the JSON lines export and the API).
-pub fn entry_json(id: u64, e: &AuditEntry) -> serde_json::Value {
+pub fn entry_json(id: AuditId, e: &AuditEntry) -> serde_json::Value {
     serde_json::json!({
         "id": id,
         "at": e.at.rfc3339(),

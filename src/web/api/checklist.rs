@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 use super::spec::{Endpoint, Verb, ep};
 use super::{Body, body_object, check_keys, find, opt_str, view_json};
 use crate::desk::checklist::ItemChange;
-use crate::domain::PersonId;
 use crate::domain::time::Date;
+use crate::domain::{ChecklistItemId, PersonId};
 use crate::web::{ApiUser, AppState, WebError, WebResult, run_as};
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -62,7 +62,12 @@ async fn add(State(st): State<AppState>, ApiUser(me): ApiUser, Path(reference): 
 }
 
 /// `PATCH /tickets/{ref}/checklist/{item}` `{"done"?, "assignee"?, "due"?}`.
-async fn change(State(st): State<AppState>, ApiUser(me): ApiUser, Path((reference, item)): Path<(String, u64)>, body: Body) -> WebResult {
+async fn change(
+    State(st): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path((reference, item)): Path<(String, ChecklistItemId)>,
+    body: Body,
+) -> WebResult {
     let id = find(&st, &me, &reference)?.ticket.id;
     let m = body_object(&st, body)?;
     check_keys(&m, &["done", "assignee", "due"])?;
@@ -73,7 +78,7 @@ async fn change(State(st): State<AppState>, ApiUser(me): ApiUser, Path((referenc
 }
 
 /// `DELETE /tickets/{ref}/checklist/{item}`.
-async fn remove(State(st): State<AppState>, ApiUser(me): ApiUser, Path((reference, item)): Path<(String, u64)>) -> WebResult {
+async fn remove(State(st): State<AppState>, ApiUser(me): ApiUser, Path((reference, item)): Path<(String, ChecklistItemId)>) -> WebResult {
     let id = find(&st, &me, &reference)?.ticket.id;
     run_as(&st.desk, &me, move |d, me| d.remove_checklist_item(me, id, item)).await?;
     let v = st.desk.ticket_view(&me, id)?;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::spec::{Endpoint, PAGED, Verb, ep};
 use super::{Body, Paging, body_object, check_keys, opt_str, paged};
 use crate::domain::audit::AuditFilter;
-use crate::domain::{Person, PersonId};
+use crate::domain::{AuditId, Person, PersonId};
 use crate::web::{ApiUser, AppState, WebError, WebResult, blocking, run_as};
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -114,13 +114,13 @@ async fn audit(State(st): State<AppState>, ApiUser(p): ApiUser, Query(a): Query<
     // The cursor is the id below which the next page starts.
     let before = match a.cursor.as_deref() {
         None | Some("") => None,
-        Some(c) => Some(c.parse::<u64>().map_err(|_| WebError::invalid("cursor", "is not a cursor this API returned"))?),
+        Some(c) => Some(c.parse::<AuditId>().map_err(|_| WebError::invalid("cursor", "is not a cursor this API returned"))?),
     };
     let limit = a.limit()?.unwrap_or(100).clamp(1, 1000);
     let rows = blocking(&st.desk, move |d| d.audit_log(&p, &AuditFilter::default(), before, limit)).await?;
     let entries: Vec<Value> = rows.iter().map(|(id, e)| crate::web::admin::audit::entry_json(*id, e)).collect();
     let next = match rows.last() {
-        Some((id, _)) if rows.len() == limit && *id > 1 => Value::String(id.to_string()),
+        Some((id, _)) if rows.len() == limit && id.0 > 1 => Value::String(id.to_string()),
         _ => Value::Null,
     };
     Ok(axum::Json(json!({ "entries": entries, "next": next })).into_response())

@@ -11,7 +11,7 @@ use crate::desk::{DeskError, TicketView};
 use crate::domain::checklist::{ChecklistItem, progress};
 use crate::domain::roles::Permission;
 use crate::domain::time::Date;
-use crate::domain::{Person, PersonId};
+use crate::domain::{ChecklistItemId, Person, PersonId};
 use crate::tr;
 use crate::web::pages::{field, fields};
 use crate::web::ui::csrf_field;
@@ -125,7 +125,13 @@ pub async fn add(State(st): State<AppState>, a: Agent, t: TicketPath, body: Byte
     }
 }
 
-pub async fn change(State(st): State<AppState>, a: Agent, t: TicketPath, Path((_, item)): Path<(String, u64)>, body: Bytes) -> WebResult {
+pub async fn change(
+    State(st): State<AppState>,
+    a: Agent,
+    t: TicketPath,
+    Path((_, item)): Path<(String, ChecklistItemId)>,
+    body: Bytes,
+) -> WebResult {
     let id = t.id;
     let change = plan(&fields(&body)).map_err(|e| refused(&st, &a, id, e))?;
     match run_as(&st.desk, &a.person, move |d, me| d.change_checklist_item(me, id, item, change)).await {
@@ -134,7 +140,7 @@ pub async fn change(State(st): State<AppState>, a: Agent, t: TicketPath, Path((_
     }
 }
 
-pub async fn remove(State(st): State<AppState>, a: Agent, t: TicketPath, Path((_, item)): Path<(String, u64)>) -> WebResult {
+pub async fn remove(State(st): State<AppState>, a: Agent, t: TicketPath, Path((_, item)): Path<(String, ChecklistItemId)>) -> WebResult {
     let id = t.id;
     match run_as(&st.desk, &a.person, move |d, me| d.remove_checklist_item(me, id, item)).await {
         Ok(()) => Ok(back(&st, id, "saved")),
