@@ -280,10 +280,7 @@ pub fn plan(db: &impl ReadableDatabase) -> Result<Plan> {
         Err(e) => return Err(e.into()),
     };
     let found = match &meta {
-        Some(m) => match m.get(super::fileformat::FOUND)? {
-            Some(v) => Some(v.value()),
-            None => m.get("schema_version")?.map(|v| v.value()),
-        },
+        Some(m) => found_schema(m)?,
         None => None,
     };
     let pending = match &meta {
@@ -296,6 +293,16 @@ pub fn plan(db: &impl ReadableDatabase) -> Result<Plan> {
         Err(e) => return Err(e.into()),
     };
     plan_of(found, pending, tickets)
+}
+
+/// The schema the data is at: what a file format upgrade found (it marks the
+/// file with the schema that brought it, so an older release refuses it), or
+/// else what `meta` says.
+fn found_schema(meta: &impl ReadableTable<&'static str, u64>) -> Result<Option<u64>> {
+    Ok(match meta.get(super::fileformat::FOUND)? {
+        Some(v) => Some(v.value()),
+        None => meta.get("schema_version")?.map(|v| v.value()),
+    })
 }
 
 /// The plan for a directory at schema `found` holding `tickets` tickets.
@@ -337,13 +344,8 @@ pub fn plan_at(dir: &std::path::Path) -> Result<Plan> {
 /// read-only look cannot open is left to the real open.
 pub(super) fn refuse_newer(dir: &std::path::Path) -> Result<()> {
     let Ok(db) = redb::ReadOnlyDatabase::open(dir.join(super::DB_FILE)) else { return Ok(()) };
-    let tx = db.begin_read()?;
-    let found = match tx.open_table(META) {
-        Ok(m) => m.get("schema_version")?.map(|v| v.value()),
-        Err(_) => None,
-    };
-    match found {
-        Some(v) if v > SCHEMA_VERSION => Err(StoreError::TooNew { found: v, known: SCHEMA_VERSION }),
+    match plan(&db) {
+        Err(e @ StoreError::TooNew { .. }) => Err(e),
         _ => Ok(()),
     }
 }
@@ -351,15 +353,7 @@ pub(super) fn refuse_newer(dir: &std::path::Path) -> Result<()> {
 /// Brings the database to `SCHEMA_VERSION`.
 pub fn run(db: &Database) -> Result<()> {
     let tx = db.begin_write()?;
-    let found = {
-        let meta = tx.open_table(META)?;
-        // A file format upgrade marks the file with the schema that brought
-        // it (so an older release refuses it) and keeps the one it found.
-        match meta.get(super::fileformat::FOUND)? {
-            Some(v) => Some(v.value()),
-            None => meta.get("schema_version")?.map(|v| v.value()),
-        }
-    };
+    let found = { found_schema(&tx.open_table(META)?)? };
     let fresh = {
         let t = tx.open_table(TICKETS)?;
         t.is_empty()?
