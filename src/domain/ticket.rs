@@ -215,6 +215,30 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// An open mail ticket of requester 2 in Support, made at `at` (tests).
+    #[cfg(test)]
+    pub(crate) fn sample(id: u64, at: i64) -> Ticket {
+        Ticket {
+            id: TicketId(id),
+            subject: "printer".into(),
+            requester: PersonId(2),
+            channel: Channel::Email,
+            status: Status::Open,
+            priority: Priority::Medium,
+            category: "General".into(),
+            department: "Support".into(),
+            assignee: None,
+            due: None,
+            tags: Vec::new(),
+            created_at: Timestamp(at),
+            updated_at: Timestamp(at),
+            team: None,
+            custom_status: None,
+            mailbox: None,
+            fields: Vec::new(),
+        }
+    }
+
     /// The value of custom field `name`, if set.
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())

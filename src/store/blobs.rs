@@ -80,6 +80,7 @@ pub(crate) fn content(
     heads: &impl ReadableTable<&'static str, u64>,
     chunks: &impl ReadableTable<(&'static str, u32), &'static [u8]>,
     packed: &impl ReadableTable<u64, &'static [u8]>,
+    open: Option<&packs::Appender>,
     id: &str,
 ) -> Result<Option<Vec<u8>>> {
     let Some(header) = heads.get(id)?.map(|v| v.value()) else {
@@ -88,7 +89,11 @@ pub(crate) fn content(
     let size = blob_size(header) as usize;
     let codec = blob_codec(header);
     let mut out = if header & BLOB_PACKED != 0 {
-        packs::read(packed, packs::place_of(chunks, id)?)?
+        let place = packs::place_of(chunks, id)?;
+        match open.and_then(|a| a.read_open(place)) {
+            Some(bytes) => bytes,
+            None => packs::read(packed, place)?,
+        }
     } else {
         // The size comes from the stored header: capped, so a damaged one
         // cannot make us reserve more than the chunks could hold.
@@ -108,7 +113,7 @@ pub(crate) fn content(
 impl Read {
     /// A blob's content, reassembled from its chunks or pack (and decompressed).
     pub fn blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
-        content(&self.tx.open_table(BLOBS)?, &self.tx.open_table(BLOB_CHUNKS)?, &self.tx.open_table(packs::BLOB_PACKS)?, id)
+        content(&self.tx.open_table(BLOBS)?, &self.tx.open_table(BLOB_CHUNKS)?, &self.tx.open_table(packs::BLOB_PACKS)?, None, id)
     }
 
     /// How many records reference a blob (None: not counted).
@@ -118,6 +123,14 @@ impl Read {
 }
 
 impl Write {
+    /// A blob's content as this transaction sees it (a blob it packed is
+    /// read from the pack it has not written yet).
+    pub(crate) fn blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        let (heads, chunks, packed) =
+            (self.tx.open_table(BLOBS)?, self.tx.open_table(BLOB_CHUNKS)?, self.tx.open_table(packs::BLOB_PACKS)?);
+        content(&heads, &chunks, &packed, Some(&self.packer), id)
+    }
+
     /// Stores content once by hash (compressed when that saves enough);
     /// returns the blob id, the hash of the content as given. The caller
     /// references it in a record (which holds it) in this transaction, or

@@ -31,6 +31,29 @@ pub const COMPRESSED: u8 = 0x80;
 /// The version byte's flag for a zstd-compressed record (schema 13 on).
 pub const ZSTD: u8 = 0x40;
 const FLAGS: u8 = COMPRESSED | ZSTD;
+/// Both flags: a record zstd-compressed against its mail's raw source
+/// (schema 15, `store::sourced`); reading it needs that source.
+pub const AGAINST_SOURCE: u8 = FLAGS;
+
+/// Whether a stored record was compressed against its mail's source.
+pub fn needs_source(bytes: &[u8]) -> bool {
+    bytes.first().is_some_and(|v| v & FLAGS == AGAINST_SOURCE)
+}
+
+/// The stored form of a record compressed against `source` (when that
+/// saves an eighth; else as `encode_with` stores it).
+pub(crate) fn encode_against<T: Serialize>(version: u8, value: &T, source: &[u8]) -> Vec<u8> {
+    let Ok(plain) = postcard::to_allocvec(value) else { return vec![0] };
+    match super::compress::squeeze_against(&plain, source) {
+        Some(body) => {
+            let mut out = Vec::with_capacity(1 + body.len());
+            out.push(version | AGAINST_SOURCE);
+            out.extend_from_slice(&body);
+            out
+        }
+        None => pack(version, &plain),
+    }
+}
 
 /// Largest record a compressed value may claim to hold.
 const MAX_RECORD: usize = 256 << 20;
@@ -57,9 +80,21 @@ fn pack(version: u8, plain: &[u8]) -> Vec<u8> {
 
 /// A record's version and its postcard bytes (decompressed when needed).
 fn open<'a>(bytes: &'a [u8], table: &'static str) -> Result<(u8, Cow<'a, [u8]>)> {
+    open_with(bytes, table, None)
+}
+
+/// `open` for a record that may be compressed against its mail's source.
+pub(crate) fn open_with<'a>(bytes: &'a [u8], table: &'static str, source: Option<&[u8]>) -> Result<(u8, Cow<'a, [u8]>)> {
     let Some((&v, rest)) = bytes.split_first() else {
         return Err(StoreError::Corrupt { table, detail: "empty record".into() });
     };
+    if v & FLAGS == AGAINST_SOURCE {
+        let Some(source) = source else {
+            return Err(StoreError::Corrupt { table, detail: "a record compressed against its mail's source, read without it".into() });
+        };
+        let plain = super::compress::unsqueeze_against(rest, source, MAX_RECORD).map_err(|detail| StoreError::Corrupt { table, detail })?;
+        return Ok((v & !FLAGS, Cow::Owned(plain)));
+    }
     let codec = if v & ZSTD != 0 {
         Codec::Zstd
     } else if v & COMPRESSED != 0 {
@@ -93,7 +128,12 @@ pub(crate) fn reencode_ticket(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], table: &'static str) -> Result<T> {
-    match open(bytes, table)? {
+    decode_with(bytes, table, None)
+}
+
+/// `decode` of a record that may be compressed against its mail's source.
+pub(crate) fn decode_with<T: DeserializeOwned>(bytes: &[u8], table: &'static str, source: Option<&[u8]>) -> Result<T> {
+    match open_with(bytes, table, source)? {
         (RECORD_V1, rest) => postcard::from_bytes(&rest).map_err(|e| StoreError::Corrupt { table, detail: e.to_string() }),
         (v, _) => Err(StoreError::Corrupt { table, detail: format!("unknown record version {v}") }),
     }
@@ -110,8 +150,14 @@ pub fn encode_mail_meta(m: &super::MailMeta) -> Vec<u8> {
 /// Version 2 was written in three shapes (see `store::legacy`): today's is
 /// tried first.
 pub fn decode_mail_meta(bytes: &[u8]) -> Result<super::MailMeta> {
-    decode_upgrading(bytes, "entry_mail", "mail details", MAIL_META_V2, super::migrate::MailMetaV1::upgrade).or_else(|e| {
-        match open(bytes, "entry_mail")? {
+    decode_mail_meta_with(bytes, None)
+}
+
+/// `decode_mail_meta` of details that may be compressed against their
+/// mail's source (given without `store::sourced`'s header).
+pub(crate) fn decode_mail_meta_with(bytes: &[u8], source: Option<&[u8]>) -> Result<super::MailMeta> {
+    decode_upgrading(bytes, "entry_mail", "mail details", MAIL_META_V2, source, super::migrate::MailMetaV1::upgrade).or_else(|e| {
+        match open_with(bytes, "entry_mail", source)? {
             (MAIL_META_V2, rest) => super::legacy::mail_meta_v2(&rest).ok_or(e),
             _ => Err(e),
         }
@@ -125,10 +171,11 @@ fn decode_upgrading<T: DeserializeOwned, Old: DeserializeOwned>(
     table: &'static str,
     what: &str,
     current: u8,
+    source: Option<&[u8]>,
     upgrade: impl FnOnce(Old) -> T,
 ) -> Result<T> {
     let corrupt = |e: postcard::Error| StoreError::Corrupt { table, detail: e.to_string() };
-    match open(bytes, table)? {
+    match open_with(bytes, table, source)? {
         (v, rest) if v == current => postcard::from_bytes(&rest).map_err(corrupt),
         (RECORD_V1, rest) => Ok(upgrade(postcard::from_bytes(&rest).map_err(corrupt)?)),
         (v, _) => Err(StoreError::Corrupt { table, detail: format!("unknown {what} version {v}") }),
@@ -145,7 +192,7 @@ pub fn encode_api_token(t: &super::ApiToken) -> Vec<u8> {
 
 /// Decodes an API token of any version this binary knows.
 pub fn decode_api_token(bytes: &[u8]) -> Result<super::ApiToken> {
-    decode_upgrading(bytes, "api_tokens", "API token", API_TOKEN_V2, super::migrate::ApiTokenV1::upgrade)
+    decode_upgrading(bytes, "api_tokens", "API token", API_TOKEN_V2, None, super::migrate::ApiTokenV1::upgrade)
 }
 
 /// People gained a role name and teams in version 2 (schema 9).
@@ -157,7 +204,7 @@ pub fn encode_person(p: &crate::domain::Person) -> Vec<u8> {
 
 /// Decodes a person of any version this binary knows.
 pub fn decode_person(bytes: &[u8]) -> Result<crate::domain::Person> {
-    decode_upgrading(bytes, "people", "person", PERSON_V2, super::migrate::PersonV1::upgrade)
+    decode_upgrading(bytes, "people", "person", PERSON_V2, None, super::migrate::PersonV1::upgrade)
 }
 
 /// Tickets gained their team in version 3 (schema 9).
@@ -179,7 +226,7 @@ pub fn decode_ticket(bytes: &[u8]) -> Result<Ticket> {
         (TICKET_V2, rest) => Ok(postcard::from_bytes::<super::migrate::TicketV2>(&rest).map_err(corrupt)?.upgrade()),
         (TICKET_V3, rest) => Ok(postcard::from_bytes::<super::migrate::TicketV3>(&rest).map_err(corrupt)?.upgrade()),
         (TICKET_V4, rest) => Ok(postcard::from_bytes::<super::migrate::TicketV4>(&rest).map_err(corrupt)?.upgrade()),
-        _ => decode_upgrading(bytes, "tickets", "ticket", TICKET_V5, super::migrate::TicketV1::upgrade),
+        _ => decode_upgrading(bytes, "tickets", "ticket", TICKET_V5, None, super::migrate::TicketV1::upgrade),
     }
 }
 

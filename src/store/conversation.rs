@@ -4,53 +4,49 @@
 
 use redb::{ReadableTable, TableDefinition};
 
-use super::{
-    COLLAB_BY_PERSON, COLLABORATORS, ENTRIES, ENTRY_MAIL, FOLLOWERS, FOLLOWING, MESSAGE_IDS, MailMeta, Read, Result, Write, codec, paired,
-};
+use super::{COLLAB_BY_PERSON, COLLABORATORS, ENTRIES, FOLLOWERS, FOLLOWING, MESSAGE_IDS, MailMeta, Read, Result, Write, paired};
 use crate::domain::{EntryKind, PersonId, ThreadEntry, Ticket, TicketId};
 
 /// (ticket, person) of everyone who unsubscribed from a ticket.
 pub(crate) const UNSUBSCRIBED: TableDefinition<(u64, u64), ()> = TableDefinition::new("unsubscribed");
 
-/// The body of a ticket's first message, what was its description: the
-/// reply that came with the ticket (made at the same time). A ticket opened
-/// without a message has none (a later reply is not it); after a merge the
-/// thread is in time order, and an older ticket's entries come before it.
-fn first_message_in(entries: &impl ReadableTable<(u64, u32), &'static [u8]>, t: &Ticket) -> Result<String> {
-    for row in entries.range((t.id.0, 0)..=(t.id.0, u32::MAX))? {
-        let e: ThreadEntry = codec::decode(row?.1.value(), "entries")?;
-        if e.created_at > t.created_at {
-            break;
+/// Conversation reads for both transaction kinds.
+macro_rules! conversation_reads {
+    () => {
+        /// The body of a ticket's first message, what was its description:
+        /// the reply that came with the ticket (made at the same time). A
+        /// ticket opened without a message has none (a later reply is not
+        /// it); after a merge the thread is in time order, and an older
+        /// ticket's entries come before it.
+        pub fn first_message(&self, t: &Ticket) -> Result<String> {
+            let entries = self.tx.open_table(ENTRIES)?;
+            for row in entries.range((t.id.0, 0)..=(t.id.0, u32::MAX))? {
+                let (k, v) = row?;
+                let e: ThreadEntry = self.entry_from(k.value(), v.value())?;
+                if e.created_at > t.created_at {
+                    break;
+                }
+                if e.event.is_none() && e.kind == EntryKind::Reply && e.created_at == t.created_at {
+                    return Ok(e.body);
+                }
+            }
+            Ok(String::new())
         }
-        if e.event.is_none() && e.kind == EntryKind::Reply && e.created_at == t.created_at {
-            return Ok(e.body);
+
+        /// The ticket a Message-ID belongs to (compared case-insensitively).
+        pub fn message_ticket(&self, message_id: &str) -> Result<Option<TicketId>> {
+            let t = self.tx.open_table(MESSAGE_IDS)?;
+            Ok(t.get(message_id.to_lowercase().as_str())?.map(|v| v.value()).map(TicketId))
         }
-    }
-    Ok(String::new())
+    };
 }
 
 impl Read {
-    pub fn first_message(&self, t: &Ticket) -> Result<String> {
-        first_message_in(&self.tx.open_table(ENTRIES)?, t)
-    }
-
-    /// The ticket a Message-ID belongs to (compared case-insensitively).
-    pub fn message_ticket(&self, message_id: &str) -> Result<Option<TicketId>> {
-        let t = self.tx.open_table(MESSAGE_IDS)?;
-        Ok(t.get(message_id.to_lowercase().as_str())?.map(|v| v.value()).map(TicketId))
-    }
+    conversation_reads!();
 }
 
 impl Write {
-    pub fn first_message(&self, t: &Ticket) -> Result<String> {
-        first_message_in(&self.tx.open_table(ENTRIES)?, t)
-    }
-
-    /// The ticket a Message-ID belongs to (compared case-insensitively).
-    pub fn message_ticket(&self, message_id: &str) -> Result<Option<TicketId>> {
-        let t = self.tx.open_table(MESSAGE_IDS)?;
-        Ok(t.get(message_id.to_lowercase().as_str())?.map(|v| v.value()).map(TicketId))
-    }
+    conversation_reads!();
 
     pub fn put_message_id(&mut self, message_id: &str, ticket: TicketId) -> Result<()> {
         let ticket = ticket.0;
@@ -64,7 +60,7 @@ impl Write {
     /// blobs (details written before for the same entry let go of theirs).
     pub fn put_entry_mail(&mut self, ticket: TicketId, seq: u32, meta: &MailMeta) -> Result<()> {
         let before = self.entry_mail(ticket, seq)?;
-        self.tx.open_table(ENTRY_MAIL)?.insert((ticket.0, seq), codec::encode_mail_meta(meta).as_slice())?;
+        self.store_mail_details(ticket.0, seq, meta)?;
         for id in meta.blobs() {
             self.hold_blob(id)?;
         }
@@ -163,25 +159,7 @@ mod tests {
     fn the_first_message_is_the_one_the_ticket_came_with() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let t = crate::domain::Ticket {
-            id: TicketId(1),
-            subject: "printer".into(),
-            requester: PersonId(2),
-            channel: crate::domain::Channel::Email,
-            status: crate::domain::Status::Open,
-            priority: crate::domain::Priority::Medium,
-            category: "General".into(),
-            department: "Support".into(),
-            assignee: None,
-            due: None,
-            tags: Vec::new(),
-            created_at: Timestamp(10),
-            updated_at: Timestamp(10),
-            team: None,
-            custom_status: None,
-            mailbox: None,
-            fields: Vec::new(),
-        };
+        let t = crate::domain::Ticket::sample(1, 10);
         let created = || entry(EntryKind::Event, "", Some(Event::Created { channel: "Email".into() }), 10);
         store
             .write(|w| -> super::Result<()> {

@@ -391,7 +391,8 @@ impl Store {
         migrate::refuse_newer(dir)?;
         let main = Handle::open(dir.join(DB_FILE), cache_bytes)?;
         migrate::run(main.db()?.as_ref())?;
-        if super::recompress::run(main.db()?.as_ref())? > 0 || main.upgraded {
+        let converted = super::recompress::run(main.db()?.as_ref())? + super::sourced::convert(main.db()?.as_ref())?;
+        if converted > 0 || main.upgraded {
             // The conversion left the old forms' pages free (and redb 2 left
             // its leaves half full): pack and give them back now, while
             // nothing else has the database open.

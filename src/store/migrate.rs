@@ -235,7 +235,7 @@ impl TicketV4 {
 
 /// What each schema brought (`frontdesk migrate --dry-run` lists the steps a
 /// data directory would take).
-const STEPS: [(u64, &str); 14] = [
+const STEPS: [(u64, &str); 15] = [
     (1, "tickets, thread entries, people"),
     (2, "tickets carry due dates and tags; the priority index; the staff list"),
     (3, "per-assignee and urgent-unassigned counters; index queue, merges, links, Trash, saved searches, bulk jobs"),
@@ -253,6 +253,10 @@ const STEPS: [(u64, &str); 14] = [
         "records and blobs stored zstd-compressed, tickets without a second copy of their first message (existing data converted after the migration, resumably)",
     ),
     (14, "redb 5's file format: tables of tuples with text re-encoded, half-empty pages packed (converted when the file is opened)"),
+    (
+        15,
+        "a mail's thread entry and details stored compressed against its raw source (existing mail converted after the migration, resumably)",
+    ),
 ];
 
 const _: () = assert!(STEPS[STEPS.len() - 1].0 == SCHEMA_VERSION, "describe the new schema in STEPS");
@@ -364,6 +368,12 @@ pub fn run(db: &Database) -> Result<()> {
         None if fresh => {
             // A new data directory: nothing to migrate.
         }
+        Some(14) => {
+            // Schema 15: mail entries and details stored against their raw
+            // source (read alongside the older forms); existing mail is
+            // converted after this transaction (`store::sourced`).
+            tracing::info!("migrating data directory from schema 14 to {SCHEMA_VERSION}");
+        }
         Some(13) => {
             // Schema 14: redb 5. The file was converted when it was opened
             // (`store::fileformat`); its pages are packed after this.
@@ -454,6 +464,10 @@ pub fn run(db: &Database) -> Result<()> {
             if uncounted {
                 meta.insert(super::recompress::COUNT_REFS, 1)?;
             }
+        }
+        // Schema 15: mail stored before it is stored against its source.
+        if found.is_some_and(|v| v < 15) || (found.is_none() && !fresh) {
+            meta.insert(super::sourced::PENDING, 1)?;
         }
         meta.insert("schema_version", SCHEMA_VERSION)?;
         meta.remove(super::fileformat::FOUND)?;
@@ -593,7 +607,7 @@ fn v3_to_v4(tx: &redb::WriteTransaction) -> Result<()> {
             if meta.message_id.is_empty() || meta.raw_blob.is_empty() {
                 continue;
             }
-            let Ok(Some(raw)) = super::blobs::content(&heads, &chunks, &packs, &meta.raw_blob) else { continue };
+            let Ok(Some(raw)) = super::blobs::content(&heads, &chunks, &packs, None, &meta.raw_blob) else { continue };
             let Some(original) = raw_message_id(&raw) else { continue };
             if original != meta.message_id && original.eq_ignore_ascii_case(&meta.message_id) {
                 fixes.push((k.value().0, meta.message_id.clone(), original, k.value()));

@@ -34,6 +34,7 @@ mod recompress;
 mod reports;
 mod requests;
 mod seen;
+mod sourced;
 pub mod spool;
 mod stats;
 mod timers;
@@ -141,7 +142,7 @@ pub(crate) fn blob_size(header: u64) -> u64 {
 }
 
 /// Current on-disk schema version. See `migrate`.
-pub const SCHEMA_VERSION: u64 = 14;
+pub const SCHEMA_VERSION: u64 = 15;
 
 /// Page cache when none is configured (see `server.cache_mib`).
 pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;
@@ -398,7 +399,8 @@ macro_rules! shared_reads {
             let t = self.tx.open_table(ENTRIES)?;
             let mut out = Vec::new();
             for row in t.range((ticket, 0)..=(ticket, u32::MAX))? {
-                out.push(codec::decode(row?.1.value(), "entries")?);
+                let (k, v) = row?;
+                out.push(self.entry_from(k.value(), v.value())?);
             }
             Ok(out)
         }
@@ -438,7 +440,7 @@ macro_rules! shared_reads {
         pub fn entry_mail(&self, ticket: TicketId, seq: u32) -> Result<Option<MailMeta>> {
             let ticket = ticket.0;
             let t = self.tx.open_table(ENTRY_MAIL)?;
-            t.get((ticket, seq))?.map(|v| codec::decode_mail_meta(v.value())).transpose()
+            t.get((ticket, seq))?.map(|v| self.mail_meta_from(v.value())).transpose()
         }
 
         pub fn junk_item(&self, id: JunkId) -> Result<Option<JunkMail>> {
@@ -522,7 +524,7 @@ impl Read {
         let mut out = Vec::new();
         for row in t.range((ticket, 0)..=(ticket, u32::MAX))? {
             let (k, v) = row?;
-            out.push((k.value().1, codec::decode_mail_meta(v.value())?));
+            out.push((k.value().1, self.mail_meta_from(v.value())?));
         }
         Ok(out)
     }

@@ -118,6 +118,16 @@ impl Appender {
         Ok(())
     }
 
+    /// A blob's stored bytes when its place is in the open pack, which may
+    /// hold appends not written yet (`None`: another pack, read it).
+    pub(crate) fn read_open(&self, place: Place) -> Option<Vec<u8>> {
+        let (pack, bytes, _) = self.open.as_ref()?;
+        if *pack != place.pack {
+            return None;
+        }
+        read_slice(bytes, place.pack, place.offset, place.len).ok().map(<[u8]>::to_vec)
+    }
+
     /// Writes the open pack if anything was appended to it, padded to its
     /// full size: every pack then takes the same pages (redb rounds a value
     /// up to a power of two of them), so the copy a later append frees is a

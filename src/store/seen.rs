@@ -5,7 +5,7 @@
 
 use redb::{ReadableTable, TableDefinition};
 
-use super::{ENTRIES, Read, Result, Write, codec};
+use super::{ENTRIES, Read, Result, Write};
 use crate::domain::{EntryKind, PersonId, ThreadEntry, TicketId, Timestamp};
 
 /// (agent, ticket) → when the agent last opened the ticket (ms).
@@ -39,7 +39,8 @@ impl Read {
         let mut tail = ThreadTail::default();
         let mut messages = 0;
         for row in t.range((id.0, 0)..=(id.0, u32::MAX))?.rev().take(TAIL_ROWS) {
-            let e: ThreadEntry = codec::decode(row?.1.value(), "entries")?;
+            let (k, v) = row?;
+            let e: ThreadEntry = self.entry_from(k.value(), v.value())?;
             if e.kind == EntryKind::Event {
                 continue;
             }

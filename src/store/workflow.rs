@@ -454,6 +454,7 @@ impl Write {
             }
         }
         all.sort_by_key(|(at, tag, seq, _, _)| (*at, *tag, *seq));
+        let mut moved = Vec::new();
         {
             let mut entries = self.tx.open_table(ENTRIES)?;
             let mut mail = self.tx.open_table(ENTRY_MAIL)?;
@@ -469,8 +470,13 @@ impl Write {
                 entries.insert((into.id.0, seq), codec::encode(&e).as_slice())?;
                 if let Some(m) = meta {
                     mail.insert((into.id.0, seq), codec::encode_mail_meta(&m).as_slice())?;
+                    moved.push((seq, m));
                 }
             }
+        }
+        // Stored against their sources again (they were read out of them).
+        for (seq, m) in moved {
+            self.store_mail_details(into.id.0, seq, &m)?;
         }
         for mid in self.thread_ids(from.id)? {
             self.add_thread_id(into.id, &mid)?;

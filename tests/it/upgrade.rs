@@ -249,6 +249,8 @@ async fn every_earlier_release_upgrades_and_reads_the_same() {
         assert_eq!(store.read().unwrap().meta("schema_version").unwrap(), frontdesk::store::SCHEMA_VERSION, "{name}");
         // Schema 12: every collaborator of the old tickets is in the index.
         let r = store.read().unwrap();
+        // Schema 15: the old mail was stored against its source (at the open).
+        assert_eq!(r.meta("sourced.pending").unwrap(), 0, "{name}");
         for t in tickets.iter() {
             let digits: String = t["ref"].as_str().unwrap_or_default().chars().filter(char::is_ascii_digit).collect();
             let id = frontdesk::domain::TicketId(digits.parse().unwrap_or_default());
