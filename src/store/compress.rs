@@ -50,6 +50,12 @@ pub(crate) fn squeeze(data: &[u8]) -> Option<Vec<u8>> {
     (out.len() <= data.len() - data.len() / 8).then_some(out)
 }
 
+/// The zstd level against a source: level 1's fast matcher finds a line
+/// of the source and loses it at each line end the entry changed (CRLF
+/// became LF); level 7 follows them. Measured on 4 KB mails' entries: 750
+/// bytes at level 1, 140 at 7, for 17 → 21 µs (and 1 µs to read back).
+const SOURCE_LEVEL: i32 = 7;
+
 /// The largest source values are compressed against: reading such a value
 /// reads its whole source, and a larger mail (one with attachments) gains
 /// little beside them.
@@ -81,7 +87,7 @@ pub(crate) fn squeeze_against(data: &[u8], source: &[u8]) -> Option<Vec<u8>> {
         .with(|c| {
             use zstd::zstd_safe::CParameter;
             let mut c = c.borrow_mut();
-            c.set_parameter(CParameter::CompressionLevel(LEVEL))?;
+            c.set_parameter(CParameter::CompressionLevel(SOURCE_LEVEL))?;
             // Read with another source, it would decompress to other text
             // of the right length: the checksum makes that an error.
             c.set_parameter(CParameter::ChecksumFlag(true))?;

@@ -37,6 +37,8 @@ pub(crate) struct Handle {
     /// Runs inside every write transaction just before it commits (the
     /// desk's webhooks); set once at start.
     precommit: std::sync::OnceLock<Precommit>,
+    /// Mail sources read lately (`store::sourced`), shared by its reads.
+    sources: Arc<super::sourced::SourceCache>,
 }
 
 /// Free pages below which a running desk does not compact its database.
@@ -181,6 +183,7 @@ impl Handle {
             cache_bytes,
             failure: Mutex::new(None),
             precommit: std::sync::OnceLock::new(),
+            sources: Arc::default(),
         })
     }
 
@@ -234,7 +237,7 @@ impl Handle {
         if self.io_failure().is_some() {
             self.recover();
         }
-        Ok(Read { tx: self.db()?.begin_read()? })
+        Ok(Read { tx: self.db()?.begin_read()?, sources: self.sources.clone() })
     }
 
     /// Why writes fail at the moment (an I/O error not yet recovered from).

@@ -501,6 +501,7 @@ macro_rules! shared_reads {
 /// A read snapshot.
 pub struct Read {
     tx: ReadTransaction,
+    sources: std::sync::Arc<sourced::SourceCache>,
 }
 
 impl Read {

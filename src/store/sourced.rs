@@ -13,6 +13,8 @@
 //! merge), and new details for an entry re-store the entry against the new
 //! source. Records without the flag read as before.
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
@@ -27,6 +29,48 @@ pub(crate) const PENDING: &str = "sourced.pending";
 const CURSOR: (&str, &str) = ("sourced.ticket", "sourced.seq");
 /// Mail entries per transaction of `convert`.
 const BATCH: usize = 1000;
+/// Bytes of mail sources `SourceCache` keeps.
+const CACHE_BYTES: usize = 4 << 20;
+
+/// Mail sources read lately, by blob id, so the queue's previews of the same
+/// tickets do not read and decompress their mail every time (15 µs a 4 KB
+/// mail, against 1 µs from here). Blobs are content-addressed: an id's
+/// content never changes, so nothing here goes stale. The oldest go first.
+#[derive(Default)]
+pub(crate) struct SourceCache {
+    kept: Mutex<Kept>,
+}
+
+/// The sources by id, their ids oldest first, and their bytes.
+#[derive(Default)]
+struct Kept {
+    by_id: HashMap<String, Arc<Vec<u8>>>,
+    order: VecDeque<String>,
+    bytes: usize,
+}
+
+impl SourceCache {
+    fn get(&self, id: &str) -> Option<Arc<Vec<u8>>> {
+        self.kept.lock().ok()?.by_id.get(id).cloned()
+    }
+
+    fn put(&self, id: &str, source: Arc<Vec<u8>>) {
+        let Ok(mut kept) = self.kept.lock() else { return };
+        let Kept { by_id: map, order, bytes } = &mut *kept;
+        if map.contains_key(id) {
+            return;
+        }
+        *bytes += source.len();
+        map.insert(id.to_string(), source);
+        order.push_back(id.to_string());
+        while *bytes > CACHE_BYTES {
+            let Some(old) = order.pop_front() else { break };
+            if let Some(s) = map.remove(&old) {
+                *bytes -= s.len();
+            }
+        }
+    }
+}
 
 fn corrupt(table: &'static str, detail: String) -> StoreError {
     StoreError::Corrupt { table, detail }
@@ -104,19 +148,33 @@ macro_rules! sourced_reads {
             let source = self.mail_source(&id)?;
             codec::decode_with(bytes, "entries", Some(&source))
         }
-
-        fn mail_source(&self, id: &str) -> Result<Vec<u8>> {
-            self.blob(id)?.ok_or_else(|| corrupt("entry_mail", format!("the mail source {id} is missing")))
-        }
     };
+}
+
+fn missing(id: &str) -> StoreError {
+    corrupt("entry_mail", format!("the mail source {id} is missing"))
 }
 
 impl Read {
     sourced_reads!();
+
+    fn mail_source(&self, id: &str) -> Result<Arc<Vec<u8>>> {
+        if let Some(s) = self.sources.get(id) {
+            return Ok(s);
+        }
+        let source = Arc::new(self.blob(id)?.ok_or_else(|| missing(id))?);
+        self.sources.put(id, source.clone());
+        Ok(source)
+    }
 }
 
 impl Write {
     sourced_reads!();
+
+    /// (Not cached: a transaction that fails leaves nothing behind.)
+    fn mail_source(&self, id: &str) -> Result<Arc<Vec<u8>>> {
+        Ok(Arc::new(self.blob(id)?.ok_or_else(|| missing(id))?))
+    }
 
     /// Stores an entry's mail details, and stores the entry again, both
     /// compressed against the mail's raw source (plainly compressed when it
@@ -230,22 +288,29 @@ fn convert_one(tx: &redb::WriteTransaction, key: (u64, u32)) -> Result<bool> {
             return Ok(false);
         }
     };
-    let details = encode_meta(&meta, &source);
-    if !codec::needs_source(&details) {
-        return Ok(false);
-    }
+    // Each is stored against the source when that gains (small details
+    // may not); an entry done already is left.
+    let mut changed = false;
     let mut entries = tx.open_table(ENTRIES)?;
-    let entry = entries.get(key)?.map(|v| codec::decode::<ThreadEntry>(v.value(), "entries"));
-    match entry {
+    let entry = entries.get(key)?.map(|v| v.value().to_vec()).filter(|b| !codec::needs_source(b));
+    match entry.map(|b| codec::decode::<ThreadEntry>(&b, "entries")) {
         Some(Ok(e)) => {
-            entries.insert(key, codec::encode_against(codec::RECORD_V1, &e, &source).as_slice())?;
+            let record = codec::encode_against(codec::RECORD_V1, &e, &source);
+            if codec::needs_source(&record) {
+                entries.insert(key, record.as_slice())?;
+                changed = true;
+            }
         }
-        Some(Err(e)) => tracing::warn!("entry {t}/{s} cannot be read ({e}); its details are stored against its source alone"),
+        Some(Err(e)) => tracing::warn!("entry {t}/{s} cannot be read ({e}); left as it is"),
         None => {}
     }
     drop(entries);
-    tx.open_table(ENTRY_MAIL)?.insert(key, details.as_slice())?;
-    Ok(true)
+    let details = encode_meta(&meta, &source);
+    if codec::needs_source(&details) {
+        tx.open_table(ENTRY_MAIL)?.insert(key, details.as_slice())?;
+        changed = true;
+    }
+    Ok(changed)
 }
 
 #[cfg(test)]
@@ -427,5 +492,17 @@ mod tests {
         assert_eq!(r.meta(super::PENDING).unwrap(), 0);
         drop(r);
         assert!(!codec::needs_source(&stored(&store, (2, 1)).0));
+    }
+
+    /// The cache of sources keeps the newest within its bytes.
+    #[test]
+    fn the_source_cache_keeps_the_newest_within_its_bytes() {
+        let cache = super::SourceCache::default();
+        let mib = std::sync::Arc::new(vec![0u8; 1 << 20]);
+        for i in 0..6 {
+            cache.put(&i.to_string(), mib.clone());
+        }
+        assert!(cache.get("0").is_none() && cache.get("1").is_none());
+        assert!((2..6).all(|i| cache.get(&i.to_string()).is_some()));
     }
 }
