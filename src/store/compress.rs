@@ -11,6 +11,9 @@ use std::cell::RefCell;
 
 /// Values shorter than this are kept as they are (too little to win).
 pub(crate) const MIN_BYTES: usize = 128;
+/// The same against a source: a short value (mail details of addresses
+/// and a subject) is mostly references into it.
+const MIN_AGAINST: usize = 32;
 
 /// The zstd level of new values: level 1 compresses about 40 % faster than
 /// the default 3 for about 1 % more bytes on mail, and it runs on the
@@ -76,7 +79,7 @@ thread_local! {
 /// reference instead of its own compressed copy. Same form as `squeeze`
 /// (length header, one frame); `None` when that saves less than an eighth.
 pub(crate) fn squeeze_against(data: &[u8], source: &[u8]) -> Option<Vec<u8>> {
-    if data.len() < MIN_BYTES || u32::try_from(data.len()).is_err() || source.starts_with(&DICT_MAGIC) {
+    if data.len() < MIN_AGAINST || u32::try_from(data.len()).is_err() || source.starts_with(&DICT_MAGIC) {
         return None;
     }
     if source.len() > MAX_SOURCE {

@@ -6,7 +6,7 @@
 //! them as references into it (about 390 bytes less a mail on the corpus).
 //!
 //! Details compressed so name their source blob before the compressed part:
-//! `[version | AGAINST_SOURCE] [id length] [id] [block]`. An entry's record
+//! `[version | AGAINST_SOURCE] [id] [block]`, the id as its 32 bytes. An entry's record
 //! finds its source through the details at the same (ticket, seq). The
 //! details hold their source blob (`BLOB_REFS`), so it lives as long as the
 //! entry; an entry and its details are removed and moved together (purge,
@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
-use super::{BLOB_CHUNKS, BLOBS, ENTRIES, ENTRY_MAIL, META, MailMeta, Read, Result, StoreError, Write, blobs, codec, packs};
+use super::{
+    BLOB_CHUNKS, BLOBS, ENTRIES, ENTRY_MAIL, META, MailMeta, Read, Result, StoreError, Write, blob_size, blobs, codec, compress, packs,
+};
 use crate::domain::ThreadEntry;
 
 /// `meta` key present while mail stored before schema 15 waits to be
@@ -76,23 +78,60 @@ fn corrupt(table: &'static str, detail: String) -> StoreError {
     StoreError::Corrupt { table, detail }
 }
 
-/// The stored form of mail details compressed against `source` (as
-/// `encode_mail_meta` stores them when that does not save enough).
+/// The length byte of a source named by its 32 bytes: a hex SHA-256 id
+/// (every blob's) is kept as them; any other id as its text (shorter than
+/// 128 bytes).
+const BINARY_ID: u8 = 0x80 | 32;
+
+/// The name of a source in front of compressed details.
+fn put_id(out: &mut Vec<u8>, id: &str) -> bool {
+    let bytes = id.as_bytes();
+    if bytes.len() == 64 && bytes.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)) {
+        out.push(BINARY_ID);
+        for pair in bytes.chunks(2) {
+            let digit = |b: u8| if b.is_ascii_digit() { b - b'0' } else { b - b'a' + 10 };
+            out.push(pair.iter().fold(0, |n, &b| n * 16 + digit(b)));
+        }
+        return true;
+    }
+    let Ok(n) = u8::try_from(bytes.len()) else { return false };
+    if n >= 0x80 {
+        return false;
+    }
+    out.push(n);
+    out.extend_from_slice(bytes);
+    true
+}
+
+/// The id `put_id` wrote at the front of `bytes`, and what follows it.
+fn take_id(bytes: &[u8]) -> Option<(String, &[u8])> {
+    let (&n, rest) = bytes.split_first()?;
+    if n == BINARY_ID {
+        let (id, rest) = rest.split_first_chunk::<32>()?;
+        return Some((id.iter().map(|b| format!("{b:02x}")).collect(), rest));
+    }
+    if n >= 0x80 {
+        return None;
+    }
+    let (id, rest) = rest.split_at_checked(usize::from(n))?;
+    Some((std::str::from_utf8(id).ok()?.to_string(), rest))
+}
+
+/// The stored form of mail details: compressed against `source` when that
+/// is shorter than `encode_mail_meta`'s form.
 fn encode_meta(meta: &MailMeta, source: &[u8]) -> Vec<u8> {
-    let id = meta.raw_blob.as_bytes();
-    let Ok(id_len) = u8::try_from(id.len()) else { return codec::encode_mail_meta(meta) };
+    let alone = codec::encode_mail_meta(meta);
     // The source's name is kept in front, not in the compressed part.
     let bare = MailMeta { raw_blob: String::new(), ..meta.clone() };
     let record = codec::encode_against(codec::MAIL_META_V2, &bare, source);
-    let Some((&flag, block)) = record.split_first().filter(|_| codec::needs_source(&record)) else {
-        return codec::encode_mail_meta(meta);
-    };
-    let mut out = Vec::with_capacity(2 + id.len() + block.len());
+    let Some((&flag, block)) = record.split_first().filter(|_| codec::needs_source(&record)) else { return alone };
+    let mut out = Vec::with_capacity(34 + block.len());
     out.push(flag);
-    out.push(id_len);
-    out.extend_from_slice(id);
+    if !put_id(&mut out, &meta.raw_blob) {
+        return alone;
+    }
     out.extend_from_slice(block);
-    out
+    if out.len() < alone.len() { out } else { alone }
 }
 
 /// Stored details compressed against their source: the source blob's id
@@ -103,13 +142,17 @@ fn split_meta(bytes: &[u8]) -> Result<Option<(String, Vec<u8>)>> {
     }
     let damaged = || corrupt("entry_mail", "mail details without the name of their source".into());
     let (&flag, rest) = bytes.split_first().ok_or_else(damaged)?;
-    let (&n, rest) = rest.split_first().ok_or_else(damaged)?;
-    let (id, block) = rest.split_at_checked(n as usize).ok_or_else(damaged)?;
-    let id = std::str::from_utf8(id).map_err(|_| damaged())?;
+    let (id, block) = take_id(rest).ok_or_else(damaged)?;
     let mut record = Vec::with_capacity(1 + block.len());
     record.push(flag);
     record.extend_from_slice(block);
-    Ok(Some((id.to_string(), record)))
+    Ok(Some((id, record)))
+}
+
+/// Whether a blob is small enough to be read as a source (a larger mail,
+/// one with attachments, is not read whole to store its entry).
+fn small_enough(heads: &impl ReadableTable<&'static str, u64>, id: &str) -> Result<bool> {
+    Ok(!id.is_empty() && heads.get(id)?.is_some_and(|h| blob_size(h.value()) <= compress::MAX_SOURCE as u64))
 }
 
 /// The source blob stored details name (from the front of compressed ones).
@@ -180,7 +223,8 @@ impl Write {
     /// compressed against the mail's raw source (plainly compressed when it
     /// is missing or they gain too little).
     pub(crate) fn store_mail_details(&mut self, ticket: u64, seq: u32, meta: &MailMeta) -> Result<()> {
-        let source = if meta.raw_blob.is_empty() { None } else { self.blob(&meta.raw_blob)? };
+        let small = small_enough(&self.tx.open_table(BLOBS)?, &meta.raw_blob)?;
+        let source = if small { self.blob(&meta.raw_blob)? } else { None };
         // Read with the details it was stored against, before they change.
         let stored = self.tx.open_table(ENTRIES)?.get((ticket, seq))?.map(|v| v.value().to_vec());
         let entry = match &stored {
@@ -279,6 +323,9 @@ fn convert_one(tx: &redb::WriteTransaction, key: (u64, u32)) -> Result<bool> {
     };
     let source = {
         let (heads, chunks, packed) = (tx.open_table(BLOBS)?, tx.open_table(BLOB_CHUNKS)?, tx.open_table(packs::BLOB_PACKS)?);
+        if !small_enough(&heads, &meta.raw_blob)? {
+            return Ok(false);
+        }
         blobs::content(&heads, &chunks, &packed, None, &meta.raw_blob)
     };
     let source = match source {
@@ -440,6 +487,31 @@ mod tests {
         assert_eq!(r.entry_mail(TicketId(1), 1).unwrap().map(|m| m.raw_blob), Some(new));
     }
 
+    /// A mail larger than a source may be (one with attachments) is not
+    /// read whole: its entry and details are stored as before, and read.
+    #[test]
+    fn a_large_mail_is_stored_without_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (raw, text) = mail(1);
+        let mut big = raw.clone();
+        for i in 0..2000u32 {
+            big.extend_from_slice(format!("attachment line {i} {}\r\n", i.wrapping_mul(2_654_435_761)).as_bytes());
+        }
+        assert!(big.len() > crate::store::compress::MAX_SOURCE);
+        store
+            .write(|w| -> Result<()> {
+                w.put_ticket(None, &Ticket::sample(1, 1))?;
+                let blob = w.put_blob(&big)?;
+                let seq = w.append_entry(&mut entry(1, &text))?;
+                w.put_entry_mail(TicketId(1), seq, &details(&blob, 1, &text))
+            })
+            .unwrap();
+        let (e, m) = stored(&store, (1, 1));
+        assert!(!codec::needs_source(&e) && !codec::needs_source(&m));
+        assert_eq!(store.read().unwrap().entries(TicketId(1)).unwrap()[0].body, text);
+    }
+
     /// A record whose source is gone reads as damage, not as a panic or
     /// as other text.
     #[test]
@@ -504,5 +576,26 @@ mod tests {
         }
         assert!(cache.get("0").is_none() && cache.get("1").is_none());
         assert!((2..6).all(|i| cache.get(&i.to_string()).is_some()));
+    }
+
+    proptest::proptest! {
+        /// Any id reads back from the front of stored details as it was
+        /// written, with what follows it; a hex SHA-256 takes 33 bytes.
+        #[test]
+        fn a_source_name_reads_back(id in "[0-9a-fA-Z@._-]{0,100}", hash in "[0-9a-f]{64}", tail in proptest::collection::vec(proptest::num::u8::ANY, 0..20)) {
+            for id in [id.as_str(), hash.as_str()] {
+                let mut out = Vec::new();
+                proptest::prop_assert!(super::put_id(&mut out, id));
+                if id == hash {
+                    proptest::prop_assert_eq!(out.len(), 33);
+                }
+                out.extend_from_slice(&tail);
+                let (back, rest) = super::take_id(&out).unwrap();
+                proptest::prop_assert_eq!((back.as_str(), rest), (id, tail.as_slice()));
+            }
+            // Cut short, or a length byte no writer makes: damage, not a panic.
+            proptest::prop_assert!(super::take_id(&[super::BINARY_ID, 1, 2]).is_none());
+            proptest::prop_assert!(super::take_id(&[0x90]).is_none());
+        }
     }
 }

@@ -161,10 +161,12 @@ worker "controller" {{ bind_socket = "127.0.0.1:{controller}"; count = 1; passwo
         stat["statfiles"].as_array().into_iter().flatten().find(|s| s["symbol"] == symbol).and_then(|s| s["revision"].as_u64()).unwrap_or(0)
     }
 
-    /// Waits (up to a minute) until `symbol` has learned at least `n`.
+    /// Waits until `symbol` has learned at least `n`: up to 150 s, the
+    /// desk's whole retry budget for a lesson (5 tries of up to 20 s, 15 s
+    /// of waits between them) when rspamd is slow under a loaded machine.
     pub async fn wait_learned(&self, symbol: &str, n: u64) -> u64 {
         let mut got = 0;
-        for _ in 0..300 {
+        for _ in 0..750 {
             got = self.learned(symbol).await;
             if got >= n {
                 break;
