@@ -69,7 +69,10 @@ pub(crate) const MAX_SOURCE: usize = 64 * 1024;
 const DICT_MAGIC: [u8; 4] = 0xEC30_A437u32.to_le_bytes();
 
 thread_local! {
-    static SOURCE_CCTX: RefCell<zstd::zstd_safe::CCtx<'static>> = RefCell::new(zstd::zstd_safe::CCtx::create());
+    /// The context, and the source its dictionary was loaded from (None:
+    /// not set up, or a call failed part-way).
+    static SOURCE_CCTX: RefCell<(zstd::zstd_safe::CCtx<'static>, Option<Vec<u8>>)> =
+        RefCell::new((zstd::zstd_safe::CCtx::create(), None));
     static SOURCE_DCTX: RefCell<zstd::zstd_safe::DCtx<'static>> = RefCell::new(zstd::zstd_safe::DCtx::create());
 }
 
@@ -89,13 +92,26 @@ pub(crate) fn squeeze_against(data: &[u8], source: &[u8]) -> Option<Vec<u8>> {
     SOURCE_CCTX
         .with(|c| {
             use zstd::zstd_safe::CParameter;
-            let mut c = c.borrow_mut();
-            c.set_parameter(CParameter::CompressionLevel(SOURCE_LEVEL))?;
-            // Read with another source, it would decompress to other text
-            // of the right length: the checksum makes that an error.
-            c.set_parameter(CParameter::ChecksumFlag(true))?;
-            c.load_dictionary(source)?;
-            c.compress2(&mut frame, data)
+            let (c, loaded) = &mut *c.borrow_mut();
+            // A mail's entry and its details go against the same source one
+            // after the other: its tables are built once (the dictionary
+            // stays loaded for the frames that follow).
+            if loaded.as_deref() != Some(source) {
+                *loaded = None;
+                c.set_parameter(CParameter::CompressionLevel(SOURCE_LEVEL))?;
+                // Read with another source, it would decompress to other
+                // text of the right length: the checksum makes that an error.
+                c.set_parameter(CParameter::ChecksumFlag(true))?;
+                c.load_dictionary(source)?;
+                *loaded = Some(source.to_vec());
+            }
+            let done = c.compress2(&mut frame, data);
+            if done.is_err() {
+                // Start clean next time.
+                *loaded = None;
+                c.reset(zstd::zstd_safe::ResetDirective::SessionAndParameters)?;
+            }
+            done
         })
         .ok()?;
     let mut out = Vec::with_capacity(4 + frame.len());
