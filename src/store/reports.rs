@@ -154,6 +154,7 @@ impl Write {
             packer: Default::default(),
             record: false,
             appended: Default::default(),
+            sources: Default::default(),
         }
     }
 
