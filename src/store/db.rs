@@ -327,7 +327,6 @@ impl Handle {
             packer: Default::default(),
             record: hook.is_some(),
             appended: Default::default(),
-            sources: self.sources.clone(),
         };
         let out = f(&mut w)?;
         if let Some(hook) = hook {

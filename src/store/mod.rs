@@ -576,8 +576,6 @@ pub struct Write {
     /// Keep what is appended (a pre-commit hook wants it).
     record: bool,
     appended: webhooks::Appended,
-    /// Mail sources read lately (shared with reads, `store::sourced`).
-    sources: std::sync::Arc<sourced::SourceCache>,
 }
 
 impl Write {

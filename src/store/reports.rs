@@ -154,7 +154,6 @@ impl Write {
             packer: Default::default(),
             record: false,
             appended: Default::default(),
-            sources: Default::default(),
         }
     }
 
