@@ -264,7 +264,7 @@ mod tests {
         assert!(squeeze_against(text.as_bytes(), &source).is_none());
         let packed = squeeze_against(text.as_bytes(), text.as_bytes()).expect("compresses against itself");
         assert!(packed.len() < 40, "{} bytes", packed.len());
-        // Read against other text of the same length: an error, not other text.
+        // Read against other text: an error, not other text.
         let other = "The printer on the fourth floor prints blank pages again".repeat(10);
         assert!(unsqueeze_against(&packed, other.as_bytes(), 1 << 20).is_err());
         // A source too large to read for every entry is not used.

@@ -166,6 +166,10 @@ impl Progress {
 /// attachments, mail details' raw source and HTML, junk's raw source) and
 /// deletes the blobs nothing names: before schema 6 nothing was counted and
 /// nothing was ever deleted.
+///
+/// It reads records as schemas before 15 stored them: it runs (for data from
+/// before schema 6) before `store::sourced::convert` stores any record
+/// against its mail's source, and no mail arrives before both are done.
 fn count_references(tx: &redb::WriteTransaction) -> Result<()> {
     use std::collections::HashMap;
     let mut refs: HashMap<String, u64> = HashMap::new();

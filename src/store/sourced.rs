@@ -224,7 +224,15 @@ impl Write {
     /// is missing or they gain too little).
     pub(crate) fn store_mail_details(&mut self, ticket: u64, seq: u32, meta: &MailMeta) -> Result<()> {
         let small = small_enough(&self.tx.open_table(BLOBS)?, &meta.raw_blob)?;
-        let source = if small { self.blob(&meta.raw_blob)? } else { None };
+        let source = match if small { self.blob(&meta.raw_blob) } else { Ok(None) } {
+            Ok(s) => s,
+            // A damaged source: the entry is kept as it is stored alone.
+            Err(StoreError::Corrupt { detail, .. }) => {
+                tracing::warn!("the source of mail {ticket}/{seq} cannot be read ({detail}); its entry is stored without it");
+                None
+            }
+            Err(e) => return Err(e),
+        };
         // Read with the details it was stored against, before they change.
         let stored = self.tx.open_table(ENTRIES)?.get((ticket, seq))?.map(|v| v.value().to_vec());
         let entry = match &stored {
@@ -247,19 +255,66 @@ impl Write {
     }
 }
 
+/// A thread table's row: (ticket, seq) and its stored bytes.
+type ThreadRow = ((u64, u32), Vec<u8>);
+
+impl Write {
+    /// The seqs of a ticket's thread rows and the blobs they hold, to remove
+    /// them (purge). An entry or details that cannot be read — a source
+    /// damaged or gone — is removed all the same, without releasing what
+    /// only it named: a blob kept is better than a Trash never emptied.
+    pub(crate) fn thread_rows(&self, ticket: u64) -> Result<(Vec<u32>, Vec<String>)> {
+        let rows = |table: redb::TableDefinition<'static, (u64, u32), &'static [u8]>| -> Result<Vec<ThreadRow>> {
+            let t = self.tx.open_table(table)?;
+            let rows = t.range((ticket, 0)..=(ticket, u32::MAX))?.map(|r| r.map(|(k, v)| (k.value(), v.value().to_vec())));
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        };
+        let (mut seqs, mut held) = (Vec::new(), Vec::new());
+        for (key, bytes) in rows(ENTRIES)? {
+            seqs.push(key.1);
+            match self.entry_from(key, &bytes) {
+                Ok(e) => held.extend(e.attachments.into_iter().map(|a| a.blob)),
+                Err(StoreError::Corrupt { detail, .. }) => tracing::warn!("entry {ticket}/{} cannot be read ({detail}); removed", key.1),
+                Err(e) => return Err(e),
+            }
+        }
+        for (key, bytes) in rows(ENTRY_MAIL)? {
+            if !seqs.contains(&key.1) {
+                seqs.push(key.1);
+            }
+            match self.mail_meta_from(&bytes) {
+                Ok(m) => held.extend(m.blobs().map(str::to_string)),
+                Err(StoreError::Corrupt { detail, .. }) => {
+                    tracing::warn!("mail details {ticket}/{} cannot be read ({detail}); removed", key.1);
+                    held.extend(source_of(&bytes).ok());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((seqs, held))
+    }
+}
+
 /// Stores the mail entries and details written before schema 15 against
 /// their sources, `BATCH` a transaction from a cursor in `meta`, so a stop
 /// part-way resumes (runs at open while `PENDING` is set; returns the
 /// entries converted). A row that cannot be read or whose source is gone
 /// is left as it is, and logged.
 pub(crate) fn convert(db: &Database) -> Result<u64> {
+    convert_batches(db, BATCH, usize::MAX)
+}
+
+/// `convert` in batches of `batch`, stopping after `max` of them as a stop
+/// part-way would (tests).
+fn convert_batches(db: &Database, batch: usize, max: usize) -> Result<u64> {
     if db.begin_read()?.open_table(META)?.get(PENDING)?.is_none() {
         return Ok(0);
     }
     let total = db.begin_read()?.open_table(ENTRY_MAIL)?.len()?;
     let (started, mut said) = (Instant::now(), Instant::now());
-    let (mut seen, mut done) = (0u64, 0u64);
-    loop {
+    let (mut seen, mut done, mut batches) = (0u64, 0u64, 0usize);
+    while batches < max {
+        batches += 1;
         let tx = db.begin_write()?;
         let from = {
             let meta = tx.open_table(META)?;
@@ -269,7 +324,7 @@ pub(crate) fn convert(db: &Database) -> Result<u64> {
         let keys: Vec<(u64, u32)> = tx
             .open_table(ENTRY_MAIL)?
             .range(from..)?
-            .take(BATCH)
+            .take(batch)
             .map(|r| r.map(|(k, _)| k.value()))
             .collect::<std::result::Result<_, _>>()?;
         let next = keys.last().and_then(|&(t, s)| s.checked_add(1).map(|s| (t, s)).or_else(|| t.checked_add(1).map(|t| (t, 0))));
@@ -278,7 +333,7 @@ pub(crate) fn convert(db: &Database) -> Result<u64> {
         }
         let mut meta = tx.open_table(META)?;
         match next {
-            Some((t, s)) if keys.len() == BATCH => {
+            Some((t, s)) if keys.len() == batch => {
                 meta.insert(CURSOR.0, t)?;
                 meta.insert(CURSOR.1, u64::from(s))?;
             }
@@ -564,6 +619,59 @@ mod tests {
         assert_eq!(r.meta(super::PENDING).unwrap(), 0);
         drop(r);
         assert!(!codec::needs_source(&stored(&store, (2, 1)).0));
+    }
+
+    /// A conversion stopped part-way resumes from its cursor at the next
+    /// open, and what it did stays done.
+    #[test]
+    fn a_conversion_stopped_part_way_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .write(|w| -> Result<()> {
+                for t in 1..=3 {
+                    let (seq, meta) = put_mail(w, t, t)?;
+                    let e = w.entries(TicketId(t))?.remove(0);
+                    w.tx.open_table(ENTRIES)?.insert((t, seq), codec::encode(&e).as_slice())?;
+                    w.tx.open_table(ENTRY_MAIL)?.insert((t, seq), codec::encode_mail_meta(&meta).as_slice())?;
+                }
+                w.set_meta(super::PENDING, 1)
+            })
+            .unwrap();
+        assert_eq!(super::convert_batches(&store.main.db().unwrap(), 1, 1).unwrap(), 1);
+        let sourced = |store: &Store| (1..=3).map(|t| codec::needs_source(&stored(store, (t, 1)).0)).collect::<Vec<_>>();
+        assert_eq!(sourced(&store), vec![true, false, false]);
+        assert_eq!(store.read().unwrap().meta(super::PENDING).unwrap(), 1);
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(sourced(&store), vec![true, true, true]);
+        let r = store.read().unwrap();
+        assert_eq!(r.meta(super::PENDING).unwrap(), 0);
+        assert_eq!(
+            (1..=3).map(|t| r.entries(TicketId(t)).unwrap().remove(0).body).collect::<Vec<_>>(),
+            vec![mail(1).1, mail(2).1, mail(3).1]
+        );
+    }
+
+    /// A purge removes a thread whose source is gone (its rows cannot be
+    /// read): the Trash is emptied, not stopped by the damage.
+    #[test]
+    fn a_thread_whose_source_is_gone_is_purged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (_, meta) = store.write(|w| put_mail(w, 1, 1)).unwrap();
+        store
+            .write(|w| -> Result<()> {
+                w.tx.open_table(BLOBS)?.remove(meta.raw_blob.as_str())?;
+                w.trash_ticket(&Ticket::sample(1, 1), Timestamp(5))?;
+                Ok(())
+            })
+            .unwrap();
+        assert!(store.read().unwrap().entries(TicketId(1)).is_err());
+        assert!(store.write(|w| w.purge_ticket(1)).unwrap());
+        let r = store.read().unwrap();
+        assert!(r.entries(TicketId(1)).unwrap().is_empty());
+        assert!(r.ticket_mail(TicketId(1)).unwrap().is_empty());
     }
 
     /// The cache of sources keeps the newest within its bytes.

@@ -402,27 +402,21 @@ impl Write {
         Ok(true)
     }
 
-    /// Deletes a trashed ticket for good: record, thread, mail metadata, links.
-    /// Attachment blobs are content-addressed and may be shared; they stay.
+    /// Deletes a trashed ticket for good: record, thread, mail metadata,
+    /// links; the blobs they held are released (deleted when no other
+    /// record holds them).
     pub fn purge_ticket(&mut self, id: u64) -> Result<bool> {
         let Some(at) = self.trashed_at(TicketId(id))? else { return Ok(false) };
         self.tx.open_table(TRASH)?.remove(id)?;
         self.tx.open_table(TRASH_BY_TIME)?.remove((at.0, id))?;
         self.tx.open_table(TICKETS)?.remove(id)?;
-        let entries = self.entries(TicketId(id))?;
-        let mut held: Vec<String> = Vec::new();
-        for e in &entries {
-            held.extend(e.attachments.iter().map(|a| a.blob.clone()));
-            if let Some(m) = self.entry_mail(TicketId(id), e.seq)? {
-                held.extend(m.blobs().map(str::to_string));
-            }
-        }
+        let (seqs, held) = self.thread_rows(id)?;
         {
             let mut e = self.tx.open_table(ENTRIES)?;
             let mut m = self.tx.open_table(ENTRY_MAIL)?;
-            for entry in &entries {
-                e.remove((id, entry.seq))?;
-                m.remove((id, entry.seq))?;
+            for seq in seqs {
+                e.remove((id, seq))?;
+                m.remove((id, seq))?;
             }
         }
         // Its mail and attachments go too, unless another ticket holds them.
