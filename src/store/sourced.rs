@@ -469,6 +469,30 @@ mod tests {
         Ok((seq, meta))
     }
 
+    /// `put_mail`, then both records stored as schema 14 stored them (not
+    /// against the source); returns the details.
+    fn put_mail_as_schema_14(w: &mut super::Write, t: u64) -> Result<MailMeta> {
+        let (seq, meta) = put_mail(w, t, t)?;
+        let e = w.entries(TicketId(t))?.remove(0);
+        w.tx.open_table(ENTRIES)?.insert((t, seq), codec::encode(&e).as_slice())?;
+        w.tx.open_table(ENTRY_MAIL)?.insert((t, seq), codec::encode_mail_meta(&meta).as_slice())?;
+        Ok(meta)
+    }
+
+    /// A store with ticket 1's mail stored against its source, then the
+    /// source's head removed (as damage would).
+    fn mail_without_its_source(dir: &std::path::Path) -> Store {
+        let store = Store::open(dir).unwrap();
+        let (_, meta) = store.write(|w| put_mail(w, 1, 1)).unwrap();
+        store
+            .write(|w| -> Result<()> {
+                w.tx.open_table(BLOBS)?.remove(meta.raw_blob.as_str())?;
+                Ok(())
+            })
+            .unwrap();
+        store
+    }
+
     fn stored(store: &Store, key: (u64, u32)) -> (Vec<u8>, Vec<u8>) {
         let r = store.read().unwrap();
         let e = r.tx.open_table(ENTRIES).unwrap().get(key).unwrap().unwrap().value().to_vec();
@@ -572,14 +596,7 @@ mod tests {
     #[test]
     fn a_missing_source_is_reported_as_damage() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let (_, meta) = store.write(|w| put_mail(w, 1, 1)).unwrap();
-        store
-            .write(|w| -> Result<()> {
-                w.tx.open_table(BLOBS)?.remove(meta.raw_blob.as_str())?;
-                Ok(())
-            })
-            .unwrap();
+        let store = mail_without_its_source(dir.path());
         let r = store.read().unwrap();
         assert!(matches!(r.entries(TicketId(1)), Err(StoreError::Corrupt { table: "entry_mail", .. })));
         assert!(matches!(r.entry_mail(TicketId(1), 1), Err(StoreError::Corrupt { .. })));
@@ -595,11 +612,7 @@ mod tests {
         store
             .write(|w| -> Result<()> {
                 for t in [1, 2] {
-                    let (seq, meta) = put_mail(w, t, t)?;
-                    // As schema 14 stored them.
-                    let e = w.entries(TicketId(t))?.remove(0);
-                    w.tx.open_table(ENTRIES)?.insert((t, seq), codec::encode(&e).as_slice())?;
-                    w.tx.open_table(ENTRY_MAIL)?.insert((t, seq), codec::encode_mail_meta(&meta).as_slice())?;
+                    let meta = put_mail_as_schema_14(w, t)?;
                     if t == 2 {
                         w.tx.open_table(BLOBS)?.remove(meta.raw_blob.as_str())?;
                     }
@@ -630,10 +643,7 @@ mod tests {
         store
             .write(|w| -> Result<()> {
                 for t in 1..=3 {
-                    let (seq, meta) = put_mail(w, t, t)?;
-                    let e = w.entries(TicketId(t))?.remove(0);
-                    w.tx.open_table(ENTRIES)?.insert((t, seq), codec::encode(&e).as_slice())?;
-                    w.tx.open_table(ENTRY_MAIL)?.insert((t, seq), codec::encode_mail_meta(&meta).as_slice())?;
+                    put_mail_as_schema_14(w, t)?;
                 }
                 w.set_meta(super::PENDING, 1)
             })
@@ -658,15 +668,8 @@ mod tests {
     #[test]
     fn a_thread_whose_source_is_gone_is_purged() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let (_, meta) = store.write(|w| put_mail(w, 1, 1)).unwrap();
-        store
-            .write(|w| -> Result<()> {
-                w.tx.open_table(BLOBS)?.remove(meta.raw_blob.as_str())?;
-                w.trash_ticket(&Ticket::sample(1, 1), Timestamp(5))?;
-                Ok(())
-            })
-            .unwrap();
+        let store = mail_without_its_source(dir.path());
+        store.write(|w| w.trash_ticket(&Ticket::sample(1, 1), Timestamp(5))).unwrap();
         assert!(store.read().unwrap().entries(TicketId(1)).is_err());
         assert!(store.write(|w| w.purge_ticket(1)).unwrap());
         let r = store.read().unwrap();
