@@ -255,7 +255,7 @@ const STEPS: [(u64, &str); 15] = [
     (14, "redb 5's file format: tables of tuples with text re-encoded, half-empty pages packed (converted when the file is opened)"),
     (
         15,
-        "a mail's thread entry and details stored compressed against its raw source (existing mail converted after the migration, resumably)",
+        "a mail's thread entry and details stored compressed against its raw source (existing mail converted after the migration, resumably); an index of each agent's open assigned tickets",
     ),
 ];
 
@@ -477,6 +477,11 @@ pub fn run(db: &Database) -> Result<()> {
     if found.is_some_and(|v| v < 10) || (found.is_none() && !fresh) {
         super::timers::fill_since(&tx)?;
     }
+    // Schema 15: assigned tickets in an active status, by assignee.
+    if found.is_some_and(|v| v < 15) || (found.is_none() && !fresh) {
+        let n = super::query::fill_assigned_active(&tx)?;
+        tracing::info!(tickets = n, "schema 15: the index of open assigned work built");
+    }
     // Schema 12: the tickets each person is a collaborator on.
     if found.is_some_and(|v| v < 12) || (found.is_none() && !fresh) {
         let pairs: Vec<(u64, u64)> =
@@ -535,6 +540,7 @@ fn create_tables(tx: &redb::WriteTransaction) -> Result<()> {
     tx.open_table(IDX_STATUS)?;
     tx.open_table(IDX_PRIORITY)?;
     tx.open_table(IDX_ASSIGNEE)?;
+    tx.open_table(query::IDX_ASSIGNED_ACTIVE)?;
     tx.open_table(IDX_REQUESTER)?;
     tx.open_table(IDX_DEPARTMENT)?;
     tx.open_table(super::IDX_TEAM)?;

@@ -639,6 +639,7 @@ impl Write {
         self.tx.open_table(IDX_STATUS)?.insert((t.status.index(), u, t.id.0), ())?;
         self.tx.open_table(IDX_PRIORITY)?.insert((t.priority.index(), u, t.id.0), ())?;
         self.tx.open_table(IDX_ASSIGNEE)?.insert((t.assignee.map_or(0, |a| a.0), u, t.id.0), ())?;
+        self.index_assigned(t, true)?;
         self.tx.open_table(IDX_REQUESTER)?.insert((t.requester.0, u, t.id.0), ())?;
         self.tx.open_table(IDX_DEPARTMENT)?.insert((t.department.as_str(), u, t.id.0), ())?;
         if let Some(team) = &t.team {
@@ -653,6 +654,7 @@ impl Write {
         self.tx.open_table(IDX_STATUS)?.remove((t.status.index(), u, t.id.0))?;
         self.tx.open_table(IDX_PRIORITY)?.remove((t.priority.index(), u, t.id.0))?;
         self.tx.open_table(IDX_ASSIGNEE)?.remove((t.assignee.map_or(0, |a| a.0), u, t.id.0))?;
+        self.index_assigned(t, false)?;
         self.tx.open_table(IDX_REQUESTER)?.remove((t.requester.0, u, t.id.0))?;
         self.tx.open_table(IDX_DEPARTMENT)?.remove((t.department.as_str(), u, t.id.0))?;
         if let Some(team) = &t.team {

@@ -5,9 +5,10 @@
 //! (plus one, to know whether more follow) is collected. Page 1 of a queue never
 //! scans all tickets unless the filters match almost nothing.
 
-use redb::{ReadTransaction, ReadableTable};
+use redb::{ReadTransaction, ReadableTable, TableDefinition};
 
-use super::{IDX_ASSIGNEE, IDX_DEPARTMENT, IDX_PRIORITY, IDX_REQUESTER, IDX_STATUS, IDX_TEAM, IDX_UPDATED, Result, TICKETS, codec};
+use super::timers::STATUS_SINCE;
+use super::{IDX_ASSIGNEE, IDX_DEPARTMENT, IDX_PRIORITY, IDX_REQUESTER, IDX_STATUS, IDX_TEAM, IDX_UPDATED, Result, TICKETS, Write, codec};
 use crate::domain::{PersonId, Priority, Status, Ticket};
 
 /// Who a ticket is assigned to, as a filter.
@@ -96,6 +97,47 @@ impl TicketQuery {
     }
 }
 
+/// (assignee, updated ms, ticket id) of assigned tickets in an active
+/// status (schema 15): an agent's open work without reading the closed
+/// history assigned to them.
+pub(crate) const IDX_ASSIGNED_ACTIVE: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx_assigned_active");
+
+/// A ticket's key in `IDX_ASSIGNED_ACTIVE`, when it has one.
+fn assigned_active(t: &Ticket) -> Option<(u64, i64, u64)> {
+    t.assignee.filter(|_| t.status.is_active()).map(|a| (a.0, t.updated_at.0, t.id.0))
+}
+
+impl Write {
+    /// Adds a ticket to (or removes it from) the index of open assigned work.
+    pub(super) fn index_assigned(&mut self, t: &Ticket, add: bool) -> Result<()> {
+        if let Some(key) = assigned_active(t) {
+            let mut idx = self.tx.open_table(IDX_ASSIGNED_ACTIVE)?;
+            if add {
+                idx.insert(key, ())?;
+            } else {
+                idx.remove(key)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fills the index of open assigned work from every ticket (the upgrade to
+/// schema 15).
+pub(super) fn fill_assigned_active(tx: &redb::WriteTransaction) -> Result<u64> {
+    let tickets = tx.open_table(TICKETS)?;
+    let mut idx = tx.open_table(IDX_ASSIGNED_ACTIVE)?;
+    let mut n = 0;
+    for row in tickets.iter()? {
+        let (_, v) = row?;
+        if let Some(key) = assigned_active(&codec::decode_ticket(v.value())?) {
+            idx.insert(key, ())?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 type Keys<'a> = Box<dyn Iterator<Item = Result<(i64, u64)>> + 'a>;
 
 /// Merges streams each ordered by (updated, id) into one ordered stream.
@@ -158,6 +200,15 @@ pub(super) fn run(tx: &ReadTransaction, q: &TicketQuery) -> Result<(Vec<Ticket>,
     let by_requester = tx.open_table(IDX_REQUESTER)?;
     let by_department = tx.open_table(IDX_DEPARTMENT)?;
     let by_team = tx.open_table(IDX_TEAM)?;
+    let assigned_open = tx.open_table(IDX_ASSIGNED_ACTIVE)?;
+    let since = tx.open_table(STATUS_SINCE)?;
+    // A status filter the candidates do not come from the status index
+    // for is checked first in `status_since` (a fixed-width row), so a
+    // ticket in another status is not read and decoded.
+    let statuses: Vec<u8> = q.statuses.iter().map(|s| s.index()).collect();
+    let partial_status = !q.statuses.is_empty() && q.statuses.len() < Status::ALL.len();
+    let mut status_prechecked = partial_status;
+    let only_active = partial_status && q.statuses.iter().all(|s| s.is_active());
 
     let candidates: Box<dyn Iterator<Item = Result<u64>> + '_> = match q.sort {
         Sort::Created | Sort::CreatedAsc => {
@@ -195,6 +246,13 @@ pub(super) fn run(tx: &ReadTransaction, q: &TicketQuery) -> Result<(Vec<Ticket>,
                         .map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)),
                     desc,
                 )
+            } else if let (AssigneeFilter::Person(a), true) = (q.assignee, only_active) {
+                ordered(
+                    assigned_open
+                        .range((a, i64::MIN, 0)..=(a, i64::MAX, u64::MAX))?
+                        .map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)),
+                    desc,
+                )
             } else if let AssigneeFilter::Person(a) = q.assignee {
                 ordered(
                     by_assignee
@@ -202,7 +260,8 @@ pub(super) fn run(tx: &ReadTransaction, q: &TicketQuery) -> Result<(Vec<Ticket>,
                         .map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)),
                     desc,
                 )
-            } else if !q.statuses.is_empty() && q.statuses.len() < Status::ALL.len() {
+            } else if partial_status {
+                status_prechecked = false;
                 let mut streams = Vec::new();
                 for s in &q.statuses {
                     let i = s.index();
@@ -239,6 +298,9 @@ pub(super) fn run(tx: &ReadTransaction, q: &TicketQuery) -> Result<(Vec<Ticket>,
     let mut skipped = 0usize;
     for id in candidates {
         let id = id?;
+        if status_prechecked && since.get(id)?.is_some_and(|v| !statuses.contains(&v.value().0)) {
+            continue;
+        }
         let Some(raw) = tickets.get(id)? else { continue };
         let t = codec::decode_ticket(raw.value())?;
         if !q.matches(&t) {
@@ -254,4 +316,49 @@ pub(super) fn run(tx: &ReadTransaction, q: &TicketQuery) -> Result<(Vec<Ticket>,
         page.push(t);
     }
     Ok((page, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::*;
+    use super::IDX_ASSIGNED_ACTIVE;
+    use crate::domain::{PersonId, Status, Ticket};
+
+    /// The upgrade to schema 15 builds the index of open assigned work from
+    /// the tickets a schema 14 desk left (which had no such table).
+    #[test]
+    fn the_upgrade_indexes_open_assigned_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let statuses = [Status::Open, Status::Resolved, Status::Pending, Status::Closed, Status::OnHold];
+        store
+            .write(|w| -> Result<()> {
+                for i in 1..=10u64 {
+                    let mut t = Ticket::sample(i, 1_000 + i as i64);
+                    t.status = statuses[i as usize % statuses.len()];
+                    t.assignee = (i % 3 != 0).then_some(PersonId(7));
+                    w.put_ticket(None, &t)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        drop(store);
+        {
+            let db = redb::Database::open(dir.path().join(DB_FILE)).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.delete_table(IDX_ASSIGNED_ACTIVE).unwrap();
+            tx.open_table(META).unwrap().insert("schema_version", 14).unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let mine = |statuses: Vec<Status>| {
+            let q = TicketQuery { assignee: AssigneeFilter::Person(7), statuses, limit: 50, ..Default::default() };
+            store.read().unwrap().query(&q).unwrap().0.iter().map(|t| t.id.0).collect::<Vec<_>>()
+        };
+        // Assigned (not 3, 6, 9) and active (not 1, 3, 6, 8 by the status
+        // cycle), newest first.
+        assert_eq!(mine(Status::ALL.iter().copied().filter(|s| s.is_active()).collect()), vec![10, 7, 5, 4, 2]);
+        assert_eq!(mine(vec![Status::Resolved]), vec![1]);
+        assert_eq!(store.read().unwrap().meta("schema_version").unwrap(), SCHEMA_VERSION);
+    }
 }

@@ -171,6 +171,21 @@ fn queue_queries_filter_sort_and_page() {
     let (mine, _, _) = q(TicketQuery { assignee: AssigneeFilter::Person(bob.id.0), statuses: active.clone(), ..Default::default() });
     assert_eq!(mine.len(), 6, "8 assigned to Bob, of which 2 (t5, t25) are resolved");
     assert!(mine.iter().all(|t| t.assignee == Some(bob.id)));
+    assert!(mine.windows(2).all(|w| w[0].updated_at >= w[1].updated_at), "Bob's open work, newest first");
+    // One of Bob's open tickets handed to the admin leaves his open work
+    // for the admin's; his resolved ones are still found by status.
+    clock.advance_ms(1000);
+    desk.update_ticket(&admin, mine[0].id, TicketPatch { assignee: Some(Some(admin.id)), ..Default::default() }).unwrap();
+    let (mine_now, _, _) = q(TicketQuery { assignee: AssigneeFilter::Person(bob.id.0), statuses: active.clone(), ..Default::default() });
+    assert_eq!(mine_now.len(), 5);
+    assert!(!mine_now.iter().any(|t| t.id == mine[0].id));
+    let (admins, _, _) = q(TicketQuery { assignee: AssigneeFilter::Person(admin.id.0), statuses: active.clone(), ..Default::default() });
+    assert_eq!(admins.iter().map(|t| t.id).collect::<Vec<_>>(), vec![mine[0].id]);
+    let (resolved, _, _) =
+        q(TicketQuery { assignee: AssigneeFilter::Person(bob.id.0), statuses: vec![Status::Resolved], ..Default::default() });
+    assert_eq!(resolved.len(), 2);
+    assert!(resolved.iter().all(|t| t.status == Status::Resolved && t.assignee == Some(bob.id)));
+    desk.update_ticket(&admin, mine[0].id, TicketPatch { assignee: Some(Some(bob.id)), ..Default::default() }).unwrap();
     let (unassigned, _, _) = q(TicketQuery { assignee: AssigneeFilter::Unassigned, ..Default::default() });
     assert_eq!(unassigned.len(), 32);
 
