@@ -480,7 +480,8 @@ pub fn run(db: &Database) -> Result<()> {
     // Schema 15: assigned tickets in an active status, by assignee.
     if found.is_some_and(|v| v < 15) || (found.is_none() && !fresh) {
         let n = super::query::fill_assigned_active(&tx)?;
-        tracing::info!(tickets = n, "schema 15: the index of open assigned work built");
+        let stale = super::timers::resync_since(&tx)?;
+        tracing::info!(tickets = n, stale, "schema 15: the index of open assigned work built, status spells set right");
     }
     // Schema 12: the tickets each person is a collaborator on.
     if found.is_some_and(|v| v < 12) || (found.is_none() && !fresh) {

@@ -608,9 +608,10 @@ impl Write {
             self.appended.created.push(new.id);
         }
         if old.is_some() && self.trashed_at(new.id)?.is_some() {
-            // In Trash: out of every index and counter until restored.
+            // In Trash: out of every index and counter until restored; when
+            // it entered its status stays true (the queue reads it).
             self.tx.open_table(TICKETS)?.insert(new.id.0, codec::encode_ticket(new).as_slice())?;
-            return Ok(());
+            return self.track_status(old, new);
         }
         if let Some(o) = old {
             self.unindex(o)?;

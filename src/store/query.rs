@@ -122,14 +122,18 @@ impl Write {
     }
 }
 
-/// Fills the index of open assigned work from every ticket (the upgrade to
-/// schema 15).
+/// Fills the index of open assigned work from every ticket not in Trash
+/// (the upgrade to schema 15).
 pub(super) fn fill_assigned_active(tx: &redb::WriteTransaction) -> Result<u64> {
     let tickets = tx.open_table(TICKETS)?;
+    let trash = tx.open_table(super::workflow::TRASH)?;
     let mut idx = tx.open_table(IDX_ASSIGNED_ACTIVE)?;
     let mut n = 0;
     for row in tickets.iter()? {
-        let (_, v) = row?;
+        let (k, v) = row?;
+        if trash.get(k.value())?.is_some() {
+            continue;
+        }
         if let Some(key) = assigned_active(&codec::decode_ticket(v.value())?) {
             idx.insert(key, ())?;
             n += 1;
@@ -322,10 +326,28 @@ pub(super) fn run(tx: &ReadTransaction, q: &TicketQuery) -> Result<(Vec<Ticket>,
 mod tests {
     use super::super::*;
     use super::IDX_ASSIGNED_ACTIVE;
-    use crate::domain::{PersonId, Status, Ticket};
+    use crate::domain::{PersonId, Status, Ticket, Timestamp};
+
+    fn mine(store: &Store, statuses: Vec<Status>) -> Vec<u64> {
+        let q = TicketQuery { assignee: AssigneeFilter::Person(7), statuses, limit: 50, ..Default::default() };
+        store.read().unwrap().query(&q).unwrap().0.iter().map(|t| t.id.0).collect()
+    }
+
+    fn active() -> Vec<Status> {
+        Status::ALL.iter().copied().filter(|s| s.is_active()).collect()
+    }
+
+    fn indexed(dir: &std::path::Path) -> Vec<u64> {
+        use redb::ReadableDatabase;
+        let db = redb::Database::open(dir.join(DB_FILE)).unwrap();
+        let tx = db.begin_read().unwrap();
+        let t = tx.open_table(IDX_ASSIGNED_ACTIVE).unwrap();
+        t.iter().unwrap().map(|r| r.unwrap().0.value().2).collect()
+    }
 
     /// The upgrade to schema 15 builds the index of open assigned work from
-    /// the tickets a schema 14 desk left (which had no such table).
+    /// the tickets a schema 14 desk left (which had no such table), leaving
+    /// out the trashed, and sets right a status spell left stale.
     #[test]
     fn the_upgrade_indexes_open_assigned_work() {
         let dir = tempfile::tempdir().unwrap();
@@ -333,12 +355,15 @@ mod tests {
         let statuses = [Status::Open, Status::Resolved, Status::Pending, Status::Closed, Status::OnHold];
         store
             .write(|w| -> Result<()> {
-                for i in 1..=10u64 {
+                for i in 1..=11u64 {
                     let mut t = Ticket::sample(i, 1_000 + i as i64);
                     t.status = statuses[i as usize % statuses.len()];
                     t.assignee = (i % 3 != 0).then_some(PersonId(7));
                     w.put_ticket(None, &t)?;
                 }
+                // Open and assigned, but in Trash.
+                let t11 = w.ticket(crate::domain::TicketId(11))?.unwrap();
+                w.trash_ticket(&t11, Timestamp(2_000))?;
                 Ok(())
             })
             .unwrap();
@@ -348,17 +373,61 @@ mod tests {
             let tx = db.begin_write().unwrap();
             tx.delete_table(IDX_ASSIGNED_ACTIVE).unwrap();
             tx.open_table(META).unwrap().insert("schema_version", 14).unwrap();
+            // Ticket 2 (Pending) with the spell of a status it left, as a
+            // change in Trash left it before schema 15.
+            tx.open_table(super::super::timers::STATUS_SINCE).unwrap().insert(2, (Status::Resolved.index(), 1_002)).unwrap();
             tx.commit().unwrap();
         }
         let store = Store::open(dir.path()).unwrap();
-        let mine = |statuses: Vec<Status>| {
-            let q = TicketQuery { assignee: AssigneeFilter::Person(7), statuses, limit: 50, ..Default::default() };
-            store.read().unwrap().query(&q).unwrap().0.iter().map(|t| t.id.0).collect::<Vec<_>>()
-        };
         // Assigned (not 3, 6, 9) and active (not 1, 3, 6, 8 by the status
-        // cycle), newest first.
-        assert_eq!(mine(Status::ALL.iter().copied().filter(|s| s.is_active()).collect()), vec![10, 7, 5, 4, 2]);
-        assert_eq!(mine(vec![Status::Resolved]), vec![1]);
+        // cycle), not trashed (11), newest first.
+        assert_eq!(mine(&store, active()), vec![10, 7, 5, 4, 2]);
+        assert_eq!(mine(&store, vec![Status::Resolved]), vec![1]);
+        assert_eq!(mine(&store, vec![Status::Pending]), vec![7, 2]);
         assert_eq!(store.read().unwrap().meta("schema_version").unwrap(), SCHEMA_VERSION);
+        drop(store);
+        let mut rows = indexed(dir.path());
+        rows.sort();
+        assert_eq!(rows, vec![2, 4, 5, 7, 10]);
+        // An agent's open work is read from the index: a row gone from it
+        // is a ticket gone from the list.
+        {
+            let db = redb::Database::open(dir.path().join(DB_FILE)).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(IDX_ASSIGNED_ACTIVE).unwrap().remove((7, 1_005, 5)).unwrap();
+            tx.commit().unwrap();
+        }
+        assert_eq!(mine(&Store::open(dir.path()).unwrap(), active()), vec![10, 7, 4, 2]);
+    }
+
+    /// A ticket reopened while in Trash (a customer's reply through the
+    /// portal) and then restored is in its assignee's open work and found by
+    /// its new status.
+    #[test]
+    fn a_ticket_changed_in_trash_is_found_by_its_status_when_restored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut t = Ticket::sample(1, 1_000);
+        t.status = Status::Resolved;
+        t.assignee = Some(PersonId(7));
+        store
+            .write(|w| -> Result<bool> {
+                w.put_ticket(None, &t)?;
+                w.trash_ticket(&t, Timestamp(2_000))
+            })
+            .unwrap();
+        let reopened = Ticket { status: Status::Open, updated_at: Timestamp(3_000), ..t.clone() };
+        store
+            .write(|w| -> Result<bool> {
+                w.put_ticket(Some(&t), &reopened)?;
+                w.restore_ticket(&reopened)
+            })
+            .unwrap();
+        assert_eq!(mine(&store, active()), vec![1]);
+        assert!(mine(&store, vec![Status::Resolved]).is_empty());
+        // The requester's tickets come from their index, the status is
+        // checked in its spell.
+        let q = TicketQuery { requester: Some(2), statuses: vec![Status::Open], limit: 50, ..Default::default() };
+        assert_eq!(store.read().unwrap().query(&q).unwrap().0.len(), 1);
     }
 }

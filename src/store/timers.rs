@@ -124,6 +124,31 @@ impl Write {
     }
 }
 
+/// Sets right each `status_since` row whose status is not its ticket's
+/// (before schema 15 a ticket changed in Trash kept its old row); returns
+/// how many.
+pub(crate) fn resync_since(tx: &redb::WriteTransaction) -> Result<u64> {
+    let tickets = tx.open_table(super::TICKETS)?;
+    let mut since = tx.open_table(STATUS_SINCE)?;
+    let mut idx = tx.open_table(IDX_SINCE)?;
+    let mut n = 0;
+    for row in tickets.iter()? {
+        let (k, v) = row?;
+        let t = super::codec::decode_ticket(v.value())?;
+        let had = since.get(k.value())?.map(|v| v.value());
+        if had.is_some_and(|(s, _)| s == t.status.index()) {
+            continue;
+        }
+        if let Some((s, at)) = had {
+            idx.remove((s, at, k.value()))?;
+        }
+        since.insert(k.value(), (t.status.index(), t.updated_at.0))?;
+        idx.insert((t.status.index(), t.updated_at.0, k.value()), ())?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Fills `status_since` for a data directory from before schema 10: each
 /// ticket's spell counts from its last update.
 pub(crate) fn fill_since(tx: &redb::WriteTransaction) -> Result<()> {
