@@ -61,6 +61,15 @@ impl Desk {
     }
 }
 
+/// A ticket a customer's link may change: there and not in Trash (it may
+/// have gone there since the link was checked).
+fn live_ticket(w: &Write, id: TicketId) -> Result<Ticket> {
+    match w.ticket(id)? {
+        Some(t) if w.trashed_at(id)?.is_none() => Ok(t),
+        _ => Err(super::DeskError::NotFound),
+    }
+}
+
 impl Desk {
     /// Whether a ticket link (as its query gives it) is valid now: a read
     /// only, for the upload check before a reply's body is accepted.
@@ -74,6 +83,11 @@ impl Desk {
     fn portal_ticket(&self, id: TicketId, person: Option<PersonId>, expires: i64, sig: &str) -> Result<(Ticket, PersonId)> {
         let r = self.store.read()?;
         let t = r.ticket(id)?.ok_or(super::DeskError::NotFound)?;
+        // A ticket in Trash is gone for its customers (their lists leave it
+        // out, their mail starts a new ticket) until an agent restores it.
+        if r.trashed_at(id)?.is_some() {
+            return Err(super::DeskError::NotFound);
+        }
         let who = person.unwrap_or(t.requester);
         if expires < self.now().0 / 1000 || !self.verify(&portal_claim(t.id.0, who.0, expires), sig) {
             return Err(super::DeskError::NotFound);
@@ -161,7 +175,7 @@ impl Desk {
         }
         let now = self.now();
         self.store.write(|w| {
-            let old = w.ticket(id)?.ok_or(super::DeskError::NotFound)?;
+            let old = live_ticket(w, id)?;
             let author = w.person(who)?.ok_or(super::DeskError::NotFound)?;
             let mut entry = ThreadEntry {
                 ticket: id,
@@ -198,7 +212,7 @@ impl Desk {
         let (_, who) = self.portal_ticket(id, person, expires, sig)?;
         let now = self.now();
         self.store.write(|w| {
-            let old = w.ticket(id)?.ok_or(super::DeskError::NotFound)?;
+            let old = live_ticket(w, id)?;
             if old.is_closed() {
                 return Ok(());
             }

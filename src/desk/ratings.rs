@@ -67,6 +67,10 @@ impl Desk {
     fn rating_ticket(&self, id: TicketId, person: PersonId, expires: i64, sig: &str) -> Result<(Ticket, PersonId)> {
         let r = self.store.read()?;
         let t = r.ticket(id)?.ok_or(DeskError::NotFound)?;
+        // Not for a ticket in Trash (gone for its customer, as in the portal).
+        if r.trashed_at(id)?.is_some() {
+            return Err(DeskError::NotFound);
+        }
         if expires < self.now().0 / 1000 || !self.verify(&rating_claim(t.id.0, person.0, expires), sig) {
             return Err(DeskError::NotFound);
         }

@@ -4,8 +4,9 @@
 //! link signs them in to a list of their own tickets, each opening through
 //! its signed link; a forged link and an expired ticket link get the
 //! customers' page with "mail me a fresh link" and no agents' links; a
-//! ticket number that is not theirs sends nothing; they close a ticket
-//! from its page; signing out ends it.
+//! ticket number that is not theirs sends nothing; a ticket in Trash is
+//! gone for them until restored; they close a ticket from its page;
+//! signing out ends it.
 
 use serde_json::json;
 
@@ -118,6 +119,25 @@ async fn a_mailed_link_shows_my_tickets_and_nobody_elses() {
     let (path, query) = ticket.split_once('?').expect("a link with its key");
     let field = |k: &str| query.split('&').find_map(|kv| kv.strip_prefix(&format!("{k}="))).unwrap_or_default().to_string();
     let reference = path.trim_start_matches("/t/").to_string();
+    // In Trash the ticket is gone for her, as from her list: its page, a
+    // reply and "close" find nothing and change nothing until an agent
+    // restores it.
+    let replies = |v: &serde_json::Value| v["entries"].as_array().map_or(0, |e| e.iter().filter(|e| e["kind"] == "reply").count());
+    let (st, before) = d.api.call("POST", &format!("/tickets/{reference}/trash"), None).await;
+    assert_eq!(st, 200, "{before}");
+    let gone = carol.get(&ticket).await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
+    let shown = gone.body.contains("VPN drops") || gone.body.contains("Printer offline");
+    assert!(gone.body.contains("This link is not valid any more") && !shown, "{}", gone.body);
+    let key = [("p", field("p")), ("e", field("e")), ("s", field("s"))];
+    let with_body: Vec<(&str, &str)> = key.iter().map(|(k, v)| (*k, v.as_str())).chain([("body", "Any news?")]).collect();
+    assert_eq!(carol.post(&format!("/t/{reference}/reply"), &with_body).await.status, 404);
+    let fields: Vec<(&str, &str)> = key.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(carol.post(&format!("/t/{reference}/close"), &fields).await.status, 404);
+    let (st, restored) = d.api.call("DELETE", &format!("/tickets/{reference}/trash"), None).await;
+    assert_eq!(st, 200, "{restored}");
+    assert_eq!((replies(&restored), &restored["status"]), (replies(&before), &before["status"]), "nothing changed in Trash");
+    assert_eq!(carol.get(&ticket).await.status, 200, "restored, her link works again");
     let closed = carol.post(&format!("/t/{reference}/close"), &[("p", &field("p")), ("e", &field("e")), ("s", &field("s"))]).await;
     assert_eq!(closed.status, 303, "{}", closed.body);
     let after = carol.get(closed.location.as_deref().unwrap_or("/")).await.body;

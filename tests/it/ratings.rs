@@ -4,7 +4,8 @@
 //! scanners open every link), the page's button records it with a comment;
 //! the rating shows on the ticket, the requester's page, the API and in
 //! search (`rating:bad`); a bad one tells the assignee; a forged link, an
-//! over-long comment and a ticket open again are refused.
+//! over-long comment, a ticket in Trash and a ticket open again are
+//! refused.
 
 use serde_json::json;
 
@@ -108,6 +109,15 @@ async fn the_resolved_mail_asks_and_the_answer_lands_everywhere() {
     assert_eq!(carol.post_raw(&path, &form("good", "")).await.status, 200);
     let (_, v) = d.api.call("GET", &format!("/tickets/{reference}"), None).await;
     assert_eq!(v["rating"]["score"], "good");
+    // In Trash the ticket cannot be rated (it is gone for its customer)
+    // until it is restored.
+    assert_eq!(d.api.call("POST", &format!("/tickets/{reference}/trash"), None).await.0, 200);
+    assert_eq!(carol.get(&bad).await.status, 404);
+    assert_eq!(carol.post_raw(&path, &form("bad", "Trashed?")).await.status, 404);
+    assert_eq!(d.api.call("DELETE", &format!("/tickets/{reference}/trash"), None).await.0, 200);
+    let (_, v) = d.api.call("GET", &format!("/tickets/{reference}"), None).await;
+    assert_eq!((&v["rating"]["score"], &v["rating"]["comment"]), (&json!("good"), &json!("")), "{v}");
+    assert_eq!(carol.get(&bad).await.status, 200);
     let rated =
         v["entries"].as_array().map(|a| a.iter().filter(|e| e["body"].as_str().unwrap_or("").starts_with("rated the help")).count());
     assert_eq!(rated, Some(2), "two answers, two lines: {v}");
