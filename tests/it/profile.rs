@@ -139,6 +139,13 @@ async fn the_profile_signs_replies_shows_dates_in_my_zone_and_changes_my_passwor
     let page = bob.get(&t).await.body;
     assert!(page.contains("EST"), "dates in America/New_York");
     assert!(page.contains("title=\"America/New_York (UTC-05:00)\""), "the zone on hover");
+    // Pages built on the blocking pool (the directory, a requester's page)
+    // draw dates in his zone too.
+    for path in ["/people".to_string(), format!("/requesters/{}", ticket.requester)] {
+        let other = bob.get(&path).await;
+        assert_eq!(other.status, 200, "{path}");
+        assert!(other.body.contains("title=\"America/New_York (UTC-05:00)\""), "{path}: {}", other.body);
+    }
     // Without a profile zone, the browser's is used; a name that is no zone is not.
     let mut ada = Browser::logged_in(&d.base, "ada@example.test", PASSWORD).await;
     ada.cookies.push(("fd_tz".into(), "Asia%2FTokyo".into()));

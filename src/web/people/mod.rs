@@ -91,6 +91,11 @@ fn role_name(role: crate::domain::Role) -> &'static str {
 }
 
 pub async fn requester_page(State(st): State<AppState>, a: Agent, Path(id): Path<String>, Query(p): Query<QueueParams>) -> WebResult {
+    crate::web::off_runtime(move || requester_now(st, a, id, p)).await
+}
+
+/// A requester's page, built from the store (off the async runtime).
+fn requester_now(st: AppState, a: Agent, id: String, p: QueueParams) -> WebResult {
     let id: u64 = id.parse().map_err(|_| WebError::not_found())?;
     let to = st.desk.person_survivor(PersonId(id))?;
     if to != PersonId(id) {
@@ -210,6 +215,11 @@ const PER_PAGE: usize = 50;
 /// The people directory: everyone with their ticket counts, sorted as the
 /// agent picks, or the people matching a name or address.
 pub async fn people(State(st): State<AppState>, a: Agent, Query(q): Query<PeopleQuery>) -> WebResult {
+    crate::web::off_runtime(move || people_now(st, a, q)).await
+}
+
+/// The people directory, built from the store (off the async runtime).
+fn people_now(st: AppState, a: Agent, q: PeopleQuery) -> WebResult {
     let sort = DirectorySort::parse(&q.sort).unwrap_or_default();
     let searching = !q.q.trim().is_empty();
     let page_no = q.page.unwrap_or(1).clamp(1, 100_000);

@@ -79,7 +79,12 @@ fn help() -> Markup {
     }
 }
 
-pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery, Query(mut p): Query<SearchParams>) -> WebResult {
+pub async fn search_page(State(st): State<AppState>, a: Agent, RawQuery(raw): RawQuery, Query(p): Query<SearchParams>) -> WebResult {
+    crate::web::off_runtime(move || search_now(st, a, raw, p)).await
+}
+
+/// The search page, built from the index and the store (off the async runtime).
+fn search_now(st: AppState, a: Agent, raw: Option<String>, mut p: SearchParams) -> WebResult {
     if let Some(picked) = picked_columns(raw.as_deref()) {
         p.cols = Some(picked);
     }
