@@ -473,11 +473,9 @@ pub fn run(db: &Database) -> Result<()> {
         meta.remove(super::fileformat::FOUND)?;
     }
     create_tables(&tx)?;
-    // Schema 10: when each ticket entered its status (the time rules' index).
-    if found.is_some_and(|v| v < 10) || (found.is_none() && !fresh) {
-        super::timers::fill_since(&tx)?;
-    }
-    // Schema 15: assigned tickets in an active status, by assignee.
+    // Schema 15: assigned tickets in an active status, by assignee; status
+    // spells left stale in Trash set right (and, before schema 10, filled:
+    // when each ticket entered its status, the time rules' index).
     if found.is_some_and(|v| v < 15) || (found.is_none() && !fresh) {
         let n = super::query::fill_assigned_active(&tx)?;
         let stale = super::timers::resync_since(&tx)?;

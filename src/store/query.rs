@@ -250,16 +250,11 @@ pub(super) fn run(tx: &ReadTransaction, q: &TicketQuery) -> Result<(Vec<Ticket>,
                         .map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)),
                     desc,
                 )
-            } else if let (AssigneeFilter::Person(a), true) = (q.assignee, only_active) {
-                ordered(
-                    assigned_open
-                        .range((a, i64::MIN, 0)..=(a, i64::MAX, u64::MAX))?
-                        .map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)),
-                    desc,
-                )
             } else if let AssigneeFilter::Person(a) = q.assignee {
+                // Only active statuses: the index of open assigned work.
+                let index = if only_active { &assigned_open } else { &by_assignee };
                 ordered(
-                    by_assignee
+                    index
                         .range((a, i64::MIN, 0)..=(a, i64::MAX, u64::MAX))?
                         .map(|x| x.map(|(k, _)| (k.value().1, k.value().2)).map_err(Into::into)),
                     desc,

@@ -124,9 +124,11 @@ impl Write {
     }
 }
 
-/// Sets right each `status_since` row whose status is not its ticket's
-/// (before schema 15 a ticket changed in Trash kept its old row); returns
-/// how many.
+/// Sets right each `status_since` row that is missing or whose status is
+/// not its ticket's, the spell counting from the ticket's last update: all
+/// of them for a data directory from before schema 10, and before schema 15
+/// those of tickets changed in Trash (which kept their old row). Returns how
+/// many.
 pub(crate) fn resync_since(tx: &redb::WriteTransaction) -> Result<u64> {
     let tickets = tx.open_table(super::TICKETS)?;
     let mut since = tx.open_table(STATUS_SINCE)?;
@@ -147,19 +149,4 @@ pub(crate) fn resync_since(tx: &redb::WriteTransaction) -> Result<u64> {
         n += 1;
     }
     Ok(n)
-}
-
-/// Fills `status_since` for a data directory from before schema 10: each
-/// ticket's spell counts from its last update.
-pub(crate) fn fill_since(tx: &redb::WriteTransaction) -> Result<()> {
-    let tickets = tx.open_table(super::TICKETS)?;
-    let mut since = tx.open_table(STATUS_SINCE)?;
-    let mut idx = tx.open_table(IDX_SINCE)?;
-    for row in tickets.iter()? {
-        let (k, v) = row?;
-        let t = super::codec::decode_ticket(v.value())?;
-        since.insert(k.value(), (t.status.index(), t.updated_at.0))?;
-        idx.insert((t.status.index(), t.updated_at.0, k.value()), ())?;
-    }
-    Ok(())
 }
