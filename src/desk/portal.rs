@@ -61,9 +61,9 @@ impl Desk {
     }
 }
 
-/// A ticket a customer's link may change: there and not in Trash (it may
-/// have gone there since the link was checked).
-fn live_ticket(w: &Write, id: TicketId) -> Result<Ticket> {
+/// A ticket a customer's link (portal or rating) may change: there and not
+/// in Trash (it may have gone there since the link was checked).
+pub(super) fn live_ticket(w: &Write, id: TicketId) -> Result<Ticket> {
     match w.ticket(id)? {
         Some(t) if w.trashed_at(id)?.is_none() => Ok(t),
         _ => Err(super::DeskError::NotFound),

@@ -99,11 +99,7 @@ impl Desk {
         }
         let now = self.now();
         self.store.write(|w| {
-            let t = w.ticket(id)?.ok_or(DeskError::NotFound)?;
-            // Trashed since the link was checked: refused as well.
-            if w.trashed_at(id)?.is_some() {
-                return Err(DeskError::NotFound);
-            }
+            let t = super::portal::live_ticket(w, id)?;
             if let Some(old) = w.rating(id)?
                 && old.score == score
                 && old.comment == comment
